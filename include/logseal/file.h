@@ -1,0 +1,51 @@
+/*
+ * logseal — small file helpers shared by keys, vault, sinks and state.
+ *
+ * All return 0 or -errno (or an LSL_E* code where stated) and preserve the
+ * errno of the failing call in the returned code, not in errno.
+ */
+#ifndef LOGSEAL_FILE_H
+#define LOGSEAL_FILE_H
+
+#include <sys/types.h>
+#include "logseal/common.h"
+
+/* write(2) all of buf, retrying on EINTR and short writes. */
+LSL_MUST_CHECK int lsl_write_all(int fd, const void *buf, size_t len);
+
+/* read(2) exactly len bytes. 0, LSL_ETRUNC at early EOF, or -errno. */
+LSL_MUST_CHECK int lsl_read_exact(int fd, void *buf, size_t len);
+
+/*
+ * Read a secret file of exactly `len` bytes into `buf` after checking that
+ * it is a regular file not readable or writable by group or others
+ * (LSL_EKEYPERM otherwise). LSL_EFORMAT if its size differs.
+ */
+LSL_MUST_CHECK int lsl_secret_file_read(const char *path, void *buf,
+                                        size_t len);
+
+/*
+ * Create `path` exclusively with `mode`, write buf, fsync it and its
+ * directory. LSL_EEXIST if it exists. On failure nothing is left behind.
+ */
+LSL_MUST_CHECK int lsl_file_create_excl(const char *path, unsigned mode,
+                                        const void *buf, size_t len);
+
+/*
+ * Replace `path` atomically: write `path.tmp`, fsync, rename, fsync the
+ * directory.
+ */
+LSL_MUST_CHECK int lsl_file_replace(const char *path, unsigned mode,
+                                    const void *buf, size_t len);
+
+/* fsync the directory containing `path`. */
+LSL_MUST_CHECK int lsl_fsync_parent(const char *path);
+
+/* mkdir -p with `mode` for created components. */
+LSL_MUST_CHECK int lsl_mkdir_p(const char *path, unsigned mode);
+
+/* Join dir + "/" + name into out. 0 or -ENAMETOOLONG. */
+LSL_MUST_CHECK int lsl_path_join(char *out, size_t cap, const char *dir,
+                                 const char *name);
+
+#endif

@@ -1,0 +1,189 @@
+/*
+ * logseal — keyed tokens.
+ *
+ * A token is a keyed BLAKE2b hash of (class, normalized value), printed as
+ *
+ *     <class>_<kid><body>        e.g.  ip_aa5x3k...      (see LSL_TOKEN_*)
+ *
+ * where <class> is the class name (ip, id, user, email, secret, phone,
+ * name), <kid> is the key epoch id in two base32 characters and <body> is
+ * 120 bits of hash in 24 base32 characters (RFC 4648 alphabet, lower case).
+ * Per-class subkeys come from crypto_kdf, so equal text in two classes
+ * gives unrelated tokens.
+ *
+ * Normalization makes one spelling of a value: IPv4-mapped IPv6 becomes
+ * IPv4, IPv6 is written in RFC 5952 canonical form, UUIDs and e-mail
+ * addresses are lower-cased. Values that do not parse as their class are
+ * hashed as given.
+ *
+ * Everything here is a plain function on buffers: no I/O except the key
+ * file functions, no libuv.
+ */
+#ifndef LOGSEAL_TOKEN_H
+#define LOGSEAL_TOKEN_H
+
+#include "logseal/common.h"
+#include "logseal/buf.h"
+
+enum lsl_class {
+    LSL_CLASS_IP = 0,
+    LSL_CLASS_ID,     /* device ids, generic identifiers */
+    LSL_CLASS_USER,   /* account ids */
+    LSL_CLASS_EMAIL,
+    LSL_CLASS_SECRET, /* auth tokens, stream keys */
+    LSL_CLASS_PHONE,
+    LSL_CLASS_NAME,   /* user names, display names */
+    LSL_CLASS_COUNT
+};
+
+#define LSL_TOKEN_HASH_BYTES 15 /* 120 bits */
+#define LSL_TOKEN_KID_CHARS 2
+#define LSL_TOKEN_BODY_CHARS 24
+/* Longest printed token, with room for a NUL. */
+#define LSL_TOKEN_TEXT_MAX 40
+/* Normalization never makes a value longer than max(len, this). */
+#define LSL_NORM_SLACK 64
+
+struct lsl_token {
+    uint8_t cls;       /* enum lsl_class */
+    uint16_t kid;      /* key epoch id, 0..1023 */
+    uint8_t hash[LSL_TOKEN_HASH_BYTES];
+};
+
+/* "ip", "id", ... Never NULL for a valid class. */
+const char *lsl_class_name(enum lsl_class c);
+
+/* Parse a class name. 0 or LSL_ENOTFOUND. */
+LSL_MUST_CHECK int lsl_class_parse(const char *s, size_t len,
+                                   enum lsl_class *out);
+
+/*
+ * Normalize `v` for class `c` into `out` (capacity `cap`, at least
+ * len + LSL_NORM_SLACK). Returns the normalized length, or -ENOSPC if cap
+ * is too small. Never fails on content.
+ */
+LSL_MUST_CHECK long lsl_token_normalize(enum lsl_class c, const char *v,
+                                        size_t len, char *out, size_t cap);
+
+/* True if s[0..len) is exactly an IPv4 or IPv6 address. */
+bool lsl_ip_valid(const char *s, size_t len);
+
+/* Print a token; returns the length (< LSL_TOKEN_TEXT_MAX), NUL-terminated. */
+size_t lsl_token_format(const struct lsl_token *t,
+                        char out[LSL_TOKEN_TEXT_MAX]);
+
+/* Parse printed token text exactly. 0 or -EINVAL. */
+LSL_MUST_CHECK int lsl_token_parse(const char *s, size_t len,
+                                   struct lsl_token *out);
+
+/*
+ * Find the next printed token in s[0..len) at or after *pos. On success
+ * sets *pos to its start, *tlen to its length and returns true.
+ */
+bool lsl_token_scan(const char *s, size_t len, size_t *pos, size_t *tlen);
+
+bool lsl_token_equal(const struct lsl_token *a, const struct lsl_token *b);
+
+/* ---- keyring: the daemon's secret hashing key ---- */
+
+enum lsl_epoch_len {
+    LSL_EPOCH_NEVER = 0,
+    LSL_EPOCH_DAY,
+    LSL_EPOCH_WEEK,
+    LSL_EPOCH_MONTH,
+};
+
+struct lsl_keyring;
+
+/*
+ * Create a new random hash key file at `path` (mode 0600, O_EXCL).
+ * Returns 0, LSL_EEXIST if the file exists, or -errno.
+ */
+LSL_MUST_CHECK int lsl_keyring_create(const char *path,
+                                      enum lsl_epoch_len epoch_len);
+
+/*
+ * Load the hash key file. The key lives in sodium_malloc'd memory.
+ * Returns 0, LSL_EKEYPERM if group/other may read it, LSL_EFORMAT, or
+ * -errno. *out is owned by the caller; free with lsl_keyring_close().
+ */
+LSL_MUST_CHECK int lsl_keyring_open(struct lsl_keyring **out,
+                                    const char *path);
+
+/* Wipe and free. NULL-safe. */
+void lsl_keyring_close(struct lsl_keyring *kr);
+
+/* Key epoch id used for tokens at time `when` (unix seconds). */
+uint16_t lsl_keyring_kid(const struct lsl_keyring *kr, int64_t when);
+
+/*
+ * Derive the token of an already-normalized value. Thread-safe for
+ * concurrent callers sharing one keyring. 0 or negative code.
+ */
+LSL_MUST_CHECK int lsl_token_derive(const struct lsl_keyring *kr,
+                                    int64_t when, enum lsl_class c,
+                                    const char *norm, size_t len,
+                                    struct lsl_token *out);
+
+/*
+ * The IPv6 rendering of a token for the `ip6` output mode: fd00::/8 with
+ * the 120 hash bits. Writes a NUL-terminated string, returns its length.
+ */
+size_t lsl_token_format_ip6(const struct lsl_token *t, char out[48]);
+
+/* ---- tokenizer: per-worker cache and the batch's mapping candidates ---- */
+
+/*
+ * A mapping seen in a batch: one per distinct token, with the earliest and
+ * latest line time it was seen at. `value` points into the tokenizer's
+ * arena and stays valid until lsl_tokenizer_reset().
+ */
+struct lsl_mapping {
+    struct lsl_token tok;
+    int64_t first_seen;
+    int64_t last_seen;
+    struct lsl_span value; /* normalized original */
+};
+
+struct lsl_tokenizer;
+
+struct lsl_tokenizer_opts {
+    const struct lsl_keyring *keyring; /* borrowed; must outlive it */
+    size_t cache_entries;              /* rounded up to a power of two */
+};
+
+void lsl_tokenizer_opts_init(struct lsl_tokenizer_opts *o);
+
+LSL_MUST_CHECK int lsl_tokenizer_open(struct lsl_tokenizer **out,
+                                      const struct lsl_tokenizer_opts *o);
+
+/* Wipe (the cache holds originals) and free. NULL-safe. */
+void lsl_tokenizer_close(struct lsl_tokenizer *tz);
+
+/*
+ * Normalize and tokenize `v` (class `c`, seen at `when`), append the
+ * printed token to `out` and record the mapping for this batch.
+ * 0 or -ENOMEM.
+ */
+LSL_MUST_CHECK int lsl_tokenizer_emit(struct lsl_tokenizer *tz,
+                                      enum lsl_class c, const char *v,
+                                      size_t len, int64_t when,
+                                      struct lsl_buf *out);
+
+/* As lsl_tokenizer_emit, but also returns the token (for ip6 mode). */
+LSL_MUST_CHECK int lsl_tokenizer_get(struct lsl_tokenizer *tz,
+                                     enum lsl_class c, const char *v,
+                                     size_t len, int64_t when,
+                                     struct lsl_token *tok);
+
+/* Mappings recorded since the last reset, in first-seen order. */
+const struct lsl_mapping *lsl_tokenizer_mappings(const struct lsl_tokenizer *tz,
+                                                 size_t *count);
+
+/* Tokens emitted since the last reset (occurrences, not distinct). */
+uint64_t lsl_tokenizer_emitted(const struct lsl_tokenizer *tz);
+
+/* Forget the batch's mappings (the cache stays). */
+void lsl_tokenizer_reset(struct lsl_tokenizer *tz);
+
+#endif

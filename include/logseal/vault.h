@@ -1,0 +1,156 @@
+/*
+ * logseal — the sealed vault: token -> original mappings.
+ *
+ * The daemon side writes with the officer's public key only and cannot read
+ * back what it wrote. The officer side opens vault files with the officer
+ * secret key.
+ *
+ * File layout (all integers little-endian):
+ *
+ *   header   "LSLVAULT" | u8 version | u8 reserved[3] | u32 epoch
+ *            | i64 created (unix s) | u8 id[16]
+ *            | sealed file key (crypto_box_SEALBYTES + 32)
+ *            | secretstream header (24)
+ *   chunks   u32 ciphertext length | ciphertext
+ *
+ * Every chunk is a crypto_secretstream_xchacha20poly1305 message whose
+ * additional data is the plaintext header (magic .. id), so chunks cannot
+ * move between files; the stream itself detects reordering and dropped
+ * chunks, and the last chunk carries TAG_FINAL so a cut-short file is
+ * detected. A chunk holds a batch of records:
+ *
+ *   record   u8 type | u8 class | u16 kid | u8 hash[15]
+ *            | i64 first_seen | i64 last_seen
+ *            | u16 source_len | source | u32 value_len | value
+ *
+ * type MAP carries the original value; type SEEN (value_len 0) extends the
+ * first/last-seen range of a token mapped earlier. Readers merge: a value
+ * may appear more than once (per run, per file) and the union is the truth.
+ *
+ * No libuv here; writers do blocking I/O and must run off the loop thread.
+ */
+#ifndef LOGSEAL_VAULT_H
+#define LOGSEAL_VAULT_H
+
+#include "logseal/common.h"
+#include "logseal/token.h"
+
+#define LSL_VAULT_PUBKEY_BYTES 32
+#define LSL_VAULT_SECKEY_BYTES 32
+#define LSL_VAULT_SUFFIX ".lsv"
+
+enum lsl_vault_rec_type {
+    LSL_VAULT_REC_MAP = 1,
+    LSL_VAULT_REC_SEEN = 2,
+};
+
+/* ---- officer keys ---- */
+
+struct lsl_officer_key; /* secret + public key, in sodium_malloc memory */
+
+/*
+ * Create an officer key pair: secret key file `sec_path` (0600, O_EXCL)
+ * and public key file `pub_path` (0644, O_EXCL). 0, LSL_EEXIST or -errno.
+ */
+LSL_MUST_CHECK int lsl_officer_keygen(const char *sec_path,
+                                      const char *pub_path);
+
+/* Load the officer secret key. 0, LSL_EKEYPERM, LSL_EFORMAT, -errno. */
+LSL_MUST_CHECK int lsl_officer_key_open(struct lsl_officer_key **out,
+                                        const char *path);
+
+void lsl_officer_key_close(struct lsl_officer_key *k); /* NULL-safe */
+
+/* Load a public key file. 0, LSL_EFORMAT or -errno. */
+LSL_MUST_CHECK int lsl_vault_pubkey_load(const char *path,
+                                         uint8_t pk[LSL_VAULT_PUBKEY_BYTES]);
+
+/* ---- writer (daemon side) ---- */
+
+struct lsl_vault_writer;
+
+struct lsl_vault_writer_opts {
+    const char *dir;      /* borrowed; created if missing (0700) */
+    const uint8_t *pubkey; /* borrowed, LSL_VAULT_PUBKEY_BYTES */
+    const char *source;   /* borrowed; source name stored in records */
+    uint32_t epoch;
+    size_t seen_cap;      /* bound on the once-per-value set */
+};
+
+void lsl_vault_writer_opts_init(struct lsl_vault_writer_opts *o);
+
+/*
+ * Create a new vault file in opts->dir (name: <epoch>-<utc>-<random>.lsv,
+ * written in place as .part is not needed: readers accept an unfinished
+ * file and report it as such). 0 or negative code.
+ */
+LSL_MUST_CHECK int lsl_vault_writer_open(struct lsl_vault_writer **out,
+                                         const struct lsl_vault_writer_opts *o);
+
+/*
+ * Stage a mapping. If its token was not written by this writer before (as
+ * far as the bounded seen set remembers) the full record is queued;
+ * otherwise only its seen range is extended. Sets *is_new. 0 or -ENOMEM.
+ */
+LSL_MUST_CHECK int lsl_vault_writer_add(struct lsl_vault_writer *w,
+                                        const struct lsl_mapping *m,
+                                        bool *is_new);
+
+/*
+ * Write the queued records as one chunk and fsync. Nothing queued: no-op.
+ * After it returns 0, every mapping added so far is durable.
+ * 0 or -errno (the records stay queued; call again to retry).
+ */
+LSL_MUST_CHECK int lsl_vault_writer_flush(struct lsl_vault_writer *w);
+
+/*
+ * Flush, write the seen-range updates and the final chunk, fsync, close,
+ * free. On error the writer is still freed and the file is left
+ * unfinished (readers report it). NULL-safe (returns 0).
+ */
+LSL_MUST_CHECK int lsl_vault_writer_close(struct lsl_vault_writer *w);
+
+/* Path of the file being written. */
+const char *lsl_vault_writer_path(const struct lsl_vault_writer *w);
+
+/* Records (MAP) written so far. */
+uint64_t lsl_vault_writer_entries(const struct lsl_vault_writer *w);
+
+/* ---- reader (officer side) ---- */
+
+struct lsl_vault_record {
+    enum lsl_vault_rec_type type;
+    struct lsl_token tok; /* tok.cls holds the class */
+    int64_t first_seen;
+    int64_t last_seen;
+    struct lsl_span source; /* valid during the callback only */
+    struct lsl_span value;  /* empty for SEEN; valid during the callback */
+};
+
+/* Return 0 to continue, non-zero to stop reading (returned by the reader). */
+typedef int (*lsl_vault_record_fn)(const struct lsl_vault_record *r,
+                                   void *ud);
+
+struct lsl_vault_file_info {
+    uint32_t epoch;
+    int64_t created;
+    uint64_t chunks;   /* intact chunks read */
+    uint64_t records;
+    bool complete;     /* final chunk seen */
+    int error;         /* first integrity error, 0 if none */
+    uint64_t error_offset; /* byte offset of the failing chunk */
+};
+
+/*
+ * Read one vault file, calling fn for every record of every intact chunk.
+ * Stops at the first integrity failure: returns LSL_EAUTH (a chunk fails
+ * authentication: tampered, reordered, or wrong key), LSL_ETRUNC (cut
+ * short: no final chunk, or a partial chunk), LSL_EFORMAT / LSL_ECORRUPT,
+ * -errno, or fn's non-zero value. `info` (optional) is filled in all cases.
+ */
+LSL_MUST_CHECK int lsl_vault_read_file(const char *path,
+                                       const struct lsl_officer_key *key,
+                                       lsl_vault_record_fn fn, void *ud,
+                                       struct lsl_vault_file_info *info);
+
+#endif

@@ -1,0 +1,85 @@
+/*
+ * Growable byte buffer. Invariant: len <= cap; p is NULL iff cap == 0.
+ * Growth doubles so appends are amortized O(1).
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "logseal/buf.h"
+
+int lsl_buf_reserve(struct lsl_buf *b, size_t extra)
+{
+    size_t need, cap;
+    char *p;
+
+    if (extra <= b->cap - b->len)
+        return 0;
+    if (extra > SIZE_MAX - b->len)
+        return -ENOMEM;
+    need = b->len + extra;
+    cap = b->cap ? b->cap : 256;
+    while (cap < need)
+        cap = cap > SIZE_MAX / 2 ? need : cap * 2;
+    p = realloc(b->p, cap);
+    if (!p)
+        return -ENOMEM;
+    b->p = p;
+    b->cap = cap;
+    return 0;
+}
+
+int lsl_buf_append(struct lsl_buf *b, const void *p, size_t n)
+{
+    int rc;
+
+    if (n == 0)
+        return 0;
+    rc = lsl_buf_reserve(b, n);
+    if (rc)
+        return rc;
+    memcpy(b->p + b->len, p, n);
+    b->len += n;
+    return 0;
+}
+
+int lsl_buf_putc(struct lsl_buf *b, char c)
+{
+    int rc = lsl_buf_reserve(b, 1);
+
+    if (rc)
+        return rc;
+    b->p[b->len++] = c;
+    return 0;
+}
+
+int lsl_buf_printf(struct lsl_buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    int n, rc;
+
+    va_start(ap, fmt);
+    n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return -EINVAL;
+    rc = lsl_buf_reserve(b, (size_t)n + 1);
+    if (rc)
+        return rc;
+    va_start(ap, fmt);
+    vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+    return 0;
+}
+
+void lsl_buf_free(struct lsl_buf *b)
+{
+    if (!b)
+        return;
+    free(b->p);
+    b->p = NULL;
+    b->len = 0;
+    b->cap = 0;
+}

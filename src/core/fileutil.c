@@ -1,0 +1,203 @@
+/*
+ * File helpers: exact reads and writes, secret files with a permission
+ * check, exclusive creation and atomic replacement with fsync of the file
+ * and its directory (a rename is durable only once the directory is).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "logseal/file.h"
+
+int lsl_write_all(int fd, const void *buf, size_t len)
+{
+    const char *p = buf;
+
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
+
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return -errno;
+        }
+        if (n == 0)
+            return -EIO;
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+int lsl_read_exact(int fd, void *buf, size_t len)
+{
+    char *p = buf;
+
+    while (len > 0) {
+        ssize_t n = read(fd, p, len);
+
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return -errno;
+        }
+        if (n == 0)
+            return LSL_ETRUNC;
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+int lsl_secret_file_read(const char *path, void *buf, size_t len)
+{
+    struct stat st;
+    int fd, rc;
+
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return -errno;
+    if (fstat(fd, &st) < 0) {
+        rc = -errno;
+        goto out;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        rc = LSL_EFORMAT;
+        goto out;
+    }
+    if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+        rc = LSL_EKEYPERM;
+        goto out;
+    }
+    if ((size_t)st.st_size != len) {
+        rc = LSL_EFORMAT;
+        goto out;
+    }
+    rc = lsl_read_exact(fd, buf, len);
+    if (rc == LSL_ETRUNC)
+        rc = LSL_EFORMAT;
+out:
+    close(fd);
+    return rc;
+}
+
+int lsl_fsync_parent(const char *path)
+{
+    char dir[PATH_MAX];
+    const char *slash = strrchr(path, '/');
+    size_t n;
+    int fd, rc = 0;
+
+    if (!slash) {
+        strcpy(dir, ".");
+    } else {
+        n = slash == path ? 1 : (size_t)(slash - path);
+        if (n >= sizeof(dir))
+            return -ENAMETOOLONG;
+        memcpy(dir, path, n);
+        dir[n] = '\0';
+    }
+    fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    if (fsync(fd) < 0)
+        rc = -errno;
+    close(fd);
+    return rc;
+}
+
+static int write_sync_close(int fd, const void *buf, size_t len)
+{
+    int rc = lsl_write_all(fd, buf, len);
+
+    if (rc == 0 && fsync(fd) < 0)
+        rc = -errno;
+    if (close(fd) < 0 && rc == 0)
+        rc = -errno;
+    return rc;
+}
+
+int lsl_file_create_excl(const char *path, unsigned mode, const void *buf,
+                         size_t len)
+{
+    int fd, rc;
+
+    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, (mode_t)mode);
+    if (fd < 0)
+        return errno == EEXIST ? LSL_EEXIST : -errno;
+    /* The umask may have narrowed the mode; set exactly what was asked. */
+    if (fchmod(fd, (mode_t)mode) < 0) {
+        rc = -errno;
+        close(fd);
+        goto fail;
+    }
+    rc = write_sync_close(fd, buf, len);
+    if (rc)
+        goto fail;
+    return lsl_fsync_parent(path);
+fail:
+    unlink(path);
+    return rc;
+}
+
+int lsl_file_replace(const char *path, unsigned mode, const void *buf,
+                     size_t len)
+{
+    char tmp[PATH_MAX];
+    int fd, rc;
+
+    if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+        return -ENAMETOOLONG;
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, (mode_t)mode);
+    if (fd < 0)
+        return -errno;
+    if (fchmod(fd, (mode_t)mode) < 0) {
+        rc = -errno;
+        close(fd);
+        goto fail;
+    }
+    rc = write_sync_close(fd, buf, len);
+    if (rc)
+        goto fail;
+    if (rename(tmp, path) < 0) {
+        rc = -errno;
+        goto fail;
+    }
+    return lsl_fsync_parent(path);
+fail:
+    unlink(tmp);
+    return rc;
+}
+
+int lsl_mkdir_p(const char *path, unsigned mode)
+{
+    char buf[PATH_MAX];
+    size_t len = strlen(path);
+
+    if (len == 0 || len >= sizeof(buf))
+        return -ENAMETOOLONG;
+    memcpy(buf, path, len + 1);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(buf, (mode_t)mode) < 0 && errno != EEXIST)
+            return -errno;
+        *p = '/';
+    }
+    if (mkdir(buf, (mode_t)mode) < 0 && errno != EEXIST)
+        return -errno;
+    return 0;
+}
+
+int lsl_path_join(char *out, size_t cap, const char *dir, const char *name)
+{
+    int n = snprintf(out, cap, "%s/%s", dir, name);
+
+    if (n < 0 || (size_t)n >= cap)
+        return -ENAMETOOLONG;
+    return 0;
+}
