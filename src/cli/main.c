@@ -1,7 +1,94 @@
+/*
+ * logseal command line: dispatch to one subcommand per file (cmd_*.c).
+ * Every subcommand parses its own options and prints its own --help.
+ */
+#include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <sodium.h>
+#include "cli.h"
+#include "logseal/log.h"
 #include "lsl_config.h"
-int main(void)
+
+static const struct lsl_cmd commands[] = {
+    { "keygen", "create the hash key and the officer key pair",
+      lsl_cmd_keygen },
+    { "pipe", "pseudonymize lines from stdin or a file", lsl_cmd_pipe },
+    { "unseal", "reveal the originals of tokens (officer key)",
+      lsl_cmd_unseal },
+    { "rules", "test rules on sample lines", lsl_cmd_rules },
+};
+
+static void usage(FILE *f)
 {
-    puts("logseal " LSL_VERSION);
-    return 0;
+    fprintf(f, "usage: logseal COMMAND [OPTIONS]\n\n"
+               "Pseudonymize access logs with keyed tokens; keep the "
+               "originals only in a sealed vault.\n\ncommands:\n");
+    for (size_t i = 0; i < LSL_ARRAY_SIZE(commands); i++)
+        fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "\n'logseal COMMAND --help' describes a command.\n\n"
+               "exit codes: 0 success, 1 error, 2 usage, 3 integrity "
+               "failure (vault), 4 token not found\n");
+}
+
+int lsl_cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+
+    fprintf(stderr, "logseal %s: ", cmd);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\n(see 'logseal %s --help')\n", cmd);
+    return LSL_EXIT_USAGE;
+}
+
+int lsl_cli_exit_code(int err)
+{
+    if (err == 0)
+        return LSL_EXIT_OK;
+    if (err == LSL_EAUTH || err == LSL_ECORRUPT || err == LSL_ETRUNC)
+        return LSL_EXIT_INTEGRITY;
+    if (err == LSL_EUSAGE)
+        return LSL_EXIT_USAGE;
+    return LSL_EXIT_ERROR;
+}
+
+void lsl_cli_iso_time(int64_t t, char out[32])
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+
+    if (!gmtime_r(&tt, &tm) ||
+        strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+        snprintf(out, 32, "%lld", (long long)t);
+}
+
+int main(int argc, char **argv)
+{
+    if (sodium_init() < 0) {
+        lsl_log_error("libsodium failed to initialise");
+        return LSL_EXIT_ERROR;
+    }
+    if (argc < 2) {
+        usage(stderr);
+        return LSL_EXIT_USAGE;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        usage(stdout);
+        return LSL_EXIT_OK;
+    }
+    if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
+        printf("logseal %s\n", LSL_VERSION);
+        return LSL_EXIT_OK;
+    }
+    for (size_t i = 0; i < LSL_ARRAY_SIZE(commands); i++) {
+        if (strcmp(argv[1], commands[i].name) == 0)
+            return commands[i].run(argc - 1, argv + 1);
+    }
+    fprintf(stderr, "logseal: unknown command '%s'\n\n", argv[1]);
+    usage(stderr);
+    return LSL_EXIT_USAGE;
 }

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Install what logseal needs to build and test on Debian 12. Idempotent:
+# does nothing when every package is already installed.
+set -euo pipefail
+
+LSL_BUILD_PKGS=(meson ninja-build gcc clang pkg-config libpcre2-dev
+    zlib1g-dev libsodium-dev libuv1-dev libcmocka-dev python3 gzip)
+LSL_TEST_PKGS=(nginx-light logrotate curl valgrind)
+
+lsl_install() {
+    local missing=()
+    for p in "$@"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+            missing+=("$p")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    local sudo=""
+    [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    echo "installing: ${missing[*]}" >&2
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+        --no-install-recommends "${missing[@]}" >/dev/null
+}

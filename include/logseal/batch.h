@@ -1,0 +1,107 @@
+/*
+ * logseal — batches: the unit of work of the pipeline.
+ *
+ * A batch holds a run of input lines from one source, and after processing
+ * on a worker, their pseudonymized text (plain and/or as one gzip member),
+ * the mappings its tokens need in the vault, and counters. The loop thread
+ * builds it (lsl_batch_add_line), a worker processes it (lsl_batch_process),
+ * the commit stage writes vault entries then output, then the source may
+ * checkpoint `pos`. No libuv here.
+ */
+#ifndef LOGSEAL_BATCH_H
+#define LOGSEAL_BATCH_H
+
+#include "logseal/buf.h"
+#include "logseal/rules.h"
+#include "logseal/token.h"
+
+enum {
+    LSL_LINE_PIECE = 1, /* a piece of an overlong line: no newline follows */
+    LSL_LINE_NOEOL = 2, /* last line of the input had no newline */
+    LSL_LINE_TAIL = 4,  /* the last piece of an overlong line */
+};
+
+struct lsl_line {
+    uint32_t off;
+    uint32_t len; /* without "\n" */
+    uint32_t flags;
+};
+
+struct lsl_batch_stats {
+    uint64_t lines_in;
+    uint64_t lines_out;
+    uint64_t parsed;
+    uint64_t unparsed;
+    uint64_t limit_hits; /* rule hit a PCRE2 limit: scrubbed instead */
+    uint64_t overlong;   /* lines cut into pieces */
+    uint64_t binary;     /* lines with NUL bytes or invalid UTF-8 */
+    uint64_t noeol;      /* final line without newline (one was added) */
+    uint64_t tokens;     /* identifiers replaced */
+    uint64_t bytes_in;
+    uint64_t bytes_out;  /* plain bytes of pseudonymized text */
+};
+
+/* Where the batch ends in its source (meaning is the source's). */
+struct lsl_pos {
+    uint64_t file_id;
+    uint64_t offset;
+};
+
+struct lsl_batch {
+    uint64_t seq;           /* pipeline-wide order */
+    void *source;           /* opaque owner */
+    const struct lsl_rule *rule; /* borrowed; NULL = scrubber only */
+    int64_t arrival;        /* unix s: time for lines without a time */
+    struct lsl_pos pos;
+
+    struct lsl_buf in;      /* raw bytes */
+    struct lsl_line *lines;
+    size_t nlines, lines_cap;
+
+    struct lsl_buf out;     /* pseudonymized text */
+    struct lsl_buf gz;      /* out as one gzip member (if asked) */
+    struct lsl_mapping *maps; /* values point into map_arena */
+    size_t nmaps;
+    struct lsl_buf map_arena;
+    int64_t min_time, max_time; /* of line times, for segment naming */
+
+    struct lsl_batch_stats st;
+    int error; /* processing failure (-ENOMEM): nothing of it is written */
+};
+
+/* Worker-local state: matcher, tokenizer, deflate stream. */
+struct lsl_worker;
+
+struct lsl_worker_opts {
+    const struct lsl_keyring *keyring; /* borrowed */
+    int gzip_level;                    /* 0: no gzip member */
+    size_t cache_entries;
+};
+
+LSL_MUST_CHECK int lsl_worker_open(struct lsl_worker **out,
+                                   const struct lsl_worker_opts *o);
+void lsl_worker_close(struct lsl_worker *w); /* NULL-safe */
+
+LSL_MUST_CHECK int lsl_batch_open(struct lsl_batch **out);
+/* Empty the batch for reuse (keeps memory, wipes text). */
+void lsl_batch_clear(struct lsl_batch *b);
+/* Wipe (it holds originals) and free. NULL-safe. */
+void lsl_batch_free(struct lsl_batch *b);
+
+/* Append one line (bytes without the newline). 0 or -ENOMEM. */
+LSL_MUST_CHECK int lsl_batch_add_line(struct lsl_batch *b, const char *p,
+                                      size_t len, uint32_t flags);
+
+/*
+ * Pseudonymize every line into b->out (and b->gz), collect mappings and
+ * counters. Thread-safe for distinct batches and workers.
+ * 0 or -ENOMEM (also stored in b->error).
+ */
+LSL_MUST_CHECK int lsl_batch_process(struct lsl_batch *b,
+                                     struct lsl_worker *w);
+
+/* Add `src` counters to `dst`. */
+void lsl_batch_stats_add(struct lsl_batch_stats *dst,
+                         const struct lsl_batch_stats *src);
+
+#endif

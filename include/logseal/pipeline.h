@@ -1,0 +1,104 @@
+/*
+ * logseal — the pipeline: sources -> batches on the thread pool -> commit.
+ *
+ * Loop-thread API (only daemon/, source/ and sink/ use it). A source embeds
+ * struct lsl_source, feeds bytes with lsl_source_feed() and says where they
+ * end; full batches are processed on the libuv thread pool (match,
+ * tokenize, gzip) and then committed strictly in order by one commit job at
+ * a time: vault entries first (fsynced), then the sink. Only then does the
+ * source hear, through ops->committed, that its bytes up to `pos` are
+ * safely out — the moment it may checkpoint them.
+ *
+ * Backpressure: while more than max_inflight batches are between dispatch
+ * and commit, the pipeline pauses every source (ops->pause) and resumes
+ * them when the backlog halves. Nothing is dropped.
+ *
+ * Lifetime: the pipeline owns nothing it is given (keyring, vault writer,
+ * rules, sinks are borrowed). lsl_pipeline_close() after every source has
+ * drained; it must run on the loop thread with no jobs in flight.
+ */
+#ifndef LOGSEAL_PIPELINE_H
+#define LOGSEAL_PIPELINE_H
+
+#include <uv.h>
+#include "logseal/batch.h"
+#include "logseal/sink.h"
+#include "logseal/splitter.h"
+#include "logseal/vault.h"
+
+struct lsl_pipeline;
+struct lsl_source;
+
+struct lsl_source_ops {
+    void (*pause)(struct lsl_source *s);
+    void (*resume)(struct lsl_source *s);
+    /* Bytes up to `pos` are in durable output. May be NULL. */
+    void (*committed)(struct lsl_source *s, const struct lsl_pos *pos);
+    /* After lsl_source_eof(): every batch is committed. May be NULL. */
+    void (*drained)(struct lsl_source *s);
+};
+
+struct lsl_source {
+    const struct lsl_source_ops *ops;
+    struct lsl_pipeline *pl;
+    char name[64];
+    const struct lsl_rule *rule; /* borrowed; NULL = scrub only */
+    struct lsl_sink *sink;       /* borrowed */
+    struct lsl_splitter sp;
+    struct lsl_batch *cur;       /* being filled */
+    uint64_t cur_started_ms;
+    struct lsl_batch_stats st;   /* committed */
+    unsigned inflight;
+    bool eof;
+    struct lsl_source *next;     /* pipeline's list */
+};
+
+struct lsl_pipeline_opts {
+    uv_loop_t *loop;
+    const struct lsl_keyring *keyring; /* borrowed */
+    struct lsl_vault_writer *vault;    /* borrowed */
+    int gzip_level;         /* 0: no gzip members */
+    size_t batch_bytes;     /* dispatch when a batch holds this much */
+    unsigned flush_ms;      /* dispatch a partial batch after this long */
+    unsigned max_inflight;
+    size_t max_line;
+    /* A commit failed with an error that retrying cannot fix. */
+    void (*on_fatal)(struct lsl_pipeline *pl, int err, void *ud);
+    void *ud;
+};
+
+void lsl_pipeline_opts_init(struct lsl_pipeline_opts *o);
+
+LSL_MUST_CHECK int lsl_pipeline_open(struct lsl_pipeline **out,
+                                     const struct lsl_pipeline_opts *o);
+
+/* Stop timers; frees after their close callbacks. NULL-safe. */
+void lsl_pipeline_close(struct lsl_pipeline *pl);
+
+/* Totals of committed batches, and vault entries written. */
+void lsl_pipeline_totals(const struct lsl_pipeline *pl,
+                         struct lsl_batch_stats *st, uint64_t *vault_new);
+
+/* Attach a source (its ops, name, rule and sink set by the caller). */
+LSL_MUST_CHECK int lsl_source_attach(struct lsl_pipeline *pl,
+                                     struct lsl_source *s);
+
+/* Detach and free the source's pipeline state (after drained). */
+void lsl_source_detach(struct lsl_source *s);
+
+/*
+ * Feed bytes; `after` is the source position just past them. Complete
+ * lines go into batches. 0 or -ENOMEM.
+ */
+LSL_MUST_CHECK int lsl_source_feed(struct lsl_source *s, const char *data,
+                                   size_t len, const struct lsl_pos *after);
+
+/* End of input: the last partial line is taken, everything dispatched. */
+LSL_MUST_CHECK int lsl_source_eof(struct lsl_source *s);
+
+uv_loop_t *lsl_pipeline_loop(const struct lsl_pipeline *pl);
+
+/* True while the pipeline wants sources to hold off reading. */
+bool lsl_pipeline_busy(const struct lsl_pipeline *pl);
+
+#endif

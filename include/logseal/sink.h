@@ -1,0 +1,45 @@
+/*
+ * logseal — sinks: where pseudonymized batches go.
+ *
+ * A small vtable. The pipeline calls write() for batches in order, from a
+ * worker thread, never two at once for one sink; sync() makes everything
+ * written so far durable. A sink that fails a write leaves its output as
+ * it was before that write (files are cut back), so the pipeline can retry
+ * the same batch without duplicating or corrupting output.
+ */
+#ifndef LOGSEAL_SINK_H
+#define LOGSEAL_SINK_H
+
+#include "logseal/batch.h"
+
+struct lsl_sink;
+
+struct lsl_sink_ops {
+    /* Append b->gz (gzip sinks) or b->out. 0 or -errno. */
+    int (*write)(struct lsl_sink *s, const struct lsl_batch *b);
+    /* Everything written is durable. 0 or -errno. May be NULL. */
+    int (*sync)(struct lsl_sink *s);
+    /*
+     * Free the sink. With `finish`, first make the output final (fsync,
+     * rename into place); without, leave what was written unfinished
+     * (e.g. as .part) for inspection. 0 or -errno.
+     */
+    int (*close)(struct lsl_sink *s, bool finish);
+};
+
+struct lsl_sink {
+    const struct lsl_sink_ops *ops;
+    bool gzip;          /* wants the gzip member */
+    bool durable;       /* write() is durable on return (checkpointable) */
+    char desc[256];     /* path or "stdout", for messages */
+};
+
+/*
+ * Pipe-mode output: `path` NULL or "-" writes plain text to stdout;
+ * otherwise gzip members go to path.part, fsynced and renamed to `path` by
+ * close (readers never see a half-written file). 0 or -errno.
+ */
+LSL_MUST_CHECK int lsl_file_sink_open(struct lsl_sink **out,
+                                      const char *path);
+
+#endif

@@ -1,0 +1,38 @@
+/* Shared by the subcommands: exit codes and small helpers. */
+#ifndef LSL_CLI_H
+#define LSL_CLI_H
+
+#include <stdio.h>
+#include "logseal/common.h"
+
+/* Exit codes (documented in the README and in `logseal --help`). */
+enum {
+    LSL_EXIT_OK = 0,
+    LSL_EXIT_ERROR = 1,     /* I/O, keys, configuration, rules */
+    LSL_EXIT_USAGE = 2,     /* bad command line */
+    LSL_EXIT_INTEGRITY = 3, /* vault or audit data failed verification */
+    LSL_EXIT_NOTFOUND = 4,  /* some requested tokens are not in the vault */
+};
+
+struct lsl_cmd {
+    const char *name;
+    const char *summary;
+    int (*run)(int argc, char **argv);
+};
+
+int lsl_cmd_keygen(int argc, char **argv);
+int lsl_cmd_pipe(int argc, char **argv);
+int lsl_cmd_unseal(int argc, char **argv);
+int lsl_cmd_rules(int argc, char **argv);
+
+/* Print "logseal CMD: msg" and a hint to use --help; returns EXIT_USAGE. */
+int lsl_cli_usage_error(const char *cmd, const char *fmt, ...)
+    LSL_PRINTF(2, 3);
+
+/* Map an error code to an exit code. */
+int lsl_cli_exit_code(int err);
+
+/* Format unix seconds as 2025-11-29T08:00:00Z into out[32]. */
+void lsl_cli_iso_time(int64_t t, char out[32]);
+
+#endif

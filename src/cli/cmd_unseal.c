@@ -1,0 +1,275 @@
+/*
+ * `logseal unseal`: originals of given tokens, for a lawful request. Reads
+ * every vault file, keeps only the records of the asked tokens, merges
+ * their seen ranges, prints one line per token and appends an audit record.
+ * Integrity problems are reported per file; a chunk that fails
+ * authentication makes the exit code 3 even if every token was found.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sodium.h>
+#include "cli.h"
+#include "audit.h"
+#include "logseal/file.h"
+#include "logseal/log.h"
+#include "logseal/vault.h"
+
+struct want {
+    struct lsl_token tok;
+    char text[LSL_TOKEN_TEXT_MAX];
+    bool found;
+    int64_t first, last;
+    char *value; /* sodium_malloc'd */
+    size_t value_len;
+};
+
+struct unseal {
+    struct want *w;
+    size_t n, cap;
+    int integrity; /* first integrity error */
+    bool truncated;
+};
+
+static void help(void)
+{
+    printf("usage: logseal unseal --keys KEYS --vault VAULTDIR --case REF\n"
+           "                      [--tokens-from FILE|-] [TOKEN...]\n\n"
+           "Print, for each token: TOKEN, class, original value, first and\n"
+           "last seen (UTC), tab-separated; 'not-found' if the vault has no\n"
+           "record of it. Needs KEYS/officer.key. Every call is appended to\n"
+           "the audit log VAULTDIR/audit.log with the operator ($LOGSEAL_"
+           "OPERATOR\nor the login name), the case reference and counts.\n\n"
+           "exit: 0 all found, 4 some not found, 3 vault integrity failure, "
+           "1 error\n");
+}
+
+static int cmp_tok(const void *a, const void *b)
+{
+    const struct want *x = a, *y = b;
+    int c = memcmp(x->tok.hash, y->tok.hash, sizeof(x->tok.hash));
+
+    if (c)
+        return c;
+    if (x->tok.cls != y->tok.cls)
+        return x->tok.cls < y->tok.cls ? -1 : 1;
+    return (int)x->tok.kid - (int)y->tok.kid;
+}
+
+static int add_want(struct unseal *u, const char *s, size_t len)
+{
+    struct want *w;
+
+    while (len && (s[len - 1] == '\n' || s[len - 1] == '\r' ||
+                   s[len - 1] == ' '))
+        len--;
+    if (len == 0)
+        return 0;
+    if (u->n == u->cap) {
+        size_t cap = u->cap ? u->cap * 2 : 64;
+
+        w = realloc(u->w, cap * sizeof(*w));
+        if (!w)
+            return -ENOMEM;
+        u->w = w;
+        u->cap = cap;
+    }
+    w = &u->w[u->n];
+    memset(w, 0, sizeof(*w));
+    if (lsl_token_parse(s, len, &w->tok) != 0) {
+        lsl_log_error("'%.*s' is not a token (expected e.g. ip_...)",
+                      (int)(len > 40 ? 40 : len), s);
+        return LSL_EUSAGE;
+    }
+    lsl_token_format(&w->tok, w->text);
+    u->n++;
+    return 0;
+}
+
+static int read_tokens_file(struct unseal *u, const char *path)
+{
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    int rc = 0;
+
+    if (!f) {
+        lsl_log_error("%s: %s", path, strerror(errno));
+        return -errno;
+    }
+    while (rc == 0 && (n = getline(&line, &cap, f)) >= 0)
+        rc = add_want(u, line, (size_t)n);
+    free(line);
+    if (f != stdin)
+        fclose(f);
+    return rc;
+}
+
+static int on_record(const struct lsl_vault_record *r, void *ud)
+{
+    struct unseal *u = ud;
+    struct want key = { .tok = r->tok }, *w;
+
+    w = bsearch(&key, u->w, u->n, sizeof(*w), cmp_tok);
+    if (!w)
+        return 0;
+    if (!w->found || r->first_seen < w->first)
+        w->first = r->first_seen;
+    if (!w->found || r->last_seen > w->last)
+        w->last = r->last_seen;
+    w->found = true;
+    if (r->type == LSL_VAULT_REC_MAP && !w->value) {
+        w->value = sodium_malloc(r->value.len + 1);
+        if (!w->value)
+            return -ENOMEM;
+        memcpy(w->value, r->value.p, r->value.len);
+        w->value[r->value.len] = '\0';
+        w->value_len = r->value.len;
+    }
+    return 0;
+}
+
+static void on_file(const char *path, const struct lsl_vault_file_info *info,
+                    int rc, void *ud)
+{
+    struct unseal *u = ud;
+
+    if (rc == 0)
+        return;
+    if (rc == LSL_ETRUNC) {
+        lsl_log_warn("%s: cut short after %llu intact chunks (a crash, or "
+                     "still being written); its intact records were used",
+                     path, (unsigned long long)info->chunks);
+        u->truncated = true;
+        return;
+    }
+    lsl_log_error("%s: integrity failure at byte %llu: %s; records after "
+                  "it were not used",
+                  path, (unsigned long long)info->error_offset,
+                  lsl_strerror(rc));
+    if (!u->integrity)
+        u->integrity = rc;
+}
+
+static int print_results(const struct unseal *u, size_t *missing)
+{
+    char first[32], last[32];
+
+    *missing = 0;
+    for (size_t i = 0; i < u->n; i++) {
+        const struct want *w = &u->w[i];
+
+        if (!w->value) {
+            printf("%s\tnot-found\n", w->text);
+            (*missing)++;
+            continue;
+        }
+        lsl_cli_iso_time(w->first, first);
+        lsl_cli_iso_time(w->last, last);
+        printf("%s\t%s\t%s\t%s\t%s\n", w->text,
+               lsl_class_name((enum lsl_class)w->tok.cls), w->value, first,
+               last);
+    }
+    return fflush(stdout) == 0 ? 0 : -errno;
+}
+
+static void free_wants(struct unseal *u)
+{
+    for (size_t i = 0; i < u->n; i++)
+        sodium_free(u->w[i].value);
+    free(u->w);
+}
+
+/*
+ * Look the tokens up, record the action in the audit log, then print. The
+ * audit record comes first: nothing is revealed that is not audited.
+ */
+static int unseal_run(struct unseal *u, const char *keys, const char *vault,
+                      const char *ref, size_t *missing)
+{
+    size_t found = 0;
+    struct lsl_officer_key *key = NULL;
+    char path[PATH_MAX];
+    int rc;
+
+    rc = lsl_path_join(path, sizeof(path), keys, "officer.key");
+    if (rc == 0)
+        rc = lsl_officer_key_open(&key, path);
+    if (rc) {
+        lsl_log_error("%s: cannot use the officer key: %s%s", path,
+                      lsl_strerror(rc),
+                      rc == -ENOENT ? " (unsealing needs the officer secret "
+                                      "key created by 'logseal keygen')"
+                                    : "");
+        return rc;
+    }
+    qsort(u->w, u->n, sizeof(*u->w), cmp_tok);
+    rc = lsl_vault_read_dir(vault, key, on_record, u, on_file, u);
+    lsl_officer_key_close(key);
+    if (rc && rc != LSL_ETRUNC && rc != LSL_EAUTH && rc != LSL_ECORRUPT &&
+        rc != LSL_EFORMAT) {
+        lsl_log_error("%s: cannot read the vault: %s", vault,
+                      lsl_strerror(rc));
+        return rc;
+    }
+    for (size_t i = 0; i < u->n; i++)
+        found += u->w[i].value != NULL;
+    rc = lsl_audit_append(vault, ref, "unseal", u->n, found);
+    if (rc)
+        return rc;
+    return print_results(u, missing);
+}
+
+int lsl_cmd_unseal(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "keys", required_argument, NULL, 'k' },
+        { "vault", required_argument, NULL, 'v' },
+        { "case", required_argument, NULL, 'c' },
+        { "tokens-from", required_argument, NULL, 't' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    const char *keys = NULL, *vault = NULL, *ref = NULL, *from = NULL;
+    struct unseal u = { 0 };
+    size_t missing = 0;
+    int c, rc = 0, code;
+
+    while ((c = getopt_long(argc, argv, "k:v:c:t:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'k': keys = optarg; break;
+        case 'v': vault = optarg; break;
+        case 'c': ref = optarg; break;
+        case 't': from = optarg; break;
+        case 'h':
+            help();
+            return LSL_EXIT_OK;
+        default:
+            return lsl_cli_usage_error("unseal", "bad option");
+        }
+    }
+    if (!keys || !vault || !ref || !ref[0])
+        return lsl_cli_usage_error("unseal", "--keys, --vault and --case "
+                                             "are required");
+    for (int i = optind; i < argc && rc == 0; i++)
+        rc = add_want(&u, argv[i], strlen(argv[i]));
+    if (rc == 0 && from)
+        rc = read_tokens_file(&u, from);
+    if (rc == 0 && u.n == 0)
+        rc = lsl_cli_usage_error("unseal", "no token given");
+    else if (rc == 0)
+        rc = unseal_run(&u, keys, vault, ref, &missing);
+    if (rc == LSL_EXIT_USAGE || rc == LSL_EUSAGE)
+        code = LSL_EXIT_USAGE;
+    else if (rc)
+        code = LSL_EXIT_ERROR;
+    else if (u.integrity)
+        code = LSL_EXIT_INTEGRITY;
+    else
+        code = missing ? LSL_EXIT_NOTFOUND : LSL_EXIT_OK;
+    free_wants(&u);
+    return code;
+}

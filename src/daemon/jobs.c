@@ -1,0 +1,241 @@
+/*
+ * Thread-pool jobs of the pipeline: processing (parallel, any order) and
+ * commit (serial, seq order). A commit writes the batch's new vault entries
+ * and fsyncs them before the sink sees any token that needs them. Errors
+ * that space or time can fix (ENOSPC, EDQUOT, EIO, EAGAIN) are retried with
+ * backoff while sources stay paused; any other is fatal.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include "logseal/log.h"
+#include "pipeline_internal.h"
+
+#define RETRY_MIN_MS 250
+#define RETRY_MAX_MS 10000
+
+struct lsl_job {
+    uv_work_t req;
+    struct lsl_pipeline *pl;
+    struct lsl_batch *b;
+    int rc;
+    bool vault_added; /* mappings staged: a retry must not stage again */
+    uint64_t vault_new;
+    struct lsl_job *next;
+};
+
+static int worker_get(struct lsl_pipeline *pl, struct lsl_worker **out)
+{
+    struct lsl_worker_opts wo = {
+        .keyring = pl->o.keyring,
+        .gzip_level = pl->o.gzip_level,
+    };
+    int rc = 0;
+
+    uv_mutex_lock(&pl->wlock);
+    if (pl->nidle > 0) {
+        *out = pl->idle[--pl->nidle];
+        goto out;
+    }
+    if (pl->nworkers == pl->cap_workers) {
+        size_t cap = pl->cap_workers ? pl->cap_workers * 2 : 8;
+        struct lsl_worker **all = realloc(pl->workers, cap * sizeof(*all));
+        struct lsl_worker **idle;
+
+        if (!all) {
+            rc = -ENOMEM;
+            goto out;
+        }
+        pl->workers = all;
+        idle = realloc(pl->idle, cap * sizeof(*idle));
+        if (!idle) {
+            rc = -ENOMEM;
+            goto out;
+        }
+        pl->idle = idle;
+        pl->cap_workers = cap;
+    }
+    rc = lsl_worker_open(out, &wo);
+    if (rc == 0)
+        pl->workers[pl->nworkers++] = *out;
+out:
+    uv_mutex_unlock(&pl->wlock);
+    return rc;
+}
+
+static void worker_put(struct lsl_pipeline *pl, struct lsl_worker *w)
+{
+    uv_mutex_lock(&pl->wlock);
+    pl->idle[pl->nidle++] = w;
+    uv_mutex_unlock(&pl->wlock);
+}
+
+static void process_work(uv_work_t *req)
+{
+    struct lsl_job *j = req->data;
+    struct lsl_worker *w;
+
+    j->rc = worker_get(j->pl, &w);
+    if (j->rc)
+        return;
+    j->rc = lsl_batch_process(j->b, w);
+    worker_put(j->pl, w);
+}
+
+static void try_commit(struct lsl_pipeline *pl);
+
+static void process_done(uv_work_t *req, int status)
+{
+    struct lsl_job *j = req->data;
+    struct lsl_pipeline *pl = j->pl;
+    struct lsl_job **pp = &pl->ready;
+
+    if (status != 0 && j->rc == 0)
+        j->rc = status;
+    while (*pp && (*pp)->b->seq < j->b->seq)
+        pp = &(*pp)->next;
+    j->next = *pp;
+    *pp = j;
+    try_commit(pl);
+}
+
+int lsl_job_process(struct lsl_pipeline *pl, struct lsl_batch *b)
+{
+    struct lsl_job *j = calloc(1, sizeof(*j));
+    int rc;
+
+    if (!j)
+        return -ENOMEM;
+    j->pl = pl;
+    j->b = b;
+    j->req.data = j;
+    rc = uv_queue_work(pl->o.loop, &j->req, process_work, process_done);
+    if (rc)
+        free(j);
+    return rc;
+}
+
+static int stage_vault(struct lsl_job *j)
+{
+    struct lsl_vault_writer *vw = j->pl->o.vault;
+    struct lsl_batch *b = j->b;
+
+    if (j->vault_added || !vw)
+        return 0;
+    for (size_t i = 0; i < b->nmaps; i++) {
+        bool is_new;
+        int rc = lsl_vault_writer_add(vw, &b->maps[i], &is_new);
+
+        if (rc)
+            return rc;
+        j->vault_new += is_new;
+    }
+    j->vault_added = true;
+    return 0;
+}
+
+static void commit_work(uv_work_t *req)
+{
+    struct lsl_job *j = req->data;
+    struct lsl_batch *b = j->b;
+    struct lsl_sink *sink = ((struct lsl_source *)b->source)->sink;
+
+    j->rc = stage_vault(j);
+    if (j->rc == 0 && j->pl->o.vault)
+        j->rc = lsl_vault_writer_flush(j->pl->o.vault);
+    if (j->rc == 0)
+        j->rc = sink->ops->write(sink, b);
+}
+
+static bool retryable(int err)
+{
+    return err == -ENOSPC || err == -EDQUOT || err == -EIO ||
+           err == -EAGAIN || err == -EINTR;
+}
+
+static void commit_done(uv_work_t *req, int status);
+
+static void retry_cb(uv_timer_t *t)
+{
+    struct lsl_pipeline *pl = t->data;
+    struct lsl_job *j = pl->committing;
+
+    if (uv_queue_work(pl->o.loop, &j->req, commit_work, commit_done) != 0)
+        uv_timer_start(&pl->retry_timer, retry_cb, pl->retry_ms, 0);
+}
+
+/* j is pl->committing, or a batch whose processing failed. */
+static void commit_failed(struct lsl_pipeline *pl, struct lsl_job *j)
+{
+    struct lsl_source *s = j->b->source;
+
+    if (pl->committing != j || !retryable(j->rc)) {
+        lsl_log_error("%s: %s batch %llu to %s failed: %s", s->name,
+                      pl->committing == j ? "writing" : "processing",
+                      (unsigned long long)j->b->seq, s->sink->desc,
+                      lsl_strerror(j->rc));
+        pl->fatal = true;
+        j->next = pl->ready;
+        pl->ready = j;
+        pl->committing = NULL;
+        if (pl->o.on_fatal)
+            pl->o.on_fatal(pl, j->rc, pl->o.ud);
+        return;
+    }
+    pl->retry_ms = pl->retry_ms ? pl->retry_ms * 2 : RETRY_MIN_MS;
+    if (pl->retry_ms > RETRY_MAX_MS)
+        pl->retry_ms = RETRY_MAX_MS;
+    lsl_log_error("%s: writing output to %s or the vault failed: %s; input "
+                  "paused, retrying in %u ms",
+                  s->name, s->sink->desc, lsl_strerror(j->rc), pl->retry_ms);
+    uv_timer_start(&pl->retry_timer, retry_cb, pl->retry_ms, 0);
+}
+
+static void commit_done(uv_work_t *req, int status)
+{
+    struct lsl_job *j = req->data;
+    struct lsl_pipeline *pl = j->pl;
+
+    if (status != 0 && j->rc == 0)
+        j->rc = status;
+    if (j->rc) {
+        commit_failed(pl, j);
+        return;
+    }
+    if (pl->retry_ms)
+        lsl_log_info("output is being written again");
+    pl->retry_ms = 0;
+    pl->committing = NULL;
+    lsl_pipeline_committed(pl, j->b, j->vault_new);
+    free(j);
+    try_commit(pl);
+}
+
+static void try_commit(struct lsl_pipeline *pl)
+{
+    struct lsl_job *j = pl->ready;
+
+    if (pl->committing || pl->fatal || !j || j->b->seq != pl->commit_seq)
+        return;
+    pl->ready = j->next;
+    if (j->rc) {
+        /* Processing failed (memory): its lines cannot be written. */
+        commit_failed(pl, j);
+        return;
+    }
+    pl->committing = j;
+    j->req.data = j;
+    j->rc = uv_queue_work(pl->o.loop, &j->req, commit_work, commit_done);
+    if (j->rc)
+        commit_failed(pl, j);
+}
+
+void lsl_jobs_free_all(struct lsl_pipeline *pl)
+{
+    while (pl->ready) {
+        struct lsl_job *j = pl->ready;
+
+        pl->ready = j->next;
+        lsl_batch_free(j->b);
+        free(j);
+    }
+}

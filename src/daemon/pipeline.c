@@ -1,0 +1,283 @@
+/*
+ * The pipeline. Loop thread: sources feed bytes, full batches go to the
+ * thread pool, processed batches wait in `ready` (sorted by seq) until
+ * their turn, then one commit job at a time writes vault entries and output.
+ * Invariants: commit_seq is the seq of the next batch to commit; batches
+ * commit in seq order exactly once; a failed commit is retried (same batch,
+ * same order) or ends the pipeline through on_fatal, never skipped.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "logseal/log.h"
+#include "logseal/pipeline.h"
+#include "pipeline_internal.h"
+
+void lsl_pipeline_opts_init(struct lsl_pipeline_opts *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->gzip_level = 6;
+    o->batch_bytes = 1u << 20;
+    o->flush_ms = 200;
+    o->max_inflight = 8;
+    o->max_line = LSL_MAX_LINE_DEFAULT;
+}
+
+static void flush_timer_cb(uv_timer_t *t);
+
+int lsl_pipeline_open(struct lsl_pipeline **out,
+                      const struct lsl_pipeline_opts *o)
+{
+    struct lsl_pipeline *pl = calloc(1, sizeof(*pl));
+    int rc;
+
+    if (!pl)
+        return -ENOMEM;
+    pl->o = *o;
+    rc = uv_mutex_init(&pl->wlock);
+    if (rc)
+        goto fail;
+    uv_timer_init(o->loop, &pl->flush_timer);
+    uv_timer_init(o->loop, &pl->retry_timer);
+    pl->flush_timer.data = pl;
+    pl->retry_timer.data = pl;
+    uv_timer_start(&pl->flush_timer, flush_timer_cb, o->flush_ms,
+                   o->flush_ms);
+    uv_unref((uv_handle_t *)&pl->flush_timer);
+    *out = pl;
+    return 0;
+fail:
+    free(pl);
+    return rc;
+}
+
+static void pipeline_free(struct lsl_pipeline *pl)
+{
+    lsl_jobs_free_all(pl);
+    for (size_t i = 0; i < pl->nworkers; i++)
+        lsl_worker_close(pl->workers[i]);
+    free(pl->workers);
+    free(pl->idle);
+    while (pl->spare) {
+        struct lsl_batch *b = pl->spare;
+
+        pl->spare = (struct lsl_batch *)b->source;
+        lsl_batch_free(b);
+    }
+    uv_mutex_destroy(&pl->wlock);
+    free(pl);
+}
+
+static void timer_closed(uv_handle_t *h)
+{
+    struct lsl_pipeline *pl = h->data;
+
+    if (--pl->open_handles == 0)
+        pipeline_free(pl);
+}
+
+void lsl_pipeline_close(struct lsl_pipeline *pl)
+{
+    if (!pl)
+        return;
+    pl->open_handles = 2;
+    uv_close((uv_handle_t *)&pl->flush_timer, timer_closed);
+    uv_close((uv_handle_t *)&pl->retry_timer, timer_closed);
+}
+
+void lsl_pipeline_totals(const struct lsl_pipeline *pl,
+                         struct lsl_batch_stats *st, uint64_t *vault_new)
+{
+    *st = pl->totals;
+    *vault_new = pl->vault_new;
+}
+
+uv_loop_t *lsl_pipeline_loop(const struct lsl_pipeline *pl)
+{
+    return pl->o.loop;
+}
+
+bool lsl_pipeline_busy(const struct lsl_pipeline *pl)
+{
+    return pl->inflight >= pl->o.max_inflight || pl->fatal;
+}
+
+/* ---- batch pool: batches are reused to keep their buffers warm ---- */
+
+static int batch_get(struct lsl_pipeline *pl, struct lsl_batch **out)
+{
+    if (pl->spare) {
+        *out = pl->spare;
+        pl->spare = (struct lsl_batch *)(*out)->source;
+        pl->nspare--;
+        (*out)->source = NULL;
+        return 0;
+    }
+    return lsl_batch_open(out);
+}
+
+static void batch_put(struct lsl_pipeline *pl, struct lsl_batch *b)
+{
+    lsl_batch_clear(b);
+    if (pl->nspare >= pl->o.max_inflight) {
+        lsl_batch_free(b);
+        return;
+    }
+    b->source = pl->spare; /* the free list links through `source` */
+    pl->spare = b;
+    pl->nspare++;
+}
+
+/* ---- sources ---- */
+
+int lsl_source_attach(struct lsl_pipeline *pl, struct lsl_source *s)
+{
+    s->pl = pl;
+    lsl_splitter_init(&s->sp, pl->o.max_line);
+    s->next = pl->sources;
+    pl->sources = s;
+    return 0;
+}
+
+void lsl_source_detach(struct lsl_source *s)
+{
+    struct lsl_pipeline *pl = s->pl;
+    struct lsl_source **pp;
+
+    for (pp = &pl->sources; *pp; pp = &(*pp)->next) {
+        if (*pp == s) {
+            *pp = s->next;
+            break;
+        }
+    }
+    if (s->cur)
+        batch_put(pl, s->cur);
+    s->cur = NULL;
+    lsl_splitter_free(&s->sp);
+}
+
+static void pause_all(struct lsl_pipeline *pl)
+{
+    if (pl->paused)
+        return;
+    pl->paused = true;
+    for (struct lsl_source *s = pl->sources; s; s = s->next)
+        s->ops->pause(s);
+}
+
+static void resume_all(struct lsl_pipeline *pl)
+{
+    if (!pl->paused || pl->fatal ||
+        pl->inflight > pl->o.max_inflight / 2)
+        return;
+    pl->paused = false;
+    for (struct lsl_source *s = pl->sources; s; s = s->next)
+        s->ops->resume(s);
+}
+
+static int dispatch(struct lsl_source *s)
+{
+    struct lsl_pipeline *pl = s->pl;
+    struct lsl_batch *b = s->cur;
+    int rc;
+
+    if (!b || b->nlines == 0)
+        return 0;
+    s->cur = NULL;
+    b->seq = pl->next_seq++;
+    b->source = s;
+    b->rule = s->rule;
+    b->arrival = (int64_t)time(NULL);
+    rc = lsl_job_process(pl, b);
+    if (rc) {
+        /* Not queued: keep it as the current batch; nothing is lost. */
+        pl->next_seq--;
+        s->cur = b;
+        return rc;
+    }
+    s->inflight++;
+    pl->inflight++;
+    if (pl->inflight >= pl->o.max_inflight)
+        pause_all(pl);
+    return 0;
+}
+
+int lsl_source_feed(struct lsl_source *s, const char *data, size_t len,
+                    const struct lsl_pos *after)
+{
+    struct lsl_pipeline *pl = s->pl;
+    int rc;
+
+    if (!s->cur) {
+        rc = batch_get(pl, &s->cur);
+        if (rc)
+            return rc;
+        s->cur_started_ms = uv_now(pl->o.loop);
+    }
+    rc = lsl_splitter_feed(&s->sp, s->cur, data, len);
+    if (rc)
+        return rc;
+    s->cur->pos.file_id = after->file_id;
+    s->cur->pos.offset = after->offset - lsl_splitter_pending(&s->sp);
+    if (s->cur->in.len >= pl->o.batch_bytes)
+        return dispatch(s);
+    return 0;
+}
+
+int lsl_source_eof(struct lsl_source *s)
+{
+    int rc = 0;
+
+    if (!s->cur && lsl_splitter_pending(&s->sp) > 0)
+        rc = batch_get(s->pl, &s->cur);
+    if (rc == 0 && s->cur) {
+        uint64_t carried = lsl_splitter_pending(&s->sp);
+
+        rc = lsl_splitter_finish(&s->sp, s->cur);
+        s->cur->pos.offset += carried;
+    }
+    if (rc == 0)
+        rc = dispatch(s);
+    if (rc)
+        return rc;
+    s->eof = true;
+    if (s->inflight == 0 && s->ops->drained)
+        s->ops->drained(s);
+    return 0;
+}
+
+static void flush_timer_cb(uv_timer_t *t)
+{
+    struct lsl_pipeline *pl = t->data;
+    uint64_t now = uv_now(pl->o.loop);
+
+    for (struct lsl_source *s = pl->sources; s; s = s->next) {
+        if (s->cur && s->cur->nlines > 0 &&
+            now - s->cur_started_ms >= pl->o.flush_ms &&
+            dispatch(s) != 0)
+            lsl_log_warn("%s: cannot queue a batch (out of memory); "
+                         "retrying", s->name);
+    }
+}
+
+/* ---- commit completion, on the loop thread ---- */
+
+void lsl_pipeline_committed(struct lsl_pipeline *pl, struct lsl_batch *b,
+                            uint64_t vault_new)
+{
+    struct lsl_source *s = b->source;
+
+    lsl_batch_stats_add(&s->st, &b->st);
+    lsl_batch_stats_add(&pl->totals, &b->st);
+    pl->vault_new += vault_new;
+    pl->commit_seq++;
+    s->inflight--;
+    pl->inflight--;
+    if (s->ops->committed)
+        s->ops->committed(s, &b->pos);
+    batch_put(pl, b);
+    resume_all(pl);
+    if (s->eof && s->inflight == 0 && s->ops->drained)
+        s->ops->drained(s);
+}

@@ -1,0 +1,47 @@
+/* Private to the pipeline: its state and the thread-pool jobs. */
+#ifndef LSL_PIPELINE_INTERNAL_H
+#define LSL_PIPELINE_INTERNAL_H
+
+#include "logseal/pipeline.h"
+
+struct lsl_job;
+
+struct lsl_pipeline {
+    struct lsl_pipeline_opts o;
+    uv_timer_t flush_timer;
+    uv_timer_t retry_timer;
+    int open_handles;
+
+    /* workers: created on demand, one per concurrently running job */
+    uv_mutex_t wlock;
+    struct lsl_worker **workers, **idle;
+    size_t nworkers, nidle, cap_workers;
+
+    struct lsl_batch *spare; /* reusable batches, linked via ->source */
+    size_t nspare;
+
+    uint64_t next_seq;   /* next batch to dispatch */
+    uint64_t commit_seq; /* next batch to commit */
+    struct lsl_job *ready;      /* processed, sorted by seq */
+    struct lsl_job *committing; /* at most one commit at a time */
+    unsigned inflight;
+    unsigned retry_ms;
+    bool paused;
+    bool fatal;
+
+    struct lsl_source *sources;
+    struct lsl_batch_stats totals;
+    uint64_t vault_new;
+};
+
+/* Queue batch processing on the thread pool. 0 or negative code. */
+int lsl_job_process(struct lsl_pipeline *pl, struct lsl_batch *b);
+
+/* Free jobs left after a fatal error (their lines were never written). */
+void lsl_jobs_free_all(struct lsl_pipeline *pl);
+
+/* Called by the commit stage when b is durable: counts, frees, resumes. */
+void lsl_pipeline_committed(struct lsl_pipeline *pl, struct lsl_batch *b,
+                            uint64_t vault_new);
+
+#endif

@@ -1,0 +1,234 @@
+/*
+ * `logseal pipe`: the daemon's pipeline with a descriptor source and a
+ * single sink. Order of teardown matters: the vault file is finished before
+ * the output is renamed into place, so no finished output ever refers to a
+ * token whose mapping is not durable.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include "logseal/daemon.h"
+#include "logseal/file.h"
+#include "logseal/log.h"
+#include "logseal/source.h"
+
+struct pipe_run {
+    uv_loop_t loop;
+    struct lsl_rule *rule;
+    struct lsl_keyring *kr;
+    struct lsl_vault_writer *vw;
+    struct lsl_sink *sink;
+    struct lsl_pipeline *pl;
+    struct lsl_fd_source *src;
+    int err;
+};
+
+void lsl_pipe_opts_init(struct lsl_pipe_opts *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->level = 6;
+    o->source = "stdin";
+}
+
+static void on_done(struct lsl_fd_source *src, int err, void *ud)
+{
+    struct pipe_run *r = ud;
+
+    (void)src;
+    if (err && !r->err)
+        r->err = err;
+}
+
+static void on_fatal(struct lsl_pipeline *pl, int err, void *ud)
+{
+    struct pipe_run *r = ud;
+
+    (void)pl;
+    if (!r->err)
+        r->err = err;
+}
+
+static int load_rule(struct pipe_run *r, const struct lsl_pipe_opts *o)
+{
+    char path[PATH_MAX];
+    struct lsl_rule_error e = { 0 };
+    int rc = lsl_rule_resolve(o->rule, NULL, path, sizeof(path));
+
+    if (rc) {
+        lsl_log_error("rule '%s' not found (looked in $LOGSEAL_RULES_DIR "
+                      "and the installed rules); give a NAME or a path to "
+                      "a .rules file",
+                      o->rule);
+        return rc;
+    }
+    rc = lsl_rule_load(&r->rule, path, &e);
+    if (rc)
+        lsl_log_error("%s:%u: %s", e.path[0] ? e.path : path, e.line,
+                      e.msg[0] ? e.msg : lsl_strerror(rc));
+    return rc;
+}
+
+static int load_keys(struct pipe_run *r, const struct lsl_pipe_opts *o,
+                     uint8_t pk[LSL_VAULT_PUBKEY_BYTES])
+{
+    char path[PATH_MAX];
+    int rc;
+
+    rc = lsl_path_join(path, sizeof(path), o->keys_dir, "hash.key");
+    if (rc == 0)
+        rc = lsl_keyring_open(&r->kr, path);
+    if (rc) {
+        lsl_log_error("%s: cannot use the hash key: %s%s", path,
+                      lsl_strerror(rc),
+                      rc == LSL_EKEYPERM ? " (chmod 600 it)" :
+                      rc == -ENOENT ? " (create keys with 'logseal keygen')"
+                                    : "");
+        return rc;
+    }
+    rc = lsl_path_join(path, sizeof(path), o->keys_dir, "vault.pub");
+    if (rc == 0)
+        rc = lsl_vault_pubkey_load(path, pk);
+    if (rc)
+        lsl_log_error("%s: cannot use the vault public key: %s", path,
+                      lsl_strerror(rc));
+    return rc;
+}
+
+static int open_outputs(struct pipe_run *r, const struct lsl_pipe_opts *o,
+                        const uint8_t *pk)
+{
+    struct lsl_vault_writer_opts vo;
+    int rc;
+
+    lsl_vault_writer_opts_init(&vo);
+    vo.dir = o->vault_dir;
+    vo.pubkey = pk;
+    vo.source = o->source;
+    vo.epoch = lsl_keyring_kid(r->kr, 0);
+    rc = lsl_vault_writer_open(&r->vw, &vo);
+    if (rc) {
+        lsl_log_error("%s: cannot create a vault file: %s", o->vault_dir,
+                      lsl_strerror(rc));
+        return rc;
+    }
+    rc = lsl_file_sink_open(&r->sink, o->out_path);
+    if (rc)
+        lsl_log_error("%s: cannot create the output: %s", o->out_path,
+                      lsl_strerror(rc));
+    return rc;
+}
+
+static int open_input(const struct lsl_pipe_opts *o, int *fd)
+{
+    if (!o->in_path || strcmp(o->in_path, "-") == 0) {
+        *fd = STDIN_FILENO;
+        return 0;
+    }
+    *fd = open(o->in_path, O_RDONLY | O_CLOEXEC);
+    if (*fd >= 0)
+        return 0;
+    lsl_log_error("%s: cannot open the input: %s", o->in_path,
+                  strerror(errno));
+    return -errno;
+}
+
+static int run_loop(struct pipe_run *r, const struct lsl_pipe_opts *o,
+                    int fd)
+{
+    struct lsl_pipeline_opts po;
+    struct lsl_fd_source_opts so = {
+        .fd = fd, .name = o->source, .rule = r->rule, .sink = r->sink,
+        .on_done = on_done, .ud = r,
+    };
+    int rc;
+
+    lsl_pipeline_opts_init(&po);
+    po.loop = &r->loop;
+    po.keyring = r->kr;
+    po.vault = r->vw;
+    po.gzip_level = r->sink->gzip ? o->level : 0;
+    po.on_fatal = on_fatal;
+    po.ud = r;
+    if (o->max_line)
+        po.max_line = o->max_line;
+    rc = lsl_pipeline_open(&r->pl, &po);
+    if (rc)
+        return rc;
+    rc = lsl_fd_source_open(&r->src, r->pl, &so);
+    if (rc) {
+        if (fd > 0)
+            close(fd);
+        return rc;
+    }
+    rc = lsl_fd_source_start(r->src);
+    if (rc == 0)
+        uv_run(&r->loop, UV_RUN_DEFAULT);
+    return rc ? rc : r->err;
+}
+
+static void teardown(struct pipe_run *r, struct lsl_pipe_result *res, int *rc)
+{
+    int crc;
+
+    if (r->pl)
+        lsl_pipeline_totals(r->pl, &res->st, &res->vault_new);
+    lsl_fd_source_close(r->src);
+    lsl_pipeline_close(r->pl);
+    uv_run(&r->loop, UV_RUN_DEFAULT);
+    if (r->vw)
+        snprintf(res->vault_path, sizeof(res->vault_path), "%s",
+                 lsl_vault_writer_path(r->vw));
+    crc = lsl_vault_writer_close(r->vw);
+    if (crc && *rc == 0) {
+        lsl_log_error("%s: cannot finish the vault file: %s",
+                      res->vault_path, lsl_strerror(crc));
+        *rc = crc;
+    }
+    /* Output is renamed into place only after a clean run whose vault
+     * file is complete; otherwise it stays behind as .part. */
+    if (r->sink) {
+        char desc[sizeof(r->sink->desc)];
+
+        memcpy(desc, r->sink->desc, sizeof(desc));
+        crc = r->sink->ops->close(r->sink, *rc == 0);
+        if (crc && *rc == 0) {
+            lsl_log_error("%s: cannot finish the output: %s", desc,
+                          lsl_strerror(crc));
+            *rc = crc;
+        }
+    }
+    lsl_keyring_close(r->kr);
+    lsl_rule_free(r->rule);
+    if (uv_loop_close(&r->loop) != 0)
+        lsl_log_warn("event loop closed with handles still open");
+}
+
+int lsl_pipe_run(const struct lsl_pipe_opts *o, struct lsl_pipe_result *res)
+{
+    struct pipe_run r = { 0 };
+    uint8_t pk[LSL_VAULT_PUBKEY_BYTES];
+    int fd = -1, rc;
+
+    memset(res, 0, sizeof(*res));
+    rc = uv_loop_init(&r.loop);
+    if (rc)
+        return rc;
+    rc = load_rule(&r, o);
+    if (rc == 0)
+        snprintf(res->rule_name, sizeof(res->rule_name), "%s",
+                 lsl_rule_name(r.rule));
+    if (rc == 0)
+        rc = load_keys(&r, o, pk);
+    if (rc == 0)
+        rc = open_input(o, &fd);
+    if (rc == 0)
+        rc = open_outputs(&r, o, pk);
+    if (rc == 0)
+        rc = run_loop(&r, o, fd);
+    else if (fd > 0)
+        close(fd);
+    teardown(&r, res, &rc);
+    return rc;
+}

@@ -1,0 +1,167 @@
+/*
+ * A source reading one descriptor to its end. One read is in flight at a
+ * time; the next is issued when the previous is fed and the pipeline is
+ * not busy, so memory stays bounded by batch size times max_inflight.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <stdio.h>
+#include <unistd.h>
+#include "logseal/log.h"
+#include "logseal/source.h"
+
+struct lsl_fd_source {
+    struct lsl_source base;
+    struct lsl_fd_source_opts o;
+    uv_fs_t req;
+    char *buf;
+    uint64_t offset;
+    bool reading;
+    bool paused;
+    bool done;
+};
+
+static void read_next(struct lsl_fd_source *src);
+
+static void finish(struct lsl_fd_source *src, int err)
+{
+    if (src->done)
+        return;
+    src->done = true;
+    if (src->o.on_done)
+        src->o.on_done(src, err, src->o.ud);
+}
+
+static void read_cb(uv_fs_t *req)
+{
+    struct lsl_fd_source *src = req->data;
+    ssize_t n = req->result;
+    struct lsl_pos after;
+    int rc;
+
+    uv_fs_req_cleanup(req);
+    src->reading = false;
+    if (n < 0) {
+        lsl_log_error("%s: read failed at byte %llu: %s", src->base.name,
+                      (unsigned long long)src->offset, uv_strerror((int)n));
+        finish(src, (int)n);
+        return;
+    }
+    if (n == 0) {
+        rc = lsl_source_eof(&src->base);
+        if (rc)
+            finish(src, rc);
+        return;
+    }
+    src->offset += (uint64_t)n;
+    after = (struct lsl_pos){ 0, src->offset };
+    rc = lsl_source_feed(&src->base, src->buf, (size_t)n, &after);
+    if (rc) {
+        lsl_log_error("%s: cannot buffer input at byte %llu: %s",
+                      src->base.name, (unsigned long long)src->offset,
+                      lsl_strerror(rc));
+        finish(src, rc);
+        return;
+    }
+    read_next(src);
+}
+
+static void read_next(struct lsl_fd_source *src)
+{
+    uv_buf_t b = uv_buf_init(src->buf, (unsigned)src->o.read_size);
+    int rc;
+
+    if (src->reading || src->done || src->base.eof)
+        return;
+    if (lsl_pipeline_busy(src->base.pl)) {
+        src->paused = true;
+        return;
+    }
+    src->reading = true;
+    rc = uv_fs_read(lsl_pipeline_loop(src->base.pl), &src->req, src->o.fd, &b, 1, -1,
+                    read_cb);
+    if (rc) {
+        src->reading = false;
+        lsl_log_error("%s: cannot read: %s", src->base.name, uv_strerror(rc));
+        finish(src, rc);
+    }
+}
+
+static void fd_pause(struct lsl_source *s)
+{
+    ((struct lsl_fd_source *)s)->paused = true;
+}
+
+static void fd_resume(struct lsl_source *s)
+{
+    struct lsl_fd_source *src = (struct lsl_fd_source *)s;
+
+    src->paused = false;
+    read_next(src);
+}
+
+static void fd_drained(struct lsl_source *s)
+{
+    finish((struct lsl_fd_source *)s, 0);
+}
+
+static const struct lsl_source_ops fd_ops = {
+    .pause = fd_pause,
+    .resume = fd_resume,
+    .drained = fd_drained,
+};
+
+int lsl_fd_source_open(struct lsl_fd_source **out, struct lsl_pipeline *pl,
+                       const struct lsl_fd_source_opts *o)
+{
+    struct lsl_fd_source *src = calloc(1, sizeof(*src));
+    int rc;
+
+    if (!src)
+        return -ENOMEM;
+    src->o = *o;
+    if (!src->o.read_size)
+        src->o.read_size = 1u << 20;
+    src->buf = malloc(src->o.read_size);
+    if (!src->buf) {
+        free(src);
+        return -ENOMEM;
+    }
+    src->req.data = src;
+    src->base.ops = &fd_ops;
+    snprintf(src->base.name, sizeof(src->base.name), "%s", o->name);
+    src->base.rule = o->rule;
+    src->base.sink = o->sink;
+    rc = lsl_source_attach(pl, &src->base);
+    if (rc) {
+        free(src->buf);
+        free(src);
+        return rc;
+    }
+    *out = src;
+    return 0;
+}
+
+int lsl_fd_source_start(struct lsl_fd_source *src)
+{
+    read_next(src);
+    return 0;
+}
+
+void lsl_fd_source_close(struct lsl_fd_source *src)
+{
+    if (!src)
+        return;
+    lsl_source_detach(&src->base);
+    if (src->o.fd > 0)
+        close(src->o.fd);
+    free(src->buf);
+    free(src);
+}
+
+const struct lsl_batch_stats *
+lsl_fd_source_stats(const struct lsl_fd_source *src)
+{
+    return &src->base.st;
+}
