@@ -42,7 +42,12 @@ struct lsl_plan_span {
     uint32_t len;
     uint8_t action; /* enum lsl_span_action */
     uint8_t cls;    /* enum lsl_class */
+    uint8_t flags;  /* LSL_SPAN_F_* */
 };
+
+/* An IPv4 address written with '-' for '.' inside a host name
+ * (ec2-54-12-34-56.compute-1.amazonaws.com): tokenize it as dotted. */
+#define LSL_SPAN_F_DASHED 1
 
 /* A plan for one line. Reused across lines; owned by its matcher. */
 struct lsl_plan {
