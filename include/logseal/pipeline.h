@@ -32,7 +32,15 @@ struct lsl_source;
 struct lsl_source_ops {
     void (*pause)(struct lsl_source *s);
     void (*resume)(struct lsl_source *s);
-    /* Bytes up to `pos` are in durable output. May be NULL. */
+    /*
+     * Runs in the commit job (a worker thread, serialized with every other
+     * commit) right after the sink wrote and synced batch `b`: the place to
+     * save a checkpoint {b->pos, sink state} atomically. A failure is
+     * retried like a write failure. May be NULL.
+     */
+    int (*persist)(struct lsl_source *s, const struct lsl_batch *b);
+    /* Loop thread, after persist: bytes up to `pos` are durable output.
+     * May be NULL. */
     void (*committed)(struct lsl_source *s, const struct lsl_pos *pos);
     /* After lsl_source_eof(): every batch is committed. May be NULL. */
     void (*drained)(struct lsl_source *s);

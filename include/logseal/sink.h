@@ -20,6 +20,11 @@ struct lsl_sink_ops {
     /* Everything written is durable. 0 or -errno. May be NULL. */
     int (*sync)(struct lsl_sink *s);
     /*
+     * Housekeeping at time `now` (unix s), serialized with writes: e.g.
+     * finish a segment that reached its age. May be NULL.
+     */
+    int (*tick)(struct lsl_sink *s, int64_t now);
+    /*
      * Free the sink. With `finish`, first make the output final (fsync,
      * rename into place); without, leave what was written unfinished
      * (e.g. as .part) for inspection. 0 or -errno.
@@ -30,7 +35,7 @@ struct lsl_sink_ops {
 struct lsl_sink {
     const struct lsl_sink_ops *ops;
     bool gzip;          /* wants the gzip member */
-    bool durable;       /* write() is durable on return (checkpointable) */
+    bool sync_each;     /* the pipeline calls sync() after each write */
     char desc[256];     /* path or "stdout", for messages */
 };
 

@@ -19,6 +19,7 @@ struct lsl_job {
     struct lsl_batch *b;
     int rc;
     bool vault_added; /* mappings staged: a retry must not stage again */
+    bool written;     /* the sink has the batch: a retry must not rewrite */
     uint64_t vault_new;
     struct lsl_job *next;
 };
@@ -137,13 +138,20 @@ static void commit_work(uv_work_t *req)
 {
     struct lsl_job *j = req->data;
     struct lsl_batch *b = j->b;
-    struct lsl_sink *sink = ((struct lsl_source *)b->source)->sink;
+    struct lsl_source *src = b->source;
+    struct lsl_sink *sink = src->sink;
 
     j->rc = stage_vault(j);
     if (j->rc == 0 && j->pl->o.vault)
         j->rc = lsl_vault_writer_flush(j->pl->o.vault);
-    if (j->rc == 0)
+    if (j->rc == 0 && !j->written)
         j->rc = sink->ops->write(sink, b);
+    if (j->rc == 0)
+        j->written = true;
+    if (j->rc == 0 && sink->sync_each && sink->ops->sync)
+        j->rc = sink->ops->sync(sink);
+    if (j->rc == 0 && src->ops->persist)
+        j->rc = src->ops->persist(src, b);
 }
 
 static bool retryable(int err)

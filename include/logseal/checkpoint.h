@@ -1,0 +1,59 @@
+/*
+ * logseal — source checkpoints: which input bytes are safely in output.
+ *
+ * One small text file per source in the state directory, replaced
+ * atomically (write tmp, fsync, rename, fsync dir) in the commit job after
+ * the output holding those bytes is fsynced. It names both ends: the input
+ * file (device, inode, a fingerprint of its first bytes, offset) and the
+ * output segment (.part path and its committed length). After a crash the
+ * daemon cuts the segment back to that length and re-reads input from that
+ * offset: nothing lost, nothing repeated.
+ */
+#ifndef LOGSEAL_CHECKPOINT_H
+#define LOGSEAL_CHECKPOINT_H
+
+#include <limits.h>
+#include "logseal/common.h"
+
+#define LSL_FP_BYTES 16     /* fingerprint: BLAKE2b-128 ... */
+#define LSL_FP_SPAN 1024    /* ... of the first min(size, 1024) bytes */
+
+struct lsl_file_id {
+    uint64_t dev;
+    uint64_t ino;
+    uint32_t fp_len;             /* bytes the fingerprint covers */
+    uint8_t fp[LSL_FP_BYTES];
+};
+
+struct lsl_checkpoint {
+    struct lsl_file_id file;
+    uint64_t offset;             /* input bytes committed */
+    char segment[PATH_MAX];      /* current .part, "" if none open */
+    uint64_t segment_len;        /* its committed length */
+    uint64_t lines;              /* lines committed, for operators */
+};
+
+/* Load state_dir/<source>.ckpt. 0, -ENOENT if none, LSL_ECORRUPT. */
+LSL_MUST_CHECK int lsl_checkpoint_load(const char *state_dir,
+                                       const char *source,
+                                       struct lsl_checkpoint *cp);
+
+/* Replace it atomically and durably. 0 or -errno. */
+LSL_MUST_CHECK int lsl_checkpoint_save(const char *state_dir,
+                                       const char *source,
+                                       const struct lsl_checkpoint *cp);
+
+/*
+ * Identify an open file: dev/ino from fstat and the fingerprint of its
+ * first min(size, LSL_FP_SPAN) bytes (pread; does not move the offset).
+ */
+LSL_MUST_CHECK int lsl_file_id_get(int fd, struct lsl_file_id *id);
+
+/*
+ * True if `now` is the same file as `then`: same dev/ino, and the first
+ * then->fp_len bytes of `now` still hash to then->fp (so a reused inode or
+ * a rewritten file is not taken for the old one).
+ */
+bool lsl_file_id_same(int fd_now, const struct lsl_file_id *then);
+
+#endif

@@ -1,0 +1,82 @@
+/*
+ * logseal — the daemon's configuration file.
+ *
+ * INI-style, one `key = value` per line, '#' comments, sections:
+ *
+ *   [daemon]
+ *   keys         = /etc/logseal/keys        # hash.key + vault.pub
+ *   vault        = /var/lib/logseal/vault
+ *   state        = /var/lib/logseal/state   # checkpoints
+ *   output       = /var/log/logseal         # segments: OUTDIR/<source>/...
+ *   level        = 6                        # gzip level 1-9
+ *   segment_size = 64M                      # close a segment at this size
+ *   segment_age  = 5m                       # ... or this age
+ *   metrics      = 127.0.0.1:9187           # Prometheus endpoint ("" = off)
+ *   log_level    = info                     # error|warning|info|debug
+ *
+ *   [source nginx]                          # name: [A-Za-z0-9_.-]+
+ *   type  = tail                            # tail | stdin | syslog
+ *   path  = /var/log/nginx/access.log       # tail: a path or a glob
+ *   start = end                             # tail, first run: end|beginning
+ *   listen = unix:/run/logseal/nginx.sock   # syslog: unix:PATH or
+ *                                           #   udp:127.0.0.1:PORT
+ *   rule  = nginx-combined                  # NAME or path of a .rules file
+ *   sink  = segments                        # segments | stdout
+ *
+ * Unknown sections or keys, bad values, duplicate source names, a syslog
+ * listener on a non-loopback address: refused with file, line and key.
+ * Plain functions on buffers: no libuv.
+ */
+#ifndef LOGSEAL_CONFIG_H
+#define LOGSEAL_CONFIG_H
+
+#include <limits.h>
+#include "logseal/common.h"
+
+enum lsl_source_type { LSL_SRC_TAIL, LSL_SRC_STDIN, LSL_SRC_SYSLOG };
+enum lsl_sink_type { LSL_SINK_SEGMENTS, LSL_SINK_STDOUT };
+
+struct lsl_source_conf {
+    char name[64];
+    enum lsl_source_type type;
+    char path[PATH_MAX];   /* tail */
+    bool start_at_end;     /* tail */
+    char listen[PATH_MAX]; /* syslog, as written */
+    char rule[PATH_MAX];
+    enum lsl_sink_type sink;
+    unsigned line;         /* where the section starts, for messages */
+};
+
+struct lsl_config {
+    char path[PATH_MAX];
+    char keys[PATH_MAX];
+    char vault[PATH_MAX];
+    char state[PATH_MAX];
+    char output[PATH_MAX];
+    int level;
+    uint64_t segment_size; /* bytes */
+    uint64_t segment_age;  /* seconds */
+    char metrics[128];     /* host:port or "" */
+    int log_level;         /* enum lsl_log_level */
+    struct lsl_source_conf *sources;
+    size_t nsources;
+};
+
+struct lsl_config_error {
+    unsigned line;
+    char msg[256];
+};
+
+/* Parse config text; `path` names it in errors. Owned: lsl_config_free. */
+LSL_MUST_CHECK int lsl_config_parse(struct lsl_config **out,
+                                    const char *path, const char *text,
+                                    size_t len, struct lsl_config_error *e);
+
+/* Read and parse a file. LSL_ECONFIG (with e) or -errno. */
+LSL_MUST_CHECK int lsl_config_load(struct lsl_config **out,
+                                   const char *path,
+                                   struct lsl_config_error *e);
+
+void lsl_config_free(struct lsl_config *c); /* NULL-safe */
+
+#endif
