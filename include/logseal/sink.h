@@ -47,4 +47,32 @@ struct lsl_sink {
 LSL_MUST_CHECK int lsl_file_sink_open(struct lsl_sink **out,
                                       const char *path);
 
+/* ---- segments: the daemon's gzip output files ---- */
+
+struct lsl_checkpoint;
+
+struct lsl_segment_opts {
+    const char *out_dir;   /* OUTDIR */
+    const char *source;    /* files: OUTDIR/<source>/<YYYY-MM-DD>/
+                              <source>-<YYYYmmddTHHMMSSZ>-<seq>.log.gz */
+    uint64_t max_bytes;    /* finish a segment at this size */
+    uint64_t max_age;      /* ... or this age, seconds */
+    /* The checkpoint of the last run, or NULL: its .part is cut back to
+     * the committed length and continued. */
+    const struct lsl_checkpoint *resume;
+};
+
+/*
+ * Gzip segments: each batch's member is appended to OUTDIR/.../NAME.part;
+ * a segment is finished (fsync, rename to NAME, fsync dir) by size, by age
+ * (tick), or by close. sync_each is set: every batch is fsynced before its
+ * checkpoint. 0 or -errno.
+ */
+LSL_MUST_CHECK int lsl_segment_sink_open(struct lsl_sink **out,
+                                         const struct lsl_segment_opts *o);
+
+/* Current .part path ("" if none) and committed length, for checkpoints. */
+void lsl_segment_sink_state(const struct lsl_sink *s, char *part,
+                            size_t cap, uint64_t *len);
+
 #endif

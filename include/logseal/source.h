@@ -39,4 +39,64 @@ void lsl_fd_source_close(struct lsl_fd_source *src);
 const struct lsl_batch_stats *
 lsl_fd_source_stats(const struct lsl_fd_source *src);
 
+/* ---- tail: follow a file (or glob) across rotation ---- */
+
+struct lsl_tail_source;
+
+struct lsl_tail_opts {
+    const char *name;            /* source name: checkpoint file name */
+    const char *path;            /* path or glob */
+    const char *state_dir;       /* checkpoints */
+    bool start_at_end;           /* first run without a checkpoint */
+    const struct lsl_rule *rule; /* borrowed */
+    struct lsl_sink *sink;       /* borrowed; a segment sink */
+    size_t read_size;
+};
+
+/*
+ * Follow `path`: inotify (uv_fs_event) on its directory plus a slow stat
+ * poll as a safety net; rename-and-create and copytruncate rotation,
+ * truncation, deletion while open; resumes from the checkpoint. Persists
+ * {file id, offset, sink segment state} after every committed batch.
+ */
+LSL_MUST_CHECK int lsl_tail_source_open(struct lsl_tail_source **out,
+                                        struct lsl_pipeline *pl,
+                                        const struct lsl_tail_opts *o);
+LSL_MUST_CHECK int lsl_tail_source_start(struct lsl_tail_source *t);
+/* Stop watching; calls done(ud) on the loop once every handle is closed
+ * and every batch is committed. */
+void lsl_tail_source_stop(struct lsl_tail_source *t, void (*done)(void *),
+                          void *ud);
+void lsl_tail_source_free(struct lsl_tail_source *t); /* after done */
+/* Bytes behind the end of the followed file (lag metric). */
+uint64_t lsl_tail_source_lag(const struct lsl_tail_source *t);
+struct lsl_source *lsl_tail_source_base(struct lsl_tail_source *t);
+
+/* ---- syslog: RFC 3164 datagrams, as nginx sends them ---- */
+
+struct lsl_syslog_source;
+
+struct lsl_syslog_opts {
+    const char *name;
+    const char *listen;          /* unix:PATH or udp:127.0.0.1:PORT */
+    const struct lsl_rule *rule; /* borrowed */
+    struct lsl_sink *sink;       /* borrowed */
+};
+
+LSL_MUST_CHECK int lsl_syslog_source_open(struct lsl_syslog_source **out,
+                                          struct lsl_pipeline *pl,
+                                          const struct lsl_syslog_opts *o);
+LSL_MUST_CHECK int lsl_syslog_source_start(struct lsl_syslog_source *s);
+void lsl_syslog_source_stop(struct lsl_syslog_source *s,
+                            void (*done)(void *), void *ud);
+void lsl_syslog_source_free(struct lsl_syslog_source *s);
+struct lsl_source *lsl_syslog_source_base(struct lsl_syslog_source *s);
+
+/*
+ * Strip an RFC 3164 header ("<PRI>Mmm dd hh:mm:ss HOST TAG: ") from a
+ * datagram; also accepts RFC 5424 and headerless messages. Sets *msg to
+ * the message (without trailing newline). Plain function, fuzzed.
+ */
+void lsl_syslog_strip(const char *p, size_t len, struct lsl_span *msg);
+
 #endif
