@@ -104,6 +104,16 @@ LSL_MUST_CHECK int lsl_source_feed(struct lsl_source *s, const char *data,
 /* End of input: the last partial line is taken, everything dispatched. */
 LSL_MUST_CHECK int lsl_source_eof(struct lsl_source *s);
 
+/*
+ * Stop (daemon shutdown, file switch): dispatch the current batch but keep
+ * an unfinished last line out of it (its bytes are not checkpointed, so a
+ * restart reads them again). ops->drained runs once all is committed.
+ */
+LSL_MUST_CHECK int lsl_source_stop(struct lsl_source *s);
+
+/* Dispatch the current batch now (e.g. before switching files). */
+LSL_MUST_CHECK int lsl_source_flush(struct lsl_source *s);
+
 uv_loop_t *lsl_pipeline_loop(const struct lsl_pipeline *pl);
 
 /* True while the pipeline wants sources to hold off reading. */

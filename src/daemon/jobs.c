@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <time.h>
 #include "logseal/log.h"
 #include "pipeline_internal.h"
 
@@ -222,7 +223,8 @@ static void try_commit(struct lsl_pipeline *pl)
 {
     struct lsl_job *j = pl->ready;
 
-    if (pl->committing || pl->fatal || !j || j->b->seq != pl->commit_seq)
+    if (pl->committing || pl->ticking || pl->fatal || !j ||
+        j->b->seq != pl->commit_seq)
         return;
     pl->ready = j->next;
     if (j->rc) {
@@ -246,4 +248,59 @@ void lsl_jobs_free_all(struct lsl_pipeline *pl)
         lsl_batch_free(j->b);
         free(j);
     }
+}
+
+struct tick_job {
+    uv_work_t req;
+    struct lsl_pipeline *pl;
+    int64_t now;
+};
+
+static void tick_work(uv_work_t *req)
+{
+    struct tick_job *t = req->data;
+
+    for (struct lsl_source *s = t->pl->sources; s; s = s->next) {
+        int rc;
+
+        if (!s->sink->ops->tick)
+            continue;
+        rc = s->sink->ops->tick(s->sink, t->now);
+        if (rc)
+            lsl_log_error("%s: finishing output %s failed: %s; will retry",
+                          s->name, s->sink->desc, lsl_strerror(rc));
+    }
+}
+
+static void tick_done(uv_work_t *req, int status)
+{
+    struct tick_job *t = req->data;
+    struct lsl_pipeline *pl = t->pl;
+
+    (void)status;
+    free(t);
+    pl->ticking = false;
+    try_commit(pl);
+}
+
+void lsl_jobs_tick(struct lsl_pipeline *pl)
+{
+    uint64_t now = uv_now(pl->o.loop);
+    struct tick_job *t;
+
+    if (pl->ticking || pl->committing || pl->fatal ||
+        now - pl->last_tick_ms < 1000)
+        return;
+    t = calloc(1, sizeof(*t));
+    if (!t)
+        return;
+    t->pl = pl;
+    t->now = (int64_t)time(NULL);
+    t->req.data = t;
+    if (uv_queue_work(pl->o.loop, &t->req, tick_work, tick_done) != 0) {
+        free(t);
+        return;
+    }
+    pl->ticking = true;
+    pl->last_tick_ms = now;
 }

@@ -247,6 +247,23 @@ int lsl_source_eof(struct lsl_source *s)
     return 0;
 }
 
+int lsl_source_flush(struct lsl_source *s)
+{
+    return dispatch(s);
+}
+
+int lsl_source_stop(struct lsl_source *s)
+{
+    int rc = dispatch(s);
+
+    if (rc)
+        return rc;
+    s->eof = true;
+    if (s->inflight == 0 && s->ops->drained)
+        s->ops->drained(s);
+    return 0;
+}
+
 static void flush_timer_cb(uv_timer_t *t)
 {
     struct lsl_pipeline *pl = t->data;
@@ -259,6 +276,7 @@ static void flush_timer_cb(uv_timer_t *t)
             lsl_log_warn("%s: cannot queue a batch (out of memory); "
                          "retrying", s->name);
     }
+    lsl_jobs_tick(pl);
 }
 
 /* ---- commit completion, on the loop thread ---- */

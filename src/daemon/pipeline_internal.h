@@ -26,6 +26,8 @@ struct lsl_pipeline {
     struct lsl_job *committing; /* at most one commit at a time */
     unsigned inflight;
     unsigned retry_ms;
+    uint64_t last_tick_ms;
+    bool ticking;
     bool paused;
     bool fatal;
 
@@ -36,6 +38,12 @@ struct lsl_pipeline {
 
 /* Queue batch processing on the thread pool. 0 or negative code. */
 int lsl_job_process(struct lsl_pipeline *pl, struct lsl_batch *b);
+
+/*
+ * Give every sink its tick (segment age) in a commit-serialized job, at
+ * most once a second and only while no commit is running.
+ */
+void lsl_jobs_tick(struct lsl_pipeline *pl);
 
 /* Free jobs left after a fatal error (their lines were never written). */
 void lsl_jobs_free_all(struct lsl_pipeline *pl);
