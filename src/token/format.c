@@ -12,7 +12,7 @@
 #include "logseal/token.h"
 #include "ipaddr.h"
 
-#define B32_BITS 5
+#define B32_BITS   5
 #define TOKEN_TAIL (LSL_TOKEN_KID_CHARS + LSL_TOKEN_BODY_CHARS)
 
 static const char b32_alphabet[] = "abcdefghijklmnopqrstuvwxyz234567";
@@ -33,8 +33,7 @@ static bool is_word(unsigned char ch)
            (ch >= '0' && ch <= '9');
 }
 
-size_t lsl_token_format(const struct lsl_token *t,
-                        char out[LSL_TOKEN_TEXT_MAX])
+size_t lsl_token_format(const struct lsl_token *t, char out[LSL_TOKEN_TEXT_MAX])
 {
     const char *name = lsl_class_name((enum lsl_class)t->cls);
     size_t n = strlen(name);
@@ -115,8 +114,8 @@ static size_t class_before(const char *s, size_t u)
         if (n > u || memcmp(s + u - n, name, n) != 0)
             continue;
         /* No class name is a suffix of another, so the first fits. */
-        if (n == u || (!is_word((unsigned char)s[u - n - 1]) &&
-                       s[u - n - 1] != '_'))
+        if (n == u ||
+            (!is_word((unsigned char)s[u - n - 1]) && s[u - n - 1] != '_'))
             return n;
         return 0;
     }

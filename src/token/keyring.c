@@ -36,20 +36,20 @@
 #include "logseal/file.h"
 #include "logseal/token.h"
 
-#define KEYFILE_MAGIC "LSLHKEY1"
+#define KEYFILE_MAGIC     "LSLHKEY1"
 #define KEYFILE_MAGIC_LEN 8
-#define KEYFILE_VERSION 1
-#define KEYFILE_SIZE 56
-#define OFF_VERSION 8
-#define OFF_EPOCH_LEN 9
-#define OFF_RESERVED 10
-#define OFF_EPOCH 12
-#define OFF_EPOCH_START 16
-#define OFF_KEY 24
-#define KEY_BYTES crypto_kdf_KEYBYTES
-#define KDF_CONTEXT "lsltoken"
+#define KEYFILE_VERSION   1
+#define KEYFILE_SIZE      56
+#define OFF_VERSION       8
+#define OFF_EPOCH_LEN     9
+#define OFF_RESERVED      10
+#define OFF_EPOCH         12
+#define OFF_EPOCH_START   16
+#define OFF_KEY           24
+#define KEY_BYTES         crypto_kdf_KEYBYTES
+#define KDF_CONTEXT       "lsltoken"
 /* Tokens carry the epoch id in 10 bits (LSL_TOKEN_KID_CHARS base32). */
-#define KID_MOD 1024u
+#define KID_MOD      1024u
 #define DIGEST_BYTES crypto_generichash_BYTES_MIN
 
 struct keyring_secret {
@@ -202,8 +202,8 @@ int lsl_token_derive(const struct lsl_keyring *kr, int64_t when,
 
     if ((unsigned)c >= LSL_CLASS_COUNT)
         return -EINVAL;
-    if (crypto_generichash(digest, sizeof(digest), (const uint8_t *)norm,
-                           len, kr->sec->sub[c], KEY_BYTES) != 0)
+    if (crypto_generichash(digest, sizeof(digest), (const uint8_t *)norm, len,
+                           kr->sec->sub[c], KEY_BYTES) != 0)
         return -EINVAL;
     out->cls = (uint8_t)c;
     out->kid = lsl_keyring_kid(kr, when);

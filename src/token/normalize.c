@@ -21,9 +21,9 @@
 #include "ipaddr.h"
 
 /* Longest text that may still be an address with a zone id. */
-#define IP_TEXT_MAX 128
+#define IP_TEXT_MAX  128
 #define IP4_TEXT_MAX 16
-#define UUID_LEN 36
+#define UUID_LEN     36
 
 static long copy_out(char *out, size_t cap, const char *s, size_t n)
 {
@@ -78,7 +78,8 @@ static size_t format_ip4(const uint8_t a[4], char *out)
 
 static bool is_v4_mapped(const uint8_t a[16])
 {
-    static const uint8_t prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    static const uint8_t prefix[12] = {0, 0, 0, 0, 0,    0,
+                                       0, 0, 0, 0, 0xff, 0xff};
 
     return memcmp(a, prefix, sizeof(prefix)) == 0;
 }
@@ -160,8 +161,8 @@ static long lower_out(const char *v, size_t len, char *out, size_t cap)
     return (long)len;
 }
 
-long lsl_token_normalize(enum lsl_class c, const char *v, size_t len,
-                         char *out, size_t cap)
+long lsl_token_normalize(enum lsl_class c, const char *v, size_t len, char *out,
+                         size_t cap)
 {
     switch (c) {
     case LSL_CLASS_IP:

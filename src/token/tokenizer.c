@@ -26,14 +26,14 @@
 #include "logseal/token.h"
 
 #define CACHE_DEFAULT_ENTRIES 65536
-#define CACHE_MAX_ENTRIES (1u << 26)
-#define CACHE_VALUE_MAX 64
-#define CACHE_WAYS 2
+#define CACHE_MAX_ENTRIES     (1u << 26)
+#define CACHE_VALUE_MAX       64
+#define CACHE_WAYS            2
 /* Values up to this size normalize into a stack buffer. */
-#define NORM_STACK_MAX 256
-#define ARENA_CHUNK (64 * 1024)
+#define NORM_STACK_MAX  256
+#define ARENA_CHUNK     (64 * 1024)
 #define INDEX_MIN_SLOTS 1024
-#define MAPPINGS_MAX (UINT32_MAX / 2)
+#define MAPPINGS_MAX    (UINT32_MAX / 2)
 
 struct cache_entry {
     uint64_t tag; /* fast hash | 1; 0 = empty */
@@ -134,10 +134,9 @@ static uint64_t cache_tag(const struct lsl_tokenizer *tz, enum lsl_class c,
     return fast_hash(tz->seed ^ ((uint64_t)c << 16 | kid), v, len);
 }
 
-static struct cache_entry *cache_find(struct lsl_tokenizer *tz,
-                                      uint64_t tag, enum lsl_class c,
-                                      uint16_t kid, const char *v,
-                                      size_t len)
+static struct cache_entry *cache_find(struct lsl_tokenizer *tz, uint64_t tag,
+                                      enum lsl_class c, uint16_t kid,
+                                      const char *v, size_t len)
 {
     size_t set = (size_t)(tag >> 8) & tz->sets_mask;
     struct cache_entry *e = tz->cache + set * CACHE_WAYS;
@@ -375,8 +374,8 @@ void lsl_tokenizer_close(struct lsl_tokenizer *tz)
     lsl_tokenizer_reset(tz);
     free(tz->arena);
     if (tz->cache)
-        sodium_memzero(tz->cache, (tz->sets_mask + 1) * CACHE_WAYS *
-                                      sizeof(*tz->cache));
+        sodium_memzero(tz->cache,
+                       (tz->sets_mask + 1) * CACHE_WAYS * sizeof(*tz->cache));
     free(tz->cache);
     free(tz->victim);
     free(tz->maps);
@@ -387,9 +386,8 @@ void lsl_tokenizer_close(struct lsl_tokenizer *tz)
     free(tz);
 }
 
-int lsl_tokenizer_get(struct lsl_tokenizer *tz, enum lsl_class c,
-                      const char *v, size_t len, int64_t when,
-                      struct lsl_token *tok)
+int lsl_tokenizer_get(struct lsl_tokenizer *tz, enum lsl_class c, const char *v,
+                      size_t len, int64_t when, struct lsl_token *tok)
 {
     char stack[NORM_STACK_MAX + LSL_NORM_SLACK];
     char *norm = stack;

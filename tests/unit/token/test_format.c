@@ -79,9 +79,8 @@ static void test_round_trip(void **state)
             n = lsl_token_format(&t, text);
             assert_int_equal(n, strlen(text));
             assert_true(n < LSL_TOKEN_TEXT_MAX);
-            assert_int_equal(n, strlen(lsl_class_name((enum lsl_class)c)) +
-                                    1 + LSL_TOKEN_KID_CHARS +
-                                    LSL_TOKEN_BODY_CHARS);
+            assert_int_equal(n, strlen(lsl_class_name((enum lsl_class)c)) + 1 +
+                                    LSL_TOKEN_KID_CHARS + LSL_TOKEN_BODY_CHARS);
             assert_int_equal(lsl_token_parse(text, n, &back), 0);
             assert_true(lsl_token_equal(&t, &back));
         }
@@ -98,11 +97,13 @@ static void test_format_bits(void **state)
     t.hash[0] = 0xf8; /* 11111 000... */
     t.hash[14] = 0x1f;
     lsl_token_format(&t, text);
-    assert_string_equal(text, "user_77" "7aaaaaaaaaaaaaaaaaaaaaa7");
+    assert_string_equal(text, "user_77"
+                              "7aaaaaaaaaaaaaaaaaaaaaa7");
     t.kid = 33;
     memset(t.hash, 0, sizeof(t.hash));
     lsl_token_format(&t, text);
-    assert_string_equal(text, "user_bb" "aaaaaaaaaaaaaaaaaaaaaaaa");
+    assert_string_equal(text, "user_bb"
+                              "aaaaaaaaaaaaaaaaaaaaaaaa");
 }
 
 static void test_parse_rejects(void **state)
@@ -123,10 +124,9 @@ static void test_parse_rejects(void **state)
 
     (void)state;
     for (size_t i = 0; i < LSL_ARRAY_SIZE(bad); i++)
-        assert_int_equal(lsl_token_parse(bad[i], strlen(bad[i]), &t),
-                         -EINVAL);
-    assert_int_equal(
-        lsl_token_parse("ip_aaaaaaaaaaaaaaaaaaaaaaaaaa", 29, &t), 0);
+        assert_int_equal(lsl_token_parse(bad[i], strlen(bad[i]), &t), -EINVAL);
+    assert_int_equal(lsl_token_parse("ip_aaaaaaaaaaaaaaaaaaaaaaaaaa", 29, &t),
+                     0);
 }
 
 /* All tokens lsl_token_scan finds in s, as "start+len " pairs. */
@@ -136,8 +136,7 @@ static void scan_all(const char *s, char *out, size_t cap)
 
     out[0] = '\0';
     while (lsl_token_scan(s, len, &pos, &tlen)) {
-        used += (size_t)snprintf(out + used, cap - used, "%zu+%zu ", pos,
-                                 tlen);
+        used += (size_t)snprintf(out + used, cap - used, "%zu+%zu ", pos, tlen);
         pos += tlen;
     }
 }

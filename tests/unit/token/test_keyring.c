@@ -122,11 +122,9 @@ static void test_open_checks(void **state)
     assert_int_equal(open_image(img, TESTKEY_FILE_SIZE, 0644), LSL_EKEYPERM);
     assert_int_equal(open_image(img, TESTKEY_FILE_SIZE, 0640), LSL_EKEYPERM);
     assert_int_equal(open_image(img, TESTKEY_FILE_SIZE, 0602), LSL_EKEYPERM);
-    assert_int_equal(open_image(img, TESTKEY_FILE_SIZE - 1, 0600),
-                     LSL_EFORMAT);
+    assert_int_equal(open_image(img, TESTKEY_FILE_SIZE - 1, 0600), LSL_EFORMAT);
     img[TESTKEY_FILE_SIZE] = 0;
-    assert_int_equal(open_image(img, TESTKEY_FILE_SIZE + 1, 0600),
-                     LSL_EFORMAT);
+    assert_int_equal(open_image(img, TESTKEY_FILE_SIZE + 1, 0600), LSL_EFORMAT);
     img[0] = 'X';
     assert_int_equal(open_image(img, TESTKEY_FILE_SIZE, 0600), LSL_EFORMAT);
     testkey_image(img, key, 3);

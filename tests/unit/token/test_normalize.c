@@ -32,13 +32,13 @@ static const struct norm_case cases[] = {
     {LSL_CLASS_IP, "0:0:0:0:0:ffff:192.0.2.1", "192.0.2.1"},
     {LSL_CLASS_IP, "0000:0000:0000:0000:0000:FFFF:0102:0304", "1.2.3.4"},
     /* RFC 5952 section 4 */
-    {LSL_CLASS_IP, "2001:0db8::0001", "2001:db8::1"},          /* 4.1 */
-    {LSL_CLASS_IP, "2001:db8:0:0:0:0:2:1", "2001:db8::2:1"},   /* 4.2.1 */
+    {LSL_CLASS_IP, "2001:0db8::0001", "2001:db8::1"},        /* 4.1 */
+    {LSL_CLASS_IP, "2001:db8:0:0:0:0:2:1", "2001:db8::2:1"}, /* 4.2.1 */
     {LSL_CLASS_IP, "2001:db8::0:1", "2001:db8::1"},
     {LSL_CLASS_IP, "2001:db8::1:1:1:1:1", "2001:db8:0:1:1:1:1:1"}, /* 4.2.2 */
-    {LSL_CLASS_IP, "2001:0:0:1:0:0:0:1", "2001:0:0:1::1"},     /* 4.2.3 */
+    {LSL_CLASS_IP, "2001:0:0:1:0:0:0:1", "2001:0:0:1::1"},         /* 4.2.3 */
     {LSL_CLASS_IP, "2001:db8:0:0:1:0:0:1", "2001:db8::1:0:0:1"},
-    {LSL_CLASS_IP, "2001:DB8::ABCD", "2001:db8::abcd"},        /* 4.3 */
+    {LSL_CLASS_IP, "2001:DB8::ABCD", "2001:db8::abcd"}, /* 4.3 */
     {LSL_CLASS_IP, "0:0:0:0:0:0:0:0", "::"},
     {LSL_CLASS_IP, "0:0:0:0:0:0:0:1", "::1"},
     {LSL_CLASS_IP, "1:0:0:0:0:0:0:0", "1::"},
@@ -83,8 +83,8 @@ static void test_table(void **state)
         const struct norm_case *k = &cases[i];
         size_t len = strlen(k->in);
         char out[256];
-        long n = lsl_token_normalize(k->cls, k->in, len, out,
-                                     len + LSL_NORM_SLACK);
+        long n =
+            lsl_token_normalize(k->cls, k->in, len, out, len + LSL_NORM_SLACK);
 
         if (n < 0 || (size_t)n != strlen(k->want) ||
             memcmp(out, k->want, (size_t)n) != 0)
@@ -103,15 +103,14 @@ static void test_enospc(void **state)
     assert_int_equal(lsl_token_normalize(LSL_CLASS_EMAIL, "A@B", 3, out, 2),
                      -ENOSPC);
     /* The canonical form may be longer than the input. */
-    assert_int_equal(lsl_token_normalize(LSL_CLASS_IP, "1::2:3:4:5:6:7", 14,
-                                         out, 14),
-                     -ENOSPC);
-    assert_int_equal(lsl_token_normalize(LSL_CLASS_IP, "1::2:3:4:5:6:7", 14,
-                                         out, 15),
-                     15);
-    assert_int_equal(lsl_token_normalize(LSL_CLASS_IP, "fe80::1%eth0", 12,
-                                         out, 11),
-                     -ENOSPC);
+    assert_int_equal(
+        lsl_token_normalize(LSL_CLASS_IP, "1::2:3:4:5:6:7", 14, out, 14),
+        -ENOSPC);
+    assert_int_equal(
+        lsl_token_normalize(LSL_CLASS_IP, "1::2:3:4:5:6:7", 14, out, 15), 15);
+    assert_int_equal(
+        lsl_token_normalize(LSL_CLASS_IP, "fe80::1%eth0", 12, out, 11),
+        -ENOSPC);
     assert_int_equal(lsl_token_normalize(LSL_CLASS_IP, "", 0, out, 0), 0);
 }
 

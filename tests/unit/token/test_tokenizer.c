@@ -76,14 +76,15 @@ static void test_emit_hit_equals_miss(void **state)
 
     (void)state;
     lsl_token_format(&t, want);
-    assert_int_equal(lsl_tokenizer_emit(tz, LSL_CLASS_IP, "192.0.2.9", 9, 1,
-                                        &out), 0); /* miss */
+    assert_int_equal(
+        lsl_tokenizer_emit(tz, LSL_CLASS_IP, "192.0.2.9", 9, 1, &out),
+        0); /* miss */
     assert_int_equal(lsl_buf_append(&out, " ", 1), 0);
-    assert_int_equal(lsl_tokenizer_emit(tz, LSL_CLASS_IP,
-                                        "::ffff:192.0.2.9", 16, 2, &out),
-                     0); /* hit, after normalization */
-    assert_int_equal(lsl_tokenizer_get(tz, LSL_CLASS_IP, "192.0.2.9", 9, 3,
-                                       &got), 0);
+    assert_int_equal(
+        lsl_tokenizer_emit(tz, LSL_CLASS_IP, "::ffff:192.0.2.9", 16, 2, &out),
+        0); /* hit, after normalization */
+    assert_int_equal(
+        lsl_tokenizer_get(tz, LSL_CLASS_IP, "192.0.2.9", 9, 3, &got), 0);
     assert_true(lsl_token_equal(&t, &got));
     assert_int_equal(out.len, 2 * strlen(want) + 1);
     assert_memory_equal(out.p, want, strlen(want));
@@ -105,8 +106,7 @@ static void test_placeholders(void **state)
     assert_false(lsl_tokenizer_skips("--", 2));
     assert_int_equal(lsl_tokenizer_emit(tz, LSL_CLASS_USER, "-", 1, 5, &out),
                      0);
-    assert_int_equal(lsl_tokenizer_emit(tz, LSL_CLASS_USER, "", 0, 5, &out),
-                     0);
+    assert_int_equal(lsl_tokenizer_emit(tz, LSL_CLASS_USER, "", 0, 5, &out), 0);
     assert_int_equal(out.len, 1);
     assert_memory_equal(out.p, "-", 1);
     lsl_tokenizer_mappings(tz, &count);
@@ -125,17 +125,17 @@ static void test_mapping_set(void **state)
     size_t count;
 
     (void)state;
-    assert_int_equal(lsl_tokenizer_emit(tz, LSL_CLASS_EMAIL, "Bo@X.org", 8,
-                                        50, &out), 0);
-    assert_int_equal(lsl_tokenizer_emit(tz, LSL_CLASS_USER, "u1", 2, 40,
-                                        &out), 0);
-    assert_int_equal(lsl_tokenizer_emit(tz, LSL_CLASS_EMAIL, "bo@x.org", 8,
-                                        30, &out), 0);
-    assert_int_equal(lsl_tokenizer_get(tz, LSL_CLASS_EMAIL, "BO@X.ORG", 8, 70,
-                                       &t), 0);
+    assert_int_equal(
+        lsl_tokenizer_emit(tz, LSL_CLASS_EMAIL, "Bo@X.org", 8, 50, &out), 0);
+    assert_int_equal(lsl_tokenizer_emit(tz, LSL_CLASS_USER, "u1", 2, 40, &out),
+                     0);
+    assert_int_equal(
+        lsl_tokenizer_emit(tz, LSL_CLASS_EMAIL, "bo@x.org", 8, 30, &out), 0);
+    assert_int_equal(
+        lsl_tokenizer_get(tz, LSL_CLASS_EMAIL, "BO@X.ORG", 8, 70, &t), 0);
     /* equal text, other class: its own mapping */
-    assert_int_equal(lsl_tokenizer_emit(tz, LSL_CLASS_NAME, "u1", 2, 60,
-                                        &out), 0);
+    assert_int_equal(lsl_tokenizer_emit(tz, LSL_CLASS_NAME, "u1", 2, 60, &out),
+                     0);
     m = lsl_tokenizer_mappings(tz, &count);
     assert_int_equal(count, 3);
     assert_int_equal(lsl_tokenizer_emitted(tz), 5);
@@ -156,8 +156,8 @@ static void test_mapping_set(void **state)
     lsl_tokenizer_mappings(tz, &count);
     assert_int_equal(count, 0);
     assert_int_equal(lsl_tokenizer_emitted(tz), 0);
-    assert_int_equal(lsl_tokenizer_emit(tz, LSL_CLASS_USER, "u1", 2, 99,
-                                        &out), 0);
+    assert_int_equal(lsl_tokenizer_emit(tz, LSL_CLASS_USER, "u1", 2, 99, &out),
+                     0);
     m = lsl_tokenizer_mappings(tz, &count);
     assert_int_equal(count, 1);
     assert_int_equal(m[0].first_seen, 99);
@@ -189,7 +189,8 @@ static void run_working_set(size_t cache_entries)
             }
             want = direct(LSL_CLASS_ID, v, len);
             assert_int_equal(lsl_tokenizer_get(tz, LSL_CLASS_ID, v, len,
-                                               round * 10 + i, &got), 0);
+                                               round * 10 + i, &got),
+                             0);
             if (!lsl_token_equal(&got, &want))
                 fail_msg("value %d round %d", i, round);
         }
