@@ -61,6 +61,15 @@ LSL_MUST_CHECK int lsl_class_parse(const char *s, size_t len,
  * Normalize `v` for class `c` into `out` (capacity `cap`, at least
  * len + LSL_NORM_SLACK). Returns the normalized length, or -ENOSPC if cap
  * is too small. Never fails on content.
+ *
+ *   ip     IPv4 (zero-padded octets read as decimal: 010.001.002.003 ->
+ *          10.1.2.3); IPv4-mapped IPv6 in any spelling -> IPv4; IPv6 ->
+ *          RFC 5952 text (hex groups only); a zone id ("%eth0") is kept
+ *          after the address as given.
+ *   id     UUID-shaped values (8-4-4-4-12 hex) -> lower case.
+ *   email  ASCII lower case.
+ * Other classes, and values that are not of their class, are copied.
+ * `out` is not NUL-terminated.
  */
 LSL_MUST_CHECK long lsl_token_normalize(enum lsl_class c, const char *v,
                                         size_t len, char *out, size_t cap);
@@ -97,15 +106,19 @@ struct lsl_keyring;
 
 /*
  * Create a new random hash key file at `path` (mode 0600, O_EXCL).
- * Returns 0, LSL_EEXIST if the file exists, or -errno.
+ * Returns 0, LSL_EEXIST if the file exists, or -errno. Only
+ * LSL_EPOCH_NEVER (a fixed key) is implemented so far: other epoch
+ * lengths give -ENOTSUP.
  */
 LSL_MUST_CHECK int lsl_keyring_create(const char *path,
                                       enum lsl_epoch_len epoch_len);
 
 /*
  * Load the hash key file. The key lives in sodium_malloc'd memory.
- * Returns 0, LSL_EKEYPERM if group/other may read it, LSL_EFORMAT, or
- * -errno. *out is owned by the caller; free with lsl_keyring_close().
+ * Returns 0, LSL_EKEYPERM if group/other may read it, LSL_EFORMAT (wrong
+ * size, magic or reserved bits), LSL_EVERSION, -ENOTSUP for a ratcheting
+ * key (not implemented yet), or -errno. *out is owned by the caller; free
+ * with lsl_keyring_close().
  */
 LSL_MUST_CHECK int lsl_keyring_open(struct lsl_keyring **out,
                                     const char *path);
@@ -113,7 +126,10 @@ LSL_MUST_CHECK int lsl_keyring_open(struct lsl_keyring **out,
 /* Wipe and free. NULL-safe. */
 void lsl_keyring_close(struct lsl_keyring *kr);
 
-/* Key epoch id used for tokens at time `when` (unix seconds). */
+/*
+ * Key epoch id used for tokens at time `when` (unix seconds): the key
+ * file's epoch counter modulo 1024. With a fixed key it ignores `when`.
+ */
 uint16_t lsl_keyring_kid(const struct lsl_keyring *kr, int64_t when);
 
 /*
@@ -149,11 +165,17 @@ struct lsl_tokenizer;
 
 struct lsl_tokenizer_opts {
     const struct lsl_keyring *keyring; /* borrowed; must outlive it */
-    size_t cache_entries;              /* rounded up to a power of two */
+    size_t cache_entries; /* rounded up to a power of two; 0: no cache.
+                           * Default 65536 (about 6 MiB). Values over 64
+                           * bytes are never cached. */
 };
 
 void lsl_tokenizer_opts_init(struct lsl_tokenizer_opts *o);
 
+/*
+ * A tokenizer is single-threaded: one per worker. 0, -EINVAL (no keyring,
+ * cache_entries over 2^26) or -ENOMEM. *out is owned by the caller.
+ */
 LSL_MUST_CHECK int lsl_tokenizer_open(struct lsl_tokenizer **out,
                                       const struct lsl_tokenizer_opts *o);
 
@@ -161,16 +183,29 @@ LSL_MUST_CHECK int lsl_tokenizer_open(struct lsl_tokenizer **out,
 void lsl_tokenizer_close(struct lsl_tokenizer *tz);
 
 /*
+ * True for the values emit copies through untokenized: the empty string
+ * and "-" (the log placeholder for "no value"); they identify nobody.
+ */
+bool lsl_tokenizer_skips(const char *v, size_t len);
+
+/*
  * Normalize and tokenize `v` (class `c`, seen at `when`), append the
  * printed token to `out` and record the mapping for this batch.
- * 0 or -ENOMEM.
+ * Values for which lsl_tokenizer_skips() is true are appended unchanged,
+ * recorded nowhere and not counted. 0, -EINVAL (bad class) or -ENOMEM;
+ * on failure neither `out` nor the mapping set has changed.
  */
 LSL_MUST_CHECK int lsl_tokenizer_emit(struct lsl_tokenizer *tz,
                                       enum lsl_class c, const char *v,
                                       size_t len, int64_t when,
                                       struct lsl_buf *out);
 
-/* As lsl_tokenizer_emit, but also returns the token (for ip6 mode). */
+/*
+ * As lsl_tokenizer_emit, but returns the token instead of printing it (for
+ * the ip6 mode). It tokenizes every value, the empty one and "-"
+ * included: callers that want emit's pass-through check
+ * lsl_tokenizer_skips() first.
+ */
 LSL_MUST_CHECK int lsl_tokenizer_get(struct lsl_tokenizer *tz,
                                      enum lsl_class c, const char *v,
                                      size_t len, int64_t when,
@@ -180,10 +215,16 @@ LSL_MUST_CHECK int lsl_tokenizer_get(struct lsl_tokenizer *tz,
 const struct lsl_mapping *lsl_tokenizer_mappings(const struct lsl_tokenizer *tz,
                                                  size_t *count);
 
-/* Tokens emitted since the last reset (occurrences, not distinct). */
+/*
+ * Tokens produced by emit and get since the last reset (occurrences, not
+ * distinct values).
+ */
 uint64_t lsl_tokenizer_emitted(const struct lsl_tokenizer *tz);
 
-/* Forget the batch's mappings (the cache stays). */
+/*
+ * Forget the batch's mappings and the emitted count; the arena holding
+ * their values is wiped. The cache stays.
+ */
 void lsl_tokenizer_reset(struct lsl_tokenizer *tz);
 
 #endif

@@ -1,0 +1,22 @@
+/*
+ * logseal — private address helpers of the token module (not installed).
+ */
+#ifndef LOGSEAL_TOKEN_IPADDR_H
+#define LOGSEAL_TOKEN_IPADDR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Longest RFC 5952 text of an address (8 groups of 4 and 7 colons) + NUL. */
+#define LSL_IP6_TEXT_MAX 40
+
+/*
+ * Write `a` in RFC 5952 canonical form: lower-case hex without leading
+ * zeros, the longest run of two or more zero groups (the leftmost on a
+ * tie) as "::", and always hexadecimal groups: unlike glibc's inet_ntop,
+ * which prints ::a.b.c.d for the deprecated IPv4-compatible range.
+ * NUL-terminated; returns the length.
+ */
+size_t lsl_ip6_format(const uint8_t a[16], char out[LSL_IP6_TEXT_MAX]);
+
+#endif

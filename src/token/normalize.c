@@ -1,0 +1,179 @@
+/*
+ * Normalization: one spelling per identifier, so that equal values written
+ * differently get equal tokens.
+ *
+ *   ip     IPv4 (octets may be zero-padded, read as decimal) -> dotted quad;
+ *          IPv4-mapped IPv6 -> dotted quad; other IPv6 -> RFC 5952 text;
+ *          a zone id ("%eth0") is kept, unchanged, after the address.
+ *   id     UUID-shaped (8-4-4-4-12 hex) -> lower case.
+ *   email  ASCII lower case.
+ *
+ * Anything else, and every value that does not parse, is copied unchanged.
+ * Invariant: the output is never longer than max(len, LSL_NORM_SLACK); an
+ * address grows at most from "1::2:3:4:5:6:7" to "1:0:2:3:4:5:6:7".
+ * This runs for every occurrence (before the token cache), so it avoids
+ * snprintf and allocations.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <string.h>
+#include "logseal/token.h"
+#include "ipaddr.h"
+
+/* Longest text that may still be an address with a zone id. */
+#define IP_TEXT_MAX  128
+#define IP4_TEXT_MAX 16
+#define UUID_LEN     36
+
+static long copy_out(char *out, size_t cap, const char *s, size_t n)
+{
+    if (n > cap)
+        return -ENOSPC;
+    memcpy(out, s, n);
+    return (long)n;
+}
+
+/* Dotted quad with 1-3 decimal digits per octet (leading zeros allowed). */
+static bool parse_ip4(const char *s, size_t len, uint8_t a[4])
+{
+    size_t i = 0;
+
+    for (int k = 0; k < 4; k++) {
+        unsigned v = 0, digits = 0;
+
+        if (k > 0) {
+            if (i >= len || s[i] != '.')
+                return false;
+            i++;
+        }
+        while (i < len && digits < 3 && s[i] >= '0' && s[i] <= '9') {
+            v = v * 10 + (unsigned)(s[i] - '0');
+            i++;
+            digits++;
+        }
+        if (digits == 0 || v > 255)
+            return false;
+        a[k] = (uint8_t)v;
+    }
+    return i == len;
+}
+
+static size_t format_ip4(const uint8_t a[4], char *out)
+{
+    char *p = out;
+
+    for (int k = 0; k < 4; k++) {
+        unsigned v = a[k];
+
+        if (k > 0)
+            *p++ = '.';
+        if (v >= 100)
+            *p++ = (char)('0' + v / 100);
+        if (v >= 10)
+            *p++ = (char)('0' + v / 10 % 10);
+        *p++ = (char)('0' + v % 10);
+    }
+    return (size_t)(p - out);
+}
+
+static bool is_v4_mapped(const uint8_t a[16])
+{
+    static const uint8_t prefix[12] = {0, 0, 0, 0, 0,    0,
+                                       0, 0, 0, 0, 0xff, 0xff};
+
+    return memcmp(a, prefix, sizeof(prefix)) == 0;
+}
+
+/* Canonical text of an address with ':' into text; 0 if not an address. */
+static size_t canon_ip6(const char *v, size_t alen, char *text)
+{
+    char tmp[INET6_ADDRSTRLEN];
+    uint8_t a[16];
+
+    if (alen >= sizeof(tmp))
+        return 0;
+    memcpy(tmp, v, alen);
+    tmp[alen] = '\0';
+    if (inet_pton(AF_INET6, tmp, a) != 1)
+        return 0;
+    if (is_v4_mapped(a))
+        return format_ip4(a + 12, text);
+    return lsl_ip6_format(a, text);
+}
+
+static long normalize_ip(const char *v, size_t len, char *out, size_t cap)
+{
+    char text[LSL_IP6_TEXT_MAX];
+    const char *zone;
+    size_t alen, n;
+    uint8_t a4[4];
+
+    if (len == 0 || len > IP_TEXT_MAX)
+        return copy_out(out, cap, v, len);
+    if (!memchr(v, ':', len)) {
+        if (!parse_ip4(v, len, a4))
+            return copy_out(out, cap, v, len);
+        return copy_out(out, cap, text, format_ip4(a4, text));
+    }
+    zone = memchr(v, '%', len);
+    alen = zone ? (size_t)(zone - v) : len;
+    /* "fe80::1%" has no zone to keep: not an address. */
+    if (zone && alen + 1 == len)
+        return copy_out(out, cap, v, len);
+    n = canon_ip6(v, alen, text);
+    if (n == 0)
+        return copy_out(out, cap, v, len);
+    if (n + (len - alen) > cap)
+        return -ENOSPC;
+    memcpy(out, text, n);
+    memcpy(out + n, v + alen, len - alen);
+    return (long)(n + len - alen);
+}
+
+static bool is_hex(char ch)
+{
+    return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') ||
+           (ch >= 'A' && ch <= 'F');
+}
+
+static bool is_uuid(const char *v, size_t len)
+{
+    if (len != UUID_LEN)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+
+        if (dash ? v[i] != '-' : !is_hex(v[i]))
+            return false;
+    }
+    return true;
+}
+
+static long lower_out(const char *v, size_t len, char *out, size_t cap)
+{
+    if (len > cap)
+        return -ENOSPC;
+    for (size_t i = 0; i < len; i++) {
+        char ch = v[i];
+
+        out[i] = ch >= 'A' && ch <= 'Z' ? (char)(ch - 'A' + 'a') : ch;
+    }
+    return (long)len;
+}
+
+long lsl_token_normalize(enum lsl_class c, const char *v, size_t len, char *out,
+                         size_t cap)
+{
+    switch (c) {
+    case LSL_CLASS_IP:
+        return normalize_ip(v, len, out, cap);
+    case LSL_CLASS_ID:
+        if (is_uuid(v, len))
+            return lower_out(v, len, out, cap);
+        return copy_out(out, cap, v, len);
+    case LSL_CLASS_EMAIL:
+        return lower_out(v, len, out, cap);
+    default:
+        return copy_out(out, cap, v, len);
+    }
+}

@@ -1,0 +1,181 @@
+/*
+ * Normalization: one spelling per value, RFC 5952 text for IPv6, and the
+ * canonical formatter checked against glibc's inet_ntop.
+ */
+#include <stdarg.h>
+#include <setjmp.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include "logseal/token.h"
+#include "src/token/ipaddr.h"
+
+struct norm_case {
+    enum lsl_class cls;
+    const char *in;
+    const char *want;
+};
+
+static const struct norm_case cases[] = {
+    /* IPv4, zero-padded octets are decimal */
+    {LSL_CLASS_IP, "192.0.2.1", "192.0.2.1"},
+    {LSL_CLASS_IP, "010.001.002.003", "10.1.2.3"},
+    {LSL_CLASS_IP, "000.000.000.000", "0.0.0.0"},
+    {LSL_CLASS_IP, "255.255.255.255", "255.255.255.255"},
+    /* IPv4-mapped IPv6 in several spellings */
+    {LSL_CLASS_IP, "::ffff:192.0.2.1", "192.0.2.1"},
+    {LSL_CLASS_IP, "::FFFF:192.0.2.1", "192.0.2.1"},
+    {LSL_CLASS_IP, "::ffff:c000:201", "192.0.2.1"},
+    {LSL_CLASS_IP, "::ffff:C000:0201", "192.0.2.1"},
+    {LSL_CLASS_IP, "0:0:0:0:0:ffff:192.0.2.1", "192.0.2.1"},
+    {LSL_CLASS_IP, "0000:0000:0000:0000:0000:FFFF:0102:0304", "1.2.3.4"},
+    /* RFC 5952 section 4 */
+    {LSL_CLASS_IP, "2001:0db8::0001", "2001:db8::1"},        /* 4.1 */
+    {LSL_CLASS_IP, "2001:db8:0:0:0:0:2:1", "2001:db8::2:1"}, /* 4.2.1 */
+    {LSL_CLASS_IP, "2001:db8::0:1", "2001:db8::1"},
+    {LSL_CLASS_IP, "2001:db8::1:1:1:1:1", "2001:db8:0:1:1:1:1:1"}, /* 4.2.2 */
+    {LSL_CLASS_IP, "2001:0:0:1:0:0:0:1", "2001:0:0:1::1"},         /* 4.2.3 */
+    {LSL_CLASS_IP, "2001:db8:0:0:1:0:0:1", "2001:db8::1:0:0:1"},
+    {LSL_CLASS_IP, "2001:DB8::ABCD", "2001:db8::abcd"}, /* 4.3 */
+    {LSL_CLASS_IP, "0:0:0:0:0:0:0:0", "::"},
+    {LSL_CLASS_IP, "0:0:0:0:0:0:0:1", "::1"},
+    {LSL_CLASS_IP, "1:0:0:0:0:0:0:0", "1::"},
+    {LSL_CLASS_IP, "1::2:3:4:5:6:7", "1:0:2:3:4:5:6:7"},
+    {LSL_CLASS_IP, "::0.2.0.3", "::2:3"}, /* IPv4-compatible: hex */
+    /* zone ids stay, after the canonical address */
+    {LSL_CLASS_IP, "fe80::1%eth0", "fe80::1%eth0"},
+    {LSL_CLASS_IP, "FE80:0:0:0:0:0:0:0001%eth0", "fe80::1%eth0"},
+    {LSL_CLASS_IP, "fe80::1%", "fe80::1%"},
+    /* not addresses: unchanged */
+    {LSL_CLASS_IP, "1.2.3.256", "1.2.3.256"},
+    {LSL_CLASS_IP, "1.2.3", "1.2.3"},
+    {LSL_CLASS_IP, "0001.2.3.4", "0001.2.3.4"},
+    {LSL_CLASS_IP, "1.2.3.4 ", "1.2.3.4 "},
+    {LSL_CLASS_IP, "2001:db8::g", "2001:db8::g"},
+    {LSL_CLASS_IP, "1:2:3:4:5:6:7:8:9", "1:2:3:4:5:6:7:8:9"},
+    {LSL_CLASS_IP, "Localhost", "Localhost"},
+    {LSL_CLASS_IP, "", ""},
+    /* UUIDs lower-cased, other ids untouched */
+    {LSL_CLASS_ID, "123E4567-E89B-12D3-A456-426614174000",
+     "123e4567-e89b-12d3-a456-426614174000"},
+    {LSL_CLASS_ID, "123E4567-E89B-12D3-A456-42661417400G",
+     "123E4567-E89B-12D3-A456-42661417400G"},
+    {LSL_CLASS_ID, "123E4567E89B-12D3-A456-426614174000-",
+     "123E4567E89B-12D3-A456-426614174000-"},
+    {LSL_CLASS_ID, "Device-ABC", "Device-ABC"},
+    {LSL_CLASS_ID, "::FFFF:1.2.3.4", "::FFFF:1.2.3.4"},
+    /* e-mail: ASCII lower case, other bytes kept */
+    {LSL_CLASS_EMAIL, "Alice@Example.COM", "alice@example.com"},
+    {LSL_CLASS_EMAIL, "J\xc3\x96rg@EX.org", "j\xc3\x96rg@ex.org"},
+    /* other classes: unchanged */
+    {LSL_CLASS_USER, "User42", "User42"},
+    {LSL_CLASS_NAME, "Bob", "Bob"},
+    {LSL_CLASS_SECRET, "AbC", "AbC"},
+    {LSL_CLASS_PHONE, "+1-555-0100", "+1-555-0100"},
+};
+
+static void test_table(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < LSL_ARRAY_SIZE(cases); i++) {
+        const struct norm_case *k = &cases[i];
+        size_t len = strlen(k->in);
+        char out[256];
+        long n =
+            lsl_token_normalize(k->cls, k->in, len, out, len + LSL_NORM_SLACK);
+
+        if (n < 0 || (size_t)n != strlen(k->want) ||
+            memcmp(out, k->want, (size_t)n) != 0)
+            fail_msg("case %zu: '%s' -> '%.*s', want '%s'", i, k->in,
+                     n < 0 ? 0 : (int)n, out, k->want);
+    }
+}
+
+static void test_enospc(void **state)
+{
+    char out[64];
+
+    (void)state;
+    assert_int_equal(lsl_token_normalize(LSL_CLASS_USER, "abcdef", 6, out, 5),
+                     -ENOSPC);
+    assert_int_equal(lsl_token_normalize(LSL_CLASS_EMAIL, "A@B", 3, out, 2),
+                     -ENOSPC);
+    /* The canonical form may be longer than the input. */
+    assert_int_equal(
+        lsl_token_normalize(LSL_CLASS_IP, "1::2:3:4:5:6:7", 14, out, 14),
+        -ENOSPC);
+    assert_int_equal(
+        lsl_token_normalize(LSL_CLASS_IP, "1::2:3:4:5:6:7", 14, out, 15), 15);
+    assert_int_equal(
+        lsl_token_normalize(LSL_CLASS_IP, "fe80::1%eth0", 12, out, 11),
+        -ENOSPC);
+    assert_int_equal(lsl_token_normalize(LSL_CLASS_IP, "", 0, out, 0), 0);
+}
+
+/*
+ * glibc's inet_ntop follows RFC 5952 for zero runs, but prints the
+ * deprecated IPv4-compatible range (::a.b.c.d) in dotted form. Ours must
+ * agree everywhere else and stay hexadecimal there.
+ */
+static void test_glibc_ntop(void **state)
+{
+    uint8_t a[16];
+    char ours[LSL_IP6_TEXT_MAX], theirs[INET6_ADDRSTRLEN];
+    unsigned dotted = 0;
+
+    (void)state;
+    srand(5952);
+    for (int round = 0; round < 100000; round++) {
+        /* Each group zero with probability 1/2, to make many runs. */
+        for (int g = 0; g < 8; g++) {
+            unsigned w = rand() & 1 ? 0 : (unsigned)rand() & 0xffff;
+
+            if (g < 6 && round % 7 == 0)
+                w = 0;
+            a[2 * g] = (uint8_t)(w >> 8);
+            a[2 * g + 1] = (uint8_t)w;
+        }
+        if (round % 11 == 0) /* some IPv4-mapped */
+            memcpy(a, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12);
+        lsl_ip6_format(a, ours);
+        assert_non_null(inet_ntop(AF_INET6, a, theirs, sizeof(theirs)));
+        if (strchr(theirs, '.')) {
+            dotted++;
+            assert_null(strchr(ours, '.'));
+            continue;
+        }
+        if (strcmp(ours, theirs) != 0)
+            fail_msg("ours %s, glibc %s", ours, theirs);
+    }
+    /* The difference is real: glibc dots ::2:3. */
+    memset(a, 0, sizeof(a));
+    a[13] = 2;
+    a[15] = 3;
+    assert_non_null(inet_ntop(AF_INET6, a, theirs, sizeof(theirs)));
+    lsl_ip6_format(a, ours);
+    assert_string_equal(ours, "::2:3");
+    assert_true(dotted > 0);
+}
+
+static void test_ip_valid(void **state)
+{
+    (void)state;
+    assert_true(lsl_ip_valid("1.2.3.4", 7));
+    assert_true(lsl_ip_valid("::1", 3));
+    assert_false(lsl_ip_valid("1.2.3.4x", 8));
+    assert_false(lsl_ip_valid("", 0));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_table),
+        cmocka_unit_test(test_enospc),
+        cmocka_unit_test(test_glibc_ntop),
+        cmocka_unit_test(test_ip_valid),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,232 @@
+/*
+ * Tokenizer: cached and uncached paths agree, the batch mapping set
+ * dedupes and keeps first/last seen, placeholders pass through, reset
+ * clears the batch.
+ */
+#include <stdarg.h>
+#include <setjmp.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+#include "logseal/token.h"
+#include "testkey.h"
+
+static struct lsl_keyring *kr;
+
+static int setup(void **state)
+{
+    (void)state;
+    kr = testkey_open(9);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    lsl_keyring_close(kr);
+    return 0;
+}
+
+static struct lsl_tokenizer *open_tz(size_t cache_entries)
+{
+    struct lsl_tokenizer_opts o;
+    struct lsl_tokenizer *tz = NULL;
+
+    lsl_tokenizer_opts_init(&o);
+    assert_int_equal(o.cache_entries, 65536);
+    o.keyring = kr;
+    o.cache_entries = cache_entries;
+    assert_int_equal(lsl_tokenizer_open(&tz, &o), 0);
+    return tz;
+}
+
+/* The token by the plain path: normalize + derive. */
+static struct lsl_token direct(enum lsl_class c, const char *v, size_t len)
+{
+    char norm[1200];
+    struct lsl_token t;
+    long n = lsl_token_normalize(c, v, len, norm, sizeof(norm));
+
+    assert_true(n >= 0);
+    assert_int_equal(lsl_token_derive(kr, 0, c, norm, (size_t)n, &t), 0);
+    return t;
+}
+
+static void test_open_args(void **state)
+{
+    struct lsl_tokenizer_opts o;
+    struct lsl_tokenizer *tz = NULL;
+
+    (void)state;
+    lsl_tokenizer_opts_init(&o);
+    assert_int_equal(lsl_tokenizer_open(&tz, &o), -EINVAL); /* no keyring */
+    o.keyring = kr;
+    o.cache_entries = (size_t)1 << 30;
+    assert_int_equal(lsl_tokenizer_open(&tz, &o), -EINVAL);
+    lsl_tokenizer_close(NULL);
+}
+
+static void test_emit_hit_equals_miss(void **state)
+{
+    struct lsl_tokenizer *tz = open_tz(1024);
+    struct lsl_buf out = {0};
+    char want[LSL_TOKEN_TEXT_MAX];
+    struct lsl_token t = direct(LSL_CLASS_IP, "192.0.2.9", 9), got;
+
+    (void)state;
+    lsl_token_format(&t, want);
+    assert_int_equal(
+        lsl_tokenizer_emit(tz, LSL_CLASS_IP, "192.0.2.9", 9, 1, &out),
+        0); /* miss */
+    assert_int_equal(lsl_buf_append(&out, " ", 1), 0);
+    assert_int_equal(
+        lsl_tokenizer_emit(tz, LSL_CLASS_IP, "::ffff:192.0.2.9", 16, 2, &out),
+        0); /* hit, after normalization */
+    assert_int_equal(
+        lsl_tokenizer_get(tz, LSL_CLASS_IP, "192.0.2.9", 9, 3, &got), 0);
+    assert_true(lsl_token_equal(&t, &got));
+    assert_int_equal(out.len, 2 * strlen(want) + 1);
+    assert_memory_equal(out.p, want, strlen(want));
+    assert_memory_equal(out.p + strlen(want) + 1, want, strlen(want));
+    assert_int_equal(lsl_tokenizer_emitted(tz), 3);
+    lsl_buf_free(&out);
+    lsl_tokenizer_close(tz);
+}
+
+static void test_placeholders(void **state)
+{
+    struct lsl_tokenizer *tz = open_tz(64);
+    struct lsl_buf out = {0};
+    size_t count;
+
+    (void)state;
+    assert_true(lsl_tokenizer_skips("", 0));
+    assert_true(lsl_tokenizer_skips("-", 1));
+    assert_false(lsl_tokenizer_skips("--", 2));
+    assert_int_equal(lsl_tokenizer_emit(tz, LSL_CLASS_USER, "-", 1, 5, &out),
+                     0);
+    assert_int_equal(lsl_tokenizer_emit(tz, LSL_CLASS_USER, "", 0, 5, &out), 0);
+    assert_int_equal(out.len, 1);
+    assert_memory_equal(out.p, "-", 1);
+    lsl_tokenizer_mappings(tz, &count);
+    assert_int_equal(count, 0);
+    assert_int_equal(lsl_tokenizer_emitted(tz), 0);
+    lsl_buf_free(&out);
+    lsl_tokenizer_close(tz);
+}
+
+static void test_mapping_set(void **state)
+{
+    struct lsl_tokenizer *tz = open_tz(256);
+    struct lsl_buf out = {0};
+    const struct lsl_mapping *m;
+    struct lsl_token t;
+    size_t count;
+
+    (void)state;
+    assert_int_equal(
+        lsl_tokenizer_emit(tz, LSL_CLASS_EMAIL, "Bo@X.org", 8, 50, &out), 0);
+    assert_int_equal(lsl_tokenizer_emit(tz, LSL_CLASS_USER, "u1", 2, 40, &out),
+                     0);
+    assert_int_equal(
+        lsl_tokenizer_emit(tz, LSL_CLASS_EMAIL, "bo@x.org", 8, 30, &out), 0);
+    assert_int_equal(
+        lsl_tokenizer_get(tz, LSL_CLASS_EMAIL, "BO@X.ORG", 8, 70, &t), 0);
+    /* equal text, other class: its own mapping */
+    assert_int_equal(lsl_tokenizer_emit(tz, LSL_CLASS_NAME, "u1", 2, 60, &out),
+                     0);
+    m = lsl_tokenizer_mappings(tz, &count);
+    assert_int_equal(count, 3);
+    assert_int_equal(lsl_tokenizer_emitted(tz), 5);
+    /* first-seen order, normalized values, min/max times */
+    assert_int_equal(m[0].tok.cls, LSL_CLASS_EMAIL);
+    assert_true(lsl_token_equal(&m[0].tok, &t));
+    assert_int_equal(m[0].value.len, 8);
+    assert_memory_equal(m[0].value.p, "bo@x.org", 8);
+    assert_int_equal(m[0].first_seen, 30);
+    assert_int_equal(m[0].last_seen, 70);
+    assert_int_equal(m[1].tok.cls, LSL_CLASS_USER);
+    assert_int_equal(m[1].first_seen, 40);
+    assert_int_equal(m[1].last_seen, 40);
+    assert_int_equal(m[2].tok.cls, LSL_CLASS_NAME);
+    assert_memory_equal(m[2].value.p, "u1", 2);
+
+    lsl_tokenizer_reset(tz);
+    lsl_tokenizer_mappings(tz, &count);
+    assert_int_equal(count, 0);
+    assert_int_equal(lsl_tokenizer_emitted(tz), 0);
+    assert_int_equal(lsl_tokenizer_emit(tz, LSL_CLASS_USER, "u1", 2, 99, &out),
+                     0);
+    m = lsl_tokenizer_mappings(tz, &count);
+    assert_int_equal(count, 1);
+    assert_int_equal(m[0].first_seen, 99);
+    lsl_buf_free(&out);
+    lsl_tokenizer_close(tz);
+}
+
+/*
+ * Many distinct values, some long (uncached, past the stack buffer):
+ * a cache far smaller than the working set, and no cache at all, still
+ * give the tokens of the plain path, and mapping values survive growth of
+ * the mapping array and arena.
+ */
+static void run_working_set(size_t cache_entries)
+{
+    struct lsl_tokenizer *tz = open_tz(cache_entries);
+    const struct lsl_mapping *m;
+    static char v[1100];
+    size_t count;
+
+    for (int round = 0; round < 3; round++) {
+        for (int i = 0; i < 5000; i++) {
+            struct lsl_token got, want;
+            size_t len = (size_t)snprintf(v, sizeof(v), "dev-%d", i);
+
+            if (i % 500 == 0) {
+                memset(v + len, 'x', 1000);
+                len += 1000;
+            }
+            want = direct(LSL_CLASS_ID, v, len);
+            assert_int_equal(lsl_tokenizer_get(tz, LSL_CLASS_ID, v, len,
+                                               round * 10 + i, &got),
+                             0);
+            if (!lsl_token_equal(&got, &want))
+                fail_msg("value %d round %d", i, round);
+        }
+    }
+    m = lsl_tokenizer_mappings(tz, &count);
+    assert_int_equal(count, 5000);
+    for (size_t i = 0; i < count; i++) {
+        int len = snprintf(v, sizeof(v), "dev-%zu", i);
+
+        assert_memory_equal(m[i].value.p, v, (size_t)len);
+        assert_int_equal(m[i].value.len, i % 500 ? (size_t)len : len + 1000u);
+        assert_int_equal(m[i].first_seen, (int64_t)i);
+        assert_int_equal(m[i].last_seen, (int64_t)(20 + i));
+    }
+    assert_int_equal(lsl_tokenizer_emitted(tz), 15000);
+    lsl_tokenizer_close(tz);
+}
+
+static void test_small_cache(void **state)
+{
+    (void)state;
+    run_working_set(16);
+    run_working_set(3); /* rounded up */
+    run_working_set(0); /* no cache */
+    run_working_set(65536);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_open_args),
+        cmocka_unit_test(test_emit_hit_equals_miss),
+        cmocka_unit_test(test_placeholders),
+        cmocka_unit_test(test_mapping_set),
+        cmocka_unit_test(test_small_cache),
+    };
+
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
