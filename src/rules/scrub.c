@@ -122,11 +122,15 @@ static size_t email_domain(const struct scan *sc, size_t k)
 
 static bool match_email(const struct scan *sc, size_t i, struct hit *h)
 {
-    size_t j = i, end;
+    size_t j, end;
 
-    while (j < sc->hi && is_local(sc->s[j]))
+    /* "(+ops@x.org" or "...a@x.org": punctuation does not start a name. */
+    while (i < sc->hi && is_local(sc->s[i]) && !is_alnum(sc->s[i]) &&
+           sc->s[i] != '_')
+        i++;
+    for (j = i; j < sc->hi && is_local(sc->s[j]);)
         j++;
-    if (j >= sc->hi || sc->s[j] != '@')
+    if (j == i || j >= sc->hi || sc->s[j] != '@')
         return false;
     end = email_domain(sc, j + 1);
     if (!end)
