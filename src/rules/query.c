@@ -32,11 +32,10 @@ static const struct rule_param *find_param(const struct lsl_rule *r,
     return NULL;
 }
 
-static size_t find_any(const char *s, size_t from, size_t end,
-                       const char *set)
+/* First position in [from, end) holding a or b, or end. */
+static size_t find2(const char *s, size_t from, size_t end, char a, char b)
 {
-    /* strchr() finds a set's terminator: NUL bytes never match. */
-    while (from < end && (s[from] == '\0' || !strchr(set, s[from])))
+    while (from < end && s[from] != a && s[from] != b)
         from++;
     return from;
 }
@@ -51,10 +50,10 @@ int lsl_query_plan(const struct lsl_rule *r, struct lsl_plan *p,
     if (!q || r->nparams == 0)
         return lsl_scrub_range(p, line, off, len);
     i = (size_t)(q - line) + 1;
-    qend = find_any(line, i, end, " #");
+    qend = find2(line, i, end, ' ', '#');
     while (i < qend) {
-        size_t pend = find_any(line, i, qend, "&;");
-        size_t eq = find_any(line, i, pend, "=");
+        size_t pend = find2(line, i, qend, '&', ';');
+        size_t eq = find2(line, i, pend, '=', '=');
         const struct rule_param *prm;
 
         if (eq < pend && eq + 1 < pend) {

@@ -43,30 +43,64 @@ struct hit {
     uint8_t flags;
 };
 
+/* Byte classes, looked up in a table built at compile time. */
+enum {
+    C_DIGIT = 1 << 0,
+    C_ALPHA = 1 << 1,
+    C_HEX = 1 << 2,
+    C_LOCAL = 1 << 3, /* e-mail local part: alnum . _ % + - */
+    C_ZONE = 1 << 4,  /* IPv6 zone: alnum _ . - */
+    C_TOK = 1 << 5,   /* may be inside any candidate */
+    C_COLON = 1 << 6,
+    C_AT = 1 << 7,
+};
+
+#define IN(c, a, b) ((c) >= (a) && (c) <= (b))
+#define ALNUM(c) (IN(c, '0', '9') || IN(c, 'a', 'z') || IN(c, 'A', 'Z'))
+#define PUNCT_LOCAL(c)                                                        \
+    ((c) == '.' || (c) == '_' || (c) == '%' || (c) == '+' || (c) == '-')
+#define PUNCT_ZONE(c) ((c) == '.' || (c) == '_' || (c) == '-')
+#define CLS(c)                                                                \
+    ((IN(c, '0', '9') ? C_DIGIT | C_HEX : 0) |                                \
+     (IN(c, 'a', 'z') || IN(c, 'A', 'Z') ? C_ALPHA : 0) |                     \
+     (IN(c, 'a', 'f') || IN(c, 'A', 'F') ? C_HEX : 0) |                       \
+     (ALNUM(c) || PUNCT_LOCAL(c) ? C_LOCAL | C_TOK : 0) |                     \
+     (ALNUM(c) || PUNCT_ZONE(c) ? C_ZONE : 0) |                               \
+     ((c) == ':' ? C_COLON | C_TOK : 0) | ((c) == '@' ? C_AT | C_TOK : 0))
+#define R4(b) CLS(b), CLS((b) + 1), CLS((b) + 2), CLS((b) + 3)
+#define R16(b) R4(b), R4((b) + 4), R4((b) + 8), R4((b) + 12)
+#define R64(b) R16(b), R16((b) + 16), R16((b) + 32), R16((b) + 48)
+
+static const uint8_t ctab[256] = {R64(0), R64(64), R64(128), R64(192)};
+
+static bool has(char c, unsigned cls)
+{
+    return (ctab[(unsigned char)c] & cls) != 0;
+}
+
 static bool is_digit(char c)
 {
-    return c >= '0' && c <= '9';
+    return has(c, C_DIGIT);
 }
 
 static bool is_alpha(char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+    return has(c, C_ALPHA);
 }
 
 static bool is_alnum(char c)
 {
-    return is_digit(c) || is_alpha(c);
+    return has(c, C_DIGIT | C_ALPHA);
 }
 
 static bool is_hex(char c)
 {
-    return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+    return has(c, C_HEX);
 }
 
 static bool is_local(char c)
 {
-    return is_alnum(c) || c == '.' || c == '_' || c == '%' || c == '+' ||
-           c == '-';
+    return has(c, C_LOCAL);
 }
 
 static bool is_label(char c)
@@ -76,7 +110,7 @@ static bool is_label(char c)
 
 static bool is_zone(char c)
 {
-    return is_alnum(c) || c == '_' || c == '.' || c == '-';
+    return has(c, C_ZONE);
 }
 
 static bool glued_after(const struct scan *sc, size_t end)
@@ -141,7 +175,7 @@ static bool match_email(const struct scan *sc, size_t i, struct hit *h)
 
 static bool match_uuid(const struct scan *sc, size_t i, struct hit *h)
 {
-    if (sc->hi - i < 36)
+    if (sc->hi - i < 36 || sc->s[i + 8] != '-')
         return false;
     for (size_t k = 0; k < 36; k++) {
         bool dash = k == 8 || k == 13 || k == 18 || k == 23;
@@ -172,11 +206,16 @@ static bool match_ipv6(const struct scan *sc, size_t i, struct hit *h)
     const char *s = sc->s;
     size_t j = i, e, colons = 0, hexes = 0;
 
-    while (j < sc->hi && j - i <= IP6_TEXT_MAX &&
-           (is_hex(s[j]) || s[j] == ':' || s[j] == '.')) {
+    /* The first group has at most four hex digits before its ':'. */
+    while (j < sc->hi && j - i < 4 && is_hex(s[j]))
+        j++;
+    if (j >= sc->hi || s[j] != ':')
+        return false;
+    for (j = i; j < sc->hi && j - i <= IP6_TEXT_MAX &&
+           (is_hex(s[j]) || s[j] == ':' || s[j] == '.');
+         j++) {
         colons += s[j] == ':';
         hexes += is_hex(s[j]);
-        j++;
     }
     if (j - i > IP6_TEXT_MAX || colons < 2 || hexes == 0)
         return false;
@@ -291,16 +330,16 @@ static bool try_at(const struct scan *sc, size_t i, struct hit *h)
            match_ipv4(sc, i, h) || match_dashed(sc, i, h);
 }
 
-int lsl_scrub_range(struct lsl_plan *p, const char *line, size_t off,
-                    size_t len)
+/* Candidates in the run [ws, we) of C_TOK bytes. */
+static int scan_run(struct lsl_plan *p, const struct scan *sc, size_t ws,
+                    size_t we)
 {
-    struct scan sc = {line, off, off + len};
     struct hit h;
-    size_t i = off;
+    size_t i = ws;
     int rc;
 
-    while (i < sc.hi) {
-        if (!try_at(&sc, i, &h)) {
+    while (i < we) {
+        if (!try_at(sc, i, &h)) {
             i++;
             continue;
         }
@@ -309,6 +348,36 @@ int lsl_scrub_range(struct lsl_plan *p, const char *line, size_t off,
         if (rc)
             return rc;
         i = h.end;
+    }
+    return 0;
+}
+
+/*
+ * Every candidate is made of C_TOK bytes only, so the range splits into
+ * runs of them; a run without a digit, ':' or '@' can hold nothing but a
+ * digit-free UUID, which needs 36 bytes. That skips most words at once.
+ */
+int lsl_scrub_range(struct lsl_plan *p, const char *line, size_t off,
+                    size_t len)
+{
+    struct scan sc = {line, off, off + len};
+    const unsigned char *s = (const unsigned char *)line;
+    size_t i = off;
+    int rc;
+
+    while (i < sc.hi) {
+        size_t ws;
+        unsigned seen = 0;
+
+        while (i < sc.hi && !(ctab[s[i]] & C_TOK))
+            i++;
+        for (ws = i; i < sc.hi && (ctab[s[i]] & C_TOK); i++)
+            seen |= ctab[s[i]];
+        if (!(seen & (C_DIGIT | C_COLON | C_AT)) && i - ws < 36)
+            continue;
+        rc = scan_run(p, &sc, ws, i);
+        if (rc)
+            return rc;
     }
     return 0;
 }
