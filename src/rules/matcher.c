@@ -14,8 +14,8 @@
 #include "rules_int.h"
 
 #define JIT_STACK_START (32u * 1024)
-#define JIT_STACK_MAX (1024u * 1024)
-#define PLAN_CAP_START 16
+#define JIT_STACK_MAX   (1024u * 1024)
+#define PLAN_CAP_START  16
 
 int lsl_matcher_open(struct lsl_matcher **out)
 {

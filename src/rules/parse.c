@@ -5,19 +5,12 @@
  * data. Nothing here is kept after loading but the rule itself.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
-#include "lsl_config.h"
-#include "logseal/file.h"
 #include "rules_int.h"
 
-/* Rule files are small; a larger one is surely the wrong file. */
-#define RULE_FILE_MAX (1u << 20)
 #define MAX_WORDS 4
 
 struct parser {
@@ -85,8 +78,7 @@ static char *dup_span(const char *p, size_t len)
 
 /* Words up to the end or a word starting with '#'. Returns the count, or
  * MAX_WORDS + 1 if there are more than MAX_WORDS. */
-static size_t split_words(const char *p, const char *end,
-                          struct lsl_span *w)
+static size_t split_words(const char *p, const char *end, struct lsl_span *w)
 {
     size_t n = 0;
 
@@ -121,8 +113,7 @@ static int fail(struct parser *ps, const char *fmt, ...)
 
 /* Exactly `want` words (or between min and want). */
 static int words(struct parser *ps, const char *rest, const char *end,
-                 struct lsl_span *w, size_t min, size_t want,
-                 const char *usage)
+                 struct lsl_span *w, size_t min, size_t want, const char *usage)
 {
     size_t n = split_words(rest, end, w);
 
@@ -194,8 +185,9 @@ static int parse_class(struct parser *ps, struct lsl_span w, uint8_t *cls)
     enum lsl_class c;
 
     if (lsl_class_parse(w.p, w.len, &c))
-        return fail(ps, "unknown class '%.*s' (known: ip id user email "
-                        "secret phone name)",
+        return fail(ps,
+                    "unknown class '%.*s' (known: ip id user email "
+                    "secret phone name)",
                     (int)(w.len > 32 ? 32 : w.len), w.p);
     *cls = (uint8_t)c;
     return 0;
@@ -218,8 +210,9 @@ static int parse_action(struct parser *ps, struct lsl_span w,
         f->cls = (uint8_t)c;
         return 0;
     }
-    return fail(ps, "unknown action '%.*s' (known: ip iplist id user email "
-                    "secret name phone query scrub keep drop)",
+    return fail(ps,
+                "unknown action '%.*s' (known: ip iplist id user email "
+                "secret name phone query scrub keep drop)",
                 (int)(w.len > 32 ? 32 : w.len), w.p);
 }
 
@@ -326,14 +319,12 @@ static int parse_limit(struct parser *ps, const char *rest, const char *end,
     return 0;
 }
 
-static int do_match_limit(struct parser *ps, const char *rest,
-                          const char *end)
+static int do_match_limit(struct parser *ps, const char *rest, const char *end)
 {
     return parse_limit(ps, rest, end, "match-limit N", &ps->r->match_limit);
 }
 
-static int do_depth_limit(struct parser *ps, const char *rest,
-                          const char *end)
+static int do_depth_limit(struct parser *ps, const char *rest, const char *end)
 {
     return parse_limit(ps, rest, end, "depth-limit N", &ps->r->depth_limit);
 }
@@ -365,8 +356,9 @@ static int parse_line(struct parser *ps, const char *p, size_t n)
     for (size_t i = 0; i < LSL_ARRAY_SIZE(directives); i++)
         if (word_is(w, directives[i].name))
             return directives[i].fn(ps, skip_blanks(p, end), end);
-    return fail(ps, "unknown directive '%.*s' (known: name pattern time "
-                    "field param match-limit depth-limit)",
+    return fail(ps,
+                "unknown directive '%.*s' (known: name pattern time "
+                "field param match-limit depth-limit)",
                 (int)(w.len > 32 ? 32 : w.len), w.p);
 }
 
@@ -410,8 +402,9 @@ int lsl_rule_parse(struct lsl_rule **out, const char *text, size_t len,
     rc = parse_text(&ps, text, len);
     if (rc == 0)
         rc = lsl_rule_compile(ps.r, origin, err);
-    if (rc == -ENOMEM)
-        lsl_rule_fail(err, origin, ps.line, "out of memory");
+    /* Rule errors filled *err themselves; name any other failure too. */
+    if (rc && rc != LSL_ERULE)
+        lsl_rule_fail(err, origin, ps.line, "%s", lsl_strerror(rc));
     if (rc)
         goto fail;
     *out = ps.r;
@@ -419,86 +412,4 @@ int lsl_rule_parse(struct lsl_rule **out, const char *text, size_t len,
 fail:
     lsl_rule_free(ps.r);
     return rc;
-}
-
-static int read_small_file(const char *path, char **out, size_t *len)
-{
-    struct stat st;
-    char *buf = NULL;
-    int fd, rc;
-
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -errno;
-    if (fstat(fd, &st) < 0) {
-        rc = -errno;
-        goto out;
-    }
-    if (!S_ISREG(st.st_mode) || st.st_size > RULE_FILE_MAX) {
-        rc = S_ISREG(st.st_mode) ? -EFBIG : -EINVAL;
-        goto out;
-    }
-    buf = malloc((size_t)st.st_size + 1);
-    if (!buf) {
-        rc = -ENOMEM;
-        goto out;
-    }
-    rc = lsl_read_exact(fd, buf, (size_t)st.st_size);
-    if (rc == 0) {
-        *out = buf;
-        *len = (size_t)st.st_size;
-        buf = NULL;
-    }
-out:
-    free(buf);
-    close(fd);
-    return rc;
-}
-
-int lsl_rule_load(struct lsl_rule **out, const char *path,
-                  struct lsl_rule_error *err)
-{
-    char *text = NULL;
-    size_t len = 0;
-    int rc;
-
-    *out = NULL;
-    rc = read_small_file(path, &text, &len);
-    if (rc) {
-        lsl_rule_fail(err, path, 0, "cannot read rule file: %s",
-                      rc == -EINVAL ? "not a regular file"
-                                    : lsl_strerror(rc));
-        return rc;
-    }
-    rc = lsl_rule_parse(out, text, len, path, err);
-    free(text);
-    return rc;
-}
-
-static bool is_readable(const char *path)
-{
-    return access(path, R_OK) == 0;
-}
-
-int lsl_rule_resolve(const char *name, const char *dir, char *out, size_t cap)
-{
-    const char *dirs[3] = {getenv("LOGSEAL_RULES_DIR"), dir, LSL_RULES_DIR};
-    size_t n = strlen(name);
-    char file[256];
-
-    if (strchr(name, '/') || (n >= 6 && strcmp(name + n - 6, ".rules") == 0)) {
-        if (n >= cap)
-            return -ENAMETOOLONG;
-        memcpy(out, name, n + 1);
-        return 0;
-    }
-    if (snprintf(file, sizeof(file), "%s.rules", name) >= (int)sizeof(file))
-        return -ENAMETOOLONG;
-    for (size_t i = 0; i < LSL_ARRAY_SIZE(dirs); i++) {
-        if (!dirs[i] || !dirs[i][0])
-            continue;
-        if (lsl_path_join(out, cap, dirs[i], file) == 0 && is_readable(out))
-            return 0;
-    }
-    return LSL_ENOTFOUND;
 }

@@ -61,8 +61,8 @@ int lsl_query_plan(const struct lsl_rule *r, struct lsl_plan *p,
             if (prm) {
                 rc = lsl_scrub_range(p, line, cursor, eq + 1 - cursor);
                 if (rc == 0)
-                    rc = lsl_plan_push(p, eq + 1, pend - eq - 1,
-                                       LSL_ACT_TOKEN, prm->cls, 0);
+                    rc = lsl_plan_push(p, eq + 1, pend - eq - 1, LSL_ACT_TOKEN,
+                                       prm->cls, 0);
                 if (rc)
                     return rc;
                 cursor = pend;

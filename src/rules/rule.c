@@ -29,8 +29,8 @@ static int bind_group(struct lsl_rule *r, const char *group, unsigned line,
         return LSL_ERULE;
     }
     if (n < 0) {
-        lsl_rule_fail(err, origin, line,
-                      "the pattern has no group named '%s'", group);
+        lsl_rule_fail(err, origin, line, "the pattern has no group named '%s'",
+                      group);
         return LSL_ERULE;
     }
     *num = (uint32_t)n;
@@ -44,9 +44,9 @@ static int compile_pattern(struct lsl_rule *r, const char *origin,
     PCRE2_SIZE off;
     int code;
 
-    r->code = pcre2_compile((PCRE2_SPTR)r->pattern, strlen(r->pattern),
-                            PCRE2_NEVER_UTF | PCRE2_NEVER_UCP, &code, &off,
-                            NULL);
+    r->code =
+        pcre2_compile((PCRE2_SPTR)r->pattern, strlen(r->pattern),
+                      PCRE2_NEVER_UTF | PCRE2_NEVER_UCP, &code, &off, NULL);
     if (!r->code) {
         if (pcre2_get_error_message(code, msg, sizeof(msg)) < 0)
             strcpy((char *)msg, "unknown error");
@@ -71,8 +71,8 @@ int lsl_rule_compile(struct lsl_rule *r, const char *origin,
     if (rc)
         return rc;
     for (size_t i = 0; i < r->nfields; i++) {
-        rc = bind_group(r, r->fields[i].group, r->fields[i].line, origin,
-                        err, &r->fields[i].num);
+        rc = bind_group(r, r->fields[i].group, r->fields[i].line, origin, err,
+                        &r->fields[i].num);
         if (rc)
             return rc;
     }

@@ -25,7 +25,7 @@ enum rule_action {
 
 struct rule_field {
     char *group;
-    uint32_t num; /* capture group number, set when compiled */
+    uint32_t num;   /* capture group number, set when compiled */
     uint8_t action; /* enum rule_action */
     uint8_t cls;    /* enum lsl_class */
     unsigned line;  /* where it was declared, for errors */
@@ -89,9 +89,8 @@ LSL_MUST_CHECK int lsl_scrub_range(struct lsl_plan *p, const char *line,
  * The query action on line[off..off+len): values of the rule's listed
  * parameters become spans, everything else is scrubbed. 0 or -ENOMEM.
  */
-LSL_MUST_CHECK int lsl_query_plan(const struct lsl_rule *r,
-                                  struct lsl_plan *p, const char *line,
-                                  size_t off, size_t len);
+LSL_MUST_CHECK int lsl_query_plan(const struct lsl_rule *r, struct lsl_plan *p,
+                                  const char *line, size_t off, size_t len);
 
 /* True if fmt[0..len) uses only the directives lsl_time_parse knows. */
 bool lsl_time_format_ok(const char *fmt, size_t len);

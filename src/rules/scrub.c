@@ -28,8 +28,8 @@
  */
 #include "rules_int.h"
 
-#define IP6_TEXT_MAX 45 /* INET6_ADDRSTRLEN - 1 */
-#define ZONE_MAX 32
+#define IP6_TEXT_MAX    45 /* INET6_ADDRSTRLEN - 1 */
+#define ZONE_MAX        32
 #define DASH_PREFIX_MAX 32
 
 struct scan {
@@ -56,18 +56,18 @@ enum {
 };
 
 #define IN(c, a, b) ((c) >= (a) && (c) <= (b))
-#define ALNUM(c) (IN(c, '0', '9') || IN(c, 'a', 'z') || IN(c, 'A', 'Z'))
-#define PUNCT_LOCAL(c)                                                        \
+#define ALNUM(c)    (IN(c, '0', '9') || IN(c, 'a', 'z') || IN(c, 'A', 'Z'))
+#define PUNCT_LOCAL(c)                                                         \
     ((c) == '.' || (c) == '_' || (c) == '%' || (c) == '+' || (c) == '-')
 #define PUNCT_ZONE(c) ((c) == '.' || (c) == '_' || (c) == '-')
-#define CLS(c)                                                                \
-    ((IN(c, '0', '9') ? C_DIGIT | C_HEX : 0) |                                \
-     (IN(c, 'a', 'z') || IN(c, 'A', 'Z') ? C_ALPHA : 0) |                     \
-     (IN(c, 'a', 'f') || IN(c, 'A', 'F') ? C_HEX : 0) |                       \
-     (ALNUM(c) || PUNCT_LOCAL(c) ? C_LOCAL | C_TOK : 0) |                     \
-     (ALNUM(c) || PUNCT_ZONE(c) ? C_ZONE : 0) |                               \
+#define CLS(c)                                                                 \
+    ((IN(c, '0', '9') ? C_DIGIT | C_HEX : 0) |                                 \
+     (IN(c, 'a', 'z') || IN(c, 'A', 'Z') ? C_ALPHA : 0) |                      \
+     (IN(c, 'a', 'f') || IN(c, 'A', 'F') ? C_HEX : 0) |                        \
+     (ALNUM(c) || PUNCT_LOCAL(c) ? C_LOCAL | C_TOK : 0) |                      \
+     (ALNUM(c) || PUNCT_ZONE(c) ? C_ZONE : 0) |                                \
      ((c) == ':' ? C_COLON | C_TOK : 0) | ((c) == '@' ? C_AT | C_TOK : 0))
-#define R4(b) CLS(b), CLS((b) + 1), CLS((b) + 2), CLS((b) + 3)
+#define R4(b)  CLS(b), CLS((b) + 1), CLS((b) + 2), CLS((b) + 3)
 #define R16(b) R4(b), R4((b) + 4), R4((b) + 8), R4((b) + 12)
 #define R64(b) R16(b), R16((b) + 16), R16((b) + 32), R16((b) + 48)
 
@@ -212,7 +212,7 @@ static bool match_ipv6(const struct scan *sc, size_t i, struct hit *h)
     if (j >= sc->hi || s[j] != ':')
         return false;
     for (j = i; j < sc->hi && j - i <= IP6_TEXT_MAX &&
-           (is_hex(s[j]) || s[j] == ':' || s[j] == '.');
+                (is_hex(s[j]) || s[j] == ':' || s[j] == '.');
          j++) {
         colons += s[j] == ':';
         hexes += is_hex(s[j]);

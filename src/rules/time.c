@@ -44,8 +44,7 @@ bool lsl_time_format_ok(const char *fmt, size_t len)
 
 static bool peek_digit(const struct tin *in)
 {
-    return in->pos < in->len && in->s[in->pos] >= '0' &&
-           in->s[in->pos] <= '9';
+    return in->pos < in->len && in->s[in->pos] >= '0' && in->s[in->pos] <= '9';
 }
 
 /* min..max digits into *out, value in [lo, hi]. */
@@ -65,8 +64,7 @@ static bool num(struct tin *in, int min, int max, int64_t lo, int64_t hi,
     return true;
 }
 
-static bool num_int(struct tin *in, int min, int max, int lo, int hi,
-                    int *out)
+static bool num_int(struct tin *in, int min, int max, int lo, int hi, int *out)
 {
     int64_t v;
 
@@ -103,22 +101,16 @@ static bool month_name(struct tin *in, int *mon)
     return false;
 }
 
-/* Optional '.' or ',' and digits. */
-static bool fraction(struct tin *in)
+/* Optional '.' or ',' and digits; a lone '.' is left for the format. */
+static void fraction(struct tin *in)
 {
-    size_t save = in->pos;
-
-    if (in->pos < in->len &&
-        (in->s[in->pos] == '.' || in->s[in->pos] == ',')) {
+    if (in->pos + 1 < in->len &&
+        (in->s[in->pos] == '.' || in->s[in->pos] == ',') &&
+        in->s[in->pos + 1] >= '0' && in->s[in->pos + 1] <= '9') {
         in->pos++;
-        if (!peek_digit(in)) {
-            in->pos = save;
-            return true;
-        }
         while (peek_digit(in))
             in->pos++;
     }
-    return true;
 }
 
 /* Z, +hh, +hhmm or +hh:mm. */
@@ -177,10 +169,14 @@ static bool directive(struct tin *in, char d, struct tparts *t)
     case 'z':
         return zone(in, &t->off);
     case 'f':
-        return fraction(in);
+        fraction(in);
+        return true;
     case 's':
         t->have_epoch = true;
-        return num(in, 1, 18, 0, INT64_MAX, &t->epoch) && fraction(in);
+        if (!num(in, 1, 18, 0, INT64_MAX, &t->epoch))
+            return false;
+        fraction(in);
+        return true;
     case '%':
         return lit(in, '%');
     default:

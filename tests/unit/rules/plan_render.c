@@ -23,8 +23,8 @@ static const char *span_tag(const struct lsl_plan_span *s)
     return lsl_class_name((enum lsl_class)s->cls);
 }
 
-const char *plan_render(const char *line, size_t len,
-                        const struct lsl_plan *p, char *out, size_t cap)
+const char *plan_render(const char *line, size_t len, const struct lsl_plan *p,
+                        char *out, size_t cap)
 {
     size_t n = 0, at = 0;
 

@@ -9,8 +9,8 @@
  * <drop|text> for DROP and <ip-|text> for a dashed address. Fails the
  * running test if the spans are unsorted, overlap or leave the line.
  */
-const char *plan_render(const char *line, size_t len,
-                        const struct lsl_plan *p, char *out, size_t cap);
+const char *plan_render(const char *line, size_t len, const struct lsl_plan *p,
+                        char *out, size_t cap);
 
 /* Plan `line` with `r` (NULL: scrubber) and compare its rendering. */
 void check_plan(const struct lsl_rule *r, struct lsl_matcher *m,

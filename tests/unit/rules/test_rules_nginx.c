@@ -149,8 +149,7 @@ static void test_combined_odd_lines(void **state)
                "\"bot (+<email|ops@crawler.example>; <ip|198.18.0.1>)\"");
     /* A remote_addr that is not an address is scrubbed, not kept. */
     check_plan(f->combined, f->m,
-               "unix: - - " TIME " \"GET / HTTP/1.1\" 200 1 \"-\" \"x\"",
-               true,
+               "unix: - - " TIME " \"GET / HTTP/1.1\" 200 1 \"-\" \"x\"", true,
                "unix: - - " TIME " \"GET / HTTP/1.1\" 200 1 \"-\" \"x\"");
 }
 
@@ -171,15 +170,14 @@ static void test_combined_binary(void **state)
 static void test_main_xff(void **state)
 {
     struct fixture *f = *state;
-    const char *pre = "198.51.100.2 - - " TIME
-                      " \"GET /a HTTP/1.1\" 200 5 \"-\" \"ua\" ";
+    const char *pre =
+        "198.51.100.2 - - " TIME " \"GET /a HTTP/1.1\" 200 5 \"-\" \"ua\" ";
     const char *want = "<ip|198.51.100.2> - - " TIME
                        " \"GET /a HTTP/1.1\" 200 5 \"-\" \"ua\" ";
     static const char *const cases[][2] = {
         {"\"-\"", "\"-\""},
         {"\"203.0.113.9\"", "\"<ip|203.0.113.9>\""},
-        {"\"203.0.113.9, 10.0.0.1\"",
-         "\"<ip|203.0.113.9>, <ip|10.0.0.1>\""},
+        {"\"203.0.113.9, 10.0.0.1\"", "\"<ip|203.0.113.9>, <ip|10.0.0.1>\""},
         {"\"unknown, 198.51.100.20,2001:db8::5\"",
          "\"unknown, <ip|198.51.100.20>,<ip|2001:db8::5>\""},
         {"\"10.0.0.1:3128, unknown\"", "\"<ip|10.0.0.1>:3128, unknown\""},
@@ -211,20 +209,18 @@ static void test_main_extra(void **state)
 static void test_fallback(void **state)
 {
     struct fixture *f = *state;
-    const char *main_line = "10.0.0.1 - - " TIME
-                            " \"GET / HTTP/1.1\" 200 1 \"-\" \"ua\" \"-\"";
+    const char *main_line =
+        "10.0.0.1 - - " TIME " \"GET / HTTP/1.1\" 200 1 \"-\" \"ua\" \"-\"";
     const struct lsl_plan *p = NULL;
 
-    check_plan(f->combined, f->m,
-               "garbage from 192.0.2.1 by u@example.com", false,
-               "garbage from <ip|192.0.2.1> by <email|u@example.com>");
+    check_plan(f->combined, f->m, "garbage from 192.0.2.1 by u@example.com",
+               false, "garbage from <ip|192.0.2.1> by <email|u@example.com>");
     /* A main line is not a combined line: fully scrubbed instead. */
     check_plan(f->combined, f->m, main_line, false,
                "<ip|10.0.0.1> - - " TIME
                " \"GET / HTTP/1.1\" 200 1 \"-\" \"ua\" \"-\"");
     assert_int_equal(
-        lsl_rule_plan(f->combined, f->m, main_line, strlen(main_line), &p),
-        0);
+        lsl_rule_plan(f->combined, f->m, main_line, strlen(main_line), &p), 0);
     assert_false(p->limit_hit);
     assert_null(p->time.p);
 }

@@ -21,8 +21,7 @@ static void fails_n(const char *text, size_t len, unsigned line,
     struct lsl_rule *r = (struct lsl_rule *)&err;
 
     memset(&err, 0x5a, sizeof(err));
-    assert_int_equal(lsl_rule_parse(&r, text, len, "t.rules", &err),
-                     LSL_ERULE);
+    assert_int_equal(lsl_rule_parse(&r, text, len, "t.rules", &err), LSL_ERULE);
     assert_null(r);
     assert_string_equal(err.path, "t.rules");
     if (err.line != line || !strstr(err.msg, what))
@@ -48,8 +47,7 @@ static void test_good(void **state)
     struct lsl_rule *r = NULL;
 
     (void)state;
-    assert_int_equal(lsl_rule_parse(&r, text, sizeof(text) - 1, "x", &err),
-                     0);
+    assert_int_equal(lsl_rule_parse(&r, text, sizeof(text) - 1, "x", &err), 0);
     assert_string_equal(lsl_rule_name(r), "web-1");
     assert_string_equal(lsl_rule_time_format(r), "%d/%b/%Y:%T %z");
     lsl_rule_free(r);
@@ -88,8 +86,7 @@ static void test_field_errors(void **state)
     fails(HEAD "field a scrub id\n", 3, "takes no class");
     fails(HEAD "field a id ipv4\n", 3, "unknown class 'ipv4'");
     fails(HEAD "field a id user more\n", 3, "expected:");
-    fails("name t\npattern (?<a>x)|(?J)(?<a>y)\nfield a id\n", 3,
-          "not unique");
+    fails("name t\npattern (?<a>x)|(?J)(?<a>y)\nfield a id\n", 3, "not unique");
 }
 
 static void test_param_time_limit_errors(void **state)
@@ -128,16 +125,15 @@ static void test_load_and_resolve(void **state)
     assert_string_equal(lsl_rule_name(r), "nginx-main");
     lsl_rule_free(r);
 
-    assert_int_equal(lsl_rule_resolve("no-such-rule", "/nonexistent", path,
-                                      sizeof(path)),
-                     LSL_ENOTFOUND);
+    assert_int_equal(
+        lsl_rule_resolve("no-such-rule", "/nonexistent", path, sizeof(path)),
+        LSL_ENOTFOUND);
     assert_int_equal(lsl_rule_resolve("./x.rules", NULL, path, sizeof(path)),
                      0);
     assert_string_equal(path, "./x.rules");
     assert_int_equal(lsl_rule_resolve("a/b", NULL, path, 3), -ENAMETOOLONG);
 
-    assert_int_equal(lsl_rule_load(&r, "/nonexistent/x.rules", &err),
-                     -ENOENT);
+    assert_int_equal(lsl_rule_load(&r, "/nonexistent/x.rules", &err), -ENOENT);
     assert_null(r);
     assert_string_equal(err.path, "/nonexistent/x.rules");
     assert_int_equal(err.line, 0);

@@ -36,11 +36,11 @@ static int teardown(void **state)
 
 static void test_actions(void **state)
 {
-    struct lsl_rule *r = parse(
-        "name t\n"
-        "pattern ^(?<i>\\S*) (?<d>\\S*) (?<k>\\S*) (?<n>\\S*) (?<s>.*)$\n"
-        "field i id\nfield d drop\nfield k keep\nfield n phone name\n"
-        "field s scrub\n");
+    struct lsl_rule *r =
+        parse("name t\n"
+              "pattern ^(?<i>\\S*) (?<d>\\S*) (?<k>\\S*) (?<n>\\S*) (?<s>.*)$\n"
+              "field i id\nfield d drop\nfield k keep\nfield n phone name\n"
+              "field s scrub\n");
 
     check_plan(r, *state, "dev7 pw 10.0.0.1 +4912345 at 10.0.0.2", true,
                "<id|dev7> <drop|pw> 10.0.0.1 <name|+4912345> at "
@@ -110,8 +110,7 @@ static void test_query_edges(void **state)
                "/a?x&key&=5&key=<secret|z>&&KEY=<secret|y>;key");
     check_plan(r, *state, "/10.0.0.1?key=k?ip=10.0.0.2", true,
                "/<ip|10.0.0.1>?key=<secret|k?ip=10.0.0.2>");
-    check_plan(r, *state, "no query 10.0.0.3", true,
-               "no query <ip|10.0.0.3>");
+    check_plan(r, *state, "no query 10.0.0.3", true, "no query <ip|10.0.0.3>");
     lsl_rule_free(r);
 
     /* Without param lines the whole group is scrubbed. */

@@ -95,8 +95,9 @@ static void test_uuid(void **state)
     scrub(state, "/v/123e4567-e89b-12d3-a456-426614174000/seg.ts",
           "/v/<id|123e4567-e89b-12d3-a456-426614174000>/seg.ts");
     /* Glued or malformed: not a UUID. */
-    scrub(state, "x123e4567-e89b-12d3-a456-426614174000 "
-                 "123e4567-e89b-12d3-a456-42661417400",
+    scrub(state,
+          "x123e4567-e89b-12d3-a456-426614174000 "
+          "123e4567-e89b-12d3-a456-42661417400",
           "x123e4567-e89b-12d3-a456-426614174000 "
           "123e4567-e89b-12d3-a456-42661417400");
 }
@@ -166,8 +167,8 @@ static void test_many_spans(void **state)
     assert_int_equal(lsl_scrub_plan(*state, line, n, &p), 0);
     assert_int_equal(p->count, 500);
     for (size_t i = 1; i < p->count; i++)
-        assert_true(p->spans[i].off >= p->spans[i - 1].off +
-                                           p->spans[i - 1].len);
+        assert_true(p->spans[i].off >=
+                    p->spans[i - 1].off + p->spans[i - 1].len);
 }
 
 int main(void)
