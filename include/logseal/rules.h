@@ -63,6 +63,30 @@ struct lsl_plan_span {
     uint8_t action; /* enum lsl_span_action */
     uint8_t cls;    /* enum lsl_class */
     uint8_t flags;  /* LSL_SPAN_F_* */
+    uint8_t mode;   /* enum lsl_ip_mode, for class ip */
+    uint8_t bits;   /* prefix length kept by LSL_IPMODE_TRUNCATE (0: default) */
+};
+
+/* How an ip span is written (rule: `field client ip mode=ip6`). */
+enum lsl_ip_mode {
+    LSL_IPMODE_TOKEN = 0, /* class-prefixed token (default) */
+    LSL_IPMODE_IP6,       /* token as an fd00::/8 address */
+    LSL_IPMODE_PREFIX,    /* keyed prefix-preserving address */
+    LSL_IPMODE_TRUNCATE,  /* first `bits` bits kept, rest zero; no vault */
+};
+
+/* A named group of the matched rule, for structured (JSON lines) output. */
+enum lsl_field_type {
+    LSL_FIELD_STRING = 0,
+    LSL_FIELD_NUMBER,
+    LSL_FIELD_TIME,
+};
+
+struct lsl_plan_field {
+    const char *name; /* the rule's group name; static while the rule lives */
+    uint32_t off;
+    uint32_t len;
+    uint8_t type;     /* enum lsl_field_type */
 };
 
 /* An IPv4 address written with '-' for '.' inside a host name
@@ -77,6 +101,11 @@ struct lsl_plan {
     bool matched;         /* a rule matched (false: scrubbed fallback) */
     bool limit_hit;       /* PCRE2 match/depth limit hit: fell back */
     struct lsl_span time; /* the time field, if the rule names one */
+    /* Every named group that took part in the match, in pattern order;
+     * filled only when lsl_matcher_want_fields(m, true) was called. */
+    struct lsl_plan_field *fields;
+    size_t nfields;
+    size_t fields_cap;
 };
 
 struct lsl_rule;
