@@ -265,27 +265,6 @@ static void test_add_rejects(void **state)
     assert_int_equal(lsl_vault_writer_close(w), 0);
 }
 
-/* Test pwrite substitutes: a full disk, or one that fills mid-write. */
-static ssize_t pwrite_enospc(int fd, const void *buf, size_t len, off_t off)
-{
-    (void)fd;
-    (void)buf;
-    (void)len;
-    (void)off;
-    errno = ENOSPC;
-    return -1;
-}
-
-static int partial_calls;
-
-static ssize_t pwrite_partial(int fd, const void *buf, size_t len, off_t off)
-{
-    if (partial_calls++ == 0)
-        return pwrite(fd, buf, len / 2, off);
-    errno = ENOSPC;
-    return -1;
-}
-
 static void test_failed_flush_retry(void **state)
 {
     struct fx *f = *state;
@@ -302,13 +281,14 @@ static void test_failed_flush_retry(void **state)
     vt_add(w, &m[0], true);
     assert_int_equal(lsl_vault_writer_flush(w), 0);
     vt_add(w, &m[1], true);
-    lsl_vault_writer_set_pwrite(w, pwrite_enospc);
-    assert_int_equal(lsl_vault_writer_flush(w), -ENOSPC);
+    lsl_vault_writer_set_pwrite(w, vt_pwrite_eio);
+    assert_int_equal(lsl_vault_writer_flush(w), -EIO);
     assert_int_equal(lsl_vault_writer_entries(w), 1);
     /* Half a chunk reaches the disk, then it fills. */
-    lsl_vault_writer_set_pwrite(w, pwrite_partial);
+    vt_half_calls = 0;
+    lsl_vault_writer_set_pwrite(w, vt_pwrite_half);
     assert_int_equal(lsl_vault_writer_flush(w), -ENOSPC);
-    assert_int_equal(partial_calls, 2);
+    assert_int_equal(vt_half_calls, 2);
     vt_add(w, &m[2], true);
     lsl_vault_writer_set_pwrite(w, NULL);
     assert_int_equal(lsl_vault_writer_flush(w), 0);

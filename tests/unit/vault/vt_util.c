@@ -1,4 +1,5 @@
 /* Shared helpers of the vault unit tests (see vt_util.h). */
+#include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <stdio.h>
@@ -146,7 +147,7 @@ uint8_t *vt_slurp(const char *path, size_t *len)
 
 void vt_spit(const char *path, const uint8_t *p, size_t len)
 {
-    int fd = open(path, O_WRONLY | O_TRUNC);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 
     assert_true(fd >= 0);
     assert_int_equal(write(fd, p, len), (ssize_t)len);
@@ -166,4 +167,24 @@ size_t vt_chunks(const uint8_t *p, size_t len, size_t *offs, size_t max)
     }
     assert_int_equal(off, len);
     return n;
+}
+
+ssize_t vt_pwrite_eio(int fd, const void *buf, size_t len, off_t off)
+{
+    (void)fd;
+    (void)buf;
+    (void)len;
+    (void)off;
+    errno = EIO;
+    return -1;
+}
+
+int vt_half_calls;
+
+ssize_t vt_pwrite_half(int fd, const void *buf, size_t len, off_t off)
+{
+    if (vt_half_calls++ == 0)
+        return pwrite(fd, buf, len / 2, off);
+    errno = ENOSPC;
+    return -1;
 }

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <cmocka.h>
 #include "logseal/vault.h"
 
@@ -55,5 +56,10 @@ void vt_spit(const char *path, const uint8_t *p, size_t len);
 
 /* Offsets of the chunk length fields of a vault file image; returns n. */
 size_t vt_chunks(const uint8_t *p, size_t len, size_t *offs, size_t max);
+
+/* Writer pwrite substitutes: always EIO; or write half once, then ENOSPC. */
+ssize_t vt_pwrite_eio(int fd, const void *buf, size_t len, off_t off);
+ssize_t vt_pwrite_half(int fd, const void *buf, size_t len, off_t off);
+extern int vt_half_calls;
 
 #endif
