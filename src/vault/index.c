@@ -179,7 +179,7 @@ int lsl_vault_index_add(const struct lsl_vault_record *r, void *ud)
     if (value) {
         sl->value = value;
         sl->e.has_value = true;
-        sl->e.value = (struct lsl_span){ value, r->value.len };
+        sl->e.value = (struct lsl_span){value, r->value.len};
     }
     return 0;
 }

@@ -14,9 +14,9 @@
 #include "logseal/file.h"
 #include "vault_internal.h"
 
-#define SEC_MAGIC "LSLOKEY1"
-#define PUB_MAGIC "LSLOPUB1"
-#define MAGIC_BYTES 8
+#define SEC_MAGIC      "LSLOKEY1"
+#define PUB_MAGIC      "LSLOPUB1"
+#define MAGIC_BYTES    8
 #define SEC_FILE_BYTES (MAGIC_BYTES + 2 * LSL_VAULT_SECKEY_BYTES)
 #define PUB_FILE_BYTES (MAGIC_BYTES + LSL_VAULT_PUBKEY_BYTES)
 

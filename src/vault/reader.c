@@ -161,9 +161,9 @@ static int open_chunk(struct reader *rd, size_t clen, uint64_t at,
     rc = lsl_vault_wbuf_reserve(&rd->plain, clen - LSL_VAULT_CHUNK_ABYTES);
     if (rc)
         return rc;
-    if (crypto_secretstream_xchacha20poly1305_pull(
-            rd->st, rd->plain.p, &plen, tag, rd->cipher, clen, rd->ad,
-            sizeof(rd->ad)) != 0)
+    if (crypto_secretstream_xchacha20poly1305_pull(rd->st, rd->plain.p, &plen,
+                                                   tag, rd->cipher, clen,
+                                                   rd->ad, sizeof(rd->ad)) != 0)
         return fail_at(rd, LSL_EAUTH, at);
     rd->plain.len = (size_t)plen;
     if (*tag != crypto_secretstream_xchacha20poly1305_TAG_MESSAGE &&
@@ -213,7 +213,7 @@ int lsl_vault_read_file(const char *path, const struct lsl_officer_key *key,
                         struct lsl_vault_file_info *info)
 {
     struct lsl_vault_file_info local;
-    struct reader rd = { .fd = -1 };
+    struct reader rd = {.fd = -1};
     int rc;
 
     rd.info = info ? info : &local;
@@ -311,7 +311,7 @@ static int read_one(const char *dir, const char *name,
                     const struct lsl_officer_key *key, struct dir_walk *dw,
                     lsl_vault_file_fn on_file, void *file_ud)
 {
-    struct lsl_vault_file_info info = { 0 };
+    struct lsl_vault_file_info info = {0};
     char path[4096];
     struct stat st;
     int rc;
@@ -330,7 +330,7 @@ int lsl_vault_read_dir(const char *dir, const struct lsl_officer_key *key,
                        lsl_vault_record_fn fn, void *ud,
                        lsl_vault_file_fn on_file, void *file_ud)
 {
-    struct dir_walk dw = { .fn = fn, .ud = ud };
+    struct dir_walk dw = {.fn = fn, .ud = ud};
     char **names = NULL;
     size_t n = 0;
     int rc, first = 0;

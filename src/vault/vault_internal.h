@@ -14,20 +14,21 @@
 #include <sodium.h>
 #include "logseal/vault.h"
 
-#define LSL_VAULT_MAGIC "LSLVAULT"
-#define LSL_VAULT_MAGIC_BYTES 8
-#define LSL_VAULT_VERSION 1
-#define LSL_VAULT_ID_BYTES 16
+#define LSL_VAULT_MAGIC          "LSLVAULT"
+#define LSL_VAULT_MAGIC_BYTES    8
+#define LSL_VAULT_VERSION        1
+#define LSL_VAULT_ID_BYTES       16
 #define LSL_VAULT_FILE_KEY_BYTES crypto_secretstream_xchacha20poly1305_KEYBYTES
 
 /* The plaintext header fields, magic .. id: every chunk's additional data. */
-#define LSL_VAULT_AD_BYTES (LSL_VAULT_MAGIC_BYTES + 4 + 4 + 8 + LSL_VAULT_ID_BYTES)
+#define LSL_VAULT_AD_BYTES                                                     \
+    (LSL_VAULT_MAGIC_BYTES + 4 + 4 + 8 + LSL_VAULT_ID_BYTES)
 #define LSL_VAULT_SEALED_BYTES (crypto_box_SEALBYTES + LSL_VAULT_FILE_KEY_BYTES)
-#define LSL_VAULT_SS_HEADER_BYTES                                             \
+#define LSL_VAULT_SS_HEADER_BYTES                                              \
     crypto_secretstream_xchacha20poly1305_HEADERBYTES
-#define LSL_VAULT_SEALED_OFFSET LSL_VAULT_AD_BYTES
+#define LSL_VAULT_SEALED_OFFSET    LSL_VAULT_AD_BYTES
 #define LSL_VAULT_SS_HEADER_OFFSET (LSL_VAULT_AD_BYTES + LSL_VAULT_SEALED_BYTES)
-#define LSL_VAULT_HEADER_BYTES                                                \
+#define LSL_VAULT_HEADER_BYTES                                                 \
     (LSL_VAULT_SS_HEADER_OFFSET + LSL_VAULT_SS_HEADER_BYTES)
 
 #define LSL_VAULT_CHUNK_ABYTES crypto_secretstream_xchacha20poly1305_ABYTES
@@ -37,8 +38,8 @@
 #define LSL_VAULT_CHUNK_TARGET (1u << 20)
 
 /* type, class, kid, hash, first, last, source_len, value_len. */
-#define LSL_VAULT_REC_FIXED (1 + 1 + 2 + LSL_TOKEN_HASH_BYTES + 8 + 8 + 2 + 4)
-#define LSL_VAULT_KID_MAX 1023
+#define LSL_VAULT_REC_FIXED  (1 + 1 + 2 + LSL_TOKEN_HASH_BYTES + 8 + 8 + 2 + 4)
+#define LSL_VAULT_KID_MAX    1023
 #define LSL_VAULT_SOURCE_MAX 0xffffu
 
 static inline int lsl_vault_sodium_init(void)
@@ -138,8 +139,7 @@ void lsl_vault_rec_put(struct lsl_vault_wbuf *b,
  * size. 0 or LSL_ECORRUPT (short, bad type, class, kid, range, or a SEEN
  * record with a value).
  */
-LSL_MUST_CHECK int lsl_vault_rec_get(const uint8_t *p, size_t len,
-                                     size_t *used,
+LSL_MUST_CHECK int lsl_vault_rec_get(const uint8_t *p, size_t len, size_t *used,
                                      struct lsl_vault_record *r);
 
 /* ---- the writer's bounded once-per-value set ---- */

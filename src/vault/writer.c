@@ -35,7 +35,7 @@ struct lsl_vault_writer {
     char *source; /* owned copy */
     size_t source_len;
     uint8_t ad[LSL_VAULT_AD_BYTES];
-    stream_state *st;      /* sodium_malloc: st[0] committed, st[1] next */
+    stream_state *st; /* sodium_malloc: st[0] committed, st[1] next */
     struct lsl_vault_wbuf queue;
     uint64_t queued_maps;
     uint64_t entries;
@@ -155,8 +155,9 @@ static int push_queue(struct lsl_vault_writer *w, bool final)
     if (pos == start && !final)
         return 0;
     return push_chunk(w, q + start, pos - start,
-                      final ? crypto_secretstream_xchacha20poly1305_TAG_FINAL
-                            : crypto_secretstream_xchacha20poly1305_TAG_MESSAGE);
+                      final
+                          ? crypto_secretstream_xchacha20poly1305_TAG_FINAL
+                          : crypto_secretstream_xchacha20poly1305_TAG_MESSAGE);
 }
 
 /* Write the queue as chunks (the last one final if asked), durably. */
@@ -189,11 +190,11 @@ int lsl_vault_writer_flush(struct lsl_vault_writer *w)
 /* Queue SEEN records for every entry whose range grew since it was queued. */
 static int queue_seen(struct lsl_vault_writer *w)
 {
-    struct lsl_vault_record r = { .type = LSL_VAULT_REC_SEEN };
+    struct lsl_vault_record r = {.type = LSL_VAULT_REC_SEEN};
     size_t n = 0;
     int rc;
 
-    r.source = (struct lsl_span){ w->source, w->source_len };
+    r.source = (struct lsl_span){w->source, w->source_len};
     for (size_t i = 0; i < w->seen.nslots; i++)
         n += w->seen.slots[i].dirty;
     if (n == 0)
@@ -232,7 +233,7 @@ static void extend(struct lsl_vault_seen_entry *e, const struct lsl_mapping *m)
 int lsl_vault_writer_add(struct lsl_vault_writer *w,
                          const struct lsl_mapping *m, bool *is_new)
 {
-    struct lsl_vault_record r = { .type = LSL_VAULT_REC_MAP };
+    struct lsl_vault_record r = {.type = LSL_VAULT_REC_MAP};
     struct lsl_vault_seen_entry *e;
     int rc;
 
@@ -258,7 +259,7 @@ int lsl_vault_writer_add(struct lsl_vault_writer *w,
     r.tok = m->tok;
     r.first_seen = m->first_seen;
     r.last_seen = m->last_seen;
-    r.source = (struct lsl_span){ w->source, w->source_len };
+    r.source = (struct lsl_span){w->source, w->source_len};
     r.value = m->value;
     rc = lsl_vault_wbuf_reserve(&w->queue, lsl_vault_rec_size(&r));
     if (rc)
@@ -294,8 +295,8 @@ static int create_file(struct lsl_vault_writer *w, const char *dir,
     struct tm tm;
     int rc;
 
-    if (!gmtime_r(&t, &tm) || !strftime(utc, sizeof(utc), "%Y%m%dT%H%M%SZ",
-                                        &tm))
+    if (!gmtime_r(&t, &tm) ||
+        !strftime(utc, sizeof(utc), "%Y%m%dT%H%M%SZ", &tm))
         return -EINVAL;
     snprintf(name, sizeof(name), "%" PRIu32 "-%s-%08" PRIx32 "%s", h->epoch,
              utc, randombytes_random(), LSL_VAULT_SUFFIX);
@@ -366,7 +367,7 @@ int lsl_vault_writer_open(struct lsl_vault_writer **out,
                           const struct lsl_vault_writer_opts *o)
 {
     struct lsl_vault_writer *w;
-    struct lsl_vault_hdr h = { .epoch = o->epoch };
+    struct lsl_vault_hdr h = {.epoch = o->epoch};
     int rc;
 
     rc = lsl_vault_sodium_init();

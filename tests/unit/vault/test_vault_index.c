@@ -14,7 +14,7 @@ static struct lsl_vault_record rec(enum lsl_vault_rec_type type, unsigned n,
         .tok = m.tok,
         .first_seen = first,
         .last_seen = last,
-        .source = { source, strlen(source) },
+        .source = {source, strlen(source)},
         .value = m.value,
     };
 

@@ -13,7 +13,7 @@
 #include "src/vault/vault_internal.h"
 #include "vt_util.h"
 
-#define NREC 5
+#define NREC     5
 #define MAXCHUNK 8
 
 struct fx {
@@ -99,7 +99,7 @@ static int teardown(void **state)
 /* Records delivered by the reference file's first k chunks. */
 static size_t recs_before(size_t k)
 {
-    static const size_t n[] = { 0, 2, 4, 5 };
+    static const size_t n[] = {0, 2, 4, 5};
 
     return n[k];
 }
@@ -108,9 +108,8 @@ static size_t recs_before(size_t k)
 static void expect_read(struct fx *f, const char *path, int rc, size_t nrec)
 {
     vt_coll_free(&f->got);
-    assert_int_equal(lsl_vault_read_file(path, f->key, vt_collect, &f->got,
-                                         &f->info),
-                     rc);
+    assert_int_equal(
+        lsl_vault_read_file(path, f->key, vt_collect, &f->got, &f->info), rc);
     assert_int_equal(f->got.n, nrec);
     assert_int_equal(f->info.records, nrec);
     for (size_t i = 0; i < nrec; i++) {
@@ -180,7 +179,7 @@ static void test_unfinished_after_failed_close(void **state)
 static void test_unfinished_after_crash(void **state)
 {
     struct fx *f = *state;
-    struct vt_coll all = { 0 };
+    struct vt_coll all = {0};
     pid_t pid;
     int status;
 
@@ -195,9 +194,9 @@ static void test_unfinished_after_crash(void **state)
     }
     assert_int_equal(waitpid(pid, &status, 0), pid);
     assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-    assert_int_equal(lsl_vault_read_dir(f->vdir, f->key, vt_collect, &all,
-                                        NULL, NULL),
-                     LSL_ETRUNC);
+    assert_int_equal(
+        lsl_vault_read_dir(f->vdir, f->key, vt_collect, &all, NULL, NULL),
+        LSL_ETRUNC);
     assert_int_equal(all.n, 4);
     for (size_t i = 0; i < all.n; i++)
         assert_string_equal(all.v[i].value, values[i]);
@@ -248,22 +247,22 @@ static void test_flip_each_region(void **state)
     struct fx *f = *state;
     size_t c0 = f->offs[0], c1 = f->offs[1], c2 = f->offs[2];
 
-    flip(f, 0, 0x01, LSL_EFORMAT, 0, 0);          /* magic */
-    flip(f, 8, 0x01, LSL_EVERSION, 0, 0);         /* version */
-    flip(f, 10, 0x01, LSL_EFORMAT, 0, 0);         /* reserved */
-    flip(f, 12, 0x01, LSL_EAUTH, 0, c0);          /* epoch: additional data */
-    flip(f, 20, 0x80, LSL_EAUTH, 0, c0);          /* created */
-    flip(f, 39, 0x01, LSL_EAUTH, 0, c0);          /* id */
-    flip(f, 40, 0x01, LSL_EAUTH, 0, 40);          /* sealed key */
-    flip(f, 119, 0x01, LSL_EAUTH, 0, 40);         /* sealed key, last byte */
-    flip(f, 120, 0x01, LSL_EAUTH, 0, c0);         /* stream header */
-    flip(f, c1, 0x01, LSL_EAUTH, 2, c1);          /* length, low byte */
-    flip(f, c1 + 3, 0x10, LSL_ECORRUPT, 2, c1);   /* length, high byte */
-    flip(f, c1 + 4, 0x01, LSL_EAUTH, 2, c1);      /* chunk tag byte */
-    flip(f, c1 + 30, 0x01, LSL_EAUTH, 2, c1);     /* chunk body */
-    flip(f, c2 - 1, 0x01, LSL_EAUTH, 2, c1);      /* chunk MAC */
-    flip(f, c2 + 10, 0x01, LSL_EAUTH, 4, c2);     /* final chunk */
-    flip(f, f->len - 1, 0x01, LSL_EAUTH, 4, c2);  /* final chunk MAC */
+    flip(f, 0, 0x01, LSL_EFORMAT, 0, 0);         /* magic */
+    flip(f, 8, 0x01, LSL_EVERSION, 0, 0);        /* version */
+    flip(f, 10, 0x01, LSL_EFORMAT, 0, 0);        /* reserved */
+    flip(f, 12, 0x01, LSL_EAUTH, 0, c0);         /* epoch: additional data */
+    flip(f, 20, 0x80, LSL_EAUTH, 0, c0);         /* created */
+    flip(f, 39, 0x01, LSL_EAUTH, 0, c0);         /* id */
+    flip(f, 40, 0x01, LSL_EAUTH, 0, 40);         /* sealed key */
+    flip(f, 119, 0x01, LSL_EAUTH, 0, 40);        /* sealed key, last byte */
+    flip(f, 120, 0x01, LSL_EAUTH, 0, c0);        /* stream header */
+    flip(f, c1, 0x01, LSL_EAUTH, 2, c1);         /* length, low byte */
+    flip(f, c1 + 3, 0x10, LSL_ECORRUPT, 2, c1);  /* length, high byte */
+    flip(f, c1 + 4, 0x01, LSL_EAUTH, 2, c1);     /* chunk tag byte */
+    flip(f, c1 + 30, 0x01, LSL_EAUTH, 2, c1);    /* chunk body */
+    flip(f, c2 - 1, 0x01, LSL_EAUTH, 2, c1);     /* chunk MAC */
+    flip(f, c2 + 10, 0x01, LSL_EAUTH, 4, c2);    /* final chunk */
+    flip(f, f->len - 1, 0x01, LSL_EAUTH, 4, c2); /* final chunk MAC */
 }
 
 static void test_flip_every_byte(void **state)
@@ -324,8 +323,8 @@ static void test_reordered_and_dropped(void **state)
     struct fx *f = *state;
     uint8_t *img = malloc(2 * f->len);
     size_t c0 = f->offs[0];
-    const size_t swapped[] = { 1, 0, 2 }, dropped[] = { 0, 2 };
-    const size_t dup[] = { 0, 0, 1, 2 }, extra[] = { 0, 1, 2, 2 };
+    const size_t swapped[] = {1, 0, 2}, dropped[] = {0, 2};
+    const size_t dup[] = {0, 0, 1, 2}, extra[] = {0, 1, 2, 2};
     size_t len;
 
     assert_non_null(img);
@@ -353,7 +352,7 @@ static void test_chunk_from_other_file(void **state)
 {
     struct fx *f = *state;
     struct lsl_vault_writer *w = writer_epoch(f, 3);
-    const size_t order[] = { 0, 1, 2 };
+    const size_t order[] = {0, 1, 2};
     size_t olen, ooffs[MAXCHUNK + 1], len;
     uint8_t *other, *img = malloc(2 * f->len);
     char path[512];
@@ -412,8 +411,7 @@ static size_t forge(struct fx *f, uint8_t *out, const struct forged *c,
     size_t len = LSL_VAULT_HEADER_BYTES;
 
     memcpy(out, f->img, LSL_VAULT_SS_HEADER_OFFSET);
-    assert_int_equal(crypto_box_seal_open(key,
-                                          f->img + LSL_VAULT_SEALED_OFFSET,
+    assert_int_equal(crypto_box_seal_open(key, f->img + LSL_VAULT_SEALED_OFFSET,
                                           LSL_VAULT_SEALED_BYTES,
                                           lsl_officer_key_pk(f->key),
                                           lsl_officer_key_sk(f->key)),
@@ -451,11 +449,12 @@ static void put_map(struct lsl_vault_wbuf *b, const struct lsl_mapping *m)
 enum damage { NONE, BAD_TYPE, BAD_CLASS, BAD_KID, BAD_RANGE, SEEN_VALUE, CUT };
 
 /* Chunk 0: {m0}; chunk 1 (final or `tag1`): {m1, damaged m2}. */
-static void forge_read(struct fx *f, enum damage d, unsigned char tag1,
-                       int rc, size_t nrec)
+static void forge_read(struct fx *f, enum damage d, unsigned char tag1, int rc,
+                       size_t nrec)
 {
-    struct forged c[2] = { { .tag = crypto_secretstream_xchacha20poly1305_TAG_MESSAGE },
-                           { .tag = tag1 } };
+    struct forged c[2] = {
+        {.tag = crypto_secretstream_xchacha20poly1305_TAG_MESSAGE},
+        {.tag = tag1}};
     uint8_t *img = malloc(f->len + 256), *r2;
     size_t len;
 
@@ -481,9 +480,9 @@ static void forge_read(struct fx *f, enum damage d, unsigned char tag1,
     vt_spit(f->scratch, img, len);
     expect_read(f, f->scratch, rc, nrec);
     if (rc)
-        assert_int_equal(f->info.error_offset,
-                         LSL_VAULT_HEADER_BYTES + 4 + c[0].plain.len +
-                             LSL_VAULT_CHUNK_ABYTES);
+        assert_int_equal(f->info.error_offset, LSL_VAULT_HEADER_BYTES + 4 +
+                                                   c[0].plain.len +
+                                                   LSL_VAULT_CHUNK_ABYTES);
     lsl_vault_wbuf_free(&c[0].plain);
     lsl_vault_wbuf_free(&c[1].plain);
     free(img);
@@ -546,8 +545,8 @@ static void test_read_dir(void **state)
 {
     struct fx *f = *state;
     struct lsl_vault_writer *w;
-    struct reports rs = { .n = 0 };
-    struct vt_coll all = { 0 };
+    struct reports rs = {.n = 0};
+    struct vt_coll all = {0};
     char bad[512], other[1024];
     size_t n = 0, offs[MAXCHUNK];
     uint8_t *img;
@@ -579,9 +578,9 @@ static void test_read_dir(void **state)
     snprintf(other, sizeof(other), "%s/sub.lsv", f->vdir);
     assert_int_equal(mkdir(other, 0700), 0);
 
-    assert_int_equal(lsl_vault_read_dir(f->vdir, f->key, vt_collect, &all,
-                                        on_file, &rs),
-                     LSL_ETRUNC);
+    assert_int_equal(
+        lsl_vault_read_dir(f->vdir, f->key, vt_collect, &all, on_file, &rs),
+        LSL_ETRUNC);
     assert_int_equal(rs.n, 3);
     assert_int_equal(strncmp(rs.r[0].name, "9-", 2), 0);
     assert_int_equal(rs.r[0].rc, 0);
@@ -599,9 +598,9 @@ static void test_read_dir(void **state)
     /* The record callback's own value stops the walk. */
     rs.n = 0;
     n = 0;
-    assert_int_equal(lsl_vault_read_dir(f->vdir, f->key, stop_after_two, &n,
-                                        on_file, &rs),
-                     77);
+    assert_int_equal(
+        lsl_vault_read_dir(f->vdir, f->key, stop_after_two, &n, on_file, &rs),
+        77);
     assert_int_equal(rs.n, 0);
     snprintf(other, sizeof(other), "%s/none", f->dir);
     assert_int_equal(lsl_vault_read_dir(other, f->key, NULL, NULL, NULL, NULL),

@@ -148,8 +148,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_keygen_and_load, setup, teardown),
-        cmocka_unit_test_setup_teardown(
-            test_keygen_pub_exists_leaves_no_secret, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_keygen_pub_exists_leaves_no_secret,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_permission_refused, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_mismatched_pair, setup, teardown),

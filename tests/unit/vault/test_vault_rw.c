@@ -46,9 +46,8 @@ static void read_ok(struct fx *f, const char *path,
                     struct lsl_vault_file_info *info)
 {
     vt_coll_free(&f->got);
-    assert_int_equal(lsl_vault_read_file(path, f->key, vt_collect, &f->got,
-                                         info),
-                     0);
+    assert_int_equal(
+        lsl_vault_read_file(path, f->key, vt_collect, &f->got, info), 0);
     assert_true(info->complete);
     assert_int_equal(info->error, 0);
     assert_int_equal(info->records, f->got.n);
@@ -102,8 +101,7 @@ static void test_round_trip(void **state)
     snprintf(path, sizeof(path), "%s", lsl_vault_writer_path(w));
     assert_int_equal(lsl_vault_writer_close(w), 0);
 
-    assert_int_equal(regcomp(&re,
-                             "/7-[0-9]{8}T[0-9]{6}Z-[0-9a-f]{8}\\.lsv$",
+    assert_int_equal(regcomp(&re, "/7-[0-9]{8}T[0-9]{6}Z-[0-9a-f]{8}\\.lsv$",
                              REG_EXTENDED | REG_NOSUB),
                      0);
     assert_int_equal(regexec(&re, path, 0, NULL, 0), 0);
@@ -172,9 +170,8 @@ static void test_once_per_value(void **state)
     expect_rec(&f->got.v[1], LSL_VAULT_REC_SEEN, &m, "api");
 
     assert_int_equal(lsl_vault_index_open(&ix), 0);
-    assert_int_equal(lsl_vault_read_file(path, f->key, lsl_vault_index_add,
-                                         ix, NULL),
-                     0);
+    assert_int_equal(
+        lsl_vault_read_file(path, f->key, lsl_vault_index_add, ix, NULL), 0);
     e = lsl_vault_index_lookup(ix, &m.tok);
     assert_non_null(e);
     assert_true(e->has_value);
@@ -226,9 +223,8 @@ static void test_seen_overflow(void **state)
     assert_int_equal(lsl_vault_writer_close(w), 0);
 
     assert_int_equal(lsl_vault_index_open(&ix), 0);
-    assert_int_equal(lsl_vault_read_file(path, f->key, lsl_vault_index_add,
-                                         ix, NULL),
-                     0);
+    assert_int_equal(
+        lsl_vault_read_file(path, f->key, lsl_vault_index_add, ix, NULL), 0);
     assert_int_equal(lsl_vault_index_count(ix), OVF_TOKENS);
     for (int i = 0; i < OVF_TOKENS; i++) {
         struct lsl_mapping m = vt_map(LSL_CLASS_USER, (unsigned)i, "", 0, 0);
@@ -325,7 +321,7 @@ static void test_big_flush_splits(void **state)
         struct lsl_mapping m = vt_map(LSL_CLASS_ID, i, "", i, i);
 
         v[999] = (char)(i & 0xff);
-        m.value = (struct lsl_span){ v, 1000 };
+        m.value = (struct lsl_span){v, 1000};
         vt_add(w, &m, true);
     }
     snprintf(path, sizeof(path), "%s", lsl_vault_writer_path(w));
@@ -348,8 +344,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_add_rejects, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failed_flush_retry, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(test_big_flush_splits, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_big_flush_splits, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

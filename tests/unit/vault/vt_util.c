@@ -61,7 +61,7 @@ struct lsl_mapping vt_map(unsigned cls, unsigned n, const char *value,
         m.tok.hash[i] = (uint8_t)((n >> (8 * (i % 4))) ^ (i * 37) ^ cls);
     m.first_seen = first;
     m.last_seen = last;
-    m.value = (struct lsl_span){ value, strlen(value) };
+    m.value = (struct lsl_span){value, strlen(value)};
     return m;
 }
 
