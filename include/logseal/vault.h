@@ -99,8 +99,9 @@ LSL_MUST_CHECK int lsl_vault_writer_open(struct lsl_vault_writer **out,
  * otherwise only its seen range is extended (in memory; close() writes the
  * grown ranges). When the seen set is full it is emptied, so a value may be
  * written again later: readers merge. Sets *is_new when a MAP record was
- * queued. The value is copied. 0, -ENOMEM, or -EINVAL (invalid class,
- * value longer than LSL_VAULT_VALUE_MAX); on error nothing was staged.
+ * queued. The value is copied. 0, -ENOMEM, or -EINVAL (class or kid out
+ * of range, first_seen after last_seen, value longer than
+ * LSL_VAULT_VALUE_MAX); on error nothing was staged.
  */
 LSL_MUST_CHECK int lsl_vault_writer_add(struct lsl_vault_writer *w,
                                         const struct lsl_mapping *m,
