@@ -17,8 +17,8 @@ import lslib
 from lslib import check
 
 RULE = 'nginx-combined'
-LINE = ('{ip} - - [29/Nov/2025:17:00:{sec:02d} +0900] "GET /live/ch3/index.m3u8'
-        '?device_id={dev}&token={token} HTTP/1.1" '
+LINE = ('{ip} - - [29/Nov/2025:17:00:{sec:02d} +0900] '
+        '"GET /live/ch3/index.m3u8?device_id={dev}&token={token} HTTP/1.1" '
         '200 {size} "-" "ExampleLive/5.12.0 (Android 14; Pixel 7){ua}"')
 ADDRS = ('198.51.100.23', '2001:db8:85a3::8a2e:370:7334',
          '::ffff:192.0.2.44', '2001:DB8:0:0:0:0:0:1a')

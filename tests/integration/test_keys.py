@@ -71,7 +71,8 @@ def check_hash_key_mode(ctx, keys, src):
         check(proc.returncode != 0, 'pipe accepted hash.key with mode %o'
               % mode)
         check(b'hash.key' in proc.stderr, 'pipe refused hash.key mode %o '
-              'without naming the file: %s' % (mode, lslib.redact(proc.stderr)))
+              'without naming the file: %s'
+              % (mode, lslib.redact(proc.stderr)))
         check(not proc.stdout, 'pipe wrote output with a bad hash.key')
     os.chmod(hk, 0o600)
     print('ok hash.key readable by others is refused')

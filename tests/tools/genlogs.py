@@ -90,10 +90,12 @@ SEARCH_REFERERS = (
 )
 
 STATIC_FILES = (
-    ('/static/js/app.3f9c2a1e.js', 182311), ('/static/js/vendor.8d1b0c77.js',
-                                             512044),
-    ('/static/css/main.a91e4b20.css', 40213), ('/static/img/logo.svg', 5120),
-    ('/static/img/ogp.png', 88231), ('/favicon.ico', 15086),
+    ('/static/js/app.3f9c2a1e.js', 182311),
+    ('/static/js/vendor.8d1b0c77.js', 512044),
+    ('/static/css/main.a91e4b20.css', 40213),
+    ('/static/img/logo.svg', 5120),
+    ('/static/img/ogp.png', 88231),
+    ('/favicon.ico', 15086),
 )
 JUNK_PATHS = ('/wp-login.php', '/.env', '/admin/config.php', '/.git/config',
               '/live/ch0/index.m3u8', '/api/v0/channels', '/robots.txt.bak')
@@ -299,8 +301,8 @@ class NginxGen(Gen):
         if r < 0.66:
             tok = self.secret('token', c.uid, self.t // 3600)
             self.truth.add(tok)
-            req = 'GET /live/ch%d/index.m3u8?device_id=%s&token=%s HTTP/1.1' % (
-                ch, self.dev(c), tok)
+            req = ('GET /live/ch%d/index.m3u8?device_id=%s&token=%s HTTP/1.1'
+                   % (ch, self.dev(c), tok))
             if rng.random() < 0.03:
                 return req, 403, 153, watch if browser else '-', page_ua
             return (req, 200, rng.randrange(380, 420),
