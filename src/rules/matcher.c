@@ -38,6 +38,8 @@ int lsl_matcher_open(struct lsl_matcher **out)
         goto fail;
     if (m->jit)
         pcre2_jit_stack_assign(m->mctx, NULL, m->jit);
+    if (lsl_scrub_memo_open(&m->memo) != 0)
+        goto fail;
     *out = m;
     return 0;
 fail:
@@ -52,6 +54,7 @@ void lsl_matcher_free(struct lsl_matcher *m)
     pcre2_match_data_free(m->md);
     pcre2_match_context_free(m->mctx);
     pcre2_jit_stack_free(m->jit);
+    lsl_scrub_memo_free(m->memo);
     free(m->plan.spans);
     free(m);
 }
@@ -122,9 +125,11 @@ static int plan_iplist(const struct rule_field *f, struct lsl_plan *p,
 }
 
 static int plan_field(const struct lsl_rule *r, const struct rule_field *f,
-                      struct lsl_plan *p, const char *line, size_t off,
+                      struct lsl_matcher *m, const char *line, size_t off,
                       size_t len)
 {
+    struct lsl_plan *p = &m->plan;
+
     switch ((enum rule_action)f->action) {
     case RULE_ACT_IP:
         if (lsl_ip_valid(line + off, len))
@@ -139,7 +144,7 @@ static int plan_field(const struct lsl_rule *r, const struct rule_field *f,
     case RULE_ACT_QUERY:
         return lsl_query_plan(r, p, line, off, len);
     case RULE_ACT_SCRUB:
-        return lsl_scrub_range(p, line, off, len);
+        return lsl_scrub_range_memo(m->memo, p, line, off, len);
     case RULE_ACT_DROP:
         return lsl_plan_push(p, off, len, LSL_ACT_DROP, 0, 0);
     case RULE_ACT_KEEP:
@@ -185,9 +190,10 @@ static void plan_normalize(struct lsl_plan *p)
         p->count = w + 1;
 }
 
-static int plan_groups(const struct lsl_rule *r, struct lsl_plan *p,
+static int plan_groups(const struct lsl_rule *r, struct lsl_matcher *m,
                        const char *line, const PCRE2_SIZE *ov)
 {
+    struct lsl_plan *p = &m->plan;
     int rc;
 
     for (size_t i = 0; i < r->nfields; i++) {
@@ -197,7 +203,7 @@ static int plan_groups(const struct lsl_rule *r, struct lsl_plan *p,
         /* Unset groups, and \K tricks that end before they start. */
         if (s == PCRE2_UNSET || e <= s)
             continue;
-        rc = plan_field(r, f, p, line, s, e - s);
+        rc = plan_field(r, f, m, line, s, e - s);
         if (rc)
             return rc;
     }
@@ -253,7 +259,7 @@ int lsl_rule_plan(const struct lsl_rule *r, struct lsl_matcher *m,
     rc = pcre2_match(r->code, (PCRE2_SPTR)line, len, 0, 0, m->md, m->mctx);
     if (rc > 0) {
         p->matched = true;
-        return plan_groups(r, p, line, pcre2_get_ovector_pointer(m->md));
+        return plan_groups(r, m, line, pcre2_get_ovector_pointer(m->md));
     }
     if (rc == PCRE2_ERROR_NOMEMORY)
         return -ENOMEM;

@@ -60,7 +60,10 @@ struct lsl_rule {
     uint32_t ngroups; /* capture groups, not counting group 0 */
 };
 
+struct lsl_scrub_memo;
+
 struct lsl_matcher {
+    struct lsl_scrub_memo *memo; /* plans of `scrub` fields, by text */
     pcre2_match_data *md;
     uint32_t md_pairs;
     pcre2_match_context *mctx;
@@ -89,6 +92,18 @@ LSL_MUST_CHECK int lsl_plan_push(struct lsl_plan *p, size_t off, size_t len,
  */
 LSL_MUST_CHECK int lsl_scrub_range(struct lsl_plan *p, const char *line,
                                    size_t off, size_t len);
+
+/* The scrub memo: one per matcher. 0 or -ENOMEM. Free wipes; NULL-safe. */
+LSL_MUST_CHECK int lsl_scrub_memo_open(struct lsl_scrub_memo **out);
+void lsl_scrub_memo_free(struct lsl_scrub_memo *memo);
+
+/*
+ * lsl_scrub_range through the memo: the same spans, without scanning again
+ * a text scrubbed before. memo may be NULL. 0 or -ENOMEM.
+ */
+LSL_MUST_CHECK int lsl_scrub_range_memo(struct lsl_scrub_memo *memo,
+                                        struct lsl_plan *p, const char *line,
+                                        size_t off, size_t len);
 
 /*
  * The query action on line[off..off+len): values of the rule's listed
