@@ -54,22 +54,39 @@ static int push_value(struct lsl_plan *p, const char *line, size_t *cursor,
     return rc;
 }
 
+/* Bit min(len, 63) for every length a listed segment name has: most path
+ * segments are then passed over without searching the list. */
+static uint64_t segment_lengths(const struct lsl_rule *r)
+{
+    uint64_t mask = 0;
+
+    for (size_t i = 0; i < r->nparams; i++) {
+        if (r->params[i].kind == PARAM_SEGMENT)
+            mask |= 1ULL << (r->params[i].len < 63 ? r->params[i].len : 63);
+    }
+    return mask;
+}
+
 /* Path segments in [i, end): the one after a listed segment is a value. */
 static int plan_path(const struct lsl_rule *r, struct lsl_plan *p,
                      const char *line, size_t i, size_t end, size_t *cursor)
 {
     const struct rule_param *prev = NULL;
+    uint64_t lens = segment_lengths(r);
     int rc;
 
     while (i < end) {
         size_t send = find2(line, i, end, '/', '/');
+        size_t n = send - i;
 
         if (prev && send > i) {
-            rc = push_value(p, line, cursor, i, send - i, prev->cls);
+            rc = push_value(p, line, cursor, i, n, prev->cls);
             if (rc)
                 return rc;
         }
-        prev = find_param(r, PARAM_SEGMENT, line + i, send - i);
+        prev = NULL;
+        if (lens & (1ULL << (n < 63 ? n : 63)))
+            prev = find_param(r, PARAM_SEGMENT, line + i, n);
         i = send + 1;
     }
     return 0;
