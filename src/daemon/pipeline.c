@@ -20,7 +20,7 @@ void lsl_pipeline_opts_init(struct lsl_pipeline_opts *o)
     o->gzip_level = 6;
     o->batch_bytes = 1u << 20;
     o->flush_ms = 200;
-    o->max_inflight = 8;
+    o->max_inflight = 4;
     o->max_line = LSL_MAX_LINE_DEFAULT;
 }
 
