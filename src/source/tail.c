@@ -89,12 +89,13 @@ static int switch_file(struct lsl_tail_source *t)
         rc = tail_find_next(t, &prev, &t->cur);
     }
     if (t->cur.fd < 0) {
-        lsl_log_info("%s: done with %s; waiting for %s", t->base.name,
+        lsl_log_info("%s: done with the old %s; waiting for %s", t->base.name,
                      prev.path, t->path);
         return rc;
     }
     tail_file_begin(t, &t->cur, 0);
-    lsl_log_info("%s: done with %s at byte %llu; reading %s from the start",
+    lsl_log_info("%s: done with the old %s at byte %llu; reading %s from "
+                 "the start",
                  t->base.name, prev.path, (unsigned long long)prev.offset,
                  t->cur.path);
     return 0;

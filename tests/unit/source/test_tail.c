@@ -51,7 +51,11 @@ static void test_follow(void **state)
     h_append(h, "access.log", "tial\na4\n");
     h_run_lines(h, 5, 2000);
     assert_string_equal(h_output(h), "a1|a2|a3|partial|a4");
+    h_run(h, 100); /* the commit reaches the source after the sink */
     assert_int_equal(lsl_tail_source_lag(h->t), 0);
+    h_append(h, "access.log", "unfinished");
+    h_run(h, 200);
+    assert_int_equal(lsl_tail_source_lag(h->t), 10);
 }
 
 static void test_start_at_end(void **state)
