@@ -30,6 +30,17 @@ static int setup(void **state)
     return 0;
 }
 
+static int setup_glob(void **state)
+{
+    struct harness *h = calloc(1, sizeof(*h));
+
+    if (!h)
+        return -1;
+    h_setup(h, "access.log*");
+    *state = h;
+    return 0;
+}
+
 static int teardown(void **state)
 {
     h_teardown(*state);
@@ -237,6 +248,44 @@ static void test_restart_copytruncate(void **state)
     assert_string_equal(h_output(h), "1|2|3|4");
 }
 
+/* The glob also matches the rotated copy: it is recognized, not followed. */
+static void test_glob_copytruncate(void **state)
+{
+    struct harness *h = *state;
+
+    h_append(h, "access.log.1", "older-file\n");
+    h_append(h, "access.log", "a1\na2\n");
+    h_start(h); /* follows the newest match */
+    h_run_lines(h, 2, 2000);
+    assert_string_equal(h_output(h), "a1|a2");
+    h_append(h, "access.log", "a3\n");
+    h_rename(h, "access.log.1", "access.log.2");
+    h_copy(h, "access.log", "access.log.1");
+    h_truncate(h, "access.log");
+    h_append(h, "access.log", "b1\n");
+    h_run_lines(h, 4, SWITCH_MS);
+    h_run(h, 1500);
+    assert_string_equal(h_output(h), "a1|a2|a3|b1");
+    h_append(h, "access.log", "b2\n");
+    h_run_lines(h, 5, 2000);
+    assert_string_equal(h_output(h), "a1|a2|a3|b1|b2");
+}
+
+static void test_glob_rename(void **state)
+{
+    struct harness *h = *state;
+
+    h_append(h, "access.log", "a1\n");
+    h_start(h);
+    h_run_lines(h, 1, 2000);
+    h_rename(h, "access.log", "access.log.1");
+    h_append(h, "access.log.1", "a2\n");
+    h_append(h, "access.log", "b1\n");
+    h_run_lines(h, 3, SWITCH_MS);
+    h_run(h, 1500);
+    assert_string_equal(h_output(h), "a1|a2|b1");
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -252,6 +301,10 @@ int main(void)
         T(test_restart),
         T(test_restart_after_rotation),
         T(test_restart_copytruncate),
+        cmocka_unit_test_setup_teardown(test_glob_copytruncate, setup_glob,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_glob_rename, setup_glob,
+                                        teardown),
     };
 #undef T
 
