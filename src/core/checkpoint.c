@@ -21,7 +21,7 @@
 #include "logseal/checkpoint.h"
 #include "logseal/file.h"
 
-#define CKPT_VERSION 1
+#define CKPT_VERSION  1
 #define CKPT_MAX_SIZE (PATH_MAX + 1024)
 
 enum {
@@ -38,8 +38,8 @@ enum {
 };
 
 static const char *const key_names[K_COUNT] = {
-    "version", "dev", "ino", "fp_len", "fp", "offset",
-    "segment", "segment_len", "lines",
+    "version", "dev",     "ino",         "fp_len", "fp",
+    "offset",  "segment", "segment_len", "lines",
 };
 
 static int ckpt_path(char *out, size_t cap, const char *state_dir,
@@ -69,12 +69,11 @@ int lsl_checkpoint_save(const char *state_dir, const char *source,
     }
     sodium_bin2hex(fp, sizeof(fp), cp->file.fp, LSL_FP_BYTES);
     n = snprintf(text, CKPT_MAX_SIZE,
-                 "version %d\ndev %" PRIu64 "\nino %" PRIu64
-                 "\nfp_len %" PRIu32 "\nfp %s\noffset %" PRIu64
-                 "\nsegment %s\nsegment_len %" PRIu64 "\nlines %" PRIu64
-                 "\n",
-                 CKPT_VERSION, cp->file.dev, cp->file.ino, cp->file.fp_len,
-                 fp, cp->offset, cp->segment, cp->segment_len, cp->lines);
+                 "version %d\ndev %" PRIu64 "\nino %" PRIu64 "\nfp_len %" PRIu32
+                 "\nfp %s\noffset %" PRIu64 "\nsegment %s\nsegment_len %" PRIu64
+                 "\nlines %" PRIu64 "\n",
+                 CKPT_VERSION, cp->file.dev, cp->file.ino, cp->file.fp_len, fp,
+                 cp->offset, cp->segment, cp->segment_len, cp->lines);
     if (n < 0 || n >= CKPT_MAX_SIZE) {
         rc = -ENAMETOOLONG;
         goto out;
@@ -244,8 +243,7 @@ int lsl_file_id_get(int fd, struct lsl_file_id *id)
     memset(id, 0, sizeof(*id));
     id->dev = (uint64_t)st.st_dev;
     id->ino = (uint64_t)st.st_ino;
-    id->fp_len = st.st_size < LSL_FP_SPAN ? (uint32_t)st.st_size
-                                          : LSL_FP_SPAN;
+    id->fp_len = st.st_size < LSL_FP_SPAN ? (uint32_t)st.st_size : LSL_FP_SPAN;
     return hash_prefix(fd, id->fp_len, id->fp);
 }
 

@@ -30,7 +30,7 @@
 #include "segment_internal.h"
 
 #define PART_SUFFIX ".part"
-#define MAX_SEQ 100000
+#define MAX_SEQ     100000
 
 int (*lsl_segment_write_fn)(int fd, const void *buf,
                             size_t len) = lsl_write_all;
@@ -61,9 +61,8 @@ static void final_name(const char *part, char *out, size_t cap)
 static int make_dir(struct segment_sink *f, const struct tm *tm, char *dir,
                     size_t cap)
 {
-    int n = snprintf(dir, cap, "%s/%s/%04d-%02d-%02d", f->out_dir,
-                     f->source, tm->tm_year + 1900, tm->tm_mon + 1,
-                     tm->tm_mday);
+    int n = snprintf(dir, cap, "%s/%s/%04d-%02d-%02d", f->out_dir, f->source,
+                     tm->tm_year + 1900, tm->tm_mon + 1, tm->tm_mday);
     int rc;
 
     if (n < 0 || (size_t)n >= cap)
@@ -259,11 +258,13 @@ static int resume_open(struct segment_sink *f, const char *part)
     final_name(part, final, sizeof(final));
     if (access(final, F_OK) == 0)
         lsl_log_info("segment %s was finished before the restart; "
-                     "starting a new one", final);
+                     "starting a new one",
+                     final);
     else
         lsl_log_warn("segment %s is gone (neither .part nor finished); "
                      "output of earlier batches is missing, starting a "
-                     "new segment", part);
+                     "new segment",
+                     part);
     return 0;
 }
 
@@ -292,10 +293,11 @@ static int resume(struct segment_sink *f, const struct lsl_checkpoint *cp)
         return LSL_ECORRUPT;
     }
     if ((uint64_t)st.st_size > cp->segment_len) {
-        lsl_log_info("segment %s: cutting back %llu bytes not covered by "
-                     "the checkpoint", f->part,
-                     (unsigned long long)((uint64_t)st.st_size -
-                                          cp->segment_len));
+        lsl_log_info(
+            "segment %s: cutting back %llu bytes not covered by "
+            "the checkpoint",
+            f->part,
+            (unsigned long long)((uint64_t)st.st_size - cp->segment_len));
         if (ftruncate(f->fd, (off_t)cp->segment_len) < 0 || fsync(f->fd) < 0)
             return -errno;
     }

@@ -70,7 +70,7 @@ static bool adopt_current(struct lsl_tail_source *t)
 
 static int switch_file(struct lsl_tail_source *t)
 {
-    struct lsl_pos end = { t->cur.gen, t->cur.offset };
+    struct lsl_pos end = {t->cur.gen, t->cur.offset};
     struct tail_file prev = t->cur;
     int rc = lsl_source_end_file(&t->base, &end);
 
@@ -104,7 +104,7 @@ static int switch_file(struct lsl_tail_source *t)
 /* cur shrank or its head changed: copytruncate, truncate, rewrite. */
 static int on_rewritten(struct lsl_tail_source *t)
 {
-    struct lsl_pos end = { t->cur.gen, t->cur.offset };
+    struct lsl_pos end = {t->cur.gen, t->cur.offset};
     struct tail_file copy;
     int rc = tail_find_copy(t, &t->cur, &copy);
 
@@ -151,8 +151,8 @@ static bool at_end(struct lsl_tail_source *t)
         t->detached = tail_detached(t);
         if (t->detached == DETACH_NONE)
             return false;
-        lsl_log_info("%s: %s was %s; reading what is left of it",
-                     t->base.name, t->cur.path,
+        lsl_log_info("%s: %s was %s; reading what is left of it", t->base.name,
+                     t->cur.path,
                      t->detached == DETACH_DELETED ? "deleted" : "rotated");
         t->idle_since_ms = now;
     }
@@ -175,8 +175,8 @@ static void start_read(struct lsl_tail_source *t)
     int rc;
 
     t->reading = true;
-    rc = uv_fs_read(lsl_pipeline_loop(t->base.pl), &t->req, t->cur.fd, &b,
-                    1, (int64_t)t->cur.offset, read_cb);
+    rc = uv_fs_read(lsl_pipeline_loop(t->base.pl), &t->req, t->cur.fd, &b, 1,
+                    (int64_t)t->cur.offset, read_cb);
     if (rc) {
         t->reading = false;
         lsl_log_warn("%s: cannot read %s: %s; retrying", t->base.name,
@@ -191,7 +191,7 @@ static int feed(struct lsl_tail_source *t, size_t n)
 
     t->cur.offset += n;
     t->idle_since_ms = now_ms(t);
-    after = (struct lsl_pos){ t->cur.gen, t->cur.offset };
+    after = (struct lsl_pos){t->cur.gen, t->cur.offset};
     rc = lsl_source_feed(&t->base, t->buf, n, &after);
     if (rc) {
         lsl_log_error("%s: cannot buffer %s at byte %llu: %s; this source "
@@ -220,8 +220,7 @@ static void read_cb(uv_fs_t *req)
     if (n < 0) {
         lsl_log_warn("%s: reading %s at byte %llu failed: %s; retrying",
                      t->base.name, t->cur.path,
-                     (unsigned long long)t->cur.offset,
-                     uv_strerror((int)n));
+                     (unsigned long long)t->cur.offset, uv_strerror((int)n));
         return;
     }
     if (n > 0 && feed(t, (size_t)n) != 0)
@@ -283,8 +282,8 @@ static int tail_persist(struct lsl_source *s, const struct lsl_batch *b)
 
     memset(&cp, 0, sizeof(cp));
     if (!tail_ids_get(t, b->pos.file_id, &cp.file)) {
-        lsl_log_error("%s: no identity for input generation %llu",
-                      s->name, (unsigned long long)b->pos.file_id);
+        lsl_log_error("%s: no identity for input generation %llu", s->name,
+                      (unsigned long long)b->pos.file_id);
         return LSL_ECORRUPT;
     }
     cp.offset = b->pos.offset;
@@ -344,8 +343,7 @@ static int split_path(struct lsl_tail_source *t, const struct lsl_tail_opts *o)
     return 0;
 }
 
-int lsl_tail_source_open(struct lsl_tail_source **out,
-                         struct lsl_pipeline *pl,
+int lsl_tail_source_open(struct lsl_tail_source **out, struct lsl_pipeline *pl,
                          const struct lsl_tail_opts *o)
 {
     struct lsl_tail_source *t = calloc(1, sizeof(*t));
@@ -393,8 +391,8 @@ static int first_run(struct lsl_tail_source *t)
         return rc;
     }
     if (t->cur.fd < 0) {
-        lsl_log_info("%s: %s does not exist yet; waiting for it",
-                     t->base.name, t->path);
+        lsl_log_info("%s: %s does not exist yet; waiting for it", t->base.name,
+                     t->path);
         return 0;
     }
     tail_file_begin(t, &t->cur, t->start_at_end ? t->cur.size : 0);
@@ -410,8 +408,8 @@ static int resume(struct lsl_tail_source *t, const struct lsl_checkpoint *cp)
     t->lines = cp->lines;
     if (rc == 0 && t->cur.fd >= 0) {
         tail_file_begin(t, &t->cur, cp->offset);
-        lsl_log_info("%s: resuming %s at byte %llu", t->base.name,
-                     t->cur.path, (unsigned long long)cp->offset);
+        lsl_log_info("%s: resuming %s at byte %llu", t->base.name, t->cur.path,
+                     (unsigned long long)cp->offset);
         return 0;
     }
     lsl_log_warn("%s: the file of the last checkpoint (byte %llu) is "
@@ -477,8 +475,8 @@ uint64_t lsl_tail_source_lag(const struct lsl_tail_source *t)
 
     if (t->cur.fd < 0)
         return 0;
-    done = t->committed.file_id == t->cur.gen ? t->committed.offset
-                                               : t->cur.start;
+    done =
+        t->committed.file_id == t->cur.gen ? t->committed.offset : t->cur.start;
     return t->cur.size > done ? t->cur.size - done : 0;
 }
 

@@ -170,8 +170,8 @@ static bool was_finished(const struct lsl_tail_source *t, int fd)
 
 static bool compressed(const char *path)
 {
-    static const char *const ext[] = { ".gz", ".bz2", ".xz", ".zst",
-                                       ".lz4", ".Z",  ".zip" };
+    static const char *const ext[] = {".gz",  ".bz2", ".xz", ".zst",
+                                      ".lz4", ".Z",   ".zip"};
     size_t n = strlen(path);
 
     for (size_t i = 0; i < LSL_ARRAY_SIZE(ext); i++) {
@@ -209,8 +209,7 @@ static int cands_add(struct cands *c, const char *path, bool is_path)
     }
     e = &c->v[c->n];
     if (stat(path, &e->st) < 0 || !S_ISREG(e->st.st_mode) ||
-        snprintf(e->path, sizeof(e->path), "%s", path) >=
-            (int)sizeof(e->path))
+        snprintf(e->path, sizeof(e->path), "%s", path) >= (int)sizeof(e->path))
         return 0;
     e->rank = rank_of(path);
     e->is_path = is_path;
@@ -312,13 +311,11 @@ int tail_find_next(struct lsl_tail_source *t, const struct tail_file *prev,
         i++;
     } else {
         /* prev is gone: whatever was written since it was last seen. */
-        for (i = 0; i < c.n && ts_before(&c.v[i].st.st_mtim, &prev->mtime);
-             i++)
+        for (i = 0; i < c.n && ts_before(&c.v[i].st.st_mtim, &prev->mtime); i++)
             ;
     }
     for (; i < c.n; i++)
-        if (!same_inode(&c.v[i].st, &prev->id) &&
-            adopt(t, &c.v[i], prev, out))
+        if (!same_inode(&c.v[i].st, &prev->id) && adopt(t, &c.v[i], prev, out))
             break;
 out:
     free(c.v);

@@ -11,21 +11,21 @@
 #include "logseal/checkpoint.h"
 #include "logseal/source.h"
 
-#define TAIL_IDS 32      /* generations whose batches may be in flight */
-#define TAIL_FINISHED 8  /* files left behind: never adopted again */
-#define TAIL_POLL_MS 500 /* stat poll: safety net under inotify */
+#define TAIL_IDS      32   /* generations whose batches may be in flight */
+#define TAIL_FINISHED 8    /* files left behind: never adopted again */
+#define TAIL_POLL_MS  500  /* stat poll: safety net under inotify */
 #define TAIL_GRACE_MS 1000 /* idle time before leaving a rotated file */
 
 struct tail_file {
-    int fd;                /* -1: none */
-    uint64_t gen;          /* pos.file_id of its batches; 0 before use */
+    int fd;       /* -1: none */
+    uint64_t gen; /* pos.file_id of its batches; 0 before use */
     struct lsl_file_id id;
-    uint64_t start;        /* where reading began (lag) */
-    uint64_t offset;       /* next byte to read */
-    uint64_t size;         /* at the last look */
+    uint64_t start;  /* where reading began (lag) */
+    uint64_t offset; /* next byte to read */
+    uint64_t size;   /* at the last look */
     uint64_t nlink;
     struct timespec mtime;
-    char path[PATH_MAX];   /* the name it had when opened */
+    char path[PATH_MAX]; /* the name it had when opened */
 };
 
 struct tail_id {
@@ -37,7 +37,7 @@ enum tail_detach { DETACH_NONE, DETACH_ROTATED, DETACH_DELETED };
 
 struct lsl_tail_source {
     struct lsl_source base;
-    char path[PATH_MAX];       /* path or glob */
+    char path[PATH_MAX]; /* path or glob */
     char dir[PATH_MAX];
     char pattern[NAME_MAX + 1]; /* last component: a name or a glob */
     char state_dir[PATH_MAX];
@@ -55,7 +55,7 @@ struct lsl_tail_source {
     void *done_ud;
 
     struct tail_file cur;
-    struct tail_file after;   /* truncated original, read after its copy */
+    struct tail_file after; /* truncated original, read after its copy */
     uint64_t last_gen;
     enum tail_detach detached; /* of cur, once seen (logged once) */
     uint64_t idle_since_ms;
@@ -63,7 +63,7 @@ struct lsl_tail_source {
     struct lsl_file_id finished[TAIL_FINISHED];
     unsigned nfinished;
 
-    uv_mutex_t lock;          /* ids: the loop writes, persist reads */
+    uv_mutex_t lock; /* ids: the loop writes, persist reads */
     struct tail_id ids[TAIL_IDS];
 
     struct lsl_pos committed; /* loop thread */

@@ -11,8 +11,7 @@
 #include "logseal/log.h"
 #include "tail_internal.h"
 
-static void on_event(uv_fs_event_t *h, const char *name, int events,
-                     int status)
+static void on_event(uv_fs_event_t *h, const char *name, int events, int status)
 {
     struct lsl_tail_source *t = h->data;
     size_t n = strlen(t->pattern);

@@ -123,11 +123,13 @@ static void test_corrupt(void **state)
     snprintf(text, sizeof(text), "version 1\ndev 1\n%s", rest);
     text[strlen(text) - 1] = '\0';
     expect_corrupt(dir, text, LSL_ECORRUPT);
-    expect_corrupt(dir, "version 1\ndev 1\nino 2\nfp_len 10\nfp 0011\n"
-                        "offset 5\nsegment \nsegment_len 0\nlines 1\n",
+    expect_corrupt(dir,
+                   "version 1\ndev 1\nino 2\nfp_len 10\nfp 0011\n"
+                   "offset 5\nsegment \nsegment_len 0\nlines 1\n",
                    LSL_ECORRUPT);
-    expect_corrupt(dir, "version 1\ndev 1\nino 2\nfp_len 5000\nfp " GOOD_FP
-                        "\noffset 5\nsegment \nsegment_len 0\nlines 1\n",
+    expect_corrupt(dir,
+                   "version 1\ndev 1\nino 2\nfp_len 5000\nfp " GOOD_FP
+                   "\noffset 5\nsegment \nsegment_len 0\nlines 1\n",
                    LSL_ECORRUPT);
 }
 

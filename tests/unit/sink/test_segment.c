@@ -223,8 +223,7 @@ static void test_resume_cut_back(void **state)
     assert_int_equal(write_text(s, "one;"), 0);
     assert_int_equal(write_text(s, "two;"), 0);
     memset(&cp, 0, sizeof(cp));
-    lsl_segment_sink_state(s, cp.segment, sizeof(cp.segment),
-                           &cp.segment_len);
+    lsl_segment_sink_state(s, cp.segment, sizeof(cp.segment), &cp.segment_len);
     /* Written but never checkpointed, then the daemon dies. */
     assert_int_equal(write_text(s, "lost;"), 0);
     assert_int_equal(s->ops->close(s, false), 0);
@@ -249,8 +248,7 @@ static void test_resume_finished(void **state)
     assert_int_equal(lsl_segment_sink_open(&s, &f->o), 0);
     assert_int_equal(write_text(s, "one;"), 0);
     memset(&cp, 0, sizeof(cp));
-    lsl_segment_sink_state(s, cp.segment, sizeof(cp.segment),
-                           &cp.segment_len);
+    lsl_segment_sink_state(s, cp.segment, sizeof(cp.segment), &cp.segment_len);
     /* Finished (renamed) after the checkpoint, before the crash. */
     assert_int_equal(s->ops->close(s, true), 0);
     f->o.resume = &cp;
@@ -282,8 +280,7 @@ static void test_resume_refused(void **state)
     f->o.resume = NULL;
     assert_int_equal(lsl_segment_sink_open(&s, &f->o), 0);
     assert_int_equal(write_text(s, "abc"), 0);
-    lsl_segment_sink_state(s, cp.segment, sizeof(cp.segment),
-                           &cp.segment_len);
+    lsl_segment_sink_state(s, cp.segment, sizeof(cp.segment), &cp.segment_len);
     assert_int_equal(s->ops->close(s, false), 0);
     cp.segment_len = 100;
     f->o.resume = &cp;
@@ -312,13 +309,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_size_limit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_age_limit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_write_failure, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_resume_cut_back, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_resume_finished, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_resume_cut_back, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_resume_finished, setup, teardown),
         cmocka_unit_test_setup_teardown(test_resume_refused, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_state_other_sink, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_state_other_sink, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -161,8 +161,7 @@ const char *h_output(struct harness *h)
     size_t n;
 
     uv_mutex_lock(&h->sink.lock);
-    n = h->sink.out.len < sizeof(text) - 1 ? h->sink.out.len
-                                            : sizeof(text) - 1;
+    n = h->sink.out.len < sizeof(text) - 1 ? h->sink.out.len : sizeof(text) - 1;
     memcpy(text, h->sink.out.p, n);
     uv_mutex_unlock(&h->sink.lock);
     if (n > 0 && text[n - 1] == '\n')

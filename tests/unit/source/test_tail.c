@@ -303,8 +303,7 @@ int main(void)
         T(test_restart_copytruncate),
         cmocka_unit_test_setup_teardown(test_glob_copytruncate, setup_glob,
                                         teardown),
-        cmocka_unit_test_setup_teardown(test_glob_rename, setup_glob,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_glob_rename, setup_glob, teardown),
     };
 #undef T
 
