@@ -159,7 +159,7 @@ static void bad_values(void **state)
     refused(HEAD "metrics = 127.0.0.1:0\n", 6, "loopback");
     refused(HEAD "metrics = 127.0.0.1\n", 6, "loopback");
     refused("[daemon]\nkeys = relative/dir\n", 2, "absolute path");
-    refused(HEAD "output = \"/open\n", 5, "unterminated");
+    refused(HEAD "output = \"/open\n", 6, "unterminated");
     refused(HEAD "[source a]\ntype = file\n", 7, "key 'type'");
     refused(HEAD "[source a]\ntype=tail\npath=/x\nstart = middle\n", 9,
             "key 'start'");
