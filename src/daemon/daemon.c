@@ -79,6 +79,18 @@ static void close_handles(struct daemon *d)
     d->metrics = NULL;
 }
 
+static void log_started(const struct lsl_config *c)
+{
+    char names[512] = "";
+    size_t n = 0;
+
+    for (size_t i = 0; i < c->nsources && n < sizeof(names); i++)
+        n += (size_t)snprintf(names + n, sizeof(names) - n, "%s%s",
+                              i ? ", " : "", c->sources[i].name);
+    lsl_log_info("started: config %s, %zu source%s: %s", c->path,
+                 c->nsources, c->nsources == 1 ? "" : "s", names);
+}
+
 static int start(struct daemon *d, struct lsl_run *r)
 {
     const struct lsl_config *c = lsl_run_config(r);
@@ -95,8 +107,7 @@ static int start(struct daemon *d, struct lsl_run *r)
         lsl_run_stop(r);
         return rc;
     }
-    lsl_log_info("started: config %s, %zu source%s", c->path, c->nsources,
-                 c->nsources == 1 ? "" : "s");
+    log_started(c);
     return 0;
 }
 

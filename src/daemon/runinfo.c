@@ -107,7 +107,7 @@ void lsl_run_dump(const struct lsl_run *r)
     for (size_t i = 0; i < r->nsrc; i++) {
         const struct lsl_batch_stats *st = lsl_run_src_stats(&r->src[i]);
 
-        lsl_log(LSL_LOG_ERROR,
+        lsl_log(LSL_LOG_INFO,
                 "counters: source %s: lines_in %" PRIu64 " lines_out %" PRIu64
                 " unparsed %" PRIu64 " tokens %" PRIu64 " bytes_in %" PRIu64
                 " bytes_out %" PRIu64 " lag_bytes %" PRIu64,

@@ -4,10 +4,12 @@ Each test script is standalone: argv[1] is the logseal binary, argv[2] the
 source root. This module sets up keys, a small rule, configurations, runs
 the daemon and reads its output.
 """
+import atexit
 import glob
 import gzip
 import os
 import random
+import shutil
 import signal
 import socket
 import subprocess
@@ -23,7 +25,11 @@ field    user   user
 """
 
 
+_failed = []
+
+
 def fail(msg):
+    _failed.append(msg)
     print("FAIL: " + msg, file=sys.stderr)
     sys.exit(1)
 
@@ -40,6 +46,8 @@ class Env:
         self.bin = os.path.abspath(binary)
         self.root = root
         self.tmp = tempfile.mkdtemp(prefix="lsl-daemon-")
+        # Kept after a failure, for the log and the output files.
+        atexit.register(lambda: _failed or shutil.rmtree(self.tmp, True))
         self.keys = os.path.join(self.tmp, "keys")
         self.vault = os.path.join(self.tmp, "vault")
         self.state = os.path.join(self.tmp, "state")
