@@ -2,10 +2,10 @@
  * `logseal run`: the daemon. All the work is in lsl_daemon_run; this file
  * parses the command line and maps the result to an exit code.
  */
-#include <getopt.h>
-#include <stdio.h>
 #include "cli.h"
 #include "logseal/daemon.h"
+#include <getopt.h>
+#include <stdio.h>
 
 static void help(void)
 {
@@ -26,10 +26,10 @@ static void help(void)
 int lsl_cmd_run(int argc, char **argv)
 {
     static const struct option opts[] = {
-        { "config", required_argument, NULL, 'c' },
-        { "check", no_argument, NULL, 'n' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
+        {"config", required_argument, NULL, 'c'},
+        {"check", no_argument, NULL, 'n'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     const char *config = NULL;
     bool check = false;
@@ -37,10 +37,17 @@ int lsl_cmd_run(int argc, char **argv)
 
     while ((c = getopt_long(argc, argv, "c:nh", opts, NULL)) != -1) {
         switch (c) {
-        case 'c': config = optarg; break;
-        case 'n': check = true; break;
-        case 'h': help(); return LSL_EXIT_OK;
-        default: return lsl_cli_usage_error("run", "unknown option");
+        case 'c':
+            config = optarg;
+            break;
+        case 'n':
+            check = true;
+            break;
+        case 'h':
+            help();
+            return LSL_EXIT_OK;
+        default:
+            return lsl_cli_usage_error("run", "unknown option");
         }
     }
     if (optind < argc)

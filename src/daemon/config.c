@@ -9,6 +9,8 @@
  * "FILE:LINE:" (or "FILE:" when no line applies) and names the key; on
  * error nothing is returned to the caller.
  */
+#include "logseal/config.h"
+#include "logseal/log.h"
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -20,8 +22,6 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
-#include "logseal/config.h"
-#include "logseal/log.h"
 
 #define MAX_CONFIG_BYTES (1u << 20)
 
@@ -55,8 +55,7 @@ static int fail(struct parser *p, const char *fmt, ...)
     int n;
 
     if (p->line)
-        n = snprintf(p->e->msg, sizeof(p->e->msg), "%s:%u: ", p->path,
-                     p->line);
+        n = snprintf(p->e->msg, sizeof(p->e->msg), "%s:%u: ", p->path, p->line);
     else
         n = snprintf(p->e->msg, sizeof(p->e->msg), "%s: ", p->path);
     if (n < 0 || (size_t)n >= sizeof(p->e->msg))
@@ -75,8 +74,7 @@ static struct lsl_source_conf *cur_source(struct parser *p)
 
 static void *field(struct parser *p, const struct key_def *k)
 {
-    char *base = k->sect == SECT_DAEMON ? (char *)p->c
-                                         : (char *)cur_source(p);
+    char *base = k->sect == SECT_DAEMON ? (char *)p->c : (char *)cur_source(p);
 
     return base + k->off;
 }
@@ -86,8 +84,8 @@ static int set_str(struct parser *p, const struct key_def *k, const char *v)
     if (!v[0])
         return fail(p, "key '%s': expected a value", k->name);
     if (strlen(v) >= k->cap)
-        return fail(p, "key '%s': value too long (at most %zu bytes)",
-                    k->name, k->cap - 1);
+        return fail(p, "key '%s': value too long (at most %zu bytes)", k->name,
+                    k->cap - 1);
     memcpy(field(p, k), v, strlen(v) + 1);
     return 0;
 }
@@ -100,8 +98,8 @@ static int set_path(struct parser *p, const struct key_def *k, const char *v)
 }
 
 /* A decimal number and an optional one-letter unit from `units`. */
-static int parse_scaled(const char *v, const char *units,
-                        const uint64_t *mult, uint64_t *out)
+static int parse_scaled(const char *v, const char *units, const uint64_t *mult,
+                        uint64_t *out)
 {
     uint64_t n = 0, m = 1;
     const char *s = v;
@@ -128,11 +126,12 @@ static int parse_scaled(const char *v, const char *units,
 
 static int set_size(struct parser *p, const struct key_def *k, const char *v)
 {
-    static const uint64_t mult[] = { 1u << 10, 1u << 20, 1u << 30 };
+    static const uint64_t mult[] = {1u << 10, 1u << 20, 1u << 30};
 
     if (parse_scaled(v, "KMG", mult, field(p, k)))
-        return fail(p, "key '%s': expected a size above 0 such as 64M, "
-                       "512K or a byte count, not '%s'",
+        return fail(p,
+                    "key '%s': expected a size above 0 such as 64M, "
+                    "512K or a byte count, not '%s'",
                     k->name, v);
     return 0;
 }
@@ -140,21 +139,21 @@ static int set_size(struct parser *p, const struct key_def *k, const char *v)
 static int set_duration(struct parser *p, const struct key_def *k,
                         const char *v)
 {
-    static const uint64_t mult[] = { 1, 60, 3600, 86400 };
+    static const uint64_t mult[] = {1, 60, 3600, 86400};
 
     if (parse_scaled(v, "SMHD", mult, field(p, k)))
-        return fail(p, "key '%s': expected a duration above 0 such as "
-                       "30s, 5m, 1h or a number of seconds, not '%s'",
+        return fail(p,
+                    "key '%s': expected a duration above 0 such as "
+                    "30s, 5m, 1h or a number of seconds, not '%s'",
                     k->name, v);
     return 0;
 }
 
-static int set_level(struct parser *p, const struct key_def *k,
-                     const char *v)
+static int set_level(struct parser *p, const struct key_def *k, const char *v)
 {
     if (strlen(v) != 1 || v[0] < '1' || v[0] > '9')
-        return fail(p, "key '%s': expected a gzip level 1-9, not '%s'",
-                    k->name, v);
+        return fail(p, "key '%s': expected a gzip level 1-9, not '%s'", k->name,
+                    v);
     p->c->level = v[0] - '0';
     return 0;
 }
@@ -162,8 +161,7 @@ static int set_level(struct parser *p, const struct key_def *k,
 static int set_log_level(struct parser *p, const struct key_def *k,
                          const char *v)
 {
-    static const char *const names[] = { "error", "warning", "info",
-                                         "debug" };
+    static const char *const names[] = {"error", "warning", "info", "debug"};
 
     for (size_t i = 0; i < LSL_ARRAY_SIZE(names); i++) {
         if (strcmp(v, names[i]) == 0) {
@@ -171,21 +169,22 @@ static int set_log_level(struct parser *p, const struct key_def *k,
             return 0;
         }
     }
-    return fail(p, "key '%s': expected error, warning, info or debug, "
-                   "not '%s'",
+    return fail(p,
+                "key '%s': expected error, warning, info or debug, "
+                "not '%s'",
                 k->name, v);
 }
 
-static int set_metrics(struct parser *p, const struct key_def *k,
-                       const char *v)
+static int set_metrics(struct parser *p, const struct key_def *k, const char *v)
 {
     char host[64];
     unsigned port;
 
     if (v[0] && lsl_config_loopback(v, true, host, sizeof(host), &port))
-        return fail(p, "key '%s': expected a loopback address "
-                       "127.x.x.x:PORT or [::1]:PORT (or \"\" for none), "
-                       "not '%s'",
+        return fail(p,
+                    "key '%s': expected a loopback address "
+                    "127.x.x.x:PORT or [::1]:PORT (or \"\" for none), "
+                    "not '%s'",
                     k->name, v);
     snprintf(p->c->metrics, sizeof(p->c->metrics), "%s", v);
     return 0;
@@ -207,8 +206,7 @@ static int set_type(struct parser *p, const struct key_def *k, const char *v)
     return 0;
 }
 
-static int set_start(struct parser *p, const struct key_def *k,
-                     const char *v)
+static int set_start(struct parser *p, const struct key_def *k, const char *v)
 {
     struct lsl_source_conf *s = cur_source(p);
 
@@ -217,8 +215,8 @@ static int set_start(struct parser *p, const struct key_def *k,
     else if (strcmp(v, "beginning") == 0)
         s->start_at_end = false;
     else
-        return fail(p, "key '%s': expected end or beginning, not '%s'",
-                    k->name, v);
+        return fail(p, "key '%s': expected end or beginning, not '%s'", k->name,
+                    v);
     return 0;
 }
 
@@ -236,8 +234,7 @@ static int set_sink(struct parser *p, const struct key_def *k, const char *v)
     return 0;
 }
 
-static int set_listen(struct parser *p, const struct key_def *k,
-                      const char *v)
+static int set_listen(struct parser *p, const struct key_def *k, const char *v)
 {
     struct sockaddr_un sun;
     char host[64];
@@ -249,17 +246,22 @@ static int set_listen(struct parser *p, const struct key_def *k,
     if (strncmp(v, "udp:", 4) == 0 &&
         lsl_config_loopback(v + 4, false, host, sizeof(host), &port) == 0)
         return set_str(p, k, v);
-    return fail(p, "key '%s': expected unix:/ABSOLUTE/PATH or "
-                   "udp:127.x.x.x:PORT (loopback only), not '%s'",
+    return fail(p,
+                "key '%s': expected unix:/ABSOLUTE/PATH or "
+                "udp:127.x.x.x:PORT (loopback only), not '%s'",
                 k->name, v);
 }
 
-#define DKEY(n, fn, f)                                                       \
-    { n, SECT_DAEMON, fn, offsetof(struct lsl_config, f),                   \
-      sizeof(((struct lsl_config *)0)->f) }
-#define SKEY(n, fn, f)                                                       \
-    { n, SECT_SOURCE, fn, offsetof(struct lsl_source_conf, f),              \
-      sizeof(((struct lsl_source_conf *)0)->f) }
+#define DKEY(n, fn, f)                                                         \
+    {                                                                          \
+        n, SECT_DAEMON, fn, offsetof(struct lsl_config, f),                    \
+            sizeof(((struct lsl_config *)0)->f)                                \
+    }
+#define SKEY(n, fn, f)                                                         \
+    {                                                                          \
+        n, SECT_SOURCE, fn, offsetof(struct lsl_source_conf, f),               \
+            sizeof(((struct lsl_source_conf *)0)->f)                           \
+    }
 
 static const struct key_def keys[] = {
     DKEY("keys", set_path, keys),
@@ -279,8 +281,16 @@ static const struct key_def keys[] = {
     SKEY("sink", set_sink, sink),
 };
 
-enum { K_KEYS, K_VAULT, K_STATE, K_OUTPUT, K_TYPE = 9, K_PATH, K_START,
-       K_LISTEN };
+enum {
+    K_KEYS,
+    K_VAULT,
+    K_STATE,
+    K_OUTPUT,
+    K_TYPE = 9,
+    K_PATH,
+    K_START,
+    K_LISTEN
+};
 
 static int unknown_key(struct parser *p, const char *key)
 {
@@ -299,15 +309,17 @@ static int unknown_key(struct parser *p, const char *key)
 static int set_key(struct parser *p, const char *key, const char *val)
 {
     if (p->sect == SECT_NONE)
-        return fail(p, "key '%s' outside a section; put it under [daemon] "
-                       "or [source NAME]",
+        return fail(p,
+                    "key '%s' outside a section; put it under [daemon] "
+                    "or [source NAME]",
                     key);
     for (size_t i = 0; i < LSL_ARRAY_SIZE(keys); i++) {
         if (keys[i].sect != p->sect || strcmp(keys[i].name, key) != 0)
             continue;
         if (p->seen[i])
-            return fail(p, "key '%s' given twice in this section (first on "
-                           "line %u)",
+            return fail(p,
+                        "key '%s' given twice in this section (first on "
+                        "line %u)",
                         key, p->seen[i]);
         p->seen[i] = p->line;
         return keys[i].set(p, &keys[i], val);
@@ -337,7 +349,7 @@ static int check_type_key(struct parser *p, int k, bool wanted,
 
 static int end_section(struct parser *p)
 {
-    static const char *const tnames[] = { "tail", "stdin", "syslog" };
+    static const char *const tnames[] = {"tail", "stdin", "syslog"};
     struct lsl_source_conf *s;
     int rc;
 
@@ -348,14 +360,14 @@ static int end_section(struct parser *p)
         unsigned at = p->line;
 
         p->line = s->line;
-        rc = fail(p, "[source %s]: key 'type' is required (tail, stdin or "
-                     "syslog)",
+        rc = fail(p,
+                  "[source %s]: key 'type' is required (tail, stdin or "
+                  "syslog)",
                   s->name);
         p->line = at;
         return rc;
     }
-    rc = check_type_key(p, K_PATH, s->type == LSL_SRC_TAIL,
-                        tnames[s->type]);
+    rc = check_type_key(p, K_PATH, s->type == LSL_SRC_TAIL, tnames[s->type]);
     if (rc == 0)
         rc = check_type_key(p, K_START, s->type == LSL_SRC_TAIL,
                             tnames[s->type]);
@@ -384,14 +396,16 @@ static int add_source(struct parser *p, const char *name, size_t len)
     struct lsl_source_conf *s;
 
     if (!name_ok(name, len))
-        return fail(p, "source name '%.*s': expected 1-63 characters of "
-                       "A-Z a-z 0-9 _ . -",
+        return fail(p,
+                    "source name '%.*s': expected 1-63 characters of "
+                    "A-Z a-z 0-9 _ . -",
                     (int)(len > 64 ? 64 : len), name);
     for (size_t i = 0; i < c->nsources; i++) {
         if (strlen(c->sources[i].name) == len &&
             memcmp(c->sources[i].name, name, len) == 0)
-            return fail(p, "source name '%.*s' used twice (first on line "
-                           "%u)",
+            return fail(p,
+                        "source name '%.*s' used twice (first on line "
+                        "%u)",
                         (int)len, name, c->sources[i].line);
     }
     s = realloc(c->sources, (c->nsources + 1) * sizeof(*s));
@@ -445,8 +459,9 @@ static int parse_section(struct parser *p, const char *s, const char *end)
     close = trim_end(s, close);
     if (close - s == 6 && memcmp(s, "daemon", 6) == 0) {
         if (p->daemon_line)
-            return fail(p, "section [daemon] given twice (first on line "
-                           "%u)",
+            return fail(p,
+                        "section [daemon] given twice (first on line "
+                        "%u)",
                         p->daemon_line);
         p->daemon_line = p->line;
         p->sect = SECT_DAEMON;
@@ -458,8 +473,9 @@ static int parse_section(struct parser *p, const char *s, const char *end)
         p->sect = SECT_SOURCE;
         return add_source(p, name, (size_t)(close - name));
     }
-    return fail(p, "unknown section [%.*s]; expected [daemon] or "
-                   "[source NAME]",
+    return fail(p,
+                "unknown section [%.*s]; expected [daemon] or "
+                "[source NAME]",
                 (int)(close - s > 64 ? 64 : close - s), s);
 }
 
@@ -476,8 +492,8 @@ static int parse_value(struct parser *p, const char *key, const char *s,
         v++;
     } else {
         for (vend = v; vend < end; vend++) {
-            if (*vend == '#' && (vend == v || vend[-1] == ' ' ||
-                                 vend[-1] == '\t'))
+            if (*vend == '#' &&
+                (vend == v || vend[-1] == ' ' || vend[-1] == '\t'))
                 break;
         }
         vend = trim_end(v, vend);
@@ -523,14 +539,14 @@ static int check_required(struct parser *p)
         "the directory for sealed vault files",
         "the directory for checkpoints",
     };
-    const char *const have[] = { p->c->keys, p->c->vault, p->c->state };
+    const char *const have[] = {p->c->keys, p->c->vault, p->c->state};
     size_t nstdin = 0;
 
     p->line = 0;
     for (size_t i = 0; i < LSL_ARRAY_SIZE(have); i++) {
         if (!have[i][0])
-            return fail(p, "[daemon]: key '%s' is required (%s)",
-                        keys[i].name, why[i]);
+            return fail(p, "[daemon]: key '%s' is required (%s)", keys[i].name,
+                        why[i]);
     }
     if (p->c->nsources == 0)
         return fail(p, "no [source NAME] section: nothing to read");
@@ -539,8 +555,9 @@ static int check_required(struct parser *p)
 
         p->line = s->line;
         if (s->sink == LSL_SINK_SEGMENTS && !p->c->output[0])
-            return fail(p, "[source %s] writes segments: [daemon] key "
-                           "'output' is required (the segment directory)",
+            return fail(p,
+                        "[source %s] writes segments: [daemon] key "
+                        "'output' is required (the segment directory)",
                         s->name);
         if (s->type == LSL_SRC_STDIN && ++nstdin > 1)
             return fail(p, "[source %s]: only one stdin source is possible",
@@ -559,10 +576,9 @@ static void defaults(struct lsl_config *c, const char *path)
 }
 
 int lsl_config_parse(struct lsl_config **out, const char *path,
-                     const char *text, size_t len,
-                     struct lsl_config_error *e)
+                     const char *text, size_t len, struct lsl_config_error *e)
 {
-    struct parser p = { .path = path, .e = e };
+    struct parser p = {.path = path, .e = e};
     const char *s = text, *end = text + len, *nl;
     int rc = 0;
 
@@ -594,7 +610,7 @@ int lsl_config_parse(struct lsl_config **out, const char *path,
 int lsl_config_load(struct lsl_config **out, const char *path,
                     struct lsl_config_error *e)
 {
-    struct parser p = { .path = path, .e = e };
+    struct parser p = {.path = path, .e = e};
     struct stat st;
     char *text = NULL;
     ssize_t n = 0;

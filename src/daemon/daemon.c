@@ -11,19 +11,18 @@
  * waits for it to stop; the loop is closed only after every handle's close
  * callback ran.
  */
+#include "logseal/daemon.h"
+#include "daemon_internal.h"
+#include "logseal/log.h"
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "logseal/daemon.h"
-#include "logseal/log.h"
-#include "daemon_internal.h"
 
 enum { SIG_TERM, SIG_INT, SIG_HUP, SIG_USR1, NSIG_HANDLED };
 
-static const int signums[NSIG_HANDLED] = { SIGTERM, SIGINT, SIGHUP,
-                                           SIGUSR1 };
+static const int signums[NSIG_HANDLED] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1};
 
 struct daemon {
     uv_loop_t loop;
@@ -55,7 +54,10 @@ static int render(struct lsl_buf *out, void *ud)
 static void metrics_update(struct daemon *d, const struct lsl_config *c)
 {
     struct lsl_metrics_opts mo = {
-        .loop = &d->loop, .listen = c->metrics, .render = render, .ud = d,
+        .loop = &d->loop,
+        .listen = c->metrics,
+        .render = render,
+        .ud = d,
     };
 
     if (d->metrics && strcmp(d->metrics_addr, c->metrics) == 0)
@@ -87,14 +89,14 @@ static void log_started(const struct lsl_config *c)
     for (size_t i = 0; i < c->nsources && n < sizeof(names); i++)
         n += (size_t)snprintf(names + n, sizeof(names) - n, "%s%s",
                               i ? ", " : "", c->sources[i].name);
-    lsl_log_info("started: config %s, %zu source%s: %s", c->path,
-                 c->nsources, c->nsources == 1 ? "" : "s", names);
+    lsl_log_info("started: config %s, %zu source%s: %s", c->path, c->nsources,
+                 c->nsources == 1 ? "" : "s", names);
 }
 
 static int start(struct daemon *d, struct lsl_run *r)
 {
     const struct lsl_config *c = lsl_run_config(r);
-    struct lsl_run_opts o = { .loop = &d->loop, .event = run_event, .ud = d };
+    struct lsl_run_opts o = {.loop = &d->loop, .event = run_event, .ud = d};
     int rc;
 
     d->run = r;
@@ -230,7 +232,7 @@ int lsl_daemon_check(const char *config_path, FILE *out)
 
 int lsl_daemon_run(const char *config_path)
 {
-    struct daemon d = { .config_path = config_path };
+    struct daemon d = {.config_path = config_path};
     struct lsl_run *r = NULL;
     int rc;
 

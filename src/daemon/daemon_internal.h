@@ -7,10 +7,10 @@
 #ifndef LSL_DAEMON_INTERNAL_H
 #define LSL_DAEMON_INTERNAL_H
 
-#include <stdio.h>
-#include <uv.h>
 #include "logseal/buf.h"
 #include "logseal/config.h"
+#include <stdio.h>
+#include <uv.h>
 
 struct lsl_run;
 
@@ -22,8 +22,7 @@ enum lsl_run_event {
 
 struct lsl_run_opts {
     uv_loop_t *loop;
-    void (*event)(struct lsl_run *r, enum lsl_run_event ev, int err,
-                  void *ud);
+    void (*event)(struct lsl_run *r, enum lsl_run_event ev, int err, void *ud);
     void *ud;
 };
 

@@ -9,15 +9,15 @@
  * owns two handles (socket, timer) and is freed after both close
  * callbacks; the server is freed after its listener and every client.
  */
+#include "daemon_internal.h"
+#include "logseal/log.h"
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include "logseal/log.h"
-#include "daemon_internal.h"
 
-#define REQ_MAX 4096
+#define REQ_MAX        4096
 #define REQ_TIMEOUT_MS 5000
-#define MAX_CLIENTS 16
+#define MAX_CLIENTS    16
 
 struct client {
     struct lsl_metrics *m;
@@ -84,7 +84,7 @@ static void write_done(uv_write_t *w, int status)
 /* Queue the response; the connection closes when it is written. */
 static void respond(struct client *c, bool ok)
 {
-    struct lsl_buf body = { 0 };
+    struct lsl_buf body = {0};
     uv_buf_t b;
     int rc = ok ? c->m->o.render(&body, c->m->o.ud) : 0;
 
@@ -119,10 +119,9 @@ static void alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 static bool request_complete(const struct client *c)
 {
     for (size_t i = 0; i + 1 < c->len; i++) {
-        if (c->req[i] == '\n' &&
-            (c->req[i + 1] == '\n' ||
-             (c->req[i + 1] == '\r' && i + 2 < c->len &&
-              c->req[i + 2] == '\n')))
+        if (c->req[i] == '\n' && (c->req[i + 1] == '\n' ||
+                                  (c->req[i + 1] == '\r' && i + 2 < c->len &&
+                                   c->req[i + 2] == '\n')))
             return true;
     }
     return false;
@@ -196,8 +195,7 @@ static int bind_addr(struct lsl_metrics *m, struct sockaddr_storage *ss)
 {
     char host[64];
     unsigned port;
-    int rc = lsl_config_loopback(m->o.listen, true, host, sizeof(host),
-                                 &port);
+    int rc = lsl_config_loopback(m->o.listen, true, host, sizeof(host), &port);
 
     if (rc)
         return rc;
@@ -214,8 +212,7 @@ static void listener_closed(uv_handle_t *h)
     maybe_free_server(m);
 }
 
-int lsl_metrics_open(struct lsl_metrics **out,
-                     const struct lsl_metrics_opts *o)
+int lsl_metrics_open(struct lsl_metrics **out, const struct lsl_metrics_opts *o)
 {
     struct lsl_metrics *m = calloc(1, sizeof(*m));
     struct sockaddr_storage ss;

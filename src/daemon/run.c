@@ -12,15 +12,15 @@
  * finished before any segment is renamed into place, so no finished output
  * refers to a mapping that is not durable.
  */
-#include <errno.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
 #include "logseal/checkpoint.h"
 #include "logseal/file.h"
 #include "logseal/log.h"
 #include "logseal/source.h"
 #include "run_internal.h"
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
 
 int lsl_run_prepare(struct lsl_run **out, struct lsl_config *cfg)
 {
@@ -114,8 +114,10 @@ static int open_sink(struct lsl_run *r, struct run_src *s)
 {
     const struct lsl_source_conf *c = s->conf;
     struct lsl_segment_opts so = {
-        .out_dir = r->cfg->output, .source = c->name,
-        .max_bytes = r->cfg->segment_size, .max_age = r->cfg->segment_age,
+        .out_dir = r->cfg->output,
+        .source = c->name,
+        .max_bytes = r->cfg->segment_size,
+        .max_age = r->cfg->segment_age,
     };
     int rc;
 
@@ -146,16 +148,26 @@ static int open_source(struct lsl_run *r, struct run_src *s)
 {
     const struct lsl_source_conf *c = s->conf;
     struct lsl_tail_opts to = {
-        .name = c->name, .path = c->path, .state_dir = r->cfg->state,
-        .start_at_end = c->start_at_end, .rule = s->rule, .sink = s->sink,
+        .name = c->name,
+        .path = c->path,
+        .state_dir = r->cfg->state,
+        .start_at_end = c->start_at_end,
+        .rule = s->rule,
+        .sink = s->sink,
     };
     struct lsl_syslog_opts yo = {
-        .name = c->name, .listen = c->listen, .rule = s->rule,
+        .name = c->name,
+        .listen = c->listen,
+        .rule = s->rule,
         .sink = s->sink,
     };
     struct lsl_fd_source_opts fo = {
-        .fd = 0, .name = c->name, .rule = s->rule, .sink = s->sink,
-        .on_done = fd_done, .ud = s,
+        .fd = 0,
+        .name = c->name,
+        .rule = s->rule,
+        .sink = s->sink,
+        .on_done = fd_done,
+        .ud = s,
     };
 
     switch (c->type) {
@@ -236,9 +248,8 @@ int lsl_run_start(struct lsl_run *r, const struct lsl_run_opts *o)
 
         rc = open_source(r, s);
         if (rc) {
-            lsl_log_error("%s:%u: [source %s]: cannot open: %s",
-                          r->cfg->path, s->conf->line, s->conf->name,
-                          lsl_strerror(rc));
+            lsl_log_error("%s:%u: [source %s]: cannot open: %s", r->cfg->path,
+                          s->conf->line, s->conf->name, lsl_strerror(rc));
             break;
         }
         s->opened = true;
@@ -247,8 +258,8 @@ int lsl_run_start(struct lsl_run *r, const struct lsl_run_opts *o)
     for (size_t i = 0; rc == 0 && i < r->nsrc; i++) {
         rc = start_source(&r->src[i]);
         if (rc)
-            lsl_log_error("[source %s]: cannot start: %s",
-                          r->src[i].conf->name, lsl_strerror(rc));
+            lsl_log_error("[source %s]: cannot start: %s", r->src[i].conf->name,
+                          lsl_strerror(rc));
     }
     if (rc)
         r->err = rc;

@@ -2,11 +2,11 @@
 #ifndef LSL_RUN_INTERNAL_H
 #define LSL_RUN_INTERNAL_H
 
-#include <sodium.h>
+#include "daemon_internal.h"
 #include "logseal/checkpoint.h"
 #include "logseal/pipeline.h"
 #include "logseal/source.h"
-#include "daemon_internal.h"
+#include <sodium.h>
 
 struct lsl_run;
 
@@ -15,8 +15,8 @@ struct run_src {
     const struct lsl_source_conf *conf; /* borrowed from run->cfg */
     struct lsl_rule *rule;              /* NULL: scrubber only */
     struct lsl_sink *sink;
-    struct lsl_checkpoint cp;           /* resume point of the sink */
-    struct lsl_tail_source *tail;       /* one of these three, by type */
+    struct lsl_checkpoint cp;     /* resume point of the sink */
+    struct lsl_tail_source *tail; /* one of these three, by type */
     struct lsl_syslog_source *syslog;
     struct lsl_fd_source *fd;
     struct lsl_batch_stats st; /* counters kept once the source is freed */
@@ -35,7 +35,7 @@ struct lsl_run {
     struct lsl_pipeline *pl;
     struct run_src *src;
     size_t nsrc;
-    size_t live;      /* opened and not done */
+    size_t live;        /* opened and not done */
     uint64_t vault_new; /* kept once the pipeline is closed */
     bool stopping;
     int err;

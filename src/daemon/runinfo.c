@@ -3,20 +3,20 @@
  * tells operators: the --check summary, SIGUSR1 counter lines, Prometheus
  * text. Never an original identifier: names, paths and counts only.
  */
+#include "logseal/file.h"
+#include "logseal/log.h"
+#include "run_internal.h"
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
-#include "logseal/file.h"
-#include "logseal/log.h"
-#include "run_internal.h"
 
-static const char *const type_names[] = { "tail", "stdin", "syslog" };
+static const char *const type_names[] = {"tail", "stdin", "syslog"};
 
 int lsl_run_load_rule(struct lsl_run *r, struct run_src *s)
 {
     const struct lsl_source_conf *c = s->conf;
-    struct lsl_rule_error e = { 0 };
+    struct lsl_rule_error e = {0};
     char path[PATH_MAX];
     int rc;
 
@@ -50,9 +50,9 @@ int lsl_run_load_keys(struct lsl_run *r)
     if (rc) {
         lsl_log_error("%s: cannot use the hash key: %s%s", path,
                       lsl_strerror(rc),
-                      rc == LSL_EKEYPERM ? " (chmod 600 it)" :
-                      rc == -ENOENT ? " (create keys with 'logseal keygen')"
-                                    : "");
+                      rc == LSL_EKEYPERM ? " (chmod 600 it)"
+                      : rc == -ENOENT ? " (create keys with 'logseal keygen')"
+                                      : "");
         return rc;
     }
     rc = lsl_path_join(path, sizeof(path), r->cfg->keys, "vault.pub");
@@ -78,8 +78,9 @@ void lsl_run_describe(const struct lsl_run *r, FILE *f)
     fprintf(f, "config %s: OK\n", c->path);
     fprintf(f, "keys %s, vault %s, state %s\n", c->keys, c->vault, c->state);
     if (c->output[0])
-        fprintf(f, "segments in %s: gzip level %d, up to %" PRIu64
-                   " bytes or %" PRIu64 " s each\n",
+        fprintf(f,
+                "segments in %s: gzip level %d, up to %" PRIu64
+                " bytes or %" PRIu64 " s each\n",
                 c->output, c->level, c->segment_size, c->segment_age);
     fprintf(f, "metrics: %s\n", c->metrics[0] ? c->metrics : "off");
     for (size_t i = 0; i < r->nsrc; i++) {
@@ -88,8 +89,8 @@ void lsl_run_describe(const struct lsl_run *r, FILE *f)
         fprintf(f, "source %s: %s %s%s, rule %s, to %s\n", s->conf->name,
                 type_names[s->conf->type], where(s->conf),
                 s->conf->type != LSL_SRC_TAIL ? ""
-                : s->conf->start_at_end     ? " (first run: from the end)"
-                                            : " (first run: from the start)",
+                : s->conf->start_at_end       ? " (first run: from the end)"
+                                              : " (first run: from the start)",
                 s->rule ? lsl_rule_name(s->rule) : "(none: scrub only)",
                 s->conf->sink == LSL_SINK_STDOUT ? "stdout" : "segments");
     }
@@ -111,9 +112,8 @@ void lsl_run_dump(const struct lsl_run *r)
                 "counters: source %s: lines_in %" PRIu64 " lines_out %" PRIu64
                 " unparsed %" PRIu64 " tokens %" PRIu64 " bytes_in %" PRIu64
                 " bytes_out %" PRIu64 " lag_bytes %" PRIu64,
-                r->src[i].conf->name, st->lines_in, st->lines_out,
-                st->unparsed, st->tokens, st->bytes_in, st->bytes_out,
-                src_lag(&r->src[i]));
+                r->src[i].conf->name, st->lines_in, st->lines_out, st->unparsed,
+                st->tokens, st->bytes_in, st->bytes_out, src_lag(&r->src[i]));
     }
 }
 
@@ -125,24 +125,23 @@ struct metric {
 #define STAT(f) offsetof(struct lsl_batch_stats, f)
 
 static const struct metric metrics[] = {
-    { "lines_in_total", "counter", "Lines read", STAT(lines_in) },
-    { "lines_out_total", "counter", "Lines written", STAT(lines_out) },
-    { "unparsed_lines_total", "counter",
-      "Lines no rule matched (scrubbed)", STAT(unparsed) },
-    { "tokens_total", "counter", "Identifiers replaced by tokens",
-      STAT(tokens) },
-    { "bytes_in_total", "counter", "Bytes read", STAT(bytes_in) },
-    { "bytes_out_total", "counter", "Pseudonymized bytes written",
-      STAT(bytes_out) },
-    { "lag_bytes", "gauge", "Bytes behind the end of the tailed file",
-      SIZE_MAX },
+    {"lines_in_total", "counter", "Lines read", STAT(lines_in)},
+    {"lines_out_total", "counter", "Lines written", STAT(lines_out)},
+    {"unparsed_lines_total", "counter", "Lines no rule matched (scrubbed)",
+     STAT(unparsed)},
+    {"tokens_total", "counter", "Identifiers replaced by tokens", STAT(tokens)},
+    {"bytes_in_total", "counter", "Bytes read", STAT(bytes_in)},
+    {"bytes_out_total", "counter", "Pseudonymized bytes written",
+     STAT(bytes_out)},
+    {"lag_bytes", "gauge", "Bytes behind the end of the tailed file", SIZE_MAX},
 };
 
 static int metric_lines(const struct lsl_run *r, const struct metric *m,
                         struct lsl_buf *out)
 {
-    int rc = lsl_buf_printf(out, "# HELP logseal_%s %s.\n# TYPE logseal_%s "
-                                 "%s\n",
+    int rc = lsl_buf_printf(out,
+                            "# HELP logseal_%s %s.\n# TYPE logseal_%s "
+                            "%s\n",
                             m->name, m->help, m->name, m->type);
 
     for (size_t i = 0; rc == 0 && i < r->nsrc; i++) {
@@ -154,8 +153,7 @@ static int metric_lines(const struct lsl_run *r, const struct metric *m,
                 continue;
             v = src_lag(s);
         } else {
-            memcpy(&v, (const char *)lsl_run_src_stats(s) + m->off,
-                   sizeof(v));
+            memcpy(&v, (const char *)lsl_run_src_stats(s) + m->off, sizeof(v));
         }
         rc = lsl_buf_printf(out, "logseal_%s{source=\"%s\"} %" PRIu64 "\n",
                             m->name, s->conf->name, v);

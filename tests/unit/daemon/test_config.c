@@ -2,22 +2,22 @@
  * Config parser: a complete file parses to the documented values; every
  * kind of mistake is refused with the file, the line and the key named.
  */
-#include <stdarg.h>
+#include "logseal/config.h"
+#include "logseal/log.h"
+#include <cmocka.h>
 #include <setjmp.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <cmocka.h>
-#include "logseal/config.h"
-#include "logseal/log.h"
 
-#define HEAD                                                                 \
-    "[daemon]\n"                                                             \
-    "keys = /k\n"                                                            \
-    "vault = /v\n"                                                           \
-    "state = /s\n"                                                           \
+#define HEAD                                                                   \
+    "[daemon]\n"                                                               \
+    "keys = /k\n"                                                              \
+    "vault = /v\n"                                                             \
+    "state = /s\n"                                                             \
     "output = /o\n"
 
 static int parse(const char *text, struct lsl_config **c,
@@ -41,8 +41,7 @@ static void refused(const char *text, unsigned line, const char *want)
         snprintf(prefix, sizeof(prefix), "test.conf:%u: ", line);
     else
         snprintf(prefix, sizeof(prefix), "test.conf: ");
-    if (strncmp(e.msg, prefix, strlen(prefix)) != 0 ||
-        !strstr(e.msg, want))
+    if (strncmp(e.msg, prefix, strlen(prefix)) != 0 || !strstr(e.msg, want))
         fail_msg("message '%s' lacks '%s' or '%s'", e.msg, prefix, want);
 }
 
@@ -108,8 +107,7 @@ static void defaults(void **state)
     struct lsl_config *c;
 
     (void)state;
-    assert_int_equal(parse(HEAD "[source a]\ntype = tail\npath = /x\n", &c,
-                           &e),
+    assert_int_equal(parse(HEAD "[source a]\ntype = tail\npath = /x\n", &c, &e),
                      0);
     assert_int_equal(c->level, 6);
     assert_int_equal(c->segment_size, 64u << 20);
@@ -221,8 +219,8 @@ static void sources(void **state)
             "key 'listen' does not apply to a tail source");
     refused(HEAD "[source a]\ntype = syslog\nlisten = udp:0.0.0.0:514\n", 8,
             "unix:/ABSOLUTE/PATH or udp:127.x.x.x:PORT");
-    refused(HEAD "[source a]\ntype = syslog\nlisten = tcp:127.0.0.1:514\n",
-            8, "key 'listen'");
+    refused(HEAD "[source a]\ntype = syslog\nlisten = tcp:127.0.0.1:514\n", 8,
+            "key 'listen'");
     refused(HEAD "[source a]\ntype = syslog\nlisten = unix:rel.sock\n", 8,
             "key 'listen'");
     refused(HEAD "[source a]\ntype = syslog\nlisten = udp:[::1]:514\n", 8,
@@ -241,24 +239,23 @@ static void loopback(void **state)
     unsigned port = 0;
 
     (void)state;
-    assert_int_equal(lsl_config_loopback("127.0.0.1:9187", false, host,
-                                         sizeof(host), &port),
-                     0);
+    assert_int_equal(
+        lsl_config_loopback("127.0.0.1:9187", false, host, sizeof(host), &port),
+        0);
     assert_string_equal(host, "127.0.0.1");
     assert_int_equal(port, 9187);
-    assert_int_equal(lsl_config_loopback("[::1]:80", true, host,
-                                         sizeof(host), &port),
-                     0);
+    assert_int_equal(
+        lsl_config_loopback("[::1]:80", true, host, sizeof(host), &port), 0);
     assert_string_equal(host, "::1");
-    assert_int_equal(lsl_config_loopback("[::1]:80", false, host,
-                                         sizeof(host), &port),
-                     LSL_ECONFIG);
-    assert_int_equal(lsl_config_loopback("127.0.0.256:1", false, host,
-                                         sizeof(host), &port),
-                     LSL_ECONFIG);
-    assert_int_equal(lsl_config_loopback("127.0.0:1", false, host,
-                                         sizeof(host), &port),
-                     LSL_ECONFIG);
+    assert_int_equal(
+        lsl_config_loopback("[::1]:80", false, host, sizeof(host), &port),
+        LSL_ECONFIG);
+    assert_int_equal(
+        lsl_config_loopback("127.0.0.256:1", false, host, sizeof(host), &port),
+        LSL_ECONFIG);
+    assert_int_equal(
+        lsl_config_loopback("127.0.0:1", false, host, sizeof(host), &port),
+        LSL_ECONFIG);
     assert_int_equal(lsl_config_loopback("127.0.0.1:65536", false, host,
                                          sizeof(host), &port),
                      LSL_ECONFIG);
