@@ -13,11 +13,13 @@
 #include <sodium.h>
 #include "cli.h"
 #include "audit.h"
+#include "officer.h"
 #include "logseal/file.h"
 #include "logseal/log.h"
 #include "logseal/vault.h"
 
 struct want {
+    size_t order; /* position on the command line */
     struct lsl_token tok;
     char text[LSL_TOKEN_TEXT_MAX];
     bool found;
@@ -58,6 +60,13 @@ static int cmp_tok(const void *a, const void *b)
     return (int)x->tok.kid - (int)y->tok.kid;
 }
 
+static int cmp_order(const void *a, const void *b)
+{
+    const struct want *x = a, *y = b;
+
+    return x->order < y->order ? -1 : x->order > y->order;
+}
+
 static int add_want(struct unseal *u, const char *s, size_t len)
 {
     struct want *w;
@@ -78,6 +87,7 @@ static int add_want(struct unseal *u, const char *s, size_t len)
     }
     w = &u->w[u->n];
     memset(w, 0, sizeof(*w));
+    w->order = u->n;
     if (lsl_token_parse(s, len, &w->tok) != 0) {
         lsl_log_error("'%.*s' is not a token (expected e.g. ip_...)",
                       (int)(len > 40 ? 40 : len), s);
@@ -192,32 +202,27 @@ static int unseal_run(struct unseal *u, const char *keys, const char *vault,
 {
     size_t found = 0;
     struct lsl_officer_key *key = NULL;
-    char path[PATH_MAX];
+    char query[64];
     int rc;
 
-    rc = lsl_path_join(path, sizeof(path), keys, "officer.key");
-    if (rc == 0)
-        rc = lsl_officer_key_open(&key, path);
-    if (rc) {
-        lsl_log_error("%s: cannot use the officer key: %s%s", path,
-                      lsl_strerror(rc),
-                      rc == -ENOENT ? " (unsealing needs the officer secret "
-                                      "key created by 'logseal keygen')"
-                                    : "");
+    rc = lsl_cli_officer_open(keys, &key);
+    if (rc)
         return rc;
-    }
     qsort(u->w, u->n, sizeof(*u->w), cmp_tok);
     rc = lsl_vault_read_dir(vault, key, on_record, u, on_file, u);
-    lsl_officer_key_close(key);
+    qsort(u->w, u->n, sizeof(*u->w), cmp_order);
     if (rc && rc != LSL_ETRUNC && rc != LSL_EAUTH && rc != LSL_ECORRUPT &&
         rc != LSL_EFORMAT) {
         lsl_log_error("%s: cannot read the vault: %s", vault,
                       lsl_strerror(rc));
+        lsl_officer_key_close(key);
         return rc;
     }
     for (size_t i = 0; i < u->n; i++)
         found += u->w[i].value != NULL;
-    rc = lsl_audit_append(vault, ref, "unseal", u->n, found);
+    snprintf(query, sizeof(query), "%zu tokens", u->n);
+    rc = lsl_audit_append(vault, key, ref, "unseal", query, found);
+    lsl_officer_key_close(key);
     if (rc)
         return rc;
     return print_results(u, missing);
