@@ -32,14 +32,25 @@ def main():
                 "PrivateTmp=yes", "UMask=0077", "TimeoutStopSec="):
         dl.check(key in text, "unit lacks " + key)
 
-    example = os.path.join(sys.argv[2], "src", "dist",
-                           "logseal.conf.example")
-    # The example names paths of a real host; --check must fail only on
-    # those (keys), never on its syntax.
-    r = subprocess.run([env.bin, "run", "--config", example, "--check"],
-                       capture_output=True, text=True)
-    dl.check("logseal.conf.example:" not in r.stderr,
-             "example config does not parse: " + r.stderr)
+    # The example, with this test's directories, must pass --check.
+    example = open(os.path.join(sys.argv[2], "src", "dist",
+                                "logseal.conf.example")).read()
+    for real, mine in (("/etc/logseal/keys", env.keys),
+                       ("/var/lib/logseal/vault", env.vault),
+                       ("/var/lib/logseal/state", env.state),
+                       ("/var/log/logseal", env.output)):
+        dl.check(real in example, "example lacks " + real)
+        example = example.replace(real, mine)
+    path = os.path.join(env.tmp, "example.conf")
+    with open(path, "w") as f:
+        f.write(example)
+    renv = dict(os.environ,
+                LOGSEAL_RULES_DIR=os.path.join(sys.argv[2], "rules"))
+    r = subprocess.run([env.bin, "run", "--config", path, "--check"],
+                       capture_output=True, text=True, env=renv)
+    dl.check(r.returncode == 0, "example config: " + r.stderr)
+    dl.check("source nginx: tail" in r.stdout and "source api: syslog" in
+             r.stdout, "example --check output: " + r.stdout)
 
     sa = shutil.which("systemd-analyze")
     if not sa:
