@@ -2,10 +2,10 @@
  * `logseal run`: the daemon. All the work is in lsl_daemon_run; this file
  * parses the command line and maps the result to an exit code.
  */
-#include "cli.h"
-#include "logseal/daemon.h"
 #include <getopt.h>
 #include <stdio.h>
+#include "logseal/daemon.h"
+#include "cli.h"
 
 static void help(void)
 {

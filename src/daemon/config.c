@@ -9,8 +9,6 @@
  * "FILE:LINE:" (or "FILE:" when no line applies) and names the key; on
  * error nothing is returned to the caller.
  */
-#include "logseal/config.h"
-#include "logseal/log.h"
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -22,6 +20,8 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
+#include "logseal/config.h"
+#include "logseal/log.h"
 
 #define MAX_CONFIG_BYTES (1u << 20)
 
@@ -236,12 +236,12 @@ static int set_sink(struct parser *p, const struct key_def *k, const char *v)
 
 static int set_listen(struct parser *p, const struct key_def *k, const char *v)
 {
-    struct sockaddr_un sun;
+    size_t sun_cap = sizeof(((struct sockaddr_un *)0)->sun_path);
+    size_t len = strlen(v);
     char host[64];
     unsigned port;
 
-    if (strncmp(v, "unix:", 5) == 0 && v[5] == '/' &&
-        strlen(v + 5) < sizeof(sun.sun_path))
+    if (len > 5 && len - 5 < sun_cap && memcmp(v, "unix:/", 6) == 0)
         return set_str(p, k, v);
     if (strncmp(v, "udp:", 4) == 0 &&
         lsl_config_loopback(v + 4, false, host, sizeof(host), &port) == 0)

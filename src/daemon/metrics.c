@@ -9,11 +9,11 @@
  * owns two handles (socket, timer) and is freed after both close
  * callbacks; the server is freed after its listener and every client.
  */
-#include "daemon_internal.h"
-#include "logseal/log.h"
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include "logseal/log.h"
+#include "daemon_internal.h"
 
 #define REQ_MAX        4096
 #define REQ_TIMEOUT_MS 5000

@@ -12,15 +12,15 @@
  * finished before any segment is renamed into place, so no finished output
  * refers to a mapping that is not durable.
  */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
 #include "logseal/checkpoint.h"
 #include "logseal/file.h"
 #include "logseal/log.h"
 #include "logseal/source.h"
 #include "run_internal.h"
-#include <errno.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
 
 int lsl_run_prepare(struct lsl_run **out, struct lsl_config *cfg)
 {

@@ -7,10 +7,10 @@
  * (segments fsynced and renamed when the run ended cleanly; after an error
  * they stay .part and the checkpoints resume them).
  */
-#include "logseal/log.h"
-#include "run_internal.h"
 #include <stdlib.h>
 #include <string.h>
+#include "logseal/log.h"
+#include "run_internal.h"
 
 #define IDLE_POLL_MS 20
 

@@ -3,13 +3,13 @@
  * tells operators: the --check summary, SIGUSR1 counter lines, Prometheus
  * text. Never an original identifier: names, paths and counts only.
  */
-#include "logseal/file.h"
-#include "logseal/log.h"
-#include "run_internal.h"
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include "logseal/file.h"
+#include "logseal/log.h"
+#include "run_internal.h"
 
 static const char *const type_names[] = {"tail", "stdin", "syslog"};
 

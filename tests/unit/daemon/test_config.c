@@ -2,16 +2,16 @@
  * Config parser: a complete file parses to the documented values; every
  * kind of mistake is refused with the file, the line and the key named.
  */
-#include "logseal/config.h"
-#include "logseal/log.h"
-#include <cmocka.h>
-#include <setjmp.h>
 #include <stdarg.h>
+#include <setjmp.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <cmocka.h>
+#include "logseal/config.h"
+#include "logseal/log.h"
 
 #define HEAD                                                                   \
     "[daemon]\n"                                                               \
