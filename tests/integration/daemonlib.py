@@ -84,18 +84,28 @@ class Env:
         with open(os.path.join(self.tmp, "daemon.log"), "rb") as f:
             return f.read().decode("utf-8", "replace")
 
-    def reference(self, lines):
+    def reference(self, lines, rule=None):
         """What `logseal pipe` makes of the lines (tokens are keyed and
         deterministic, so the daemon must produce exactly these)."""
         inp = os.path.join(self.tmp, "ref-in.log")
         with open(inp, "wb") as f:
             f.write(b"".join(l + b"\n" for l in lines))
         r = subprocess.run(
-            [self.bin, "pipe", "--rule", self.rule, "--keys", self.keys,
-             "--vault", os.path.join(self.tmp, "ref-vault"), "--in", inp,
+            [self.bin, "pipe", "--rule", rule or self.rule, "--keys",
+             self.keys, "--vault", os.path.join(self.tmp, "ref-vault"), "--in", inp,
              "--out", "-"], capture_output=True)
         check(r.returncode == 0, "pipe failed: " + r.stderr.decode())
         return r.stdout.splitlines()
+
+
+def genlogs(root, n, seed):
+    """nginx lines from tests/tools/genlogs.py (deterministic)."""
+    r = subprocess.run([sys.executable, os.path.join(root, "tests", "tools",
+                                                     "genlogs.py"),
+                        "nginx", str(n), "--seed", str(seed)],
+                       capture_output=True)
+    check(r.returncode == 0, "genlogs failed: " + r.stderr.decode())
+    return r.stdout.splitlines()
 
 
 def gen_lines(n, seed=1, tag=""):

@@ -35,10 +35,12 @@ def main():
     rnd = random.Random(int(os.environ.get("LSL_CRASH_SEED", "1")))
     src = os.path.join(env.tmp, "access.log")
     open(src, "wb").close()
+    rule = os.path.join(sys.argv[2], "rules", "nginx-combined.rules")
     cfg = env.config([("web", {"type": "tail", "path": src,
-                               "start": "beginning", "rule": env.rule})],
+                               "start": "beginning", "rule": rule})],
                      extra="segment_size = 256K")
-    lines = dl.gen_lines(N, seed=13)
+    lines = dl.genlogs(sys.argv[2], N, 13)
+    dl.check(len(lines) == N, "genlogs gave %d lines" % len(lines))
     done = threading.Event()
     t = threading.Thread(target=writer, args=(src, lines, done), daemon=True)
     t.start()
@@ -58,7 +60,7 @@ def main():
     parts = [f for f in dl.segment_files(env.output) if f.endswith(".part")]
     dl.check(not parts, "unfinished segments after a drain: %s" % parts)
     got = collections.Counter(dl.segment_lines(env.output))
-    want = collections.Counter(env.reference(lines))
+    want = collections.Counter(env.reference(lines, rule))
     dl.check(got == want, "after %d kills: %d lines missing, %d extra"
              % (KILLS, sum((want - got).values()),
                 sum((got - want).values())))

@@ -39,8 +39,9 @@ def main():
     dl.check(not parts, "unfinished segments after a drain: %s" % parts)
     got = collections.Counter(dl.segment_lines(env.output))
     want = collections.Counter(env.reference(lines))
+    missing, extra = want - got, got - want
     dl.check(got == want, "output differs from the input: %d missing, %d "
-             "extra" % (sum((want - got).values()), sum((got - want).values())))
+             "extra" % (sum(missing.values()), sum(extra.values())))
     print("ok: drained (%d lines in the first run), no .part, exactly once"
           % first)
 
