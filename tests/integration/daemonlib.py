@@ -92,8 +92,8 @@ class Env:
             f.write(b"".join(l + b"\n" for l in lines))
         r = subprocess.run(
             [self.bin, "pipe", "--rule", rule or self.rule, "--keys",
-             self.keys, "--vault", os.path.join(self.tmp, "ref-vault"), "--in", inp,
-             "--out", "-"], capture_output=True)
+             self.keys, "--vault", os.path.join(self.tmp, "ref-vault"),
+             "--in", inp, "--out", "-"], capture_output=True)
         check(r.returncode == 0, "pipe failed: " + r.stderr.decode())
         return r.stdout.splitlines()
 
