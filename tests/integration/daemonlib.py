@@ -184,11 +184,16 @@ def metric(text, name, source=None):
     return None
 
 
-def wait_for(pred, timeout, what):
+def wait_for(pred, timeout, what, proc=None, env=None):
+    """Poll pred; fail early if the daemon `proc` has exited."""
     end = time.time() + timeout
     while time.time() < end:
         if pred():
             return
+        if proc is not None and proc.poll() is not None:
+            fail("daemon exited (%d) while waiting for %s%s"
+                 % (proc.returncode, what,
+                    ":\n" + env.log()[-4000:] if env else ""))
         time.sleep(0.05)
     fail("timed out waiting for " + what)
 

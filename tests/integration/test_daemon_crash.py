@@ -47,6 +47,8 @@ def main():
     for i in range(KILLS):
         p = env.start(cfg)
         time.sleep(rnd.uniform(0.05, 0.6))
+        dl.check(p.poll() is None, "daemon exited by itself (%s) in round "
+                 "%d:\n%s" % (p.returncode, i, env.log()[-4000:]))
         p.send_signal(signal.SIGKILL)
         p.wait()
     done.wait(120)
@@ -54,7 +56,8 @@ def main():
 
     p = env.start(cfg)
     dl.wait_for(lambda: len(dl.segment_lines(env.output)) >= N, 100,
-                "every line in the output after the last restart")
+                "every line in the output after the last restart", p,
+                env)
     time.sleep(0.5)
     dl.check(dl.stop(p) == 0, "exit after SIGTERM:\n" + env.log()[-4000:])
     parts = [f for f in dl.segment_files(env.output) if f.endswith(".part")]

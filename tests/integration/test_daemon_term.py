@@ -22,7 +22,7 @@ def main():
         f.write(b"".join(l + b"\n" for l in lines[:half]))
     p = env.start(cfg)
     dl.wait_for(lambda: len(dl.segment_lines(env.output)) >= half // 2, 60,
-                "output from the first run")
+                "output from the first run", p, env)
     with open(src, "ab") as f:
         f.write(b"".join(l + b"\n" for l in lines[half:]))
     dl.check(dl.stop(p) == 0, "exit after SIGTERM:\n" + env.log())
@@ -32,7 +32,7 @@ def main():
 
     p = env.start(cfg)
     dl.wait_for(lambda: len(dl.segment_lines(env.output)) >= len(lines), 90,
-                "all lines after the restart")
+                "all lines after the restart", p, env)
     time.sleep(0.5)
     dl.check(dl.stop(p) == 0, "exit after the second SIGTERM:\n" + env.log())
     parts = [f for f in dl.segment_files(env.output) if f.endswith(".part")]
