@@ -125,6 +125,13 @@ LSL_MUST_CHECK int lsl_source_flush(struct lsl_source *s);
 
 uv_loop_t *lsl_pipeline_loop(const struct lsl_pipeline *pl);
 
+/*
+ * True when no batch, commit or sink tick is in flight: the moment sources
+ * may be detached and sinks closed (the tick job walks the source list and
+ * touches sinks from a worker thread).
+ */
+bool lsl_pipeline_idle(const struct lsl_pipeline *pl);
+
 /* True while the pipeline wants sources to hold off reading. */
 bool lsl_pipeline_busy(const struct lsl_pipeline *pl);
 
