@@ -16,12 +16,23 @@
  *   field    client  ip           # GROUP ACTION [CLASS]
  *   field    request query        # tokenize listed query params, scrub rest
  *   param    device_id id         # query parameter NAME CLASS
+ *   match-limit 100000            # optional PCRE2 limits (defaults shown)
+ *   depth-limit 10000
+ *
+ * `pattern` and `time` take the rest of the line verbatim (so '#' may
+ * appear in them; trailing blanks are ignored); on other directives a word
+ * starting with '#' begins a comment.
  *
  * Actions: ip (one address), iplist (comma/space separated addresses),
  * id, user, email, secret, name, phone (tokenize the whole group as that
  * class), query (URL: listed parameters tokenized, the rest scrubbed),
  * scrub (free text: the scrubber), keep (as is), drop (replaced by "-").
- * Groups without a field line are kept.
+ * Groups without a field line are kept. The optional CLASS of a
+ * tokenizing action (ip ... phone) sets the class its tokens get instead
+ * of the action's own. A group that did not take part in the match, or
+ * whose text is empty (or "-" for id ... phone), produces no span.
+ * Nested groups with fields give overlapping spans; those are merged into
+ * one span covering both (DROP wins), so no byte of either is left raw.
  *
  * Compiled rules are immutable and may be shared between threads; match
  * data (struct lsl_matcher) is per thread. No libuv, no I/O but loading.
@@ -37,12 +48,45 @@ enum lsl_span_action {
     LSL_ACT_DROP,      /* replace with "-" */
 };
 
+/*
+ * An IPv4 address written with '-' instead of '.' inside a host name
+ * (ec2-54-12-34-56.compute-1.amazonaws.com, host-1-2-3-4.example.net,
+ * p1-2-3-4.foo): the span covers the four numbers and their dashes only;
+ * the consumer replaces '-' by '.' before tokenizing.
+ */
+#define LSL_SPAN_F_DASHED 1
+
+/* Spans of a plan are sorted by offset and never overlap. */
 struct lsl_plan_span {
     uint32_t off;
     uint32_t len;
     uint8_t action; /* enum lsl_span_action */
     uint8_t cls;    /* enum lsl_class */
     uint8_t flags;  /* LSL_SPAN_F_* */
+    uint8_t mode;   /* enum lsl_ip_mode, for class ip */
+    uint8_t bits;   /* prefix length kept by LSL_IPMODE_TRUNCATE (0: default) */
+};
+
+/* How an ip span is written (rule: `field client ip mode=ip6`). */
+enum lsl_ip_mode {
+    LSL_IPMODE_TOKEN = 0, /* class-prefixed token (default) */
+    LSL_IPMODE_IP6,       /* token as an fd00::/8 address */
+    LSL_IPMODE_PREFIX,    /* keyed prefix-preserving address */
+    LSL_IPMODE_TRUNCATE,  /* first `bits` bits kept, rest zero; no vault */
+};
+
+/* A named group of the matched rule, for structured (JSON lines) output. */
+enum lsl_field_type {
+    LSL_FIELD_STRING = 0,
+    LSL_FIELD_NUMBER,
+    LSL_FIELD_TIME,
+};
+
+struct lsl_plan_field {
+    const char *name; /* the rule's group name; static while the rule lives */
+    uint32_t off;
+    uint32_t len;
+    uint8_t type;     /* enum lsl_field_type */
 };
 
 /* An IPv4 address written with '-' for '.' inside a host name
@@ -57,6 +101,11 @@ struct lsl_plan {
     bool matched;         /* a rule matched (false: scrubbed fallback) */
     bool limit_hit;       /* PCRE2 match/depth limit hit: fell back */
     struct lsl_span time; /* the time field, if the rule names one */
+    /* Every named group that took part in the match, in pattern order;
+     * filled only when lsl_matcher_want_fields(m, true) was called. */
+    struct lsl_plan_field *fields;
+    size_t nfields;
+    size_t fields_cap;
 };
 
 struct lsl_rule;
@@ -72,7 +121,7 @@ struct lsl_rule_error {
  * Resolve NAME to a path: NAME if it contains '/' or ends in ".rules",
  * else DIR/NAME.rules for the first DIR of: $LOGSEAL_RULES_DIR, the
  * directory given, the installed rules directory. Writes into out.
- * 0 or LSL_ENOTFOUND.
+ * 0, LSL_ENOTFOUND, or -ENAMETOOLONG if NAME itself does not fit.
  */
 LSL_MUST_CHECK int lsl_rule_resolve(const char *name, const char *dir,
                                     char *out, size_t cap);
@@ -106,17 +155,28 @@ void lsl_matcher_free(struct lsl_matcher *m); /* NULL-safe */
 /*
  * Plan line[0..len) (no trailing newline) with rule `r` (NULL: scrubber
  * only). The returned plan is owned by `m` and valid until its next call.
- * 0 or -ENOMEM. A line that does not match is not an error: plan->matched
- * is false and the plan holds the scrubber's spans.
+ * 0, -ENOMEM, or -EOVERFLOW if len does not fit span offsets (>= 4 GiB).
+ * A line that does not match is not an error: plan->matched is false and
+ * the plan holds the scrubber's spans. A line on which PCRE2 hits its
+ * match, depth or JIT stack limit is planned the same way, with
+ * plan->limit_hit set.
  */
 LSL_MUST_CHECK int lsl_rule_plan(const struct lsl_rule *r,
                                  struct lsl_matcher *m, const char *line,
                                  size_t len, const struct lsl_plan **plan);
 
 /*
- * Scrubber only, appending spans to the matcher's current plan for
- * text[0..len) located at `base` within the line. Used for overlong-line
- * pieces. 0 or -ENOMEM.
+ * Scrubber only: replaces the matcher's plan with the scrubber's spans for
+ * text[0..len), offsets relative to `text` (matched and limit_hit false,
+ * no time). Used for overlong-line pieces, each planned and written on its
+ * own. 0, -ENOMEM or -EOVERFLOW.
+ *
+ * The scrubber takes: IPv4 in dotted form (octets 0-255, not glued to
+ * letters or digits, not part of a run of five or more dotted numbers such
+ * as version strings 1.2.3.4.5); IPv6 (checked with lsl_ip_valid; with a
+ * %zone; inside [..] the span is the address only; never "::" alone or
+ * times like 12:30:45); dashed IPv4 inside host names (LSL_SPAN_F_DASHED);
+ * e-mail addresses (class email); UUIDs 8-4-4-4-12 (class id).
  */
 LSL_MUST_CHECK int lsl_scrub_plan(struct lsl_matcher *m, const char *text,
                                   size_t len, const struct lsl_plan **plan);

@@ -80,17 +80,28 @@ struct lsl_vault_writer_opts {
 void lsl_vault_writer_opts_init(struct lsl_vault_writer_opts *o);
 
 /*
- * Create a new vault file in opts->dir (name: <epoch>-<utc>-<random>.lsv,
- * written in place as .part is not needed: readers accept an unfinished
- * file and report it as such). 0 or negative code.
+ * Create a new vault file in opts->dir, named
+ * <epoch>-<utc YYYYmmddTHHMMSSZ>-<8 hex random>.lsv. The file is written in
+ * place, without a .part name and rename: readers accept an unfinished file
+ * and report it as such. The header is fsynced, and so is the directory,
+ * before this returns. 0, -EINVAL (no public key, source name longer than
+ * 65535 bytes) or -errno.
  */
 LSL_MUST_CHECK int lsl_vault_writer_open(struct lsl_vault_writer **out,
                                          const struct lsl_vault_writer_opts *o);
 
+/* Longest original value a record may carry. */
+#define LSL_VAULT_VALUE_MAX (1u << 20)
+
 /*
  * Stage a mapping. If its token was not written by this writer before (as
  * far as the bounded seen set remembers) the full record is queued;
- * otherwise only its seen range is extended. Sets *is_new. 0 or -ENOMEM.
+ * otherwise only its seen range is extended (in memory; close() writes the
+ * grown ranges). When the seen set is full it is emptied, so a value may be
+ * written again later: readers merge. Sets *is_new when a MAP record was
+ * queued. The value is copied. 0, -ENOMEM, or -EINVAL (class or kid out
+ * of range, first_seen after last_seen, value longer than
+ * LSL_VAULT_VALUE_MAX); on error nothing was staged.
  */
 LSL_MUST_CHECK int lsl_vault_writer_add(struct lsl_vault_writer *w,
                                         const struct lsl_mapping *m,
@@ -143,14 +154,97 @@ struct lsl_vault_file_info {
 
 /*
  * Read one vault file, calling fn for every record of every intact chunk.
- * Stops at the first integrity failure: returns LSL_EAUTH (a chunk fails
- * authentication: tampered, reordered, or wrong key), LSL_ETRUNC (cut
- * short: no final chunk, or a partial chunk), LSL_EFORMAT / LSL_ECORRUPT,
- * -errno, or fn's non-zero value. `info` (optional) is filled in all cases.
+ * Records are delivered chunk by chunk as they are read, so fn may have
+ * seen records of a file that later turns out cut short or tampered: a
+ * chunk is delivered only once it authenticated and every record in it
+ * parsed. Stops at the first integrity failure: returns LSL_EAUTH (wrong
+ * officer key, tampered header, or a chunk fails authentication:
+ * tampered, reordered, or from another file), LSL_ETRUNC (cut short: no
+ * final chunk, or a partial chunk), LSL_EFORMAT (not a vault file),
+ * LSL_EVERSION, LSL_ECORRUPT (malformed record, absurd chunk length, data
+ * after the final chunk), -errno, or fn's non-zero value. `info`
+ * (optional) is filled in all cases; for integrity failures info->error
+ * is the code and info->error_offset the byte offset of the failing chunk
+ * (or header field).
  */
 LSL_MUST_CHECK int lsl_vault_read_file(const char *path,
                                        const struct lsl_officer_key *key,
                                        lsl_vault_record_fn fn, void *ud,
                                        struct lsl_vault_file_info *info);
+
+/*
+ * Called after each file of lsl_vault_read_dir with the file's path
+ * (borrowed, valid during the call), its info and the code
+ * lsl_vault_read_file returned for it.
+ */
+typedef void (*lsl_vault_file_fn)(const char *path,
+                                  const struct lsl_vault_file_info *info,
+                                  int rc, void *ud);
+
+/*
+ * Read every regular *.lsv file of `dir` in name order (version order:
+ * epoch 9 before epoch 10), calling fn for records as lsl_vault_read_file
+ * does and on_file (optional) after each file, so the caller can report
+ * per file. A damaged or unfinished file does not stop the walk: every
+ * file is read. Returns 0 if every file was complete and intact, else the
+ * first file's error code; -errno if the directory cannot be listed,
+ * -ENOMEM; fn's non-zero value stops the walk and is returned.
+ */
+LSL_MUST_CHECK int lsl_vault_read_dir(const char *dir,
+                                      const struct lsl_officer_key *key,
+                                      lsl_vault_record_fn fn, void *ud,
+                                      lsl_vault_file_fn on_file,
+                                      void *file_ud);
+
+/* ---- index: records of one or more files merged per token ---- */
+
+struct lsl_vault_index;
+
+/*
+ * The merged view of one token. `value` is owned by the index (empty and
+ * has_value false if only SEEN records were read for the token); `sources`
+ * are the distinct source names (NUL-terminated, owned by the index).
+ * Valid until the next lsl_vault_index_add() or lsl_vault_index_free().
+ */
+struct lsl_vault_index_entry {
+    struct lsl_token tok;
+    bool has_value;
+    struct lsl_span value;
+    int64_t first_seen; /* minimum over all records */
+    int64_t last_seen;  /* maximum over all records */
+    size_t nsources;
+    const char *const *sources;
+};
+
+/* Create an empty index. 0 or -ENOMEM. */
+LSL_MUST_CHECK int lsl_vault_index_open(struct lsl_vault_index **out);
+
+/*
+ * Merge one record; an lsl_vault_record_fn with ud = the index, so it can
+ * be passed to lsl_vault_read_file / lsl_vault_read_dir directly. Copies
+ * what it keeps. 0 or -ENOMEM (the index is unchanged).
+ */
+LSL_MUST_CHECK int lsl_vault_index_add(const struct lsl_vault_record *r,
+                                       void *ix);
+
+/* The entry of token `t`, or NULL. */
+const struct lsl_vault_index_entry *
+lsl_vault_index_lookup(const struct lsl_vault_index *ix,
+                       const struct lsl_token *t);
+
+/* Number of distinct tokens. */
+size_t lsl_vault_index_count(const struct lsl_vault_index *ix);
+
+/*
+ * Call fn for every entry (in no particular order) until it returns
+ * non-zero; returns that value or 0.
+ */
+int lsl_vault_index_foreach(const struct lsl_vault_index *ix,
+                            int (*fn)(const struct lsl_vault_index_entry *e,
+                                      void *ud),
+                            void *ud);
+
+/* Wipe the original values and free. NULL-safe. */
+void lsl_vault_index_free(struct lsl_vault_index *ix);
 
 #endif

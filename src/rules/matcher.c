@@ -1,0 +1,268 @@
+/*
+ * Matching a line and turning the captured groups into a plan.
+ *
+ * A matcher is one thread's state: PCRE2 match data (grown to the largest
+ * rule it has seen), a match context carrying the limits and its own JIT
+ * stack, and the plan it returns. Invariant of every returned plan: spans
+ * sorted by offset, non-empty, non-overlapping, inside the line. A line
+ * the rule does not match, or on which PCRE2 gives up at a limit, is
+ * planned by the scrubber alone, so it is never passed through raw.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "rules_int.h"
+
+#define JIT_STACK_START (32u * 1024)
+#define JIT_STACK_MAX   (1024u * 1024)
+#define PLAN_CAP_START  16
+
+int lsl_matcher_open(struct lsl_matcher **out)
+{
+    struct lsl_matcher *m = calloc(1, sizeof(*m));
+    uint32_t have_jit = 0;
+    int rc = -ENOMEM;
+
+    *out = NULL;
+    if (!m)
+        return -ENOMEM;
+    m->mctx = pcre2_match_context_create(NULL);
+    if (!m->mctx)
+        goto fail;
+    /* A NULL stack is an error only if JIT exists; otherwise the
+     * interpreter runs and needs none. */
+    if (pcre2_config(PCRE2_CONFIG_JIT, &have_jit) < 0)
+        have_jit = 0;
+    m->jit = pcre2_jit_stack_create(JIT_STACK_START, JIT_STACK_MAX, NULL);
+    if (!m->jit && have_jit)
+        goto fail;
+    if (m->jit)
+        pcre2_jit_stack_assign(m->mctx, NULL, m->jit);
+    *out = m;
+    return 0;
+fail:
+    lsl_matcher_free(m);
+    return rc;
+}
+
+void lsl_matcher_free(struct lsl_matcher *m)
+{
+    if (!m)
+        return;
+    pcre2_match_data_free(m->md);
+    pcre2_match_context_free(m->mctx);
+    pcre2_jit_stack_free(m->jit);
+    free(m->plan.spans);
+    free(m);
+}
+
+int lsl_plan_push(struct lsl_plan *p, size_t off, size_t len, uint8_t action,
+                  uint8_t cls, uint8_t flags)
+{
+    struct lsl_plan_span *s;
+
+    if (len == 0)
+        return 0;
+    if (p->count == p->cap) {
+        size_t cap = p->cap ? p->cap * 2 : PLAN_CAP_START;
+
+        s = realloc(p->spans, cap * sizeof(*s));
+        if (!s)
+            return -ENOMEM;
+        p->spans = s;
+        p->cap = cap;
+    }
+    s = &p->spans[p->count++];
+    s->off = (uint32_t)off;
+    s->len = (uint32_t)len;
+    s->action = action;
+    s->cls = cls;
+    s->flags = flags;
+    return 0;
+}
+
+static void plan_reset(struct lsl_plan *p)
+{
+    p->count = 0;
+    p->matched = false;
+    p->limit_hit = false;
+    p->time.p = NULL;
+    p->time.len = 0;
+}
+
+static bool is_list_sep(char c)
+{
+    return c == ',' || c == ' ' || c == '\t';
+}
+
+/* Addresses become spans; any other element is scrubbed, so "unknown" or
+ * "host:port" never hides an address. */
+static int plan_iplist(const struct rule_field *f, struct lsl_plan *p,
+                       const char *line, size_t off, size_t len)
+{
+    size_t i = off, end = off + len;
+    int rc = 0;
+
+    while (rc == 0 && i < end) {
+        size_t s;
+
+        while (i < end && is_list_sep(line[i]))
+            i++;
+        s = i;
+        while (i < end && !is_list_sep(line[i]))
+            i++;
+        if (i == s)
+            break;
+        if (lsl_ip_valid(line + s, i - s))
+            rc = lsl_plan_push(p, s, i - s, LSL_ACT_TOKEN, f->cls, 0);
+        else
+            rc = lsl_scrub_range(p, line, s, i - s);
+    }
+    return rc;
+}
+
+static int plan_field(const struct lsl_rule *r, const struct rule_field *f,
+                      struct lsl_plan *p, const char *line, size_t off,
+                      size_t len)
+{
+    switch ((enum rule_action)f->action) {
+    case RULE_ACT_IP:
+        if (lsl_ip_valid(line + off, len))
+            return lsl_plan_push(p, off, len, LSL_ACT_TOKEN, f->cls, 0);
+        return lsl_scrub_range(p, line, off, len);
+    case RULE_ACT_IPLIST:
+        return plan_iplist(f, p, line, off, len);
+    case RULE_ACT_TOKEN:
+        if (len == 1 && line[off] == '-')
+            return 0;
+        return lsl_plan_push(p, off, len, LSL_ACT_TOKEN, f->cls, 0);
+    case RULE_ACT_QUERY:
+        return lsl_query_plan(r, p, line, off, len);
+    case RULE_ACT_SCRUB:
+        return lsl_scrub_range(p, line, off, len);
+    case RULE_ACT_DROP:
+        return lsl_plan_push(p, off, len, LSL_ACT_DROP, 0, 0);
+    case RULE_ACT_KEEP:
+        break;
+    }
+    return 0;
+}
+
+/*
+ * Fields are bound in group order, so spans arrive nearly sorted; only
+ * nested groups (or lookarounds) make them overlap. Overlaps are merged
+ * into one covering span so no byte of either is left raw.
+ */
+static void plan_normalize(struct lsl_plan *p)
+{
+    struct lsl_plan_span *s = p->spans;
+    size_t w = 0;
+
+    for (size_t i = 1; i < p->count; i++) {
+        struct lsl_plan_span t = s[i];
+        size_t j = i;
+
+        for (; j > 0 && s[j - 1].off > t.off; j--)
+            s[j] = s[j - 1];
+        s[j] = t;
+    }
+    for (size_t i = 1; i < p->count; i++) {
+        uint32_t wend = s[w].off + s[w].len;
+        uint32_t iend = s[i].off + s[i].len;
+
+        if (s[i].off >= wend) {
+            s[++w] = s[i];
+            continue;
+        }
+        if (iend > wend) {
+            s[w].len = iend - s[w].off;
+            s[w].flags = 0;
+        }
+        if (s[i].action == LSL_ACT_DROP)
+            s[w].action = LSL_ACT_DROP;
+    }
+    if (p->count)
+        p->count = w + 1;
+}
+
+static int plan_groups(const struct lsl_rule *r, struct lsl_plan *p,
+                       const char *line, const PCRE2_SIZE *ov)
+{
+    int rc;
+
+    for (size_t i = 0; i < r->nfields; i++) {
+        const struct rule_field *f = &r->fields[i];
+        PCRE2_SIZE s = ov[2 * f->num], e = ov[2 * f->num + 1];
+
+        /* Unset groups, and \K tricks that end before they start. */
+        if (s == PCRE2_UNSET || e <= s)
+            continue;
+        rc = plan_field(r, f, p, line, s, e - s);
+        if (rc)
+            return rc;
+    }
+    plan_normalize(p);
+    if (r->time_num && ov[2 * r->time_num] != PCRE2_UNSET &&
+        ov[2 * r->time_num + 1] >= ov[2 * r->time_num]) {
+        p->time.p = line + ov[2 * r->time_num];
+        p->time.len = ov[2 * r->time_num + 1] - ov[2 * r->time_num];
+    }
+    return 0;
+}
+
+static int ensure_match_data(struct lsl_matcher *m, uint32_t pairs)
+{
+    pcre2_match_data *md;
+
+    if (m->md && m->md_pairs >= pairs)
+        return 0;
+    md = pcre2_match_data_create(pairs, NULL);
+    if (!md)
+        return -ENOMEM;
+    pcre2_match_data_free(m->md);
+    m->md = md;
+    m->md_pairs = pairs;
+    return 0;
+}
+
+static bool is_limit_error(int rc)
+{
+    return rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT ||
+           rc == PCRE2_ERROR_JIT_STACKLIMIT || rc == PCRE2_ERROR_HEAPLIMIT;
+}
+
+int lsl_rule_plan(const struct lsl_rule *r, struct lsl_matcher *m,
+                  const char *line, size_t len, const struct lsl_plan **plan)
+{
+    struct lsl_plan *p = &m->plan;
+    int rc;
+
+    plan_reset(p);
+    *plan = p;
+    if (len > UINT32_MAX)
+        return -EOVERFLOW;
+    if (!line)
+        line = "";
+    if (!r)
+        return lsl_scrub_range(p, line, 0, len);
+    rc = ensure_match_data(m, r->ngroups + 1);
+    if (rc)
+        return rc;
+    pcre2_set_match_limit(m->mctx, r->match_limit);
+    pcre2_set_depth_limit(m->mctx, r->depth_limit);
+    rc = pcre2_match(r->code, (PCRE2_SPTR)line, len, 0, 0, m->md, m->mctx);
+    if (rc > 0) {
+        p->matched = true;
+        return plan_groups(r, p, line, pcre2_get_ovector_pointer(m->md));
+    }
+    if (rc == PCRE2_ERROR_NOMEMORY)
+        return -ENOMEM;
+    p->limit_hit = is_limit_error(rc);
+    return lsl_scrub_range(p, line, 0, len);
+}
+
+int lsl_scrub_plan(struct lsl_matcher *m, const char *text, size_t len,
+                   const struct lsl_plan **plan)
+{
+    return lsl_rule_plan(NULL, m, text, len, plan);
+}

@@ -1,0 +1,431 @@
+/*
+ * Rule file reader: splits the text into directive lines and fills a
+ * struct lsl_rule, then hands it to lsl_rule_compile(). Every error names
+ * the origin and the line; messages quote only rule-file text, never log
+ * data. Nothing here is kept after loading but the rule itself.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "rules_int.h"
+
+#define MAX_WORDS 4
+
+struct parser {
+    struct lsl_rule *r;
+    const char *origin;
+    struct lsl_rule_error *err;
+    unsigned line;
+};
+
+struct directive {
+    const char *name;
+    int (*fn)(struct parser *ps, const char *rest, const char *end);
+};
+
+static const struct {
+    const char *name;
+    enum rule_action action;
+} action_names[] = {
+    {"ip", RULE_ACT_IP},       {"iplist", RULE_ACT_IPLIST},
+    {"query", RULE_ACT_QUERY}, {"scrub", RULE_ACT_SCRUB},
+    {"keep", RULE_ACT_KEEP},   {"drop", RULE_ACT_DROP},
+};
+
+void lsl_rule_fail(struct lsl_rule_error *err, const char *origin,
+                   unsigned line, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (!err)
+        return;
+    snprintf(err->path, sizeof(err->path), "%s", origin ? origin : "");
+    err->line = line;
+    va_start(ap, fmt);
+    vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+    va_end(ap);
+}
+
+static bool is_blank(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+static bool word_is(struct lsl_span w, const char *s)
+{
+    return w.len == strlen(s) && memcmp(w.p, s, w.len) == 0;
+}
+
+static const char *skip_blanks(const char *p, const char *end)
+{
+    while (p < end && is_blank(*p))
+        p++;
+    return p;
+}
+
+static char *dup_span(const char *p, size_t len)
+{
+    char *s = malloc(len + 1);
+
+    if (s) {
+        memcpy(s, p, len);
+        s[len] = '\0';
+    }
+    return s;
+}
+
+/* Words up to the end or a word starting with '#'. Returns the count, or
+ * MAX_WORDS + 1 if there are more than MAX_WORDS. */
+static size_t split_words(const char *p, const char *end, struct lsl_span *w)
+{
+    size_t n = 0;
+
+    for (p = skip_blanks(p, end); p < end && *p != '#';
+         p = skip_blanks(p, end)) {
+        const char *s = p;
+
+        while (p < end && !is_blank(*p))
+            p++;
+        if (n == MAX_WORDS)
+            return MAX_WORDS + 1;
+        w[n].p = s;
+        w[n].len = (size_t)(p - s);
+        n++;
+    }
+    return n;
+}
+
+static int fail(struct parser *ps, const char *fmt, ...) LSL_PRINTF(2, 3);
+
+static int fail(struct parser *ps, const char *fmt, ...)
+{
+    char msg[sizeof(ps->err->msg)];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    lsl_rule_fail(ps->err, ps->origin, ps->line, "%s", msg);
+    return LSL_ERULE;
+}
+
+/* Exactly `want` words (or between min and want). */
+static int words(struct parser *ps, const char *rest, const char *end,
+                 struct lsl_span *w, size_t min, size_t want, const char *usage)
+{
+    size_t n = split_words(rest, end, w);
+
+    if (n < min || n > want)
+        return fail(ps, "expected: %s", usage);
+    return (int)n;
+}
+
+static int set_text(struct parser *ps, char **dst, const char *what,
+                    const char *p, size_t len)
+{
+    if (*dst)
+        return fail(ps, "'%s' given twice", what);
+    *dst = dup_span(p, len);
+    return *dst ? 0 : -ENOMEM;
+}
+
+static int do_name(struct parser *ps, const char *rest, const char *end)
+{
+    struct lsl_span w[MAX_WORDS];
+    int n = words(ps, rest, end, w, 1, 1, "name NAME");
+
+    if (n < 0)
+        return n;
+    return set_text(ps, &ps->r->name, "name", w[0].p, w[0].len);
+}
+
+/* Rest of the line without trailing blanks. */
+static size_t rest_len(const char *rest, const char *end)
+{
+    while (end > rest && is_blank(end[-1]))
+        end--;
+    return (size_t)(end - rest);
+}
+
+static int do_pattern(struct parser *ps, const char *rest, const char *end)
+{
+    size_t len = rest_len(rest, end);
+
+    if (len == 0)
+        return fail(ps, "expected: pattern REGEX");
+    ps->r->pattern_line = ps->line;
+    return set_text(ps, &ps->r->pattern, "pattern", rest, len);
+}
+
+static int do_time(struct parser *ps, const char *rest, const char *end)
+{
+    struct lsl_rule *r = ps->r;
+    const char *g = rest, *fmt;
+    int rc;
+
+    while (rest < end && !is_blank(*rest))
+        rest++;
+    fmt = skip_blanks(rest, end);
+    if (rest == g || fmt == end)
+        return fail(ps, "expected: time GROUP FORMAT");
+    if (!lsl_time_format_ok(fmt, rest_len(fmt, end)))
+        return fail(ps, "invalid time format (known: %%d %%m %%b %%Y "
+                        "%%H %%M %%S %%z %%s %%f %%T %%%%)");
+    r->time_line = ps->line;
+    rc = set_text(ps, &r->time_group, "time", g, (size_t)(rest - g));
+    if (rc)
+        return rc;
+    return set_text(ps, &r->time_fmt, "time", fmt, rest_len(fmt, end));
+}
+
+static int parse_class(struct parser *ps, struct lsl_span w, uint8_t *cls)
+{
+    enum lsl_class c;
+
+    if (lsl_class_parse(w.p, w.len, &c))
+        return fail(ps,
+                    "unknown class '%.*s' (known: ip id user email "
+                    "secret phone name)",
+                    (int)(w.len > 32 ? 32 : w.len), w.p);
+    *cls = (uint8_t)c;
+    return 0;
+}
+
+static int parse_action(struct parser *ps, struct lsl_span w,
+                        struct rule_field *f)
+{
+    enum lsl_class c;
+
+    for (size_t i = 0; i < LSL_ARRAY_SIZE(action_names); i++) {
+        if (word_is(w, action_names[i].name)) {
+            f->action = (uint8_t)action_names[i].action;
+            f->cls = LSL_CLASS_IP;
+            return 0;
+        }
+    }
+    if (lsl_class_parse(w.p, w.len, &c) == 0) {
+        f->action = RULE_ACT_TOKEN;
+        f->cls = (uint8_t)c;
+        return 0;
+    }
+    return fail(ps,
+                "unknown action '%.*s' (known: ip iplist id user email "
+                "secret name phone query scrub keep drop)",
+                (int)(w.len > 32 ? 32 : w.len), w.p);
+}
+
+static void *grow(void *arr, size_t n, size_t size)
+{
+    /* Arrays grow one by one: rule files hold tens of lines. */
+    return realloc(arr, (n + 1) * size);
+}
+
+static int do_field(struct parser *ps, const char *rest, const char *end)
+{
+    struct lsl_rule *r = ps->r;
+    struct lsl_span w[MAX_WORDS];
+    struct rule_field f = {.line = ps->line};
+    struct rule_field *nf;
+    int n = words(ps, rest, end, w, 2, 3, "field GROUP ACTION [CLASS]");
+    int rc;
+
+    if (n < 0)
+        return n;
+    for (size_t i = 0; i < r->nfields; i++)
+        if (word_is(w[0], r->fields[i].group))
+            return fail(ps, "second field line for group '%s'",
+                        r->fields[i].group);
+    rc = parse_action(ps, w[1], &f);
+    if (rc)
+        return rc;
+    if (n == 3) {
+        if (f.action != RULE_ACT_IP && f.action != RULE_ACT_IPLIST &&
+            f.action != RULE_ACT_TOKEN)
+            return fail(ps, "action '%.*s' takes no class", (int)w[1].len,
+                        w[1].p);
+        rc = parse_class(ps, w[2], &f.cls);
+        if (rc)
+            return rc;
+    }
+    nf = grow(r->fields, r->nfields, sizeof(*nf));
+    if (!nf)
+        return -ENOMEM;
+    r->fields = nf;
+    f.group = dup_span(w[0].p, w[0].len);
+    if (!f.group)
+        return -ENOMEM;
+    r->fields[r->nfields++] = f;
+    return 0;
+}
+
+static int add_param(struct parser *ps, const char *rest, const char *end,
+                     uint8_t kind)
+{
+    static const char *const usage[] = {"param NAME CLASS",
+                                        "segment NAME CLASS"};
+    struct lsl_rule *r = ps->r;
+    struct lsl_span w[MAX_WORDS];
+    struct rule_param p = {.kind = kind};
+    struct rule_param *np;
+    int n = words(ps, rest, end, w, 2, 2, usage[kind]);
+    int rc;
+
+    if (n < 0)
+        return n;
+    rc = parse_class(ps, w[1], &p.cls);
+    if (rc)
+        return rc;
+    p.name = dup_span(w[0].p, w[0].len);
+    if (!p.name)
+        return -ENOMEM;
+    p.len = w[0].len;
+    /* Stored lower case: query names are compared case-insensitively. */
+    for (size_t i = 0; i < p.len; i++)
+        if (p.name[i] >= 'A' && p.name[i] <= 'Z')
+            p.name[i] = (char)(p.name[i] - 'A' + 'a');
+    for (size_t i = 0; i < r->nparams; i++) {
+        if (r->params[i].kind == kind && r->params[i].len == p.len &&
+            memcmp(r->params[i].name, p.name, p.len) == 0) {
+            free(p.name);
+            return fail(ps, "%s '%s' given twice",
+                        kind == PARAM_QUERY ? "param" : "segment",
+                        r->params[i].name);
+        }
+    }
+    np = grow(r->params, r->nparams, sizeof(*np));
+    if (!np) {
+        free(p.name);
+        return -ENOMEM;
+    }
+    r->params = np;
+    r->params[r->nparams++] = p;
+    return 0;
+}
+
+static int do_param(struct parser *ps, const char *rest, const char *end)
+{
+    return add_param(ps, rest, end, PARAM_QUERY);
+}
+
+static int do_segment(struct parser *ps, const char *rest, const char *end)
+{
+    return add_param(ps, rest, end, PARAM_SEGMENT);
+}
+
+static int parse_limit(struct parser *ps, const char *rest, const char *end,
+                       const char *usage, uint32_t *out)
+{
+    struct lsl_span w[MAX_WORDS];
+    int n = words(ps, rest, end, w, 1, 1, usage);
+    uint64_t v = 0;
+
+    if (n < 0)
+        return n;
+    for (size_t i = 0; i < w[0].len; i++) {
+        if (w[0].p[i] < '0' || w[0].p[i] > '9' || v > UINT32_MAX / 10)
+            return fail(ps, "expected: %s (1 to %u)", usage, UINT32_MAX);
+        v = v * 10 + (uint64_t)(w[0].p[i] - '0');
+    }
+    if (v == 0 || v > UINT32_MAX)
+        return fail(ps, "expected: %s (1 to %u)", usage, UINT32_MAX);
+    *out = (uint32_t)v;
+    return 0;
+}
+
+static int do_match_limit(struct parser *ps, const char *rest, const char *end)
+{
+    return parse_limit(ps, rest, end, "match-limit N", &ps->r->match_limit);
+}
+
+static int do_depth_limit(struct parser *ps, const char *rest, const char *end)
+{
+    return parse_limit(ps, rest, end, "depth-limit N", &ps->r->depth_limit);
+}
+
+static const struct directive directives[] = {
+    {"name", do_name},
+    {"pattern", do_pattern},
+    {"time", do_time},
+    {"field", do_field},
+    {"param", do_param},
+    {"segment", do_segment},
+    {"match-limit", do_match_limit},
+    {"depth-limit", do_depth_limit},
+};
+
+static int parse_line(struct parser *ps, const char *p, size_t n)
+{
+    const char *end = p + n;
+    struct lsl_span w;
+
+    if (memchr(p, '\0', n))
+        return fail(ps, "NUL byte in rule file");
+    p = skip_blanks(p, end);
+    if (p == end || *p == '#')
+        return 0;
+    w.p = p;
+    while (p < end && !is_blank(*p))
+        p++;
+    w.len = (size_t)(p - w.p);
+    for (size_t i = 0; i < LSL_ARRAY_SIZE(directives); i++)
+        if (word_is(w, directives[i].name))
+            return directives[i].fn(ps, skip_blanks(p, end), end);
+    return fail(ps,
+                "unknown directive '%.*s' (known: name pattern time "
+                "field param segment match-limit depth-limit)",
+                (int)(w.len > 32 ? 32 : w.len), w.p);
+}
+
+static int parse_text(struct parser *ps, const char *text, size_t len)
+{
+    const char *p = text, *end = text + len;
+    int rc;
+
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t n = (size_t)((nl ? nl : end) - p);
+
+        ps->line++;
+        if (n > 0 && p[n - 1] == '\r')
+            n--;
+        rc = parse_line(ps, p, n);
+        if (rc)
+            return rc;
+        p = nl ? nl + 1 : end;
+    }
+    ps->line = 0;
+    if (!ps->r->name)
+        return fail(ps, "missing 'name' line");
+    if (!ps->r->pattern)
+        return fail(ps, "missing 'pattern' line");
+    return 0;
+}
+
+int lsl_rule_parse(struct lsl_rule **out, const char *text, size_t len,
+                   const char *origin, struct lsl_rule_error *err)
+{
+    struct parser ps = {.origin = origin, .err = err};
+    int rc;
+
+    *out = NULL;
+    ps.r = calloc(1, sizeof(*ps.r));
+    if (!ps.r)
+        return -ENOMEM;
+    ps.r->match_limit = LSL_RULE_MATCH_LIMIT;
+    ps.r->depth_limit = LSL_RULE_DEPTH_LIMIT;
+    rc = parse_text(&ps, text, len);
+    if (rc == 0)
+        rc = lsl_rule_compile(ps.r, origin, err);
+    /* Rule errors filled *err themselves; name any other failure too. */
+    if (rc && rc != LSL_ERULE)
+        lsl_rule_fail(err, origin, ps.line, "%s", lsl_strerror(rc));
+    if (rc)
+        goto fail;
+    *out = ps.r;
+    return 0;
+fail:
+    lsl_rule_free(ps.r);
+    return rc;
+}

@@ -1,0 +1,119 @@
+/*
+ * The query action: a group holding a request line ("GET /p?a=b HTTP/1.1")
+ * or a URL. The values of the rule's `param` names in the query string
+ * become spans of the listed class; every other byte of the group goes
+ * through the scrubber, in pieces between those values, so the plan stays
+ * sorted. The query string runs from the first '?' to the first space or
+ * '#' and splits on '&' and ';'. In the path before it, a segment named
+ * by a `segment` line makes the next segment a span (/u/123/profile).
+ * Names compare ASCII case-insensitively; they are not percent-decoded.
+ */
+#include <string.h>
+#include "rules_int.h"
+
+static char lower(char c)
+{
+    return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+}
+
+static const struct rule_param *find_param(const struct lsl_rule *r,
+                                           uint8_t kind, const char *name,
+                                           size_t len)
+{
+    for (size_t i = 0; i < r->nparams; i++) {
+        const struct rule_param *p = &r->params[i];
+        size_t k = 0;
+
+        if (p->kind != kind || p->len != len)
+            continue;
+        while (k < len && lower(name[k]) == p->name[k])
+            k++;
+        if (k == len)
+            return p;
+    }
+    return NULL;
+}
+
+/* First position in [from, end) holding a or b, or end. */
+static size_t find2(const char *s, size_t from, size_t end, char a, char b)
+{
+    while (from < end && s[from] != a && s[from] != b)
+        from++;
+    return from;
+}
+
+/* Scrub from *cursor up to the value, push the value as a span. */
+static int push_value(struct lsl_plan *p, const char *line, size_t *cursor,
+                      size_t off, size_t len, uint8_t cls)
+{
+    int rc = lsl_scrub_range(p, line, *cursor, off - *cursor);
+
+    if (rc == 0)
+        rc = lsl_plan_push(p, off, len, LSL_ACT_TOKEN, cls, 0);
+    *cursor = off + len;
+    return rc;
+}
+
+/* Path segments in [i, end): the one after a listed segment is a value. */
+static int plan_path(const struct lsl_rule *r, struct lsl_plan *p,
+                     const char *line, size_t i, size_t end, size_t *cursor)
+{
+    const struct rule_param *prev = NULL;
+    int rc;
+
+    while (i < end) {
+        size_t send = find2(line, i, end, '/', '/');
+
+        if (prev && send > i) {
+            rc = push_value(p, line, cursor, i, send - i, prev->cls);
+            if (rc)
+                return rc;
+        }
+        prev = find_param(r, PARAM_SEGMENT, line + i, send - i);
+        i = send + 1;
+    }
+    return 0;
+}
+
+static int plan_query(const struct lsl_rule *r, struct lsl_plan *p,
+                      const char *line, size_t i, size_t qend, size_t *cursor)
+{
+    while (i < qend) {
+        size_t pend = find2(line, i, qend, '&', ';');
+        size_t eq = find2(line, i, pend, '=', '=');
+        const struct rule_param *prm;
+        int rc;
+
+        if (eq < pend && eq + 1 < pend) {
+            prm = find_param(r, PARAM_QUERY, line + i, eq - i);
+            if (prm) {
+                rc = push_value(p, line, cursor, eq + 1, pend - eq - 1,
+                                prm->cls);
+                if (rc)
+                    return rc;
+            }
+        }
+        i = pend + 1;
+    }
+    return 0;
+}
+
+int lsl_query_plan(const struct lsl_rule *r, struct lsl_plan *p,
+                   const char *line, size_t off, size_t len)
+{
+    size_t end = off + len, cursor = off, path, pend;
+    const char *slash = memchr(line + off, '/', len);
+    int rc = 0;
+
+    if (r->nparams == 0)
+        return lsl_scrub_range(p, line, off, len);
+    path = slash ? (size_t)(slash - line) : end;
+    pend = find2(line, path, end, '?', ' ');
+    rc = plan_path(r, p, line, path, pend, &cursor);
+    if (rc == 0 && pend < end && line[pend] == '?')
+        rc = plan_query(r, p, line, pend + 1, find2(line, pend + 1, end, ' ',
+                                                     '#'), &cursor);
+    if (rc)
+        return rc;
+    return lsl_scrub_range(p, line, cursor, end - cursor);
+}

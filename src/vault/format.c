@@ -1,0 +1,166 @@
+/*
+ * Vault byte formats: the plaintext header fields and the record encoding
+ * (layout in vault.h), plus the wiping buffer that holds record plaintext.
+ *
+ * Invariants: the decoder never reads outside its input and accepts only
+ * records the writer can produce, so a reader never hands out garbage from
+ * an authenticated but malformed chunk; a wbuf never frees memory that
+ * still holds its bytes.
+ */
+#include <stdlib.h>
+#include "vault_internal.h"
+
+void lsl_vault_hdr_encode(const struct lsl_vault_hdr *h,
+                          uint8_t out[LSL_VAULT_AD_BYTES])
+{
+    uint8_t *p = out;
+
+    memcpy(p, LSL_VAULT_MAGIC, LSL_VAULT_MAGIC_BYTES);
+    p += LSL_VAULT_MAGIC_BYTES;
+    *p++ = LSL_VAULT_VERSION;
+    memset(p, 0, 3); /* reserved */
+    p += 3;
+    lsl_put_le(p, h->epoch, 4);
+    p += 4;
+    lsl_put_le(p, (uint64_t)h->created, 8);
+    p += 8;
+    memcpy(p, h->id, LSL_VAULT_ID_BYTES);
+}
+
+int lsl_vault_hdr_decode(const uint8_t in[LSL_VAULT_AD_BYTES],
+                         struct lsl_vault_hdr *h)
+{
+    const uint8_t *p = in + LSL_VAULT_MAGIC_BYTES;
+
+    if (memcmp(in, LSL_VAULT_MAGIC, LSL_VAULT_MAGIC_BYTES) != 0)
+        return LSL_EFORMAT;
+    if (p[0] != LSL_VAULT_VERSION)
+        return LSL_EVERSION;
+    if (p[1] || p[2] || p[3])
+        return LSL_EFORMAT;
+    p += 4;
+    h->epoch = (uint32_t)lsl_get_le(p, 4);
+    p += 4;
+    h->created = (int64_t)lsl_get_le(p, 8);
+    p += 8;
+    memcpy(h->id, p, LSL_VAULT_ID_BYTES);
+    return 0;
+}
+
+int lsl_vault_wbuf_reserve(struct lsl_vault_wbuf *b, size_t extra)
+{
+    size_t need, cap;
+    uint8_t *p;
+
+    if (extra <= b->cap - b->len)
+        return 0;
+    if (extra > SIZE_MAX - b->len)
+        return -ENOMEM;
+    need = b->len + extra;
+    cap = b->cap ? b->cap : 4096;
+    while (cap < need)
+        cap = cap > SIZE_MAX / 2 ? need : cap * 2;
+    /* Not realloc: it may free the old block with the originals in it. */
+    p = malloc(cap);
+    if (!p)
+        return -ENOMEM;
+    if (b->len)
+        memcpy(p, b->p, b->len);
+    lsl_vault_wbuf_free(b);
+    b->p = p;
+    b->cap = cap;
+    b->len = need - extra;
+    return 0;
+}
+
+void lsl_vault_wbuf_clear(struct lsl_vault_wbuf *b)
+{
+    if (b->len)
+        sodium_memzero(b->p, b->len);
+    b->len = 0;
+}
+
+void lsl_vault_wbuf_free(struct lsl_vault_wbuf *b)
+{
+    lsl_vault_wbuf_clear(b);
+    free(b->p);
+    b->p = NULL;
+    b->cap = 0;
+}
+
+void lsl_vault_rec_put(struct lsl_vault_wbuf *b,
+                       const struct lsl_vault_record *r)
+{
+    uint8_t *p = b->p + b->len;
+
+    *p++ = (uint8_t)r->type;
+    *p++ = r->tok.cls;
+    lsl_put_le(p, r->tok.kid, 2);
+    p += 2;
+    memcpy(p, r->tok.hash, LSL_TOKEN_HASH_BYTES);
+    p += LSL_TOKEN_HASH_BYTES;
+    lsl_put_le(p, (uint64_t)r->first_seen, 8);
+    p += 8;
+    lsl_put_le(p, (uint64_t)r->last_seen, 8);
+    p += 8;
+    lsl_put_le(p, r->source.len, 2);
+    p += 2;
+    if (r->source.len)
+        memcpy(p, r->source.p, r->source.len);
+    p += r->source.len;
+    lsl_put_le(p, r->value.len, 4);
+    p += 4;
+    if (r->value.len)
+        memcpy(p, r->value.p, r->value.len);
+    b->len += lsl_vault_rec_size(r);
+}
+
+static int check_rec(const struct lsl_vault_record *r)
+{
+    if (r->type != LSL_VAULT_REC_MAP && r->type != LSL_VAULT_REC_SEEN)
+        return LSL_ECORRUPT;
+    if (r->tok.cls >= LSL_CLASS_COUNT || r->tok.kid > LSL_VAULT_KID_MAX)
+        return LSL_ECORRUPT;
+    if (r->first_seen > r->last_seen)
+        return LSL_ECORRUPT;
+    if (r->type == LSL_VAULT_REC_SEEN && r->value.len)
+        return LSL_ECORRUPT;
+    if (r->value.len > LSL_VAULT_VALUE_MAX)
+        return LSL_ECORRUPT;
+    return 0;
+}
+
+int lsl_vault_rec_get(const uint8_t *p, size_t len, size_t *used,
+                      struct lsl_vault_record *r)
+{
+    const uint8_t *q = p;
+    size_t vlen;
+
+    if (len < LSL_VAULT_REC_FIXED)
+        return LSL_ECORRUPT;
+    memset(r, 0, sizeof(*r));
+    r->type = (enum lsl_vault_rec_type)q[0];
+    r->tok.cls = q[1];
+    r->tok.kid = (uint16_t)lsl_get_le(q + 2, 2);
+    q += 4;
+    memcpy(r->tok.hash, q, LSL_TOKEN_HASH_BYTES);
+    q += LSL_TOKEN_HASH_BYTES;
+    r->first_seen = (int64_t)lsl_get_le(q, 8);
+    r->last_seen = (int64_t)lsl_get_le(q + 8, 8);
+    q += 16;
+    r->source.len = (size_t)lsl_get_le(q, 2);
+    q += 2;
+    /* Only the fixed part is known to be in range: check before each read. */
+    if (r->source.len > len - LSL_VAULT_REC_FIXED)
+        return LSL_ECORRUPT;
+    r->source.p = (const char *)q;
+    q += r->source.len;
+    vlen = (size_t)lsl_get_le(q, 4);
+    q += 4;
+    if (vlen > len - LSL_VAULT_REC_FIXED - r->source.len)
+        return LSL_ECORRUPT;
+    r->value.p = (const char *)q;
+    r->value.len = vlen;
+    *used = LSL_VAULT_REC_FIXED + r->source.len + vlen;
+    return check_rec(r);
+}

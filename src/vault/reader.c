@@ -1,0 +1,351 @@
+/*
+ * Vault reader (officer side): opens the sealed file key with the officer
+ * key and walks the chunk stream, delivering the records of each chunk
+ * that authenticates and parses; lists a directory of vault files.
+ *
+ * Invariants: a chunk's records reach the callback only after the whole
+ * chunk authenticated (under the header as additional data, in stream
+ * order) and every record in it decoded, so the callback never sees
+ * garbage; reading stops at the first integrity failure, which is
+ * reported with its byte offset. Plaintext is wiped after use.
+ */
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "logseal/file.h"
+#include "vault_internal.h"
+
+typedef crypto_secretstream_xchacha20poly1305_state stream_state;
+
+struct reader {
+    int fd;
+    uint64_t off; /* of the next byte to read */
+    uint8_t ad[LSL_VAULT_AD_BYTES];
+    stream_state *st; /* sodium_malloc */
+    uint8_t *cipher;
+    size_t cipher_cap;
+    struct lsl_vault_wbuf plain;
+    struct lsl_vault_file_info *info;
+};
+
+/* Read up to len bytes; *got < len only at end of file. 0 or -errno. */
+static int read_upto(struct reader *rd, void *buf, size_t len, size_t *got)
+{
+    char *p = buf;
+
+    *got = 0;
+    while (*got < len) {
+        ssize_t n = read(rd->fd, p + *got, len - *got);
+
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return -errno;
+        }
+        if (n == 0)
+            break;
+        *got += (size_t)n;
+    }
+    rd->off += *got;
+    return 0;
+}
+
+/* An integrity failure at byte offset `at`: record it, return it. */
+static int fail_at(struct reader *rd, int err, uint64_t at)
+{
+    rd->info->error = err;
+    rd->info->error_offset = at;
+    return err;
+}
+
+static int read_header(struct reader *rd, const struct lsl_officer_key *key)
+{
+    uint8_t hdr[LSL_VAULT_HEADER_BYTES];
+    struct lsl_vault_hdr h;
+    uint8_t *fkey;
+    size_t got;
+    int rc;
+
+    rc = read_upto(rd, hdr, sizeof(hdr), &got);
+    if (rc)
+        return rc;
+    if (got < LSL_VAULT_MAGIC_BYTES ||
+        memcmp(hdr, LSL_VAULT_MAGIC, LSL_VAULT_MAGIC_BYTES) != 0)
+        return fail_at(rd, LSL_EFORMAT, 0);
+    if (got < LSL_VAULT_AD_BYTES)
+        return fail_at(rd, LSL_ETRUNC, 0);
+    rc = lsl_vault_hdr_decode(hdr, &h);
+    if (rc)
+        return fail_at(rd, rc, 0);
+    rd->info->epoch = h.epoch;
+    rd->info->created = h.created;
+    if (got < sizeof(hdr))
+        return fail_at(rd, LSL_ETRUNC, LSL_VAULT_AD_BYTES);
+    memcpy(rd->ad, hdr, sizeof(rd->ad));
+    fkey = sodium_malloc(LSL_VAULT_FILE_KEY_BYTES);
+    if (!fkey)
+        return -ENOMEM;
+    rc = crypto_box_seal_open(fkey, hdr + LSL_VAULT_SEALED_OFFSET,
+                              LSL_VAULT_SEALED_BYTES, lsl_officer_key_pk(key),
+                              lsl_officer_key_sk(key));
+    if (rc != 0) {
+        /* Wrong officer key or a tampered sealed key: indistinguishable. */
+        rc = fail_at(rd, LSL_EAUTH, LSL_VAULT_SEALED_OFFSET);
+    } else if (crypto_secretstream_xchacha20poly1305_init_pull(
+                   rd->st, hdr + LSL_VAULT_SS_HEADER_OFFSET, fkey) != 0) {
+        rc = fail_at(rd, LSL_EAUTH, LSL_VAULT_SS_HEADER_OFFSET);
+    }
+    sodium_free(fkey);
+    return rc;
+}
+
+/*
+ * Walk the records of the chunk in rd->plain: first with call false to
+ * check them all, then with call true to count and deliver them.
+ */
+static int walk_records(struct reader *rd, bool call, lsl_vault_record_fn fn,
+                        void *ud)
+{
+    struct lsl_vault_record r;
+    size_t pos = 0, used;
+    int rc;
+
+    while (pos < rd->plain.len) {
+        rc = lsl_vault_rec_get(rd->plain.p + pos, rd->plain.len - pos, &used,
+                               &r);
+        if (rc)
+            return rc;
+        pos += used;
+        if (!call)
+            continue;
+        rd->info->records++;
+        rc = fn ? fn(&r, ud) : 0;
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/* Read the ciphertext of a chunk whose length field starts at `at`. */
+static int read_cipher(struct reader *rd, size_t clen, uint64_t at)
+{
+    size_t got;
+    int rc;
+
+    if (clen < LSL_VAULT_CHUNK_ABYTES || clen > LSL_VAULT_CHUNK_MAX)
+        return fail_at(rd, LSL_ECORRUPT, at);
+    if (clen > rd->cipher_cap) {
+        uint8_t *p = realloc(rd->cipher, clen);
+
+        if (!p)
+            return -ENOMEM;
+        rd->cipher = p;
+        rd->cipher_cap = clen;
+    }
+    rc = read_upto(rd, rd->cipher, clen, &got);
+    if (rc)
+        return rc;
+    return got < clen ? fail_at(rd, LSL_ETRUNC, at) : 0;
+}
+
+/* Decrypt and check the chunk in rd->cipher into rd->plain. */
+static int open_chunk(struct reader *rd, size_t clen, uint64_t at,
+                      unsigned char *tag)
+{
+    unsigned long long plen;
+    int rc;
+
+    lsl_vault_wbuf_clear(&rd->plain);
+    rc = lsl_vault_wbuf_reserve(&rd->plain, clen - LSL_VAULT_CHUNK_ABYTES);
+    if (rc)
+        return rc;
+    if (crypto_secretstream_xchacha20poly1305_pull(rd->st, rd->plain.p, &plen,
+                                                   tag, rd->cipher, clen,
+                                                   rd->ad, sizeof(rd->ad)) != 0)
+        return fail_at(rd, LSL_EAUTH, at);
+    rd->plain.len = (size_t)plen;
+    if (*tag != crypto_secretstream_xchacha20poly1305_TAG_MESSAGE &&
+        *tag != crypto_secretstream_xchacha20poly1305_TAG_FINAL)
+        return fail_at(rd, LSL_ECORRUPT, at);
+    rc = walk_records(rd, false, NULL, NULL);
+    return rc ? fail_at(rd, rc, at) : 0;
+}
+
+static int read_chunks(struct reader *rd, lsl_vault_record_fn fn, void *ud)
+{
+    uint8_t lenb[4];
+    unsigned char tag;
+    size_t got, clen;
+    uint64_t at;
+    int rc;
+
+    for (;;) {
+        at = rd->off;
+        rc = read_upto(rd, lenb, sizeof(lenb), &got);
+        if (rc)
+            return rc;
+        if (got == 0)
+            return rd->info->complete ? 0 : fail_at(rd, LSL_ETRUNC, at);
+        if (rd->info->complete)
+            return fail_at(rd, LSL_ECORRUPT, at);
+        if (got < sizeof(lenb))
+            return fail_at(rd, LSL_ETRUNC, at);
+        clen = (size_t)lsl_get_le(lenb, 4);
+        rc = read_cipher(rd, clen, at);
+        if (rc == 0)
+            rc = open_chunk(rd, clen, at, &tag);
+        if (rc)
+            return rc;
+        rd->info->chunks++;
+        rc = walk_records(rd, true, fn, ud);
+        lsl_vault_wbuf_clear(&rd->plain);
+        if (rc)
+            return rc;
+        if (tag == crypto_secretstream_xchacha20poly1305_TAG_FINAL)
+            rd->info->complete = true;
+    }
+}
+
+int lsl_vault_read_file(const char *path, const struct lsl_officer_key *key,
+                        lsl_vault_record_fn fn, void *ud,
+                        struct lsl_vault_file_info *info)
+{
+    struct lsl_vault_file_info local;
+    struct reader rd = {.fd = -1};
+    int rc;
+
+    rd.info = info ? info : &local;
+    memset(rd.info, 0, sizeof(*rd.info));
+    rc = lsl_vault_sodium_init();
+    if (rc)
+        return rc;
+    rd.st = sodium_malloc(sizeof(*rd.st));
+    if (!rd.st)
+        return -ENOMEM;
+    rd.fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (rd.fd < 0) {
+        rc = -errno;
+        goto out;
+    }
+    rc = read_header(&rd, key);
+    if (rc == 0)
+        rc = read_chunks(&rd, fn, ud);
+out:
+    if (rd.fd >= 0)
+        close(rd.fd);
+    sodium_free(rd.st);
+    free(rd.cipher);
+    lsl_vault_wbuf_free(&rd.plain);
+    return rc;
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+    return strverscmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool is_vault_name(const char *name)
+{
+    size_t n = strlen(name), sl = strlen(LSL_VAULT_SUFFIX);
+
+    return name[0] != '.' && n > sl &&
+           strcmp(name + n - sl, LSL_VAULT_SUFFIX) == 0;
+}
+
+/* The sorted names of the *.lsv entries of dir. 0, -ENOMEM or -errno. */
+static int list_vault_files(const char *dir, char ***names, size_t *count)
+{
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    char **v = NULL, **nv;
+    size_t n = 0;
+    int rc = 0;
+
+    if (!d)
+        return -errno;
+    while ((errno = 0, de = readdir(d)) != NULL) {
+        if (!is_vault_name(de->d_name))
+            continue;
+        nv = realloc(v, (n + 1) * sizeof(*v));
+        if (!nv) {
+            rc = -ENOMEM;
+            break;
+        }
+        v = nv;
+        v[n] = strdup(de->d_name);
+        if (!v[n]) {
+            rc = -ENOMEM;
+            break;
+        }
+        n++;
+    }
+    if (rc == 0 && errno)
+        rc = -errno;
+    closedir(d);
+    if (rc == 0 && n)
+        qsort(v, n, sizeof(*v), name_cmp);
+    *names = v;
+    *count = n;
+    return rc;
+}
+
+/* Stops the walk only for the callback's own non-zero value. */
+struct dir_walk {
+    lsl_vault_record_fn fn;
+    void *ud;
+    int stop;
+};
+
+static int dir_record(const struct lsl_vault_record *r, void *ud)
+{
+    struct dir_walk *dw = ud;
+
+    dw->stop = dw->fn ? dw->fn(r, dw->ud) : 0;
+    return dw->stop;
+}
+
+/* Read dir/name and report it. 1 if skipped (not a regular file). */
+static int read_one(const char *dir, const char *name,
+                    const struct lsl_officer_key *key, struct dir_walk *dw,
+                    lsl_vault_file_fn on_file, void *file_ud)
+{
+    struct lsl_vault_file_info info = {0};
+    char path[4096];
+    struct stat st;
+    int rc;
+
+    rc = lsl_path_join(path, sizeof(path), dir, name);
+    if (rc == 0 && (stat(path, &st) != 0 || !S_ISREG(st.st_mode)))
+        return 1;
+    if (rc == 0)
+        rc = lsl_vault_read_file(path, key, dir_record, dw, &info);
+    if (on_file && !dw->stop)
+        on_file(rc == -ENAMETOOLONG ? name : path, &info, rc, file_ud);
+    return rc;
+}
+
+int lsl_vault_read_dir(const char *dir, const struct lsl_officer_key *key,
+                       lsl_vault_record_fn fn, void *ud,
+                       lsl_vault_file_fn on_file, void *file_ud)
+{
+    struct dir_walk dw = {.fn = fn, .ud = ud};
+    char **names = NULL;
+    size_t n = 0;
+    int rc, first = 0;
+
+    rc = list_vault_files(dir, &names, &n);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        int frc = read_one(dir, names[i], key, &dw, on_file, file_ud);
+
+        if (dw.stop)
+            rc = dw.stop;
+        else if (frc < 0 && first == 0)
+            first = frc;
+    }
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    return rc ? rc : first;
+}

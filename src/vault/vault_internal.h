@@ -1,0 +1,199 @@
+/*
+ * logseal — vault internals shared by keys.c, format.c, writer.c, reader.c
+ * and index.c: the on-disk layout constants, the header and record codecs,
+ * a byte buffer that wipes what it held, and test hooks.
+ *
+ * Not installed and not part of the contract: vault.h is.
+ */
+#ifndef LOGSEAL_VAULT_INTERNAL_H
+#define LOGSEAL_VAULT_INTERNAL_H
+
+#include <errno.h>
+#include <string.h>
+#include <sys/types.h>
+#include <sodium.h>
+#include "logseal/vault.h"
+
+#define LSL_VAULT_MAGIC          "LSLVAULT"
+#define LSL_VAULT_MAGIC_BYTES    8
+#define LSL_VAULT_VERSION        1
+#define LSL_VAULT_ID_BYTES       16
+#define LSL_VAULT_FILE_KEY_BYTES crypto_secretstream_xchacha20poly1305_KEYBYTES
+
+/* The plaintext header fields, magic .. id: every chunk's additional data. */
+#define LSL_VAULT_AD_BYTES                                                     \
+    (LSL_VAULT_MAGIC_BYTES + 4 + 4 + 8 + LSL_VAULT_ID_BYTES)
+#define LSL_VAULT_SEALED_BYTES (crypto_box_SEALBYTES + LSL_VAULT_FILE_KEY_BYTES)
+#define LSL_VAULT_SS_HEADER_BYTES                                              \
+    crypto_secretstream_xchacha20poly1305_HEADERBYTES
+#define LSL_VAULT_SEALED_OFFSET    LSL_VAULT_AD_BYTES
+#define LSL_VAULT_SS_HEADER_OFFSET (LSL_VAULT_AD_BYTES + LSL_VAULT_SEALED_BYTES)
+#define LSL_VAULT_HEADER_BYTES                                                 \
+    (LSL_VAULT_SS_HEADER_OFFSET + LSL_VAULT_SS_HEADER_BYTES)
+
+#define LSL_VAULT_CHUNK_ABYTES crypto_secretstream_xchacha20poly1305_ABYTES
+/* Readers refuse longer chunks: a damaged length must not allocate GiBs. */
+#define LSL_VAULT_CHUNK_MAX (64u << 20)
+/* Writers cut chunks at record boundaries past this much plaintext. */
+#define LSL_VAULT_CHUNK_TARGET (1u << 20)
+
+/* type, class, kid, hash, first, last, source_len, value_len. */
+#define LSL_VAULT_REC_FIXED  (1 + 1 + 2 + LSL_TOKEN_HASH_BYTES + 8 + 8 + 2 + 4)
+#define LSL_VAULT_KID_MAX    1023
+#define LSL_VAULT_SOURCE_MAX 0xffffu
+
+static inline int lsl_vault_sodium_init(void)
+{
+    /* Idempotent and thread-safe; fails only without an entropy source. */
+    return sodium_init() < 0 ? -EIO : 0;
+}
+
+/* ---- little-endian integers ---- */
+
+static inline void lsl_put_le(uint8_t *p, uint64_t v, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static inline uint64_t lsl_get_le(const uint8_t *p, unsigned n)
+{
+    uint64_t v = 0;
+
+    for (unsigned i = 0; i < n; i++)
+        v |= (uint64_t)p[i] << (8 * i);
+    return v;
+}
+
+/* ---- tokens as hash keys (tokens are pseudonyms: no secret compares) ---- */
+
+static inline bool lsl_vault_tok_eq(const struct lsl_token *a,
+                                    const struct lsl_token *b)
+{
+    return a->cls == b->cls && a->kid == b->kid &&
+           memcmp(a->hash, b->hash, LSL_TOKEN_HASH_BYTES) == 0;
+}
+
+static inline uint64_t lsl_vault_tok_hash(const struct lsl_token *t)
+{
+    /* The hash bytes are already uniform (keyed BLAKE2b output). */
+    return (lsl_get_le(t->hash, 8) ^ ((uint64_t)t->kid << 8 | t->cls)) *
+           0x9e3779b97f4a7c15ull;
+}
+
+/* ---- officer key ---- */
+
+const uint8_t *lsl_officer_key_pk(const struct lsl_officer_key *k);
+const uint8_t *lsl_officer_key_sk(const struct lsl_officer_key *k);
+
+/* ---- header ---- */
+
+struct lsl_vault_hdr {
+    uint32_t epoch;
+    int64_t created;
+    uint8_t id[LSL_VAULT_ID_BYTES];
+};
+
+void lsl_vault_hdr_encode(const struct lsl_vault_hdr *h,
+                          uint8_t out[LSL_VAULT_AD_BYTES]);
+
+/* 0, LSL_EFORMAT (magic, reserved bytes) or LSL_EVERSION. */
+LSL_MUST_CHECK int lsl_vault_hdr_decode(const uint8_t in[LSL_VAULT_AD_BYTES],
+                                        struct lsl_vault_hdr *h);
+
+/* ---- a growable buffer for plaintext that held originals ---- */
+
+/*
+ * Unlike lsl_buf, growth never leaves a copy behind in freed memory: the
+ * old block is wiped before it is freed, and so is the buffer on clear and
+ * free. Zero-initialise before use.
+ */
+struct lsl_vault_wbuf {
+    uint8_t *p;
+    size_t len;
+    size_t cap;
+};
+
+LSL_MUST_CHECK int lsl_vault_wbuf_reserve(struct lsl_vault_wbuf *b,
+                                          size_t extra);
+void lsl_vault_wbuf_clear(struct lsl_vault_wbuf *b);
+void lsl_vault_wbuf_free(struct lsl_vault_wbuf *b);
+
+/* ---- records ---- */
+
+static inline size_t lsl_vault_rec_size(const struct lsl_vault_record *r)
+{
+    return LSL_VAULT_REC_FIXED + r->source.len + r->value.len;
+}
+
+/*
+ * Append the encoding of r. The caller has validated the record (class,
+ * kid, lengths) and reserved lsl_vault_rec_size(r) bytes, so this cannot
+ * fail.
+ */
+void lsl_vault_rec_put(struct lsl_vault_wbuf *b,
+                       const struct lsl_vault_record *r);
+
+/*
+ * Decode the record at p[0..len); spans point into p. Sets *used to its
+ * size. 0 or LSL_ECORRUPT (short, bad type, class, kid, range, or a SEEN
+ * record with a value).
+ */
+LSL_MUST_CHECK int lsl_vault_rec_get(const uint8_t *p, size_t len, size_t *used,
+                                     struct lsl_vault_record *r);
+
+/* ---- the writer's bounded once-per-value set ---- */
+
+struct lsl_vault_seen_entry {
+    struct lsl_token tok;
+    bool used;
+    bool dirty; /* range grew since it was last queued for writing */
+    int64_t first_seen;
+    int64_t last_seen;
+};
+
+/*
+ * Open addressing with linear probing. The table grows on demand up to a
+ * size that keeps `cap` entries below 80% load, so an idle writer does not
+ * pay for the bound it may never reach.
+ */
+struct lsl_vault_seen {
+    struct lsl_vault_seen_entry *slots;
+    size_t nslots;
+    size_t max_slots;
+    size_t count;
+    size_t cap;
+};
+
+/* 0 or -ENOMEM. cap 0 is taken as 1. */
+LSL_MUST_CHECK int lsl_vault_seen_init(struct lsl_vault_seen *s, size_t cap);
+void lsl_vault_seen_free(struct lsl_vault_seen *s);
+
+struct lsl_vault_seen_entry *lsl_vault_seen_find(struct lsl_vault_seen *s,
+                                                 const struct lsl_token *t);
+
+static inline bool lsl_vault_seen_full(const struct lsl_vault_seen *s)
+{
+    return s->count >= s->cap;
+}
+
+/* Make room so the next insert cannot fail. Not full. 0 or -ENOMEM. */
+LSL_MUST_CHECK int lsl_vault_seen_reserve(struct lsl_vault_seen *s);
+
+/* Insert an absent token after lsl_vault_seen_reserve() succeeded. */
+struct lsl_vault_seen_entry *lsl_vault_seen_insert(struct lsl_vault_seen *s,
+                                                   const struct lsl_token *t);
+
+void lsl_vault_seen_clear(struct lsl_vault_seen *s);
+
+/* ---- test hooks ---- */
+
+/* pwrite(2)-compatible; the writer's only way to put bytes in its file. */
+typedef ssize_t (*lsl_vault_pwrite_fn)(int fd, const void *buf, size_t len,
+                                       off_t off);
+
+/* Substitute the writer's pwrite (tests simulate a full disk). */
+void lsl_vault_writer_set_pwrite(struct lsl_vault_writer *w,
+                                 lsl_vault_pwrite_fn fn);
+
+#endif

@@ -1,0 +1,19 @@
+/* Test helper: a plan drawn over its line, so expectations read as text. */
+#ifndef LSL_TEST_PLAN_RENDER_H
+#define LSL_TEST_PLAN_RENDER_H
+
+#include "logseal/rules.h"
+
+/*
+ * Writes line[0..len) into out with each span shown as <class|text>,
+ * <drop|text> for DROP and <ip-|text> for a dashed address. Fails the
+ * running test if the spans are unsorted, overlap or leave the line.
+ */
+const char *plan_render(const char *line, size_t len, const struct lsl_plan *p,
+                        char *out, size_t cap);
+
+/* Plan `line` with `r` (NULL: scrubber) and compare its rendering. */
+void check_plan(const struct lsl_rule *r, struct lsl_matcher *m,
+                const char *line, bool matched, const char *want);
+
+#endif
