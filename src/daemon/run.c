@@ -233,12 +233,25 @@ static int open_pipeline(struct lsl_run *r)
     return rc;
 }
 
+/* The state directory holds checkpoints; it is private (0700). */
+static int make_dirs(const struct lsl_config *c)
+{
+    int rc = lsl_mkdir_p(c->state, 0700);
+
+    if (rc)
+        lsl_log_error("%s: cannot create the state directory: %s", c->state,
+                      lsl_strerror(rc));
+    return rc;
+}
+
 int lsl_run_start(struct lsl_run *r, const struct lsl_run_opts *o)
 {
     int rc;
 
     r->o = *o;
-    rc = open_vault(r);
+    rc = make_dirs(r->cfg);
+    if (rc == 0)
+        rc = open_vault(r);
     for (size_t i = 0; rc == 0 && i < r->nsrc; i++)
         rc = open_sink(r, &r->src[i]);
     if (rc == 0)
