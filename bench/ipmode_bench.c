@@ -5,13 +5,13 @@
  * that recur as client addresses do. The tokenizer is reset every
  * BATCH renders, like a batch. Usage: ipmode_bench [renders] [population]
  */
+#include "../src/daemon/batch_internal.h"
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <sodium.h>
-#include "../src/daemon/batch_internal.h"
 
 #define BATCH 8192
 
@@ -25,7 +25,7 @@ static double now_ns(void)
 
 static char (*population(size_t n, int v6))[48]
 {
-    char (*a)[48] = malloc(n * sizeof(*a));
+    char(*a)[48] = malloc(n * sizeof(*a));
     uint8_t b[16];
 
     for (size_t i = 0; a && i < n; i++) {
@@ -42,14 +42,14 @@ static char (*population(size_t n, int v6))[48]
 static double run(struct lsl_worker *w, char (*pop)[48], size_t npop,
                   size_t renders, unsigned mode)
 {
-    struct lsl_buf out = { 0 };
+    struct lsl_buf out = {0};
     double t0 = now_ns();
 
     for (size_t i = 0; i < renders; i++) {
         const char *v = pop[(i * 2654435761u) % npop];
-        struct lsl_plan_span s = { .len = (uint32_t)strlen(v),
-                                   .cls = LSL_CLASS_IP,
-                                   .mode = (uint8_t)mode };
+        struct lsl_plan_span s = {.len = (uint32_t)strlen(v),
+                                  .cls = LSL_CLASS_IP,
+                                  .mode = (uint8_t)mode};
 
         if (i % BATCH == 0) {
             lsl_tokenizer_reset(w->tz);
@@ -66,12 +66,11 @@ static double run(struct lsl_worker *w, char (*pop)[48], size_t npop,
 
 int main(int argc, char **argv)
 {
-    static const char *const names[] = { "token", "ip6", "prefix",
-                                         "truncate" };
+    static const char *const names[] = {"token", "ip6", "prefix", "truncate"};
     size_t renders = argc > 1 ? strtoul(argv[1], NULL, 10) : 2000000;
     size_t npop = argc > 2 ? strtoul(argv[2], NULL, 10) : 50000;
     char key[] = "/tmp/lsl-bench-key-XXXXXX";
-    struct lsl_worker_opts wo = { 0 };
+    struct lsl_worker_opts wo = {0};
     struct lsl_keyring *kr = NULL;
     struct lsl_worker *w = NULL;
     int fd = mkstemp(key);
@@ -80,20 +79,20 @@ int main(int argc, char **argv)
         return 1;
     close(fd);
     unlink(key);
-    if (lsl_keyring_create(key, LSL_EPOCH_NEVER) ||
-        lsl_keyring_open(&kr, key))
+    if (lsl_keyring_create(key, LSL_EPOCH_NEVER) || lsl_keyring_open(&kr, key))
         return 1;
     unlink(key);
     wo.keyring = kr;
     if (lsl_worker_open(&w, &wo))
         return 1;
     printf("%zu renders, %zu distinct addresses\nmode      IPv4 ns  IPv6 ns"
-           "\n", renders, npop);
+           "\n",
+           renders, npop);
     for (unsigned m = 0; m < 4; m++) {
         double ns[2];
 
         for (int v6 = 0; v6 < 2; v6++) {
-            char (*pop)[48] = population(npop, v6);
+            char(*pop)[48] = population(npop, v6);
 
             if (!pop)
                 return 1;

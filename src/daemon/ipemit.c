@@ -14,9 +14,9 @@
  * address (dashed) stays dashed IPv4 in prefix and truncate mode; in ip6
  * mode it becomes a token, since an IPv6 address cannot sit in a host name.
  */
-#include <string.h>
-#include <sodium.h>
 #include "batch_internal.h"
+#include <sodium.h>
+#include <string.h>
 
 /* `text` with '.' written as '-' (host-name form), appended to out. */
 static int append_dashed(struct lsl_buf *out, const char *text, size_t n)
@@ -67,8 +67,8 @@ static int emit_prefix(struct lsl_worker *w, const struct lsl_ipaddr *in,
 }
 
 static int emit_address(struct lsl_worker *w, const struct lsl_ipaddr *in,
-                        unsigned mode, unsigned bits, bool dashed,
-                        int64_t when, struct lsl_buf *out)
+                        unsigned mode, unsigned bits, bool dashed, int64_t when,
+                        struct lsl_buf *out)
 {
     struct lsl_ipaddr res = *in;
     char text[LSL_IP_TEXT_MAX];
@@ -91,9 +91,8 @@ static int emit_address(struct lsl_worker *w, const struct lsl_ipaddr *in,
     return lsl_buf_append(out, text, n);
 }
 
-int lsl_ip_emit(struct lsl_worker *w, const char *v, size_t len,
-                unsigned mode, unsigned bits, bool dashed, int64_t when,
-                struct lsl_buf *out)
+int lsl_ip_emit(struct lsl_worker *w, const char *v, size_t len, unsigned mode,
+                unsigned bits, bool dashed, int64_t when, struct lsl_buf *out)
 {
     struct lsl_ipaddr in;
     int rc;

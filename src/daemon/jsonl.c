@@ -20,9 +20,9 @@
  * Invariant: a byte under a span never reaches the output raw — a span
  * cut by a field's edge is replaced whole inside that field.
  */
+#include "batch_internal.h"
 #include <string.h>
 #include <time.h>
-#include "batch_internal.h"
 
 size_t lsl_utf8_seq(const unsigned char *p, size_t len)
 {
@@ -55,15 +55,21 @@ size_t lsl_utf8_seq(const unsigned char *p, size_t len)
 static int put_escaped_byte(struct lsl_buf *out, unsigned char c)
 {
     static const char hex[] = "0123456789abcdef";
-    char e[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
+    char e[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
 
     switch (c) {
-    case '"': return lsl_buf_append(out, "\\\"", 2);
-    case '\\': return lsl_buf_append(out, "\\\\", 2);
-    case '\n': return lsl_buf_append(out, "\\n", 2);
-    case '\r': return lsl_buf_append(out, "\\r", 2);
-    case '\t': return lsl_buf_append(out, "\\t", 2);
-    default: return lsl_buf_append(out, e, sizeof(e));
+    case '"':
+        return lsl_buf_append(out, "\\\"", 2);
+    case '\\':
+        return lsl_buf_append(out, "\\\\", 2);
+    case '\n':
+        return lsl_buf_append(out, "\\n", 2);
+    case '\r':
+        return lsl_buf_append(out, "\\r", 2);
+    case '\t':
+        return lsl_buf_append(out, "\\t", 2);
+    default:
+        return lsl_buf_append(out, e, sizeof(e));
     }
 }
 
@@ -216,10 +222,10 @@ static int put_fields(struct lsl_worker *w, const struct lsl_batch *b,
 
 /* The whole line, scrubbed as in text output, as "_line". */
 static int put_unparsed(struct lsl_worker *w, const char *line, size_t len,
-                        const struct lsl_plan *plan, int64_t when,
-                        bool piece, struct lsl_buf *out)
+                        const struct lsl_plan *plan, int64_t when, bool piece,
+                        struct lsl_buf *out)
 {
-    struct lsl_plan_field all = { .name = "_line", .len = (uint32_t)len };
+    struct lsl_plan_field all = {.name = "_line", .len = (uint32_t)len};
     int rc;
 
     rc = lsl_buf_printf(out, "{\"_unparsed\":true,%s\"_line\":",
@@ -231,9 +237,9 @@ static int put_unparsed(struct lsl_worker *w, const char *line, size_t len,
     return rc;
 }
 
-int lsl_jsonl_line(struct lsl_worker *w, struct lsl_batch *b,
-                   const char *line, size_t len, const struct lsl_plan *plan,
-                   int64_t when, bool piece)
+int lsl_jsonl_line(struct lsl_worker *w, struct lsl_batch *b, const char *line,
+                   size_t len, const struct lsl_plan *plan, int64_t when,
+                   bool piece)
 {
     struct lsl_buf *out = &b->out;
     int rc;

@@ -16,13 +16,13 @@
  * Invariant: nothing here keeps state; the subkey is the keyring's,
  * read-only, so concurrent callers need no locks.
  */
-#include <arpa/inet.h>
-#include <errno.h>
-#include <string.h>
-#include <sodium.h>
-#include "logseal/token.h"
 #include "ipaddr.h"
 #include "keyring_int.h"
+#include "logseal/token.h"
+#include <arpa/inet.h>
+#include <errno.h>
+#include <sodium.h>
+#include <string.h>
 
 #define PRF_BYTES  32 /* 255 tree bits per address byte */
 #define LOOKUP_TAG "logseal/ip-prefix-lookup/v1"
@@ -53,8 +53,7 @@ int lsl_ipaddr_parse(const char *s, size_t len, struct lsl_ipaddr *out)
     return 0;
 }
 
-size_t lsl_ipaddr_format(const struct lsl_ipaddr *ip,
-                         char out[LSL_IP_TEXT_MAX])
+size_t lsl_ipaddr_format(const struct lsl_ipaddr *ip, char out[LSL_IP_TEXT_MAX])
 {
     size_t n;
 
@@ -97,8 +96,7 @@ static int byte_flips(const uint8_t *key, const struct lsl_ipaddr *in,
     for (unsigned b = 0; b < 8; b++) {
         unsigned node = (1u << b) - 1 + (byte >> (8 - b));
 
-        *flips |= (uint8_t)(((tree[node >> 3] >> (node & 7)) & 1)
-                            << (7 - b));
+        *flips |= (uint8_t)(((tree[node >> 3] >> (node & 7)) & 1) << (7 - b));
     }
     sodium_memzero(tree, sizeof(tree));
     sodium_memzero(msg, sizeof(msg));
@@ -109,7 +107,7 @@ int lsl_ipaddr_prefix_map(const struct lsl_keyring *kr, int64_t when,
                           const struct lsl_ipaddr *in, struct lsl_ipaddr *out)
 {
     const uint8_t *key = lsl_keyring_ipmap_key(kr, when);
-    struct lsl_ipaddr res = { .bits = in->bits };
+    struct lsl_ipaddr res = {.bits = in->bits};
     uint8_t flips;
     int rc;
 

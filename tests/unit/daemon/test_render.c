@@ -5,12 +5,17 @@
  * JSON lines (fields with spans, numbers, time as RFC 3339, escaping of
  * quotes, controls and invalid UTF-8, unparsed lines and pieces).
  */
-#include <stdarg.h>
+/* cmocka.h needs these first */
 #include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <cmocka.h>
+
 #include "../../../src/daemon/batch_internal.h"
 #include "../token/testkey.h"
 
@@ -32,16 +37,16 @@ static const char rule_text[] =
 static int setup(void **state)
 {
     struct fix *f = calloc(1, sizeof(*f));
-    struct lsl_worker_opts wo = { 0 };
+    struct lsl_worker_opts wo = {0};
 
     assert_non_null(f);
     f->kr = testkey_open(5);
     wo.keyring = f->kr;
     assert_int_equal(lsl_worker_open(&f->w, &wo), 0);
     assert_int_equal(lsl_batch_open(&f->b), 0);
-    assert_int_equal(lsl_rule_parse(&f->rule, rule_text, strlen(rule_text),
-                                    "test", NULL),
-                     0);
+    assert_int_equal(
+        lsl_rule_parse(&f->rule, rule_text, strlen(rule_text), "test", NULL),
+        0);
     f->b->rule = f->rule;
     *state = f;
     return 0;
@@ -65,8 +70,12 @@ static const char *render(struct fix *f, const char *v, unsigned mode,
                           unsigned bits, unsigned flags)
 {
     struct lsl_plan_span s = {
-        .off = 0, .len = (uint32_t)strlen(v), .action = LSL_ACT_TOKEN,
-        .cls = LSL_CLASS_IP, .flags = (uint8_t)flags, .mode = (uint8_t)mode,
+        .off = 0,
+        .len = (uint32_t)strlen(v),
+        .action = LSL_ACT_TOKEN,
+        .cls = LSL_CLASS_IP,
+        .flags = (uint8_t)flags,
+        .mode = (uint8_t)mode,
         .bits = (uint8_t)bits,
     };
 
@@ -145,12 +154,12 @@ static void test_truncate_no_vault(void **state)
                         "203.0.112.0");
     assert_string_equal(render(f, "203.0.113.77", LSL_IPMODE_TRUNCATE, 24, 0),
                         "203.0.113.0");
-    assert_string_equal(render(f, "2001:db8:abcd:1234::1",
-                               LSL_IPMODE_TRUNCATE, 0, 0),
-                        "2001:db8:abc0::");
-    assert_string_equal(render(f, "10-9-8-7", LSL_IPMODE_TRUNCATE, 8,
-                               LSL_SPAN_F_DASHED),
-                        "10-0-0-0");
+    assert_string_equal(
+        render(f, "2001:db8:abcd:1234::1", LSL_IPMODE_TRUNCATE, 0, 0),
+        "2001:db8:abc0::");
+    assert_string_equal(
+        render(f, "10-9-8-7", LSL_IPMODE_TRUNCATE, 8, LSL_SPAN_F_DASHED),
+        "10-0-0-0");
     assert_int_equal(nmaps(f), 0);
     /* Not an address: never written raw, tokenized. */
     r = render(f, "unknown", LSL_IPMODE_TRUNCATE, 0, 0);
@@ -162,14 +171,12 @@ static void test_override(void **state)
 {
     struct fix *f = *state;
 
-    f->w->ip = (struct lsl_ip_override){ .on = true,
-                                         .mode = LSL_IPMODE_TRUNCATE,
-                                         .bits = 16 };
+    f->w->ip = (struct lsl_ip_override){
+        .on = true, .mode = LSL_IPMODE_TRUNCATE, .bits = 16};
     assert_string_equal(render(f, "203.0.113.77", LSL_IPMODE_PREFIX, 0, 0),
                         "203.0.0.0");
     f->w->ip.on = false;
-    assert_string_not_equal(render(f, "203.0.113.77", LSL_IPMODE_PREFIX, 0,
-                                   0),
+    assert_string_not_equal(render(f, "203.0.113.77", LSL_IPMODE_PREFIX, 0, 0),
                             "203.0.0.0");
 }
 
@@ -178,9 +185,8 @@ static const char *jsonl(struct fix *f, const char *line,
                          const struct lsl_plan *plan, bool piece)
 {
     f->b->out.len = 0;
-    assert_int_equal(lsl_jsonl_line(f->w, f->b, line, strlen(line), plan,
-                                    100, piece),
-                     0);
+    assert_int_equal(
+        lsl_jsonl_line(f->w, f->b, line, strlen(line), plan, 100, piece), 0);
     assert_int_equal(lsl_buf_putc(&f->b->out, '\0'), 0);
     return f->b->out.p;
 }
@@ -190,27 +196,30 @@ static void test_jsonl_fields(void **state)
     struct fix *f = *state;
     static const char line[] =
         "10.1.2.3 [02/Jan/2024:03:04:05 +0100] 200 - \"a\\\"b\tc\"";
-    struct lsl_plan_span span = { .off = 0, .len = 8,
-                                  .action = LSL_ACT_TOKEN,
-                                  .cls = LSL_CLASS_IP,
-                                  .mode = LSL_IPMODE_TRUNCATE, .bits = 8 };
+    struct lsl_plan_span span = {.off = 0,
+                                 .len = 8,
+                                 .action = LSL_ACT_TOKEN,
+                                 .cls = LSL_CLASS_IP,
+                                 .mode = LSL_IPMODE_TRUNCATE,
+                                 .bits = 8};
     struct lsl_plan_field fields[] = {
-        { "client", 0, 8, LSL_FIELD_STRING },
-        { "time", 10, 26, LSL_FIELD_TIME },
-        { "status", 38, 3, LSL_FIELD_NUMBER },
-        { "bytes", 42, 1, LSL_FIELD_NUMBER },
-        { "ua", 45, 6, LSL_FIELD_STRING },
+        {"client", 0, 8, LSL_FIELD_STRING},  {"time", 10, 26, LSL_FIELD_TIME},
+        {"status", 38, 3, LSL_FIELD_NUMBER}, {"bytes", 42, 1, LSL_FIELD_NUMBER},
+        {"ua", 45, 6, LSL_FIELD_STRING},
     };
-    struct lsl_plan plan = { .spans = &span, .count = 1, .matched = true,
-                             .fields = fields, .nfields = 5 };
+    struct lsl_plan plan = {.spans = &span,
+                            .count = 1,
+                            .matched = true,
+                            .fields = fields,
+                            .nfields = 5};
 
     assert_string_equal(jsonl(f, line, &plan, false),
                         "{\"_rule\":\"t\",\"client\":\"10.0.0.0\","
                         "\"time\":\"2024-01-02T02:04:05Z\",\"status\":200,"
                         "\"bytes\":null,\"ua\":\"a\\\\\\\"b\\tc\"}\n");
     /* A number field whose text is no JSON number stays a string. */
-    fields[1] = (struct lsl_plan_field){ "time", 10, 8, LSL_FIELD_TIME };
-    fields[2] = (struct lsl_plan_field){ "status", 20, 3, LSL_FIELD_NUMBER };
+    fields[1] = (struct lsl_plan_field){"time", 10, 8, LSL_FIELD_TIME};
+    fields[2] = (struct lsl_plan_field){"status", 20, 3, LSL_FIELD_NUMBER};
     plan.nfields = 3;
     assert_string_equal(jsonl(f, "10.1.2.3 [bad time] 007", &plan, false),
                         "{\"_rule\":\"t\",\"client\":\"10.0.0.0\","
@@ -221,11 +230,13 @@ static void test_jsonl_fields(void **state)
 static void test_jsonl_span_across_field(void **state)
 {
     struct fix *f = *state;
-    struct lsl_plan_span span = { .off = 2, .len = 9,
-                                  .action = LSL_ACT_DROP };
-    struct lsl_plan_field field = { "x", 0, 6, LSL_FIELD_STRING };
-    struct lsl_plan plan = { .spans = &span, .count = 1, .matched = true,
-                             .fields = &field, .nfields = 1 };
+    struct lsl_plan_span span = {.off = 2, .len = 9, .action = LSL_ACT_DROP};
+    struct lsl_plan_field field = {"x", 0, 6, LSL_FIELD_STRING};
+    struct lsl_plan plan = {.spans = &span,
+                            .count = 1,
+                            .matched = true,
+                            .fields = &field,
+                            .nfields = 1};
 
     assert_string_equal(jsonl(f, "ab123456789", &plan, false),
                         "{\"_rule\":\"t\",\"x\":\"ab-\"}\n");
@@ -235,11 +246,13 @@ static void test_jsonl_unparsed_escaping(void **state)
 {
     struct fix *f = *state;
     static const char line[] = "bad \xff\xc3\xa9 \x01 10.1.2.3 \xe2\x82";
-    struct lsl_plan_span span = { .off = 10, .len = 8,
-                                  .action = LSL_ACT_TOKEN,
-                                  .cls = LSL_CLASS_IP,
-                                  .mode = LSL_IPMODE_TRUNCATE, .bits = 16 };
-    struct lsl_plan plan = { .spans = &span, .count = 1 };
+    struct lsl_plan_span span = {.off = 10,
+                                 .len = 8,
+                                 .action = LSL_ACT_TOKEN,
+                                 .cls = LSL_CLASS_IP,
+                                 .mode = LSL_IPMODE_TRUNCATE,
+                                 .bits = 16};
+    struct lsl_plan plan = {.spans = &span, .count = 1};
 
     assert_string_equal(jsonl(f, line, &plan, false),
                         "{\"_unparsed\":true,\"_line\":\"bad \\u00ff\xc3\xa9 "

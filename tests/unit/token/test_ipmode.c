@@ -5,15 +5,20 @@
  * lookup key, and the ip6 token rendering (valid syntax, no collisions on
  * a million addresses).
  */
-#include <stdarg.h>
+/* cmocka.h needs these first */
 #include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
 #include <errno.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <cmocka.h>
-#include <sodium.h>
+
 #include "logseal/token.h"
 #include "testkey.h"
 
@@ -221,9 +226,8 @@ static void test_lookup_token(void **state)
     assert_true(lsl_token_equal(&t1, &t2));
     assert_int_equal(t1.cls, LSL_CLASS_IP);
     assert_int_equal(t1.kid, 3);
-    assert_int_equal(lsl_token_derive(kr, 0, LSL_CLASS_IP, text,
-                                      strlen(text), &keyed),
-                     0);
+    assert_int_equal(
+        lsl_token_derive(kr, 0, LSL_CLASS_IP, text, strlen(text), &keyed), 0);
     assert_false(lsl_token_equal(&t1, &keyed));
     lsl_ipaddr_lookup_token(&a, 3, &t2);
     assert_false(lsl_token_equal(&t1, &t2));
@@ -237,7 +241,7 @@ static int cmp16(const void *x, const void *y)
 static void test_ip6_million_no_collision(void **state)
 {
     enum { N = 1000000 };
-    uint8_t (*bin)[16] = malloc(sizeof(*bin) * N);
+    uint8_t(*bin)[16] = malloc(sizeof(*bin) * N);
     char v[16], text[48];
     struct lsl_token t;
     struct lsl_ipaddr ip;
@@ -245,12 +249,11 @@ static void test_ip6_million_no_collision(void **state)
     (void)state;
     assert_non_null(bin);
     for (unsigned i = 0; i < N; i++) {
-        size_t vl = (size_t)snprintf(v, sizeof(v), "10.%u.%u.%u",
-                                     i >> 16, (i >> 8) & 255, i & 255);
+        size_t vl = (size_t)snprintf(v, sizeof(v), "10.%u.%u.%u", i >> 16,
+                                     (i >> 8) & 255, i & 255);
         size_t n;
 
-        assert_int_equal(lsl_token_derive(kr, 0, LSL_CLASS_IP, v, vl, &t),
-                         0);
+        assert_int_equal(lsl_token_derive(kr, 0, LSL_CLASS_IP, v, vl, &t), 0);
         n = lsl_token_format_ip6(&t, text);
         assert_true(lsl_ip_valid(text, n));
         assert_int_equal(lsl_ipaddr_parse(text, n, &ip), 0);
@@ -269,7 +272,7 @@ static void test_record_mapping(void **state)
     struct lsl_tokenizer_opts o;
     struct lsl_tokenizer *tz;
     const struct lsl_mapping *m;
-    struct lsl_token t = { .cls = LSL_CLASS_IP, .kid = 3 };
+    struct lsl_token t = {.cls = LSL_CLASS_IP, .kid = 3};
     size_t n;
 
     (void)state;
