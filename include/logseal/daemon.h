@@ -19,6 +19,8 @@ struct lsl_pipe_opts {
     const char *source;    /* name stored in vault records */
     int level;             /* gzip level 1-9 */
     size_t max_line;
+    struct lsl_ip_override ip; /* --ip-mode: every ip span, all rules */
+    uint8_t format;            /* enum lsl_out_format (--format) */
 };
 
 struct lsl_pipe_result {

@@ -70,6 +70,8 @@ struct lsl_pipeline_opts {
     unsigned flush_ms;      /* dispatch a partial batch after this long */
     unsigned max_inflight;
     size_t max_line;
+    struct lsl_ip_override ip; /* for every worker */
+    uint8_t format;            /* enum lsl_out_format */
     /* A commit failed with an error that retrying cannot fix. */
     void (*on_fatal)(struct lsl_pipeline *pl, int err, void *ud);
     void *ud;
