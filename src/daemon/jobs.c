@@ -46,6 +46,8 @@ static int worker_get(struct lsl_pipeline *pl, struct lsl_worker **out)
         .keyring = pl->o.keyring,
         .gzip_level = pl->o.gzip_level,
         .cache_entries = WORKER_CACHE_ENTRIES,
+        .ip = pl->o.ip,
+        .format = pl->o.format,
     };
     int rc = 0;
 
