@@ -142,7 +142,7 @@ static int plan_field(const struct lsl_rule *r, const struct rule_field *f,
             return 0;
         return lsl_plan_push(p, off, len, LSL_ACT_TOKEN, f->cls, 0);
     case RULE_ACT_QUERY:
-        return lsl_query_plan(r, p, line, off, len);
+        return lsl_query_plan(r, m->memo, p, line, off, len);
     case RULE_ACT_SCRUB:
         return lsl_scrub_range_memo(m->memo, p, line, off, len);
     case RULE_ACT_DROP:

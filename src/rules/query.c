@@ -42,15 +42,25 @@ static size_t find2(const char *s, size_t from, size_t end, char a, char b)
     return from;
 }
 
-/* Scrub from *cursor up to the value, push the value as a span. */
-static int push_value(struct lsl_plan *p, const char *line, size_t *cursor,
-                      size_t off, size_t len, uint8_t cls)
+/* One query field being planned: the text between values is scrubbed
+ * through the memo (request lines repeat their path and parameter names). */
+struct qplan {
+    const struct lsl_rule *r;
+    struct lsl_scrub_memo *memo;
+    struct lsl_plan *p;
+    const char *line;
+    size_t cursor; /* start of the text not planned yet */
+};
+
+/* Scrub from the cursor up to the value, push the value as a span. */
+static int push_value(struct qplan *q, size_t off, size_t len, uint8_t cls)
 {
-    int rc = lsl_scrub_range(p, line, *cursor, off - *cursor);
+    int rc = lsl_scrub_range_memo(q->memo, q->p, q->line, q->cursor,
+                                  off - q->cursor);
 
     if (rc == 0)
-        rc = lsl_plan_push(p, off, len, LSL_ACT_TOKEN, cls, 0);
-    *cursor = off + len;
+        rc = lsl_plan_push(q->p, off, len, LSL_ACT_TOKEN, cls, 0);
+    q->cursor = off + len;
     return rc;
 }
 
@@ -68,44 +78,41 @@ static uint64_t segment_lengths(const struct lsl_rule *r)
 }
 
 /* Path segments in [i, end): the one after a listed segment is a value. */
-static int plan_path(const struct lsl_rule *r, struct lsl_plan *p,
-                     const char *line, size_t i, size_t end, size_t *cursor)
+static int plan_path(struct qplan *q, size_t i, size_t end)
 {
     const struct rule_param *prev = NULL;
-    uint64_t lens = segment_lengths(r);
+    uint64_t lens = segment_lengths(q->r);
     int rc;
 
     while (i < end) {
-        size_t send = find2(line, i, end, '/', '/');
+        size_t send = find2(q->line, i, end, '/', '/');
         size_t n = send - i;
 
         if (prev && send > i) {
-            rc = push_value(p, line, cursor, i, n, prev->cls);
+            rc = push_value(q, i, n, prev->cls);
             if (rc)
                 return rc;
         }
         prev = NULL;
         if (lens & (1ULL << (n < 63 ? n : 63)))
-            prev = find_param(r, PARAM_SEGMENT, line + i, n);
+            prev = find_param(q->r, PARAM_SEGMENT, q->line + i, n);
         i = send + 1;
     }
     return 0;
 }
 
-static int plan_query(const struct lsl_rule *r, struct lsl_plan *p,
-                      const char *line, size_t i, size_t qend, size_t *cursor)
+static int plan_query(struct qplan *q, size_t i, size_t qend)
 {
     while (i < qend) {
-        size_t pend = find2(line, i, qend, '&', ';');
-        size_t eq = find2(line, i, pend, '=', '=');
+        size_t pend = find2(q->line, i, qend, '&', ';');
+        size_t eq = find2(q->line, i, pend, '=', '=');
         const struct rule_param *prm;
         int rc;
 
         if (eq < pend && eq + 1 < pend) {
-            prm = find_param(r, PARAM_QUERY, line + i, eq - i);
+            prm = find_param(q->r, PARAM_QUERY, q->line + i, eq - i);
             if (prm) {
-                rc = push_value(p, line, cursor, eq + 1, pend - eq - 1,
-                                prm->cls);
+                rc = push_value(q, eq + 1, pend - eq - 1, prm->cls);
                 if (rc)
                     return rc;
             }
@@ -115,22 +122,23 @@ static int plan_query(const struct lsl_rule *r, struct lsl_plan *p,
     return 0;
 }
 
-int lsl_query_plan(const struct lsl_rule *r, struct lsl_plan *p,
-                   const char *line, size_t off, size_t len)
+int lsl_query_plan(const struct lsl_rule *r, struct lsl_scrub_memo *memo,
+                   struct lsl_plan *p, const char *line, size_t off,
+                   size_t len)
 {
-    size_t end = off + len, cursor = off, path, pend;
+    struct qplan q = {r, memo, p, line, off};
+    size_t end = off + len, path, pend;
     const char *slash = memchr(line + off, '/', len);
     int rc = 0;
 
     if (r->nparams == 0)
-        return lsl_scrub_range(p, line, off, len);
+        return lsl_scrub_range_memo(memo, p, line, off, len);
     path = slash ? (size_t)(slash - line) : end;
     pend = find2(line, path, end, '?', ' ');
-    rc = plan_path(r, p, line, path, pend, &cursor);
+    rc = plan_path(&q, path, pend);
     if (rc == 0 && pend < end && line[pend] == '?')
-        rc = plan_query(r, p, line, pend + 1, find2(line, pend + 1, end, ' ',
-                                                     '#'), &cursor);
+        rc = plan_query(&q, pend + 1, find2(line, pend + 1, end, ' ', '#'));
     if (rc)
         return rc;
-    return lsl_scrub_range(p, line, cursor, end - cursor);
+    return lsl_scrub_range_memo(memo, p, line, q.cursor, end - q.cursor);
 }

@@ -107,10 +107,13 @@ LSL_MUST_CHECK int lsl_scrub_range_memo(struct lsl_scrub_memo *memo,
 
 /*
  * The query action on line[off..off+len): values of the rule's listed
- * parameters become spans, everything else is scrubbed. 0 or -ENOMEM.
+ * parameters become spans, everything else is scrubbed (through `memo`,
+ * which may be NULL). 0 or -ENOMEM.
  */
-LSL_MUST_CHECK int lsl_query_plan(const struct lsl_rule *r, struct lsl_plan *p,
-                                  const char *line, size_t off, size_t len);
+LSL_MUST_CHECK int lsl_query_plan(const struct lsl_rule *r,
+                                  struct lsl_scrub_memo *memo,
+                                  struct lsl_plan *p, const char *line,
+                                  size_t off, size_t len);
 
 /* True if fmt[0..len) uses only the directives lsl_time_parse knows. */
 bool lsl_time_format_ok(const char *fmt, size_t len);
