@@ -123,8 +123,7 @@ static int plan_query(struct qplan *q, size_t i, size_t qend)
 }
 
 int lsl_query_plan(const struct lsl_rule *r, struct lsl_scrub_memo *memo,
-                   struct lsl_plan *p, const char *line, size_t off,
-                   size_t len)
+                   struct lsl_plan *p, const char *line, size_t off, size_t len)
 {
     struct qplan q = {r, memo, p, line, off};
     size_t end = off + len, path, pend;

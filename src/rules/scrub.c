@@ -456,9 +456,9 @@ static void memo_keep(struct memo_slot *sl, uint64_t tag, const char *line,
     for (size_t i = 0; i < n; i++) {
         const struct lsl_plan_span *s = &p->spans[first + i];
 
-        sl->spans[i] = (struct memo_span){(uint16_t)(s->off - off),
-                                          (uint16_t)s->len, s->action,
-                                          s->cls, s->flags};
+        sl->spans[i] =
+            (struct memo_span){(uint16_t)(s->off - off), (uint16_t)s->len,
+                               s->action, s->cls, s->flags};
     }
     sl->tag = tag;
     sl->len = (uint16_t)len;

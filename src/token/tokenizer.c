@@ -367,9 +367,8 @@ void lsl_tokenizer_close(struct lsl_tokenizer *tz)
 }
 
 /* Normalize v into the stack buffer, or the scratch buffer if long. */
-static long normalize(struct lsl_tokenizer *tz, enum lsl_class c,
-                      const char *v, size_t len, char *stack, size_t cap,
-                      char **norm)
+static long normalize(struct lsl_tokenizer *tz, enum lsl_class c, const char *v,
+                      size_t len, char *stack, size_t cap, char **norm)
 {
     int rc;
 
@@ -391,8 +390,8 @@ static int derive(struct lsl_tokenizer *tz, enum lsl_class c, const char *v,
                   struct lsl_span *norm, struct lsl_token *tok)
 {
     char *p;
-    long n = normalize(tz, c, v, len, stack, NORM_STACK_MAX + LSL_NORM_SLACK,
-                       &p);
+    long n =
+        normalize(tz, c, v, len, stack, NORM_STACK_MAX + LSL_NORM_SLACK, &p);
     int rc;
 
     if (n < 0)
