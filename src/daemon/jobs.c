@@ -1,13 +1,9 @@
 /*
  * Thread-pool jobs of the pipeline: processing (parallel, any order) and
- * commit (serial, seq order). A commit takes the run of consecutive
- * processed batches that are ready (up to COMMIT_GROUP_MAX), writes their
- * new vault entries and fsyncs them once, before the sink sees any token
- * that needs them; then each batch goes to its sink in order. The group
- * is chained through `next` from its first job, pl->committing. Errors
+ * commit (serial, seq order). A commit writes the batch's new vault entries
+ * and fsyncs them before the sink sees any token that needs them. Errors
  * that space or time can fix (ENOSPC, EDQUOT, EIO, EAGAIN) are retried with
- * backoff while sources stay paused (the whole group again; flags keep a
- * batch from being staged or written twice); any other is fatal.
+ * backoff while sources stay paused; any other is fatal.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -17,9 +13,6 @@
 
 #define RETRY_MIN_MS 250
 #define RETRY_MAX_MS 10000
-/* One vault fsync per group: with one worker thread, processing and
- * commits alternate, and a commit per batch would wait on every fsync. */
-#define COMMIT_GROUP_MAX 8
 
 struct lsl_job {
     uv_work_t req;
@@ -153,37 +146,24 @@ static int stage_vault(struct lsl_job *j)
     return 0;
 }
 
-/* Output of one batch whose vault entries are durable. */
-static int write_batch(struct lsl_job *j)
+static void commit_work(uv_work_t *req)
 {
+    struct lsl_job *j = req->data;
     struct lsl_batch *b = j->b;
     struct lsl_source *src = b->source;
     struct lsl_sink *sink = src->sink;
-    int rc = 0;
 
-    if (!j->written)
-        rc = sink->ops->write(sink, b);
-    if (rc == 0)
+    j->rc = stage_vault(j);
+    if (j->rc == 0 && j->pl->o.vault)
+        j->rc = lsl_vault_writer_flush(j->pl->o.vault);
+    if (j->rc == 0 && !j->written)
+        j->rc = sink->ops->write(sink, b);
+    if (j->rc == 0)
         j->written = true;
-    if (rc == 0 && sink->sync_each && sink->ops->sync)
-        rc = sink->ops->sync(sink);
-    if (rc == 0 && src->ops->persist)
-        rc = src->ops->persist(src, b);
-    return rc;
-}
-
-static void commit_work(uv_work_t *req)
-{
-    struct lsl_job *head = req->data, *j;
-    int rc = 0;
-
-    for (j = head; j && rc == 0; j = j->next)
-        rc = stage_vault(j);
-    if (rc == 0 && head->pl->o.vault)
-        rc = lsl_vault_writer_flush(head->pl->o.vault);
-    for (j = head; j && rc == 0; j = j->next)
-        rc = write_batch(j);
-    head->rc = rc;
+    if (j->rc == 0 && sink->sync_each && sink->ops->sync)
+        j->rc = sink->ops->sync(sink);
+    if (j->rc == 0 && src->ops->persist)
+        j->rc = src->ops->persist(src, b);
 }
 
 static bool retryable(int err)
@@ -207,7 +187,6 @@ static void retry_cb(uv_timer_t *t)
 static void commit_failed(struct lsl_pipeline *pl, struct lsl_job *j)
 {
     struct lsl_source *s = j->b->source;
-    struct lsl_job *tail = j;
 
     if (pl->committing != j || !retryable(j->rc)) {
         lsl_log_error("%s: %s batch %llu to %s failed: %s", s->name,
@@ -215,9 +194,7 @@ static void commit_failed(struct lsl_pipeline *pl, struct lsl_job *j)
                       (unsigned long long)j->b->seq, s->sink->desc,
                       lsl_strerror(j->rc));
         pl->fatal = true;
-        while (tail->next)
-            tail = tail->next;
-        tail->next = pl->ready;
+        j->next = pl->ready;
         pl->ready = j;
         pl->committing = NULL;
         if (pl->o.on_fatal)
@@ -248,30 +225,9 @@ static void commit_done(uv_work_t *req, int status)
         lsl_log_info("output is being written again");
     pl->retry_ms = 0;
     pl->committing = NULL;
-    while (j) {
-        struct lsl_job *next = j->next;
-
-        lsl_pipeline_committed(pl, j->b, j->vault_new);
-        free(j);
-        j = next;
-    }
+    lsl_pipeline_committed(pl, j->b, j->vault_new);
+    free(j);
     try_commit(pl);
-}
-
-/* Chain to `head` the processed batches that follow it in seq order. */
-static void take_group(struct lsl_pipeline *pl, struct lsl_job *head)
-{
-    struct lsl_job *tail = head;
-    unsigned n = 1;
-
-    while (n < COMMIT_GROUP_MAX && pl->ready && pl->ready->rc == 0 &&
-           pl->ready->b->seq == tail->b->seq + 1) {
-        tail->next = pl->ready;
-        pl->ready = pl->ready->next;
-        tail = tail->next;
-        tail->next = NULL;
-        n++;
-    }
 }
 
 static void try_commit(struct lsl_pipeline *pl)
@@ -282,13 +238,11 @@ static void try_commit(struct lsl_pipeline *pl)
         j->b->seq != pl->commit_seq)
         return;
     pl->ready = j->next;
-    j->next = NULL;
     if (j->rc) {
         /* Processing failed (memory): its lines cannot be written. */
         commit_failed(pl, j);
         return;
     }
-    take_group(pl, j);
     pl->committing = j;
     j->req.data = j;
     j->rc = uv_queue_work(pl->o.loop, &j->req, commit_work, commit_done);
