@@ -40,6 +40,8 @@ static bool is_binary(const unsigned char *p, size_t len)
     return false;
 }
 
+/* Parse a line's time; the previous line's result if the text is equal
+ * (lines of one second share it), so a run of equal times parses once. */
 static int64_t parse_time(struct lsl_worker *w, const char *fmt,
                           const struct lsl_span *text, int64_t fallback)
 {
