@@ -18,10 +18,12 @@ void lsl_pipeline_opts_init(struct lsl_pipeline_opts *o)
 {
     memset(o, 0, sizeof(*o));
     o->gzip_level = 6;
-    o->batch_bytes = 1u << 20;
+    /* A batch of 512 KiB holds about 1.3 MiB (input, output, gzip member,
+     * mappings) and its worker as much again; four in flight keep a
+     * two-core host busy within 64 MiB (bench/run --memory). Each batch is
+     * a gzip member: halving 1 MiB cost 0.2% in compressed size. */
+    o->batch_bytes = 1u << 19;
     o->flush_ms = 200;
-    /* A batch holds about 2.5 MiB (input, output, gzip member): four in
-     * flight keep a two-core host busy within a small memory budget. */
     o->max_inflight = 4;
     o->max_line = LSL_MAX_LINE_DEFAULT;
 }

@@ -3,14 +3,12 @@
  * MAP record for, and the first/last-seen range it knows of each.
  *
  * Invariants: count <= cap < max_slots, so a probe always meets an empty
- * slot; load stays below 3/4 while the table may still grow, and below
- * cap/max_slots (< 80%) once it may not. Entries hold tokens and times
- * only, never originals.
+ * slot, and the load stays below cap/max_slots (< 80%). The table is
+ * allocated whole at the first reserve and never resized. Entries hold
+ * tokens and times only, never originals.
  */
 #include <stdlib.h>
 #include "vault_internal.h"
-
-#define INITIAL_SLOTS 1024
 
 int lsl_vault_seen_init(struct lsl_vault_seen *s, size_t cap)
 {
@@ -19,9 +17,7 @@ int lsl_vault_seen_init(struct lsl_vault_seen *s, size_t cap)
     if (s->cap > (SIZE_MAX / sizeof(*s->slots)) / 2)
         return -ENOMEM;
     s->max_slots = s->cap + s->cap / 4 + 1;
-    s->nslots = s->max_slots < INITIAL_SLOTS ? s->max_slots : INITIAL_SLOTS;
-    s->slots = calloc(s->nslots, sizeof(*s->slots));
-    return s->slots ? 0 : -ENOMEM;
+    return 0;
 }
 
 void lsl_vault_seen_free(struct lsl_vault_seen *s)
@@ -45,32 +41,22 @@ static size_t probe(const struct lsl_vault_seen_entry *slots, size_t nslots,
 struct lsl_vault_seen_entry *lsl_vault_seen_find(struct lsl_vault_seen *s,
                                                  const struct lsl_token *t)
 {
-    struct lsl_vault_seen_entry *e = &s->slots[probe(s->slots, s->nslots, t)];
+    struct lsl_vault_seen_entry *e;
 
+    if (!s->slots)
+        return NULL;
+    e = &s->slots[probe(s->slots, s->nslots, t)];
     return e->used ? e : NULL;
-}
-
-static int grow(struct lsl_vault_seen *s)
-{
-    size_t n = s->nslots * 2 < s->max_slots ? s->nslots * 2 : s->max_slots;
-    struct lsl_vault_seen_entry *slots = calloc(n, sizeof(*slots));
-
-    if (!slots)
-        return -ENOMEM;
-    for (size_t i = 0; i < s->nslots; i++) {
-        if (s->slots[i].used)
-            slots[probe(slots, n, &s->slots[i].tok)] = s->slots[i];
-    }
-    free(s->slots);
-    s->slots = slots;
-    s->nslots = n;
-    return 0;
 }
 
 int lsl_vault_seen_reserve(struct lsl_vault_seen *s)
 {
-    if (s->nslots < s->max_slots && (s->count + 1) * 4 > s->nslots * 3)
-        return grow(s);
+    if (s->slots)
+        return 0;
+    s->slots = calloc(s->max_slots, sizeof(*s->slots));
+    if (!s->slots)
+        return -ENOMEM;
+    s->nslots = s->max_slots;
     return 0;
 }
 
@@ -88,6 +74,7 @@ struct lsl_vault_seen_entry *lsl_vault_seen_insert(struct lsl_vault_seen *s,
 
 void lsl_vault_seen_clear(struct lsl_vault_seen *s)
 {
-    memset(s->slots, 0, s->nslots * sizeof(*s->slots));
+    if (s->slots)
+        memset(s->slots, 0, s->nslots * sizeof(*s->slots));
     s->count = 0;
 }

@@ -153,19 +153,20 @@ struct lsl_vault_seen_entry {
 };
 
 /*
- * Open addressing with linear probing. The table grows on demand up to a
- * size that keeps `cap` entries below 80% load, so an idle writer does not
- * pay for the bound it may never reach.
+ * Open addressing with linear probing over a table sized once, at the first
+ * insert, to keep `cap` entries below 80% load. It is calloc'd: the pages
+ * an idle writer's few entries never touch cost no memory, and there is no
+ * growth that would hold an old and a new table at once.
  */
 struct lsl_vault_seen {
-    struct lsl_vault_seen_entry *slots;
-    size_t nslots;
+    struct lsl_vault_seen_entry *slots; /* NULL until the first reserve */
+    size_t nslots;    /* 0 until the first reserve, then max_slots */
     size_t max_slots;
     size_t count;
     size_t cap;
 };
 
-/* 0 or -ENOMEM. cap 0 is taken as 1. */
+/* 0 or -ENOMEM. cap 0 is taken as 1. Allocates nothing yet. */
 LSL_MUST_CHECK int lsl_vault_seen_init(struct lsl_vault_seen *s, size_t cap);
 void lsl_vault_seen_free(struct lsl_vault_seen *s);
 
