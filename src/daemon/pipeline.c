@@ -7,6 +7,7 @@
  * same order) or ends the pipeline through on_fatal, never skipped.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -30,6 +31,20 @@ void lsl_pipeline_opts_init(struct lsl_pipeline_opts *o)
 
 static void flush_timer_cb(uv_timer_t *t);
 
+/*
+ * Batch buffers are large (hundreds of KiB) and pass between threads.
+ * glibc raises its mmap threshold each time such a block is freed, after
+ * which they come from per-thread heaps that fragment and never shrink:
+ * the resident size then grew by ~4.5 MiB per million lines. A fixed
+ * threshold keeps them mmapped, returned to the system when freed.
+ */
+static void malloc_tune(void)
+{
+#if defined(__GLIBC__) && defined(M_MMAP_THRESHOLD)
+    (void)mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+#endif
+}
+
 int lsl_pipeline_open(struct lsl_pipeline **out,
                       const struct lsl_pipeline_opts *o)
 {
@@ -38,6 +53,7 @@ int lsl_pipeline_open(struct lsl_pipeline **out,
 
     if (!pl)
         return -ENOMEM;
+    malloc_tune();
     pl->o = *o;
     rc = uv_mutex_init(&pl->wlock);
     if (rc)
