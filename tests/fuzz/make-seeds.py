@@ -1,0 +1,98 @@
+#!/usr/bin/env python3
+"""Write the seed corpora of the fuzz targets (tests/fuzz/corpus/<target>/).
+
+    make-seeds.py [CORPUS_DIR]
+
+Seeds are small realistic inputs in each target's input layout (see the
+comment at the top of each fuzz_*.c). Addresses are from documentation
+ranges. Re-running rewrites the same files; libFuzzer adds its own finds
+next to them only when run-fuzzers is given --merge.
+"""
+
+import os
+import struct
+import sys
+
+COMBINED = (
+    '192.0.2.7 - - [29/Nov/2025:17:00:00 +0900] "GET /live/ch1/index.m3u8?'
+    'device_id=2c400b95-48e7-425f-a8ad-45f2335082dc&token=9f0c2b8e9d7a41c3'
+    ' HTTP/1.1" 200 512 "-" "VLC/3.0.20"')
+MAIN = (
+    '2001:db8::7 - alice [29/Nov/2025:17:00:01 +0900] "GET /u/12345/profile'
+    '?uid=991&email=a.b@example.com HTTP/2.0" 200 77 "https://example.com/'
+    '?sid=abc" "Mozilla/5.0" "198.51.100.3, 203.0.113.9, unknown" rid=1f'
+    ' dev=6C7D8E9F-0A1B-4C2D-9E3F-4A5B6C7D8E9F rt=0.012')
+FREE = [
+    'connect from ec2-198-51-100-23.compute-1.amazonaws.com port 443',
+    'peer [2001:DB8:0:0:0:0:0:1A]:8443 closed; mapped ::ffff:192.0.2.44',
+    'fe80::1%eth0 and 010.001.002.003 and 1.2.3.4.5 and 12:30:45',
+    'mail <Root@Example.ORG>, uuid {0F8E2C1A-3B4D-4E5F-8A9B-0C1D2E3F4A5B}',
+    'x' * 300 + ' 203.0.113.250',
+    '\x00\x01\xff\xfe 192.0.2.1\r',
+]
+
+
+def write(d, name, data):
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, name), 'wb') as f:
+        f.write(data if isinstance(data, bytes) else data.encode('latin-1'))
+
+
+def record(rtype, cls, kid, tag, first, last, source, value):
+    return (struct.pack('<BBH', rtype, cls, kid) + bytes([tag] * 15) +
+            struct.pack('<qqH', first, last, len(source)) + source +
+            struct.pack('<I', len(value)) + value)
+
+
+def chunk(payload):
+    return struct.pack('<H', len(payload)) + payload
+
+
+def main():
+    root = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
+        os.path.dirname(os.path.abspath(__file__)), 'corpus')
+    d = os.path.join(root, 'rules_plan')
+    write(d, 'combined', '\x00' + COMBINED)
+    write(d, 'main', '\x01' + MAIN)
+    for i, line in enumerate(FREE):
+        write(d, 'scrub-%d' % i, chr(2 + i % 2) + line)
+
+    d = os.path.join(root, 'batch')
+    write(d, 'combined-gzip', '\x04\x00' + COMBINED + '\n' + COMBINED
+          + '\r\n')
+    write(d, 'main-noeol', '\x01\x00' + MAIN + '\n' + MAIN)
+    write(d, 'scrub-pieces', '\x06\x03' + '\n'.join(FREE) + '\n')
+    write(d, 'binary', '\x00\x00\x00\x00\n\xff\n\n192.0.2.1\x00\n')
+
+    d = os.path.join(root, 'vault_read')
+    src = b'stdin'
+    recs = (record(1, 0, 1, 0x11, 1764403200, 1764403260, src, b'192.0.2.7')
+            + record(1, 3, 1, 0x22, 1764403200, 1764403200, src,
+                     b'a.b@example.com'))
+    seen = record(2, 0, 1, 0x11, 1764403100, 1764403300, src, b'')
+    write(d, 'two-chunks-final', b'\x02\x00\x00\x00' + chunk(recs) +
+          chunk(seen) + chunk(b''))
+    write(d, 'unfinished', b'\x00\x00\x00\x00' + chunk(recs))
+    write(d, 'flipped', b'\x06\x50\x00\x01' + chunk(recs) + chunk(b''))
+    write(d, 'cut', b'\x0a\x90\x00\x00' + chunk(recs) + chunk(b''))
+    write(d, 'raw-magic', b'\x01\x00\x00\x00LSLVAULT\x01\x00\x00\x00')
+
+    d = os.path.join(root, 'time_parse')
+    write(d, 'nginx', '29/Nov/2025:17:00:00 +0900')
+    write(d, 'iso', '%Y-%m-%dT%H:%M:%S%f%z\x002025-11-29T08:00:00.125Z')
+    write(d, 'epoch', '%s\x001764403200.5')
+    write(d, 'colon-zone', '%d/%m/%Y %T %z\x0029/11/2025 17:00:00 +09:00')
+
+    d = os.path.join(root, 'token')
+    write(d, 'ip4', '\x00010.001.002.003')
+    write(d, 'ip6', '\x002001:DB8:0:0:0:0:0:1A')
+    write(d, 'mapped', '\x00::FFFF:192.0.2.44')
+    write(d, 'zone', '\x00fe80::1%eth0')
+    write(d, 'uuid', '\x016C7D8E9F-0A1B-4C2D-9E3F-4A5B6C7D8E9F')
+    write(d, 'email', '\x03Root@Example.ORG')
+    write(d, 'token-text', '\x02see ip_aakq7w3b4x5xy2hpmtqg6r3dne, '
+          'id_aa4bq7w3b4x5xy2hpmtqg6r3dn.')
+
+
+if __name__ == '__main__':
+    main()
