@@ -1,0 +1,42 @@
+/*
+ * Hostile batches, from fuzzing: a batch of empty lines only (its input
+ * buffer was never allocated) is processed like any other.
+ */
+#include <stdarg.h>
+#include <setjmp.h>
+#include <string.h>
+#include <cmocka.h>
+#include "logseal/batch.h"
+#include "../token/testkey.h"
+
+static void empty_lines_only(void **state)
+{
+    struct lsl_keyring *kr = testkey_open(1);
+    struct lsl_worker_opts o = { .keyring = kr, .gzip_level = 1 };
+    struct lsl_worker *w = NULL;
+    struct lsl_batch *b = NULL;
+
+    (void)state;
+    assert_int_equal(lsl_worker_open(&w, &o), 0);
+    assert_int_equal(lsl_batch_open(&b), 0);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(lsl_batch_add_line(b, "", 0, 0), 0);
+    assert_int_equal(lsl_batch_process(b, w), 0);
+    assert_int_equal(b->out.len, 3);
+    assert_memory_equal(b->out.p, "\n\n\n", 3);
+    assert_int_equal(b->st.lines_in, 3);
+    assert_int_equal(b->st.unparsed, 3);
+    assert_true(b->gz.len > 0);
+    lsl_batch_free(b);
+    lsl_worker_close(w);
+    lsl_keyring_close(kr);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(empty_lines_only),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
