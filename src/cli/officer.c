@@ -19,6 +19,7 @@ int lsl_cli_officer_open(const char *keys_dir, struct lsl_officer_key **out)
                       rc == -ENOENT ? " (unsealing needs the officer secret "
                                       "key created by 'logseal keygen')"
                       : rc == LSL_EKEYPERM ? " (chmod 600 it)"
-                                           : "");
+                      : rc == LSL_EKEYOWNER ? " (chown it to yourself)"
+                                            : "");
     return rc;
 }

@@ -83,6 +83,8 @@ static int load_keys(struct pipe_run *r, const struct lsl_pipe_opts *o,
         lsl_log_error("%s: cannot use the hash key: %s%s", path,
                       lsl_strerror(rc),
                       rc == LSL_EKEYPERM ? " (chmod 600 it)" :
+                      rc == LSL_EKEYOWNER ? " (chown it to the user running "
+                                            "logseal)" :
                       rc == -ENOENT ? " (create keys with 'logseal keygen')"
                                     : "");
         return rc;
