@@ -58,6 +58,7 @@ struct lsl_source {
     struct lsl_batch_stats st;   /* committed */
     unsigned inflight;
     bool eof;
+    bool drained;                /* ops->drained was called or queued */
     struct lsl_source *next;     /* pipeline's list */
 };
 

@@ -69,18 +69,26 @@ static void pipeline_free(struct lsl_pipeline *pl)
     free(pl);
 }
 
+/* Freed once its timers are closed and no tick job can still touch it. */
+void lsl_pipeline_release(struct lsl_pipeline *pl)
+{
+    if (pl->closing && pl->open_handles == 0 && !pl->ticking)
+        pipeline_free(pl);
+}
+
 static void timer_closed(uv_handle_t *h)
 {
     struct lsl_pipeline *pl = h->data;
 
-    if (--pl->open_handles == 0)
-        pipeline_free(pl);
+    pl->open_handles--;
+    lsl_pipeline_release(pl);
 }
 
 void lsl_pipeline_close(struct lsl_pipeline *pl)
 {
     if (!pl)
         return;
+    pl->closing = true;
     pl->open_handles = 2;
     uv_close((uv_handle_t *)&pl->flush_timer, timer_closed);
     uv_close((uv_handle_t *)&pl->retry_timer, timer_closed);
@@ -256,6 +264,50 @@ int lsl_source_end_file(struct lsl_source *s, const struct lsl_pos *end)
     return finish_input(s, end);
 }
 
+struct drained_job {
+    uv_work_t req;
+    struct lsl_source *s;
+};
+
+static void drained_work(uv_work_t *req)
+{
+    (void)req;
+}
+
+static void drained_done(uv_work_t *req, int status)
+{
+    struct drained_job *d = req->data;
+
+    (void)status;
+    d->s->ops->drained(d->s);
+    free(d);
+}
+
+/*
+ * Tell the source it is drained, but never from inside the call that
+ * stopped it: its owner may free it in the callback. Nothing in flight:
+ * go through the loop once (a no-op job keeps the loop alive meanwhile).
+ */
+static int drained_later(struct lsl_source *s)
+{
+    struct drained_job *d;
+    int rc;
+
+    if (s->inflight > 0 || !s->ops->drained || s->drained)
+        return 0;
+    d = calloc(1, sizeof(*d));
+    if (!d)
+        return -ENOMEM;
+    d->s = s;
+    d->req.data = d;
+    rc = uv_queue_work(s->pl->o.loop, &d->req, drained_work, drained_done);
+    if (rc)
+        free(d);
+    else
+        s->drained = true;
+    return rc;
+}
+
 int lsl_source_eof(struct lsl_source *s)
 {
     int rc = finish_input(s, NULL);
@@ -263,9 +315,7 @@ int lsl_source_eof(struct lsl_source *s)
     if (rc)
         return rc;
     s->eof = true;
-    if (s->inflight == 0 && s->ops->drained)
-        s->ops->drained(s);
-    return 0;
+    return drained_later(s);
 }
 
 int lsl_source_flush(struct lsl_source *s)
@@ -280,9 +330,7 @@ int lsl_source_stop(struct lsl_source *s)
     if (rc)
         return rc;
     s->eof = true;
-    if (s->inflight == 0 && s->ops->drained)
-        s->ops->drained(s);
-    return 0;
+    return drained_later(s);
 }
 
 static void flush_timer_cb(uv_timer_t *t)
@@ -317,6 +365,8 @@ void lsl_pipeline_committed(struct lsl_pipeline *pl, struct lsl_batch *b,
         s->ops->committed(s, &b->pos);
     batch_put(pl, b);
     resume_all(pl);
-    if (s->eof && s->inflight == 0 && s->ops->drained)
+    if (s->eof && s->inflight == 0 && s->ops->drained && !s->drained) {
+        s->drained = true;
         s->ops->drained(s);
+    }
 }
