@@ -4,8 +4,11 @@
  * become spans of the listed class; every other byte of the group goes
  * through the scrubber, in pieces between those values, so the plan stays
  * sorted. The query string runs from the first '?' to the first space or
- * '#' and splits on '&' and ';'. Names compare ASCII case-insensitively;
- * they are not percent-decoded.
+ * '#' and splits on '&' and ';'. A group without '?' whose first '=' comes
+ * before any '/' or blank is a bare query string as a whole (nginx $args,
+ * W3C cs-uri-query, a Cookie header "a=b; c=d"); blanks and '+' before a
+ * name are skipped. Names compare ASCII case-insensitively; they are not
+ * percent-decoded.
  */
 #include <string.h>
 #include "rules_int.h"
@@ -40,26 +43,47 @@ static size_t find2(const char *s, size_t from, size_t end, char a, char b)
     return from;
 }
 
+/* True if line[off..end) is a query string without path: "a=b&c=d". */
+static bool is_bare(const char *line, size_t off, size_t end)
+{
+    for (size_t i = off; i < end; i++) {
+        if (line[i] == '=')
+            return i > off;
+        if (line[i] == '/' || line[i] == ' ' || line[i] == '\t')
+            return false;
+    }
+    return false;
+}
+
+static int scrub(struct lsl_plan *p, const char *line, size_t off,
+                 size_t len, bool esc)
+{
+    return esc ? lsl_scrub_escaped(p, line, off, len, false)
+               : lsl_scrub_range(p, line, off, len);
+}
+
 int lsl_query_plan(const struct lsl_rule *r, struct lsl_plan *p,
-                   const char *line, size_t off, size_t len)
+                   const char *line, size_t off, size_t len, bool esc)
 {
     size_t end = off + len, cursor = off, i, qend;
     const char *q = memchr(line + off, '?', len);
     int rc;
 
-    if (!q || r->nparams == 0)
-        return lsl_scrub_range(p, line, off, len);
-    i = (size_t)(q - line) + 1;
-    qend = find2(line, i, end, ' ', '#');
+    if (r->nparams == 0 || (!q && !is_bare(line, off, end)))
+        return scrub(p, line, off, len, esc);
+    i = q ? (size_t)(q - line) + 1 : off;
+    qend = q ? find2(line, i, end, ' ', '#') : end;
     while (i < qend) {
         size_t pend = find2(line, i, qend, '&', ';');
         size_t eq = find2(line, i, pend, '=', '=');
         const struct rule_param *prm;
 
+        while (i < eq && (line[i] == ' ' || line[i] == '+'))
+            i++;
         if (eq < pend && eq + 1 < pend) {
             prm = find_param(r, line + i, eq - i);
             if (prm) {
-                rc = lsl_scrub_range(p, line, cursor, eq + 1 - cursor);
+                rc = scrub(p, line, cursor, eq + 1 - cursor, esc);
                 if (rc == 0)
                     rc = lsl_plan_push(p, eq + 1, pend - eq - 1, LSL_ACT_TOKEN,
                                        prm->cls, 0);
@@ -70,5 +94,5 @@ int lsl_query_plan(const struct lsl_rule *r, struct lsl_plan *p,
         }
         i = pend + 1;
     }
-    return lsl_scrub_range(p, line, cursor, end - cursor);
+    return scrub(p, line, cursor, end - cursor, esc);
 }
