@@ -84,6 +84,18 @@ static int emit_span(struct lsl_worker *w, const char *line,
                      const struct lsl_plan_span *s, int64_t when,
                      struct lsl_buf *out)
 {
+    int rc;
+
+    /* A JSON number becomes a JSON string holding the token. */
+    if (s->flags & LSL_SPAN_F_QUOTE) {
+        struct lsl_plan_span bare = *s;
+
+        bare.flags &= (uint8_t)~LSL_SPAN_F_QUOTE;
+        rc = lsl_buf_putc(out, '"');
+        if (rc == 0)
+            rc = emit_span(w, line, &bare, when, out);
+        return rc ? rc : lsl_buf_putc(out, '"');
+    }
     if (s->action == LSL_ACT_DROP)
         return lsl_buf_putc(out, '-');
     if (s->flags & LSL_SPAN_F_DASHED)
