@@ -134,8 +134,11 @@ bool lsl_phone_at(const char *s, size_t lo, size_t hi, size_t i,
     } else if (s[i] != '0') {
         return false;
     }
-    if (!read_groups(s, hi, &j, sep, alt, &g) || !valid(&g) ||
-        !ends_clean(s, hi, j))
+    if (!read_groups(s, hi, &j, sep, alt, &g))
+        return false;
+    /* After +81 the first group lacks the 0 that g.d has. */
+    g.len[0] += s[i] == '+';
+    if (!valid(&g) || !ends_clean(s, hi, j))
         return false;
     *end = j;
     return true;
