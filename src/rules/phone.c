@@ -12,10 +12,12 @@
  *  - "+81" with the same number without its 0, the groups separated by
  *    '-' or ' ' or nothing (+81-90-1234-5678, +81 3 1234 5678,
  *    +819012345678).
- * Refused, so that dates, times, versions, ids and counts stay: anything
- * glued to a letter or digit, preceded by a digit and '-', '.', ':' or '/',
- * or followed by a separator and another digit (a fourth group, a
- * decimal, a time); any other digit count or grouping.
+ * Refused, so that dates, times, versions, ids, counts and URL paths stay:
+ * anything glued to a letter or digit, anything after one of - _ . / = &
+ * ? # % + (a path, file name or query: "seg-090-1234-5678.ts"), or before
+ * one of them and a letter or digit (a fourth group, a decimal, ".ts"), a
+ * number right after "digit:" or "digit,"; any other digit count or
+ * grouping.
  */
 #include <string.h>
 #include "rules_int.h"
@@ -91,25 +93,34 @@ static bool valid(const struct groups *g)
     return g->nd == 10 && d[1] != '0' && g->len[0] >= 2 && g->len[0] <= 5;
 }
 
-/* Nothing number-like may continue after `end`. */
+/* Bytes that glue a number to a path, a file name, a query or a list. */
+static bool is_glue(char c)
+{
+    return c != '\0' && strchr("-_./:=&?#%+", c) != NULL;
+}
+
+/* Nothing name- or number-like may continue after `end`. */
 static bool ends_clean(const char *s, size_t hi, size_t end)
 {
     if (end >= hi)
         return true;
     if (alnum(s[end]))
         return false;
-    return !(end + 1 < hi && digit(s[end + 1]) &&
-             strchr("-.:/,", s[end]) != NULL);
+    if (end + 1 >= hi)
+        return true;
+    return !(is_glue(s[end]) && alnum(s[end + 1])) &&
+           !(s[end] == ',' && digit(s[end + 1]));
 }
 
 static bool starts_clean(const char *s, size_t lo, size_t i)
 {
     if (i == lo)
         return true;
-    if (alnum(s[i - 1]) || s[i - 1] == '+')
+    if (alnum(s[i - 1]) ||
+        (is_glue(s[i - 1]) && s[i - 1] != ':'))
         return false;
     return !(i - 1 > lo && digit(s[i - 2]) &&
-             strchr("-.:/,", s[i - 1]) != NULL);
+             (s[i - 1] == ':' || s[i - 1] == ','));
 }
 
 bool lsl_phone_at(const char *s, size_t lo, size_t hi, size_t i,
