@@ -39,12 +39,15 @@ static int put_field(struct lsl_buf *b, const char *s)
     return rc ? rc : lsl_buf_putc(b, '\t');
 }
 
-int lsl_audit_append(const char *vault_dir, const char *case_ref,
-                     const char *action, size_t asked, size_t revealed)
+int lsl_audit_append(const char *vault_dir, const struct lsl_officer_key *key,
+                     const char *case_ref, const char *action,
+                     const char *query, uint64_t count)
 {
     struct lsl_buf b = { 0 };
     char path[PATH_MAX], when[32];
     int fd = -1, rc;
+
+    (void)key;
 
     lsl_cli_iso_time((int64_t)time(NULL), when);
     rc = lsl_path_join(path, sizeof(path), vault_dir, "audit.log");
@@ -57,7 +60,9 @@ int lsl_audit_append(const char *vault_dir, const char *case_ref,
     if (rc == 0)
         rc = put_field(&b, action);
     if (rc == 0)
-        rc = lsl_buf_printf(&b, "asked=%zu\trevealed=%zu\n", asked, revealed);
+        rc = put_field(&b, query);
+    if (rc == 0)
+        rc = lsl_buf_printf(&b, "%llu\n", (unsigned long long)count);
     if (rc)
         goto out;
     fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);

@@ -2,14 +2,18 @@
 #ifndef LSL_CLI_AUDIT_H
 #define LSL_CLI_AUDIT_H
 
-#include <stddef.h>
+#include <stdint.h>
+#include "logseal/vault.h"
 
 /*
  * Append one record to VAULTDIR/audit.log: UTC time, operator, case
- * reference, action, how many values were asked and revealed. The file is
- * opened O_APPEND and fsynced. 0 or -errno (logged).
+ * reference, action, the query, how many records were revealed or removed.
+ * `key` is the officer key in use (records are signed with a key derived
+ * from it). The file is opened O_APPEND and fsynced before the caller
+ * reveals anything. 0 or -errno (logged).
  */
-int lsl_audit_append(const char *vault_dir, const char *case_ref,
-                     const char *action, size_t asked, size_t revealed);
+int lsl_audit_append(const char *vault_dir, const struct lsl_officer_key *key,
+                     const char *case_ref, const char *action,
+                     const char *query, uint64_t count);
 
 #endif

@@ -13,22 +13,26 @@
 #include <sodium.h>
 #include "cli.h"
 #include "audit.h"
+#include "officer.h"
 #include "logseal/file.h"
 #include "logseal/log.h"
 #include "logseal/vault.h"
 
 struct want {
+    size_t order; /* position on the command line */
     struct lsl_token tok;
     char text[LSL_TOKEN_TEXT_MAX];
     bool found;
     int64_t first, last;
-    char *value; /* sodium_malloc'd */
+    bool has_value;
+    size_t value_off; /* in unseal.values */
     size_t value_len;
 };
 
 struct unseal {
     struct want *w;
     size_t n, cap;
+    struct lsl_buf values; /* originals, wiped before free */
     int integrity; /* first integrity error */
     bool truncated;
 };
@@ -58,6 +62,13 @@ static int cmp_tok(const void *a, const void *b)
     return (int)x->tok.kid - (int)y->tok.kid;
 }
 
+static int cmp_order(const void *a, const void *b)
+{
+    const struct want *x = a, *y = b;
+
+    return x->order < y->order ? -1 : x->order > y->order;
+}
+
 static int add_want(struct unseal *u, const char *s, size_t len)
 {
     struct want *w;
@@ -78,6 +89,7 @@ static int add_want(struct unseal *u, const char *s, size_t len)
     }
     w = &u->w[u->n];
     memset(w, 0, sizeof(*w));
+    w->order = u->n;
     if (lsl_token_parse(s, len, &w->tok) != 0) {
         lsl_log_error("'%.*s' is not a token (expected e.g. ip_...)",
                       (int)(len > 40 ? 40 : len), s);
@@ -121,13 +133,11 @@ static int on_record(const struct lsl_vault_record *r, void *ud)
     if (!w->found || r->last_seen > w->last)
         w->last = r->last_seen;
     w->found = true;
-    if (r->type == LSL_VAULT_REC_MAP && !w->value) {
-        w->value = sodium_malloc(r->value.len + 1);
-        if (!w->value)
-            return -ENOMEM;
-        memcpy(w->value, r->value.p, r->value.len);
-        w->value[r->value.len] = '\0';
+    if (r->type == LSL_VAULT_REC_MAP && !w->has_value) {
+        w->value_off = u->values.len;
         w->value_len = r->value.len;
+        w->has_value = true;
+        return lsl_buf_append(&u->values, r->value.p, r->value.len);
     }
     return 0;
 }
@@ -162,24 +172,25 @@ static int print_results(const struct unseal *u, size_t *missing)
     for (size_t i = 0; i < u->n; i++) {
         const struct want *w = &u->w[i];
 
-        if (!w->value) {
+        if (!w->has_value) {
             printf("%s\tnot-found\n", w->text);
             (*missing)++;
             continue;
         }
         lsl_cli_iso_time(w->first, first);
         lsl_cli_iso_time(w->last, last);
-        printf("%s\t%s\t%s\t%s\t%s\n", w->text,
-               lsl_class_name((enum lsl_class)w->tok.cls), w->value, first,
-               last);
+        printf("%s\t%s\t%.*s\t%s\t%s\n", w->text,
+               lsl_class_name((enum lsl_class)w->tok.cls), (int)w->value_len,
+               u->values.p + w->value_off, first, last);
     }
     return fflush(stdout) == 0 ? 0 : -errno;
 }
 
 static void free_wants(struct unseal *u)
 {
-    for (size_t i = 0; i < u->n; i++)
-        sodium_free(u->w[i].value);
+    if (u->values.p)
+        sodium_memzero(u->values.p, u->values.cap);
+    lsl_buf_free(&u->values);
     free(u->w);
 }
 
@@ -192,32 +203,27 @@ static int unseal_run(struct unseal *u, const char *keys, const char *vault,
 {
     size_t found = 0;
     struct lsl_officer_key *key = NULL;
-    char path[PATH_MAX];
+    char query[64];
     int rc;
 
-    rc = lsl_path_join(path, sizeof(path), keys, "officer.key");
-    if (rc == 0)
-        rc = lsl_officer_key_open(&key, path);
-    if (rc) {
-        lsl_log_error("%s: cannot use the officer key: %s%s", path,
-                      lsl_strerror(rc),
-                      rc == -ENOENT ? " (unsealing needs the officer secret "
-                                      "key created by 'logseal keygen')"
-                                    : "");
+    rc = lsl_cli_officer_open(keys, &key);
+    if (rc)
         return rc;
-    }
     qsort(u->w, u->n, sizeof(*u->w), cmp_tok);
     rc = lsl_vault_read_dir(vault, key, on_record, u, on_file, u);
-    lsl_officer_key_close(key);
+    qsort(u->w, u->n, sizeof(*u->w), cmp_order);
     if (rc && rc != LSL_ETRUNC && rc != LSL_EAUTH && rc != LSL_ECORRUPT &&
         rc != LSL_EFORMAT) {
         lsl_log_error("%s: cannot read the vault: %s", vault,
                       lsl_strerror(rc));
+        lsl_officer_key_close(key);
         return rc;
     }
     for (size_t i = 0; i < u->n; i++)
-        found += u->w[i].value != NULL;
-    rc = lsl_audit_append(vault, ref, "unseal", u->n, found);
+        found += u->w[i].has_value;
+    snprintf(query, sizeof(query), "%zu tokens", u->n);
+    rc = lsl_audit_append(vault, key, ref, "unseal", query, found);
+    lsl_officer_key_close(key);
     if (rc)
         return rc;
     return print_results(u, missing);

@@ -4,14 +4,24 @@
  * become spans of the listed class; every other byte of the group goes
  * through the scrubber, in pieces between those values, so the plan stays
  * sorted. The query string runs from the first '?' to the first space or
- * '#' and splits on '&' and ';'. A group without '?' whose first '=' comes
- * before any '/' or blank is a bare query string as a whole (nginx $args,
- * W3C cs-uri-query, a Cookie header "a=b; c=d"); blanks and '+' before a
- * name are skipped. Names compare ASCII case-insensitively; they are not
- * percent-decoded.
+ * '#' and splits on '&' and ';'. In the path before it, a segment named
+ * by a `segment` line makes the next segment a span (/u/123/profile).
+ * A group without '?' whose first '=' comes before any '/' or blank is a
+ * bare query string as a whole (nginx $args, W3C cs-uri-query, a Cookie
+ * header "a=b; c=d"); blanks and '+' before a name are skipped. Names
+ * compare ASCII case-insensitively; they are not percent-decoded. Inside a
+ * JSON string (`esc`) the scrubbed pieces skip escape sequences.
  */
 #include <string.h>
 #include "rules_int.h"
+
+struct qctx {
+    const struct lsl_rule *r;
+    struct lsl_plan *p;
+    const char *line;
+    size_t cursor; /* bytes before it are planned */
+    bool esc;
+};
 
 static char lower(char c)
 {
@@ -19,13 +29,14 @@ static char lower(char c)
 }
 
 static const struct rule_param *find_param(const struct lsl_rule *r,
-                                           const char *name, size_t len)
+                                           uint8_t kind, const char *name,
+                                           size_t len)
 {
     for (size_t i = 0; i < r->nparams; i++) {
         const struct rule_param *p = &r->params[i];
         size_t k = 0;
 
-        if (p->len != len)
+        if (p->kind != kind || p->len != len)
             continue;
         while (k < len && lower(name[k]) == p->name[k])
             k++;
@@ -55,44 +66,90 @@ static bool is_bare(const char *line, size_t off, size_t end)
     return false;
 }
 
-static int scrub(struct lsl_plan *p, const char *line, size_t off,
-                 size_t len, bool esc)
+/* Scrub from the cursor up to `to`. */
+static int scrub_to(struct qctx *q, size_t to)
 {
-    return esc ? lsl_scrub_escaped(p, line, off, len, false)
-               : lsl_scrub_range(p, line, off, len);
+    size_t off = q->cursor;
+
+    q->cursor = to;
+    return q->esc ? lsl_scrub_escaped(q->p, q->line, off, to - off, false)
+                  : lsl_scrub_range(q->p, q->line, off, to - off);
+}
+
+/* Scrub up to the value, push the value as a span. */
+static int push_value(struct qctx *q, size_t off, size_t len, uint8_t cls)
+{
+    int rc = scrub_to(q, off);
+
+    if (rc == 0)
+        rc = lsl_plan_push(q->p, off, len, LSL_ACT_TOKEN, cls, 0);
+    q->cursor = off + len;
+    return rc;
+}
+
+/* Path segments in [i, end): the one after a listed segment is a value. */
+static int plan_path(struct qctx *q, size_t i, size_t end)
+{
+    const struct rule_param *prev = NULL;
+    int rc;
+
+    while (i < end) {
+        size_t send = find2(q->line, i, end, '/', '/');
+
+        if (prev && send > i) {
+            rc = push_value(q, i, send - i, prev->cls);
+            if (rc)
+                return rc;
+        }
+        prev = find_param(q->r, PARAM_SEGMENT, q->line + i, send - i);
+        i = send + 1;
+    }
+    return 0;
+}
+
+static int plan_query(struct qctx *q, size_t i, size_t qend)
+{
+    const char *line = q->line;
+
+    while (i < qend) {
+        size_t pend = find2(line, i, qend, '&', ';');
+        size_t eq = find2(line, i, pend, '=', '=');
+        const struct rule_param *prm;
+        int rc;
+
+        while (i < eq && (line[i] == ' ' || line[i] == '+'))
+            i++;
+        if (eq < pend && eq + 1 < pend) {
+            prm = find_param(q->r, PARAM_QUERY, line + i, eq - i);
+            if (prm) {
+                rc = push_value(q, eq + 1, pend - eq - 1, prm->cls);
+                if (rc)
+                    return rc;
+            }
+        }
+        i = pend + 1;
+    }
+    return 0;
 }
 
 int lsl_query_plan(const struct lsl_rule *r, struct lsl_plan *p,
                    const char *line, size_t off, size_t len, bool esc)
 {
-    size_t end = off + len, cursor = off, i, qend;
-    const char *q = memchr(line + off, '?', len);
-    int rc;
+    struct qctx q = {r, p, line, off, esc};
+    size_t end = off + len, path, pend;
+    const char *slash = memchr(line + off, '/', len);
+    int rc = 0;
 
-    if (r->nparams == 0 || (!q && !is_bare(line, off, end)))
-        return scrub(p, line, off, len, esc);
-    i = q ? (size_t)(q - line) + 1 : off;
-    qend = q ? find2(line, i, end, ' ', '#') : end;
-    while (i < qend) {
-        size_t pend = find2(line, i, qend, '&', ';');
-        size_t eq = find2(line, i, pend, '=', '=');
-        const struct rule_param *prm;
-
-        while (i < eq && (line[i] == ' ' || line[i] == '+'))
-            i++;
-        if (eq < pend && eq + 1 < pend) {
-            prm = find_param(r, line + i, eq - i);
-            if (prm) {
-                rc = scrub(p, line, cursor, eq + 1 - cursor, esc);
-                if (rc == 0)
-                    rc = lsl_plan_push(p, eq + 1, pend - eq - 1, LSL_ACT_TOKEN,
-                                       prm->cls, 0);
-                if (rc)
-                    return rc;
-                cursor = pend;
-            }
-        }
-        i = pend + 1;
+    if (r->nparams == 0)
+        return scrub_to(&q, end);
+    if (is_bare(line, off, end)) {
+        rc = plan_query(&q, off, end);
+        return rc ? rc : scrub_to(&q, end);
     }
-    return scrub(p, line, cursor, end - cursor, esc);
+    path = slash ? (size_t)(slash - line) : end;
+    pend = find2(line, path, end, '?', ' ');
+    rc = plan_path(&q, path, pend);
+    if (rc == 0 && pend < end && line[pend] == '?')
+        rc = plan_query(&q, pend + 1, find2(line, pend + 1, end, ' ', '#'));
+    return rc ? rc : scrub_to(&q, end);
 }
