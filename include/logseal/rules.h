@@ -34,8 +34,45 @@
  * Nested groups with fields give overlapping spans; those are merged into
  * one span covering both (DROP wins), so no byte of either is left raw.
  *
+ * Field options (ip and iplist only): `mode=token|ip6|prefix|truncate`
+ * sets lsl_plan_span.mode of the address spans (enum lsl_ip_mode), and
+ * `bits=N` (1-128, with mode=truncate) their bits:
+ *   field    client  ip mode=truncate bits=24
+ *
+ * Other directives:
+ *   type     GROUP string|number|time   # for structured output (fields)
+ *   disclosure port=GROUP               # the client's source port
+ *   format   regex|json|w3c             # how lines are read (regex)
+ *
+ * `format json`: each line is one JSON object; no pattern. `key PATH
+ * ACTION [CLASS] [options]` plays the part of `field` for the value of a
+ * key; PATH may be dotted ("a.b" for {"a":{"b":..}}); the elements of an
+ * array share its path. `require KEY...` lists keys a line must hold to
+ * count as matched. `time KEY FORMAT` names the time key. Spans cover the
+ * contents of a string (never its quotes); a number given a token gets a
+ * span with LSL_SPAN_F_QUOTE, so the output stays valid JSON with the
+ * key order kept. Strings with backslash escapes are tokenized on their
+ * raw bytes (not decoded) and scrubbed only between escapes. String values
+ * of keys without a `key` line are scrubbed. A line that is not one valid
+ * JSON object (strict RFC 8259) is scrubbed with matched false.
+ *
+ * `format w3c`: W3C extended logs (IIS, Wowza, CloudFront). The last
+ * "#Fields:" line names the columns; `column NAME ACTION [CLASS]
+ * [options]` sets a column's action; columns without one are scrubbed,
+ * except the time columns. `time date+time FORMAT` takes the time from two
+ * adjacent columns (a blank in FORMAT also matches a tab). Lines split on
+ * tabs if they hold one, else on spaces. '#' lines are passed unchanged
+ * (other than #Remark-like free text, which is scrubbed) and count as
+ * matched; a data line before any header, or with another column count,
+ * is scrubbed with matched false. The header in force is matcher state:
+ * see lsl_matcher_set_header and lsl_rule_is_header.
+ *
+ * Free text (`scrub` fields and lines no rule matched, not query strings)
+ * also has Japanese phone numbers tokenized as class phone.
+ *
  * Compiled rules are immutable and may be shared between threads; match
- * data (struct lsl_matcher) is per thread. No libuv, no I/O but loading.
+ * data (struct lsl_matcher) is per thread. No libuv, no I/O but loading
+ * (and listing the rules directory for lsl_rule_detect).
  */
 #ifndef LOGSEAL_RULES_H
 #define LOGSEAL_RULES_H

@@ -155,9 +155,8 @@ static int try_rule(const char *dir, const char *name, struct lsl_matcher *m,
     return rc;
 }
 
-int lsl_rule_detect(struct lsl_rule **out, const char *dir,
-                    const char *sample, size_t len, bool at_eof,
-                    struct lsl_rule_detect *res)
+int lsl_rule_detect(struct lsl_rule **out, const char *dir, const char *sample,
+                    size_t len, bool at_eof, struct lsl_rule_detect *res)
 {
     struct lsl_matcher *m = NULL;
     struct sample s;

@@ -32,7 +32,7 @@ struct jscan {
     size_t len, pos;
     char path[JSON_PATH_MAX];
     size_t plen;
-    bool path_ok; /* false while the path does not fit */
+    bool path_ok;  /* false while the path does not fit */
     uint32_t seen; /* bit i: r->require[i] found */
     int rc;        /* -ENOMEM stops the scan */
 };
@@ -146,7 +146,8 @@ static bool scan_literal(struct jscan *js)
     for (size_t i = 0; i < LSL_ARRAY_SIZE(lits); i++) {
         size_t n = strlen(lits[i]);
 
-        if (js->len - js->pos >= n && memcmp(js->s + js->pos, lits[i], n) == 0) {
+        if (js->len - js->pos >= n &&
+            memcmp(js->s + js->pos, lits[i], n) == 0) {
             js->pos += n;
             return true;
         }
@@ -184,10 +185,9 @@ static int plan_number(const struct rule_field *f, struct lsl_plan *p,
 {
     if (!f || (f->action != RULE_ACT_TOKEN && f->action != RULE_ACT_DROP))
         return 0;
-    return lsl_plan_push(p, off, len,
-                         f->action == RULE_ACT_DROP ? LSL_ACT_DROP
-                                                    : LSL_ACT_TOKEN,
-                         f->cls, LSL_SPAN_F_QUOTE);
+    return lsl_plan_push(
+        p, off, len, f->action == RULE_ACT_DROP ? LSL_ACT_DROP : LSL_ACT_TOKEN,
+        f->cls, LSL_SPAN_F_QUOTE);
 }
 
 static void on_value(struct jscan *js, enum jkind kind, size_t off, size_t len)

@@ -78,8 +78,7 @@ int lsl_plan_field_push(struct lsl_plan *p, const char *name, size_t off,
         p->fields_cap = cap;
     }
     p->fields[p->nfields++] = (struct lsl_plan_field){
-        .name = name, .off = (uint32_t)off, .len = (uint32_t)len,
-        .type = type};
+        .name = name, .off = (uint32_t)off, .len = (uint32_t)len, .type = type};
     return 0;
 }
 
@@ -172,8 +171,8 @@ static int plan_iplist(const struct rule_field *f, struct lsl_plan *p,
 }
 
 int lsl_plan_value(const struct lsl_rule *r, const struct rule_field *f,
-                   struct lsl_plan *p, const char *line, size_t off,
-                   size_t len, bool esc)
+                   struct lsl_plan *p, const char *line, size_t off, size_t len,
+                   bool esc)
 {
     switch ((enum rule_action)f->action) {
     case RULE_ACT_IP:

@@ -240,8 +240,9 @@ static int parse_option(struct parser *ps, struct lsl_span w,
                 return 0;
             }
         }
-        return fail(ps, "unknown ip mode '%.*s' (known: token ip6 prefix "
-                        "truncate)",
+        return fail(ps,
+                    "unknown ip mode '%.*s' (known: token ip6 prefix "
+                    "truncate)",
                     (int)(m.len > 32 ? 32 : m.len), m.p);
     }
     if (ip && w.len > 5 && w.len <= 8 && memcmp(w.p, "bits=", 5) == 0) {
@@ -255,8 +256,8 @@ static int parse_option(struct parser *ps, struct lsl_span w,
         f->bits = (uint8_t)v;
         return 0;
     }
-    return fail(ps, "unexpected '%.*s'%s", (int)(w.len > 32 ? 32 : w.len),
-                w.p, ip ? " (options: mode= bits=)" : "");
+    return fail(ps, "unexpected '%.*s'%s", (int)(w.len > 32 ? 32 : w.len), w.p,
+                ip ? " (options: mode= bits=)" : "");
 }
 
 /* ACTION [CLASS] [mode=M] [bits=N] */
@@ -303,8 +304,9 @@ static int add_field(struct parser *ps, const char *rest, const char *end,
     for (size_t i = 0; i < r->nfields; i++)
         if (word_is(w[0], r->fields[i].group))
             return fail(ps, "second %s line for '%s'",
-                        via == RULE_FMT_REGEX ? "field"
-                        : via == RULE_FMT_JSON ? "key" : "column",
+                        via == RULE_FMT_REGEX  ? "field"
+                        : via == RULE_FMT_JSON ? "key"
+                                               : "column",
                         r->fields[i].group);
     rc = parse_spec(ps, w + 1, n - 1, &f);
     if (rc)
@@ -563,8 +565,7 @@ static int check_format(struct parser *ps)
         if (r->fields[i].via != r->format) {
             ps->line = r->fields[i].line;
             return fail(ps, "a %s rule takes '%s' lines, not '%s'",
-                        fmt[r->format], dir[r->format],
-                        dir[r->fields[i].via]);
+                        fmt[r->format], dir[r->format], dir[r->fields[i].via]);
         }
     }
     return 0;

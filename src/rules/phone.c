@@ -116,15 +116,13 @@ static bool starts_clean(const char *s, size_t lo, size_t i)
 {
     if (i == lo)
         return true;
-    if (alnum(s[i - 1]) ||
-        (is_glue(s[i - 1]) && s[i - 1] != ':'))
+    if (alnum(s[i - 1]) || (is_glue(s[i - 1]) && s[i - 1] != ':'))
         return false;
     return !(i - 1 > lo && digit(s[i - 2]) &&
              (s[i - 1] == ':' || s[i - 1] == ','));
 }
 
-bool lsl_phone_at(const char *s, size_t lo, size_t hi, size_t i,
-                  size_t *end)
+bool lsl_phone_at(const char *s, size_t lo, size_t hi, size_t i, size_t *end)
 {
     struct groups g = {.n = 0};
     size_t j = i;

@@ -28,9 +28,8 @@ static char lower(char c)
     return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
 }
 
-static const struct rule_param *find_param(const struct lsl_rule *r,
-                                           uint8_t kind, const char *name,
-                                           size_t len)
+static const struct rule_param *
+find_param(const struct lsl_rule *r, uint8_t kind, const char *name, size_t len)
 {
     for (size_t i = 0; i < r->nparams; i++) {
         const struct rule_param *p = &r->params[i];

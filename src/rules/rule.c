@@ -63,8 +63,7 @@ static int compile_pattern(struct lsl_rule *r, const char *origin,
     return 0;
 }
 
-uint8_t lsl_rule_type_of(const struct lsl_rule *r, const char *name,
-                         size_t len)
+uint8_t lsl_rule_type_of(const struct lsl_rule *r, const char *name, size_t len)
 {
     for (size_t i = 0; i < r->ntypes; i++) {
         if (strlen(r->types[i].group) == len &&
@@ -191,8 +190,7 @@ const char *lsl_rule_time_format(const struct lsl_rule *r)
     return r->time_fmt;
 }
 
-bool lsl_rule_is_header(const struct lsl_rule *r, const char *line,
-                        size_t len)
+bool lsl_rule_is_header(const struct lsl_rule *r, const char *line, size_t len)
 {
     return r && r->format == RULE_FMT_W3C && len >= 8 &&
            memcmp(line, "#Fields:", 8) == 0;

@@ -375,8 +375,8 @@ static int scan_run(struct lsl_plan *p, const struct scan *sc, size_t ws,
  * runs of them; a run without a digit, ':' or '@' can hold nothing but a
  * digit-free UUID, which needs 36 bytes. That skips most words at once.
  */
-static int scrub(struct lsl_plan *p, const char *line, size_t off,
-                 size_t len, bool phones)
+static int scrub(struct lsl_plan *p, const char *line, size_t off, size_t len,
+                 bool phones)
 {
     struct scan sc = {line, off, off + len, phones};
     const unsigned char *s = (const unsigned char *)line;
@@ -406,8 +406,7 @@ int lsl_scrub_range(struct lsl_plan *p, const char *line, size_t off,
     return scrub(p, line, off, len, false);
 }
 
-int lsl_scrub_text(struct lsl_plan *p, const char *line, size_t off,
-                   size_t len)
+int lsl_scrub_text(struct lsl_plan *p, const char *line, size_t off, size_t len)
 {
     return scrub(p, line, off, len, true);
 }

@@ -75,8 +75,7 @@ static int split_header(struct lsl_matcher *m)
     return rc;
 }
 
-int lsl_matcher_set_header(struct lsl_matcher *m, const char *text,
-                           size_t len)
+int lsl_matcher_set_header(struct lsl_matcher *m, const char *text, size_t len)
 {
     int rc;
 
@@ -102,8 +101,7 @@ int lsl_matcher_set_header(struct lsl_matcher *m, const char *text,
     return rc;
 }
 
-static long col_index(const struct lsl_matcher *m, const char *name,
-                      size_t len)
+static long col_index(const struct lsl_matcher *m, const char *name, size_t len)
 {
     for (size_t i = 0; i < m->ncols; i++)
         if (strncmp(m->cols[i].name, name, len) == 0 &&
@@ -126,8 +124,8 @@ static void bind(struct lsl_matcher *m, const struct lsl_rule *r)
     m->time_col[0] = m->time_col[1] = -1;
     if (tg) {
         plus = strchr(tg, '+');
-        m->time_col[0] = col_index(m, tg, plus ? (size_t)(plus - tg)
-                                               : strlen(tg));
+        m->time_col[0] =
+            col_index(m, tg, plus ? (size_t)(plus - tg) : strlen(tg));
         if (plus)
             m->time_col[1] = col_index(m, plus + 1, strlen(plus + 1));
     }
@@ -139,9 +137,9 @@ static void bind(struct lsl_matcher *m, const struct lsl_rule *r)
 
 static bool is_directive(const char *line, size_t len)
 {
-    static const char *const names[] = {"#Version:", "#Software:", "#Date:",
-                                        "#Fields:", "#Start-Date:",
-                                        "#End-Date:"};
+    static const char *const names[] = {
+        "#Version:", "#Software:",   "#Date:",
+        "#Fields:",  "#Start-Date:", "#End-Date:"};
 
     for (size_t i = 0; i < LSL_ARRAY_SIZE(names); i++) {
         size_t n = strlen(names[i]);

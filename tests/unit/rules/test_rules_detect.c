@@ -13,8 +13,7 @@
 #include "logseal/rules.h"
 
 /* The first `lines` lines of samples/<name>.log. */
-static size_t read_sample(const char *name, size_t lines, char *buf,
-                          size_t cap)
+static size_t read_sample(const char *name, size_t lines, char *buf, size_t cap)
 {
     char path[512];
     FILE *f;
@@ -38,8 +37,7 @@ static void picks(const char *sample, size_t lines, const char *want,
     size_t n = read_sample(sample, lines, buf, sizeof(buf));
 
     if (lsl_rule_detect(&r, NULL, buf, n, true, &d) != 0)
-        fail_msg("%s: %u/%u, tried %s", sample, d.matched, d.counted,
-                 d.tried);
+        fail_msg("%s: %u/%u, tried %s", sample, d.matched, d.counted, d.tried);
     assert_non_null(r);
     assert_string_equal(lsl_rule_name(r), want);
     assert_string_equal(d.chosen, want);
@@ -65,8 +63,7 @@ static void detect_text(const char *text, bool at_eof, int want_rc,
     struct lsl_rule_detect d;
     struct lsl_rule *r = NULL;
 
-    assert_int_equal(lsl_rule_detect(&r, NULL, text, strlen(text), at_eof,
-                                     &d),
+    assert_int_equal(lsl_rule_detect(&r, NULL, text, strlen(text), at_eof, &d),
                      want_rc);
     if (want) {
         assert_non_null(r);
@@ -79,8 +76,8 @@ static void detect_text(const char *text, bool at_eof, int want_rc,
     lsl_rule_free(r);
 }
 
-#define COMBINED                                                           \
-    "203.0.113.7 - - [05/Mar/2024:10:20:30 +0900] \"GET / HTTP/1.1\" 200 5 " \
+#define COMBINED                                                               \
+    "203.0.113.7 - - [05/Mar/2024:10:20:30 +0900] \"GET / HTTP/1.1\" 200 5 "   \
     "\"-\" \"x\"\n"
 
 static void test_threshold_and_eof(void **state)
@@ -89,8 +86,8 @@ static void test_threshold_and_eof(void **state)
     /* 4 of 5 lines is enough, 3 of 5 is not. */
     detect_text(COMBINED COMBINED COMBINED COMBINED "junk\n", true, 0,
                 "nginx-combined");
-    detect_text(COMBINED COMBINED COMBINED "junk\njunk\n", true,
-                LSL_ENOTFOUND, NULL);
+    detect_text(COMBINED COMBINED COMBINED "junk\njunk\n", true, LSL_ENOTFOUND,
+                NULL);
     /* A cut last line counts only at the end of the input. */
     detect_text(COMBINED COMBINED COMBINED COMBINED "jun", false, 0,
                 "nginx-combined");

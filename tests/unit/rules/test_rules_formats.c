@@ -21,61 +21,88 @@ struct expect {
 
 static const struct expect nginx_json[] = {
     {true,
-     "{\"time\":\"2024-03-05T10:20:30+09:00\",\"remote_addr\":\"<ip|203.0.113.7>\",\"remote_port\":\"51234\",\"x_forwarded_for\":\"<ip|198.51.100.1>, unknown\",\"remote_user\":\"\",\"request\":\"GET /live/ch1.m3u8?device_id=<id|abc-123>&x=1 HTTP/1.1\",\"status\":200,\"body_bytes_sent\":512,\"request_time\":0.012,\"http_referer\":\"-\",\"http_user_agent\":\"VLC/3.0.20 LibVLC/3.0.20\",\"request_id\":\"4f7c2a9e0b6d4e1f8a2b3c4d5e6f7a8b\"}"},
+     "{\"time\":\"2024-03-05T10:20:30+09:00\",\"remote_addr\":\"<ip|203.0.113."
+     "7>\",\"remote_port\":\"51234\",\"x_forwarded_for\":\"<ip|198.51.100.1>, "
+     "unknown\",\"remote_user\":\"\",\"request\":\"GET "
+     "/live/ch1.m3u8?device_id=<id|abc-123>&x=1 "
+     "HTTP/"
+     "1.1\",\"status\":200,\"body_bytes_sent\":512,\"request_time\":0.012,"
+     "\"http_referer\":\"-\",\"http_user_agent\":\"VLC/3.0.20 "
+     "LibVLC/3.0.20\",\"request_id\":\"4f7c2a9e0b6d4e1f8a2b3c4d5e6f7a8b\"}"},
     {true,
-     "{\"time\":\"2024-03-05T10:20:31+09:00\",\"remote_addr\":\"<ip|2001:db8::7>\",\"remote_port\":\"40000\",\"x_forwarded_for\":\"\",\"remote_user\":\"<user|alice>\",\"request\":\"GET /api?uid=<user|42> HTTP/1.1\",\"status\":404,\"body_bytes_sent\":0,\"request_time\":0.001,\"http_referer\":\"https://example.com/?email=<email|a@example.com>\",\"http_user_agent\":\"Mozilla/5.0 \\\"x\\\" <ip|10.1.2.3>\",\"extra\":\"from <ip|192.0.2.9>\"}"},
-    {false,
-     "{\"time\":\"2024-03-05T10:20:32+09:00\",\"remote_addr\":\"<ip|203.0.113.8>\",\"status\":200}"},
-    {false,
-     "{\"time\":\"2024-03-05T10:20:33+09:00\",\"remote_addr\":\"<ip|203.0.113.9>\",\"request\":\"GET / HTTP/1.1\",}"},
+     "{\"time\":\"2024-03-05T10:20:31+09:00\",\"remote_addr\":\"<ip|2001:db8::"
+     "7>\",\"remote_port\":\"40000\",\"x_forwarded_for\":\"\",\"remote_user\":"
+     "\"<user|alice>\",\"request\":\"GET /api?uid=<user|42> "
+     "HTTP/"
+     "1.1\",\"status\":404,\"body_bytes_sent\":0,\"request_time\":0.001,\"http_"
+     "referer\":\"https://example.com/"
+     "?email=<email|a@example.com>\",\"http_user_agent\":\"Mozilla/5.0 "
+     "\\\"x\\\" <ip|10.1.2.3>\",\"extra\":\"from <ip|192.0.2.9>\"}"},
+    {false, "{\"time\":\"2024-03-05T10:20:32+09:00\",\"remote_addr\":\"<ip|203."
+            "0.113.8>\",\"status\":200}"},
+    {false, "{\"time\":\"2024-03-05T10:20:33+09:00\",\"remote_addr\":\"<ip|203."
+            "0.113.9>\",\"request\":\"GET / HTTP/1.1\",}"},
 };
 
 static const struct expect posting[] = {
-    {true,
-     "{\"time\":\"2024-03-05T10:20:30.123+09:00\",\"event\":\"comment\",\"channel\":\"ch-1024\",\"user_id\":<user|5319990>,\"user_name\":\"<name|taro>\",\"ip\":\"<ip|203.0.113.7>\",\"port\":51234,\"device_id\":\"<id|3f2504e0-4f89-11d3-9a0c-0305e82c3301>\",\"ua\":\"LiveApp/5.2 (iPhone; iOS 17.0)\",\"message\":\"call me <phone|090-1234-5678> or mail <email|taro@example.jp>\"}"},
-    {true,
-     "{\"time\":\"2024-03-05T10:20:31.000+09:00\",\"event\":\"join\",\"channel\":\"ch-1024\",\"user_id\":\"<user|u-77>\",\"user_name\":\"<name|\\u82b1\\u5b50>\",\"ip\":\"<ip|::ffff:198.51.100.4>\",\"port\":443,\"device_id\":\"-\",\"ua\":\"\",\"message\":\"\\ubeef@example.com \\n<ip|10.0.0.1> at 2024-03-05 10:20:31\"}"},
-    {true,
-     "{\"time\":\"2024-03-05T10:20:32.000+09:00\",\"event\":\"gift\",\"channel\":\"ch-7\",\"user_id\":<user|12>,\"tags\":[\"a\",\"b\"],\"meta\":{\"ip\":\"<ip|192.0.2.1>\",\"n\":3},\"message\":null}"},
+    {true, "{\"time\":\"2024-03-05T10:20:30.123+09:00\",\"event\":\"comment\","
+           "\"channel\":\"ch-1024\",\"user_id\":<user|5319990>,\"user_name\":"
+           "\"<name|taro>\",\"ip\":\"<ip|203.0.113.7>\",\"port\":51234,"
+           "\"device_id\":\"<id|3f2504e0-4f89-11d3-9a0c-0305e82c3301>\",\"ua\":"
+           "\"LiveApp/5.2 (iPhone; iOS 17.0)\",\"message\":\"call me "
+           "<phone|090-1234-5678> or mail <email|taro@example.jp>\"}"},
+    {true, "{\"time\":\"2024-03-05T10:20:31.000+09:00\",\"event\":\"join\","
+           "\"channel\":\"ch-1024\",\"user_id\":\"<user|u-77>\",\"user_name\":"
+           "\"<name|\\u82b1\\u5b50>\",\"ip\":\"<ip|::ffff:198.51.100.4>\","
+           "\"port\":443,\"device_id\":\"-\",\"ua\":\"\",\"message\":\"\\ubeef@"
+           "example.com \\n<ip|10.0.0.1> at 2024-03-05 10:20:31\"}"},
+    {true, "{\"time\":\"2024-03-05T10:20:32.000+09:00\",\"event\":\"gift\","
+           "\"channel\":\"ch-7\",\"user_id\":<user|12>,\"tags\":[\"a\",\"b\"],"
+           "\"meta\":{\"ip\":\"<ip|192.0.2.1>\",\"n\":3},\"message\":null}"},
 };
 
 static const struct expect nginx_rtmp[] = {
+    {true, "<ip|198.51.100.23> [05/Mar/2024:10:20:30 +0900] PUBLISH \"live\" "
+           "\"<secret|sk_live_7f3a9c>\" \"token=<secret|abc>&uid=<user|42>\" - "
+           "18223 409 \"\" \"FMLE/3.0 (compatible; FMSc/1.0)\" (1m 5s)"},
     {true,
-     "<ip|198.51.100.23> [05/Mar/2024:10:20:30 +0900] PUBLISH \"live\" \"<secret|sk_live_7f3a9c>\" \"token=<secret|abc>&uid=<user|42>\" - 18223 409 \"\" \"FMLE/3.0 (compatible; FMSc/1.0)\" (1m 5s)"},
-    {true,
-     "<ip|203.0.113.50> [05/Mar/2024:10:20:31 +0900] PLAY \"live\" \"ch1\" \"device_id=<id|d-1>&quality=hd\" - 409 1048576 \"https://example.com/watch?uid=<user|9>\" \"LNX 9,0,124,2\" (1h 2m 3s)"},
-    {true,
-     "<ip|203.0.113.51> [05/Mar/2024:10:20:32 +0900] PLAY+PUBLISH \"live\" \"<secret|relay_key>\" \"\" - 1 2 \"\" \"\" (0s)"},
-    {true,
-     "<ip|203.0.113.52> [05/Mar/2024:10:20:33 +0900] NONE \"live\" \"\" \"\" - 0 0 \"\" \"\" (0s)"},
+     "<ip|203.0.113.50> [05/Mar/2024:10:20:31 +0900] PLAY \"live\" \"ch1\" "
+     "\"device_id=<id|d-1>&quality=hd\" - 409 1048576 "
+     "\"https://example.com/watch?uid=<user|9>\" \"LNX 9,0,124,2\" (1h 2m 3s)"},
+    {true, "<ip|203.0.113.51> [05/Mar/2024:10:20:32 +0900] PLAY+PUBLISH "
+           "\"live\" \"<secret|relay_key>\" \"\" - 1 2 \"\" \"\" (0s)"},
+    {true, "<ip|203.0.113.52> [05/Mar/2024:10:20:33 +0900] NONE \"live\" \"\" "
+           "\"\" - 0 0 \"\" \"\" (0s)"},
 };
 
 static const struct expect w3c[] = {
+    {true, "#Software: Microsoft Internet Information Services 10.0"},
+    {true, "#Version: 1.0"},
+    {true, "#Date: 2024-03-05 01:20:30"},
+    {true, "#Fields: date time s-ip cs-method cs-uri-stem cs-uri-query s-port "
+           "cs-username c-ip cs(User-Agent) cs(Cookie) sc-status time-taken"},
     {true,
-     "#Software: Microsoft Internet Information Services 10.0"},
+     "2024-03-05 01:20:30 192.0.2.10 GET /live/ch1.m3u8 "
+     "uid=<user|42>&quality=hd 443 - <ip|203.0.113.7> "
+     "Mozilla/5.0+(Windows+NT+10.0) sid=<secret|s3cr3t>;+theme=dark 200 15"},
+    {true, "2024-03-05 01:20:31 192.0.2.10 GET /index.html - 443 <user|bob> "
+           "<ip|2001:db8::2> curl/8.0 - 304 1"},
+    {true, "#Fields: "
+           "date\ttime\tx-event\tc-ip\tc-port\tx-forwarded-for\tx-sname-"
+           "query\tc-user-agent\tx-comment"},
     {true,
-     "#Version: 1.0"},
-    {true,
-     "#Date: 2024-03-05 01:20:30"},
-    {true,
-     "#Fields: date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) cs(Cookie) sc-status time-taken"},
-    {true,
-     "2024-03-05 01:20:30 192.0.2.10 GET /live/ch1.m3u8 uid=<user|42>&quality=hd 443 - <ip|203.0.113.7> Mozilla/5.0+(Windows+NT+10.0) sid=<secret|s3cr3t>;+theme=dark 200 15"},
-    {true,
-     "2024-03-05 01:20:31 192.0.2.10 GET /index.html - 443 <user|bob> <ip|2001:db8::2> curl/8.0 - 304 1"},
-    {true,
-     "#Fields: date\ttime\tx-event\tc-ip\tc-port\tx-forwarded-for\tx-sname-query\tc-user-agent\tx-comment"},
-    {true,
-     "2024-03-05\t01:20:32\tplay\t<ip|198.51.100.9>\t50123\t<ip|203.0.113.1>, <ip|10.0.0.2>\tdevice_id=<id|3f2504e0-4f89-11d3-9a0c-0305e82c3301>\tWowzaPlayer/1.0\tviewer tel <phone|03-1234-5678>"},
-    {false,
-     "2024-03-05\t01:20:33\tstop\t<ip|198.51.100.9>\t50123\t-\t-"},
-    {true,
-     "#Remark: operator <email|ops@example.com>"},
+     "2024-03-05\t01:20:32\tplay\t<ip|198.51.100.9>\t50123\t<ip|203.0.113.1>, "
+     "<ip|10.0.0.2>\tdevice_id=<id|3f2504e0-4f89-11d3-9a0c-0305e82c3301>"
+     "\tWowzaPlayer/1.0\tviewer tel <phone|03-1234-5678>"},
+    {false, "2024-03-05\t01:20:33\tstop\t<ip|198.51.100.9>\t50123\t-\t-"},
+    {true, "#Remark: operator <email|ops@example.com>"},
 };
 
 static const struct expect nginx_disclosure[] = {
-    {true,
-     "<ip|203.0.113.7> - - [05/Mar/2024:10:20:30 +0900] \"GET /live/ch1.m3u8?token=<secret|t0k> HTTP/1.1\" 200 512 \"-\" \"VLC/3.0.20\" 51234 192.0.2.10:443 1709601630.123 4f7c2a9e0b6d4e1f8a2b3c4d5e6f7a8b"},
+    {true, "<ip|203.0.113.7> - - [05/Mar/2024:10:20:30 +0900] \"GET "
+           "/live/ch1.m3u8?token=<secret|t0k> HTTP/1.1\" 200 512 \"-\" "
+           "\"VLC/3.0.20\" 51234 192.0.2.10:443 1709601630.123 "
+           "4f7c2a9e0b6d4e1f8a2b3c4d5e6f7a8b"},
 };
 
 static struct lsl_rule *load(const char *name)
@@ -92,8 +119,7 @@ static struct lsl_rule *load(const char *name)
 
 /* Every line of samples/<name>.log planned as `want` says, in order (one
  * matcher, so a W3C header carries over as it does in a batch). */
-static void check_sample(const char *name, const struct expect *want,
-                         size_t n)
+static void check_sample(const char *name, const struct expect *want, size_t n)
 {
     struct lsl_rule *r = load(name);
     struct lsl_matcher *m = NULL;
@@ -152,10 +178,8 @@ static void test_nginx_disclosure(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_nginx_json),
-        cmocka_unit_test(test_posting),
-        cmocka_unit_test(test_nginx_rtmp),
-        cmocka_unit_test(test_w3c),
+        cmocka_unit_test(test_nginx_json),       cmocka_unit_test(test_posting),
+        cmocka_unit_test(test_nginx_rtmp),       cmocka_unit_test(test_w3c),
         cmocka_unit_test(test_nginx_disclosure),
     };
 

@@ -32,8 +32,8 @@ static void parse_fails(const char *text, unsigned line, const char *what)
                      LSL_ERULE);
     assert_null(r);
     if (!strstr(err.msg, what) || err.line != line)
-        fail_msg("%s: got line %u '%s', want %u '%s'", text, err.line,
-                 err.msg, line, what);
+        fail_msg("%s: got line %u '%s', want %u '%s'", text, err.line, err.msg,
+                 line, what);
 }
 
 static struct lsl_rule *load(const char *name)
@@ -60,11 +60,25 @@ static const struct lsl_plan *plan(const struct lsl_rule *r,
 static void test_strict(void **state)
 {
     static const char *const bad[] = {
-        "[1]", "{\"a\":1,}", "{\"a\":01}", "{\"a\":\"x\\q\"}",
-        "{\"a\":\"tab\there\"}", "{\"a\":1} x", "{\"a\":tru}", "{'a':1}",
-        "{\"a\":\"open", "{\"a\":1.}", "{\"a\":-}", "{\"a\" 1}",
-        "{\"a\":\"\\u12g4\"}", "{\"a\":1e}", "", "{", "{\"a\":[1,]}",
-        "{\"a\":1}}", "{\"ip\":\"1.2.3.4\"",
+        "[1]",
+        "{\"a\":1,}",
+        "{\"a\":01}",
+        "{\"a\":\"x\\q\"}",
+        "{\"a\":\"tab\there\"}",
+        "{\"a\":1} x",
+        "{\"a\":tru}",
+        "{'a':1}",
+        "{\"a\":\"open",
+        "{\"a\":1.}",
+        "{\"a\":-}",
+        "{\"a\" 1}",
+        "{\"a\":\"\\u12g4\"}",
+        "{\"a\":1e}",
+        "",
+        "{",
+        "{\"a\":[1,]}",
+        "{\"a\":1}}",
+        "{\"ip\":\"1.2.3.4\"",
     };
     struct lsl_rule *r = parse("name t\nformat json\nkey ip ip\n");
     struct lsl_matcher *m = NULL;
@@ -77,8 +91,7 @@ static void test_strict(void **state)
             fail_msg("accepted: %s", bad[i]);
     }
     /* Not JSON: the scrubber still takes the address. */
-    check_plan(r, m, "{\"ip\":\"1.2.3.4\"", false,
-               "{\"ip\":\"<ip|1.2.3.4>\"");
+    check_plan(r, m, "{\"ip\":\"1.2.3.4\"", false, "{\"ip\":\"<ip|1.2.3.4>\"");
     for (int i = 0; i < 40; i++)
         strcat(deep, "[");
     assert_false(plan(r, m, deep)->matched);
@@ -129,20 +142,23 @@ static void test_paths_arrays_escapes(void **state)
 
     (void)state;
     assert_int_equal(lsl_matcher_open(&m), 0);
-    check_plan(r, m, "{\"a\":{\"b\":{\"c\":\"dev1\"},\"c\":\"dev2\"},"
-                     "\"c\":\"dev3\"}",
+    check_plan(r, m,
+               "{\"a\":{\"b\":{\"c\":\"dev1\"},\"c\":\"dev2\"},"
+               "\"c\":\"dev3\"}",
                true,
                "{\"a\":{\"b\":{\"c\":\"<id|dev1>\"},\"c\":\"dev2\"},"
                "\"c\":\"dev3\"}");
-    check_plan(r, m, "{\"a\":{\"b\":{\"c\":7}},\"ips\":[\"1.2.3.4\","
-                     "\"2001:db8::1\",\"junk 10.0.0.1\",3]}",
+    check_plan(r, m,
+               "{\"a\":{\"b\":{\"c\":7}},\"ips\":[\"1.2.3.4\","
+               "\"2001:db8::1\",\"junk 10.0.0.1\",3]}",
                true,
                "{\"a\":{\"b\":{\"c\":<id|7>}},\"ips\":[\"<ip|1.2.3.4>\","
                "\"<ip|2001:db8::1>\",\"junk <ip|10.0.0.1>\",3]}");
     /* Escaped values: tokenized raw; scrubbed between escapes only. */
-    check_plan(r, m, "{\"a\":{\"b\":{\"c\":\"x\"}},\"uid\":\"a\\\"b\","
-                     "\"msg\":\"\\ubeef@example.com\\n1.2.3.4\\t090-1234-"
-                     "5678\"}",
+    check_plan(r, m,
+               "{\"a\":{\"b\":{\"c\":\"x\"}},\"uid\":\"a\\\"b\","
+               "\"msg\":\"\\ubeef@example.com\\n1.2.3.4\\t090-1234-"
+               "5678\"}",
                true,
                "{\"a\":{\"b\":{\"c\":\"<id|x>\"}},\"uid\":\"<user|a\\\"b>\","
                "\"msg\":\"\\ubeef@example.com\\n<ip|1.2.3.4>\\t<phone|090-"
@@ -234,16 +250,14 @@ static void test_w3c_fields_time(void **state)
     assert_int_equal(p->fields[1].type, LSL_FIELD_TIME);
     assert_string_equal(p->fields[2].name, "c-ip");
     assert_int_equal(p->fields[3].type, LSL_FIELD_NUMBER);
-    assert_int_equal(lsl_time_parse(lsl_rule_time_format(r), p->time.p,
-                                    p->time.len, &t),
-                     0);
+    assert_int_equal(
+        lsl_time_parse(lsl_rule_time_format(r), p->time.p, p->time.len, &t), 0);
     assert_int_equal(t, 1709601630);
     /* Tab-separated columns, and the header forgotten on request. */
     p = plan(r, m, "2024-03-05\t01:20:30\t1.2.3.4\t200");
     assert_true(p->matched);
-    assert_int_equal(lsl_time_parse(lsl_rule_time_format(r), p->time.p,
-                                    p->time.len, &t),
-                     0);
+    assert_int_equal(
+        lsl_time_parse(lsl_rule_time_format(r), p->time.p, p->time.len, &t), 0);
     assert_int_equal(t, 1709601630);
     assert_int_equal(lsl_matcher_set_header(m, NULL, 0), 0);
     assert_false(plan(r, m, "2024-03-05 01:20:30 1.2.3.4 200")->matched);

@@ -75,15 +75,15 @@ static void test_refused(void **state)
     (void)state;
     not_phone("2024-03-05 10:20:30 +0900");
     not_phone("05/Mar/2024:10:20:30 +0900");
-    not_phone("090-1234-56789");   /* last group too long */
-    not_phone("1-090-1234-5678");  /* a longer dashed run */
+    not_phone("090-1234-56789");  /* last group too long */
+    not_phone("1-090-1234-5678"); /* a longer dashed run */
     not_phone("090-1234-5678-1");
-    not_phone("0901234567");       /* ten digits undashed */
-    not_phone("0312345678");       /* landline undashed: too ambiguous */
+    not_phone("0901234567"); /* ten digits undashed */
+    not_phone("0312345678"); /* landline undashed: too ambiguous */
     not_phone("12345678901");
     not_phone("3.090-1234-5678");
     not_phone("090-1234-5678.5");
-    not_phone("00-1234-5678");     /* no area digit */
+    not_phone("00-1234-5678"); /* no area digit */
     not_phone("v090-1234-5678");
     not_phone("090-1234-5678x");
     not_phone("id=a090-1234-5678");
@@ -128,16 +128,14 @@ static void test_nginx_numbers_kept(void **state)
         struct lsl_rule_error err = {0};
         char path[512];
 
-        assert_int_equal(lsl_rule_resolve(rules[k], NULL, path,
-                                          sizeof(path)),
+        assert_int_equal(lsl_rule_resolve(rules[k], NULL, path, sizeof(path)),
                          0);
         assert_int_equal(lsl_rule_load(&r, path, &err), 0);
         for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
             const struct lsl_plan *p = NULL;
 
-            assert_int_equal(lsl_rule_plan(r, m, lines[i],
-                                           strlen(lines[i]), &p),
-                             0);
+            assert_int_equal(
+                lsl_rule_plan(r, m, lines[i], strlen(lines[i]), &p), 0);
             for (size_t s = 0; s < p->count; s++)
                 assert_int_not_equal(p->spans[s].cls, LSL_CLASS_PHONE);
         }
