@@ -217,7 +217,8 @@ void lsl_matcher_free(struct lsl_matcher *m); /* NULL-safe */
  * the `#Fields:` header; those names live in the matcher and stay valid
  * until the next header. Types: the time group/key/columns are
  * LSL_FIELD_TIME, JSON numbers and `type ... number` groups
- * LSL_FIELD_NUMBER, the rest LSL_FIELD_STRING.
+ * LSL_FIELD_NUMBER, the rest LSL_FIELD_STRING. A JSON string field is the
+ * raw contents between the quotes, still JSON-escaped.
  */
 void lsl_matcher_want_fields(struct lsl_matcher *m, bool on);
 

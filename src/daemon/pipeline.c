@@ -98,6 +98,11 @@ uv_loop_t *lsl_pipeline_loop(const struct lsl_pipeline *pl)
     return pl->o.loop;
 }
 
+bool lsl_pipeline_idle(const struct lsl_pipeline *pl)
+{
+    return pl->inflight == 0 && !pl->committing && !pl->ticking;
+}
+
 bool lsl_pipeline_busy(const struct lsl_pipeline *pl)
 {
     return pl->inflight >= pl->o.max_inflight || pl->fatal;
