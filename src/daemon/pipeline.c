@@ -168,6 +168,7 @@ void lsl_source_detach(struct lsl_source *s)
         batch_put(pl, s->cur);
     s->cur = NULL;
     lsl_splitter_free(&s->sp);
+    lsl_buf_free(&s->header);
 }
 
 static void pause_all(struct lsl_pipeline *pl)
@@ -216,19 +217,55 @@ static int dispatch(struct lsl_source *s)
     return 0;
 }
 
+/* A new current batch, carrying the header in force where it starts. */
+static int batch_start(struct lsl_source *s)
+{
+    int rc = batch_get(s->pl, &s->cur);
+
+    if (rc)
+        return rc;
+    rc = lsl_buf_append(&s->cur->header, s->header.p, s->header.len);
+    if (rc) {
+        batch_put(s->pl, s->cur);
+        s->cur = NULL;
+        return rc;
+    }
+    s->cur_started_ms = uv_now(s->pl->o.loop);
+    return 0;
+}
+
+/* Remember the last header line among the current batch's lines from
+ * `from` on: the next batch starts under it. */
+static int note_header(struct lsl_source *s, size_t from)
+{
+    const struct lsl_batch *b = s->cur;
+    const struct lsl_line *last = NULL;
+
+    for (size_t i = from; i < b->nlines; i++) {
+        const struct lsl_line *ln = &b->lines[i];
+
+        if (lsl_rule_is_header(s->rule, b->in.p + ln->off, ln->len))
+            last = ln;
+    }
+    if (!last)
+        return 0;
+    s->header.len = 0;
+    return lsl_buf_append(&s->header, b->in.p + last->off, last->len);
+}
+
 int lsl_source_feed(struct lsl_source *s, const char *data, size_t len,
                     const struct lsl_pos *after)
 {
     struct lsl_pipeline *pl = s->pl;
+    size_t from;
     int rc;
 
-    if (!s->cur) {
-        rc = batch_get(pl, &s->cur);
-        if (rc)
-            return rc;
-        s->cur_started_ms = uv_now(pl->o.loop);
-    }
+    if (!s->cur && (rc = batch_start(s)) != 0)
+        return rc;
+    from = s->cur->nlines;
     rc = lsl_splitter_feed(&s->sp, s->cur, data, len);
+    if (rc == 0)
+        rc = note_header(s, from);
     if (rc)
         return rc;
     s->cur->pos.file_id = after->file_id;
@@ -244,7 +281,7 @@ static int finish_input(struct lsl_source *s, const struct lsl_pos *end)
     int rc = 0;
 
     if (!s->cur && lsl_splitter_pending(&s->sp) > 0)
-        rc = batch_get(s->pl, &s->cur);
+        rc = batch_start(s);
     if (rc == 0 && s->cur) {
         uint64_t carried = lsl_splitter_pending(&s->sp);
 
