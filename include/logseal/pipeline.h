@@ -54,10 +54,12 @@ struct lsl_source {
     struct lsl_sink *sink;       /* borrowed */
     struct lsl_splitter sp;
     struct lsl_batch *cur;       /* being filled */
+    struct lsl_buf header;       /* last header line seen (W3C #Fields:) */
     uint64_t cur_started_ms;
     struct lsl_batch_stats st;   /* committed */
     unsigned inflight;
     bool eof;
+    bool drained;                /* ops->drained was called or queued */
     struct lsl_source *next;     /* pipeline's list */
 };
 
@@ -70,6 +72,8 @@ struct lsl_pipeline_opts {
     unsigned flush_ms;      /* dispatch a partial batch after this long */
     unsigned max_inflight;
     size_t max_line;
+    struct lsl_ip_override ip; /* for every worker */
+    uint8_t format;            /* enum lsl_out_format */
     /* A commit failed with an error that retrying cannot fix. */
     void (*on_fatal)(struct lsl_pipeline *pl, int err, void *ud);
     void *ud;
@@ -124,6 +128,13 @@ LSL_MUST_CHECK int lsl_source_end_file(struct lsl_source *s,
 LSL_MUST_CHECK int lsl_source_flush(struct lsl_source *s);
 
 uv_loop_t *lsl_pipeline_loop(const struct lsl_pipeline *pl);
+
+/*
+ * True when no batch, commit or sink tick is in flight: the moment sources
+ * may be detached and sinks closed (the tick job walks the source list and
+ * touches sinks from a worker thread).
+ */
+bool lsl_pipeline_idle(const struct lsl_pipeline *pl);
 
 /* True while the pipeline wants sources to hold off reading. */
 bool lsl_pipeline_busy(const struct lsl_pipeline *pl);

@@ -19,6 +19,9 @@ int lsl_worker_open(struct lsl_worker **out, const struct lsl_worker_opts *o)
     if (!w)
         return -ENOMEM;
     w->gzip_level = o->gzip_level;
+    w->kr = o->keyring;
+    w->ip = o->ip;
+    w->format = o->format;
     lsl_tokenizer_opts_init(&to);
     to.keyring = o->keyring;
     if (o->cache_entries)
@@ -29,6 +32,8 @@ int lsl_worker_open(struct lsl_worker **out, const struct lsl_worker_opts *o)
     rc = lsl_matcher_open(&w->m);
     if (rc)
         goto fail;
+    /* JSON lines carry the rule's named fields; text output needs none. */
+    lsl_matcher_want_fields(w->m, w->format == LSL_OUT_JSONL);
     if (w->gzip_level > 0) {
         /* windowBits 15 + 16: a gzip wrapper, so each member stands alone */
         if (deflateInit2(&w->zs, w->gzip_level, Z_DEFLATED, 15 + 16, 8,
@@ -56,6 +61,9 @@ void lsl_worker_close(struct lsl_worker *w)
     if (w->scratch.p)
         sodium_memzero(w->scratch.p, w->scratch.cap);
     lsl_buf_free(&w->scratch);
+    if (w->field.p)
+        sodium_memzero(w->field.p, w->field.cap);
+    lsl_buf_free(&w->field);
     free(w);
 }
 

@@ -141,7 +141,9 @@ size_t h_lines(struct harness *h)
 
 void h_run_lines(struct harness *h, size_t n, unsigned ms)
 {
-    uint64_t end = uv_now(&h->loop) + ms;
+    /* A wait for lines ends as soon as they are there: give a loaded CI
+     * machine (sanitizers, parallel tests) generous room. */
+    uint64_t end = uv_now(&h->loop) + 5ull * ms;
 
     while (h_lines(h) < n && uv_now(&h->loop) < end)
         uv_run(&h->loop, UV_RUN_ONCE);
