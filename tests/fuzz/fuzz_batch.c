@@ -1,11 +1,13 @@
 /*
  * Fuzz target: the batch path (lsl_batch_add_line + lsl_batch_process)
- * with a fixed key. Input: byte 0 picks the rule (bits 0-1: combined,
- * main, none) and gzip (bit 2); byte 1 marks lines as pieces of an
- * overlong line (bit i % 8 for line i); the rest is split into lines at
- * '\n'. Checks: every whole line is counted once and ends in one '\n';
- * parsed + unparsed = lines; the gzip member inflates to the text; every
- * mapping's token is in the text and every token in the text parses.
+ * with a fixed key. Input: byte 0 picks the rule (bits 0-2: a shipped
+ * rule, or none) and the worker (bits 3-4: text, text + gzip, JSON lines,
+ * text with every address as an fd00::/8 address); byte 1 marks lines as
+ * pieces of an overlong line (bit i % 8 for line i); the rest is split
+ * into lines at '\n'. Checks: every whole line is counted once and ends
+ * in one '\n'; parsed + unparsed = lines; the gzip member inflates to the
+ * text; in token output every mapping's token is in the text and every
+ * token in the text parses.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -16,19 +18,26 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static struct lsl_rule *rules[3];
-static struct lsl_worker *workers[2]; /* without, with gzip */
+static struct lsl_rule *rules[FZ_NRULES + 1]; /* the last one NULL */
+enum { W_TEXT, W_GZIP, W_JSONL, W_IP6, W_COUNT };
+static struct lsl_worker *workers[W_COUNT];
 
 static void init(void)
 {
     struct lsl_worker_opts o = { .keyring = fz_keyring(),
                                  .cache_entries = 64 };
 
-    rules[0] = fz_rule("nginx-combined");
-    rules[1] = fz_rule("nginx-main");
-    FZ_CHECK(lsl_worker_open(&workers[0], &o) == 0);
+    for (int i = 0; i < FZ_NRULES; i++)
+        rules[i] = fz_rule(fz_rule_names[i]);
+    FZ_CHECK(lsl_worker_open(&workers[W_TEXT], &o) == 0);
     o.gzip_level = 1;
-    FZ_CHECK(lsl_worker_open(&workers[1], &o) == 0);
+    FZ_CHECK(lsl_worker_open(&workers[W_GZIP], &o) == 0);
+    o.gzip_level = 0;
+    o.format = LSL_OUT_JSONL;
+    FZ_CHECK(lsl_worker_open(&workers[W_JSONL], &o) == 0);
+    o.format = LSL_OUT_TEXT;
+    o.ip = (struct lsl_ip_override){ .on = true, .mode = LSL_IPMODE_IP6 };
+    FZ_CHECK(lsl_worker_open(&workers[W_IP6], &o) == 0);
 }
 
 /* Add the lines; returns how many are whole lines (not pieces). */
@@ -98,7 +107,7 @@ static void check_tokens(const struct lsl_batch *b)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct lsl_batch *b = NULL;
-    struct lsl_worker *w;
+    unsigned kind;
     uint64_t whole, nl = 0;
 
     if (!workers[0])
@@ -106,20 +115,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size < 2)
         return 0;
     FZ_CHECK(lsl_batch_open(&b) == 0);
-    b->rule = rules[data[0] % 3];
+    b->rule = rules[(data[0] & 7) % (FZ_NRULES + 1)];
     b->arrival = 1764403200;
-    w = workers[(data[0] >> 2) & 1];
+    kind = (data[0] >> 3) & 3;
     whole = add_lines(b, (const char *)data + 2, size - 2, data[1]);
-    FZ_CHECK(lsl_batch_process(b, w) == 0);
+    FZ_CHECK(lsl_batch_process(b, workers[kind]) == 0);
     for (size_t i = 0; i < b->out.len; i++)
         nl += b->out.p[i] == '\n';
     FZ_CHECK(b->st.lines_in == whole && b->st.lines_out == whole);
     FZ_CHECK(nl == whole);
     FZ_CHECK(b->st.parsed + b->st.unparsed == whole);
     FZ_CHECK(b->st.bytes_out == b->out.len);
-    if ((data[0] >> 2) & 1)
+    if (kind == W_GZIP)
         check_gzip(b);
-    check_tokens(b);
+    if (kind == W_TEXT || kind == W_GZIP)
+        check_tokens(b);
     lsl_batch_free(b);
     return 0;
 }

@@ -81,6 +81,11 @@ struct lsl_keyring *fz_keyring(void)
     return kr;
 }
 
+const char *const fz_rule_names[FZ_NRULES + 1] = {
+    "nginx-combined", "nginx-main", "nginx-json", "w3c",
+    "nginx-rtmp",     "posting",    "nginx-disclosure", NULL,
+};
+
 struct lsl_rule *fz_rule(const char *name)
 {
     char path[512];
@@ -145,8 +150,10 @@ static void check_scrub_span(const struct lsl_plan_span *s, const char *t)
         check_ip_span(s, t);
     else if (s->cls == LSL_CLASS_EMAIL)
         FZ_CHECK(memchr(t, '@', s->len) != NULL);
+    else if (s->cls == LSL_CLASS_ID)
+        FZ_CHECK(s->len == 36);
     else
-        FZ_CHECK(s->cls == LSL_CLASS_ID && s->len == 36);
+        FZ_CHECK(s->cls == LSL_CLASS_PHONE); /* Japanese phone numbers */
 }
 
 void fz_check_plan(const struct lsl_plan *p, const char *line, size_t len,

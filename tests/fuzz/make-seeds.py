@@ -32,6 +32,46 @@ FREE = [
 ]
 
 
+SAMPLES = ('nginx-json', 'w3c', 'nginx-rtmp', 'posting')
+SYSLOG = [
+    '<190>Nov 29 17:00:00 web1 nginx: ' + COMBINED,
+    '<190>1 2025-11-29T08:00:00.123Z web1 nginx 42 - [ex@1 a="b"] ' + COMBINED,
+    '<14>2025-11-29T17:00:00+09:00 web1 nginx[42]: ' + COMBINED + '\n',
+    COMBINED,
+    '<999>garbage',
+]
+CONFIG = '''[daemon]
+keys         = /etc/logseal/keys
+vault        = /var/lib/logseal/vault
+state        = /var/lib/logseal/state
+output       = /var/log/logseal
+level        = 6
+segment_size = 64M
+segment_age  = 5m
+metrics      = 127.0.0.1:9187
+log_level    = info
+
+[source nginx]
+type  = tail
+path  = /var/log/nginx/access.log
+start = end
+rule  = nginx-combined
+sink  = segments
+
+[source api]
+type   = syslog
+listen = unix:/run/logseal/api.sock
+rule   = "nginx-main"
+'''
+
+
+def sample_lines(name, n=6):
+    here = os.path.dirname(os.path.abspath(__file__))
+    path = os.path.join(here, '..', 'data', 'samples', name + '.log')
+    with open(path, encoding='utf-8') as f:
+        return ''.join(f.readlines()[:n])
+
+
 def write(d, name, data):
     os.makedirs(d, exist_ok=True)
     with open(os.path.join(d, name), 'wb') as f:
@@ -55,14 +95,24 @@ def main():
     write(d, 'combined', '\x00' + COMBINED)
     write(d, 'main', '\x01' + MAIN)
     for i, line in enumerate(FREE):
-        write(d, 'scrub-%d' % i, chr(2 + i % 2) + line)
+        write(d, 'scrub-%d' % i, chr(7 + i % 2) + line)
+    for i, name in enumerate(SAMPLES):
+        # rule index in fz_rule_names; bit 7: ask for named fields
+        mode = (2, 3, 4, 5)[i]
+        write(d, name, chr(mode | 0x80) + sample_lines(name))
 
     d = os.path.join(root, 'batch')
-    write(d, 'combined-gzip', '\x04\x00' + COMBINED + '\n' + COMBINED
+    # byte 0: rule (bits 0-2, 7 = none), worker (bits 3-4: text, gzip,
+    # JSON lines, ip6 addresses)
+    write(d, 'combined-gzip', '\x08\x00' + COMBINED + '\n' + COMBINED
           + '\r\n')
     write(d, 'main-noeol', '\x01\x00' + MAIN + '\n' + MAIN)
-    write(d, 'scrub-pieces', '\x06\x03' + '\n'.join(FREE) + '\n')
+    write(d, 'main-jsonl', '\x11\x00' + MAIN + '\n' + COMBINED + '\n')
+    write(d, 'combined-ip6', '\x18\x00' + COMBINED + '\n' + MAIN + '\n')
+    write(d, 'scrub-pieces', '\x0f\x03' + '\n'.join(FREE) + '\n')
     write(d, 'binary', '\x00\x00\x00\x00\n\xff\n\n192.0.2.1\x00\n')
+    write(d, 'w3c', '\x03\x00' + sample_lines('w3c'))
+    write(d, 'json-jsonl', '\x12\x00' + sample_lines('nginx-json'))
 
     d = os.path.join(root, 'vault_read')
     src = b'stdin'
@@ -82,6 +132,17 @@ def main():
     write(d, 'iso', '%Y-%m-%dT%H:%M:%S%f%z\x002025-11-29T08:00:00.125Z')
     write(d, 'epoch', '%s\x001764403200.5')
     write(d, 'colon-zone', '%d/%m/%Y %T %z\x0029/11/2025 17:00:00 +09:00')
+
+    d = os.path.join(root, 'syslog')
+    for i, dgram in enumerate(SYSLOG):
+        write(d, 'dgram-%d' % i, dgram)
+
+    d = os.path.join(root, 'config')
+    write(d, 'example', CONFIG)
+    write(d, 'unknown-key', '[daemon]\nkeys = /k\ncolour = blue\n')
+    write(d, 'stdin', '[source in]\ntype = stdin\nsink = stdout\n')
+    write(d, 'bad-listen', '[source s]\ntype = syslog\n'
+          'listen = udp:192.0.2.1:514\n')
 
     d = os.path.join(root, 'token')
     write(d, 'ip4', '\x00010.001.002.003')
