@@ -29,12 +29,12 @@
 #include "logseal/common.h"
 #include "logseal/vault.h"
 
-#define LSL_AUDIT_LOG_NAME "audit.log"
-#define LSL_AUDIT_PUB_NAME "audit.pub"
+#define LSL_AUDIT_LOG_NAME   "audit.log"
+#define LSL_AUDIT_PUB_NAME   "audit.pub"
 #define LSL_AUDIT_HASH_BYTES 32
 
 struct lsl_audit_pub {
-    uint8_t sign_pk[32];                     /* Ed25519 verification key */
+    uint8_t sign_pk[32];                      /* Ed25519 verification key */
     uint8_t vault_pk[LSL_VAULT_PUBKEY_BYTES]; /* binds the genesis value */
 };
 
@@ -59,12 +59,12 @@ LSL_MUST_CHECK int lsl_audit_escape(struct lsl_buf *b, const char *s);
 
 /* One action to record; all strings borrowed, NUL-terminated. */
 struct lsl_audit_entry {
-    int64_t time;          /* unix seconds */
+    int64_t time; /* unix seconds */
     const char *operator_name;
     const char *case_ref;
-    const char *action;    /* unseal, disclose, erase, expire, hold, ... */
+    const char *action; /* unseal, disclose, erase, expire, hold, ... */
     const char *query;
-    uint64_t count;        /* records revealed or removed */
+    uint64_t count; /* records revealed or removed */
 };
 
 /*
@@ -92,10 +92,10 @@ enum lsl_audit_fault {
 
 /* The outcome of lsl_audit_verify. */
 struct lsl_audit_verdict {
-    uint64_t records;     /* records that verified */
-    uint64_t bad_line;    /* 1-based line of the first bad record, or 0 */
+    uint64_t records;  /* records that verified */
+    uint64_t bad_line; /* 1-based line of the first bad record, or 0 */
     enum lsl_audit_fault fault;
-    char detail[160];     /* what exactly, e.g. "records 3..4 are missing" */
+    char detail[160]; /* what exactly, e.g. "records 3..4 are missing" */
     uint8_t head[LSL_AUDIT_HASH_BYTES]; /* hash of the last good record */
 };
 

@@ -17,7 +17,7 @@
 
 struct audit_args {
     const char *vault;
-    const char *pub;  /* verify: trusted audit.pub */
+    const char *pub;      /* verify: trusted audit.pub */
     const char *case_ref; /* show: filter */
     char log_path[PATH_MAX];
     char vault_pub[PATH_MAX];
@@ -52,11 +52,11 @@ static int parse_args(const char *cmd, int argc, char **argv,
                       struct audit_args *a, void (*help)(void))
 {
     static const struct option opts[] = {
-        { "vault", required_argument, NULL, 'v' },
-        { "pub", required_argument, NULL, 'p' },
-        { "case", required_argument, NULL, 'c' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
+        {"vault", required_argument, NULL, 'v'},
+        {"pub", required_argument, NULL, 'p'},
+        {"case", required_argument, NULL, 'c'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     bool verify = strcmp(cmd, "audit verify") == 0;
     int c;
@@ -98,8 +98,8 @@ static int load_pub(const struct audit_args *a, struct lsl_audit_pub *pub)
     int rc = lsl_audit_pub_load(path, pub);
 
     if (rc) {
-        lsl_log_error("%s: cannot load the audit verification key: %s%s",
-                      path, lsl_strerror(rc),
+        lsl_log_error("%s: cannot load the audit verification key: %s%s", path,
+                      lsl_strerror(rc),
                       rc == -ENOENT && !a->pub
                           ? " (no officer action was recorded yet, or it "
                             "was deleted: give --pub KEYS/audit.pub)"
@@ -120,7 +120,7 @@ static int load_pub(const struct audit_args *a, struct lsl_audit_pub *pub)
 
 static int audit_verify(int argc, char **argv)
 {
-    struct audit_args a = { 0 };
+    struct audit_args a = {0};
     struct lsl_audit_verdict v;
     struct lsl_audit_pub pub;
     char head[2 * LSL_AUDIT_HASH_BYTES + 1];
@@ -179,18 +179,17 @@ static int show_one(const struct lsl_audit_record *r, void *ud)
         return 0;
     printf("%llu\t%.*s\t%.*s\t%.*s\t%.*s\t%.*s\t%llu\n",
            (unsigned long long)r->seq, (int)r->time.len, r->time.p,
-           (int)r->operator_name.len, r->operator_name.p,
-           (int)r->case_ref.len, r->case_ref.p, (int)r->action.len,
-           r->action.p, (int)r->query.len, r->query.p,
-           (unsigned long long)r->count);
+           (int)r->operator_name.len, r->operator_name.p, (int)r->case_ref.len,
+           r->case_ref.p, (int)r->action.len, r->action.p, (int)r->query.len,
+           r->query.p, (unsigned long long)r->count);
     s->shown++;
     return 0;
 }
 
 static int audit_show(int argc, char **argv)
 {
-    struct audit_args a = { 0 };
-    struct show s = { 0 };
+    struct audit_args a = {0};
+    struct show s = {0};
     uint64_t bad = 0;
     int code, rc = 0;
 
@@ -221,8 +220,8 @@ static int audit_show(int argc, char **argv)
 }
 
 static const struct lsl_cmd audit_subcommands[] = {
-    { "verify", "check signatures and the hash chain", audit_verify },
-    { "show", "print the records (optionally of one case)", audit_show },
+    {"verify", "check signatures and the hash chain", audit_verify},
+    {"show", "print the records (optionally of one case)", audit_show},
 };
 
 int lsl_cmd_audit(int argc, char **argv)

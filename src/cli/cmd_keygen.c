@@ -34,11 +34,11 @@ struct keygen {
     const char *dir;
     unsigned nshares, threshold; /* 0: no split */
     char fixed[F_FIXED][PATH_MAX];
-    char (*share)[PATH_MAX];     /* nshares paths */
+    char (*share)[PATH_MAX];                /* nshares paths */
     const char *share_path[LSL_SHARES_MAX]; /* share[i], for the opts */
-    char *pass[LSL_SHARES_MAX];  /* sodium_malloc'd passphrases */
+    char *pass[LSL_SHARES_MAX];             /* sodium_malloc'd passphrases */
     struct lsl_shares_opts split;
-    bool made[F_FIXED];          /* created by this run, for cleanup */
+    bool made[F_FIXED]; /* created by this run, for cleanup */
 };
 
 static void help(void)
@@ -63,8 +63,8 @@ static void help(void)
 
 static int plan_paths(struct keygen *g)
 {
-    static const char *const names[F_FIXED] = { "hash.key", "vault.pub",
-                                                "audit.pub", "officer.key" };
+    static const char *const names[F_FIXED] = {"hash.key", "vault.pub",
+                                               "audit.pub", "officer.key"};
     char name[32];
 
     for (int i = 0; i < F_FIXED; i++) {
@@ -256,22 +256,27 @@ static void report(const struct keygen *g)
 int lsl_cmd_keygen(int argc, char **argv)
 {
     static const struct option opts[] = {
-        { "dir", required_argument, NULL, 'd' },
-        { "shares", required_argument, NULL, 'n' },
-        { "threshold", required_argument, NULL, 'k' },
-        { "passphrase-fd", required_argument, NULL,
-          LSL_CLI_OPT_PASSPHRASE_FD },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
+        {"dir", required_argument, NULL, 'd'},
+        {"shares", required_argument, NULL, 'n'},
+        {"threshold", required_argument, NULL, 'k'},
+        {"passphrase-fd", required_argument, NULL, LSL_CLI_OPT_PASSPHRASE_FD},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
-    struct keygen g = { 0 };
+    struct keygen g = {0};
     int c, rc = 0;
 
     while (rc == 0 && (c = getopt_long(argc, argv, "d:h", opts, NULL)) != -1) {
         switch (c) {
-        case 'd': g.dir = optarg; break;
-        case 'n': rc = parse_count("shares", optarg, &g.nshares); break;
-        case 'k': rc = parse_count("threshold", optarg, &g.threshold); break;
+        case 'd':
+            g.dir = optarg;
+            break;
+        case 'n':
+            rc = parse_count("shares", optarg, &g.nshares);
+            break;
+        case 'k':
+            rc = parse_count("threshold", optarg, &g.threshold);
+            break;
         case LSL_CLI_OPT_PASSPHRASE_FD:
             rc = lsl_cli_officer_option(c, optarg) ? LSL_EXIT_USAGE : 0;
             break;

@@ -6,8 +6,8 @@
 #include "cli.h"
 
 static const struct lsl_cmd vault_subcommands[] = {
-    { "verify", "check every vault file's integrity, count entries",
-      lsl_cmd_vault_verify },
+    {"verify", "check every vault file's integrity, count entries",
+     lsl_cmd_vault_verify},
 };
 
 int lsl_cmd_vault(int argc, char **argv)

@@ -38,8 +38,8 @@ static void help(void)
            "usable) or integrity failure at byte N (tampered, reordered or\n"
            "foreign data, a wrong key), with its entries per class; then\n"
            "entries per epoch and class. Reveals no original value.\n\n"
-           "  --strict   count cut-short files as failures\n\n"
-           LSL_CLI_OFFICER_HELP "\n"
+           "  --strict   count cut-short files as failures\n"
+           "\n" LSL_CLI_OFFICER_HELP "\n"
            "exit: 0 every file intact (cut short allowed without --strict),\n"
            "3 some file failed, 1 error\n");
 }
@@ -118,7 +118,7 @@ static void on_file(const char *path, const struct lsl_vault_file_info *info,
 static int verify_run(const char *keys, const char *vault, bool strict)
 {
     struct lsl_officer_key *key = NULL;
-    struct verify v = { 0 };
+    struct verify v = {0};
     int rc;
 
     rc = lsl_cli_officer_open(keys, &key);
@@ -126,12 +126,11 @@ static int verify_run(const char *keys, const char *vault, bool strict)
         return LSL_EXIT_ERROR;
     rc = lsl_vault_read_dir(vault, key, on_record, &v, on_file, &v);
     lsl_officer_key_close(key);
-    if (rc == 0 || rc == LSL_ETRUNC || rc == LSL_EAUTH ||
-        rc == LSL_ECORRUPT || rc == LSL_EFORMAT || rc == LSL_EVERSION)
+    if (rc == 0 || rc == LSL_ETRUNC || rc == LSL_EAUTH || rc == LSL_ECORRUPT ||
+        rc == LSL_EFORMAT || rc == LSL_EVERSION)
         rc = v.err;
     if (rc) {
-        lsl_log_error("%s: cannot read the vault: %s", vault,
-                      lsl_strerror(rc));
+        lsl_log_error("%s: cannot read the vault: %s", vault, lsl_strerror(rc));
         free(v.ep);
         return LSL_EXIT_ERROR;
     }
@@ -148,12 +147,12 @@ static int verify_run(const char *keys, const char *vault, bool strict)
 int lsl_cmd_vault_verify(int argc, char **argv)
 {
     static const struct option opts[] = {
-        { "keys", required_argument, NULL, 'k' },
-        { "vault", required_argument, NULL, 'v' },
-        { "strict", no_argument, NULL, 's' },
+        {"keys", required_argument, NULL, 'k'},
+        {"vault", required_argument, NULL, 'v'},
+        {"strict", no_argument, NULL, 's'},
         LSL_CLI_OFFICER_OPTIONS,
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     const char *keys = NULL, *vault = NULL;
     bool strict = false;
@@ -161,9 +160,15 @@ int lsl_cmd_vault_verify(int argc, char **argv)
 
     while ((c = getopt_long(argc, argv, "k:v:sh", opts, NULL)) != -1) {
         switch (c) {
-        case 'k': keys = optarg; break;
-        case 'v': vault = optarg; break;
-        case 's': strict = true; break;
+        case 'k':
+            keys = optarg;
+            break;
+        case 'v':
+            vault = optarg;
+            break;
+        case 's':
+            strict = true;
+            break;
         case LSL_CLI_OPT_SHARE:
         case LSL_CLI_OPT_PASSPHRASE_FD:
             if (lsl_cli_officer_option(c, optarg) != 0)

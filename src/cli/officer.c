@@ -22,7 +22,7 @@ static struct {
     const char *shares[LSL_SHARES_MAX];
     size_t nshares;
     int passphrase_fd;
-} opts = { .passphrase_fd = -1 };
+} opts = {.passphrase_fd = -1};
 
 int lsl_cli_officer_option(int c, const char *arg)
 {
@@ -94,7 +94,7 @@ static void log_share_error(int rc, const struct lsl_shares_status *st)
 /* Read every share's passphrase, then rebuild the key. */
 static int open_shares(const char *keys_dir, struct lsl_officer_key **out)
 {
-    char *pass[LSL_SHARES_MAX] = { NULL };
+    char *pass[LSL_SHARES_MAX] = {NULL};
     struct lsl_shares_status st;
     uint8_t pk[LSL_VAULT_PUBKEY_BYTES];
     size_t n = 0;
@@ -104,8 +104,8 @@ static int open_shares(const char *keys_dir, struct lsl_officer_key **out)
     if (have_pk < 0)
         return have_pk;
     for (; n < opts.nshares && rc == 0; n++)
-        rc = lsl_cli_passphrase_get(opts.passphrase_fd, opts.shares[n],
-                                    false, &pass[n]);
+        rc = lsl_cli_passphrase_get(opts.passphrase_fd, opts.shares[n], false,
+                                    &pass[n]);
     if (rc == 0) {
         rc = lsl_officer_key_from_shares(
             out, opts.shares, (const char *const *)pass, opts.nshares,

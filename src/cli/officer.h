@@ -20,18 +20,18 @@ enum {
     LSL_CLI_OPT_PASSPHRASE_FD,
 };
 
-#define LSL_CLI_OFFICER_OPTIONS                                               \
-    { "share", required_argument, NULL, LSL_CLI_OPT_SHARE },                  \
-    {                                                                         \
-        "passphrase-fd", required_argument, NULL, LSL_CLI_OPT_PASSPHRASE_FD   \
+#define LSL_CLI_OFFICER_OPTIONS                                                \
+    {"share", required_argument, NULL, LSL_CLI_OPT_SHARE},                     \
+    {                                                                          \
+        "passphrase-fd", required_argument, NULL, LSL_CLI_OPT_PASSPHRASE_FD    \
     }
 
-#define LSL_CLI_OFFICER_HELP                                                  \
-    "officer key: KEYS/officer.key, or if it is absent, key shares:\n"       \
-    "  --share FILE        a share file of a split key (repeat: any k of\n"  \
-    "                      the n shares); checked against KEYS/vault.pub\n"  \
-    "  --passphrase-fd FD  read the shares' passphrases from FD, one line\n" \
-    "                      per --share in order (default: ask on the\n"      \
+#define LSL_CLI_OFFICER_HELP                                                   \
+    "officer key: KEYS/officer.key, or if it is absent, key shares:\n"         \
+    "  --share FILE        a share file of a split key (repeat: any k of\n"    \
+    "                      the n shares); checked against KEYS/vault.pub\n"    \
+    "  --passphrase-fd FD  read the shares' passphrases from FD, one line\n"   \
+    "                      per --share in order (default: ask on the\n"        \
     "                      terminal)\n"
 
 /*

@@ -100,8 +100,7 @@ static int ask_tty(const char *prompt, bool confirm, char *buf, size_t *len)
     return rc;
 }
 
-int lsl_cli_passphrase_get(int fd, const char *prompt, bool confirm,
-                           char **out)
+int lsl_cli_passphrase_get(int fd, const char *prompt, bool confirm, char **out)
 {
     char *buf = sodium_malloc(LSL_PASSPHRASE_MAX + 1);
     size_t len = 0;

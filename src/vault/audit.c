@@ -26,7 +26,8 @@
 #define KDF_CONTEXT    "lslaudit"
 #define KDF_SUBKEY_ID  1
 
-/* Derive the Ed25519 pair; sk is crypto_sign_SECRETKEYBYTES of secure memory. */
+/* Derive the Ed25519 pair; sk is crypto_sign_SECRETKEYBYTES of secure memory.
+ */
 static int sign_keypair(const struct lsl_officer_key *k, uint8_t pk[32],
                         uint8_t *sk)
 {
@@ -67,17 +68,16 @@ int lsl_audit_pub_write(const char *path, const struct lsl_audit_pub *p)
 
 int lsl_audit_pub_load(const char *path, struct lsl_audit_pub *p)
 {
-    struct lsl_buf b = { 0 };
+    struct lsl_buf b = {0};
     int rc;
 
     rc = lsl_audit_read_path(path, &b);
-    if (rc == 0 && (b.len != PUB_FILE_BYTES ||
-                    memcmp(b.p, PUB_MAGIC, PUB_MAGIC_LEN) != 0))
+    if (rc == 0 &&
+        (b.len != PUB_FILE_BYTES || memcmp(b.p, PUB_MAGIC, PUB_MAGIC_LEN) != 0))
         rc = LSL_EFORMAT;
     if (rc == 0) {
         memcpy(p->sign_pk, b.p + PUB_MAGIC_LEN, 32);
-        memcpy(p->vault_pk, b.p + PUB_MAGIC_LEN + 32,
-               LSL_VAULT_PUBKEY_BYTES);
+        memcpy(p->vault_pk, b.p + PUB_MAGIC_LEN + 32, LSL_VAULT_PUBKEY_BYTES);
     }
     lsl_buf_free(&b);
     return rc;
@@ -121,8 +121,8 @@ void lsl_audit_genesis(const struct lsl_audit_pub *pub,
 void lsl_audit_line_hash(const char *p, size_t len,
                          uint8_t out[LSL_AUDIT_HASH_BYTES])
 {
-    crypto_generichash(out, LSL_AUDIT_HASH_BYTES, (const uint8_t *)p, len,
-                       NULL, 0);
+    crypto_generichash(out, LSL_AUDIT_HASH_BYTES, (const uint8_t *)p, len, NULL,
+                       0);
 }
 
 /*
@@ -175,8 +175,7 @@ static int chain_tail(const struct lsl_buf *log,
 
 /* Format a complete record line, signature and newline included. */
 static int format_record(struct lsl_buf *b, const struct lsl_audit_entry *e,
-                         uint64_t seq, const uint8_t *prev,
-                         const uint8_t *sk)
+                         uint64_t seq, const uint8_t *prev, const uint8_t *sk)
 {
     char when[32], hex[2 * LSL_AUDIT_SIG_BYTES + 1];
     uint8_t sig[LSL_AUDIT_SIG_BYTES];
@@ -203,9 +202,9 @@ static int format_record(struct lsl_buf *b, const struct lsl_audit_entry *e,
     if (rc == 0)
         rc = lsl_audit_escape(b, e->query);
     if (rc == 0)
-        rc = lsl_buf_printf(b, "\t%llu\t%s", (unsigned long long)e->count,
-                            sodium_bin2hex(hex, sizeof(hex), prev,
-                                           LSL_AUDIT_HASH_BYTES));
+        rc = lsl_buf_printf(
+            b, "\t%llu\t%s", (unsigned long long)e->count,
+            sodium_bin2hex(hex, sizeof(hex), prev, LSL_AUDIT_HASH_BYTES));
     if (rc)
         return rc;
     crypto_sign_detached(sig, NULL, (const uint8_t *)b->p, b->len, sk);
@@ -217,7 +216,7 @@ static int format_record(struct lsl_buf *b, const struct lsl_audit_entry *e,
 static int append_locked(int fd, const struct lsl_audit_entry *e,
                          const struct lsl_audit_pub *pub, const uint8_t *sk)
 {
-    struct lsl_buf log = { 0 }, rec = { 0 };
+    struct lsl_buf log = {0}, rec = {0};
     uint8_t prev[LSL_AUDIT_HASH_BYTES];
     uint64_t seq;
     int rc;
@@ -236,8 +235,7 @@ static int append_locked(int fd, const struct lsl_audit_entry *e,
     return rc;
 }
 
-int lsl_audit_log_append(const char *vault_dir,
-                         const struct lsl_officer_key *k,
+int lsl_audit_log_append(const char *vault_dir, const struct lsl_officer_key *k,
                          const struct lsl_audit_entry *e)
 {
     struct lsl_audit_pub pub;
@@ -253,8 +251,7 @@ int lsl_audit_log_append(const char *vault_dir,
     if (rc == 0)
         rc = ensure_vault_pub(vault_dir, &pub);
     if (rc == 0)
-        rc = lsl_path_join(path, sizeof(path), vault_dir,
-                           LSL_AUDIT_LOG_NAME);
+        rc = lsl_path_join(path, sizeof(path), vault_dir, LSL_AUDIT_LOG_NAME);
     if (rc)
         goto out;
     fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600);

@@ -16,8 +16,7 @@
 #include <unistd.h>
 #include "vault_internal.h"
 
-enum { F_SEQ, F_TIME, F_OP, F_CASE, F_ACTION, F_QUERY, F_COUNT, F_PREV,
-       F_SIG };
+enum { F_SEQ, F_TIME, F_OP, F_CASE, F_ACTION, F_QUERY, F_COUNT, F_PREV, F_SIG };
 
 int lsl_audit_read_fd(int fd, struct lsl_buf *b)
 {
@@ -90,7 +89,7 @@ int lsl_audit_line_parse(const char *p, size_t len, struct lsl_audit_line *l)
             continue;
         if (nf == LSL_AUDIT_FIELDS)
             return LSL_ECORRUPT;
-        l->field[nf++] = (struct lsl_span){ p + start, i - start };
+        l->field[nf++] = (struct lsl_span){p + start, i - start};
         start = i + 1;
     }
     if (nf != LSL_AUDIT_FIELDS || !parse_u64(l->field[F_SEQ], &l->seq) ||
@@ -105,12 +104,18 @@ int lsl_audit_line_parse(const char *p, size_t len, struct lsl_audit_line *l)
 const char *lsl_audit_fault_name(enum lsl_audit_fault f)
 {
     switch (f) {
-    case LSL_AUDIT_OK: return "ok";
-    case LSL_AUDIT_MALFORMED: return "malformed record";
-    case LSL_AUDIT_BAD_SIGNATURE: return "edited or bad signature";
-    case LSL_AUDIT_DELETED: return "deleted records";
-    case LSL_AUDIT_REORDERED: return "reordered records";
-    case LSL_AUDIT_INSERTED: return "inserted record";
+    case LSL_AUDIT_OK:
+        return "ok";
+    case LSL_AUDIT_MALFORMED:
+        return "malformed record";
+    case LSL_AUDIT_BAD_SIGNATURE:
+        return "edited or bad signature";
+    case LSL_AUDIT_DELETED:
+        return "deleted records";
+    case LSL_AUDIT_REORDERED:
+        return "reordered records";
+    case LSL_AUDIT_INSERTED:
+        return "inserted record";
     }
     return "unknown";
 }
@@ -134,12 +139,12 @@ static int split_lines(const struct lsl_buf *b, struct lines *ls)
         return -ENOMEM;
     for (size_t i = 0; i < b->len; i++) {
         if (b->p[i] == '\n') {
-            ls->v[ls->n++] = (struct lsl_span){ b->p + start, i - start };
+            ls->v[ls->n++] = (struct lsl_span){b->p + start, i - start};
             start = i + 1;
         }
     }
     if (ls->partial_last)
-        ls->v[ls->n++] = (struct lsl_span){ b->p + start, b->len - start };
+        ls->v[ls->n++] = (struct lsl_span){b->p + start, b->len - start};
     return 0;
 }
 
@@ -168,8 +173,7 @@ static void explain_seq(const struct lines *ls, size_t i, uint64_t want,
             v->fault = LSL_AUDIT_REORDERED;
             snprintf(v->detail, sizeof(v->detail),
                      "record %llu comes here, record %llu is at line %zu",
-                     (unsigned long long)got, (unsigned long long)want,
-                     at + 1);
+                     (unsigned long long)got, (unsigned long long)want, at + 1);
             return;
         }
         v->fault = LSL_AUDIT_DELETED;
@@ -208,8 +212,8 @@ static bool check_line(const struct lines *ls, size_t i,
         return false;
     }
     v->fault = LSL_AUDIT_BAD_SIGNATURE;
-    if (crypto_sign_verify_detached(l.sig, (const uint8_t *)s->p,
-                                    l.signed_len, pub->sign_pk) != 0) {
+    if (crypto_sign_verify_detached(l.sig, (const uint8_t *)s->p, l.signed_len,
+                                    pub->sign_pk) != 0) {
         snprintf(v->detail, sizeof(v->detail),
                  "its signature does not match its content: edited, or "
                  "not signed by this vault's officer key");
@@ -234,8 +238,8 @@ static bool check_line(const struct lines *ls, size_t i,
 int lsl_audit_verify(const char *path, const struct lsl_audit_pub *pub,
                      struct lsl_audit_verdict *v)
 {
-    struct lsl_buf b = { 0 };
-    struct lines ls = { 0 };
+    struct lsl_buf b = {0};
+    struct lines ls = {0};
     int rc;
 
     memset(v, 0, sizeof(*v));
@@ -260,8 +264,8 @@ int lsl_audit_read(const char *path,
                    int (*fn)(const struct lsl_audit_record *r, void *ud),
                    void *ud, uint64_t *bad_line)
 {
-    struct lsl_buf b = { 0 };
-    struct lines ls = { 0 };
+    struct lsl_buf b = {0};
+    struct lines ls = {0};
     int rc;
 
     rc = lsl_audit_read_path(path, &b);
@@ -278,9 +282,13 @@ int lsl_audit_read(const char *path,
             break;
         }
         r = (struct lsl_audit_record){
-            .line = i + 1, .seq = l.seq, .time = l.field[F_TIME],
-            .operator_name = l.field[F_OP], .case_ref = l.field[F_CASE],
-            .action = l.field[F_ACTION], .query = l.field[F_QUERY],
+            .line = i + 1,
+            .seq = l.seq,
+            .time = l.field[F_TIME],
+            .operator_name = l.field[F_OP],
+            .case_ref = l.field[F_CASE],
+            .action = l.field[F_ACTION],
+            .query = l.field[F_QUERY],
             .count = l.count,
         };
         rc = fn(&r, ud);

@@ -113,8 +113,7 @@ void lsl_officer_key_public(const struct lsl_officer_key *k,
     memcpy(pk, k->pk, LSL_VAULT_PUBKEY_BYTES);
 }
 
-int lsl_officer_pubkey_write(const struct lsl_officer_key *k,
-                             const char *path)
+int lsl_officer_pubkey_write(const struct lsl_officer_key *k, const char *path)
 {
     uint8_t pub[PUB_FILE_BYTES];
 

@@ -56,8 +56,8 @@ static uint8_t poly_eval(uint8_t s, const uint8_t *coef, unsigned ncoef,
     return lsl_gf256_mul(y, x) ^ s;
 }
 
-int lsl_shamir_split(const uint8_t *secret, size_t len, unsigned k,
-                     unsigned n, uint8_t *shares, lsl_shamir_rand_fn rnd)
+int lsl_shamir_split(const uint8_t *secret, size_t len, unsigned k, unsigned n,
+                     uint8_t *shares, lsl_shamir_rand_fn rnd)
 {
     size_t ncoef = k ? k - 1 : 0;
     uint8_t *coef;
@@ -76,9 +76,8 @@ int lsl_shamir_split(const uint8_t *secret, size_t len, unsigned k,
     }
     for (size_t b = 0; b < len; b++) {
         for (unsigned i = 0; i < n; i++)
-            shares[(size_t)i * len + b] =
-                poly_eval(secret[b], coef + b * ncoef, (unsigned)ncoef,
-                          (uint8_t)(i + 1));
+            shares[(size_t)i * len + b] = poly_eval(
+                secret[b], coef + b * ncoef, (unsigned)ncoef, (uint8_t)(i + 1));
     }
     sodium_free(coef);
     return 0;

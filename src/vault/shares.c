@@ -16,13 +16,13 @@
 #define SHARE_MAGIC     "LSLSHAR1"
 #define SHARE_MAGIC_LEN 8
 #define SALT_BYTES      crypto_pwhash_SALTBYTES
-#define HDR_BYTES       (SHARE_MAGIC_LEN + 4 + LSL_VAULT_PUBKEY_BYTES + 16 \
-                         + SALT_BYTES)
-#define Y_BYTES         LSL_VAULT_SECKEY_BYTES
-#define PLAIN_BYTES     (HDR_BYTES + Y_BYTES)
-#define NONCE_OFF       HDR_BYTES
-#define BOX_OFF         (NONCE_OFF + crypto_secretbox_NONCEBYTES)
-#define FILE_BYTES      (BOX_OFF + crypto_secretbox_MACBYTES + PLAIN_BYTES)
+#define HDR_BYTES                                                              \
+    (SHARE_MAGIC_LEN + 4 + LSL_VAULT_PUBKEY_BYTES + 16 + SALT_BYTES)
+#define Y_BYTES     LSL_VAULT_SECKEY_BYTES
+#define PLAIN_BYTES (HDR_BYTES + Y_BYTES)
+#define NONCE_OFF   HDR_BYTES
+#define BOX_OFF     (NONCE_OFF + crypto_secretbox_NONCEBYTES)
+#define FILE_BYTES  (BOX_OFF + crypto_secretbox_MACBYTES + PLAIN_BYTES)
 
 /* Header field offsets. */
 #define OFF_K    8
@@ -135,8 +135,7 @@ int lsl_officer_shares_write(const struct lsl_officer_key *k,
     while (rc == 0 && made < o->count) {
         rc = seal_share(file, k, o, made, ys + (size_t)made * Y_BYTES);
         if (rc == 0)
-            rc = lsl_file_create_excl(o->paths[made], 0600, file,
-                                      FILE_BYTES);
+            rc = lsl_file_create_excl(o->paths[made], 0600, file, FILE_BYTES);
         if (rc == 0)
             made++;
     }
@@ -172,9 +171,8 @@ static int open_share(const char *path, const char *pass, struct share *s,
     plain = key + crypto_secretbox_KEYBYTES;
     rc = box_key(key, pass, file);
     if (rc == 0 &&
-        (crypto_secretbox_open_easy(plain, file + BOX_OFF,
-                                    FILE_BYTES - BOX_OFF, file + NONCE_OFF,
-                                    key) != 0 ||
+        (crypto_secretbox_open_easy(plain, file + BOX_OFF, FILE_BYTES - BOX_OFF,
+                                    file + NONCE_OFF, key) != 0 ||
          memcmp(plain, file, HDR_BYTES) != 0)) {
         *why = "wrong passphrase, or the share file is damaged";
         rc = LSL_EAUTH;
@@ -259,7 +257,7 @@ int lsl_officer_key_from_shares(struct lsl_officer_key **out,
 
     if (!st)
         st = &local;
-    *st = (struct lsl_shares_status){ .bad = SIZE_MAX };
+    *st = (struct lsl_shares_status){.bad = SIZE_MAX};
     rc = n == 0 || n > LSL_SHARES_MAX ? -EINVAL : lsl_vault_sodium_init();
     if (rc == 0) {
         sh = sodium_malloc(n * sizeof(*sh));

@@ -10,7 +10,7 @@
 #include "src/vault/vault_internal.h"
 #include "vt_util.h"
 
-#define NREC 5
+#define NREC     5
 #define MAXLINES 16
 
 struct fix {
@@ -25,8 +25,11 @@ static void append(const char *dir, const struct lsl_officer_key *k,
                    const char *case_ref, uint64_t count)
 {
     struct lsl_audit_entry e = {
-        .time = 1764403200 + (int64_t)count, .operator_name = "ana",
-        .case_ref = case_ref, .action = "unseal", .query = "2 tokens",
+        .time = 1764403200 + (int64_t)count,
+        .operator_name = "ana",
+        .case_ref = case_ref,
+        .action = "unseal",
+        .query = "2 tokens",
         .count = count,
     };
 
@@ -207,12 +210,14 @@ static void test_other_key_fails_first_record(void **state)
     assert_int_equal(v.fault, LSL_AUDIT_BAD_SIGNATURE);
     /* And another key may not append to this vault's log. */
     {
-        struct lsl_audit_entry e = { .time = 1, .operator_name = "eve",
-                                     .case_ref = "X", .action = "unseal",
-                                     .query = "", .count = 0 };
+        struct lsl_audit_entry e = {.time = 1,
+                                    .operator_name = "eve",
+                                    .case_ref = "X",
+                                    .action = "unseal",
+                                    .query = "",
+                                    .count = 0};
 
-        assert_int_equal(lsl_audit_log_append(f->dir, other, &e),
-                         LSL_EAUTH);
+        assert_int_equal(lsl_audit_log_append(f->dir, other, &e), LSL_EAUTH);
     }
     assert_int_equal(lsl_audit_verify(f->log, &f->pub, &v), 0);
     assert_int_equal(v.records, NREC);
@@ -223,9 +228,12 @@ static void test_other_key_fails_first_record(void **state)
 static void test_torn_last_line(void **state)
 {
     struct fix *f = *state;
-    struct lsl_audit_entry e = { .time = 1, .operator_name = "ana",
-                                 .case_ref = "X", .action = "unseal",
-                                 .query = "", .count = 0 };
+    struct lsl_audit_entry e = {.time = 1,
+                                .operator_name = "ana",
+                                .case_ref = "X",
+                                .action = "unseal",
+                                .query = "",
+                                .count = 0};
     struct lines ls;
 
     load(f->log, &ls);
@@ -233,8 +241,7 @@ static void test_torn_last_line(void **state)
     store(f->log, &ls);
     expect_fault(f, NREC, LSL_AUDIT_MALFORMED, "cut short");
     /* Nothing is glued onto a torn record. */
-    assert_int_equal(lsl_audit_log_append(f->dir, f->key, &e),
-                     LSL_ECORRUPT);
+    assert_int_equal(lsl_audit_log_append(f->dir, f->key, &e), LSL_ECORRUPT);
     load(f->log, &ls);
     assert_int_equal(ls.n, NREC);
 }
@@ -250,17 +257,16 @@ static int collect(const struct lsl_audit_record *r, void *ud)
 
     assert_int_equal(r->seq, (uint64_t)s->n + 1);
     assert_int_equal(r->line, (uint64_t)s->n + 1);
-    snprintf(s->cases[s->n++], 64, "%.*s", (int)r->case_ref.len,
-             r->case_ref.p);
+    snprintf(s->cases[s->n++], 64, "%.*s", (int)r->case_ref.len, r->case_ref.p);
     return 0;
 }
 
 static void test_escaping_and_reading(void **state)
 {
     struct fix *f = *state;
-    struct seen s = { 0 };
+    struct seen s = {0};
     struct lsl_audit_verdict v;
-    struct lsl_buf b = { 0 };
+    struct lsl_buf b = {0};
     uint64_t bad = 0;
 
     assert_int_equal(lsl_audit_escape(&b, "a\tb\nc\\d\x01\xc3\xa9 e"), 0);

@@ -37,9 +37,8 @@ static void test_gf_field_laws(void **state)
     (void)state;
     for (unsigned a = 0; a < 256; a++) {
         if (a)
-            assert_int_equal(lsl_gf256_mul((uint8_t)a,
-                                           lsl_gf256_inv((uint8_t)a)),
-                             1);
+            assert_int_equal(
+                lsl_gf256_mul((uint8_t)a, lsl_gf256_inv((uint8_t)a)), 1);
         for (unsigned b = 0; b < 256; b += 7) {
             uint8_t ab = lsl_gf256_mul((uint8_t)a, (uint8_t)b);
 
@@ -60,18 +59,17 @@ static void counting_rand(void *buf, size_t len)
 
 static void test_split_known(void **state)
 {
-    static const uint8_t secret[3] = { 0x42, 0x00, 0xff };
+    static const uint8_t secret[3] = {0x42, 0x00, 0xff};
     static const uint8_t want[5][3] = {
-        { 0x41, 0x07, 0xfc }, { 0x48, 0x16, 0xed }, { 0x4b, 0x11, 0xee },
-        { 0x66, 0x4c, 0x8b }, { 0x65, 0x4b, 0x88 },
+        {0x41, 0x07, 0xfc}, {0x48, 0x16, 0xed}, {0x4b, 0x11, 0xee},
+        {0x66, 0x4c, 0x8b}, {0x65, 0x4b, 0x88},
     };
     uint8_t shares[5 * 3], out[3];
-    const uint8_t *ys[3] = { shares + 4 * 3, shares, shares + 2 * 3 };
-    const uint8_t xs[3] = { 5, 1, 3 };
+    const uint8_t *ys[3] = {shares + 4 * 3, shares, shares + 2 * 3};
+    const uint8_t xs[3] = {5, 1, 3};
 
     (void)state;
-    assert_int_equal(lsl_shamir_split(secret, 3, 3, 5, shares,
-                                      counting_rand),
+    assert_int_equal(lsl_shamir_split(secret, 3, 3, 5, shares, counting_rand),
                      0);
     assert_memory_equal(shares, want, sizeof(want));
     assert_int_equal(lsl_shamir_join(xs, ys, 3, 3, out), 0);
@@ -80,9 +78,9 @@ static void test_split_known(void **state)
 
 static void test_bad_arguments(void **state)
 {
-    uint8_t s[4] = { 1, 2, 3, 4 }, sh[4 * 4], out[4];
-    const uint8_t *ys[2] = { sh, sh + 4 };
-    const uint8_t dup[2] = { 1, 1 }, zero[2] = { 0, 1 };
+    uint8_t s[4] = {1, 2, 3, 4}, sh[4 * 4], out[4];
+    const uint8_t *ys[2] = {sh, sh + 4};
+    const uint8_t dup[2] = {1, 1}, zero[2] = {0, 1};
 
     (void)state;
     assert_int_equal(lsl_shamir_split(s, 4, 0, 4, sh, NULL), -EINVAL);
@@ -137,8 +135,7 @@ static void test_any_k_of_n(void **state)
     for (unsigned n = 1; n <= 8; n++) {
         for (unsigned k = 1; k <= n; k++) {
             randombytes_buf(secret, sizeof(secret));
-            assert_int_equal(lsl_shamir_split(secret, 32, k, n, shares,
-                                              NULL),
+            assert_int_equal(lsl_shamir_split(secret, 32, k, n, shares, NULL),
                              0);
             check_subsets(shares, secret, n, k, true);
             if (k < n)

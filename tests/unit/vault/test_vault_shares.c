@@ -24,7 +24,7 @@ struct fix {
     struct lsl_officer_key *key;
 };
 
-static const char *const pass[N] = { "alpha one", "bravo two", "charlie" };
+static const char *const pass[N] = {"alpha one", "bravo two", "charlie"};
 
 /* Fast Argon2id limits: the tests check logic, not cost. */
 static void write_split(const struct lsl_officer_key *key,
@@ -69,11 +69,10 @@ static int teardown(void **state)
 
 static int open_pair(struct fix *f, int a, int b, const char *pa,
                      const char *pb, const uint8_t *expect,
-                     struct lsl_shares_status *st,
-                     struct lsl_officer_key **out)
+                     struct lsl_shares_status *st, struct lsl_officer_key **out)
 {
-    const char *paths[2] = { f->paths[a], f->paths[b] };
-    const char *pw[2] = { pa, pb };
+    const char *paths[2] = {f->paths[a], f->paths[b]};
+    const char *pw[2] = {pa, pb};
 
     return lsl_officer_key_from_shares(out, paths, pw, 2, expect, st);
 }
@@ -90,8 +89,7 @@ static void test_any_two_rebuild(void **state)
 
             if (a == b)
                 continue;
-            assert_int_equal(open_pair(f, a, b, pass[a], pass[b], pk, NULL,
-                                       &k),
+            assert_int_equal(open_pair(f, a, b, pass[a], pass[b], pk, NULL, &k),
                              0);
             assert_memory_equal(lsl_officer_key_sk(k),
                                 lsl_officer_key_sk(f->key), 32);
@@ -117,9 +115,9 @@ static void test_too_few(void **state)
     struct lsl_shares_status st;
     struct lsl_officer_key *k = NULL;
 
-    assert_int_equal(lsl_officer_key_from_shares(&k, f->paths, pass, 1, NULL,
-                                                 &st),
-                     LSL_ENOKEY);
+    assert_int_equal(
+        lsl_officer_key_from_shares(&k, f->paths, pass, 1, NULL, &st),
+        LSL_ENOKEY);
     assert_int_equal(st.threshold, K);
     assert_null(k);
 }
@@ -166,23 +164,22 @@ static void test_share_of_another_vault(void **state)
     lsl_officer_key_public(f->key, pk);
     /* Checked against vault.pub: the foreign share is named. */
     {
-        const char *mixed[2] = { f->paths[0], paths[1] };
-        const char *pw[2] = { pass[0], pass[1] };
+        const char *mixed[2] = {f->paths[0], paths[1]};
+        const char *pw[2] = {pass[0], pass[1]};
 
-        assert_int_equal(lsl_officer_key_from_shares(&k, mixed, pw, 2, pk,
-                                                     &st),
+        assert_int_equal(lsl_officer_key_from_shares(&k, mixed, pw, 2, pk, &st),
                          LSL_EAUTH);
         assert_int_equal(st.bad, 1);
         assert_non_null(strstr(st.why, "another vault"));
         /* Without vault.pub the shares still disagree with each other. */
-        assert_int_equal(lsl_officer_key_from_shares(&k, mixed, pw, 2, NULL,
-                                                     &st),
-                         LSL_EAUTH);
+        assert_int_equal(
+            lsl_officer_key_from_shares(&k, mixed, pw, 2, NULL, &st),
+            LSL_EAUTH);
         assert_int_equal(st.bad, 1);
         /* A complete foreign set does not match this vault.pub either. */
-        assert_int_equal(lsl_officer_key_from_shares(&k, paths, pass, 2, pk,
-                                                     &st),
-                         LSL_EAUTH);
+        assert_int_equal(
+            lsl_officer_key_from_shares(&k, paths, pass, 2, pk, &st),
+            LSL_EAUTH);
         assert_int_equal(st.bad, 0);
     }
     assert_null(k);
@@ -204,9 +201,9 @@ static void test_edited_header(void **state)
     b = 1;
     assert_int_equal(pwrite(fd, &b, 1, 8), 1);
     close(fd);
-    assert_int_equal(lsl_officer_key_from_shares(&k, &f->paths[2], &pass[2],
-                                                 1, NULL, &st),
-                     LSL_EAUTH);
+    assert_int_equal(
+        lsl_officer_key_from_shares(&k, &f->paths[2], &pass[2], 1, NULL, &st),
+        LSL_EAUTH);
     assert_int_equal(st.bad, 0);
     assert_null(k);
 }
@@ -245,7 +242,7 @@ static void test_write_refuses_and_cleans(void **state)
 static void test_empty_passphrase_refused(void **state)
 {
     struct fix *f = *state;
-    const char *const empty[N] = { "a", "", "c" };
+    const char *const empty[N] = {"a", "", "c"};
     struct lsl_shares_opts o;
 
     lsl_shares_opts_init(&o);
@@ -259,15 +256,12 @@ static void test_empty_passphrase_refused(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_any_two_rebuild, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_any_two_rebuild, setup, teardown),
         cmocka_unit_test_setup_teardown(test_files_are_private, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_too_few, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_wrong_passphrase, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_same_share_twice, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_wrong_passphrase, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_same_share_twice, setup, teardown),
         cmocka_unit_test_setup_teardown(test_share_of_another_vault, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_edited_header, setup, teardown),
