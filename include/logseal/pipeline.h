@@ -111,6 +111,15 @@ LSL_MUST_CHECK int lsl_source_eof(struct lsl_source *s);
  */
 LSL_MUST_CHECK int lsl_source_stop(struct lsl_source *s);
 
+/*
+ * The current input file ended at `end` (a tail source leaving a rotated,
+ * truncated or deleted file): its unfinished last line goes out flagged
+ * NOEOL, everything is dispatched with position `end`, and the source goes
+ * on with another file (a carried line never joins the next file's bytes).
+ */
+LSL_MUST_CHECK int lsl_source_end_file(struct lsl_source *s,
+                                       const struct lsl_pos *end);
+
 /* Dispatch the current batch now (e.g. before switching files). */
 LSL_MUST_CHECK int lsl_source_flush(struct lsl_source *s);
 

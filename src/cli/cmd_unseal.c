@@ -24,13 +24,15 @@ struct want {
     char text[LSL_TOKEN_TEXT_MAX];
     bool found;
     int64_t first, last;
-    char *value; /* sodium_malloc'd */
+    bool has_value;
+    size_t value_off; /* in unseal.values */
     size_t value_len;
 };
 
 struct unseal {
     struct want *w;
     size_t n, cap;
+    struct lsl_buf values; /* originals, wiped before free */
     int integrity; /* first integrity error */
     bool truncated;
 };
@@ -133,13 +135,11 @@ static int on_record(const struct lsl_vault_record *r, void *ud)
     if (!w->found || r->last_seen > w->last)
         w->last = r->last_seen;
     w->found = true;
-    if (r->type == LSL_VAULT_REC_MAP && !w->value) {
-        w->value = sodium_malloc(r->value.len + 1);
-        if (!w->value)
-            return -ENOMEM;
-        memcpy(w->value, r->value.p, r->value.len);
-        w->value[r->value.len] = '\0';
+    if (r->type == LSL_VAULT_REC_MAP && !w->has_value) {
+        w->value_off = u->values.len;
         w->value_len = r->value.len;
+        w->has_value = true;
+        return lsl_buf_append(&u->values, r->value.p, r->value.len);
     }
     return 0;
 }
@@ -174,24 +174,25 @@ static int print_results(const struct unseal *u, size_t *missing)
     for (size_t i = 0; i < u->n; i++) {
         const struct want *w = &u->w[i];
 
-        if (!w->value) {
+        if (!w->has_value) {
             printf("%s\tnot-found\n", w->text);
             (*missing)++;
             continue;
         }
         lsl_cli_iso_time(w->first, first);
         lsl_cli_iso_time(w->last, last);
-        printf("%s\t%s\t%s\t%s\t%s\n", w->text,
-               lsl_class_name((enum lsl_class)w->tok.cls), w->value, first,
-               last);
+        printf("%s\t%s\t%.*s\t%s\t%s\n", w->text,
+               lsl_class_name((enum lsl_class)w->tok.cls), (int)w->value_len,
+               u->values.p + w->value_off, first, last);
     }
     return fflush(stdout) == 0 ? 0 : -errno;
 }
 
 static void free_wants(struct unseal *u)
 {
-    for (size_t i = 0; i < u->n; i++)
-        sodium_free(u->w[i].value);
+    if (u->values.p)
+        sodium_memzero(u->values.p, u->values.cap);
+    lsl_buf_free(&u->values);
     free(u->w);
 }
 
@@ -221,7 +222,7 @@ static int unseal_run(struct unseal *u, const char *keys, const char *vault,
         return rc;
     }
     for (size_t i = 0; i < u->n; i++)
-        found += u->w[i].value != NULL;
+        found += u->w[i].has_value;
     snprintf(query, sizeof(query), "%zu tokens", u->n);
     rc = lsl_audit_append(vault, key, ref, "unseal", query, found);
     lsl_officer_key_close(key);

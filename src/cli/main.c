@@ -2,6 +2,7 @@
  * logseal command line: dispatch to one subcommand per file (cmd_*.c).
  * Every subcommand parses its own options and prints its own --help.
  */
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -91,6 +92,9 @@ void lsl_cli_iso_time(int64_t t, char out[32])
 
 int main(int argc, char **argv)
 {
+    /* A closed stdout must be an error we report (EPIPE), not a silent
+     * death that leaves a vault file unfinished. */
+    signal(SIGPIPE, SIG_IGN);
     if (sodium_init() < 0) {
         lsl_log_error("libsodium failed to initialise");
         return LSL_EXIT_ERROR;

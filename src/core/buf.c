@@ -1,12 +1,15 @@
 /*
  * Growable byte buffer. Invariant: len <= cap; p is NULL iff cap == 0.
- * Growth doubles so appends are amortized O(1).
+ * Growth doubles so appends are amortized O(1). Buffers carry log lines,
+ * so growth never uses realloc: the old block is wiped before it is freed,
+ * and no copy of an original is left behind in freed heap memory.
  */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sodium.h>
 #include "logseal/buf.h"
 
 int lsl_buf_reserve(struct lsl_buf *b, size_t extra)
@@ -22,9 +25,14 @@ int lsl_buf_reserve(struct lsl_buf *b, size_t extra)
     cap = b->cap ? b->cap : 256;
     while (cap < need)
         cap = cap > SIZE_MAX / 2 ? need : cap * 2;
-    p = realloc(b->p, cap);
+    p = malloc(cap);
     if (!p)
         return -ENOMEM;
+    if (b->p) {
+        memcpy(p, b->p, b->len);
+        sodium_memzero(b->p, b->cap);
+        free(b->p);
+    }
     b->p = p;
     b->cap = cap;
     return 0;
@@ -78,6 +86,8 @@ void lsl_buf_free(struct lsl_buf *b)
 {
     if (!b)
         return;
+    if (b->p)
+        sodium_memzero(b->p, b->cap);
     free(b->p);
     b->p = NULL;
     b->len = 0;

@@ -260,13 +260,16 @@ static int do_field(struct parser *ps, const char *rest, const char *end)
     return 0;
 }
 
-static int do_param(struct parser *ps, const char *rest, const char *end)
+static int add_param(struct parser *ps, const char *rest, const char *end,
+                     uint8_t kind)
 {
+    static const char *const usage[] = {"param NAME CLASS",
+                                        "segment NAME CLASS"};
     struct lsl_rule *r = ps->r;
     struct lsl_span w[MAX_WORDS];
-    struct rule_param p = {0};
+    struct rule_param p = {.kind = kind};
     struct rule_param *np;
-    int n = words(ps, rest, end, w, 2, 2, "param NAME CLASS");
+    int n = words(ps, rest, end, w, 2, 2, usage[kind]);
     int rc;
 
     if (n < 0)
@@ -283,10 +286,12 @@ static int do_param(struct parser *ps, const char *rest, const char *end)
         if (p.name[i] >= 'A' && p.name[i] <= 'Z')
             p.name[i] = (char)(p.name[i] - 'A' + 'a');
     for (size_t i = 0; i < r->nparams; i++) {
-        if (r->params[i].len == p.len &&
+        if (r->params[i].kind == kind && r->params[i].len == p.len &&
             memcmp(r->params[i].name, p.name, p.len) == 0) {
             free(p.name);
-            return fail(ps, "param '%s' given twice", r->params[i].name);
+            return fail(ps, "%s '%s' given twice",
+                        kind == PARAM_QUERY ? "param" : "segment",
+                        r->params[i].name);
         }
     }
     np = grow(r->params, r->nparams, sizeof(*np));
@@ -297,6 +302,16 @@ static int do_param(struct parser *ps, const char *rest, const char *end)
     r->params = np;
     r->params[r->nparams++] = p;
     return 0;
+}
+
+static int do_param(struct parser *ps, const char *rest, const char *end)
+{
+    return add_param(ps, rest, end, PARAM_QUERY);
+}
+
+static int do_segment(struct parser *ps, const char *rest, const char *end)
+{
+    return add_param(ps, rest, end, PARAM_SEGMENT);
 }
 
 static int parse_limit(struct parser *ps, const char *rest, const char *end,
@@ -335,6 +350,7 @@ static const struct directive directives[] = {
     {"time", do_time},
     {"field", do_field},
     {"param", do_param},
+    {"segment", do_segment},
     {"match-limit", do_match_limit},
     {"depth-limit", do_depth_limit},
 };
@@ -358,7 +374,7 @@ static int parse_line(struct parser *ps, const char *p, size_t n)
             return directives[i].fn(ps, skip_blanks(p, end), end);
     return fail(ps,
                 "unknown directive '%.*s' (known: name pattern time "
-                "field param match-limit depth-limit)",
+                "field param segment match-limit depth-limit)",
                 (int)(w.len > 32 ? 32 : w.len), w.p);
 }
 

@@ -4,8 +4,9 @@
  * become spans of the listed class; every other byte of the group goes
  * through the scrubber, in pieces between those values, so the plan stays
  * sorted. The query string runs from the first '?' to the first space or
- * '#' and splits on '&' and ';'. Names compare ASCII case-insensitively;
- * they are not percent-decoded.
+ * '#' and splits on '&' and ';'. In the path before it, a segment named
+ * by a `segment` line makes the next segment a span (/u/123/profile).
+ * Names compare ASCII case-insensitively; they are not percent-decoded.
  */
 #include <string.h>
 #include "rules_int.h"
@@ -16,13 +17,14 @@ static char lower(char c)
 }
 
 static const struct rule_param *find_param(const struct lsl_rule *r,
-                                           const char *name, size_t len)
+                                           uint8_t kind, const char *name,
+                                           size_t len)
 {
     for (size_t i = 0; i < r->nparams; i++) {
         const struct rule_param *p = &r->params[i];
         size_t k = 0;
 
-        if (p->len != len)
+        if (p->kind != kind || p->len != len)
             continue;
         while (k < len && lower(name[k]) == p->name[k])
             k++;
@@ -40,35 +42,78 @@ static size_t find2(const char *s, size_t from, size_t end, char a, char b)
     return from;
 }
 
-int lsl_query_plan(const struct lsl_rule *r, struct lsl_plan *p,
-                   const char *line, size_t off, size_t len)
+/* Scrub from *cursor up to the value, push the value as a span. */
+static int push_value(struct lsl_plan *p, const char *line, size_t *cursor,
+                      size_t off, size_t len, uint8_t cls)
 {
-    size_t end = off + len, cursor = off, i, qend;
-    const char *q = memchr(line + off, '?', len);
+    int rc = lsl_scrub_range(p, line, *cursor, off - *cursor);
+
+    if (rc == 0)
+        rc = lsl_plan_push(p, off, len, LSL_ACT_TOKEN, cls, 0);
+    *cursor = off + len;
+    return rc;
+}
+
+/* Path segments in [i, end): the one after a listed segment is a value. */
+static int plan_path(const struct lsl_rule *r, struct lsl_plan *p,
+                     const char *line, size_t i, size_t end, size_t *cursor)
+{
+    const struct rule_param *prev = NULL;
     int rc;
 
-    if (!q || r->nparams == 0)
-        return lsl_scrub_range(p, line, off, len);
-    i = (size_t)(q - line) + 1;
-    qend = find2(line, i, end, ' ', '#');
+    while (i < end) {
+        size_t send = find2(line, i, end, '/', '/');
+
+        if (prev && send > i) {
+            rc = push_value(p, line, cursor, i, send - i, prev->cls);
+            if (rc)
+                return rc;
+        }
+        prev = find_param(r, PARAM_SEGMENT, line + i, send - i);
+        i = send + 1;
+    }
+    return 0;
+}
+
+static int plan_query(const struct lsl_rule *r, struct lsl_plan *p,
+                      const char *line, size_t i, size_t qend, size_t *cursor)
+{
     while (i < qend) {
         size_t pend = find2(line, i, qend, '&', ';');
         size_t eq = find2(line, i, pend, '=', '=');
         const struct rule_param *prm;
+        int rc;
 
         if (eq < pend && eq + 1 < pend) {
-            prm = find_param(r, line + i, eq - i);
+            prm = find_param(r, PARAM_QUERY, line + i, eq - i);
             if (prm) {
-                rc = lsl_scrub_range(p, line, cursor, eq + 1 - cursor);
-                if (rc == 0)
-                    rc = lsl_plan_push(p, eq + 1, pend - eq - 1, LSL_ACT_TOKEN,
-                                       prm->cls, 0);
+                rc = push_value(p, line, cursor, eq + 1, pend - eq - 1,
+                                prm->cls);
                 if (rc)
                     return rc;
-                cursor = pend;
             }
         }
         i = pend + 1;
     }
+    return 0;
+}
+
+int lsl_query_plan(const struct lsl_rule *r, struct lsl_plan *p,
+                   const char *line, size_t off, size_t len)
+{
+    size_t end = off + len, cursor = off, path, pend;
+    const char *slash = memchr(line + off, '/', len);
+    int rc = 0;
+
+    if (r->nparams == 0)
+        return lsl_scrub_range(p, line, off, len);
+    path = slash ? (size_t)(slash - line) : end;
+    pend = find2(line, path, end, '?', ' ');
+    rc = plan_path(r, p, line, path, pend, &cursor);
+    if (rc == 0 && pend < end && line[pend] == '?')
+        rc = plan_query(r, p, line, pend + 1, find2(line, pend + 1, end, ' ',
+                                                     '#'), &cursor);
+    if (rc)
+        return rc;
     return lsl_scrub_range(p, line, cursor, end - cursor);
 }

@@ -31,10 +31,15 @@ struct rule_field {
     unsigned line;  /* where it was declared, for errors */
 };
 
+/* `param NAME CLASS` (query string) or `segment NAME CLASS` (the path
+ * segment after a segment NAME, as the 123 of /u/123/profile). */
+enum rule_param_kind { PARAM_QUERY = 0, PARAM_SEGMENT };
+
 struct rule_param {
     char *name; /* lower case */
     size_t len;
     uint8_t cls;
+    uint8_t kind; /* enum rule_param_kind */
 };
 
 struct lsl_rule {

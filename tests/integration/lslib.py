@@ -249,6 +249,14 @@ def normalize_value(v):
     return v
 
 
+def is_address(v):
+    try:
+        ipaddress.ip_address(v)
+        return True
+    except ValueError:
+        return False
+
+
 def normalize_words(line):
     """`line` with every address, UUID and e-mail spelled normalized."""
     return WORD_RE.sub(lambda m: normalize_value(m.group(0)), line)

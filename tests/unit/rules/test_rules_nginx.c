@@ -114,7 +114,8 @@ static void test_combined_ipv6_user_params(void **state)
                "\"curl/8.0\"",
                true,
                "<ip|2001:db8::1> - <user|alice> " TIME
-               " \"GET /u/123/profile?ref=share&uid=<user|123> HTTP/2.0\" "
+               " \"GET /u/<user|123>/profile?ref=share&uid=<user|123> "
+               "HTTP/2.0\" "
                "200 9 \"https://example.com/p?Email=<email|bob@example.org>"
                "&x=1\" \"curl/8.0\"");
     /* IPv4-mapped client; unlisted parameters are scrubbed, listed ones
