@@ -48,8 +48,9 @@ static int on_record(const struct lsl_vault_record *r, void *ud)
 {
     struct verify *v = ud;
 
-    if (r->type == LSL_VAULT_REC_MAP && r->tok.cls < LSL_CLASS_COUNT)
-        v->map[r->tok.cls]++;
+    /* The reader delivers only records whose class it validated. */
+    if (r->type == LSL_VAULT_REC_MAP)
+        v->map[r->tok.cls % LSL_CLASS_COUNT]++;
     else
         v->seen++;
     return 0;
@@ -90,7 +91,10 @@ static void on_file(const char *path, const struct lsl_vault_file_info *info,
                     int rc, void *ud)
 {
     struct verify *v = ud;
+    uint64_t entries = 0;
 
+    for (int c = 0; c < LSL_CLASS_COUNT; c++)
+        entries += v->map[c];
     v->files++;
     printf("%s\t", path);
     if (rc == 0) {
@@ -107,7 +111,7 @@ static void on_file(const char *path, const struct lsl_vault_file_info *info,
     }
     printf("\tepoch %lu\t%llu entries, %llu seen updates",
            (unsigned long)info->epoch,
-           (unsigned long long)(info->records - v->seen),
+           (unsigned long long)entries,
            (unsigned long long)v->seen);
     print_counts(v->map);
     add_to_epoch(v, info->epoch);
