@@ -259,11 +259,11 @@ class Logseal:
         with open(self.conf, 'w') as f:
             f.write(text)
 
-    def start(self):
+    def start(self, stdin=subprocess.DEVNULL):
         self.logf = open(self.log_path, 'ab')
         self.proc = subprocess.Popen(
             [self.ctx.exe, 'run', '--config', self.conf],
-            stdin=subprocess.DEVNULL, stdout=self.logf, stderr=self.logf,
+            stdin=stdin, stdout=self.logf, stderr=self.logf,
             env=self.ctx.env)
 
     def log(self):
