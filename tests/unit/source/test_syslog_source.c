@@ -315,10 +315,13 @@ static void test_listen_refused(void **state)
         "udp:127.0.0.1:0", "udp:127.0.0.1:65536", "udp:127.0.0.1:",
         "udp:127.0.0.1:5x", "udp:localhost:514", "udp:127.0.0.1",
         "tcp:127.0.0.1:514", "unix:", "/run/x.sock", "",
-        "unix:/tmp/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
     };
     struct fx *f = *state;
+    char longpath[160] = "unix:/tmp/";
+
+    /* longer than sockaddr_un.sun_path */
+    memset(longpath + 10, 'a', sizeof(longpath) - 11);
+    assert_int_equal(open_src(f, longpath), LSL_ECONFIG);
 
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         f->src = NULL;
