@@ -32,6 +32,13 @@ LSL_MUST_CHECK int lsl_fd_source_open(struct lsl_fd_source **out,
 /* Start reading. 0 or negative code. */
 LSL_MUST_CHECK int lsl_fd_source_start(struct lsl_fd_source *src);
 
+/*
+ * Stop reading (daemon drain): a read in flight completes first, then the
+ * bytes read so far, a last partial line included, are dispatched as at
+ * end of input; on_done runs once they are committed.
+ */
+void lsl_fd_source_stop(struct lsl_fd_source *src);
+
 /* Detach and free (after on_done, or once the loop has stopped). */
 void lsl_fd_source_close(struct lsl_fd_source *src);
 

@@ -21,7 +21,7 @@
 struct want {
     size_t order; /* position on the command line */
     struct lsl_token tok;
-    char text[LSL_TOKEN_TEXT_MAX];
+    char text[LSL_IP_TEXT_MAX]; /* a token or an address */
     bool found;
     int64_t first, last;
     bool has_value;
@@ -40,7 +40,9 @@ struct unseal {
 static void help(void)
 {
     printf("usage: logseal unseal --keys KEYS --vault VAULTDIR --case REF\n"
-           "                      [--tokens-from FILE|-] [TOKEN...]\n\n"
+           "                      [--tokens-from FILE|-] [TOKEN|ADDRESS...]"
+           "\n\n"
+           "An ADDRESS is one written by the prefix-preserving IP mode.\n"
            "Print, for each token: TOKEN, class, original value, first and\n"
            "last seen (UTC), tab-separated; 'not-found' if the vault has no\n"
            "record of it. Needs KEYS/officer.key. Every call is appended to\n"
@@ -50,6 +52,11 @@ static void help(void)
            "1 error\n");
 }
 
+/*
+ * Class and hash bytes, not the epoch id: keyed hashes of distinct epochs
+ * never meet, and the vault key of a prefix-mode address is computed
+ * without knowing its epoch (kid 0), so it must match any.
+ */
 static int cmp_tok(const void *a, const void *b)
 {
     const struct want *x = a, *y = b;
@@ -59,7 +66,7 @@ static int cmp_tok(const void *a, const void *b)
         return c;
     if (x->tok.cls != y->tok.cls)
         return x->tok.cls < y->tok.cls ? -1 : 1;
-    return (int)x->tok.kid - (int)y->tok.kid;
+    return 0;
 }
 
 static int cmp_order(const void *a, const void *b)
@@ -71,6 +78,7 @@ static int cmp_order(const void *a, const void *b)
 
 static int add_want(struct unseal *u, const char *s, size_t len)
 {
+    struct lsl_ipaddr ip;
     struct want *w;
 
     while (len && (s[len - 1] == '\n' || s[len - 1] == '\r' ||
@@ -90,12 +98,18 @@ static int add_want(struct unseal *u, const char *s, size_t len)
     w = &u->w[u->n];
     memset(w, 0, sizeof(*w));
     w->order = u->n;
-    if (lsl_token_parse(s, len, &w->tok) != 0) {
-        lsl_log_error("'%.*s' is not a token (expected e.g. ip_...)",
+    if (lsl_token_parse(s, len, &w->tok) == 0) {
+        lsl_token_format(&w->tok, w->text);
+    } else if (lsl_ipaddr_parse(s, len, &ip) == 0) {
+        /* A prefix-mode address: its vault key is computed from it. */
+        lsl_ipaddr_lookup_token(&ip, 0, &w->tok);
+        lsl_ipaddr_format(&ip, w->text);
+    } else {
+        lsl_log_error("'%.*s' is neither a token (e.g. ip_...) nor an "
+                      "address written in prefix mode",
                       (int)(len > 40 ? 40 : len), s);
         return LSL_EUSAGE;
     }
-    lsl_token_format(&w->tok, w->text);
     u->n++;
     return 0;
 }

@@ -2,6 +2,7 @@
  * logseal command line: dispatch to one subcommand per file (cmd_*.c).
  * Every subcommand parses its own options and prints its own --help.
  */
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -15,6 +16,7 @@ static const struct lsl_cmd commands[] = {
     { "keygen", "create the hash key and the officer key pair",
       lsl_cmd_keygen },
     { "pipe", "pseudonymize lines from stdin or a file", lsl_cmd_pipe },
+    { "run", "run the daemon from a configuration file", lsl_cmd_run },
     { "unseal", "reveal the originals of tokens (officer key)",
       lsl_cmd_unseal },
     { "rules", "test rules on sample lines", lsl_cmd_rules },
@@ -67,6 +69,9 @@ void lsl_cli_iso_time(int64_t t, char out[32])
 
 int main(int argc, char **argv)
 {
+    /* A closed stdout must be an error we report (EPIPE), not a silent
+     * death that leaves a vault file unfinished. */
+    signal(SIGPIPE, SIG_IGN);
     if (sodium_init() < 0) {
         lsl_log_error("libsodium failed to initialise");
         return LSL_EXIT_ERROR;

@@ -17,6 +17,10 @@
  * value keyed with it, truncated to 120 bits (libsodium refuses outputs
  * shorter than crypto_generichash_BYTES_MIN = 16).
  *
+ * Address-map subkey (prefix-preserving IP mode): crypto_kdf_derive_from_key
+ * (id 1, ctx "lslipmap", epoch key); a context of its own, so it can never
+ * equal a class subkey.
+ *
  * Epochs: only LSL_EPOCH_NEVER (one fixed key) is implemented. The file
  * already carries epoch_len, epoch and epoch_start so that ratcheting
  * (derive the next epoch key from the current one, rewrite the file,
@@ -35,6 +39,7 @@
 #include <sodium.h>
 #include "logseal/file.h"
 #include "logseal/token.h"
+#include "keyring_int.h"
 
 #define KEYFILE_MAGIC     "LSLHKEY1"
 #define KEYFILE_MAGIC_LEN 8
@@ -48,6 +53,7 @@
 #define OFF_KEY           24
 #define KEY_BYTES         crypto_kdf_KEYBYTES
 #define KDF_CONTEXT       "lsltoken"
+#define KDF_IPMAP_CONTEXT "lslipmap"
 /* Tokens carry the epoch id in 10 bits (LSL_TOKEN_KID_CHARS base32). */
 #define KID_MOD      1024u
 #define DIGEST_BYTES crypto_generichash_BYTES_MIN
@@ -55,6 +61,7 @@
 struct keyring_secret {
     uint8_t key[KEY_BYTES];
     uint8_t sub[LSL_CLASS_COUNT][KEY_BYTES];
+    uint8_t ipmap[KEY_BYTES];
 };
 
 struct lsl_keyring {
@@ -136,6 +143,9 @@ static int build_secret(struct lsl_keyring *kr, const uint8_t *key)
                                        KDF_CONTEXT, kr->sec->key) != 0)
             return -EIO;
     }
+    if (crypto_kdf_derive_from_key(kr->sec->ipmap, KEY_BYTES, 1,
+                                   KDF_IPMAP_CONTEXT, kr->sec->key) != 0)
+        return -EIO;
     /* Defence in depth only: a failure leaves the memory writable. */
     (void)sodium_mprotect_readonly(kr->sec);
     return 0;
@@ -209,4 +219,12 @@ int lsl_token_derive(const struct lsl_keyring *kr, int64_t when,
     out->kid = lsl_keyring_kid(kr, when);
     memcpy(out->hash, digest, LSL_TOKEN_HASH_BYTES);
     return 0;
+}
+
+const uint8_t *lsl_keyring_ipmap_key(const struct lsl_keyring *kr,
+                                     int64_t when)
+{
+    /* One epoch while keys are fixed; ratchets will pick by `when`. */
+    (void)when;
+    return kr->sec->ipmap;
 }

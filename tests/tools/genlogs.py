@@ -33,6 +33,7 @@ import ipaddress
 import itertools
 import json
 import random
+import os
 import sys
 import time
 
@@ -563,4 +564,9 @@ def main(argv):
 
 
 if __name__ == '__main__':
-    sys.exit(main(sys.argv[1:]))
+    try:
+        sys.exit(main(sys.argv[1:]))
+    except BrokenPipeError:
+        # The reader stopped early (e.g. `| head`): not an error here.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(0)
