@@ -287,6 +287,16 @@ class Logseal:
         self.logf.close()
         return self.proc.returncode
 
+    def wait(self, timeout=120):
+        """Exit status once it stops by itself (a stdin source ended)."""
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            fail('logseal did not stop within %ds of its input ending'
+                 % timeout)
+        self.logf.close()
+        return self.proc.returncode
+
     def kill(self):
         if self.proc and self.proc.poll() is None:
             self.proc.kill()
