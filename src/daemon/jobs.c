@@ -224,6 +224,7 @@ static void commit_done(uv_work_t *req, int status)
 static void try_commit(struct lsl_pipeline *pl)
 {
     struct lsl_job *j = pl->ready;
+    int rc;
 
     if (pl->committing || pl->ticking || pl->fatal || !j ||
         j->b->seq != pl->commit_seq)
@@ -236,9 +237,13 @@ static void try_commit(struct lsl_pipeline *pl)
     }
     pl->committing = j;
     j->req.data = j;
-    j->rc = uv_queue_work(pl->o.loop, &j->req, commit_work, commit_done);
-    if (j->rc)
+    /* Not into j->rc: commit_work may already have run on a worker and
+     * stored its result there (a lost -ENOSPC meant a skipped batch). */
+    rc = uv_queue_work(pl->o.loop, &j->req, commit_work, commit_done);
+    if (rc) {
+        j->rc = rc;
         commit_failed(pl, j);
+    }
 }
 
 void lsl_jobs_free_all(struct lsl_pipeline *pl)
