@@ -40,14 +40,15 @@ struct unseal {
 static void help(void)
 {
     printf("usage: logseal unseal --keys KEYS --vault VAULTDIR --case REF\n"
-           "                      [--tokens-from FILE|-] [TOKEN|ADDRESS...]"
-           "\n\n"
+           "                      [--share FILE]... [--passphrase-fd FD]\n"
+           "                      [--tokens-from FILE|-] [TOKEN|ADDRESS...]\n\n"
            "An ADDRESS is one written by the prefix-preserving IP mode.\n"
            "Print, for each token: TOKEN, class, original value, first and\n"
            "last seen (UTC), tab-separated; 'not-found' if the vault has no\n"
-           "record of it. Needs KEYS/officer.key. Every call is appended to\n"
-           "the audit log VAULTDIR/audit.log with the operator ($LOGSEAL_"
-           "OPERATOR\nor the login name), the case reference and counts.\n\n"
+           "record of it. Every call is appended to the signed audit log\n"
+           "VAULTDIR/audit.log with the operator ($LOGSEAL_OPERATOR or the\n"
+           "login name), the case reference and counts, before anything is\n"
+           "printed.\n\n" LSL_CLI_OFFICER_HELP "\n"
            "exit: 0 all found, 4 some not found, 3 vault integrity failure, "
            "1 error\n");
 }
@@ -250,6 +251,7 @@ int lsl_cmd_unseal(int argc, char **argv)
         { "vault", required_argument, NULL, 'v' },
         { "case", required_argument, NULL, 'c' },
         { "tokens-from", required_argument, NULL, 't' },
+        LSL_CLI_OFFICER_OPTIONS,
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -264,6 +266,11 @@ int lsl_cmd_unseal(int argc, char **argv)
         case 'v': vault = optarg; break;
         case 'c': ref = optarg; break;
         case 't': from = optarg; break;
+        case LSL_CLI_OPT_SHARE:
+        case LSL_CLI_OPT_PASSPHRASE_FD:
+            if (lsl_cli_officer_option(c, optarg) != 0)
+                return LSL_EXIT_USAGE;
+            break;
         case 'h':
             help();
             return LSL_EXIT_OK;

@@ -247,8 +247,8 @@ static void try_commit(struct lsl_pipeline *pl)
     }
     pl->committing = j;
     j->req.data = j;
-    /* Not into j->rc: commit_work may already be running and setting it,
-     * and overwriting its error with 0 would count an unwritten batch. */
+    /* Not into j->rc: commit_work may already have run on a worker and
+     * stored its result there (a lost -ENOSPC meant a skipped batch). */
     rc = uv_queue_work(pl->o.loop, &j->req, commit_work, commit_done);
     if (rc) {
         j->rc = rc;
