@@ -144,6 +144,23 @@ def main():
     write(d, 'bad-listen', '[source s]\ntype = syslog\n'
           'listen = udp:192.0.2.1:514\n')
 
+    d = os.path.join(root, 'shamir')
+    write(d, '2-of-3', b'\x02\x03\x00\x02' + bytes(range(32)))
+    write(d, '3-of-5', b'\x03\x05\x04\x01\x03' + b'officer secret key bytes 32 long')
+    write(d, '1-of-1', b'\x01\x01\x00' + b'\xff' * 32)
+    write(d, 'bad-k', b'\x04\x03\x00\x01\x02' + b'x' * 32)
+
+    d = os.path.join(root, 'audit')
+    # byte 0: edit (0 raw, 1 flip, 2 cut, 3 insert, 4 dup, 5 drop, 6 swap)
+    write(d, 'untouched', b'\x01\xff\xff\x00')
+    write(d, 'flip', b'\x01\x30\x00\x04')
+    write(d, 'cut', b'\x02\x50\x01\x00')
+    write(d, 'insert', b'\x03\x00\x00\x00' + b'1\tx\ty\n')
+    write(d, 'dup', b'\x04\x01\x00\x01')
+    write(d, 'drop', b'\x05\x00\x00\x01')
+    write(d, 'swap', b'\x06\x02\x00\x01')
+    write(d, 'raw', b'\x00\x00\x00\x00' + b'1\t2025\tana\n')
+
     d = os.path.join(root, 'token')
     write(d, 'ip4', '\x00010.001.002.003')
     write(d, 'ip6', '\x002001:DB8:0:0:0:0:0:1A')
