@@ -104,7 +104,8 @@ LSL_MUST_CHECK int lsl_worker_open(struct lsl_worker **out,
 void lsl_worker_close(struct lsl_worker *w); /* NULL-safe */
 
 LSL_MUST_CHECK int lsl_batch_open(struct lsl_batch **out);
-/* Empty the batch for reuse (keeps memory, wipes text). */
+/* Empty the batch for reuse (keeps memory, wipes the input and mapping
+ * values: the originals). */
 void lsl_batch_clear(struct lsl_batch *b);
 /* Wipe (it holds originals) and free. NULL-safe. */
 void lsl_batch_free(struct lsl_batch *b);

@@ -28,11 +28,13 @@ static void wipe_buf(struct lsl_buf *buf)
     buf->len = 0;
 }
 
+/* `in` and the mapping values hold originals and are wiped; `out` and `gz`
+ * hold only pseudonymized text, the very bytes the sink writes out. */
 void lsl_batch_clear(struct lsl_batch *b)
 {
     wipe_buf(&b->in);
-    wipe_buf(&b->out);
-    wipe_buf(&b->gz);
+    b->out.len = 0;
+    b->gz.len = 0;
     wipe_buf(&b->map_arena);
     b->header.len = 0;
     b->nlines = 0;

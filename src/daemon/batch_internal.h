@@ -5,6 +5,9 @@
 #include <zlib.h>
 #include "logseal/batch.h"
 
+/* Times repeat line after line: the last one parsed is remembered. */
+#define LSL_TIME_MEMO_MAX 64
+
 struct lsl_worker {
     struct lsl_matcher *m;
     struct lsl_tokenizer *tz;
@@ -16,6 +19,10 @@ struct lsl_worker {
     z_stream zs;
     bool zs_ready;
     int gzip_level;
+    char time_fmt[LSL_TIME_MEMO_MAX]; /* of the remembered time; "": none */
+    size_t time_len;
+    char time_text[LSL_TIME_MEMO_MAX];
+    int64_t time_value;
 };
 
 /* Pseudonymize one line into b->out and count it in b->st. */

@@ -26,11 +26,20 @@ struct lsl_job {
     struct lsl_job *next;
 };
 
+/*
+ * Token cache entries per worker (about 100 bytes each). There is one
+ * worker per thread-pool thread that ever ran a batch, so the caches add
+ * up: 16384 keep the hot values of a busy stream (repeat visitors) while
+ * four workers stay under 7 MiB.
+ */
+#define WORKER_CACHE_ENTRIES 16384
+
 static int worker_get(struct lsl_pipeline *pl, struct lsl_worker **out)
 {
     struct lsl_worker_opts wo = {
         .keyring = pl->o.keyring,
         .gzip_level = pl->o.gzip_level,
+        .cache_entries = WORKER_CACHE_ENTRIES,
         .ip = pl->o.ip,
         .format = pl->o.format,
     };

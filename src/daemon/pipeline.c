@@ -20,7 +20,9 @@ void lsl_pipeline_opts_init(struct lsl_pipeline_opts *o)
     o->gzip_level = 6;
     o->batch_bytes = 1u << 20;
     o->flush_ms = 200;
-    o->max_inflight = 8;
+    /* A batch holds about 2.5 MiB (input, output, gzip member): four in
+     * flight keep a two-core host busy within a small memory budget. */
+    o->max_inflight = 4;
     o->max_line = LSL_MAX_LINE_DEFAULT;
 }
 

@@ -11,10 +11,28 @@
 #include <string.h>
 #include "batch_internal.h"
 
+#define ONES  0x0101010101010101ULL
+#define HIGHS 0x8080808080808080ULL
+
+/* Length of the leading run of p[0..len) that is ASCII without NUL, eight
+ * bytes at a time: a byte is suspect if its high bit is set or it is 0. */
+static size_t ascii_prefix(const unsigned char *p, size_t len)
+{
+    size_t i = 0;
+    uint64_t x;
+
+    for (; i + 8 <= len; i += 8) {
+        memcpy(&x, p + i, 8);
+        if ((x | ((x - ONES) & ~x)) & HIGHS)
+            break;
+    }
+    return i;
+}
+
 /* True if p[0..len) holds a NUL byte or is not valid UTF-8. */
 static bool is_binary(const unsigned char *p, size_t len)
 {
-    for (size_t i = 0, n; i < len; i += n) {
+    for (size_t i = ascii_prefix(p, len), n; i < len; i += n) {
         n = lsl_utf8_seq(p + i, len - i);
         if (n == 0)
             return true;
@@ -22,18 +40,42 @@ static bool is_binary(const unsigned char *p, size_t len)
     return false;
 }
 
-static int64_t line_time(const struct lsl_batch *b,
+/* Parse a line's time; the previous line's result if the text is equal
+ * (lines of one second share it), so a run of equal times parses once. */
+static int64_t parse_time(struct lsl_worker *w, const char *fmt,
+                          const struct lsl_span *text, int64_t fallback)
+{
+    size_t flen;
+    int64_t t;
+
+    if (w->time_len == text->len && w->time_fmt[0] &&
+        memcmp(w->time_text, text->p, text->len) == 0 &&
+        strcmp(w->time_fmt, fmt) == 0)
+        return w->time_value;
+    if (lsl_time_parse(fmt, text->p, text->len, &t) != 0)
+        return fallback;
+    w->time_fmt[0] = '\0';
+    flen = strlen(fmt);
+    if (text->len <= sizeof(w->time_text) && flen < sizeof(w->time_fmt)) {
+        memcpy(w->time_text, text->p, text->len);
+        memcpy(w->time_fmt, fmt, flen + 1);
+        w->time_len = text->len;
+        w->time_value = t;
+    }
+    return t;
+}
+
+static int64_t line_time(struct lsl_worker *w, const struct lsl_batch *b,
                          const struct lsl_plan *plan)
 {
     const char *fmt;
-    int64_t t;
 
     if (!b->rule || !plan->matched || !plan->time.p)
         return b->arrival;
     fmt = lsl_rule_time_format(b->rule);
-    if (!fmt || lsl_time_parse(fmt, plan->time.p, plan->time.len, &t) != 0)
+    if (!fmt)
         return b->arrival;
-    return t;
+    return parse_time(w, fmt, &plan->time, b->arrival);
 }
 
 int lsl_span_emit(struct lsl_worker *w, const char *line,
@@ -131,7 +173,7 @@ int lsl_line_transform(struct lsl_worker *w, struct lsl_batch *b,
         rc = lsl_rule_plan(b->rule, w->m, p, len, &plan);
     if (rc)
         return rc;
-    when = piece ? b->arrival : line_time(b, plan);
+    when = piece ? b->arrival : line_time(w, b, plan);
     if (b->min_time == 0 || when < b->min_time)
         b->min_time = when;
     if (when > b->max_time)

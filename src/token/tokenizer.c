@@ -2,11 +2,14 @@
  * Tokenizer: the per-worker front end of the token module. Single-threaded
  * by contract; one per pipeline worker, all sharing one keyring.
  *
- * Cache: 2-way set-associative, keyed by (class, kid, normalized value)
+ * Cache: 2-way set-associative, keyed by (class, kid, value as written)
  * for values up to CACHE_VALUE_MAX bytes stored inline, so hot values skip
- * BLAKE2b. Sets are picked by a fast non-cryptographic hash seeded per
- * tokenizer at random: a crafted value can at worst evict entries, which
- * only costs the hash it would have cost anyway.
+ * normalization and BLAKE2b. An entry notes whether the value was already
+ * in normal form (the common case); only a hit on another spelling
+ * normalizes again, for the mapping's value. Sets are picked by a fast
+ * non-cryptographic hash seeded per tokenizer at random: a crafted value
+ * can at worst evict entries, which only costs the hash it would have
+ * cost anyway.
  *
  * Mapping set: one lsl_mapping per distinct token since the last reset, in
  * first-seen order, values copied into an arena of chunks that never move
@@ -40,6 +43,7 @@ struct cache_entry {
     uint16_t kid;
     uint8_t cls;
     uint8_t len;
+    bool normal; /* value is its own normal form */
     uint8_t hash[LSL_TOKEN_HASH_BYTES];
     char value[CACHE_VALUE_MAX];
 };
@@ -152,7 +156,8 @@ static struct cache_entry *cache_find(struct lsl_tokenizer *tz, uint64_t tag,
 }
 
 static void cache_put(struct lsl_tokenizer *tz, uint64_t tag,
-                      const struct lsl_token *t, const char *v, size_t len)
+                      const struct lsl_token *t, const char *v, size_t len,
+                      bool normal)
 {
     size_t set = (size_t)(tag >> 8) & tz->sets_mask;
     unsigned w = tz->victim[set];
@@ -162,35 +167,10 @@ static void cache_put(struct lsl_tokenizer *tz, uint64_t tag,
     e->kid = t->kid;
     e->cls = t->cls;
     e->len = (uint8_t)len;
+    e->normal = normal;
     memcpy(e->hash, t->hash, LSL_TOKEN_HASH_BYTES);
     memcpy(e->value, v, len);
     tz->victim[set] = (uint8_t)(w ^ 1);
-}
-
-/* Token of a normalized value: from the cache, or derived and cached. */
-static int tokenize(struct lsl_tokenizer *tz, enum lsl_class c,
-                    const char *norm, size_t len, int64_t when,
-                    struct lsl_token *tok)
-{
-    uint16_t kid = lsl_keyring_kid(tz->kr, when);
-    struct cache_entry *e;
-    uint64_t tag = 0;
-    int rc;
-
-    if (tz->cache && len <= CACHE_VALUE_MAX) {
-        tag = cache_tag(tz, c, kid, norm, len);
-        e = cache_find(tz, tag, c, kid, norm, len);
-        if (e) {
-            tok->cls = (uint8_t)c;
-            tok->kid = kid;
-            memcpy(tok->hash, e->hash, LSL_TOKEN_HASH_BYTES);
-            return 0;
-        }
-    }
-    rc = lsl_token_derive(tz->kr, when, c, norm, len, tok);
-    if (rc == 0 && tag != 0)
-        cache_put(tz, tag, tok, norm, len);
-    return rc;
 }
 
 static struct arena_chunk *chunk_new(size_t need)
@@ -386,32 +366,81 @@ void lsl_tokenizer_close(struct lsl_tokenizer *tz)
     free(tz);
 }
 
-int lsl_tokenizer_get(struct lsl_tokenizer *tz, enum lsl_class c, const char *v,
-                      size_t len, int64_t when, struct lsl_token *tok)
+/* Normalize v into the stack buffer, or the scratch buffer if long. */
+static long normalize(struct lsl_tokenizer *tz, enum lsl_class c, const char *v,
+                      size_t len, char *stack, size_t cap, char **norm)
 {
-    char stack[NORM_STACK_MAX + LSL_NORM_SLACK];
-    char *norm = stack;
-    size_t cap = sizeof(stack);
-    long n;
     int rc;
 
-    if ((unsigned)c >= LSL_CLASS_COUNT)
-        return -EINVAL;
+    *norm = stack;
     if (len > NORM_STACK_MAX) {
         tz->scratch.len = 0;
         rc = lsl_buf_reserve(&tz->scratch, len + LSL_NORM_SLACK);
         if (rc)
             return rc;
-        norm = tz->scratch.p;
+        *norm = tz->scratch.p;
         cap = tz->scratch.cap;
     }
-    n = lsl_token_normalize(c, v, len, norm, cap);
+    return lsl_token_normalize(c, v, len, *norm, cap);
+}
+
+/* A cache miss: normalize, derive, cache under the spelling v. */
+static int derive(struct lsl_tokenizer *tz, enum lsl_class c, const char *v,
+                  size_t len, int64_t when, uint64_t tag, char *stack,
+                  struct lsl_span *norm, struct lsl_token *tok)
+{
+    char *p;
+    long n =
+        normalize(tz, c, v, len, stack, NORM_STACK_MAX + LSL_NORM_SLACK, &p);
+    int rc;
+
     if (n < 0)
         return (int)n;
-    rc = tokenize(tz, c, norm, (size_t)n, when, tok);
+    rc = lsl_token_derive(tz->kr, when, c, p, (size_t)n, tok);
     if (rc)
         return rc;
-    rc = record(tz, tok, norm, (size_t)n, when);
+    if (tag != 0)
+        cache_put(tz, tag, tok, v, len,
+                  (size_t)n == len && memcmp(p, v, len) == 0);
+    *norm = (struct lsl_span){p, (size_t)n};
+    return 0;
+}
+
+int lsl_tokenizer_get(struct lsl_tokenizer *tz, enum lsl_class c, const char *v,
+                      size_t len, int64_t when, struct lsl_token *tok)
+{
+    char stack[NORM_STACK_MAX + LSL_NORM_SLACK];
+    struct lsl_span norm = {v, len};
+    struct cache_entry *e = NULL;
+    uint16_t kid;
+    uint64_t tag = 0;
+    int rc;
+
+    if ((unsigned)c >= LSL_CLASS_COUNT)
+        return -EINVAL;
+    kid = lsl_keyring_kid(tz->kr, when);
+    if (tz->cache && len <= CACHE_VALUE_MAX) {
+        tag = cache_tag(tz, c, kid, v, len);
+        e = cache_find(tz, tag, c, kid, v, len);
+    }
+    if (!e) {
+        rc = derive(tz, c, v, len, when, tag, stack, &norm, tok);
+        if (rc)
+            return rc;
+    } else {
+        tok->cls = (uint8_t)c;
+        tok->kid = kid;
+        memcpy(tok->hash, e->hash, LSL_TOKEN_HASH_BYTES);
+        if (!e->normal) {
+            char *p;
+            long n = normalize(tz, c, v, len, stack, sizeof(stack), &p);
+
+            if (n < 0)
+                return (int)n;
+            norm = (struct lsl_span){p, (size_t)n};
+        }
+    }
+    rc = record(tz, tok, norm.p, norm.len, when);
     if (rc)
         return rc;
     tz->emitted++;

@@ -181,8 +181,10 @@ def check_million(ctx, keys):
     vault = ctx.path('vault-million')
     out = ctx.path('million.gz')
     _, summ = ctx.pipe(RULE, keys, vault, src=src, out=out)
-    check(summ['vault'] == n, 'million: %d vault entries for %d addresses'
-          % (summ['vault'], n))
+    # The writer's once-per-value set is bounded (2^18): past it, repeated
+    # values are written again (readers merge). Never fewer than n.
+    check(n <= summ['vault'] <= len(order), 'million: %d vault entries for '
+          '%d addresses' % (summ['vault'], n))
     toks = lslib.read_gz(out).decode().splitlines()
     check(len(toks) == len(order), 'million: %d lines out' % len(toks))
     by_addr = {}
