@@ -8,6 +8,7 @@
 struct lsl_worker {
     struct lsl_matcher *m;
     struct lsl_tokenizer *tz;
+    const struct lsl_keyring *kr; /* borrowed */
     struct lsl_buf scratch; /* dashed-address rewrite */
     z_stream zs;
     bool zs_ready;

@@ -158,6 +158,8 @@ int lsl_line_transform(struct lsl_worker *w, struct lsl_batch *b,
         b->max_time = when;
     if (!piece && is_binary((const unsigned char *)p, len))
         b->st.binary++;
+    if (lsl_keyring_is_late(w->kr, when))
+        b->st.late++;
     count_line(b, ln, plan, piece);
     rc = emit_plan(w, p, len, plan, when, &b->out);
     if (rc)
