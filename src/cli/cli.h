@@ -24,6 +24,7 @@ int lsl_cmd_keygen(int argc, char **argv);
 int lsl_cmd_pipe(int argc, char **argv);
 int lsl_cmd_unseal(int argc, char **argv);
 int lsl_cmd_rules(int argc, char **argv);
+int lsl_cmd_disclose(int argc, char **argv);
 
 /* Print "logseal CMD: msg" and a hint to use --help; returns EXIT_USAGE. */
 int lsl_cli_usage_error(const char *cmd, const char *fmt, ...)

@@ -18,6 +18,9 @@ static const struct lsl_cmd commands[] = {
     { "pipe", "pseudonymize lines from stdin or a file", lsl_cmd_pipe },
     { "unseal", "reveal the originals of tokens (officer key)",
       lsl_cmd_unseal },
+    { "disclose", "a data subject's records, originals restored "
+                  "(officer key)",
+      lsl_cmd_disclose },
     { "rules", "test rules on sample lines", lsl_cmd_rules },
 };
 
