@@ -26,6 +26,14 @@ int lsl_cmd_unseal(int argc, char **argv);
 int lsl_cmd_rules(int argc, char **argv);
 int lsl_cmd_disclose(int argc, char **argv);
 
+/* `vault` subcommands of the legal workflow (cmd_vault_legal.c). */
+int lsl_cmd_vault_erase(int argc, char **argv);
+int lsl_cmd_vault_expire(int argc, char **argv);
+int lsl_cmd_vault_hold(int argc, char **argv);
+int lsl_cmd_vault_release(int argc, char **argv);
+/* Dispatches the four above until cmd_vault.c's table takes them. */
+int lsl_cmd_vault_legal(int argc, char **argv);
+
 /* Print "logseal CMD: msg" and a hint to use --help; returns EXIT_USAGE. */
 int lsl_cli_usage_error(const char *cmd, const char *fmt, ...)
     LSL_PRINTF(2, 3);

@@ -21,6 +21,8 @@ static const struct lsl_cmd commands[] = {
     { "disclose", "a data subject's records, originals restored "
                   "(officer key)",
       lsl_cmd_disclose },
+    { "vault", "erase, expire, hold, release (officer key)",
+      lsl_cmd_vault_legal },
     { "rules", "test rules on sample lines", lsl_cmd_rules },
 };
 
