@@ -5,7 +5,7 @@ set -euo pipefail
 
 LSL_BUILD_PKGS=(meson ninja-build gcc clang pkg-config libpcre2-dev
     zlib1g-dev libsodium-dev libuv1-dev libcmocka-dev python3 gzip)
-LSL_TEST_PKGS=(nginx-light logrotate curl valgrind)
+LSL_TEST_PKGS=(nginx-light logrotate curl valgrind goaccess)
 
 lsl_install() {
     local missing=()

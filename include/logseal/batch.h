@@ -71,6 +71,22 @@ struct lsl_batch {
     int error; /* processing failure (-ENOMEM): nothing of it is written */
 };
 
+/* How batches are written out. */
+enum lsl_out_format {
+    LSL_OUT_TEXT = 0, /* the source's format, spans replaced */
+    LSL_OUT_JSONL,    /* one JSON object per line (see src/daemon/jsonl.c) */
+};
+
+/*
+ * A pipeline-wide rendering for every ip span, overriding what the rules
+ * say (span.mode/bits): for rules that say nothing, or one policy for all.
+ */
+struct lsl_ip_override {
+    bool on;
+    uint8_t mode; /* enum lsl_ip_mode */
+    uint8_t bits; /* LSL_IPMODE_TRUNCATE: prefix kept, 0 = default */
+};
+
 /* Worker-local state: matcher, tokenizer, deflate stream. */
 struct lsl_worker;
 
@@ -78,6 +94,8 @@ struct lsl_worker_opts {
     const struct lsl_keyring *keyring; /* borrowed */
     int gzip_level;                    /* 0: no gzip member */
     size_t cache_entries;
+    struct lsl_ip_override ip;
+    uint8_t format; /* enum lsl_out_format */
 };
 
 LSL_MUST_CHECK int lsl_worker_open(struct lsl_worker **out,

@@ -56,4 +56,11 @@ LSL_MUST_CHECK int lsl_file_id_get(int fd, struct lsl_file_id *id);
  */
 bool lsl_file_id_same(int fd_now, const struct lsl_file_id *then);
 
+/*
+ * True if the first then->fp_len bytes of `fd_now` hash to then->fp,
+ * whatever its inode: recognizes a copy of the file (copytruncate).
+ * Meaningless when then->fp_len is 0 (every file matches).
+ */
+bool lsl_file_fp_same(int fd_now, const struct lsl_file_id *then);
+
 #endif

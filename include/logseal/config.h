@@ -26,6 +26,16 @@
  * Unknown sections or keys, bad values, duplicate source names, a syslog
  * listener on a non-loopback address: refused with file, line and key.
  * Plain functions on buffers: no libuv.
+ *
+ * Details: values may be written "quoted" (no escapes); a '#' after
+ * whitespace starts a comment. Paths must be absolute. Sizes are bytes or
+ * N with K, M or G (powers of 1024); durations are seconds or N with s, m,
+ * h or d. `keys`, `vault` and `state` are required, `output` when a source
+ * writes segments. `metrics` takes 127.x.x.x:PORT or [::1]:PORT. A source
+ * needs `type`; tail needs `path`, syslog `listen`; keys of another type
+ * are refused; at most one stdin source. Without `rule` a source's lines
+ * all go to the scrubber (counted as unparsed). Each key at most once per
+ * section; [daemon] at most once.
  */
 #ifndef LOGSEAL_CONFIG_H
 #define LOGSEAL_CONFIG_H
@@ -62,9 +72,10 @@ struct lsl_config {
     size_t nsources;
 };
 
+/* msg is complete: "FILE:LINE: key 'K': what was expected". */
 struct lsl_config_error {
-    unsigned line;
-    char msg[256];
+    unsigned line;  /* 0 if not line-specific */
+    char msg[512];
 };
 
 /* Parse config text; `path` names it in errors. Owned: lsl_config_free. */
@@ -78,5 +89,13 @@ LSL_MUST_CHECK int lsl_config_load(struct lsl_config **out,
                                    struct lsl_config_error *e);
 
 void lsl_config_free(struct lsl_config *c); /* NULL-safe */
+
+/*
+ * Split a loopback listener "127.x.x.x:PORT" (or, with allow_v6,
+ * "[::1]:PORT") into host text and port. 0 or LSL_ECONFIG.
+ */
+LSL_MUST_CHECK int lsl_config_loopback(const char *s, bool allow_v6,
+                                       char *host, size_t cap,
+                                       unsigned *port);
 
 #endif

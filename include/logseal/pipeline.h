@@ -74,6 +74,8 @@ struct lsl_pipeline_opts {
     unsigned flush_ms;      /* dispatch a partial batch after this long */
     unsigned max_inflight;
     size_t max_line;
+    struct lsl_ip_override ip; /* for every worker */
+    uint8_t format;            /* enum lsl_out_format */
     /* A commit failed with an error that retrying cannot fix. */
     void (*on_fatal)(struct lsl_pipeline *pl, int err, void *ud);
     void *ud;
@@ -115,10 +117,26 @@ LSL_MUST_CHECK int lsl_source_eof(struct lsl_source *s);
  */
 LSL_MUST_CHECK int lsl_source_stop(struct lsl_source *s);
 
+/*
+ * The current input file ended at `end` (a tail source leaving a rotated,
+ * truncated or deleted file): its unfinished last line goes out flagged
+ * NOEOL, everything is dispatched with position `end`, and the source goes
+ * on with another file (a carried line never joins the next file's bytes).
+ */
+LSL_MUST_CHECK int lsl_source_end_file(struct lsl_source *s,
+                                       const struct lsl_pos *end);
+
 /* Dispatch the current batch now (e.g. before switching files). */
 LSL_MUST_CHECK int lsl_source_flush(struct lsl_source *s);
 
 uv_loop_t *lsl_pipeline_loop(const struct lsl_pipeline *pl);
+
+/*
+ * True when no batch, commit or sink tick is in flight: the moment sources
+ * may be detached and sinks closed (the tick job walks the source list and
+ * touches sinks from a worker thread).
+ */
+bool lsl_pipeline_idle(const struct lsl_pipeline *pl);
 
 /* True while the pipeline wants sources to hold off reading. */
 bool lsl_pipeline_busy(const struct lsl_pipeline *pl);

@@ -32,6 +32,13 @@ LSL_MUST_CHECK int lsl_fd_source_open(struct lsl_fd_source **out,
 /* Start reading. 0 or negative code. */
 LSL_MUST_CHECK int lsl_fd_source_start(struct lsl_fd_source *src);
 
+/*
+ * Stop reading (daemon drain): a read in flight completes first, then the
+ * bytes read so far, a last partial line included, are dispatched as at
+ * end of input; on_done runs once they are committed.
+ */
+void lsl_fd_source_stop(struct lsl_fd_source *src);
+
 /* Detach and free (after on_done, or once the loop has stopped). */
 void lsl_fd_source_close(struct lsl_fd_source *src);
 
@@ -83,6 +90,28 @@ struct lsl_syslog_opts {
     struct lsl_sink *sink;       /* borrowed */
 };
 
+/*
+ * Each datagram is one line: its syslog header is stripped
+ * (lsl_syslog_strip) and the message fed with a newline. There is no
+ * checkpoint: a datagram cannot be read twice. While the pipeline is busy
+ * the socket is not read and datagrams wait in the kernel's socket buffer;
+ * when that overflows they are lost: for UDP the kernel drops them (counted
+ * in kernel_drops), for unix:PATH the sender's send() fails (nginx logs
+ * "send() failed (11: Resource temporarily unavailable)" in its error log).
+ *
+ * unix:PATH binds a datagram socket at PATH (mode 0660: give the writer
+ * access through the group, e.g. a setgid directory of the writer's group);
+ * a stale socket left by a previous run is replaced, a live one (another
+ * process receiving) or a non-socket file at PATH is refused. udp:ADDR:PORT
+ * accepts only loopback addresses (127.0.0.0/8 or [::1]); anything else is
+ * LSL_ECONFIG, logged.
+ *
+ * open: parse `listen`, allocate, attach (0, LSL_ECONFIG, -ENOMEM).
+ * start: create, bind, start reading (0 or -errno, logged with the path or
+ * address). stop: stop reading, close the socket, unlink PATH, dispatch
+ * what was read; done(ud) runs on the loop when all of it is committed.
+ * free: after done (or if start was never called).
+ */
 LSL_MUST_CHECK int lsl_syslog_source_open(struct lsl_syslog_source **out,
                                           struct lsl_pipeline *pl,
                                           const struct lsl_syslog_opts *o);
@@ -91,6 +120,22 @@ void lsl_syslog_source_stop(struct lsl_syslog_source *s,
                             void (*done)(void *), void *ud);
 void lsl_syslog_source_free(struct lsl_syslog_source *s);
 struct lsl_source *lsl_syslog_source_base(struct lsl_syslog_source *s);
+
+/* Receive counters of a syslog source (loop thread), for metrics. */
+struct lsl_syslog_stats {
+    uint64_t datagrams;    /* received and fed */
+    uint64_t bytes;        /* datagram bytes received */
+    uint64_t no_header;    /* no syslog header recognized: taken whole */
+    uint64_t truncated;    /* larger than LSL_SYSLOG_MAX_DGRAM: cut */
+    uint64_t kernel_drops; /* UDP: lost to a full socket buffer
+                              (SO_RXQ_OVFL); stays 0 for unix sockets */
+    uint64_t errors;       /* failed receives or buffering */
+};
+
+#define LSL_SYSLOG_MAX_DGRAM 65536
+
+const struct lsl_syslog_stats *
+lsl_syslog_source_counters(const struct lsl_syslog_source *s);
 
 /*
  * Strip an RFC 3164 header ("<PRI>Mmm dd hh:mm:ss HOST TAG: ") from a

@@ -199,6 +199,66 @@ LSL_MUST_CHECK int lsl_token_derive(const struct lsl_keyring *kr,
  */
 size_t lsl_token_format_ip6(const struct lsl_token *t, char out[48]);
 
+/* ---- addresses for the IP output modes (rules.h: enum lsl_ip_mode) ---- */
+
+/* An address in binary: IPv4 in a[0..4) with bits 32, IPv6 with bits 128. */
+struct lsl_ipaddr {
+    uint8_t a[16];
+    uint8_t bits;
+};
+
+/* Longest printed address (IPv6, RFC 5952) with room for a NUL. */
+#define LSL_IP_TEXT_MAX 48
+
+/*
+ * Default prefixes kept by the truncate mode: anonip's defaults (it masks
+ * the last 12 bits of IPv4 and 84 of IPv6).
+ */
+#define LSL_IP4_TRUNCATE_DEFAULT 20
+#define LSL_IP6_TRUNCATE_DEFAULT 44
+
+/*
+ * Parse exactly one IPv4 or IPv6 address (no zone id; IPv4 octets may be
+ * zero-padded). IPv4-mapped IPv6 becomes IPv4, so it keeps its family in
+ * every mode. 0 or -EINVAL.
+ */
+LSL_MUST_CHECK int lsl_ipaddr_parse(const char *s, size_t len,
+                                    struct lsl_ipaddr *out);
+
+/* Dotted quad or RFC 5952 text, NUL-terminated; returns the length. */
+size_t lsl_ipaddr_format(const struct lsl_ipaddr *ip,
+                         char out[LSL_IP_TEXT_MAX]);
+
+/*
+ * Keep the first `keep` bits, zero the rest. keep 0 means the default of
+ * the family (LSL_IP4/6_TRUNCATE_DEFAULT); keep at or above the address
+ * length keeps it whole. One `keep` serves both families, so /24 on an
+ * IPv6 address keeps 24 bits: never more than asked.
+ */
+void lsl_ipaddr_truncate(struct lsl_ipaddr *ip, unsigned keep);
+
+/*
+ * Keyed prefix-preserving pseudonymization (the Crypto-PAn construction):
+ * output bit i = input bit i XOR f(first i input bits), f keyed with the
+ * epoch's address-map subkey (crypto_kdf). Two inputs sharing exactly a
+ * /k prefix give outputs sharing exactly a /k prefix; IPv4 stays IPv4. A
+ * bijection per key. Thread-safe on a shared keyring. 0 or -EIO.
+ */
+LSL_MUST_CHECK int lsl_ipaddr_prefix_map(const struct lsl_keyring *kr,
+                                         int64_t when,
+                                         const struct lsl_ipaddr *in,
+                                         struct lsl_ipaddr *out);
+
+/*
+ * The vault key of a prefix-mode output address: class ip, `kid`, and an
+ * unkeyed BLAKE2b of a domain tag and the output address. The printed
+ * address alone (no hash key) gives it back, which is what lets an
+ * officer unseal an address read in pseudonymized output; the tag keeps
+ * it apart from every keyed token.
+ */
+void lsl_ipaddr_lookup_token(const struct lsl_ipaddr *out_addr, uint16_t kid,
+                             struct lsl_token *tok);
+
 /* ---- tokenizer: per-worker cache and the batch's mapping candidates ---- */
 
 /*
@@ -262,6 +322,17 @@ LSL_MUST_CHECK int lsl_tokenizer_get(struct lsl_tokenizer *tz,
                                      enum lsl_class c, const char *v,
                                      size_t len, int64_t when,
                                      struct lsl_token *tok);
+
+/*
+ * Record the mapping tok -> norm (an already-normalized original) for
+ * this batch and count one token, as emit does for the tokens it prints;
+ * for renderings whose vault key is not the value's own token (prefix
+ * mode). 0 or -ENOMEM.
+ */
+LSL_MUST_CHECK int lsl_tokenizer_record(struct lsl_tokenizer *tz,
+                                        const struct lsl_token *tok,
+                                        const char *norm, size_t len,
+                                        int64_t when);
 
 /* Mappings recorded since the last reset, in first-seen order. */
 const struct lsl_mapping *lsl_tokenizer_mappings(const struct lsl_tokenizer *tz,

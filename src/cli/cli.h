@@ -22,6 +22,7 @@ struct lsl_cmd {
 
 int lsl_cmd_keygen(int argc, char **argv);
 int lsl_cmd_pipe(int argc, char **argv);
+int lsl_cmd_run(int argc, char **argv);
 int lsl_cmd_unseal(int argc, char **argv);
 int lsl_cmd_rules(int argc, char **argv);
 int lsl_cmd_disclose(int argc, char **argv);

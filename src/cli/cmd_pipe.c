@@ -15,7 +15,8 @@ static void help(void)
     printf(
         "usage: logseal pipe --rule NAME|FILE --keys KEYS --vault VAULTDIR\n"
         "                    [--in FILE] [--out FILE|-] [--level 1-9]\n"
-        "                    [--source NAME] [--max-line BYTES]\n\n"
+        "                    [--source NAME] [--max-line BYTES]\n"
+        "                    [--ip-mode MODE] [--format text|jsonl]\n\n"
         "Read log lines from stdin (or --in FILE), replace identifiers by\n"
         "keyed tokens, and write the lines in the same format: gzip to\n"
         "--out FILE (written as FILE.part, renamed when complete), or plain\n"
@@ -27,7 +28,14 @@ static void help(void)
         "  --source    name recorded in the vault, default 'stdin' or the\n"
         "              --in file name\n"
         "  --max-line  lines longer than this are scrubbed in pieces\n"
-        "              (default 65536)\n\n"
+        "              (default 65536)\n"
+        "  --ip-mode   write every address in one mode, whatever the rule\n"
+        "              says: token (ip_...), ip6 (the token as an fd00::/8\n"
+        "              address), prefix (keyed prefix-preserving address),\n"
+        "              truncate[/BITS] (first BITS kept, default /20 IPv4,\n"
+        "              /44 IPv6; no vault entry, weak anonymization)\n"
+        "  --format    text (default: the input's format) or jsonl (one\n"
+        "              JSON object per line with the rule's named fields)\n\n"
         "Lines no rule matches are still written, with every address,\n"
         "e-mail and UUID tokenized, and counted as unparsed.\n");
 }
@@ -58,6 +66,44 @@ static void summary(const struct lsl_pipe_result *r)
     fprintf(stderr, "\n");
 }
 
+/* token | ip6 | prefix | truncate[/BITS] */
+static int parse_ip_mode(const char *s, struct lsl_ip_override *ip)
+{
+    static const char *const names[] = { "token", "ip6", "prefix",
+                                         "truncate" };
+    const char *slash = strchr(s, '/');
+    size_t n = slash ? (size_t)(slash - s) : strlen(s);
+    char *end;
+    long bits;
+
+    for (unsigned m = 0; m < sizeof(names) / sizeof(names[0]); m++) {
+        if (strlen(names[m]) != n || strncmp(s, names[m], n) != 0)
+            continue;
+        ip->on = true;
+        ip->mode = (uint8_t)m;
+        if (!slash)
+            return 0;
+        bits = strtol(slash + 1, &end, 10);
+        if (m != LSL_IPMODE_TRUNCATE || *end || bits < 1 || bits > 128)
+            break;
+        ip->bits = (uint8_t)bits;
+        return 0;
+    }
+    return lsl_cli_usage_error("pipe", "--ip-mode takes token, ip6, prefix "
+                                       "or truncate[/1-128]");
+}
+
+static int parse_format(const char *s, uint8_t *format)
+{
+    if (strcmp(s, "text") == 0)
+        *format = LSL_OUT_TEXT;
+    else if (strcmp(s, "jsonl") == 0)
+        *format = LSL_OUT_JSONL;
+    else
+        return lsl_cli_usage_error("pipe", "--format takes text or jsonl");
+    return 0;
+}
+
 static int parse(int argc, char **argv, struct lsl_pipe_opts *o)
 {
     static const struct option opts[] = {
@@ -69,13 +115,15 @@ static int parse(int argc, char **argv, struct lsl_pipe_opts *o)
         { "level", required_argument, NULL, 'l' },
         { "source", required_argument, NULL, 's' },
         { "max-line", required_argument, NULL, 'm' },
+        { "ip-mode", required_argument, NULL, 'p' },
+        { "format", required_argument, NULL, 'f' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     char *end;
-    int c;
+    int c, rc;
 
-    while ((c = getopt_long(argc, argv, "r:k:v:i:o:l:s:m:h", opts, NULL)) !=
+    while ((c = getopt_long(argc, argv, "r:k:v:i:o:l:s:m:p:f:h", opts, NULL)) !=
            -1) {
         switch (c) {
         case 'r': o->rule = optarg; break;
@@ -94,6 +142,14 @@ static int parse(int argc, char **argv, struct lsl_pipe_opts *o)
             if (*end || o->max_line < 256 || o->max_line > (1u << 30))
                 return lsl_cli_usage_error("pipe", "--max-line takes "
                                                    "256 to 1073741824");
+            break;
+        case 'p':
+            if ((rc = parse_ip_mode(optarg, &o->ip)) != 0)
+                return rc;
+            break;
+        case 'f':
+            if ((rc = parse_format(optarg, &o->format)) != 0)
+                return rc;
             break;
         case 'h':
             help();

@@ -21,7 +21,7 @@
 struct want {
     size_t order; /* position on the command line or in the line */
     struct lsl_token tok;
-    char text[LSL_TOKEN_TEXT_MAX];
+    char text[LSL_IP_TEXT_MAX]; /* a token or an address */
 };
 
 struct unseal {
@@ -40,9 +40,10 @@ static void help(void)
 {
     printf("usage: logseal unseal --keys KEYS --vault VAULTDIR --case REF\n"
            "                      [--json] [--tokens-from FILE|-] "
-           "[TOKEN...]\n"
+           "[TOKEN|ADDRESS...]\n"
            "       logseal unseal --keys KEYS --vault VAULTDIR --case REF\n"
            "                      [--json] --line 'PSEUDONYMIZED LINE'\n\n"
+           "An ADDRESS is one written by the prefix-preserving IP mode.\n"
            "Print, for each token: TOKEN, class, original value, first and\n"
            "last seen (UTC), tab-separated; 'not-found' if the vault has no\n"
            "record of it, 'erased' if its mapping was erased. --line takes\n"
@@ -56,6 +57,11 @@ static void help(void)
            "integrity failure, 1 error\n");
 }
 
+/*
+ * Class and hash bytes, not the epoch id: keyed hashes of distinct epochs
+ * never meet, and the vault key of a prefix-mode address is computed
+ * without knowing its epoch (kid 0), so it must match any.
+ */
 static int cmp_tok(const void *a, const void *b)
 {
     const struct want *x = a, *y = b;
@@ -65,7 +71,7 @@ static int cmp_tok(const void *a, const void *b)
         return c;
     if (x->tok.cls != y->tok.cls)
         return x->tok.cls < y->tok.cls ? -1 : 1;
-    return (int)x->tok.kid - (int)y->tok.kid;
+    return 0;
 }
 
 static int cmp_order(const void *a, const void *b)
@@ -75,9 +81,32 @@ static int cmp_order(const void *a, const void *b)
     return x->order < y->order ? -1 : x->order > y->order;
 }
 
+/* A token, or an address written in prefix mode. 0 or LSL_EUSAGE. */
+static int parse_want(const char *s, size_t len, struct lsl_token *tok,
+                      char text[LSL_IP_TEXT_MAX])
+{
+    struct lsl_ipaddr ip;
+
+    if (lsl_token_parse(s, len, tok) == 0) {
+        lsl_token_format(tok, text);
+        return 0;
+    }
+    if (lsl_ipaddr_parse(s, len, &ip) == 0) {
+        /* A prefix-mode address: its vault key is computed from it. */
+        lsl_ipaddr_lookup_token(&ip, 0, tok);
+        lsl_ipaddr_format(&ip, text);
+        return 0;
+    }
+    lsl_log_error("'%.*s' is neither a token (e.g. ip_...) nor an "
+                  "address written in prefix mode",
+                  (int)(len > 40 ? 40 : len), s);
+    return LSL_EUSAGE;
+}
+
 /* Add a token; with `dedup`, one already asked for is skipped. */
 static int add_want(struct unseal *u, const char *s, size_t len, bool dedup)
 {
+    char text[LSL_IP_TEXT_MAX];
     struct lsl_token tok;
     struct want *w;
 
@@ -86,11 +115,8 @@ static int add_want(struct unseal *u, const char *s, size_t len, bool dedup)
         len--;
     if (len == 0)
         return 0;
-    if (lsl_token_parse(s, len, &tok) != 0) {
-        lsl_log_error("'%.*s' is not a token (expected e.g. ip_...)",
-                      (int)(len > 40 ? 40 : len), s);
+    if (parse_want(s, len, &tok, text) != 0)
         return LSL_EUSAGE;
-    }
     for (size_t i = 0; dedup && i < u->n; i++) {
         if (lsl_token_equal(&u->w[i].tok, &tok))
             return 0;
@@ -107,7 +133,7 @@ static int add_want(struct unseal *u, const char *s, size_t len, bool dedup)
     w = &u->w[u->n];
     w->order = u->n;
     w->tok = tok;
-    lsl_token_format(&w->tok, w->text);
+    memcpy(w->text, text, sizeof(w->text));
     u->n++;
     return 0;
 }
@@ -147,11 +173,15 @@ static int add_line_tokens(struct unseal *u)
 static int on_record(const struct lsl_vault_record *r, void *ud)
 {
     struct unseal *u = ud;
-    struct want key = { .tok = r->tok };
+    struct want key = { .tok = r->tok }, *w;
+    struct lsl_vault_record asked = *r;
 
-    if (!bsearch(&key, u->w, u->n, sizeof(*u->w), cmp_tok))
+    w = bsearch(&key, u->w, u->n, sizeof(*u->w), cmp_tok);
+    if (!w)
         return 0;
-    return lsl_vault_index_add(r, u->ix);
+    /* Merged under the token as asked (a prefix-mode address has kid 0). */
+    asked.tok = w->tok;
+    return lsl_vault_index_add(&asked, u->ix);
 }
 
 static enum outcome outcome_of(struct unseal *u, const struct lsl_token *t,

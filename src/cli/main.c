@@ -16,6 +16,7 @@ static const struct lsl_cmd commands[] = {
     { "keygen", "create the hash key and the officer key pair",
       lsl_cmd_keygen },
     { "pipe", "pseudonymize lines from stdin or a file", lsl_cmd_pipe },
+    { "run", "run the daemon from a configuration file", lsl_cmd_run },
     { "unseal", "reveal the originals of tokens (officer key)",
       lsl_cmd_unseal },
     { "disclose", "a data subject's records, originals restored "

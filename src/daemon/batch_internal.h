@@ -8,8 +8,11 @@
 struct lsl_worker {
     struct lsl_matcher *m;
     struct lsl_tokenizer *tz;
-    const struct lsl_keyring *kr; /* borrowed */
+    const struct lsl_keyring *kr;
+    struct lsl_ip_override ip;
+    uint8_t format;         /* enum lsl_out_format */
     struct lsl_buf scratch; /* dashed-address rewrite */
+    struct lsl_buf field;   /* a JSON field's pseudonymized text */
     z_stream zs;
     bool zs_ready;
     int gzip_level;
@@ -19,6 +22,37 @@ struct lsl_worker {
 LSL_MUST_CHECK int lsl_line_transform(struct lsl_worker *w,
                                       struct lsl_batch *b,
                                       const struct lsl_line *ln);
+
+/*
+ * Write the replacement of span `s` of `line` (a token, a rendered
+ * address, or "-" for a dropped field) to `out`. 0 or -ENOMEM.
+ */
+LSL_MUST_CHECK int lsl_span_emit(struct lsl_worker *w, const char *line,
+                                 const struct lsl_plan_span *s, int64_t when,
+                                 struct lsl_buf *out);
+
+/*
+ * Write one ip value in `mode` (enum lsl_ip_mode; `bits` for truncate).
+ * `dashed`: the value is written with '-' for '.' inside a host name and
+ * its rendering must be too. 0 or -ENOMEM.
+ */
+LSL_MUST_CHECK int lsl_ip_emit(struct lsl_worker *w, const char *v,
+                               size_t len, unsigned mode, unsigned bits,
+                               bool dashed, int64_t when,
+                               struct lsl_buf *out);
+
+/*
+ * One line as a JSON object into b->out (with its newline): the rule's
+ * named fields pseudonymized, or the scrubbed line for an unparsed one.
+ * `piece`: a piece of an overlong line. 0 or -ENOMEM.
+ */
+LSL_MUST_CHECK int lsl_jsonl_line(struct lsl_worker *w, struct lsl_batch *b,
+                                  const char *line, size_t len,
+                                  const struct lsl_plan *plan, int64_t when,
+                                  bool piece);
+
+/* Length of the valid UTF-8 sequence at p[0..len) (len > 0), or 0. */
+size_t lsl_utf8_seq(const unsigned char *p, size_t len);
 
 /* Compress `in` as one complete gzip member into `out`. */
 LSL_MUST_CHECK int lsl_worker_deflate(struct lsl_worker *w,

@@ -30,6 +30,8 @@ static int worker_get(struct lsl_pipeline *pl, struct lsl_worker **out)
     struct lsl_worker_opts wo = {
         .keyring = pl->o.keyring,
         .gzip_level = pl->o.gzip_level,
+        .ip = pl->o.ip,
+        .format = pl->o.format,
     };
     int rc = 0;
 

@@ -98,6 +98,11 @@ uv_loop_t *lsl_pipeline_loop(const struct lsl_pipeline *pl)
     return pl->o.loop;
 }
 
+bool lsl_pipeline_idle(const struct lsl_pipeline *pl)
+{
+    return pl->inflight == 0 && !pl->committing && !pl->ticking;
+}
+
 bool lsl_pipeline_busy(const struct lsl_pipeline *pl)
 {
     return pl->inflight >= pl->o.max_inflight || pl->fatal;
@@ -225,7 +230,8 @@ int lsl_source_feed(struct lsl_source *s, const char *data, size_t len,
     return 0;
 }
 
-int lsl_source_eof(struct lsl_source *s)
+/* Take the carried partial line (NOEOL) and dispatch; `end` or NULL. */
+static int finish_input(struct lsl_source *s, const struct lsl_pos *end)
 {
     int rc = 0;
 
@@ -235,10 +241,25 @@ int lsl_source_eof(struct lsl_source *s)
         uint64_t carried = lsl_splitter_pending(&s->sp);
 
         rc = lsl_splitter_finish(&s->sp, s->cur);
-        s->cur->pos.offset += carried;
+        if (end)
+            s->cur->pos = *end;
+        else
+            s->cur->pos.offset += carried;
     }
     if (rc == 0)
         rc = dispatch(s);
+    return rc;
+}
+
+int lsl_source_end_file(struct lsl_source *s, const struct lsl_pos *end)
+{
+    return finish_input(s, end);
+}
+
+int lsl_source_eof(struct lsl_source *s)
+{
+    int rc = finish_input(s, NULL);
+
     if (rc)
         return rc;
     s->eof = true;

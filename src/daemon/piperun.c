@@ -155,6 +155,8 @@ static int run_loop(struct pipe_run *r, const struct lsl_pipe_opts *o,
     po.ud = r;
     if (o->max_line)
         po.max_line = o->max_line;
+    po.ip = o->ip;
+    po.format = o->format;
     rc = lsl_pipeline_open(&r->pl, &po);
     if (rc)
         return rc;

@@ -4,6 +4,8 @@
  * when the rule names one, dates its vault entries; otherwise the batch's
  * arrival time does. A trailing CR is kept outside the match so CRLF input
  * stays CRLF. Pieces of overlong lines are scrubbed, never rule-matched.
+ * Ip spans are written in the span's mode, or the worker's override
+ * (ipemit.c); JSON lines output is jsonl.c's.
  */
 #include <errno.h>
 #include <string.h>
@@ -12,38 +14,10 @@
 /* True if p[0..len) holds a NUL byte or is not valid UTF-8. */
 static bool is_binary(const unsigned char *p, size_t len)
 {
-    size_t i = 0;
-
-    while (i < len) {
-        unsigned char c = p[i];
-        size_t n;
-
-        if (c >= 0x01 && c < 0x80) {
-            i++;
-            continue;
-        }
-        if (c == 0)
+    for (size_t i = 0, n; i < len; i += n) {
+        n = lsl_utf8_seq(p + i, len - i);
+        if (n == 0)
             return true;
-        if (c >= 0xc2 && c <= 0xdf)
-            n = 1;
-        else if (c >= 0xe0 && c <= 0xef)
-            n = 2;
-        else if (c >= 0xf0 && c <= 0xf4)
-            n = 3;
-        else
-            return true;
-        if (len - i <= n)
-            return true;
-        for (size_t k = 1; k <= n; k++) {
-            if ((p[i + k] & 0xc0) != 0x80)
-                return true;
-        }
-        /* overlong 3/4-byte forms, surrogates and > U+10FFFF */
-        if ((c == 0xe0 && p[i + 1] < 0xa0) ||
-            (c == 0xed && p[i + 1] > 0x9f) ||
-            (c == 0xf0 && p[i + 1] < 0x90) || (c == 0xf4 && p[i + 1] > 0x8f))
-            return true;
-        i += n + 1;
     }
     return false;
 }
@@ -62,34 +36,23 @@ static int64_t line_time(const struct lsl_batch *b,
     return t;
 }
 
-/* A host-name address (ec2-1-2-3-4): tokenize it as the dotted address. */
-static int emit_dashed(struct lsl_worker *w, const char *v, size_t len,
-                       int64_t when, struct lsl_buf *out)
+int lsl_span_emit(struct lsl_worker *w, const char *line,
+                  const struct lsl_plan_span *s, int64_t when,
+                  struct lsl_buf *out)
 {
-    int rc;
+    unsigned mode = s->mode, bits = s->bits;
 
-    w->scratch.len = 0;
-    rc = lsl_buf_append(&w->scratch, v, len);
-    if (rc)
-        return rc;
-    for (size_t i = 0; i < len; i++) {
-        if (w->scratch.p[i] == '-')
-            w->scratch.p[i] = '.';
-    }
-    return lsl_tokenizer_emit(w->tz, LSL_CLASS_IP, w->scratch.p, len, when,
-                              out);
-}
-
-static int emit_span(struct lsl_worker *w, const char *line,
-                     const struct lsl_plan_span *s, int64_t when,
-                     struct lsl_buf *out)
-{
     if (s->action == LSL_ACT_DROP)
         return lsl_buf_putc(out, '-');
-    if (s->flags & LSL_SPAN_F_DASHED)
-        return emit_dashed(w, line + s->off, s->len, when, out);
-    return lsl_tokenizer_emit(w->tz, (enum lsl_class)s->cls, line + s->off,
-                              s->len, when, out);
+    if (s->cls != LSL_CLASS_IP)
+        return lsl_tokenizer_emit(w->tz, (enum lsl_class)s->cls,
+                                  line + s->off, s->len, when, out);
+    if (w->ip.on) {
+        mode = w->ip.mode;
+        bits = w->ip.bits;
+    }
+    return lsl_ip_emit(w, line + s->off, s->len, mode, bits,
+                       s->flags & LSL_SPAN_F_DASHED, when, out);
 }
 
 static int emit_plan(struct lsl_worker *w, const char *p, size_t len,
@@ -105,7 +68,7 @@ static int emit_plan(struct lsl_worker *w, const char *p, size_t len,
         rc = lsl_buf_append(out, p + at, s->off - at);
         if (rc)
             return rc;
-        rc = emit_span(w, p, s, when, out);
+        rc = lsl_span_emit(w, p, s, when, out);
         if (rc)
             return rc;
         at = (size_t)s->off + s->len;
@@ -161,6 +124,8 @@ int lsl_line_transform(struct lsl_worker *w, struct lsl_batch *b,
     if (lsl_keyring_is_late(w->kr, when))
         b->st.late++;
     count_line(b, ln, plan, piece);
+    if (w->format == LSL_OUT_JSONL)
+        return lsl_jsonl_line(w, b, p, len, plan, when, piece);
     rc = emit_plan(w, p, len, plan, when, &b->out);
     if (rc)
         return rc;

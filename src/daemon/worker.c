@@ -19,6 +19,9 @@ int lsl_worker_open(struct lsl_worker **out, const struct lsl_worker_opts *o)
     if (!w)
         return -ENOMEM;
     w->gzip_level = o->gzip_level;
+    w->kr = o->keyring;
+    w->ip = o->ip;
+    w->format = o->format;
     lsl_tokenizer_opts_init(&to);
     to.keyring = o->keyring;
     w->kr = o->keyring;
@@ -57,6 +60,9 @@ void lsl_worker_close(struct lsl_worker *w)
     if (w->scratch.p)
         sodium_memzero(w->scratch.p, w->scratch.cap);
     lsl_buf_free(&w->scratch);
+    if (w->field.p)
+        sodium_memzero(w->field.p, w->field.cap);
+    lsl_buf_free(&w->field);
     free(w);
 }
 

@@ -19,7 +19,9 @@ struct lsl_fd_source {
     uint64_t offset;
     bool reading;
     bool paused;
+    bool stopping; /* lsl_fd_source_stop: end input after this read */
     bool done;
+    int err;       /* first read failure, reported once drained */
 };
 
 static void read_next(struct lsl_fd_source *src);
@@ -31,6 +33,24 @@ static void finish(struct lsl_fd_source *src, int err)
     src->done = true;
     if (src->o.on_done)
         src->o.on_done(src, err, src->o.ud);
+}
+
+/*
+ * End input here: batches already read are committed first, then on_done
+ * reports `err`. Calling finish() directly would let the owner free the
+ * source while its batches are still in the pipeline.
+ */
+static void end_input(struct lsl_fd_source *src, int err)
+{
+    int rc;
+
+    if (err && !src->err)
+        src->err = err;
+    if (src->base.eof)
+        return;
+    rc = err ? lsl_source_stop(&src->base) : lsl_source_eof(&src->base);
+    if (rc)
+        finish(src, rc);
 }
 
 static void read_cb(uv_fs_t *req)
@@ -45,13 +65,11 @@ static void read_cb(uv_fs_t *req)
     if (n < 0) {
         lsl_log_error("%s: read failed at byte %llu: %s", src->base.name,
                       (unsigned long long)src->offset, uv_strerror((int)n));
-        finish(src, (int)n);
+        end_input(src, (int)n);
         return;
     }
     if (n == 0) {
-        rc = lsl_source_eof(&src->base);
-        if (rc)
-            finish(src, rc);
+        end_input(src, 0);
         return;
     }
     src->offset += (uint64_t)n;
@@ -61,7 +79,7 @@ static void read_cb(uv_fs_t *req)
         lsl_log_error("%s: cannot buffer input at byte %llu: %s",
                       src->base.name, (unsigned long long)src->offset,
                       lsl_strerror(rc));
-        finish(src, rc);
+        end_input(src, rc);
         return;
     }
     read_next(src);
@@ -74,6 +92,10 @@ static void read_next(struct lsl_fd_source *src)
 
     if (src->reading || src->done || src->base.eof)
         return;
+    if (src->stopping) {
+        end_input(src, 0);
+        return;
+    }
     if (lsl_pipeline_busy(src->base.pl)) {
         src->paused = true;
         return;
@@ -84,7 +106,7 @@ static void read_next(struct lsl_fd_source *src)
     if (rc) {
         src->reading = false;
         lsl_log_error("%s: cannot read: %s", src->base.name, uv_strerror(rc));
-        finish(src, rc);
+        end_input(src, rc);
     }
 }
 
@@ -103,7 +125,9 @@ static void fd_resume(struct lsl_source *s)
 
 static void fd_drained(struct lsl_source *s)
 {
-    finish((struct lsl_fd_source *)s, 0);
+    struct lsl_fd_source *src = (struct lsl_fd_source *)s;
+
+    finish(src, src->err);
 }
 
 static const struct lsl_source_ops fd_ops = {
@@ -147,6 +171,13 @@ int lsl_fd_source_start(struct lsl_fd_source *src)
 {
     read_next(src);
     return 0;
+}
+
+void lsl_fd_source_stop(struct lsl_fd_source *src)
+{
+    src->stopping = true;
+    if (!src->reading)
+        end_input(src, 0);
 }
 
 void lsl_fd_source_close(struct lsl_fd_source *src)

@@ -23,6 +23,57 @@ bool lsl_ip_valid(const char *s, size_t len)
     return inet_pton(AF_INET, tmp, bin) == 1;
 }
 
+/* Dotted quad with 1-3 decimal digits per octet (leading zeros allowed). */
+bool lsl_ip4_parse(const char *s, size_t len, uint8_t a[4])
+{
+    size_t i = 0;
+
+    for (int k = 0; k < 4; k++) {
+        unsigned v = 0, digits = 0;
+
+        if (k > 0) {
+            if (i >= len || s[i] != '.')
+                return false;
+            i++;
+        }
+        while (i < len && digits < 3 && s[i] >= '0' && s[i] <= '9') {
+            v = v * 10 + (unsigned)(s[i] - '0');
+            i++;
+            digits++;
+        }
+        if (digits == 0 || v > 255)
+            return false;
+        a[k] = (uint8_t)v;
+    }
+    return i == len;
+}
+
+size_t lsl_ip4_format(const uint8_t a[4], char *out)
+{
+    char *p = out;
+
+    for (int k = 0; k < 4; k++) {
+        unsigned v = a[k];
+
+        if (k > 0)
+            *p++ = '.';
+        if (v >= 100)
+            *p++ = (char)('0' + v / 100);
+        if (v >= 10)
+            *p++ = (char)('0' + v / 10 % 10);
+        *p++ = (char)('0' + v % 10);
+    }
+    return (size_t)(p - out);
+}
+
+bool lsl_ip6_is_v4_mapped(const uint8_t a[16])
+{
+    static const uint8_t prefix[12] = {0, 0, 0, 0, 0,    0,
+                                       0, 0, 0, 0, 0xff, 0xff};
+
+    return memcmp(a, prefix, sizeof(prefix)) == 0;
+}
+
 static char *put_group(char *p, unsigned w)
 {
     static const char hex[] = "0123456789abcdef";

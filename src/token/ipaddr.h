@@ -4,6 +4,7 @@
 #ifndef LOGSEAL_TOKEN_IPADDR_H
 #define LOGSEAL_TOKEN_IPADDR_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,5 +19,14 @@
  * NUL-terminated; returns the length.
  */
 size_t lsl_ip6_format(const uint8_t a[16], char out[LSL_IP6_TEXT_MAX]);
+
+/* Dotted quad with 1-3 decimal digits per octet (leading zeros allowed). */
+bool lsl_ip4_parse(const char *s, size_t len, uint8_t a[4]);
+
+/* Dotted quad of `a` (at most 15 bytes, not NUL-terminated); the length. */
+size_t lsl_ip4_format(const uint8_t a[4], char *out);
+
+/* True for ::ffff:0:0/96. */
+bool lsl_ip6_is_v4_mapped(const uint8_t a[16]);
 
 #endif

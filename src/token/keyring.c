@@ -29,6 +29,10 @@
  *    as the wall clock's next epoch, so one bogus timestamp cannot ratchet
  *    the key past the present and destroy the keys in use.
  *
+ * Address-map subkey (prefix-preserving IP mode): crypto_kdf_derive_from_key
+ * (id 1, ctx "lslipmap", epoch key); a context of its own, so it can never
+ * equal a class subkey. Each held epoch has its own.
+ *
  * Invariants (thread safety): the held keys are epochs floor, and any
  * later epochs derived on demand, in a sodium_malloc'd table guarded by a
  * rwlock. lsl_token_derive takes the read lock, or the write lock to add
@@ -51,6 +55,7 @@
 #include <sodium.h>
 #include "logseal/file.h"
 #include "logseal/token.h"
+#include "keyring_int.h"
 
 #define KEYFILE_MAGIC     "LSLHKEY1"
 #define KEYFILE_MAGIC_LEN 8
@@ -66,6 +71,7 @@
 #define KDF_CONTEXT       "lsltoken"
 #define RATCHET_CONTEXT   "lslratch"
 #define RATCHET_ID        1
+#define KDF_IPMAP_CONTEXT "lslipmap"
 /* Tokens carry the epoch id in 10 bits (LSL_TOKEN_KID_CHARS base32). */
 #define KID_MOD      1024u
 #define DIGEST_BYTES crypto_generichash_BYTES_MIN
@@ -74,6 +80,7 @@ struct epoch_key {
     uint32_t epoch;
     uint8_t key[KEY_BYTES];
     uint8_t sub[LSL_CLASS_COUNT][KEY_BYTES];
+    uint8_t ipmap[KEY_BYTES];
 };
 
 /* Mutable state; behind a pointer so derive can take a const keyring. */
@@ -183,6 +190,9 @@ static int set_key(struct epoch_key *e, uint32_t epoch, const uint8_t *key)
                                        KDF_CONTEXT, e->key) != 0)
             return -EIO;
     }
+    if (crypto_kdf_derive_from_key(e->ipmap, KEY_BYTES, 1,
+                                   KDF_IPMAP_CONTEXT, e->key) != 0)
+        return -EIO;
     return 0;
 }
 
@@ -400,22 +410,22 @@ static int derive_with(const struct epoch_key *k, enum lsl_class c,
     return 0;
 }
 
-int lsl_token_derive(const struct lsl_keyring *kr, int64_t when,
-                     enum lsl_class c, const char *norm, size_t len,
-                     struct lsl_token *out)
+/*
+ * Call fn with the key that tokenizes lines of time `when`, under the
+ * lock: the read lock, or the write lock when that key must be added.
+ */
+static int with_key(const struct lsl_keyring *kr, int64_t when,
+                    int (*fn)(const struct epoch_key *k, void *ud), void *ud)
 {
+    uint32_t want = ratchets(kr->epoch_len) ? calendar_epoch(kr, when) : 0;
     struct ring *r = kr->r;
     const struct epoch_key *k;
-    uint32_t want;
     int rc = 0;
 
-    if ((unsigned)c >= LSL_CLASS_COUNT)
-        return -EINVAL;
-    want = ratchets(kr->epoch_len) ? calendar_epoch(kr, when) : 0;
     pthread_rwlock_rdlock(&r->lock);
     k = want <= r->floor ? &r->keys[0] : find_key(r, want);
     if (k) {
-        rc = derive_with(k, c, norm, len, out);
+        rc = fn(k, ud);
         pthread_rwlock_unlock(&r->lock);
         return rc;
     }
@@ -428,9 +438,46 @@ int lsl_token_derive(const struct lsl_keyring *kr, int64_t when,
         k = rc ? NULL : find_key(r, want);
     }
     if (k)
-        rc = derive_with(k, c, norm, len, out);
+        rc = fn(k, ud);
     pthread_rwlock_unlock(&r->lock);
     return rc;
+}
+
+struct derive_req {
+    enum lsl_class c;
+    const char *norm;
+    size_t len;
+    struct lsl_token *out;
+};
+
+static int derive_fn(const struct epoch_key *k, void *ud)
+{
+    const struct derive_req *q = ud;
+
+    return derive_with(k, q->c, q->norm, q->len, q->out);
+}
+
+int lsl_token_derive(const struct lsl_keyring *kr, int64_t when,
+                     enum lsl_class c, const char *norm, size_t len,
+                     struct lsl_token *out)
+{
+    struct derive_req q = {.c = c, .norm = norm, .len = len, .out = out};
+
+    if ((unsigned)c >= LSL_CLASS_COUNT)
+        return -EINVAL;
+    return with_key(kr, when, derive_fn, &q);
+}
+
+static int ipmap_fn(const struct epoch_key *k, void *ud)
+{
+    memcpy(ud, k->ipmap, LSL_IPMAP_KEY_BYTES);
+    return 0;
+}
+
+int lsl_keyring_ipmap_key(const struct lsl_keyring *kr, int64_t when,
+                          uint8_t out[LSL_IPMAP_KEY_BYTES])
+{
+    return with_key(kr, when, ipmap_fn, out);
 }
 
 /* Raise the floor to `epoch`, wiping older keys. Caller holds the lock. */

@@ -33,57 +33,6 @@ static long copy_out(char *out, size_t cap, const char *s, size_t n)
     return (long)n;
 }
 
-/* Dotted quad with 1-3 decimal digits per octet (leading zeros allowed). */
-static bool parse_ip4(const char *s, size_t len, uint8_t a[4])
-{
-    size_t i = 0;
-
-    for (int k = 0; k < 4; k++) {
-        unsigned v = 0, digits = 0;
-
-        if (k > 0) {
-            if (i >= len || s[i] != '.')
-                return false;
-            i++;
-        }
-        while (i < len && digits < 3 && s[i] >= '0' && s[i] <= '9') {
-            v = v * 10 + (unsigned)(s[i] - '0');
-            i++;
-            digits++;
-        }
-        if (digits == 0 || v > 255)
-            return false;
-        a[k] = (uint8_t)v;
-    }
-    return i == len;
-}
-
-static size_t format_ip4(const uint8_t a[4], char *out)
-{
-    char *p = out;
-
-    for (int k = 0; k < 4; k++) {
-        unsigned v = a[k];
-
-        if (k > 0)
-            *p++ = '.';
-        if (v >= 100)
-            *p++ = (char)('0' + v / 100);
-        if (v >= 10)
-            *p++ = (char)('0' + v / 10 % 10);
-        *p++ = (char)('0' + v % 10);
-    }
-    return (size_t)(p - out);
-}
-
-static bool is_v4_mapped(const uint8_t a[16])
-{
-    static const uint8_t prefix[12] = {0, 0, 0, 0, 0,    0,
-                                       0, 0, 0, 0, 0xff, 0xff};
-
-    return memcmp(a, prefix, sizeof(prefix)) == 0;
-}
-
 /* Canonical text of an address with ':' into text; 0 if not an address. */
 static size_t canon_ip6(const char *v, size_t alen, char *text)
 {
@@ -96,8 +45,8 @@ static size_t canon_ip6(const char *v, size_t alen, char *text)
     tmp[alen] = '\0';
     if (inet_pton(AF_INET6, tmp, a) != 1)
         return 0;
-    if (is_v4_mapped(a))
-        return format_ip4(a + 12, text);
+    if (lsl_ip6_is_v4_mapped(a))
+        return lsl_ip4_format(a + 12, text);
     return lsl_ip6_format(a, text);
 }
 
@@ -111,9 +60,9 @@ static long normalize_ip(const char *v, size_t len, char *out, size_t cap)
     if (len == 0 || len > IP_TEXT_MAX)
         return copy_out(out, cap, v, len);
     if (!memchr(v, ':', len)) {
-        if (!parse_ip4(v, len, a4))
+        if (!lsl_ip4_parse(v, len, a4))
             return copy_out(out, cap, v, len);
-        return copy_out(out, cap, text, format_ip4(a4, text));
+        return copy_out(out, cap, text, lsl_ip4_format(a4, text));
     }
     zone = memchr(v, '%', len);
     alen = zone ? (size_t)(zone - v) : len;

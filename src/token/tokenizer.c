@@ -438,6 +438,16 @@ int lsl_tokenizer_emit(struct lsl_tokenizer *tz, enum lsl_class c,
     return 0;
 }
 
+int lsl_tokenizer_record(struct lsl_tokenizer *tz, const struct lsl_token *tok,
+                         const char *norm, size_t len, int64_t when)
+{
+    int rc = record(tz, tok, norm, len, when);
+
+    if (rc == 0)
+        tz->emitted++;
+    return rc;
+}
+
 const struct lsl_mapping *lsl_tokenizer_mappings(const struct lsl_tokenizer *tz,
                                                  size_t *count)
 {

@@ -1,0 +1,268 @@
+/*
+ * Source checkpoints and file identity.
+ *
+ * A checkpoint is a small `key value` text file, one key per line, every
+ * key exactly once, replaced atomically (lsl_file_replace: tmp, fsync,
+ * rename, fsync dir) with mode 0600. Anything else -- a missing or repeated
+ * key, a bad number, trailing junk -- is LSL_ECORRUPT: a checkpoint is
+ * trusted to cut output files back, so a damaged one is never guessed at.
+ *
+ * A file's identity is dev/ino plus a BLAKE2b-128 of its first bytes, so a
+ * reused inode or a file rewritten in place is not taken for the old one.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <sodium.h>
+#include "logseal/checkpoint.h"
+#include "logseal/file.h"
+
+#define CKPT_VERSION  1
+#define CKPT_MAX_SIZE (PATH_MAX + 1024)
+
+enum {
+    K_VERSION,
+    K_DEV,
+    K_INO,
+    K_FP_LEN,
+    K_FP,
+    K_OFFSET,
+    K_SEGMENT,
+    K_SEGMENT_LEN,
+    K_LINES,
+    K_COUNT
+};
+
+static const char *const key_names[K_COUNT] = {
+    "version", "dev",     "ino",         "fp_len", "fp",
+    "offset",  "segment", "segment_len", "lines",
+};
+
+static int ckpt_path(char *out, size_t cap, const char *state_dir,
+                     const char *source)
+{
+    int n = snprintf(out, cap, "%s/%s.ckpt", state_dir, source);
+
+    return n < 0 || (size_t)n >= cap ? -ENAMETOOLONG : 0;
+}
+
+int lsl_checkpoint_save(const char *state_dir, const char *source,
+                        const struct lsl_checkpoint *cp)
+{
+    char path[PATH_MAX];
+    char fp[LSL_FP_BYTES * 2 + 1];
+    char *text = malloc(CKPT_MAX_SIZE);
+    int n, rc;
+
+    if (!text)
+        return -ENOMEM;
+    rc = ckpt_path(path, sizeof(path), state_dir, source);
+    if (rc)
+        goto out;
+    if (strchr(cp->segment, '\n')) {
+        rc = -EINVAL;
+        goto out;
+    }
+    sodium_bin2hex(fp, sizeof(fp), cp->file.fp, LSL_FP_BYTES);
+    n = snprintf(text, CKPT_MAX_SIZE,
+                 "version %d\ndev %" PRIu64 "\nino %" PRIu64 "\nfp_len %" PRIu32
+                 "\nfp %s\noffset %" PRIu64 "\nsegment %s\nsegment_len %" PRIu64
+                 "\nlines %" PRIu64 "\n",
+                 CKPT_VERSION, cp->file.dev, cp->file.ino, cp->file.fp_len, fp,
+                 cp->offset, cp->segment, cp->segment_len, cp->lines);
+    if (n < 0 || n >= CKPT_MAX_SIZE) {
+        rc = -ENAMETOOLONG;
+        goto out;
+    }
+    rc = lsl_file_replace(path, 0600, text, (size_t)n);
+out:
+    free(text);
+    return rc;
+}
+
+/* A decimal number filling all of `v`. */
+static bool parse_u64(const char *v, uint64_t *out)
+{
+    char *end;
+
+    if (*v < '0' || *v > '9')
+        return false;
+    errno = 0;
+    *out = strtoull(v, &end, 10);
+    return errno == 0 && *end == '\0';
+}
+
+static int parse_value(struct lsl_checkpoint *cp, int key, const char *v)
+{
+    uint64_t n = 0;
+    size_t bin_len;
+
+    switch (key) {
+    case K_SEGMENT:
+        if (strlen(v) >= sizeof(cp->segment))
+            return LSL_ECORRUPT;
+        strcpy(cp->segment, v);
+        return 0;
+    case K_FP:
+        if (strlen(v) != LSL_FP_BYTES * 2 ||
+            sodium_hex2bin(cp->file.fp, LSL_FP_BYTES, v, strlen(v), NULL,
+                           &bin_len, NULL) != 0 ||
+            bin_len != LSL_FP_BYTES)
+            return LSL_ECORRUPT;
+        return 0;
+    default:
+        break;
+    }
+    if (!parse_u64(v, &n))
+        return LSL_ECORRUPT;
+    switch (key) {
+    case K_VERSION:
+        return n == CKPT_VERSION ? 0 : LSL_EVERSION;
+    case K_DEV:
+        cp->file.dev = n;
+        return 0;
+    case K_INO:
+        cp->file.ino = n;
+        return 0;
+    case K_FP_LEN:
+        if (n > LSL_FP_SPAN)
+            return LSL_ECORRUPT;
+        cp->file.fp_len = (uint32_t)n;
+        return 0;
+    case K_OFFSET:
+        cp->offset = n;
+        return 0;
+    case K_SEGMENT_LEN:
+        cp->segment_len = n;
+        return 0;
+    default:
+        cp->lines = n;
+        return 0;
+    }
+}
+
+/* Parse NUL-terminated `text` (modified in place). */
+static int parse_text(char *text, struct lsl_checkpoint *cp)
+{
+    unsigned seen = 0;
+    char *line = text;
+
+    memset(cp, 0, sizeof(*cp));
+    while (*line) {
+        char *nl = strchr(line, '\n');
+        char *sp = strchr(line, ' ');
+        int key, rc;
+
+        if (!nl || !sp || sp > nl)
+            return LSL_ECORRUPT;
+        *nl = '\0';
+        *sp = '\0';
+        for (key = 0; key < K_COUNT; key++)
+            if (strcmp(line, key_names[key]) == 0)
+                break;
+        if (key == K_COUNT || (seen & (1u << key)))
+            return LSL_ECORRUPT;
+        seen |= 1u << key;
+        rc = parse_value(cp, key, sp + 1);
+        if (rc)
+            return rc;
+        line = nl + 1;
+    }
+    return seen == (1u << K_COUNT) - 1 ? 0 : LSL_ECORRUPT;
+}
+
+int lsl_checkpoint_load(const char *state_dir, const char *source,
+                        struct lsl_checkpoint *cp)
+{
+    char path[PATH_MAX];
+    char *text = NULL;
+    FILE *f = NULL;
+    size_t n;
+    int rc = ckpt_path(path, sizeof(path), state_dir, source);
+
+    if (rc)
+        return rc;
+    text = malloc(CKPT_MAX_SIZE + 1);
+    if (!text)
+        return -ENOMEM;
+    f = fopen(path, "re");
+    if (!f) {
+        rc = -errno;
+        goto out;
+    }
+    n = fread(text, 1, CKPT_MAX_SIZE + 1, f);
+    if (ferror(f)) {
+        rc = -EIO;
+        goto out;
+    }
+    if (n > CKPT_MAX_SIZE || memchr(text, '\0', n)) {
+        rc = LSL_ECORRUPT;
+        goto out;
+    }
+    text[n] = '\0';
+    rc = parse_text(text, cp);
+out:
+    if (f)
+        fclose(f);
+    free(text);
+    return rc;
+}
+
+/* Hash the first `len` bytes of fd. LSL_ETRUNC if it has fewer. */
+static int hash_prefix(int fd, uint32_t len, uint8_t out[LSL_FP_BYTES])
+{
+    uint8_t buf[LSL_FP_SPAN];
+    uint32_t got = 0;
+
+    while (got < len) {
+        ssize_t n = pread(fd, buf + got, len - got, (off_t)got);
+
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return -errno;
+        }
+        if (n == 0)
+            return LSL_ETRUNC;
+        got += (uint32_t)n;
+    }
+    crypto_generichash(out, LSL_FP_BYTES, buf, len, NULL, 0);
+    return 0;
+}
+
+int lsl_file_id_get(int fd, struct lsl_file_id *id)
+{
+    struct stat st;
+
+    if (fstat(fd, &st) < 0)
+        return -errno;
+    memset(id, 0, sizeof(*id));
+    id->dev = (uint64_t)st.st_dev;
+    id->ino = (uint64_t)st.st_ino;
+    id->fp_len = st.st_size < LSL_FP_SPAN ? (uint32_t)st.st_size : LSL_FP_SPAN;
+    return hash_prefix(fd, id->fp_len, id->fp);
+}
+
+bool lsl_file_fp_same(int fd_now, const struct lsl_file_id *then)
+{
+    uint8_t fp[LSL_FP_BYTES];
+
+    if (then->fp_len > LSL_FP_SPAN ||
+        hash_prefix(fd_now, then->fp_len, fp) != 0)
+        return false;
+    return memcmp(fp, then->fp, LSL_FP_BYTES) == 0;
+}
+
+bool lsl_file_id_same(int fd_now, const struct lsl_file_id *then)
+{
+    struct stat st;
+
+    if (fstat(fd_now, &st) < 0 || (uint64_t)st.st_dev != then->dev ||
+        (uint64_t)st.st_ino != then->ino)
+        return false;
+    return lsl_file_fp_same(fd_now, then);
+}

@@ -1,0 +1,118 @@
+/*
+ * Rendering of one ip span in its output mode (rules.h enum lsl_ip_mode):
+ *
+ *   token     the class-prefixed token (vault entry: the token)
+ *   ip6       the token as an fd00::/8 address (vault entry: the token)
+ *   prefix    the keyed prefix-preserving address (vault entry: the
+ *             lookup key of the printed address, lsl_ipaddr_lookup_token)
+ *   truncate  the first bits kept, the rest zero (no vault entry)
+ *
+ * Invariant: an original is never written. A value that is not exactly
+ * one address (a zone id, "unknown", garbage in X-Forwarded-For) cannot be
+ * mapped or truncated as an address, so prefix and truncate write its
+ * token instead; ip6 writes a token-address for anything. A host-name
+ * address (dashed) stays dashed IPv4 in prefix and truncate mode; in ip6
+ * mode it becomes a token, since an IPv6 address cannot sit in a host name.
+ */
+#include "batch_internal.h"
+#include <sodium.h>
+#include <string.h>
+
+/* `text` with '.' written as '-' (host-name form), appended to out. */
+static int append_dashed(struct lsl_buf *out, const char *text, size_t n)
+{
+    int rc = lsl_buf_reserve(out, n);
+
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < n; i++)
+        out->p[out->len + i] = text[i] == '.' ? '-' : text[i];
+    out->len += n;
+    return 0;
+}
+
+static int emit_ip6(struct lsl_worker *w, const char *v, size_t len,
+                    int64_t when, struct lsl_buf *out)
+{
+    char text[48];
+    struct lsl_token tok;
+    int rc = lsl_buf_reserve(out, sizeof(text));
+
+    if (rc)
+        return rc;
+    rc = lsl_tokenizer_get(w->tz, LSL_CLASS_IP, v, len, when, &tok);
+    if (rc)
+        return rc;
+    return lsl_buf_append(out, text, lsl_token_format_ip6(&tok, text));
+}
+
+/* Prefix mode: the mapped address, its vault key -> the original. */
+static int emit_prefix(struct lsl_worker *w, const struct lsl_ipaddr *in,
+                       int64_t when, struct lsl_ipaddr *res)
+{
+    char norm[LSL_IP_TEXT_MAX];
+    struct lsl_token key;
+    size_t n;
+    int rc;
+
+    rc = lsl_ipaddr_prefix_map(w->kr, when, in, res);
+    if (rc)
+        return rc;
+    lsl_ipaddr_lookup_token(res, lsl_keyring_kid(w->kr, when), &key);
+    /* The printed form of the parsed address is its normalized form. */
+    n = lsl_ipaddr_format(in, norm);
+    rc = lsl_tokenizer_record(w->tz, &key, norm, n, when);
+    sodium_memzero(norm, sizeof(norm));
+    return rc;
+}
+
+static int emit_address(struct lsl_worker *w, const struct lsl_ipaddr *in,
+                        unsigned mode, unsigned bits, bool dashed, int64_t when,
+                        struct lsl_buf *out)
+{
+    struct lsl_ipaddr res = *in;
+    char text[LSL_IP_TEXT_MAX];
+    size_t n;
+    int rc;
+
+    /* Room first, so a failure leaves no mapping without its output. */
+    rc = lsl_buf_reserve(out, sizeof(text));
+    if (rc)
+        return rc;
+    if (mode == LSL_IPMODE_PREFIX)
+        rc = emit_prefix(w, in, when, &res);
+    else
+        lsl_ipaddr_truncate(&res, bits);
+    if (rc)
+        return rc;
+    n = lsl_ipaddr_format(&res, text);
+    if (dashed)
+        return append_dashed(out, text, n);
+    return lsl_buf_append(out, text, n);
+}
+
+int lsl_ip_emit(struct lsl_worker *w, const char *v, size_t len, unsigned mode,
+                unsigned bits, bool dashed, int64_t when, struct lsl_buf *out)
+{
+    struct lsl_ipaddr in;
+    int rc;
+
+    if (dashed) {
+        w->scratch.len = 0;
+        rc = lsl_buf_reserve(&w->scratch, len);
+        if (rc)
+            return rc;
+        for (size_t i = 0; i < len; i++)
+            w->scratch.p[i] = v[i] == '-' ? '.' : v[i];
+        w->scratch.len = len;
+        v = w->scratch.p;
+    }
+    if (lsl_tokenizer_skips(v, len))
+        return lsl_buf_append(out, v, len);
+    if (mode == LSL_IPMODE_IP6 && !dashed)
+        return emit_ip6(w, v, len, when, out);
+    if ((mode == LSL_IPMODE_PREFIX || mode == LSL_IPMODE_TRUNCATE) &&
+        lsl_ipaddr_parse(v, len, &in) == 0)
+        return emit_address(w, &in, mode, bits, dashed, when, out);
+    return lsl_tokenizer_emit(w->tz, LSL_CLASS_IP, v, len, when, out);
+}

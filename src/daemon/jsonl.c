@@ -1,0 +1,254 @@
+/*
+ * JSON lines output: one object per input line.
+ *
+ *   matched   {"_rule":"nginx-combined","client":"ip_...","status":200,
+ *              "time":"2024-05-01T10:00:00Z",...}: every named group of
+ *              the plan (plan->fields, in pattern order), its value with
+ *              the plan's spans replaced as in text output; type number as
+ *              a JSON number when the text is one (else null for "-", else
+ *              a string), type time as RFC 3339 UTC through the rule's time
+ *              format (else the text as a string).
+ *   unparsed  {"_unparsed":true,"_line":"<scrubbed line>"}, and pieces of
+ *              an overlong line each as {"_unparsed":true,"_piece":true,
+ *              "_line":...}.
+ *
+ * Strings: '"', '\\' and control characters escaped; valid UTF-8 copied;
+ * each byte that is not part of valid UTF-8 is written as \u00XX, i.e. read
+ * as Latin-1 — the byte value survives, but a reader cannot tell it from a
+ * real U+00XX. The line's trailing CR is not part of any value.
+ *
+ * Invariant: a byte under a span never reaches the output raw — a span
+ * cut by a field's edge is replaced whole inside that field.
+ */
+#include "batch_internal.h"
+#include <string.h>
+#include <time.h>
+
+size_t lsl_utf8_seq(const unsigned char *p, size_t len)
+{
+    unsigned char c = p[0];
+    size_t n;
+
+    if (c < 0x80)
+        return c ? 1 : 0;
+    if (c >= 0xc2 && c <= 0xdf)
+        n = 1;
+    else if (c >= 0xe0 && c <= 0xef)
+        n = 2;
+    else if (c >= 0xf0 && c <= 0xf4)
+        n = 3;
+    else
+        return 0;
+    if (len <= n)
+        return 0;
+    for (size_t k = 1; k <= n; k++) {
+        if ((p[k] & 0xc0) != 0x80)
+            return 0;
+    }
+    /* overlong 3/4-byte forms, surrogates and > U+10FFFF */
+    if ((c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] > 0x9f) ||
+        (c == 0xf0 && p[1] < 0x90) || (c == 0xf4 && p[1] > 0x8f))
+        return 0;
+    return n + 1;
+}
+
+static int put_escaped_byte(struct lsl_buf *out, unsigned char c)
+{
+    static const char hex[] = "0123456789abcdef";
+    char e[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+
+    switch (c) {
+    case '"':
+        return lsl_buf_append(out, "\\\"", 2);
+    case '\\':
+        return lsl_buf_append(out, "\\\\", 2);
+    case '\n':
+        return lsl_buf_append(out, "\\n", 2);
+    case '\r':
+        return lsl_buf_append(out, "\\r", 2);
+    case '\t':
+        return lsl_buf_append(out, "\\t", 2);
+    default:
+        return lsl_buf_append(out, e, sizeof(e));
+    }
+}
+
+/* s[0..len) as a JSON string. */
+static int put_string(struct lsl_buf *out, const char *s, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0, run = 0;
+    int rc = lsl_buf_putc(out, '"');
+
+    while (rc == 0 && i < len) {
+        size_t n = lsl_utf8_seq(p + i, len - i);
+
+        if (n > 0 && p[i] >= 0x20 && p[i] != '"' && p[i] != '\\') {
+            i += n;
+            run += n;
+            continue;
+        }
+        rc = lsl_buf_append(out, s + i - run, run);
+        run = 0;
+        if (rc == 0)
+            rc = put_escaped_byte(out, p[i]);
+        i++;
+    }
+    if (rc == 0)
+        rc = lsl_buf_append(out, s + i - run, run);
+    return rc ? rc : lsl_buf_putc(out, '"');
+}
+
+static size_t digits(const char *s, size_t len, size_t i)
+{
+    size_t start = i;
+
+    while (i < len && s[i] >= '0' && s[i] <= '9')
+        i++;
+    return i - start;
+}
+
+/* True if s[0..len) is a number in JSON's grammar. */
+static bool is_json_number(const char *s, size_t len)
+{
+    size_t i = 0, n;
+
+    if (i < len && s[i] == '-')
+        i++;
+    n = digits(s, len, i);
+    if (n == 0 || (n > 1 && s[i] == '0'))
+        return false;
+    i += n;
+    if (i < len && s[i] == '.') {
+        n = digits(s, len, ++i);
+        if (n == 0)
+            return false;
+        i += n;
+    }
+    if (i < len && (s[i] == 'e' || s[i] == 'E')) {
+        if (++i < len && (s[i] == '+' || s[i] == '-'))
+            i++;
+        n = digits(s, len, i);
+        if (n == 0)
+            return false;
+        i += n;
+    }
+    return i == len;
+}
+
+static int put_time(struct lsl_buf *out, int64_t t)
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+
+    if (!gmtime_r(&tt, &tm))
+        return lsl_buf_append(out, "null", 4);
+    return lsl_buf_printf(out, "\"%04d-%02d-%02dT%02d:%02d:%02dZ\"",
+                          tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                          tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+/* The field's text with every span that touches it replaced, into w->field. */
+static int render_field(struct lsl_worker *w, const char *line,
+                        const struct lsl_plan *plan,
+                        const struct lsl_plan_field *f, int64_t when)
+{
+    size_t at = f->off, end = (size_t)f->off + f->len;
+    int rc = 0;
+
+    w->field.len = 0;
+    for (size_t i = 0; i < plan->count && rc == 0; i++) {
+        const struct lsl_plan_span *s = &plan->spans[i];
+        size_t so = s->off, se = so + s->len;
+
+        if (se <= f->off || so >= end)
+            continue;
+        if (so > at)
+            rc = lsl_buf_append(&w->field, line + at, so - at);
+        if (rc == 0)
+            rc = lsl_span_emit(w, line, s, when, &w->field);
+        at = se;
+    }
+    if (rc == 0 && at < end)
+        rc = lsl_buf_append(&w->field, line + at, end - at);
+    return rc;
+}
+
+static int put_value(struct lsl_worker *w, const struct lsl_batch *b,
+                     const char *line, const struct lsl_plan_field *f,
+                     struct lsl_buf *out)
+{
+    const char *v = w->field.p;
+    size_t n = w->field.len;
+    const char *fmt;
+    int64_t t;
+
+    if (f->type == LSL_FIELD_NUMBER && is_json_number(v, n))
+        return lsl_buf_append(out, v, n);
+    if (f->type == LSL_FIELD_NUMBER && n == 1 && v[0] == '-')
+        return lsl_buf_append(out, "null", 4);
+    fmt = b->rule ? lsl_rule_time_format(b->rule) : NULL;
+    /* Time text is parsed from the source: time fields carry no spans. */
+    if (f->type == LSL_FIELD_TIME && fmt &&
+        lsl_time_parse(fmt, line + f->off, f->len, &t) == 0)
+        return put_time(out, t);
+    return put_string(out, v, n);
+}
+
+static int put_fields(struct lsl_worker *w, const struct lsl_batch *b,
+                      const char *line, const struct lsl_plan *plan,
+                      int64_t when, struct lsl_buf *out)
+{
+    int rc = lsl_buf_append(out, "{\"_rule\":", 9);
+
+    if (rc == 0)
+        rc = put_string(out, lsl_rule_name(b->rule),
+                        strlen(lsl_rule_name(b->rule)));
+    for (size_t i = 0; i < plan->nfields && rc == 0; i++) {
+        const struct lsl_plan_field *f = &plan->fields[i];
+
+        rc = lsl_buf_putc(out, ',');
+        if (rc == 0)
+            rc = put_string(out, f->name, strlen(f->name));
+        if (rc == 0)
+            rc = lsl_buf_putc(out, ':');
+        if (rc == 0)
+            rc = render_field(w, line, plan, f, when);
+        if (rc == 0)
+            rc = put_value(w, b, line, f, out);
+    }
+    return rc;
+}
+
+/* The whole line, scrubbed as in text output, as "_line". */
+static int put_unparsed(struct lsl_worker *w, const char *line, size_t len,
+                        const struct lsl_plan *plan, int64_t when, bool piece,
+                        struct lsl_buf *out)
+{
+    struct lsl_plan_field all = {.name = "_line", .len = (uint32_t)len};
+    int rc;
+
+    rc = lsl_buf_printf(out, "{\"_unparsed\":true,%s\"_line\":",
+                        piece ? "\"_piece\":true," : "");
+    if (rc == 0)
+        rc = render_field(w, line, plan, &all, when);
+    if (rc == 0)
+        rc = put_string(out, w->field.p, w->field.len);
+    return rc;
+}
+
+int lsl_jsonl_line(struct lsl_worker *w, struct lsl_batch *b, const char *line,
+                   size_t len, const struct lsl_plan *plan, int64_t when,
+                   bool piece)
+{
+    struct lsl_buf *out = &b->out;
+    int rc;
+
+    if (!piece && plan->matched && b->rule)
+        rc = put_fields(w, b, line, plan, when, out);
+    else
+        rc = put_unparsed(w, line, len, plan, when, piece, out);
+    if (rc == 0)
+        rc = lsl_buf_append(out, "}\n", 2);
+    return rc;
+}

@@ -1,0 +1,310 @@
+/*
+ * One run of the daemon: everything opened from one configuration.
+ *
+ * prepare (no side effects: rules, keys) -> start (vault writer, sinks,
+ * pipeline, sources) -> stop (sources drain, then, once the pipeline is
+ * idle, sources are freed and the pipeline closed on the loop, and the
+ * vault file and sinks are finished on the thread pool: fsync and rename
+ * never block the loop) -> LSL_RUN_STOPPED.
+ *
+ * Invariants: `live` counts sources opened and not yet done; sinks are
+ * closed only after every source using them is freed; the vault file is
+ * finished before any segment is renamed into place, so no finished output
+ * refers to a mapping that is not durable.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "logseal/checkpoint.h"
+#include "logseal/file.h"
+#include "logseal/log.h"
+#include "logseal/source.h"
+#include "run_internal.h"
+
+int lsl_run_prepare(struct lsl_run **out, struct lsl_config *cfg)
+{
+    struct lsl_run *r = calloc(1, sizeof(*r));
+    int rc = -ENOMEM;
+
+    if (!r)
+        return rc;
+    r->src = calloc(cfg->nsources, sizeof(*r->src));
+    if (!r->src)
+        goto fail;
+    r->cfg = cfg;
+    r->nsrc = cfg->nsources;
+    for (size_t i = 0; i < r->nsrc; i++) {
+        r->src[i].run = r;
+        r->src[i].conf = &cfg->sources[i];
+        rc = lsl_run_load_rule(r, &r->src[i]);
+        if (rc)
+            goto fail;
+    }
+    rc = lsl_run_load_keys(r);
+    if (rc)
+        goto fail;
+    *out = r;
+    return 0;
+fail:
+    r->cfg = NULL; /* ownership moves only on success */
+    lsl_run_free(r);
+    return rc;
+}
+
+void lsl_run_free(struct lsl_run *r)
+{
+    if (!r)
+        return;
+    for (size_t i = 0; r->src && i < r->nsrc; i++)
+        lsl_rule_free(r->src[i].rule);
+    free(r->src);
+    lsl_keyring_close(r->kr);
+    lsl_config_free(r->cfg);
+    sodium_memzero(r, sizeof(*r));
+    free(r);
+}
+
+const struct lsl_config *lsl_run_config(const struct lsl_run *r)
+{
+    return r->cfg;
+}
+
+static void source_done(struct run_src *s, int err)
+{
+    struct lsl_run *r = s->run;
+
+    if (s->done)
+        return;
+    s->done = true;
+    s->err = err;
+    r->live--;
+    if (err && !r->err)
+        r->err = err;
+    if (r->stopping) {
+        if (r->live == 0)
+            lsl_run_finish(r);
+    } else if (r->live == 0) {
+        r->o.event(r, LSL_RUN_IDLE, r->err, r->o.ud);
+    }
+}
+
+static void fd_done(struct lsl_fd_source *fd, int err, void *ud)
+{
+    (void)fd;
+    source_done(ud, err);
+}
+
+static void stopped_cb(void *ud)
+{
+    source_done(ud, 0);
+}
+
+static void on_fatal(struct lsl_pipeline *pl, int err, void *ud)
+{
+    struct lsl_run *r = ud;
+
+    (void)pl;
+    if (!r->err)
+        r->err = err;
+    r->o.event(r, LSL_RUN_FATAL, err, r->o.ud);
+}
+
+static int open_sink(struct lsl_run *r, struct run_src *s)
+{
+    const struct lsl_source_conf *c = s->conf;
+    struct lsl_segment_opts so = {
+        .out_dir = r->cfg->output,
+        .source = c->name,
+        .max_bytes = r->cfg->segment_size,
+        .max_age = r->cfg->segment_age,
+    };
+    int rc;
+
+    if (c->sink == LSL_SINK_STDOUT) {
+        rc = lsl_file_sink_open(&s->sink, NULL);
+        if (rc)
+            lsl_log_error("[source %s]: cannot open stdout: %s", c->name,
+                          lsl_strerror(rc));
+        return rc;
+    }
+    rc = lsl_checkpoint_load(r->cfg->state, c->name, &s->cp);
+    if (rc == 0)
+        so.resume = &s->cp;
+    else if (rc != -ENOENT) {
+        lsl_log_error("%s/%s.ckpt: cannot read the checkpoint: %s (move it "
+                      "away to start this source over)",
+                      r->cfg->state, c->name, lsl_strerror(rc));
+        return rc;
+    }
+    rc = lsl_segment_sink_open(&s->sink, &so);
+    if (rc)
+        lsl_log_error("%s/%s: cannot open the segment output: %s",
+                      r->cfg->output, c->name, lsl_strerror(rc));
+    return rc;
+}
+
+static int open_source(struct lsl_run *r, struct run_src *s)
+{
+    const struct lsl_source_conf *c = s->conf;
+    struct lsl_tail_opts to = {
+        .name = c->name,
+        .path = c->path,
+        .state_dir = r->cfg->state,
+        .start_at_end = c->start_at_end,
+        .rule = s->rule,
+        .sink = s->sink,
+    };
+    struct lsl_syslog_opts yo = {
+        .name = c->name,
+        .listen = c->listen,
+        .rule = s->rule,
+        .sink = s->sink,
+    };
+    struct lsl_fd_source_opts fo = {
+        .fd = 0,
+        .name = c->name,
+        .rule = s->rule,
+        .sink = s->sink,
+        .on_done = fd_done,
+        .ud = s,
+    };
+
+    switch (c->type) {
+    case LSL_SRC_TAIL:
+        return lsl_tail_source_open(&s->tail, r->pl, &to);
+    case LSL_SRC_SYSLOG:
+        return lsl_syslog_source_open(&s->syslog, r->pl, &yo);
+    case LSL_SRC_STDIN:
+        return lsl_fd_source_open(&s->fd, r->pl, &fo);
+    }
+    return -EINVAL;
+}
+
+static int start_source(struct run_src *s)
+{
+    switch (s->conf->type) {
+    case LSL_SRC_TAIL:
+        return lsl_tail_source_start(s->tail);
+    case LSL_SRC_SYSLOG:
+        return lsl_syslog_source_start(s->syslog);
+    case LSL_SRC_STDIN:
+        return lsl_fd_source_start(s->fd);
+    }
+    return -EINVAL;
+}
+
+static int open_vault(struct lsl_run *r)
+{
+    struct lsl_vault_writer_opts vo;
+    int rc;
+
+    lsl_vault_writer_opts_init(&vo);
+    vo.dir = r->cfg->vault;
+    vo.pubkey = r->pk;
+    /* One writer serves every source; records name the daemon. */
+    vo.source = "daemon";
+    vo.epoch = lsl_keyring_kid(r->kr, (int64_t)time(NULL));
+    rc = lsl_vault_writer_open(&r->vw, &vo);
+    if (rc)
+        lsl_log_error("%s: cannot create a vault file: %s", r->cfg->vault,
+                      lsl_strerror(rc));
+    return rc;
+}
+
+static int open_pipeline(struct lsl_run *r)
+{
+    struct lsl_pipeline_opts po;
+    bool gzip = false;
+    int rc;
+
+    for (size_t i = 0; i < r->nsrc; i++)
+        gzip = gzip || r->src[i].sink->gzip;
+    lsl_pipeline_opts_init(&po);
+    po.loop = r->o.loop;
+    po.keyring = r->kr;
+    po.vault = r->vw;
+    po.gzip_level = gzip ? r->cfg->level : 0;
+    po.on_fatal = on_fatal;
+    po.ud = r;
+    rc = lsl_pipeline_open(&r->pl, &po);
+    if (rc)
+        lsl_log_error("cannot start the pipeline: %s", lsl_strerror(rc));
+    return rc;
+}
+
+/* The state directory holds checkpoints; it is private (0700). */
+static int make_dirs(const struct lsl_config *c)
+{
+    int rc = lsl_mkdir_p(c->state, 0700);
+
+    if (rc)
+        lsl_log_error("%s: cannot create the state directory: %s", c->state,
+                      lsl_strerror(rc));
+    return rc;
+}
+
+int lsl_run_start(struct lsl_run *r, const struct lsl_run_opts *o)
+{
+    int rc;
+
+    r->o = *o;
+    rc = make_dirs(r->cfg);
+    if (rc == 0)
+        rc = open_vault(r);
+    for (size_t i = 0; rc == 0 && i < r->nsrc; i++)
+        rc = open_sink(r, &r->src[i]);
+    if (rc == 0)
+        rc = open_pipeline(r);
+    for (size_t i = 0; rc == 0 && i < r->nsrc; i++) {
+        struct run_src *s = &r->src[i];
+
+        rc = open_source(r, s);
+        if (rc) {
+            lsl_log_error("%s:%u: [source %s]: cannot open: %s", r->cfg->path,
+                          s->conf->line, s->conf->name, lsl_strerror(rc));
+            break;
+        }
+        s->opened = true;
+        r->live++;
+    }
+    for (size_t i = 0; rc == 0 && i < r->nsrc; i++) {
+        rc = start_source(&r->src[i]);
+        if (rc)
+            lsl_log_error("[source %s]: cannot start: %s", r->src[i].conf->name,
+                          lsl_strerror(rc));
+    }
+    if (rc)
+        r->err = rc;
+    return rc;
+}
+
+static void stop_source(struct run_src *s)
+{
+    switch (s->conf->type) {
+    case LSL_SRC_TAIL:
+        lsl_tail_source_stop(s->tail, stopped_cb, s);
+        break;
+    case LSL_SRC_SYSLOG:
+        lsl_syslog_source_stop(s->syslog, stopped_cb, s);
+        break;
+    case LSL_SRC_STDIN:
+        lsl_fd_source_stop(s->fd);
+        break;
+    }
+}
+
+void lsl_run_stop(struct lsl_run *r)
+{
+    if (r->stopping)
+        return;
+    r->stopping = true;
+    if (r->live == 0) {
+        lsl_run_finish(r);
+        return;
+    }
+    for (size_t i = 0; i < r->nsrc; i++) {
+        if (r->src[i].opened && !r->src[i].done)
+            stop_source(&r->src[i]);
+    }
+}

@@ -1,0 +1,58 @@
+/* Private to run*.c: the state of one run and its sources. */
+#ifndef LSL_RUN_INTERNAL_H
+#define LSL_RUN_INTERNAL_H
+
+#include "daemon_internal.h"
+#include "logseal/checkpoint.h"
+#include "logseal/pipeline.h"
+#include "logseal/source.h"
+#include <sodium.h>
+
+struct lsl_run;
+
+struct run_src {
+    struct lsl_run *run;
+    const struct lsl_source_conf *conf; /* borrowed from run->cfg */
+    struct lsl_rule *rule;              /* NULL: scrubber only */
+    struct lsl_sink *sink;
+    struct lsl_checkpoint cp;     /* resume point of the sink */
+    struct lsl_tail_source *tail; /* one of these three, by type */
+    struct lsl_syslog_source *syslog;
+    struct lsl_fd_source *fd;
+    struct lsl_batch_stats st; /* counters kept once the source is freed */
+    bool opened;
+    bool freed;
+    bool done;
+    int err;
+};
+
+struct lsl_run {
+    struct lsl_config *cfg;
+    struct lsl_run_opts o;
+    struct lsl_keyring *kr;
+    uint8_t pk[LSL_VAULT_PUBKEY_BYTES];
+    struct lsl_vault_writer *vw;
+    struct lsl_pipeline *pl;
+    struct run_src *src;
+    size_t nsrc;
+    size_t live;        /* opened and not done */
+    uint64_t vault_new; /* kept once the pipeline is closed */
+    bool stopping;
+    int err;
+    uv_timer_t idle_timer;
+    uv_work_t close_req;
+};
+
+/* Resolve and load the source's rule; logs config file and line. */
+LSL_MUST_CHECK int lsl_run_load_rule(struct lsl_run *r, struct run_src *s);
+
+/* Load KEYS/hash.key and KEYS/vault.pub; logs what to do. */
+LSL_MUST_CHECK int lsl_run_load_keys(struct lsl_run *r);
+
+/* Every source is done: wait for the pipeline to idle, then tear down. */
+void lsl_run_finish(struct lsl_run *r);
+
+/* Counters of a source (committed batches). */
+const struct lsl_batch_stats *lsl_run_src_stats(const struct run_src *s);
+
+#endif

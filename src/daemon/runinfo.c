@@ -1,0 +1,182 @@
+/*
+ * What a run loads before it opens anything (rules, keys), and what it
+ * tells operators: the --check summary, SIGUSR1 counter lines, Prometheus
+ * text. Never an original identifier: names, paths and counts only.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include "logseal/file.h"
+#include "logseal/log.h"
+#include "run_internal.h"
+
+static const char *const type_names[] = {"tail", "stdin", "syslog"};
+
+int lsl_run_load_rule(struct lsl_run *r, struct run_src *s)
+{
+    const struct lsl_source_conf *c = s->conf;
+    struct lsl_rule_error e = {0};
+    char path[PATH_MAX];
+    int rc;
+
+    if (!c->rule[0])
+        return 0;
+    rc = lsl_rule_resolve(c->rule, NULL, path, sizeof(path));
+    if (rc) {
+        lsl_log_error("%s:%u: [source %s]: rule '%s' not found (looked in "
+                      "$LOGSEAL_RULES_DIR and the installed rules); give a "
+                      "NAME or the path of a .rules file",
+                      r->cfg->path, c->line, c->name, c->rule);
+        return rc;
+    }
+    rc = lsl_rule_load(&s->rule, path, &e);
+    if (rc)
+        lsl_log_error("%s:%u: %s (rule of [source %s], %s:%u)",
+                      e.path[0] ? e.path : path, e.line,
+                      e.msg[0] ? e.msg : lsl_strerror(rc), c->name,
+                      r->cfg->path, c->line);
+    return rc;
+}
+
+int lsl_run_load_keys(struct lsl_run *r)
+{
+    char path[PATH_MAX];
+    int rc;
+
+    rc = lsl_path_join(path, sizeof(path), r->cfg->keys, "hash.key");
+    if (rc == 0)
+        rc = lsl_keyring_open(&r->kr, path);
+    if (rc) {
+        lsl_log_error("%s: cannot use the hash key: %s%s", path,
+                      lsl_strerror(rc),
+                      rc == LSL_EKEYPERM ? " (chmod 600 it)"
+                      : rc == -ENOENT ? " (create keys with 'logseal keygen')"
+                                      : "");
+        return rc;
+    }
+    rc = lsl_path_join(path, sizeof(path), r->cfg->keys, "vault.pub");
+    if (rc == 0)
+        rc = lsl_vault_pubkey_load(path, r->pk);
+    if (rc)
+        lsl_log_error("%s: cannot use the vault public key: %s", path,
+                      lsl_strerror(rc));
+    return rc;
+}
+
+static const char *where(const struct lsl_source_conf *c)
+{
+    return c->type == LSL_SRC_TAIL     ? c->path
+           : c->type == LSL_SRC_SYSLOG ? c->listen
+                                       : "fd 0";
+}
+
+void lsl_run_describe(const struct lsl_run *r, FILE *f)
+{
+    const struct lsl_config *c = r->cfg;
+
+    fprintf(f, "config %s: OK\n", c->path);
+    fprintf(f, "keys %s, vault %s, state %s\n", c->keys, c->vault, c->state);
+    if (c->output[0])
+        fprintf(f,
+                "segments in %s: gzip level %d, up to %" PRIu64
+                " bytes or %" PRIu64 " s each\n",
+                c->output, c->level, c->segment_size, c->segment_age);
+    fprintf(f, "metrics: %s\n", c->metrics[0] ? c->metrics : "off");
+    for (size_t i = 0; i < r->nsrc; i++) {
+        const struct run_src *s = &r->src[i];
+
+        fprintf(f, "source %s: %s %s%s, rule %s, to %s\n", s->conf->name,
+                type_names[s->conf->type], where(s->conf),
+                s->conf->type != LSL_SRC_TAIL ? ""
+                : s->conf->start_at_end       ? " (first run: from the end)"
+                                              : " (first run: from the start)",
+                s->rule ? lsl_rule_name(s->rule) : "(none: scrub only)",
+                s->conf->sink == LSL_SINK_STDOUT ? "stdout" : "segments");
+    }
+}
+
+static uint64_t src_lag(const struct run_src *s)
+{
+    if (s->conf->type != LSL_SRC_TAIL || !s->opened || s->freed)
+        return 0;
+    return lsl_tail_source_lag(s->tail);
+}
+
+void lsl_run_dump(const struct lsl_run *r)
+{
+    for (size_t i = 0; i < r->nsrc; i++) {
+        const struct lsl_batch_stats *st = lsl_run_src_stats(&r->src[i]);
+
+        lsl_log(LSL_LOG_INFO,
+                "counters: source %s: lines_in %" PRIu64 " lines_out %" PRIu64
+                " unparsed %" PRIu64 " tokens %" PRIu64 " bytes_in %" PRIu64
+                " bytes_out %" PRIu64 " lag_bytes %" PRIu64,
+                r->src[i].conf->name, st->lines_in, st->lines_out, st->unparsed,
+                st->tokens, st->bytes_in, st->bytes_out, src_lag(&r->src[i]));
+    }
+}
+
+struct metric {
+    const char *name, *type, *help;
+    size_t off; /* in lsl_batch_stats; SIZE_MAX: lag */
+};
+
+#define STAT(f) offsetof(struct lsl_batch_stats, f)
+
+static const struct metric metrics[] = {
+    {"lines_in_total", "counter", "Lines read", STAT(lines_in)},
+    {"lines_out_total", "counter", "Lines written", STAT(lines_out)},
+    {"unparsed_lines_total", "counter", "Lines no rule matched (scrubbed)",
+     STAT(unparsed)},
+    {"tokens_total", "counter", "Identifiers replaced by tokens", STAT(tokens)},
+    {"bytes_in_total", "counter", "Bytes read", STAT(bytes_in)},
+    {"bytes_out_total", "counter", "Pseudonymized bytes written",
+     STAT(bytes_out)},
+    {"lag_bytes", "gauge", "Bytes behind the end of the tailed file", SIZE_MAX},
+};
+
+static int metric_lines(const struct lsl_run *r, const struct metric *m,
+                        struct lsl_buf *out)
+{
+    int rc = lsl_buf_printf(out,
+                            "# HELP logseal_%s %s.\n# TYPE logseal_%s "
+                            "%s\n",
+                            m->name, m->help, m->name, m->type);
+
+    for (size_t i = 0; rc == 0 && i < r->nsrc; i++) {
+        const struct run_src *s = &r->src[i];
+        uint64_t v;
+
+        if (m->off == SIZE_MAX) {
+            if (s->conf->type != LSL_SRC_TAIL)
+                continue;
+            v = src_lag(s);
+        } else {
+            memcpy(&v, (const char *)lsl_run_src_stats(s) + m->off, sizeof(v));
+        }
+        rc = lsl_buf_printf(out, "logseal_%s{source=\"%s\"} %" PRIu64 "\n",
+                            m->name, s->conf->name, v);
+    }
+    return rc;
+}
+
+int lsl_run_metrics(const struct lsl_run *r, struct lsl_buf *out)
+{
+    struct lsl_batch_stats st;
+    uint64_t vault_new = r->vault_new;
+    int rc = 0;
+
+    if (r->pl)
+        lsl_pipeline_totals(r->pl, &st, &vault_new);
+    for (size_t i = 0; rc == 0 && i < LSL_ARRAY_SIZE(metrics); i++)
+        rc = metric_lines(r, &metrics[i], out);
+    if (rc == 0)
+        rc = lsl_buf_printf(out,
+                            "# HELP logseal_vault_entries_total New token "
+                            "mappings sealed into the vault.\n"
+                            "# TYPE logseal_vault_entries_total counter\n"
+                            "logseal_vault_entries_total %" PRIu64 "\n",
+                            vault_new);
+    return rc;
+}

@@ -1,0 +1,23 @@
+/*
+ * logseal — keyring internals shared inside the token module (not
+ * installed): the address-map subkey for the prefix-preserving IP mode.
+ */
+#ifndef LOGSEAL_TOKEN_KEYRING_INT_H
+#define LOGSEAL_TOKEN_KEYRING_INT_H
+
+#include <stdint.h>
+#include <sodium.h>
+#include "logseal/token.h"
+
+#define LSL_IPMAP_KEY_BYTES crypto_kdf_KEYBYTES
+
+/*
+ * Copy the address-map subkey of the key that tokenizes lines of time
+ * `when` (as lsl_token_derive picks it) into out; the caller wipes it.
+ * 0 or -ENOMEM.
+ */
+LSL_MUST_CHECK int lsl_keyring_ipmap_key(const struct lsl_keyring *kr,
+                                         int64_t when,
+                                         uint8_t out[LSL_IPMAP_KEY_BYTES]);
+
+#endif

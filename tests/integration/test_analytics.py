@@ -1,0 +1,214 @@
+#!/usr/bin/env python3
+"""Analytics on pseudonymized output: GoAccess and JSON lines.
+
+    test_analytics.py LOGSEAL_BINARY SOURCE_ROOT
+
+$LSL_ANALYTICS selects a part (goaccess, jsonl; default both).
+
+goaccess: 20000 generated nginx lines through `logseal pipe` in `ip6`,
+`prefix` (both read with --log-format=COMBINED) and `token` mode (a custom
+--log-format with --no-ip-validation, as a token is no address). The real
+GoAccess (Debian package goaccess) reports, from its JSON output, the same
+total, valid and failed requests, bandwidth, per-status-code hits, unique
+visitors (GoAccess counts ip + date + user agent) and hosts as on the
+original log. Exit 77 (skipped) without goaccess.
+
+jsonl: the same log plus unparseable lines through `--format jsonl --out
+FILE.gz`: Python's gzip and json read every line; one object per input
+line; matched lines carry the rule's fields with the source's values once
+tokens are unsealed (addresses normalized), status and bytes as numbers,
+time_local as RFC 3339 UTC; unparsed lines carry "_line" with their
+addresses tokenized, never raw.
+"""
+
+import calendar
+import gzip
+import ipaddress
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+
+import lslib
+from lslib import check
+
+LINES = 20000
+COMBINED_RE = re.compile(
+    r'^(\S+) - (.*?) \[([^\]]+)\] "([^"]*)" (\d{3}) (\d+) "([^"]*)" '
+    r'"([^"]*)"$')
+FIELDS = ('remote_addr', 'remote_user', 'time_local', 'request', 'status',
+          'body_bytes_sent', 'http_referer', 'http_user_agent')
+TOKEN_FMT = '%h %^[%d:%t %^] "%r" %s %b "%R" "%u"'
+MONTHS = {m: i for i, m in enumerate(
+    ('Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct',
+     'Nov', 'Dec'), 1)}
+JUNK = [b'garbage from 10.9.8.7 "quoted" \\ tab\there \xff\xfe end',
+        b'2001:db8::77 said \x01 hello']
+
+
+def goaccess(ctx, log, name, fmt_args):
+    """GoAccess's counts for `log` as a dict."""
+    out = ctx.path(name + '.json')
+    cmd = ['goaccess', log, '--no-global-config', '-o', out] + fmt_args
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       timeout=300)
+    check(p.returncode == 0 and os.path.exists(out),
+          'goaccess on %s: exit %d: %s'
+          % (name, p.returncode, lslib.redact(p.stderr)))
+    with open(out) as f:
+        d = json.load(f)
+    g = d['general']
+    codes = {}
+    for group in d['status_codes']['data']:
+        for item in group.get('items', []):
+            codes[item['data']] = item['hits']['count']
+    return {'total': g['total_requests'], 'valid': g['valid_requests'],
+            'failed': g['failed_requests'], 'bytes': g['bandwidth'],
+            'visitors': g['unique_visitors'], 'codes': codes,
+            'hosts': d['hosts']['metadata']['data']['total']['value']}
+
+
+def part_goaccess(ctx, keys, src):
+    if not shutil.which('goaccess'):
+        print('SKIP: goaccess not installed (.ci/deps.sh installs it)',
+              file=sys.stderr)
+        sys.exit(77)
+    combined = ['--log-format=COMBINED']
+    custom = ['--no-ip-validation', '--log-format=' + TOKEN_FMT,
+              '--date-format=%d/%b/%Y', '--time-format=%T']
+    want = goaccess(ctx, src, 'orig', combined)
+    check(want['total'] == LINES and want['failed'] == 0 and
+          want['visitors'] > 100 and len(want['codes']) >= 3,
+          'goaccess on the original: unexpected counts %r' % want)
+    for mode, args in (('ip6', combined), ('prefix', combined),
+                       ('token', custom)):
+        out = ctx.path('out-%s.log' % mode)
+        ctx.pipe('nginx-combined', keys, ctx.path('vault-' + mode), src=src,
+                 out=out, extra=['--ip-mode', mode, '--level', '1'])
+        plain = ctx.path('out-%s.txt' % mode)
+        with gzip.open(out, 'rb') as f, open(plain, 'wb') as g:
+            g.write(f.read())
+        got = goaccess(ctx, plain, mode, args)
+        for key in want:
+            check(got[key] == want[key],
+                  '%s mode: GoAccess %s %r, on the original %r'
+                  % (mode, key, got[key], want[key]))
+
+
+def norm_ip(v):
+    try:
+        a = ipaddress.ip_address(v)
+    except ValueError:
+        return v
+    if a.version == 6 and a.ipv4_mapped:
+        return str(a.ipv4_mapped)
+    return str(a)
+
+
+def rfc3339(t):
+    m = re.match(r'(\d\d)/(\w{3})/(\d{4}):(\d\d):(\d\d):(\d\d) ([+-])(\d\d)'
+                 r'(\d\d)$', t)
+    check(m, 'source time %r' % t)
+    d, mon, y, hh, mm, ss, sign, oh, om = m.groups()
+    secs = calendar.timegm((int(y), MONTHS[mon], int(d), int(hh), int(mm),
+                            int(ss)))
+    off = (int(oh) * 3600 + int(om) * 60) * (1 if sign == '+' else -1)
+    return time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(secs - off))
+
+
+def canon(s):
+    """Text with its identifiers normalized as tokens normalize them."""
+    return re.sub(r'[0-9A-Fa-f:.]{7,}', lambda m: norm_ip(m.group(0)),
+                  s).lower()
+
+
+def read_jsonl(path):
+    objs = []
+    with gzip.open(path, 'rb') as f:
+        for no, raw in enumerate(f, 1):
+            try:
+                objs.append(json.loads(raw.decode('utf-8')))
+            except (UnicodeDecodeError, ValueError) as e:
+                lslib.fail('jsonl line %d is not JSON: %s' % (no, e))
+    return objs
+
+
+def unseal_all(ctx, keys, vault, objs):
+    tokens = set()
+    for o in objs:
+        for v in o.values():
+            if isinstance(v, str):
+                tokens.update(lslib.TOKEN_RE.findall(v))
+    _, res = ctx.unseal(keys, vault, sorted(tokens), code=0)
+    return {t: r[1] for t, r in res.items()}
+
+
+def check_matched(no, o, src_line, orig):
+    m = COMBINED_RE.match(src_line)
+    check(m, 'source line %d does not parse' % no)
+    src = dict(zip(FIELDS, m.groups()))
+
+    def restore(v):
+        return lslib.TOKEN_RE.sub(lambda t: orig[t.group(0)], v)
+
+    check(o.get('_rule') == 'nginx-combined',
+          'line %d: _rule is %r' % (no, o.get('_rule')))
+    check(set(FIELDS) <= set(o), 'line %d: fields %s missing'
+          % (no, sorted(set(FIELDS) - set(o))))
+    check(lslib.TOKEN_RE.fullmatch(o['remote_addr']),
+          'line %d: remote_addr is not a token' % no)
+    check(restore(o['remote_addr']) == norm_ip(src['remote_addr']),
+          'line %d: remote_addr does not unseal to the source' % no)
+    check(o['status'] == int(src['status']) and
+          o['body_bytes_sent'] == int(src['body_bytes_sent']),
+          'line %d: status/bytes are not the source numbers' % no)
+    check(o['time_local'] == rfc3339(src['time_local']),
+          'line %d: time_local %r is not the source time in UTC'
+          % (no, o['time_local']))
+    for k in ('remote_user', 'request', 'http_referer', 'http_user_agent'):
+        check(canon(restore(o[k])) == canon(src[k]),
+              'line %d: %s differs from the source once unsealed' % (no, k))
+
+
+def part_jsonl(ctx, keys, src):
+    mixed = ctx.path('mixed.log')
+    with open(src, 'rb') as f, open(mixed, 'wb') as g:
+        g.write(f.read() + b'\n'.join(JUNK) + b'\n')
+    out, vault = ctx.path('out.jsonl.gz'), ctx.path('vault-jsonl')
+    _, summary = ctx.pipe('nginx-combined', keys, vault, src=mixed, out=out,
+                          extra=['--format', 'jsonl'])
+    objs = read_jsonl(out)
+    check(len(objs) == LINES + len(JUNK) == summary['lines_out'],
+          '%d JSON objects for %d lines in' % (len(objs), LINES + len(JUNK)))
+    orig = unseal_all(ctx, keys, vault, objs)
+    with open(src, encoding='utf-8') as f:
+        for no, (line, o) in enumerate(zip(f, objs), 1):
+            check_matched(no, o, line.rstrip('\n'), orig)
+    for o, junk in zip(objs[LINES:], JUNK):
+        check(o.get('_unparsed') is True and '_rule' not in o,
+              'an unparsed line is not flagged')
+        line = o['_line']
+        check('10.9.8.7' not in line and '2001:db8::77' not in line and
+              lslib.TOKEN_RE.search(line),
+              'an unparsed line kept an address raw')
+        restored = lslib.TOKEN_RE.sub(lambda t: orig[t.group(0)], line)
+        check(restored.encode('latin-1') == junk,
+              'an unparsed line does not round-trip its bytes')
+
+
+def body(ctx):
+    keys = ctx.keygen()
+    src = ctx.path('in.log')
+    ctx.genlogs('nginx', LINES, src, seed=7)
+    part = os.environ.get('LSL_ANALYTICS', '')
+    if part in ('', 'goaccess'):
+        part_goaccess(ctx, keys, src)
+    if part in ('', 'jsonl'):
+        part_jsonl(ctx, keys, src)
+
+
+if __name__ == '__main__':
+    lslib.main(body)

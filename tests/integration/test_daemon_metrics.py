@@ -1,0 +1,71 @@
+#!/usr/bin/env python3
+"""SIGUSR1 prints one counter line per source; the metrics endpoint
+answers GET with Prometheus text holding the right counts, refuses junk,
+and is not held up by a client that never sends its request."""
+import signal
+import socket
+import subprocess
+import sys
+import threading
+
+import daemonlib as dl
+
+
+def main():
+    env = dl.Env(sys.argv[1], sys.argv[2])
+    port = dl.free_port()
+    cfg = env.config([("in", {"type": "stdin", "rule": env.rule,
+                              "sink": "stdout"})],
+                     extra="metrics = 127.0.0.1:%d" % port)
+    p = env.start(cfg, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    out = []
+    t = threading.Thread(target=lambda: out.extend(p.stdout), daemon=True)
+    t.start()
+    n = 4000
+    lines = dl.gen_lines(n - 10, seed=5) + [b"not a log line %d" % i
+                                            for i in range(10)]
+    p.stdin.write(b"".join(l + b"\n" for l in lines))
+    p.stdin.flush()
+
+    dl.wait_for(lambda: dl.metric(dl.http_get(port), "lines_out_total",
+                                  "in") == n, 60, "lines_out == %d" % n)
+    slow = socket.create_connection(("127.0.0.1", port))  # never sends
+    text = dl.http_get(port)
+    dl.check(text.startswith("HTTP/1.0 200"), "status: " + text[:40])
+    for name in ("up", "lines_in_total", "lines_out_total",
+                 "unparsed_lines_total", "tokens_total", "bytes_in_total",
+                 "bytes_out_total", "vault_entries_total"):
+        dl.check("# TYPE logseal_%s " % name in text and
+                 "# HELP logseal_%s " % name in text, "no HELP/TYPE for " +
+                 name)
+    dl.check(dl.metric(text, "up") == 1, "logseal_up")
+    dl.check(dl.metric(text, "lines_in_total", "in") == n, "lines_in")
+    dl.check(dl.metric(text, "unparsed_lines_total", "in") == 10,
+             "unparsed: %s" % dl.metric(text, "unparsed_lines_total", "in"))
+    dl.check(dl.metric(text, "tokens_total", "in") >= 2 * (n - 10),
+             "tokens")
+    dl.check(dl.metric(text, "bytes_in_total", "in") ==
+             sum(len(l) + 1 for l in lines), "bytes_in")
+    dl.check(dl.metric(text, "vault_entries_total") > 0, "vault entries")
+
+    junk = dl.http_get(port, b"\x00\xff junk junk\r\n\r\n")
+    dl.check(junk.startswith("HTTP/1.0 400"), "junk: " + junk[:40])
+    try:
+        big = dl.http_get(port, b"GET /" + b"a" * 100000)
+        dl.check(big == "" or big.startswith("HTTP/1.0 400"),
+                 "oversized: " + big[:40])
+    except OSError:
+        pass  # closed with the request unread: a reset is fine
+    dl.check(dl.metric(dl.http_get(port), "up") == 1,
+             "endpoint gone after an oversized request")
+    slow.close()
+
+    p.send_signal(signal.SIGUSR1)
+    dl.wait_for(lambda: "counters: source in: lines_in %d lines_out %d "
+                "unparsed 10" % (n, n) in env.log(), 10, "SIGUSR1 counters")
+    p.stdin.close()
+    dl.check(p.wait(60) == 0, "exit code:\n" + env.log())
+    print("ok: counters on SIGUSR1 and in the metrics endpoint")
+
+
+main()

@@ -1,0 +1,211 @@
+/* Checkpoint files (round trip, strict parsing) and file identity. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include "logseal/checkpoint.h"
+
+static int setup(void **state)
+{
+    char *dir = strdup("/tmp/lsl-test-ckpt-XXXXXX");
+
+    if (!dir || !mkdtemp(dir))
+        return -1;
+    *state = dir;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    char cmd[128];
+
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", (char *)*state);
+    free(*state);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static void write_text(const char *dir, const char *name, const char *text)
+{
+    char path[256];
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static void test_round_trip(void **state)
+{
+    const char *dir = *state;
+    struct lsl_checkpoint cp, back;
+    char path[256];
+    struct stat st;
+
+    memset(&cp, 0, sizeof(cp));
+    cp.file.dev = 2049;
+    cp.file.ino = 123456789012ull;
+    cp.file.fp_len = 1024;
+    for (int i = 0; i < LSL_FP_BYTES; i++)
+        cp.file.fp[i] = (uint8_t)(i * 17);
+    cp.offset = 1ull << 40;
+    snprintf(cp.segment, sizeof(cp.segment), "/out/web/x y.log.gz.part");
+    cp.segment_len = 777;
+    cp.lines = 42;
+    assert_int_equal(lsl_checkpoint_save(dir, "web", &cp), 0);
+    assert_int_equal(lsl_checkpoint_load(dir, "web", &back), 0);
+    assert_memory_equal(&cp.file, &back.file, sizeof(cp.file));
+    assert_int_equal(back.offset, cp.offset);
+    assert_string_equal(back.segment, cp.segment);
+    assert_int_equal(back.segment_len, 777);
+    assert_int_equal(back.lines, 42);
+    snprintf(path, sizeof(path), "%s/web.ckpt", dir);
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+
+    /* No open segment: an empty value. */
+    cp.segment[0] = '\0';
+    assert_int_equal(lsl_checkpoint_save(dir, "web", &cp), 0);
+    assert_int_equal(lsl_checkpoint_load(dir, "web", &back), 0);
+    assert_string_equal(back.segment, "");
+}
+
+static void test_missing(void **state)
+{
+    struct lsl_checkpoint cp;
+
+    assert_int_equal(lsl_checkpoint_load(*state, "none", &cp), -ENOENT);
+}
+
+#define GOOD_FP "00112233445566778899aabbccddeeff"
+
+static void expect_corrupt(const char *dir, const char *text, int want)
+{
+    struct lsl_checkpoint cp;
+
+    write_text(dir, "bad.ckpt", text);
+    assert_int_equal(lsl_checkpoint_load(dir, "bad", &cp), want);
+}
+
+static void test_corrupt(void **state)
+{
+    const char *dir = *state;
+    const char *rest = "ino 2\nfp_len 10\nfp " GOOD_FP "\noffset 5\n"
+                       "segment \nsegment_len 0\nlines 1\n";
+    char text[512];
+
+    snprintf(text, sizeof(text), "version 1\ndev 1\n%s", rest);
+    expect_corrupt(dir, text, 0); /* the baseline is valid */
+    expect_corrupt(dir, "", LSL_ECORRUPT);
+    snprintf(text, sizeof(text), "version 1\n%s", rest); /* no dev */
+    expect_corrupt(dir, text, LSL_ECORRUPT);
+    snprintf(text, sizeof(text), "version 1\ndev 1\ndev 1\n%s", rest);
+    expect_corrupt(dir, text, LSL_ECORRUPT);
+    snprintf(text, sizeof(text), "version 1\ndev x1\n%s", rest);
+    expect_corrupt(dir, text, LSL_ECORRUPT);
+    snprintf(text, sizeof(text), "version 1\ndev 1x\n%s", rest);
+    expect_corrupt(dir, text, LSL_ECORRUPT);
+    snprintf(text, sizeof(text), "version 1\ndev -1\n%s", rest);
+    expect_corrupt(dir, text, LSL_ECORRUPT);
+    snprintf(text, sizeof(text), "version 1\ndev 1\nmood 3\n%s", rest);
+    expect_corrupt(dir, text, LSL_ECORRUPT);
+    snprintf(text, sizeof(text), "version 9\ndev 1\n%s", rest);
+    expect_corrupt(dir, text, LSL_EVERSION);
+    /* Cut short: the last line has no newline. */
+    snprintf(text, sizeof(text), "version 1\ndev 1\n%s", rest);
+    text[strlen(text) - 1] = '\0';
+    expect_corrupt(dir, text, LSL_ECORRUPT);
+    expect_corrupt(dir,
+                   "version 1\ndev 1\nino 2\nfp_len 10\nfp 0011\n"
+                   "offset 5\nsegment \nsegment_len 0\nlines 1\n",
+                   LSL_ECORRUPT);
+    expect_corrupt(dir,
+                   "version 1\ndev 1\nino 2\nfp_len 5000\nfp " GOOD_FP
+                   "\noffset 5\nsegment \nsegment_len 0\nlines 1\n",
+                   LSL_ECORRUPT);
+}
+
+static int make_file(const char *dir, const char *name, const char *text)
+{
+    char path[256];
+    int fd;
+
+    write_text(dir, name, text);
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    fd = open(path, O_RDONLY);
+    assert_true(fd >= 0);
+    return fd;
+}
+
+static void test_file_id(void **state)
+{
+    const char *dir = *state;
+    struct lsl_file_id a, b;
+    char path[256];
+    int fa = make_file(dir, "a.log", "first line\nsecond line\n");
+    int fb = make_file(dir, "b.log", "first line\nsecond line\n");
+    int fc;
+    off_t pos;
+
+    assert_int_equal(lsl_file_id_get(fa, &a), 0);
+    assert_int_equal(a.fp_len, 23);
+    pos = lseek(fa, 0, SEEK_CUR);
+    assert_int_equal(pos, 0); /* pread: the offset did not move */
+    assert_true(lsl_file_id_same(fa, &a));
+    /* Same content, other inode: a copy, not the same file. */
+    assert_int_equal(lsl_file_id_get(fb, &b), 0);
+    assert_memory_equal(a.fp, b.fp, LSL_FP_BYTES);
+    assert_false(lsl_file_id_same(fb, &a));
+    assert_true(lsl_file_fp_same(fb, &a));
+
+    /* Appending keeps the identity. */
+    snprintf(path, sizeof(path), "%s/a.log", dir);
+    fc = open(path, O_WRONLY | O_APPEND);
+    assert_int_equal(write(fc, "third\n", 6), 6);
+    assert_true(lsl_file_id_same(fa, &a));
+    /* Rewritten in place (same inode): not the same file any more. */
+    assert_int_equal(ftruncate(fc, 0), 0);
+    assert_int_equal(write(fc, "FIRST line\nsecond line\n", 23), 23);
+    assert_false(lsl_file_id_same(fa, &a));
+    /* Truncated below the fingerprinted span: not the same either. */
+    assert_int_equal(ftruncate(fc, 5), 0);
+    assert_false(lsl_file_id_same(fa, &a));
+    close(fc);
+    close(fa);
+    close(fb);
+}
+
+static void test_fp_span(void **state)
+{
+    char big[3000];
+    struct lsl_file_id id;
+    int fd;
+
+    memset(big, 'x', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    fd = make_file(*state, "big.log", big);
+    assert_int_equal(lsl_file_id_get(fd, &id), 0);
+    assert_int_equal(id.fp_len, LSL_FP_SPAN);
+    close(fd);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_missing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_corrupt, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_file_id, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fp_span, setup, teardown),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,302 @@
+/*
+ * Config parser: a complete file parses to the documented values; every
+ * kind of mistake is refused with the file, the line and the key named.
+ */
+#include <stdarg.h>
+#include <setjmp.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include "logseal/config.h"
+#include "logseal/log.h"
+
+#define HEAD                                                                   \
+    "[daemon]\n"                                                               \
+    "keys = /k\n"                                                              \
+    "vault = /v\n"                                                             \
+    "state = /s\n"                                                             \
+    "output = /o\n"
+
+static int parse(const char *text, struct lsl_config **c,
+                 struct lsl_config_error *e)
+{
+    *c = NULL;
+    return lsl_config_parse(c, "test.conf", text, strlen(text), e);
+}
+
+/* The text must be refused at `line` with a message containing `want`. */
+static void refused(const char *text, unsigned line, const char *want)
+{
+    struct lsl_config_error e;
+    struct lsl_config *c;
+    char prefix[64];
+
+    assert_int_equal(parse(text, &c, &e), LSL_ECONFIG);
+    assert_null(c);
+    assert_int_equal(e.line, line);
+    if (line)
+        snprintf(prefix, sizeof(prefix), "test.conf:%u: ", line);
+    else
+        snprintf(prefix, sizeof(prefix), "test.conf: ");
+    if (strncmp(e.msg, prefix, strlen(prefix)) != 0 || !strstr(e.msg, want))
+        fail_msg("message '%s' lacks '%s' or '%s'", e.msg, prefix, want);
+}
+
+static void full_config(void **state)
+{
+    static const char text[] =
+        "# comment\n"
+        "[daemon]\n"
+        "keys         = /etc/logseal/keys        # hash.key + vault.pub\n"
+        "vault        = /var/lib/logseal/vault\r\n"
+        "state        = /var/lib/logseal/state\n"
+        "output       = \"/var/log/logseal\"\n"
+        "level        = 9\n"
+        "segment_size = 512K\n"
+        "segment_age  = 1h\n"
+        "metrics      = 127.0.0.1:9187\n"
+        "log_level    = debug\n"
+        "\n"
+        "[source nginx]\n"
+        "type  = tail\n"
+        "path  = /var/log/nginx/access.log\n"
+        "start = beginning\n"
+        "rule  = nginx-combined\n"
+        "[ source  chat.v2-x ]\n"
+        "type = syslog\n"
+        "listen = unix:/run/logseal/chat.sock\n"
+        "sink = stdout\n"
+        "[source in]\n"
+        "type = stdin\n";
+    struct lsl_config_error e;
+    struct lsl_config *c;
+
+    (void)state;
+    assert_int_equal(parse(text, &c, &e), 0);
+    assert_string_equal(c->path, "test.conf");
+    assert_string_equal(c->keys, "/etc/logseal/keys");
+    assert_string_equal(c->vault, "/var/lib/logseal/vault");
+    assert_string_equal(c->output, "/var/log/logseal");
+    assert_int_equal(c->level, 9);
+    assert_int_equal(c->segment_size, 512 * 1024);
+    assert_int_equal(c->segment_age, 3600);
+    assert_string_equal(c->metrics, "127.0.0.1:9187");
+    assert_int_equal(c->log_level, LSL_LOG_DEBUG);
+    assert_int_equal(c->nsources, 3);
+    assert_string_equal(c->sources[0].name, "nginx");
+    assert_int_equal(c->sources[0].type, LSL_SRC_TAIL);
+    assert_false(c->sources[0].start_at_end);
+    assert_string_equal(c->sources[0].rule, "nginx-combined");
+    assert_int_equal(c->sources[0].sink, LSL_SINK_SEGMENTS);
+    assert_int_equal(c->sources[0].line, 13);
+    assert_string_equal(c->sources[1].name, "chat.v2-x");
+    assert_int_equal(c->sources[1].type, LSL_SRC_SYSLOG);
+    assert_string_equal(c->sources[1].listen, "unix:/run/logseal/chat.sock");
+    assert_int_equal(c->sources[1].sink, LSL_SINK_STDOUT);
+    assert_int_equal(c->sources[2].type, LSL_SRC_STDIN);
+    assert_string_equal(c->sources[2].rule, "");
+    lsl_config_free(c);
+}
+
+static void defaults(void **state)
+{
+    struct lsl_config_error e;
+    struct lsl_config *c;
+
+    (void)state;
+    assert_int_equal(parse(HEAD "[source a]\ntype = tail\npath = /x\n", &c, &e),
+                     0);
+    assert_int_equal(c->level, 6);
+    assert_int_equal(c->segment_size, 64u << 20);
+    assert_int_equal(c->segment_age, 300);
+    assert_string_equal(c->metrics, "");
+    assert_int_equal(c->log_level, LSL_LOG_INFO);
+    assert_true(c->sources[0].start_at_end);
+    lsl_config_free(c);
+}
+
+static void sizes_and_durations(void **state)
+{
+    struct lsl_config_error e;
+    struct lsl_config *c;
+
+    (void)state;
+    assert_int_equal(parse(HEAD "segment_size = 64M\nsegment_age = 30s\n"
+                                "[source a]\ntype = stdin\n",
+                           &c, &e),
+                     0);
+    assert_int_equal(c->segment_size, 64u << 20);
+    assert_int_equal(c->segment_age, 30);
+    lsl_config_free(c);
+    assert_int_equal(parse(HEAD "segment_size = 1000\nsegment_age = 5m\n"
+                                "[source a]\ntype = stdin\n",
+                           &c, &e),
+                     0);
+    assert_int_equal(c->segment_size, 1000);
+    assert_int_equal(c->segment_age, 300);
+    lsl_config_free(c);
+    refused(HEAD "segment_size = 64X\n", 6, "key 'segment_size'");
+    refused(HEAD "segment_size = 0\n", 6, "64M");
+    refused(HEAD "segment_size = M\n", 6, "64M");
+    refused(HEAD "segment_size = 99999999999999999999\n", 6, "size");
+    refused(HEAD "segment_age = 5 m\n", 6, "key 'segment_age'");
+    refused(HEAD "segment_age = 1w\n", 6, "30s, 5m, 1h");
+}
+
+static void bad_values(void **state)
+{
+    (void)state;
+    refused(HEAD "level = 0\n", 6, "key 'level': expected a gzip level");
+    refused(HEAD "level = 10\n", 6, "1-9");
+    refused(HEAD "log_level = loud\n", 6, "key 'log_level'");
+    refused(HEAD "metrics = 0.0.0.0:9187\n", 6, "key 'metrics'");
+    refused(HEAD "metrics = 10.0.0.1:80\n", 6, "loopback");
+    refused(HEAD "metrics = 127.0.0.1:0\n", 6, "loopback");
+    refused(HEAD "metrics = 127.0.0.1\n", 6, "loopback");
+    refused("[daemon]\nkeys = relative/dir\n", 2, "absolute path");
+    refused(HEAD "output = \"/open\n", 6, "unterminated");
+    refused(HEAD "[source a]\ntype = file\n", 7, "key 'type'");
+    refused(HEAD "[source a]\ntype=tail\npath=/x\nstart = middle\n", 9,
+            "key 'start'");
+    refused(HEAD "[source a]\ntype = stdin\nsink = s3\n", 8, "key 'sink'");
+}
+
+static void unknown_names(void **state)
+{
+    (void)state;
+    refused(HEAD "colour = blue\n", 6,
+            "unknown key 'colour' in [daemon]; expected one of: keys");
+    refused(HEAD "[source a]\ntype = stdin\nfile = /x\n", 8,
+            "unknown key 'file' in [source NAME]");
+    refused(HEAD "[sauce a]\n", 6, "unknown section [sauce a]");
+    refused("keys = /k\n", 1, "outside a section");
+    refused(HEAD "just words\n", 6, "expected 'key = value'");
+    refused(HEAD "[daemon\n", 6, "section header");
+    refused(HEAD "[daemon]\n", 6, "[daemon] given twice (first on line 1)");
+    refused(HEAD "vault = /w\n", 6, "key 'vault' given twice");
+}
+
+static void required_keys(void **state)
+{
+    (void)state;
+    refused("[daemon]\nvault=/v\nstate=/s\n[source a]\ntype=stdin\n"
+            "sink=stdout\n",
+            0, "key 'keys' is required");
+    refused("[daemon]\nkeys=/k\nstate=/s\n[source a]\ntype=stdin\n", 0,
+            "key 'vault' is required");
+    refused("[daemon]\nkeys=/k\nvault=/v\n[source a]\ntype=stdin\n", 0,
+            "key 'state' is required");
+    refused("[daemon]\nkeys=/k\nvault=/v\nstate=/s\n[source a]\n"
+            "type=stdin\n",
+            5, "key 'output' is required");
+    refused(HEAD, 0, "no [source NAME] section");
+    refused(HEAD "[source a]\nrule = x\n", 6, "key 'type' is required");
+    refused(HEAD "[source a]\ntype = tail\n", 6,
+            "key 'path' is required for a tail source");
+    refused(HEAD "[source a]\ntype = syslog\n", 6,
+            "key 'listen' is required for a syslog source");
+}
+
+static void sources(void **state)
+{
+    struct lsl_config_error e;
+    struct lsl_config *c;
+
+    (void)state;
+    refused(HEAD "[source a]\ntype=stdin\n[source a]\ntype=stdin\n", 8,
+            "source name 'a' used twice (first on line 6)");
+    refused(HEAD "[source a b]\n", 6, "source name 'a b'");
+    refused(HEAD "[source ..]\n", 6, "source name '..'");
+    refused(HEAD "[source a/b]\n", 6, "source name");
+    refused(HEAD "[source a]\ntype=stdin\n[source b]\ntype=stdin\n", 8,
+            "only one stdin source");
+    refused(HEAD "[source a]\npath = /x\ntype = stdin\n", 7,
+            "key 'path' does not apply to a stdin source");
+    refused(HEAD "[source a]\ntype = tail\npath=/x\nlisten=unix:/s\n", 9,
+            "key 'listen' does not apply to a tail source");
+    refused(HEAD "[source a]\ntype = syslog\nlisten = udp:0.0.0.0:514\n", 8,
+            "unix:/ABSOLUTE/PATH or udp:127.x.x.x:PORT");
+    refused(HEAD "[source a]\ntype = syslog\nlisten = tcp:127.0.0.1:514\n", 8,
+            "key 'listen'");
+    refused(HEAD "[source a]\ntype = syslog\nlisten = unix:rel.sock\n", 8,
+            "key 'listen'");
+    refused(HEAD "[source a]\ntype = syslog\nlisten = udp:[::1]:514\n", 8,
+            "key 'listen'");
+    assert_int_equal(parse(HEAD "[source a]\ntype = syslog\n"
+                                "listen = udp:127.1.2.3:5140\n",
+                           &c, &e),
+                     0);
+    assert_string_equal(c->sources[0].listen, "udp:127.1.2.3:5140");
+    lsl_config_free(c);
+}
+
+static void loopback(void **state)
+{
+    char host[64];
+    unsigned port = 0;
+
+    (void)state;
+    assert_int_equal(
+        lsl_config_loopback("127.0.0.1:9187", false, host, sizeof(host), &port),
+        0);
+    assert_string_equal(host, "127.0.0.1");
+    assert_int_equal(port, 9187);
+    assert_int_equal(
+        lsl_config_loopback("[::1]:80", true, host, sizeof(host), &port), 0);
+    assert_string_equal(host, "::1");
+    assert_int_equal(
+        lsl_config_loopback("[::1]:80", false, host, sizeof(host), &port),
+        LSL_ECONFIG);
+    assert_int_equal(
+        lsl_config_loopback("127.0.0.256:1", false, host, sizeof(host), &port),
+        LSL_ECONFIG);
+    assert_int_equal(
+        lsl_config_loopback("127.0.0:1", false, host, sizeof(host), &port),
+        LSL_ECONFIG);
+    assert_int_equal(lsl_config_loopback("127.0.0.1:65536", false, host,
+                                         sizeof(host), &port),
+                     LSL_ECONFIG);
+}
+
+static void load_file(void **state)
+{
+    struct lsl_config_error e;
+    struct lsl_config *c = NULL;
+    char path[] = "/tmp/lsl_config_XXXXXX";
+    int fd = mkstemp(path);
+    FILE *f;
+
+    (void)state;
+    assert_true(fd >= 0);
+    f = fdopen(fd, "w");
+    assert_non_null(f);
+    fputs(HEAD "[source a]\ntype = stdin\nbogus = 1\n", f);
+    fclose(f);
+    assert_int_equal(lsl_config_load(&c, path, &e), LSL_ECONFIG);
+    assert_int_equal(e.line, 8);
+    assert_non_null(strstr(e.msg, path));
+    assert_non_null(strstr(e.msg, "'bogus'"));
+    unlink(path);
+    assert_true(lsl_config_load(&c, path, &e) < 0);
+    assert_non_null(strstr(e.msg, "cannot read"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(full_config),
+        cmocka_unit_test(defaults),
+        cmocka_unit_test(sizes_and_durations),
+        cmocka_unit_test(bad_values),
+        cmocka_unit_test(unknown_names),
+        cmocka_unit_test(required_keys),
+        cmocka_unit_test(sources),
+        cmocka_unit_test(loopback),
+        cmocka_unit_test(load_file),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

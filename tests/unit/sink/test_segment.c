@@ -1,0 +1,319 @@
+/*
+ * Segment sink: names, size and age limits, cut-back after a failed write,
+ * resume from a checkpoint (cut back, or a new segment).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <errno.h>
+#include <glob.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include "logseal/checkpoint.h"
+#include "logseal/file.h"
+#include "logseal/sink.h"
+#include "src/sink/segment_internal.h"
+
+struct fix {
+    char dir[64];
+    struct lsl_segment_opts o;
+};
+
+static int setup(void **state)
+{
+    struct fix *f = calloc(1, sizeof(*f));
+
+    if (!f)
+        return -1;
+    snprintf(f->dir, sizeof(f->dir), "/tmp/lsl-test-seg-XXXXXX");
+    if (!mkdtemp(f->dir))
+        return -1;
+    f->o.out_dir = f->dir;
+    f->o.source = "web";
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fix *f = *state;
+    char cmd[128];
+
+    lsl_segment_write_fn = lsl_write_all;
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+    free(f);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static int write_text(struct lsl_sink *s, const char *text)
+{
+    struct lsl_batch b;
+    int rc;
+
+    memset(&b, 0, sizeof(b));
+    b.st.lines_out = 1;
+    if (lsl_buf_append(&b.gz, text, strlen(text)))
+        return -ENOMEM;
+    rc = s->ops->write(s, &b);
+    if (rc == 0)
+        rc = s->ops->sync(s);
+    lsl_buf_free(&b.gz);
+    return rc;
+}
+
+/* Paths under OUTDIR/web/ * / matching `suffix`, sorted. */
+static size_t list(const struct fix *f, const char *suffix, glob_t *g)
+{
+    char pat[256];
+
+    snprintf(pat, sizeof(pat), "%s/web/*/web-*%s", f->dir, suffix);
+    if (glob(pat, 0, NULL, g) != 0) {
+        g->gl_pathc = 0;
+        g->gl_pathv = NULL;
+    }
+    return g->gl_pathc;
+}
+
+static void assert_content(const char *path, const char *want)
+{
+    char buf[4096];
+    FILE *fp = fopen(path, "rb");
+    size_t n;
+
+    assert_non_null(fp);
+    n = fread(buf, 1, sizeof(buf) - 1, fp);
+    fclose(fp);
+    buf[n] = '\0';
+    assert_string_equal(buf, want);
+}
+
+static void test_naming(void **state)
+{
+    struct fix *f = *state;
+    struct lsl_sink *s = NULL;
+    char part[PATH_MAX], want[64], stamp[32], date[16];
+    uint64_t len;
+    time_t before = time(NULL), after;
+    struct tm tm;
+    glob_t g;
+    const char *base;
+
+    assert_int_equal(lsl_segment_sink_open(&s, &f->o), 0);
+    assert_true(s->gzip && s->sync_each);
+    lsl_segment_sink_state(s, part, sizeof(part), &len);
+    assert_string_equal(part, ""); /* nothing written: no segment yet */
+    assert_int_equal(write_text(s, "member-1"), 0);
+    after = time(NULL);
+    lsl_segment_sink_state(s, part, sizeof(part), &len);
+    assert_int_equal(len, 8);
+    assert_non_null(strstr(part, ".log.gz.part"));
+    assert_int_equal(s->ops->close(s, true), 0);
+    assert_int_equal(list(f, ".log.gz", &g), 1);
+    assert_content(g.gl_pathv[0], "member-1");
+    base = strrchr(g.gl_pathv[0], '/') + 1;
+    /* UTC date directory and stamp of the segment start. */
+    gmtime_r(&before, &tm);
+    strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+    strftime(date, sizeof(date), "%Y-%m-%d", &tm);
+    snprintf(want, sizeof(want), "web-%s-000.log.gz", stamp);
+    if (before != after && strcmp(base, want) != 0) {
+        gmtime_r(&after, &tm);
+        strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+        strftime(date, sizeof(date), "%Y-%m-%d", &tm);
+        snprintf(want, sizeof(want), "web-%s-000.log.gz", stamp);
+    }
+    assert_string_equal(base, want);
+    assert_non_null(strstr(g.gl_pathv[0], date));
+    globfree(&g);
+    assert_int_equal(list(f, ".part", &g), 0);
+}
+
+static void test_size_limit(void **state)
+{
+    struct fix *f = *state;
+    struct lsl_sink *s = NULL;
+    glob_t g;
+
+    f->o.max_bytes = 10;
+    assert_int_equal(lsl_segment_sink_open(&s, &f->o), 0);
+    assert_int_equal(write_text(s, "aaaaaaaa"), 0);
+    assert_int_equal(write_text(s, "bbbbbbbb"), 0); /* 16 >= 10 now */
+    assert_int_equal(list(f, ".log.gz", &g), 0);
+    assert_int_equal(write_text(s, "cccccccc"), 0); /* finishes the first */
+    assert_int_equal(list(f, ".log.gz", &g), 1);
+    assert_content(g.gl_pathv[0], "aaaaaaaabbbbbbbb");
+    globfree(&g);
+    assert_int_equal(s->ops->close(s, true), 0);
+    /* Same second or not, the two names differ and sort in order. */
+    assert_int_equal(list(f, ".log.gz", &g), 2);
+    assert_content(g.gl_pathv[1], "cccccccc");
+    globfree(&g);
+}
+
+static void test_age_limit(void **state)
+{
+    struct fix *f = *state;
+    struct lsl_sink *s = NULL;
+    char part[PATH_MAX];
+    uint64_t len;
+    glob_t g;
+
+    f->o.max_age = 60;
+    assert_int_equal(lsl_segment_sink_open(&s, &f->o), 0);
+    assert_int_equal(write_text(s, "old"), 0);
+    assert_int_equal(s->ops->tick(s, (int64_t)time(NULL) + 30), 0);
+    assert_int_equal(list(f, ".log.gz", &g), 0);
+    assert_int_equal(s->ops->tick(s, (int64_t)time(NULL) + 61), 0);
+    assert_int_equal(list(f, ".log.gz", &g), 1);
+    globfree(&g);
+    lsl_segment_sink_state(s, part, sizeof(part), &len);
+    assert_string_equal(part, "");
+    assert_int_equal(len, 0);
+    /* An idle sink has nothing to finish; close leaves no empty file. */
+    assert_int_equal(s->ops->tick(s, (int64_t)time(NULL) + 500), 0);
+    assert_int_equal(s->ops->close(s, true), 0);
+    assert_int_equal(list(f, ".log.gz", &g), 1);
+    globfree(&g);
+}
+
+static int failing_write(int fd, const void *buf, size_t len)
+{
+    /* Half a member reaches the file, then the disk is full. */
+    if (lsl_write_all(fd, buf, len / 2) != 0)
+        return -EIO;
+    return -ENOSPC;
+}
+
+static void test_write_failure(void **state)
+{
+    struct fix *f = *state;
+    struct lsl_sink *s = NULL;
+    char part[PATH_MAX];
+    uint64_t len;
+    struct stat st;
+
+    assert_int_equal(lsl_segment_sink_open(&s, &f->o), 0);
+    assert_int_equal(write_text(s, "good-1;"), 0);
+    lsl_segment_write_fn = failing_write;
+    assert_int_equal(write_text(s, "second-member;"), -ENOSPC);
+    lsl_segment_sink_state(s, part, sizeof(part), &len);
+    assert_int_equal(len, 7);
+    assert_int_equal(stat(part, &st), 0);
+    assert_int_equal(st.st_size, 7); /* cut back: no half member */
+    lsl_segment_write_fn = lsl_write_all;
+    assert_int_equal(write_text(s, "second-member;"), 0);
+    assert_content(part, "good-1;second-member;");
+    assert_int_equal(s->ops->close(s, false), 0);
+    assert_content(part, "good-1;second-member;"); /* left as .part */
+}
+
+static void test_resume_cut_back(void **state)
+{
+    struct fix *f = *state;
+    struct lsl_sink *s = NULL;
+    struct lsl_checkpoint cp;
+    glob_t g;
+
+    assert_int_equal(lsl_segment_sink_open(&s, &f->o), 0);
+    assert_int_equal(write_text(s, "one;"), 0);
+    assert_int_equal(write_text(s, "two;"), 0);
+    memset(&cp, 0, sizeof(cp));
+    lsl_segment_sink_state(s, cp.segment, sizeof(cp.segment), &cp.segment_len);
+    /* Written but never checkpointed, then the daemon dies. */
+    assert_int_equal(write_text(s, "lost;"), 0);
+    assert_int_equal(s->ops->close(s, false), 0);
+
+    f->o.resume = &cp;
+    assert_int_equal(lsl_segment_sink_open(&s, &f->o), 0);
+    assert_content(cp.segment, "one;two;");
+    assert_int_equal(write_text(s, "three;"), 0);
+    assert_int_equal(s->ops->close(s, true), 0);
+    assert_int_equal(list(f, ".log.gz", &g), 1);
+    assert_content(g.gl_pathv[0], "one;two;three;");
+    globfree(&g);
+}
+
+static void test_resume_finished(void **state)
+{
+    struct fix *f = *state;
+    struct lsl_sink *s = NULL;
+    struct lsl_checkpoint cp;
+    glob_t g;
+
+    assert_int_equal(lsl_segment_sink_open(&s, &f->o), 0);
+    assert_int_equal(write_text(s, "one;"), 0);
+    memset(&cp, 0, sizeof(cp));
+    lsl_segment_sink_state(s, cp.segment, sizeof(cp.segment), &cp.segment_len);
+    /* Finished (renamed) after the checkpoint, before the crash. */
+    assert_int_equal(s->ops->close(s, true), 0);
+    f->o.resume = &cp;
+    assert_int_equal(lsl_segment_sink_open(&s, &f->o), 0);
+    assert_int_equal(write_text(s, "two;"), 0);
+    assert_int_equal(s->ops->close(s, true), 0);
+    assert_int_equal(list(f, ".log.gz", &g), 2);
+    assert_content(g.gl_pathv[0], "one;");
+    assert_content(g.gl_pathv[1], "two;");
+    globfree(&g);
+}
+
+static void test_resume_refused(void **state)
+{
+    struct fix *f = *state;
+    struct lsl_sink *s = NULL;
+    struct lsl_checkpoint cp;
+
+    memset(&cp, 0, sizeof(cp));
+    f->o.resume = &cp;
+    /* Never cut back a file outside this sink's directory. */
+    snprintf(cp.segment, sizeof(cp.segment), "/etc/passwd.part");
+    assert_int_equal(lsl_segment_sink_open(&s, &f->o), LSL_ECORRUPT);
+    snprintf(cp.segment, sizeof(cp.segment), "%s/web/../../x.log.gz.part",
+             f->dir);
+    assert_int_equal(lsl_segment_sink_open(&s, &f->o), LSL_ECORRUPT);
+
+    /* A .part shorter than its checkpoint: committed output is gone. */
+    f->o.resume = NULL;
+    assert_int_equal(lsl_segment_sink_open(&s, &f->o), 0);
+    assert_int_equal(write_text(s, "abc"), 0);
+    lsl_segment_sink_state(s, cp.segment, sizeof(cp.segment), &cp.segment_len);
+    assert_int_equal(s->ops->close(s, false), 0);
+    cp.segment_len = 100;
+    f->o.resume = &cp;
+    assert_int_equal(lsl_segment_sink_open(&s, &f->o), LSL_ECORRUPT);
+}
+
+static void test_state_other_sink(void **state)
+{
+    struct fix *f = *state;
+    struct lsl_sink *s = NULL;
+    char part[PATH_MAX] = "x", path[128];
+    uint64_t len = 5;
+
+    snprintf(path, sizeof(path), "%s/pipe.gz", f->dir);
+    assert_int_equal(lsl_file_sink_open(&s, path), 0);
+    lsl_segment_sink_state(s, part, sizeof(part), &len);
+    assert_string_equal(part, "");
+    assert_int_equal(len, 0);
+    assert_int_equal(s->ops->close(s, false), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_naming, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_size_limit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_age_limit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_write_failure, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_resume_cut_back, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_resume_finished, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_resume_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_state_other_sink, setup, teardown),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,427 @@
+/*
+ * The syslog source on a real loop and pipeline (scrubber only, no vault)
+ * with a sink that keeps the output in memory: unix and UDP datagrams in,
+ * every one out exactly once without its header and without the client
+ * address; stale/live/foreign socket files; refused listen addresses;
+ * oversized datagrams; backpressure (no reads while the sink is stuck).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include "logseal/source.h"
+#include "../token/testkey.h"
+
+#define NMSG 300
+
+struct mem_sink {
+    struct lsl_sink base;
+    uv_mutex_t lock;
+    uv_cond_t cond;
+    bool gate_closed;
+    struct lsl_buf out;
+};
+
+struct fx {
+    uv_loop_t loop;
+    struct lsl_keyring *kr;
+    struct lsl_pipeline *pl;
+    struct mem_sink sink;
+    struct lsl_syslog_source *src;
+    char dir[64];
+    char listen[160];
+    bool done;
+};
+
+static int mem_write(struct lsl_sink *s, const struct lsl_batch *b)
+{
+    struct mem_sink *m = (struct mem_sink *)s;
+    int rc;
+
+    uv_mutex_lock(&m->lock);
+    while (m->gate_closed)
+        uv_cond_wait(&m->cond, &m->lock);
+    rc = lsl_buf_append(&m->out, b->out.p, b->out.len);
+    uv_mutex_unlock(&m->lock);
+    return rc;
+}
+
+static int mem_close(struct lsl_sink *s, bool finish)
+{
+    (void)s;
+    (void)finish;
+    return 0;
+}
+
+static const struct lsl_sink_ops mem_ops = {
+    .write = mem_write,
+    .close = mem_close,
+};
+
+static int setup(void **state)
+{
+    struct fx *f = calloc(1, sizeof(*f));
+    struct lsl_pipeline_opts po;
+
+    assert_non_null(f);
+    assert_int_equal(uv_loop_init(&f->loop), 0);
+    f->kr = testkey_open(1);
+    f->sink.base.ops = &mem_ops;
+    snprintf(f->sink.base.desc, sizeof(f->sink.base.desc), "memory");
+    assert_int_equal(uv_mutex_init(&f->sink.lock), 0);
+    assert_int_equal(uv_cond_init(&f->sink.cond), 0);
+    lsl_pipeline_opts_init(&po);
+    po.loop = &f->loop;
+    po.keyring = f->kr;
+    po.gzip_level = 0;
+    po.flush_ms = 20;
+    assert_int_equal(lsl_pipeline_open(&f->pl, &po), 0);
+    snprintf(f->dir, sizeof(f->dir), "/tmp/lsl-syslog-XXXXXX");
+    assert_non_null(mkdtemp(f->dir));
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fx *f = *state;
+    char path[128];
+
+    lsl_pipeline_close(f->pl);
+    uv_run(&f->loop, UV_RUN_DEFAULT);
+    assert_int_equal(uv_loop_close(&f->loop), 0);
+    lsl_keyring_close(f->kr);
+    lsl_buf_free(&f->sink.out);
+    uv_cond_destroy(&f->sink.cond);
+    uv_mutex_destroy(&f->sink.lock);
+    snprintf(path, sizeof(path), "%s/s.sock", f->dir);
+    unlink(path);
+    snprintf(path, sizeof(path), "%s/file", f->dir);
+    unlink(path);
+    rmdir(f->dir);
+    free(f);
+    return 0;
+}
+
+static int open_src(struct fx *f, const char *listen)
+{
+    struct lsl_syslog_opts o = {
+        .name = "nginx", .listen = listen, .sink = &f->sink.base,
+    };
+
+    return lsl_syslog_source_open(&f->src, f->pl, &o);
+}
+
+static void on_done(void *ud)
+{
+    ((struct fx *)ud)->done = true;
+}
+
+static void stop_src(struct fx *f)
+{
+    lsl_syslog_source_stop(f->src, on_done, f);
+    while (!f->done)
+        uv_run(&f->loop, UV_RUN_ONCE);
+    lsl_syslog_source_free(f->src);
+    f->src = NULL;
+}
+
+/* Run the loop until `want` datagrams were received or `ms` passed. */
+static void run_until(struct fx *f, uint64_t want, uint64_t ms)
+{
+    const struct lsl_syslog_stats *st = lsl_syslog_source_counters(f->src);
+    uint64_t start = uv_now(&f->loop);
+
+    while (st->datagrams < want && uv_now(&f->loop) - start < ms) {
+        uv_run(&f->loop, UV_RUN_NOWAIT);
+        usleep(1000);
+        uv_update_time(&f->loop);
+    }
+}
+
+static int frame(char *buf, size_t cap, unsigned n)
+{
+    return snprintf(buf, cap,
+                    "<190>Nov 29 17:00:00 edge-01 nginx: 192.0.2.%u - - "
+                    "[29/Nov/2024:17:00:00 +0000] \"GET /live/ch1/"
+                    "seg_%u.ts?n=%u HTTP/1.1\" 200 5 \"-\" \"curl\"",
+                    n % 250 + 1, n, n);
+}
+
+/* Send frames n = from..to-1; while the receive queue is full (unix
+ * sockets hold few datagrams), let the loop read. */
+static void send_all(struct fx *f, int fd, const struct sockaddr *sa,
+                     socklen_t len, unsigned from, unsigned to)
+{
+    char buf[512];
+
+    for (unsigned n = from; n < to; n++) {
+        int k = frame(buf, sizeof(buf), n);
+        ssize_t sent;
+
+        while ((sent = sendto(fd, buf, (size_t)k, MSG_DONTWAIT, sa, len)) <
+                   0 &&
+               errno == EAGAIN) {
+            uv_run(&f->loop, UV_RUN_NOWAIT);
+            usleep(200);
+        }
+        assert_int_equal(sent, k);
+    }
+}
+
+/* Each n= once, no header, no client address in clear. */
+static void check_output(struct fx *f, unsigned count)
+{
+    char *text, *line, *save = NULL;
+    unsigned char *seen = calloc(count, 1);
+
+    assert_non_null(seen);
+    text = strndup(f->sink.out.p ? f->sink.out.p : "", f->sink.out.len);
+    assert_non_null(text);
+    assert_null(strstr(text, "192.0.2."));
+    assert_null(strstr(text, "<190>"));
+    assert_null(strstr(text, "edge-01"));
+    for (line = strtok_r(text, "\n", &save); line;
+         line = strtok_r(NULL, "\n", &save)) {
+        const char *q = strstr(line, "?n=");
+        unsigned n;
+
+        assert_non_null(q);
+        assert_int_equal(sscanf(q, "?n=%u", &n), 1);
+        assert_true(n < count);
+        assert_int_equal(seen[n], 0);
+        seen[n] = 1;
+    }
+    for (unsigned n = 0; n < count; n++)
+        assert_int_equal(seen[n], 1);
+    free(text);
+    free(seen);
+}
+
+static void unix_addr(struct fx *f, struct sockaddr_un *sa)
+{
+    memset(sa, 0, sizeof(*sa));
+    sa->sun_family = AF_UNIX;
+    snprintf(sa->sun_path, sizeof(sa->sun_path), "%s/s.sock", f->dir);
+    snprintf(f->listen, sizeof(f->listen), "unix:%s", sa->sun_path);
+}
+
+static void test_unix(void **state)
+{
+    struct fx *f = *state;
+    struct sockaddr_un sa;
+    struct stat st;
+    int old, cl;
+
+    unix_addr(f, &sa);
+    /* A stale socket file from a crashed run is replaced. */
+    old = socket(AF_UNIX, SOCK_DGRAM, 0);
+    assert_int_equal(bind(old, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    close(old);
+    assert_int_equal(open_src(f, f->listen), 0);
+    assert_int_equal(lsl_syslog_source_start(f->src), 0);
+    assert_int_equal(stat(sa.sun_path, &st), 0);
+    assert_true(S_ISSOCK(st.st_mode));
+    assert_int_equal(st.st_mode & 0777, 0660);
+
+    cl = socket(AF_UNIX, SOCK_DGRAM, 0);
+    send_all(f, cl, (struct sockaddr *)&sa, sizeof(sa), 0, NMSG);
+    run_until(f, NMSG, 5000);
+    close(cl);
+    stop_src(f);
+    assert_int_equal(stat(sa.sun_path, &st), -1);
+    check_output(f, NMSG);
+}
+
+static void test_unix_refuses(void **state)
+{
+    struct fx *f = *state;
+    struct sockaddr_un sa;
+    char path[128];
+    int live, fd;
+
+    /* Another process receiving on the path: refused, left alone. */
+    unix_addr(f, &sa);
+    live = socket(AF_UNIX, SOCK_DGRAM, 0);
+    assert_int_equal(bind(live, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    assert_int_equal(open_src(f, f->listen), 0);
+    assert_int_equal(lsl_syslog_source_start(f->src), -EADDRINUSE);
+    assert_int_equal(access(sa.sun_path, F_OK), 0);
+    stop_src(f);
+    assert_int_equal(access(sa.sun_path, F_OK), 0);
+    close(live);
+
+    /* A regular file at the path: refused, not deleted. */
+    snprintf(path, sizeof(path), "unix:%s/file", f->dir);
+    fd = open(path + 5, O_CREAT | O_WRONLY, 0600);
+    assert_true(fd >= 0);
+    close(fd);
+    assert_int_equal(open_src(f, path), 0);
+    assert_int_equal(lsl_syslog_source_start(f->src), LSL_EEXIST);
+    stop_src(f);
+    assert_int_equal(access(path + 5, F_OK), 0);
+}
+
+static uint16_t free_udp_port(void)
+{
+    struct sockaddr_in sa = { .sin_family = AF_INET };
+    socklen_t len = sizeof(sa);
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+    close(fd);
+    return ntohs(sa.sin_port);
+}
+
+static void test_udp(void **state)
+{
+    struct fx *f = *state;
+    struct sockaddr_in sa = { .sin_family = AF_INET };
+    int cl;
+
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    sa.sin_port = htons(free_udp_port());
+    snprintf(f->listen, sizeof(f->listen), "udp:127.0.0.1:%u",
+             ntohs(sa.sin_port));
+    assert_int_equal(open_src(f, f->listen), 0);
+    assert_int_equal(lsl_syslog_source_start(f->src), 0);
+    cl = socket(AF_INET, SOCK_DGRAM, 0);
+    send_all(f, cl, (struct sockaddr *)&sa, sizeof(sa), 0, NMSG);
+    run_until(f, NMSG, 5000);
+    close(cl);
+    assert_int_equal(lsl_syslog_source_counters(f->src)->kernel_drops, 0);
+    stop_src(f);
+    check_output(f, NMSG);
+}
+
+static void test_listen_refused(void **state)
+{
+    static const char *bad[] = {
+        "udp:0.0.0.0:514", "udp:192.168.1.1:514", "udp:[::]:514",
+        "udp:127.0.0.1:0", "udp:127.0.0.1:65536", "udp:127.0.0.1:",
+        "udp:127.0.0.1:5x", "udp:localhost:514", "udp:127.0.0.1",
+        "tcp:127.0.0.1:514", "unix:", "/run/x.sock", "",
+        "unix:/tmp/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+    };
+    struct fx *f = *state;
+
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        f->src = NULL;
+        assert_int_equal(open_src(f, bad[i]), LSL_ECONFIG);
+        assert_null(f->src);
+    }
+    assert_int_equal(open_src(f, "udp:127.0.0.2:5514"), 0);
+    lsl_syslog_source_free(f->src);
+    assert_int_equal(open_src(f, "udp:[::1]:5514"), 0);
+    lsl_syslog_source_free(f->src);
+}
+
+static void test_oversized(void **state)
+{
+    struct fx *f = *state;
+    struct sockaddr_un sa;
+    size_t big = LSL_SYSLOG_MAX_DGRAM + 5000;
+    char *buf = malloc(big);
+    int cl, sndbuf = 1 << 20;
+    const struct lsl_syslog_stats *st;
+
+    assert_non_null(buf);
+    unix_addr(f, &sa);
+    assert_int_equal(open_src(f, f->listen), 0);
+    assert_int_equal(lsl_syslog_source_start(f->src), 0);
+    cl = socket(AF_UNIX, SOCK_DGRAM, 0);
+    setsockopt(cl, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+    memset(buf, 'a', big);
+    assert_int_equal(sendto(cl, buf, big, 0, (struct sockaddr *)&sa,
+                            sizeof(sa)),
+                     (ssize_t)big);
+    send_all(f, cl, (struct sockaddr *)&sa, sizeof(sa), 0, 1);
+    run_until(f, 2, 5000);
+    st = lsl_syslog_source_counters(f->src);
+    assert_int_equal(st->datagrams, 2);
+    assert_int_equal(st->truncated, 1);
+    assert_int_equal(st->no_header, 1);
+    close(cl);
+    stop_src(f);
+    free(buf);
+    /* the cut datagram is still a line (scrubbed like any other) */
+    assert_true(f->sink.out.len > LSL_SYSLOG_MAX_DGRAM / 2);
+}
+
+/*
+ * While the sink is stuck the pipeline is busy and the socket unread:
+ * datagrams wait in the kernel (UDP here: a unix socket queue holds only
+ * net.unix.max_dgram_qlen of them before the sender has to drop).
+ */
+static void test_backpressure(void **state)
+{
+    struct fx *f = *state;
+    struct lsl_pipeline_opts po;
+    struct sockaddr_in sa = { .sin_family = AF_INET };
+    const struct lsl_syslog_stats *st;
+    int cl;
+
+    lsl_pipeline_close(f->pl);
+    uv_run(&f->loop, UV_RUN_DEFAULT);
+    lsl_pipeline_opts_init(&po);
+    po.loop = &f->loop;
+    po.keyring = f->kr;
+    po.gzip_level = 0;
+    po.batch_bytes = 1; /* every datagram is a batch */
+    po.max_inflight = 1;
+    assert_int_equal(lsl_pipeline_open(&f->pl, &po), 0);
+    f->sink.gate_closed = true;
+
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    sa.sin_port = htons(free_udp_port());
+    snprintf(f->listen, sizeof(f->listen), "udp:127.0.0.1:%u",
+             ntohs(sa.sin_port));
+    assert_int_equal(open_src(f, f->listen), 0);
+    assert_int_equal(lsl_syslog_source_start(f->src), 0);
+    cl = socket(AF_INET, SOCK_DGRAM, 0);
+    send_all(f, cl, (struct sockaddr *)&sa, sizeof(sa), 0, 50);
+    run_until(f, 50, 300); /* times out: reading stopped */
+    st = lsl_syslog_source_counters(f->src);
+    assert_int_equal(st->datagrams, 1);
+
+    uv_mutex_lock(&f->sink.lock);
+    f->sink.gate_closed = false;
+    uv_cond_broadcast(&f->sink.cond);
+    uv_mutex_unlock(&f->sink.lock);
+    run_until(f, 50, 5000);
+    assert_int_equal(st->datagrams, 50);
+    assert_int_equal(st->kernel_drops, 0);
+    close(cl);
+    stop_src(f);
+    check_output(f, 50);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_unix, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unix_refuses, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_udp, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_listen_refused, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_oversized, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_backpressure, setup, teardown),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

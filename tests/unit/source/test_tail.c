@@ -1,0 +1,311 @@
+/*
+ * Tail source on a real loop: appends, rename-and-create rotation with a
+ * late writer, copytruncate, truncation, shrink and regrow, deletion while
+ * open, two rotations before a read, and restarts from the checkpoint
+ * (exactly once, also across a rotation while stopped).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include "logseal/checkpoint.h"
+#include "tail_harness.h"
+
+/* Long enough for a rotated file's grace period and a switch. */
+#define SWITCH_MS 4000
+
+static int setup(void **state)
+{
+    struct harness *h = calloc(1, sizeof(*h));
+
+    if (!h)
+        return -1;
+    h_setup(h, "access.log");
+    *state = h;
+    return 0;
+}
+
+static int setup_glob(void **state)
+{
+    struct harness *h = calloc(1, sizeof(*h));
+
+    if (!h)
+        return -1;
+    h_setup(h, "access.log*");
+    *state = h;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    h_teardown(*state);
+    free(*state);
+    return 0;
+}
+
+static void test_follow(void **state)
+{
+    struct harness *h = *state;
+
+    h_append(h, "access.log", "a1\na2\n");
+    h_start(h);
+    h_run_lines(h, 2, 2000);
+    assert_string_equal(h_output(h), "a1|a2");
+    h_append(h, "access.log", "a3\npar");
+    h_run(h, 300);
+    assert_string_equal(h_output(h), "a1|a2|a3"); /* partial: held */
+    h_append(h, "access.log", "tial\na4\n");
+    h_run_lines(h, 5, 2000);
+    assert_string_equal(h_output(h), "a1|a2|a3|partial|a4");
+    h_run(h, 100); /* the commit reaches the source after the sink */
+    assert_int_equal(lsl_tail_source_lag(h->t), 0);
+    h_append(h, "access.log", "unfinished");
+    h_run(h, 200);
+    assert_int_equal(lsl_tail_source_lag(h->t), 10);
+}
+
+static void test_start_at_end(void **state)
+{
+    struct harness *h = *state;
+
+    h->start_at_end = true;
+    h_append(h, "access.log", "old1\nold2\n");
+    h_start(h);
+    h_run(h, 200);
+    h_append(h, "access.log", "new1\n");
+    h_run_lines(h, 1, 2000);
+    assert_string_equal(h_output(h), "new1");
+}
+
+static void test_rename_create(void **state)
+{
+    struct harness *h = *state;
+    char old[256];
+    int late;
+
+    h_append(h, "access.log", "a1\na2\n");
+    h_start(h);
+    h_run_lines(h, 2, 2000);
+    snprintf(old, sizeof(old), "%s/access.log", h->dir);
+    late = open(old, O_WRONLY | O_APPEND);
+    assert_true(late >= 0);
+    h_rename(h, "access.log", "access.log.1");
+    h_append(h, "access.log", "b1\n");
+    h_run(h, 200);
+    /* The writer has not reopened yet: its lines go to the old file. */
+    assert_int_equal(write(late, "a3\n", 3), 3);
+    close(late);
+    h_append(h, "access.log", "b2\n");
+    h_run_lines(h, 5, SWITCH_MS);
+    assert_string_equal(h_output(h), "a1|a2|a3|b1|b2");
+}
+
+static void test_copytruncate(void **state)
+{
+    struct harness *h = *state;
+
+    h_append(h, "access.log", "a1\na2\n");
+    h_start(h);
+    h_run_lines(h, 2, 2000);
+    /* Lines the tail has not read when the copy is taken. */
+    h_append(h, "access.log", "a3\na4\n");
+    h_copy(h, "access.log", "access.log.1");
+    h_truncate(h, "access.log");
+    h_append(h, "access.log", "b1\n");
+    h_run_lines(h, 5, SWITCH_MS);
+    assert_string_equal(h_output(h), "a1|a2|a3|a4|b1");
+}
+
+static void test_truncate(void **state)
+{
+    struct harness *h = *state;
+
+    h_append(h, "access.log", "first-line\nsecond-line\n");
+    h_start(h);
+    h_run_lines(h, 2, 2000);
+    h_truncate(h, "access.log");
+    h_run(h, 200);
+    h_append(h, "access.log", "c1\n");
+    h_run_lines(h, 3, 2000);
+    assert_string_equal(h_output(h), "first-line|second-line|c1");
+}
+
+static void test_shrink_regrow(void **state)
+{
+    struct harness *h = *state;
+
+    h_append(h, "access.log", "x1\nx2\n");
+    h_start(h);
+    h_run_lines(h, 2, 2000);
+    /* Truncated and written past the old offset before the next read. */
+    h_truncate(h, "access.log");
+    h_append(h, "access.log", "y1-longer\ny2\n");
+    h_run_lines(h, 4, 2000);
+    assert_string_equal(h_output(h), "x1|x2|y1-longer|y2");
+}
+
+static void test_delete_while_open(void **state)
+{
+    struct harness *h = *state;
+
+    h_append(h, "access.log", "d1\n");
+    h_start(h);
+    h_run_lines(h, 1, 2000);
+    h_append(h, "access.log", "d2\n");
+    h_unlink(h, "access.log");
+    h_run_lines(h, 2, 2000);
+    assert_string_equal(h_output(h), "d1|d2");
+    h_run(h, 1500); /* past the grace period: the file is let go */
+    h_append(h, "access.log", "e1\n");
+    h_run_lines(h, 3, SWITCH_MS);
+    assert_string_equal(h_output(h), "d1|d2|e1");
+}
+
+static void test_two_rotations(void **state)
+{
+    struct harness *h = *state;
+
+    h_append(h, "access.log", "a1\n");
+    h_start(h);
+    h_run_lines(h, 1, 2000);
+    /* Two rotations without the loop running in between. */
+    h_append(h, "access.log", "a2\n");
+    h_rename(h, "access.log", "access.log.1");
+    h_append(h, "access.log", "b1\n");
+    h_rename(h, "access.log.1", "access.log.2");
+    h_rename(h, "access.log", "access.log.1");
+    h_append(h, "access.log", "c1\n");
+    h_run_lines(h, 4, 2 * SWITCH_MS);
+    assert_string_equal(h_output(h), "a1|a2|b1|c1");
+}
+
+static void test_restart(void **state)
+{
+    struct harness *h = *state;
+    struct lsl_checkpoint cp;
+
+    h_append(h, "access.log", "1\n2\n3\n");
+    h_start(h);
+    h_run_lines(h, 3, 2000);
+    h_append(h, "access.log", "4\npar");
+    h_run_lines(h, 4, 2000);
+    h_stop(h);
+    /* The unfinished line is not committed: the checkpoint ends at 4. */
+    assert_int_equal(lsl_checkpoint_load(h->state, "web", &cp), 0);
+    assert_int_equal(cp.offset, 8);
+    assert_int_equal(cp.lines, 4);
+    h_append(h, "access.log", "tial\n5\n");
+    h_start(h);
+    h_run_lines(h, 6, 2000);
+    assert_string_equal(h_output(h), "1|2|3|4|partial|5");
+    h_stop(h);
+    h_start(h);
+    h_run(h, 300);
+    assert_string_equal(h_output(h), "1|2|3|4|partial|5");
+}
+
+static void test_restart_after_rotation(void **state)
+{
+    struct harness *h = *state;
+
+    h_append(h, "access.log", "1\n2\n");
+    h_start(h);
+    h_run_lines(h, 2, 2000);
+    h_stop(h);
+    /* Rotated while the daemon was down, with unread lines in it. */
+    h_append(h, "access.log", "3\n");
+    h_rename(h, "access.log", "access.log-20260101");
+    h_append(h, "access.log", "4\n");
+    h_start(h);
+    h_run_lines(h, 4, SWITCH_MS);
+    assert_string_equal(h_output(h), "1|2|3|4");
+    h_stop(h);
+    h_start(h);
+    h_append(h, "access.log", "5\n");
+    h_run_lines(h, 5, 2000);
+    assert_string_equal(h_output(h), "1|2|3|4|5");
+}
+
+static void test_restart_copytruncate(void **state)
+{
+    struct harness *h = *state;
+
+    h_append(h, "access.log", "1\n2\n");
+    h_start(h);
+    h_run_lines(h, 2, 2000);
+    h_stop(h);
+    h_append(h, "access.log", "3\n");
+    h_copy(h, "access.log", "access.log.1");
+    h_truncate(h, "access.log");
+    h_append(h, "access.log", "4\n");
+    h_start(h);
+    h_run_lines(h, 4, SWITCH_MS);
+    assert_string_equal(h_output(h), "1|2|3|4");
+}
+
+/* The glob also matches the rotated copy: it is recognized, not followed. */
+static void test_glob_copytruncate(void **state)
+{
+    struct harness *h = *state;
+
+    h_append(h, "access.log.1", "older-file\n");
+    h_append(h, "access.log", "a1\na2\n");
+    h_start(h); /* follows the newest match */
+    h_run_lines(h, 2, 2000);
+    assert_string_equal(h_output(h), "a1|a2");
+    h_append(h, "access.log", "a3\n");
+    h_rename(h, "access.log.1", "access.log.2");
+    h_copy(h, "access.log", "access.log.1");
+    h_truncate(h, "access.log");
+    h_append(h, "access.log", "b1\n");
+    h_run_lines(h, 4, SWITCH_MS);
+    h_run(h, 1500);
+    assert_string_equal(h_output(h), "a1|a2|a3|b1");
+    h_append(h, "access.log", "b2\n");
+    h_run_lines(h, 5, 2000);
+    assert_string_equal(h_output(h), "a1|a2|a3|b1|b2");
+}
+
+static void test_glob_rename(void **state)
+{
+    struct harness *h = *state;
+
+    h_append(h, "access.log", "a1\n");
+    h_start(h);
+    h_run_lines(h, 1, 2000);
+    h_rename(h, "access.log", "access.log.1");
+    h_append(h, "access.log.1", "a2\n");
+    h_append(h, "access.log", "b1\n");
+    h_run_lines(h, 3, SWITCH_MS);
+    h_run(h, 1500);
+    assert_string_equal(h_output(h), "a1|a2|b1");
+}
+
+int main(void)
+{
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+    const struct CMUnitTest tests[] = {
+        T(test_follow),
+        T(test_start_at_end),
+        T(test_rename_create),
+        T(test_copytruncate),
+        T(test_truncate),
+        T(test_shrink_regrow),
+        T(test_delete_while_open),
+        T(test_two_rotations),
+        T(test_restart),
+        T(test_restart_after_rotation),
+        T(test_restart_copytruncate),
+        cmocka_unit_test_setup_teardown(test_glob_copytruncate, setup_glob,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_glob_rename, setup_glob, teardown),
+    };
+#undef T
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
