@@ -53,6 +53,9 @@ struct lsl_batch {
     uint64_t seq;           /* pipeline-wide order */
     void *source;           /* opaque owner */
     const struct lsl_rule *rule; /* borrowed; NULL = scrubber only */
+    /* The header line in force at the batch's first line (W3C "#Fields:",
+     * see lsl_rule_is_header), copied on the loop thread; empty if none. */
+    struct lsl_buf header;
     int64_t arrival;        /* unix s: time for lines without a time */
     struct lsl_pos pos;
 

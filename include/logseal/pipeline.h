@@ -55,10 +55,12 @@ struct lsl_source {
     struct lsl_sink *sink;       /* borrowed */
     struct lsl_splitter sp;
     struct lsl_batch *cur;       /* being filled */
+    struct lsl_buf header;       /* last header line seen (W3C #Fields:) */
     uint64_t cur_started_ms;
     struct lsl_batch_stats st;   /* committed */
     unsigned inflight;
     bool eof;
+    bool drained;                /* ops->drained was called or queued */
     struct lsl_source *next;     /* pipeline's list */
 };
 

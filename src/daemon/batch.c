@@ -34,6 +34,7 @@ void lsl_batch_clear(struct lsl_batch *b)
     wipe_buf(&b->out);
     wipe_buf(&b->gz);
     wipe_buf(&b->map_arena);
+    b->header.len = 0;
     b->nlines = 0;
     b->nmaps = 0;
     b->error = 0;
@@ -52,6 +53,7 @@ void lsl_batch_free(struct lsl_batch *b)
     lsl_buf_free(&b->out);
     lsl_buf_free(&b->gz);
     lsl_buf_free(&b->map_arena);
+    lsl_buf_free(&b->header);
     free(b->lines);
     free(b->maps);
     free(b);
@@ -138,6 +140,8 @@ int lsl_batch_process(struct lsl_batch *b, struct lsl_worker *w)
     lsl_tokenizer_reset(w->tz);
     b->out.len = 0;
     b->gz.len = 0;
+    /* Workers serve every source: each batch brings its own header. */
+    rc = lsl_matcher_set_header(w->m, b->header.p, b->header.len);
     for (size_t i = 0; i < b->nlines && rc == 0; i++)
         rc = lsl_line_transform(w, b, &b->lines[i]);
     if (rc == 0)

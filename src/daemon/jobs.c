@@ -259,25 +259,30 @@ void lsl_jobs_free_all(struct lsl_pipeline *pl)
     }
 }
 
+/*
+ * A tick job works on a snapshot of the sinks taken on the loop thread, so
+ * sources may come and go meanwhile; owners close sinks only once the
+ * pipeline is idle (no tick running).
+ */
 struct tick_job {
     uv_work_t req;
     struct lsl_pipeline *pl;
     int64_t now;
+    size_t nsinks;
+    struct lsl_sink *sinks[];
 };
 
 static void tick_work(uv_work_t *req)
 {
     struct tick_job *t = req->data;
 
-    for (struct lsl_source *s = t->pl->sources; s; s = s->next) {
-        int rc;
+    for (size_t i = 0; i < t->nsinks; i++) {
+        struct lsl_sink *sink = t->sinks[i];
+        int rc = sink->ops->tick(sink, t->now);
 
-        if (!s->sink->ops->tick)
-            continue;
-        rc = s->sink->ops->tick(s->sink, t->now);
         if (rc)
-            lsl_log_error("%s: finishing output %s failed: %s; will retry",
-                          s->name, s->sink->desc, lsl_strerror(rc));
+            lsl_log_error("finishing output %s failed: %s; will retry",
+                          sink->desc, lsl_strerror(rc));
     }
 }
 
@@ -289,6 +294,10 @@ static void tick_done(uv_work_t *req, int status)
     (void)status;
     free(t);
     pl->ticking = false;
+    if (pl->closing) {
+        lsl_pipeline_release(pl);
+        return;
+    }
     try_commit(pl);
 }
 
@@ -296,13 +305,24 @@ void lsl_jobs_tick(struct lsl_pipeline *pl)
 {
     uint64_t now = uv_now(pl->o.loop);
     struct tick_job *t;
+    size_t n = 0;
 
-    if (pl->ticking || pl->committing || pl->fatal ||
+    if (pl->ticking || pl->committing || pl->fatal || pl->closing ||
         now - pl->last_tick_ms < 1000)
         return;
-    t = calloc(1, sizeof(*t));
+    for (struct lsl_source *s = pl->sources; s; s = s->next)
+        n++;
+    t = calloc(1, sizeof(*t) + n * sizeof(t->sinks[0]));
     if (!t)
         return;
+    for (struct lsl_source *s = pl->sources; s; s = s->next) {
+        if (s->sink->ops->tick)
+            t->sinks[t->nsinks++] = s->sink;
+    }
+    if (t->nsinks == 0) {
+        free(t);
+        return;
+    }
     t->pl = pl;
     t->now = (int64_t)time(NULL);
     t->req.data = t;

@@ -9,7 +9,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sodium.h>
 #include <unistd.h>
 #include "logseal/daemon.h"
 #include "logseal/file.h"
@@ -24,6 +26,8 @@ struct pipe_run {
     struct lsl_sink *sink;
     struct lsl_pipeline *pl;
     struct lsl_fd_source *src;
+    char *sample; /* read ahead for --rule auto; fed first */
+    size_t sample_len;
     int err;
 };
 
@@ -52,12 +56,69 @@ static void on_fatal(struct lsl_pipeline *pl, int err, void *ud)
         r->err = err;
 }
 
-static int load_rule(struct pipe_run *r, const struct lsl_pipe_opts *o)
+/* Read the first lines of fd (blocking: the loop is not running yet). */
+static int read_sample(struct pipe_run *r, int fd, bool *at_eof)
+{
+    size_t lines = 0;
+
+    r->sample = malloc(LSL_DETECT_BYTES);
+    if (!r->sample)
+        return -ENOMEM;
+    *at_eof = false;
+    while (r->sample_len < LSL_DETECT_BYTES && lines < LSL_DETECT_LINES) {
+        ssize_t n = read(fd, r->sample + r->sample_len,
+                         LSL_DETECT_BYTES - r->sample_len);
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -errno;
+        if (n == 0) {
+            *at_eof = true;
+            break;
+        }
+        for (ssize_t i = 0; i < n; i++)
+            lines += r->sample[r->sample_len + (size_t)i] == '\n';
+        r->sample_len += (size_t)n;
+    }
+    return 0;
+}
+
+static int detect_rule(struct pipe_run *r, int fd)
+{
+    struct lsl_rule_detect d;
+    bool at_eof;
+    int rc = read_sample(r, fd, &at_eof);
+
+    if (rc) {
+        lsl_log_error("cannot read the input: %s", lsl_strerror(rc));
+        return rc;
+    }
+    rc = lsl_rule_detect(&r->rule, NULL, r->sample, r->sample_len, at_eof,
+                         &d);
+    if (rc == 0)
+        lsl_log_info("--rule auto chose %s (%u/%u sample lines)", d.chosen,
+                     d.matched, d.counted);
+    else if (rc == LSL_ENOTFOUND)
+        lsl_log_error("--rule auto: no rule matches at least 80%% of the "
+                      "first lines (tried: %s); give --rule NAME",
+                      d.tried[0] ? d.tried : "none");
+    else
+        lsl_log_error("--rule auto: cannot read the rules directory: %s",
+                      lsl_strerror(rc));
+    return rc;
+}
+
+static int load_rule(struct pipe_run *r, const struct lsl_pipe_opts *o,
+                     int fd)
 {
     char path[PATH_MAX];
     struct lsl_rule_error e = { 0 };
-    int rc = lsl_rule_resolve(o->rule, NULL, path, sizeof(path));
+    int rc;
 
+    if (strcmp(o->rule, "auto") == 0)
+        return detect_rule(r, fd);
+    rc = lsl_rule_resolve(o->rule, NULL, path, sizeof(path));
     if (rc) {
         lsl_log_error("rule '%s' not found (looked in $LOGSEAL_RULES_DIR "
                       "and the installed rules); give a NAME or a path to "
@@ -142,6 +203,7 @@ static int run_loop(struct pipe_run *r, const struct lsl_pipe_opts *o,
     struct lsl_pipeline_opts po;
     struct lsl_fd_source_opts so = {
         .fd = fd, .name = o->source, .rule = r->rule, .sink = r->sink,
+        .prefix = r->sample, .prefix_len = r->sample_len,
         .on_done = on_done, .ud = r,
     };
     int rc;
@@ -205,8 +267,21 @@ static void teardown(struct pipe_run *r, struct lsl_pipe_result *res, int *rc)
     }
     lsl_keyring_close(r->kr);
     lsl_rule_free(r->rule);
+    if (r->sample)
+        sodium_memzero(r->sample, r->sample_len);
+    free(r->sample);
     if (uv_loop_close(&r->loop) != 0)
         lsl_log_warn("event loop closed with handles still open");
+}
+
+/* Say once, at start, what a disclosure could not be answered with. */
+static void warn_gaps(const struct lsl_rule *rule)
+{
+    char gaps[160];
+
+    if (lsl_rule_disclosure_gaps(rule, gaps, sizeof(gaps)))
+        lsl_log_info("rule %s cannot fully answer disclosure requests: %s",
+                     lsl_rule_name(rule), gaps);
 }
 
 int lsl_pipe_run(const struct lsl_pipe_opts *o, struct lsl_pipe_result *res)
@@ -219,14 +294,16 @@ int lsl_pipe_run(const struct lsl_pipe_opts *o, struct lsl_pipe_result *res)
     rc = uv_loop_init(&r.loop);
     if (rc)
         return rc;
-    rc = load_rule(&r, o);
+    rc = open_input(o, &fd);
     if (rc == 0)
+        rc = load_rule(&r, o, fd);
+    if (rc == 0) {
         snprintf(res->rule_name, sizeof(res->rule_name), "%s",
                  lsl_rule_name(r.rule));
+        warn_gaps(r.rule);
+    }
     if (rc == 0)
         rc = load_keys(&r, o, pk);
-    if (rc == 0)
-        rc = open_input(o, &fd);
     if (rc == 0)
         rc = open_outputs(&r, o, pk);
     if (rc == 0)

@@ -55,6 +55,22 @@ int lsl_span_emit(struct lsl_worker *w, const char *line,
                        s->flags & LSL_SPAN_F_DASHED, when, out);
 }
 
+/* A JSON number (LSL_SPAN_F_QUOTE) becomes a JSON string holding its
+ * token, so a JSON line stays valid JSON. */
+static int emit_quoted(struct lsl_worker *w, const char *line,
+                       const struct lsl_plan_span *s, int64_t when,
+                       struct lsl_buf *out)
+{
+    bool quote = s->flags & LSL_SPAN_F_QUOTE;
+    int rc = quote ? lsl_buf_putc(out, '"') : 0;
+
+    if (rc == 0)
+        rc = lsl_span_emit(w, line, s, when, out);
+    if (rc == 0 && quote)
+        rc = lsl_buf_putc(out, '"');
+    return rc;
+}
+
 static int emit_plan(struct lsl_worker *w, const char *p, size_t len,
                      const struct lsl_plan *plan, int64_t when,
                      struct lsl_buf *out)
@@ -68,7 +84,7 @@ static int emit_plan(struct lsl_worker *w, const char *p, size_t len,
         rc = lsl_buf_append(out, p + at, s->off - at);
         if (rc)
             return rc;
-        rc = lsl_span_emit(w, p, s, when, out);
+        rc = emit_quoted(w, p, s, when, out);
         if (rc)
             return rc;
         at = (size_t)s->off + s->len;

@@ -6,19 +6,30 @@
  * sorted. The query string runs from the first '?' to the first space or
  * '#' and splits on '&' and ';'. In the path before it, a segment named
  * by a `segment` line makes the next segment a span (/u/123/profile).
- * Names compare ASCII case-insensitively; they are not percent-decoded.
+ * A group without '?' whose first '=' comes before any '/' or blank is a
+ * bare query string as a whole (nginx $args, W3C cs-uri-query, a Cookie
+ * header "a=b; c=d"); blanks and '+' before a name are skipped. Names
+ * compare ASCII case-insensitively; they are not percent-decoded. Inside a
+ * JSON string (`esc`) the scrubbed pieces skip escape sequences.
  */
 #include <string.h>
 #include "rules_int.h"
+
+struct qctx {
+    const struct lsl_rule *r;
+    struct lsl_plan *p;
+    const char *line;
+    size_t cursor; /* bytes before it are planned */
+    bool esc;
+};
 
 static char lower(char c)
 {
     return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
 }
 
-static const struct rule_param *find_param(const struct lsl_rule *r,
-                                           uint8_t kind, const char *name,
-                                           size_t len)
+static const struct rule_param *
+find_param(const struct lsl_rule *r, uint8_t kind, const char *name, size_t len)
 {
     for (size_t i = 0; i < r->nparams; i++) {
         const struct rule_param *p = &r->params[i];
@@ -42,53 +53,75 @@ static size_t find2(const char *s, size_t from, size_t end, char a, char b)
     return from;
 }
 
-/* Scrub from *cursor up to the value, push the value as a span. */
-static int push_value(struct lsl_plan *p, const char *line, size_t *cursor,
-                      size_t off, size_t len, uint8_t cls)
+/* True if line[off..end) is a query string without path: "a=b&c=d". */
+static bool is_bare(const char *line, size_t off, size_t end)
 {
-    int rc = lsl_scrub_range(p, line, *cursor, off - *cursor);
+    for (size_t i = off; i < end; i++) {
+        if (line[i] == '=')
+            return i > off;
+        if (line[i] == '/' || line[i] == ' ' || line[i] == '\t')
+            return false;
+    }
+    return false;
+}
+
+/* Scrub from the cursor up to `to`. */
+static int scrub_to(struct qctx *q, size_t to)
+{
+    size_t off = q->cursor;
+
+    q->cursor = to;
+    return q->esc ? lsl_scrub_escaped(q->p, q->line, off, to - off, false)
+                  : lsl_scrub_range(q->p, q->line, off, to - off);
+}
+
+/* Scrub up to the value, push the value as a span. */
+static int push_value(struct qctx *q, size_t off, size_t len, uint8_t cls)
+{
+    int rc = scrub_to(q, off);
 
     if (rc == 0)
-        rc = lsl_plan_push(p, off, len, LSL_ACT_TOKEN, cls, 0);
-    *cursor = off + len;
+        rc = lsl_plan_push(q->p, off, len, LSL_ACT_TOKEN, cls, 0);
+    q->cursor = off + len;
     return rc;
 }
 
 /* Path segments in [i, end): the one after a listed segment is a value. */
-static int plan_path(const struct lsl_rule *r, struct lsl_plan *p,
-                     const char *line, size_t i, size_t end, size_t *cursor)
+static int plan_path(struct qctx *q, size_t i, size_t end)
 {
     const struct rule_param *prev = NULL;
     int rc;
 
     while (i < end) {
-        size_t send = find2(line, i, end, '/', '/');
+        size_t send = find2(q->line, i, end, '/', '/');
 
         if (prev && send > i) {
-            rc = push_value(p, line, cursor, i, send - i, prev->cls);
+            rc = push_value(q, i, send - i, prev->cls);
             if (rc)
                 return rc;
         }
-        prev = find_param(r, PARAM_SEGMENT, line + i, send - i);
+        prev = find_param(q->r, PARAM_SEGMENT, q->line + i, send - i);
         i = send + 1;
     }
     return 0;
 }
 
-static int plan_query(const struct lsl_rule *r, struct lsl_plan *p,
-                      const char *line, size_t i, size_t qend, size_t *cursor)
+static int plan_query(struct qctx *q, size_t i, size_t qend)
 {
+    const char *line = q->line;
+
     while (i < qend) {
         size_t pend = find2(line, i, qend, '&', ';');
         size_t eq = find2(line, i, pend, '=', '=');
         const struct rule_param *prm;
         int rc;
 
+        while (i < eq && (line[i] == ' ' || line[i] == '+'))
+            i++;
         if (eq < pend && eq + 1 < pend) {
-            prm = find_param(r, PARAM_QUERY, line + i, eq - i);
+            prm = find_param(q->r, PARAM_QUERY, line + i, eq - i);
             if (prm) {
-                rc = push_value(p, line, cursor, eq + 1, pend - eq - 1,
-                                prm->cls);
+                rc = push_value(q, eq + 1, pend - eq - 1, prm->cls);
                 if (rc)
                     return rc;
             }
@@ -99,21 +132,23 @@ static int plan_query(const struct lsl_rule *r, struct lsl_plan *p,
 }
 
 int lsl_query_plan(const struct lsl_rule *r, struct lsl_plan *p,
-                   const char *line, size_t off, size_t len)
+                   const char *line, size_t off, size_t len, bool esc)
 {
-    size_t end = off + len, cursor = off, path, pend;
+    struct qctx q = {r, p, line, off, esc};
+    size_t end = off + len, path, pend;
     const char *slash = memchr(line + off, '/', len);
     int rc = 0;
 
     if (r->nparams == 0)
-        return lsl_scrub_range(p, line, off, len);
+        return scrub_to(&q, end);
+    if (is_bare(line, off, end)) {
+        rc = plan_query(&q, off, end);
+        return rc ? rc : scrub_to(&q, end);
+    }
     path = slash ? (size_t)(slash - line) : end;
     pend = find2(line, path, end, '?', ' ');
-    rc = plan_path(r, p, line, path, pend, &cursor);
+    rc = plan_path(&q, path, pend);
     if (rc == 0 && pend < end && line[pend] == '?')
-        rc = plan_query(r, p, line, pend + 1, find2(line, pend + 1, end, ' ',
-                                                     '#'), &cursor);
-    if (rc)
-        return rc;
-    return lsl_scrub_range(p, line, cursor, end - cursor);
+        rc = plan_query(&q, pend + 1, find2(line, pend + 1, end, ' ', '#'));
+    return rc ? rc : scrub_to(&q, end);
 }

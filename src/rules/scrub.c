@@ -22,10 +22,12 @@
  *  - E-mail: [A-Za-z0-9._%+-]+ '@' two or more host labels, the last one
  *    two or more letters.
  *  - UUID: 8-4-4-4-12 hex digits, any version, not glued.
+ *  - Phone numbers (free text only: lsl_scrub_text): see phone.c.
  *
  * Both ends of the range are treated as boundaries: nothing outside it is
  * read, and spans never cross it.
  */
+#include <string.h>
 #include "rules_int.h"
 
 #define IP6_TEXT_MAX    45 /* INET6_ADDRSTRLEN - 1 */
@@ -35,6 +37,7 @@
 struct scan {
     const char *s;
     size_t lo, hi;
+    bool phones;
 };
 
 struct hit {
@@ -314,6 +317,16 @@ static bool match_dashed(const struct scan *sc, size_t i, struct hit *h)
     return true;
 }
 
+static bool match_phone(const struct scan *sc, size_t i, struct hit *h)
+{
+    size_t end;
+
+    if (!sc->phones || !lsl_phone_at(sc->s, sc->lo, sc->hi, i, &end))
+        return false;
+    set_hit(h, i, end, LSL_CLASS_PHONE, 0);
+    return true;
+}
+
 static bool try_at(const struct scan *sc, size_t i, struct hit *h)
 {
     char c = sc->s[i];
@@ -321,18 +334,22 @@ static bool try_at(const struct scan *sc, size_t i, struct hit *h)
 
     if (is_local(c) && !is_local(prev) && match_email(sc, i, h))
         return true;
+    if (c == '+')
+        return match_phone(sc, i, h);
     if (c == ':')
         return i + 1 < sc->hi && sc->s[i + 1] == ':' && !is_alnum(prev) &&
                prev != ':' && match_ipv6(sc, i, h);
     if (!is_alnum(c) || is_alnum(prev))
         return false;
     return match_uuid(sc, i, h) || match_ipv6(sc, i, h) ||
-           match_ipv4(sc, i, h) || match_dashed(sc, i, h);
+           match_ipv4(sc, i, h) || match_dashed(sc, i, h) ||
+           match_phone(sc, i, h);
 }
 
-/* Candidates in the run [ws, we) of C_TOK bytes. */
+/* Candidates in the run [ws, we) of C_TOK bytes. A hit may reach past the
+ * run ("+81 90 1234 5678"): *next is where scanning goes on. */
 static int scan_run(struct lsl_plan *p, const struct scan *sc, size_t ws,
-                    size_t we)
+                    size_t we, size_t *next)
 {
     struct hit h;
     size_t i = ws;
@@ -349,6 +366,7 @@ static int scan_run(struct lsl_plan *p, const struct scan *sc, size_t ws,
             return rc;
         i = h.end;
     }
+    *next = i;
     return 0;
 }
 
@@ -357,10 +375,10 @@ static int scan_run(struct lsl_plan *p, const struct scan *sc, size_t ws,
  * runs of them; a run without a digit, ':' or '@' can hold nothing but a
  * digit-free UUID, which needs 36 bytes. That skips most words at once.
  */
-int lsl_scrub_range(struct lsl_plan *p, const char *line, size_t off,
-                    size_t len)
+static int scrub(struct lsl_plan *p, const char *line, size_t off, size_t len,
+                 bool phones)
 {
-    struct scan sc = {line, off, off + len};
+    struct scan sc = {line, off, off + len, phones};
     const unsigned char *s = (const unsigned char *)line;
     size_t i = off;
     int rc;
@@ -375,9 +393,39 @@ int lsl_scrub_range(struct lsl_plan *p, const char *line, size_t off,
             seen |= ctab[s[i]];
         if (!(seen & (C_DIGIT | C_COLON | C_AT)) && i - ws < 36)
             continue;
-        rc = scan_run(p, &sc, ws, i);
+        rc = scan_run(p, &sc, ws, i, &i);
         if (rc)
             return rc;
+    }
+    return 0;
+}
+
+int lsl_scrub_range(struct lsl_plan *p, const char *line, size_t off,
+                    size_t len)
+{
+    return scrub(p, line, off, len, false);
+}
+
+int lsl_scrub_text(struct lsl_plan *p, const char *line, size_t off, size_t len)
+{
+    return scrub(p, line, off, len, true);
+}
+
+int lsl_scrub_escaped(struct lsl_plan *p, const char *line, size_t off,
+                      size_t len, bool text)
+{
+    size_t end = off + len, i = off;
+    int rc;
+
+    while (i < end) {
+        const char *bs = memchr(line + i, '\\', end - i);
+        size_t stop = bs ? (size_t)(bs - line) : end;
+
+        rc = scrub(p, line, i, stop - i, text);
+        if (rc || !bs)
+            return rc;
+        /* A valid JSON string has a whole escape here: \uXXXX or \c. */
+        i = stop + (stop + 1 < end && line[stop + 1] == 'u' ? 6 : 2);
     }
     return 0;
 }

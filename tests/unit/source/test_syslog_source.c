@@ -121,6 +121,7 @@ static int open_src(struct fx *f, const char *listen)
         .name = "nginx", .listen = listen, .sink = &f->sink.base,
     };
 
+    f->done = false;
     return lsl_syslog_source_open(&f->src, f->pl, &o);
 }
 
