@@ -43,8 +43,7 @@ LSL_MUST_CHECK int lsl_legal_erased_load(const char *dir,
 
 /* Add tokens to VAULTDIR/erased (atomically). 0 or -errno. */
 LSL_MUST_CHECK int lsl_legal_erased_add(const char *dir, const char *case_ref,
-                                        const struct lsl_token *toks,
-                                        size_t n);
+                                        const struct lsl_token *toks, size_t n);
 
 struct lsl_holds;
 
@@ -61,8 +60,7 @@ bool lsl_holds_epoch(const struct lsl_holds *h, uint32_t epoch);
 /* Add holds for case_ref: tokens (subject) or one epoch. 0 or -errno. */
 LSL_MUST_CHECK int lsl_holds_add_tokens(struct lsl_holds *h,
                                         const char *case_ref,
-                                        const struct lsl_token *toks,
-                                        size_t n);
+                                        const struct lsl_token *toks, size_t n);
 LSL_MUST_CHECK int lsl_holds_add_epoch(struct lsl_holds *h,
                                        const char *case_ref, uint32_t epoch);
 
@@ -83,11 +81,9 @@ LSL_MUST_CHECK int lsl_holds_save(const struct lsl_holds *h);
  * that is not complete and intact is not rewritten: its integrity error
  * (LSL_ETRUNC for one still being written) is returned.
  */
-LSL_MUST_CHECK int lsl_vault_rewrite(const char *path,
-                                     const struct lsl_officer_key *key,
-                                     bool (*drop)(const struct lsl_vault_record
-                                                      *r,
-                                                  void *ud),
-                                     void *ud, uint64_t *dropped);
+LSL_MUST_CHECK int
+lsl_vault_rewrite(const char *path, const struct lsl_officer_key *key,
+                  bool (*drop)(const struct lsl_vault_record *r, void *ud),
+                  void *ud, uint64_t *dropped);
 
 #endif

@@ -35,8 +35,7 @@ LSL_MUST_CHECK int lsl_vault_set_open(struct lsl_vault_set **out,
  * Codes as lsl_vault_writer_open / lsl_vault_writer_add.
  */
 LSL_MUST_CHECK int lsl_vault_set_add(struct lsl_vault_set *vs,
-                                     const struct lsl_mapping *m,
-                                     bool *is_new);
+                                     const struct lsl_mapping *m, bool *is_new);
 
 /* Flush every open file. 0 or -errno (retry later, as for one writer). */
 LSL_MUST_CHECK int lsl_vault_set_flush(struct lsl_vault_set *vs);
@@ -46,8 +45,7 @@ LSL_MUST_CHECK int lsl_vault_set_flush(struct lsl_vault_set *vs);
  * keyring (lsl_keyring_advance) and finish the files of older epochs.
  * 0 or negative code; retrying is safe.
  */
-LSL_MUST_CHECK int lsl_vault_set_commit(struct lsl_vault_set *vs,
-                                        int64_t when);
+LSL_MUST_CHECK int lsl_vault_set_commit(struct lsl_vault_set *vs, int64_t when);
 
 /* Finish every file and free. 0 or the first error. NULL-safe. */
 LSL_MUST_CHECK int lsl_vault_set_close(struct lsl_vault_set *vs);

@@ -11,24 +11,24 @@
  * "[...]" timestamp or the first ISO 8601 date-time in the line); a line
  * without a recognizable time is kept.
  */
+#include "audit.h"
+#include "cli.h"
+#include "logseal/log.h"
+#include "logseal/rules.h"
+#include "officer.h"
+#include "subject.h"
 #include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
-#include "audit.h"
-#include "cli.h"
-#include "officer.h"
-#include "subject.h"
-#include "logseal/log.h"
-#include "logseal/rules.h"
 
 #define NO_TIME INT64_MIN
 
 struct rec {
-    size_t file;   /* index in argv of segments */
-    uint64_t line; /* 1-based */
-    int64_t time;  /* NO_TIME if none */
+    size_t file;     /* index in argv of segments */
+    uint64_t line;   /* 1-based */
+    int64_t time;    /* NO_TIME if none */
     size_t off, len; /* restored text in d->out */
 };
 
@@ -67,8 +67,9 @@ static void help(void)
 static bool parse_time(const char *s, size_t len, int64_t *t)
 {
     static const char *const fmts[] = {
-        "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S.%f%z",
-        "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d", "%d/%b/%Y:%H:%M:%S %z",
+        "%Y-%m-%dT%H:%M:%S%z",  "%Y-%m-%dT%H:%M:%S.%f%z",
+        "%Y-%m-%dT%H:%M:%S",    "%Y-%m-%d",
+        "%d/%b/%Y:%H:%M:%S %z",
     };
 
     for (size_t i = 0; i < LSL_ARRAY_SIZE(fmts); i++) {
@@ -161,8 +162,11 @@ static int take_line(struct disclose *d, size_t file, uint64_t no)
     }
     if (rc == 0)
         d->recs[d->nrecs++] = (struct rec){
-            .file = file, .line = no, .time = line_time(s, len),
-            .off = start, .len = d->out.len - start,
+            .file = file,
+            .line = no,
+            .time = line_time(s, len),
+            .off = start,
+            .len = d->out.len - start,
         };
     return rc;
 }
@@ -205,8 +209,7 @@ static int scan_file(struct disclose *d, size_t file)
         lsl_log_error("%s: cannot open: %s", path, lsl_strerror(rc));
         return rc;
     }
-    while ((rc = read_line(d, gz)) == 0 &&
-           (rc = take_line(d, file, ++no)) == 0)
+    while ((rc = read_line(d, gz)) == 0 && (rc = take_line(d, file, ++no)) == 0)
         ;
     if (rc == -EIO)
         lsl_log_error("%s: damaged gzip data after line %llu", path,
@@ -269,8 +272,9 @@ static int print_summary(const struct disclose *d, FILE *f)
 
     if (rc)
         return rc;
-    fprintf(f, d->json ? "{\"summary\":{\"records\":%zu,\"files\":{"
-                       : "logseal: disclose: %zu records\n",
+    fprintf(f,
+            d->json ? "{\"summary\":{\"records\":%zu,\"files\":{"
+                    : "logseal: disclose: %zu records\n",
             d->nrecs);
     for (size_t i = 0, k = 0; i < d->nfiles; i++) {
         for (n = 0; k < d->nrecs && d->recs[k].file == i; k++)
@@ -322,7 +326,7 @@ static int print_records(const struct disclose *d)
 /* The subject's tokens that are not erased. */
 static int live_tokens(struct disclose *d, const char *vault)
 {
-    struct lsl_tokset erased = { 0 };
+    struct lsl_tokset erased = {0};
     int rc = lsl_cli_erased_load(vault, &erased);
 
     for (size_t i = 0; rc == 0 && i < d->subj.toks.n; i++) {
@@ -333,9 +337,8 @@ static int live_tokens(struct disclose *d, const char *vault)
     return rc;
 }
 
-static int disclose_run(struct disclose *d, const char *keys,
-                        const char *vault, const char *ref,
-                        struct lsl_cli_vread *st)
+static int disclose_run(struct disclose *d, const char *keys, const char *vault,
+                        const char *ref, struct lsl_cli_vread *st)
 {
     struct lsl_officer_key *key = NULL;
     char query[96];
@@ -366,39 +369,53 @@ static int parse_bound(const char *s, int64_t *out)
 {
     if (parse_time(s, strlen(s), out))
         return 0;
-    return lsl_cli_usage_error("disclose", "'%s' is not a date or ISO 8601 "
-                                           "time", s);
+    return lsl_cli_usage_error("disclose",
+                               "'%s' is not a date or ISO 8601 "
+                               "time",
+                               s);
 }
 
 int lsl_cmd_disclose(int argc, char **argv)
 {
     static const struct option opts[] = {
-        { "keys", required_argument, NULL, 'k' },
-        { "vault", required_argument, NULL, 'v' },
-        { "case", required_argument, NULL, 'c' },
-        { "subject", required_argument, NULL, 's' },
-        { "class", required_argument, NULL, 'C' },
-        { "from", required_argument, NULL, 'f' },
-        { "to", required_argument, NULL, 't' },
-        { "json", no_argument, NULL, 'j' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
+        {"keys", required_argument, NULL, 'k'},
+        {"vault", required_argument, NULL, 'v'},
+        {"case", required_argument, NULL, 'c'},
+        {"subject", required_argument, NULL, 's'},
+        {"class", required_argument, NULL, 'C'},
+        {"from", required_argument, NULL, 'f'},
+        {"to", required_argument, NULL, 't'},
+        {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     const char *keys = NULL, *vault = NULL, *ref = NULL, *subject = NULL;
     const char *cls = NULL;
-    struct disclose d = { .from = NO_TIME, .to = NO_TIME };
-    struct lsl_cli_vread st = { 0 };
+    struct disclose d = {.from = NO_TIME, .to = NO_TIME};
+    struct lsl_cli_vread st = {0};
     int c, rc;
 
     while ((c = getopt_long(argc, argv, "k:v:c:s:C:f:t:jh", opts, NULL)) !=
            -1) {
         switch (c) {
-        case 'k': keys = optarg; break;
-        case 'v': vault = optarg; break;
-        case 'c': ref = optarg; break;
-        case 's': subject = optarg; break;
-        case 'C': cls = optarg; break;
-        case 'j': d.json = true; break;
+        case 'k':
+            keys = optarg;
+            break;
+        case 'v':
+            vault = optarg;
+            break;
+        case 'c':
+            ref = optarg;
+            break;
+        case 's':
+            subject = optarg;
+            break;
+        case 'C':
+            cls = optarg;
+            break;
+        case 'j':
+            d.json = true;
+            break;
         case 'f':
             if (parse_bound(optarg, &d.from))
                 return LSL_EXIT_USAGE;

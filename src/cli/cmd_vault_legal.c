@@ -19,6 +19,12 @@
  * a file's header epoch before trusting it for deletion, and the audit
  * trail records the key in use.
  */
+#include "audit.h"
+#include "cli.h"
+#include "logseal/file.h"
+#include "logseal/log.h"
+#include "officer.h"
+#include "subject.h"
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
@@ -28,12 +34,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include "audit.h"
-#include "cli.h"
-#include "officer.h"
-#include "subject.h"
-#include "logseal/file.h"
-#include "logseal/log.h"
 
 struct vopts {
     const char *keys, *vault, *ref, *subject, *cls;
@@ -45,35 +45,43 @@ static int parse(const char *cmd, int argc, char **argv, struct vopts *o,
                  void (*help)(void))
 {
     static const struct option opts[] = {
-        { "keys", required_argument, NULL, 'k' },
-        { "vault", required_argument, NULL, 'v' },
-        { "case", required_argument, NULL, 'c' },
-        { "subject", required_argument, NULL, 's' },
-        { "class", required_argument, NULL, 'C' },
-        { "epoch", required_argument, NULL, 'e' },
-        { "older-than", required_argument, NULL, 'o' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
+        {"keys", required_argument, NULL, 'k'},
+        {"vault", required_argument, NULL, 'v'},
+        {"case", required_argument, NULL, 'c'},
+        {"subject", required_argument, NULL, 's'},
+        {"class", required_argument, NULL, 'C'},
+        {"epoch", required_argument, NULL, 'e'},
+        {"older-than", required_argument, NULL, 'o'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     char *end;
     int c;
 
-    *o = (struct vopts){ .epoch = -1, .days = -1 };
-    while ((c = getopt_long(argc, argv, "k:v:c:s:C:e:o:h", opts, NULL)) !=
-           -1) {
+    *o = (struct vopts){.epoch = -1, .days = -1};
+    while ((c = getopt_long(argc, argv, "k:v:c:s:C:e:o:h", opts, NULL)) != -1) {
         switch (c) {
-        case 'k': o->keys = optarg; break;
-        case 'v': o->vault = optarg; break;
-        case 'c': o->ref = optarg; break;
-        case 's': o->subject = optarg; break;
-        case 'C': o->cls = optarg; break;
+        case 'k':
+            o->keys = optarg;
+            break;
+        case 'v':
+            o->vault = optarg;
+            break;
+        case 'c':
+            o->ref = optarg;
+            break;
+        case 's':
+            o->subject = optarg;
+            break;
+        case 'C':
+            o->cls = optarg;
+            break;
         case 'e':
         case 'o':
             errno = 0;
             *(c == 'e' ? &o->epoch : &o->days) = strtoll(optarg, &end, 10);
             if (errno || *end || end == optarg || optarg[0] == '-')
-                return lsl_cli_usage_error(cmd, "'%s' is not a number",
-                                           optarg);
+                return lsl_cli_usage_error(cmd, "'%s' is not a number", optarg);
             break;
         case 'h':
             help();
@@ -189,8 +197,8 @@ static int erase_files(const char *vault, const struct lsl_officer_key *key,
 
     for (size_t i = 0; rc == 0 && i < n; i++) {
         uint64_t dropped = 0;
-        int frc = lsl_vault_rewrite(paths[i], key, drop_victim, victims,
-                                    &dropped);
+        int frc =
+            lsl_vault_rewrite(paths[i], key, drop_victim, victims, &dropped);
 
         if (frc == LSL_ETRUNC) {
             lsl_log_warn("%s: unfinished (still being written, or cut "
@@ -201,8 +209,8 @@ static int erase_files(const char *vault, const struct lsl_officer_key *key,
             st->truncated = true;
         } else if (frc == LSL_EAUTH || frc == LSL_ECORRUPT ||
                    frc == LSL_EFORMAT || frc == LSL_EVERSION) {
-            lsl_log_error("%s: integrity failure: %s; not rewritten",
-                          paths[i], lsl_strerror(frc));
+            lsl_log_error("%s: integrity failure: %s; not rewritten", paths[i],
+                          lsl_strerror(frc));
             st->integrity = st->integrity ? st->integrity : frc;
         } else if (frc) {
             lsl_log_error("%s: cannot rewrite: %s", paths[i],
@@ -219,7 +227,7 @@ static int erase_files(const char *vault, const struct lsl_officer_key *key,
 static int erase_run(const struct vopts *o, struct lsl_subject *s,
                      struct lsl_officer_key *key, struct lsl_cli_vread *st)
 {
-    struct lsl_tokset victims = { 0 };
+    struct lsl_tokset victims = {0};
     struct lsl_holds *h = NULL;
     size_t held = 0, files = 0;
     uint64_t records = 0;
@@ -235,11 +243,10 @@ static int erase_run(const struct vopts *o, struct lsl_subject *s,
         else
             rc = lsl_tokset_add(&victims, &s->toks.v[i]);
     }
-    snprintf(query, sizeof(query), "subject: %zu tokens, %zu held",
-             s->toks.n, held);
+    snprintf(query, sizeof(query), "subject: %zu tokens, %zu held", s->toks.n,
+             held);
     if (rc == 0)
-        rc = lsl_audit_append(o->vault, key, o->ref, "erase", query,
-                              victims.n);
+        rc = lsl_audit_append(o->vault, key, o->ref, "erase", query, victims.n);
     /* The marker first: from here on the tokens read as erased. */
     if (rc == 0 && victims.n)
         rc = lsl_legal_erased_add(o->vault, o->ref, victims.v, victims.n);
@@ -262,7 +269,7 @@ static int erase_run(const struct vopts *o, struct lsl_subject *s,
 int lsl_cmd_vault_erase(int argc, char **argv)
 {
     struct lsl_officer_key *key = NULL;
-    struct lsl_cli_vread st = { 0 };
+    struct lsl_cli_vread st = {0};
     struct lsl_subject s;
     struct vopts o;
     int rc = parse("vault erase", argc, argv, &o, erase_help);
@@ -301,17 +308,16 @@ static void expire_help(void)
 
 /* True if the file at path is to be deleted; counts what is kept. */
 static bool expired(const char *path, const struct lsl_officer_key *key,
-                    const struct lsl_holds *h, int64_t limit,
-                    size_t *held, size_t *fixed, struct lsl_cli_vread *st)
+                    const struct lsl_holds *h, int64_t limit, size_t *held,
+                    size_t *fixed, struct lsl_cli_vread *st)
 {
     struct lsl_vault_file_info info;
     int rc = lsl_vault_read_file(path, key, NULL, NULL, &info);
     int64_t end;
 
     if (rc && rc != LSL_ETRUNC) {
-        lsl_log_error("%s: integrity failure at byte %llu: %s; kept",
-                      path, (unsigned long long)info.error_offset,
-                      lsl_strerror(rc));
+        lsl_log_error("%s: integrity failure at byte %llu: %s; kept", path,
+                      (unsigned long long)info.error_offset, lsl_strerror(rc));
         st->integrity = st->integrity ? st->integrity : rc;
         return false;
     }
@@ -319,8 +325,7 @@ static bool expired(const char *path, const struct lsl_officer_key *key,
         (*fixed)++;
         return false;
     }
-    end = lsl_epoch_start((enum lsl_epoch_len)info.epoch_len,
-                          info.epoch + 1);
+    end = lsl_epoch_start((enum lsl_epoch_len)info.epoch_len, info.epoch + 1);
     if (end >= limit)
         return false;
     if (lsl_holds_epoch(h, info.epoch)) {
@@ -357,8 +362,7 @@ static int expire_run(const struct vopts *o, struct lsl_officer_key *key,
     for (size_t i = 0; rc == 0 && i < nvict; i++) {
         if (unlink(paths[i]) != 0) {
             rc = -errno;
-            lsl_log_error("%s: cannot delete: %s", paths[i],
-                          lsl_strerror(rc));
+            lsl_log_error("%s: cannot delete: %s", paths[i], lsl_strerror(rc));
         }
     }
     if (rc == 0 && nvict)
@@ -375,7 +379,7 @@ static int expire_run(const struct vopts *o, struct lsl_officer_key *key,
 int lsl_cmd_vault_expire(int argc, char **argv)
 {
     struct lsl_officer_key *key = NULL;
-    struct lsl_cli_vread st = { 0 };
+    struct lsl_cli_vread st = {0};
     struct vopts o;
     int rc = parse("vault expire", argc, argv, &o, expire_help);
 
@@ -458,7 +462,7 @@ static int hold_run(const struct vopts *o, struct lsl_officer_key *key,
 int lsl_cmd_vault_hold(int argc, char **argv)
 {
     struct lsl_officer_key *key = NULL;
-    struct lsl_cli_vread st = { 0 };
+    struct lsl_cli_vread st = {0};
     struct vopts o;
     int rc = parse("vault hold", argc, argv, &o, hold_help);
 
@@ -502,8 +506,7 @@ int lsl_cmd_vault_release(int argc, char **argv)
     if (rc == 0)
         lsl_holds_release(h, o.ref, &removed);
     if (rc == 0)
-        rc = lsl_audit_append(o.vault, key, o.ref, "release", "holds",
-                              removed);
+        rc = lsl_audit_append(o.vault, key, o.ref, "release", "holds", removed);
     if (rc == 0 && removed)
         rc = lsl_holds_save(h);
     if (rc == 0)
@@ -523,12 +526,11 @@ int lsl_cmd_vault_release(int argc, char **argv)
 int lsl_cmd_vault_legal(int argc, char **argv)
 {
     static const struct lsl_cmd subs[] = {
-        { "erase", "remove a data subject's mappings", lsl_cmd_vault_erase },
-        { "expire", "delete vault files of expired key epochs",
-          lsl_cmd_vault_expire },
-        { "hold", "place a legal hold (subject or epoch)",
-          lsl_cmd_vault_hold },
-        { "release", "lift a case's legal holds", lsl_cmd_vault_release },
+        {"erase", "remove a data subject's mappings", lsl_cmd_vault_erase},
+        {"expire", "delete vault files of expired key epochs",
+         lsl_cmd_vault_expire},
+        {"hold", "place a legal hold (subject or epoch)", lsl_cmd_vault_hold},
+        {"release", "lift a case's legal holds", lsl_cmd_vault_release},
     };
 
     for (size_t i = 0; argc > 1 && i < LSL_ARRAY_SIZE(subs); i++) {

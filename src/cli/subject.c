@@ -6,14 +6,13 @@
  * found by their original value, never recomputed with the hash key.
  * The normalized copies are originals: kept in sodium_malloc memory.
  */
-#include <errno.h>
-#include <string.h>
-#include <sodium.h>
 #include "subject.h"
 #include "logseal/log.h"
+#include <errno.h>
+#include <sodium.h>
+#include <string.h>
 
-int lsl_subject_init(struct lsl_subject *s, const char *value,
-                     const char *cls)
+int lsl_subject_init(struct lsl_subject *s, const char *value, const char *cls)
 {
     size_t vlen = strlen(value);
     enum lsl_class only = LSL_CLASS_COUNT;
@@ -42,10 +41,9 @@ int lsl_subject_init(struct lsl_subject *s, const char *value,
     return 0;
 }
 
-struct lsl_span lsl_subject_value(const struct lsl_subject *s,
-                                  enum lsl_class c)
+struct lsl_span lsl_subject_value(const struct lsl_subject *s, enum lsl_class c)
 {
-    return (struct lsl_span){ s->norm + c * s->cap, s->len[c] };
+    return (struct lsl_span){s->norm + c * s->cap, s->len[c]};
 }
 
 bool lsl_subject_matches(const struct lsl_subject *s,
@@ -53,8 +51,8 @@ bool lsl_subject_matches(const struct lsl_subject *s,
 {
     unsigned c = r->tok.cls;
 
-    return r->type == LSL_VAULT_REC_MAP && c < LSL_CLASS_COUNT &&
-           s->want[c] && r->value.len == s->len[c] &&
+    return r->type == LSL_VAULT_REC_MAP && c < LSL_CLASS_COUNT && s->want[c] &&
+           r->value.len == s->len[c] &&
            sodium_memcmp(r->value.p, s->norm + c * s->cap, s->len[c]) == 0;
 }
 

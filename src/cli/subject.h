@@ -17,8 +17,7 @@ struct lsl_subject {
  * with cls NULL, for every class. 0, LSL_EUSAGE (unknown class; logged)
  * or -ENOMEM.
  */
-int lsl_subject_init(struct lsl_subject *s, const char *value,
-                     const char *cls);
+int lsl_subject_init(struct lsl_subject *s, const char *value, const char *cls);
 
 /* True if r is a MAP record of the subject's value in a wanted class. */
 bool lsl_subject_matches(const struct lsl_subject *s,

@@ -4,10 +4,10 @@
  * string output. A damaged file never stops the walk: its intact chunks
  * are used and the damage is reported (exit 3 for integrity failures).
  */
-#include <errno.h>
-#include <string.h>
 #include "vread.h"
 #include "logseal/log.h"
+#include <errno.h>
+#include <string.h>
 
 static void on_file(const char *path, const struct lsl_vault_file_info *info,
                     int rc, void *ud)
@@ -42,8 +42,7 @@ int lsl_cli_vault_read(const char *vault, const struct lsl_officer_key *key,
         rc == LSL_EFORMAT || rc == LSL_EVERSION)
         return 0;
     if (rc)
-        lsl_log_error("%s: cannot read the vault: %s", vault,
-                      lsl_strerror(rc));
+        lsl_log_error("%s: cannot read the vault: %s", vault, lsl_strerror(rc));
     return rc;
 }
 

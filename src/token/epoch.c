@@ -15,8 +15,8 @@
  */
 #include "logseal/token.h"
 
-#define DAY_SECONDS  86400
-#define MONDAY_DAY   4 /* 1970-01-05 is day 4 of the unix era */
+#define DAY_SECONDS 86400
+#define MONDAY_DAY  4 /* 1970-01-05 is day 4 of the unix era */
 
 /* Floor division for possibly negative numerators. */
 static int64_t floor_div(int64_t a, int64_t b)

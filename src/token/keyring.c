@@ -45,17 +45,17 @@
  * than output written with it. A fixed key (LSL_EPOCH_NEVER) never
  * changes: its epoch is the file's counter whatever the time.
  */
+#include "keyring_int.h"
+#include "logseal/file.h"
+#include "logseal/token.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <sodium.h>
-#include "logseal/file.h"
-#include "logseal/token.h"
-#include "keyring_int.h"
 
 #define KEYFILE_MAGIC     "LSLHKEY1"
 #define KEYFILE_MAGIC_LEN 8
@@ -86,10 +86,10 @@ struct epoch_key {
 /* Mutable state; behind a pointer so derive can take a const keyring. */
 struct ring {
     pthread_rwlock_t lock;
-    uint32_t floor;      /* oldest held epoch */
-    uint32_t disk_epoch; /* epoch of the key in the file */
+    uint32_t floor;         /* oldest held epoch */
+    uint32_t disk_epoch;    /* epoch of the key in the file */
     struct epoch_key *keys; /* sodium_malloc; keys[0] is the floor */
-    size_t n, cap;       /* held keys, sorted by epoch */
+    size_t n, cap;          /* held keys, sorted by epoch */
 };
 
 struct lsl_keyring {
@@ -143,8 +143,8 @@ int lsl_keyring_create_at(const char *path, enum lsl_epoch_len epoch_len,
                           int64_t since)
 {
     uint32_t epoch = lsl_epoch_index(epoch_len, since);
-    int64_t start = ratchets(epoch_len) ? lsl_epoch_start(epoch_len, epoch)
-                                        : since;
+    int64_t start =
+        ratchets(epoch_len) ? lsl_epoch_start(epoch_len, epoch) : since;
     uint8_t *img;
     int rc;
 
@@ -186,12 +186,12 @@ static int set_key(struct epoch_key *e, uint32_t epoch, const uint8_t *key)
     if (e->key != key)
         memcpy(e->key, key, KEY_BYTES);
     for (unsigned c = 0; c < LSL_CLASS_COUNT; c++) {
-        if (crypto_kdf_derive_from_key(e->sub[c], KEY_BYTES, c + 1,
-                                       KDF_CONTEXT, e->key) != 0)
+        if (crypto_kdf_derive_from_key(e->sub[c], KEY_BYTES, c + 1, KDF_CONTEXT,
+                                       e->key) != 0)
             return -EIO;
     }
-    if (crypto_kdf_derive_from_key(e->ipmap, KEY_BYTES, 1,
-                                   KDF_IPMAP_CONTEXT, e->key) != 0)
+    if (crypto_kdf_derive_from_key(e->ipmap, KEY_BYTES, 1, KDF_IPMAP_CONTEXT,
+                                   e->key) != 0)
         return -EIO;
     return 0;
 }

@@ -6,13 +6,13 @@
  * so a reader sees the old or the new list, never a mix; they hold
  * tokens, epoch numbers, case references and times, never an original.
  */
+#include "logseal/legal.h"
+#include "logseal/buf.h"
+#include "logseal/file.h"
+#include "vault_internal.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
-#include "logseal/buf.h"
-#include "logseal/file.h"
-#include "logseal/legal.h"
-#include "vault_internal.h"
 
 #define ERASED_NAME "erased"
 #define HOLDS_NAME  "holds"

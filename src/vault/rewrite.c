@@ -10,12 +10,12 @@
  * renamed over the old name, so at every moment the directory holds the
  * old file or the new one, whole. The old file key is never reused.
  */
-#include <stdio.h>
-#include <stdlib.h>
-#include <unistd.h>
 #include "logseal/file.h"
 #include "logseal/legal.h"
 #include "vault_internal.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 /* Kept records between flushes: bounds the plaintext held in memory. */
 #define FLUSH_EVERY 4096
@@ -83,8 +83,7 @@ static int copy_kept(const char *path, const char *tmp,
 }
 
 int lsl_vault_rewrite(const char *path, const struct lsl_officer_key *key,
-                      bool (*drop)(const struct lsl_vault_record *r,
-                                   void *ud),
+                      bool (*drop)(const struct lsl_vault_record *r, void *ud),
                       void *ud, uint64_t *dropped)
 {
     struct pass p = {.drop = drop, .ud = ud};

@@ -8,10 +8,10 @@
  * they map to a newer epoch). Writers are few (one per epoch with lines
  * in flight): a plain array.
  */
-#include <stdio.h>
-#include <stdlib.h>
 #include "logseal/vaultset.h"
 #include "vault_internal.h"
+#include <stdio.h>
+#include <stdlib.h>
 
 struct slot {
     uint32_t epoch;

@@ -5,15 +5,15 @@
  * header epoch checked against the file name and record key ids, and
  * version 1 files (built here by hand) still read.
  */
+#include "logseal/legal.h"
+#include "vt_util.h"
 #include <dirent.h>
 #include <errno.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <sodium.h>
-#include "vt_util.h"
-#include "logseal/legal.h"
 
 struct fx {
     char *dir;
@@ -43,8 +43,8 @@ static int teardown(void **state)
     return 0;
 }
 
-static const char *const values[] = { "203.0.113.7", "198.51.100.23",
-                                      "2001:db8::1" };
+static const char *const values[] = {"203.0.113.7", "198.51.100.23",
+                                     "2001:db8::1"};
 
 /* A finished file of epoch 7 (day epochs) with the three values. */
 static void write_epoch7(struct fx *f)
@@ -60,8 +60,8 @@ static void write_epoch7(struct fx *f)
     o.epoch_len = LSL_EPOCH_DAY;
     assert_int_equal(lsl_vault_writer_open(&w, &o), 0);
     for (unsigned i = 0; i < 3; i++) {
-        struct lsl_mapping m = vt_map(LSL_CLASS_IP, 7 + 1024 * i, values[i],
-                                      100 + i, 200 + i);
+        struct lsl_mapping m =
+            vt_map(LSL_CLASS_IP, 7 + 1024 * i, values[i], 100 + i, 200 + i);
 
         vt_add(w, &m, true);
     }
@@ -92,10 +92,9 @@ static size_t count_entries(const char *dir)
 static void test_rewrite_drops_only_victims(void **state)
 {
     struct fx *f = *state;
-    struct lsl_mapping victim = vt_map(LSL_CLASS_IP, 7 + 1024, values[1], 0,
-                                       0);
+    struct lsl_mapping victim = vt_map(LSL_CLASS_IP, 7 + 1024, values[1], 0, 0);
     struct lsl_vault_file_info info;
-    struct vt_coll got = { 0 };
+    struct vt_coll got = {0};
     uint8_t *before, *after;
     size_t blen, alen, files;
     uint64_t dropped = 0;
@@ -103,17 +102,15 @@ static void test_rewrite_drops_only_victims(void **state)
     write_epoch7(f);
     files = count_entries(f->dir);
     before = vt_slurp(f->path, &blen);
-    assert_int_equal(lsl_vault_rewrite(f->path, f->key, drop_second, &victim,
-                                       &dropped),
-                     0);
+    assert_int_equal(
+        lsl_vault_rewrite(f->path, f->key, drop_second, &victim, &dropped), 0);
     assert_int_equal(dropped, 1);
     after = vt_slurp(f->path, &alen);
     /* A new file key: the sealed key differs; no temporary is left. */
     assert_memory_not_equal(before + 40, after + 40, 80);
     assert_int_equal(count_entries(f->dir), files);
-    assert_int_equal(lsl_vault_read_file(f->path, f->key, vt_collect, &got,
-                                         &info),
-                     0);
+    assert_int_equal(
+        lsl_vault_read_file(f->path, f->key, vt_collect, &got, &info), 0);
     assert_int_equal(info.epoch, 7);
     assert_int_equal(info.epoch_len, LSL_EPOCH_DAY);
     assert_int_equal(got.n, 2);
@@ -125,9 +122,8 @@ static void test_rewrite_drops_only_victims(void **state)
     /* Nothing to drop: the file is left byte for byte. */
     free(before);
     before = vt_slurp(f->path, &blen);
-    assert_int_equal(lsl_vault_rewrite(f->path, f->key, drop_second, &victim,
-                                       &dropped),
-                     0);
+    assert_int_equal(
+        lsl_vault_rewrite(f->path, f->key, drop_second, &victim, &dropped), 0);
     assert_int_equal(dropped, 0);
     free(after);
     after = vt_slurp(f->path, &alen);
@@ -150,9 +146,9 @@ static void test_rewrite_refuses_unfinished(void **state)
     /* Drop the final chunk: as if still being written. */
     cut = blen - 20;
     vt_spit(f->path, before, cut);
-    assert_int_equal(lsl_vault_rewrite(f->path, f->key, drop_second, &victim,
-                                       NULL),
-                     LSL_ETRUNC);
+    assert_int_equal(
+        lsl_vault_rewrite(f->path, f->key, drop_second, &victim, NULL),
+        LSL_ETRUNC);
     after = vt_slurp(f->path, &alen);
     assert_int_equal(alen, cut);
     assert_memory_equal(before, after, cut);
@@ -165,7 +161,7 @@ static void test_erased_list(void **state)
     struct fx *f = *state;
     struct lsl_mapping a = vt_map(1, 1, "x", 0, 0), b = vt_map(1, 2, "y", 0, 0),
                        c = vt_map(1, 3, "z", 0, 0);
-    struct lsl_tokset s = { 0 };
+    struct lsl_tokset s = {0};
 
     assert_int_equal(lsl_legal_erased_load(f->dir, &s), 0);
     assert_int_equal(s.n, 0);
@@ -266,7 +262,7 @@ static void test_reads_version_1(void **state)
     uint8_t img[1024], key[32], rec[64], *p = img;
     struct lsl_mapping m = vt_map(LSL_CLASS_USER, 3, "42", 10, 20);
     struct lsl_vault_file_info info;
-    struct vt_coll got = { 0 };
+    struct vt_coll got = {0};
     size_t rlen = 0;
 
     memcpy(p, "LSLVAULT", 8);
@@ -298,9 +294,8 @@ static void test_reads_version_1(void **state)
     snprintf(f->path, sizeof(f->path), "%s/3-v1.lsv", f->dir);
     vt_spit(f->path, img,
             148 + rlen + crypto_secretstream_xchacha20poly1305_ABYTES);
-    assert_int_equal(lsl_vault_read_file(f->path, f->key, vt_collect, &got,
-                                         &info),
-                     0);
+    assert_int_equal(
+        lsl_vault_read_file(f->path, f->key, vt_collect, &got, &info), 0);
     assert_int_equal(info.epoch, 3);
     assert_int_equal(info.epoch_len, LSL_EPOCH_NEVER);
     assert_int_equal(got.n, 1);
@@ -311,16 +306,15 @@ static void test_reads_version_1(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_rewrite_drops_only_victims,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(test_rewrite_refuses_unfinished,
-                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rewrite_drops_only_victims, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_rewrite_refuses_unfinished, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_erased_list, setup, teardown),
         cmocka_unit_test_setup_teardown(test_holds, setup, teardown),
         cmocka_unit_test_setup_teardown(test_epoch_name_and_kid, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(test_reads_version_1, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_reads_version_1, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
