@@ -60,6 +60,7 @@ static void help(void)
            "are kept. A summary (records per file and per UTC day) follows\n"
            "on stderr, or as a last JSON object with --json (one object\n"
            "per record: file, line, time, record). Audited before printing.\n\n"
+           LSL_CLI_OFFICER_HELP "\n"
            "exit: 0 records found, 4 none, 3 vault integrity failure, "
            "1 error\n");
 }
@@ -375,7 +376,13 @@ static int parse_bound(const char *s, int64_t *out)
                                s);
 }
 
-int lsl_cmd_disclose(int argc, char **argv)
+struct dargs {
+    const char *keys, *vault, *ref, *subject, *cls;
+};
+
+/* Options into a and d; 0, or an exit code (-1: --help shown). */
+static int parse_args(int argc, char **argv, struct dargs *a,
+                      struct disclose *d)
 {
     static const struct option opts[] = {
         {"keys", required_argument, NULL, 'k'},
@@ -386,61 +393,57 @@ int lsl_cmd_disclose(int argc, char **argv)
         {"from", required_argument, NULL, 'f'},
         {"to", required_argument, NULL, 't'},
         {"json", no_argument, NULL, 'j'},
+        LSL_CLI_OFFICER_OPTIONS,
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *keys = NULL, *vault = NULL, *ref = NULL, *subject = NULL;
-    const char *cls = NULL;
-    struct disclose d = {.from = NO_TIME, .to = NO_TIME};
-    struct lsl_cli_vread st = {0};
-    int c, rc;
+    const char **str[128] = {
+        ['k'] = &a->keys, ['v'] = &a->vault, ['c'] = &a->ref,
+        ['s'] = &a->subject, ['C'] = &a->cls,
+    };
+    int c;
 
     while ((c = getopt_long(argc, argv, "k:v:c:s:C:f:t:jh", opts, NULL)) !=
            -1) {
-        switch (c) {
-        case 'k':
-            keys = optarg;
-            break;
-        case 'v':
-            vault = optarg;
-            break;
-        case 'c':
-            ref = optarg;
-            break;
-        case 's':
-            subject = optarg;
-            break;
-        case 'C':
-            cls = optarg;
-            break;
-        case 'j':
-            d.json = true;
-            break;
-        case 'f':
-            if (parse_bound(optarg, &d.from))
+        if (c > 0 && c < 128 && str[c]) {
+            *str[c] = optarg;
+        } else if (c == 'f' || c == 't') {
+            if (parse_bound(optarg, c == 'f' ? &d->from : &d->to))
                 return LSL_EXIT_USAGE;
-            break;
-        case 't':
-            if (parse_bound(optarg, &d.to))
+        } else if (c == 'j') {
+            d->json = true;
+        } else if (c == LSL_CLI_OPT_SHARE || c == LSL_CLI_OPT_PASSPHRASE_FD) {
+            if (lsl_cli_officer_option(c, optarg) != 0)
                 return LSL_EXIT_USAGE;
-            break;
-        case 'h':
+        } else if (c == 'h') {
             help();
-            return LSL_EXIT_OK;
-        default:
+            return -1;
+        } else {
             return lsl_cli_usage_error("disclose", "bad option");
         }
     }
-    if (!keys || !vault || !ref || !ref[0] || !subject || !subject[0] ||
-        optind == argc)
+    if (!a->keys || !a->vault || !a->ref || !a->ref[0] || !a->subject ||
+        !a->subject[0] || optind == argc)
         return lsl_cli_usage_error("disclose", "--keys, --vault, --case, "
                                                "--subject and at least one "
                                                "SEGMENT are required");
-    d.files = argv + optind;
-    d.nfiles = (size_t)(argc - optind);
-    rc = lsl_subject_init(&d.subj, subject, cls);
+    d->files = argv + optind;
+    d->nfiles = (size_t)(argc - optind);
+    return 0;
+}
+
+int lsl_cmd_disclose(int argc, char **argv)
+{
+    struct disclose d = {.from = NO_TIME, .to = NO_TIME};
+    struct lsl_cli_vread st = {0};
+    struct dargs a = {0};
+    int rc = parse_args(argc, argv, &a, &d);
+
+    if (rc)
+        return rc < 0 ? LSL_EXIT_OK : rc;
+    rc = lsl_subject_init(&d.subj, a.subject, a.cls);
     if (rc == 0)
-        rc = disclose_run(&d, keys, vault, ref, &st);
+        rc = disclose_run(&d, a.keys, a.vault, a.ref, &st);
     lsl_subject_free(&d.subj);
     lsl_tokset_free(&d.live);
     lsl_buf_free(&d.out);

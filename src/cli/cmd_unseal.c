@@ -39,10 +39,10 @@ enum outcome { FOUND, NOT_FOUND, ERASED };
 static void help(void)
 {
     printf("usage: logseal unseal --keys KEYS --vault VAULTDIR --case REF\n"
+           "                      [--share FILE]... [--passphrase-fd FD]\n"
            "                      [--json] [--tokens-from FILE|-] "
            "[TOKEN|ADDRESS...]\n"
-           "       logseal unseal --keys KEYS --vault VAULTDIR --case REF\n"
-           "                      [--json] --line 'PSEUDONYMIZED LINE'\n\n"
+           "       logseal unseal ... [--json] --line 'PSEUDONYMIZED LINE'\n\n"
            "An ADDRESS is one written by the prefix-preserving IP mode.\n"
            "Print, for each token: TOKEN, class, original value, first and\n"
            "last seen (UTC), tab-separated; 'not-found' if the vault has no\n"
@@ -51,8 +51,10 @@ static void help(void)
            "the originals restored, then the table. --json prints one JSON\n"
            "object per token (token, class, value, first_seen, last_seen,\n"
            "sources, or status not-found/erased) and, with --line, a last\n"
-           "object {\"line\": restored line}. Needs KEYS/officer.key. Every\n"
-           "call is audited (VAULTDIR/audit.log) before anything is shown.\n\n"
+           "object {\"line\": restored line}. Every call is appended to the\n"
+           "signed audit log VAULTDIR/audit.log with the operator\n"
+           "($LOGSEAL_OPERATOR or the login name), the case reference and\n"
+           "counts, before anything is printed.\n\n" LSL_CLI_OFFICER_HELP "\n"
            "exit: 0 all found, 4 some not found or erased, 3 vault "
            "integrity failure, 1 error\n");
 }
@@ -343,6 +345,7 @@ int lsl_cmd_unseal(int argc, char **argv)
         { "tokens-from", required_argument, NULL, 't' },
         { "line", required_argument, NULL, 'l' },
         { "json", no_argument, NULL, 'j' },
+        LSL_CLI_OFFICER_OPTIONS,
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -359,6 +362,11 @@ int lsl_cmd_unseal(int argc, char **argv)
         case 't': from = optarg; break;
         case 'l': u.line = optarg; break;
         case 'j': u.json = true; break;
+        case LSL_CLI_OPT_SHARE:
+        case LSL_CLI_OPT_PASSPHRASE_FD:
+            if (lsl_cli_officer_option(c, optarg) != 0)
+                return LSL_EXIT_USAGE;
+            break;
         case 'h':
             help();
             return LSL_EXIT_OK;

@@ -52,6 +52,7 @@ static int parse(const char *cmd, int argc, char **argv, struct vopts *o,
         {"class", required_argument, NULL, 'C'},
         {"epoch", required_argument, NULL, 'e'},
         {"older-than", required_argument, NULL, 'o'},
+        LSL_CLI_OFFICER_OPTIONS,
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -82,6 +83,11 @@ static int parse(const char *cmd, int argc, char **argv, struct vopts *o,
             *(c == 'e' ? &o->epoch : &o->days) = strtoll(optarg, &end, 10);
             if (errno || *end || end == optarg || optarg[0] == '-')
                 return lsl_cli_usage_error(cmd, "'%s' is not a number", optarg);
+            break;
+        case LSL_CLI_OPT_SHARE:
+        case LSL_CLI_OPT_PASSPHRASE_FD:
+            if (lsl_cli_officer_option(c, optarg) != 0)
+                return LSL_EXIT_USAGE;
             break;
         case 'h':
             help();
@@ -177,6 +183,7 @@ static void erase_help(void)
            "one is rewritten without it, under a new file key. Tokens under\n"
            "a legal hold are kept. A file still being written is not\n"
            "rewritten (warning): run erase again once it is finished.\n\n"
+           LSL_CLI_OFFICER_HELP "\n"
            "exit: 0 done, 4 the subject is not in the vault, 3 integrity "
            "failure, 1 error\n");
 }
@@ -303,6 +310,7 @@ static void expire_help(void)
            "to 'retention'. The tokens of deleted epochs can no longer be\n"
            "unsealed; with a ratcheting key they cannot be recomputed\n"
            "either.\n\n"
+           LSL_CLI_OFFICER_HELP "\n"
            "exit: 0 done, 3 some file failed verification (kept), 1 error\n");
 }
 
@@ -409,6 +417,7 @@ static void hold_help(void)
            "stored in VAULTDIR/holds, not the value) and keeps the files of\n"
            "their epochs; an epoch hold keeps every file of epoch E (the\n"
            "number that starts the vault file names).\n\n"
+           LSL_CLI_OFFICER_HELP "\n"
            "exit: 0 done, 4 the subject is not in the vault, 1 error\n");
 }
 
@@ -485,6 +494,7 @@ static void release_help(void)
     printf("usage: logseal vault release --keys KEYS --vault VAULTDIR "
            "--case REF\n\n"
            "Lift every legal hold placed for case REF.\n\n"
+           LSL_CLI_OFFICER_HELP "\n"
            "exit: 0 done, 4 no hold of that case, 1 error\n");
 }
 
@@ -516,32 +526,4 @@ int lsl_cmd_vault_release(int argc, char **argv)
     lsl_holds_free(h);
     lsl_officer_key_close(key);
     return exit_code(rc, NULL);
-}
-
-/*
- * `logseal vault SUBCOMMAND` for these four. When cmd_vault.c (with its
- * dispatcher table) is merged, its table takes these entries and this
- * function goes.
- */
-int lsl_cmd_vault_legal(int argc, char **argv)
-{
-    static const struct lsl_cmd subs[] = {
-        {"erase", "remove a data subject's mappings", lsl_cmd_vault_erase},
-        {"expire", "delete vault files of expired key epochs",
-         lsl_cmd_vault_expire},
-        {"hold", "place a legal hold (subject or epoch)", lsl_cmd_vault_hold},
-        {"release", "lift a case's legal holds", lsl_cmd_vault_release},
-    };
-
-    for (size_t i = 0; argc > 1 && i < LSL_ARRAY_SIZE(subs); i++) {
-        if (strcmp(argv[1], subs[i].name) == 0)
-            return subs[i].run(argc - 1, argv + 1);
-    }
-    fprintf(argc > 1 ? stderr : stdout, "usage: logseal vault SUBCOMMAND "
-                                        "[OPTIONS]\n\n");
-    for (size_t i = 0; i < LSL_ARRAY_SIZE(subs); i++)
-        fprintf(argc > 1 ? stderr : stdout, "  %-8s %s\n", subs[i].name,
-                subs[i].summary);
-    return argc > 1 && strcmp(argv[1], "--help") != 0 ? LSL_EXIT_USAGE
-                                                      : LSL_EXIT_OK;
 }

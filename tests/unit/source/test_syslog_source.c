@@ -316,8 +316,8 @@ static void test_listen_refused(void **state)
         "udp:127.0.0.1:0", "udp:127.0.0.1:65536", "udp:127.0.0.1:",
         "udp:127.0.0.1:5x", "udp:localhost:514", "udp:127.0.0.1",
         "tcp:127.0.0.1:514", "unix:", "/run/x.sock", "",
-        "unix:/tmp/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+        ("unix:/tmp/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+         "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"),
     };
     struct fx *f = *state;
 
