@@ -336,6 +336,17 @@ out:
     return rc;
 }
 
+static int exit_code(int rc, const struct unseal *u, size_t missing)
+{
+    if (rc == LSL_EXIT_USAGE || rc == LSL_EUSAGE)
+        return LSL_EXIT_USAGE;
+    if (rc)
+        return LSL_EXIT_ERROR;
+    if (u->st.integrity)
+        return LSL_EXIT_INTEGRITY;
+    return missing ? LSL_EXIT_NOTFOUND : LSL_EXIT_OK;
+}
+
 int lsl_cmd_unseal(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -391,14 +402,7 @@ int lsl_cmd_unseal(int argc, char **argv)
                                                   : "no token given");
     else if (rc == 0)
         rc = unseal_run(&u, keys, vault, ref, &missing);
-    if (rc == LSL_EXIT_USAGE || rc == LSL_EUSAGE)
-        code = LSL_EXIT_USAGE;
-    else if (rc)
-        code = LSL_EXIT_ERROR;
-    else if (u.st.integrity)
-        code = LSL_EXIT_INTEGRITY;
-    else
-        code = missing ? LSL_EXIT_NOTFOUND : LSL_EXIT_OK;
+    code = exit_code(rc, &u, missing);
     free_unseal(&u);
     return code;
 }

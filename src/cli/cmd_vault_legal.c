@@ -40,6 +40,16 @@ struct vopts {
     long long epoch, days; /* -1: not given */
 };
 
+static int check_opts(const char *cmd, const struct vopts *o)
+{
+    if (!o->keys || !o->vault)
+        return lsl_cli_usage_error(cmd, "--keys and --vault are required");
+    if (o->ref && (!o->ref[0] || strpbrk(o->ref, "\t\n\r")))
+        return lsl_cli_usage_error(cmd, "--case must be non-empty, without "
+                                        "tabs or newlines");
+    return 0;
+}
+
 /* Parse the options shared by the four subcommands. */
 static int parse(const char *cmd, int argc, char **argv, struct vopts *o,
                  void (*help)(void))
@@ -96,15 +106,11 @@ static int parse(const char *cmd, int argc, char **argv, struct vopts *o,
             return lsl_cli_usage_error(cmd, "bad option");
         }
     }
-    if (optind != argc)
-        return lsl_cli_usage_error(cmd, "unexpected argument '%s'",
-                                   argv[optind]);
-    if (!o->keys || !o->vault)
-        return lsl_cli_usage_error(cmd, "--keys and --vault are required");
-    if (o->ref && (!o->ref[0] || strpbrk(o->ref, "\t\n\r")))
-        return lsl_cli_usage_error(cmd, "--case must be non-empty, without "
-                                        "tabs or newlines");
-    return 0;
+    return optind != argc ? lsl_cli_usage_error(cmd,
+                                                "unexpected argument "
+                                                "'%s'",
+                                                argv[optind])
+                          : check_opts(cmd, o);
 }
 
 /* Sorted paths of the vault files in dir. 0 or -errno (logged). */
@@ -182,8 +188,8 @@ static void erase_help(void)
            "list (unseal then says 'erased'), and every vault file holding\n"
            "one is rewritten without it, under a new file key. Tokens under\n"
            "a legal hold are kept. A file still being written is not\n"
-           "rewritten (warning): run erase again once it is finished.\n\n"
-           LSL_CLI_OFFICER_HELP "\n"
+           "rewritten (warning): run erase again once it is "
+           "finished.\n\n" LSL_CLI_OFFICER_HELP "\n"
            "exit: 0 done, 4 the subject is not in the vault, 3 integrity "
            "failure, 1 error\n");
 }
@@ -309,8 +315,7 @@ static void expire_help(void)
            "of a fixed key (keygen --epoch never) never expire. REF defaults\n"
            "to 'retention'. The tokens of deleted epochs can no longer be\n"
            "unsealed; with a ratcheting key they cannot be recomputed\n"
-           "either.\n\n"
-           LSL_CLI_OFFICER_HELP "\n"
+           "either.\n\n" LSL_CLI_OFFICER_HELP "\n"
            "exit: 0 done, 3 some file failed verification (kept), 1 error\n");
 }
 
@@ -416,8 +421,8 @@ static void hold_help(void)
            "subject's tokens found in the vault now (their token hashes are\n"
            "stored in VAULTDIR/holds, not the value) and keeps the files of\n"
            "their epochs; an epoch hold keeps every file of epoch E (the\n"
-           "number that starts the vault file names).\n\n"
-           LSL_CLI_OFFICER_HELP "\n"
+           "number that starts the vault file names).\n\n" LSL_CLI_OFFICER_HELP
+           "\n"
            "exit: 0 done, 4 the subject is not in the vault, 1 error\n");
 }
 
@@ -493,8 +498,8 @@ static void release_help(void)
 {
     printf("usage: logseal vault release --keys KEYS --vault VAULTDIR "
            "--case REF\n\n"
-           "Lift every legal hold placed for case REF.\n\n"
-           LSL_CLI_OFFICER_HELP "\n"
+           "Lift every legal hold placed for case REF.\n\n" LSL_CLI_OFFICER_HELP
+           "\n"
            "exit: 0 done, 4 no hold of that case, 1 error\n");
 }
 
