@@ -129,10 +129,11 @@ LSL_MUST_CHECK int lsl_keyring_create(const char *path,
 
 /*
  * Load the hash key file. The key lives in sodium_malloc'd memory.
- * Returns 0, LSL_EKEYPERM if group/other may read it, LSL_EFORMAT (wrong
- * size, magic or reserved bits), LSL_EVERSION, or -errno. *out is owned
- * by the caller; free with lsl_keyring_close(). The path is kept: a
- * ratcheting keyring rewrites the file (lsl_keyring_advance).
+ * Returns 0, LSL_EKEYPERM if group/other may read it, LSL_EKEYOWNER if
+ * another user owns it, LSL_EFORMAT (wrong size, magic or reserved bits),
+ * LSL_EVERSION, or -errno. *out is owned by the caller; free with
+ * lsl_keyring_close(). The path is kept: a ratcheting keyring rewrites the
+ * file (lsl_keyring_advance).
  */
 LSL_MUST_CHECK int lsl_keyring_open(struct lsl_keyring **out,
                                     const char *path);

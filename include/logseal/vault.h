@@ -64,7 +64,10 @@ struct lsl_officer_key; /* secret + public key, in sodium_malloc memory */
 LSL_MUST_CHECK int lsl_officer_keygen(const char *sec_path,
                                       const char *pub_path);
 
-/* Load the officer secret key. 0, LSL_EKEYPERM, LSL_EFORMAT, -errno. */
+/*
+ * Load the officer secret key. 0, LSL_EKEYPERM, LSL_EKEYOWNER, LSL_EFORMAT,
+ * -errno.
+ */
 LSL_MUST_CHECK int lsl_officer_key_open(struct lsl_officer_key **out,
                                         const char *path);
 

@@ -3,7 +3,8 @@
  *
  * A vault file holds the mappings of one key epoch (its header says which;
  * vault.h). The set routes each mapping to the writer of its token's
- * epoch (opened on first use) and, after a batch is committed, ratchets
+ * epoch (the current epoch's is opened with the set, later ones on first
+ * use) and, after a batch is committed, ratchets
  * the keyring to the batch's newest line time and finishes the files of
  * epochs whose key is gone: no new mapping can need them. With a fixed key
  * there is one epoch and one file per run, as before.
@@ -26,7 +27,11 @@ struct lsl_vault_set_opts {
     size_t seen_cap;             /* per writer; 0: the writer default */
 };
 
-/* 0, -EINVAL (missing dir, key or keyring) or -ENOMEM. */
+/*
+ * Opens the file of the keyring's current epoch right away (so a vault
+ * that cannot be written fails here). 0, -EINVAL (missing dir, key or
+ * keyring), -ENOMEM, or the codes of lsl_vault_writer_open.
+ */
 LSL_MUST_CHECK int lsl_vault_set_open(struct lsl_vault_set **out,
                                       const struct lsl_vault_set_opts *o);
 

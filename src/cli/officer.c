@@ -145,6 +145,7 @@ int lsl_cli_officer_open(const char *keys_dir, struct lsl_officer_key **out)
                                       "key created by 'logseal keygen', or "
                                       "--share FILE for a split key)"
                       : rc == LSL_EKEYPERM ? " (chmod 600 it)"
-                                           : "");
+                      : rc == LSL_EKEYOWNER ? " (chown it to yourself)"
+                                            : "");
     return rc;
 }

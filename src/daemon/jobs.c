@@ -21,6 +21,7 @@ struct lsl_job {
     int rc;
     bool vault_added; /* mappings staged: a retry must not stage again */
     bool written;     /* the sink has the batch: a retry must not rewrite */
+    const char *failed; /* what the failed commit step wrote, for messages */
     uint64_t vault_new;
     struct lsl_job *next;
 };
@@ -146,22 +147,33 @@ static void commit_work(uv_work_t *req)
     struct lsl_source *src = b->source;
     struct lsl_sink *sink = src->sink;
 
+    j->failed = "the vault";
     j->rc = stage_vault(j);
-    if (j->rc == 0 && j->pl->o.vaults)
+    if (j->rc == 0 && j->pl->o.vaults) {
+        j->failed = lsl_vault_set_last_path(j->pl->o.vaults);
         j->rc = lsl_vault_set_flush(j->pl->o.vaults);
-    else if (j->rc == 0 && j->pl->o.vault)
+    } else if (j->rc == 0 && j->pl->o.vault) {
+        j->failed = lsl_vault_writer_path(j->pl->o.vault);
         j->rc = lsl_vault_writer_flush(j->pl->o.vault);
-    if (j->rc == 0 && !j->written)
+    }
+    if (j->rc)
+        return;
+    j->failed = sink->desc;
+    if (!j->written)
         j->rc = sink->ops->write(sink, b);
     if (j->rc == 0)
         j->written = true;
     if (j->rc == 0 && sink->sync_each && sink->ops->sync)
         j->rc = sink->ops->sync(sink);
-    if (j->rc == 0 && src->ops->persist)
+    if (j->rc == 0 && src->ops->persist) {
+        j->failed = "the checkpoint";
         j->rc = src->ops->persist(src, b);
+    }
     /* The batch is durable: only now may the key ratchet past its lines. */
-    if (j->rc == 0 && j->pl->o.vaults)
+    if (j->rc == 0 && j->pl->o.vaults) {
+        j->failed = "the hash key or a finished vault file";
         j->rc = lsl_vault_set_commit(j->pl->o.vaults, b->max_time);
+    }
 }
 
 static bool retryable(int err)
@@ -189,7 +201,8 @@ static void commit_failed(struct lsl_pipeline *pl, struct lsl_job *j)
     if (pl->committing != j || !retryable(j->rc)) {
         lsl_log_error("%s: %s batch %llu to %s failed: %s", s->name,
                       pl->committing == j ? "writing" : "processing",
-                      (unsigned long long)j->b->seq, s->sink->desc,
+                      (unsigned long long)j->b->seq,
+                      pl->committing == j ? j->failed : s->sink->desc,
                       lsl_strerror(j->rc));
         pl->fatal = true;
         j->next = pl->ready;
@@ -202,9 +215,9 @@ static void commit_failed(struct lsl_pipeline *pl, struct lsl_job *j)
     pl->retry_ms = pl->retry_ms ? pl->retry_ms * 2 : RETRY_MIN_MS;
     if (pl->retry_ms > RETRY_MAX_MS)
         pl->retry_ms = RETRY_MAX_MS;
-    lsl_log_error("%s: writing output to %s or the vault failed: %s; input "
-                  "paused, retrying in %u ms",
-                  s->name, s->sink->desc, lsl_strerror(j->rc), pl->retry_ms);
+    lsl_log_error("%s: writing to %s failed: %s; input paused, retrying in "
+                  "%u ms",
+                  s->name, j->failed, lsl_strerror(j->rc), pl->retry_ms);
     uv_timer_start(&pl->retry_timer, retry_cb, pl->retry_ms, 0);
 }
 
@@ -231,6 +244,7 @@ static void commit_done(uv_work_t *req, int status)
 static void try_commit(struct lsl_pipeline *pl)
 {
     struct lsl_job *j = pl->ready;
+    int rc;
 
     if (pl->committing || pl->ticking || pl->fatal || !j ||
         j->b->seq != pl->commit_seq)
@@ -243,9 +257,13 @@ static void try_commit(struct lsl_pipeline *pl)
     }
     pl->committing = j;
     j->req.data = j;
-    j->rc = uv_queue_work(pl->o.loop, &j->req, commit_work, commit_done);
-    if (j->rc)
+    /* Not into j->rc: commit_work may already have run on a worker and
+     * stored its result there (a lost -ENOSPC meant a skipped batch). */
+    rc = uv_queue_work(pl->o.loop, &j->req, commit_work, commit_done);
+    if (rc) {
+        j->rc = rc;
         commit_failed(pl, j);
+    }
 }
 
 void lsl_jobs_free_all(struct lsl_pipeline *pl)

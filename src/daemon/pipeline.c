@@ -244,7 +244,9 @@ static int note_header(struct lsl_source *s, size_t from)
     for (size_t i = from; i < b->nlines; i++) {
         const struct lsl_line *ln = &b->lines[i];
 
-        if (lsl_rule_is_header(s->rule, b->in.p + ln->off, ln->len))
+        /* An empty line is no header (and b->in.p may still be NULL). */
+        if (ln->len && lsl_rule_is_header(s->rule, b->in.p + ln->off,
+                                          ln->len))
             last = ln;
     }
     if (!last)

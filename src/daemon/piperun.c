@@ -1,7 +1,7 @@
 /*
  * `logseal pipe`: the daemon's pipeline with a descriptor source and a
- * single sink, and one vault file per key epoch its lines fall in (opened
- * on first use: an empty input leaves none). Order of teardown matters:
+ * single sink, and one vault file per key epoch its lines fall in (the
+ * key's current epoch opened first). Order of teardown matters:
  * the vault files are finished before
  * the output is renamed into place, so no finished output ever refers to a
  * token whose mapping is not durable.
@@ -146,6 +146,8 @@ static int load_keys(struct pipe_run *r, const struct lsl_pipe_opts *o,
         lsl_log_error("%s: cannot use the hash key: %s%s", path,
                       lsl_strerror(rc),
                       rc == LSL_EKEYPERM ? " (chmod 600 it)" :
+                      rc == LSL_EKEYOWNER ? " (chown it to the user running "
+                                            "logseal)" :
                       rc == -ENOENT ? " (create keys with 'logseal keygen')"
                                     : "");
         return rc;
@@ -172,8 +174,8 @@ static int open_outputs(struct pipe_run *r, const struct lsl_pipe_opts *o,
     if (rc == 0)
         rc = lsl_vault_set_open(&r->vs, &vo);
     if (rc) {
-        lsl_log_error("%s: cannot create the vault directory: %s",
-                      o->vault_dir, lsl_strerror(rc));
+        lsl_log_error("%s: cannot create a vault file: %s", o->vault_dir,
+                      lsl_strerror(rc));
         return rc;
     }
     rc = lsl_file_sink_open(&r->sink, o->out_path);

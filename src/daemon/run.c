@@ -206,8 +206,8 @@ static int open_vault(struct lsl_run *r)
     if (rc == 0)
         rc = lsl_vault_set_open(&r->vs, &vo);
     if (rc)
-        lsl_log_error("%s: cannot use the vault directory: %s",
-                      r->cfg->vault, lsl_strerror(rc));
+        lsl_log_error("%s: cannot create a vault file: %s", r->cfg->vault,
+                      lsl_strerror(rc));
     return rc;
 }
 

@@ -114,7 +114,8 @@ static void count_line(struct lsl_batch *b, const struct lsl_line *ln,
 int lsl_line_transform(struct lsl_worker *w, struct lsl_batch *b,
                        const struct lsl_line *ln)
 {
-    const char *p = b->in.p + ln->off;
+    /* A batch of empty lines has no buffer: NULL + 0 is undefined. */
+    const char *p = b->in.p ? b->in.p + ln->off : "";
     size_t len = ln->len;
     bool piece = ln->flags & (LSL_LINE_PIECE | LSL_LINE_TAIL);
     bool cr = !(ln->flags & LSL_LINE_PIECE) && len > 0 && p[len - 1] == '\r';

@@ -26,21 +26,6 @@ struct lsl_vault_set {
     char last[4096];
 };
 
-int lsl_vault_set_open(struct lsl_vault_set **out,
-                       const struct lsl_vault_set_opts *o)
-{
-    struct lsl_vault_set *vs;
-
-    if (!o->dir || !o->pubkey || !o->keyring)
-        return -EINVAL;
-    vs = calloc(1, sizeof(*vs));
-    if (!vs)
-        return -ENOMEM;
-    vs->o = *o;
-    *out = vs;
-    return 0;
-}
-
 static int open_writer(struct lsl_vault_set *vs, uint32_t epoch,
                        struct lsl_vault_writer **w)
 {
@@ -70,6 +55,31 @@ static int open_writer(struct lsl_vault_set *vs, uint32_t epoch,
     vs->slots[vs->n++] = (struct slot){.epoch = epoch, .w = *w};
     vs->opened++;
     snprintf(vs->last, sizeof(vs->last), "%s", lsl_vault_writer_path(*w));
+    return 0;
+}
+
+int lsl_vault_set_open(struct lsl_vault_set **out,
+                       const struct lsl_vault_set_opts *o)
+{
+    struct lsl_vault_writer *w;
+    struct lsl_vault_set *vs;
+    int rc;
+
+    if (!o->dir || !o->pubkey || !o->keyring)
+        return -EINVAL;
+    vs = calloc(1, sizeof(*vs));
+    if (!vs)
+        return -ENOMEM;
+    vs->o = *o;
+    /* The current epoch's file now: a vault that cannot be written stops
+     * the run before any output exists. */
+    rc = open_writer(vs, lsl_keyring_epoch(o->keyring), &w);
+    if (rc) {
+        free(vs->slots);
+        free(vs);
+        return rc;
+    }
+    *out = vs;
     return 0;
 }
 
