@@ -37,6 +37,8 @@ struct lsl_batch_stats {
     uint64_t binary;     /* lines with NUL bytes or invalid UTF-8 */
     uint64_t noeol;      /* final line without newline (one was added) */
     uint64_t tokens;     /* identifiers replaced */
+    uint64_t late;       /* lines older than the oldest key epoch held:
+                          * tokenized with that key (token.h) */
     uint64_t bytes_in;
     uint64_t bytes_out;  /* plain bytes of pseudonymized text */
 };

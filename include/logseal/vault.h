@@ -7,7 +7,8 @@
  *
  * File layout (all integers little-endian):
  *
- *   header   "LSLVAULT" | u8 version | u8 reserved[3] | u32 epoch
+ *   header   "LSLVAULT" | u8 version (2) | u8 reserved[2] | u8 epoch_len
+ *            | u32 epoch
  *            | i64 created (unix s) | u8 id[16]
  *            | sealed file key (crypto_box_SEALBYTES + 32)
  *            | secretstream header (24)
@@ -17,7 +18,15 @@
  * additional data is the plaintext header (magic .. id), so chunks cannot
  * move between files; the stream itself detects reordering and dropped
  * chunks, and the last chunk carries TAG_FINAL so a cut-short file is
- * detected. A chunk holds a batch of records:
+ * detected. epoch_len is the hash key's enum lsl_epoch_len (version 1
+ * files, still read, have 0 there); with it and the epoch number a reader
+ * knows when the file's epoch began and ended (lsl_epoch_start).
+ *
+ * The header epoch is authenticated (additional data) and names the file:
+ * a reader refuses a file whose name "<epoch>-..." disagrees with it
+ * (LSL_EAUTH: copied or renamed into another epoch), and, for a
+ * ratcheting key, any record whose kid is not epoch % 1024 (LSL_ECORRUPT).
+ * A chunk holds a batch of records:
  *
  *   record   u8 type | u8 class | u16 kid | u8 hash[15]
  *            | i64 first_seen | i64 last_seen
@@ -154,7 +163,10 @@ struct lsl_vault_writer_opts {
     const uint8_t *pubkey; /* borrowed, LSL_VAULT_PUBKEY_BYTES */
     const char *source;   /* borrowed; source name stored in records */
     uint32_t epoch;
+    uint8_t epoch_len;    /* enum lsl_epoch_len of the hash key */
     size_t seen_cap;      /* bound on the once-per-value set */
+    const char *path;     /* borrowed; NULL: a new name in dir (below);
+                           * else this exact path (created O_EXCL) */
 };
 
 void lsl_vault_writer_opts_init(struct lsl_vault_writer_opts *o);
@@ -224,6 +236,7 @@ typedef int (*lsl_vault_record_fn)(const struct lsl_vault_record *r,
 
 struct lsl_vault_file_info {
     uint32_t epoch;
+    uint8_t epoch_len; /* enum lsl_epoch_len; 0 for version 1 files */
     int64_t created;
     uint64_t chunks;   /* intact chunks read */
     uint64_t records;
@@ -245,7 +258,8 @@ struct lsl_vault_file_info {
  * after the final chunk), -errno, or fn's non-zero value. `info`
  * (optional) is filled in all cases; for integrity failures info->error
  * is the code and info->error_offset the byte offset of the failing chunk
- * (or header field).
+ * (or header field). A name/epoch mismatch is found after the last chunk:
+ * fn has seen the records by then.
  */
 LSL_MUST_CHECK int lsl_vault_read_file(const char *path,
                                        const struct lsl_officer_key *key,

@@ -25,11 +25,16 @@ int lsl_cmd_pipe(int argc, char **argv);
 int lsl_cmd_run(int argc, char **argv);
 int lsl_cmd_unseal(int argc, char **argv);
 int lsl_cmd_rules(int argc, char **argv);
+int lsl_cmd_disclose(int argc, char **argv);
 int lsl_cmd_audit(int argc, char **argv);
 int lsl_cmd_vault(int argc, char **argv);
 
 /* `vault` subcommands (cmd_vault_*.c), dispatched by cmd_vault.c. */
 int lsl_cmd_vault_verify(int argc, char **argv);
+int lsl_cmd_vault_erase(int argc, char **argv);
+int lsl_cmd_vault_expire(int argc, char **argv);
+int lsl_cmd_vault_hold(int argc, char **argv);
+int lsl_cmd_vault_release(int argc, char **argv);
 
 /*
  * Run the subcommand argv[1] of `cmd` from `table` (argv[0] is cmd), or

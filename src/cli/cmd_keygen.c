@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <sodium.h>
 #include "cli.h"
@@ -24,6 +25,7 @@
 #include "logseal/audit.h"
 #include "logseal/file.h"
 #include "logseal/log.h"
+#include "logseal/rules.h"
 #include "logseal/token.h"
 #include "logseal/vault.h"
 
@@ -33,6 +35,8 @@ enum { F_HASH, F_PUB, F_AUDIT, F_SECRET, F_FIXED };
 struct keygen {
     const char *dir;
     unsigned nshares, threshold; /* 0: no split */
+    enum lsl_epoch_len epoch_len;
+    int64_t since; /* the hash key's first epoch holds this time */
     char fixed[F_FIXED][PATH_MAX];
     char (*share)[PATH_MAX];                /* nshares paths */
     const char *share_path[LSL_SHARES_MAX]; /* share[i], for the opts */
@@ -44,7 +48,9 @@ struct keygen {
 static void help(void)
 {
     printf("usage: logseal keygen --dir KEYS [--shares N --threshold K "
-           "[--passphrase-fd FD]]\n\n"
+           "[--passphrase-fd FD]]\n"
+           "                      [--epoch never|day|week|month] "
+           "[--since YYYY-MM-DD]\n\n"
            "Create in KEYS (made 0700 if missing):\n"
            "  hash.key     the daemon's secret hashing key (0600)\n"
            "  vault.pub    the officer public key the daemon seals to\n"
@@ -58,7 +64,14 @@ static void help(void)
            "--passphrase-fd FD, one line per share in order.\n"
            "LOGSEAL_PWHASH=interactive|moderate|sensitive sets the Argon2id\n"
            "cost of the share passphrases (default moderate; interactive is\n"
-           "weaker, meant for tests). Refuses to overwrite any key file.\n");
+           "weaker, meant for tests). Refuses to overwrite any key file.\n\n"
+           "--epoch day|week|month makes hash.key ratchet: at each UTC day,\n"
+           "week (from Monday) or month boundary of the LINES' times, the\n"
+           "key is replaced by a one-way function of itself and the old key\n"
+           "is destroyed, so tokens of past epochs can no longer be\n"
+           "recomputed or linked. Default: never (one fixed key).\n"
+           "--since DATE: the first epoch is the one holding DATE (UTC;\n"
+           "default today); lines older than it count as late.\n");
 }
 
 static int plan_paths(struct keygen *g)
@@ -210,7 +223,7 @@ static int create_keys(struct keygen *g)
         rc = read_passphrases(g);
     if (rc)
         return rc;
-    rc = lsl_keyring_create(g->fixed[F_HASH], LSL_EPOCH_NEVER);
+    rc = lsl_keyring_create_at(g->fixed[F_HASH], g->epoch_len, g->since);
     g->made[F_HASH] = rc == 0;
     if (rc)
         lsl_log_error("%s: %s", g->fixed[F_HASH], lsl_strerror(rc));
@@ -238,6 +251,26 @@ static int parse_count(const char *opt, const char *arg, unsigned *out)
     return 0;
 }
 
+/* --epoch NAME or --since YYYY-MM-DD (UTC midnight). 0 or exit code. */
+static int parse_epoch_opt(int c, const char *arg, struct keygen *g)
+{
+    static const char *const names[] = {"never", "day", "week", "month"};
+
+    if (c == 'S')
+        return lsl_time_parse("%Y-%m-%d", arg, strlen(arg), &g->since) == 0
+                   ? 0
+                   : lsl_cli_usage_error("keygen", "--since takes a date "
+                                                   "YYYY-MM-DD");
+    for (size_t i = 0; i < LSL_ARRAY_SIZE(names); i++) {
+        if (strcmp(arg, names[i]) == 0) {
+            g->epoch_len = (enum lsl_epoch_len)i;
+            return 0;
+        }
+    }
+    return lsl_cli_usage_error("keygen", "--epoch takes never, day, week or "
+                                         "month");
+}
+
 static void report(const struct keygen *g)
 {
     if (g->nshares == 0) {
@@ -260,10 +293,12 @@ int lsl_cmd_keygen(int argc, char **argv)
         {"shares", required_argument, NULL, 'n'},
         {"threshold", required_argument, NULL, 'k'},
         {"passphrase-fd", required_argument, NULL, LSL_CLI_OPT_PASSPHRASE_FD},
+        {"epoch", required_argument, NULL, 'E'},
+        {"since", required_argument, NULL, 'S'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    struct keygen g = {0};
+    struct keygen g = {.since = (int64_t)time(NULL)};
     int c, rc = 0;
 
     while (rc == 0 && (c = getopt_long(argc, argv, "d:h", opts, NULL)) != -1) {
@@ -279,6 +314,10 @@ int lsl_cmd_keygen(int argc, char **argv)
             break;
         case LSL_CLI_OPT_PASSPHRASE_FD:
             rc = lsl_cli_officer_option(c, optarg) ? LSL_EXIT_USAGE : 0;
+            break;
+        case 'E':
+        case 'S':
+            rc = parse_epoch_opt(c, optarg, &g);
             break;
         case 'h':
             help();

@@ -60,6 +60,11 @@ static void summary(const struct lsl_pipe_result *r)
                 (unsigned long long)s->overlong,
                 (unsigned long long)s->binary, (unsigned long long)s->noeol,
                 (unsigned long long)s->limit_hits);
+    if (s->late)
+        fprintf(stderr,
+                "; %llu late lines (older than the hash key's epoch: "
+                "tokenized with the current key)",
+                (unsigned long long)s->late);
     fprintf(stderr, "\n");
 }
 

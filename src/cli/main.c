@@ -19,9 +19,13 @@ static const struct lsl_cmd commands[] = {
     { "run", "run the daemon from a configuration file", lsl_cmd_run },
     { "unseal", "reveal the originals of tokens (officer key)",
       lsl_cmd_unseal },
+    { "disclose", "a data subject's records, originals restored "
+                  "(officer key)",
+      lsl_cmd_disclose },
     { "rules", "test rules on sample lines", lsl_cmd_rules },
     { "audit", "verify or show the signed audit log", lsl_cmd_audit },
-    { "vault", "officer tasks on the vault (verify, ...)", lsl_cmd_vault },
+    { "vault", "officer tasks on the vault (verify, erase, expire, hold, "
+               "release)", lsl_cmd_vault },
 };
 
 static void usage(FILE *f)

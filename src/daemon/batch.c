@@ -100,6 +100,7 @@ void lsl_batch_stats_add(struct lsl_batch_stats *dst,
     dst->binary += src->binary;
     dst->noeol += src->noeol;
     dst->tokens += src->tokens;
+    dst->late += src->late;
     dst->bytes_in += src->bytes_in;
     dst->bytes_out += src->bytes_out;
 }

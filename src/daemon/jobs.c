@@ -131,13 +131,15 @@ int lsl_job_process(struct lsl_pipeline *pl, struct lsl_batch *b)
 static int stage_vault(struct lsl_job *j)
 {
     struct lsl_vault_writer *vw = j->pl->o.vault;
+    struct lsl_vault_set *vs = j->pl->o.vaults;
     struct lsl_batch *b = j->b;
 
-    if (j->vault_added || !vw)
+    if (j->vault_added || (!vw && !vs))
         return 0;
     for (size_t i = 0; i < b->nmaps; i++) {
         bool is_new;
-        int rc = lsl_vault_writer_add(vw, &b->maps[i], &is_new);
+        int rc = vs ? lsl_vault_set_add(vs, &b->maps[i], &is_new)
+                    : lsl_vault_writer_add(vw, &b->maps[i], &is_new);
 
         if (rc)
             return rc;
@@ -156,7 +158,10 @@ static void commit_work(uv_work_t *req)
 
     j->failed = "the vault";
     j->rc = stage_vault(j);
-    if (j->rc == 0 && j->pl->o.vault) {
+    if (j->rc == 0 && j->pl->o.vaults) {
+        j->failed = lsl_vault_set_last_path(j->pl->o.vaults);
+        j->rc = lsl_vault_set_flush(j->pl->o.vaults);
+    } else if (j->rc == 0 && j->pl->o.vault) {
         j->failed = lsl_vault_writer_path(j->pl->o.vault);
         j->rc = lsl_vault_writer_flush(j->pl->o.vault);
     }
@@ -172,6 +177,11 @@ static void commit_work(uv_work_t *req)
     if (j->rc == 0 && src->ops->persist) {
         j->failed = "the checkpoint";
         j->rc = src->ops->persist(src, b);
+    }
+    /* The batch is durable: only now may the key ratchet past its lines. */
+    if (j->rc == 0 && j->pl->o.vaults) {
+        j->failed = "the hash key or a finished vault file";
+        j->rc = lsl_vault_set_commit(j->pl->o.vaults, b->max_time);
     }
 }
 

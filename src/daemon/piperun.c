@@ -1,6 +1,8 @@
 /*
  * `logseal pipe`: the daemon's pipeline with a descriptor source and a
- * single sink. Order of teardown matters: the vault file is finished before
+ * single sink, and one vault file per key epoch its lines fall in (the
+ * key's current epoch opened first). Order of teardown matters:
+ * the vault files are finished before
  * the output is renamed into place, so no finished output ever refers to a
  * token whose mapping is not durable.
  */
@@ -20,7 +22,7 @@ struct pipe_run {
     uv_loop_t loop;
     struct lsl_rule *rule;
     struct lsl_keyring *kr;
-    struct lsl_vault_writer *vw;
+    struct lsl_vault_set *vs;
     struct lsl_sink *sink;
     struct lsl_pipeline *pl;
     struct lsl_fd_source *src;
@@ -162,15 +164,15 @@ static int load_keys(struct pipe_run *r, const struct lsl_pipe_opts *o,
 static int open_outputs(struct pipe_run *r, const struct lsl_pipe_opts *o,
                         const uint8_t *pk)
 {
-    struct lsl_vault_writer_opts vo;
+    struct lsl_vault_set_opts vo = {
+        .dir = o->vault_dir, .pubkey = pk, .source = o->source,
+        .keyring = r->kr,
+    };
     int rc;
 
-    lsl_vault_writer_opts_init(&vo);
-    vo.dir = o->vault_dir;
-    vo.pubkey = pk;
-    vo.source = o->source;
-    vo.epoch = lsl_keyring_kid(r->kr, 0);
-    rc = lsl_vault_writer_open(&r->vw, &vo);
+    rc = lsl_mkdir_p(o->vault_dir, 0700);
+    if (rc == 0)
+        rc = lsl_vault_set_open(&r->vs, &vo);
     if (rc) {
         lsl_log_error("%s: cannot create a vault file: %s", o->vault_dir,
                       lsl_strerror(rc));
@@ -211,7 +213,7 @@ static int run_loop(struct pipe_run *r, const struct lsl_pipe_opts *o,
     lsl_pipeline_opts_init(&po);
     po.loop = &r->loop;
     po.keyring = r->kr;
-    po.vault = r->vw;
+    po.vaults = r->vs;
     po.gzip_level = r->sink->gzip ? o->level : 0;
     po.on_fatal = on_fatal;
     po.ud = r;
@@ -243,10 +245,10 @@ static void teardown(struct pipe_run *r, struct lsl_pipe_result *res, int *rc)
     lsl_fd_source_close(r->src);
     lsl_pipeline_close(r->pl);
     uv_run(&r->loop, UV_RUN_DEFAULT);
-    if (r->vw)
+    if (r->vs)
         snprintf(res->vault_path, sizeof(res->vault_path), "%s",
-                 lsl_vault_writer_path(r->vw));
-    crc = lsl_vault_writer_close(r->vw);
+                 lsl_vault_set_last_path(r->vs));
+    crc = lsl_vault_set_close(r->vs);
     if (crc && *rc == 0) {
         lsl_log_error("%s: cannot finish the vault file: %s",
                       res->vault_path, lsl_strerror(crc));

@@ -180,6 +180,8 @@ int lsl_line_transform(struct lsl_worker *w, struct lsl_batch *b,
         b->max_time = when;
     if (!piece && is_binary((const unsigned char *)p, len))
         b->st.binary++;
+    if (lsl_keyring_is_late(w->kr, when))
+        b->st.late++;
     count_line(b, ln, plan, piece);
     if (w->format == LSL_OUT_JSONL)
         return lsl_jsonl_line(w, b, p, len, plan, when, piece);

@@ -18,7 +18,11 @@
 
 #define LSL_VAULT_MAGIC          "LSLVAULT"
 #define LSL_VAULT_MAGIC_BYTES    8
-#define LSL_VAULT_VERSION        1
+/* Version 2 puts the key epoch length in the last reserved byte; version
+ * 1 files (reserved bytes all zero) are still read. */
+#define LSL_VAULT_VERSION        2
+#define LSL_VAULT_VERSION_1      1
+#define LSL_VAULT_OFF_EPOCH_LEN  (LSL_VAULT_MAGIC_BYTES + 3)
 #define LSL_VAULT_ID_BYTES       16
 #define LSL_VAULT_FILE_KEY_BYTES crypto_secretstream_xchacha20poly1305_KEYBYTES
 
@@ -99,6 +103,8 @@ LSL_MUST_CHECK int lsl_officer_key_from_sk(struct lsl_officer_key **out,
 /* ---- header ---- */
 
 struct lsl_vault_hdr {
+    uint8_t version;   /* decode only; encode writes LSL_VAULT_VERSION */
+    uint8_t epoch_len; /* enum lsl_epoch_len; 0 in version 1 files */
     uint32_t epoch;
     int64_t created;
     uint8_t id[LSL_VAULT_ID_BYTES];
@@ -107,7 +113,7 @@ struct lsl_vault_hdr {
 void lsl_vault_hdr_encode(const struct lsl_vault_hdr *h,
                           uint8_t out[LSL_VAULT_AD_BYTES]);
 
-/* 0, LSL_EFORMAT (magic, reserved bytes) or LSL_EVERSION. */
+/* 0, LSL_EFORMAT (magic, reserved bytes, epoch length) or LSL_EVERSION. */
 LSL_MUST_CHECK int lsl_vault_hdr_decode(const uint8_t in[LSL_VAULT_AD_BYTES],
                                         struct lsl_vault_hdr *h);
 
@@ -195,6 +201,20 @@ struct lsl_vault_seen_entry *lsl_vault_seen_insert(struct lsl_vault_seen *s,
                                                    const struct lsl_token *t);
 
 void lsl_vault_seen_clear(struct lsl_vault_seen *s);
+
+/*
+ * Stage a record exactly as given (type, token, times, source and value),
+ * bypassing the seen set: for rewriting a file (erase). Same checks and
+ * codes as lsl_vault_writer_add.
+ */
+LSL_MUST_CHECK int lsl_vault_writer_put(struct lsl_vault_writer *w,
+                                        const struct lsl_vault_record *r);
+
+/*
+ * The epoch in a vault file name "<epoch>-....lsv" (the directory part of
+ * `path` is skipped). False if the name does not start that way.
+ */
+bool lsl_vault_name_epoch(const char *path, uint32_t *epoch);
 
 /* ---- Shamir secret sharing over GF(2^8) (shamir.c) ---- */
 
