@@ -37,6 +37,8 @@ struct lsl_batch_stats {
     uint64_t binary;     /* lines with NUL bytes or invalid UTF-8 */
     uint64_t noeol;      /* final line without newline (one was added) */
     uint64_t tokens;     /* identifiers replaced */
+    uint64_t late;       /* lines older than the oldest key epoch held:
+                          * tokenized with that key (token.h) */
     uint64_t bytes_in;
     uint64_t bytes_out;  /* plain bytes of pseudonymized text */
 };
@@ -51,6 +53,9 @@ struct lsl_batch {
     uint64_t seq;           /* pipeline-wide order */
     void *source;           /* opaque owner */
     const struct lsl_rule *rule; /* borrowed; NULL = scrubber only */
+    /* The header line in force at the batch's first line (W3C "#Fields:",
+     * see lsl_rule_is_header), copied on the loop thread; empty if none. */
+    struct lsl_buf header;
     int64_t arrival;        /* unix s: time for lines without a time */
     struct lsl_pos pos;
 

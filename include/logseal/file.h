@@ -19,7 +19,9 @@ LSL_MUST_CHECK int lsl_read_exact(int fd, void *buf, size_t len);
 /*
  * Read a secret file of exactly `len` bytes into `buf` after checking that
  * it is a regular file not readable or writable by group or others
- * (LSL_EKEYPERM otherwise). LSL_EFORMAT if its size differs.
+ * (LSL_EKEYPERM otherwise) and owned by the effective user (LSL_EKEYOWNER
+ * otherwise: whoever owns it can swap or read the key; root is no
+ * exception). LSL_EFORMAT if its size differs.
  */
 LSL_MUST_CHECK int lsl_secret_file_read(const char *path, void *buf,
                                         size_t len);

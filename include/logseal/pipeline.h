@@ -25,6 +25,7 @@
 #include "logseal/sink.h"
 #include "logseal/splitter.h"
 #include "logseal/vault.h"
+#include "logseal/vaultset.h"
 
 struct lsl_pipeline;
 struct lsl_source;
@@ -54,10 +55,12 @@ struct lsl_source {
     struct lsl_sink *sink;       /* borrowed */
     struct lsl_splitter sp;
     struct lsl_batch *cur;       /* being filled */
+    struct lsl_buf header;       /* last header line seen (W3C #Fields:) */
     uint64_t cur_started_ms;
     struct lsl_batch_stats st;   /* committed */
     unsigned inflight;
     bool eof;
+    bool drained;                /* ops->drained was called or queued */
     struct lsl_source *next;     /* pipeline's list */
 };
 
@@ -65,6 +68,9 @@ struct lsl_pipeline_opts {
     uv_loop_t *loop;
     const struct lsl_keyring *keyring; /* borrowed */
     struct lsl_vault_writer *vault;    /* borrowed */
+    /* borrowed; if set, used instead of `vault`: one file per key epoch,
+     * and the keyring ratchets after each commit (vaultset.h) */
+    struct lsl_vault_set *vaults;
     int gzip_level;         /* 0: no gzip members */
     size_t batch_bytes;     /* dispatch when a batch holds this much */
     unsigned flush_ms;      /* dispatch a partial batch after this long */

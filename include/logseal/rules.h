@@ -34,8 +34,45 @@
  * Nested groups with fields give overlapping spans; those are merged into
  * one span covering both (DROP wins), so no byte of either is left raw.
  *
+ * Field options (ip and iplist only): `mode=token|ip6|prefix|truncate`
+ * sets lsl_plan_span.mode of the address spans (enum lsl_ip_mode), and
+ * `bits=N` (1-128, with mode=truncate) their bits:
+ *   field    client  ip mode=truncate bits=24
+ *
+ * Other directives:
+ *   type     GROUP string|number|time   # for structured output (fields)
+ *   disclosure port=GROUP               # the client's source port
+ *   format   regex|json|w3c             # how lines are read (regex)
+ *
+ * `format json`: each line is one JSON object; no pattern. `key PATH
+ * ACTION [CLASS] [options]` plays the part of `field` for the value of a
+ * key; PATH may be dotted ("a.b" for {"a":{"b":..}}); the elements of an
+ * array share its path. `require KEY...` lists keys a line must hold to
+ * count as matched. `time KEY FORMAT` names the time key. Spans cover the
+ * contents of a string (never its quotes); a number given a token gets a
+ * span with LSL_SPAN_F_QUOTE, so the output stays valid JSON with the
+ * key order kept. Strings with backslash escapes are tokenized on their
+ * raw bytes (not decoded) and scrubbed only between escapes. String values
+ * of keys without a `key` line are scrubbed. A line that is not one valid
+ * JSON object (strict RFC 8259) is scrubbed with matched false.
+ *
+ * `format w3c`: W3C extended logs (IIS, Wowza, CloudFront). The last
+ * "#Fields:" line names the columns; `column NAME ACTION [CLASS]
+ * [options]` sets a column's action; columns without one are scrubbed,
+ * except the time columns. `time date+time FORMAT` takes the time from two
+ * adjacent columns (a blank in FORMAT also matches a tab). Lines split on
+ * tabs if they hold one, else on spaces. '#' lines are passed unchanged
+ * (other than #Remark-like free text, which is scrubbed) and count as
+ * matched; a data line before any header, or with another column count,
+ * is scrubbed with matched false. The header in force is matcher state:
+ * see lsl_matcher_set_header and lsl_rule_is_header.
+ *
+ * Free text (`scrub` fields and lines no rule matched, not query strings)
+ * also has Japanese phone numbers tokenized as class phone.
+ *
  * Compiled rules are immutable and may be shared between threads; match
- * data (struct lsl_matcher) is per thread. No libuv, no I/O but loading.
+ * data (struct lsl_matcher) is per thread. No libuv, no I/O but loading
+ * (and listing the rules directory for lsl_rule_detect).
  */
 #ifndef LOGSEAL_RULES_H
 #define LOGSEAL_RULES_H
@@ -55,6 +92,12 @@ enum lsl_span_action {
  * the consumer replaces '-' by '.' before tokenizing.
  */
 #define LSL_SPAN_F_DASHED 1
+
+/*
+ * A JSON number (or a literal) replaced by a token: the consumer writes
+ * the token (or "-") between double quotes, so the line stays valid JSON.
+ */
+#define LSL_SPAN_F_QUOTE 2
 
 /* Spans of a plan are sorted by offset and never overlap. */
 struct lsl_plan_span {
@@ -88,10 +131,6 @@ struct lsl_plan_field {
     uint32_t len;
     uint8_t type;     /* enum lsl_field_type */
 };
-
-/* An IPv4 address written with '-' for '.' inside a host name
- * (ec2-54-12-34-56.compute-1.amazonaws.com): tokenize it as dotted. */
-#define LSL_SPAN_F_DASHED 1
 
 /* A plan for one line. Reused across lines; owned by its matcher. */
 struct lsl_plan {
@@ -146,11 +185,51 @@ const char *lsl_rule_name(const struct lsl_rule *r);
 /* The rule's time format (strftime-like, see lsl_time_parse), or NULL. */
 const char *lsl_rule_time_format(const struct lsl_rule *r);
 
+/*
+ * What a disclosure request needs that the rule's lines lack: writes a
+ * "; "-separated list ("no source port; no time with second precision",
+ * also "no client address", "no time") into buf (always NUL-terminated
+ * when cap > 0) and returns how many gaps there are (0: none).
+ */
+unsigned lsl_rule_disclosure_gaps(const struct lsl_rule *r, char *buf,
+                                  size_t cap);
+
+/*
+ * True if `line` is a header line that changes how r reads the lines
+ * after it (the "#Fields:" line of a w3c rule). The pipeline remembers
+ * the last one per source and hands it to the batch that follows.
+ */
+bool lsl_rule_is_header(const struct lsl_rule *r, const char *line,
+                        size_t len);
+
 /* Per-thread matching state: PCRE2 match data, JIT stack, the plan. */
 struct lsl_matcher;
 
 LSL_MUST_CHECK int lsl_matcher_open(struct lsl_matcher **out);
 void lsl_matcher_free(struct lsl_matcher *m); /* NULL-safe */
+
+/*
+ * Ask lsl_rule_plan to fill plan->fields (off by default: it costs a
+ * little per line). Regex rules: every named group that took part, in
+ * group-number order, named as in the pattern. JSON rules: every value
+ * of a key the rule names (a `key`, `time` or `type` line), in line
+ * order, named by the rule's key path. W3C rules: every column, named by
+ * the `#Fields:` header; those names live in the matcher and stay valid
+ * until the next header. Types: the time group/key/columns are
+ * LSL_FIELD_TIME, JSON numbers and `type ... number` groups
+ * LSL_FIELD_NUMBER, the rest LSL_FIELD_STRING. A JSON string field is the
+ * raw contents between the quotes, still JSON-escaped.
+ */
+void lsl_matcher_want_fields(struct lsl_matcher *m, bool on);
+
+/*
+ * Give the matcher the `#Fields:` line (text[0..len), without newline) in
+ * force before the next line it plans, for w3c rules; len 0 forgets it.
+ * A w3c rule also takes every "#Fields:" line it plans as the new header.
+ * 0 or -ENOMEM (then no header is in force).
+ */
+LSL_MUST_CHECK int lsl_matcher_set_header(struct lsl_matcher *m,
+                                          const char *text, size_t len);
 
 /*
  * Plan line[0..len) (no trailing newline) with rule `r` (NULL: scrubber
@@ -180,6 +259,35 @@ LSL_MUST_CHECK int lsl_rule_plan(const struct lsl_rule *r,
  */
 LSL_MUST_CHECK int lsl_scrub_plan(struct lsl_matcher *m, const char *text,
                                   size_t len, const struct lsl_plan **plan);
+
+/* ---- auto-detection ---- */
+
+/* How much of an input `--rule auto` looks at. */
+#define LSL_DETECT_LINES 20
+#define LSL_DETECT_BYTES (64u * 1024)
+
+struct lsl_rule_detect {
+    char chosen[64];  /* name of the rule taken */
+    unsigned matched; /* sample lines it matched */
+    unsigned counted; /* sample lines that count (not empty, not '#') */
+    char tried[512];  /* rule names tried, ", "-separated */
+};
+
+/*
+ * Pick the rule for a sample of an input: the complete lines of
+ * sample[0..len) (at most LSL_DETECT_LINES of them; a last line without
+ * newline counts only if `at_eof`). Every *.rules file of the rules
+ * directory (the first that exists of $LOGSEAL_RULES_DIR, `dir`, the
+ * installed one) is tried in file-name order, each on the whole sample
+ * with a fresh matcher; the first to match at least 80% of the counted
+ * lines is loaded into *out (owned by the caller). Files that do not load
+ * are skipped (named in res->tried with " (invalid)").
+ * 0, LSL_ENOTFOUND (no rule matched enough, or no line counted; res says
+ * what was tried), -ENOENT (no rules directory) or -ENOMEM.
+ */
+LSL_MUST_CHECK int lsl_rule_detect(struct lsl_rule **out, const char *dir,
+                                   const char *sample, size_t len,
+                                   bool at_eof, struct lsl_rule_detect *res);
 
 /* ---- time fields ---- */
 

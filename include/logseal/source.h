@@ -21,6 +21,10 @@ struct lsl_fd_source_opts {
     const struct lsl_rule *rule; /* borrowed */
     struct lsl_sink *sink;       /* borrowed */
     size_t read_size;
+    /* Bytes already read from fd (a sample for --rule auto), fed before
+     * the first read; borrowed until lsl_fd_source_start returns. */
+    const char *prefix;
+    size_t prefix_len;
     void (*on_done)(struct lsl_fd_source *src, int err, void *ud);
     void *ud;
 };

@@ -105,20 +105,35 @@ enum lsl_epoch_len {
 struct lsl_keyring;
 
 /*
- * Create a new random hash key file at `path` (mode 0600, O_EXCL).
- * Returns 0, LSL_EEXIST if the file exists, or -errno. Only
- * LSL_EPOCH_NEVER (a fixed key) is implemented so far: other epoch
- * lengths give -ENOTSUP.
+ * Epochs on the UTC calendar (absolute numbers: days, weeks from Monday
+ * 1970-01-05, months since 1970-01). lsl_epoch_index gives the epoch of
+ * unix time `when` (0 for LSL_EPOCH_NEVER and for times before the first
+ * epoch); lsl_epoch_start the unix time epoch `epoch` begins (0 for
+ * LSL_EPOCH_NEVER). An epoch ends where the next one starts.
  */
+uint32_t lsl_epoch_index(enum lsl_epoch_len len, int64_t when);
+int64_t lsl_epoch_start(enum lsl_epoch_len len, uint32_t epoch);
+
+/*
+ * Create a new random hash key file at `path` (mode 0600, O_EXCL) whose
+ * first epoch is the one holding `since` (unix seconds; for
+ * LSL_EPOCH_NEVER the epoch counter is 0 and `since` is recorded as its
+ * start). lsl_keyring_create uses the current time. Returns 0, LSL_EEXIST
+ * if the file exists, -EINVAL (bad epoch length) or -errno.
+ */
+LSL_MUST_CHECK int lsl_keyring_create_at(const char *path,
+                                         enum lsl_epoch_len epoch_len,
+                                         int64_t since);
 LSL_MUST_CHECK int lsl_keyring_create(const char *path,
                                       enum lsl_epoch_len epoch_len);
 
 /*
  * Load the hash key file. The key lives in sodium_malloc'd memory.
- * Returns 0, LSL_EKEYPERM if group/other may read it, LSL_EFORMAT (wrong
- * size, magic or reserved bits), LSL_EVERSION, -ENOTSUP for a ratcheting
- * key (not implemented yet), or -errno. *out is owned by the caller; free
- * with lsl_keyring_close().
+ * Returns 0, LSL_EKEYPERM if group/other may read it, LSL_EKEYOWNER if
+ * another user owns it, LSL_EFORMAT (wrong size, magic or reserved bits),
+ * LSL_EVERSION, or -errno. *out is owned by the caller; free with
+ * lsl_keyring_close(). The path is kept: a ratcheting keyring rewrites the
+ * file (lsl_keyring_advance).
  */
 LSL_MUST_CHECK int lsl_keyring_open(struct lsl_keyring **out,
                                     const char *path);
@@ -126,15 +141,53 @@ LSL_MUST_CHECK int lsl_keyring_open(struct lsl_keyring **out,
 /* Wipe and free. NULL-safe. */
 void lsl_keyring_close(struct lsl_keyring *kr);
 
-/*
- * Key epoch id used for tokens at time `when` (unix seconds): the key
- * file's epoch counter modulo 1024. With a fixed key it ignores `when`.
- */
-uint16_t lsl_keyring_kid(const struct lsl_keyring *kr, int64_t when);
+enum lsl_epoch_len lsl_keyring_epoch_len(const struct lsl_keyring *kr);
+
+/* The oldest epoch whose key is held (the key file's epoch on open). */
+uint32_t lsl_keyring_epoch(const struct lsl_keyring *kr);
 
 /*
- * Derive the token of an already-normalized value. Thread-safe for
- * concurrent callers sharing one keyring. 0 or negative code.
+ * Epoch whose key tokenizes a line of time `when` (unix seconds): the
+ * line's calendar epoch, but never older than the oldest key held (late
+ * lines) nor later than the wall clock's next epoch. With a fixed key
+ * (LSL_EPOCH_NEVER) it is the key file's epoch counter, whatever `when`.
+ */
+uint32_t lsl_keyring_epoch_at(const struct lsl_keyring *kr, int64_t when);
+
+/* Key epoch id used for tokens at time `when`: epoch_at % 1024. */
+uint16_t lsl_keyring_kid(const struct lsl_keyring *kr, int64_t when);
+
+/* True if `when` falls before the oldest key held (a ratcheting key). */
+bool lsl_keyring_is_late(const struct lsl_keyring *kr, int64_t when);
+
+/*
+ * The full epoch number of key id `kid`: the latest epoch with that id
+ * not after the newest key held.
+ */
+uint32_t lsl_keyring_epoch_of_kid(const struct lsl_keyring *kr,
+                                  uint16_t kid);
+
+/*
+ * Ratchet: make the epoch of `when` (capped like epoch_at) the oldest one
+ * held. Older keys are wiped from memory and the key file is replaced
+ * (atomically) by the new oldest key, the old file's blocks zeroed. Call
+ * it only once output tokenized with the newer key is durable, from one
+ * thread at a time (the pipeline's commit stage); concurrent
+ * lsl_token_derive calls are safe. No-op for a fixed key or an epoch not
+ * after the current one. 0, -ENOMEM or -errno (the in-memory ratchet may
+ * have happened; the file is rewritten by the next call).
+ */
+LSL_MUST_CHECK int lsl_keyring_advance(struct lsl_keyring *kr, int64_t when);
+
+/* Apply the ratchet step `steps` times to a raw 32-byte key (tests). */
+LSL_MUST_CHECK int lsl_keyring_ratchet_key(uint8_t key[32], uint32_t steps);
+
+/*
+ * Derive the token of an already-normalized value with the key of
+ * lsl_keyring_epoch_at(kr, when) (the token's kid says which). Thread-safe
+ * for concurrent callers sharing one keyring, also while one thread
+ * advances it. 0, -EINVAL (bad class), -ENOMEM (a later epoch's key could
+ * not be held).
  */
 LSL_MUST_CHECK int lsl_token_derive(const struct lsl_keyring *kr,
                                     int64_t when, enum lsl_class c,

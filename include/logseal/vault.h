@@ -7,7 +7,8 @@
  *
  * File layout (all integers little-endian):
  *
- *   header   "LSLVAULT" | u8 version | u8 reserved[3] | u32 epoch
+ *   header   "LSLVAULT" | u8 version (2) | u8 reserved[2] | u8 epoch_len
+ *            | u32 epoch
  *            | i64 created (unix s) | u8 id[16]
  *            | sealed file key (crypto_box_SEALBYTES + 32)
  *            | secretstream header (24)
@@ -17,7 +18,15 @@
  * additional data is the plaintext header (magic .. id), so chunks cannot
  * move between files; the stream itself detects reordering and dropped
  * chunks, and the last chunk carries TAG_FINAL so a cut-short file is
- * detected. A chunk holds a batch of records:
+ * detected. epoch_len is the hash key's enum lsl_epoch_len (version 1
+ * files, still read, have 0 there); with it and the epoch number a reader
+ * knows when the file's epoch began and ended (lsl_epoch_start).
+ *
+ * The header epoch is authenticated (additional data) and names the file:
+ * a reader refuses a file whose name "<epoch>-..." disagrees with it
+ * (LSL_EAUTH: copied or renamed into another epoch), and, for a
+ * ratcheting key, any record whose kid is not epoch % 1024 (LSL_ECORRUPT).
+ * A chunk holds a batch of records:
  *
  *   record   u8 type | u8 class | u16 kid | u8 hash[15]
  *            | i64 first_seen | i64 last_seen
@@ -55,7 +64,10 @@ struct lsl_officer_key; /* secret + public key, in sodium_malloc memory */
 LSL_MUST_CHECK int lsl_officer_keygen(const char *sec_path,
                                       const char *pub_path);
 
-/* Load the officer secret key. 0, LSL_EKEYPERM, LSL_EFORMAT, -errno. */
+/*
+ * Load the officer secret key. 0, LSL_EKEYPERM, LSL_EKEYOWNER, LSL_EFORMAT,
+ * -errno.
+ */
 LSL_MUST_CHECK int lsl_officer_key_open(struct lsl_officer_key **out,
                                         const char *path);
 
@@ -64,6 +76,83 @@ void lsl_officer_key_close(struct lsl_officer_key *k); /* NULL-safe */
 /* Load a public key file. 0, LSL_EFORMAT or -errno. */
 LSL_MUST_CHECK int lsl_vault_pubkey_load(const char *path,
                                          uint8_t pk[LSL_VAULT_PUBKEY_BYTES]);
+
+/*
+ * Create an officer key pair in memory only (keygen with shares writes no
+ * secret key file). 0, -ENOMEM or -EIO (no entropy source).
+ */
+LSL_MUST_CHECK int lsl_officer_key_generate(struct lsl_officer_key **out);
+
+/* Copy the public half of k. */
+void lsl_officer_key_public(const struct lsl_officer_key *k,
+                            uint8_t pk[LSL_VAULT_PUBKEY_BYTES]);
+
+/* Write k's public key file (0644, O_EXCL). 0, LSL_EEXIST or -errno. */
+LSL_MUST_CHECK int lsl_officer_pubkey_write(const struct lsl_officer_key *k,
+                                            const char *path);
+
+/* ---- key shares: the officer secret split k of n (shares.c) ---- */
+
+/*
+ * A share file (mode 0600, little-endian, 224 bytes):
+ *
+ *   header   "LSLSHAR1" | u8 threshold | u8 index (x, 1..n) | u8 count
+ *            | u8 0 | officer pk[32] | u64 opslimit | u64 memlimit
+ *            | salt[16]
+ *   nonce[24] | crypto_secretbox(header | share[32])
+ *
+ * The box key is crypto_pwhash (Argon2id) of the holder's passphrase with
+ * the salt and limits of the header; the box covers a copy of the header,
+ * so no header field can be edited unnoticed. The public key lets a share
+ * be checked against a vault's vault.pub before anything is combined.
+ */
+#define LSL_SHARES_MAX 255
+
+struct lsl_shares_opts {
+    unsigned threshold;              /* k, 1..count */
+    unsigned count;                  /* n, 1..LSL_SHARES_MAX */
+    const char *const *paths;        /* count share files to create */
+    const char *const *passphrases;  /* count non-empty, NUL-terminated */
+    unsigned long long opslimit;     /* crypto_pwhash limits */
+    size_t memlimit;
+};
+
+/* Defaults: no files, Argon2id OPSLIMIT/MEMLIMIT_MODERATE. */
+void lsl_shares_opts_init(struct lsl_shares_opts *o);
+
+/*
+ * Split k's secret key with Shamir's scheme over GF(256) into o->count
+ * share files (O_EXCL, 0600, fsynced), share i (x = i + 1) sealed with
+ * passphrase i. On failure the share files already created are removed.
+ * 0, -EINVAL (bad counts, empty passphrase, limits out of range),
+ * LSL_EEXIST, -ENOMEM or -errno.
+ */
+LSL_MUST_CHECK int lsl_officer_shares_write(const struct lsl_officer_key *k,
+                                            const struct lsl_shares_opts *o);
+
+/* What went wrong when opening shares, for a message naming the file. */
+struct lsl_shares_status {
+    size_t bad;          /* index of the share at fault, SIZE_MAX if none */
+    unsigned threshold;  /* k as read from the shares, 0 if none read */
+    const char *why;     /* static text, NULL on success */
+};
+
+/*
+ * Rebuild the officer key from n share files, opening share i with
+ * passphrases[i]. Every share is opened and checked (passphrase, public
+ * key equal to expect_pk if given, else to the first share's; same
+ * threshold; distinct indexes); the first k are combined and the result
+ * must derive the shares' public key. Returns 0, LSL_EAUTH (wrong
+ * passphrase or damaged share, share of another vault or split,
+ * inconsistent shares), LSL_ENOKEY (fewer shares than the threshold),
+ * LSL_EFORMAT (not a share file, limits out of range), LSL_EKEYPERM (file
+ * readable by others), -ENOMEM or -errno. st (optional) says which share
+ * and why.
+ */
+LSL_MUST_CHECK int lsl_officer_key_from_shares(
+    struct lsl_officer_key **out, const char *const *paths,
+    const char *const *passphrases, size_t n, const uint8_t *expect_pk,
+    struct lsl_shares_status *st);
 
 /* ---- writer (daemon side) ---- */
 
@@ -74,7 +163,10 @@ struct lsl_vault_writer_opts {
     const uint8_t *pubkey; /* borrowed, LSL_VAULT_PUBKEY_BYTES */
     const char *source;   /* borrowed; source name stored in records */
     uint32_t epoch;
+    uint8_t epoch_len;    /* enum lsl_epoch_len of the hash key */
     size_t seen_cap;      /* bound on the once-per-value set */
+    const char *path;     /* borrowed; NULL: a new name in dir (below);
+                           * else this exact path (created O_EXCL) */
 };
 
 void lsl_vault_writer_opts_init(struct lsl_vault_writer_opts *o);
@@ -144,6 +236,7 @@ typedef int (*lsl_vault_record_fn)(const struct lsl_vault_record *r,
 
 struct lsl_vault_file_info {
     uint32_t epoch;
+    uint8_t epoch_len; /* enum lsl_epoch_len; 0 for version 1 files */
     int64_t created;
     uint64_t chunks;   /* intact chunks read */
     uint64_t records;
@@ -165,7 +258,8 @@ struct lsl_vault_file_info {
  * after the final chunk), -errno, or fn's non-zero value. `info`
  * (optional) is filled in all cases; for integrity failures info->error
  * is the code and info->error_offset the byte offset of the failing chunk
- * (or header field).
+ * (or header field). A name/epoch mismatch is found after the last chunk:
+ * fn has seen the records by then.
  */
 LSL_MUST_CHECK int lsl_vault_read_file(const char *path,
                                        const struct lsl_officer_key *key,

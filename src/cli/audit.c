@@ -1,21 +1,15 @@
 /*
- * Audit log of officer actions: one tab-separated line per action, appended
- * with O_APPEND and fsynced before the command reports success. Fields that
- * come from the command line are made printable (tabs and control bytes
- * become '?') so a record is always one line.
+ * The officer commands' side of the audit trail: who is acting (the
+ * operator name) and when, handed to the vault module, which signs,
+ * chains, appends and fsyncs the record (src/vault/audit.c). Callers
+ * append before they reveal anything, so a failure here stops them.
  */
-#include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
 #include <pwd.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
 #include "audit.h"
-#include "cli.h"
-#include "logseal/buf.h"
-#include "logseal/file.h"
+#include "logseal/audit.h"
 #include "logseal/log.h"
 
 static const char *operator_name(void)
@@ -29,56 +23,33 @@ static const char *operator_name(void)
     return pw ? pw->pw_name : "unknown";
 }
 
-static int put_field(struct lsl_buf *b, const char *s)
-{
-    int rc = 0;
-
-    for (; *s && rc == 0; s++)
-        rc = lsl_buf_putc(b, (unsigned char)*s < 0x20 || *s == 0x7f
-                                 ? '?' : *s);
-    return rc ? rc : lsl_buf_putc(b, '\t');
-}
-
 int lsl_audit_append(const char *vault_dir, const struct lsl_officer_key *key,
                      const char *case_ref, const char *action,
                      const char *query, uint64_t count)
 {
-    struct lsl_buf b = { 0 };
-    char path[PATH_MAX], when[32];
-    int fd = -1, rc;
+    struct lsl_audit_entry e = {
+        .time = (int64_t)time(NULL),
+        .operator_name = operator_name(),
+        .case_ref = case_ref,
+        .action = action,
+        .query = query,
+        .count = count,
+    };
+    int rc = lsl_audit_log_append(vault_dir, key, &e);
 
-    (void)key;
-
-    lsl_cli_iso_time((int64_t)time(NULL), when);
-    rc = lsl_path_join(path, sizeof(path), vault_dir, "audit.log");
-    if (rc == 0)
-        rc = put_field(&b, when);
-    if (rc == 0)
-        rc = put_field(&b, operator_name());
-    if (rc == 0)
-        rc = put_field(&b, case_ref);
-    if (rc == 0)
-        rc = put_field(&b, action);
-    if (rc == 0)
-        rc = put_field(&b, query);
-    if (rc == 0)
-        rc = lsl_buf_printf(&b, "%llu\n", (unsigned long long)count);
-    if (rc)
-        goto out;
-    fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        rc = -errno;
-        goto out;
-    }
-    rc = lsl_write_all(fd, b.p, b.len);
-    if (rc == 0 && fsync(fd) < 0)
-        rc = -errno;
-out:
-    if (fd >= 0)
-        close(fd);
-    if (rc)
-        lsl_log_error("%s: cannot append the audit record: %s", path,
-                      lsl_strerror(rc));
-    lsl_buf_free(&b);
+    if (rc == LSL_EAUTH)
+        lsl_log_error("%s/%s: the audit log of this vault is signed with "
+                      "another officer key; nothing was revealed",
+                      vault_dir, LSL_AUDIT_PUB_NAME);
+    else if (rc == LSL_ECORRUPT)
+        lsl_log_error("%s/%s: the last audit record is cut short or "
+                      "malformed, so no record can be chained to it; run "
+                      "'logseal audit verify --vault %s'; nothing was "
+                      "revealed",
+                      vault_dir, LSL_AUDIT_LOG_NAME, vault_dir);
+    else if (rc)
+        lsl_log_error("%s/%s: cannot append the audit record: %s; nothing "
+                      "was revealed",
+                      vault_dir, LSL_AUDIT_LOG_NAME, lsl_strerror(rc));
     return rc;
 }

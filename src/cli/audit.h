@@ -1,4 +1,4 @@
-/* The audit log of officer actions (see audit.c). */
+/* The audit log of officer actions (see audit.c and logseal/audit.h). */
 #ifndef LSL_CLI_AUDIT_H
 #define LSL_CLI_AUDIT_H
 
@@ -6,11 +6,12 @@
 #include "logseal/vault.h"
 
 /*
- * Append one record to VAULTDIR/audit.log: UTC time, operator, case
- * reference, action, the query, how many records were revealed or removed.
- * `key` is the officer key in use (records are signed with a key derived
- * from it). The file is opened O_APPEND and fsynced before the caller
- * reveals anything. 0 or -errno (logged).
+ * Append one signed, hash-chained record to VAULTDIR/audit.log: UTC time,
+ * operator ($LOGSEAL_OPERATOR or the login name), case reference, action,
+ * the query, how many records were revealed or removed. `key` is the
+ * officer key in use (records are signed with a key derived from it). The
+ * record is fsynced before this returns, so the caller may then reveal.
+ * 0 or negative code (logged with the path and what to do).
  */
 int lsl_audit_append(const char *vault_dir, const struct lsl_officer_key *key,
                      const char *case_ref, const char *action,

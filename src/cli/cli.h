@@ -25,6 +25,23 @@ int lsl_cmd_pipe(int argc, char **argv);
 int lsl_cmd_run(int argc, char **argv);
 int lsl_cmd_unseal(int argc, char **argv);
 int lsl_cmd_rules(int argc, char **argv);
+int lsl_cmd_disclose(int argc, char **argv);
+int lsl_cmd_audit(int argc, char **argv);
+int lsl_cmd_vault(int argc, char **argv);
+
+/* `vault` subcommands (cmd_vault_*.c), dispatched by cmd_vault.c. */
+int lsl_cmd_vault_verify(int argc, char **argv);
+int lsl_cmd_vault_erase(int argc, char **argv);
+int lsl_cmd_vault_expire(int argc, char **argv);
+int lsl_cmd_vault_hold(int argc, char **argv);
+int lsl_cmd_vault_release(int argc, char **argv);
+
+/*
+ * Run the subcommand argv[1] of `cmd` from `table` (argv[0] is cmd), or
+ * print the table on --help / usage errors. Returns the exit code.
+ */
+int lsl_cli_dispatch(const char *cmd, const struct lsl_cmd *table, size_t n,
+                     int argc, char **argv);
 
 /* Print "logseal CMD: msg" and a hint to use --help; returns EXIT_USAGE. */
 int lsl_cli_usage_error(const char *cmd, const char *fmt, ...)

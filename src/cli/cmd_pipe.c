@@ -13,9 +13,9 @@
 static void help(void)
 {
     printf(
-        "usage: logseal pipe --rule NAME|FILE --keys KEYS --vault VAULTDIR\n"
-        "                    [--in FILE] [--out FILE|-] [--level 1-9]\n"
-        "                    [--source NAME] [--max-line BYTES]\n"
+        "usage: logseal pipe --rule NAME|FILE|auto --keys KEYS\n"
+        "                    --vault VAULTDIR [--in FILE] [--out FILE|-]\n"
+        "                    [--level 1-9] [--source NAME] [--max-line BYTES]\n"
         "                    [--ip-mode MODE] [--format text|jsonl]\n\n"
         "Read log lines from stdin (or --in FILE), replace identifiers by\n"
         "keyed tokens, and write the lines in the same format: gzip to\n"
@@ -23,7 +23,9 @@ static void help(void)
         "text to stdout when --out is '-' or absent. New token mappings go\n"
         "to a new sealed vault file in VAULTDIR. Needs KEYS/hash.key and\n"
         "KEYS/vault.pub; never the officer key.\n\n"
-        "  --rule      rule name (from the rules directory) or .rules file\n"
+        "  --rule      rule name (from the rules directory), .rules file,\n"
+        "              or 'auto': the first rule (by file name) that\n"
+        "              matches 80%% of the first 20 lines\n"
         "  --level     gzip level, default 6\n"
         "  --source    name recorded in the vault, default 'stdin' or the\n"
         "              --in file name\n"
@@ -58,6 +60,11 @@ static void summary(const struct lsl_pipe_result *r)
                 (unsigned long long)s->overlong,
                 (unsigned long long)s->binary, (unsigned long long)s->noeol,
                 (unsigned long long)s->limit_hits);
+    if (s->late)
+        fprintf(stderr,
+                "; %llu late lines (older than the hash key's epoch: "
+                "tokenized with the current key)",
+                (unsigned long long)s->late);
     fprintf(stderr, "\n");
 }
 

@@ -11,15 +11,19 @@
 #include <string.h>
 #include "cli.h"
 #include "logseal/log.h"
+#include "logseal/buf.h"
 #include "logseal/rules.h"
 
 static void help(void)
 {
-    printf("usage: logseal rules test NAME|FILE [--in FILE] < lines\n\n"
+    printf("usage: logseal rules test NAME|FILE|auto [--in FILE] < lines\n\n"
            "Show, for each input line, which rule matched ('unparsed' when\n"
            "none did and the scrubber took it), the line with each span\n"
            "that would be tokenized shown as <class> (or <drop>), and the\n"
-           "spans as class@offset+length.\n");
+           "spans as class@offset+length. 'auto' picks the rule from the\n"
+           "first lines, as 'pipe --rule auto' does. A warning says what a\n"
+           "disclosure request would miss in the rule's lines (a source\n"
+           "port, a time to the second).\n");
 }
 
 static const char *span_label(const struct lsl_plan_span *s)
@@ -54,10 +58,26 @@ static void show_line(unsigned long no, const char *rule, const char *p,
     putchar('\n');
 }
 
-static int test_lines(const struct lsl_rule *r, FILE *in)
+static int test_one(const struct lsl_rule *r, struct lsl_matcher *m,
+                    unsigned long no, const char *line, size_t len)
+{
+    const struct lsl_plan *plan;
+    int rc;
+
+    while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+        len--;
+    rc = lsl_rule_plan(r, m, line, len, &plan);
+    if (rc == 0)
+        show_line(no, lsl_rule_name(r), line, len, plan);
+    return rc;
+}
+
+/* The sample lines read ahead (for auto), then the rest of `in`. */
+static int test_lines(const struct lsl_rule *r, const struct lsl_buf *sample,
+                      FILE *in)
 {
     struct lsl_matcher *m = NULL;
-    const struct lsl_plan *plan;
+    const char *p = sample->p, *end = sample->p + sample->len;
     char *line = NULL;
     size_t cap = 0;
     unsigned long no = 0;
@@ -65,19 +85,67 @@ static int test_lines(const struct lsl_rule *r, FILE *in)
     int rc;
 
     rc = lsl_matcher_open(&m);
-    while (rc == 0 && (n = getline(&line, &cap, in)) >= 0) {
-        size_t len = (size_t)n;
+    while (rc == 0 && p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *next = nl ? nl + 1 : end;
 
-        no++;
-        while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-            len--;
-        rc = lsl_rule_plan(r, m, line, len, &plan);
-        if (rc == 0)
-            show_line(no, lsl_rule_name(r), line, len, plan);
+        rc = test_one(r, m, ++no, p, (size_t)(next - p));
+        p = next;
     }
+    while (rc == 0 && (n = getline(&line, &cap, in)) >= 0)
+        rc = test_one(r, m, ++no, line, (size_t)n);
     free(line);
     lsl_matcher_free(m);
     return rc;
+}
+
+/* Whole lines from `in`, as many as --rule auto looks at. */
+static int read_sample(FILE *in, struct lsl_buf *b, bool *at_eof)
+{
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n = 0;
+    int rc = 0;
+
+    for (int i = 0; rc == 0 && i < LSL_DETECT_LINES &&
+                    b->len < LSL_DETECT_BYTES;
+         i++) {
+        n = getline(&line, &cap, in);
+        if (n < 0)
+            break;
+        rc = lsl_buf_append(b, line, (size_t)n);
+    }
+    *at_eof = n < 0;
+    free(line);
+    return rc;
+}
+
+static int detect(FILE *in, struct lsl_buf *sample, struct lsl_rule **r)
+{
+    struct lsl_rule_detect d;
+    bool at_eof;
+    int rc = read_sample(in, sample, &at_eof);
+
+    if (rc == 0)
+        rc = lsl_rule_detect(r, NULL, sample->p, sample->len, at_eof, &d);
+    if (rc == 0)
+        lsl_log_info("--rule auto chose %s (%u/%u sample lines)", d.chosen,
+                     d.matched, d.counted);
+    else if (rc == LSL_ENOTFOUND)
+        lsl_log_error("no rule matches at least 80%% of the first lines "
+                      "(tried: %s)", d.tried[0] ? d.tried : "none");
+    else
+        lsl_log_error("--rule auto: %s", lsl_strerror(rc));
+    return rc;
+}
+
+static void warn_gaps(const struct lsl_rule *r)
+{
+    char gaps[160];
+
+    if (lsl_rule_disclosure_gaps(r, gaps, sizeof(gaps)))
+        lsl_log_warn("rule %s cannot fully answer a disclosure request: %s",
+                     lsl_rule_name(r), gaps);
 }
 
 static int load(const char *name, struct lsl_rule **r)
@@ -106,6 +174,7 @@ int lsl_cmd_rules(int argc, char **argv)
     };
     const char *in_path = NULL;
     struct lsl_rule *r = NULL;
+    struct lsl_buf sample = { 0 };
     FILE *in = stdin;
     int c, rc;
 
@@ -121,16 +190,21 @@ int lsl_cmd_rules(int argc, char **argv)
     }
     if (optind + 2 != argc || strcmp(argv[optind], "test") != 0)
         return lsl_cli_usage_error("rules", "expected 'rules test NAME'");
-    if (load(argv[optind + 1], &r) != 0)
-        return LSL_EXIT_ERROR;
     if (in_path && !(in = fopen(in_path, "r"))) {
         lsl_log_error("%s: %s", in_path, strerror(errno));
-        lsl_rule_free(r);
         return LSL_EXIT_ERROR;
     }
-    rc = test_lines(r, in);
+    if (strcmp(argv[optind + 1], "auto") == 0)
+        rc = detect(in, &sample, &r);
+    else
+        rc = load(argv[optind + 1], &r);
+    if (rc == 0) {
+        warn_gaps(r);
+        rc = test_lines(r, &sample, in);
+    }
     if (in != stdin)
         fclose(in);
+    lsl_buf_free(&sample);
     lsl_rule_free(r);
     return rc ? LSL_EXIT_ERROR : LSL_EXIT_OK;
 }

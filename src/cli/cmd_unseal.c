@@ -1,55 +1,62 @@
 /*
  * `logseal unseal`: originals of given tokens, for a lawful request. Reads
- * every vault file, keeps only the records of the asked tokens, merges
- * their seen ranges, prints one line per token and appends an audit record.
- * Integrity problems are reported per file; a chunk that fails
- * authentication makes the exit code 3 even if every token was found.
+ * every vault file, keeps only the records of the asked tokens (merged per
+ * token by a vault index), appends an audit record, then prints one line
+ * (or JSON object) per token. With --line, the tokens are those found in
+ * one pseudonymized log line, which is also printed with them restored.
+ * Tokens on the erased list (VAULTDIR/erased) are reported as erased even
+ * if a copy of their mapping survives. Integrity problems are reported per
+ * file; a chunk that fails authentication makes the exit code 3.
  */
 #include <errno.h>
 #include <getopt.h>
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sodium.h>
-#include "cli.h"
 #include "audit.h"
+#include "cli.h"
 #include "officer.h"
-#include "logseal/file.h"
+#include "vread.h"
 #include "logseal/log.h"
-#include "logseal/vault.h"
 
 struct want {
-    size_t order; /* position on the command line */
+    size_t order; /* position on the command line or in the line */
     struct lsl_token tok;
     char text[LSL_IP_TEXT_MAX]; /* a token or an address */
-    bool found;
-    int64_t first, last;
-    bool has_value;
-    size_t value_off; /* in unseal.values */
-    size_t value_len;
 };
 
 struct unseal {
     struct want *w;
     size_t n, cap;
-    struct lsl_buf values; /* originals, wiped before free */
-    int integrity; /* first integrity error */
-    bool truncated;
+    const char *line; /* --line */
+    bool json;
+    struct lsl_vault_index *ix;
+    struct lsl_tokset erased;
+    struct lsl_cli_vread st;
 };
+
+enum outcome { FOUND, NOT_FOUND, ERASED };
 
 static void help(void)
 {
     printf("usage: logseal unseal --keys KEYS --vault VAULTDIR --case REF\n"
-           "                      [--tokens-from FILE|-] [TOKEN|ADDRESS...]"
-           "\n\n"
+           "                      [--share FILE]... [--passphrase-fd FD]\n"
+           "                      [--json] [--tokens-from FILE|-] "
+           "[TOKEN|ADDRESS...]\n"
+           "       logseal unseal ... [--json] --line 'PSEUDONYMIZED LINE'\n\n"
            "An ADDRESS is one written by the prefix-preserving IP mode.\n"
            "Print, for each token: TOKEN, class, original value, first and\n"
            "last seen (UTC), tab-separated; 'not-found' if the vault has no\n"
-           "record of it. Needs KEYS/officer.key. Every call is appended to\n"
-           "the audit log VAULTDIR/audit.log with the operator ($LOGSEAL_"
-           "OPERATOR\nor the login name), the case reference and counts.\n\n"
-           "exit: 0 all found, 4 some not found, 3 vault integrity failure, "
-           "1 error\n");
+           "record of it, 'erased' if its mapping was erased. --line takes\n"
+           "every token of one pseudonymized log line, prints the line with\n"
+           "the originals restored, then the table. --json prints one JSON\n"
+           "object per token (token, class, value, first_seen, last_seen,\n"
+           "sources, or status not-found/erased) and, with --line, a last\n"
+           "object {\"line\": restored line}. Every call is appended to the\n"
+           "signed audit log VAULTDIR/audit.log with the operator\n"
+           "($LOGSEAL_OPERATOR or the login name), the case reference and\n"
+           "counts, before anything is printed.\n\n" LSL_CLI_OFFICER_HELP "\n"
+           "exit: 0 all found, 4 some not found or erased, 3 vault "
+           "integrity failure, 1 error\n");
 }
 
 /*
@@ -76,9 +83,33 @@ static int cmp_order(const void *a, const void *b)
     return x->order < y->order ? -1 : x->order > y->order;
 }
 
-static int add_want(struct unseal *u, const char *s, size_t len)
+/* A token, or an address written in prefix mode. 0 or LSL_EUSAGE. */
+static int parse_want(const char *s, size_t len, struct lsl_token *tok,
+                      char text[LSL_IP_TEXT_MAX])
 {
     struct lsl_ipaddr ip;
+
+    if (lsl_token_parse(s, len, tok) == 0) {
+        lsl_token_format(tok, text);
+        return 0;
+    }
+    if (lsl_ipaddr_parse(s, len, &ip) == 0) {
+        /* A prefix-mode address: its vault key is computed from it. */
+        lsl_ipaddr_lookup_token(&ip, 0, tok);
+        lsl_ipaddr_format(&ip, text);
+        return 0;
+    }
+    lsl_log_error("'%.*s' is neither a token (e.g. ip_...) nor an "
+                  "address written in prefix mode",
+                  (int)(len > 40 ? 40 : len), s);
+    return LSL_EUSAGE;
+}
+
+/* Add a token; with `dedup`, one already asked for is skipped. */
+static int add_want(struct unseal *u, const char *s, size_t len, bool dedup)
+{
+    char text[LSL_IP_TEXT_MAX];
+    struct lsl_token tok;
     struct want *w;
 
     while (len && (s[len - 1] == '\n' || s[len - 1] == '\r' ||
@@ -86,6 +117,12 @@ static int add_want(struct unseal *u, const char *s, size_t len)
         len--;
     if (len == 0)
         return 0;
+    if (parse_want(s, len, &tok, text) != 0)
+        return LSL_EUSAGE;
+    for (size_t i = 0; dedup && i < u->n; i++) {
+        if (lsl_token_equal(&u->w[i].tok, &tok))
+            return 0;
+    }
     if (u->n == u->cap) {
         size_t cap = u->cap ? u->cap * 2 : 64;
 
@@ -96,20 +133,9 @@ static int add_want(struct unseal *u, const char *s, size_t len)
         u->cap = cap;
     }
     w = &u->w[u->n];
-    memset(w, 0, sizeof(*w));
     w->order = u->n;
-    if (lsl_token_parse(s, len, &w->tok) == 0) {
-        lsl_token_format(&w->tok, w->text);
-    } else if (lsl_ipaddr_parse(s, len, &ip) == 0) {
-        /* A prefix-mode address: its vault key is computed from it. */
-        lsl_ipaddr_lookup_token(&ip, 0, &w->tok);
-        lsl_ipaddr_format(&ip, w->text);
-    } else {
-        lsl_log_error("'%.*s' is neither a token (e.g. ip_...) nor an "
-                      "address written in prefix mode",
-                      (int)(len > 40 ? 40 : len), s);
-        return LSL_EUSAGE;
-    }
+    w->tok = tok;
+    memcpy(w->text, text, sizeof(w->text));
     u->n++;
     return 0;
 }
@@ -127,10 +153,22 @@ static int read_tokens_file(struct unseal *u, const char *path)
         return -errno;
     }
     while (rc == 0 && (n = getline(&line, &cap, f)) >= 0)
-        rc = add_want(u, line, (size_t)n);
+        rc = add_want(u, line, (size_t)n, false);
     free(line);
     if (f != stdin)
         fclose(f);
+    return rc;
+}
+
+static int add_line_tokens(struct unseal *u)
+{
+    size_t len = strlen(u->line), pos = 0, tlen;
+    int rc = 0;
+
+    while (rc == 0 && lsl_token_scan(u->line, len, &pos, &tlen)) {
+        rc = add_want(u, u->line + pos, tlen, true);
+        pos += tlen;
+    }
     return rc;
 }
 
@@ -138,73 +176,126 @@ static int on_record(const struct lsl_vault_record *r, void *ud)
 {
     struct unseal *u = ud;
     struct want key = { .tok = r->tok }, *w;
+    struct lsl_vault_record asked = *r;
 
-    w = bsearch(&key, u->w, u->n, sizeof(*w), cmp_tok);
+    w = bsearch(&key, u->w, u->n, sizeof(*u->w), cmp_tok);
     if (!w)
         return 0;
-    if (!w->found || r->first_seen < w->first)
-        w->first = r->first_seen;
-    if (!w->found || r->last_seen > w->last)
-        w->last = r->last_seen;
-    w->found = true;
-    if (r->type == LSL_VAULT_REC_MAP && !w->has_value) {
-        w->value_off = u->values.len;
-        w->value_len = r->value.len;
-        w->has_value = true;
-        return lsl_buf_append(&u->values, r->value.p, r->value.len);
-    }
-    return 0;
+    /* Merged under the token as asked (a prefix-mode address has kid 0). */
+    asked.tok = w->tok;
+    return lsl_vault_index_add(&asked, u->ix);
 }
 
-static void on_file(const char *path, const struct lsl_vault_file_info *info,
-                    int rc, void *ud)
+static enum outcome outcome_of(struct unseal *u, const struct lsl_token *t,
+                               const struct lsl_vault_index_entry **e)
 {
-    struct unseal *u = ud;
-
-    if (rc == 0)
-        return;
-    if (rc == LSL_ETRUNC) {
-        lsl_log_warn("%s: cut short after %llu intact chunks (a crash, or "
-                     "still being written); its intact records were used",
-                     path, (unsigned long long)info->chunks);
-        u->truncated = true;
-        return;
-    }
-    lsl_log_error("%s: integrity failure at byte %llu: %s; records after "
-                  "it were not used",
-                  path, (unsigned long long)info->error_offset,
-                  lsl_strerror(rc));
-    if (!u->integrity)
-        u->integrity = rc;
+    *e = lsl_vault_index_lookup(u->ix, t);
+    if (lsl_tokset_has(&u->erased, t))
+        return ERASED;
+    return *e && (*e)->has_value ? FOUND : NOT_FOUND;
 }
 
-static int print_results(const struct unseal *u, size_t *missing)
+static void print_json(const struct want *w, enum outcome o,
+                       const struct lsl_vault_index_entry *e)
 {
     char first[32], last[32];
 
-    *missing = 0;
-    for (size_t i = 0; i < u->n; i++) {
-        const struct want *w = &u->w[i];
-
-        if (!w->has_value) {
-            printf("%s\tnot-found\n", w->text);
-            (*missing)++;
-            continue;
-        }
-        lsl_cli_iso_time(w->first, first);
-        lsl_cli_iso_time(w->last, last);
-        printf("%s\t%s\t%.*s\t%s\t%s\n", w->text,
-               lsl_class_name((enum lsl_class)w->tok.cls), (int)w->value_len,
-               u->values.p + w->value_off, first, last);
+    printf("{\"token\":\"%s\",\"class\":\"%s\"", w->text,
+           lsl_class_name((enum lsl_class)w->tok.cls));
+    if (o != FOUND) {
+        printf(",\"status\":\"%s\"}\n", o == ERASED ? "erased" : "not-found");
+        return;
     }
-    return fflush(stdout) == 0 ? 0 : -errno;
+    lsl_cli_iso_time(e->first_seen, first);
+    lsl_cli_iso_time(e->last_seen, last);
+    fputs(",\"value\":", stdout);
+    lsl_cli_json_str(stdout, e->value.p, e->value.len);
+    printf(",\"first_seen\":\"%s\",\"last_seen\":\"%s\",\"sources\":[",
+           first, last);
+    for (size_t i = 0; i < e->nsources; i++) {
+        fputs(i ? "," : "", stdout);
+        lsl_cli_json_str(stdout, e->sources[i], strlen(e->sources[i]));
+    }
+    fputs("]}\n", stdout);
 }
 
-static void free_wants(struct unseal *u)
+static void print_text(const struct want *w, enum outcome o,
+                       const struct lsl_vault_index_entry *e)
 {
-    if (u->values.p)
-        sodium_memzero(u->values.p, u->values.cap);
-    lsl_buf_free(&u->values);
+    char first[32], last[32];
+
+    if (o != FOUND) {
+        printf("%s\t%s\n", w->text, o == ERASED ? "erased" : "not-found");
+        return;
+    }
+    lsl_cli_iso_time(e->first_seen, first);
+    lsl_cli_iso_time(e->last_seen, last);
+    printf("%s\t%s\t%.*s\t%s\t%s\n", w->text,
+           lsl_class_name((enum lsl_class)w->tok.cls), (int)e->value.len,
+           e->value.p, first, last);
+}
+
+/* The --line text with every found token replaced by its original. */
+static int print_line(struct unseal *u)
+{
+    size_t len = strlen(u->line), pos = 0, done = 0, tlen;
+    const struct lsl_vault_index_entry *e;
+    struct lsl_buf b = { 0 };
+    struct lsl_token t;
+    int rc = 0;
+
+    while (rc == 0 && lsl_token_scan(u->line, len, &pos, &tlen)) {
+        if (lsl_token_parse(u->line + pos, tlen, &t) == 0 &&
+            outcome_of(u, &t, &e) == FOUND) {
+            rc = lsl_buf_append(&b, u->line + done, pos - done);
+            if (rc == 0)
+                rc = lsl_buf_append(&b, e->value.p, e->value.len);
+            done = pos + tlen;
+        }
+        pos += tlen;
+    }
+    if (rc == 0)
+        rc = lsl_buf_append(&b, u->line + done, len - done);
+    if (rc == 0 && u->json) {
+        fputs("{\"line\":", stdout);
+        lsl_cli_json_str(stdout, b.p, b.len);
+        fputs("}\n", stdout);
+    } else if (rc == 0) {
+        printf("%.*s\n", (int)b.len, b.p);
+    }
+    lsl_buf_free(&b); /* wipes: it held originals */
+    return rc;
+}
+
+static int print_results(struct unseal *u, size_t *missing)
+{
+    const struct lsl_vault_index_entry *e;
+
+    int rc = 0;
+
+    *missing = 0;
+    if (u->line && !u->json)
+        rc = print_line(u);
+    for (size_t i = 0; i < u->n; i++) {
+        enum outcome o = outcome_of(u, &u->w[i].tok, &e);
+
+        *missing += o != FOUND;
+        if (u->json)
+            print_json(&u->w[i], o, e);
+        else
+            print_text(&u->w[i], o, e);
+    }
+    if (rc == 0 && u->line && u->json)
+        rc = print_line(u);
+    if (fflush(stdout) != 0 && rc == 0)
+        rc = -errno;
+    return rc;
+}
+
+static void free_unseal(struct unseal *u)
+{
+    lsl_vault_index_free(u->ix); /* wipes the originals */
+    lsl_tokset_free(&u->erased);
     free(u->w);
 }
 
@@ -215,32 +306,45 @@ static void free_wants(struct unseal *u)
 static int unseal_run(struct unseal *u, const char *keys, const char *vault,
                       const char *ref, size_t *missing)
 {
-    size_t found = 0;
+    const struct lsl_vault_index_entry *e;
     struct lsl_officer_key *key = NULL;
+    size_t found = 0;
     char query[64];
     int rc;
 
     rc = lsl_cli_officer_open(keys, &key);
+    if (rc == 0)
+        rc = lsl_vault_index_open(&u->ix);
+    if (rc == 0)
+        rc = lsl_cli_erased_load(vault, &u->erased);
     if (rc)
-        return rc;
+        goto out;
     qsort(u->w, u->n, sizeof(*u->w), cmp_tok);
-    rc = lsl_vault_read_dir(vault, key, on_record, u, on_file, u);
+    rc = lsl_cli_vault_read(vault, key, on_record, u, &u->st);
     qsort(u->w, u->n, sizeof(*u->w), cmp_order);
-    if (rc && rc != LSL_ETRUNC && rc != LSL_EAUTH && rc != LSL_ECORRUPT &&
-        rc != LSL_EFORMAT) {
-        lsl_log_error("%s: cannot read the vault: %s", vault,
-                      lsl_strerror(rc));
-        lsl_officer_key_close(key);
-        return rc;
-    }
-    for (size_t i = 0; i < u->n; i++)
-        found += u->w[i].has_value;
-    snprintf(query, sizeof(query), "%zu tokens", u->n);
-    rc = lsl_audit_append(vault, key, ref, "unseal", query, found);
-    lsl_officer_key_close(key);
     if (rc)
-        return rc;
-    return print_results(u, missing);
+        goto out;
+    for (size_t i = 0; i < u->n; i++)
+        found += outcome_of(u, &u->w[i].tok, &e) == FOUND;
+    snprintf(query, sizeof(query), "%s%zu tokens", u->line ? "line: " : "",
+             u->n);
+    rc = lsl_audit_append(vault, key, ref, "unseal", query, found);
+    if (rc == 0)
+        rc = print_results(u, missing);
+out:
+    lsl_officer_key_close(key);
+    return rc;
+}
+
+static int exit_code(int rc, const struct unseal *u, size_t missing)
+{
+    if (rc == LSL_EXIT_USAGE || rc == LSL_EUSAGE)
+        return LSL_EXIT_USAGE;
+    if (rc)
+        return LSL_EXIT_ERROR;
+    if (u->st.integrity)
+        return LSL_EXIT_INTEGRITY;
+    return missing ? LSL_EXIT_NOTFOUND : LSL_EXIT_OK;
 }
 
 int lsl_cmd_unseal(int argc, char **argv)
@@ -250,6 +354,9 @@ int lsl_cmd_unseal(int argc, char **argv)
         { "vault", required_argument, NULL, 'v' },
         { "case", required_argument, NULL, 'c' },
         { "tokens-from", required_argument, NULL, 't' },
+        { "line", required_argument, NULL, 'l' },
+        { "json", no_argument, NULL, 'j' },
+        LSL_CLI_OFFICER_OPTIONS,
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -258,12 +365,19 @@ int lsl_cmd_unseal(int argc, char **argv)
     size_t missing = 0;
     int c, rc = 0, code;
 
-    while ((c = getopt_long(argc, argv, "k:v:c:t:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "k:v:c:t:l:jh", opts, NULL)) != -1) {
         switch (c) {
         case 'k': keys = optarg; break;
         case 'v': vault = optarg; break;
         case 'c': ref = optarg; break;
         case 't': from = optarg; break;
+        case 'l': u.line = optarg; break;
+        case 'j': u.json = true; break;
+        case LSL_CLI_OPT_SHARE:
+        case LSL_CLI_OPT_PASSPHRASE_FD:
+            if (lsl_cli_officer_option(c, optarg) != 0)
+                return LSL_EXIT_USAGE;
+            break;
         case 'h':
             help();
             return LSL_EXIT_OK;
@@ -274,22 +388,21 @@ int lsl_cmd_unseal(int argc, char **argv)
     if (!keys || !vault || !ref || !ref[0])
         return lsl_cli_usage_error("unseal", "--keys, --vault and --case "
                                              "are required");
+    if (u.line && (from || optind < argc))
+        return lsl_cli_usage_error("unseal", "--line takes no other "
+                                             "tokens");
     for (int i = optind; i < argc && rc == 0; i++)
-        rc = add_want(&u, argv[i], strlen(argv[i]));
+        rc = add_want(&u, argv[i], strlen(argv[i]), false);
     if (rc == 0 && from)
         rc = read_tokens_file(&u, from);
+    if (rc == 0 && u.line)
+        rc = add_line_tokens(&u);
     if (rc == 0 && u.n == 0)
-        rc = lsl_cli_usage_error("unseal", "no token given");
+        rc = lsl_cli_usage_error("unseal", u.line ? "no token in the line"
+                                                  : "no token given");
     else if (rc == 0)
         rc = unseal_run(&u, keys, vault, ref, &missing);
-    if (rc == LSL_EXIT_USAGE || rc == LSL_EUSAGE)
-        code = LSL_EXIT_USAGE;
-    else if (rc)
-        code = LSL_EXIT_ERROR;
-    else if (u.integrity)
-        code = LSL_EXIT_INTEGRITY;
-    else
-        code = missing ? LSL_EXIT_NOTFOUND : LSL_EXIT_OK;
-    free_wants(&u);
+    code = exit_code(rc, &u, missing);
+    free_unseal(&u);
     return code;
 }

@@ -19,7 +19,13 @@ static const struct lsl_cmd commands[] = {
     { "run", "run the daemon from a configuration file", lsl_cmd_run },
     { "unseal", "reveal the originals of tokens (officer key)",
       lsl_cmd_unseal },
+    { "disclose", "a data subject's records, originals restored "
+                  "(officer key)",
+      lsl_cmd_disclose },
     { "rules", "test rules on sample lines", lsl_cmd_rules },
+    { "audit", "verify or show the signed audit log", lsl_cmd_audit },
+    { "vault", "officer tasks on the vault (verify, erase, expire, hold, "
+               "release)", lsl_cmd_vault },
 };
 
 static void usage(FILE *f)
@@ -31,7 +37,7 @@ static void usage(FILE *f)
         fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
     fprintf(f, "\n'logseal COMMAND --help' describes a command.\n\n"
                "exit codes: 0 success, 1 error, 2 usage, 3 integrity "
-               "failure (vault), 4 token not found\n");
+               "failure (vault or audit log), 4 token not found\n");
 }
 
 int lsl_cli_usage_error(const char *cmd, const char *fmt, ...)
@@ -55,6 +61,28 @@ int lsl_cli_exit_code(int err)
     if (err == LSL_EUSAGE)
         return LSL_EXIT_USAGE;
     return LSL_EXIT_ERROR;
+}
+
+int lsl_cli_dispatch(const char *cmd, const struct lsl_cmd *table, size_t n,
+                     int argc, char **argv)
+{
+    bool help = argc >= 2 && (strcmp(argv[1], "--help") == 0 ||
+                              strcmp(argv[1], "-h") == 0);
+    FILE *f = help ? stdout : stderr;
+
+    for (size_t i = 0; argc >= 2 && !help && i < n; i++) {
+        if (strcmp(argv[1], table[i].name) == 0)
+            return table[i].run(argc - 1, argv + 1);
+    }
+    if (argc >= 2 && !help)
+        fprintf(stderr, "logseal %s: unknown subcommand '%s'\n\n", cmd,
+                argv[1]);
+    fprintf(f, "usage: logseal %s SUBCOMMAND [OPTIONS]\n\nsubcommands:\n",
+            cmd);
+    for (size_t i = 0; i < n; i++)
+        fprintf(f, "  %-8s %s\n", table[i].name, table[i].summary);
+    fprintf(f, "\n'logseal %s SUBCOMMAND --help' describes one.\n", cmd);
+    return help ? LSL_EXIT_OK : LSL_EXIT_USAGE;
 }
 
 void lsl_cli_iso_time(int64_t t, char out[32])

@@ -1,12 +1,55 @@
-/* Opening the officer key for the officer-side commands. */
+/*
+ * Opening the officer key for the officer-side commands: from
+ * KEYS/officer.key, or from k of n key shares given with --share.
+ *
+ * Each officer-side command adds LSL_CLI_OFFICER_OPTIONS to its
+ * getopt_long table, passes the matching results to
+ * lsl_cli_officer_option(), shows LSL_CLI_OFFICER_HELP in its --help, and
+ * calls lsl_cli_officer_open() as before. The options are kept in
+ * process-wide state: one command runs per process.
+ */
 #ifndef LSL_CLI_OFFICER_H
 #define LSL_CLI_OFFICER_H
 
+#include <getopt.h>
 #include "logseal/vault.h"
 
+/* getopt_long values of the shared options (outside the char range). */
+enum {
+    LSL_CLI_OPT_SHARE = 0x100,
+    LSL_CLI_OPT_PASSPHRASE_FD,
+};
+
+#define LSL_CLI_OFFICER_OPTIONS                                                \
+    {"share", required_argument, NULL, LSL_CLI_OPT_SHARE},                     \
+    {                                                                          \
+        "passphrase-fd", required_argument, NULL, LSL_CLI_OPT_PASSPHRASE_FD    \
+    }
+
+#define LSL_CLI_OFFICER_HELP                                                   \
+    "officer key: KEYS/officer.key, or if it is absent, key shares:\n"         \
+    "  --share FILE        a share file of a split key (repeat: any k of\n"    \
+    "                      the n shares); checked against KEYS/vault.pub\n"    \
+    "  --passphrase-fd FD  read the shares' passphrases from FD, one line\n"   \
+    "                      per --share in order (default: ask on the\n"        \
+    "                      terminal)\n"
+
 /*
- * Open the officer secret key from KEYS/officer.key. Errors are logged
- * with the path and what to do. 0 or negative code.
+ * Record one shared option: c is LSL_CLI_OPT_SHARE or
+ * LSL_CLI_OPT_PASSPHRASE_FD, arg its argument (borrowed: argv). 0 or
+ * LSL_EUSAGE (logged: too many shares, bad descriptor number).
+ */
+int lsl_cli_officer_option(int c, const char *arg);
+
+/* The --passphrase-fd given, or -1 (ask on the terminal). */
+int lsl_cli_officer_passphrase_fd(void);
+
+/*
+ * Open the officer secret key from KEYS/officer.key or, when that file is
+ * absent and shares were given, from the shares (their passphrases read
+ * from --passphrase-fd or the terminal; checked against KEYS/vault.pub
+ * when present). keys_dir may be NULL when shares are given. Errors are
+ * logged with the path and what to do. 0 or negative code.
  */
 int lsl_cli_officer_open(const char *keys_dir, struct lsl_officer_key **out);
 

@@ -72,6 +72,10 @@ int lsl_secret_file_read(const char *path, void *buf, size_t len)
         rc = LSL_EKEYPERM;
         goto out;
     }
+    if (st.st_uid != geteuid()) {
+        rc = LSL_EKEYOWNER;
+        goto out;
+    }
     if ((size_t)st.st_size != len) {
         rc = LSL_EFORMAT;
         goto out;

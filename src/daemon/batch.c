@@ -36,6 +36,7 @@ void lsl_batch_clear(struct lsl_batch *b)
     b->out.len = 0;
     b->gz.len = 0;
     wipe_buf(&b->map_arena);
+    b->header.len = 0;
     b->nlines = 0;
     b->nmaps = 0;
     b->error = 0;
@@ -54,6 +55,7 @@ void lsl_batch_free(struct lsl_batch *b)
     lsl_buf_free(&b->out);
     lsl_buf_free(&b->gz);
     lsl_buf_free(&b->map_arena);
+    lsl_buf_free(&b->header);
     free(b->lines);
     free(b->maps);
     free(b);
@@ -98,6 +100,7 @@ void lsl_batch_stats_add(struct lsl_batch_stats *dst,
     dst->binary += src->binary;
     dst->noeol += src->noeol;
     dst->tokens += src->tokens;
+    dst->late += src->late;
     dst->bytes_in += src->bytes_in;
     dst->bytes_out += src->bytes_out;
 }
@@ -139,6 +142,8 @@ int lsl_batch_process(struct lsl_batch *b, struct lsl_worker *w)
     lsl_tokenizer_reset(w->tz);
     b->out.len = 0;
     b->gz.len = 0;
+    /* Workers serve every source: each batch brings its own header. */
+    rc = lsl_matcher_set_header(w->m, b->header.p, b->header.len);
     for (size_t i = 0; i < b->nlines && rc == 0; i++)
         rc = lsl_line_transform(w, b, &b->lines[i]);
     if (rc == 0)

@@ -21,6 +21,7 @@ struct lsl_job {
     int rc;
     bool vault_added; /* mappings staged: a retry must not stage again */
     bool written;     /* the sink has the batch: a retry must not rewrite */
+    const char *failed; /* what the failed commit step wrote, for messages */
     uint64_t vault_new;
     struct lsl_job *next;
 };
@@ -130,13 +131,15 @@ int lsl_job_process(struct lsl_pipeline *pl, struct lsl_batch *b)
 static int stage_vault(struct lsl_job *j)
 {
     struct lsl_vault_writer *vw = j->pl->o.vault;
+    struct lsl_vault_set *vs = j->pl->o.vaults;
     struct lsl_batch *b = j->b;
 
-    if (j->vault_added || !vw)
+    if (j->vault_added || (!vw && !vs))
         return 0;
     for (size_t i = 0; i < b->nmaps; i++) {
         bool is_new;
-        int rc = lsl_vault_writer_add(vw, &b->maps[i], &is_new);
+        int rc = vs ? lsl_vault_set_add(vs, &b->maps[i], &is_new)
+                    : lsl_vault_writer_add(vw, &b->maps[i], &is_new);
 
         if (rc)
             return rc;
@@ -153,17 +156,33 @@ static void commit_work(uv_work_t *req)
     struct lsl_source *src = b->source;
     struct lsl_sink *sink = src->sink;
 
+    j->failed = "the vault";
     j->rc = stage_vault(j);
-    if (j->rc == 0 && j->pl->o.vault)
+    if (j->rc == 0 && j->pl->o.vaults) {
+        j->failed = lsl_vault_set_last_path(j->pl->o.vaults);
+        j->rc = lsl_vault_set_flush(j->pl->o.vaults);
+    } else if (j->rc == 0 && j->pl->o.vault) {
+        j->failed = lsl_vault_writer_path(j->pl->o.vault);
         j->rc = lsl_vault_writer_flush(j->pl->o.vault);
-    if (j->rc == 0 && !j->written)
+    }
+    if (j->rc)
+        return;
+    j->failed = sink->desc;
+    if (!j->written)
         j->rc = sink->ops->write(sink, b);
     if (j->rc == 0)
         j->written = true;
     if (j->rc == 0 && sink->sync_each && sink->ops->sync)
         j->rc = sink->ops->sync(sink);
-    if (j->rc == 0 && src->ops->persist)
+    if (j->rc == 0 && src->ops->persist) {
+        j->failed = "the checkpoint";
         j->rc = src->ops->persist(src, b);
+    }
+    /* The batch is durable: only now may the key ratchet past its lines. */
+    if (j->rc == 0 && j->pl->o.vaults) {
+        j->failed = "the hash key or a finished vault file";
+        j->rc = lsl_vault_set_commit(j->pl->o.vaults, b->max_time);
+    }
 }
 
 static bool retryable(int err)
@@ -191,7 +210,8 @@ static void commit_failed(struct lsl_pipeline *pl, struct lsl_job *j)
     if (pl->committing != j || !retryable(j->rc)) {
         lsl_log_error("%s: %s batch %llu to %s failed: %s", s->name,
                       pl->committing == j ? "writing" : "processing",
-                      (unsigned long long)j->b->seq, s->sink->desc,
+                      (unsigned long long)j->b->seq,
+                      pl->committing == j ? j->failed : s->sink->desc,
                       lsl_strerror(j->rc));
         pl->fatal = true;
         j->next = pl->ready;
@@ -204,9 +224,9 @@ static void commit_failed(struct lsl_pipeline *pl, struct lsl_job *j)
     pl->retry_ms = pl->retry_ms ? pl->retry_ms * 2 : RETRY_MIN_MS;
     if (pl->retry_ms > RETRY_MAX_MS)
         pl->retry_ms = RETRY_MAX_MS;
-    lsl_log_error("%s: writing output to %s or the vault failed: %s; input "
-                  "paused, retrying in %u ms",
-                  s->name, s->sink->desc, lsl_strerror(j->rc), pl->retry_ms);
+    lsl_log_error("%s: writing to %s failed: %s; input paused, retrying in "
+                  "%u ms",
+                  s->name, j->failed, lsl_strerror(j->rc), pl->retry_ms);
     uv_timer_start(&pl->retry_timer, retry_cb, pl->retry_ms, 0);
 }
 
@@ -233,6 +253,7 @@ static void commit_done(uv_work_t *req, int status)
 static void try_commit(struct lsl_pipeline *pl)
 {
     struct lsl_job *j = pl->ready;
+    int rc;
 
     if (pl->committing || pl->ticking || pl->fatal || !j ||
         j->b->seq != pl->commit_seq)
@@ -245,9 +266,13 @@ static void try_commit(struct lsl_pipeline *pl)
     }
     pl->committing = j;
     j->req.data = j;
-    j->rc = uv_queue_work(pl->o.loop, &j->req, commit_work, commit_done);
-    if (j->rc)
+    /* Not into j->rc: commit_work may already have run on a worker and
+     * stored its result there (a lost -ENOSPC meant a skipped batch). */
+    rc = uv_queue_work(pl->o.loop, &j->req, commit_work, commit_done);
+    if (rc) {
+        j->rc = rc;
         commit_failed(pl, j);
+    }
 }
 
 void lsl_jobs_free_all(struct lsl_pipeline *pl)
@@ -261,25 +286,30 @@ void lsl_jobs_free_all(struct lsl_pipeline *pl)
     }
 }
 
+/*
+ * A tick job works on a snapshot of the sinks taken on the loop thread, so
+ * sources may come and go meanwhile; owners close sinks only once the
+ * pipeline is idle (no tick running).
+ */
 struct tick_job {
     uv_work_t req;
     struct lsl_pipeline *pl;
     int64_t now;
+    size_t nsinks;
+    struct lsl_sink *sinks[];
 };
 
 static void tick_work(uv_work_t *req)
 {
     struct tick_job *t = req->data;
 
-    for (struct lsl_source *s = t->pl->sources; s; s = s->next) {
-        int rc;
+    for (size_t i = 0; i < t->nsinks; i++) {
+        struct lsl_sink *sink = t->sinks[i];
+        int rc = sink->ops->tick(sink, t->now);
 
-        if (!s->sink->ops->tick)
-            continue;
-        rc = s->sink->ops->tick(s->sink, t->now);
         if (rc)
-            lsl_log_error("%s: finishing output %s failed: %s; will retry",
-                          s->name, s->sink->desc, lsl_strerror(rc));
+            lsl_log_error("finishing output %s failed: %s; will retry",
+                          sink->desc, lsl_strerror(rc));
     }
 }
 
@@ -291,6 +321,10 @@ static void tick_done(uv_work_t *req, int status)
     (void)status;
     free(t);
     pl->ticking = false;
+    if (pl->closing) {
+        lsl_pipeline_release(pl);
+        return;
+    }
     try_commit(pl);
 }
 
@@ -298,13 +332,24 @@ void lsl_jobs_tick(struct lsl_pipeline *pl)
 {
     uint64_t now = uv_now(pl->o.loop);
     struct tick_job *t;
+    size_t n = 0;
 
-    if (pl->ticking || pl->committing || pl->fatal ||
+    if (pl->ticking || pl->committing || pl->fatal || pl->closing ||
         now - pl->last_tick_ms < 1000)
         return;
-    t = calloc(1, sizeof(*t));
+    for (struct lsl_source *s = pl->sources; s; s = s->next)
+        n++;
+    t = calloc(1, sizeof(*t) + n * sizeof(t->sinks[0]));
     if (!t)
         return;
+    for (struct lsl_source *s = pl->sources; s; s = s->next) {
+        if (s->sink->ops->tick)
+            t->sinks[t->nsinks++] = s->sink;
+    }
+    if (t->nsinks == 0) {
+        free(t);
+        return;
+    }
     t->pl = pl;
     t->now = (int64_t)time(NULL);
     t->req.data = t;

@@ -78,7 +78,11 @@ static int put_string(struct lsl_buf *out, const char *s, size_t len)
 {
     const unsigned char *p = (const unsigned char *)s;
     size_t i = 0, run = 0;
-    int rc = lsl_buf_putc(out, '"');
+    int rc;
+
+    if (len == 0) /* s may be NULL (an empty buffer): no arithmetic on it */
+        return lsl_buf_append(out, "\"\"", 2);
+    rc = lsl_buf_putc(out, '"');
 
     while (rc == 0 && i < len) {
         size_t n = lsl_utf8_seq(p + i, len - i);

@@ -89,18 +89,26 @@ static void pipeline_free(struct lsl_pipeline *pl)
     free(pl);
 }
 
+/* Freed once its timers are closed and no tick job can still touch it. */
+void lsl_pipeline_release(struct lsl_pipeline *pl)
+{
+    if (pl->closing && pl->open_handles == 0 && !pl->ticking)
+        pipeline_free(pl);
+}
+
 static void timer_closed(uv_handle_t *h)
 {
     struct lsl_pipeline *pl = h->data;
 
-    if (--pl->open_handles == 0)
-        pipeline_free(pl);
+    pl->open_handles--;
+    lsl_pipeline_release(pl);
 }
 
 void lsl_pipeline_close(struct lsl_pipeline *pl)
 {
     if (!pl)
         return;
+    pl->closing = true;
     pl->open_handles = 2;
     uv_close((uv_handle_t *)&pl->flush_timer, timer_closed);
     uv_close((uv_handle_t *)&pl->retry_timer, timer_closed);
@@ -180,6 +188,7 @@ void lsl_source_detach(struct lsl_source *s)
         batch_put(pl, s->cur);
     s->cur = NULL;
     lsl_splitter_free(&s->sp);
+    lsl_buf_free(&s->header);
 }
 
 static void pause_all(struct lsl_pipeline *pl)
@@ -228,19 +237,57 @@ static int dispatch(struct lsl_source *s)
     return 0;
 }
 
+/* A new current batch, carrying the header in force where it starts. */
+static int batch_start(struct lsl_source *s)
+{
+    int rc = batch_get(s->pl, &s->cur);
+
+    if (rc)
+        return rc;
+    rc = lsl_buf_append(&s->cur->header, s->header.p, s->header.len);
+    if (rc) {
+        batch_put(s->pl, s->cur);
+        s->cur = NULL;
+        return rc;
+    }
+    s->cur_started_ms = uv_now(s->pl->o.loop);
+    return 0;
+}
+
+/* Remember the last header line among the current batch's lines from
+ * `from` on: the next batch starts under it. */
+static int note_header(struct lsl_source *s, size_t from)
+{
+    const struct lsl_batch *b = s->cur;
+    const struct lsl_line *last = NULL;
+
+    for (size_t i = from; i < b->nlines; i++) {
+        const struct lsl_line *ln = &b->lines[i];
+
+        /* An empty line is no header (and b->in.p may still be NULL). */
+        if (ln->len && lsl_rule_is_header(s->rule, b->in.p + ln->off,
+                                          ln->len))
+            last = ln;
+    }
+    if (!last)
+        return 0;
+    s->header.len = 0;
+    return lsl_buf_append(&s->header, b->in.p + last->off, last->len);
+}
+
 int lsl_source_feed(struct lsl_source *s, const char *data, size_t len,
                     const struct lsl_pos *after)
 {
     struct lsl_pipeline *pl = s->pl;
+    size_t from;
     int rc;
 
-    if (!s->cur) {
-        rc = batch_get(pl, &s->cur);
-        if (rc)
-            return rc;
-        s->cur_started_ms = uv_now(pl->o.loop);
-    }
+    if (!s->cur && (rc = batch_start(s)) != 0)
+        return rc;
+    from = s->cur->nlines;
     rc = lsl_splitter_feed(&s->sp, s->cur, data, len);
+    if (rc == 0)
+        rc = note_header(s, from);
     if (rc)
         return rc;
     s->cur->pos.file_id = after->file_id;
@@ -256,7 +303,7 @@ static int finish_input(struct lsl_source *s, const struct lsl_pos *end)
     int rc = 0;
 
     if (!s->cur && lsl_splitter_pending(&s->sp) > 0)
-        rc = batch_get(s->pl, &s->cur);
+        rc = batch_start(s);
     if (rc == 0 && s->cur) {
         uint64_t carried = lsl_splitter_pending(&s->sp);
 
@@ -276,6 +323,50 @@ int lsl_source_end_file(struct lsl_source *s, const struct lsl_pos *end)
     return finish_input(s, end);
 }
 
+struct drained_job {
+    uv_work_t req;
+    struct lsl_source *s;
+};
+
+static void drained_work(uv_work_t *req)
+{
+    (void)req;
+}
+
+static void drained_done(uv_work_t *req, int status)
+{
+    struct drained_job *d = req->data;
+
+    (void)status;
+    d->s->ops->drained(d->s);
+    free(d);
+}
+
+/*
+ * Tell the source it is drained, but never from inside the call that
+ * stopped it: its owner may free it in the callback. Nothing in flight:
+ * go through the loop once (a no-op job keeps the loop alive meanwhile).
+ */
+static int drained_later(struct lsl_source *s)
+{
+    struct drained_job *d;
+    int rc;
+
+    if (s->inflight > 0 || !s->ops->drained || s->drained)
+        return 0;
+    d = calloc(1, sizeof(*d));
+    if (!d)
+        return -ENOMEM;
+    d->s = s;
+    d->req.data = d;
+    rc = uv_queue_work(s->pl->o.loop, &d->req, drained_work, drained_done);
+    if (rc)
+        free(d);
+    else
+        s->drained = true;
+    return rc;
+}
+
 int lsl_source_eof(struct lsl_source *s)
 {
     int rc = finish_input(s, NULL);
@@ -283,9 +374,7 @@ int lsl_source_eof(struct lsl_source *s)
     if (rc)
         return rc;
     s->eof = true;
-    if (s->inflight == 0 && s->ops->drained)
-        s->ops->drained(s);
-    return 0;
+    return drained_later(s);
 }
 
 int lsl_source_flush(struct lsl_source *s)
@@ -300,9 +389,7 @@ int lsl_source_stop(struct lsl_source *s)
     if (rc)
         return rc;
     s->eof = true;
-    if (s->inflight == 0 && s->ops->drained)
-        s->ops->drained(s);
-    return 0;
+    return drained_later(s);
 }
 
 static void flush_timer_cb(uv_timer_t *t)
@@ -337,6 +424,8 @@ void lsl_pipeline_committed(struct lsl_pipeline *pl, struct lsl_batch *b,
         s->ops->committed(s, &b->pos);
     batch_put(pl, b);
     resume_all(pl);
-    if (s->eof && s->inflight == 0 && s->ops->drained)
+    if (s->eof && s->inflight == 0 && s->ops->drained && !s->drained) {
+        s->drained = true;
         s->ops->drained(s);
+    }
 }

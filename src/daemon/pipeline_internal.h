@@ -11,6 +11,7 @@ struct lsl_pipeline {
     uv_timer_t flush_timer;
     uv_timer_t retry_timer;
     int open_handles;
+    bool closing;
 
     /* workers: created on demand, one per concurrently running job */
     uv_mutex_t wlock;
@@ -44,6 +45,9 @@ int lsl_job_process(struct lsl_pipeline *pl, struct lsl_batch *b);
  * most once a second and only while no commit is running.
  */
 void lsl_jobs_tick(struct lsl_pipeline *pl);
+
+/* Free the pipeline if it is closing and nothing refers to it any more. */
+void lsl_pipeline_release(struct lsl_pipeline *pl);
 
 /* Free jobs left after a fatal error (their lines were never written). */
 void lsl_jobs_free_all(struct lsl_pipeline *pl);

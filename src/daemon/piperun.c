@@ -1,13 +1,17 @@
 /*
  * `logseal pipe`: the daemon's pipeline with a descriptor source and a
- * single sink. Order of teardown matters: the vault file is finished before
+ * single sink, and one vault file per key epoch its lines fall in (the
+ * key's current epoch opened first). Order of teardown matters:
+ * the vault files are finished before
  * the output is renamed into place, so no finished output ever refers to a
  * token whose mapping is not durable.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sodium.h>
 #include <unistd.h>
 #include "logseal/daemon.h"
 #include "logseal/file.h"
@@ -18,10 +22,12 @@ struct pipe_run {
     uv_loop_t loop;
     struct lsl_rule *rule;
     struct lsl_keyring *kr;
-    struct lsl_vault_writer *vw;
+    struct lsl_vault_set *vs;
     struct lsl_sink *sink;
     struct lsl_pipeline *pl;
     struct lsl_fd_source *src;
+    char *sample; /* read ahead for --rule auto; fed first */
+    size_t sample_len;
     int err;
 };
 
@@ -50,12 +56,69 @@ static void on_fatal(struct lsl_pipeline *pl, int err, void *ud)
         r->err = err;
 }
 
-static int load_rule(struct pipe_run *r, const struct lsl_pipe_opts *o)
+/* Read the first lines of fd (blocking: the loop is not running yet). */
+static int read_sample(struct pipe_run *r, int fd, bool *at_eof)
+{
+    size_t lines = 0;
+
+    r->sample = malloc(LSL_DETECT_BYTES);
+    if (!r->sample)
+        return -ENOMEM;
+    *at_eof = false;
+    while (r->sample_len < LSL_DETECT_BYTES && lines < LSL_DETECT_LINES) {
+        ssize_t n = read(fd, r->sample + r->sample_len,
+                         LSL_DETECT_BYTES - r->sample_len);
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -errno;
+        if (n == 0) {
+            *at_eof = true;
+            break;
+        }
+        for (ssize_t i = 0; i < n; i++)
+            lines += r->sample[r->sample_len + (size_t)i] == '\n';
+        r->sample_len += (size_t)n;
+    }
+    return 0;
+}
+
+static int detect_rule(struct pipe_run *r, int fd)
+{
+    struct lsl_rule_detect d;
+    bool at_eof;
+    int rc = read_sample(r, fd, &at_eof);
+
+    if (rc) {
+        lsl_log_error("cannot read the input: %s", lsl_strerror(rc));
+        return rc;
+    }
+    rc = lsl_rule_detect(&r->rule, NULL, r->sample, r->sample_len, at_eof,
+                         &d);
+    if (rc == 0)
+        lsl_log_info("--rule auto chose %s (%u/%u sample lines)", d.chosen,
+                     d.matched, d.counted);
+    else if (rc == LSL_ENOTFOUND)
+        lsl_log_error("--rule auto: no rule matches at least 80%% of the "
+                      "first lines (tried: %s); give --rule NAME",
+                      d.tried[0] ? d.tried : "none");
+    else
+        lsl_log_error("--rule auto: cannot read the rules directory: %s",
+                      lsl_strerror(rc));
+    return rc;
+}
+
+static int load_rule(struct pipe_run *r, const struct lsl_pipe_opts *o,
+                     int fd)
 {
     char path[PATH_MAX];
     struct lsl_rule_error e = { 0 };
-    int rc = lsl_rule_resolve(o->rule, NULL, path, sizeof(path));
+    int rc;
 
+    if (strcmp(o->rule, "auto") == 0)
+        return detect_rule(r, fd);
+    rc = lsl_rule_resolve(o->rule, NULL, path, sizeof(path));
     if (rc) {
         lsl_log_error("rule '%s' not found (looked in $LOGSEAL_RULES_DIR "
                       "and the installed rules); give a NAME or a path to "
@@ -83,6 +146,8 @@ static int load_keys(struct pipe_run *r, const struct lsl_pipe_opts *o,
         lsl_log_error("%s: cannot use the hash key: %s%s", path,
                       lsl_strerror(rc),
                       rc == LSL_EKEYPERM ? " (chmod 600 it)" :
+                      rc == LSL_EKEYOWNER ? " (chown it to the user running "
+                                            "logseal)" :
                       rc == -ENOENT ? " (create keys with 'logseal keygen')"
                                     : "");
         return rc;
@@ -99,15 +164,15 @@ static int load_keys(struct pipe_run *r, const struct lsl_pipe_opts *o,
 static int open_outputs(struct pipe_run *r, const struct lsl_pipe_opts *o,
                         const uint8_t *pk)
 {
-    struct lsl_vault_writer_opts vo;
+    struct lsl_vault_set_opts vo = {
+        .dir = o->vault_dir, .pubkey = pk, .source = o->source,
+        .keyring = r->kr,
+    };
     int rc;
 
-    lsl_vault_writer_opts_init(&vo);
-    vo.dir = o->vault_dir;
-    vo.pubkey = pk;
-    vo.source = o->source;
-    vo.epoch = lsl_keyring_kid(r->kr, 0);
-    rc = lsl_vault_writer_open(&r->vw, &vo);
+    rc = lsl_mkdir_p(o->vault_dir, 0700);
+    if (rc == 0)
+        rc = lsl_vault_set_open(&r->vs, &vo);
     if (rc) {
         lsl_log_error("%s: cannot create a vault file: %s", o->vault_dir,
                       lsl_strerror(rc));
@@ -140,6 +205,7 @@ static int run_loop(struct pipe_run *r, const struct lsl_pipe_opts *o,
     struct lsl_pipeline_opts po;
     struct lsl_fd_source_opts so = {
         .fd = fd, .name = o->source, .rule = r->rule, .sink = r->sink,
+        .prefix = r->sample, .prefix_len = r->sample_len,
         .on_done = on_done, .ud = r,
     };
     int rc;
@@ -147,7 +213,7 @@ static int run_loop(struct pipe_run *r, const struct lsl_pipe_opts *o,
     lsl_pipeline_opts_init(&po);
     po.loop = &r->loop;
     po.keyring = r->kr;
-    po.vault = r->vw;
+    po.vaults = r->vs;
     po.gzip_level = r->sink->gzip ? o->level : 0;
     po.on_fatal = on_fatal;
     po.ud = r;
@@ -179,10 +245,10 @@ static void teardown(struct pipe_run *r, struct lsl_pipe_result *res, int *rc)
     lsl_fd_source_close(r->src);
     lsl_pipeline_close(r->pl);
     uv_run(&r->loop, UV_RUN_DEFAULT);
-    if (r->vw)
+    if (r->vs)
         snprintf(res->vault_path, sizeof(res->vault_path), "%s",
-                 lsl_vault_writer_path(r->vw));
-    crc = lsl_vault_writer_close(r->vw);
+                 lsl_vault_set_last_path(r->vs));
+    crc = lsl_vault_set_close(r->vs);
     if (crc && *rc == 0) {
         lsl_log_error("%s: cannot finish the vault file: %s",
                       res->vault_path, lsl_strerror(crc));
@@ -203,8 +269,21 @@ static void teardown(struct pipe_run *r, struct lsl_pipe_result *res, int *rc)
     }
     lsl_keyring_close(r->kr);
     lsl_rule_free(r->rule);
+    if (r->sample)
+        sodium_memzero(r->sample, r->sample_len);
+    free(r->sample);
     if (uv_loop_close(&r->loop) != 0)
         lsl_log_warn("event loop closed with handles still open");
+}
+
+/* Say once, at start, what a disclosure could not be answered with. */
+static void warn_gaps(const struct lsl_rule *rule)
+{
+    char gaps[160];
+
+    if (lsl_rule_disclosure_gaps(rule, gaps, sizeof(gaps)))
+        lsl_log_info("rule %s cannot fully answer disclosure requests: %s",
+                     lsl_rule_name(rule), gaps);
 }
 
 int lsl_pipe_run(const struct lsl_pipe_opts *o, struct lsl_pipe_result *res)
@@ -217,14 +296,16 @@ int lsl_pipe_run(const struct lsl_pipe_opts *o, struct lsl_pipe_result *res)
     rc = uv_loop_init(&r.loop);
     if (rc)
         return rc;
-    rc = load_rule(&r, o);
+    rc = open_input(o, &fd);
     if (rc == 0)
+        rc = load_rule(&r, o, fd);
+    if (rc == 0) {
         snprintf(res->rule_name, sizeof(res->rule_name), "%s",
                  lsl_rule_name(r.rule));
+        warn_gaps(r.rule);
+    }
     if (rc == 0)
         rc = load_keys(&r, o, pk);
-    if (rc == 0)
-        rc = open_input(o, &fd);
     if (rc == 0)
         rc = open_outputs(&r, o, pk);
     if (rc == 0)

@@ -1,21 +1,20 @@
 /*
  * One run of the daemon: everything opened from one configuration.
  *
- * prepare (no side effects: rules, keys) -> start (vault writer, sinks,
+ * prepare (no side effects: rules, keys) -> start (vault set, sinks,
  * pipeline, sources) -> stop (sources drain, then, once the pipeline is
  * idle, sources are freed and the pipeline closed on the loop, and the
- * vault file and sinks are finished on the thread pool: fsync and rename
+ * vault files and sinks are finished on the thread pool: fsync and rename
  * never block the loop) -> LSL_RUN_STOPPED.
  *
  * Invariants: `live` counts sources opened and not yet done; sinks are
- * closed only after every source using them is freed; the vault file is
+ * closed only after every source using them is freed; the vault files are
  * finished before any segment is renamed into place, so no finished output
  * refers to a mapping that is not durable.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include "logseal/checkpoint.h"
 #include "logseal/file.h"
 #include "logseal/log.h"
@@ -196,16 +195,16 @@ static int start_source(struct run_src *s)
 
 static int open_vault(struct lsl_run *r)
 {
-    struct lsl_vault_writer_opts vo;
+    /* One set serves every source; records name the daemon. */
+    struct lsl_vault_set_opts vo = {
+        .dir = r->cfg->vault, .pubkey = r->pk, .source = "daemon",
+        .keyring = r->kr,
+    };
     int rc;
 
-    lsl_vault_writer_opts_init(&vo);
-    vo.dir = r->cfg->vault;
-    vo.pubkey = r->pk;
-    /* One writer serves every source; records name the daemon. */
-    vo.source = "daemon";
-    vo.epoch = lsl_keyring_kid(r->kr, (int64_t)time(NULL));
-    rc = lsl_vault_writer_open(&r->vw, &vo);
+    rc = lsl_mkdir_p(r->cfg->vault, 0700);
+    if (rc == 0)
+        rc = lsl_vault_set_open(&r->vs, &vo);
     if (rc)
         lsl_log_error("%s: cannot create a vault file: %s", r->cfg->vault,
                       lsl_strerror(rc));
@@ -223,7 +222,7 @@ static int open_pipeline(struct lsl_run *r)
     lsl_pipeline_opts_init(&po);
     po.loop = r->o.loop;
     po.keyring = r->kr;
-    po.vault = r->vw;
+    po.vaults = r->vs;
     po.gzip_level = gzip ? r->cfg->level : 0;
     po.on_fatal = on_fatal;
     po.ud = r;

@@ -31,7 +31,7 @@ struct lsl_run {
     struct lsl_run_opts o;
     struct lsl_keyring *kr;
     uint8_t pk[LSL_VAULT_PUBKEY_BYTES];
-    struct lsl_vault_writer *vw;
+    struct lsl_vault_set *vs; /* one vault file per key epoch */
     struct lsl_pipeline *pl;
     struct run_src *src;
     size_t nsrc;

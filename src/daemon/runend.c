@@ -54,10 +54,10 @@ static void close_work(uv_work_t *req)
     char path[PATH_MAX] = "";
     int rc;
 
-    if (r->vw)
-        snprintf(path, sizeof(path), "%s", lsl_vault_writer_path(r->vw));
-    rc = lsl_vault_writer_close(r->vw);
-    r->vw = NULL;
+    if (r->vs)
+        snprintf(path, sizeof(path), "%s", lsl_vault_set_last_path(r->vs));
+    rc = lsl_vault_set_close(r->vs);
+    r->vs = NULL;
     if (rc) {
         lsl_log_error("%s: cannot finish the vault file: %s", path,
                       lsl_strerror(rc));

@@ -97,6 +97,22 @@ int lsl_span_emit(struct lsl_worker *w, const char *line,
                        s->flags & LSL_SPAN_F_DASHED, when, out);
 }
 
+/* A JSON number (LSL_SPAN_F_QUOTE) becomes a JSON string holding its
+ * token, so a JSON line stays valid JSON. */
+static int emit_quoted(struct lsl_worker *w, const char *line,
+                       const struct lsl_plan_span *s, int64_t when,
+                       struct lsl_buf *out)
+{
+    bool quote = s->flags & LSL_SPAN_F_QUOTE;
+    int rc = quote ? lsl_buf_putc(out, '"') : 0;
+
+    if (rc == 0)
+        rc = lsl_span_emit(w, line, s, when, out);
+    if (rc == 0 && quote)
+        rc = lsl_buf_putc(out, '"');
+    return rc;
+}
+
 static int emit_plan(struct lsl_worker *w, const char *p, size_t len,
                      const struct lsl_plan *plan, int64_t when,
                      struct lsl_buf *out)
@@ -110,7 +126,7 @@ static int emit_plan(struct lsl_worker *w, const char *p, size_t len,
         rc = lsl_buf_append(out, p + at, s->off - at);
         if (rc)
             return rc;
-        rc = lsl_span_emit(w, p, s, when, out);
+        rc = emit_quoted(w, p, s, when, out);
         if (rc)
             return rc;
         at = (size_t)s->off + s->len;
@@ -140,7 +156,8 @@ static void count_line(struct lsl_batch *b, const struct lsl_line *ln,
 int lsl_line_transform(struct lsl_worker *w, struct lsl_batch *b,
                        const struct lsl_line *ln)
 {
-    const char *p = b->in.p + ln->off;
+    /* A batch of empty lines has no buffer: NULL + 0 is undefined. */
+    const char *p = b->in.p ? b->in.p + ln->off : "";
     size_t len = ln->len;
     bool piece = ln->flags & (LSL_LINE_PIECE | LSL_LINE_TAIL);
     bool cr = !(ln->flags & LSL_LINE_PIECE) && len > 0 && p[len - 1] == '\r';
@@ -163,6 +180,8 @@ int lsl_line_transform(struct lsl_worker *w, struct lsl_batch *b,
         b->max_time = when;
     if (!piece && is_binary((const unsigned char *)p, len))
         b->st.binary++;
+    if (lsl_keyring_is_late(w->kr, when))
+        b->st.late++;
     count_line(b, ln, plan, piece);
     if (w->format == LSL_OUT_JSONL)
         return lsl_jsonl_line(w, b, p, len, plan, when, piece);

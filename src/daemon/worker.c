@@ -24,6 +24,7 @@ int lsl_worker_open(struct lsl_worker **out, const struct lsl_worker_opts *o)
     w->format = o->format;
     lsl_tokenizer_opts_init(&to);
     to.keyring = o->keyring;
+    w->kr = o->keyring;
     if (o->cache_entries)
         to.cache_entries = o->cache_entries;
     rc = lsl_tokenizer_open(&w->tz, &to);
@@ -32,6 +33,8 @@ int lsl_worker_open(struct lsl_worker **out, const struct lsl_worker_opts *o)
     rc = lsl_matcher_open(&w->m);
     if (rc)
         goto fail;
+    /* JSON lines carry the rule's named fields; text output needs none. */
+    lsl_matcher_want_fields(w->m, w->format == LSL_OUT_JSONL);
     if (w->gzip_level > 0) {
         /* windowBits 15 + 16: a gzip wrapper, so each member stands alone */
         if (deflateInit2(&w->zs, w->gzip_level, Z_DEFLATED, 15 + 16, 8,

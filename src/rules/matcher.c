@@ -38,8 +38,6 @@ int lsl_matcher_open(struct lsl_matcher **out)
         goto fail;
     if (m->jit)
         pcre2_jit_stack_assign(m->mctx, NULL, m->jit);
-    if (lsl_scrub_memo_open(&m->memo) != 0)
-        goto fail;
     *out = m;
     return 0;
 fail:
@@ -54,9 +52,34 @@ void lsl_matcher_free(struct lsl_matcher *m)
     pcre2_match_data_free(m->md);
     pcre2_match_context_free(m->mctx);
     pcre2_jit_stack_free(m->jit);
-    lsl_scrub_memo_free(m->memo);
+    lsl_w3c_free(m);
     free(m->plan.spans);
+    free(m->plan.fields);
     free(m);
+}
+
+void lsl_matcher_want_fields(struct lsl_matcher *m, bool on)
+{
+    m->want_fields = on;
+}
+
+int lsl_plan_field_push(struct lsl_plan *p, const char *name, size_t off,
+                        size_t len, uint8_t type)
+{
+    struct lsl_plan_field *f;
+
+    if (p->nfields == p->fields_cap) {
+        size_t cap = p->fields_cap ? p->fields_cap * 2 : PLAN_CAP_START;
+
+        f = realloc(p->fields, cap * sizeof(*f));
+        if (!f)
+            return -ENOMEM;
+        p->fields = f;
+        p->fields_cap = cap;
+    }
+    p->fields[p->nfields++] = (struct lsl_plan_field){
+        .name = name, .off = (uint32_t)off, .len = (uint32_t)len, .type = type};
+    return 0;
 }
 
 int lsl_plan_push(struct lsl_plan *p, size_t off, size_t len, uint8_t action,
@@ -81,12 +104,15 @@ int lsl_plan_push(struct lsl_plan *p, size_t off, size_t len, uint8_t action,
     s->action = action;
     s->cls = cls;
     s->flags = flags;
+    s->mode = LSL_IPMODE_TOKEN;
+    s->bits = 0;
     return 0;
 }
 
-static void plan_reset(struct lsl_plan *p)
+void lsl_plan_reset(struct lsl_plan *p)
 {
     p->count = 0;
+    p->nfields = 0;
     p->matched = false;
     p->limit_hit = false;
     p->time.p = NULL;
@@ -98,10 +124,30 @@ static bool is_list_sep(char c)
     return c == ',' || c == ' ' || c == '\t';
 }
 
+/* An address of field f, written in f's ip mode. */
+static int push_ip(const struct rule_field *f, struct lsl_plan *p, size_t off,
+                   size_t len)
+{
+    int rc = lsl_plan_push(p, off, len, LSL_ACT_TOKEN, f->cls, 0);
+
+    if (rc == 0) {
+        p->spans[p->count - 1].mode = f->mode;
+        p->spans[p->count - 1].bits = f->bits;
+    }
+    return rc;
+}
+
+static int scrub_piece(struct lsl_plan *p, const char *line, size_t off,
+                       size_t len, bool esc)
+{
+    return esc ? lsl_scrub_escaped(p, line, off, len, false)
+               : lsl_scrub_range(p, line, off, len);
+}
+
 /* Addresses become spans; any other element is scrubbed, so "unknown" or
  * "host:port" never hides an address. */
 static int plan_iplist(const struct rule_field *f, struct lsl_plan *p,
-                       const char *line, size_t off, size_t len)
+                       const char *line, size_t off, size_t len, bool esc)
 {
     size_t i = off, end = off + len;
     int rc = 0;
@@ -117,34 +163,33 @@ static int plan_iplist(const struct rule_field *f, struct lsl_plan *p,
         if (i == s)
             break;
         if (lsl_ip_valid(line + s, i - s))
-            rc = lsl_plan_push(p, s, i - s, LSL_ACT_TOKEN, f->cls, 0);
+            rc = push_ip(f, p, s, i - s);
         else
-            rc = lsl_scrub_range(p, line, s, i - s);
+            rc = scrub_piece(p, line, s, i - s, esc);
     }
     return rc;
 }
 
-static int plan_field(const struct lsl_rule *r, const struct rule_field *f,
-                      struct lsl_matcher *m, const char *line, size_t off,
-                      size_t len)
+int lsl_plan_value(const struct lsl_rule *r, const struct rule_field *f,
+                   struct lsl_plan *p, const char *line, size_t off, size_t len,
+                   bool esc)
 {
-    struct lsl_plan *p = &m->plan;
-
     switch ((enum rule_action)f->action) {
     case RULE_ACT_IP:
         if (lsl_ip_valid(line + off, len))
-            return lsl_plan_push(p, off, len, LSL_ACT_TOKEN, f->cls, 0);
-        return lsl_scrub_range(p, line, off, len);
+            return push_ip(f, p, off, len);
+        return scrub_piece(p, line, off, len, esc);
     case RULE_ACT_IPLIST:
-        return plan_iplist(f, p, line, off, len);
+        return plan_iplist(f, p, line, off, len, esc);
     case RULE_ACT_TOKEN:
         if (len == 1 && line[off] == '-')
             return 0;
         return lsl_plan_push(p, off, len, LSL_ACT_TOKEN, f->cls, 0);
     case RULE_ACT_QUERY:
-        return lsl_query_plan(r, m->memo, p, line, off, len);
+        return lsl_query_plan(r, p, line, off, len, esc);
     case RULE_ACT_SCRUB:
-        return lsl_scrub_range_memo(m->memo, p, line, off, len);
+        return esc ? lsl_scrub_escaped(p, line, off, len, true)
+                   : lsl_scrub_text(p, line, off, len);
     case RULE_ACT_DROP:
         return lsl_plan_push(p, off, len, LSL_ACT_DROP, 0, 0);
     case RULE_ACT_KEEP:
@@ -190,6 +235,24 @@ static void plan_normalize(struct lsl_plan *p)
         p->count = w + 1;
 }
 
+/* Every named group that took part, for structured output. */
+static int plan_names(const struct lsl_rule *r, struct lsl_plan *p,
+                      const PCRE2_SIZE *ov)
+{
+    for (size_t i = 0; i < r->nnames; i++) {
+        const struct rule_name *n = &r->names[i];
+        PCRE2_SIZE s = ov[2 * n->num], e = ov[2 * n->num + 1];
+        int rc;
+
+        if (s == PCRE2_UNSET || e < s)
+            continue;
+        rc = lsl_plan_field_push(p, n->name, s, e - s, n->type);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
 static int plan_groups(const struct lsl_rule *r, struct lsl_matcher *m,
                        const char *line, const PCRE2_SIZE *ov)
 {
@@ -203,11 +266,13 @@ static int plan_groups(const struct lsl_rule *r, struct lsl_matcher *m,
         /* Unset groups, and \K tricks that end before they start. */
         if (s == PCRE2_UNSET || e <= s)
             continue;
-        rc = plan_field(r, f, m, line, s, e - s);
+        rc = lsl_plan_value(r, f, p, line, s, e - s, false);
         if (rc)
             return rc;
     }
     plan_normalize(p);
+    if (m->want_fields && (rc = plan_names(r, p, ov)) != 0)
+        return rc;
     if (r->time_num && ov[2 * r->time_num] != PCRE2_UNSET &&
         ov[2 * r->time_num + 1] >= ov[2 * r->time_num]) {
         p->time.p = line + ov[2 * r->time_num];
@@ -237,21 +302,12 @@ static bool is_limit_error(int rc)
            rc == PCRE2_ERROR_JIT_STACKLIMIT || rc == PCRE2_ERROR_HEAPLIMIT;
 }
 
-int lsl_rule_plan(const struct lsl_rule *r, struct lsl_matcher *m,
-                  const char *line, size_t len, const struct lsl_plan **plan)
+static int regex_plan(const struct lsl_rule *r, struct lsl_matcher *m,
+                      const char *line, size_t len)
 {
     struct lsl_plan *p = &m->plan;
-    int rc;
+    int rc = ensure_match_data(m, r->ngroups + 1);
 
-    plan_reset(p);
-    *plan = p;
-    if (len > UINT32_MAX)
-        return -EOVERFLOW;
-    if (!line)
-        line = "";
-    if (!r)
-        return lsl_scrub_range(p, line, 0, len);
-    rc = ensure_match_data(m, r->ngroups + 1);
     if (rc)
         return rc;
     pcre2_set_match_limit(m->mctx, r->match_limit);
@@ -264,7 +320,29 @@ int lsl_rule_plan(const struct lsl_rule *r, struct lsl_matcher *m,
     if (rc == PCRE2_ERROR_NOMEMORY)
         return -ENOMEM;
     p->limit_hit = is_limit_error(rc);
-    return lsl_scrub_range(p, line, 0, len);
+    return lsl_scrub_text(p, line, 0, len);
+}
+
+int lsl_rule_plan(const struct lsl_rule *r, struct lsl_matcher *m,
+                  const char *line, size_t len, const struct lsl_plan **plan)
+{
+    lsl_plan_reset(&m->plan);
+    *plan = &m->plan;
+    if (len > UINT32_MAX)
+        return -EOVERFLOW;
+    if (!line)
+        line = "";
+    if (!r)
+        return lsl_scrub_text(&m->plan, line, 0, len);
+    switch ((enum rule_format)r->format) {
+    case RULE_FMT_JSON:
+        return lsl_json_plan(r, m, line, len);
+    case RULE_FMT_W3C:
+        return lsl_w3c_plan(r, m, line, len);
+    case RULE_FMT_REGEX:
+        break;
+    }
+    return regex_plan(r, m, line, len);
 }
 
 int lsl_scrub_plan(struct lsl_matcher *m, const char *text, size_t len,

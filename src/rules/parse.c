@@ -11,7 +11,7 @@
 #include <string.h>
 #include "rules_int.h"
 
-#define MAX_WORDS 4
+#define MAX_WORDS 6
 
 struct parser {
     struct lsl_rule *r;
@@ -222,33 +222,95 @@ static void *grow(void *arr, size_t n, size_t size)
     return realloc(arr, (n + 1) * size);
 }
 
-static int do_field(struct parser *ps, const char *rest, const char *end)
+static const char *const ip_modes[] = {"token", "ip6", "prefix", "truncate"};
+
+/* "mode=..." and "bits=N" after a field's action (and class). */
+static int parse_option(struct parser *ps, struct lsl_span w,
+                        struct rule_field *f)
+{
+    bool ip = f->action == RULE_ACT_IP || f->action == RULE_ACT_IPLIST;
+    unsigned v = 0;
+
+    if (ip && w.len > 5 && memcmp(w.p, "mode=", 5) == 0) {
+        struct lsl_span m = {w.p + 5, w.len - 5};
+
+        for (size_t i = 0; i < LSL_ARRAY_SIZE(ip_modes); i++) {
+            if (word_is(m, ip_modes[i])) {
+                f->mode = (uint8_t)i;
+                return 0;
+            }
+        }
+        return fail(ps,
+                    "unknown ip mode '%.*s' (known: token ip6 prefix "
+                    "truncate)",
+                    (int)(m.len > 32 ? 32 : m.len), m.p);
+    }
+    if (ip && w.len > 5 && w.len <= 8 && memcmp(w.p, "bits=", 5) == 0) {
+        for (size_t i = 5; i < w.len && v <= 128; i++) {
+            if (w.p[i] < '0' || w.p[i] > '9')
+                return fail(ps, "bits= takes 1 to 128");
+            v = v * 10 + (unsigned)(w.p[i] - '0');
+        }
+        if (v < 1 || v > 128)
+            return fail(ps, "bits= takes 1 to 128");
+        f->bits = (uint8_t)v;
+        return 0;
+    }
+    return fail(ps, "unexpected '%.*s'%s", (int)(w.len > 32 ? 32 : w.len), w.p,
+                ip ? " (options: mode= bits=)" : "");
+}
+
+/* ACTION [CLASS] [mode=M] [bits=N] */
+static int parse_spec(struct parser *ps, const struct lsl_span *w, int n,
+                      struct rule_field *f)
+{
+    int rc = parse_action(ps, w[0], f);
+    int i = 1;
+
+    if (rc)
+        return rc;
+    if (i < n && !memchr(w[i].p, '=', w[i].len)) {
+        if (f->action != RULE_ACT_IP && f->action != RULE_ACT_IPLIST &&
+            f->action != RULE_ACT_TOKEN)
+            return fail(ps, "action '%.*s' takes no class", (int)w[0].len,
+                        w[0].p);
+        rc = parse_class(ps, w[i++], &f->cls);
+        if (rc)
+            return rc;
+    }
+    for (; i < n; i++) {
+        rc = parse_option(ps, w[i], f);
+        if (rc)
+            return rc;
+    }
+    if (f->bits && f->mode != LSL_IPMODE_TRUNCATE)
+        return fail(ps, "bits= goes with mode=truncate");
+    return 0;
+}
+
+/* field, key and column lines: NAME ACTION [CLASS] [options]. */
+static int add_field(struct parser *ps, const char *rest, const char *end,
+                     enum rule_format via, const char *usage)
 {
     struct lsl_rule *r = ps->r;
     struct lsl_span w[MAX_WORDS];
-    struct rule_field f = {.line = ps->line};
+    struct rule_field f = {.line = ps->line, .via = (uint8_t)via};
     struct rule_field *nf;
-    int n = words(ps, rest, end, w, 2, 3, "field GROUP ACTION [CLASS]");
+    int n = words(ps, rest, end, w, 2, 5, usage);
     int rc;
 
     if (n < 0)
         return n;
     for (size_t i = 0; i < r->nfields; i++)
         if (word_is(w[0], r->fields[i].group))
-            return fail(ps, "second field line for group '%s'",
+            return fail(ps, "second %s line for '%s'",
+                        via == RULE_FMT_REGEX  ? "field"
+                        : via == RULE_FMT_JSON ? "key"
+                                               : "column",
                         r->fields[i].group);
-    rc = parse_action(ps, w[1], &f);
+    rc = parse_spec(ps, w + 1, n - 1, &f);
     if (rc)
         return rc;
-    if (n == 3) {
-        if (f.action != RULE_ACT_IP && f.action != RULE_ACT_IPLIST &&
-            f.action != RULE_ACT_TOKEN)
-            return fail(ps, "action '%.*s' takes no class", (int)w[1].len,
-                        w[1].p);
-        rc = parse_class(ps, w[2], &f.cls);
-        if (rc)
-            return rc;
-    }
     nf = grow(r->fields, r->nfields, sizeof(*nf));
     if (!nf)
         return -ENOMEM;
@@ -258,6 +320,104 @@ static int do_field(struct parser *ps, const char *rest, const char *end)
         return -ENOMEM;
     r->fields[r->nfields++] = f;
     return 0;
+}
+
+static int do_field(struct parser *ps, const char *rest, const char *end)
+{
+    return add_field(ps, rest, end, RULE_FMT_REGEX,
+                     "field GROUP ACTION [CLASS] [mode=M] [bits=N]");
+}
+
+static int do_key(struct parser *ps, const char *rest, const char *end)
+{
+    return add_field(ps, rest, end, RULE_FMT_JSON,
+                     "key NAME ACTION [CLASS] [mode=M] [bits=N]");
+}
+
+static int do_column(struct parser *ps, const char *rest, const char *end)
+{
+    return add_field(ps, rest, end, RULE_FMT_W3C,
+                     "column NAME ACTION [CLASS] [mode=M] [bits=N]");
+}
+
+static int do_format(struct parser *ps, const char *rest, const char *end)
+{
+    static const char *const names[] = {"regex", "json", "w3c"};
+    struct lsl_span w[MAX_WORDS];
+    int n = words(ps, rest, end, w, 1, 1, "format regex|json|w3c");
+
+    if (n < 0)
+        return n;
+    for (size_t i = 0; i < LSL_ARRAY_SIZE(names); i++) {
+        if (word_is(w[0], names[i])) {
+            ps->r->format = (uint8_t)i;
+            return 0;
+        }
+    }
+    return fail(ps, "expected: format regex|json|w3c");
+}
+
+static int do_type(struct parser *ps, const char *rest, const char *end)
+{
+    static const char *const names[] = {"string", "number", "time"};
+    struct lsl_rule *r = ps->r;
+    struct lsl_span w[MAX_WORDS];
+    struct rule_type t = {.line = ps->line};
+    struct rule_type *nt;
+    int n = words(ps, rest, end, w, 2, 2, "type NAME string|number|time");
+
+    if (n < 0)
+        return n;
+    for (t.type = 0; t.type < LSL_ARRAY_SIZE(names); t.type++)
+        if (word_is(w[1], names[t.type]))
+            break;
+    if (t.type == LSL_ARRAY_SIZE(names))
+        return fail(ps, "expected: type NAME string|number|time");
+    for (size_t i = 0; i < r->ntypes; i++)
+        if (word_is(w[0], r->types[i].group))
+            return fail(ps, "second type line for '%s'", r->types[i].group);
+    nt = grow(r->types, r->ntypes, sizeof(*nt));
+    if (!nt)
+        return -ENOMEM;
+    r->types = nt;
+    t.group = dup_span(w[0].p, w[0].len);
+    if (!t.group)
+        return -ENOMEM;
+    r->types[r->ntypes++] = t;
+    return 0;
+}
+
+static int do_require(struct parser *ps, const char *rest, const char *end)
+{
+    struct lsl_rule *r = ps->r;
+    struct lsl_span w[MAX_WORDS];
+    int n = words(ps, rest, end, w, 1, MAX_WORDS, "require KEY...");
+
+    if (n < 0)
+        return n;
+    if (r->nrequire + (size_t)n > RULE_REQUIRE_MAX)
+        return fail(ps, "at most %d required keys", RULE_REQUIRE_MAX);
+    for (int i = 0; i < n; i++) {
+        r->require[r->nrequire] = dup_span(w[i].p, w[i].len);
+        if (!r->require[r->nrequire])
+            return -ENOMEM;
+        r->nrequire++;
+    }
+    return 0;
+}
+
+static int do_disclosure(struct parser *ps, const char *rest, const char *end)
+{
+    struct lsl_span w[MAX_WORDS];
+    int n = words(ps, rest, end, w, 1, 1, "disclosure port=NAME");
+
+    if (n < 0)
+        return n;
+    if (w[0].len <= 5 || memcmp(w[0].p, "port=", 5) != 0)
+        return fail(ps, "expected: disclosure port=NAME");
+    ps->r->port_line = ps->line;
+    return set_text(ps, &ps->r->port_group, "disclosure port=", w[0].p + 5,
+                    w[0].len - 5);
 }
 
 static int add_param(struct parser *ps, const char *rest, const char *end,
@@ -349,6 +509,12 @@ static const struct directive directives[] = {
     {"pattern", do_pattern},
     {"time", do_time},
     {"field", do_field},
+    {"key", do_key},
+    {"column", do_column},
+    {"format", do_format},
+    {"type", do_type},
+    {"require", do_require},
+    {"disclosure", do_disclosure},
     {"param", do_param},
     {"segment", do_segment},
     {"match-limit", do_match_limit},
@@ -373,9 +539,36 @@ static int parse_line(struct parser *ps, const char *p, size_t n)
         if (word_is(w, directives[i].name))
             return directives[i].fn(ps, skip_blanks(p, end), end);
     return fail(ps,
-                "unknown directive '%.*s' (known: name pattern time "
-                "field param segment match-limit depth-limit)",
+                "unknown directive '%.*s' (known: name format pattern "
+                "time field key column type require param segment "
+                "disclosure match-limit depth-limit)",
                 (int)(w.len > 32 ? 32 : w.len), w.p);
+}
+
+/* Directives must suit the format: a pattern only for regex rules, field
+ * lines for regex, key lines for json, column lines for w3c. */
+static int check_format(struct parser *ps)
+{
+    static const char *const dir[] = {"field", "key", "column"};
+    static const char *const fmt[] = {"regex", "json", "w3c"};
+    const struct lsl_rule *r = ps->r;
+
+    if (r->format == RULE_FMT_REGEX && !r->pattern)
+        return fail(ps, "missing 'pattern' line");
+    if (r->format != RULE_FMT_REGEX && r->pattern) {
+        ps->line = r->pattern_line;
+        return fail(ps, "a %s rule takes no pattern", fmt[r->format]);
+    }
+    if (r->format != RULE_FMT_JSON && r->nrequire)
+        return fail(ps, "'require' is for json rules");
+    for (size_t i = 0; i < r->nfields; i++) {
+        if (r->fields[i].via != r->format) {
+            ps->line = r->fields[i].line;
+            return fail(ps, "a %s rule takes '%s' lines, not '%s'",
+                        fmt[r->format], dir[r->format], dir[r->fields[i].via]);
+        }
+    }
+    return 0;
 }
 
 static int parse_text(struct parser *ps, const char *text, size_t len)
@@ -398,9 +591,7 @@ static int parse_text(struct parser *ps, const char *text, size_t len)
     ps->line = 0;
     if (!ps->r->name)
         return fail(ps, "missing 'name' line");
-    if (!ps->r->pattern)
-        return fail(ps, "missing 'pattern' line");
-    return 0;
+    return check_format(ps);
 }
 
 int lsl_rule_parse(struct lsl_rule **out, const char *text, size_t len,

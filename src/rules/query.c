@@ -6,19 +6,30 @@
  * sorted. The query string runs from the first '?' to the first space or
  * '#' and splits on '&' and ';'. In the path before it, a segment named
  * by a `segment` line makes the next segment a span (/u/123/profile).
- * Names compare ASCII case-insensitively; they are not percent-decoded.
+ * A group without '?' whose first '=' comes before any '/' or blank is a
+ * bare query string as a whole (nginx $args, W3C cs-uri-query, a Cookie
+ * header "a=b; c=d"); blanks and '+' before a name are skipped. Names
+ * compare ASCII case-insensitively; they are not percent-decoded. Inside a
+ * JSON string (`esc`) the scrubbed pieces skip escape sequences.
  */
 #include <string.h>
 #include "rules_int.h"
+
+struct qctx {
+    const struct lsl_rule *r;
+    struct lsl_plan *p;
+    const char *line;
+    size_t cursor; /* bytes before it are planned */
+    bool esc;
+};
 
 static char lower(char c)
 {
     return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
 }
 
-static const struct rule_param *find_param(const struct lsl_rule *r,
-                                           uint8_t kind, const char *name,
-                                           size_t len)
+static const struct rule_param *
+find_param(const struct lsl_rule *r, uint8_t kind, const char *name, size_t len)
 {
     for (size_t i = 0; i < r->nparams; i++) {
         const struct rule_param *p = &r->params[i];
@@ -42,21 +53,32 @@ static size_t find2(const char *s, size_t from, size_t end, char a, char b)
     return from;
 }
 
-/* One query field being planned: the text between values is scrubbed
- * through the memo (request lines repeat their path and parameter names). */
-struct qplan {
-    const struct lsl_rule *r;
-    struct lsl_scrub_memo *memo;
-    struct lsl_plan *p;
-    const char *line;
-    size_t cursor; /* start of the text not planned yet */
-};
-
-/* Scrub from the cursor up to the value, push the value as a span. */
-static int push_value(struct qplan *q, size_t off, size_t len, uint8_t cls)
+/* True if line[off..end) is a query string without path: "a=b&c=d". */
+static bool is_bare(const char *line, size_t off, size_t end)
 {
-    int rc = lsl_scrub_range_memo(q->memo, q->p, q->line, q->cursor,
-                                  off - q->cursor);
+    for (size_t i = off; i < end; i++) {
+        if (line[i] == '=')
+            return i > off;
+        if (line[i] == '/' || line[i] == ' ' || line[i] == '\t')
+            return false;
+    }
+    return false;
+}
+
+/* Scrub from the cursor up to `to`. */
+static int scrub_to(struct qctx *q, size_t to)
+{
+    size_t off = q->cursor;
+
+    q->cursor = to;
+    return q->esc ? lsl_scrub_escaped(q->p, q->line, off, to - off, false)
+                  : lsl_scrub_range(q->p, q->line, off, to - off);
+}
+
+/* Scrub up to the value, push the value as a span. */
+static int push_value(struct qctx *q, size_t off, size_t len, uint8_t cls)
+{
+    int rc = scrub_to(q, off);
 
     if (rc == 0)
         rc = lsl_plan_push(q->p, off, len, LSL_ACT_TOKEN, cls, 0);
@@ -64,53 +86,40 @@ static int push_value(struct qplan *q, size_t off, size_t len, uint8_t cls)
     return rc;
 }
 
-/* Bit min(len, 63) for every length a listed segment name has: most path
- * segments are then passed over without searching the list. */
-static uint64_t segment_lengths(const struct lsl_rule *r)
-{
-    uint64_t mask = 0;
-
-    for (size_t i = 0; i < r->nparams; i++) {
-        if (r->params[i].kind == PARAM_SEGMENT)
-            mask |= 1ULL << (r->params[i].len < 63 ? r->params[i].len : 63);
-    }
-    return mask;
-}
-
 /* Path segments in [i, end): the one after a listed segment is a value. */
-static int plan_path(struct qplan *q, size_t i, size_t end)
+static int plan_path(struct qctx *q, size_t i, size_t end)
 {
     const struct rule_param *prev = NULL;
-    uint64_t lens = segment_lengths(q->r);
     int rc;
 
     while (i < end) {
         size_t send = find2(q->line, i, end, '/', '/');
-        size_t n = send - i;
 
         if (prev && send > i) {
-            rc = push_value(q, i, n, prev->cls);
+            rc = push_value(q, i, send - i, prev->cls);
             if (rc)
                 return rc;
         }
-        prev = NULL;
-        if (lens & (1ULL << (n < 63 ? n : 63)))
-            prev = find_param(q->r, PARAM_SEGMENT, q->line + i, n);
+        prev = find_param(q->r, PARAM_SEGMENT, q->line + i, send - i);
         i = send + 1;
     }
     return 0;
 }
 
-static int plan_query(struct qplan *q, size_t i, size_t qend)
+static int plan_query(struct qctx *q, size_t i, size_t qend)
 {
+    const char *line = q->line;
+
     while (i < qend) {
-        size_t pend = find2(q->line, i, qend, '&', ';');
-        size_t eq = find2(q->line, i, pend, '=', '=');
+        size_t pend = find2(line, i, qend, '&', ';');
+        size_t eq = find2(line, i, pend, '=', '=');
         const struct rule_param *prm;
         int rc;
 
+        while (i < eq && (line[i] == ' ' || line[i] == '+'))
+            i++;
         if (eq < pend && eq + 1 < pend) {
-            prm = find_param(q->r, PARAM_QUERY, q->line + i, eq - i);
+            prm = find_param(q->r, PARAM_QUERY, line + i, eq - i);
             if (prm) {
                 rc = push_value(q, eq + 1, pend - eq - 1, prm->cls);
                 if (rc)
@@ -122,22 +131,24 @@ static int plan_query(struct qplan *q, size_t i, size_t qend)
     return 0;
 }
 
-int lsl_query_plan(const struct lsl_rule *r, struct lsl_scrub_memo *memo,
-                   struct lsl_plan *p, const char *line, size_t off, size_t len)
+int lsl_query_plan(const struct lsl_rule *r, struct lsl_plan *p,
+                   const char *line, size_t off, size_t len, bool esc)
 {
-    struct qplan q = {r, memo, p, line, off};
+    struct qctx q = {r, p, line, off, esc};
     size_t end = off + len, path, pend;
     const char *slash = memchr(line + off, '/', len);
     int rc = 0;
 
     if (r->nparams == 0)
-        return lsl_scrub_range_memo(memo, p, line, off, len);
+        return scrub_to(&q, end);
+    if (is_bare(line, off, end)) {
+        rc = plan_query(&q, off, end);
+        return rc ? rc : scrub_to(&q, end);
+    }
     path = slash ? (size_t)(slash - line) : end;
     pend = find2(line, path, end, '?', ' ');
     rc = plan_path(&q, path, pend);
     if (rc == 0 && pend < end && line[pend] == '?')
         rc = plan_query(&q, pend + 1, find2(line, pend + 1, end, ' ', '#'));
-    if (rc)
-        return rc;
-    return lsl_scrub_range_memo(memo, p, line, q.cursor, end - q.cursor);
+    return rc ? rc : scrub_to(&q, end);
 }

@@ -63,25 +63,96 @@ static int compile_pattern(struct lsl_rule *r, const char *origin,
     return 0;
 }
 
+uint8_t lsl_rule_type_of(const struct lsl_rule *r, const char *name, size_t len)
+{
+    for (size_t i = 0; i < r->ntypes; i++) {
+        if (strlen(r->types[i].group) == len &&
+            memcmp(r->types[i].group, name, len) == 0)
+            return r->types[i].type;
+    }
+    return LSL_FIELD_STRING;
+}
+
+const struct rule_field *lsl_rule_field_find(const struct lsl_rule *r,
+                                             const char *name, size_t len)
+{
+    for (size_t i = 0; i < r->nfields; i++) {
+        const char *g = r->fields[i].group;
+
+        if (strncmp(g, name, len) == 0 && g[len] == '\0')
+            return &r->fields[i];
+    }
+    return NULL;
+}
+
+/* The pattern's named groups in number order, typed for plan->fields. */
+static int bind_names(struct lsl_rule *r)
+{
+    PCRE2_SPTR table;
+    uint32_t count, size;
+
+    if (pcre2_pattern_info(r->code, PCRE2_INFO_NAMECOUNT, &count) ||
+        pcre2_pattern_info(r->code, PCRE2_INFO_NAMEENTRYSIZE, &size) ||
+        pcre2_pattern_info(r->code, PCRE2_INFO_NAMETABLE, &table))
+        return -EINVAL;
+    if (count == 0)
+        return 0;
+    r->names = calloc(count, sizeof(*r->names));
+    if (!r->names)
+        return -ENOMEM;
+    for (uint32_t i = 0; i < count; i++) {
+        PCRE2_SPTR e = table + (size_t)i * size;
+        struct rule_name *n = &r->names[r->nnames++];
+
+        n->num = (uint32_t)(e[0] << 8 | e[1]);
+        n->name = (const char *)(e + 2);
+        n->type = lsl_rule_type_of(r, n->name, strlen(n->name));
+        if (n->num == r->time_num)
+            n->type = LSL_FIELD_TIME;
+    }
+    /* The name table is sorted by name; fields come in group order. */
+    for (size_t i = 1; i < r->nnames; i++) {
+        struct rule_name t = r->names[i];
+        size_t j = i;
+
+        for (; j > 0 && r->names[j - 1].num > t.num; j--)
+            r->names[j] = r->names[j - 1];
+        r->names[j] = t;
+    }
+    return 0;
+}
+
+static int compile_regex(struct lsl_rule *r, const char *origin,
+                         struct lsl_rule_error *err)
+{
+    uint32_t unused;
+    int rc = compile_pattern(r, origin, err);
+
+    for (size_t i = 0; rc == 0 && i < r->nfields; i++)
+        rc = bind_group(r, r->fields[i].group, r->fields[i].line, origin, err,
+                        &r->fields[i].num);
+    if (rc)
+        return rc;
+    if (r->nfields > 1)
+        qsort(r->fields, r->nfields, sizeof(*r->fields), by_group);
+    for (size_t i = 0; rc == 0 && i < r->ntypes; i++)
+        rc = bind_group(r, r->types[i].group, r->types[i].line, origin, err,
+                        &unused);
+    if (rc == 0 && r->port_group)
+        rc = bind_group(r, r->port_group, r->port_line, origin, err, &unused);
+    if (rc == 0 && r->time_group)
+        rc = bind_group(r, r->time_group, r->time_line, origin, err,
+                        &r->time_num);
+    return rc ? rc : bind_names(r);
+}
+
 int lsl_rule_compile(struct lsl_rule *r, const char *origin,
                      struct lsl_rule_error *err)
 {
-    int rc = compile_pattern(r, origin, err);
-
-    if (rc)
-        return rc;
-    for (size_t i = 0; i < r->nfields; i++) {
-        rc = bind_group(r, r->fields[i].group, r->fields[i].line, origin, err,
-                        &r->fields[i].num);
-        if (rc)
-            return rc;
-    }
-    if (r->nfields > 1)
-        qsort(r->fields, r->nfields, sizeof(*r->fields), by_group);
-    if (r->time_group)
-        rc = bind_group(r, r->time_group, r->time_line, origin, err,
-                        &r->time_num);
-    return rc;
+    /* JSON keys and W3C columns are looked up by name on each line. */
+    if (r->format != RULE_FMT_REGEX)
+        return 0;
+    return compile_regex(r, origin, err);
 }
 
 void lsl_rule_free(struct lsl_rule *r)
@@ -93,8 +164,15 @@ void lsl_rule_free(struct lsl_rule *r)
         free(r->fields[i].group);
     for (size_t i = 0; i < r->nparams; i++)
         free(r->params[i].name);
+    for (size_t i = 0; i < r->ntypes; i++)
+        free(r->types[i].group);
+    for (size_t i = 0; i < r->nrequire; i++)
+        free(r->require[i]);
     free(r->fields);
     free(r->params);
+    free(r->types);
+    free(r->names);
+    free(r->port_group);
     free(r->name);
     free(r->pattern);
     free(r->time_group);
@@ -110,4 +188,10 @@ const char *lsl_rule_name(const struct lsl_rule *r)
 const char *lsl_rule_time_format(const struct lsl_rule *r)
 {
     return r->time_fmt;
+}
+
+bool lsl_rule_is_header(const struct lsl_rule *r, const char *line, size_t len)
+{
+    return r && r->format == RULE_FMT_W3C && len >= 8 &&
+           memcmp(line, "#Fields:", 8) == 0;
 }

@@ -23,12 +23,38 @@ enum rule_action {
     RULE_ACT_DROP,
 };
 
+/* How a rule reads a line: a PCRE2 pattern, one JSON object, W3C columns. */
+enum rule_format {
+    RULE_FMT_REGEX = 0,
+    RULE_FMT_JSON,
+    RULE_FMT_W3C,
+};
+
+/* A field, key or column line; `group` is a group name, a dotted JSON key
+ * path or a W3C column name. */
 struct rule_field {
     char *group;
     uint32_t num;   /* capture group number, set when compiled */
     uint8_t action; /* enum rule_action */
     uint8_t cls;    /* enum lsl_class */
+    uint8_t mode;   /* enum lsl_ip_mode */
+    uint8_t bits;   /* for LSL_IPMODE_TRUNCATE; 0: default */
+    uint8_t via;    /* enum rule_format of the directive that declared it */
     unsigned line;  /* where it was declared, for errors */
+};
+
+/* A `type` line: the structured-output type of a group, key or column. */
+struct rule_type {
+    char *group;
+    uint8_t type; /* enum lsl_field_type */
+    unsigned line;
+};
+
+/* A named group of a regex rule, in group-number order. */
+struct rule_name {
+    const char *name; /* inside the compiled pattern's name table */
+    uint32_t num;
+    uint8_t type;     /* enum lsl_field_type */
 };
 
 /* `param NAME CLASS` (query string) or `segment NAME CLASS` (the path
@@ -42,8 +68,11 @@ struct rule_param {
     uint8_t kind; /* enum rule_param_kind */
 };
 
+#define RULE_REQUIRE_MAX 16
+
 struct lsl_rule {
     char *name;
+    uint8_t format; /* enum rule_format */
     char *pattern;
     unsigned pattern_line;
     char *time_group;
@@ -56,19 +85,39 @@ struct lsl_rule {
     size_t nfields;
     struct rule_param *params;
     size_t nparams;
+    struct rule_type *types;
+    size_t ntypes;
+    char *require[RULE_REQUIRE_MAX]; /* JSON keys every line must hold */
+    size_t nrequire;
+    char *port_group;  /* `disclosure port=GROUP` */
+    unsigned port_line;
     pcre2_code *code;
     uint32_t ngroups; /* capture groups, not counting group 0 */
+    struct rule_name *names; /* named groups, by number */
+    size_t nnames;
 };
 
-struct lsl_scrub_memo;
+/* A W3C column of the header in force, bound to a rule's field. */
+struct w3c_col {
+    const char *name; /* NUL-terminated, inside lsl_matcher.hdr */
+    const struct rule_field *f; /* NULL: no column line */
+    uint8_t type;               /* enum lsl_field_type */
+};
 
 struct lsl_matcher {
-    struct lsl_scrub_memo *memo; /* plans of `scrub` fields, by text */
     pcre2_match_data *md;
     uint32_t md_pairs;
     pcre2_match_context *mctx;
     pcre2_jit_stack *jit;
     struct lsl_plan plan;
+    bool want_fields;
+    /* W3C: the header in force and its columns, bound for hdr_rule. */
+    char *hdr;
+    size_t hdr_len, hdr_cap;
+    struct w3c_col *cols;
+    size_t ncols, cols_cap;
+    const struct lsl_rule *hdr_rule;
+    long time_col[2]; /* columns of the rule's time ("date+time"); -1 */
 };
 
 /* Fill *err (may be NULL) with origin, line and a formatted message. */
@@ -82,6 +131,67 @@ void lsl_rule_fail(struct lsl_rule_error *err, const char *origin,
 LSL_MUST_CHECK int lsl_rule_compile(struct lsl_rule *r, const char *origin,
                                     struct lsl_rule_error *err);
 
+/* Append a field (see lsl_matcher_want_fields). 0 or -ENOMEM. */
+LSL_MUST_CHECK int lsl_plan_field_push(struct lsl_plan *p, const char *name,
+                                       size_t off, size_t len, uint8_t type);
+
+/* Forget spans, fields and time; matched and limit_hit false. */
+void lsl_plan_reset(struct lsl_plan *p);
+
+/*
+ * Plan one value line[off..off+len) by field f's action. `esc`: the value
+ * is the inside of a JSON string, so scrubbing skips escape sequences and
+ * a span never starts or ends inside one. 0 or -ENOMEM.
+ */
+LSL_MUST_CHECK int lsl_plan_value(const struct lsl_rule *r,
+                                  const struct rule_field *f,
+                                  struct lsl_plan *p, const char *line,
+                                  size_t off, size_t len, bool esc);
+
+/* The field line for group/key/column name[0..len), or NULL. */
+const struct rule_field *lsl_rule_field_find(const struct lsl_rule *r,
+                                             const char *name, size_t len);
+
+/* The `type` of name[0..len), or LSL_FIELD_STRING. */
+uint8_t lsl_rule_type_of(const struct lsl_rule *r, const char *name,
+                         size_t len);
+
+/* Plan a line with a JSON rule (json.c). 0 or -ENOMEM. */
+LSL_MUST_CHECK int lsl_json_plan(const struct lsl_rule *r,
+                                 struct lsl_matcher *m, const char *line,
+                                 size_t len);
+
+/* Plan a line with a W3C rule (w3c.c). 0 or -ENOMEM. */
+LSL_MUST_CHECK int lsl_w3c_plan(const struct lsl_rule *r,
+                                struct lsl_matcher *m, const char *line,
+                                size_t len);
+
+/* Free the matcher's W3C state (w3c.c). */
+void lsl_w3c_free(struct lsl_matcher *m);
+
+/*
+ * Free text: like lsl_scrub_range, and also Japanese phone numbers
+ * (class phone). For `scrub` fields and lines no rule matched.
+ */
+LSL_MUST_CHECK int lsl_scrub_text(struct lsl_plan *p, const char *line,
+                                  size_t off, size_t len);
+
+/*
+ * Scrub the inside of a JSON string: the pieces between escape sequences
+ * are scrubbed one by one (with phones if `text`), so no span touches an
+ * escape and replacing spans keeps the string valid. 0 or -ENOMEM.
+ */
+LSL_MUST_CHECK int lsl_scrub_escaped(struct lsl_plan *p, const char *line,
+                                     size_t off, size_t len, bool text);
+
+/*
+ * A Japanese phone number starting at s[i], inside [lo, hi): 090-1234-5678,
+ * 03-1234-5678, 0120-123-456, 09012345678, +81-90-1234-5678,
+ * +81 3 1234 5678. Sets *end past it. See phone.c for what is refused.
+ */
+bool lsl_phone_at(const char *s, size_t lo, size_t hi, size_t i,
+                  size_t *end);
+
 /* Append a span; offsets are line-relative. 0 or -ENOMEM. */
 LSL_MUST_CHECK int lsl_plan_push(struct lsl_plan *p, size_t off, size_t len,
                                  uint8_t action, uint8_t cls, uint8_t flags);
@@ -93,27 +203,13 @@ LSL_MUST_CHECK int lsl_plan_push(struct lsl_plan *p, size_t off, size_t len,
 LSL_MUST_CHECK int lsl_scrub_range(struct lsl_plan *p, const char *line,
                                    size_t off, size_t len);
 
-/* The scrub memo: one per matcher. 0 or -ENOMEM. Free wipes; NULL-safe. */
-LSL_MUST_CHECK int lsl_scrub_memo_open(struct lsl_scrub_memo **out);
-void lsl_scrub_memo_free(struct lsl_scrub_memo *memo);
-
-/*
- * lsl_scrub_range through the memo: the same spans, without scanning again
- * a text scrubbed before. memo may be NULL. 0 or -ENOMEM.
- */
-LSL_MUST_CHECK int lsl_scrub_range_memo(struct lsl_scrub_memo *memo,
-                                        struct lsl_plan *p, const char *line,
-                                        size_t off, size_t len);
-
 /*
  * The query action on line[off..off+len): values of the rule's listed
- * parameters become spans, everything else is scrubbed (through `memo`,
- * which may be NULL). 0 or -ENOMEM.
+ * parameters become spans, everything else is scrubbed. 0 or -ENOMEM.
  */
-LSL_MUST_CHECK int lsl_query_plan(const struct lsl_rule *r,
-                                  struct lsl_scrub_memo *memo,
-                                  struct lsl_plan *p, const char *line,
-                                  size_t off, size_t len);
+LSL_MUST_CHECK int lsl_query_plan(const struct lsl_rule *r, struct lsl_plan *p,
+                                  const char *line, size_t off, size_t len,
+                                  bool esc);
 
 /* True if fmt[0..len) uses only the directives lsl_time_parse knows. */
 bool lsl_time_format_ok(const char *fmt, size_t len);

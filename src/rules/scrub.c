@@ -22,14 +22,12 @@
  *  - E-mail: [A-Za-z0-9._%+-]+ '@' two or more host labels, the last one
  *    two or more letters.
  *  - UUID: 8-4-4-4-12 hex digits, any version, not glued.
+ *  - Phone numbers (free text only: lsl_scrub_text): see phone.c.
  *
  * Both ends of the range are treated as boundaries: nothing outside it is
  * read, and spans never cross it.
  */
-#include <errno.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sodium.h>
 #include "rules_int.h"
 
 #define IP6_TEXT_MAX    45 /* INET6_ADDRSTRLEN - 1 */
@@ -39,6 +37,7 @@
 struct scan {
     const char *s;
     size_t lo, hi;
+    bool phones;
 };
 
 struct hit {
@@ -318,6 +317,16 @@ static bool match_dashed(const struct scan *sc, size_t i, struct hit *h)
     return true;
 }
 
+static bool match_phone(const struct scan *sc, size_t i, struct hit *h)
+{
+    size_t end;
+
+    if (!sc->phones || !lsl_phone_at(sc->s, sc->lo, sc->hi, i, &end))
+        return false;
+    set_hit(h, i, end, LSL_CLASS_PHONE, 0);
+    return true;
+}
+
 static bool try_at(const struct scan *sc, size_t i, struct hit *h)
 {
     char c = sc->s[i];
@@ -325,18 +334,22 @@ static bool try_at(const struct scan *sc, size_t i, struct hit *h)
 
     if (is_local(c) && !is_local(prev) && match_email(sc, i, h))
         return true;
+    if (c == '+')
+        return match_phone(sc, i, h);
     if (c == ':')
         return i + 1 < sc->hi && sc->s[i + 1] == ':' && !is_alnum(prev) &&
                prev != ':' && match_ipv6(sc, i, h);
     if (!is_alnum(c) || is_alnum(prev))
         return false;
     return match_uuid(sc, i, h) || match_ipv6(sc, i, h) ||
-           match_ipv4(sc, i, h) || match_dashed(sc, i, h);
+           match_ipv4(sc, i, h) || match_dashed(sc, i, h) ||
+           match_phone(sc, i, h);
 }
 
-/* Candidates in the run [ws, we) of C_TOK bytes. */
+/* Candidates in the run [ws, we) of C_TOK bytes. A hit may reach past the
+ * run ("+81 90 1234 5678"): *next is where scanning goes on. */
 static int scan_run(struct lsl_plan *p, const struct scan *sc, size_t ws,
-                    size_t we)
+                    size_t we, size_t *next)
 {
     struct hit h;
     size_t i = ws;
@@ -353,6 +366,7 @@ static int scan_run(struct lsl_plan *p, const struct scan *sc, size_t ws,
             return rc;
         i = h.end;
     }
+    *next = i;
     return 0;
 }
 
@@ -361,10 +375,10 @@ static int scan_run(struct lsl_plan *p, const struct scan *sc, size_t ws,
  * runs of them; a run without a digit, ':' or '@' can hold nothing but a
  * digit-free UUID, which needs 36 bytes. That skips most words at once.
  */
-int lsl_scrub_range(struct lsl_plan *p, const char *line, size_t off,
-                    size_t len)
+static int scrub(struct lsl_plan *p, const char *line, size_t off, size_t len,
+                 bool phones)
 {
-    struct scan sc = {line, off, off + len};
+    struct scan sc = {line, off, off + len, phones};
     const unsigned char *s = (const unsigned char *)line;
     size_t i = off;
     int rc;
@@ -379,117 +393,39 @@ int lsl_scrub_range(struct lsl_plan *p, const char *line, size_t off,
             seen |= ctab[s[i]];
         if (!(seen & (C_DIGIT | C_COLON | C_AT)) && i - ws < 36)
             continue;
-        rc = scan_run(p, &sc, ws, i);
+        rc = scan_run(p, &sc, ws, i, &i);
         if (rc)
             return rc;
     }
     return 0;
 }
 
-/*
- * The memo: a field a rule scrubs (a user agent) takes few distinct values,
- * so its plan is remembered by text. Direct-mapped by a fast hash; a slot
- * is used only after the whole text compares equal, so a collision costs
- * a scrub, never a wrong plan. Texts shorter than MEMO_TEXT_MIN are cheaper
- * to scrub than to look up; plans with more than MEMO_SPANS spans are not
- * kept. Slots hold field text (originals, possibly): wiped when freed.
- */
-#define MEMO_SLOTS    512
-#define MEMO_TEXT_MIN 16
-#define MEMO_TEXT_MAX 256
-#define MEMO_SPANS    4
-
-struct memo_span {
-    uint16_t off, len;
-    uint8_t action, cls, flags;
-};
-
-struct memo_slot {
-    uint64_t tag; /* hash | 1; 0 = empty */
-    uint16_t len;
-    uint8_t nspans;
-    struct memo_span spans[MEMO_SPANS];
-    char text[MEMO_TEXT_MAX];
-};
-
-struct lsl_scrub_memo {
-    struct memo_slot slots[MEMO_SLOTS];
-};
-
-int lsl_scrub_memo_open(struct lsl_scrub_memo **out)
+int lsl_scrub_range(struct lsl_plan *p, const char *line, size_t off,
+                    size_t len)
 {
-    *out = calloc(1, sizeof(**out));
-    return *out ? 0 : -ENOMEM;
+    return scrub(p, line, off, len, false);
 }
 
-void lsl_scrub_memo_free(struct lsl_scrub_memo *memo)
+int lsl_scrub_text(struct lsl_plan *p, const char *line, size_t off, size_t len)
 {
-    if (!memo)
-        return;
-    sodium_memzero(memo, sizeof(*memo));
-    free(memo);
+    return scrub(p, line, off, len, true);
 }
 
-static uint64_t memo_hash(const char *p, size_t n)
+int lsl_scrub_escaped(struct lsl_plan *p, const char *line, size_t off,
+                      size_t len, bool text)
 {
-    uint64_t h = n * 0x9e3779b97f4a7c15ULL, w;
+    size_t end = off + len, i = off;
+    int rc;
 
-    for (; n >= 8; p += 8, n -= 8) {
-        memcpy(&w, p, 8);
-        h = (h ^ w) * 0xff51afd7ed558ccdULL;
-        h ^= h >> 29;
+    while (i < end) {
+        const char *bs = memchr(line + i, '\\', end - i);
+        size_t stop = bs ? (size_t)(bs - line) : end;
+
+        rc = scrub(p, line, i, stop - i, text);
+        if (rc || !bs)
+            return rc;
+        /* A valid JSON string has a whole escape here: \uXXXX or \c. */
+        i = stop + (stop + 1 < end && line[stop + 1] == 'u' ? 6 : 2);
     }
-    w = 0;
-    memcpy(&w, p, n);
-    h = (h ^ w) * 0xc4ceb9fe1a85ec53ULL;
-    return (h ^ h >> 32) | 1;
-}
-
-static void memo_keep(struct memo_slot *sl, uint64_t tag, const char *line,
-                      size_t off, size_t len, const struct lsl_plan *p,
-                      size_t first)
-{
-    size_t n = p->count - first;
-
-    if (n > MEMO_SPANS)
-        return;
-    for (size_t i = 0; i < n; i++) {
-        const struct lsl_plan_span *s = &p->spans[first + i];
-
-        sl->spans[i] =
-            (struct memo_span){(uint16_t)(s->off - off), (uint16_t)s->len,
-                               s->action, s->cls, s->flags};
-    }
-    sl->tag = tag;
-    sl->len = (uint16_t)len;
-    sl->nspans = (uint8_t)n;
-    memcpy(sl->text, line + off, len);
-}
-
-int lsl_scrub_range_memo(struct lsl_scrub_memo *memo, struct lsl_plan *p,
-                         const char *line, size_t off, size_t len)
-{
-    struct memo_slot *sl;
-    size_t first = p->count;
-    uint64_t tag;
-    int rc = 0;
-
-    if (!memo || len < MEMO_TEXT_MIN || len > MEMO_TEXT_MAX)
-        return lsl_scrub_range(p, line, off, len);
-    tag = memo_hash(line + off, len);
-    sl = &memo->slots[(tag >> 1) & (MEMO_SLOTS - 1)];
-    if (sl->tag == tag && sl->len == len &&
-        memcmp(sl->text, line + off, len) == 0) {
-        for (size_t i = 0; i < sl->nspans && rc == 0; i++) {
-            const struct memo_span *s = &sl->spans[i];
-
-            rc = lsl_plan_push(p, off + s->off, s->len, s->action, s->cls,
-                               s->flags);
-        }
-        return rc;
-    }
-    rc = lsl_scrub_range(p, line, off, len);
-    if (rc == 0)
-        memo_keep(sl, tag, line, off, len, p, first);
-    return rc;
+    return 0;
 }

@@ -217,8 +217,9 @@ int lsl_time_parse(const char *fmt, const char *s, size_t len, int64_t *out)
     struct tin in = {s, 0, len};
 
     for (const char *f = fmt; *f; f++) {
+        /* A blank matches a tab too: W3C date and time columns. */
         bool ok = *f == '%' ? (f[1] != '\0' && directive(&in, *++f, &t))
-                            : lit(&in, *f);
+                            : lit(&in, *f) || (*f == ' ' && lit(&in, '\t'));
 
         if (!ok)
             return -EINVAL;

@@ -14,6 +14,7 @@
  * - The pipeline serializes write, sync, tick, close and the checkpoint's
  *   call to lsl_segment_sink_state: no locking here.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -309,6 +310,59 @@ static int resume(struct segment_sink *f, const struct lsl_checkpoint *cp)
     return 0;
 }
 
+/* Remove the .part files of one date directory other than `keep`. */
+static void remove_orphans_in(const char *dir, const char *keep)
+{
+    char path[PATH_MAX];
+    struct dirent *e;
+    DIR *d = opendir(dir);
+
+    if (!d)
+        return;
+    while ((e = readdir(d)) != NULL) {
+        size_t n = strlen(e->d_name);
+
+        if (n <= strlen(PART_SUFFIX) ||
+            strcmp(e->d_name + n - strlen(PART_SUFFIX), PART_SUFFIX) != 0 ||
+            lsl_path_join(path, sizeof(path), dir, e->d_name) != 0 ||
+            strcmp(path, keep) == 0)
+            continue;
+        if (unlink(path) == 0)
+            lsl_log_info("removed unfinished segment %s: no checkpoint "
+                         "covers it, its lines are read again from the "
+                         "input",
+                         path);
+        else
+            lsl_log_warn("cannot remove unfinished segment %s: %s", path,
+                         strerror(errno));
+    }
+    closedir(d);
+}
+
+/*
+ * A crash between creating a segment and the first checkpoint that names
+ * it leaves a .part holding only uncommitted batches: those lines are read
+ * again from the input, so the file must go, or it would never be
+ * finished (and, if finished, would repeat them).
+ */
+static void remove_orphans(const struct segment_sink *f)
+{
+    char src[PATH_MAX], dir[PATH_MAX];
+    struct dirent *e;
+    DIR *d;
+
+    if (lsl_path_join(src, sizeof(src), f->out_dir, f->source) != 0 ||
+        !(d = opendir(src)))
+        return;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.' ||
+            lsl_path_join(dir, sizeof(dir), src, e->d_name) != 0)
+            continue;
+        remove_orphans_in(dir, f->fd >= 0 ? f->part : "");
+    }
+    closedir(d);
+}
+
 int lsl_segment_sink_open(struct lsl_sink **out,
                           const struct lsl_segment_opts *o)
 {
@@ -340,6 +394,7 @@ int lsl_segment_sink_open(struct lsl_sink **out,
         rc = resume(f, o->resume);
     if (rc)
         goto fail;
+    remove_orphans(f);
     *out = &f->base;
     return 0;
 fail:

@@ -169,6 +169,18 @@ int lsl_fd_source_open(struct lsl_fd_source **out, struct lsl_pipeline *pl,
 
 int lsl_fd_source_start(struct lsl_fd_source *src)
 {
+    struct lsl_pos after;
+    int rc;
+
+    /* Bytes read ahead (an input sample) come first, so none is lost. */
+    if (src->o.prefix_len > 0) {
+        src->offset = src->o.prefix_len;
+        after = (struct lsl_pos){ 0, src->offset };
+        rc = lsl_source_feed(&src->base, src->o.prefix, src->o.prefix_len,
+                             &after);
+        if (rc)
+            return rc;
+    }
     read_next(src);
     return 0;
 }

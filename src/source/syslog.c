@@ -26,7 +26,7 @@
 #include "logseal/log.h"
 #include "logseal/source.h"
 
-#define READ_BURST 256
+#define READ_BURST   256
 #define RCVBUF_BYTES (4u << 20)
 #define LOG_EVERY_MS 10000
 
@@ -142,8 +142,7 @@ static void note_drops(struct lsl_syslog_source *s, struct msghdr *mh)
             lsl_log_warn("%s: %s: the kernel dropped %llu datagrams so far "
                          "(socket buffer full: logseal is behind; raise "
                          "net.core.rmem_max or the output speed)",
-                         s->base.name, s->listen,
-                         (unsigned long long)total);
+                         s->base.name, s->listen, (unsigned long long)total);
         s->st.kernel_drops = total;
     }
 }
@@ -161,7 +160,7 @@ static void feed_datagram(struct lsl_syslog_source *s, size_t n)
     off = (size_t)(m.p - s->buf);
     s->buf[off + m.len] = '\n'; /* inside the buffer: see its size */
     s->fed += n;
-    after = (struct lsl_pos){ 0, s->fed };
+    after = (struct lsl_pos){0, s->fed};
     rc = lsl_source_feed(&s->base, s->buf + off, m.len + 1, &after);
     if (rc) {
         s->st.errors++;
@@ -180,10 +179,12 @@ static void feed_datagram(struct lsl_syslog_source *s, size_t n)
 static int recv_one(struct lsl_syslog_source *s)
 {
     char ctl[CMSG_SPACE(sizeof(uint32_t))];
-    struct iovec iov = { s->buf, LSL_SYSLOG_MAX_DGRAM };
+    struct iovec iov = {s->buf, LSL_SYSLOG_MAX_DGRAM};
     struct msghdr mh = {
-        .msg_iov = &iov, .msg_iovlen = 1,
-        .msg_control = ctl, .msg_controllen = sizeof(ctl),
+        .msg_iov = &iov,
+        .msg_iovlen = 1,
+        .msg_control = ctl,
+        .msg_controllen = sizeof(ctl),
     };
     ssize_t n = recvmsg(s->fd, &mh, MSG_DONTWAIT);
 
@@ -229,8 +230,8 @@ static void poll_cb(uv_poll_t *h, int status, int events)
     if (status < 0) {
         s->st.errors++;
         if (log_due(s, &s->log_err_ms))
-            lsl_log_error("%s: %s: cannot watch the socket: %s",
-                          s->base.name, s->listen, uv_strerror(status));
+            lsl_log_error("%s: %s: cannot watch the socket: %s", s->base.name,
+                          s->listen, uv_strerror(status));
         return;
     }
     read_burst(s);
@@ -307,7 +308,8 @@ static int clear_stale(struct lsl_syslog_source *s)
         return errno == ENOENT ? 0 : -errno;
     if (!S_ISSOCK(st.st_mode)) {
         lsl_log_error("%s: %s exists and is not a socket; remove it or "
-                      "choose another listen path", s->base.name, path);
+                      "choose another listen path",
+                      s->base.name, path);
         return LSL_EEXIST;
     }
     probe = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -331,8 +333,7 @@ static int bind_socket(struct lsl_syslog_source *s)
     int one = 1, rcvbuf = (int)RCVBUF_BYTES;
     struct stat st;
 
-    s->fd = socket(sa->sa_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                   0);
+    s->fd = socket(sa->sa_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (s->fd < 0)
         return -errno;
     /* Best effort: a bigger buffer rides out longer pauses; the kernel
@@ -429,8 +430,8 @@ int lsl_syslog_source_start(struct lsl_syslog_source *s)
         rc = uv_poll_init(loop, &s->poll, s->fd);
     s->poll.data = s;
     if (rc) {
-        lsl_log_error("%s: cannot listen on %s: %s", s->base.name,
-                      s->listen, lsl_strerror(rc));
+        lsl_log_error("%s: cannot listen on %s: %s", s->base.name, s->listen,
+                      lsl_strerror(rc));
         close_socket(s);
         return rc;
     }
@@ -461,8 +462,8 @@ static void poll_closed(uv_handle_t *h)
     finish_stop(h->data);
 }
 
-void lsl_syslog_source_stop(struct lsl_syslog_source *s,
-                            void (*done)(void *), void *ud)
+void lsl_syslog_source_stop(struct lsl_syslog_source *s, void (*done)(void *),
+                            void *ud)
 {
     if (s->stopping)
         return;

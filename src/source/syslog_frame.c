@@ -234,7 +234,7 @@ static void take_rfc5424(struct cur *c)
 
 void lsl_syslog_strip(const char *p, size_t len, struct lsl_span *msg)
 {
-    struct cur c = { p, p + len };
+    struct cur c = {p, p + len};
 
     while (c.end > c.p &&
            (c.end[-1] == '\n' || c.end[-1] == '\r' || c.end[-1] == '\0'))

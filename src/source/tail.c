@@ -293,6 +293,9 @@ static int tail_persist(struct lsl_source *s, const struct lsl_batch *b)
     rc = lsl_checkpoint_save(t->state_dir, s->name, &cp);
     if (rc == 0)
         t->lines = cp.lines;
+    else
+        lsl_log_error("%s: cannot save its checkpoint in %s: %s", s->name,
+                      t->state_dir, lsl_strerror(rc));
     return rc;
 }
 

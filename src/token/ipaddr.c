@@ -14,7 +14,8 @@ bool lsl_ip_valid(const char *s, size_t len)
     char tmp[INET6_ADDRSTRLEN + 1];
     unsigned char bin[16];
 
-    if (len == 0 || len >= sizeof(tmp))
+    /* inet_pton reads a C string: a NUL would hide the bytes after it. */
+    if (len == 0 || len >= sizeof(tmp) || memchr(s, '\0', len))
         return false;
     memcpy(tmp, s, len);
     tmp[len] = '\0';

@@ -106,21 +106,22 @@ static int byte_flips(const uint8_t *key, const struct lsl_ipaddr *in,
 int lsl_ipaddr_prefix_map(const struct lsl_keyring *kr, int64_t when,
                           const struct lsl_ipaddr *in, struct lsl_ipaddr *out)
 {
-    const uint8_t *key = lsl_keyring_ipmap_key(kr, when);
+    uint8_t key[LSL_IPMAP_KEY_BYTES];
     struct lsl_ipaddr res = {.bits = in->bits};
     uint8_t flips;
     int rc;
 
     if (in->bits != 32 && in->bits != 128)
         return -EINVAL;
-    for (unsigned j = 0; j < in->bits / 8u; j++) {
+    rc = lsl_keyring_ipmap_key(kr, when, key);
+    for (unsigned j = 0; rc == 0 && j < in->bits / 8u; j++) {
         rc = byte_flips(key, in, j, &flips);
-        if (rc)
-            return rc;
         res.a[j] = in->a[j] ^ flips;
     }
-    *out = res;
-    return 0;
+    sodium_memzero(key, sizeof(key));
+    if (rc == 0)
+        *out = res;
+    return rc;
 }
 
 void lsl_ipaddr_lookup_token(const struct lsl_ipaddr *out_addr, uint16_t kid,

@@ -1,6 +1,6 @@
 /*
- * Keyring: the daemon's secret hashing key and the per-class subkeys that
- * tokens are derived with.
+ * Keyring: the daemon's secret hashing key, its ratchet, and the per-class
+ * subkeys that tokens are derived with.
  *
  * Hash key file, 56 bytes, little endian, mode 0600:
  *
@@ -8,7 +8,7 @@
  *   8  version        1  = 1
  *   9  epoch_len      1  enum lsl_epoch_len
  *  10  reserved       2  = 0
- *  12  epoch          4  key epoch counter; kid = epoch % 1024
+ *  12  epoch          4  key epoch number; kid = epoch % 1024
  *  16  epoch_start    8  unix seconds the epoch began
  *  24  key           32  epoch key
  *
@@ -17,29 +17,45 @@
  * value keyed with it, truncated to 120 bits (libsodium refuses outputs
  * shorter than crypto_generichash_BYTES_MIN = 16).
  *
+ * Ratchet (epoch_len day/week/month): the key of epoch e + 1 is
+ * crypto_kdf_derive_from_key(id 1, ctx "lslratch", key of e), a one-way
+ * step. Epoch numbers are absolute UTC calendar epochs (epoch.c). A token
+ * uses the key of the epoch of its LINE's time, so processing the same
+ * lines again gives the same tokens, with two exceptions:
+ *  - a line older than the oldest key held (the "floor": its key has been
+ *    destroyed) is tokenized with the floor key; callers count such late
+ *    lines (lsl_keyring_is_late);
+ *  - a line more than one epoch in the future of the wall clock is taken
+ *    as the wall clock's next epoch, so one bogus timestamp cannot ratchet
+ *    the key past the present and destroy the keys in use.
+ *
  * Address-map subkey (prefix-preserving IP mode): crypto_kdf_derive_from_key
  * (id 1, ctx "lslipmap", epoch key); a context of its own, so it can never
- * equal a class subkey.
+ * equal a class subkey. Each held epoch has its own.
  *
- * Epochs: only LSL_EPOCH_NEVER (one fixed key) is implemented. The file
- * already carries epoch_len, epoch and epoch_start so that ratcheting
- * (derive the next epoch key from the current one, rewrite the file,
- * destroy the old key) needs no format change; until it exists, files that
- * ask for another epoch length are refused with -ENOTSUP rather than used
- * with a key that never ratchets.
- *
- * Invariant: after open, the secret block is read-only (sodium_mprotect)
- * and nothing in the keyring changes, so any number of threads may derive
- * tokens from one keyring without locks.
+ * Invariants (thread safety): the held keys are epochs floor, and any
+ * later epochs derived on demand, in a sodium_malloc'd table guarded by a
+ * rwlock. lsl_token_derive takes the read lock, or the write lock to add
+ * a later epoch's key (derived forward from a held key: never backwards).
+ * Only lsl_keyring_advance, called by the pipeline's serialized commit
+ * stage after the output using the newer key is durable, raises the floor:
+ * it wipes every older key, then replaces the key file with the floor key
+ * and zeroes the old file's blocks. The file therefore never holds a key
+ * older than one the pipeline has stopped needing, and never one newer
+ * than output written with it. A fixed key (LSL_EPOCH_NEVER) never
+ * changes: its epoch is the file's counter whatever the time.
  */
+#include "keyring_int.h"
+#include "logseal/file.h"
+#include "logseal/token.h"
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <sodium.h>
-#include "logseal/file.h"
-#include "logseal/token.h"
-#include "keyring_int.h"
+#include <unistd.h>
 
 #define KEYFILE_MAGIC     "LSLHKEY1"
 #define KEYFILE_MAGIC_LEN 8
@@ -53,22 +69,33 @@
 #define OFF_KEY           24
 #define KEY_BYTES         crypto_kdf_KEYBYTES
 #define KDF_CONTEXT       "lsltoken"
+#define RATCHET_CONTEXT   "lslratch"
+#define RATCHET_ID        1
 #define KDF_IPMAP_CONTEXT "lslipmap"
 /* Tokens carry the epoch id in 10 bits (LSL_TOKEN_KID_CHARS base32). */
 #define KID_MOD      1024u
 #define DIGEST_BYTES crypto_generichash_BYTES_MIN
 
-struct keyring_secret {
+struct epoch_key {
+    uint32_t epoch;
     uint8_t key[KEY_BYTES];
     uint8_t sub[LSL_CLASS_COUNT][KEY_BYTES];
     uint8_t ipmap[KEY_BYTES];
 };
 
+/* Mutable state; behind a pointer so derive can take a const keyring. */
+struct ring {
+    pthread_rwlock_t lock;
+    uint32_t floor;         /* oldest held epoch */
+    uint32_t disk_epoch;    /* epoch of the key in the file */
+    struct epoch_key *keys; /* sodium_malloc; keys[0] is the floor */
+    size_t n, cap;          /* held keys, sorted by epoch */
+};
+
 struct lsl_keyring {
     enum lsl_epoch_len epoch_len;
-    uint32_t epoch;
-    int64_t epoch_start;
-    struct keyring_secret *sec; /* sodium_malloc, read-only once built */
+    char *path;
+    struct ring *r;
 };
 
 static void store_le(uint8_t *p, uint64_t v, int n)
@@ -91,30 +118,53 @@ static int crypto_ready(void)
     return sodium_init() < 0 ? -EIO : 0;
 }
 
-int lsl_keyring_create(const char *path, enum lsl_epoch_len epoch_len)
+static bool ratchets(enum lsl_epoch_len len)
 {
+    return len != LSL_EPOCH_NEVER;
+}
+
+/* Key file image of `key` (NULL: a random one) for `epoch`, into img. */
+static void build_image(uint8_t *img, enum lsl_epoch_len len, uint32_t epoch,
+                        int64_t start, const uint8_t *key)
+{
+    memset(img, 0, KEYFILE_SIZE);
+    memcpy(img, KEYFILE_MAGIC, KEYFILE_MAGIC_LEN);
+    img[OFF_VERSION] = KEYFILE_VERSION;
+    img[OFF_EPOCH_LEN] = (uint8_t)len;
+    store_le(img + OFF_EPOCH, epoch, 4);
+    store_le(img + OFF_EPOCH_START, (uint64_t)start, 8);
+    if (key)
+        memcpy(img + OFF_KEY, key, KEY_BYTES);
+    else
+        randombytes_buf(img + OFF_KEY, KEY_BYTES);
+}
+
+int lsl_keyring_create_at(const char *path, enum lsl_epoch_len epoch_len,
+                          int64_t since)
+{
+    uint32_t epoch = lsl_epoch_index(epoch_len, since);
+    int64_t start =
+        ratchets(epoch_len) ? lsl_epoch_start(epoch_len, epoch) : since;
     uint8_t *img;
     int rc;
 
     if ((unsigned)epoch_len > LSL_EPOCH_MONTH)
         return -EINVAL;
-    if (epoch_len != LSL_EPOCH_NEVER)
-        return -ENOTSUP;
     rc = crypto_ready();
     if (rc)
         return rc;
     img = sodium_malloc(KEYFILE_SIZE);
     if (!img)
         return -ENOMEM;
-    memset(img, 0, KEYFILE_SIZE);
-    memcpy(img, KEYFILE_MAGIC, KEYFILE_MAGIC_LEN);
-    img[OFF_VERSION] = KEYFILE_VERSION;
-    img[OFF_EPOCH_LEN] = (uint8_t)epoch_len;
-    store_le(img + OFF_EPOCH_START, (uint64_t)(int64_t)time(NULL), 8);
-    randombytes_buf(img + OFF_KEY, KEY_BYTES);
+    build_image(img, epoch_len, epoch, start, NULL);
     rc = lsl_file_create_excl(path, 0600, img, KEYFILE_SIZE);
     sodium_free(img); /* wipes the key copy */
     return rc;
+}
+
+int lsl_keyring_create(const char *path, enum lsl_epoch_len epoch_len)
+{
+    return lsl_keyring_create_at(path, epoch_len, (int64_t)time(NULL));
 }
 
 static int check_header(const uint8_t *img)
@@ -126,29 +176,81 @@ static int check_header(const uint8_t *img)
     if (img[OFF_EPOCH_LEN] > LSL_EPOCH_MONTH ||
         load_le(img + OFF_RESERVED, 2) != 0)
         return LSL_EFORMAT;
-    if (img[OFF_EPOCH_LEN] != LSL_EPOCH_NEVER)
-        return -ENOTSUP;
     return 0;
 }
 
-/* Copy the epoch key and derive the class subkeys; then seal read-only. */
-static int build_secret(struct lsl_keyring *kr, const uint8_t *key)
+/* Fill e with the key of `epoch` and its class subkeys. */
+static int set_key(struct epoch_key *e, uint32_t epoch, const uint8_t *key)
 {
-    kr->sec = sodium_malloc(sizeof(*kr->sec));
-    if (!kr->sec)
-        return -ENOMEM;
-    memcpy(kr->sec->key, key, KEY_BYTES);
+    e->epoch = epoch;
+    if (e->key != key)
+        memcpy(e->key, key, KEY_BYTES);
     for (unsigned c = 0; c < LSL_CLASS_COUNT; c++) {
-        if (crypto_kdf_derive_from_key(kr->sec->sub[c], KEY_BYTES, c + 1,
-                                       KDF_CONTEXT, kr->sec->key) != 0)
+        if (crypto_kdf_derive_from_key(e->sub[c], KEY_BYTES, c + 1, KDF_CONTEXT,
+                                       e->key) != 0)
             return -EIO;
     }
-    if (crypto_kdf_derive_from_key(kr->sec->ipmap, KEY_BYTES, 1,
-                                   KDF_IPMAP_CONTEXT, kr->sec->key) != 0)
+    if (crypto_kdf_derive_from_key(e->ipmap, KEY_BYTES, 1, KDF_IPMAP_CONTEXT,
+                                   e->key) != 0)
         return -EIO;
-    /* Defence in depth only: a failure leaves the memory writable. */
-    (void)sodium_mprotect_readonly(kr->sec);
     return 0;
+}
+
+/* One ratchet step: the next epoch's key. */
+static int ratchet_step(uint8_t next[KEY_BYTES], const uint8_t *cur)
+{
+    return crypto_kdf_derive_from_key(next, KEY_BYTES, RATCHET_ID,
+                                      RATCHET_CONTEXT, cur) == 0
+               ? 0
+               : -EIO;
+}
+
+int lsl_keyring_ratchet_key(uint8_t key[32], uint32_t steps)
+{
+    uint8_t next[KEY_BYTES];
+    int rc = 0;
+
+    for (uint32_t i = 0; i < steps && rc == 0; i++) {
+        rc = ratchet_step(next, key);
+        memcpy(key, next, KEY_BYTES);
+    }
+    sodium_memzero(next, sizeof(next));
+    return rc;
+}
+
+static int ring_grow(struct ring *r)
+{
+    size_t cap = r->cap ? r->cap * 2 : 4;
+    struct epoch_key *k = sodium_allocarray(cap, sizeof(*k));
+
+    if (!k)
+        return -ENOMEM;
+    if (r->n)
+        memcpy(k, r->keys, r->n * sizeof(*k));
+    sodium_free(r->keys); /* wipes the old table */
+    r->keys = k;
+    r->cap = cap;
+    return 0;
+}
+
+static int ring_open(struct lsl_keyring *kr, const uint8_t *img)
+{
+    struct ring *r = calloc(1, sizeof(*r));
+    int rc;
+
+    if (!r)
+        return -ENOMEM;
+    if (pthread_rwlock_init(&r->lock, NULL) != 0) {
+        free(r);
+        return -ENOMEM;
+    }
+    kr->r = r;
+    r->floor = r->disk_epoch = (uint32_t)load_le(img + OFF_EPOCH, 4);
+    rc = ring_grow(r);
+    if (rc)
+        return rc;
+    r->n = 1;
+    return set_key(&r->keys[0], r->floor, img + OFF_KEY);
 }
 
 int lsl_keyring_open(struct lsl_keyring **out, const char *path)
@@ -162,20 +264,17 @@ int lsl_keyring_open(struct lsl_keyring **out, const char *path)
         goto fail;
     img = sodium_malloc(KEYFILE_SIZE);
     kr = calloc(1, sizeof(*kr));
-    if (!img || !kr) {
+    if (!img || !kr || !(kr->path = strdup(path))) {
         rc = -ENOMEM;
         goto fail;
     }
     rc = lsl_secret_file_read(path, img, KEYFILE_SIZE);
-    if (rc)
-        goto fail;
-    rc = check_header(img);
+    if (rc == 0)
+        rc = check_header(img);
     if (rc)
         goto fail;
     kr->epoch_len = (enum lsl_epoch_len)img[OFF_EPOCH_LEN];
-    kr->epoch = (uint32_t)load_le(img + OFF_EPOCH, 4);
-    kr->epoch_start = (int64_t)load_le(img + OFF_EPOCH_START, 8);
-    rc = build_secret(kr, img + OFF_KEY);
+    rc = ring_open(kr, img);
     if (rc)
         goto fail;
     sodium_free(img);
@@ -191,40 +290,262 @@ void lsl_keyring_close(struct lsl_keyring *kr)
 {
     if (!kr)
         return;
-    /* sodium_free makes the block writable again and wipes it. */
-    sodium_free(kr->sec);
+    if (kr->r) {
+        sodium_free(kr->r->keys); /* wipes */
+        pthread_rwlock_destroy(&kr->r->lock);
+        free(kr->r);
+    }
+    free(kr->path);
     free(kr);
+}
+
+enum lsl_epoch_len lsl_keyring_epoch_len(const struct lsl_keyring *kr)
+{
+    return kr->epoch_len;
+}
+
+/* The calendar epoch of `when`, future times capped at the next epoch. */
+static uint32_t calendar_epoch(const struct lsl_keyring *kr, int64_t when)
+{
+    uint32_t e = lsl_epoch_index(kr->epoch_len, when);
+    uint32_t cap = lsl_epoch_index(kr->epoch_len, (int64_t)time(NULL));
+
+    if (cap < UINT32_MAX)
+        cap++;
+    return e > cap ? cap : e;
+}
+
+uint32_t lsl_keyring_epoch(const struct lsl_keyring *kr)
+{
+    uint32_t e;
+
+    pthread_rwlock_rdlock(&kr->r->lock);
+    e = kr->r->floor;
+    pthread_rwlock_unlock(&kr->r->lock);
+    return e;
+}
+
+uint32_t lsl_keyring_epoch_at(const struct lsl_keyring *kr, int64_t when)
+{
+    uint32_t floor = lsl_keyring_epoch(kr), e;
+
+    if (!ratchets(kr->epoch_len))
+        return floor;
+    e = calendar_epoch(kr, when);
+    return e < floor ? floor : e;
+}
+
+bool lsl_keyring_is_late(const struct lsl_keyring *kr, int64_t when)
+{
+    return ratchets(kr->epoch_len) &&
+           calendar_epoch(kr, when) < lsl_keyring_epoch(kr);
 }
 
 uint16_t lsl_keyring_kid(const struct lsl_keyring *kr, int64_t when)
 {
-    /* With a fixed key the epoch never changes; ratchets will map `when`
-     * to its epoch here. */
-    (void)when;
-    return (uint16_t)(kr->epoch % KID_MOD);
+    return (uint16_t)(lsl_keyring_epoch_at(kr, when) % KID_MOD);
+}
+
+uint32_t lsl_keyring_epoch_of_kid(const struct lsl_keyring *kr, uint16_t kid)
+{
+    uint32_t top, e;
+
+    pthread_rwlock_rdlock(&kr->r->lock);
+    top = kr->r->keys[kr->r->n - 1].epoch;
+    pthread_rwlock_unlock(&kr->r->lock);
+    /* The latest epoch not after the newest key with this id. */
+    e = top - (top % KID_MOD + KID_MOD - kid % KID_MOD) % KID_MOD;
+    return e > top ? kid : e;
+}
+
+/* Held key of `epoch`, or NULL. Caller holds the lock. */
+static const struct epoch_key *find_key(const struct ring *r, uint32_t epoch)
+{
+    for (size_t i = 0; i < r->n; i++) {
+        if (r->keys[i].epoch == epoch)
+            return &r->keys[i];
+    }
+    return NULL;
+}
+
+/* Add the key of `epoch` (> floor, not held), derived from the nearest
+ * older held key. Caller holds the write lock. */
+static int add_key(struct ring *r, uint32_t epoch)
+{
+    size_t at = 0;
+    struct epoch_key *e;
+    int rc;
+
+    while (at < r->n && r->keys[at].epoch < epoch)
+        at++;
+    if (r->n == r->cap && (rc = ring_grow(r)) != 0)
+        return rc;
+    memmove(&r->keys[at + 1], &r->keys[at], (r->n - at) * sizeof(*r->keys));
+    r->n++;
+    e = &r->keys[at];
+    memcpy(e->key, r->keys[at - 1].key, KEY_BYTES);
+    rc = lsl_keyring_ratchet_key(e->key, epoch - r->keys[at - 1].epoch);
+    if (rc == 0)
+        rc = set_key(e, epoch, e->key);
+    if (rc) {
+        sodium_memzero(e, sizeof(*e));
+        memmove(e, e + 1, (r->n - at - 1) * sizeof(*e));
+        r->n--;
+    }
+    return rc;
+}
+
+static int derive_with(const struct epoch_key *k, enum lsl_class c,
+                       const char *norm, size_t len, struct lsl_token *out)
+{
+    uint8_t digest[DIGEST_BYTES];
+
+    if (crypto_generichash(digest, sizeof(digest), (const uint8_t *)norm, len,
+                           k->sub[c], KEY_BYTES) != 0)
+        return -EINVAL;
+    out->cls = (uint8_t)c;
+    out->kid = (uint16_t)(k->epoch % KID_MOD);
+    memcpy(out->hash, digest, LSL_TOKEN_HASH_BYTES);
+    sodium_memzero(digest, sizeof(digest));
+    return 0;
+}
+
+/*
+ * Call fn with the key that tokenizes lines of time `when`, under the
+ * lock: the read lock, or the write lock when that key must be added.
+ */
+static int with_key(const struct lsl_keyring *kr, int64_t when,
+                    int (*fn)(const struct epoch_key *k, void *ud), void *ud)
+{
+    uint32_t want = ratchets(kr->epoch_len) ? calendar_epoch(kr, when) : 0;
+    struct ring *r = kr->r;
+    const struct epoch_key *k;
+    int rc = 0;
+
+    pthread_rwlock_rdlock(&r->lock);
+    k = want <= r->floor ? &r->keys[0] : find_key(r, want);
+    if (k) {
+        rc = fn(k, ud);
+        pthread_rwlock_unlock(&r->lock);
+        return rc;
+    }
+    pthread_rwlock_unlock(&r->lock);
+    pthread_rwlock_wrlock(&r->lock);
+    /* The floor may have moved, or another thread added the key. */
+    k = want <= r->floor ? &r->keys[0] : find_key(r, want);
+    if (!k) {
+        rc = add_key(r, want);
+        k = rc ? NULL : find_key(r, want);
+    }
+    if (k)
+        rc = fn(k, ud);
+    pthread_rwlock_unlock(&r->lock);
+    return rc;
+}
+
+struct derive_req {
+    enum lsl_class c;
+    const char *norm;
+    size_t len;
+    struct lsl_token *out;
+};
+
+static int derive_fn(const struct epoch_key *k, void *ud)
+{
+    const struct derive_req *q = ud;
+
+    return derive_with(k, q->c, q->norm, q->len, q->out);
 }
 
 int lsl_token_derive(const struct lsl_keyring *kr, int64_t when,
                      enum lsl_class c, const char *norm, size_t len,
                      struct lsl_token *out)
 {
-    uint8_t digest[DIGEST_BYTES];
+    struct derive_req q = {.c = c, .norm = norm, .len = len, .out = out};
 
     if ((unsigned)c >= LSL_CLASS_COUNT)
         return -EINVAL;
-    if (crypto_generichash(digest, sizeof(digest), (const uint8_t *)norm, len,
-                           kr->sec->sub[c], KEY_BYTES) != 0)
-        return -EINVAL;
-    out->cls = (uint8_t)c;
-    out->kid = lsl_keyring_kid(kr, when);
-    memcpy(out->hash, digest, LSL_TOKEN_HASH_BYTES);
+    return with_key(kr, when, derive_fn, &q);
+}
+
+static int ipmap_fn(const struct epoch_key *k, void *ud)
+{
+    memcpy(ud, k->ipmap, LSL_IPMAP_KEY_BYTES);
     return 0;
 }
 
-const uint8_t *lsl_keyring_ipmap_key(const struct lsl_keyring *kr,
-                                     int64_t when)
+int lsl_keyring_ipmap_key(const struct lsl_keyring *kr, int64_t when,
+                          uint8_t out[LSL_IPMAP_KEY_BYTES])
 {
-    /* One epoch while keys are fixed; ratchets will pick by `when`. */
-    (void)when;
-    return kr->sec->ipmap;
+    return with_key(kr, when, ipmap_fn, out);
+}
+
+/* Raise the floor to `epoch`, wiping older keys. Caller holds the lock. */
+static int raise_floor(struct ring *r, uint32_t epoch)
+{
+    size_t drop = 0;
+    int rc;
+
+    if (!find_key(r, epoch)) {
+        rc = add_key(r, epoch);
+        if (rc)
+            return rc;
+    }
+    while (r->keys[drop].epoch < epoch)
+        drop++;
+    sodium_memzero(r->keys, drop * sizeof(*r->keys));
+    memmove(r->keys, r->keys + drop, (r->n - drop) * sizeof(*r->keys));
+    sodium_memzero(r->keys + r->n - drop, drop * sizeof(*r->keys));
+    r->n -= drop;
+    r->floor = epoch;
+    return 0;
+}
+
+/* Replace the key file by the floor key; zero the old file's blocks. */
+static int persist(struct lsl_keyring *kr)
+{
+    struct ring *r = kr->r;
+    uint8_t *img = sodium_malloc(KEYFILE_SIZE);
+    int old = -1, rc;
+
+    if (!img)
+        return -ENOMEM;
+    pthread_rwlock_rdlock(&r->lock);
+    build_image(img, kr->epoch_len, r->floor,
+                lsl_epoch_start(kr->epoch_len, r->floor), r->keys[0].key);
+    pthread_rwlock_unlock(&r->lock);
+    old = open(kr->path, O_WRONLY | O_CLOEXEC);
+    rc = lsl_file_replace(kr->path, 0600, img, KEYFILE_SIZE);
+    if (rc == 0) {
+        r->disk_epoch = (uint32_t)load_le(img + OFF_EPOCH, 4);
+        /* The old inode is unlinked now; overwrite its data too, so the
+         * destroyed key does not linger in free blocks (best effort). */
+        sodium_memzero(img, KEYFILE_SIZE);
+        if (old >= 0 && lsl_write_all(old, img, KEYFILE_SIZE) == 0)
+            (void)fsync(old);
+    }
+    if (old >= 0)
+        close(old);
+    sodium_free(img);
+    return rc;
+}
+
+int lsl_keyring_advance(struct lsl_keyring *kr, int64_t when)
+{
+    struct ring *r = kr->r;
+    uint32_t target, floor;
+    int rc = 0;
+
+    if (!ratchets(kr->epoch_len))
+        return 0;
+    target = calendar_epoch(kr, when);
+    pthread_rwlock_wrlock(&r->lock);
+    if (target > r->floor)
+        rc = raise_floor(r, target);
+    floor = r->floor;
+    pthread_rwlock_unlock(&r->lock);
+    /* A failed persist is retried by the next advance (disk_epoch lags). */
+    if (rc == 0 && floor != r->disk_epoch)
+        rc = persist(kr);
+    return rc;
 }

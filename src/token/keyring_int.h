@@ -11,8 +11,13 @@
 
 #define LSL_IPMAP_KEY_BYTES crypto_kdf_KEYBYTES
 
-/* The address-map subkey of the epoch at `when`; read-only, keyring's. */
-const uint8_t *lsl_keyring_ipmap_key(const struct lsl_keyring *kr,
-                                     int64_t when);
+/*
+ * Copy the address-map subkey of the key that tokenizes lines of time
+ * `when` (as lsl_token_derive picks it) into out; the caller wipes it.
+ * 0 or -ENOMEM.
+ */
+LSL_MUST_CHECK int lsl_keyring_ipmap_key(const struct lsl_keyring *kr,
+                                         int64_t when,
+                                         uint8_t out[LSL_IPMAP_KEY_BYTES]);
 
 #endif

@@ -39,7 +39,8 @@ static size_t canon_ip6(const char *v, size_t alen, char *text)
     char tmp[INET6_ADDRSTRLEN];
     uint8_t a[16];
 
-    if (alen >= sizeof(tmp))
+    /* inet_pton reads a C string: a NUL would hide the bytes after it. */
+    if (alen >= sizeof(tmp) || memchr(v, '\0', alen))
         return 0;
     memcpy(tmp, v, alen);
     tmp[alen] = '\0';

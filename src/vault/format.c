@@ -18,7 +18,8 @@ void lsl_vault_hdr_encode(const struct lsl_vault_hdr *h,
     memcpy(p, LSL_VAULT_MAGIC, LSL_VAULT_MAGIC_BYTES);
     p += LSL_VAULT_MAGIC_BYTES;
     *p++ = LSL_VAULT_VERSION;
-    memset(p, 0, 3); /* reserved */
+    p[0] = p[1] = 0; /* reserved */
+    p[2] = h->epoch_len;
     p += 3;
     lsl_put_le(p, h->epoch, 4);
     p += 4;
@@ -34,10 +35,13 @@ int lsl_vault_hdr_decode(const uint8_t in[LSL_VAULT_AD_BYTES],
 
     if (memcmp(in, LSL_VAULT_MAGIC, LSL_VAULT_MAGIC_BYTES) != 0)
         return LSL_EFORMAT;
-    if (p[0] != LSL_VAULT_VERSION)
+    if (p[0] != LSL_VAULT_VERSION && p[0] != LSL_VAULT_VERSION_1)
         return LSL_EVERSION;
-    if (p[1] || p[2] || p[3])
+    if (p[1] || p[2] || p[3] > LSL_EPOCH_MONTH ||
+        (p[0] == LSL_VAULT_VERSION_1 && p[3]))
         return LSL_EFORMAT;
+    h->version = p[0];
+    h->epoch_len = p[3];
     p += 4;
     h->epoch = (uint32_t)lsl_get_le(p, 4);
     p += 4;
@@ -45,6 +49,21 @@ int lsl_vault_hdr_decode(const uint8_t in[LSL_VAULT_AD_BYTES],
     p += 8;
     memcpy(h->id, p, LSL_VAULT_ID_BYTES);
     return 0;
+}
+
+bool lsl_vault_name_epoch(const char *path, uint32_t *epoch)
+{
+    const char *name = strrchr(path, '/');
+    uint64_t v = 0;
+    size_t n = 0;
+
+    name = name ? name + 1 : path;
+    for (; name[n] >= '0' && name[n] <= '9' && n < 10; n++)
+        v = v * 10 + (uint64_t)(name[n] - '0');
+    if (n == 0 || name[n] != '-' || v > UINT32_MAX)
+        return false;
+    *epoch = (uint32_t)v;
+    return true;
 }
 
 int lsl_vault_wbuf_reserve(struct lsl_vault_wbuf *b, size_t extra)

@@ -65,27 +65,65 @@ out:
     return rc;
 }
 
-/* Check the file image and copy it into k. 0 or LSL_EFORMAT. */
-static int key_from_file(struct lsl_officer_key *k, const uint8_t *file)
+int lsl_officer_key_from_sk(struct lsl_officer_key **out, const uint8_t *sk,
+                            const uint8_t *pk)
 {
     uint8_t derived[LSL_VAULT_PUBKEY_BYTES];
-    int rc = 0;
+    struct lsl_officer_key *k;
+    int rc = LSL_EAUTH;
 
-    if (memcmp(file, SEC_MAGIC, MAGIC_BYTES) != 0)
-        return LSL_EFORMAT;
-    memcpy(k->sk, file + MAGIC_BYTES, LSL_VAULT_SECKEY_BYTES);
-    memcpy(k->pk, file + MAGIC_BYTES + LSL_VAULT_SECKEY_BYTES,
-           LSL_VAULT_PUBKEY_BYTES);
-    if (crypto_scalarmult_base(derived, k->sk) != 0 ||
-        sodium_memcmp(derived, k->pk, LSL_VAULT_PUBKEY_BYTES) != 0)
-        rc = LSL_EFORMAT;
+    k = sodium_malloc(sizeof(*k));
+    if (!k)
+        return -ENOMEM;
+    memcpy(k->sk, sk, LSL_VAULT_SECKEY_BYTES);
+    memcpy(k->pk, pk, LSL_VAULT_PUBKEY_BYTES);
+    if (crypto_scalarmult_base(derived, k->sk) == 0 &&
+        sodium_memcmp(derived, k->pk, LSL_VAULT_PUBKEY_BYTES) == 0)
+        rc = 0;
     sodium_memzero(derived, sizeof(derived));
-    return rc;
+    if (rc) {
+        sodium_free(k);
+        return rc;
+    }
+    sodium_mprotect_readonly(k);
+    *out = k;
+    return 0;
+}
+
+int lsl_officer_key_generate(struct lsl_officer_key **out)
+{
+    struct lsl_officer_key *k;
+    int rc;
+
+    rc = lsl_vault_sodium_init();
+    if (rc)
+        return rc;
+    k = sodium_malloc(sizeof(*k));
+    if (!k)
+        return -ENOMEM;
+    crypto_box_keypair(k->pk, k->sk);
+    sodium_mprotect_readonly(k);
+    *out = k;
+    return 0;
+}
+
+void lsl_officer_key_public(const struct lsl_officer_key *k,
+                            uint8_t pk[LSL_VAULT_PUBKEY_BYTES])
+{
+    memcpy(pk, k->pk, LSL_VAULT_PUBKEY_BYTES);
+}
+
+int lsl_officer_pubkey_write(const struct lsl_officer_key *k, const char *path)
+{
+    uint8_t pub[PUB_FILE_BYTES];
+
+    memcpy(pub, PUB_MAGIC, MAGIC_BYTES);
+    memcpy(pub + MAGIC_BYTES, k->pk, LSL_VAULT_PUBKEY_BYTES);
+    return lsl_file_create_excl(path, 0644, pub, PUB_FILE_BYTES);
 }
 
 int lsl_officer_key_open(struct lsl_officer_key **out, const char *path)
 {
-    struct lsl_officer_key *k = NULL;
     uint8_t *file;
     int rc;
 
@@ -96,21 +134,15 @@ int lsl_officer_key_open(struct lsl_officer_key **out, const char *path)
     if (!file)
         return -ENOMEM;
     rc = lsl_secret_file_read(path, file, SEC_FILE_BYTES);
-    if (rc)
-        goto out;
-    k = sodium_malloc(sizeof(*k));
-    if (!k) {
-        rc = -ENOMEM;
-        goto out;
-    }
-    rc = key_from_file(k, file);
-    if (rc)
-        goto out;
-    sodium_mprotect_readonly(k);
-    *out = k;
-    k = NULL;
-out:
-    sodium_free(k);
+    if (rc == 0 && memcmp(file, SEC_MAGIC, MAGIC_BYTES) != 0)
+        rc = LSL_EFORMAT;
+    if (rc == 0)
+        rc = lsl_officer_key_from_sk(out, file + MAGIC_BYTES,
+                                     file + MAGIC_BYTES +
+                                         LSL_VAULT_SECKEY_BYTES);
+    /* A pair that does not match is a damaged file, not a wrong key. */
+    if (rc == LSL_EAUTH)
+        rc = LSL_EFORMAT;
     sodium_free(file);
     return rc;
 }

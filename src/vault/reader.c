@@ -23,6 +23,8 @@ struct reader {
     int fd;
     uint64_t off; /* of the next byte to read */
     uint8_t ad[LSL_VAULT_AD_BYTES];
+    uint16_t kid; /* every record's kid, if check_kid */
+    bool check_kid;
     stream_state *st; /* sodium_malloc */
     uint8_t *cipher;
     size_t cipher_cap;
@@ -80,7 +82,11 @@ static int read_header(struct reader *rd, const struct lsl_officer_key *key)
     if (rc)
         return fail_at(rd, rc, 0);
     rd->info->epoch = h.epoch;
+    rd->info->epoch_len = h.epoch_len;
     rd->info->created = h.created;
+    /* A ratcheting key's records all carry the file's epoch id. */
+    rd->check_kid = h.epoch_len != LSL_EPOCH_NEVER;
+    rd->kid = (uint16_t)(h.epoch % (LSL_VAULT_KID_MAX + 1));
     if (got < sizeof(hdr))
         return fail_at(rd, LSL_ETRUNC, LSL_VAULT_AD_BYTES);
     memcpy(rd->ad, hdr, sizeof(rd->ad));
@@ -117,6 +123,8 @@ static int walk_records(struct reader *rd, bool call, lsl_vault_record_fn fn,
                                &r);
         if (rc)
             return rc;
+        if (rd->check_kid && r.tok.kid != rd->kid)
+            return LSL_ECORRUPT;
         pos += used;
         if (!call)
             continue;
@@ -214,6 +222,7 @@ int lsl_vault_read_file(const char *path, const struct lsl_officer_key *key,
 {
     struct lsl_vault_file_info local;
     struct reader rd = {.fd = -1};
+    uint32_t name_epoch;
     int rc;
 
     rd.info = info ? info : &local;
@@ -232,6 +241,12 @@ int lsl_vault_read_file(const char *path, const struct lsl_officer_key *key,
     rc = read_header(&rd, key);
     if (rc == 0)
         rc = read_chunks(&rd, fn, ud);
+    if (rc == 0 && lsl_vault_name_epoch(path, &name_epoch) &&
+        name_epoch != rd.info->epoch) {
+        /* Authentic, but copied or renamed into another epoch's name. */
+        rd.info->complete = false;
+        rc = fail_at(&rd, LSL_EAUTH, LSL_VAULT_MAGIC_BYTES + 4);
+    }
 out:
     if (rd.fd >= 0)
         close(rd.fd);

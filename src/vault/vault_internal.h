@@ -12,11 +12,17 @@
 #include <string.h>
 #include <sys/types.h>
 #include <sodium.h>
+#include "logseal/audit.h"
+#include "logseal/buf.h"
 #include "logseal/vault.h"
 
 #define LSL_VAULT_MAGIC          "LSLVAULT"
 #define LSL_VAULT_MAGIC_BYTES    8
-#define LSL_VAULT_VERSION        1
+/* Version 2 puts the key epoch length in the last reserved byte; version
+ * 1 files (reserved bytes all zero) are still read. */
+#define LSL_VAULT_VERSION        2
+#define LSL_VAULT_VERSION_1      1
+#define LSL_VAULT_OFF_EPOCH_LEN  (LSL_VAULT_MAGIC_BYTES + 3)
 #define LSL_VAULT_ID_BYTES       16
 #define LSL_VAULT_FILE_KEY_BYTES crypto_secretstream_xchacha20poly1305_KEYBYTES
 
@@ -86,9 +92,19 @@ static inline uint64_t lsl_vault_tok_hash(const struct lsl_token *t)
 const uint8_t *lsl_officer_key_pk(const struct lsl_officer_key *k);
 const uint8_t *lsl_officer_key_sk(const struct lsl_officer_key *k);
 
+/*
+ * A key object from a secret key and the public key it must derive to.
+ * 0, LSL_EAUTH (sk does not derive pk) or -ENOMEM.
+ */
+LSL_MUST_CHECK int lsl_officer_key_from_sk(struct lsl_officer_key **out,
+                                           const uint8_t *sk,
+                                           const uint8_t *pk);
+
 /* ---- header ---- */
 
 struct lsl_vault_hdr {
+    uint8_t version;   /* decode only; encode writes LSL_VAULT_VERSION */
+    uint8_t epoch_len; /* enum lsl_epoch_len; 0 in version 1 files */
     uint32_t epoch;
     int64_t created;
     uint8_t id[LSL_VAULT_ID_BYTES];
@@ -97,7 +113,7 @@ struct lsl_vault_hdr {
 void lsl_vault_hdr_encode(const struct lsl_vault_hdr *h,
                           uint8_t out[LSL_VAULT_AD_BYTES]);
 
-/* 0, LSL_EFORMAT (magic, reserved bytes) or LSL_EVERSION. */
+/* 0, LSL_EFORMAT (magic, reserved bytes, epoch length) or LSL_EVERSION. */
 LSL_MUST_CHECK int lsl_vault_hdr_decode(const uint8_t in[LSL_VAULT_AD_BYTES],
                                         struct lsl_vault_hdr *h);
 
@@ -186,6 +202,87 @@ struct lsl_vault_seen_entry *lsl_vault_seen_insert(struct lsl_vault_seen *s,
                                                    const struct lsl_token *t);
 
 void lsl_vault_seen_clear(struct lsl_vault_seen *s);
+
+/*
+ * Stage a record exactly as given (type, token, times, source and value),
+ * bypassing the seen set: for rewriting a file (erase). Same checks and
+ * codes as lsl_vault_writer_add.
+ */
+LSL_MUST_CHECK int lsl_vault_writer_put(struct lsl_vault_writer *w,
+                                        const struct lsl_vault_record *r);
+
+/*
+ * The epoch in a vault file name "<epoch>-....lsv" (the directory part of
+ * `path` is skipped). False if the name does not start that way.
+ */
+bool lsl_vault_name_epoch(const char *path, uint32_t *epoch);
+
+/* ---- Shamir secret sharing over GF(2^8) (shamir.c) ---- */
+
+/*
+ * GF(2^8) with the AES polynomial x^8 + x^4 + x^3 + x + 1. Both run in
+ * time independent of their arguments: no branches on and no tables
+ * indexed by secret bytes.
+ */
+uint8_t lsl_gf256_mul(uint8_t a, uint8_t b);
+uint8_t lsl_gf256_inv(uint8_t a); /* a^254; 0 maps to 0 */
+
+/* Fills buf with len random bytes (randombytes_buf, or a test's fixed one). */
+typedef void (*lsl_shamir_rand_fn)(void *buf, size_t len);
+
+/*
+ * Split secret[0..len) into n shares for threshold k (1 <= k <= n <= 255):
+ * share i (0-based, x-coordinate i + 1) goes to shares[i * len ..]. Each
+ * byte gets its own random polynomial of degree k - 1 whose constant term
+ * is the secret byte. rnd NULL means randombytes_buf. 0, -EINVAL or
+ * -ENOMEM.
+ */
+LSL_MUST_CHECK int lsl_shamir_split(const uint8_t *secret, size_t len,
+                                    unsigned k, unsigned n, uint8_t *shares,
+                                    lsl_shamir_rand_fn rnd);
+
+/*
+ * Interpolate at 0 from k points: xs[i] (distinct, non-zero) and the
+ * share bytes ys[i][0..len). Writes len bytes to secret. 0 or -EINVAL.
+ * With fewer points than the threshold the result is some value, not an
+ * error: the caller checks it against the public key.
+ */
+LSL_MUST_CHECK int lsl_shamir_join(const uint8_t *xs,
+                                   const uint8_t *const *ys, unsigned k,
+                                   size_t len, uint8_t *secret);
+
+/* ---- audit trail internals shared by audit.c and auditchk.c ---- */
+
+#define LSL_AUDIT_FIELDS   9
+#define LSL_AUDIT_SIG_BYTES crypto_sign_BYTES
+
+/* A record line split into its fields; spans point into the line. */
+struct lsl_audit_line {
+    struct lsl_span field[LSL_AUDIT_FIELDS];
+    uint64_t seq;
+    uint64_t count;
+    size_t signed_len; /* bytes covered by the signature */
+    uint8_t prev[LSL_AUDIT_HASH_BYTES];
+    uint8_t sig[LSL_AUDIT_SIG_BYTES];
+};
+
+/* Split and decode one line (no newline). 0 or LSL_ECORRUPT. */
+LSL_MUST_CHECK int lsl_audit_line_parse(const char *p, size_t len,
+                                        struct lsl_audit_line *out);
+
+/* The chain value of record 1. */
+void lsl_audit_genesis(const struct lsl_audit_pub *pub,
+                       uint8_t out[LSL_AUDIT_HASH_BYTES]);
+
+/* The chain value a line passes to the next: BLAKE2b-256 of the line. */
+void lsl_audit_line_hash(const char *p, size_t len,
+                         uint8_t out[LSL_AUDIT_HASH_BYTES]);
+
+/* Read all of fd from its current offset into b. 0, -ENOMEM or -errno. */
+LSL_MUST_CHECK int lsl_audit_read_fd(int fd, struct lsl_buf *b);
+
+/* Read the file at path into b. 0, -ENOMEM or -errno. */
+LSL_MUST_CHECK int lsl_audit_read_path(const char *path, struct lsl_buf *b);
 
 /* ---- test hooks ---- */
 

@@ -232,6 +232,31 @@ static void extend(struct lsl_vault_seen_entry *e, const struct lsl_mapping *m)
     }
 }
 
+static bool record_ok(const struct lsl_vault_record *r)
+{
+    return r->tok.cls < LSL_CLASS_COUNT && r->tok.kid <= LSL_VAULT_KID_MAX &&
+           r->value.len <= LSL_VAULT_VALUE_MAX &&
+           r->source.len <= LSL_VAULT_SOURCE_MAX &&
+           r->first_seen <= r->last_seen &&
+           (r->type == LSL_VAULT_REC_MAP ||
+            (r->type == LSL_VAULT_REC_SEEN && r->value.len == 0));
+}
+
+int lsl_vault_writer_put(struct lsl_vault_writer *w,
+                         const struct lsl_vault_record *r)
+{
+    int rc;
+
+    if (!record_ok(r))
+        return -EINVAL;
+    rc = lsl_vault_wbuf_reserve(&w->queue, lsl_vault_rec_size(r));
+    if (rc)
+        return rc;
+    lsl_vault_rec_put(&w->queue, r);
+    w->queued_maps += r->type == LSL_VAULT_REC_MAP;
+    return 0;
+}
+
 int lsl_vault_writer_add(struct lsl_vault_writer *w,
                          const struct lsl_mapping *m, bool *is_new)
 {
@@ -288,8 +313,12 @@ static void writer_free(struct lsl_vault_writer *w)
     free(w);
 }
 
-/* Build the file name from the header and create the file exclusively. */
-static int create_file(struct lsl_vault_writer *w, const char *dir,
+/*
+ * Create the file exclusively: at the given path, or named from the
+ * header in dir.
+ */
+static int create_file(struct lsl_vault_writer *w,
+                       const struct lsl_vault_writer_opts *o,
                        const struct lsl_vault_hdr *h)
 {
     char name[96], utc[32], path[4096];
@@ -302,13 +331,13 @@ static int create_file(struct lsl_vault_writer *w, const char *dir,
         return -EINVAL;
     snprintf(name, sizeof(name), "%" PRIu32 "-%s-%08" PRIx32 "%s", h->epoch,
              utc, randombytes_random(), LSL_VAULT_SUFFIX);
-    rc = lsl_path_join(path, sizeof(path), dir, name);
+    rc = o->path ? 0 : lsl_path_join(path, sizeof(path), o->dir, name);
     if (rc)
         return rc;
-    w->path = strdup(path);
+    w->path = strdup(o->path ? o->path : path);
     if (!w->path)
         return -ENOMEM;
-    w->fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    w->fd = open(w->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (w->fd < 0)
         return errno == EEXIST ? LSL_EEXIST : -errno;
     /* The umask may have narrowed the mode; widening is never wanted. */
@@ -353,7 +382,8 @@ static int writer_init(struct lsl_vault_writer *w,
     w->fd = -1;
     w->pwrite_fn = pwrite;
     w->source_len = strlen(src);
-    if (!o->pubkey || !o->dir || w->source_len > LSL_VAULT_SOURCE_MAX)
+    if (!o->pubkey || !o->dir || w->source_len > LSL_VAULT_SOURCE_MAX ||
+        o->epoch_len > LSL_EPOCH_MONTH)
         return -EINVAL;
     w->source = strdup(src);
     if (!w->source)
@@ -369,7 +399,7 @@ int lsl_vault_writer_open(struct lsl_vault_writer **out,
                           const struct lsl_vault_writer_opts *o)
 {
     struct lsl_vault_writer *w;
-    struct lsl_vault_hdr h = {.epoch = o->epoch};
+    struct lsl_vault_hdr h = {.epoch = o->epoch, .epoch_len = o->epoch_len};
     int rc;
 
     rc = lsl_vault_sodium_init();
@@ -386,7 +416,7 @@ int lsl_vault_writer_open(struct lsl_vault_writer **out,
         goto fail;
     h.created = (int64_t)time(NULL);
     randombytes_buf(h.id, sizeof(h.id));
-    rc = create_file(w, o->dir, &h);
+    rc = create_file(w, o, &h);
     if (rc == 0)
         rc = write_header(w, o->pubkey, &h);
     if (rc) {

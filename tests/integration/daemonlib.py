@@ -146,11 +146,18 @@ def segment_files(output, source=None):
 
 
 def segment_lines(output, source=None):
-    lines = []
-    for p in segment_files(output, source):
-        with open(p, "rb") as f:
-            lines += gunzip_members(f.read()).splitlines()
-    return lines
+    """Lines of every segment. While the daemon runs, a .part may be renamed
+    between listing and reading: list again then."""
+    for _ in range(50):
+        lines = []
+        try:
+            for p in segment_files(output, source):
+                with open(p, "rb") as f:
+                    lines += gunzip_members(f.read()).splitlines()
+            return lines
+        except FileNotFoundError:
+            time.sleep(0.05)
+    raise AssertionError("segments keep changing under the reader")
 
 
 def free_port():

@@ -103,7 +103,9 @@ class Ctx:
 
         stdin: a path to read from; input: bytes to feed.
         """
-        cmd = [self.exe] + list(args)
+        # LSL_TEST_WRAP: a command to run logseal under, e.g. valgrind.
+        cmd = os.environ.get('LSL_TEST_WRAP', '').split() + [self.exe]
+        cmd += list(args)
         fin = open(stdin, 'rb') if stdin else None
         try:
             return subprocess.run(

@@ -259,11 +259,11 @@ class Logseal:
         with open(self.conf, 'w') as f:
             f.write(text)
 
-    def start(self):
+    def start(self, stdin=subprocess.DEVNULL):
         self.logf = open(self.log_path, 'ab')
         self.proc = subprocess.Popen(
             [self.ctx.exe, 'run', '--config', self.conf],
-            stdin=subprocess.DEVNULL, stdout=self.logf, stderr=self.logf,
+            stdin=stdin, stdout=self.logf, stderr=self.logf,
             env=self.ctx.env)
 
     def log(self):
@@ -284,6 +284,16 @@ class Logseal:
                 self.proc.kill()
                 self.proc.wait(30)
                 fail('logseal did not stop within %ds of SIGTERM' % timeout)
+        self.logf.close()
+        return self.proc.returncode
+
+    def wait(self, timeout=120):
+        """Exit status once it stops by itself (a stdin source ended)."""
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            fail('logseal did not stop within %ds of its input ending'
+                 % timeout)
         self.logf.close()
         return self.proc.returncode
 

@@ -85,7 +85,7 @@ static void test_field_errors(void **state)
     fails(HEAD "field a ip\nfield a id\n", 4, "second field line");
     fails(HEAD "field a scrub id\n", 3, "takes no class");
     fails(HEAD "field a id ipv4\n", 3, "unknown class 'ipv4'");
-    fails(HEAD "field a id user more\n", 3, "expected:");
+    fails(HEAD "field a id user more\n", 3, "unexpected 'more'");
     fails("name t\npattern (?<a>x)|(?J)(?<a>y)\nfield a id\n", 3, "not unique");
 }
 

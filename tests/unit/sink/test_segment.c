@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <errno.h>
 #include <glob.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -261,6 +262,44 @@ static void test_resume_finished(void **state)
     globfree(&g);
 }
 
+/* A .part no checkpoint names (crash before its first checkpoint) holds
+ * only lines that will be read again: it is removed on open. */
+static void test_orphan_removed(void **state)
+{
+    struct fix *f = *state;
+    struct lsl_sink *s = NULL;
+    struct lsl_checkpoint cp;
+    char orphan[PATH_MAX];
+    FILE *fp;
+    glob_t g;
+
+    assert_int_equal(lsl_segment_sink_open(&s, &f->o), 0);
+    assert_int_equal(write_text(s, "kept;"), 0);
+    memset(&cp, 0, sizeof(cp));
+    lsl_segment_sink_state(s, cp.segment, sizeof(cp.segment), &cp.segment_len);
+    assert_int_equal(s->ops->close(s, false), 0);
+    /* The next segment was created, then the daemon died before the
+     * checkpoint named it. */
+    snprintf(orphan, sizeof(orphan), "%.*s-999.log.gz.part",
+             (int)(strlen(cp.segment) - strlen("-000.log.gz.part")),
+             cp.segment);
+    fp = fopen(orphan, "wb");
+    assert_non_null(fp);
+    fputs("uncommitted;", fp);
+    fclose(fp);
+    assert_int_equal(list(f, ".part", &g), 2);
+    globfree(&g);
+    f->o.resume = &cp;
+    assert_int_equal(lsl_segment_sink_open(&s, &f->o), 0);
+    assert_int_equal(list(f, ".part", &g), 1);
+    assert_string_equal(g.gl_pathv[0], cp.segment);
+    globfree(&g);
+    assert_int_equal(s->ops->close(s, true), 0);
+    assert_int_equal(list(f, ".log.gz", &g), 1);
+    assert_content(g.gl_pathv[0], "kept;");
+    globfree(&g);
+}
+
 static void test_resume_refused(void **state)
 {
     struct fix *f = *state;
@@ -312,6 +351,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_resume_cut_back, setup, teardown),
         cmocka_unit_test_setup_teardown(test_resume_finished, setup, teardown),
         cmocka_unit_test_setup_teardown(test_resume_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_orphan_removed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_state_other_sink, setup, teardown),
     };
 

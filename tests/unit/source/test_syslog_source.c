@@ -118,9 +118,12 @@ static int teardown(void **state)
 static int open_src(struct fx *f, const char *listen)
 {
     struct lsl_syslog_opts o = {
-        .name = "nginx", .listen = listen, .sink = &f->sink.base,
+        .name = "nginx",
+        .listen = listen,
+        .sink = &f->sink.base,
     };
 
+    f->done = false;
     return lsl_syslog_source_open(&f->src, f->pl, &o);
 }
 
@@ -171,8 +174,7 @@ static void send_all(struct fx *f, int fd, const struct sockaddr *sa,
         int k = frame(buf, sizeof(buf), n);
         ssize_t sent;
 
-        while ((sent = sendto(fd, buf, (size_t)k, MSG_DONTWAIT, sa, len)) <
-                   0 &&
+        while ((sent = sendto(fd, buf, (size_t)k, MSG_DONTWAIT, sa, len)) < 0 &&
                errno == EAGAIN) {
             uv_run(&f->loop, UV_RUN_NOWAIT);
             usleep(200);
@@ -276,7 +278,7 @@ static void test_unix_refuses(void **state)
 
 static uint16_t free_udp_port(void)
 {
-    struct sockaddr_in sa = { .sin_family = AF_INET };
+    struct sockaddr_in sa = {.sin_family = AF_INET};
     socklen_t len = sizeof(sa);
     int fd = socket(AF_INET, SOCK_DGRAM, 0);
 
@@ -290,7 +292,7 @@ static uint16_t free_udp_port(void)
 static void test_udp(void **state)
 {
     struct fx *f = *state;
-    struct sockaddr_in sa = { .sin_family = AF_INET };
+    struct sockaddr_in sa = {.sin_family = AF_INET};
     int cl;
 
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -311,14 +313,26 @@ static void test_udp(void **state)
 static void test_listen_refused(void **state)
 {
     static const char *bad[] = {
-        "udp:0.0.0.0:514", "udp:192.168.1.1:514", "udp:[::]:514",
-        "udp:127.0.0.1:0", "udp:127.0.0.1:65536", "udp:127.0.0.1:",
-        "udp:127.0.0.1:5x", "udp:localhost:514", "udp:127.0.0.1",
-        "tcp:127.0.0.1:514", "unix:", "/run/x.sock", "",
-        "unix:/tmp/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+        "udp:0.0.0.0:514",
+        "udp:192.168.1.1:514",
+        "udp:[::]:514",
+        "udp:127.0.0.1:0",
+        "udp:127.0.0.1:65536",
+        "udp:127.0.0.1:",
+        "udp:127.0.0.1:5x",
+        "udp:localhost:514",
+        "udp:127.0.0.1",
+        "tcp:127.0.0.1:514",
+        "unix:",
+        "/run/x.sock",
+        "",
     };
     struct fx *f = *state;
+    char longpath[160] = "unix:/tmp/";
+
+    /* longer than sockaddr_un.sun_path */
+    memset(longpath + 10, 'a', sizeof(longpath) - 11);
+    assert_int_equal(open_src(f, longpath), LSL_ECONFIG);
 
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         f->src = NULL;
@@ -347,9 +361,9 @@ static void test_oversized(void **state)
     cl = socket(AF_UNIX, SOCK_DGRAM, 0);
     setsockopt(cl, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
     memset(buf, 'a', big);
-    assert_int_equal(sendto(cl, buf, big, 0, (struct sockaddr *)&sa,
-                            sizeof(sa)),
-                     (ssize_t)big);
+    assert_int_equal(
+        sendto(cl, buf, big, 0, (struct sockaddr *)&sa, sizeof(sa)),
+        (ssize_t)big);
     send_all(f, cl, (struct sockaddr *)&sa, sizeof(sa), 0, 1);
     run_until(f, 2, 5000);
     st = lsl_syslog_source_counters(f->src);
@@ -372,7 +386,7 @@ static void test_backpressure(void **state)
 {
     struct fx *f = *state;
     struct lsl_pipeline_opts po;
-    struct sockaddr_in sa = { .sin_family = AF_INET };
+    struct sockaddr_in sa = {.sin_family = AF_INET};
     const struct lsl_syslog_stats *st;
     int cl;
 
@@ -417,8 +431,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_unix, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unix_refuses, setup, teardown),
         cmocka_unit_test_setup_teardown(test_udp, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_listen_refused, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_listen_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_oversized, setup, teardown),
         cmocka_unit_test_setup_teardown(test_backpressure, setup, teardown),
     };

@@ -1,0 +1,62 @@
+/*
+ * logseal — the daemon's vault files, one per key epoch.
+ *
+ * A vault file holds the mappings of one key epoch (its header says which;
+ * vault.h). The set routes each mapping to the writer of its token's
+ * epoch (the current epoch's is opened with the set, later ones on first
+ * use) and, after a batch is committed, ratchets
+ * the keyring to the batch's newest line time and finishes the files of
+ * epochs whose key is gone: no new mapping can need them. With a fixed key
+ * there is one epoch and one file per run, as before.
+ *
+ * Not thread-safe: used by the pipeline's serialized commit stage only.
+ * Blocking I/O; never on the loop thread.
+ */
+#ifndef LOGSEAL_VAULTSET_H
+#define LOGSEAL_VAULTSET_H
+
+#include "logseal/vault.h"
+
+struct lsl_vault_set;
+
+struct lsl_vault_set_opts {
+    const char *dir;             /* borrowed */
+    const uint8_t *pubkey;       /* borrowed, LSL_VAULT_PUBKEY_BYTES */
+    const char *source;          /* borrowed; stored in records */
+    struct lsl_keyring *keyring; /* borrowed; advanced by commit */
+    size_t seen_cap;             /* per writer; 0: the writer default */
+};
+
+/*
+ * Opens the file of the keyring's current epoch right away (so a vault
+ * that cannot be written fails here). 0, -EINVAL (missing dir, key or
+ * keyring), -ENOMEM, or the codes of lsl_vault_writer_open.
+ */
+LSL_MUST_CHECK int lsl_vault_set_open(struct lsl_vault_set **out,
+                                      const struct lsl_vault_set_opts *o);
+
+/*
+ * Stage a mapping in the file of its token's epoch (created if needed).
+ * Codes as lsl_vault_writer_open / lsl_vault_writer_add.
+ */
+LSL_MUST_CHECK int lsl_vault_set_add(struct lsl_vault_set *vs,
+                                     const struct lsl_mapping *m, bool *is_new);
+
+/* Flush every open file. 0 or -errno (retry later, as for one writer). */
+LSL_MUST_CHECK int lsl_vault_set_flush(struct lsl_vault_set *vs);
+
+/*
+ * After a batch whose newest line time is `when` is durable: ratchet the
+ * keyring (lsl_keyring_advance) and finish the files of older epochs.
+ * 0 or negative code; retrying is safe.
+ */
+LSL_MUST_CHECK int lsl_vault_set_commit(struct lsl_vault_set *vs, int64_t when);
+
+/* Finish every file and free. 0 or the first error. NULL-safe. */
+LSL_MUST_CHECK int lsl_vault_set_close(struct lsl_vault_set *vs);
+
+/* Path of the file opened last ("" if none), and how many were opened. */
+const char *lsl_vault_set_last_path(const struct lsl_vault_set *vs);
+size_t lsl_vault_set_files(const struct lsl_vault_set *vs);
+
+#endif

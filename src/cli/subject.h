@@ -1,0 +1,41 @@
+/* A data subject named by an original value (see subject.c). */
+#ifndef LSL_CLI_SUBJECT_H
+#define LSL_CLI_SUBJECT_H
+
+#include "vread.h"
+
+struct lsl_subject {
+    char *norm; /* sodium_malloc: the value normalized per class */
+    size_t cap;
+    size_t len[LSL_CLASS_COUNT];
+    bool want[LSL_CLASS_COUNT];
+    struct lsl_tokset toks; /* the subject's tokens found in the vault */
+};
+
+/*
+ * Normalize `value` as the tokenizer would for `cls` (a class name) or,
+ * with cls NULL, for every class. 0, LSL_EUSAGE (unknown class; logged)
+ * or -ENOMEM.
+ */
+int lsl_subject_init(struct lsl_subject *s, const char *value, const char *cls);
+
+/* True if r is a MAP record of the subject's value in a wanted class. */
+bool lsl_subject_matches(const struct lsl_subject *s,
+                         const struct lsl_vault_record *r);
+
+/* The subject's normalized value in class c. */
+struct lsl_span lsl_subject_value(const struct lsl_subject *s,
+                                  enum lsl_class c);
+
+/*
+ * Read the vault with the officer key and collect the tokens mapped to
+ * the subject's value (in any epoch) into s->toks. 0 or code (logged).
+ */
+int lsl_subject_find(struct lsl_subject *s, const char *vault,
+                     const struct lsl_officer_key *key,
+                     struct lsl_cli_vread *st);
+
+/* Wipe and free. */
+void lsl_subject_free(struct lsl_subject *s);
+
+#endif

@@ -1,0 +1,327 @@
+/*
+ * JSON-lines rules: a strict, allocation-free scanner over one line that
+ * must hold exactly one JSON object (RFC 8259 grammar: no comments, no
+ * trailing commas, no control bytes or bad escapes in strings, nesting at
+ * most JSON_DEPTH_MAX deep). While scanning, every value is planned in
+ * place, by the `key` line of its dotted path ("a.b" for {"a":{"b":..}};
+ * elements of an array share the array's path):
+ *
+ *  - a string's span covers its contents, never the quotes, so replacing
+ *    it keeps the line valid JSON with its key order; contents with
+ *    escapes are tokenized on their raw bytes (not decoded), and scrubbed
+ *    piece by piece between escapes so no span splits one;
+ *  - a number's span covers the number and carries LSL_SPAN_F_QUOTE: the
+ *    token is written as a JSON string;
+ *  - strings of keys without a `key` line are scrubbed (addresses,
+ *    e-mails, UUIDs): the rule cannot know every key a writer may add.
+ *    Numbers, true, false and null of such keys are kept.
+ *
+ * A line that is not one valid object, or lacks a `require`d key, is
+ * planned by the scrubber alone with matched false.
+ */
+#include <string.h>
+#include "rules_int.h"
+
+#define JSON_DEPTH_MAX 32
+#define JSON_PATH_MAX  256
+
+struct jscan {
+    const struct lsl_rule *r;
+    struct lsl_matcher *m;
+    const char *s;
+    size_t len, pos;
+    char path[JSON_PATH_MAX];
+    size_t plen;
+    bool path_ok;  /* false while the path does not fit */
+    uint32_t seen; /* bit i: r->require[i] found */
+    int rc;        /* -ENOMEM stops the scan */
+};
+
+enum jkind { J_STRING, J_NUMBER };
+
+static bool is_ws(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+static void skip_ws(struct jscan *js)
+{
+    while (js->pos < js->len && is_ws(js->s[js->pos]))
+        js->pos++;
+}
+
+static bool eat(struct jscan *js, char c)
+{
+    skip_ws(js);
+    if (js->pos >= js->len || js->s[js->pos] != c)
+        return false;
+    js->pos++;
+    return true;
+}
+
+static bool is_hex(char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
+           (c >= 'A' && c <= 'F');
+}
+
+static bool is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+/* At '"': contents [*off, *off + *n), *esc if it holds escapes. */
+static bool scan_string(struct jscan *js, size_t *off, size_t *n, bool *esc)
+{
+    const char *s = js->s;
+    size_t i = js->pos + 1;
+
+    *esc = false;
+    *off = i;
+    for (; i < js->len && s[i] != '"'; i++) {
+        if ((unsigned char)s[i] < 0x20)
+            return false;
+        if (s[i] != '\\')
+            continue;
+        *esc = true;
+        if (++i >= js->len)
+            return false;
+        if (s[i] == 'u') {
+            if (js->len - i < 5 || !is_hex(s[i + 1]) || !is_hex(s[i + 2]) ||
+                !is_hex(s[i + 3]) || !is_hex(s[i + 4]))
+                return false;
+            i += 4;
+        } else if (s[i] == '\0' || !strchr("\"\\/bfnrt", s[i])) {
+            return false;
+        }
+    }
+    if (i >= js->len)
+        return false;
+    *n = i - *off;
+    js->pos = i + 1;
+    return true;
+}
+
+static size_t digits(const struct jscan *js, size_t i)
+{
+    while (i < js->len && is_digit(js->s[i]))
+        i++;
+    return i;
+}
+
+/* -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? */
+static bool scan_number(struct jscan *js)
+{
+    const char *s = js->s;
+    size_t i = js->pos, k;
+
+    if (i < js->len && s[i] == '-')
+        i++;
+    if (i >= js->len || !is_digit(s[i]))
+        return false;
+    i = s[i] == '0' ? i + 1 : digits(js, i);
+    if (i < js->len && s[i] == '.') {
+        k = digits(js, i + 1);
+        if (k == i + 1)
+            return false;
+        i = k;
+    }
+    if (i < js->len && (s[i] == 'e' || s[i] == 'E')) {
+        i++;
+        if (i < js->len && (s[i] == '+' || s[i] == '-'))
+            i++;
+        k = digits(js, i);
+        if (k == i)
+            return false;
+        i = k;
+    }
+    js->pos = i;
+    return true;
+}
+
+static bool scan_literal(struct jscan *js)
+{
+    static const char *const lits[] = {"true", "false", "null"};
+
+    for (size_t i = 0; i < LSL_ARRAY_SIZE(lits); i++) {
+        size_t n = strlen(lits[i]);
+
+        if (js->len - js->pos >= n &&
+            memcmp(js->s + js->pos, lits[i], n) == 0) {
+            js->pos += n;
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool path_is(const struct jscan *js, const char *name)
+{
+    return name && js->path_ok && strlen(name) == js->plen &&
+           memcmp(name, js->path, js->plen) == 0;
+}
+
+/* The static name (and type) a value of the current path is reported as. */
+static const char *field_name(const struct jscan *js,
+                              const struct rule_field *f, uint8_t *type)
+{
+    const struct lsl_rule *r = js->r;
+
+    if (path_is(js, r->time_group)) {
+        *type = LSL_FIELD_TIME;
+        return r->time_group;
+    }
+    for (size_t i = 0; i < r->ntypes; i++) {
+        if (path_is(js, r->types[i].group)) {
+            *type = r->types[i].type;
+            return r->types[i].group;
+        }
+    }
+    return f ? f->group : NULL;
+}
+
+static int plan_number(const struct rule_field *f, struct lsl_plan *p,
+                       size_t off, size_t len)
+{
+    if (!f || (f->action != RULE_ACT_TOKEN && f->action != RULE_ACT_DROP))
+        return 0;
+    return lsl_plan_push(
+        p, off, len, f->action == RULE_ACT_DROP ? LSL_ACT_DROP : LSL_ACT_TOKEN,
+        f->cls, LSL_SPAN_F_QUOTE);
+}
+
+static void on_value(struct jscan *js, enum jkind kind, size_t off, size_t len)
+{
+    const struct lsl_rule *r = js->r;
+    struct lsl_plan *p = &js->m->plan;
+    const struct rule_field *f =
+        js->path_ok ? lsl_rule_field_find(r, js->path, js->plen) : NULL;
+    uint8_t type = kind == J_NUMBER ? LSL_FIELD_NUMBER : LSL_FIELD_STRING;
+    const char *name = field_name(js, f, &type);
+
+    if (js->rc)
+        return;
+    if (kind == J_NUMBER)
+        js->rc = plan_number(f, p, off, len);
+    else if (f)
+        js->rc = lsl_plan_value(r, f, p, js->s, off, len, true);
+    else
+        js->rc = lsl_scrub_escaped(p, js->s, off, len, false);
+    if (path_is(js, r->time_group)) {
+        p->time.p = js->s + off;
+        p->time.len = len;
+    }
+    if (js->rc == 0 && name && js->m->want_fields)
+        js->rc = lsl_plan_field_push(p, name, off, len, type);
+}
+
+static bool scan_value(struct jscan *js, unsigned depth);
+
+/* Enter key s[off..off+n) below the current path; returns the old length. */
+static size_t path_push(struct jscan *js, size_t off, size_t n)
+{
+    size_t old = js->plen, need = old + (old ? 1 : 0) + n;
+
+    if (!js->path_ok || need >= sizeof(js->path)) {
+        js->path_ok = false;
+        return old;
+    }
+    if (old)
+        js->path[js->plen++] = '.';
+    memcpy(js->path + js->plen, js->s + off, n);
+    js->plen = need;
+    for (size_t i = 0; i < js->r->nrequire; i++)
+        if (path_is(js, js->r->require[i]))
+            js->seen |= 1u << i;
+    return old;
+}
+
+static bool scan_member(struct jscan *js, unsigned depth)
+{
+    size_t off, n, old;
+    bool esc, ok, was_ok = js->path_ok;
+
+    skip_ws(js);
+    if (js->pos >= js->len || js->s[js->pos] != '"')
+        return false;
+    if (!scan_string(js, &off, &n, &esc) || !eat(js, ':'))
+        return false;
+    old = path_push(js, off, n);
+    ok = scan_value(js, depth);
+    js->plen = old;
+    js->path_ok = was_ok;
+    return ok;
+}
+
+static bool scan_object(struct jscan *js, unsigned depth)
+{
+    js->pos++;
+    if (eat(js, '}'))
+        return true;
+    do {
+        if (!scan_member(js, depth))
+            return false;
+    } while (eat(js, ','));
+    return eat(js, '}');
+}
+
+static bool scan_array(struct jscan *js, unsigned depth)
+{
+    js->pos++;
+    if (eat(js, ']'))
+        return true;
+    do {
+        if (!scan_value(js, depth))
+            return false;
+    } while (eat(js, ','));
+    return eat(js, ']');
+}
+
+static bool scan_value(struct jscan *js, unsigned depth)
+{
+    size_t off, n;
+    bool esc;
+
+    skip_ws(js);
+    if (js->pos >= js->len || js->rc || depth >= JSON_DEPTH_MAX)
+        return false;
+    switch (js->s[js->pos]) {
+    case '{':
+        return scan_object(js, depth + 1);
+    case '[':
+        return scan_array(js, depth + 1);
+    case '"':
+        if (!scan_string(js, &off, &n, &esc))
+            return false;
+        on_value(js, J_STRING, off, n);
+        return true;
+    default:
+        off = js->pos;
+        if (scan_number(js)) {
+            on_value(js, J_NUMBER, off, js->pos - off);
+            return true;
+        }
+        return scan_literal(js);
+    }
+}
+
+int lsl_json_plan(const struct lsl_rule *r, struct lsl_matcher *m,
+                  const char *line, size_t len)
+{
+    struct jscan js = {.r = r, .m = m, .s = line, .len = len, .path_ok = true};
+    struct lsl_plan *p = &m->plan;
+    uint32_t all = (uint32_t)((1ull << r->nrequire) - 1);
+    bool ok;
+
+    skip_ws(&js);
+    ok = js.pos < len && line[js.pos] == '{' && scan_value(&js, 0);
+    if (js.rc)
+        return js.rc;
+    skip_ws(&js);
+    if (ok && js.pos == len && (js.seen & all) == all) {
+        p->matched = true;
+        return 0;
+    }
+    lsl_plan_reset(p);
+    return lsl_scrub_text(p, line, 0, len);
+}

@@ -1,0 +1,227 @@
+/*
+ * W3C extended log files (IIS, Wowza, CloudFront): the "#Fields:" header
+ * names the columns of the lines that follow, and a new header may come
+ * mid-file. The header in force is matcher state: the pipeline hands each
+ * batch the header in force at its start (lsl_matcher_set_header) and the
+ * matcher takes every "#Fields:" line it plans after that, so batches can
+ * be processed in parallel and still read each line with its own header.
+ *
+ * A data line splits on tabs if it holds one (Wowza, CloudFront), else on
+ * single spaces (IIS, which writes blanks inside values as '+'). A line
+ * whose column count differs from the header's, or that comes before any
+ * header, is scrubbed as unparsed. Columns without a `column` line are
+ * scrubbed, except the time columns; directive lines (#Version, #Fields,
+ * ...) are passed unchanged, other '#' lines are scrubbed as free text,
+ * and all of them count as parsed.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "rules_int.h"
+
+#define FIELDS_TAG     "#Fields:"
+#define FIELDS_TAG_LEN 8
+
+void lsl_w3c_free(struct lsl_matcher *m)
+{
+    free(m->hdr);
+    free(m->cols);
+    m->hdr = NULL;
+    m->cols = NULL;
+    m->ncols = m->hdr_cap = m->cols_cap = m->hdr_len = 0;
+}
+
+static bool is_sep(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+static int add_col(struct lsl_matcher *m, const char *name)
+{
+    if (m->ncols == m->cols_cap) {
+        size_t cap = m->cols_cap ? m->cols_cap * 2 : 32;
+        struct w3c_col *c = realloc(m->cols, cap * sizeof(*c));
+
+        if (!c)
+            return -ENOMEM;
+        m->cols = c;
+        m->cols_cap = cap;
+    }
+    m->cols[m->ncols++] = (struct w3c_col){.name = name};
+    return 0;
+}
+
+/* Split the copied header in place into NUL-terminated column names. */
+static int split_header(struct lsl_matcher *m)
+{
+    char *s = m->hdr, *end = m->hdr + m->hdr_len;
+    int rc = 0;
+
+    if (m->hdr_len >= FIELDS_TAG_LEN &&
+        memcmp(s, FIELDS_TAG, FIELDS_TAG_LEN) == 0)
+        s += FIELDS_TAG_LEN;
+    while (rc == 0 && s < end) {
+        char *w;
+
+        while (s < end && is_sep(*s))
+            *s++ = '\0';
+        for (w = s; s < end && !is_sep(*s); s++)
+            ;
+        if (s > w)
+            rc = add_col(m, w);
+        if (s < end)
+            *s++ = '\0';
+    }
+    return rc;
+}
+
+int lsl_matcher_set_header(struct lsl_matcher *m, const char *text, size_t len)
+{
+    int rc;
+
+    m->ncols = 0;
+    m->hdr_len = 0;
+    m->hdr_rule = NULL;
+    if (len == 0)
+        return 0;
+    if (len + 1 > m->hdr_cap) {
+        char *h = realloc(m->hdr, len + 1);
+
+        if (!h)
+            return -ENOMEM;
+        m->hdr = h;
+        m->hdr_cap = len + 1;
+    }
+    memcpy(m->hdr, text, len);
+    m->hdr[len] = '\0';
+    m->hdr_len = len;
+    rc = split_header(m);
+    if (rc)
+        m->ncols = 0;
+    return rc;
+}
+
+static long col_index(const struct lsl_matcher *m, const char *name, size_t len)
+{
+    for (size_t i = 0; i < m->ncols; i++)
+        if (strncmp(m->cols[i].name, name, len) == 0 &&
+            m->cols[i].name[len] == '\0')
+            return (long)i;
+    return -1;
+}
+
+/* Bind columns to r's column lines and find its time columns. */
+static void bind(struct lsl_matcher *m, const struct lsl_rule *r)
+{
+    const char *tg = r->time_group, *plus;
+
+    for (size_t i = 0; i < m->ncols; i++) {
+        const char *n = m->cols[i].name;
+
+        m->cols[i].f = lsl_rule_field_find(r, n, strlen(n));
+        m->cols[i].type = lsl_rule_type_of(r, n, strlen(n));
+    }
+    m->time_col[0] = m->time_col[1] = -1;
+    if (tg) {
+        plus = strchr(tg, '+');
+        m->time_col[0] =
+            col_index(m, tg, plus ? (size_t)(plus - tg) : strlen(tg));
+        if (plus)
+            m->time_col[1] = col_index(m, plus + 1, strlen(plus + 1));
+    }
+    for (size_t k = 0; k < 2; k++)
+        if (m->time_col[k] >= 0)
+            m->cols[m->time_col[k]].type = LSL_FIELD_TIME;
+    m->hdr_rule = r;
+}
+
+static bool is_directive(const char *line, size_t len)
+{
+    static const char *const names[] = {
+        "#Version:", "#Software:",   "#Date:",
+        "#Fields:",  "#Start-Date:", "#End-Date:"};
+
+    for (size_t i = 0; i < LSL_ARRAY_SIZE(names); i++) {
+        size_t n = strlen(names[i]);
+
+        if (len >= n && memcmp(line, names[i], n) == 0)
+            return true;
+    }
+    return false;
+}
+
+static int plan_comment(const struct lsl_rule *r, struct lsl_matcher *m,
+                        const char *line, size_t len)
+{
+    int rc = 0;
+
+    m->plan.matched = true;
+    if (lsl_rule_is_header(r, line, len))
+        rc = lsl_matcher_set_header(m, line, len);
+    if (rc == 0 && !is_directive(line, len))
+        rc = lsl_scrub_text(&m->plan, line, 0, len);
+    return rc;
+}
+
+static size_t count_sep(const char *line, size_t len, char sep)
+{
+    size_t n = 0;
+
+    for (const char *p = line; (p = memchr(p, sep, len - (size_t)(p - line)));
+         p++)
+        n++;
+    return n;
+}
+
+static int plan_column(struct lsl_matcher *m, const struct lsl_rule *r,
+                       size_t c, const char *line, size_t off, size_t len)
+{
+    const struct w3c_col *col = &m->cols[c];
+    struct lsl_plan *p = &m->plan;
+    int rc;
+
+    if (col->f)
+        rc = lsl_plan_value(r, col->f, p, line, off, len, false);
+    else if (col->type != LSL_FIELD_TIME)
+        rc = lsl_scrub_range(p, line, off, len);
+    else
+        rc = 0;
+    if (rc == 0 && m->want_fields)
+        rc = lsl_plan_field_push(p, col->name, off, len, col->type);
+    return rc;
+}
+
+int lsl_w3c_plan(const struct lsl_rule *r, struct lsl_matcher *m,
+                 const char *line, size_t len)
+{
+    char sep = memchr(line, '\t', len) ? '\t' : ' ';
+    size_t at = 0, t[2][2] = {{0, 0}, {0, 0}};
+    int rc = 0;
+
+    if (len > 0 && line[0] == '#')
+        return plan_comment(r, m, line, len);
+    if (m->ncols == 0 || count_sep(line, len, sep) + 1 != m->ncols)
+        return lsl_scrub_text(&m->plan, line, 0, len);
+    if (m->hdr_rule != r)
+        bind(m, r);
+    for (size_t c = 0; c < m->ncols && rc == 0; c++) {
+        const char *e = memchr(line + at, sep, len - at);
+        size_t stop = e ? (size_t)(e - line) : len;
+
+        for (size_t k = 0; k < 2; k++)
+            if (m->time_col[k] == (long)c)
+                t[k][0] = at, t[k][1] = stop;
+        rc = plan_column(m, r, c, line, at, stop - at);
+        at = stop + 1;
+    }
+    m->plan.matched = true;
+    /* Time from one column, or two adjacent ones (date, then time). */
+    if (m->time_col[0] >= 0 &&
+        (m->time_col[1] < 0 || m->time_col[1] == m->time_col[0] + 1)) {
+        size_t k = m->time_col[1] < 0 ? 0 : 1;
+
+        m->plan.time.p = line + t[0][0];
+        m->plan.time.len = t[k][1] - t[0][0];
+    }
+    return rc;
+}

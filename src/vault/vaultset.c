@@ -1,0 +1,167 @@
+/*
+ * The daemon's vault files per key epoch (vaultset.h).
+ *
+ * Invariants: at most one open writer per epoch; a writer is finished only
+ * when its epoch is older than the keyring's oldest key, after the
+ * keyring has ratcheted past it, so every mapping of that epoch already
+ * went into it (late lines are tokenized with the oldest key held, so
+ * they map to a newer epoch). Writers are few (one per epoch with lines
+ * in flight): a plain array.
+ */
+#include "logseal/vaultset.h"
+#include "vault_internal.h"
+#include <stdio.h>
+#include <stdlib.h>
+
+struct slot {
+    uint32_t epoch;
+    struct lsl_vault_writer *w;
+};
+
+struct lsl_vault_set {
+    struct lsl_vault_set_opts o;
+    struct slot *slots;
+    size_t n, cap;
+    size_t opened;
+    char last[4096];
+};
+
+static int open_writer(struct lsl_vault_set *vs, uint32_t epoch,
+                       struct lsl_vault_writer **w)
+{
+    struct lsl_vault_writer_opts wo;
+    int rc;
+
+    if (vs->n == vs->cap) {
+        size_t cap = vs->cap ? vs->cap * 2 : 4;
+        struct slot *s = realloc(vs->slots, cap * sizeof(*s));
+
+        if (!s)
+            return -ENOMEM;
+        vs->slots = s;
+        vs->cap = cap;
+    }
+    lsl_vault_writer_opts_init(&wo);
+    wo.dir = vs->o.dir;
+    wo.pubkey = vs->o.pubkey;
+    wo.source = vs->o.source;
+    wo.epoch = epoch;
+    wo.epoch_len = (uint8_t)lsl_keyring_epoch_len(vs->o.keyring);
+    if (vs->o.seen_cap)
+        wo.seen_cap = vs->o.seen_cap;
+    rc = lsl_vault_writer_open(w, &wo);
+    if (rc)
+        return rc;
+    vs->slots[vs->n++] = (struct slot){.epoch = epoch, .w = *w};
+    vs->opened++;
+    snprintf(vs->last, sizeof(vs->last), "%s", lsl_vault_writer_path(*w));
+    return 0;
+}
+
+int lsl_vault_set_open(struct lsl_vault_set **out,
+                       const struct lsl_vault_set_opts *o)
+{
+    struct lsl_vault_writer *w;
+    struct lsl_vault_set *vs;
+    int rc;
+
+    if (!o->dir || !o->pubkey || !o->keyring)
+        return -EINVAL;
+    vs = calloc(1, sizeof(*vs));
+    if (!vs)
+        return -ENOMEM;
+    vs->o = *o;
+    /* The current epoch's file now: a vault that cannot be written stops
+     * the run before any output exists. */
+    rc = open_writer(vs, lsl_keyring_epoch(o->keyring), &w);
+    if (rc) {
+        free(vs->slots);
+        free(vs);
+        return rc;
+    }
+    *out = vs;
+    return 0;
+}
+
+int lsl_vault_set_add(struct lsl_vault_set *vs, const struct lsl_mapping *m,
+                      bool *is_new)
+{
+    uint32_t epoch = lsl_keyring_epoch_of_kid(vs->o.keyring, m->tok.kid);
+    struct lsl_vault_writer *w = NULL;
+    int rc;
+
+    *is_new = false;
+    for (size_t i = 0; i < vs->n && !w; i++) {
+        if (vs->slots[i].epoch == epoch)
+            w = vs->slots[i].w;
+    }
+    if (!w) {
+        rc = open_writer(vs, epoch, &w);
+        if (rc)
+            return rc;
+    }
+    return lsl_vault_writer_add(w, m, is_new);
+}
+
+int lsl_vault_set_flush(struct lsl_vault_set *vs)
+{
+    for (size_t i = 0; i < vs->n; i++) {
+        int rc = lsl_vault_writer_flush(vs->slots[i].w);
+
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+int lsl_vault_set_commit(struct lsl_vault_set *vs, int64_t when)
+{
+    uint32_t floor;
+    size_t keep = 0;
+    int rc, first = 0;
+
+    rc = lsl_keyring_advance(vs->o.keyring, when);
+    if (rc)
+        return rc;
+    floor = lsl_keyring_epoch(vs->o.keyring);
+    for (size_t i = 0; i < vs->n; i++) {
+        if (vs->slots[i].epoch >= floor) {
+            vs->slots[keep++] = vs->slots[i];
+            continue;
+        }
+        /* The writer is freed even on error (its file is left unfinished,
+         * which readers report). */
+        rc = lsl_vault_writer_close(vs->slots[i].w);
+        if (rc && !first)
+            first = rc;
+    }
+    vs->n = keep;
+    return first;
+}
+
+int lsl_vault_set_close(struct lsl_vault_set *vs)
+{
+    int first = 0;
+
+    if (!vs)
+        return 0;
+    for (size_t i = 0; i < vs->n; i++) {
+        int rc = lsl_vault_writer_close(vs->slots[i].w);
+
+        if (rc && !first)
+            first = rc;
+    }
+    free(vs->slots);
+    free(vs);
+    return first;
+}
+
+const char *lsl_vault_set_last_path(const struct lsl_vault_set *vs)
+{
+    return vs->last;
+}
+
+size_t lsl_vault_set_files(const struct lsl_vault_set *vs)
+{
+    return vs->opened;
+}

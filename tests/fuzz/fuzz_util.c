@@ -1,0 +1,180 @@
+/*
+ * Fuzz helpers. Set-up failures abort: a target that cannot build its
+ * fixture must not pass as "no crash".
+ */
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "fuzz_util.h"
+
+static char tmpdir[256];
+
+void fz_fail(const char *file, int line, const char *what)
+{
+    fprintf(stderr, "%s:%d: invariant broken: %s\n", file, line, what);
+    abort();
+}
+
+static void rm_tmpdir(void)
+{
+    char path[512];
+    struct dirent *e;
+    DIR *d = opendir(tmpdir);
+
+    if (!d)
+        return;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        snprintf(path, sizeof(path), "%s/%s", tmpdir, e->d_name);
+        unlink(path);
+    }
+    closedir(d);
+    rmdir(tmpdir);
+}
+
+const char *fz_tmpdir(void)
+{
+    const char *base = getenv("TMPDIR");
+
+    if (tmpdir[0])
+        return tmpdir;
+    snprintf(tmpdir, sizeof(tmpdir), "%s/lsl-fuzz-XXXXXX",
+             base && base[0] ? base : "/tmp");
+    FZ_CHECK(mkdtemp(tmpdir) != NULL);
+    atexit(rm_tmpdir);
+    return tmpdir;
+}
+
+static void put_le(uint8_t *p, uint64_t v, int n)
+{
+    for (int i = 0; i < n; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+struct lsl_keyring *fz_keyring(void)
+{
+    /* The key file layout of src/token/keyring.c, written out here so the
+     * fuzzers need no key generation (and always use the same key). */
+    uint8_t img[56] = "LSLHKEY1";
+    struct lsl_keyring *kr = NULL;
+    char path[512];
+    int fd;
+
+    img[8] = 1;               /* version */
+    img[9] = LSL_EPOCH_NEVER; /* epoch_len */
+    put_le(img + 12, 1, 4);   /* epoch */
+    put_le(img + 16, 1700000000, 8);
+    for (int i = 0; i < 32; i++)
+        img[24 + i] = (uint8_t)(0xa0 + i);
+    snprintf(path, sizeof(path), "%s/hash.key", fz_tmpdir());
+    fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    FZ_CHECK(fd >= 0);
+    FZ_CHECK(write(fd, img, sizeof(img)) == (ssize_t)sizeof(img));
+    close(fd);
+    FZ_CHECK(lsl_keyring_open(&kr, path) == 0);
+    unlink(path);
+    return kr;
+}
+
+const char *const fz_rule_names[FZ_NRULES + 1] = {
+    "nginx-combined", "nginx-main", "nginx-json", "w3c",
+    "nginx-rtmp",     "posting",    "nginx-disclosure", NULL,
+};
+
+struct lsl_rule *fz_rule(const char *name)
+{
+    char path[512];
+    struct lsl_rule *r = NULL;
+    struct lsl_rule_error e;
+
+    snprintf(path, sizeof(path), "%s/%s.rules", LSL_FUZZ_RULES_DIR, name);
+    if (lsl_rule_load(&r, path, &e) != 0) {
+        fprintf(stderr, "%s:%u: %s\n", path, e.line, e.msg);
+        abort();
+    }
+    return r;
+}
+
+/* Four dotted numbers 0-255; leading zeros allowed (read as decimal). */
+static bool dotted_quad(const char *t, size_t n)
+{
+    unsigned parts = 0, digits = 0, val = 0;
+
+    for (size_t i = 0; i <= n; i++) {
+        if (i < n && t[i] >= '0' && t[i] <= '9') {
+            val = val * 10 + (unsigned)(t[i] - '0');
+            if (++digits > 3 || val > 255)
+                return false;
+            continue;
+        }
+        if (digits == 0 || (i < n && t[i] != '.'))
+            return false;
+        parts++;
+        digits = val = 0;
+    }
+    return parts == 4;
+}
+
+/* What a scrubber span of class ip may hold. */
+static void check_ip_span(const struct lsl_plan_span *s, const char *t)
+{
+    size_t n = s->len;
+
+    if (s->flags & LSL_SPAN_F_DASHED) {
+        for (size_t i = 0; i < n; i++)
+            FZ_CHECK((t[i] >= '0' && t[i] <= '9') || t[i] == '-');
+        return;
+    }
+    if (!memchr(t, ':', n)) {
+        FZ_CHECK(dotted_quad(t, n));
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (t[i] == '%') {
+            n = i; /* a zone id follows the address */
+            break;
+        }
+    }
+    FZ_CHECK(lsl_ip_valid(t, n));
+}
+
+static void check_scrub_span(const struct lsl_plan_span *s, const char *t)
+{
+    FZ_CHECK(s->action == LSL_ACT_TOKEN);
+    if (s->cls == LSL_CLASS_IP)
+        check_ip_span(s, t);
+    else if (s->cls == LSL_CLASS_EMAIL)
+        FZ_CHECK(memchr(t, '@', s->len) != NULL);
+    else if (s->cls == LSL_CLASS_ID)
+        FZ_CHECK(s->len == 36);
+    else
+        FZ_CHECK(s->cls == LSL_CLASS_PHONE); /* Japanese phone numbers */
+}
+
+void fz_check_plan(const struct lsl_plan *p, const char *line, size_t len,
+                   bool scrubbed)
+{
+    uint64_t end = 0;
+
+    for (size_t i = 0; i < p->count; i++) {
+        const struct lsl_plan_span *s = &p->spans[i];
+
+        FZ_CHECK(s->len > 0);
+        FZ_CHECK(s->off >= end);
+        FZ_CHECK((uint64_t)s->off + s->len <= len);
+        FZ_CHECK(s->action == LSL_ACT_TOKEN || s->action == LSL_ACT_DROP);
+        FZ_CHECK(s->cls < LSL_CLASS_COUNT);
+        if (scrubbed)
+            check_scrub_span(s, line + s->off);
+        end = (uint64_t)s->off + s->len;
+    }
+    if (p->time.p)
+        FZ_CHECK(p->time.p >= line && p->time.p + p->time.len <= line + len);
+    if (scrubbed)
+        FZ_CHECK(!p->matched && !p->time.p);
+}

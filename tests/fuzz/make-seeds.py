@@ -1,0 +1,176 @@
+#!/usr/bin/env python3
+"""Write the seed corpora of the fuzz targets (tests/fuzz/corpus/<target>/).
+
+    make-seeds.py [CORPUS_DIR]
+
+Seeds are small realistic inputs in each target's input layout (see the
+comment at the top of each fuzz_*.c). Addresses are from documentation
+ranges. Re-running rewrites the same files; libFuzzer adds its own finds
+next to them only when run-fuzzers is given --merge.
+"""
+
+import os
+import struct
+import sys
+
+COMBINED = (
+    '192.0.2.7 - - [29/Nov/2025:17:00:00 +0900] "GET /live/ch1/index.m3u8?'
+    'device_id=2c400b95-48e7-425f-a8ad-45f2335082dc&token=9f0c2b8e9d7a41c3'
+    ' HTTP/1.1" 200 512 "-" "VLC/3.0.20"')
+MAIN = (
+    '2001:db8::7 - alice [29/Nov/2025:17:00:01 +0900] "GET /u/12345/profile'
+    '?uid=991&email=a.b@example.com HTTP/2.0" 200 77 "https://example.com/'
+    '?sid=abc" "Mozilla/5.0" "198.51.100.3, 203.0.113.9, unknown" rid=1f'
+    ' dev=6C7D8E9F-0A1B-4C2D-9E3F-4A5B6C7D8E9F rt=0.012')
+FREE = [
+    'connect from ec2-198-51-100-23.compute-1.amazonaws.com port 443',
+    'peer [2001:DB8:0:0:0:0:0:1A]:8443 closed; mapped ::ffff:192.0.2.44',
+    'fe80::1%eth0 and 010.001.002.003 and 1.2.3.4.5 and 12:30:45',
+    'mail <Root@Example.ORG>, uuid {0F8E2C1A-3B4D-4E5F-8A9B-0C1D2E3F4A5B}',
+    'x' * 300 + ' 203.0.113.250',
+    '\x00\x01\xff\xfe 192.0.2.1\r',
+]
+
+
+SAMPLES = ('nginx-json', 'w3c', 'nginx-rtmp', 'posting')
+SYSLOG = [
+    '<190>Nov 29 17:00:00 web1 nginx: ' + COMBINED,
+    '<190>1 2025-11-29T08:00:00.123Z web1 nginx 42 - [ex@1 a="b"] ' + COMBINED,
+    '<14>2025-11-29T17:00:00+09:00 web1 nginx[42]: ' + COMBINED + '\n',
+    COMBINED,
+    '<999>garbage',
+]
+CONFIG = '''[daemon]
+keys         = /etc/logseal/keys
+vault        = /var/lib/logseal/vault
+state        = /var/lib/logseal/state
+output       = /var/log/logseal
+level        = 6
+segment_size = 64M
+segment_age  = 5m
+metrics      = 127.0.0.1:9187
+log_level    = info
+
+[source nginx]
+type  = tail
+path  = /var/log/nginx/access.log
+start = end
+rule  = nginx-combined
+sink  = segments
+
+[source api]
+type   = syslog
+listen = unix:/run/logseal/api.sock
+rule   = "nginx-main"
+'''
+
+
+def sample_lines(name, n=6):
+    here = os.path.dirname(os.path.abspath(__file__))
+    path = os.path.join(here, '..', 'data', 'samples', name + '.log')
+    with open(path, encoding='utf-8') as f:
+        return ''.join(f.readlines()[:n])
+
+
+def write(d, name, data):
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, name), 'wb') as f:
+        f.write(data if isinstance(data, bytes) else data.encode('latin-1'))
+
+
+def record(rtype, cls, kid, tag, first, last, source, value):
+    return (struct.pack('<BBH', rtype, cls, kid) + bytes([tag] * 15) +
+            struct.pack('<qqH', first, last, len(source)) + source +
+            struct.pack('<I', len(value)) + value)
+
+
+def chunk(payload):
+    return struct.pack('<H', len(payload)) + payload
+
+
+def main():
+    root = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
+        os.path.dirname(os.path.abspath(__file__)), 'corpus')
+    d = os.path.join(root, 'rules_plan')
+    write(d, 'combined', '\x00' + COMBINED)
+    write(d, 'main', '\x01' + MAIN)
+    for i, line in enumerate(FREE):
+        write(d, 'scrub-%d' % i, chr(7 + i % 2) + line)
+    for i, name in enumerate(SAMPLES):
+        # rule index in fz_rule_names; bit 7: ask for named fields
+        mode = (2, 3, 4, 5)[i]
+        write(d, name, chr(mode | 0x80) + sample_lines(name))
+
+    d = os.path.join(root, 'batch')
+    # byte 0: rule (bits 0-2, 7 = none), worker (bits 3-4: text, gzip,
+    # JSON lines, ip6 addresses)
+    write(d, 'combined-gzip', '\x08\x00' + COMBINED + '\n' + COMBINED
+          + '\r\n')
+    write(d, 'main-noeol', '\x01\x00' + MAIN + '\n' + MAIN)
+    write(d, 'main-jsonl', '\x11\x00' + MAIN + '\n' + COMBINED + '\n')
+    write(d, 'combined-ip6', '\x18\x00' + COMBINED + '\n' + MAIN + '\n')
+    write(d, 'scrub-pieces', '\x0f\x03' + '\n'.join(FREE) + '\n')
+    write(d, 'binary', '\x00\x00\x00\x00\n\xff\n\n192.0.2.1\x00\n')
+    write(d, 'w3c', '\x03\x00' + sample_lines('w3c'))
+    write(d, 'json-jsonl', '\x12\x00' + sample_lines('nginx-json'))
+
+    d = os.path.join(root, 'vault_read')
+    src = b'stdin'
+    recs = (record(1, 0, 1, 0x11, 1764403200, 1764403260, src, b'192.0.2.7')
+            + record(1, 3, 1, 0x22, 1764403200, 1764403200, src,
+                     b'a.b@example.com'))
+    seen = record(2, 0, 1, 0x11, 1764403100, 1764403300, src, b'')
+    write(d, 'two-chunks-final', b'\x02\x00\x00\x00' + chunk(recs) +
+          chunk(seen) + chunk(b''))
+    write(d, 'unfinished', b'\x00\x00\x00\x00' + chunk(recs))
+    write(d, 'flipped', b'\x06\x50\x00\x01' + chunk(recs) + chunk(b''))
+    write(d, 'cut', b'\x0a\x90\x00\x00' + chunk(recs) + chunk(b''))
+    write(d, 'raw-magic', b'\x01\x00\x00\x00LSLVAULT\x01\x00\x00\x00')
+
+    d = os.path.join(root, 'time_parse')
+    write(d, 'nginx', '29/Nov/2025:17:00:00 +0900')
+    write(d, 'iso', '%Y-%m-%dT%H:%M:%S%f%z\x002025-11-29T08:00:00.125Z')
+    write(d, 'epoch', '%s\x001764403200.5')
+    write(d, 'colon-zone', '%d/%m/%Y %T %z\x0029/11/2025 17:00:00 +09:00')
+
+    d = os.path.join(root, 'syslog')
+    for i, dgram in enumerate(SYSLOG):
+        write(d, 'dgram-%d' % i, dgram)
+
+    d = os.path.join(root, 'config')
+    write(d, 'example', CONFIG)
+    write(d, 'unknown-key', '[daemon]\nkeys = /k\ncolour = blue\n')
+    write(d, 'stdin', '[source in]\ntype = stdin\nsink = stdout\n')
+    write(d, 'bad-listen', '[source s]\ntype = syslog\n'
+          'listen = udp:192.0.2.1:514\n')
+
+    d = os.path.join(root, 'shamir')
+    write(d, '2-of-3', b'\x02\x03\x00\x02' + bytes(range(32)))
+    write(d, '3-of-5', b'\x03\x05\x04\x01\x03' + b'officer secret key bytes 32 long')
+    write(d, '1-of-1', b'\x01\x01\x00' + b'\xff' * 32)
+    write(d, 'bad-k', b'\x04\x03\x00\x01\x02' + b'x' * 32)
+
+    d = os.path.join(root, 'audit')
+    # byte 0: edit (0 raw, 1 flip, 2 cut, 3 insert, 4 dup, 5 drop, 6 swap)
+    write(d, 'untouched', b'\x01\xff\xff\x00')
+    write(d, 'flip', b'\x01\x30\x00\x04')
+    write(d, 'cut', b'\x02\x50\x01\x00')
+    write(d, 'insert', b'\x03\x00\x00\x00' + b'1\tx\ty\n')
+    write(d, 'dup', b'\x04\x01\x00\x01')
+    write(d, 'drop', b'\x05\x00\x00\x01')
+    write(d, 'swap', b'\x06\x02\x00\x01')
+    write(d, 'raw', b'\x00\x00\x00\x00' + b'1\t2025\tana\n')
+
+    d = os.path.join(root, 'token')
+    write(d, 'ip4', '\x00010.001.002.003')
+    write(d, 'ip6', '\x002001:DB8:0:0:0:0:0:1A')
+    write(d, 'mapped', '\x00::FFFF:192.0.2.44')
+    write(d, 'zone', '\x00fe80::1%eth0')
+    write(d, 'uuid', '\x016C7D8E9F-0A1B-4C2D-9E3F-4A5B6C7D8E9F')
+    write(d, 'email', '\x03Root@Example.ORG')
+    write(d, 'token-text', '\x02see ip_aakq7w3b4x5xy2hpmtqg6r3dne, '
+          'id_aa4bq7w3b4x5xy2hpmtqg6r3dn.')
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,148 @@
+/*
+ * --rule auto: each sample file picks its rule; the 80% threshold, the
+ * file-name order, comment lines, and the answer when nothing fits.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include "logseal/rules.h"
+
+/* The first `lines` lines of samples/<name>.log. */
+static size_t read_sample(const char *name, size_t lines, char *buf, size_t cap)
+{
+    char path[512];
+    FILE *f;
+    size_t n = 0;
+
+    snprintf(path, sizeof(path), "%s/samples/%s.log", LSL_TEST_DATA, name);
+    f = fopen(path, "r");
+    assert_non_null(f);
+    while (lines-- > 0 && fgets(buf + n, (int)(cap - n), f))
+        n += strlen(buf + n);
+    fclose(f);
+    return n;
+}
+
+static void picks(const char *sample, size_t lines, const char *want,
+                  unsigned counted)
+{
+    static char buf[1 << 16];
+    struct lsl_rule_detect d;
+    struct lsl_rule *r = NULL;
+    size_t n = read_sample(sample, lines, buf, sizeof(buf));
+
+    if (lsl_rule_detect(&r, NULL, buf, n, true, &d) != 0)
+        fail_msg("%s: %u/%u, tried %s", sample, d.matched, d.counted, d.tried);
+    assert_non_null(r);
+    assert_string_equal(lsl_rule_name(r), want);
+    assert_string_equal(d.chosen, want);
+    assert_int_equal(d.counted, counted);
+    assert_true(d.matched * 5 >= d.counted * 4);
+    lsl_rule_free(r);
+}
+
+static void test_each_format(void **state)
+{
+    (void)state;
+    /* The samples end in lines meant to fail; those are left out. */
+    picks("nginx-json", 2, "nginx-json", 2);
+    picks("posting", 3, "posting", 3);
+    picks("nginx-rtmp", 4, "nginx-rtmp", 4);
+    picks("w3c", 8, "w3c", 3);
+    picks("nginx-disclosure", 1, "nginx-disclosure", 1);
+}
+
+static void detect_text(const char *text, bool at_eof, int want_rc,
+                        const char *want)
+{
+    struct lsl_rule_detect d;
+    struct lsl_rule *r = NULL;
+
+    assert_int_equal(lsl_rule_detect(&r, NULL, text, strlen(text), at_eof, &d),
+                     want_rc);
+    if (want) {
+        assert_non_null(r);
+        assert_string_equal(lsl_rule_name(r), want);
+    } else {
+        assert_null(r);
+        assert_non_null(strstr(d.tried, "nginx-combined"));
+        assert_non_null(strstr(d.tried, "w3c"));
+    }
+    lsl_rule_free(r);
+}
+
+#define COMBINED                                                               \
+    "203.0.113.7 - - [05/Mar/2024:10:20:30 +0900] \"GET / HTTP/1.1\" 200 5 "   \
+    "\"-\" \"x\"\n"
+
+static void test_threshold_and_eof(void **state)
+{
+    (void)state;
+    /* 4 of 5 lines is enough, 3 of 5 is not. */
+    detect_text(COMBINED COMBINED COMBINED COMBINED "junk\n", true, 0,
+                "nginx-combined");
+    detect_text(COMBINED COMBINED COMBINED "junk\njunk\n", true, LSL_ENOTFOUND,
+                NULL);
+    /* A cut last line counts only at the end of the input. */
+    detect_text(COMBINED COMBINED COMBINED COMBINED "jun", false, 0,
+                "nginx-combined");
+    detect_text("", true, LSL_ENOTFOUND, NULL);
+    detect_text("# only a comment\n\n", true, LSL_ENOTFOUND, NULL);
+}
+
+static void test_order_and_invalid(void **state)
+{
+    char dir[] = "/tmp/lsl-detect-XXXXXX", path[600];
+    struct lsl_rule_detect d;
+    struct lsl_rule *r = NULL;
+    const char *old = getenv("LOGSEAL_RULES_DIR");
+    char *saved = old ? strdup(old) : NULL;
+    static const char *const files[][2] = {
+        {"b-any.rules", "name b-any\npattern ^.*$\n"},
+        {"a-digits.rules", "name a-digits\npattern ^\\d+$\n"},
+        {"0-bad.rules", "name bad\npattern (\n"},
+    };
+    FILE *f;
+
+    (void)state;
+    assert_non_null(mkdtemp(dir));
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(path, sizeof(path), "%s/%s", dir, files[i][0]);
+        f = fopen(path, "w");
+        assert_non_null(f);
+        fputs(files[i][1], f);
+        fclose(f);
+    }
+    setenv("LOGSEAL_RULES_DIR", dir, 1);
+    assert_int_equal(lsl_rule_detect(&r, NULL, "12\n34\n", 6, true, &d), 0);
+    assert_string_equal(lsl_rule_name(r), "a-digits");
+    assert_string_equal(d.tried, "0-bad (invalid), a-digits");
+    lsl_rule_free(r);
+    assert_int_equal(lsl_rule_detect(&r, NULL, "x\n", 2, true, &d), 0);
+    assert_string_equal(lsl_rule_name(r), "b-any");
+    lsl_rule_free(r);
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(path, sizeof(path), "%s/%s", dir, files[i][0]);
+        unlink(path);
+    }
+    rmdir(dir);
+    if (saved)
+        setenv("LOGSEAL_RULES_DIR", saved, 1);
+    free(saved);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_each_format),
+        cmocka_unit_test(test_threshold_and_eof),
+        cmocka_unit_test(test_order_and_invalid),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,369 @@
+/*
+ * JSON rules (strict scanner, quoted numbers, key paths, arrays, escapes),
+ * plan fields for structured output, ip modes, the new directives' errors
+ * and disclosure gaps.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include "logseal/rules.h"
+#include "plan_render.h"
+
+static struct lsl_rule *parse(const char *text)
+{
+    struct lsl_rule_error err = {0};
+    struct lsl_rule *r = NULL;
+
+    if (lsl_rule_parse(&r, text, strlen(text), "test", &err))
+        fail_msg("%u: %s", err.line, err.msg);
+    return r;
+}
+
+static void parse_fails(const char *text, unsigned line, const char *what)
+{
+    struct lsl_rule_error err = {0};
+    struct lsl_rule *r = NULL;
+
+    assert_int_equal(lsl_rule_parse(&r, text, strlen(text), "t", &err),
+                     LSL_ERULE);
+    assert_null(r);
+    if (!strstr(err.msg, what) || err.line != line)
+        fail_msg("%s: got line %u '%s', want %u '%s'", text, err.line, err.msg,
+                 line, what);
+}
+
+static struct lsl_rule *load(const char *name)
+{
+    struct lsl_rule_error err = {0};
+    struct lsl_rule *r = NULL;
+    char path[512];
+
+    assert_int_equal(lsl_rule_resolve(name, NULL, path, sizeof(path)), 0);
+    if (lsl_rule_load(&r, path, &err))
+        fail_msg("%s:%u: %s", err.path, err.line, err.msg);
+    return r;
+}
+
+static const struct lsl_plan *plan(const struct lsl_rule *r,
+                                   struct lsl_matcher *m, const char *line)
+{
+    const struct lsl_plan *p = NULL;
+
+    assert_int_equal(lsl_rule_plan(r, m, line, strlen(line), &p), 0);
+    return p;
+}
+
+static void test_strict(void **state)
+{
+    static const char *const bad[] = {
+        "[1]",
+        "{\"a\":1,}",
+        "{\"a\":01}",
+        "{\"a\":\"x\\q\"}",
+        "{\"a\":\"tab\there\"}",
+        "{\"a\":1} x",
+        "{\"a\":tru}",
+        "{'a':1}",
+        "{\"a\":\"open",
+        "{\"a\":1.}",
+        "{\"a\":-}",
+        "{\"a\" 1}",
+        "{\"a\":\"\\u12g4\"}",
+        "{\"a\":1e}",
+        "",
+        "{",
+        "{\"a\":[1,]}",
+        "{\"a\":1}}",
+        "{\"ip\":\"1.2.3.4\"",
+    };
+    struct lsl_rule *r = parse("name t\nformat json\nkey ip ip\n");
+    struct lsl_matcher *m = NULL;
+    char deep[200] = "{\"a\":";
+
+    (void)state;
+    assert_int_equal(lsl_matcher_open(&m), 0);
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        if (plan(r, m, bad[i])->matched)
+            fail_msg("accepted: %s", bad[i]);
+    }
+    /* Not JSON: the scrubber still takes the address. */
+    check_plan(r, m, "{\"ip\":\"1.2.3.4\"", false, "{\"ip\":\"<ip|1.2.3.4>\"");
+    for (int i = 0; i < 40; i++)
+        strcat(deep, "[");
+    assert_false(plan(r, m, deep)->matched);
+    check_plan(r, m, " { } ", true, " { } ");
+    check_plan(r, m,
+               " { \"a\" : [ 1 , 2e5 , -0.5E-3 , true , false , null ] ,"
+               "\"ip\" : \"::1\" }\t",
+               true,
+               " { \"a\" : [ 1 , 2e5 , -0.5E-3 , true , false , null ] ,"
+               "\"ip\" : \"<ip|::1>\" }\t");
+    lsl_matcher_free(m);
+    lsl_rule_free(r);
+}
+
+static void test_numbers_quoted(void **state)
+{
+    struct lsl_rule *r = parse("name t\nformat json\nkey uid user\n"
+                               "key gone drop\nkey n keep\nkey ip ip\n");
+    struct lsl_matcher *m = NULL;
+    const char *line = "{\"uid\":5319990,\"gone\":-1.5e3,\"n\":7,\"ip\":12,"
+                       "\"s\":\"x\"}";
+    const struct lsl_plan *p;
+
+    (void)state;
+    assert_int_equal(lsl_matcher_open(&m), 0);
+    check_plan(r, m, line, true,
+               "{\"uid\":<user|5319990>,\"gone\":<drop|-1.5e3>,\"n\":7,"
+               "\"ip\":12,\"s\":\"x\"}");
+    p = plan(r, m, line);
+    assert_int_equal(p->count, 2);
+    assert_int_equal(p->spans[0].flags, LSL_SPAN_F_QUOTE);
+    assert_int_equal(p->spans[1].flags, LSL_SPAN_F_QUOTE);
+    assert_int_equal(p->spans[1].action, LSL_ACT_DROP);
+    /* A string value is never quoted again. */
+    p = plan(r, m, "{\"uid\":\"u-1\"}");
+    assert_int_equal(p->count, 1);
+    assert_int_equal(p->spans[0].flags, 0);
+    lsl_matcher_free(m);
+    lsl_rule_free(r);
+}
+
+static void test_paths_arrays_escapes(void **state)
+{
+    struct lsl_rule *r = parse("name t\nformat json\nkey a.b.c id\n"
+                               "key ips ip\nkey uid user\nkey msg scrub\n"
+                               "require a.b.c\n");
+    struct lsl_matcher *m = NULL;
+
+    (void)state;
+    assert_int_equal(lsl_matcher_open(&m), 0);
+    check_plan(r, m,
+               "{\"a\":{\"b\":{\"c\":\"dev1\"},\"c\":\"dev2\"},"
+               "\"c\":\"dev3\"}",
+               true,
+               "{\"a\":{\"b\":{\"c\":\"<id|dev1>\"},\"c\":\"dev2\"},"
+               "\"c\":\"dev3\"}");
+    check_plan(r, m,
+               "{\"a\":{\"b\":{\"c\":7}},\"ips\":[\"1.2.3.4\","
+               "\"2001:db8::1\",\"junk 10.0.0.1\",3]}",
+               true,
+               "{\"a\":{\"b\":{\"c\":<id|7>}},\"ips\":[\"<ip|1.2.3.4>\","
+               "\"<ip|2001:db8::1>\",\"junk <ip|10.0.0.1>\",3]}");
+    /* Escaped values: tokenized raw; scrubbed between escapes only. */
+    check_plan(r, m,
+               "{\"a\":{\"b\":{\"c\":\"x\"}},\"uid\":\"a\\\"b\","
+               "\"msg\":\"\\ubeef@example.com\\n1.2.3.4\\t090-1234-"
+               "5678\"}",
+               true,
+               "{\"a\":{\"b\":{\"c\":\"<id|x>\"}},\"uid\":\"<user|a\\\"b>\","
+               "\"msg\":\"\\ubeef@example.com\\n<ip|1.2.3.4>\\t<phone|090-"
+               "1234-5678>\"}");
+    /* The required key is missing: scrubbed, unparsed. */
+    check_plan(r, m, "{\"uid\":\"bob\",\"x\":\"1.2.3.4\"}", false,
+               "{\"uid\":\"bob\",\"x\":\"<ip|1.2.3.4>\"}");
+    lsl_matcher_free(m);
+    lsl_rule_free(r);
+}
+
+static void test_json_fields_time(void **state)
+{
+    struct lsl_rule *r = parse("name t\nformat json\ntime t %s\n"
+                               "key uid user\ntype n number\n");
+    struct lsl_matcher *m = NULL;
+    const char *line = "{\"t\":1709601630.5,\"uid\":\"u1\",\"s\":\"x\","
+                       "\"n\":\"3\"}";
+    const struct lsl_plan *p;
+
+    (void)state;
+    assert_int_equal(lsl_matcher_open(&m), 0);
+    p = plan(r, m, line);
+    assert_int_equal(p->nfields, 0);
+    assert_int_equal(p->time.len, 12);
+    assert_memory_equal(p->time.p, "1709601630.5", 12);
+    lsl_matcher_want_fields(m, true);
+    p = plan(r, m, line);
+    assert_int_equal(p->nfields, 3);
+    assert_string_equal(p->fields[0].name, "t");
+    assert_int_equal(p->fields[0].type, LSL_FIELD_TIME);
+    assert_string_equal(p->fields[1].name, "uid");
+    assert_int_equal(p->fields[1].type, LSL_FIELD_STRING);
+    assert_int_equal(p->fields[1].off, 25);
+    assert_int_equal(p->fields[1].len, 2);
+    assert_string_equal(p->fields[2].name, "n");
+    assert_int_equal(p->fields[2].type, LSL_FIELD_NUMBER);
+    lsl_matcher_free(m);
+    lsl_rule_free(r);
+}
+
+static void test_regex_fields(void **state)
+{
+    struct lsl_rule *r =
+        parse("name t\npattern ^(?<a>\\d+) (?<b>\\w+)(?: (?<c>x))? "
+              "(?<d>\\d+)$\ntime a %s\nfield b user\ntype d number\n");
+    struct lsl_matcher *m = NULL;
+    const struct lsl_plan *p;
+
+    (void)state;
+    assert_int_equal(lsl_matcher_open(&m), 0);
+    lsl_matcher_want_fields(m, true);
+    p = plan(r, m, "1709601630 bob 12");
+    assert_true(p->matched);
+    assert_int_equal(p->nfields, 3); /* c did not take part */
+    assert_string_equal(p->fields[0].name, "a");
+    assert_int_equal(p->fields[0].type, LSL_FIELD_TIME);
+    assert_string_equal(p->fields[1].name, "b");
+    assert_int_equal(p->fields[1].type, LSL_FIELD_STRING);
+    assert_int_equal(p->fields[1].off, 11);
+    assert_int_equal(p->fields[1].len, 3);
+    assert_string_equal(p->fields[2].name, "d");
+    assert_int_equal(p->fields[2].type, LSL_FIELD_NUMBER);
+    p = plan(r, m, "no match here");
+    assert_false(p->matched);
+    assert_int_equal(p->nfields, 0);
+    lsl_matcher_free(m);
+    lsl_rule_free(r);
+}
+
+static void test_w3c_fields_time(void **state)
+{
+    struct lsl_rule *r = load("w3c");
+    struct lsl_matcher *m = NULL;
+    const struct lsl_plan *p;
+    int64_t t = 0;
+    const char *hdr = "#Fields: date time c-ip sc-status";
+
+    (void)state;
+    assert_int_equal(lsl_matcher_open(&m), 0);
+    lsl_matcher_want_fields(m, true);
+    /* No header yet: unparsed. */
+    assert_false(plan(r, m, "2024-03-05 01:20:30 1.2.3.4 200")->matched);
+    assert_int_equal(lsl_matcher_set_header(m, hdr, strlen(hdr)), 0);
+    p = plan(r, m, "2024-03-05 01:20:30 1.2.3.4 200");
+    assert_true(p->matched);
+    assert_int_equal(p->nfields, 4);
+    assert_string_equal(p->fields[0].name, "date");
+    assert_int_equal(p->fields[1].type, LSL_FIELD_TIME);
+    assert_string_equal(p->fields[2].name, "c-ip");
+    assert_int_equal(p->fields[3].type, LSL_FIELD_NUMBER);
+    assert_int_equal(
+        lsl_time_parse(lsl_rule_time_format(r), p->time.p, p->time.len, &t), 0);
+    assert_int_equal(t, 1709601630);
+    /* Tab-separated columns, and the header forgotten on request. */
+    p = plan(r, m, "2024-03-05\t01:20:30\t1.2.3.4\t200");
+    assert_true(p->matched);
+    assert_int_equal(
+        lsl_time_parse(lsl_rule_time_format(r), p->time.p, p->time.len, &t), 0);
+    assert_int_equal(t, 1709601630);
+    assert_int_equal(lsl_matcher_set_header(m, NULL, 0), 0);
+    assert_false(plan(r, m, "2024-03-05 01:20:30 1.2.3.4 200")->matched);
+    assert_true(lsl_rule_is_header(r, hdr, strlen(hdr)));
+    assert_false(lsl_rule_is_header(r, "#Version: 1.0", 13));
+    lsl_matcher_free(m);
+    lsl_rule_free(r);
+}
+
+static void test_ip_modes(void **state)
+{
+    struct lsl_rule *r = parse("name t\npattern ^(?<a>\\S+) (?<b>.*)$\n"
+                               "field a ip mode=truncate bits=24\n"
+                               "field b iplist ip mode=ip6\n");
+    struct lsl_matcher *m = NULL;
+    const struct lsl_plan *p;
+
+    (void)state;
+    assert_int_equal(lsl_matcher_open(&m), 0);
+    p = plan(r, m, "1.2.3.4 5.6.7.8, 9.9.9.9");
+    assert_int_equal(p->count, 3);
+    assert_int_equal(p->spans[0].mode, LSL_IPMODE_TRUNCATE);
+    assert_int_equal(p->spans[0].bits, 24);
+    assert_int_equal(p->spans[1].mode, LSL_IPMODE_IP6);
+    assert_int_equal(p->spans[2].mode, LSL_IPMODE_IP6);
+    assert_int_equal(p->spans[2].bits, 0);
+    /* Scrubbed addresses keep the default mode. */
+    p = plan(r, m, "x 1");
+    assert_int_equal(p->count, 0);
+    p = plan(r, m, "host-1-2-3-4.example.net z");
+    assert_int_equal(p->count, 1);
+    assert_int_equal(p->spans[0].mode, LSL_IPMODE_TOKEN);
+    lsl_matcher_free(m);
+    lsl_rule_free(r);
+}
+
+#define RX "name t\npattern ^(?<a>x)$\n"
+
+static void test_directive_errors(void **state)
+{
+    (void)state;
+    parse_fails(RX "field a ip mode=foo\n", 3, "unknown ip mode 'foo'");
+    parse_fails(RX "field a ip mode=truncate bits=0\n", 3, "bits= takes");
+    parse_fails(RX "field a ip mode=truncate bits=129\n", 3, "bits= takes");
+    parse_fails(RX "field a ip bits=24\n", 3, "goes with mode=truncate");
+    parse_fails(RX "field a id mode=ip6\n", 3, "unexpected 'mode=ip6'");
+    parse_fails(RX "format xml\n", 3, "format regex|json|w3c");
+    parse_fails(RX "format json\n", 2, "a json rule takes no pattern");
+    parse_fails(RX "key a id\n", 3, "a regex rule takes 'field' lines");
+    parse_fails("name t\nformat w3c\nkey a id\n", 3, "takes 'column'");
+    parse_fails("name t\nformat json\nkey a id\nkey a user\n", 4,
+                "second key line for 'a'");
+    parse_fails(RX "require a\n", 0, "'require' is for json rules");
+    parse_fails(RX "type a float\n", 3, "string|number|time");
+    parse_fails(RX "type b number\n", 3, "no group named 'b'");
+    parse_fails(RX "disclosure port=zz\n", 3, "no group named 'zz'");
+    parse_fails(RX "disclosure a\n", 3, "disclosure port=NAME");
+    parse_fails("name t\n", 0, "missing 'pattern' line");
+}
+
+static void gaps(const char *name, unsigned n, const char *want)
+{
+    struct lsl_rule *r = load(name);
+    char buf[160];
+
+    assert_int_equal(lsl_rule_disclosure_gaps(r, buf, sizeof(buf)), n);
+    assert_string_equal(buf, want);
+    lsl_rule_free(r);
+}
+
+static void test_disclosure_gaps(void **state)
+{
+    struct lsl_rule *r;
+    char buf[8];
+
+    (void)state;
+    gaps("nginx-combined", 1, "no source port");
+    gaps("nginx-main", 1, "no source port");
+    gaps("nginx-rtmp", 1, "no source port");
+    gaps("nginx-disclosure", 0, "");
+    gaps("nginx-json", 0, "");
+    gaps("posting", 0, "");
+    gaps("w3c", 0, "");
+    r = parse("name t\npattern ^(?<a>x) (?<remote_port>\\d+)$\n"
+              "time a %d/%b/%Y:%H:%M\n");
+    assert_int_equal(lsl_rule_disclosure_gaps(r, buf, sizeof(buf)), 2);
+    assert_string_equal(buf, "no clie"); /* cut to fit, terminated */
+    lsl_rule_free(r);
+    r = parse("name t\npattern ^(?<a>x)$\nfield a ip\n");
+    assert_int_equal(lsl_rule_disclosure_gaps(r, NULL, 0), 2);
+    lsl_rule_free(r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_strict),
+        cmocka_unit_test(test_numbers_quoted),
+        cmocka_unit_test(test_paths_arrays_escapes),
+        cmocka_unit_test(test_json_fields_time),
+        cmocka_unit_test(test_regex_fields),
+        cmocka_unit_test(test_w3c_fields_time),
+        cmocka_unit_test(test_ip_modes),
+        cmocka_unit_test(test_directive_errors),
+        cmocka_unit_test(test_disclosure_gaps),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
