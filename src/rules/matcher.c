@@ -38,6 +38,8 @@ int lsl_matcher_open(struct lsl_matcher **out)
         goto fail;
     if (m->jit)
         pcre2_jit_stack_assign(m->mctx, NULL, m->jit);
+    if (lsl_scrub_memo_open(&m->memo) != 0)
+        goto fail;
     *out = m;
     return 0;
 fail:
@@ -52,6 +54,7 @@ void lsl_matcher_free(struct lsl_matcher *m)
     pcre2_match_data_free(m->md);
     pcre2_match_context_free(m->mctx);
     pcre2_jit_stack_free(m->jit);
+    lsl_scrub_memo_free(m->memo);
     lsl_w3c_free(m);
     free(m->plan.spans);
     free(m->plan.fields);
@@ -253,6 +256,19 @@ static int plan_names(const struct lsl_rule *r, struct lsl_plan *p,
     return 0;
 }
 
+/* A group of a matched line: free text and requests repeat from line to
+ * line, so they are scrubbed through the matcher's memo. */
+static int plan_group(const struct lsl_rule *r, const struct rule_field *f,
+                      struct lsl_matcher *m, const char *line, size_t off,
+                      size_t len)
+{
+    if (f->action == RULE_ACT_SCRUB)
+        return lsl_scrub_memo_run(m->memo, &m->plan, line, off, len, true);
+    if (f->action == RULE_ACT_QUERY)
+        return lsl_query_plan_memo(r, m->memo, &m->plan, line, off, len);
+    return lsl_plan_value(r, f, &m->plan, line, off, len, false);
+}
+
 static int plan_groups(const struct lsl_rule *r, struct lsl_matcher *m,
                        const char *line, const PCRE2_SIZE *ov)
 {
@@ -266,7 +282,7 @@ static int plan_groups(const struct lsl_rule *r, struct lsl_matcher *m,
         /* Unset groups, and \K tricks that end before they start. */
         if (s == PCRE2_UNSET || e <= s)
             continue;
-        rc = lsl_plan_value(r, f, p, line, s, e - s, false);
+        rc = plan_group(r, f, m, line, s, e - s);
         if (rc)
             return rc;
     }

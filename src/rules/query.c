@@ -21,6 +21,7 @@ struct qctx {
     const char *line;
     size_t cursor; /* bytes before it are planned */
     bool esc;
+    struct lsl_scrub_memo *memo; /* for unescaped text; may be NULL */
 };
 
 static char lower(char c)
@@ -72,7 +73,8 @@ static int scrub_to(struct qctx *q, size_t to)
 
     q->cursor = to;
     return q->esc ? lsl_scrub_escaped(q->p, q->line, off, to - off, false)
-                  : lsl_scrub_range(q->p, q->line, off, to - off);
+                  : lsl_scrub_memo_run(q->memo, q->p, q->line, off, to - off,
+                                       false);
 }
 
 /* Scrub up to the value, push the value as a span. */
@@ -87,20 +89,37 @@ static int push_value(struct qctx *q, size_t off, size_t len, uint8_t cls)
 }
 
 /* Path segments in [i, end): the one after a listed segment is a value. */
+/* Bit min(len, 63) for every length a listed segment name has: most path
+ * segments are then passed over without searching the list. */
+static uint64_t segment_lengths(const struct lsl_rule *r)
+{
+    uint64_t mask = 0;
+
+    for (size_t i = 0; i < r->nparams; i++) {
+        if (r->params[i].kind == PARAM_SEGMENT)
+            mask |= 1ULL << (r->params[i].len < 63 ? r->params[i].len : 63);
+    }
+    return mask;
+}
+
 static int plan_path(struct qctx *q, size_t i, size_t end)
 {
     const struct rule_param *prev = NULL;
+    uint64_t lens = segment_lengths(q->r);
     int rc;
 
     while (i < end) {
         size_t send = find2(q->line, i, end, '/', '/');
+        size_t n = send - i;
 
         if (prev && send > i) {
-            rc = push_value(q, i, send - i, prev->cls);
+            rc = push_value(q, i, n, prev->cls);
             if (rc)
                 return rc;
         }
-        prev = find_param(q->r, PARAM_SEGMENT, q->line + i, send - i);
+        prev = NULL;
+        if (lens & (1ULL << (n < 63 ? n : 63)))
+            prev = find_param(q->r, PARAM_SEGMENT, q->line + i, n);
         i = send + 1;
     }
     return 0;
@@ -131,24 +150,40 @@ static int plan_query(struct qctx *q, size_t i, size_t qend)
     return 0;
 }
 
-int lsl_query_plan(const struct lsl_rule *r, struct lsl_plan *p,
-                   const char *line, size_t off, size_t len, bool esc)
+static int query_plan(struct qctx *q, size_t len)
 {
-    struct qctx q = {r, p, line, off, esc};
-    size_t end = off + len, path, pend;
+    const char *line = q->line;
+    size_t off = q->cursor, end = off + len, path, pend;
     const char *slash = memchr(line + off, '/', len);
     int rc = 0;
 
-    if (r->nparams == 0)
-        return scrub_to(&q, end);
+    if (q->r->nparams == 0)
+        return scrub_to(q, end);
     if (is_bare(line, off, end)) {
-        rc = plan_query(&q, off, end);
-        return rc ? rc : scrub_to(&q, end);
+        rc = plan_query(q, off, end);
+        return rc ? rc : scrub_to(q, end);
     }
     path = slash ? (size_t)(slash - line) : end;
     pend = find2(line, path, end, '?', ' ');
-    rc = plan_path(&q, path, pend);
+    rc = plan_path(q, path, pend);
     if (rc == 0 && pend < end && line[pend] == '?')
-        rc = plan_query(&q, pend + 1, find2(line, pend + 1, end, ' ', '#'));
-    return rc ? rc : scrub_to(&q, end);
+        rc = plan_query(q, pend + 1, find2(line, pend + 1, end, ' ', '#'));
+    return rc ? rc : scrub_to(q, end);
+}
+
+int lsl_query_plan(const struct lsl_rule *r, struct lsl_plan *p,
+                   const char *line, size_t off, size_t len, bool esc)
+{
+    struct qctx q = {r, p, line, off, esc, NULL};
+
+    return query_plan(&q, len);
+}
+
+int lsl_query_plan_memo(const struct lsl_rule *r, struct lsl_scrub_memo *memo,
+                        struct lsl_plan *p, const char *line, size_t off,
+                        size_t len)
+{
+    struct qctx q = {r, p, line, off, false, memo};
+
+    return query_plan(&q, len);
 }

@@ -104,7 +104,10 @@ struct w3c_col {
     uint8_t type;               /* enum lsl_field_type */
 };
 
+struct lsl_scrub_memo;
+
 struct lsl_matcher {
+    struct lsl_scrub_memo *memo; /* scrub plans of repeated texts */
     pcre2_match_data *md;
     uint32_t md_pairs;
     pcre2_match_context *mctx;
@@ -210,6 +213,25 @@ LSL_MUST_CHECK int lsl_scrub_range(struct lsl_plan *p, const char *line,
 LSL_MUST_CHECK int lsl_query_plan(const struct lsl_rule *r, struct lsl_plan *p,
                                   const char *line, size_t off, size_t len,
                                   bool esc);
+
+/* The scrub memo: one per matcher. 0 or -ENOMEM. Free wipes; NULL-safe. */
+LSL_MUST_CHECK int lsl_scrub_memo_open(struct lsl_scrub_memo **out);
+void lsl_scrub_memo_free(struct lsl_scrub_memo *memo);
+
+/*
+ * lsl_scrub_text (phones) or lsl_scrub_range through the memo: the same
+ * spans, without scanning again a text planned before. memo may be NULL.
+ * 0 or -ENOMEM.
+ */
+LSL_MUST_CHECK int lsl_scrub_memo_run(struct lsl_scrub_memo *memo,
+                                      struct lsl_plan *p, const char *line,
+                                      size_t off, size_t len, bool phones);
+
+/* lsl_query_plan on unescaped text, scrubbing through the memo. */
+LSL_MUST_CHECK int lsl_query_plan_memo(const struct lsl_rule *r,
+                                       struct lsl_scrub_memo *memo,
+                                       struct lsl_plan *p, const char *line,
+                                       size_t off, size_t len);
 
 /* True if fmt[0..len) uses only the directives lsl_time_parse knows. */
 bool lsl_time_format_ok(const char *fmt, size_t len);
