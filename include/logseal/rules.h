@@ -130,6 +130,7 @@ struct lsl_plan_field {
     uint32_t off;
     uint32_t len;
     uint8_t type;     /* enum lsl_field_type */
+    bool escaped;     /* text of a JSON string: already JSON-escaped */
 };
 
 /* A plan for one line. Reused across lines; owned by its matcher. */

@@ -196,6 +196,15 @@ static int put_value(struct lsl_worker *w, const struct lsl_batch *b,
     if (f->type == LSL_FIELD_TIME && fmt &&
         lsl_time_parse(fmt, line + f->off, f->len, &t) == 0)
         return put_time(out, t);
+    /* A JSON source's string is valid JSON string text already (tokens are
+     * [a-z0-9_]): escaping it again would turn \u00e9 into \\u00e9. */
+    if (f->escaped) {
+        int rc = lsl_buf_putc(out, '"');
+
+        if (rc == 0)
+            rc = lsl_buf_append(out, v, n);
+        return rc ? rc : lsl_buf_putc(out, '"');
+    }
     return put_string(out, v, n);
 }
 

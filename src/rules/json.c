@@ -211,8 +211,11 @@ static void on_value(struct jscan *js, enum jkind kind, size_t off, size_t len)
         p->time.p = js->s + off;
         p->time.len = len;
     }
-    if (js->rc == 0 && name && js->m->want_fields)
+    if (js->rc == 0 && name && js->m->want_fields) {
         js->rc = lsl_plan_field_push(p, name, off, len, type);
+        if (js->rc == 0)
+            p->fields[p->nfields - 1].escaped = kind != J_NUMBER;
+    }
 }
 
 static bool scan_value(struct jscan *js, unsigned depth);

@@ -203,9 +203,11 @@ static void test_jsonl_fields(void **state)
                                  .mode = LSL_IPMODE_TRUNCATE,
                                  .bits = 8};
     struct lsl_plan_field fields[] = {
-        {"client", 0, 8, LSL_FIELD_STRING},  {"time", 10, 26, LSL_FIELD_TIME},
-        {"status", 38, 3, LSL_FIELD_NUMBER}, {"bytes", 42, 1, LSL_FIELD_NUMBER},
-        {"ua", 45, 6, LSL_FIELD_STRING},
+        {"client", 0, 8, LSL_FIELD_STRING, false},
+        {"time", 10, 26, LSL_FIELD_TIME, false},
+        {"status", 38, 3, LSL_FIELD_NUMBER, false},
+        {"bytes", 42, 1, LSL_FIELD_NUMBER, false},
+        {"ua", 45, 6, LSL_FIELD_STRING, false},
     };
     struct lsl_plan plan = {.spans = &span,
                             .count = 1,
@@ -218,8 +220,9 @@ static void test_jsonl_fields(void **state)
                         "\"time\":\"2024-01-02T02:04:05Z\",\"status\":200,"
                         "\"bytes\":null,\"ua\":\"a\\\\\\\"b\\tc\"}\n");
     /* A number field whose text is no JSON number stays a string. */
-    fields[1] = (struct lsl_plan_field){"time", 10, 8, LSL_FIELD_TIME};
-    fields[2] = (struct lsl_plan_field){"status", 20, 3, LSL_FIELD_NUMBER};
+    fields[1] = (struct lsl_plan_field){"time", 10, 8, LSL_FIELD_TIME, false};
+    fields[2] =
+        (struct lsl_plan_field){"status", 20, 3, LSL_FIELD_NUMBER, false};
     plan.nfields = 3;
     assert_string_equal(jsonl(f, "10.1.2.3 [bad time] 007", &plan, false),
                         "{\"_rule\":\"t\",\"client\":\"10.0.0.0\","
@@ -231,7 +234,7 @@ static void test_jsonl_span_across_field(void **state)
 {
     struct fix *f = *state;
     struct lsl_plan_span span = {.off = 2, .len = 9, .action = LSL_ACT_DROP};
-    struct lsl_plan_field field = {"x", 0, 6, LSL_FIELD_STRING};
+    struct lsl_plan_field field = {"x", 0, 6, LSL_FIELD_STRING, false};
     struct lsl_plan plan = {.spans = &span,
                             .count = 1,
                             .matched = true,
@@ -240,6 +243,17 @@ static void test_jsonl_span_across_field(void **state)
 
     assert_string_equal(jsonl(f, "ab123456789", &plan, false),
                         "{\"_rule\":\"t\",\"x\":\"ab-\"}\n");
+}
+
+/* The text of a JSON source's string is JSON already: written as it is. */
+static void test_jsonl_escaped_source(void **state)
+{
+    struct fix *f = *state;
+    struct lsl_plan_field field = {"m", 0, 15, LSL_FIELD_STRING, true};
+    struct lsl_plan plan = {.matched = true, .fields = &field, .nfields = 1};
+
+    assert_string_equal(jsonl(f, "caf\\u00e9 \\\"x\\\"", &plan, false),
+                        "{\"_rule\":\"t\",\"m\":\"caf\\u00e9 \\\"x\\\"\"}\n");
 }
 
 static void test_jsonl_unparsed_escaping(void **state)
@@ -272,6 +286,7 @@ int main(void)
         cmocka_unit_test(test_override),
         cmocka_unit_test(test_jsonl_fields),
         cmocka_unit_test(test_jsonl_span_across_field),
+        cmocka_unit_test(test_jsonl_escaped_source),
         cmocka_unit_test(test_jsonl_unparsed_escaping),
     };
 
