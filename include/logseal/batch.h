@@ -32,6 +32,9 @@ struct lsl_batch_stats {
     uint64_t lines_out;
     uint64_t parsed;
     uint64_t unparsed;
+    uint64_t meta;       /* of parsed: header lines that hold no record
+                          * (W3C '#' lines, lsl_plan.meta); JSON lines
+                          * output writes no row for them */
     uint64_t limit_hits; /* rule hit a PCRE2 limit: scrubbed instead */
     uint64_t overlong;   /* lines cut into pieces */
     uint64_t binary;     /* lines with NUL bytes or invalid UTF-8 */

@@ -63,7 +63,7 @@
  * adjacent columns (a blank in FORMAT also matches a tab). Lines split on
  * tabs if they hold one, else on spaces. '#' lines are passed unchanged
  * (other than #Remark-like free text, which is scrubbed) and count as
- * matched; a data line before any header, or with another column count,
+ * matched, with plan->meta set; a data line before any header, or with another column count,
  * is scrubbed with matched false. The header in force is matcher state:
  * see lsl_matcher_set_header and lsl_rule_is_header.
  *
@@ -140,6 +140,10 @@ struct lsl_plan {
     size_t cap;
     bool matched;         /* a rule matched (false: scrubbed fallback) */
     bool limit_hit;       /* PCRE2 match/depth limit hit: fell back */
+    /* A line that carries no record, only about the log itself (a W3C
+     * '#' directive such as "#Fields:"): matched, written unchanged as
+     * text, but no row of structured output. */
+    bool meta;
     struct lsl_span time; /* the time field, if the rule names one */
     /* Every named group that took part in the match, in pattern order;
      * filled only when lsl_matcher_want_fields(m, true) was called. */
@@ -216,7 +220,9 @@ void lsl_matcher_free(struct lsl_matcher *m); /* NULL-safe */
  * of a key the rule names (a `key`, `time` or `type` line), in line
  * order, named by the rule's key path. W3C rules: every column, named by
  * the `#Fields:` header; those names live in the matcher and stay valid
- * until the next header. Types: the time group/key/columns are
+ * until the next header; the two adjacent columns of a `time date+time`
+ * directive are one field "time" spanning both (so it parses with the
+ * rule's time format), in the place of the first. Types: the time group/key/columns are
  * LSL_FIELD_TIME, JSON numbers and `type ... number` groups
  * LSL_FIELD_NUMBER, the rest LSL_FIELD_STRING. A JSON string field is the
  * raw contents between the quotes, still JSON-escaped.

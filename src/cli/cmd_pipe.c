@@ -42,7 +42,8 @@ static void help(void)
         "e-mail and UUID tokenized, and counted as unparsed.\n");
 }
 
-static void summary(const struct lsl_pipe_result *r)
+/* `format`: enum lsl_out_format, which says what became of header lines. */
+static void summary(const struct lsl_pipe_result *r, uint8_t format)
 {
     const struct lsl_batch_stats *s = &r->st;
 
@@ -53,6 +54,10 @@ static void summary(const struct lsl_pipe_result *r)
             (unsigned long long)s->lines_out, (unsigned long long)s->parsed,
             (unsigned long long)s->unparsed, (unsigned long long)s->tokens,
             (unsigned long long)r->vault_new);
+    if (s->meta)
+        fprintf(stderr, "; %llu header lines (of parsed; %s)",
+                (unsigned long long)s->meta,
+                format == LSL_OUT_JSONL ? "no JSON row" : "passed as is");
     if (s->overlong || s->binary || s->noeol || s->limit_hits)
         fprintf(stderr,
                 " (%llu overlong, %llu binary or invalid UTF-8, %llu without "
@@ -180,7 +185,7 @@ int lsl_cmd_pipe(int argc, char **argv)
     if (rc)
         return rc < 0 ? LSL_EXIT_OK : rc;
     rc = lsl_pipe_run(&o, &r);
-    summary(&r);
+    summary(&r, o.format);
     if (rc == 0 && r.vault_path[0])
         lsl_log_info("vault file: %s", r.vault_path);
     return rc ? LSL_EXIT_ERROR : LSL_EXIT_OK;

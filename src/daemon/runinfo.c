@@ -110,10 +110,11 @@ void lsl_run_dump(const struct lsl_run *r)
 
         lsl_log(LSL_LOG_INFO,
                 "counters: source %s: lines_in %" PRIu64 " lines_out %" PRIu64
-                " unparsed %" PRIu64 " tokens %" PRIu64 " bytes_in %" PRIu64
+                " unparsed %" PRIu64 " header_lines %" PRIu64
+                " tokens %" PRIu64 " bytes_in %" PRIu64
                 " bytes_out %" PRIu64 " lag_bytes %" PRIu64,
                 r->src[i].conf->name, st->lines_in, st->lines_out, st->unparsed,
-                st->tokens, st->bytes_in, st->bytes_out, src_lag(&r->src[i]));
+                st->meta, st->tokens, st->bytes_in, st->bytes_out, src_lag(&r->src[i]));
     }
 }
 
@@ -129,6 +130,9 @@ static const struct metric metrics[] = {
     {"lines_out_total", "counter", "Lines written", STAT(lines_out)},
     {"unparsed_lines_total", "counter", "Lines no rule matched (scrubbed)",
      STAT(unparsed)},
+    {"header_lines_total", "counter",
+     "Header lines with no record (W3C '#' lines; no JSON lines row)",
+     STAT(meta)},
     {"tokens_total", "counter", "Identifiers replaced by tokens", STAT(tokens)},
     {"bytes_in_total", "counter", "Bytes read", STAT(bytes_in)},
     {"bytes_out_total", "counter", "Pseudonymized bytes written",
