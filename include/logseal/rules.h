@@ -200,6 +200,15 @@ unsigned lsl_rule_disclosure_gaps(const struct lsl_rule *r, char *buf,
                                   size_t cap);
 
 /*
+ * The warning `pipe`, `run` and `rules test` log for those gaps: "rule
+ * NAME cannot fully answer a disclosure request: GAPS" into buf (always
+ * NUL-terminated when cap > 0; empty when there is no gap). Returns the
+ * number of gaps, as lsl_rule_disclosure_gaps.
+ */
+unsigned lsl_rule_disclosure_warning(const struct lsl_rule *r, char *buf,
+                                     size_t cap);
+
+/*
  * True if `line` is a header line that changes how r reads the lines
  * after it (the "#Fields:" line of a w3c rule). The pipeline remembers
  * the last one per source and hands it to the batch that follows.

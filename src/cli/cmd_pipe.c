@@ -73,44 +73,6 @@ static void summary(const struct lsl_pipe_result *r, uint8_t format)
     fprintf(stderr, "\n");
 }
 
-/* token | ip6 | prefix | truncate[/BITS] */
-static int parse_ip_mode(const char *s, struct lsl_ip_override *ip)
-{
-    static const char *const names[] = { "token", "ip6", "prefix",
-                                         "truncate" };
-    const char *slash = strchr(s, '/');
-    size_t n = slash ? (size_t)(slash - s) : strlen(s);
-    char *end;
-    long bits;
-
-    for (unsigned m = 0; m < sizeof(names) / sizeof(names[0]); m++) {
-        if (strlen(names[m]) != n || strncmp(s, names[m], n) != 0)
-            continue;
-        ip->on = true;
-        ip->mode = (uint8_t)m;
-        if (!slash)
-            return 0;
-        bits = strtol(slash + 1, &end, 10);
-        if (m != LSL_IPMODE_TRUNCATE || *end || bits < 1 || bits > 128)
-            break;
-        ip->bits = (uint8_t)bits;
-        return 0;
-    }
-    return lsl_cli_usage_error("pipe", "--ip-mode takes token, ip6, prefix "
-                                       "or truncate[/1-128]");
-}
-
-static int parse_format(const char *s, uint8_t *format)
-{
-    if (strcmp(s, "text") == 0)
-        *format = LSL_OUT_TEXT;
-    else if (strcmp(s, "jsonl") == 0)
-        *format = LSL_OUT_JSONL;
-    else
-        return lsl_cli_usage_error("pipe", "--format takes text or jsonl");
-    return 0;
-}
-
 static int parse(int argc, char **argv, struct lsl_pipe_opts *o)
 {
     static const struct option opts[] = {
@@ -128,7 +90,7 @@ static int parse(int argc, char **argv, struct lsl_pipe_opts *o)
         { NULL, 0, NULL, 0 },
     };
     char *end;
-    int c, rc;
+    int c;
 
     while ((c = getopt_long(argc, argv, "r:k:v:i:o:l:s:m:p:f:h", opts, NULL)) !=
            -1) {
@@ -151,12 +113,14 @@ static int parse(int argc, char **argv, struct lsl_pipe_opts *o)
                                                    "256 to 1073741824");
             break;
         case 'p':
-            if ((rc = parse_ip_mode(optarg, &o->ip)) != 0)
-                return rc;
+            if (lsl_ip_override_parse(optarg, &o->ip))
+                return lsl_cli_usage_error("pipe", "--ip-mode takes token, "
+                                           "ip6, prefix or truncate[/1-128]");
             break;
         case 'f':
-            if ((rc = parse_format(optarg, &o->format)) != 0)
-                return rc;
+            if (lsl_out_format_parse(optarg, &o->format))
+                return lsl_cli_usage_error("pipe",
+                                           "--format takes text or jsonl");
             break;
         case 'h':
             help();

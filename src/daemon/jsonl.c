@@ -27,8 +27,20 @@
  * cut by a field's edge is replaced whole inside that field.
  */
 #include "batch_internal.h"
+#include <errno.h>
 #include <string.h>
 #include <time.h>
+
+int lsl_out_format_parse(const char *s, uint8_t *format)
+{
+    if (strcmp(s, "text") == 0)
+        *format = LSL_OUT_TEXT;
+    else if (strcmp(s, "jsonl") == 0)
+        *format = LSL_OUT_JSONL;
+    else
+        return -EINVAL;
+    return 0;
+}
 
 size_t lsl_utf8_seq(const unsigned char *p, size_t len)
 {

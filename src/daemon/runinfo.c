@@ -17,7 +17,7 @@ int lsl_run_load_rule(struct lsl_run *r, struct run_src *s)
 {
     const struct lsl_source_conf *c = s->conf;
     struct lsl_rule_error e = {0};
-    char path[PATH_MAX];
+    char path[PATH_MAX], msg[256];
     int rc;
 
     if (!c->rule[0])
@@ -36,6 +36,9 @@ int lsl_run_load_rule(struct lsl_run *r, struct run_src *s)
                       e.path[0] ? e.path : path, e.line,
                       e.msg[0] ? e.msg : lsl_strerror(rc), c->name,
                       r->cfg->path, c->line);
+    /* At start and on each reload, as `pipe` says it at its start. */
+    else if (lsl_rule_disclosure_warning(s->rule, msg, sizeof(msg)))
+        lsl_log_warn("[source %s]: %s", c->name, msg);
     return rc;
 }
 
@@ -71,6 +74,20 @@ static const char *where(const struct lsl_source_conf *c)
                                        : "fd 0";
 }
 
+static void describe_output(const struct lsl_config *c, FILE *f)
+{
+    static const char *const modes[] = {"token", "ip6", "prefix", "truncate"};
+
+    fprintf(f, "output format %s; addresses ",
+            c->format == LSL_OUT_JSONL ? "jsonl" : "text");
+    if (!c->ip.on)
+        fprintf(f, "as each rule says\n");
+    else if (c->ip.mode == LSL_IPMODE_TRUNCATE && c->ip.bits)
+        fprintf(f, "truncate/%u for all rules\n", (unsigned)c->ip.bits);
+    else
+        fprintf(f, "%s for all rules\n", modes[c->ip.mode & 3]);
+}
+
 void lsl_run_describe(const struct lsl_run *r, FILE *f)
 {
     const struct lsl_config *c = r->cfg;
@@ -83,6 +100,7 @@ void lsl_run_describe(const struct lsl_run *r, FILE *f)
                 " bytes or %" PRIu64 " s each\n",
                 c->output, c->level, c->segment_size, c->segment_age);
     fprintf(f, "metrics: %s\n", c->metrics[0] ? c->metrics : "off");
+    describe_output(c, f);
     for (size_t i = 0; i < r->nsrc; i++) {
         const struct run_src *s = &r->src[i];
 
