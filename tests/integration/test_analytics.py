@@ -27,6 +27,9 @@ JSON) with the columns of the header in force; date and time are one RFC
 unseal to the source's identifiers and the other columns equal the
 source's; no identifier of the truth file survives; the '#' lines write no
 row and are counted: lines in = rows + header lines (pipe summary).
+The jsonl part also sends nginx-json lines whose strings hold invalid
+UTF-8 and lone surrogate escapes: every output line is strict UTF-8 JSON,
+the address a token, no original left.
 """
 
 import calendar
@@ -181,6 +184,39 @@ def check_matched(no, o, src_line, orig):
               'line %d: %s differs from the source once unsealed' % (no, k))
 
 
+BAD_JSON = [
+    b'{"time":"2024-03-05T10:20:30+09:00","remote_addr":"203.0.113.9",'
+    b'"request":"GET /a\xff\xc0\xaf\xed\xa0\x80?device_id=dev42abc HTTP/1.1",'
+    b'"http_user_agent":"ua \\ud800 \\udc00x \\ud83d\\ude00 \xe2\x82",'
+    b'"status":200}',
+    b'{"time":"2024-03-05T10:20:31+09:00","remote_addr":"2001:db8::5",'
+    b'"request":"GET /\xf4\x90\x80\x80 HTTP/1.1","status":404}',
+]
+
+
+def part_json_source(ctx, keys):
+    """A JSON source's bad strings come out as strict UTF-8 JSON."""
+    out, vault = ctx.path('bad.jsonl.gz'), ctx.path('vault-badjson')
+    ctx.pipe('nginx-json', keys, vault, out=out, input=b'\n'.join(BAD_JSON)
+             + b'\n', extra=['--format', 'jsonl'])
+    with gzip.open(out, 'rb') as f:
+        raw = f.read()
+    objs = [strict_json(line, no)
+            for no, line in enumerate(raw.splitlines(), 1)]
+    check(len(objs) == len(BAD_JSON) and
+          all(o.get('_rule') == 'nginx-json' for o in objs),
+          'nginx-json: %d rows for %d lines' % (len(objs), len(BAD_JSON)))
+    check(b'203.0.113.9' not in raw and b'2001:db8::5' not in raw and
+          b'dev42abc' not in raw, 'nginx-json: an identifier survives')
+    orig = unseal_all(ctx, keys, vault, objs)
+    check(orig[objs[0]['remote_addr']] == '203.0.113.9' and
+          orig[objs[1]['remote_addr']] == '2001:db8::5',
+          'nginx-json: remote_addr does not unseal to the source')
+    check(objs[0]['http_user_agent'] == 'ua \ufffd \ufffdx \U0001f600 '
+          '\u00e2\u0082' and objs[1]['status'] == 404,
+          'nginx-json: bad strings not replaced as documented')
+
+
 def part_jsonl(ctx, keys, src):
     mixed = ctx.path('mixed.log')
     with open(src, 'rb') as f, open(mixed, 'wb') as g:
@@ -318,6 +354,7 @@ def body(ctx):
         part_goaccess(ctx, keys, src)
     if part in ('', 'jsonl'):
         part_jsonl(ctx, keys, src)
+        part_json_source(ctx, keys)
     if part in ('', 'w3c'):
         part_w3c(ctx, keys)
 
