@@ -31,17 +31,17 @@
  * listener on a non-loopback address: refused with file, line and key.
  * Plain functions on buffers: no libuv.
  *
- * Details: values may be written "quoted" (no escapes); a '#' after
- * whitespace starts a comment. Paths must be absolute. Sizes are bytes or
- * N with K, M or G (powers of 1024); durations are seconds or N with s, m,
- * h or d. `format` (default text: the source's layout) and `ip_mode`
- * (default: what each rule says) are those of `logseal pipe --format` and
- * `--ip-mode`, for every source. `keys`, `vault` and `state` are required, `output` when a source
+ * Details: values may be written "quoted" (no escapes); a '#' after whitespace
+ * starts a comment. Paths must be absolute. Sizes are bytes or N with K, M or
+ * G (powers of 1024); durations are seconds or N with s, m, h or d. `format`
+ * (default text: the source's layout) and `ip_mode` (default: what each rule
+ * says) are those of `logseal pipe --format` and `--ip-mode`, for every
+ * source. `keys`, `vault` and `state` are required, `output` when a source
  * writes segments. `metrics` takes 127.x.x.x:PORT or [::1]:PORT. A source
- * needs `type`; tail needs `path`, syslog `listen`; keys of another type
- * are refused; at most one stdin source. Without `rule` a source's lines
- * all go to the scrubber (counted as unparsed). Each key at most once per
- * section; [daemon] at most once.
+ * needs `type`; tail needs `path`, syslog `listen`; keys of another type are
+ * refused; at most one stdin source. Without `rule` a source's lines all go to
+ * the scrubber (counted as unparsed). Each key at most once per section;
+ * [daemon] at most once.
  */
 #ifndef LOGSEAL_CONFIG_H
 #define LOGSEAL_CONFIG_H

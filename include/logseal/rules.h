@@ -57,15 +57,15 @@
  * JSON object (strict RFC 8259) is scrubbed with matched false.
  *
  * `format w3c`: W3C extended logs (IIS, Wowza, CloudFront). The last
- * "#Fields:" line names the columns; `column NAME ACTION [CLASS]
- * [options]` sets a column's action; columns without one are scrubbed,
- * except the time columns. `time date+time FORMAT` takes the time from two
- * adjacent columns (a blank in FORMAT also matches a tab). Lines split on
- * tabs if they hold one, else on spaces. '#' lines are passed unchanged
- * (other than #Remark-like free text, which is scrubbed) and count as
- * matched, with plan->meta set; a data line before any header, or with another column count,
- * is scrubbed with matched false. The header in force is matcher state:
- * see lsl_matcher_set_header and lsl_rule_is_header.
+ * "#Fields:" line names the columns; `column NAME ACTION [CLASS] [options]`
+ * sets a column's action; columns without one are scrubbed, except the time
+ * columns. `time date+time FORMAT` takes the time from two adjacent columns (a
+ * blank in FORMAT also matches a tab). Lines split on tabs if they hold one,
+ * else on spaces. '#' lines are passed unchanged (other than #Remark-like free
+ * text, which is scrubbed) and count as matched, with plan->meta set; a data
+ * line before any header, or with another column count, is scrubbed with
+ * matched false. The header in force is matcher state: see
+ * lsl_matcher_set_header and lsl_rule_is_header.
  *
  * Free text (`scrub` fields and lines no rule matched, not query strings)
  * also has Japanese phone numbers tokenized as class phone.
@@ -223,18 +223,18 @@ LSL_MUST_CHECK int lsl_matcher_open(struct lsl_matcher **out);
 void lsl_matcher_free(struct lsl_matcher *m); /* NULL-safe */
 
 /*
- * Ask lsl_rule_plan to fill plan->fields (off by default: it costs a
- * little per line). Regex rules: every named group that took part, in
- * group-number order, named as in the pattern. JSON rules: every value
- * of a key the rule names (a `key`, `time` or `type` line), in line
- * order, named by the rule's key path. W3C rules: every column, named by
- * the `#Fields:` header; those names live in the matcher and stay valid
- * until the next header; the two adjacent columns of a `time date+time`
- * directive are one field "time" spanning both (so it parses with the
- * rule's time format), in the place of the first. Types: the time group/key/columns are
- * LSL_FIELD_TIME, JSON numbers and `type ... number` groups
- * LSL_FIELD_NUMBER, the rest LSL_FIELD_STRING. A JSON string field is the
- * raw contents between the quotes, still JSON-escaped.
+ * Ask lsl_rule_plan to fill plan->fields (off by default: it costs a little
+ * per line). Regex rules: every named group that took part, in group-number
+ * order, named as in the pattern. JSON rules: every value of a key the rule
+ * names (a `key`, `time` or `type` line), in line order, named by the rule's
+ * key path. W3C rules: every column, named by the `#Fields:` header; those
+ * names live in the matcher and stay valid until the next header; the two
+ * adjacent columns of a `time date+time` directive are one field "time"
+ * spanning both (so it parses with the rule's time format), in the place of
+ * the first. Types: the time group/key/columns are LSL_FIELD_TIME, JSON
+ * numbers and `type ... number` groups LSL_FIELD_NUMBER, the rest
+ * LSL_FIELD_STRING. A JSON string field is the raw contents between the
+ * quotes, still JSON-escaped.
  */
 void lsl_matcher_want_fields(struct lsl_matcher *m, bool on);
 

@@ -190,8 +190,7 @@ static int set_metrics(struct parser *p, const struct key_def *k, const char *v)
     return 0;
 }
 
-static int set_format(struct parser *p, const struct key_def *k,
-                      const char *v)
+static int set_format(struct parser *p, const struct key_def *k, const char *v)
 {
     if (lsl_out_format_parse(v, &p->c->format))
         return fail(p, "key '%s': expected text or jsonl, not '%s'", k->name,
@@ -199,8 +198,7 @@ static int set_format(struct parser *p, const struct key_def *k,
     return 0;
 }
 
-static int set_ip_mode(struct parser *p, const struct key_def *k,
-                       const char *v)
+static int set_ip_mode(struct parser *p, const struct key_def *k, const char *v)
 {
     if (lsl_ip_override_parse(v, &p->c->ip))
         return fail(p,

@@ -24,8 +24,7 @@
 
 int lsl_ip_override_parse(const char *s, struct lsl_ip_override *ip)
 {
-    static const char *const names[] = {"token", "ip6", "prefix",
-                                        "truncate"};
+    static const char *const names[] = {"token", "ip6", "prefix", "truncate"};
     const char *slash = strchr(s, '/');
     size_t n = slash ? (size_t)(slash - s) : strlen(s);
     char *end;

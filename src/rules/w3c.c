@@ -192,8 +192,8 @@ static bool time_paired(const struct lsl_matcher *m)
  * at the second (the first pushes nothing), so field order is column
  * order.
  */
-static int push_field(struct lsl_matcher *m, size_t c, size_t t0,
-                      size_t off, size_t len)
+static int push_field(struct lsl_matcher *m, size_t c, size_t t0, size_t off,
+                      size_t len)
 {
     const struct w3c_col *col = &m->cols[c];
 
