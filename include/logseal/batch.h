@@ -32,6 +32,9 @@ struct lsl_batch_stats {
     uint64_t lines_out;
     uint64_t parsed;
     uint64_t unparsed;
+    uint64_t meta;       /* of parsed: header lines that hold no record
+                          * (W3C '#' lines, lsl_plan.meta); JSON lines
+                          * output writes no row for them */
     uint64_t limit_hits; /* rule hit a PCRE2 limit: scrubbed instead */
     uint64_t overlong;   /* lines cut into pieces */
     uint64_t binary;     /* lines with NUL bytes or invalid UTF-8 */
@@ -89,6 +92,17 @@ struct lsl_ip_override {
     uint8_t mode; /* enum lsl_ip_mode */
     uint8_t bits; /* LSL_IPMODE_TRUNCATE: prefix kept, 0 = default */
 };
+
+/*
+ * Parse an ip mode as `pipe --ip-mode` and the config key `ip_mode` take
+ * it: token | ip6 | prefix | truncate[/BITS] (BITS 1-128). Sets *ip (on)
+ * and returns 0, or returns -EINVAL and leaves *ip as it was.
+ */
+LSL_MUST_CHECK int lsl_ip_override_parse(const char *s,
+                                         struct lsl_ip_override *ip);
+
+/* Parse "text" or "jsonl" into *format. 0 or -EINVAL (*format kept). */
+LSL_MUST_CHECK int lsl_out_format_parse(const char *s, uint8_t *format);
 
 /* Worker-local state: matcher, tokenizer, deflate stream. */
 struct lsl_worker;

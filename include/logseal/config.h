@@ -13,6 +13,10 @@
  *   segment_age  = 5m                       # ... or this age
  *   metrics      = 127.0.0.1:9187           # Prometheus endpoint ("" = off)
  *   log_level    = info                     # error|warning|info|debug
+ *   format       = text                     # text | jsonl (batch.h)
+ *   ip_mode      = ip6                      # every address, all rules:
+ *                                           #   token|ip6|prefix|
+ *                                           #   truncate[/BITS]
  *
  *   [source nginx]                          # name: [A-Za-z0-9_.-]+
  *   type  = tail                            # tail | stdin | syslog
@@ -27,20 +31,23 @@
  * listener on a non-loopback address: refused with file, line and key.
  * Plain functions on buffers: no libuv.
  *
- * Details: values may be written "quoted" (no escapes); a '#' after
- * whitespace starts a comment. Paths must be absolute. Sizes are bytes or
- * N with K, M or G (powers of 1024); durations are seconds or N with s, m,
- * h or d. `keys`, `vault` and `state` are required, `output` when a source
+ * Details: values may be written "quoted" (no escapes); a '#' after whitespace
+ * starts a comment. Paths must be absolute. Sizes are bytes or N with K, M or
+ * G (powers of 1024); durations are seconds or N with s, m, h or d. `format`
+ * (default text: the source's layout) and `ip_mode` (default: what each rule
+ * says) are those of `logseal pipe --format` and `--ip-mode`, for every
+ * source. `keys`, `vault` and `state` are required, `output` when a source
  * writes segments. `metrics` takes 127.x.x.x:PORT or [::1]:PORT. A source
- * needs `type`; tail needs `path`, syslog `listen`; keys of another type
- * are refused; at most one stdin source. Without `rule` a source's lines
- * all go to the scrubber (counted as unparsed). Each key at most once per
- * section; [daemon] at most once.
+ * needs `type`; tail needs `path`, syslog `listen`; keys of another type are
+ * refused; at most one stdin source. Without `rule` a source's lines all go to
+ * the scrubber (counted as unparsed). Each key at most once per section;
+ * [daemon] at most once.
  */
 #ifndef LOGSEAL_CONFIG_H
 #define LOGSEAL_CONFIG_H
 
 #include <limits.h>
+#include "logseal/batch.h"
 #include "logseal/common.h"
 
 enum lsl_source_type { LSL_SRC_TAIL, LSL_SRC_STDIN, LSL_SRC_SYSLOG };
@@ -68,6 +75,8 @@ struct lsl_config {
     uint64_t segment_age;  /* seconds */
     char metrics[128];     /* host:port or "" */
     int log_level;         /* enum lsl_log_level */
+    uint8_t format;        /* enum lsl_out_format */
+    struct lsl_ip_override ip; /* ip_mode; .on false: as the rules say */
     struct lsl_source_conf *sources;
     size_t nsources;
 };

@@ -57,15 +57,15 @@
  * JSON object (strict RFC 8259) is scrubbed with matched false.
  *
  * `format w3c`: W3C extended logs (IIS, Wowza, CloudFront). The last
- * "#Fields:" line names the columns; `column NAME ACTION [CLASS]
- * [options]` sets a column's action; columns without one are scrubbed,
- * except the time columns. `time date+time FORMAT` takes the time from two
- * adjacent columns (a blank in FORMAT also matches a tab). Lines split on
- * tabs if they hold one, else on spaces. '#' lines are passed unchanged
- * (other than #Remark-like free text, which is scrubbed) and count as
- * matched; a data line before any header, or with another column count,
- * is scrubbed with matched false. The header in force is matcher state:
- * see lsl_matcher_set_header and lsl_rule_is_header.
+ * "#Fields:" line names the columns; `column NAME ACTION [CLASS] [options]`
+ * sets a column's action; columns without one are scrubbed, except the time
+ * columns. `time date+time FORMAT` takes the time from two adjacent columns (a
+ * blank in FORMAT also matches a tab). Lines split on tabs if they hold one,
+ * else on spaces. '#' lines are passed unchanged (other than #Remark-like free
+ * text, which is scrubbed) and count as matched, with plan->meta set; a data
+ * line before any header, or with another column count, is scrubbed with
+ * matched false. The header in force is matcher state: see
+ * lsl_matcher_set_header and lsl_rule_is_header.
  *
  * Free text (`scrub` fields and lines no rule matched, not query strings)
  * also has Japanese phone numbers tokenized as class phone.
@@ -140,6 +140,10 @@ struct lsl_plan {
     size_t cap;
     bool matched;         /* a rule matched (false: scrubbed fallback) */
     bool limit_hit;       /* PCRE2 match/depth limit hit: fell back */
+    /* A line that carries no record, only about the log itself (a W3C
+     * '#' directive such as "#Fields:"): matched, written unchanged as
+     * text, but no row of structured output. */
+    bool meta;
     struct lsl_span time; /* the time field, if the rule names one */
     /* Every named group that took part in the match, in pattern order;
      * filled only when lsl_matcher_want_fields(m, true) was called. */
@@ -196,6 +200,15 @@ unsigned lsl_rule_disclosure_gaps(const struct lsl_rule *r, char *buf,
                                   size_t cap);
 
 /*
+ * The warning `pipe`, `run` and `rules test` log for those gaps: "rule
+ * NAME cannot fully answer a disclosure request: GAPS" into buf (always
+ * NUL-terminated when cap > 0; empty when there is no gap). Returns the
+ * number of gaps, as lsl_rule_disclosure_gaps.
+ */
+unsigned lsl_rule_disclosure_warning(const struct lsl_rule *r, char *buf,
+                                     size_t cap);
+
+/*
  * True if `line` is a header line that changes how r reads the lines
  * after it (the "#Fields:" line of a w3c rule). The pipeline remembers
  * the last one per source and hands it to the batch that follows.
@@ -210,16 +223,18 @@ LSL_MUST_CHECK int lsl_matcher_open(struct lsl_matcher **out);
 void lsl_matcher_free(struct lsl_matcher *m); /* NULL-safe */
 
 /*
- * Ask lsl_rule_plan to fill plan->fields (off by default: it costs a
- * little per line). Regex rules: every named group that took part, in
- * group-number order, named as in the pattern. JSON rules: every value
- * of a key the rule names (a `key`, `time` or `type` line), in line
- * order, named by the rule's key path. W3C rules: every column, named by
- * the `#Fields:` header; those names live in the matcher and stay valid
- * until the next header. Types: the time group/key/columns are
- * LSL_FIELD_TIME, JSON numbers and `type ... number` groups
- * LSL_FIELD_NUMBER, the rest LSL_FIELD_STRING. A JSON string field is the
- * raw contents between the quotes, still JSON-escaped.
+ * Ask lsl_rule_plan to fill plan->fields (off by default: it costs a little
+ * per line). Regex rules: every named group that took part, in group-number
+ * order, named as in the pattern. JSON rules: every value of a key the rule
+ * names (a `key`, `time` or `type` line), in line order, named by the rule's
+ * key path. W3C rules: every column, named by the `#Fields:` header; those
+ * names live in the matcher and stay valid until the next header; the two
+ * adjacent columns of a `time date+time` directive are one field "time"
+ * spanning both (so it parses with the rule's time format), in the place of
+ * the first. Types: the time group/key/columns are LSL_FIELD_TIME, JSON
+ * numbers and `type ... number` groups LSL_FIELD_NUMBER, the rest
+ * LSL_FIELD_STRING. A JSON string field is the raw contents between the
+ * quotes, still JSON-escaped.
  */
 void lsl_matcher_want_fields(struct lsl_matcher *m, bool on);
 

@@ -42,7 +42,8 @@ static void help(void)
         "e-mail and UUID tokenized, and counted as unparsed.\n");
 }
 
-static void summary(const struct lsl_pipe_result *r)
+/* `format`: enum lsl_out_format, which says what became of header lines. */
+static void summary(const struct lsl_pipe_result *r, uint8_t format)
 {
     const struct lsl_batch_stats *s = &r->st;
 
@@ -53,6 +54,10 @@ static void summary(const struct lsl_pipe_result *r)
             (unsigned long long)s->lines_out, (unsigned long long)s->parsed,
             (unsigned long long)s->unparsed, (unsigned long long)s->tokens,
             (unsigned long long)r->vault_new);
+    if (s->meta)
+        fprintf(stderr, "; %llu header lines (of parsed; %s)",
+                (unsigned long long)s->meta,
+                format == LSL_OUT_JSONL ? "no JSON row" : "passed as is");
     if (s->overlong || s->binary || s->noeol || s->limit_hits)
         fprintf(stderr,
                 " (%llu overlong, %llu binary or invalid UTF-8, %llu without "
@@ -66,44 +71,6 @@ static void summary(const struct lsl_pipe_result *r)
                 "tokenized with the current key)",
                 (unsigned long long)s->late);
     fprintf(stderr, "\n");
-}
-
-/* token | ip6 | prefix | truncate[/BITS] */
-static int parse_ip_mode(const char *s, struct lsl_ip_override *ip)
-{
-    static const char *const names[] = { "token", "ip6", "prefix",
-                                         "truncate" };
-    const char *slash = strchr(s, '/');
-    size_t n = slash ? (size_t)(slash - s) : strlen(s);
-    char *end;
-    long bits;
-
-    for (unsigned m = 0; m < sizeof(names) / sizeof(names[0]); m++) {
-        if (strlen(names[m]) != n || strncmp(s, names[m], n) != 0)
-            continue;
-        ip->on = true;
-        ip->mode = (uint8_t)m;
-        if (!slash)
-            return 0;
-        bits = strtol(slash + 1, &end, 10);
-        if (m != LSL_IPMODE_TRUNCATE || *end || bits < 1 || bits > 128)
-            break;
-        ip->bits = (uint8_t)bits;
-        return 0;
-    }
-    return lsl_cli_usage_error("pipe", "--ip-mode takes token, ip6, prefix "
-                                       "or truncate[/1-128]");
-}
-
-static int parse_format(const char *s, uint8_t *format)
-{
-    if (strcmp(s, "text") == 0)
-        *format = LSL_OUT_TEXT;
-    else if (strcmp(s, "jsonl") == 0)
-        *format = LSL_OUT_JSONL;
-    else
-        return lsl_cli_usage_error("pipe", "--format takes text or jsonl");
-    return 0;
 }
 
 static int parse(int argc, char **argv, struct lsl_pipe_opts *o)
@@ -123,7 +90,7 @@ static int parse(int argc, char **argv, struct lsl_pipe_opts *o)
         { NULL, 0, NULL, 0 },
     };
     char *end;
-    int c, rc;
+    int c;
 
     while ((c = getopt_long(argc, argv, "r:k:v:i:o:l:s:m:p:f:h", opts, NULL)) !=
            -1) {
@@ -146,12 +113,14 @@ static int parse(int argc, char **argv, struct lsl_pipe_opts *o)
                                                    "256 to 1073741824");
             break;
         case 'p':
-            if ((rc = parse_ip_mode(optarg, &o->ip)) != 0)
-                return rc;
+            if (lsl_ip_override_parse(optarg, &o->ip))
+                return lsl_cli_usage_error("pipe", "--ip-mode takes token, "
+                                           "ip6, prefix or truncate[/1-128]");
             break;
         case 'f':
-            if ((rc = parse_format(optarg, &o->format)) != 0)
-                return rc;
+            if (lsl_out_format_parse(optarg, &o->format))
+                return lsl_cli_usage_error("pipe",
+                                           "--format takes text or jsonl");
             break;
         case 'h':
             help();
@@ -180,7 +149,7 @@ int lsl_cmd_pipe(int argc, char **argv)
     if (rc)
         return rc < 0 ? LSL_EXIT_OK : rc;
     rc = lsl_pipe_run(&o, &r);
-    summary(&r);
+    summary(&r, o.format);
     if (rc == 0 && r.vault_path[0])
         lsl_log_info("vault file: %s", r.vault_path);
     return rc ? LSL_EXIT_ERROR : LSL_EXIT_OK;

@@ -141,11 +141,10 @@ static int detect(FILE *in, struct lsl_buf *sample, struct lsl_rule **r)
 
 static void warn_gaps(const struct lsl_rule *r)
 {
-    char gaps[160];
+    char msg[256];
 
-    if (lsl_rule_disclosure_gaps(r, gaps, sizeof(gaps)))
-        lsl_log_warn("rule %s cannot fully answer a disclosure request: %s",
-                     lsl_rule_name(r), gaps);
+    if (lsl_rule_disclosure_warning(r, msg, sizeof(msg)))
+        lsl_log_warn("%s", msg);
 }
 
 static int load(const char *name, struct lsl_rule **r)

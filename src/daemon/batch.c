@@ -95,6 +95,7 @@ void lsl_batch_stats_add(struct lsl_batch_stats *dst,
     dst->lines_out += src->lines_out;
     dst->parsed += src->parsed;
     dst->unparsed += src->unparsed;
+    dst->meta += src->meta;
     dst->limit_hits += src->limit_hits;
     dst->overlong += src->overlong;
     dst->binary += src->binary;

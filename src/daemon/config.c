@@ -190,6 +190,24 @@ static int set_metrics(struct parser *p, const struct key_def *k, const char *v)
     return 0;
 }
 
+static int set_format(struct parser *p, const struct key_def *k, const char *v)
+{
+    if (lsl_out_format_parse(v, &p->c->format))
+        return fail(p, "key '%s': expected text or jsonl, not '%s'", k->name,
+                    v);
+    return 0;
+}
+
+static int set_ip_mode(struct parser *p, const struct key_def *k, const char *v)
+{
+    if (lsl_ip_override_parse(v, &p->c->ip))
+        return fail(p,
+                    "key '%s': expected token, ip6, prefix or "
+                    "truncate[/BITS] (BITS 1-128), not '%s'",
+                    k->name, v);
+    return 0;
+}
+
 static int set_type(struct parser *p, const struct key_def *k, const char *v)
 {
     struct lsl_source_conf *s = cur_source(p);
@@ -279,6 +297,8 @@ static const struct key_def keys[] = {
     SKEY("listen", set_listen, listen),
     SKEY("rule", set_str, rule),
     SKEY("sink", set_sink, sink),
+    DKEY("format", set_format, format),
+    DKEY("ip_mode", set_ip_mode, ip),
 };
 
 enum {

@@ -13,10 +13,38 @@
  * token instead; ip6 writes a token-address for anything. A host-name
  * address (dashed) stays dashed IPv4 in prefix and truncate mode; in ip6
  * mode it becomes a token, since an IPv6 address cannot sit in a host name.
+ * Also the spelling of a mode that `pipe --ip-mode` and the daemon's
+ * `ip_mode` key share (lsl_ip_override_parse).
  */
 #include "batch_internal.h"
+#include <errno.h>
 #include <sodium.h>
+#include <stdlib.h>
 #include <string.h>
+
+int lsl_ip_override_parse(const char *s, struct lsl_ip_override *ip)
+{
+    static const char *const names[] = {"token", "ip6", "prefix", "truncate"};
+    const char *slash = strchr(s, '/');
+    size_t n = slash ? (size_t)(slash - s) : strlen(s);
+    char *end;
+    long bits = 0;
+
+    for (unsigned m = 0; m < LSL_ARRAY_SIZE(names); m++) {
+        if (strlen(names[m]) != n || strncmp(s, names[m], n) != 0)
+            continue;
+        if (slash) {
+            bits = strtol(slash + 1, &end, 10);
+            if (m != LSL_IPMODE_TRUNCATE || end == slash + 1 || *end ||
+                bits < 1 || bits > 128)
+                return -EINVAL;
+        }
+        *ip = (struct lsl_ip_override){
+            .on = true, .mode = (uint8_t)m, .bits = (uint8_t)bits};
+        return 0;
+    }
+    return -EINVAL;
+}
 
 /* `text` with '.' written as '-' (host-name form), appended to out. */
 static int append_dashed(struct lsl_buf *out, const char *text, size_t n)

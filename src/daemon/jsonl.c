@@ -13,16 +13,34 @@
  *              "_line":...}.
  *
  * Strings: '"', '\\' and control characters escaped; valid UTF-8 copied;
- * each byte that is not part of valid UTF-8 is written as \u00XX, i.e. read
- * as Latin-1 — the byte value survives, but a reader cannot tell it from a
- * real U+00XX. The line's trailing CR is not part of any value.
+ * each byte that is not part of valid UTF-8 (stray continuation bytes,
+ * overlong forms, UTF-8-encoded surrogates, > U+10FFFF, cut sequences) is
+ * written as \u00XX, i.e. read as Latin-1 — the byte value survives, but
+ * a reader cannot tell it from a real U+00XX. A JSON source's string
+ * (plan field `escaped`) keeps its escapes, except a \uD800-\uDFFF escape
+ * that is not half of a high-low surrogate pair, which names no character
+ * and becomes \ufffd; its raw bytes follow the same rule. So every output
+ * line is valid UTF-8 and valid JSON for strict readers, whatever the
+ * input held. The line's trailing CR is not part of any value.
  *
  * Invariant: a byte under a span never reaches the output raw — a span
  * cut by a field's edge is replaced whole inside that field.
  */
 #include "batch_internal.h"
+#include <errno.h>
 #include <string.h>
 #include <time.h>
+
+int lsl_out_format_parse(const char *s, uint8_t *format)
+{
+    if (strcmp(s, "text") == 0)
+        *format = LSL_OUT_TEXT;
+    else if (strcmp(s, "jsonl") == 0)
+        *format = LSL_OUT_JSONL;
+    else
+        return -EINVAL;
+    return 0;
+}
 
 size_t lsl_utf8_seq(const unsigned char *p, size_t len)
 {
@@ -73,8 +91,55 @@ static int put_escaped_byte(struct lsl_buf *out, unsigned char c)
     }
 }
 
-/* s[0..len) as a JSON string. */
-static int put_string(struct lsl_buf *out, const char *s, size_t len)
+static int hex4(const char *s)
+{
+    int v = 0;
+
+    for (int k = 0; k < 4; k++) {
+        char c = s[k];
+        int d = c >= '0' && c <= '9'   ? c - '0'
+                : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                       : -1;
+
+        if (d < 0)
+            return -1;
+        v = v * 16 + d;
+    }
+    return v;
+}
+
+/*
+ * Length of the JSON escape sequence at s[0..len) (s[0] is '\'), a
+ * surrogate pair counting as one; 0 if there is none. *lone: it is a
+ * \uXXXX naming half a surrogate pair without its other half.
+ */
+static size_t escape_len(const char *s, size_t len, bool *lone)
+{
+    int u, lo;
+
+    *lone = false;
+    if (len < 2)
+        return 0;
+    if (s[1] != 'u')
+        return s[1] && strchr("\"\\/bfnrt", s[1]) ? 2 : 0;
+    if (len < 6 || (u = hex4(s + 2)) < 0)
+        return 0;
+    if (u < 0xd800 || u > 0xdfff)
+        return 6;
+    if (u <= 0xdbff && len >= 12 && s[6] == '\\' && s[7] == 'u' &&
+        (lo = hex4(s + 8)) >= 0xdc00 && lo <= 0xdfff)
+        return 12;
+    *lone = true;
+    return 6;
+}
+
+/*
+ * s[0..len) as a JSON string. `escaped`: s is a JSON source's string text,
+ * whose escapes are kept (a lone surrogate becomes \ufffd).
+ */
+static int put_string(struct lsl_buf *out, const char *s, size_t len,
+                      bool escaped)
 {
     const unsigned char *p = (const unsigned char *)s;
     size_t i = 0, run = 0;
@@ -86,8 +151,13 @@ static int put_string(struct lsl_buf *out, const char *s, size_t len)
 
     while (rc == 0 && i < len) {
         size_t n = lsl_utf8_seq(p + i, len - i);
+        bool lone = false;
 
-        if (n > 0 && p[i] >= 0x20 && p[i] != '"' && p[i] != '\\') {
+        if (escaped && p[i] == '\\')
+            n = escape_len(s + i, len - i, &lone);
+        else if (p[i] < 0x20 || p[i] == '"' || p[i] == '\\')
+            n = 0;
+        if (n > 0 && !lone) { /* copied as it is */
             i += n;
             run += n;
             continue;
@@ -95,8 +165,9 @@ static int put_string(struct lsl_buf *out, const char *s, size_t len)
         rc = lsl_buf_append(out, s + i - run, run);
         run = 0;
         if (rc == 0)
-            rc = put_escaped_byte(out, p[i]);
-        i++;
+            rc = lone ? lsl_buf_append(out, "\\ufffd", 6)
+                      : put_escaped_byte(out, p[i]);
+        i += lone ? n : 1;
     }
     if (rc == 0)
         rc = lsl_buf_append(out, s + i - run, run);
@@ -196,16 +267,9 @@ static int put_value(struct lsl_worker *w, const struct lsl_batch *b,
     if (f->type == LSL_FIELD_TIME && fmt &&
         lsl_time_parse(fmt, line + f->off, f->len, &t) == 0)
         return put_time(out, t);
-    /* A JSON source's string is valid JSON string text already (tokens are
+    /* A JSON source's string is JSON string text already (tokens are
      * [a-z0-9_]): escaping it again would turn \u00e9 into \\u00e9. */
-    if (f->escaped) {
-        int rc = lsl_buf_putc(out, '"');
-
-        if (rc == 0)
-            rc = lsl_buf_append(out, v, n);
-        return rc ? rc : lsl_buf_putc(out, '"');
-    }
-    return put_string(out, v, n);
+    return put_string(out, v, n, f->escaped);
 }
 
 static int put_fields(struct lsl_worker *w, const struct lsl_batch *b,
@@ -216,13 +280,13 @@ static int put_fields(struct lsl_worker *w, const struct lsl_batch *b,
 
     if (rc == 0)
         rc = put_string(out, lsl_rule_name(b->rule),
-                        strlen(lsl_rule_name(b->rule)));
+                        strlen(lsl_rule_name(b->rule)), false);
     for (size_t i = 0; i < plan->nfields && rc == 0; i++) {
         const struct lsl_plan_field *f = &plan->fields[i];
 
         rc = lsl_buf_putc(out, ',');
         if (rc == 0)
-            rc = put_string(out, f->name, strlen(f->name));
+            rc = put_string(out, f->name, strlen(f->name), false);
         if (rc == 0)
             rc = lsl_buf_putc(out, ':');
         if (rc == 0)
@@ -246,7 +310,7 @@ static int put_unparsed(struct lsl_worker *w, const char *line, size_t len,
     if (rc == 0)
         rc = render_field(w, line, plan, &all, when);
     if (rc == 0)
-        rc = put_string(out, w->field.p, w->field.len);
+        rc = put_string(out, w->field.p, w->field.len, false);
     return rc;
 }
 

@@ -279,11 +279,10 @@ static void teardown(struct pipe_run *r, struct lsl_pipe_result *res, int *rc)
 /* Say once, at start, what a disclosure could not be answered with. */
 static void warn_gaps(const struct lsl_rule *rule)
 {
-    char gaps[160];
+    char msg[256];
 
-    if (lsl_rule_disclosure_gaps(rule, gaps, sizeof(gaps)))
-        lsl_log_info("rule %s cannot fully answer disclosure requests: %s",
-                     lsl_rule_name(rule), gaps);
+    if (lsl_rule_disclosure_warning(rule, msg, sizeof(msg)))
+        lsl_log_warn("%s", msg);
 }
 
 int lsl_pipe_run(const struct lsl_pipe_opts *o, struct lsl_pipe_result *res)

@@ -224,6 +224,8 @@ static int open_pipeline(struct lsl_run *r)
     po.keyring = r->kr;
     po.vaults = r->vs;
     po.gzip_level = gzip ? r->cfg->level : 0;
+    po.format = r->cfg->format;
+    po.ip = r->cfg->ip;
     po.on_fatal = on_fatal;
     po.ud = r;
     rc = lsl_pipeline_open(&r->pl, &po);

@@ -17,7 +17,7 @@ int lsl_run_load_rule(struct lsl_run *r, struct run_src *s)
 {
     const struct lsl_source_conf *c = s->conf;
     struct lsl_rule_error e = {0};
-    char path[PATH_MAX];
+    char path[PATH_MAX], msg[256];
     int rc;
 
     if (!c->rule[0])
@@ -36,6 +36,9 @@ int lsl_run_load_rule(struct lsl_run *r, struct run_src *s)
                       e.path[0] ? e.path : path, e.line,
                       e.msg[0] ? e.msg : lsl_strerror(rc), c->name,
                       r->cfg->path, c->line);
+    /* At start and on each reload, as `pipe` says it at its start. */
+    else if (lsl_rule_disclosure_warning(s->rule, msg, sizeof(msg)))
+        lsl_log_warn("[source %s]: %s", c->name, msg);
     return rc;
 }
 
@@ -71,6 +74,20 @@ static const char *where(const struct lsl_source_conf *c)
                                        : "fd 0";
 }
 
+static void describe_output(const struct lsl_config *c, FILE *f)
+{
+    static const char *const modes[] = {"token", "ip6", "prefix", "truncate"};
+
+    fprintf(f, "output format %s; addresses ",
+            c->format == LSL_OUT_JSONL ? "jsonl" : "text");
+    if (!c->ip.on)
+        fprintf(f, "as each rule says\n");
+    else if (c->ip.mode == LSL_IPMODE_TRUNCATE && c->ip.bits)
+        fprintf(f, "truncate/%u for all rules\n", (unsigned)c->ip.bits);
+    else
+        fprintf(f, "%s for all rules\n", modes[c->ip.mode & 3]);
+}
+
 void lsl_run_describe(const struct lsl_run *r, FILE *f)
 {
     const struct lsl_config *c = r->cfg;
@@ -83,6 +100,7 @@ void lsl_run_describe(const struct lsl_run *r, FILE *f)
                 " bytes or %" PRIu64 " s each\n",
                 c->output, c->level, c->segment_size, c->segment_age);
     fprintf(f, "metrics: %s\n", c->metrics[0] ? c->metrics : "off");
+    describe_output(c, f);
     for (size_t i = 0; i < r->nsrc; i++) {
         const struct run_src *s = &r->src[i];
 
@@ -110,10 +128,12 @@ void lsl_run_dump(const struct lsl_run *r)
 
         lsl_log(LSL_LOG_INFO,
                 "counters: source %s: lines_in %" PRIu64 " lines_out %" PRIu64
-                " unparsed %" PRIu64 " tokens %" PRIu64 " bytes_in %" PRIu64
-                " bytes_out %" PRIu64 " lag_bytes %" PRIu64,
+                " unparsed %" PRIu64 " header_lines %" PRIu64 " tokens %" PRIu64
+                " bytes_in %" PRIu64 " bytes_out %" PRIu64
+                " lag_bytes %" PRIu64,
                 r->src[i].conf->name, st->lines_in, st->lines_out, st->unparsed,
-                st->tokens, st->bytes_in, st->bytes_out, src_lag(&r->src[i]));
+                st->meta, st->tokens, st->bytes_in, st->bytes_out,
+                src_lag(&r->src[i]));
     }
 }
 
@@ -129,6 +149,9 @@ static const struct metric metrics[] = {
     {"lines_out_total", "counter", "Lines written", STAT(lines_out)},
     {"unparsed_lines_total", "counter", "Lines no rule matched (scrubbed)",
      STAT(unparsed)},
+    {"header_lines_total", "counter",
+     "Header lines with no record (W3C '#' lines; no JSON lines row)",
+     STAT(meta)},
     {"tokens_total", "counter", "Identifiers replaced by tokens", STAT(tokens)},
     {"bytes_in_total", "counter", "Bytes read", STAT(bytes_in)},
     {"bytes_out_total", "counter", "Pseudonymized bytes written",

@@ -5,7 +5,10 @@
  * arrival time does. A trailing CR is kept outside the match so CRLF input
  * stays CRLF. Pieces of overlong lines are scrubbed, never rule-matched.
  * Ip spans are written in the span's mode, or the worker's override
- * (ipemit.c); JSON lines output is jsonl.c's.
+ * (ipemit.c); JSON lines output is jsonl.c's. A header line (plan->meta)
+ * is written unchanged as text but is no row of JSON lines: it is counted
+ * in st.meta and not in st.lines_out, so lines_in = lines_out + meta
+ * there.
  */
 #include <errno.h>
 #include <string.h>
@@ -135,12 +138,15 @@ static int emit_plan(struct lsl_worker *w, const char *p, size_t len,
 }
 
 static void count_line(struct lsl_batch *b, const struct lsl_line *ln,
-                       const struct lsl_plan *plan, bool piece)
+                       const struct lsl_plan *plan, bool piece, bool row)
 {
     if (ln->flags & LSL_LINE_PIECE)
         return;
     b->st.lines_in++;
-    b->st.lines_out++;
+    if (row)
+        b->st.lines_out++;
+    if (!piece && plan->meta)
+        b->st.meta++;
     if (ln->flags & LSL_LINE_NOEOL)
         b->st.noeol++;
     if (ln->flags & LSL_LINE_TAIL)
@@ -163,6 +169,7 @@ int lsl_line_transform(struct lsl_worker *w, struct lsl_batch *b,
     bool cr = !(ln->flags & LSL_LINE_PIECE) && len > 0 && p[len - 1] == '\r';
     const struct lsl_plan *plan;
     int64_t when;
+    bool row;
     int rc;
 
     if (cr)
@@ -182,7 +189,10 @@ int lsl_line_transform(struct lsl_worker *w, struct lsl_batch *b,
         b->st.binary++;
     if (lsl_keyring_is_late(w->kr, when))
         b->st.late++;
-    count_line(b, ln, plan, piece);
+    row = w->format != LSL_OUT_JSONL || piece || !plan->meta;
+    count_line(b, ln, plan, piece, row);
+    if (!row)
+        return 0;
     if (w->format == LSL_OUT_JSONL)
         return lsl_jsonl_line(w, b, p, len, plan, when, piece);
     rc = emit_plan(w, p, len, plan, when, &b->out);

@@ -4,7 +4,9 @@
  * many subscribers, so the port and a time to the second are what single
  * one out). A rule whose lines lack one of them can still pseudonymize,
  * but the records it keeps cannot answer such a request; this says so at
- * start-up and in `rules test`, from the rule alone, never from log data.
+ * start-up (`pipe`, and `run` per source, again on reload) and in `rules
+ * test`, all with the one sentence of lsl_rule_disclosure_warning, from
+ * the rule alone, never from log data.
  */
 #include <stdio.h>
 #include <string.h>
@@ -81,5 +83,20 @@ unsigned lsl_rule_disclosure_gaps(const struct lsl_rule *r, char *buf,
         add_gap(buf, cap, &at, &n, "no time");
     else if (!has_seconds(r))
         add_gap(buf, cap, &at, &n, "no time with second precision");
+    return n;
+}
+
+unsigned lsl_rule_disclosure_warning(const struct lsl_rule *r, char *buf,
+                                     size_t cap)
+{
+    char gaps[160];
+    unsigned n = lsl_rule_disclosure_gaps(r, gaps, sizeof(gaps));
+
+    if (cap)
+        buf[0] = '\0';
+    if (n && cap)
+        snprintf(buf, cap,
+                 "rule %s cannot fully answer a disclosure request: %s",
+                 lsl_rule_name(r), gaps);
     return n;
 }

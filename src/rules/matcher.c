@@ -118,6 +118,7 @@ void lsl_plan_reset(struct lsl_plan *p)
     p->nfields = 0;
     p->matched = false;
     p->limit_hit = false;
+    p->meta = false;
     p->time.p = NULL;
     p->time.len = 0;
 }

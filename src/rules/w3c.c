@@ -12,7 +12,13 @@
  * header, is scrubbed as unparsed. Columns without a `column` line are
  * scrubbed, except the time columns; directive lines (#Version, #Fields,
  * ...) are passed unchanged, other '#' lines are scrubbed as free text,
- * and all of them count as parsed.
+ * and all of them count as parsed and are flagged meta (no record: no row
+ * of JSON lines output).
+ *
+ * Fields (lsl_matcher_want_fields): one per column, except that the two
+ * adjacent columns of a `time date+time` directive are one field "time"
+ * spanning both, so that structured output parses it with the rule's
+ * time format like any other rule's time.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -156,6 +162,7 @@ static int plan_comment(const struct lsl_rule *r, struct lsl_matcher *m,
     int rc = 0;
 
     m->plan.matched = true;
+    m->plan.meta = true;
     if (lsl_rule_is_header(r, line, len))
         rc = lsl_matcher_set_header(m, line, len);
     if (rc == 0 && !is_directive(line, len))
@@ -173,22 +180,42 @@ static size_t count_sep(const char *line, size_t len, char sep)
     return n;
 }
 
+/* True if the rule's time is two adjacent columns (date, then time). */
+static bool time_paired(const struct lsl_matcher *m)
+{
+    return m->time_col[0] >= 0 && m->time_col[1] == m->time_col[0] + 1;
+}
+
+/*
+ * The field of column c, line[off..off+len). A paired time is one field
+ * "time" from the first column's start `t0` to the second's end, pushed
+ * at the second (the first pushes nothing), so field order is column
+ * order.
+ */
+static int push_field(struct lsl_matcher *m, size_t c, size_t t0, size_t off,
+                      size_t len)
+{
+    const struct w3c_col *col = &m->cols[c];
+
+    if (!time_paired(m) || col->type != LSL_FIELD_TIME)
+        return lsl_plan_field_push(&m->plan, col->name, off, len, col->type);
+    if ((long)c == m->time_col[0])
+        return 0;
+    return lsl_plan_field_push(&m->plan, "time", t0, off + len - t0,
+                               LSL_FIELD_TIME);
+}
+
 static int plan_column(struct lsl_matcher *m, const struct lsl_rule *r,
                        size_t c, const char *line, size_t off, size_t len)
 {
     const struct w3c_col *col = &m->cols[c];
     struct lsl_plan *p = &m->plan;
-    int rc;
 
     if (col->f)
-        rc = lsl_plan_value(r, col->f, p, line, off, len, false);
-    else if (col->type != LSL_FIELD_TIME)
-        rc = lsl_scrub_range(p, line, off, len);
-    else
-        rc = 0;
-    if (rc == 0 && m->want_fields)
-        rc = lsl_plan_field_push(p, col->name, off, len, col->type);
-    return rc;
+        return lsl_plan_value(r, col->f, p, line, off, len, false);
+    if (col->type != LSL_FIELD_TIME)
+        return lsl_scrub_range(p, line, off, len);
+    return 0;
 }
 
 int lsl_w3c_plan(const struct lsl_rule *r, struct lsl_matcher *m,
@@ -212,12 +239,13 @@ int lsl_w3c_plan(const struct lsl_rule *r, struct lsl_matcher *m,
             if (m->time_col[k] == (long)c)
                 t[k][0] = at, t[k][1] = stop;
         rc = plan_column(m, r, c, line, at, stop - at);
+        if (rc == 0 && m->want_fields)
+            rc = push_field(m, c, t[0][0], at, stop - at);
         at = stop + 1;
     }
     m->plan.matched = true;
     /* Time from one column, or two adjacent ones (date, then time). */
-    if (m->time_col[0] >= 0 &&
-        (m->time_col[1] < 0 || m->time_col[1] == m->time_col[0] + 1)) {
+    if (m->time_col[0] >= 0 && (m->time_col[1] < 0 || time_paired(m))) {
         size_t k = m->time_col[1] < 0 ? 0 : 1;
 
         m->plan.time.p = line + t[0][0];

@@ -3,7 +3,7 @@
 
     test_analytics.py LOGSEAL_BINARY SOURCE_ROOT
 
-$LSL_ANALYTICS selects a part (goaccess, jsonl; default both).
+$LSL_ANALYTICS selects a part (goaccess, jsonl, w3c; default all).
 
 goaccess: 20000 generated nginx lines through `logseal pipe` in `ip6`,
 `prefix` (both read with --log-format=COMBINED) and `token` mode (a custom
@@ -19,6 +19,17 @@ line; matched lines carry the rule's fields with the source's values once
 tokens are unsealed (addresses normalized), status and bytes as numbers,
 time_local as RFC 3339 UTC; unparsed lines carry "_line" with their
 addresses tokenized, never raw.
+
+w3c: generated W3C extended logs with a mid-file #Fields switch through
+`--rule w3c --format jsonl`: every data line is one object (strict UTF-8
+JSON) with the columns of the header in force; date and time are one RFC
+3339 "time"; numeric columns are numbers equal to the source's; tokens
+unseal to the source's identifiers and the other columns equal the
+source's; no identifier of the truth file survives; the '#' lines write no
+row and are counted: lines in = rows + header lines (pipe summary).
+The jsonl part also sends nginx-json lines whose strings hold invalid
+UTF-8 and lone surrogate escapes: every output line is strict UTF-8 JSON,
+the address a token, no original left.
 """
 
 import calendar
@@ -173,6 +184,39 @@ def check_matched(no, o, src_line, orig):
               'line %d: %s differs from the source once unsealed' % (no, k))
 
 
+BAD_JSON = [
+    b'{"time":"2024-03-05T10:20:30+09:00","remote_addr":"203.0.113.9",'
+    b'"request":"GET /a\xff\xc0\xaf\xed\xa0\x80?device_id=dev42abc HTTP/1.1",'
+    b'"http_user_agent":"ua \\ud800 \\udc00x \\ud83d\\ude00 \xe2\x82",'
+    b'"status":200}',
+    b'{"time":"2024-03-05T10:20:31+09:00","remote_addr":"2001:db8::5",'
+    b'"request":"GET /\xf4\x90\x80\x80 HTTP/1.1","status":404}',
+]
+
+
+def part_json_source(ctx, keys):
+    """A JSON source's bad strings come out as strict UTF-8 JSON."""
+    out, vault = ctx.path('bad.jsonl.gz'), ctx.path('vault-badjson')
+    ctx.pipe('nginx-json', keys, vault, out=out, input=b'\n'.join(BAD_JSON)
+             + b'\n', extra=['--format', 'jsonl'])
+    with gzip.open(out, 'rb') as f:
+        raw = f.read()
+    objs = [strict_json(line, no)
+            for no, line in enumerate(raw.splitlines(), 1)]
+    check(len(objs) == len(BAD_JSON) and
+          all(o.get('_rule') == 'nginx-json' for o in objs),
+          'nginx-json: %d rows for %d lines' % (len(objs), len(BAD_JSON)))
+    check(b'203.0.113.9' not in raw and b'2001:db8::5' not in raw and
+          b'dev42abc' not in raw, 'nginx-json: an identifier survives')
+    orig = unseal_all(ctx, keys, vault, objs)
+    check(orig[objs[0]['remote_addr']] == '203.0.113.9' and
+          orig[objs[1]['remote_addr']] == '2001:db8::5',
+          'nginx-json: remote_addr does not unseal to the source')
+    check(objs[0]['http_user_agent'] == 'ua \ufffd \ufffdx \U0001f600 '
+          '\u00e2\u0082' and objs[1]['status'] == 404,
+          'nginx-json: bad strings not replaced as documented')
+
+
 def part_jsonl(ctx, keys, src):
     mixed = ctx.path('mixed.log')
     with open(src, 'rb') as f, open(mixed, 'wb') as g:
@@ -199,6 +243,108 @@ def part_jsonl(ctx, keys, src):
               'an unparsed line does not round-trip its bytes')
 
 
+W3C_LINES = 6000
+W3C_NUMBERS = ('sc-status', 'sc-bytes', 'cs-bytes', 'time-taken',
+               'x-duration', 'c-port')
+
+
+def strict_json(raw, no):
+    """One output line as JSON, refusing what strict readers refuse."""
+    try:
+        text = raw.decode('utf-8')
+        obj = json.loads(text)
+    except (UnicodeDecodeError, ValueError) as e:
+        lslib.fail('w3c: jsonl line %d is not JSON: %s' % (no, e))
+    check(not re.search(r'[\ud800-\udfff]', json.dumps(obj,
+                                                        ensure_ascii=False)),
+          'w3c: jsonl line %d holds a lone surrogate' % no)
+    return obj
+
+
+def w3c_records(src):
+    """(header lines, [(columns, values)]) of a W3C log."""
+    headers, records, cols = 0, [], None
+    with open(src, encoding='utf-8') as f:
+        for line in f:
+            line = line.rstrip('\n')
+            if line.startswith('#'):
+                headers += 1
+                if line.startswith('#Fields:'):
+                    cols = line[len('#Fields:'):].split()
+                continue
+            vals = line.split('\t') if '\t' in line else line.split(' ')
+            check(cols and len(vals) == len(cols),
+                  'w3c: generated data line without its header')
+            records.append(dict(zip(cols, vals)))
+    return headers, records
+
+
+def check_w3c_row(no, o, src, orig):
+    def restore(v):
+        return lslib.TOKEN_RE.sub(lambda t: orig[t.group(0)], v)
+
+    want = ['_rule', 'time'] + [c for c in src if c not in ('date', 'time')]
+    check(list(o) == want, 'w3c row %d: keys %r, expected %r'
+          % (no, list(o), want))
+    check(o['time'] == time.strftime('%Y-%m-%dT%H:%M:%SZ', time.strptime(
+        src['date'] + ' ' + src['time'], '%Y-%m-%d %H:%M:%S')),
+        'w3c row %d: time %r is not the source date and time' % (no, o['time']))
+    check(lslib.TOKEN_RE.fullmatch(o['c-ip']) and
+          orig[o['c-ip']] == norm_ip(src['c-ip']),
+          'w3c row %d: c-ip is not a token of the source address' % no)
+    for c, v in src.items():
+        if c in ('date', 'time'):
+            continue
+        if c in W3C_NUMBERS:
+            check(isinstance(o[c], (int, float)) and o[c] == float(v) and
+                  isinstance(o[c], int) == ('.' not in v),
+                  'w3c row %d: %s is not the source number' % (no, c))
+            continue
+        check(isinstance(o[c], str) and canon(restore(o[c])) == canon(v),
+              'w3c row %d: %s differs from the source once unsealed'
+              % (no, c))
+
+
+def part_w3c(ctx, keys):
+    src, truth = ctx.path('w3c.log'), ctx.path('w3c.truth')
+    ctx.genlogs('w3c', W3C_LINES, src, seed=11, truth=truth,
+                extra=['--w3c-switch'])
+    headers, records = w3c_records(src)
+    check(headers >= 4 and len({tuple(r) for r in records}) == 2,
+          'w3c: the generated log lacks its #Fields switch')
+    out, vault = ctx.path('w3c.jsonl.gz'), ctx.path('vault-w3c')
+    proc, summ = ctx.pipe('w3c', keys, vault, src=src, out=out,
+                          extra=['--format', 'jsonl'])
+    err = proc.stderr.decode('utf-8', 'replace')
+    m = re.search(r'(\d+) header lines \(of parsed; no JSON row\)', err)
+    check(m and int(m.group(1)) == headers,
+          'w3c: the summary does not count %d header lines: %s'
+          % (headers, lslib.redact(err)))
+    check(summ['lines_in'] == headers + len(records) and
+          summ['parsed'] == summ['lines_in'] and summ['unparsed'] == 0 and
+          summ['lines_out'] == len(records),
+          'w3c: summary %r for %d header and %d data lines'
+          % (summ, headers, len(records)))
+    with gzip.open(out, 'rb') as f:
+        raw = f.read()
+    objs = [strict_json(line, no)
+            for no, line in enumerate(raw.splitlines(), 1)]
+    check(len(objs) == len(records), 'w3c: %d rows for %d data lines'
+          % (len(objs), len(records)))
+    text = raw.decode('utf-8')
+    words = set(lslib.WORD_RE.findall(text))
+    words |= {w.strip(':.') for w in words}
+    bad = {v for v in lslib.read_truth(truth) if not v.isdigit()}
+    bad |= {lslib.normalize_value(v) for v in bad}
+    check(not words & bad, 'w3c: %d identifier values of the source survive '
+          'in the JSON lines' % len(words & bad))
+    orig = unseal_all(ctx, keys, vault, objs)
+    for no, (o, rec) in enumerate(zip(objs, records), 1):
+        check_w3c_row(no, o, rec, orig)
+    print('ok w3c: %d rows, %d header lines counted'
+          % (len(objs), headers))
+
+
 def body(ctx):
     keys = ctx.keygen()
     src = ctx.path('in.log')
@@ -208,6 +354,9 @@ def body(ctx):
         part_goaccess(ctx, keys, src)
     if part in ('', 'jsonl'):
         part_jsonl(ctx, keys, src)
+        part_json_source(ctx, keys)
+    if part in ('', 'w3c'):
+        part_w3c(ctx, keys)
 
 
 if __name__ == '__main__':

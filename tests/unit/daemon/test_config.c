@@ -164,6 +164,54 @@ static void bad_values(void **state)
     refused(HEAD "[source a]\ntype = stdin\nsink = s3\n", 8, "key 'sink'");
 }
 
+/* format and ip_mode: the values of `pipe --format` and `--ip-mode`. */
+static void output_keys(void **state)
+{
+    static const char *const modes[] = {"token", "ip6", "prefix",
+                                        "truncate"};
+    struct lsl_config_error e;
+    struct lsl_config *c;
+    char text[256];
+
+    (void)state;
+    assert_int_equal(parse(HEAD "[source a]\ntype = stdin\n", &c, &e), 0);
+    assert_int_equal(c->format, LSL_OUT_TEXT);
+    assert_false(c->ip.on);
+    lsl_config_free(c);
+    for (unsigned m = 0; m < 4; m++) {
+        snprintf(text, sizeof(text),
+                 HEAD "format = jsonl\nip_mode = %s\n[source a]\n"
+                      "type = stdin\n",
+                 modes[m]);
+        assert_int_equal(parse(text, &c, &e), 0);
+        assert_int_equal(c->format, LSL_OUT_JSONL);
+        assert_true(c->ip.on);
+        assert_int_equal(c->ip.mode, m);
+        assert_int_equal(c->ip.bits, 0);
+        lsl_config_free(c);
+    }
+    assert_int_equal(parse(HEAD "ip_mode = \"truncate/24\"\nformat = text\n"
+                                "[source a]\ntype = stdin\n",
+                           &c, &e),
+                     0);
+    assert_int_equal(c->ip.mode, LSL_IPMODE_TRUNCATE);
+    assert_int_equal(c->ip.bits, 24);
+    assert_int_equal(c->format, LSL_OUT_TEXT);
+    lsl_config_free(c);
+    refused(HEAD "format = json\n", 6,
+            "key 'format': expected text or jsonl, not 'json'");
+    refused(HEAD "format =\n", 6, "key 'format'");
+    refused(HEAD "ip_mode = hash\n", 6,
+            "key 'ip_mode': expected token, ip6, prefix or truncate");
+    refused(HEAD "ip_mode = truncate/0\n", 6, "key 'ip_mode'");
+    refused(HEAD "ip_mode = truncate/129\n", 6, "BITS 1-128");
+    refused(HEAD "ip_mode = truncate/\n", 6, "key 'ip_mode'");
+    refused(HEAD "ip_mode = ip6/64\n", 6, "key 'ip_mode'");
+    refused(HEAD "ip_mode = ip6\nip_mode = token\n", 7, "given twice");
+    refused(HEAD "[source a]\ntype = stdin\nformat = jsonl\n", 8,
+            "unknown key 'format' in [source NAME]");
+}
+
 static void unknown_names(void **state)
 {
     (void)state;
@@ -291,6 +339,7 @@ int main(void)
         cmocka_unit_test(defaults),
         cmocka_unit_test(sizes_and_durations),
         cmocka_unit_test(bad_values),
+        cmocka_unit_test(output_keys),
         cmocka_unit_test(unknown_names),
         cmocka_unit_test(required_keys),
         cmocka_unit_test(sources),

@@ -3,7 +3,8 @@
  * prefix with its vault key, truncate without one), dashed host-name
  * addresses, the pipe-wide override, values that are not addresses; and
  * JSON lines (fields with spans, numbers, time as RFC 3339, escaping of
- * quotes, controls and invalid UTF-8, unparsed lines and pieces).
+ * quotes, controls and invalid UTF-8, a JSON source's strings with invalid
+ * UTF-8 and lone surrogate escapes, unparsed lines and pieces).
  */
 /* cmocka.h needs these first */
 #include <setjmp.h>
@@ -256,6 +257,46 @@ static void test_jsonl_escaped_source(void **state)
                         "{\"_rule\":\"t\",\"m\":\"caf\\u00e9 \\\"x\\\"\"}\n");
 }
 
+/*
+ * A JSON source's string with bytes that are not UTF-8 and escapes that
+ * name half a surrogate pair: the output is valid UTF-8 and strict JSON,
+ * the good escapes and characters kept, and the span still a token.
+ */
+static void test_jsonl_escaped_invalid(void **state)
+{
+    struct fix *f = *state;
+    static const char line[] =
+        "a\xff" "b\xc0\xaf" "c\xe0\x80\xaf" "d\xed\xa0\x80" "e\xf4\x90\x80\x80"
+        "f\\ud800g\\udc00\\u0041\\ud83d\\ude00\\ud800\\u0041\xc3\xa9 "
+        "10.1.2.3 \\\\ud800\\\" \xe2\x82";
+    struct lsl_plan_span span = {.off = 65,
+                                 .len = 8,
+                                 .action = LSL_ACT_TOKEN,
+                                 .cls = LSL_CLASS_IP,
+                                 .mode = LSL_IPMODE_TRUNCATE,
+                                 .bits = 16};
+    struct lsl_plan_field field = {"m", 0, sizeof(line) - 1,
+                                   LSL_FIELD_STRING, true};
+    struct lsl_plan plan = {.spans = &span,
+                            .count = 1,
+                            .matched = true,
+                            .fields = &field,
+                            .nfields = 1};
+
+    assert_memory_equal(line + 65, "10.1.2.3", 8);
+    assert_string_equal(
+        jsonl(f, line, &plan, false),
+        "{\"_rule\":\"t\",\"m\":\"a\\u00ffb\\u00c0\\u00afc\\u00e0\\u0080"
+        "\\u00afd\\u00ed\\u00a0\\u0080e\\u00f4\\u0090\\u0080\\u0080"
+        "f\\ufffdg\\ufffd\\u0041\\ud83d\\ude00\\ufffd\\u0041\xc3\xa9 "
+        "10.1.0.0 \\\\ud800\\\" \\u00e2\\u0082\"}\n");
+    /* A cut escape at the end is a backslash, not an escape. */
+    field.len = 3;
+    plan.count = 0;
+    assert_string_equal(jsonl(f, "x\\u", &plan, false),
+                        "{\"_rule\":\"t\",\"m\":\"x\\\\u\"}\n");
+}
+
 static void test_jsonl_unparsed_escaping(void **state)
 {
     struct fix *f = *state;
@@ -287,6 +328,7 @@ int main(void)
         cmocka_unit_test(test_jsonl_fields),
         cmocka_unit_test(test_jsonl_span_across_field),
         cmocka_unit_test(test_jsonl_escaped_source),
+        cmocka_unit_test(test_jsonl_escaped_invalid),
         cmocka_unit_test(test_jsonl_unparsed_escaping),
     };
 

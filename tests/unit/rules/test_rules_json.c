@@ -245,11 +245,21 @@ static void test_w3c_fields_time(void **state)
     assert_int_equal(lsl_matcher_set_header(m, hdr, strlen(hdr)), 0);
     p = plan(r, m, "2024-03-05 01:20:30 1.2.3.4 200");
     assert_true(p->matched);
-    assert_int_equal(p->nfields, 4);
-    assert_string_equal(p->fields[0].name, "date");
-    assert_int_equal(p->fields[1].type, LSL_FIELD_TIME);
-    assert_string_equal(p->fields[2].name, "c-ip");
-    assert_int_equal(p->fields[3].type, LSL_FIELD_NUMBER);
+    assert_false(p->meta);
+    /* date and time are one field "time" over both columns. */
+    assert_int_equal(p->nfields, 3);
+    assert_string_equal(p->fields[0].name, "time");
+    assert_int_equal(p->fields[0].type, LSL_FIELD_TIME);
+    assert_int_equal(p->fields[0].off, 0);
+    assert_int_equal(p->fields[0].len, 19);
+    assert_string_equal(p->fields[1].name, "c-ip");
+    assert_int_equal(p->fields[1].off, 20);
+    assert_string_equal(p->fields[2].name, "sc-status");
+    assert_int_equal(p->fields[2].type, LSL_FIELD_NUMBER);
+    assert_int_equal(lsl_time_parse(lsl_rule_time_format(r),
+                                    "2024-03-05 01:20:30", p->fields[0].len,
+                                    &t),
+                     0);
     assert_int_equal(
         lsl_time_parse(lsl_rule_time_format(r), p->time.p, p->time.len, &t), 0);
     assert_int_equal(t, 1709601630);
@@ -263,6 +273,28 @@ static void test_w3c_fields_time(void **state)
     assert_false(plan(r, m, "2024-03-05 01:20:30 1.2.3.4 200")->matched);
     assert_true(lsl_rule_is_header(r, hdr, strlen(hdr)));
     assert_false(lsl_rule_is_header(r, "#Version: 1.0", 13));
+    /* Every '#' line is meta (no record), directive or not. */
+    p = plan(r, m, "#Version: 1.0");
+    assert_true(p->matched && p->meta);
+    assert_int_equal(p->nfields, 0);
+    p = plan(r, m, "#Remark: restarted");
+    assert_true(p->matched && p->meta);
+    p = plan(r, m, hdr);
+    assert_true(p->matched && p->meta);
+    /* The header the line set is in force; meta is reset per line. */
+    p = plan(r, m, "2024-03-05 01:20:30 1.2.3.4 200");
+    assert_true(p->matched);
+    assert_false(p->meta);
+    /* Time columns apart: two fields, each typed time. */
+    hdr = "#Fields: date c-ip time";
+    assert_int_equal(lsl_matcher_set_header(m, hdr, strlen(hdr)), 0);
+    p = plan(r, m, "2024-03-05 1.2.3.4 01:20:30");
+    assert_int_equal(p->nfields, 3);
+    assert_string_equal(p->fields[0].name, "date");
+    assert_int_equal(p->fields[0].type, LSL_FIELD_TIME);
+    assert_string_equal(p->fields[2].name, "time");
+    assert_int_equal(p->fields[2].type, LSL_FIELD_TIME);
+    assert_null(p->time.p);
     lsl_matcher_free(m);
     lsl_rule_free(r);
 }
