@@ -461,6 +461,7 @@ static int add_param(struct parser *ps, const char *rest, const char *end,
     }
     r->params = np;
     r->params[r->nparams++] = p;
+    r->param_lens[kind] |= 1ULL << (p.len < 63 ? p.len : 63);
     return 0;
 }
 

@@ -7,6 +7,7 @@
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
+#include <string.h>
 #include "logseal/rules.h"
 
 #define LSL_RULE_MATCH_LIMIT 100000u
@@ -85,6 +86,9 @@ struct lsl_rule {
     size_t nfields;
     struct rule_param *params;
     size_t nparams;
+    /* Per kind, bit min(len, 63) for each listed name's length: most
+     * query names and path segments are passed over without a search. */
+    uint64_t param_lens[2];
     struct rule_type *types;
     size_t ntypes;
     char *require[RULE_REQUIRE_MAX]; /* JSON keys every line must hold */
@@ -122,6 +126,36 @@ struct lsl_matcher {
     const struct lsl_rule *hdr_rule;
     long time_col[2]; /* columns of the rule's time ("date+time"); -1 */
 };
+
+/*
+ * First position in [from, end) holding byte a or b, or end. Eight bytes
+ * at a time: x ^ pattern has a zero byte where s has the byte, and the
+ * classic (v - 0x01..) & ~v & 0x80.. test flags it; its lowest flag is
+ * always exact (only bytes above a true zero can be flagged falsely).
+ */
+static inline size_t lsl_find2(const char *s, size_t from, size_t end,
+                               char a, char b)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    const uint64_t ones = 0x0101010101010101ULL;
+    const uint64_t highs = 0x8080808080808080ULL;
+    const uint64_t pa = ones * (unsigned char)a, pb = ones * (unsigned char)b;
+
+    for (; from + 8 <= end; from += 8) {
+        uint64_t w, xa, xb, m;
+
+        memcpy(&w, s + from, 8);
+        xa = w ^ pa;
+        xb = w ^ pb;
+        m = ((xa - ones) & ~xa & highs) | ((xb - ones) & ~xb & highs);
+        if (m)
+            return from + (size_t)(__builtin_ctzll(m) >> 3);
+    }
+#endif
+    while (from < end && s[from] != a && s[from] != b)
+        from++;
+    return from;
+}
 
 /* Fill *err (may be NULL) with origin, line and a formatted message. */
 void lsl_rule_fail(struct lsl_rule_error *err, const char *origin,

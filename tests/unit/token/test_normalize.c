@@ -168,6 +168,40 @@ static void test_ip_valid(void **state)
     assert_false(lsl_ip_valid("", 0));
 }
 
+/* The IPv4 check is ours; it must accept exactly what inet_pton does. */
+static void check_like_pton(const char *s)
+{
+    unsigned char bin[16];
+
+    if (lsl_ip_valid(s, strlen(s)) != (inet_pton(AF_INET, s, bin) == 1))
+        fail_msg("lsl_ip_valid and inet_pton differ on \"%s\"", s);
+}
+
+static void test_ip4_like_pton(void **state)
+{
+    static const char *edge[] = {
+        "0.0.0.0", "255.255.255.255", "256.1.1.1", "01.2.3.4", "1.2.3.04",
+        "1.2.3", "1.2.3.4.", ".1.2.3.4", "1..2.3", "1.2.3.4.5", "1234.1.1.1",
+        "1.2.3.255", "1.2.3.256", "0.00.0.0", "1.2.3.-1", "1.2.3.+1",
+        " 1.2.3.4", "1.2.3.4 ", "999.2.3.4", "10.0.0.1",
+    };
+    static const char alphabet[] = "0123456789..";
+    char s[20];
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(edge) / sizeof(edge[0]); i++)
+        check_like_pton(edge[i]);
+    srand(7);
+    for (int n = 0; n < 200000; n++) {
+        size_t len = 1 + (size_t)rand() % 16;
+
+        for (size_t i = 0; i < len; i++)
+            s[i] = alphabet[rand() % (int)(sizeof(alphabet) - 1)];
+        s[len] = '\0';
+        check_like_pton(s);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -175,6 +209,7 @@ int main(void)
         cmocka_unit_test(test_enospc),
         cmocka_unit_test(test_glibc_ntop),
         cmocka_unit_test(test_ip_valid),
+        cmocka_unit_test(test_ip4_like_pton),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
