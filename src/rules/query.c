@@ -32,13 +32,15 @@ static char lower(char c)
 static const struct rule_param *
 find_param(const struct lsl_rule *r, uint8_t kind, const char *name, size_t len)
 {
-    if (!(r->param_lens[kind] & (1ULL << (len < 63 ? len : 63))))
+    unsigned b = len < 63 ? (unsigned)len : 63;
+
+    if (!(r->param_lens[kind] & (1ULL << b)))
         return NULL;
-    for (size_t i = 0; i < r->nparams; i++) {
+    for (size_t i = r->param_at[kind][b]; i < r->param_at[kind][b + 1]; i++) {
         const struct rule_param *p = &r->params[i];
         size_t k = 0;
 
-        if (p->kind != kind || p->len != len)
+        if (p->len != len)
             continue;
         while (k < len && lower(name[k]) == p->name[k])
             k++;

@@ -33,25 +33,27 @@ static bool is_word(unsigned char ch)
            (ch >= '0' && ch <= '9');
 }
 
+_Static_assert(LSL_TOKEN_HASH_BYTES % 5 == 0,
+               "the hash is written in 40-bit groups");
+
 size_t lsl_token_format(const struct lsl_token *t, char out[LSL_TOKEN_TEXT_MAX])
 {
     const char *name = lsl_class_name((enum lsl_class)t->cls);
     size_t n = strlen(name);
     char *p = out + n;
-    uint64_t acc = 0;
-    int bits = 0;
 
     memcpy(out, name, n);
     *p++ = '_';
     *p++ = b32_alphabet[(t->kid >> B32_BITS) & 31];
     *p++ = b32_alphabet[t->kid & 31];
-    for (size_t i = 0; i < LSL_TOKEN_HASH_BYTES; i++) {
-        acc = acc << 8 | t->hash[i];
-        bits += 8;
-        while (bits >= B32_BITS) {
-            bits -= B32_BITS;
-            *p++ = b32_alphabet[(acc >> bits) & 31];
-        }
+    /* Five bytes are eight characters: one 40-bit group at a time. */
+    for (size_t i = 0; i < LSL_TOKEN_HASH_BYTES; i += 5) {
+        uint64_t acc = 0;
+
+        for (size_t k = 0; k < 5; k++)
+            acc = acc << 8 | t->hash[i + k];
+        for (int k = 7; k >= 0; k--)
+            *p++ = b32_alphabet[(acc >> (5 * k)) & 31];
     }
     *p = '\0';
     return (size_t)(p - out);
