@@ -17,18 +17,24 @@
 #define ONES  0x0101010101010101ULL
 #define HIGHS 0x8080808080808080ULL
 
-/* Length of the leading run of p[0..len) that is ASCII without NUL, eight
- * bytes at a time: a byte is suspect if its high bit is set or it is 0. */
+static uint64_t suspect(const unsigned char *p)
+{
+    uint64_t x;
+
+    memcpy(&x, p, 8);
+    return (x | ((x - ONES) & ~x)) & HIGHS;
+}
+
+/* Length of a leading run of p[0..len) that is ASCII without NUL, sixteen
+ * bytes at a time: a byte is suspect if its high bit is set or it is 0.
+ * It may stop short of the first suspect byte; the caller goes on from
+ * there byte by byte. */
 static size_t ascii_prefix(const unsigned char *p, size_t len)
 {
     size_t i = 0;
-    uint64_t x;
 
-    for (; i + 8 <= len; i += 8) {
-        memcpy(&x, p + i, 8);
-        if ((x | ((x - ONES) & ~x)) & HIGHS)
-            break;
-    }
+    while (i + 16 <= len && !(suspect(p + i) | suspect(p + i + 8)))
+        i += 16;
     return i;
 }
 

@@ -56,6 +56,7 @@ void lsl_matcher_free(struct lsl_matcher *m)
     pcre2_jit_stack_free(m->jit);
     lsl_scrub_memo_free(m->memo);
     lsl_w3c_free(m);
+    free(m->ov);
     free(m->plan.spans);
     free(m->plan.fields);
     free(m);
@@ -340,6 +341,27 @@ static int regex_plan(const struct lsl_rule *r, struct lsl_matcher *m,
     return lsl_scrub_text(p, line, 0, len);
 }
 
+static int nginx_plan(const struct lsl_rule *r, struct lsl_matcher *m,
+                      const char *line, size_t len)
+{
+    struct lsl_plan *p = &m->plan;
+    uint32_t pairs = r->ngroups + 1;
+
+    if (m->ov_pairs < pairs) {
+        PCRE2_SIZE *ov = realloc(m->ov, 2 * pairs * sizeof(*ov));
+
+        if (!ov)
+            return -ENOMEM;
+        m->ov = ov;
+        m->ov_pairs = pairs;
+    }
+    if (lsl_nfmt_match(r, line, len, m->ov, &p->limit_hit)) {
+        p->matched = true;
+        return plan_groups(r, m, line, m->ov);
+    }
+    return lsl_scrub_text(p, line, 0, len);
+}
+
 int lsl_rule_plan(const struct lsl_rule *r, struct lsl_matcher *m,
                   const char *line, size_t len, const struct lsl_plan **plan)
 {
@@ -356,6 +378,8 @@ int lsl_rule_plan(const struct lsl_rule *r, struct lsl_matcher *m,
         return lsl_json_plan(r, m, line, len);
     case RULE_FMT_W3C:
         return lsl_w3c_plan(r, m, line, len);
+    case RULE_FMT_NGINX:
+        return nginx_plan(r, m, line, len);
     case RULE_FMT_REGEX:
         break;
     }

@@ -18,6 +18,7 @@ struct parser {
     const char *origin;
     struct lsl_rule_error *err;
     unsigned line;
+    bool log_format_open; /* last line was log_format's quoted strings */
 };
 
 struct directive {
@@ -342,9 +343,9 @@ static int do_column(struct parser *ps, const char *rest, const char *end)
 
 static int do_format(struct parser *ps, const char *rest, const char *end)
 {
-    static const char *const names[] = {"regex", "json", "w3c"};
+    static const char *const names[] = {"regex", "json", "w3c", "nginx"};
     struct lsl_span w[MAX_WORDS];
-    int n = words(ps, rest, end, w, 1, 1, "format regex|json|w3c");
+    int n = words(ps, rest, end, w, 1, 1, "format regex|json|w3c|nginx");
 
     if (n < 0)
         return n;
@@ -354,7 +355,69 @@ static int do_format(struct parser *ps, const char *rest, const char *end)
             return 0;
         }
     }
-    return fail(ps, "expected: format regex|json|w3c");
+    return fail(ps, "expected: format regex|json|w3c|nginx");
+}
+
+/* The quoted strings of an nginx log_format directive, joined, into out;
+ * a ';' may end them. Returns the length, or -1 if a quote is not closed
+ * or anything else follows. Backslash takes the next byte as it is. */
+static long unquote(const char *p, const char *end, char *out)
+{
+    long n = 0;
+
+    while ((p = skip_blanks(p, end)) < end && *p != ';') {
+        char q = *p++;
+
+        if (q != '\'' && q != '"')
+            return -1;
+        while (p < end && *p != q) {
+            if (*p == '\\' && p + 1 < end)
+                p++;
+            out[n++] = *p++;
+        }
+        if (p++ == end)
+            return -1;
+    }
+    return p < end && skip_blanks(p + 1, end) != end ? -1 : n;
+}
+
+/* Append the template text of one line to the rule's log_format. */
+static int add_template(struct parser *ps, const char *rest, size_t len,
+                        bool quoted)
+{
+    struct lsl_rule *r = ps->r;
+    size_t have = r->log_format ? strlen(r->log_format) : 0;
+    char *t = realloc(r->log_format, have + len + 1);
+    long n = (long)len;
+
+    if (!t)
+        return -ENOMEM;
+    r->log_format = t;
+    if (quoted)
+        n = unquote(rest, rest + len, t + have);
+    else
+        memcpy(t + have, rest, len);
+    t[have + (n < 0 ? 0 : (size_t)n)] = '\0';
+    if (n < 0)
+        return fail(ps, "log_format: unclosed quote or text after the "
+                        "quoted strings");
+    ps->log_format_open = quoted && rest[len - 1] != ';';
+    return 0;
+}
+
+/* log_format TEMPLATE: the rest of the line as it is, or nginx's quoted
+ * strings pasted from the server's configuration, which may go on over
+ * the next lines ('...' '...';). */
+static int do_log_format(struct parser *ps, const char *rest, const char *end)
+{
+    size_t len = rest_len(rest, end);
+
+    if (len == 0)
+        return fail(ps, "expected: log_format TEMPLATE");
+    if (ps->r->log_format)
+        return fail(ps, "'log_format' given twice");
+    ps->r->log_format_line = ps->line;
+    return add_template(ps, rest, len, *rest == '\'' || *rest == '"');
 }
 
 static int do_type(struct parser *ps, const char *rest, const char *end)
@@ -461,6 +524,7 @@ static int add_param(struct parser *ps, const char *rest, const char *end,
     }
     r->params = np;
     r->params[r->nparams++] = p;
+    r->param_lens[kind] |= 1ULL << (p.len < 63 ? p.len : 63);
     return 0;
 }
 
@@ -512,6 +576,7 @@ static const struct directive directives[] = {
     {"key", do_key},
     {"column", do_column},
     {"format", do_format},
+    {"log_format", do_log_format},
     {"type", do_type},
     {"require", do_require},
     {"disclosure", do_disclosure},
@@ -529,6 +594,9 @@ static int parse_line(struct parser *ps, const char *p, size_t n)
     if (memchr(p, '\0', n))
         return fail(ps, "NUL byte in rule file");
     p = skip_blanks(p, end);
+    if (ps->log_format_open && p < end && (*p == '\'' || *p == '"'))
+        return add_template(ps, p, rest_len(p, end), true);
+    ps->log_format_open = false;
     if (p == end || *p == '#')
         return 0;
     w.p = p;
@@ -540,29 +608,37 @@ static int parse_line(struct parser *ps, const char *p, size_t n)
             return directives[i].fn(ps, skip_blanks(p, end), end);
     return fail(ps,
                 "unknown directive '%.*s' (known: name format pattern "
-                "time field key column type require param segment "
-                "disclosure match-limit depth-limit)",
+                "log_format time field key column type require param "
+                "segment disclosure match-limit depth-limit)",
                 (int)(w.len > 32 ? 32 : w.len), w.p);
 }
 
-/* Directives must suit the format: a pattern only for regex rules, field
- * lines for regex, key lines for json, column lines for w3c. */
+/* Directives must suit the format: a pattern only for regex rules, a
+ * log_format only for nginx rules, field lines for both, key lines for
+ * json, column lines for w3c. */
 static int check_format(struct parser *ps)
 {
-    static const char *const dir[] = {"field", "key", "column"};
-    static const char *const fmt[] = {"regex", "json", "w3c"};
+    static const char *const dir[] = {"field", "key", "column", "field"};
+    static const char *const fmt[] = {"regex", "json", "w3c", "nginx"};
     const struct lsl_rule *r = ps->r;
+    uint8_t via = r->format == RULE_FMT_NGINX ? RULE_FMT_REGEX : r->format;
 
     if (r->format == RULE_FMT_REGEX && !r->pattern)
         return fail(ps, "missing 'pattern' line");
+    if (r->format == RULE_FMT_NGINX && !r->log_format)
+        return fail(ps, "missing 'log_format' line");
     if (r->format != RULE_FMT_REGEX && r->pattern) {
         ps->line = r->pattern_line;
         return fail(ps, "a %s rule takes no pattern", fmt[r->format]);
     }
+    if (r->format != RULE_FMT_NGINX && r->log_format) {
+        ps->line = r->log_format_line;
+        return fail(ps, "a %s rule takes no log_format", fmt[r->format]);
+    }
     if (r->format != RULE_FMT_JSON && r->nrequire)
         return fail(ps, "'require' is for json rules");
     for (size_t i = 0; i < r->nfields; i++) {
-        if (r->fields[i].via != r->format) {
+        if (r->fields[i].via != via) {
             ps->line = r->fields[i].line;
             return fail(ps, "a %s rule takes '%s' lines, not '%s'",
                         fmt[r->format], dir[r->format], dir[r->fields[i].via]);

@@ -32,11 +32,15 @@ static char lower(char c)
 static const struct rule_param *
 find_param(const struct lsl_rule *r, uint8_t kind, const char *name, size_t len)
 {
-    for (size_t i = 0; i < r->nparams; i++) {
+    unsigned b = len < 63 ? (unsigned)len : 63;
+
+    if (!(r->param_lens[kind] & (1ULL << b)))
+        return NULL;
+    for (size_t i = r->param_at[kind][b]; i < r->param_at[kind][b + 1]; i++) {
         const struct rule_param *p = &r->params[i];
         size_t k = 0;
 
-        if (p->kind != kind || p->len != len)
+        if (p->len != len)
             continue;
         while (k < len && lower(name[k]) == p->name[k])
             k++;
@@ -44,14 +48,6 @@ find_param(const struct lsl_rule *r, uint8_t kind, const char *name, size_t len)
             return p;
     }
     return NULL;
-}
-
-/* First position in [from, end) holding a or b, or end. */
-static size_t find2(const char *s, size_t from, size_t end, char a, char b)
-{
-    while (from < end && s[from] != a && s[from] != b)
-        from++;
-    return from;
 }
 
 /* True if line[off..end) is a query string without path: "a=b&c=d". */
@@ -89,27 +85,16 @@ static int push_value(struct qctx *q, size_t off, size_t len, uint8_t cls)
 }
 
 /* Path segments in [i, end): the one after a listed segment is a value. */
-/* Bit min(len, 63) for every length a listed segment name has: most path
- * segments are then passed over without searching the list. */
-static uint64_t segment_lengths(const struct lsl_rule *r)
-{
-    uint64_t mask = 0;
-
-    for (size_t i = 0; i < r->nparams; i++) {
-        if (r->params[i].kind == PARAM_SEGMENT)
-            mask |= 1ULL << (r->params[i].len < 63 ? r->params[i].len : 63);
-    }
-    return mask;
-}
-
 static int plan_path(struct qctx *q, size_t i, size_t end)
 {
     const struct rule_param *prev = NULL;
-    uint64_t lens = segment_lengths(q->r);
     int rc;
 
+    if (q->r->param_lens[PARAM_SEGMENT] == 0)
+        return 0;
     while (i < end) {
-        size_t send = find2(q->line, i, end, '/', '/');
+        const char *slash = memchr(q->line + i, '/', end - i);
+        size_t send = slash ? (size_t)(slash - q->line) : end;
         size_t n = send - i;
 
         if (prev && send > i) {
@@ -117,9 +102,7 @@ static int plan_path(struct qctx *q, size_t i, size_t end)
             if (rc)
                 return rc;
         }
-        prev = NULL;
-        if (lens & (1ULL << (n < 63 ? n : 63)))
-            prev = find_param(q->r, PARAM_SEGMENT, q->line + i, n);
+        prev = find_param(q->r, PARAM_SEGMENT, q->line + i, n);
         i = send + 1;
     }
     return 0;
@@ -130,8 +113,9 @@ static int plan_query(struct qctx *q, size_t i, size_t qend)
     const char *line = q->line;
 
     while (i < qend) {
-        size_t pend = find2(line, i, qend, '&', ';');
-        size_t eq = find2(line, i, pend, '=', '=');
+        size_t pend = lsl_find2(line, i, qend, '&', ';');
+        const char *eqp = memchr(line + i, '=', pend - i);
+        size_t eq = eqp ? (size_t)(eqp - line) : pend;
         const struct rule_param *prm;
         int rc;
 
@@ -164,10 +148,11 @@ static int query_plan(struct qctx *q, size_t len)
         return rc ? rc : scrub_to(q, end);
     }
     path = slash ? (size_t)(slash - line) : end;
-    pend = find2(line, path, end, '?', ' ');
+    pend = lsl_find2(line, path, end, '?', ' ');
     rc = plan_path(q, path, pend);
     if (rc == 0 && pend < end && line[pend] == '?')
-        rc = plan_query(q, pend + 1, find2(line, pend + 1, end, ' ', '#'));
+        rc = plan_query(q, pend + 1,
+                        lsl_find2(line, pend + 1, end, ' ', '#'));
     return rc ? rc : scrub_to(q, end);
 }
 

@@ -21,8 +21,14 @@ static int bind_group(struct lsl_rule *r, const char *group, unsigned line,
                       const char *origin, struct lsl_rule_error *err,
                       uint32_t *num)
 {
-    int n = pcre2_substring_number_from_name(r->code, (PCRE2_SPTR)group);
+    int n = r->format == RULE_FMT_NGINX
+                ? lsl_nfmt_group(r, group)
+                : pcre2_substring_number_from_name(r->code, (PCRE2_SPTR)group);
 
+    if (n < 0 && r->format == RULE_FMT_NGINX) {
+        lsl_rule_fail(err, origin, line, "the log_format has no $%s", group);
+        return LSL_ERULE;
+    }
     if (n == PCRE2_ERROR_NOUNIQUESUBSTRING) {
         lsl_rule_fail(err, origin, line,
                       "group '%s' is not unique in the pattern", group);
@@ -106,9 +112,6 @@ static int bind_names(struct lsl_rule *r)
 
         n->num = (uint32_t)(e[0] << 8 | e[1]);
         n->name = (const char *)(e + 2);
-        n->type = lsl_rule_type_of(r, n->name, strlen(n->name));
-        if (n->num == r->time_num)
-            n->type = LSL_FIELD_TIME;
     }
     /* The name table is sorted by name; fields come in group order. */
     for (size_t i = 1; i < r->nnames; i++) {
@@ -122,11 +125,12 @@ static int bind_names(struct lsl_rule *r)
     return 0;
 }
 
-static int compile_regex(struct lsl_rule *r, const char *origin,
-                         struct lsl_rule_error *err)
+/* Field, type, port and time lines to group numbers. */
+static int bind_all(struct lsl_rule *r, const char *origin,
+                    struct lsl_rule_error *err)
 {
     uint32_t unused;
-    int rc = compile_pattern(r, origin, err);
+    int rc = 0;
 
     for (size_t i = 0; rc == 0 && i < r->nfields; i++)
         rc = bind_group(r, r->fields[i].group, r->fields[i].line, origin, err,
@@ -143,16 +147,99 @@ static int compile_regex(struct lsl_rule *r, const char *origin,
     if (rc == 0 && r->time_group)
         rc = bind_group(r, r->time_group, r->time_line, origin, err,
                         &r->time_num);
-    return rc ? rc : bind_names(r);
+    return rc;
+}
+
+/* Type the named groups; in group order for plan->fields. */
+static void type_names(struct lsl_rule *r)
+{
+    for (size_t i = 0; i < r->nnames; i++) {
+        struct rule_name *n = &r->names[i];
+
+        n->type = n->num == r->time_num
+                      ? LSL_FIELD_TIME
+                      : lsl_rule_type_of(r, n->name, strlen(n->name));
+    }
+}
+
+static int compile_regex(struct lsl_rule *r, const char *origin,
+                         struct lsl_rule_error *err)
+{
+    int rc = compile_pattern(r, origin, err);
+
+    if (rc == 0)
+        rc = bind_all(r, origin, err);
+    if (rc == 0)
+        rc = bind_names(r);
+    if (rc == 0)
+        type_names(r);
+    return rc;
+}
+
+static int compile_nginx(struct lsl_rule *r, const char *origin,
+                         struct lsl_rule_error *err)
+{
+    int rc = lsl_nfmt_compile(r, origin, err);
+
+    if (rc == 0)
+        rc = bind_all(r, origin, err);
+    if (rc == 0)
+        type_names(r);
+    return rc;
+}
+
+static unsigned param_bucket(const struct rule_param *p)
+{
+    return p->len < 63 ? (unsigned)p->len : 63;
+}
+
+static int by_bucket(const void *a, const void *b)
+{
+    const struct rule_param *x = a, *y = b;
+    unsigned kx = x->kind * 64u + param_bucket(x);
+    unsigned ky = y->kind * 64u + param_bucket(y);
+
+    return (kx > ky) - (kx < ky);
+}
+
+/* Sort the params into their (kind, length) buckets for find_param. */
+static void index_params(struct lsl_rule *r)
+{
+    size_t i = 0;
+
+    if (r->nparams > 1)
+        qsort(r->params, r->nparams, sizeof(*r->params), by_bucket);
+    for (unsigned k = 0; k < 2; k++) {
+        for (unsigned b = 0; b < 64; b++) {
+            r->param_at[k][b] = (uint16_t)i;
+            while (i < r->nparams && r->params[i].kind == k &&
+                   param_bucket(&r->params[i]) == b)
+                i++;
+        }
+        r->param_at[k][64] = (uint16_t)i;
+    }
 }
 
 int lsl_rule_compile(struct lsl_rule *r, const char *origin,
                      struct lsl_rule_error *err)
 {
+    if (r->nparams > UINT16_MAX) {
+        lsl_rule_fail(err, origin, 0, "more than %u param and segment lines",
+                      UINT16_MAX);
+        return LSL_ERULE;
+    }
+    index_params(r);
+    switch ((enum rule_format)r->format) {
+    case RULE_FMT_REGEX:
+        return compile_regex(r, origin, err);
+    case RULE_FMT_NGINX:
+        return compile_nginx(r, origin, err);
+    case RULE_FMT_JSON:
+    case RULE_FMT_W3C:
+        break;
+    }
     /* JSON keys and W3C columns are looked up by name on each line. */
-    if (r->format != RULE_FMT_REGEX)
-        return 0;
-    return compile_regex(r, origin, err);
+    return 0;
 }
 
 void lsl_rule_free(struct lsl_rule *r)
@@ -160,6 +247,7 @@ void lsl_rule_free(struct lsl_rule *r)
     if (!r)
         return;
     pcre2_code_free(r->code);
+    lsl_nfmt_free(r);
     for (size_t i = 0; i < r->nfields; i++)
         free(r->fields[i].group);
     for (size_t i = 0; i < r->nparams; i++)
@@ -175,6 +263,7 @@ void lsl_rule_free(struct lsl_rule *r)
     free(r->port_group);
     free(r->name);
     free(r->pattern);
+    free(r->log_format);
     free(r->time_group);
     free(r->time_fmt);
     free(r);

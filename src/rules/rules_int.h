@@ -7,6 +7,7 @@
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
+#include <string.h>
 #include "logseal/rules.h"
 
 #define LSL_RULE_MATCH_LIMIT 100000u
@@ -28,6 +29,7 @@ enum rule_format {
     RULE_FMT_REGEX = 0,
     RULE_FMT_JSON,
     RULE_FMT_W3C,
+    RULE_FMT_NGINX,
 };
 
 /* A field, key or column line; `group` is a group name, a dotted JSON key
@@ -85,6 +87,12 @@ struct lsl_rule {
     size_t nfields;
     struct rule_param *params;
     size_t nparams;
+    /* Per kind, bit min(len, 63) for each listed name's length: most
+     * query names and path segments are passed over without a search. */
+    uint64_t param_lens[2];
+    /* Once compiled, params are sorted by kind and length bucket
+     * b = min(len, 63); bucket (k, b) is params[at[k][b] .. at[k][b+1]). */
+    uint16_t param_at[2][65];
     struct rule_type *types;
     size_t ntypes;
     char *require[RULE_REQUIRE_MAX]; /* JSON keys every line must hold */
@@ -92,7 +100,12 @@ struct lsl_rule {
     char *port_group;  /* `disclosure port=GROUP` */
     unsigned port_line;
     pcre2_code *code;
-    uint32_t ngroups; /* capture groups, not counting group 0 */
+    char *log_format; /* format nginx: the template */
+    unsigned log_format_line;
+    struct nfmt_item *items; /* its literals and variables */
+    size_t nitems;
+    char *var_names; /* NUL-terminated names, pointed to by names[] */
+    uint32_t ngroups; /* capture groups (variables), not counting group 0 */
     struct rule_name *names; /* named groups, by number */
     size_t nnames;
 };
@@ -108,6 +121,8 @@ struct lsl_scrub_memo;
 
 struct lsl_matcher {
     struct lsl_scrub_memo *memo; /* scrub plans of repeated texts */
+    PCRE2_SIZE *ov; /* format nginx: group offsets, as PCRE2 gives them */
+    uint32_t ov_pairs;
     pcre2_match_data *md;
     uint32_t md_pairs;
     pcre2_match_context *mctx;
@@ -122,6 +137,50 @@ struct lsl_matcher {
     const struct lsl_rule *hdr_rule;
     long time_col[2]; /* columns of the rule's time ("date+time"); -1 */
 };
+
+/*
+ * First position in [from, end) holding byte a or b, or end. Eight bytes
+ * at a time: x ^ pattern has a zero byte where s has the byte, and the
+ * classic (v - 0x01..) & ~v & 0x80.. test flags it; its lowest flag is
+ * always exact (only bytes above a true zero can be flagged falsely).
+ */
+static inline size_t lsl_find2(const char *s, size_t from, size_t end,
+                               char a, char b)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    const uint64_t ones = 0x0101010101010101ULL;
+    const uint64_t highs = 0x8080808080808080ULL;
+    const uint64_t pa = ones * (unsigned char)a, pb = ones * (unsigned char)b;
+
+    for (; from + 8 <= end; from += 8) {
+        uint64_t w, xa, xb, m;
+
+        memcpy(&w, s + from, 8);
+        xa = w ^ pa;
+        xb = w ^ pb;
+        m = ((xa - ones) & ~xa & highs) | ((xb - ones) & ~xb & highs);
+        if (m)
+            return from + (size_t)(__builtin_ctzll(m) >> 3);
+    }
+#endif
+    while (from < end && s[from] != a && s[from] != b)
+        from++;
+    return from;
+}
+
+/*
+ * format nginx (nginxfmt.c). Compile r->log_format into items and names:
+ * LSL_ERULE (with *err filled) or -ENOMEM. Match a line into ov
+ * (2 * (r->ngroups + 1) entries, unset groups PCRE2_UNSET): 1 if it
+ * matches, else 0, with *limit_hit set if the step budget ran out. Group
+ * number of a variable, or -1. Free what compile allocated.
+ */
+LSL_MUST_CHECK int lsl_nfmt_compile(struct lsl_rule *r, const char *origin,
+                                    struct lsl_rule_error *err);
+int lsl_nfmt_match(const struct lsl_rule *r, const char *line, size_t len,
+                   PCRE2_SIZE *ov, bool *limit_hit);
+int lsl_nfmt_group(const struct lsl_rule *r, const char *name);
+void lsl_nfmt_free(struct lsl_rule *r);
 
 /* Fill *err (may be NULL) with origin, line and a formatted message. */
 void lsl_rule_fail(struct lsl_rule_error *err, const char *origin,

@@ -33,26 +33,38 @@ static bool is_word(unsigned char ch)
            (ch >= '0' && ch <= '9');
 }
 
+/* Written out rather than looped: this runs for every token written. */
+static void b32_group(char *p, const uint8_t *h)
+{
+    uint64_t a = (uint64_t)h[0] << 32 | (uint64_t)h[1] << 24 |
+                 (uint64_t)h[2] << 16 | (uint64_t)h[3] << 8 | h[4];
+
+    p[0] = b32_alphabet[a >> 35 & 31];
+    p[1] = b32_alphabet[a >> 30 & 31];
+    p[2] = b32_alphabet[a >> 25 & 31];
+    p[3] = b32_alphabet[a >> 20 & 31];
+    p[4] = b32_alphabet[a >> 15 & 31];
+    p[5] = b32_alphabet[a >> 10 & 31];
+    p[6] = b32_alphabet[a >> 5 & 31];
+    p[7] = b32_alphabet[a & 31];
+}
+
+_Static_assert(LSL_TOKEN_HASH_BYTES % 5 == 0,
+               "the hash is written in 40-bit groups");
+
 size_t lsl_token_format(const struct lsl_token *t, char out[LSL_TOKEN_TEXT_MAX])
 {
     const char *name = lsl_class_name((enum lsl_class)t->cls);
     size_t n = strlen(name);
     char *p = out + n;
-    uint64_t acc = 0;
-    int bits = 0;
 
     memcpy(out, name, n);
     *p++ = '_';
     *p++ = b32_alphabet[(t->kid >> B32_BITS) & 31];
     *p++ = b32_alphabet[t->kid & 31];
-    for (size_t i = 0; i < LSL_TOKEN_HASH_BYTES; i++) {
-        acc = acc << 8 | t->hash[i];
-        bits += 8;
-        while (bits >= B32_BITS) {
-            bits -= B32_BITS;
-            *p++ = b32_alphabet[(acc >> bits) & 31];
-        }
-    }
+    /* Five bytes are eight characters: one 40-bit group at a time. */
+    for (size_t i = 0; i < LSL_TOKEN_HASH_BYTES; i += 5, p += 8)
+        b32_group(p, t->hash + i);
     *p = '\0';
     return (size_t)(p - out);
 }

@@ -20,6 +20,10 @@
  */
 size_t lsl_ip6_format(const uint8_t a[16], char out[LSL_IP6_TEXT_MAX]);
 
+/* Parse an IPv6 address exactly as inet_pton(AF_INET6) would, from
+ * s[0..len) (no NUL needed); false if it is not one. */
+bool lsl_ip6_parse(const char *s, size_t len, uint8_t a[16]);
+
 /* Dotted quad with 1-3 decimal digits per octet (leading zeros allowed). */
 bool lsl_ip4_parse(const char *s, size_t len, uint8_t a[4]);
 

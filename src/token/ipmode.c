@@ -19,7 +19,6 @@
 #include "ipaddr.h"
 #include "keyring_int.h"
 #include "logseal/token.h"
-#include <arpa/inet.h>
 #include <errno.h>
 #include <sodium.h>
 #include <string.h>
@@ -29,8 +28,6 @@
 
 int lsl_ipaddr_parse(const char *s, size_t len, struct lsl_ipaddr *out)
 {
-    char tmp[INET6_ADDRSTRLEN];
-
     memset(out, 0, sizeof(*out));
     if (!memchr(s, ':', len)) {
         if (!lsl_ip4_parse(s, len, out->a))
@@ -38,11 +35,7 @@ int lsl_ipaddr_parse(const char *s, size_t len, struct lsl_ipaddr *out)
         out->bits = 32;
         return 0;
     }
-    if (len >= sizeof(tmp))
-        return -EINVAL;
-    memcpy(tmp, s, len);
-    tmp[len] = '\0';
-    if (inet_pton(AF_INET6, tmp, out->a) != 1)
+    if (!lsl_ip6_parse(s, len, out->a))
         return -EINVAL;
     out->bits = 128;
     if (lsl_ip6_is_v4_mapped(out->a)) {

@@ -14,7 +14,6 @@
  * This runs for every occurrence (before the token cache), so it avoids
  * snprintf and allocations.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <string.h>
 #include "logseal/token.h"
@@ -36,15 +35,9 @@ static long copy_out(char *out, size_t cap, const char *s, size_t n)
 /* Canonical text of an address with ':' into text; 0 if not an address. */
 static size_t canon_ip6(const char *v, size_t alen, char *text)
 {
-    char tmp[INET6_ADDRSTRLEN];
     uint8_t a[16];
 
-    /* inet_pton reads a C string: a NUL would hide the bytes after it. */
-    if (alen >= sizeof(tmp) || memchr(v, '\0', alen))
-        return 0;
-    memcpy(tmp, v, alen);
-    tmp[alen] = '\0';
-    if (inet_pton(AF_INET6, tmp, a) != 1)
+    if (!lsl_ip6_parse(v, alen, a))
         return 0;
     if (lsl_ip6_is_v4_mapped(a))
         return lsl_ip4_format(a + 12, text);

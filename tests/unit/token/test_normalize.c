@@ -6,6 +6,7 @@
 #include <setjmp.h>
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
@@ -168,6 +169,112 @@ static void test_ip_valid(void **state)
     assert_false(lsl_ip_valid("", 0));
 }
 
+/* The IPv4 check is ours; it must accept exactly what inet_pton does. */
+static void check_like_pton(const char *s)
+{
+    unsigned char bin[16];
+
+    if (lsl_ip_valid(s, strlen(s)) != (inet_pton(AF_INET, s, bin) == 1))
+        fail_msg("lsl_ip_valid and inet_pton differ on \"%s\"", s);
+}
+
+static void test_ip4_like_pton(void **state)
+{
+    static const char *edge[] = {
+        "0.0.0.0", "255.255.255.255", "256.1.1.1", "01.2.3.4", "1.2.3.04",
+        "1.2.3", "1.2.3.4.", ".1.2.3.4", "1..2.3", "1.2.3.4.5", "1234.1.1.1",
+        "1.2.3.255", "1.2.3.256", "0.00.0.0", "1.2.3.-1", "1.2.3.+1",
+        " 1.2.3.4", "1.2.3.4 ", "999.2.3.4", "10.0.0.1",
+    };
+    static const char alphabet[] = "0123456789..";
+    char s[20];
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(edge) / sizeof(edge[0]); i++)
+        check_like_pton(edge[i]);
+    srand(7);
+    for (int n = 0; n < 200000; n++) {
+        size_t len = 1 + (size_t)rand() % 16;
+
+        for (size_t i = 0; i < len; i++)
+            s[i] = alphabet[rand() % (int)(sizeof(alphabet) - 1)];
+        s[len] = '\0';
+        check_like_pton(s);
+    }
+}
+
+/* Ours against inet_pton(AF_INET6): the same verdict, the same bytes. */
+static bool check_ip6_like_pton(const char *s)
+{
+    uint8_t ours[16], theirs[16];
+    bool ok = lsl_ip6_parse(s, strlen(s), ours);
+
+    if (ok != (inet_pton(AF_INET6, s, theirs) == 1))
+        fail_msg("lsl_ip6_parse and inet_pton differ on \"%s\"", s);
+    if (ok && memcmp(ours, theirs, 16) != 0)
+        fail_msg("lsl_ip6_parse and inet_pton give other bytes for \"%s\"",
+                 s);
+    return ok;
+}
+
+/* 1-9 groups of 1-5 hex digits, maybe a "::", maybe a dotted quad. */
+static const char *shaped_ip6(char *s)
+{
+    int groups = 1 + rand() % 9, gap = rand() % 2 ? rand() % (groups + 1) : -1;
+    size_t k = 0;
+
+    for (int g = 0; g < groups; g++) {
+        if (g == gap)
+            s[k++] = ':';
+        if (g > 0 || g == gap)
+            s[k++] = ':';
+        for (int d = 1 + rand() % (rand() % 8 ? 4 : 5); d > 0; d--)
+            s[k++] = "0123456789abcdef"[rand() % 16];
+    }
+    if (gap == groups)
+        s[k++] = ':', s[k++] = ':';
+    if (rand() % 4 == 0)
+        k += (size_t)sprintf(s + k, "%s%d.%d.%d.%d", k ? ":" : "",
+                             rand() % 300, rand() % 256, rand() % 256,
+                             rand() % 256);
+    s[k] = '\0';
+    return s;
+}
+
+static void test_ip6_like_pton(void **state)
+{
+    static const char *edge[] = {
+        "::", "::1", "1::", ":1::", "1:::2", ":::", "1::2::3", "1:", ":1",
+        "1:2:3:4:5:6:7:8", "1:2:3:4:5:6:7:8:9", "1:2:3:4:5:6:7::",
+        "::2:3:4:5:6:7:8", "1:2:3:4:5:6:7:8::", "12345::", "1::fffff",
+        "::ffff:1.2.3.4", "::1.2.3.4", "1.2.3.4::", "::1.2.3", "::1.2.3.04",
+        "1:2:3:4:5:6:1.2.3.4", "1:2:3:4:5:6:7:1.2.3.4", "::1.2.3.4:5",
+        "fe80::1%eth0", "2001:DB8::A", "::a.2.3.4", "::1234.1.1.1", "",
+        "1::2:", "::ffff:1.2.3.4.", "0:0:0:0:0:0:0:0", "1:2:3:4:5::1.2.3.4",
+        "1:2:3:4:5:6::1.2.3.4",
+    };
+    static const char alphabet[] = "0123456789abcdefABCDEF::::...x%";
+    char s[96];
+    int valid = 0;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(edge) / sizeof(edge[0]); i++)
+        check_ip6_like_pton(edge[i]);
+    srand(11);
+    for (int n = 0; n < 300000; n++) {
+        size_t len = 1 + (size_t)rand() % 40;
+
+        for (size_t i = 0; i < len; i++)
+            s[i] = alphabet[rand() % (int)(sizeof(alphabet) - 1)];
+        s[len] = '\0';
+        check_ip6_like_pton(s);
+    }
+    /* Address-shaped text, so that many are valid. */
+    for (int n = 0; n < 300000; n++)
+        valid += check_ip6_like_pton(shaped_ip6(s));
+    assert_true(valid > 30000);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -175,6 +282,8 @@ int main(void)
         cmocka_unit_test(test_enospc),
         cmocka_unit_test(test_glibc_ntop),
         cmocka_unit_test(test_ip_valid),
+        cmocka_unit_test(test_ip4_like_pton),
+        cmocka_unit_test(test_ip6_like_pton),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
