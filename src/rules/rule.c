@@ -162,27 +162,19 @@ static void type_names(struct lsl_rule *r)
     }
 }
 
-static int compile_regex(struct lsl_rule *r, const char *origin,
-                         struct lsl_rule_error *err)
+/* A pattern's or a log_format's named groups: compile, bind, type. The
+ * log_format names its groups as it compiles. */
+static int compile_groups(struct lsl_rule *r, const char *origin,
+                          struct lsl_rule_error *err)
 {
-    int rc = compile_pattern(r, origin, err);
+    bool nginx = r->format == RULE_FMT_NGINX;
+    int rc = nginx ? lsl_nfmt_compile(r, origin, err)
+                   : compile_pattern(r, origin, err);
 
     if (rc == 0)
         rc = bind_all(r, origin, err);
-    if (rc == 0)
+    if (rc == 0 && !nginx)
         rc = bind_names(r);
-    if (rc == 0)
-        type_names(r);
-    return rc;
-}
-
-static int compile_nginx(struct lsl_rule *r, const char *origin,
-                         struct lsl_rule_error *err)
-{
-    int rc = lsl_nfmt_compile(r, origin, err);
-
-    if (rc == 0)
-        rc = bind_all(r, origin, err);
     if (rc == 0)
         type_names(r);
     return rc;
@@ -231,9 +223,8 @@ int lsl_rule_compile(struct lsl_rule *r, const char *origin,
     index_params(r);
     switch ((enum rule_format)r->format) {
     case RULE_FMT_REGEX:
-        return compile_regex(r, origin, err);
     case RULE_FMT_NGINX:
-        return compile_nginx(r, origin, err);
+        return compile_groups(r, origin, err);
     case RULE_FMT_JSON:
     case RULE_FMT_W3C:
         break;

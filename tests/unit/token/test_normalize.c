@@ -169,6 +169,17 @@ static void test_ip_valid(void **state)
     assert_false(lsl_ip_valid("", 0));
 }
 
+/* 1..max bytes drawn from alphabet, NUL-terminated, into s. */
+static const char *random_text(char *s, const char *alphabet, size_t max)
+{
+    size_t len = 1 + (size_t)rand() % max, n = strlen(alphabet);
+
+    for (size_t i = 0; i < len; i++)
+        s[i] = alphabet[(size_t)rand() % n];
+    s[len] = '\0';
+    return s;
+}
+
 /* The IPv4 check is ours; it must accept exactly what inet_pton does. */
 static void check_like_pton(const char *s)
 {
@@ -186,21 +197,14 @@ static void test_ip4_like_pton(void **state)
         "1.2.3.255", "1.2.3.256", "0.00.0.0", "1.2.3.-1", "1.2.3.+1",
         " 1.2.3.4", "1.2.3.4 ", "999.2.3.4", "10.0.0.1",
     };
-    static const char alphabet[] = "0123456789..";
     char s[20];
 
     (void)state;
     for (size_t i = 0; i < sizeof(edge) / sizeof(edge[0]); i++)
         check_like_pton(edge[i]);
     srand(7);
-    for (int n = 0; n < 200000; n++) {
-        size_t len = 1 + (size_t)rand() % 16;
-
-        for (size_t i = 0; i < len; i++)
-            s[i] = alphabet[rand() % (int)(sizeof(alphabet) - 1)];
-        s[len] = '\0';
-        check_like_pton(s);
-    }
+    for (int n = 0; n < 200000; n++)
+        check_like_pton(random_text(s, "0123456789..", 16));
 }
 
 /* Ours against inet_pton(AF_INET6): the same verdict, the same bytes. */
@@ -253,7 +257,6 @@ static void test_ip6_like_pton(void **state)
         "1::2:", "::ffff:1.2.3.4.", "0:0:0:0:0:0:0:0", "1:2:3:4:5::1.2.3.4",
         "1:2:3:4:5:6::1.2.3.4",
     };
-    static const char alphabet[] = "0123456789abcdefABCDEF::::...x%";
     char s[96];
     int valid = 0;
 
@@ -261,14 +264,9 @@ static void test_ip6_like_pton(void **state)
     for (size_t i = 0; i < sizeof(edge) / sizeof(edge[0]); i++)
         check_ip6_like_pton(edge[i]);
     srand(11);
-    for (int n = 0; n < 300000; n++) {
-        size_t len = 1 + (size_t)rand() % 40;
-
-        for (size_t i = 0; i < len; i++)
-            s[i] = alphabet[rand() % (int)(sizeof(alphabet) - 1)];
-        s[len] = '\0';
-        check_ip6_like_pton(s);
-    }
+    for (int n = 0; n < 300000; n++)
+        check_ip6_like_pton(
+            random_text(s, "0123456789abcdefABCDEF::::...x%", 40));
     /* Address-shaped text, so that many are valid. */
     for (int n = 0; n < 300000; n++)
         valid += check_ip6_like_pton(shaped_ip6(s));
