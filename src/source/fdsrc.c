@@ -2,6 +2,13 @@
  * A source reading one descriptor to its end. One read is in flight at a
  * time; the next is issued when the previous is fed and the pipeline is
  * not busy, so memory stays bounded by batch size times max_inflight.
+ *
+ * A pipe or socket is read as a libuv stream (non-blocking, stopped at
+ * once by lsl_fd_source_stop), so a drain never waits for a writer that
+ * has gone quiet; a file or terminal by uv_fs_read on the thread pool,
+ * where a read always returns. A stream's handle closes asynchronously:
+ * lsl_fd_source_close then frees the source from the close callback, so
+ * its owner must run the loop once more (both owners do).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -15,6 +22,9 @@ struct lsl_fd_source {
     struct lsl_source base;
     struct lsl_fd_source_opts o;
     uv_fs_t req;
+    uv_pipe_t pipe;
+    bool stream;      /* reads come from `pipe` (a pipe or socket) */
+    bool pipe_open;   /* `pipe` was initialized: close it, free later */
     char *buf;
     uint64_t offset;
     bool reading;
@@ -53,15 +63,22 @@ static void end_input(struct lsl_fd_source *src, int err)
         finish(src, rc);
 }
 
-static void read_cb(uv_fs_t *req)
+static void stop_stream(struct lsl_fd_source *src)
 {
-    struct lsl_fd_source *src = req->data;
-    ssize_t n = req->result;
+    if (src->stream && src->reading) {
+        uv_read_stop((uv_stream_t *)&src->pipe);
+        src->reading = false;
+    }
+}
+
+/* n bytes arrived in src->buf (0: end of input, < 0: an error). */
+static void got(struct lsl_fd_source *src, ssize_t n)
+{
     struct lsl_pos after;
     int rc;
 
-    uv_fs_req_cleanup(req);
-    src->reading = false;
+    if (n <= 0)
+        stop_stream(src);
     if (n < 0) {
         lsl_log_error("%s: read failed at byte %llu: %s", src->base.name,
                       (unsigned long long)src->offset, uv_strerror((int)n));
@@ -79,30 +96,69 @@ static void read_cb(uv_fs_t *req)
         lsl_log_error("%s: cannot buffer input at byte %llu: %s",
                       src->base.name, (unsigned long long)src->offset,
                       lsl_strerror(rc));
+        stop_stream(src);
         end_input(src, rc);
         return;
     }
     read_next(src);
 }
 
-static void read_next(struct lsl_fd_source *src)
+static void read_cb(uv_fs_t *req)
+{
+    struct lsl_fd_source *src = req->data;
+    ssize_t n = req->result;
+
+    uv_fs_req_cleanup(req);
+    src->reading = false;
+    got(src, n);
+}
+
+static void alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *b)
+{
+    struct lsl_fd_source *src = h->data;
+
+    (void)hint;
+    *b = uv_buf_init(src->buf, (unsigned)src->o.read_size);
+}
+
+static void stream_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
+{
+    (void)b;
+    if (n != 0) /* 0: nothing to read right now */
+        got(s->data, n == UV_EOF ? 0 : n);
+}
+
+static int start_read(struct lsl_fd_source *src)
 {
     uv_buf_t b = uv_buf_init(src->buf, (unsigned)src->o.read_size);
+
+    if (src->stream)
+        return uv_read_start((uv_stream_t *)&src->pipe, alloc_cb, stream_cb);
+    return uv_fs_read(lsl_pipeline_loop(src->base.pl), &src->req, src->o.fd,
+                      &b, 1, -1, read_cb);
+}
+
+static void read_next(struct lsl_fd_source *src)
+{
     int rc;
 
-    if (src->reading || src->done || src->base.eof)
+    if (src->done || src->base.eof)
         return;
     if (src->stopping) {
-        end_input(src, 0);
+        stop_stream(src);
+        if (!src->reading)
+            end_input(src, 0);
         return;
     }
     if (lsl_pipeline_busy(src->base.pl)) {
         src->paused = true;
+        stop_stream(src);
         return;
     }
+    if (src->reading)
+        return;
     src->reading = true;
-    rc = uv_fs_read(lsl_pipeline_loop(src->base.pl), &src->req, src->o.fd, &b, 1, -1,
-                    read_cb);
+    rc = start_read(src);
     if (rc) {
         src->reading = false;
         lsl_log_error("%s: cannot read: %s", src->base.name, uv_strerror(rc));
@@ -112,7 +168,10 @@ static void read_next(struct lsl_fd_source *src)
 
 static void fd_pause(struct lsl_source *s)
 {
-    ((struct lsl_fd_source *)s)->paused = true;
+    struct lsl_fd_source *src = (struct lsl_fd_source *)s;
+
+    src->paused = true;
+    stop_stream(src);
 }
 
 static void fd_resume(struct lsl_source *s)
@@ -172,6 +231,17 @@ int lsl_fd_source_start(struct lsl_fd_source *src)
     struct lsl_pos after;
     int rc;
 
+    if (uv_guess_handle(src->o.fd) == UV_NAMED_PIPE) {
+        rc = uv_pipe_init(lsl_pipeline_loop(src->base.pl), &src->pipe, 0);
+        if (rc)
+            return rc;
+        src->pipe.data = src;
+        src->pipe_open = true;
+        rc = uv_pipe_open(&src->pipe, src->o.fd);
+        if (rc)
+            return rc;
+        src->stream = true;
+    }
     /* Bytes read ahead (an input sample) come first, so none is lost. */
     if (src->o.prefix_len > 0) {
         src->offset = src->o.prefix_len;
@@ -188,8 +258,20 @@ int lsl_fd_source_start(struct lsl_fd_source *src)
 void lsl_fd_source_stop(struct lsl_fd_source *src)
 {
     src->stopping = true;
+    stop_stream(src);
     if (!src->reading)
         end_input(src, 0);
+}
+
+static void free_source(struct lsl_fd_source *src)
+{
+    free(src->buf);
+    free(src);
+}
+
+static void pipe_closed(uv_handle_t *h)
+{
+    free_source(h->data);
 }
 
 void lsl_fd_source_close(struct lsl_fd_source *src)
@@ -197,10 +279,14 @@ void lsl_fd_source_close(struct lsl_fd_source *src)
     if (!src)
         return;
     lsl_source_detach(&src->base);
+    if (src->pipe_open) {
+        /* The handle owns the descriptor once opened. */
+        uv_close((uv_handle_t *)&src->pipe, pipe_closed);
+        return;
+    }
     if (src->o.fd > 0)
         close(src->o.fd);
-    free(src->buf);
-    free(src);
+    free_source(src);
 }
 
 const struct lsl_batch_stats *
