@@ -117,6 +117,8 @@ static void run_stopped(struct daemon *d, int err)
 {
     struct lsl_run *next = d->next;
 
+    if (next)
+        lsl_run_carry(next, d->run);
     lsl_run_free(d->run);
     d->run = NULL;
     d->next = NULL;

@@ -56,6 +56,14 @@ void lsl_run_free(struct lsl_run *r);
 
 const struct lsl_config *lsl_run_config(const struct lsl_run *r);
 
+/*
+ * Carry the counters of a stopped run into the run that replaces it (a
+ * reload): each source of `next` starts from the totals of the source of
+ * the same name in `old`, and so does the vault count, so the counters
+ * stay monotonic across reloads as Prometheus expects of a counter.
+ */
+void lsl_run_carry(struct lsl_run *next, const struct lsl_run *old);
+
 /* One stderr line of counters per source (SIGUSR1). */
 void lsl_run_dump(const struct lsl_run *r);
 

@@ -20,6 +20,7 @@ struct run_src {
     struct lsl_syslog_source *syslog;
     struct lsl_fd_source *fd;
     struct lsl_batch_stats st; /* counters kept once the source is freed */
+    struct lsl_batch_stats base; /* of earlier runs, carried over reloads */
     bool opened;
     bool freed;
     bool done;
@@ -37,6 +38,7 @@ struct lsl_run {
     size_t nsrc;
     size_t live;        /* opened and not done */
     uint64_t vault_new; /* kept once the pipeline is closed */
+    uint64_t vault_base; /* of earlier runs, carried over reloads */
     bool stopping;
     int err;
     uv_timer_t idle_timer;

@@ -121,10 +121,30 @@ static uint64_t src_lag(const struct run_src *s)
     return lsl_tail_source_lag(s->tail);
 }
 
+/* A source's counters since the daemon started: earlier runs too. */
+static struct lsl_batch_stats src_totals(const struct run_src *s)
+{
+    struct lsl_batch_stats t = s->base;
+
+    lsl_batch_stats_add(&t, lsl_run_src_stats(s));
+    return t;
+}
+
+void lsl_run_carry(struct lsl_run *next, const struct lsl_run *old)
+{
+    next->vault_base = old->vault_base + old->vault_new;
+    for (size_t i = 0; i < next->nsrc; i++)
+        for (size_t j = 0; j < old->nsrc; j++)
+            if (strcmp(next->src[i].conf->name, old->src[j].conf->name) ==
+                0)
+                next->src[i].base = src_totals(&old->src[j]);
+}
+
 void lsl_run_dump(const struct lsl_run *r)
 {
     for (size_t i = 0; i < r->nsrc; i++) {
-        const struct lsl_batch_stats *st = lsl_run_src_stats(&r->src[i]);
+        const struct lsl_batch_stats t = src_totals(&r->src[i]);
+        const struct lsl_batch_stats *st = &t;
 
         lsl_log(LSL_LOG_INFO,
                 "counters: source %s: lines_in %" PRIu64 " lines_out %" PRIu64
@@ -176,7 +196,9 @@ static int metric_lines(const struct lsl_run *r, const struct metric *m,
                 continue;
             v = src_lag(s);
         } else {
-            memcpy(&v, (const char *)lsl_run_src_stats(s) + m->off, sizeof(v));
+            struct lsl_batch_stats t = src_totals(s);
+
+            memcpy(&v, (const char *)&t + m->off, sizeof(v));
         }
         rc = lsl_buf_printf(out, "logseal_%s{source=\"%s\"} %" PRIu64 "\n",
                             m->name, s->conf->name, v);
@@ -192,6 +214,7 @@ int lsl_run_metrics(const struct lsl_run *r, struct lsl_buf *out)
 
     if (r->pl)
         lsl_pipeline_totals(r->pl, &st, &vault_new);
+    vault_new += r->vault_base;
     for (size_t i = 0; rc == 0 && i < LSL_ARRAY_SIZE(metrics); i++)
         rc = metric_lines(r, &metrics[i], out);
     if (rc == 0)

@@ -6,9 +6,11 @@
  * A pipe or socket is read as a libuv stream (non-blocking, stopped at
  * once by lsl_fd_source_stop), so a drain never waits for a writer that
  * has gone quiet; a file or terminal by uv_fs_read on the thread pool,
- * where a read always returns. A stream's handle closes asynchronously:
- * lsl_fd_source_close then frees the source from the close callback, so
- * its owner must run the loop once more (both owners do).
+ * where a read always returns. The stream reads a copy of the descriptor
+ * (stdin stays open for the source that replaces this one on a reload)
+ * and its handle closes asynchronously: lsl_fd_source_close then frees
+ * the source from the close callback, so its owner must run the loop
+ * once more (both owners do).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -232,14 +234,24 @@ int lsl_fd_source_start(struct lsl_fd_source *src)
     int rc;
 
     if (uv_guess_handle(src->o.fd) == UV_NAMED_PIPE) {
+        /* On a copy: closing the handle must leave stdin open for the
+         * source that replaces this one on a reload. */
+        int fd = dup(src->o.fd);
+
+        if (fd < 0)
+            return -errno;
         rc = uv_pipe_init(lsl_pipeline_loop(src->base.pl), &src->pipe, 0);
-        if (rc)
+        if (rc) {
+            close(fd);
             return rc;
+        }
         src->pipe.data = src;
         src->pipe_open = true;
-        rc = uv_pipe_open(&src->pipe, src->o.fd);
-        if (rc)
+        rc = uv_pipe_open(&src->pipe, fd);
+        if (rc) {
+            close(fd);
             return rc;
+        }
         src->stream = true;
     }
     /* Bytes read ahead (an input sample) come first, so none is lost. */
@@ -279,13 +291,13 @@ void lsl_fd_source_close(struct lsl_fd_source *src)
     if (!src)
         return;
     lsl_source_detach(&src->base);
+    if (src->o.fd > 0)
+        close(src->o.fd);
     if (src->pipe_open) {
-        /* The handle owns the descriptor once opened. */
+        /* The handle owns its copy of the descriptor once opened. */
         uv_close((uv_handle_t *)&src->pipe, pipe_closed);
         return;
     }
-    if (src->o.fd > 0)
-        close(src->o.fd);
     free_source(src);
 }
 

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """SIGUSR1 prints one counter line per source; the metrics endpoint
 answers GET with Prometheus text holding the right counts, refuses junk,
-and is not held up by a client that never sends its request."""
+and is not held up by a client that never sends its request. A reload
+(SIGHUP) keeps the counters going: they only grow, and the stdin source
+reads on from where it was."""
 import signal
 import socket
 import subprocess
@@ -63,9 +65,30 @@ def main():
     p.send_signal(signal.SIGUSR1)
     dl.wait_for(lambda: "counters: source in: lines_in %d lines_out %d "
                 "unparsed 10" % (n, n) in env.log(), 10, "SIGUSR1 counters")
+    vault = dl.metric(dl.http_get(port), "vault_entries_total")
+    p.send_signal(signal.SIGHUP)
+    dl.wait_for(lambda: "reloaded: config" in env.log(), 30, "reload")
+    text = dl.http_get(port)
+    dl.check(dl.metric(text, "lines_in_total", "in") == n and
+             dl.metric(text, "vault_entries_total") == vault,
+             "counters after a reload: lines_in %s (want %d), vault %s "
+             "(want %s)" % (dl.metric(text, "lines_in_total", "in"), n,
+                            dl.metric(text, "vault_entries_total"), vault))
+    more = dl.gen_lines(500, seed=6, tag="after")
+    p.stdin.write(b"".join(l + b"\n" for l in more))
+    p.stdin.flush()
+    dl.wait_for(lambda: dl.metric(dl.http_get(port), "lines_out_total",
+                                  "in") == n + len(more), 60,
+                "lines_out == %d after the reload" % (n + len(more)))
+    dl.check(dl.metric(dl.http_get(port), "vault_entries_total") > vault,
+             "vault entries did not grow after the reload")
     p.stdin.close()
     dl.check(p.wait(60) == 0, "exit code:\n" + env.log())
-    print("ok: counters on SIGUSR1 and in the metrics endpoint")
+    t.join(10)
+    dl.check(len(out) == n + len(more),
+             "%d lines on stdout for %d in" % (len(out), n + len(more)))
+    print("ok: counters on SIGUSR1, in the metrics endpoint and across a "
+          "reload")
 
 
 main()
