@@ -52,6 +52,7 @@ class Load(threading.Thread):
 
 class Setup:
     def __init__(self, ctx, mode):
+        self.mode = mode
         self.ctx = lslib.Ctx(ctx.exe, ctx.root, ctx.path(mode))
         os.makedirs(self.ctx.tmp)
         self.ident = nl.Identity()
@@ -113,9 +114,21 @@ class Setup:
 
     def wait_seen(self, expected, what):
         want = set(expected)
-        nl.wait_for(lambda: want <= set(nl.seen_ns(self.ls.output,
-                                                   'tailed')),
-                    120, what, [self.ls.proc])
+        try:
+            nl.wait_for(lambda: want <= set(nl.seen_ns(self.ls.output,
+                                                       'tailed')),
+                        120, what, [self.ls.proc])
+        except lslib.Failure as e:
+            # Say enough to tell a lost rotation from a slow reader.
+            missing = sorted(want - set(nl.seen_ns(self.ls.output,
+                                                   'tailed')))
+            log = self.ls.log().decode('utf-8', 'replace').splitlines()
+            raise lslib.Failure(
+                '%s (%s): %d of %d lines missing, n %s..%s; files %s; '
+                'last log lines:\n%s'
+                % (e, self.mode, len(missing), len(want), missing[:1],
+                   missing[-1:], sorted(os.listdir(os.path.dirname(
+                       self.access))), redact('\n'.join(log[-15:]), 3000)))
 
     def finish(self, allowed_missing=()):
         self.client.close()
