@@ -34,6 +34,9 @@ static inline void lsl_buf_reset(struct lsl_buf *b)
     b->len = 0;
 }
 
+/* Wipe the bytes in use (they held originals) and reset. */
+void lsl_buf_wipe(struct lsl_buf *b);
+
 /* Free the memory; the buffer is zeroed and may be reused. NULL-safe. */
 void lsl_buf_free(struct lsl_buf *b);
 

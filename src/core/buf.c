@@ -82,6 +82,13 @@ int lsl_buf_printf(struct lsl_buf *b, const char *fmt, ...)
     return 0;
 }
 
+void lsl_buf_wipe(struct lsl_buf *b)
+{
+    if (b->len)
+        sodium_memzero(b->p, b->len);
+    b->len = 0;
+}
+
 void lsl_buf_free(struct lsl_buf *b)
 {
     if (!b)

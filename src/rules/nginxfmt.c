@@ -149,7 +149,7 @@ static bool same(const char *a, const char *b, size_t n)
  * End of the longest value of this shape at pos (a shape other than ANY
  * cannot hold the byte that ends it, so its value can end nowhere else).
  */
-static size_t shape_end(uint8_t shape, const char *s, size_t pos, size_t len)
+static inline size_t shape_end(uint8_t shape, const char *s, size_t pos, size_t len)
 {
     const char *hit;
 
@@ -176,7 +176,7 @@ static size_t shape_end(uint8_t shape, const char *s, size_t pos, size_t len)
     return len;
 }
 
-static bool fits(uint8_t shape, const char *v, size_t n)
+static inline bool fits(uint8_t shape, const char *v, size_t n)
 {
     switch ((enum nfmt_shape)shape) {
     case SHAPE_DIGITS:

@@ -29,13 +29,11 @@ static char lower(char c)
     return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
 }
 
+/* The listed name of `kind` equal to name[0..len) (ASCII case folded). */
 static const struct rule_param *
-find_param(const struct lsl_rule *r, uint8_t kind, const char *name, size_t len)
+search_param(const struct lsl_rule *r, uint8_t kind, const char *name,
+             size_t len, unsigned b)
 {
-    unsigned b = len < 63 ? (unsigned)len : 63;
-
-    if (!(r->param_lens[kind] & (1ULL << b)))
-        return NULL;
     for (size_t i = r->param_at[kind][b]; i < r->param_at[kind][b + 1]; i++) {
         const struct rule_param *p = &r->params[i];
         size_t k = 0;
@@ -48,6 +46,17 @@ find_param(const struct lsl_rule *r, uint8_t kind, const char *name, size_t len)
             return p;
     }
     return NULL;
+}
+
+/* Most names have a length no listed name has: no call for those. */
+static inline const struct rule_param *
+find_param(const struct lsl_rule *r, uint8_t kind, const char *name, size_t len)
+{
+    unsigned b = len < 63 ? (unsigned)len : 63;
+
+    if (!(r->param_lens[kind] & (1ULL << b)))
+        return NULL;
+    return search_param(r, kind, name, len, b);
 }
 
 /* True if line[off..end) is a query string without path: "a=b&c=d". */
@@ -93,9 +102,12 @@ static int plan_path(struct qctx *q, size_t i, size_t end)
     if (q->r->param_lens[PARAM_SEGMENT] == 0)
         return 0;
     while (i < end) {
-        const char *slash = memchr(q->line + i, '/', end - i);
-        size_t send = slash ? (size_t)(slash - q->line) : end;
-        size_t n = send - i;
+        size_t send = i, n;
+
+        /* Segments are short: a loop beats a memchr call. */
+        while (send < end && q->line[send] != '/')
+            send++;
+        n = send - i;
 
         if (prev && send > i) {
             rc = push_value(q, i, n, prev->cls);

@@ -59,6 +59,8 @@ enum {
     C_TOK = 1 << 5,   /* may be inside any candidate */
     C_COLON = 1 << 6,
     C_AT = 1 << 7,
+    C_DOT = 1 << 8,
+    C_DASH = 1 << 9,
 };
 
 #define IN(c, a, b) ((c) >= (a) && (c) <= (b))
@@ -72,12 +74,13 @@ enum {
      (IN(c, 'a', 'f') || IN(c, 'A', 'F') ? C_HEX : 0) |                        \
      (ALNUM(c) || PUNCT_LOCAL(c) ? C_LOCAL | C_TOK : 0) |                      \
      (ALNUM(c) || PUNCT_ZONE(c) ? C_ZONE : 0) |                                \
-     ((c) == ':' ? C_COLON | C_TOK : 0) | ((c) == '@' ? C_AT | C_TOK : 0))
+     ((c) == ':' ? C_COLON | C_TOK : 0) | ((c) == '@' ? C_AT | C_TOK : 0) | \
+     ((c) == '.' ? C_DOT : 0) | ((c) == '-' ? C_DASH : 0))
 #define R4(b)  CLS(b), CLS((b) + 1), CLS((b) + 2), CLS((b) + 3)
 #define R16(b) R4(b), R4((b) + 4), R4((b) + 8), R4((b) + 12)
 #define R64(b) R16(b), R16((b) + 16), R16((b) + 32), R16((b) + 48)
 
-static const uint8_t ctab[256] = {R64(0), R64(64), R64(128), R64(192)};
+static const uint16_t ctab[256] = {R64(0), R64(64), R64(128), R64(192)};
 
 static bool has(char c, unsigned cls)
 {
@@ -330,12 +333,21 @@ static bool match_phone(const struct scan *sc, size_t i, struct hit *h)
     return true;
 }
 
-static bool try_at(const struct scan *sc, size_t i, struct hit *h)
+/*
+ * `seen` holds the classes of every byte of the run around i: a candidate
+ * lies inside one run, so a run without '@' holds no e-mail, without ':'
+ * no IPv6, without '-' no UUID or dashed address, without '.' no dotted
+ * IPv4, and those matchers are not tried. Only a phone number may reach
+ * past the run.
+ */
+static bool try_at(const struct scan *sc, size_t i, unsigned seen,
+                   struct hit *h)
 {
     char c = sc->s[i];
     char prev = i > sc->lo ? sc->s[i - 1] : ' ';
 
-    if (is_local(c) && !is_local(prev) && match_email(sc, i, h))
+    if ((seen & C_AT) && is_local(c) && !is_local(prev) &&
+        match_email(sc, i, h))
         return true;
     if (c == '+')
         return match_phone(sc, i, h);
@@ -344,22 +356,25 @@ static bool try_at(const struct scan *sc, size_t i, struct hit *h)
                prev != ':' && match_ipv6(sc, i, h);
     if (!is_alnum(c) || is_alnum(prev))
         return false;
-    return match_uuid(sc, i, h) || match_ipv6(sc, i, h) ||
-           match_ipv4(sc, i, h) || match_dashed(sc, i, h) ||
+    return ((seen & C_DASH) && match_uuid(sc, i, h)) ||
+           ((seen & C_COLON) && match_ipv6(sc, i, h)) ||
+           ((seen & C_DOT) && match_ipv4(sc, i, h)) ||
+           ((seen & C_DASH) && match_dashed(sc, i, h)) ||
            match_phone(sc, i, h);
 }
 
-/* Candidates in the run [ws, we) of C_TOK bytes. A hit may reach past the
- * run ("+81 90 1234 5678"): *next is where scanning goes on. */
+/* Candidates in the run [ws, we) of C_TOK bytes, whose byte classes are
+ * `seen`. A hit may reach past the run ("+81 90 1234 5678"): *next is
+ * where scanning goes on. */
 static int scan_run(struct lsl_plan *p, const struct scan *sc, size_t ws,
-                    size_t we, size_t *next)
+                    size_t we, unsigned seen, size_t *next)
 {
     struct hit h;
     size_t i = ws;
     int rc;
 
     while (i < we) {
-        if (!try_at(sc, i, &h)) {
+        if (!try_at(sc, i, seen, &h)) {
             i++;
             continue;
         }
@@ -396,7 +411,7 @@ static int scrub(struct lsl_plan *p, const char *line, size_t off, size_t len,
             seen |= ctab[s[i]];
         if (!(seen & (C_DIGIT | C_COLON | C_AT)) && i - ws < 36)
             continue;
-        rc = scan_run(p, &sc, ws, i, &i);
+        rc = scan_run(p, &sc, ws, i, seen, &i);
         if (rc)
             return rc;
     }

@@ -1,11 +1,10 @@
 /*
  * Vault byte formats: the plaintext header fields and the record encoding
- * (layout in vault.h), plus the wiping buffer that holds record plaintext.
+ * (layout in vault.h).
  *
  * Invariants: the decoder never reads outside its input and accepts only
  * records the writer can produce, so a reader never hands out garbage from
- * an authenticated but malformed chunk; a wbuf never frees memory that
- * still holds its bytes.
+ * an authenticated but malformed chunk.
  */
 #include <stdlib.h>
 #include "vault_internal.h"
@@ -66,51 +65,9 @@ bool lsl_vault_name_epoch(const char *path, uint32_t *epoch)
     return true;
 }
 
-int lsl_vault_wbuf_reserve(struct lsl_vault_wbuf *b, size_t extra)
+void lsl_vault_rec_put(struct lsl_buf *b, const struct lsl_vault_record *r)
 {
-    size_t need, cap;
-    uint8_t *p;
-
-    if (extra <= b->cap - b->len)
-        return 0;
-    if (extra > SIZE_MAX - b->len)
-        return -ENOMEM;
-    need = b->len + extra;
-    cap = b->cap ? b->cap : 4096;
-    while (cap < need)
-        cap = cap > SIZE_MAX / 2 ? need : cap * 2;
-    /* Not realloc: it may free the old block with the originals in it. */
-    p = malloc(cap);
-    if (!p)
-        return -ENOMEM;
-    if (b->len)
-        memcpy(p, b->p, b->len);
-    lsl_vault_wbuf_free(b);
-    b->p = p;
-    b->cap = cap;
-    b->len = need - extra;
-    return 0;
-}
-
-void lsl_vault_wbuf_clear(struct lsl_vault_wbuf *b)
-{
-    if (b->len)
-        sodium_memzero(b->p, b->len);
-    b->len = 0;
-}
-
-void lsl_vault_wbuf_free(struct lsl_vault_wbuf *b)
-{
-    lsl_vault_wbuf_clear(b);
-    free(b->p);
-    b->p = NULL;
-    b->cap = 0;
-}
-
-void lsl_vault_rec_put(struct lsl_vault_wbuf *b,
-                       const struct lsl_vault_record *r)
-{
-    uint8_t *p = b->p + b->len;
+    uint8_t *p = (uint8_t *)b->p + b->len;
 
     *p++ = (uint8_t)r->type;
     *p++ = r->tok.cls;

@@ -28,7 +28,7 @@ struct reader {
     stream_state *st; /* sodium_malloc */
     uint8_t *cipher;
     size_t cipher_cap;
-    struct lsl_vault_wbuf plain;
+    struct lsl_buf plain;
     struct lsl_vault_file_info *info;
 };
 
@@ -114,13 +114,13 @@ static int read_header(struct reader *rd, const struct lsl_officer_key *key)
 static int walk_records(struct reader *rd, bool call, lsl_vault_record_fn fn,
                         void *ud)
 {
+    const uint8_t *plain = (const uint8_t *)rd->plain.p;
     struct lsl_vault_record r;
     size_t pos = 0, used;
     int rc;
 
     while (pos < rd->plain.len) {
-        rc = lsl_vault_rec_get(rd->plain.p + pos, rd->plain.len - pos, &used,
-                               &r);
+        rc = lsl_vault_rec_get(plain + pos, rd->plain.len - pos, &used, &r);
         if (rc)
             return rc;
         if (rd->check_kid && r.tok.kid != rd->kid)
@@ -165,13 +165,13 @@ static int open_chunk(struct reader *rd, size_t clen, uint64_t at,
     unsigned long long plen;
     int rc;
 
-    lsl_vault_wbuf_clear(&rd->plain);
-    rc = lsl_vault_wbuf_reserve(&rd->plain, clen - LSL_VAULT_CHUNK_ABYTES);
+    lsl_buf_wipe(&rd->plain);
+    rc = lsl_buf_reserve(&rd->plain, clen - LSL_VAULT_CHUNK_ABYTES);
     if (rc)
         return rc;
-    if (crypto_secretstream_xchacha20poly1305_pull(rd->st, rd->plain.p, &plen,
-                                                   tag, rd->cipher, clen,
-                                                   rd->ad, sizeof(rd->ad)) != 0)
+    if (crypto_secretstream_xchacha20poly1305_pull(
+            rd->st, (uint8_t *)rd->plain.p, &plen, tag, rd->cipher, clen,
+            rd->ad, sizeof(rd->ad)) != 0)
         return fail_at(rd, LSL_EAUTH, at);
     rd->plain.len = (size_t)plen;
     if (*tag != crypto_secretstream_xchacha20poly1305_TAG_MESSAGE &&
@@ -208,7 +208,7 @@ static int read_chunks(struct reader *rd, lsl_vault_record_fn fn, void *ud)
             return rc;
         rd->info->chunks++;
         rc = walk_records(rd, true, fn, ud);
-        lsl_vault_wbuf_clear(&rd->plain);
+        lsl_buf_wipe(&rd->plain);
         if (rc)
             return rc;
         if (tag == crypto_secretstream_xchacha20poly1305_TAG_FINAL)
@@ -252,7 +252,7 @@ out:
         close(rd.fd);
     sodium_free(rd.st);
     free(rd.cipher);
-    lsl_vault_wbuf_free(&rd.plain);
+    lsl_buf_free(&rd.plain);
     return rc;
 }
 

@@ -117,24 +117,6 @@ void lsl_vault_hdr_encode(const struct lsl_vault_hdr *h,
 LSL_MUST_CHECK int lsl_vault_hdr_decode(const uint8_t in[LSL_VAULT_AD_BYTES],
                                         struct lsl_vault_hdr *h);
 
-/* ---- a growable buffer for plaintext that held originals ---- */
-
-/*
- * Unlike lsl_buf, growth never leaves a copy behind in freed memory: the
- * old block is wiped before it is freed, and so is the buffer on clear and
- * free. Zero-initialise before use.
- */
-struct lsl_vault_wbuf {
-    uint8_t *p;
-    size_t len;
-    size_t cap;
-};
-
-LSL_MUST_CHECK int lsl_vault_wbuf_reserve(struct lsl_vault_wbuf *b,
-                                          size_t extra);
-void lsl_vault_wbuf_clear(struct lsl_vault_wbuf *b);
-void lsl_vault_wbuf_free(struct lsl_vault_wbuf *b);
-
 /* ---- records ---- */
 
 static inline size_t lsl_vault_rec_size(const struct lsl_vault_record *r)
@@ -147,7 +129,7 @@ static inline size_t lsl_vault_rec_size(const struct lsl_vault_record *r)
  * kid, lengths) and reserved lsl_vault_rec_size(r) bytes, so this cannot
  * fail.
  */
-void lsl_vault_rec_put(struct lsl_vault_wbuf *b,
+void lsl_vault_rec_put(struct lsl_buf *b,
                        const struct lsl_vault_record *r);
 
 /*

@@ -38,7 +38,7 @@ struct lsl_vault_writer {
     size_t source_len;
     uint8_t ad[LSL_VAULT_AD_BYTES];
     stream_state *st; /* sodium_malloc: st[0] committed, st[1] next */
-    struct lsl_vault_wbuf queue;
+    struct lsl_buf queue;
     uint64_t queued_maps;
     uint64_t entries;
     struct lsl_buf out; /* ciphertext being written */
@@ -136,7 +136,7 @@ static int push_chunk(struct lsl_vault_writer *w, const uint8_t *p, size_t len,
 /* Cut the queue into chunks at record boundaries, push them all. */
 static int push_queue(struct lsl_vault_writer *w, bool final)
 {
-    const uint8_t *q = w->queue.p;
+    const uint8_t *q = (const uint8_t *)w->queue.p;
     size_t pos = 0, start = 0, used;
     struct lsl_vault_record r;
     int rc;
@@ -174,7 +174,7 @@ static int write_queue(struct lsl_vault_writer *w, bool final)
         rc = append_durable(w, w->out.p, w->out.len);
     if (rc == 0) {
         w->st[0] = w->st[1];
-        lsl_vault_wbuf_clear(&w->queue);
+        lsl_buf_wipe(&w->queue);
         w->entries += w->queued_maps;
         w->queued_maps = 0;
     }
@@ -203,7 +203,7 @@ static int queue_seen(struct lsl_vault_writer *w)
         return 0;
     if (n > SIZE_MAX / lsl_vault_rec_size(&r))
         return -ENOMEM;
-    rc = lsl_vault_wbuf_reserve(&w->queue, n * lsl_vault_rec_size(&r));
+    rc = lsl_buf_reserve(&w->queue, n * lsl_vault_rec_size(&r));
     if (rc)
         return rc;
     for (size_t i = 0; i < w->seen.nslots; i++) {
@@ -249,7 +249,7 @@ int lsl_vault_writer_put(struct lsl_vault_writer *w,
 
     if (!record_ok(r))
         return -EINVAL;
-    rc = lsl_vault_wbuf_reserve(&w->queue, lsl_vault_rec_size(r));
+    rc = lsl_buf_reserve(&w->queue, lsl_vault_rec_size(r));
     if (rc)
         return rc;
     lsl_vault_rec_put(&w->queue, r);
@@ -288,7 +288,7 @@ int lsl_vault_writer_add(struct lsl_vault_writer *w,
     r.last_seen = m->last_seen;
     r.source = (struct lsl_span){w->source, w->source_len};
     r.value = m->value;
-    rc = lsl_vault_wbuf_reserve(&w->queue, lsl_vault_rec_size(&r));
+    rc = lsl_buf_reserve(&w->queue, lsl_vault_rec_size(&r));
     if (rc)
         return rc;
     lsl_vault_rec_put(&w->queue, &r);
@@ -307,7 +307,7 @@ static void writer_free(struct lsl_vault_writer *w)
     free(w->path);
     free(w->source);
     sodium_free(w->st);
-    lsl_vault_wbuf_free(&w->queue);
+    lsl_buf_free(&w->queue);
     lsl_buf_free(&w->out);
     lsl_vault_seen_free(&w->seen);
     free(w);

@@ -171,6 +171,24 @@ def main():
     write(d, 'token-text', '\x02see ip_aakq7w3b4x5xy2hpmtqg6r3dne, '
           'id_aa4bq7w3b4x5xy2hpmtqg6r3dn.')
 
+    d = os.path.join(root, 'rule_parse')
+    rules = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..',
+                         '..', 'rules')
+    lines = {'nginx-combined': COMBINED + '\n', 'nginx-main': MAIN + '\n'}
+    for name in ('nginx-combined', 'nginx-disclosure', 'nginx-main',
+                 'nginx-rtmp', 'w3c', 'posting'):
+        with open(os.path.join(rules, name + '.rules')) as f:
+            rule = f.read()
+        write(d, name, rule + '\n%%\n' +
+              (lines[name] if name in lines else sample_lines(name)))
+    write(d, 'template', "name t\nformat nginx\nlog_format '${a}: $$ '\n"
+          "  '[$time_local] \\'$b\\'' ;\nfield a ip\n%%\n"
+          "192.0.2.1: $$ [29/Nov/2025:17:00:00 +0900] 'x'\n")
+    write(d, 'lazy', 'name t\nformat nginx\nlog_format $a [$time_local] '
+          '$b:$server_port\nfield a user\n%%\n' + ' ' * 300 + '[x]\n'
+          'u [v [29/Nov/2025:17:00:00 +0900] 2001:db8::1:443\n')
+    write(d, 'bad', 'name t\nformat nginx\nlog_format $a$b\n')
+
 
 if __name__ == '__main__':
     main()

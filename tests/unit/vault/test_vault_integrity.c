@@ -394,7 +394,7 @@ static void test_wrong_officer_key(void **state)
 
 /* One forged chunk: plaintext bytes and the tag to seal them with. */
 struct forged {
-    struct lsl_vault_wbuf plain;
+    struct lsl_buf plain;
     unsigned char tag;
 };
 
@@ -424,14 +424,14 @@ static size_t forge(struct fx *f, uint8_t *out, const struct forged *c,
 
         lsl_put_le(out + len, plen + LSL_VAULT_CHUNK_ABYTES, 4);
         crypto_secretstream_xchacha20poly1305_push(
-            &st, out + len + 4, NULL, c[i].plain.p, plen, out,
+            &st, out + len + 4, NULL, (const uint8_t *)c[i].plain.p, plen, out,
             LSL_VAULT_AD_BYTES, c[i].tag);
         len += 4 + plen + LSL_VAULT_CHUNK_ABYTES;
     }
     return len;
 }
 
-static void put_map(struct lsl_vault_wbuf *b, const struct lsl_mapping *m)
+static void put_map(struct lsl_buf *b, const struct lsl_mapping *m)
 {
     struct lsl_vault_record r = {
         .type = LSL_VAULT_REC_MAP,
@@ -442,7 +442,7 @@ static void put_map(struct lsl_vault_wbuf *b, const struct lsl_mapping *m)
         .value = m->value,
     };
 
-    assert_int_equal(lsl_vault_wbuf_reserve(b, lsl_vault_rec_size(&r)), 0);
+    assert_int_equal(lsl_buf_reserve(b, lsl_vault_rec_size(&r)), 0);
     lsl_vault_rec_put(b, &r);
 }
 
@@ -461,7 +461,7 @@ static void forge_read(struct fx *f, enum damage d, unsigned char tag1, int rc,
     assert_non_null(img);
     put_map(&c[0].plain, &f->m[0]);
     put_map(&c[1].plain, &f->m[1]);
-    r2 = c[1].plain.p + c[1].plain.len;
+    r2 = (uint8_t *)c[1].plain.p + c[1].plain.len;
     put_map(&c[1].plain, &f->m[2]);
     /* Offsets in the record: type 0, class 1, kid 2, first 19, last 27. */
     if (d == BAD_TYPE)
@@ -483,8 +483,8 @@ static void forge_read(struct fx *f, enum damage d, unsigned char tag1, int rc,
         assert_int_equal(f->info.error_offset, LSL_VAULT_HEADER_BYTES + 4 +
                                                    c[0].plain.len +
                                                    LSL_VAULT_CHUNK_ABYTES);
-    lsl_vault_wbuf_free(&c[0].plain);
-    lsl_vault_wbuf_free(&c[1].plain);
+    lsl_buf_free(&c[0].plain);
+    lsl_buf_free(&c[1].plain);
     free(img);
 }
 
