@@ -16,7 +16,9 @@
  *     $remote_user such as "a [b" from shifting the time field;
  *   - $remote_addr and $server_addr no blank; anything else, any bytes.
  * Two variables with no literal between them cannot be told apart and
- * are refused when the rule loads. The walk is a few memchr calls per
+ * are refused when the rule loads. `trailing NAME` lets a line go on
+ * after the format: a blank, then any text, as the group NAME (sites
+ * append their own fields to a stock format). The walk is a few memchr calls per
  * line, where the equivalent PCRE2 pattern steps through every byte.
  */
 #include <errno.h>
@@ -205,6 +207,18 @@ struct walk {
 
 static bool walk_from(struct walk *w, size_t i, size_t pos);
 
+/* After the whole format, a `trailing` group takes " any text". */
+static bool trail(struct walk *w, size_t pos)
+{
+    uint32_t g = w->r->trailing_num;
+
+    if (!g || w->line[pos] != ' ')
+        return false;
+    w->ov[2 * g] = pos + 1;
+    w->ov[2 * g + 1] = w->len;
+    return true;
+}
+
 /* A variable whose value may end at more than one place: at some
  * occurrence of the next literal's first byte inside the longest value
  * of its shape, tried in turn (lazily) until the rest of the line matches
@@ -257,7 +271,7 @@ static bool walk_from(struct walk *w, size_t i, size_t pos)
         w->ov[2 * it->group + 1] = q;
         pos = q;
     }
-    return pos == w->len;
+    return pos == w->len || trail(w, pos);
 }
 
 int lsl_nfmt_match(const struct lsl_rule *r, const char *line, size_t len,
@@ -396,6 +410,9 @@ static int name_vars(struct lsl_rule *r)
         k += it->len + 1;
         r->names[r->nnames++] = (struct rule_name){s, it->group, 0};
     }
+    if (r->trailing_num)
+        r->names[r->nnames++] =
+            (struct rule_name){r->trailing, r->trailing_num, 0};
     return 0;
 }
 
@@ -426,6 +443,8 @@ int lsl_nfmt_compile(struct lsl_rule *r, const char *origin,
         return LSL_ERULE;
     }
     mark_values(r);
+    if (r->trailing)
+        r->trailing_num = ++r->ngroups;
     rc = name_vars(r);
     return rc ? rc : check_unique(r, origin, err);
 }

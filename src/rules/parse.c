@@ -568,6 +568,17 @@ static int do_depth_limit(struct parser *ps, const char *rest, const char *end)
     return parse_limit(ps, rest, end, "depth-limit N", &ps->r->depth_limit);
 }
 
+static int do_trailing(struct parser *ps, const char *rest, const char *end)
+{
+    struct lsl_span w[MAX_WORDS];
+    int n = words(ps, rest, end, w, 1, 1, "trailing NAME");
+
+    if (n < 0)
+        return n;
+    ps->r->trailing_line = ps->line;
+    return set_text(ps, &ps->r->trailing, "trailing", w[0].p, w[0].len);
+}
+
 static const struct directive directives[] = {
     {"name", do_name},
     {"pattern", do_pattern},
@@ -577,6 +588,7 @@ static const struct directive directives[] = {
     {"column", do_column},
     {"format", do_format},
     {"log_format", do_log_format},
+    {"trailing", do_trailing},
     {"type", do_type},
     {"require", do_require},
     {"disclosure", do_disclosure},
@@ -608,8 +620,8 @@ static int parse_line(struct parser *ps, const char *p, size_t n)
             return directives[i].fn(ps, skip_blanks(p, end), end);
     return fail(ps,
                 "unknown directive '%.*s' (known: name format pattern "
-                "log_format time field key column type require param "
-                "segment disclosure match-limit depth-limit)",
+                "log_format trailing time field key column type require "
+                "param segment disclosure match-limit depth-limit)",
                 (int)(w.len > 32 ? 32 : w.len), w.p);
 }
 
@@ -634,6 +646,10 @@ static int check_format(struct parser *ps)
     if (r->format != RULE_FMT_NGINX && r->log_format) {
         ps->line = r->log_format_line;
         return fail(ps, "a %s rule takes no log_format", fmt[r->format]);
+    }
+    if (r->format != RULE_FMT_NGINX && r->trailing) {
+        ps->line = r->trailing_line;
+        return fail(ps, "a %s rule takes no 'trailing' line", fmt[r->format]);
     }
     if (r->format != RULE_FMT_JSON && r->nrequire)
         return fail(ps, "'require' is for json rules");

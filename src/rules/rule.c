@@ -255,6 +255,7 @@ void lsl_rule_free(struct lsl_rule *r)
     free(r->name);
     free(r->pattern);
     free(r->log_format);
+    free(r->trailing);
     free(r->time_group);
     free(r->time_fmt);
     free(r);

@@ -105,6 +105,9 @@ struct lsl_rule {
     struct nfmt_item *items; /* its literals and variables */
     size_t nitems;
     char *var_names; /* NUL-terminated names, pointed to by names[] */
+    char *trailing;  /* `trailing NAME`: group of any text after the format */
+    unsigned trailing_line;
+    uint32_t trailing_num; /* its group number once compiled; 0: none */
     uint32_t ngroups; /* capture groups (variables), not counting group 0 */
     struct rule_name *names; /* named groups, by number */
     size_t nnames;

@@ -3,8 +3,8 @@
 
     test_nginx_format.py LOGSEAL_BINARY SOURCE_ROOT
 
-The shipped nginx-combined and nginx-disclosure rules read lines by their
-log_format. For each, a twin rule is built from the shipped file with the
+The shipped nginx-combined, nginx-main and nginx-disclosure rules read
+lines by their log_format (nginx-main with `trailing extra`). For each, a twin rule is built from the shipped file with the
 log_format replaced by the PCRE2 pattern these rules used before (same
 field, param, time and disclosure lines). Generated logs plus hand-made
 hostile lines (user names holding " [", raw quotes, IPv6 server
@@ -25,6 +25,8 @@ COMBINED = (r'^(?<remote_addr>\S+) - (?<remote_user>.*?) \[' + TIME +
             r'"(?<http_user_agent>[^"]*)"')
 PATTERNS = {
     'nginx-combined': COMBINED + '$',
+    'nginx-main': COMBINED + r' "(?<http_x_forwarded_for>[^"]*)"'
+    r'(?: (?<extra>.*))?$',
     'nginx-disclosure': COMBINED +
     r' (?<remote_port>\d+) (?<server_addr>\S+):(?<server_port>\d+) '
     r'(?<msec>\d+\.\d+) (?<request_id>\S+)$',
@@ -46,6 +48,16 @@ HOSTILE = [
     '',
     'garbage without structure 192.0.2.55 user@example.org',
 ]
+XFF = ' "-" "ua" "203.0.113.9, 10.0.0.1"'
+MAIN = [
+    '203.0.113.7 - - ' + T + ' "GET / HTTP/1.1" 200 5' + XFF,
+    '203.0.113.7 - - ' + T + ' "GET / HTTP/1.1" 200 5' + XFF + ' ',
+    '203.0.113.7 - - ' + T + ' "GET / HTTP/1.1" 200 5' + XFF +
+    ' rid=4f7c dev=6C7D8E9F-0A1B-4C2D-9E3F-4A5B6C7D8E9F ip=198.51.100.4',
+    '203.0.113.7 - - ' + T + ' "GET / HTTP/1.1" 200 5' + XFF + 'x',
+    '203.0.113.7 - - ' + T + ' "GET / HTTP/1.1" 200 5' + XFF + ' "q" "r"',
+    '203.0.113.7 - - ' + T + ' "GET / HTTP/1.1" 200 5 "-" "ua"',
+]
 DISCLOSURE = [
     '203.0.113.7 - - ' + T + ' "GET / HTTP/1.1" 200 5 "-" "ua" 51234 '
     '2001:db8::10:443 1709601630.123 4f7c2a9e0b6d4e1f',
@@ -64,7 +76,7 @@ def twin_rule(ctx, name, rules_dir):
         text = f.read()
     out, skipping = [], False
     for line in text.splitlines():
-        if line.startswith('format'):
+        if line.startswith('format') or line.startswith('trailing'):
             continue
         if line.startswith('log_format'):
             out.append('pattern  ' + PATTERNS[name])
@@ -137,6 +149,15 @@ def body(ctx):
     lslib.check(s.get('parsed', 0) >= 20000 and s.get('unparsed', 0) >= 5,
                 'nginx-combined: expected the generated lines parsed and '
                 'the hostile ones not, got %r' % s)
+
+    gen = ctx.path('main.log')
+    ctx.genlogs('nginx-xff', 20000, gen, seed=3)
+    with open(gen, 'rb') as f:
+        data = f.read()
+    data += '\n'.join(MAIN + HOSTILE).encode() + b'\n'
+    s = run_both(ctx, 'nginx-main', data, keys, twin_dir)
+    lslib.check(s.get('parsed', 0) >= 20004,
+                'nginx-main: generated lines not parsed: %r' % s)
 
     data = b'\n'.join(disclosure_lines(ctx, 5000)) + b'\n'
     data += '\n'.join(DISCLOSURE + HOSTILE).encode() + b'\n'

@@ -58,6 +58,12 @@ static void test_errors(void **state)
           "takes 'field' lines, not 'key'");
     fails("name t\nformat nginx\nlog_format $a\nlog_format $b\n", 4,
           "given twice");
+    fails("name t\npattern (?<a>x)\ntrailing rest\n", 3,
+          "a regex rule takes no 'trailing' line");
+    fails("name t\nformat nginx\nlog_format $a x\ntrailing a\n", 3,
+          "$a appears twice");
+    fails("name t\nformat nginx\nlog_format $a\ntrailing\n", 4,
+          "expected: trailing NAME");
 }
 
 /* Quoted strings over several lines, ${var}, a '$' that names nothing. */
@@ -136,6 +142,28 @@ static void test_walk(void **state)
     lsl_rule_free(r);
 }
 
+/* `trailing NAME`: a blank and any text after the format is one group. */
+static void test_trailing(void **state)
+{
+    struct lsl_rule *r = parse("name t\nformat nginx\n"
+                               "log_format $remote_addr \"$u\"\n"
+                               "trailing extra\nfield remote_addr ip\n"
+                               "field extra scrub\n");
+    struct lsl_matcher *m = NULL;
+
+    (void)state;
+    assert_non_null(r);
+    assert_int_equal(lsl_matcher_open(&m), 0);
+    check_plan(r, m, "192.0.2.1 \"x\"", true, "<ip|192.0.2.1> \"x\"");
+    check_plan(r, m, "192.0.2.1 \"x\" ", true, "<ip|192.0.2.1> \"x\" ");
+    check_plan(r, m, "192.0.2.1 \"x\" via 198.51.100.7 ok", true,
+               "<ip|192.0.2.1> \"x\" via <ip|198.51.100.7> ok");
+    /* No blank before the rest: not this format. */
+    check_plan(r, m, "192.0.2.1 \"x\"y", false, "<ip|192.0.2.1> \"x\"y");
+    lsl_matcher_free(m);
+    lsl_rule_free(r);
+}
+
 /* Fields for JSON lines: every variable, typed; the time from $msec. */
 static void test_fields(void **state)
 {
@@ -193,6 +221,7 @@ int main(void)
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_template_syntax),
         cmocka_unit_test(test_walk),
+        cmocka_unit_test(test_trailing),
         cmocka_unit_test(test_fields),
         cmocka_unit_test(test_budget),
     };
