@@ -30,7 +30,6 @@ struct lsl_fd_source {
     char *buf;
     uint64_t offset;
     bool reading;
-    bool paused;
     bool stopping; /* lsl_fd_source_stop: end input after this read */
     bool done;
     int err;       /* first read failure, reported once drained */
@@ -47,6 +46,14 @@ static void finish(struct lsl_fd_source *src, int err)
         src->o.on_done(src, err, src->o.ud);
 }
 
+static void stop_stream(struct lsl_fd_source *src)
+{
+    if (src->stream && src->reading) {
+        uv_read_stop((uv_stream_t *)&src->pipe);
+        src->reading = false;
+    }
+}
+
 /*
  * End input here: batches already read are committed first, then on_done
  * reports `err`. Calling finish() directly would let the owner free the
@@ -56,6 +63,7 @@ static void end_input(struct lsl_fd_source *src, int err)
 {
     int rc;
 
+    stop_stream(src);
     if (err && !src->err)
         src->err = err;
     if (src->base.eof)
@@ -65,22 +73,12 @@ static void end_input(struct lsl_fd_source *src, int err)
         finish(src, rc);
 }
 
-static void stop_stream(struct lsl_fd_source *src)
-{
-    if (src->stream && src->reading) {
-        uv_read_stop((uv_stream_t *)&src->pipe);
-        src->reading = false;
-    }
-}
-
 /* n bytes arrived in src->buf (0: end of input, < 0: an error). */
 static void got(struct lsl_fd_source *src, ssize_t n)
 {
     struct lsl_pos after;
     int rc;
 
-    if (n <= 0)
-        stop_stream(src);
     if (n < 0) {
         lsl_log_error("%s: read failed at byte %llu: %s", src->base.name,
                       (unsigned long long)src->offset, uv_strerror((int)n));
@@ -98,7 +96,6 @@ static void got(struct lsl_fd_source *src, ssize_t n)
         lsl_log_error("%s: cannot buffer input at byte %llu: %s",
                       src->base.name, (unsigned long long)src->offset,
                       lsl_strerror(rc));
-        stop_stream(src);
         end_input(src, rc);
         return;
     }
@@ -153,7 +150,6 @@ static void read_next(struct lsl_fd_source *src)
         return;
     }
     if (lsl_pipeline_busy(src->base.pl)) {
-        src->paused = true;
         stop_stream(src);
         return;
     }
@@ -170,18 +166,12 @@ static void read_next(struct lsl_fd_source *src)
 
 static void fd_pause(struct lsl_source *s)
 {
-    struct lsl_fd_source *src = (struct lsl_fd_source *)s;
-
-    src->paused = true;
-    stop_stream(src);
+    stop_stream((struct lsl_fd_source *)s);
 }
 
 static void fd_resume(struct lsl_source *s)
 {
-    struct lsl_fd_source *src = (struct lsl_fd_source *)s;
-
-    src->paused = false;
-    read_next(src);
+    read_next((struct lsl_fd_source *)s);
 }
 
 static void fd_drained(struct lsl_source *s)
@@ -270,9 +260,7 @@ int lsl_fd_source_start(struct lsl_fd_source *src)
 void lsl_fd_source_stop(struct lsl_fd_source *src)
 {
     src->stopping = true;
-    stop_stream(src);
-    if (!src->reading)
-        end_input(src, 0);
+    read_next(src);
 }
 
 static void free_source(struct lsl_fd_source *src)
