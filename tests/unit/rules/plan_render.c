@@ -1,4 +1,5 @@
-/* Test helper: renders plans as marked-up text (see plan_render.h). */
+/* Test helpers: shipped rules, plans rendered as marked-up text (see
+ * plan_render.h). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -61,4 +62,16 @@ void check_plan(const struct lsl_rule *r, struct lsl_matcher *m,
         print_error("line: %s\nwant: %s\ngot:  %s\n", line, want, out);
     assert_string_equal(out, want);
     assert_int_equal(p->matched, matched);
+}
+
+struct lsl_rule *load_shipped_rule(const char *name)
+{
+    struct lsl_rule_error err = {0};
+    struct lsl_rule *r = NULL;
+    char path[512];
+
+    assert_int_equal(lsl_rule_resolve(name, NULL, path, sizeof(path)), 0);
+    if (lsl_rule_load(&r, path, &err))
+        fail_msg("%s:%u: %s", err.path, err.line, err.msg);
+    return r;
 }

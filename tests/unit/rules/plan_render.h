@@ -1,4 +1,5 @@
-/* Test helper: a plan drawn over its line, so expectations read as text. */
+/* Test helpers: shipped rules, and a plan drawn over its line, so
+ * expectations read as text. */
 #ifndef LSL_TEST_PLAN_RENDER_H
 #define LSL_TEST_PLAN_RENDER_H
 
@@ -11,6 +12,10 @@
  */
 const char *plan_render(const char *line, size_t len, const struct lsl_plan *p,
                         char *out, size_t cap);
+
+/* Load a shipped rule (rules/NAME.rules); fails the running test if it
+ * cannot. */
+struct lsl_rule *load_shipped_rule(const char *name);
 
 /* Plan `line` with `r` (NULL: scrubber) and compare its rendering. */
 void check_plan(const struct lsl_rule *r, struct lsl_matcher *m,

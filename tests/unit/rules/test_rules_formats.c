@@ -105,23 +105,11 @@ static const struct expect nginx_disclosure[] = {
            "4f7c2a9e0b6d4e1f8a2b3c4d5e6f7a8b"},
 };
 
-static struct lsl_rule *load(const char *name)
-{
-    struct lsl_rule_error err = {0};
-    struct lsl_rule *r = NULL;
-    char path[512];
-
-    assert_int_equal(lsl_rule_resolve(name, NULL, path, sizeof(path)), 0);
-    if (lsl_rule_load(&r, path, &err))
-        fail_msg("%s:%u: %s", err.path, err.line, err.msg);
-    return r;
-}
-
 /* Every line of samples/<name>.log planned as `want` says, in order (one
  * matcher, so a W3C header carries over as it does in a batch). */
 static void check_sample(const char *name, const struct expect *want, size_t n)
 {
-    struct lsl_rule *r = load(name);
+    struct lsl_rule *r = load_shipped_rule(name);
     struct lsl_matcher *m = NULL;
     char path[512], line[4096];
     size_t i = 0;

@@ -36,18 +36,6 @@ static void parse_fails(const char *text, unsigned line, const char *what)
                  line, what);
 }
 
-static struct lsl_rule *load(const char *name)
-{
-    struct lsl_rule_error err = {0};
-    struct lsl_rule *r = NULL;
-    char path[512];
-
-    assert_int_equal(lsl_rule_resolve(name, NULL, path, sizeof(path)), 0);
-    if (lsl_rule_load(&r, path, &err))
-        fail_msg("%s:%u: %s", err.path, err.line, err.msg);
-    return r;
-}
-
 static const struct lsl_plan *plan(const struct lsl_rule *r,
                                    struct lsl_matcher *m, const char *line)
 {
@@ -231,7 +219,7 @@ static void test_regex_fields(void **state)
 
 static void test_w3c_fields_time(void **state)
 {
-    struct lsl_rule *r = load("w3c");
+    struct lsl_rule *r = load_shipped_rule("w3c");
     struct lsl_matcher *m = NULL;
     const struct lsl_plan *p;
     int64_t t = 0;
@@ -352,7 +340,7 @@ static void test_directive_errors(void **state)
 
 static void gaps(const char *name, unsigned n, const char *want)
 {
-    struct lsl_rule *r = load(name);
+    struct lsl_rule *r = load_shipped_rule(name);
     char buf[160];
 
     assert_int_equal(lsl_rule_disclosure_gaps(r, buf, sizeof(buf)), n);

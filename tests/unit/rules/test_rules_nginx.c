@@ -18,21 +18,6 @@ struct fixture {
     struct lsl_matcher *m;
 };
 
-static struct lsl_rule *load(const char *name)
-{
-    struct lsl_rule_error err = {0};
-    struct lsl_rule *r = NULL;
-    char path[512];
-
-    if (lsl_rule_resolve(name, NULL, path, sizeof(path)))
-        return NULL;
-    if (lsl_rule_load(&r, path, &err)) {
-        print_error("%s:%u: %s\n", err.path, err.line, err.msg);
-        return NULL;
-    }
-    return r;
-}
-
 static int setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof(*f));
@@ -40,8 +25,8 @@ static int setup(void **state)
     if (!f)
         return -1;
     *state = f;
-    f->combined = load("nginx-combined");
-    f->main = load("nginx-main");
+    f->combined = load_shipped_rule("nginx-combined");
+    f->main = load_shipped_rule("nginx-main");
     if (!f->combined || !f->main || lsl_matcher_open(&f->m))
         return -1;
     return 0;
