@@ -2,8 +2,9 @@
  * logseal — growable byte buffer.
  *
  * A struct lsl_buf owns its memory. Zero-initialise it ({0}) before use,
- * release it with lsl_buf_free(), which wipes it (buffers hold originals). Appends return 0 or -ENOMEM and leave the
- * buffer unchanged on failure.
+ * release it with lsl_buf_free(), which wipes it (buffers hold
+ * originals); growth wipes the old block too. Appends return 0 or -ENOMEM
+ * and leave the buffer unchanged on failure.
  */
 #ifndef LOGSEAL_BUF_H
 #define LOGSEAL_BUF_H

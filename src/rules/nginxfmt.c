@@ -18,8 +18,9 @@
  * Two variables with no literal between them cannot be told apart and
  * are refused when the rule loads. `trailing NAME` lets a line go on
  * after the format: a blank, then any text, as the group NAME (sites
- * append their own fields to a stock format). The walk is a few memchr calls per
- * line, where the equivalent PCRE2 pattern steps through every byte.
+ * append their own fields to a stock format). The walk is a few memchr
+ * calls per line, where the equivalent PCRE2 pattern steps through every
+ * byte.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -151,7 +152,8 @@ static bool same(const char *a, const char *b, size_t n)
  * End of the longest value of this shape at pos (a shape other than ANY
  * cannot hold the byte that ends it, so its value can end nowhere else).
  */
-static inline size_t shape_end(uint8_t shape, const char *s, size_t pos, size_t len)
+static inline size_t shape_end(uint8_t shape, const char *s, size_t pos,
+                               size_t len)
 {
     const char *hit;
 
