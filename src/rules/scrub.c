@@ -455,7 +455,8 @@ int lsl_scrub_escaped(struct lsl_plan *p, const char *line, size_t off,
  * hash; a slot is used only after the whole text compares equal, so a
  * collision costs a scrub, never a wrong plan. Texts shorter than
  * MEMO_TEXT_MIN are cheaper to scrub than to look up; plans with more than
- * MEMO_SPANS spans are not kept. Slots hold field text (originals, possibly): wiped when freed.
+ * MEMO_SPANS spans are not kept. Slots hold field text (originals,
+ * possibly): wiped when freed.
  */
 #define MEMO_SLOTS    512
 #define MEMO_TEXT_MIN 16
