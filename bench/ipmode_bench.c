@@ -5,13 +5,13 @@
  * that recur as client addresses do. The tokenizer is reset every
  * BATCH renders, like a batch. Usage: ipmode_bench [renders] [population]
  */
-#include "../src/daemon/batch_internal.h"
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "../src/daemon/batch_internal.h"
 
 #define BATCH 8192
 

@@ -43,7 +43,7 @@ struct lsl_batch_stats {
     uint64_t late;       /* lines older than the oldest key epoch held:
                           * tokenized with that key (token.h) */
     uint64_t bytes_in;
-    uint64_t bytes_out;  /* plain bytes of pseudonymized text */
+    uint64_t bytes_out; /* plain bytes of pseudonymized text */
 };
 
 /* Where the batch ends in its source (meaning is the source's). */
@@ -53,21 +53,21 @@ struct lsl_pos {
 };
 
 struct lsl_batch {
-    uint64_t seq;           /* pipeline-wide order */
-    void *source;           /* opaque owner */
+    uint64_t seq;                /* pipeline-wide order */
+    void *source;                /* opaque owner */
     const struct lsl_rule *rule; /* borrowed; NULL = scrubber only */
     /* The header line in force at the batch's first line (W3C "#Fields:",
      * see lsl_rule_is_header), copied on the loop thread; empty if none. */
     struct lsl_buf header;
-    int64_t arrival;        /* unix s: time for lines without a time */
+    int64_t arrival; /* unix s: time for lines without a time */
     struct lsl_pos pos;
 
-    struct lsl_buf in;      /* raw bytes */
+    struct lsl_buf in; /* raw bytes */
     struct lsl_line *lines;
     size_t nlines, lines_cap;
 
-    struct lsl_buf out;     /* pseudonymized text */
-    struct lsl_buf gz;      /* out as one gzip member (if asked) */
+    struct lsl_buf out;       /* pseudonymized text */
+    struct lsl_buf gz;        /* out as one gzip member (if asked) */
     struct lsl_mapping *maps; /* values point into map_arena */
     size_t nmaps;
     struct lsl_buf map_arena;
@@ -135,8 +135,7 @@ LSL_MUST_CHECK int lsl_batch_add_line(struct lsl_batch *b, const char *p,
  * counters. Thread-safe for distinct batches and workers.
  * 0 or -ENOMEM (also stored in b->error).
  */
-LSL_MUST_CHECK int lsl_batch_process(struct lsl_batch *b,
-                                     struct lsl_worker *w);
+LSL_MUST_CHECK int lsl_batch_process(struct lsl_batch *b, struct lsl_worker *w);
 
 /* Add `src` counters to `dst`. */
 void lsl_batch_stats_add(struct lsl_batch_stats *dst,

@@ -15,22 +15,22 @@
 #include <limits.h>
 #include "logseal/common.h"
 
-#define LSL_FP_BYTES 16     /* fingerprint: BLAKE2b-128 ... */
-#define LSL_FP_SPAN 1024    /* ... of the first min(size, 1024) bytes */
+#define LSL_FP_BYTES 16   /* fingerprint: BLAKE2b-128 ... */
+#define LSL_FP_SPAN  1024 /* ... of the first min(size, 1024) bytes */
 
 struct lsl_file_id {
     uint64_t dev;
     uint64_t ino;
-    uint32_t fp_len;             /* bytes the fingerprint covers */
+    uint32_t fp_len; /* bytes the fingerprint covers */
     uint8_t fp[LSL_FP_BYTES];
 };
 
 struct lsl_checkpoint {
     struct lsl_file_id file;
-    uint64_t offset;             /* input bytes committed */
-    char segment[PATH_MAX];      /* current .part, "" if none open */
-    uint64_t segment_len;        /* its committed length */
-    uint64_t lines;              /* lines committed, for operators */
+    uint64_t offset;        /* input bytes committed */
+    char segment[PATH_MAX]; /* current .part, "" if none open */
+    uint64_t segment_len;   /* its committed length */
+    uint64_t lines;         /* lines committed, for operators */
 };
 
 /* Load state_dir/<source>.ckpt. 0, -ENOENT if none, LSL_ECORRUPT. */

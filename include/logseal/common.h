@@ -8,12 +8,12 @@
 #ifndef LOGSEAL_COMMON_H
 #define LOGSEAL_COMMON_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <stdbool.h>
 
 #if defined(__GNUC__) || defined(__clang__)
-#define LSL_MUST_CHECK __attribute__((warn_unused_result))
+#define LSL_MUST_CHECK   __attribute__((warn_unused_result))
 #define LSL_PRINTF(f, a) __attribute__((format(printf, f, a)))
 #else
 #define LSL_MUST_CHECK
@@ -23,20 +23,20 @@
 #define LSL_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Project error band. X(name, value, message). */
-#define LSL_ERRNO_MAP(X)                                                      \
-    X(ERULE, -1001, "invalid rule")                                           \
-    X(ECORRUPT, -1002, "data is corrupt")                                     \
-    X(EAUTH, -1003, "authentication failed: wrong key or tampered data")      \
-    X(ETRUNC, -1004, "file is cut short")                                     \
-    X(EKEYPERM, -1005, "key file is readable by others (must be mode 0600)")  \
-    X(EFORMAT, -1006, "not a logseal file of the expected kind")              \
-    X(ECONFIG, -1007, "invalid configuration")                                \
-    X(EUSAGE, -1008, "invalid usage")                                         \
-    X(ENOTFOUND, -1009, "not found")                                          \
-    X(ELIMIT, -1010, "pattern match limit reached")                           \
-    X(EVERSION, -1011, "unsupported file version")                            \
-    X(EEXIST, -1012, "refusing to overwrite an existing file")                \
-    X(ENOKEY, -1013, "required key is missing")                              \
+#define LSL_ERRNO_MAP(X)                                                       \
+    X(ERULE, -1001, "invalid rule")                                            \
+    X(ECORRUPT, -1002, "data is corrupt")                                      \
+    X(EAUTH, -1003, "authentication failed: wrong key or tampered data")       \
+    X(ETRUNC, -1004, "file is cut short")                                      \
+    X(EKEYPERM, -1005, "key file is readable by others (must be mode 0600)")   \
+    X(EFORMAT, -1006, "not a logseal file of the expected kind")               \
+    X(ECONFIG, -1007, "invalid configuration")                                 \
+    X(EUSAGE, -1008, "invalid usage")                                          \
+    X(ENOTFOUND, -1009, "not found")                                           \
+    X(ELIMIT, -1010, "pattern match limit reached")                            \
+    X(EVERSION, -1011, "unsupported file version")                             \
+    X(EEXIST, -1012, "refusing to overwrite an existing file")                 \
+    X(ENOKEY, -1013, "required key is missing")                                \
     X(EKEYOWNER, -1014, "key file is owned by another user")
 
 enum {
@@ -54,6 +54,6 @@ struct lsl_span {
     size_t len;
 };
 
-#define LSL_SPAN_LIT(s) ((struct lsl_span){ (s), sizeof(s) - 1 })
+#define LSL_SPAN_LIT(s) ((struct lsl_span){(s), sizeof(s) - 1})
 
 #endif

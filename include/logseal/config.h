@@ -61,7 +61,7 @@ struct lsl_source_conf {
     char listen[PATH_MAX]; /* syslog, as written */
     char rule[PATH_MAX];
     enum lsl_sink_type sink;
-    unsigned line;         /* where the section starts, for messages */
+    unsigned line; /* where the section starts, for messages */
 };
 
 struct lsl_config {
@@ -71,11 +71,11 @@ struct lsl_config {
     char state[PATH_MAX];
     char output[PATH_MAX];
     int level;
-    uint64_t segment_size; /* bytes */
-    uint64_t segment_age;  /* seconds */
-    char metrics[128];     /* host:port or "" */
-    int log_level;         /* enum lsl_log_level */
-    uint8_t format;        /* enum lsl_out_format */
+    uint64_t segment_size;     /* bytes */
+    uint64_t segment_age;      /* seconds */
+    char metrics[128];         /* host:port or "" */
+    int log_level;             /* enum lsl_log_level */
+    uint8_t format;            /* enum lsl_out_format */
     struct lsl_ip_override ip; /* ip_mode; .on false: as the rules say */
     struct lsl_source_conf *sources;
     size_t nsources;
@@ -83,18 +83,17 @@ struct lsl_config {
 
 /* msg is complete: "FILE:LINE: key 'K': what was expected". */
 struct lsl_config_error {
-    unsigned line;  /* 0 if not line-specific */
+    unsigned line; /* 0 if not line-specific */
     char msg[512];
 };
 
 /* Parse config text; `path` names it in errors. Owned: lsl_config_free. */
-LSL_MUST_CHECK int lsl_config_parse(struct lsl_config **out,
-                                    const char *path, const char *text,
-                                    size_t len, struct lsl_config_error *e);
+LSL_MUST_CHECK int lsl_config_parse(struct lsl_config **out, const char *path,
+                                    const char *text, size_t len,
+                                    struct lsl_config_error *e);
 
 /* Read and parse a file. LSL_ECONFIG (with e) or -errno. */
-LSL_MUST_CHECK int lsl_config_load(struct lsl_config **out,
-                                   const char *path,
+LSL_MUST_CHECK int lsl_config_load(struct lsl_config **out, const char *path,
                                    struct lsl_config_error *e);
 
 void lsl_config_free(struct lsl_config *c); /* NULL-safe */
@@ -103,8 +102,7 @@ void lsl_config_free(struct lsl_config *c); /* NULL-safe */
  * Split a loopback listener "127.x.x.x:PORT" (or, with allow_v6,
  * "[::1]:PORT") into host text and port. 0 or LSL_ECONFIG.
  */
-LSL_MUST_CHECK int lsl_config_loopback(const char *s, bool allow_v6,
-                                       char *host, size_t cap,
-                                       unsigned *port);
+LSL_MUST_CHECK int lsl_config_loopback(const char *s, bool allow_v6, char *host,
+                                       size_t cap, unsigned *port);
 
 #endif

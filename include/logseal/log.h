@@ -26,8 +26,8 @@ void lsl_log_set_timestamps(bool on);
 void lsl_log(enum lsl_log_level level, const char *fmt, ...) LSL_PRINTF(2, 3);
 
 #define lsl_log_error(...) lsl_log(LSL_LOG_ERROR, __VA_ARGS__)
-#define lsl_log_warn(...) lsl_log(LSL_LOG_WARN, __VA_ARGS__)
-#define lsl_log_info(...) lsl_log(LSL_LOG_INFO, __VA_ARGS__)
+#define lsl_log_warn(...)  lsl_log(LSL_LOG_WARN, __VA_ARGS__)
+#define lsl_log_info(...)  lsl_log(LSL_LOG_INFO, __VA_ARGS__)
 #define lsl_log_debug(...) lsl_log(LSL_LOG_DEBUG, __VA_ARGS__)
 
 #endif

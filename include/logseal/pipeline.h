@@ -54,14 +54,14 @@ struct lsl_source {
     const struct lsl_rule *rule; /* borrowed; NULL = scrub only */
     struct lsl_sink *sink;       /* borrowed */
     struct lsl_splitter sp;
-    struct lsl_batch *cur;       /* being filled */
-    struct lsl_buf header;       /* last header line seen (W3C #Fields:) */
+    struct lsl_batch *cur; /* being filled */
+    struct lsl_buf header; /* last header line seen (W3C #Fields:) */
     uint64_t cur_started_ms;
-    struct lsl_batch_stats st;   /* committed */
+    struct lsl_batch_stats st; /* committed */
     unsigned inflight;
     bool eof;
-    bool drained;                /* ops->drained was called or queued */
-    struct lsl_source *next;     /* pipeline's list */
+    bool drained;            /* ops->drained was called or queued */
+    struct lsl_source *next; /* pipeline's list */
 };
 
 struct lsl_pipeline_opts {
@@ -71,9 +71,9 @@ struct lsl_pipeline_opts {
     /* borrowed; if set, used instead of `vault`: one file per key epoch,
      * and the keyring ratchets after each commit (vaultset.h) */
     struct lsl_vault_set *vaults;
-    int gzip_level;         /* 0: no gzip members */
-    size_t batch_bytes;     /* dispatch when a batch holds this much */
-    unsigned flush_ms;      /* dispatch a partial batch after this long */
+    int gzip_level;     /* 0: no gzip members */
+    size_t batch_bytes; /* dispatch when a batch holds this much */
+    unsigned flush_ms;  /* dispatch a partial batch after this long */
     unsigned max_inflight;
     size_t max_line;
     struct lsl_ip_override ip; /* for every worker */

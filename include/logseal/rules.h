@@ -129,8 +129,8 @@ struct lsl_plan_field {
     const char *name; /* the rule's group name; static while the rule lives */
     uint32_t off;
     uint32_t len;
-    uint8_t type;     /* enum lsl_field_type */
-    bool escaped;     /* text of a JSON string: already JSON-escaped */
+    uint8_t type; /* enum lsl_field_type */
+    bool escaped; /* text of a JSON string: already JSON-escaped */
 };
 
 /* A plan for one line. Reused across lines; owned by its matcher. */
@@ -138,8 +138,8 @@ struct lsl_plan {
     struct lsl_plan_span *spans;
     size_t count;
     size_t cap;
-    bool matched;         /* a rule matched (false: scrubbed fallback) */
-    bool limit_hit;       /* PCRE2 match/depth limit hit: fell back */
+    bool matched;   /* a rule matched (false: scrubbed fallback) */
+    bool limit_hit; /* PCRE2 match/depth limit hit: fell back */
     /* A line that carries no record, only about the log itself (a W3C
      * '#' directive such as "#Fields:"): matched, written unchanged as
      * text, but no row of structured output. */
@@ -157,7 +157,7 @@ struct lsl_rule;
 /* Where a rule file failed to load. */
 struct lsl_rule_error {
     char path[256];
-    unsigned line;     /* 1-based; 0 if not line-specific */
+    unsigned line; /* 1-based; 0 if not line-specific */
     char msg[256];
 };
 
@@ -213,8 +213,7 @@ unsigned lsl_rule_disclosure_warning(const struct lsl_rule *r, char *buf,
  * after it (the "#Fields:" line of a w3c rule). The pipeline remembers
  * the last one per source and hands it to the batch that follows.
  */
-bool lsl_rule_is_header(const struct lsl_rule *r, const char *line,
-                        size_t len);
+bool lsl_rule_is_header(const struct lsl_rule *r, const char *line, size_t len);
 
 /* Per-thread matching state: PCRE2 match data, JIT stack, the plan. */
 struct lsl_matcher;
@@ -302,8 +301,8 @@ struct lsl_rule_detect {
  * what was tried), -ENOENT (no rules directory) or -ENOMEM.
  */
 LSL_MUST_CHECK int lsl_rule_detect(struct lsl_rule **out, const char *dir,
-                                   const char *sample, size_t len,
-                                   bool at_eof, struct lsl_rule_detect *res);
+                                   const char *sample, size_t len, bool at_eof,
+                                   struct lsl_rule_detect *res);
 
 /* ---- time fields ---- */
 

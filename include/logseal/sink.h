@@ -34,9 +34,9 @@ struct lsl_sink_ops {
 
 struct lsl_sink {
     const struct lsl_sink_ops *ops;
-    bool gzip;          /* wants the gzip member */
-    bool sync_each;     /* the pipeline calls sync() after each write */
-    char desc[256];     /* path or "stdout", for messages */
+    bool gzip;      /* wants the gzip member */
+    bool sync_each; /* the pipeline calls sync() after each write */
+    char desc[256]; /* path or "stdout", for messages */
 };
 
 /*
@@ -44,19 +44,18 @@ struct lsl_sink {
  * otherwise gzip members go to path.part, fsynced and renamed to `path` by
  * close (readers never see a half-written file). 0 or -errno.
  */
-LSL_MUST_CHECK int lsl_file_sink_open(struct lsl_sink **out,
-                                      const char *path);
+LSL_MUST_CHECK int lsl_file_sink_open(struct lsl_sink **out, const char *path);
 
 /* ---- segments: the daemon's gzip output files ---- */
 
 struct lsl_checkpoint;
 
 struct lsl_segment_opts {
-    const char *out_dir;   /* OUTDIR */
-    const char *source;    /* files: OUTDIR/<source>/<YYYY-MM-DD>/
-                              <source>-<YYYYmmddTHHMMSSZ>-<seq>.log.gz */
-    uint64_t max_bytes;    /* finish a segment at this size */
-    uint64_t max_age;      /* ... or this age, seconds */
+    const char *out_dir; /* OUTDIR */
+    const char *source;  /* files: OUTDIR/<source>/<YYYY-MM-DD>/
+                            <source>-<YYYYmmddTHHMMSSZ>-<seq>.log.gz */
+    uint64_t max_bytes;  /* finish a segment at this size */
+    uint64_t max_age;    /* ... or this age, seconds */
     /* The checkpoint of the last run, or NULL: its .part is cut back to
      * the committed length and continued. */
     const struct lsl_checkpoint *resume;
@@ -72,7 +71,7 @@ LSL_MUST_CHECK int lsl_segment_sink_open(struct lsl_sink **out,
                                          const struct lsl_segment_opts *o);
 
 /* Current .part path ("" if none) and committed length, for checkpoints. */
-void lsl_segment_sink_state(const struct lsl_sink *s, char *part,
-                            size_t cap, uint64_t *len);
+void lsl_segment_sink_state(const struct lsl_sink *s, char *part, size_t cap,
+                            uint64_t *len);
 
 #endif

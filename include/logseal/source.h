@@ -120,8 +120,8 @@ LSL_MUST_CHECK int lsl_syslog_source_open(struct lsl_syslog_source **out,
                                           struct lsl_pipeline *pl,
                                           const struct lsl_syslog_opts *o);
 LSL_MUST_CHECK int lsl_syslog_source_start(struct lsl_syslog_source *s);
-void lsl_syslog_source_stop(struct lsl_syslog_source *s,
-                            void (*done)(void *), void *ud);
+void lsl_syslog_source_stop(struct lsl_syslog_source *s, void (*done)(void *),
+                            void *ud);
 void lsl_syslog_source_free(struct lsl_syslog_source *s);
 struct lsl_source *lsl_syslog_source_base(struct lsl_syslog_source *s);
 

@@ -18,7 +18,7 @@
 struct lsl_splitter {
     struct lsl_buf carry; /* bytes of an unfinished line */
     size_t max_line;
-    bool in_piece;        /* carry continues an overlong line */
+    bool in_piece; /* carry continues an overlong line */
 };
 
 void lsl_splitter_init(struct lsl_splitter *sp, size_t max_line);

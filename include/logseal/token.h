@@ -22,22 +22,22 @@
 #ifndef LOGSEAL_TOKEN_H
 #define LOGSEAL_TOKEN_H
 
-#include "logseal/common.h"
 #include "logseal/buf.h"
+#include "logseal/common.h"
 
 enum lsl_class {
     LSL_CLASS_IP = 0,
-    LSL_CLASS_ID,     /* device ids, generic identifiers */
-    LSL_CLASS_USER,   /* account ids */
+    LSL_CLASS_ID,   /* device ids, generic identifiers */
+    LSL_CLASS_USER, /* account ids */
     LSL_CLASS_EMAIL,
     LSL_CLASS_SECRET, /* auth tokens, stream keys */
     LSL_CLASS_PHONE,
-    LSL_CLASS_NAME,   /* user names, display names */
+    LSL_CLASS_NAME, /* user names, display names */
     LSL_CLASS_COUNT
 };
 
 #define LSL_TOKEN_HASH_BYTES 15 /* 120 bits */
-#define LSL_TOKEN_KID_CHARS 2
+#define LSL_TOKEN_KID_CHARS  2
 #define LSL_TOKEN_BODY_CHARS 24
 /* Longest printed token, with room for a NUL. */
 #define LSL_TOKEN_TEXT_MAX 40
@@ -45,8 +45,8 @@ enum lsl_class {
 #define LSL_NORM_SLACK 64
 
 struct lsl_token {
-    uint8_t cls;       /* enum lsl_class */
-    uint16_t kid;      /* key epoch id, 0..1023 */
+    uint8_t cls;  /* enum lsl_class */
+    uint16_t kid; /* key epoch id, 0..1023 */
     uint8_t hash[LSL_TOKEN_HASH_BYTES];
 };
 
@@ -135,8 +135,7 @@ LSL_MUST_CHECK int lsl_keyring_create(const char *path,
  * lsl_keyring_close(). The path is kept: a ratcheting keyring rewrites the
  * file (lsl_keyring_advance).
  */
-LSL_MUST_CHECK int lsl_keyring_open(struct lsl_keyring **out,
-                                    const char *path);
+LSL_MUST_CHECK int lsl_keyring_open(struct lsl_keyring **out, const char *path);
 
 /* Wipe and free. NULL-safe. */
 void lsl_keyring_close(struct lsl_keyring *kr);
@@ -164,8 +163,7 @@ bool lsl_keyring_is_late(const struct lsl_keyring *kr, int64_t when);
  * The full epoch number of key id `kid`: the latest epoch with that id
  * not after the newest key held.
  */
-uint32_t lsl_keyring_epoch_of_kid(const struct lsl_keyring *kr,
-                                  uint16_t kid);
+uint32_t lsl_keyring_epoch_of_kid(const struct lsl_keyring *kr, uint16_t kid);
 
 /*
  * Ratchet: make the epoch of `when` (capped like epoch_at) the oldest one
@@ -189,10 +187,9 @@ LSL_MUST_CHECK int lsl_keyring_ratchet_key(uint8_t key[32], uint32_t steps);
  * advances it. 0, -EINVAL (bad class), -ENOMEM (a later epoch's key could
  * not be held).
  */
-LSL_MUST_CHECK int lsl_token_derive(const struct lsl_keyring *kr,
-                                    int64_t when, enum lsl_class c,
-                                    const char *norm, size_t len,
-                                    struct lsl_token *out);
+LSL_MUST_CHECK int lsl_token_derive(const struct lsl_keyring *kr, int64_t when,
+                                    enum lsl_class c, const char *norm,
+                                    size_t len, struct lsl_token *out);
 
 /*
  * The IPv6 rendering of a token for the `ip6` output mode: fd00::/8 with
@@ -319,9 +316,8 @@ LSL_MUST_CHECK int lsl_tokenizer_emit(struct lsl_tokenizer *tz,
  * included: callers that want emit's pass-through check
  * lsl_tokenizer_skips() first.
  */
-LSL_MUST_CHECK int lsl_tokenizer_get(struct lsl_tokenizer *tz,
-                                     enum lsl_class c, const char *v,
-                                     size_t len, int64_t when,
+LSL_MUST_CHECK int lsl_tokenizer_get(struct lsl_tokenizer *tz, enum lsl_class c,
+                                     const char *v, size_t len, int64_t when,
                                      struct lsl_token *tok);
 
 /*

@@ -46,7 +46,7 @@
 
 #define LSL_VAULT_PUBKEY_BYTES 32
 #define LSL_VAULT_SECKEY_BYTES 32
-#define LSL_VAULT_SUFFIX ".lsv"
+#define LSL_VAULT_SUFFIX       ".lsv"
 
 enum lsl_vault_rec_type {
     LSL_VAULT_REC_MAP = 1,
@@ -109,11 +109,11 @@ LSL_MUST_CHECK int lsl_officer_pubkey_write(const struct lsl_officer_key *k,
 #define LSL_SHARES_MAX 255
 
 struct lsl_shares_opts {
-    unsigned threshold;              /* k, 1..count */
-    unsigned count;                  /* n, 1..LSL_SHARES_MAX */
-    const char *const *paths;        /* count share files to create */
-    const char *const *passphrases;  /* count non-empty, NUL-terminated */
-    unsigned long long opslimit;     /* crypto_pwhash limits */
+    unsigned threshold;             /* k, 1..count */
+    unsigned count;                 /* n, 1..LSL_SHARES_MAX */
+    const char *const *paths;       /* count share files to create */
+    const char *const *passphrases; /* count non-empty, NUL-terminated */
+    unsigned long long opslimit;    /* crypto_pwhash limits */
     size_t memlimit;
 };
 
@@ -132,9 +132,9 @@ LSL_MUST_CHECK int lsl_officer_shares_write(const struct lsl_officer_key *k,
 
 /* What went wrong when opening shares, for a message naming the file. */
 struct lsl_shares_status {
-    size_t bad;          /* index of the share at fault, SIZE_MAX if none */
-    unsigned threshold;  /* k as read from the shares, 0 if none read */
-    const char *why;     /* static text, NULL on success */
+    size_t bad;         /* index of the share at fault, SIZE_MAX if none */
+    unsigned threshold; /* k as read from the shares, 0 if none read */
+    const char *why;    /* static text, NULL on success */
 };
 
 /*
@@ -149,24 +149,26 @@ struct lsl_shares_status {
  * readable by others), -ENOMEM or -errno. st (optional) says which share
  * and why.
  */
-LSL_MUST_CHECK int lsl_officer_key_from_shares(
-    struct lsl_officer_key **out, const char *const *paths,
-    const char *const *passphrases, size_t n, const uint8_t *expect_pk,
-    struct lsl_shares_status *st);
+LSL_MUST_CHECK int lsl_officer_key_from_shares(struct lsl_officer_key **out,
+                                               const char *const *paths,
+                                               const char *const *passphrases,
+                                               size_t n,
+                                               const uint8_t *expect_pk,
+                                               struct lsl_shares_status *st);
 
 /* ---- writer (daemon side) ---- */
 
 struct lsl_vault_writer;
 
 struct lsl_vault_writer_opts {
-    const char *dir;      /* borrowed; created if missing (0700) */
+    const char *dir;       /* borrowed; created if missing (0700) */
     const uint8_t *pubkey; /* borrowed, LSL_VAULT_PUBKEY_BYTES */
-    const char *source;   /* borrowed; source name stored in records */
+    const char *source;    /* borrowed; source name stored in records */
     uint32_t epoch;
-    uint8_t epoch_len;    /* enum lsl_epoch_len of the hash key */
-    size_t seen_cap;      /* bound on the once-per-value set */
-    const char *path;     /* borrowed; NULL: a new name in dir (below);
-                           * else this exact path (created O_EXCL) */
+    uint8_t epoch_len; /* enum lsl_epoch_len of the hash key */
+    size_t seen_cap;   /* bound on the once-per-value set */
+    const char *path;  /* borrowed; NULL: a new name in dir (below);
+                        * else this exact path (created O_EXCL) */
 };
 
 void lsl_vault_writer_opts_init(struct lsl_vault_writer_opts *o);
@@ -231,17 +233,16 @@ struct lsl_vault_record {
 };
 
 /* Return 0 to continue, non-zero to stop reading (returned by the reader). */
-typedef int (*lsl_vault_record_fn)(const struct lsl_vault_record *r,
-                                   void *ud);
+typedef int (*lsl_vault_record_fn)(const struct lsl_vault_record *r, void *ud);
 
 struct lsl_vault_file_info {
     uint32_t epoch;
     uint8_t epoch_len; /* enum lsl_epoch_len; 0 for version 1 files */
     int64_t created;
-    uint64_t chunks;   /* intact chunks read */
+    uint64_t chunks; /* intact chunks read */
     uint64_t records;
-    bool complete;     /* final chunk seen */
-    int error;         /* first integrity error, 0 if none */
+    bool complete;         /* final chunk seen */
+    int error;             /* first integrity error, 0 if none */
     uint64_t error_offset; /* byte offset of the failing chunk */
 };
 
@@ -287,8 +288,7 @@ typedef void (*lsl_vault_file_fn)(const char *path,
 LSL_MUST_CHECK int lsl_vault_read_dir(const char *dir,
                                       const struct lsl_officer_key *key,
                                       lsl_vault_record_fn fn, void *ud,
-                                      lsl_vault_file_fn on_file,
-                                      void *file_ud);
+                                      lsl_vault_file_fn on_file, void *file_ud);
 
 /* ---- index: records of one or more files merged per token ---- */
 

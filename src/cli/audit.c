@@ -4,11 +4,11 @@
  * chains, appends and fsyncs the record (src/vault/audit.c). Callers
  * append before they reveal anything, so a failure here stops them.
  */
+#include "audit.h"
 #include <pwd.h>
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
-#include "audit.h"
 #include "logseal/audit.h"
 #include "logseal/log.h"
 

@@ -44,8 +44,7 @@ int lsl_cli_dispatch(const char *cmd, const struct lsl_cmd *table, size_t n,
                      int argc, char **argv);
 
 /* Print "logseal CMD: msg" and a hint to use --help; returns EXIT_USAGE. */
-int lsl_cli_usage_error(const char *cmd, const char *fmt, ...)
-    LSL_PRINTF(2, 3);
+int lsl_cli_usage_error(const char *cmd, const char *fmt, ...) LSL_PRINTF(2, 3);
 
 /* Map an error code to an exit code. */
 int lsl_cli_exit_code(int err);

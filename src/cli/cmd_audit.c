@@ -6,8 +6,8 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
-#include <string.h>
 #include <sodium.h>
+#include <string.h>
 #include <sys/stat.h>
 #include "cli.h"
 #include "logseal/audit.h"

@@ -11,17 +11,17 @@
  * "[...]" timestamp or the first ISO 8601 date-time in the line); a line
  * without a recognizable time is kept.
  */
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
 #include "audit.h"
 #include "cli.h"
 #include "logseal/log.h"
 #include "logseal/rules.h"
 #include "officer.h"
 #include "subject.h"
-#include <errno.h>
-#include <getopt.h>
-#include <stdlib.h>
-#include <string.h>
-#include <zlib.h>
 
 #define NO_TIME INT64_MIN
 
@@ -59,8 +59,8 @@ static void help(void)
            "time is >= from and < to; lines without a recognizable time\n"
            "are kept. A summary (records per file and per UTC day) follows\n"
            "on stderr, or as a last JSON object with --json (one object\n"
-           "per record: file, line, time, record). Audited before printing.\n\n"
-           LSL_CLI_OFFICER_HELP "\n"
+           "per record: file, line, time, record). Audited before "
+           "printing.\n\n" LSL_CLI_OFFICER_HELP "\n"
            "exit: 0 records found, 4 none, 3 vault integrity failure, "
            "1 error\n");
 }
@@ -398,7 +398,7 @@ static int parse_args(int argc, char **argv, struct dargs *a,
         {NULL, 0, NULL, 0},
     };
     const char **str[128] = {
-        ['k'] = &a->keys, ['v'] = &a->vault, ['c'] = &a->ref,
+        ['k'] = &a->keys,    ['v'] = &a->vault, ['c'] = &a->ref,
         ['s'] = &a->subject, ['C'] = &a->cls,
     };
     int c;

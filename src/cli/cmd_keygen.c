@@ -13,21 +13,21 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include <sodium.h>
 #include "cli.h"
-#include "officer.h"
-#include "passphrase.h"
 #include "logseal/audit.h"
 #include "logseal/file.h"
 #include "logseal/log.h"
 #include "logseal/rules.h"
 #include "logseal/token.h"
 #include "logseal/vault.h"
+#include "officer.h"
+#include "passphrase.h"
 
 /* Key files besides the shares: hash, public, audit, whole secret. */
 enum { F_HASH, F_PUB, F_AUDIT, F_SECRET, F_FIXED };

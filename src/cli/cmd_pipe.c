@@ -50,10 +50,9 @@ static void summary(const struct lsl_pipe_result *r, uint8_t format)
     fprintf(stderr,
             "logseal: pipe: %llu lines in, %llu lines out, %llu parsed, "
             "%llu unparsed, %llu tokens, %llu new vault entries",
-            (unsigned long long)s->lines_in,
-            (unsigned long long)s->lines_out, (unsigned long long)s->parsed,
-            (unsigned long long)s->unparsed, (unsigned long long)s->tokens,
-            (unsigned long long)r->vault_new);
+            (unsigned long long)s->lines_in, (unsigned long long)s->lines_out,
+            (unsigned long long)s->parsed, (unsigned long long)s->unparsed,
+            (unsigned long long)s->tokens, (unsigned long long)r->vault_new);
     if (s->meta)
         fprintf(stderr, "; %llu header lines (of parsed; %s)",
                 (unsigned long long)s->meta,
@@ -62,8 +61,8 @@ static void summary(const struct lsl_pipe_result *r, uint8_t format)
         fprintf(stderr,
                 " (%llu overlong, %llu binary or invalid UTF-8, %llu without "
                 "final newline, %llu over the match limit)",
-                (unsigned long long)s->overlong,
-                (unsigned long long)s->binary, (unsigned long long)s->noeol,
+                (unsigned long long)s->overlong, (unsigned long long)s->binary,
+                (unsigned long long)s->noeol,
                 (unsigned long long)s->limit_hits);
     if (s->late)
         fprintf(stderr,
@@ -76,18 +75,18 @@ static void summary(const struct lsl_pipe_result *r, uint8_t format)
 static int parse(int argc, char **argv, struct lsl_pipe_opts *o)
 {
     static const struct option opts[] = {
-        { "rule", required_argument, NULL, 'r' },
-        { "keys", required_argument, NULL, 'k' },
-        { "vault", required_argument, NULL, 'v' },
-        { "in", required_argument, NULL, 'i' },
-        { "out", required_argument, NULL, 'o' },
-        { "level", required_argument, NULL, 'l' },
-        { "source", required_argument, NULL, 's' },
-        { "max-line", required_argument, NULL, 'm' },
-        { "ip-mode", required_argument, NULL, 'p' },
-        { "format", required_argument, NULL, 'f' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
+        {"rule", required_argument, NULL, 'r'},
+        {"keys", required_argument, NULL, 'k'},
+        {"vault", required_argument, NULL, 'v'},
+        {"in", required_argument, NULL, 'i'},
+        {"out", required_argument, NULL, 'o'},
+        {"level", required_argument, NULL, 'l'},
+        {"source", required_argument, NULL, 's'},
+        {"max-line", required_argument, NULL, 'm'},
+        {"ip-mode", required_argument, NULL, 'p'},
+        {"format", required_argument, NULL, 'f'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     char *end;
     int c;
@@ -95,12 +94,25 @@ static int parse(int argc, char **argv, struct lsl_pipe_opts *o)
     while ((c = getopt_long(argc, argv, "r:k:v:i:o:l:s:m:p:f:h", opts, NULL)) !=
            -1) {
         switch (c) {
-        case 'r': o->rule = optarg; break;
-        case 'k': o->keys_dir = optarg; break;
-        case 'v': o->vault_dir = optarg; break;
-        case 'i': o->in_path = optarg; o->source = optarg; break;
-        case 'o': o->out_path = optarg; break;
-        case 's': o->source = optarg; break;
+        case 'r':
+            o->rule = optarg;
+            break;
+        case 'k':
+            o->keys_dir = optarg;
+            break;
+        case 'v':
+            o->vault_dir = optarg;
+            break;
+        case 'i':
+            o->in_path = optarg;
+            o->source = optarg;
+            break;
+        case 'o':
+            o->out_path = optarg;
+            break;
+        case 's':
+            o->source = optarg;
+            break;
         case 'l':
             o->level = (int)strtol(optarg, &end, 10);
             if (*end || o->level < 1 || o->level > 9)
@@ -114,7 +126,8 @@ static int parse(int argc, char **argv, struct lsl_pipe_opts *o)
             break;
         case 'p':
             if (lsl_ip_override_parse(optarg, &o->ip))
-                return lsl_cli_usage_error("pipe", "--ip-mode takes token, "
+                return lsl_cli_usage_error("pipe",
+                                           "--ip-mode takes token, "
                                            "ip6, prefix or truncate[/1-128]");
             break;
         case 'f':

@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
-#include "logseal/log.h"
 #include "logseal/buf.h"
+#include "logseal/log.h"
 #include "logseal/rules.h"
 
 static void help(void)
@@ -107,9 +107,8 @@ static int read_sample(FILE *in, struct lsl_buf *b, bool *at_eof)
     ssize_t n = 0;
     int rc = 0;
 
-    for (int i = 0; rc == 0 && i < LSL_DETECT_LINES &&
-                    b->len < LSL_DETECT_BYTES;
-         i++) {
+    for (int i = 0;
+         rc == 0 && i < LSL_DETECT_LINES && b->len < LSL_DETECT_BYTES; i++) {
         n = getline(&line, &cap, in);
         if (n < 0)
             break;
@@ -133,7 +132,8 @@ static int detect(FILE *in, struct lsl_buf *sample, struct lsl_rule **r)
                      d.matched, d.counted);
     else if (rc == LSL_ENOTFOUND)
         lsl_log_error("no rule matches at least 80%% of the first lines "
-                      "(tried: %s)", d.tried[0] ? d.tried : "none");
+                      "(tried: %s)",
+                      d.tried[0] ? d.tried : "none");
     else
         lsl_log_error("--rule auto: %s", lsl_strerror(rc));
     return rc;
@@ -150,7 +150,7 @@ static void warn_gaps(const struct lsl_rule *r)
 static int load(const char *name, struct lsl_rule **r)
 {
     char path[PATH_MAX];
-    struct lsl_rule_error e = { 0 };
+    struct lsl_rule_error e = {0};
     int rc = lsl_rule_resolve(name, NULL, path, sizeof(path));
 
     if (rc) {
@@ -167,19 +167,21 @@ static int load(const char *name, struct lsl_rule **r)
 int lsl_cmd_rules(int argc, char **argv)
 {
     static const struct option opts[] = {
-        { "in", required_argument, NULL, 'i' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
+        {"in", required_argument, NULL, 'i'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     const char *in_path = NULL;
     struct lsl_rule *r = NULL;
-    struct lsl_buf sample = { 0 };
+    struct lsl_buf sample = {0};
     FILE *in = stdin;
     int c, rc;
 
     while ((c = getopt_long(argc, argv, "+i:h", opts, NULL)) != -1) {
         switch (c) {
-        case 'i': in_path = optarg; break;
+        case 'i':
+            in_path = optarg;
+            break;
         case 'h':
             help();
             return LSL_EXIT_OK;

@@ -4,8 +4,8 @@
  */
 #include <getopt.h>
 #include <stdio.h>
-#include "logseal/daemon.h"
 #include "cli.h"
+#include "logseal/daemon.h"
 
 static void help(void)
 {

@@ -14,9 +14,9 @@
 #include <string.h>
 #include "audit.h"
 #include "cli.h"
+#include "logseal/log.h"
 #include "officer.h"
 #include "vread.h"
-#include "logseal/log.h"
 
 struct want {
     size_t order; /* position on the command line or in the line */
@@ -112,8 +112,8 @@ static int add_want(struct unseal *u, const char *s, size_t len, bool dedup)
     struct lsl_token tok;
     struct want *w;
 
-    while (len && (s[len - 1] == '\n' || s[len - 1] == '\r' ||
-                   s[len - 1] == ' '))
+    while (len &&
+           (s[len - 1] == '\n' || s[len - 1] == '\r' || s[len - 1] == ' '))
         len--;
     if (len == 0)
         return 0;
@@ -175,7 +175,7 @@ static int add_line_tokens(struct unseal *u)
 static int on_record(const struct lsl_vault_record *r, void *ud)
 {
     struct unseal *u = ud;
-    struct want key = { .tok = r->tok }, *w;
+    struct want key = {.tok = r->tok}, *w;
     struct lsl_vault_record asked = *r;
 
     w = bsearch(&key, u->w, u->n, sizeof(*u->w), cmp_tok);
@@ -210,8 +210,8 @@ static void print_json(const struct want *w, enum outcome o,
     lsl_cli_iso_time(e->last_seen, last);
     fputs(",\"value\":", stdout);
     lsl_cli_json_str(stdout, e->value.p, e->value.len);
-    printf(",\"first_seen\":\"%s\",\"last_seen\":\"%s\",\"sources\":[",
-           first, last);
+    printf(",\"first_seen\":\"%s\",\"last_seen\":\"%s\",\"sources\":[", first,
+           last);
     for (size_t i = 0; i < e->nsources; i++) {
         fputs(i ? "," : "", stdout);
         lsl_cli_json_str(stdout, e->sources[i], strlen(e->sources[i]));
@@ -240,7 +240,7 @@ static int print_line(struct unseal *u)
 {
     size_t len = strlen(u->line), pos = 0, done = 0, tlen;
     const struct lsl_vault_index_entry *e;
-    struct lsl_buf b = { 0 };
+    struct lsl_buf b = {0};
     struct lsl_token t;
     int rc = 0;
 
@@ -350,29 +350,41 @@ static int exit_code(int rc, const struct unseal *u, size_t missing)
 int lsl_cmd_unseal(int argc, char **argv)
 {
     static const struct option opts[] = {
-        { "keys", required_argument, NULL, 'k' },
-        { "vault", required_argument, NULL, 'v' },
-        { "case", required_argument, NULL, 'c' },
-        { "tokens-from", required_argument, NULL, 't' },
-        { "line", required_argument, NULL, 'l' },
-        { "json", no_argument, NULL, 'j' },
+        {"keys", required_argument, NULL, 'k'},
+        {"vault", required_argument, NULL, 'v'},
+        {"case", required_argument, NULL, 'c'},
+        {"tokens-from", required_argument, NULL, 't'},
+        {"line", required_argument, NULL, 'l'},
+        {"json", no_argument, NULL, 'j'},
         LSL_CLI_OFFICER_OPTIONS,
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     const char *keys = NULL, *vault = NULL, *ref = NULL, *from = NULL;
-    struct unseal u = { 0 };
+    struct unseal u = {0};
     size_t missing = 0;
     int c, rc = 0, code;
 
     while ((c = getopt_long(argc, argv, "k:v:c:t:l:jh", opts, NULL)) != -1) {
         switch (c) {
-        case 'k': keys = optarg; break;
-        case 'v': vault = optarg; break;
-        case 'c': ref = optarg; break;
-        case 't': from = optarg; break;
-        case 'l': u.line = optarg; break;
-        case 'j': u.json = true; break;
+        case 'k':
+            keys = optarg;
+            break;
+        case 'v':
+            vault = optarg;
+            break;
+        case 'c':
+            ref = optarg;
+            break;
+        case 't':
+            from = optarg;
+            break;
+        case 'l':
+            u.line = optarg;
+            break;
+        case 'j':
+            u.json = true;
+            break;
         case LSL_CLI_OPT_SHARE:
         case LSL_CLI_OPT_PASSPHRASE_FD:
             if (lsl_cli_officer_option(c, optarg) != 0)

@@ -9,8 +9,7 @@ static const struct lsl_cmd vault_subcommands[] = {
     {"verify", "check every vault file's integrity, count entries",
      lsl_cmd_vault_verify},
     {"erase", "remove a data subject's mappings", lsl_cmd_vault_erase},
-    {"expire", "delete the files of expired key epochs",
-     lsl_cmd_vault_expire},
+    {"expire", "delete the files of expired key epochs", lsl_cmd_vault_expire},
     {"hold", "place a legal hold (subject or epoch)", lsl_cmd_vault_hold},
     {"release", "lift a case's legal holds", lsl_cmd_vault_release},
 };

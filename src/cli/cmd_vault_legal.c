@@ -19,12 +19,6 @@
  * a file's header epoch before trusting it for deletion, and the audit
  * trail records the key in use.
  */
-#include "audit.h"
-#include "cli.h"
-#include "logseal/file.h"
-#include "logseal/log.h"
-#include "officer.h"
-#include "subject.h"
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
@@ -34,6 +28,12 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "audit.h"
+#include "cli.h"
+#include "logseal/file.h"
+#include "logseal/log.h"
+#include "officer.h"
+#include "subject.h"
 
 struct vopts {
     const char *keys, *vault, *ref, *subject, *cls;

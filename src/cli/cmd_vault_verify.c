@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
-#include "officer.h"
 #include "logseal/log.h"
 #include "logseal/vault.h"
+#include "officer.h"
 
 struct epoch_total {
     uint32_t epoch;
@@ -110,8 +110,7 @@ static void on_file(const char *path, const struct lsl_vault_file_info *info,
         v->bad++;
     }
     printf("\tepoch %lu\t%llu entries, %llu seen updates",
-           (unsigned long)info->epoch,
-           (unsigned long long)entries,
+           (unsigned long)info->epoch, (unsigned long long)entries,
            (unsigned long long)v->seen);
     print_counts(v->map);
     add_to_epoch(v, info->epoch);

@@ -3,29 +3,30 @@
  * Every subcommand parses its own options and prints its own --help.
  */
 #include <signal.h>
+#include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
-#include <sodium.h>
 #include "cli.h"
 #include "logseal/log.h"
 #include "lsl_config.h"
 
 static const struct lsl_cmd commands[] = {
-    { "keygen", "create the hash key and the officer key pair",
-      lsl_cmd_keygen },
-    { "pipe", "pseudonymize lines from stdin or a file", lsl_cmd_pipe },
-    { "run", "run the daemon from a configuration file", lsl_cmd_run },
-    { "unseal", "reveal the originals of tokens (officer key)",
-      lsl_cmd_unseal },
-    { "disclose", "a data subject's records, originals restored "
-                  "(officer key)",
-      lsl_cmd_disclose },
-    { "rules", "test rules on sample lines", lsl_cmd_rules },
-    { "audit", "verify or show the signed audit log", lsl_cmd_audit },
-    { "vault", "officer tasks on the vault (verify, erase, expire, hold, "
-               "release)", lsl_cmd_vault },
+    {"keygen", "create the hash key and the officer key pair", lsl_cmd_keygen},
+    {"pipe", "pseudonymize lines from stdin or a file", lsl_cmd_pipe},
+    {"run", "run the daemon from a configuration file", lsl_cmd_run},
+    {"unseal", "reveal the originals of tokens (officer key)", lsl_cmd_unseal},
+    {"disclose",
+     "a data subject's records, originals restored "
+     "(officer key)",
+     lsl_cmd_disclose},
+    {"rules", "test rules on sample lines", lsl_cmd_rules},
+    {"audit", "verify or show the signed audit log", lsl_cmd_audit},
+    {"vault",
+     "officer tasks on the vault (verify, erase, expire, hold, "
+     "release)",
+     lsl_cmd_vault},
 };
 
 static void usage(FILE *f)
@@ -66,8 +67,8 @@ int lsl_cli_exit_code(int err)
 int lsl_cli_dispatch(const char *cmd, const struct lsl_cmd *table, size_t n,
                      int argc, char **argv)
 {
-    bool help = argc >= 2 && (strcmp(argv[1], "--help") == 0 ||
-                              strcmp(argv[1], "-h") == 0);
+    bool help = argc >= 2 &&
+                (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0);
     FILE *f = help ? stdout : stderr;
 
     for (size_t i = 0; argc >= 2 && !help && i < n; i++) {
@@ -77,8 +78,7 @@ int lsl_cli_dispatch(const char *cmd, const struct lsl_cmd *table, size_t n,
     if (argc >= 2 && !help)
         fprintf(stderr, "logseal %s: unknown subcommand '%s'\n\n", cmd,
                 argv[1]);
-    fprintf(f, "usage: logseal %s SUBCOMMAND [OPTIONS]\n\nsubcommands:\n",
-            cmd);
+    fprintf(f, "usage: logseal %s SUBCOMMAND [OPTIONS]\n\nsubcommands:\n", cmd);
     for (size_t i = 0; i < n; i++)
         fprintf(f, "  %-8s %s\n", table[i].name, table[i].summary);
     fprintf(f, "\n'logseal %s SUBCOMMAND --help' describes one.\n", cmd);

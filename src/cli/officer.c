@@ -7,16 +7,16 @@
  * parses its arguments; the passphrases are read only when the key is
  * opened and freed (wiped) right after the key is rebuilt.
  */
+#include "officer.h"
 #include <errno.h>
 #include <limits.h>
+#include <sodium.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/stat.h>
-#include <sodium.h>
-#include "officer.h"
-#include "passphrase.h"
 #include "logseal/file.h"
 #include "logseal/log.h"
+#include "passphrase.h"
 
 static struct {
     const char *shares[LSL_SHARES_MAX];
@@ -144,7 +144,7 @@ int lsl_cli_officer_open(const char *keys_dir, struct lsl_officer_key **out)
                       rc == -ENOENT ? " (unsealing needs the officer secret "
                                       "key created by 'logseal keygen', or "
                                       "--share FILE for a split key)"
-                      : rc == LSL_EKEYPERM ? " (chmod 600 it)"
+                      : rc == LSL_EKEYPERM  ? " (chmod 600 it)"
                       : rc == LSL_EKEYOWNER ? " (chown it to yourself)"
                                             : "");
     return rc;

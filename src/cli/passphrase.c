@@ -7,14 +7,14 @@
  * not read past the line: the next call gets the next line); the
  * terminal's echo setting is restored on every path.
  */
+#include "passphrase.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 #include <termios.h>
 #include <unistd.h>
-#include <sodium.h>
-#include "passphrase.h"
 #include "logseal/common.h"
 #include "logseal/log.h"
 

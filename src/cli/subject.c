@@ -7,10 +7,10 @@
  * The normalized copies are originals: kept in sodium_malloc memory.
  */
 #include "subject.h"
-#include "logseal/log.h"
 #include <errno.h>
 #include <sodium.h>
 #include <string.h>
+#include "logseal/log.h"
 
 int lsl_subject_init(struct lsl_subject *s, const char *value, const char *cls)
 {

@@ -5,9 +5,9 @@
  * are used and the damage is reported (exit 3 for integrity failures).
  */
 #include "vread.h"
-#include "logseal/log.h"
 #include <errno.h>
 #include <string.h>
+#include "logseal/log.h"
 
 static void on_file(const char *path, const struct lsl_vault_file_info *info,
                     int rc, void *ud)

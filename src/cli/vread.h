@@ -2,9 +2,9 @@
 #ifndef LSL_CLI_VREAD_H
 #define LSL_CLI_VREAD_H
 
+#include <stdio.h>
 #include "logseal/legal.h"
 #include "logseal/vault.h"
-#include <stdio.h>
 
 struct lsl_cli_vread {
     int integrity;  /* first integrity failure of a file (exit 3) */

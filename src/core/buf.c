@@ -4,13 +4,13 @@
  * so growth never uses realloc: the old block is wiped before it is freed,
  * and no copy of an original is left behind in freed heap memory.
  */
+#include "logseal/buf.h"
 #include <errno.h>
+#include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sodium.h>
-#include "logseal/buf.h"
 
 int lsl_buf_reserve(struct lsl_buf *b, size_t extra)
 {

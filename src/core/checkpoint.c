@@ -10,15 +10,15 @@
  * A file's identity is dev/ino plus a BLAKE2b-128 of its first bytes, so a
  * reused inode or a file rewritten in place is not taken for the old one.
  */
+#include "logseal/checkpoint.h"
 #include <errno.h>
 #include <inttypes.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <sodium.h>
-#include "logseal/checkpoint.h"
 #include "logseal/file.h"
 
 #define CKPT_VERSION  1

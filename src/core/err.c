@@ -7,8 +7,8 @@ const char *lsl_strerror(int err)
     switch (err) {
     case 0:
         return "success";
-#define LSL_ERR_CASE(name, val, msg)                                          \
-    case (val):                                                               \
+#define LSL_ERR_CASE(name, val, msg)                                           \
+    case (val):                                                                \
         return msg;
         LSL_ERRNO_MAP(LSL_ERR_CASE)
 #undef LSL_ERR_CASE

@@ -2,17 +2,16 @@
  * Diagnostics. One event is one line, written with a single write(2) so
  * lines from threads never interleave. Callers never pass identifiers.
  */
+#include "logseal/log.h"
 #include <stdarg.h>
 #include <stdio.h>
 #include <time.h>
 #include <unistd.h>
-#include "logseal/log.h"
 
 static enum lsl_log_level max_level = LSL_LOG_INFO;
 static bool with_time;
 
-static const char *const level_names[] = { "error", "warning", "info",
-                                           "debug" };
+static const char *const level_names[] = {"error", "warning", "info", "debug"};
 
 void lsl_log_set_level(enum lsl_log_level level)
 {
@@ -40,8 +39,8 @@ void lsl_log(enum lsl_log_level level, const char *fmt, ...)
         gmtime_r(&now, &tm);
         n = strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%SZ ", &tm);
     }
-    k = snprintf(line + n, sizeof(line) - n, "logseal: %s: ",
-                 level_names[level]);
+    k = snprintf(line + n, sizeof(line) - n,
+                 "logseal: %s: ", level_names[level]);
     if (k > 0)
         n += (size_t)k;
     va_start(ap, fmt);

@@ -3,10 +3,10 @@
  * max_line bytes between calls; in_piece is true iff the carried bytes
  * continue a line of which pieces were already emitted.
  */
-#include <errno.h>
-#include <string.h>
-#include <sodium.h>
 #include "logseal/splitter.h"
+#include <errno.h>
+#include <sodium.h>
+#include <string.h>
 
 /* How far back from the limit a cut looks for a separator. */
 #define CUT_WINDOW 512
@@ -29,8 +29,7 @@ static bool ident_byte(unsigned char c)
 {
     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
            (c >= 'A' && c <= 'Z') || c == '.' || c == ':' || c == '%' ||
-           c == '@' || c == '_' || c == '-' || c == '[' || c == ']' ||
-           c == '+';
+           c == '@' || c == '_' || c == '-' || c == '[' || c == ']' || c == '+';
 }
 
 /* Length of the first piece of an overlong run: ends after a separator. */
@@ -110,8 +109,7 @@ int lsl_splitter_feed(struct lsl_splitter *sp, struct lsl_batch *b,
         rc = lsl_buf_append(&sp->carry, data + pos, seg);
         if (rc)
             return rc;
-        rc = emit_long(sp, b, sp->carry.p, sp->carry.len, nl != NULL, 0,
-                       &rest);
+        rc = emit_long(sp, b, sp->carry.p, sp->carry.len, nl != NULL, 0, &rest);
         if (rc)
             return rc;
         carry_keep(sp, rest);
@@ -127,8 +125,8 @@ int lsl_splitter_finish(struct lsl_splitter *sp, struct lsl_batch *b)
 
     if (sp->carry.len == 0 && !sp->in_piece)
         return 0;
-    rc = emit_long(sp, b, sp->carry.p ? sp->carry.p : "", sp->carry.len,
-                   true, LSL_LINE_NOEOL, &rest);
+    rc = emit_long(sp, b, sp->carry.p ? sp->carry.p : "", sp->carry.len, true,
+                   LSL_LINE_NOEOL, &rest);
     if (rc)
         return rc;
     carry_keep(sp, rest);

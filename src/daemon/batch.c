@@ -4,11 +4,11 @@
  * everything it touches is the batch's or the worker's own, except the
  * rule and keyring, which are immutable.
  */
+#include "logseal/batch.h"
 #include <errno.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sodium.h>
-#include "logseal/batch.h"
 #include "batch_internal.h"
 
 int lsl_batch_open(struct lsl_batch **out)
@@ -81,10 +81,10 @@ int lsl_batch_add_line(struct lsl_batch *b, const char *p, size_t len,
     rc = lsl_buf_append(&b->in, p, len);
     if (rc)
         return rc;
-    b->lines[b->nlines++] = (struct lsl_line){ (uint32_t)off, (uint32_t)len,
-                                               flags };
-    b->st.bytes_in += len + ((flags & (LSL_LINE_PIECE | LSL_LINE_NOEOL))
-                                 ? 0 : 1);
+    b->lines[b->nlines++] =
+        (struct lsl_line){(uint32_t)off, (uint32_t)len, flags};
+    b->st.bytes_in +=
+        len + ((flags & (LSL_LINE_PIECE | LSL_LINE_NOEOL)) ? 0 : 1);
     return 0;
 }
 
@@ -128,8 +128,7 @@ static int take_mappings(struct lsl_batch *b, struct lsl_tokenizer *tz)
     for (size_t i = 0; i < n; i++) {
         maps[i] = m[i];
         maps[i].value.p = b->map_arena.p + b->map_arena.len;
-        memcpy(b->map_arena.p + b->map_arena.len, m[i].value.p,
-               m[i].value.len);
+        memcpy(b->map_arena.p + b->map_arena.len, m[i].value.p, m[i].value.len);
         b->map_arena.len += m[i].value.len;
     }
     b->nmaps = n;

@@ -26,8 +26,7 @@ struct lsl_worker {
 };
 
 /* Pseudonymize one line into b->out and count it in b->st. */
-LSL_MUST_CHECK int lsl_line_transform(struct lsl_worker *w,
-                                      struct lsl_batch *b,
+LSL_MUST_CHECK int lsl_line_transform(struct lsl_worker *w, struct lsl_batch *b,
                                       const struct lsl_line *ln);
 
 /*
@@ -43,10 +42,9 @@ LSL_MUST_CHECK int lsl_span_emit(struct lsl_worker *w, const char *line,
  * `dashed`: the value is written with '-' for '.' inside a host name and
  * its rendering must be too. 0 or -ENOMEM.
  */
-LSL_MUST_CHECK int lsl_ip_emit(struct lsl_worker *w, const char *v,
-                               size_t len, unsigned mode, unsigned bits,
-                               bool dashed, int64_t when,
-                               struct lsl_buf *out);
+LSL_MUST_CHECK int lsl_ip_emit(struct lsl_worker *w, const char *v, size_t len,
+                               unsigned mode, unsigned bits, bool dashed,
+                               int64_t when, struct lsl_buf *out);
 
 /*
  * One line as a JSON object into b->out (with its newline): the rule's

@@ -9,6 +9,7 @@
  * "FILE:LINE:" (or "FILE:" when no line applies) and names the key; on
  * error nothing is returned to the caller.
  */
+#include "logseal/config.h"
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -20,7 +21,6 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
-#include "logseal/config.h"
 #include "logseal/log.h"
 
 #define MAX_CONFIG_BYTES (1u << 20)

@@ -11,14 +11,14 @@
  * waits for it to stop; the loop is closed only after every handle's close
  * callback ran.
  */
+#include "logseal/daemon.h"
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "logseal/daemon.h"
-#include "logseal/log.h"
 #include "daemon_internal.h"
+#include "logseal/log.h"
 
 enum { SIG_TERM, SIG_INT, SIG_HUP, SIG_USR1, NSIG_HANDLED };
 

@@ -7,10 +7,10 @@
 #ifndef LSL_DAEMON_INTERNAL_H
 #define LSL_DAEMON_INTERNAL_H
 
-#include "logseal/buf.h"
-#include "logseal/config.h"
 #include <stdio.h>
 #include <uv.h>
+#include "logseal/buf.h"
+#include "logseal/config.h"
 
 struct lsl_run;
 

@@ -16,11 +16,11 @@
  * Also the spelling of a mode that `pipe --ip-mode` and the daemon's
  * `ip_mode` key share (lsl_ip_override_parse).
  */
-#include "batch_internal.h"
 #include <errno.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+#include "batch_internal.h"
 
 int lsl_ip_override_parse(const char *s, struct lsl_ip_override *ip)
 {

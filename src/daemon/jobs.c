@@ -19,8 +19,8 @@ struct lsl_job {
     struct lsl_pipeline *pl;
     struct lsl_batch *b;
     int rc;
-    bool vault_added; /* mappings staged: a retry must not stage again */
-    bool written;     /* the sink has the batch: a retry must not rewrite */
+    bool vault_added;   /* mappings staged: a retry must not stage again */
+    bool written;       /* the sink has the batch: a retry must not rewrite */
     const char *failed; /* what the failed commit step wrote, for messages */
     uint64_t vault_new;
     struct lsl_job *next;
@@ -187,8 +187,8 @@ static void commit_work(uv_work_t *req)
 
 static bool retryable(int err)
 {
-    return err == -ENOSPC || err == -EDQUOT || err == -EIO ||
-           err == -EAGAIN || err == -EINTR;
+    return err == -ENOSPC || err == -EDQUOT || err == -EIO || err == -EAGAIN ||
+           err == -EINTR;
 }
 
 static void commit_done(uv_work_t *req, int status);

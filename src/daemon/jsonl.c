@@ -26,10 +26,10 @@
  * Invariant: a byte under a span never reaches the output raw — a span
  * cut by a field's edge is replaced whole inside that field.
  */
-#include "batch_internal.h"
 #include <errno.h>
 #include <string.h>
 #include <time.h>
+#include "batch_internal.h"
 
 int lsl_out_format_parse(const char *s, uint8_t *format)
 {

@@ -12,8 +12,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include "logseal/log.h"
 #include "daemon_internal.h"
+#include "logseal/log.h"
 
 #define REQ_MAX        4096
 #define REQ_TIMEOUT_MS 5000

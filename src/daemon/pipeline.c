@@ -6,13 +6,13 @@
  * commit in seq order exactly once; a failed commit is retried (same batch,
  * same order) or ends the pipeline through on_fatal, never skipped.
  */
+#include "logseal/pipeline.h"
 #include <errno.h>
 #include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include "logseal/log.h"
-#include "logseal/pipeline.h"
 #include "pipeline_internal.h"
 
 void lsl_pipeline_opts_init(struct lsl_pipeline_opts *o)
@@ -62,8 +62,7 @@ int lsl_pipeline_open(struct lsl_pipeline **out,
     uv_timer_init(o->loop, &pl->retry_timer);
     pl->flush_timer.data = pl;
     pl->retry_timer.data = pl;
-    uv_timer_start(&pl->flush_timer, flush_timer_cb, o->flush_ms,
-                   o->flush_ms);
+    uv_timer_start(&pl->flush_timer, flush_timer_cb, o->flush_ms, o->flush_ms);
     uv_unref((uv_handle_t *)&pl->flush_timer);
     *out = pl;
     return 0;
@@ -202,8 +201,7 @@ static void pause_all(struct lsl_pipeline *pl)
 
 static void resume_all(struct lsl_pipeline *pl)
 {
-    if (!pl->paused || pl->fatal ||
-        pl->inflight > pl->o.max_inflight / 2)
+    if (!pl->paused || pl->fatal || pl->inflight > pl->o.max_inflight / 2)
         return;
     pl->paused = false;
     for (struct lsl_source *s = pl->sources; s; s = s->next)
@@ -265,8 +263,7 @@ static int note_header(struct lsl_source *s, size_t from)
         const struct lsl_line *ln = &b->lines[i];
 
         /* An empty line is no header (and b->in.p may still be NULL). */
-        if (ln->len && lsl_rule_is_header(s->rule, b->in.p + ln->off,
-                                          ln->len))
+        if (ln->len && lsl_rule_is_header(s->rule, b->in.p + ln->off, ln->len))
             last = ln;
     }
     if (!last)
@@ -399,10 +396,10 @@ static void flush_timer_cb(uv_timer_t *t)
 
     for (struct lsl_source *s = pl->sources; s; s = s->next) {
         if (s->cur && s->cur->nlines > 0 &&
-            now - s->cur_started_ms >= pl->o.flush_ms &&
-            dispatch(s) != 0)
+            now - s->cur_started_ms >= pl->o.flush_ms && dispatch(s) != 0)
             lsl_log_warn("%s: cannot queue a batch (out of memory); "
-                         "retrying", s->name);
+                         "retrying",
+                         s->name);
     }
     lsl_jobs_tick(pl);
 }

@@ -21,8 +21,8 @@ struct lsl_pipeline {
     struct lsl_batch *spare; /* reusable batches, linked via ->source */
     size_t nspare;
 
-    uint64_t next_seq;   /* next batch to dispatch */
-    uint64_t commit_seq; /* next batch to commit */
+    uint64_t next_seq;          /* next batch to dispatch */
+    uint64_t commit_seq;        /* next batch to commit */
     struct lsl_job *ready;      /* processed, sorted by seq */
     struct lsl_job *committing; /* at most one commit at a time */
     unsigned inflight;

@@ -8,10 +8,10 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sodium.h>
 #include <unistd.h>
 #include "logseal/daemon.h"
 #include "logseal/file.h"
@@ -94,8 +94,7 @@ static int detect_rule(struct pipe_run *r, int fd)
         lsl_log_error("cannot read the input: %s", lsl_strerror(rc));
         return rc;
     }
-    rc = lsl_rule_detect(&r->rule, NULL, r->sample, r->sample_len, at_eof,
-                         &d);
+    rc = lsl_rule_detect(&r->rule, NULL, r->sample, r->sample_len, at_eof, &d);
     if (rc == 0)
         lsl_log_info("--rule auto chose %s (%u/%u sample lines)", d.chosen,
                      d.matched, d.counted);
@@ -109,11 +108,10 @@ static int detect_rule(struct pipe_run *r, int fd)
     return rc;
 }
 
-static int load_rule(struct pipe_run *r, const struct lsl_pipe_opts *o,
-                     int fd)
+static int load_rule(struct pipe_run *r, const struct lsl_pipe_opts *o, int fd)
 {
     char path[PATH_MAX];
-    struct lsl_rule_error e = { 0 };
+    struct lsl_rule_error e = {0};
     int rc;
 
     if (strcmp(o->rule, "auto") == 0)
@@ -145,11 +143,11 @@ static int load_keys(struct pipe_run *r, const struct lsl_pipe_opts *o,
     if (rc) {
         lsl_log_error("%s: cannot use the hash key: %s%s", path,
                       lsl_strerror(rc),
-                      rc == LSL_EKEYPERM ? " (chmod 600 it)" :
-                      rc == LSL_EKEYOWNER ? " (chown it to the user running "
-                                            "logseal)" :
-                      rc == -ENOENT ? " (create keys with 'logseal keygen')"
-                                    : "");
+                      rc == LSL_EKEYPERM    ? " (chmod 600 it)"
+                      : rc == LSL_EKEYOWNER ? " (chown it to the user running "
+                                              "logseal)"
+                      : rc == -ENOENT ? " (create keys with 'logseal keygen')"
+                                      : "");
         return rc;
     }
     rc = lsl_path_join(path, sizeof(path), o->keys_dir, "vault.pub");
@@ -165,7 +163,9 @@ static int open_outputs(struct pipe_run *r, const struct lsl_pipe_opts *o,
                         const uint8_t *pk)
 {
     struct lsl_vault_set_opts vo = {
-        .dir = o->vault_dir, .pubkey = pk, .source = o->source,
+        .dir = o->vault_dir,
+        .pubkey = pk,
+        .source = o->source,
         .keyring = r->kr,
     };
     int rc;
@@ -194,19 +194,22 @@ static int open_input(const struct lsl_pipe_opts *o, int *fd)
     *fd = open(o->in_path, O_RDONLY | O_CLOEXEC);
     if (*fd >= 0)
         return 0;
-    lsl_log_error("%s: cannot open the input: %s", o->in_path,
-                  strerror(errno));
+    lsl_log_error("%s: cannot open the input: %s", o->in_path, strerror(errno));
     return -errno;
 }
 
-static int run_loop(struct pipe_run *r, const struct lsl_pipe_opts *o,
-                    int fd)
+static int run_loop(struct pipe_run *r, const struct lsl_pipe_opts *o, int fd)
 {
     struct lsl_pipeline_opts po;
     struct lsl_fd_source_opts so = {
-        .fd = fd, .name = o->source, .rule = r->rule, .sink = r->sink,
-        .prefix = r->sample, .prefix_len = r->sample_len,
-        .on_done = on_done, .ud = r,
+        .fd = fd,
+        .name = o->source,
+        .rule = r->rule,
+        .sink = r->sink,
+        .prefix = r->sample,
+        .prefix_len = r->sample_len,
+        .on_done = on_done,
+        .ud = r,
     };
     int rc;
 
@@ -250,8 +253,8 @@ static void teardown(struct pipe_run *r, struct lsl_pipe_result *res, int *rc)
                  lsl_vault_set_last_path(r->vs));
     crc = lsl_vault_set_close(r->vs);
     if (crc && *rc == 0) {
-        lsl_log_error("%s: cannot finish the vault file: %s",
-                      res->vault_path, lsl_strerror(crc));
+        lsl_log_error("%s: cannot finish the vault file: %s", res->vault_path,
+                      lsl_strerror(crc));
         *rc = crc;
     }
     /* Output is renamed into place only after a clean run whose vault
@@ -287,7 +290,7 @@ static void warn_gaps(const struct lsl_rule *rule)
 
 int lsl_pipe_run(const struct lsl_pipe_opts *o, struct lsl_pipe_result *res)
 {
-    struct pipe_run r = { 0 };
+    struct pipe_run r = {0};
     uint8_t pk[LSL_VAULT_PUBKEY_BYTES];
     int fd = -1, rc;
 

@@ -197,7 +197,9 @@ static int open_vault(struct lsl_run *r)
 {
     /* One set serves every source; records name the daemon. */
     struct lsl_vault_set_opts vo = {
-        .dir = r->cfg->vault, .pubkey = r->pk, .source = "daemon",
+        .dir = r->cfg->vault,
+        .pubkey = r->pk,
+        .source = "daemon",
         .keyring = r->kr,
     };
     int rc;

@@ -2,11 +2,11 @@
 #ifndef LSL_RUN_INTERNAL_H
 #define LSL_RUN_INTERNAL_H
 
+#include <sodium.h>
 #include "daemon_internal.h"
 #include "logseal/checkpoint.h"
 #include "logseal/pipeline.h"
 #include "logseal/source.h"
-#include <sodium.h>
 
 struct lsl_run;
 
@@ -19,7 +19,7 @@ struct run_src {
     struct lsl_tail_source *tail; /* one of these three, by type */
     struct lsl_syslog_source *syslog;
     struct lsl_fd_source *fd;
-    struct lsl_batch_stats st; /* counters kept once the source is freed */
+    struct lsl_batch_stats st;   /* counters kept once the source is freed */
     struct lsl_batch_stats base; /* of earlier runs, carried over reloads */
     bool opened;
     bool freed;
@@ -36,8 +36,8 @@ struct lsl_run {
     struct lsl_pipeline *pl;
     struct run_src *src;
     size_t nsrc;
-    size_t live;        /* opened and not done */
-    uint64_t vault_new; /* kept once the pipeline is closed */
+    size_t live;         /* opened and not done */
+    uint64_t vault_new;  /* kept once the pipeline is closed */
     uint64_t vault_base; /* of earlier runs, carried over reloads */
     bool stopping;
     int err;

@@ -135,8 +135,7 @@ void lsl_run_carry(struct lsl_run *next, const struct lsl_run *old)
     next->vault_base = old->vault_base + old->vault_new;
     for (size_t i = 0; i < next->nsrc; i++)
         for (size_t j = 0; j < old->nsrc; j++)
-            if (strcmp(next->src[i].conf->name, old->src[j].conf->name) ==
-                0)
+            if (strcmp(next->src[i].conf->name, old->src[j].conf->name) == 0)
                 next->src[i].base = src_totals(&old->src[j]);
 }
 

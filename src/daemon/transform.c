@@ -96,8 +96,8 @@ int lsl_span_emit(struct lsl_worker *w, const char *line,
     if (s->action == LSL_ACT_DROP)
         return lsl_buf_putc(out, '-');
     if (s->cls != LSL_CLASS_IP)
-        return lsl_tokenizer_emit(w->tz, (enum lsl_class)s->cls,
-                                  line + s->off, s->len, when, out);
+        return lsl_tokenizer_emit(w->tz, (enum lsl_class)s->cls, line + s->off,
+                                  s->len, when, out);
     if (w->ip.on) {
         mode = w->ip.mode;
         bits = w->ip.bits;

@@ -4,9 +4,9 @@
  * locking and no per-line allocation.
  */
 #include <errno.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sodium.h>
 #include "batch_internal.h"
 
 int lsl_worker_open(struct lsl_worker **out, const struct lsl_worker_opts *o)

@@ -13,8 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "lsl_config.h"
 #include "logseal/file.h"
+#include "lsl_config.h"
 #include "rules_int.h"
 
 #define RULES_MAX 256

@@ -11,8 +11,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "lsl_config.h"
 #include "logseal/file.h"
+#include "lsl_config.h"
 #include "rules_int.h"
 
 /* Rule files are small; a larger one is surely the wrong file. */

@@ -28,7 +28,7 @@
 #include "rules_int.h"
 
 /* Attempts per line before the line is given to the scrubber. */
-#define NFMT_BUDGET 256
+#define NFMT_BUDGET   256
 #define NFMT_VARS_MAX 128
 
 enum nfmt_shape {
@@ -45,25 +45,19 @@ struct nfmt_item {
     uint32_t off, len; /* literal: bytes of r->log_format; var: its name */
     uint32_t group;    /* 0: literal */
     uint8_t shape;     /* enum nfmt_shape */
-    bool lazy; /* the value may end at more than one place: try each */
+    bool lazy;         /* the value may end at more than one place: try each */
 };
 
 static const struct {
     const char *name;
     uint8_t shape;
 } known_shapes[] = {
-    {"time_local", SHAPE_TIME_LOCAL},
-    {"status", SHAPE_STATUS},
-    {"body_bytes_sent", SHAPE_DIGITS},
-    {"bytes_sent", SHAPE_DIGITS},
-    {"request_length", SHAPE_DIGITS},
-    {"remote_port", SHAPE_DIGITS},
-    {"server_port", SHAPE_DIGITS},
-    {"connection", SHAPE_DIGITS},
-    {"connection_requests", SHAPE_DIGITS},
-    {"msec", SHAPE_DECIMAL},
-    {"request_time", SHAPE_DECIMAL},
-    {"remote_addr", SHAPE_NOBLANK},
+    {"time_local", SHAPE_TIME_LOCAL},      {"status", SHAPE_STATUS},
+    {"body_bytes_sent", SHAPE_DIGITS},     {"bytes_sent", SHAPE_DIGITS},
+    {"request_length", SHAPE_DIGITS},      {"remote_port", SHAPE_DIGITS},
+    {"server_port", SHAPE_DIGITS},         {"connection", SHAPE_DIGITS},
+    {"connection_requests", SHAPE_DIGITS}, {"msec", SHAPE_DECIMAL},
+    {"request_time", SHAPE_DECIMAL},       {"remote_addr", SHAPE_NOBLANK},
     {"server_addr", SHAPE_NOBLANK},
 };
 
@@ -98,12 +92,11 @@ static bool digits_at(const char *v, const uint8_t *at, size_t n)
 /* dd/Mon/yyyy:hh:mm:ss +zzzz */
 static bool fit_time_local(const char *v, size_t n)
 {
-    static const uint8_t digits[] = {0,  1,  7,  8,  9,  10, 12,
-                                     13, 15, 16, 18, 19, 22, 23, 24, 25};
+    static const uint8_t digits[] = {0,  1,  7,  8,  9,  10, 12, 13,
+                                     15, 16, 18, 19, 22, 23, 24, 25};
 
-    if (n != 26 || v[2] != '/' || v[6] != '/' || v[11] != ':' ||
-        v[14] != ':' || v[17] != ':' || v[20] != ' ' ||
-        (v[21] != '+' && v[21] != '-'))
+    if (n != 26 || v[2] != '/' || v[6] != '/' || v[11] != ':' || v[14] != ':' ||
+        v[17] != ':' || v[20] != ' ' || (v[21] != '+' && v[21] != '-'))
         return false;
     for (size_t i = 3; i < 6; i++)
         if ((v[i] | 0x20) < 'a' || (v[i] | 0x20) > 'z')
@@ -237,8 +230,7 @@ static bool walk_lazy(struct walk *w, size_t i, size_t pos)
         if (!hit)
             return false;
         q = (size_t)(hit - w->line);
-        if (fits(v->shape, w->line + pos, q - pos) &&
-            walk_from(w, i + 1, q)) {
+        if (fits(v->shape, w->line + pos, q - pos) && walk_from(w, i + 1, q)) {
             w->ov[2 * v->group] = pos;
             w->ov[2 * v->group + 1] = q;
             return true;
@@ -360,9 +352,8 @@ static int split(struct lsl_rule *r, const char *origin,
 
     for (size_t i = 0; rc == 0 && i < n;) {
         bool brace;
-        size_t skip, k = t[i] == '$' ? var_name(t + i + 1, n - i - 1, &brace,
-                                                 &skip)
-                                      : 0;
+        size_t skip,
+            k = t[i] == '$' ? var_name(t + i + 1, n - i - 1, &brace, &skip) : 0;
 
         if (k == 0) {
             rc = push_literal(r, (uint32_t)i++);

@@ -30,9 +30,9 @@ static char lower(char c)
 }
 
 /* The listed name of `kind` equal to name[0..len) (ASCII case folded). */
-static const struct rule_param *
-search_param(const struct lsl_rule *r, uint8_t kind, const char *name,
-             size_t len, unsigned b)
+static const struct rule_param *search_param(const struct lsl_rule *r,
+                                             uint8_t kind, const char *name,
+                                             size_t len, unsigned b)
 {
     for (size_t i = r->param_at[kind][b]; i < r->param_at[kind][b + 1]; i++) {
         const struct rule_param *p = &r->params[i];
@@ -163,8 +163,7 @@ static int query_plan(struct qctx *q, size_t len)
     pend = lsl_find2(line, path, end, '?', ' ');
     rc = plan_path(q, path, pend);
     if (rc == 0 && pend < end && line[pend] == '?')
-        rc = plan_query(q, pend + 1,
-                        lsl_find2(line, pend + 1, end, ' ', '#'));
+        rc = plan_query(q, pend + 1, lsl_find2(line, pend + 1, end, ' ', '#'));
     return rc ? rc : scrub_to(q, end);
 }
 

@@ -56,7 +56,7 @@ struct rule_type {
 struct rule_name {
     const char *name; /* inside the compiled pattern's name table */
     uint32_t num;
-    uint8_t type;     /* enum lsl_field_type */
+    uint8_t type; /* enum lsl_field_type */
 };
 
 /* `param NAME CLASS` (query string) or `segment NAME CLASS` (the path
@@ -97,7 +97,7 @@ struct lsl_rule {
     size_t ntypes;
     char *require[RULE_REQUIRE_MAX]; /* JSON keys every line must hold */
     size_t nrequire;
-    char *port_group;  /* `disclosure port=GROUP` */
+    char *port_group; /* `disclosure port=GROUP` */
     unsigned port_line;
     pcre2_code *code;
     char *log_format; /* format nginx: the template */
@@ -115,7 +115,7 @@ struct lsl_rule {
 
 /* A W3C column of the header in force, bound to a rule's field. */
 struct w3c_col {
-    const char *name; /* NUL-terminated, inside lsl_matcher.hdr */
+    const char *name;           /* NUL-terminated, inside lsl_matcher.hdr */
     const struct rule_field *f; /* NULL: no column line */
     uint8_t type;               /* enum lsl_field_type */
 };
@@ -147,8 +147,8 @@ struct lsl_matcher {
  * classic (v - 0x01..) & ~v & 0x80.. test flags it; its lowest flag is
  * always exact (only bytes above a true zero can be flagged falsely).
  */
-static inline size_t lsl_find2(const char *s, size_t from, size_t end,
-                               char a, char b)
+static inline size_t lsl_find2(const char *s, size_t from, size_t end, char a,
+                               char b)
 {
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
     const uint64_t ones = 0x0101010101010101ULL;
@@ -227,9 +227,8 @@ LSL_MUST_CHECK int lsl_json_plan(const struct lsl_rule *r,
                                  size_t len);
 
 /* Plan a line with a W3C rule (w3c.c). 0 or -ENOMEM. */
-LSL_MUST_CHECK int lsl_w3c_plan(const struct lsl_rule *r,
-                                struct lsl_matcher *m, const char *line,
-                                size_t len);
+LSL_MUST_CHECK int lsl_w3c_plan(const struct lsl_rule *r, struct lsl_matcher *m,
+                                const char *line, size_t len);
 
 /* Free the matcher's W3C state (w3c.c). */
 void lsl_w3c_free(struct lsl_matcher *m);
@@ -254,8 +253,7 @@ LSL_MUST_CHECK int lsl_scrub_escaped(struct lsl_plan *p, const char *line,
  * 03-1234-5678, 0120-123-456, 09012345678, +81-90-1234-5678,
  * +81 3 1234 5678. Sets *end past it. See phone.c for what is refused.
  */
-bool lsl_phone_at(const char *s, size_t lo, size_t hi, size_t i,
-                  size_t *end);
+bool lsl_phone_at(const char *s, size_t lo, size_t hi, size_t i, size_t *end);
 
 /* Append a span; offsets are line-relative. 0 or -ENOMEM. */
 LSL_MUST_CHECK int lsl_plan_push(struct lsl_plan *p, size_t off, size_t len,

@@ -28,9 +28,9 @@
  * read, and spans never cross it.
  */
 #include <errno.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sodium.h>
 #include "rules_int.h"
 
 #define IP6_TEXT_MAX    45 /* INET6_ADDRSTRLEN - 1 */
@@ -74,7 +74,7 @@ enum {
      (IN(c, 'a', 'f') || IN(c, 'A', 'F') ? C_HEX : 0) |                        \
      (ALNUM(c) || PUNCT_LOCAL(c) ? C_LOCAL | C_TOK : 0) |                      \
      (ALNUM(c) || PUNCT_ZONE(c) ? C_ZONE : 0) |                                \
-     ((c) == ':' ? C_COLON | C_TOK : 0) | ((c) == '@' ? C_AT | C_TOK : 0) | \
+     ((c) == ':' ? C_COLON | C_TOK : 0) | ((c) == '@' ? C_AT | C_TOK : 0) |    \
      ((c) == '.' ? C_DOT : 0) | ((c) == '-' ? C_DASH : 0))
 #define R4(b)  CLS(b), CLS((b) + 1), CLS((b) + 2), CLS((b) + 3)
 #define R16(b) R4(b), R4((b) + 4), R4((b) + 8), R4((b) + 12)
@@ -359,8 +359,7 @@ static bool try_at(const struct scan *sc, size_t i, unsigned seen,
     return ((seen & C_DASH) && match_uuid(sc, i, h)) ||
            ((seen & C_COLON) && match_ipv6(sc, i, h)) ||
            ((seen & C_DOT) && match_ipv4(sc, i, h)) ||
-           ((seen & C_DASH) && match_dashed(sc, i, h)) ||
-           match_phone(sc, i, h);
+           ((seen & C_DASH) && match_dashed(sc, i, h)) || match_phone(sc, i, h);
 }
 
 /* Candidates in the run [ws, we) of C_TOK bytes, whose byte classes are
@@ -521,9 +520,9 @@ static void memo_keep(struct memo_slot *sl, uint64_t tag, const char *line,
     for (size_t i = 0; i < n; i++) {
         const struct lsl_plan_span *s = &p->spans[first + i];
 
-        sl->spans[i] = (struct memo_span){(uint16_t)(s->off - off),
-                                          (uint16_t)s->len, s->action,
-                                          s->cls, s->flags};
+        sl->spans[i] =
+            (struct memo_span){(uint16_t)(s->off - off), (uint16_t)s->len,
+                               s->action, s->cls, s->flags};
     }
     sl->tag = tag;
     sl->len = (uint16_t)len;

@@ -3,6 +3,7 @@
  * and renamed into place when finished. A failed write is cut back to the
  * last good length so a retry neither duplicates nor corrupts members.
  */
+#include "logseal/file.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -10,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "logseal/file.h"
 #include "logseal/sink.h"
 
 struct file_sink {
@@ -31,8 +31,8 @@ static int file_write(struct lsl_sink *s, const struct lsl_batch *b)
         f->good += (off_t)data->len;
         return 0;
     }
-    if (f->part[0] && (ftruncate(f->fd, f->good) < 0 ||
-                       lseek(f->fd, f->good, SEEK_SET) < 0))
+    if (f->part[0] &&
+        (ftruncate(f->fd, f->good) < 0 || lseek(f->fd, f->good, SEEK_SET) < 0))
         return -errno;
     return rc;
 }
@@ -86,7 +86,8 @@ int lsl_file_sink_open(struct lsl_sink **out, const char *path)
     }
     f->base.gzip = true;
     snprintf(f->base.desc, sizeof(f->base.desc), "%s", path);
-    if (snprintf(f->path, sizeof(f->path), "%s", path) >= (int)sizeof(f->path) ||
+    if (snprintf(f->path, sizeof(f->path), "%s", path) >=
+            (int)sizeof(f->path) ||
         snprintf(f->part, sizeof(f->part), "%s.part", path) >=
             (int)sizeof(f->part)) {
         rc = -ENAMETOOLONG;

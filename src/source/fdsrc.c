@@ -13,9 +13,9 @@
  * once more (both owners do).
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <stdio.h>
 #include <unistd.h>
 #include "logseal/log.h"
 #include "logseal/source.h"
@@ -25,14 +25,14 @@ struct lsl_fd_source {
     struct lsl_fd_source_opts o;
     uv_fs_t req;
     uv_pipe_t pipe;
-    bool stream;      /* reads come from `pipe` (a pipe or socket) */
-    bool pipe_open;   /* `pipe` was initialized: close it, free later */
+    bool stream;    /* reads come from `pipe` (a pipe or socket) */
+    bool pipe_open; /* `pipe` was initialized: close it, free later */
     char *buf;
     uint64_t offset;
     bool reading;
     bool stopping; /* lsl_fd_source_stop: end input after this read */
     bool done;
-    int err;       /* first read failure, reported once drained */
+    int err; /* first read failure, reported once drained */
 };
 
 static void read_next(struct lsl_fd_source *src);
@@ -90,7 +90,7 @@ static void got(struct lsl_fd_source *src, ssize_t n)
         return;
     }
     src->offset += (uint64_t)n;
-    after = (struct lsl_pos){ 0, src->offset };
+    after = (struct lsl_pos){0, src->offset};
     rc = lsl_source_feed(&src->base, src->buf, (size_t)n, &after);
     if (rc) {
         lsl_log_error("%s: cannot buffer input at byte %llu: %s",
@@ -133,8 +133,8 @@ static int start_read(struct lsl_fd_source *src)
 
     if (src->stream)
         return uv_read_start((uv_stream_t *)&src->pipe, alloc_cb, stream_cb);
-    return uv_fs_read(lsl_pipeline_loop(src->base.pl), &src->req, src->o.fd,
-                      &b, 1, -1, read_cb);
+    return uv_fs_read(lsl_pipeline_loop(src->base.pl), &src->req, src->o.fd, &b,
+                      1, -1, read_cb);
 }
 
 static void read_next(struct lsl_fd_source *src)
@@ -247,7 +247,7 @@ int lsl_fd_source_start(struct lsl_fd_source *src)
     /* Bytes read ahead (an input sample) come first, so none is lost. */
     if (src->o.prefix_len > 0) {
         src->offset = src->o.prefix_len;
-        after = (struct lsl_pos){ 0, src->offset };
+        after = (struct lsl_pos){0, src->offset};
         rc = lsl_source_feed(&src->base, src->o.prefix, src->o.prefix_len,
                              &after);
         if (rc)

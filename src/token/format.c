@@ -9,8 +9,8 @@
  */
 #include <errno.h>
 #include <string.h>
-#include "logseal/token.h"
 #include "ipaddr.h"
+#include "logseal/token.h"
 
 #define B32_BITS   5
 #define TOKEN_TAIL (LSL_TOKEN_KID_CHARS + LSL_TOKEN_BODY_CHARS)

@@ -4,9 +4,9 @@
  * glibc writes ::0.2.0.3 for ::2:3, which is not the canonical text; the
  * unit tests pin both behaviours.
  */
+#include "ipaddr.h"
 #include <string.h>
 #include "logseal/token.h"
-#include "ipaddr.h"
 
 /*
  * What inet_pton(AF_INET) accepts: four decimal octets up to 255, no

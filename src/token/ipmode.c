@@ -16,12 +16,12 @@
  * Invariant: nothing here keeps state; the subkey is the keyring's,
  * read-only, so concurrent callers need no locks.
  */
-#include "ipaddr.h"
-#include "keyring_int.h"
-#include "logseal/token.h"
 #include <errno.h>
 #include <sodium.h>
 #include <string.h>
+#include "ipaddr.h"
+#include "keyring_int.h"
+#include "logseal/token.h"
 
 #define PRF_BYTES  32 /* 255 tree bits per address byte */
 #define LOOKUP_TAG "logseal/ip-prefix-lookup/v1"

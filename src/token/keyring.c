@@ -45,9 +45,6 @@
  * than output written with it. A fixed key (LSL_EPOCH_NEVER) never
  * changes: its epoch is the file's counter whatever the time.
  */
-#include "keyring_int.h"
-#include "logseal/file.h"
-#include "logseal/token.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -56,6 +53,9 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "keyring_int.h"
+#include "logseal/file.h"
+#include "logseal/token.h"
 
 #define KEYFILE_MAGIC     "LSLHKEY1"
 #define KEYFILE_MAGIC_LEN 8

@@ -5,8 +5,8 @@
 #ifndef LOGSEAL_TOKEN_KEYRING_INT_H
 #define LOGSEAL_TOKEN_KEYRING_INT_H
 
-#include <stdint.h>
 #include <sodium.h>
+#include <stdint.h>
 #include "logseal/token.h"
 
 #define LSL_IPMAP_KEY_BYTES crypto_kdf_KEYBYTES

@@ -16,8 +16,8 @@
  */
 #include <errno.h>
 #include <string.h>
-#include "logseal/token.h"
 #include "ipaddr.h"
+#include "logseal/token.h"
 
 /* Longest text that may still be an address with a zone id. */
 #define IP_TEXT_MAX  128

@@ -23,9 +23,9 @@
  * grown to the working size.
  */
 #include <errno.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sodium.h>
 #include "logseal/token.h"
 
 #define CACHE_DEFAULT_ENTRIES 65536

@@ -7,12 +7,12 @@
  * tokens, epoch numbers, case references and times, never an original.
  */
 #include "logseal/legal.h"
-#include "logseal/buf.h"
-#include "logseal/file.h"
-#include "vault_internal.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+#include "logseal/buf.h"
+#include "logseal/file.h"
+#include "vault_internal.h"
 
 #define ERASED_NAME "erased"
 #define HOLDS_NAME  "holds"

@@ -10,12 +10,12 @@
  * renamed over the old name, so at every moment the directory holds the
  * old file or the new one, whole. The old file key is never reused.
  */
-#include "logseal/file.h"
-#include "logseal/legal.h"
-#include "vault_internal.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
+#include "logseal/file.h"
+#include "logseal/legal.h"
+#include "vault_internal.h"
 
 /* Kept records between flushes: bounds the plaintext held in memory. */
 #define FLUSH_EVERY 4096

@@ -9,15 +9,15 @@
 #define LOGSEAL_VAULT_INTERNAL_H
 
 #include <errno.h>
+#include <sodium.h>
 #include <string.h>
 #include <sys/types.h>
-#include <sodium.h>
 #include "logseal/audit.h"
 #include "logseal/buf.h"
 #include "logseal/vault.h"
 
-#define LSL_VAULT_MAGIC          "LSLVAULT"
-#define LSL_VAULT_MAGIC_BYTES    8
+#define LSL_VAULT_MAGIC       "LSLVAULT"
+#define LSL_VAULT_MAGIC_BYTES 8
 /* Version 2 puts the key epoch length in the last reserved byte; version
  * 1 files (reserved bytes all zero) are still read. */
 #define LSL_VAULT_VERSION        2
@@ -129,8 +129,7 @@ static inline size_t lsl_vault_rec_size(const struct lsl_vault_record *r)
  * kid, lengths) and reserved lsl_vault_rec_size(r) bytes, so this cannot
  * fail.
  */
-void lsl_vault_rec_put(struct lsl_buf *b,
-                       const struct lsl_vault_record *r);
+void lsl_vault_rec_put(struct lsl_buf *b, const struct lsl_vault_record *r);
 
 /*
  * Decode the record at p[0..len); spans point into p. Sets *used to its
@@ -158,7 +157,7 @@ struct lsl_vault_seen_entry {
  */
 struct lsl_vault_seen {
     struct lsl_vault_seen_entry *slots; /* NULL until the first reserve */
-    size_t nslots;    /* 0 until the first reserve, then max_slots */
+    size_t nslots; /* 0 until the first reserve, then max_slots */
     size_t max_slots;
     size_t count;
     size_t cap;
@@ -229,13 +228,12 @@ LSL_MUST_CHECK int lsl_shamir_split(const uint8_t *secret, size_t len,
  * With fewer points than the threshold the result is some value, not an
  * error: the caller checks it against the public key.
  */
-LSL_MUST_CHECK int lsl_shamir_join(const uint8_t *xs,
-                                   const uint8_t *const *ys, unsigned k,
-                                   size_t len, uint8_t *secret);
+LSL_MUST_CHECK int lsl_shamir_join(const uint8_t *xs, const uint8_t *const *ys,
+                                   unsigned k, size_t len, uint8_t *secret);
 
 /* ---- audit trail internals shared by audit.c and auditchk.c ---- */
 
-#define LSL_AUDIT_FIELDS   9
+#define LSL_AUDIT_FIELDS    9
 #define LSL_AUDIT_SIG_BYTES crypto_sign_BYTES
 
 /* A record line split into its fields; spans point into the line. */

@@ -9,9 +9,9 @@
  * in flight): a plain array.
  */
 #include "logseal/vaultset.h"
-#include "vault_internal.h"
 #include <stdio.h>
 #include <stdlib.h>
+#include "vault_internal.h"
 
 struct slot {
     uint32_t epoch;

@@ -29,11 +29,12 @@ static void init(void)
     const char *dir = fz_tmpdir();
     char sec[512], pk[512];
     struct lsl_officer_key *k = NULL;
-    struct lsl_audit_entry e = { .time = 1764403200, .operator_name = "ana",
-                                 .case_ref = "CASE-1", .action = "unseal",
-                                 .count = 1 };
-    static const char *const queries[] = { "ip_aa1", "id_aa2\tx", "q\n3",
-                                           "" };
+    struct lsl_audit_entry e = {.time = 1764403200,
+                                .operator_name = "ana",
+                                .case_ref = "CASE-1",
+                                .action = "unseal",
+                                .count = 1};
+    static const char *const queries[] = {"ip_aa1", "id_aa2\tx", "q\n3", ""};
     FILE *f;
 
     snprintf(sec, sizeof(sec), "%s/officer.key", dir);
@@ -56,8 +57,7 @@ static void init(void)
 }
 
 /* Offsets of line starts in p[0..len); returns their count. */
-static size_t line_starts(const uint8_t *p, size_t len, size_t *at,
-                          size_t max)
+static size_t line_starts(const uint8_t *p, size_t len, size_t *at, size_t max)
 {
     size_t n = 0;
 

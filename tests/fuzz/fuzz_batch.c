@@ -25,8 +25,7 @@ static struct lsl_worker *workers[W_COUNT];
 
 static void init(void)
 {
-    struct lsl_worker_opts o = { .keyring = fz_keyring(),
-                                 .cache_entries = 64 };
+    struct lsl_worker_opts o = {.keyring = fz_keyring(), .cache_entries = 64};
 
     for (int i = 0; i < FZ_NRULES; i++)
         rules[i] = fz_rule(fz_rule_names[i]);
@@ -37,7 +36,7 @@ static void init(void)
     o.format = LSL_OUT_JSONL;
     FZ_CHECK(lsl_worker_open(&workers[W_JSONL], &o) == 0);
     o.format = LSL_OUT_TEXT;
-    o.ip = (struct lsl_ip_override){ .on = true, .mode = LSL_IPMODE_IP6 };
+    o.ip = (struct lsl_ip_override){.on = true, .mode = LSL_IPMODE_IP6};
     FZ_CHECK(lsl_worker_open(&workers[W_IP6], &o) == 0);
 }
 
@@ -71,7 +70,7 @@ static uint64_t add_lines(struct lsl_batch *b, const char *p, size_t len,
 static void check_gzip(const struct lsl_batch *b)
 {
     uLongf n = (uLongf)b->out.len;
-    z_stream zs = { 0 };
+    z_stream zs = {0};
     char *plain = malloc(n + 1);
 
     FZ_CHECK(plain != NULL);
@@ -127,8 +126,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
      * and each piece of an overlong line as its own object. */
     jsonl_meta = kind == W_JSONL ? b->st.meta : 0;
     FZ_CHECK(b->st.meta <= whole);
-    FZ_CHECK(b->st.lines_in == whole &&
-             b->st.lines_out == whole - jsonl_meta);
+    FZ_CHECK(b->st.lines_in == whole && b->st.lines_out == whole - jsonl_meta);
     FZ_CHECK(nl == (kind == W_JSONL ? b->nlines - jsonl_meta : whole));
     FZ_CHECK(b->st.parsed + b->st.unparsed == whole);
     FZ_CHECK(b->st.bytes_out == b->out.len);

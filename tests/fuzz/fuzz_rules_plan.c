@@ -53,8 +53,8 @@ static void plan_line(unsigned mode, const char *line, size_t len)
     if (p->matched)
         check_fields(p, len);
     if (r && p->matched && p->time.p && lsl_rule_time_format(r)) {
-        rc = lsl_time_parse(lsl_rule_time_format(r), p->time.p, p->time.len,
-                            &t);
+        rc =
+            lsl_time_parse(lsl_rule_time_format(r), p->time.p, p->time.len, &t);
         FZ_CHECK(rc == 0 || rc == -EINVAL);
     }
 }

@@ -2,6 +2,7 @@
  * Fuzz helpers. Set-up failures abort: a target that cannot build its
  * fixture must not pass as "no crash".
  */
+#include "fuzz_util.h"
 #include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -9,7 +10,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "fuzz_util.h"
 
 static char tmpdir[256];
 
@@ -82,7 +82,7 @@ struct lsl_keyring *fz_keyring(void)
 }
 
 const char *const fz_rule_names[FZ_NRULES + 1] = {
-    "nginx-combined", "nginx-main", "nginx-json", "w3c",
+    "nginx-combined", "nginx-main", "nginx-json",       "w3c",
     "nginx-rtmp",     "posting",    "nginx-disclosure", NULL,
 };
 

@@ -12,10 +12,10 @@
 #include "logseal/token.h"
 
 /* Abort with a message naming the broken invariant. */
-#define FZ_CHECK(cond)                                                        \
-    do {                                                                      \
-        if (!(cond))                                                          \
-            fz_fail(__FILE__, __LINE__, #cond);                               \
+#define FZ_CHECK(cond)                                                         \
+    do {                                                                       \
+        if (!(cond))                                                           \
+            fz_fail(__FILE__, __LINE__, #cond);                                \
     } while (0)
 
 _Noreturn void fz_fail(const char *file, int line, const char *what);

@@ -52,7 +52,7 @@ static void put(uint8_t **p, size_t *len, const void *src, size_t n)
 /* A vault file image holding in[0..n) as chunks; returns its length. */
 static size_t seal(const uint8_t *in, size_t n, bool final, uint8_t **img)
 {
-    struct lsl_vault_hdr h = { .epoch = 1, .created = 1764403200 };
+    struct lsl_vault_hdr h = {.epoch = 1, .created = 1764403200};
     uint8_t hdr[LSL_VAULT_HEADER_BYTES];
     uint8_t fkey[LSL_VAULT_FILE_KEY_BYTES];
     crypto_secretstream_xchacha20poly1305_state st;
@@ -60,8 +60,8 @@ static size_t seal(const uint8_t *in, size_t n, bool final, uint8_t **img)
 
     lsl_vault_hdr_encode(&h, hdr);
     crypto_secretstream_xchacha20poly1305_keygen(fkey);
-    FZ_CHECK(crypto_box_seal(hdr + LSL_VAULT_SEALED_OFFSET, fkey,
-                             sizeof(fkey), pk) == 0);
+    FZ_CHECK(crypto_box_seal(hdr + LSL_VAULT_SEALED_OFFSET, fkey, sizeof(fkey),
+                             pk) == 0);
     crypto_secretstream_xchacha20poly1305_init_push(
         &st, hdr + LSL_VAULT_SS_HEADER_OFFSET, fkey);
     put(img, &len, hdr, sizeof(hdr));
@@ -100,8 +100,7 @@ static int on_record(const struct lsl_vault_record *r, void *ix)
 
 static void write_file(const uint8_t *p, size_t len)
 {
-    int fd = open(vault_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-                  0600);
+    int fd = open(vault_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 
     FZ_CHECK(fd >= 0);
     FZ_CHECK(len == 0 || write(fd, p, len) == (ssize_t)len);

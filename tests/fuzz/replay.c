@@ -63,8 +63,7 @@ static long run_dir(const char *dir)
         if (e->d_name[0] == '.')
             continue;
         if (n == cap) {
-            char **p = realloc(names, (cap = cap ? cap * 2 : 64) *
-                                          sizeof(*p));
+            char **p = realloc(names, (cap = cap ? cap * 2 : 64) * sizeof(*p));
             if (!p)
                 abort();
             names = p;

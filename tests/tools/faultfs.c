@@ -36,8 +36,7 @@
 #include <unistd.h>
 
 enum op { OP_WRITE, OP_PWRITE, OP_FSYNC, OP_RENAME };
-static const char *const op_names[] = { "write", "pwrite", "fsync",
-                                        "rename" };
+static const char *const op_names[] = {"write", "pwrite", "fsync", "rename"};
 
 /* Exported wrappers; prototypes keep -Wmissing-prototypes quiet. */
 ssize_t write(int fd, const void *buf, size_t n);

@@ -3,9 +3,9 @@
  * refused even when its mode is 0600 and even for root (who could read
  * it), because its owner can read or replace the key.
  */
-#include <stdarg.h>
-#include <setjmp.h>
 #include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>

@@ -2,8 +2,8 @@
  * Config parser: a complete file parses to the documented values; every
  * kind of mistake is refused with the file, the line and the key named.
  */
-#include <stdarg.h>
 #include <setjmp.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -167,8 +167,7 @@ static void bad_values(void **state)
 /* format and ip_mode: the values of `pipe --format` and `--ip-mode`. */
 static void output_keys(void **state)
 {
-    static const char *const modes[] = {"token", "ip6", "prefix",
-                                        "truncate"};
+    static const char *const modes[] = {"token", "ip6", "prefix", "truncate"};
     struct lsl_config_error e;
     struct lsl_config *c;
     char text[256];

@@ -3,17 +3,17 @@
  * buffer was never allocated) is processed like any other, in text and
  * in JSON lines.
  */
-#include <stdarg.h>
 #include <setjmp.h>
+#include <stdarg.h>
 #include <string.h>
 #include <cmocka.h>
-#include "logseal/batch.h"
 #include "../token/testkey.h"
+#include "logseal/batch.h"
 
 static void empty_lines_only(void **state)
 {
     struct lsl_keyring *kr = testkey_open(1);
-    struct lsl_worker_opts o = { .keyring = kr, .gzip_level = 1 };
+    struct lsl_worker_opts o = {.keyring = kr, .gzip_level = 1};
     struct lsl_worker *w = NULL;
     struct lsl_batch *b = NULL;
 
@@ -37,7 +37,7 @@ static void empty_lines_only(void **state)
 static void empty_lines_only_jsonl(void **state)
 {
     struct lsl_keyring *kr = testkey_open(1);
-    struct lsl_worker_opts o = { .keyring = kr, .format = LSL_OUT_JSONL };
+    struct lsl_worker_opts o = {.keyring = kr, .format = LSL_OUT_JSONL};
     struct lsl_worker *w = NULL;
     struct lsl_batch *b = NULL;
     size_t nl = 0;

@@ -11,12 +11,10 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-
-#include <cmocka.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
+#include <cmocka.h>
 #include "../../../src/daemon/batch_internal.h"
 #include "../token/testkey.h"
 
@@ -266,7 +264,11 @@ static void test_jsonl_escaped_invalid(void **state)
 {
     struct fix *f = *state;
     static const char line[] =
-        "a\xff" "b\xc0\xaf" "c\xe0\x80\xaf" "d\xed\xa0\x80" "e\xf4\x90\x80\x80"
+        "a\xff"
+        "b\xc0\xaf"
+        "c\xe0\x80\xaf"
+        "d\xed\xa0\x80"
+        "e\xf4\x90\x80\x80"
         "f\\ud800g\\udc00\\u0041\\ud83d\\ude00\\ud800\\u0041\xc3\xa9 "
         "10.1.2.3 \\\\ud800\\\" \xe2\x82";
     struct lsl_plan_span span = {.off = 65,
@@ -275,8 +277,8 @@ static void test_jsonl_escaped_invalid(void **state)
                                  .cls = LSL_CLASS_IP,
                                  .mode = LSL_IPMODE_TRUNCATE,
                                  .bits = 16};
-    struct lsl_plan_field field = {"m", 0, sizeof(line) - 1,
-                                   LSL_FIELD_STRING, true};
+    struct lsl_plan_field field = {"m", 0, sizeof(line) - 1, LSL_FIELD_STRING,
+                                   true};
     struct lsl_plan plan = {.spans = &span,
                             .count = 1,
                             .matched = true,

@@ -1,12 +1,12 @@
 /* Test helpers: shipped rules, plans rendered as marked-up text (see
  * plan_render.h). */
+#include "plan_render.h"
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
-#include "plan_render.h"
 
 static size_t put(char *out, size_t cap, size_t n, const char *s, size_t len)
 {

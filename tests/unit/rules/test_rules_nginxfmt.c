@@ -218,12 +218,9 @@ static void test_budget(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_errors),
-        cmocka_unit_test(test_template_syntax),
-        cmocka_unit_test(test_walk),
-        cmocka_unit_test(test_trailing),
-        cmocka_unit_test(test_fields),
-        cmocka_unit_test(test_budget),
+        cmocka_unit_test(test_errors), cmocka_unit_test(test_template_syntax),
+        cmocka_unit_test(test_walk),   cmocka_unit_test(test_trailing),
+        cmocka_unit_test(test_fields), cmocka_unit_test(test_budget),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,7 +1,7 @@
 /* Rule files: directives, errors with file and line, name resolution. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
-#include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>

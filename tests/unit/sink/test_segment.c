@@ -2,12 +2,12 @@
  * Segment sink: names, size and age limits, cut-back after a failed write,
  * resume from a checkpoint (cut back, or a new segment).
  */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
 #include <errno.h>
 #include <glob.h>
 #include <limits.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

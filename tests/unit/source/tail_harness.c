@@ -1,8 +1,9 @@
 /* The tail test harness: see tail_harness.h. */
+#include "tail_harness.h"
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,7 +11,6 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include "logseal/file.h"
-#include "tail_harness.h"
 #include "tests/unit/token/testkey.h"
 
 static int mem_write(struct lsl_sink *s, const struct lsl_batch *b)

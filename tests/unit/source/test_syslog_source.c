@@ -5,24 +5,24 @@
  * address; stale/live/foreign socket files; refused listen addresses;
  * oversized datagrams; backpressure (no reads while the sink is stuck).
  */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-#include <netinet/in.h>
-#include <arpa/inet.h>
 #include <unistd.h>
 #include <cmocka.h>
-#include "logseal/source.h"
 #include "../token/testkey.h"
+#include "logseal/source.h"
 
 #define NMSG 300
 

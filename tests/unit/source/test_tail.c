@@ -4,10 +4,10 @@
  * open, two rotations before a read, and restarts from the checkpoint
  * (exactly once, also across a rotation while stopped).
  */
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -3,10 +3,10 @@
  * misses, the ip6 rendering, and token identity across spellings and
  * classes.
  */
-#include <stdarg.h>
-#include <setjmp.h>
 #include <arpa/inet.h>
 #include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <cmocka.h>

@@ -5,8 +5,8 @@
  * values would normalize alike and share a token, and the vault would
  * keep a shortened original.
  */
-#include <stdarg.h>
 #include <setjmp.h>
+#include <stdarg.h>
 #include <string.h>
 #include <cmocka.h>
 #include "logseal/token.h"

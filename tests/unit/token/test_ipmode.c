@@ -6,19 +6,17 @@
  * a million addresses).
  */
 /* cmocka.h needs these first */
+#include <errno.h>
 #include <setjmp.h>
+#include <sodium.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-
-#include <cmocka.h>
-#include <errno.h>
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
+#include <cmocka.h>
 #include "logseal/token.h"
 #include "testkey.h"
 

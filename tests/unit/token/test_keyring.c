@@ -3,9 +3,9 @@
  * vectors of tests/data/token_kat.txt (written by tests/tools/token_kat.py,
  * an independent Python implementation).
  */
-#include <stdarg.h>
-#include <setjmp.h>
 #include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

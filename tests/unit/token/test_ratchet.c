@@ -5,9 +5,9 @@
  * the ratcheted key and the old key gone from it, late lines, the cap on
  * future times, and derivation racing an advance.
  */
-#include <stdarg.h>
-#include <setjmp.h>
 #include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

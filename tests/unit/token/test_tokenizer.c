@@ -3,9 +3,9 @@
  * dedupes and keeps first/last seen, placeholders pass through, reset
  * clears the batch.
  */
-#include <stdarg.h>
-#include <setjmp.h>
 #include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <cmocka.h>

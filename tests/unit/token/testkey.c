@@ -3,15 +3,15 @@
  * description, independently of keyring.c, and loaded through the real
  * lsl_keyring_open so the file format is exercised too.
  */
-#include <stdarg.h>
+#include "testkey.h"
 #include <setjmp.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
-#include "testkey.h"
 
 static void put_le(uint8_t *p, uint64_t v, int n)
 {

@@ -5,8 +5,6 @@
  * header epoch checked against the file name and record key ids, and
  * version 1 files (built here by hand) still read.
  */
-#include "logseal/legal.h"
-#include "vt_util.h"
 #include <dirent.h>
 #include <errno.h>
 #include <sodium.h>
@@ -14,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "logseal/legal.h"
+#include "vt_util.h"
 
 struct fx {
     char *dir;

@@ -1,4 +1,5 @@
 /* Shared helpers of the vault unit tests (see vt_util.h). */
+#include "vt_util.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -7,7 +8,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "vt_util.h"
 
 char *vt_tmpdir(void)
 {

@@ -5,9 +5,9 @@
 #ifndef VT_UTIL_H
 #define VT_UTIL_H
 
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <stdint.h>
 #include <sys/types.h>
 #include <cmocka.h>
