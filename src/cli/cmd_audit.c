@@ -9,7 +9,7 @@
 #include <sodium.h>
 #include <string.h>
 #include <sys/stat.h>
-#include "cli.h"
+#include "cli_internal.h"
 #include "logseal/audit.h"
 #include "logseal/buf.h"
 #include "logseal/file.h"

@@ -17,11 +17,11 @@
 #include <string.h>
 #include <zlib.h>
 #include "audit.h"
-#include "cli.h"
+#include "cli_internal.h"
 #include "logseal/log.h"
 #include "logseal/rules.h"
-#include "officer.h"
-#include "subject.h"
+#include "officer_internal.h"
+#include "subject_internal.h"
 
 #define NO_TIME INT64_MIN
 

@@ -19,15 +19,15 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include "cli.h"
+#include "cli_internal.h"
 #include "logseal/audit.h"
 #include "logseal/file.h"
 #include "logseal/log.h"
 #include "logseal/rules.h"
 #include "logseal/token.h"
 #include "logseal/vault.h"
-#include "officer.h"
-#include "passphrase.h"
+#include "officer_internal.h"
+#include "passphrase_internal.h"
 
 /* Key files besides the shares: hash, public, audit, whole secret. */
 enum { F_HASH, F_PUB, F_AUDIT, F_SECRET, F_FIXED };

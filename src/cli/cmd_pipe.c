@@ -6,7 +6,7 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
-#include "cli.h"
+#include "cli_internal.h"
 #include "logseal/daemon.h"
 #include "logseal/log.h"
 

@@ -9,7 +9,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include "cli.h"
+#include "cli_internal.h"
 #include "logseal/buf.h"
 #include "logseal/log.h"
 #include "logseal/rules.h"

@@ -4,7 +4,7 @@
  */
 #include <getopt.h>
 #include <stdio.h>
-#include "cli.h"
+#include "cli_internal.h"
 #include "logseal/daemon.h"
 
 static void help(void)

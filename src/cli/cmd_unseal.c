@@ -13,10 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include "audit.h"
-#include "cli.h"
+#include "cli_internal.h"
 #include "logseal/log.h"
-#include "officer.h"
-#include "vread.h"
+#include "officer_internal.h"
+#include "vread_internal.h"
 
 struct want {
     size_t order; /* position on the command line or in the line */

@@ -3,7 +3,7 @@
  * subcommand lives in its own cmd_vault_*.c and is one entry of
  * vault_subcommands below.
  */
-#include "cli.h"
+#include "cli_internal.h"
 
 static const struct lsl_cmd vault_subcommands[] = {
     {"verify", "check every vault file's integrity, count entries",

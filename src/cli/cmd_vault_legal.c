@@ -29,11 +29,11 @@
 #include <time.h>
 #include <unistd.h>
 #include "audit.h"
-#include "cli.h"
+#include "cli_internal.h"
 #include "logseal/file.h"
 #include "logseal/log.h"
-#include "officer.h"
-#include "subject.h"
+#include "officer_internal.h"
+#include "subject_internal.h"
 
 struct vopts {
     const char *keys, *vault, *ref, *subject, *cls;

@@ -8,10 +8,10 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
-#include "cli.h"
+#include "cli_internal.h"
 #include "logseal/log.h"
 #include "logseal/vault.h"
-#include "officer.h"
+#include "officer_internal.h"
 
 struct epoch_total {
     uint32_t epoch;

@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
-#include "cli.h"
+#include "cli_internal.h"
 #include "logseal/log.h"
 #include "lsl_config.h"
 

@@ -7,7 +7,6 @@
  * parses its arguments; the passphrases are read only when the key is
  * opened and freed (wiped) right after the key is rebuilt.
  */
-#include "officer.h"
 #include <errno.h>
 #include <limits.h>
 #include <sodium.h>
@@ -16,7 +15,8 @@
 #include <sys/stat.h>
 #include "logseal/file.h"
 #include "logseal/log.h"
-#include "passphrase.h"
+#include "officer_internal.h"
+#include "passphrase_internal.h"
 
 static struct {
     const char *shares[LSL_SHARES_MAX];

@@ -7,7 +7,6 @@
  * not read past the line: the next call gets the next line); the
  * terminal's echo setting is restored on every path.
  */
-#include "passphrase.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <sodium.h>
@@ -17,6 +16,7 @@
 #include <unistd.h>
 #include "logseal/common.h"
 #include "logseal/log.h"
+#include "passphrase_internal.h"
 
 /* Read one line from fd into buf (capacity LSL_PASSPHRASE_MAX + 1). */
 static int read_line(int fd, char *buf, size_t *len)

@@ -6,11 +6,11 @@
  * found by their original value, never recomputed with the hash key.
  * The normalized copies are originals: kept in sodium_malloc memory.
  */
-#include "subject.h"
 #include <errno.h>
 #include <sodium.h>
 #include <string.h>
 #include "logseal/log.h"
+#include "subject_internal.h"
 
 int lsl_subject_init(struct lsl_subject *s, const char *value, const char *cls)
 {

@@ -4,10 +4,10 @@
  * string output. A damaged file never stops the walk: its intact chunks
  * are used and the damage is reported (exit 3 for integrity failures).
  */
-#include "vread.h"
 #include <errno.h>
 #include <string.h>
 #include "logseal/log.h"
+#include "vread_internal.h"
 
 static void on_file(const char *path, const struct lsl_vault_file_info *info,
                     int rc, void *ud)

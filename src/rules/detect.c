@@ -15,7 +15,7 @@
 #include <string.h>
 #include "logseal/file.h"
 #include "lsl_config.h"
-#include "rules_int.h"
+#include "rules_internal.h"
 
 #define RULES_MAX 256
 

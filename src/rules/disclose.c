@@ -10,7 +10,7 @@
  */
 #include <stdio.h>
 #include <string.h>
-#include "rules_int.h"
+#include "rules_internal.h"
 
 /* Names taken as the source port when no `disclosure port=` line says. */
 static const char *const port_names[] = {"remote_port", "client_port",

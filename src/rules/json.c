@@ -20,7 +20,7 @@
  * planned by the scrubber alone with matched false.
  */
 #include <string.h>
-#include "rules_int.h"
+#include "rules_internal.h"
 
 #define JSON_DEPTH_MAX 32
 #define JSON_PATH_MAX  256

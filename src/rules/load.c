@@ -13,7 +13,7 @@
 #include <unistd.h>
 #include "logseal/file.h"
 #include "lsl_config.h"
-#include "rules_int.h"
+#include "rules_internal.h"
 
 /* Rule files are small; a larger one is surely the wrong file. */
 #define RULE_FILE_MAX (1u << 20)

@@ -11,7 +11,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include "rules_int.h"
+#include "rules_internal.h"
 
 #define JIT_STACK_START (32u * 1024)
 #define JIT_STACK_MAX   (1024u * 1024)

@@ -25,7 +25,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include "rules_int.h"
+#include "rules_internal.h"
 
 /* Attempts per line before the line is given to the scrubber. */
 #define NFMT_BUDGET   256

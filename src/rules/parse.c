@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "rules_int.h"
+#include "rules_internal.h"
 
 #define MAX_WORDS 6
 

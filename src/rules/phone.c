@@ -20,7 +20,7 @@
  * grouping.
  */
 #include <string.h>
-#include "rules_int.h"
+#include "rules_internal.h"
 
 #define MAX_GROUPS 3
 

@@ -13,7 +13,7 @@
  * JSON string (`esc`) the scrubbed pieces skip escape sequences.
  */
 #include <string.h>
-#include "rules_int.h"
+#include "rules_internal.h"
 
 struct qctx {
     const struct lsl_rule *r;

@@ -8,7 +8,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include "rules_int.h"
+#include "rules_internal.h"
 
 static int by_group(const void *a, const void *b)
 {

@@ -31,7 +31,7 @@
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
-#include "rules_int.h"
+#include "rules_internal.h"
 
 #define IP6_TEXT_MAX    45 /* INET6_ADDRSTRLEN - 1 */
 #define ZONE_MAX        32

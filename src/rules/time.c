@@ -8,7 +8,7 @@
  */
 #include <errno.h>
 #include <string.h>
-#include "rules_int.h"
+#include "rules_internal.h"
 
 struct tparts {
     int64_t year;

@@ -23,7 +23,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include "rules_int.h"
+#include "rules_internal.h"
 
 #define FIELDS_TAG     "#Fields:"
 #define FIELDS_TAG_LEN 8

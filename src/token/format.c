@@ -9,7 +9,7 @@
  */
 #include <errno.h>
 #include <string.h>
-#include "ipaddr.h"
+#include "ipaddr_internal.h"
 #include "logseal/token.h"
 
 #define B32_BITS   5

@@ -4,8 +4,8 @@
  * glibc writes ::0.2.0.3 for ::2:3, which is not the canonical text; the
  * unit tests pin both behaviours.
  */
-#include "ipaddr.h"
 #include <string.h>
+#include "ipaddr_internal.h"
 #include "logseal/token.h"
 
 /*

@@ -19,8 +19,8 @@
 #include <errno.h>
 #include <sodium.h>
 #include <string.h>
-#include "ipaddr.h"
-#include "keyring_int.h"
+#include "ipaddr_internal.h"
+#include "keyring_internal.h"
 #include "logseal/token.h"
 
 #define PRF_BYTES  32 /* 255 tree bits per address byte */

@@ -53,7 +53,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include "keyring_int.h"
+#include "keyring_internal.h"
 #include "logseal/file.h"
 #include "logseal/token.h"
 

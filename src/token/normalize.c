@@ -16,7 +16,7 @@
  */
 #include <errno.h>
 #include <string.h>
-#include "ipaddr.h"
+#include "ipaddr_internal.h"
 #include "logseal/token.h"
 
 /* Longest text that may still be an address with a zone id. */

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <cmocka.h>
 #include "logseal/token.h"
-#include "src/token/ipaddr.h"
+#include "src/token/ipaddr_internal.h"
 
 struct norm_case {
     enum lsl_class cls;

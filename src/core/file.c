@@ -3,6 +3,7 @@
  * check, exclusive creation and atomic replacement with fsync of the file
  * and its directory (a rename is durable only once the directory is).
  */
+#include "logseal/file.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -10,7 +11,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "logseal/file.h"
 
 int lsl_write_all(int fd, const void *buf, size_t len)
 {

@@ -2,7 +2,7 @@
 #ifndef LSL_CLI_SUBJECT_H
 #define LSL_CLI_SUBJECT_H
 
-#include "vread.h"
+#include "vread_internal.h"
 
 struct lsl_subject {
     char *norm; /* sodium_malloc: the value normalized per class */
