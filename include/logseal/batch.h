@@ -80,7 +80,7 @@ struct lsl_batch {
 /* How batches are written out. */
 enum lsl_out_format {
     LSL_OUT_TEXT = 0, /* the source's format, spans replaced */
-    LSL_OUT_JSONL,    /* one JSON object per line (see src/daemon/jsonl.c) */
+    LSL_OUT_JSONL,    /* one JSON object per line (see src/pipeline/jsonl.c) */
 };
 
 /*

@@ -1,7 +1,7 @@
 /*
  * logseal — the pipeline: sources -> batches on the thread pool -> commit.
  *
- * Loop-thread API (only daemon/, source/ and sink/ use it). A source embeds
+ * Loop-thread API (only pipeline/, daemon/, source/ and sink/ use it). A source embeds
  * struct lsl_source, feeds bytes with lsl_source_feed() and says where they
  * end; full batches are processed on the libuv thread pool (match,
  * tokenize, gzip) and then committed strictly in order by one commit job at

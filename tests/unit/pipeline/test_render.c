@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
-#include "../../../src/daemon/batch_internal.h"
+#include "src/pipeline/batch_internal.h"
 #include "../token/testkey.h"
 
 struct fix {
