@@ -16,6 +16,7 @@
 #include "logseal/daemon.h"
 #include "logseal/file.h"
 #include "logseal/log.h"
+#include "logseal/sink.h"
 #include "logseal/source.h"
 
 struct pipe_run {
