@@ -21,7 +21,6 @@
 #define LOGSEAL_PIPELINE_H
 
 #include <limits.h>
-#include <uv.h>
 #include "logseal/batch.h"
 #include "logseal/splitter.h"
 #include "logseal/vault.h"
@@ -75,6 +74,7 @@ struct lsl_sink {
 
 struct lsl_pipeline;
 struct lsl_source;
+struct uv_loop_s; /* uv_loop_t: only the loop modules include <uv.h> */
 
 struct lsl_source_ops {
     void (*pause)(struct lsl_source *s);
@@ -112,7 +112,7 @@ struct lsl_source {
 };
 
 struct lsl_pipeline_opts {
-    uv_loop_t *loop;
+    struct uv_loop_s *loop; /* NULL: a loop of its own (lsl_pipeline_run) */
     /* borrowed; with `vaults`, ratcheted after each commit */
     struct lsl_keyring *keyring;
     /* borrowed; NULL: no vault (tests). One file per key epoch: a batch's
@@ -135,8 +135,15 @@ void lsl_pipeline_opts_init(struct lsl_pipeline_opts *o);
 LSL_MUST_CHECK int lsl_pipeline_open(struct lsl_pipeline **out,
                                      const struct lsl_pipeline_opts *o);
 
-/* Stop timers; frees after their close callbacks. NULL-safe. */
+/*
+ * Stop timers; frees after their close callbacks. With a loop of its own,
+ * runs it until every handle closed (sources closed just before included)
+ * and closes it: the pipeline is gone when this returns. NULL-safe.
+ */
 void lsl_pipeline_close(struct lsl_pipeline *pl);
+
+/* With a loop of its own: run it until sources and jobs are done. */
+void lsl_pipeline_run(struct lsl_pipeline *pl);
 
 /* Totals of committed batches, and vault entries written. */
 void lsl_pipeline_totals(const struct lsl_pipeline *pl,
@@ -178,7 +185,7 @@ LSL_MUST_CHECK int lsl_source_end_file(struct lsl_source *s,
 /* Dispatch the current batch now (e.g. before switching files). */
 LSL_MUST_CHECK int lsl_source_flush(struct lsl_source *s);
 
-uv_loop_t *lsl_pipeline_loop(const struct lsl_pipeline *pl);
+struct uv_loop_s *lsl_pipeline_loop(const struct lsl_pipeline *pl);
 
 /*
  * True when no batch, commit or sink tick is in flight: the moment sources

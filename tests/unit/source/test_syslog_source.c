@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
+#include <uv.h>
 #include <cmocka.h>
 #include "../token/testkey.h"
 #include "logseal/source.h"
