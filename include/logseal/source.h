@@ -62,7 +62,15 @@ struct lsl_tail_opts {
     const struct lsl_rule *rule; /* borrowed */
     struct lsl_sink *sink;       /* borrowed; a segment sink */
     size_t read_size;
+    /*
+     * How long a rotated or deleted file must stay idle, read to its end,
+     * before the source leaves it (writers that have not reopened yet);
+     * 0: LSL_TAIL_ROTATE_WAIT_MS. The stat poll runs at least this often.
+     */
+    unsigned rotate_wait_ms;
 };
+
+#define LSL_TAIL_ROTATE_WAIT_MS 1000
 
 /*
  * Follow `path`: inotify (uv_fs_event) on its directory plus a slow stat

@@ -152,6 +152,7 @@ static int open_source(struct lsl_run *r, struct run_src *s)
         .path = c->path,
         .state_dir = r->cfg->state,
         .start_at_end = c->start_at_end,
+        .rotate_wait_ms = c->rotate_wait_ms,
         .rule = s->rule,
         .sink = s->sink,
     };

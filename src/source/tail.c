@@ -12,7 +12,7 @@
  * - One uv_fs_read at a time, at an explicit offset; none while the
  *   pipeline is busy, none once stopping.
  * - A rotated or deleted file is left only when read to its end and idle
- *   for TAIL_GRACE_MS (late writers); a rotated file with no successor yet
+ *   for the rotate wait (late writers); a rotated file with no successor yet
  *   is kept.
  * - Log lines name paths and offsets, never content.
  */
@@ -123,7 +123,7 @@ static int on_rewritten(struct lsl_tail_source *t)
         t->cur = copy;
         /* A copy does not grow: no grace period. */
         t->detached = DETACH_ROTATED;
-        t->idle_since_ms = now_ms(t) - TAIL_GRACE_MS;
+        t->idle_since_ms = now_ms(t) - t->grace_ms;
         return 0;
     }
     rc = lsl_source_end_file(&t->base, &end);
@@ -156,7 +156,7 @@ static bool at_end(struct lsl_tail_source *t)
                      t->detached == DETACH_DELETED ? "deleted" : "rotated");
         t->idle_since_ms = now;
     }
-    if (now - t->idle_since_ms < TAIL_GRACE_MS)
+    if (now - t->idle_since_ms < t->grace_ms)
         return false;
     rc = switch_file(t);
     if (rc)
@@ -362,6 +362,13 @@ int lsl_tail_source_open(struct lsl_tail_source **out, struct lsl_pipeline *pl,
         goto fail;
     t->start_at_end = o->start_at_end;
     t->read_size = o->read_size ? o->read_size : 1u << 20;
+    t->grace_ms =
+        o->rotate_wait_ms ? o->rotate_wait_ms : LSL_TAIL_ROTATE_WAIT_MS;
+    /* The poll also ends the wait: two looks per wait keep it close. */
+    t->poll_ms =
+        t->grace_ms / 2 < TAIL_POLL_MS ? t->grace_ms / 2 : TAIL_POLL_MS;
+    if (t->poll_ms < 10)
+        t->poll_ms = 10;
     t->buf = malloc(t->read_size);
     rc = t->buf ? uv_mutex_init(&t->lock) : -ENOMEM;
     if (rc)

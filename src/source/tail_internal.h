@@ -12,10 +12,9 @@
 #include "logseal/checkpoint.h"
 #include "logseal/source.h"
 
-#define TAIL_IDS      32   /* generations whose batches may be in flight */
-#define TAIL_FINISHED 8    /* files left behind: never adopted again */
-#define TAIL_POLL_MS  500  /* stat poll: safety net under inotify */
-#define TAIL_GRACE_MS 1000 /* idle time before leaving a rotated file */
+#define TAIL_IDS      32  /* generations whose batches may be in flight */
+#define TAIL_FINISHED 8   /* files left behind: never adopted again */
+#define TAIL_POLL_MS  500 /* stat poll: safety net under inotify */
 
 struct tail_file {
     int fd;       /* -1: none */
@@ -45,6 +44,8 @@ struct lsl_tail_source {
     bool is_glob;
     bool start_at_end;
     size_t read_size;
+    unsigned grace_ms; /* idle time before leaving a rotated file */
+    unsigned poll_ms;  /* stat poll period: TAIL_POLL_MS or less */
     char *buf;
 
     uv_fs_event_t ev;

@@ -13,29 +13,6 @@
 #include "logseal/file.h"
 #include "tests/unit/token/testkey.h"
 
-static int mem_write(struct lsl_sink *s, const struct lsl_batch *b)
-{
-    struct mem_sink *m = (struct mem_sink *)s;
-    int rc;
-
-    uv_mutex_lock(&m->lock);
-    rc = lsl_buf_append(&m->out, b->out.p, b->out.len);
-    uv_mutex_unlock(&m->lock);
-    return rc;
-}
-
-static int mem_close(struct lsl_sink *s, bool finish)
-{
-    (void)s;
-    (void)finish;
-    return 0;
-}
-
-static const struct lsl_sink_ops mem_ops = {
-    .write = mem_write,
-    .close = mem_close,
-};
-
 static void path_in(const struct harness *h, char *out, size_t cap,
                     const char *name)
 {
@@ -52,10 +29,8 @@ void h_setup(struct harness *h, const char *name)
     assert_int_equal(mkdir(h->dir, 0755), 0);
     assert_int_equal(mkdir(h->state, 0700), 0);
     path_in(h, h->path, sizeof(h->path), name);
-    h->sink.base.ops = &mem_ops;
-    h->sink.base.sync_each = true;
-    snprintf(h->sink.base.desc, sizeof(h->sink.base.desc), "memory");
-    assert_int_equal(uv_mutex_init(&h->sink.lock), 0);
+    mem_sink_init(&h->sink);
+    h->rotate_wait_ms = 50;
     h->kr = testkey_open(1);
     h->stopped = true;
 }
@@ -67,8 +42,7 @@ void h_teardown(struct harness *h)
     if (!h->stopped)
         h_stop(h);
     lsl_keyring_close(h->kr);
-    lsl_buf_free(&h->sink.out);
-    uv_mutex_destroy(&h->sink.lock);
+    mem_sink_free(&h->sink);
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", h->root);
     assert_int_equal(system(cmd), 0);
 }
@@ -88,6 +62,7 @@ void h_start(struct harness *h)
         .start_at_end = h->start_at_end,
         .sink = &h->sink.base,
         .read_size = 64, /* many small reads: offsets get exercised */
+        .rotate_wait_ms = h->rotate_wait_ms,
     };
 
     assert_int_equal(uv_loop_init(&h->loop), 0);
@@ -130,13 +105,7 @@ void h_stop(struct harness *h)
 
 size_t h_lines(struct harness *h)
 {
-    size_t n = 0;
-
-    uv_mutex_lock(&h->sink.lock);
-    for (size_t i = 0; i < h->sink.out.len; i++)
-        n += h->sink.out.p[i] == '\n';
-    uv_mutex_unlock(&h->sink.lock);
-    return n;
+    return mem_sink_lines(&h->sink);
 }
 
 void h_run_lines(struct harness *h, size_t n, unsigned ms)
@@ -147,6 +116,15 @@ void h_run_lines(struct harness *h, size_t n, unsigned ms)
 
     while (h_lines(h) < n && uv_now(&h->loop) < end)
         uv_run(&h->loop, UV_RUN_ONCE);
+}
+
+bool h_run_lag(struct harness *h, uint64_t lag, unsigned ms)
+{
+    uint64_t end = uv_now(&h->loop) + 5ull * ms;
+
+    while (lsl_tail_source_lag(h->t) != lag && uv_now(&h->loop) < end)
+        uv_run(&h->loop, UV_RUN_ONCE);
+    return lsl_tail_source_lag(h->t) == lag;
 }
 
 void h_run(struct harness *h, unsigned ms)

@@ -9,14 +9,8 @@
 
 #include <limits.h>
 #include <uv.h>
-#include "logseal/buf.h"
 #include "logseal/source.h"
-
-struct mem_sink {
-    struct lsl_sink base;
-    uv_mutex_t lock;
-    struct lsl_buf out;
-};
+#include "mem_sink.h"
 
 struct harness {
     char root[64];
@@ -30,6 +24,7 @@ struct harness {
     struct lsl_tail_source *t;
     struct mem_sink sink;
     bool start_at_end;
+    unsigned rotate_wait_ms; /* 50 unless a test needs late writers */
     bool stopped;
 };
 
@@ -46,6 +41,9 @@ void h_stop(struct harness *h);
 void h_run_lines(struct harness *h, size_t n, unsigned ms);
 /* Run the loop for `ms`. */
 void h_run(struct harness *h, unsigned ms);
+/* Run the loop until the source is `lag` bytes behind the end of its
+ * file (everything else read and committed); false after 5 * `ms`. */
+bool h_run_lag(struct harness *h, uint64_t lag, unsigned ms);
 
 /* Lines the sink holds, joined by '|' (no trailing separator). */
 const char *h_output(struct harness *h);
