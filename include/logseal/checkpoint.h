@@ -4,10 +4,13 @@
  * One small text file per source in the state directory, replaced
  * atomically (write tmp, fsync, rename, fsync dir) in the commit job after
  * the output holding those bytes is fsynced. It names both ends: the input
- * file (device, inode, a fingerprint of its first bytes, offset) and the
- * output segment (.part path and its committed length). After a crash the
- * daemon cuts the segment back to that length and re-reads input from that
- * offset: nothing lost, nothing repeated.
+ * file (device, inode, a fingerprint of its first bytes, one of the bytes
+ * just before the offset, its mtime as last seen, the offset) and the
+ * sink's durable state (for segments: the .part path and its committed
+ * length; a sink whose state lives elsewhere, e.g. in a transaction, puts
+ * its own reference there). After a crash the daemon cuts the segment back
+ * to that length and re-reads input from that offset: nothing lost,
+ * nothing repeated.
  */
 #ifndef LOGSEAL_CHECKPOINT_H
 #define LOGSEAL_CHECKPOINT_H
@@ -27,13 +30,26 @@ struct lsl_file_id {
 
 struct lsl_checkpoint {
     struct lsl_file_id file;
+    /* The file's mtime when last looked at (ns since the epoch): every
+     * rotation written after it may hold lines not read yet. */
+    int64_t mtime_ns;
+    /* Fingerprint of the end_len (<= LSL_FP_SPAN) bytes before `offset`:
+     * a new file on a reused inode with the same first bytes still
+     * differs there. */
+    uint32_t end_len;
+    uint8_t end_fp[LSL_FP_BYTES];
     uint64_t offset;        /* input bytes committed */
+    bool in_line;           /* offset is inside an overlong line (pieces) */
     char segment[PATH_MAX]; /* current .part, "" if none open */
     uint64_t segment_len;   /* its committed length */
     uint64_t lines;         /* lines committed, for operators */
 };
 
-/* Load state_dir/<source>.ckpt. 0, -ENOENT if none, LSL_ECORRUPT. */
+/*
+ * Load state_dir/<source>.ckpt. 0, -ENOENT if none, LSL_ECORRUPT,
+ * LSL_EVERSION. A version 1 file (no mtime, end fingerprint, in_line) is
+ * read with mtime_ns taken from the checkpoint file itself.
+ */
 LSL_MUST_CHECK int lsl_checkpoint_load(const char *state_dir,
                                        const char *source,
                                        struct lsl_checkpoint *cp);
@@ -62,5 +78,19 @@ bool lsl_file_id_same(int fd_now, const struct lsl_file_id *then);
  * Meaningless when then->fp_len is 0 (every file matches).
  */
 bool lsl_file_fp_same(int fd_now, const struct lsl_file_id *then);
+
+/* The fingerprint of `len` bytes in memory (len <= LSL_FP_SPAN). */
+void lsl_fp_of(const void *p, size_t len, uint8_t out[LSL_FP_BYTES]);
+
+/*
+ * Fingerprint the min(offset, LSL_FP_SPAN) bytes of `fd` before `offset`
+ * into cp->end_len / cp->end_fp. 0, LSL_ETRUNC (the file is shorter) or
+ * -errno.
+ */
+LSL_MUST_CHECK int lsl_checkpoint_end_get(int fd, struct lsl_checkpoint *cp);
+
+/* True if `fd` holds cp->end_len bytes before cp->offset hashing to
+ * cp->end_fp (true when end_len is 0). */
+bool lsl_checkpoint_end_same(int fd, const struct lsl_checkpoint *cp);
 
 #endif

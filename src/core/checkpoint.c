@@ -2,13 +2,16 @@
  * Source checkpoints and file identity.
  *
  * A checkpoint is a small `key value` text file, one key per line, every
- * key exactly once, replaced atomically (lsl_file_replace: tmp, fsync,
- * rename, fsync dir) with mode 0600. Anything else -- a missing or repeated
- * key, a bad number, trailing junk -- is LSL_ECORRUPT: a checkpoint is
- * trusted to cut output files back, so a damaged one is never guessed at.
+ * key of its version exactly once, replaced atomically (lsl_file_replace:
+ * tmp, fsync, rename, fsync dir) with mode 0600. Anything else -- a missing
+ * or repeated key, a bad number, trailing junk -- is LSL_ECORRUPT: a
+ * checkpoint is trusted to cut output files back, so a damaged one is never
+ * guessed at. Version 2 added mtime, end_len, end_fp and in_line; version 1
+ * files are still read.
  *
- * A file's identity is dev/ino plus a BLAKE2b-128 of its first bytes, so a
- * reused inode or a file rewritten in place is not taken for the old one.
+ * A file's identity is dev/ino plus a BLAKE2b-128 of its first bytes, and
+ * at a checkpoint one of the bytes before the offset, so a reused inode or
+ * a file rewritten in place is not taken for the old one.
  */
 #include "logseal/checkpoint.h"
 #include <errno.h>
@@ -21,7 +24,7 @@
 #include <unistd.h>
 #include "logseal/file.h"
 
-#define CKPT_VERSION  1
+#define CKPT_VERSION  2
 #define CKPT_MAX_SIZE (PATH_MAX + 1024)
 
 enum {
@@ -34,12 +37,17 @@ enum {
     K_SEGMENT,
     K_SEGMENT_LEN,
     K_LINES,
+    K_V1_COUNT, /* keys of version 1 end here */
+    K_MTIME = K_V1_COUNT,
+    K_END_LEN,
+    K_END_FP,
+    K_IN_LINE,
     K_COUNT
 };
 
 static const char *const key_names[K_COUNT] = {
-    "version", "dev",     "ino",         "fp_len", "fp",
-    "offset",  "segment", "segment_len", "lines",
+    "version",     "dev",   "ino",   "fp_len",  "fp",     "offset",  "segment",
+    "segment_len", "lines", "mtime", "end_len", "end_fp", "in_line",
 };
 
 static int ckpt_path(char *out, size_t cap, const char *state_dir,
@@ -54,7 +62,7 @@ int lsl_checkpoint_save(const char *state_dir, const char *source,
                         const struct lsl_checkpoint *cp)
 {
     char path[PATH_MAX];
-    char fp[LSL_FP_BYTES * 2 + 1];
+    char fp[LSL_FP_BYTES * 2 + 1], end[LSL_FP_BYTES * 2 + 1];
     char *text = malloc(CKPT_MAX_SIZE);
     int n, rc;
 
@@ -68,12 +76,16 @@ int lsl_checkpoint_save(const char *state_dir, const char *source,
         goto out;
     }
     sodium_bin2hex(fp, sizeof(fp), cp->file.fp, LSL_FP_BYTES);
+    sodium_bin2hex(end, sizeof(end), cp->end_fp, LSL_FP_BYTES);
     n = snprintf(text, CKPT_MAX_SIZE,
                  "version %d\ndev %" PRIu64 "\nino %" PRIu64 "\nfp_len %" PRIu32
-                 "\nfp %s\noffset %" PRIu64 "\nsegment %s\nsegment_len %" PRIu64
-                 "\nlines %" PRIu64 "\n",
+                 "\nfp %s\nmtime %" PRIu64 "\nend_len %" PRIu32
+                 "\nend_fp %s\noffset %" PRIu64 "\nin_line %d\nsegment %s"
+                 "\nsegment_len %" PRIu64 "\nlines %" PRIu64 "\n",
                  CKPT_VERSION, cp->file.dev, cp->file.ino, cp->file.fp_len, fp,
-                 cp->offset, cp->segment, cp->segment_len, cp->lines);
+                 (uint64_t)(cp->mtime_ns > 0 ? cp->mtime_ns : 0), cp->end_len,
+                 end, cp->offset, cp->in_line ? 1 : 0, cp->segment,
+                 cp->segment_len, cp->lines);
     if (n < 0 || n >= CKPT_MAX_SIZE) {
         rc = -ENAMETOOLONG;
         goto out;
@@ -96,10 +108,23 @@ static bool parse_u64(const char *v, uint64_t *out)
     return errno == 0 && *end == '\0';
 }
 
-static int parse_value(struct lsl_checkpoint *cp, int key, const char *v)
+/* A fingerprint in hex, exactly LSL_FP_BYTES of it. */
+static int parse_fp(const char *v, uint8_t out[LSL_FP_BYTES])
+{
+    size_t bin_len;
+
+    if (strlen(v) != LSL_FP_BYTES * 2 ||
+        sodium_hex2bin(out, LSL_FP_BYTES, v, strlen(v), NULL, &bin_len, NULL) !=
+            0 ||
+        bin_len != LSL_FP_BYTES)
+        return LSL_ECORRUPT;
+    return 0;
+}
+
+static int parse_value(struct lsl_checkpoint *cp, int key, const char *v,
+                       unsigned *version)
 {
     uint64_t n = 0;
-    size_t bin_len;
 
     switch (key) {
     case K_SEGMENT:
@@ -108,12 +133,9 @@ static int parse_value(struct lsl_checkpoint *cp, int key, const char *v)
         strcpy(cp->segment, v);
         return 0;
     case K_FP:
-        if (strlen(v) != LSL_FP_BYTES * 2 ||
-            sodium_hex2bin(cp->file.fp, LSL_FP_BYTES, v, strlen(v), NULL,
-                           &bin_len, NULL) != 0 ||
-            bin_len != LSL_FP_BYTES)
-            return LSL_ECORRUPT;
-        return 0;
+        return parse_fp(v, cp->file.fp);
+    case K_END_FP:
+        return parse_fp(v, cp->end_fp);
     default:
         break;
     }
@@ -121,7 +143,23 @@ static int parse_value(struct lsl_checkpoint *cp, int key, const char *v)
         return LSL_ECORRUPT;
     switch (key) {
     case K_VERSION:
-        return n == CKPT_VERSION ? 0 : LSL_EVERSION;
+        *version = (unsigned)n;
+        return n == 1 || n == CKPT_VERSION ? 0 : LSL_EVERSION;
+    case K_MTIME:
+        if (n > INT64_MAX)
+            return LSL_ECORRUPT;
+        cp->mtime_ns = (int64_t)n;
+        return 0;
+    case K_END_LEN:
+        if (n > LSL_FP_SPAN)
+            return LSL_ECORRUPT;
+        cp->end_len = (uint32_t)n;
+        return 0;
+    case K_IN_LINE:
+        if (n > 1)
+            return LSL_ECORRUPT;
+        cp->in_line = n == 1;
+        return 0;
     case K_DEV:
         cp->file.dev = n;
         return 0;
@@ -148,7 +186,7 @@ static int parse_value(struct lsl_checkpoint *cp, int key, const char *v)
 /* Parse NUL-terminated `text` (modified in place). */
 static int parse_text(char *text, struct lsl_checkpoint *cp)
 {
-    unsigned seen = 0;
+    unsigned seen = 0, version = 0;
     char *line = text;
 
     memset(cp, 0, sizeof(*cp));
@@ -167,12 +205,16 @@ static int parse_text(char *text, struct lsl_checkpoint *cp)
         if (key == K_COUNT || (seen & (1u << key)))
             return LSL_ECORRUPT;
         seen |= 1u << key;
-        rc = parse_value(cp, key, sp + 1);
+        rc = parse_value(cp, key, sp + 1, &version);
         if (rc)
             return rc;
         line = nl + 1;
     }
-    return seen == (1u << K_COUNT) - 1 ? 0 : LSL_ECORRUPT;
+    if (cp->offset < cp->end_len)
+        return LSL_ECORRUPT;
+    return seen == (1u << (version == 1 ? K_V1_COUNT : K_COUNT)) - 1
+               ? 0
+               : LSL_ECORRUPT;
 }
 
 int lsl_checkpoint_load(const char *state_dir, const char *source,
@@ -181,6 +223,7 @@ int lsl_checkpoint_load(const char *state_dir, const char *source,
     char path[PATH_MAX];
     char *text = NULL;
     FILE *f = NULL;
+    struct stat st;
     size_t n;
     int rc = ckpt_path(path, sizeof(path), state_dir, source);
 
@@ -205,6 +248,9 @@ int lsl_checkpoint_load(const char *state_dir, const char *source,
     }
     text[n] = '\0';
     rc = parse_text(text, cp);
+    if (rc == 0 && cp->mtime_ns == 0 && fstat(fileno(f), &st) == 0)
+        cp->mtime_ns =
+            (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
 out:
     if (f)
         fclose(f);
@@ -212,14 +258,22 @@ out:
     return rc;
 }
 
-/* Hash the first `len` bytes of fd. LSL_ETRUNC if it has fewer. */
-static int hash_prefix(int fd, uint32_t len, uint8_t out[LSL_FP_BYTES])
+void lsl_fp_of(const void *p, size_t len, uint8_t out[LSL_FP_BYTES])
+{
+    crypto_generichash(out, LSL_FP_BYTES, p, len, NULL, 0);
+}
+
+/* Hash `len` bytes of fd from `at`. LSL_ETRUNC if it has fewer. */
+static int hash_range(int fd, uint64_t at, uint32_t len,
+                      uint8_t out[LSL_FP_BYTES])
 {
     uint8_t buf[LSL_FP_SPAN];
     uint32_t got = 0;
 
+    if (len > LSL_FP_SPAN)
+        return -EINVAL;
     while (got < len) {
-        ssize_t n = pread(fd, buf + got, len - got, (off_t)got);
+        ssize_t n = pread(fd, buf + got, len - got, (off_t)(at + got));
 
         if (n < 0) {
             if (errno == EINTR)
@@ -230,8 +284,31 @@ static int hash_prefix(int fd, uint32_t len, uint8_t out[LSL_FP_BYTES])
             return LSL_ETRUNC;
         got += (uint32_t)n;
     }
-    crypto_generichash(out, LSL_FP_BYTES, buf, len, NULL, 0);
+    lsl_fp_of(buf, len, out);
     return 0;
+}
+
+static int hash_prefix(int fd, uint32_t len, uint8_t out[LSL_FP_BYTES])
+{
+    return hash_range(fd, 0, len, out);
+}
+
+int lsl_checkpoint_end_get(int fd, struct lsl_checkpoint *cp)
+{
+    cp->end_len = cp->offset < LSL_FP_SPAN ? (uint32_t)cp->offset : LSL_FP_SPAN;
+    return hash_range(fd, cp->offset - cp->end_len, cp->end_len, cp->end_fp);
+}
+
+bool lsl_checkpoint_end_same(int fd, const struct lsl_checkpoint *cp)
+{
+    uint8_t fp[LSL_FP_BYTES];
+
+    if (cp->end_len == 0)
+        return true;
+    if (cp->end_len > LSL_FP_SPAN || cp->offset < cp->end_len ||
+        hash_range(fd, cp->offset - cp->end_len, cp->end_len, fp) != 0)
+        return false;
+    return memcmp(fp, cp->end_fp, LSL_FP_BYTES) == 0;
 }
 
 int lsl_file_id_get(int fd, struct lsl_file_id *id)
