@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 #include <cmocka.h>
 #include "logseal/file.h"
 #include "tests/unit/token/testkey.h"
@@ -74,6 +75,8 @@ void h_start(struct harness *h)
     po.gzip_level = 0;
     po.flush_ms = 20;
     po.batch_bytes = 256;
+    if (h->max_inflight)
+        po.max_inflight = h->max_inflight;
     assert_int_equal(lsl_pipeline_open(&h->pl, &po), 0);
     assert_int_equal(lsl_tail_source_open(&h->t, h->pl, &to), 0);
     assert_int_equal(lsl_tail_source_start(h->t), 0);
@@ -137,7 +140,7 @@ void h_run(struct harness *h, unsigned ms)
 
 const char *h_output(struct harness *h)
 {
-    static char text[8192];
+    static char text[16384];
     size_t n;
 
     uv_mutex_lock(&h->sink.lock);
@@ -205,4 +208,65 @@ void h_copy(struct harness *h, const char *from, const char *to)
         assert_int_equal(lsl_write_all(out, buf, (size_t)n), 0);
     close(in);
     close(out);
+}
+
+void h_gzip(struct harness *h, const char *from, const char *to)
+{
+    char a[256], b[256], buf[4096];
+    gzFile out;
+    int in;
+    ssize_t n;
+
+    path_in(h, a, sizeof(a), from);
+    path_in(h, b, sizeof(b), to);
+    in = open(a, O_RDONLY);
+    out = gzopen(b, "wb");
+    assert_true(in >= 0 && out != NULL);
+    while ((n = read(in, buf, sizeof(buf))) > 0)
+        assert_int_equal(gzwrite(out, buf, (unsigned)n), (int)n);
+    close(in);
+    assert_int_equal(gzclose(out), Z_OK);
+    assert_int_equal(unlink(a), 0);
+}
+
+void h_rewrite(struct harness *h, const char *name, const char *text)
+{
+    char path[256];
+    int fd;
+
+    path_in(h, path, sizeof(path), name);
+    fd = open(path, O_WRONLY | O_TRUNC);
+    assert_true(fd >= 0);
+    assert_int_equal(lsl_write_all(fd, text, strlen(text)), 0);
+    close(fd);
+}
+
+void h_snapshot(struct harness *h)
+{
+    char cmd[512];
+
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s.snap' && cp -a '%s' '%s.snap'",
+             h->state, h->state, h->state);
+    assert_int_equal(system(cmd), 0);
+    uv_mutex_lock(&h->sink.lock);
+    h->snap_out = h->sink.out.len;
+    uv_mutex_unlock(&h->sink.lock);
+}
+
+void h_crash(struct harness *h)
+{
+    char cmd[512];
+
+    assert_true(h->stopped);
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s' && mv '%s.snap' '%s'", h->state,
+             h->state, h->state);
+    assert_int_equal(system(cmd), 0);
+    h->sink.out.len = h->snap_out;
+}
+
+void h_sink_clear(struct harness *h)
+{
+    uv_mutex_lock(&h->sink.lock);
+    h->sink.out.len = 0;
+    uv_mutex_unlock(&h->sink.lock);
 }

@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include "logseal/checkpoint.h"
+#include "src/source/tail_internal.h"
 #include "tail_harness.h"
 
 /* A bound on waits that include a rotate wait and a file switch. */
@@ -291,6 +292,207 @@ static void test_glob_rename(void **state)
     assert_string_equal(h_output(h), "a1|a2|b1");
 }
 
+/*
+ * start = end on an idle file, stopped before any line came: the restart
+ * must go on from where the first run began, not from the end again.
+ */
+static void test_idle_restart(void **state)
+{
+    struct harness *h = *state;
+    struct lsl_checkpoint cp;
+
+    h->start_at_end = true;
+    h_append(h, "access.log", "old1\nold2\n");
+    h_start(h);
+    h_stop(h);
+    /* Checkpointed when the file was adopted, before any read. */
+    assert_int_equal(lsl_checkpoint_load(h->state, "web", &cp), 0);
+    assert_int_equal(cp.offset, 10);
+    h_append(h, "access.log", "new1\nnew2\n");
+    h_start(h);
+    h_run_lines(h, 2, 2000);
+    assert_true(h_run_lag(h, 0, 2000));
+    h_stop(h);
+    assert_string_equal(h_output(h), "new1|new2");
+}
+
+/* start = beginning, a crash before the first commit, then a rotation
+ * while down: the rotated file is still read. */
+static void test_crash_before_first_commit(void **state)
+{
+    struct harness *h = *state;
+
+    h_append(h, "access.log", "a1\na2\n");
+    mem_sink_gate(&h->sink, true); /* nothing commits */
+    h_start(h);
+    h_snapshot(h);
+    mem_sink_gate(&h->sink, false);
+    h_stop(h);
+    h_crash(h);
+    h_rename(h, "access.log", "access.log.1");
+    h_append(h, "access.log", "b1\n");
+    h_start(h);
+    h_run_lines(h, 3, SWITCH_MS);
+    assert_true(h_run_lag(h, 0, SWITCH_MS));
+    h_stop(h);
+    assert_string_equal(h_output(h), "a1|a2|b1");
+}
+
+/*
+ * logrotate with compress + delaycompress, rotating twice while the daemon
+ * is down: the checkpointed file is compressed (its unread rest is lost,
+ * counted), but the uncompressed rotation after it is read.
+ */
+static void test_two_rotations_while_down_compressed(void **state)
+{
+    struct harness *h = *state;
+
+    h_append(h, "access.log", "1\n2\n");
+    h_start(h);
+    h_run_lines(h, 2, 2000);
+    h_stop(h);
+    h_append(h, "access.log", "3\n");
+    h_rename(h, "access.log", "access.log.1");
+    h_append(h, "access.log", "4\n");
+    h_rename(h, "access.log.1", "access.log.2");
+    h_gzip(h, "access.log.2", "access.log.2.gz");
+    h_rename(h, "access.log", "access.log.1");
+    h_append(h, "access.log", "5\n");
+    h_start(h);
+    h_run_lines(h, 4, SWITCH_MS);
+    assert_true(h_run_lag(h, 0, SWITCH_MS));
+    h_stop(h);
+    assert_string_equal(h_output(h), "1|2|4|5");
+}
+
+/* One copytruncate rotation: copy, then truncate, then new lines. */
+static void copytruncate_shift(struct harness *h, int keep)
+{
+    char from[32], to[32];
+
+    for (int i = keep; i >= 1; i--) {
+        snprintf(from, sizeof(from), "access.log.%d", i);
+        snprintf(to, sizeof(to), "access.log.%d", i + 1);
+        h_rename(h, from, to);
+    }
+    h_copy(h, "access.log", "access.log.1");
+    h_truncate(h, "access.log");
+}
+
+/*
+ * Three copytruncate rotations while the output is stuck (the source is
+ * paused): the first copy holds unread lines, the two after it lines the
+ * source never saw in access.log. Every copy is read, then the file.
+ */
+static void test_copytruncate_stall(void **state)
+{
+    struct harness *h = *state;
+
+    h->max_inflight = 1;
+    h_append(h, "access.log", "a1\n");
+    h_start(h);
+    h_run_lines(h, 1, 2000);
+    mem_sink_gate(&h->sink, true);
+    h_append(h, "access.log", "a2\n");
+    while (!lsl_pipeline_busy(h->pl))
+        uv_run(&h->loop, UV_RUN_ONCE);
+    h_append(h, "access.log", "a3\n"); /* not read: paused */
+    copytruncate_shift(h, 0);
+    h_append(h, "access.log", "b1\n");
+    copytruncate_shift(h, 1);
+    h_append(h, "access.log", "c1\n");
+    copytruncate_shift(h, 2);
+    h_append(h, "access.log", "d1\n");
+    mem_sink_gate(&h->sink, false);
+    h_run_lines(h, 6, SWITCH_MS);
+    assert_true(h_run_lag(h, 0, SWITCH_MS));
+    h_stop(h);
+    assert_string_equal(h_output(h), "a1|a2|a3|b1|c1|d1");
+}
+
+/* The same when the source had read everything before the first copy. */
+static void test_copytruncate_twice_between_looks(void **state)
+{
+    struct harness *h = *state;
+
+    h->max_inflight = 1;
+    h_append(h, "access.log", "a1\n");
+    h_start(h);
+    h_run_lines(h, 1, 2000);
+    mem_sink_gate(&h->sink, true);
+    h_append(h, "access.log", "a2\n");
+    while (!lsl_pipeline_busy(h->pl))
+        uv_run(&h->loop, UV_RUN_ONCE);
+    copytruncate_shift(h, 0);
+    h_append(h, "access.log", "b1\n");
+    copytruncate_shift(h, 1);
+    h_append(h, "access.log", "c1\n");
+    mem_sink_gate(&h->sink, false);
+    h_run_lines(h, 4, SWITCH_MS);
+    assert_true(h_run_lag(h, 0, SWITCH_MS));
+    h_stop(h);
+    assert_string_equal(h_output(h), "a1|a2|b1|c1");
+}
+
+static struct harness *race_h;
+
+/* Issued at offset 6, the read runs after copytruncate and new writes. */
+static void race_before_read(struct lsl_tail_source *t, uint64_t offset)
+{
+    (void)t;
+    if (offset != 6 || !race_h)
+        return;
+    h_copy(race_h, "access.log", "access.log.1");
+    h_rewrite(race_h, "access.log", "new-line-one\nb1\n");
+    race_h = NULL;
+}
+
+static void test_copytruncate_read_race(void **state)
+{
+    struct harness *h = *state;
+
+    h_append(h, "access.log", "a1\na2\n");
+    h_start(h);
+    h_run_lines(h, 2, 2000);
+    race_h = h;
+    lsl_tail_before_read = race_before_read;
+    h_append(h, "access.log", "a3\n");
+    h_run_lines(h, 5, SWITCH_MS);
+    assert_true(h_run_lag(h, 0, SWITCH_MS));
+    lsl_tail_before_read = NULL;
+    h_stop(h);
+    assert_null(race_h);
+    assert_string_equal(h_output(h), "a1|a2|a3|new-line-one|b1");
+}
+
+/*
+ * The same inode with the same first KiB, rewritten while the daemon was
+ * down (or a new file on a reused inode): it is a new file, read from
+ * its start, not resumed at the old offset.
+ */
+static void test_same_head_new_file(void **state)
+{
+    struct harness *h = *state;
+    char head[1200], text[1400];
+    size_t n = 0;
+
+    for (int i = 0; n + 6 < 1100; i++)
+        n += (size_t)snprintf(head + n, sizeof(head) - n, "h%03d\n", i);
+    snprintf(text, sizeof(text), "%sx1\nx2\n", head);
+    h_append(h, "access.log", text);
+    h_start(h);
+    assert_true(h_run_lag(h, 0, 2000));
+    h_stop(h);
+    h_sink_clear(h);
+    snprintf(text, sizeof(text), "%sy1\ny2\ny3\ny4\ny5\n", head);
+    h_rewrite(h, "access.log", text);
+    h_start(h);
+    assert_true(h_run_lag(h, 0, 2000));
+    h_stop(h);
+    assert_non_null(strstr(h_output(h), "h000|h001"));
+    assert_non_null(strstr(h_output(h), "|y1|y2|y3|y4|y5"));
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -309,6 +511,13 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_glob_copytruncate, setup_glob,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_glob_rename, setup_glob, teardown),
+        T(test_idle_restart),
+        T(test_crash_before_first_commit),
+        T(test_two_rotations_while_down_compressed),
+        T(test_copytruncate_stall),
+        T(test_copytruncate_twice_between_looks),
+        T(test_copytruncate_read_race),
+        T(test_same_head_new_file),
     };
 #undef T
 
