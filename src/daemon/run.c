@@ -118,6 +118,8 @@ static int open_sink(struct lsl_run *r, struct run_src *s)
         .source = c->name,
         .max_bytes = r->cfg->segment_size,
         .max_age = r->cfg->segment_age,
+        /* Only a tail source reads what was not committed again. */
+        .input_replays = c->type == LSL_SRC_TAIL,
     };
     int rc;
 
