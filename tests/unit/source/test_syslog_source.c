@@ -389,6 +389,50 @@ static void test_backpressure(void **state)
     check_output(f, 50);
 }
 
+/*
+ * A stop while datagrams wait in the socket (the pipeline was busy): they
+ * were accepted by the kernel, so they are read and written, not dropped.
+ */
+static void test_stop_drains_queue(void **state)
+{
+    struct fx *f = *state;
+    struct lsl_pipeline_opts po;
+    struct sockaddr_in sa = {.sin_family = AF_INET};
+    int cl;
+
+    lsl_pipeline_close(f->pl);
+    uv_run(&f->loop, UV_RUN_DEFAULT);
+    lsl_pipeline_opts_init(&po);
+    po.loop = &f->loop;
+    po.keyring = f->kr;
+    po.gzip_level = 0;
+    po.batch_bytes = 1;
+    po.max_inflight = 1;
+    assert_int_equal(lsl_pipeline_open(&f->pl, &po), 0);
+    mem_sink_gate(&f->sink, true);
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    sa.sin_port = htons(free_udp_port());
+    snprintf(f->listen, sizeof(f->listen), "udp:127.0.0.1:%u",
+             ntohs(sa.sin_port));
+    assert_int_equal(open_src(f, f->listen), 0);
+    assert_int_equal(lsl_syslog_source_start(f->src), 0);
+    cl = socket(AF_INET, SOCK_DGRAM, 0);
+    send_all(f, cl, (struct sockaddr *)&sa, sizeof(sa), 0, 50);
+    run_until(f, 1, 5000);
+    close(cl);
+    lsl_syslog_source_stop(f->src, on_done, f);
+    for (int i = 0; i < 20; i++)
+        uv_run(&f->loop, UV_RUN_NOWAIT);
+    mem_sink_gate(&f->sink, false);
+    while (!f->done)
+        uv_run(&f->loop, UV_RUN_ONCE);
+    assert_int_equal(lsl_syslog_source_counters(f->src)->datagrams, 50);
+    assert_int_equal(lsl_syslog_source_base(f->src)->lost.datagrams, 0);
+    lsl_syslog_source_free(f->src);
+    f->src = NULL;
+    check_output(f, 50);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -398,6 +442,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_listen_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_oversized, setup, teardown),
         cmocka_unit_test_setup_teardown(test_backpressure, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stop_drains_queue, setup,
+                                        teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
