@@ -598,6 +598,21 @@ class Daemon:
         """The end of the log, safe to show (redacted)."""
         return redact(self.log()[-limit:], limit)
 
+    def fault_env(self, **faults):
+        """Variables for start(env=...) that preload the faultfs shim
+        ($LSL_FAULTFS, tests/tools/faultfs.c) with FAULTFS_<KEY> = value;
+        its log is faults.log in the daemon's directory."""
+        shim = os.environ.get('LSL_FAULTFS', '')
+        check(os.path.exists(shim), '$LSL_FAULTFS does not name the '
+              'faultfs shim')
+        e = {'ASAN_OPTIONS': (os.environ.get('ASAN_OPTIONS', '') +
+                              ':verify_asan_link_order=0').lstrip(':'),
+             'LD_PRELOAD': shim,
+             'FAULTFS_LOG': os.path.join(self.tmp, 'faults.log')}
+        for k, v in faults.items():
+            e['FAULTFS_' + k.upper()] = str(v)
+        return e
+
     def reference(self, lines, rule=None):
         """What `logseal pipe` makes of the lines: tokens are keyed and
         deterministic, so the daemon must write exactly these."""

@@ -36,11 +36,20 @@ def body(ctx):
     check(text.startswith("HTTP/1.0 200"), "status: " + text[:40])
     for name in ("up", "lines_in_total", "lines_out_total",
                  "unparsed_lines_total", "tokens_total", "bytes_in_total",
-                 "bytes_out_total", "vault_entries_total"):
+                 "bytes_out_total", "vault_entries_total", "output_blocked",
+                 "output_blocked_seconds_total", "commit_failures_total",
+                 "input_paused"):
         check("# TYPE logseal_%s " % name in text and
                  "# HELP logseal_%s " % name in text, "no HELP/TYPE for " +
                  name)
     check(lslib.metric(text, "up") == 1, "logseal_up")
+    check(lslib.metric(text, "output_blocked") == 0 and
+          lslib.metric(text, "commit_failures_total") == 0,
+          "the output is not blocked and no commit failed")
+    # Losses are counted per source where they can happen: not for stdin.
+    check(lslib.metric(text, "lost_datagrams_total", "in") is None and
+          lslib.metric(text, "abandoned_bytes_total", "in") is None,
+          "loss counters for a stdin source")
     check(lslib.metric(text, "lines_in_total", "in") == n, "lines_in")
     check(lslib.metric(text, "unparsed_lines_total", "in") == 10,
              "unparsed: %s" % lslib.metric(text, "unparsed_lines_total", "in"))

@@ -17,17 +17,6 @@ N = 3000
 MORE = 500
 
 
-def fault_env(d, faults):
-    """Variables that preload the faultfs shim with `faults`."""
-    e = {'ASAN_OPTIONS': (os.environ.get('ASAN_OPTIONS', '') +
-                          ':verify_asan_link_order=0').lstrip(':'),
-         'LD_PRELOAD': os.environ['LSL_FAULTFS'],
-         'FAULTFS_LOG': os.path.join(d.tmp, 'faults.log')}
-    for k, v in faults.items():
-        e['FAULTFS_' + k.upper()] = str(v)
-    return e
-
-
 def injected(d):
     try:
         with open(os.path.join(d.tmp, 'faults.log')) as f:
@@ -45,7 +34,7 @@ def case(ctx, name, faults, named):
     d.config([('web', {'type': 'tail', 'path': src, 'start': 'beginning',
                        'rule': d.rule})])
     faults['path'] = faults['path'].replace('@TMP@', d.tmp)
-    d.start(env=fault_env(d, faults))
+    d.start(env=d.fault_env(**faults))
     lslib.wait_for(lambda: len(lslib.segment_lines(d.output)) >= N, 120,
                    '%s: %d lines in the segments' % (name, N), [d])
     rc = d.stop()
@@ -74,9 +63,28 @@ def case(ctx, name, faults, named):
     print('ok %s: %d faults, nothing lost or repeated' % (name, injected(d)))
 
 
+def vault_full_at_start(ctx):
+    """The vault directory full when the daemon starts: it waits and
+    retries (as at run time), it does not exit."""
+    d = lslib.Daemon(ctx, base=ctx.path('vault-full-start'))
+    src = os.path.join(d.tmp, 'access.log')
+    lines = lslib.gen_lines(N, seed=4, tag='vfs')
+    with open(src, 'wb') as f:
+        f.write(b''.join(ln + b'\n' for ln in lines))
+    d.config([('web', {'type': 'tail', 'path': src, 'start': 'beginning',
+                       'rule': d.rule})])
+    d.start(env=d.fault_env(path=d.vault + '/*', mode='enospc', count=4))
+    lslib.wait_for(lambda: 'cannot start yet' in d.log(), 60,
+                   'a retried start', [d])
+    lslib.wait_for(lambda: len(lslib.segment_lines(d.output)) >= N, 120,
+                   'every line once the vault can be written', [d])
+    check(d.stop() == 0, 'exit %s:\n%s' % (d.proc.returncode, d.log_tail()))
+    check(sorted(lslib.segment_lines(d.output)) == sorted(d.reference(lines)),
+          'vault full at start: the output is not every line once')
+    print('ok vault-full-at-start: waited, then every line once')
+
+
 def body(ctx):
-    check(os.path.exists(os.environ.get('LSL_FAULTFS', '')),
-          '$LSL_FAULTFS does not name the faultfs shim')
     case(ctx, 'checkpoint-enospc',
          {'path': '@TMP@/state/*', 'mode': 'enospc', 'count': 3},
          '@TMP@/state')
@@ -86,6 +94,7 @@ def body(ctx):
     case(ctx, 'vault-enospc',
          {'path': '@TMP@/vault/*', 'mode': 'enospc', 'ops': 'pwrite,fsync',
           'after': 2, 'count': 3}, '@TMP@/vault/')
+    vault_full_at_start(ctx)
 
 
 lslib.main(body)
