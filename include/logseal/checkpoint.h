@@ -18,12 +18,16 @@
 #include <limits.h>
 #include "logseal/common.h"
 
-#define LSL_FP_BYTES 16   /* fingerprint: BLAKE2b-128 ... */
-#define LSL_FP_SPAN  1024 /* ... of the first min(size, 1024) bytes */
+#define LSL_FP_BYTES  16   /* fingerprint: BLAKE2b-128 ... */
+#define LSL_FP_SPAN   1024 /* ... of the first min(size, 1024) bytes */
+#define LSL_CKPT_DONE 4    /* files read to their end, remembered */
 
 struct lsl_file_id {
     uint64_t dev;
     uint64_t ino;
+    /* Birth time (statx), 0 where the file system has none: a reused
+     * inode is a new file even with the same first bytes. */
+    int64_t btime_ns;
     uint32_t fp_len; /* bytes the fingerprint covers */
     uint8_t fp[LSL_FP_BYTES];
 };
@@ -38,8 +42,12 @@ struct lsl_checkpoint {
      * differs there. */
     uint32_t end_len;
     uint8_t end_fp[LSL_FP_BYTES];
-    uint64_t offset;        /* input bytes committed */
-    bool in_line;           /* offset is inside an overlong line (pieces) */
+    uint64_t offset; /* input bytes committed */
+    bool in_line;    /* offset is inside an overlong line (pieces) */
+    /* The last files read to their end before `file`: never read again,
+     * even when a late write makes them look newer. */
+    struct lsl_file_id done[LSL_CKPT_DONE];
+    unsigned ndone;
     char segment[PATH_MAX]; /* current .part, "" if none open */
     uint64_t segment_len;   /* its committed length */
     uint64_t lines;         /* lines committed, for operators */
@@ -48,7 +56,8 @@ struct lsl_checkpoint {
 /*
  * Load state_dir/<source>.ckpt. 0, -ENOENT if none, LSL_ECORRUPT,
  * LSL_EVERSION. A version 1 file (no mtime, end fingerprint, in_line) is
- * read with mtime_ns taken from the checkpoint file itself.
+ * read with mtime_ns taken from the checkpoint file itself (and no done
+ * files).
  */
 LSL_MUST_CHECK int lsl_checkpoint_load(const char *state_dir,
                                        const char *source,
@@ -60,15 +69,17 @@ LSL_MUST_CHECK int lsl_checkpoint_save(const char *state_dir,
                                        const struct lsl_checkpoint *cp);
 
 /*
- * Identify an open file: dev/ino from fstat and the fingerprint of its
- * first min(size, LSL_FP_SPAN) bytes (pread; does not move the offset).
+ * Identify an open file: dev/ino from fstat, its birth time where known,
+ * and the fingerprint of its first min(size, LSL_FP_SPAN) bytes (pread;
+ * does not move the offset).
  */
 LSL_MUST_CHECK int lsl_file_id_get(int fd, struct lsl_file_id *id);
 
 /*
- * True if `now` is the same file as `then`: same dev/ino, and the first
- * then->fp_len bytes of `now` still hash to then->fp (so a reused inode or
- * a rewritten file is not taken for the old one).
+ * True if `now` is the same file as `then`: same dev/ino (and birth time
+ * when both are known), and the first then->fp_len bytes of `now` still
+ * hash to then->fp (so a reused inode or a rewritten file is not taken
+ * for the old one).
  */
 bool lsl_file_id_same(int fd_now, const struct lsl_file_id *then);
 

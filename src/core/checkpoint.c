@@ -6,15 +6,17 @@
  * tmp, fsync, rename, fsync dir) with mode 0600. Anything else -- a missing
  * or repeated key, a bad number, trailing junk -- is LSL_ECORRUPT: a
  * checkpoint is trusted to cut output files back, so a damaged one is never
- * guessed at. Version 2 added mtime, end_len, end_fp and in_line; version 1
- * files are still read.
+ * guessed at. Version 2 added btime, mtime, end_len, end_fp and in_line;
+ * version 1 files are still read.
  *
- * A file's identity is dev/ino plus a BLAKE2b-128 of its first bytes, and
- * at a checkpoint one of the bytes before the offset, so a reused inode or
- * a file rewritten in place is not taken for the old one.
+ * A file's identity is dev/ino, its birth time where the file system keeps
+ * one, a BLAKE2b-128 of its first bytes, and at a checkpoint one of the
+ * bytes before the offset, so a reused inode or a file rewritten in place
+ * is not taken for the old one.
  */
 #include "logseal/checkpoint.h"
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -25,7 +27,8 @@
 #include "logseal/file.h"
 
 #define CKPT_VERSION  2
-#define CKPT_MAX_SIZE (PATH_MAX + 1024)
+#define CKPT_MAX_SIZE (PATH_MAX + 2048)
+#define ID_TEXT       (5 * 21 + LSL_FP_BYTES * 2 + 1) /* dev.ino.btime.n.fp */
 
 enum {
     K_VERSION,
@@ -42,13 +45,18 @@ enum {
     K_END_LEN,
     K_END_FP,
     K_IN_LINE,
+    K_BTIME,
+    K_DONE,
     K_COUNT
 };
 
-static const char *const key_names[K_COUNT] = {
-    "version",     "dev",   "ino",   "fp_len",  "fp",     "offset",  "segment",
-    "segment_len", "lines", "mtime", "end_len", "end_fp", "in_line",
+static const char *const key_names[] = {
+    "version", "dev",     "ino",         "fp_len", "fp",
+    "offset",  "segment", "segment_len", "lines",  "mtime",
+    "end_len", "end_fp",  "in_line",     "btime",  "done",
 };
+_Static_assert(sizeof(key_names) / sizeof(key_names[0]) == K_COUNT,
+               "one name per key");
 
 static int ckpt_path(char *out, size_t cap, const char *state_dir,
                      const char *source)
@@ -58,9 +66,29 @@ static int ckpt_path(char *out, size_t cap, const char *state_dir,
     return n < 0 || (size_t)n >= cap ? -ENAMETOOLONG : 0;
 }
 
+/* "dev.ino.btime.fp_len.fp" for each done file, comma-separated. */
+static void done_text(const struct lsl_checkpoint *cp, char *out, size_t cap)
+{
+    size_t n = 0;
+
+    out[0] = '\0';
+    for (unsigned i = 0; i < cp->ndone && i < LSL_CKPT_DONE; i++) {
+        const struct lsl_file_id *id = &cp->done[i];
+        char fp[LSL_FP_BYTES * 2 + 1];
+
+        sodium_bin2hex(fp, sizeof(fp), id->fp, LSL_FP_BYTES);
+        n += (size_t)snprintf(
+            out + n, cap - n,
+            "%s%" PRIu64 ".%" PRIu64 ".%" PRIu64 ".%" PRIu32 ".%s",
+            i ? "," : "", id->dev, id->ino,
+            (uint64_t)(id->btime_ns > 0 ? id->btime_ns : 0), id->fp_len, fp);
+    }
+}
+
 int lsl_checkpoint_save(const char *state_dir, const char *source,
                         const struct lsl_checkpoint *cp)
 {
+    char done[LSL_CKPT_DONE * ID_TEXT + 1];
     char path[PATH_MAX];
     char fp[LSL_FP_BYTES * 2 + 1], end[LSL_FP_BYTES * 2 + 1];
     char *text = malloc(CKPT_MAX_SIZE);
@@ -77,15 +105,18 @@ int lsl_checkpoint_save(const char *state_dir, const char *source,
     }
     sodium_bin2hex(fp, sizeof(fp), cp->file.fp, LSL_FP_BYTES);
     sodium_bin2hex(end, sizeof(end), cp->end_fp, LSL_FP_BYTES);
+    done_text(cp, done, sizeof(done));
     n = snprintf(text, CKPT_MAX_SIZE,
                  "version %d\ndev %" PRIu64 "\nino %" PRIu64 "\nfp_len %" PRIu32
-                 "\nfp %s\nmtime %" PRIu64 "\nend_len %" PRIu32
-                 "\nend_fp %s\noffset %" PRIu64 "\nin_line %d\nsegment %s"
-                 "\nsegment_len %" PRIu64 "\nlines %" PRIu64 "\n",
-                 CKPT_VERSION, cp->file.dev, cp->file.ino, cp->file.fp_len, fp,
+                 "\nbtime %" PRIu64 "\nfp %s\nmtime %" PRIu64
+                 "\nend_len %" PRIu32 "\nend_fp %s\noffset %" PRIu64
+                 "\nin_line %d\nsegment %s"
+                 "\nsegment_len %" PRIu64 "\nlines %" PRIu64 "\ndone %s\n",
+                 CKPT_VERSION, cp->file.dev, cp->file.ino, cp->file.fp_len,
+                 (uint64_t)(cp->file.btime_ns > 0 ? cp->file.btime_ns : 0), fp,
                  (uint64_t)(cp->mtime_ns > 0 ? cp->mtime_ns : 0), cp->end_len,
                  end, cp->offset, cp->in_line ? 1 : 0, cp->segment,
-                 cp->segment_len, cp->lines);
+                 cp->segment_len, cp->lines, done);
     if (n < 0 || n >= CKPT_MAX_SIZE) {
         rc = -ENAMETOOLONG;
         goto out;
@@ -121,12 +152,56 @@ static int parse_fp(const char *v, uint8_t out[LSL_FP_BYTES])
     return 0;
 }
 
-static int parse_value(struct lsl_checkpoint *cp, int key, const char *v,
+/* One "dev.ino.btime.fp_len.fp" entry of the done list. */
+static int parse_id(char *v, struct lsl_file_id *id)
+{
+    uint64_t n[4];
+    char *dot;
+
+    for (int i = 0; i < 4; i++) {
+        dot = strchr(v, '.');
+        if (!dot)
+            return LSL_ECORRUPT;
+        *dot = '\0';
+        if (!parse_u64(v, &n[i]))
+            return LSL_ECORRUPT;
+        v = dot + 1;
+    }
+    if (n[2] > INT64_MAX || n[3] > LSL_FP_SPAN)
+        return LSL_ECORRUPT;
+    id->dev = n[0];
+    id->ino = n[1];
+    id->btime_ns = (int64_t)n[2];
+    id->fp_len = (uint32_t)n[3];
+    return parse_fp(v, id->fp);
+}
+
+static int parse_done(struct lsl_checkpoint *cp, char *v)
+{
+    char *save = NULL;
+
+    cp->ndone = 0;
+    for (char *e = strtok_r(v, ",", &save); e; e = strtok_r(NULL, ",", &save)) {
+        int rc;
+
+        if (cp->ndone == LSL_CKPT_DONE)
+            return LSL_ECORRUPT;
+        rc = parse_id(e, &cp->done[cp->ndone]);
+        if (rc)
+            return rc;
+        cp->ndone++;
+    }
+    return 0;
+}
+
+static int parse_value(struct lsl_checkpoint *cp, int key, char *v,
                        unsigned *version)
 {
     uint64_t n = 0;
 
     switch (key) {
+    case K_DONE:
+        return parse_done(cp, v);
     case K_SEGMENT:
         if (strlen(v) >= sizeof(cp->segment))
             return LSL_ECORRUPT;
@@ -149,6 +224,11 @@ static int parse_value(struct lsl_checkpoint *cp, int key, const char *v,
         if (n > INT64_MAX)
             return LSL_ECORRUPT;
         cp->mtime_ns = (int64_t)n;
+        return 0;
+    case K_BTIME:
+        if (n > INT64_MAX)
+            return LSL_ECORRUPT;
+        cp->file.btime_ns = (int64_t)n;
         return 0;
     case K_END_LEN:
         if (n > LSL_FP_SPAN)
@@ -311,6 +391,17 @@ bool lsl_checkpoint_end_same(int fd, const struct lsl_checkpoint *cp)
     return memcmp(fp, cp->end_fp, LSL_FP_BYTES) == 0;
 }
 
+/* The birth time of fd, or 0 where the file system keeps none. */
+static int64_t btime_of(int fd)
+{
+    struct statx sx;
+
+    if (statx(fd, "", AT_EMPTY_PATH, STATX_BTIME, &sx) != 0 ||
+        !(sx.stx_mask & STATX_BTIME))
+        return 0;
+    return (int64_t)sx.stx_btime.tv_sec * 1000000000 + sx.stx_btime.tv_nsec;
+}
+
 int lsl_file_id_get(int fd, struct lsl_file_id *id)
 {
     struct stat st;
@@ -320,6 +411,7 @@ int lsl_file_id_get(int fd, struct lsl_file_id *id)
     memset(id, 0, sizeof(*id));
     id->dev = (uint64_t)st.st_dev;
     id->ino = (uint64_t)st.st_ino;
+    id->btime_ns = btime_of(fd);
     id->fp_len = st.st_size < LSL_FP_SPAN ? (uint32_t)st.st_size : LSL_FP_SPAN;
     return hash_prefix(fd, id->fp_len, id->fp);
 }
@@ -338,8 +430,13 @@ bool lsl_file_id_same(int fd_now, const struct lsl_file_id *then)
 {
     struct stat st;
 
+    int64_t born;
+
     if (fstat(fd_now, &st) < 0 || (uint64_t)st.st_dev != then->dev ||
         (uint64_t)st.st_ino != then->ino)
+        return false;
+    born = then->btime_ns ? btime_of(fd_now) : 0;
+    if (born && born != then->btime_ns)
         return false;
     return lsl_file_fp_same(fd_now, then);
 }

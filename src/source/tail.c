@@ -33,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "logseal/log.h"
 #include "logseal/sink.h"
 #include "tail_internal.h"
@@ -96,7 +97,7 @@ void tail_mark_start(struct lsl_tail_source *t)
 static void begin_at_start(struct lsl_tail_source *t, bool chained)
 {
     tail_file_begin(t, &t->cur, 0);
-    tail_mark_start(t);
+    tail_checkpoint_start(t);
     t->detached = chained ? DETACH_ROTATED : DETACH_NONE;
     t->idle_since_ms = now_ms(t) - (chained ? t->grace_ms : 0);
 }
@@ -117,17 +118,22 @@ static bool same_file(const struct tail_file *a, const struct tail_file *b)
 
 /*
  * The file after `prev`: the next rotation, or in a copytruncate chain
- * the next copy written before the truncated original, then the original.
+ * the next copy written before the truncated original (not after it: a
+ * file created by a later rename rotation comes after the original), then
+ * the original.
  */
 static int next_file(struct lsl_tail_source *t, const struct tail_file *prev,
                      bool by_time, bool *chained)
 {
     int rc = tail_find_next(t, prev, by_time, &t->cur);
+    struct stat st;
 
     *chained = false;
     if (t->after.fd < 0)
         return rc;
-    if (t->cur.fd >= 0 && !same_file(&t->cur, &t->after)) {
+    if (t->cur.fd >= 0 && !same_file(&t->cur, &t->after) &&
+        fstat(t->after.fd, &st) == 0 &&
+        tail_ns(&t->cur.mtime) <= tail_ns(&st.st_mtim)) {
         *chained = true;
         return rc;
     }
@@ -144,12 +150,14 @@ static int next_file(struct lsl_tail_source *t, const struct tail_file *prev,
 static int switch_file(struct lsl_tail_source *t)
 {
     struct lsl_pos end = {t->cur.gen, t->cur.offset};
-    struct tail_file prev = t->cur;
+    struct tail_file prev;
     bool chained;
     int rc = lsl_source_end_file(&t->base, &end);
 
     if (rc)
         return rc;
+    tail_file_mark_end(&t->cur);
+    prev = t->cur;
     tail_remember_finished(t, &t->cur.id);
     tail_file_close(&t->cur);
     t->detached = DETACH_NONE;
@@ -179,8 +187,8 @@ static void count_window(struct lsl_tail_source *t, uint64_t from)
     tail_lost(t, seen - from);
     lsl_log_warn("%s: bytes %" PRIu64 "-%" PRIu64 " of %s were written but "
                  "not read before it was truncated, and no rotated copy "
-                 "holds them (copytruncate: written between the copy and "
-                 "the truncation): %" PRIu64 " bytes lost",
+                 "holds them (truncated in place, or written between "
+                 "copytruncate's copy and truncation): %" PRIu64 " bytes lost",
                  t->base.name, from, seen, t->cur.path, seen - from);
 }
 
@@ -227,6 +235,8 @@ static int on_rewritten(struct lsl_tail_source *t)
         /* Read to its end already: the copies after it come next. */
         tail_remember_finished(t, &copy.id);
         count_window(t, copy.size);
+        copy.offset = copy.size;
+        tail_file_mark_end(&copy);
         prev = copy;
         tail_file_close(&copy);
     } else {
@@ -316,6 +326,7 @@ static int feed(struct lsl_tail_source *t, size_t n)
     int rc;
 
     t->cur.offset += n;
+    t->fed_any = true;
     t->idle_since_ms = now_ms(t);
     after = (struct lsl_pos){t->cur.gen, t->cur.offset};
     rc = lsl_source_feed(&t->base, t->buf, n, &after);

@@ -41,6 +41,7 @@ int tail_file_open(struct tail_file *f, const char *path)
 
     memset(f, 0, sizeof(*f));
     f->fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    /* (end_len 0: not left yet) */
     if (f->fd < 0)
         return -errno;
     if (fstat(f->fd, &st) < 0) {
@@ -103,9 +104,16 @@ static void ids_put(struct lsl_tail_source *t, const struct tail_file *f,
     slot->id = f->id;
     slot->mtime_ns = tail_ns(&f->mtime);
     if (start) {
+        unsigned n =
+            t->nfinished < LSL_CKPT_DONE ? t->nfinished : LSL_CKPT_DONE;
+
         slot->start = start->offset;
         slot->start_end_len = start->end_len;
         memcpy(slot->start_end_fp, start->end_fp, LSL_FP_BYTES);
+        /* The most recent ones, oldest first. */
+        for (unsigned i = 0; i < n; i++)
+            slot->done[i] = t->finished[(t->nfinished - n + i) % TAIL_FINISHED];
+        slot->ndone = n;
     }
 out:
     uv_mutex_unlock(&t->lock);
@@ -159,6 +167,34 @@ void tail_file_begin(struct lsl_tail_source *t, struct tail_file *f,
     f->start = offset;
     f->offset = offset;
     ids_put(t, f, &start);
+}
+
+void tail_file_mark_end(struct tail_file *f)
+{
+    struct lsl_checkpoint at;
+
+    memset(&at, 0, sizeof(at));
+    at.offset = f->offset;
+    if (lsl_checkpoint_end_get(f->fd, &at) != 0)
+        at.end_len = 0;
+    f->end_len = at.end_len;
+    memcpy(f->end_fp, at.end_fp, LSL_FP_BYTES);
+}
+
+/* Does fd hold prev's bytes up to where prev was left (a copy of it)? */
+static bool copy_of(int fd, const struct tail_file *prev)
+{
+    struct lsl_checkpoint at;
+
+    if (prev->id.fp_len == 0 || !lsl_file_fp_same(fd, &prev->id))
+        return false;
+    if (prev->end_len == 0)
+        return true; /* unknown: the head decides */
+    memset(&at, 0, sizeof(at));
+    at.offset = prev->offset;
+    at.end_len = prev->end_len;
+    memcpy(at.end_fp, prev->end_fp, LSL_FP_BYTES);
+    return lsl_checkpoint_end_same(fd, &at);
 }
 
 void tail_file_grow_fp(struct lsl_tail_source *t, struct tail_file *f)
@@ -354,8 +390,7 @@ static bool adopt(struct lsl_tail_source *t, const struct tail_cand *c,
 {
     if (tail_file_open(out, c->path) != 0)
         return false;
-    if (was_finished(t, out->fd) ||
-        (prev && prev->id.fp_len > 0 && lsl_file_fp_same(out->fd, &prev->id))) {
+    if (was_finished(t, out->fd) || (prev && copy_of(out->fd, prev))) {
         tail_file_close(out);
         return false;
     }

@@ -76,6 +76,14 @@ static bool counted(const struct lsl_tail_source *t, const struct stat *st)
     return false;
 }
 
+/* Is `id` (a compressed file's head) the head of open file f now? */
+static bool open_head(const struct lsl_tail_source *t,
+                      const struct tail_file *f, const struct lsl_file_id *id)
+{
+    (void)t;
+    return f->fd >= 0 && id->fp_len > 0 && lsl_file_fp_same(f->fd, id);
+}
+
 /* Bytes of `c` never read: -1 when unknown. */
 static int64_t unread(struct lsl_tail_source *t, const struct tail_cand *c,
                       const struct lsl_file_id *prev, uint64_t offset,
@@ -100,8 +108,10 @@ static int64_t unread(struct lsl_tail_source *t, const struct tail_cand *c,
     memset(&id, 0, sizeof(id));
     id.fp_len = head_len;
     lsl_fp_of(head, head_len, id.fp);
-    /* Something read before (its head is a finished file's): not lost. */
-    if (tail_was_finished(t, &id))
+    /* Something read before (its head is a finished file's), or a file
+     * still open for reading (compressed under us): not lost. */
+    if (tail_was_finished(t, &id) || open_head(t, &t->cur, &id) ||
+        open_head(t, &t->after, &id))
         return 0;
     if (prev->fp_len > 0 && head_len >= prev->fp_len) {
         lsl_fp_of(head, prev->fp_len, fp);

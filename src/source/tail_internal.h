@@ -33,6 +33,10 @@ struct tail_file {
      * truncation that the last look found. */
     uint64_t prev_size;
     struct timespec prev_mtime;
+    /* When left: the fingerprint of the bytes before `offset`, so that only
+     * a real copy (not a new file with the same head) counts as one. */
+    uint32_t end_len;
+    uint8_t end_fp[LSL_FP_BYTES];
     char path[PATH_MAX]; /* the name it had when opened */
 };
 
@@ -45,6 +49,8 @@ struct tail_id {
                          bytes before it (a batch of no lines there) */
     uint32_t start_end_len;
     uint8_t start_end_fp[LSL_FP_BYTES];
+    struct lsl_file_id done[LSL_CKPT_DONE]; /* finished before it began */
+    unsigned ndone;
 };
 
 enum tail_detach { DETACH_NONE, DETACH_ROTATED, DETACH_DELETED };
@@ -68,6 +74,7 @@ struct lsl_tail_source {
     unsigned open_handles;
     bool reading, paused, stopping, stop_failed, drained, failed, done_called;
     bool suspect; /* a read could not be verified: treat as rewritten */
+    bool fed_any; /* bytes were fed: the sink may have written since */
     void (*done)(void *);
     void *done_ud;
 
@@ -112,6 +119,9 @@ int tail_file_look(struct lsl_tail_source *t, struct tail_file *f,
 void tail_file_begin(struct lsl_tail_source *t, struct tail_file *f,
                      uint64_t offset);
 
+/* Note the fingerprint of the bytes before f->offset (f is being left). */
+void tail_file_mark_end(struct tail_file *f);
+
 /* Fingerprint as much of f's head as exists now (up to LSL_FP_SPAN): a
  * copy of it is then recognized, a rewrite noticed. */
 void tail_file_grow_fp(struct lsl_tail_source *t, struct tail_file *f);
@@ -122,7 +132,8 @@ bool tail_ids_get(struct lsl_tail_source *t, uint64_t gen, struct tail_id *e);
 /* Has cur left its name (rotated) or been deleted? */
 enum tail_detach tail_detached(struct lsl_tail_source *t);
 
-/* Remember a file that was read to its end, so it is not adopted again. */
+/* Remember a file that was read to its end, so it is not adopted again
+ * (persisted: the last LSL_CKPT_DONE go into each checkpoint). */
 void tail_remember_finished(struct lsl_tail_source *t,
                             const struct lsl_file_id *id);
 bool tail_was_finished(const struct lsl_tail_source *t,
@@ -182,6 +193,13 @@ bool tail_count_compressed(struct lsl_tail_source *t,
 
 /* First run or resume from the checkpoint: the file to read first. */
 int tail_start_files(struct lsl_tail_source *t);
+
+/*
+ * Checkpoint where reading begins (cur at its start, or "nothing before
+ * now" while waiting for the path): at once while this source has fed
+ * nothing, else through the pipeline (tail_mark_start).
+ */
+void tail_checkpoint_start(struct lsl_tail_source *t);
 
 /* persist() of the source ops (commit job). */
 int tail_persist(struct lsl_source *s, const struct lsl_batch *b,

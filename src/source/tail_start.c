@@ -22,6 +22,7 @@
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include "logseal/log.h"
 #include "tail_internal.h"
 
@@ -69,6 +70,8 @@ int tail_persist(struct lsl_source *s, const struct lsl_batch *b,
     cp.file = e.id;
     cp.mtime_ns = e.mtime_ns;
     cp.offset = b->pos.offset;
+    memcpy(cp.done, e.done, sizeof(cp.done));
+    cp.ndone = e.ndone;
     if (b->nlines > 0) {
         batch_end_fp(b, &cp);
         cp.in_line = b->lines[b->nlines - 1].flags & LSL_LINE_PIECE;
@@ -89,38 +92,56 @@ int tail_persist(struct lsl_source *s, const struct lsl_batch *b,
 }
 
 /*
- * Checkpoint cur where reading begins, now. Only at start: no batch of
- * this source is in flight and no commit or tick touches its sink. If it
- * cannot be written (a full state directory), the checkpoint goes through
- * the pipeline instead, whose commit step retries it like any other.
+ * Checkpoint where reading begins: cur at its start offset, or, with no
+ * file yet, "nothing before now" (a restart then reads every file written
+ * since, from its start). Written at once while this source has fed
+ * nothing and the pipeline is idle (its sink's state cannot change under
+ * us); otherwise, or if that fails (a full state directory), through the
+ * pipeline, after the lines before it, whose commit step retries it.
  */
-static void save_start(struct lsl_tail_source *t)
+void tail_checkpoint_start(struct lsl_tail_source *t)
 {
     struct lsl_sink *sink = t->base.sink;
     struct lsl_sink_state st = {0};
     struct lsl_checkpoint cp;
     struct tail_id e;
+    struct timespec now;
     int rc = LSL_ECORRUPT;
 
-    if (lsl_pipeline_idle(t->base.pl) && tail_ids_get(t, t->cur.gen, &e)) {
-        memset(&cp, 0, sizeof(cp));
-        if (sink->ops->state)
-            sink->ops->state(sink, &st);
+    memset(&cp, 0, sizeof(cp));
+    if (t->cur.fd >= 0 && tail_ids_get(t, t->cur.gen, &e)) {
         cp.file = e.id;
         cp.mtime_ns = e.mtime_ns;
         cp.offset = e.start;
+        memcpy(cp.done, e.done, sizeof(cp.done));
+        cp.ndone = e.ndone;
         cp.end_len = e.start_end_len;
         memcpy(cp.end_fp, e.start_end_fp, LSL_FP_BYTES);
-        memcpy(cp.segment, st.part, sizeof(cp.segment));
-        cp.segment_len = st.len;
-        cp.lines = t->lines;
-        rc = lsl_checkpoint_save(t->state_dir, t->base.name, &cp);
-        if (rc)
-            lsl_log_warn("%s: cannot save its checkpoint in %s: %s; it is "
-                         "retried with the first batch",
-                         t->base.name, t->state_dir, lsl_strerror(rc));
+    } else if (t->cur.fd < 0 && clock_gettime(CLOCK_REALTIME, &now) == 0) {
+        cp.mtime_ns = tail_ns(&now);
+        cp.ndone = t->nfinished < LSL_CKPT_DONE ? t->nfinished : LSL_CKPT_DONE;
+        for (unsigned i = 0; i < cp.ndone; i++)
+            cp.done[i] =
+                t->finished[(t->nfinished - cp.ndone + i) % TAIL_FINISHED];
+    } else {
+        goto out;
     }
+    /* Idle: no commit or tick job can be touching the sink right now (they
+     * start on this thread). */
+    if (t->fed_any || !lsl_pipeline_idle(t->base.pl))
+        goto out;
+    if (sink->ops->state)
+        sink->ops->state(sink, &st);
+    memcpy(cp.segment, st.part, sizeof(cp.segment));
+    cp.segment_len = st.len;
+    cp.lines = t->lines;
+    rc = lsl_checkpoint_save(t->state_dir, t->base.name, &cp);
     if (rc)
+        lsl_log_warn("%s: cannot save its checkpoint in %s: %s; it is "
+                     "retried with the first batch",
+                     t->base.name, t->state_dir, lsl_strerror(rc));
+out:
+    if (rc && t->cur.fd >= 0)
         tail_mark_start(t);
 }
 
@@ -136,27 +157,34 @@ static int first_run(struct lsl_tail_source *t)
     if (t->cur.fd < 0) {
         lsl_log_info("%s: %s does not exist yet; waiting for it", t->base.name,
                      t->path);
+        tail_checkpoint_start(t);
         return 0;
     }
     tail_file_begin(t, &t->cur, t->start_at_end ? t->cur.size : 0);
     lsl_log_info("%s: following %s from its %s", t->base.name, t->cur.path,
                  t->start_at_end ? "end" : "beginning");
-    save_start(t);
+    tail_checkpoint_start(t);
     return 0;
 }
 
-/* The checkpoint's file is gone: count its loss, go on with what came
- * after it. */
+/*
+ * The checkpoint's file is gone, or it tells nothing of its content (none
+ * yet: the source was waiting for its path; or empty when it was adopted,
+ * so a copytruncate since cannot be recognized): count what is known to be
+ * lost, go on with the oldest file written since.
+ */
 static int resume_gone(struct lsl_tail_source *t,
                        const struct lsl_checkpoint *cp)
 {
     struct tail_file since;
     uint64_t lost = t->base.lost.bytes;
+    bool had_file = cp->file.ino != 0 && cp->file.fp_len > 0;
     int rc;
 
-    tail_count_compressed(t, &cp->file, cp->mtime_ns, cp->offset,
-                          "the checkpointed file");
-    if (t->base.lost.bytes == lost)
+    if (cp->file.ino != 0)
+        tail_count_compressed(t, &cp->file, cp->mtime_ns, cp->offset,
+                              "the checkpointed file");
+    if (had_file && t->base.lost.bytes == lost)
         lsl_log_warn("%s: the file of the last checkpoint (inode %llu, byte "
                      "%llu) is gone: deleted, rewritten, or rotated and "
                      "compressed before it was read; what it held after "
@@ -187,15 +215,21 @@ static int resume_gone(struct lsl_tail_source *t,
         if (rc)
             return rc;
     }
-    save_start(t);
+    tail_checkpoint_start(t);
     return 0;
 }
 
 static int resume(struct lsl_tail_source *t, const struct lsl_checkpoint *cp)
 {
-    int rc = tail_find_checkpointed(t, cp, &t->cur);
+    int rc;
 
+    /* Files read to their end before: not again, even if written to. */
+    for (unsigned i = 0; i < cp->ndone; i++)
+        tail_remember_finished(t, &cp->done[i]);
     t->lines = cp->lines;
+    if (cp->file.fp_len == 0 && cp->offset == 0)
+        return resume_gone(t, cp);
+    rc = tail_find_checkpointed(t, cp, &t->cur);
     if (rc)
         return rc;
     if (t->cur.fd < 0)

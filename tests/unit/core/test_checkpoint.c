@@ -61,10 +61,16 @@ static void test_round_trip(void **state)
     cp.segment_len = 777;
     cp.lines = 42;
     cp.mtime_ns = 1764000000123456789ll;
+    cp.file.btime_ns = 1763000000987654321ll;
     cp.end_len = 1000;
     for (int i = 0; i < LSL_FP_BYTES; i++)
         cp.end_fp[i] = (uint8_t)(255 - i);
     cp.in_line = true;
+    cp.ndone = 2;
+    cp.done[0] = cp.file;
+    cp.done[1] = cp.file;
+    cp.done[1].ino = 7;
+    cp.done[1].btime_ns = 0;
     assert_int_equal(lsl_checkpoint_save(dir, "web", &cp), 0);
     assert_int_equal(lsl_checkpoint_load(dir, "web", &back), 0);
     assert_memory_equal(&cp.file, &back.file, sizeof(cp.file));
@@ -73,6 +79,9 @@ static void test_round_trip(void **state)
     assert_int_equal(back.end_len, 1000);
     assert_memory_equal(back.end_fp, cp.end_fp, LSL_FP_BYTES);
     assert_true(back.in_line);
+    assert_int_equal(back.ndone, 2);
+    assert_memory_equal(&back.done[0], &cp.done[0], sizeof(cp.done[0]));
+    assert_memory_equal(&back.done[1], &cp.done[1], sizeof(cp.done[1]));
     assert_string_equal(back.segment, cp.segment);
     assert_int_equal(back.segment_len, 777);
     assert_int_equal(back.lines, 42);
@@ -143,20 +152,25 @@ static void test_corrupt(void **state)
     /* Version 2 needs its own keys, each in range. */
     snprintf(text, sizeof(text),
              "version 2\ndev 1\n%smtime 7\nend_len 5\nend_fp " GOOD_FP
-             "\nin_line 0\n",
+             "\nin_line 0\nbtime 9\ndone \n",
              rest);
     expect_corrupt(dir, text, 0);
     snprintf(text, sizeof(text), "version 2\ndev 1\n%s", rest);
     expect_corrupt(dir, text, LSL_ECORRUPT);
     snprintf(text, sizeof(text),
              "version 2\ndev 1\n%smtime 7\nend_len 6\nend_fp " GOOD_FP
-             "\nin_line 0\n",
+             "\nin_line 0\nbtime 9\ndone \n",
              rest); /* more end bytes than the offset */
     expect_corrupt(dir, text, LSL_ECORRUPT);
     snprintf(text, sizeof(text),
              "version 2\ndev 1\n%smtime 7\nend_len 5\nend_fp " GOOD_FP
-             "\nin_line 2\n",
+             "\nin_line 2\nbtime 9\ndone \n",
              rest);
+    expect_corrupt(dir, text, LSL_ECORRUPT);
+    snprintf(text, sizeof(text),
+             "version 2\ndev 1\n%smtime 7\nend_len 5\nend_fp " GOOD_FP
+             "\nin_line 0\nbtime 9\ndone 1.2.3.10\n",
+             rest); /* a done entry without its fingerprint */
     expect_corrupt(dir, text, LSL_ECORRUPT);
 }
 
