@@ -141,7 +141,7 @@ static int next_file(struct lsl_tail_source *t, const struct tail_file *prev,
     t->cur = t->after;
     t->after.fd = -1;
     /* Its head now is what was written after the truncation. */
-    rc = lsl_file_id_get(t->cur.fd, &t->cur.id);
+    rc = tail_file_ident(&t->cur);
     if (rc)
         tail_file_close(&t->cur);
     return rc;

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glob.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,38 @@ static void look_stat(struct tail_file *f, const struct stat *st)
     f->mtime = st->st_mtim;
 }
 
+/* The id and the head bytes it covers, read again. */
+static int ident(int fd, struct lsl_file_id *id, uint8_t *head)
+{
+    int rc = lsl_file_id_get(fd, id);
+    uint32_t got = 0;
+
+    while (rc == 0 && got < id->fp_len) {
+        ssize_t n = pread(fd, head + got, id->fp_len - got, (off_t)got);
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            rc = n < 0 ? -errno : LSL_ETRUNC;
+        else
+            got += (uint32_t)n;
+    }
+    /* The bytes must be those the fingerprint covers (no write between). */
+    if (rc == 0 && got > 0) {
+        uint8_t fp[LSL_FP_BYTES];
+
+        lsl_fp_of(head, got, fp);
+        if (memcmp(fp, id->fp, LSL_FP_BYTES) != 0)
+            rc = -EAGAIN;
+    }
+    return rc;
+}
+
+int tail_file_ident(struct tail_file *f)
+{
+    return ident(f->fd, &f->id, f->head);
+}
+
 int tail_file_open(struct tail_file *f, const char *path)
 {
     struct stat st;
@@ -52,7 +85,7 @@ int tail_file_open(struct tail_file *f, const char *path)
         rc = -EINVAL;
         goto fail;
     }
-    rc = lsl_file_id_get(f->fd, &f->id);
+    rc = tail_file_ident(f);
     if (rc)
         goto fail;
     look_stat(f, &st);
@@ -71,6 +104,7 @@ void tail_file_close(struct tail_file *f)
     if (f->fd >= 0)
         close(f->fd);
     f->fd = -1;
+    sodium_memzero(f->head, sizeof(f->head));
 }
 
 /* Publish f's id and mtime for its generation (and, with `start`, the
@@ -181,15 +215,41 @@ void tail_file_mark_end(struct tail_file *f)
     memcpy(f->end_fp, at.end_fp, LSL_FP_BYTES);
 }
 
+/*
+ * Does fd (size bytes) start with f's head, as a copy of f does? A copy
+ * shorter than the fingerprint (taken before the last bytes it covers were
+ * written) is compared byte by byte with the head kept in memory.
+ */
+static bool head_same(int fd, uint64_t size, const struct tail_file *f)
+{
+    uint8_t buf[LSL_FP_SPAN];
+    bool same;
+
+    if (f->id.fp_len == 0 || size == 0)
+        return false;
+    if (size >= f->id.fp_len)
+        return lsl_file_fp_same(fd, &f->id);
+    same = pread(fd, buf, (size_t)size, 0) == (ssize_t)size &&
+           memcmp(buf, f->head, (size_t)size) == 0;
+    sodium_memzero(buf, sizeof(buf));
+    return same;
+}
+
 /* Does fd hold prev's bytes up to where prev was left (a copy of it)? */
 static bool copy_of(int fd, const struct tail_file *prev)
 {
     struct lsl_checkpoint at;
+    struct stat st;
 
-    if (prev->id.fp_len == 0 || !lsl_file_fp_same(fd, &prev->id))
+    if (fstat(fd, &st) != 0 || !head_same(fd, (uint64_t)st.st_size, prev))
         return false;
+    /* Shorter than where prev was left: a copy taken before prev's last
+     * lines were written (and read from prev), so no newer than them; a
+     * new file with the same first bytes is written after prev was. */
+    if ((uint64_t)st.st_size < prev->offset)
+        return tail_ns(&st.st_mtim) <= tail_ns(&prev->mtime);
     if (prev->end_len == 0)
-        return true; /* unknown: the head decides */
+        return true; /* otherwise the bytes before the offset decide */
     memset(&at, 0, sizeof(at));
     at.offset = prev->offset;
     at.end_len = prev->end_len;
@@ -200,13 +260,17 @@ static bool copy_of(int fd, const struct tail_file *prev)
 void tail_file_grow_fp(struct lsl_tail_source *t, struct tail_file *f)
 {
     struct lsl_file_id id;
+    uint8_t head[LSL_FP_SPAN];
 
     if (f->id.fp_len >= LSL_FP_SPAN || f->size <= f->id.fp_len)
         return;
-    if (lsl_file_id_get(f->fd, &id) != 0 || id.fp_len <= f->id.fp_len)
-        return;
-    f->id = id;
-    ids_put(t, f, NULL);
+    if (ident(f->fd, &id, head) == 0 && id.fp_len > f->id.fp_len &&
+        memcmp(head, f->head, f->id.fp_len) == 0) {
+        f->id = id;
+        memcpy(f->head, head, id.fp_len);
+        ids_put(t, f, NULL);
+    }
+    sodium_memzero(head, sizeof(head));
 }
 
 void tail_remember_finished(struct lsl_tail_source *t,
@@ -448,6 +512,7 @@ int tail_find_current(struct lsl_tail_source *t, struct tail_file *out)
 /* What find_match looks for. */
 struct match {
     const struct lsl_file_id *id;
+    const struct tail_file *of;      /* a copy of this open file (its head) */
     bool by_inode;                   /* else: a copy, by its head */
     uint64_t min_size;               /* at least this long */
     const struct lsl_file_id *skip;  /* not this inode */
@@ -472,6 +537,7 @@ static int find_match(struct lsl_tail_source *t, const struct match *m,
         if (tail_file_open(out, c.v[i].path) != 0)
             continue;
         if ((m->by_inode ? lsl_file_id_same(out->fd, m->id)
+             : m->of     ? head_same(out->fd, out->size, m->of)
                          : lsl_file_fp_same(out->fd, m->id)) &&
             (!m->cp || lsl_checkpoint_end_same(out->fd, m->cp)))
             break;
@@ -518,9 +584,10 @@ enum tail_detach tail_detached(struct lsl_tail_source *t)
     if (t->cur.nlink == 0)
         return DETACH_DELETED;
     if (!t->is_glob) {
-        if (stat(t->path, &st) < 0 || same_inode(&st, &t->cur.id))
-            return DETACH_NONE;
-        return DETACH_ROTATED;
+        /* No file at the path: cur lives on under another name. */
+        if (stat(t->path, &st) < 0)
+            return errno == ENOENT ? DETACH_ROTATED : DETACH_NONE;
+        return same_inode(&st, &t->cur.id) ? DETACH_NONE : DETACH_ROTATED;
     }
     if (tail_find_next(t, &t->cur, false, &next) != 0 || next.fd < 0)
         return DETACH_NONE;

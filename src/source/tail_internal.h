@@ -37,6 +37,9 @@ struct tail_file {
      * a real copy (not a new file with the same head) counts as one. */
     uint32_t end_len;
     uint8_t end_fp[LSL_FP_BYTES];
+    /* The id.fp_len bytes the fingerprint covers (log text: wiped on
+     * close): a copy shorter than them is still recognized. */
+    uint8_t head[LSL_FP_SPAN];
     char path[PATH_MAX]; /* the name it had when opened */
 };
 
@@ -118,6 +121,9 @@ int tail_file_look(struct lsl_tail_source *t, struct tail_file *f,
  */
 void tail_file_begin(struct lsl_tail_source *t, struct tail_file *f,
                      uint64_t offset);
+
+/* Identify f again (its head changed: a truncation). 0 or -errno. */
+int tail_file_ident(struct tail_file *f);
 
 /* Note the fingerprint of the bytes before f->offset (f is being left). */
 void tail_file_mark_end(struct tail_file *f);

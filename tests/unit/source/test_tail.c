@@ -493,6 +493,59 @@ static void test_same_head_new_file(void **state)
     assert_non_null(strstr(h_output(h), "|y1|y2|y3|y4|y5"));
 }
 
+/* A file truncated in place and written again, then copytruncated while
+ * the daemon is down: the restart goes on in the copy, not from its start. */
+static void test_truncated_then_copytruncate_while_down(void **state)
+{
+    struct harness *h = *state;
+    char text[4096];
+    size_t n = 0;
+
+    h_append(h, "access.log", "old1\nold2\n");
+    h_start(h);
+    h_run_lines(h, 2, 2000);
+    h_truncate(h, "access.log");
+    assert_true(h_run_lag(h, 0, 2000));
+    for (int i = 0; i < 40; i++)
+        n += (size_t)snprintf(
+            text + n, sizeof(text) - n,
+            "line-%02d-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n", i);
+    h_append(h, "access.log", text);
+    h_run_lines(h, 42, 2000);
+    assert_true(h_run_lag(h, 0, 2000));
+    h_stop(h);
+    h_append(h, "access.log", "more\n");
+    h_copy(h, "access.log", "access.log.1");
+    h_truncate(h, "access.log");
+    h_append(h, "access.log", "after\n");
+    h_start(h);
+    h_run_lines(h, 44, SWITCH_MS);
+    assert_true(h_run_lag(h, 0, SWITCH_MS));
+    h_stop(h);
+    assert_int_equal(h_lines(h), 44);
+}
+
+/* copytruncate whose window lines were read before the truncation: the
+ * copy is shorter than what was read; it is recognized, not read again. */
+static void test_copytruncate_window_read(void **state)
+{
+    struct harness *h = *state;
+
+    h_append(h, "access.log", "a1\na2\n");
+    h_start(h);
+    h_run_lines(h, 2, 2000);
+    h_copy(h, "access.log", "access.log.1");
+    h_append(h, "access.log", "w1\n");
+    h_run_lines(h, 3, 2000);
+    assert_true(h_run_lag(h, 0, 2000));
+    h_truncate(h, "access.log");
+    h_append(h, "access.log", "b1\n");
+    h_run_lines(h, 4, SWITCH_MS);
+    assert_true(h_run_lag(h, 0, SWITCH_MS));
+    h_stop(h);
+    assert_string_equal(h_output(h), "a1|a2|w1|b1");
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -518,6 +571,8 @@ int main(void)
         T(test_copytruncate_twice_between_looks),
         T(test_copytruncate_read_race),
         T(test_same_head_new_file),
+        T(test_truncated_then_copytruncate_while_down),
+        T(test_copytruncate_window_read),
     };
 #undef T
 
