@@ -30,6 +30,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,10 +103,27 @@ static void begin_at_start(struct lsl_tail_source *t, bool chained)
     t->idle_since_ms = now_ms(t) - (chained ? t->grace_ms : 0);
 }
 
+void tail_wait_since(struct lsl_tail_source *t, const struct tail_file *prev)
+{
+    t->since = *prev;
+    t->since.fd = -1;
+    sodium_memzero(t->since.head, sizeof(t->since.head));
+    t->waiting_since = true;
+}
+
+/*
+ * A file to read while none is: the oldest written since the one left
+ * last (several may have come and been rotated meanwhile), or on a first
+ * run the one at the path.
+ */
 static bool adopt_current(struct lsl_tail_source *t)
 {
-    if (tail_find_current(t, &t->cur) != 0 || t->cur.fd < 0)
+    int rc = t->waiting_since ? tail_find_next(t, &t->since, true, &t->cur)
+                              : tail_find_current(t, &t->cur);
+
+    if (rc != 0 || t->cur.fd < 0)
         return false;
+    t->waiting_since = false;
     begin_at_start(t, false);
     lsl_log_info("%s: reading %s from the start", t->base.name, t->cur.path);
     return true;
@@ -167,6 +185,7 @@ static int switch_file(struct lsl_tail_source *t)
     if (t->cur.fd < 0) {
         lsl_log_info("%s: done with the old %s; waiting for %s", t->base.name,
                      prev.path, t->path);
+        tail_wait_since(t, &prev);
         return rc;
     }
     begin_at_start(t, chained);

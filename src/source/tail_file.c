@@ -454,11 +454,17 @@ static bool adopt(struct lsl_tail_source *t, const struct tail_cand *c,
 {
     if (tail_file_open(out, c->path) != 0)
         return false;
-    if (was_finished(t, out->fd) || (prev && copy_of(out->fd, prev))) {
-        tail_file_close(out);
-        return false;
+    if (was_finished(t, out->fd))
+        goto skip;
+    if (prev && copy_of(out->fd, prev)) {
+        /* Its lines were read from prev: never read it, restarts too. */
+        tail_remember_finished(t, &out->id);
+        goto skip;
     }
     return true;
+skip:
+    tail_file_close(out);
+    return false;
 }
 
 int tail_find_next(struct lsl_tail_source *t, const struct tail_file *prev,
@@ -516,6 +522,7 @@ struct match {
     bool by_inode;                   /* else: a copy, by its head */
     uint64_t min_size;               /* at least this long */
     const struct lsl_file_id *skip;  /* not this inode */
+    bool rotated_only;               /* not the file at the path */
     const struct lsl_checkpoint *cp; /* and its bytes before the offset */
 };
 
@@ -532,6 +539,7 @@ static int find_match(struct lsl_tail_source *t, const struct match *m,
 
         if ((m->by_inode && !same_inode(st, m->id)) ||
             (m->skip && same_inode(st, m->skip)) ||
+            (m->rotated_only && c.v[i].is_path) ||
             (uint64_t)st->st_size < m->min_size)
             continue;
         if (tail_file_open(out, c.v[i].path) != 0)
@@ -555,9 +563,12 @@ int tail_find_checkpointed(struct lsl_tail_source *t,
         .id = &cp->file, .by_inode = true, .min_size = cp->offset, .cp = cp};
     int rc = find_match(t, &m, out);
 
-    /* Not by inode: a copytruncate copy holds its bytes under a new one. */
+    /* Not by inode: a copytruncate copy holds its bytes under a new one,
+     * and is never the file at the path (a new file there with the same
+     * first bytes is not taken for it). */
     if (rc == 0 && out->fd < 0 && cp->file.fp_len > 0) {
         m.by_inode = false;
+        m.rotated_only = true;
         rc = find_match(t, &m, out);
     }
     return rc;

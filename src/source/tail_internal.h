@@ -85,6 +85,10 @@ struct lsl_tail_source {
     /* copytruncate: the truncated original, read once the rotated copies
      * written before it (from the one holding cur's unread bytes on) are */
     struct tail_file after;
+    /* While waiting for a file: the one left last (or the time reading
+     * began), so the next is the oldest written since, not the newest. */
+    struct tail_file since;
+    bool waiting_since;
     uint64_t last_gen;
     enum tail_detach detached; /* of cur, once seen (logged once) */
     uint64_t idle_since_ms;
@@ -227,6 +231,9 @@ extern void (*lsl_tail_before_read)(struct lsl_tail_source *t, uint64_t offset);
 /* Something may have changed: read, rotate, or wait. */
 void tail_wake(struct lsl_tail_source *t);
 void tail_closed(struct lsl_tail_source *t);
+
+/* Wait for a file written after `prev` (its id and mtime are kept). */
+void tail_wait_since(struct lsl_tail_source *t, const struct tail_file *prev);
 
 /* Checkpoint cur's start through the pipeline (after its predecessor's
  * lines); logged on failure, which only widens a crash's re-read. */

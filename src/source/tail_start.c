@@ -155,9 +155,18 @@ static int first_run(struct lsl_tail_source *t)
         return rc;
     }
     if (t->cur.fd < 0) {
+        struct timespec now;
+
         lsl_log_info("%s: %s does not exist yet; waiting for it", t->base.name,
                      t->path);
         tail_checkpoint_start(t);
+        /* Files that come from now on, oldest first. */
+        memset(&t->cur, 0, sizeof(t->cur));
+        t->cur.fd = -1;
+        if (clock_gettime(CLOCK_REALTIME, &now) == 0) {
+            t->cur.mtime = now;
+            tail_wait_since(t, &t->cur);
+        }
         return 0;
     }
     tail_file_begin(t, &t->cur, t->start_at_end ? t->cur.size : 0);
@@ -202,6 +211,7 @@ static int resume_gone(struct lsl_tail_source *t,
     if (t->cur.fd < 0) {
         lsl_log_info("%s: nothing was written since; waiting for %s",
                      t->base.name, t->path);
+        tail_wait_since(t, &since);
         return 0;
     }
     tail_file_begin(t, &t->cur, 0);
