@@ -382,6 +382,7 @@ static int cands_glob(struct cands *c, const char *pattern, bool is_path)
     return rc;
 }
 
+/* By mtime, then the path last, then the higher .N first, then by name. */
 static int cmp_cand(const void *a, const void *b)
 {
     const struct tail_cand *x = a, *y = b;
@@ -395,6 +396,22 @@ static int cmp_cand(const void *a, const void *b)
     if (x->rank != y->rank)
         return x->rank > y->rank ? -1 : 1;
     return strcmp(x->path, y->path);
+}
+
+/*
+ * A path's rotations by their names, which say their order whatever their
+ * mtimes (a late write to a rotated file makes it look newer): the path
+ * last, path.N with the higher N first; other names (path-DATE) by mtime.
+ */
+static int cmp_named(const void *a, const void *b)
+{
+    const struct tail_cand *x = a, *y = b;
+
+    if (x->is_path != y->is_path)
+        return x->is_path ? 1 : -1;
+    if (x->rank && y->rank && x->rank != y->rank)
+        return x->rank > y->rank ? -1 : 1;
+    return cmp_cand(a, b);
 }
 
 /* Every file that may hold this source's lines, oldest first. */
@@ -418,7 +435,7 @@ static int cands_list(const struct lsl_tail_source *t, struct cands *c,
             rc = cands_add(c, t->path, true);
     }
     if (rc == 0)
-        qsort(c->v, c->n, sizeof(*c->v), cmp_cand);
+        qsort(c->v, c->n, sizeof(*c->v), t->is_glob ? cmp_cand : cmp_named);
     return rc;
 }
 
@@ -479,17 +496,15 @@ int tail_find_next(struct lsl_tail_source *t, const struct tail_file *prev,
         goto out;
     while (!by_time && i < c.n && !same_inode(&c.v[i].st, &prev->id))
         i++;
-    if (!by_time && i < c.n) {
-        i++;
-    } else {
-        /* prev is gone (or rewritten): whatever was written since it was
-         * last seen. */
-        for (i = 0; i < c.n && ts_before(&c.v[i].st.st_mtim, &prev->mtime); i++)
-            ;
-    }
-    for (; i < c.n; i++)
+    /* prev is gone (or rewritten): whatever was written since it was last
+     * seen, in rotation order. */
+    by_time = by_time || i == c.n;
+    for (i = by_time ? 0 : i + 1; i < c.n; i++) {
+        if (by_time && ts_before(&c.v[i].st.st_mtim, &prev->mtime))
+            continue;
         if (!same_inode(&c.v[i].st, &prev->id) && adopt(t, &c.v[i], prev, out))
             break;
+    }
 out:
     free(c.v);
     return rc;
