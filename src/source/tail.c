@@ -301,6 +301,25 @@ static bool at_end(struct lsl_tail_source *t)
     return rc == 0;
 }
 
+/*
+ * cur was empty when reading began (nothing of it is known) and has bytes
+ * now: if a rotation was written since the last look, cur was copied and
+ * truncated meanwhile (copytruncate during a stall), and that copy comes
+ * first.
+ */
+static bool copied_unseen(struct lsl_tail_source *t)
+{
+    struct tail_file snap = t->cur, probe;
+
+    if (t->cur.id.fp_len > 0 || t->cur.offset > 0 || t->cur.size == 0)
+        return false;
+    snap.mtime = t->cur.prev_mtime;
+    if (tail_find_next(t, &snap, true, &probe) != 0 || probe.fd < 0)
+        return false;
+    tail_file_close(&probe);
+    return true;
+}
+
 static void read_cb(uv_fs_t *req);
 
 static void start_read(struct lsl_tail_source *t)
@@ -408,6 +427,7 @@ void tail_wake(struct lsl_tail_source *t)
         t->suspect = false;
         if (!rewritten && tail_file_look(t, &t->cur, &rewritten) != 0)
             return;
+        rewritten = rewritten || copied_unseen(t);
         if (rewritten) {
             if (on_rewritten(t) != 0)
                 return;

@@ -37,7 +37,7 @@ import time
 import lslib
 from lslib import check
 
-ROTATE_KEEP = 4
+ROTATE_KEEP = 6
 
 
 class File:
@@ -270,7 +270,7 @@ class Model:
             return
         self.d.kill()
         self.state = 'down'
-        self.down_steps = self.rnd.choice((0, 0, 1, 3, 8))
+        self.down_steps = self.rnd.choice((0, 0, 0, 1, 2, 5))
 
     def op_term(self):
         if self.state == 'stopped':
@@ -333,10 +333,10 @@ class Model:
 
     # ---- the run ----
 
-    OPS = (('append', 40), ('late', 4), ('rotate_create', 8),
-           ('rotate_copytruncate', 8), ('truncate', 2), ('delete', 2),
-           ('same_head', 2), ('stall', 6), ('kill', 5), ('term', 3),
-           ('sync', 4))
+    OPS = (('append', 40), ('late', 3), ('rotate_create', 8),
+           ('rotate_copytruncate', 6), ('truncate', 1), ('delete', 1),
+           ('same_head', 1), ('stall', 5), ('kill', 3), ('term', 3),
+           ('sync', 6))
 
     def run(self):
         names = [n for n, _ in self.OPS]

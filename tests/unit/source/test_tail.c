@@ -546,6 +546,38 @@ static void test_copytruncate_window_read(void **state)
     assert_string_equal(h_output(h), "a1|a2|w1|b1");
 }
 
+/*
+ * The source is at the start of an empty file (truncated) and paused; the
+ * file is written, copytruncated and written again before it looks: the
+ * copy is read first, though nothing of the file was known.
+ */
+static void test_copytruncate_of_empty_file(void **state)
+{
+    struct harness *h = *state;
+
+    h->max_inflight = 1;
+    h_append(h, "access.log", "x1\n");
+    h_start(h);
+    h_run_lines(h, 1, 2000);
+    assert_true(h_run_lag(h, 0, 2000));
+    mem_sink_gate(&h->sink, true);
+    h_truncate(h, "access.log");
+    /* The truncation is seen; the checkpoint of the new start fills the
+     * pipeline: the source pauses at byte 0 of the empty file. */
+    for (int i = 0; i < 2000 && !lsl_pipeline_busy(h->pl); i++)
+        uv_run(&h->loop, UV_RUN_ONCE);
+    assert_true(lsl_pipeline_busy(h->pl));
+    h_append(h, "access.log", "a1\n");
+    h_copy(h, "access.log", "access.log.1");
+    h_truncate(h, "access.log");
+    h_append(h, "access.log", "b1\n");
+    mem_sink_gate(&h->sink, false);
+    h_run_lines(h, 3, SWITCH_MS);
+    assert_true(h_run_lag(h, 0, SWITCH_MS));
+    h_stop(h);
+    assert_string_equal(h_output(h), "x1|a1|b1");
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -573,6 +605,7 @@ int main(void)
         T(test_same_head_new_file),
         T(test_truncated_then_copytruncate_while_down),
         T(test_copytruncate_window_read),
+        T(test_copytruncate_of_empty_file),
     };
 #undef T
 
