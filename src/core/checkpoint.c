@@ -194,6 +194,45 @@ static int parse_done(struct lsl_checkpoint *cp, char *v)
     return 0;
 }
 
+/* A numeric key's value, each within its range. */
+static int set_number(struct lsl_checkpoint *cp, int key, uint64_t n,
+                      unsigned *version)
+{
+    uint64_t *plain[K_COUNT] = {
+        [K_DEV] = &cp->file.dev,  [K_INO] = &cp->file.ino,
+        [K_OFFSET] = &cp->offset, [K_SEGMENT_LEN] = &cp->segment_len,
+        [K_LINES] = &cp->lines,
+    };
+
+    switch (key) {
+    case K_VERSION:
+        *version = (unsigned)n;
+        return n == 1 || n == CKPT_VERSION ? 0 : LSL_EVERSION;
+    case K_MTIME:
+    case K_BTIME:
+        if (n > INT64_MAX)
+            return LSL_ECORRUPT;
+        *(key == K_MTIME ? &cp->mtime_ns : &cp->file.btime_ns) = (int64_t)n;
+        return 0;
+    case K_END_LEN:
+    case K_FP_LEN:
+        if (n > LSL_FP_SPAN)
+            return LSL_ECORRUPT;
+        *(key == K_END_LEN ? &cp->end_len : &cp->file.fp_len) = (uint32_t)n;
+        return 0;
+    case K_IN_LINE:
+        if (n > 1)
+            return LSL_ECORRUPT;
+        cp->in_line = n == 1;
+        return 0;
+    default:
+        if (!plain[key])
+            return LSL_ECORRUPT;
+        *plain[key] = n;
+        return 0;
+    }
+}
+
 static int parse_value(struct lsl_checkpoint *cp, int key, char *v,
                        unsigned *version)
 {
@@ -212,54 +251,8 @@ static int parse_value(struct lsl_checkpoint *cp, int key, char *v,
     case K_END_FP:
         return parse_fp(v, cp->end_fp);
     default:
-        break;
-    }
-    if (!parse_u64(v, &n))
-        return LSL_ECORRUPT;
-    switch (key) {
-    case K_VERSION:
-        *version = (unsigned)n;
-        return n == 1 || n == CKPT_VERSION ? 0 : LSL_EVERSION;
-    case K_MTIME:
-        if (n > INT64_MAX)
-            return LSL_ECORRUPT;
-        cp->mtime_ns = (int64_t)n;
-        return 0;
-    case K_BTIME:
-        if (n > INT64_MAX)
-            return LSL_ECORRUPT;
-        cp->file.btime_ns = (int64_t)n;
-        return 0;
-    case K_END_LEN:
-        if (n > LSL_FP_SPAN)
-            return LSL_ECORRUPT;
-        cp->end_len = (uint32_t)n;
-        return 0;
-    case K_IN_LINE:
-        if (n > 1)
-            return LSL_ECORRUPT;
-        cp->in_line = n == 1;
-        return 0;
-    case K_DEV:
-        cp->file.dev = n;
-        return 0;
-    case K_INO:
-        cp->file.ino = n;
-        return 0;
-    case K_FP_LEN:
-        if (n > LSL_FP_SPAN)
-            return LSL_ECORRUPT;
-        cp->file.fp_len = (uint32_t)n;
-        return 0;
-    case K_OFFSET:
-        cp->offset = n;
-        return 0;
-    case K_SEGMENT_LEN:
-        cp->segment_len = n;
-        return 0;
-    default:
-        cp->lines = n;
-        return 0;
+        return parse_u64(v, &n) ? set_number(cp, key, n, version)
+                                : LSL_ECORRUPT;
     }
 }
 
