@@ -342,16 +342,14 @@ static void test_oversized(void **state)
 }
 
 /*
- * While the sink is stuck the pipeline is busy and the socket unread:
- * datagrams wait in the kernel (UDP here: a unix socket queue holds only
- * net.unix.max_dgram_qlen of them before the sender has to drop).
+ * A UDP source on a pipeline that holds one batch, with the sink stuck:
+ * 50 datagrams sent, the first one read; it fills the pipeline, so reading
+ * stops right there and the rest wait in the kernel.
  */
-static void test_backpressure(void **state)
+static void stuck_udp(struct fx *f)
 {
-    struct fx *f = *state;
     struct lsl_pipeline_opts po;
     struct sockaddr_in sa = {.sin_family = AF_INET};
-    const struct lsl_syslog_stats *st;
     int cl;
 
     lsl_pipeline_close(f->pl);
@@ -364,7 +362,6 @@ static void test_backpressure(void **state)
     po.max_inflight = 1;
     assert_int_equal(lsl_pipeline_open(&f->pl, &po), 0);
     mem_sink_gate(&f->sink, true);
-
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     sa.sin_port = htons(free_udp_port());
     snprintf(f->listen, sizeof(f->listen), "udp:127.0.0.1:%u",
@@ -373,18 +370,29 @@ static void test_backpressure(void **state)
     assert_int_equal(lsl_syslog_source_start(f->src), 0);
     cl = socket(AF_INET, SOCK_DGRAM, 0);
     send_all(f, cl, (struct sockaddr *)&sa, sizeof(sa), 0, 50);
-    /* The first datagram fills the pipeline: reading stops right there. */
+    close(cl);
     run_until(f, 1, 5000);
     for (int i = 0; i < 20; i++)
         uv_run(&f->loop, UV_RUN_NOWAIT);
+}
+
+/*
+ * While the sink is stuck the pipeline is busy and the socket unread:
+ * datagrams wait in the kernel (UDP here: a unix socket queue holds only
+ * net.unix.max_dgram_qlen of them before the sender has to drop).
+ */
+static void test_backpressure(void **state)
+{
+    struct fx *f = *state;
+    const struct lsl_syslog_stats *st;
+
+    stuck_udp(f);
     st = lsl_syslog_source_counters(f->src);
     assert_int_equal(st->datagrams, 1);
-
     mem_sink_gate(&f->sink, false);
     run_until(f, 50, 5000);
     assert_int_equal(st->datagrams, 50);
     assert_int_equal(st->kernel_drops, 0);
-    close(cl);
     stop_src(f);
     check_output(f, 50);
 }
@@ -396,30 +404,8 @@ static void test_backpressure(void **state)
 static void test_stop_drains_queue(void **state)
 {
     struct fx *f = *state;
-    struct lsl_pipeline_opts po;
-    struct sockaddr_in sa = {.sin_family = AF_INET};
-    int cl;
 
-    lsl_pipeline_close(f->pl);
-    uv_run(&f->loop, UV_RUN_DEFAULT);
-    lsl_pipeline_opts_init(&po);
-    po.loop = &f->loop;
-    po.keyring = f->kr;
-    po.gzip_level = 0;
-    po.batch_bytes = 1;
-    po.max_inflight = 1;
-    assert_int_equal(lsl_pipeline_open(&f->pl, &po), 0);
-    mem_sink_gate(&f->sink, true);
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    sa.sin_port = htons(free_udp_port());
-    snprintf(f->listen, sizeof(f->listen), "udp:127.0.0.1:%u",
-             ntohs(sa.sin_port));
-    assert_int_equal(open_src(f, f->listen), 0);
-    assert_int_equal(lsl_syslog_source_start(f->src), 0);
-    cl = socket(AF_INET, SOCK_DGRAM, 0);
-    send_all(f, cl, (struct sockaddr *)&sa, sizeof(sa), 0, 50);
-    run_until(f, 1, 5000);
-    close(cl);
+    stuck_udp(f);
     lsl_syslog_source_stop(f->src, on_done, f);
     for (int i = 0; i < 20; i++)
         uv_run(&f->loop, UV_RUN_NOWAIT);
