@@ -176,6 +176,8 @@ static int switch_file(struct lsl_tail_source *t)
         return rc;
     tail_file_mark_end(&t->cur);
     prev = t->cur;
+    /* Its successors were written since it came to be. */
+    prev.mtime = prev.born;
     tail_remember_finished(t, &t->cur.id);
     tail_file_close(&t->cur);
     t->detached = DETACH_NONE;

@@ -200,6 +200,11 @@ void tail_file_begin(struct lsl_tail_source *t, struct tail_file *f,
     f->gen = ++t->last_gen;
     f->start = offset;
     f->offset = offset;
+    f->born = f->mtime;
+    if (f->id.btime_ns > 0) {
+        f->born.tv_sec = f->id.btime_ns / 1000000000;
+        f->born.tv_nsec = f->id.btime_ns % 1000000000;
+    }
     ids_put(t, f, &start);
 }
 

@@ -33,6 +33,10 @@ struct tail_file {
      * truncation that the last look found. */
     uint64_t prev_size;
     struct timespec prev_mtime;
+    /* When it came to be (birth time, else its mtime when reading began):
+     * files written since are its successors; its own mtime is no bound,
+     * a late write to it after its rotation moves it. */
+    struct timespec born;
     /* When left: the fingerprint of the bytes before `offset`, so that only
      * a real copy (not a new file with the same head) counts as one. */
     uint32_t end_len;
