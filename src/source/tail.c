@@ -312,8 +312,15 @@ static bool at_end(struct lsl_tail_source *t)
 static bool copied_unseen(struct lsl_tail_source *t)
 {
     struct tail_file snap = t->cur, probe;
+    struct stat st;
 
     if (t->cur.id.fp_len > 0 || t->cur.offset > 0 || t->cur.size == 0)
+        return false;
+    /* Only a file still at the path is copied and truncated; a file
+     * renamed away has successors, not copies. */
+    if (t->is_glob || t->cur.nlink == 0 || stat(t->path, &st) != 0 ||
+        (uint64_t)st.st_ino != t->cur.id.ino ||
+        (uint64_t)st.st_dev != t->cur.id.dev)
         return false;
     snap.mtime = t->cur.prev_mtime;
     if (tail_find_next(t, &snap, true, &probe) != 0 || probe.fd < 0)
