@@ -21,7 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include "logseal/log.h"
-#include "logseal/sink.h"
 #include "tail_internal.h"
 
 static uint64_t now_ms(const struct lsl_tail_source *t)
