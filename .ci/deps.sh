@@ -4,7 +4,8 @@
 set -euo pipefail
 
 LSL_BUILD_PKGS=(meson ninja-build gcc clang pkg-config libpcre2-dev
-    zlib1g-dev libsodium-dev libuv1-dev libcmocka-dev python3 gzip)
+    zlib1g-dev libdeflate-dev libsodium-dev libuv1-dev libcmocka-dev python3
+    gzip)
 # libclang-rt-14-dev: libFuzzer and the sanitizer runtimes for clang.
 LSL_TEST_PKGS=(nginx-light logrotate curl valgrind goaccess libclang-rt-14-dev
     clang-format)

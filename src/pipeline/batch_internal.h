@@ -2,7 +2,7 @@
 #ifndef LSL_BATCH_INTERNAL_H
 #define LSL_BATCH_INTERNAL_H
 
-#include <zlib.h>
+#include <libdeflate.h>
 #include "logseal/batch.h"
 
 /* Times repeat line after line: the last one parsed is remembered. */
@@ -13,11 +13,10 @@ struct lsl_worker {
     struct lsl_tokenizer *tz;
     const struct lsl_keyring *kr;
     struct lsl_ip_override ip;
-    uint8_t format;         /* enum lsl_out_format */
-    struct lsl_buf scratch; /* dashed-address rewrite */
-    struct lsl_buf field;   /* a JSON field's pseudonymized text */
-    z_stream zs;
-    bool zs_ready;
+    uint8_t format;                   /* enum lsl_out_format */
+    struct lsl_buf scratch;           /* dashed-address rewrite */
+    struct lsl_buf field;             /* a JSON field's pseudonymized text */
+    struct libdeflate_compressor *dc; /* NULL when gzip_level is 0 */
     int gzip_level;
     char time_fmt[LSL_TIME_MEMO_MAX]; /* of the remembered time; "": none */
     size_t time_len;
