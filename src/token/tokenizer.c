@@ -6,7 +6,10 @@
  * for values up to CACHE_VALUE_MAX bytes stored inline, so hot values skip
  * normalization and BLAKE2b. An entry notes whether the value was already
  * in normal form (the common case); only a hit on another spelling
- * normalizes again, for the mapping's value. Sets are picked by a fast
+ * normalizes again, for the mapping's value. An entry also keeps the
+ * token's printed text once it has been written (tlen 0: not yet), so a
+ * hit copies it instead of base32-encoding the hash again; a replaced
+ * entry starts without text. Sets are picked by a fast
  * non-cryptographic hash seeded per tokenizer at random: a crafted value
  * can at worst evict entries, which only costs the hash it would have
  * cost anyway.
@@ -43,9 +46,11 @@ struct cache_entry {
     uint16_t kid;
     uint8_t cls;
     uint8_t len;
-    bool normal; /* value is its own normal form */
+    bool normal;  /* value is its own normal form */
+    uint8_t tlen; /* length of text; 0: not printed yet */
     uint8_t hash[LSL_TOKEN_HASH_BYTES];
     char value[CACHE_VALUE_MAX];
+    char text[LSL_TOKEN_TEXT_MAX]; /* lsl_token_format of the token */
 };
 
 struct arena_chunk {
@@ -155,9 +160,9 @@ static struct cache_entry *cache_find(struct lsl_tokenizer *tz, uint64_t tag,
     return NULL;
 }
 
-static void cache_put(struct lsl_tokenizer *tz, uint64_t tag,
-                      const struct lsl_token *t, const char *v, size_t len,
-                      bool normal)
+static struct cache_entry *cache_put(struct lsl_tokenizer *tz, uint64_t tag,
+                                     const struct lsl_token *t, const char *v,
+                                     size_t len, bool normal)
 {
     size_t set = (size_t)(tag >> 8) & tz->sets_mask;
     unsigned w = tz->victim[set];
@@ -168,9 +173,11 @@ static void cache_put(struct lsl_tokenizer *tz, uint64_t tag,
     e->cls = t->cls;
     e->len = (uint8_t)len;
     e->normal = normal;
+    e->tlen = 0;
     memcpy(e->hash, t->hash, LSL_TOKEN_HASH_BYTES);
     memcpy(e->value, v, len);
     tz->victim[set] = (uint8_t)(w ^ 1);
+    return e;
 }
 
 static struct arena_chunk *chunk_new(size_t need)
@@ -384,10 +391,12 @@ static long normalize(struct lsl_tokenizer *tz, enum lsl_class c, const char *v,
     return lsl_token_normalize(c, v, len, *norm, cap);
 }
 
-/* A cache miss: normalize, derive, cache under the spelling v. */
+/* A cache miss: normalize, derive, cache under the spelling v (*e: the
+ * new entry, or NULL when v is not cached). */
 static int derive(struct lsl_tokenizer *tz, enum lsl_class c, const char *v,
                   size_t len, int64_t when, uint64_t tag, char *stack,
-                  struct lsl_span *norm, struct lsl_token *tok)
+                  struct lsl_span *norm, struct lsl_token *tok,
+                  struct cache_entry **e)
 {
     char *p;
     long n =
@@ -400,14 +409,16 @@ static int derive(struct lsl_tokenizer *tz, enum lsl_class c, const char *v,
     if (rc)
         return rc;
     if (tag != 0)
-        cache_put(tz, tag, tok, v, len,
-                  (size_t)n == len && memcmp(p, v, len) == 0);
+        *e = cache_put(tz, tag, tok, v, len,
+                       (size_t)n == len && memcmp(p, v, len) == 0);
     *norm = (struct lsl_span){p, (size_t)n};
     return 0;
 }
 
-int lsl_tokenizer_get(struct lsl_tokenizer *tz, enum lsl_class c, const char *v,
-                      size_t len, int64_t when, struct lsl_token *tok)
+/* lsl_tokenizer_get, and the cache entry that now holds v (or NULL). */
+static int lookup(struct lsl_tokenizer *tz, enum lsl_class c, const char *v,
+                  size_t len, int64_t when, struct lsl_token *tok,
+                  struct cache_entry **entry)
 {
     char stack[NORM_STACK_MAX + LSL_NORM_SLACK];
     struct lsl_span norm = {v, len};
@@ -424,7 +435,7 @@ int lsl_tokenizer_get(struct lsl_tokenizer *tz, enum lsl_class c, const char *v,
         e = cache_find(tz, tag, c, kid, v, len);
     }
     if (!e) {
-        rc = derive(tz, c, v, len, when, tag, stack, &norm, tok);
+        rc = derive(tz, c, v, len, when, tag, stack, &norm, tok, &e);
         if (rc)
             return rc;
     } else {
@@ -444,13 +455,23 @@ int lsl_tokenizer_get(struct lsl_tokenizer *tz, enum lsl_class c, const char *v,
     if (rc)
         return rc;
     tz->emitted++;
+    *entry = e;
     return 0;
+}
+
+int lsl_tokenizer_get(struct lsl_tokenizer *tz, enum lsl_class c, const char *v,
+                      size_t len, int64_t when, struct lsl_token *tok)
+{
+    struct cache_entry *e = NULL;
+
+    return lookup(tz, c, v, len, when, tok, &e);
 }
 
 int lsl_tokenizer_emit(struct lsl_tokenizer *tz, enum lsl_class c,
                        const char *v, size_t len, int64_t when,
                        struct lsl_buf *out)
 {
+    struct cache_entry *e = NULL;
     struct lsl_token tok;
     int rc;
 
@@ -460,10 +481,18 @@ int lsl_tokenizer_emit(struct lsl_tokenizer *tz, enum lsl_class c,
     rc = lsl_buf_reserve(out, LSL_TOKEN_TEXT_MAX);
     if (rc)
         return rc;
-    rc = lsl_tokenizer_get(tz, c, v, len, when, &tok);
+    rc = lookup(tz, c, v, len, when, &tok, &e);
     if (rc)
         return rc;
-    out->len += lsl_token_format(&tok, out->p + out->len);
+    if (!e) {
+        out->len += lsl_token_format(&tok, out->p + out->len);
+        return 0;
+    }
+    if (e->tlen == 0)
+        e->tlen = (uint8_t)lsl_token_format(&tok, e->text);
+    /* The whole array: a fixed-size copy, within the room reserved. */
+    memcpy(out->p + out->len, e->text, LSL_TOKEN_TEXT_MAX);
+    out->len += e->tlen;
     return 0;
 }
 
