@@ -52,8 +52,9 @@ void lsl_batch_free(struct lsl_batch *b)
         return;
     lsl_batch_clear(b);
     lsl_buf_free(&b->in);
-    lsl_buf_free(&b->out);
-    lsl_buf_free(&b->gz);
+    /* pseudonymized text only (see lsl_batch_clear): nothing to wipe */
+    lsl_buf_release(&b->out);
+    lsl_buf_release(&b->gz);
     lsl_buf_free(&b->map_arena);
     lsl_buf_free(&b->header);
     free(b->lines);
