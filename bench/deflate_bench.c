@@ -8,11 +8,13 @@
  * again with zlib and compared, so a row is only printed for output that
  * is right.
  *
- * Usage: deflate_bench FILE [CHUNK_KIB]. One row per library and level:
+ * Usage: deflate_bench FILE [CHUNK_KIB [LIB]] (LIB: zlib, libdeflate or
+ * isa-l; default all). One row per library and level:
  * "lib level bytes cpu_s" (machine-readable; bench/run turns it into a
  * table).
  */
 #include <libdeflate.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -244,18 +246,25 @@ static int cut(struct chunks *c, size_t len, size_t chunk)
     return 0;
 }
 
+static bool want(const char *only, const char *lib)
+{
+    return !only || strcmp(only, lib) == 0;
+}
+
 int main(int argc, char **argv)
 {
     struct chunks c = {0};
     size_t len = 0, chunk, cap;
+    const char *only;
     unsigned char *out, *tmp;
     int rc = 0;
 
-    if (argc < 2 || argc > 3) {
-        fprintf(stderr, "usage: deflate_bench FILE [CHUNK_KIB]\n");
+    if (argc < 2 || argc > 4) {
+        fprintf(stderr, "usage: deflate_bench FILE [CHUNK_KIB [LIB]]\n");
         return 2;
     }
-    chunk = (argc == 3 ? strtoul(argv[2], NULL, 10) : 512) * 1024;
+    chunk = (argc >= 3 ? strtoul(argv[2], NULL, 10) : 512) * 1024;
+    only = argc == 4 ? argv[3] : NULL;
     c.p = read_all(argv[1], &len);
     if (!c.p || len == 0 || chunk == 0 || cut(&c, len, chunk)) {
         fprintf(stderr, "deflate_bench: cannot read %s\n", argv[1]);
@@ -267,13 +276,13 @@ int main(int argc, char **argv)
     if (!out || !tmp)
         return 1;
     printf("input %zu %zu\n", len, c.n);
-    for (int l = 1; l <= 9 && rc == 0; l++)
+    for (int l = 1; l <= 9 && rc == 0 && want(only, "zlib"); l++)
         if (l == 1 || l == 6 || l == 9)
             rc = run_zlib(l, &c, out, cap, tmp);
-    for (int l = 1; l <= 9 && rc == 0; l++)
+    for (int l = 1; l <= 9 && rc == 0 && want(only, "libdeflate"); l++)
         rc = run_libdeflate(l, &c, out, cap, tmp);
 #ifdef LSL_HAVE_ISAL
-    for (int l = 0; l <= 3 && rc == 0; l++)
+    for (int l = 0; l <= 3 && rc == 0 && want(only, "isa-l"); l++)
         rc = run_isal(l, &c, out, cap, tmp);
 #endif
     free(out);

@@ -75,6 +75,12 @@ struct lsl_tokenizer {
     struct arena_chunk *arena_cur;
     uint64_t emitted;
     struct lsl_buf scratch; /* normalization of long values */
+    /* The key id of the last time asked (a line's values share one):
+     * the keyring answers under a lock. Forgotten at reset, so a ratchet
+     * is seen by the next batch at the latest. */
+    int64_t kid_when;
+    uint16_t kid;
+    bool kid_known;
 };
 
 void lsl_tokenizer_opts_init(struct lsl_tokenizer_opts *o)
@@ -285,7 +291,8 @@ static int record(struct lsl_tokenizer *tz, const struct lsl_token *tok,
     s = index_slot(tok, tz->index_mask);
     for (; tz->index[s]; s = (s + 1) & tz->index_mask) {
         m = &tz->maps[tz->index[s] - 1];
-        if (!lsl_token_equal(&m->tok, tok))
+        if (memcmp(m->tok.hash, tok->hash, LSL_TOKEN_HASH_BYTES) != 0 ||
+            m->tok.cls != tok->cls || m->tok.kid != tok->kid)
             continue;
         if (when < m->first_seen)
             m->first_seen = when;
@@ -347,6 +354,7 @@ static void arena_clear(struct lsl_tokenizer *tz)
 
 void lsl_tokenizer_reset(struct lsl_tokenizer *tz)
 {
+    tz->kid_known = false;
     if (tz->index)
         memset(tz->index, 0, (tz->index_mask + 1) * sizeof(*tz->index));
     tz->nmaps = 0;
@@ -429,7 +437,12 @@ static int lookup(struct lsl_tokenizer *tz, enum lsl_class c, const char *v,
 
     if ((unsigned)c >= LSL_CLASS_COUNT)
         return -EINVAL;
-    kid = lsl_keyring_kid(tz->kr, when);
+    if (!tz->kid_known || tz->kid_when != when) {
+        tz->kid = lsl_keyring_kid(tz->kr, when);
+        tz->kid_when = when;
+        tz->kid_known = true;
+    }
+    kid = tz->kid;
     if (tz->cache && len <= CACHE_VALUE_MAX) {
         tag = cache_tag(tz, c, kid, v, len);
         e = cache_find(tz, tag, c, kid, v, len);
