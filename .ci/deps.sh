@@ -9,8 +9,11 @@ LSL_BUILD_PKGS=(meson ninja-build gcc clang pkg-config libpcre2-dev
 # libclang-rt-14-dev: libFuzzer and the sanitizer runtimes for clang.
 LSL_TEST_PKGS=(nginx-light logrotate curl valgrind goaccess libclang-rt-14-dev
     clang-format)
-# bench/run: the peers it measures against and its timing tools.
-LSL_BENCH_PKGS=(anonip pigz time valgrind util-linux)
+# bench/run: the peers it measures against and its timing tools;
+# libdeflate-tools (libdeflate-gzip) and isal (igzip, and libisal-dev for
+# bench/deflate_bench) for the compressor comparison.
+LSL_BENCH_PKGS=(anonip pigz time valgrind util-linux libdeflate-tools isal
+    libisal-dev)
 
 lsl_install() {
     local missing=()
