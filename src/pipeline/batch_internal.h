@@ -58,6 +58,10 @@ LSL_MUST_CHECK int lsl_jsonl_line(struct lsl_worker *w, struct lsl_batch *b,
 /* Length of the valid UTF-8 sequence at p[0..len) (len > 0), or 0. */
 size_t lsl_utf8_seq(const unsigned char *p, size_t len);
 
+/* True if p[0..len) holds a NUL byte or is not valid UTF-8 (lines counted
+ * as binary). */
+bool lsl_text_is_binary(const unsigned char *p, size_t len);
+
 /* Compress `in` as one complete gzip member into `out`. */
 LSL_MUST_CHECK int lsl_worker_deflate(struct lsl_worker *w,
                                       const struct lsl_buf *in,
