@@ -18,7 +18,9 @@ struct lsl_worker {
     struct lsl_buf field;             /* a JSON field's pseudonymized text */
     struct libdeflate_compressor *dc; /* NULL when gzip_level is 0 */
     int gzip_level;
-    char time_fmt[LSL_TIME_MEMO_MAX]; /* of the remembered time; "": none */
+    /* The batch rule's time format of the remembered time (NULL: none):
+     * compared by address, so forgotten when a batch starts. */
+    const char *time_fmt;
     size_t time_len;
     char time_text[LSL_TIME_MEMO_MAX];
     int64_t time_value;

@@ -70,20 +70,17 @@ bool lsl_text_is_binary(const unsigned char *p, size_t len)
 static int64_t parse_time(struct lsl_worker *w, const char *fmt,
                           const struct lsl_span *text, int64_t fallback)
 {
-    size_t flen;
     int64_t t;
 
-    if (w->time_len == text->len && w->time_fmt[0] &&
-        memcmp(w->time_text, text->p, text->len) == 0 &&
-        strcmp(w->time_fmt, fmt) == 0)
+    if (w->time_fmt == fmt && w->time_len == text->len &&
+        memcmp(w->time_text, text->p, text->len) == 0)
         return w->time_value;
     if (lsl_time_parse(fmt, text->p, text->len, &t) != 0)
         return fallback;
-    w->time_fmt[0] = '\0';
-    flen = strlen(fmt);
-    if (text->len <= sizeof(w->time_text) && flen < sizeof(w->time_fmt)) {
+    w->time_fmt = NULL;
+    if (text->len <= sizeof(w->time_text)) {
         memcpy(w->time_text, text->p, text->len);
-        memcpy(w->time_fmt, fmt, flen + 1);
+        w->time_fmt = fmt;
         w->time_len = text->len;
         w->time_value = t;
     }
