@@ -10,7 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include "cli_internal.h"
-#include "logseal/audit.h"
+#include "logseal/auditlog.h"
 #include "logseal/buf.h"
 #include "logseal/file.h"
 #include "logseal/log.h"

@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
-#include "audit.h"
+#include "audit_record_internal.h"
 #include "cli_internal.h"
 #include "logseal/log.h"
 #include "logseal/rules.h"

@@ -20,7 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "cli_internal.h"
-#include "logseal/audit.h"
+#include "logseal/auditlog.h"
 #include "logseal/file.h"
 #include "logseal/log.h"
 #include "logseal/rules.h"

@@ -12,7 +12,7 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
-#include "audit.h"
+#include "audit_record_internal.h"
 #include "cli_internal.h"
 #include "logseal/log.h"
 #include "officer_internal.h"

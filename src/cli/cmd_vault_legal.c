@@ -28,7 +28,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include "audit.h"
+#include "audit_record_internal.h"
 #include "cli_internal.h"
 #include "logseal/file.h"
 #include "logseal/log.h"

@@ -1,5 +1,5 @@
 /*
- * logseal — vault internals shared by keys.c, format.c, writer.c, reader.c
+ * logseal — vault internals shared by keys.c, codec.c, writer.c, reader.c
  * and index.c: the on-disk layout constants, the header and record codecs,
  * a byte buffer that wipes what it held, and test hooks.
  *
@@ -12,7 +12,7 @@
 #include <sodium.h>
 #include <string.h>
 #include <sys/types.h>
-#include "logseal/audit.h"
+#include "logseal/auditlog.h"
 #include "logseal/buf.h"
 #include "logseal/vault.h"
 
@@ -231,7 +231,7 @@ LSL_MUST_CHECK int lsl_shamir_split(const uint8_t *secret, size_t len,
 LSL_MUST_CHECK int lsl_shamir_join(const uint8_t *xs, const uint8_t *const *ys,
                                    unsigned k, size_t len, uint8_t *secret);
 
-/* ---- audit trail internals shared by audit.c and auditchk.c ---- */
+/* ---- audit log internals (auditlog_write.c, auditlog_verify.c) ---- */
 
 #define LSL_AUDIT_FIELDS    9
 #define LSL_AUDIT_SIG_BYTES crypto_sign_BYTES

@@ -15,7 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "fuzz_util.h"
-#include "logseal/audit.h"
+#include "logseal/auditlog.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

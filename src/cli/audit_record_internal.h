@@ -1,6 +1,6 @@
-/* The audit log of officer actions (see audit.c and logseal/audit.h). */
-#ifndef LSL_CLI_AUDIT_H
-#define LSL_CLI_AUDIT_H
+/* Recording officer actions in the audit log (see audit_record.c). */
+#ifndef LSL_CLI_AUDIT_RECORD_INTERNAL_H
+#define LSL_CLI_AUDIT_RECORD_INTERNAL_H
 
 #include <stdint.h>
 #include "logseal/vault.h"

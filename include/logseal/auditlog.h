@@ -22,8 +22,8 @@
  * What the chain cannot see: records cut from the end of the file. Keep
  * the head hash printed by `audit verify` elsewhere to detect that.
  */
-#ifndef LOGSEAL_AUDIT_H
-#define LOGSEAL_AUDIT_H
+#ifndef LOGSEAL_AUDITLOG_H
+#define LOGSEAL_AUDITLOG_H
 
 #include "logseal/buf.h"
 #include "logseal/common.h"

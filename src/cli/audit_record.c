@@ -1,15 +1,15 @@
 /*
  * The officer commands' side of the audit trail: who is acting (the
  * operator name) and when, handed to the vault module, which signs,
- * chains, appends and fsyncs the record (src/vault/audit.c). Callers
+ * chains, appends and fsyncs the record (src/vault/auditlog_write.c). Callers
  * append before they reveal anything, so a failure here stops them.
  */
-#include "audit.h"
+#include "audit_record_internal.h"
 #include <pwd.h>
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
-#include "logseal/audit.h"
+#include "logseal/auditlog.h"
 #include "logseal/log.h"
 
 static const char *operator_name(void)

@@ -1,6 +1,6 @@
 /*
  * The audit trail, reading side: parsing record lines, verifying the
- * chain and signatures, and listing records (format in logseal/audit.h).
+ * chain and signatures, and listing records (format in logseal/auditlog.h).
  *
  * Verification walks the file in order and stops at the first bad
  * record, so everything before it is known good. Each record is checked

@@ -1,7 +1,7 @@
 /*
  * The audit trail, writing side: the audit signing key derived from the
  * officer secret, audit.pub files, field escaping, and appending signed,
- * hash-chained records (format in logseal/audit.h).
+ * hash-chained records (format in logseal/auditlog.h).
  *
  * Invariants: a record is written whole with one write(2) on an O_APPEND
  * descriptor held under an exclusive flock, and fsynced before the append
