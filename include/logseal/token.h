@@ -230,6 +230,15 @@ LSL_MUST_CHECK int lsl_keyring_vkey(const struct lsl_keyring *kr,
                                     uint8_t out[LSL_VKEY_BYTES]);
 
 /*
+ * The keyed token vk makes of a normalized value, with key id `kid` (what
+ * lsl_token_derive gives with that epoch's key). 0 or -EINVAL (class).
+ */
+LSL_MUST_CHECK int lsl_token_derive_vkey(const uint8_t vk[LSL_VKEY_BYTES],
+                                         uint16_t kid, enum lsl_class c,
+                                         const char *norm, size_t len,
+                                         struct lsl_token *out);
+
+/*
  * True if t (with key id `kid`) is what vk makes of the normalized value
  * value[0..len): its keyed token, or for class ip the prefix-mode lookup
  * key of the address the value maps to.

@@ -10,6 +10,7 @@
  * Invariants: subkey copies and digests on the stack are wiped; tokens
  * are pseudonyms, so comparing them needs no constant time.
  */
+#include <errno.h>
 #include <sodium.h>
 #include <string.h>
 #include "keyring_internal.h"
@@ -18,18 +19,21 @@
 #define SUBKEY_BYTES 32
 #define DIGEST_BYTES crypto_generichash_BYTES_MIN
 
-static bool keyed_matches(const uint8_t *sub, const struct lsl_token *t,
-                          const char *value, size_t len)
+int lsl_token_derive_vkey(const uint8_t vk[LSL_VKEY_BYTES], uint16_t kid,
+                          enum lsl_class c, const char *norm, size_t len,
+                          struct lsl_token *out)
 {
     uint8_t digest[DIGEST_BYTES];
-    bool ok;
 
-    if (crypto_generichash(digest, sizeof(digest), (const uint8_t *)value, len,
-                           sub, SUBKEY_BYTES) != 0)
-        return false;
-    ok = memcmp(digest, t->hash, LSL_TOKEN_HASH_BYTES) == 0;
+    if ((unsigned)c >= LSL_CLASS_COUNT ||
+        crypto_generichash(digest, sizeof(digest), (const uint8_t *)norm, len,
+                           vk + (size_t)c * SUBKEY_BYTES, SUBKEY_BYTES) != 0)
+        return -EINVAL;
+    out->cls = (uint8_t)c;
+    out->kid = kid;
+    memcpy(out->hash, digest, LSL_TOKEN_HASH_BYTES);
     sodium_memzero(digest, sizeof(digest));
-    return ok;
+    return 0;
 }
 
 /* The value read as an address, mapped, and its lookup key compared. */
@@ -51,9 +55,13 @@ static bool lookup_matches(const uint8_t *ipmap, uint16_t kid,
 bool lsl_token_verify(const uint8_t vk[LSL_VKEY_BYTES], uint16_t kid,
                       const struct lsl_token *t, const char *value, size_t len)
 {
+    struct lsl_token keyed;
+
     if (t->cls >= LSL_CLASS_COUNT || t->kid != kid)
         return false;
-    if (keyed_matches(vk + (size_t)t->cls * SUBKEY_BYTES, t, value, len))
+    if (lsl_token_derive_vkey(vk, kid, (enum lsl_class)t->cls, value, len,
+                              &keyed) == 0 &&
+        lsl_token_equal(&keyed, t))
         return true;
     return t->cls == LSL_CLASS_IP &&
            lookup_matches(vk + LSL_CLASS_COUNT * SUBKEY_BYTES, kid, t, value,

@@ -58,6 +58,14 @@ static void test_vkey_keyed(void **state)
     struct lsl_token other = t;
 
     (void)state;
+    for (unsigned c = 0; c < LSL_CLASS_COUNT; c++) {
+        struct lsl_token a = token_of((enum lsl_class)c, "90816599"), b;
+
+        assert_int_equal(
+            lsl_token_derive_vkey(vk, 9, (enum lsl_class)c, "90816599", 8, &b),
+            0);
+        assert_true(lsl_token_equal(&a, &b));
+    }
     assert_true(verify(&t, "90816599"));
     /* Another person's value under a real token: a planted mapping. */
     assert_false(verify(&t, "90816598"));
