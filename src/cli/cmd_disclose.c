@@ -16,7 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
-#include "audit_record_internal.h"
 #include "cli_internal.h"
 #include "logseal/log.h"
 #include "logseal/rules.h"
@@ -324,45 +323,43 @@ static int print_records(const struct disclose *d)
     return print_summary(d, d->json ? stdout : stderr);
 }
 
-/* The subject's tokens that are not erased. */
-static int live_tokens(struct disclose *d, const char *vault)
+/* The subject's tokens that are not erased, named in the audit record. */
+static int live_tokens(struct disclose *d, struct lsl_cli_session *ss)
 {
-    struct lsl_tokset erased = {0};
-    int rc = lsl_cli_erased_load(vault, &erased);
+    int rc = 0;
 
     for (size_t i = 0; rc == 0 && i < d->subj.toks.n; i++) {
-        if (!lsl_tokset_has(&erased, &d->subj.toks.v[i]))
-            rc = lsl_tokset_add(&d->live, &d->subj.toks.v[i]);
+        if (lsl_ledger_erased(ss->ledger, &d->subj.toks.v[i]))
+            continue;
+        rc = lsl_tokset_add(&d->live, &d->subj.toks.v[i]);
+        if (rc == 0)
+            rc = lsl_cli_session_item_token(ss, "tok", &d->subj.toks.v[i]);
     }
-    lsl_tokset_free(&erased);
     return rc;
 }
 
-static int disclose_run(struct disclose *d, const char *keys, const char *vault,
-                        const char *ref, struct lsl_cli_vread *st)
+static int disclose_run(struct disclose *d, struct lsl_cli_session *ss)
 {
-    struct lsl_officer_key *key = NULL;
     char query[96];
     int rc;
 
-    rc = lsl_cli_officer_open(keys, &key);
+    rc = lsl_cli_session_open(ss);
     if (rc == 0)
-        rc = lsl_subject_find(&d->subj, vault, key, st);
+        rc = lsl_subject_find(&d->subj, ss);
     if (rc == 0)
-        rc = live_tokens(d, vault);
+        rc = live_tokens(d, ss);
     for (size_t i = 0; rc == 0 && d->live.n && i < d->nfiles; i++)
         rc = scan_file(d, i);
     /* The subject's value is not written to the audit log: the case
-     * reference ties the action to the request. */
+     * reference ties the action to the request, the tokens to the vault. */
     snprintf(query, sizeof(query), "subject: %zu tokens, %zu segments",
              d->live.n, d->nfiles);
     if (rc == 0)
-        rc = lsl_audit_append(vault, key, ref, "disclose", query, d->nrecs);
+        rc = lsl_cli_session_record(ss, "disclose", query, d->nrecs);
     if (rc == 0)
         rc = print_records(d);
     if (rc == 0 && fflush(stdout) != 0)
         rc = -errno;
-    lsl_officer_key_close(key);
     return rc;
 }
 
@@ -412,7 +409,7 @@ static int parse_args(int argc, char **argv, struct dargs *a,
                 return LSL_EXIT_USAGE;
         } else if (c == 'j') {
             d->json = true;
-        } else if (c == LSL_CLI_OPT_SHARE || c == LSL_CLI_OPT_PASSPHRASE_FD) {
+        } else if (LSL_CLI_IS_OFFICER_OPT(c)) {
             if (lsl_cli_officer_option(c, optarg) != 0)
                 return LSL_EXIT_USAGE;
         } else if (c == 'h') {
@@ -435,23 +432,25 @@ static int parse_args(int argc, char **argv, struct dargs *a,
 int lsl_cmd_disclose(int argc, char **argv)
 {
     struct disclose d = {.from = NO_TIME, .to = NO_TIME};
-    struct lsl_cli_vread st = {0};
+    struct lsl_cli_session ss = {0};
     struct dargs a = {0};
-    int rc = parse_args(argc, argv, &a, &d);
+    int rc = parse_args(argc, argv, &a, &d), code;
 
     if (rc)
         return rc < 0 ? LSL_EXIT_OK : rc;
+    ss.keys = a.keys;
+    ss.vault = a.vault;
+    ss.case_ref = a.ref;
     rc = lsl_subject_init(&d.subj, a.subject, a.cls);
     if (rc == 0)
-        rc = disclose_run(&d, a.keys, a.vault, a.ref, &st);
+        rc = disclose_run(&d, &ss);
+    code = lsl_cli_session_exit(&ss, rc,
+                                d.nrecs ? LSL_EXIT_OK : LSL_EXIT_NOTFOUND);
+    lsl_cli_session_close(&ss);
     lsl_subject_free(&d.subj);
     lsl_tokset_free(&d.live);
     lsl_buf_free(&d.out);
     lsl_buf_free(&d.line);
     free(d.recs);
-    if (rc)
-        return rc == LSL_EUSAGE ? LSL_EXIT_USAGE : LSL_EXIT_ERROR;
-    if (st.integrity)
-        return LSL_EXIT_INTEGRITY;
-    return d.nrecs ? LSL_EXIT_OK : LSL_EXIT_NOTFOUND;
+    return code;
 }

@@ -24,7 +24,7 @@ static const struct lsl_cmd commands[] = {
     {"rules", "test rules on sample lines", lsl_cmd_rules},
     {"audit", "verify or show the signed audit log", lsl_cmd_audit},
     {"vault",
-     "officer tasks on the vault (verify, erase, expire, hold, "
+     "officer tasks on the vault (verify, erase, repair, expire, hold, "
      "release)",
      lsl_cmd_vault},
 };
@@ -38,7 +38,8 @@ static void usage(FILE *f)
         fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
     fprintf(f, "\n'logseal COMMAND --help' describes a command.\n\n"
                "exit codes: 0 success, 1 error, 2 usage, 3 integrity "
-               "failure (vault or audit log), 4 token not found\n");
+               "failure (vault or audit log) or a wrong key, 4 token not "
+               "found, 5 done only in part (erase, repair)\n");
 }
 
 int lsl_cli_usage_error(const char *cmd, const char *fmt, ...)
@@ -57,7 +58,8 @@ int lsl_cli_exit_code(int err)
 {
     if (err == 0)
         return LSL_EXIT_OK;
-    if (err == LSL_EAUTH || err == LSL_ECORRUPT || err == LSL_ETRUNC)
+    if (err == LSL_EAUTH || err == LSL_ECORRUPT || err == LSL_ETRUNC ||
+        err == LSL_EFORGED)
         return LSL_EXIT_INTEGRITY;
     if (err == LSL_EUSAGE)
         return LSL_EXIT_USAGE;
