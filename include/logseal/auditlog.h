@@ -37,7 +37,7 @@
  *
  * The verification key file audit.pub ("LSLAPUB1" | Ed25519 pk | vault
  * pk, 72 bytes, 0644) is written by keygen next to vault.pub and copied
- * into VAULTDIR on the first append, so verifying needs no secret.
+ * into VAULTDIR after the first record, so verifying needs no secret.
  *
  * What the chain cannot see: records cut from the end of the file, or the
  * whole file replaced by an older copy. Keep the head (`logseal audit
@@ -101,8 +101,9 @@ bool lsl_audit_items_valid(const char *items);
 
 /*
  * Append one signed record to VAULTDIR/audit.log, linked to the last
- * record there. VAULTDIR/audit.pub is created on first use; if it exists
- * it must be k's (else LSL_EAUTH: another officer key signs this log).
+ * record there. VAULTDIR/audit.pub is created once a record is written;
+ * if it exists it must be k's (else LSL_EAUTH: another officer key signs
+ * this log).
  * The log is opened O_APPEND (never through a symlink) under an exclusive
  * flock (concurrent officers do not fork the chain), and the record is
  * fsynced before this returns. A torn last record (no newline: a crash or

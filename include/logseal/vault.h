@@ -300,11 +300,20 @@ uint64_t lsl_vault_writer_entries(const struct lsl_vault_writer *w);
 struct lsl_vault_wstate;
 
 /*
- * Open the writer state at `path` (KEYS/writer.state for pipe,
- * STATE/writer.state for the daemon; never in the vault directory, as it
- * holds the writer secret), creating a new writer (random id and secret,
- * mode 0600) if the file is absent. 0, LSL_EKEYPERM, LSL_EKEYOWNER,
- * LSL_EFORMAT, -ENOMEM or -errno.
+ * The writer state of vault directory `vault_dir` (which must exist) in
+ * directory `dir`: dir/writer-HEX.state, HEX a digest of the vault
+ * directory's real path, so one host writes one chain per vault. 0,
+ * -ENAMETOOLONG or -errno.
+ */
+LSL_MUST_CHECK int lsl_vault_wstate_path(char *out, size_t cap, const char *dir,
+                                         const char *vault_dir);
+
+/*
+ * Open the writer state at `path` (lsl_vault_wstate_path in KEYS for pipe,
+ * in STATE for the daemon; never in the vault directory, as it holds the
+ * writer secret), creating a new writer (random id and secret, mode 0600)
+ * if the file is absent. 0, LSL_EKEYPERM, LSL_EKEYOWNER, LSL_EFORMAT,
+ * -ENOMEM or -errno.
  */
 LSL_MUST_CHECK int lsl_vault_wstate_open(struct lsl_vault_wstate **out,
                                          const char *path);
@@ -490,11 +499,9 @@ LSL_MUST_CHECK int lsl_vault_chain_add(struct lsl_vault_chain *c,
  * epoch must carry one verification key. fn is called per problem; the
  * number of problems is returned.
  */
-size_t lsl_vault_chain_check(struct lsl_vault_chain *c,
-                             const struct lsl_vault_chain_expect *x,
-                             void (*fn)(const struct lsl_vault_chain_problem *p,
-                                        void *ud),
-                             void *ud);
+size_t lsl_vault_chain_check(
+    struct lsl_vault_chain *c, const struct lsl_vault_chain_expect *x,
+    void (*fn)(const struct lsl_vault_chain_problem *p, void *ud), void *ud);
 
 /*
  * The newest file of each writer noted (its id, seq, secret digest;

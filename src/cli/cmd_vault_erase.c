@@ -41,6 +41,7 @@
 struct target {
     char *path;
     struct lsl_vault_link link;
+    bool cut; /* cut short: rewritten whatever the subject */
 };
 
 struct erase {
@@ -58,7 +59,7 @@ struct erase {
 };
 
 static int add_target(struct erase *e, const char *path,
-                      const struct lsl_vault_link *link)
+                      const struct lsl_vault_link *link, bool cut)
 {
     if (e->nt == e->cap) {
         size_t cap = e->cap ? e->cap * 2 : 16;
@@ -69,7 +70,8 @@ static int add_target(struct erase *e, const char *path,
         e->t = t;
         e->cap = cap;
     }
-    e->t[e->nt] = (struct target){.path = strdup(path), .link = *link};
+    e->t[e->nt] =
+        (struct target){.path = strdup(path), .link = *link, .cut = cut};
     if (!e->t[e->nt].path)
         return -ENOMEM;
     e->nt++;
@@ -102,7 +104,8 @@ static void target_file(const char *path, const struct lsl_vault_file_info *i,
     }
     if ((mine && (rc == 0 || rc == LSL_ETRUNC)) ||
         (rc == LSL_ETRUNC && i->have_keys))
-        e->err = e->err ? e->err : add_target(e, path, &i->link);
+        e->err = e->err ? e->err
+                        : add_target(e, path, &i->link, rc == LSL_ETRUNC);
 }
 
 static void free_erase(struct erase *e)
@@ -249,6 +252,16 @@ static int erase_items(struct lsl_cli_session *ss, struct erase *e)
         if (rc == 0)
             rc = lsl_cli_session_item_token(ss, held ? "kept" : "tok", t);
     }
+    /* Files with nothing to drop (all held) and whole are left alone. */
+    size_t keep = 0;
+
+    for (size_t i = 0; i < e->nt; i++) {
+        if (!e->victims.n && !e->t[i].cut)
+            free(e->t[i].path);
+        else
+            e->t[keep++] = e->t[i];
+    }
+    e->nt = keep;
     for (size_t i = 0; rc == 0 && i < e->nt; i++)
         rc = lsl_cli_vault_item_file(ss, "rewrote", &e->t[i].link);
     return rc == 0 ? stop_items(ss, e) : rc;
@@ -390,7 +403,7 @@ static void cut_file(const char *path, const struct lsl_vault_file_info *i,
     struct erase *e = ud;
 
     if (rc == LSL_ETRUNC && !i->writing && i->have_keys)
-        e->err = e->err ? e->err : add_target(e, path, &i->link);
+        e->err = e->err ? e->err : add_target(e, path, &i->link, true);
 }
 
 static int repair_run(struct lsl_cli_session *ss, struct erase *e)

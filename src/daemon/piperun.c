@@ -23,7 +23,7 @@ struct pipe_run {
     uv_loop_t loop;
     struct lsl_rule *rule;
     struct lsl_keyring *kr;
-    struct lsl_vault_wstate *ws; /* KEYS/writer.state */
+    struct lsl_vault_wstate *ws; /* KEYS/writer-HEX.state */
     struct lsl_stoplist *stop;   /* NULL: no subject erased */
     struct lsl_vault_set *vs;
     struct lsl_sink *sink;
@@ -168,7 +168,7 @@ static int open_writer_state(struct pipe_run *r, const struct lsl_pipe_opts *o)
     char path[PATH_MAX];
     int rc;
 
-    rc = lsl_path_join(path, sizeof(path), o->keys_dir, "writer.state");
+    rc = lsl_vault_wstate_path(path, sizeof(path), o->keys_dir, o->vault_dir);
     if (rc == 0)
         rc = lsl_vault_wstate_open(&r->ws, path);
     if (rc) {

@@ -196,13 +196,15 @@ static int start_source(struct run_src *s)
     return -EINVAL;
 }
 
-/* The writer's chain state (in STATE, private) and the stop list. */
+/* The writer's chain state (in STATE, private; one per vault directory)
+ * and the stop list. */
 static int open_writer_state(struct lsl_run *r)
 {
     char path[PATH_MAX];
     int rc;
 
-    rc = lsl_path_join(path, sizeof(path), r->cfg->state, "writer.state");
+    rc =
+        lsl_vault_wstate_path(path, sizeof(path), r->cfg->state, r->cfg->vault);
     if (rc == 0)
         rc = lsl_vault_wstate_open(&r->ws, path);
     if (rc) {

@@ -127,11 +127,13 @@ void lsl_audit_line_hash(const char *p, size_t len,
 }
 
 /*
- * Make sure VAULTDIR/audit.pub is this key's: create it on first use,
- * otherwise compare. 0, LSL_EAUTH or an error of the file calls.
+ * VAULTDIR/audit.pub, if present, must be this key's. It is created only
+ * once a record is written (create=true), so audit.pub beside an empty
+ * log means records were deleted, not that a first append failed. 0,
+ * LSL_EAUTH or an error of the file calls.
  */
-static int ensure_vault_pub(const char *vault_dir,
-                            const struct lsl_audit_pub *mine)
+static int vault_pub(const char *vault_dir, const struct lsl_audit_pub *mine,
+                     bool create)
 {
     struct lsl_audit_pub theirs;
     char path[4096];
@@ -140,10 +142,12 @@ static int ensure_vault_pub(const char *vault_dir,
     rc = lsl_path_join(path, sizeof(path), vault_dir, LSL_AUDIT_PUB_NAME);
     if (rc)
         return rc;
-    rc = lsl_audit_pub_write(path, mine);
+    rc = create ? lsl_audit_pub_write(path, mine) : LSL_EEXIST;
     if (rc != LSL_EEXIST)
         return rc;
     rc = lsl_audit_pub_load(path, &theirs);
+    if (rc == -ENOENT && !create)
+        return 0;
     if (rc == 0 && memcmp(&theirs, mine, sizeof(theirs)) != 0)
         rc = LSL_EAUTH;
     return rc;
@@ -310,7 +314,7 @@ int lsl_audit_log_append(const char *vault_dir, const struct lsl_officer_key *k,
     rc = lsl_audit_sign_keypair(k, pub.sign_pk, sk);
     lsl_officer_key_public(k, pub.vault_pk);
     if (rc == 0)
-        rc = ensure_vault_pub(vault_dir, &pub);
+        rc = vault_pub(vault_dir, &pub, false);
     if (rc == 0)
         rc = lsl_path_join(path, sizeof(path), vault_dir, LSL_AUDIT_LOG_NAME);
     if (rc)
@@ -325,6 +329,8 @@ int lsl_audit_log_append(const char *vault_dir, const struct lsl_officer_key *k,
     /* The first record also created the file: make its name durable. */
     if (rc == 0)
         rc = lsl_fsync_parent(path);
+    if (rc == 0)
+        rc = vault_pub(vault_dir, &pub, true);
 out:
     if (fd >= 0)
         close(fd);

@@ -1,10 +1,10 @@
 /*
  * Writer state (vault.h): a writer's id and secret, the place of its last
  * vault file in its chain, and the stop-list generation it last applied.
- * One file per writer, private to the daemon host (KEYS/writer.state for
- * `pipe`, STATE/writer.state for the daemon), never in the vault
- * directory: whoever can read the secret can plant files under the
- * writer's name.
+ * One file per writer and vault directory, private to the daemon host
+ * (KEYS/writer-HEX.state for `pipe`, STATE/writer-HEX.state for the
+ * daemon, HEX naming the vault directory), never in the vault directory:
+ * whoever can read the secret can plant files under the writer's name.
  *
  *   0    "LSLWST01"
  *   8    writer id [16]
@@ -26,6 +26,7 @@
  * The image is secret (it holds the writer secret): sodium_malloc memory.
  */
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/file.h>
@@ -49,7 +50,7 @@
 struct lsl_vault_wstate {
     char *path;
     char *lock_path;
-    int lock_fd; /* -1 unless between begin and end */
+    int lock_fd;  /* -1 unless between begin and end */
     uint8_t *img; /* sodium_malloc, WS_BYTES */
 };
 
@@ -57,9 +58,9 @@ static int load(struct lsl_vault_wstate *ws)
 {
     int rc = lsl_secret_file_read(ws->path, ws->img, WS_BYTES);
 
-    if (rc == 0 && (memcmp(ws->img, WS_MAGIC, 8) != 0 ||
-                    ws->img[OFF_PENDING] > 1 ||
-                    ws->img[OFF_NAME + NAME_MAX_ - 1] != 0))
+    if (rc == 0 &&
+        (memcmp(ws->img, WS_MAGIC, 8) != 0 || ws->img[OFF_PENDING] > 1 ||
+         ws->img[OFF_NAME + NAME_MAX_ - 1] != 0))
         rc = LSL_EFORMAT;
     return rc;
 }
@@ -106,6 +107,21 @@ static int load_or_create(struct lsl_vault_wstate *ws)
     randombytes_buf(ws->img + OFF_WRITER, LSL_VAULT_ID_BYTES);
     randombytes_buf(ws->img + OFF_SECRET, LSL_VAULT_WSECRET_BYTES);
     return save(ws);
+}
+
+int lsl_vault_wstate_path(char *out, size_t cap, const char *dir,
+                          const char *vault_dir)
+{
+    char real[PATH_MAX], hex[17], name[64];
+    uint8_t d[8];
+
+    if (!realpath(vault_dir, real))
+        return -errno;
+    crypto_generichash(d, sizeof(d), (const uint8_t *)real, strlen(real), NULL,
+                       0);
+    snprintf(name, sizeof(name), "writer-%s.state",
+             sodium_bin2hex(hex, sizeof(hex), d, sizeof(d)));
+    return lsl_path_join(out, cap, dir, name);
 }
 
 void lsl_vault_wstate_close(struct lsl_vault_wstate *ws)

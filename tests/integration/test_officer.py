@@ -13,9 +13,11 @@ a share of another keygen, too few shares, a wrong passphrase, a share or
 officer.key with mode 0644, an edited / deleted / reordered / inserted
 audit record (`audit verify`, exit 3, naming the line), a flipped bit in a
 vault chunk (`vault verify`, exit 3) and a truncated vault file (`vault
-verify`: reported, exit 0; with --strict exit 3).
+verify`: exit 3, and `vault repair` finishes it). A file a writer still
+holds (its flock) is reported as being written: exit 0, with --strict 3.
 """
 
+import fcntl
 import os
 import shutil
 import subprocess
@@ -71,7 +73,8 @@ def keygen_split(ctx, name):
     ctx.expect(proc, 0, 'keygen --shares 3 --threshold 2')
     names = sorted(os.listdir(keys))
     check(names == ['audit.pub', 'hash.key', 'officer.share.1',
-                    'officer.share.2', 'officer.share.3', 'vault.pub'],
+                    'officer.share.2', 'officer.share.3', 'stop.key',
+                    'vault.pub'],
           'keygen --shares wrote %s' % names)
     for p in shares(keys, range(3)):
         mode = os.stat(p).st_mode & 0o777
@@ -209,8 +212,9 @@ def check_vault_verify(ctx, keys, vault):
     proc = vault_verify(ctx, keys, vault)
     ctx.expect(proc, 0, 'vault verify of an intact vault')
     out = proc.stdout.decode()
-    check('\tok\t' in out and '1 ok, 0 cut short, 0 failed' in out and
-          'ip ' in out, 'vault verify output lacks ok/counts: %s' % out)
+    check('\tok\t' in out and '1 ok, 0 being written, 0 cut short, 0 failed'
+          in out and 'ip ' in out,
+          'vault verify output lacks ok/counts: %s' % out)
     name = [f for f in os.listdir(vault) if f.endswith('.lsv')][0]
     flipped = ctx.path('vault-flipped')
     shutil.copytree(vault, flipped)
@@ -230,12 +234,29 @@ def check_vault_verify(ctx, keys, vault):
     with open(os.path.join(cut, name), 'r+b') as f:
         f.truncate(f.seek(0, os.SEEK_END) - 10)
     proc = vault_verify(ctx, keys, cut)
-    ctx.expect(proc, 0, 'vault verify of a cut-short file (not --strict)')
+    ctx.expect(proc, 3, 'vault verify of a cut-short file')
     check(b'cut short' in proc.stdout, 'vault verify does not report the '
           'cut-short file: %s' % lslib.redact(proc.stdout))
-    proc = vault_verify(ctx, keys, cut, ['--strict'])
-    ctx.expect(proc, 3, 'vault verify --strict of a cut-short file')
-    print('ok vault verify: intact, flipped bit (3), cut short (0, --strict 3)')
+    proc = run_pw(ctx, ['vault', 'repair', '--vault', cut, '--keys', keys,
+                        '--case', 'IT-REPAIR'] +
+                  share_args(shares(keys, (2, 0))), [PASS[2], PASS[0]])
+    ctx.expect(proc, 0, 'vault repair of a cut-short file')
+    proc = vault_verify(ctx, keys, cut)
+    ctx.expect(proc, 0, 'vault verify after vault repair')
+    # A writer's lock on the file: being written, not cut short.
+    held = ctx.path('vault-held')
+    shutil.copytree(vault, held)
+    with open(os.path.join(held, name), 'r+b') as f:
+        f.truncate(f.seek(0, os.SEEK_END) - 10)
+        fcntl.flock(f, fcntl.LOCK_EX)
+        proc = vault_verify(ctx, keys, held)
+        ctx.expect(proc, 0, 'vault verify of a file being written')
+        check(b'being written' in proc.stdout, 'vault verify does not say '
+              'being written: %s' % lslib.redact(proc.stdout))
+        proc = vault_verify(ctx, keys, held, ['--strict'])
+        ctx.expect(proc, 3, 'vault verify --strict of a file being written')
+    print('ok vault verify: intact, flipped bit (3), cut short (3, repaired), '
+          'being written (0, --strict 3)')
 
 
 def body(ctx):
