@@ -132,7 +132,7 @@ enum lsl_audit_fault {
 struct lsl_audit_verdict {
     uint64_t records;    /* records that verified */
     uint64_t torn_bytes; /* LSL_AUDIT_TORN: bytes of the torn last line */
-    uint64_t bad_line; /* 1-based line of the first bad record, or 0 */
+    uint64_t bad_line;   /* 1-based line of the first bad record, or 0 */
     enum lsl_audit_fault fault;
     char detail[160]; /* what exactly, e.g. "records 3..4 are missing" */
     uint8_t head[LSL_AUDIT_HASH_BYTES]; /* hash of the last good record */
@@ -148,6 +148,7 @@ struct lsl_audit_record {
     struct lsl_span time, operator_name, case_ref, action, query;
     uint64_t count;
     struct lsl_span items;              /* empty in format 1 records */
+    uint8_t format;                     /* 1 (9 fields) or 2 (10) */
     uint8_t hash[LSL_AUDIT_HASH_BYTES]; /* of the line (chain value) */
 };
 
@@ -160,10 +161,10 @@ struct lsl_audit_record {
  * line is torn: v->torn_bytes), -ENOMEM or -errno (-ELOOP: a symlink). An
  * empty log verifies with 0 records.
  */
-LSL_MUST_CHECK int lsl_audit_verify_each(
-    const char *path, const struct lsl_audit_pub *pub,
-    int (*fn)(const struct lsl_audit_record *r, void *ud), void *ud,
-    struct lsl_audit_verdict *v);
+LSL_MUST_CHECK int
+lsl_audit_verify_each(const char *path, const struct lsl_audit_pub *pub,
+                      int (*fn)(const struct lsl_audit_record *r, void *ud),
+                      void *ud, struct lsl_audit_verdict *v);
 
 /* lsl_audit_verify_each without a callback. */
 LSL_MUST_CHECK int lsl_audit_verify(const char *path,

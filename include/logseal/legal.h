@@ -34,8 +34,7 @@
 LSL_MUST_CHECK int lsl_stopfile_write(const char *vault_dir,
                                       const struct lsl_officer_key *k,
                                       uint64_t audit_seq,
-                                      const struct lsl_stop_entry *v,
-                                      size_t n);
+                                      const struct lsl_stop_entry *v, size_t n);
 
 /*
  * Read and verify VAULTDIR/stop.list against pub. *v (malloc'd, the
@@ -83,8 +82,8 @@ struct lsl_ledger;
  * Verify VAULTDIR/audit.log against pub and derive the legal state from
  * its records. A torn last line (a crash during an append) is left out
  * and reported in v (LSL_AUDIT_TORN; the next append cuts it). A missing
- * log, or vault_dir NULL, is an empty ledger. 0, LSL_EAUTH (a bad record: v says which; no
- * ledger), -ENOMEM or -errno.
+ * log, or vault_dir NULL, is an empty ledger. 0, LSL_EAUTH (a bad record: v
+ * says which; no ledger), -ENOMEM or -errno.
  */
 LSL_MUST_CHECK int lsl_ledger_load(struct lsl_ledger **out,
                                    const char *vault_dir,
@@ -94,6 +93,12 @@ void lsl_ledger_free(struct lsl_ledger *l); /* NULL-safe */
 
 /* Records verified, and the hash of the last one (the log's head). */
 void lsl_ledger_head(const struct lsl_ledger *l, struct lsl_audit_head *h);
+
+/*
+ * True if some record is of format 2: this version keeps the legal state
+ * in the log, so legacy files that appear now are not to be believed.
+ */
+bool lsl_ledger_current(const struct lsl_ledger *l);
 
 /* True if an erase record erased token t. */
 bool lsl_ledger_erased(struct lsl_ledger *l, const struct lsl_token *t);
@@ -117,8 +122,7 @@ const struct lsl_stop_entry *lsl_ledger_stops(const struct lsl_ledger *l,
 
 /* True if an expire record removed the file (writer, seq). */
 bool lsl_ledger_removed(const struct lsl_ledger *l,
-                        const uint8_t writer[LSL_VAULT_ID_BYTES],
-                        uint64_t seq);
+                        const uint8_t writer[LSL_VAULT_ID_BYTES], uint64_t seq);
 
 /* The writers the records saw, each with the newest file seen. */
 const struct lsl_vault_anchor *lsl_ledger_writers(const struct lsl_ledger *l,
@@ -135,8 +139,13 @@ LSL_MUST_CHECK int lsl_legal_legacy_load(const char *vault_dir,
                                          struct lsl_buf *erased,
                                          struct lsl_buf *holds, bool *found);
 
-/* Rename the legacy files to NAME.imported once their import is logged. */
-LSL_MUST_CHECK int lsl_legal_legacy_retire(const char *vault_dir);
+/*
+ * Rename the legacy files to NAME.SUFFIX: ".imported" once their content
+ * is logged, ".ignored" when they appeared in a vault whose log already
+ * keeps the legal state (nobody signed them). 0 or -errno.
+ */
+LSL_MUST_CHECK int lsl_legal_legacy_retire(const char *vault_dir,
+                                           const char *suffix);
 
 /* What to drop when rewriting a vault file, and which record asks. */
 struct lsl_vault_rewrite_opts {

@@ -1,9 +1,9 @@
 /*
  * logseal — the pipeline: sources -> batches on the thread pool -> commit.
  *
- * Loop-thread API (only pipeline/, daemon/, source/ and sink/ use it). A source embeds
- * struct lsl_source, feeds bytes with lsl_source_feed() and says where they
- * end; full batches are processed on the libuv thread pool (match,
+ * Loop-thread API (only pipeline/, daemon/, source/ and sink/ use it). A source
+ * embeds struct lsl_source, feeds bytes with lsl_source_feed() and says where
+ * they end; full batches are processed on the libuv thread pool (match,
  * tokenize, gzip) and then committed strictly in order by one commit job at
  * a time: vault entries first (fsynced), then the sink. Only then does the
  * source hear, through ops->committed, that its bytes up to `pos` are
@@ -80,7 +80,7 @@ struct lsl_pipeline_opts {
     /* borrowed, may be NULL: erased subjects are written as a marker and
      * never mapped (token.h) */
     const struct lsl_stoplist *stop;
-    uint8_t format;            /* enum lsl_out_format */
+    uint8_t format; /* enum lsl_out_format */
     /* A commit failed with an error that retrying cannot fix. */
     void (*on_fatal)(struct lsl_pipeline *pl, int err, void *ud);
     void *ud;

@@ -504,9 +504,10 @@ size_t lsl_vault_chain_check(
     void (*fn)(const struct lsl_vault_chain_problem *p, void *ud), void *ud);
 
 /*
- * The newest file of each writer noted (its id, seq, secret digest;
- * audit_seq 0), for the audit record of an action. Returns the count;
- * *out (malloc'd, the caller frees) or NULL on -ENOMEM (count 0).
+ * The newest good file (read without an integrity failure, not foreign)
+ * of each writer noted (its id, seq, secret digest; audit_seq 0), for the
+ * audit record of an action; call after lsl_vault_chain_check. Returns the
+ * count; *out (malloc'd, the caller frees) or NULL on -ENOMEM (count 0).
  */
 size_t lsl_vault_chain_anchors(const struct lsl_vault_chain *c,
                                struct lsl_vault_anchor **out);

@@ -20,12 +20,12 @@
 struct lsl_vault_set;
 
 struct lsl_vault_set_opts {
-    const char *dir;               /* borrowed */
-    const uint8_t *pubkey;         /* borrowed, LSL_VAULT_PUBKEY_BYTES */
-    const char *source;            /* borrowed; stored in records */
-    struct lsl_keyring *keyring;   /* borrowed; advanced by commit */
+    const char *dir;                 /* borrowed */
+    const uint8_t *pubkey;           /* borrowed, LSL_VAULT_PUBKEY_BYTES */
+    const char *source;              /* borrowed; stored in records */
+    struct lsl_keyring *keyring;     /* borrowed; advanced by commit */
     struct lsl_vault_wstate *wstate; /* borrowed: numbers the files */
-    size_t seen_cap;               /* per writer; 0: the writer default */
+    size_t seen_cap;                 /* per writer; 0: the writer default */
 };
 
 /*

@@ -4,11 +4,11 @@
  * chains, appends and fsyncs the record (src/vault/auditlog_write.c). Callers
  * append before they reveal anything, so a failure here stops them.
  */
-#include "audit_record_internal.h"
 #include <pwd.h>
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
+#include "audit_record_internal.h"
 #include "logseal/log.h"
 
 static const char *operator_name(void)

@@ -229,8 +229,8 @@ static int verify_log(const struct audit_args *a, struct head_check *h,
     if (rc) {
         lsl_log_error("%s: cannot read the audit log: %s%s", a->log_path,
                       lsl_strerror(rc),
-                      rc == -ENOENT ? " (audit.pub exists, so records were "
-                                      "written: the log was deleted)"
+                      rc == -ENOENT  ? " (audit.pub exists, so records were "
+                                       "written: the log was deleted)"
                       : rc == -ELOOP ? " (it is a symlink: refused)"
                                      : "");
         return rc == -ENOENT || rc == -ELOOP ? LSL_EXIT_INTEGRITY

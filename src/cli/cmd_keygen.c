@@ -137,8 +137,8 @@ static int check_passphrase(const struct keygen *g, unsigned i)
         return LSL_EUSAGE;
     }
     for (unsigned j = 0; j < i; j++) {
-        if (strlen(g->pass[j]) == n && sodium_memcmp(g->pass[j], g->pass[i],
-                                                     n) == 0) {
+        if (strlen(g->pass[j]) == n &&
+            sodium_memcmp(g->pass[j], g->pass[i], n) == 0) {
             lsl_log_error("%s: the same passphrase as %s; give each holder "
                           "their own",
                           g->share[i], g->share[j]);

@@ -60,8 +60,8 @@ static void help(void)
            "($LOGSEAL_OPERATOR or the login name), the case reference, the\n"
            "tokens asked for and the share holders, before anything is\n"
            "printed. Every record is checked against its token; a vault\n"
-           "file forged, cut short or missing is reported (exit 3).\n\n"
-           LSL_CLI_OFFICER_HELP "\n"
+           "file forged, cut short or missing is reported (exit "
+           "3).\n\n" LSL_CLI_OFFICER_HELP "\n"
            "exit: 0 all found, 4 some not found or erased, 3 integrity\n"
            "failure (vault, audit log) or a wrong officer key, 1 error\n");
 }

@@ -50,8 +50,8 @@ struct erase {
     size_t held;
     struct target *t; /* files to rewrite */
     size_t nt, cap;
-    size_t writing;   /* files holding the subject that a writer holds */
-    size_t key_held;  /* files of epochs whose key may still be held */
+    size_t writing;  /* files holding the subject that a writer holds */
+    size_t key_held; /* files of epochs whose key may still be held */
     size_t busy, failed, not_zeroed, rewritten;
     size_t cut_fixed; /* cut-short files now finished */
     uint64_t dropped;
@@ -104,8 +104,8 @@ static void target_file(const char *path, const struct lsl_vault_file_info *i,
     }
     if ((mine && (rc == 0 || rc == LSL_ETRUNC)) ||
         (rc == LSL_ETRUNC && i->have_keys))
-        e->err = e->err ? e->err
-                        : add_target(e, path, &i->link, rc == LSL_ETRUNC);
+        e->err =
+            e->err ? e->err : add_target(e, path, &i->link, rc == LSL_ETRUNC);
 }
 
 static void free_erase(struct erase *e)
@@ -205,8 +205,8 @@ static void erase_help(void)
            "are kept. It reports what it could not do: held tokens, files\n"
            "being written or damaged, epochs whose hash key a daemon may\n"
            "still hold (a holder of hash.key and the output can test\n"
-           "guesses of small-space values, such as numeric ids).\n\n"
-           LSL_CLI_OFFICER_HELP "\n"
+           "guesses of small-space values, such as numeric "
+           "ids).\n\n" LSL_CLI_OFFICER_HELP "\n"
            "exit: 0 fully erased, 5 erased in part (see the report), 4 the\n"
            "subject is not in the vault (it is on the stop list), 3\n"
            "integrity failure, 1 error\n");
@@ -336,8 +336,8 @@ static int erase_exit(const struct lsl_cli_session *ss, const struct erase *e,
                       "list",
                       ss->vault);
         done = LSL_EXIT_NOTFOUND;
-    } else if (e->held || e->writing || e->busy || e->failed ||
-               e->not_zeroed || e->key_held) {
+    } else if (e->held || e->writing || e->busy || e->failed || e->not_zeroed ||
+               e->key_held) {
         done = LSL_EXIT_PARTIAL;
     }
     return lsl_cli_session_exit(ss, rc, done);
@@ -376,8 +376,8 @@ static void repair_help(void)
            "still holds it) is rewritten up to its last whole chunk, keeps\n"
            "its place in its writer's chain and names this command's audit\n"
            "record; the old bytes are overwritten. Also writes the stop list\n"
-           "again from the audit log, if it is missing or out of date.\n\n"
-           LSL_CLI_OFFICER_HELP "\n"
+           "again from the audit log, if it is missing or out of "
+           "date.\n\n" LSL_CLI_OFFICER_HELP "\n"
            "exit: 0 done (or nothing to do), 5 some file could not be\n"
            "repaired, 3 integrity failure, 1 error\n");
 }

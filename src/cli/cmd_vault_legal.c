@@ -106,7 +106,6 @@ int lsl_cli_vault_parse(const char *cmd, int argc, char **argv,
                           : check_opts(cmd, o);
 }
 
-
 void lsl_cli_vault_session(struct lsl_cli_session *ss,
                            const struct lsl_vault_opts *o)
 {
@@ -193,8 +192,10 @@ static void expire_file(const char *path, const struct lsl_vault_file_info *i,
         x->v = v;
         x->cap = cap;
     }
-    x->v[x->n] = (struct victim){.path = strdup(path), .link = i->link,
-                                 .epoch = i->epoch, .epoch_len = i->epoch_len};
+    x->v[x->n] = (struct victim){.path = strdup(path),
+                                 .link = i->link,
+                                 .epoch = i->epoch,
+                                 .epoch_len = i->epoch_len};
     if (!x->v[x->n].path)
         x->err = -ENOMEM;
     else
@@ -221,8 +222,8 @@ static int remove_victims(const struct expire *x)
     return rc;
 }
 
-static int expire_run(struct lsl_cli_session *ss, const struct lsl_vault_opts *o,
-                      struct expire *x)
+static int expire_run(struct lsl_cli_session *ss,
+                      const struct lsl_vault_opts *o, struct expire *x)
 {
     char query[64];
     int rc = lsl_cli_session_open(ss);
@@ -342,8 +343,7 @@ int lsl_cmd_vault_hold(int argc, char **argv)
 {
     struct lsl_cli_session ss;
     struct lsl_vault_opts o;
-    int rc = lsl_cli_vault_parse("vault hold", argc, argv, &o, hold_help),
-        code;
+    int rc = lsl_cli_vault_parse("vault hold", argc, argv, &o, hold_help), code;
 
     if (rc)
         return rc < 0 ? LSL_EXIT_OK : rc;
@@ -398,8 +398,7 @@ int lsl_cmd_vault_release(int argc, char **argv)
 {
     struct lsl_cli_session ss;
     struct lsl_vault_opts o;
-    int rc =
-            lsl_cli_vault_parse("vault release", argc, argv, &o, release_help),
+    int rc = lsl_cli_vault_parse("vault release", argc, argv, &o, release_help),
         code;
 
     if (rc)

@@ -157,8 +157,7 @@ static bool check_stop_list(struct lsl_cli_session *ss)
     return false;
 }
 
-static int verify_run(struct lsl_cli_session *ss, struct verify *v,
-                      bool strict)
+static int verify_run(struct lsl_cli_session *ss, struct verify *v, bool strict)
 {
     char ep[64];
     bool stop_ok;

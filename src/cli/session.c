@@ -12,7 +12,6 @@
  * the share holders who opened the key and the newest file of each
  * writer seen, so later deletions show against it.
  */
-#include "session_internal.h"
 #include <errno.h>
 #include <limits.h>
 #include <sodium.h>
@@ -25,6 +24,7 @@
 #include "logseal/file.h"
 #include "logseal/log.h"
 #include "officer_internal.h"
+#include "session_internal.h"
 
 static void note_integrity(struct lsl_cli_session *s, int rc)
 {
@@ -71,8 +71,7 @@ static void log_verdict(const struct lsl_cli_session *s,
                   "revealed; see 'logseal audit verify', or give "
                   "--new-audit-log to set this log aside and start a new "
                   "one (recorded)",
-                  s->vault, LSL_AUDIT_LOG_NAME,
-                  (unsigned long long)v->bad_line,
+                  s->vault, LSL_AUDIT_LOG_NAME, (unsigned long long)v->bad_line,
                   lsl_audit_fault_name(v->fault), v->detail,
                   (unsigned long long)v->records);
 }
@@ -125,21 +124,34 @@ static int load_ledger(struct lsl_cli_session *s)
 static int append(struct lsl_cli_session *s, const char *action,
                   const char *query, const char *items)
 {
-    return lsl_cli_audit_append(s->vault, s->key, s->case_ref, action, query,
-                                0, items, &s->head);
+    return lsl_cli_audit_append(s->vault, s->key, s->case_ref, action, query, 0,
+                                items, &s->head);
 }
 
-/* Record the content of VAULTDIR/holds and /erased once, set them aside. */
+/*
+ * Record the content of VAULTDIR/holds and /erased once, set them aside.
+ * Once the log keeps the legal state, such files were written by nobody
+ * who signs: they are set aside unread.
+ */
 static int import_legacy(struct lsl_cli_session *s)
 {
     struct lsl_buf erased = {0}, holds = {0};
     bool found = false;
-    int rc = lsl_legal_legacy_load(s->vault, &erased, &holds, &found);
+    int rc;
+
+    if (lsl_ledger_current(s->ledger)) {
+        lsl_log_warn("%s: plain holds/erased files appeared beside a signed "
+                     "audit log: nobody signed them, so they lift or hide "
+                     "nothing; renamed *.ignored",
+                     s->vault);
+        return lsl_legal_legacy_retire(s->vault, ".ignored");
+    }
+    rc = lsl_legal_legacy_load(s->vault, &erased, &holds, &found);
 
     if (rc == 0 && found && erased.len && lsl_buf_putc(&erased, '\0') == 0)
         rc = append(s, "import-erased", "legacy erased list", erased.p);
-    for (char *line = holds.p, *end; rc == 0 && found && line &&
-                                     line < holds.p + holds.len;
+    for (char *line = holds.p, *end;
+         rc == 0 && found && line && line < holds.p + holds.len;
          line = end + 1) {
         char *tab = strchr(line, '\t');
 
@@ -151,7 +163,7 @@ static int import_legacy(struct lsl_cli_session *s)
                                   "legacy holds", 0, tab + 1, &s->head);
     }
     if (rc == 0 && found)
-        rc = lsl_legal_legacy_retire(s->vault);
+        rc = lsl_legal_legacy_retire(s->vault, ".imported");
     if (rc == 0 && found) {
         lsl_log_warn("%s: the legacy files holds/erased were recorded in the "
                      "signed audit log and renamed *.imported",
@@ -256,9 +268,8 @@ static void on_problem(const struct lsl_vault_chain_problem *p, void *ud)
                       "records",
                       s->vault, w, (unsigned long long)p->seq,
                       (unsigned long long)p->seq_to,
-                      p->fault == LSL_CHAIN_TAIL
-                          ? " (the audit log saw them)"
-                          : "");
+                      p->fault == LSL_CHAIN_TAIL ? " (the audit log saw them)"
+                                                 : "");
         break;
     case LSL_CHAIN_DUPLICATE:
         lsl_log_error("%s: writer %s file %llu is also %s: a copy or a fork",
@@ -390,8 +401,8 @@ static int check_log_age(struct lsl_cli_session *s)
             (unsigned long long)want);
         return LSL_EAUTH;
     }
-    snprintf(item, sizeof(item), "restart=%llu:%llu",
-             (unsigned long long)h.seq, (unsigned long long)want);
+    snprintf(item, sizeof(item), "restart=%llu:%llu", (unsigned long long)h.seq,
+             (unsigned long long)want);
     lsl_log_warn("%s/%s: going on from record %llu although the vault shows "
                  "records up to %llu (--new-audit-log, recorded)",
                  s->vault, LSL_AUDIT_LOG_NAME, (unsigned long long)h.seq,
@@ -411,9 +422,9 @@ int lsl_cli_session_record(struct lsl_cli_session *s, const char *action,
     else if (rc == 0)
         rc = -ENOMEM;
     if (rc == 0)
-        rc = lsl_cli_audit_append(s->vault, s->key, s->case_ref, action, query,
-                                  count, s->items.p ? s->items.p : "",
-                                  &s->head);
+        rc =
+            lsl_cli_audit_append(s->vault, s->key, s->case_ref, action, query,
+                                 count, s->items.p ? s->items.p : "", &s->head);
     return rc;
 }
 
@@ -428,8 +439,7 @@ void lsl_cli_session_close(struct lsl_cli_session *s)
     s->chain = NULL;
 }
 
-int lsl_cli_session_exit(const struct lsl_cli_session *s, int rc,
-                         int otherwise)
+int lsl_cli_session_exit(const struct lsl_cli_session *s, int rc, int otherwise)
 {
     if (rc == LSL_EUSAGE || rc == LSL_EXIT_USAGE)
         return LSL_EXIT_USAGE;
@@ -466,8 +476,7 @@ void lsl_cli_json_str(FILE *f, const char *s, size_t len)
 
 void lsl_cli_epoch_text(uint32_t epoch, uint8_t epoch_len, char out[64])
 {
-    static const char *const kinds[] = {"fixed key", "day", "week of",
-                                        "month"};
+    static const char *const kinds[] = {"fixed key", "day", "week of", "month"};
     int64_t start = lsl_epoch_start((enum lsl_epoch_len)epoch_len, epoch);
     char when[32];
 

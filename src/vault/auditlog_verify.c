@@ -95,6 +95,7 @@ int lsl_audit_line_parse(const char *p, size_t len, struct lsl_audit_line *l)
     }
     if (nf != LSL_AUDIT_FIELDS && nf != LSL_AUDIT_FIELDS_V1)
         return LSL_ECORRUPT;
+    l->format = nf == LSL_AUDIT_FIELDS ? 2 : 1;
     l->items = nf == LSL_AUDIT_FIELDS ? l->field[F_COUNT + 1]
                                       : (struct lsl_span){p, 0};
     prev = l->field[nf - 2];
@@ -265,12 +266,12 @@ static void to_record(const struct lsl_audit_line *l, size_t i,
         .query = l->field[F_QUERY],
         .count = l->count,
         .items = l->items,
+        .format = l->format,
     };
 }
 
 int lsl_audit_verify_each(const char *path, const struct lsl_audit_pub *pub,
-                          int (*fn)(const struct lsl_audit_record *r,
-                                    void *ud),
+                          int (*fn)(const struct lsl_audit_record *r, void *ud),
                           void *ud, struct lsl_audit_verdict *v)
 {
     struct lsl_buf b = {0};

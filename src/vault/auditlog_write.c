@@ -319,8 +319,7 @@ int lsl_audit_log_append(const char *vault_dir, const struct lsl_officer_key *k,
         rc = lsl_path_join(path, sizeof(path), vault_dir, LSL_AUDIT_LOG_NAME);
     if (rc)
         goto out;
-    fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
-              0600);
+    fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0 || flock(fd, LOCK_EX) < 0) {
         rc = -errno;
         goto out;

@@ -26,6 +26,7 @@ struct fact {
     uint8_t prev[LSL_VAULT_ID_BYTES];
     uint32_t epoch;
     bool have_keys;
+    bool good; /* read without an integrity failure (a cut is fine) */
     bool foreign;
     uint8_t vkey[LSL_VAULT_DIGEST_BYTES];
     uint8_t wsecret[LSL_VAULT_DIGEST_BYTES];
@@ -86,6 +87,7 @@ int lsl_vault_chain_add(struct lsl_vault_chain *c, const char *path,
     f->seq = info->link.seq;
     f->epoch = info->epoch;
     f->have_keys = info->have_keys;
+    f->good = info->error == 0 || info->error == LSL_ETRUNC;
     memcpy(f->vkey, info->vkey_digest, LSL_VAULT_DIGEST_BYTES);
     memcpy(f->wsecret, info->wsecret_digest, LSL_VAULT_DIGEST_BYTES);
     c->n++;
@@ -151,8 +153,8 @@ static const uint8_t *majority(const struct fact *v, size_t n, size_t off)
 static void mark_foreign(struct check *k, struct fact *v, size_t n,
                          const struct lsl_vault_anchor *a)
 {
-    const uint8_t *want = a ? a->digest
-                            : majority(v, n, offsetof(struct fact, wsecret));
+    const uint8_t *want =
+        a ? a->digest : majority(v, n, offsetof(struct fact, wsecret));
 
     for (size_t i = 0; want && i < n; i++) {
         struct lsl_vault_chain_problem p = {.fault = LSL_CHAIN_FOREIGN};
@@ -182,9 +184,9 @@ static void gap(struct check *k, const uint8_t *writer, uint64_t from,
             continue;
         }
         p.seq_to = s;
-        while (p.seq_to < to &&
-               !(k->x->removed && k->x->removed(writer, p.seq_to + 1,
-                                                 k->x->ud)))
+        while (
+            p.seq_to < to &&
+            !(k->x->removed && k->x->removed(writer, p.seq_to + 1, k->x->ud)))
             p.seq_to++;
         p.fault = s > top ? LSL_CHAIN_TAIL : LSL_CHAIN_MISSING;
         p.audit_seq = a ? a->audit_seq : 0;
@@ -260,11 +262,9 @@ static void check_keys(struct check *k, struct fact *v, size_t n)
     }
 }
 
-size_t lsl_vault_chain_check(struct lsl_vault_chain *c,
-                             const struct lsl_vault_chain_expect *x,
-                             void (*fn)(const struct lsl_vault_chain_problem *p,
-                                        void *ud),
-                             void *ud)
+size_t lsl_vault_chain_check(
+    struct lsl_vault_chain *c, const struct lsl_vault_chain_expect *x,
+    void (*fn)(const struct lsl_vault_chain_problem *p, void *ud), void *ud)
 {
     static const struct lsl_vault_chain_expect none;
     struct check k = {.x = x ? x : &none, .fn = fn, .ud = ud};
@@ -313,7 +313,7 @@ size_t lsl_vault_chain_anchors(const struct lsl_vault_chain *c,
         const struct fact *f = &c->v[i];
         size_t k = 0;
 
-        if (!f->have_keys || f->foreign)
+        if (!f->have_keys || f->foreign || !f->good)
             continue;
         while (k < n && memcmp(v[k].writer, f->writer, LSL_VAULT_ID_BYTES))
             k++;

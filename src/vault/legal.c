@@ -65,7 +65,6 @@ void lsl_tokset_free(struct lsl_tokset *s)
     memset(s, 0, sizeof(*s));
 }
 
-
 /* ---- the ledger ---- */
 
 struct hold {
@@ -82,6 +81,7 @@ struct file_ref {
 
 struct lsl_ledger {
     struct lsl_audit_head head;
+    bool current; /* a format 2 record was read */
     struct lsl_tokset erased;
     struct hold *holds;
     size_t nholds, cap_holds;
@@ -112,8 +112,8 @@ static int grow(void **v, size_t *cap, size_t n, size_t size)
 static int add_hold(struct lsl_ledger *l, struct lsl_span case_ref,
                     const struct hold *h)
 {
-    int rc = grow((void **)&l->holds, &l->cap_holds, l->nholds,
-                  sizeof(*l->holds));
+    int rc =
+        grow((void **)&l->holds, &l->cap_holds, l->nholds, sizeof(*l->holds));
     char *c;
 
     if (rc)
@@ -220,8 +220,8 @@ static bool span_is(struct lsl_span s, const char *lit)
 static int apply_item(struct lsl_ledger *l, const struct lsl_audit_record *r,
                       const char *key, const char *v)
 {
-    bool erase = span_is(r->action, "erase") ||
-                 span_is(r->action, "import-erased");
+    bool erase =
+        span_is(r->action, "erase") || span_is(r->action, "import-erased");
     bool hold = span_is(r->action, "hold") || span_is(r->action, "import-hold");
     struct hold h = {0};
     struct file_ref f;
@@ -274,6 +274,7 @@ static int apply_record(const struct lsl_audit_record *r, void *ud)
 
     l->head.seq = r->seq;
     memcpy(l->head.hash, r->hash, sizeof(l->head.hash));
+    l->current = l->current || r->format == 2;
     if (span_is(r->action, "release"))
         release(l, r->case_ref);
     while (rc == 0 && pos < r->items.len) {
@@ -311,9 +312,9 @@ int lsl_ledger_load(struct lsl_ledger **out, const char *vault_dir,
     if (!l)
         return -ENOMEM;
     lsl_audit_genesis(pub, l->head.hash);
-    rc = vault_dir ? lsl_path_join(path, sizeof(path), vault_dir,
-                                   LSL_AUDIT_LOG_NAME)
-                   : -ENOENT;
+    rc = vault_dir
+             ? lsl_path_join(path, sizeof(path), vault_dir, LSL_AUDIT_LOG_NAME)
+             : -ENOENT;
     if (rc == 0)
         rc = lsl_audit_verify_each(path, pub, apply_record, l, v);
     if (rc == -ENOENT || rc == LSL_ETRUNC) {
@@ -347,6 +348,11 @@ void lsl_ledger_free(struct lsl_ledger *l)
 void lsl_ledger_head(const struct lsl_ledger *l, struct lsl_audit_head *h)
 {
     *h = l->head;
+}
+
+bool lsl_ledger_current(const struct lsl_ledger *l)
+{
+    return l->current;
 }
 
 bool lsl_ledger_erased(struct lsl_ledger *l, const struct lsl_token *t)
@@ -407,7 +413,7 @@ bool lsl_ledger_removed(const struct lsl_ledger *l,
 }
 
 const struct lsl_vault_anchor *lsl_ledger_writers(const struct lsl_ledger *l,
-                                                   size_t *n)
+                                                  size_t *n)
 {
     *n = l->nwriters;
     return l->writers;
@@ -465,8 +471,8 @@ static int erased_line(char **f, size_t nf, void *ud)
     (void)nf;
     if (lsl_token_parse(f[0], strlen(f[0]), &t) != 0)
         return LSL_ECORRUPT;
-    return lsl_buf_printf(ud, "%stok=%s", ((struct lsl_buf *)ud)->len ? " " : "",
-                          f[0]);
+    return lsl_buf_printf(ud, "%stok=%s",
+                          ((struct lsl_buf *)ud)->len ? " " : "", f[0]);
 }
 
 /* "CASE\tsubject\tTOKEN" or "CASE\tepoch\tN": one output line per line. */
@@ -502,7 +508,7 @@ int lsl_legal_legacy_load(const char *vault_dir, struct lsl_buf *erased,
     return rc;
 }
 
-int lsl_legal_legacy_retire(const char *vault_dir)
+int lsl_legal_legacy_retire(const char *vault_dir, const char *suffix)
 {
     static const char *const names[] = {ERASED_NAME, HOLDS_NAME};
     char from[4096], to[4096 + 16];
@@ -510,7 +516,7 @@ int lsl_legal_legacy_retire(const char *vault_dir)
 
     for (size_t i = 0; rc == 0 && i < 2; i++) {
         rc = lsl_path_join(from, sizeof(from), vault_dir, names[i]);
-        snprintf(to, sizeof(to), "%s.imported", from);
+        snprintf(to, sizeof(to), "%s%s", from, suffix);
         if (rc == 0 && rename(from, to) != 0 && errno != ENOENT)
             rc = -errno;
     }

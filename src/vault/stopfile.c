@@ -42,8 +42,8 @@ int lsl_stopfile_write(const char *vault_dir, const struct lsl_officer_key *k,
     if (rc == 0 && n > STOP_MAX)
         rc = -E2BIG;
     if (rc == 0)
-        rc = lsl_buf_reserve(&b, STOP_HEAD + n * STOP_ENTRY +
-                                     crypto_sign_BYTES);
+        rc =
+            lsl_buf_reserve(&b, STOP_HEAD + n * STOP_ENTRY + crypto_sign_BYTES);
     if (rc == 0)
         rc = lsl_audit_sign_keypair(k, pk, sk);
     if (rc == 0) {
@@ -100,8 +100,7 @@ static int parse(const struct lsl_buf *b, const struct lsl_audit_pub *pub,
 }
 
 int lsl_stopfile_read(const char *vault_dir, const struct lsl_audit_pub *pub,
-                      uint64_t *audit_seq, struct lsl_stop_entry **v,
-                      size_t *n)
+                      uint64_t *audit_seq, struct lsl_stop_entry **v, size_t *n)
 {
     struct lsl_buf b = {0};
     char path[4096];
@@ -186,8 +185,7 @@ static int refuse(const char *vault_dir, const char *why, uint64_t seen)
                   "before: an erased subject would re-enter the vault; "
                   "nothing was written (an officer restores it by running "
                   "'logseal vault erase' again)",
-                  vault_dir, LSL_STOP_LIST_NAME, why,
-                  (unsigned long long)seen);
+                  vault_dir, LSL_STOP_LIST_NAME, why, (unsigned long long)seen);
     return LSL_EAUTH;
 }
 

@@ -269,6 +269,7 @@ LSL_MUST_CHECK int lsl_shamir_join(const uint8_t *xs, const uint8_t *const *ys,
 struct lsl_audit_line {
     struct lsl_span field[LSL_AUDIT_FIELDS]; /* seq .. count */
     struct lsl_span items;                   /* empty in format 1 */
+    uint8_t format;                          /* 1 or 2 */
     uint64_t seq;
     uint64_t count;
     size_t signed_len; /* bytes covered by the signature */

@@ -398,8 +398,7 @@ static int writer_init(struct lsl_vault_writer *w,
     w->source_len = strlen(src);
     if (!o->pubkey || !o->dir || !o->vkey || !o->wsecret ||
         w->source_len > LSL_VAULT_SOURCE_MAX ||
-        o->epoch_len > LSL_EPOCH_MONTH ||
-        (o->flags & ~LSL_VAULT_F_REWRITTEN))
+        o->epoch_len > LSL_EPOCH_MONTH || (o->flags & ~LSL_VAULT_F_REWRITTEN))
         return -EINVAL;
     w->source = strdup(src);
     if (!w->source)

@@ -20,7 +20,6 @@ holds (its flock) is reported as being written: exit 0, with --strict 3.
 import fcntl
 import os
 import shutil
-import subprocess
 
 import lslib
 from lslib import check
@@ -31,18 +30,7 @@ PAIRS = ((0, 1), (0, 2), (1, 2))
 
 
 def run_pw(ctx, args, passphrases, input=b''):
-    """Run logseal with passphrases on a pipe, one per line."""
-    r, w = os.pipe()
-    os.write(w, ''.join(p + '\n' for p in passphrases).encode())
-    os.close(w)
-    try:
-        return subprocess.run([ctx.exe] + list(args) +
-                              ['--passphrase-fd', str(r)],
-                              input=input, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, env=ctx.env,
-                              pass_fds=(r,), timeout=300)
-    finally:
-        os.close(r)
+    return ctx.run_pw(args, passphrases, input)
 
 
 def expect_fail(proc, what, *needles):
@@ -159,6 +147,13 @@ def check_audit_good(ctx, vault):
           all(r[4] == 'unseal' and r[2] == 'it-officer' for r in rows),
           'audit show does not list the unseals with operator and case: %s'
           % rows)
+    # Each record names the tokens asked for and the holders who opened.
+    for r, (a, b) in zip(rows, PAIRS):
+        items = r[7].split(' ')
+        check('shares=%d,%d' % (a + 1, b + 1) in items and
+              sum(i.startswith('tok=') for i in items) == 6,
+              'audit record of shares %d+%d lacks its shares or tokens: %s'
+              % (a + 1, b + 1, lslib.redact(r[7])))
     proc = ctx.run(['audit', 'show', '--vault', vault, '--case',
                     'IT-SPLIT-1'])
     ctx.expect(proc, 0, 'audit show --case')

@@ -365,7 +365,7 @@ static void test_legacy_files(void **state)
     snprintf(line, sizeof(line), "KEEP-1\ttok=%s\nKEEP-2\tepoch=5\n", text);
     assert_int_equal(holds.len, strlen(line));
     assert_memory_equal(holds.p, line, holds.len);
-    assert_int_equal(lsl_legal_legacy_retire(f->dir), 0);
+    assert_int_equal(lsl_legal_legacy_retire(f->dir, ".imported"), 0);
     snprintf(path, sizeof(path), "%s/holds.imported", f->dir);
     assert_int_equal(access(path, F_OK), 0);
     lsl_buf_free(&erased);

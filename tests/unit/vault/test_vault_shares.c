@@ -240,8 +240,8 @@ static void test_write_refuses_and_cleans(void **state)
     assert_int_equal(stat(f->path[0], &st), 0);
 }
 
-static int split_with(const struct fix *f, const char *const *pw,
-                      unsigned k, unsigned n)
+static int split_with(const struct fix *f, const char *const *pw, unsigned k,
+                      unsigned n)
 {
     struct lsl_shares_opts o;
 
