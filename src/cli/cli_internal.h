@@ -28,6 +28,7 @@ int lsl_cmd_run(int argc, char **argv);
 int lsl_cmd_unseal(int argc, char **argv);
 int lsl_cmd_rules(int argc, char **argv);
 int lsl_cmd_disclose(int argc, char **argv);
+int lsl_cmd_identify(int argc, char **argv);
 int lsl_cmd_audit(int argc, char **argv);
 int lsl_cmd_vault(int argc, char **argv);
 

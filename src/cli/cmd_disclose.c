@@ -15,14 +15,14 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
 #include "cli_internal.h"
 #include "logseal/log.h"
 #include "logseal/rules.h"
 #include "officer_internal.h"
+#include "segscan_internal.h"
 #include "subject_internal.h"
 
-#define NO_TIME INT64_MIN
+#define NO_TIME LSL_CLI_NO_TIME
 
 struct rec {
     size_t file;     /* index in argv of segments */
@@ -38,6 +38,7 @@ struct disclose {
     bool json;
     char **files;
     size_t nfiles;
+    size_t file; /* being scanned */
     struct rec *recs;
     size_t nrecs, cap;
     struct lsl_buf out;  /* restored records: originals, wiped on free */
@@ -64,58 +65,6 @@ static void help(void)
            "1 error\n");
 }
 
-static bool parse_time(const char *s, size_t len, int64_t *t)
-{
-    static const char *const fmts[] = {
-        "%Y-%m-%dT%H:%M:%S%z",  "%Y-%m-%dT%H:%M:%S.%f%z",
-        "%Y-%m-%dT%H:%M:%S",    "%Y-%m-%d",
-        "%d/%b/%Y:%H:%M:%S %z",
-    };
-
-    for (size_t i = 0; i < LSL_ARRAY_SIZE(fmts); i++) {
-        if (lsl_time_parse(fmts[i], s, len, t) == 0)
-            return true;
-    }
-    return false;
-}
-
-static bool iso_start(const char *s, size_t left)
-{
-    static const char shape[] = "dddd-dd-ddT";
-
-    if (left < sizeof(shape) - 1)
-        return false;
-    for (size_t i = 0; i < sizeof(shape) - 1; i++) {
-        bool digit = s[i] >= '0' && s[i] <= '9';
-
-        if (shape[i] == 'd' ? !digit : s[i] != shape[i])
-            return false;
-    }
-    return true;
-}
-
-/* The line's own time: a CLF [..] stamp, else the first ISO date-time. */
-static int64_t line_time(const char *s, size_t len)
-{
-    const char *open = memchr(s, '[', len), *close;
-    int64_t t;
-
-    if (open && (close = memchr(open, ']', len - (size_t)(open - s))) &&
-        parse_time(open + 1, (size_t)(close - open - 1), &t))
-        return t;
-    for (size_t i = 0; i < len; i++) {
-        size_t end = i;
-
-        if (!iso_start(s + i, len - i))
-            continue;
-        while (end < len && !strchr("\" ,}]", s[end]))
-            end++;
-        if (parse_time(s + i, end - i, &t))
-            return t;
-    }
-    return NO_TIME;
-}
-
 static bool in_range(const struct disclose *d, int64_t t)
 {
     if (t == NO_TIME)
@@ -125,10 +74,10 @@ static bool in_range(const struct disclose *d, int64_t t)
 }
 
 /* If the line is the subject's, append it restored and record it. */
-static int take_line(struct disclose *d, size_t file, uint64_t no)
+static int take_line(const char *s, size_t len, uint64_t no, void *ud)
 {
-    const char *s = d->line.p;
-    size_t len = d->line.len, pos = 0, done = 0, tlen, start = d->out.len;
+    struct disclose *d = ud;
+    size_t pos = 0, done = 0, tlen, start = d->out.len, file = d->file;
     struct lsl_token t;
     bool mine = false;
     int rc = 0;
@@ -146,7 +95,7 @@ static int take_line(struct disclose *d, size_t file, uint64_t no)
         }
         pos += tlen;
     }
-    if (rc || !mine || !in_range(d, line_time(s, len))) {
+    if (rc || !mine || !in_range(d, lsl_cli_line_time(s, len))) {
         d->out.len = start;
         return rc;
     }
@@ -164,58 +113,19 @@ static int take_line(struct disclose *d, size_t file, uint64_t no)
         d->recs[d->nrecs++] = (struct rec){
             .file = file,
             .line = no,
-            .time = line_time(s, len),
+            .time = lsl_cli_line_time(s, len),
             .off = start,
             .len = d->out.len - start,
         };
     return rc;
 }
 
-/* Read one line (without its newline) into d->line. 1 at end of file. */
-static int read_line(struct disclose *d, gzFile gz)
-{
-    char chunk[8192];
-    int err;
-
-    lsl_buf_reset(&d->line);
-    while (gzgets(gz, chunk, sizeof(chunk))) {
-        size_t n = strlen(chunk);
-        int rc = lsl_buf_append(&d->line, chunk, n);
-
-        if (rc)
-            return rc;
-        if (n && chunk[n - 1] == '\n') {
-            d->line.len--;
-            if (d->line.len && d->line.p[d->line.len - 1] == '\r')
-                d->line.len--;
-            return 0;
-        }
-    }
-    gzerror(gz, &err);
-    if (err != Z_OK && err != Z_STREAM_END)
-        return -EIO;
-    return d->line.len ? 0 : 1;
-}
+static int take_line(const char *s, size_t len, uint64_t no, void *ud);
 
 static int scan_file(struct disclose *d, size_t file)
 {
-    const char *path = d->files[file];
-    gzFile gz = gzopen(path, "rb");
-    uint64_t no = 0;
-    int rc;
-
-    if (!gz) {
-        rc = errno ? -errno : -ENOMEM;
-        lsl_log_error("%s: cannot open: %s", path, lsl_strerror(rc));
-        return rc;
-    }
-    while ((rc = read_line(d, gz)) == 0 && (rc = take_line(d, file, ++no)) == 0)
-        ;
-    if (rc == -EIO)
-        lsl_log_error("%s: damaged gzip data after line %llu", path,
-                      (unsigned long long)no);
-    gzclose(gz);
-    return rc == 1 ? 0 : rc;
+    d->file = file;
+    return lsl_cli_segment_each(d->files[file], &d->line, take_line, d);
 }
 
 static void day_of(int64_t t, char out[32])
@@ -365,7 +275,7 @@ static int disclose_run(struct disclose *d, struct lsl_cli_session *ss)
 
 static int parse_bound(const char *s, int64_t *out)
 {
-    if (parse_time(s, strlen(s), out))
+    if (lsl_cli_parse_time(s, strlen(s), out))
         return 0;
     return lsl_cli_usage_error("disclose",
                                "'%s' is not a date or ISO 8601 "

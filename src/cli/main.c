@@ -21,8 +21,13 @@ static const struct lsl_cmd commands[] = {
      "a data subject's records, originals restored "
      "(officer key)",
      lsl_cmd_disclose},
+    {"identify",
+     "who had an address (and port) at a time, identifiers restored "
+     "(officer key)",
+     lsl_cmd_identify},
     {"rules", "test rules on sample lines", lsl_cmd_rules},
-    {"audit", "verify or show the signed audit log", lsl_cmd_audit},
+    {"audit", "verify, show, or print the head of the signed audit log",
+     lsl_cmd_audit},
     {"vault",
      "officer tasks on the vault (verify, erase, repair, expire, hold, "
      "release)",

@@ -40,8 +40,8 @@ enum {
     "  --passphrase-fd FD  read the shares' passphrases from FD, one line\n"   \
     "                      per --share in order (default: ask on the\n"        \
     "                      terminal)\n"                                        \
-    "  --new-audit-log     go on although the audit log is missing, does\n"   \
-    "                      not verify (it is set aside) or is older than\n"   \
+    "  --new-audit-log     go on although the audit log is missing, does\n"    \
+    "                      not verify (it is set aside) or is older than\n"    \
     "                      the vault shows; the new record says so\n"
 
 /*
@@ -61,8 +61,9 @@ int lsl_cli_officer_passphrase_fd(void);
  * Open the officer secret key from KEYS/officer.key or, when that file is
  * absent and shares were given, from the shares (their passphrases read
  * from --passphrase-fd or the terminal). Either must belong to
- * KEYS/vault.pub when that file is present (LSL_EAUTH otherwise). keys_dir may be NULL when shares are given. Errors are
- * logged with the path and what to do. 0 or negative code.
+ * KEYS/vault.pub when that file is present (LSL_EAUTH otherwise). keys_dir may
+ * be NULL when shares are given. Errors are logged with the path and what to
+ * do. 0 or negative code.
  */
 int lsl_cli_officer_open(const char *keys_dir, struct lsl_officer_key **out);
 

@@ -40,19 +40,19 @@ struct lsl_cli_session {
 
     /* after read */
     struct lsl_vault_chain *chain;
-    size_t files;        /* vault files read */
-    size_t opened;       /* whose sealed box this key opened */
-    size_t cut;          /* cut short, not being written */
-    size_t writing;      /* being written by a writer */
+    size_t files;         /* vault files read */
+    size_t opened;        /* whose sealed box this key opened */
+    size_t cut;           /* cut short, not being written */
+    size_t writing;       /* being written by a writer */
     uint64_t rewrite_seq; /* highest audit_seq of a rewritten file */
-    int integrity;       /* first integrity failure: exit 3 */
+    int integrity;        /* first integrity failure: exit 3 */
     /* optional, called after each file with the read's outcome */
     void (*on_file)(const char *path, const struct lsl_vault_file_info *i,
                     int rc, void *ud);
     void *file_ud;
 
     /* for the record */
-    struct lsl_buf items; /* KEY=VALUE words added by the command */
+    struct lsl_buf items;       /* KEY=VALUE words added by the command */
     struct lsl_audit_head head; /* of the record appended */
 };
 

@@ -105,7 +105,37 @@ def check_who_posted(ctx, keys, vault, src):
           lslib.ISO_UTC_RE.match(obj['first_seen']),
           'unseal --json object lacks token/class/value/sources/times')
     print('ok who posted: unseal --line restores address, port, time')
+    check_identify(ctx, keys, vault, o, i)
     return o['user_id'], p['user_id']
+
+
+def check_identify(ctx, keys, vault, o, i):
+    """Who had address A, port P at time T: one command."""
+    seg = ctx.path('posting.out.gz')
+    base = ['identify', '--keys', keys, '--vault', vault, '--case', 'WHO-2',
+            '--address', o['ip'], '--at', o['time']]
+    proc = run_ok(ctx, base + ['--port', str(o['port']), seg], 'identify')
+    out = proc.stdout.decode().splitlines()
+    hits = [ln for ln in out if not ln.startswith('  ')]
+    check(any(ln.startswith('%s:%d\t' % (seg, i + 1)) for ln in hits),
+          'identify does not print the line (%d lines)' % len(hits))
+    line = next(ln for ln in hits if ln.startswith('%s:%d\t' % (seg, i + 1)))
+    r = json.loads(line.split('\t', 1)[1])
+    check(r['ip'] == lslib.normalize_value(o['ip']) and
+          str(r['user_id']) == str(o['user_id']) and r['port'] == o['port'],
+          'identify did not restore the address and the account')
+    table = [ln.split('\t') for ln in out if ln.startswith('  ')]
+    check(any(f[1] == 'user' and f[2] == str(o['user_id']) for f in table),
+          "identify's table lacks the account")
+    rows = [ln.split('\t') for ln in run_ok(
+        ctx, ['audit', 'show', '--vault', vault, '--case', 'WHO-2'],
+        'audit show').stdout.decode().splitlines()]
+    check(rows and rows[-1][4] == 'identify' and 'tok=' in rows[-1][7],
+          'identify is not audited with its tokens')
+    run_ok(ctx, base + ['--port', str(o['port'] + 1), seg],
+           'identify with another port', 4)
+    print('ok identify: address, port and time give the line and its '
+          'account')
 
 
 def disclose(ctx, keys, vault, subject, code=0):
