@@ -382,21 +382,6 @@ static void repair_help(void)
            "repaired, 3 integrity failure, 1 error\n");
 }
 
-/* The stop list as the log says it should be, or missing. */
-static bool stop_list_current(struct lsl_cli_session *ss)
-{
-    struct lsl_stop_entry *v = NULL;
-    uint64_t seq = 0;
-    size_t n = 0, want;
-    int rc = lsl_stopfile_read(ss->vault, &ss->pub, &seq, &v, &n);
-
-    lsl_ledger_stops(ss->ledger, &want);
-    free(v);
-    if (rc == -ENOENT)
-        return want == 0;
-    return rc == 0 && n >= want;
-}
-
 static void cut_file(const char *path, const struct lsl_vault_file_info *i,
                      int rc, void *ud)
 {
@@ -417,7 +402,7 @@ static int repair_run(struct lsl_cli_session *ss, struct erase *e)
         rc = lsl_cli_session_read(ss, NULL, NULL);
     if (rc == 0)
         rc = e->err;
-    stop_ok = rc == 0 && stop_list_current(ss);
+    stop_ok = rc == 0 && lsl_cli_session_stop_list_current(ss, NULL);
     if (rc || (e->nt == 0 && stop_ok)) {
         if (rc == 0)
             printf("nothing to repair\n");

@@ -135,24 +135,19 @@ static void on_file(const char *path, const struct lsl_vault_file_info *info,
 /* The stop list must be there, verify, and hold what the log says. */
 static bool check_stop_list(struct lsl_cli_session *ss)
 {
-    struct lsl_stop_entry *v = NULL;
-    uint64_t seq = 0;
-    size_t n = 0, want;
-    int rc = lsl_stopfile_read(ss->vault, &ss->pub, &seq, &v, &n);
+    size_t want;
+    int why;
 
+    if (lsl_cli_session_stop_list_current(ss, &why))
+        return true;
     lsl_ledger_stops(ss->ledger, &want);
-    free(v);
-    if (rc == -ENOENT && want == 0)
-        return true;
-    if (rc == 0 && n >= want)
-        return true;
     lsl_log_error("%s/%s: %s (the audit log has %zu entries): the writers "
                   "may let an erased subject back in; 'logseal vault "
                   "repair' writes it again",
                   ss->vault, LSL_STOP_LIST_NAME,
-                  rc == -ENOENT ? "missing"
-                  : rc          ? lsl_strerror(rc)
-                                : "older than the audit log",
+                  why == -ENOENT      ? "missing"
+                  : why == LSL_ETRUNC ? "older than the audit log"
+                                      : lsl_strerror(why),
                   want);
     return false;
 }

@@ -428,6 +428,22 @@ int lsl_cli_session_record(struct lsl_cli_session *s, const char *action,
     return rc;
 }
 
+bool lsl_cli_session_stop_list_current(struct lsl_cli_session *s, int *why)
+{
+    struct lsl_stop_entry *v = NULL;
+    uint64_t seq = 0;
+    size_t n = 0, want;
+    int rc = lsl_stopfile_read(s->vault, &s->pub, &seq, &v, &n);
+
+    lsl_ledger_stops(s->ledger, &want);
+    free(v);
+    if (rc == 0 && n < want)
+        rc = LSL_ETRUNC;
+    if (why)
+        *why = rc;
+    return rc == 0 || (rc == -ENOENT && want == 0);
+}
+
 void lsl_cli_session_close(struct lsl_cli_session *s)
 {
     lsl_officer_key_close(s->key);

@@ -91,6 +91,14 @@ int lsl_cli_session_record(struct lsl_cli_session *s, const char *action,
 void lsl_cli_session_close(struct lsl_cli_session *s);
 
 /*
+ * True if VAULTDIR/stop.list is what the audit log says it should be
+ * (absent when no erase wrote one; else verifying and holding at least
+ * the log's entries). *why (optional) gets 0, -ENOENT (missing), a read
+ * or verification error, or LSL_ETRUNC (older than the log).
+ */
+bool lsl_cli_session_stop_list_current(struct lsl_cli_session *s, int *why);
+
+/*
  * The exit code of a command that ended with code rc (0 when it did its
  * work): usage 2, integrity 3 (rc, or problems found while reading),
  * `otherwise` when all went well (0, 4 or 5 as the command decides),
