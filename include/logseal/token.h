@@ -129,7 +129,7 @@ int64_t lsl_epoch_start(enum lsl_epoch_len len, uint32_t epoch);
  * Create a new random hash key file at `path` (mode 0600, O_EXCL) whose
  * first epoch is the one holding `since` (unix seconds; for
  * LSL_EPOCH_NEVER the epoch counter is 0 and `since` is recorded as its
- * start). lsl_keyring_create uses the current time. Returns 0, LSL_EEXIST
+ * start). lsl_keyring_create uses the current time. Returns 0, -EEXIST
  * if the file exists, -EINVAL (bad epoch length) or -errno.
  */
 LSL_MUST_CHECK int lsl_keyring_create_at(const char *path,
@@ -269,7 +269,7 @@ LSL_MUST_CHECK int lsl_stop_hash(const uint8_t key[LSL_STOP_KEY_BYTES],
                                  struct lsl_stop_entry *out);
 
 /*
- * KEYS/stop.key: "LSLSKEY1" | key, mode 0600. write: O_EXCL, LSL_EEXIST
+ * KEYS/stop.key: "LSLSKEY1" | key, mode 0600. write: O_EXCL, -EEXIST
  * if present. load: the checks of a secret file (LSL_EKEYPERM,
  * LSL_EKEYOWNER, LSL_EFORMAT) or -errno.
  */

@@ -105,7 +105,7 @@ struct lsl_officer_key; /* secret + public key, in sodium_malloc memory */
 
 /*
  * Create an officer key pair: secret key file `sec_path` (0600, O_EXCL)
- * and public key file `pub_path` (0644, O_EXCL). 0, LSL_EEXIST or -errno.
+ * and public key file `pub_path` (0644, O_EXCL). 0, -EEXIST or -errno.
  */
 LSL_MUST_CHECK int lsl_officer_keygen(const char *sec_path,
                                       const char *pub_path);
@@ -145,7 +145,7 @@ void lsl_officer_key_public(const struct lsl_officer_key *k,
 LSL_MUST_CHECK int lsl_officer_stop_key(const struct lsl_officer_key *k,
                                         uint8_t out[LSL_STOP_KEY_BYTES]);
 
-/* Write k's public key file (0644, O_EXCL). 0, LSL_EEXIST or -errno. */
+/* Write k's public key file (0644, O_EXCL). 0, -EEXIST or -errno. */
 LSL_MUST_CHECK int lsl_officer_pubkey_write(const struct lsl_officer_key *k,
                                             const char *path);
 
@@ -186,7 +186,7 @@ void lsl_shares_opts_init(struct lsl_shares_opts *o);
  * passphrase i. On failure the share files already created are removed.
  * 0, -EINVAL (threshold below 2 or above count, a passphrase shorter than
  * LSL_PASSPHRASE_MIN, two equal passphrases, limits out of range),
- * LSL_EEXIST, -ENOMEM or -errno.
+ * -EEXIST, -ENOMEM or -errno.
  */
 LSL_MUST_CHECK int lsl_officer_shares_write(const struct lsl_officer_key *k,
                                             const struct lsl_shares_opts *o);

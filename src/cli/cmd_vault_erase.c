@@ -183,7 +183,7 @@ static int ensure_stop_key(struct lsl_cli_session *ss, const uint8_t *key)
         lsl_log_info("%s written: copy it next to hash.key on every host "
                      "that runs pipe or the daemon (mode 0600)",
                      path);
-    return rc == LSL_EEXIST ? 0 : rc;
+    return rc == -EEXIST ? 0 : rc;
 }
 
 /* ---- erase ---- */

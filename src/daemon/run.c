@@ -19,6 +19,7 @@
 #include "logseal/file.h"
 #include "logseal/legal.h"
 #include "logseal/log.h"
+#include "logseal/sink.h"
 #include "logseal/source.h"
 #include "run_internal.h"
 

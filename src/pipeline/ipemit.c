@@ -123,8 +123,8 @@ static int emit_address(struct lsl_worker *w, const struct lsl_ipaddr *in,
     if (rc)
         return rc;
     if (mode == LSL_IPMODE_PREFIX && stopped(w, in))
-        return lsl_buf_append(out, in->bits == 32 ? "0.0.0.0" : "::",
-                              in->bits == 32 ? 7 : 2);
+        return lsl_buf_append(
+            out, in->bits == 32 ? "0.0.0.0" : "::", in->bits == 32 ? 7 : 2);
     if (mode == LSL_IPMODE_PREFIX)
         rc = emit_prefix(w, in, when, &res);
     else

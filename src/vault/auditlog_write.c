@@ -142,8 +142,8 @@ static int vault_pub(const char *vault_dir, const struct lsl_audit_pub *mine,
     rc = lsl_path_join(path, sizeof(path), vault_dir, LSL_AUDIT_PUB_NAME);
     if (rc)
         return rc;
-    rc = create ? lsl_audit_pub_write(path, mine) : LSL_EEXIST;
-    if (rc != LSL_EEXIST)
+    rc = create ? lsl_audit_pub_write(path, mine) : -EEXIST;
+    if (rc != -EEXIST)
         return rc;
     rc = lsl_audit_pub_load(path, &theirs);
     if (rc == -ENOENT && !create)

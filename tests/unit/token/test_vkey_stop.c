@@ -228,7 +228,7 @@ static void test_stop_key_file(void **state)
     unlink(path);
     randombytes_buf(key, sizeof(key));
     assert_int_equal(lsl_stop_key_write(path, key), 0);
-    assert_int_equal(lsl_stop_key_write(path, key), LSL_EEXIST);
+    assert_int_equal(lsl_stop_key_write(path, key), -EEXIST);
     assert_int_equal(lsl_stop_key_load(path, back), 0);
     assert_memory_equal(key, back, sizeof(key));
     assert_int_equal(chmod(path, 0640), 0);
