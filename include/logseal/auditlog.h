@@ -23,8 +23,9 @@
  *   removed=ID:SEQ     expire: a vault file deleted
  *   rewrote=ID:SEQ     erase, repair: a vault file rewritten
  *   repaired=N         a torn record of N bytes was cut before this one
- *   restart=SEQ:HEX64  the first record of a new log: where the old one
- *                      was known to end (0:- if unknown)
+ *   restart=SEQ:WANT   --new-audit-log: the log was taken on at SEQ
+ *                      records although the vault showed actions up to
+ *                      record WANT (0:N: a new log)
  *
  * The legal state (erased tokens, holds, the stop list, files removed) is
  * derived from these records (legal.h): a file cannot lift a hold or hide

@@ -168,14 +168,21 @@ static int issue_stop_list(struct lsl_cli_session *ss)
     return rc;
 }
 
-/* KEYS/stop.key for the writers: created from the officer key once. */
+/*
+ * KEYS/stop.key for the writers: created from the officer key once; one
+ * already there must be the same key, or the writers would not know the
+ * subject (it belongs to another officer key).
+ */
 static int ensure_stop_key(struct lsl_cli_session *ss, const uint8_t *key)
 {
+    uint8_t *have = sodium_malloc(LSL_STOP_KEY_BYTES);
     char path[PATH_MAX];
-    int rc;
+    int rc = have ? 0 : -ENOMEM;
 
-    if (!ss->keys)
-        return 0;
+    if (rc || !ss->keys) {
+        sodium_free(have);
+        return rc;
+    }
     rc = lsl_path_join(path, sizeof(path), ss->keys, "stop.key");
     if (rc == 0)
         rc = lsl_stop_key_write(path, key);
@@ -183,7 +190,17 @@ static int ensure_stop_key(struct lsl_cli_session *ss, const uint8_t *key)
         lsl_log_info("%s written: copy it next to hash.key on every host "
                      "that runs pipe or the daemon (mode 0600)",
                      path);
-    return rc == -EEXIST ? 0 : rc;
+    if (rc == -EEXIST) {
+        rc = lsl_stop_key_load(path, have);
+        if (rc == 0 && sodium_memcmp(have, key, LSL_STOP_KEY_BYTES) != 0)
+            rc = LSL_EAUTH;
+        if (rc)
+            lsl_log_error("%s: %s; nothing was erased", path,
+                          rc == LSL_EAUTH ? "another officer key's stop key"
+                                          : lsl_strerror(rc));
+    }
+    sodium_free(have);
+    return rc;
 }
 
 /* ---- erase ---- */
