@@ -220,8 +220,8 @@ static int audit_show(int argc, char **argv)
 }
 
 static const struct lsl_cmd audit_subcommands[] = {
-    {"verify", "check signatures and the hash chain", audit_verify},
-    {"show", "print the records (optionally of one case)", audit_show},
+    {"verify", "check signatures and the hash chain", audit_verify, false},
+    {"show", "print the records (optionally of one case)", audit_show, false},
 };
 
 int lsl_cmd_audit(int argc, char **argv)

@@ -103,9 +103,14 @@ static int detect_rule(struct pipe_run *r, int fd)
         lsl_log_error("--rule auto: no rule matches at least 80%% of the "
                       "first lines (tried: %s); give --rule NAME",
                       d.tried[0] ? d.tried : "none");
-    else
-        lsl_log_error("--rule auto: cannot read the rules directory: %s",
-                      lsl_strerror(rc));
+    else {
+        char dirs[1024];
+
+        lsl_rule_dirs_text(NULL, dirs, sizeof(dirs));
+        lsl_log_error("--rule auto: cannot read a rules directory (looked "
+                      "in %s): %s",
+                      dirs, lsl_strerror(rc));
+    }
     return rc;
 }
 
@@ -119,10 +124,12 @@ static int load_rule(struct pipe_run *r, const struct lsl_pipe_opts *o, int fd)
         return detect_rule(r, fd);
     rc = lsl_rule_resolve(o->rule, NULL, path, sizeof(path));
     if (rc) {
-        lsl_log_error("rule '%s' not found (looked in $LOGSEAL_RULES_DIR "
-                      "and the installed rules); give a NAME or a path to "
-                      "a .rules file",
-                      o->rule);
+        char dirs[1024];
+
+        lsl_rule_dirs_text(NULL, dirs, sizeof(dirs));
+        lsl_log_error("rule '%s' not found (looked in %s); give a NAME or "
+                      "a path to a .rules file",
+                      o->rule, dirs);
         return rc;
     }
     rc = lsl_rule_load(&r->rule, path, &e);

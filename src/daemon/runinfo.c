@@ -24,10 +24,12 @@ int lsl_run_load_rule(struct lsl_run *r, struct run_src *s)
         return 0;
     rc = lsl_rule_resolve(c->rule, NULL, path, sizeof(path));
     if (rc) {
+        char dirs[1024];
+
+        lsl_rule_dirs_text(NULL, dirs, sizeof(dirs));
         lsl_log_error("%s:%u: [source %s]: rule '%s' not found (looked in "
-                      "$LOGSEAL_RULES_DIR and the installed rules); give a "
-                      "NAME or the path of a .rules file",
-                      r->cfg->path, c->line, c->name, c->rule);
+                      "%s); give a NAME or the path of a .rules file",
+                      r->cfg->path, c->line, c->name, c->rule, dirs);
         return rc;
     }
     rc = lsl_rule_load(&s->rule, path, &e);
