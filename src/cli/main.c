@@ -160,6 +160,9 @@ static void malloc_tune(void)
 int main(int argc, char **argv)
 {
     malloc_tune();
+    /* Under systemd, log lines carry journald priorities instead of a
+     * timestamp of their own. */
+    (void)lsl_log_detect_journal();
     /* A closed stdout must be an error we report (EPIPE), not a silent
      * death that leaves a vault file unfinished. */
     signal(SIGPIPE, SIG_IGN);

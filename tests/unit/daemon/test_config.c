@@ -331,6 +331,69 @@ static void load_file(void **state)
     assert_non_null(strstr(e.msg, "cannot read"));
 }
 
+/* Every mistake of a file is reported in one pass, each with its line. */
+static void all_errors(void **state)
+{
+    static const char text[] = "[daemon]\n"         /* 1 */
+                               "keys = relative\n"  /* 2: not absolute */
+                               "vault = /v\n"       /* 3 */
+                               "level = 10\n"       /* 4: bad level */
+                               "colour = blue\n"    /* 5: unknown key */
+                               "[sourc x]\n"        /* 6: bad section */
+                               "type = nonsense\n"  /* 7: skipped */
+                               "[source a]\n"       /* 8 */
+                               "type = tail\n"      /* 9: no path */
+                               "listen = unix:/x\n" /* 10: not for tail */
+                               "[source b]\n"       /* 11 */
+                               "type = stdin\n";    /* 12 */
+    static const unsigned lines[] = {2, 4, 5, 6, 8, 10, 0, 0, 8, 11};
+    static const char *const want[] = {
+        "absolute path",
+        "gzip level",
+        "unknown key 'colour'",
+        "unknown section",
+        "'path' is required",
+        "does not apply",
+        "key 'keys' is required",
+        "key 'state' is required",
+        "[source a] writes segments",
+        "[source b] writes segments",
+    };
+    struct lsl_config_error e;
+    struct lsl_config *c;
+
+    (void)state;
+    assert_int_equal(parse(text, &c, &e), LSL_ECONFIG);
+    assert_null(c);
+    assert_int_equal(e.count, LSL_ARRAY_SIZE(want));
+    assert_int_equal(e.kept, e.count);
+    assert_int_equal(e.line, 2);
+    assert_string_equal(e.msg, e.list[0].msg);
+    for (size_t i = 0; i < LSL_ARRAY_SIZE(want); i++) {
+        assert_int_equal(e.list[i].line, lines[i]);
+        if (!strstr(e.list[i].msg, want[i]))
+            fail_msg("error %zu: '%s' lacks '%s'", i, e.list[i].msg, want[i]);
+    }
+}
+
+/* Past LSL_CONFIG_ERRORS_MAX errors are counted, not kept. */
+static void many_errors(void **state)
+{
+    char text[4096] = HEAD;
+    struct lsl_config_error e;
+    struct lsl_config *c;
+
+    (void)state;
+    for (int i = 0; i < 40; i++)
+        snprintf(text + strlen(text), sizeof(text) - strlen(text),
+                 "bogus%d = 1\n", i);
+    strcat(text, "[source a]\ntype = stdin\n");
+    assert_int_equal(parse(text, &c, &e), LSL_ECONFIG);
+    assert_int_equal(e.count, 40);
+    assert_int_equal(e.kept, LSL_CONFIG_ERRORS_MAX);
+    assert_non_null(strstr(e.list[LSL_CONFIG_ERRORS_MAX - 1].msg, "bogus15"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -344,6 +407,8 @@ int main(void)
         cmocka_unit_test(sources),
         cmocka_unit_test(loopback),
         cmocka_unit_test(load_file),
+        cmocka_unit_test(all_errors),
+        cmocka_unit_test(many_errors),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
