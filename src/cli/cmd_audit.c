@@ -47,7 +47,7 @@ static void help_show(void)
            "use 'logseal audit verify' for that.\n");
 }
 
-/* Parse --vault, --pub, --case. Returns -1 to go on, else an exit code. */
+/* Parse --vault, --pub, --case: LSL_CLI_GO, or the exit code to end with. */
 static int parse_args(const char *cmd, int argc, char **argv,
                       struct audit_args *a, void (*help)(void))
 {
@@ -80,7 +80,7 @@ static int parse_args(const char *cmd, int argc, char **argv,
     if (lsl_path_join(a->log_path, PATH_MAX, a->vault, LSL_AUDIT_LOG_NAME) ||
         lsl_path_join(a->vault_pub, PATH_MAX, a->vault, LSL_AUDIT_PUB_NAME))
         return lsl_cli_usage_error(cmd, "--vault: path too long");
-    return -1;
+    return LSL_CLI_GO;
 }
 
 static bool exists(const char *path)
@@ -127,12 +127,13 @@ static int audit_verify(int argc, char **argv)
     int code, rc;
 
     code = parse_args("audit verify", argc, argv, &a, help_verify);
-    if (code < 0 && !exists(a.log_path) && !exists(a.vault_pub)) {
+    if (code != LSL_CLI_GO)
+        return code;
+    if (!exists(a.log_path) && !exists(a.vault_pub)) {
         printf("%s: no audit records yet\n", a.log_path);
         return LSL_EXIT_OK;
     }
-    if (code < 0)
-        code = load_pub(&a, &pub);
+    code = load_pub(&a, &pub);
     if (code != LSL_EXIT_OK)
         return code;
     rc = lsl_audit_verify(a.log_path, &pub, &v);
@@ -194,7 +195,7 @@ static int audit_show(int argc, char **argv)
     int code, rc = 0;
 
     code = parse_args("audit show", argc, argv, &a, help_show);
-    if (code >= 0)
+    if (code != LSL_CLI_GO)
         return code;
     s.filter = a.case_ref != NULL;
     if (s.filter)

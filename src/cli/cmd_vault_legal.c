@@ -50,7 +50,8 @@ static int check_opts(const char *cmd, const struct vopts *o)
     return 0;
 }
 
-/* Parse the options shared by the four subcommands. */
+/* Parse the options shared by the four subcommands: LSL_CLI_GO, or the
+ * exit code to end with. */
 static int parse(const char *cmd, int argc, char **argv, struct vopts *o,
                  void (*help)(void))
 {
@@ -101,16 +102,15 @@ static int parse(const char *cmd, int argc, char **argv, struct vopts *o,
             break;
         case 'h':
             help();
-            return -1;
+            return LSL_EXIT_OK;
         default:
             return lsl_cli_usage_error(cmd, "bad option");
         }
     }
-    return optind != argc ? lsl_cli_usage_error(cmd,
-                                                "unexpected argument "
-                                                "'%s'",
-                                                argv[optind])
-                          : check_opts(cmd, o);
+    if (optind != argc)
+        return lsl_cli_usage_error(cmd, "unexpected argument '%s'",
+                                   argv[optind]);
+    return check_opts(cmd, o) ? LSL_EXIT_USAGE : LSL_CLI_GO;
 }
 
 /* Sorted paths of the vault files in dir. 0 or -errno (logged). */
@@ -287,8 +287,8 @@ int lsl_cmd_vault_erase(int argc, char **argv)
     struct vopts o;
     int rc = parse("vault erase", argc, argv, &o, erase_help);
 
-    if (rc)
-        return rc < 0 ? LSL_EXIT_OK : rc;
+    if (rc != LSL_CLI_GO)
+        return rc;
     if (!o.ref || !o.subject || !o.subject[0])
         return lsl_cli_usage_error("vault erase", "--case and --subject "
                                                   "are required");
@@ -396,8 +396,8 @@ int lsl_cmd_vault_expire(int argc, char **argv)
     struct vopts o;
     int rc = parse("vault expire", argc, argv, &o, expire_help);
 
-    if (rc)
-        return rc < 0 ? LSL_EXIT_OK : rc;
+    if (rc != LSL_CLI_GO)
+        return rc;
     if (o.days < 0)
         return lsl_cli_usage_error("vault expire", "--older-than DAYS is "
                                                    "required");
@@ -480,8 +480,8 @@ int lsl_cmd_vault_hold(int argc, char **argv)
     struct vopts o;
     int rc = parse("vault hold", argc, argv, &o, hold_help);
 
-    if (rc)
-        return rc < 0 ? LSL_EXIT_OK : rc;
+    if (rc != LSL_CLI_GO)
+        return rc;
     if (!o.ref || (!o.subject == (o.epoch < 0)) ||
         (o.subject && !o.subject[0]) || o.epoch > (long long)UINT32_MAX)
         return lsl_cli_usage_error("vault hold", "--case and one of "
@@ -511,8 +511,8 @@ int lsl_cmd_vault_release(int argc, char **argv)
     struct vopts o;
     int rc = parse("vault release", argc, argv, &o, release_help);
 
-    if (rc)
-        return rc < 0 ? LSL_EXIT_OK : rc;
+    if (rc != LSL_CLI_GO)
+        return rc;
     if (!o.ref)
         return lsl_cli_usage_error("vault release", "--case is required");
     rc = lsl_cli_officer_open(o.keys, &key);
