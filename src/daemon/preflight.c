@@ -154,7 +154,12 @@ static void socket_dir(struct preflight *pf, const struct lsl_source_conf *c)
     if (!slash || slash == dir)
         return;
     *slash = '\0';
-    if (!may(dir, W_OK | X_OK))
+    if (access(dir, F_OK) != 0)
+        problem(pf,
+                "[source %s]: %s does not exist, so its socket cannot be "
+                "made (the unit's RuntimeDirectory makes /run/logseal)",
+                c->name, dir);
+    else if (!may(dir, W_OK | X_OK))
         problem(pf,
                 "[source %s]: %s: %s cannot create its socket there (the "
                 "unit's RuntimeDirectory /run/logseal is writable)",

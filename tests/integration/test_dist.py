@@ -74,9 +74,11 @@ def check_example(env, root):
     for real, mine in (("/var/lib/logseal/keys", env.keys),
                        ("/var/lib/logseal/vault", env.vault),
                        ("/var/lib/logseal/state", env.state),
-                       ("/var/log/logseal", env.output)):
+                       ("/var/log/logseal", env.output),
+                       ("/run/logseal", os.path.join(env.tmp, "run"))):
         dl.check(real in example, "example lacks " + real)
         example = example.replace(real, mine)
+    os.makedirs(os.path.join(env.tmp, "run"), exist_ok=True)
     path = os.path.join(env.tmp, "example.conf")
     with open(path, "w") as f:
         f.write(example)
