@@ -86,24 +86,20 @@ static void on_tick(struct lsl_pipeline *pl, void *ud)
     lsl_progress_draw(&r->prog, &st);
 }
 
-/* Read up to `want` bytes more of fd into the sample (blocking: the loop
- * is not running yet); *at_eof when the input ended. */
-static int read_more(struct pipe_run *r, int fd, size_t want, bool *at_eof)
+/* One read(2) into the sample, which holds at most `cap` bytes: the
+ * byte count (0 at the end of input) or -errno. Blocking: the loop is not
+ * running yet. */
+static ssize_t read_some(struct pipe_run *r, int fd, size_t cap)
 {
-    while (r->sample_len < want) {
-        ssize_t n = read(fd, r->sample + r->sample_len, want - r->sample_len);
+    ssize_t n;
 
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return -errno;
-        if (n == 0) {
-            *at_eof = true;
-            break;
-        }
-        r->sample_len += (size_t)n;
-    }
-    return 0;
+    do
+        n = read(fd, r->sample + r->sample_len, cap - r->sample_len);
+    while (n < 0 && errno == EINTR);
+    if (n < 0)
+        return -errno;
+    r->sample_len += (size_t)n;
+    return n;
 }
 
 /*
@@ -113,13 +109,15 @@ static int read_more(struct pipe_run *r, int fd, size_t want, bool *at_eof)
  */
 static int sniff_input(struct pipe_run *r, const char *name, int *fd)
 {
-    bool at_eof = false;
-    int rc, pfd;
+    ssize_t n = 1;
+    int rc = 0, pfd;
 
     r->sample = malloc(LSL_DETECT_BYTES);
     if (!r->sample)
         return -ENOMEM;
-    rc = read_more(r, *fd, 2, &at_eof);
+    while (r->sample_len < 2 && n > 0)
+        n = read_some(r, *fd, 2);
+    rc = n < 0 ? (int)n : 0;
     if (rc) {
         lsl_log_error("%s: cannot read the input: %s", name, lsl_strerror(rc));
         return rc;
@@ -146,20 +144,17 @@ static int read_sample(struct pipe_run *r, int fd, bool *at_eof)
     for (size_t i = 0; i < r->sample_len; i++)
         lines += r->sample[i] == '\n';
     while (r->sample_len < LSL_DETECT_BYTES && lines < LSL_DETECT_LINES) {
-        ssize_t n = read(fd, r->sample + r->sample_len,
-                         LSL_DETECT_BYTES - r->sample_len);
+        size_t at = r->sample_len;
+        ssize_t n = read_some(r, fd, LSL_DETECT_BYTES);
 
-        if (n < 0 && errno == EINTR)
-            continue;
         if (n < 0)
-            return -errno;
+            return (int)n;
         if (n == 0) {
             *at_eof = true;
             break;
         }
-        for (ssize_t i = 0; i < n; i++)
-            lines += r->sample[r->sample_len + (size_t)i] == '\n';
-        r->sample_len += (size_t)n;
+        for (size_t i = at; i < r->sample_len; i++)
+            lines += r->sample[i] == '\n';
     }
     return 0;
 }
