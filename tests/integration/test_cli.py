@@ -9,8 +9,13 @@ a new command is covered without editing this test.
 Also: `logseal --help` ends with a newline; `logseal help CMD [SUB]`
 prints that usage; an unknown option is a usage error (2) naming the
 command; the argument orders the README documents work (`rules test NAME
---in FILE` as well as `rules --in`-less forms and options before NAME).
+--in FILE` and options before NAME); a binary run from its build
+directory finds the source tree's rules without LOGSEAL_RULES_DIR, and a
+rule not found is reported with every directory searched.
 """
+
+import os
+import subprocess
 
 import lslib
 from lslib import check
@@ -91,7 +96,31 @@ def body(ctx):
         proc = run(ctx, args, 0)
         check(proc.stdout.count(b'\tnginx-combined\t') == 5,
               '%r: five matched lines expected' % args)
+    uninstalled_rules(ctx, log)
     print('ok: %d commands answer --help/-h anywhere' % len(walked))
+
+
+def uninstalled_rules(ctx, log):
+    """The binary under test runs from its build directory: without
+    LOGSEAL_RULES_DIR it finds the source tree's rules, and a rule it
+    cannot find is reported with every directory it searched."""
+    env = {k: v for k, v in ctx.env.items() if k != 'LOGSEAL_RULES_DIR'}
+    rules = os.path.join(ctx.root, 'rules')
+    r = subprocess.run([ctx.exe, 'rules', 'test', 'nginx-combined', '--in',
+                        log], env=env, capture_output=True, timeout=60)
+    check(r.returncode == 0 and r.stdout.count(b'\tnginx-combined\t') == 5,
+          'an uninstalled binary does not find the source tree\'s rules: %s'
+          % lslib.redact(r.stderr))
+    r = subprocess.run([ctx.exe, 'rules', 'list'], env=env,
+                       capture_output=True, timeout=60)
+    check(('nginx-combined\t%s/nginx-combined.rules' % rules).encode()
+          in r.stdout, '`rules list` does not show the source tree\'s rules')
+    r = subprocess.run([ctx.exe, 'rules', 'test', 'no-such-rule'], env=env,
+                       capture_output=True, timeout=60)
+    err = r.stderr.decode()
+    check(r.returncode == 1 and rules in err and
+          '/share/logseal/rules' in err and 'LOGSEAL_RULES_DIR' in err,
+          'a missing rule does not name the directories searched: ' + err)
 
 
 lslib.main(body)
