@@ -6,8 +6,9 @@
  * than silently dropped input. The thread blocks every signal, so signal
  * handlers run on the main thread.
  *
- * Invariants: the thread owns in_fd and the pipe's write end and closes
- * both when it ends (the reader then sees end of input); `err` and
+ * Invariants: the thread owns in_fd (unless it is standard input) and the
+ * pipe's write end and closes them when it ends (the reader then sees end
+ * of input); `err` and
  * `err_at` are written by the thread only, read after the join.
  */
 #include <errno.h>
@@ -142,7 +143,9 @@ static void *thread_main(void *arg)
     free(in);
     free(out);
     close(g->out_fd);
-    close(g->in_fd);
+    /* Standard input stays open: fd 0 must not be handed out again. */
+    if (g->in_fd != STDIN_FILENO)
+        close(g->in_fd);
     return NULL;
 }
 

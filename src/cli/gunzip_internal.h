@@ -19,7 +19,7 @@ bool lsl_gunzip_magic(const void *head, size_t len);
  * Inflate `head` (bytes already read from in_fd) and the rest of in_fd on
  * a new thread. *read_fd is the read end of the pipe the text comes out
  * of (owned by the caller; closing it early stops the thread). Takes
- * in_fd on success. 0 or -errno.
+ * in_fd on success (standard input is read, never closed). 0 or -errno.
  */
 LSL_MUST_CHECK int lsl_gunzip_start(struct lsl_gunzip **out, int in_fd,
                                     const void *head, size_t len, int *read_fd);
