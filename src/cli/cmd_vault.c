@@ -14,6 +14,8 @@ static const struct lsl_cmd vault_subcommands[] = {
     {"hold", "place a legal hold (subject or epoch)", lsl_cmd_vault_hold,
      false},
     {"release", "lift a case's legal holds", lsl_cmd_vault_release, false},
+    {"repair", "finish vault files a crash cut short", lsl_cmd_vault_repair,
+     false},
 };
 
 int lsl_cmd_vault(int argc, char **argv)
