@@ -206,7 +206,7 @@ static void on_value(struct jscan *js, enum jkind kind, size_t off, size_t len)
     else if (f)
         js->rc = lsl_plan_value(r, f, p, js->s, off, len, true);
     else
-        js->rc = lsl_scrub_escaped(p, js->s, off, len, false);
+        js->rc = lsl_scrub_escaped(p, js->s, off, len, 0);
     if (path_is(js, r->time_group)) {
         p->time.p = js->s + off;
         p->time.len = len;

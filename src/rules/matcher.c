@@ -145,7 +145,7 @@ static int push_ip(const struct rule_field *f, struct lsl_plan *p, size_t off,
 static int scrub_piece(struct lsl_plan *p, const char *line, size_t off,
                        size_t len, bool esc)
 {
-    return esc ? lsl_scrub_escaped(p, line, off, len, false)
+    return esc ? lsl_scrub_escaped(p, line, off, len, 0)
                : lsl_scrub_range(p, line, off, len);
 }
 
@@ -175,6 +175,13 @@ static int plan_iplist(const struct rule_field *f, struct lsl_plan *p,
     return rc;
 }
 
+/* Free text; a User-Agent keeps its Product/1.2.3.4 versions. */
+static unsigned scrub_mode(const struct rule_field *f)
+{
+    return LSL_SCRUB_PHONES |
+           (f->action == RULE_ACT_AGENT ? LSL_SCRUB_AGENT : 0u);
+}
+
 int lsl_plan_value(const struct lsl_rule *r, const struct rule_field *f,
                    struct lsl_plan *p, const char *line, size_t off, size_t len,
                    bool esc)
@@ -193,8 +200,9 @@ int lsl_plan_value(const struct lsl_rule *r, const struct rule_field *f,
     case RULE_ACT_QUERY:
         return lsl_query_plan(r, p, line, off, len, esc);
     case RULE_ACT_SCRUB:
-        return esc ? lsl_scrub_escaped(p, line, off, len, true)
-                   : lsl_scrub_text(p, line, off, len);
+    case RULE_ACT_AGENT:
+        return esc ? lsl_scrub_escaped(p, line, off, len, scrub_mode(f))
+                   : lsl_scrub(p, line, off, len, scrub_mode(f));
     case RULE_ACT_DROP:
         return lsl_plan_push(p, off, len, LSL_ACT_DROP, 0, 0);
     case RULE_ACT_KEEP:
@@ -264,8 +272,9 @@ static int plan_group(const struct lsl_rule *r, const struct rule_field *f,
                       struct lsl_matcher *m, const char *line, size_t off,
                       size_t len)
 {
-    if (f->action == RULE_ACT_SCRUB)
-        return lsl_scrub_memo_run(m->memo, &m->plan, line, off, len, true);
+    if (f->action == RULE_ACT_SCRUB || f->action == RULE_ACT_AGENT)
+        return lsl_scrub_memo_run(m->memo, &m->plan, line, off, len,
+                                  scrub_mode(f));
     if (f->action == RULE_ACT_QUERY)
         return lsl_query_plan_memo(r, m->memo, &m->plan, line, off, len);
     return lsl_plan_value(r, f, &m->plan, line, off, len, false);

@@ -30,9 +30,10 @@ static const struct {
     const char *name;
     enum rule_action action;
 } action_names[] = {
-    {"ip", RULE_ACT_IP},       {"iplist", RULE_ACT_IPLIST},
-    {"query", RULE_ACT_QUERY}, {"scrub", RULE_ACT_SCRUB},
-    {"keep", RULE_ACT_KEEP},   {"drop", RULE_ACT_DROP},
+    {"ip", RULE_ACT_IP},           {"iplist", RULE_ACT_IPLIST},
+    {"query", RULE_ACT_QUERY},     {"scrub", RULE_ACT_SCRUB},
+    {"keep", RULE_ACT_KEEP},       {"drop", RULE_ACT_DROP},
+    {"useragent", RULE_ACT_AGENT},
 };
 
 void lsl_rule_fail(struct lsl_rule_error *err, const char *origin,
@@ -213,7 +214,7 @@ static int parse_action(struct parser *ps, struct lsl_span w,
     }
     return fail(ps,
                 "unknown action '%.*s' (known: ip iplist id user email "
-                "secret name phone query scrub keep drop)",
+                "secret name phone query scrub useragent keep drop)",
                 (int)(w.len > 32 ? 32 : w.len), w.p);
 }
 
