@@ -58,10 +58,12 @@ static void test_ip_and_iplist(void **state)
 
     check_plan(r, *state, "10.0.0.1 [1.2.3.4,5.6.7.8  ::1]", true,
                "<ip|10.0.0.1> [<ip|1.2.3.4>,<ip|5.6.7.8>  <ip|::1>]");
-    /* Not an address: the scrubber looks inside instead. */
+    /* Not an address: an identifier all the same ("-" is no value). */
     check_plan(r, *state, "host:10.0.0.1 [-, unknown,, fe80::1%en0]", true,
-               "host:<ip|10.0.0.1> [-, unknown,, <ip|fe80::1%en0>]");
-    check_plan(r, *state, "nohost []", true, "nohost []");
+               "<ip|host:10.0.0.1> [-, <ip|unknown>,, <ip|fe80::1%en0>]");
+    check_plan(r, *state, "[::1]:80 [10.0.0.1:8080, x:1, [x:1]", true,
+               "[<ip|::1>]:80 [<ip|10.0.0.1>:8080, <ip|x:1>, <ip|[x:1>]");
+    check_plan(r, *state, "nohost []", true, "<ip|nohost> []");
     lsl_rule_free(r);
 }
 
