@@ -281,11 +281,15 @@ LSL_MUST_CHECK int lsl_scrub_plan(struct lsl_matcher *m, const char *text,
 #define LSL_DETECT_LINES 20
 #define LSL_DETECT_BYTES (64u * 1024)
 
+/* The rule --rule auto falls back to (LSL_DETECT_FALLBACK.rules). */
+#define LSL_DETECT_FALLBACK "text"
+
 struct lsl_rule_detect {
     char chosen[64];  /* name of the rule taken */
     unsigned matched; /* sample lines it matched */
     unsigned counted; /* sample lines that count (not empty, not '#') */
     char tried[512];  /* rule names tried, ", "-separated */
+    bool fallback;    /* no rule fit: chosen is the text rule */
 };
 
 /*
@@ -296,9 +300,12 @@ struct lsl_rule_detect {
  * installed one) is tried in file-name order, each on the whole sample
  * with a fresh matcher; the first to match at least 80% of the counted
  * lines is loaded into *out (owned by the caller). Files that do not load
- * are skipped (named in res->tried with " (invalid)").
- * 0, LSL_ENOTFOUND (no rule matched enough, or no line counted; res says
- * what was tried), -ENOENT (no rules directory) or -ENOMEM.
+ * are skipped (named in res->tried with " (invalid)"), and so are `format
+ * text` rules, which match anything. When none fits (or no line counted),
+ * the directory's text rule (LSL_DETECT_FALLBACK) is loaded instead and
+ * res->fallback set: callers warn that every line will be scrubbed.
+ * 0, LSL_ENOTFOUND (no rule matched enough and there is no text rule;
+ * res says what was tried), -ENOENT (no rules directory) or -ENOMEM.
  */
 LSL_MUST_CHECK int lsl_rule_detect(struct lsl_rule **out, const char *dir,
                                    const char *sample, size_t len, bool at_eof,

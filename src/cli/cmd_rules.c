@@ -127,7 +127,12 @@ static int detect(FILE *in, struct lsl_buf *sample, struct lsl_rule **r)
 
     if (rc == 0)
         rc = lsl_rule_detect(r, NULL, sample->p, sample->len, at_eof, &d);
-    if (rc == 0)
+    if (rc == 0 && d.fallback)
+        lsl_log_warn("--rule auto: no rule matches at least 80%% of the "
+                     "first lines (tried: %s); using %s: every line is "
+                     "scrubbed as free text",
+                     d.tried[0] ? d.tried : "none", d.chosen);
+    else if (rc == 0)
         lsl_log_info("--rule auto chose %s (%u/%u sample lines)", d.chosen,
                      d.matched, d.counted);
     else if (rc == LSL_ENOTFOUND)

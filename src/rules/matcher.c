@@ -399,6 +399,8 @@ int lsl_rule_plan(const struct lsl_rule *r, struct lsl_matcher *m,
         return lsl_w3c_plan(r, m, line, len);
     case RULE_FMT_NGINX:
         return nginx_plan(r, m, line, len);
+    case RULE_FMT_TEXT:
+        return lsl_text_plan(r, m, line, len);
     case RULE_FMT_REGEX:
         break;
     }

@@ -106,6 +106,12 @@ static const struct rule_param *lookup_name(const struct lsl_rule *r,
     return prm;
 }
 
+const struct rule_param *lsl_query_param(const struct lsl_rule *r,
+                                         const char *name, size_t len)
+{
+    return lookup_name(r, name, len);
+}
+
 /* True if line[off..end) is a query string without path: "a=b&c=d". */
 static bool is_bare(const char *line, size_t off, size_t end)
 {

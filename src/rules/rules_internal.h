@@ -31,6 +31,7 @@ enum rule_format {
     RULE_FMT_JSON,
     RULE_FMT_W3C,
     RULE_FMT_NGINX,
+    RULE_FMT_TEXT,
 };
 
 /* A field, key or column line; `group` is a group name, a dotted JSON key
@@ -327,6 +328,19 @@ LSL_MUST_CHECK int lsl_scrub_range(struct lsl_plan *p, const char *line,
 LSL_MUST_CHECK int lsl_query_plan(const struct lsl_rule *r, struct lsl_plan *p,
                                   const char *line, size_t off, size_t len,
                                   bool esc);
+
+/*
+ * The `param` line for the query name name[0..len): compared without
+ * regard to case, percent-decoded ("pass%77ord") and without an array
+ * suffix ("token[]"). NULL if the rule does not list it.
+ */
+const struct rule_param *lsl_query_param(const struct lsl_rule *r,
+                                         const char *name, size_t len);
+
+/* Plan a line with a `format text` rule (text.c). 0 or -ENOMEM. */
+LSL_MUST_CHECK int lsl_text_plan(const struct lsl_rule *r,
+                                 struct lsl_matcher *m, const char *line,
+                                 size_t len);
 
 /* The scrub memo: one per matcher. 0 or -ENOMEM. Free wipes; NULL-safe. */
 LSL_MUST_CHECK int lsl_scrub_memo_open(struct lsl_scrub_memo **out);
