@@ -368,9 +368,19 @@ bool lsl_urlhost_at(const char *s, size_t lo, size_t hi, size_t i,
     while (j < hi && j - i <= HOST_MAX &&
            (is_hex(s[j]) || s[j] == '.' || s[j] == 'x' || s[j] == 'X'))
         j++;
-    /* The host must end here: a port, a path, a query, a fragment, text. */
+    /* The host must end here: a port, a path, a query, a fragment, text.
+     * "http://2001:db8::1/" (no brackets) is IPv6, not host 2001. */
     if (j < hi && (is_alnum(s[j]) || s[j] == '-' || s[j] == '_'))
         return false;
+    if (j < hi && s[j] == ':') {
+        size_t k = j + 1;
+
+        while (k < hi && is_digit(s[k]))
+            k++;
+        if (k == j + 1 ||
+            (k < hi && (is_alnum(s[k]) || s[k] == ':' || s[k] == '.')))
+            return false;
+    }
     if (!lsl_ip4_parse_lenient(s + i, j - i, a))
         return false;
     hit1(h, i, j, LSL_CLASS_IP);
