@@ -100,20 +100,18 @@ bool lsl_ip4_parse_lenient(const char *s, size_t len, uint8_t a[4]);
 
 /* ---- percent-decoding (RFC 3986 2.1), shared by rules and tokens ---- */
 
-/* Text encoded more than once is decoded again, this many rounds at most. */
-#define LSL_PCT_ROUNDS 3
-
 /* True if s[0..len) holds a valid escape: '%' and two hex digits. */
 bool lsl_pct_has_escape(const char *s, size_t len);
 
 /*
  * Decode s[0..len) into out (room for len bytes; out may be s itself):
  * each "%XX" (hex, either case) becomes its byte, any other byte (a '%'
- * without two hex digits, '+') is copied. Rounds repeat while one changed
- * something, at most LSL_PCT_ROUNDS, so "%2540" gives "@". With `map`
- * (len + 1 entries, borrowed) map[k] is the offset in s where decoded byte
- * k came from and map[n] = len: decoded text [a, b) is s[map[a], map[b]).
- * Returns the decoded length n <= len. Never fails.
+ * without two hex digits, '+') is copied, and text encoded more than once
+ * is decoded until no escape is left ("%2540" and "%252540" give "@"), in
+ * linear time. The result holds no escape, so decoding it again changes
+ * nothing. With `map` (len + 1 entries, borrowed) map[k] is the offset in
+ * s where decoded byte k came from and map[n] = len: decoded text [a, b)
+ * is s[map[a], map[b]). Returns the decoded length n <= len. Never fails.
  */
 size_t lsl_pct_decode(const char *s, size_t len, char *out, uint32_t *map);
 

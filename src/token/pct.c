@@ -8,10 +8,15 @@
  * Choices: "%XX" with two hex digits of either case is one byte; any other
  * '%' is kept as it is; '+' is kept (it means a blank only in form-encoded
  * bodies, and e-mail addresses and base64 hold it). Text encoded more than
- * once ("%2540" for "@") is decoded again while a round still changes
- * something, at most LSL_PCT_ROUNDS rounds: a bound, so crafted text such as
- * "%25252525..." costs linear time. Decoding never lengthens text, which is
- * what lets later rounds work in place.
+ * once ("%2540" for "@", "%252540") is decoded until no escape is left:
+ * the result has none, so decoding is idempotent and normalization with
+ * it too. Replacing "%XX" by its byte is a rewriting that cannot overlap
+ * itself ('%' is no hex digit), so every order of replacements ends in the
+ * same text; this one works as a stack: each byte is pushed, and while the
+ * last three pushed form an escape they are replaced by their byte. Each
+ * replacement shortens the output, so crafted text ("%25252525...") costs
+ * linear time. The output is never longer than the input read so far,
+ * which is what lets it overwrite the input.
  */
 #include <string.h>
 #include "logseal/token.h"
@@ -42,54 +47,26 @@ bool lsl_pct_has_escape(const char *s, size_t len)
     return false;
 }
 
-/*
- * One round from in[0..len) to out (out <= in, or disjoint). With map,
- * map[0..len] holds where each input byte began in the original text;
- * it is rewritten for the output bytes (in place: output byte k comes
- * from input byte j >= k, read before it is overwritten).
- */
-static size_t round_once(const char *in, size_t len, char *out, uint32_t *map,
-                         bool *changed)
-{
-    size_t i = 0, k = 0;
-
-    *changed = false;
-    while (i < len) {
-        if (escape_at(in, len, i)) {
-            unsigned char b =
-                (unsigned char)(hexval((unsigned char)in[i + 1]) << 4 |
-                                hexval((unsigned char)in[i + 2]));
-
-            if (map)
-                map[k] = map[i];
-            out[k++] = (char)b;
-            i += 3;
-            *changed = true;
-            continue;
-        }
-        if (map)
-            map[k] = map[i];
-        out[k++] = in[i++];
-    }
-    if (map)
-        map[k] = map[len];
-    return k;
-}
-
 size_t lsl_pct_decode(const char *s, size_t len, char *out, uint32_t *map)
 {
-    const char *in = s;
-    size_t n = len;
-    bool changed = true;
+    size_t k = 0;
 
-    if (map) {
-        for (size_t i = 0; i <= len; i++)
-            map[i] = (uint32_t)i;
+    for (size_t i = 0; i < len; i++) {
+        out[k] = s[i];
+        if (map)
+            map[k] = (uint32_t)i;
+        k++;
+        /* The byte may complete an escape, whose byte may complete one
+         * before it ("%2%35" -> "%25" -> "%"). */
+        while (k >= 3 && out[k - 3] == '%' &&
+               hexval((unsigned char)out[k - 2]) >= 0 &&
+               hexval((unsigned char)out[k - 1]) >= 0) {
+            out[k - 3] = (char)(hexval((unsigned char)out[k - 2]) << 4 |
+                                hexval((unsigned char)out[k - 1]));
+            k -= 2;
+        }
     }
-    /* The first round reads s, the later ones rewrite out in place. */
-    for (unsigned r = 0; r < LSL_PCT_ROUNDS && changed; r++) {
-        n = round_once(in, n, out, map, &changed);
-        in = out;
-    }
-    return n;
+    if (map)
+        map[k] = (uint32_t)len;
+    return k;
 }

@@ -1,7 +1,9 @@
 /*
  * Percent-decoding: lsl_pct_decode against a second, deliberately plain
- * implementation (one strtoul per escape, a fresh buffer per round) on
- * random and escape-dense text, and the offset map it returns.
+ * implementation (RFC 3986 decoding, one strtoul per escape, a fresh
+ * buffer per round, rounds until one changes nothing) on random and
+ * escape-dense text; the offset map it returns; idempotence; linear time
+ * on deep nesting.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -49,7 +51,7 @@ static size_t ref_decode(const char *s, size_t len, char *out)
     bool changed = true;
 
     memcpy(a, s, len);
-    for (int r = 0; r < LSL_PCT_ROUNDS && changed; r++) {
+    while (changed) {
         n = ref_round(a, n, b, &changed);
         memcpy(a, b, n);
     }
@@ -121,7 +123,9 @@ static void test_examples(void **state)
     } cases[] = {
         {"john%40example.com", "john@example.com"},
         {"john%2540example.com", "john@example.com"}, /* twice */
-        {"%25252540", "%40"},                         /* 4 x: 3 rounds */
+        {"%25252540", "@"},                           /* four times */
+        {"%2%34%31", "$1"}, /* "%2" + "4" is "%24", then "1" */
+        {"%4%31", "A"},
         {"%31%39%32.168.7.4", "192.168.7.4"},
         {"fe80::1%25eth0", "fe80::1%eth0"},
         {"fe80%3A%3A1", "fe80::1"},
@@ -143,6 +147,42 @@ static void test_examples(void **state)
     }
 }
 
+/* Decoding decoded text changes nothing (normalization relies on it). */
+static void test_idempotent(void **state)
+{
+    char s[MAXLEN], a[MAXLEN + 1], b[MAXLEN + 1];
+
+    (void)state;
+    srand(1738);
+    for (unsigned round = 0; round < 100000; round++) {
+        size_t len = random_text(s, round | 1);
+        size_t n = lsl_pct_decode(s, len, a, NULL);
+
+        assert_false(lsl_pct_has_escape(a, n));
+        assert_int_equal(lsl_pct_decode(a, n, b, NULL), n);
+        assert_memory_equal(a, b, n);
+    }
+}
+
+/* "%" + "25" x k + "41", k = 2^20: one pass, not a million rounds. */
+static void test_deep_nesting(void **state)
+{
+    size_t k = 1u << 20, len = 1 + 2 * k + 2;
+    char *s = malloc(len);
+    size_t n;
+
+    (void)state;
+    assert_non_null(s);
+    s[0] = '%';
+    for (size_t i = 0; i < k; i++)
+        memcpy(s + 1 + 2 * i, "25", 2);
+    memcpy(s + 1 + 2 * k, "41", 2);
+    n = lsl_pct_decode(s, len, s, NULL);
+    assert_int_equal(n, 1);
+    assert_int_equal(s[0], 'A');
+    free(s);
+}
+
 /* In place: out may be the input itself. */
 static void test_in_place(void **state)
 {
@@ -162,6 +202,8 @@ int main(void)
         cmocka_unit_test(test_map),
         cmocka_unit_test(test_examples),
         cmocka_unit_test(test_in_place),
+        cmocka_unit_test(test_idempotent),
+        cmocka_unit_test(test_deep_nesting),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
