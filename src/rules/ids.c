@@ -267,9 +267,10 @@ static bool word_ci(const char *s, size_t hi, size_t i, const char *w)
     return true;
 }
 
+/* RFC 6750's b64token: these bytes, then '=' padding only. */
 static bool is_cred(char c)
 {
-    return is_alnum(c) || (c != '\0' && strchr("-._~+/=", c) != NULL);
+    return is_alnum(c) || (c != '\0' && strchr("-._~+/", c) != NULL);
 }
 
 bool lsl_auth_at(const char *s, size_t lo, size_t hi, size_t i,
@@ -290,6 +291,8 @@ bool lsl_auth_at(const char *s, size_t lo, size_t hi, size_t i,
     if (j == st)
         return false;
     for (st = j; j < hi && is_cred(s[j]);)
+        j++;
+    while (j < hi && s[j] == '=')
         j++;
     if (j == st)
         return false;
@@ -388,12 +391,14 @@ bool lsl_urlhost_at(const char *s, size_t lo, size_t hi, size_t i,
 }
 
 /*
+ * In a raw query string (`form`) '+' is a blank, so a value holding one
+ * is words, not one id (base64 there has it as %2B, and is read decoded).
  * Random text switches between digits, lower and upper case about every
  * other byte; words with a number in them ("blackfriday2024promo",
  * "example+live+ch12") a few times. Hex with letters and digits is taken
  * whole: no word is made of it.
  */
-bool lsl_opaque_value(const char *v, size_t n)
+bool lsl_opaque_value(const char *v, size_t n, bool form)
 {
     size_t switches = 0, count[4] = {0, 0, 0, 0};
     int prev = -1;
@@ -408,8 +413,8 @@ bool lsl_opaque_value(const char *v, size_t n)
         int k = is_digit(c)              ? 0
                 : (c >= 'a' && c <= 'z') ? 1
                 : (c >= 'A' && c <= 'Z') ? 2
-                : c && strchr("-_+/", c) ? 3
-                                         : -1;
+                : c && strchr(form ? "-_/" : "-_+/", c) ? 3
+                                                        : -1;
 
         if (k < 0)
             return false;

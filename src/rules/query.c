@@ -167,7 +167,8 @@ static int plan_path(struct qctx *q, size_t i, size_t end)
             rc = push_value(q, i, n, prev->cls);
             if (rc)
                 return rc;
-        } else if (n >= LSL_OPAQUE_MIN && lsl_opaque_value(q->line + i, n)) {
+        } else if (n >= LSL_OPAQUE_MIN &&
+                   lsl_opaque_value(q->line + i, n, !q->decoded)) {
             rc = push_value(q, i, n, LSL_CLASS_ID);
             if (rc)
                 return rc;
@@ -182,14 +183,15 @@ static int plan_path(struct qctx *q, size_t i, size_t end)
 
 static int plan_query(struct qctx *q, size_t i, size_t qend);
 
-/* Where the pair starting at i ends: '&' or ';' (and '?' in decoded
- * text, where it starts an inner query). */
+/* Where the pair starting at i ends: '&' or ';' (and in decoded text
+ * '?', where an inner query starts, or a blank, which a raw query string
+ * cannot hold). */
 static size_t pair_end(const struct qctx *q, size_t i, size_t qend)
 {
     if (!q->decoded)
         return lsl_find2(q->line, i, qend, '&', ';');
     while (i < qend && q->line[i] != '&' && q->line[i] != ';' &&
-           q->line[i] != '?')
+           q->line[i] != '?' && q->line[i] != ' ')
         i++;
     return i;
 }
@@ -248,9 +250,12 @@ static int plan_pair(struct qctx *q, size_t i, size_t eq, size_t pend)
         prm = lookup_name(q->r, line + i, eq - i);
     if (prm)
         return push_value(q, eq + 1, vlen, prm->cls);
-    if (vlen >= LSL_OPAQUE_MIN && lsl_opaque_value(line + eq + 1, vlen))
+    if (vlen >= LSL_OPAQUE_MIN &&
+        lsl_opaque_value(line + eq + 1, vlen, !q->decoded))
         return push_value(q, eq + 1, vlen, LSL_CLASS_ID);
-    if (!q->decoded && !q->esc && lsl_pct_has_escape(line + i, pend - i))
+    /* Inside a JSON string only a pair without JSON escapes is decoded. */
+    if (!q->decoded && lsl_pct_has_escape(line + i, pend - i) &&
+        (!q->esc || !memchr(line + i, '\\', pend - i)))
         return decoded_pair(q, i, pend);
     return 0;
 }
@@ -319,6 +324,15 @@ int lsl_query_plan(const struct lsl_rule *r, struct lsl_plan *p,
     struct qctx q = {r, p, line, off, esc, false, NULL};
 
     return query_plan(&q, len);
+}
+
+int lsl_query_pairs(const struct lsl_rule *r, struct lsl_plan *p,
+                    const char *line, size_t off, size_t len)
+{
+    struct qctx q = {r, p, line, off, false, false, NULL};
+    int rc = plan_query(&q, off, off + len);
+
+    return rc ? rc : scrub_to(&q, off + len);
 }
 
 int lsl_query_plan_memo(const struct lsl_rule *r, struct lsl_scrub_memo *memo,

@@ -298,9 +298,10 @@ bool lsl_urlhost_at(const char *s, size_t lo, size_t hi, size_t i,
  * True if a query parameter's value v[0..n) looks like an opaque id:
  * LSL_OPAQUE_MIN (16) or more base64, base64url or hex bytes (trailing '='
  * padding allowed), not a path, with letters and digits mixed as random text
- * mixes them.
+ * mixes them. `form`: the value is raw form-encoded text, where '+' stands
+ * for a blank.
  */
-bool lsl_opaque_value(const char *v, size_t n);
+bool lsl_opaque_value(const char *v, size_t n, bool form);
 #define LSL_OPAQUE_MIN 16
 
 /*
@@ -336,6 +337,14 @@ LSL_MUST_CHECK int lsl_query_plan(const struct lsl_rule *r, struct lsl_plan *p,
  */
 const struct rule_param *lsl_query_param(const struct lsl_rule *r,
                                          const char *name, size_t len);
+
+/*
+ * line[off..off+len) read as a bare query string, as the query action
+ * reads one (listed, opaque and percent-encoded pairs), the rest
+ * scrubbed. For the text rule's words that hold escapes. 0 or -ENOMEM.
+ */
+LSL_MUST_CHECK int lsl_query_pairs(const struct lsl_rule *r, struct lsl_plan *p,
+                                   const char *line, size_t off, size_t len);
 
 /* Plan a line with a `format text` rule (text.c). 0 or -ENOMEM. */
 LSL_MUST_CHECK int lsl_text_plan(const struct lsl_rule *r,

@@ -12,8 +12,12 @@
  * (case-insensitive, percent-decoded, without an array suffix), and so
  * is the last part of a dotted name ("db.password"). An
  * unquoted value ends at a blank or one of , ; & " ' ) ] } >; a quoted
- * one at its closing quote. The text between values is scrubbed. Only
- * listed names count, so "rid=..." or "took: 12ms" stay as they are.
+ * one at its closing quote. The unquoted value of any other name is an id
+ * when it looks opaque (lsl_opaque_value: long hex, base64), as in a
+ * query string: a log no rule reads is not known to be free of them. The
+ * text between values is scrubbed, and a word in it that holds percent
+ * escapes is read as query pairs ("token%3Dabc", an encoded URL), so
+ * "took: 12ms" stays and "token%3Dabc" does not.
  */
 #include <string.h>
 #include "rules_internal.h"
@@ -88,6 +92,52 @@ static const struct rule_param *lookup(const struct lsl_rule *r,
     return prm;
 }
 
+/* Scrub line[from, to); a word (between blanks) holding a percent escape
+ * is read as query pairs, so "token%3Dabc" or "next=%2Fcb%3Ftoken%3Dabc"
+ * has its listed values tokenized. */
+static int scrub_gap(const struct lsl_rule *r, struct lsl_plan *p,
+                     const char *line, size_t from, size_t to)
+{
+    size_t i = from, cursor = from;
+    int rc = 0;
+
+    if (!lsl_pct_has_escape(line + from, to - from))
+        return lsl_scrub(p, line, from, to - from, LSL_SCRUB_PHONES);
+    while (rc == 0 && i < to) {
+        size_t ws, we;
+
+        while (i < to && (line[i] == ' ' || line[i] == '\t'))
+            i++;
+        for (ws = we = i; we < to && line[we] != ' ' && line[we] != '\t';)
+            we++;
+        i = we;
+        if (ws == we || !lsl_pct_has_escape(line + ws, we - ws))
+            continue;
+        rc = lsl_scrub(p, line, cursor, ws - cursor, LSL_SCRUB_PHONES);
+        if (rc == 0)
+            rc = lsl_query_pairs(r, p, line, ws, we - ws);
+        cursor = we;
+    }
+    if (rc == 0)
+        rc = lsl_scrub(p, line, cursor, to - cursor, LSL_SCRUB_PHONES);
+    return rc;
+}
+
+/* The class of the pair's value: a listed name's, or id for an opaque
+ * unquoted value; -1 for none. */
+static int pair_class(const struct lsl_rule *r, const char *line, size_t ns,
+                      size_t ne, size_t vs, size_t ve)
+{
+    const struct rule_param *prm = lookup(r, line + ns, ne - ns);
+
+    if (prm)
+        return prm->cls;
+    if (line[vs - 1] != '"' && line[vs - 1] != '\'' &&
+        lsl_opaque_value(line + vs, ve - vs, false))
+        return LSL_CLASS_ID;
+    return -1;
+}
+
 int lsl_text_plan(const struct lsl_rule *r, struct lsl_matcher *m,
                   const char *line, size_t len)
 {
@@ -96,25 +146,26 @@ int lsl_text_plan(const struct lsl_rule *r, struct lsl_matcher *m,
     int rc = 0;
 
     p->matched = true;
-    while (rc == 0 && r->nparams && i < len) {
+    while (rc == 0 && i < len) {
         size_t ns, ne, vs, ve;
-        const struct rule_param *prm;
+        int cls;
 
         i = lsl_find2(line, i, len, '=', ':');
         if (i >= len)
             break;
         if (name_before(line, i, &ns, &ne) && ns >= cursor &&
-            (prm = lookup(r, line + ns, ne - ns)) != NULL &&
-            value_after(line, len, i, &vs, &ve)) {
-            rc = lsl_scrub(p, line, cursor, vs - cursor, LSL_SCRUB_PHONES);
+            value_after(line, len, i, &vs, &ve) &&
+            (cls = pair_class(r, line, ns, ne, vs, ve)) >= 0) {
+            rc = scrub_gap(r, p, line, cursor, vs);
             if (rc == 0)
-                rc = lsl_plan_push(p, vs, ve - vs, LSL_ACT_TOKEN, prm->cls, 0);
+                rc = lsl_plan_push(p, vs, ve - vs, LSL_ACT_TOKEN, (uint8_t)cls,
+                                   0);
             cursor = i = ve;
             continue;
         }
         i++;
     }
     if (rc == 0)
-        rc = lsl_scrub(p, line, cursor, len - cursor, LSL_SCRUB_PHONES);
+        rc = scrub_gap(r, p, line, cursor, len);
     return rc;
 }

@@ -143,7 +143,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     mode = data[0] & (LSL_SCRUB_PHONES | LSL_SCRUB_AGENT);
     check_decode(text, len);
     check_aton(text, len);
-    (void)lsl_opaque_value(text, len);
+    (void)lsl_opaque_value(text, len, data[0] & 8);
     if (!(data[0] & LSL_SCRUB_DECODED)) {
         run_matchers(text, len);
         run_plans(text, len, mode);

@@ -215,8 +215,16 @@ static void test_text_rule(void **state)
     check_plan(r, *state, "{\"password\":\"p w\",\"uid\": 7} uid: 8", true,
                "{\"password\":\"<secret|p w>\",\"uid\": <user|7>} uid: "
                "<user|8>");
-    check_plan(r, *state, "rid=7a39a4a8b4459573e9f6282f40eb18fe took: 12ms",
-               true, "rid=7a39a4a8b4459573e9f6282f40eb18fe took: 12ms");
+    /* An unlisted opaque value is an id; other values stay. */
+    check_plan(r, *state,
+               "rid=7a39a4a8b4459573e9f6282f40eb18fe took: 12ms ok=\"9774d56d"
+               "682e549c\"",
+               true,
+               "rid=<id|7a39a4a8b4459573e9f6282f40eb18fe> took: 12ms ok=\"9774d"
+               "56d682e549c\"");
+    /* Words with escapes are read as query pairs. */
+    check_plan(r, *state, "go uid%3D77 to %2Fcb%3Fpassword%3Dpw1 x=1", true,
+               "go uid%3D<user|77> to %2Fcb%3Fpassword%3D<secret|pw1> x=1");
     lsl_rule_free(r);
 }
 
@@ -253,10 +261,13 @@ static void test_bounds(void **state)
     assert_false(lsl_userinfo_at("://a:b@c", 1, 8, 3, &h));
     assert_true(lsl_userinfo_at("://a:b@c", 0, 8, 3, &h));
     assert_int_equal(h.n, 2);
-    assert_true(lsl_opaque_value("9774d56d682e549c", 16));
-    assert_false(lsl_opaque_value("9774d56d682e549", 15));
-    assert_false(lsl_opaque_value("/774d56d682e549c", 16));
-    assert_true(lsl_opaque_value("QWxhZGRpbjpvcGVuIHNlc2FtZQ==", 28));
+    assert_true(lsl_opaque_value("9774d56d682e549c", 16, true));
+    assert_false(lsl_opaque_value("9774d56d682e549", 15, true));
+    assert_false(lsl_opaque_value("/774d56d682e549c", 16, true));
+    assert_true(lsl_opaque_value("QWxhZGRpbjpvcGVuIHNlc2FtZQ==", 28, true));
+    /* Raw '+' is a blank in a query string, not base64. */
+    assert_false(lsl_opaque_value("bearer+0RMiqtRokXGZxUPr4Vkn", 27, true));
+    assert_true(lsl_opaque_value("bearer+0RMiqtRokXGZxUPr4Vkn", 27, false));
 }
 
 int main(void)
