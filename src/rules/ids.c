@@ -292,10 +292,10 @@ bool lsl_auth_at(const char *s, size_t lo, size_t hi, size_t i,
         return false;
     for (st = j; j < hi && is_cred(s[j]);)
         j++;
-    while (j < hi && s[j] == '=')
-        j++;
     if (j == st)
         return false;
+    while (j < hi && s[j] == '=')
+        j++;
     hit1(h, st, j, LSL_CLASS_SECRET);
     return true;
 }

@@ -384,8 +384,6 @@ static bool try_at(const struct scan *sc, size_t i, unsigned seen,
     char c = s[i];
     char prev = i > sc->lo ? s[i - 1] : ' ';
 
-    if (prev == '/' && lsl_userinfo_at(s, sc->lo, sc->hi, i, h))
-        return true;
     if ((seen & C_AT) && is_local(c) && !is_local(prev) &&
         match_email(sc, i, h))
         return true;
@@ -409,6 +407,16 @@ static bool try_at(const struct scan *sc, size_t i, unsigned seen,
            match_phone(sc, i, h);
 }
 
+static int push_hit(struct lsl_plan *p, const struct lsl_hit *h)
+{
+    int rc = 0;
+
+    for (size_t k = 0; rc == 0 && k < h->n; k++)
+        rc = lsl_plan_push(p, h->start[k], h->end[k] - h->start[k],
+                           LSL_ACT_TOKEN, h->cls[k], k ? 0 : h->flags);
+    return rc;
+}
+
 /* Candidates in the run [ws, we) of C_TOK bytes, whose byte classes are
  * `seen`. A hit may reach past the run ("+81 90 1234 5678"): *next is
  * where scanning goes on. */
@@ -424,12 +432,9 @@ static int scan_run(struct lsl_plan *p, const struct scan *sc, size_t ws,
             i++;
             continue;
         }
-        for (size_t k = 0; k < h.n; k++) {
-            rc = lsl_plan_push(p, h.start[k], h.end[k] - h.start[k],
-                               LSL_ACT_TOKEN, h.cls[k], k ? 0 : h.flags);
-            if (rc)
-                return rc;
-        }
+        rc = push_hit(p, &h);
+        if (rc)
+            return rc;
         i = h.end[h.n - 1];
     }
     *next = i;
@@ -442,6 +447,24 @@ static bool auth_word(const unsigned char *w, size_t n)
 {
     return n >= 5 && (w[0] | 0x20) == 'b' &&
            ((w[1] | 0x20) == 'e' || (w[1] | 0x20) == 'a');
+}
+
+/*
+ * A run "scheme:" before "//": URL userinfo may follow, and it may start
+ * with a byte that starts no run ("https://!u:p@h"), so it is tried here.
+ */
+static int try_userinfo(struct lsl_plan *p, const struct scan *sc, size_t we,
+                        size_t *next)
+{
+    struct lsl_hit h;
+    int rc;
+
+    if (we + 2 >= sc->hi || sc->s[we] != '/' || sc->s[we + 1] != '/' ||
+        !lsl_userinfo_at(sc->s, sc->lo, sc->hi, we + 2, &h))
+        return 0;
+    rc = push_hit(p, &h);
+    *next = h.end[h.n - 1];
+    return rc;
 }
 
 /*
@@ -459,7 +482,7 @@ static int scan_text(struct lsl_plan *p, const char *line, size_t off,
     int rc;
 
     while (i < sc.hi) {
-        size_t ws, n;
+        size_t ws, we, n;
         unsigned seen = 0;
 
         while (i < sc.hi && !(ctab[s[i]] & C_TOK))
@@ -470,7 +493,10 @@ static int scan_text(struct lsl_plan *p, const char *line, size_t off,
         if (!(seen & (C_DIGIT | C_COLON | C_AT)) && n < 36 &&
             !(n >= 14 && (seen & (C_DASH | C_DOT))) && !auth_word(s + ws, n))
             continue;
-        rc = scan_run(p, &sc, ws, i, seen, &i);
+        we = i;
+        rc = scan_run(p, &sc, ws, we, seen, &i);
+        if (rc == 0 && s[we - 1] == ':' && i == we)
+            rc = try_userinfo(p, &sc, we, &i);
         if (rc)
             return rc;
     }
