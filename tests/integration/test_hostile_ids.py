@@ -16,6 +16,8 @@ text rule), the lines go through `logseal pipe`, and:
 - no GONE text of the spelling (its identifying parts, raw and decoded)
   is in the output line;
 - a look-alike is in the output line unchanged;
+- `--rule auto` on the text rule's lines falls back to it, with a
+  warning;
 - every token of the output unseals to an original the corpus or the
   line's template holds (so nothing is stored as someone else's value:
   %31%39%32.168.7.4 is 192.168.7.4, never 32.168.7.4), and each
@@ -238,6 +240,23 @@ def body(ctx):
     keys = ctx.keygen()
     for rule in RULES:
         check_rule(ctx, keys, rule, corpus, allowed)
+    check_auto(ctx, keys, corpus)
+
+
+def check_auto(ctx, keys, corpus):
+    """--rule auto on lines no rule reads: the text rule, with a warning,
+    and the same output as --rule text."""
+    cases = build('text', corpus)
+    data = ''.join(c[0] + '\n' for c in cases).encode()
+    auto, _ = ctx.pipe('auto', keys, ctx.path('vault-auto'), input=data,
+                       out='-')
+    text, _ = ctx.pipe('text', keys, ctx.path('vault-text'), input=data,
+                       out='-')
+    err = auto.stderr.decode()
+    check('--rule auto: no rule matches' in err and 'using text' in err,
+          '--rule auto does not warn of its fallback: %s' % lslib.redact(err))
+    check(auto.stdout == text.stdout, '--rule auto differs from --rule text')
+    print('ok --rule auto: text, with a warning')
 
 
 if __name__ == '__main__':
