@@ -49,6 +49,8 @@
 
 /* Texts with escapes up to this size decode on the stack. */
 #define DECODE_STACK 1024
+/* scan_text's answer when the text holds a percent escape. */
+#define SCAN_ENCODED 1
 
 struct scan {
     const char *s;
@@ -68,6 +70,7 @@ enum {
     C_AT = 1 << 7,
     C_DOT = 1 << 8,
     C_DASH = 1 << 9,
+    C_PCT = 1 << 10,
 };
 
 #define IN(c, a, b) ((c) >= (a) && (c) <= (b))
@@ -82,7 +85,8 @@ enum {
      (ALNUM(c) || PUNCT_LOCAL(c) ? C_LOCAL | C_TOK : 0) |                      \
      (ALNUM(c) || PUNCT_ZONE(c) ? C_ZONE : 0) |                                \
      ((c) == ':' ? C_COLON | C_TOK : 0) | ((c) == '@' ? C_AT | C_TOK : 0) |    \
-     ((c) == '.' ? C_DOT : 0) | ((c) == '-' ? C_DASH : 0))
+     ((c) == '.' ? C_DOT : 0) | ((c) == '-' ? C_DASH : 0) |                    \
+     ((c) == '%' ? C_PCT : 0))
 #define R4(b)  CLS(b), CLS((b) + 1), CLS((b) + 2), CLS((b) + 3)
 #define R16(b) R4(b), R4((b) + 4), R4((b) + 8), R4((b) + 12)
 #define R64(b) R16(b), R16((b) + 16), R16((b) + 32), R16((b) + 48)
@@ -355,18 +359,19 @@ static bool imei_possible(const struct scan *sc, size_t i)
            (is_digit(s[i + 13]) || s[i + 2] == '-' || s[i + 2] == ' ');
 }
 
-/* Matchers that a word's first byte alone selects. */
+/* Matchers that a word's first bytes alone select: "eyJ" a JWT, "be" or
+ * "ba" an Authorization scheme, a digit after '/' or '@' a URL host. */
 static bool try_first(const struct scan *sc, size_t i, char prev,
                       struct lsl_hit *h)
 {
     const char *s = sc->s;
-    char c = s[i];
+    char c = s[i], c1 = i + 1 < sc->hi ? (char)(s[i + 1] | 0x20) : 0;
 
-    if (c == 'e')
+    if (c == 'e' && c1 == 'y')
         return lsl_jwt_at(s, sc->lo, sc->hi, i, h);
-    if (c == 'b' || c == 'B')
+    if ((c == 'b' || c == 'B') && (c1 == 'e' || c1 == 'a'))
         return lsl_auth_at(s, sc->lo, sc->hi, i, h);
-    return (prev == '/' || prev == '@') &&
+    return (prev == '/' || prev == '@') && is_digit(c) &&
            lsl_urlhost_at(s, sc->lo, sc->hi, i, h);
 }
 
@@ -407,10 +412,17 @@ static bool try_at(const struct scan *sc, size_t i, unsigned seen,
            match_phone(sc, i, h);
 }
 
-static int push_hit(struct lsl_plan *p, const struct lsl_hit *h)
+/* A hit that reaches past the run at `we` may cover runs not checked for
+ * escapes yet: then the whole text is read decoded (SCAN_ENCODED). */
+static int push_hit(struct lsl_plan *p, const struct scan *sc, size_t we,
+                    const struct lsl_hit *h)
 {
+    size_t end = h->end[h->n - 1];
     int rc = 0;
 
+    if (end > we && !(sc->mode & LSL_SCRUB_DECODED) &&
+        lsl_pct_has_escape(sc->s + we, end - we))
+        return SCAN_ENCODED;
     for (size_t k = 0; rc == 0 && k < h->n; k++)
         rc = lsl_plan_push(p, h->start[k], h->end[k] - h->start[k],
                            LSL_ACT_TOKEN, h->cls[k], k ? 0 : h->flags);
@@ -432,7 +444,7 @@ static int scan_run(struct lsl_plan *p, const struct scan *sc, size_t ws,
             i++;
             continue;
         }
-        rc = push_hit(p, &h);
+        rc = push_hit(p, sc, we, &h);
         if (rc)
             return rc;
         i = h.end[h.n - 1];
@@ -462,7 +474,7 @@ static int try_userinfo(struct lsl_plan *p, const struct scan *sc, size_t we,
     if (we + 2 >= sc->hi || sc->s[we] != '/' || sc->s[we + 1] != '/' ||
         !lsl_userinfo_at(sc->s, sc->lo, sc->hi, we + 2, &h))
         return 0;
-    rc = push_hit(p, &h);
+    rc = push_hit(p, sc, we, &h);
     *next = h.end[h.n - 1];
     return rc;
 }
@@ -490,6 +502,10 @@ static int scan_text(struct lsl_plan *p, const char *line, size_t off,
         for (ws = i; i < sc.hi && (ctab[s[i]] & C_TOK); i++)
             seen |= ctab[s[i]];
         n = i - ws;
+        /* Escapes: the whole text is read decoded instead (lsl_scrub). */
+        if ((seen & C_PCT) && !(mode & LSL_SCRUB_DECODED) &&
+            lsl_pct_has_escape(line + ws, n))
+            return SCAN_ENCODED;
         if (!(seen & (C_DIGIT | C_COLON | C_AT)) && n < 36 &&
             !(n >= 14 && (seen & (C_DASH | C_DOT))) && !auth_word(s + ws, n))
             continue;
@@ -540,12 +556,18 @@ out:
     return rc;
 }
 
+/* Escapes are rare: the raw scan notices one in the run that holds it,
+ * and only then are its spans dropped and the text read decoded. */
 int lsl_scrub(struct lsl_plan *p, const char *line, size_t off, size_t len,
               unsigned mode)
 {
-    if (!(mode & LSL_SCRUB_DECODED) && lsl_pct_has_escape(line + off, len))
-        return scrub_decoded(p, line, off, len, mode);
-    return scan_text(p, line, off, len, mode);
+    size_t first = p->count;
+    int rc = scan_text(p, line, off, len, mode);
+
+    if (rc != SCAN_ENCODED)
+        return rc;
+    p->count = first;
+    return scrub_decoded(p, line, off, len, mode);
 }
 
 int lsl_scrub_range(struct lsl_plan *p, const char *line, size_t off,
