@@ -303,8 +303,29 @@ bool lsl_auth_at(const char *s, size_t lo, size_t hi, size_t i,
 /* Bytes a URL's userinfo may hold (RFC 3986 plus raw non-ASCII). */
 static bool is_userinfo(char c)
 {
-    return is_alnum(c) || (unsigned char)c >= 0x80 ||
-           (c != '\0' && strchr("-._~%!$&'()*+,;=:@", c) != NULL);
+    switch (c) {
+    case '-':
+    case '.':
+    case '_':
+    case '~':
+    case '%':
+    case '!':
+    case '$':
+    case '&':
+    case '\'':
+    case '(':
+    case ')':
+    case '*':
+    case '+':
+    case ',':
+    case ';':
+    case '=':
+    case ':':
+    case '@':
+        return true;
+    default:
+        return is_alnum(c) || (unsigned char)c >= 0x80;
+    }
 }
 
 static bool after_scheme(const char *s, size_t lo, size_t i)

@@ -149,23 +149,19 @@ static int push_value(struct qctx *q, size_t off, size_t len, uint8_t cls)
 }
 
 /* Path segments in [i, end): the one after a listed segment is a value,
- * and so is an opaque one. A '#' ends the path (a fragment follows, and a
- * '?' after it is the fragment's): *stop is where the path ended. */
-static int plan_path(struct qctx *q, size_t i, size_t end, size_t *stop)
+ * and so is an opaque one. */
+static int plan_path(struct qctx *q, size_t i, size_t end)
 {
     const struct rule_param *prev = NULL;
     int rc;
 
-    *stop = end;
     while (i < end) {
         size_t send = i, n;
 
         /* Segments are short: a loop beats a memchr call. */
-        while (send < end && q->line[send] != '/' && q->line[send] != '#')
+        while (send < end && q->line[send] != '/')
             send++;
         n = send - i;
-        if (send < end && q->line[send] == '#')
-            *stop = end = send;
 
         if (prev && send > i) {
             rc = push_value(q, i, n, prev->cls);
@@ -289,7 +285,13 @@ static int plan_url(struct qctx *q, size_t path, size_t end)
 {
     const char *line = q->line;
     size_t pend = lsl_find2(line, path, end, '?', ' ');
-    int rc = plan_path(q, path, pend, &pend);
+    /* A '#' before the '?' starts the fragment (the '?' is its own). */
+    const char *hash = memchr(line + path, '#', pend - path);
+    int rc;
+
+    if (hash)
+        pend = (size_t)(hash - line);
+    rc = plan_path(q, path, pend);
 
     if (rc == 0 && pend < end && line[pend] == '?') {
         size_t qend = lsl_find2(line, pend + 1, end, ' ', '#');

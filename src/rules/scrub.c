@@ -350,6 +350,15 @@ static bool match_phone(const struct scan *sc, size_t i, struct lsl_hit *h)
     return true;
 }
 
+/* A MAC address has its first separator at i + 2, or a '.' at i + 4. */
+static bool mac_possible(const struct scan *sc, size_t i)
+{
+    const char *s = sc->s;
+
+    return i + 14 <= sc->hi && is_hex(s[i]) && is_hex(s[i + 1]) &&
+           (s[i + 2] == ':' || s[i + 2] == '-' || s[i + 4] == '.');
+}
+
 /* An IMEI needs 14 digits in a row, or the 2-digit group of "35-2099..". */
 static bool imei_possible(const struct scan *sc, size_t i)
 {
@@ -371,8 +380,10 @@ static bool try_first(const struct scan *sc, size_t i, char prev,
         return lsl_jwt_at(s, sc->lo, sc->hi, i, h);
     if ((c == 'b' || c == 'B') && (c1 == 'e' || c1 == 'a'))
         return lsl_auth_at(s, sc->lo, sc->hi, i, h);
-    return (prev == '/' || prev == '@') && is_digit(c) &&
-           lsl_urlhost_at(s, sc->lo, sc->hi, i, h);
+    if (!is_digit(c) || (prev != '@' && (prev != '/' || i < sc->lo + 3 ||
+                                         s[i - 2] != '/' || s[i - 3] != ':')))
+        return false;
+    return lsl_urlhost_at(s, sc->lo, sc->hi, i, h);
 }
 
 /*
@@ -403,7 +414,7 @@ static bool try_at(const struct scan *sc, size_t i, unsigned seen,
         return true;
     return ((seen & C_DASH) && match_uuid(sc, i, h)) ||
            ((seen & C_COLON) && match_ipv6(sc, i, h)) ||
-           ((seen & (C_COLON | C_DASH | C_DOT)) && is_hex(c) &&
+           ((seen & (C_COLON | C_DASH | C_DOT)) && mac_possible(sc, i) &&
             lsl_mac_at(s, sc->lo, sc->hi, i, h)) ||
            ((seen & C_DOT) && match_ipv4(sc, i, h)) ||
            ((seen & C_DASH) && match_dashed(sc, i, h)) ||
