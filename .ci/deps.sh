@@ -6,7 +6,8 @@ set -euo pipefail
 LSL_BUILD_PKGS=(meson ninja-build gcc clang pkg-config libpcre2-dev
     zlib1g-dev libsodium-dev libuv1-dev libcmocka-dev python3 gzip)
 # libclang-rt-14-dev: libFuzzer and the sanitizer runtimes for clang.
-LSL_TEST_PKGS=(nginx-light logrotate curl valgrind goaccess libclang-rt-14-dev)
+LSL_TEST_PKGS=(nginx-light logrotate curl valgrind goaccess libclang-rt-14-dev
+    clang-format)
 # bench/run: the peers it measures against and its timing tools.
 LSL_BENCH_PKGS=(anonip pigz time valgrind util-linux)
 

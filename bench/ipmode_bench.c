@@ -11,7 +11,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include "../src/daemon/batch_internal.h"
+#include "src/pipeline/batch_internal.h"
 
 #define BATCH 8192
 

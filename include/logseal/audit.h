@@ -42,7 +42,7 @@ struct lsl_audit_pub {
 LSL_MUST_CHECK int lsl_audit_pub_derive(const struct lsl_officer_key *k,
                                         struct lsl_audit_pub *out);
 
-/* Write an audit.pub file (0644, O_EXCL). 0, LSL_EEXIST or -errno. */
+/* Write an audit.pub file (0644, O_EXCL). 0, -EEXIST or -errno. */
 LSL_MUST_CHECK int lsl_audit_pub_write(const char *path,
                                        const struct lsl_audit_pub *p);
 

@@ -55,6 +55,7 @@ struct lsl_pos {
 struct lsl_batch {
     uint64_t seq;                /* pipeline-wide order */
     void *source;                /* opaque owner */
+    struct lsl_batch *next;      /* the owner's list of spare batches */
     const struct lsl_rule *rule; /* borrowed; NULL = scrubber only */
     /* The header line in force at the batch's first line (W3C "#Fields:",
      * see lsl_rule_is_header), copied on the loop thread; empty if none. */
@@ -80,7 +81,7 @@ struct lsl_batch {
 /* How batches are written out. */
 enum lsl_out_format {
     LSL_OUT_TEXT = 0, /* the source's format, spans replaced */
-    LSL_OUT_JSONL,    /* one JSON object per line (see src/daemon/jsonl.c) */
+    LSL_OUT_JSONL,    /* one JSON object per line (see src/pipeline/jsonl.c) */
 };
 
 /*

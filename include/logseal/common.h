@@ -35,7 +35,6 @@
     X(ENOTFOUND, -1009, "not found")                                           \
     X(ELIMIT, -1010, "pattern match limit reached")                            \
     X(EVERSION, -1011, "unsupported file version")                             \
-    X(EEXIST, -1012, "refusing to overwrite an existing file")                 \
     X(ENOKEY, -1013, "required key is missing")                                \
     X(EKEYOWNER, -1014, "key file is owned by another user")
 

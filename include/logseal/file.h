@@ -28,7 +28,7 @@ LSL_MUST_CHECK int lsl_secret_file_read(const char *path, void *buf,
 
 /*
  * Create `path` exclusively with `mode`, write buf, fsync it and its
- * directory. LSL_EEXIST if it exists. On failure nothing is left behind.
+ * directory. -EEXIST if it exists. On failure nothing is left behind.
  */
 LSL_MUST_CHECK int lsl_file_create_excl(const char *path, unsigned mode,
                                         const void *buf, size_t len);

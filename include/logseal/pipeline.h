@@ -1,9 +1,9 @@
 /*
  * logseal — the pipeline: sources -> batches on the thread pool -> commit.
  *
- * Loop-thread API (only daemon/, source/ and sink/ use it). A source embeds
- * struct lsl_source, feeds bytes with lsl_source_feed() and says where they
- * end; full batches are processed on the libuv thread pool (match,
+ * Loop-thread API (only pipeline/, daemon/, source/ and sink/ use it). A source
+ * embeds struct lsl_source, feeds bytes with lsl_source_feed() and says where
+ * they end; full batches are processed on the libuv thread pool (match,
  * tokenize, gzip) and then committed strictly in order by one commit job at
  * a time: vault entries first (fsynced), then the sink. Only then does the
  * source hear, through ops->committed, that its bytes up to `pos` are
@@ -20,15 +20,61 @@
 #ifndef LOGSEAL_PIPELINE_H
 #define LOGSEAL_PIPELINE_H
 
-#include <uv.h>
+#include <limits.h>
 #include "logseal/batch.h"
-#include "logseal/sink.h"
 #include "logseal/splitter.h"
 #include "logseal/vault.h"
 #include "logseal/vaultset.h"
 
+/*
+ * Sinks: where pseudonymized batches go. A small vtable. The pipeline calls
+ * write() for batches in order, from a worker thread, never two at once for
+ * one sink; sync() makes everything written so far durable. A sink that
+ * fails a write leaves its output as it was before that write (files are
+ * cut back), so the pipeline can retry the same batch without duplicating
+ * or corrupting output.
+ */
+struct lsl_sink;
+
+/* A sink's durable position: the file being written and its length. */
+struct lsl_sink_state {
+    char part[PATH_MAX]; /* "" when no file is open */
+    uint64_t len;
+};
+
+struct lsl_sink_ops {
+    /* Append b->gz (gzip sinks) or b->out. 0 or -errno. */
+    int (*write)(struct lsl_sink *s, const struct lsl_batch *b);
+    /* Everything written is durable. 0 or -errno. May be NULL. */
+    int (*sync)(struct lsl_sink *s);
+    /*
+     * Housekeeping at time `now` (unix s), serialized with writes: e.g.
+     * finish a segment that reached its age. May be NULL.
+     */
+    int (*tick)(struct lsl_sink *s, int64_t now);
+    /*
+     * What is durably written so far, for the checkpoint the commit step
+     * hands to the source (persist). May be NULL: nothing to resume.
+     */
+    void (*state)(const struct lsl_sink *s, struct lsl_sink_state *st);
+    /*
+     * Free the sink. With `finish`, first make the output final (fsync,
+     * rename into place); without, leave what was written unfinished
+     * (e.g. as .part) for inspection. 0 or -errno.
+     */
+    int (*close)(struct lsl_sink *s, bool finish);
+};
+
+struct lsl_sink {
+    const struct lsl_sink_ops *ops;
+    bool gzip;      /* wants the gzip member */
+    bool sync_each; /* the pipeline calls sync() after each write */
+    char desc[256]; /* path or "stdout", for messages */
+};
+
 struct lsl_pipeline;
 struct lsl_source;
+struct uv_loop_s; /* uv_loop_t: only the loop modules include <uv.h> */
 
 struct lsl_source_ops {
     void (*pause)(struct lsl_source *s);
@@ -36,10 +82,11 @@ struct lsl_source_ops {
     /*
      * Runs in the commit job (a worker thread, serialized with every other
      * commit) right after the sink wrote and synced batch `b`: the place to
-     * save a checkpoint {b->pos, sink state} atomically. A failure is
+     * save a checkpoint {b->pos, sink state `st`} atomically. A failure is
      * retried like a write failure. May be NULL.
      */
-    int (*persist)(struct lsl_source *s, const struct lsl_batch *b);
+    int (*persist)(struct lsl_source *s, const struct lsl_batch *b,
+                   const struct lsl_sink_state *st);
     /* Loop thread, after persist: bytes up to `pos` are durable output.
      * May be NULL. */
     void (*committed)(struct lsl_source *s, const struct lsl_pos *pos);
@@ -65,11 +112,11 @@ struct lsl_source {
 };
 
 struct lsl_pipeline_opts {
-    uv_loop_t *loop;
-    const struct lsl_keyring *keyring; /* borrowed */
-    struct lsl_vault_writer *vault;    /* borrowed */
-    /* borrowed; if set, used instead of `vault`: one file per key epoch,
-     * and the keyring ratchets after each commit (vaultset.h) */
+    struct uv_loop_s *loop; /* NULL: a loop of its own (lsl_pipeline_run) */
+    /* borrowed; with `vaults`, ratcheted after each commit */
+    struct lsl_keyring *keyring;
+    /* borrowed; NULL: no vault (tests). One file per key epoch: a batch's
+     * mappings are fsynced before its output is written (vaultset.h). */
     struct lsl_vault_set *vaults;
     int gzip_level;     /* 0: no gzip members */
     size_t batch_bytes; /* dispatch when a batch holds this much */
@@ -88,8 +135,15 @@ void lsl_pipeline_opts_init(struct lsl_pipeline_opts *o);
 LSL_MUST_CHECK int lsl_pipeline_open(struct lsl_pipeline **out,
                                      const struct lsl_pipeline_opts *o);
 
-/* Stop timers; frees after their close callbacks. NULL-safe. */
+/*
+ * Stop timers; frees after their close callbacks. With a loop of its own,
+ * runs it until every handle closed (sources closed just before included)
+ * and closes it: the pipeline is gone when this returns. NULL-safe.
+ */
 void lsl_pipeline_close(struct lsl_pipeline *pl);
+
+/* With a loop of its own: run it until sources and jobs are done. */
+void lsl_pipeline_run(struct lsl_pipeline *pl);
 
 /* Totals of committed batches, and vault entries written. */
 void lsl_pipeline_totals(const struct lsl_pipeline *pl,
@@ -131,7 +185,7 @@ LSL_MUST_CHECK int lsl_source_end_file(struct lsl_source *s,
 /* Dispatch the current batch now (e.g. before switching files). */
 LSL_MUST_CHECK int lsl_source_flush(struct lsl_source *s);
 
-uv_loop_t *lsl_pipeline_loop(const struct lsl_pipeline *pl);
+struct uv_loop_s *lsl_pipeline_loop(const struct lsl_pipeline *pl);
 
 /*
  * True when no batch, commit or sink tick is in flight: the moment sources

@@ -156,7 +156,7 @@ int64_t lsl_epoch_start(enum lsl_epoch_len len, uint32_t epoch);
  * Create a new random hash key file at `path` (mode 0600, O_EXCL) whose
  * first epoch is the one holding `since` (unix seconds; for
  * LSL_EPOCH_NEVER the epoch counter is 0 and `since` is recorded as its
- * start). lsl_keyring_create uses the current time. Returns 0, LSL_EEXIST
+ * start). lsl_keyring_create uses the current time. Returns 0, -EEXIST
  * if the file exists, -EINVAL (bad epoch length) or -errno.
  */
 LSL_MUST_CHECK int lsl_keyring_create_at(const char *path,

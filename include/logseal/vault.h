@@ -59,7 +59,7 @@ struct lsl_officer_key; /* secret + public key, in sodium_malloc memory */
 
 /*
  * Create an officer key pair: secret key file `sec_path` (0600, O_EXCL)
- * and public key file `pub_path` (0644, O_EXCL). 0, LSL_EEXIST or -errno.
+ * and public key file `pub_path` (0644, O_EXCL). 0, -EEXIST or -errno.
  */
 LSL_MUST_CHECK int lsl_officer_keygen(const char *sec_path,
                                       const char *pub_path);
@@ -87,7 +87,7 @@ LSL_MUST_CHECK int lsl_officer_key_generate(struct lsl_officer_key **out);
 void lsl_officer_key_public(const struct lsl_officer_key *k,
                             uint8_t pk[LSL_VAULT_PUBKEY_BYTES]);
 
-/* Write k's public key file (0644, O_EXCL). 0, LSL_EEXIST or -errno. */
+/* Write k's public key file (0644, O_EXCL). 0, -EEXIST or -errno. */
 LSL_MUST_CHECK int lsl_officer_pubkey_write(const struct lsl_officer_key *k,
                                             const char *path);
 
@@ -125,7 +125,7 @@ void lsl_shares_opts_init(struct lsl_shares_opts *o);
  * share files (O_EXCL, 0600, fsynced), share i (x = i + 1) sealed with
  * passphrase i. On failure the share files already created are removed.
  * 0, -EINVAL (bad counts, empty passphrase, limits out of range),
- * LSL_EEXIST, -ENOMEM or -errno.
+ * -EEXIST, -ENOMEM or -errno.
  */
 LSL_MUST_CHECK int lsl_officer_shares_write(const struct lsl_officer_key *k,
                                             const struct lsl_shares_opts *o);

@@ -4,10 +4,10 @@
  * A vault file holds the mappings of one key epoch (its header says which;
  * vault.h). The set routes each mapping to the writer of its token's
  * epoch (the current epoch's is opened with the set, later ones on first
- * use) and, after a batch is committed, ratchets
- * the keyring to the batch's newest line time and finishes the files of
- * epochs whose key is gone: no new mapping can need them. With a fixed key
- * there is one epoch and one file per run, as before.
+ * use). Once the keyring has ratcheted (its owner advances it after a
+ * batch is durable), the files of epochs whose key is gone are retired:
+ * no new mapping can need them. With a fixed key there is one epoch and
+ * one file per run.
  *
  * Not thread-safe: used by the pipeline's serialized commit stage only.
  * Blocking I/O; never on the loop thread.
@@ -20,11 +20,11 @@
 struct lsl_vault_set;
 
 struct lsl_vault_set_opts {
-    const char *dir;             /* borrowed */
-    const uint8_t *pubkey;       /* borrowed, LSL_VAULT_PUBKEY_BYTES */
-    const char *source;          /* borrowed; stored in records */
-    struct lsl_keyring *keyring; /* borrowed; advanced by commit */
-    size_t seen_cap;             /* per writer; 0: the writer default */
+    const char *dir;                   /* borrowed */
+    const uint8_t *pubkey;             /* borrowed, LSL_VAULT_PUBKEY_BYTES */
+    const char *source;                /* borrowed; stored in records */
+    const struct lsl_keyring *keyring; /* borrowed; read only */
+    size_t seen_cap;                   /* per writer; 0: the writer default */
 };
 
 /*
@@ -46,11 +46,13 @@ LSL_MUST_CHECK int lsl_vault_set_add(struct lsl_vault_set *vs,
 LSL_MUST_CHECK int lsl_vault_set_flush(struct lsl_vault_set *vs);
 
 /*
- * After a batch whose newest line time is `when` is durable: ratchet the
- * keyring (lsl_keyring_advance) and finish the files of older epochs.
- * 0 or negative code; retrying is safe.
+ * Finish the files of epochs older than `floor` (the keyring's oldest
+ * epoch after a ratchet). 0 or the first error; every such writer is
+ * freed even on error (its file is left unfinished, which readers report),
+ * so retrying is safe.
  */
-LSL_MUST_CHECK int lsl_vault_set_commit(struct lsl_vault_set *vs, int64_t when);
+LSL_MUST_CHECK int lsl_vault_set_retire(struct lsl_vault_set *vs,
+                                        uint32_t floor);
 
 /* Finish every file and free. 0 or the first error. NULL-safe. */
 LSL_MUST_CHECK int lsl_vault_set_close(struct lsl_vault_set *vs);

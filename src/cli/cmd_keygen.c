@@ -107,7 +107,7 @@ static int refuse_existing(const char *path)
     lsl_log_error("%s exists; refusing to overwrite keys (move it away "
                   "first if you really mean to replace it)",
                   path);
-    return LSL_EEXIST;
+    return -EEXIST;
 }
 
 static int check_absent(const struct keygen *g)

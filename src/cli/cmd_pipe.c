@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli_internal.h"
-#include "logseal/daemon.h"
 #include "logseal/log.h"
+#include "pipe_internal.h"
 
 static void help(void)
 {

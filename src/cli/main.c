@@ -2,6 +2,7 @@
  * logseal command line: dispatch to one subcommand per file (cmd_*.c).
  * Every subcommand parses its own options and prints its own --help.
  */
+#include <malloc.h>
 #include <signal.h>
 #include <sodium.h>
 #include <stdarg.h>
@@ -95,8 +96,24 @@ void lsl_cli_iso_time(int64_t t, char out[32])
         snprintf(out, 32, "%lld", (long long)t);
 }
 
+/*
+ * Batch buffers are large (hundreds of KiB) and pass between threads.
+ * glibc raises its mmap threshold each time such a block is freed, after
+ * which they come from per-thread heaps that fragment and never shrink:
+ * the resident size then grew by ~4.5 MiB per million lines. A fixed
+ * threshold keeps them mmapped, returned to the system when freed. A
+ * process-wide choice, so the program makes it, not the library.
+ */
+static void malloc_tune(void)
+{
+#if defined(__GLIBC__) && defined(M_MMAP_THRESHOLD)
+    (void)mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+#endif
+}
+
 int main(int argc, char **argv)
 {
+    malloc_tune();
     /* A closed stdout must be an error we report (EPIPE), not a silent
      * death that leaves a vault file unfinished. */
     signal(SIGPIPE, SIG_IGN);

@@ -131,7 +131,7 @@ int lsl_file_create_excl(const char *path, unsigned mode, const void *buf,
 
     fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, (mode_t)mode);
     if (fd < 0)
-        return errno == EEXIST ? LSL_EEXIST : -errno;
+        return -errno;
     /* The umask may have narrowed the mode; set exactly what was asked. */
     if (fchmod(fd, (mode_t)mode) < 0) {
         rc = -errno;

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <uv.h>
 #include "daemon_internal.h"
 #include "logseal/log.h"
 

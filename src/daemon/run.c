@@ -18,6 +18,7 @@
 #include "logseal/checkpoint.h"
 #include "logseal/file.h"
 #include "logseal/log.h"
+#include "logseal/sink.h"
 #include "logseal/source.h"
 #include "run_internal.h"
 

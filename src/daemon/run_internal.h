@@ -3,6 +3,7 @@
 #define LSL_RUN_INTERNAL_H
 
 #include <sodium.h>
+#include <uv.h>
 #include "daemon_internal.h"
 #include "logseal/checkpoint.h"
 #include "logseal/pipeline.h"

@@ -49,8 +49,6 @@ struct segment_sink {
     bool resumed;
 };
 
-static const struct lsl_sink_ops segment_ops;
-
 /* NAME from NAME.part. */
 static void final_name(const char *part, char *out, size_t cap)
 {
@@ -211,10 +209,23 @@ static int segment_close(struct lsl_sink *s, bool finish)
     return rc;
 }
 
+static void segment_state(const struct lsl_sink *s, struct lsl_sink_state *st)
+{
+    const struct segment_sink *f = (const struct segment_sink *)s;
+
+    st->part[0] = '\0';
+    st->len = 0;
+    if (f->fd < 0)
+        return;
+    snprintf(st->part, sizeof(st->part), "%s", f->part);
+    st->len = f->len;
+}
+
 static const struct lsl_sink_ops segment_ops = {
     .write = segment_write,
     .sync = segment_sync,
     .tick = segment_tick,
+    .state = segment_state,
     .close = segment_close,
 };
 
@@ -402,19 +413,4 @@ fail:
         close(f->fd);
     free(f);
     return rc;
-}
-
-void lsl_segment_sink_state(const struct lsl_sink *s, char *part, size_t cap,
-                            uint64_t *len)
-{
-    const struct segment_sink *f = (const struct segment_sink *)s;
-
-    if (s->ops != &segment_ops || f->fd < 0) {
-        if (cap)
-            part[0] = '\0';
-        *len = 0;
-        return;
-    }
-    snprintf(part, cap, "%s", f->part);
-    *len = f->len;
 }

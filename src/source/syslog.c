@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
+#include <uv.h>
 #include "logseal/log.h"
 #include "logseal/source.h"
 
@@ -310,7 +311,7 @@ static int clear_stale(struct lsl_syslog_source *s)
         lsl_log_error("%s: %s exists and is not a socket; remove it or "
                       "choose another listen path",
                       s->base.name, path);
-        return LSL_EEXIST;
+        return -EEXIST;
     }
     probe = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     if (probe < 0)

@@ -21,7 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include "logseal/log.h"
-#include "logseal/sink.h"
 #include "tail_internal.h"
 
 static uint64_t now_ms(const struct lsl_tail_source *t)
@@ -274,7 +273,8 @@ static void tail_resume(struct lsl_source *s)
 }
 
 /* Commit job (worker thread), after the sink synced batch b. */
-static int tail_persist(struct lsl_source *s, const struct lsl_batch *b)
+static int tail_persist(struct lsl_source *s, const struct lsl_batch *b,
+                        const struct lsl_sink_state *st)
 {
     struct lsl_tail_source *t = (struct lsl_tail_source *)s;
     struct lsl_checkpoint cp;
@@ -287,8 +287,8 @@ static int tail_persist(struct lsl_source *s, const struct lsl_batch *b)
         return LSL_ECORRUPT;
     }
     cp.offset = b->pos.offset;
-    lsl_segment_sink_state(s->sink, cp.segment, sizeof(cp.segment),
-                           &cp.segment_len);
+    memcpy(cp.segment, st->part, sizeof(cp.segment));
+    cp.segment_len = st->len;
     cp.lines = t->lines + b->st.lines_in;
     rc = lsl_checkpoint_save(t->state_dir, s->name, &cp);
     if (rc == 0)

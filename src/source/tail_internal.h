@@ -8,6 +8,7 @@
 
 #include <limits.h>
 #include <time.h>
+#include <uv.h>
 #include "logseal/checkpoint.h"
 #include "logseal/source.h"
 

@@ -140,7 +140,7 @@ static int ensure_vault_pub(const char *vault_dir,
     if (rc)
         return rc;
     rc = lsl_audit_pub_write(path, mine);
-    if (rc != LSL_EEXIST)
+    if (rc != -EEXIST)
         return rc;
     rc = lsl_audit_pub_load(path, &theirs);
     if (rc == 0 && memcmp(&theirs, mine, sizeof(theirs)) != 0)

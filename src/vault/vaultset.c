@@ -114,23 +114,18 @@ int lsl_vault_set_flush(struct lsl_vault_set *vs)
     return 0;
 }
 
-int lsl_vault_set_commit(struct lsl_vault_set *vs, int64_t when)
+int lsl_vault_set_retire(struct lsl_vault_set *vs, uint32_t floor)
 {
-    uint32_t floor;
     size_t keep = 0;
-    int rc, first = 0;
+    int first = 0;
 
-    rc = lsl_keyring_advance(vs->o.keyring, when);
-    if (rc)
-        return rc;
-    floor = lsl_keyring_epoch(vs->o.keyring);
     for (size_t i = 0; i < vs->n; i++) {
+        int rc;
+
         if (vs->slots[i].epoch >= floor) {
             vs->slots[keep++] = vs->slots[i];
             continue;
         }
-        /* The writer is freed even on error (its file is left unfinished,
-         * which readers report). */
         rc = lsl_vault_writer_close(vs->slots[i].w);
         if (rc && !first)
             first = rc;

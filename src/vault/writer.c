@@ -339,7 +339,7 @@ static int create_file(struct lsl_vault_writer *w,
         return -ENOMEM;
     w->fd = open(w->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (w->fd < 0)
-        return errno == EEXIST ? LSL_EEXIST : -errno;
+        return -errno;
     /* The umask may have narrowed the mode; widening is never wanted. */
     if (fchmod(w->fd, 0600) < 0)
         return -errno;

@@ -8,6 +8,7 @@
 #define LSL_TEST_TAIL_HARNESS_H
 
 #include <limits.h>
+#include <uv.h>
 #include "logseal/buf.h"
 #include "logseal/source.h"
 

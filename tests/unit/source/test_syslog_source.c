@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
+#include <uv.h>
 #include <cmocka.h>
 #include "../token/testkey.h"
 #include "logseal/source.h"
@@ -271,7 +272,7 @@ static void test_unix_refuses(void **state)
     assert_true(fd >= 0);
     close(fd);
     assert_int_equal(open_src(f, path), 0);
-    assert_int_equal(lsl_syslog_source_start(f->src), LSL_EEXIST);
+    assert_int_equal(lsl_syslog_source_start(f->src), -EEXIST);
     stop_src(f);
     assert_int_equal(access(path + 5, F_OK), 0);
 }

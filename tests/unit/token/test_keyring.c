@@ -45,7 +45,7 @@ static void test_create_open(void **state)
     assert_int_equal(stat(path, &st), 0);
     assert_int_equal(st.st_mode & 07777, 0600);
     assert_int_equal(st.st_size, 56);
-    assert_int_equal(lsl_keyring_create(path, LSL_EPOCH_NEVER), LSL_EEXIST);
+    assert_int_equal(lsl_keyring_create(path, LSL_EPOCH_NEVER), -EEXIST);
     assert_int_equal(lsl_keyring_open(&kr, path), 0);
     assert_int_equal(lsl_keyring_kid(kr, 0), 0);
     assert_int_equal(lsl_token_derive(kr, 0, LSL_CLASS_IP, "1.2.3.4", 7, &t1),

@@ -233,7 +233,7 @@ static void test_write_refuses_and_cleans(void **state)
     }
     /* The last one exists: the first two must not be left behind. */
     paths[2] = f->path[0];
-    write_split(f->key, paths, LSL_EEXIST);
+    write_split(f->key, paths, -EEXIST);
     assert_int_equal(stat(path[0], &st), -1);
     assert_int_equal(stat(path[1], &st), -1);
     assert_int_equal(stat(f->path[0], &st), 0);

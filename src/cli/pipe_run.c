@@ -1,7 +1,8 @@
 /*
- * `logseal pipe`: the daemon's pipeline with a descriptor source and a
- * single sink, and one vault file per key epoch its lines fall in (the
- * key's current epoch opened first). Order of teardown matters:
+ * `logseal pipe`: the pipeline with a descriptor source and a single sink,
+ * on a loop of the pipeline's own, and one vault file per key epoch its
+ * lines fall in (the key's current epoch opened first). Order of teardown
+ * matters:
  * the vault files are finished before
  * the output is renamed into place, so no finished output ever refers to a
  * token whose mapping is not durable.
@@ -13,13 +14,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "logseal/daemon.h"
 #include "logseal/file.h"
 #include "logseal/log.h"
+#include "logseal/sink.h"
 #include "logseal/source.h"
+#include "pipe_internal.h"
 
 struct pipe_run {
-    uv_loop_t loop;
     struct lsl_rule *rule;
     struct lsl_keyring *kr;
     struct lsl_vault_set *vs;
@@ -220,7 +221,6 @@ static int run_loop(struct pipe_run *r, const struct lsl_pipe_opts *o, int fd)
     int rc;
 
     lsl_pipeline_opts_init(&po);
-    po.loop = &r->loop;
     po.keyring = r->kr;
     po.vaults = r->vs;
     po.gzip_level = r->sink->gzip ? o->level : 0;
@@ -241,7 +241,7 @@ static int run_loop(struct pipe_run *r, const struct lsl_pipe_opts *o, int fd)
     }
     rc = lsl_fd_source_start(r->src);
     if (rc == 0)
-        uv_run(&r->loop, UV_RUN_DEFAULT);
+        lsl_pipeline_run(r->pl);
     return rc ? rc : r->err;
 }
 
@@ -251,9 +251,10 @@ static void teardown(struct pipe_run *r, struct lsl_pipe_result *res, int *rc)
 
     if (r->pl)
         lsl_pipeline_totals(r->pl, &res->st, &res->vault_new);
+    /* The source's handle closes on the pipeline's loop, which
+     * lsl_pipeline_close runs to the end. */
     lsl_fd_source_close(r->src);
     lsl_pipeline_close(r->pl);
-    uv_run(&r->loop, UV_RUN_DEFAULT);
     if (r->vs)
         snprintf(res->vault_path, sizeof(res->vault_path), "%s",
                  lsl_vault_set_last_path(r->vs));
@@ -281,8 +282,6 @@ static void teardown(struct pipe_run *r, struct lsl_pipe_result *res, int *rc)
     if (r->sample)
         sodium_memzero(r->sample, r->sample_len);
     free(r->sample);
-    if (uv_loop_close(&r->loop) != 0)
-        lsl_log_warn("event loop closed with handles still open");
 }
 
 /* Say once, at start, what a disclosure could not be answered with. */
@@ -301,9 +300,6 @@ int lsl_pipe_run(const struct lsl_pipe_opts *o, struct lsl_pipe_result *res)
     int fd = -1, rc;
 
     memset(res, 0, sizeof(*res));
-    rc = uv_loop_init(&r.loop);
-    if (rc)
-        return rc;
     rc = open_input(o, &fd);
     if (rc == 0)
         rc = load_rule(&r, o, fd);

@@ -2,12 +2,14 @@
 #ifndef LSL_PIPELINE_INTERNAL_H
 #define LSL_PIPELINE_INTERNAL_H
 
+#include <uv.h>
 #include "logseal/pipeline.h"
 
 struct lsl_job;
 
 struct lsl_pipeline {
     struct lsl_pipeline_opts o;
+    uv_loop_t *own_loop; /* opts.loop was NULL: ours to close and free */
     uv_timer_t flush_timer;
     uv_timer_t retry_timer;
     int open_handles;
@@ -18,7 +20,7 @@ struct lsl_pipeline {
     struct lsl_worker **workers, **idle;
     size_t nworkers, nidle, cap_workers;
 
-    struct lsl_batch *spare; /* reusable batches, linked via ->source */
+    struct lsl_batch *spare; /* reusable batches, linked via ->next */
     size_t nspare;
 
     uint64_t next_seq;          /* next batch to dispatch */

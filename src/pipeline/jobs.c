@@ -130,16 +130,14 @@ int lsl_job_process(struct lsl_pipeline *pl, struct lsl_batch *b)
 
 static int stage_vault(struct lsl_job *j)
 {
-    struct lsl_vault_writer *vw = j->pl->o.vault;
     struct lsl_vault_set *vs = j->pl->o.vaults;
     struct lsl_batch *b = j->b;
 
-    if (j->vault_added || (!vw && !vs))
+    if (j->vault_added)
         return 0;
     for (size_t i = 0; i < b->nmaps; i++) {
         bool is_new;
-        int rc = vs ? lsl_vault_set_add(vs, &b->maps[i], &is_new)
-                    : lsl_vault_writer_add(vw, &b->maps[i], &is_new);
+        int rc = lsl_vault_set_add(vs, &b->maps[i], &is_new);
 
         if (rc)
             return rc;
@@ -149,40 +147,74 @@ static int stage_vault(struct lsl_job *j)
     return 0;
 }
 
-static void commit_work(uv_work_t *req)
+/* Mappings first: no token reaches the sink before its mapping is durable. */
+static int commit_vault(struct lsl_job *j)
 {
-    struct lsl_job *j = req->data;
+    struct lsl_vault_set *vs = j->pl->o.vaults;
+    int rc;
+
+    if (!vs)
+        return 0;
+    j->failed = "the vault";
+    rc = stage_vault(j);
+    if (rc)
+        return rc;
+    j->failed = lsl_vault_set_last_path(vs);
+    return lsl_vault_set_flush(vs);
+}
+
+static int commit_sink(struct lsl_job *j)
+{
     struct lsl_batch *b = j->b;
     struct lsl_source *src = b->source;
     struct lsl_sink *sink = src->sink;
+    struct lsl_sink_state st = {0};
+    int rc = 0;
 
-    j->failed = "the vault";
-    j->rc = stage_vault(j);
-    if (j->rc == 0 && j->pl->o.vaults) {
-        j->failed = lsl_vault_set_last_path(j->pl->o.vaults);
-        j->rc = lsl_vault_set_flush(j->pl->o.vaults);
-    } else if (j->rc == 0 && j->pl->o.vault) {
-        j->failed = lsl_vault_writer_path(j->pl->o.vault);
-        j->rc = lsl_vault_writer_flush(j->pl->o.vault);
-    }
-    if (j->rc)
-        return;
     j->failed = sink->desc;
     if (!j->written)
-        j->rc = sink->ops->write(sink, b);
+        rc = sink->ops->write(sink, b);
+    if (rc)
+        return rc;
+    j->written = true;
+    if (sink->sync_each && sink->ops->sync)
+        rc = sink->ops->sync(sink);
+    if (rc || !src->ops->persist)
+        return rc;
+    if (sink->ops->state)
+        sink->ops->state(sink, &st);
+    j->failed = "the checkpoint";
+    return src->ops->persist(src, b, &st);
+}
+
+/*
+ * The batch is durable: only now may the key ratchet past its lines, and
+ * the vault files of epochs no key can reach any more be finished.
+ */
+static int commit_ratchet(struct lsl_job *j)
+{
+    struct lsl_keyring *kr = j->pl->o.keyring;
+    int rc;
+
+    if (!j->pl->o.vaults)
+        return 0;
+    j->failed = "the hash key";
+    rc = lsl_keyring_advance(kr, j->b->max_time);
+    if (rc)
+        return rc;
+    j->failed = "a finished vault file";
+    return lsl_vault_set_retire(j->pl->o.vaults, lsl_keyring_epoch(kr));
+}
+
+static void commit_work(uv_work_t *req)
+{
+    struct lsl_job *j = req->data;
+
+    j->rc = commit_vault(j);
     if (j->rc == 0)
-        j->written = true;
-    if (j->rc == 0 && sink->sync_each && sink->ops->sync)
-        j->rc = sink->ops->sync(sink);
-    if (j->rc == 0 && src->ops->persist) {
-        j->failed = "the checkpoint";
-        j->rc = src->ops->persist(src, b);
-    }
-    /* The batch is durable: only now may the key ratchet past its lines. */
-    if (j->rc == 0 && j->pl->o.vaults) {
-        j->failed = "the hash key or a finished vault file";
-        j->rc = lsl_vault_set_commit(j->pl->o.vaults, b->max_time);
-    }
+        j->rc = commit_sink(j);
+    if (j->rc == 0)
+        j->rc = commit_ratchet(j);
 }
 
 static bool retryable(int err)

@@ -8,7 +8,6 @@
  */
 #include "logseal/pipeline.h"
 #include <errno.h>
-#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -31,18 +30,22 @@ void lsl_pipeline_opts_init(struct lsl_pipeline_opts *o)
 
 static void flush_timer_cb(uv_timer_t *t);
 
-/*
- * Batch buffers are large (hundreds of KiB) and pass between threads.
- * glibc raises its mmap threshold each time such a block is freed, after
- * which they come from per-thread heaps that fragment and never shrink:
- * the resident size then grew by ~4.5 MiB per million lines. A fixed
- * threshold keeps them mmapped, returned to the system when freed.
- */
-static void malloc_tune(void)
+/* `pipe` runs nothing else on its loop: the pipeline brings one. */
+static int own_loop(struct lsl_pipeline *pl)
 {
-#if defined(__GLIBC__) && defined(M_MMAP_THRESHOLD)
-    (void)mallopt(M_MMAP_THRESHOLD, 128 * 1024);
-#endif
+    int rc;
+
+    pl->own_loop = malloc(sizeof(*pl->own_loop));
+    if (!pl->own_loop)
+        return -ENOMEM;
+    rc = uv_loop_init(pl->own_loop);
+    if (rc) {
+        free(pl->own_loop);
+        pl->own_loop = NULL;
+        return rc;
+    }
+    pl->o.loop = pl->own_loop;
+    return 0;
 }
 
 int lsl_pipeline_open(struct lsl_pipeline **out,
@@ -53,13 +56,17 @@ int lsl_pipeline_open(struct lsl_pipeline **out,
 
     if (!pl)
         return -ENOMEM;
-    malloc_tune();
     pl->o = *o;
+    if (!o->loop) {
+        rc = own_loop(pl);
+        if (rc)
+            goto fail;
+    }
     rc = uv_mutex_init(&pl->wlock);
     if (rc)
         goto fail;
-    uv_timer_init(o->loop, &pl->flush_timer);
-    uv_timer_init(o->loop, &pl->retry_timer);
+    uv_timer_init(pl->o.loop, &pl->flush_timer);
+    uv_timer_init(pl->o.loop, &pl->retry_timer);
     pl->flush_timer.data = pl;
     pl->retry_timer.data = pl;
     uv_timer_start(&pl->flush_timer, flush_timer_cb, o->flush_ms, o->flush_ms);
@@ -67,6 +74,9 @@ int lsl_pipeline_open(struct lsl_pipeline **out,
     *out = pl;
     return 0;
 fail:
+    if (pl->own_loop)
+        (void)uv_loop_close(pl->own_loop);
+    free(pl->own_loop);
     free(pl);
     return rc;
 }
@@ -81,7 +91,7 @@ static void pipeline_free(struct lsl_pipeline *pl)
     while (pl->spare) {
         struct lsl_batch *b = pl->spare;
 
-        pl->spare = (struct lsl_batch *)b->source;
+        pl->spare = b->next;
         lsl_batch_free(b);
     }
     uv_mutex_destroy(&pl->wlock);
@@ -105,12 +115,29 @@ static void timer_closed(uv_handle_t *h)
 
 void lsl_pipeline_close(struct lsl_pipeline *pl)
 {
+    uv_loop_t *loop;
+
     if (!pl)
         return;
+    loop = pl->own_loop;
     pl->closing = true;
     pl->open_handles = 2;
     uv_close((uv_handle_t *)&pl->flush_timer, timer_closed);
     uv_close((uv_handle_t *)&pl->retry_timer, timer_closed);
+    if (!loop)
+        return;
+    /* Close callbacks (ours, and those of sources closed just before)
+     * run now; `pl` is freed by the last of ours. */
+    uv_run(loop, UV_RUN_DEFAULT);
+    if (uv_loop_close(loop) != 0)
+        lsl_log_warn("event loop closed with handles still open");
+    else
+        free(loop);
+}
+
+void lsl_pipeline_run(struct lsl_pipeline *pl)
+{
+    uv_run(pl->o.loop, UV_RUN_DEFAULT);
 }
 
 void lsl_pipeline_totals(const struct lsl_pipeline *pl,
@@ -141,7 +168,7 @@ static int batch_get(struct lsl_pipeline *pl, struct lsl_batch **out)
 {
     if (pl->spare) {
         *out = pl->spare;
-        pl->spare = (struct lsl_batch *)(*out)->source;
+        pl->spare = (*out)->next;
         pl->nspare--;
         (*out)->source = NULL;
         return 0;
@@ -156,7 +183,7 @@ static void batch_put(struct lsl_pipeline *pl, struct lsl_batch *b)
         lsl_batch_free(b);
         return;
     }
-    b->source = pl->spare; /* the free list links through `source` */
+    b->next = pl->spare;
     pl->spare = b;
     pl->nspare++;
 }
