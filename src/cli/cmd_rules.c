@@ -125,23 +125,36 @@ static int detect(FILE *in, struct lsl_buf *sample, struct lsl_rule **r)
     bool at_eof;
     int rc = read_sample(in, sample, &at_eof);
 
-    if (rc == 0)
-        rc = lsl_rule_detect(r, NULL, sample->p, sample->len, at_eof, &d);
-    if (rc == 0 && d.fallback)
+    if (rc) {
+        lsl_log_error("cannot read the input: %s", lsl_strerror(rc));
+        return rc;
+    }
+    rc = lsl_rule_detect(r, NULL, sample->p, sample->len, at_eof, &d);
+    lsl_cli_log_detect(rc, &d);
+    return rc;
+}
+
+void lsl_cli_log_detect(int rc, const struct lsl_rule_detect *d)
+{
+    const char *tried = d->tried[0] ? d->tried : "none";
+
+    if (rc == 0 && d->fallback)
         lsl_log_warn("--rule auto: no rule matches at least 80%% of the "
                      "first lines (tried: %s); using %s: every line is "
-                     "scrubbed as free text",
-                     d.tried[0] ? d.tried : "none", d.chosen);
+                     "scrubbed as free text; give --rule NAME if a rule "
+                     "should read them",
+                     tried, d->chosen);
     else if (rc == 0)
-        lsl_log_info("--rule auto chose %s (%u/%u sample lines)", d.chosen,
-                     d.matched, d.counted);
+        lsl_log_info("--rule auto chose %s (%u/%u sample lines)", d->chosen,
+                     d->matched, d->counted);
     else if (rc == LSL_ENOTFOUND)
-        lsl_log_error("no rule matches at least 80%% of the first lines "
-                      "(tried: %s)",
-                      d.tried[0] ? d.tried : "none");
+        lsl_log_error("--rule auto: no rule matches at least 80%% of the "
+                      "first lines (tried: %s) and there is no text rule; "
+                      "give --rule NAME",
+                      tried);
     else
-        lsl_log_error("--rule auto: %s", lsl_strerror(rc));
-    return rc;
+        lsl_log_error("--rule auto: cannot read the rules directory: %s",
+                      lsl_strerror(rc));
 }
 
 static void warn_gaps(const struct lsl_rule *r)

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "cli_internal.h"
 #include "logseal/file.h"
 #include "logseal/log.h"
 #include "logseal/sink.h"
@@ -96,22 +97,7 @@ static int detect_rule(struct pipe_run *r, int fd)
         return rc;
     }
     rc = lsl_rule_detect(&r->rule, NULL, r->sample, r->sample_len, at_eof, &d);
-    if (rc == 0 && d.fallback)
-        lsl_log_warn("--rule auto: no rule matches at least 80%% of the "
-                     "first lines (tried: %s); using %s: every line is "
-                     "scrubbed as free text; give --rule NAME if a rule "
-                     "should read them",
-                     d.tried[0] ? d.tried : "none", d.chosen);
-    else if (rc == 0)
-        lsl_log_info("--rule auto chose %s (%u/%u sample lines)", d.chosen,
-                     d.matched, d.counted);
-    else if (rc == LSL_ENOTFOUND)
-        lsl_log_error("--rule auto: no rule matches at least 80%% of the "
-                      "first lines (tried: %s); give --rule NAME",
-                      d.tried[0] ? d.tried : "none");
-    else
-        lsl_log_error("--rule auto: cannot read the rules directory: %s",
-                      lsl_strerror(rc));
+    lsl_cli_log_detect(rc, &d);
     return rc;
 }
 

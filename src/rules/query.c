@@ -23,16 +23,12 @@
  * gets its listed and opaque values tokenized, each span widened back to
  * the raw bytes it came from.
  */
-#include <errno.h>
 #include <sodium.h>
-#include <stdlib.h>
 #include <string.h>
 #include "rules_internal.h"
 
 /* Decoded names up to this length are looked up (listed ones are short). */
 #define NAME_DECODE_MAX 64
-/* Pairs with escapes up to this size decode on the stack. */
-#define PAIR_STACK 512
 
 struct qctx {
     const struct lsl_rule *r;
@@ -199,43 +195,25 @@ static size_t pair_end(const struct qctx *q, size_t i, size_t qend)
 /* The pair line[from..to) read decoded (see the file comment). */
 static int decoded_pair(struct qctx *q, size_t from, size_t to)
 {
-    char stack_text[PAIR_STACK];
-    uint32_t stack_map[PAIR_STACK + 1];
-    char *text = stack_text;
-    uint32_t *map = stack_map;
-    size_t len = to - from, first, n = 0;
+    struct lsl_decoded d;
     struct qctx in = {q->r, q->p, NULL, 0, false, true, NULL};
+    size_t first;
     int rc = scrub_to(q, from);
 
     if (rc)
         return rc;
-    if (len > PAIR_STACK) {
-        text = malloc(len);
-        map = malloc((len + 1) * sizeof(*map));
-        rc = text && map ? 0 : -ENOMEM;
-    }
     first = q->p->count;
-    if (rc == 0) {
-        n = lsl_pct_decode(q->line + from, len, text, map);
-        in.line = text;
-        rc = plan_query(&in, 0, n);
-    }
+    rc = lsl_decoded_open(&d, q->line + from, to - from);
+    if (rc)
+        return rc;
+    in.line = d.text;
+    rc = plan_query(&in, 0, d.len);
     if (rc == 0)
-        rc = scrub_to(&in, n);
-    for (size_t k = first; rc == 0 && k < q->p->count; k++) {
-        struct lsl_plan_span *sp = &q->p->spans[k];
-        uint32_t a = map[sp->off], b = map[sp->off + sp->len];
-
-        sp->off = (uint32_t)(from + a);
-        sp->len = b - a;
-    }
+        rc = scrub_to(&in, d.len);
+    if (rc == 0)
+        lsl_decoded_widen(&d, q->p, first, from);
+    lsl_decoded_close(&d);
     q->cursor = to;
-    if (text)
-        sodium_memzero(text, len);
-    if (text != stack_text) {
-        free(text);
-        free(map);
-    }
     return rc;
 }
 

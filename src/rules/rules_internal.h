@@ -266,6 +266,30 @@ LSL_MUST_CHECK int lsl_scrub_text(struct lsl_plan *p, const char *line,
 LSL_MUST_CHECK int lsl_scrub_escaped(struct lsl_plan *p, const char *line,
                                      size_t off, size_t len, unsigned mode);
 
+/* A percent-decoded copy of raw text (decoded.c); on the caller's stack
+ * up to LSL_DECODED_STACK bytes. */
+#define LSL_DECODED_STACK 1024
+struct lsl_decoded {
+    char *text;    /* len decoded bytes */
+    uint32_t *map; /* map[k]: offset in the raw text of decoded byte k */
+    size_t len;
+    size_t raw_len;
+    char stack_text[LSL_DECODED_STACK];
+    uint32_t stack_map[LSL_DECODED_STACK + 1];
+};
+
+/* Decode raw[0..len) into d (borrowed; close it). 0 or -ENOMEM. */
+LSL_MUST_CHECK int lsl_decoded_open(struct lsl_decoded *d, const char *raw,
+                                    size_t len);
+
+/* Spans p->spans[first..] hold offsets into d->text: make them cover the
+ * raw bytes they came from, in a line where the raw text began at base. */
+void lsl_decoded_widen(const struct lsl_decoded *d, struct lsl_plan *p,
+                       size_t first, size_t base);
+
+/* Wipe the decoded copy (it is an original) and free it. */
+void lsl_decoded_close(struct lsl_decoded *d);
+
 /* What a matcher of ids.c found: one or two spans (URL userinfo), in
  * order; scanning goes on at end[n - 1]. */
 struct lsl_hit {

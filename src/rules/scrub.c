@@ -37,9 +37,6 @@
  * Both ends of the range are treated as boundaries: nothing outside it is
  * read, and spans never cross it.
  */
-#include <errno.h>
-#include <sodium.h>
-#include <stdlib.h>
 #include <string.h>
 #include "rules_internal.h"
 
@@ -47,8 +44,6 @@
 #define ZONE_MAX        32
 #define DASH_PREFIX_MAX 32
 
-/* Texts with escapes up to this size decode on the stack. */
-#define DECODE_STACK 1024
 /* scan_text's answer when the text holds a percent escape. */
 #define SCAN_ENCODED 1
 
@@ -534,36 +529,15 @@ static int scan_text(struct lsl_plan *p, const char *line, size_t off,
 static int scrub_decoded(struct lsl_plan *p, const char *line, size_t off,
                          size_t len, unsigned mode)
 {
-    char stack_text[DECODE_STACK];
-    uint32_t stack_map[DECODE_STACK + 1];
-    char *text = stack_text;
-    uint32_t *map = stack_map;
-    size_t first = p->count, n;
-    int rc = -ENOMEM;
+    struct lsl_decoded d;
+    size_t first = p->count;
+    int rc = lsl_decoded_open(&d, line + off, len);
 
-    if (len > DECODE_STACK) {
-        text = malloc(len);
-        map = malloc((len + 1) * sizeof(*map));
-        if (!text || !map)
-            goto out;
-    }
-    n = lsl_pct_decode(line + off, len, text, map);
-    rc = scan_text(p, text, 0, n, mode | LSL_SCRUB_DECODED);
-    for (size_t k = first; rc == 0 && k < p->count; k++) {
-        struct lsl_plan_span *sp = &p->spans[k];
-        uint32_t a = map[sp->off], b = map[sp->off + sp->len];
-
-        sp->off = (uint32_t)(off + a);
-        sp->len = b - a;
-    }
-out:
-    /* The decoded text is an original. */
-    if (text)
-        sodium_memzero(text, len);
-    if (text != stack_text) {
-        free(text);
-        free(map);
-    }
+    if (rc == 0)
+        rc = scan_text(p, d.text, 0, d.len, mode | LSL_SCRUB_DECODED);
+    if (rc == 0)
+        lsl_decoded_widen(&d, p, first, off);
+    lsl_decoded_close(&d);
     return rc;
 }
 

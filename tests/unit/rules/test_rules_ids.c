@@ -15,35 +15,9 @@
 #include "plan_render.h"
 #include "src/rules/rules_internal.h"
 
-static int setup(void **state)
-{
-    struct lsl_matcher *m = NULL;
-
-    if (lsl_matcher_open(&m))
-        return -1;
-    *state = m;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    lsl_matcher_free(*state);
-    return 0;
-}
-
 static void scrub(void **state, const char *line, const char *want)
 {
     check_plan(NULL, *state, line, false, want);
-}
-
-static struct lsl_rule *parse(const char *text)
-{
-    struct lsl_rule *r = NULL;
-    struct lsl_rule_error e;
-
-    if (lsl_rule_parse(&r, text, strlen(text), "test", &e) != 0)
-        fail_msg("rule: %s:%u: %s", e.path, e.line, e.msg);
-    return r;
 }
 
 static void test_mac(void **state)
@@ -156,7 +130,7 @@ static void test_encoded(void **state)
 static void test_useragent(void **state)
 {
     struct lsl_rule *r =
-        parse("name t\npattern ^(?<ua>.*)$\nfield ua useragent\n");
+        parse_rule("name t\npattern ^(?<ua>.*)$\nfield ua useragent\n");
 
     check_plan(r, *state,
                "Mozilla/5.0 Chrome/130.0.0.0 Edg/130.0.2849.68 from 10.0.0.1",
@@ -172,9 +146,10 @@ static void test_useragent(void **state)
 
 static void test_query(void **state)
 {
-    struct lsl_rule *r = parse("name t\npattern ^(?<q>.*)$\nfield q query\n"
-                               "param password secret\nparam token secret\n"
-                               "param uid user\n");
+    struct lsl_rule *r =
+        parse_rule("name t\npattern ^(?<q>.*)$\nfield q query\n"
+                   "param password secret\nparam token secret\n"
+                   "param uid user\n");
 
     check_plan(r, *state,
                "/a?pass%77ord=hunter2&token[]=t1&TOKEN%5B%5D=t2&token[0]=t3",
@@ -204,8 +179,9 @@ static void test_query(void **state)
 
 static void test_text_rule(void **state)
 {
-    struct lsl_rule *r = parse("name t\nformat text\nparam password secret\n"
-                               "param uid user\n");
+    struct lsl_rule *r =
+        parse_rule("name t\nformat text\nparam password secret\n"
+                   "param uid user\n");
 
     check_plan(r, *state,
                "login uid=42 password=\"a b\" db.password=x1 from 10.0.0.1",
@@ -287,5 +263,5 @@ int main(void)
         cmocka_unit_test(test_bounds),
     };
 
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, matcher_setup, matcher_teardown);
 }

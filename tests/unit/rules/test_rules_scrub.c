@@ -8,22 +8,6 @@
 #include "logseal/rules.h"
 #include "plan_render.h"
 
-static int setup(void **state)
-{
-    struct lsl_matcher *m = NULL;
-
-    if (lsl_matcher_open(&m))
-        return -1;
-    *state = m;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    lsl_matcher_free(*state);
-    return 0;
-}
-
 static void scrub(void **state, const char *line, const char *want)
 {
     check_plan(NULL, *state, line, false, want);
@@ -187,5 +171,5 @@ int main(void)
         cmocka_unit_test(test_many_spans),
     };
 
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, matcher_setup, matcher_teardown);
 }
