@@ -98,6 +98,18 @@ static void test_threshold_and_eof(void **state)
     detect_text("Dec  7 01:02:03 web1 sshd[811]: Accepted key\n", true, NULL);
 }
 
+static void put_file(const char *dir, const char *name, const char *text)
+{
+    char path[600];
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
 static void test_order_and_invalid(void **state)
 {
     char dir[] = "/tmp/lsl-detect-XXXXXX", path[600];
@@ -110,17 +122,11 @@ static void test_order_and_invalid(void **state)
         {"a-digits.rules", "name a-digits\npattern ^\\d+$\n"},
         {"0-bad.rules", "name bad\npattern (\n"},
     };
-    FILE *f;
 
     (void)state;
     assert_non_null(mkdtemp(dir));
-    for (size_t i = 0; i < 3; i++) {
-        snprintf(path, sizeof(path), "%s/%s", dir, files[i][0]);
-        f = fopen(path, "w");
-        assert_non_null(f);
-        fputs(files[i][1], f);
-        fclose(f);
-    }
+    for (size_t i = 0; i < 3; i++)
+        put_file(dir, files[i][0], files[i][1]);
     setenv("LOGSEAL_RULES_DIR", dir, 1);
     assert_int_equal(lsl_rule_detect(&r, NULL, "12\n34\n", 6, true, &d), 0);
     assert_string_equal(lsl_rule_name(r), "a-digits");
@@ -137,18 +143,6 @@ static void test_order_and_invalid(void **state)
     if (saved)
         setenv("LOGSEAL_RULES_DIR", saved, 1);
     free(saved);
-}
-
-static void put_file(const char *dir, const char *name, const char *text)
-{
-    char path[600];
-    FILE *f;
-
-    snprintf(path, sizeof(path), "%s/%s", dir, name);
-    f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
 }
 
 /* Only DIR/text.rules is the fallback, and no text rule wins by itself. */
