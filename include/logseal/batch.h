@@ -113,7 +113,8 @@ struct lsl_worker_opts {
     int gzip_level;                    /* 0: no gzip member */
     size_t cache_entries;
     struct lsl_ip_override ip;
-    uint8_t format; /* enum lsl_out_format */
+    uint8_t format;                  /* enum lsl_out_format */
+    const struct lsl_stoplist *stop; /* borrowed, may be NULL */
 };
 
 LSL_MUST_CHECK int lsl_worker_open(struct lsl_worker **out,

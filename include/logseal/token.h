@@ -131,6 +131,17 @@ bool lsl_token_scan(const char *s, size_t len, size_t *pos, size_t *tlen);
 
 bool lsl_token_equal(const struct lsl_token *a, const struct lsl_token *b);
 
+/*
+ * The kid of the neutral marker a tokenizer writes for a value on the stop
+ * list (an erased subject): printed "<class>_erased", hash all zero. It
+ * maps to nothing and never enters the vault; lsl_token_parse never
+ * returns it.
+ */
+#define LSL_TOKEN_KID_ERASED 0xffffu
+
+/* True if t is the erased marker. */
+bool lsl_token_is_erased(const struct lsl_token *t);
+
 /* ---- keyring: the daemon's secret hashing key ---- */
 
 enum lsl_epoch_len {
@@ -235,6 +246,100 @@ LSL_MUST_CHECK int lsl_token_derive(const struct lsl_keyring *kr, int64_t when,
  */
 size_t lsl_token_format_ip6(const struct lsl_token *t, char out[48]);
 
+/* ---- verification keys: how an officer checks a vault record ---- */
+
+/*
+ * The verification key of one key epoch: the seven class subkeys and the
+ * address-map subkey of that epoch (sub[0] .. sub[6] | ipmap, 32 bytes
+ * each). It recomputes that epoch's tokens and prefix-mode lookup keys,
+ * nothing else: the epoch key cannot be found from it, so it does not
+ * ratchet forward to later epochs. Writers seal it into every vault file
+ * for the officer, whose reader then checks each record's token against
+ * its value. A secret: keep it in sodium_malloc memory.
+ */
+#define LSL_VKEY_BYTES ((LSL_CLASS_COUNT + 1) * 32)
+
+/*
+ * Copy the verification key of `epoch` into out. 0, or LSL_ENOKEY when kr
+ * does not hold that epoch's key (ratcheted past it, or not yet derived).
+ */
+LSL_MUST_CHECK int lsl_keyring_vkey(const struct lsl_keyring *kr,
+                                    uint32_t epoch,
+                                    uint8_t out[LSL_VKEY_BYTES]);
+
+/*
+ * The keyed token vk makes of a normalized value, with key id `kid` (what
+ * lsl_token_derive gives with that epoch's key). 0 or -EINVAL (class).
+ */
+LSL_MUST_CHECK int lsl_token_derive_vkey(const uint8_t vk[LSL_VKEY_BYTES],
+                                         uint16_t kid, enum lsl_class c,
+                                         const char *norm, size_t len,
+                                         struct lsl_token *out);
+
+/*
+ * True if t (with key id `kid`) is what vk makes of the normalized value
+ * value[0..len): its keyed token, or for class ip the prefix-mode lookup
+ * key of the address the value maps to.
+ */
+bool lsl_token_verify(const uint8_t vk[LSL_VKEY_BYTES], uint16_t kid,
+                      const struct lsl_token *t, const char *value, size_t len);
+
+/* ---- the stop list: erased subjects are never tokenized again ---- */
+
+/*
+ * A stop entry is a keyed hash of (class, normalized value) under the stop
+ * key, a key of its own that never ratchets, so an erased subject is
+ * recognized in every later key epoch. The stop key is derived from the
+ * officer secret (the officer computes entries at erase) and given to the
+ * writers as KEYS/stop.key; it lets its holder confirm a guessed value is
+ * on the list, nothing else. Entries are hashes, never values.
+ */
+#define LSL_STOP_KEY_BYTES 32
+
+struct lsl_stop_entry {
+    uint8_t cls; /* enum lsl_class */
+    uint8_t hash[LSL_TOKEN_HASH_BYTES];
+};
+
+/* The stop entry of a normalized value. 0, or -EINVAL (bad class). */
+LSL_MUST_CHECK int lsl_stop_hash(const uint8_t key[LSL_STOP_KEY_BYTES],
+                                 enum lsl_class c, const char *norm, size_t len,
+                                 struct lsl_stop_entry *out);
+
+/*
+ * KEYS/stop.key: "LSLSKEY1" | key, mode 0600. write: O_EXCL, -EEXIST
+ * if present. load: the checks of a secret file (LSL_EKEYPERM,
+ * LSL_EKEYOWNER, LSL_EFORMAT) or -errno.
+ */
+LSL_MUST_CHECK int lsl_stop_key_write(const char *path,
+                                      const uint8_t key[LSL_STOP_KEY_BYTES]);
+LSL_MUST_CHECK int lsl_stop_key_load(const char *path,
+                                     uint8_t key[LSL_STOP_KEY_BYTES]);
+
+/*
+ * The stop list the tokenizers consult: the key (copied into secure
+ * memory, per-class hash states prepared) and the entries. Built once,
+ * then shared read-only by every worker.
+ */
+struct lsl_stoplist;
+
+/* An empty list under `key`. 0 or -ENOMEM. *out owned by the caller. */
+LSL_MUST_CHECK int lsl_stoplist_open(struct lsl_stoplist **out,
+                                     const uint8_t key[LSL_STOP_KEY_BYTES]);
+
+/* Add one entry (before the list is shared). 0, -EINVAL or -ENOMEM. */
+LSL_MUST_CHECK int lsl_stoplist_add(struct lsl_stoplist *sl,
+                                    const struct lsl_stop_entry *e);
+
+/* True if the normalized value of class c is on the list. Thread-safe. */
+bool lsl_stoplist_has(const struct lsl_stoplist *sl, enum lsl_class c,
+                      const char *norm, size_t len);
+
+size_t lsl_stoplist_count(const struct lsl_stoplist *sl); /* NULL: 0 */
+
+/* Wipe and free. NULL-safe. */
+void lsl_stoplist_close(struct lsl_stoplist *sl);
+
 /* ---- addresses for the IP output modes (rules.h: enum lsl_ip_mode) ---- */
 
 /* An address in binary: IPv4 in a[0..4) with bits 32, IPv6 with bits 128. */
@@ -314,6 +419,9 @@ struct lsl_tokenizer;
 
 struct lsl_tokenizer_opts {
     const struct lsl_keyring *keyring; /* borrowed; must outlive it */
+    const struct lsl_stoplist *stop;   /* borrowed, may be NULL: values on
+                                        * it are written as the erased
+                                        * marker and never recorded */
     size_t cache_entries; /* rounded up to a power of two; 0: no cache.
                            * Default 65536 (about 6 MiB). Values over 64
                            * bytes are never cached. */
@@ -341,8 +449,9 @@ bool lsl_tokenizer_skips(const char *v, size_t len);
  * Normalize and tokenize `v` (class `c`, seen at `when`), append the
  * printed token to `out` and record the mapping for this batch.
  * Values for which lsl_tokenizer_skips() is true are appended unchanged,
- * recorded nowhere and not counted. 0, -EINVAL (bad class) or -ENOMEM;
- * on failure neither `out` nor the mapping set has changed.
+ * recorded nowhere and not counted. A value on the stop list is written
+ * as "<class>_erased", counted, and recorded nowhere. 0, -EINVAL (bad class) or
+ * -ENOMEM; on failure neither `out` nor the mapping set has changed.
  */
 LSL_MUST_CHECK int lsl_tokenizer_emit(struct lsl_tokenizer *tz,
                                       enum lsl_class c, const char *v,
@@ -353,11 +462,16 @@ LSL_MUST_CHECK int lsl_tokenizer_emit(struct lsl_tokenizer *tz,
  * As lsl_tokenizer_emit, but returns the token instead of printing it (for
  * the ip6 mode). It tokenizes every value, the empty one and "-"
  * included: callers that want emit's pass-through check
- * lsl_tokenizer_skips() first.
+ * lsl_tokenizer_skips() first. A value on the stop list gives the erased
+ * marker (lsl_token_is_erased) and records nothing.
  */
 LSL_MUST_CHECK int lsl_tokenizer_get(struct lsl_tokenizer *tz, enum lsl_class c,
                                      const char *v, size_t len, int64_t when,
                                      struct lsl_token *tok);
+
+/* True if the normalized value of class c is on the stop list. */
+bool lsl_tokenizer_stops(const struct lsl_tokenizer *tz, enum lsl_class c,
+                         const char *norm, size_t len);
 
 /*
  * Record the mapping tok -> norm (an already-normalized original) for

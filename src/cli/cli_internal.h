@@ -12,6 +12,8 @@ enum {
     LSL_EXIT_USAGE = 2,     /* bad command line */
     LSL_EXIT_INTEGRITY = 3, /* vault or audit data failed verification */
     LSL_EXIT_NOTFOUND = 4,  /* some requested tokens are not in the vault */
+    LSL_EXIT_PARTIAL = 5,   /* done only in part (erase, repair): see the
+                             * report */
 };
 
 struct lsl_cmd {
@@ -26,6 +28,7 @@ int lsl_cmd_run(int argc, char **argv);
 int lsl_cmd_unseal(int argc, char **argv);
 int lsl_cmd_rules(int argc, char **argv);
 int lsl_cmd_disclose(int argc, char **argv);
+int lsl_cmd_identify(int argc, char **argv);
 int lsl_cmd_audit(int argc, char **argv);
 int lsl_cmd_vault(int argc, char **argv);
 
@@ -35,6 +38,7 @@ int lsl_cmd_vault_erase(int argc, char **argv);
 int lsl_cmd_vault_expire(int argc, char **argv);
 int lsl_cmd_vault_hold(int argc, char **argv);
 int lsl_cmd_vault_release(int argc, char **argv);
+int lsl_cmd_vault_repair(int argc, char **argv);
 
 /*
  * Run the subcommand argv[1] of `cmd` from `table` (argv[0] is cmd), or

@@ -12,6 +12,7 @@ static const struct lsl_cmd vault_subcommands[] = {
     {"expire", "delete the files of expired key epochs", lsl_cmd_vault_expire},
     {"hold", "place a legal hold (subject or epoch)", lsl_cmd_vault_hold},
     {"release", "lift a case's legal holds", lsl_cmd_vault_release},
+    {"repair", "finish vault files a crash cut short", lsl_cmd_vault_repair},
 };
 
 int lsl_cmd_vault(int argc, char **argv)

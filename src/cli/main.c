@@ -22,10 +22,15 @@ static const struct lsl_cmd commands[] = {
      "a data subject's records, originals restored "
      "(officer key)",
      lsl_cmd_disclose},
+    {"identify",
+     "who had an address (and port) at a time, identifiers restored "
+     "(officer key)",
+     lsl_cmd_identify},
     {"rules", "test rules on sample lines", lsl_cmd_rules},
-    {"audit", "verify or show the signed audit log", lsl_cmd_audit},
+    {"audit", "verify, show, or print the head of the signed audit log",
+     lsl_cmd_audit},
     {"vault",
-     "officer tasks on the vault (verify, erase, expire, hold, "
+     "officer tasks on the vault (verify, erase, repair, expire, hold, "
      "release)",
      lsl_cmd_vault},
 };
@@ -39,7 +44,8 @@ static void usage(FILE *f)
         fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
     fprintf(f, "\n'logseal COMMAND --help' describes a command.\n\n"
                "exit codes: 0 success, 1 error, 2 usage, 3 integrity "
-               "failure (vault or audit log), 4 token not found\n");
+               "failure (vault or audit log) or a wrong key, 4 token not "
+               "found, 5 done only in part (erase, repair)\n");
 }
 
 int lsl_cli_usage_error(const char *cmd, const char *fmt, ...)
@@ -58,7 +64,8 @@ int lsl_cli_exit_code(int err)
 {
     if (err == 0)
         return LSL_EXIT_OK;
-    if (err == LSL_EAUTH || err == LSL_ECORRUPT || err == LSL_ETRUNC)
+    if (err == LSL_EAUTH || err == LSL_ECORRUPT || err == LSL_ETRUNC ||
+        err == LSL_EFORGED)
         return LSL_EXIT_INTEGRITY;
     if (err == LSL_EUSAGE)
         return LSL_EXIT_USAGE;

@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include "cli_internal.h"
 #include "logseal/file.h"
+#include "logseal/legal.h"
 #include "logseal/log.h"
 #include "logseal/sink.h"
 #include "logseal/source.h"
@@ -24,6 +25,8 @@
 struct pipe_run {
     struct lsl_rule *rule;
     struct lsl_keyring *kr;
+    struct lsl_vault_wstate *ws; /* KEYS/writer-HEX.state */
+    struct lsl_stoplist *stop;   /* NULL: no subject erased */
     struct lsl_vault_set *vs;
     struct lsl_sink *sink;
     struct lsl_pipeline *pl;
@@ -152,6 +155,25 @@ static int load_keys(struct pipe_run *r, const struct lsl_pipe_opts *o,
     return rc;
 }
 
+/* The writer's chain state and the stop list of erased subjects. */
+static int open_writer_state(struct pipe_run *r, const struct lsl_pipe_opts *o)
+{
+    char path[PATH_MAX];
+    int rc;
+
+    rc = lsl_vault_wstate_path(path, sizeof(path), o->keys_dir, o->vault_dir);
+    if (rc == 0)
+        rc = lsl_vault_wstate_open(&r->ws, path);
+    if (rc) {
+        lsl_log_error("%s: cannot use the vault writer state: %s (it lives "
+                      "next to hash.key, mode 0600: KEYS must be writable)",
+                      path, lsl_strerror(rc));
+        return rc;
+    }
+    return lsl_stoplist_load(&r->stop, o->vault_dir, o->keys_dir, r->ws);
+}
+
+/* The output first: a run that cannot write it leaves no vault file. */
 static int open_outputs(struct pipe_run *r, const struct lsl_pipe_opts *o,
                         const uint8_t *pk)
 {
@@ -163,17 +185,20 @@ static int open_outputs(struct pipe_run *r, const struct lsl_pipe_opts *o,
     };
     int rc;
 
-    rc = lsl_mkdir_p(o->vault_dir, 0700);
-    if (rc == 0)
-        rc = lsl_vault_set_open(&r->vs, &vo);
+    rc = lsl_file_sink_open(&r->sink, o->out_path);
     if (rc) {
-        lsl_log_error("%s: cannot create a vault file: %s", o->vault_dir,
+        lsl_log_error("%s: cannot create the output: %s", o->out_path,
                       lsl_strerror(rc));
         return rc;
     }
-    rc = lsl_file_sink_open(&r->sink, o->out_path);
-    if (rc)
-        lsl_log_error("%s: cannot create the output: %s", o->out_path,
+    rc = lsl_mkdir_p(o->vault_dir, 0700);
+    if (rc == 0)
+        rc = open_writer_state(r, o);
+    vo.wstate = r->ws;
+    if (rc == 0)
+        rc = lsl_vault_set_open(&r->vs, &vo);
+    if (rc && rc != LSL_EAUTH && rc != LSL_ENOKEY)
+        lsl_log_error("%s: cannot create a vault file: %s", o->vault_dir,
                       lsl_strerror(rc));
     return rc;
 }
@@ -216,6 +241,7 @@ static int run_loop(struct pipe_run *r, const struct lsl_pipe_opts *o, int fd)
         po.max_line = o->max_line;
     po.ip = o->ip;
     po.format = o->format;
+    po.stop = r->stop;
     rc = lsl_pipeline_open(&r->pl, &po);
     if (rc)
         return rc;
@@ -264,6 +290,8 @@ static void teardown(struct pipe_run *r, struct lsl_pipe_result *res, int *rc)
         }
     }
     lsl_keyring_close(r->kr);
+    lsl_vault_wstate_close(r->ws);
+    lsl_stoplist_close(r->stop);
     lsl_rule_free(r->rule);
     if (r->sample)
         sodium_memzero(r->sample, r->sample_len);

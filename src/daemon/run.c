@@ -17,6 +17,7 @@
 #include <string.h>
 #include "logseal/checkpoint.h"
 #include "logseal/file.h"
+#include "logseal/legal.h"
 #include "logseal/log.h"
 #include "logseal/sink.h"
 #include "logseal/source.h"
@@ -60,6 +61,8 @@ void lsl_run_free(struct lsl_run *r)
         lsl_rule_free(r->src[i].rule);
     free(r->src);
     lsl_keyring_close(r->kr);
+    lsl_vault_wstate_close(r->ws);
+    lsl_stoplist_close(r->stop);
     lsl_config_free(r->cfg);
     sodium_memzero(r, sizeof(*r));
     free(r);
@@ -194,6 +197,25 @@ static int start_source(struct run_src *s)
     return -EINVAL;
 }
 
+/* The writer's chain state (in STATE, private; one per vault directory)
+ * and the stop list. */
+static int open_writer_state(struct lsl_run *r)
+{
+    char path[PATH_MAX];
+    int rc;
+
+    rc =
+        lsl_vault_wstate_path(path, sizeof(path), r->cfg->state, r->cfg->vault);
+    if (rc == 0)
+        rc = lsl_vault_wstate_open(&r->ws, path);
+    if (rc) {
+        lsl_log_error("%s: cannot use the vault writer state: %s", path,
+                      lsl_strerror(rc));
+        return rc;
+    }
+    return lsl_stoplist_load(&r->stop, r->cfg->vault, r->cfg->keys, r->ws);
+}
+
 static int open_vault(struct lsl_run *r)
 {
     /* One set serves every source; records name the daemon. */
@@ -207,8 +229,11 @@ static int open_vault(struct lsl_run *r)
 
     rc = lsl_mkdir_p(r->cfg->vault, 0700);
     if (rc == 0)
+        rc = open_writer_state(r);
+    vo.wstate = r->ws;
+    if (rc == 0)
         rc = lsl_vault_set_open(&r->vs, &vo);
-    if (rc)
+    if (rc && rc != LSL_EAUTH && rc != LSL_ENOKEY)
         lsl_log_error("%s: cannot create a vault file: %s", r->cfg->vault,
                       lsl_strerror(rc));
     return rc;
@@ -229,6 +254,7 @@ static int open_pipeline(struct lsl_run *r)
     po.gzip_level = gzip ? r->cfg->level : 0;
     po.format = r->cfg->format;
     po.ip = r->cfg->ip;
+    po.stop = r->stop;
     po.on_fatal = on_fatal;
     po.ud = r;
     rc = lsl_pipeline_open(&r->pl, &po);

@@ -33,7 +33,9 @@ struct lsl_run {
     struct lsl_run_opts o;
     struct lsl_keyring *kr;
     uint8_t pk[LSL_VAULT_PUBKEY_BYTES];
-    struct lsl_vault_set *vs; /* one vault file per key epoch */
+    struct lsl_vault_set *vs;    /* one vault file per key epoch */
+    struct lsl_vault_wstate *ws; /* STATE/writer.state: the file chain */
+    struct lsl_stoplist *stop;   /* NULL: no subject erased */
     struct lsl_pipeline *pl;
     struct run_src *src;
     size_t nsrc;

@@ -24,6 +24,7 @@ int lsl_worker_open(struct lsl_worker **out, const struct lsl_worker_opts *o)
     w->format = o->format;
     lsl_tokenizer_opts_init(&to);
     to.keyring = o->keyring;
+    to.stop = o->stop;
     w->kr = o->keyring;
     if (o->cache_entries)
         to.cache_entries = o->cache_entries;

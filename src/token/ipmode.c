@@ -116,24 +116,37 @@ static int byte_flips(const uint8_t *key, const struct lsl_ipaddr *in,
     return 0;
 }
 
+int lsl_ipaddr_prefix_map_key(const uint8_t key[LSL_IPMAP_KEY_BYTES],
+                              const struct lsl_ipaddr *in,
+                              struct lsl_ipaddr *out)
+{
+    struct lsl_ipaddr res = {.bits = in->bits};
+    uint8_t flips;
+    int rc = 0;
+
+    if (in->bits != 32 && in->bits != 128)
+        return -EINVAL;
+    for (unsigned j = 0; rc == 0 && j < in->bits / 8u; j++) {
+        rc = byte_flips(key, in, j, &flips);
+        res.a[j] = in->a[j] ^ flips;
+    }
+    if (rc == 0)
+        *out = res;
+    return rc;
+}
+
 int lsl_ipaddr_prefix_map(const struct lsl_keyring *kr, int64_t when,
                           const struct lsl_ipaddr *in, struct lsl_ipaddr *out)
 {
     uint8_t key[LSL_IPMAP_KEY_BYTES];
-    struct lsl_ipaddr res = {.bits = in->bits};
-    uint8_t flips;
     int rc;
 
     if (in->bits != 32 && in->bits != 128)
         return -EINVAL;
     rc = lsl_keyring_ipmap_key(kr, when, key);
-    for (unsigned j = 0; rc == 0 && j < in->bits / 8u; j++) {
-        rc = byte_flips(key, in, j, &flips);
-        res.a[j] = in->a[j] ^ flips;
-    }
-    sodium_memzero(key, sizeof(key));
     if (rc == 0)
-        *out = res;
+        rc = lsl_ipaddr_prefix_map_key(key, in, out);
+    sodium_memzero(key, sizeof(key));
     return rc;
 }
 

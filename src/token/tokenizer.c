@@ -11,6 +11,10 @@
  * can at worst evict entries, which only costs the hash it would have
  * cost anyway.
  *
+ * Stop list: a value on it (an erased subject, token.h) is written as the
+ * erased marker and recorded nowhere; the verdict is cached with the
+ * token, so hits cost nothing more, and without a list nothing is checked.
+ *
  * Mapping set: one lsl_mapping per distinct token since the last reset, in
  * first-seen order, values copied into an arena of chunks that never move
  * (so value spans stay valid until reset). The index is open addressing
@@ -43,7 +47,8 @@ struct cache_entry {
     uint16_t kid;
     uint8_t cls;
     uint8_t len;
-    bool normal; /* value is its own normal form */
+    bool normal;  /* value is its own normal form */
+    bool stopped; /* on the stop list: the erased marker, no mapping */
     uint8_t hash[LSL_TOKEN_HASH_BYTES];
     char value[CACHE_VALUE_MAX];
 };
@@ -57,6 +62,7 @@ struct arena_chunk {
 
 struct lsl_tokenizer {
     const struct lsl_keyring *kr;
+    const struct lsl_stoplist *stop; /* NULL or empty: nothing stops */
     uint64_t seed;
     struct cache_entry *cache; /* NULL when disabled */
     uint8_t *victim;           /* per set: the way to replace next */
@@ -75,6 +81,7 @@ struct lsl_tokenizer {
 void lsl_tokenizer_opts_init(struct lsl_tokenizer_opts *o)
 {
     o->keyring = NULL;
+    o->stop = NULL;
     o->cache_entries = CACHE_DEFAULT_ENTRIES;
 }
 
@@ -157,7 +164,7 @@ static struct cache_entry *cache_find(struct lsl_tokenizer *tz, uint64_t tag,
 
 static void cache_put(struct lsl_tokenizer *tz, uint64_t tag,
                       const struct lsl_token *t, const char *v, size_t len,
-                      bool normal)
+                      bool normal, bool stopped)
 {
     size_t set = (size_t)(tag >> 8) & tz->sets_mask;
     unsigned w = tz->victim[set];
@@ -168,6 +175,7 @@ static void cache_put(struct lsl_tokenizer *tz, uint64_t tag,
     e->cls = t->cls;
     e->len = (uint8_t)len;
     e->normal = normal;
+    e->stopped = stopped;
     memcpy(e->hash, t->hash, LSL_TOKEN_HASH_BYTES);
     memcpy(e->value, v, len);
     tz->victim[set] = (uint8_t)(w ^ 1);
@@ -309,6 +317,7 @@ int lsl_tokenizer_open(struct lsl_tokenizer **out,
     if (!tz)
         return -ENOMEM;
     tz->kr = o->keyring;
+    tz->stop = lsl_stoplist_count(o->stop) ? o->stop : NULL;
     randombytes_buf(&tz->seed, sizeof(tz->seed));
     rc = cache_open(tz, o->cache_entries);
     if (rc)
@@ -384,10 +393,11 @@ static long normalize(struct lsl_tokenizer *tz, enum lsl_class c, const char *v,
     return lsl_token_normalize(c, v, len, *norm, cap);
 }
 
-/* A cache miss: normalize, derive, cache under the spelling v. */
+/* A cache miss: normalize, derive, check the stop list, cache under the
+ * spelling v. */
 static int derive(struct lsl_tokenizer *tz, enum lsl_class c, const char *v,
                   size_t len, int64_t when, uint64_t tag, char *stack,
-                  struct lsl_span *norm, struct lsl_token *tok)
+                  struct lsl_span *norm, struct lsl_token *tok, bool *stopped)
 {
     char *p;
     long n =
@@ -399,9 +409,10 @@ static int derive(struct lsl_tokenizer *tz, enum lsl_class c, const char *v,
     rc = lsl_token_derive(tz->kr, when, c, p, (size_t)n, tok);
     if (rc)
         return rc;
+    *stopped = lsl_stoplist_has(tz->stop, c, p, (size_t)n);
     if (tag != 0)
         cache_put(tz, tag, tok, v, len,
-                  (size_t)n == len && memcmp(p, v, len) == 0);
+                  (size_t)n == len && memcmp(p, v, len) == 0, *stopped);
     *norm = (struct lsl_span){p, (size_t)n};
     return 0;
 }
@@ -412,6 +423,7 @@ int lsl_tokenizer_get(struct lsl_tokenizer *tz, enum lsl_class c, const char *v,
     char stack[NORM_STACK_MAX + LSL_NORM_SLACK];
     struct lsl_span norm = {v, len};
     struct cache_entry *e = NULL;
+    bool stopped = false;
     uint16_t kid;
     uint64_t tag = 0;
     int rc;
@@ -424,14 +436,15 @@ int lsl_tokenizer_get(struct lsl_tokenizer *tz, enum lsl_class c, const char *v,
         e = cache_find(tz, tag, c, kid, v, len);
     }
     if (!e) {
-        rc = derive(tz, c, v, len, when, tag, stack, &norm, tok);
+        rc = derive(tz, c, v, len, when, tag, stack, &norm, tok, &stopped);
         if (rc)
             return rc;
     } else {
         tok->cls = (uint8_t)c;
         tok->kid = kid;
         memcpy(tok->hash, e->hash, LSL_TOKEN_HASH_BYTES);
-        if (!e->normal) {
+        stopped = e->stopped;
+        if (!e->normal && !stopped) {
             char *p;
             long n = normalize(tz, c, v, len, stack, sizeof(stack), &p);
 
@@ -439,6 +452,13 @@ int lsl_tokenizer_get(struct lsl_tokenizer *tz, enum lsl_class c, const char *v,
                 return (int)n;
             norm = (struct lsl_span){p, (size_t)n};
         }
+    }
+    if (stopped) {
+        /* An erased subject: the neutral marker, and no mapping. */
+        tok->kid = LSL_TOKEN_KID_ERASED;
+        memset(tok->hash, 0, sizeof(tok->hash));
+        tz->emitted++;
+        return 0;
     }
     rc = record(tz, tok, norm.p, norm.len, when);
     if (rc)
@@ -465,6 +485,12 @@ int lsl_tokenizer_emit(struct lsl_tokenizer *tz, enum lsl_class c,
         return rc;
     out->len += lsl_token_format(&tok, out->p + out->len);
     return 0;
+}
+
+bool lsl_tokenizer_stops(const struct lsl_tokenizer *tz, enum lsl_class c,
+                         const char *norm, size_t len)
+{
+    return lsl_stoplist_has(tz->stop, c, norm, len);
 }
 
 int lsl_tokenizer_record(struct lsl_tokenizer *tz, const struct lsl_token *tok,

@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/ usr / bin / env python3
 """Write the seed corpora of the fuzz targets (tests/fuzz/corpus/<target>/).
 
     make-seeds.py [CORPUS_DIR]
@@ -114,7 +114,7 @@ def main():
     for i, line in enumerate(IDS):
         write(d, 'text-%d' % i, chr(7) + line)
     for i, name in enumerate(SAMPLES):
-        # rule index in fz_rule_names; bit 7: ask for named fields
+#rule index in fz_rule_names; bit 7 : ask for named fields
         mode = (2, 3, 4, 5)[i]
         write(d, name, chr(mode | 0x80) + sample_lines(name))
 
@@ -126,8 +126,8 @@ def main():
     write(d, 'aton', '\x000x7f.1')
 
     d = os.path.join(root, 'batch')
-    # byte 0: rule (bits 0-2, 7 = none), worker (bits 3-4: text, gzip,
-    # JSON lines, ip6 addresses)
+#byte 0 : rule(bits 0 - 2, 7 = none), worker(bits 3 - 4 : text, gzip,
+#JSON lines, ip6 addresses)
     write(d, 'combined-gzip', '\x08\x00' + COMBINED + '\n' + COMBINED
           + '\r\n')
     write(d, 'main-noeol', '\x01\x00' + MAIN + '\n' + MAIN)
@@ -144,11 +144,15 @@ def main():
             + record(1, 3, 1, 0x22, 1764403200, 1764403200, src,
                      b'a.b@example.com'))
     seen = record(2, 0, 1, 0x11, 1764403100, 1764403300, src, b'')
-    write(d, 'two-chunks-final', b'\x02\x00\x00\x00' + chunk(recs) +
+#bit 4(0x10) : the harness gives MAP records their true tokens
+    write(d, 'two-chunks-final', b'\x12\x00\x00\x00' + chunk(recs) +
           chunk(seen) + chunk(b''))
-    write(d, 'unfinished', b'\x00\x00\x00\x00' + chunk(recs))
-    write(d, 'flipped', b'\x06\x50\x00\x01' + chunk(recs) + chunk(b''))
-    write(d, 'cut', b'\x0a\x90\x00\x00' + chunk(recs) + chunk(b''))
+    write(d, 'unfinished', b'\x10\x00\x00\x00' + chunk(recs))
+    write(d, 'flipped', b'\x16\x50\x00\x01' + chunk(recs) + chunk(b''))
+    write(d, 'cut', b'\x1a\x90\x00\x00' + chunk(recs) + chunk(b''))
+    write(d, 'planted', b'\x02\x00\x00\x00' + chunk(recs) + chunk(b''))
+    write(d, 'seen-unmapped', b'\x12\x00\x00\x00' + chunk(seen) +
+          chunk(b''))
     write(d, 'raw-magic', b'\x01\x00\x00\x00LSLVAULT\x01\x00\x00\x00')
 
     d = os.path.join(root, 'time_parse')
@@ -175,7 +179,7 @@ def main():
     write(d, 'bad-k', b'\x04\x03\x00\x01\x02' + b'x' * 32)
 
     d = os.path.join(root, 'audit')
-    # byte 0: edit (0 raw, 1 flip, 2 cut, 3 insert, 4 dup, 5 drop, 6 swap)
+#byte 0 : edit(0 raw, 1 flip, 2 cut, 3 insert, 4 dup, 5 drop, 6 swap)
     write(d, 'untouched', b'\x01\xff\xff\x00')
     write(d, 'flip', b'\x01\x30\x00\x04')
     write(d, 'cut', b'\x02\x50\x01\x00')

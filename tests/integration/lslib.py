@@ -119,6 +119,20 @@ class Ctx:
             if fin:
                 fin.close()
 
+    def run_pw(self, args, passphrases, input=b''):
+        """Run logseal ARGS --passphrase-fd FD, one passphrase a line."""
+        r, w = os.pipe()
+        os.write(w, ''.join(p + '\n' for p in passphrases).encode())
+        os.close(w)
+        try:
+            return subprocess.run([self.exe] + list(args) +
+                                  ['--passphrase-fd', str(r)],
+                                  input=input, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, env=self.env,
+                                  pass_fds=(r,), timeout=300)
+        finally:
+            os.close(r)
+
     def expect(self, proc, code, what):
         """Fail unless proc exited with `code`; show its redacted stderr."""
         check(proc.returncode == code, '%s: exit %d, expected %d; stderr: %s'

@@ -67,6 +67,29 @@ def quiet_writer(env):
              "%d lines out for %d sent before SIGTERM, or they differ "
              "from `logseal pipe`" % (len(got), len(lines)))
     print("ok: SIGTERM drained a quiet stdin at once (%d lines)" % len(got))
+    erased_subject(env)
+
+
+def erased_subject(env):
+    """After `vault erase`, the daemon writes the subject as ip_erased and
+    maps it no more: it reads the signed stop list at start."""
+    lines = dl.gen_lines(50, seed=11, tag="e")
+    cfg = env.config([("in", {"type": "stdin", "rule": env.rule,
+                              "sink": "stdout"})], name="erase.conf")
+    addr = lines[0].split()[0].decode()
+    r = subprocess.run([env.bin, "vault", "erase", "--keys", env.keys,
+                        "--vault", env.vault, "--case", "DEL-D1",
+                        "--subject", addr, "--class", "ip"],
+                       capture_output=True)
+    dl.check(r.returncode in (4, 5), "vault erase: exit %d: %s"
+             % (r.returncode, r.stderr.decode()))
+    p = env.start(cfg, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    out, _ = p.communicate(lines[0] + b"\n", timeout=60)
+    dl.check(p.returncode == 0, "exit %d; log:\n%s" % (p.returncode,
+                                                       env.log()))
+    dl.check(out.startswith(b"ip_erased "),
+             "the daemon wrote an erased subject as %r" % out.split()[0])
+    print("ok: the daemon writes an erased subject as ip_erased")
 
 
 main()

@@ -85,8 +85,10 @@ def main():
     binary, root = sys.argv[1], sys.argv[2]
     dl.check(os.path.exists(os.environ.get('LSL_FAULTFS', '')),
              '$LSL_FAULTFS does not name the faultfs shim')
+    # The checkpoints (*.ckpt), not the vault writer state beside them:
+    # a daemon that cannot record its writer state does not start.
     case(binary, root, 'checkpoint-enospc',
-         {'path': '@TMP@/state/*', 'mode': 'enospc', 'count': 3},
+         {'path': '@TMP@/state/*.ckpt*', 'mode': 'enospc', 'count': 3},
          '@TMP@/state')
     case(binary, root, 'segment-eio',
          {'path': '@TMP@/out/*', 'mode': 'eio', 'ops': 'write', 'count': 3},

@@ -34,7 +34,7 @@ HEADERS = {
     'checkpoint.h': 'core',
     'token.h': 'token',
     'rules.h': 'rules',
-    'vault.h': 'vault', 'vaultset.h': 'vault', 'audit.h': 'vault',
+    'vault.h': 'vault', 'vaultset.h': 'vault', 'auditlog.h': 'vault',
     'legal.h': 'vault',
     'batch.h': 'pipeline', 'pipeline.h': 'pipeline', 'splitter.h': 'pipeline',
     'source.h': 'source',
