@@ -13,7 +13,8 @@ shows which bytes it plans, as what, and that must be exactly what the
 reference says. The percent-decoder is compared with Python's
 urllib.parse.unquote_to_bytes applied until nothing changes: a value
 percent-encoded and the same value decoded get one token, and the vault
-holds the decoded (normalized) value.
+holds the decoded (normalized) value; `disclose --subject` finds a
+subject's records in any of its spellings.
 """
 
 import ipaddress
@@ -325,6 +326,27 @@ def check_decoder(ctx, keys, rule):
     print('ok decoder: %d values' % len(values))
 
 
+def check_one_subject(ctx, keys, rule):
+    """Three spellings of one e-mail are one subject for `disclose`, asked
+    for in any of them."""
+    spellings = ('john%40example.com', 'John@Example.com',
+                 'john%2540EXAMPLE.com')
+    seg = ctx.path('subject.log.gz')
+    data = ''.join('/a?email=%s&n=%d\n' % (v, k)
+                   for k, v in enumerate(spellings)).encode()
+    ctx.pipe(rule, keys, ctx.path('vault-subject'), input=data, out=seg)
+    for ask in spellings:
+        proc = ctx.run(['disclose', '--keys', keys, '--vault',
+                        ctx.path('vault-subject'), '--case', 'IT-SUBJ',
+                        '--subject', ask, seg])
+        ctx.expect(proc, 0, 'disclose --subject')
+        got = [ln for ln in proc.stdout.decode().splitlines()
+               if ln.startswith('/a?')]
+        check(len(got) == 3 and all('john@example.com' in ln for ln in got),
+              'disclose of one spelling finds %d of 3 records' % len(got))
+    print('ok one subject: 3 spellings, each finds all 3 records')
+
+
 def body(ctx):
     r = random.Random(13)
     scrub = ctx.path('diff-scrub.rules')
@@ -375,6 +397,7 @@ def body(ctx):
             pre='', post='')
     keys = ctx.keygen()
     check_decoder(ctx, keys, query)
+    check_one_subject(ctx, keys, query)
 
 
 if __name__ == '__main__':
