@@ -6,8 +6,11 @@ set -euo pipefail
 LSL_BUILD_PKGS=(meson ninja-build gcc clang pkg-config libpcre2-dev
     zlib1g-dev libsodium-dev libuv1-dev libcmocka-dev python3 gzip)
 # libclang-rt-14-dev: libFuzzer and the sanitizer runtimes for clang.
+# mandoc, man-db: the man pages' lint; bash-completion: the completion
+# test; systemd: systemd-analyze verify/security; util-linux: unshare,
+# setpriv and runuser for the install test.
 LSL_TEST_PKGS=(nginx-light logrotate curl valgrind goaccess libclang-rt-14-dev
-    clang-format)
+    clang-format mandoc man-db bash-completion systemd util-linux)
 # bench/run: the peers it measures against and its timing tools.
 LSL_BENCH_PKGS=(anonip pigz time valgrind util-linux)
 

@@ -143,4 +143,11 @@ LSL_MUST_CHECK int lsl_batch_process(struct lsl_batch *b, struct lsl_worker *w);
 void lsl_batch_stats_add(struct lsl_batch_stats *dst,
                          const struct lsl_batch_stats *src);
 
+/*
+ * Log one line of a source's counters (SIGUSR1, in `run` and `pipe`):
+ * "counters: source NAME: lines_in N lines_out N ... lag_bytes N".
+ */
+void lsl_batch_stats_log(const char *source, const struct lsl_batch_stats *st,
+                         uint64_t lag_bytes);
+
 #endif

@@ -130,6 +130,9 @@ struct lsl_pipeline_opts {
     uint8_t format; /* enum lsl_out_format */
     /* A commit failed with an error that retrying cannot fix. */
     void (*on_fatal)(struct lsl_pipeline *pl, int err, void *ud);
+    /* Loop thread, every flush_ms while the pipeline runs (`pipe`: the
+     * progress line, SIGUSR1 counters). May be NULL. */
+    void (*on_tick)(struct lsl_pipeline *pl, void *ud);
     void *ud;
 };
 

@@ -173,11 +173,39 @@ struct lsl_rule_error {
     char msg[256];
 };
 
+/* At most this many directories are searched for rules. */
+#define LSL_RULE_DIRS_MAX 4
+
+/*
+ * The directories searched for rule files, in order: $LOGSEAL_RULES_DIR
+ * (when set and not empty), `dir` (when not NULL), the source tree's
+ * rules/ when the running program lives in the build directory it was
+ * built in (an uninstalled binary), and the installed rules directory.
+ * Fills out[] (static or environment storage) and returns their count.
+ */
+size_t lsl_rule_dirs(const char *dir, const char *out[LSL_RULE_DIRS_MAX]);
+
+/*
+ * The same list as text for messages ("A, B, C"), with a note when
+ * $LOGSEAL_RULES_DIR is not set. Always terminated; cut to `cap`.
+ */
+void lsl_rule_dirs_text(const char *dir, char *buf, size_t cap);
+
+/*
+ * The *.rules file names of `dir` (at most 256), sorted. *out (NULL or
+ * the names found) is owned by the caller whatever the result: free it
+ * with lsl_rule_names_free. 0, -errno or -ENOMEM.
+ */
+LSL_MUST_CHECK int lsl_rule_dir_list(const char *dir, char ***out, size_t *n);
+
+/* Free what lsl_rule_dir_list returned. NULL-safe. */
+void lsl_rule_names_free(char **names, size_t n);
+
 /*
  * Resolve NAME to a path: NAME if it contains '/' or ends in ".rules",
- * else DIR/NAME.rules for the first DIR of: $LOGSEAL_RULES_DIR, the
- * directory given, the installed rules directory. Writes into out.
- * 0, LSL_ENOTFOUND, or -ENAMETOOLONG if NAME itself does not fit.
+ * else DIR/NAME.rules for the first readable one of lsl_rule_dirs(dir).
+ * Writes into out. 0, LSL_ENOTFOUND, or -ENAMETOOLONG if NAME itself
+ * does not fit.
  */
 LSL_MUST_CHECK int lsl_rule_resolve(const char *name, const char *dir,
                                     char *out, size_t cap);
@@ -312,16 +340,15 @@ struct lsl_rule_detect {
  * Pick the rule for a sample of an input: the complete lines of
  * sample[0..len) (at most LSL_DETECT_LINES of them; a last line without
  * newline counts only if `at_eof`). Every *.rules file of the rules
- * directory (the first that exists of $LOGSEAL_RULES_DIR, `dir`, the
- * installed one) is tried in file-name order, each on the whole sample
- * with a fresh matcher; the first to match at least 80% of the counted
- * lines is loaded into *out (owned by the caller). Files that do not load
- * are skipped (named in res->tried with " (invalid)"), and so are `format
- * text` rules, which match anything. When none fits (or no line counted),
- * the directory's text rule (LSL_DETECT_FALLBACK) is loaded instead and
- * res->fallback set: callers warn that every line will be scrubbed.
- * 0, LSL_ENOTFOUND (no rule matched enough and there is no text rule;
- * res says what was tried), -ENOENT (no rules directory) or -ENOMEM.
+ * directory (the first that exists of lsl_rule_dirs(dir)) is tried in file-name
+ * order, each on the whole sample with a fresh matcher; the first to match at
+ * least 80% of the counted lines is loaded into *out (owned by the caller).
+ * Files that do not load are skipped (named in res->tried with " (invalid)"),
+ * and so are `format text` rules, which match anything. When none fits (or
+ * no line counted), the directory's text rule (LSL_DETECT_FALLBACK) is loaded
+ * instead and res->fallback set: callers warn that every line will be
+ * scrubbed. 0, LSL_ENOTFOUND (no rule matched enough and there is no text
+ * rule; res says what was tried), -ENOENT (no rules directory) or -ENOMEM.
  */
 LSL_MUST_CHECK int lsl_rule_detect(struct lsl_rule **out, const char *dir,
                                    const char *sample, size_t len, bool at_eof,

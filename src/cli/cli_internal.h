@@ -16,11 +16,25 @@ enum {
                              * report */
 };
 
+/*
+ * A command or subcommand: run(argc, argv) gets argv[0] == name and
+ * returns the exit code. A group (rules, audit, vault) runs one of its
+ * subcommands through lsl_cli_dispatch.
+ */
 struct lsl_cmd {
     const char *name;
     const char *summary;
     int (*run)(int argc, char **argv);
+    bool group;
 };
+
+/*
+ * The one convention of the commands' option parsers: they return
+ * LSL_CLI_GO when the command should run, or else the exit code to end
+ * with at once (LSL_EXIT_OK after --help, LSL_EXIT_USAGE after a usage
+ * error, already reported).
+ */
+#define LSL_CLI_GO (-1)
 
 int lsl_cmd_keygen(int argc, char **argv);
 int lsl_cmd_pipe(int argc, char **argv);
@@ -39,6 +53,14 @@ int lsl_cmd_vault_expire(int argc, char **argv);
 int lsl_cmd_vault_hold(int argc, char **argv);
 int lsl_cmd_vault_release(int argc, char **argv);
 int lsl_cmd_vault_repair(int argc, char **argv);
+
+/*
+ * Run command `c` with argv[0] == c->name. When --help or -h appears
+ * anywhere in argv (before a "--"), a command that is not a group is run
+ * with argv {name, "--help"} alone: it prints its usage and exits 0,
+ * whatever else the line holds. Returns the exit code.
+ */
+int lsl_cli_run(const struct lsl_cmd *c, int argc, char **argv);
 
 /*
  * Run the subcommand argv[1] of `cmd` from `table` (argv[0] is cmd), or

@@ -18,8 +18,6 @@
 #include "logseal/file.h"
 #include "logseal/log.h"
 
-/* parse_args: --help was shown. */
-#define SHOWN_HELP (-2)
 /* Hex digits of the head hash `audit head` prints: 64 bits. */
 #define HEAD_HEX 16
 
@@ -79,8 +77,8 @@ static void help_show(void)
 }
 
 /*
- * Parse --vault, --pub, --case, --head. Returns -1 to go on, SHOWN_HELP
- * after --help, else an exit code.
+ * Parse --vault, --pub, --case, --head: LSL_CLI_GO, or the exit code to
+ * end with.
  */
 static int parse_args(const char *cmd, int argc, char **argv,
                       struct audit_args *a, void (*help)(void))
@@ -100,7 +98,7 @@ static int parse_args(const char *cmd, int argc, char **argv,
     while ((c = getopt_long(argc, argv, "v:p:c:h", opts, NULL)) != -1) {
         if (c == 'h') {
             help();
-            return SHOWN_HELP;
+            return LSL_EXIT_OK;
         }
         if (c == 'v')
             a->vault = optarg;
@@ -118,7 +116,7 @@ static int parse_args(const char *cmd, int argc, char **argv,
     if (lsl_path_join(a->log_path, PATH_MAX, a->vault, LSL_AUDIT_LOG_NAME) ||
         lsl_path_join(a->vault_pub, PATH_MAX, a->vault, LSL_AUDIT_PUB_NAME))
         return lsl_cli_usage_error(cmd, "--vault: path too long");
-    return -1;
+    return LSL_CLI_GO;
 }
 
 static bool exists(const char *path)
@@ -254,9 +252,7 @@ static int audit_verify(int argc, char **argv)
     int code;
 
     code = parse_args("audit verify", argc, argv, &a, help_verify);
-    if (code == SHOWN_HELP)
-        return LSL_EXIT_OK;
-    if (code >= 0)
+    if (code != LSL_CLI_GO)
         return code;
     if (a.head && parse_head(a.head, &h))
         return LSL_EXIT_USAGE;
@@ -286,9 +282,7 @@ static int audit_head(int argc, char **argv)
     char head[2 * LSL_AUDIT_HASH_BYTES + 1];
     int code = parse_args("audit head", argc, argv, &a, help_head);
 
-    if (code == SHOWN_HELP)
-        return LSL_EXIT_OK;
-    if (code >= 0)
+    if (code != LSL_CLI_GO)
         return code;
     code = verify_log(&a, &h, &v);
     if (code >= 0)
@@ -341,9 +335,7 @@ static int audit_show(int argc, char **argv)
     int code, rc = 0;
 
     code = parse_args("audit show", argc, argv, &a, help_show);
-    if (code == SHOWN_HELP)
-        return LSL_EXIT_OK;
-    if (code >= 0)
+    if (code != LSL_CLI_GO)
         return code;
     s.filter = a.case_ref != NULL;
     if (s.filter)
@@ -379,9 +371,9 @@ static int audit_show(int argc, char **argv)
 }
 
 static const struct lsl_cmd audit_subcommands[] = {
-    {"verify", "check signatures and the hash chain", audit_verify},
-    {"head", "print the head to keep outside the vault", audit_head},
-    {"show", "print the records (optionally of one case)", audit_show},
+    {"verify", "check signatures and the hash chain", audit_verify, false},
+    {"head", "print the head to keep outside the vault", audit_head, false},
+    {"show", "print the records (optionally of one case)", audit_show, false},
 };
 
 int lsl_cmd_audit(int argc, char **argv)

@@ -287,7 +287,7 @@ struct dargs {
     const char *keys, *vault, *ref, *subject, *cls;
 };
 
-/* Options into a and d; 0, or an exit code (-1: --help shown). */
+/* Options into a and d; LSL_CLI_GO, or the exit code to end with. */
 static int parse_args(int argc, char **argv, struct dargs *a,
                       struct disclose *d)
 {
@@ -324,7 +324,7 @@ static int parse_args(int argc, char **argv, struct dargs *a,
                 return LSL_EXIT_USAGE;
         } else if (c == 'h') {
             help();
-            return -1;
+            return LSL_EXIT_OK;
         } else {
             return lsl_cli_usage_error("disclose", "bad option");
         }
@@ -336,7 +336,7 @@ static int parse_args(int argc, char **argv, struct dargs *a,
                                                "SEGMENT are required");
     d->files = argv + optind;
     d->nfiles = (size_t)(argc - optind);
-    return 0;
+    return LSL_CLI_GO;
 }
 
 int lsl_cmd_disclose(int argc, char **argv)
@@ -346,8 +346,8 @@ int lsl_cmd_disclose(int argc, char **argv)
     struct dargs a = {0};
     int rc = parse_args(argc, argv, &a, &d), code;
 
-    if (rc)
-        return rc < 0 ? LSL_EXIT_OK : rc;
+    if (rc != LSL_CLI_GO)
+        return rc;
     ss.keys = a.keys;
     ss.vault = a.vault;
     ss.case_ref = a.ref;

@@ -269,7 +269,7 @@ static int parse(int argc, char **argv, struct identify *id, struct iargs *a)
                 return LSL_EXIT_USAGE;
         } else if (c == 'h') {
             help();
-            return -1;
+            return LSL_EXIT_OK;
         } else {
             return lsl_cli_usage_error("identify", "bad option");
         }
@@ -281,7 +281,7 @@ static int parse(int argc, char **argv, struct identify *id, struct iargs *a)
                                                "one SEGMENT are required");
     id->files = argv + optind;
     id->nfiles = (size_t)(argc - optind);
-    return 0;
+    return LSL_CLI_GO;
 }
 
 int lsl_cmd_identify(int argc, char **argv)
@@ -290,8 +290,8 @@ int lsl_cmd_identify(int argc, char **argv)
     struct iargs a = {0};
     int rc = parse(argc, argv, &id, &a), code;
 
-    if (rc)
-        return rc < 0 ? LSL_EXIT_OK : rc;
+    if (rc != LSL_CLI_GO)
+        return rc;
     rc = lsl_subject_init(&id.subj, a.address, "ip");
     if (rc == 0)
         rc = identify_run(&id);

@@ -368,8 +368,8 @@ int lsl_cmd_vault_erase(int argc, char **argv)
     int rc = lsl_cli_vault_parse("vault erase", argc, argv, &o, erase_help),
         code;
 
-    if (rc)
-        return rc < 0 ? LSL_EXIT_OK : rc;
+    if (rc != LSL_CLI_GO)
+        return rc;
     if (!o.ref || !o.subject || !o.subject[0])
         return lsl_cli_usage_error("vault erase", "--case and --subject "
                                                   "are required");
@@ -447,8 +447,8 @@ int lsl_cmd_vault_repair(int argc, char **argv)
     int rc = lsl_cli_vault_parse("vault repair", argc, argv, &o, repair_help),
         code;
 
-    if (rc)
-        return rc < 0 ? LSL_EXIT_OK : rc;
+    if (rc != LSL_CLI_GO)
+        return rc;
     if (!o.ref)
         return lsl_cli_usage_error("vault repair", "--case is required");
     lsl_cli_vault_session(&ss, &o);

@@ -94,16 +94,15 @@ int lsl_cli_vault_parse(const char *cmd, int argc, char **argv,
             break;
         case 'h':
             help();
-            return -1;
+            return LSL_EXIT_OK;
         default:
             return lsl_cli_usage_error(cmd, "bad option");
         }
     }
-    return optind != argc ? lsl_cli_usage_error(cmd,
-                                                "unexpected argument "
-                                                "'%s'",
-                                                argv[optind])
-                          : check_opts(cmd, o);
+    if (optind != argc)
+        return lsl_cli_usage_error(cmd, "unexpected argument '%s'",
+                                   argv[optind]);
+    return check_opts(cmd, o) ? LSL_EXIT_USAGE : LSL_CLI_GO;
 }
 
 void lsl_cli_vault_session(struct lsl_cli_session *ss,
@@ -258,8 +257,8 @@ int lsl_cmd_vault_expire(int argc, char **argv)
     int rc = lsl_cli_vault_parse("vault expire", argc, argv, &o, expire_help),
         code;
 
-    if (rc)
-        return rc < 0 ? LSL_EXIT_OK : rc;
+    if (rc != LSL_CLI_GO)
+        return rc;
     if (o.days < 0)
         return lsl_cli_usage_error("vault expire", "--older-than DAYS is "
                                                    "required");
@@ -345,8 +344,8 @@ int lsl_cmd_vault_hold(int argc, char **argv)
     struct lsl_vault_opts o;
     int rc = lsl_cli_vault_parse("vault hold", argc, argv, &o, hold_help), code;
 
-    if (rc)
-        return rc < 0 ? LSL_EXIT_OK : rc;
+    if (rc != LSL_CLI_GO)
+        return rc;
     if (!o.ref || (!o.subject == (o.epoch < 0)) ||
         (o.subject && !o.subject[0]) || o.epoch > (long long)UINT32_MAX)
         return lsl_cli_usage_error("vault hold", "--case and one of "
@@ -401,8 +400,8 @@ int lsl_cmd_vault_release(int argc, char **argv)
     int rc = lsl_cli_vault_parse("vault release", argc, argv, &o, release_help),
         code;
 
-    if (rc)
-        return rc < 0 ? LSL_EXIT_OK : rc;
+    if (rc != LSL_CLI_GO)
+        return rc;
     if (!o.ref)
         return lsl_cli_usage_error("vault release", "--case is required");
     lsl_cli_vault_session(&ss, &o);

@@ -14,8 +14,9 @@ struct lsl_vault_opts {
 
 /*
  * Parse the options the subcommands share (--keys --vault --case
- * --subject --class --epoch --older-than and the officer options). 0 to go
- * on, -1 after --help, else an exit code (usage error shown).
+ * --subject --class --epoch --older-than and the officer options):
+ * LSL_CLI_GO, or the exit code to end with (LSL_EXIT_OK after --help, a
+ * usage error shown).
  */
 int lsl_cli_vault_parse(const char *cmd, int argc, char **argv,
                         struct lsl_vault_opts *o, void (*help)(void));

@@ -26,7 +26,7 @@
 int lsl_run_prepare(struct lsl_run **out, struct lsl_config *cfg)
 {
     struct lsl_run *r = calloc(1, sizeof(*r));
-    int rc = -ENOMEM;
+    int rc = -ENOMEM, krc;
 
     if (!r)
         return rc;
@@ -35,14 +35,21 @@ int lsl_run_prepare(struct lsl_run **out, struct lsl_config *cfg)
         goto fail;
     r->cfg = cfg;
     r->nsrc = cfg->nsources;
+    rc = 0;
+    /* Every rule is loaded, so one pass names every broken one. */
     for (size_t i = 0; i < r->nsrc; i++) {
+        int rrc;
+
         r->src[i].run = r;
         r->src[i].conf = &cfg->sources[i];
-        rc = lsl_run_load_rule(r, &r->src[i]);
-        if (rc)
-            goto fail;
+        rrc = lsl_run_load_rule(r, &r->src[i]);
+        if (rrc && rc == 0)
+            rc = rrc;
     }
-    rc = lsl_run_load_keys(r);
+    krc = lsl_run_load_keys(r);
+    if (krc == 0)
+        krc = lsl_run_preflight(r);
+    rc = rc ? rc : krc;
     if (rc)
         goto fail;
     *out = r;

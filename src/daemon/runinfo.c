@@ -112,10 +112,12 @@ int lsl_run_load_rule(struct lsl_run *r, struct run_src *s)
     }
     rc = lsl_rule_resolve(c->rule, NULL, path, sizeof(path));
     if (rc) {
+        char dirs[1024];
+
+        lsl_rule_dirs_text(NULL, dirs, sizeof(dirs));
         lsl_log_error("%s:%u: [source %s]: rule '%s' not found (looked in "
-                      "$LOGSEAL_RULES_DIR and the installed rules); give a "
-                      "NAME or the path of a .rules file",
-                      r->cfg->path, c->line, c->name, c->rule);
+                      "%s); give a NAME or the path of a .rules file",
+                      r->cfg->path, c->line, c->name, c->rule, dirs);
         return rc;
     }
     rc = lsl_rule_load(&s->rule, path, &e);
@@ -230,16 +232,8 @@ void lsl_run_dump(const struct lsl_run *r)
 {
     for (size_t i = 0; i < r->nsrc; i++) {
         const struct lsl_batch_stats t = src_totals(&r->src[i]);
-        const struct lsl_batch_stats *st = &t;
 
-        lsl_log(LSL_LOG_INFO,
-                "counters: source %s: lines_in %" PRIu64 " lines_out %" PRIu64
-                " unparsed %" PRIu64 " header_lines %" PRIu64 " tokens %" PRIu64
-                " bytes_in %" PRIu64 " bytes_out %" PRIu64
-                " lag_bytes %" PRIu64,
-                r->src[i].conf->name, st->lines_in, st->lines_out, st->unparsed,
-                st->meta, st->tokens, st->bytes_in, st->bytes_out,
-                src_lag(&r->src[i]));
+        lsl_batch_stats_log(r->src[i].conf->name, &t, src_lag(&r->src[i]));
     }
 }
 

@@ -6,10 +6,12 @@
  */
 #include "logseal/batch.h"
 #include <errno.h>
+#include <inttypes.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 #include "batch_internal.h"
+#include "logseal/log.h"
 
 int lsl_batch_open(struct lsl_batch **out)
 {
@@ -157,4 +159,15 @@ int lsl_batch_process(struct lsl_batch *b, struct lsl_worker *w)
     lsl_tokenizer_reset(w->tz);
     b->error = rc;
     return rc;
+}
+
+void lsl_batch_stats_log(const char *source, const struct lsl_batch_stats *st,
+                         uint64_t lag_bytes)
+{
+    lsl_log(LSL_LOG_INFO,
+            "counters: source %s: lines_in %" PRIu64 " lines_out %" PRIu64
+            " unparsed %" PRIu64 " header_lines %" PRIu64 " tokens %" PRIu64
+            " bytes_in %" PRIu64 " bytes_out %" PRIu64 " lag_bytes %" PRIu64,
+            source, st->lines_in, st->lines_out, st->unparsed, st->meta,
+            st->tokens, st->bytes_in, st->bytes_out, lag_bytes);
 }

@@ -17,7 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include "logseal/file.h"
-#include "lsl_config.h"
 #include "rules_internal.h"
 
 #define RULES_MAX 256
@@ -53,8 +52,7 @@ static int by_name(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* The sorted *.rules file names of dir; *out owned by the caller. */
-static int list_rules(const char *dir, char ***out, size_t *n)
+int lsl_rule_dir_list(const char *dir, char ***out, size_t *n)
 {
     DIR *d = opendir(dir);
     struct dirent *e;
@@ -62,6 +60,7 @@ static int list_rules(const char *dir, char ***out, size_t *n)
     int rc = 0;
 
     *n = 0;
+    *out = NULL;
     if (!d)
         return -errno;
     names = calloc(RULES_MAX, sizeof(*names));
@@ -86,14 +85,22 @@ static int list_rules(const char *dir, char ***out, size_t *n)
     return rc;
 }
 
+void lsl_rule_names_free(char **names, size_t n)
+{
+    for (size_t i = 0; names && i < n; i++)
+        free(names[i]);
+    free(names);
+}
+
 static const char *rules_dir(const char *dir)
 {
-    const char *dirs[3] = {getenv("LOGSEAL_RULES_DIR"), dir, LSL_RULES_DIR};
+    const char *dirs[LSL_RULE_DIRS_MAX];
+    size_t n = lsl_rule_dirs(dir, dirs);
 
-    for (size_t i = 0; i < LSL_ARRAY_SIZE(dirs); i++) {
+    for (size_t i = 0; i < n; i++) {
         DIR *d;
 
-        if (!dirs[i] || !dirs[i][0] || !(d = opendir(dirs[i])))
+        if (!(d = opendir(dirs[i])))
             continue;
         closedir(d);
         return dirs[i];
@@ -195,16 +202,14 @@ int lsl_rule_detect(struct lsl_rule **out, const char *dir, const char *sample,
     if (!dir)
         return -ENOENT;
     split_sample(&s, sample, len, at_eof);
-    rc = list_rules(dir, &names, &n);
+    rc = lsl_rule_dir_list(dir, &names, &n);
     if (rc == 0)
         rc = lsl_matcher_open(&m);
     for (size_t i = 0; rc == 0 && i < n && !*out; i++)
         rc = try_rule(dir, names[i], m, &s, res, out);
     if (rc == 0 && !*out)
         rc = fallback(dir, res, out);
-    for (size_t i = 0; i < n; i++)
-        free(names[i]);
-    free(names);
+    lsl_rule_names_free(names, n);
     lsl_matcher_free(m);
     return rc;
 }

@@ -4,6 +4,8 @@ answers GET with Prometheus text holding the right counts, refuses junk,
 and is not held up by a client that never sends its request. A reload
 (SIGHUP) keeps the counters going: they only grow, and the stdin source
 reads on from where it was."""
+import os
+import re
 import signal
 import socket
 import subprocess
@@ -41,6 +43,12 @@ def main():
                  "# HELP logseal_%s " % name in text, "no HELP/TYPE for " +
                  name)
     dl.check(dl.metric(text, "up") == 1, "logseal_up")
+    # The shipped alerting rules name only metrics the daemon exports.
+    alerts = open(os.path.join(sys.argv[2], "src", "dist",
+                               "logseal-alerts.yml")).read()
+    for name in sorted(set(re.findall(r"\blogseal_[a-z_]+", alerts))):
+        dl.check("# TYPE %s " % name in text,
+                 "logseal-alerts.yml uses %s, which /metrics lacks" % name)
     dl.check(dl.metric(text, "lines_in_total", "in") == n, "lines_in")
     dl.check(dl.metric(text, "unparsed_lines_total", "in") == 10,
              "unparsed: %s" % dl.metric(text, "unparsed_lines_total", "in"))
