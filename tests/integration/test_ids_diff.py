@@ -242,7 +242,7 @@ def plans(ctx, rule, lines):
     src = ctx.path('in-%d.txt' % (len(lines) + hash(rule) % 1000))
     with open(src, 'w', encoding='utf-8') as f:
         f.writelines(line + '\n' for line in lines)
-    proc = ctx.run(['rules', '--in', src, 'test', rule])
+    proc = ctx.run(['rules', 'test', rule, '--in', src])
     ctx.expect(proc, 0, 'rules test')
     out = []
     for line in proc.stdout.decode('utf-8').split('\n'):
