@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <cmocka.h>
+#include "../testrng.h"
 #include "src/pipeline/batch_internal.h"
 
 static bool reference(const unsigned char *p, size_t len)
@@ -45,10 +46,7 @@ static uint64_t rng = 0x243f6a8885a308d3u;
 
 static unsigned next(unsigned n)
 {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return (unsigned)(rng >> 33) % n;
+    return testrng_below(&rng, n);
 }
 
 static size_t build(unsigned char *buf, size_t cap)

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <zlib.h>
 #include <cmocka.h>
+#include "../testrng.h"
 #include "../token/testkey.h"
 #include "logseal/batch.h"
 #include "src/pipeline/batch_internal.h"
@@ -72,10 +73,7 @@ static void make_inputs(struct input *in, size_t n)
     in[3].name = "random";
     assert_int_equal(lsl_buf_reserve(&in[3].b, 300000), 0);
     for (size_t i = 0; i < 300000; i++) {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        in[3].b.p[i] = (char)(x >> 24);
+        in[3].b.p[i] = (char)(testrng_next(&x) >> 24);
     }
     in[3].b.len = 300000;
     in[4].name = "one byte repeated";

@@ -13,16 +13,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include "../testrng.h"
 #include "src/rules/rules_internal.h"
 
 static uint64_t rng = 0x9e3779b97f4a7c15u;
 
 static unsigned next(unsigned n)
 {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return (unsigned)(rng >> 33) % n;
+    return testrng_below(&rng, n);
 }
 
 static const char *const words[] = {
