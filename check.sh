@@ -3,11 +3,12 @@
 # suite, and print "N passed, N failed" from meson's own results.
 #
 # Stages (each prints its duration):
-#   main      gcc -Werror build, every test
+#   main      gcc -Werror build, every test (style checks included)
+#   clang     clang -Werror build, the unit tests
 #   sanitize  ASan + UBSan build (leaks detected), every test
 #   fuzz      libFuzzer targets, LSL_FUZZ_SECONDS each (default 20; 0 skips)
 #   valgrind  memcheck over the unit tests and two end-to-end pipe tests
-# LSL_STAGES (default "main sanitize fuzz valgrind") picks stages. The
+# LSL_STAGES (default "main clang sanitize fuzz valgrind") picks stages. The
 # closing line sums every stage's results (testlog*.json; fuzz targets
 # count one each).
 set -euo pipefail
@@ -16,7 +17,7 @@ cd "$(dirname "$0")"
 lsl_install "${LSL_BUILD_PKGS[@]}" "${LSL_TEST_PKGS[@]}"
 
 dir=${LSL_BUILD_DIR:-build-check}
-stages=${LSL_STAGES:-main sanitize fuzz valgrind}
+stages=${LSL_STAGES:-main clang sanitize fuzz valgrind}
 status=0
 logs=()
 
@@ -29,6 +30,15 @@ run_main() {
     ninja -C "$dir"
     meson test -C "$dir" --print-errorlogs --num-processes 2 || status=1
     logs+=("$dir/meson-logs/testlog.json")
+}
+
+run_clang() {
+    local d=$dir-clang
+    [ -d "$d" ] || CC=clang meson setup "$d" -Dwerror=true >/dev/null
+    ninja -C "$d"
+    meson test -C "$d" --print-errorlogs --num-processes 2 --suite unit ||
+        status=1
+    logs+=("$d/meson-logs/testlog.json")
 }
 
 run_sanitize() {

@@ -105,7 +105,7 @@ LSL_MUST_CHECK int lsl_ip_override_parse(const char *s,
 /* Parse "text" or "jsonl" into *format. 0 or -EINVAL (*format kept). */
 LSL_MUST_CHECK int lsl_out_format_parse(const char *s, uint8_t *format);
 
-/* Worker-local state: matcher, tokenizer, deflate stream. */
+/* Worker-local state: matcher, tokenizer, gzip compressor. */
 struct lsl_worker;
 
 struct lsl_worker_opts {
@@ -113,7 +113,8 @@ struct lsl_worker_opts {
     int gzip_level;                    /* 0: no gzip member */
     size_t cache_entries;
     struct lsl_ip_override ip;
-    uint8_t format; /* enum lsl_out_format */
+    uint8_t format;                  /* enum lsl_out_format */
+    const struct lsl_stoplist *stop; /* borrowed, may be NULL */
 };
 
 LSL_MUST_CHECK int lsl_worker_open(struct lsl_worker **out,
@@ -141,5 +142,12 @@ LSL_MUST_CHECK int lsl_batch_process(struct lsl_batch *b, struct lsl_worker *w);
 /* Add `src` counters to `dst`. */
 void lsl_batch_stats_add(struct lsl_batch_stats *dst,
                          const struct lsl_batch_stats *src);
+
+/*
+ * Log one line of a source's counters (SIGUSR1, in `run` and `pipe`):
+ * "counters: source NAME: lines_in N lines_out N ... lag_bytes N".
+ */
+void lsl_batch_stats_log(const char *source, const struct lsl_batch_stats *st,
+                         uint64_t lag_bytes);
 
 #endif

@@ -36,7 +36,12 @@
     X(ELIMIT, -1010, "pattern match limit reached")                            \
     X(EVERSION, -1011, "unsupported file version")                             \
     X(ENOKEY, -1013, "required key is missing")                                \
-    X(EKEYOWNER, -1014, "key file is owned by another user")
+    X(EKEYOWNER, -1014, "key file is owned by another user")                   \
+    X(EFORGED, -1015,                                                          \
+      "a record does not match its token: forged or of another key")           \
+    X(EKEYDIR, -1016,                                                          \
+      "key file or its directory is writable by others (chmod go-w)")          \
+    X(EPARTIAL, -1017, "done only in part")
 
 enum {
 #define LSL_ERR_ENUM(name, val, msg) LSL_##name = (val),

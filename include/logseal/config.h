@@ -84,13 +84,30 @@ struct lsl_config {
     size_t nsources;
 };
 
-/* msg is complete: "FILE:LINE: key 'K': what was expected". */
+/* Errors kept of one file; more are counted, not kept. */
+#define LSL_CONFIG_ERRORS_MAX 16
+
+/*
+ * Every mistake of a file, each message complete: "FILE:LINE: key 'K':
+ * what was expected". `line` and `msg` repeat the first one.
+ */
 struct lsl_config_error {
-    unsigned line; /* 0 if not line-specific */
+    unsigned line; /* of the first error; 0 if not line-specific */
     char msg[512];
+    unsigned count; /* errors found (may exceed `kept`) */
+    unsigned kept;  /* of them in list[] */
+    struct {
+        unsigned line;
+        char msg[512];
+    } list[LSL_CONFIG_ERRORS_MAX];
 };
 
-/* Parse config text; `path` names it in errors. Owned: lsl_config_free. */
+/*
+ * Parse config text; `path` names it in errors. A mistake does not stop
+ * the parse: the rest of the file is read and every error reported in
+ * `e` (a bad section header skips the keys under it). Owned:
+ * lsl_config_free.
+ */
 LSL_MUST_CHECK int lsl_config_parse(struct lsl_config **out, const char *path,
                                     const char *text, size_t len,
                                     struct lsl_config_error *e);
@@ -100,6 +117,13 @@ LSL_MUST_CHECK int lsl_config_load(struct lsl_config **out, const char *path,
                                    struct lsl_config_error *e);
 
 void lsl_config_free(struct lsl_config *c); /* NULL-safe */
+
+/*
+ * The keys the parser knows, in table order, for documentation checks:
+ * the name of key `i` and its section ("daemon" or "source"), or NULL
+ * past the last key.
+ */
+const char *lsl_config_key(size_t i, const char **section);
 
 /*
  * Split a loopback listener "127.x.x.x:PORT" (or, with allow_v6,

@@ -23,6 +23,20 @@ void lsl_log_set_level(enum lsl_log_level level);
 /* Prefix every line with a UTC timestamp (daemon mode). Default: off. */
 void lsl_log_set_timestamps(bool on);
 
+/*
+ * Write for the journal if stderr is the stream $JOURNAL_STREAM names
+ * (systemd sets it for a service's stderr): "<N>level: message", with the
+ * syslog priority N journald reads and no timestamp of our own. Returns
+ * whether it is. Call once, before other threads log.
+ */
+bool lsl_log_detect_journal(void);
+
+/*
+ * Start each line by erasing the terminal line (a live progress line on
+ * stderr is then replaced, not run into). Default: off.
+ */
+void lsl_log_set_clear_line(bool on);
+
 void lsl_log(enum lsl_log_level level, const char *fmt, ...) LSL_PRINTF(2, 3);
 
 #define lsl_log_error(...) lsl_log(LSL_LOG_ERROR, __VA_ARGS__)

@@ -136,9 +136,15 @@ struct lsl_pipeline_opts {
     unsigned max_inflight;
     size_t max_line;
     struct lsl_ip_override ip; /* for every worker */
-    uint8_t format;            /* enum lsl_out_format */
+    /* borrowed, may be NULL: erased subjects are written as a marker and
+     * never mapped (token.h) */
+    const struct lsl_stoplist *stop;
+    uint8_t format; /* enum lsl_out_format */
     /* A commit failed with an error that retrying cannot fix. */
     void (*on_fatal)(struct lsl_pipeline *pl, int err, void *ud);
+    /* Loop thread, every flush_ms while the pipeline runs (`pipe`: the
+     * progress line, SIGUSR1 counters). May be NULL. */
+    void (*on_tick)(struct lsl_pipeline *pl, void *ud);
     void *ud;
 };
 

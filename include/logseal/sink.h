@@ -10,7 +10,11 @@
 /*
  * Pipe-mode output: `path` NULL or "-" writes plain text to stdout;
  * otherwise gzip members go to path.part, fsynced and renamed to `path` by
- * close (readers never see a half-written file). 0 or -errno.
+ * close (readers never see a half-written file) when `path` is new or a
+ * regular file; to `path` itself, never replaced, when it is a FIFO or a
+ * character device. A stale path.part is removed, never followed.
+ * 0, -ELOOP (`path` is a symbolic link: refused), -EISDIR, -EINVAL
+ * (another kind of file), or -errno.
  */
 LSL_MUST_CHECK int lsl_file_sink_open(struct lsl_sink **out, const char *path);
 

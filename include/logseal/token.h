@@ -11,10 +11,11 @@
  * Per-class subkeys come from crypto_kdf, so equal text in two classes
  * gives unrelated tokens.
  *
- * Normalization makes one spelling of a value: IPv4-mapped IPv6 becomes
- * IPv4, IPv6 is written in RFC 5952 canonical form, UUIDs and e-mail
- * addresses are lower-cased. Values that do not parse as their class are
- * hashed as given.
+ * Normalization makes one spelling of a value: percent-escapes are
+ * decoded, IPv4-mapped IPv6 becomes IPv4, IPv6 is written in RFC 5952
+ * canonical form, other IPv4 spellings become dotted quads, UUIDs, hex ids,
+ * MAC addresses and e-mail addresses are lower-cased. Values that do not
+ * parse as their class are hashed as given (after decoding).
  *
  * Everything here is a plain function on buffers: no I/O except the key
  * file functions, no libuv.
@@ -62,13 +63,22 @@ LSL_MUST_CHECK int lsl_class_parse(const char *s, size_t len,
  * len + LSL_NORM_SLACK). Returns the normalized length, or -ENOSPC if cap
  * is too small. Never fails on content.
  *
+ *   all    percent-escapes decoded first (lsl_pct_decode).
  *   ip     IPv4 (zero-padded octets read as decimal: 010.001.002.003 ->
  *          10.1.2.3); IPv4-mapped IPv6 in any spelling -> IPv4; IPv6 ->
  *          RFC 5952 text (hex groups only); a zone id ("%eth0") is kept
- *          after the address as given.
- *   id     UUID-shaped values (8-4-4-4-12 hex) -> lower case.
+ *          after the address as given; a dashed quad (1-2-3-4), and the
+ *          forms of lsl_ip4_parse_lenient with four parts or as one
+ *          number above 0xFFFFFF (0xC0A80001, 3232235521) -> dotted quad
+ *          ("127.1" and "42" are kept as written).
+ *   id     UUID-shaped values (8-4-4-4-12 hex) -> lower case; 32 hex
+ *          digits -> that UUID text; a MAC address in any of its three
+ *          spellings -> aa:bb:cc:dd:ee:ff; other hex of 16 or more digits
+ *          -> lower case; an IMEI/IMEISV in groups (35-209900-176148-1)
+ *          -> its 15 or 16 digits.
  *   email  ASCII lower case.
- * Other classes, and values that are not of their class, are copied.
+ * Other classes, and values that are not of their class, are copied
+ * (decoded).
  * `out` is not NUL-terminated.
  */
 LSL_MUST_CHECK long lsl_token_normalize(enum lsl_class c, const char *v,
@@ -76,6 +86,34 @@ LSL_MUST_CHECK long lsl_token_normalize(enum lsl_class c, const char *v,
 
 /* True if s[0..len) is exactly an IPv4 or IPv6 address. */
 bool lsl_ip_valid(const char *s, size_t len);
+
+/*
+ * An IPv4 address in any form inet_aton(3) reads: 1 to 4 parts separated
+ * by '.', each decimal, 0x hex or 0-prefixed octal, the last one filling
+ * the bytes left (3232235521, 0xC0A80001, 0300.0250.0.1, 0xC0.0xA8.0.1,
+ * 192.168.1, 127.1), into a[4]. Unlike inet_aton, nothing may follow the
+ * address (no trailing blank). Note that lsl_token_normalize reads a
+ * zero-padded dotted quad (010.1.1.1) as decimal first; this function is
+ * for the other spellings.
+ */
+bool lsl_ip4_parse_lenient(const char *s, size_t len, uint8_t a[4]);
+
+/* ---- percent-decoding (RFC 3986 2.1), shared by rules and tokens ---- */
+
+/* True if s[0..len) holds a valid escape: '%' and two hex digits. */
+bool lsl_pct_has_escape(const char *s, size_t len);
+
+/*
+ * Decode s[0..len) into out (room for len bytes; out may be s itself):
+ * each "%XX" (hex, either case) becomes its byte, any other byte (a '%'
+ * without two hex digits, '+') is copied, and text encoded more than once
+ * is decoded until no escape is left ("%2540" and "%252540" give "@"), in
+ * linear time. The result holds no escape, so decoding it again changes
+ * nothing. With `map` (len + 1 entries, borrowed) map[k] is the offset in
+ * s where decoded byte k came from and map[n] = len: decoded text [a, b)
+ * is s[map[a], map[b]). Returns the decoded length n <= len. Never fails.
+ */
+size_t lsl_pct_decode(const char *s, size_t len, char *out, uint32_t *map);
 
 /* Print a token; returns the length (< LSL_TOKEN_TEXT_MAX), NUL-terminated. */
 size_t lsl_token_format(const struct lsl_token *t,
@@ -92,6 +130,17 @@ LSL_MUST_CHECK int lsl_token_parse(const char *s, size_t len,
 bool lsl_token_scan(const char *s, size_t len, size_t *pos, size_t *tlen);
 
 bool lsl_token_equal(const struct lsl_token *a, const struct lsl_token *b);
+
+/*
+ * The kid of the neutral marker a tokenizer writes for a value on the stop
+ * list (an erased subject): printed "<class>_erased", hash all zero. It
+ * maps to nothing and never enters the vault; lsl_token_parse never
+ * returns it.
+ */
+#define LSL_TOKEN_KID_ERASED 0xffffu
+
+/* True if t is the erased marker. */
+bool lsl_token_is_erased(const struct lsl_token *t);
 
 /* ---- keyring: the daemon's secret hashing key ---- */
 
@@ -197,6 +246,100 @@ LSL_MUST_CHECK int lsl_token_derive(const struct lsl_keyring *kr, int64_t when,
  */
 size_t lsl_token_format_ip6(const struct lsl_token *t, char out[48]);
 
+/* ---- verification keys: how an officer checks a vault record ---- */
+
+/*
+ * The verification key of one key epoch: the seven class subkeys and the
+ * address-map subkey of that epoch (sub[0] .. sub[6] | ipmap, 32 bytes
+ * each). It recomputes that epoch's tokens and prefix-mode lookup keys,
+ * nothing else: the epoch key cannot be found from it, so it does not
+ * ratchet forward to later epochs. Writers seal it into every vault file
+ * for the officer, whose reader then checks each record's token against
+ * its value. A secret: keep it in sodium_malloc memory.
+ */
+#define LSL_VKEY_BYTES ((LSL_CLASS_COUNT + 1) * 32)
+
+/*
+ * Copy the verification key of `epoch` into out. 0, or LSL_ENOKEY when kr
+ * does not hold that epoch's key (ratcheted past it, or not yet derived).
+ */
+LSL_MUST_CHECK int lsl_keyring_vkey(const struct lsl_keyring *kr,
+                                    uint32_t epoch,
+                                    uint8_t out[LSL_VKEY_BYTES]);
+
+/*
+ * The keyed token vk makes of a normalized value, with key id `kid` (what
+ * lsl_token_derive gives with that epoch's key). 0 or -EINVAL (class).
+ */
+LSL_MUST_CHECK int lsl_token_derive_vkey(const uint8_t vk[LSL_VKEY_BYTES],
+                                         uint16_t kid, enum lsl_class c,
+                                         const char *norm, size_t len,
+                                         struct lsl_token *out);
+
+/*
+ * True if t (with key id `kid`) is what vk makes of the normalized value
+ * value[0..len): its keyed token, or for class ip the prefix-mode lookup
+ * key of the address the value maps to.
+ */
+bool lsl_token_verify(const uint8_t vk[LSL_VKEY_BYTES], uint16_t kid,
+                      const struct lsl_token *t, const char *value, size_t len);
+
+/* ---- the stop list: erased subjects are never tokenized again ---- */
+
+/*
+ * A stop entry is a keyed hash of (class, normalized value) under the stop
+ * key, a key of its own that never ratchets, so an erased subject is
+ * recognized in every later key epoch. The stop key is derived from the
+ * officer secret (the officer computes entries at erase) and given to the
+ * writers as KEYS/stop.key; it lets its holder confirm a guessed value is
+ * on the list, nothing else. Entries are hashes, never values.
+ */
+#define LSL_STOP_KEY_BYTES 32
+
+struct lsl_stop_entry {
+    uint8_t cls; /* enum lsl_class */
+    uint8_t hash[LSL_TOKEN_HASH_BYTES];
+};
+
+/* The stop entry of a normalized value. 0, or -EINVAL (bad class). */
+LSL_MUST_CHECK int lsl_stop_hash(const uint8_t key[LSL_STOP_KEY_BYTES],
+                                 enum lsl_class c, const char *norm, size_t len,
+                                 struct lsl_stop_entry *out);
+
+/*
+ * KEYS/stop.key: "LSLSKEY1" | key, mode 0600. write: O_EXCL, -EEXIST
+ * if present. load: the checks of a secret file (LSL_EKEYPERM,
+ * LSL_EKEYOWNER, LSL_EFORMAT) or -errno.
+ */
+LSL_MUST_CHECK int lsl_stop_key_write(const char *path,
+                                      const uint8_t key[LSL_STOP_KEY_BYTES]);
+LSL_MUST_CHECK int lsl_stop_key_load(const char *path,
+                                     uint8_t key[LSL_STOP_KEY_BYTES]);
+
+/*
+ * The stop list the tokenizers consult: the key (copied into secure
+ * memory, per-class hash states prepared) and the entries. Built once,
+ * then shared read-only by every worker.
+ */
+struct lsl_stoplist;
+
+/* An empty list under `key`. 0 or -ENOMEM. *out owned by the caller. */
+LSL_MUST_CHECK int lsl_stoplist_open(struct lsl_stoplist **out,
+                                     const uint8_t key[LSL_STOP_KEY_BYTES]);
+
+/* Add one entry (before the list is shared). 0, -EINVAL or -ENOMEM. */
+LSL_MUST_CHECK int lsl_stoplist_add(struct lsl_stoplist *sl,
+                                    const struct lsl_stop_entry *e);
+
+/* True if the normalized value of class c is on the list. Thread-safe. */
+bool lsl_stoplist_has(const struct lsl_stoplist *sl, enum lsl_class c,
+                      const char *norm, size_t len);
+
+size_t lsl_stoplist_count(const struct lsl_stoplist *sl); /* NULL: 0 */
+
+/* Wipe and free. NULL-safe. */
+void lsl_stoplist_close(struct lsl_stoplist *sl);
+
 /* ---- addresses for the IP output modes (rules.h: enum lsl_ip_mode) ---- */
 
 /* An address in binary: IPv4 in a[0..4) with bits 32, IPv6 with bits 128. */
@@ -217,8 +360,9 @@ struct lsl_ipaddr {
 
 /*
  * Parse exactly one IPv4 or IPv6 address (no zone id; IPv4 octets may be
- * zero-padded). IPv4-mapped IPv6 becomes IPv4, so it keeps its family in
- * every mode. 0 or -EINVAL.
+ * zero-padded), or any spelling lsl_token_normalize reads as one
+ * (percent-encoded, the inet_aton forms, a dashed quad). IPv4-mapped IPv6
+ * becomes IPv4, so it keeps its family in every mode. 0 or -EINVAL.
  */
 LSL_MUST_CHECK int lsl_ipaddr_parse(const char *s, size_t len,
                                     struct lsl_ipaddr *out);
@@ -275,6 +419,9 @@ struct lsl_tokenizer;
 
 struct lsl_tokenizer_opts {
     const struct lsl_keyring *keyring; /* borrowed; must outlive it */
+    const struct lsl_stoplist *stop;   /* borrowed, may be NULL: values on
+                                        * it are written as the erased
+                                        * marker and never recorded */
     size_t cache_entries; /* rounded up to a power of two; 0: no cache.
                            * Default 65536 (about 6 MiB). Values over 64
                            * bytes are never cached. */
@@ -302,8 +449,9 @@ bool lsl_tokenizer_skips(const char *v, size_t len);
  * Normalize and tokenize `v` (class `c`, seen at `when`), append the
  * printed token to `out` and record the mapping for this batch.
  * Values for which lsl_tokenizer_skips() is true are appended unchanged,
- * recorded nowhere and not counted. 0, -EINVAL (bad class) or -ENOMEM;
- * on failure neither `out` nor the mapping set has changed.
+ * recorded nowhere and not counted. A value on the stop list is written
+ * as "<class>_erased", counted, and recorded nowhere. 0, -EINVAL (bad class) or
+ * -ENOMEM; on failure neither `out` nor the mapping set has changed.
  */
 LSL_MUST_CHECK int lsl_tokenizer_emit(struct lsl_tokenizer *tz,
                                       enum lsl_class c, const char *v,
@@ -314,11 +462,16 @@ LSL_MUST_CHECK int lsl_tokenizer_emit(struct lsl_tokenizer *tz,
  * As lsl_tokenizer_emit, but returns the token instead of printing it (for
  * the ip6 mode). It tokenizes every value, the empty one and "-"
  * included: callers that want emit's pass-through check
- * lsl_tokenizer_skips() first.
+ * lsl_tokenizer_skips() first. A value on the stop list gives the erased
+ * marker (lsl_token_is_erased) and records nothing.
  */
 LSL_MUST_CHECK int lsl_tokenizer_get(struct lsl_tokenizer *tz, enum lsl_class c,
                                      const char *v, size_t len, int64_t when,
                                      struct lsl_token *tok);
+
+/* True if the normalized value of class c is on the stop list. */
+bool lsl_tokenizer_stops(const struct lsl_tokenizer *tz, enum lsl_class c,
+                         const char *norm, size_t len);
 
 /*
  * Record the mapping tok -> norm (an already-normalized original) for
@@ -343,7 +496,10 @@ uint64_t lsl_tokenizer_emitted(const struct lsl_tokenizer *tz);
 
 /*
  * Forget the batch's mappings and the emitted count; the arena holding
- * their values is wiped. The cache stays.
+ * their values is wiped. The cache stays. Between resets the tokenizer
+ * asks the keyring for a time's key id once (the last time asked is
+ * remembered), so a ratchet reaches it at the next reset: reset it per
+ * batch.
  */
 void lsl_tokenizer_reset(struct lsl_tokenizer *tz);
 

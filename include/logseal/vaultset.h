@@ -24,13 +24,17 @@ struct lsl_vault_set_opts {
     const uint8_t *pubkey;             /* borrowed, LSL_VAULT_PUBKEY_BYTES */
     const char *source;                /* borrowed; stored in records */
     const struct lsl_keyring *keyring; /* borrowed; read only */
+    struct lsl_vault_wstate *wstate;   /* borrowed: numbers the files */
     size_t seen_cap;                   /* per writer; 0: the writer default */
 };
 
 /*
  * Opens the file of the keyring's current epoch right away (so a vault
- * that cannot be written fails here). 0, -EINVAL (missing dir, key or
- * keyring), -ENOMEM, or the codes of lsl_vault_writer_open.
+ * that cannot be written fails here). Each file takes the next place in
+ * the writer's chain (wstate) and carries its epoch's verification key.
+ * 0, -EINVAL (missing dir, key, keyring or writer state), -ENOMEM, or the
+ * codes of lsl_vault_wstate_begin, lsl_keyring_vkey and
+ * lsl_vault_writer_open.
  */
 LSL_MUST_CHECK int lsl_vault_set_open(struct lsl_vault_set **out,
                                       const struct lsl_vault_set_opts *o);

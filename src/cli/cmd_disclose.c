@@ -15,15 +15,14 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
-#include "audit.h"
 #include "cli_internal.h"
 #include "logseal/log.h"
 #include "logseal/rules.h"
 #include "officer_internal.h"
+#include "segscan_internal.h"
 #include "subject_internal.h"
 
-#define NO_TIME INT64_MIN
+#define NO_TIME LSL_CLI_NO_TIME
 
 struct rec {
     size_t file;     /* index in argv of segments */
@@ -39,6 +38,7 @@ struct disclose {
     bool json;
     char **files;
     size_t nfiles;
+    size_t file; /* being scanned */
     struct rec *recs;
     size_t nrecs, cap;
     struct lsl_buf out;  /* restored records: originals, wiped on free */
@@ -65,58 +65,6 @@ static void help(void)
            "1 error\n");
 }
 
-static bool parse_time(const char *s, size_t len, int64_t *t)
-{
-    static const char *const fmts[] = {
-        "%Y-%m-%dT%H:%M:%S%z",  "%Y-%m-%dT%H:%M:%S.%f%z",
-        "%Y-%m-%dT%H:%M:%S",    "%Y-%m-%d",
-        "%d/%b/%Y:%H:%M:%S %z",
-    };
-
-    for (size_t i = 0; i < LSL_ARRAY_SIZE(fmts); i++) {
-        if (lsl_time_parse(fmts[i], s, len, t) == 0)
-            return true;
-    }
-    return false;
-}
-
-static bool iso_start(const char *s, size_t left)
-{
-    static const char shape[] = "dddd-dd-ddT";
-
-    if (left < sizeof(shape) - 1)
-        return false;
-    for (size_t i = 0; i < sizeof(shape) - 1; i++) {
-        bool digit = s[i] >= '0' && s[i] <= '9';
-
-        if (shape[i] == 'd' ? !digit : s[i] != shape[i])
-            return false;
-    }
-    return true;
-}
-
-/* The line's own time: a CLF [..] stamp, else the first ISO date-time. */
-static int64_t line_time(const char *s, size_t len)
-{
-    const char *open = memchr(s, '[', len), *close;
-    int64_t t;
-
-    if (open && (close = memchr(open, ']', len - (size_t)(open - s))) &&
-        parse_time(open + 1, (size_t)(close - open - 1), &t))
-        return t;
-    for (size_t i = 0; i < len; i++) {
-        size_t end = i;
-
-        if (!iso_start(s + i, len - i))
-            continue;
-        while (end < len && !strchr("\" ,}]", s[end]))
-            end++;
-        if (parse_time(s + i, end - i, &t))
-            return t;
-    }
-    return NO_TIME;
-}
-
 static bool in_range(const struct disclose *d, int64_t t)
 {
     if (t == NO_TIME)
@@ -126,10 +74,10 @@ static bool in_range(const struct disclose *d, int64_t t)
 }
 
 /* If the line is the subject's, append it restored and record it. */
-static int take_line(struct disclose *d, size_t file, uint64_t no)
+static int take_line(const char *s, size_t len, uint64_t no, void *ud)
 {
-    const char *s = d->line.p;
-    size_t len = d->line.len, pos = 0, done = 0, tlen, start = d->out.len;
+    struct disclose *d = ud;
+    size_t pos = 0, done = 0, tlen, start = d->out.len, file = d->file;
     struct lsl_token t;
     bool mine = false;
     int rc = 0;
@@ -147,7 +95,7 @@ static int take_line(struct disclose *d, size_t file, uint64_t no)
         }
         pos += tlen;
     }
-    if (rc || !mine || !in_range(d, line_time(s, len))) {
+    if (rc || !mine || !in_range(d, lsl_cli_line_time(s, len))) {
         d->out.len = start;
         return rc;
     }
@@ -165,58 +113,19 @@ static int take_line(struct disclose *d, size_t file, uint64_t no)
         d->recs[d->nrecs++] = (struct rec){
             .file = file,
             .line = no,
-            .time = line_time(s, len),
+            .time = lsl_cli_line_time(s, len),
             .off = start,
             .len = d->out.len - start,
         };
     return rc;
 }
 
-/* Read one line (without its newline) into d->line. 1 at end of file. */
-static int read_line(struct disclose *d, gzFile gz)
-{
-    char chunk[8192];
-    int err;
-
-    lsl_buf_reset(&d->line);
-    while (gzgets(gz, chunk, sizeof(chunk))) {
-        size_t n = strlen(chunk);
-        int rc = lsl_buf_append(&d->line, chunk, n);
-
-        if (rc)
-            return rc;
-        if (n && chunk[n - 1] == '\n') {
-            d->line.len--;
-            if (d->line.len && d->line.p[d->line.len - 1] == '\r')
-                d->line.len--;
-            return 0;
-        }
-    }
-    gzerror(gz, &err);
-    if (err != Z_OK && err != Z_STREAM_END)
-        return -EIO;
-    return d->line.len ? 0 : 1;
-}
+static int take_line(const char *s, size_t len, uint64_t no, void *ud);
 
 static int scan_file(struct disclose *d, size_t file)
 {
-    const char *path = d->files[file];
-    gzFile gz = gzopen(path, "rb");
-    uint64_t no = 0;
-    int rc;
-
-    if (!gz) {
-        rc = errno ? -errno : -ENOMEM;
-        lsl_log_error("%s: cannot open: %s", path, lsl_strerror(rc));
-        return rc;
-    }
-    while ((rc = read_line(d, gz)) == 0 && (rc = take_line(d, file, ++no)) == 0)
-        ;
-    if (rc == -EIO)
-        lsl_log_error("%s: damaged gzip data after line %llu", path,
-                      (unsigned long long)no);
-    gzclose(gz);
-    return rc == 1 ? 0 : rc;
+    d->file = file;
+    return lsl_cli_segment_each(d->files[file], &d->line, take_line, d);
 }
 
 static void day_of(int64_t t, char out[32])
@@ -324,51 +233,49 @@ static int print_records(const struct disclose *d)
     return print_summary(d, d->json ? stdout : stderr);
 }
 
-/* The subject's tokens that are not erased. */
-static int live_tokens(struct disclose *d, const char *vault)
+/* The subject's tokens that are not erased, named in the audit record. */
+static int live_tokens(struct disclose *d, struct lsl_cli_session *ss)
 {
-    struct lsl_tokset erased = {0};
-    int rc = lsl_cli_erased_load(vault, &erased);
+    int rc = 0;
 
     for (size_t i = 0; rc == 0 && i < d->subj.toks.n; i++) {
-        if (!lsl_tokset_has(&erased, &d->subj.toks.v[i]))
-            rc = lsl_tokset_add(&d->live, &d->subj.toks.v[i]);
+        if (lsl_ledger_erased(ss->ledger, &d->subj.toks.v[i]))
+            continue;
+        rc = lsl_tokset_add(&d->live, &d->subj.toks.v[i]);
+        if (rc == 0)
+            rc = lsl_cli_session_item_token(ss, "tok", &d->subj.toks.v[i]);
     }
-    lsl_tokset_free(&erased);
     return rc;
 }
 
-static int disclose_run(struct disclose *d, const char *keys, const char *vault,
-                        const char *ref, struct lsl_cli_vread *st)
+static int disclose_run(struct disclose *d, struct lsl_cli_session *ss)
 {
-    struct lsl_officer_key *key = NULL;
     char query[96];
     int rc;
 
-    rc = lsl_cli_officer_open(keys, &key);
+    rc = lsl_cli_session_open(ss);
     if (rc == 0)
-        rc = lsl_subject_find(&d->subj, vault, key, st);
+        rc = lsl_subject_find(&d->subj, ss);
     if (rc == 0)
-        rc = live_tokens(d, vault);
+        rc = live_tokens(d, ss);
     for (size_t i = 0; rc == 0 && d->live.n && i < d->nfiles; i++)
         rc = scan_file(d, i);
     /* The subject's value is not written to the audit log: the case
-     * reference ties the action to the request. */
+     * reference ties the action to the request, the tokens to the vault. */
     snprintf(query, sizeof(query), "subject: %zu tokens, %zu segments",
              d->live.n, d->nfiles);
     if (rc == 0)
-        rc = lsl_audit_append(vault, key, ref, "disclose", query, d->nrecs);
+        rc = lsl_cli_session_record(ss, "disclose", query, d->nrecs);
     if (rc == 0)
         rc = print_records(d);
     if (rc == 0 && fflush(stdout) != 0)
         rc = -errno;
-    lsl_officer_key_close(key);
     return rc;
 }
 
 static int parse_bound(const char *s, int64_t *out)
 {
-    if (parse_time(s, strlen(s), out))
+    if (lsl_cli_parse_time(s, strlen(s), out))
         return 0;
     return lsl_cli_usage_error("disclose",
                                "'%s' is not a date or ISO 8601 "
@@ -380,7 +287,7 @@ struct dargs {
     const char *keys, *vault, *ref, *subject, *cls;
 };
 
-/* Options into a and d; 0, or an exit code (-1: --help shown). */
+/* Options into a and d; LSL_CLI_GO, or the exit code to end with. */
 static int parse_args(int argc, char **argv, struct dargs *a,
                       struct disclose *d)
 {
@@ -412,12 +319,12 @@ static int parse_args(int argc, char **argv, struct dargs *a,
                 return LSL_EXIT_USAGE;
         } else if (c == 'j') {
             d->json = true;
-        } else if (c == LSL_CLI_OPT_SHARE || c == LSL_CLI_OPT_PASSPHRASE_FD) {
+        } else if (LSL_CLI_IS_OFFICER_OPT(c)) {
             if (lsl_cli_officer_option(c, optarg) != 0)
                 return LSL_EXIT_USAGE;
         } else if (c == 'h') {
             help();
-            return -1;
+            return LSL_EXIT_OK;
         } else {
             return lsl_cli_usage_error("disclose", "bad option");
         }
@@ -429,29 +336,31 @@ static int parse_args(int argc, char **argv, struct dargs *a,
                                                "SEGMENT are required");
     d->files = argv + optind;
     d->nfiles = (size_t)(argc - optind);
-    return 0;
+    return LSL_CLI_GO;
 }
 
 int lsl_cmd_disclose(int argc, char **argv)
 {
     struct disclose d = {.from = NO_TIME, .to = NO_TIME};
-    struct lsl_cli_vread st = {0};
+    struct lsl_cli_session ss = {0};
     struct dargs a = {0};
-    int rc = parse_args(argc, argv, &a, &d);
+    int rc = parse_args(argc, argv, &a, &d), code;
 
-    if (rc)
-        return rc < 0 ? LSL_EXIT_OK : rc;
+    if (rc != LSL_CLI_GO)
+        return rc;
+    ss.keys = a.keys;
+    ss.vault = a.vault;
+    ss.case_ref = a.ref;
     rc = lsl_subject_init(&d.subj, a.subject, a.cls);
     if (rc == 0)
-        rc = disclose_run(&d, a.keys, a.vault, a.ref, &st);
+        rc = disclose_run(&d, &ss);
+    code = lsl_cli_session_exit(&ss, rc,
+                                d.nrecs ? LSL_EXIT_OK : LSL_EXIT_NOTFOUND);
+    lsl_cli_session_close(&ss);
     lsl_subject_free(&d.subj);
     lsl_tokset_free(&d.live);
     lsl_buf_free(&d.out);
     lsl_buf_free(&d.line);
     free(d.recs);
-    if (rc)
-        return rc == LSL_EUSAGE ? LSL_EXIT_USAGE : LSL_EXIT_ERROR;
-    if (st.integrity)
-        return LSL_EXIT_INTEGRITY;
-    return d.nrecs ? LSL_EXIT_OK : LSL_EXIT_NOTFOUND;
+    return code;
 }

@@ -20,7 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "cli_internal.h"
-#include "logseal/audit.h"
+#include "logseal/auditlog.h"
 #include "logseal/file.h"
 #include "logseal/log.h"
 #include "logseal/rules.h"
@@ -29,8 +29,8 @@
 #include "officer_internal.h"
 #include "passphrase_internal.h"
 
-/* Key files besides the shares: hash, public, audit, whole secret. */
-enum { F_HASH, F_PUB, F_AUDIT, F_SECRET, F_FIXED };
+/* Key files besides the shares: hash, public, audit, stop, whole secret. */
+enum { F_HASH, F_PUB, F_AUDIT, F_STOP, F_SECRET, F_FIXED };
 
 struct keygen {
     const char *dir;
@@ -54,13 +54,17 @@ static void help(void)
            "Create in KEYS (made 0700 if missing):\n"
            "  hash.key     the daemon's secret hashing key (0600)\n"
            "  vault.pub    the officer public key the daemon seals to\n"
-           "  audit.pub    the key that verifies the signed audit log\n"
+           "  audit.pub    the key that verifies the signed audit log (and\n"
+           "               the stop list)\n"
+           "  stop.key     the key of the stop list of erased subjects\n"
+           "               (0600), which pipe and the daemon read\n"
            "  officer.key  the officer secret key (0600): move it off the\n"
            "               daemon host; only unsealing needs it\n"
            "With --shares N --threshold K, officer.key is not written: the\n"
            "secret is split so that any K of the N files officer.share.1..N\n"
-           "(0600, each sealed with its holder's passphrase) rebuild it.\n"
-           "Passphrases are asked twice on the terminal, or read from\n"
+           "(0600, each sealed with its holder's passphrase) rebuild it;\n"
+           "K is at least 2. Passphrases (at least 12 characters, each\n"
+           "share its own) are asked twice on the terminal, or read from\n"
            "--passphrase-fd FD, one line per share in order.\n"
            "LOGSEAL_PWHASH=interactive|moderate|sensitive sets the Argon2id\n"
            "cost of the share passphrases (default moderate; interactive is\n"
@@ -76,8 +80,8 @@ static void help(void)
 
 static int plan_paths(struct keygen *g)
 {
-    static const char *const names[F_FIXED] = {"hash.key", "vault.pub",
-                                               "audit.pub", "officer.key"};
+    static const char *const names[F_FIXED] = {
+        "hash.key", "vault.pub", "audit.pub", "stop.key", "officer.key"};
     char name[32];
 
     for (int i = 0; i < F_FIXED; i++) {
@@ -121,13 +125,39 @@ static int check_absent(const struct keygen *g)
     return rc;
 }
 
+/* A share passphrase must be long and its holder's own. */
+static int check_passphrase(const struct keygen *g, unsigned i)
+{
+    size_t n = strlen(g->pass[i]);
+
+    if (n < LSL_PASSPHRASE_MIN) {
+        lsl_log_error("%s: the passphrase has %zu characters; at least %d "
+                      "are needed (it alone protects the share)",
+                      g->share[i], n, LSL_PASSPHRASE_MIN);
+        return LSL_EUSAGE;
+    }
+    for (unsigned j = 0; j < i; j++) {
+        if (strlen(g->pass[j]) == n &&
+            sodium_memcmp(g->pass[j], g->pass[i], n) == 0) {
+            lsl_log_error("%s: the same passphrase as %s; give each holder "
+                          "their own",
+                          g->share[i], g->share[j]);
+            return LSL_EUSAGE;
+        }
+    }
+    return 0;
+}
+
 static int read_passphrases(struct keygen *g)
 {
     int fd = lsl_cli_officer_passphrase_fd();
     int rc = 0;
 
-    for (unsigned i = 0; i < g->nshares && rc == 0; i++)
+    for (unsigned i = 0; i < g->nshares && rc == 0; i++) {
         rc = lsl_cli_passphrase_get(fd, g->share[i], true, &g->pass[i]);
+        if (rc == 0)
+            rc = check_passphrase(g, i);
+    }
     return rc;
 }
 
@@ -173,7 +203,22 @@ static int write_split(struct keygen *g, const struct lsl_officer_key *k)
     return rc;
 }
 
-/* The officer key: whole (officer.key) or split; then audit.pub. */
+/* stop.key: the writers' copy of the stop key the officer derives. */
+static int write_stop_key(struct keygen *g, const struct lsl_officer_key *k)
+{
+    uint8_t *key = sodium_malloc(LSL_STOP_KEY_BYTES);
+    int rc = key ? lsl_officer_stop_key(k, key) : -ENOMEM;
+
+    if (rc == 0)
+        rc = lsl_stop_key_write(g->fixed[F_STOP], key);
+    g->made[F_STOP] = rc == 0;
+    if (rc)
+        lsl_log_error("%s: %s", g->fixed[F_STOP], lsl_strerror(rc));
+    sodium_free(key);
+    return rc;
+}
+
+/* The officer key: whole (officer.key) or split; then audit.pub, stop.key. */
 static int write_officer(struct keygen *g)
 {
     struct lsl_officer_key *k = NULL;
@@ -200,6 +245,8 @@ static int write_officer(struct keygen *g)
         if (rc)
             lsl_log_error("%s: %s", g->fixed[F_AUDIT], lsl_strerror(rc));
     }
+    if (rc == 0)
+        rc = write_stop_key(g, k);
     lsl_officer_key_close(k);
     return rc;
 }
@@ -274,13 +321,14 @@ static int parse_epoch_opt(int c, const char *arg, struct keygen *g)
 static void report(const struct keygen *g)
 {
     if (g->nshares == 0) {
-        printf("keys written to %s: hash.key, vault.pub, audit.pub, "
+        printf("keys written to %s: hash.key, vault.pub, audit.pub, stop.key, "
                "officer.key\nmove officer.key to the security officers; the "
-               "daemon needs only hash.key and vault.pub\n",
+               "daemon needs hash.key, vault.pub, audit.pub and stop.key\n",
                g->dir);
         return;
     }
-    printf("keys written to %s: hash.key, vault.pub, audit.pub and %u "
+    printf("keys written to %s: hash.key, vault.pub, audit.pub, stop.key "
+           "and %u "
            "shares officer.share.1..%u, any %u of which open the vault\n"
            "give each share to its holder; no officer.key was written\n",
            g->dir, g->nshares, g->nshares, g->threshold);
@@ -333,6 +381,10 @@ int lsl_cmd_keygen(int argc, char **argv)
     if (!g.nshares != !g.threshold || g.threshold > g.nshares)
         return lsl_cli_usage_error("keygen", "--shares N and --threshold K "
                                              "go together, with K <= N");
+    if (g.nshares && g.threshold < 2)
+        return lsl_cli_usage_error("keygen", "--threshold 1 gives every "
+                                             "holder the whole key: use K >= "
+                                             "2 (or no --shares)");
     rc = create_keys(&g);
     for (unsigned i = 0; i < g.nshares; i++)
         sodium_free(g.pass[i]);

@@ -16,16 +16,21 @@ static void help(void)
         "usage: logseal pipe --rule NAME|FILE|auto --keys KEYS\n"
         "                    --vault VAULTDIR [--in FILE] [--out FILE|-]\n"
         "                    [--level 1-9] [--source NAME] [--max-line BYTES]\n"
-        "                    [--ip-mode MODE] [--format text|jsonl]\n\n"
-        "Read log lines from stdin (or --in FILE), replace identifiers by\n"
-        "keyed tokens, and write the lines in the same format: gzip to\n"
-        "--out FILE (written as FILE.part, renamed when complete), or plain\n"
-        "text to stdout when --out is '-' or absent. New token mappings go\n"
-        "to a new sealed vault file in VAULTDIR. Needs KEYS/hash.key and\n"
+        "                    [--ip-mode MODE] [--format text|jsonl]\n"
+        "                    [--progress|--no-progress]\n\n"
+        "Read log lines from stdin (or --in FILE; gzip input, such as a\n"
+        "rotated access.log.1.gz, is recognized and decompressed, every\n"
+        "member), replace identifiers by keyed tokens, and write the lines\n"
+        "in the same format: gzip to --out FILE (written as FILE.part,\n"
+        "renamed when complete; a FIFO or a character device is written in\n"
+        "place, never replaced; a symbolic link is refused), or plain text\n"
+        "to stdout when --out is '-' or absent. New token mappings go to a\n"
+        "new sealed vault file in VAULTDIR. Needs KEYS/hash.key and\n"
         "KEYS/vault.pub; never the officer key.\n\n"
         "  --rule      rule name (from the rules directory), .rules file,\n"
         "              or 'auto': the first rule (by file name) that\n"
-        "              matches 80%% of the first 20 lines\n"
+        "              matches 80%% of the first 20 lines; when none\n"
+        "              does, the text rule (with a warning)\n"
         "  --level     gzip level, default 6\n"
         "  --source    name recorded in the vault, default 'stdin' or the\n"
         "              --in file name\n"
@@ -37,7 +42,12 @@ static void help(void)
         "              truncate[/BITS] (first BITS kept, default /20 IPv4,\n"
         "              /44 IPv6; no vault entry, weak anonymization)\n"
         "  --format    text (default: the input's format) or jsonl (one\n"
-        "              JSON object per line with the rule's named fields)\n\n"
+        "              JSON object per line with the rule's named fields)\n"
+        "  --progress, --no-progress\n"
+        "              a live status line on stderr (lines, MB, MB/s, and %%\n"
+        "              with an ETA for a file): by default only when stderr\n"
+        "              is a terminal\n\n"
+        "SIGUSR1 prints the counters so far on stderr.\n"
         "Lines no rule matches are still written, with every address,\n"
         "e-mail and UUID tokenized, and counted as unparsed.\n");
 }
@@ -85,6 +95,8 @@ static int parse(int argc, char **argv, struct lsl_pipe_opts *o)
         {"max-line", required_argument, NULL, 'm'},
         {"ip-mode", required_argument, NULL, 'p'},
         {"format", required_argument, NULL, 'f'},
+        {"progress", no_argument, NULL, 'P'},
+        {"no-progress", no_argument, NULL, 'N'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -135,9 +147,13 @@ static int parse(int argc, char **argv, struct lsl_pipe_opts *o)
                 return lsl_cli_usage_error("pipe",
                                            "--format takes text or jsonl");
             break;
+        case 'P':
+        case 'N':
+            o->progress = c == 'P';
+            break;
         case 'h':
             help();
-            return -1;
+            return LSL_EXIT_OK;
         default:
             return lsl_cli_usage_error("pipe", "bad option");
         }
@@ -148,7 +164,7 @@ static int parse(int argc, char **argv, struct lsl_pipe_opts *o)
     if (!o->rule || !o->keys_dir || !o->vault_dir)
         return lsl_cli_usage_error("pipe",
                                    "--rule, --keys and --vault are required");
-    return 0;
+    return LSL_CLI_GO;
 }
 
 int lsl_cmd_pipe(int argc, char **argv)
@@ -159,8 +175,8 @@ int lsl_cmd_pipe(int argc, char **argv)
 
     lsl_pipe_opts_init(&o);
     rc = parse(argc, argv, &o);
-    if (rc)
-        return rc < 0 ? LSL_EXIT_OK : rc;
+    if (rc != LSL_CLI_GO)
+        return rc;
     rc = lsl_pipe_run(&o, &r);
     summary(&r, o.format);
     if (rc == 0 && r.vault_path[0])

@@ -1,5 +1,6 @@
 /*
- * `logseal rules test`: how a rule sees sample lines. For each line it
+ * `logseal rules list`: which rule a NAME finds. `logseal rules test`: how
+ * a rule sees sample lines. For each line it
  * prints the rule that matched (or that the scrubber took it), the line
  * with every planned span shown as <class>, and the spans' offsets. The
  * originals themselves are never printed.
@@ -9,21 +10,37 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "cli_internal.h"
 #include "logseal/buf.h"
+#include "logseal/file.h"
 #include "logseal/log.h"
 #include "logseal/rules.h"
 
-static void help(void)
+static void help_test(void)
 {
-    printf("usage: logseal rules test NAME|FILE|auto [--in FILE] < lines\n\n"
-           "Show, for each input line, which rule matched ('unparsed' when\n"
-           "none did and the scrubber took it), the line with each span\n"
-           "that would be tokenized shown as <class> (or <drop>), and the\n"
-           "spans as class@offset+length. 'auto' picks the rule from the\n"
-           "first lines, as 'pipe --rule auto' does. A warning says what a\n"
-           "disclosure request would miss in the rule's lines (a source\n"
-           "port, a time to the second).\n");
+    printf("usage: logseal rules test NAME|FILE|auto [--in FILE] [< lines]\n\n"
+           "Show, for each input line (stdin, or --in FILE), which rule\n"
+           "matched ('unparsed' when none did and the scrubber took it), the\n"
+           "line with each span that would be replaced shown as its class\n"
+           "(<ip>, <id>, <user>, <email>, <secret>, <phone>, <name>, or\n"
+           "<drop>), and the spans as class@offset+length. 'auto' picks the\n"
+           "rule from the first lines, as 'pipe --rule auto' does, and falls\n"
+           "back to the text rule (with a warning) when none fits. A warning\n"
+           "says what a disclosure request would miss in the rule's lines (a\n"
+           "source port, a time to the second). Options and NAME go in any\n"
+           "order.\n");
+}
+
+static void help_list(void)
+{
+    printf("usage: logseal rules list\n\n"
+           "Print the rules that a NAME finds, one per line: the name and\n"
+           "the file, tab-separated, searching the rules directories in\n"
+           "order ($LOGSEAL_RULES_DIR, the source tree's rules/ for a binary\n"
+           "run from its build directory, the installed rules); a name found\n"
+           "twice is listed once, as the first directory has it. The\n"
+           "directories searched are named on stderr.\n");
 }
 
 static const char *span_label(const struct lsl_plan_span *s)
@@ -125,18 +142,41 @@ static int detect(FILE *in, struct lsl_buf *sample, struct lsl_rule **r)
     bool at_eof;
     int rc = read_sample(in, sample, &at_eof);
 
-    if (rc == 0)
-        rc = lsl_rule_detect(r, NULL, sample->p, sample->len, at_eof, &d);
-    if (rc == 0)
-        lsl_log_info("--rule auto chose %s (%u/%u sample lines)", d.chosen,
-                     d.matched, d.counted);
-    else if (rc == LSL_ENOTFOUND)
-        lsl_log_error("no rule matches at least 80%% of the first lines "
-                      "(tried: %s)",
-                      d.tried[0] ? d.tried : "none");
-    else
-        lsl_log_error("--rule auto: %s", lsl_strerror(rc));
+    if (rc) {
+        lsl_log_error("cannot read the input: %s", lsl_strerror(rc));
+        return rc;
+    }
+    rc = lsl_rule_detect(r, NULL, sample->p, sample->len, at_eof, &d);
+    lsl_cli_log_detect(rc, &d);
     return rc;
+}
+
+void lsl_cli_log_detect(int rc, const struct lsl_rule_detect *d)
+{
+    const char *tried = d->tried[0] ? d->tried : "none";
+
+    if (rc == 0 && d->fallback)
+        lsl_log_warn("--rule auto: no rule matches at least 80%% of the "
+                     "first lines (tried: %s); using %s: every line is "
+                     "scrubbed as free text; give --rule NAME if a rule "
+                     "should read them",
+                     tried, d->chosen);
+    else if (rc == 0)
+        lsl_log_info("--rule auto chose %s (%u/%u sample lines)", d->chosen,
+                     d->matched, d->counted);
+    else if (rc == LSL_ENOTFOUND)
+        lsl_log_error("--rule auto: no rule matches at least 80%% of the "
+                      "first lines (tried: %s) and there is no text rule; "
+                      "give --rule NAME",
+                      tried);
+    else {
+        char dirs[1024];
+
+        lsl_rule_dirs_text(NULL, dirs, sizeof(dirs));
+        lsl_log_error("--rule auto: cannot read a rules directory (looked "
+                      "in %s): %s",
+                      dirs, lsl_strerror(rc));
+    }
 }
 
 static void warn_gaps(const struct lsl_rule *r)
@@ -154,7 +194,12 @@ static int load(const char *name, struct lsl_rule **r)
     int rc = lsl_rule_resolve(name, NULL, path, sizeof(path));
 
     if (rc) {
-        lsl_log_error("rule '%s' not found", name);
+        char dirs[1024];
+
+        lsl_rule_dirs_text(NULL, dirs, sizeof(dirs));
+        lsl_log_error("rule '%s' not found (looked in %s); give a NAME or a "
+                      "path to a .rules file",
+                      name, dirs);
         return rc;
     }
     rc = lsl_rule_load(r, path, &e);
@@ -164,41 +209,56 @@ static int load(const char *name, struct lsl_rule **r)
     return rc;
 }
 
-int lsl_cmd_rules(int argc, char **argv)
+/* Options and the rule NAME in any order (getopt permutes them). */
+static int parse_test(int argc, char **argv, const char **in_path,
+                      const char **name)
 {
     static const struct option opts[] = {
         {"in", required_argument, NULL, 'i'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *in_path = NULL;
+    int c;
+
+    while ((c = getopt_long(argc, argv, "i:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'i':
+            *in_path = optarg;
+            break;
+        case 'h':
+            help_test();
+            return LSL_EXIT_OK;
+        default:
+            return lsl_cli_usage_error("rules test", "bad option");
+        }
+    }
+    if (optind + 1 != argc)
+        return lsl_cli_usage_error("rules test",
+                                   "expected one rule: NAME, FILE or auto");
+    *name = argv[optind];
+    return LSL_CLI_GO;
+}
+
+static int rules_test(int argc, char **argv)
+{
+    const char *in_path = NULL, *name = NULL;
     struct lsl_rule *r = NULL;
     struct lsl_buf sample = {0};
     FILE *in = stdin;
-    int c, rc;
+    int rc;
 
-    while ((c = getopt_long(argc, argv, "+i:h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'i':
-            in_path = optarg;
-            break;
-        case 'h':
-            help();
-            return LSL_EXIT_OK;
-        default:
-            return lsl_cli_usage_error("rules", "bad option");
-        }
-    }
-    if (optind + 2 != argc || strcmp(argv[optind], "test") != 0)
-        return lsl_cli_usage_error("rules", "expected 'rules test NAME'");
+    rc = parse_test(argc, argv, &in_path, &name);
+    if (rc != LSL_CLI_GO)
+        return rc;
     if (in_path && !(in = fopen(in_path, "r"))) {
-        lsl_log_error("%s: %s", in_path, strerror(errno));
+        lsl_log_error("%s: cannot open the input: %s", in_path,
+                      strerror(errno));
         return LSL_EXIT_ERROR;
     }
-    if (strcmp(argv[optind + 1], "auto") == 0)
+    if (strcmp(name, "auto") == 0)
         rc = detect(in, &sample, &r);
     else
-        rc = load(argv[optind + 1], &r);
+        rc = load(name, &r);
     if (rc == 0) {
         warn_gaps(r);
         rc = test_lines(r, &sample, in);
@@ -208,4 +268,62 @@ int lsl_cmd_rules(int argc, char **argv)
     lsl_buf_free(&sample);
     lsl_rule_free(r);
     return rc ? LSL_EXIT_ERROR : LSL_EXIT_OK;
+}
+
+/* Print the rules of `dir` not already printed from an earlier one. */
+static int list_dir(const char *dir, const char *const *earlier, size_t n)
+{
+    char **names = NULL, path[PATH_MAX];
+    size_t count = 0;
+    int rc = lsl_rule_dir_list(dir, &names, &count);
+
+    for (size_t i = 0; rc == 0 && i < count; i++) {
+        bool seen = false;
+
+        for (size_t j = 0; j < n && !seen; j++)
+            seen =
+                lsl_path_join(path, sizeof(path), earlier[j], names[i]) == 0 &&
+                access(path, R_OK) == 0;
+        if (!seen && lsl_path_join(path, sizeof(path), dir, names[i]) == 0)
+            printf("%.*s\t%s\n", (int)(strlen(names[i]) - 6), names[i], path);
+    }
+    lsl_rule_names_free(names, count);
+    return rc == -ENOENT ? 0 : rc;
+}
+
+static int rules_list(int argc, char **argv)
+{
+    const char *dirs[LSL_RULE_DIRS_MAX];
+    char text[1024];
+    size_t n;
+    int rc = 0;
+
+    if (argc > 1 && strcmp(argv[1], "--help") == 0) {
+        help_list();
+        return LSL_EXIT_OK;
+    }
+    if (argc > 1)
+        return lsl_cli_usage_error("rules list", "unexpected argument '%s'",
+                                   argv[1]);
+    n = lsl_rule_dirs(NULL, dirs);
+    lsl_rule_dirs_text(NULL, text, sizeof(text));
+    lsl_log_info("rules directories, in order: %s", text);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        rc = list_dir(dirs[i], dirs, i);
+        if (rc)
+            lsl_log_error("%s: cannot list the rules: %s", dirs[i],
+                          lsl_strerror(rc));
+    }
+    return rc ? LSL_EXIT_ERROR : LSL_EXIT_OK;
+}
+
+static const struct lsl_cmd rules_subcommands[] = {
+    {"test", "show what a rule makes of sample lines", rules_test, false},
+    {"list", "list the rules a NAME finds, and their files", rules_list, false},
+};
+
+int lsl_cmd_rules(int argc, char **argv)
+{
+    return lsl_cli_dispatch("rules", rules_subcommands,
+                            LSL_ARRAY_SIZE(rules_subcommands), argc, argv);
 }

@@ -1,22 +1,23 @@
 /*
  * `logseal unseal`: originals of given tokens, for a lawful request. Reads
- * every vault file, keeps only the records of the asked tokens (merged per
- * token by a vault index), appends an audit record, then prints one line
- * (or JSON object) per token. With --line, the tokens are those found in
- * one pseudonymized log line, which is also printed with them restored.
- * Tokens on the erased list (VAULTDIR/erased) are reported as erased even
- * if a copy of their mapping survives. Integrity problems are reported per
- * file; a chunk that fails authentication makes the exit code 3.
+ * every vault file (records verified against their tokens, the writers'
+ * chains checked), keeps only the records of the asked tokens (merged per
+ * token by a vault index), appends an audit record naming the tokens,
+ * then prints one line (or JSON object) per token. With --line, the
+ * tokens are those found in one pseudonymized log line, which is also
+ * printed with them restored. Tokens an erase record erased are reported
+ * as erased even if a copy of their mapping survives; tokens two records
+ * map differently as conflict. Integrity problems are reported per file
+ * and make the exit code 3.
  */
 #include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
-#include "audit.h"
 #include "cli_internal.h"
 #include "logseal/log.h"
 #include "officer_internal.h"
-#include "vread_internal.h"
+#include "session_internal.h"
 
 struct want {
     size_t order; /* position on the command line or in the line */
@@ -30,11 +31,13 @@ struct unseal {
     const char *line; /* --line */
     bool json;
     struct lsl_vault_index *ix;
-    struct lsl_tokset erased;
-    struct lsl_cli_vread st;
+    struct lsl_cli_session ss;
 };
 
-enum outcome { FOUND, NOT_FOUND, ERASED };
+enum outcome { FOUND, NOT_FOUND, ERASED, CONFLICT };
+
+static const char *const outcome_names[] = {"found", "not-found", "erased",
+                                            "conflict"};
 
 static void help(void)
 {
@@ -46,17 +49,21 @@ static void help(void)
            "An ADDRESS is one written by the prefix-preserving IP mode.\n"
            "Print, for each token: TOKEN, class, original value, first and\n"
            "last seen (UTC), tab-separated; 'not-found' if the vault has no\n"
-           "record of it, 'erased' if its mapping was erased. --line takes\n"
+           "record of it, 'erased' if its mapping was erased, 'conflict' if\n"
+           "two records disagree (an integrity failure). --line takes\n"
            "every token of one pseudonymized log line, prints the line with\n"
            "the originals restored, then the table. --json prints one JSON\n"
            "object per token (token, class, value, first_seen, last_seen,\n"
            "sources, or status not-found/erased) and, with --line, a last\n"
            "object {\"line\": restored line}. Every call is appended to the\n"
            "signed audit log VAULTDIR/audit.log with the operator\n"
-           "($LOGSEAL_OPERATOR or the login name), the case reference and\n"
-           "counts, before anything is printed.\n\n" LSL_CLI_OFFICER_HELP "\n"
-           "exit: 0 all found, 4 some not found or erased, 3 vault "
-           "integrity failure, 1 error\n");
+           "($LOGSEAL_OPERATOR or the login name), the case reference, the\n"
+           "tokens asked for and the share holders, before anything is\n"
+           "printed. Every record is checked against its token; a vault\n"
+           "file forged, cut short or missing is reported (exit "
+           "3).\n\n" LSL_CLI_OFFICER_HELP "\n"
+           "exit: 0 all found, 4 some not found or erased, 3 integrity\n"
+           "failure (vault, audit log) or a wrong officer key, 1 error\n");
 }
 
 /*
@@ -190,8 +197,10 @@ static enum outcome outcome_of(struct unseal *u, const struct lsl_token *t,
                                const struct lsl_vault_index_entry **e)
 {
     *e = lsl_vault_index_lookup(u->ix, t);
-    if (lsl_tokset_has(&u->erased, t))
+    if (lsl_ledger_erased(u->ss.ledger, t))
         return ERASED;
+    if (*e && (*e)->conflict)
+        return CONFLICT;
     return *e && (*e)->has_value ? FOUND : NOT_FOUND;
 }
 
@@ -203,7 +212,7 @@ static void print_json(const struct want *w, enum outcome o,
     printf("{\"token\":\"%s\",\"class\":\"%s\"", w->text,
            lsl_class_name((enum lsl_class)w->tok.cls));
     if (o != FOUND) {
-        printf(",\"status\":\"%s\"}\n", o == ERASED ? "erased" : "not-found");
+        printf(",\"status\":\"%s\"}\n", outcome_names[o]);
         return;
     }
     lsl_cli_iso_time(e->first_seen, first);
@@ -225,7 +234,7 @@ static void print_text(const struct want *w, enum outcome o,
     char first[32], last[32];
 
     if (o != FOUND) {
-        printf("%s\t%s\n", w->text, o == ERASED ? "erased" : "not-found");
+        printf("%s\t%s\n", w->text, outcome_names[o]);
         return;
     }
     lsl_cli_iso_time(e->first_seen, first);
@@ -295,56 +304,57 @@ static int print_results(struct unseal *u, size_t *missing)
 static void free_unseal(struct unseal *u)
 {
     lsl_vault_index_free(u->ix); /* wipes the originals */
-    lsl_tokset_free(&u->erased);
+    lsl_cli_session_close(&u->ss);
     free(u->w);
+}
+
+/* The tokens asked for, as items of the audit record (tokens only). */
+static int audit_items(struct unseal *u, size_t *found)
+{
+    const struct lsl_vault_index_entry *e;
+    int rc = 0;
+
+    *found = 0;
+    for (size_t i = 0; rc == 0 && i < u->n; i++) {
+        *found += outcome_of(u, &u->w[i].tok, &e) == FOUND;
+        rc = lsl_cli_session_item_token(&u->ss, "tok", &u->w[i].tok);
+    }
+    return rc;
 }
 
 /*
  * Look the tokens up, record the action in the audit log, then print. The
  * audit record comes first: nothing is revealed that is not audited.
  */
-static int unseal_run(struct unseal *u, const char *keys, const char *vault,
-                      const char *ref, size_t *missing)
+static int unseal_run(struct unseal *u, size_t *missing)
 {
-    const struct lsl_vault_index_entry *e;
-    struct lsl_officer_key *key = NULL;
     size_t found = 0;
     char query[64];
     int rc;
 
-    rc = lsl_cli_officer_open(keys, &key);
+    rc = lsl_cli_session_open(&u->ss);
     if (rc == 0)
         rc = lsl_vault_index_open(&u->ix);
-    if (rc == 0)
-        rc = lsl_cli_erased_load(vault, &u->erased);
     if (rc)
-        goto out;
+        return rc;
     qsort(u->w, u->n, sizeof(*u->w), cmp_tok);
-    rc = lsl_cli_vault_read(vault, key, on_record, u, &u->st);
+    rc = lsl_cli_session_read(&u->ss, on_record, u);
     qsort(u->w, u->n, sizeof(*u->w), cmp_order);
-    if (rc)
-        goto out;
-    for (size_t i = 0; i < u->n; i++)
-        found += outcome_of(u, &u->w[i].tok, &e) == FOUND;
+    if (rc == 0 && lsl_vault_index_conflicts(u->ix)) {
+        lsl_log_error("%s: %zu tokens have records with different values: "
+                      "an integrity failure (reported as conflict)",
+                      u->ss.vault, lsl_vault_index_conflicts(u->ix));
+        u->ss.integrity = LSL_ECORRUPT;
+    }
+    if (rc == 0)
+        rc = audit_items(u, &found);
     snprintf(query, sizeof(query), "%s%zu tokens", u->line ? "line: " : "",
              u->n);
-    rc = lsl_audit_append(vault, key, ref, "unseal", query, found);
+    if (rc == 0)
+        rc = lsl_cli_session_record(&u->ss, "unseal", query, found);
     if (rc == 0)
         rc = print_results(u, missing);
-out:
-    lsl_officer_key_close(key);
     return rc;
-}
-
-static int exit_code(int rc, const struct unseal *u, size_t missing)
-{
-    if (rc == LSL_EXIT_USAGE || rc == LSL_EUSAGE)
-        return LSL_EXIT_USAGE;
-    if (rc)
-        return LSL_EXIT_ERROR;
-    if (u->st.integrity)
-        return LSL_EXIT_INTEGRITY;
-    return missing ? LSL_EXIT_NOTFOUND : LSL_EXIT_OK;
 }
 
 int lsl_cmd_unseal(int argc, char **argv)
@@ -360,7 +370,7 @@ int lsl_cmd_unseal(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *keys = NULL, *vault = NULL, *ref = NULL, *from = NULL;
+    const char *from = NULL;
     struct unseal u = {0};
     size_t missing = 0;
     int c, rc = 0, code;
@@ -368,13 +378,13 @@ int lsl_cmd_unseal(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "k:v:c:t:l:jh", opts, NULL)) != -1) {
         switch (c) {
         case 'k':
-            keys = optarg;
+            u.ss.keys = optarg;
             break;
         case 'v':
-            vault = optarg;
+            u.ss.vault = optarg;
             break;
         case 'c':
-            ref = optarg;
+            u.ss.case_ref = optarg;
             break;
         case 't':
             from = optarg;
@@ -387,6 +397,7 @@ int lsl_cmd_unseal(int argc, char **argv)
             break;
         case LSL_CLI_OPT_SHARE:
         case LSL_CLI_OPT_PASSPHRASE_FD:
+        case LSL_CLI_OPT_NEW_LOG:
             if (lsl_cli_officer_option(c, optarg) != 0)
                 return LSL_EXIT_USAGE;
             break;
@@ -397,7 +408,7 @@ int lsl_cmd_unseal(int argc, char **argv)
             return lsl_cli_usage_error("unseal", "bad option");
         }
     }
-    if (!keys || !vault || !ref || !ref[0])
+    if (!u.ss.keys || !u.ss.vault || !u.ss.case_ref || !u.ss.case_ref[0])
         return lsl_cli_usage_error("unseal", "--keys, --vault and --case "
                                              "are required");
     if (u.line && (from || optind < argc))
@@ -413,8 +424,9 @@ int lsl_cmd_unseal(int argc, char **argv)
         rc = lsl_cli_usage_error("unseal", u.line ? "no token in the line"
                                                   : "no token given");
     else if (rc == 0)
-        rc = unseal_run(&u, keys, vault, ref, &missing);
-    code = exit_code(rc, &u, missing);
+        rc = unseal_run(&u, &missing);
+    code = lsl_cli_session_exit(&u.ss, rc,
+                                missing ? LSL_EXIT_NOTFOUND : LSL_EXIT_OK);
     free_unseal(&u);
     return code;
 }

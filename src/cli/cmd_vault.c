@@ -7,11 +7,15 @@
 
 static const struct lsl_cmd vault_subcommands[] = {
     {"verify", "check every vault file's integrity, count entries",
-     lsl_cmd_vault_verify},
-    {"erase", "remove a data subject's mappings", lsl_cmd_vault_erase},
-    {"expire", "delete the files of expired key epochs", lsl_cmd_vault_expire},
-    {"hold", "place a legal hold (subject or epoch)", lsl_cmd_vault_hold},
-    {"release", "lift a case's legal holds", lsl_cmd_vault_release},
+     lsl_cmd_vault_verify, false},
+    {"erase", "remove a data subject's mappings", lsl_cmd_vault_erase, false},
+    {"expire", "delete the files of expired key epochs", lsl_cmd_vault_expire,
+     false},
+    {"hold", "place a legal hold (subject or epoch)", lsl_cmd_vault_hold,
+     false},
+    {"release", "lift a case's legal holds", lsl_cmd_vault_release, false},
+    {"repair", "finish vault files a crash cut short", lsl_cmd_vault_repair,
+     false},
 };
 
 int lsl_cmd_vault(int argc, char **argv)

@@ -1,46 +1,39 @@
 /*
- * `logseal vault erase|expire|hold|release`: the vault side of lawful
- * requests and retention.
+ * `logseal vault expire|hold|release`, and the options the `vault`
+ * officer subcommands share (erase and repair: cmd_vault_erase.c).
  *
- *   erase    a data subject's mappings: their tokens are put on the erased
- *            list (VAULTDIR/erased) first, then every vault file holding
- *            one is rewritten without them (new file key; legal.h). Tokens
- *            under a legal hold are kept and reported.
  *   expire   deletes the vault files of key epochs that ended more than
  *            DAYS ago, except those under a legal hold. Files of a fixed
- *            key (epoch length never) and version 1 files have no epoch
- *            end and are kept.
+ *            key (epoch length never) have no epoch end and are kept.
  *   hold     pins a subject's tokens (found in the vault now) or one
- *            epoch's files for a case, in VAULTDIR/holds.
+ *            epoch's files for a case.
  *   release  lifts every hold of a case.
  *
- * Every action is audited before anything is changed. The officer key is
- * needed by all four: erase and hold read originals, expire authenticates
- * a file's header epoch before trusting it for deletion, and the audit
- * trail records the key in use.
+ * Holds live in the signed audit log (legal.h): each command runs in an
+ * officer session (session_internal.h) whose log must verify, records its
+ * action with what it touched (tokens, epochs, files removed) before it
+ * changes anything, and reads the legal state from the log, so deleting a
+ * file lifts no hold. The officer key is needed by all three: hold reads
+ * originals, expire authenticates a file's header epoch before trusting
+ * it for deletion, and every record is signed with it.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include "audit.h"
 #include "cli_internal.h"
 #include "logseal/file.h"
 #include "logseal/log.h"
 #include "officer_internal.h"
 #include "subject_internal.h"
+#include "vaultcmd_internal.h"
 
-struct vopts {
-    const char *keys, *vault, *ref, *subject, *cls;
-    long long epoch, days; /* -1: not given */
-};
-
-static int check_opts(const char *cmd, const struct vopts *o)
+static int check_opts(const char *cmd, const struct lsl_vault_opts *o)
 {
     if (!o->keys || !o->vault)
         return lsl_cli_usage_error(cmd, "--keys and --vault are required");
@@ -50,9 +43,8 @@ static int check_opts(const char *cmd, const struct vopts *o)
     return 0;
 }
 
-/* Parse the options shared by the four subcommands. */
-static int parse(const char *cmd, int argc, char **argv, struct vopts *o,
-                 void (*help)(void))
+int lsl_cli_vault_parse(const char *cmd, int argc, char **argv,
+                        struct lsl_vault_opts *o, void (*help)(void))
 {
     static const struct option opts[] = {
         {"keys", required_argument, NULL, 'k'},
@@ -69,7 +61,7 @@ static int parse(const char *cmd, int argc, char **argv, struct vopts *o,
     char *end;
     int c;
 
-    *o = (struct vopts){.epoch = -1, .days = -1};
+    *o = (struct lsl_vault_opts){.epoch = -1, .days = -1};
     while ((c = getopt_long(argc, argv, "k:v:c:s:C:e:o:h", opts, NULL)) != -1) {
         switch (c) {
         case 'k':
@@ -96,210 +88,41 @@ static int parse(const char *cmd, int argc, char **argv, struct vopts *o,
             break;
         case LSL_CLI_OPT_SHARE:
         case LSL_CLI_OPT_PASSPHRASE_FD:
+        case LSL_CLI_OPT_NEW_LOG:
             if (lsl_cli_officer_option(c, optarg) != 0)
                 return LSL_EXIT_USAGE;
             break;
         case 'h':
             help();
-            return -1;
+            return LSL_EXIT_OK;
         default:
             return lsl_cli_usage_error(cmd, "bad option");
         }
     }
-    return optind != argc ? lsl_cli_usage_error(cmd,
-                                                "unexpected argument "
-                                                "'%s'",
-                                                argv[optind])
-                          : check_opts(cmd, o);
+    if (optind != argc)
+        return lsl_cli_usage_error(cmd, "unexpected argument '%s'",
+                                   argv[optind]);
+    return check_opts(cmd, o) ? LSL_EXIT_USAGE : LSL_CLI_GO;
 }
 
-/* Sorted paths of the vault files in dir. 0 or -errno (logged). */
-static int list_files(const char *dir, char ***out, size_t *n)
+void lsl_cli_vault_session(struct lsl_cli_session *ss,
+                           const struct lsl_vault_opts *o)
 {
-    DIR *d = opendir(dir);
-    struct dirent *de;
-    char path[PATH_MAX], **v = NULL, **nv;
-    size_t len, sl = strlen(LSL_VAULT_SUFFIX);
-    int rc = 0;
-
-    *n = 0;
-    if (!d) {
-        rc = -errno;
-        lsl_log_error("%s: cannot list the vault: %s", dir, lsl_strerror(rc));
-        return rc;
-    }
-    while (rc == 0 && (de = readdir(d))) {
-        len = strlen(de->d_name);
-        if (de->d_name[0] == '.' || len <= sl ||
-            strcmp(de->d_name + len - sl, LSL_VAULT_SUFFIX) != 0)
-            continue;
-        rc = lsl_path_join(path, sizeof(path), dir, de->d_name);
-        nv = rc ? NULL : realloc(v, (*n + 1) * sizeof(*v));
-        if (!rc && (!nv || !(nv[*n] = strdup(path))))
-            rc = -ENOMEM;
-        if (nv)
-            v = nv;
-        if (rc == 0)
-            (*n)++;
-    }
-    closedir(d);
-    *out = v;
-    return rc;
+    memset(ss, 0, sizeof(*ss));
+    ss->keys = o->keys;
+    ss->vault = o->vault;
+    ss->case_ref = o->ref;
 }
 
-static void free_list(char **v, size_t n)
+int lsl_cli_vault_item_file(struct lsl_cli_session *ss, const char *key,
+                            const struct lsl_vault_link *link)
 {
-    for (size_t i = 0; i < n; i++)
-        free(v[i]);
-    free(v);
-}
+    char hex[2 * LSL_VAULT_ID_BYTES + 1];
 
-static int load_holds(const char *vault, struct lsl_holds **h)
-{
-    int rc = lsl_holds_load(vault, h);
-
-    if (rc)
-        lsl_log_error("%s/holds: cannot read the legal holds: %s", vault,
-                      lsl_strerror(rc));
-    return rc;
-}
-
-/* Exit code of a finished subcommand. */
-static int exit_code(int rc, const struct lsl_cli_vread *st)
-{
-    if (rc == LSL_EUSAGE)
-        return LSL_EXIT_USAGE;
-    if (rc == LSL_ENOTFOUND)
-        return LSL_EXIT_NOTFOUND;
-    if (rc)
-        return lsl_cli_exit_code(rc);
-    return st && st->integrity ? LSL_EXIT_INTEGRITY : LSL_EXIT_OK;
-}
-
-/* ---- erase ---- */
-
-static void erase_help(void)
-{
-    printf("usage: logseal vault erase --keys KEYS --vault VAULTDIR "
-           "--case REF\n"
-           "                          --subject VALUE [--class CLASS]\n\n"
-           "Remove the subject's mappings from the vault so their tokens\n"
-           "can no longer be linked to them: the tokens go on the erased\n"
-           "list (unseal then says 'erased'), and every vault file holding\n"
-           "one is rewritten without it, under a new file key. Tokens under\n"
-           "a legal hold are kept. A file still being written is not\n"
-           "rewritten (warning): run erase again once it is "
-           "finished.\n\n" LSL_CLI_OFFICER_HELP "\n"
-           "exit: 0 done, 4 the subject is not in the vault, 3 integrity "
-           "failure, 1 error\n");
-}
-
-static bool drop_victim(const struct lsl_vault_record *r, void *ud)
-{
-    return lsl_tokset_has(ud, &r->tok);
-}
-
-/* Rewrite every file without the victims' records. */
-static int erase_files(const char *vault, const struct lsl_officer_key *key,
-                       struct lsl_tokset *victims, size_t *files,
-                       uint64_t *records, struct lsl_cli_vread *st)
-{
-    char **paths = NULL;
-    size_t n = 0;
-    int rc = list_files(vault, &paths, &n);
-
-    for (size_t i = 0; rc == 0 && i < n; i++) {
-        uint64_t dropped = 0;
-        int frc =
-            lsl_vault_rewrite(paths[i], key, drop_victim, victims, &dropped);
-
-        if (frc == LSL_ETRUNC) {
-            lsl_log_warn("%s: unfinished (still being written, or cut "
-                         "short): not rewritten; the subject's tokens are "
-                         "on the erased list; run erase again once the "
-                         "file is finished",
-                         paths[i]);
-            st->truncated = true;
-        } else if (frc == LSL_EAUTH || frc == LSL_ECORRUPT ||
-                   frc == LSL_EFORMAT || frc == LSL_EVERSION) {
-            lsl_log_error("%s: integrity failure: %s; not rewritten", paths[i],
-                          lsl_strerror(frc));
-            st->integrity = st->integrity ? st->integrity : frc;
-        } else if (frc) {
-            lsl_log_error("%s: cannot rewrite: %s", paths[i],
-                          lsl_strerror(frc));
-            rc = frc;
-        }
-        *files += dropped != 0;
-        *records += dropped;
-    }
-    free_list(paths, n);
-    return rc;
-}
-
-static int erase_run(const struct vopts *o, struct lsl_subject *s,
-                     struct lsl_officer_key *key, struct lsl_cli_vread *st)
-{
-    struct lsl_tokset victims = {0};
-    struct lsl_holds *h = NULL;
-    size_t held = 0, files = 0;
-    uint64_t records = 0;
-    char query[96];
-    int rc;
-
-    rc = lsl_subject_find(s, o->vault, key, st);
-    if (rc == 0)
-        rc = load_holds(o->vault, &h);
-    for (size_t i = 0; rc == 0 && i < s->toks.n; i++) {
-        if (lsl_holds_token(h, &s->toks.v[i]))
-            held++;
-        else
-            rc = lsl_tokset_add(&victims, &s->toks.v[i]);
-    }
-    snprintf(query, sizeof(query), "subject: %zu tokens, %zu held", s->toks.n,
-             held);
-    if (rc == 0)
-        rc = lsl_audit_append(o->vault, key, o->ref, "erase", query, victims.n);
-    /* The marker first: from here on the tokens read as erased. */
-    if (rc == 0 && victims.n)
-        rc = lsl_legal_erased_add(o->vault, o->ref, victims.v, victims.n);
-    if (rc == 0 && victims.n)
-        rc = erase_files(o->vault, key, &victims, &files, &records, st);
-    if (rc == 0)
-        printf("erased %zu tokens of the subject: %" PRIu64 " records "
-               "removed from %zu vault files; %zu tokens kept under legal "
-               "hold\n",
-               victims.n, records, files, held);
-    if (rc == 0 && s->toks.n == 0) {
-        lsl_log_error("the subject has no mapping in %s", o->vault);
-        rc = LSL_ENOTFOUND;
-    }
-    lsl_tokset_free(&victims);
-    lsl_holds_free(h);
-    return rc;
-}
-
-int lsl_cmd_vault_erase(int argc, char **argv)
-{
-    struct lsl_officer_key *key = NULL;
-    struct lsl_cli_vread st = {0};
-    struct lsl_subject s;
-    struct vopts o;
-    int rc = parse("vault erase", argc, argv, &o, erase_help);
-
-    if (rc)
-        return rc < 0 ? LSL_EXIT_OK : rc;
-    if (!o.ref || !o.subject || !o.subject[0])
-        return lsl_cli_usage_error("vault erase", "--case and --subject "
-                                                  "are required");
-    rc = lsl_subject_init(&s, o.subject, o.cls);
-    if (rc == 0)
-        rc = lsl_cli_officer_open(o.keys, &key);
-    if (rc == 0)
-        rc = erase_run(&o, &s, key, &st);
-    lsl_officer_key_close(key);
-    lsl_subject_free(&s);
-    return exit_code(rc, &st);
+    return lsl_buf_printf(
+        &ss->items, "%s%s=%s:%llu", ss->items.len ? " " : "", key,
+        sodium_bin2hex(hex, sizeof(hex), link->writer, LSL_VAULT_ID_BYTES),
+        (unsigned long long)link->seq);
 }
 
 /* ---- expire ---- */
@@ -315,97 +138,140 @@ static void expire_help(void)
            "of a fixed key (keygen --epoch never) never expire. REF defaults\n"
            "to 'retention'. The tokens of deleted epochs can no longer be\n"
            "unsealed; with a ratcheting key they cannot be recomputed\n"
-           "either.\n\n" LSL_CLI_OFFICER_HELP "\n"
-           "exit: 0 done, 3 some file failed verification (kept), 1 error\n");
+           "either. Refused when the audit log, which holds the legal\n"
+           "holds, does not verify.\n\n" LSL_CLI_OFFICER_HELP "\n"
+           "exit: 0 done, 3 some file or the audit log failed verification\n"
+           "(files kept), 1 error\n");
 }
 
-/* True if the file at path is to be deleted; counts what is kept. */
-static bool expired(const char *path, const struct lsl_officer_key *key,
-                    const struct lsl_holds *h, int64_t limit, size_t *held,
-                    size_t *fixed, struct lsl_cli_vread *st)
+struct victim {
+    char *path;
+    struct lsl_vault_link link;
+    uint32_t epoch;
+    uint8_t epoch_len;
+};
+
+struct expire {
+    int64_t limit;
+    struct lsl_ledger *ledger;
+    struct victim *v;
+    size_t n, cap;
+    size_t held, fixed;
+    int err;
+};
+
+/* A file is deleted if its authenticated epoch ended before the limit. */
+static void expire_file(const char *path, const struct lsl_vault_file_info *i,
+                        int rc, void *ud)
 {
-    struct lsl_vault_file_info info;
-    int rc = lsl_vault_read_file(path, key, NULL, NULL, &info);
+    struct expire *x = ud;
     int64_t end;
 
-    if (rc && rc != LSL_ETRUNC) {
-        lsl_log_error("%s: integrity failure at byte %llu: %s; kept", path,
-                      (unsigned long long)info.error_offset, lsl_strerror(rc));
-        st->integrity = st->integrity ? st->integrity : rc;
-        return false;
+    if ((rc && rc != LSL_ETRUNC) || !i->have_keys)
+        return; /* reported by the session; kept */
+    if (i->epoch_len == LSL_EPOCH_NEVER) {
+        x->fixed++;
+        return;
     }
-    if (info.epoch_len == LSL_EPOCH_NEVER) {
-        (*fixed)++;
-        return false;
+    end = lsl_epoch_start((enum lsl_epoch_len)i->epoch_len, i->epoch + 1);
+    if (end >= x->limit)
+        return;
+    if (lsl_ledger_held_epoch(x->ledger, i->epoch)) {
+        x->held++;
+        return;
     }
-    end = lsl_epoch_start((enum lsl_epoch_len)info.epoch_len, info.epoch + 1);
-    if (end >= limit)
-        return false;
-    if (lsl_holds_epoch(h, info.epoch)) {
-        (*held)++;
-        return false;
+    if (x->n == x->cap) {
+        size_t cap = x->cap ? x->cap * 2 : 16;
+        struct victim *v = realloc(x->v, cap * sizeof(*v));
+
+        if (!v) {
+            x->err = -ENOMEM;
+            return;
+        }
+        x->v = v;
+        x->cap = cap;
     }
-    return true;
+    x->v[x->n] = (struct victim){.path = strdup(path),
+                                 .link = i->link,
+                                 .epoch = i->epoch,
+                                 .epoch_len = i->epoch_len};
+    if (!x->v[x->n].path)
+        x->err = -ENOMEM;
+    else
+        x->n++;
 }
 
-static int expire_run(const struct vopts *o, struct lsl_officer_key *key,
-                      struct lsl_cli_vread *st)
+static int remove_victims(const struct expire *x)
 {
-    int64_t limit = (int64_t)time(NULL) - o->days * 86400;
-    size_t n = 0, nvict = 0, held = 0, fixed = 0;
-    struct lsl_holds *h = NULL;
-    char **paths = NULL, query[64];
-    int rc = load_holds(o->vault, &h);
+    char ep[64];
+    int rc = 0;
 
-    if (rc == 0)
-        rc = list_files(o->vault, &paths, &n);
-    /* Victims are moved to the front of paths. */
-    for (size_t i = 0; rc == 0 && i < n; i++) {
-        if (expired(paths[i], key, h, limit, &held, &fixed, st)) {
-            char *t = paths[nvict];
-
-            paths[nvict++] = paths[i];
-            paths[i] = t;
+    for (size_t i = 0; rc == 0 && i < x->n; i++) {
+        if (unlink(x->v[i].path) != 0) {
+            rc = -errno;
+            lsl_log_error("%s: cannot delete: %s", x->v[i].path,
+                          lsl_strerror(rc));
+            break;
         }
+        lsl_cli_epoch_text(x->v[i].epoch, x->v[i].epoch_len, ep);
+        printf("expired %s\tepoch %s\n", x->v[i].path, ep);
     }
+    if (rc == 0 && x->n)
+        rc = lsl_fsync_parent(x->v[0].path);
+    return rc;
+}
+
+static int expire_run(struct lsl_cli_session *ss,
+                      const struct lsl_vault_opts *o, struct expire *x)
+{
+    char query[64];
+    int rc = lsl_cli_session_open(ss);
+
+    x->limit = (int64_t)time(NULL) - o->days * 86400;
+    x->ledger = ss->ledger;
+    ss->on_file = expire_file;
+    ss->file_ud = x;
+    if (rc == 0)
+        rc = lsl_cli_session_read(ss, NULL, NULL);
+    if (rc == 0)
+        rc = x->err;
+    for (size_t i = 0; rc == 0 && i < x->n; i++)
+        rc = lsl_cli_vault_item_file(ss, "removed", &x->v[i].link);
     snprintf(query, sizeof(query), "older than %lld days", o->days);
     if (rc == 0)
-        rc = lsl_audit_append(o->vault, key, o->ref ? o->ref : "retention",
-                              "expire", query, nvict);
-    for (size_t i = 0; rc == 0 && i < nvict; i++) {
-        if (unlink(paths[i]) != 0) {
-            rc = -errno;
-            lsl_log_error("%s: cannot delete: %s", paths[i], lsl_strerror(rc));
-        }
-    }
-    if (rc == 0 && nvict)
-        rc = lsl_fsync_parent(paths[0]);
+        rc = lsl_cli_session_record(ss, "expire", query, x->n);
+    if (rc == 0)
+        rc = remove_victims(x);
     if (rc == 0)
         printf("expired %zu vault files; kept %zu under legal hold and %zu "
                "of a fixed key\n",
-               nvict, held, fixed);
-    free_list(paths, n);
-    lsl_holds_free(h);
+               x->n, x->held, x->fixed);
     return rc;
 }
 
 int lsl_cmd_vault_expire(int argc, char **argv)
 {
-    struct lsl_officer_key *key = NULL;
-    struct lsl_cli_vread st = {0};
-    struct vopts o;
-    int rc = parse("vault expire", argc, argv, &o, expire_help);
+    struct lsl_cli_session ss;
+    struct lsl_vault_opts o;
+    struct expire x = {0};
+    int rc = lsl_cli_vault_parse("vault expire", argc, argv, &o, expire_help),
+        code;
 
-    if (rc)
-        return rc < 0 ? LSL_EXIT_OK : rc;
+    if (rc != LSL_CLI_GO)
+        return rc;
     if (o.days < 0)
         return lsl_cli_usage_error("vault expire", "--older-than DAYS is "
                                                    "required");
-    rc = lsl_cli_officer_open(o.keys, &key);
-    if (rc == 0)
-        rc = expire_run(&o, key, &st);
-    lsl_officer_key_close(key);
-    return exit_code(rc, &st);
+    if (!o.ref)
+        o.ref = "retention";
+    lsl_cli_vault_session(&ss, &o);
+    rc = expire_run(&ss, &o, &x);
+    code = lsl_cli_session_exit(&ss, rc, LSL_EXIT_OK);
+    for (size_t i = 0; i < x.n; i++)
+        free(x.v[i].path);
+    free(x.v);
+    lsl_cli_session_close(&ss);
+    return code;
 }
 
 /* ---- hold / release ---- */
@@ -418,117 +284,129 @@ static void hold_help(void)
            "--epoch E)\n\n"
            "Place a legal hold: neither erase nor expire removes what it\n"
            "pins until 'vault release --case REF'. A subject hold pins the\n"
-           "subject's tokens found in the vault now (their token hashes are\n"
-           "stored in VAULTDIR/holds, not the value) and keeps the files of\n"
+           "subject's tokens found in the vault now and keeps the files of\n"
            "their epochs; an epoch hold keeps every file of epoch E (the\n"
-           "number that starts the vault file names).\n\n" LSL_CLI_OFFICER_HELP
-           "\n"
-           "exit: 0 done, 4 the subject is not in the vault, 1 error\n");
+           "number that starts the vault file names; 'vault verify' shows\n"
+           "each epoch's date). The hold is a record of the signed audit\n"
+           "log (tokens and epochs, never the value): deleting a file\n"
+           "cannot lift it.\n\n" LSL_CLI_OFFICER_HELP "\n"
+           "exit: 0 done, 4 the subject is not in the vault, 3 integrity\n"
+           "failure, 1 error\n");
 }
 
-static int hold_subject(const struct vopts *o, struct lsl_officer_key *key,
-                        struct lsl_holds *h, struct lsl_cli_vread *st,
-                        size_t *count)
+static int hold_subject(struct lsl_cli_session *ss,
+                        const struct lsl_vault_opts *o, size_t *count)
 {
     struct lsl_subject s;
     int rc = lsl_subject_init(&s, o->subject, o->cls);
 
     if (rc == 0)
-        rc = lsl_subject_find(&s, o->vault, key, st);
-    if (rc == 0)
-        rc = lsl_holds_add_tokens(h, o->ref, s.toks.v, s.toks.n);
+        rc = lsl_subject_find(&s, ss);
+    for (size_t i = 0; rc == 0 && i < s.toks.n; i++)
+        rc = lsl_cli_session_item_token(ss, "tok", &s.toks.v[i]);
     *count = s.toks.n;
     lsl_subject_free(&s);
     return rc;
 }
 
-static int hold_run(const struct vopts *o, struct lsl_officer_key *key,
-                    struct lsl_cli_vread *st)
+static int hold_run(struct lsl_cli_session *ss, const struct lsl_vault_opts *o)
 {
-    struct lsl_holds *h = NULL;
     size_t count = 1;
-    char query[64];
-    int rc = load_holds(o->vault, &h);
+    char query[64], item[32];
+    int rc = lsl_cli_session_open(ss);
 
-    if (rc == 0 && o->subject)
-        rc = hold_subject(o, key, h, st, &count);
-    else if (rc == 0)
-        rc = lsl_holds_add_epoch(h, o->ref, (uint32_t)o->epoch);
-    if (o->subject)
+    if (rc == 0 && o->subject) {
+        rc = hold_subject(ss, o, &count);
         snprintf(query, sizeof(query), "subject: %zu tokens", count);
-    else
+    } else if (rc == 0) {
+        rc = lsl_cli_session_read(ss, NULL, NULL);
+        snprintf(item, sizeof(item), "epoch=%lld", o->epoch);
+        if (rc == 0)
+            rc = lsl_cli_session_item(ss, item);
         snprintf(query, sizeof(query), "epoch %lld", o->epoch);
-    if (rc == 0)
-        rc = lsl_audit_append(o->vault, key, o->ref, "hold", query, count);
-    if (rc == 0 && count)
-        rc = lsl_holds_save(h);
-    if (rc == 0)
-        printf("hold for case %s: %s\n", o->ref, query);
+    }
     if (rc == 0 && count == 0) {
         lsl_log_error("the subject has no mapping in %s: nothing to hold",
                       o->vault);
-        rc = LSL_ENOTFOUND;
+        return LSL_ENOTFOUND;
     }
-    lsl_holds_free(h);
+    if (rc == 0)
+        rc = lsl_cli_session_record(ss, "hold", query, count);
+    if (rc == 0)
+        printf("hold for case %s: %s (audit record %llu)\n", o->ref, query,
+               (unsigned long long)ss->head.seq);
     return rc;
 }
 
 int lsl_cmd_vault_hold(int argc, char **argv)
 {
-    struct lsl_officer_key *key = NULL;
-    struct lsl_cli_vread st = {0};
-    struct vopts o;
-    int rc = parse("vault hold", argc, argv, &o, hold_help);
+    struct lsl_cli_session ss;
+    struct lsl_vault_opts o;
+    int rc = lsl_cli_vault_parse("vault hold", argc, argv, &o, hold_help), code;
 
-    if (rc)
-        return rc < 0 ? LSL_EXIT_OK : rc;
+    if (rc != LSL_CLI_GO)
+        return rc;
     if (!o.ref || (!o.subject == (o.epoch < 0)) ||
         (o.subject && !o.subject[0]) || o.epoch > (long long)UINT32_MAX)
         return lsl_cli_usage_error("vault hold", "--case and one of "
                                                  "--subject or --epoch are "
                                                  "required");
-    rc = lsl_cli_officer_open(o.keys, &key);
-    if (rc == 0)
-        rc = hold_run(&o, key, &st);
-    lsl_officer_key_close(key);
-    return exit_code(rc, &st);
+    lsl_cli_vault_session(&ss, &o);
+    rc = hold_run(&ss, &o);
+    code = lsl_cli_session_exit(&ss, rc, LSL_EXIT_OK);
+    lsl_cli_session_close(&ss);
+    return code;
 }
 
 static void release_help(void)
 {
     printf("usage: logseal vault release --keys KEYS --vault VAULTDIR "
            "--case REF\n\n"
-           "Lift every legal hold placed for case REF.\n\n" LSL_CLI_OFFICER_HELP
-           "\n"
-           "exit: 0 done, 4 no hold of that case, 1 error\n");
+           "Lift every legal hold placed for case REF (recorded in the\n"
+           "signed audit log).\n\n" LSL_CLI_OFFICER_HELP "\n"
+           "exit: 0 done, 4 no hold of that case, 3 the audit log does not\n"
+           "verify, 1 error\n");
+}
+
+static int release_run(struct lsl_cli_session *ss, const char *ref)
+{
+    struct lsl_buf esc = {0};
+    size_t n = 0;
+    int rc = lsl_cli_session_open(ss);
+
+    /* The log keeps case references escaped: compare them so. */
+    if (rc == 0)
+        rc = lsl_audit_escape(&esc, ref);
+    if (rc == 0)
+        rc = lsl_buf_putc(&esc, '\0');
+    if (rc == 0)
+        n = lsl_ledger_holds_of(ss->ledger, esc.p);
+    lsl_buf_free(&esc);
+    if (rc == 0 && n == 0) {
+        lsl_log_error("no hold of case %s in %s", ref, ss->vault);
+        return LSL_ENOTFOUND;
+    }
+    if (rc == 0)
+        rc = lsl_cli_session_record(ss, "release", "holds", n);
+    if (rc == 0)
+        printf("released %zu holds of case %s\n", n, ref);
+    return rc;
 }
 
 int lsl_cmd_vault_release(int argc, char **argv)
 {
-    struct lsl_officer_key *key = NULL;
-    struct lsl_holds *h = NULL;
-    size_t removed = 0;
-    struct vopts o;
-    int rc = parse("vault release", argc, argv, &o, release_help);
+    struct lsl_cli_session ss;
+    struct lsl_vault_opts o;
+    int rc = lsl_cli_vault_parse("vault release", argc, argv, &o, release_help),
+        code;
 
-    if (rc)
-        return rc < 0 ? LSL_EXIT_OK : rc;
+    if (rc != LSL_CLI_GO)
+        return rc;
     if (!o.ref)
         return lsl_cli_usage_error("vault release", "--case is required");
-    rc = lsl_cli_officer_open(o.keys, &key);
-    if (rc == 0)
-        rc = load_holds(o.vault, &h);
-    if (rc == 0)
-        lsl_holds_release(h, o.ref, &removed);
-    if (rc == 0)
-        rc = lsl_audit_append(o.vault, key, o.ref, "release", "holds", removed);
-    if (rc == 0 && removed)
-        rc = lsl_holds_save(h);
-    if (rc == 0)
-        printf("released %zu holds of case %s\n", removed, o.ref);
-    if (rc == 0 && removed == 0)
-        rc = LSL_ENOTFOUND;
-    lsl_holds_free(h);
-    lsl_officer_key_close(key);
-    return exit_code(rc, NULL);
+    lsl_cli_vault_session(&ss, &o);
+    rc = release_run(&ss, o.ref);
+    code = lsl_cli_session_exit(&ss, rc, LSL_EXIT_OK);
+    lsl_cli_session_close(&ss);
+    return code;
 }

@@ -14,20 +14,27 @@
 #include "lsl_config.h"
 
 static const struct lsl_cmd commands[] = {
-    {"keygen", "create the hash key and the officer key pair", lsl_cmd_keygen},
-    {"pipe", "pseudonymize lines from stdin or a file", lsl_cmd_pipe},
-    {"run", "run the daemon from a configuration file", lsl_cmd_run},
-    {"unseal", "reveal the originals of tokens (officer key)", lsl_cmd_unseal},
+    {"keygen", "create the hash key and the officer key pair", lsl_cmd_keygen,
+     false},
+    {"pipe", "pseudonymize lines from stdin or a file", lsl_cmd_pipe, false},
+    {"run", "run the daemon from a configuration file", lsl_cmd_run, false},
+    {"unseal", "reveal the originals of tokens (officer key)", lsl_cmd_unseal,
+     false},
     {"disclose",
      "a data subject's records, originals restored "
      "(officer key)",
-     lsl_cmd_disclose},
-    {"rules", "test rules on sample lines", lsl_cmd_rules},
-    {"audit", "verify or show the signed audit log", lsl_cmd_audit},
+     lsl_cmd_disclose, false},
+    {"identify",
+     "who had an address (and port) at a time, identifiers restored "
+     "(officer key)",
+     lsl_cmd_identify, false},
+    {"rules", "list rules, test them on sample lines", lsl_cmd_rules, true},
+    {"audit", "verify, show, or print the head of the signed audit log",
+     lsl_cmd_audit, true},
     {"vault",
-     "officer tasks on the vault (verify, erase, expire, hold, "
+     "officer tasks on the vault (verify, erase, repair, expire, hold, "
      "release)",
-     lsl_cmd_vault},
+     lsl_cmd_vault, true},
 };
 
 static void usage(FILE *f)
@@ -39,7 +46,28 @@ static void usage(FILE *f)
         fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
     fprintf(f, "\n'logseal COMMAND --help' describes a command.\n\n"
                "exit codes: 0 success, 1 error, 2 usage, 3 integrity "
-               "failure (vault or audit log), 4 token not found\n");
+               "failure (vault or audit log) or a wrong key, 4 token not "
+               "found, 5 done only in part (erase, repair)\n");
+}
+
+/* `logseal help [COMMAND [SUBCOMMAND]]`: the usage of that command. */
+static int help_command(int argc, char **argv)
+{
+    static char help_arg[] = "--help";
+    char *args[4] = {NULL, NULL, help_arg, NULL};
+
+    if (argc < 2) {
+        usage(stdout);
+        return LSL_EXIT_OK;
+    }
+    for (size_t i = 0; i < LSL_ARRAY_SIZE(commands); i++) {
+        if (strcmp(argv[1], commands[i].name) != 0)
+            continue;
+        args[0] = argv[1];
+        args[1] = argc > 2 && commands[i].group ? argv[2] : help_arg;
+        return lsl_cli_run(&commands[i], args[1] == help_arg ? 2 : 3, args);
+    }
+    return lsl_cli_usage_error("help", "unknown command '%s'", argv[1]);
 }
 
 int lsl_cli_usage_error(const char *cmd, const char *fmt, ...)
@@ -58,24 +86,49 @@ int lsl_cli_exit_code(int err)
 {
     if (err == 0)
         return LSL_EXIT_OK;
-    if (err == LSL_EAUTH || err == LSL_ECORRUPT || err == LSL_ETRUNC)
+    if (err == LSL_EAUTH || err == LSL_ECORRUPT || err == LSL_ETRUNC ||
+        err == LSL_EFORGED)
         return LSL_EXIT_INTEGRITY;
     if (err == LSL_EUSAGE)
         return LSL_EXIT_USAGE;
     return LSL_EXIT_ERROR;
 }
 
+static bool is_help(const char *arg)
+{
+    return strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0;
+}
+
+static bool help_asked(int argc, char **argv)
+{
+    for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+        if (is_help(argv[i]))
+            return true;
+    }
+    return false;
+}
+
+int lsl_cli_run(const struct lsl_cmd *c, int argc, char **argv)
+{
+    static char help_arg[] = "--help";
+    char *only_help[] = {argv[0], help_arg, NULL};
+
+    if (!c->group && help_asked(argc, argv))
+        return c->run(2, only_help);
+    return c->run(argc, argv);
+}
+
 int lsl_cli_dispatch(const char *cmd, const struct lsl_cmd *table, size_t n,
                      int argc, char **argv)
 {
-    bool help = argc >= 2 &&
-                (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0);
-    FILE *f = help ? stdout : stderr;
+    bool help = help_asked(argc, argv);
+    FILE *f;
 
-    for (size_t i = 0; argc >= 2 && !help && i < n; i++) {
+    for (size_t i = 0; argc >= 2 && i < n; i++) {
         if (strcmp(argv[1], table[i].name) == 0)
-            return table[i].run(argc - 1, argv + 1);
+            return lsl_cli_run(&table[i], argc - 1, argv + 1);
     }
+    f = help ? stdout : stderr;
     if (argc >= 2 && !help)
         fprintf(stderr, "logseal %s: unknown subcommand '%s'\n\n", cmd,
                 argv[1]);
@@ -114,6 +167,9 @@ static void malloc_tune(void)
 int main(int argc, char **argv)
 {
     malloc_tune();
+    /* Under systemd, log lines carry journald priorities instead of a
+     * timestamp of their own. */
+    (void)lsl_log_detect_journal();
     /* A closed stdout must be an error we report (EPIPE), not a silent
      * death that leaves a vault file unfinished. */
     signal(SIGPIPE, SIG_IGN);
@@ -125,18 +181,15 @@ int main(int argc, char **argv)
         usage(stderr);
         return LSL_EXIT_USAGE;
     }
-    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
-        strcmp(argv[1], "help") == 0) {
-        usage(stdout);
-        return LSL_EXIT_OK;
-    }
+    if (is_help(argv[1]) || strcmp(argv[1], "help") == 0)
+        return help_command(argc - 1, argv + 1);
     if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
         printf("logseal %s\n", LSL_VERSION);
         return LSL_EXIT_OK;
     }
     for (size_t i = 0; i < LSL_ARRAY_SIZE(commands); i++) {
         if (strcmp(argv[1], commands[i].name) == 0)
-            return commands[i].run(argc - 1, argv + 1);
+            return lsl_cli_run(&commands[i], argc - 1, argv + 1);
     }
     fprintf(stderr, "logseal: unknown command '%s'\n\n", argv[1]);
     usage(stderr);

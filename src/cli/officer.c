@@ -11,7 +11,9 @@
 #include <limits.h>
 #include <sodium.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include "logseal/file.h"
 #include "logseal/log.h"
@@ -22,6 +24,9 @@ static struct {
     const char *shares[LSL_SHARES_MAX];
     size_t nshares;
     int passphrase_fd;
+    uint8_t used[LSL_SHARES_MAX]; /* share numbers that opened the key */
+    unsigned nused;
+    bool new_log;
 } opts = {.passphrase_fd = -1};
 
 int lsl_cli_officer_option(int c, const char *arg)
@@ -29,6 +34,10 @@ int lsl_cli_officer_option(int c, const char *arg)
     char *end;
     long fd;
 
+    if (c == LSL_CLI_OPT_NEW_LOG) {
+        opts.new_log = true;
+        return 0;
+    }
     if (c == LSL_CLI_OPT_SHARE) {
         if (opts.nshares == LSL_SHARES_MAX) {
             lsl_log_error("--share: at most %d shares", LSL_SHARES_MAX);
@@ -47,6 +56,11 @@ int lsl_cli_officer_option(int c, const char *arg)
     }
     opts.passphrase_fd = (int)fd;
     return 0;
+}
+
+bool lsl_cli_officer_new_log(void)
+{
+    return opts.new_log;
 }
 
 int lsl_cli_officer_passphrase_fd(void)
@@ -112,10 +126,42 @@ static int open_shares(const char *keys_dir, struct lsl_officer_key **out)
             have_pk ? pk : NULL, &st);
         if (rc)
             log_share_error(rc, &st);
+        memcpy(opts.used, st.used, st.nused);
+        opts.nused = rc == 0 ? st.nused : 0;
     }
     for (size_t i = 0; i < n; i++)
         sodium_free(pass[i]);
     return rc;
+}
+
+/* officer.key must be the secret half of KEYS/vault.pub, if present. */
+static int check_pair(const char *keys_dir, const char *path,
+                      struct lsl_officer_key **k)
+{
+    uint8_t want[LSL_VAULT_PUBKEY_BYTES], have[LSL_VAULT_PUBKEY_BYTES];
+    int rc = expected_pk(keys_dir, want);
+
+    if (rc <= 0)
+        return rc;
+    lsl_officer_key_public(*k, have);
+    if (sodium_memcmp(want, have, sizeof(want)) == 0)
+        return 0;
+    lsl_log_error("%s is not the secret half of %s/vault.pub: another vault's "
+                  "officer key; nothing was read or recorded",
+                  path, keys_dir);
+    lsl_officer_key_close(*k);
+    *k = NULL;
+    return LSL_EAUTH;
+}
+
+void lsl_cli_officer_shares_used(char *out, size_t cap)
+{
+    size_t n = 0;
+
+    out[0] = '\0';
+    for (unsigned i = 0; i < opts.nused && n + 5 < cap; i++)
+        n += (size_t)snprintf(out + n, cap - n, "%s%u", i ? "," : "",
+                              opts.used[i]);
 }
 
 int lsl_cli_officer_open(const char *keys_dir, struct lsl_officer_key **out)
@@ -138,7 +184,9 @@ int lsl_cli_officer_open(const char *keys_dir, struct lsl_officer_key **out)
     }
     if (rc == 0)
         rc = lsl_officer_key_open(out, path);
-    if (rc)
+    if (rc == 0)
+        rc = check_pair(keys_dir, path, out);
+    else
         lsl_log_error("%s: cannot use the officer key: %s%s", path,
                       lsl_strerror(rc),
                       rc == -ENOENT ? " (unsealing needs the officer secret "

@@ -5,10 +5,12 @@
  * Invariants: passphrases only ever sit in sodium_malloc memory (read one
  * byte at a time, so no stdio buffer keeps a copy and the descriptor is
  * not read past the line: the next call gets the next line); the
- * terminal's echo setting is restored on every path.
+ * terminal's echo setting is restored on every path, a signal at the
+ * prompt included.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
@@ -17,6 +19,9 @@
 #include "logseal/common.h"
 #include "logseal/log.h"
 #include "passphrase_internal.h"
+
+/* The signal caught at a prompt (see read_tty), 0 if none. */
+static volatile sig_atomic_t caught;
 
 /* Read one line from fd into buf (capacity LSL_PASSPHRASE_MAX + 1). */
 static int read_line(int fd, char *buf, size_t *len)
@@ -27,7 +32,7 @@ static int read_line(int fd, char *buf, size_t *len)
         char c;
         ssize_t r = read(fd, &c, 1);
 
-        if (r < 0 && errno == EINTR)
+        if (r < 0 && errno == EINTR && !caught)
             continue;
         if (r < 0)
             return -errno;
@@ -46,9 +51,39 @@ static int read_line(int fd, char *buf, size_t *len)
     return 0;
 }
 
-/* Prompt on the terminal and read a line with echo off. */
-static int read_tty(int tty, const char *prompt, char *buf, size_t *len)
+/*
+ * Signals that end or stop us at the prompt (Ctrl-C, Ctrl-\, Ctrl-Z, a
+ * hang-up, kill): while echo is off they are caught, so the terminal is
+ * restored first; then the signal takes its usual course (the process
+ * ends, or stops and asks again when continued).
+ */
+static const int prompt_signals[] = {SIGINT,  SIGQUIT, SIGTERM, SIGHUP,
+                                     SIGTSTP, SIGTTIN, SIGTTOU};
+static void on_prompt_signal(int sig)
 {
+    caught = sig;
+}
+
+static void catch_signals(struct sigaction *old)
+{
+    struct sigaction sa = {.sa_handler = on_prompt_signal};
+
+    sigemptyset(&sa.sa_mask);
+    caught = 0;
+    for (size_t i = 0; i < LSL_ARRAY_SIZE(prompt_signals); i++)
+        sigaction(prompt_signals[i], &sa, &old[i]);
+}
+
+static void release_signals(const struct sigaction *old)
+{
+    for (size_t i = 0; i < LSL_ARRAY_SIZE(prompt_signals); i++)
+        sigaction(prompt_signals[i], &old[i], NULL);
+}
+
+/* One prompt with echo off; -EINTR if a signal came (terminal restored). */
+static int read_quiet(int tty, const char *prompt, char *buf, size_t *len)
+{
+    struct sigaction old_sa[LSL_ARRAY_SIZE(prompt_signals)];
     struct termios old, quiet;
     int rc;
 
@@ -56,15 +91,34 @@ static int read_tty(int tty, const char *prompt, char *buf, size_t *len)
         return -errno;
     quiet = old;
     quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
-    if (tcsetattr(tty, TCSAFLUSH, &quiet) < 0)
-        return -errno;
-    rc = write(tty, prompt, strlen(prompt)) < 0 ? -errno : 0;
+    catch_signals(old_sa);
+    rc = tcsetattr(tty, TCSAFLUSH, &quiet) < 0 ? -errno : 0;
     if (rc == 0)
-        rc = read_line(tty, buf, len);
+        rc = write(tty, prompt, strlen(prompt)) < 0 ? -errno : 0;
+    if (rc == 0)
+        rc = caught ? -EINTR : read_line(tty, buf, len);
     tcsetattr(tty, TCSAFLUSH, &old);
     if (write(tty, "\n", 1) < 0 && rc == 0)
         rc = -errno;
+    release_signals(old_sa);
     return rc;
+}
+
+/* Prompt on the terminal and read a line with echo off. */
+static int read_tty(int tty, const char *prompt, char *buf, size_t *len)
+{
+    for (;;) {
+        int rc = read_quiet(tty, prompt, buf, len);
+        int sig = caught;
+
+        if (rc != -EINTR || !sig)
+            return rc;
+        /* The terminal is ours again: let the signal act. A stop
+         * returns here when continued, and the prompt is shown anew. */
+        raise(sig);
+        if (sig != SIGTSTP && sig != SIGTTIN && sig != SIGTTOU)
+            return -EINTR;
+    }
 }
 
 /* Ask on the terminal, twice if confirming. */

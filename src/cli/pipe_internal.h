@@ -20,6 +20,8 @@ struct lsl_pipe_opts {
     size_t max_line;
     struct lsl_ip_override ip; /* --ip-mode: every ip span, all rules */
     uint8_t format;            /* enum lsl_out_format (--format) */
+    int progress;              /* 1 --progress, 0 --no-progress, -1: if
+                                  stderr is a terminal */
 };
 
 struct lsl_pipe_result {
@@ -30,6 +32,34 @@ struct lsl_pipe_result {
 };
 
 void lsl_pipe_opts_init(struct lsl_pipe_opts *o);
+
+/* ---- the progress line (progress.c) ---- */
+
+struct lsl_gunzip;
+
+struct lsl_progress {
+    bool on;
+    int in_fd;                   /* regular input file, or -1 */
+    uint64_t in_size;            /* its size */
+    const struct lsl_gunzip *gz; /* gzip input: compressed bytes read */
+    uint64_t start_ms;
+    bool drawn;
+};
+
+/*
+ * Start timing; `on`: draw at all. The percentage and ETA need in_fd to
+ * be a regular file (its read position, or gz's consumed bytes, against
+ * its size). Log lines erase the progress line while it is on.
+ */
+void lsl_progress_init(struct lsl_progress *p, bool on, int in_fd,
+                       const struct lsl_gunzip *gz);
+
+/* Draw the line for the committed counters `st` (loop thread). */
+void lsl_progress_draw(struct lsl_progress *p,
+                       const struct lsl_batch_stats *st);
+
+/* Erase the line (the run ended). */
+void lsl_progress_clear(struct lsl_progress *p);
 
 /*
  * Run to the end of input. Errors are logged with the file and what to do;

@@ -9,34 +9,53 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "cli_internal.h"
+#include "gunzip_internal.h"
 #include "logseal/file.h"
+#include "logseal/legal.h"
 #include "logseal/log.h"
 #include "logseal/sink.h"
 #include "logseal/source.h"
 #include "pipe_internal.h"
 
 struct pipe_run {
+    const struct lsl_pipe_opts *o;
     struct lsl_rule *rule;
     struct lsl_keyring *kr;
+    struct lsl_vault_wstate *ws; /* KEYS/writer-HEX.state */
+    struct lsl_stoplist *stop;   /* NULL: no subject erased */
     struct lsl_vault_set *vs;
     struct lsl_sink *sink;
     struct lsl_pipeline *pl;
     struct lsl_fd_source *src;
-    char *sample; /* read ahead for --rule auto; fed first */
+    char *sample; /* read ahead (magic bytes, --rule auto); fed first */
     size_t sample_len;
+    struct lsl_gunzip *gz; /* gzip input: the thread inflating it */
+    struct lsl_progress prog;
     int err;
 };
+
+/* SIGUSR1 asks for the counters, as of the daemon; the tick prints them. */
+static volatile sig_atomic_t usr1_seen;
+
+static void on_usr1(int sig)
+{
+    (void)sig;
+    usr1_seen = 1;
+}
 
 void lsl_pipe_opts_init(struct lsl_pipe_opts *o)
 {
     memset(o, 0, sizeof(*o));
     o->level = 6;
     o->source = "stdin";
+    o->progress = -1;
 }
 
 static void on_done(struct lsl_fd_source *src, int err, void *ud)
@@ -57,30 +76,89 @@ static void on_fatal(struct lsl_pipeline *pl, int err, void *ud)
         r->err = err;
 }
 
+static void on_tick(struct lsl_pipeline *pl, void *ud)
+{
+    struct pipe_run *r = ud;
+    struct lsl_batch_stats st;
+    uint64_t vault_new;
+
+    lsl_pipeline_totals(pl, &st, &vault_new);
+    if (usr1_seen) {
+        usr1_seen = 0;
+        lsl_batch_stats_log(r->o->source, &st, 0);
+    }
+    lsl_progress_draw(&r->prog, &st);
+}
+
+/* One read(2) into the sample, which holds at most `cap` bytes: the
+ * byte count (0 at the end of input) or -errno. Blocking: the loop is not
+ * running yet. */
+static ssize_t read_some(struct pipe_run *r, int fd, size_t cap)
+{
+    ssize_t n;
+
+    do
+        n = read(fd, r->sample + r->sample_len, cap - r->sample_len);
+    while (n < 0 && errno == EINTR);
+    if (n < 0)
+        return -errno;
+    r->sample_len += (size_t)n;
+    return n;
+}
+
+/*
+ * Look at the input's first bytes: gzip (rotated logs) is inflated by a
+ * thread into a pipe, which *fd then names; anything else is read as it
+ * is, the bytes looked at fed first.
+ */
+static int sniff_input(struct pipe_run *r, const char *name, int *fd)
+{
+    ssize_t n = 1;
+    int rc = 0, pfd;
+
+    r->sample = malloc(LSL_DETECT_BYTES);
+    if (!r->sample)
+        return -ENOMEM;
+    while (r->sample_len < 2 && n > 0)
+        n = read_some(r, *fd, 2);
+    rc = n < 0 ? (int)n : 0;
+    if (rc) {
+        lsl_log_error("%s: cannot read the input: %s", name, lsl_strerror(rc));
+        return rc;
+    }
+    if (!lsl_gunzip_magic(r->sample, r->sample_len))
+        return 0;
+    rc = lsl_gunzip_start(&r->gz, *fd, r->sample, r->sample_len, &pfd);
+    if (rc) {
+        lsl_log_error("%s: cannot start decompressing: %s", name,
+                      lsl_strerror(rc));
+        return rc;
+    }
+    r->sample_len = 0;
+    *fd = pfd;
+    return 0;
+}
+
 /* Read the first lines of fd (blocking: the loop is not running yet). */
 static int read_sample(struct pipe_run *r, int fd, bool *at_eof)
 {
     size_t lines = 0;
 
-    r->sample = malloc(LSL_DETECT_BYTES);
-    if (!r->sample)
-        return -ENOMEM;
     *at_eof = false;
+    for (size_t i = 0; i < r->sample_len; i++)
+        lines += r->sample[i] == '\n';
     while (r->sample_len < LSL_DETECT_BYTES && lines < LSL_DETECT_LINES) {
-        ssize_t n = read(fd, r->sample + r->sample_len,
-                         LSL_DETECT_BYTES - r->sample_len);
+        size_t at = r->sample_len;
+        ssize_t n = read_some(r, fd, LSL_DETECT_BYTES);
 
-        if (n < 0 && errno == EINTR)
-            continue;
         if (n < 0)
-            return -errno;
+            return (int)n;
         if (n == 0) {
             *at_eof = true;
             break;
         }
-        for (ssize_t i = 0; i < n; i++)
-            lines += r->sample[r->sample_len + (size_t)i] == '\n';
-        r->sample_len += (size_t)n;
+        for (size_t i = at; i < r->sample_len; i++)
+            lines += r->sample[i] == '\n';
     }
     return 0;
 }
@@ -96,16 +174,7 @@ static int detect_rule(struct pipe_run *r, int fd)
         return rc;
     }
     rc = lsl_rule_detect(&r->rule, NULL, r->sample, r->sample_len, at_eof, &d);
-    if (rc == 0)
-        lsl_log_info("--rule auto chose %s (%u/%u sample lines)", d.chosen,
-                     d.matched, d.counted);
-    else if (rc == LSL_ENOTFOUND)
-        lsl_log_error("--rule auto: no rule matches at least 80%% of the "
-                      "first lines (tried: %s); give --rule NAME",
-                      d.tried[0] ? d.tried : "none");
-    else
-        lsl_log_error("--rule auto: cannot read the rules directory: %s",
-                      lsl_strerror(rc));
+    lsl_cli_log_detect(rc, &d);
     return rc;
 }
 
@@ -119,10 +188,12 @@ static int load_rule(struct pipe_run *r, const struct lsl_pipe_opts *o, int fd)
         return detect_rule(r, fd);
     rc = lsl_rule_resolve(o->rule, NULL, path, sizeof(path));
     if (rc) {
-        lsl_log_error("rule '%s' not found (looked in $LOGSEAL_RULES_DIR "
-                      "and the installed rules); give a NAME or a path to "
-                      "a .rules file",
-                      o->rule);
+        char dirs[1024];
+
+        lsl_rule_dirs_text(NULL, dirs, sizeof(dirs));
+        lsl_log_error("rule '%s' not found (looked in %s); give a NAME or "
+                      "a path to a .rules file",
+                      o->rule, dirs);
         return rc;
     }
     rc = lsl_rule_load(&r->rule, path, &e);
@@ -160,6 +231,42 @@ static int load_keys(struct pipe_run *r, const struct lsl_pipe_opts *o,
     return rc;
 }
 
+/* The writer's chain state and the stop list of erased subjects. */
+static int open_writer_state(struct pipe_run *r, const struct lsl_pipe_opts *o)
+{
+    char path[PATH_MAX];
+    int rc;
+
+    rc = lsl_vault_wstate_path(path, sizeof(path), o->keys_dir, o->vault_dir);
+    if (rc == 0)
+        rc = lsl_vault_wstate_open(&r->ws, path);
+    if (rc) {
+        lsl_log_error("%s: cannot use the vault writer state: %s (it lives "
+                      "next to hash.key, mode 0600: KEYS must be writable)",
+                      path, lsl_strerror(rc));
+        return rc;
+    }
+    return lsl_stoplist_load(&r->stop, o->vault_dir, o->keys_dir, r->ws);
+}
+
+/* Why --out cannot be written, and what to give instead. */
+static void out_error(const char *path, int rc)
+{
+    if (rc == -ELOOP)
+        lsl_log_error("%s: a symbolic link: refused (it could point "
+                      "anywhere); give the file it points to, or - for "
+                      "stdout",
+                      path);
+    else if (rc == -EISDIR || rc == -EINVAL)
+        lsl_log_error("%s: %s: --out takes a file, a FIFO, a character "
+                      "device or -",
+                      path, rc == -EISDIR ? "a directory" : "not a file");
+    else
+        lsl_log_error("%s: cannot create the output: %s", path,
+                      lsl_strerror(rc));
+}
+
+/* The output first: a run that cannot write it leaves no vault file. */
 static int open_outputs(struct pipe_run *r, const struct lsl_pipe_opts *o,
                         const uint8_t *pk)
 {
@@ -171,17 +278,19 @@ static int open_outputs(struct pipe_run *r, const struct lsl_pipe_opts *o,
     };
     int rc;
 
-    rc = lsl_mkdir_p(o->vault_dir, 0700);
-    if (rc == 0)
-        rc = lsl_vault_set_open(&r->vs, &vo);
+    rc = lsl_file_sink_open(&r->sink, o->out_path);
     if (rc) {
-        lsl_log_error("%s: cannot create a vault file: %s", o->vault_dir,
-                      lsl_strerror(rc));
+        out_error(o->out_path, rc);
         return rc;
     }
-    rc = lsl_file_sink_open(&r->sink, o->out_path);
-    if (rc)
-        lsl_log_error("%s: cannot create the output: %s", o->out_path,
+    rc = lsl_mkdir_p(o->vault_dir, 0700);
+    if (rc == 0)
+        rc = open_writer_state(r, o);
+    vo.wstate = r->ws;
+    if (rc == 0)
+        rc = lsl_vault_set_open(&r->vs, &vo);
+    if (rc && rc != LSL_EAUTH && rc != LSL_ENOKEY)
+        lsl_log_error("%s: cannot create a vault file: %s", o->vault_dir,
                       lsl_strerror(rc));
     return rc;
 }
@@ -219,11 +328,13 @@ static int run_loop(struct pipe_run *r, const struct lsl_pipe_opts *o, int fd)
     po.vaults = r->vs;
     po.gzip_level = r->sink->gzip ? o->level : 0;
     po.on_fatal = on_fatal;
+    po.on_tick = on_tick;
     po.ud = r;
     if (o->max_line)
         po.max_line = o->max_line;
     po.ip = o->ip;
     po.format = o->format;
+    po.stop = r->stop;
     rc = lsl_pipeline_open(&r->pl, &po);
     if (rc)
         return rc;
@@ -249,6 +360,12 @@ static void teardown(struct pipe_run *r, struct lsl_pipe_result *res, int *rc)
      * lsl_pipeline_close runs to the end. */
     lsl_fd_source_close(r->src);
     lsl_pipeline_close(r->pl);
+    lsl_progress_clear(&r->prog);
+    /* Damaged gzip input fails the run before the output is renamed:
+     * what was read stays as .part. */
+    crc = lsl_gunzip_finish(r->gz, r->o->in_path ? r->o->in_path : "stdin");
+    if (crc && *rc == 0)
+        *rc = crc;
     if (r->vs)
         snprintf(res->vault_path, sizeof(res->vault_path), "%s",
                  lsl_vault_set_last_path(r->vs));
@@ -272,6 +389,8 @@ static void teardown(struct pipe_run *r, struct lsl_pipe_result *res, int *rc)
         }
     }
     lsl_keyring_close(r->kr);
+    lsl_vault_wstate_close(r->ws);
+    lsl_stoplist_close(r->stop);
     lsl_rule_free(r->rule);
     if (r->sample)
         sodium_memzero(r->sample, r->sample_len);
@@ -287,14 +406,28 @@ static void warn_gaps(const struct lsl_rule *rule)
         lsl_log_warn("%s", msg);
 }
 
+static bool progress_wanted(const struct lsl_pipe_opts *o)
+{
+    return o->progress > 0 || (o->progress < 0 && isatty(STDERR_FILENO));
+}
+
 int lsl_pipe_run(const struct lsl_pipe_opts *o, struct lsl_pipe_result *res)
 {
-    struct pipe_run r = {0};
+    struct pipe_run r = {.o = o};
+    struct sigaction sa = {.sa_handler = on_usr1, .sa_flags = SA_RESTART};
+    struct sigaction old_usr1;
     uint8_t pk[LSL_VAULT_PUBKEY_BYTES];
     int fd = -1, rc;
 
     memset(res, 0, sizeof(*res));
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGUSR1, &sa, &old_usr1);
     rc = open_input(o, &fd);
+    if (rc == 0) /* sizes the input before a gzip thread may own it */
+        lsl_progress_init(&r.prog, progress_wanted(o), fd, NULL);
+    if (rc == 0)
+        rc = sniff_input(&r, o->in_path ? o->in_path : "stdin", &fd);
+    r.prog.gz = r.gz;
     if (rc == 0)
         rc = load_rule(&r, o, fd);
     if (rc == 0) {
@@ -311,5 +444,10 @@ int lsl_pipe_run(const struct lsl_pipe_opts *o, struct lsl_pipe_result *res)
     else if (fd > 0)
         close(fd);
     teardown(&r, res, &rc);
+    if (usr1_seen) { /* asked for after the last tick */
+        usr1_seen = 0;
+        lsl_batch_stats_log(o->source, &res->st, 0);
+    }
+    sigaction(SIGUSR1, &old_usr1, NULL);
     return rc;
 }

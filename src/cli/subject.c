@@ -60,14 +60,15 @@ static int on_record(const struct lsl_vault_record *r, void *ud)
 {
     struct lsl_subject *s = ud;
 
-    return lsl_subject_matches(s, r) ? lsl_tokset_add(&s->toks, &r->tok) : 0;
+    if (!lsl_subject_matches(s, r))
+        return 0;
+    s->in_file = true;
+    return lsl_tokset_add(&s->toks, &r->tok);
 }
 
-int lsl_subject_find(struct lsl_subject *s, const char *vault,
-                     const struct lsl_officer_key *key,
-                     struct lsl_cli_vread *st)
+int lsl_subject_find(struct lsl_subject *s, struct lsl_cli_session *ss)
 {
-    return lsl_cli_vault_read(vault, key, on_record, s, st);
+    return lsl_cli_session_read(ss, on_record, s);
 }
 
 void lsl_subject_free(struct lsl_subject *s)

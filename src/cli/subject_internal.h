@@ -2,7 +2,7 @@
 #ifndef LSL_CLI_SUBJECT_H
 #define LSL_CLI_SUBJECT_H
 
-#include "vread_internal.h"
+#include "session_internal.h"
 
 struct lsl_subject {
     char *norm; /* sodium_malloc: the value normalized per class */
@@ -10,6 +10,7 @@ struct lsl_subject {
     size_t len[LSL_CLASS_COUNT];
     bool want[LSL_CLASS_COUNT];
     struct lsl_tokset toks; /* the subject's tokens found in the vault */
+    bool in_file;           /* the file being read holds one of them */
 };
 
 /*
@@ -28,12 +29,11 @@ struct lsl_span lsl_subject_value(const struct lsl_subject *s,
                                   enum lsl_class c);
 
 /*
- * Read the vault with the officer key and collect the tokens mapped to
- * the subject's value (in any epoch) into s->toks. 0 or code (logged).
+ * Read the vault in session ss and collect the tokens mapped to the
+ * subject's value (in any epoch) into s->toks; s->in_file tells, during
+ * ss->on_file, whether the file just read held one. 0 or code (logged).
  */
-int lsl_subject_find(struct lsl_subject *s, const char *vault,
-                     const struct lsl_officer_key *key,
-                     struct lsl_cli_vread *st);
+int lsl_subject_find(struct lsl_subject *s, struct lsl_cli_session *ss);
 
 /* Wipe and free. */
 void lsl_subject_free(struct lsl_subject *s);

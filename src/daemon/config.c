@@ -25,7 +25,9 @@
 
 #define MAX_CONFIG_BYTES (1u << 20)
 
-enum sect { SECT_NONE, SECT_DAEMON, SECT_SOURCE };
+/* SECT_SKIP: under a section header that was refused; its keys are not
+ * checked (each would only repeat that error). */
+enum sect { SECT_NONE, SECT_DAEMON, SECT_SOURCE, SECT_SKIP };
 
 struct parser;
 
@@ -49,21 +51,33 @@ struct parser {
 
 static int fail(struct parser *p, const char *fmt, ...) LSL_PRINTF(2, 3);
 
+/* Record one error (the parse goes on); returns LSL_ECONFIG. */
 static int fail(struct parser *p, const char *fmt, ...)
 {
+    struct lsl_config_error *e = p->e;
+    char *msg;
+    size_t cap;
     va_list ap;
     int n;
 
+    if (e->count++ >= LSL_CONFIG_ERRORS_MAX)
+        return LSL_ECONFIG;
+    msg = e->list[e->kept].msg;
+    cap = sizeof(e->list[0].msg);
     if (p->line)
-        n = snprintf(p->e->msg, sizeof(p->e->msg), "%s:%u: ", p->path, p->line);
+        n = snprintf(msg, cap, "%s:%u: ", p->path, p->line);
     else
-        n = snprintf(p->e->msg, sizeof(p->e->msg), "%s: ", p->path);
-    if (n < 0 || (size_t)n >= sizeof(p->e->msg))
+        n = snprintf(msg, cap, "%s: ", p->path);
+    if (n < 0 || (size_t)n >= cap)
         n = 0;
     va_start(ap, fmt);
-    vsnprintf(p->e->msg + n, sizeof(p->e->msg) - (size_t)n, fmt, ap);
+    vsnprintf(msg + n, cap - (size_t)n, fmt, ap);
     va_end(ap);
-    p->e->line = p->line;
+    e->list[e->kept++].line = p->line;
+    if (e->kept == 1) {
+        e->line = p->line;
+        memcpy(e->msg, msg, sizeof(e->msg));
+    }
     return LSL_ECONFIG;
 }
 
@@ -360,6 +374,8 @@ static int unknown_key(struct parser *p, const char *key)
 
 static int set_key(struct parser *p, const char *key, const char *val)
 {
+    if (p->sect == SECT_SKIP)
+        return 0;
     if (p->sect == SECT_NONE)
         return fail(p,
                     "key '%s' outside a section; put it under [daemon] "
@@ -421,16 +437,13 @@ static int end_section(struct parser *p)
     }
     rc = check_type_key(p, K_PATH, s->type == LSL_SRC_TAIL, true,
                         tnames[s->type]);
-    if (rc == 0)
-        rc = check_type_key(p, K_START, s->type == LSL_SRC_TAIL, false,
-                            tnames[s->type]);
-    if (rc == 0)
-        rc = check_type_key(p, K_ROTATE_WAIT, s->type == LSL_SRC_TAIL, false,
-                            tnames[s->type]);
-    if (rc == 0)
-        rc = check_type_key(p, K_LISTEN, s->type == LSL_SRC_SYSLOG, true,
-                            tnames[s->type]);
-    return rc;
+    rc |= check_type_key(p, K_START, s->type == LSL_SRC_TAIL, false,
+                         tnames[s->type]);
+    rc |= check_type_key(p, K_ROTATE_WAIT, s->type == LSL_SRC_TAIL, false,
+                         tnames[s->type]);
+    rc |= check_type_key(p, K_LISTEN, s->type == LSL_SRC_SYSLOG, true,
+                         tnames[s->type]);
+    return rc ? LSL_ECONFIG : 0;
 }
 
 static bool name_ok(const char *n, size_t len)
@@ -504,13 +517,14 @@ static int parse_section(struct parser *p, const char *s, const char *end)
     const char *name;
     int rc;
 
+    /* The section before is checked (and its errors kept) whatever this
+     * header is; keys under a refused header are skipped. */
+    (void)end_section(p);
+    memset(p->seen, 0, sizeof(p->seen));
+    p->sect = SECT_SKIP;
     if (!close || !rest_empty(close + 1, end))
         return fail(p, "expected a section header [daemon] or "
                        "[source NAME]");
-    rc = end_section(p);
-    if (rc)
-        return rc;
-    memset(p->seen, 0, sizeof(p->seen));
     s = skip_ws(s + 1, close);
     close = trim_end(s, close);
     if (close - s == 6 && memcmp(s, "daemon", 6) == 0) {
@@ -526,8 +540,10 @@ static int parse_section(struct parser *p, const char *s, const char *end)
     if (close - s > 6 && memcmp(s, "source", 6) == 0 &&
         (s[6] == ' ' || s[6] == '\t')) {
         name = skip_ws(s + 6, close);
-        p->sect = SECT_SOURCE;
-        return add_source(p, name, (size_t)(close - name));
+        rc = add_source(p, name, (size_t)(close - name));
+        if (rc == 0)
+            p->sect = SECT_SOURCE;
+        return rc;
     }
     return fail(p,
                 "unknown section [%.*s]; expected [daemon] or "
@@ -588,6 +604,7 @@ static int parse_line(struct parser *p, const char *s, const char *end)
     return rc;
 }
 
+/* Whole-file checks; every one that fails is reported. */
 static int check_required(struct parser *p)
 {
     static const char *const why[] = {
@@ -597,29 +614,30 @@ static int check_required(struct parser *p)
     };
     const char *const have[] = {p->c->keys, p->c->vault, p->c->state};
     size_t nstdin = 0;
+    int rc = 0;
 
     p->line = 0;
     for (size_t i = 0; i < LSL_ARRAY_SIZE(have); i++) {
         if (!have[i][0])
-            return fail(p, "[daemon]: key '%s' is required (%s)", keys[i].name,
-                        why[i]);
+            rc = fail(p, "[daemon]: key '%s' is required (%s)", keys[i].name,
+                      why[i]);
     }
-    if (p->c->nsources == 0)
-        return fail(p, "no [source NAME] section: nothing to read");
+    if (p->c->nsources == 0 && p->e->count == 0)
+        rc = fail(p, "no [source NAME] section: nothing to read");
     for (size_t i = 0; i < p->c->nsources; i++) {
         const struct lsl_source_conf *s = &p->c->sources[i];
 
         p->line = s->line;
         if (s->sink == LSL_SINK_SEGMENTS && !p->c->output[0])
-            return fail(p,
-                        "[source %s] writes segments: [daemon] key "
-                        "'output' is required (the segment directory)",
-                        s->name);
+            rc = fail(p,
+                      "[source %s] writes segments: [daemon] key "
+                      "'output' is required (the segment directory)",
+                      s->name);
         if (s->type == LSL_SRC_STDIN && ++nstdin > 1)
-            return fail(p, "[source %s]: only one stdin source is possible",
-                        s->name);
+            rc = fail(p, "[source %s]: only one stdin source is possible",
+                      s->name);
     }
-    return 0;
+    return rc;
 }
 
 static void defaults(struct lsl_config *c, const char *path)
@@ -645,16 +663,19 @@ int lsl_config_parse(struct lsl_config **out, const char *path,
     defaults(p.c, path);
     if (memchr(text, '\0', len))
         rc = fail(&p, "contains a NUL byte: not a text file");
-    while (rc == 0 && s < end) {
+    /* Past a mistake the parse goes on, so one run names every one; only
+     * running out of memory stops it. */
+    while (rc != -ENOMEM && s < end) {
         nl = memchr(s, '\n', (size_t)(end - s));
         p.line++;
         rc = parse_line(&p, s, nl ? nl : end);
         s = nl ? nl + 1 : end;
     }
-    if (rc == 0)
+    if (rc != -ENOMEM) {
         rc = end_section(&p);
-    if (rc == 0)
-        rc = check_required(&p);
+        if (check_required(&p) || p.e->count)
+            rc = LSL_ECONFIG;
+    }
     if (rc) {
         lsl_config_free(p.c);
         return rc;
@@ -703,6 +724,14 @@ out:
         close(fd);
     free(text);
     return rc;
+}
+
+const char *lsl_config_key(size_t i, const char **section)
+{
+    if (i >= LSL_ARRAY_SIZE(keys))
+        return NULL;
+    *section = keys[i].sect == SECT_DAEMON ? "daemon" : "source";
+    return keys[i].name;
 }
 
 void lsl_config_free(struct lsl_config *c)

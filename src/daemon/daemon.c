@@ -115,6 +115,9 @@ static int start(struct daemon *d, struct lsl_run *r)
         return rc;
     }
     log_started(c);
+    /* Sources listen now (syslog sockets exist): units ordered after this
+     * one, such as nginx, may start. */
+    (void)lsl_daemon_notify("READY=1\nSTATUS=running");
     return 0;
 }
 
@@ -161,6 +164,18 @@ static void run_event(struct lsl_run *r, enum lsl_run_event ev, int err,
     }
 }
 
+/* Every error of a configuration file, one line each. */
+static void log_config_errors(const struct lsl_config_error *e, int rc)
+{
+    if (e->kept == 0)
+        lsl_log_error("%s", e->msg[0] ? e->msg : lsl_strerror(rc));
+    for (unsigned i = 0; i < e->kept; i++)
+        lsl_log_error("%s", e->list[i].msg);
+    if (e->count > e->kept)
+        lsl_log_error("... and %u more errors in the configuration",
+                      e->count - e->kept);
+}
+
 static void reload(struct daemon *d)
 {
     struct lsl_config_error e;
@@ -173,9 +188,10 @@ static void reload(struct daemon *d)
         return;
     }
     lsl_log_info("reloading %s", d->config_path);
+    (void)lsl_daemon_notify("RELOADING=1");
     rc = lsl_config_load(&c, d->config_path, &e);
     if (rc) {
-        lsl_log_error("%s", e.msg[0] ? e.msg : lsl_strerror(rc));
+        log_config_errors(&e, rc);
     } else {
         rc = lsl_run_prepare(&r, c);
         if (rc)
@@ -184,6 +200,8 @@ static void reload(struct daemon *d)
     if (rc) {
         lsl_log_error("reload failed; the running configuration stays in "
                       "effect");
+        (void)lsl_daemon_notify("READY=1\nSTATUS=running (the last reload "
+                                "failed: see the log)");
         return;
     }
     d->next = r;
@@ -210,6 +228,7 @@ static void signal_cb(uv_signal_t *h, int signum)
         if (d->run && lsl_run_blocked(d->run))
             lsl_log_warn("the output is blocked (see the errors above): the "
                          "drain waits until it can be written again");
+        (void)lsl_daemon_notify("STOPPING=1");
         d->exiting = true;
         if (d->run)
             lsl_run_stop(d->run);
@@ -223,7 +242,7 @@ static int load(const char *path, struct lsl_run **out)
     int rc = lsl_config_load(&c, path, &e);
 
     if (rc) {
-        lsl_log_error("%s", e.msg[0] ? e.msg : lsl_strerror(rc));
+        log_config_errors(&e, rc);
         return rc;
     }
     rc = lsl_run_prepare(out, c);

@@ -74,6 +74,14 @@ bool lsl_run_blocked(const struct lsl_run *r);
 LSL_MUST_CHECK int lsl_run_metrics(const struct lsl_run *r,
                                    struct lsl_buf *out);
 
+/*
+ * Tell the service manager `state` ("READY=1", "RELOADING=1",
+ * "STOPPING=1", "STATUS=...": sd_notify's words) through the datagram
+ * socket $NOTIFY_SOCKET names; nothing without it. 0 or -errno (logged
+ * at debug level: the daemon runs the same without a supervisor).
+ */
+int lsl_daemon_notify(const char *state);
+
 /* ---- metrics endpoint ---- */
 
 struct lsl_metrics;

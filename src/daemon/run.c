@@ -19,6 +19,7 @@
 #include <string.h>
 #include "logseal/checkpoint.h"
 #include "logseal/file.h"
+#include "logseal/legal.h"
 #include "logseal/log.h"
 #include "logseal/sink.h"
 #include "logseal/source.h"
@@ -30,7 +31,7 @@
 int lsl_run_prepare(struct lsl_run **out, struct lsl_config *cfg)
 {
     struct lsl_run *r = calloc(1, sizeof(*r));
-    int rc = -ENOMEM;
+    int rc = -ENOMEM, krc;
 
     if (!r)
         return rc;
@@ -39,14 +40,21 @@ int lsl_run_prepare(struct lsl_run **out, struct lsl_config *cfg)
         goto fail;
     r->cfg = cfg;
     r->nsrc = cfg->nsources;
+    rc = 0;
+    /* Every rule is loaded, so one pass names every broken one. */
     for (size_t i = 0; i < r->nsrc; i++) {
+        int rrc;
+
         r->src[i].run = r;
         r->src[i].conf = &cfg->sources[i];
-        rc = lsl_run_load_rule(r, &r->src[i]);
-        if (rc)
-            goto fail;
+        rrc = lsl_run_load_rule(r, &r->src[i]);
+        if (rrc && rc == 0)
+            rc = rrc;
     }
-    rc = lsl_run_load_keys(r);
+    krc = lsl_run_load_keys(r);
+    if (krc == 0)
+        krc = lsl_run_preflight(r);
+    rc = rc ? rc : krc;
     if (rc)
         goto fail;
     *out = r;
@@ -65,6 +73,8 @@ void lsl_run_free(struct lsl_run *r)
         lsl_rule_free(r->src[i].rule);
     free(r->src);
     lsl_keyring_close(r->kr);
+    lsl_vault_wstate_close(r->ws);
+    lsl_stoplist_close(r->stop);
     lsl_config_free(r->cfg);
     sodium_memzero(r, sizeof(*r));
     free(r);
@@ -202,6 +212,25 @@ static int start_source(struct run_src *s)
     return -EINVAL;
 }
 
+/* The writer's chain state (in STATE, private; one per vault directory)
+ * and the stop list. */
+static int open_writer_state(struct lsl_run *r)
+{
+    char path[PATH_MAX];
+    int rc;
+
+    rc =
+        lsl_vault_wstate_path(path, sizeof(path), r->cfg->state, r->cfg->vault);
+    if (rc == 0)
+        rc = lsl_vault_wstate_open(&r->ws, path);
+    if (rc) {
+        lsl_log_error("%s: cannot use the vault writer state: %s", path,
+                      lsl_strerror(rc));
+        return rc;
+    }
+    return lsl_stoplist_load(&r->stop, r->cfg->vault, r->cfg->keys, r->ws);
+}
+
 static int open_vault(struct lsl_run *r)
 {
     /* One set serves every source; records name the daemon. */
@@ -215,8 +244,11 @@ static int open_vault(struct lsl_run *r)
 
     rc = lsl_mkdir_p(r->cfg->vault, 0700);
     if (rc == 0)
+        rc = open_writer_state(r);
+    vo.wstate = r->ws;
+    if (rc == 0)
         rc = lsl_vault_set_open(&r->vs, &vo);
-    if (rc)
+    if (rc && rc != LSL_EAUTH && rc != LSL_ENOKEY)
         lsl_log_error("%s: cannot create a vault file: %s", r->cfg->vault,
                       lsl_strerror(rc));
     return rc;
@@ -237,6 +269,7 @@ static int open_pipeline(struct lsl_run *r)
     po.gzip_level = gzip ? r->cfg->level : 0;
     po.format = r->cfg->format;
     po.ip = r->cfg->ip;
+    po.stop = r->stop;
     po.on_fatal = on_fatal;
     po.ud = r;
     rc = lsl_pipeline_open(&r->pl, &po);

@@ -35,7 +35,9 @@ struct lsl_run {
     struct lsl_run_opts o;
     struct lsl_keyring *kr;
     uint8_t pk[LSL_VAULT_PUBKEY_BYTES];
-    struct lsl_vault_set *vs; /* one vault file per key epoch */
+    struct lsl_vault_set *vs;    /* one vault file per key epoch */
+    struct lsl_vault_wstate *ws; /* STATE/writer.state: the file chain */
+    struct lsl_stoplist *stop;   /* NULL: no subject erased */
     struct lsl_pipeline *pl;
     struct run_src *src;
     size_t nsrc;
@@ -58,6 +60,14 @@ LSL_MUST_CHECK int lsl_run_load_rule(struct lsl_run *r, struct run_src *s);
 
 /* Load KEYS/hash.key and KEYS/vault.pub; logs what to do. */
 LSL_MUST_CHECK int lsl_run_load_keys(struct lsl_run *r);
+
+/*
+ * Check, as the effective user, every directory the run will use: keys
+ * (writable when the hash key ratchets), vault, checkpoints, segments,
+ * tailed files' directories, syslog socket directories. Every problem is
+ * logged with the path and what to do. 0 or -EACCES.
+ */
+LSL_MUST_CHECK int lsl_run_preflight(const struct lsl_run *r);
 
 /* Every source is done: wait for the pipeline to idle, then tear down. */
 void lsl_run_finish(struct lsl_run *r);

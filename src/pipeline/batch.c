@@ -6,10 +6,12 @@
  */
 #include "logseal/batch.h"
 #include <errno.h>
+#include <inttypes.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 #include "batch_internal.h"
+#include "logseal/log.h"
 
 int lsl_batch_open(struct lsl_batch **out)
 {
@@ -52,8 +54,9 @@ void lsl_batch_free(struct lsl_batch *b)
         return;
     lsl_batch_clear(b);
     lsl_buf_free(&b->in);
-    lsl_buf_free(&b->out);
-    lsl_buf_free(&b->gz);
+    /* pseudonymized text only (see lsl_batch_clear): nothing to wipe */
+    lsl_buf_release(&b->out);
+    lsl_buf_release(&b->gz);
     lsl_buf_free(&b->map_arena);
     lsl_buf_free(&b->header);
     free(b->lines);
@@ -142,6 +145,7 @@ int lsl_batch_process(struct lsl_batch *b, struct lsl_worker *w)
     lsl_tokenizer_reset(w->tz);
     b->out.len = 0;
     b->gz.len = 0;
+    w->time_fmt = NULL; /* the remembered time was of another batch's rule */
     /* Workers serve every source: each batch brings its own header. */
     rc = lsl_matcher_set_header(w->m, b->header.p, b->header.len);
     for (size_t i = 0; i < b->nlines && rc == 0; i++)
@@ -159,4 +163,15 @@ int lsl_batch_process(struct lsl_batch *b, struct lsl_worker *w)
     lsl_tokenizer_reset(w->tz);
     b->error = rc;
     return rc;
+}
+
+void lsl_batch_stats_log(const char *source, const struct lsl_batch_stats *st,
+                         uint64_t lag_bytes)
+{
+    lsl_log(LSL_LOG_INFO,
+            "counters: source %s: lines_in %" PRIu64 " lines_out %" PRIu64
+            " unparsed %" PRIu64 " header_lines %" PRIu64 " tokens %" PRIu64
+            " bytes_in %" PRIu64 " bytes_out %" PRIu64 " lag_bytes %" PRIu64,
+            source, st->lines_in, st->lines_out, st->unparsed, st->meta,
+            st->tokens, st->bytes_in, st->bytes_out, lag_bytes);
 }

@@ -7,6 +7,10 @@
  *             lookup key of the printed address, lsl_ipaddr_lookup_token)
  *   truncate  the first bits kept, the rest zero (no vault entry)
  *
+ * A value on the stop list (an erased subject) is written as the erased
+ * marker: "ip_erased" in token mode, fd00:: in ip6 mode, the unspecified
+ * address (0.0.0.0, ::) in prefix mode; it gets no vault entry.
+ *
  * Invariant: an original is never written. A value that is not exactly
  * one address (a zone id, "unknown", garbage in X-Forwarded-For) cannot be
  * mapped or truncated as an address, so prefix and truncate write its
@@ -94,6 +98,17 @@ static int emit_prefix(struct lsl_worker *w, const struct lsl_ipaddr *in,
     return rc;
 }
 
+/* An erased subject's address: prefix mode writes the unspecified one. */
+static bool stopped(struct lsl_worker *w, const struct lsl_ipaddr *in)
+{
+    char norm[LSL_IP_TEXT_MAX];
+    size_t n = lsl_ipaddr_format(in, norm);
+    bool s = lsl_tokenizer_stops(w->tz, LSL_CLASS_IP, norm, n);
+
+    sodium_memzero(norm, sizeof(norm));
+    return s;
+}
+
 static int emit_address(struct lsl_worker *w, const struct lsl_ipaddr *in,
                         unsigned mode, unsigned bits, bool dashed, int64_t when,
                         struct lsl_buf *out)
@@ -107,6 +122,9 @@ static int emit_address(struct lsl_worker *w, const struct lsl_ipaddr *in,
     rc = lsl_buf_reserve(out, sizeof(text));
     if (rc)
         return rc;
+    if (mode == LSL_IPMODE_PREFIX && stopped(w, in))
+        return lsl_buf_append(
+            out, in->bits == 32 ? "0.0.0.0" : "::", in->bits == 32 ? 7 : 2);
     if (mode == LSL_IPMODE_PREFIX)
         rc = emit_prefix(w, in, when, &res);
     else

@@ -466,6 +466,8 @@ static void flush_timer_cb(uv_timer_t *t)
                          s->name);
     }
     lsl_jobs_tick(pl);
+    if (pl->o.on_tick)
+        pl->o.on_tick(pl, pl->o.ud);
 }
 
 /* ---- commit completion, on the loop thread ---- */

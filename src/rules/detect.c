@@ -5,8 +5,11 @@
  * whole sample with one matcher whose W3C header is cleared in between;
  * the first one that matches at least 80% of the lines that count wins.
  * Lines that are empty or start with '#' are planned (a W3C rule needs
- * its "#Fields:" line) but not counted. Only rule names and counts leave
- * this file, never sample text.
+ * its "#Fields:" line) but not counted. A `format text` rule matches
+ * every line, so it is never chosen by the sample: when no other rule
+ * wins, text.rules of the same directory is the fallback (res->fallback),
+ * and the callers warn. Only rule names and counts leave this file, never
+ * sample text.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -14,7 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include "logseal/file.h"
-#include "lsl_config.h"
 #include "rules_internal.h"
 
 #define RULES_MAX 256
@@ -50,8 +52,7 @@ static int by_name(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* The sorted *.rules file names of dir; *out owned by the caller. */
-static int list_rules(const char *dir, char ***out, size_t *n)
+int lsl_rule_dir_list(const char *dir, char ***out, size_t *n)
 {
     DIR *d = opendir(dir);
     struct dirent *e;
@@ -59,6 +60,7 @@ static int list_rules(const char *dir, char ***out, size_t *n)
     int rc = 0;
 
     *n = 0;
+    *out = NULL;
     if (!d)
         return -errno;
     names = calloc(RULES_MAX, sizeof(*names));
@@ -83,14 +85,22 @@ static int list_rules(const char *dir, char ***out, size_t *n)
     return rc;
 }
 
+void lsl_rule_names_free(char **names, size_t n)
+{
+    for (size_t i = 0; names && i < n; i++)
+        free(names[i]);
+    free(names);
+}
+
 static const char *rules_dir(const char *dir)
 {
-    const char *dirs[3] = {getenv("LOGSEAL_RULES_DIR"), dir, LSL_RULES_DIR};
+    const char *dirs[LSL_RULE_DIRS_MAX];
+    size_t n = lsl_rule_dirs(dir, dirs);
 
-    for (size_t i = 0; i < LSL_ARRAY_SIZE(dirs); i++) {
+    for (size_t i = 0; i < n; i++) {
         DIR *d;
 
-        if (!dirs[i] || !dirs[i][0] || !(d = opendir(dirs[i])))
+        if (!(d = opendir(dirs[i])))
             continue;
         closedir(d);
         return dirs[i];
@@ -140,6 +150,10 @@ static int try_rule(const char *dir, const char *name, struct lsl_matcher *m,
         note_tried(res, name, true);
         return 0;
     }
+    if (rc == 0 && r->format == RULE_FMT_TEXT) {
+        lsl_rule_free(r);
+        return 0;
+    }
     if (rc == 0)
         rc = score(r, m, s, &matched, &counted);
     if (rc == 0)
@@ -153,6 +167,24 @@ static int try_rule(const char *dir, const char *name, struct lsl_matcher *m,
     }
     lsl_rule_free(r);
     return rc;
+}
+
+/* No rule read the sample: the text rule of dir, if it is there. */
+static int fallback(const char *dir, struct lsl_rule_detect *res,
+                    struct lsl_rule **out)
+{
+    char path[4096];
+
+    if (lsl_path_join(path, sizeof(path), dir, LSL_DETECT_FALLBACK ".rules") ||
+        lsl_rule_load(out, path, NULL) != 0 ||
+        (*out)->format != RULE_FMT_TEXT) {
+        lsl_rule_free(*out);
+        *out = NULL;
+        return LSL_ENOTFOUND;
+    }
+    snprintf(res->chosen, sizeof(res->chosen), "%s", lsl_rule_name(*out));
+    res->fallback = true;
+    return 0;
 }
 
 int lsl_rule_detect(struct lsl_rule **out, const char *dir, const char *sample,
@@ -170,16 +202,14 @@ int lsl_rule_detect(struct lsl_rule **out, const char *dir, const char *sample,
     if (!dir)
         return -ENOENT;
     split_sample(&s, sample, len, at_eof);
-    rc = list_rules(dir, &names, &n);
+    rc = lsl_rule_dir_list(dir, &names, &n);
     if (rc == 0)
         rc = lsl_matcher_open(&m);
     for (size_t i = 0; rc == 0 && i < n && !*out; i++)
         rc = try_rule(dir, names[i], m, &s, res, out);
     if (rc == 0 && !*out)
-        rc = LSL_ENOTFOUND;
-    for (size_t i = 0; i < n; i++)
-        free(names[i]);
-    free(names);
+        rc = fallback(dir, res, out);
+    lsl_rule_names_free(names, n);
     lsl_matcher_free(m);
     return rc;
 }

@@ -1,6 +1,7 @@
 /*
- * Pipe-mode sink: stdout (plain text) or one gzip file written as FILE.part
- * and renamed into place when finished. A failed write is cut back to the
+ * Pipe-mode sink: stdout (plain text) or gzip to --out: a file written as
+ * FILE.part and renamed into place when finished, or a FIFO or character
+ * device written in place. A failed write to a file is cut back to the
  * last good length so a retry neither duplicates nor corrupts members.
  */
 #include "logseal/file.h"
@@ -10,13 +11,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "logseal/sink.h"
 
 struct file_sink {
     struct lsl_sink base;
     int fd;
-    off_t good; /* length of intact output */
+    off_t good;  /* length of intact output */
+    bool direct; /* a FIFO or device, written in place */
     char path[PATH_MAX];
     char part[PATH_MAX];
 };
@@ -59,6 +62,8 @@ static int file_close(struct lsl_sink *s, bool finish)
             rc = -errno;
         if (rc == 0 && finish)
             rc = lsl_fsync_parent(f->path);
+    } else if (f->direct && close(f->fd) < 0) {
+        rc = -errno;
     }
     free(f);
     return rc;
@@ -70,9 +75,35 @@ static const struct lsl_sink_ops file_ops = {
     .close = file_close,
 };
 
+/*
+ * What --out names decides how it is written. A new path or a regular
+ * file: FILE.part, renamed over it when complete. A FIFO or a character
+ * device (/dev/null, a terminal): written in place, never replaced.
+ * Anything else, and a symbolic link, is refused: following a link
+ * would let whoever planted it (in /tmp, say) choose what a privileged
+ * run overwrites, and replacing it would destroy the link.
+ */
+static int open_direct(struct file_sink *f, const char *path)
+{
+    f->fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+    return f->fd < 0 ? -errno : 0;
+}
+
+/* FILE.part, created anew: a stale one (or anything planted under that
+ * name: a link, a FIFO) is removed first and never opened. */
+static int open_part(struct file_sink *f)
+{
+    if (unlink(f->part) < 0 && errno != ENOENT)
+        return -errno;
+    f->fd = open(f->part, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                 0644);
+    return f->fd < 0 ? -errno : 0;
+}
+
 int lsl_file_sink_open(struct lsl_sink **out, const char *path)
 {
     struct file_sink *f = calloc(1, sizeof(*f));
+    struct stat st;
     int rc;
 
     if (!f)
@@ -86,6 +117,21 @@ int lsl_file_sink_open(struct lsl_sink **out, const char *path)
     }
     f->base.gzip = true;
     snprintf(f->base.desc, sizeof(f->base.desc), "%s", path);
+    if (lstat(path, &st) == 0 &&
+        (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode))) {
+        f->direct = true;
+        rc = open_direct(f, path);
+        if (rc)
+            goto fail;
+        *out = &f->base;
+        return 0;
+    }
+    if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        rc = S_ISLNK(st.st_mode)   ? -ELOOP
+             : S_ISDIR(st.st_mode) ? -EISDIR
+                                   : -EINVAL;
+        goto fail;
+    }
     if (snprintf(f->path, sizeof(f->path), "%s", path) >=
             (int)sizeof(f->path) ||
         snprintf(f->part, sizeof(f->part), "%s.part", path) >=
@@ -93,11 +139,9 @@ int lsl_file_sink_open(struct lsl_sink **out, const char *path)
         rc = -ENAMETOOLONG;
         goto fail;
     }
-    f->fd = open(f->part, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (f->fd < 0) {
-        rc = -errno;
+    rc = open_part(f);
+    if (rc)
         goto fail;
-    }
     *out = &f->base;
     return 0;
 fail:

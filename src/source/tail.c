@@ -36,7 +36,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include "logseal/log.h"
-#include "logseal/sink.h"
 #include "tail_internal.h"
 
 void (*lsl_tail_before_read)(struct lsl_tail_source *t, uint64_t offset);

@@ -4,6 +4,9 @@
  * order, as RFC 4648 without padding). The alphabet is RFC 4648 in lower
  * case, a-z2-7, so a token is one word for grep, awk and URL paths.
  *
+ * The erased marker (kid LSL_TOKEN_KID_ERASED) prints as "<class>_erased",
+ * which no parse or scan takes for a token.
+ *
  * lsl_token_scan runs over whole output files: it jumps between '_' bytes
  * with memchr and only then looks at the bytes around each one.
  */
@@ -60,6 +63,10 @@ size_t lsl_token_format(const struct lsl_token *t, char out[LSL_TOKEN_TEXT_MAX])
 
     memcpy(out, name, n);
     *p++ = '_';
+    if (t->kid == LSL_TOKEN_KID_ERASED) {
+        memcpy(p, "erased", sizeof("erased"));
+        return n + 1 + sizeof("erased") - 1;
+    }
     *p++ = b32_alphabet[(t->kid >> B32_BITS) & 31];
     *p++ = b32_alphabet[t->kid & 31];
     /* Five bytes are eight characters: one 40-bit group at a time. */
@@ -175,6 +182,11 @@ bool lsl_token_equal(const struct lsl_token *a, const struct lsl_token *b)
 {
     return a->cls == b->cls && a->kid == b->kid &&
            memcmp(a->hash, b->hash, LSL_TOKEN_HASH_BYTES) == 0;
+}
+
+bool lsl_token_is_erased(const struct lsl_token *t)
+{
+    return t->kid == LSL_TOKEN_KID_ERASED;
 }
 
 size_t lsl_token_format_ip6(const struct lsl_token *t, char out[48])

@@ -26,7 +26,10 @@
 #define PRF_BYTES  32 /* 255 tree bits per address byte */
 #define LOOKUP_TAG "logseal/ip-prefix-lookup/v1"
 
-int lsl_ipaddr_parse(const char *s, size_t len, struct lsl_ipaddr *out)
+/* Longest text normalize_ip reads as an address, and its output room. */
+#define PARSE_TEXT_MAX 128
+
+static int parse_exact(const char *s, size_t len, struct lsl_ipaddr *out)
 {
     memset(out, 0, sizeof(*out));
     if (!memchr(s, ':', len)) {
@@ -44,6 +47,23 @@ int lsl_ipaddr_parse(const char *s, size_t len, struct lsl_ipaddr *out)
         out->bits = 32;
     }
     return 0;
+}
+
+/* Any other spelling (percent-encoded, 0xC0A80001, 1-2-3-4) goes through
+ * the normalization the token of the same value would take. */
+int lsl_ipaddr_parse(const char *s, size_t len, struct lsl_ipaddr *out)
+{
+    char norm[PARSE_TEXT_MAX + LSL_NORM_SLACK];
+    long n;
+
+    if (parse_exact(s, len, out) == 0)
+        return 0;
+    if (len > PARSE_TEXT_MAX)
+        return -EINVAL;
+    n = lsl_token_normalize(LSL_CLASS_IP, s, len, norm, sizeof(norm));
+    if (n < 0 || ((size_t)n == len && memcmp(norm, s, len) == 0))
+        return -EINVAL;
+    return parse_exact(norm, (size_t)n, out);
 }
 
 size_t lsl_ipaddr_format(const struct lsl_ipaddr *ip, char out[LSL_IP_TEXT_MAX])
@@ -96,24 +116,37 @@ static int byte_flips(const uint8_t *key, const struct lsl_ipaddr *in,
     return 0;
 }
 
+int lsl_ipaddr_prefix_map_key(const uint8_t key[LSL_IPMAP_KEY_BYTES],
+                              const struct lsl_ipaddr *in,
+                              struct lsl_ipaddr *out)
+{
+    struct lsl_ipaddr res = {.bits = in->bits};
+    uint8_t flips;
+    int rc = 0;
+
+    if (in->bits != 32 && in->bits != 128)
+        return -EINVAL;
+    for (unsigned j = 0; rc == 0 && j < in->bits / 8u; j++) {
+        rc = byte_flips(key, in, j, &flips);
+        res.a[j] = in->a[j] ^ flips;
+    }
+    if (rc == 0)
+        *out = res;
+    return rc;
+}
+
 int lsl_ipaddr_prefix_map(const struct lsl_keyring *kr, int64_t when,
                           const struct lsl_ipaddr *in, struct lsl_ipaddr *out)
 {
     uint8_t key[LSL_IPMAP_KEY_BYTES];
-    struct lsl_ipaddr res = {.bits = in->bits};
-    uint8_t flips;
     int rc;
 
     if (in->bits != 32 && in->bits != 128)
         return -EINVAL;
     rc = lsl_keyring_ipmap_key(kr, when, key);
-    for (unsigned j = 0; rc == 0 && j < in->bits / 8u; j++) {
-        rc = byte_flips(key, in, j, &flips);
-        res.a[j] = in->a[j] ^ flips;
-    }
-    sodium_memzero(key, sizeof(key));
     if (rc == 0)
-        *out = res;
+        rc = lsl_ipaddr_prefix_map_key(key, in, out);
+    sodium_memzero(key, sizeof(key));
     return rc;
 }
 

@@ -75,6 +75,8 @@
 /* Tokens carry the epoch id in 10 bits (LSL_TOKEN_KID_CHARS base32). */
 #define KID_MOD      1024u
 #define DIGEST_BYTES crypto_generichash_BYTES_MIN
+_Static_assert(LSL_VKEY_BYTES == (LSL_CLASS_COUNT + 1) * KEY_BYTES,
+               "a verification key is the class subkeys and the ipmap key");
 
 struct epoch_key {
     uint32_t epoch;
@@ -490,6 +492,24 @@ int lsl_keyring_ipmap_key(const struct lsl_keyring *kr, int64_t when,
                           uint8_t out[LSL_IPMAP_KEY_BYTES])
 {
     return with_key(kr, when, ipmap_fn, out);
+}
+
+int lsl_keyring_vkey(const struct lsl_keyring *kr, uint32_t epoch,
+                     uint8_t out[LSL_VKEY_BYTES])
+{
+    const struct epoch_key *k;
+    int rc = LSL_ENOKEY;
+
+    pthread_rwlock_rdlock(&kr->r->lock);
+    k = find_key(kr->r, epoch);
+    if (k) {
+        for (unsigned c = 0; c < LSL_CLASS_COUNT; c++)
+            memcpy(out + c * KEY_BYTES, k->sub[c], KEY_BYTES);
+        memcpy(out + LSL_CLASS_COUNT * KEY_BYTES, k->ipmap, KEY_BYTES);
+        rc = 0;
+    }
+    pthread_rwlock_unlock(&kr->r->lock);
+    return rc;
 }
 
 /* Raise the floor to `epoch`, wiping older keys. Caller holds the lock. */

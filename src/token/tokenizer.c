@@ -6,10 +6,17 @@
  * for values up to CACHE_VALUE_MAX bytes stored inline, so hot values skip
  * normalization and BLAKE2b. An entry notes whether the value was already
  * in normal form (the common case); only a hit on another spelling
- * normalizes again, for the mapping's value. Sets are picked by a fast
+ * normalizes again, for the mapping's value. An entry also keeps the
+ * token's printed text once it has been written (tlen 0: not yet), so a
+ * hit copies it instead of base32-encoding the hash again; a replaced
+ * entry starts without text. Sets are picked by a fast
  * non-cryptographic hash seeded per tokenizer at random: a crafted value
  * can at worst evict entries, which only costs the hash it would have
  * cost anyway.
+ *
+ * Stop list: a value on it (an erased subject, token.h) is written as the
+ * erased marker and recorded nowhere; the verdict is cached with the
+ * token, so hits cost nothing more, and without a list nothing is checked.
  *
  * Mapping set: one lsl_mapping per distinct token since the last reset, in
  * first-seen order, values copied into an arena of chunks that never move
@@ -43,9 +50,12 @@ struct cache_entry {
     uint16_t kid;
     uint8_t cls;
     uint8_t len;
-    bool normal; /* value is its own normal form */
+    bool normal;  /* value is its own normal form */
+    bool stopped; /* on the stop list: the erased marker, no mapping */
+    uint8_t tlen; /* length of text; 0: not printed yet */
     uint8_t hash[LSL_TOKEN_HASH_BYTES];
     char value[CACHE_VALUE_MAX];
+    char text[LSL_TOKEN_TEXT_MAX]; /* lsl_token_format of the token */
 };
 
 struct arena_chunk {
@@ -57,6 +67,7 @@ struct arena_chunk {
 
 struct lsl_tokenizer {
     const struct lsl_keyring *kr;
+    const struct lsl_stoplist *stop; /* NULL or empty: nothing stops */
     uint64_t seed;
     struct cache_entry *cache; /* NULL when disabled */
     uint8_t *victim;           /* per set: the way to replace next */
@@ -70,11 +81,18 @@ struct lsl_tokenizer {
     struct arena_chunk *arena_cur;
     uint64_t emitted;
     struct lsl_buf scratch; /* normalization of long values */
+    /* The key id of the last time asked (a line's values share one):
+     * the keyring answers under a lock. Forgotten at reset, so a ratchet
+     * is seen by the next batch at the latest. */
+    int64_t kid_when;
+    uint16_t kid;
+    bool kid_known;
 };
 
 void lsl_tokenizer_opts_init(struct lsl_tokenizer_opts *o)
 {
     o->keyring = NULL;
+    o->stop = NULL;
     o->cache_entries = CACHE_DEFAULT_ENTRIES;
 }
 
@@ -155,9 +173,9 @@ static struct cache_entry *cache_find(struct lsl_tokenizer *tz, uint64_t tag,
     return NULL;
 }
 
-static void cache_put(struct lsl_tokenizer *tz, uint64_t tag,
-                      const struct lsl_token *t, const char *v, size_t len,
-                      bool normal)
+static struct cache_entry *cache_put(struct lsl_tokenizer *tz, uint64_t tag,
+                                     const struct lsl_token *t, const char *v,
+                                     size_t len, bool normal, bool stopped)
 {
     size_t set = (size_t)(tag >> 8) & tz->sets_mask;
     unsigned w = tz->victim[set];
@@ -168,9 +186,12 @@ static void cache_put(struct lsl_tokenizer *tz, uint64_t tag,
     e->cls = t->cls;
     e->len = (uint8_t)len;
     e->normal = normal;
+    e->stopped = stopped;
+    e->tlen = 0;
     memcpy(e->hash, t->hash, LSL_TOKEN_HASH_BYTES);
     memcpy(e->value, v, len);
     tz->victim[set] = (uint8_t)(w ^ 1);
+    return e;
 }
 
 static struct arena_chunk *chunk_new(size_t need)
@@ -278,7 +299,8 @@ static int record(struct lsl_tokenizer *tz, const struct lsl_token *tok,
     s = index_slot(tok, tz->index_mask);
     for (; tz->index[s]; s = (s + 1) & tz->index_mask) {
         m = &tz->maps[tz->index[s] - 1];
-        if (!lsl_token_equal(&m->tok, tok))
+        if (memcmp(m->tok.hash, tok->hash, LSL_TOKEN_HASH_BYTES) != 0 ||
+            m->tok.cls != tok->cls || m->tok.kid != tok->kid)
             continue;
         if (when < m->first_seen)
             m->first_seen = when;
@@ -309,6 +331,7 @@ int lsl_tokenizer_open(struct lsl_tokenizer **out,
     if (!tz)
         return -ENOMEM;
     tz->kr = o->keyring;
+    tz->stop = lsl_stoplist_count(o->stop) ? o->stop : NULL;
     randombytes_buf(&tz->seed, sizeof(tz->seed));
     rc = cache_open(tz, o->cache_entries);
     if (rc)
@@ -340,6 +363,7 @@ static void arena_clear(struct lsl_tokenizer *tz)
 
 void lsl_tokenizer_reset(struct lsl_tokenizer *tz)
 {
+    tz->kid_known = false;
     if (tz->index)
         memset(tz->index, 0, (tz->index_mask + 1) * sizeof(*tz->index));
     tz->nmaps = 0;
@@ -384,10 +408,12 @@ static long normalize(struct lsl_tokenizer *tz, enum lsl_class c, const char *v,
     return lsl_token_normalize(c, v, len, *norm, cap);
 }
 
-/* A cache miss: normalize, derive, cache under the spelling v. */
+/* A cache miss: normalize, derive, check the stop list, cache under the
+ * spelling v (*e: the new entry, or NULL when v is not cached). */
 static int derive(struct lsl_tokenizer *tz, enum lsl_class c, const char *v,
                   size_t len, int64_t when, uint64_t tag, char *stack,
-                  struct lsl_span *norm, struct lsl_token *tok)
+                  struct lsl_span *norm, struct lsl_token *tok, bool *stopped,
+                  struct cache_entry **e)
 {
     char *p;
     long n =
@@ -399,39 +425,49 @@ static int derive(struct lsl_tokenizer *tz, enum lsl_class c, const char *v,
     rc = lsl_token_derive(tz->kr, when, c, p, (size_t)n, tok);
     if (rc)
         return rc;
+    *stopped = lsl_stoplist_has(tz->stop, c, p, (size_t)n);
     if (tag != 0)
-        cache_put(tz, tag, tok, v, len,
-                  (size_t)n == len && memcmp(p, v, len) == 0);
+        *e = cache_put(tz, tag, tok, v, len,
+                       (size_t)n == len && memcmp(p, v, len) == 0, *stopped);
     *norm = (struct lsl_span){p, (size_t)n};
     return 0;
 }
 
-int lsl_tokenizer_get(struct lsl_tokenizer *tz, enum lsl_class c, const char *v,
-                      size_t len, int64_t when, struct lsl_token *tok)
+/* lsl_tokenizer_get, and the cache entry that now holds v (or NULL). */
+static int lookup(struct lsl_tokenizer *tz, enum lsl_class c, const char *v,
+                  size_t len, int64_t when, struct lsl_token *tok,
+                  struct cache_entry **entry)
 {
     char stack[NORM_STACK_MAX + LSL_NORM_SLACK];
     struct lsl_span norm = {v, len};
     struct cache_entry *e = NULL;
+    bool stopped = false;
     uint16_t kid;
     uint64_t tag = 0;
     int rc;
 
     if ((unsigned)c >= LSL_CLASS_COUNT)
         return -EINVAL;
-    kid = lsl_keyring_kid(tz->kr, when);
+    if (!tz->kid_known || tz->kid_when != when) {
+        tz->kid = lsl_keyring_kid(tz->kr, when);
+        tz->kid_when = when;
+        tz->kid_known = true;
+    }
+    kid = tz->kid;
     if (tz->cache && len <= CACHE_VALUE_MAX) {
         tag = cache_tag(tz, c, kid, v, len);
         e = cache_find(tz, tag, c, kid, v, len);
     }
     if (!e) {
-        rc = derive(tz, c, v, len, when, tag, stack, &norm, tok);
+        rc = derive(tz, c, v, len, when, tag, stack, &norm, tok, &stopped, &e);
         if (rc)
             return rc;
     } else {
         tok->cls = (uint8_t)c;
         tok->kid = kid;
         memcpy(tok->hash, e->hash, LSL_TOKEN_HASH_BYTES);
-        if (!e->normal) {
+        stopped = e->stopped;
+        if (!e->normal && !stopped) {
             char *p;
             long n = normalize(tz, c, v, len, stack, sizeof(stack), &p);
 
@@ -440,17 +476,35 @@ int lsl_tokenizer_get(struct lsl_tokenizer *tz, enum lsl_class c, const char *v,
             norm = (struct lsl_span){p, (size_t)n};
         }
     }
+    if (stopped) {
+        /* An erased subject: the neutral marker, and no mapping; no entry
+         * either, so emit prints the marker, never a cached token text. */
+        tok->kid = LSL_TOKEN_KID_ERASED;
+        memset(tok->hash, 0, sizeof(tok->hash));
+        tz->emitted++;
+        return 0;
+    }
     rc = record(tz, tok, norm.p, norm.len, when);
     if (rc)
         return rc;
     tz->emitted++;
+    *entry = e;
     return 0;
+}
+
+int lsl_tokenizer_get(struct lsl_tokenizer *tz, enum lsl_class c, const char *v,
+                      size_t len, int64_t when, struct lsl_token *tok)
+{
+    struct cache_entry *e = NULL;
+
+    return lookup(tz, c, v, len, when, tok, &e);
 }
 
 int lsl_tokenizer_emit(struct lsl_tokenizer *tz, enum lsl_class c,
                        const char *v, size_t len, int64_t when,
                        struct lsl_buf *out)
 {
+    struct cache_entry *e = NULL;
     struct lsl_token tok;
     int rc;
 
@@ -460,11 +514,25 @@ int lsl_tokenizer_emit(struct lsl_tokenizer *tz, enum lsl_class c,
     rc = lsl_buf_reserve(out, LSL_TOKEN_TEXT_MAX);
     if (rc)
         return rc;
-    rc = lsl_tokenizer_get(tz, c, v, len, when, &tok);
+    rc = lookup(tz, c, v, len, when, &tok, &e);
     if (rc)
         return rc;
-    out->len += lsl_token_format(&tok, out->p + out->len);
+    if (!e) {
+        out->len += lsl_token_format(&tok, out->p + out->len);
+        return 0;
+    }
+    if (e->tlen == 0)
+        e->tlen = (uint8_t)lsl_token_format(&tok, e->text);
+    /* The whole array: a fixed-size copy, within the room reserved. */
+    memcpy(out->p + out->len, e->text, LSL_TOKEN_TEXT_MAX);
+    out->len += e->tlen;
     return 0;
+}
+
+bool lsl_tokenizer_stops(const struct lsl_tokenizer *tz, enum lsl_class c,
+                         const char *norm, size_t len)
+{
+    return lsl_stoplist_has(tz->stop, c, norm, len);
 }
 
 int lsl_tokenizer_record(struct lsl_tokenizer *tz, const struct lsl_token *tok,

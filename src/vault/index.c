@@ -26,6 +26,7 @@ struct lsl_vault_index {
     size_t count;
     char **names; /* interned source names */
     size_t nnames;
+    size_t conflicts;
 };
 
 int lsl_vault_index_open(struct lsl_vault_index **out)
@@ -157,6 +158,12 @@ int lsl_vault_index_add(const struct lsl_vault_record *r, void *ud)
         return rc;
     if (r->source.len && !(name = intern(ix, r->source)))
         return -ENOMEM;
+    if (r->type == LSL_VAULT_REC_MAP && sl->e.has_value && !sl->e.conflict &&
+        (r->value.len != sl->e.value.len ||
+         sodium_memcmp(r->value.p, sl->e.value.p, r->value.len) != 0)) {
+        sl->e.conflict = true;
+        ix->conflicts++;
+    }
     if (r->type == LSL_VAULT_REC_MAP && !sl->e.has_value &&
         !(value = copy_value(r->value)))
         return -ENOMEM;
@@ -196,6 +203,11 @@ lsl_vault_index_lookup(const struct lsl_vault_index *ix,
 size_t lsl_vault_index_count(const struct lsl_vault_index *ix)
 {
     return ix->count;
+}
+
+size_t lsl_vault_index_conflicts(const struct lsl_vault_index *ix)
+{
+    return ix->conflicts;
 }
 
 int lsl_vault_index_foreach(const struct lsl_vault_index *ix,

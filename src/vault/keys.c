@@ -9,6 +9,7 @@
  * opening with, the wrong key.
  */
 #include <fcntl.h>
+#include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "logseal/file.h"
@@ -113,6 +114,15 @@ void lsl_officer_key_public(const struct lsl_officer_key *k,
     memcpy(pk, k->pk, LSL_VAULT_PUBKEY_BYTES);
 }
 
+int lsl_officer_stop_key(const struct lsl_officer_key *k,
+                         uint8_t out[LSL_STOP_KEY_BYTES])
+{
+    return crypto_kdf_derive_from_key(out, LSL_STOP_KEY_BYTES, 1, "lslstopk",
+                                      k->sk) == 0
+               ? 0
+               : -EIO;
+}
+
 int lsl_officer_pubkey_write(const struct lsl_officer_key *k, const char *path)
 {
     uint8_t pub[PUB_FILE_BYTES];
@@ -153,13 +163,43 @@ void lsl_officer_key_close(struct lsl_officer_key *k)
     sodium_free(k);
 }
 
+/*
+ * Nobody but its owner (or root) may replace a public key: the file and
+ * its directory must not be writable by group or others, the file owned
+ * by the user or root. Otherwise another user could swap vault.pub and
+ * have every vault file sealed to their key.
+ */
+static int check_guarded(const char *path, const struct stat *st)
+{
+    char dir[4096];
+    const char *slash = strrchr(path, '/');
+    struct stat ds;
+    size_t n = slash ? (size_t)(slash - path) : 0;
+
+    if ((st->st_mode & (S_IWGRP | S_IWOTH)) ||
+        (st->st_uid != geteuid() && st->st_uid != 0))
+        return LSL_EKEYDIR;
+    if (n >= sizeof(dir))
+        return -ENAMETOOLONG;
+    if (!slash)
+        snprintf(dir, sizeof(dir), ".");
+    else
+        snprintf(dir, sizeof(dir), "%.*s", n ? (int)n : 1, n ? path : "/");
+    if (stat(dir, &ds) < 0)
+        return -errno;
+    if ((ds.st_mode & (S_IWGRP | S_IWOTH)) ||
+        (ds.st_uid != geteuid() && ds.st_uid != 0))
+        return LSL_EKEYDIR;
+    return 0;
+}
+
 int lsl_vault_pubkey_load(const char *path, uint8_t pk[LSL_VAULT_PUBKEY_BYTES])
 {
     uint8_t file[PUB_FILE_BYTES];
     struct stat st;
     int fd, rc;
 
-    fd = open(path, O_RDONLY | O_CLOEXEC);
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0)
         return -errno;
     if (fstat(fd, &st) < 0) {
@@ -170,6 +210,9 @@ int lsl_vault_pubkey_load(const char *path, uint8_t pk[LSL_VAULT_PUBKEY_BYTES])
         rc = LSL_EFORMAT;
         goto out;
     }
+    rc = check_guarded(path, &st);
+    if (rc)
+        goto out;
     rc = lsl_read_exact(fd, file, sizeof(file));
     if (rc == LSL_ETRUNC)
         rc = LSL_EFORMAT;

@@ -1,21 +1,24 @@
 /*
- * The vault's legal state files, VAULTDIR/erased and VAULTDIR/holds
- * (formats in legal.h), and token sets.
+ * The ledger (legal.h): the legal state derived from the verified audit
+ * log's items; token sets; and the legacy plain-text files of earlier
+ * versions, read once for import.
  *
- * Invariants: the files are only ever replaced whole (lsl_file_replace),
- * so a reader sees the old or the new list, never a mix; they hold
- * tokens, epoch numbers, case references and times, never an original.
+ * Invariants: the ledger holds only what records that verified say, in
+ * log order (a release lifts the holds its case placed before it); it
+ * holds tokens, epoch numbers, case references and ids, never an original.
  */
 #include "logseal/legal.h"
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
+#include <unistd.h>
 #include "logseal/buf.h"
 #include "logseal/file.h"
 #include "vault_internal.h"
 
 #define ERASED_NAME "erased"
 #define HOLDS_NAME  "holds"
+#define ITEM_MAX    256
 
 static int tok_cmp(const void *a, const void *b)
 {
@@ -62,24 +65,388 @@ void lsl_tokset_free(struct lsl_tokset *s)
     memset(s, 0, sizeof(*s));
 }
 
+/* ---- the ledger ---- */
+
+struct hold {
+    char *case_ref; /* escaped, as in the log */
+    bool is_epoch;
+    uint32_t epoch;
+    struct lsl_token tok;
+};
+
+struct file_ref {
+    uint8_t writer[LSL_VAULT_ID_BYTES];
+    uint64_t seq;
+};
+
+struct lsl_ledger {
+    struct lsl_audit_head head;
+    bool current; /* a format 2 record was read */
+    struct lsl_tokset erased;
+    struct hold *holds;
+    size_t nholds, cap_holds;
+    struct lsl_stop_entry *stops;
+    size_t nstops, cap_stops;
+    struct file_ref *removed;
+    size_t nremoved, cap_removed;
+    struct lsl_vault_anchor *writers;
+    size_t nwriters, cap_writers;
+};
+
+/* Grow array *v of *n elements of `size` to hold one more. */
+static int grow(void **v, size_t *cap, size_t n, size_t size)
+{
+    size_t c = *cap ? *cap * 2 : 16;
+    void *p;
+
+    if (n < *cap)
+        return 0;
+    p = realloc(*v, c * size);
+    if (!p)
+        return -ENOMEM;
+    *v = p;
+    *cap = c;
+    return 0;
+}
+
+static int add_hold(struct lsl_ledger *l, struct lsl_span case_ref,
+                    const struct hold *h)
+{
+    int rc =
+        grow((void **)&l->holds, &l->cap_holds, l->nholds, sizeof(*l->holds));
+    char *c;
+
+    if (rc)
+        return rc;
+    c = strndup(case_ref.p, case_ref.len);
+    if (!c)
+        return -ENOMEM;
+    l->holds[l->nholds] = *h;
+    l->holds[l->nholds++].case_ref = c;
+    return 0;
+}
+
+static void release(struct lsl_ledger *l, struct lsl_span case_ref)
+{
+    size_t keep = 0;
+
+    for (size_t i = 0; i < l->nholds; i++) {
+        struct hold *h = &l->holds[i];
+
+        if (strlen(h->case_ref) == case_ref.len &&
+            memcmp(h->case_ref, case_ref.p, case_ref.len) == 0) {
+            free(h->case_ref);
+            continue;
+        }
+        l->holds[keep++] = *h;
+    }
+    l->nholds = keep;
+}
+
+static bool hex_id(const char *p, size_t len, uint8_t *out, size_t n)
+{
+    size_t got = 0;
+
+    return len == 2 * n &&
+           sodium_hex2bin(out, n, p, len, NULL, &got, NULL) == 0 && got == n;
+}
+
+/* "ID:SEQ" (and, with digest, ":DIGEST"). */
+static bool parse_file_ref(const char *v, struct file_ref *f, uint8_t *digest)
+{
+    const char *c1 = strchr(v, ':'), *c2;
+    char *end;
+
+    if (!c1 || !hex_id(v, (size_t)(c1 - v), f->writer, LSL_VAULT_ID_BYTES))
+        return false;
+    f->seq = strtoull(c1 + 1, &end, 10);
+    if (end == c1 + 1)
+        return false;
+    if (!digest)
+        return *end == '\0';
+    c2 = end;
+    return *c2 == ':' &&
+           hex_id(c2 + 1, strlen(c2 + 1), digest, LSL_VAULT_DIGEST_BYTES);
+}
+
+static bool parse_stop(const char *v, struct lsl_stop_entry *e)
+{
+    const char *c = strchr(v, ':');
+    enum lsl_class cls;
+
+    if (!c || lsl_class_parse(v, (size_t)(c - v), &cls) != 0 ||
+        !hex_id(c + 1, strlen(c + 1), e->hash, LSL_TOKEN_HASH_BYTES))
+        return false;
+    e->cls = (uint8_t)cls;
+    return true;
+}
+
+static int note_writer(struct lsl_ledger *l, const char *v, uint64_t seq)
+{
+    struct lsl_vault_anchor w = {.audit_seq = seq};
+    struct file_ref f;
+    int rc;
+
+    if (!parse_file_ref(v, &f, w.digest))
+        return LSL_ECORRUPT;
+    for (size_t i = 0; i < l->nwriters; i++) {
+        struct lsl_vault_anchor *x = &l->writers[i];
+
+        if (memcmp(x->writer, f.writer, sizeof(f.writer)) != 0)
+            continue;
+        if (f.seq >= x->seq) {
+            x->seq = f.seq;
+            x->audit_seq = seq;
+            memcpy(x->digest, w.digest, sizeof(w.digest));
+        }
+        return 0;
+    }
+    rc = grow((void **)&l->writers, &l->cap_writers, l->nwriters,
+              sizeof(*l->writers));
+    if (rc)
+        return rc;
+    memcpy(w.writer, f.writer, sizeof(w.writer));
+    w.seq = f.seq;
+    l->writers[l->nwriters++] = w;
+    return 0;
+}
+
+static bool span_is(struct lsl_span s, const char *lit)
+{
+    return s.len == strlen(lit) && memcmp(s.p, lit, s.len) == 0;
+}
+
+/* One KEY=VALUE item of a record of action `a`. */
+static int apply_item(struct lsl_ledger *l, const struct lsl_audit_record *r,
+                      const char *key, const char *v)
+{
+    bool erase =
+        span_is(r->action, "erase") || span_is(r->action, "import-erased");
+    bool hold = span_is(r->action, "hold") || span_is(r->action, "import-hold");
+    struct hold h = {0};
+    struct file_ref f;
+    struct lsl_stop_entry e;
+    char *end;
+
+    if (strcmp(key, "writer") == 0)
+        return note_writer(l, v, r->seq);
+    if (strcmp(key, "tok") == 0 && (erase || hold)) {
+        if (lsl_token_parse(v, strlen(v), &h.tok) != 0)
+            return LSL_ECORRUPT;
+        return erase ? lsl_tokset_add(&l->erased, &h.tok)
+                     : add_hold(l, r->case_ref, &h);
+    }
+    if (strcmp(key, "epoch") == 0 && hold) {
+        unsigned long long n = strtoull(v, &end, 10);
+
+        if (*end || end == v || n > UINT32_MAX)
+            return LSL_ECORRUPT;
+        h.is_epoch = true;
+        h.epoch = (uint32_t)n;
+        return add_hold(l, r->case_ref, &h);
+    }
+    if (strcmp(key, "stop") == 0 && erase) {
+        if (!parse_stop(v, &e))
+            return LSL_ECORRUPT;
+        if (grow((void **)&l->stops, &l->cap_stops, l->nstops,
+                 sizeof(*l->stops)))
+            return -ENOMEM;
+        l->stops[l->nstops++] = e;
+        return 0;
+    }
+    if (strcmp(key, "removed") == 0) {
+        if (!parse_file_ref(v, &f, NULL))
+            return LSL_ECORRUPT;
+        if (grow((void **)&l->removed, &l->cap_removed, l->nremoved,
+                 sizeof(*l->removed)))
+            return -ENOMEM;
+        l->removed[l->nremoved++] = f;
+    }
+    return 0;
+}
+
+/* Walk a verified record's items; release lifts its case's holds. */
+static int apply_record(const struct lsl_audit_record *r, void *ud)
+{
+    struct lsl_ledger *l = ud;
+    size_t pos = 0;
+    int rc = 0;
+
+    l->head.seq = r->seq;
+    memcpy(l->head.hash, r->hash, sizeof(l->head.hash));
+    l->current = l->current || r->format == 2;
+    if (span_is(r->action, "release"))
+        release(l, r->case_ref);
+    while (rc == 0 && pos < r->items.len) {
+        char word[ITEM_MAX], *eq;
+        size_t n = 0;
+
+        while (pos < r->items.len && r->items.p[pos] == ' ')
+            pos++;
+        while (pos + n < r->items.len && r->items.p[pos + n] != ' ')
+            n++;
+        if (n == 0)
+            break;
+        if (n < sizeof(word)) {
+            memcpy(word, r->items.p + pos, n);
+            word[n] = '\0';
+            eq = strchr(word, '=');
+            if (eq) {
+                *eq = '\0';
+                rc = apply_item(l, r, word, eq + 1);
+            }
+        }
+        pos += n;
+    }
+    return rc;
+}
+
+int lsl_ledger_load(struct lsl_ledger **out, const char *vault_dir,
+                    const struct lsl_audit_pub *pub,
+                    struct lsl_audit_verdict *v)
+{
+    struct lsl_ledger *l = calloc(1, sizeof(*l));
+    char path[4096];
+    int rc;
+
+    if (!l)
+        return -ENOMEM;
+    lsl_audit_genesis(pub, l->head.hash);
+    rc = vault_dir
+             ? lsl_path_join(path, sizeof(path), vault_dir, LSL_AUDIT_LOG_NAME)
+             : -ENOENT;
+    if (rc == 0)
+        rc = lsl_audit_verify_each(path, pub, apply_record, l, v);
+    if (rc == -ENOENT || rc == LSL_ETRUNC) {
+        /* No log yet, or a torn last line the next append repairs. */
+        if (rc == -ENOENT)
+            memset(v, 0, sizeof(*v));
+        rc = 0;
+    }
+    if (rc) {
+        lsl_ledger_free(l);
+        return rc;
+    }
+    *out = l;
+    return 0;
+}
+
+void lsl_ledger_free(struct lsl_ledger *l)
+{
+    if (!l)
+        return;
+    for (size_t i = 0; i < l->nholds; i++)
+        free(l->holds[i].case_ref);
+    free(l->holds);
+    lsl_tokset_free(&l->erased);
+    free(l->stops);
+    free(l->removed);
+    free(l->writers);
+    free(l);
+}
+
+void lsl_ledger_head(const struct lsl_ledger *l, struct lsl_audit_head *h)
+{
+    *h = l->head;
+}
+
+bool lsl_ledger_current(const struct lsl_ledger *l)
+{
+    return l->current;
+}
+
+bool lsl_ledger_erased(struct lsl_ledger *l, const struct lsl_token *t)
+{
+    return lsl_tokset_has(&l->erased, t);
+}
+
+bool lsl_ledger_held_token(const struct lsl_ledger *l,
+                           const struct lsl_token *t)
+{
+    for (size_t i = 0; i < l->nholds; i++) {
+        const struct hold *x = &l->holds[i];
+
+        if (x->is_epoch ? x->epoch % (LSL_VAULT_KID_MAX + 1) == t->kid
+                        : lsl_vault_tok_eq(&x->tok, t))
+            return true;
+    }
+    return false;
+}
+
+bool lsl_ledger_held_epoch(const struct lsl_ledger *l, uint32_t epoch)
+{
+    for (size_t i = 0; i < l->nholds; i++) {
+        const struct hold *x = &l->holds[i];
+
+        if (x->is_epoch ? x->epoch == epoch
+                        : x->tok.kid == epoch % (LSL_VAULT_KID_MAX + 1))
+            return true;
+    }
+    return false;
+}
+
+size_t lsl_ledger_holds_of(const struct lsl_ledger *l, const char *case_ref)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < l->nholds; i++)
+        n += strcmp(l->holds[i].case_ref, case_ref) == 0;
+    return n;
+}
+
+const struct lsl_stop_entry *lsl_ledger_stops(const struct lsl_ledger *l,
+                                              size_t *n)
+{
+    *n = l->nstops;
+    return l->stops;
+}
+
+bool lsl_ledger_removed(const struct lsl_ledger *l,
+                        const uint8_t writer[LSL_VAULT_ID_BYTES], uint64_t seq)
+{
+    for (size_t i = 0; i < l->nremoved; i++) {
+        if (l->removed[i].seq == seq &&
+            memcmp(l->removed[i].writer, writer, LSL_VAULT_ID_BYTES) == 0)
+            return true;
+    }
+    return false;
+}
+
+const struct lsl_vault_anchor *lsl_ledger_writers(const struct lsl_ledger *l,
+                                                  size_t *n)
+{
+    *n = l->nwriters;
+    return l->writers;
+}
+
+/* ---- legacy files of earlier versions ---- */
+
 /*
  * Call fn for each line of dir/name (without its newline), split at tabs
- * into at most 3 fields. A missing file has no lines.
+ * into at most 3 fields. A missing file has no lines; *found says whether
+ * it exists. Not followed through a symlink.
  */
 static int each_line(const char *dir, const char *name,
-                     int (*fn)(char **f, size_t nf, void *ud), void *ud)
+                     int (*fn)(char **f, size_t nf, void *ud), void *ud,
+                     bool *found)
 {
     char path[4096], *line = NULL, *f[3];
     size_t cap = 0, nf;
     ssize_t n;
     FILE *fp;
-    int rc = lsl_path_join(path, sizeof(path), dir, name);
+    int fd, rc = lsl_path_join(path, sizeof(path), dir, name);
 
     if (rc)
         return rc;
-    fp = fopen(path, "re");
-    if (!fp)
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
         return errno == ENOENT ? 0 : -errno;
+    *found = true;
+    fp = fdopen(fd, "r");
+    if (!fp) {
+        close(fd);
+        return -errno;
+    }
     while (rc == 0 && (n = getline(&line, &cap, fp)) >= 0) {
         if (n && line[n - 1] == '\n')
             line[--n] = '\0';
@@ -104,226 +471,54 @@ static int erased_line(char **f, size_t nf, void *ud)
     (void)nf;
     if (lsl_token_parse(f[0], strlen(f[0]), &t) != 0)
         return LSL_ECORRUPT;
-    return lsl_tokset_add(ud, &t);
+    return lsl_buf_printf(ud, "%stok=%s",
+                          ((struct lsl_buf *)ud)->len ? " " : "", f[0]);
 }
 
-int lsl_legal_erased_load(const char *dir, struct lsl_tokset *out)
-{
-    return each_line(dir, ERASED_NAME, erased_line, out);
-}
-
-static int copy_line(char **f, size_t nf, void *ud)
-{
-    struct lsl_buf *b = ud;
-    int rc = 0;
-
-    for (size_t i = 0; i < nf && rc == 0; i++)
-        rc = lsl_buf_printf(b, "%s%s", i ? "\t" : "", f[i]);
-    return rc ? rc : lsl_buf_putc(b, '\n');
-}
-
-static bool case_ok(const char *c)
-{
-    return c[0] && !strpbrk(c, "\t\n\r");
-}
-
-static int replace_in(const char *dir, const char *name,
-                      const struct lsl_buf *b)
-{
-    char path[4096];
-    int rc = lsl_path_join(path, sizeof(path), dir, name);
-
-    return rc ? rc : lsl_file_replace(path, 0600, b->p, b->len);
-}
-
-int lsl_legal_erased_add(const char *dir, const char *case_ref,
-                         const struct lsl_token *toks, size_t n)
-{
-    struct lsl_buf b = {0};
-    char when[32], text[LSL_TOKEN_TEXT_MAX];
-    time_t now = time(NULL);
-    struct tm tm;
-    int rc;
-
-    if (!case_ok(case_ref))
-        return -EINVAL;
-    gmtime_r(&now, &tm);
-    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-    rc = each_line(dir, ERASED_NAME, copy_line, &b);
-    for (size_t i = 0; rc == 0 && i < n; i++) {
-        lsl_token_format(&toks[i], text);
-        rc = lsl_buf_printf(&b, "%s\t%s\t%s\n", text, when, case_ref);
-    }
-    if (rc == 0)
-        rc = replace_in(dir, ERASED_NAME, &b);
-    lsl_buf_free(&b);
-    return rc;
-}
-
-/* ---- holds ---- */
-
-struct hold {
-    char *case_ref;
-    bool is_epoch;
-    uint32_t epoch;
-    struct lsl_token tok;
-};
-
-struct lsl_holds {
-    char *dir;
-    struct hold *v;
-    size_t n, cap;
-};
-
-static int hold_push(struct lsl_holds *h, const char *case_ref,
-                     const struct hold *x)
-{
-    if (h->n == h->cap) {
-        size_t cap = h->cap ? h->cap * 2 : 16;
-        struct hold *v = realloc(h->v, cap * sizeof(*v));
-
-        if (!v)
-            return -ENOMEM;
-        h->v = v;
-        h->cap = cap;
-    }
-    h->v[h->n] = *x;
-    h->v[h->n].case_ref = strdup(case_ref);
-    if (!h->v[h->n].case_ref)
-        return -ENOMEM;
-    h->n++;
-    return 0;
-}
-
+/* "CASE\tsubject\tTOKEN" or "CASE\tepoch\tN": one output line per line. */
 static int hold_line(char **f, size_t nf, void *ud)
 {
-    struct hold x = {0};
+    struct lsl_token t;
     char *end;
 
-    if (nf != 3)
+    if (nf != 3 || !f[0][0])
         return LSL_ECORRUPT;
     if (strcmp(f[1], "epoch") == 0) {
         unsigned long long e = strtoull(f[2], &end, 10);
 
         if (*end || end == f[2] || e > UINT32_MAX)
             return LSL_ECORRUPT;
-        x.is_epoch = true;
-        x.epoch = (uint32_t)e;
-    } else if (strcmp(f[1], "subject") != 0 ||
-               lsl_token_parse(f[2], strlen(f[2]), &x.tok) != 0) {
-        return LSL_ECORRUPT;
+        return lsl_buf_printf(ud, "%s\tepoch=%llu\n", f[0], e);
     }
-    return hold_push(ud, f[0], &x);
+    if (strcmp(f[1], "subject") != 0 ||
+        lsl_token_parse(f[2], strlen(f[2]), &t) != 0)
+        return LSL_ECORRUPT;
+    return lsl_buf_printf(ud, "%s\ttok=%s\n", f[0], f[2]);
 }
 
-int lsl_holds_load(const char *dir, struct lsl_holds **out)
+int lsl_legal_legacy_load(const char *vault_dir, struct lsl_buf *erased,
+                          struct lsl_buf *holds, bool *found)
 {
-    struct lsl_holds *h = calloc(1, sizeof(*h));
     int rc;
 
-    if (!h)
-        return -ENOMEM;
-    h->dir = strdup(dir);
-    rc = h->dir ? each_line(dir, HOLDS_NAME, hold_line, h) : -ENOMEM;
-    if (rc) {
-        lsl_holds_free(h);
-        return rc;
-    }
-    *out = h;
-    return 0;
-}
-
-void lsl_holds_free(struct lsl_holds *h)
-{
-    if (!h)
-        return;
-    for (size_t i = 0; i < h->n; i++)
-        free(h->v[i].case_ref);
-    free(h->v);
-    free(h->dir);
-    free(h);
-}
-
-bool lsl_holds_token(const struct lsl_holds *h, const struct lsl_token *t)
-{
-    for (size_t i = 0; i < h->n; i++) {
-        const struct hold *x = &h->v[i];
-
-        if (x->is_epoch ? x->epoch % (LSL_VAULT_KID_MAX + 1) == t->kid
-                        : lsl_vault_tok_eq(&x->tok, t))
-            return true;
-    }
-    return false;
-}
-
-bool lsl_holds_epoch(const struct lsl_holds *h, uint32_t epoch)
-{
-    for (size_t i = 0; i < h->n; i++) {
-        const struct hold *x = &h->v[i];
-
-        if (x->is_epoch ? x->epoch == epoch
-                        : x->tok.kid == epoch % (LSL_VAULT_KID_MAX + 1))
-            return true;
-    }
-    return false;
-}
-
-int lsl_holds_add_tokens(struct lsl_holds *h, const char *case_ref,
-                         const struct lsl_token *toks, size_t n)
-{
-    int rc = case_ok(case_ref) ? 0 : -EINVAL;
-
-    for (size_t i = 0; rc == 0 && i < n; i++) {
-        struct hold x = {.tok = toks[i]};
-
-        rc = hold_push(h, case_ref, &x);
-    }
+    *found = false;
+    rc = each_line(vault_dir, ERASED_NAME, erased_line, erased, found);
+    if (rc == 0)
+        rc = each_line(vault_dir, HOLDS_NAME, hold_line, holds, found);
     return rc;
 }
 
-int lsl_holds_add_epoch(struct lsl_holds *h, const char *case_ref,
-                        uint32_t epoch)
+int lsl_legal_legacy_retire(const char *vault_dir, const char *suffix)
 {
-    struct hold x = {.is_epoch = true, .epoch = epoch};
-
-    return case_ok(case_ref) ? hold_push(h, case_ref, &x) : -EINVAL;
-}
-
-void lsl_holds_release(struct lsl_holds *h, const char *case_ref,
-                       size_t *removed)
-{
-    size_t keep = 0;
-
-    for (size_t i = 0; i < h->n; i++) {
-        if (strcmp(h->v[i].case_ref, case_ref) == 0) {
-            free(h->v[i].case_ref);
-            continue;
-        }
-        h->v[keep++] = h->v[i];
-    }
-    *removed = h->n - keep;
-    h->n = keep;
-}
-
-int lsl_holds_save(const struct lsl_holds *h)
-{
-    struct lsl_buf b = {0};
-    char text[LSL_TOKEN_TEXT_MAX];
+    static const char *const names[] = {ERASED_NAME, HOLDS_NAME};
+    char from[4096], to[4096 + 16];
     int rc = 0;
 
-    for (size_t i = 0; rc == 0 && i < h->n; i++) {
-        const struct hold *x = &h->v[i];
-
-        if (x->is_epoch) {
-            rc = lsl_buf_printf(&b, "%s\tepoch\t%lu\n", x->case_ref,
-                                (unsigned long)x->epoch);
-            continue;
-        }
-        lsl_token_format(&x->tok, text);
-        rc = lsl_buf_printf(&b, "%s\tsubject\t%s\n", x->case_ref, text);
+    for (size_t i = 0; rc == 0 && i < 2; i++) {
+        rc = lsl_path_join(from, sizeof(from), vault_dir, names[i]);
+        snprintf(to, sizeof(to), "%s%s", from, suffix);
+        if (rc == 0 && rename(from, to) != 0 && errno != ENOENT)
+            rc = -errno;
     }
-    if (rc == 0)
-        rc = replace_in(h->dir, HOLDS_NAME, &b);
-    lsl_buf_free(&b);
-    return rc;
+    return rc ? rc : lsl_fsync_parent(from);
 }

@@ -1,17 +1,22 @@
 /*
- * Vault reader (officer side): opens the sealed file key with the officer
- * key and walks the chunk stream, delivering the records of each chunk
- * that authenticates and parses; lists a directory of vault files.
+ * Vault reader (officer side): opens the sealed box with the officer key
+ * (file key, verification key, writer secret) and walks the chunk stream,
+ * delivering the records of each chunk that authenticates, parses and
+ * verifies; lists a directory of vault files.
  *
  * Invariants: a chunk's records reach the callback only after the whole
  * chunk authenticated (under the header as additional data, in stream
- * order) and every record in it decoded, so the callback never sees
- * garbage; reading stops at the first integrity failure, which is
- * reported with its byte offset. Plaintext is wiped after use.
+ * order), every record in it decoded, every MAP record's token was
+ * recomputed from its value with the file's verification key, and every
+ * SEEN record's token was mapped earlier in the file; so the callback
+ * never sees garbage nor a planted mapping. Reading stops at the first
+ * integrity failure, which is reported with its byte offset. Plaintext and
+ * the verification key are wiped after use.
  */
 #include <dirent.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "logseal/file.h"
@@ -19,18 +24,76 @@
 
 typedef crypto_secretstream_xchacha20poly1305_state stream_state;
 
+/* The tokens MAP records of this file named: a SEEN record needs one. */
+struct mapped {
+    struct lsl_token *slots;
+    bool *used;
+    size_t n, cap; /* cap a power of two, n below cap / 2 */
+};
+
 struct reader {
     int fd;
-    uint64_t off; /* of the next byte to read */
+    uint8_t *wsecret; /* NULL, or where to copy the writer secret */
+    uint64_t off;     /* of the next byte to read */
     uint8_t ad[LSL_VAULT_AD_BYTES];
-    uint16_t kid; /* every record's kid, if check_kid */
-    bool check_kid;
+    uint16_t kid;     /* every record's kid */
     stream_state *st; /* sodium_malloc */
+    uint8_t *vkey;    /* sodium_malloc, LSL_VKEY_BYTES */
+    struct mapped mapped;
     uint8_t *cipher;
     size_t cipher_cap;
     struct lsl_buf plain;
     struct lsl_vault_file_info *info;
 };
+
+static size_t mapped_slot(const struct mapped *m, const struct lsl_token *t)
+{
+    size_t i = (size_t)lsl_vault_tok_hash(t) & (m->cap - 1);
+
+    while (m->used[i] && !lsl_vault_tok_eq(&m->slots[i], t))
+        i = (i + 1) & (m->cap - 1);
+    return i;
+}
+
+static bool mapped_has(const struct mapped *m, const struct lsl_token *t)
+{
+    return m->cap && m->used[mapped_slot(m, t)];
+}
+
+static int mapped_add(struct mapped *m, const struct lsl_token *t)
+{
+    if ((m->n + 1) * 2 > m->cap) {
+        struct mapped g = {.cap = m->cap ? m->cap * 2 : 1024};
+
+        g.slots = malloc(g.cap * sizeof(*g.slots));
+        g.used = calloc(g.cap, sizeof(*g.used));
+        if (!g.slots || !g.used) {
+            free(g.slots);
+            free(g.used);
+            return -ENOMEM;
+        }
+        for (size_t i = 0; i < m->cap; i++) {
+            if (!m->used[i])
+                continue;
+            size_t j = mapped_slot(&g, &m->slots[i]);
+
+            g.slots[j] = m->slots[i];
+            g.used[j] = true;
+            g.n++;
+        }
+        free(m->slots);
+        free(m->used);
+        *m = g;
+    }
+    size_t i = mapped_slot(m, t);
+
+    if (!m->used[i]) {
+        m->slots[i] = *t;
+        m->used[i] = true;
+        m->n++;
+    }
+    return 0;
+}
 
 /* Read up to len bytes; *got < len only at end of file. 0 or -errno. */
 static int read_upto(struct reader *rd, void *buf, size_t len, size_t *got)
@@ -62,11 +125,52 @@ static int fail_at(struct reader *rd, int err, uint64_t at)
     return err;
 }
 
+/* Open the sealed box: file key -> stream, keep the verification key. */
+static int open_secrets(struct reader *rd, const uint8_t *hdr,
+                        const struct lsl_officer_key *key)
+{
+    uint8_t *sec = sodium_malloc(LSL_VAULT_SECRETS_BYTES);
+    const uint8_t *vk = sec + LSL_VAULT_FILE_KEY_BYTES;
+    int rc = 0;
+
+    if (!sec)
+        return -ENOMEM;
+    if (crypto_box_seal_open(sec, hdr + LSL_VAULT_SEALED_OFFSET,
+                             LSL_VAULT_SEALED_BYTES, lsl_officer_key_pk(key),
+                             lsl_officer_key_sk(key)) != 0) {
+        /* Wrong officer key or a tampered sealed box: indistinguishable. */
+        rc = fail_at(rd, LSL_EAUTH, LSL_VAULT_SEALED_OFFSET);
+    } else if (crypto_secretstream_xchacha20poly1305_init_pull(
+                   rd->st, hdr + LSL_VAULT_SS_HEADER_OFFSET, sec) != 0) {
+        rc = fail_at(rd, LSL_EAUTH, LSL_VAULT_SS_HEADER_OFFSET);
+    } else {
+        memcpy(rd->vkey, vk, LSL_VKEY_BYTES);
+        if (rd->wsecret)
+            memcpy(rd->wsecret, vk + LSL_VKEY_BYTES, LSL_VAULT_WSECRET_BYTES);
+        lsl_vault_digest(vk, LSL_VKEY_BYTES, rd->info->vkey_digest);
+        lsl_vault_digest(vk + LSL_VKEY_BYTES, LSL_VAULT_WSECRET_BYTES,
+                         rd->info->wsecret_digest);
+        rd->info->have_keys = true;
+    }
+    sodium_free(sec);
+    return rc;
+}
+
+static void take_header(struct lsl_vault_file_info *info,
+                        const struct lsl_vault_hdr *h)
+{
+    info->flags = h->flags;
+    info->epoch = h->epoch;
+    info->epoch_len = h->epoch_len;
+    info->created = h->created;
+    info->link = h->link;
+    info->audit_seq = h->audit_seq;
+}
+
 static int read_header(struct reader *rd, const struct lsl_officer_key *key)
 {
     uint8_t hdr[LSL_VAULT_HEADER_BYTES];
-    struct lsl_vault_hdr h;
-    uint8_t *fkey;
+    struct lsl_vault_hdr h = {0};
     size_t got;
     int rc;
 
@@ -76,40 +180,42 @@ static int read_header(struct reader *rd, const struct lsl_officer_key *key)
     if (got < LSL_VAULT_MAGIC_BYTES ||
         memcmp(hdr, LSL_VAULT_MAGIC, LSL_VAULT_MAGIC_BYTES) != 0)
         return fail_at(rd, LSL_EFORMAT, 0);
+    rd->info->version =
+        got > LSL_VAULT_MAGIC_BYTES ? hdr[LSL_VAULT_MAGIC_BYTES] : 0;
     if (got < LSL_VAULT_AD_BYTES)
-        return fail_at(rd, LSL_ETRUNC, 0);
+        return fail_at(rd,
+                       got > LSL_VAULT_MAGIC_BYTES &&
+                               rd->info->version != LSL_VAULT_VERSION
+                           ? LSL_EVERSION
+                           : LSL_ETRUNC,
+                       0);
     rc = lsl_vault_hdr_decode(hdr, &h);
     if (rc)
-        return fail_at(rd, rc, 0);
-    rd->info->epoch = h.epoch;
-    rd->info->epoch_len = h.epoch_len;
-    rd->info->created = h.created;
-    /* A ratcheting key's records all carry the file's epoch id. */
-    rd->check_kid = h.epoch_len != LSL_EPOCH_NEVER;
+        return fail_at(rd, rc, rc == LSL_EVERSION ? LSL_VAULT_MAGIC_BYTES : 0);
+    take_header(rd->info, &h);
     rd->kid = (uint16_t)(h.epoch % (LSL_VAULT_KID_MAX + 1));
     if (got < sizeof(hdr))
         return fail_at(rd, LSL_ETRUNC, LSL_VAULT_AD_BYTES);
     memcpy(rd->ad, hdr, sizeof(rd->ad));
-    fkey = sodium_malloc(LSL_VAULT_FILE_KEY_BYTES);
-    if (!fkey)
-        return -ENOMEM;
-    rc = crypto_box_seal_open(fkey, hdr + LSL_VAULT_SEALED_OFFSET,
-                              LSL_VAULT_SEALED_BYTES, lsl_officer_key_pk(key),
-                              lsl_officer_key_sk(key));
-    if (rc != 0) {
-        /* Wrong officer key or a tampered sealed key: indistinguishable. */
-        rc = fail_at(rd, LSL_EAUTH, LSL_VAULT_SEALED_OFFSET);
-    } else if (crypto_secretstream_xchacha20poly1305_init_pull(
-                   rd->st, hdr + LSL_VAULT_SS_HEADER_OFFSET, fkey) != 0) {
-        rc = fail_at(rd, LSL_EAUTH, LSL_VAULT_SS_HEADER_OFFSET);
-    }
-    sodium_free(fkey);
-    return rc;
+    return open_secrets(rd, hdr, key);
+}
+
+/* A record of this file is true: its token is its value's, or mapped. */
+static int verify_record(struct reader *rd, const struct lsl_vault_record *r)
+{
+    if (r->tok.kid != rd->kid)
+        return LSL_ECORRUPT;
+    if (r->type == LSL_VAULT_REC_SEEN)
+        return mapped_has(&rd->mapped, &r->tok) ? 0 : LSL_EFORGED;
+    if (!lsl_token_verify(rd->vkey, rd->kid, &r->tok, r->value.p, r->value.len))
+        return LSL_EFORGED;
+    return mapped_add(&rd->mapped, &r->tok);
 }
 
 /*
  * Walk the records of the chunk in rd->plain: first with call false to
- * check them all, then with call true to count and deliver them.
+ * check and verify them all, then with call true to count and deliver
+ * them.
  */
 static int walk_records(struct reader *rd, bool call, lsl_vault_record_fn fn,
                         void *ud)
@@ -123,11 +229,13 @@ static int walk_records(struct reader *rd, bool call, lsl_vault_record_fn fn,
         rc = lsl_vault_rec_get(plain + pos, rd->plain.len - pos, &used, &r);
         if (rc)
             return rc;
-        if (rd->check_kid && r.tok.kid != rd->kid)
-            return LSL_ECORRUPT;
         pos += used;
-        if (!call)
+        if (!call) {
+            rc = verify_record(rd, &r);
+            if (rc)
+                return rc;
             continue;
+        }
         rd->info->records++;
         rc = fn ? fn(&r, ud) : 0;
         if (rc)
@@ -178,6 +286,8 @@ static int open_chunk(struct reader *rd, size_t clen, uint64_t at,
         *tag != crypto_secretstream_xchacha20poly1305_TAG_FINAL)
         return fail_at(rd, LSL_ECORRUPT, at);
     rc = walk_records(rd, false, NULL, NULL);
+    if (rc == -ENOMEM)
+        return rc;
     return rc ? fail_at(rd, rc, at) : 0;
 }
 
@@ -231,8 +341,11 @@ int lsl_vault_read_file(const char *path, const struct lsl_officer_key *key,
     if (rc)
         return rc;
     rd.st = sodium_malloc(sizeof(*rd.st));
-    if (!rd.st)
-        return -ENOMEM;
+    rd.vkey = sodium_malloc(LSL_VKEY_BYTES);
+    if (!rd.st || !rd.vkey) {
+        rc = -ENOMEM;
+        goto out;
+    }
     rd.fd = open(path, O_RDONLY | O_CLOEXEC);
     if (rd.fd < 0) {
         rc = -errno;
@@ -247,12 +360,55 @@ int lsl_vault_read_file(const char *path, const struct lsl_officer_key *key,
         rd.info->complete = false;
         rc = fail_at(&rd, LSL_EAUTH, LSL_VAULT_MAGIC_BYTES + 4);
     }
+    /* Cut short: a writer's lock says it is still being written. */
+    if (rc == LSL_ETRUNC && flock(rd.fd, LOCK_SH | LOCK_NB) < 0 &&
+        errno == EWOULDBLOCK)
+        rd.info->writing = true;
 out:
     if (rd.fd >= 0)
         close(rd.fd);
     sodium_free(rd.st);
+    sodium_free(rd.vkey);
+    free(rd.mapped.slots);
+    free(rd.mapped.used);
     free(rd.cipher);
     lsl_buf_free(&rd.plain);
+    return rc;
+}
+
+int lsl_vault_header_secrets(const char *path,
+                             const struct lsl_officer_key *key,
+                             struct lsl_vault_hdr *h, uint8_t *vkey,
+                             uint8_t *wsecret)
+{
+    struct lsl_vault_file_info info = {0};
+    struct reader rd = {.fd = -1, .info = &info, .wsecret = wsecret};
+    int rc = lsl_vault_sodium_init();
+
+    if (rc)
+        return rc;
+    rd.st = sodium_malloc(sizeof(*rd.st));
+    rd.vkey = vkey;
+    rd.fd = rd.st ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+    if (!rd.st)
+        rc = -ENOMEM;
+    else if (rd.fd < 0)
+        rc = -errno;
+    if (rc == 0)
+        rc = read_header(&rd, key);
+    if (rc == 0) {
+        memset(h, 0, sizeof(*h));
+        h->version = info.version;
+        h->flags = info.flags;
+        h->epoch = info.epoch;
+        h->epoch_len = info.epoch_len;
+        h->created = info.created;
+        h->link = info.link;
+        h->audit_seq = info.audit_seq;
+    }
+    if (rd.fd >= 0)
+        close(rd.fd);
+    sodium_free(rd.st);
     return rc;
 }
 

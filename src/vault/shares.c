@@ -101,15 +101,28 @@ static int seal_share(uint8_t *file, const struct lsl_officer_key *k,
     return rc;
 }
 
+/* Two passphrases equal: one holder could open two shares. */
+static bool same(const char *a, const char *b)
+{
+    size_t n = strlen(a);
+
+    return n == strlen(b) && sodium_memcmp(a, b, n) == 0;
+}
+
 static int check_write_opts(const struct lsl_shares_opts *o)
 {
-    if (o->count < 1 || o->count > LSL_SHARES_MAX || o->threshold < 1 ||
+    if (o->count < 2 || o->count > LSL_SHARES_MAX || o->threshold < 2 ||
         o->threshold > o->count || !o->paths || !o->passphrases ||
         !limits_ok(o->opslimit, o->memlimit))
         return -EINVAL;
     for (unsigned i = 0; i < o->count; i++) {
-        if (!o->passphrases[i] || !o->passphrases[i][0])
+        if (!o->passphrases[i] ||
+            strlen(o->passphrases[i]) < LSL_PASSPHRASE_MIN)
             return -EINVAL;
+        for (unsigned j = 0; j < i; j++) {
+            if (same(o->passphrases[i], o->passphrases[j]))
+                return -EINVAL;
+        }
     }
     return 0;
 }
@@ -280,6 +293,8 @@ int lsl_officer_key_from_shares(struct lsl_officer_key **out,
     }
     if (rc == 0)
         rc = combine(out, sh, sh[0].k, st);
+    for (unsigned j = 0; rc == 0 && j < sh[0].k; j++)
+        st->used[st->nused++] = sh[j].x;
     sodium_free(sh);
     return rc;
 }

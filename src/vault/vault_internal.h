@@ -1,5 +1,5 @@
 /*
- * logseal — vault internals shared by keys.c, format.c, writer.c, reader.c
+ * logseal — vault internals shared by keys.c, codec.c, writer.c, reader.c
  * and index.c: the on-disk layout constants, the header and record codecs,
  * a byte buffer that wipes what it held, and test hooks.
  *
@@ -12,24 +12,27 @@
 #include <sodium.h>
 #include <string.h>
 #include <sys/types.h>
-#include "logseal/audit.h"
+#include "logseal/auditlog.h"
 #include "logseal/buf.h"
 #include "logseal/vault.h"
 
 #define LSL_VAULT_MAGIC       "LSLVAULT"
 #define LSL_VAULT_MAGIC_BYTES 8
-/* Version 2 puts the key epoch length in the last reserved byte; version
- * 1 files (reserved bytes all zero) are still read. */
-#define LSL_VAULT_VERSION        2
-#define LSL_VAULT_VERSION_1      1
+/* Version 3 adds the chain fields and the sealed verification key and
+ * writer secret; versions 1 and 2 cannot be verified and are refused. */
+#define LSL_VAULT_VERSION        3
 #define LSL_VAULT_OFF_EPOCH_LEN  (LSL_VAULT_MAGIC_BYTES + 3)
-#define LSL_VAULT_ID_BYTES       16
 #define LSL_VAULT_FILE_KEY_BYTES crypto_secretstream_xchacha20poly1305_KEYBYTES
 
-/* The plaintext header fields, magic .. id: every chunk's additional data. */
+/* The plaintext header fields, magic .. audit_seq: every chunk's
+ * additional data. */
 #define LSL_VAULT_AD_BYTES                                                     \
-    (LSL_VAULT_MAGIC_BYTES + 4 + 4 + 8 + LSL_VAULT_ID_BYTES)
-#define LSL_VAULT_SEALED_BYTES (crypto_box_SEALBYTES + LSL_VAULT_FILE_KEY_BYTES)
+    (LSL_VAULT_MAGIC_BYTES + 4 + 4 + 8 + LSL_VAULT_ID_BYTES +                  \
+     LSL_VAULT_ID_BYTES + 8 + LSL_VAULT_ID_BYTES + 8)
+/* What the sealed box holds: file key | verification key | writer secret. */
+#define LSL_VAULT_SECRETS_BYTES                                                \
+    (LSL_VAULT_FILE_KEY_BYTES + LSL_VKEY_BYTES + LSL_VAULT_WSECRET_BYTES)
+#define LSL_VAULT_SEALED_BYTES (crypto_box_SEALBYTES + LSL_VAULT_SECRETS_BYTES)
 #define LSL_VAULT_SS_HEADER_BYTES                                              \
     crypto_secretstream_xchacha20poly1305_HEADERBYTES
 #define LSL_VAULT_SEALED_OFFSET    LSL_VAULT_AD_BYTES
@@ -103,19 +106,43 @@ LSL_MUST_CHECK int lsl_officer_key_from_sk(struct lsl_officer_key **out,
 /* ---- header ---- */
 
 struct lsl_vault_hdr {
-    uint8_t version;   /* decode only; encode writes LSL_VAULT_VERSION */
-    uint8_t epoch_len; /* enum lsl_epoch_len; 0 in version 1 files */
+    uint8_t version; /* decode only; encode writes LSL_VAULT_VERSION */
+    uint8_t flags;   /* LSL_VAULT_F_* */
+    uint8_t epoch_len;
     uint32_t epoch;
     int64_t created;
-    uint8_t id[LSL_VAULT_ID_BYTES];
+    struct lsl_vault_link link; /* id is the file's id */
+    uint64_t audit_seq;
 };
 
 void lsl_vault_hdr_encode(const struct lsl_vault_hdr *h,
                           uint8_t out[LSL_VAULT_AD_BYTES]);
 
-/* 0, LSL_EFORMAT (magic, reserved bytes, epoch length) or LSL_EVERSION. */
+/*
+ * 0, LSL_EFORMAT (magic, reserved byte, unknown flags, epoch length) or
+ * LSL_EVERSION (h->version says which).
+ */
 LSL_MUST_CHECK int lsl_vault_hdr_decode(const uint8_t in[LSL_VAULT_AD_BYTES],
                                         struct lsl_vault_hdr *h);
+
+/* BLAKE2b-128 of a secret, to compare files without the secret itself. */
+void lsl_vault_digest(const uint8_t *p, size_t len,
+                      uint8_t out[LSL_VAULT_DIGEST_BYTES]);
+
+/*
+ * Read the header of the vault file at path and open its sealed box:
+ * the header fields into *h, the verification key and the writer secret
+ * into vkey / wsecret (secure memory of the caller). For rewriting a file
+ * under its own keys. 0, LSL_EFORMAT, LSL_EVERSION, LSL_ETRUNC, LSL_EAUTH
+ * (another officer key) or -errno.
+ */
+LSL_MUST_CHECK int lsl_vault_header_secrets(const char *path,
+                                            const struct lsl_officer_key *key,
+                                            struct lsl_vault_hdr *h,
+                                            uint8_t *vkey, uint8_t *wsecret);
+
+/* The name of a new vault file of `epoch` created at `when`, into out. */
+void lsl_vault_file_name(uint32_t epoch, int64_t when, char out[64]);
 
 /* ---- records ---- */
 
@@ -231,14 +258,18 @@ LSL_MUST_CHECK int lsl_shamir_split(const uint8_t *secret, size_t len,
 LSL_MUST_CHECK int lsl_shamir_join(const uint8_t *xs, const uint8_t *const *ys,
                                    unsigned k, size_t len, uint8_t *secret);
 
-/* ---- audit trail internals shared by audit.c and auditchk.c ---- */
+/* ---- audit log internals (auditlog_write.c, auditlog_verify.c) ---- */
 
-#define LSL_AUDIT_FIELDS    9
+/* Format 2 records have 10 fields (items before prev); format 1 has 9. */
+#define LSL_AUDIT_FIELDS    10
+#define LSL_AUDIT_FIELDS_V1 9
 #define LSL_AUDIT_SIG_BYTES crypto_sign_BYTES
 
 /* A record line split into its fields; spans point into the line. */
 struct lsl_audit_line {
-    struct lsl_span field[LSL_AUDIT_FIELDS];
+    struct lsl_span field[LSL_AUDIT_FIELDS]; /* seq .. count */
+    struct lsl_span items;                   /* empty in format 1 */
+    uint8_t format;                          /* 1 or 2 */
     uint64_t seq;
     uint64_t count;
     size_t signed_len; /* bytes covered by the signature */
@@ -249,6 +280,15 @@ struct lsl_audit_line {
 /* Split and decode one line (no newline). 0 or LSL_ECORRUPT. */
 LSL_MUST_CHECK int lsl_audit_line_parse(const char *p, size_t len,
                                         struct lsl_audit_line *out);
+
+/*
+ * The audit signing key pair of officer key k (Ed25519; seed
+ * crypto_kdf(officer secret, id 1, "lslaudit")): signs audit records and
+ * the stop list. sk is crypto_sign_SECRETKEYBYTES of secure memory.
+ * 0 or -ENOMEM.
+ */
+LSL_MUST_CHECK int lsl_audit_sign_keypair(const struct lsl_officer_key *k,
+                                          uint8_t pk[32], uint8_t *sk);
 
 /* The chain value of record 1. */
 void lsl_audit_genesis(const struct lsl_audit_pub *pub,
@@ -261,7 +301,8 @@ void lsl_audit_line_hash(const char *p, size_t len,
 /* Read all of fd from its current offset into b. 0, -ENOMEM or -errno. */
 LSL_MUST_CHECK int lsl_audit_read_fd(int fd, struct lsl_buf *b);
 
-/* Read the file at path into b. 0, -ENOMEM or -errno. */
+/* Read the file at path (not through a symlink) into b. 0, -ENOMEM,
+ * -errno. */
 LSL_MUST_CHECK int lsl_audit_read_path(const char *path, struct lsl_buf *b);
 
 /* ---- test hooks ---- */

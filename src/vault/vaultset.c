@@ -1,6 +1,10 @@
 /*
  * The daemon's vault files per key epoch (vaultset.h).
  *
+ * Each file takes the next place in the writer's chain (wstate.c) and
+ * carries the verification key of its epoch, which the keyring holds for
+ * as long as the file can receive mappings.
+ *
  * Invariants: at most one open writer per epoch; a writer is finished only
  * when its epoch is older than the keyring's oldest key, after the
  * keyring has ratcheted past it, so every mapping of that epoch already
@@ -11,6 +15,9 @@
 #include "logseal/vaultset.h"
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
+#include "logseal/file.h"
+#include "logseal/log.h"
 #include "vault_internal.h"
 
 struct slot {
@@ -26,10 +33,48 @@ struct lsl_vault_set {
     char last[4096];
 };
 
+/* Create the file of `epoch` at the next place of the writer's chain. */
+static int create_writer(struct lsl_vault_set *vs, uint32_t epoch,
+                         const uint8_t *vkey, struct lsl_vault_writer **w)
+{
+    struct lsl_vault_writer_opts wo;
+    struct lsl_vault_link link;
+    char name[64], path[4096];
+    int rc, erc;
+
+    lsl_vault_file_name(epoch, (int64_t)time(NULL), name);
+    rc = lsl_path_join(path, sizeof(path), vs->o.dir, name);
+    if (rc == 0)
+        rc = lsl_vault_wstate_begin(vs->o.wstate, path, &link);
+    if (rc)
+        return rc;
+    lsl_vault_writer_opts_init(&wo);
+    wo.dir = vs->o.dir;
+    wo.path = path;
+    wo.pubkey = vs->o.pubkey;
+    wo.source = vs->o.source;
+    wo.epoch = epoch;
+    wo.epoch_len = (uint8_t)lsl_keyring_epoch_len(vs->o.keyring);
+    wo.vkey = vkey;
+    wo.wsecret = lsl_vault_wstate_secret(vs->o.wstate);
+    wo.link = &link;
+    if (vs->o.seen_cap)
+        wo.seen_cap = vs->o.seen_cap;
+    rc = lsl_vault_writer_open(w, &wo);
+    erc = lsl_vault_wstate_end(vs->o.wstate, rc == 0);
+    if (rc == 0 && erc) {
+        /* The file exists; its place is settled by the next begin. */
+        lsl_log_warn("%s: the writer state was not updated after creating "
+                     "%s: %s",
+                     vs->o.dir, name, lsl_strerror(erc));
+    }
+    return rc;
+}
+
 static int open_writer(struct lsl_vault_set *vs, uint32_t epoch,
                        struct lsl_vault_writer **w)
 {
-    struct lsl_vault_writer_opts wo;
+    uint8_t *vkey;
     int rc;
 
     if (vs->n == vs->cap) {
@@ -41,15 +86,13 @@ static int open_writer(struct lsl_vault_set *vs, uint32_t epoch,
         vs->slots = s;
         vs->cap = cap;
     }
-    lsl_vault_writer_opts_init(&wo);
-    wo.dir = vs->o.dir;
-    wo.pubkey = vs->o.pubkey;
-    wo.source = vs->o.source;
-    wo.epoch = epoch;
-    wo.epoch_len = (uint8_t)lsl_keyring_epoch_len(vs->o.keyring);
-    if (vs->o.seen_cap)
-        wo.seen_cap = vs->o.seen_cap;
-    rc = lsl_vault_writer_open(w, &wo);
+    vkey = sodium_malloc(LSL_VKEY_BYTES);
+    if (!vkey)
+        return -ENOMEM;
+    rc = lsl_keyring_vkey(vs->o.keyring, epoch, vkey);
+    if (rc == 0)
+        rc = create_writer(vs, epoch, vkey, w);
+    sodium_free(vkey);
     if (rc)
         return rc;
     vs->slots[vs->n++] = (struct slot){.epoch = epoch, .w = *w};
@@ -65,7 +108,7 @@ int lsl_vault_set_open(struct lsl_vault_set **out,
     struct lsl_vault_set *vs;
     int rc;
 
-    if (!o->dir || !o->pubkey || !o->keyring)
+    if (!o->dir || !o->pubkey || !o->keyring || !o->wstate)
         return -EINVAL;
     vs = calloc(1, sizeof(*vs));
     if (!vs)

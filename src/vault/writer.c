@@ -17,6 +17,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -313,24 +314,30 @@ static void writer_free(struct lsl_vault_writer *w)
     free(w);
 }
 
+void lsl_vault_file_name(uint32_t epoch, int64_t when, char out[64])
+{
+    char utc[32] = "19700101T000000Z";
+    time_t t = (time_t)when;
+    struct tm tm;
+
+    if (gmtime_r(&t, &tm))
+        strftime(utc, sizeof(utc), "%Y%m%dT%H%M%SZ", &tm);
+    snprintf(out, 64, "%" PRIu32 "-%s-%08" PRIx32 "%s", epoch, utc,
+             randombytes_random(), LSL_VAULT_SUFFIX);
+}
+
 /*
- * Create the file exclusively: at the given path, or named from the
- * header in dir.
+ * Create the file exclusively (at the given path, or named from the
+ * header in dir) and lock it: readers then see it is being written.
  */
 static int create_file(struct lsl_vault_writer *w,
                        const struct lsl_vault_writer_opts *o,
                        const struct lsl_vault_hdr *h)
 {
-    char name[96], utc[32], path[4096];
-    time_t t = (time_t)h->created;
-    struct tm tm;
+    char name[64], path[4096];
     int rc;
 
-    if (!gmtime_r(&t, &tm) ||
-        !strftime(utc, sizeof(utc), "%Y%m%dT%H%M%SZ", &tm))
-        return -EINVAL;
-    snprintf(name, sizeof(name), "%" PRIu32 "-%s-%08" PRIx32 "%s", h->epoch,
-             utc, randombytes_random(), LSL_VAULT_SUFFIX);
+    lsl_vault_file_name(h->epoch, h->created, name);
     rc = o->path ? 0 : lsl_path_join(path, sizeof(path), o->dir, name);
     if (rc)
         return rc;
@@ -341,31 +348,38 @@ static int create_file(struct lsl_vault_writer *w,
     if (w->fd < 0)
         return -errno;
     /* The umask may have narrowed the mode; widening is never wanted. */
-    if (fchmod(w->fd, 0600) < 0)
+    if (fchmod(w->fd, 0600) < 0 || flock(w->fd, LOCK_EX | LOCK_NB) < 0)
         return -errno;
     return 0;
 }
 
-/* Seal a fresh file key, start the stream, write the header durably. */
-static int write_header(struct lsl_vault_writer *w, const uint8_t *pubkey,
+/*
+ * Seal a fresh file key with the verification key and the writer secret,
+ * start the stream, write the header durably.
+ */
+static int write_header(struct lsl_vault_writer *w,
+                        const struct lsl_vault_writer_opts *o,
                         const struct lsl_vault_hdr *h)
 {
     uint8_t hdr[LSL_VAULT_HEADER_BYTES];
-    uint8_t *key;
+    uint8_t *sec; /* file key | verification key | writer secret */
     int rc = 0;
 
-    key = sodium_malloc(LSL_VAULT_FILE_KEY_BYTES);
-    if (!key)
+    sec = sodium_malloc(LSL_VAULT_SECRETS_BYTES);
+    if (!sec)
         return -ENOMEM;
     lsl_vault_hdr_encode(h, w->ad);
     memcpy(hdr, w->ad, sizeof(w->ad));
-    crypto_secretstream_xchacha20poly1305_keygen(key);
-    if (crypto_box_seal(hdr + LSL_VAULT_SEALED_OFFSET, key,
-                        LSL_VAULT_FILE_KEY_BYTES, pubkey) != 0 ||
+    crypto_secretstream_xchacha20poly1305_keygen(sec);
+    memcpy(sec + LSL_VAULT_FILE_KEY_BYTES, o->vkey, LSL_VKEY_BYTES);
+    memcpy(sec + LSL_VAULT_FILE_KEY_BYTES + LSL_VKEY_BYTES, o->wsecret,
+           LSL_VAULT_WSECRET_BYTES);
+    if (crypto_box_seal(hdr + LSL_VAULT_SEALED_OFFSET, sec,
+                        LSL_VAULT_SECRETS_BYTES, o->pubkey) != 0 ||
         crypto_secretstream_xchacha20poly1305_init_push(
-            &w->st[0], hdr + LSL_VAULT_SS_HEADER_OFFSET, key) != 0)
+            &w->st[0], hdr + LSL_VAULT_SS_HEADER_OFFSET, sec) != 0)
         rc = -EINVAL;
-    sodium_free(key);
+    sodium_free(sec);
     if (rc == 0)
         rc = append_durable(w, hdr, sizeof(hdr));
     if (rc == 0)
@@ -382,8 +396,9 @@ static int writer_init(struct lsl_vault_writer *w,
     w->fd = -1;
     w->pwrite_fn = pwrite;
     w->source_len = strlen(src);
-    if (!o->pubkey || !o->dir || w->source_len > LSL_VAULT_SOURCE_MAX ||
-        o->epoch_len > LSL_EPOCH_MONTH)
+    if (!o->pubkey || !o->dir || !o->vkey || !o->wsecret ||
+        w->source_len > LSL_VAULT_SOURCE_MAX ||
+        o->epoch_len > LSL_EPOCH_MONTH || (o->flags & ~LSL_VAULT_F_REWRITTEN))
         return -EINVAL;
     w->source = strdup(src);
     if (!w->source)
@@ -395,11 +410,30 @@ static int writer_init(struct lsl_vault_writer *w,
     return w->st ? 0 : -ENOMEM;
 }
 
+/* The header of a new file: its place in the chain, or a chain of one. */
+static void make_header(const struct lsl_vault_writer_opts *o,
+                        struct lsl_vault_hdr *h)
+{
+    memset(h, 0, sizeof(*h));
+    h->flags = o->flags;
+    h->epoch = o->epoch;
+    h->epoch_len = o->epoch_len;
+    h->created = o->created ? o->created : (int64_t)time(NULL);
+    h->audit_seq = o->audit_seq;
+    if (o->link) {
+        h->link = *o->link;
+        return;
+    }
+    randombytes_buf(h->link.writer, sizeof(h->link.writer));
+    randombytes_buf(h->link.id, sizeof(h->link.id));
+    h->link.seq = 1;
+}
+
 int lsl_vault_writer_open(struct lsl_vault_writer **out,
                           const struct lsl_vault_writer_opts *o)
 {
     struct lsl_vault_writer *w;
-    struct lsl_vault_hdr h = {.epoch = o->epoch, .epoch_len = o->epoch_len};
+    struct lsl_vault_hdr h;
     int rc;
 
     rc = lsl_vault_sodium_init();
@@ -414,11 +448,10 @@ int lsl_vault_writer_open(struct lsl_vault_writer **out,
     rc = lsl_mkdir_p(o->dir, 0700);
     if (rc)
         goto fail;
-    h.created = (int64_t)time(NULL);
-    randombytes_buf(h.id, sizeof(h.id));
+    make_header(o, &h);
     rc = create_file(w, o, &h);
     if (rc == 0)
-        rc = write_header(w, o->pubkey, &h);
+        rc = write_header(w, o, &h);
     if (rc) {
         /* Only a file this call created: create_file used O_EXCL. */
         if (w->fd >= 0)

@@ -4,10 +4,12 @@
  * officer key in a temp dir). Each input edits a copy of it: byte 0 picks
  * the edit (raw: the rest is the whole file; flip a byte; cut; insert the
  * rest; duplicate, drop or swap lines), bytes 1-2 an offset, byte 3 a
- * value. Checks: verification returns 0 or LSL_EAUTH (never a crash or
- * another code for content); a clean result covers every record the
- * reader sees and an untouched log verifies; a refusal names a line after
- * the records that verified.
+ * value. Checks: verification returns 0, LSL_EAUTH or LSL_ETRUNC (a torn
+ * last line, and only then) (never a crash or another code for content);
+ * a clean result covers every record the reader sees and an untouched log
+ * verifies; a refusal names a line after the records that verified; the
+ * legal state loads or is refused; a log that verifies but for a torn
+ * last line takes an append and then verifies whole.
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -15,20 +17,21 @@
 #include <string.h>
 #include <unistd.h>
 #include "fuzz_util.h"
-#include "logseal/audit.h"
+#include "logseal/auditlog.h"
+#include "logseal/legal.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct lsl_audit_pub pub;
+static struct lsl_officer_key *k;
+static const char *dir;
 static uint8_t *base;
 static size_t base_len;
 static char log_path[512];
 
 static void init(void)
 {
-    const char *dir = fz_tmpdir();
     char sec[512], pk[512];
-    struct lsl_officer_key *k = NULL;
     struct lsl_audit_entry e = {.time = 1764403200,
                                 .operator_name = "ana",
                                 .case_ref = "CASE-1",
@@ -37,6 +40,7 @@ static void init(void)
     static const char *const queries[] = {"ip_aa1", "id_aa2\tx", "q\n3", ""};
     FILE *f;
 
+    dir = fz_tmpdir();
     snprintf(sec, sizeof(sec), "%s/officer.key", dir);
     snprintf(pk, sizeof(pk), "%s/vault.pub", dir);
     snprintf(log_path, sizeof(log_path), "%s/%s", dir, LSL_AUDIT_LOG_NAME);
@@ -45,9 +49,9 @@ static void init(void)
     FZ_CHECK(lsl_audit_pub_derive(k, &pub) == 0);
     for (int i = 0; i < 4; i++) {
         e.query = queries[i];
-        FZ_CHECK(lsl_audit_log_append(dir, k, &e) == 0);
+        e.items = i % 2 ? "tok=ip_aaaaaaaaaaaaaaaaaaaaaaaaaa shares=1,3" : NULL;
+        FZ_CHECK(lsl_audit_log_append(dir, k, &e, NULL) == 0);
     }
-    lsl_officer_key_close(k);
     f = fopen(log_path, "rb");
     FZ_CHECK(f != NULL);
     base = malloc(1 << 16);
@@ -124,6 +128,36 @@ static int count_record(const struct lsl_audit_record *r, void *ud)
     return 0;
 }
 
+/*
+ * A log that verifies, or verifies but for a torn last line, takes an
+ * append (which cuts the torn line) and then verifies with one more
+ * record: a crash never bricks the log.
+ */
+static void append_after(int rc, const struct lsl_audit_verdict *v)
+{
+    struct lsl_audit_entry e = {.time = 1764403300,
+                                .operator_name = "fz",
+                                .case_ref = "F",
+                                .action = "unseal",
+                                .query = "",
+                                .count = 0};
+    struct lsl_audit_verdict after;
+    struct lsl_ledger *l = NULL;
+    int arc;
+
+    arc = lsl_ledger_load(&l, dir, &pub, &after);
+    FZ_CHECK(arc == 0 || arc == LSL_EAUTH);
+    lsl_ledger_free(l);
+    if (rc != 0 && rc != LSL_ETRUNC)
+        return;
+    arc = lsl_audit_log_append(dir, k, &e, NULL);
+    if (arc == LSL_ECORRUPT)
+        return; /* a verifying log cannot end in a malformed line */
+    FZ_CHECK(arc == 0);
+    FZ_CHECK(lsl_audit_verify(log_path, &pub, &after) == 0);
+    FZ_CHECK(after.records == v->records + 1);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct lsl_audit_verdict v;
@@ -144,7 +178,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FZ_CHECK(len == 0 || write(fd, img, len) == (ssize_t)len);
     close(fd);
     rc = lsl_audit_verify(log_path, &pub, &v);
-    FZ_CHECK(rc == 0 || rc == LSL_EAUTH);
+    FZ_CHECK(rc == 0 || rc == LSL_EAUTH || rc == LSL_ETRUNC);
+    FZ_CHECK((rc == LSL_ETRUNC) == (v.fault == LSL_AUDIT_TORN));
     rrc = lsl_audit_read(log_path, count_record, &seen, &bad);
     FZ_CHECK(rrc == 0 || rrc == LSL_ECORRUPT);
     if (rc == 0)
@@ -153,6 +188,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FZ_CHECK(v.bad_line > v.records && v.fault != LSL_AUDIT_OK);
     if (len == base_len && memcmp(img, base, len) == 0)
         FZ_CHECK(rc == 0 && v.records == 4);
+    append_after(rc, &v);
     free(img);
     return 0;
 }

@@ -2,7 +2,8 @@
  * Fuzz target: the daemon's configuration parser (lsl_config_parse) on
  * arbitrary text. It accepts or refuses with LSL_ECONFIG and a message;
  * an accepted configuration has sane values (gzip level 1-9, sources with
- * names, strings terminated); a refusal names a line of the text.
+ * names, strings terminated); a refusal lists its errors (up to the cap),
+ * each naming a line of the text.
  */
 #include <errno.h>
 #include <string.h>
@@ -43,6 +44,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     } else if (rc == LSL_ECONFIG) {
         FZ_CHECK(e.msg[0] != '\0' && memchr(e.msg, '\0', sizeof(e.msg)));
         FZ_CHECK(e.line <= lines);
+        /* Every error is kept up to the cap, each naming a line of it. */
+        FZ_CHECK(e.count >= 1 && e.kept >= 1 &&
+                 e.kept == (e.count < LSL_CONFIG_ERRORS_MAX
+                                ? e.count
+                                : LSL_CONFIG_ERRORS_MAX));
+        for (unsigned i = 0; i < e.kept; i++)
+            FZ_CHECK(e.list[i].msg[0] != '\0' && e.list[i].line <= lines);
     }
     return 0;
 }

@@ -146,6 +146,20 @@ class Ctx:
             if fin:
                 fin.close()
 
+    def run_pw(self, args, passphrases, input=b''):
+        """Run logseal ARGS --passphrase-fd FD, one passphrase a line."""
+        r, w = os.pipe()
+        os.write(w, ''.join(p + '\n' for p in passphrases).encode())
+        os.close(w)
+        try:
+            return subprocess.run([self.exe] + list(args) +
+                                  ['--passphrase-fd', str(r)],
+                                  input=input, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, env=self.env,
+                                  pass_fds=(r,), timeout=300)
+        finally:
+            os.close(r)
+
     def expect(self, proc, code, what):
         """Fail unless proc exited with `code`; show its redacted stderr."""
         check(proc.returncode == code, '%s: exit %d, expected %d; stderr: %s'
@@ -543,9 +557,14 @@ class Daemon:
     def start(self, config=None, stdin=subprocess.DEVNULL, stdout=None,
               env=None):
         """Start `logseal run --config` (self.conf by default) and return
-        the process. env: variables to add (e.g. LD_PRELOAD)."""
+        the process. env: variables to add (e.g. LD_PRELOAD); a value of
+        None removes the variable."""
         e = dict(self.ctx.env)
-        e.update(env or {})
+        for k, v in (env or {}).items():
+            if v is None:
+                e.pop(k, None)
+            else:
+                e[k] = v
         cmd = os.environ.get('LSL_TEST_WRAP', '').split() + [self.exe]
         with open(self.log_path, 'ab') as log:
             self.proc = subprocess.Popen(

@@ -4,6 +4,8 @@ answers GET with Prometheus text holding the right counts, refuses junk,
 and is not held up by a client that never sends its request. A reload
 (SIGHUP) keeps the counters going: they only grow, and the stdin source
 reads on from where it was."""
+import os
+import re
 import signal
 import socket
 import subprocess
@@ -43,6 +45,11 @@ def body(ctx):
                  "# HELP logseal_%s " % name in text, "no HELP/TYPE for " +
                  name)
     check(lslib.metric(text, "up") == 1, "logseal_up")
+    # The shipped alerting rules name only metrics the daemon exports.
+    alerts = lslib.dist_file(ctx, "logseal-alerts.yml")
+    for name in sorted(set(re.findall(r"\blogseal_[a-z_]+", alerts))):
+        check("# TYPE %s " % name in text,
+              "logseal-alerts.yml uses %s, which /metrics lacks" % name)
     check(lslib.metric(text, "output_blocked") == 0 and
           lslib.metric(text, "commit_failures_total") == 0,
           "the output is not blocked and no commit failed")

@@ -69,6 +69,27 @@ def quiet_writer(d):
           '%d lines out for %d sent before SIGTERM, or they differ from '
           '`logseal pipe`' % (len(got), len(lines)))
     print('ok: SIGTERM drained a quiet stdin at once (%d lines)' % len(got))
+    erased_subject(d)
+
+
+def erased_subject(d):
+    """After `vault erase`, the daemon writes the subject as ip_erased and
+    maps it no more: it reads the signed stop list at start."""
+    lines = lslib.gen_lines(50, seed=11, tag='e')
+    cfg = d.config([('in', {'type': 'stdin', 'rule': d.rule,
+                            'sink': 'stdout'})], name='erase.conf')
+    addr = lines[0].split()[0].decode()
+    r = d.ctx.run(['vault', 'erase', '--keys', d.keys, '--vault', d.vault,
+                   '--case', 'DEL-D1', '--subject', addr, '--class', 'ip'])
+    check(r.returncode in (4, 5), 'vault erase: exit %d: %s'
+          % (r.returncode, lslib.redact(r.stderr)))
+    p = d.start(cfg, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    out, _ = p.communicate(lines[0] + b'\n', timeout=60)
+    check(p.returncode == 0, 'exit %d; log:\n%s' % (p.returncode,
+                                                    d.log_tail()))
+    check(out.startswith(b'ip_erased '),
+          'the daemon wrote an erased subject as %r' % out.split()[0])
+    print('ok: the daemon writes an erased subject as ip_erased')
 
 
 lslib.main(body)

@@ -32,7 +32,9 @@ import lslib
 from lslib import check
 
 DAY = 86400
-HEADER_BYTES = 40 + 48 + 32 + 24  # plaintext, sealed key, stream header
+SEALED_START = 88                  # plaintext header (format 3)
+SEALED_END = SEALED_START + 368    # sealed box: file key, vkey, secret
+HEADER_BYTES = SEALED_END + 24     # and the stream header
 
 
 def run_ok(ctx, args, what, code=0):
@@ -103,7 +105,37 @@ def check_who_posted(ctx, keys, vault, src):
           lslib.ISO_UTC_RE.match(obj['first_seen']),
           'unseal --json object lacks token/class/value/sources/times')
     print('ok who posted: unseal --line restores address, port, time')
+    check_identify(ctx, keys, vault, o, i)
     return o['user_id'], p['user_id']
+
+
+def check_identify(ctx, keys, vault, o, i):
+    """Who had address A, port P at time T: one command."""
+    seg = ctx.path('posting.out.gz')
+    base = ['identify', '--keys', keys, '--vault', vault, '--case', 'WHO-2',
+            '--address', o['ip'], '--at', o['time']]
+    proc = run_ok(ctx, base + ['--port', str(o['port']), seg], 'identify')
+    out = proc.stdout.decode().splitlines()
+    hits = [ln for ln in out if not ln.startswith('  ')]
+    check(any(ln.startswith('%s:%d\t' % (seg, i + 1)) for ln in hits),
+          'identify does not print the line (%d lines)' % len(hits))
+    line = next(ln for ln in hits if ln.startswith('%s:%d\t' % (seg, i + 1)))
+    r = json.loads(line.split('\t', 1)[1])
+    check(r['ip'] == lslib.normalize_value(o['ip']) and
+          str(r['user_id']) == str(o['user_id']) and r['port'] == o['port'],
+          'identify did not restore the address and the account')
+    table = [ln.split('\t') for ln in out if ln.startswith('  ')]
+    check(any(f[1] == 'user' and f[2] == str(o['user_id']) for f in table),
+          "identify's table lacks the account")
+    rows = [ln.split('\t') for ln in run_ok(
+        ctx, ['audit', 'show', '--vault', vault, '--case', 'WHO-2'],
+        'audit show').stdout.decode().splitlines()]
+    check(rows and rows[-1][4] == 'identify' and 'tok=' in rows[-1][7],
+          'identify is not audited with its tokens')
+    run_ok(ctx, base + ['--port', str(o['port'] + 1), seg],
+           'identify with another port', 4)
+    print('ok identify: address, port and time give the line and its '
+          'account')
 
 
 def disclose(ctx, keys, vault, subject, code=0):
@@ -141,20 +173,30 @@ def check_erase(ctx, keys, vault, uid, utok, other_tok):
     base = ['--keys', keys, '--vault', vault]
     run_ok(ctx, ['vault', 'hold'] + base + ['--case', 'HOLD-1',
                                              '--subject', str(uid)], 'hold')
-    run_ok(ctx, ['vault', 'erase'] + base + ['--case', 'DEL-1', '--subject',
-                                              str(uid)], 'erase under hold')
+    proc = run_ok(ctx, ['vault', 'erase'] + base + ['--case', 'DEL-1',
+                                                     '--subject', str(uid)],
+                  'erase under hold', 5)
+    check(b'kept under a legal hold' in proc.stdout,
+          'erase under hold does not report the held tokens')
     _, res = ctx.unseal(keys, vault, [utok], code=0)
     check(res[utok][1] == str(uid), 'a held mapping was erased')
     run_ok(ctx, ['vault', 'release'] + base + ['--case', 'HOLD-1'],
            'release')
-    before = {n: open(os.path.join(vault, n), 'rb').read()[:120]
+    before = {n: open(os.path.join(vault, n), 'rb').read()[:SEALED_END]
               for n in os.listdir(vault) if n.endswith('.lsv')}
-    run_ok(ctx, ['vault', 'erase'] + base + ['--case', 'DEL-1', '--subject',
-                                              str(uid)], 'erase')
-    after = {n: open(os.path.join(vault, n), 'rb').read()[:120]
+    # A fixed key (keygen --epoch never) stays on the daemon host: the
+    # erase is honest that a hash.key holder can still test guesses.
+    proc = run_ok(ctx, ['vault', 'erase'] + base + ['--case', 'DEL-1',
+                                                     '--subject', str(uid)],
+                  'erase', 5)
+    check(b'not unlinkable yet' in proc.stdout and
+          b'kept under a legal hold' not in proc.stdout,
+          'erase with a fixed key does not say what it could not do')
+    after = {n: open(os.path.join(vault, n), 'rb').read()[:SEALED_END]
              for n in os.listdir(vault) if n.endswith('.lsv')}
     check(before.keys() == after.keys(), 'erase changed the set of files')
-    check(all(before[n][40:120] != after[n][40:120] for n in before),
+    check(all(before[n][SEALED_START:] != after[n][SEALED_START:]
+              for n in before),
           'a rewritten vault file kept its sealed file key')
     proc = run_ok(ctx, ['unseal'] + base + ['--case', 'DEL-1', utok],
                   'unseal after erase', 4)

@@ -13,12 +13,13 @@ a share of another keygen, too few shares, a wrong passphrase, a share or
 officer.key with mode 0644, an edited / deleted / reordered / inserted
 audit record (`audit verify`, exit 3, naming the line), a flipped bit in a
 vault chunk (`vault verify`, exit 3) and a truncated vault file (`vault
-verify`: reported, exit 0; with --strict exit 3).
+verify`: exit 3, and `vault repair` finishes it). A file a writer still
+holds (its flock) is reported as being written: exit 0, with --strict 3.
 """
 
+import fcntl
 import os
 import shutil
-import subprocess
 
 import lslib
 from lslib import check
@@ -29,18 +30,7 @@ PAIRS = ((0, 1), (0, 2), (1, 2))
 
 
 def run_pw(ctx, args, passphrases, input=b''):
-    """Run logseal with passphrases on a pipe, one per line."""
-    r, w = os.pipe()
-    os.write(w, ''.join(p + '\n' for p in passphrases).encode())
-    os.close(w)
-    try:
-        return subprocess.run([ctx.exe] + list(args) +
-                              ['--passphrase-fd', str(r)],
-                              input=input, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, env=ctx.env,
-                              pass_fds=(r,), timeout=300)
-    finally:
-        os.close(r)
+    return ctx.run_pw(args, passphrases, input)
 
 
 def expect_fail(proc, what, *needles):
@@ -71,7 +61,8 @@ def keygen_split(ctx, name):
     ctx.expect(proc, 0, 'keygen --shares 3 --threshold 2')
     names = sorted(os.listdir(keys))
     check(names == ['audit.pub', 'hash.key', 'officer.share.1',
-                    'officer.share.2', 'officer.share.3', 'vault.pub'],
+                    'officer.share.2', 'officer.share.3', 'stop.key',
+                    'vault.pub'],
           'keygen --shares wrote %s' % names)
     for p in shares(keys, range(3)):
         mode = os.stat(p).st_mode & 0o777
@@ -156,6 +147,13 @@ def check_audit_good(ctx, vault):
           all(r[4] == 'unseal' and r[2] == 'it-officer' for r in rows),
           'audit show does not list the unseals with operator and case: %s'
           % rows)
+    # Each record names the tokens asked for and the holders who opened.
+    for r, (a, b) in zip(rows, PAIRS):
+        items = r[7].split(' ')
+        check('shares=%d,%d' % (a + 1, b + 1) in items and
+              sum(i.startswith('tok=') for i in items) == 6,
+              'audit record of shares %d+%d lacks its shares or tokens: %s'
+              % (a + 1, b + 1, lslib.redact(r[7])))
     proc = ctx.run(['audit', 'show', '--vault', vault, '--case',
                     'IT-SPLIT-1'])
     ctx.expect(proc, 0, 'audit show --case')
@@ -209,8 +207,9 @@ def check_vault_verify(ctx, keys, vault):
     proc = vault_verify(ctx, keys, vault)
     ctx.expect(proc, 0, 'vault verify of an intact vault')
     out = proc.stdout.decode()
-    check('\tok\t' in out and '1 ok, 0 cut short, 0 failed' in out and
-          'ip ' in out, 'vault verify output lacks ok/counts: %s' % out)
+    check('\tok\t' in out and '1 ok, 0 being written, 0 cut short, 0 failed'
+          in out and 'ip ' in out,
+          'vault verify output lacks ok/counts: %s' % out)
     name = [f for f in os.listdir(vault) if f.endswith('.lsv')][0]
     flipped = ctx.path('vault-flipped')
     shutil.copytree(vault, flipped)
@@ -230,12 +229,29 @@ def check_vault_verify(ctx, keys, vault):
     with open(os.path.join(cut, name), 'r+b') as f:
         f.truncate(f.seek(0, os.SEEK_END) - 10)
     proc = vault_verify(ctx, keys, cut)
-    ctx.expect(proc, 0, 'vault verify of a cut-short file (not --strict)')
+    ctx.expect(proc, 3, 'vault verify of a cut-short file')
     check(b'cut short' in proc.stdout, 'vault verify does not report the '
           'cut-short file: %s' % lslib.redact(proc.stdout))
-    proc = vault_verify(ctx, keys, cut, ['--strict'])
-    ctx.expect(proc, 3, 'vault verify --strict of a cut-short file')
-    print('ok vault verify: intact, flipped bit (3), cut short (0, --strict 3)')
+    proc = run_pw(ctx, ['vault', 'repair', '--vault', cut, '--keys', keys,
+                        '--case', 'IT-REPAIR'] +
+                  share_args(shares(keys, (2, 0))), [PASS[2], PASS[0]])
+    ctx.expect(proc, 0, 'vault repair of a cut-short file')
+    proc = vault_verify(ctx, keys, cut)
+    ctx.expect(proc, 0, 'vault verify after vault repair')
+    # A writer's lock on the file: being written, not cut short.
+    held = ctx.path('vault-held')
+    shutil.copytree(vault, held)
+    with open(os.path.join(held, name), 'r+b') as f:
+        f.truncate(f.seek(0, os.SEEK_END) - 10)
+        fcntl.flock(f, fcntl.LOCK_EX)
+        proc = vault_verify(ctx, keys, held)
+        ctx.expect(proc, 0, 'vault verify of a file being written')
+        check(b'being written' in proc.stdout, 'vault verify does not say '
+              'being written: %s' % lslib.redact(proc.stdout))
+        proc = vault_verify(ctx, keys, held, ['--strict'])
+        ctx.expect(proc, 3, 'vault verify --strict of a file being written')
+    print('ok vault verify: intact, flipped bit (3), cut short (3, repaired), '
+          'being written (0, --strict 3)')
 
 
 def body(ctx):

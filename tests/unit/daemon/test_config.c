@@ -348,6 +348,131 @@ static void load_file(void **state)
     assert_non_null(strstr(e.msg, "cannot read"));
 }
 
+/* Every mistake of a file is reported in one pass, each with its line. */
+static void all_errors(void **state)
+{
+    static const char text[] = "[daemon]\n"         /* 1 */
+                               "keys = relative\n"  /* 2: not absolute */
+                               "vault = /v\n"       /* 3 */
+                               "level = 10\n"       /* 4: bad level */
+                               "colour = blue\n"    /* 5: unknown key */
+                               "[sourc x]\n"        /* 6: bad section */
+                               "type = nonsense\n"  /* 7: skipped */
+                               "[source a]\n"       /* 8 */
+                               "type = tail\n"      /* 9: no path */
+                               "listen = unix:/x\n" /* 10: not for tail */
+                               "[source b]\n"       /* 11 */
+                               "type = stdin\n";    /* 12 */
+    static const unsigned lines[] = {2, 4, 5, 6, 8, 10, 0, 0, 8, 11};
+    static const char *const want[] = {
+        "absolute path",
+        "gzip level",
+        "unknown key 'colour'",
+        "unknown section",
+        "'path' is required",
+        "does not apply",
+        "key 'keys' is required",
+        "key 'state' is required",
+        "[source a] writes segments",
+        "[source b] writes segments",
+    };
+    struct lsl_config_error e;
+    struct lsl_config *c;
+
+    (void)state;
+    assert_int_equal(parse(text, &c, &e), LSL_ECONFIG);
+    assert_null(c);
+    assert_int_equal(e.count, LSL_ARRAY_SIZE(want));
+    assert_int_equal(e.kept, e.count);
+    assert_int_equal(e.line, 2);
+    assert_string_equal(e.msg, e.list[0].msg);
+    for (size_t i = 0; i < LSL_ARRAY_SIZE(want); i++) {
+        assert_int_equal(e.list[i].line, lines[i]);
+        if (!strstr(e.list[i].msg, want[i]))
+            fail_msg("error %zu: '%s' lacks '%s'", i, e.list[i].msg, want[i]);
+    }
+}
+
+/* Past LSL_CONFIG_ERRORS_MAX errors are counted, not kept. */
+static void many_errors(void **state)
+{
+    char text[4096] = HEAD;
+    struct lsl_config_error e;
+    struct lsl_config *c;
+
+    (void)state;
+    for (int i = 0; i < 40; i++)
+        snprintf(text + strlen(text), sizeof(text) - strlen(text),
+                 "bogus%d = 1\n", i);
+    strcat(text, "[source a]\ntype = stdin\n");
+    assert_int_equal(parse(text, &c, &e), LSL_ECONFIG);
+    assert_int_equal(e.count, 40);
+    assert_int_equal(e.kept, LSL_CONFIG_ERRORS_MAX);
+    assert_non_null(strstr(e.list[LSL_CONFIG_ERRORS_MAX - 1].msg, "bogus15"));
+}
+
+/* Is `key` a key of `section` in the parser's table? */
+static bool known_key(const char *section, const char *key)
+{
+    const char *sect, *name;
+
+    for (size_t i = 0; (name = lsl_config_key(i, &sect)) != NULL; i++) {
+        if (strcmp(sect, section) == 0 && strcmp(name, key) == 0)
+            return true;
+    }
+    return false;
+}
+
+/*
+ * logseal.conf(5) documents exactly the keys the parser knows: each key
+ * of the table as ".It Ic KEY" under its section's ".Ss" heading, and no
+ * other. A key added to the table (or dropped) fails here until the man
+ * page says so.
+ */
+static void man_page_keys(void **state)
+{
+    static const char path[] = LSL_TEST_DATA "/../../man/logseal.conf.5";
+    char documented[64][2][32];
+    size_t ndoc = 0;
+    char line[512], section[16] = "";
+    const char *sect, *name;
+    FILE *f = fopen(path, "r");
+
+    (void)state;
+    if (!f)
+        fail_msg("%s: cannot open", path);
+    while (fgets(line, sizeof(line), f) && ndoc < 64) {
+        char key[32];
+
+        line[strcspn(line, "\n")] = '\0';
+        if (strncmp(line, ".Sh", 3) == 0 || strncmp(line, ".Ss", 3) == 0)
+            snprintf(section, sizeof(section), "%s",
+                     strcmp(line, ".Ss \"[daemon]\"") == 0        ? "daemon"
+                     : strcmp(line, ".Ss \"[source NAME]\"") == 0 ? "source"
+                                                                  : "");
+        if (!section[0] || sscanf(line, ".It Ic %31s", key) != 1)
+            continue;
+        if (!known_key(section, key))
+            fail_msg("logseal.conf(5) documents [%s] key '%s', which the "
+                     "parser does not know",
+                     section, key);
+        snprintf(documented[ndoc][0], 32, "%s", section);
+        snprintf(documented[ndoc++][1], 32, "%s", key);
+    }
+    fclose(f);
+    for (size_t i = 0; (name = lsl_config_key(i, &sect)) != NULL; i++) {
+        bool found = false;
+
+        for (size_t j = 0; j < ndoc && !found; j++)
+            found = strcmp(documented[j][0], sect) == 0 &&
+                    strcmp(documented[j][1], name) == 0;
+        if (!found)
+            fail_msg("[%s] key '%s' is not documented in logseal.conf(5) "
+                     "(add '.It Ic %s' under its section)",
+                     sect, name, name);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -361,6 +486,9 @@ int main(void)
         cmocka_unit_test(sources),
         cmocka_unit_test(loopback),
         cmocka_unit_test(load_file),
+        cmocka_unit_test(all_errors),
+        cmocka_unit_test(many_errors),
+        cmocka_unit_test(man_page_keys),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -15,8 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
-#include "src/pipeline/batch_internal.h"
 #include "../token/testkey.h"
+#include "src/pipeline/batch_internal.h"
 
 struct fix {
     struct lsl_keyring *kr;

@@ -4,9 +4,11 @@
  * (edited, deleted, reordered, inserted copy, record of another chain,
  * another key, torn last line).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "src/vault/vault_internal.h"
 #include "vt_util.h"
 
@@ -33,7 +35,7 @@ static void append(const char *dir, const struct lsl_officer_key *k,
         .count = count,
     };
 
-    assert_int_equal(lsl_audit_log_append(dir, k, &e), 0);
+    assert_int_equal(lsl_audit_log_append(dir, k, &e, NULL), 0);
 }
 
 static int setup(void **state)
@@ -217,7 +219,8 @@ static void test_other_key_fails_first_record(void **state)
                                     .query = "",
                                     .count = 0};
 
-        assert_int_equal(lsl_audit_log_append(f->dir, other, &e), LSL_EAUTH);
+        assert_int_equal(lsl_audit_log_append(f->dir, other, &e, NULL),
+                         LSL_EAUTH);
     }
     assert_int_equal(lsl_audit_verify(f->log, &f->pub, &v), 0);
     assert_int_equal(v.records, NREC);
@@ -233,17 +236,85 @@ static void test_torn_last_line(void **state)
                                 .case_ref = "X",
                                 .action = "unseal",
                                 .query = "",
-                                .count = 0};
+                                .count = 0,
+                                .items = "tok=ip_aaaaaaaaaaaaaaaaaaaaaaaaaa"};
+    struct lsl_audit_verdict v;
+    struct lsl_audit_head h;
     struct lines ls;
 
     load(f->log, &ls);
     ls.v[NREC - 1][40] = '\0';
     store(f->log, &ls);
-    expect_fault(f, NREC, LSL_AUDIT_MALFORMED, "cut short");
-    /* Nothing is glued onto a torn record. */
-    assert_int_equal(lsl_audit_log_append(f->dir, f->key, &e), LSL_ECORRUPT);
+    /* A full disk or a crash during an append: the rest still verifies. */
+    assert_int_equal(lsl_audit_verify(f->log, &f->pub, &v), LSL_ETRUNC);
+    assert_int_equal(v.fault, LSL_AUDIT_TORN);
+    assert_int_equal(v.records, NREC - 1);
+    assert_int_equal(v.torn_bytes, 40);
+    /* The next append cuts it, and says so: the log is not bricked. */
+    assert_int_equal(lsl_audit_log_append(f->dir, f->key, &e, &h), 0);
+    assert_int_equal(h.seq, NREC);
+    assert_int_equal(lsl_audit_verify(f->log, &f->pub, &v), 0);
+    assert_int_equal(v.records, NREC);
+    assert_memory_equal(v.head, h.hash, sizeof(h.hash));
+    load(f->log, &ls);
+    assert_non_null(strstr(ls.v[NREC - 1],
+                           "\ttok=ip_aaaaaaaaaaaaaaaaaaaaaaaaaa "
+                           "repaired=40\t"));
+}
+
+/* A complete line that is no record is tampering: nothing is glued on. */
+static void test_malformed_last_line(void **state)
+{
+    struct fix *f = *state;
+    struct lsl_audit_entry e = {.time = 1,
+                                .operator_name = "ana",
+                                .case_ref = "X",
+                                .action = "unseal",
+                                .query = "",
+                                .count = 0};
+    struct lines ls;
+
+    load(f->log, &ls);
+    snprintf(ls.v[NREC - 1], sizeof(ls.v[0]), "not a record\n");
+    store(f->log, &ls);
+    expect_fault(f, NREC, LSL_AUDIT_MALFORMED, "fields");
+    assert_int_equal(lsl_audit_log_append(f->dir, f->key, &e, NULL),
+                     LSL_ECORRUPT);
     load(f->log, &ls);
     assert_int_equal(ls.n, NREC);
+}
+
+/* Items are signed like the rest; bad ones are refused; no symlinks. */
+static void test_items_and_symlink(void **state)
+{
+    struct fix *f = *state;
+    struct lsl_audit_entry e = {.time = 1,
+                                .operator_name = "ana",
+                                .case_ref = "X",
+                                .action = "hold",
+                                .query = "",
+                                .count = 1,
+                                .items = "epoch=20417 shares=1,3"};
+    struct lsl_audit_verdict v;
+    struct lines ls;
+    char moved[600];
+
+    assert_int_equal(lsl_audit_log_append(f->dir, f->key, &e, NULL), 0);
+    load(f->log, &ls);
+    assert_non_null(strstr(ls.v[NREC], "\tepoch=20417 shares=1,3\t"));
+    /* An edited item breaks the signature. */
+    *strstr(ls.v[NREC], "20417") = '3';
+    store(f->log, &ls);
+    expect_fault(f, NREC + 1, LSL_AUDIT_BAD_SIGNATURE, NULL);
+    e.items = "tok=a\tb";
+    assert_int_equal(lsl_audit_log_append(f->dir, f->key, &e, NULL), -EINVAL);
+    /* audit.log as a symlink: neither read nor appended to. */
+    snprintf(moved, sizeof(moved), "%s.real", f->log);
+    assert_int_equal(rename(f->log, moved), 0);
+    assert_int_equal(symlink(moved, f->log), 0);
+    assert_int_equal(lsl_audit_verify(f->log, &f->pub, &v), -ELOOP);
+    e.items = NULL;
+    assert_int_equal(lsl_audit_log_append(f->dir, f->key, &e, NULL), -ELOOP);
 }
 
 struct seen {
@@ -294,6 +365,8 @@ int main(void)
         T(test_record_of_another_chain),
         T(test_other_key_fails_first_record),
         T(test_torn_last_line),
+        T(test_malformed_last_line),
+        T(test_items_and_symlink),
         T(test_escaping_and_reading),
     };
 #undef T

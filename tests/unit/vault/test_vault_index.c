@@ -8,7 +8,7 @@ static struct lsl_vault_record rec(enum lsl_vault_rec_type type, unsigned n,
                                    const char *value, const char *source,
                                    int64_t first, int64_t last)
 {
-    struct lsl_mapping m = vt_map(LSL_CLASS_ID, n, value, first, last);
+    struct lsl_mapping m = vt_map_raw(LSL_CLASS_ID, n, value, first, last);
     struct lsl_vault_record r = {
         .type = type,
         .tok = m.tok,
@@ -42,7 +42,7 @@ static void test_merge(void **state)
     struct lsl_vault_index *ix = NULL;
     const struct lsl_vault_index_entry *e;
     struct lsl_vault_record r;
-    struct lsl_mapping other = vt_map(LSL_CLASS_ID, 99, "", 0, 0);
+    struct lsl_mapping other = vt_map_raw(LSL_CLASS_ID, 99, "", 0, 0);
     size_t n = 0;
 
     (void)state;

@@ -2,7 +2,9 @@
  * Vault integrity: every way a file can be cut, damaged, reordered or
  * spliced must be reported, with the intact chunks before the damage
  * delivered and nothing else: never a silent success, never a garbage
- * record.
+ * record; an authentic chunk whose record maps a token to a value it is
+ * not the token of (a planted mapping) is refused; a file being written
+ * is told from one cut short.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,25 +38,35 @@ static const char *const values[NREC] = {
     "192.0.2.10", "device-abc", "carol", "dave@example.net", "2001:db8::2",
 };
 
+/* The epoch of the writer opened last (its records' key id). */
+static unsigned w_epoch;
+
 static struct lsl_vault_writer *writer_epoch(struct fx *f, uint32_t epoch)
 {
     struct lsl_vault_writer_opts o;
     struct lsl_vault_writer *w = NULL;
 
-    lsl_vault_writer_opts_init(&o);
-    o.dir = f->vdir;
-    o.pubkey = f->pk;
+    vt_writer_opts(&o, f->vdir, f->pk);
     o.source = "src";
     o.epoch = epoch;
+    w_epoch = epoch;
     assert_int_equal(lsl_vault_writer_open(&w, &o), 0);
     return w;
 }
 
-/* Write the reference records; flush after m1 and m3. */
+/*
+ * Write the reference records (their tokens under the writer's epoch:
+ * same hashes, that epoch's key id); flush after m1 and m3.
+ */
 static void write_records(struct fx *f, struct lsl_vault_writer *w)
 {
+    unsigned epoch = w_epoch;
+
     for (int i = 0; i < NREC; i++) {
-        vt_add(w, &f->m[i], true);
+        struct lsl_mapping m = vt_map(f->m[i].tok.cls, epoch, values[i],
+                                      f->m[i].first_seen, f->m[i].last_seen);
+
+        vt_add(w, &m, true);
         if (i == 1 || i == 3)
             assert_int_equal(lsl_vault_writer_flush(w), 0);
     }
@@ -71,8 +83,8 @@ static int setup(void **state)
     snprintf(f->scratch, sizeof(f->scratch), "%s/scratch.bin", f->dir);
     vt_keys(f->dir, &f->key, f->pk);
     for (int i = 0; i < NREC; i++)
-        f->m[i] = vt_map((unsigned)i % LSL_CLASS_COUNT, (unsigned)i + 1,
-                         values[i], 100 + i, 200 + i);
+        f->m[i] = vt_map((unsigned)i % LSL_CLASS_COUNT, 3, values[i], 100 + i,
+                         200 + i);
     w = writer_epoch(f, 3);
     write_records(f, w);
     snprintf(f->path, sizeof(f->path), "%s", lsl_vault_writer_path(w));
@@ -176,6 +188,23 @@ static void test_unfinished_after_failed_close(void **state)
     assert_int_equal(f->info.error_offset, f->offs[2]);
 }
 
+static void test_being_written(void **state)
+{
+    struct fx *f = *state;
+    struct lsl_vault_writer *w = writer_epoch(f, 6);
+    char path[512];
+
+    write_records(f, w);
+    snprintf(path, sizeof(path), "%s", lsl_vault_writer_path(w));
+    /* The writer holds it: not complete, but not cut short either. */
+    expect_read(f, path, LSL_ETRUNC, 4);
+    assert_true(f->info.writing);
+    assert_int_equal(lsl_vault_writer_close(w), 0);
+    expect_read(f, path, 0, NREC);
+    assert_false(f->info.writing);
+    assert_true(f->info.complete);
+}
+
 static void test_unfinished_after_crash(void **state)
 {
     struct fx *f = *state;
@@ -247,15 +276,23 @@ static void test_flip_each_region(void **state)
     struct fx *f = *state;
     size_t c0 = f->offs[0], c1 = f->offs[1], c2 = f->offs[2];
 
+    const size_t sealed = LSL_VAULT_SEALED_OFFSET;
+
     flip(f, 0, 0x01, LSL_EFORMAT, 0, 0);         /* magic */
-    flip(f, 8, 0x01, LSL_EVERSION, 0, 0);        /* version */
+    flip(f, 8, 0x01, LSL_EVERSION, 0, 8);        /* version */
+    flip(f, 9, 0x01, LSL_EAUTH, 0, c0);          /* flags: additional data */
+    flip(f, 9, 0x02, LSL_EFORMAT, 0, 0);         /* flags: unknown */
     flip(f, 10, 0x01, LSL_EFORMAT, 0, 0);        /* reserved */
-    flip(f, 12, 0x01, LSL_EAUTH, 0, c0);         /* epoch: additional data */
+    flip(f, 12, 0x01, LSL_EAUTH, 0, c0);         /* epoch */
     flip(f, 20, 0x80, LSL_EAUTH, 0, c0);         /* created */
     flip(f, 39, 0x01, LSL_EAUTH, 0, c0);         /* id */
-    flip(f, 40, 0x01, LSL_EAUTH, 0, 40);         /* sealed key */
-    flip(f, 119, 0x01, LSL_EAUTH, 0, 40);        /* sealed key, last byte */
-    flip(f, 120, 0x01, LSL_EAUTH, 0, c0);        /* stream header */
+    flip(f, 40, 0x01, LSL_EAUTH, 0, c0);         /* writer */
+    flip(f, 56, 0x01, LSL_EAUTH, 0, c0);         /* seq */
+    flip(f, 64, 0x01, LSL_EAUTH, 0, c0);         /* prev */
+    flip(f, 80, 0x01, LSL_EAUTH, 0, c0);         /* audit_seq */
+    flip(f, sealed, 0x01, LSL_EAUTH, 0, sealed); /* sealed box */
+    flip(f, LSL_VAULT_SS_HEADER_OFFSET - 1, 0x01, LSL_EAUTH, 0, sealed);
+    flip(f, LSL_VAULT_SS_HEADER_OFFSET, 0x01, LSL_EAUTH, 0, c0); /* stream */
     flip(f, c1, 0x01, LSL_EAUTH, 2, c1);         /* length, low byte */
     flip(f, c1 + 3, 0x10, LSL_ECORRUPT, 2, c1);  /* length, high byte */
     flip(f, c1 + 4, 0x01, LSL_EAUTH, 2, c1);     /* chunk tag byte */
@@ -283,7 +320,7 @@ static void test_flip_every_byte(void **state)
                                      &f->info);
             assert_true(rc == LSL_EFORMAT || rc == LSL_EVERSION ||
                         rc == LSL_EAUTH || rc == LSL_ECORRUPT ||
-                        rc == LSL_ETRUNC);
+                        rc == LSL_ETRUNC || rc == LSL_EFORGED);
             assert_false(f->info.complete);
             assert_true(f->got.n <= NREC);
             for (size_t i = 0; i < f->got.n; i++)
@@ -406,7 +443,7 @@ struct forged {
 static size_t forge(struct fx *f, uint8_t *out, const struct forged *c,
                     size_t n)
 {
-    uint8_t key[LSL_VAULT_FILE_KEY_BYTES];
+    uint8_t key[LSL_VAULT_SECRETS_BYTES];
     crypto_secretstream_xchacha20poly1305_state st;
     size_t len = LSL_VAULT_HEADER_BYTES;
 
@@ -431,6 +468,20 @@ static size_t forge(struct fx *f, uint8_t *out, const struct forged *c,
     return len;
 }
 
+static void put_seen(struct lsl_buf *b, const struct lsl_mapping *m)
+{
+    struct lsl_vault_record r = {
+        .type = LSL_VAULT_REC_SEEN,
+        .tok = m->tok,
+        .first_seen = m->first_seen,
+        .last_seen = m->last_seen,
+        .source = LSL_SPAN_LIT("src"),
+    };
+
+    assert_int_equal(lsl_buf_reserve(b, lsl_vault_rec_size(&r)), 0);
+    lsl_vault_rec_put(b, &r);
+}
+
 static void put_map(struct lsl_buf *b, const struct lsl_mapping *m)
 {
     struct lsl_vault_record r = {
@@ -446,7 +497,18 @@ static void put_map(struct lsl_buf *b, const struct lsl_mapping *m)
     lsl_vault_rec_put(b, &r);
 }
 
-enum damage { NONE, BAD_TYPE, BAD_CLASS, BAD_KID, BAD_RANGE, SEEN_VALUE, CUT };
+enum damage {
+    NONE,
+    BAD_TYPE,
+    BAD_CLASS,
+    BAD_KID,
+    OTHER_KID, /* a valid key id, not the file's epoch's */
+    BAD_RANGE,
+    SEEN_VALUE,
+    CUT,
+    PLANTED,       /* m2's token with another value */
+    SEEN_UNMAPPED, /* a SEEN record of a token the file never mapped */
+};
 
 /* Chunk 0: {m0}; chunk 1 (final or `tag1`): {m1, damaged m2}. */
 static void forge_read(struct fx *f, enum damage d, unsigned char tag1, int rc,
@@ -470,6 +532,14 @@ static void forge_read(struct fx *f, enum damage d, unsigned char tag1, int rc,
         r2[1] = LSL_CLASS_COUNT;
     if (d == BAD_KID)
         lsl_put_le(r2 + 2, LSL_VAULT_KID_MAX + 1, 2);
+    if (d == OTHER_KID)
+        lsl_put_le(r2 + 2, 4, 2);
+    if (d == PLANTED)
+        r2[c[1].plain.len - (size_t)(r2 - (uint8_t *)c[1].plain.p) - 1] ^= 1;
+    if (d == SEEN_UNMAPPED) {
+        c[1].plain.len = (size_t)(r2 - (uint8_t *)c[1].plain.p);
+        put_seen(&c[1].plain, &f->m[3]);
+    }
     if (d == BAD_RANGE)
         lsl_put_le(r2 + 19, 1000, 8);
     if (d == SEEN_VALUE)
@@ -500,6 +570,10 @@ static void test_malformed_authentic_records(void **state)
     forge_read(f, BAD_TYPE, fin, LSL_ECORRUPT, 1);
     forge_read(f, BAD_CLASS, fin, LSL_ECORRUPT, 1);
     forge_read(f, BAD_KID, fin, LSL_ECORRUPT, 1);
+    forge_read(f, OTHER_KID, fin, LSL_ECORRUPT, 1);
+    /* Authentic chunks, but not true: refused whole, as forged. */
+    forge_read(f, PLANTED, fin, LSL_EFORGED, 1);
+    forge_read(f, SEEN_UNMAPPED, fin, LSL_EFORGED, 1);
     forge_read(f, BAD_RANGE, fin, LSL_ECORRUPT, 1);
     forge_read(f, SEEN_VALUE, fin, LSL_ECORRUPT, 1);
     forge_read(f, CUT, fin, LSL_ECORRUPT, 1);
@@ -614,6 +688,7 @@ int main(void)
         T(test_reference_reads),
         T(test_unfinished_after_failed_close),
         T(test_unfinished_after_crash),
+        T(test_being_written),
         T(test_truncated_everywhere),
         T(test_flip_each_region),
         T(test_flip_every_byte),

@@ -73,13 +73,13 @@ static void test_round_trip(void **state)
 {
     struct fx *f = *state;
     struct lsl_mapping m[6] = {
-        vt_map(LSL_CLASS_IP, 1, "192.0.2.1", 100, 100),
-        vt_map(LSL_CLASS_ID, 2, "4f0e2b1c-aaaa-bbbb-cccc-000000000001", 101,
+        vt_map(LSL_CLASS_IP, 7, "192.0.2.1", 100, 100),
+        vt_map(LSL_CLASS_ID, 7, "4f0e2b1c-aaaa-bbbb-cccc-000000000001", 101,
                105),
-        vt_map(LSL_CLASS_USER, 3, "alice", 102, 102),
-        vt_map(LSL_CLASS_EMAIL, 4, "bob@example.org", 110, 111),
-        vt_map(LSL_CLASS_IP, 5, "2001:db8::1", 112, 112),
-        vt_map(LSL_CLASS_NAME, 6, "", 120, 120),
+        vt_map(LSL_CLASS_USER, 7, "alice", 102, 102),
+        vt_map(LSL_CLASS_EMAIL, 7, "bob@example.org", 110, 111),
+        vt_map(LSL_CLASS_IP, 7, "2001:db8::1", 112, 112),
+        vt_map(LSL_CLASS_NAME, 7, "", 120, 120),
     };
     struct lsl_vault_writer *w = vt_writer(f->vdir, f->pk, "nginx", 0);
     struct lsl_vault_file_info info;
@@ -140,7 +140,7 @@ static void test_once_per_value(void **state)
 {
     struct fx *f = *state;
     struct lsl_vault_writer *w = vt_writer(f->vdir, f->pk, "api", 0);
-    struct lsl_mapping m = vt_map(LSL_CLASS_IP, 9, "198.51.100.7", 1000, 1000);
+    struct lsl_mapping m = vt_map(LSL_CLASS_IP, 7, "198.51.100.7", 1000, 1000);
     struct lsl_vault_index *ix = NULL;
     const struct lsl_vault_index_entry *e;
     struct lsl_vault_file_info info;
@@ -204,8 +204,8 @@ static void test_seen_overflow(void **state)
     for (int p = 0; p < OVF_PASSES; p++) {
         for (int i = 0; i < OVF_TOKENS; i++) {
             int64_t t = 10000 * (p + 1) + i;
-            struct lsl_mapping m = vt_map(LSL_CLASS_USER, (unsigned)i,
-                                          values[i], p == 1 ? i : t, t);
+            struct lsl_mapping m =
+                vt_map(LSL_CLASS_USER, 7, values[i], p == 1 ? i : t, t);
             bool is_new;
 
             assert_int_equal(lsl_vault_writer_add(w, &m, &is_new), 0);
@@ -227,7 +227,7 @@ static void test_seen_overflow(void **state)
         lsl_vault_read_file(path, f->key, lsl_vault_index_add, ix, NULL), 0);
     assert_int_equal(lsl_vault_index_count(ix), OVF_TOKENS);
     for (int i = 0; i < OVF_TOKENS; i++) {
-        struct lsl_mapping m = vt_map(LSL_CLASS_USER, (unsigned)i, "", 0, 0);
+        struct lsl_mapping m = vt_map(LSL_CLASS_USER, 7, values[i], 0, 0);
         const struct lsl_vault_index_entry *e =
             lsl_vault_index_lookup(ix, &m.tok);
 
@@ -246,7 +246,7 @@ static void test_add_rejects(void **state)
 {
     struct fx *f = *state;
     struct lsl_vault_writer *w = vt_writer(f->vdir, f->pk, "x", 0);
-    struct lsl_mapping m = vt_map(LSL_CLASS_IP, 1, "192.0.2.1", 5, 5);
+    struct lsl_mapping m = vt_map(LSL_CLASS_IP, 7, "192.0.2.1", 5, 5);
     bool is_new = true;
 
     m.tok.cls = LSL_CLASS_COUNT;
@@ -266,9 +266,9 @@ static void test_failed_flush_retry(void **state)
     struct fx *f = *state;
     struct lsl_vault_writer *w = vt_writer(f->vdir, f->pk, "s", 0);
     struct lsl_mapping m[3] = {
-        vt_map(LSL_CLASS_IP, 1, "192.0.2.1", 1, 1),
-        vt_map(LSL_CLASS_IP, 2, "192.0.2.2", 2, 2),
-        vt_map(LSL_CLASS_IP, 3, "192.0.2.3", 3, 3),
+        vt_map(LSL_CLASS_IP, 7, "192.0.2.1", 1, 1),
+        vt_map(LSL_CLASS_IP, 7, "192.0.2.2", 2, 2),
+        vt_map(LSL_CLASS_IP, 7, "192.0.2.3", 3, 3),
     };
     struct lsl_vault_file_info info;
     char path[512];
@@ -302,7 +302,7 @@ static int count_big(const struct lsl_vault_record *r, void *ud)
     size_t *n = ud;
 
     assert_int_equal(r->value.len, 1000);
-    assert_int_equal((unsigned char)r->value.p[999], (*n) & 0xff);
+    assert_int_equal((unsigned char)r->value.p[999], (*n) % 255 + 1);
     (*n)++;
     return 0;
 }
@@ -318,10 +318,13 @@ static void test_big_flush_splits(void **state)
     memset(v, 'v', sizeof(v));
     v[1000] = '\0';
     for (unsigned i = 0; i < 3000; i++) {
-        struct lsl_mapping m = vt_map(LSL_CLASS_ID, i, "", i, i);
+        struct lsl_mapping m;
 
-        v[999] = (char)(i & 0xff);
-        m.value = (struct lsl_span){v, 1000};
+        /* Distinct values: a token is its value's. */
+        snprintf(v, 9, "%08u", i);
+        v[8] = 'v';
+        v[999] = (char)(i % 255 + 1); /* never NUL: the value is 1000 */
+        m = vt_map(LSL_CLASS_ID, 7, v, i, i);
         vt_add(w, &m, true);
     }
     snprintf(path, sizeof(path), "%s", lsl_vault_writer_path(w));

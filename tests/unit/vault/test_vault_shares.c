@@ -24,7 +24,8 @@ struct fix {
     struct lsl_officer_key *key;
 };
 
-static const char *const pass[N] = {"alpha one", "bravo two", "charlie"};
+static const char *const pass[N] = {"alpha one alpha", "bravo two bravo",
+                                    "charlie three"};
 
 /* Fast Argon2id limits: the tests check logic, not cost. */
 static void write_split(const struct lsl_officer_key *key,
@@ -239,18 +240,35 @@ static void test_write_refuses_and_cleans(void **state)
     assert_int_equal(stat(f->path[0], &st), 0);
 }
 
-static void test_empty_passphrase_refused(void **state)
+static int split_with(const struct fix *f, const char *const *pw, unsigned k,
+                      unsigned n)
 {
-    struct fix *f = *state;
-    const char *const empty[N] = {"a", "", "c"};
     struct lsl_shares_opts o;
 
     lsl_shares_opts_init(&o);
-    o.threshold = K;
-    o.count = N;
+    o.threshold = k;
+    o.count = n;
     o.paths = f->paths;
-    o.passphrases = empty;
-    assert_int_equal(lsl_officer_shares_write(f->key, &o), -EINVAL);
+    o.passphrases = pw;
+    o.opslimit = crypto_pwhash_OPSLIMIT_MIN;
+    o.memlimit = crypto_pwhash_MEMLIMIT_MIN;
+    return lsl_officer_shares_write(f->key, &o);
+}
+
+/* Weak splits: empty, 1-character and equal passphrases, k = 1. */
+static void test_weak_splits_refused(void **state)
+{
+    struct fix *f = *state;
+    const char *const empty[N] = {"alpha one alpha", "", "charlie three"};
+    const char *const one[N] = {"a", "bravo two bravo", "charlie three"};
+    const char *const equal[N] = {"alpha one alpha", "bravo two bravo",
+                                  "alpha one alpha"};
+
+    assert_int_equal(split_with(f, empty, K, N), -EINVAL);
+    assert_int_equal(split_with(f, one, K, N), -EINVAL);
+    assert_int_equal(split_with(f, equal, K, N), -EINVAL);
+    assert_int_equal(split_with(f, pass, 1, N), -EINVAL);
+    assert_int_equal(split_with(f, pass, 1, 1), -EINVAL);
 }
 
 int main(void)
@@ -269,7 +287,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_write_refuses_and_cleans, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(test_empty_passphrase_refused, setup,
+        cmocka_unit_test_setup_teardown(test_weak_splits_refused, setup,
                                         teardown),
     };
 

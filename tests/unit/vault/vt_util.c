@@ -49,8 +49,50 @@ void vt_keys(const char *dir, struct lsl_officer_key **k, uint8_t pk[32])
     assert_int_equal(lsl_vault_pubkey_load(pub, pk), 0);
 }
 
-struct lsl_mapping vt_map(unsigned cls, unsigned n, const char *value,
+static uint8_t vkey_bytes[LSL_VKEY_BYTES];
+static uint8_t wsecret_bytes[LSL_VAULT_WSECRET_BYTES];
+const uint8_t *vt_vkey = vkey_bytes;
+const uint8_t *vt_wsecret = wsecret_bytes;
+
+static void fill_keys(void)
+{
+    for (size_t i = 0; i < sizeof(vkey_bytes); i++)
+        vkey_bytes[i] = (uint8_t)(i * 7 + 3);
+    for (size_t i = 0; i < sizeof(wsecret_bytes); i++)
+        wsecret_bytes[i] = (uint8_t)(0xa0 ^ i);
+}
+
+void vt_writer_opts(struct lsl_vault_writer_opts *o, const char *dir,
+                    const uint8_t pk[32])
+{
+    fill_keys();
+    lsl_vault_writer_opts_init(o);
+    o->dir = dir;
+    o->pubkey = pk;
+    o->epoch = 7;
+    o->vkey = vt_vkey;
+    o->wsecret = vt_wsecret;
+}
+
+struct lsl_mapping vt_map(unsigned cls, unsigned epoch, const char *value,
                           int64_t first, int64_t last)
+{
+    struct lsl_mapping m;
+
+    fill_keys();
+    memset(&m, 0, sizeof(m));
+    assert_int_equal(lsl_token_derive_vkey(vt_vkey, (uint16_t)(epoch % 1024),
+                                           (enum lsl_class)cls, value,
+                                           strlen(value), &m.tok),
+                     0);
+    m.first_seen = first;
+    m.last_seen = last;
+    m.value = (struct lsl_span){value, strlen(value)};
+    return m;
+}
+
+struct lsl_mapping vt_map_raw(unsigned cls, unsigned n, const char *value,
+                              int64_t first, int64_t last)
 {
     struct lsl_mapping m;
 
@@ -109,11 +151,8 @@ struct lsl_vault_writer *vt_writer(const char *dir, const uint8_t pk[32],
     struct lsl_vault_writer_opts o;
     struct lsl_vault_writer *w = NULL;
 
-    lsl_vault_writer_opts_init(&o);
-    o.dir = dir;
-    o.pubkey = pk;
+    vt_writer_opts(&o, dir, pk);
     o.source = source;
-    o.epoch = 7;
     if (cap)
         o.seen_cap = cap;
     assert_int_equal(lsl_vault_writer_open(&w, &o), 0);
@@ -156,7 +195,7 @@ void vt_spit(const char *path, const uint8_t *p, size_t len)
 
 size_t vt_chunks(const uint8_t *p, size_t len, size_t *offs, size_t max)
 {
-    size_t off = 144, n = 0; /* 40 + 80 sealed key + 24 stream header */
+    size_t off = VT_HEADER_BYTES, n = 0;
 
     while (off + 4 <= len && n < max) {
         size_t clen = (size_t)p[off] | (size_t)p[off + 1] << 8 |

@@ -1,15 +1,14 @@
 /*
  * The officer commands' side of the audit trail: who is acting (the
  * operator name) and when, handed to the vault module, which signs,
- * chains, appends and fsyncs the record (src/vault/audit.c). Callers
+ * chains, appends and fsyncs the record (src/vault/auditlog_write.c). Callers
  * append before they reveal anything, so a failure here stops them.
  */
-#include "audit.h"
 #include <pwd.h>
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
-#include "logseal/audit.h"
+#include "audit_record_internal.h"
 #include "logseal/log.h"
 
 static const char *operator_name(void)
@@ -23,9 +22,11 @@ static const char *operator_name(void)
     return pw ? pw->pw_name : "unknown";
 }
 
-int lsl_audit_append(const char *vault_dir, const struct lsl_officer_key *key,
-                     const char *case_ref, const char *action,
-                     const char *query, uint64_t count)
+int lsl_cli_audit_append(const char *vault_dir,
+                         const struct lsl_officer_key *key,
+                         const char *case_ref, const char *action,
+                         const char *query, uint64_t count, const char *items,
+                         struct lsl_audit_head *head)
 {
     struct lsl_audit_entry e = {
         .time = (int64_t)time(NULL),
@@ -34,18 +35,18 @@ int lsl_audit_append(const char *vault_dir, const struct lsl_officer_key *key,
         .action = action,
         .query = query,
         .count = count,
+        .items = items,
     };
-    int rc = lsl_audit_log_append(vault_dir, key, &e);
+    int rc = lsl_audit_log_append(vault_dir, key, &e, head);
 
     if (rc == LSL_EAUTH)
         lsl_log_error("%s/%s: the audit log of this vault is signed with "
                       "another officer key; nothing was revealed",
                       vault_dir, LSL_AUDIT_PUB_NAME);
     else if (rc == LSL_ECORRUPT)
-        lsl_log_error("%s/%s: the last audit record is cut short or "
-                      "malformed, so no record can be chained to it; run "
-                      "'logseal audit verify --vault %s'; nothing was "
-                      "revealed",
+        lsl_log_error("%s/%s: the last audit record is malformed, so no "
+                      "record can be chained to it; run 'logseal audit "
+                      "verify --vault %s'; nothing was revealed",
                       vault_dir, LSL_AUDIT_LOG_NAME, vault_dir);
     else if (rc)
         lsl_log_error("%s/%s: cannot append the audit record: %s; nothing "

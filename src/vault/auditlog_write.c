@@ -1,14 +1,17 @@
 /*
  * The audit trail, writing side: the audit signing key derived from the
  * officer secret, audit.pub files, field escaping, and appending signed,
- * hash-chained records (format in logseal/audit.h).
+ * hash-chained records (format in logseal/auditlog.h).
  *
  * Invariants: a record is written whole with one write(2) on an O_APPEND
  * descriptor held under an exclusive flock, and fsynced before the append
- * reports success; nothing is written if the log's last record cannot be
- * linked to (partial or malformed line), so the chain is never forked or
- * glued onto a torn line. The signing key exists only in sodium_malloc
- * memory for the duration of one append.
+ * reports success; a failed write is cut back, so the log never ends in a
+ * record this process tore. A torn last line left by a crash (no newline)
+ * is cut before linking and the new record says how many bytes it held;
+ * nothing is written if the last complete line is not a record, so the
+ * chain is never forked or glued onto garbage. Nothing is opened through
+ * a symlink. The signing key exists only in sodium_malloc memory for the
+ * duration of one append.
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -26,10 +29,8 @@
 #define KDF_CONTEXT    "lslaudit"
 #define KDF_SUBKEY_ID  1
 
-/* Derive the Ed25519 pair; sk is crypto_sign_SECRETKEYBYTES of secure memory.
- */
-static int sign_keypair(const struct lsl_officer_key *k, uint8_t pk[32],
-                        uint8_t *sk)
+int lsl_audit_sign_keypair(const struct lsl_officer_key *k, uint8_t pk[32],
+                           uint8_t *sk)
 {
     uint8_t *seed = sodium_malloc(crypto_sign_SEEDBYTES);
 
@@ -50,7 +51,7 @@ int lsl_audit_pub_derive(const struct lsl_officer_key *k,
 
     if (!sk)
         return -ENOMEM;
-    rc = sign_keypair(k, out->sign_pk, sk);
+    rc = lsl_audit_sign_keypair(k, out->sign_pk, sk);
     lsl_officer_key_public(k, out->vault_pk);
     sodium_free(sk);
     return rc;
@@ -126,11 +127,13 @@ void lsl_audit_line_hash(const char *p, size_t len,
 }
 
 /*
- * Make sure VAULTDIR/audit.pub is this key's: create it on first use,
- * otherwise compare. 0, LSL_EAUTH or an error of the file calls.
+ * VAULTDIR/audit.pub, if present, must be this key's. It is created only
+ * once a record is written (create=true), so audit.pub beside an empty
+ * log means records were deleted, not that a first append failed. 0,
+ * LSL_EAUTH or an error of the file calls.
  */
-static int ensure_vault_pub(const char *vault_dir,
-                            const struct lsl_audit_pub *mine)
+static int vault_pub(const char *vault_dir, const struct lsl_audit_pub *mine,
+                     bool create)
 {
     struct lsl_audit_pub theirs;
     char path[4096];
@@ -139,13 +142,40 @@ static int ensure_vault_pub(const char *vault_dir,
     rc = lsl_path_join(path, sizeof(path), vault_dir, LSL_AUDIT_PUB_NAME);
     if (rc)
         return rc;
-    rc = lsl_audit_pub_write(path, mine);
+    rc = create ? lsl_audit_pub_write(path, mine) : -EEXIST;
     if (rc != -EEXIST)
         return rc;
     rc = lsl_audit_pub_load(path, &theirs);
+    if (rc == -ENOENT && !create)
+        return 0;
     if (rc == 0 && memcmp(&theirs, mine, sizeof(theirs)) != 0)
         rc = LSL_EAUTH;
     return rc;
+}
+
+bool lsl_audit_items_valid(const char *items)
+{
+    static const char ok[] = "0123456789abcdefghijklmnopqrstuvwxyz"
+                             "ABCDEFGHIJKLMNOPQRSTUVWXYZ_:,.=+- ";
+
+    return !items || strspn(items, ok) == strlen(items);
+}
+
+/* Cut a torn last line (no newline); *cut says how many bytes it held. */
+static int cut_torn(int fd, struct lsl_buf *log, size_t *cut)
+{
+    size_t keep = log->len;
+
+    *cut = 0;
+    while (keep > 0 && log->p[keep - 1] != '\n')
+        keep--;
+    if (keep == log->len)
+        return 0;
+    if (ftruncate(fd, (off_t)keep) < 0 || fsync(fd) < 0)
+        return -errno;
+    *cut = log->len - keep;
+    log->len = keep;
+    return 0;
 }
 
 /* The seq and chain value the next record continues from. */
@@ -161,8 +191,6 @@ static int chain_tail(const struct lsl_buf *log,
         lsl_audit_genesis(pub, prev);
         return 0;
     }
-    if (log->p[log->len - 1] != '\n')
-        return LSL_ECORRUPT;
     start = log->len - 1;
     while (start > 0 && log->p[start - 1] != '\n')
         start--;
@@ -173,9 +201,21 @@ static int chain_tail(const struct lsl_buf *log,
     return 0;
 }
 
+/* The items, and repaired=N if a torn record was cut. */
+static int put_items(struct lsl_buf *b, const char *items, size_t cut)
+{
+    int rc = lsl_buf_printf(b, "\t%s", items ? items : "");
+
+    if (rc == 0 && cut)
+        rc = lsl_buf_printf(b, "%srepaired=%zu", items && items[0] ? " " : "",
+                            cut);
+    return rc;
+}
+
 /* Format a complete record line, signature and newline included. */
 static int format_record(struct lsl_buf *b, const struct lsl_audit_entry *e,
-                         uint64_t seq, const uint8_t *prev, const uint8_t *sk)
+                         uint64_t seq, const uint8_t *prev, const uint8_t *sk,
+                         size_t cut)
 {
     char when[32], hex[2 * LSL_AUDIT_SIG_BYTES + 1];
     uint8_t sig[LSL_AUDIT_SIG_BYTES];
@@ -202,8 +242,12 @@ static int format_record(struct lsl_buf *b, const struct lsl_audit_entry *e,
     if (rc == 0)
         rc = lsl_audit_escape(b, e->query);
     if (rc == 0)
+        rc = lsl_buf_printf(b, "\t%llu", (unsigned long long)e->count);
+    if (rc == 0)
+        rc = put_items(b, e->items, cut);
+    if (rc == 0)
         rc = lsl_buf_printf(
-            b, "\t%llu\t%s", (unsigned long long)e->count,
+            b, "\t%s",
             sodium_bin2hex(hex, sizeof(hex), prev, LSL_AUDIT_HASH_BYTES));
     if (rc)
         return rc;
@@ -212,57 +256,80 @@ static int format_record(struct lsl_buf *b, const struct lsl_audit_entry *e,
                           sodium_bin2hex(hex, sizeof(hex), sig, sizeof(sig)));
 }
 
-/* Under the lock: read the log, link, sign, append, fsync. */
+/* Write the record; on failure cut the log back to where it was. */
+static int write_record(int fd, const struct lsl_buf *rec, size_t at)
+{
+    int rc = lsl_write_all(fd, rec->p, rec->len);
+
+    if (rc == 0 && fsync(fd) < 0)
+        rc = -errno;
+    if (rc && ftruncate(fd, (off_t)at) == 0)
+        (void)fsync(fd);
+    return rc;
+}
+
+/* Under the lock: read the log, repair, link, sign, append, fsync. */
 static int append_locked(int fd, const struct lsl_audit_entry *e,
-                         const struct lsl_audit_pub *pub, const uint8_t *sk)
+                         const struct lsl_audit_pub *pub, const uint8_t *sk,
+                         struct lsl_audit_head *head)
 {
     struct lsl_buf log = {0}, rec = {0};
     uint8_t prev[LSL_AUDIT_HASH_BYTES];
-    uint64_t seq;
+    uint64_t seq = 0;
+    size_t cut = 0;
     int rc;
 
     rc = lsl_audit_read_fd(fd, &log);
     if (rc == 0)
+        rc = cut_torn(fd, &log, &cut);
+    if (rc == 0)
         rc = chain_tail(&log, pub, &seq, prev);
     if (rc == 0)
-        rc = format_record(&rec, e, seq, prev, sk);
+        rc = format_record(&rec, e, seq, prev, sk, cut);
     if (rc == 0)
-        rc = lsl_write_all(fd, rec.p, rec.len);
-    if (rc == 0 && fsync(fd) < 0)
-        rc = -errno;
+        rc = write_record(fd, &rec, log.len);
+    if (rc == 0 && head) {
+        head->seq = seq;
+        lsl_audit_line_hash(rec.p, rec.len - 1, head->hash);
+    }
     lsl_buf_free(&log);
     lsl_buf_free(&rec);
     return rc;
 }
 
 int lsl_audit_log_append(const char *vault_dir, const struct lsl_officer_key *k,
-                         const struct lsl_audit_entry *e)
+                         const struct lsl_audit_entry *e,
+                         struct lsl_audit_head *head)
 {
     struct lsl_audit_pub pub;
     char path[4096];
     uint8_t *sk;
     int fd = -1, rc;
 
+    if (!lsl_audit_items_valid(e->items))
+        return -EINVAL;
     sk = sodium_malloc(crypto_sign_SECRETKEYBYTES);
     if (!sk)
         return -ENOMEM;
-    rc = sign_keypair(k, pub.sign_pk, sk);
+    rc = lsl_audit_sign_keypair(k, pub.sign_pk, sk);
     lsl_officer_key_public(k, pub.vault_pk);
     if (rc == 0)
-        rc = ensure_vault_pub(vault_dir, &pub);
+        rc = vault_pub(vault_dir, &pub, false);
     if (rc == 0)
         rc = lsl_path_join(path, sizeof(path), vault_dir, LSL_AUDIT_LOG_NAME);
     if (rc)
         goto out;
-    fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+    fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0 || flock(fd, LOCK_EX) < 0) {
         rc = -errno;
         goto out;
     }
-    rc = append_locked(fd, e, &pub, sk);
+    rc = append_locked(fd, e, &pub, sk, head);
     /* The first record also created the file: make its name durable. */
     if (rc == 0)
         rc = lsl_fsync_parent(path);
+    if (rc == 0)
+        rc = vault_pub(vault_dir, &pub, true);
 out:
     if (fd >= 0)
         close(fd);

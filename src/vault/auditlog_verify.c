@@ -1,6 +1,6 @@
 /*
  * The audit trail, reading side: parsing record lines, verifying the
- * chain and signatures, and listing records (format in logseal/audit.h).
+ * chain and signatures, and listing records (format in logseal/auditlog.h).
  *
  * Verification walks the file in order and stops at the first bad
  * record, so everything before it is known good. Each record is checked
@@ -16,7 +16,7 @@
 #include <unistd.h>
 #include "vault_internal.h"
 
-enum { F_SEQ, F_TIME, F_OP, F_CASE, F_ACTION, F_QUERY, F_COUNT, F_PREV, F_SIG };
+enum { F_SEQ, F_TIME, F_OP, F_CASE, F_ACTION, F_QUERY, F_COUNT };
 
 int lsl_audit_read_fd(int fd, struct lsl_buf *b)
 {
@@ -39,7 +39,7 @@ int lsl_audit_read_fd(int fd, struct lsl_buf *b)
 
 int lsl_audit_read_path(const char *path, struct lsl_buf *b)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     int rc;
 
     if (fd < 0)
@@ -83,6 +83,7 @@ static bool parse_hex(struct lsl_span s, uint8_t *out, size_t n)
 int lsl_audit_line_parse(const char *p, size_t len, struct lsl_audit_line *l)
 {
     size_t start = 0, nf = 0;
+    struct lsl_span prev, sig;
 
     for (size_t i = 0; i <= len; i++) {
         if (i < len && p[i] != '\t')
@@ -92,12 +93,19 @@ int lsl_audit_line_parse(const char *p, size_t len, struct lsl_audit_line *l)
         l->field[nf++] = (struct lsl_span){p + start, i - start};
         start = i + 1;
     }
-    if (nf != LSL_AUDIT_FIELDS || !parse_u64(l->field[F_SEQ], &l->seq) ||
-        l->seq == 0 || !parse_u64(l->field[F_COUNT], &l->count) ||
-        !parse_hex(l->field[F_PREV], l->prev, LSL_AUDIT_HASH_BYTES) ||
-        !parse_hex(l->field[F_SIG], l->sig, LSL_AUDIT_SIG_BYTES))
+    if (nf != LSL_AUDIT_FIELDS && nf != LSL_AUDIT_FIELDS_V1)
         return LSL_ECORRUPT;
-    l->signed_len = (size_t)(l->field[F_SIG].p - p) - 1;
+    l->format = nf == LSL_AUDIT_FIELDS ? 2 : 1;
+    l->items = nf == LSL_AUDIT_FIELDS ? l->field[F_COUNT + 1]
+                                      : (struct lsl_span){p, 0};
+    prev = l->field[nf - 2];
+    sig = l->field[nf - 1];
+    if (!parse_u64(l->field[F_SEQ], &l->seq) || l->seq == 0 ||
+        !parse_u64(l->field[F_COUNT], &l->count) ||
+        !parse_hex(prev, l->prev, LSL_AUDIT_HASH_BYTES) ||
+        !parse_hex(sig, l->sig, LSL_AUDIT_SIG_BYTES))
+        return LSL_ECORRUPT;
+    l->signed_len = (size_t)(sig.p - p) - 1;
     return 0;
 }
 
@@ -116,6 +124,8 @@ const char *lsl_audit_fault_name(enum lsl_audit_fault f)
         return "reordered records";
     case LSL_AUDIT_INSERTED:
         return "inserted record";
+    case LSL_AUDIT_TORN:
+        return "torn last record";
     }
     return "unknown";
 }
@@ -203,12 +213,19 @@ static bool check_line(const struct lines *ls, size_t i,
 
     v->bad_line = i + 1;
     v->fault = LSL_AUDIT_MALFORMED;
-    if ((ls->partial_last && i + 1 == ls->n) ||
-        lsl_audit_line_parse(s->p, s->len, &l) != 0) {
+    if (ls->partial_last && i + 1 == ls->n) {
+        v->fault = LSL_AUDIT_TORN;
+        v->torn_bytes = s->len;
+        snprintf(v->detail, sizeof(v->detail),
+                 "the last record is cut short (%zu bytes, no newline): a "
+                 "crash or a full disk during an append; the next officer "
+                 "command cuts it and records that",
+                 s->len);
+        return false;
+    }
+    if (lsl_audit_line_parse(s->p, s->len, &l) != 0) {
         snprintf(v->detail, sizeof(v->detail), "%s",
-                 ls->partial_last && i + 1 == ls->n
-                     ? "the last record is cut short (no newline)"
-                     : "not a record of 9 tab-separated fields");
+                 "not a record of 9 or 10 tab-separated fields");
         return false;
     }
     v->fault = LSL_AUDIT_BAD_SIGNATURE;
@@ -235,11 +252,32 @@ static bool check_line(const struct lines *ls, size_t i,
     return true;
 }
 
-int lsl_audit_verify(const char *path, const struct lsl_audit_pub *pub,
-                     struct lsl_audit_verdict *v)
+/* The record of a verified line, for callbacks. */
+static void to_record(const struct lsl_audit_line *l, size_t i,
+                      struct lsl_audit_record *r)
+{
+    *r = (struct lsl_audit_record){
+        .line = i + 1,
+        .seq = l->seq,
+        .time = l->field[F_TIME],
+        .operator_name = l->field[F_OP],
+        .case_ref = l->field[F_CASE],
+        .action = l->field[F_ACTION],
+        .query = l->field[F_QUERY],
+        .count = l->count,
+        .items = l->items,
+        .format = l->format,
+    };
+}
+
+int lsl_audit_verify_each(const char *path, const struct lsl_audit_pub *pub,
+                          int (*fn)(const struct lsl_audit_record *r, void *ud),
+                          void *ud, struct lsl_audit_verdict *v)
 {
     struct lsl_buf b = {0};
     struct lines ls = {0};
+    struct lsl_audit_record r;
+    struct lsl_audit_line l;
     int rc;
 
     memset(v, 0, sizeof(*v));
@@ -249,15 +287,26 @@ int lsl_audit_verify(const char *path, const struct lsl_audit_pub *pub,
         rc = split_lines(&b, &ls);
     for (size_t i = 0; rc == 0 && i < ls.n; i++) {
         if (!check_line(&ls, i, pub, v->head, v)) {
-            rc = LSL_EAUTH;
+            rc = v->fault == LSL_AUDIT_TORN ? LSL_ETRUNC : LSL_EAUTH;
             break;
         }
         lsl_audit_line_hash(ls.v[i].p, ls.v[i].len, v->head);
         v->records++;
+        if (!fn || lsl_audit_line_parse(ls.v[i].p, ls.v[i].len, &l) != 0)
+            continue;
+        to_record(&l, i, &r);
+        memcpy(r.hash, v->head, sizeof(r.hash));
+        rc = fn(&r, ud);
     }
     free(ls.v);
     lsl_buf_free(&b);
     return rc;
+}
+
+int lsl_audit_verify(const char *path, const struct lsl_audit_pub *pub,
+                     struct lsl_audit_verdict *v)
+{
+    return lsl_audit_verify_each(path, pub, NULL, NULL, v);
 }
 
 int lsl_audit_read(const char *path,
@@ -281,16 +330,8 @@ int lsl_audit_read(const char *path,
             rc = LSL_ECORRUPT;
             break;
         }
-        r = (struct lsl_audit_record){
-            .line = i + 1,
-            .seq = l.seq,
-            .time = l.field[F_TIME],
-            .operator_name = l.field[F_OP],
-            .case_ref = l.field[F_CASE],
-            .action = l.field[F_ACTION],
-            .query = l.field[F_QUERY],
-            .count = l.count,
-        };
+        to_record(&l, i, &r);
+        lsl_audit_line_hash(ls.v[i].p, ls.v[i].len, r.hash);
         rc = fn(&r, ud);
     }
     free(ls.v);

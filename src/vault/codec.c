@@ -1,6 +1,6 @@
 /*
  * Vault byte formats: the plaintext header fields and the record encoding
- * (layout in vault.h).
+ * (layout in vault.h), and digests that compare sealed secrets.
  *
  * Invariants: the decoder never reads outside its input and accepts only
  * records the writer can produce, so a reader never hands out garbage from
@@ -17,14 +17,22 @@ void lsl_vault_hdr_encode(const struct lsl_vault_hdr *h,
     memcpy(p, LSL_VAULT_MAGIC, LSL_VAULT_MAGIC_BYTES);
     p += LSL_VAULT_MAGIC_BYTES;
     *p++ = LSL_VAULT_VERSION;
-    p[0] = p[1] = 0; /* reserved */
-    p[2] = h->epoch_len;
-    p += 3;
+    *p++ = h->flags;
+    *p++ = 0; /* reserved */
+    *p++ = h->epoch_len;
     lsl_put_le(p, h->epoch, 4);
     p += 4;
     lsl_put_le(p, (uint64_t)h->created, 8);
     p += 8;
-    memcpy(p, h->id, LSL_VAULT_ID_BYTES);
+    memcpy(p, h->link.id, LSL_VAULT_ID_BYTES);
+    p += LSL_VAULT_ID_BYTES;
+    memcpy(p, h->link.writer, LSL_VAULT_ID_BYTES);
+    p += LSL_VAULT_ID_BYTES;
+    lsl_put_le(p, h->link.seq, 8);
+    p += 8;
+    memcpy(p, h->link.prev, LSL_VAULT_ID_BYTES);
+    p += LSL_VAULT_ID_BYTES;
+    lsl_put_le(p, h->audit_seq, 8);
 }
 
 int lsl_vault_hdr_decode(const uint8_t in[LSL_VAULT_AD_BYTES],
@@ -34,20 +42,34 @@ int lsl_vault_hdr_decode(const uint8_t in[LSL_VAULT_AD_BYTES],
 
     if (memcmp(in, LSL_VAULT_MAGIC, LSL_VAULT_MAGIC_BYTES) != 0)
         return LSL_EFORMAT;
-    if (p[0] != LSL_VAULT_VERSION && p[0] != LSL_VAULT_VERSION_1)
-        return LSL_EVERSION;
-    if (p[1] || p[2] || p[3] > LSL_EPOCH_MONTH ||
-        (p[0] == LSL_VAULT_VERSION_1 && p[3]))
-        return LSL_EFORMAT;
     h->version = p[0];
+    if (p[0] != LSL_VAULT_VERSION)
+        return LSL_EVERSION;
+    if ((p[1] & ~LSL_VAULT_F_REWRITTEN) || p[2] || p[3] > LSL_EPOCH_MONTH)
+        return LSL_EFORMAT;
+    h->flags = p[1];
     h->epoch_len = p[3];
     p += 4;
     h->epoch = (uint32_t)lsl_get_le(p, 4);
     p += 4;
     h->created = (int64_t)lsl_get_le(p, 8);
     p += 8;
-    memcpy(h->id, p, LSL_VAULT_ID_BYTES);
+    memcpy(h->link.id, p, LSL_VAULT_ID_BYTES);
+    p += LSL_VAULT_ID_BYTES;
+    memcpy(h->link.writer, p, LSL_VAULT_ID_BYTES);
+    p += LSL_VAULT_ID_BYTES;
+    h->link.seq = lsl_get_le(p, 8);
+    p += 8;
+    memcpy(h->link.prev, p, LSL_VAULT_ID_BYTES);
+    p += LSL_VAULT_ID_BYTES;
+    h->audit_seq = lsl_get_le(p, 8);
     return 0;
+}
+
+void lsl_vault_digest(const uint8_t *p, size_t len,
+                      uint8_t out[LSL_VAULT_DIGEST_BYTES])
+{
+    crypto_generichash(out, LSL_VAULT_DIGEST_BYTES, p, len, NULL, 0);
 }
 
 bool lsl_vault_name_epoch(const char *path, uint32_t *epoch)

@@ -1,0 +1,507 @@
+/*
+ * An officer command's session (session_internal.h).
+ *
+ * Order of trust: the officer key must belong to KEYS/vault.pub (and to
+ * the vault's audit.pub, if the vault has one) and must open the vault's
+ * files before it may sign anything there, so a wrong key never claims a
+ * vault. The audit log must verify before the legal state it holds is
+ * used, and must not be younger than the vault's own evidence (rewritten
+ * files and the stop list name the records that made them): a deleted,
+ * cut or replayed log is refused, unless the officer says
+ * --new-audit-log, which the new record then says. Every record names
+ * the share holders who opened the key and the newest file of each
+ * writer seen, so later deletions show against it.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include "audit_record_internal.h"
+#include "cli_internal.h"
+#include "logseal/file.h"
+#include "logseal/log.h"
+#include "officer_internal.h"
+#include "session_internal.h"
+
+static void note_integrity(struct lsl_cli_session *s, int rc)
+{
+    if (!s->integrity)
+        s->integrity = rc;
+}
+
+static bool exists(const char *dir, const char *name)
+{
+    char path[PATH_MAX];
+    struct stat st;
+
+    return lsl_path_join(path, sizeof(path), dir, name) == 0 &&
+           lstat(path, &st) == 0;
+}
+
+/* The vault's audit.pub, if any, must be this key's. */
+static int check_vault_pub(struct lsl_cli_session *s)
+{
+    struct lsl_audit_pub theirs;
+    char path[PATH_MAX];
+    int rc = lsl_path_join(path, sizeof(path), s->vault, LSL_AUDIT_PUB_NAME);
+
+    if (rc == 0)
+        rc = lsl_audit_pub_load(path, &theirs);
+    if (rc == -ENOENT)
+        return 0;
+    if (rc == 0 && sodium_memcmp(&theirs, &s->pub, sizeof(theirs)) != 0)
+        rc = LSL_EAUTH;
+    if (rc)
+        lsl_log_error("%s: %s; nothing was read or recorded", path,
+                      rc == LSL_EAUTH ? "this vault's audit log is signed by "
+                                        "another officer key (wrong key, or "
+                                        "a replaced audit.pub)"
+                                      : lsl_strerror(rc));
+    return rc;
+}
+
+static void log_verdict(const struct lsl_cli_session *s,
+                        const struct lsl_audit_verdict *v)
+{
+    lsl_log_error("%s/%s: line %llu: %s: %s (the %llu records before it are "
+                  "intact); the legal state cannot be trusted, nothing was "
+                  "revealed; see 'logseal audit verify', or give "
+                  "--new-audit-log to set this log aside and start a new "
+                  "one (recorded)",
+                  s->vault, LSL_AUDIT_LOG_NAME, (unsigned long long)v->bad_line,
+                  lsl_audit_fault_name(v->fault), v->detail,
+                  (unsigned long long)v->records);
+}
+
+/* Move a log that does not verify aside: --new-audit-log. */
+static int set_log_aside(struct lsl_cli_session *s)
+{
+    char from[PATH_MAX], to[PATH_MAX + 64], when[32];
+
+    lsl_cli_iso_time((int64_t)time(NULL), when);
+    if (lsl_path_join(from, sizeof(from), s->vault, LSL_AUDIT_LOG_NAME))
+        return -ENAMETOOLONG;
+    snprintf(to, sizeof(to), "%s.set-aside-%s", from, when);
+    if (rename(from, to) != 0)
+        return -errno;
+    lsl_log_warn("%s: did not verify; set aside as %s (--new-audit-log); a "
+                 "new log starts",
+                 from, to);
+    return 0;
+}
+
+static int load_ledger(struct lsl_cli_session *s)
+{
+    struct lsl_audit_verdict v;
+    int rc = lsl_ledger_load(&s->ledger, s->vault, &s->pub, &v);
+
+    if (rc == LSL_EAUTH && s->new_log) {
+        rc = set_log_aside(s);
+        if (rc == 0)
+            rc = lsl_ledger_load(&s->ledger, s->vault, &s->pub, &v);
+    } else if (rc == LSL_EAUTH && s->tolerate_log) {
+        log_verdict(s, &v);
+        note_integrity(s, rc);
+        rc = lsl_ledger_load(&s->ledger, NULL, &s->pub, &v);
+    } else if (rc == LSL_EAUTH) {
+        log_verdict(s, &v);
+    } else if (rc) {
+        lsl_log_error("%s/%s: cannot read the audit log: %s", s->vault,
+                      LSL_AUDIT_LOG_NAME, lsl_strerror(rc));
+    }
+    if (rc == 0 && v.fault == LSL_AUDIT_TORN)
+        lsl_log_warn("%s/%s: the last record is torn (%llu bytes: a crash or "
+                     "a full disk during an append); this command's record "
+                     "cuts it and says so",
+                     s->vault, LSL_AUDIT_LOG_NAME,
+                     (unsigned long long)v.torn_bytes);
+    return rc;
+}
+
+static int append(struct lsl_cli_session *s, const char *action,
+                  const char *query, const char *items)
+{
+    return lsl_cli_audit_append(s->vault, s->key, s->case_ref, action, query, 0,
+                                items, &s->head);
+}
+
+/*
+ * Record the content of VAULTDIR/holds and /erased once, set them aside.
+ * Once the log keeps the legal state, such files were written by nobody
+ * who signs: they are set aside unread.
+ */
+static int import_legacy(struct lsl_cli_session *s)
+{
+    struct lsl_buf erased = {0}, holds = {0};
+    bool found = false;
+    int rc;
+
+    if (lsl_ledger_current(s->ledger)) {
+        lsl_log_warn("%s: plain holds/erased files appeared beside a signed "
+                     "audit log: nobody signed them, so they lift or hide "
+                     "nothing; renamed *.ignored",
+                     s->vault);
+        return lsl_legal_legacy_retire(s->vault, ".ignored");
+    }
+    rc = lsl_legal_legacy_load(s->vault, &erased, &holds, &found);
+
+    if (rc == 0 && found && erased.len && lsl_buf_putc(&erased, '\0') == 0)
+        rc = append(s, "import-erased", "legacy erased list", erased.p);
+    for (char *line = holds.p, *end;
+         rc == 0 && found && line && line < holds.p + holds.len;
+         line = end + 1) {
+        char *tab = strchr(line, '\t');
+
+        end = strchr(line, '\n');
+        if (!tab || !end)
+            break;
+        *tab = *end = '\0';
+        rc = lsl_cli_audit_append(s->vault, s->key, line, "import-hold",
+                                  "legacy holds", 0, tab + 1, &s->head);
+    }
+    if (rc == 0 && found)
+        rc = lsl_legal_legacy_retire(s->vault, ".imported");
+    if (rc == 0 && found) {
+        lsl_log_warn("%s: the legacy files holds/erased were recorded in the "
+                     "signed audit log and renamed *.imported",
+                     s->vault);
+        lsl_ledger_free(s->ledger);
+        s->ledger = NULL;
+        rc = load_ledger(s);
+    } else if (rc) {
+        lsl_log_error("%s: cannot import the legacy legal files: %s", s->vault,
+                      lsl_strerror(rc));
+    }
+    lsl_buf_free(&erased);
+    lsl_buf_free(&holds);
+    return rc;
+}
+
+int lsl_cli_session_open(struct lsl_cli_session *s)
+{
+    int rc = lsl_cli_officer_open(s->keys, &s->key);
+
+    s->new_log = s->new_log || lsl_cli_officer_new_log();
+    if (rc == 0)
+        rc = lsl_audit_pub_derive(s->key, &s->pub);
+    if (rc == 0)
+        rc = check_vault_pub(s);
+    if (rc == 0)
+        rc = load_ledger(s);
+    if (rc == 0)
+        rc = lsl_vault_chain_open(&s->chain);
+    if (rc == 0)
+        lsl_cli_officer_shares_used(s->shares, sizeof(s->shares));
+    if (rc == 0 && (exists(s->vault, "holds") || exists(s->vault, "erased")))
+        rc = import_legacy(s);
+    return rc;
+}
+
+/* Per-file outcome: report, note for the chain and the exit code. */
+static void on_file(const char *path, const struct lsl_vault_file_info *info,
+                    int rc, void *ud)
+{
+    struct lsl_cli_session *s = ud;
+
+    s->files++;
+    s->opened += info->have_keys;
+    if (info->flags & LSL_VAULT_F_REWRITTEN && info->audit_seq > s->rewrite_seq)
+        s->rewrite_seq = info->audit_seq;
+    if (lsl_vault_chain_add(s->chain, path, info))
+        note_integrity(s, -ENOMEM);
+    if (s->on_file)
+        s->on_file(path, info, rc, s->file_ud);
+    if (rc == 0)
+        return;
+    if (rc == LSL_ETRUNC && info->writing) {
+        s->writing++;
+        lsl_log_info("%s: being written (%llu chunks so far): its intact "
+                     "records were used",
+                     path, (unsigned long long)info->chunks);
+        return;
+    }
+    if (rc == LSL_ETRUNC) {
+        s->cut++;
+        lsl_log_error("%s: cut short after %llu intact chunks (a crash, or "
+                      "truncated): its intact records were used, the rest is "
+                      "lost; 'logseal vault repair' finishes it",
+                      path, (unsigned long long)info->chunks);
+        return;
+    }
+    if (rc == LSL_EVERSION) {
+        lsl_log_error("%s: vault format version %u: %s; its records were not "
+                      "used",
+                      path, info->version,
+                      info->version < 3 ? "written before records could be "
+                                          "verified (read it with the "
+                                          "logseal release that wrote it)"
+                                        : "newer than this logseal");
+    } else {
+        lsl_log_error("%s: integrity failure at byte %llu: %s; records after "
+                      "it were not used",
+                      path, (unsigned long long)info->error_offset,
+                      lsl_strerror(rc));
+    }
+    note_integrity(s, rc);
+}
+
+static void hex_id(const uint8_t *id, char out[13])
+{
+    sodium_bin2hex(out, 13, id, 6);
+}
+
+static void on_problem(const struct lsl_vault_chain_problem *p, void *ud)
+{
+    struct lsl_cli_session *s = ud;
+    char w[13];
+
+    hex_id(p->writer, w);
+    note_integrity(s, LSL_EAUTH);
+    switch (p->fault) {
+    case LSL_CHAIN_MISSING:
+    case LSL_CHAIN_TAIL:
+        lsl_log_error("%s: writer %s: vault files %llu..%llu are missing%s: "
+                      "deleted, or not collected here; answers may lack their "
+                      "records",
+                      s->vault, w, (unsigned long long)p->seq,
+                      (unsigned long long)p->seq_to,
+                      p->fault == LSL_CHAIN_TAIL ? " (the audit log saw them)"
+                                                 : "");
+        break;
+    case LSL_CHAIN_DUPLICATE:
+        lsl_log_error("%s: writer %s file %llu is also %s: a copy or a fork",
+                      p->path, w, (unsigned long long)p->seq, p->other);
+        break;
+    case LSL_CHAIN_LINK:
+        lsl_log_error("%s: writer %s file %llu does not follow %s: a file "
+                      "was replaced",
+                      p->path, w, (unsigned long long)p->seq, p->other);
+        break;
+    case LSL_CHAIN_FOREIGN:
+        lsl_log_error("%s: claims to be file %llu of writer %s but lacks its "
+                      "secret: planted or foreign",
+                      p->path, (unsigned long long)p->seq, w);
+        break;
+    case LSL_CHAIN_KEY:
+        lsl_log_error("%s: its epoch %lu verification key differs from that "
+                      "of %s: one of them is foreign",
+                      p->path, (unsigned long)p->epoch, p->other);
+        break;
+    }
+}
+
+static bool removed(const uint8_t *writer, uint64_t seq, void *ud)
+{
+    return lsl_ledger_removed(ud, writer, seq);
+}
+
+int lsl_cli_session_read(struct lsl_cli_session *s, lsl_vault_record_fn fn,
+                         void *ud)
+{
+    struct lsl_vault_chain_expect x = {.removed = removed, .ud = s->ledger};
+    int rc = lsl_vault_read_dir(s->vault, s->key, fn, ud, on_file, s);
+
+    /* Per-file problems were reported by on_file. */
+    if (rc == LSL_ETRUNC || rc == LSL_EAUTH || rc == LSL_ECORRUPT ||
+        rc == LSL_EFORMAT || rc == LSL_EVERSION || rc == LSL_EFORGED)
+        rc = 0;
+    if (rc) {
+        lsl_log_error("%s: cannot read the vault: %s", s->vault,
+                      lsl_strerror(rc));
+        return rc;
+    }
+    if (s->files && !s->opened) {
+        lsl_log_error("%s: this officer key opens none of the %zu vault "
+                      "files: it is another vault's key; nothing was "
+                      "revealed or recorded",
+                      s->vault, s->files);
+        return LSL_EAUTH;
+    }
+    x.anchors = lsl_ledger_writers(s->ledger, &x.nanchors);
+    lsl_vault_chain_check(s->chain, &x, on_problem, s);
+    return 0;
+}
+
+int lsl_cli_session_item(struct lsl_cli_session *s, const char *word)
+{
+    return lsl_buf_printf(&s->items, "%s%s", s->items.len ? " " : "", word);
+}
+
+int lsl_cli_session_item_token(struct lsl_cli_session *s, const char *key,
+                               const struct lsl_token *t)
+{
+    char text[LSL_TOKEN_TEXT_MAX];
+
+    lsl_token_format(t, text);
+    return lsl_buf_printf(&s->items, "%s%s=%s", s->items.len ? " " : "", key,
+                          text);
+}
+
+/* shares= and writer= items. */
+static int standard_items(struct lsl_cli_session *s)
+{
+    struct lsl_vault_anchor *a = NULL;
+    size_t n = lsl_vault_chain_anchors(s->chain, &a);
+    char w[2 * LSL_VAULT_ID_BYTES + 1], d[2 * LSL_VAULT_DIGEST_BYTES + 1];
+    int rc = a ? 0 : -ENOMEM;
+
+    if (rc == 0 && s->shares[0])
+        rc = lsl_buf_printf(&s->items, "%sshares=%s", s->items.len ? " " : "",
+                            s->shares);
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        rc = lsl_buf_printf(
+            &s->items, "%swriter=%s:%llu:%s", s->items.len ? " " : "",
+            sodium_bin2hex(w, sizeof(w), a[i].writer, LSL_VAULT_ID_BYTES),
+            (unsigned long long)a[i].seq,
+            sodium_bin2hex(d, sizeof(d), a[i].digest, LSL_VAULT_DIGEST_BYTES));
+    free(a);
+    return rc;
+}
+
+/* The newest record the vault's own evidence names. */
+static uint64_t evidence_seq(const struct lsl_cli_session *s, bool *used)
+{
+    struct lsl_stop_entry *v = NULL;
+    uint64_t seq = s->rewrite_seq, stop_seq = 0;
+    size_t n;
+
+    *used = seq > 0 || exists(s->vault, LSL_AUDIT_PUB_NAME) ||
+            exists(s->vault, LSL_STOP_LIST_NAME);
+    if (lsl_stopfile_read(s->vault, &s->pub, &stop_seq, &v, &n) == 0 &&
+        stop_seq > seq)
+        seq = stop_seq;
+    free(v);
+    return seq;
+}
+
+/* The log must be at least as long as the vault says it was. */
+static int check_log_age(struct lsl_cli_session *s)
+{
+    struct lsl_audit_head h;
+    bool used;
+    uint64_t want = evidence_seq(s, &used);
+    char item[64];
+
+    lsl_ledger_head(s->ledger, &h);
+    if ((h.seq > 0 || !used) && h.seq >= want)
+        return 0;
+    if (!s->new_log) {
+        lsl_log_error(
+            "%s/%s: %s, but the vault shows officer actions up to record "
+            "%llu (rewritten files, the stop list, audit.pub): the log was "
+            "deleted, cut or replaced by an older copy; nothing was "
+            "revealed. Compare with the head kept outside the vault "
+            "('logseal audit verify --head'); give --new-audit-log to go on "
+            "with this log (recorded)",
+            s->vault, LSL_AUDIT_LOG_NAME,
+            h.seq ? "it ends at an older record" : "it is missing or empty",
+            (unsigned long long)want);
+        return LSL_EAUTH;
+    }
+    snprintf(item, sizeof(item), "restart=%llu:%llu", (unsigned long long)h.seq,
+             (unsigned long long)want);
+    lsl_log_warn("%s/%s: going on from record %llu although the vault shows "
+                 "records up to %llu (--new-audit-log, recorded)",
+                 s->vault, LSL_AUDIT_LOG_NAME, (unsigned long long)h.seq,
+                 (unsigned long long)want);
+    return lsl_cli_session_item(s, item);
+}
+
+int lsl_cli_session_record(struct lsl_cli_session *s, const char *action,
+                           const char *query, uint64_t count)
+{
+    int rc = check_log_age(s);
+
+    if (rc == 0)
+        rc = standard_items(s);
+    if (rc == 0 && lsl_buf_putc(&s->items, '\0') == 0)
+        s->items.len--;
+    else if (rc == 0)
+        rc = -ENOMEM;
+    if (rc == 0)
+        rc =
+            lsl_cli_audit_append(s->vault, s->key, s->case_ref, action, query,
+                                 count, s->items.p ? s->items.p : "", &s->head);
+    return rc;
+}
+
+bool lsl_cli_session_stop_list_current(struct lsl_cli_session *s, int *why)
+{
+    struct lsl_stop_entry *v = NULL;
+    uint64_t seq = 0;
+    size_t n = 0, want;
+    int rc = lsl_stopfile_read(s->vault, &s->pub, &seq, &v, &n);
+
+    lsl_ledger_stops(s->ledger, &want);
+    free(v);
+    if (rc == 0 && n < want)
+        rc = LSL_ETRUNC;
+    if (why)
+        *why = rc;
+    return rc == 0 || (rc == -ENOENT && want == 0);
+}
+
+void lsl_cli_session_close(struct lsl_cli_session *s)
+{
+    lsl_officer_key_close(s->key);
+    lsl_ledger_free(s->ledger);
+    lsl_vault_chain_free(s->chain);
+    lsl_buf_free(&s->items);
+    s->key = NULL;
+    s->ledger = NULL;
+    s->chain = NULL;
+}
+
+int lsl_cli_session_exit(const struct lsl_cli_session *s, int rc, int otherwise)
+{
+    if (rc == LSL_EUSAGE || rc == LSL_EXIT_USAGE)
+        return LSL_EXIT_USAGE;
+    if (rc == LSL_EAUTH || rc == LSL_ECORRUPT || rc == LSL_EFORGED)
+        return LSL_EXIT_INTEGRITY;
+    if (rc == LSL_ENOTFOUND)
+        return LSL_EXIT_NOTFOUND;
+    if (rc)
+        return LSL_EXIT_ERROR;
+    if (s->integrity || s->cut)
+        return LSL_EXIT_INTEGRITY;
+    return otherwise;
+}
+
+void lsl_cli_json_str(FILE *f, const char *s, size_t len)
+{
+    fputc('"', f);
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+
+        if (c == '"' || c == '\\')
+            fprintf(f, "\\%c", c);
+        else if (c == '\n')
+            fputs("\\n", f);
+        else if (c == '\t')
+            fputs("\\t", f);
+        else if (c < 0x20 || c == 0x7f)
+            fprintf(f, "\\u%04x", c);
+        else
+            fputc(c, f);
+    }
+    fputc('"', f);
+}
+
+void lsl_cli_epoch_text(uint32_t epoch, uint8_t epoch_len, char out[64])
+{
+    static const char *const kinds[] = {"fixed key", "day", "week of", "month"};
+    int64_t start = lsl_epoch_start((enum lsl_epoch_len)epoch_len, epoch);
+    char when[32];
+
+    if (epoch_len == LSL_EPOCH_NEVER || epoch_len > LSL_EPOCH_MONTH) {
+        snprintf(out, 64, "%lu (fixed key)", (unsigned long)epoch);
+        return;
+    }
+    lsl_cli_iso_time(start, when);
+    when[epoch_len == LSL_EPOCH_MONTH ? 7 : 10] = '\0';
+    snprintf(out, 64, "%lu (%s %s)", (unsigned long)epoch, kinds[epoch_len],
+             when);
+}

@@ -1,0 +1,119 @@
+/*
+ * An officer command's session (see session.c): the officer key, the
+ * verified audit log and the legal state it holds, one checked reading of
+ * the vault, and the one audit record the command appends before it
+ * reveals or changes anything.
+ *
+ * Every officer-side command (unseal, disclose, identify, vault ...) runs
+ *
+ *     lsl_cli_session_open      key, audit log, legal state
+ *     lsl_cli_session_read      every vault file, verified; chain checked
+ *     ... decide what to reveal or change ...
+ *     lsl_cli_session_record    the audit record (with the items)
+ *     ... reveal or change ...
+ *     lsl_cli_session_close
+ *
+ * and maps the outcome to its exit code with lsl_cli_session_exit. Every
+ * problem is logged as it is found, naming the file and what to do.
+ */
+#ifndef LSL_CLI_SESSION_INTERNAL_H
+#define LSL_CLI_SESSION_INTERNAL_H
+
+#include <stdio.h>
+#include "logseal/buf.h"
+#include "logseal/legal.h"
+#include "logseal/vault.h"
+
+struct lsl_cli_session {
+    /* set by the caller before open */
+    const char *keys;     /* KEYS, may be NULL with --share */
+    const char *vault;    /* VAULTDIR */
+    const char *case_ref; /* --case */
+    bool new_log;         /* --new-audit-log */
+    bool tolerate_log;    /* vault verify: report a bad log, go on */
+
+    /* after open */
+    struct lsl_officer_key *key;
+    struct lsl_audit_pub pub;
+    struct lsl_ledger *ledger;
+    char shares[4 * LSL_SHARES_MAX]; /* "1,3" or "" (officer.key) */
+
+    /* after read */
+    struct lsl_vault_chain *chain;
+    size_t files;         /* vault files read */
+    size_t opened;        /* whose sealed box this key opened */
+    size_t cut;           /* cut short, not being written */
+    size_t writing;       /* being written by a writer */
+    uint64_t rewrite_seq; /* highest audit_seq of a rewritten file */
+    int integrity;        /* first integrity failure: exit 3 */
+    /* optional, called after each file with the read's outcome */
+    void (*on_file)(const char *path, const struct lsl_vault_file_info *i,
+                    int rc, void *ud);
+    void *file_ud;
+
+    /* for the record */
+    struct lsl_buf items;       /* KEY=VALUE words added by the command */
+    struct lsl_audit_head head; /* of the record appended */
+};
+
+/*
+ * Open the officer key (checked against KEYS/vault.pub and the vault's
+ * audit.pub: a wrong key is refused before it can claim the vault), load
+ * and verify the audit log and the legal state, importing legacy legal
+ * files once. 0 or a negative code, logged.
+ */
+int lsl_cli_session_open(struct lsl_cli_session *s);
+
+/*
+ * Read every vault file, calling fn for each verified record; report each
+ * damaged, cut-short or foreign file, then check the writers' chains
+ * against the audit log. A key that opens none of the vault's files is
+ * refused (LSL_EAUTH). Integrity problems set s->integrity and do not
+ * stop the reading. 0 or a code that stopped it (logged).
+ */
+int lsl_cli_session_read(struct lsl_cli_session *s, lsl_vault_record_fn fn,
+                         void *ud);
+
+/* Add items to the record: one word, or "KEY=TOKEN". 0 or -ENOMEM. */
+int lsl_cli_session_item(struct lsl_cli_session *s, const char *word);
+int lsl_cli_session_item_token(struct lsl_cli_session *s, const char *key,
+                               const struct lsl_token *t);
+
+/*
+ * Append the command's audit record (action, query, count, the items
+ * added, the share numbers used and the writers' newest files), after
+ * checking that the log is not younger than the vault says it should be.
+ * Nothing may be revealed or changed before it returns 0.
+ */
+int lsl_cli_session_record(struct lsl_cli_session *s, const char *action,
+                           const char *query, uint64_t count);
+
+void lsl_cli_session_close(struct lsl_cli_session *s);
+
+/*
+ * True if VAULTDIR/stop.list is what the audit log says it should be
+ * (absent when no erase wrote one; else verifying and holding at least
+ * the log's entries). *why (optional) gets 0, -ENOENT (missing), a read
+ * or verification error, or LSL_ETRUNC (older than the log).
+ */
+bool lsl_cli_session_stop_list_current(struct lsl_cli_session *s, int *why);
+
+/*
+ * The exit code of a command that ended with code rc (0 when it did its
+ * work): usage 2, integrity 3 (rc, or problems found while reading),
+ * `otherwise` when all went well (0, 4 or 5 as the command decides),
+ * error 1.
+ */
+int lsl_cli_session_exit(const struct lsl_cli_session *s, int rc,
+                         int otherwise);
+
+/* Write s[0..len) as a JSON string literal (quotes included). */
+void lsl_cli_json_str(FILE *f, const char *s, size_t len);
+
+/*
+ * An epoch for people: "20417 (day 2025-11-25)", "2923 (week of
+ * 2025-11-24)", "671 (month 2025-12)", "0 (fixed key)". out[64].
+ */
+void lsl_cli_epoch_text(uint32_t epoch, uint8_t epoch_len, char out[64]);
+
+#endif

@@ -1,0 +1,69 @@
+/*
+ * Verification keys (token.h): checking that a token is what one key
+ * epoch makes of a value, without the epoch key.
+ *
+ * A keyed token is BLAKE2b-128 of the normalized value keyed with the
+ * class subkey, cut to 120 bits (keyring.c); a prefix-mode lookup key is
+ * the unkeyed hash of the address the value maps to under the address-map
+ * subkey (ipmode.c). Both are recomputed here from the subkeys alone.
+ *
+ * Invariants: subkey copies and digests on the stack are wiped; tokens
+ * are pseudonyms, so comparing them needs no constant time.
+ */
+#include <errno.h>
+#include <sodium.h>
+#include <string.h>
+#include "keyring_internal.h"
+#include "logseal/token.h"
+
+#define SUBKEY_BYTES 32
+#define DIGEST_BYTES crypto_generichash_BYTES_MIN
+
+int lsl_token_derive_vkey(const uint8_t vk[LSL_VKEY_BYTES], uint16_t kid,
+                          enum lsl_class c, const char *norm, size_t len,
+                          struct lsl_token *out)
+{
+    uint8_t digest[DIGEST_BYTES];
+
+    if ((unsigned)c >= LSL_CLASS_COUNT ||
+        crypto_generichash(digest, sizeof(digest), (const uint8_t *)norm, len,
+                           vk + (size_t)c * SUBKEY_BYTES, SUBKEY_BYTES) != 0)
+        return -EINVAL;
+    out->cls = (uint8_t)c;
+    out->kid = kid;
+    memcpy(out->hash, digest, LSL_TOKEN_HASH_BYTES);
+    sodium_memzero(digest, sizeof(digest));
+    return 0;
+}
+
+/* The value read as an address, mapped, and its lookup key compared. */
+static bool lookup_matches(const uint8_t *ipmap, uint16_t kid,
+                           const struct lsl_token *t, const char *value,
+                           size_t len)
+{
+    struct lsl_ipaddr in, mapped;
+    struct lsl_token key;
+
+    if (lsl_ipaddr_parse(value, len, &in) != 0 ||
+        lsl_ipaddr_prefix_map_key(ipmap, &in, &mapped) != 0)
+        return false;
+    lsl_ipaddr_lookup_token(&mapped, kid, &key);
+    sodium_memzero(&in, sizeof(in));
+    return lsl_token_equal(&key, t);
+}
+
+bool lsl_token_verify(const uint8_t vk[LSL_VKEY_BYTES], uint16_t kid,
+                      const struct lsl_token *t, const char *value, size_t len)
+{
+    struct lsl_token keyed;
+
+    if (t->cls >= LSL_CLASS_COUNT || t->kid != kid)
+        return false;
+    if (lsl_token_derive_vkey(vk, kid, (enum lsl_class)t->cls, value, len,
+                              &keyed) == 0 &&
+        lsl_token_equal(&keyed, t))
+        return true;
+    return t->cls == LSL_CLASS_IP &&
+           lookup_matches(vk + LSL_CLASS_COUNT * SUBKEY_BYTES, kid, t, value,
+                          len);
+}
