@@ -40,6 +40,7 @@
 #define READ_BURST   256
 #define RCVBUF_BYTES (4u << 20)
 #define LOG_EVERY_MS 10000
+#define DRAIN_MAX    65536 /* datagrams read at a stop, at most */
 
 struct lsl_syslog_source {
     struct lsl_source base; /* first: the pipeline hands it back */
@@ -486,12 +487,13 @@ int lsl_syslog_source_start(struct lsl_syslog_source *s)
 static void drain_queue(struct lsl_syslog_source *s)
 {
     uint64_t before = s->st.datagrams;
-    int rc;
+    int rc = 0;
 
     if (s->fd < 0)
         return;
     poll_drops(s);
-    while ((rc = recv_one(s)) > 0)
+    /* Bounded: a UDP sender that keeps sending cannot hold the stop. */
+    for (unsigned n = 0; n < DRAIN_MAX && (rc = recv_one(s)) > 0; n++)
         ;
     if (rc < 0) {
         s->st.errors++;

@@ -187,6 +187,7 @@ static int switch_file(struct lsl_tail_source *t)
         lsl_log_info("%s: done with the old %s; waiting for %s", t->base.name,
                      prev.path, t->path);
         tail_wait_since(t, &prev);
+        sodium_memzero(prev.head, sizeof(prev.head));
         return rc;
     }
     begin_at_start(t, chained);
@@ -194,6 +195,7 @@ static int switch_file(struct lsl_tail_source *t)
                  "the start",
                  t->base.name, prev.path, (unsigned long long)prev.offset,
                  t->cur.path);
+    sodium_memzero(prev.head, sizeof(prev.head));
     return 0;
 }
 
@@ -275,6 +277,7 @@ static int on_rewritten(struct lsl_tail_source *t)
                  "reading %s from the start",
                  t->base.name, chained ? t->after.path : t->cur.path,
                  (unsigned long long)end.offset, t->cur.path);
+    sodium_memzero(prev.head, sizeof(prev.head));
     return 0;
 }
 
@@ -312,6 +315,7 @@ static bool copied_unseen(struct lsl_tail_source *t)
 {
     struct tail_file snap = t->cur, probe;
     struct stat st;
+    bool found;
 
     if (t->cur.id.fp_len > 0 || t->cur.offset > 0 || t->cur.size == 0)
         return false;
@@ -322,10 +326,10 @@ static bool copied_unseen(struct lsl_tail_source *t)
         (uint64_t)st.st_dev != t->cur.id.dev)
         return false;
     snap.mtime = t->cur.prev_mtime;
-    if (tail_find_next(t, &snap, true, &probe) != 0 || probe.fd < 0)
-        return false;
+    found = tail_find_next(t, &snap, true, &probe) == 0 && probe.fd >= 0;
     tail_file_close(&probe);
-    return true;
+    sodium_memzero(snap.head, sizeof(snap.head));
+    return found;
 }
 
 static void read_cb(uv_fs_t *req);
