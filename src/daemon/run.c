@@ -219,15 +219,20 @@ static int open_writer_state(struct lsl_run *r)
     char path[PATH_MAX];
     int rc;
 
-    rc =
-        lsl_vault_wstate_path(path, sizeof(path), r->cfg->state, r->cfg->vault);
-    if (rc == 0)
-        rc = lsl_vault_wstate_open(&r->ws, path);
-    if (rc) {
-        lsl_log_error("%s: cannot use the vault writer state: %s", path,
-                      lsl_strerror(rc));
-        return rc;
+    /* Each opened once: a start the disk refused is retried. */
+    if (!r->ws) {
+        rc = lsl_vault_wstate_path(path, sizeof(path), r->cfg->state,
+                                   r->cfg->vault);
+        if (rc == 0)
+            rc = lsl_vault_wstate_open(&r->ws, path);
+        if (rc) {
+            lsl_log_error("%s: cannot use the vault writer state: %s", path,
+                          lsl_strerror(rc));
+            return rc;
+        }
     }
+    if (r->stop)
+        return 0;
     return lsl_stoplist_load(&r->stop, r->cfg->vault, r->cfg->keys, r->ws);
 }
 
