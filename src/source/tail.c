@@ -306,10 +306,10 @@ static bool at_end(struct lsl_tail_source *t)
 }
 
 /*
- * cur was empty when reading began (nothing of it is known) and has bytes
- * now: if a rotation was written since the last look, cur was copied and
- * truncated meanwhile (copytruncate during a stall), and that copy comes
- * first.
+ * cur was empty when reading began and nothing of it was read, so nothing
+ * of it is known: if a rotation was written since the last look, cur was
+ * copied and truncated meanwhile (copytruncate while it was not looked
+ * at, or before a line was read), and that copy comes first.
  */
 static bool copied_unseen(struct lsl_tail_source *t)
 {
@@ -317,7 +317,7 @@ static bool copied_unseen(struct lsl_tail_source *t)
     struct stat st;
     bool found;
 
-    if (t->cur.id.fp_len > 0 || t->cur.offset > 0 || t->cur.size == 0)
+    if (t->cur.id.fp_len > 0 || t->cur.offset > 0)
         return false;
     /* Only a file still at the path is copied and truncated; a file
      * renamed away has successors, not copies. */

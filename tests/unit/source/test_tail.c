@@ -583,8 +583,21 @@ static void test_copytruncate_of_empty_file(void **state)
     mem_sink_gate(&h->sink, false);
     h_run_lines(h, 3, SWITCH_MS);
     assert_true(h_run_lag(h, 0, SWITCH_MS));
+    /* Again, and this time the file stays empty after the truncation. */
+    h_append(h, "access.log", "c1\n");
+    h_run_lines(h, 4, SWITCH_MS);
+    mem_sink_gate(&h->sink, true);
+    h_truncate(h, "access.log");
+    for (int i = 0; i < 2000 && !lsl_pipeline_busy(h->pl); i++)
+        uv_run(&h->loop, UV_RUN_ONCE);
+    h_rename(h, "access.log.1", "access.log.2");
+    h_append(h, "access.log", "d1\n");
+    h_copy(h, "access.log", "access.log.1");
+    h_truncate(h, "access.log");
+    mem_sink_gate(&h->sink, false);
+    h_run_lines(h, 5, SWITCH_MS);
     h_stop(h);
-    assert_string_equal(h_output(h), "x1|a1|b1");
+    assert_string_equal(h_output(h), "x1|a1|b1|c1|d1");
 }
 
 int main(void)
