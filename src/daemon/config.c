@@ -13,6 +13,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sodium.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -21,13 +22,14 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
+#include "config_internal.h"
 #include "logseal/log.h"
 
 #define MAX_CONFIG_BYTES (1u << 20)
 
 /* SECT_SKIP: under a section header that was refused; its keys are not
  * checked (each would only repeat that error). */
-enum sect { SECT_NONE, SECT_DAEMON, SECT_SOURCE, SECT_SKIP };
+enum sect { SECT_NONE, SECT_DAEMON, SECT_SOURCE, SECT_SKIP, SECT_KAFKA };
 
 struct parser;
 
@@ -88,7 +90,9 @@ static struct lsl_source_conf *cur_source(struct parser *p)
 
 static void *field(struct parser *p, const struct key_def *k)
 {
-    char *base = k->sect == SECT_DAEMON ? (char *)p->c : (char *)cur_source(p);
+    char *base = k->sect == SECT_DAEMON  ? (char *)p->c
+                 : k->sect == SECT_KAFKA ? (char *)p->c
+                                         : (char *)cur_source(p);
 
     return base + k->off;
 }
@@ -290,10 +294,35 @@ static int set_sink(struct parser *p, const struct key_def *k, const char *v)
         s->sink = LSL_SINK_SEGMENTS;
     else if (strcmp(v, "stdout") == 0)
         s->sink = LSL_SINK_STDOUT;
+    else if (strcmp(v, "kafka") == 0)
+        s->sink = LSL_SINK_KAFKA;
     else
-        return fail(p, "key '%s': expected segments or stdout, not '%s'",
+        return fail(p, "key '%s': expected segments, stdout or kafka, not '%s'",
                     k->name, v);
     return 0;
+}
+
+static int set_kafka_key(struct parser *p, const struct key_def *k,
+                         const char *v)
+{
+    if (lsl_config_kafka_key(v, &p->c->kafka.key))
+        return fail(p,
+                    "key '%s': expected host/source, source, host or none, "
+                    "not '%s'",
+                    k->name, v);
+    return 0;
+}
+
+/* Its value is never repeated in a message: it may be a secret. */
+static int set_kafka_prop(struct parser *p, const char *name, const char *v)
+{
+    unsigned first = 0;
+    int rc = lsl_config_kafka_prop(&p->c->kafka, name, v, p->line, &first);
+
+    if (rc == LSL_ECONFIG)
+        return fail(p, "key 'kafka.%s': %s (first on line %u)", name,
+                    first ? "given twice" : "expected a property name", first);
+    return rc;
 }
 
 static int set_listen(struct parser *p, const struct key_def *k, const char *v)
@@ -318,6 +347,11 @@ static int set_listen(struct parser *p, const struct key_def *k, const char *v)
     {                                                                          \
         n, SECT_DAEMON, fn, offsetof(struct lsl_config, f),                    \
             sizeof(((struct lsl_config *)0)->f)                                \
+    }
+#define KKEY(n, fn, f)                                                         \
+    {                                                                          \
+        n, SECT_KAFKA, fn, offsetof(struct lsl_config, kafka.f),               \
+            sizeof(((struct lsl_config *)0)->kafka.f)                          \
     }
 #define SKEY(n, fn, f)                                                         \
     {                                                                          \
@@ -344,6 +378,11 @@ static const struct key_def keys[] = {
     DKEY("format", set_format, format),
     DKEY("ip_mode", set_ip_mode, ip),
     SKEY("rotate_wait", set_wait, rotate_wait_ms),
+    KKEY("brokers", set_str, brokers),
+    KKEY("topic", set_str, topic),
+    KKEY("checkpoint_topic", set_str, checkpoint_topic),
+    KKEY("key", set_kafka_key, key),
+    KKEY("timeout", set_wait, timeout_ms),
 };
 
 enum {
@@ -368,8 +407,11 @@ static int unknown_key(struct parser *p, const char *key)
             n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s",
                                   n ? ", " : "", keys[i].name);
     }
-    return fail(p, "unknown key '%s' in [%s]; expected one of: %s", key,
-                p->sect == SECT_DAEMON ? "daemon" : "source NAME", list);
+    return fail(p, "unknown key '%s' in [%s]; expected one of: %s%s", key,
+                p->sect == SECT_DAEMON  ? "daemon"
+                : p->sect == SECT_KAFKA ? "kafka"
+                                        : "source NAME",
+                list, p->sect == SECT_KAFKA ? ", kafka.PROPERTY" : "");
 }
 
 static int set_key(struct parser *p, const char *key, const char *val)
@@ -392,6 +434,8 @@ static int set_key(struct parser *p, const char *key, const char *val)
         p->seen[i] = p->line;
         return keys[i].set(p, &keys[i], val);
     }
+    if (p->sect == SECT_KAFKA && strncmp(key, "kafka.", 6) == 0)
+        return set_kafka_prop(p, key + 6, val);
     return unknown_key(p, key);
 }
 
@@ -537,6 +581,14 @@ static int parse_section(struct parser *p, const char *s, const char *end)
         p->sect = SECT_DAEMON;
         return 0;
     }
+    if (close - s == 5 && memcmp(s, "kafka", 5) == 0) {
+        if (p->c->kafka.line)
+            return fail(p, "section [kafka] given twice (first on line %u)",
+                        p->c->kafka.line);
+        p->c->kafka.line = p->line;
+        p->sect = SECT_KAFKA;
+        return 0;
+    }
     if (close - s > 6 && memcmp(s, "source", 6) == 0 &&
         (s[6] == ' ' || s[6] == '\t')) {
         name = skip_ws(s + 6, close);
@@ -546,7 +598,7 @@ static int parse_section(struct parser *p, const char *s, const char *end)
         return rc;
     }
     return fail(p,
-                "unknown section [%.*s]; expected [daemon] or "
+                "unknown section [%.*s]; expected [daemon], [kafka] or "
                 "[source NAME]",
                 (int)(close - s > 64 ? 64 : close - s), s);
 }
@@ -632,6 +684,12 @@ static int check_required(struct parser *p)
             rc = fail(p,
                       "[source %s] writes segments: [daemon] key "
                       "'output' is required (the segment directory)",
+                      s->name);
+        if (s->sink == LSL_SINK_KAFKA &&
+            (!p->c->kafka.brokers[0] || !p->c->kafka.topic[0]))
+            rc = fail(p,
+                      "[source %s] writes to Kafka: [kafka] keys 'brokers' "
+                      "and 'topic' are required",
                       s->name);
         if (s->type == LSL_SRC_STDIN && ++nstdin > 1)
             rc = fail(p, "[source %s]: only one stdin source is possible",
@@ -722,6 +780,8 @@ int lsl_config_load(struct lsl_config **out, const char *path,
 out:
     if (fd >= 0)
         close(fd);
+    if (text) /* it may hold kafka.* passwords */
+        sodium_memzero(text, (size_t)st.st_size);
     free(text);
     return rc;
 }
@@ -730,7 +790,9 @@ const char *lsl_config_key(size_t i, const char **section)
 {
     if (i >= LSL_ARRAY_SIZE(keys))
         return NULL;
-    *section = keys[i].sect == SECT_DAEMON ? "daemon" : "source";
+    *section = keys[i].sect == SECT_DAEMON  ? "daemon"
+               : keys[i].sect == SECT_KAFKA ? "kafka"
+                                            : "source";
     return keys[i].name;
 }
 
@@ -739,6 +801,7 @@ void lsl_config_free(struct lsl_config *c)
     if (!c)
         return;
     free(c->sources);
+    lsl_config_kafka_free(&c->kafka);
     free(c);
 }
 

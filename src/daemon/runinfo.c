@@ -190,6 +190,7 @@ void lsl_run_describe(const struct lsl_run *r, FILE *f)
                 c->output, c->level, c->segment_size, c->segment_age);
     fprintf(f, "metrics: %s\n", c->metrics[0] ? c->metrics : "off");
     describe_output(c, f);
+    lsl_run_kafka_describe(c, f);
     for (size_t i = 0; i < r->nsrc; i++) {
         const struct run_src *s = &r->src[i];
 
@@ -199,7 +200,9 @@ void lsl_run_describe(const struct lsl_run *r, FILE *f)
                 : s->conf->start_at_end       ? " (first run: from the end)"
                                               : " (first run: from the start)",
                 s->rule ? lsl_rule_name(s->rule) : "(none: scrub only)",
-                s->conf->sink == LSL_SINK_STDOUT ? "stdout" : "segments");
+                s->conf->sink == LSL_SINK_STDOUT  ? "stdout"
+                : s->conf->sink == LSL_SINK_KAFKA ? "kafka"
+                                                  : "segments");
     }
 }
 

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "logseal/checkpoint.h"
 #include "logseal/log.h"
 #include "pipeline_internal.h"
 
@@ -147,6 +148,22 @@ void lsl_pipeline_totals(const struct lsl_pipeline *pl,
 {
     *st = pl->totals;
     *vault_new = pl->vault_new;
+}
+
+int lsl_source_checkpoint(struct lsl_source *s, const char *state_dir,
+                          const struct lsl_checkpoint *cp)
+{
+    struct lsl_sink *sink = s->sink;
+    int rc;
+
+    /* The sink's copy first: a local copy ahead of it would skip lines
+     * whose transaction never committed. */
+    if (sink->transactional && sink->ops->commit) {
+        rc = sink->ops->commit(sink, cp);
+        if (rc)
+            return rc;
+    }
+    return lsl_checkpoint_save(state_dir, s->name, cp);
 }
 
 uv_loop_t *lsl_pipeline_loop(const struct lsl_pipeline *pl)

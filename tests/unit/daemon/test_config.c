@@ -449,6 +449,7 @@ static void man_page_keys(void **state)
             snprintf(section, sizeof(section), "%s",
                      strcmp(line, ".Ss \"[daemon]\"") == 0        ? "daemon"
                      : strcmp(line, ".Ss \"[source NAME]\"") == 0 ? "source"
+                     : strcmp(line, ".Ss \"[kafka]\"") == 0       ? "kafka"
                                                                   : "");
         if (!section[0] || sscanf(line, ".It Ic %31s", key) != 1)
             continue;
