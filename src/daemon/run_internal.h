@@ -80,6 +80,10 @@ LSL_MUST_CHECK int lsl_run_open_kafka(struct lsl_run *r, struct run_src *s);
 /* Print [kafka] for --check, secret values hidden. */
 void lsl_run_kafka_describe(const struct lsl_config *cfg, FILE *f);
 
+/* The logseal_sink_* metrics of sinks that report them (Kafka). */
+LSL_MUST_CHECK int lsl_run_sink_metrics(const struct lsl_run *r,
+                                        struct lsl_buf *out);
+
 /* Every source is done: wait for the pipeline to idle, then tear down. */
 void lsl_run_finish(struct lsl_run *r);
 

@@ -397,5 +397,7 @@ int lsl_run_metrics(const struct lsl_run *r, struct lsl_buf *out)
                         "New token mappings sealed into the vault", vault_new);
     if (rc == 0)
         rc = health_metrics(r, out);
+    if (rc == 0)
+        rc = lsl_run_sink_metrics(r, out);
     return rc;
 }

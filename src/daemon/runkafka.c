@@ -10,9 +10,12 @@
  * resumes exactly after the last committed transaction.
  */
 #include <errno.h>
+#include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "logseal/buf.h"
 #include "logseal/kafka.h"
 #include "logseal/log.h"
 #include "run_internal.h"
@@ -112,4 +115,59 @@ void lsl_run_kafka_describe(const struct lsl_config *cfg, FILE *f)
         fprintf(f, "kafka.%s = %s\n", k->props[i].name,
                 lsl_kafka_prop_secret(k->props[i].name) ? "(secret, not shown)"
                                                         : k->props[i].value);
+}
+
+/* One logseal_sink_* family; sources whose sink reports none are left out. */
+static int sink_family(const struct lsl_run *r, struct lsl_buf *out,
+                       const char *name, const char *type, const char *help,
+                       size_t field)
+{
+    int rc =
+        lsl_buf_printf(out, "# HELP logseal_%s %s.\n# TYPE logseal_%s %s\n",
+                       name, help, name, type);
+
+    for (size_t i = 0; rc == 0 && i < r->nsrc; i++) {
+        const struct lsl_sink *k = r->src[i].sink;
+        struct lsl_sink_stats st = {0};
+        uint64_t v;
+
+        if (!k || !k->ops->stats)
+            continue;
+        k->ops->stats(k, &st);
+        memcpy(&v, (const char *)&st + field, sizeof(v));
+        rc = lsl_buf_printf(out, "logseal_%s{source=\"%s\"} %" PRIu64 "\n",
+                            name, r->src[i].conf->name, v);
+    }
+    return rc;
+}
+
+int lsl_run_sink_metrics(const struct lsl_run *r, struct lsl_buf *out)
+{
+    bool any = false;
+    int rc;
+
+    /* Sinks are closed on the thread pool once the pipeline is gone. */
+    for (size_t i = 0; r->pl && i < r->nsrc; i++)
+        any = any || (r->src[i].sink && r->src[i].sink->ops->stats);
+    if (!any)
+        return 0;
+    rc = sink_family(r, out, "sink_queue_depth", "gauge",
+                     "Messages handed to the Kafka client and not yet "
+                     "acknowledged by the brokers",
+                     offsetof(struct lsl_sink_stats, queued));
+    if (rc == 0)
+        rc = sink_family(r, out, "sink_commits_total", "counter",
+                         "Kafka transactions committed (one per batch, "
+                         "with its checkpoint)",
+                         offsetof(struct lsl_sink_stats, commits));
+    if (rc == 0)
+        rc = sink_family(r, out, "sink_aborts_total", "counter",
+                         "Kafka transactions aborted (their batch is sent "
+                         "again)",
+                         offsetof(struct lsl_sink_stats, aborts));
+    if (rc == 0)
+        rc = sink_family(r, out, "sink_retries_total", "counter",
+                         "Failed Kafka commits retried with backoff",
+                         offsetof(struct lsl_sink_stats, retries));
+    return rc;
 }

@@ -45,6 +45,7 @@ struct kafka_sink {
     uint64_t txn_batch; /* b->seq of the open transaction */
     char txn_tag[48];   /* "SEQ/NONCE" of the open transaction */
     atomic_uint_fast64_t commits, aborts, retries;
+    atomic_int dr_err; /* a message of the open transaction failed */
 };
 
 void lsl_kafka_opts_init(struct lsl_kafka_opts *o)
@@ -116,6 +117,7 @@ static int begin_txn(struct kafka_sink *k, uint64_t batch)
              k->seq + 1, nonce);
     k->txn = TXN_OPEN;
     k->txn_batch = batch;
+    atomic_store(&k->dr_err, 0);
     return 0;
 }
 
@@ -151,7 +153,7 @@ static int produce(struct kafka_sink *k, const char *topic, const void *key,
             k->rk, RD_KAFKA_V_TOPIC(topic),
             RD_KAFKA_V_KEY((void *)(uintptr_t)key, key_len),
             RD_KAFKA_V_VALUE((void *)(uintptr_t)val, len),
-            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_OPAQUE(k),
             RD_KAFKA_V_HEADER("lsl.host", k->host, -1),
             RD_KAFKA_V_HEADER("lsl.source", k->source, -1),
             RD_KAFKA_V_HEADER("lsl.rule", k->rule, -1),
@@ -198,6 +200,38 @@ static int kafka_write(struct lsl_sink *s, const struct lsl_batch *b)
     return rc;
 }
 
+/* Delivery reports (served by flush): remember a failed message. */
+static void delivered(rd_kafka_t *rk, const rd_kafka_message_t *m, void *ud)
+{
+    struct kafka_sink *k = m->_private;
+
+    (void)rk;
+    (void)ud;
+    if (m->err && k)
+        atomic_store(&k->dr_err, (int)m->err);
+}
+
+/*
+ * Every line of the transaction acknowledged before its checkpoint record
+ * is produced: the record never lands without its lines, even on a broker
+ * that shows unfinished transactions (the mock cluster) or when the lines'
+ * partition leader is down. One round trip per batch.
+ */
+static int flush_lines(struct kafka_sink *k)
+{
+    rd_kafka_resp_err_t err = rd_kafka_flush(k->rk, (int)k->timeout_ms);
+    int failed = atomic_exchange(&k->dr_err, 0);
+
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR && !failed)
+        return 0;
+    lsl_log_error("kafka %s: lines of transaction %s of %s not delivered: "
+                  "%s; aborting it, the batch will be sent again",
+                  k->topic, k->txn_tag, k->txid,
+                  rd_kafka_err2str(err ? err : (rd_kafka_resp_err_t)failed));
+    atomic_fetch_add(&k->retries, 1);
+    return -EAGAIN;
+}
+
 static int put_checkpoint(struct kafka_sink *k, const struct lsl_checkpoint *cp)
 {
     size_t cap = LSL_CKPT_TEXT_MAX + 128, n, len = 0;
@@ -230,7 +264,9 @@ static int kafka_commit(struct lsl_sink *s, const struct lsl_checkpoint *cp)
             return rc;
     }
     if (k->txn == TXN_OPEN) {
-        rc = put_checkpoint(k, cp);
+        rc = flush_lines(k);
+        if (rc == 0)
+            rc = put_checkpoint(k, cp);
         if (rc) {
             abort_txn(k);
             return rc;
@@ -348,6 +384,7 @@ static int connect_producer(struct kafka_sink *k,
         lsl_log_error("%s", err);
         return rc;
     }
+    rd_kafka_conf_set_dr_msg_cb(conf, delivered);
     k->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
     if (!k->rk) {
         rd_kafka_conf_destroy(conf);
