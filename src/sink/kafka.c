@@ -25,7 +25,7 @@
 #include "kafka_internal.h"
 #include "logseal/log.h"
 
-enum txn_state { TXN_IDLE, TXN_OPEN, TXN_COMMITTING };
+enum txn_state { TXN_IDLE, TXN_OPEN, TXN_COMMITTING, TXN_ABORTING };
 
 struct kafka_sink {
     struct lsl_sink base;
@@ -95,14 +95,21 @@ static int txn_error(struct kafka_sink *k, const char *what,
     return rc;
 }
 
-static void abort_txn(struct kafka_sink *k)
+/*
+ * An abort that times out (the coordinator unreachable) is asked again
+ * before the next transaction begins (TXN_ABORTING). 0 or -errno.
+ */
+static int abort_txn(struct kafka_sink *k)
 {
-    rd_kafka_error_t *e = rd_kafka_abort_transaction(k->rk, k->timeout_ms);
+    rd_kafka_error_t *e;
 
-    atomic_fetch_add(&k->aborts, 1);
-    k->txn = TXN_IDLE;
-    if (e)
-        (void)txn_error(k, "aborting transaction of", e);
+    if (k->txn != TXN_ABORTING)
+        atomic_fetch_add(&k->aborts, 1);
+    e = rd_kafka_abort_transaction(k->rk, (int)k->timeout_ms);
+    k->txn = e ? TXN_ABORTING : TXN_IDLE;
+    if (!e)
+        return 0;
+    return txn_error(k, "aborting the transaction of", e);
 }
 
 static int begin_txn(struct kafka_sink *k, uint64_t batch)
@@ -181,8 +188,8 @@ static int kafka_write(struct lsl_sink *s, const struct lsl_batch *b)
 
     if (k->txn == TXN_COMMITTING && k->txn_batch == b->seq)
         return 0; /* its commit is retried */
-    if (k->txn != TXN_IDLE)
-        abort_txn(k);
+    if (k->txn != TXN_IDLE && (rc = abort_txn(k)) != 0)
+        return rc;
     rc = begin_txn(k, b->seq);
     if (rc)
         return rc;
@@ -196,7 +203,7 @@ static int kafka_write(struct lsl_sink *s, const struct lsl_batch *b)
         p = nl ? nl + 1 : end;
     }
     if (rc)
-        abort_txn(k);
+        (void)abort_txn(k);
     return rc;
 }
 
@@ -258,6 +265,10 @@ static int kafka_commit(struct lsl_sink *s, const struct lsl_checkpoint *cp)
     rd_kafka_error_t *e;
     int rc;
 
+    if (k->txn == TXN_ABORTING) {
+        rc = abort_txn(k);
+        return rc ? rc : -EAGAIN; /* the batch is written again */
+    }
     if (k->txn == TXN_IDLE) {
         rc = begin_txn(k, UINT64_MAX);
         if (rc)
@@ -268,7 +279,7 @@ static int kafka_commit(struct lsl_sink *s, const struct lsl_checkpoint *cp)
         if (rc == 0)
             rc = put_checkpoint(k, cp);
         if (rc) {
-            abort_txn(k);
+            (void)abort_txn(k);
             return rc;
         }
         k->txn = TXN_COMMITTING;
@@ -286,7 +297,7 @@ static int kafka_commit(struct lsl_sink *s, const struct lsl_checkpoint *cp)
                        "committing (will abort and retry) the "
                        "transaction of",
                        e);
-        abort_txn(k);
+        (void)abort_txn(k);
         return rc == -EPERM ? rc : -EAGAIN;
     }
     /* Retriable: the outcome is unknown; the retry commits again. */
@@ -320,7 +331,7 @@ static int kafka_close(struct lsl_sink *s, bool finish)
     (void)finish;
     if (k->rk) {
         if (k->txn != TXN_IDLE)
-            abort_txn(k);
+            (void)abort_txn(k);
         rd_kafka_purge(k->rk, RD_KAFKA_PURGE_F_QUEUE |
                                   RD_KAFKA_PURGE_F_INFLIGHT |
                                   RD_KAFKA_PURGE_F_NON_BLOCKING);
