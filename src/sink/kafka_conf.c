@@ -81,6 +81,12 @@ static void log_cb(const rd_kafka_t *rk, int level, const char *fac,
     lsl_log(l, "kafka: %s: %s", fac, buf);
 }
 
+static void log_none(const rd_kafka_t *rk, int level, const char *fac,
+                     const char *buf)
+{
+    (void)rk, (void)level, (void)fac, (void)buf;
+}
+
 static int conf_set(rd_kafka_conf_t *conf, const char *name, const char *val,
                     char *err, size_t cap)
 {
@@ -134,6 +140,7 @@ int lsl_kafka_check(const struct lsl_kafka_opts *o, char *err, size_t cap)
 {
     static const char *const producer[] = {"transactional.id", "logseal-check",
                                            NULL};
+    struct lsl_kafka_opts quiet;
     rd_kafka_conf_t *conf = NULL;
     char why[512];
     rd_kafka_t *rk;
@@ -144,11 +151,16 @@ int lsl_kafka_check(const struct lsl_kafka_opts *o, char *err, size_t cap)
         snprintf(err, cap, "a kafka sink needs brokers and topic");
         return LSL_ECONFIG;
     }
-    rc = kafka_conf_build(&conf, o, producer, NULL, err, cap);
+    /* Without bootstrap servers the client never connects: --check
+     * stays off the network, and its log stays quiet. */
+    memcpy(&quiet, o, sizeof(quiet));
+    quiet.brokers = NULL;
+    rc = kafka_conf_build(&conf, &quiet, producer, NULL, err, cap);
     if (rc)
         return rc;
+    rd_kafka_conf_set_log_cb(conf, log_none);
     /* rd_kafka_new checks what conf_set cannot (e.g. properties that
-     * exclude each other); it does not connect before it is used. */
+     * exclude each other, files named by properties). */
     rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, why, sizeof(why));
     if (!rk) {
         rd_kafka_conf_destroy(conf);
