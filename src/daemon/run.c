@@ -150,6 +150,8 @@ static int open_sink(struct lsl_run *r, struct run_src *s)
     if (c->sink == LSL_SINK_KAFKA)
         return lsl_run_open_kafka(r, s);
     rc = lsl_checkpoint_load(r->cfg->state, c->name, &s->cp);
+    if (rc == 0 && strncmp(s->cp.segment, "kafka:", 6) == 0)
+        s->cp.segment[0] = '\0'; /* was sink = kafka: a new segment */
     if (rc == 0)
         so.resume = &s->cp;
     else if (rc != -ENOENT) {

@@ -128,6 +128,12 @@ static int take(const rd_kafka_message_t *m, const char *txid, struct found *f)
     if (m->key_len != strlen(txid) || memcmp(m->key, txid, m->key_len) != 0)
         return 0;
     rc = kafka_ckpt_parse(m->payload, m->len, &seq, &cp, &have);
+    /* It names our transactional id as its sink state: a record that
+     * names anything else (a path) was not written by us. */
+    if (rc == 0 && have &&
+        (strncmp(cp.segment, "kafka:", 6) != 0 ||
+         strcmp(cp.segment + 6, txid) != 0))
+        rc = LSL_ECORRUPT;
     if (rc) {
         lsl_log_error("kafka: checkpoint topic %s partition %" PRId32
                       " offset %" PRId64 ": the record of %s does not parse "

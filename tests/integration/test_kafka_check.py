@@ -11,6 +11,8 @@ never show:
 - a daemon run with every librdkafka debug context on (debug = all) and
   secrets set writes none of them to its log (librdkafka's lines that
   would hold one are withheld);
+- a source moved from sink = kafka to segments goes on from Kafka's
+  checkpoint (a new segment, nothing again, nothing lost);
 - pipe --out kafka:// with a malformed URL is a usage error.
 """
 import os
@@ -43,6 +45,25 @@ def source(env, src):
 
 def kafka(lines):
     return '\n[kafka]\n' + '\n'.join(lines) + '\n'
+
+
+def switch_to_segments(env, src):
+    """A source moved from Kafka to segments goes on where Kafka's
+    checkpoint left it: a new segment, no line again, none lost."""
+    cfg = env.config([('web', {'type': 'tail', 'path': src,
+                               'rule': env.rule})])
+    new = lslib.gen_lines(20, seed=8, tag='seg')
+    env.start(cfg)
+    lslib.wait_for(lambda: 'started:' in env.log().split('stopped')[-1], 60,
+                   'the start with segments', [env])
+    with open(src, 'ab') as f:
+        f.write(b''.join(ln + b'\n' for ln in new))
+    lslib.wait_for(lambda: len(lslib.segment_lines(env.output)) >= 20, 60,
+                   'the new lines in a segment', [env])
+    check(env.stop() == 0, 'stop: ' + env.log_tail())
+    got = lslib.segment_lines(env.output)
+    check(got == env.reference(new), 'after the switch to segments: %d '
+          'lines, not the 20 new ones' % len(got))
 
 
 def body(ctx):
@@ -107,6 +128,7 @@ def body(ctx):
         log = env.log()
         check('kafka:' in log, 'no librdkafka debug line in the log')
         no_secret(log, 'the daemon log with debug = all')
+        switch_to_segments(env, src)
     finally:
         env.kill()
         mock.stop()
