@@ -147,28 +147,50 @@ static void epochs_of(const struct lsl_batch *b, char *out, size_t cap)
         snprintf(out, cap, "%u,%u", lo, hi);
 }
 
+static void vu_header(rd_kafka_vu_t *v, const char *name, const char *val)
+{
+    v->vtype = RD_KAFKA_VTYPE_HEADER;
+    v->u.header.name = name;
+    v->u.header.val = val;
+    v->u.header.size = -1;
+}
+
 /* One message; waits while librdkafka's queue is full (the broker is
- * slow), up to the timeout. */
+ * slow), up to the timeout. (rd_kafka_produceva: the producev macros are
+ * GNU statement expressions.) */
 static int produce(struct kafka_sink *k, const char *topic, const void *key,
                    size_t key_len, const void *val, size_t len,
                    const char *epochs)
 {
+    rd_kafka_vu_t vu[10];
     uint64_t waited = 0;
 
+    memset(vu, 0, sizeof(vu));
+    vu[0].vtype = RD_KAFKA_VTYPE_TOPIC;
+    vu[0].u.cstr = topic;
+    vu[1].vtype = RD_KAFKA_VTYPE_KEY;
+    vu[1].u.mem.ptr = (void *)(uintptr_t)key;
+    vu[1].u.mem.size = key_len;
+    vu[2].vtype = RD_KAFKA_VTYPE_VALUE;
+    vu[2].u.mem.ptr = (void *)(uintptr_t)val;
+    vu[2].u.mem.size = len;
+    vu[3].vtype = RD_KAFKA_VTYPE_MSGFLAGS;
+    vu[3].u.i = RD_KAFKA_MSG_F_COPY;
+    vu[4].vtype = RD_KAFKA_VTYPE_OPAQUE;
+    vu[4].u.ptr = k;
+    vu_header(&vu[5], "lsl.host", k->host);
+    vu_header(&vu[6], "lsl.source", k->source);
+    vu_header(&vu[7], "lsl.rule", k->rule);
+    vu_header(&vu[8], "lsl.epoch", epochs);
+    vu_header(&vu[9], "lsl.txn", k->txn_tag);
     for (;;) {
-        rd_kafka_resp_err_t err = rd_kafka_producev(
-            k->rk, RD_KAFKA_V_TOPIC(topic),
-            RD_KAFKA_V_KEY((void *)(uintptr_t)key, key_len),
-            RD_KAFKA_V_VALUE((void *)(uintptr_t)val, len),
-            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_OPAQUE(k),
-            RD_KAFKA_V_HEADER("lsl.host", k->host, -1),
-            RD_KAFKA_V_HEADER("lsl.source", k->source, -1),
-            RD_KAFKA_V_HEADER("lsl.rule", k->rule, -1),
-            RD_KAFKA_V_HEADER("lsl.epoch", epochs, -1),
-            RD_KAFKA_V_HEADER("lsl.txn", k->txn_tag, -1), RD_KAFKA_V_END);
+        rd_kafka_error_t *e = rd_kafka_produceva(k->rk, vu, 10);
+        rd_kafka_resp_err_t err;
 
-        if (err == RD_KAFKA_RESP_ERR_NO_ERROR)
+        if (!e)
             return 0;
+        err = rd_kafka_error_code(e);
+        rd_kafka_error_destroy(e);
         if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL || waited > k->timeout_ms) {
             lsl_log_error("kafka %s: cannot queue a message: %s", topic,
                           rd_kafka_err2str(err));
