@@ -18,6 +18,7 @@
 #include "logseal/buf.h"
 #include "logseal/kafka.h"
 #include "logseal/log.h"
+#include "logseal/rules.h"
 #include "run_internal.h"
 
 /* o borrows from cfg and `props` (nprops entries, owned by the caller). */
@@ -77,7 +78,7 @@ int lsl_run_open_kafka(struct lsl_run *r, struct run_src *s)
 
     if (rc)
         return rc;
-    o.rule = c->rule[0] ? c->rule : NULL;
+    o.rule = s->rule ? lsl_rule_name(s->rule) : NULL;
     o.resume = &s->cp;
     o.have_resume = &have;
     rc = lsl_kafka_sink_open(&s->sink, &o);

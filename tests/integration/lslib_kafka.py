@@ -112,10 +112,24 @@ def read_topics(mock, *topics):
     return out
 
 
+def check_retained(records):
+    """The mock keeps about 5 MB per partition and drops the oldest
+    message sets beyond it: a test that reads from offset 0 must see
+    offset 0."""
+    first = {}
+    for r in records:
+        key = (r['topic'], r['partition'])
+        first[key] = min(first.get(key, r['offset']), r['offset'])
+    cut = {k: v for k, v in first.items() if v > 0}
+    lslib.check(not cut, 'the mock cluster dropped the oldest records of '
+                '%s (it keeps about 5 MB per partition): write less' % cut)
+
+
 def committed(records, data_topic='logs'):
     """The data records of attempts that reached their commit point (see
     the module's text), in (partition, offset) order, and the number of
     attempts that did not (aborted or cut off)."""
+    check_retained(records)
     last = {}
     for r in sorted((r for r in records if r['topic'] == CKPT_TOPIC),
                     key=lambda r: (r['partition'], r['offset'])):

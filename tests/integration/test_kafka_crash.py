@@ -23,7 +23,7 @@ import lslib
 import lslib_kafka
 from lslib import check
 
-N = 12000
+N = 8000
 KILLS = int(os.environ.get('LSL_KAFKA_KILLS', '22'))
 
 
