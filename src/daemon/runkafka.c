@@ -118,14 +118,34 @@ void lsl_run_kafka_describe(const struct lsl_config *cfg, FILE *f)
                                                         : k->props[i].value);
 }
 
-/* One logseal_sink_* family; sources whose sink reports none are left out. */
-static int sink_family(const struct lsl_run *r, struct lsl_buf *out,
-                       const char *name, const char *type, const char *help,
-                       size_t field)
+struct sink_metric {
+    const char *name, *type, *help;
+    size_t off; /* in struct lsl_sink_stats */
+};
+
+static const struct sink_metric sink_metrics[] = {
+    {"sink_queue_depth", "gauge",
+     "Messages handed to the Kafka client and not yet acknowledged by the "
+     "brokers",
+     offsetof(struct lsl_sink_stats, queued)},
+    {"sink_commits_total", "counter",
+     "Kafka transactions committed (one per batch, with its checkpoint)",
+     offsetof(struct lsl_sink_stats, commits)},
+    {"sink_aborts_total", "counter",
+     "Kafka transactions aborted (their batch is sent again)",
+     offsetof(struct lsl_sink_stats, aborts)},
+    {"sink_retries_total", "counter",
+     "Failed Kafka commits or deliveries, retried with backoff",
+     offsetof(struct lsl_sink_stats, retries)},
+};
+
+/* One family; sources whose sink reports none are left out. */
+static int sink_family(const struct lsl_run *r, const struct sink_metric *m,
+                       struct lsl_buf *out)
 {
     int rc =
         lsl_buf_printf(out, "# HELP logseal_%s %s.\n# TYPE logseal_%s %s\n",
-                       name, help, name, type);
+                       m->name, m->help, m->name, m->type);
 
     for (size_t i = 0; rc == 0 && i < r->nsrc; i++) {
         const struct lsl_sink *k = r->src[i].sink;
@@ -135,9 +155,9 @@ static int sink_family(const struct lsl_run *r, struct lsl_buf *out,
         if (!k || !k->ops->stats)
             continue;
         k->ops->stats(k, &st);
-        memcpy(&v, (const char *)&st + field, sizeof(v));
+        memcpy(&v, (const char *)&st + m->off, sizeof(v));
         rc = lsl_buf_printf(out, "logseal_%s{source=\"%s\"} %" PRIu64 "\n",
-                            name, r->src[i].conf->name, v);
+                            m->name, r->src[i].conf->name, v);
     }
     return rc;
 }
@@ -145,30 +165,12 @@ static int sink_family(const struct lsl_run *r, struct lsl_buf *out,
 int lsl_run_sink_metrics(const struct lsl_run *r, struct lsl_buf *out)
 {
     bool any = false;
-    int rc;
+    int rc = 0;
 
     /* Sinks are closed on the thread pool once the pipeline is gone. */
     for (size_t i = 0; r->pl && i < r->nsrc; i++)
         any = any || (r->src[i].sink && r->src[i].sink->ops->stats);
-    if (!any)
-        return 0;
-    rc = sink_family(r, out, "sink_queue_depth", "gauge",
-                     "Messages handed to the Kafka client and not yet "
-                     "acknowledged by the brokers",
-                     offsetof(struct lsl_sink_stats, queued));
-    if (rc == 0)
-        rc = sink_family(r, out, "sink_commits_total", "counter",
-                         "Kafka transactions committed (one per batch, "
-                         "with its checkpoint)",
-                         offsetof(struct lsl_sink_stats, commits));
-    if (rc == 0)
-        rc = sink_family(r, out, "sink_aborts_total", "counter",
-                         "Kafka transactions aborted (their batch is sent "
-                         "again)",
-                         offsetof(struct lsl_sink_stats, aborts));
-    if (rc == 0)
-        rc = sink_family(r, out, "sink_retries_total", "counter",
-                         "Failed Kafka commits retried with backoff",
-                         offsetof(struct lsl_sink_stats, retries));
+    for (size_t i = 0; any && rc == 0 && i < LSL_ARRAY_SIZE(sink_metrics); i++)
+        rc = sink_family(r, &sink_metrics[i], out);
     return rc;
 }
