@@ -87,7 +87,8 @@ int tail_persist(struct lsl_source *s, const struct lsl_batch *b,
         t->lines = cp.lines;
     else
         lsl_log_error("%s: cannot save its checkpoint in %s: %s", s->name,
-                      t->state_dir, lsl_strerror(rc));
+                      s->sink->transactional ? s->sink->desc : t->state_dir,
+                      lsl_strerror(rc));
     return rc;
 }
 
