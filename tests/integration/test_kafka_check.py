@@ -13,6 +13,7 @@ never show:
   would hold one are withheld);
 - a source moved from sink = kafka to segments goes on from Kafka's
   checkpoint (a new segment, nothing again, nothing lost);
+- a stdin source (no checkpoint) sends every line;
 - pipe --out kafka:// with a malformed URL is a usage error.
 """
 import os
@@ -64,6 +65,23 @@ def switch_to_segments(env, src):
     got = lslib.segment_lines(env.output)
     check(got == env.reference(new), 'after the switch to segments: %d '
           'lines, not the 20 new ones' % len(got))
+
+
+def stdin_source(env, mock):
+    """A source that keeps no checkpoint (stdin) commits its transactions
+    with a record saying so ("none"): every line arrives."""
+    lines = lslib.gen_lines(300, seed=6, tag='in')
+    cfg = env.config([('in', {'type': 'stdin', 'rule': env.rule,
+                              'sink': 'kafka'})],
+                     extra=mock.kafka_section(topic='stdin'), name='in.conf')
+    p = env.start(cfg, stdin=subprocess.PIPE)
+    p.stdin.write(b''.join(ln + b'\n' for ln in lines))
+    p.stdin.close()
+    check(env.wait(60) == 0, 'stdin to kafka: ' + env.log_tail())
+    recs = lslib_kafka.read_topics(mock, 'stdin', lslib_kafka.CKPT_TOPIC)
+    got = lslib_kafka.committed(recs, data_topic='stdin')[0]
+    check([r['value'].encode() for r in got] == env.reference(lines),
+          'stdin to kafka: %d of %d lines' % (len(got), len(lines)))
 
 
 def body(ctx):
@@ -129,6 +147,7 @@ def body(ctx):
         check('kafka:' in log, 'no librdkafka debug line in the log')
         no_secret(log, 'the daemon log with debug = all')
         switch_to_segments(env, src)
+        stdin_source(env, mock)
     finally:
         env.kill()
         mock.stop()
