@@ -229,6 +229,8 @@ struct lsl_vault_writer_opts {
     const char *dir;       /* borrowed; created if missing (0700) */
     const uint8_t *pubkey; /* borrowed, LSL_VAULT_PUBKEY_BYTES */
     const char *source;    /* borrowed; source name stored in records */
+    const char *host;      /* borrowed; host id in the file name (file.h),
+                            * NULL or "" for none */
     uint32_t epoch;
     uint8_t epoch_len;      /* enum lsl_epoch_len of the hash key */
     size_t seen_cap;        /* bound on the once-per-value set */
@@ -248,12 +250,14 @@ void lsl_vault_writer_opts_init(struct lsl_vault_writer_opts *o);
 
 /*
  * Create a new vault file in opts->dir, named
- * <epoch>-<utc YYYYmmddTHHMMSSZ>-<8 hex random>.lsv. The file is written in
+ * <epoch>-<host>-<utc YYYYmmddTHHMMSSZ>-<8 hex random>.lsv (without
+ * "<host>-" when opts->host is NULL or ""). The file is written in
  * place, without a .part name and rename: readers accept an unfinished file
  * and report it as such. The writer holds an exclusive flock on it until
  * it is closed. The header is fsynced, and so is the directory, before
  * this returns. 0, -EINVAL (no public key, verification key or writer
- * secret, source name longer than 65535 bytes) or -errno.
+ * secret, source name longer than 65535 bytes, an invalid host id) or
+ * -errno.
  */
 LSL_MUST_CHECK int lsl_vault_writer_open(struct lsl_vault_writer **out,
                                          const struct lsl_vault_writer_opts *o);

@@ -230,6 +230,7 @@ static int open_vault(struct lsl_run *r)
         .dir = r->cfg->vault,
         .pubkey = r->pk,
         .source = "daemon",
+        .host = r->cfg->host,
         .keyring = r->kr,
     };
     int rc;

@@ -141,8 +141,14 @@ LSL_MUST_CHECK int lsl_vault_header_secrets(const char *path,
                                             struct lsl_vault_hdr *h,
                                             uint8_t *vkey, uint8_t *wsecret);
 
-/* The name of a new vault file of `epoch` created at `when`, into out. */
-void lsl_vault_file_name(uint32_t epoch, int64_t when, char out[64]);
+/*
+ * The name of a new vault file of `epoch` created at `when` by `host`
+ * (NULL or "": none), into out:
+ * <epoch>-<host>-<utc YYYYmmddTHHMMSSZ>-<8 hex random>.lsv.
+ */
+#define LSL_VAULT_NAME_MAX 128
+void lsl_vault_file_name(uint32_t epoch, int64_t when, const char *host,
+                         char out[LSL_VAULT_NAME_MAX]);
 
 /* ---- records ---- */
 
