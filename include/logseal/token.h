@@ -239,6 +239,15 @@ LSL_MUST_CHECK int lsl_token_derive_vkey(const uint8_t vk[LSL_VKEY_BYTES],
                                          struct lsl_token *out);
 
 /*
+ * The prefix-mode lookup key vk makes of the normalized address
+ * value[0..len): the vault key (lsl_ipaddr_lookup_token, key id `kid`)
+ * of the address it maps to. 0, or -EINVAL when value is no address.
+ */
+LSL_MUST_CHECK int lsl_token_lookup_vkey(const uint8_t vk[LSL_VKEY_BYTES],
+                                         uint16_t kid, const char *value,
+                                         size_t len, struct lsl_token *out);
+
+/*
  * True if t (with key id `kid`) is what vk makes of the normalized value
  * value[0..len): its keyed token, or for class ip the prefix-mode lookup
  * key of the address the value maps to.

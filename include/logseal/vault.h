@@ -437,6 +437,15 @@ LSL_MUST_CHECK int lsl_vault_read_dir(const char *dir,
                                       lsl_vault_record_fn fn, void *ud,
                                       lsl_vault_file_fn on_file, void *file_ud);
 
+/*
+ * The names of the regular-looking *.lsv entries of dir (not starting
+ * with '.'), in the order lsl_vault_read_dir reads them. *names is
+ * malloc'd (free with lsl_vault_list_free). 0, -ENOMEM or -errno.
+ */
+LSL_MUST_CHECK int lsl_vault_list(const char *dir, char ***names,
+                                  size_t *count);
+void lsl_vault_list_free(char **names, size_t n); /* NULL-safe */
+
 /* ---- completeness: the writers' chains across a vault's files ---- */
 
 /*

@@ -196,12 +196,11 @@ static int identify_run(struct identify *id)
     if (rc == 0)
         rc = lsl_vault_index_open(&id->ix);
     /* The vault was verified and checked whole by the first reading. */
-    if (rc == 0 && id->nhits)
-        rc = lsl_vault_read_dir(id->ss.vault, id->ss.key, index_wanted, id,
-                                NULL, NULL);
-    if (rc == LSL_ETRUNC || rc == LSL_EAUTH || rc == LSL_ECORRUPT ||
-        rc == LSL_EFORMAT || rc == LSL_EVERSION || rc == LSL_EFORGED)
-        rc = 0; /* reported by the first reading */
+    if (rc == 0 && id->nhits) {
+        struct lsl_cli_want want = {.toks = id->wanted.v, .n = id->wanted.n};
+
+        rc = lsl_cli_session_fetch(&id->ss, &want, index_wanted, id);
+    }
     for (size_t i = 0; rc == 0 && i < id->wanted.n; i++)
         rc = lsl_cli_session_item_token(&id->ss, "tok", &id->wanted.v[i]);
     snprintf(query, sizeof(query), "address at %lld +- %llds%s%s: %zu lines",

@@ -16,6 +16,8 @@ static const struct lsl_cmd vault_subcommands[] = {
     {"release", "lift a case's legal holds", lsl_cmd_vault_release, false},
     {"repair", "finish vault files a crash cut short", lsl_cmd_vault_repair,
      false},
+    {"index", "build or update the sealed index of a vault",
+     lsl_cmd_vault_index, false},
 };
 
 int lsl_cmd_vault(int argc, char **argv)

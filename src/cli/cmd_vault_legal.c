@@ -89,6 +89,7 @@ int lsl_cli_vault_parse(const char *cmd, int argc, char **argv,
         case LSL_CLI_OPT_SHARE:
         case LSL_CLI_OPT_PASSPHRASE_FD:
         case LSL_CLI_OPT_NEW_LOG:
+        case LSL_CLI_OPT_NO_INDEX:
             if (lsl_cli_officer_option(c, optarg) != 0)
                 return LSL_EXIT_USAGE;
             break;

@@ -36,20 +36,20 @@ int lsl_token_derive_vkey(const uint8_t vk[LSL_VKEY_BYTES], uint16_t kid,
     return 0;
 }
 
-/* The value read as an address, mapped, and its lookup key compared. */
-static bool lookup_matches(const uint8_t *ipmap, uint16_t kid,
-                           const struct lsl_token *t, const char *value,
-                           size_t len)
+int lsl_token_lookup_vkey(const uint8_t vk[LSL_VKEY_BYTES], uint16_t kid,
+                          const char *value, size_t len, struct lsl_token *out)
 {
     struct lsl_ipaddr in, mapped;
-    struct lsl_token key;
+    int rc = lsl_ipaddr_parse(value, len, &in) == 0 &&
+                     lsl_ipaddr_prefix_map_key(
+                         vk + LSL_CLASS_COUNT * SUBKEY_BYTES, &in, &mapped) == 0
+                 ? 0
+                 : -EINVAL;
 
-    if (lsl_ipaddr_parse(value, len, &in) != 0 ||
-        lsl_ipaddr_prefix_map_key(ipmap, &in, &mapped) != 0)
-        return false;
-    lsl_ipaddr_lookup_token(&mapped, kid, &key);
+    if (rc == 0)
+        lsl_ipaddr_lookup_token(&mapped, kid, out);
     sodium_memzero(&in, sizeof(in));
-    return lsl_token_equal(&key, t);
+    return rc;
 }
 
 bool lsl_token_verify(const uint8_t vk[LSL_VKEY_BYTES], uint16_t kid,
@@ -64,6 +64,6 @@ bool lsl_token_verify(const uint8_t vk[LSL_VKEY_BYTES], uint16_t kid,
         lsl_token_equal(&keyed, t))
         return true;
     return t->cls == LSL_CLASS_IP &&
-           lookup_matches(vk + LSL_CLASS_COUNT * SUBKEY_BYTES, kid, t, value,
-                          len);
+           lsl_token_lookup_vkey(vk, kid, value, len, &keyed) == 0 &&
+           lsl_token_equal(&keyed, t);
 }

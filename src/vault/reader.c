@@ -34,7 +34,9 @@ struct mapped {
 struct reader {
     int fd;
     uint8_t *wsecret; /* NULL, or where to copy the writer secret */
-    uint64_t off;     /* of the next byte to read */
+    const struct lsl_vault_read_ext *x; /* NULL, or the index's hooks */
+    stream_state *before;               /* x: the state before a chunk */
+    uint64_t off;                       /* of the next byte to read */
     uint8_t ad[LSL_VAULT_AD_BYTES];
     uint16_t kid;     /* every record's kid */
     stream_state *st; /* sodium_malloc */
@@ -145,6 +147,8 @@ static int open_secrets(struct reader *rd, const uint8_t *hdr,
         rc = fail_at(rd, LSL_EAUTH, LSL_VAULT_SS_HEADER_OFFSET);
     } else {
         memcpy(rd->vkey, vk, LSL_VKEY_BYTES);
+        if (rd->x && rd->x->vkey)
+            memcpy(rd->x->vkey, vk, LSL_VKEY_BYTES);
         if (rd->wsecret)
             memcpy(rd->wsecret, vk + LSL_VKEY_BYTES, LSL_VAULT_WSECRET_BYTES);
         lsl_vault_digest(vk, LSL_VKEY_BYTES, rd->info->vkey_digest);
@@ -312,8 +316,14 @@ static int read_chunks(struct reader *rd, lsl_vault_record_fn fn, void *ud)
             return fail_at(rd, LSL_ETRUNC, at);
         clen = (size_t)lsl_get_le(lenb, 4);
         rc = read_cipher(rd, clen, at);
+        if (rc == 0 && rd->before)
+            *rd->before = *rd->st;
         if (rc == 0)
             rc = open_chunk(rd, clen, at, &tag);
+        /* The chunk is whole and verified: say where it is before its
+         * records are delivered, so they can be placed in it. */
+        if (rc == 0 && rd->before)
+            rc = rd->x->on_chunk(at, (const uint8_t *)rd->before, rd->x->ud);
         if (rc)
             return rc;
         rd->info->chunks++;
@@ -330,8 +340,16 @@ int lsl_vault_read_file(const char *path, const struct lsl_officer_key *key,
                         lsl_vault_record_fn fn, void *ud,
                         struct lsl_vault_file_info *info)
 {
+    return lsl_vault_read_file_ext(path, key, fn, ud, info, NULL);
+}
+
+int lsl_vault_read_file_ext(const char *path, const struct lsl_officer_key *key,
+                            lsl_vault_record_fn fn, void *ud,
+                            struct lsl_vault_file_info *info,
+                            const struct lsl_vault_read_ext *x)
+{
     struct lsl_vault_file_info local;
-    struct reader rd = {.fd = -1};
+    struct reader rd = {.fd = -1, .x = x};
     uint32_t name_epoch;
     int rc;
 
@@ -342,7 +360,9 @@ int lsl_vault_read_file(const char *path, const struct lsl_officer_key *key,
         return rc;
     rd.st = sodium_malloc(sizeof(*rd.st));
     rd.vkey = sodium_malloc(LSL_VKEY_BYTES);
-    if (!rd.st || !rd.vkey) {
+    if (x && x->on_chunk)
+        rd.before = sodium_malloc(sizeof(*rd.before));
+    if (!rd.st || !rd.vkey || (x && x->on_chunk && !rd.before)) {
         rc = -ENOMEM;
         goto out;
     }
@@ -369,6 +389,7 @@ out:
         close(rd.fd);
     sodium_free(rd.st);
     sodium_free(rd.vkey);
+    sodium_free(rd.before);
     free(rd.mapped.slots);
     free(rd.mapped.used);
     free(rd.cipher);
@@ -425,8 +446,7 @@ static bool is_vault_name(const char *name)
            strcmp(name + n - sl, LSL_VAULT_SUFFIX) == 0;
 }
 
-/* The sorted names of the *.lsv entries of dir. 0, -ENOMEM or -errno. */
-static int list_vault_files(const char *dir, char ***names, size_t *count)
+int lsl_vault_list(const char *dir, char ***names, size_t *count)
 {
     DIR *d = opendir(dir);
     struct dirent *de;
@@ -506,7 +526,7 @@ int lsl_vault_read_dir(const char *dir, const struct lsl_officer_key *key,
     size_t n = 0;
     int rc, first = 0;
 
-    rc = list_vault_files(dir, &names, &n);
+    rc = lsl_vault_list(dir, &names, &n);
     for (size_t i = 0; rc == 0 && i < n; i++) {
         int frc = read_one(dir, names[i], key, &dw, on_file, file_ud);
 
@@ -515,8 +535,13 @@ int lsl_vault_read_dir(const char *dir, const struct lsl_officer_key *key,
         else if (frc < 0 && first == 0)
             first = frc;
     }
-    for (size_t i = 0; i < n; i++)
+    lsl_vault_list_free(names, n);
+    return rc ? rc : first;
+}
+
+void lsl_vault_list_free(char **names, size_t n)
+{
+    for (size_t i = 0; names && i < n; i++)
         free(names[i]);
     free(names);
-    return rc ? rc : first;
 }

@@ -150,6 +150,31 @@ LSL_MUST_CHECK int lsl_vault_header_secrets(const char *path,
 void lsl_vault_file_name(uint32_t epoch, int64_t when, const char *host,
                          char out[LSL_VAULT_NAME_MAX]);
 
+/* ---- reading for the sealed index (sidx_build.c) ---- */
+
+typedef crypto_secretstream_xchacha20poly1305_state lsl_vault_stream_state;
+
+/* What the index needs of a reading besides the records. */
+struct lsl_vault_read_ext {
+    /*
+     * Called for each chunk that authenticated and verified, before its
+     * records are delivered: the byte offset of its length field and the
+     * stream state that decrypts it (a copy in secure memory, valid during
+     * the call). Non-zero stops the reading and is returned.
+     */
+    int (*on_chunk)(uint64_t offset, const uint8_t *state, void *ud);
+    void *ud;
+    uint8_t *vkey; /* NULL, or secure memory for the file's verification
+                    * key (LSL_VKEY_BYTES; set once the box opened) */
+};
+
+/* lsl_vault_read_file with the hooks of x (NULL: none). */
+LSL_MUST_CHECK int lsl_vault_read_file_ext(const char *path,
+                                           const struct lsl_officer_key *key,
+                                           lsl_vault_record_fn fn, void *ud,
+                                           struct lsl_vault_file_info *info,
+                                           const struct lsl_vault_read_ext *x);
+
 /* ---- records ---- */
 
 static inline size_t lsl_vault_rec_size(const struct lsl_vault_record *r)
