@@ -446,6 +446,20 @@ LSL_MUST_CHECK int lsl_vault_list(const char *dir, char ***names,
                                   size_t *count);
 void lsl_vault_list_free(char **names, size_t n); /* NULL-safe */
 
+/*
+ * The epoch in a vault file name "<epoch>-....lsv" (the directory part of
+ * `path` is skipped). False if the name does not start that way.
+ */
+bool lsl_vault_name_epoch(const char *path, uint32_t *epoch);
+
+/*
+ * The host id in a vault file name <epoch>-<host>-<time>-<random>.lsv
+ * (the directory part of path is skipped) into out. False for a name
+ * without one (files of earlier releases) or a host id that is not valid.
+ * A name is a label, not evidence: records carry the host too.
+ */
+bool lsl_vault_name_host(const char *path, char *out, size_t cap);
+
 /* ---- completeness: the writers' chains across a vault's files ---- */
 
 /*
@@ -515,6 +529,10 @@ LSL_MUST_CHECK int lsl_vault_chain_add(struct lsl_vault_chain *c,
 size_t lsl_vault_chain_check(
     struct lsl_vault_chain *c, const struct lsl_vault_chain_expect *x,
     void (*fn)(const struct lsl_vault_chain_problem *p, void *ud), void *ud);
+
+/* The path of some file noted for `writer`, or NULL. */
+const char *lsl_vault_chain_path(const struct lsl_vault_chain *c,
+                                 const uint8_t writer[LSL_VAULT_ID_BYTES]);
 
 /*
  * The newest good file (read without an integrity failure, not foreign)

@@ -18,6 +18,8 @@ static const struct lsl_cmd vault_subcommands[] = {
      false},
     {"index", "build or update the sealed index of a vault",
      lsl_cmd_vault_index, false},
+    {"import", "take the vault files collected from a fleet's hosts",
+     lsl_cmd_vault_import, false},
 };
 
 int lsl_cmd_vault(int argc, char **argv)

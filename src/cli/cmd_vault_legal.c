@@ -126,6 +126,9 @@ int lsl_cli_vault_item_file(struct lsl_cli_session *ss, const char *key,
         (unsigned long long)link->seq);
 }
 
+/* Headers only: the index answers for the files it covers. */
+static const struct lsl_cli_want no_tokens;
+
 /* ---- expire ---- */
 
 static void expire_help(void)
@@ -233,7 +236,7 @@ static int expire_run(struct lsl_cli_session *ss,
     ss->on_file = expire_file;
     ss->file_ud = x;
     if (rc == 0)
-        rc = lsl_cli_session_read(ss, NULL, NULL);
+        rc = lsl_cli_session_find(ss, &no_tokens, NULL, NULL);
     if (rc == 0)
         rc = x->err;
     for (size_t i = 0; rc == 0 && i < x->n; i++)
@@ -243,6 +246,8 @@ static int expire_run(struct lsl_cli_session *ss,
         rc = lsl_cli_session_record(ss, "expire", query, x->n);
     if (rc == 0)
         rc = remove_victims(x);
+    if (rc == 0 && x->n)
+        lsl_cli_session_index_refresh(ss);
     if (rc == 0)
         printf("expired %zu vault files; kept %zu under legal hold and %zu "
                "of a fixed key\n",
@@ -320,7 +325,7 @@ static int hold_run(struct lsl_cli_session *ss, const struct lsl_vault_opts *o)
         rc = hold_subject(ss, o, &count);
         snprintf(query, sizeof(query), "subject: %zu tokens", count);
     } else if (rc == 0) {
-        rc = lsl_cli_session_read(ss, NULL, NULL);
+        rc = lsl_cli_session_find(ss, &no_tokens, NULL, NULL);
         snprintf(item, sizeof(item), "epoch=%lld", o->epoch);
         if (rc == 0)
             rc = lsl_cli_session_item(ss, item);

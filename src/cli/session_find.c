@@ -75,17 +75,24 @@ static void on_file(struct lsl_cli_session *s, const char *path,
     lsl_cli_session_integrity(s, rc);
 }
 
-static void hex_id(const uint8_t *id, char out[13])
+/* "1a2b3c4d5e6f" or "1a2b3c4d5e6f (host edge-1)", as the file names say. */
+static void writer_text(const struct lsl_cli_session *s, const uint8_t *id,
+                        char out[96])
 {
+    const char *path = lsl_vault_chain_path(s->chain, id);
+    char host[LSL_HOST_MAX + 1];
+
     sodium_bin2hex(out, 13, id, 6);
+    if (path && lsl_vault_name_host(path, host, sizeof(host)))
+        snprintf(out + 12, 96 - 12, " (host %s)", host);
 }
 
 static void on_problem(const struct lsl_vault_chain_problem *p, void *ud)
 {
     struct lsl_cli_session *s = ud;
-    char w[13];
+    char w[96];
 
-    hex_id(p->writer, w);
+    writer_text(s, p->writer, w);
     lsl_cli_session_integrity(s, LSL_EAUTH);
     switch (p->fault) {
     case LSL_CHAIN_MISSING:
@@ -240,8 +247,7 @@ static int walk(struct walk *w)
     return rc;
 }
 
-/* After the first reading: a key that opens nothing, the chains. */
-static int judge(struct lsl_cli_session *s)
+int lsl_cli_session_judge(struct lsl_cli_session *s)
 {
     struct lsl_vault_chain_expect x = {.removed = removed, .ud = s->ledger};
 
@@ -263,7 +269,7 @@ int lsl_cli_session_read(struct lsl_cli_session *s, lsl_vault_record_fn fn,
     struct walk w = {.s = s, .account = true, .fn = fn, .ud = ud};
     int rc = walk(&w);
 
-    return rc ? rc : judge(s);
+    return rc ? rc : lsl_cli_session_judge(s);
 }
 
 /* ---- through the index ---- */
@@ -355,7 +361,14 @@ int lsl_cli_session_find(struct lsl_cli_session *s,
 {
     int rc = find(s, want, fn, ud, true);
 
-    return rc ? rc : judge(s);
+    return rc ? rc : lsl_cli_session_judge(s);
+}
+
+int lsl_cli_session_scan(struct lsl_cli_session *s,
+                         const struct lsl_cli_want *want,
+                         lsl_vault_record_fn fn, void *ud)
+{
+    return find(s, want, fn, ud, true);
 }
 
 int lsl_cli_session_fetch(struct lsl_cli_session *s,
@@ -363,6 +376,24 @@ int lsl_cli_session_fetch(struct lsl_cli_session *s,
                           lsl_vault_record_fn fn, void *ud)
 {
     return find(s, want, fn, ud, false);
+}
+
+void lsl_cli_session_index_refresh(struct lsl_cli_session *s)
+{
+    struct lsl_sidx_update_result res;
+    char path[PATH_MAX];
+    struct stat st;
+    int rc;
+
+    if (lsl_path_join(path, sizeof(path), s->vault, LSL_SIDX_DIR) != 0 ||
+        stat(path, &st) != 0 || s->rebuild_index)
+        return; /* no index to keep up (or it is rebuilt at close) */
+    rc = lsl_sidx_update(s->vault, s->key, NULL, &res);
+    if (rc)
+        lsl_log_warn("%s: cannot bring the index up to date: %s; run "
+                     "'logseal vault index' (until then the files changed "
+                     "now are read whole)",
+                     path, lsl_strerror(rc));
 }
 
 void lsl_cli_session_index_end(struct lsl_cli_session *s)

@@ -115,6 +115,24 @@ int lsl_cli_session_fetch(struct lsl_cli_session *s,
                           const struct lsl_cli_want *want,
                           lsl_vault_record_fn fn, void *ud);
 
+/*
+ * lsl_cli_session_find without the chain check at the end: for a command
+ * that adds files first (import), then calls lsl_cli_session_judge.
+ */
+int lsl_cli_session_scan(struct lsl_cli_session *s,
+                         const struct lsl_cli_want *want,
+                         lsl_vault_record_fn fn, void *ud);
+
+/*
+ * After the reading: refuse a key that opened none of the files
+ * (LSL_EAUTH), check the writers' chains (each problem reported, noted as
+ * an integrity failure). 0 or LSL_EAUTH.
+ */
+int lsl_cli_session_judge(struct lsl_cli_session *s);
+
+/* Bring an existing index up to date after files changed (warns only). */
+void lsl_cli_session_index_refresh(struct lsl_cli_session *s);
+
 /* Rebuild the index if the reading found it damaged (close calls it). */
 void lsl_cli_session_index_end(struct lsl_cli_session *s);
 

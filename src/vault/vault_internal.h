@@ -250,12 +250,6 @@ void lsl_vault_seen_clear(struct lsl_vault_seen *s);
 LSL_MUST_CHECK int lsl_vault_writer_put(struct lsl_vault_writer *w,
                                         const struct lsl_vault_record *r);
 
-/*
- * The epoch in a vault file name "<epoch>-....lsv" (the directory part of
- * `path` is skipped). False if the name does not start that way.
- */
-bool lsl_vault_name_epoch(const char *path, uint32_t *epoch);
-
 /* ---- Shamir secret sharing over GF(2^8) (shamir.c) ---- */
 
 /*

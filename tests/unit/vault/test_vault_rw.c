@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "logseal/file.h"
 #include "src/vault/vault_internal.h"
 #include "vt_util.h"
 
@@ -145,7 +146,7 @@ static void test_host_name(void **state)
     struct lsl_vault_writer *w;
     struct lsl_vault_file_info info;
     const char *name;
-    char path[512];
+    char path[512], host[LSL_HOST_MAX + 1];
 
     vt_writer_opts(&o, f->vdir, f->pk);
     o.host = "edge-1.fra";
@@ -158,6 +159,15 @@ static void test_host_name(void **state)
     assert_int_equal(lsl_vault_writer_close(w), 0);
     read_ok(f, path, &info);
     assert_int_equal(info.epoch, 7);
+    assert_true(lsl_vault_name_host(path, host, sizeof(host)));
+    assert_string_equal(host, "edge-1.fra");
+    assert_false(lsl_vault_name_host("7-20250101T000000Z-0123abcd.lsv", host,
+                                     sizeof(host)));
+    assert_true(lsl_vault_name_host("/v/12-a-20250101T000000Z-0123abcd.lsv",
+                                    host, sizeof(host)));
+    assert_string_equal(host, "a");
+    assert_false(lsl_vault_name_host("x-a-20250101T000000Z-0123abcd.lsv", host,
+                                     sizeof(host)));
     o.host = "../up";
     assert_int_equal(lsl_vault_writer_open(&w, &o), -EINVAL);
     o.host = "a/b";
