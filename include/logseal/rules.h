@@ -6,7 +6,8 @@
  * of non-overlapping spans, each saying what to do with those bytes
  * (tokenize as a class, drop). Bytes outside the spans are copied as they
  * are. Lines no rule matches go through the scrubber, which plans every
- * IP-, e-mail- and UUID-shaped substring.
+ * address, e-mail, device id and secret it recognizes (see
+ * lsl_scrub_plan).
  *
  * Rule file syntax (one directive per line, '#' starts a comment line):
  *
@@ -23,10 +24,14 @@
  * appear in them; trailing blanks are ignored); on other directives a word
  * starting with '#' begins a comment.
  *
- * Actions: ip (one address), iplist (comma/space separated addresses),
- * id, user, email, secret, name, phone (tokenize the whole group as that
- * class), query (URL: listed parameters tokenized, the rest scrubbed),
- * scrub (free text: the scrubber), keep (as is), drop (replaced by "-").
+ * Actions: ip (one address: the whole value, whatever it holds, but "-";
+ * the port and brackets of "[a]:p" and "a.b.c.d:p" stay), iplist
+ * (comma/space separated, each element as ip), id, user, email, secret,
+ * name, phone (tokenize the whole group as that class), query (URL: listed
+ * parameters tokenized, opaque values of other names as id, encoded pairs
+ * read decoded, the rest scrubbed), scrub (free text: the scrubber),
+ * useragent (free text keeping "Product/1.2.3.4" versions), keep (as is),
+ * drop (replaced by "-").
  * Groups without a field line are kept. The optional CLASS of a
  * tokenizing action (ip ... phone) sets the class its tokens get instead
  * of the action's own. A group that did not take part in the match, or
@@ -42,7 +47,7 @@
  * Other directives:
  *   type     GROUP string|number|time   # for structured output (fields)
  *   disclosure port=GROUP               # the client's source port
- *   format   regex|json|w3c             # how lines are read (regex)
+ *   format   regex|json|w3c|nginx|text  # how lines are read (regex)
  *
  * `format json`: each line is one JSON object; no pattern. `key PATH
  * ACTION [CLASS] [options]` plays the part of `field` for the value of a
@@ -67,8 +72,15 @@
  * matched false. The header in force is matcher state: see
  * lsl_matcher_set_header and lsl_rule_is_header.
  *
- * Free text (`scrub` fields and lines no rule matched, not query strings)
- * also has Japanese phone numbers tokenized as class phone.
+ * `format text`: every line matches; the line is free text, and the value
+ * of a `param` name written as a pair (name=value, name: value,
+ * "name":"value") is tokenized as the param's class, an opaque value of
+ * any name as id; words with percent escapes are read as query pairs.
+ * No field, type, time or disclosure lines.
+ *
+ * Free text (`scrub`/`useragent` fields, text rules and lines no rule
+ * matched, not query strings) also has Japanese phone numbers tokenized as
+ * class phone.
  *
  * Compiled rules are immutable and may be shared between threads; match
  * data (struct lsl_matcher) is per thread. No libuv, no I/O but loading
@@ -298,7 +310,11 @@ LSL_MUST_CHECK int lsl_rule_plan(const struct lsl_rule *r,
  * as version strings 1.2.3.4.5); IPv6 (checked with lsl_ip_valid; with a
  * %zone; inside [..] the span is the address only; never "::" alone or
  * times like 12:30:45); dashed IPv4 inside host names (LSL_SPAN_F_DASHED);
- * e-mail addresses (class email); UUIDs 8-4-4-4-12 (class id).
+ * URL hosts in inet_aton spellings (0xC0A80001); e-mail addresses (class
+ * email); UUIDs 8-4-4-4-12, MAC addresses and IMEIs (class id); JWTs and
+ * Bearer/Basic credentials (class secret); a URL's user (class user, or
+ * email) and password (class secret). Percent-encoded text is read
+ * decoded, each span covering the raw bytes it came from.
  */
 LSL_MUST_CHECK int lsl_scrub_plan(struct lsl_matcher *m, const char *text,
                                   size_t len, const struct lsl_plan **plan);
@@ -309,11 +325,15 @@ LSL_MUST_CHECK int lsl_scrub_plan(struct lsl_matcher *m, const char *text,
 #define LSL_DETECT_LINES 20
 #define LSL_DETECT_BYTES (64u * 1024)
 
+/* The rule --rule auto falls back to (LSL_DETECT_FALLBACK.rules). */
+#define LSL_DETECT_FALLBACK "text"
+
 struct lsl_rule_detect {
     char chosen[64];  /* name of the rule taken */
     unsigned matched; /* sample lines it matched */
     unsigned counted; /* sample lines that count (not empty, not '#') */
     char tried[512];  /* rule names tried, ", "-separated */
+    bool fallback;    /* no rule fit: chosen is the text rule */
 };
 
 /*
@@ -323,9 +343,12 @@ struct lsl_rule_detect {
  * directory (the first that exists of lsl_rule_dirs(dir)) is tried in file-name
  * order, each on the whole sample with a fresh matcher; the first to match at
  * least 80% of the counted lines is loaded into *out (owned by the caller).
- * Files that do not load are skipped (named in res->tried with " (invalid)").
- * 0, LSL_ENOTFOUND (no rule matched enough, or no line counted; res says
- * what was tried), -ENOENT (no rules directory) or -ENOMEM.
+ * Files that do not load are skipped (named in res->tried with " (invalid)"),
+ * and so are `format text` rules, which match anything. When none fits (or
+ * no line counted), the directory's text rule (LSL_DETECT_FALLBACK) is loaded
+ * instead and res->fallback set: callers warn that every line will be
+ * scrubbed. 0, LSL_ENOTFOUND (no rule matched enough and there is no text
+ * rule; res says what was tried), -ENOENT (no rules directory) or -ENOMEM.
  */
 LSL_MUST_CHECK int lsl_rule_detect(struct lsl_rule **out, const char *dir,
                                    const char *sample, size_t len, bool at_eof,

@@ -11,10 +11,11 @@
  * Per-class subkeys come from crypto_kdf, so equal text in two classes
  * gives unrelated tokens.
  *
- * Normalization makes one spelling of a value: IPv4-mapped IPv6 becomes
- * IPv4, IPv6 is written in RFC 5952 canonical form, UUIDs and e-mail
- * addresses are lower-cased. Values that do not parse as their class are
- * hashed as given.
+ * Normalization makes one spelling of a value: percent-escapes are
+ * decoded, IPv4-mapped IPv6 becomes IPv4, IPv6 is written in RFC 5952
+ * canonical form, other IPv4 spellings become dotted quads, UUIDs, hex ids,
+ * MAC addresses and e-mail addresses are lower-cased. Values that do not
+ * parse as their class are hashed as given (after decoding).
  *
  * Everything here is a plain function on buffers: no I/O except the key
  * file functions, no libuv.
@@ -62,13 +63,22 @@ LSL_MUST_CHECK int lsl_class_parse(const char *s, size_t len,
  * len + LSL_NORM_SLACK). Returns the normalized length, or -ENOSPC if cap
  * is too small. Never fails on content.
  *
+ *   all    percent-escapes decoded first (lsl_pct_decode).
  *   ip     IPv4 (zero-padded octets read as decimal: 010.001.002.003 ->
  *          10.1.2.3); IPv4-mapped IPv6 in any spelling -> IPv4; IPv6 ->
  *          RFC 5952 text (hex groups only); a zone id ("%eth0") is kept
- *          after the address as given.
- *   id     UUID-shaped values (8-4-4-4-12 hex) -> lower case.
+ *          after the address as given; a dashed quad (1-2-3-4), and the
+ *          forms of lsl_ip4_parse_lenient with four parts or as one
+ *          number above 0xFFFFFF (0xC0A80001, 3232235521) -> dotted quad
+ *          ("127.1" and "42" are kept as written).
+ *   id     UUID-shaped values (8-4-4-4-12 hex) -> lower case; 32 hex
+ *          digits -> that UUID text; a MAC address in any of its three
+ *          spellings -> aa:bb:cc:dd:ee:ff; other hex of 16 or more digits
+ *          -> lower case; an IMEI/IMEISV in groups (35-209900-176148-1)
+ *          -> its 15 or 16 digits.
  *   email  ASCII lower case.
- * Other classes, and values that are not of their class, are copied.
+ * Other classes, and values that are not of their class, are copied
+ * (decoded).
  * `out` is not NUL-terminated.
  */
 LSL_MUST_CHECK long lsl_token_normalize(enum lsl_class c, const char *v,
@@ -76,6 +86,34 @@ LSL_MUST_CHECK long lsl_token_normalize(enum lsl_class c, const char *v,
 
 /* True if s[0..len) is exactly an IPv4 or IPv6 address. */
 bool lsl_ip_valid(const char *s, size_t len);
+
+/*
+ * An IPv4 address in any form inet_aton(3) reads: 1 to 4 parts separated
+ * by '.', each decimal, 0x hex or 0-prefixed octal, the last one filling
+ * the bytes left (3232235521, 0xC0A80001, 0300.0250.0.1, 0xC0.0xA8.0.1,
+ * 192.168.1, 127.1), into a[4]. Unlike inet_aton, nothing may follow the
+ * address (no trailing blank). Note that lsl_token_normalize reads a
+ * zero-padded dotted quad (010.1.1.1) as decimal first; this function is
+ * for the other spellings.
+ */
+bool lsl_ip4_parse_lenient(const char *s, size_t len, uint8_t a[4]);
+
+/* ---- percent-decoding (RFC 3986 2.1), shared by rules and tokens ---- */
+
+/* True if s[0..len) holds a valid escape: '%' and two hex digits. */
+bool lsl_pct_has_escape(const char *s, size_t len);
+
+/*
+ * Decode s[0..len) into out (room for len bytes; out may be s itself):
+ * each "%XX" (hex, either case) becomes its byte, any other byte (a '%'
+ * without two hex digits, '+') is copied, and text encoded more than once
+ * is decoded until no escape is left ("%2540" and "%252540" give "@"), in
+ * linear time. The result holds no escape, so decoding it again changes
+ * nothing. With `map` (len + 1 entries, borrowed) map[k] is the offset in
+ * s where decoded byte k came from and map[n] = len: decoded text [a, b)
+ * is s[map[a], map[b]). Returns the decoded length n <= len. Never fails.
+ */
+size_t lsl_pct_decode(const char *s, size_t len, char *out, uint32_t *map);
 
 /* Print a token; returns the length (< LSL_TOKEN_TEXT_MAX), NUL-terminated. */
 size_t lsl_token_format(const struct lsl_token *t,
@@ -331,8 +369,9 @@ struct lsl_ipaddr {
 
 /*
  * Parse exactly one IPv4 or IPv6 address (no zone id; IPv4 octets may be
- * zero-padded). IPv4-mapped IPv6 becomes IPv4, so it keeps its family in
- * every mode. 0 or -EINVAL.
+ * zero-padded), or any spelling lsl_token_normalize reads as one
+ * (percent-encoded, the inet_aton forms, a dashed quad). IPv4-mapped IPv6
+ * becomes IPv4, so it keeps its family in every mode. 0 or -EINVAL.
  */
 LSL_MUST_CHECK int lsl_ipaddr_parse(const char *s, size_t len,
                                     struct lsl_ipaddr *out);

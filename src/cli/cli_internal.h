@@ -80,4 +80,13 @@ int lsl_cli_exit_code(int err);
 /* Format unix seconds as 2025-11-29T08:00:00Z into out[32]. */
 void lsl_cli_iso_time(int64_t t, char out[32]);
 
+struct lsl_rule_detect;
+
+/*
+ * Log what `--rule auto` did (lsl_rule_detect returned rc, d borrowed):
+ * the rule chosen, the fallback to the text rule (a warning), or why
+ * nothing fits. Rule names and counts only.
+ */
+void lsl_cli_log_detect(int rc, const struct lsl_rule_detect *d);
+
 #endif

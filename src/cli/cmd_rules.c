@@ -22,9 +22,11 @@ static void help_test(void)
     printf("usage: logseal rules test NAME|FILE|auto [--in FILE] [< lines]\n\n"
            "Show, for each input line (stdin, or --in FILE), which rule\n"
            "matched ('unparsed' when none did and the scrubber took it), the\n"
-           "line with each span that would be tokenized shown as <class> (or\n"
+           "line with each span that would be replaced shown as its class\n"
+           "(<ip>, <id>, <user>, <email>, <secret>, <phone>, <name>, or\n"
            "<drop>), and the spans as class@offset+length. 'auto' picks the\n"
-           "rule from the first lines, as 'pipe --rule auto' does. A warning\n"
+           "rule from the first lines, as 'pipe --rule auto' does, and falls\n"
+           "back to the text rule (with a warning) when none fits. A warning\n"
            "says what a disclosure request would miss in the rule's lines (a\n"
            "source port, a time to the second). Options and NAME go in any\n"
            "order.\n");
@@ -140,18 +142,41 @@ static int detect(FILE *in, struct lsl_buf *sample, struct lsl_rule **r)
     bool at_eof;
     int rc = read_sample(in, sample, &at_eof);
 
-    if (rc == 0)
-        rc = lsl_rule_detect(r, NULL, sample->p, sample->len, at_eof, &d);
-    if (rc == 0)
-        lsl_log_info("--rule auto chose %s (%u/%u sample lines)", d.chosen,
-                     d.matched, d.counted);
-    else if (rc == LSL_ENOTFOUND)
-        lsl_log_error("no rule matches at least 80%% of the first lines "
-                      "(tried: %s)",
-                      d.tried[0] ? d.tried : "none");
-    else
-        lsl_log_error("--rule auto: %s", lsl_strerror(rc));
+    if (rc) {
+        lsl_log_error("cannot read the input: %s", lsl_strerror(rc));
+        return rc;
+    }
+    rc = lsl_rule_detect(r, NULL, sample->p, sample->len, at_eof, &d);
+    lsl_cli_log_detect(rc, &d);
     return rc;
+}
+
+void lsl_cli_log_detect(int rc, const struct lsl_rule_detect *d)
+{
+    const char *tried = d->tried[0] ? d->tried : "none";
+
+    if (rc == 0 && d->fallback)
+        lsl_log_warn("--rule auto: no rule matches at least 80%% of the "
+                     "first lines (tried: %s); using %s: every line is "
+                     "scrubbed as free text; give --rule NAME if a rule "
+                     "should read them",
+                     tried, d->chosen);
+    else if (rc == 0)
+        lsl_log_info("--rule auto chose %s (%u/%u sample lines)", d->chosen,
+                     d->matched, d->counted);
+    else if (rc == LSL_ENOTFOUND)
+        lsl_log_error("--rule auto: no rule matches at least 80%% of the "
+                      "first lines (tried: %s) and there is no text rule; "
+                      "give --rule NAME",
+                      tried);
+    else {
+        char dirs[1024];
+
+        lsl_rule_dirs_text(NULL, dirs, sizeof(dirs));
+        lsl_log_error("--rule auto: cannot read a rules directory (looked "
+                      "in %s): %s",
+                      dirs, lsl_strerror(rc));
+    }
 }
 
 static void warn_gaps(const struct lsl_rule *r)

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "cli_internal.h"
 #include "gunzip_internal.h"
 #include "logseal/file.h"
 #include "logseal/legal.h"
@@ -173,21 +174,7 @@ static int detect_rule(struct pipe_run *r, int fd)
         return rc;
     }
     rc = lsl_rule_detect(&r->rule, NULL, r->sample, r->sample_len, at_eof, &d);
-    if (rc == 0)
-        lsl_log_info("--rule auto chose %s (%u/%u sample lines)", d.chosen,
-                     d.matched, d.counted);
-    else if (rc == LSL_ENOTFOUND)
-        lsl_log_error("--rule auto: no rule matches at least 80%% of the "
-                      "first lines (tried: %s); give --rule NAME",
-                      d.tried[0] ? d.tried : "none");
-    else {
-        char dirs[1024];
-
-        lsl_rule_dirs_text(NULL, dirs, sizeof(dirs));
-        lsl_log_error("--rule auto: cannot read a rules directory (looked "
-                      "in %s): %s",
-                      dirs, lsl_strerror(rc));
-    }
+    lsl_cli_log_detect(rc, &d);
     return rc;
 }
 

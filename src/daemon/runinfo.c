@@ -4,24 +4,112 @@
  * text. Never an original identifier: names, paths and counts only.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <glob.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "logseal/file.h"
 #include "logseal/log.h"
 #include "run_internal.h"
 
 static const char *const type_names[] = {"tail", "stdin", "syslog"};
 
+/* The first bytes of the first file the tail path names, into buf. */
+static size_t read_sample(const char *pattern, char *buf, size_t cap,
+                          bool *at_eof)
+{
+    glob_t g;
+    size_t n = 0;
+    int fd = -1;
+
+    *at_eof = true;
+    if (glob(pattern, 0, NULL, &g) != 0)
+        return 0;
+    fd = open(g.gl_pathv[0], O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    while (fd >= 0 && n < cap) {
+        ssize_t k = read(fd, buf + n, cap - n);
+
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            break;
+        n += (size_t)k;
+    }
+    *at_eof = n < cap;
+    if (fd >= 0)
+        close(fd);
+    globfree(&g);
+    return n;
+}
+
+/*
+ * `rule = auto`: the rule that reads the first lines of the tailed file
+ * (from its start), as `pipe --rule auto` picks one. With nothing to
+ * sample (stdin, syslog, a file not there yet or empty) or no rule that
+ * reads the sample, the text rule, with a warning; a reload samples again.
+ */
+static int auto_rule(struct lsl_run *r, struct run_src *s)
+{
+    const struct lsl_source_conf *c = s->conf;
+    struct lsl_rule_detect d;
+    bool at_eof = true;
+    char *buf = malloc(LSL_DETECT_BYTES);
+    size_t n = 0;
+    int rc;
+
+    if (!buf)
+        return -ENOMEM;
+    if (c->type == LSL_SRC_TAIL)
+        n = read_sample(c->path, buf, LSL_DETECT_BYTES, &at_eof);
+    rc = lsl_rule_detect(&s->rule, NULL, buf, n, at_eof, &d);
+    sodium_memzero(buf, n);
+    free(buf);
+    if (rc == 0 && d.fallback)
+        lsl_log_warn("%s:%u: [source %s]: rule = auto: %s%s%s; using %s: "
+                     "every line is scrubbed as free text; give a rule "
+                     "name if one should read them",
+                     r->cfg->path, c->line, c->name,
+                     n ? "no rule matches at least 80% of the first lines "
+                         "(tried: "
+                       : "no lines to sample",
+                     n ? d.tried : "", n ? ")" : "", d.chosen);
+    else if (rc == 0)
+        lsl_log_info("[source %s]: rule = auto chose %s (%u/%u sample lines)",
+                     c->name, d.chosen, d.matched, d.counted);
+    else
+        lsl_log_error("%s:%u: [source %s]: rule = auto: no rule fits and "
+                      "there is no text rule (%s)",
+                      r->cfg->path, c->line, c->name, lsl_strerror(rc));
+    return rc;
+}
+
+static void warn_gaps(const struct run_src *s)
+{
+    char msg[256];
+
+    /* At start and on each reload, as `pipe` says it at its start. */
+    if (lsl_rule_disclosure_warning(s->rule, msg, sizeof(msg)))
+        lsl_log_warn("[source %s]: %s", s->conf->name, msg);
+}
+
 int lsl_run_load_rule(struct lsl_run *r, struct run_src *s)
 {
     const struct lsl_source_conf *c = s->conf;
     struct lsl_rule_error e = {0};
-    char path[PATH_MAX], msg[256];
+    char path[PATH_MAX];
     int rc;
 
     if (!c->rule[0])
         return 0;
+    if (strcmp(c->rule, "auto") == 0) {
+        rc = auto_rule(r, s);
+        if (rc == 0)
+            warn_gaps(s);
+        return rc;
+    }
     rc = lsl_rule_resolve(c->rule, NULL, path, sizeof(path));
     if (rc) {
         char dirs[1024];
@@ -38,9 +126,8 @@ int lsl_run_load_rule(struct lsl_run *r, struct run_src *s)
                       e.path[0] ? e.path : path, e.line,
                       e.msg[0] ? e.msg : lsl_strerror(rc), c->name,
                       r->cfg->path, c->line);
-    /* At start and on each reload, as `pipe` says it at its start. */
-    else if (lsl_rule_disclosure_warning(s->rule, msg, sizeof(msg)))
-        lsl_log_warn("[source %s]: %s", c->name, msg);
+    else
+        warn_gaps(s);
     return rc;
 }
 

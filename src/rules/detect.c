@@ -5,8 +5,11 @@
  * whole sample with one matcher whose W3C header is cleared in between;
  * the first one that matches at least 80% of the lines that count wins.
  * Lines that are empty or start with '#' are planned (a W3C rule needs
- * its "#Fields:" line) but not counted. Only rule names and counts leave
- * this file, never sample text.
+ * its "#Fields:" line) but not counted. A `format text` rule matches
+ * every line, so it is never chosen by the sample: when no other rule
+ * wins, text.rules of the same directory is the fallback (res->fallback),
+ * and the callers warn. Only rule names and counts leave this file, never
+ * sample text.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -147,6 +150,10 @@ static int try_rule(const char *dir, const char *name, struct lsl_matcher *m,
         note_tried(res, name, true);
         return 0;
     }
+    if (rc == 0 && r->format == RULE_FMT_TEXT) {
+        lsl_rule_free(r);
+        return 0;
+    }
     if (rc == 0)
         rc = score(r, m, s, &matched, &counted);
     if (rc == 0)
@@ -160,6 +167,24 @@ static int try_rule(const char *dir, const char *name, struct lsl_matcher *m,
     }
     lsl_rule_free(r);
     return rc;
+}
+
+/* No rule read the sample: the text rule of dir, if it is there. */
+static int fallback(const char *dir, struct lsl_rule_detect *res,
+                    struct lsl_rule **out)
+{
+    char path[4096];
+
+    if (lsl_path_join(path, sizeof(path), dir, LSL_DETECT_FALLBACK ".rules") ||
+        lsl_rule_load(out, path, NULL) != 0 ||
+        (*out)->format != RULE_FMT_TEXT) {
+        lsl_rule_free(*out);
+        *out = NULL;
+        return LSL_ENOTFOUND;
+    }
+    snprintf(res->chosen, sizeof(res->chosen), "%s", lsl_rule_name(*out));
+    res->fallback = true;
+    return 0;
 }
 
 int lsl_rule_detect(struct lsl_rule **out, const char *dir, const char *sample,
@@ -183,7 +208,7 @@ int lsl_rule_detect(struct lsl_rule **out, const char *dir, const char *sample,
     for (size_t i = 0; rc == 0 && i < n && !*out; i++)
         rc = try_rule(dir, names[i], m, &s, res, out);
     if (rc == 0 && !*out)
-        rc = LSL_ENOTFOUND;
+        rc = fallback(dir, res, out);
     lsl_rule_names_free(names, n);
     lsl_matcher_free(m);
     return rc;

@@ -180,14 +180,29 @@ static const char *field_name(const struct jscan *js,
     return f ? f->group : NULL;
 }
 
+/* A number whose key tokenizes (an ip key takes whatever it holds, even
+ * 3232235521), or an IMEI as the number of a key the rule does not name. */
 static int plan_number(const struct rule_field *f, struct lsl_plan *p,
-                       size_t off, size_t len)
+                       const char *s, size_t off, size_t len)
 {
-    if (!f || (f->action != RULE_ACT_TOKEN && f->action != RULE_ACT_DROP))
+    struct lsl_hit h;
+    bool ip = f && (f->action == RULE_ACT_IP || f->action == RULE_ACT_IPLIST);
+    int rc;
+
+    if (!f && lsl_imei_at(s, off, off + len, off, &h) && h.end[0] == off + len)
+        return lsl_plan_push(p, off, len, LSL_ACT_TOKEN, LSL_CLASS_ID,
+                             LSL_SPAN_F_QUOTE);
+    if (!f ||
+        (!ip && f->action != RULE_ACT_TOKEN && f->action != RULE_ACT_DROP))
         return 0;
-    return lsl_plan_push(
+    rc = lsl_plan_push(
         p, off, len, f->action == RULE_ACT_DROP ? LSL_ACT_DROP : LSL_ACT_TOKEN,
         f->cls, LSL_SPAN_F_QUOTE);
+    if (rc == 0 && ip) {
+        p->spans[p->count - 1].mode = f->mode;
+        p->spans[p->count - 1].bits = f->bits;
+    }
+    return rc;
 }
 
 static void on_value(struct jscan *js, enum jkind kind, size_t off, size_t len)
@@ -202,11 +217,11 @@ static void on_value(struct jscan *js, enum jkind kind, size_t off, size_t len)
     if (js->rc)
         return;
     if (kind == J_NUMBER)
-        js->rc = plan_number(f, p, off, len);
+        js->rc = plan_number(f, p, js->s, off, len);
     else if (f)
         js->rc = lsl_plan_value(r, f, p, js->s, off, len, true);
     else
-        js->rc = lsl_scrub_escaped(p, js->s, off, len, false);
+        js->rc = lsl_scrub_escaped(p, js->s, off, len, 0);
     if (path_is(js, r->time_group)) {
         p->time.p = js->s + off;
         p->time.len = len;

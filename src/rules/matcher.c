@@ -142,17 +142,32 @@ static int push_ip(const struct rule_field *f, struct lsl_plan *p, size_t off,
     return rc;
 }
 
-static int scrub_piece(struct lsl_plan *p, const char *line, size_t off,
-                       size_t len, bool esc)
+/*
+ * An ip field holds an identifier by definition, whatever it holds: an
+ * address, a host name, "unix:", "unknown", garbage. All of it is one
+ * span, except the port and brackets around an address ("[2001:db8::1]:443",
+ * "192.0.2.1:5678"), which are kept. Only "-" (no value) stays.
+ */
+static int plan_ip(const struct rule_field *f, struct lsl_plan *p,
+                   const char *line, size_t off, size_t len)
 {
-    return esc ? lsl_scrub_escaped(p, line, off, len, false)
-               : lsl_scrub_range(p, line, off, len);
+    const char *v = line + off, *rb, *colon;
+
+    if (len == 0 || (len == 1 && v[0] == '-'))
+        return 0;
+    if (len > 2 && v[0] == '[' && (rb = memchr(v, ']', len)) != NULL &&
+        rb > v + 1 && (rb + 1 == v + len || rb[1] == ':'))
+        return push_ip(f, p, off + 1, (size_t)(rb - v) - 1);
+    colon = memchr(v, ':', len);
+    if (colon && !memchr(colon + 1, ':', len - (size_t)(colon - v) - 1) &&
+        lsl_ip_valid(v, (size_t)(colon - v)))
+        return push_ip(f, p, off, (size_t)(colon - v));
+    return push_ip(f, p, off, len);
 }
 
-/* Addresses become spans; any other element is scrubbed, so "unknown" or
- * "host:port" never hides an address. */
+/* X-Forwarded-For: each element as an ip field. */
 static int plan_iplist(const struct rule_field *f, struct lsl_plan *p,
-                       const char *line, size_t off, size_t len, bool esc)
+                       const char *line, size_t off, size_t len)
 {
     size_t i = off, end = off + len;
     int rc = 0;
@@ -167,12 +182,16 @@ static int plan_iplist(const struct rule_field *f, struct lsl_plan *p,
             i++;
         if (i == s)
             break;
-        if (lsl_ip_valid(line + s, i - s))
-            rc = push_ip(f, p, s, i - s);
-        else
-            rc = scrub_piece(p, line, s, i - s, esc);
+        rc = plan_ip(f, p, line, s, i - s);
     }
     return rc;
+}
+
+/* Free text; a User-Agent keeps its Product/1.2.3.4 versions. */
+static unsigned scrub_mode(const struct rule_field *f)
+{
+    return LSL_SCRUB_PHONES |
+           (f->action == RULE_ACT_AGENT ? LSL_SCRUB_AGENT : 0u);
 }
 
 int lsl_plan_value(const struct lsl_rule *r, const struct rule_field *f,
@@ -181,11 +200,9 @@ int lsl_plan_value(const struct lsl_rule *r, const struct rule_field *f,
 {
     switch ((enum rule_action)f->action) {
     case RULE_ACT_IP:
-        if (lsl_ip_valid(line + off, len))
-            return push_ip(f, p, off, len);
-        return scrub_piece(p, line, off, len, esc);
+        return plan_ip(f, p, line, off, len);
     case RULE_ACT_IPLIST:
-        return plan_iplist(f, p, line, off, len, esc);
+        return plan_iplist(f, p, line, off, len);
     case RULE_ACT_TOKEN:
         if (len == 1 && line[off] == '-')
             return 0;
@@ -193,8 +210,9 @@ int lsl_plan_value(const struct lsl_rule *r, const struct rule_field *f,
     case RULE_ACT_QUERY:
         return lsl_query_plan(r, p, line, off, len, esc);
     case RULE_ACT_SCRUB:
-        return esc ? lsl_scrub_escaped(p, line, off, len, true)
-                   : lsl_scrub_text(p, line, off, len);
+    case RULE_ACT_AGENT:
+        return esc ? lsl_scrub_escaped(p, line, off, len, scrub_mode(f))
+                   : lsl_scrub(p, line, off, len, scrub_mode(f));
     case RULE_ACT_DROP:
         return lsl_plan_push(p, off, len, LSL_ACT_DROP, 0, 0);
     case RULE_ACT_KEEP:
@@ -264,8 +282,9 @@ static int plan_group(const struct lsl_rule *r, const struct rule_field *f,
                       struct lsl_matcher *m, const char *line, size_t off,
                       size_t len)
 {
-    if (f->action == RULE_ACT_SCRUB)
-        return lsl_scrub_memo_run(m->memo, &m->plan, line, off, len, true);
+    if (f->action == RULE_ACT_SCRUB || f->action == RULE_ACT_AGENT)
+        return lsl_scrub_memo_run(m->memo, &m->plan, line, off, len,
+                                  scrub_mode(f));
     if (f->action == RULE_ACT_QUERY)
         return lsl_query_plan_memo(r, m->memo, &m->plan, line, off, len);
     return lsl_plan_value(r, f, &m->plan, line, off, len, false);
@@ -380,6 +399,8 @@ int lsl_rule_plan(const struct lsl_rule *r, struct lsl_matcher *m,
         return lsl_w3c_plan(r, m, line, len);
     case RULE_FMT_NGINX:
         return nginx_plan(r, m, line, len);
+    case RULE_FMT_TEXT:
+        return lsl_text_plan(r, m, line, len);
     case RULE_FMT_REGEX:
         break;
     }

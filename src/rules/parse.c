@@ -30,9 +30,10 @@ static const struct {
     const char *name;
     enum rule_action action;
 } action_names[] = {
-    {"ip", RULE_ACT_IP},       {"iplist", RULE_ACT_IPLIST},
-    {"query", RULE_ACT_QUERY}, {"scrub", RULE_ACT_SCRUB},
-    {"keep", RULE_ACT_KEEP},   {"drop", RULE_ACT_DROP},
+    {"ip", RULE_ACT_IP},           {"iplist", RULE_ACT_IPLIST},
+    {"query", RULE_ACT_QUERY},     {"scrub", RULE_ACT_SCRUB},
+    {"keep", RULE_ACT_KEEP},       {"drop", RULE_ACT_DROP},
+    {"useragent", RULE_ACT_AGENT},
 };
 
 void lsl_rule_fail(struct lsl_rule_error *err, const char *origin,
@@ -213,7 +214,7 @@ static int parse_action(struct parser *ps, struct lsl_span w,
     }
     return fail(ps,
                 "unknown action '%.*s' (known: ip iplist id user email "
-                "secret name phone query scrub keep drop)",
+                "secret name phone query scrub useragent keep drop)",
                 (int)(w.len > 32 ? 32 : w.len), w.p);
 }
 
@@ -343,9 +344,10 @@ static int do_column(struct parser *ps, const char *rest, const char *end)
 
 static int do_format(struct parser *ps, const char *rest, const char *end)
 {
-    static const char *const names[] = {"regex", "json", "w3c", "nginx"};
+    static const char *const names[] = {"regex", "json", "w3c", "nginx",
+                                        "text"};
     struct lsl_span w[MAX_WORDS];
-    int n = words(ps, rest, end, w, 1, 1, "format regex|json|w3c|nginx");
+    int n = words(ps, rest, end, w, 1, 1, "format regex|json|w3c|nginx|text");
 
     if (n < 0)
         return n;
@@ -355,7 +357,7 @@ static int do_format(struct parser *ps, const char *rest, const char *end)
             return 0;
         }
     }
-    return fail(ps, "expected: format regex|json|w3c|nginx");
+    return fail(ps, "expected: format regex|json|w3c|nginx|text");
 }
 
 /* The quoted strings of an nginx log_format directive, joined, into out;
@@ -625,13 +627,29 @@ static int parse_line(struct parser *ps, const char *p, size_t n)
                 (int)(w.len > 32 ? 32 : w.len), w.p);
 }
 
+/* A text rule has no fields: nothing to time, type or name a port. */
+static int check_text(struct parser *ps)
+{
+    const struct lsl_rule *r = ps->r;
+
+    if (r->time_group || r->ntypes || r->port_group) {
+        ps->line = r->time_group ? r->time_line
+                   : r->ntypes   ? r->types[0].line
+                                 : r->port_line;
+        return fail(ps, "a text rule has no fields: no 'time', 'type' or "
+                        "'disclosure' line");
+    }
+    return 0;
+}
+
 /* Directives must suit the format: a pattern only for regex rules, a
  * log_format only for nginx rules, field lines for both, key lines for
- * json, column lines for w3c. */
+ * json, column lines for w3c, none for text. */
 static int check_format(struct parser *ps)
 {
-    static const char *const dir[] = {"field", "key", "column", "field"};
-    static const char *const fmt[] = {"regex", "json", "w3c", "nginx"};
+    static const char *const dir[] = {"field", "key", "column", "field",
+                                      "param"};
+    static const char *const fmt[] = {"regex", "json", "w3c", "nginx", "text"};
     const struct lsl_rule *r = ps->r;
     uint8_t via = r->format == RULE_FMT_NGINX ? RULE_FMT_REGEX : r->format;
 
@@ -660,7 +678,7 @@ static int check_format(struct parser *ps)
                         fmt[r->format], dir[r->format], dir[r->fields[i].via]);
         }
     }
-    return 0;
+    return r->format == RULE_FMT_TEXT ? check_text(ps) : 0;
 }
 
 static int parse_text(struct parser *ps, const char *text, size_t len)

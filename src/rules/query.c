@@ -4,16 +4,31 @@
  * become spans of the listed class; every other byte of the group goes
  * through the scrubber, in pieces between those values, so the plan stays
  * sorted. The query string runs from the first '?' to the first space or
- * '#' and splits on '&' and ';'. In the path before it, a segment named
- * by a `segment` line makes the next segment a span (/u/123/profile).
- * A group without '?' whose first '=' comes before any '/' or blank is a
- * bare query string as a whole (nginx $args, W3C cs-uri-query, a Cookie
- * header "a=b; c=d"); blanks and '+' before a name are skipped. Names
- * compare ASCII case-insensitively; they are not percent-decoded. Inside a
- * JSON string (`esc`) the scrubbed pieces skip escape sequences.
+ * '#' and splits on '&' and ';'; a fragment after '#' is read the same way
+ * (OAuth's implicit flow puts access_token there). In the path before it,
+ * a segment named by a `segment` line makes the next segment a span
+ * (/u/123/profile). A group without '?' whose first '=' comes before any
+ * '/' or blank is a bare query string as a whole (nginx $args, W3C
+ * cs-uri-query, a Cookie header "a=b; c=d"); blanks and '+' before a name
+ * are skipped. Inside a JSON string (`esc`) the scrubbed pieces skip
+ * escape sequences.
+ *
+ * Names compare ASCII case-insensitively, percent-decoded ("pass%77ord"),
+ * and without an array suffix ("token[]", "token[0]"). The value of a name
+ * the rule does not list is an id when it looks opaque (lsl_opaque_value:
+ * long hex, base64, base64url), and so is a whole path segment that does.
+ * A pair holding percent escapes in an unlisted name or value is read
+ * decoded, splitting on '&', ';' and '?' too: an encoded query inside a
+ * value ("next=%2Fcb%3Ftoken%3Dabc") or an encoded '=' ("device_id%3D...")
+ * gets its listed and opaque values tokenized, each span widened back to
+ * the raw bytes it came from.
  */
+#include <sodium.h>
 #include <string.h>
 #include "rules_internal.h"
+
+/* Decoded names up to this length are looked up (listed ones are short). */
+#define NAME_DECODE_MAX 64
 
 struct qctx {
     const struct lsl_rule *r;
@@ -21,6 +36,7 @@ struct qctx {
     const char *line;
     size_t cursor; /* bytes before it are planned */
     bool esc;
+    bool decoded; /* line is a decoded copy: no second decoding */
     struct lsl_scrub_memo *memo; /* for unescaped text; may be NULL */
 };
 
@@ -59,6 +75,39 @@ find_param(const struct lsl_rule *r, uint8_t kind, const char *name, size_t len)
     return search_param(r, kind, name, len, b);
 }
 
+/*
+ * A query name as written, or else decoded and without an array suffix:
+ * "pass%77ord", "token[]", "token%5B%5D", "user[0]". The plain lookup
+ * comes first, as almost every name is plain.
+ */
+static const struct rule_param *lookup_name(const struct lsl_rule *r,
+                                            const char *name, size_t len)
+{
+    const struct rule_param *prm = find_param(r, PARAM_QUERY, name, len);
+    char buf[NAME_DECODE_MAX];
+    const char *lb;
+
+    if (prm || len == 0 || r->nparams == 0)
+        return prm;
+    if (len <= sizeof(buf) && memchr(name, '%', len)) {
+        len = lsl_pct_decode(name, len, buf, NULL);
+        name = buf;
+    } else if (name[len - 1] != ']') {
+        return NULL;
+    }
+    if (len > 1 && name[len - 1] == ']' && (lb = memchr(name, '[', len)))
+        len = (size_t)(lb - name);
+    prm = find_param(r, PARAM_QUERY, name, len);
+    sodium_memzero(buf, sizeof(buf));
+    return prm;
+}
+
+const struct rule_param *lsl_query_param(const struct lsl_rule *r,
+                                         const char *name, size_t len)
+{
+    return lookup_name(r, name, len);
+}
+
 /* True if line[off..end) is a query string without path: "a=b&c=d". */
 static bool is_bare(const char *line, size_t off, size_t end)
 {
@@ -77,9 +126,11 @@ static int scrub_to(struct qctx *q, size_t to)
     size_t off = q->cursor;
 
     q->cursor = to;
-    return q->esc ? lsl_scrub_escaped(q->p, q->line, off, to - off, false)
-                  : lsl_scrub_memo_run(q->memo, q->p, q->line, off, to - off,
-                                       false);
+    if (q->esc)
+        return lsl_scrub_escaped(q->p, q->line, off, to - off, 0);
+    if (q->decoded)
+        return lsl_scrub(q->p, q->line, off, to - off, LSL_SCRUB_DECODED);
+    return lsl_scrub_memo_run(q->memo, q->p, q->line, off, to - off, 0);
 }
 
 /* Scrub up to the value, push the value as a span. */
@@ -93,14 +144,13 @@ static int push_value(struct qctx *q, size_t off, size_t len, uint8_t cls)
     return rc;
 }
 
-/* Path segments in [i, end): the one after a listed segment is a value. */
+/* Path segments in [i, end): the one after a listed segment is a value,
+ * and so is an opaque one. */
 static int plan_path(struct qctx *q, size_t i, size_t end)
 {
     const struct rule_param *prev = NULL;
     int rc;
 
-    if (q->r->param_lens[PARAM_SEGMENT] == 0)
-        return 0;
     while (i < end) {
         size_t send = i, n;
 
@@ -113,10 +163,78 @@ static int plan_path(struct qctx *q, size_t i, size_t end)
             rc = push_value(q, i, n, prev->cls);
             if (rc)
                 return rc;
+        } else if (n >= LSL_OPAQUE_MIN &&
+                   lsl_opaque_value(q->line + i, n, !q->decoded)) {
+            rc = push_value(q, i, n, LSL_CLASS_ID);
+            if (rc)
+                return rc;
         }
-        prev = find_param(q->r, PARAM_SEGMENT, q->line + i, n);
+        prev = q->r->param_lens[PARAM_SEGMENT]
+                   ? find_param(q->r, PARAM_SEGMENT, q->line + i, n)
+                   : NULL;
         i = send + 1;
     }
+    return 0;
+}
+
+static int plan_query(struct qctx *q, size_t i, size_t qend);
+
+/* Where the pair starting at i ends: '&' or ';' (and in decoded text
+ * '?', where an inner query starts, or a blank, which a raw query string
+ * cannot hold). */
+static size_t pair_end(const struct qctx *q, size_t i, size_t qend)
+{
+    if (!q->decoded)
+        return lsl_find2(q->line, i, qend, '&', ';');
+    while (i < qend && q->line[i] != '&' && q->line[i] != ';' &&
+           q->line[i] != '?' && q->line[i] != ' ')
+        i++;
+    return i;
+}
+
+/* The pair line[from..to) read decoded (see the file comment). */
+static int decoded_pair(struct qctx *q, size_t from, size_t to)
+{
+    struct lsl_decoded d;
+    struct qctx in = {q->r, q->p, NULL, 0, false, true, NULL};
+    size_t first;
+    int rc = scrub_to(q, from);
+
+    if (rc)
+        return rc;
+    first = q->p->count;
+    rc = lsl_decoded_open(&d, q->line + from, to - from);
+    if (rc)
+        return rc;
+    in.line = d.text;
+    rc = plan_query(&in, 0, d.len);
+    if (rc == 0)
+        rc = scrub_to(&in, d.len);
+    if (rc == 0)
+        lsl_decoded_widen(&d, q->p, first, from);
+    lsl_decoded_close(&d);
+    q->cursor = to;
+    return rc;
+}
+
+/* One name=value pair [i, pend) whose '=' is at eq (pend if none). */
+static int plan_pair(struct qctx *q, size_t i, size_t eq, size_t pend)
+{
+    const char *line = q->line;
+    const struct rule_param *prm = NULL;
+    size_t vlen = eq < pend ? pend - eq - 1 : 0;
+
+    if (vlen > 0)
+        prm = lookup_name(q->r, line + i, eq - i);
+    if (prm)
+        return push_value(q, eq + 1, vlen, prm->cls);
+    if (vlen >= LSL_OPAQUE_MIN &&
+        lsl_opaque_value(line + eq + 1, vlen, !q->decoded))
+        return push_value(q, eq + 1, vlen, LSL_CLASS_ID);
+    /* Inside a JSON string only a pair without JSON escapes is decoded. */
+    if (!q->decoded && lsl_pct_has_escape(line + i, pend - i) &&
+        (!q->esc || !memchr(line + i, '\\', pend - i)))
+        return decoded_pair(q, i, pend);
     return 0;
 }
 
@@ -125,61 +243,83 @@ static int plan_query(struct qctx *q, size_t i, size_t qend)
     const char *line = q->line;
 
     while (i < qend) {
-        size_t pend = lsl_find2(line, i, qend, '&', ';');
+        size_t pend = pair_end(q, i, qend);
         const char *eqp = memchr(line + i, '=', pend - i);
         size_t eq = eqp ? (size_t)(eqp - line) : pend;
-        const struct rule_param *prm;
         int rc;
 
         while (i < eq && (line[i] == ' ' || line[i] == '+'))
             i++;
-        if (eq < pend && eq + 1 < pend) {
-            prm = find_param(q->r, PARAM_QUERY, line + i, eq - i);
-            if (prm) {
-                rc = push_value(q, eq + 1, pend - eq - 1, prm->cls);
-                if (rc)
-                    return rc;
-            }
-        }
+        rc = plan_pair(q, i, eq, pend);
+        if (rc)
+            return rc;
         i = pend + 1;
     }
     return 0;
 }
 
+/* From the path on: path segments, '?' query, '#' fragment. */
+static int plan_url(struct qctx *q, size_t path, size_t end)
+{
+    const char *line = q->line;
+    size_t pend = lsl_find2(line, path, end, '?', ' ');
+    /* A '#' before the '?' starts the fragment (the '?' is its own). */
+    const char *hash = memchr(line + path, '#', pend - path);
+    int rc;
+
+    if (hash)
+        pend = (size_t)(hash - line);
+    rc = plan_path(q, path, pend);
+
+    if (rc == 0 && pend < end && line[pend] == '?') {
+        size_t qend = lsl_find2(line, pend + 1, end, ' ', '#');
+
+        rc = plan_query(q, pend + 1, qend);
+        pend = qend;
+    }
+    if (rc == 0 && pend < end && line[pend] == '#')
+        rc = plan_query(q, pend + 1, lsl_find2(line, pend + 1, end, ' ', '\t'));
+    return rc;
+}
+
 static int query_plan(struct qctx *q, size_t len)
 {
     const char *line = q->line;
-    size_t off = q->cursor, end = off + len, path, pend;
+    size_t off = q->cursor, end = off + len;
     const char *slash = memchr(line + off, '/', len);
-    int rc = 0;
+    int rc;
 
     if (q->r->nparams == 0)
         return scrub_to(q, end);
-    if (is_bare(line, off, end)) {
+    if (is_bare(line, off, end))
         rc = plan_query(q, off, end);
-        return rc ? rc : scrub_to(q, end);
-    }
-    path = slash ? (size_t)(slash - line) : end;
-    pend = lsl_find2(line, path, end, '?', ' ');
-    rc = plan_path(q, path, pend);
-    if (rc == 0 && pend < end && line[pend] == '?')
-        rc = plan_query(q, pend + 1, lsl_find2(line, pend + 1, end, ' ', '#'));
+    else
+        rc = plan_url(q, slash ? (size_t)(slash - line) : end, end);
     return rc ? rc : scrub_to(q, end);
 }
 
 int lsl_query_plan(const struct lsl_rule *r, struct lsl_plan *p,
                    const char *line, size_t off, size_t len, bool esc)
 {
-    struct qctx q = {r, p, line, off, esc, NULL};
+    struct qctx q = {r, p, line, off, esc, false, NULL};
 
     return query_plan(&q, len);
+}
+
+int lsl_query_pairs(const struct lsl_rule *r, struct lsl_plan *p,
+                    const char *line, size_t off, size_t len)
+{
+    struct qctx q = {r, p, line, off, false, false, NULL};
+    int rc = plan_query(&q, off, off + len);
+
+    return rc ? rc : scrub_to(&q, off + len);
 }
 
 int lsl_query_plan_memo(const struct lsl_rule *r, struct lsl_scrub_memo *memo,
                         struct lsl_plan *p, const char *line, size_t off,
                         size_t len)
 {
-    struct qctx q = {r, p, line, off, false, memo};
+    struct qctx q = {r, p, line, off, false, false, memo};
 
     return query_plan(&q, len);
 }

@@ -227,6 +227,7 @@ int lsl_rule_compile(struct lsl_rule *r, const char *origin,
         return compile_groups(r, origin, err);
     case RULE_FMT_JSON:
     case RULE_FMT_W3C:
+    case RULE_FMT_TEXT:
         break;
     }
     /* JSON keys and W3C columns are looked up by name on each line. */

@@ -20,6 +20,7 @@ enum rule_action {
     RULE_ACT_TOKEN, /* whole group as `cls` */
     RULE_ACT_QUERY,
     RULE_ACT_SCRUB,
+    RULE_ACT_AGENT, /* a User-Agent: scrubbed, Product/1.2.3.4 kept */
     RULE_ACT_KEEP,
     RULE_ACT_DROP,
 };
@@ -30,6 +31,7 @@ enum rule_format {
     RULE_FMT_JSON,
     RULE_FMT_W3C,
     RULE_FMT_NGINX,
+    RULE_FMT_TEXT,
 };
 
 /* A field, key or column line; `group` is a group name, a dotted JSON key
@@ -233,20 +235,98 @@ LSL_MUST_CHECK int lsl_w3c_plan(const struct lsl_rule *r, struct lsl_matcher *m,
 /* Free the matcher's W3C state (w3c.c). */
 void lsl_w3c_free(struct lsl_matcher *m);
 
+/* How lsl_scrub reads a text: OR of these (0: a piece of a URL). */
+#define LSL_SCRUB_PHONES  1u /* free text: phone numbers too */
+#define LSL_SCRUB_AGENT   2u /* a User-Agent: Product/1.2.3.4 is a version */
+#define LSL_SCRUB_DECODED 4u /* already percent-decoded: no second pass */
+
 /*
- * Free text: like lsl_scrub_range, and also Japanese phone numbers
- * (class phone). For `scrub` fields and lines no rule matched.
+ * Scrub line[off..off+len) into p (see lsl_scrub_plan for what is taken,
+ * and ids.c for device ids and secrets), treating both ends as
+ * boundaries; spans are appended in order. A text holding a percent
+ * escape is scrubbed as lsl_pct_decode gives it, each span widened to
+ * the raw bytes it came from (so "%31%39%32.168.7.4" is one address, not
+ * 32.168.7.4). 0 or -ENOMEM.
+ */
+LSL_MUST_CHECK int lsl_scrub(struct lsl_plan *p, const char *line, size_t off,
+                             size_t len, unsigned mode);
+
+/*
+ * Free text: lsl_scrub with LSL_SCRUB_PHONES. For `scrub` fields and lines
+ * no rule matched.
  */
 LSL_MUST_CHECK int lsl_scrub_text(struct lsl_plan *p, const char *line,
                                   size_t off, size_t len);
 
 /*
  * Scrub the inside of a JSON string: the pieces between escape sequences
- * are scrubbed one by one (with phones if `text`), so no span touches an
+ * are scrubbed one by one (lsl_scrub with `mode`), so no span touches an
  * escape and replacing spans keeps the string valid. 0 or -ENOMEM.
  */
 LSL_MUST_CHECK int lsl_scrub_escaped(struct lsl_plan *p, const char *line,
-                                     size_t off, size_t len, bool text);
+                                     size_t off, size_t len, unsigned mode);
+
+/* A percent-decoded copy of raw text (decoded.c); on the caller's stack
+ * up to LSL_DECODED_STACK bytes. */
+#define LSL_DECODED_STACK 1024
+struct lsl_decoded {
+    char *text;    /* len decoded bytes */
+    uint32_t *map; /* map[k]: offset in the raw text of decoded byte k */
+    size_t len;
+    size_t raw_len;
+    char stack_text[LSL_DECODED_STACK];
+    uint32_t stack_map[LSL_DECODED_STACK + 1];
+};
+
+/* Decode raw[0..len) into d (borrowed; close it). 0 or -ENOMEM. */
+LSL_MUST_CHECK int lsl_decoded_open(struct lsl_decoded *d, const char *raw,
+                                    size_t len);
+
+/* Spans p->spans[first..] hold offsets into d->text: make them cover the
+ * raw bytes they came from, in a line where the raw text began at base. */
+void lsl_decoded_widen(const struct lsl_decoded *d, struct lsl_plan *p,
+                       size_t first, size_t base);
+
+/* Wipe the decoded copy (it is an original) and free it. */
+void lsl_decoded_close(struct lsl_decoded *d);
+
+/* What a matcher of ids.c found: one or two spans (URL userinfo), in
+ * order; scanning goes on at end[n - 1]. */
+struct lsl_hit {
+    size_t n;
+    size_t start[2], end[2];
+    uint8_t cls[2];
+    uint8_t flags; /* LSL_SPAN_F_* of the first span */
+};
+
+/*
+ * Matchers (ids.c) at s[i], a word start inside [lo, hi); each reads only
+ * s[lo, hi) and fills *h when it takes something. MAC addresses, IMEIs,
+ * JWTs, Bearer/Basic credentials, URL userinfo, URL hosts in inet_aton
+ * spellings. See ids.c for what each takes and refuses.
+ */
+bool lsl_mac_at(const char *s, size_t lo, size_t hi, size_t i,
+                struct lsl_hit *h);
+bool lsl_imei_at(const char *s, size_t lo, size_t hi, size_t i,
+                 struct lsl_hit *h);
+bool lsl_jwt_at(const char *s, size_t lo, size_t hi, size_t i,
+                struct lsl_hit *h);
+bool lsl_auth_at(const char *s, size_t lo, size_t hi, size_t i,
+                 struct lsl_hit *h);
+bool lsl_userinfo_at(const char *s, size_t lo, size_t hi, size_t i,
+                     struct lsl_hit *h);
+bool lsl_urlhost_at(const char *s, size_t lo, size_t hi, size_t i,
+                    struct lsl_hit *h);
+
+/*
+ * True if a query parameter's value v[0..n) looks like an opaque id:
+ * LSL_OPAQUE_MIN (16) or more base64, base64url or hex bytes (trailing '='
+ * padding allowed), not a path, with letters and digits mixed as random text
+ * mixes them. `form`: the value is raw form-encoded text, where '+' stands
+ * for a blank.
+ */
+bool lsl_opaque_value(const char *v, size_t n, bool form);
+#define LSL_OPAQUE_MIN 16
 
 /*
  * A Japanese phone number starting at s[i], inside [lo, hi): 090-1234-5678,
@@ -274,18 +354,38 @@ LSL_MUST_CHECK int lsl_query_plan(const struct lsl_rule *r, struct lsl_plan *p,
                                   const char *line, size_t off, size_t len,
                                   bool esc);
 
+/*
+ * The `param` line for the query name name[0..len): compared without
+ * regard to case, percent-decoded ("pass%77ord") and without an array
+ * suffix ("token[]"). NULL if the rule does not list it.
+ */
+const struct rule_param *lsl_query_param(const struct lsl_rule *r,
+                                         const char *name, size_t len);
+
+/*
+ * line[off..off+len) read as a bare query string, as the query action
+ * reads one (listed, opaque and percent-encoded pairs), the rest
+ * scrubbed. For the text rule's words that hold escapes. 0 or -ENOMEM.
+ */
+LSL_MUST_CHECK int lsl_query_pairs(const struct lsl_rule *r, struct lsl_plan *p,
+                                   const char *line, size_t off, size_t len);
+
+/* Plan a line with a `format text` rule (text.c). 0 or -ENOMEM. */
+LSL_MUST_CHECK int lsl_text_plan(const struct lsl_rule *r,
+                                 struct lsl_matcher *m, const char *line,
+                                 size_t len);
+
 /* The scrub memo: one per matcher. 0 or -ENOMEM. Free wipes; NULL-safe. */
 LSL_MUST_CHECK int lsl_scrub_memo_open(struct lsl_scrub_memo **out);
 void lsl_scrub_memo_free(struct lsl_scrub_memo *memo);
 
 /*
- * lsl_scrub_text (phones) or lsl_scrub_range through the memo: the same
- * spans, without scanning again a text planned before. memo may be NULL.
- * 0 or -ENOMEM.
+ * lsl_scrub(..., mode) through the memo: the same spans, without scanning
+ * again a text planned before. memo may be NULL. 0 or -ENOMEM.
  */
 LSL_MUST_CHECK int lsl_scrub_memo_run(struct lsl_scrub_memo *memo,
                                       struct lsl_plan *p, const char *line,
-                                      size_t off, size_t len, bool phones);
+                                      size_t off, size_t len, unsigned mode);
 
 /* lsl_query_plan on unescaped text, scrubbing through the memo. */
 LSL_MUST_CHECK int lsl_query_plan_memo(const struct lsl_rule *r,

@@ -1,7 +1,7 @@
 /*
  * The fallback scrubber: a hand-written, single-pass scanner that plans
- * every IP-, e-mail- and UUID-shaped substring of a byte range. It needs
- * no shared state, so any thread may call it.
+ * every identifier-shaped substring of a byte range. It needs no shared
+ * state, so any thread may call it.
  *
  * Candidates are tried only where a word starts (the byte before is not a
  * letter or digit), so each position costs a few comparisons and a miss
@@ -10,7 +10,9 @@
  *
  *  - IPv4: four dotted numbers 0-255 (leading zeros allowed), not glued to
  *    letters or digits, and not part of a run of five or more dotted
- *    numbers: 1.2.3.4.5 (a version string) yields nothing.
+ *    numbers: 1.2.3.4.5 (a version string) yields nothing. In a User-Agent
+ *    (LSL_SCRUB_AGENT) a quad right after "Product/" is a version
+ *    (Chrome/130.0.0.0) and stays.
  *  - IPv6: a run of hex digits, ':' and '.' with at least two ':' and one
  *    hex digit, accepted only if lsl_ip_valid() says so (after dropping at
  *    most two trailing ':'/'.', the end of a sentence). So "::" alone,
@@ -22,14 +24,19 @@
  *  - E-mail: [A-Za-z0-9._%+-]+ '@' two or more host labels, the last one
  *    two or more letters.
  *  - UUID: 8-4-4-4-12 hex digits, any version, not glued.
- *  - Phone numbers (free text only: lsl_scrub_text): see phone.c.
+ *  - MAC addresses, IMEIs, JWTs, Bearer/Basic credentials, URL userinfo
+ *    and URL hosts spelled as inet_aton reads them: ids.c.
+ *  - Phone numbers (free text only, LSL_SCRUB_PHONES): see phone.c.
+ *
+ * Percent-encoded text ("%31%39%32.168.7.4", "device_id%3DA09F...") is
+ * scanned as lsl_pct_decode decodes it, and each span is widened back to
+ * the raw bytes it came from, so what is found is what the text means and
+ * the token's normalization (which decodes the same way) sees the same
+ * value.
  *
  * Both ends of the range are treated as boundaries: nothing outside it is
  * read, and spans never cross it.
  */
-#include <errno.h>
-#include <sodium.h>
-#include <stdlib.h>
 #include <string.h>
 #include "rules_internal.h"
 
@@ -37,16 +44,13 @@
 #define ZONE_MAX        32
 #define DASH_PREFIX_MAX 32
 
+/* scan_text's answer when the text holds a percent escape. */
+#define SCAN_ENCODED 1
+
 struct scan {
     const char *s;
     size_t lo, hi;
-    bool phones;
-};
-
-struct hit {
-    size_t start, end;
-    uint8_t cls;
-    uint8_t flags;
+    unsigned mode; /* LSL_SCRUB_* */
 };
 
 /* Byte classes, looked up in a table built at compile time. */
@@ -61,6 +65,7 @@ enum {
     C_AT = 1 << 7,
     C_DOT = 1 << 8,
     C_DASH = 1 << 9,
+    C_PCT = 1 << 10,
 };
 
 #define IN(c, a, b) ((c) >= (a) && (c) <= (b))
@@ -75,7 +80,8 @@ enum {
      (ALNUM(c) || PUNCT_LOCAL(c) ? C_LOCAL | C_TOK : 0) |                      \
      (ALNUM(c) || PUNCT_ZONE(c) ? C_ZONE : 0) |                                \
      ((c) == ':' ? C_COLON | C_TOK : 0) | ((c) == '@' ? C_AT | C_TOK : 0) |    \
-     ((c) == '.' ? C_DOT : 0) | ((c) == '-' ? C_DASH : 0))
+     ((c) == '.' ? C_DOT : 0) | ((c) == '-' ? C_DASH : 0) |                    \
+     ((c) == '%' ? C_PCT : 0))
 #define R4(b)  CLS(b), CLS((b) + 1), CLS((b) + 2), CLS((b) + 3)
 #define R16(b) R4(b), R4((b) + 4), R4((b) + 8), R4((b) + 12)
 #define R64(b) R16(b), R16((b) + 16), R16((b) + 32), R16((b) + 48)
@@ -127,12 +133,13 @@ static bool glued_after(const struct scan *sc, size_t end)
     return end < sc->hi && is_alnum(sc->s[end]);
 }
 
-static void set_hit(struct hit *h, size_t start, size_t end, uint8_t cls,
+static void set_hit(struct lsl_hit *h, size_t start, size_t end, uint8_t cls,
                     uint8_t flags)
 {
-    h->start = start;
-    h->end = end;
-    h->cls = cls;
+    h->n = 1;
+    h->start[0] = start;
+    h->end[0] = end;
+    h->cls[0] = cls;
     h->flags = flags;
 }
 
@@ -163,7 +170,7 @@ static size_t email_domain(const struct scan *sc, size_t k)
     return k;
 }
 
-static bool match_email(const struct scan *sc, size_t i, struct hit *h)
+static bool match_email(const struct scan *sc, size_t i, struct lsl_hit *h)
 {
     size_t j, end;
 
@@ -182,7 +189,7 @@ static bool match_email(const struct scan *sc, size_t i, struct hit *h)
     return true;
 }
 
-static bool match_uuid(const struct scan *sc, size_t i, struct hit *h)
+static bool match_uuid(const struct scan *sc, size_t i, struct lsl_hit *h)
 {
     if (sc->hi - i < 36 || sc->s[i + 8] != '-')
         return false;
@@ -210,7 +217,7 @@ static size_t zone_end(const struct scan *sc, size_t end)
     return z > end + 1 ? z : end;
 }
 
-static bool match_ipv6(const struct scan *sc, size_t i, struct hit *h)
+static bool match_ipv6(const struct scan *sc, size_t i, struct lsl_hit *h)
 {
     const char *s = sc->s;
     size_t j = i, e, colons = 0, hexes = 0;
@@ -270,12 +277,16 @@ static bool parse_quad(const struct scan *sc, size_t *pos, char sep)
     return true;
 }
 
-static bool match_ipv4(const struct scan *sc, size_t i, struct hit *h)
+static bool match_ipv4(const struct scan *sc, size_t i, struct lsl_hit *h)
 {
     const char *s = sc->s;
     size_t j = i;
 
     if (!is_digit(s[i]))
+        return false;
+    /* Chrome/130.0.0.0 in a User-Agent is a version. */
+    if ((sc->mode & LSL_SCRUB_AGENT) && i >= sc->lo + 2 && s[i - 1] == '/' &&
+        is_alnum(s[i - 2]))
         return false;
     /* A longer dotted run (1.2.3.4.5) on either side is not an address. */
     if (i >= sc->lo + 2 && s[i - 1] == '.' && is_digit(s[i - 2]))
@@ -303,7 +314,7 @@ static bool after_number(const struct scan *sc, size_t dash)
     return true;
 }
 
-static bool match_dashed(const struct scan *sc, size_t i, struct hit *h)
+static bool match_dashed(const struct scan *sc, size_t i, struct lsl_hit *h)
 {
     const char *s = sc->s;
     size_t k = i, j;
@@ -323,28 +334,66 @@ static bool match_dashed(const struct scan *sc, size_t i, struct hit *h)
     return true;
 }
 
-static bool match_phone(const struct scan *sc, size_t i, struct hit *h)
+static bool match_phone(const struct scan *sc, size_t i, struct lsl_hit *h)
 {
     size_t end;
 
-    if (!sc->phones || !lsl_phone_at(sc->s, sc->lo, sc->hi, i, &end))
+    if (!(sc->mode & LSL_SCRUB_PHONES) ||
+        !lsl_phone_at(sc->s, sc->lo, sc->hi, i, &end))
         return false;
     set_hit(h, i, end, LSL_CLASS_PHONE, 0);
     return true;
+}
+
+/* A MAC address has its first separator at i + 2, or a '.' at i + 4. */
+static bool mac_possible(const struct scan *sc, size_t i)
+{
+    const char *s = sc->s;
+
+    return i + 14 <= sc->hi && is_hex(s[i]) && is_hex(s[i + 1]) &&
+           (s[i + 2] == ':' || s[i + 2] == '-' || s[i + 4] == '.');
+}
+
+/* An IMEI needs 14 digits in a row, or the 2-digit group of "35-2099..". */
+static bool imei_possible(const struct scan *sc, size_t i)
+{
+    const char *s = sc->s;
+
+    return i + 14 <= sc->hi &&
+           (is_digit(s[i + 13]) || s[i + 2] == '-' || s[i + 2] == ' ');
+}
+
+/* Matchers that a word's first bytes alone select: "eyJ" a JWT, "be" or
+ * "ba" an Authorization scheme, a digit after '/' or '@' a URL host. */
+static bool try_first(const struct scan *sc, size_t i, char prev,
+                      struct lsl_hit *h)
+{
+    const char *s = sc->s;
+    char c = s[i], c1 = i + 1 < sc->hi ? (char)(s[i + 1] | 0x20) : 0;
+
+    if (c == 'e' && c1 == 'y')
+        return lsl_jwt_at(s, sc->lo, sc->hi, i, h);
+    if ((c == 'b' || c == 'B') && (c1 == 'e' || c1 == 'a'))
+        return lsl_auth_at(s, sc->lo, sc->hi, i, h);
+    if (!is_digit(c) || (prev != '@' && (prev != '/' || i < sc->lo + 3 ||
+                                         s[i - 2] != '/' || s[i - 3] != ':')))
+        return false;
+    return lsl_urlhost_at(s, sc->lo, sc->hi, i, h);
 }
 
 /*
  * `seen` holds the classes of every byte of the run around i: a candidate
  * lies inside one run, so a run without '@' holds no e-mail, without ':'
  * no IPv6, without '-' no UUID or dashed address, without '.' no dotted
- * IPv4, and those matchers are not tried. Only a phone number may reach
- * past the run.
+ * IPv4, and those matchers are not tried. Only a phone number, a spaced
+ * IMEI and an Authorization credential may reach past the run.
  */
 static bool try_at(const struct scan *sc, size_t i, unsigned seen,
-                   struct hit *h)
+                   struct lsl_hit *h)
 {
-    char c = sc->s[i];
-    char prev = i > sc->lo ? sc->s[i - 1] : ' ';
+    const char *s = sc->s;
+    char c = s[i];
+    char prev = i > sc->lo ? s[i - 1] : ' ';
 
     if ((seen & C_AT) && is_local(c) && !is_local(prev) &&
         match_email(sc, i, h))
@@ -352,14 +401,38 @@ static bool try_at(const struct scan *sc, size_t i, unsigned seen,
     if (c == '+')
         return match_phone(sc, i, h);
     if (c == ':')
-        return i + 1 < sc->hi && sc->s[i + 1] == ':' && !is_alnum(prev) &&
+        return i + 1 < sc->hi && s[i + 1] == ':' && !is_alnum(prev) &&
                prev != ':' && match_ipv6(sc, i, h);
     if (!is_alnum(c) || is_alnum(prev))
         return false;
+    if (try_first(sc, i, prev, h))
+        return true;
     return ((seen & C_DASH) && match_uuid(sc, i, h)) ||
            ((seen & C_COLON) && match_ipv6(sc, i, h)) ||
+           ((seen & (C_COLON | C_DASH | C_DOT)) && mac_possible(sc, i) &&
+            lsl_mac_at(s, sc->lo, sc->hi, i, h)) ||
            ((seen & C_DOT) && match_ipv4(sc, i, h)) ||
-           ((seen & C_DASH) && match_dashed(sc, i, h)) || match_phone(sc, i, h);
+           ((seen & C_DASH) && match_dashed(sc, i, h)) ||
+           (is_digit(c) && imei_possible(sc, i) &&
+            lsl_imei_at(s, sc->lo, sc->hi, i, h)) ||
+           match_phone(sc, i, h);
+}
+
+/* A hit that reaches past the run at `we` may cover runs not checked for
+ * escapes yet: then the whole text is read decoded (SCAN_ENCODED). */
+static int push_hit(struct lsl_plan *p, const struct scan *sc, size_t we,
+                    const struct lsl_hit *h)
+{
+    size_t end = h->end[h->n - 1];
+    int rc = 0;
+
+    if (end > we && !(sc->mode & LSL_SCRUB_DECODED) &&
+        lsl_pct_has_escape(sc->s + we, end - we))
+        return SCAN_ENCODED;
+    for (size_t k = 0; rc == 0 && k < h->n; k++)
+        rc = lsl_plan_push(p, h->start[k], h->end[k] - h->start[k],
+                           LSL_ACT_TOKEN, h->cls[k], k ? 0 : h->flags);
+    return rc;
 }
 
 /* Candidates in the run [ws, we) of C_TOK bytes, whose byte classes are
@@ -368,7 +441,7 @@ static bool try_at(const struct scan *sc, size_t i, unsigned seen,
 static int scan_run(struct lsl_plan *p, const struct scan *sc, size_t ws,
                     size_t we, unsigned seen, size_t *next)
 {
-    struct hit h;
+    struct lsl_hit h;
     size_t i = ws;
     int rc;
 
@@ -377,59 +450,124 @@ static int scan_run(struct lsl_plan *p, const struct scan *sc, size_t ws,
             i++;
             continue;
         }
-        rc = lsl_plan_push(p, h.start, h.end - h.start, LSL_ACT_TOKEN, h.cls,
-                           h.flags);
+        rc = push_hit(p, sc, we, &h);
         if (rc)
             return rc;
-        i = h.end;
+        i = h.end[h.n - 1];
     }
     *next = i;
     return 0;
 }
 
+/* A run starting "be" or "ba" may be "Bearer ..." or "Basic+...", which
+ * need no digit. */
+static bool auth_word(const unsigned char *w, size_t n)
+{
+    return n >= 5 && (w[0] | 0x20) == 'b' &&
+           ((w[1] | 0x20) == 'e' || (w[1] | 0x20) == 'a');
+}
+
+/*
+ * A run "scheme:" before "//": URL userinfo may follow, and it may start
+ * with a byte that starts no run ("https://!u:p@h"), so it is tried here.
+ */
+static int try_userinfo(struct lsl_plan *p, const struct scan *sc, size_t we,
+                        size_t *next)
+{
+    struct lsl_hit h;
+    int rc;
+
+    if (we + 2 >= sc->hi || sc->s[we] != '/' || sc->s[we + 1] != '/' ||
+        !lsl_userinfo_at(sc->s, sc->lo, sc->hi, we + 2, &h))
+        return 0;
+    rc = push_hit(p, sc, we, &h);
+    *next = h.end[h.n - 1];
+    return rc;
+}
+
 /*
  * Every candidate is made of C_TOK bytes only, so the range splits into
  * runs of them; a run without a digit, ':' or '@' can hold nothing but a
- * digit-free UUID, which needs 36 bytes. That skips most words at once.
+ * digit-free UUID (36 bytes), MAC address (14 or more, with '-' or '.') or
+ * an Authorization scheme word. That skips most words at once.
  */
-static int scrub(struct lsl_plan *p, const char *line, size_t off, size_t len,
-                 bool phones)
+static int scan_text(struct lsl_plan *p, const char *line, size_t off,
+                     size_t len, unsigned mode)
 {
-    struct scan sc = {line, off, off + len, phones};
+    struct scan sc = {line, off, off + len, mode};
     const unsigned char *s = (const unsigned char *)line;
     size_t i = off;
     int rc;
 
     while (i < sc.hi) {
-        size_t ws;
+        size_t ws, we, n;
         unsigned seen = 0;
 
         while (i < sc.hi && !(ctab[s[i]] & C_TOK))
             i++;
         for (ws = i; i < sc.hi && (ctab[s[i]] & C_TOK); i++)
             seen |= ctab[s[i]];
-        if (!(seen & (C_DIGIT | C_COLON | C_AT)) && i - ws < 36)
+        n = i - ws;
+        /* Escapes: the whole text is read decoded instead (lsl_scrub). */
+        if ((seen & C_PCT) && !(mode & LSL_SCRUB_DECODED) &&
+            lsl_pct_has_escape(line + ws, n))
+            return SCAN_ENCODED;
+        if (!(seen & (C_DIGIT | C_COLON | C_AT)) && n < 36 &&
+            !(n >= 14 && (seen & (C_DASH | C_DOT))) && !auth_word(s + ws, n))
             continue;
-        rc = scan_run(p, &sc, ws, i, seen, &i);
+        we = i;
+        rc = scan_run(p, &sc, ws, we, seen, &i);
+        if (rc == 0 && s[we - 1] == ':' && i == we)
+            rc = try_userinfo(p, &sc, we, &i);
         if (rc)
             return rc;
     }
     return 0;
 }
 
+/* Scan the decoded text, then widen each span to its raw bytes. */
+static int scrub_decoded(struct lsl_plan *p, const char *line, size_t off,
+                         size_t len, unsigned mode)
+{
+    struct lsl_decoded d;
+    size_t first = p->count;
+    int rc = lsl_decoded_open(&d, line + off, len);
+
+    if (rc == 0)
+        rc = scan_text(p, d.text, 0, d.len, mode | LSL_SCRUB_DECODED);
+    if (rc == 0)
+        lsl_decoded_widen(&d, p, first, off);
+    lsl_decoded_close(&d);
+    return rc;
+}
+
+/* Escapes are rare: the raw scan notices one in the run that holds it,
+ * and only then are its spans dropped and the text read decoded. */
+int lsl_scrub(struct lsl_plan *p, const char *line, size_t off, size_t len,
+              unsigned mode)
+{
+    size_t first = p->count;
+    int rc = scan_text(p, line, off, len, mode);
+
+    if (rc != SCAN_ENCODED)
+        return rc;
+    p->count = first;
+    return scrub_decoded(p, line, off, len, mode);
+}
+
 int lsl_scrub_range(struct lsl_plan *p, const char *line, size_t off,
                     size_t len)
 {
-    return scrub(p, line, off, len, false);
+    return lsl_scrub(p, line, off, len, 0);
 }
 
 int lsl_scrub_text(struct lsl_plan *p, const char *line, size_t off, size_t len)
 {
-    return scrub(p, line, off, len, true);
+    return lsl_scrub(p, line, off, len, LSL_SCRUB_PHONES);
 }
 
 int lsl_scrub_escaped(struct lsl_plan *p, const char *line, size_t off,
-                      size_t len, bool text)
+                      size_t len, unsigned mode)
 {
     size_t end = off + len, i = off;
     int rc;
@@ -438,123 +576,11 @@ int lsl_scrub_escaped(struct lsl_plan *p, const char *line, size_t off,
         const char *bs = memchr(line + i, '\\', end - i);
         size_t stop = bs ? (size_t)(bs - line) : end;
 
-        rc = scrub(p, line, i, stop - i, text);
+        rc = lsl_scrub(p, line, i, stop - i, mode);
         if (rc || !bs)
             return rc;
         /* A valid JSON string has a whole escape here: \uXXXX or \c. */
         i = stop + (stop + 1 < end && line[stop + 1] == 'u' ? 6 : 2);
     }
     return 0;
-}
-
-/*
- * The memo: a field a rule scrubs (a user agent) and the text around query
- * values take few distinct values, so their plans are remembered by text
- * (and by whether phone numbers are looked for). Direct-mapped by a fast
- * hash; a slot is used only after the whole text compares equal, so a
- * collision costs a scrub, never a wrong plan. Texts shorter than
- * MEMO_TEXT_MIN are cheaper to scrub than to look up; plans with more than
- * MEMO_SPANS spans are not kept. Slots hold field text (originals,
- * possibly): wiped when freed.
- */
-#define MEMO_SLOTS    512
-#define MEMO_TEXT_MIN 16
-#define MEMO_TEXT_MAX 256
-#define MEMO_SPANS    4
-
-struct memo_span {
-    uint16_t off, len;
-    uint8_t action, cls, flags;
-};
-
-struct memo_slot {
-    uint64_t tag; /* hash | 1; 0 = empty */
-    uint16_t len;
-    uint8_t nspans;
-    bool phones;
-    struct memo_span spans[MEMO_SPANS];
-    char text[MEMO_TEXT_MAX];
-};
-
-struct lsl_scrub_memo {
-    struct memo_slot slots[MEMO_SLOTS];
-};
-
-int lsl_scrub_memo_open(struct lsl_scrub_memo **out)
-{
-    *out = calloc(1, sizeof(**out));
-    return *out ? 0 : -ENOMEM;
-}
-
-void lsl_scrub_memo_free(struct lsl_scrub_memo *memo)
-{
-    if (!memo)
-        return;
-    sodium_memzero(memo, sizeof(*memo));
-    free(memo);
-}
-
-static uint64_t memo_hash(const char *p, size_t n)
-{
-    uint64_t h = n * 0x9e3779b97f4a7c15ULL, w;
-
-    for (; n >= 8; p += 8, n -= 8) {
-        memcpy(&w, p, 8);
-        h = (h ^ w) * 0xff51afd7ed558ccdULL;
-        h ^= h >> 29;
-    }
-    w = 0;
-    memcpy(&w, p, n);
-    h = (h ^ w) * 0xc4ceb9fe1a85ec53ULL;
-    return (h ^ h >> 32) | 1;
-}
-
-static void memo_keep(struct memo_slot *sl, uint64_t tag, const char *line,
-                      size_t off, size_t len, bool phones,
-                      const struct lsl_plan *p, size_t first)
-{
-    size_t n = p->count - first;
-
-    if (n > MEMO_SPANS)
-        return;
-    for (size_t i = 0; i < n; i++) {
-        const struct lsl_plan_span *s = &p->spans[first + i];
-
-        sl->spans[i] =
-            (struct memo_span){(uint16_t)(s->off - off), (uint16_t)s->len,
-                               s->action, s->cls, s->flags};
-    }
-    sl->tag = tag;
-    sl->len = (uint16_t)len;
-    sl->nspans = (uint8_t)n;
-    sl->phones = phones;
-    memcpy(sl->text, line + off, len);
-}
-
-int lsl_scrub_memo_run(struct lsl_scrub_memo *memo, struct lsl_plan *p,
-                       const char *line, size_t off, size_t len, bool phones)
-{
-    struct memo_slot *sl;
-    size_t first = p->count;
-    uint64_t tag;
-    int rc = 0;
-
-    if (!memo || len < MEMO_TEXT_MIN || len > MEMO_TEXT_MAX)
-        return scrub(p, line, off, len, phones);
-    tag = memo_hash(line + off, len);
-    sl = &memo->slots[(tag >> 1) & (MEMO_SLOTS - 1)];
-    if (sl->tag == tag && sl->len == len && sl->phones == phones &&
-        memcmp(sl->text, line + off, len) == 0) {
-        for (size_t i = 0; i < sl->nspans && rc == 0; i++) {
-            const struct memo_span *s = &sl->spans[i];
-
-            rc = lsl_plan_push(p, off + s->off, s->len, s->action, s->cls,
-                               s->flags);
-        }
-        return rc;
-    }
-    rc = scrub(p, line, off, len, phones);
-    if (rc == 0)
-        memo_keep(sl, tag, line, off, len, phones, p, first);
-    return rc;
 }

@@ -144,6 +144,68 @@ bool lsl_ip4_parse(const char *s, size_t len, uint8_t a[4])
     return i == len;
 }
 
+/* One part of an inet_aton address: decimal, 0x hex or 0 octal, at most
+ * 32 bits. Advances *pos past it. */
+static bool aton_part(const char *s, size_t len, size_t *pos, uint32_t *out)
+{
+    size_t i = *pos;
+    unsigned base = 10;
+    uint64_t v = 0;
+    bool digits = false;
+
+    if (i >= len || s[i] < '0' || s[i] > '9')
+        return false;
+    if (s[i] == '0') {
+        digits = true;
+        i++;
+        base = 8;
+        if (i < len && (s[i] == 'x' || s[i] == 'X')) {
+            base = 16;
+            digits = false;
+            i++;
+        }
+    }
+    for (; i < len && s[i] != '.'; i++) {
+        int d = hex_value(s[i]);
+
+        if (d < 0 || (unsigned)d >= base)
+            return false;
+        v = v * base + (unsigned)d;
+        if (v > 0xffffffffu)
+            return false;
+        digits = true;
+    }
+    *pos = i;
+    *out = (uint32_t)v;
+    return digits;
+}
+
+bool lsl_ip4_parse_lenient(const char *s, size_t len, uint8_t a[4])
+{
+    static const uint32_t max[4] = {0xffffffffu, 0xffffffu, 0xffffu, 0xffu};
+    size_t i = 0, n = 0;
+    uint32_t v = 0;
+
+    memset(a, 0, 4);
+    for (;;) {
+        if (!aton_part(s, len, &i, &v))
+            return false;
+        if (i == len)
+            break;
+        /* s[i] is '.': a part before another one is one byte. */
+        if (n == 3 || v > 0xff)
+            return false;
+        a[n++] = (uint8_t)v;
+        i++;
+    }
+    if (v > max[n])
+        return false;
+    /* The last part fills the bytes left, most significant first. */
+    for (size_t k = 4; k-- > n; v >>= 8)
+        a[k] = (uint8_t)v;
+    return true;
+}
+
 size_t lsl_ip4_format(const uint8_t a[4], char *out)
 {
     char *p = out;

@@ -26,7 +26,10 @@
 #define PRF_BYTES  32 /* 255 tree bits per address byte */
 #define LOOKUP_TAG "logseal/ip-prefix-lookup/v1"
 
-int lsl_ipaddr_parse(const char *s, size_t len, struct lsl_ipaddr *out)
+/* Longest text normalize_ip reads as an address, and its output room. */
+#define PARSE_TEXT_MAX 128
+
+static int parse_exact(const char *s, size_t len, struct lsl_ipaddr *out)
 {
     memset(out, 0, sizeof(*out));
     if (!memchr(s, ':', len)) {
@@ -44,6 +47,23 @@ int lsl_ipaddr_parse(const char *s, size_t len, struct lsl_ipaddr *out)
         out->bits = 32;
     }
     return 0;
+}
+
+/* Any other spelling (percent-encoded, 0xC0A80001, 1-2-3-4) goes through
+ * the normalization the token of the same value would take. */
+int lsl_ipaddr_parse(const char *s, size_t len, struct lsl_ipaddr *out)
+{
+    char norm[PARSE_TEXT_MAX + LSL_NORM_SLACK];
+    long n;
+
+    if (parse_exact(s, len, out) == 0)
+        return 0;
+    if (len > PARSE_TEXT_MAX)
+        return -EINVAL;
+    n = lsl_token_normalize(LSL_CLASS_IP, s, len, norm, sizeof(norm));
+    if (n < 0 || ((size_t)n == len && memcmp(norm, s, len) == 0))
+        return -EINVAL;
+    return parse_exact(norm, (size_t)n, out);
 }
 
 size_t lsl_ipaddr_format(const struct lsl_ipaddr *ip, char out[LSL_IP_TEXT_MAX])

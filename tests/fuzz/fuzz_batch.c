@@ -19,7 +19,9 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static struct lsl_rule *rules[FZ_NRULES + 1]; /* the last one NULL */
+/* Bits 0-2 of byte 0: the first seven shipped rules, 7 = none. */
+#define BATCH_RULES 7
+static struct lsl_rule *rules[BATCH_RULES + 1]; /* the last one NULL */
 enum { W_TEXT, W_GZIP, W_JSONL, W_IP6, W_COUNT };
 static struct lsl_worker *workers[W_COUNT];
 
@@ -27,7 +29,7 @@ static void init(void)
 {
     struct lsl_worker_opts o = {.keyring = fz_keyring(), .cache_entries = 64};
 
-    for (int i = 0; i < FZ_NRULES; i++)
+    for (int i = 0; i < BATCH_RULES; i++)
         rules[i] = fz_rule(fz_rule_names[i]);
     FZ_CHECK(lsl_worker_open(&workers[W_TEXT], &o) == 0);
     o.gzip_level = 1;
@@ -115,7 +117,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size < 2)
         return 0;
     FZ_CHECK(lsl_batch_open(&b) == 0);
-    b->rule = rules[(data[0] & 7) % (FZ_NRULES + 1)];
+    b->rule = rules[data[0] & 7];
     b->arrival = 1764403200;
     kind = (data[0] >> 3) & 3;
     whole = add_lines(b, (const char *)data + 2, size - 2, data[1]);

@@ -82,8 +82,8 @@ struct lsl_keyring *fz_keyring(void)
 }
 
 const char *const fz_rule_names[FZ_NRULES + 1] = {
-    "nginx-combined", "nginx-main", "nginx-json",       "w3c",
-    "nginx-rtmp",     "posting",    "nginx-disclosure", NULL,
+    "nginx-combined", "nginx-main",       "nginx-json", "w3c", "nginx-rtmp",
+    "posting",        "nginx-disclosure", "text",       NULL,
 };
 
 struct lsl_rule *fz_rule(const char *name)
@@ -120,10 +120,11 @@ static bool dotted_quad(const char *t, size_t n)
     return parts == 4;
 }
 
-/* What a scrubber span of class ip may hold. */
-static void check_ip_span(const struct lsl_plan_span *s, const char *t)
+/* What a scrubber span of class ip may hold, decoded (t[0..n)). */
+static void check_ip_span(const struct lsl_plan_span *s, const char *t,
+                          size_t n)
 {
-    size_t n = s->len;
+    uint8_t a[4];
 
     if (s->flags & LSL_SPAN_F_DASHED) {
         for (size_t i = 0; i < n; i++)
@@ -131,7 +132,8 @@ static void check_ip_span(const struct lsl_plan_span *s, const char *t)
         return;
     }
     if (!memchr(t, ':', n)) {
-        FZ_CHECK(dotted_quad(t, n));
+        /* A dotted quad, or a URL host spelled as inet_aton reads it. */
+        FZ_CHECK(dotted_quad(t, n) || lsl_ip4_parse_lenient(t, n, a));
         return;
     }
     for (size_t i = 0; i < n; i++) {
@@ -143,17 +145,47 @@ static void check_ip_span(const struct lsl_plan_span *s, const char *t)
     FZ_CHECK(lsl_ip_valid(t, n));
 }
 
-static void check_scrub_span(const struct lsl_plan_span *s, const char *t)
+static size_t count_digits(const char *t, size_t n)
 {
+    size_t d = 0;
+
+    for (size_t i = 0; i < n; i++)
+        d += t[i] >= '0' && t[i] <= '9';
+    return d;
+}
+
+/* A device id: UUID, MAC (17 or 14 bytes) or IMEI (14-16 digits). */
+static void check_id_span(const char *t, size_t n)
+{
+    size_t d = count_digits(t, n);
+
+    FZ_CHECK(n == 36 || n == 17 || n == 14 ||
+             (d >= 14 && d <= 16 && n <= d + 3));
+}
+
+/* Scrubber spans are checked decoded: percent-encoded text is scanned as
+ * decoded and its spans cover the raw escapes. */
+static void check_scrub_span(const struct lsl_plan_span *s, const char *raw)
+{
+    char *t = malloc(s->len ? s->len : 1);
+    size_t n;
+
+    FZ_CHECK(t != NULL);
+    n = lsl_pct_decode(raw, s->len, t, NULL);
+    FZ_CHECK(n > 0);
     FZ_CHECK(s->action == LSL_ACT_TOKEN);
     if (s->cls == LSL_CLASS_IP)
-        check_ip_span(s, t);
+        check_ip_span(s, t, n);
     else if (s->cls == LSL_CLASS_EMAIL)
-        FZ_CHECK(memchr(t, '@', s->len) != NULL);
+        FZ_CHECK(memchr(t, '@', n) != NULL);
     else if (s->cls == LSL_CLASS_ID)
-        FZ_CHECK(s->len == 36);
+        check_id_span(t, n);
+    else if (s->cls == LSL_CLASS_SECRET || s->cls == LSL_CLASS_USER)
+        /* JWTs, credentials, URL userinfo: one word. */
+        FZ_CHECK(!memchr(t, ' ', n) && !memchr(t, '\t', n));
     else
         FZ_CHECK(s->cls == LSL_CLASS_PHONE); /* Japanese phone numbers */
+    free(t);
 }
 
 void fz_check_plan(const struct lsl_plan *p, const char *line, size_t len,

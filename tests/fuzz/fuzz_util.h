@@ -32,15 +32,16 @@ struct lsl_rule *fz_rule(const char *name);
 /*
  * Plan invariants for line[0..len): spans sorted, non-overlapping,
  * non-empty, in bounds, with a valid action and class; the time field
- * inside the line. With `scrubbed`, also what the scrubber promises:
- * every span is an address (dashed ones are digits and '-'), an e-mail,
- * a UUID or a phone number.
+ * inside the line. With `scrubbed`, also what the scrubber promises, read
+ * percent-decoded: every span is an address (dashed ones are digits and
+ * '-', URL hosts any inet_aton form), an e-mail, a device id (UUID, MAC,
+ * IMEI), a secret or URL user (one word) or a phone number.
  */
 void fz_check_plan(const struct lsl_plan *p, const char *line, size_t len,
                    bool scrubbed);
 
 /* The rules of the source tree, in a fixed order; NULL-terminated. */
 extern const char *const fz_rule_names[];
-#define FZ_NRULES 7
+#define FZ_NRULES 8
 
 #endif

@@ -32,6 +32,21 @@ FREE = [
 ]
 
 
+# Device ids, secrets and encodings (fuzz target ids, and the text rule).
+IDS = [
+    'mac 00:1A:2B:3C:4D:5E 00-1a-2b-3c-4d-5e 001a.2b3c.4d5e imei '
+    '352099001761481 35-209900-176148-1 IMEISV: 3520990017614823',
+    'Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln '
+    'basic+dXNlcjpwYXNz',
+    'https://alice:s3cr3t@host.example/ http://bob%40x.example:p%40ss@'
+    '0xC0A80001:8080/ ftp://anon@3232235521/ http://2001:db8::1/',
+    'ip=%31%39%32.168.7.4&m=john%2540example.com&d=device_id%253DA09FBA35-'
+    '1234-4ABC-9DEF-0123456789AB fe80%3A%3A1%2525eth0 %2%35%34%31',
+    'GET /cb?next=%2Fcb%3Ftoken%3Dabc%26uid%3D5&pass%77ord=x&token[]=y'
+    '&aid=9774D56D682E549C#access_token=zz HTTP/1.1',
+    'login uid=42 password="a b" db.password=x1 {"jwt":"q"} '
+    'Chrome/130.0.0.0 0300.0250.0.1',
+]
 SAMPLES = ('nginx-json', 'w3c', 'nginx-rtmp', 'posting')
 SYSLOG = [
     '<190>Nov 29 17:00:00 web1 nginx: ' + COMBINED,
@@ -95,11 +110,20 @@ def main():
     write(d, 'combined', '\x00' + COMBINED)
     write(d, 'main', '\x01' + MAIN)
     for i, line in enumerate(FREE):
-        write(d, 'scrub-%d' % i, chr(7 + i % 2) + line)
+        write(d, 'scrub-%d' % i, chr(8 + i % 2) + line)
+    for i, line in enumerate(IDS):
+        write(d, 'text-%d' % i, chr(7) + line)
     for i, name in enumerate(SAMPLES):
 #rule index in fz_rule_names; bit 7 : ask for named fields
         mode = (2, 3, 4, 5)[i]
         write(d, name, chr(mode | 0x80) + sample_lines(name))
+
+    d = os.path.join(root, 'ids')
+    # byte 0: bits 0-1 scrub mode (phones, user agent), bit 2 decoded
+    for i, line in enumerate(IDS):
+        write(d, 'ids-%d' % i, chr(i % 8) + line)
+    write(d, 'deep', '\x04%' + '25' * 200 + '41.1.1.1 ' + '%%%' * 50)
+    write(d, 'aton', '\x000x7f.1')
 
     d = os.path.join(root, 'batch')
 #byte 0 : rule(bits 0 - 2, 7 = none), worker(bits 3 - 4 : text, gzip,
@@ -178,9 +202,10 @@ def main():
     d = os.path.join(root, 'rule_parse')
     rules = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..',
                          '..', 'rules')
-    lines = {'nginx-combined': COMBINED + '\n', 'nginx-main': MAIN + '\n'}
+    lines = {'nginx-combined': COMBINED + '\n', 'nginx-main': MAIN + '\n',
+             'text': '\n'.join(IDS) + '\n'}
     for name in ('nginx-combined', 'nginx-disclosure', 'nginx-main',
-                 'nginx-rtmp', 'w3c', 'posting'):
+                 'nginx-rtmp', 'w3c', 'posting', 'text'):
         with open(os.path.join(rules, name + '.rules')) as f:
             rule = f.read()
         write(d, name, rule + '\n%%\n' +

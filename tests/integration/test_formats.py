@@ -106,12 +106,18 @@ def check_no_leak(label, text, out_lines, truth):
           % (label, len(nos), first(nos)))
 
 
+# An ip field (an X-Forwarded-For element too) is tokenized whatever it
+# holds; genlogs writes "unknown" there, which names nobody.
+IP_FIELD_WORDS = frozenset(('unknown',))
+
+
 def check_originals(label, found, truth):
     allowed = {lslib.normalize_value(v) for v in truth}
     for tok, (cls, orig, _, _) in found.items():
         check(orig == lslib.normalize_value(orig),
               '%s: unseal of %s is not in normalized form' % (label, tok))
-        check(orig in allowed or (cls == 'ip' and lslib.is_address(orig)),
+        check(orig in allowed or (cls == 'ip' and (
+            lslib.is_address(orig) or orig in IP_FIELD_WORDS)),
               '%s: unseal of %s returns a value the input never held as an '
               'identifier' % (label, tok))
 

@@ -108,16 +108,19 @@ def ident(r):
     return u, u.lower(), ('', '')
 
 
-def wrap(r, text, around):
-    """Put an identifier (with its own surroundings) in a context."""
+def wrap(r, text, around, real):
+    """Put an identifier (with its own surroundings) in a context; `real`
+    is the identifier that `text` (its placeholder) stands for. An e-mail
+    is never a URL's host: after "://" it would be user@host, the user
+    tokenized and the host kept (test_hostile_ids.py covers that)."""
     pre, post = around
     ctxt = r.randrange(5)
     if ctxt == 0 and not pre:
         return '"' + text + '"'
     if ctxt == 1 and not pre:
         return "'" + text + "'"
-    if ctxt == 2 and not pre and '%' not in text and '@' not in text:
-        if ':' in text:
+    if ctxt == 2 and not pre and '%' not in real and '@' not in real:
+        if ':' in real:
             return 'http://[' + text + ']:8080/live/x.m3u8'
         return 'http://' + text + '/live/x.m3u8'
     if ctxt == 3:
@@ -135,7 +138,7 @@ def make_line(r):
             parts.append(w)
             skel.append(w)
         text, norm, around = ident(r)
-        placed = wrap(r, CUT, around)
+        placed = wrap(r, CUT, around, text)
         parts.append(placed.replace(CUT, text))
         skel.append(placed)
         ids.append((text, norm))

@@ -75,3 +75,30 @@ struct lsl_rule *load_shipped_rule(const char *name)
         fail_msg("%s:%u: %s", err.path, err.line, err.msg);
     return r;
 }
+
+struct lsl_rule *parse_rule(const char *text)
+{
+    struct lsl_rule_error err = {0};
+    struct lsl_rule *r = NULL;
+
+    if (lsl_rule_parse(&r, text, strlen(text), "test", &err))
+        print_error("%s:%u: %s\n", err.path, err.line, err.msg);
+    assert_non_null(r);
+    return r;
+}
+
+int matcher_setup(void **state)
+{
+    struct lsl_matcher *m = NULL;
+
+    if (lsl_matcher_open(&m))
+        return -1;
+    *state = m;
+    return 0;
+}
+
+int matcher_teardown(void **state)
+{
+    lsl_matcher_free(*state);
+    return 0;
+}

@@ -17,6 +17,14 @@ const char *plan_render(const char *line, size_t len, const struct lsl_plan *p,
  * cannot. */
 struct lsl_rule *load_shipped_rule(const char *name);
 
+/* Parse rule text; fails the running test (naming the error) if it
+ * does not parse. */
+struct lsl_rule *parse_rule(const char *text);
+
+/* cmocka group setup/teardown: *state is a fresh matcher. */
+int matcher_setup(void **state);
+int matcher_teardown(void **state);
+
 /* Plan `line` with `r` (NULL: scrubber) and compare its rendering. */
 void check_plan(const struct lsl_rule *r, struct lsl_matcher *m,
                 const char *line, bool matched, const char *want);

@@ -23,7 +23,7 @@ static const struct expect nginx_json[] = {
     {true,
      "{\"time\":\"2024-03-05T10:20:30+09:00\",\"remote_addr\":\"<ip|203.0.113."
      "7>\",\"remote_port\":\"51234\",\"x_forwarded_for\":\"<ip|198.51.100.1>, "
-     "unknown\",\"remote_user\":\"\",\"request\":\"GET "
+     "<ip|unknown>\",\"remote_user\":\"\",\"request\":\"GET "
      "/live/ch1.m3u8?device_id=<id|abc-123>&x=1 "
      "HTTP/"
      "1.1\",\"status\":200,\"body_bytes_sent\":512,\"request_time\":0.012,"

@@ -107,12 +107,19 @@ static void test_numbers_quoted(void **state)
     assert_int_equal(lsl_matcher_open(&m), 0);
     check_plan(r, m, line, true,
                "{\"uid\":<user|5319990>,\"gone\":<drop|-1.5e3>,\"n\":7,"
-               "\"ip\":12,\"s\":\"x\"}");
+               "\"ip\":<ip|12>,\"s\":\"x\"}");
     p = plan(r, m, line);
-    assert_int_equal(p->count, 2);
+    /* An ip key takes whatever it holds, a number too (quoted). */
+    assert_int_equal(p->count, 3);
     assert_int_equal(p->spans[0].flags, LSL_SPAN_F_QUOTE);
     assert_int_equal(p->spans[1].flags, LSL_SPAN_F_QUOTE);
     assert_int_equal(p->spans[1].action, LSL_ACT_DROP);
+    assert_int_equal(p->spans[2].flags, LSL_SPAN_F_QUOTE);
+    assert_int_equal(p->spans[2].cls, LSL_CLASS_IP);
+    /* An IMEI as the number of a key the rule does not name. */
+    check_plan(r, m, "{\"n\":1,\"x\":352099001761481,\"y\":352099001761482}",
+               true,
+               "{\"n\":1,\"x\":<id|352099001761481>,\"y\":352099001761482}");
     /* A string value is never quoted again. */
     p = plan(r, m, "{\"uid\":\"u-1\"}");
     assert_int_equal(p->count, 1);
@@ -141,7 +148,7 @@ static void test_paths_arrays_escapes(void **state)
                "\"2001:db8::1\",\"junk 10.0.0.1\",3]}",
                true,
                "{\"a\":{\"b\":{\"c\":<id|7>}},\"ips\":[\"<ip|1.2.3.4>\","
-               "\"<ip|2001:db8::1>\",\"junk <ip|10.0.0.1>\",3]}");
+               "\"<ip|2001:db8::1>\",\"<ip|junk 10.0.0.1>\",<ip|3>]}");
     /* Escaped values: tokenized raw; scrubbed between escapes only. */
     check_plan(r, m,
                "{\"a\":{\"b\":{\"c\":\"x\"}},\"uid\":\"a\\\"b\","
@@ -304,12 +311,15 @@ static void test_ip_modes(void **state)
     assert_int_equal(p->spans[1].mode, LSL_IPMODE_IP6);
     assert_int_equal(p->spans[2].mode, LSL_IPMODE_IP6);
     assert_int_equal(p->spans[2].bits, 0);
-    /* Scrubbed addresses keep the default mode. */
+    /* What is not an address is tokenized too, in the field's mode (the
+     * output then writes a token: it cannot be truncated). */
     p = plan(r, m, "x 1");
-    assert_int_equal(p->count, 0);
+    assert_int_equal(p->count, 2);
+    assert_int_equal(p->spans[0].mode, LSL_IPMODE_TRUNCATE);
     p = plan(r, m, "host-1-2-3-4.example.net z");
-    assert_int_equal(p->count, 1);
-    assert_int_equal(p->spans[0].mode, LSL_IPMODE_TOKEN);
+    assert_int_equal(p->count, 2);
+    assert_int_equal(p->spans[0].len, 24);
+    assert_int_equal(p->spans[1].mode, LSL_IPMODE_IP6);
     lsl_matcher_free(m);
     lsl_rule_free(r);
 }

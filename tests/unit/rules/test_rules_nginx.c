@@ -133,10 +133,19 @@ static void test_combined_odd_lines(void **state)
                "<ip|192.0.2.44> - <user|John Smith> " TIME
                " \"GET /f/<ip|10.9.8.7>/x HTTP/1.0\" 404 1 \"-\" "
                "\"bot (+<email|ops@crawler.example>; <ip|198.18.0.1>)\"");
-    /* A remote_addr that is not an address is scrubbed, not kept. */
+    /* A remote_addr that is not an address is an identifier all the
+     * same: tokenized, never copied. */
     check_plan(f->combined, f->m,
                "unix: - - " TIME " \"GET / HTTP/1.1\" 200 1 \"-\" \"x\"", true,
-               "unix: - - " TIME " \"GET / HTTP/1.1\" 200 1 \"-\" \"x\"");
+               "<ip|unix:> - - " TIME " \"GET / HTTP/1.1\" 200 1 \"-\" \"x\"");
+    check_plan(
+        f->combined, f->m,
+        "localhost - - " TIME " \"GET / HTTP/1.1\" 200 1 \"-\" \"x\"", true,
+        "<ip|localhost> - - " TIME " \"GET / HTTP/1.1\" 200 1 \"-\" \"x\"");
+    check_plan(
+        f->combined, f->m,
+        "0xC0A80001 - - " TIME " \"GET / HTTP/1.1\" 200 1 \"-\" \"x\"", true,
+        "<ip|0xC0A80001> - - " TIME " \"GET / HTTP/1.1\" 200 1 \"-\" \"x\"");
 }
 
 static void test_combined_binary(void **state)
@@ -164,9 +173,12 @@ static void test_main_xff(void **state)
         {"\"-\"", "\"-\""},
         {"\"203.0.113.9\"", "\"<ip|203.0.113.9>\""},
         {"\"203.0.113.9, 10.0.0.1\"", "\"<ip|203.0.113.9>, <ip|10.0.0.1>\""},
+        /* Every element is an address, whatever it holds. */
         {"\"unknown, 198.51.100.20,2001:db8::5\"",
-         "\"unknown, <ip|198.51.100.20>,<ip|2001:db8::5>\""},
-        {"\"10.0.0.1:3128, unknown\"", "\"<ip|10.0.0.1>:3128, unknown\""},
+         "\"<ip|unknown>, <ip|198.51.100.20>,<ip|2001:db8::5>\""},
+        {"\"10.0.0.1:3128, unknown\"", "\"<ip|10.0.0.1>:3128, <ip|unknown>\""},
+        {"\"[2001:db8::1]:443, proxy.example\"",
+         "\"[<ip|2001:db8::1>]:443, <ip|proxy.example>\""},
     };
     char line[512], exp[512];
 

@@ -102,6 +102,14 @@ static void test_parse_format(void **state)
     ip = parse("2001:DB8:0:0:0::7");
     assert_int_equal(ip.bits, 128);
     assert_text(&ip, "2001:db8::7");
+    /* Other spellings of one address parse as it (their token would be
+     * the address's too). */
+    ip = parse("0xC0A80001");
+    assert_text(&ip, "192.168.0.1");
+    ip = parse("%31%39%32.168.0.1");
+    assert_text(&ip, "192.168.0.1");
+    ip = parse("2001%3Adb8%3A%3A7");
+    assert_text(&ip, "2001:db8::7");
     assert_int_equal(lsl_ipaddr_parse("1.2.3", 5, &ip), -EINVAL);
     assert_int_equal(lsl_ipaddr_parse("1.2.3.256", 9, &ip), -EINVAL);
     assert_int_equal(lsl_ipaddr_parse("fe80::1%eth0", 12, &ip), -EINVAL);

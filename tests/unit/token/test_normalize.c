@@ -52,12 +52,37 @@ static const struct norm_case cases[] = {
     /* not addresses: unchanged */
     {LSL_CLASS_IP, "1.2.3.256", "1.2.3.256"},
     {LSL_CLASS_IP, "1.2.3", "1.2.3"},
-    {LSL_CLASS_IP, "0001.2.3.4", "0001.2.3.4"},
+    {LSL_CLASS_IP, "0001.2.3.4", "1.2.3.4"}, /* octal 0001, as inet_aton */
     {LSL_CLASS_IP, "1.2.3.4 ", "1.2.3.4 "},
     {LSL_CLASS_IP, "2001:db8::g", "2001:db8::g"},
     {LSL_CLASS_IP, "1:2:3:4:5:6:7:8:9", "1:2:3:4:5:6:7:8:9"},
     {LSL_CLASS_IP, "Localhost", "Localhost"},
     {LSL_CLASS_IP, "", ""},
+    /* percent-encoded: decoded first, so one address has one token */
+    {LSL_CLASS_IP, "%31%39%32.168.7.4", "192.168.7.4"},
+    {LSL_CLASS_IP, "192%2E168%2e7%2E4", "192.168.7.4"},
+    {LSL_CLASS_IP, "fe80%3A%3A1", "fe80::1"},
+    {LSL_CLASS_IP, "fe80::1%25eth0", "fe80::1%eth0"},
+    {LSL_CLASS_IP, "FE80::1%2525eth0", "fe80::1%eth0"},
+    {LSL_CLASS_IP, "%3A%3Affff%3A10.0.0.1", "10.0.0.1"},
+    /* the other spellings inet_aton reads, four parts or one number */
+    {LSL_CLASS_IP, "0xC0A80001", "192.168.0.1"},
+    {LSL_CLASS_IP, "0xc0.0xa8.0x00.0x01", "192.168.0.1"},
+    {LSL_CLASS_IP, "0300.0250.0.1", "192.168.0.1"},
+    {LSL_CLASS_IP, "0xC0.168.0.01", "192.168.0.1"},
+    {LSL_CLASS_IP, "3232235521", "192.168.0.1"},
+    {LSL_CLASS_IP, "030052000001", "192.168.0.1"},
+    {LSL_CLASS_IP, "127.1", "127.1"},
+    {LSL_CLASS_IP, "42", "42"},
+    {LSL_CLASS_IP, "0x2A", "0x2A"},
+    {LSL_CLASS_IP, "4294967296", "4294967296"},
+    {LSL_CLASS_IP, "0x1.0x2.0x3.0x100", "0x1.0x2.0x3.0x100"},
+    {LSL_CLASS_IP, "08.1.1.1", "8.1.1.1"}, /* decimal first, as ever */
+    {LSL_CLASS_IP, "0800.1.1.1", "0800.1.1.1"},
+    /* a dashed quad from a host name */
+    {LSL_CLASS_IP, "54-12-34-56", "54.12.34.56"},
+    {LSL_CLASS_IP, "54%2D12%2D34%2D56", "54.12.34.56"},
+    {LSL_CLASS_IP, "54-12-34-256", "54-12-34-256"},
     /* UUIDs lower-cased, other ids untouched */
     {LSL_CLASS_ID, "123E4567-E89B-12D3-A456-426614174000",
      "123e4567-e89b-12d3-a456-426614174000"},
@@ -66,15 +91,39 @@ static const struct norm_case cases[] = {
     {LSL_CLASS_ID, "123E4567E89B-12D3-A456-426614174000-",
      "123E4567E89B-12D3-A456-426614174000-"},
     {LSL_CLASS_ID, "Device-ABC", "Device-ABC"},
+    {LSL_CLASS_ID, "123E4567%2DE89B-12D3-A456-426614174000",
+     "123e4567-e89b-12d3-a456-426614174000"},
+    /* advertising ids without dashes: the same UUID */
+    {LSL_CLASS_ID, "123E4567E89B12D3A456426614174000",
+     "123e4567-e89b-12d3-a456-426614174000"},
+    /* MAC addresses, three spellings, one text */
+    {LSL_CLASS_ID, "00:1A:2B:3C:4D:5E", "00:1a:2b:3c:4d:5e"},
+    {LSL_CLASS_ID, "00-1a-2b-3c-4d-5e", "00:1a:2b:3c:4d:5e"},
+    {LSL_CLASS_ID, "001A.2B3C.4D5E", "00:1a:2b:3c:4d:5e"},
+    {LSL_CLASS_ID, "00%3A1a%3A2b%3A3c%3A4d%3A5e", "00:1a:2b:3c:4d:5e"},
+    {LSL_CLASS_ID, "00:1a-2b:3c:4d:5e", "00:1a-2b:3c:4d:5e"},
+    /* Android ids and other long hex: case folded */
+    {LSL_CLASS_ID, "9774D56D682E549C", "9774d56d682e549c"},
+    {LSL_CLASS_ID, "9774D56D682E549", "9774D56D682E549"},
+    /* IMEI in groups: its digits */
+    {LSL_CLASS_ID, "35-209900-176148-1", "352099001761481"},
+    {LSL_CLASS_ID, "35 209900 176148 23", "3520990017614823"},
+    {LSL_CLASS_ID, "35-209900-176148", "35-209900-176148"},
+    {LSL_CLASS_ID, "352099001761481", "352099001761481"},
+    {LSL_CLASS_ID, "35--209900-176148-1", "35--209900-176148-1"},
     {LSL_CLASS_ID, "::FFFF:1.2.3.4", "::FFFF:1.2.3.4"},
     /* e-mail: ASCII lower case, other bytes kept */
     {LSL_CLASS_EMAIL, "Alice@Example.COM", "alice@example.com"},
     {LSL_CLASS_EMAIL, "J\xc3\x96rg@EX.org", "j\xc3\x96rg@ex.org"},
+    {LSL_CLASS_EMAIL, "John%40Example.com", "john@example.com"},
+    {LSL_CLASS_EMAIL, "john%2540example.com", "john@example.com"},
     /* other classes: unchanged */
     {LSL_CLASS_USER, "User42", "User42"},
     {LSL_CLASS_NAME, "Bob", "Bob"},
     {LSL_CLASS_SECRET, "AbC", "AbC"},
     {LSL_CLASS_PHONE, "+1-555-0100", "+1-555-0100"},
+    {LSL_CLASS_SECRET, "a%2Fb+c", "a/b+c"},
+    {LSL_CLASS_USER, "%", "%"},
 };
 
 static void test_table(void **state)
@@ -207,6 +256,89 @@ static void test_ip4_like_pton(void **state)
         check_like_pton(random_text(s, "0123456789..", 16));
 }
 
+/* The lenient IPv4 reader must read exactly what inet_aton reads (no
+ * blanks in the text: inet_aton stops at one, ours does not). */
+static bool check_like_aton(const char *s)
+{
+    uint8_t ours[4];
+    struct in_addr theirs;
+    bool ok = lsl_ip4_parse_lenient(s, strlen(s), ours);
+
+    if (ok != (inet_aton(s, &theirs) != 0))
+        fail_msg("lsl_ip4_parse_lenient and inet_aton differ on \"%s\"", s);
+    if (ok && memcmp(ours, &theirs.s_addr, 4) != 0)
+        fail_msg("lsl_ip4_parse_lenient and inet_aton give other bytes for "
+                 "\"%s\"",
+                 s);
+    return ok;
+}
+
+/* 1-4 parts, each decimal, octal or hex of random size. */
+static const char *shaped_aton(char *s)
+{
+    int parts = 1 + rand() % 4;
+    size_t k = 0;
+
+    for (int p = 0; p < parts; p++) {
+        int kind = rand() % 3, digits = 1 + rand() % (rand() % 4 ? 3 : 11);
+
+        if (p > 0)
+            s[k++] = '.';
+        if (kind == 1)
+            s[k++] = '0';
+        if (kind == 2) {
+            s[k++] = '0';
+            s[k++] = rand() % 2 ? 'x' : 'X';
+        }
+        for (int d = 0; d < digits; d++)
+            s[k++] = "0123456789abcdefABCDEF"[rand() % (kind == 2 ? 22 : 10)];
+    }
+    s[k] = '\0';
+    return s;
+}
+
+static void test_ip4_like_aton(void **state)
+{
+    static const char *edge[] = {
+        "0xC0A80001",
+        "0xc0.0xa8.0.1",
+        "0300.0250.0.1",
+        "3232235521",
+        "4294967295",
+        "4294967296",
+        "127.1",
+        "1.2.3",
+        "0x",
+        "0x.1.2.3",
+        "08",
+        "0",
+        "00",
+        "1.2.3.4.",
+        "1..2",
+        ".1",
+        "0x100.1.1.1",
+        "1.0xffffff",
+        "1.0x1000000",
+        "1.2.0xffff",
+        "1.2.0x10000",
+        "99999999999999999999",
+        "0xfffffffff",
+        "1.2.3.4",
+    };
+    char s[96];
+    int valid = 0;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(edge) / sizeof(edge[0]); i++)
+        check_like_aton(edge[i]);
+    srand(1003);
+    for (int n = 0; n < 200000; n++)
+        check_like_aton(random_text(s, "0123456789abcdefxX....", 24));
+    for (int n = 0; n < 300000; n++)
+        valid += check_like_aton(shaped_aton(s));
+    assert_true(valid > 30000);
+}
+
 /* Ours against inet_pton(AF_INET6): the same verdict, the same bytes. */
 static bool check_ip6_like_pton(const char *s)
 {
@@ -306,6 +438,7 @@ int main(void)
         cmocka_unit_test(test_ip_valid),
         cmocka_unit_test(test_ip4_like_pton),
         cmocka_unit_test(test_ip6_like_pton),
+        cmocka_unit_test(test_ip4_like_aton),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,171 @@
+/*
+ * `format text`: for logs no other rule reads (syslog, sshd, application
+ * logs). Every line matches; the whole line is free text for the scrubber
+ * (addresses, e-mails, UUIDs, device ids, JWTs, credentials, URL userinfo,
+ * phone numbers), and the value of every `param` name written as a pair
+ * in it is tokenized as the param's class:
+ *
+ *   name=value   name="value"   name: value   "name":"value"   name='v'
+ *
+ * A name is letters, digits and _ - . [ ] % right before the '=' or ':'
+ * (quoted for JSON); it is looked up as the query action looks up names
+ * (case-insensitive, percent-decoded, without an array suffix), and so
+ * is the last part of a dotted name ("db.password"). An
+ * unquoted value ends at a blank or one of , ; & " ' ) ] } >; a quoted
+ * one at its closing quote. The unquoted value of any other name is an id
+ * when it looks opaque (lsl_opaque_value: long hex, base64), as in a
+ * query string: a log no rule reads is not known to be free of them. The
+ * text between values is scrubbed, and a word in it that holds percent
+ * escapes is read as query pairs ("token%3Dabc", an encoded URL), so
+ * "took: 12ms" stays and "token%3Dabc" does not.
+ */
+#include <string.h>
+#include "rules_internal.h"
+
+static bool is_name(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           (c >= '0' && c <= '9') || (c != '\0' && strchr("_-.[]%", c) != NULL);
+}
+
+static bool ends_value(char c)
+{
+    return c == ' ' || c == '\t' ||
+           (c != '\0' && strchr(",;&\"')]}>", c) != NULL);
+}
+
+/* The name that ends just before line[sep] ('=' or ':'), as [*ns, *ne). */
+static bool name_before(const char *line, size_t sep, size_t *ns, size_t *ne)
+{
+    size_t e = sep, s;
+
+    if (e > 0 && line[e - 1] == '"')
+        e--;
+    for (s = e; s > 0 && is_name(line[s - 1]);)
+        s--;
+    if (s == e || (e < sep && (s == 0 || line[s - 1] != '"')))
+        return false;
+    *ns = s;
+    *ne = e;
+    return true;
+}
+
+/* The value after line[sep], as [*vs, *ve). */
+static bool value_after(const char *line, size_t len, size_t sep, size_t *vs,
+                        size_t *ve)
+{
+    size_t i = sep + 1;
+    char q = 0;
+
+    while (line[sep] == ':' && i < len && (line[i] == ' ' || line[i] == '\t'))
+        i++;
+    if (i < len && (line[i] == '"' || line[i] == '\'')) {
+        q = line[i++];
+    }
+    *vs = i;
+    if (q) {
+        const char *cq = memchr(line + i, q, len - i);
+
+        i = cq ? (size_t)(cq - line) : len;
+    } else {
+        while (i < len && !ends_value(line[i]))
+            i++;
+    }
+    *ve = i;
+    return i > *vs;
+}
+
+/* A listed name, or the last part of a dotted one ("db.password"). */
+static const struct rule_param *lookup(const struct lsl_rule *r,
+                                       const char *name, size_t len)
+{
+    const struct rule_param *prm = lsl_query_param(r, name, len);
+    const char *dot;
+
+    for (size_t k = len; !prm && k > 0; k--) {
+        if (name[k - 1] != '.')
+            continue;
+        dot = name + k;
+        prm = lsl_query_param(r, dot, len - k);
+        break;
+    }
+    return prm;
+}
+
+/* Scrub line[from, to); a word (between blanks) holding a percent escape
+ * is read as query pairs, so "token%3Dabc" or "next=%2Fcb%3Ftoken%3Dabc"
+ * has its listed values tokenized. */
+static int scrub_gap(const struct lsl_rule *r, struct lsl_plan *p,
+                     const char *line, size_t from, size_t to)
+{
+    size_t i = from, cursor = from;
+    int rc = 0;
+
+    if (!lsl_pct_has_escape(line + from, to - from))
+        return lsl_scrub(p, line, from, to - from, LSL_SCRUB_PHONES);
+    while (rc == 0 && i < to) {
+        size_t ws, we;
+
+        while (i < to && (line[i] == ' ' || line[i] == '\t'))
+            i++;
+        for (ws = we = i; we < to && line[we] != ' ' && line[we] != '\t';)
+            we++;
+        i = we;
+        if (ws == we || !lsl_pct_has_escape(line + ws, we - ws))
+            continue;
+        rc = lsl_scrub(p, line, cursor, ws - cursor, LSL_SCRUB_PHONES);
+        if (rc == 0)
+            rc = lsl_query_pairs(r, p, line, ws, we - ws);
+        cursor = we;
+    }
+    if (rc == 0)
+        rc = lsl_scrub(p, line, cursor, to - cursor, LSL_SCRUB_PHONES);
+    return rc;
+}
+
+/* The class of the pair's value: a listed name's, or id for an opaque
+ * unquoted value; -1 for none. */
+static int pair_class(const struct lsl_rule *r, const char *line, size_t ns,
+                      size_t ne, size_t vs, size_t ve)
+{
+    const struct rule_param *prm = lookup(r, line + ns, ne - ns);
+
+    if (prm)
+        return prm->cls;
+    if (line[vs - 1] != '"' && line[vs - 1] != '\'' &&
+        lsl_opaque_value(line + vs, ve - vs, false))
+        return LSL_CLASS_ID;
+    return -1;
+}
+
+int lsl_text_plan(const struct lsl_rule *r, struct lsl_matcher *m,
+                  const char *line, size_t len)
+{
+    struct lsl_plan *p = &m->plan;
+    size_t cursor = 0, i = 0;
+    int rc = 0;
+
+    p->matched = true;
+    while (rc == 0 && i < len) {
+        size_t ns, ne, vs, ve;
+        int cls;
+
+        i = lsl_find2(line, i, len, '=', ':');
+        if (i >= len)
+            break;
+        if (name_before(line, i, &ns, &ne) && ns >= cursor &&
+            value_after(line, len, i, &vs, &ve) &&
+            (cls = pair_class(r, line, ns, ne, vs, ve)) >= 0) {
+            rc = scrub_gap(r, p, line, cursor, vs);
+            if (rc == 0)
+                rc = lsl_plan_push(p, vs, ve - vs, LSL_ACT_TOKEN, (uint8_t)cls,
+                                   0);
+            cursor = i = ve;
+            continue;
+        }
+        i++;
+    }
+    if (rc == 0)
+        rc = scrub_gap(r, p, line, cursor, len);
+    return rc;
+}

@@ -1,0 +1,210 @@
+/*
+ * Percent-decoding: lsl_pct_decode against a second, deliberately plain
+ * implementation (RFC 3986 decoding, one strtoul per escape, a fresh
+ * buffer per round, rounds until one changes nothing) on random and
+ * escape-dense text; the offset map it returns; idempotence; linear time
+ * on deep nesting.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include "logseal/token.h"
+
+#define MAXLEN 96
+
+/* The reference: the RFC's words, one round at a time. */
+static size_t ref_round(const char *in, size_t len, char *out, bool *changed)
+{
+    size_t k = 0;
+
+    *changed = false;
+    for (size_t i = 0; i < len;) {
+        char two[3] = {0};
+
+        if (in[i] == '%' && i + 2 < len) {
+            const char *hex = "0123456789abcdefABCDEF";
+
+            two[0] = in[i + 1];
+            two[1] = in[i + 2];
+            if (two[0] && two[1] && strchr(hex, two[0]) &&
+                strchr(hex, two[1])) {
+                out[k++] = (char)strtoul(two, NULL, 16);
+                i += 3;
+                *changed = true;
+                continue;
+            }
+        }
+        out[k++] = in[i++];
+    }
+    return k;
+}
+
+static size_t ref_decode(const char *s, size_t len, char *out)
+{
+    char a[MAXLEN + 1], b[MAXLEN + 1];
+    size_t n = len;
+    bool changed = true;
+
+    memcpy(a, s, len);
+    while (changed) {
+        n = ref_round(a, n, b, &changed);
+        memcpy(a, b, n);
+    }
+    memcpy(out, a, n);
+    return n;
+}
+
+static const char alphabet[] = "%%%%2545aAfF0g9x@.+-/ ";
+
+static size_t random_text(char *s, unsigned seed_kind)
+{
+    size_t len = (size_t)(rand() % MAXLEN);
+
+    for (size_t i = 0; i < len; i++) {
+        if (seed_kind % 3 == 0)
+            s[i] = (char)(rand() & 0xff);
+        else
+            s[i] = alphabet[rand() % (int)(sizeof(alphabet) - 1)];
+    }
+    return len;
+}
+
+static void test_against_reference(void **state)
+{
+    char s[MAXLEN], want[MAXLEN + 1], got[MAXLEN + 1];
+    uint32_t map[MAXLEN + 1];
+
+    (void)state;
+    srand(3986);
+    for (unsigned round = 0; round < 200000; round++) {
+        size_t len = random_text(s, round);
+        size_t wn = ref_decode(s, len, want);
+        size_t gn = lsl_pct_decode(s, len, got, round & 1 ? map : NULL);
+
+        if (gn != wn || memcmp(got, want, wn) != 0)
+            fail_msg("round %u: decoded text differs (len %zu)", round, len);
+        assert_int_equal(lsl_pct_has_escape(s, len), wn != len);
+    }
+}
+
+/* Each decoded byte comes from exactly the raw text its map gives. */
+static void test_map(void **state)
+{
+    char s[MAXLEN], got[MAXLEN + 1], piece[MAXLEN + 1];
+    uint32_t map[MAXLEN + 1];
+
+    (void)state;
+    srand(2396);
+    for (unsigned round = 0; round < 100000; round++) {
+        size_t len = random_text(s, round | 1);
+        size_t n = lsl_pct_decode(s, len, got, map);
+
+        assert_int_equal(map[0], 0);
+        assert_int_equal(map[n], len);
+        for (size_t k = 0; k < n; k++) {
+            size_t w = map[k + 1] - map[k];
+
+            assert_true(map[k + 1] > map[k]);
+            assert_int_equal(lsl_pct_decode(s + map[k], w, piece, NULL), 1);
+            assert_int_equal(piece[0], got[k]);
+        }
+    }
+}
+
+static void test_examples(void **state)
+{
+    static const struct {
+        const char *in, *want;
+    } cases[] = {
+        {"john%40example.com", "john@example.com"},
+        {"john%2540example.com", "john@example.com"}, /* twice */
+        {"%25252540", "@"},                           /* four times */
+        {"%2%34%31", "$1"}, /* "%2" + "4" is "%24", then "1" */
+        {"%4%31", "A"},
+        {"%31%39%32.168.7.4", "192.168.7.4"},
+        {"fe80::1%25eth0", "fe80::1%eth0"},
+        {"fe80%3A%3A1", "fe80::1"},
+        {"100%", "100%"},
+        {"%zz%4", "%zz%4"},
+        {"a+b%2Bc", "a+b+c"},
+        {"pass%77ord", "password"},
+        {"%7e%7E", "~~"},
+        {"", ""},
+    };
+    char out[64];
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        size_t n = lsl_pct_decode(cases[i].in, strlen(cases[i].in), out, NULL);
+
+        out[n] = '\0';
+        assert_string_equal(out, cases[i].want);
+    }
+}
+
+/* Decoding decoded text changes nothing (normalization relies on it). */
+static void test_idempotent(void **state)
+{
+    char s[MAXLEN], a[MAXLEN + 1], b[MAXLEN + 1];
+
+    (void)state;
+    srand(1738);
+    for (unsigned round = 0; round < 100000; round++) {
+        size_t len = random_text(s, round | 1);
+        size_t n = lsl_pct_decode(s, len, a, NULL);
+
+        assert_false(lsl_pct_has_escape(a, n));
+        assert_int_equal(lsl_pct_decode(a, n, b, NULL), n);
+        assert_memory_equal(a, b, n);
+    }
+}
+
+/* "%" + "25" x k + "41", k = 2^20: one pass, not a million rounds. */
+static void test_deep_nesting(void **state)
+{
+    size_t k = 1u << 20, len = 1 + 2 * k + 2;
+    char *s = malloc(len);
+    size_t n;
+
+    (void)state;
+    assert_non_null(s);
+    s[0] = '%';
+    for (size_t i = 0; i < k; i++)
+        memcpy(s + 1 + 2 * i, "25", 2);
+    memcpy(s + 1 + 2 * k, "41", 2);
+    n = lsl_pct_decode(s, len, s, NULL);
+    assert_int_equal(n, 1);
+    assert_int_equal(s[0], 'A');
+    free(s);
+}
+
+/* In place: out may be the input itself. */
+static void test_in_place(void **state)
+{
+    char s[] = "a%2540b%41";
+    size_t n;
+
+    (void)state;
+    n = lsl_pct_decode(s, strlen(s), s, NULL);
+    assert_int_equal(n, 4);
+    assert_memory_equal(s, "a@bA", 4);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_against_reference),
+        cmocka_unit_test(test_map),
+        cmocka_unit_test(test_examples),
+        cmocka_unit_test(test_in_place),
+        cmocka_unit_test(test_idempotent),
+        cmocka_unit_test(test_deep_nesting),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
