@@ -146,6 +146,7 @@ struct walk {
     size_t nkeys;
     struct lsl_sidx_loc *locs;
     size_t nlocs;
+    size_t covered, whole, chunks; /* for the report */
 };
 
 static int each_record(const struct lsl_vault_record *r, void *ud)
@@ -192,9 +193,11 @@ static int from_index(struct walk *w, const char *path,
         else
             hi = mid;
     }
-    for (; rc == 0 && lo < w->nlocs && w->locs[lo].file == f->no; lo++)
+    for (; rc == 0 && lo < w->nlocs && w->locs[lo].file == f->no; lo++) {
         rc = lsl_sidx_read_chunk(w->ix, path, f, &w->locs[lo], w->keys,
                                  w->nkeys, each_record, w);
+        w->chunks++;
+    }
     if (rc == 0 || w->stop)
         return rc;
     index_damaged(w->s, path, rc);
@@ -212,6 +215,8 @@ static int visit(struct walk *w, const char *path, const char *name,
 
     if (rc < 0)
         return rc; /* fn's own value, or -ENOMEM */
+    w->covered += rc == 0;
+    w->whole += rc != 0;
     if (rc == 0) {
         info = f->info;
         info.writing = f->rc == LSL_ETRUNC && held_by_writer(path);
@@ -349,6 +354,10 @@ static int find(struct lsl_cli_session *s, const struct lsl_cli_want *want,
     int rc = open_index(&w, want);
 
     rc = rc ? rc : walk(&w);
+    if (rc == 0 && w.ix)
+        lsl_log_info("%s: %zu vault files answered through the index (%zu "
+                     "chunks read), %zu read whole",
+                     s->vault, w.covered, w.chunks, w.whole);
     lsl_sidx_close(w.ix);
     free(w.keys);
     free(w.locs);
