@@ -62,6 +62,7 @@ struct lsl_sidx_update_result {
 struct lsl_sidx_update_opts {
     bool rebuild;      /* start from nothing whatever the old index holds */
     size_t run_budget; /* entries held in memory per run; 0: the default */
+    unsigned threads;  /* reading files; 0: one per processor, at most 4 */
     /* optional, after each vault file read: its path, info and code */
     lsl_vault_file_fn on_file;
     void *ud;

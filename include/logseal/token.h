@@ -293,6 +293,20 @@ LSL_MUST_CHECK int lsl_token_lookup_vkey(const uint8_t vk[LSL_VKEY_BYTES],
 bool lsl_token_verify(const uint8_t vk[LSL_VKEY_BYTES], uint16_t kid,
                       const struct lsl_token *t, const char *value, size_t len);
 
+/*
+ * lsl_token_verify for many tokens of one verification key: the class
+ * subkeys' hash states are prepared once, so each check hashes only the
+ * value. The verifier holds the key: secure memory, wiped at close.
+ * open: 0, -EINVAL or -ENOMEM. check: as lsl_token_verify.
+ */
+struct lsl_token_verifier;
+LSL_MUST_CHECK int lsl_token_verifier_open(struct lsl_token_verifier **out,
+                                           const uint8_t vk[LSL_VKEY_BYTES]);
+bool lsl_token_verifier_check(const struct lsl_token_verifier *v, uint16_t kid,
+                              const struct lsl_token *t, const char *value,
+                              size_t len);
+void lsl_token_verifier_close(struct lsl_token_verifier *v); /* NULL-safe */
+
 /* ---- the stop list: erased subjects are never tokenized again ---- */
 
 /*

@@ -38,13 +38,16 @@ struct reader {
     stream_state *before;               /* x: the state before a chunk */
     uint64_t off;                       /* of the next byte to read */
     uint8_t ad[LSL_VAULT_AD_BYTES];
-    uint16_t kid;     /* every record's kid */
-    stream_state *st; /* sodium_malloc */
-    uint8_t *vkey;    /* sodium_malloc, LSL_VKEY_BYTES */
+    uint16_t kid;                        /* every record's kid */
+    stream_state *st;                    /* sodium_malloc */
+    uint8_t *vkey;                       /* sodium_malloc, LSL_VKEY_BYTES */
+    struct lsl_token_verifier *verifier; /* of vkey, once the box opened */
     struct mapped mapped;
     uint8_t *cipher;
     size_t cipher_cap;
     struct lsl_buf plain;
+    struct lsl_vault_record *recs; /* of the chunk in plain, parsed */
+    size_t nrecs, caprecs;
     struct lsl_vault_file_info *info;
 };
 
@@ -152,6 +155,7 @@ static int open_secrets(struct reader *rd, const uint8_t *hdr,
         if (rd->wsecret)
             memcpy(rd->wsecret, vk + LSL_VKEY_BYTES, LSL_VAULT_WSECRET_BYTES);
         lsl_vault_digest(vk, LSL_VKEY_BYTES, rd->info->vkey_digest);
+        rc = lsl_token_verifier_open(&rd->verifier, vk);
         lsl_vault_digest(vk + LSL_VKEY_BYTES, LSL_VAULT_WSECRET_BYTES,
                          rd->info->wsecret_digest);
         rd->info->have_keys = true;
@@ -211,37 +215,50 @@ static int verify_record(struct reader *rd, const struct lsl_vault_record *r)
         return LSL_ECORRUPT;
     if (r->type == LSL_VAULT_REC_SEEN)
         return mapped_has(&rd->mapped, &r->tok) ? 0 : LSL_EFORGED;
-    if (!lsl_token_verify(rd->vkey, rd->kid, &r->tok, r->value.p, r->value.len))
+    if (!lsl_token_verifier_check(rd->verifier, rd->kid, &r->tok, r->value.p,
+                                  r->value.len))
         return LSL_EFORGED;
     return mapped_add(&rd->mapped, &r->tok);
 }
 
-/*
- * Walk the records of the chunk in rd->plain: first with call false to
- * check and verify them all, then with call true to count and deliver
- * them.
- */
-static int walk_records(struct reader *rd, bool call, lsl_vault_record_fn fn,
-                        void *ud)
+/* Check and verify every record of the chunk in rd->plain, keeping them
+ * parsed (their spans point into rd->plain) for delivery. */
+static int check_records(struct reader *rd)
 {
     const uint8_t *plain = (const uint8_t *)rd->plain.p;
-    struct lsl_vault_record r;
     size_t pos = 0, used;
     int rc;
 
+    rd->nrecs = 0;
     while (pos < rd->plain.len) {
-        rc = lsl_vault_rec_get(plain + pos, rd->plain.len - pos, &used, &r);
+        if (rd->nrecs == rd->caprecs) {
+            size_t cap = rd->caprecs ? rd->caprecs * 2 : 256;
+            struct lsl_vault_record *v = realloc(rd->recs, cap * sizeof(*v));
+
+            if (!v)
+                return -ENOMEM;
+            rd->recs = v;
+            rd->caprecs = cap;
+        }
+        rc = lsl_vault_rec_get(plain + pos, rd->plain.len - pos, &used,
+                               &rd->recs[rd->nrecs]);
+        if (rc == 0)
+            rc = verify_record(rd, &rd->recs[rd->nrecs]);
         if (rc)
             return rc;
         pos += used;
-        if (!call) {
-            rc = verify_record(rd, &r);
-            if (rc)
-                return rc;
-            continue;
-        }
+        rd->nrecs++;
+    }
+    return 0;
+}
+
+/* Count and deliver the records check_records kept. */
+static int deliver_records(struct reader *rd, lsl_vault_record_fn fn, void *ud)
+{
+    for (size_t i = 0; i < rd->nrecs; i++) {
+        int rc = fn ? fn(&rd->recs[i], ud) : 0;
+
         rd->info->records++;
-        rc = fn ? fn(&r, ud) : 0;
         if (rc)
             return rc;
     }
@@ -289,7 +306,7 @@ static int open_chunk(struct reader *rd, size_t clen, uint64_t at,
     if (*tag != crypto_secretstream_xchacha20poly1305_TAG_MESSAGE &&
         *tag != crypto_secretstream_xchacha20poly1305_TAG_FINAL)
         return fail_at(rd, LSL_ECORRUPT, at);
-    rc = walk_records(rd, false, NULL, NULL);
+    rc = check_records(rd);
     if (rc == -ENOMEM)
         return rc;
     return rc ? fail_at(rd, rc, at) : 0;
@@ -327,7 +344,7 @@ static int read_chunks(struct reader *rd, lsl_vault_record_fn fn, void *ud)
         if (rc)
             return rc;
         rd->info->chunks++;
-        rc = walk_records(rd, true, fn, ud);
+        rc = deliver_records(rd, fn, ud);
         lsl_buf_wipe(&rd->plain);
         if (rc)
             return rc;
@@ -390,9 +407,11 @@ out:
     sodium_free(rd.st);
     sodium_free(rd.vkey);
     sodium_free(rd.before);
+    lsl_token_verifier_close(rd.verifier);
     free(rd.mapped.slots);
     free(rd.mapped.used);
     free(rd.cipher);
+    free(rd.recs);
     lsl_buf_free(&rd.plain);
     return rc;
 }
@@ -430,6 +449,7 @@ int lsl_vault_header_secrets(const char *path,
     if (rd.fd >= 0)
         close(rd.fd);
     sodium_free(rd.st);
+    lsl_token_verifier_close(rd.verifier);
     return rc;
 }
 

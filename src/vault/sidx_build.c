@@ -34,51 +34,12 @@ struct builder {
     uint8_t *entries; /* SIDX_ENTRY each: tokens are pseudonyms */
     size_t n, cap;
     struct lsl_buf chunks; /* SIDX_CT each: stream states, wiped */
-    uint32_t file_no;      /* of the file being read */
     size_t budget;
-    uint8_t *vkey; /* secure scratch: the verification key of a file */
     struct sidx_file *files; /* the new generation's */
     size_t nfiles, capf;
+    struct sidx_job *jobs; /* the files to read */
+    size_t njobs, capj;
 };
-
-/* ---- collecting a file's entries ---- */
-
-static int on_chunk(uint64_t offset, const uint8_t *state, void *ud)
-{
-    struct builder *b = ud;
-    uint8_t e[SIDX_CT];
-    int rc;
-
-    if (b->chunks.len / SIDX_CT >= UINT32_MAX)
-        return -EFBIG;
-    lsl_put_le(e, b->file_no, 4);
-    lsl_put_le(e + 4, offset, 8);
-    memcpy(e + 12, state, SIDX_STATE_BYTES);
-    rc = lsl_buf_append(&b->chunks, e, sizeof(e));
-    sodium_memzero(e, sizeof(e));
-    return rc;
-}
-
-static int on_record(const struct lsl_vault_record *r, void *ud)
-{
-    struct builder *b = ud;
-    uint8_t *e;
-
-    if (b->n == b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 65536;
-        uint8_t *v = realloc(b->entries, cap * SIDX_ENTRY);
-
-        if (!v)
-            return -ENOMEM;
-        b->entries = v;
-        b->cap = cap;
-    }
-    e = b->entries + b->n++ * SIDX_ENTRY;
-    lsl_sidx_tok_key(&r->tok, e);
-    lsl_sidx_put_be(e + SIDX_KEY, b->chunks.len / SIDX_CT - 1, 4);
-    b->res->mappings++;
-    return 0;
-}
 
 /* ---- sorting: by the first two hash bytes, then within each bucket ---- */
 
@@ -250,42 +211,87 @@ static int vkey_slot(struct lsl_sidx *ix, const uint8_t *vk, uint16_t kid,
     return 0;
 }
 
-/* Read one vault file whole into the builder; record what came of it. */
-static int read_file(struct builder *b, const char *dir, const char *name,
-                     const struct sidx_ident *id)
+/* Take a file read by a worker: its record, its entries into the run. */
+static int job_done(struct sidx_job *j, void *ud)
 {
-    struct lsl_vault_read_ext x = {.on_chunk = on_chunk, .ud = b};
+    struct builder *b = ud;
     struct sidx_file *f = new_file(b);
-    struct lsl_vault_file_info *info;
-    char path[4096];
+    size_t base = b->chunks.len / SIDX_CT;
     int rc;
 
     if (!f)
         return -ENOMEM;
-    x.vkey = b->vkey;
-    info = &f->pub.info;
-    f->id = *id;
-    f->pub.no = b->file_no = b->ix->next_file++;
-    f->pub.vkey = -1;
-    f->name = strdup(name);
-    rc = f->name ? lsl_path_join(path, sizeof(path), dir, name) : -ENOMEM;
+    if (j->rc == -ENOMEM || j->rc == -EFBIG)
+        return j->rc;
+    if (base + j->chunks.len / SIDX_CT >= UINT32_MAX)
+        return -EFBIG;
+    f->name = strdup(j->name);
+    if (!f->name)
+        return -ENOMEM;
+    f->id = j->id;
+    f->pub = (struct lsl_sidx_file){
+        .no = j->no, .rc = j->rc, .info = j->info, .vkey = -1};
+    b->nfiles++;
+    rc = j->info.have_keys
+             ? vkey_slot(b->nk, j->vkey,
+                         (uint16_t)(j->info.epoch % (LSL_VAULT_KID_MAX + 1)),
+                         &f->pub.vkey)
+             : 0;
+    if (rc == 0 && b->n + j->n > b->cap) {
+        size_t cap = b->cap ? b->cap : 65536;
+        uint8_t *v;
+
+        while (cap < b->n + j->n)
+            cap *= 2;
+        v = realloc(b->entries, cap * SIDX_ENTRY);
+        if (!v)
+            return -ENOMEM;
+        b->entries = v;
+        b->cap = cap;
+    }
+    rc = rc ? rc : lsl_buf_append(&b->chunks, j->chunks.p, j->chunks.len);
+    for (size_t i = 0; rc == 0 && i < j->n; i++) {
+        uint8_t *e = b->entries + (b->n + i) * SIDX_ENTRY;
+
+        memcpy(e, j->entries + i * SIDX_ENTRY, SIDX_ENTRY);
+        lsl_sidx_put_be(e + SIDX_KEY, base + lsl_sidx_get_be(e + SIDX_KEY, 4),
+                        4);
+    }
     if (rc)
         return rc;
-    b->nfiles++;
-    f->pub.rc = lsl_vault_read_file_ext(path, b->key, on_record, b, info, &x);
-    if (f->pub.rc == -ENOMEM || f->pub.rc == -EFBIG)
-        return f->pub.rc;
-    info->writing = false; /* decided at each reading from the lock */
-    if (info->have_keys)
-        rc = vkey_slot(b->nk, b->vkey,
-                       (uint16_t)(info->epoch % (LSL_VAULT_KID_MAX + 1)),
-                       &f->pub.vkey);
-    if (b->o->on_file)
-        b->o->on_file(path, info, f->pub.rc, b->o->ud);
+    b->n += j->n;
+    b->res->mappings += j->n;
     b->res->read++;
-    if (rc == 0 && b->n >= b->budget)
-        rc = flush_run(b);
-    return rc;
+    if (b->o->on_file)
+        b->o->on_file(j->path, &j->info, j->rc, b->o->ud);
+    return b->n >= b->budget ? flush_run(b) : 0;
+}
+
+/* A file to read (numbered now, read by the workers). */
+static int add_job(struct builder *b, const char *path,
+                   const struct sidx_ident *id)
+{
+    struct sidx_job *j;
+
+    if (b->njobs == b->capj) {
+        size_t cap = b->capj ? b->capj * 2 : 64;
+
+        j = realloc(b->jobs, cap * sizeof(*j));
+        if (!j)
+            return -ENOMEM;
+        b->jobs = j;
+        b->capj = cap;
+    }
+    j = &b->jobs[b->njobs];
+    memset(j, 0, sizeof(*j));
+    j->path = strdup(path);
+    if (!j->path)
+        return -ENOMEM;
+    j->name = strrchr(j->path, '/') ? strrchr(j->path, '/') + 1 : j->path;
+    j->id = *id;
+    j->no = b->ix->next_file++;
+    b->njobs++;
+    return 0;
 }
 
 /* Keep an unchanged file's record (its verification key re-slotted). */
@@ -337,11 +343,14 @@ static int scan_vault(struct builder *b, struct lsl_sidx *old, const char *dir)
             rc = keep_file(b, old, of);
             kept++;
         } else {
-            rc = read_file(b, dir, names[i], &id);
+            rc = add_job(b, path, &id);
         }
     }
     lsl_vault_list_free(names, n);
     b->res->dropped = old->nfiles > kept ? old->nfiles - kept : 0;
+    if (rc == 0)
+        rc = lsl_sidx_read_jobs(b->key, b->jobs, b->njobs, b->o->threads,
+                                job_done, b);
     if (rc == 0)
         rc = flush_run(b);
     if (rc == 0 && b->nfiles)
@@ -606,9 +615,6 @@ int lsl_sidx_update(const char *vault_dir, const struct lsl_officer_key *key,
     rc = lsl_vault_sodium_init();
     rc = rc ? rc : lsl_sidx_alloc(&ix, vault_dir, key);
     rc = rc ? rc : lsl_sidx_alloc(&nk, vault_dir, key);
-    b.vkey = rc ? NULL : sodium_malloc(LSL_VKEY_BYTES);
-    if (rc == 0 && !b.vkey)
-        rc = -ENOMEM;
     rc = rc ? rc : lock_index(ix);
     rc = rc ? rc : load_old(ix, b.o->rebuild, res);
     b.ix = ix;
@@ -629,7 +635,9 @@ int lsl_sidx_update(const char *vault_dir, const struct lsl_officer_key *key,
         for (size_t i = 0; i < ix->nruns; i++)
             res->entries += ix->runs[i].entries;
     }
-    sodium_free(b.vkey);
+    for (size_t i = 0; i < b.njobs; i++)
+        free(b.jobs[i].path);
+    free(b.jobs);
     free(b.entries);
     lsl_buf_free(&b.chunks);
     for (size_t i = 0; i < b.nfiles; i++)

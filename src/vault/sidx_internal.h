@@ -177,6 +177,39 @@ LSL_MUST_CHECK int lsl_sidx_chunk(const struct lsl_sidx *ix, struct sidx_run *r,
 /* Free a run's reading state (fd, caches). */
 void lsl_sidx_run_release(struct sidx_run *r);
 
+/* ---- reading vault files for an update (sidx_read.c) ---- */
+
+/* One vault file to read, and what came of it. */
+struct sidx_job {
+    char *path; /* owned by the builder */
+    char *name; /* into path */
+    struct sidx_ident id;
+    uint32_t no;
+    /* results: entries whose chunk is an index into this job's chunks */
+    uint8_t *entries;
+    size_t n, cap;
+    struct lsl_buf chunks; /* SIDX_CT each */
+    struct lsl_vault_file_info info;
+    int rc;
+    uint8_t *vkey; /* secure; set when info.have_keys */
+    bool ready;
+};
+
+/*
+ * Read jobs[0..n) on up to `threads` threads (0: one per processor, at
+ * most 4) and call done for each, in order, on this thread; a job's
+ * buffers are released after done returns. 0, or done's non-zero value
+ * (the rest are not taken).
+ */
+LSL_MUST_CHECK int lsl_sidx_read_jobs(const struct lsl_officer_key *key,
+                                      struct sidx_job *jobs, size_t n,
+                                      unsigned threads,
+                                      int (*done)(struct sidx_job *, void *),
+                                      void *ud);
+
+/* Free a job's results (not its path). */
+void lsl_sidx_job_release(struct sidx_job *j);
+
 /* ---- writing a run (sidx_write.c) ---- */
 
 struct sidx_writer {
