@@ -19,7 +19,10 @@ sealed index (issue 18, the vault side).
     (vault verify stays whole) and replaced by the finished file later;
 (5) an erased subject written by a host before it had the stop list is
     left out of what an import takes;
-(6) the index: unseal of every token of a 200k-line run, through the index
+(6) disclose over a directory tree (the hive layout): every finished
+    segment under it, none through a symlink, no .part; partitions far
+    outside --from/--to are not read;
+(7) the index: unseal of every token of a 200k-line run, through the index
     and with --no-index, byte for byte equal; disclose likewise for
     subjects of every class; the index is used (the command says so) and
     kept up to date by import; a damaged index is reported, the answers
@@ -310,6 +313,51 @@ def damage(ctx, keys, coll, toks, expect):
           'the rebuilt index is not used or differs')
 
 
+def disclose_tree(ctx, keys, coll):
+    """disclose over a directory tree: every finished segment under it, no
+    symlink followed, no .part read; partitions far outside --from/--to
+    not read at all (a segment misfiled in one is not found)."""
+    src = ctx.path('same.log')
+    lines = open(src).read().splitlines()
+    first = lines[0].split(' ', 1)[0]
+    subject = next(ln.split(' ', 1)[0] for ln in lines[1:]
+                   if ln.split(' ', 1)[0] != first)
+    # 29/Nov/2025:17:00:00 +0900 -> 2025-11-29, hour 08 UTC
+    day, hour = '2025-11-29', '08'
+    tree = ctx.path('tree')
+    good = os.path.join(tree, 'source=web', 'dt=' + day, 'hour=' + hour,
+                        'host=edge-1')
+    old = os.path.join(tree, 'source=web', 'dt=2020-01-01', 'hour=00',
+                       'host=edge-1')
+    for d in (good, old):
+        os.makedirs(d)
+    shutil.copy(ctx.path('same-1.gz'), os.path.join(good, 'web-1.log.gz'))
+    shutil.copy(ctx.path('same-1.gz'), os.path.join(old, 'web-1.log.gz'))
+    shutil.copy(ctx.path('same-1.gz'), os.path.join(good, 'web-2.log.gz.part'))
+    os.symlink(ctx.path('same-2.gz'), os.path.join(good, 'web-3.log.gz'))
+
+    def records(paths, extra=()):
+        proc = ctx.run(['disclose', '--keys', keys, '--vault', coll,
+                        '--case', 'DSAR-TREE', '--subject', subject,
+                        '--json'] + list(extra) + paths)
+        ctx.expect(proc, 0, 'disclose over %s' % paths)
+        out = proc.stdout.decode().splitlines()
+        summary = json.loads(out[-1])['summary']
+        return summary['records'], sorted(summary['files']), proc.stderr
+
+    one, _, _ = records([ctx.path('same-1.gz')])
+    check(one > 0, 'the subject has no record in the segment')
+    n, files, _ = records([tree])
+    check(n == 2 * one and len(files) == 2,
+          'a tree gave %d records from %s, expected %d from the two '
+          'finished, regular segments' % (n, files, 2 * one))
+    n, files, err = records([tree], ['--from', day, '--to', '2025-11-30'])
+    check(n == one and files == [os.path.join(good, 'web-1.log.gz')],
+          '--from/--to read %s (%d records): the 2020 partition was not '
+          'skipped' % (files, n))
+    check(b'1 partitions skipped' in err, 'no word of the skipped partition')
+
+
 def body(ctx):
     keys = ctx.keygen()
     ka, kb, va, vb = one_key_two_hosts(ctx, keys)
@@ -319,6 +367,7 @@ def body(ctx):
     per_host_gap(ctx, keys, kb)
     unfinished(ctx, keys, coll)
     erased_stays_out(ctx, keys, coll)
+    disclose_tree(ctx, keys, coll)
     toks, outs, unsealed = differential(ctx, keys, coll)
     disclose_equal(ctx, keys, coll, outs, unsealed)
     damage(ctx, keys, coll, toks, unsealed)
