@@ -19,6 +19,7 @@
  *                                           #   truncate[/BITS]
  *   host         = edge-1                   # host id (file.h), default
  *                                           #   the hostname
+ *   layout       = hive                     # default | hive (sink.h)
  *
  *   [source nginx]                          # name: [A-Za-z0-9_.-]+
  *   type  = tail                            # tail | stdin | syslog
@@ -81,6 +82,7 @@ struct lsl_config {
     uint8_t format;              /* enum lsl_out_format */
     struct lsl_ip_override ip;   /* ip_mode; .on false: as the rules say */
     char host[LSL_HOST_MAX + 1]; /* host id: the key, else the hostname */
+    uint8_t layout;              /* enum lsl_layout (sink.h) */
     struct lsl_source_conf *sources;
     size_t nsources;
 };

@@ -20,6 +20,12 @@ LSL_MUST_CHECK int lsl_file_sink_open(struct lsl_sink **out, const char *path);
 
 /* ---- segments: the daemon's gzip output files ---- */
 
+/* How segments are laid out under OUTDIR (config key `layout`). */
+enum lsl_layout {
+    LSL_LAYOUT_DEFAULT = 0, /* OUT/<source>/<YYYY-MM-DD>/NAME */
+    LSL_LAYOUT_HIVE,        /* OUT/source=/dt=/hour=/host=/NAME */
+};
+
 struct lsl_checkpoint;
 
 struct lsl_segment_opts {

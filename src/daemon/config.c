@@ -22,6 +22,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 #include "logseal/log.h"
+#include "logseal/sink.h"
 
 #define MAX_CONFIG_BYTES (1u << 20)
 
@@ -233,6 +234,18 @@ static int set_host(struct parser *p, const struct key_def *k, const char *v)
     return set_str(p, k, v);
 }
 
+static int set_layout(struct parser *p, const struct key_def *k, const char *v)
+{
+    if (strcmp(v, "default") == 0)
+        p->c->layout = LSL_LAYOUT_DEFAULT;
+    else if (strcmp(v, "hive") == 0)
+        p->c->layout = LSL_LAYOUT_HIVE;
+    else
+        return fail(p, "key '%s': expected default or hive, not '%s'", k->name,
+                    v);
+    return 0;
+}
+
 static int set_type(struct parser *p, const struct key_def *k, const char *v)
 {
     struct lsl_source_conf *s = cur_source(p);
@@ -325,6 +338,7 @@ static const struct key_def keys[] = {
     DKEY("format", set_format, format),
     DKEY("ip_mode", set_ip_mode, ip),
     DKEY("host", set_host, host),
+    DKEY("layout", set_layout, layout),
 };
 
 enum {

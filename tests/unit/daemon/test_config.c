@@ -12,6 +12,7 @@
 #include <cmocka.h>
 #include "logseal/config.h"
 #include "logseal/log.h"
+#include "logseal/sink.h"
 
 #define HEAD                                                                   \
     "[daemon]\n"                                                               \
@@ -203,6 +204,25 @@ static void host_id(void **state)
     assert_false(lsl_host_valid(longest));
     snprintf(text, sizeof(text), HEAD "host = %s\n", longest);
     refused(text, 6, "key 'host'");
+}
+
+/* layout: the default tree or the hive-partitioned one. */
+static void layout_key(void **state)
+{
+    struct lsl_config_error e;
+    struct lsl_config *c;
+
+    (void)state;
+    assert_int_equal(parse(HEAD "[source a]\ntype = stdin\n", &c, &e), 0);
+    assert_int_equal(c->layout, LSL_LAYOUT_DEFAULT);
+    lsl_config_free(c);
+    assert_int_equal(
+        parse(HEAD "layout = hive\n[source a]\ntype = stdin\n", &c, &e), 0);
+    assert_int_equal(c->layout, LSL_LAYOUT_HIVE);
+    lsl_config_free(c);
+    refused(HEAD "layout = parquet\n", 6,
+            "key 'layout': expected default or "
+            "hive");
 }
 
 /* format and ip_mode: the values of `pipe --format` and `--ip-mode`. */
@@ -506,6 +526,7 @@ int main(void)
         cmocka_unit_test(bad_values),
         cmocka_unit_test(output_keys),
         cmocka_unit_test(host_id),
+        cmocka_unit_test(layout_key),
         cmocka_unit_test(unknown_names),
         cmocka_unit_test(required_keys),
         cmocka_unit_test(sources),
