@@ -29,11 +29,16 @@ enum lsl_layout {
 struct lsl_checkpoint;
 
 struct lsl_segment_opts {
-    const char *out_dir; /* OUTDIR */
-    const char *source;  /* files: OUTDIR/<source>/<YYYY-MM-DD>/
-                            <source>-<YYYYmmddTHHMMSSZ>-<seq>.log.gz */
-    uint64_t max_bytes;  /* finish a segment at this size */
-    uint64_t max_age;    /* ... or this age, seconds */
+    const char *out_dir;    /* OUTDIR */
+    const char *source;     /* one path component, no '=' */
+    const char *host;       /* host id (file.h), required */
+    enum lsl_layout layout; /* default: OUTDIR/<source>/<YYYY-MM-DD>/;
+                             * hive: OUTDIR/source=<source>/
+                             * dt=<YYYY-MM-DD>/hour=<HH>/host=<host>/;
+                             * names <source>-<host>-<YYYYmmddTHHMMSSZ>-
+                             * <seq>.log.gz, dated by the first line */
+    uint64_t max_bytes;     /* finish a segment at this size */
+    uint64_t max_age;       /* ... or this age, seconds */
     /* The checkpoint of the last run, or NULL: its .part is cut back to
      * the committed length and continued. */
     const struct lsl_checkpoint *resume;
@@ -42,8 +47,9 @@ struct lsl_segment_opts {
 /*
  * Gzip segments: each batch's member is appended to OUTDIR/.../NAME.part;
  * a segment is finished (fsync, rename to NAME, fsync dir) by size, by age
- * (tick), or by close. sync_each is set: every batch is fsynced before its
- * checkpoint. 0 or -errno.
+ * (tick), or by close, and when a batch's first line falls in another
+ * partition. sync_each is set: every batch is fsynced before its
+ * checkpoint. 0, -EINVAL (a bad source name or host id) or -errno.
  */
 LSL_MUST_CHECK int lsl_segment_sink_open(struct lsl_sink **out,
                                          const struct lsl_segment_opts *o);

@@ -1,5 +1,6 @@
 /*
- * The daemon's output: gzip segments under OUTDIR/<source>/<YYYY-MM-DD>/.
+ * The daemon's output: gzip segments under OUTDIR, in the default or the
+ * hive layout (segname.c says where each goes).
  *
  * Invariants:
  * - A segment is written as NAME.part; each batch is one gzip member
@@ -11,6 +12,9 @@
  *   checkpoint that covers it. So a finished segment holds only
  *   checkpointed batches, and after a crash the checkpoint's .part (cut
  *   back to its length) or a new segment is the right place to go on.
+ * - A segment holds batches whose first lines fall in one partition (a
+ *   UTC day, or hour in the hive layout): it is dated by its first one,
+ *   and a batch of another partition starts a new segment.
  * - The pipeline serializes write, sync, tick, close and the checkpoint's
  *   call to lsl_segment_sink_state: no locking here.
  */
@@ -40,12 +44,15 @@ struct segment_sink {
     struct lsl_sink base;
     char out_dir[PATH_MAX];
     char source[256];
+    char host[LSL_HOST_MAX + 1];
+    struct lsl_segname names; /* points into the above */
     uint64_t max_bytes, max_age;
     int fd;              /* -1: no segment open */
     char part[PATH_MAX]; /* "" when none is open */
     uint64_t len;        /* bytes of whole members in part */
     uint64_t lines;      /* written this run */
     int64_t started;     /* unix s */
+    int64_t partition;   /* start of the open segment's partition */
     bool resumed;
 };
 
@@ -57,46 +64,39 @@ static void final_name(const char *part, char *out, size_t cap)
     snprintf(out, cap, "%.*s", (int)n, part);
 }
 
-static int make_dir(struct segment_sink *f, const struct tm *tm, char *dir,
-                    size_t cap)
+static int make_dir(struct segment_sink *f, int64_t when, char *dir, size_t cap)
 {
-    int n = snprintf(dir, cap, "%s/%s/%04d-%02d-%02d", f->out_dir, f->source,
-                     tm->tm_year + 1900, tm->tm_mon + 1, tm->tm_mday);
-    int rc;
+    int rc = lsl_segname_dir(&f->names, when, dir, cap);
 
-    if (n < 0 || (size_t)n >= cap)
-        return -ENAMETOOLONG;
-    rc = lsl_mkdir_p(dir, 0755);
-    /* The new date directory's entry must survive a crash too. */
+    if (rc == 0)
+        rc = lsl_mkdir_p(dir, 0755);
+    /* The new partition directory's entry must survive a crash too. */
     if (rc == 0)
         rc = lsl_fsync_parent(dir);
     return rc;
 }
 
-/* Create a new, empty NAME.part with a name no other segment has. */
-static int open_segment(struct segment_sink *f, int64_t now)
+/*
+ * Create a new, empty NAME.part dated `when` (its first line's time) with
+ * a name no other segment has.
+ */
+static int open_segment(struct segment_sink *f, int64_t when, int64_t now)
 {
-    time_t t = (time_t)now;
     char dir[PATH_MAX], final[PATH_MAX];
-    struct tm tm;
-    int rc;
+    int rc = make_dir(f, when, dir, sizeof(dir));
 
-    if (!gmtime_r(&t, &tm))
-        return -EINVAL;
-    rc = make_dir(f, &tm, dir, sizeof(dir));
     if (rc)
         return rc;
     for (unsigned seq = 0; seq < MAX_SEQ; seq++) {
-        int n = snprintf(final, sizeof(final),
-                         "%s/%s-%04d%02d%02dT%02d%02d%02dZ-%03u.log.gz", dir,
-                         f->source, tm.tm_year + 1900, tm.tm_mon + 1,
-                         tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, seq);
+        size_t n;
 
-        if (n < 0 || (size_t)n + strlen(PART_SUFFIX) >= sizeof(f->part))
-            return -ENAMETOOLONG;
+        rc = lsl_segname_file(&f->names, when, seq, final, sizeof(final));
+        n = strlen(final);
+        if (rc || n + strlen(PART_SUFFIX) >= sizeof(f->part))
+            return rc ? rc : -ENAMETOOLONG;
         if (access(final, F_OK) == 0)
             continue;
-        memcpy(f->part, final, (size_t)n);
+        memcpy(f->part, final, n);
         memcpy(f->part + n, PART_SUFFIX, sizeof(PART_SUFFIX));
         f->fd = open(f->part, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
         if (f->fd >= 0)
@@ -111,6 +111,7 @@ static int open_segment(struct segment_sink *f, int64_t now)
     f->len = 0;
     f->lines = 0;
     f->started = now;
+    f->partition = lsl_segname_partition(f->names.layout, when);
     f->resumed = false;
     /* The checkpoint will name this file: its entry must be durable. */
     return lsl_fsync_parent(f->part);
@@ -149,17 +150,21 @@ static int segment_write(struct lsl_sink *s, const struct lsl_batch *b)
 {
     struct segment_sink *f = (struct segment_sink *)s;
     int64_t now = (int64_t)time(NULL);
+    int64_t when =
+        lsl_segname_date(b->first_time, b->arrival ? b->arrival : now);
+    bool moved = f->fd >= 0 && f->len > 0 &&
+                 lsl_segname_partition(f->names.layout, when) != f->partition;
     int rc;
 
     if (b->gz.len == 0)
         return 0;
-    if (due(f, now)) {
+    if (due(f, now) || moved) {
         rc = finish_segment(f);
         if (rc)
             return rc;
     }
     if (f->fd < 0) {
-        rc = open_segment(f, now);
+        rc = open_segment(f, when, now);
         if (rc)
             return rc;
     }
@@ -229,33 +234,14 @@ static const struct lsl_sink_ops segment_ops = {
     .close = segment_close,
 };
 
-/* Start time of a resumed segment, from its name; `fallback` if odd. */
-static int64_t name_time(const struct segment_sink *f, int64_t fallback)
-{
-    const char *base = strrchr(f->part, '/');
-    size_t n = strlen(f->source);
-    struct tm tm;
-    const char *end;
-
-    base = base ? base + 1 : f->part;
-    if (strncmp(base, f->source, n) != 0 || base[n] != '-')
-        return fallback;
-    memset(&tm, 0, sizeof(tm));
-    end = strptime(base + n + 1, "%Y%m%dT%H%M%SZ", &tm);
-    return end ? (int64_t)timegm(&tm) : fallback;
-}
-
 /* Is `part` a segment of this sink (never cut back anything else)? */
 static bool own_part(const struct segment_sink *f, const char *part)
 {
-    size_t dn = strlen(f->out_dir), sn = strlen(f->source);
     size_t n = strlen(part);
 
-    return n > dn + sn + strlen(PART_SUFFIX) + 2 &&
-           strncmp(part, f->out_dir, dn) == 0 && part[dn] == '/' &&
-           strncmp(part + dn + 1, f->source, sn) == 0 &&
-           part[dn + 1 + sn] == '/' && !strstr(part, "/../") &&
-           strcmp(part + n - strlen(PART_SUFFIX), PART_SUFFIX) == 0;
+    return n > strlen(PART_SUFFIX) &&
+           strcmp(part + n - strlen(PART_SUFFIX), PART_SUFFIX) == 0 &&
+           lsl_segname_owns(&f->names, part);
 }
 
 static int resume_open(struct segment_sink *f, const char *part)
@@ -286,9 +272,10 @@ static int resume(struct segment_sink *f, const struct lsl_checkpoint *cp)
     int rc;
 
     if (!own_part(f, cp->segment)) {
-        lsl_log_error("checkpoint of %s names segment %s outside %s/%s; "
-                      "fix or remove the checkpoint",
-                      f->source, cp->segment, f->out_dir, f->source);
+        lsl_log_error("checkpoint of %s names segment %s, not one of this "
+                      "source's and host's under %s; fix or remove the "
+                      "checkpoint",
+                      f->source, cp->segment, f->out_dir);
         return LSL_ECORRUPT;
     }
     rc = resume_open(f, cp->segment);
@@ -316,27 +303,34 @@ static int resume(struct segment_sink *f, const struct lsl_checkpoint *cp)
     if (lseek(f->fd, (off_t)cp->segment_len, SEEK_SET) < 0)
         return -errno;
     f->len = cp->segment_len;
-    f->started = name_time(f, (int64_t)time(NULL));
+    f->started = (int64_t)time(NULL);
+    /* The segment's date (and partition) is in its name: own_part read
+     * it. Its age counts from now: its start time is not recorded. */
+    {
+        int64_t when;
+        unsigned seq;
+
+        if (lsl_segname_parse(&f->names, f->part, &when, &seq))
+            f->partition = lsl_segname_partition(f->names.layout, when);
+    }
     f->resumed = true;
     return 0;
 }
 
-/* Remove the .part files of one date directory other than `keep`. */
-static void remove_orphans_in(const char *dir, const char *keep)
+/* Remove this sink's .part files of one directory other than `keep`. */
+static int remove_orphans_in(const char *dir, void *ud)
 {
+    const struct segment_sink *f = ud;
+    const char *keep = f->fd >= 0 ? f->part : "";
     char path[PATH_MAX];
     struct dirent *e;
     DIR *d = opendir(dir);
 
     if (!d)
-        return;
+        return 0;
     while ((e = readdir(d)) != NULL) {
-        size_t n = strlen(e->d_name);
-
-        if (n <= strlen(PART_SUFFIX) ||
-            strcmp(e->d_name + n - strlen(PART_SUFFIX), PART_SUFFIX) != 0 ||
-            lsl_path_join(path, sizeof(path), dir, e->d_name) != 0 ||
-            strcmp(path, keep) == 0)
+        if (lsl_path_join(path, sizeof(path), dir, e->d_name) != 0 ||
+            !own_part(f, path) || strcmp(path, keep) == 0)
             continue;
         if (unlink(path) == 0)
             lsl_log_info("removed unfinished segment %s: no checkpoint "
@@ -348,30 +342,19 @@ static void remove_orphans_in(const char *dir, const char *keep)
                          strerror(errno));
     }
     closedir(d);
+    return 0;
 }
 
 /*
  * A crash between creating a segment and the first checkpoint that names
  * it leaves a .part holding only uncommitted batches: those lines are read
  * again from the input, so the file must go, or it would never be
- * finished (and, if finished, would repeat them).
+ * finished (and, if finished, would repeat them). Only this source's and
+ * host's files: another host may write the same OUTDIR.
  */
-static void remove_orphans(const struct segment_sink *f)
+static void remove_orphans(struct segment_sink *f)
 {
-    char src[PATH_MAX], dir[PATH_MAX];
-    struct dirent *e;
-    DIR *d;
-
-    if (lsl_path_join(src, sizeof(src), f->out_dir, f->source) != 0 ||
-        !(d = opendir(src)))
-        return;
-    while ((e = readdir(d)) != NULL) {
-        if (e->d_name[0] == '.' ||
-            lsl_path_join(dir, sizeof(dir), src, e->d_name) != 0)
-            continue;
-        remove_orphans_in(dir, f->fd >= 0 ? f->part : "");
-    }
-    closedir(d);
+    (void)lsl_segname_each_dir(&f->names, remove_orphans_in, f);
 }
 
 int lsl_segment_sink_open(struct lsl_sink **out,
@@ -380,8 +363,9 @@ int lsl_segment_sink_open(struct lsl_sink **out,
     struct segment_sink *f;
     int rc = 0;
 
-    if (!o->source[0] || strchr(o->source, '/') ||
-        strcmp(o->source, "..") == 0 || strcmp(o->source, ".") == 0)
+    if (!o->source[0] || strchr(o->source, '/') || strchr(o->source, '=') ||
+        strcmp(o->source, "..") == 0 || strcmp(o->source, ".") == 0 ||
+        !o->host || !lsl_host_valid(o->host))
         return -EINVAL;
     f = calloc(1, sizeof(*f));
     if (!f)
@@ -399,6 +383,8 @@ int lsl_segment_sink_open(struct lsl_sink **out,
         rc = -ENAMETOOLONG;
         goto fail;
     }
+    snprintf(f->host, sizeof(f->host), "%s", o->host ? o->host : "");
+    f->names = (struct lsl_segname){f->out_dir, f->source, f->host, o->layout};
     snprintf(f->base.desc, sizeof(f->base.desc), "%s/%s", o->out_dir,
              o->source);
     if (o->resume && o->resume->segment[0])

@@ -36,6 +36,7 @@ static int setup(void **state)
         return -1;
     f->o.out_dir = f->dir;
     f->o.source = "web";
+    f->o.host = "h1";
     *state = f;
     return 0;
 }
@@ -62,12 +63,13 @@ static void seg_state(const struct lsl_sink *s, char *part, size_t cap,
     *len = st.len;
 }
 
-static int write_text(struct lsl_sink *s, const char *text)
+static int write_dated(struct lsl_sink *s, const char *text, int64_t first)
 {
     struct lsl_batch b;
     int rc;
 
     memset(&b, 0, sizeof(b));
+    b.first_time = first;
     b.st.lines_out = 1;
     if (lsl_buf_append(&b.gz, text, strlen(text)))
         return -ENOMEM;
@@ -76,6 +78,11 @@ static int write_text(struct lsl_sink *s, const char *text)
         rc = s->ops->sync(s);
     lsl_buf_free(&b.gz);
     return rc;
+}
+
+static int write_text(struct lsl_sink *s, const char *text)
+{
+    return write_dated(s, text, 0);
 }
 
 /* Paths under OUTDIR/web/ * / matching `suffix`, sorted. */
@@ -132,12 +139,12 @@ static void test_naming(void **state)
     gmtime_r(&before, &tm);
     strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
     strftime(date, sizeof(date), "%Y-%m-%d", &tm);
-    snprintf(want, sizeof(want), "web-%s-000.log.gz", stamp);
+    snprintf(want, sizeof(want), "web-h1-%s-000.log.gz", stamp);
     if (before != after && strcmp(base, want) != 0) {
         gmtime_r(&after, &tm);
         strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
         strftime(date, sizeof(date), "%Y-%m-%d", &tm);
-        snprintf(want, sizeof(want), "web-%s-000.log.gz", stamp);
+        snprintf(want, sizeof(want), "web-h1-%s-000.log.gz", stamp);
     }
     assert_string_equal(base, want);
     assert_non_null(strstr(g.gl_pathv[0], date));
@@ -350,6 +357,61 @@ static void test_state_other_sink(void **state)
     assert_int_equal(s->ops->close(s, false), 0);
 }
 
+/*
+ * A segment is dated by its first line, not the clock, and a batch of
+ * another partition starts a new one: the hive tree's hours, then a day
+ * in the default layout; a crafted time far ahead is dated by the clock.
+ */
+static void test_dated_by_lines(void **state)
+{
+    struct fix *f = *state;
+    struct lsl_sink *s = NULL;
+    const int64_t t0 = 1764403509; /* 2025-11-29T08:05:09Z */
+    char path[PATH_MAX];
+    glob_t g;
+
+    f->o.layout = LSL_LAYOUT_HIVE;
+    assert_int_equal(lsl_segment_sink_open(&s, &f->o), 0);
+    assert_int_equal(write_dated(s, "a", t0), 0);
+    assert_int_equal(write_dated(s, "b", t0 + 600), 0);  /* same hour */
+    assert_int_equal(write_dated(s, "c", t0 + 3600), 0); /* next hour */
+    assert_int_equal(write_dated(s, "d", (int64_t)time(NULL) + 30 * 86400), 0);
+    assert_int_equal(s->ops->close(s, true), 0);
+    snprintf(path, sizeof(path),
+             "%s/source=web/dt=2025-11-29/hour=08/host=h1/"
+             "web-h1-20251129T080509Z-000.log.gz",
+             f->dir);
+    assert_content(path, "ab");
+    snprintf(path, sizeof(path),
+             "%s/source=web/dt=2025-11-29/hour=09/host=h1/"
+             "web-h1-20251129T090509Z-000.log.gz",
+             f->dir);
+    assert_content(path, "c");
+    snprintf(path, sizeof(path), "%s/source=web/dt=20[2-9]*/hour=*/host=h1/*",
+             f->dir);
+    assert_int_equal(glob(path, 0, NULL, &g), 0);
+    assert_int_equal(g.gl_pathc, 3); /* "d" dated by the clock */
+    globfree(&g);
+    f->o.layout = LSL_LAYOUT_DEFAULT;
+    assert_int_equal(lsl_segment_sink_open(&s, &f->o), 0);
+    assert_int_equal(write_dated(s, "e", t0), 0);
+    assert_int_equal(write_dated(s, "f", t0 + 3600), 0);  /* same day */
+    assert_int_equal(write_dated(s, "g", t0 + 86400), 0); /* next day */
+    assert_int_equal(s->ops->close(s, true), 0);
+    snprintf(path, sizeof(path),
+             "%s/web/2025-11-29/web-h1-20251129T080509Z-000.log.gz", f->dir);
+    assert_content(path, "ef");
+    snprintf(path, sizeof(path),
+             "%s/web/2025-11-30/web-h1-20251130T080509Z-000.log.gz", f->dir);
+    assert_content(path, "g");
+    /* A host id or source that could leave OUTDIR is refused. */
+    f->o.host = "../x";
+    assert_int_equal(lsl_segment_sink_open(&s, &f->o), -EINVAL);
+    f->o.host = "h1";
+    f->o.source = "a=b";
+    assert_int_equal(lsl_segment_sink_open(&s, &f->o), -EINVAL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -362,6 +424,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_resume_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_orphan_removed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_state_other_sink, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_dated_by_lines, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
