@@ -126,36 +126,38 @@ static int path_block(const struct lsl_sidx *ix, struct sidx_run *r,
     return 0;
 }
 
-/* Index of the last child whose first key is below key (0 if none). */
-static size_t child_of(const uint8_t *blk, const uint8_t key[SIDX_KEY])
+/* The first of n items (stride bytes apart, a key at their start) that
+ * is not below key. */
+static size_t not_below(const uint8_t *items, size_t n, size_t stride,
+                        const uint8_t key[SIDX_KEY])
 {
-    size_t lo = 0, hi = (size_t)lsl_get_le(blk + 4, 4);
+    size_t lo = 0, hi = n;
 
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
 
-        if (memcmp(blk + SIDX_HDR + mid * SIDX_CHILD, key, SIDX_KEY) < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo ? lo - 1 : 0;
-}
-
-/* The first entry of the leaf not below key. */
-static size_t lower_bound(const uint8_t *leaf, const uint8_t key[SIDX_KEY])
-{
-    size_t lo = 0, hi = (size_t)lsl_get_le(leaf + 4, 4);
-
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-
-        if (memcmp(leaf + SIDX_LEAF_HDR + mid * SIDX_ENTRY, key, SIDX_KEY) < 0)
+        if (memcmp(items + mid * stride, key, SIDX_KEY) < 0)
             lo = mid + 1;
         else
             hi = mid;
     }
     return lo;
+}
+
+/* Index of the last child whose first key is below key (0 if none). */
+static size_t child_of(const uint8_t *blk, const uint8_t key[SIDX_KEY])
+{
+    size_t i = not_below(blk + SIDX_HDR, (size_t)lsl_get_le(blk + 4, 4),
+                         SIDX_CHILD, key);
+
+    return i ? i - 1 : 0;
+}
+
+/* The first entry of the leaf not below key. */
+static size_t lower_bound(const uint8_t *leaf, const uint8_t key[SIDX_KEY])
+{
+    return not_below(leaf + SIDX_LEAF_HDR, (size_t)lsl_get_le(leaf + 4, 4),
+                     SIDX_ENTRY, key);
 }
 
 struct found {

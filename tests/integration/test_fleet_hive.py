@@ -70,7 +70,8 @@ def make_input(ctx, host, blocks, truth):
     with open(path, 'wb') as out:
         for seed, start in blocks:
             part = ctx.path('%s-%d.log' % (host, seed))
-            ctx.genlogs('nginx', 3000, part, seed=seed, truth=truth + str(seed),
+            ctx.genlogs('nginx', 12000, part, seed=seed,
+                        truth=truth + str(seed),
                         extra=['--start', str(start)])
             with open(part, 'rb') as f:
                 out.write(f.read())

@@ -7,6 +7,8 @@ sealed index (issue 18, the vault side).
 (1) one key, two hosts: keygen once, hash.key/vault.pub/audit.pub/stop.key
     copied to each host (never officer.key); the same lines give the same
     tokens on both; the host id is in every vault file name and record;
+    a ratcheting key stays in step: a host that ratcheted through a day
+    and one that starts that day from the key as given tokenize it alike;
 (2) one vault from many hosts: `vault import` takes both hosts' files,
     every token of both outputs unseals from the collected vault, and a
     second import takes nothing; refused, each naming the file: a file of
@@ -358,9 +360,39 @@ def disclose_tree(ctx, keys, coll):
     check(b'1 partitions skipped' in err, 'no word of the skipped partition')
 
 
+def ratchet_in_step(ctx):
+    """A ratcheting key stays in step across hosts: a host that ratcheted
+    through a day and one that starts that day from the key as given make
+    the same tokens of it, and one vault takes both."""
+    keys = ctx.path('day-keys')
+    ctx.expect(ctx.run(['keygen', '--dir', keys, '--epoch', 'day',
+                        '--since', '2025-11-28']), 0, 'keygen --epoch day')
+    ka, kb = distribute(ctx, keys, 'day-a'), distribute(ctx, keys, 'day-b')
+    d29, d30 = ctx.path('d29.log'), ctx.path('d30.log')
+    ctx.genlogs('nginx', 800, d29, seed=21, extra=['--start', '1764403200'])
+    ctx.genlogs('nginx', 800, d30, seed=22, extra=['--start', '1764489600'])
+    host_pipe(ctx, 'day-a', ka, d29, ctx.path('a29.gz'))
+    va = host_pipe(ctx, 'day-a', ka, d30, ctx.path('a30.gz'))
+    vb = host_pipe(ctx, 'day-b', kb, d30, ctx.path('b30.gz'))
+    with open(os.path.join(ka, 'hash.key'), 'rb') as f, \
+            open(os.path.join(kb, 'hash.key'), 'rb') as g:
+        check(f.read() == g.read(), 'the hosts hold different keys after '
+              'reaching the same day')
+    check(lslib.read_gz(ctx.path('a30.gz')) ==
+          lslib.read_gz(ctx.path('b30.gz')),
+          'a host that ratcheted through a day and one that started it '
+          'from the key as given make different tokens of that day')
+    coll = ctx.path('day-collected')
+    imp(ctx, keys, coll, [va, vb], 0)
+    toks = tokens_of([ctx.path('a29.gz'), ctx.path('b30.gz')])
+    proc, res = ctx.unseal(keys, coll, toks, code=0)
+    check(len(res) == len(toks), 'tokens of both days not all unsealed')
+
+
 def body(ctx):
     keys = ctx.keygen()
     ka, kb, va, vb = one_key_two_hosts(ctx, keys)
+    ratchet_in_step(ctx)
     coll = ctx.path('collected')
     collect_both(ctx, keys, va, vb, coll)
     refusals(ctx, keys, coll)
