@@ -5,8 +5,8 @@ daemons standing in for two hosts.
     test_fleet_hive.py LOGSEAL_BINARY SOURCE_ROOT
 
 One key set made once and copied to both hosts without officer.key; each
-daemon (host = edge-1 / edge-2, layout = hive, format = jsonl) writes the
-same shared output tree. Checked:
+daemon (host = edge-1 / edge-2, layout = hive, format = jsonl, a stdin
+source) writes the same shared output tree. Checked:
   - the same lines give the same tokens on both hosts;
   - the tree is OUTPUT/source=/dt=/hour=/host=/ with the host in every
     name, dated by the lines' own time (the logs are from 2025, the run is
@@ -58,13 +58,6 @@ def duckdb_dir(ctx):
     return d
 
 
-def host_keys(ctx, officer_keys, host):
-    keys = ctx.path(host + '-keys')
-    shutil.copytree(officer_keys, keys)
-    os.unlink(os.path.join(keys, 'officer.key'))
-    return keys
-
-
 def make_input(ctx, host, blocks, truth):
     path = ctx.path(host + '.log')
     with open(path, 'wb') as out:
@@ -78,18 +71,31 @@ def make_input(ctx, host, blocks, truth):
     return path
 
 
-def run_host(ctx, host, keys, output, src):
-    d = lslib.Daemon(ctx, base=ctx.path(host), output=output)
-    shutil.rmtree(d.keys)
-    shutil.copytree(keys, d.keys)
-    d.config([('web', {'type': 'stdin', 'rule': RULE})],
-             extra='host = %s\nlayout = hive\nformat = jsonl\n'
-                   'segment_size = 256K' % host)
-    with open(src, 'rb') as f:
-        d.start(stdin=f)
-        code = d.wait(300)
-    check(code == 0, '%s: exit %d:\n%s' % (host, code, d.log_tail()))
-    return d
+class Host:
+    """One host of the fleet: its keys (the fleet's, without officer.key),
+    vault, state and configuration; the output is shared."""
+
+    def __init__(self, ctx, name, officer_keys, output):
+        self.name = name
+        base = ctx.path(name)
+        os.makedirs(base)
+        self.keys = os.path.join(base, 'keys')
+        shutil.copytree(officer_keys, self.keys)
+        os.unlink(os.path.join(self.keys, 'officer.key'))
+        self.vault = os.path.join(base, 'vault')
+        self.conf = os.path.join(base, 'logseal.conf')
+        with open(self.conf, 'w') as f:
+            f.write('[daemon]\nkeys = %s\nvault = %s\nstate = %s\n'
+                    'output = %s\nhost = %s\nlayout = hive\n'
+                    'format = jsonl\nsegment_size = 256K\n\n'
+                    '[source web]\ntype = stdin\nrule = %s\n'
+                    % (self.keys, self.vault, os.path.join(base, 'state'),
+                       output, name, RULE))
+
+    def run(self, ctx, src):
+        """The daemon reads src on its stdin source and stops at its end."""
+        proc = ctx.run(['run', '--config', self.conf], stdin=src)
+        ctx.expect(proc, 0, '%s: logseal run' % self.name)
 
 
 def segments(output):
@@ -214,8 +220,9 @@ def body(ctx):
                          ('edge-2', [SHARED] + EDGE2)):
         src = make_input(ctx, host, blocks, truth)
         total += lslib.count_lines(open(src, 'rb').read())
-        hosts.append(run_host(ctx, host, host_keys(ctx, officer_keys, host),
-                              output, src))
+        h = Host(ctx, host, officer_keys, output)
+        h.run(ctx, src)
+        hosts.append(h)
     parts = segments(output)
     check(len({k[3] for k in parts}) == 2 and len(parts) >= 4,
           'expected partitions of both hosts over several hours: %s'
