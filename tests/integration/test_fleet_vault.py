@@ -26,7 +26,7 @@ sealed index (issue 18, the vault side).
     outside --from/--to are not read;
 (7) the index: unseal of every token of a 200k-line run, through the index
     and with --no-index, byte for byte equal; disclose likewise for
-    subjects of every class; the index is used (the command says so) and
+    subjects of every class, and identify; the index is used (the command says so) and
     kept up to date by import; a damaged index is reported, the answers
     stay equal, and it is rebuilt.
 """
@@ -298,6 +298,24 @@ def disclose_equal(ctx, keys, coll, outs, unsealed):
               % (cls, runs[0].returncode, runs[1].returncode))
 
 
+def identify_equal(ctx, keys, coll):
+    """identify reads the vault twice (the address's tokens, then every
+    token of the lines found): through the index as without it."""
+    lines = open(ctx.path('same.log')).read().splitlines()
+    first = lines[0].split(' ', 1)[0]
+    addr = next(ln.split(' ', 1)[0] for ln in lines[1:]
+                if ln.split(' ', 1)[0] != first)
+    runs = [ctx.run(['identify', '--keys', keys, '--vault', coll, '--case',
+                     'COURT-1', '--address', addr, '--at',
+                     '2025-11-29T17:00:00+09:00', '--window', '300',
+                     ctx.path('same-1.gz')] + extra)
+            for extra in ([], ['--no-index'])]
+    check(runs[0].returncode == 0 and runs[0].stdout == runs[1].stdout and
+          b'through the index' in runs[0].stderr,
+          'identify through the index differs (exit %d/%d)'
+          % (runs[0].returncode, runs[1].returncode))
+
+
 def damage(ctx, keys, coll, toks, expect):
     manifest = os.path.join(coll, 'index', 'manifest')
     data = bytearray(open(manifest, 'rb').read())
@@ -402,6 +420,7 @@ def body(ctx):
     disclose_tree(ctx, keys, coll)
     toks, outs, unsealed = differential(ctx, keys, coll)
     disclose_equal(ctx, keys, coll, outs, unsealed)
+    identify_equal(ctx, keys, coll)
     damage(ctx, keys, coll, toks, unsealed)
 
 
