@@ -107,7 +107,7 @@ LSL_MUST_CHECK int lsl_ip_override_parse(const char *s,
 /* Parse "text" or "jsonl" into *format. 0 or -EINVAL (*format kept). */
 LSL_MUST_CHECK int lsl_out_format_parse(const char *s, uint8_t *format);
 
-/* Worker-local state: matcher, tokenizer, deflate stream. */
+/* Worker-local state: matcher, tokenizer, gzip compressor. */
 struct lsl_worker;
 
 struct lsl_worker_opts {

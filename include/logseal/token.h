@@ -519,7 +519,10 @@ uint64_t lsl_tokenizer_emitted(const struct lsl_tokenizer *tz);
 
 /*
  * Forget the batch's mappings and the emitted count; the arena holding
- * their values is wiped. The cache stays.
+ * their values is wiped. The cache stays. Between resets the tokenizer
+ * asks the keyring for a time's key id once (the last time asked is
+ * remembered), so a ratchet reaches it at the next reset: reset it per
+ * batch.
  */
 void lsl_tokenizer_reset(struct lsl_tokenizer *tz);
 
