@@ -363,6 +363,7 @@ static int scan_vault(struct builder *b, struct lsl_sidx *old, const char *dir)
 struct cursor {
     struct sidx_run *r;
     struct lsl_buf leaf;
+    uint64_t off; /* of the leaf in `leaf` */
     size_t pos, count;
     uint32_t *remap; /* run-local chunk -> merged chunk, or UINT32_MAX */
 };
@@ -371,6 +372,7 @@ static int cursor_load(struct lsl_sidx *ix, struct cursor *c, uint64_t off)
 {
     int rc = lsl_sidx_block_read(ix, c->r, off, SIDX_K_LEAF, &c->leaf);
 
+    c->off = off;
     c->pos = 0;
     c->count = rc ? 0 : (size_t)lsl_get_le((const uint8_t *)c->leaf.p + 4, 4);
     return rc;
@@ -389,6 +391,8 @@ static int cursor_peek(struct lsl_sidx *ix, struct cursor *c, const uint8_t **e)
             *e = NULL;
             return 0;
         }
+        if (next <= c->off)
+            return LSL_ECORRUPT; /* a chain that does not move forward */
         rc = cursor_load(ix, c, next);
         if (rc)
             return rc;

@@ -220,9 +220,17 @@ static int run_lookup(struct lsl_sidx *ix, struct sidx_run *r,
         uint32_t id;
 
         if (pos == (size_t)lsl_get_le(blk + 4, 4)) {
-            off = lsl_get_le(blk + 8, 8);
-            if (!off)
+            uint64_t next = lsl_get_le(blk + 8, 8);
+
+            if (!next)
                 break;
+            /* Leaves are written in order: a chain that does not move
+             * forward is damage, not a loop to follow. */
+            if (next <= off) {
+                rc = LSL_ECORRUPT;
+                break;
+            }
+            off = next;
             rc = path_block(ix, r, 0, off, &blk);
             pos = 0;
             continue;

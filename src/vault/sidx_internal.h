@@ -151,6 +151,10 @@ LSL_MUST_CHECK int lsl_sidx_manifest_load(struct lsl_sidx *ix);
 /* Write ix as index/manifest (tmp, fsync, rename, fsync dir). */
 LSL_MUST_CHECK int lsl_sidx_manifest_write(const struct lsl_sidx *ix);
 
+/* Seal body[0..len) as ix's manifest (also for the fuzz target). */
+LSL_MUST_CHECK int lsl_sidx_manifest_put(const struct lsl_sidx *ix,
+                                         const uint8_t *body, size_t len);
+
 /* Build by_no from files. 0 or -ENOMEM. */
 LSL_MUST_CHECK int lsl_sidx_number(struct lsl_sidx *ix);
 

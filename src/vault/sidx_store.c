@@ -452,23 +452,31 @@ static void manifest_ad(const struct lsl_sidx *ix, uint8_t ad[MANIFEST_AD])
     lsl_put_le(ad + 32, ix->generation, 8);
 }
 
-int lsl_sidx_manifest_write(const struct lsl_sidx *ix)
+int lsl_sidx_manifest_put(const struct lsl_sidx *ix, const uint8_t *body,
+                          size_t len)
 {
-    struct lsl_buf body = {0}, file = {0};
+    struct lsl_buf file = {0};
     uint8_t ad[MANIFEST_AD];
     char path[4096];
     int rc = lsl_sidx_path(ix, MANIFEST_NAME, path, sizeof(path));
 
     manifest_ad(ix, ad);
-    rc = rc ? rc : encode_body(ix, &body);
     rc = rc ? rc : lsl_buf_append(&file, ad, sizeof(ad));
-    rc = rc ? rc
-            : lsl_sidx_box_seal(ix->key, ad, sizeof(ad),
-                                (const uint8_t *)body.p, body.len, &file);
+    rc = rc ? rc : lsl_sidx_box_seal(ix->key, ad, sizeof(ad), body, len, &file);
     if (rc == 0)
         rc = lsl_file_replace(path, 0600, file.p, file.len);
-    lsl_buf_free(&body);
     lsl_buf_free(&file);
+    return rc;
+}
+
+int lsl_sidx_manifest_write(const struct lsl_sidx *ix)
+{
+    struct lsl_buf body = {0};
+    int rc = encode_body(ix, &body);
+
+    if (rc == 0)
+        rc = lsl_sidx_manifest_put(ix, (const uint8_t *)body.p, body.len);
+    lsl_buf_free(&body);
     return rc;
 }
 
