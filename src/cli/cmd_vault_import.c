@@ -18,6 +18,7 @@
  * subjects an erase record erased are left out of what is taken, so a
  * host's older copy cannot bring them back.
  *
+ * One import runs at a time per vault (a lock in the vault directory).
  * Order: copy and check everything; check the writers' chains of the
  * vault with the files to be taken (a gap, per writer, is reported: a file
  * not collected, or deleted at its host); append the audit record (the
@@ -31,6 +32,7 @@
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "cli_internal.h"
@@ -64,6 +66,7 @@ struct have {
 };
 
 struct import {
+    int lock_fd;
     const char *from[FROM_MAX];
     size_t nfrom;
     char real_vault[PATH_MAX];
@@ -447,6 +450,39 @@ static int take(struct import *im, struct cand *c)
     return 0;
 }
 
+/*
+ * One import at a time per vault (VAULTDIR/.import.lock); copies an
+ * interrupted import left behind (hidden, never read) are removed.
+ */
+static int lock_vault(struct import *im)
+{
+    char path[PATH_MAX];
+    struct dirent *e;
+    DIR *d;
+    int rc = lsl_path_join(path, sizeof(path), im->ss->vault, ".import.lock");
+
+    if (rc)
+        return rc;
+    im->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (im->lock_fd < 0 || flock(im->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+        rc = errno == EWOULDBLOCK ? -EBUSY : -errno;
+        lsl_log_error("%s: %s", im->ss->vault,
+                      rc == -EBUSY ? "another import is running; run this "
+                                     "one again when it has ended"
+                                   : lsl_strerror(rc));
+        return rc;
+    }
+    d = opendir(im->ss->vault);
+    while (d && (e = readdir(d)) != NULL) {
+        if (strncmp(e->d_name, ".import-", 8) == 0 &&
+            lsl_path_join(path, sizeof(path), im->ss->vault, e->d_name) == 0)
+            unlink(path);
+    }
+    if (d)
+        closedir(d);
+    return 0;
+}
+
 static int import_run(struct import *im)
 {
     struct lsl_cli_session *ss = im->ss;
@@ -455,6 +491,7 @@ static int import_run(struct import *im)
 
     if (rc == 0 && !realpath(ss->vault, im->real_vault))
         rc = -errno;
+    rc = rc ? rc : lock_vault(im);
     rc = rc ? rc : lsl_cli_session_open(ss);
     ss->on_file = note_have;
     ss->file_ud = im;
@@ -488,6 +525,8 @@ static int import_run(struct import *im)
 
 static void free_import(struct import *im)
 {
+    if (im->lock_fd >= 0)
+        close(im->lock_fd);
     for (size_t i = 0; i < im->nc; i++) {
         if (im->c[i].tmp[0])
             unlink(im->c[i].tmp);
@@ -548,7 +587,7 @@ static int parse(int argc, char **argv, struct lsl_cli_session *ss,
 int lsl_cmd_vault_import(int argc, char **argv)
 {
     struct lsl_cli_session ss = {0};
-    struct import im = {.ss = &ss};
+    struct import im = {.ss = &ss, .lock_fd = -1};
     int rc = parse(argc, argv, &ss, &im), code;
 
     if (rc != LSL_CLI_GO)

@@ -31,6 +31,7 @@ sealed index (issue 18, the vault side).
     stay equal, and it is rebuilt.
 """
 
+import fcntl
 import json
 import os
 import shutil
@@ -167,8 +168,19 @@ def refusals(ctx, keys, coll):
               'import of %s: expected "%s": %s'
               % (os.path.basename(d), why.decode(), lslib.redact(proc.stderr)))
         check(lsv(coll) == before, 'a refused file entered the vault')
-    check(not [n for n in os.listdir(coll) if n.startswith('.import')],
+    check(not [n for n in os.listdir(coll) if n.startswith('.import-')],
           'import left temporary copies in the vault')
+    # One import at a time; what an interrupted one left is removed.
+    with open(os.path.join(coll, '.import-stale1'), 'wb') as f:
+        f.write(b'LSLVAULT half a copy')
+    with open(os.path.join(coll, '.import.lock'), 'a') as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        proc = imp(ctx, keys, coll, [v_other], 1)
+        check(b'another import is running' in proc.stderr,
+              'a second import at once was not refused')
+    imp(ctx, keys, coll, [tam], 3)
+    check(not os.path.exists(os.path.join(coll, '.import-stale1')),
+          'a copy an interrupted import left was not removed')
 
 
 def per_host_gap(ctx, keys, kb):
