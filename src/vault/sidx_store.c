@@ -163,12 +163,14 @@ struct cur {
 
 static const uint8_t *take(struct cur *c, size_t n)
 {
-    const uint8_t *p = c->p + c->pos;
+    const uint8_t *p;
 
-    if (c->bad || n > c->len - c->pos) {
+    /* An empty body has no buffer at all: NULL + 0 is not a pointer. */
+    if (c->bad || !c->p || n > c->len - c->pos) {
         c->bad = true;
         return NULL;
     }
+    p = c->p + c->pos;
     c->pos += n;
     return p;
 }
