@@ -114,6 +114,9 @@ static int path_block(const struct lsl_sidx *ix, struct sidx_run *r,
 {
     int rc = 0;
 
+    /* No block lies in the run's header (0 also marks an empty slot). */
+    if (off < SIDX_RUN_HDR)
+        return LSL_ECORRUPT;
     if (r->path[level].off != off) {
         r->path[level].off = 0;
         rc = lsl_sidx_block_read(ix, r, off, level ? SIDX_K_INNER : SIDX_K_LEAF,

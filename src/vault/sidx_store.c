@@ -591,6 +591,8 @@ int lsl_sidx_block_read(const struct lsl_sidx *ix, const struct sidx_run *r,
     size_t clen = 0;
     int rc = disk ? 0 : -ENOMEM;
 
+    if (rc == 0 && off < SIDX_RUN_HDR)
+        rc = LSL_ECORRUPT; /* no block lies in the run's header */
     if (rc == 0) {
         got = pread(r->fd, disk, max, (off_t)off);
         rc = got < 0 ? -errno : got < 4 ? LSL_ECORRUPT : 0;
