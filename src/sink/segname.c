@@ -96,15 +96,20 @@ int lsl_segname_file(const struct lsl_segname *n, int64_t when, unsigned seq,
     return len < 0 || (size_t)len >= cap ? -ENAMETOOLONG : 0;
 }
 
-/* "<time>-<seq>." at p. */
+/* "<time>-<seq>.log.gz[.part]" at p. */
 static bool parse_tail(const char *p, int64_t *when, unsigned *seq)
 {
     const char *end;
     struct tm tm;
+    int k = 0;
 
     memset(&tm, 0, sizeof(tm));
     end = strptime(p, "%Y%m%dT%H%M%SZ", &tm);
-    if (!end || sscanf(end, "-%u.", seq) != 1)
+    /* Nothing after the seq but the suffix: "web-a-<time>-<seq>..." of
+     * host "a" is no name of a host "a-<time>". */
+    if (!end || sscanf(end, "-%u%n", seq, &k) != 1 || k < 2 ||
+        (strcmp(end + k, ".log.gz") != 0 &&
+         strcmp(end + k, ".log.gz.part") != 0))
         return false;
     *when = (int64_t)timegm(&tm);
     return true;

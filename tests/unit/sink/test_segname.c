@@ -96,6 +96,37 @@ static void parse_and_own(void **state)
                "web-20251129T080509Z-003.log.gz.part"));
 }
 
+/*
+ * Host ids may hold '-' and digits: host "edge" must not take host
+ * "edge-20251129T080509Z"'s files in the default layout (one directory
+ * for all hosts), where it would sweep (finish or remove) its .part.
+ */
+static void host_prefix_not_owned(void **state)
+{
+    static const struct lsl_segname edge = {"/out", "web", "edge",
+                                            LSL_LAYOUT_DEFAULT};
+    static const struct lsl_segname longer = {
+        "/out", "web", "edge-20251129T080509Z", LSL_LAYOUT_DEFAULT};
+    char p[4096], part[4200];
+    int64_t when;
+    unsigned seq;
+
+    (void)state;
+    assert_int_equal(lsl_segname_file(&longer, T0, 7, p, sizeof(p)), 0);
+    snprintf(part, sizeof(part), "%s.part", p);
+    assert_true(lsl_segname_owns(&longer, part));
+    assert_false(lsl_segname_parse(&edge, part, &when, &seq));
+    assert_false(lsl_segname_owns(&edge, part));
+    assert_false(lsl_segname_owns(&edge, p));
+    /* Only the suffixes segments have. */
+    assert_false(lsl_segname_parse(
+        &edge, "/out/web/2025-11-29/web-edge-20251129T080509Z-003.log.gzx",
+        &when, &seq));
+    assert_false(lsl_segname_parse(
+        &edge, "/out/web/2025-11-29/web-edge-20251129T080509Z-.log.gz", &when,
+        &seq));
+}
+
 static int count_dir(const char *dir, void *ud)
 {
     assert_non_null(strstr(dir, "host=edge-1"));
@@ -132,6 +163,7 @@ int main(void)
         cmocka_unit_test(paths),
         cmocka_unit_test(partitions),
         cmocka_unit_test(parse_and_own),
+        cmocka_unit_test(host_prefix_not_owned),
         cmocka_unit_test(sweep_dirs),
     };
 
