@@ -15,19 +15,28 @@
  * - A segment holds batches whose first lines fall in one partition (a
  *   UTC day, or hour in the hive layout): it is dated by its first one,
  *   and a batch of another partition starts a new segment.
+ * - A segment is not finished while its last batch ends inside an
+ *   overlong line (its pieces): the rest of the line goes to the same file.
+ * - Names are (date, seq); seq counts up within a second for the life of
+ *   the sink while dates go forward, whatever the directory holds now (a
+ *   shipper may move finished files away at once). A segment dated before
+ *   the latest name given (lines out of time order) takes the first seq
+ *   not present in its directory.
  * - The pipeline serializes write, sync, tick, close and the checkpoint's
- *   call to lsl_segment_sink_state: no locking here.
+ *   call to state(): no locking here.
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <zlib.h>
 #include "logseal/checkpoint.h"
 #include "logseal/file.h"
 #include "logseal/log.h"
@@ -54,6 +63,10 @@ struct segment_sink {
     int64_t started;     /* unix s */
     int64_t partition;   /* start of the open segment's partition */
     bool resumed;
+    bool open_line;     /* the last batch ended inside an overlong line */
+    bool input_replays; /* lsl_segment_opts */
+    int64_t seq_time;   /* latest second a name was given ... */
+    unsigned next_seq;  /* ... and the next seq in that second */
 };
 
 /* NAME from NAME.part. */
@@ -84,10 +97,11 @@ static int open_segment(struct segment_sink *f, int64_t when, int64_t now)
 {
     char dir[PATH_MAX], final[PATH_MAX];
     int rc = make_dir(f, when, dir, sizeof(dir));
+    unsigned seq = when == f->seq_time ? f->next_seq : 0;
 
     if (rc)
         return rc;
-    for (unsigned seq = 0; seq < MAX_SEQ; seq++) {
+    for (; seq < MAX_SEQ; seq++) {
         size_t n;
 
         rc = lsl_segname_file(&f->names, when, seq, final, sizeof(final));
@@ -108,6 +122,10 @@ static int open_segment(struct segment_sink *f, int64_t when, int64_t now)
     }
     if (f->fd < 0)
         return -EEXIST;
+    if (when >= f->seq_time) {
+        f->seq_time = when;
+        f->next_seq = seq + 1;
+    }
     f->len = 0;
     f->lines = 0;
     f->started = now;
@@ -140,7 +158,7 @@ static int finish_segment(struct segment_sink *f)
 
 static bool due(const struct segment_sink *f, int64_t now)
 {
-    if (f->fd < 0 || f->len == 0)
+    if (f->fd < 0 || f->len == 0 || f->open_line)
         return false;
     return (f->max_bytes && f->len >= f->max_bytes) ||
            (f->max_age && now - f->started >= (int64_t)f->max_age);
@@ -178,6 +196,8 @@ static int segment_write(struct lsl_sink *s, const struct lsl_batch *b)
     }
     f->len += b->gz.len;
     f->lines += b->st.lines_out;
+    f->open_line =
+        b->nlines > 0 && (b->lines[b->nlines - 1].flags & LSL_LINE_PIECE);
     return 0;
 }
 
@@ -202,7 +222,12 @@ static int segment_close(struct lsl_sink *s, bool finish)
     struct segment_sink *f = (struct segment_sink *)s;
     int rc = 0;
 
-    if (f->fd >= 0 && finish && f->len > 0)
+    if (f->fd >= 0 && finish && f->open_line)
+        lsl_log_info("segment %s stays unfinished: it ends inside an "
+                     "overlong line whose rest is not read yet; the next "
+                     "start continues it",
+                     f->part);
+    else if (f->fd >= 0 && finish && f->len > 0)
         rc = finish_segment(f);
     if (f->fd >= 0) {
         close(f->fd);
@@ -233,6 +258,22 @@ static const struct lsl_sink_ops segment_ops = {
     .state = segment_state,
     .close = segment_close,
 };
+
+/*
+ * A name of this sink seen on disk (a resumed or finished segment): names
+ * of its second with its seq or below are not given again.
+ */
+static void note_name(struct segment_sink *f, const char *path)
+{
+    int64_t when;
+    unsigned seq;
+
+    if (!lsl_segname_parse(&f->names, path, &when, &seq) || when < f->seq_time)
+        return;
+    if (when > f->seq_time || seq + 1 > f->next_seq)
+        f->next_seq = seq + 1;
+    f->seq_time = when;
+}
 
 /* Is `part` a segment of this sink (never cut back anything else)? */
 static bool own_part(const struct segment_sink *f, const char *part)
@@ -278,6 +319,7 @@ static int resume(struct segment_sink *f, const struct lsl_checkpoint *cp)
                       f->source, cp->segment, f->out_dir);
         return LSL_ECORRUPT;
     }
+    note_name(f, cp->segment);
     rc = resume_open(f, cp->segment);
     if (rc || f->fd < 0)
         return rc;
@@ -314,47 +356,140 @@ static int resume(struct segment_sink *f, const struct lsl_checkpoint *cp)
             f->partition = lsl_segname_partition(f->names.layout, when);
     }
     f->resumed = true;
-    return 0;
-}
-
-/* Remove this sink's .part files of one directory other than `keep`. */
-static int remove_orphans_in(const char *dir, void *ud)
-{
-    const struct segment_sink *f = ud;
-    const char *keep = f->fd >= 0 ? f->part : "";
-    char path[PATH_MAX];
-    struct dirent *e;
-    DIR *d = opendir(dir);
-
-    if (!d)
-        return 0;
-    while ((e = readdir(d)) != NULL) {
-        if (lsl_path_join(path, sizeof(path), dir, e->d_name) != 0 ||
-            !own_part(f, path) || strcmp(path, keep) == 0)
-            continue;
-        if (unlink(path) == 0)
-            lsl_log_info("removed unfinished segment %s: no checkpoint "
-                         "covers it, its lines are read again from the "
-                         "input",
-                         path);
-        else
-            lsl_log_warn("cannot remove unfinished segment %s: %s", path,
-                         strerror(errno));
-    }
-    closedir(d);
+    f->open_line = cp->in_line;
     return 0;
 }
 
 /*
- * A crash between creating a segment and the first checkpoint that names
- * it leaves a .part holding only uncommitted batches: those lines are read
- * again from the input, so the file must go, or it would never be
- * finished (and, if finished, would repeat them). Only this source's and
- * host's files: another host may write the same OUTDIR.
+ * Length of the whole gzip members at the start of fd: what a crash
+ * during a write leaves beyond them is half a member. 0 or -errno.
  */
-static void remove_orphans(struct segment_sink *f)
+static int whole_members(int fd, uint64_t *len)
 {
-    (void)lsl_segname_each_dir(&f->names, remove_orphans_in, f);
+    unsigned char in[1 << 16], out[1 << 16];
+    uint64_t base = 0; /* file offset where the current member starts */
+    z_stream zs;
+    ssize_t n = 0;
+    int rc = 0, zrc = Z_OK;
+
+    *len = 0;
+    memset(&zs, 0, sizeof(zs));
+    if (inflateInit2(&zs, 15 + 16) != Z_OK)
+        return -ENOMEM;
+    for (uint64_t at = 0;; at += (uint64_t)n) {
+        n = pread(fd, in, sizeof(in), (off_t)at);
+        if (n <= 0) {
+            rc = n < 0 ? -errno : 0;
+            break;
+        }
+        zs.next_in = in;
+        zs.avail_in = (uInt)n;
+        while (zs.avail_in > 0) {
+            zs.next_out = out;
+            zs.avail_out = sizeof(out);
+            zrc = inflate(&zs, Z_NO_FLUSH);
+            if (zrc == Z_STREAM_END) {
+                base += zs.total_in;
+                *len = base;
+                zrc = inflateReset(&zs);
+            }
+            if (zrc != Z_OK && zrc != Z_BUF_ERROR)
+                break;
+            if (zrc == Z_BUF_ERROR && zs.avail_in > 0)
+                break;
+        }
+        if (zrc != Z_OK && zrc != Z_BUF_ERROR)
+            break; /* damaged: keep the members before it */
+    }
+    sodium_memzero(out, sizeof(out));
+    inflateEnd(&zs);
+    return rc;
+}
+
+/*
+ * A .part a crash left behind that holds committed lines (the source
+ * cannot read them again): cut back to its whole members and finished,
+ * or removed if none is whole.
+ */
+static int finish_orphan(struct segment_sink *f, const char *path)
+{
+    char final[PATH_MAX];
+    uint64_t len;
+    struct stat st;
+    int fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+    int rc;
+
+    if (fd < 0)
+        return -errno;
+    rc = fstat(fd, &st) < 0 ? -errno : whole_members(fd, &len);
+    if (rc == 0 && len < (uint64_t)st.st_size &&
+        (ftruncate(fd, (off_t)len) < 0))
+        rc = -errno;
+    if (rc == 0 && len > 0 && fsync(fd) < 0)
+        rc = -errno;
+    close(fd);
+    if (rc)
+        return rc;
+    if (len == 0)
+        return unlink(path) < 0 ? -errno : 0;
+    final_name(path, final, sizeof(final));
+    if (rename(path, final) < 0)
+        return -errno;
+    note_name(f, final);
+    lsl_log_info("segment %s was left unfinished by a crash: finished with "
+                 "its %llu bytes of whole batches%s",
+                 final, (unsigned long long)len,
+                 len < (uint64_t)st.st_size ? " (an unfinished one cut off)"
+                                            : "");
+    return lsl_fsync_parent(final);
+}
+
+/* This sink's .part files of one directory other than the open one. */
+static int sweep_dir(const char *dir, void *ud)
+{
+    struct segment_sink *f = ud;
+    const char *keep = f->fd >= 0 ? f->part : "";
+    char path[PATH_MAX];
+    struct dirent *e;
+    DIR *d = opendir(dir);
+    int rc = 0;
+
+    if (!d)
+        return 0;
+    while (rc == 0 && (e = readdir(d)) != NULL) {
+        if (lsl_path_join(path, sizeof(path), dir, e->d_name) != 0 ||
+            !own_part(f, path) || strcmp(path, keep) == 0)
+            continue;
+        if (!f->input_replays) {
+            rc = finish_orphan(f, path);
+            if (rc)
+                lsl_log_error("cannot finish the unfinished segment %s: %s",
+                              path, lsl_strerror(rc));
+        } else if (unlink(path) == 0) {
+            lsl_log_info("removed unfinished segment %s: no checkpoint "
+                         "covers it, its lines are read again from the "
+                         "input",
+                         path);
+        } else {
+            lsl_log_warn("cannot remove unfinished segment %s: %s", path,
+                         strerror(errno));
+        }
+    }
+    closedir(d);
+    return rc;
+}
+
+/*
+ * A crash leaves .part files the checkpoint does not name. For a source
+ * that reads uncommitted input again they hold only such batches (a crash
+ * between creating a segment and the first checkpoint naming it) and must
+ * go, or they would repeat lines once finished. For a source that cannot
+ * (syslog, stdin) they hold committed batches: they are finished. Only
+ * this source's and host's files: another host may write the same OUTDIR.
+ */
+static int sweep_orphans(struct segment_sink *f)
+{
+    return lsl_segname_each_dir(&f->names, sweep_dir, f);
 }
 
 int lsl_segment_sink_open(struct lsl_sink **out,
@@ -376,6 +511,7 @@ int lsl_segment_sink_open(struct lsl_sink **out,
     f->base.sync_each = true;
     f->max_bytes = o->max_bytes;
     f->max_age = o->max_age;
+    f->input_replays = o->input_replays;
     if (snprintf(f->out_dir, sizeof(f->out_dir), "%s", o->out_dir) >=
             (int)sizeof(f->out_dir) ||
         snprintf(f->source, sizeof(f->source), "%s", o->source) >=
@@ -389,9 +525,10 @@ int lsl_segment_sink_open(struct lsl_sink **out,
              o->source);
     if (o->resume && o->resume->segment[0])
         rc = resume(f, o->resume);
+    if (rc == 0)
+        rc = sweep_orphans(f);
     if (rc)
         goto fail;
-    remove_orphans(f);
     *out = &f->base;
     return 0;
 fail:
