@@ -5,8 +5,9 @@ daemons standing in for two hosts.
     test_fleet_hive.py LOGSEAL_BINARY SOURCE_ROOT
 
 One key set made once and copied to both hosts without officer.key; each
-daemon (host = edge-1 / edge-2, layout = hive, format = jsonl, a stdin
-source) writes the same shared output tree. Checked:
+daemon (lslib.Daemon, both running at once; host = edge-1 / edge-2,
+layout = hive, format = jsonl, a stdin source) writes the same shared
+output tree. Checked:
   - the same lines give the same tokens on both hosts;
   - the tree is OUTPUT/source=/dt=/hour=/host=/ with the host in every
     name, dated by the lines' own time (the logs are from 2025, the run is
@@ -71,31 +72,18 @@ def make_input(ctx, host, blocks, truth):
     return path
 
 
-class Host:
-    """One host of the fleet: its keys (the fleet's, without officer.key),
-    vault, state and configuration; the output is shared."""
-
-    def __init__(self, ctx, name, officer_keys, output):
-        self.name = name
-        base = ctx.path(name)
-        os.makedirs(base)
-        self.keys = os.path.join(base, 'keys')
-        shutil.copytree(officer_keys, self.keys)
-        os.unlink(os.path.join(self.keys, 'officer.key'))
-        self.vault = os.path.join(base, 'vault')
-        self.conf = os.path.join(base, 'logseal.conf')
-        with open(self.conf, 'w') as f:
-            f.write('[daemon]\nkeys = %s\nvault = %s\nstate = %s\n'
-                    'output = %s\nhost = %s\nlayout = hive\n'
-                    'format = jsonl\nsegment_size = 256K\n\n'
-                    '[source web]\ntype = stdin\nrule = %s\n'
-                    % (self.keys, self.vault, os.path.join(base, 'state'),
-                       output, name, RULE))
-
-    def run(self, ctx, src):
-        """The daemon reads src on its stdin source and stops at its end."""
-        proc = ctx.run(['run', '--config', self.conf], stdin=src)
-        ctx.expect(proc, 0, '%s: logseal run' % self.name)
+def host(ctx, name, officer_keys, output):
+    """One host of the fleet (lslib.Daemon): the fleet's keys without
+    officer.key, its own vault and state, the shared output."""
+    d = lslib.Daemon(ctx, base=ctx.path(name), output=output)
+    shutil.rmtree(d.keys)
+    shutil.copytree(officer_keys, d.keys)
+    os.unlink(os.path.join(d.keys, 'officer.key'))
+    d.config([('web', {'type': 'stdin', 'rule': RULE})],
+             extra='host = %s\nlayout = hive\nformat = jsonl\n'
+             'segment_size = 256K' % name)
+    d.name = name
+    return d
 
 
 def segments(output):
@@ -215,14 +203,21 @@ def body(ctx):
     officer_keys = ctx.keygen('officer-keys')
     output = ctx.path('shared-output')
     truth = ctx.path('truth-')
-    hosts, total = [], 0
-    for host, blocks in (('edge-1', [SHARED] + EDGE1),
+    hosts, inputs, total = [], [], 0
+    for name, blocks in (('edge-1', [SHARED] + EDGE1),
                          ('edge-2', [SHARED] + EDGE2)):
-        src = make_input(ctx, host, blocks, truth)
+        src = make_input(ctx, name, blocks, truth)
         total += lslib.count_lines(open(src, 'rb').read())
-        h = Host(ctx, host, officer_keys, output)
-        h.run(ctx, src)
-        hosts.append(h)
+        hosts.append(host(ctx, name, officer_keys, output))
+        inputs.append(open(src, 'rb'))
+    # Both at once, as two hosts would: one shared output tree.
+    for h, fh in zip(hosts, inputs):
+        h.start(stdin=fh)
+    for h, fh in zip(hosts, inputs):
+        rc = h.wait(300)
+        fh.close()
+        check(rc == 0, '%s: logseal run exited %s:\n%s'
+              % (h.name, rc, h.log_tail()))
     parts = segments(output)
     check(len({k[3] for k in parts}) == 2 and len(parts) >= 4,
           'expected partitions of both hosts over several hours: %s'
