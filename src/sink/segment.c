@@ -18,10 +18,10 @@
  * - A segment is not finished while its last batch ends inside an
  *   overlong line (its pieces): the rest of the line goes to the same file.
  * - Names are (date, seq); seq counts up within a second for the life of
- *   the sink while dates go forward, whatever the directory holds now (a
- *   shipper may move finished files away at once). A segment dated before
- *   the latest name given (lines out of time order) takes the first seq
- *   not present in its directory.
+ *   the sink, whatever the directory holds now (a shipper may move
+ *   finished files away at once), for the last RECENT_NAMED seconds names
+ *   were given in (line times out of order may date a segment by one of
+ *   them again); in an older second, the first seq not on disk.
  * - The pipeline serializes write, sync, tick, close and the checkpoint's
  *   call to state(): no locking here.
  */
@@ -43,8 +43,9 @@
 #include "logseal/sink.h"
 #include "segment_internal.h"
 
-#define PART_SUFFIX ".part"
-#define MAX_SEQ     100000
+#define PART_SUFFIX  ".part"
+#define MAX_SEQ      100000
+#define RECENT_NAMED 16
 
 int (*lsl_segment_write_fn)(int fd, const void *buf,
                             size_t len) = lsl_write_all;
@@ -65,8 +66,11 @@ struct segment_sink {
     bool resumed;
     bool open_line;     /* the last batch ended inside an overlong line */
     bool input_replays; /* lsl_segment_opts */
-    int64_t seq_time;   /* latest second a name was given ... */
-    unsigned next_seq;  /* ... and the next seq in that second */
+    struct {
+        int64_t t;     /* a second names were given or seen in ... */
+        unsigned next; /* ... and the next seq free in it */
+    } named[RECENT_NAMED];
+    unsigned named_at; /* the slot to reuse next */
 };
 
 /* NAME from NAME.part. */
@@ -90,6 +94,26 @@ static int make_dir(struct segment_sink *f, int64_t when, char *dir, size_t cap)
 }
 
 /*
+ * The next seq of second `when` as far as this sink knows (names it gave
+ * or found in that second). The last RECENT_NAMED seconds are kept: line
+ * times out of order date a segment by a second used shortly before,
+ * never by one long gone.
+ */
+static unsigned *named_slot(struct segment_sink *f, int64_t when)
+{
+    unsigned i;
+
+    for (i = 0; i < RECENT_NAMED; i++)
+        if (f->named[i].next && f->named[i].t == when)
+            return &f->named[i].next;
+    i = f->named_at;
+    f->named_at = (i + 1) % RECENT_NAMED;
+    f->named[i].t = when;
+    f->named[i].next = 0;
+    return &f->named[i].next;
+}
+
+/*
  * Create a new, empty NAME.part dated `when` (its first line's time) with
  * a name no other segment has.
  */
@@ -97,7 +121,8 @@ static int open_segment(struct segment_sink *f, int64_t when, int64_t now)
 {
     char dir[PATH_MAX], final[PATH_MAX];
     int rc = make_dir(f, when, dir, sizeof(dir));
-    unsigned seq = when == f->seq_time ? f->next_seq : 0;
+    unsigned *next = named_slot(f, when);
+    unsigned seq = *next;
 
     if (rc)
         return rc;
@@ -122,10 +147,7 @@ static int open_segment(struct segment_sink *f, int64_t when, int64_t now)
     }
     if (f->fd < 0)
         return -EEXIST;
-    if (when >= f->seq_time) {
-        f->seq_time = when;
-        f->next_seq = seq + 1;
-    }
+    *next = seq + 1;
     f->len = 0;
     f->lines = 0;
     f->started = now;
@@ -266,13 +288,13 @@ static const struct lsl_sink_ops segment_ops = {
 static void note_name(struct segment_sink *f, const char *path)
 {
     int64_t when;
-    unsigned seq;
+    unsigned seq, *next;
 
-    if (!lsl_segname_parse(&f->names, path, &when, &seq) || when < f->seq_time)
+    if (!lsl_segname_parse(&f->names, path, &when, &seq))
         return;
-    if (when > f->seq_time || seq + 1 > f->next_seq)
-        f->next_seq = seq + 1;
-    f->seq_time = when;
+    next = named_slot(f, when);
+    if (seq + 1 > *next)
+        *next = seq + 1;
 }
 
 /* Is `part` a segment of this sink (never cut back anything else)? */

@@ -444,28 +444,39 @@ static void test_orphan_finished(void **state)
     assert_int_equal(s->ops->close(s, true), 0);
 }
 
+/*
+ * A shipper moves finished segments away at once: move them, keep the
+ * open one's name as names[i] and check no earlier one had it.
+ */
+static void shipped_name(const struct fix *f, int i, char names[][PATH_MAX])
+{
+    char moved[PATH_MAX];
+    glob_t g;
+
+    while (list(f, ".log.gz", &g) > 0) {
+        snprintf(moved, sizeof(moved), "%s/shipped-%d", f->dir, i);
+        assert_int_equal(rename(g.gl_pathv[0], moved), 0);
+        globfree(&g);
+    }
+    assert_int_equal(list(f, ".part", &g), 1);
+    snprintf(names[i], PATH_MAX, "%s", g.gl_pathv[0]);
+    globfree(&g);
+    for (int j = 0; j < i; j++)
+        assert_string_not_equal(names[i], names[j]);
+}
+
 /* Finished segments moved away at once (a shipper): no name comes back. */
 static void test_names_not_reused(void **state)
 {
     struct fix *f = *state;
     struct lsl_sink *s = NULL;
-    char moved[PATH_MAX], names[6][PATH_MAX];
-    glob_t g;
+    char names[8][PATH_MAX];
 
     f->o.max_bytes = 1;
     assert_int_equal(lsl_segment_sink_open(&s, &f->o), 0);
     for (int i = 0; i < 6; i++) {
         assert_int_equal(write_text(s, "x"), 0); /* finishes the last */
-        while (list(f, ".log.gz", &g) > 0) {
-            snprintf(moved, sizeof(moved), "%s/shipped-%d", f->dir, i);
-            assert_int_equal(rename(g.gl_pathv[0], moved), 0);
-            globfree(&g);
-        }
-        assert_int_equal(list(f, ".part", &g), 1);
-        snprintf(names[i], sizeof(names[i]), "%s", g.gl_pathv[0]);
-        globfree(&g);
-        for (int j = 0; j < i; j++)
-            assert_string_not_equal(names[i], names[j]);
+        shipped_name(f, i, names);
     }
     assert_int_equal(s->ops->close(s, true), 0);
 }
@@ -575,6 +586,28 @@ static void test_dated_by_lines(void **state)
     assert_int_equal(lsl_segment_sink_open(&s, &f->o), -EINVAL);
 }
 
+/*
+ * Segments dated by their lines: a second comes back when line times are
+ * out of order. With finished files moved away at once, no name given
+ * before is given again.
+ */
+static void test_dated_names_not_reused(void **state)
+{
+    static const int back[] = {0, 0, 10, 0, 5, 0, 10, 5};
+    struct fix *f = *state;
+    struct lsl_sink *s = NULL;
+    const int64_t t0 = 1764403509;
+    char names[8][PATH_MAX];
+
+    f->o.max_bytes = 1;
+    assert_int_equal(lsl_segment_sink_open(&s, &f->o), 0);
+    for (int i = 0; i < 8; i++) {
+        assert_int_equal(write_dated(s, "x", t0 + back[i]), 0);
+        shipped_name(f, i, names);
+    }
+    assert_int_equal(s->ops->close(s, true), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -588,6 +621,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_orphan_removed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_state_other_sink, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dated_by_lines, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_dated_names_not_reused, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_orphan_finished, setup, teardown),
         cmocka_unit_test_setup_teardown(test_names_not_reused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_long_line_one_file, setup,
