@@ -88,10 +88,10 @@ static int write_text(struct lsl_sink *s, const char *text)
     return write_dated(s, text, 0);
 }
 
-/* `text` as one gzip member, written as a batch of `nlines` lines whose
- * last one has `last_flags`. */
-static int write_member(struct lsl_sink *s, const char *text,
-                        uint32_t last_flags)
+/* `text` as one gzip member, written as a batch of one line with
+ * `last_flags`, whose first line's time is `first` (0: none). */
+static int write_member_at(struct lsl_sink *s, const char *text,
+                           uint32_t last_flags, int64_t first)
 {
     struct lsl_batch b;
     struct lsl_line ln = {0, 0, last_flags};
@@ -101,6 +101,7 @@ static int write_member(struct lsl_sink *s, const char *text,
 
     memset(&b, 0, sizeof(b));
     memset(&zs, 0, sizeof(zs));
+    b.first_time = first;
     b.st.lines_out = 1;
     b.lines = &ln;
     b.nlines = 1;
@@ -120,6 +121,12 @@ static int write_member(struct lsl_sink *s, const char *text,
         rc = s->ops->sync(s);
     lsl_buf_free(&b.gz);
     return rc;
+}
+
+static int write_member(struct lsl_sink *s, const char *text,
+                        uint32_t last_flags)
+{
+    return write_member_at(s, text, last_flags, 0);
 }
 
 /* Decompressed text of a file (whole members). */
@@ -608,6 +615,55 @@ static void test_dated_names_not_reused(void **state)
     assert_int_equal(s->ops->close(s, true), 0);
 }
 
+/*
+ * Two hosts share a hive OUTPUT and both are killed (stdin sources: their
+ * .part files hold committed lines). A start finishes only its own host's
+ * leftover, in its own partition; the other's .part is left for its own
+ * host, which resumes it from its checkpoint.
+ */
+static void test_hive_hosts_after_crash(void **state)
+{
+    struct fix *f = *state;
+    struct lsl_sink *s = NULL;
+    struct lsl_checkpoint cp;
+    const int64_t t0 = 1764403509; /* 2025-11-29T08:05:09Z */
+    char part1[PATH_MAX], path[PATH_MAX];
+    uint64_t len;
+
+    f->o.layout = LSL_LAYOUT_HIVE;
+    assert_int_equal(lsl_segment_sink_open(&s, &f->o), 0);
+    assert_int_equal(write_member_at(s, "h1 a\n", 0, t0), 0);
+    seg_state(s, part1, sizeof(part1), &len);
+    assert_int_equal(s->ops->close(s, false), 0);
+    f->o.host = "h2";
+    assert_int_equal(lsl_segment_sink_open(&s, &f->o), 0);
+    assert_int_equal(write_member_at(s, "h2 a\n", 0, t0 + 60), 0);
+    memset(&cp, 0, sizeof(cp));
+    seg_state(s, cp.segment, sizeof(cp.segment), &cp.segment_len);
+    assert_int_equal(s->ops->close(s, false), 0);
+    assert_non_null(strstr(cp.segment, "/host=h2/web-h2-20251129T080609Z-"));
+
+    f->o.host = "h1"; /* no checkpoint: its .part is a leftover */
+    assert_int_equal(lsl_segment_sink_open(&s, &f->o), 0);
+    assert_int_equal(access(part1, F_OK), -1);
+    snprintf(path, sizeof(path),
+             "%s/source=web/dt=2025-11-29/hour=08/host=h1/"
+             "web-h1-20251129T080509Z-000.log.gz",
+             f->dir);
+    assert_gz_content(path, "h1 a\n");
+    assert_int_equal(access(cp.segment, F_OK), 0); /* h2's: untouched */
+    assert_int_equal(s->ops->close(s, true), 0);
+
+    f->o.host = "h2";
+    f->o.resume = &cp;
+    assert_int_equal(lsl_segment_sink_open(&s, &f->o), 0);
+    assert_int_equal(write_member_at(s, "h2 b\n", 0, t0 + 61), 0);
+    assert_int_equal(s->ops->close(s, true), 0);
+    snprintf(path, sizeof(path), "%.*s", (int)(strlen(cp.segment) - 5),
+             cp.segment);
+    assert_gz_content(path, "h2 a\nh2 b\n");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -621,6 +677,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_orphan_removed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_state_other_sink, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dated_by_lines, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hive_hosts_after_crash, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_dated_names_not_reused, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_orphan_finished, setup, teardown),
