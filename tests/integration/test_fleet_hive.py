@@ -19,7 +19,10 @@ output tree. Checked:
     identifier is in anything it returns;
   - both hosts' vaults collected with `vault import`, indexed, unseal every
     sampled token of both outputs (sources name both hosts);
-  - disclose over the tree finds the subject's lines on both hosts.
+  - disclose over the tree finds the subject's lines on both hosts;
+  - a third host tailing a file, killed (-9) while reading and started
+    again, has every line once in its hours' partitions (exactly once on
+    the hive layout).
 """
 
 import gzip
@@ -72,18 +75,74 @@ def make_input(ctx, host, blocks, truth):
     return path
 
 
-def host(ctx, name, officer_keys, output):
+def host(ctx, name, officer_keys, output, source=None, fmt='jsonl'):
     """One host of the fleet (lslib.Daemon): the fleet's keys without
-    officer.key, its own vault and state, the shared output."""
+    officer.key, its own vault and state, the shared output; its source
+    reads stdin unless given."""
     d = lslib.Daemon(ctx, base=ctx.path(name), output=output)
     shutil.rmtree(d.keys)
     shutil.copytree(officer_keys, d.keys)
     os.unlink(os.path.join(d.keys, 'officer.key'))
-    d.config([('web', {'type': 'stdin', 'rule': RULE})],
-             extra='host = %s\nlayout = hive\nformat = jsonl\n'
-             'segment_size = 256K' % name)
+    d.config([('web', source or {'type': 'stdin', 'rule': RULE})],
+             extra='host = %s\nlayout = hive\nformat = %s\n'
+             'segment_size = 256K' % (name, fmt))
     d.name = name
     return d
+
+
+def tail_line(n):
+    """An nginx line numbered n (n=), its time in hour 17, 18 or 19."""
+    return ('192.0.2.%d - - [29/Nov/2024:%02d:%02d:00 +0000] "GET /live/'
+            'seg_%d.ts?device_id=ab241101-e2bb-4255-8caf-4136c566a962&n=%d '
+            'HTTP/1.1" 200 5 "-" "curl/7.88.1"\n'
+            % (n % 200 + 1, 17 + n // 150, n % 60, n, n)).encode()
+
+
+def crash_restart(ctx, officer_keys):
+    """Exactly once in the hive layout: a host tailing a file is killed
+    (-9) while it reads, then started again; every line is in the tree
+    once, in its hour's partition, and only its own host's files."""
+    access = ctx.path('edge-3-access.log')
+    d = host(ctx, 'edge-3', officer_keys, ctx.path('edge-3-out'),
+             {'type': 'tail', 'path': access, 'start': 'beginning',
+              'rule': RULE}, fmt='text')
+    def add(ns):
+        with open(access, 'ab') as f:
+            f.write(b''.join(tail_line(n) for n in ns))
+
+    def wait_all(n, what):
+        lslib.wait_for(lambda: set(range(n)) <=
+                       set(lslib.seen_ns(d.output, 'source=web')), 60,
+                       what, [d])
+
+    # A batch is dated by its first line: each hour's lines come once the
+    # last hour's are out, so they make batches (and segments) of their own.
+    add(range(150))
+    d.start()
+    lslib.wait_for(lambda: len(lslib.seen_ns(d.output, 'source=web')) >= 50,
+                   60, 'the first lines in the output', [d])
+    d.kill()
+    add(range(150, 300))
+    d.start()
+    wait_all(300, 'hour 18 after the restart')
+    add(range(300, 450))
+    wait_all(450, 'hour 19')
+    check(d.stop() == 0, 'exit after SIGTERM:\n' + d.log_tail())
+    lslib.check_final(d.output, 'source=web', range(450))
+    hours = set()
+    for path in lslib.segments(d.output):
+        rel = os.path.relpath(path, d.output).split(os.sep)
+        check(rel[:2] == ['source=web', 'dt=2024-11-29'] and
+              rel[3] == 'host=edge-3' and
+              rel[4].startswith('web-edge-3-20241129T'),
+              'segment outside its host\'s partition: %s' % path)
+        hours.add(rel[2])
+        first = lslib.read_gz(path).splitlines()[0]
+        n = int(lslib.N_RE.search(first).group(1))
+        check(rel[2] == 'hour=%02d' % (17 + n // 150),
+              '%s: its first line (n=%d) is of another hour' % (path, n))
+    check(hours == {'hour=17', 'hour=18', 'hour=19'},
+          'partitions after the restart: %s' % sorted(hours))
 
 
 def segments(output):
@@ -233,6 +292,7 @@ def body(ctx):
             truth_words |= vals | {lslib.normalize_value(v) for v in vals}
     duckdb(ctx, output, parts, total, truth_words)
     collect(ctx, officer_keys, hosts, output, shared_rows)
+    crash_restart(ctx, officer_keys)
 
 
 if __name__ == '__main__':
