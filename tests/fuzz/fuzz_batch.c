@@ -7,8 +7,9 @@
  * into lines at '\n'. Checks: every whole line is counted once and ends
  * in one '\n' (in JSON lines every piece too, and a W3C header line, a
  * counted meta line, writes nothing); parsed + unparsed = lines; the gzip
- * member inflates to the text, and a batch of no lines writes no member; in token output every mapping's token is
- * in the text and every token in the text parses.
+ * member inflates to the text, and a batch of no lines writes no member; in
+ * token output every mapping's token is in the text and every token in the text
+ * parses.
  */
 #include <errno.h>
 #include <stdlib.h>
