@@ -15,6 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 . .ci/deps.sh
 lsl_install "${LSL_BUILD_PKGS[@]}" "${LSL_TEST_PKGS[@]}"
+lsl_install_node
 
 dir=${LSL_BUILD_DIR:-build-check}
 stages=${LSL_STAGES:-main clang sanitize fuzz valgrind}

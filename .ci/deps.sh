@@ -33,3 +33,12 @@ lsl_install() {
     $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
         --no-install-recommends "${missing[@]}" >/dev/null
 }
+
+# The hive layout test reads the output with DuckDB from npm
+# (@duckdb/node-api, installed by the test into the build directory): it
+# needs Node.js and npm. The machine's own Node.js is kept when there is
+# one (a Debian npm would replace it); Debian's otherwise.
+lsl_install_node() {
+    command -v node >/dev/null && command -v npm >/dev/null && return 0
+    lsl_install nodejs npm
+}

@@ -50,7 +50,7 @@ struct lsl_kafka_opts {
     const char *brokers;          /* bootstrap.servers */
     const char *topic;            /* may hold {source} and {host} */
     const char *checkpoint_topic; /* NULL: "logseal.checkpoints" */
-    const char *host;             /* NULL: gethostname() */
+    const char *host;             /* the host id; NULL: gethostname() */
     /* transactional.id is "<scope>.<host>.<source>"; NULL: "logseal" */
     const char *txn_scope;
     const char *source; /* the source's name */

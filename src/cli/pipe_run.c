@@ -290,6 +290,7 @@ static int open_kafka(struct pipe_run *r, const struct lsl_pipe_opts *o)
     ko.brokers = brokers;
     ko.topic = topic;
     ko.source = o->source;
+    ko.host = o->host[0] ? o->host : NULL;
     ko.rule = o->rule;
     ko.txn_scope = "logseal-pipe";
     rc = lsl_kafka_sink_open(&r->sink, &ko);
@@ -307,6 +308,7 @@ static int open_outputs(struct pipe_run *r, const struct lsl_pipe_opts *o,
         .dir = o->vault_dir,
         .pubkey = pk,
         .source = o->source,
+        .host = o->host,
         .keyring = r->kr,
     };
     int rc;

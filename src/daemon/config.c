@@ -24,6 +24,7 @@
 #include <unistd.h>
 #include "config_internal.h"
 #include "logseal/log.h"
+#include "logseal/sink.h"
 
 #define MAX_CONFIG_BYTES (1u << 20)
 
@@ -256,6 +257,29 @@ static int set_ip_mode(struct parser *p, const struct key_def *k, const char *v)
     return 0;
 }
 
+static int set_host(struct parser *p, const struct key_def *k, const char *v)
+{
+    if (!lsl_host_valid(v))
+        return fail(p,
+                    "key '%s': expected a host id of 1-%d characters of "
+                    "A-Z a-z 0-9 . _ - (starting with a letter or digit, "
+                    "no '..'), not '%.80s'",
+                    k->name, LSL_HOST_MAX, v);
+    return set_str(p, k, v);
+}
+
+static int set_layout(struct parser *p, const struct key_def *k, const char *v)
+{
+    if (strcmp(v, "default") == 0)
+        p->c->layout = LSL_LAYOUT_DEFAULT;
+    else if (strcmp(v, "hive") == 0)
+        p->c->layout = LSL_LAYOUT_HIVE;
+    else
+        return fail(p, "key '%s': expected default or hive, not '%s'", k->name,
+                    v);
+    return 0;
+}
+
 static int set_type(struct parser *p, const struct key_def *k, const char *v)
 {
     struct lsl_source_conf *s = cur_source(p);
@@ -377,7 +401,9 @@ static const struct key_def keys[] = {
     SKEY("sink", set_sink, sink),
     DKEY("format", set_format, format),
     DKEY("ip_mode", set_ip_mode, ip),
-    SKEY("rotate_wait", set_wait, rotate_wait_ms),
+    SKEY("rotate_wait", set_wait, rotate_wait_ms), /* K_ROTATE_WAIT */
+    DKEY("host", set_host, host),
+    DKEY("layout", set_layout, layout),
     KKEY("brokers", set_str, brokers),
     KKEY("topic", set_str, topic),
     KKEY("checkpoint_topic", set_str, checkpoint_topic),
@@ -676,6 +702,12 @@ static int check_required(struct parser *p)
     }
     if (p->c->nsources == 0 && p->e->count == 0)
         rc = fail(p, "no [source NAME] section: nothing to read");
+    if (!p->c->host[0] && lsl_host_default(p->c->host) != 0)
+        rc = fail(p,
+                  "[daemon]: no key 'host', and the hostname '%s' cannot "
+                  "be a host id (it names files and partitions): set "
+                  "host = NAME (A-Z a-z 0-9 . _ -)",
+                  p->c->host);
     for (size_t i = 0; i < p->c->nsources; i++) {
         const struct lsl_source_conf *s = &p->c->sources[i];
 

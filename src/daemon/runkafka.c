@@ -40,6 +40,7 @@ static int kafka_opts(const struct lsl_config *cfg, const char *source,
     o->checkpoint_topic = k->checkpoint_topic[0] ? k->checkpoint_topic : NULL;
     o->key = (enum lsl_kafka_key)k->key;
     o->source = source;
+    o->host = cfg->host[0] ? cfg->host : NULL; /* the host id */
     o->props = *props;
     o->nprops = k->nprops;
     if (k->timeout_ms)
