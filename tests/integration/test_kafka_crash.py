@@ -3,7 +3,9 @@
 rotated (access.log -> .1 -> .2 ...) while the daemon, writing to
 librdkafka's mock cluster over loopback TCP, is killed with SIGKILL at
 random moments, again and again (also during its start: fencing the
-previous producer, reading its checkpoint back). After a last run drained
+previous producer, reading its checkpoint back), with broker faults in
+between: produce and EndTxn requests refused, every broker down for a
+second, the transaction coordinator moved. After a last run drained
 by SIGTERM, the committed stream (lslib_kafka.committed: what a
 read_committed consumer of a real broker reads; the mock itself does not
 hide aborted attempts) holds every input line exactly once, pseudonymized
@@ -16,6 +18,7 @@ import os
 import random
 import re
 import signal
+import socket
 import threading
 import time
 
@@ -46,6 +49,26 @@ def writer(path, lines, done, stop):
             open(path, 'wb').close()
         time.sleep(rnd.uniform(0.02, 0.12))
     done.append(rotations)
+
+
+def fault(mock, rnd, i, alive):
+    """While the daemon of round i lives for `alive` seconds, one broker
+    fault now and then: produce or EndTxn requests refused, every broker
+    down for a second, the transaction coordinator moved."""
+    kind = i % 6
+    if kind == 1:
+        mock.cmd('err 0 87')         # Produce: INVALID_RECORD (abort)
+    elif kind == 2:
+        mock.cmd('err 26 51 51')     # EndTxn: CONCURRENT_TRANSACTIONS
+    elif kind == 3:
+        mock.cmd('coord logseal.%s.web %d'
+                 % (socket.gethostname(), rnd.randrange(1, 4)))
+    elif kind == 4 and alive > 1.2:
+        mock.cmd('down -1')
+        time.sleep(1.0)
+        mock.cmd('up -1')
+        alive -= 1.0
+    time.sleep(alive)
 
 
 def numbers(records):
@@ -115,7 +138,7 @@ def body(ctx):
                     env.state, 'web.ckpt')), 60, 'the first checkpoint',
                     [env])
                 t.start()
-            time.sleep(rnd.uniform(0.1, 2.5))
+            fault(mock, rnd, i, rnd.uniform(0.1, 2.5))
             check(p.poll() is None, 'daemon exited by itself (%s) in round '
                   '%d:\n%s' % (p.returncode, i, env.log_tail()))
             p.send_signal(signal.SIGKILL)
