@@ -90,14 +90,17 @@ enum lsl_out_format {
  */
 struct lsl_ip_override {
     bool on;
-    uint8_t mode; /* enum lsl_ip_mode */
-    uint8_t bits; /* LSL_IPMODE_TRUNCATE: prefix kept, 0 = default */
+    uint8_t mode;  /* enum lsl_ip_mode */
+    uint8_t bits4; /* LSL_IPMODE_TRUNCATE: IPv4 prefix kept, 0 = default */
+    uint8_t bits6; /* the same for IPv6 */
 };
 
 /*
  * Parse an ip mode as `pipe --ip-mode` and the config key `ip_mode` take
- * it: token | ip6 | prefix | truncate[/BITS] (BITS 1-128). Sets *ip (on)
- * and returns 0, or returns -EINVAL and leaves *ip as it was.
+ * it: token | ip6 | prefix | truncate[/B4[,B6]] (B4 1-32 for IPv4 and,
+ * with one number, for IPv6 too; B6 1-128). A count beyond a family's
+ * width is refused: it would keep that family's addresses whole. Sets *ip
+ * (on) and returns 0, or returns -EINVAL and leaves *ip as it was.
  */
 LSL_MUST_CHECK int lsl_ip_override_parse(const char *s,
                                          struct lsl_ip_override *ip);

@@ -16,7 +16,7 @@
  *   format       = text                     # text | jsonl (batch.h)
  *   ip_mode      = ip6                      # every address, all rules:
  *                                           #   token|ip6|prefix|
- *                                           #   truncate[/BITS]
+ *                                           #   truncate[/B4[,B6]]
  *
  *   [source nginx]                          # name: [A-Za-z0-9_.-]+
  *   type  = tail                            # tail | stdin | syslog

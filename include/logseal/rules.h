@@ -40,9 +40,11 @@
  * one span covering both (DROP wins), so no byte of either is left raw.
  *
  * Field options (ip and iplist only): `mode=token|ip6|prefix|truncate`
- * sets lsl_plan_span.mode of the address spans (enum lsl_ip_mode), and
- * `bits=N` (1-128, with mode=truncate) their bits:
- *   field    client  ip mode=truncate bits=24
+ * sets lsl_plan_span.mode of the address spans (enum lsl_ip_mode), and,
+ * with mode=truncate, the prefix kept per family: `bits4=N` (1-32),
+ * `bits6=N` (1-128), or `bits=N` (1-32) for both; a count beyond a
+ * family's width is refused, so no address can be kept whole by mistake:
+ *   field    client  ip mode=truncate bits4=24 bits6=48
  *
  * Other directives:
  *   type     GROUP string|number|time   # for structured output (fields)
@@ -119,7 +121,10 @@ struct lsl_plan_span {
     uint8_t cls;    /* enum lsl_class */
     uint8_t flags;  /* LSL_SPAN_F_* */
     uint8_t mode;   /* enum lsl_ip_mode, for class ip */
-    uint8_t bits;   /* prefix length kept by LSL_IPMODE_TRUNCATE (0: default) */
+    /* Prefix kept by LSL_IPMODE_TRUNCATE, per family (0: the default);
+     * never beyond the family's width (32, 128). */
+    uint8_t bits4;
+    uint8_t bits6;
 };
 
 /* How an ip span is written (rule: `field client ip mode=ip6`). */
@@ -127,7 +132,7 @@ enum lsl_ip_mode {
     LSL_IPMODE_TOKEN = 0, /* class-prefixed token (default) */
     LSL_IPMODE_IP6,       /* token as an fd00::/8 address */
     LSL_IPMODE_PREFIX,    /* keyed prefix-preserving address */
-    LSL_IPMODE_TRUNCATE,  /* first `bits` bits kept, rest zero; no vault */
+    LSL_IPMODE_TRUNCATE,  /* first bits4/bits6 kept, rest zero; no vault */
 };
 
 /* A named group of the matched rule, for structured (JSON lines) output. */

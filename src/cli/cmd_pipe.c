@@ -39,7 +39,8 @@ static void help(void)
         "  --ip-mode   write every address in one mode, whatever the rule\n"
         "              says: token (ip_...), ip6 (the token as an fd00::/8\n"
         "              address), prefix (keyed prefix-preserving address),\n"
-        "              truncate[/BITS] (first BITS kept, default /20 IPv4,\n"
+        "              truncate[/B4[,B6]] (first B4 bits of IPv4, B6 of\n"
+        "              IPv6 kept: B4 alone for both, 1-32; default /20 IPv4,\n"
         "              /44 IPv6; no vault entry, weak anonymization)\n"
         "  --format    text (default: the input's format) or jsonl (one\n"
         "              JSON object per line with the rule's named fields)\n"
@@ -140,7 +141,8 @@ static int parse(int argc, char **argv, struct lsl_pipe_opts *o)
             if (lsl_ip_override_parse(optarg, &o->ip))
                 return lsl_cli_usage_error("pipe",
                                            "--ip-mode takes token, "
-                                           "ip6, prefix or truncate[/1-128]");
+                                           "ip6, prefix or truncate[/B4[,B6]] "
+                                           "(B4 1-32, B6 1-128)");
             break;
         case 'f':
             if (lsl_out_format_parse(optarg, &o->format))

@@ -215,10 +215,12 @@ static int set_format(struct parser *p, const struct key_def *k, const char *v)
 static int set_ip_mode(struct parser *p, const struct key_def *k, const char *v)
 {
     if (lsl_ip_override_parse(v, &p->c->ip))
-        return fail(p,
-                    "key '%s': expected token, ip6, prefix or "
-                    "truncate[/BITS] (BITS 1-128), not '%s'",
-                    k->name, v);
+        return fail(
+            p,
+            "key '%s': expected token, ip6, prefix or "
+            "truncate[/B4[,B6]] (B4 1-32 for IPv4, and IPv6 too when alone; B6 "
+            "1-128), not '%s'",
+            k->name, v);
     return 0;
 }
 

@@ -171,8 +171,9 @@ static void describe_output(const struct lsl_config *c, FILE *f)
             c->format == LSL_OUT_JSONL ? "jsonl" : "text");
     if (!c->ip.on)
         fprintf(f, "as each rule says\n");
-    else if (c->ip.mode == LSL_IPMODE_TRUNCATE && c->ip.bits)
-        fprintf(f, "truncate/%u for all rules\n", (unsigned)c->ip.bits);
+    else if (c->ip.mode == LSL_IPMODE_TRUNCATE && c->ip.bits4)
+        fprintf(f, "truncate/%u,%u for all rules\n", (unsigned)c->ip.bits4,
+                (unsigned)c->ip.bits6);
     else
         fprintf(f, "%s for all rules\n", modes[c->ip.mode & 3]);
 }

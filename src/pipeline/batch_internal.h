@@ -38,13 +38,14 @@ LSL_MUST_CHECK int lsl_span_emit(struct lsl_worker *w, const char *line,
                                  struct lsl_buf *out);
 
 /*
- * Write one ip value in `mode` (enum lsl_ip_mode; `bits` for truncate).
+ * Write one ip value in `mode` (enum lsl_ip_mode; for truncate the prefix
+ * kept, bits[0] for IPv4 and bits[1] for IPv6, 0 the default).
  * `dashed`: the value is written with '-' for '.' inside a host name and
  * its rendering must be too. 0 or -ENOMEM.
  */
 LSL_MUST_CHECK int lsl_ip_emit(struct lsl_worker *w, const char *v, size_t len,
-                               unsigned mode, unsigned bits, bool dashed,
-                               int64_t when, struct lsl_buf *out);
+                               unsigned mode, const uint8_t bits[2],
+                               bool dashed, int64_t when, struct lsl_buf *out);
 
 /*
  * One line as a JSON object into b->out (with its newline): the rule's

@@ -91,7 +91,8 @@ int lsl_span_emit(struct lsl_worker *w, const char *line,
                   const struct lsl_plan_span *s, int64_t when,
                   struct lsl_buf *out)
 {
-    unsigned mode = s->mode, bits = s->bits;
+    unsigned mode = s->mode;
+    uint8_t bits[2] = {s->bits4, s->bits6};
 
     if (s->action == LSL_ACT_DROP)
         return lsl_buf_putc(out, '-');
@@ -100,7 +101,8 @@ int lsl_span_emit(struct lsl_worker *w, const char *line,
                                   s->len, when, out);
     if (w->ip.on) {
         mode = w->ip.mode;
-        bits = w->ip.bits;
+        bits[0] = w->ip.bits4;
+        bits[1] = w->ip.bits6;
     }
     return lsl_ip_emit(w, line + s->off, s->len, mode, bits,
                        s->flags & LSL_SPAN_F_DASHED, when, out);

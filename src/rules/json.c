@@ -200,7 +200,8 @@ static int plan_number(const struct rule_field *f, struct lsl_plan *p,
         f->cls, LSL_SPAN_F_QUOTE);
     if (rc == 0 && ip) {
         p->spans[p->count - 1].mode = f->mode;
-        p->spans[p->count - 1].bits = f->bits;
+        p->spans[p->count - 1].bits4 = f->bits4;
+        p->spans[p->count - 1].bits6 = f->bits6;
     }
     return rc;
 }

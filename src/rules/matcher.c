@@ -109,7 +109,8 @@ int lsl_plan_push(struct lsl_plan *p, size_t off, size_t len, uint8_t action,
     s->cls = cls;
     s->flags = flags;
     s->mode = LSL_IPMODE_TOKEN;
-    s->bits = 0;
+    s->bits4 = 0;
+    s->bits6 = 0;
     return 0;
 }
 
@@ -137,7 +138,8 @@ static int push_ip(const struct rule_field *f, struct lsl_plan *p, size_t off,
 
     if (rc == 0) {
         p->spans[p->count - 1].mode = f->mode;
-        p->spans[p->count - 1].bits = f->bits;
+        p->spans[p->count - 1].bits4 = f->bits4;
+        p->spans[p->count - 1].bits6 = f->bits6;
     }
     return rc;
 }

@@ -226,12 +226,58 @@ static void *grow(void *arr, size_t n, size_t size)
 
 static const char *const ip_modes[] = {"token", "ip6", "prefix", "truncate"};
 
-/* "mode=..." and "bits=N" after a field's action (and class). */
+/*
+ * "bits=N" (both families, at most 32), "bits4=N" (at most 32) or
+ * "bits6=N" (at most 128): a count beyond a family's width would keep its
+ * addresses whole, so it is refused. 1 if w is one of them, 0 if not, or
+ * LSL_ERULE.
+ */
+static int parse_bits(struct parser *ps, struct lsl_span w,
+                      struct rule_field *f)
+{
+    static const struct {
+        const char *name;
+        unsigned max;
+        bool v4, v6;
+    } opts[] = {{"bits=", 32, true, true},
+                {"bits4=", 32, true, false},
+                {"bits6=", 128, false, true}};
+    unsigned v = 0;
+
+    for (size_t k = 0; k < LSL_ARRAY_SIZE(opts); k++) {
+        size_t n = strlen(opts[k].name);
+
+        if (w.len <= n || memcmp(w.p, opts[k].name, n) != 0)
+            continue;
+        for (size_t i = n; i < w.len && v <= 128; i++) {
+            if (w.p[i] < '0' || w.p[i] > '9')
+                v = 999;
+            else
+                v = v * 10 + (unsigned)(w.p[i] - '0');
+        }
+        if (v < 1 || v > opts[k].max)
+            return fail(
+                ps, "%.*s takes 1 to %u (an %s address has %u bits%s)", (int)n,
+                opts[k].name, opts[k].max,
+                opts[k].v6 && !opts[k].v4 ? "IPv6" : "IPv4", opts[k].max,
+                opts[k].v6 && opts[k].v4 ? "; give IPv6 its own with bits6="
+                                         : "");
+        if (opts[k].v4)
+            f->bits4 = (uint8_t)v;
+        if (opts[k].v6)
+            f->bits6 = (uint8_t)v;
+        return 1;
+    }
+    return 0;
+}
+
+/* "mode=...", "bits=N", "bits4=N", "bits6=N" after a field's action (and
+ * class). */
 static int parse_option(struct parser *ps, struct lsl_span w,
                         struct rule_field *f)
 {
     bool ip = f->action == RULE_ACT_IP || f->action == RULE_ACT_IPLIST;
-    unsigned v = 0;
+    int rc;
 
     if (ip && w.len > 5 && memcmp(w.p, "mode=", 5) == 0) {
         struct lsl_span m = {w.p + 5, w.len - 5};
@@ -247,22 +293,13 @@ static int parse_option(struct parser *ps, struct lsl_span w,
                     "truncate)",
                     (int)(m.len > 32 ? 32 : m.len), m.p);
     }
-    if (ip && w.len > 5 && w.len <= 8 && memcmp(w.p, "bits=", 5) == 0) {
-        for (size_t i = 5; i < w.len && v <= 128; i++) {
-            if (w.p[i] < '0' || w.p[i] > '9')
-                return fail(ps, "bits= takes 1 to 128");
-            v = v * 10 + (unsigned)(w.p[i] - '0');
-        }
-        if (v < 1 || v > 128)
-            return fail(ps, "bits= takes 1 to 128");
-        f->bits = (uint8_t)v;
-        return 0;
-    }
+    if (ip && (rc = parse_bits(ps, w, f)) != 0)
+        return rc < 0 ? rc : 0;
     return fail(ps, "unexpected '%.*s'%s", (int)(w.len > 32 ? 32 : w.len), w.p,
-                ip ? " (options: mode= bits=)" : "");
+                ip ? " (options: mode= bits= bits4= bits6=)" : "");
 }
 
-/* ACTION [CLASS] [mode=M] [bits=N] */
+/* ACTION [CLASS] [mode=M] [bits=N | bits4=N bits6=N] */
 static int parse_spec(struct parser *ps, const struct lsl_span *w, int n,
                       struct rule_field *f)
 {
@@ -285,7 +322,7 @@ static int parse_spec(struct parser *ps, const struct lsl_span *w, int n,
         if (rc)
             return rc;
     }
-    if (f->bits && f->mode != LSL_IPMODE_TRUNCATE)
+    if ((f->bits4 || f->bits6) && f->mode != LSL_IPMODE_TRUNCATE)
         return fail(ps, "bits= goes with mode=truncate");
     return 0;
 }
@@ -298,7 +335,7 @@ static int add_field(struct parser *ps, const char *rest, const char *end,
     struct lsl_span w[MAX_WORDS];
     struct rule_field f = {.line = ps->line, .via = (uint8_t)via};
     struct rule_field *nf;
-    int n = words(ps, rest, end, w, 2, 5, usage);
+    int n = words(ps, rest, end, w, 2, 6, usage);
     int rc;
 
     if (n < 0)
@@ -327,19 +364,19 @@ static int add_field(struct parser *ps, const char *rest, const char *end,
 static int do_field(struct parser *ps, const char *rest, const char *end)
 {
     return add_field(ps, rest, end, RULE_FMT_REGEX,
-                     "field GROUP ACTION [CLASS] [mode=M] [bits=N]");
+                     "field GROUP ACTION [CLASS] [mode=M] [bits4=N] [bits6=N]");
 }
 
 static int do_key(struct parser *ps, const char *rest, const char *end)
 {
     return add_field(ps, rest, end, RULE_FMT_JSON,
-                     "key NAME ACTION [CLASS] [mode=M] [bits=N]");
+                     "key NAME ACTION [CLASS] [mode=M] [bits4=N] [bits6=N]");
 }
 
 static int do_column(struct parser *ps, const char *rest, const char *end)
 {
     return add_field(ps, rest, end, RULE_FMT_W3C,
-                     "column NAME ACTION [CLASS] [mode=M] [bits=N]");
+                     "column NAME ACTION [CLASS] [mode=M] [bits4=N] [bits6=N]");
 }
 
 static int do_format(struct parser *ps, const char *rest, const char *end)

@@ -42,7 +42,8 @@ struct rule_field {
     uint8_t action; /* enum rule_action */
     uint8_t cls;    /* enum lsl_class */
     uint8_t mode;   /* enum lsl_ip_mode */
-    uint8_t bits;   /* for LSL_IPMODE_TRUNCATE; 0: default */
+    uint8_t bits4;  /* for LSL_IPMODE_TRUNCATE, IPv4; 0: default */
+    uint8_t bits6;  /* the same for IPv6 */
     uint8_t via;    /* enum rule_format of the directive that declared it */
     unsigned line;  /* where it was declared, for errors */
 };

@@ -64,9 +64,10 @@ static int teardown(void **state)
     return 0;
 }
 
-/* Render value v as one ip span (mode, bits, flags); NUL-terminated. */
-static const char *render(struct fix *f, const char *v, unsigned mode,
-                          unsigned bits, unsigned flags)
+/* Render value v as one ip span (mode, bits for IPv4 and IPv6 unless
+ * bits6 is set later, flags); NUL-terminated. */
+static const char *render6(struct fix *f, const char *v, unsigned mode,
+                           unsigned bits4, unsigned bits6, unsigned flags)
 {
     struct lsl_plan_span s = {
         .off = 0,
@@ -75,13 +76,20 @@ static const char *render(struct fix *f, const char *v, unsigned mode,
         .cls = LSL_CLASS_IP,
         .flags = (uint8_t)flags,
         .mode = (uint8_t)mode,
-        .bits = (uint8_t)bits,
+        .bits4 = (uint8_t)bits4,
+        .bits6 = (uint8_t)bits6,
     };
 
     f->out.len = 0;
     assert_int_equal(lsl_span_emit(f->w, v, &s, 100, &f->out), 0);
     assert_int_equal(lsl_buf_putc(&f->out, '\0'), 0);
     return f->out.p;
+}
+
+static const char *render(struct fix *f, const char *v, unsigned mode,
+                          unsigned bits, unsigned flags)
+{
+    return render6(f, v, mode, bits, bits, flags);
 }
 
 static size_t nmaps(struct fix *f)
@@ -156,6 +164,14 @@ static void test_truncate_no_vault(void **state)
     assert_string_equal(
         render(f, "2001:db8:abcd:1234::1", LSL_IPMODE_TRUNCATE, 0, 0),
         "2001:db8:abc0::");
+    /* Each family its own prefix: /48 for IPv6 does not keep IPv4 whole
+     * (one count for both used to). */
+    assert_string_equal(
+        render6(f, "203.0.113.77", LSL_IPMODE_TRUNCATE, 24, 48, 0),
+        "203.0.113.0");
+    assert_string_equal(
+        render6(f, "2001:db8:abcd:1234::1", LSL_IPMODE_TRUNCATE, 24, 48, 0),
+        "2001:db8:abcd::");
     assert_string_equal(
         render(f, "10-9-8-7", LSL_IPMODE_TRUNCATE, 8, LSL_SPAN_F_DASHED),
         "10-0-0-0");
@@ -171,9 +187,12 @@ static void test_override(void **state)
     struct fix *f = *state;
 
     f->w->ip = (struct lsl_ip_override){
-        .on = true, .mode = LSL_IPMODE_TRUNCATE, .bits = 16};
+        .on = true, .mode = LSL_IPMODE_TRUNCATE, .bits4 = 16, .bits6 = 32};
     assert_string_equal(render(f, "203.0.113.77", LSL_IPMODE_PREFIX, 0, 0),
                         "203.0.0.0");
+    assert_string_equal(
+        render(f, "2001:db8:abcd:1234::1", LSL_IPMODE_PREFIX, 0, 0),
+        "2001:db8::");
     f->w->ip.on = false;
     assert_string_not_equal(render(f, "203.0.113.77", LSL_IPMODE_PREFIX, 0, 0),
                             "203.0.0.0");
@@ -200,7 +219,7 @@ static void test_jsonl_fields(void **state)
                                  .action = LSL_ACT_TOKEN,
                                  .cls = LSL_CLASS_IP,
                                  .mode = LSL_IPMODE_TRUNCATE,
-                                 .bits = 8};
+                                 .bits4 = 8};
     struct lsl_plan_field fields[] = {
         {"client", 0, 8, LSL_FIELD_STRING, false},
         {"time", 10, 26, LSL_FIELD_TIME, false},
@@ -276,7 +295,7 @@ static void test_jsonl_escaped_invalid(void **state)
                                  .action = LSL_ACT_TOKEN,
                                  .cls = LSL_CLASS_IP,
                                  .mode = LSL_IPMODE_TRUNCATE,
-                                 .bits = 16};
+                                 .bits4 = 16};
     struct lsl_plan_field field = {"m", 0, sizeof(line) - 1, LSL_FIELD_STRING,
                                    true};
     struct lsl_plan plan = {.spans = &span,
@@ -308,7 +327,7 @@ static void test_jsonl_unparsed_escaping(void **state)
                                  .action = LSL_ACT_TOKEN,
                                  .cls = LSL_CLASS_IP,
                                  .mode = LSL_IPMODE_TRUNCATE,
-                                 .bits = 16};
+                                 .bits4 = 16};
     struct lsl_plan plan = {.spans = &span, .count = 1};
 
     assert_string_equal(jsonl(f, line, &plan, false),

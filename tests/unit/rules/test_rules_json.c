@@ -299,6 +299,9 @@ static void test_ip_modes(void **state)
     struct lsl_rule *r = parse("name t\npattern ^(?<a>\\S+) (?<b>.*)$\n"
                                "field a ip mode=truncate bits=24\n"
                                "field b iplist ip mode=ip6\n");
+    struct lsl_rule *r2 = parse("name t\npattern ^(?<a>\\S+)$\n"
+                                "field a ip mode=truncate bits4=16 "
+                                "bits6=48\n");
     struct lsl_matcher *m = NULL;
     const struct lsl_plan *p;
 
@@ -307,10 +310,12 @@ static void test_ip_modes(void **state)
     p = plan(r, m, "1.2.3.4 5.6.7.8, 9.9.9.9");
     assert_int_equal(p->count, 3);
     assert_int_equal(p->spans[0].mode, LSL_IPMODE_TRUNCATE);
-    assert_int_equal(p->spans[0].bits, 24);
+    assert_int_equal(p->spans[0].bits4, 24);
+    assert_int_equal(p->spans[0].bits6, 24);
     assert_int_equal(p->spans[1].mode, LSL_IPMODE_IP6);
     assert_int_equal(p->spans[2].mode, LSL_IPMODE_IP6);
-    assert_int_equal(p->spans[2].bits, 0);
+    assert_int_equal(p->spans[2].bits4, 0);
+    assert_int_equal(p->spans[2].bits6, 0);
     /* What is not an address is tokenized too, in the field's mode (the
      * output then writes a token: it cannot be truncated). */
     p = plan(r, m, "x 1");
@@ -320,8 +325,12 @@ static void test_ip_modes(void **state)
     assert_int_equal(p->count, 2);
     assert_int_equal(p->spans[0].len, 24);
     assert_int_equal(p->spans[1].mode, LSL_IPMODE_IP6);
+    p = plan(r2, m, "2001:db8::1");
+    assert_int_equal(p->spans[0].bits4, 16);
+    assert_int_equal(p->spans[0].bits6, 48);
     lsl_matcher_free(m);
     lsl_rule_free(r);
+    lsl_rule_free(r2);
 }
 
 #define RX "name t\npattern ^(?<a>x)$\n"
@@ -332,6 +341,15 @@ static void test_directive_errors(void **state)
     parse_fails(RX "field a ip mode=foo\n", 3, "unknown ip mode 'foo'");
     parse_fails(RX "field a ip mode=truncate bits=0\n", 3, "bits= takes");
     parse_fails(RX "field a ip mode=truncate bits=129\n", 3, "bits= takes");
+    /* One count for both families stays within IPv4's width: bits=33
+     * used to keep every IPv4 address whole. */
+    parse_fails(RX "field a ip mode=truncate bits=33\n", 3,
+                "bits= takes 1 to 32");
+    parse_fails(RX "field a ip mode=truncate bits4=33\n", 3,
+                "bits4= takes 1 to 32");
+    parse_fails(RX "field a ip mode=truncate bits6=129\n", 3,
+                "bits6= takes 1 to 128");
+    parse_fails(RX "field a ip bits6=24\n", 3, "goes with mode=truncate");
     parse_fails(RX "field a ip bits=24\n", 3, "goes with mode=truncate");
     parse_fails(RX "field a id mode=ip6\n", 3, "unexpected 'mode=ip6'");
     parse_fails(RX "format xml\n", 3, "format regex|json|w3c");
