@@ -32,7 +32,14 @@
  * read decoded, the rest scrubbed), scrub (free text: the scrubber),
  * useragent (free text keeping "Product/1.2.3.4" versions), keep (as is),
  * drop (replaced by "-").
- * Groups without a field line are kept. The optional CLASS of a
+ * Fail closed: every byte of a matched line that no field line claims
+ * (groups without a field line, unnamed groups, the text between groups
+ * and around the match) is read as free text, as a `format text` rule
+ * reads a line (lsl_text_range: the scrubber and the rule's param
+ * pairs); `keep` claims bytes explicitly. In a `format nginx` rule the
+ * template's literals and variables of a fixed shape ($status,
+ * $time_local, byte counts) cannot hold an identifier and are left as
+ * they are. The optional CLASS of a
  * tokenizing action (ip ... phone) sets the class its tokens get instead
  * of the action's own. A group that did not take part in the match, or
  * whose text is empty (or "-" for id ... phone), produces no span.

@@ -56,6 +56,7 @@ void lsl_matcher_free(struct lsl_matcher *m)
     pcre2_jit_stack_free(m->jit);
     lsl_scrub_memo_free(m->memo);
     lsl_w3c_free(m);
+    free(m->claims);
     free(m->ov);
     free(m->plan.spans);
     free(m->plan.fields);
@@ -292,8 +293,70 @@ static int plan_group(const struct lsl_rule *r, const struct rule_field *f,
     return lsl_plan_value(r, f, &m->plan, line, off, len, false);
 }
 
+/* format nginx: the variables no field claims that may hold anything. */
+static int plan_open(const struct lsl_rule *r, struct lsl_matcher *m,
+                     const char *line, const PCRE2_SIZE *ov)
+{
+    int rc = 0;
+
+    for (size_t i = 0; rc == 0 && i < r->nopen; i++) {
+        uint32_t g = r->open_groups[i];
+
+        if (ov[2 * g] != PCRE2_UNSET && ov[2 * g + 1] > ov[2 * g])
+            rc = lsl_text_range(r, &m->plan, line, ov[2 * g],
+                                ov[2 * g + 1] - ov[2 * g]);
+    }
+    return rc;
+}
+
+/*
+ * A regex rule: every byte no field claims (literal text and `\S+`
+ * between groups, groups without a field line, the text before and after
+ * the match) is read as free text, so a rule that forgets a group or
+ * matches only a prefix fails closed. A `keep` field claims its bytes.
+ */
+static int plan_gaps(const struct lsl_rule *r, struct lsl_matcher *m,
+                     const char *line, size_t len, const PCRE2_SIZE *ov)
+{
+    struct lsl_claim *c;
+    size_t n = 0, at = 0;
+    int rc = 0;
+
+    if (m->claims_cap < r->nfields) {
+        c = realloc(m->claims, r->nfields * sizeof(*c));
+        if (!c)
+            return -ENOMEM;
+        m->claims = c;
+        m->claims_cap = r->nfields;
+    }
+    c = m->claims;
+    for (size_t i = 0; i < r->nfields; i++) {
+        PCRE2_SIZE s = ov[2 * r->fields[i].num],
+                   e = ov[2 * r->fields[i].num + 1];
+        size_t j = n++;
+
+        if (s == PCRE2_UNSET || e <= s) {
+            n--;
+            continue;
+        }
+        /* Insertion by start: fields come in group order, mostly sorted. */
+        for (; j > 0 && c[j - 1].s > s; j--)
+            c[j] = c[j - 1];
+        c[j] = (struct lsl_claim){(uint32_t)s, (uint32_t)e};
+    }
+    for (size_t i = 0; rc == 0 && i <= n; i++) {
+        size_t s = i < n ? c[i].s : len;
+
+        if (s > at)
+            rc = lsl_text_range(r, &m->plan, line, at, s - at);
+        if (i < n && c[i].e > at)
+            at = c[i].e;
+    }
+    return rc;
+}
+
 static int plan_groups(const struct lsl_rule *r, struct lsl_matcher *m,
-                       const char *line, const PCRE2_SIZE *ov)
+                       const char *line, size_t len, const PCRE2_SIZE *ov)
 {
     struct lsl_plan *p = &m->plan;
     int rc;
@@ -309,6 +372,10 @@ static int plan_groups(const struct lsl_rule *r, struct lsl_matcher *m,
         if (rc)
             return rc;
     }
+    rc = r->format == RULE_FMT_NGINX ? plan_open(r, m, line, ov)
+                                     : plan_gaps(r, m, line, len, ov);
+    if (rc)
+        return rc;
     plan_normalize(p);
     if (m->want_fields && (rc = plan_names(r, p, ov)) != 0)
         return rc;
@@ -354,7 +421,7 @@ static int regex_plan(const struct lsl_rule *r, struct lsl_matcher *m,
     rc = pcre2_match(r->code, (PCRE2_SPTR)line, len, 0, 0, m->md, m->mctx);
     if (rc > 0) {
         p->matched = true;
-        return plan_groups(r, m, line, pcre2_get_ovector_pointer(m->md));
+        return plan_groups(r, m, line, len, pcre2_get_ovector_pointer(m->md));
     }
     if (rc == PCRE2_ERROR_NOMEMORY)
         return -ENOMEM;
@@ -378,7 +445,7 @@ static int nginx_plan(const struct lsl_rule *r, struct lsl_matcher *m,
     }
     if (lsl_nfmt_match(r, line, len, m->ov, &p->limit_hit)) {
         p->matched = true;
-        return plan_groups(r, m, line, m->ov);
+        return plan_groups(r, m, line, len, m->ov);
     }
     return lsl_scrub_text(p, line, 0, len);
 }

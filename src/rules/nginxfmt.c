@@ -442,6 +442,35 @@ int lsl_nfmt_compile(struct lsl_rule *r, const char *origin,
     return rc ? rc : check_unique(r, origin, err);
 }
 
+static bool claimed(const struct lsl_rule *r, uint32_t group)
+{
+    for (size_t i = 0; i < r->nfields; i++)
+        if (r->fields[i].num == group)
+            return true;
+    return false;
+}
+
+/* A value of a fixed shape (digits, a time) holds no identifier, and the
+ * literals are the template's own text: only a variable that may hold
+ * anything and that no field line names is left to read as free text. */
+int lsl_nfmt_bind_open(struct lsl_rule *r)
+{
+    r->open_groups = calloc(r->ngroups, sizeof(*r->open_groups));
+    if (!r->open_groups)
+        return -ENOMEM;
+    for (size_t i = 0; i < r->nitems; i++) {
+        const struct nfmt_item *it = &r->items[i];
+
+        if (it->group && !claimed(r, it->group) &&
+            (it->shape == SHAPE_ANY || it->shape == SHAPE_NOBLANK ||
+             it->shape == SHAPE_NOQUOTE))
+            r->open_groups[r->nopen++] = it->group;
+    }
+    if (r->trailing_num && !claimed(r, r->trailing_num))
+        r->open_groups[r->nopen++] = r->trailing_num;
+    return 0;
+}
+
 int lsl_nfmt_group(const struct lsl_rule *r, const char *name)
 {
     for (size_t i = 0; i < r->nnames; i++)
@@ -452,6 +481,7 @@ int lsl_nfmt_group(const struct lsl_rule *r, const char *name)
 
 void lsl_nfmt_free(struct lsl_rule *r)
 {
+    free(r->open_groups);
     free(r->items);
     free(r->var_names);
 }

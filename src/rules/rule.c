@@ -175,6 +175,8 @@ static int compile_groups(struct lsl_rule *r, const char *origin,
         rc = bind_all(r, origin, err);
     if (rc == 0 && !nginx)
         rc = bind_names(r);
+    if (rc == 0 && nginx)
+        rc = lsl_nfmt_bind_open(r);
     if (rc == 0)
         type_names(r);
     return rc;

@@ -114,6 +114,11 @@ struct lsl_rule {
     uint32_t ngroups; /* capture groups (variables), not counting group 0 */
     struct rule_name *names; /* named groups, by number */
     size_t nnames;
+    /* format nginx: the groups no field line claims whose value may hold
+     * anything (not a fixed shape such as $status or $time_local); they
+     * are read as free text (fail closed). */
+    uint32_t *open_groups;
+    size_t nopen;
 };
 
 /* A W3C column of the header in force, bound to a rule's field. */
@@ -125,8 +130,15 @@ struct w3c_col {
 
 struct lsl_scrub_memo;
 
+/* A range of a line a field claims (fail closed: the rest is free text). */
+struct lsl_claim {
+    uint32_t s, e;
+};
+
 struct lsl_matcher {
     struct lsl_scrub_memo *memo; /* scrub plans of repeated texts */
+    struct lsl_claim *claims;    /* regex rules: one per field, sorted */
+    size_t claims_cap;
     PCRE2_SIZE *ov; /* format nginx: group offsets, as PCRE2 gives them */
     uint32_t ov_pairs;
     pcre2_match_data *md;
@@ -187,6 +199,9 @@ int lsl_nfmt_match(const struct lsl_rule *r, const char *line, size_t len,
                    PCRE2_SIZE *ov, bool *limit_hit);
 int lsl_nfmt_group(const struct lsl_rule *r, const char *name);
 void lsl_nfmt_free(struct lsl_rule *r);
+
+/* format nginx, once fields are bound: fill r->open_groups. 0 or -ENOMEM. */
+LSL_MUST_CHECK int lsl_nfmt_bind_open(struct lsl_rule *r);
 
 /* Fill *err (may be NULL) with origin, line and a formatted message. */
 void lsl_rule_fail(struct lsl_rule_error *err, const char *origin,
@@ -370,6 +385,16 @@ const struct rule_param *lsl_query_param(const struct lsl_rule *r,
  */
 LSL_MUST_CHECK int lsl_query_pairs(const struct lsl_rule *r, struct lsl_plan *p,
                                    const char *line, size_t off, size_t len);
+
+/*
+ * line[off..off+len) as free text the way a `format text` rule reads a
+ * line (text.c): the scrubber, and the values of r's `param` names
+ * written as pairs, opaque values, words with escapes read as query
+ * pairs. Spans are appended in order. What a rule leaves to no field
+ * (fail closed) and what it could not parse is read so. 0 or -ENOMEM.
+ */
+LSL_MUST_CHECK int lsl_text_range(const struct lsl_rule *r, struct lsl_plan *p,
+                                  const char *line, size_t off, size_t len);
 
 /* Plan a line with a `format text` rule (text.c). 0 or -ENOMEM. */
 LSL_MUST_CHECK int lsl_text_plan(const struct lsl_rule *r,

@@ -34,16 +34,18 @@ static bool ends_value(char c)
            (c != '\0' && strchr(",;&\"')]}>", c) != NULL);
 }
 
-/* The name that ends just before line[sep] ('=' or ':'), as [*ns, *ne). */
-static bool name_before(const char *line, size_t sep, size_t *ns, size_t *ne)
+/* The name that ends just before line[sep] ('=' or ':'), as [*ns, *ne),
+ * not before lo. */
+static bool name_before(const char *line, size_t lo, size_t sep, size_t *ns,
+                        size_t *ne)
 {
     size_t e = sep, s;
 
-    if (e > 0 && line[e - 1] == '"')
+    if (e > lo && line[e - 1] == '"')
         e--;
-    for (s = e; s > 0 && is_name(line[s - 1]);)
+    for (s = e; s > lo && is_name(line[s - 1]);)
         s--;
-    if (s == e || (e < sep && (s == 0 || line[s - 1] != '"')))
+    if (s == e || (e < sep && (s == lo || line[s - 1] != '"')))
         return false;
     *ns = s;
     *ne = e;
@@ -138,14 +140,13 @@ static int pair_class(const struct lsl_rule *r, const char *line, size_t ns,
     return -1;
 }
 
-int lsl_text_plan(const struct lsl_rule *r, struct lsl_matcher *m,
-                  const char *line, size_t len)
+int lsl_text_range(const struct lsl_rule *r, struct lsl_plan *p,
+                   const char *line, size_t off, size_t len)
 {
-    struct lsl_plan *p = &m->plan;
-    size_t cursor = 0, i = 0;
+    size_t cursor = off, i = off;
     int rc = 0;
 
-    p->matched = true;
+    len += off; /* the end of the range, from here on */
     while (rc == 0 && i < len) {
         size_t ns, ne, vs, ve;
         int cls;
@@ -153,7 +154,7 @@ int lsl_text_plan(const struct lsl_rule *r, struct lsl_matcher *m,
         i = lsl_find2(line, i, len, '=', ':');
         if (i >= len)
             break;
-        if (name_before(line, i, &ns, &ne) && ns >= cursor &&
+        if (name_before(line, off, i, &ns, &ne) && ns >= cursor &&
             value_after(line, len, i, &vs, &ve) &&
             (cls = pair_class(r, line, ns, ne, vs, ve)) >= 0) {
             rc = scrub_gap(r, p, line, cursor, vs);
@@ -168,4 +169,11 @@ int lsl_text_plan(const struct lsl_rule *r, struct lsl_matcher *m,
     if (rc == 0)
         rc = scrub_gap(r, p, line, cursor, len);
     return rc;
+}
+
+int lsl_text_plan(const struct lsl_rule *r, struct lsl_matcher *m,
+                  const char *line, size_t len)
+{
+    m->plan.matched = true;
+    return lsl_text_range(r, &m->plan, line, 0, len);
 }

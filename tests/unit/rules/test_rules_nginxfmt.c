@@ -100,6 +100,7 @@ static const char disclosure[] =
     "field remote_user user\n"
     "field request query\n"
     "field http_user_agent scrub\n"
+    "field server_addr keep\n"
     "type status number\n";
 
 /* A hostile user name, a server address with colons, the shapes. */
