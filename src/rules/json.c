@@ -342,5 +342,5 @@ int lsl_json_plan(const struct lsl_rule *r, struct lsl_matcher *m,
         return 0;
     }
     lsl_plan_reset(p);
-    return lsl_scrub_text(p, line, 0, len);
+    return lsl_fallback_plan(r, m, line, len);
 }

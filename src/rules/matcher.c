@@ -426,7 +426,7 @@ static int regex_plan(const struct lsl_rule *r, struct lsl_matcher *m,
     if (rc == PCRE2_ERROR_NOMEMORY)
         return -ENOMEM;
     p->limit_hit = is_limit_error(rc);
-    return lsl_scrub_text(p, line, 0, len);
+    return lsl_fallback_plan(r, m, line, len);
 }
 
 static int nginx_plan(const struct lsl_rule *r, struct lsl_matcher *m,
@@ -447,7 +447,7 @@ static int nginx_plan(const struct lsl_rule *r, struct lsl_matcher *m,
         p->matched = true;
         return plan_groups(r, m, line, len, m->ov);
     }
-    return lsl_scrub_text(p, line, 0, len);
+    return lsl_fallback_plan(r, m, line, len);
 }
 
 int lsl_rule_plan(const struct lsl_rule *r, struct lsl_matcher *m,

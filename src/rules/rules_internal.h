@@ -119,6 +119,23 @@ struct lsl_rule {
      * are read as free text (fail closed). */
     uint32_t *open_groups;
     size_t nopen;
+    /* format nginx: the template's cells, for the fallback. */
+    struct lsl_slot *slots;
+    size_t nslots;
+};
+
+/*
+ * One blank-separated cell of a line's layout, for the fallback of lines
+ * a rule does not match (fallback.c): a `format nginx` template's cell
+ * such as `"$request"` or `[$time_local]` (its literal text around the
+ * variables, and the field of its variable), or a W3C column.
+ */
+struct lsl_slot {
+    const char *pre; /* literal text a cell must start with */
+    const char *suf; /* and end with */
+    uint16_t npre, nsuf;
+    bool literal;               /* no variable: the cell equals pre */
+    const struct rule_field *f; /* the field of its variable(s); may be NULL */
 };
 
 /* A W3C column of the header in force, bound to a rule's field. */
@@ -139,6 +156,8 @@ struct lsl_matcher {
     struct lsl_scrub_memo *memo; /* scrub plans of repeated texts */
     struct lsl_claim *claims;    /* regex rules: one per field, sorted */
     size_t claims_cap;
+    struct lsl_slot *wslots; /* W3C columns as fallback slots */
+    size_t wslots_cap;
     PCRE2_SIZE *ov; /* format nginx: group offsets, as PCRE2 gives them */
     uint32_t ov_pairs;
     pcre2_match_data *md;
@@ -200,8 +219,29 @@ int lsl_nfmt_match(const struct lsl_rule *r, const char *line, size_t len,
 int lsl_nfmt_group(const struct lsl_rule *r, const char *name);
 void lsl_nfmt_free(struct lsl_rule *r);
 
-/* format nginx, once fields are bound: fill r->open_groups. 0 or -ENOMEM. */
+/* format nginx, once fields are bound: fill r->open_groups and r->slots.
+ * 0 or -ENOMEM. */
 LSL_MUST_CHECK int lsl_nfmt_bind_open(struct lsl_rule *r);
+
+/* How strongly a field hides its value, for the fallback: 3 drops, 2
+ * tokenizes (ip, iplist, a class), 1 reads it as a query, 0 as text. */
+unsigned lsl_field_strength(const struct rule_field *f);
+
+/*
+ * Plan a line rule r did not match (fallback.c), with everything the rule
+ * knows: its layout (a format nginx template's cells, a W3C header's
+ * columns) lines the line's cells up with fields by position, within the
+ * window a missing or extra cell leaves, and each cell takes the most
+ * protective action among the fields it may be; a rule without a layout
+ * reads a line shaped like the common log format by position (host, then
+ * user names before the first [ or "), requests and URLs in quotes as
+ * queries; everything else, and JSON lines, is read as the text rule
+ * reads a line, with the rule's param names (and JSON key names).
+ * matched stays false. 0 or -ENOMEM.
+ */
+LSL_MUST_CHECK int lsl_fallback_plan(const struct lsl_rule *r,
+                                     struct lsl_matcher *m, const char *line,
+                                     size_t len);
 
 /* Fill *err (may be NULL) with origin, line and a formatted message. */
 void lsl_rule_fail(struct lsl_rule_error *err, const char *origin,
@@ -247,6 +287,9 @@ LSL_MUST_CHECK int lsl_json_plan(const struct lsl_rule *r,
 /* Plan a line with a W3C rule (w3c.c). 0 or -ENOMEM. */
 LSL_MUST_CHECK int lsl_w3c_plan(const struct lsl_rule *r, struct lsl_matcher *m,
                                 const char *line, size_t len);
+
+/* Bind the W3C header in force to r's column lines (w3c.c). */
+void lsl_w3c_bind(struct lsl_matcher *m, const struct lsl_rule *r);
 
 /* Free the matcher's W3C state (w3c.c). */
 void lsl_w3c_free(struct lsl_matcher *m);

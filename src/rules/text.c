@@ -125,15 +125,38 @@ static int scrub_gap(const struct lsl_rule *r, struct lsl_plan *p,
     return rc;
 }
 
-/* The class of the pair's value: a listed name's, or id for an opaque
- * unquoted value; -1 for none. */
+/* The class a tokenizing field (a JSON key, a column, a group) of the
+ * same name gives, matched on the last part of a dotted key path
+ * ("request.remote_ip" for "remote_ip"); -1 for none. */
+static int field_class(const struct lsl_rule *r, const char *name, size_t len)
+{
+    for (size_t i = 0; i < r->nfields; i++) {
+        const struct rule_field *f = &r->fields[i];
+        const char *g = f->group, *dot = strrchr(g, '.');
+        size_t gl;
+
+        if (lsl_field_strength(f) < 2 || f->action == RULE_ACT_DROP)
+            continue;
+        g = dot ? dot + 1 : g;
+        gl = strlen(g);
+        if (gl == len && memcmp(g, name, len) == 0)
+            return f->cls;
+    }
+    return -1;
+}
+
+/* The class of the pair's value: a listed name's, a tokenizing field's
+ * of that name, or id for an opaque unquoted value; -1 for none. */
 static int pair_class(const struct lsl_rule *r, const char *line, size_t ns,
                       size_t ne, size_t vs, size_t ve)
 {
     const struct rule_param *prm = lookup(r, line + ns, ne - ns);
+    int cls;
 
     if (prm)
         return prm->cls;
+    if (r->nfields && (cls = field_class(r, line + ns, ne - ns)) >= 0)
+        return cls;
     if (line[vs - 1] != '"' && line[vs - 1] != '\'' &&
         lsl_opaque_value(line + vs, ve - vs, false))
         return LSL_CLASS_ID;

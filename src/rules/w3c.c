@@ -32,6 +32,9 @@ void lsl_w3c_free(struct lsl_matcher *m)
 {
     free(m->hdr);
     free(m->cols);
+    free(m->wslots);
+    m->wslots = NULL;
+    m->wslots_cap = 0;
     m->hdr = NULL;
     m->cols = NULL;
     m->ncols = m->hdr_cap = m->cols_cap = m->hdr_len = 0;
@@ -117,7 +120,7 @@ static long col_index(const struct lsl_matcher *m, const char *name, size_t len)
 }
 
 /* Bind columns to r's column lines and find its time columns. */
-static void bind(struct lsl_matcher *m, const struct lsl_rule *r)
+void lsl_w3c_bind(struct lsl_matcher *m, const struct lsl_rule *r)
 {
     const char *tg = r->time_group, *plus;
 
@@ -228,9 +231,9 @@ int lsl_w3c_plan(const struct lsl_rule *r, struct lsl_matcher *m,
     if (len > 0 && line[0] == '#')
         return plan_comment(r, m, line, len);
     if (m->ncols == 0 || count_sep(line, len, sep) + 1 != m->ncols)
-        return lsl_scrub_text(&m->plan, line, 0, len);
+        return lsl_fallback_plan(r, m, line, len);
     if (m->hdr_rule != r)
-        bind(m, r);
+        lsl_w3c_bind(m, r);
     for (size_t c = 0; c < m->ncols && rc == 0; c++) {
         const char *e = memchr(line + at, sep, len - at);
         size_t stop = e ? (size_t)(e - line) : len;

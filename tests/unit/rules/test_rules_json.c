@@ -158,9 +158,10 @@ static void test_paths_arrays_escapes(void **state)
                "{\"a\":{\"b\":{\"c\":\"<id|x>\"}},\"uid\":\"<user|a\\\"b>\","
                "\"msg\":\"\\ubeef@example.com\\n<ip|1.2.3.4>\\t<phone|090-"
                "1234-5678>\"}");
-    /* The required key is missing: scrubbed, unparsed. */
+    /* The required key is missing: unparsed, read as free text where the
+     * rule's keys still name their values ("uid" used to stay raw). */
     check_plan(r, m, "{\"uid\":\"bob\",\"x\":\"1.2.3.4\"}", false,
-               "{\"uid\":\"bob\",\"x\":\"<ip|1.2.3.4>\"}");
+               "{\"uid\":\"<user|bob>\",\"x\":\"<ip|1.2.3.4>\"}");
     lsl_matcher_free(m);
     lsl_rule_free(r);
 }
