@@ -36,6 +36,8 @@ struct lsl_batch_stats {
                           * (W3C '#' lines, lsl_plan.meta); JSON lines
                           * output writes no row for them */
     uint64_t limit_hits; /* rule hit a PCRE2 limit: scrubbed instead */
+    uint64_t redacted;   /* of unparsed: written as a marker (--unparsed) */
+    uint64_t dropped;    /* of unparsed: not written (--unparsed drop) */
     uint64_t overlong;   /* lines cut into pieces */
     uint64_t binary;     /* lines with NUL bytes or invalid UTF-8 */
     uint64_t noeol;      /* final line without newline (one was added) */
@@ -105,6 +107,21 @@ struct lsl_ip_override {
 LSL_MUST_CHECK int lsl_ip_override_parse(const char *s,
                                          struct lsl_ip_override *ip);
 
+/*
+ * What becomes of a line no rule matched (and of the pieces of an overlong
+ * line): scrubbed with what the rule knows and written (default), written
+ * as a fixed marker that gives only its length, or not written; all three
+ * counted (lsl_batch_stats unparsed, redacted, dropped).
+ */
+enum lsl_unparsed {
+    LSL_UNPARSED_SCRUB = 0,
+    LSL_UNPARSED_REDACT,
+    LSL_UNPARSED_DROP,
+};
+
+/* Parse "scrub", "redact" or "drop" into *mode. 0 or -EINVAL (kept). */
+LSL_MUST_CHECK int lsl_unparsed_parse(const char *s, uint8_t *mode);
+
 /* Parse "text" or "jsonl" into *format. 0 or -EINVAL (*format kept). */
 LSL_MUST_CHECK int lsl_out_format_parse(const char *s, uint8_t *format);
 
@@ -117,6 +134,7 @@ struct lsl_worker_opts {
     size_t cache_entries;
     struct lsl_ip_override ip;
     uint8_t format;                  /* enum lsl_out_format */
+    uint8_t unparsed;                /* enum lsl_unparsed */
     const struct lsl_stoplist *stop; /* borrowed, may be NULL */
 };
 

@@ -17,6 +17,7 @@
  *   ip_mode      = ip6                      # every address, all rules:
  *                                           #   token|ip6|prefix|
  *                                           #   truncate[/B4[,B6]]
+ *   unparsed     = scrub                    # scrub | redact | drop
  *
  *   [source nginx]                          # name: [A-Za-z0-9_.-]+
  *   type  = tail                            # tail | stdin | syslog
@@ -76,6 +77,7 @@ struct lsl_config {
     char metrics[128];         /* host:port or "" */
     int log_level;             /* enum lsl_log_level */
     uint8_t format;            /* enum lsl_out_format */
+    uint8_t unparsed;          /* enum lsl_unparsed */
     struct lsl_ip_override ip; /* ip_mode; .on false: as the rules say */
     struct lsl_source_conf *sources;
     size_t nsources;

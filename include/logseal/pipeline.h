@@ -127,7 +127,8 @@ struct lsl_pipeline_opts {
     /* borrowed, may be NULL: erased subjects are written as a marker and
      * never mapped (token.h) */
     const struct lsl_stoplist *stop;
-    uint8_t format; /* enum lsl_out_format */
+    uint8_t format;   /* enum lsl_out_format */
+    uint8_t unparsed; /* enum lsl_unparsed */
     /* A commit failed with an error that retrying cannot fix. */
     void (*on_fatal)(struct lsl_pipeline *pl, int err, void *ud);
     /* Loop thread, every flush_ms while the pipeline runs (`pipe`: the

@@ -17,6 +17,7 @@ static void help(void)
         "                    --vault VAULTDIR [--in FILE] [--out FILE|-]\n"
         "                    [--level 1-9] [--source NAME] [--max-line BYTES]\n"
         "                    [--ip-mode MODE] [--format text|jsonl]\n"
+        "                    [--unparsed scrub|redact|drop]\n"
         "                    [--progress|--no-progress]\n\n"
         "Read log lines from stdin (or --in FILE; gzip input, such as a\n"
         "rotated access.log.1.gz, is recognized and decompressed, every\n"
@@ -44,13 +45,19 @@ static void help(void)
         "              /44 IPv6; no vault entry, weak anonymization)\n"
         "  --format    text (default: the input's format) or jsonl (one\n"
         "              JSON object per line with the rule's named fields)\n"
+        "  --unparsed  what becomes of a line no rule matches: scrub\n"
+        "              (default: written with every identifier the rule\n"
+        "              knows of tokenized), redact (a fixed marker with its\n"
+        "              length) or drop (not written); counted either way\n"
         "  --progress, --no-progress\n"
         "              a live status line on stderr (lines, MB, MB/s, and %%\n"
         "              with an ETA for a file): by default only when stderr\n"
         "              is a terminal\n\n"
         "SIGUSR1 prints the counters so far on stderr.\n"
-        "Lines no rule matches are still written, with every address,\n"
-        "e-mail and UUID tokenized, and counted as unparsed.\n");
+        "Lines no rule matches are still written (unless --unparsed says\n"
+        "otherwise), with every address, e-mail, device id, secret and\n"
+        "what the rule's layout and parameters name tokenized, and counted\n"
+        "as unparsed.\n");
 }
 
 /* `format`: enum lsl_out_format, which says what became of header lines. */
@@ -64,6 +71,10 @@ static void summary(const struct lsl_pipe_result *r, uint8_t format)
             (unsigned long long)s->lines_in, (unsigned long long)s->lines_out,
             (unsigned long long)s->parsed, (unsigned long long)s->unparsed,
             (unsigned long long)s->tokens, (unsigned long long)r->vault_new);
+    if (s->redacted || s->dropped)
+        fprintf(stderr, "; %llu unparsed lines redacted, %llu dropped",
+                (unsigned long long)s->redacted,
+                (unsigned long long)s->dropped);
     if (s->meta)
         fprintf(stderr, "; %llu header lines (of parsed; %s)",
                 (unsigned long long)s->meta,
@@ -96,6 +107,7 @@ static int parse(int argc, char **argv, struct lsl_pipe_opts *o)
         {"max-line", required_argument, NULL, 'm'},
         {"ip-mode", required_argument, NULL, 'p'},
         {"format", required_argument, NULL, 'f'},
+        {"unparsed", required_argument, NULL, 'u'},
         {"progress", no_argument, NULL, 'P'},
         {"no-progress", no_argument, NULL, 'N'},
         {"help", no_argument, NULL, 'h'},
@@ -104,8 +116,8 @@ static int parse(int argc, char **argv, struct lsl_pipe_opts *o)
     char *end;
     int c;
 
-    while ((c = getopt_long(argc, argv, "r:k:v:i:o:l:s:m:p:f:h", opts, NULL)) !=
-           -1) {
+    while ((c = getopt_long(argc, argv, "r:k:v:i:o:l:s:m:p:f:u:h", opts,
+                            NULL)) != -1) {
         switch (c) {
         case 'r':
             o->rule = optarg;
@@ -148,6 +160,11 @@ static int parse(int argc, char **argv, struct lsl_pipe_opts *o)
             if (lsl_out_format_parse(optarg, &o->format))
                 return lsl_cli_usage_error("pipe",
                                            "--format takes text or jsonl");
+            break;
+        case 'u':
+            if (lsl_unparsed_parse(optarg, &o->unparsed))
+                return lsl_cli_usage_error("pipe", "--unparsed takes scrub, "
+                                                   "redact or drop");
             break;
         case 'P':
         case 'N':

@@ -333,6 +333,7 @@ static int run_loop(struct pipe_run *r, const struct lsl_pipe_opts *o, int fd)
     if (o->max_line)
         po.max_line = o->max_line;
     po.ip = o->ip;
+    po.unparsed = o->unparsed;
     po.format = o->format;
     po.stop = r->stop;
     rc = lsl_pipeline_open(&r->pl, &po);

@@ -224,6 +224,15 @@ static int set_ip_mode(struct parser *p, const struct key_def *k, const char *v)
     return 0;
 }
 
+static int set_unparsed(struct parser *p, const struct key_def *k,
+                        const char *v)
+{
+    if (lsl_unparsed_parse(v, &p->c->unparsed))
+        return fail(p, "key '%s': expected scrub, redact or drop, not '%s'",
+                    k->name, v);
+    return 0;
+}
+
 static int set_type(struct parser *p, const struct key_def *k, const char *v)
 {
     struct lsl_source_conf *s = cur_source(p);
@@ -315,6 +324,7 @@ static const struct key_def keys[] = {
     SKEY("sink", set_sink, sink),
     DKEY("format", set_format, format),
     DKEY("ip_mode", set_ip_mode, ip),
+    DKEY("unparsed", set_unparsed, unparsed),
 };
 
 enum {

@@ -14,6 +14,7 @@ struct lsl_worker {
     const struct lsl_keyring *kr;
     struct lsl_ip_override ip;
     uint8_t format;         /* enum lsl_out_format */
+    uint8_t unparsed;       /* enum lsl_unparsed */
     struct lsl_buf scratch; /* dashed-address rewrite */
     struct lsl_buf field;   /* a JSON field's pseudonymized text */
     z_stream zs;

@@ -42,6 +42,7 @@ static int worker_get(struct lsl_pipeline *pl, struct lsl_worker **out)
         .cache_entries = WORKER_CACHE_ENTRIES,
         .ip = pl->o.ip,
         .format = pl->o.format,
+        .unparsed = pl->o.unparsed,
         .stop = pl->o.stop,
     };
     int rc = 0;

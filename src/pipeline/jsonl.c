@@ -42,6 +42,19 @@ int lsl_out_format_parse(const char *s, uint8_t *format)
     return 0;
 }
 
+int lsl_unparsed_parse(const char *s, uint8_t *mode)
+{
+    static const char *const names[] = {"scrub", "redact", "drop"};
+
+    for (size_t i = 0; i < LSL_ARRAY_SIZE(names); i++) {
+        if (strcmp(s, names[i]) == 0) {
+            *mode = (uint8_t)i;
+            return 0;
+        }
+    }
+    return -EINVAL;
+}
+
 size_t lsl_utf8_seq(const unsigned char *p, size_t len)
 {
     unsigned char c = p[0];

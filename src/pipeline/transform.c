@@ -145,6 +145,23 @@ static int emit_plan(struct lsl_worker *w, const char *p, size_t len,
     return lsl_buf_append(out, p + at, len - at);
 }
 
+/*
+ * `--unparsed redact`: a fixed marker with the length of the line (or of
+ * each piece of an overlong one), nothing of its bytes, no token. A piece
+ * that is no line's end writes no newline, as in text output.
+ */
+static int redact(struct lsl_worker *w, struct lsl_buf *out, size_t len,
+                  bool piece, uint32_t flags)
+{
+    if (w->format == LSL_OUT_JSONL)
+        return lsl_buf_printf(out,
+                              "{\"_unparsed\":true,%s\"_redacted\":true,"
+                              "\"_bytes\":%zu}\n",
+                              piece ? "\"_piece\":true," : "", len);
+    return lsl_buf_printf(out, "[logseal: unparsed line redacted, %zu bytes]%s",
+                          len, flags & LSL_LINE_PIECE ? "" : "\n");
+}
+
 static void count_line(struct lsl_batch *b, const struct lsl_line *ln,
                        const struct lsl_plan *plan, bool piece, bool row)
 {
@@ -198,6 +215,16 @@ int lsl_line_transform(struct lsl_worker *w, struct lsl_batch *b,
     if (lsl_keyring_is_late(w->kr, when))
         b->st.late++;
     row = w->format != LSL_OUT_JSONL || piece || !plan->meta;
+    if ((piece || !plan->matched) && w->unparsed != LSL_UNPARSED_SCRUB) {
+        bool drop = w->unparsed == LSL_UNPARSED_DROP;
+
+        count_line(b, ln, plan, piece, !drop);
+        if (!(ln->flags & LSL_LINE_PIECE) && drop)
+            b->st.dropped++;
+        else if (!(ln->flags & LSL_LINE_PIECE))
+            b->st.redacted++;
+        return drop ? 0 : redact(w, &b->out, len + cr, piece, ln->flags);
+    }
     count_line(b, ln, plan, piece, row);
     if (!row)
         return 0;

@@ -22,6 +22,7 @@ int lsl_worker_open(struct lsl_worker **out, const struct lsl_worker_opts *o)
     w->kr = o->keyring;
     w->ip = o->ip;
     w->format = o->format;
+    w->unparsed = o->unparsed;
     lsl_tokenizer_opts_init(&to);
     to.keyring = o->keyring;
     to.stop = o->stop;

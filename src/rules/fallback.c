@@ -153,16 +153,29 @@ static const struct rule_field as_user = {.action = RULE_ACT_TOKEN,
                                           .cls = LSL_CLASS_USER};
 static const struct rule_field as_query = {.action = RULE_ACT_QUERY};
 
-/* A cell with no slot: CLF by position, quoted requests and URLs. */
-static const struct rule_field *guess(const char *line, const struct cell *c,
+/* True if r has a field of this action. */
+static bool has_action(const struct lsl_rule *r, enum rule_action a)
+{
+    for (size_t i = 0; i < r->nfields; i++)
+        if (r->fields[i].action == a)
+            return true;
+    return false;
+}
+
+/* A cell with no slot: CLF by position (for a rule that reads such lines:
+ * an address field and a bracketed time), quoted requests and URLs (for
+ * a rule with a query field). */
+static const struct rule_field *guess(const struct lsl_rule *r,
+                                      const char *line, const struct cell *c,
                                       size_t i, size_t first_open)
 {
     const char *v = line + c[i].s;
     size_t n = c[i].e - c[i].s;
 
-    if (i < first_open)
+    if (i < first_open && has_action(r, RULE_ACT_IP) &&
+        (r->format != RULE_FMT_REGEX || strstr(r->pattern, "\\[")))
         return i == 0 ? &as_host : &as_user;
-    if (n > 1 && v[0] == '"' &&
+    if (n > 1 && v[0] == '"' && has_action(r, RULE_ACT_QUERY) &&
         (is_method(v + 1, n - 1) || memchr(v, '/', n) || memchr(v, '?', n)))
         return &as_query;
     return NULL;
@@ -218,7 +231,8 @@ static int plan_cells(const struct lsl_rule *r, struct lsl_matcher *m,
         const struct rule_field *f = sl ? sl->f : NULL;
 
         if (lsl_field_strength(f) < 2 && (!nslots || !sl)) {
-            const struct rule_field *g = guess(line, c, i, nslots ? 0 : open);
+            const struct rule_field *g =
+                guess(r, line, c, i, nslots ? 0 : open);
 
             if (g && lsl_field_strength(g) > lsl_field_strength(f))
                 f = g, sl = NULL;
