@@ -66,9 +66,13 @@
  * contents of a string (never its quotes); a number given a token gets a
  * span with LSL_SPAN_F_QUOTE, so the output stays valid JSON with the
  * key order kept. Strings with backslash escapes are tokenized on their
- * raw bytes (not decoded) and scrubbed only between escapes. String values
- * of keys without a `key` line are scrubbed. A line that is not one valid
- * JSON object (strict RFC 8259) is scrubbed with matched false.
+ * raw bytes (not decoded) and scrubbed only between escapes. Values of
+ * keys without a `key` line follow `unnamed scrub|drop|keep` (default
+ * scrub: a string under a name holding key, token, secret, session,
+ * cookie, authorization, passw or credential is one secret token, other
+ * strings are read as free text with the param pairs). A line that is not
+ * one valid JSON object (strict RFC 8259) is planned by the fallback with
+ * matched false.
  *
  * `format w3c`: W3C extended logs (IIS, Wowza, CloudFront). The last
  * "#Fields:" line names the columns; `column NAME ACTION [CLASS] [options]`

@@ -12,9 +12,14 @@
  *    piece by piece between escapes so no span splits one;
  *  - a number's span covers the number and carries LSL_SPAN_F_QUOTE: the
  *    token is written as a JSON string;
- *  - strings of keys without a `key` line are scrubbed (addresses,
- *    e-mails, UUIDs): the rule cannot know every key a writer may add.
- *    Numbers, true, false and null of such keys are kept.
+ *  - values of keys without a `key` line follow the rule's `unnamed`
+ *    choice. scrub (default): a string under a name that looks like a
+ *    secret (holding key, token, secret, session, cookie, authorization,
+ *    password: X-Api-Key, Set-Cookie, session_id) is tokenized whole as
+ *    a secret, any other string read as free text with the rule's param
+ *    pairs (a Cookie header's session=...), numbers, true, false and
+ *    null kept: the rule cannot know every key a writer may add. drop:
+ *    every such value (numbers too) becomes "-". keep: left as it is.
  *
  * A line that is not one valid object, or lacks a `require`d key, is
  * planned by the scrubber alone with matched false.
@@ -206,7 +211,56 @@ static int plan_number(const struct rule_field *f, struct lsl_plan *p,
     return rc;
 }
 
-static void on_value(struct jscan *js, enum jkind kind, size_t off, size_t len)
+/* The last part of the current path, lower-cased, holds a secret's name. */
+static bool secret_name(const struct jscan *js)
+{
+    static const char *const words[] = {"key",     "token",     "secret",
+                                        "session", "cookie",    "authorization",
+                                        "passw",   "credential"};
+    const char *name = js->path, *dot;
+    char low[64];
+    size_t n;
+
+    if (!js->path_ok)
+        return false;
+    dot = memrchr(js->path, '.', js->plen);
+    name = dot ? dot + 1 : js->path;
+    n = js->plen - (size_t)(name - js->path);
+    if (n >= sizeof(low))
+        n = sizeof(low) - 1;
+    for (size_t i = 0; i < n; i++)
+        low[i] =
+            (char)(name[i] >= 'A' && name[i] <= 'Z' ? name[i] + 32 : name[i]);
+    low[n] = '\0';
+    for (size_t i = 0; i < LSL_ARRAY_SIZE(words); i++)
+        if (strstr(low, words[i]))
+            return true;
+    return false;
+}
+
+/* A value of a key the rule does not name (see the file comment). */
+static int plan_unnamed(struct jscan *js, enum jkind kind, size_t off,
+                        size_t len, bool esc)
+{
+    const struct lsl_rule *r = js->r;
+    struct lsl_plan *p = &js->m->plan;
+
+    if (r->unnamed == UNNAMED_KEEP)
+        return 0;
+    if (r->unnamed == UNNAMED_DROP)
+        return lsl_plan_push(p, off, len, LSL_ACT_DROP, 0,
+                             kind == J_NUMBER ? LSL_SPAN_F_QUOTE : 0);
+    if (kind == J_NUMBER)
+        return plan_number(NULL, p, js->s, off, len);
+    if (len > 0 && !(len == 1 && js->s[off] == '-') && secret_name(js))
+        return lsl_plan_push(p, off, len, LSL_ACT_TOKEN, LSL_CLASS_SECRET, 0);
+    if (esc)
+        return lsl_scrub_escaped(p, js->s, off, len, 0);
+    return lsl_text_range(r, p, js->s, off, len);
+}
+
+static void on_value(struct jscan *js, enum jkind kind, size_t off, size_t len,
+                     bool esc)
 {
     const struct lsl_rule *r = js->r;
     struct lsl_plan *p = &js->m->plan;
@@ -217,12 +271,15 @@ static void on_value(struct jscan *js, enum jkind kind, size_t off, size_t len)
 
     if (js->rc)
         return;
-    if (kind == J_NUMBER)
+    if (!f && path_is(js, r->time_group))
+        js->rc =
+            kind == J_NUMBER ? 0 : lsl_scrub_escaped(p, js->s, off, len, 0);
+    else if (!f)
+        js->rc = plan_unnamed(js, kind, off, len, esc);
+    else if (kind == J_NUMBER)
         js->rc = plan_number(f, p, js->s, off, len);
     else if (f)
         js->rc = lsl_plan_value(r, f, p, js->s, off, len, true);
-    else
-        js->rc = lsl_scrub_escaped(p, js->s, off, len, 0);
     if (path_is(js, r->time_group)) {
         p->time.p = js->s + off;
         p->time.len = len;
@@ -312,12 +369,12 @@ static bool scan_value(struct jscan *js, unsigned depth)
     case '"':
         if (!scan_string(js, &off, &n, &esc))
             return false;
-        on_value(js, J_STRING, off, n);
+        on_value(js, J_STRING, off, n, esc);
         return true;
     default:
         off = js->pos;
         if (scan_number(js)) {
-            on_value(js, J_NUMBER, off, js->pos - off);
+            on_value(js, J_NUMBER, off, js->pos - off, false);
             return true;
         }
         return scan_literal(js);

@@ -508,6 +508,24 @@ static int do_require(struct parser *ps, const char *rest, const char *end)
     return 0;
 }
 
+static int do_unnamed(struct parser *ps, const char *rest, const char *end)
+{
+    static const char *const names[] = {"scrub", "drop", "keep"};
+    struct lsl_span w[MAX_WORDS];
+    int n = words(ps, rest, end, w, 1, 1, "unnamed scrub|drop|keep");
+
+    if (n < 0)
+        return n;
+    for (size_t i = 0; i < LSL_ARRAY_SIZE(names); i++) {
+        if (word_is(w[0], names[i])) {
+            ps->r->unnamed = (uint8_t)i;
+            ps->r->unnamed_line = ps->line;
+            return 0;
+        }
+    }
+    return fail(ps, "expected: unnamed scrub|drop|keep");
+}
+
 static int do_disclosure(struct parser *ps, const char *rest, const char *end)
 {
     struct lsl_span w[MAX_WORDS];
@@ -630,6 +648,7 @@ static const struct directive directives[] = {
     {"trailing", do_trailing},
     {"type", do_type},
     {"require", do_require},
+    {"unnamed", do_unnamed},
     {"disclosure", do_disclosure},
     {"param", do_param},
     {"segment", do_segment},
@@ -660,7 +679,7 @@ static int parse_line(struct parser *ps, const char *p, size_t n)
     return fail(ps,
                 "unknown directive '%.*s' (known: name format pattern "
                 "log_format trailing time field key column type require "
-                "param segment disclosure match-limit depth-limit)",
+                "unnamed param segment disclosure match-limit depth-limit)",
                 (int)(w.len > 32 ? 32 : w.len), w.p);
 }
 
@@ -708,6 +727,10 @@ static int check_format(struct parser *ps)
     }
     if (r->format != RULE_FMT_JSON && r->nrequire)
         return fail(ps, "'require' is for json rules");
+    if (r->format != RULE_FMT_JSON && r->unnamed_line) {
+        ps->line = r->unnamed_line;
+        return fail(ps, "'unnamed' is for json rules");
+    }
     for (size_t i = 0; i < r->nfields; i++) {
         if (r->fields[i].via != via) {
             ps->line = r->fields[i].line;

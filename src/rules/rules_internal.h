@@ -75,6 +75,14 @@ struct rule_param {
 
 #define RULE_REQUIRE_MAX 16
 
+/* `unnamed`: what a JSON rule does with the values of keys it does not
+ * name. */
+enum rule_unnamed {
+    UNNAMED_SCRUB = 0, /* secret-looking names tokenized, the rest scrubbed */
+    UNNAMED_DROP,
+    UNNAMED_KEEP,
+};
+
 struct lsl_rule {
     char *name;
     uint8_t format; /* enum rule_format */
@@ -100,6 +108,8 @@ struct lsl_rule {
     size_t ntypes;
     char *require[RULE_REQUIRE_MAX]; /* JSON keys every line must hold */
     size_t nrequire;
+    uint8_t unnamed; /* enum rule_unnamed */
+    unsigned unnamed_line;
     char *port_group; /* `disclosure port=GROUP` */
     unsigned port_line;
     pcre2_code *code;

@@ -336,6 +336,53 @@ static void test_ip_modes(void **state)
 
 #define RX "name t\npattern ^(?<a>x)$\n"
 
+/*
+ * Keys the rule does not name (issue 19): a Caddy log's X-Api-Key,
+ * Set-Cookie and a session= pair used to stay in clear (only addresses,
+ * e-mails and UUIDs of such keys were taken).
+ */
+static void test_unnamed_keys(void **state)
+{
+    static const char line[] =
+        "{\"request\":{\"remote_ip\":\"203.0.113.7\",\"headers\":{"
+        "\"X-Api-Key\":[\"k3y\"],\"Accept\":[\"*/*\"],\"Note\":"
+        "[\"session=abc; theme=dark\"]}},\"resp_headers\":{\"Set-Cookie\":"
+        "[\"sid=zz9; Path=/\"]},\"n\":5,\"user_id\":77}";
+    struct lsl_rule *r = parse("name t\nformat json\nkey request.remote_ip ip\n"
+                               "param session secret\n");
+    struct lsl_matcher *m = NULL;
+
+    (void)state;
+    assert_int_equal(lsl_matcher_open(&m), 0);
+    check_plan(r, m, line, true,
+               "{\"request\":{\"remote_ip\":\"<ip|203.0.113.7>\",\"headers\":{"
+               "\"X-Api-Key\":[\"<secret|k3y>\"],\"Accept\":[\"*/*\"],"
+               "\"Note\":[\"session=<secret|abc>; theme=dark\"]}},"
+               "\"resp_headers\":{\"Set-Cookie\":[\"<secret|sid=zz9; "
+               "Path=/>\"]},\"n\":5,\"user_id\":77}");
+    lsl_rule_free(r);
+    r = parse("name t\nformat json\nkey request.remote_ip ip\n"
+              "unnamed drop\n");
+    check_plan(r, m, line, true,
+               "{\"request\":{\"remote_ip\":\"<ip|203.0.113.7>\",\"headers\":{"
+               "\"X-Api-Key\":[\"<drop|k3y>\"],\"Accept\":[\"<drop|*/*>\"],"
+               "\"Note\":[\"<drop|session=abc; theme=dark>\"]}},"
+               "\"resp_headers\":{\"Set-Cookie\":[\"<drop|sid=zz9; Path=/>\"]"
+               "},\"n\":<drop|5>,\"user_id\":<drop|77>}");
+    lsl_rule_free(r);
+    r = parse("name t\nformat json\nkey request.remote_ip ip\n"
+              "unnamed keep\n");
+    check_plan(r, m, "{\"request\":{\"remote_ip\":\"1.2.3.4\"},\"k\":\"x\"}",
+               true,
+               "{\"request\":{\"remote_ip\":\"<ip|1.2.3.4>\"},\"k\":\"x\"}");
+    lsl_rule_free(r);
+    lsl_matcher_free(m);
+    parse_fails("name t\npattern ^(?<a>x)$\nunnamed drop\n", 3,
+                "'unnamed' is for json rules");
+    parse_fails("name t\nformat json\nunnamed maybe\n", 3,
+                "unnamed scrub|drop|keep");
+}
+
 static void test_directive_errors(void **state)
 {
     (void)state;
@@ -411,6 +458,7 @@ int main(void)
         cmocka_unit_test(test_w3c_fields_time),
         cmocka_unit_test(test_ip_modes),
         cmocka_unit_test(test_directive_errors),
+        cmocka_unit_test(test_unnamed_keys),
         cmocka_unit_test(test_disclosure_gaps),
     };
 
