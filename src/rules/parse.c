@@ -19,6 +19,8 @@ struct parser {
     struct lsl_rule_error *err;
     unsigned line;
     bool log_format_open; /* last line was log_format's quoted strings */
+    bool is_file;         /* origin is a path: `include` reads beside it */
+    bool in_include;      /* reading an included file: params only */
 };
 
 struct directive {
@@ -636,6 +638,48 @@ static int do_trailing(struct parser *ps, const char *rest, const char *end)
     return set_text(ps, &ps->r->trailing, "trailing", w[0].p, w[0].len);
 }
 
+static int parse_text(struct parser *ps, const char *text, size_t len);
+
+/*
+ * include NAME: the param and segment lines of the file NAME beside the
+ * rule file (shared lists such as web.params). NAME holds no '/' and
+ * does not start with '.', so an include never leaves the rules
+ * directory; an included file holds params, segments and comments only.
+ */
+static int do_include(struct parser *ps, const char *rest, const char *end)
+{
+    struct lsl_span w[MAX_WORDS];
+    int n = words(ps, rest, end, w, 1, 1, "include NAME");
+    struct parser sub = *ps;
+    const char *slash;
+    char path[4096], *text = NULL;
+    size_t tlen = 0;
+    int rc;
+
+    if (n < 0)
+        return n;
+    if (ps->in_include || !ps->is_file)
+        return fail(ps, ps->in_include ? "an included file includes nothing"
+                                       : "include needs a rule file");
+    if (memchr(w[0].p, '/', w[0].len) || w[0].p[0] == '.')
+        return fail(ps, "include takes a file name beside the rule file");
+    slash = strrchr(ps->origin, '/');
+    if (snprintf(path, sizeof(path), "%.*s%.*s",
+                 slash ? (int)(slash - ps->origin + 1) : 0, ps->origin,
+                 (int)w[0].len, w[0].p) >= (int)sizeof(path))
+        return fail(ps, "include: path too long");
+    rc = lsl_rule_read_file(path, &text, &tlen);
+    if (rc)
+        return fail(ps, "include %.*s: %s", (int)w[0].len, w[0].p,
+                    lsl_strerror(rc));
+    sub.origin = path;
+    sub.line = 0;
+    sub.in_include = true;
+    rc = parse_text(&sub, text, tlen);
+    free(text);
+    return rc;
+}
+
 static const struct directive directives[] = {
     {"name", do_name},
     {"pattern", do_pattern},
@@ -654,6 +698,7 @@ static const struct directive directives[] = {
     {"segment", do_segment},
     {"match-limit", do_match_limit},
     {"depth-limit", do_depth_limit},
+    {"include", do_include},
 };
 
 static int parse_line(struct parser *ps, const char *p, size_t n)
@@ -673,13 +718,20 @@ static int parse_line(struct parser *ps, const char *p, size_t n)
     while (p < end && !is_blank(*p))
         p++;
     w.len = (size_t)(p - w.p);
-    for (size_t i = 0; i < LSL_ARRAY_SIZE(directives); i++)
-        if (word_is(w, directives[i].name))
-            return directives[i].fn(ps, skip_blanks(p, end), end);
+    for (size_t i = 0; i < LSL_ARRAY_SIZE(directives); i++) {
+        if (!word_is(w, directives[i].name))
+            continue;
+        if (ps->in_include && directives[i].fn != do_param &&
+            directives[i].fn != do_segment)
+            return fail(ps, "an included file holds only param and segment "
+                            "lines");
+        return directives[i].fn(ps, skip_blanks(p, end), end);
+    }
     return fail(ps,
                 "unknown directive '%.*s' (known: name format pattern "
                 "log_format trailing time field key column type require "
-                "unnamed param segment disclosure match-limit depth-limit)",
+                "unnamed param segment include disclosure match-limit "
+                "depth-limit)",
                 (int)(w.len > 32 ? 32 : w.len), w.p);
 }
 
@@ -725,8 +777,8 @@ static int check_format(struct parser *ps)
         ps->line = r->trailing_line;
         return fail(ps, "a %s rule takes no 'trailing' line", fmt[r->format]);
     }
-    if (r->format != RULE_FMT_JSON && r->nrequire)
-        return fail(ps, "'require' is for json rules");
+    if (r->format != RULE_FMT_JSON && r->format != RULE_FMT_W3C && r->nrequire)
+        return fail(ps, "'require' is for json and w3c rules");
     if (r->format != RULE_FMT_JSON && r->unnamed_line) {
         ps->line = r->unnamed_line;
         return fail(ps, "'unnamed' is for json rules");
@@ -758,6 +810,8 @@ static int parse_text(struct parser *ps, const char *text, size_t len)
             return rc;
         p = nl ? nl + 1 : end;
     }
+    if (ps->in_include)
+        return 0;
     ps->line = 0;
     if (!ps->r->name)
         return fail(ps, "missing 'name' line");
@@ -767,7 +821,14 @@ static int parse_text(struct parser *ps, const char *text, size_t len)
 int lsl_rule_parse(struct lsl_rule **out, const char *text, size_t len,
                    const char *origin, struct lsl_rule_error *err)
 {
-    struct parser ps = {.origin = origin, .err = err};
+    return lsl_rule_parse_at(out, text, len, origin, false, err);
+}
+
+int lsl_rule_parse_at(struct lsl_rule **out, const char *text, size_t len,
+                      const char *origin, bool is_file,
+                      struct lsl_rule_error *err)
+{
+    struct parser ps = {.origin = origin, .err = err, .is_file = is_file};
     int rc;
 
     *out = NULL;

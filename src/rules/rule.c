@@ -277,5 +277,6 @@ const char *lsl_rule_time_format(const struct lsl_rule *r)
 bool lsl_rule_is_header(const struct lsl_rule *r, const char *line, size_t len)
 {
     return r && r->format == RULE_FMT_W3C && len >= 8 &&
-           memcmp(line, "#Fields:", 8) == 0;
+           (memcmp(line, "#Fields:", 8) == 0 ||
+            memcmp(line, "#fields\t", 8) == 0);
 }

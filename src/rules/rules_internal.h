@@ -182,6 +182,7 @@ struct lsl_matcher {
     struct w3c_col *cols;
     size_t ncols, cols_cap;
     const struct lsl_rule *hdr_rule;
+    bool hdr_ok; /* the header has every column hdr_rule requires */
     long time_col[2]; /* columns of the rule's time ("date+time"); -1 */
 };
 
@@ -252,6 +253,17 @@ unsigned lsl_field_strength(const struct rule_field *f);
 LSL_MUST_CHECK int lsl_fallback_plan(const struct lsl_rule *r,
                                      struct lsl_matcher *m, const char *line,
                                      size_t len);
+
+/* Read a rule file (at most 1 MiB, a regular file) into *out (malloc'd,
+ * not NUL-terminated). 0, -errno, -EFBIG or -EINVAL. */
+LSL_MUST_CHECK int lsl_rule_read_file(const char *path, char **out,
+                                      size_t *len);
+
+/* lsl_rule_parse; `is_file`: origin is the file's path, so `include NAME`
+ * reads NAME from its directory. */
+LSL_MUST_CHECK int lsl_rule_parse_at(struct lsl_rule **out, const char *text,
+                                     size_t len, const char *origin,
+                                     bool is_file, struct lsl_rule_error *err);
 
 /* Fill *err (may be NULL) with origin, line and a formatted message. */
 void lsl_rule_fail(struct lsl_rule_error *err, const char *origin,

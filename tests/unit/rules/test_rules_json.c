@@ -406,7 +406,7 @@ static void test_directive_errors(void **state)
     parse_fails("name t\nformat w3c\nkey a id\n", 3, "takes 'column'");
     parse_fails("name t\nformat json\nkey a id\nkey a user\n", 4,
                 "second key line for 'a'");
-    parse_fails(RX "require a\n", 0, "'require' is for json rules");
+    parse_fails(RX "require a\n", 0, "'require' is for json and w3c rules");
     parse_fails(RX "type a float\n", 3, "string|number|time");
     parse_fails(RX "type b number\n", 3, "no group named 'b'");
     parse_fails(RX "disclosure port=zz\n", 3, "no group named 'zz'");
