@@ -18,6 +18,7 @@ an address, e-mail or user name of the hostile lines.
 
 import os
 import re
+import shutil
 
 import lslib
 
@@ -157,6 +158,8 @@ def body(ctx):
     keys = ctx.keygen()
     twin_dir = ctx.path('twin-rules')
     os.makedirs(twin_dir)
+    # The rules include the shared parameter list from beside them.
+    shutil.copy(os.path.join(ctx.root, 'rules', 'web.params'), twin_dir)
     for name in PATTERNS:
         twin_rule(ctx, name, twin_dir)
 
