@@ -213,6 +213,9 @@ int lsl_plan_value(const struct lsl_rule *r, const struct rule_field *f,
     case RULE_ACT_QUERY:
         return lsl_query_plan(r, p, line, off, len, esc);
     case RULE_ACT_SCRUB:
+        /* Free text as the text rule reads it: param pairs too. */
+        return esc ? lsl_scrub_escaped(p, line, off, len, scrub_mode(f))
+                   : lsl_text_range(r, p, line, off, len);
     case RULE_ACT_AGENT:
         return esc ? lsl_scrub_escaped(p, line, off, len, scrub_mode(f))
                    : lsl_scrub(p, line, off, len, scrub_mode(f));
@@ -285,7 +288,7 @@ static int plan_group(const struct lsl_rule *r, const struct rule_field *f,
                       struct lsl_matcher *m, const char *line, size_t off,
                       size_t len)
 {
-    if (f->action == RULE_ACT_SCRUB || f->action == RULE_ACT_AGENT)
+    if (f->action == RULE_ACT_AGENT)
         return lsl_scrub_memo_run(m->memo, &m->plan, line, off, len,
                                   scrub_mode(f));
     if (f->action == RULE_ACT_QUERY)

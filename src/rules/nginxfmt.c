@@ -14,7 +14,10 @@
  *   - variables of a known shape ($time_local, $status, byte counts,
  *     ports, $msec, ...) only that shape, which is what keeps a hostile
  *     $remote_user such as "a [b" from shifting the time field;
- *   - $remote_addr and $server_addr no blank; anything else, any bytes.
+ *   - $remote_addr and $server_addr no blank;
+ *   - a variable the rule types `number` (and no shape above), digits
+ *     with at most one '.', or "-" (Apache's %b for no bytes);
+ *   - anything else, any bytes.
  * Two variables with no literal between them cannot be told apart and
  * are refused when the rule loads. `trailing NAME` lets a line go on
  * after the format: a blank, then any text, as the group NAME (sites
@@ -39,6 +42,7 @@ enum nfmt_shape {
     SHAPE_STATUS,
     SHAPE_DECIMAL,
     SHAPE_TIME_LOCAL,
+    SHAPE_NUMBER, /* digits, one '.' at most, or "-" */
 };
 
 struct nfmt_item {
@@ -126,6 +130,8 @@ static bool shape_allows(uint8_t shape, char c)
         return is_digit(c);
     case SHAPE_DECIMAL:
         return is_digit(c) || c == '.';
+    case SHAPE_NUMBER:
+        return is_digit(c) || c == '.' || c == '-';
     case SHAPE_TIME_LOCAL:
         return false; /* fixed length: ends in one place */
     case SHAPE_ANY:
@@ -165,6 +171,12 @@ static inline size_t shape_end(uint8_t shape, const char *s, size_t pos,
         while (pos < len && (is_digit(s[pos]) || s[pos] == '.'))
             pos++;
         return pos;
+    case SHAPE_NUMBER:
+        if (pos < len && s[pos] == '-')
+            return pos + 1;
+        while (pos < len && (is_digit(s[pos]) || s[pos] == '.'))
+            pos++;
+        return pos;
     case SHAPE_TIME_LOCAL:
         return pos + 26 <= len ? pos + 26 : len;
     case SHAPE_ANY:
@@ -182,6 +194,10 @@ static inline bool fits(uint8_t shape, const char *v, size_t n)
         return n == 3;
     case SHAPE_DECIMAL:
         return fit_decimal(v, n);
+    case SHAPE_NUMBER:
+        return (n == 1 && v[0] == '-') ||
+               (n > 0 && v[0] != '-' &&
+                (!memchr(v, '.', n) || fit_decimal(v, n)));
     case SHAPE_TIME_LOCAL:
         return fit_time_local(v, n);
     case SHAPE_NOBLANK:
@@ -326,6 +342,10 @@ static int push_var(struct lsl_rule *r, uint32_t off, uint32_t len,
 {
     const char *name = r->log_format + off;
     struct nfmt_item it = {off, len, ++r->ngroups, shape_of(name, len), false};
+
+    if (it.shape == SHAPE_ANY &&
+        lsl_rule_type_of(r, name, len) == LSL_FIELD_NUMBER)
+        it.shape = SHAPE_NUMBER;
 
     if (r->nitems && r->items[r->nitems - 1].group) {
         lsl_rule_fail(err, origin, r->log_format_line,
@@ -525,7 +545,8 @@ static int build_slots(struct lsl_rule *r)
     return 0;
 }
 
-/* A value of a fixed shape (digits, a time) holds no identifier, and the
+/* A value of a fixed shape (digits, a number or "-", a time) holds no
+ * identifier, and the
  * literals are the template's own text: only a variable that may hold
  * anything and that no field line names is left to read as free text. */
 int lsl_nfmt_bind_open(struct lsl_rule *r)

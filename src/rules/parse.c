@@ -627,6 +627,23 @@ static int do_depth_limit(struct parser *ps, const char *rest, const char *end)
     return parse_limit(ps, rest, end, "depth-limit N", &ps->r->depth_limit);
 }
 
+static int do_priority(struct parser *ps, const char *rest, const char *end)
+{
+    struct lsl_span w[MAX_WORDS];
+    int n = words(ps, rest, end, w, 1, 1, "priority -9..9");
+
+    if (n < 0)
+        return n;
+    if (w[0].len == 1 && w[0].p[0] >= '0' && w[0].p[0] <= '9')
+        ps->r->priority = w[0].p[0] - '0';
+    else if (w[0].len == 2 && w[0].p[0] == '-' && w[0].p[1] >= '0' &&
+             w[0].p[1] <= '9')
+        ps->r->priority = '0' - w[0].p[1];
+    else
+        return fail(ps, "expected: priority -9..9");
+    return 0;
+}
+
 static int do_trailing(struct parser *ps, const char *rest, const char *end)
 {
     struct lsl_span w[MAX_WORDS];
@@ -699,6 +716,7 @@ static const struct directive directives[] = {
     {"match-limit", do_match_limit},
     {"depth-limit", do_depth_limit},
     {"include", do_include},
+    {"priority", do_priority},
 };
 
 static int parse_line(struct parser *ps, const char *p, size_t n)
@@ -730,8 +748,8 @@ static int parse_line(struct parser *ps, const char *p, size_t n)
     return fail(ps,
                 "unknown directive '%.*s' (known: name format pattern "
                 "log_format trailing time field key column type require "
-                "unnamed param segment include disclosure match-limit "
-                "depth-limit)",
+                "unnamed param segment include priority disclosure "
+                "match-limit depth-limit)",
                 (int)(w.len > 32 ? 32 : w.len), w.p);
 }
 

@@ -109,6 +109,7 @@ struct lsl_rule {
     char *require[RULE_REQUIRE_MAX]; /* JSON keys every line must hold */
     size_t nrequire;
     uint8_t unnamed; /* enum rule_unnamed */
+    int priority;    /* --rule auto: the higher wins a tie */
     unsigned unnamed_line;
     char *port_group; /* `disclosure port=GROUP` */
     unsigned port_line;
