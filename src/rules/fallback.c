@@ -7,9 +7,9 @@
  *
  *  - The line splits into cells at blanks; a cell that starts with '"'
  *    runs to a '"' followed by a blank or the end, one that starts with
- *    '[' to such a ']' (W3C lines split on tabs, or on blanks with quoted
- *    values). A rule with a layout (a `format nginx` template, a W3C
- *    header) has one slot per cell of it.
+ *    '[', '{' or '(' to such a ']', '}' or ')' (W3C lines split on tabs, or on
+ * blanks with quoted values). A rule with a layout (a `format nginx` template,
+ * a W3C header) has one slot per cell of it.
  *  - Cell i may be any slot within |cells - slots| of position i whose
  *    literal text it shows (a `"$request"` slot takes only a quoted
  *    cell, a `-` slot only "-"): a missing or extra field shifts the
@@ -34,6 +34,13 @@
 #include "rules_internal.h"
 
 #define CELLS_MAX 128
+/* The common log format has three or four cells before its time. */
+#define CLF_HEAD_MAX 5
+/* A line this many cells shorter than the layout is no longer read by it
+ * (it may be a lost field or two, or a value split at a quote: not half
+ * the line); a longer one is (fields are appended over the years). */
+#define SHIFT_MAX  2
+#define WINDOW_MAX 4
 
 struct cell {
     uint32_t s, e;
@@ -48,20 +55,26 @@ static size_t split_cells(const char *line, size_t len, char sep, bool brackets,
 
     while (i < len && n < CELLS_MAX) {
         size_t s = i, e;
-        char close = line[i] == '"'                 ? '"'
-                     : (line[i] == '[' && brackets) ? ']'
-                                                    : 0;
+        const char *open = brackets ? strchr("[{(", line[i]) : NULL;
+        char close = line[i] == '"'    ? '"'
+                     : open && line[i] ? "]})"[open - "[{("]
+                                       : 0;
 
         if (sep == ' ' && line[i] == ' ') {
             i++;
             continue;
         }
         e = lsl_find2(line, i + (close != 0), len, sep, sep);
+        /* A cell that opens before this one closes ("x \"y") means the
+         * opening quote was a stray one: the cell is a bare word. */
         for (size_t k = i + 1; close && k < len; k++) {
             if (line[k] == close && (k + 1 == len || line[k + 1] == sep)) {
                 e = k + 1;
                 break;
             }
+            if (line[k] == sep && k + 1 < len &&
+                (line[k + 1] == '"' || line[k + 1] == '['))
+                break;
         }
         if (n == CELLS_MAX - 1)
             e = len;
@@ -69,6 +82,70 @@ static size_t split_cells(const char *line, size_t len, char sep, bool brackets,
         i = e + 1;
     }
     return n;
+}
+
+static bool is_var_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           (c >= '0' && c <= '9') || c == '_';
+}
+
+/* One cell of a layout, text[s..e): its literals and its variables'
+ * strongest field. */
+static void layout_cell(const struct lsl_rule *r, const char *text, size_t s,
+                        size_t e, struct lsl_slot *sl)
+{
+    size_t first = e, last = s;
+
+    *sl = (struct lsl_slot){.pre = text + s, .suf = text + e};
+    for (size_t i = s; i < e; i++) {
+        size_t v, n;
+        bool brace;
+        const struct rule_field *f;
+
+        if (text[i] != '$')
+            continue;
+        brace = i + 1 < e && text[i + 1] == '{';
+        for (v = i + 1 + brace, n = 0; v + n < e && is_var_char(text[v + n]);)
+            n++;
+        if (n == 0)
+            continue;
+        f = lsl_rule_field_find(r, text + v, n);
+        if (lsl_field_strength(f) >= lsl_field_strength(sl->f) && f)
+            sl->f = f;
+        if (i < first)
+            first = i;
+        last = v + n + (brace && v + n < e && text[v + n] == '}');
+        i = last - 1;
+    }
+    if (first == e) {
+        sl->literal = true;
+        sl->npre = (uint16_t)(e - s);
+        return;
+    }
+    sl->npre = (uint16_t)(first - s);
+    sl->suf = text + last;
+    sl->nsuf = (uint16_t)(e - last);
+}
+
+int lsl_layout_compile(struct lsl_rule *r, const char *text)
+{
+    size_t n = strlen(text), i = 0;
+
+    r->slots = calloc(n / 2 + 1, sizeof(*r->slots));
+    if (!r->slots)
+        return -ENOMEM;
+    while (i < n) {
+        size_t s;
+
+        while (i < n && text[i] == ' ')
+            i++;
+        for (s = i; i < n && text[i] != ' ';)
+            i++;
+        if (i > s)
+            layout_cell(r, text, s, i, &r->slots[r->nslots++]);
+    }
+    return 0;
 }
 
 unsigned lsl_field_strength(const struct rule_field *f)
@@ -111,24 +188,38 @@ static bool shows(const char *line, const struct cell *c,
 }
 
 /*
- * The most protective slot cell i may be, or NULL. Cells missing from the
- * line shift the later ones to lower positions, extra cells to higher
- * ones: cell i may be slot i .. i + missing, or i - extra .. i.
+ * The most protective slot cell i may be, or NULL. A line d cells longer
+ * or shorter than the layout may have lost some and gained others (a
+ * field removed, newer fields appended): cell i may be slot i - d .. i + d
+ * (d at least 1, at most WINDOW_MAX).
  */
 static const struct lsl_slot *slot_for(const char *line, const struct cell *c,
                                        size_t i, size_t ncells,
                                        const struct lsl_slot *slots,
                                        size_t nslots, bool bare)
 {
-    size_t lo = i, hi = i + 1;
+    size_t d = ncells > nslots ? ncells - nslots : nslots - ncells;
     const struct lsl_slot *best = NULL;
 
-    if (ncells < nslots)
-        hi += nslots - ncells;
-    else
-        lo = i > ncells - nslots ? i - (ncells - nslots) : 0;
-    for (size_t j = lo; j < hi && j < nslots; j++) {
-        if (slots[j].literal || !shows(line, &c[i], &slots[j], bare))
+    /* Even a line of the layout's length may have lost one cell and gained
+     * another ("PLAY PUBLISH" is two cells where $command is one). */
+    if (d == 0)
+        d = 1;
+    if (d > WINDOW_MAX)
+        d = WINDOW_MAX;
+    /* Nearest first, and first in the direction the count says the cells
+     * moved (a shorter line's cells sit before their slots), so a tie
+     * goes to the likelier slot. */
+    for (size_t k = 0; k <= 2 * d; k++) {
+        size_t step = (k + 1) / 2;
+        bool after = (k % 2 == 1) == (ncells <= nslots);
+        size_t j;
+
+        if (!after && step > i)
+            continue;
+        j = after ? i + step : i - step;
+        if (j >= nslots || slots[j].literal ||
+            !shows(line, &c[i], &slots[j], bare))
             continue;
         if (!best ||
             lsl_field_strength(slots[j].f) > lsl_field_strength(best->f))
@@ -196,16 +287,17 @@ static int plan_cell(const struct lsl_rule *r, struct lsl_plan *p,
         s++;
         e -= line[e - 1] == '"' || line[e - 1] == ']';
     }
+    /* A query cell is read as one only when it is one request or URL: a
+     * stray quote mashes several cells into one, which free text reads
+     * better (its pairs, paths and URLs word by word). */
+    if (f && f->action == RULE_ACT_QUERY &&
+        (memchr(line + s, '"', e - s) ||
+         (memchr(line + s, ' ', e - s) && !is_method(line + s, e - s))))
+        f = NULL;
     if (f && lsl_field_strength(f) > 0)
         return lsl_plan_value(r, f, p, line, s, e - s, false);
     return lsl_text_range(r, p, line, c->s, c->e - c->s);
 }
-
-/* The common log format has three or four cells before its time. */
-#define CLF_HEAD_MAX 5
-/* A line this many cells longer or shorter than the layout is no longer
- * read by it (a lost field, an added one, a value split at a quote). */
-#define SHIFT_MAX 2
 
 static int plan_cells(const struct lsl_rule *r, struct lsl_matcher *m,
                       const char *line, size_t len, char sep,
@@ -221,12 +313,12 @@ static int plan_cells(const struct lsl_rule *r, struct lsl_matcher *m,
             open = i;
     if (open > CLF_HEAD_MAX || open == n)
         open = 0;
-    if (n + SHIFT_MAX < nslots || n > nslots + SHIFT_MAX)
+    if (n + SHIFT_MAX < nslots)
         nslots = 0;
     for (size_t i = 0; rc == 0 && i < n; i++) {
         const struct lsl_slot *sl = nslots
                                         ? slot_for(line, c, i, n, slots, nslots,
-                                                   r->format == RULE_FMT_NGINX)
+                                                   r->format != RULE_FMT_W3C)
                                         : NULL;
         const struct rule_field *f = sl ? sl->f : NULL;
 
@@ -285,10 +377,9 @@ int lsl_fallback_plan(const struct lsl_rule *r, struct lsl_matcher *m,
         sep = memchr(line, '\t', len) ? '\t' : ' ';
         break;
     case RULE_FMT_NGINX:
+    case RULE_FMT_REGEX:
         slots = r->slots;
         nslots = r->nslots;
-        break;
-    case RULE_FMT_REGEX:
         break;
     }
     return plan_cells(r, m, line, len, sep, slots, nslots);

@@ -211,21 +211,13 @@ static int plan_number(const struct rule_field *f, struct lsl_plan *p,
     return rc;
 }
 
-/* The last part of the current path, lower-cased, holds a secret's name. */
-static bool secret_name(const struct jscan *js)
+bool lsl_secret_name(const char *name, size_t n)
 {
     static const char *const words[] = {"key",     "token",     "secret",
                                         "session", "cookie",    "authorization",
                                         "passw",   "credential"};
-    const char *name = js->path, *dot;
     char low[64];
-    size_t n;
 
-    if (!js->path_ok)
-        return false;
-    dot = memrchr(js->path, '.', js->plen);
-    name = dot ? dot + 1 : js->path;
-    n = js->plen - (size_t)(name - js->path);
     if (n >= sizeof(low))
         n = sizeof(low) - 1;
     for (size_t i = 0; i < n; i++)
@@ -236,6 +228,19 @@ static bool secret_name(const struct jscan *js)
         if (strstr(low, words[i]))
             return true;
     return false;
+}
+
+/* The last part of the current path holds a secret's name. */
+static bool secret_name(const struct jscan *js)
+{
+    const char *dot;
+
+    if (!js->path_ok)
+        return false;
+    dot = memrchr(js->path, '.', js->plen);
+    if (!dot)
+        return lsl_secret_name(js->path, js->plen);
+    return lsl_secret_name(dot + 1, js->plen - (size_t)(dot + 1 - js->path));
 }
 
 /* A value of a key the rule does not name (see the file comment). */

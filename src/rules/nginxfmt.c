@@ -470,88 +470,13 @@ static bool claimed(const struct lsl_rule *r, uint32_t group)
     return false;
 }
 
-static const struct rule_field *field_of(const struct lsl_rule *r,
-                                         uint32_t group)
-{
-    for (size_t i = 0; i < r->nfields; i++)
-        if (r->fields[i].num == group)
-            return &r->fields[i];
-    return NULL;
-}
-
-/* Close the template cell being built at item i (exclusive). */
-static void slot_end(struct lsl_rule *r, struct lsl_slot *s, const char *t,
-                     size_t end)
-{
-    if (!s->pre)
-        return;
-    if (s->literal) {
-        s->npre = (uint16_t)(end - (size_t)(s->pre - t));
-    } else if (!s->suf) {
-        s->suf = t + end;
-    } else {
-        s->nsuf = (uint16_t)(end - (size_t)(s->suf - t));
-    }
-    r->nslots++;
-}
-
-/* The template split at blanks into cells: literal text before and after
- * the variables of each, and the strongest of their fields. */
-static int build_slots(struct lsl_rule *r)
-{
-    const char *t = r->log_format;
-    struct lsl_slot *s = NULL;
-
-    r->slots = calloc(strlen(t) + 1, sizeof(*r->slots));
-    if (!r->slots)
-        return -ENOMEM;
-    for (size_t i = 0; i < r->nitems; i++) {
-        const struct nfmt_item *it = &r->items[i];
-
-        if (it->group) {
-            const struct rule_field *f = field_of(r, it->group);
-            size_t dollar = it->off - 1 - (t[it->off - 1] == '{');
-
-            if (!s) {
-                s = &r->slots[r->nslots];
-                *s = (struct lsl_slot){.pre = t + dollar};
-            } else if (s->literal) {
-                s->npre = (uint16_t)(t + dollar - s->pre);
-            }
-            s->literal = false;
-            if (s->suf) /* text between two variables: not a suffix */
-                s->suf = NULL, s->nsuf = 0;
-            if (lsl_field_strength(f) >= lsl_field_strength(s->f) && f)
-                s->f = f;
-            continue;
-        }
-        for (size_t k = it->off; k < it->off + it->len; k++) {
-            if (t[k] == ' ') {
-                if (s)
-                    slot_end(r, s, t, k);
-                s = NULL;
-                continue;
-            }
-            if (!s) {
-                s = &r->slots[r->nslots];
-                *s = (struct lsl_slot){.pre = t + k, .literal = true};
-            } else if (!s->literal && !s->suf) {
-                s->suf = t + k;
-            }
-        }
-    }
-    if (s)
-        slot_end(r, s, t, strlen(t));
-    return 0;
-}
-
 /* A value of a fixed shape (digits, a number or "-", a time) holds no
  * identifier, and the
  * literals are the template's own text: only a variable that may hold
  * anything and that no field line names is left to read as free text. */
 int lsl_nfmt_bind_open(struct lsl_rule *r)
 {
-    int rc = build_slots(r);
+    int rc = lsl_layout_compile(r, r->log_format);
 
     if (rc)
         return rc;
@@ -582,7 +507,6 @@ int lsl_nfmt_group(const struct lsl_rule *r, const char *name)
 void lsl_nfmt_free(struct lsl_rule *r)
 {
     free(r->open_groups);
-    free(r->slots);
     free(r->items);
     free(r->var_names);
 }

@@ -644,6 +644,18 @@ static int do_priority(struct parser *ps, const char *rest, const char *end)
     return 0;
 }
 
+/* layout TEMPLATE: a regex rule's line as a log_format would write it
+ * ($group names), for the fallback of lines the pattern does not match. */
+static int do_layout(struct parser *ps, const char *rest, const char *end)
+{
+    size_t len = rest_len(rest, end);
+
+    if (len == 0)
+        return fail(ps, "expected: layout TEMPLATE");
+    ps->r->layout_line = ps->line;
+    return set_text(ps, &ps->r->layout, "layout", rest, len);
+}
+
 static int do_trailing(struct parser *ps, const char *rest, const char *end)
 {
     struct lsl_span w[MAX_WORDS];
@@ -717,6 +729,7 @@ static const struct directive directives[] = {
     {"depth-limit", do_depth_limit},
     {"include", do_include},
     {"priority", do_priority},
+    {"layout", do_layout},
 };
 
 static int parse_line(struct parser *ps, const char *p, size_t n)
@@ -748,7 +761,7 @@ static int parse_line(struct parser *ps, const char *p, size_t n)
     return fail(ps,
                 "unknown directive '%.*s' (known: name format pattern "
                 "log_format trailing time field key column type require "
-                "unnamed param segment include priority disclosure "
+                "unnamed param segment include priority layout disclosure "
                 "match-limit depth-limit)",
                 (int)(w.len > 32 ? 32 : w.len), w.p);
 }
@@ -790,6 +803,10 @@ static int check_format(struct parser *ps)
     if (r->format != RULE_FMT_NGINX && r->log_format) {
         ps->line = r->log_format_line;
         return fail(ps, "a %s rule takes no log_format", fmt[r->format]);
+    }
+    if (r->format != RULE_FMT_REGEX && r->layout) {
+        ps->line = r->layout_line;
+        return fail(ps, "'layout' is for regex rules");
     }
     if (r->format != RULE_FMT_NGINX && r->trailing) {
         ps->line = r->trailing_line;

@@ -177,6 +177,8 @@ static int compile_groups(struct lsl_rule *r, const char *origin,
         rc = bind_names(r);
     if (rc == 0 && nginx)
         rc = lsl_nfmt_bind_open(r);
+    if (rc == 0 && !nginx && r->layout)
+        rc = lsl_layout_compile(r, r->layout);
     if (rc == 0)
         type_names(r);
     return rc;
@@ -259,6 +261,8 @@ void lsl_rule_free(struct lsl_rule *r)
     free(r->pattern);
     free(r->log_format);
     free(r->trailing);
+    free(r->layout);
+    free(r->slots);
     free(r->time_group);
     free(r->time_fmt);
     free(r);

@@ -120,6 +120,8 @@ struct lsl_rule {
     size_t nitems;
     char *var_names; /* NUL-terminated names, pointed to by names[] */
     char *trailing;  /* `trailing NAME`: group of any text after the format */
+    char *layout;    /* regex rules: `layout`, the fallback's cells */
+    unsigned layout_line;
     unsigned trailing_line;
     uint32_t trailing_num; /* its group number once compiled; 0: none */
     uint32_t ngroups; /* capture groups (variables), not counting group 0 */
@@ -183,7 +185,7 @@ struct lsl_matcher {
     struct w3c_col *cols;
     size_t ncols, cols_cap;
     const struct lsl_rule *hdr_rule;
-    bool hdr_ok; /* the header has every column hdr_rule requires */
+    bool hdr_ok;      /* the header has every column hdr_rule requires */
     long time_col[2]; /* columns of the rule's time ("date+time"); -1 */
 };
 
@@ -234,6 +236,14 @@ void lsl_nfmt_free(struct lsl_rule *r);
 /* format nginx, once fields are bound: fill r->open_groups and r->slots.
  * 0 or -ENOMEM. */
 LSL_MUST_CHECK int lsl_nfmt_bind_open(struct lsl_rule *r);
+
+/*
+ * r->slots from a layout (fallback.c): `text` (the log_format of a format
+ * nginx rule, or a regex rule's `layout` line, kept while r lives) split
+ * at blanks into cells, each with the literal text around its $variables
+ * and the strongest of their fields (by name). 0 or -ENOMEM.
+ */
+LSL_MUST_CHECK int lsl_layout_compile(struct lsl_rule *r, const char *text);
 
 /* How strongly a field hides its value, for the fallback: 3 drops, 2
  * tokenizes (ip, iplist, a class), 1 reads it as a query, 0 as text. */
@@ -301,6 +311,11 @@ const struct rule_field *lsl_rule_field_find(const struct lsl_rule *r,
 /* The `type` of name[0..len), or LSL_FIELD_STRING. */
 uint8_t lsl_rule_type_of(const struct lsl_rule *r, const char *name,
                          size_t len);
+
+/* True if a key name looks like a secret's: it holds key, token, secret,
+ * session, cookie, authorization, passw or credential, in any case
+ * (json.c; JSON rules' unnamed keys). */
+bool lsl_secret_name(const char *name, size_t len);
 
 /* Plan a line with a JSON rule (json.c). 0 or -ENOMEM. */
 LSL_MUST_CHECK int lsl_json_plan(const struct lsl_rule *r,

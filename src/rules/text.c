@@ -61,6 +61,9 @@ static bool value_after(const char *line, size_t len, size_t sep, size_t *vs,
 
     while (line[sep] == ':' && i < len && (line[i] == ' ' || line[i] == '\t'))
         i++;
+    /* A JSON array of strings ("X-Api-Key":["v"]): its first string. */
+    if (line[sep] == ':' && i + 1 < len && line[i] == '[' && line[i + 1] == '"')
+        i++;
     if (i < len && (line[i] == '"' || line[i] == '\'')) {
         q = line[i++];
     }
@@ -94,16 +97,27 @@ static const struct rule_param *lookup(const struct lsl_rule *r,
     return prm;
 }
 
+/* A word that reads as a URL or a path: the query action takes it. */
+static bool is_url(const struct lsl_rule *r, const char *w, size_t n)
+{
+    return n > 1 && (w[0] == '/' || memchr(w, '?', n)) &&
+           (r->param_lens[0] | r->param_lens[1]);
+}
+
 /* Scrub line[from, to); a word (between blanks) holding a percent escape
  * is read as query pairs, so "token%3Dabc" or "next=%2Fcb%3Ftoken%3Dabc"
- * has its listed values tokenized. */
+ * has its listed values tokenized, and a word that is a path or a URL with
+ * a query is read as the query action reads one (/u/NAME/ segments,
+ * opaque segments, listed values). */
 static int scrub_gap(const struct lsl_rule *r, struct lsl_plan *p,
                      const char *line, size_t from, size_t to)
 {
     size_t i = from, cursor = from;
     int rc = 0;
 
-    if (!lsl_pct_has_escape(line + from, to - from))
+    if (!lsl_pct_has_escape(line + from, to - from) &&
+        (!(r->param_lens[0] | r->param_lens[1]) ||
+         !memchr(line + from, '/', to - from)))
         return lsl_scrub(p, line, from, to - from, LSL_SCRUB_PHONES);
     while (rc == 0 && i < to) {
         size_t ws, we;
@@ -113,11 +127,19 @@ static int scrub_gap(const struct lsl_rule *r, struct lsl_plan *p,
         for (ws = we = i; we < to && line[we] != ' ' && line[we] != '\t';)
             we++;
         i = we;
-        if (ws == we || !lsl_pct_has_escape(line + ws, we - ws))
+        if (ws == we)
             continue;
-        rc = lsl_scrub(p, line, cursor, ws - cursor, LSL_SCRUB_PHONES);
-        if (rc == 0)
-            rc = lsl_query_pairs(r, p, line, ws, we - ws);
+        if (lsl_pct_has_escape(line + ws, we - ws)) {
+            rc = lsl_scrub(p, line, cursor, ws - cursor, LSL_SCRUB_PHONES);
+            if (rc == 0)
+                rc = lsl_query_pairs(r, p, line, ws, we - ws);
+        } else if (is_url(r, line + ws, we - ws)) {
+            rc = lsl_scrub(p, line, cursor, ws - cursor, LSL_SCRUB_PHONES);
+            if (rc == 0)
+                rc = lsl_query_plan(r, p, line, ws, we - ws, false);
+        } else {
+            continue;
+        }
         cursor = we;
     }
     if (rc == 0)
@@ -125,22 +147,28 @@ static int scrub_gap(const struct lsl_rule *r, struct lsl_plan *p,
     return rc;
 }
 
+/* A pair whose value a query field of that name reads (a JSON rule's
+ * "uri"): PAIR_QUERY, as pair_class answers it. */
+#define PAIR_QUERY (-2)
+
 /* The class a tokenizing field (a JSON key, a column, a group) of the
  * same name gives, matched on the last part of a dotted key path
- * ("request.remote_ip" for "remote_ip"); -1 for none. */
+ * ("request.remote_ip" for "remote_ip"), PAIR_QUERY for a query field;
+ * -1 for none. */
 static int field_class(const struct lsl_rule *r, const char *name, size_t len)
 {
     for (size_t i = 0; i < r->nfields; i++) {
         const struct rule_field *f = &r->fields[i];
         const char *g = f->group, *dot = strrchr(g, '.');
+        unsigned strength = lsl_field_strength(f);
         size_t gl;
 
-        if (lsl_field_strength(f) < 2 || f->action == RULE_ACT_DROP)
+        if (strength < 1 || f->action == RULE_ACT_DROP)
             continue;
         g = dot ? dot + 1 : g;
         gl = strlen(g);
         if (gl == len && memcmp(g, name, len) == 0)
-            return f->cls;
+            return strength == 1 ? PAIR_QUERY : f->cls;
     }
     return -1;
 }
@@ -155,8 +183,11 @@ static int pair_class(const struct lsl_rule *r, const char *line, size_t ns,
 
     if (prm)
         return prm->cls;
-    if (r->nfields && (cls = field_class(r, line + ns, ne - ns)) >= 0)
+    if (r->nfields && (cls = field_class(r, line + ns, ne - ns)) != -1)
         return cls;
+    if (r->format == RULE_FMT_JSON && r->unnamed == UNNAMED_SCRUB &&
+        lsl_secret_name(line + ns, ne - ns))
+        return LSL_CLASS_SECRET;
     if (line[vs - 1] != '"' && line[vs - 1] != '\'' &&
         lsl_opaque_value(line + vs, ve - vs, false))
         return LSL_CLASS_ID;
@@ -179,9 +210,11 @@ int lsl_text_range(const struct lsl_rule *r, struct lsl_plan *p,
             break;
         if (name_before(line, off, i, &ns, &ne) && ns >= cursor &&
             value_after(line, len, i, &vs, &ve) &&
-            (cls = pair_class(r, line, ns, ne, vs, ve)) >= 0) {
+            (cls = pair_class(r, line, ns, ne, vs, ve)) != -1) {
             rc = scrub_gap(r, p, line, cursor, vs);
-            if (rc == 0)
+            if (rc == 0 && cls == PAIR_QUERY)
+                rc = lsl_query_plan(r, p, line, vs, ve - vs, false);
+            else if (rc == 0)
                 rc = lsl_plan_push(p, vs, ve - vs, LSL_ACT_TOKEN, (uint8_t)cls,
                                    0);
             cursor = i = ve;

@@ -246,15 +246,33 @@ static int push_field(struct lsl_matcher *m, size_t c, size_t t0, size_t off,
                                LSL_FIELD_TIME);
 }
 
+/*
+ * `extra`: the line has that many more columns than the header. Appended
+ * columns are the usual reason, but a column inserted mid-line shifts the
+ * rest (and one lost as well, the other way): column c may then hold the
+ * value of any column c - extra .. c + extra, and takes the most
+ * protective of their actions; one the rule keeps (or only scrubs) is
+ * read as free text, so nothing shifted into it stays raw.
+ */
 static int plan_column(struct lsl_matcher *m, const struct lsl_rule *r,
-                       size_t c, const char *line, size_t off, size_t len)
+                       size_t c, const char *line, size_t off, size_t len,
+                       size_t extra)
 {
     const struct w3c_col *col = &m->cols[c];
+    const struct rule_field *f = col->f;
     struct lsl_plan *p = &m->plan;
 
     /* A quoted value: its inside, as the rule's action reads it. */
     if (len >= 2 && line[off] == '"' && line[off + len - 1] == '"')
         off++, len -= 2;
+    for (size_t k = c > extra ? c - extra : 0; k <= c + extra; k++)
+        if (k < m->ncols &&
+            lsl_field_strength(m->cols[k].f) > lsl_field_strength(f))
+            f = m->cols[k].f;
+    if (extra && lsl_field_strength(f) == 0)
+        return lsl_text_range(r, p, line, off, len);
+    if (extra)
+        return lsl_plan_value(r, f, p, line, off, len, false);
     if (col->f)
         return lsl_plan_value(r, col->f, p, line, off, len, false);
     if (col->type != LSL_FIELD_TIME)
@@ -278,14 +296,15 @@ int lsl_w3c_plan(const struct lsl_rule *r, struct lsl_matcher *m,
                  const char *line, size_t len)
 {
     char sep = memchr(line, '\t', len) ? '\t' : ' ';
-    size_t at = 0, t[2][2] = {{0, 0}, {0, 0}};
+    size_t at = 0, t[2][2] = {{0, 0}, {0, 0}}, ncols;
     int rc = 0;
 
     if (len > 0 && line[0] == '#')
         return plan_comment(r, m, line, len);
     if (m->ncols && m->hdr_rule != r)
         lsl_w3c_bind(m, r);
-    if (m->ncols == 0 || count_cols(line, len, sep) < m->ncols || !m->hdr_ok)
+    ncols = m->ncols ? count_cols(line, len, sep) : 0;
+    if (m->ncols == 0 || ncols < m->ncols || !m->hdr_ok)
         return lsl_fallback_plan(r, m, line, len);
     for (size_t c = 0; c < m->ncols && rc == 0; c++) {
         size_t stop = col_end(line, len, at, sep);
@@ -293,7 +312,7 @@ int lsl_w3c_plan(const struct lsl_rule *r, struct lsl_matcher *m,
         for (size_t k = 0; k < 2; k++)
             if (m->time_col[k] == (long)c)
                 t[k][0] = at, t[k][1] = stop;
-        rc = plan_column(m, r, c, line, at, stop - at);
+        rc = plan_column(m, r, c, line, at, stop - at, ncols - m->ncols);
         if (rc == 0 && m->want_fields)
             rc = push_field(m, c, t[0][0], at, stop - at);
         at = stop + 1;

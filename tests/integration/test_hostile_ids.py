@@ -44,8 +44,12 @@ POST = {'time': '2024-03-05T10:20:30+09:00', 'event': 'comment.post',
         'port': 51234, 'device_id': '3f2504e0-4f89-41d3-9a0c-0305e82c3301',
         'ua': UA, 'message': 'hello'}
 # What the templates hold that is tokenized anyway.
+# nginx-main's trailing fields are free text read with the param pairs:
+# the template's rid=<32 hex digits> is an opaque value there, an id
+# (normalized as the UUID its digits spell).
 TEMPLATE = {('ip', ADDR), ('ip', '198.51.100.9'), ('user', '5319990'),
-            ('name', 'taro'), ('id', POST['device_id'])}
+            ('name', 'taro'), ('id', POST['device_id']),
+            ('id', '1f1f1f1f-1f1f-1f1f-1f1f-1f1f1f1f1f1f')}
 W3C_HEAD = ('#Version: 1.0\n#Fields: date time c-ip cs-method cs-uri-stem '
             'cs-uri-query sc-status cs(User-Agent) cs(Referer) '
             'x-forwarded-for\n')

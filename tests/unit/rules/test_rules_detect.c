@@ -146,8 +146,9 @@ static void test_order_and_invalid(void **state)
         lsl_rule_detect(&r, NULL, "1\n2\n3\n4\n5\nx\n", 12, true, &d), 0);
     assert_string_equal(lsl_rule_name(r), "b-any");
     lsl_rule_free(r);
-    put_file(dir, files[0][0], "name b-any\npattern ^(?:\\d+|x)$\n"
-                               "priority -1\n");
+    put_file(dir, files[0][0],
+             "name b-any\npattern ^(?:\\d+|x)$\n"
+             "priority -1\n");
     assert_int_equal(
         lsl_rule_detect(&r, NULL, "1\n2\n3\n4\n5\nx\n", 12, true, &d), 0);
     assert_string_equal(lsl_rule_name(r), "b-any");
