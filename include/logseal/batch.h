@@ -122,6 +122,20 @@ enum lsl_unparsed {
 /* Parse "scrub", "redact" or "drop" into *mode. 0 or -EINVAL (kept). */
 LSL_MUST_CHECK int lsl_unparsed_parse(const char *s, uint8_t *mode);
 
+/*
+ * JSON lines' column names: the shared ones each shipped rule maps its
+ * fields to (`canonical` lines: client_ip, time, status, bytes, request,
+ * user_agent, ...), so rows of several formats union by name; or each
+ * field's name in its source (the group, key or column).
+ */
+enum lsl_columns {
+    LSL_COLUMNS_CANONICAL = 0,
+    LSL_COLUMNS_SOURCE,
+};
+
+/* Parse "canonical" or "source" into *columns. 0 or -EINVAL (kept). */
+LSL_MUST_CHECK int lsl_columns_parse(const char *s, uint8_t *columns);
+
 /* Parse "text" or "jsonl" into *format. 0 or -EINVAL (*format kept). */
 LSL_MUST_CHECK int lsl_out_format_parse(const char *s, uint8_t *format);
 
@@ -135,6 +149,8 @@ struct lsl_worker_opts {
     struct lsl_ip_override ip;
     uint8_t format;                  /* enum lsl_out_format */
     uint8_t unparsed;                /* enum lsl_unparsed */
+    uint8_t columns;                 /* enum lsl_columns */
+    int64_t zone; /* seconds east of UTC of times written without a zone */
     const struct lsl_stoplist *stop; /* borrowed, may be NULL */
 };
 

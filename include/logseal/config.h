@@ -18,6 +18,8 @@
  *                                           #   token|ip6|prefix|
  *                                           #   truncate[/B4[,B6]]
  *   unparsed     = scrub                    # scrub | redact | drop
+ *   columns      = canonical                # canonical | source (jsonl)
+ *   timezone     = Z                        # offset of zone-less times
  *
  *   [source nginx]                          # name: [A-Za-z0-9_.-]+
  *   type  = tail                            # tail | stdin | syslog
@@ -78,6 +80,8 @@ struct lsl_config {
     int log_level;             /* enum lsl_log_level */
     uint8_t format;            /* enum lsl_out_format */
     uint8_t unparsed;          /* enum lsl_unparsed */
+    uint8_t columns;           /* enum lsl_columns */
+    int64_t zone;              /* timezone: seconds east of UTC */
     struct lsl_ip_override ip; /* ip_mode; .on false: as the rules say */
     struct lsl_source_conf *sources;
     size_t nsources;

@@ -159,7 +159,22 @@ struct lsl_plan_field {
     uint32_t len;
     uint8_t type; /* enum lsl_field_type */
     bool escaped; /* text of a JSON string: already JSON-escaped */
+    bool array;   /* a JSON source's array element: one of a list */
+    /* The shared name of the field (a `canonical` line, "time" for the
+     * rule's time), static; NULL when it has none. Its type: canon_type. */
+    const char *canon;
+    uint8_t canon_type;
 };
+
+/*
+ * The shared column names of JSON lines output (`canonical GROUP NAME`):
+ * time, client_ip, client_port, user, request, method, path, query,
+ * protocol, status, bytes, referer, user_agent, host, request_id,
+ * forwarded_for, server_ip, server_port, uri (path and query). status,
+ * bytes, client_port and server_port are integers. Returns the static name and sets *type, or
+ * NULL if name[0..len) is none of them.
+ */
+const char *lsl_canon_find(const char *name, size_t len, uint8_t *type);
 
 /* A plan for one line. Reused across lines; owned by its matcher. */
 struct lsl_plan {
@@ -381,5 +396,30 @@ LSL_MUST_CHECK int lsl_rule_detect(struct lsl_rule **out, const char *dir,
  */
 LSL_MUST_CHECK int lsl_time_parse(const char *fmt, const char *s, size_t len,
                                   int64_t *out);
+
+/* A parsed time: unix seconds, and the fraction the text held. */
+struct lsl_time {
+    int64_t sec;
+    uint32_t nsec;  /* the fraction in nanoseconds (digits past 9 dropped) */
+    uint8_t digits; /* fraction digits written in the text, at most 9 */
+};
+
+/*
+ * lsl_time_parse keeping the fraction of a second, and taking `zone`
+ * (seconds east of UTC) as the offset of a text whose format has no %z
+ * and no %s (W3C writes UTC, HAProxy and others local time without a
+ * zone). 0 or -EINVAL.
+ */
+LSL_MUST_CHECK int lsl_time_parse_at(const char *fmt, const char *s,
+                                     size_t len, int64_t zone,
+                                     struct lsl_time *out);
+
+/*
+ * A fixed UTC offset as `--timezone` and the `timezone` key take it: "Z",
+ * "UTC", "+09:00", "+0900", "-05" (hours at most 14). Seconds east of UTC
+ * into *off. 0 or -EINVAL. Zone names (with their daylight saving rules)
+ * are not read: a log whose offset changes should be written in UTC.
+ */
+LSL_MUST_CHECK int lsl_tz_parse(const char *s, int64_t *off);
 
 #endif

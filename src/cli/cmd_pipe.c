@@ -18,6 +18,7 @@ static void help(void)
         "                    [--level 1-9] [--source NAME] [--max-line BYTES]\n"
         "                    [--ip-mode MODE] [--format text|jsonl]\n"
         "                    [--unparsed scrub|redact|drop]\n"
+        "                    [--columns canonical|source] [--timezone TZ]\n"
         "                    [--progress|--no-progress]\n\n"
         "Read log lines from stdin (or --in FILE; gzip input, such as a\n"
         "rotated access.log.1.gz, is recognized and decompressed, every\n"
@@ -45,6 +46,13 @@ static void help(void)
         "              /44 IPv6; no vault entry, weak anonymization)\n"
         "  --format    text (default: the input's format) or jsonl (one\n"
         "              JSON object per line with the rule's named fields)\n"
+        "  --columns   JSON lines' column names: canonical (default: the\n"
+        "              names every shipped rule shares, client_ip, time,\n"
+        "              status, bytes, request, user_agent, ...) or source\n"
+        "              (the rule's groups, keys, columns)\n"
+        "  --timezone  the UTC offset of times written without one (W3C\n"
+        "              written in local time, HAProxy): Z, +09:00, -0500\n"
+        "              (default Z)\n"
         "  --unparsed  what becomes of a line no rule matches: scrub\n"
         "              (default: written with every identifier the rule\n"
         "              knows of tokenized), redact (a fixed marker with its\n"
@@ -108,6 +116,8 @@ static int parse(int argc, char **argv, struct lsl_pipe_opts *o)
         {"ip-mode", required_argument, NULL, 'p'},
         {"format", required_argument, NULL, 'f'},
         {"unparsed", required_argument, NULL, 'u'},
+        {"columns", required_argument, NULL, 'c'},
+        {"timezone", required_argument, NULL, 'z'},
         {"progress", no_argument, NULL, 'P'},
         {"no-progress", no_argument, NULL, 'N'},
         {"help", no_argument, NULL, 'h'},
@@ -116,7 +126,7 @@ static int parse(int argc, char **argv, struct lsl_pipe_opts *o)
     char *end;
     int c;
 
-    while ((c = getopt_long(argc, argv, "r:k:v:i:o:l:s:m:p:f:u:h", opts,
+    while ((c = getopt_long(argc, argv, "r:k:v:i:o:l:s:m:p:f:u:c:z:h", opts,
                             NULL)) != -1) {
         switch (c) {
         case 'r':
@@ -165,6 +175,17 @@ static int parse(int argc, char **argv, struct lsl_pipe_opts *o)
             if (lsl_unparsed_parse(optarg, &o->unparsed))
                 return lsl_cli_usage_error("pipe", "--unparsed takes scrub, "
                                                    "redact or drop");
+            break;
+        case 'c':
+            if (lsl_columns_parse(optarg, &o->columns))
+                return lsl_cli_usage_error("pipe", "--columns takes "
+                                                   "canonical or source");
+            break;
+        case 'z':
+            if (lsl_tz_parse(optarg, &o->zone))
+                return lsl_cli_usage_error("pipe",
+                                           "--timezone takes Z, UTC or an "
+                                           "offset such as +09:00 or -0500");
             break;
         case 'P':
         case 'N':

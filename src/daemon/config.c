@@ -233,6 +233,26 @@ static int set_unparsed(struct parser *p, const struct key_def *k,
     return 0;
 }
 
+static int set_columns(struct parser *p, const struct key_def *k,
+                       const char *v)
+{
+    if (lsl_columns_parse(v, &p->c->columns))
+        return fail(p, "key '%s': expected canonical or source, not '%s'",
+                    k->name, v);
+    return 0;
+}
+
+static int set_timezone(struct parser *p, const struct key_def *k,
+                        const char *v)
+{
+    if (lsl_tz_parse(v, &p->c->zone))
+        return fail(p,
+                    "key '%s': expected Z, UTC or an offset such as "
+                    "+09:00, not '%s'",
+                    k->name, v);
+    return 0;
+}
+
 static int set_type(struct parser *p, const struct key_def *k, const char *v)
 {
     struct lsl_source_conf *s = cur_source(p);
@@ -325,6 +345,8 @@ static const struct key_def keys[] = {
     DKEY("format", set_format, format),
     DKEY("ip_mode", set_ip_mode, ip),
     DKEY("unparsed", set_unparsed, unparsed),
+    DKEY("columns", set_columns, columns),
+    DKEY("timezone", set_timezone, zone),
 };
 
 enum {

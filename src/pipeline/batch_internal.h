@@ -15,6 +15,8 @@ struct lsl_worker {
     struct lsl_ip_override ip;
     uint8_t format;         /* enum lsl_out_format */
     uint8_t unparsed;       /* enum lsl_unparsed */
+    uint8_t columns;        /* enum lsl_columns */
+    int64_t zone;           /* of times written without one */
     struct lsl_buf scratch; /* dashed-address rewrite */
     struct lsl_buf field;   /* a JSON field's pseudonymized text */
     z_stream zs;

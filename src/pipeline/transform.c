@@ -55,13 +55,13 @@ static int64_t parse_time(struct lsl_worker *w, const char *fmt,
                           const struct lsl_span *text, int64_t fallback)
 {
     size_t flen;
-    int64_t t;
+    struct lsl_time t;
 
     if (w->time_len == text->len && w->time_fmt[0] &&
         memcmp(w->time_text, text->p, text->len) == 0 &&
         strcmp(w->time_fmt, fmt) == 0)
         return w->time_value;
-    if (lsl_time_parse(fmt, text->p, text->len, &t) != 0)
+    if (lsl_time_parse_at(fmt, text->p, text->len, w->zone, &t) != 0)
         return fallback;
     w->time_fmt[0] = '\0';
     flen = strlen(fmt);
@@ -69,9 +69,9 @@ static int64_t parse_time(struct lsl_worker *w, const char *fmt,
         memcpy(w->time_text, text->p, text->len);
         memcpy(w->time_fmt, fmt, flen + 1);
         w->time_len = text->len;
-        w->time_value = t;
+        w->time_value = t.sec;
     }
-    return t;
+    return t.sec;
 }
 
 static int64_t line_time(struct lsl_worker *w, const struct lsl_batch *b,

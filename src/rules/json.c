@@ -37,9 +37,10 @@ struct jscan {
     size_t len, pos;
     char path[JSON_PATH_MAX];
     size_t plen;
-    bool path_ok;  /* false while the path does not fit */
-    uint32_t seen; /* bit i: r->require[i] found */
-    int rc;        /* -ENOMEM stops the scan */
+    bool path_ok;    /* false while the path does not fit */
+    unsigned arrays; /* arrays the scan is inside */
+    uint32_t seen;   /* bit i: r->require[i] found */
+    int rc;          /* -ENOMEM stops the scan */
 };
 
 enum jkind { J_STRING, J_NUMBER };
@@ -291,8 +292,12 @@ static void on_value(struct jscan *js, enum jkind kind, size_t off, size_t len,
     }
     if (js->rc == 0 && name && js->m->want_fields) {
         js->rc = lsl_plan_field_push(p, name, off, len, type);
-        if (js->rc == 0)
+        if (js->rc == 0) {
             p->fields[p->nfields - 1].escaped = kind != J_NUMBER;
+            p->fields[p->nfields - 1].array = js->arrays > 0;
+            lsl_plan_field_canon(p, lsl_rule_canon_of(r, name, strlen(name)),
+                                 path_is(js, r->time_group));
+        }
     }
 }
 
@@ -348,14 +353,20 @@ static bool scan_object(struct jscan *js, unsigned depth)
 
 static bool scan_array(struct jscan *js, unsigned depth)
 {
+    bool ok = true;
+
     js->pos++;
     if (eat(js, ']'))
         return true;
+    js->arrays++;
     do {
-        if (!scan_value(js, depth))
-            return false;
+        if (!scan_value(js, depth)) {
+            ok = false;
+            break;
+        }
     } while (eat(js, ','));
-    return eat(js, ']');
+    js->arrays--;
+    return ok && eat(js, ']');
 }
 
 static bool scan_value(struct jscan *js, unsigned depth)

@@ -87,6 +87,20 @@ int lsl_plan_field_push(struct lsl_plan *p, const char *name, size_t off,
     return 0;
 }
 
+void lsl_plan_field_canon(struct lsl_plan *p, const struct rule_canon *c,
+                          bool is_time)
+{
+    struct lsl_plan_field *f = &p->fields[p->nfields - 1];
+
+    if (is_time) {
+        f->canon = "time";
+        f->canon_type = LSL_FIELD_TIME;
+    } else if (c) {
+        f->canon = c->name;
+        f->canon_type = c->type;
+    }
+}
+
 int lsl_plan_push(struct lsl_plan *p, size_t off, size_t len, uint8_t action,
                   uint8_t cls, uint8_t flags)
 {
@@ -278,6 +292,8 @@ static int plan_names(const struct lsl_rule *r, struct lsl_plan *p,
         rc = lsl_plan_field_push(p, n->name, s, e - s, n->type);
         if (rc)
             return rc;
+        p->fields[p->nfields - 1].canon = n->canon;
+        p->fields[p->nfields - 1].canon_type = n->canon_type;
     }
     return 0;
 }

@@ -421,11 +421,11 @@ static int name_vars(struct lsl_rule *r)
         memcpy(s, r->log_format + it->off, it->len);
         s[it->len] = '\0';
         k += it->len + 1;
-        r->names[r->nnames++] = (struct rule_name){s, it->group, 0};
+        r->names[r->nnames++] = (struct rule_name){.name = s, .num = it->group};
     }
     if (r->trailing_num)
         r->names[r->nnames++] =
-            (struct rule_name){r->trailing, r->trailing_num, 0};
+            (struct rule_name){.name = r->trailing, .num = r->trailing_num};
     return 0;
 }
 

@@ -491,6 +491,43 @@ static int do_type(struct parser *ps, const char *rest, const char *end)
     return 0;
 }
 
+/* canonical GROUP NAME: the field's shared name in JSON lines. */
+static int do_canonical(struct parser *ps, const char *rest, const char *end)
+{
+    struct lsl_rule *r = ps->r;
+    struct lsl_span w[MAX_WORDS];
+    struct rule_canon c = {.line = ps->line};
+    struct rule_canon *nc;
+    int n = words(ps, rest, end, w, 2, 2, "canonical GROUP NAME");
+
+    if (n < 0)
+        return n;
+    c.name = lsl_canon_find(w[1].p, w[1].len, &c.type);
+    if (!c.name)
+        return fail(ps,
+                    "unknown canonical name '%.*s' (known: time "
+                    "client_ip client_port user request method path "
+                    "query protocol status bytes referer user_agent host "
+                    "request_id forwarded_for server_ip server_port uri)",
+                    (int)(w[1].len > 32 ? 32 : w[1].len), w[1].p);
+    /* One group a name, and one name a group; a W3C rule may give one
+     * name to columns of several layouts (a header holds one of them). */
+    for (size_t i = 0; i < r->ncanons; i++)
+        if (word_is(w[0], r->canons[i].group) ||
+            (r->canons[i].name == c.name && r->format != RULE_FMT_W3C))
+            return fail(ps, "'%s' or '%s' has a canonical name already",
+                        r->canons[i].group, c.name);
+    nc = grow(r->canons, r->ncanons, sizeof(*nc));
+    if (!nc)
+        return -ENOMEM;
+    r->canons = nc;
+    c.group = dup_span(w[0].p, w[0].len);
+    if (!c.group)
+        return -ENOMEM;
+    r->canons[r->ncanons++] = c;
+    return 0;
+}
+
 static int do_require(struct parser *ps, const char *rest, const char *end)
 {
     struct lsl_rule *r = ps->r;
@@ -730,6 +767,7 @@ static const struct directive directives[] = {
     {"include", do_include},
     {"priority", do_priority},
     {"layout", do_layout},
+    {"canonical", do_canonical},
 };
 
 static int parse_line(struct parser *ps, const char *p, size_t n)
@@ -761,8 +799,8 @@ static int parse_line(struct parser *ps, const char *p, size_t n)
     return fail(ps,
                 "unknown directive '%.*s' (known: name format pattern "
                 "log_format trailing time field key column type require "
-                "unnamed param segment include priority layout disclosure "
-                "match-limit depth-limit)",
+                "unnamed param segment include priority layout canonical "
+                "disclosure match-limit depth-limit)",
                 (int)(w.len > 32 ? 32 : w.len), w.p);
 }
 

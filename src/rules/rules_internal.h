@@ -59,7 +59,17 @@ struct rule_type {
 struct rule_name {
     const char *name; /* inside the compiled pattern's name table */
     uint32_t num;
-    uint8_t type; /* enum lsl_field_type */
+    uint8_t type;      /* enum lsl_field_type */
+    const char *canon; /* shared name (lsl_canon_find), or NULL */
+    uint8_t canon_type;
+};
+
+/* `canonical GROUP NAME`: the shared name of a group, key or column. */
+struct rule_canon {
+    char *group;
+    const char *name; /* static, from lsl_canon_find */
+    uint8_t type;
+    unsigned line;
 };
 
 /* `param NAME CLASS` (query string) or `segment NAME CLASS` (the path
@@ -106,6 +116,8 @@ struct lsl_rule {
     uint16_t param_at[2][65];
     struct rule_type *types;
     size_t ntypes;
+    struct rule_canon *canons;
+    size_t ncanons;
     char *require[RULE_REQUIRE_MAX]; /* JSON keys every line must hold */
     size_t nrequire;
     uint8_t unnamed; /* enum rule_unnamed */
@@ -156,6 +168,7 @@ struct w3c_col {
     const char *name;           /* NUL-terminated, inside lsl_matcher.hdr */
     const struct rule_field *f; /* NULL: no column line */
     uint8_t type;               /* enum lsl_field_type */
+    const struct rule_canon *canon; /* NULL: none */
 };
 
 struct lsl_scrub_memo;
@@ -307,6 +320,14 @@ LSL_MUST_CHECK int lsl_plan_value(const struct lsl_rule *r,
 /* The field line for group/key/column name[0..len), or NULL. */
 const struct rule_field *lsl_rule_field_find(const struct lsl_rule *r,
                                              const char *name, size_t len);
+
+/* The `canonical` line of name[0..len), or NULL. */
+const struct rule_canon *lsl_rule_canon_of(const struct lsl_rule *r,
+                                           const char *name, size_t len);
+
+/* Set the last pushed field's shared name: the rule's time is "time". */
+void lsl_plan_field_canon(struct lsl_plan *p, const struct rule_canon *c,
+                          bool is_time);
 
 /* The `type` of name[0..len), or LSL_FIELD_STRING. */
 uint8_t lsl_rule_type_of(const struct lsl_rule *r, const char *name,

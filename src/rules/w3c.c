@@ -140,6 +140,7 @@ void lsl_w3c_bind(struct lsl_matcher *m, const struct lsl_rule *r)
 
         m->cols[i].f = lsl_rule_field_find(r, n, strlen(n));
         m->cols[i].type = lsl_rule_type_of(r, n, strlen(n));
+        m->cols[i].canon = lsl_rule_canon_of(r, n, strlen(n));
     }
     m->time_col[0] = m->time_col[1] = -1;
     if (tg) {
@@ -238,12 +239,22 @@ static int push_field(struct lsl_matcher *m, size_t c, size_t t0, size_t off,
 {
     const struct w3c_col *col = &m->cols[c];
 
-    if (!time_paired(m) || col->type != LSL_FIELD_TIME)
-        return lsl_plan_field_push(&m->plan, col->name, off, len, col->type);
+    int rc;
+
+    if (!time_paired(m) || col->type != LSL_FIELD_TIME) {
+        rc = lsl_plan_field_push(&m->plan, col->name, off, len, col->type);
+        if (rc == 0)
+            lsl_plan_field_canon(&m->plan, col->canon,
+                                 col->type == LSL_FIELD_TIME);
+        return rc;
+    }
     if ((long)c == m->time_col[0])
         return 0;
-    return lsl_plan_field_push(&m->plan, "time", t0, off + len - t0,
-                               LSL_FIELD_TIME);
+    rc = lsl_plan_field_push(&m->plan, "time", t0, off + len - t0,
+                             LSL_FIELD_TIME);
+    if (rc == 0)
+        lsl_plan_field_canon(&m->plan, NULL, true);
+    return rc;
 }
 
 /*
@@ -262,9 +273,6 @@ static int plan_column(struct lsl_matcher *m, const struct lsl_rule *r,
     const struct rule_field *f = col->f;
     struct lsl_plan *p = &m->plan;
 
-    /* A quoted value: its inside, as the rule's action reads it. */
-    if (len >= 2 && line[off] == '"' && line[off + len - 1] == '"')
-        off++, len -= 2;
     for (size_t k = c > extra ? c - extra : 0; k <= c + extra; k++)
         if (k < m->ncols &&
             lsl_field_strength(m->cols[k].f) > lsl_field_strength(f))
@@ -312,9 +320,15 @@ int lsl_w3c_plan(const struct lsl_rule *r, struct lsl_matcher *m,
         for (size_t k = 0; k < 2; k++)
             if (m->time_col[k] == (long)c)
                 t[k][0] = at, t[k][1] = stop;
-        rc = plan_column(m, r, c, line, at, stop - at, ncols - m->ncols);
+        /* A quoted value: its inside, as the action reads it and as
+         * structured output writes it. */
+        size_t vs = at, ve = stop;
+
+        if (ve - vs >= 2 && line[vs] == '"' && line[ve - 1] == '"')
+            vs++, ve--;
+        rc = plan_column(m, r, c, line, vs, ve - vs, ncols - m->ncols);
         if (rc == 0 && m->want_fields)
-            rc = push_field(m, c, t[0][0], at, stop - at);
+            rc = push_field(m, c, t[0][0], vs, ve - vs);
         at = stop + 1;
     }
     if (rc == 0 && at < len)

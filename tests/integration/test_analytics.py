@@ -198,7 +198,7 @@ def part_json_source(ctx, keys):
     """A JSON source's bad strings come out as strict UTF-8 JSON."""
     out, vault = ctx.path('bad.jsonl.gz'), ctx.path('vault-badjson')
     ctx.pipe('nginx-json', keys, vault, out=out, input=b'\n'.join(BAD_JSON)
-             + b'\n', extra=['--format', 'jsonl'])
+             + b'\n', extra=['--format', 'jsonl', '--columns', 'source'])
     with gzip.open(out, 'rb') as f:
         raw = f.read()
     objs = [strict_json(line, no)
@@ -223,7 +223,7 @@ def part_jsonl(ctx, keys, src):
         g.write(f.read() + b'\n'.join(JUNK) + b'\n')
     out, vault = ctx.path('out.jsonl.gz'), ctx.path('vault-jsonl')
     _, summary = ctx.pipe('nginx-combined', keys, vault, src=mixed, out=out,
-                          extra=['--format', 'jsonl'])
+                          extra=['--format', 'jsonl', '--columns', 'source'])
     objs = read_jsonl(out)
     check(len(objs) == LINES + len(JUNK) == summary['lines_out'],
           '%d JSON objects for %d lines in' % (len(objs), LINES + len(JUNK)))
@@ -314,7 +314,7 @@ def part_w3c(ctx, keys):
           'w3c: the generated log lacks its #Fields switch')
     out, vault = ctx.path('w3c.jsonl.gz'), ctx.path('vault-w3c')
     proc, summ = ctx.pipe('w3c', keys, vault, src=src, out=out,
-                          extra=['--format', 'jsonl'])
+                          extra=['--format', 'jsonl', '--columns', 'source'])
     err = proc.stderr.decode('utf-8', 'replace')
     m = re.search(r'(\d+) header lines \(of parsed; no JSON row\)', err)
     check(m and int(m.group(1)) == headers,

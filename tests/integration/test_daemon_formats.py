@@ -58,14 +58,15 @@ def check_rows(rows, lines):
         addr, _, when, _, status, size = m.groups()[:6]
         dl.check(o.get("_rule") == "nginx-combined",
                  "row %d: _rule is %r" % (no, o.get("_rule")))
-        a = ipaddress.ip_address(o["remote_addr"])
-        dl.check(a in fd, "row %d: remote_addr is not an fd00::/8 address"
+        # The default columns are the canonical ones every rule shares.
+        a = ipaddress.ip_address(o["client_ip"])
+        dl.check(a in fd, "row %d: client_ip is not an fd00::/8 address"
                  % no)
         dl.check(o["status"] == int(status) and
-                 o["body_bytes_sent"] == int(size),
+                 o["bytes"] == int(size),
                  "row %d: status/bytes are not the source numbers" % no)
-        dl.check(o["time_local"] == rfc3339(when),
-                 "row %d: time_local is not the source time in UTC" % no)
+        dl.check(o["time"] == rfc3339(when),
+                 "row %d: time is not the source time in UTC" % no)
 
 
 def warnings(env, rule):
