@@ -147,10 +147,10 @@ struct lsl_worker_opts {
     int gzip_level;                    /* 0: no gzip member */
     size_t cache_entries;
     struct lsl_ip_override ip;
-    uint8_t format;                  /* enum lsl_out_format */
-    uint8_t unparsed;                /* enum lsl_unparsed */
-    uint8_t columns;                 /* enum lsl_columns */
-    int64_t zone; /* seconds east of UTC of times written without a zone */
+    uint8_t format;   /* enum lsl_out_format */
+    uint8_t unparsed; /* enum lsl_unparsed */
+    uint8_t columns;  /* enum lsl_columns */
+    int64_t zone;     /* seconds east of UTC of times written without a zone */
     const struct lsl_stoplist *stop; /* borrowed, may be NULL */
 };
 

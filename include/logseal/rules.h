@@ -171,8 +171,8 @@ struct lsl_plan_field {
  * time, client_ip, client_port, user, request, method, path, query,
  * protocol, status, bytes, referer, user_agent, host, request_id,
  * forwarded_for, server_ip, server_port, uri (path and query). status,
- * bytes, client_port and server_port are integers. Returns the static name and sets *type, or
- * NULL if name[0..len) is none of them.
+ * bytes, client_port and server_port are integers. Returns the static name and
+ * sets *type, or NULL if name[0..len) is none of them.
  */
 const char *lsl_canon_find(const char *name, size_t len, uint8_t *type);
 
@@ -410,9 +410,8 @@ struct lsl_time {
  * and no %s (W3C writes UTC, HAProxy and others local time without a
  * zone). 0 or -EINVAL.
  */
-LSL_MUST_CHECK int lsl_time_parse_at(const char *fmt, const char *s,
-                                     size_t len, int64_t zone,
-                                     struct lsl_time *out);
+LSL_MUST_CHECK int lsl_time_parse_at(const char *fmt, const char *s, size_t len,
+                                     int64_t zone, struct lsl_time *out);
 
 /*
  * A fixed UTC offset as `--timezone` and the `timezone` key take it: "Z",

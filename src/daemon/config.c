@@ -233,8 +233,7 @@ static int set_unparsed(struct parser *p, const struct key_def *k,
     return 0;
 }
 
-static int set_columns(struct parser *p, const struct key_def *k,
-                       const char *v)
+static int set_columns(struct parser *p, const struct key_def *k, const char *v)
 {
     if (lsl_columns_parse(v, &p->c->columns))
         return fail(p, "key '%s': expected canonical or source, not '%s'",

@@ -165,9 +165,9 @@ struct lsl_slot {
 
 /* A W3C column of the header in force, bound to a rule's field. */
 struct w3c_col {
-    const char *name;           /* NUL-terminated, inside lsl_matcher.hdr */
-    const struct rule_field *f; /* NULL: no column line */
-    uint8_t type;               /* enum lsl_field_type */
+    const char *name;               /* NUL-terminated, inside lsl_matcher.hdr */
+    const struct rule_field *f;     /* NULL: no column line */
+    uint8_t type;                   /* enum lsl_field_type */
     const struct rule_canon *canon; /* NULL: none */
 };
 
