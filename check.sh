@@ -28,6 +28,7 @@ stage_time() {
 run_main() {
     [ -d "$dir" ] || meson setup "$dir" -Dwerror=true >/dev/null
     ninja -C "$dir"
+    lsl_install_duckdb "$dir/node-cache"
     meson test -C "$dir" --print-errorlogs --num-processes 2 || status=1
     logs+=("$dir/meson-logs/testlog.json")
 }
@@ -46,6 +47,7 @@ run_sanitize() {
     [ -d "$d" ] || meson setup "$d" -Dwerror=true \
         -Db_sanitize=address,undefined -Db_lundef=false >/dev/null
     ninja -C "$d"
+    lsl_install_duckdb "$d/node-cache"
     ASAN_OPTIONS=halt_on_error=1:abort_on_error=1:detect_leaks=1:print_summary=1 \
     UBSAN_OPTIONS=halt_on_error=1:abort_on_error=1:print_stacktrace=1:print_summary=1 \
     LSL_TEST_SANITIZED=1 LSL_HOSTILE_BIG_MB=${LSL_HOSTILE_BIG_MB:-30} \
