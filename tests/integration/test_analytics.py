@@ -96,7 +96,7 @@ def part_goaccess(ctx, keys, src):
           'goaccess on the original: unexpected counts %r' % want)
     for mode, args in (('ip6', combined), ('prefix', combined),
                        ('token', custom)):
-        out = ctx.path('out-%s.log' % mode)
+        out = ctx.path('out-%s.log.gz' % mode)
         ctx.pipe('nginx-combined', keys, ctx.path('vault-' + mode), src=src,
                  out=out, extra=['--ip-mode', mode, '--level', '1'])
         plain = ctx.path('out-%s.txt' % mode)
