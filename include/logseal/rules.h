@@ -47,7 +47,10 @@
  * one span covering both (DROP wins), so no byte of either is left raw.
  *
  * Field options (ip and iplist only): `mode=token|ip6|prefix|truncate`
- * sets lsl_plan_span.mode of the address spans (enum lsl_ip_mode), and,
+ * sets lsl_plan_span.mode of the address spans (enum lsl_ip_mode; ip6
+ * when the field says nothing, so the output holds an address where the
+ * source did: what GoAccess's %h needs; addresses the scrubber finds in
+ * free text stay tokens), and,
  * with mode=truncate, the prefix kept per family: `bits4=N` (1-32),
  * `bits6=N` (1-128), or `bits=N` (1-32) for both; a count beyond a
  * family's width is refused, so no address can be kept whole by mistake:

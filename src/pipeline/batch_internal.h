@@ -34,11 +34,14 @@ LSL_MUST_CHECK int lsl_line_transform(struct lsl_worker *w, struct lsl_batch *b,
 
 /*
  * Write the replacement of span `s` of `line` (a token, a rendered
- * address, or "-" for a dropped field) to `out`. 0 or -ENOMEM.
+ * address, or "-" for a dropped field) to `out`; the text written goes on
+ * to line[stop] (the line's or the field's end). An ip6-mode address that
+ * a ':' follows there (a port: "192.0.2.1:5678") is written in brackets,
+ * "[fd..]:5678", as an IPv6 address with a port must be. 0 or -ENOMEM.
  */
 LSL_MUST_CHECK int lsl_span_emit(struct lsl_worker *w, const char *line,
-                                 const struct lsl_plan_span *s, int64_t when,
-                                 struct lsl_buf *out);
+                                 size_t stop, const struct lsl_plan_span *s,
+                                 int64_t when, struct lsl_buf *out);
 
 /*
  * Write one ip value in `mode` (enum lsl_ip_mode; for truncate the prefix

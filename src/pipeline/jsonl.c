@@ -276,7 +276,7 @@ static int render_field(struct lsl_worker *w, const char *line,
         if (so > at)
             rc = lsl_buf_append(&w->field, line + at, so - at);
         if (rc == 0)
-            rc = lsl_span_emit(w, line, s, when, &w->field);
+            rc = lsl_span_emit(w, line, end, s, when, &w->field);
         at = se;
     }
     if (rc == 0 && at < end)

@@ -87,12 +87,15 @@ static int64_t line_time(struct lsl_worker *w, const struct lsl_batch *b,
     return parse_time(w, fmt, &plan->time, b->arrival);
 }
 
-int lsl_span_emit(struct lsl_worker *w, const char *line,
+int lsl_span_emit(struct lsl_worker *w, const char *line, size_t stop,
                   const struct lsl_plan_span *s, int64_t when,
                   struct lsl_buf *out)
 {
     unsigned mode = s->mode;
     uint8_t bits[2] = {s->bits4, s->bits6};
+    size_t end = (size_t)s->off + s->len;
+    bool port;
+    int rc;
 
     if (s->action == LSL_ACT_DROP)
         return lsl_buf_putc(out, '-');
@@ -104,13 +107,19 @@ int lsl_span_emit(struct lsl_worker *w, const char *line,
         bits[0] = w->ip.bits4;
         bits[1] = w->ip.bits6;
     }
-    return lsl_ip_emit(w, line + s->off, s->len, mode, bits,
-                       s->flags & LSL_SPAN_F_DASHED, when, out);
+    port = mode == LSL_IPMODE_IP6 && !(s->flags & LSL_SPAN_F_DASHED) &&
+           end < stop && line[end] == ':' &&
+           (s->off == 0 || line[s->off - 1] != '[');
+    rc = port ? lsl_buf_putc(out, '[') : 0;
+    if (rc == 0)
+        rc = lsl_ip_emit(w, line + s->off, s->len, mode, bits,
+                         s->flags & LSL_SPAN_F_DASHED, when, out);
+    return rc == 0 && port ? lsl_buf_putc(out, ']') : rc;
 }
 
 /* A JSON number (LSL_SPAN_F_QUOTE) becomes a JSON string holding its
  * token, so a JSON line stays valid JSON. */
-static int emit_quoted(struct lsl_worker *w, const char *line,
+static int emit_quoted(struct lsl_worker *w, const char *line, size_t len,
                        const struct lsl_plan_span *s, int64_t when,
                        struct lsl_buf *out)
 {
@@ -118,7 +127,7 @@ static int emit_quoted(struct lsl_worker *w, const char *line,
     int rc = quote ? lsl_buf_putc(out, '"') : 0;
 
     if (rc == 0)
-        rc = lsl_span_emit(w, line, s, when, out);
+        rc = lsl_span_emit(w, line, len, s, when, out);
     if (rc == 0 && quote)
         rc = lsl_buf_putc(out, '"');
     return rc;
@@ -137,7 +146,7 @@ static int emit_plan(struct lsl_worker *w, const char *p, size_t len,
         rc = lsl_buf_append(out, p + at, s->off - at);
         if (rc)
             return rc;
-        rc = emit_quoted(w, p, s, when, out);
+        rc = emit_quoted(w, p, len, s, when, out);
         if (rc)
             return rc;
         at = (size_t)s->off + s->len;

@@ -237,6 +237,16 @@ static bool is_method(const char *v, size_t n)
     return k >= 3 && k <= 10 && k < n && v[k] == ' ';
 }
 
+/* A bracketed cell that starts like a CLF time: "[05/Mar/2024:10". */
+static bool clf_time(const char *line, const struct cell *c)
+{
+    const char *v = line + c->s;
+    size_t n = c->e - c->s;
+
+    return n >= 13 && v[0] == '[' && v[1] >= '0' && v[1] <= '9' &&
+           v[3] == '/' && v[7] == '/' && memchr(v, ':', n);
+}
+
 /* The actions of the common-log-format reading and of URLs. */
 static const struct rule_field as_host = {.action = RULE_ACT_IP,
                                           .cls = LSL_CLASS_IP};
@@ -311,7 +321,8 @@ static int plan_cells(const struct lsl_rule *r, struct lsl_matcher *m,
     for (size_t i = 0; i < n && open == n; i++)
         if (line[c[i].s] == '"' || line[c[i].s] == '[')
             open = i;
-    if (open > CLF_HEAD_MAX || open == n)
+    /* Read by position only before a CLF time ("[05/Mar/2024:..."). */
+    if (open > CLF_HEAD_MAX || open == n || !clf_time(line, &c[open]))
         open = 0;
     if (n + SHIFT_MAX < nslots)
         nslots = 0;

@@ -310,6 +310,11 @@ static int parse_spec(struct parser *ps, const struct lsl_span *w, int n,
 
     if (rc)
         return rc;
+    /* An address field is written as an address by default (ip6: the
+     * token's 120 bits in fd00::/8), so tools that want a host there
+     * (GoAccess's %h) read the output; mode=token gives ip_... */
+    if (f->action == RULE_ACT_IP || f->action == RULE_ACT_IPLIST)
+        f->mode = LSL_IPMODE_IP6;
     if (i < n && !memchr(w[i].p, '=', w[i].len)) {
         if (f->action != RULE_ACT_IP && f->action != RULE_ACT_IPLIST &&
             f->action != RULE_ACT_TOKEN)

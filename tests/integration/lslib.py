@@ -18,8 +18,17 @@ import zlib
 
 TOKEN_CLASSES = ('ip', 'id', 'user', 'email', 'secret', 'phone', 'name')
 TOKEN_PATTERN = r'\b(?:ip|id|user|email|secret|phone|name)_[a-z2-7]{26}\b'
-TOKEN_RE = re.compile(TOKEN_PATTERN)
-TOKEN_RE_B = re.compile(TOKEN_PATTERN.encode())
+# An address the ip6 mode wrote (the default for a rule's address
+# fields): fd00::/8, standing alone. It stands for a token as much as
+# ip_...: TOKEN_RE finds both (unseal takes both), STRICT_TOKEN_RE only
+# printed tokens.
+FD_PATTERN = (r'(?<![\w:.])[fF][dD][0-9a-fA-F]{0,2}'
+              r'(?::[0-9a-fA-F]{0,4}){1,7}(?![\w:.])')
+STRICT_TOKEN_RE = re.compile(TOKEN_PATTERN)
+TOKEN_RE = re.compile(TOKEN_PATTERN + '|' + FD_PATTERN)
+TOKEN_RE_B = re.compile((TOKEN_PATTERN + '|' + FD_PATTERN).encode())
+FD_RE = re.compile(FD_PATTERN)
+PSEUDONYM_RE = TOKEN_RE
 ISO_UTC_RE = re.compile(r'^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$')
 UUID_RE = re.compile(r'^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-'
                      r'[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$')
@@ -201,11 +210,28 @@ def parse_summary(stderr):
     return out
 
 
+def is_fd_address(v):
+    """An address the ip6 mode writes: in fd00::/8."""
+    try:
+        return ipaddress.ip_address(v) in ipaddress.ip_network('fd00::/8')
+    except ValueError:
+        return False
+
+
+def pseudonyms(text):
+    """Tokens and ip6-mode addresses in text, in order."""
+    return [m.group(0) for m in PSEUDONYM_RE.finditer(text)
+            if TOKEN_RE.fullmatch(m.group(0)) or is_fd_address(m.group(0))]
+
+
 def parse_unseal(stdout):
+    """token or ip6-mode address -> (class, original, first, last) or
+    'not-found'."""
     results = {}
     for no, line in enumerate(stdout.decode('utf-8').splitlines(), 1):
         f = line.split('\t')
-        check(f and TOKEN_RE.fullmatch(f[0]),
+        fd = bool(f) and is_fd_address(f[0])
+        check(f and (TOKEN_RE.fullmatch(f[0]) or fd),
               'unseal output line %d does not start with a token' % no)
         if f[1:] == ['not-found']:
             results[f[0]] = 'not-found'
@@ -214,7 +240,7 @@ def parse_unseal(stdout):
               ISO_UTC_RE.match(f[3]) and ISO_UTC_RE.match(f[4]),
               'unseal output line %d is not TOKEN CLASS ORIGINAL FIRST LAST '
               '(%d fields)' % (no, len(f)))
-        check(f[0].startswith(f[1] + '_'),
+        check(f[1] == 'ip' if fd else f[0].startswith(f[1] + '_'),
               'unseal output line %d: class does not match the token' % no)
         check(f[3] <= f[4], 'unseal output line %d: first seen after last '
               'seen' % no)

@@ -27,7 +27,9 @@ import zlib
 from lslib import check, fail, redact
 
 SKIP = 77
-LINE_RE = re.compile(rb'ip_[a-z2-7]{26} - - \[')
+# A line starts with the client's ip6-mode address (or a token with
+# --ip-mode token).
+LINE_RE = re.compile(rb'(?:ip_[a-z2-7]{26}|fd[0-9a-f:]+) - - \[')
 N_RE = re.compile(rb'[?&]n=(\d+)')
 UUID_RE = re.compile(rb'[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-'
                      rb'[0-9a-fA-F]{4}-[0-9a-fA-F]{12}')

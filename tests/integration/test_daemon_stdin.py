@@ -71,8 +71,9 @@ def quiet_writer(env):
 
 
 def erased_subject(env):
-    """After `vault erase`, the daemon writes the subject as ip_erased and
-    maps it no more: it reads the signed stop list at start."""
+    """After `vault erase`, the daemon writes the subject as the erased
+    marker (fd00:: for an address field, written in ip6 mode by default)
+    and maps it no more: it reads the signed stop list at start."""
     lines = dl.gen_lines(50, seed=11, tag="e")
     cfg = env.config([("in", {"type": "stdin", "rule": env.rule,
                               "sink": "stdout"})], name="erase.conf")
@@ -87,9 +88,9 @@ def erased_subject(env):
     out, _ = p.communicate(lines[0] + b"\n", timeout=60)
     dl.check(p.returncode == 0, "exit %d; log:\n%s" % (p.returncode,
                                                        env.log()))
-    dl.check(out.startswith(b"ip_erased "),
+    dl.check(out.startswith(b"fd00:: "),
              "the daemon wrote an erased subject as %r" % out.split()[0])
-    print("ok: the daemon writes an erased subject as ip_erased")
+    print("ok: the daemon writes an erased subject as fd00::")
 
 
 main()

@@ -32,9 +32,9 @@ import lslib
 from lslib import check
 
 # A token may follow a letter or digit of the raw text (device_id%3Did_..):
-# no \b before it.
-TOKEN_RE = re.compile(r'(?:%s)_[a-z2-7]{26}(?![a-z2-7])'
-                      % '|'.join(lslib.TOKEN_CLASSES))
+# no \b before it. An address field's value is an ip6-mode address.
+TOKEN_RE = re.compile(r'(?:%s)_[a-z2-7]{26}(?![a-z2-7])|%s'
+                      % ('|'.join(lslib.TOKEN_CLASSES), lslib.FD_PATTERN))
 
 TIME = '[05/Mar/2024:10:20:30 +0900]'
 UA = 'VLC/3.0.20'

@@ -81,7 +81,7 @@ static const char *render6(struct fix *f, const char *v, unsigned mode,
     };
 
     f->out.len = 0;
-    assert_int_equal(lsl_span_emit(f->w, v, &s, 100, &f->out), 0);
+    assert_int_equal(lsl_span_emit(f->w, v, s.len, &s, 100, &f->out), 0);
     assert_int_equal(lsl_buf_putc(&f->out, '\0'), 0);
     return f->out.p;
 }

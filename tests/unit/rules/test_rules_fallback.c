@@ -65,10 +65,14 @@ static void test_regex_clf_shape(void **state)
                                     "param token secret\n");
 
     check_plan(r, *state,
-               "host1 bob carol [t] \"POST /p?token=zz9 HTTP/1.0\" \"Moz/5\"",
+               "host1 bob carol " T " \"POST /p?token=zz9 HTTP/1.0\" "
+               "\"Moz/5\"",
                false,
-               "<ip|host1> <user|bob> <user|carol> [t] \"POST "
+               "<ip|host1> <user|bob> <user|carol> " T " \"POST "
                "/p?token=<secret|zz9> HTTP/1.0\" \"Moz/5\"");
+    /* Only before a CLF time: "4 peer [2001:db8::1]:443" is no CLF. */
+    check_plan(r, *state, "4 peer [2001:db8::1]:443 end", false,
+               "4 peer [<ip|2001:db8::1>]:443 end");
     /* No bracket or quote: not CLF-shaped, free text with the params. */
     check_plan(r, *state, "garbage from bob token=zz9", false,
                "garbage from bob token=<secret|zz9>");
