@@ -4,15 +4,19 @@
 set -euo pipefail
 
 LSL_BUILD_PKGS=(meson ninja-build gcc clang pkg-config libpcre2-dev
-    zlib1g-dev libsodium-dev libuv1-dev libcmocka-dev python3 gzip)
+    zlib1g-dev libdeflate-dev libsodium-dev libuv1-dev libcmocka-dev python3
+    gzip)
 # libclang-rt-14-dev: libFuzzer and the sanitizer runtimes for clang.
 # mandoc, man-db: the man pages' lint; bash-completion: the completion
 # test; systemd: systemd-analyze verify/security; util-linux: unshare,
 # setpriv and runuser for the install test.
 LSL_TEST_PKGS=(nginx-light logrotate curl valgrind goaccess libclang-rt-14-dev
     clang-format mandoc man-db bash-completion systemd util-linux)
-# bench/run: the peers it measures against and its timing tools.
-LSL_BENCH_PKGS=(anonip pigz time valgrind util-linux)
+# bench/run: the peers it measures against and its timing tools;
+# libdeflate-tools (libdeflate-gzip) and isal (igzip, and libisal-dev for
+# bench/deflate_bench) for the compressor comparison.
+LSL_BENCH_PKGS=(anonip pigz time valgrind util-linux libdeflate-tools isal
+    libisal-dev)
 
 lsl_install() {
     local missing=()

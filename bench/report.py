@@ -15,7 +15,7 @@ def verdict(met):
 
 
 def print_targets(res):
-    for text, got, met in res:
+    for text, got, met, _ in res:
         print('target %-58s %-28s %s' % (text, got, verdict(met)))
 
 
@@ -25,6 +25,10 @@ def fmt_x(v):
     return '%.2f' % v if v is not None else '-'
 
 
+def fmt_mb(v):
+    return '%.1f' % (v / 1e6) if v else '-'
+
+
 def write_md(path, rows, res, info, notes):
     m = info['machine']
     out = ['# logseal benchmark results', '',
@@ -32,25 +36,29 @@ def write_md(path, rows, res, info, notes):
            'commands alternated; median wall time, min-max in brackets).'
            % (info['lines'], info['reps']), '',
            'Machine: %d cores, %s, Linux %s; %s; load average %s at the '
-           'start, %s at the end.'
+           'start, %s at the end (the "load" column: the 1-minute load '
+           'average before each run of the command, median).'
            % (m['cores'], m['cpu'], m['kernel'], m['date'], m['load'],
               loadavg()), '',
            '| format | command | lines/s | MB/s | wall s (min-max) '
-           '| CPU s | x anonip | x pigz | peak RSS MiB |',
-           '|---|---|---:|---:|---|---:|---:|---:|---:|']
+           '| CPU s | load | x anonip | x pigz | out MB | peak RSS MiB |',
+           '|---|---|---:|---:|---|---:|---:|---:|---:|---:|---:|']
     for r in rows:
         out.append('| %s | %s | %.0f | %.1f | %.3f (%.3f-%.3f) | %.3f | %s '
-                   '| %s | %.1f |' % (r['fmt'], r['name'], r['lps'],
-                                      r['mbs'], r['median'], r['min'],
-                                      r['max'], r['cpu'],
-                                      fmt_x(r['x_anonip']),
-                                      fmt_x(r['x_pigz']), r['rss']))
+                   '| %s | %s | %s | %.1f |'
+                   % (r['fmt'], r['name'], r['lps'], r['mbs'], r['median'],
+                      r['min'], r['max'], r['cpu'], r['load'],
+                      fmt_x(r['x_anonip']), fmt_x(r['x_pigz']),
+                      fmt_mb(r.get('size')), r['rss']))
     out += ['', '"x anonip" compares with anonip on the nginx file; '
-            '"x pigz" with pigz -1 -p 2 on the same file. One core: '
-            '`UV_THREADPOOL_SIZE=1 taskset -c 0`.', '',
-            '## Targets', '', '| target | measured | |', '|---|---|---|']
-    for text, got, met in res:
-        out.append('| %s | %s | %s |' % (text, got, verdict(met)))
+            '"x pigz" with pigz -p 2 at the same level (-6 for gzip-6 '
+            'rows, -1 otherwise) on the same file; "out MB" is what the '
+            'command wrote (gzip, or plain text for `--out -` and anonip). '
+            'One core: `UV_THREADPOOL_SIZE=1 taskset -c 0`.', '',
+            '## Targets', '', '| target | measured | | explained by |',
+            '|---|---|---|---|']
+    for text, got, met, why in res:
+        out.append('| %s | %s | %s | %s |' % (text, got, verdict(met), why))
     out += [''] + notes + ['', NOTES_MARK, kept_notes(path)]
     with open(path, 'w') as f:
         f.write('\n'.join(out).rstrip('\n') + '\n')

@@ -139,7 +139,7 @@ LSL_MUST_CHECK int lsl_columns_parse(const char *s, uint8_t *columns);
 /* Parse "text" or "jsonl" into *format. 0 or -EINVAL (*format kept). */
 LSL_MUST_CHECK int lsl_out_format_parse(const char *s, uint8_t *format);
 
-/* Worker-local state: matcher, tokenizer, deflate stream. */
+/* Worker-local state: matcher, tokenizer, gzip compressor. */
 struct lsl_worker;
 
 struct lsl_worker_opts {

@@ -485,6 +485,16 @@ LSL_MUST_CHECK int lsl_tokenizer_get(struct lsl_tokenizer *tz, enum lsl_class c,
                                      const char *v, size_t len, int64_t when,
                                      struct lsl_token *tok);
 
+/*
+ * As lsl_tokenizer_emit for an address written in ip6 mode: the token of
+ * `v` (class ip) as an fd00::/8 address (lsl_token_format_ip6; fd00:: for
+ * an erased subject), its text kept in the cache entry. Every value is
+ * tokenized, as by lsl_tokenizer_get. 0 or -ENOMEM.
+ */
+LSL_MUST_CHECK int lsl_tokenizer_emit_ip6(struct lsl_tokenizer *tz,
+                                          const char *v, size_t len,
+                                          int64_t when, struct lsl_buf *out);
+
 /* True if the normalized value of class c is on the stop list. */
 bool lsl_tokenizer_stops(const struct lsl_tokenizer *tz, enum lsl_class c,
                          const char *norm, size_t len);
@@ -512,7 +522,10 @@ uint64_t lsl_tokenizer_emitted(const struct lsl_tokenizer *tz);
 
 /*
  * Forget the batch's mappings and the emitted count; the arena holding
- * their values is wiped. The cache stays.
+ * their values is wiped. The cache stays. Between resets the tokenizer
+ * asks the keyring for a time's key id once (the last time asked is
+ * remembered), so a ratchet reaches it at the next reset: reset it per
+ * batch.
  */
 void lsl_tokenizer_reset(struct lsl_tokenizer *tz);
 

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-int lsl_buf_reserve(struct lsl_buf *b, size_t extra)
+int lsl_buf_grow(struct lsl_buf *b, size_t extra)
 {
     size_t need, cap;
     char *p;
@@ -35,30 +35,6 @@ int lsl_buf_reserve(struct lsl_buf *b, size_t extra)
     }
     b->p = p;
     b->cap = cap;
-    return 0;
-}
-
-int lsl_buf_append(struct lsl_buf *b, const void *p, size_t n)
-{
-    int rc;
-
-    if (n == 0)
-        return 0;
-    rc = lsl_buf_reserve(b, n);
-    if (rc)
-        return rc;
-    memcpy(b->p + b->len, p, n);
-    b->len += n;
-    return 0;
-}
-
-int lsl_buf_putc(struct lsl_buf *b, char c)
-{
-    int rc = lsl_buf_reserve(b, 1);
-
-    if (rc)
-        return rc;
-    b->p[b->len++] = c;
     return 0;
 }
 
@@ -95,6 +71,16 @@ void lsl_buf_free(struct lsl_buf *b)
         return;
     if (b->p)
         sodium_memzero(b->p, b->cap);
+    free(b->p);
+    b->p = NULL;
+    b->len = 0;
+    b->cap = 0;
+}
+
+void lsl_buf_release(struct lsl_buf *b)
+{
+    if (!b)
+        return;
     free(b->p);
     b->p = NULL;
     b->len = 0;

@@ -54,8 +54,9 @@ void lsl_batch_free(struct lsl_batch *b)
         return;
     lsl_batch_clear(b);
     lsl_buf_free(&b->in);
-    lsl_buf_free(&b->out);
-    lsl_buf_free(&b->gz);
+    /* pseudonymized text only (see lsl_batch_clear): nothing to wipe */
+    lsl_buf_release(&b->out);
+    lsl_buf_release(&b->gz);
     lsl_buf_free(&b->map_arena);
     lsl_buf_free(&b->header);
     free(b->lines);
@@ -146,6 +147,7 @@ int lsl_batch_process(struct lsl_batch *b, struct lsl_worker *w)
     lsl_tokenizer_reset(w->tz);
     b->out.len = 0;
     b->gz.len = 0;
+    w->time_fmt = NULL; /* the remembered time was of another batch's rule */
     /* Workers serve every source: each batch brings its own header. */
     rc = lsl_matcher_set_header(w->m, b->header.p, b->header.len);
     for (size_t i = 0; i < b->nlines && rc == 0; i++)

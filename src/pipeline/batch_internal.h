@@ -2,7 +2,7 @@
 #ifndef LSL_BATCH_INTERNAL_H
 #define LSL_BATCH_INTERNAL_H
 
-#include <zlib.h>
+#include <libdeflate.h>
 #include "logseal/batch.h"
 
 /* Times repeat line after line: the last one parsed is remembered. */
@@ -13,16 +13,17 @@ struct lsl_worker {
     struct lsl_tokenizer *tz;
     const struct lsl_keyring *kr;
     struct lsl_ip_override ip;
-    uint8_t format;         /* enum lsl_out_format */
-    uint8_t unparsed;       /* enum lsl_unparsed */
-    uint8_t columns;        /* enum lsl_columns */
-    int64_t zone;           /* of times written without one */
-    struct lsl_buf scratch; /* dashed-address rewrite */
-    struct lsl_buf field;   /* a JSON field's pseudonymized text */
-    z_stream zs;
-    bool zs_ready;
+    uint8_t format;                   /* enum lsl_out_format */
+    uint8_t unparsed;                 /* enum lsl_unparsed */
+    uint8_t columns;                  /* enum lsl_columns */
+    int64_t zone;                     /* of times written without one */
+    struct lsl_buf scratch;           /* dashed-address rewrite */
+    struct lsl_buf field;             /* a JSON field's pseudonymized text */
+    struct libdeflate_compressor *dc; /* NULL when gzip_level is 0 */
     int gzip_level;
-    char time_fmt[LSL_TIME_MEMO_MAX]; /* of the remembered time; "": none */
+    /* The batch rule's time format of the remembered time (NULL: none):
+     * compared by address, so forgotten when a batch starts. */
+    const char *time_fmt;
     size_t time_len;
     char time_text[LSL_TIME_MEMO_MAX];
     int64_t time_value;
@@ -65,6 +66,10 @@ LSL_MUST_CHECK int lsl_jsonl_line(struct lsl_worker *w, struct lsl_batch *b,
 
 /* Length of the valid UTF-8 sequence at p[0..len) (len > 0), or 0. */
 size_t lsl_utf8_seq(const unsigned char *p, size_t len);
+
+/* True if p[0..len) holds a NUL byte or is not valid UTF-8 (lines counted
+ * as binary). */
+bool lsl_text_is_binary(const unsigned char *p, size_t len);
 
 /* Compress `in` as one complete gzip member into `out`. */
 LSL_MUST_CHECK int lsl_worker_deflate(struct lsl_worker *w,

@@ -91,16 +91,7 @@ static int append_dashed(struct lsl_buf *out, const char *text, size_t n)
 static int emit_ip6(struct lsl_worker *w, const char *v, size_t len,
                     int64_t when, struct lsl_buf *out)
 {
-    char text[48];
-    struct lsl_token tok;
-    int rc = lsl_buf_reserve(out, sizeof(text));
-
-    if (rc)
-        return rc;
-    rc = lsl_tokenizer_get(w->tz, LSL_CLASS_IP, v, len, when, &tok);
-    if (rc)
-        return rc;
-    return lsl_buf_append(out, text, lsl_token_format_ip6(&tok, text));
+    return lsl_tokenizer_emit_ip6(w->tz, v, len, when, out);
 }
 
 /* Prefix mode: the mapped address, its vault key -> the original. */

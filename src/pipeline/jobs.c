@@ -23,14 +23,16 @@ struct lsl_job {
     bool written;       /* the sink has the batch: a retry must not rewrite */
     const char *failed; /* what the failed commit step wrote, for messages */
     uint64_t vault_new;
+    uint32_t retire_below; /* 0, or retire vault files of older epochs */
+    uint32_t floor;        /* the keyring's oldest epoch after this commit */
     struct lsl_job *next;
 };
 
 /*
- * Token cache entries per worker (about 100 bytes each). There is one
- * worker per thread-pool thread that ever ran a batch, so the caches add
- * up: 16384 keep the hot values of a busy stream (repeat visitors) while
- * four workers stay under 7 MiB.
+ * Token cache entries per worker (136 bytes each, the printed token
+ * included). There is one worker per thread-pool thread that ever ran a
+ * batch, so the caches add up: 16384 keep the hot values of a busy stream
+ * (repeat visitors) while four workers stay under 9 MiB.
  */
 #define WORKER_CACHE_ENTRIES 16384
 
@@ -206,8 +208,11 @@ static int commit_ratchet(struct lsl_job *j)
     rc = lsl_keyring_advance(kr, j->b->max_time);
     if (rc)
         return rc;
+    j->floor = lsl_keyring_epoch(kr);
+    if (!j->retire_below)
+        return 0;
     j->failed = "a finished vault file";
-    return lsl_vault_set_retire(j->pl->o.vaults, lsl_keyring_epoch(kr));
+    return lsl_vault_set_retire(j->pl->o.vaults, j->retire_below);
 }
 
 static void commit_work(uv_work_t *req)
@@ -266,6 +271,20 @@ static void commit_failed(struct lsl_pipeline *pl, struct lsl_job *j)
     uv_timer_start(&pl->retry_timer, retry_cb, pl->retry_ms, 0);
 }
 
+/*
+ * The key ratcheted in this commit: every batch dispatched so far may have
+ * been tokenized with the old keys, so the old epochs' files stay open
+ * until the first batch dispatched from now on commits.
+ */
+static void note_ratchet(struct lsl_pipeline *pl, const struct lsl_job *j)
+{
+    if (!pl->o.vaults || j->floor <= pl->retire.floor)
+        return;
+    pl->retire.floor = j->floor;
+    pl->retire.pending = j->floor;
+    pl->retire.seq = pl->next_seq;
+}
+
 static void commit_done(uv_work_t *req, int status)
 {
     struct lsl_job *j = req->data;
@@ -281,6 +300,7 @@ static void commit_done(uv_work_t *req, int status)
         lsl_log_info("output is being written again");
     pl->retry_ms = 0;
     pl->committing = NULL;
+    note_ratchet(pl, j);
     lsl_pipeline_committed(pl, j->b, j->vault_new);
     free(j);
     try_commit(pl);
@@ -302,6 +322,10 @@ static void try_commit(struct lsl_pipeline *pl)
     }
     pl->committing = j;
     j->req.data = j;
+    if (pl->retire.pending && j->b->seq >= pl->retire.seq) {
+        j->retire_below = pl->retire.pending;
+        pl->retire.pending = 0;
+    }
     /* Not into j->rc: commit_work may already have run on a worker and
      * stored its result there (a lost -ENOSPC meant a skipped batch). */
     rc = uv_queue_work(pl->o.loop, &j->req, commit_work, commit_done);

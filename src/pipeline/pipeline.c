@@ -65,6 +65,8 @@ int lsl_pipeline_open(struct lsl_pipeline **out,
     rc = uv_mutex_init(&pl->wlock);
     if (rc)
         goto fail;
+    if (o->vaults)
+        pl->retire.floor = lsl_keyring_epoch(o->keyring);
     uv_timer_init(pl->o.loop, &pl->flush_timer);
     uv_timer_init(pl->o.loop, &pl->retry_timer);
     pl->flush_timer.data = pl;

@@ -37,6 +37,19 @@ struct lsl_pipeline {
     struct lsl_source *sources;
     struct lsl_batch_stats totals;
     uint64_t vault_new;
+
+    /*
+     * Vault files of epochs the key ratcheted past are retired only once
+     * every batch that may have been tokenized before the ratchet is
+     * committed (those dispatched before it became known, seq < seq):
+     * such a batch can still hold mappings of an old epoch, and with that
+     * epoch's key gone its file could not be opened again. Loop thread.
+     */
+    struct {
+        uint32_t floor;   /* the keyring's oldest epoch, as last known */
+        uint32_t pending; /* retire epochs below this ... */
+        uint64_t seq;     /* ... in the commit of the batch with this seq */
+    } retire;
 };
 
 /* Queue batch processing on the thread pool. 0 or negative code. */

@@ -26,25 +26,41 @@ static uint64_t suspect(const unsigned char *p)
 }
 
 /* Length of a leading run of p[0..len) that is ASCII without NUL, sixteen
- * bytes at a time: a byte is suspect if its high bit is set or it is 0.
- * It may stop short of the first suspect byte; the caller goes on from
- * there byte by byte. */
+ * bytes at a time (the last ones too, in one overlapping look): a byte is
+ * suspect if its high bit is set or it is 0. It may stop short of the
+ * first suspect byte. */
 static size_t ascii_prefix(const unsigned char *p, size_t len)
 {
     size_t i = 0;
 
     while (i + 16 <= len && !(suspect(p + i) | suspect(p + i + 8)))
         i += 16;
+    /* The last few bytes: one look at the final sixteen, overlapping. */
+    if (i < len && i + 16 > len && len >= 16 &&
+        !(suspect(p + len - 16) | suspect(p + len - 8)))
+        return len;
     return i;
 }
 
-/* True if p[0..len) holds a NUL byte or is not valid UTF-8. */
-static bool is_binary(const unsigned char *p, size_t len)
+/* After each non-ASCII character the word-wise scan resumes: a user agent
+ * or referer with one accented letter is otherwise checked byte by byte
+ * to its end. */
+bool lsl_text_is_binary(const unsigned char *p, size_t len)
 {
-    for (size_t i = ascii_prefix(p, len), n; i < len; i += n) {
+    size_t i = 0, n;
+
+    while (i < len) {
+        i += ascii_prefix(p + i, len - i);
+        if (i == len)
+            break;
+        if (p[i] != 0 && p[i] < 0x80) {
+            i++;
+            continue;
+        }
         n = lsl_utf8_seq(p + i, len - i);
         if (n == 0)
             return true;
+        i += n;
     }
     return false;
 }
@@ -54,20 +70,17 @@ static bool is_binary(const unsigned char *p, size_t len)
 static int64_t parse_time(struct lsl_worker *w, const char *fmt,
                           const struct lsl_span *text, int64_t fallback)
 {
-    size_t flen;
     struct lsl_time t;
 
-    if (w->time_len == text->len && w->time_fmt[0] &&
-        memcmp(w->time_text, text->p, text->len) == 0 &&
-        strcmp(w->time_fmt, fmt) == 0)
+    if (w->time_fmt == fmt && w->time_len == text->len &&
+        memcmp(w->time_text, text->p, text->len) == 0)
         return w->time_value;
     if (lsl_time_parse_at(fmt, text->p, text->len, w->zone, &t) != 0)
         return fallback;
-    w->time_fmt[0] = '\0';
-    flen = strlen(fmt);
-    if (text->len <= sizeof(w->time_text) && flen < sizeof(w->time_fmt)) {
+    w->time_fmt = NULL;
+    if (text->len <= sizeof(w->time_text)) {
         memcpy(w->time_text, text->p, text->len);
-        memcpy(w->time_fmt, fmt, flen + 1);
+        w->time_fmt = fmt;
         w->time_len = text->len;
         w->time_value = t.sec;
     }
@@ -219,7 +232,7 @@ int lsl_line_transform(struct lsl_worker *w, struct lsl_batch *b,
         b->min_time = when;
     if (when > b->max_time)
         b->max_time = when;
-    if (!piece && is_binary((const unsigned char *)p, len))
+    if (!piece && lsl_text_is_binary((const unsigned char *)p, len))
         b->st.binary++;
     if (lsl_keyring_is_late(w->kr, when))
         b->st.late++;

@@ -14,7 +14,11 @@
 #include <string.h>
 #include "rules_internal.h"
 
-#define MEMO_SLOTS    512
+/* Request texts are unique per line and go through the memo too, so each
+ * line replaces slots: with 512, user agents were pushed out between their
+ * lines (2048: 205 instructions per line less on nginx combined, 620 KiB
+ * per matcher; 4096 gained 32 more). */
+#define MEMO_SLOTS    2048
 #define MEMO_TEXT_MIN 16
 #define MEMO_TEXT_MAX 256
 #define MEMO_SPANS    4

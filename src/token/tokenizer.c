@@ -6,8 +6,12 @@
  * for values up to CACHE_VALUE_MAX bytes stored inline, so hot values skip
  * normalization and BLAKE2b. An entry notes whether the value was already
  * in normal form (the common case); only a hit on another spelling
- * normalizes again, for the mapping's value. Sets are picked by a fast
- * non-cryptographic hash seeded per tokenizer at random: a crafted value
+ * normalizes again, for the mapping's value. An entry also keeps the
+ * token's printed text once it has been written (tlen 0: not yet), so a
+ * hit copies it instead of base32-encoding the hash again (or its ip6-mode
+ * address, the default form of address fields: the text last written for
+ * the entry is kept); a replaced entry starts without text. Sets are picked by
+ * a fast non-cryptographic hash seeded per tokenizer at random: a crafted value
  * can at worst evict entries, which only costs the hash it would have
  * cost anyway.
  *
@@ -47,10 +51,13 @@ struct cache_entry {
     uint16_t kid;
     uint8_t cls;
     uint8_t len;
-    bool normal;  /* value is its own normal form */
-    bool stopped; /* on the stop list: the erased marker, no mapping */
+    bool normal;   /* value is its own normal form */
+    bool stopped;  /* on the stop list: the erased marker, no mapping */
+    uint8_t tlen;  /* length of text; 0: not printed yet */
+    bool text_ip6; /* text is the ip6-mode address, not the token */
     uint8_t hash[LSL_TOKEN_HASH_BYTES];
     char value[CACHE_VALUE_MAX];
+    char text[LSL_TOKEN_TEXT_MAX]; /* lsl_token_format of the token */
 };
 
 struct arena_chunk {
@@ -76,6 +83,12 @@ struct lsl_tokenizer {
     struct arena_chunk *arena_cur;
     uint64_t emitted;
     struct lsl_buf scratch; /* normalization of long values */
+    /* The key id of the last time asked (a line's values share one):
+     * the keyring answers under a lock. Forgotten at reset, so a ratchet
+     * is seen by the next batch at the latest. */
+    int64_t kid_when;
+    uint16_t kid;
+    bool kid_known;
 };
 
 void lsl_tokenizer_opts_init(struct lsl_tokenizer_opts *o)
@@ -162,9 +175,9 @@ static struct cache_entry *cache_find(struct lsl_tokenizer *tz, uint64_t tag,
     return NULL;
 }
 
-static void cache_put(struct lsl_tokenizer *tz, uint64_t tag,
-                      const struct lsl_token *t, const char *v, size_t len,
-                      bool normal, bool stopped)
+static struct cache_entry *cache_put(struct lsl_tokenizer *tz, uint64_t tag,
+                                     const struct lsl_token *t, const char *v,
+                                     size_t len, bool normal, bool stopped)
 {
     size_t set = (size_t)(tag >> 8) & tz->sets_mask;
     unsigned w = tz->victim[set];
@@ -176,9 +189,11 @@ static void cache_put(struct lsl_tokenizer *tz, uint64_t tag,
     e->len = (uint8_t)len;
     e->normal = normal;
     e->stopped = stopped;
+    e->tlen = 0;
     memcpy(e->hash, t->hash, LSL_TOKEN_HASH_BYTES);
     memcpy(e->value, v, len);
     tz->victim[set] = (uint8_t)(w ^ 1);
+    return e;
 }
 
 static struct arena_chunk *chunk_new(size_t need)
@@ -286,7 +301,8 @@ static int record(struct lsl_tokenizer *tz, const struct lsl_token *tok,
     s = index_slot(tok, tz->index_mask);
     for (; tz->index[s]; s = (s + 1) & tz->index_mask) {
         m = &tz->maps[tz->index[s] - 1];
-        if (!lsl_token_equal(&m->tok, tok))
+        if (memcmp(m->tok.hash, tok->hash, LSL_TOKEN_HASH_BYTES) != 0 ||
+            m->tok.cls != tok->cls || m->tok.kid != tok->kid)
             continue;
         if (when < m->first_seen)
             m->first_seen = when;
@@ -349,6 +365,7 @@ static void arena_clear(struct lsl_tokenizer *tz)
 
 void lsl_tokenizer_reset(struct lsl_tokenizer *tz)
 {
+    tz->kid_known = false;
     if (tz->index)
         memset(tz->index, 0, (tz->index_mask + 1) * sizeof(*tz->index));
     tz->nmaps = 0;
@@ -394,10 +411,11 @@ static long normalize(struct lsl_tokenizer *tz, enum lsl_class c, const char *v,
 }
 
 /* A cache miss: normalize, derive, check the stop list, cache under the
- * spelling v. */
+ * spelling v (*e: the new entry, or NULL when v is not cached). */
 static int derive(struct lsl_tokenizer *tz, enum lsl_class c, const char *v,
                   size_t len, int64_t when, uint64_t tag, char *stack,
-                  struct lsl_span *norm, struct lsl_token *tok, bool *stopped)
+                  struct lsl_span *norm, struct lsl_token *tok, bool *stopped,
+                  struct cache_entry **e)
 {
     char *p;
     long n =
@@ -411,14 +429,16 @@ static int derive(struct lsl_tokenizer *tz, enum lsl_class c, const char *v,
         return rc;
     *stopped = lsl_stoplist_has(tz->stop, c, p, (size_t)n);
     if (tag != 0)
-        cache_put(tz, tag, tok, v, len,
-                  (size_t)n == len && memcmp(p, v, len) == 0, *stopped);
+        *e = cache_put(tz, tag, tok, v, len,
+                       (size_t)n == len && memcmp(p, v, len) == 0, *stopped);
     *norm = (struct lsl_span){p, (size_t)n};
     return 0;
 }
 
-int lsl_tokenizer_get(struct lsl_tokenizer *tz, enum lsl_class c, const char *v,
-                      size_t len, int64_t when, struct lsl_token *tok)
+/* lsl_tokenizer_get, and the cache entry that now holds v (or NULL). */
+static int lookup(struct lsl_tokenizer *tz, enum lsl_class c, const char *v,
+                  size_t len, int64_t when, struct lsl_token *tok,
+                  struct cache_entry **entry)
 {
     char stack[NORM_STACK_MAX + LSL_NORM_SLACK];
     struct lsl_span norm = {v, len};
@@ -430,13 +450,18 @@ int lsl_tokenizer_get(struct lsl_tokenizer *tz, enum lsl_class c, const char *v,
 
     if ((unsigned)c >= LSL_CLASS_COUNT)
         return -EINVAL;
-    kid = lsl_keyring_kid(tz->kr, when);
+    if (!tz->kid_known || tz->kid_when != when) {
+        tz->kid = lsl_keyring_kid(tz->kr, when);
+        tz->kid_when = when;
+        tz->kid_known = true;
+    }
+    kid = tz->kid;
     if (tz->cache && len <= CACHE_VALUE_MAX) {
         tag = cache_tag(tz, c, kid, v, len);
         e = cache_find(tz, tag, c, kid, v, len);
     }
     if (!e) {
-        rc = derive(tz, c, v, len, when, tag, stack, &norm, tok, &stopped);
+        rc = derive(tz, c, v, len, when, tag, stack, &norm, tok, &stopped, &e);
         if (rc)
             return rc;
     } else {
@@ -454,7 +479,8 @@ int lsl_tokenizer_get(struct lsl_tokenizer *tz, enum lsl_class c, const char *v,
         }
     }
     if (stopped) {
-        /* An erased subject: the neutral marker, and no mapping. */
+        /* An erased subject: the neutral marker, and no mapping; no entry
+         * either, so emit prints the marker, never a cached token text. */
         tok->kid = LSL_TOKEN_KID_ERASED;
         memset(tok->hash, 0, sizeof(tok->hash));
         tz->emitted++;
@@ -464,13 +490,23 @@ int lsl_tokenizer_get(struct lsl_tokenizer *tz, enum lsl_class c, const char *v,
     if (rc)
         return rc;
     tz->emitted++;
+    *entry = e;
     return 0;
+}
+
+int lsl_tokenizer_get(struct lsl_tokenizer *tz, enum lsl_class c, const char *v,
+                      size_t len, int64_t when, struct lsl_token *tok)
+{
+    struct cache_entry *e = NULL;
+
+    return lookup(tz, c, v, len, when, tok, &e);
 }
 
 int lsl_tokenizer_emit(struct lsl_tokenizer *tz, enum lsl_class c,
                        const char *v, size_t len, int64_t when,
                        struct lsl_buf *out)
 {
+    struct cache_entry *e = NULL;
     struct lsl_token tok;
     int rc;
 
@@ -480,10 +516,51 @@ int lsl_tokenizer_emit(struct lsl_tokenizer *tz, enum lsl_class c,
     rc = lsl_buf_reserve(out, LSL_TOKEN_TEXT_MAX);
     if (rc)
         return rc;
-    rc = lsl_tokenizer_get(tz, c, v, len, when, &tok);
+    rc = lookup(tz, c, v, len, when, &tok, &e);
     if (rc)
         return rc;
-    out->len += lsl_token_format(&tok, out->p + out->len);
+    if (!e) {
+        out->len += lsl_token_format(&tok, out->p + out->len);
+        return 0;
+    }
+    if (e->tlen == 0 || e->text_ip6) {
+        e->tlen = (uint8_t)lsl_token_format(&tok, e->text);
+        e->text_ip6 = false;
+    }
+    /* The whole array: a fixed-size copy, within the room reserved. */
+    memcpy(out->p + out->len, e->text, LSL_TOKEN_TEXT_MAX);
+    out->len += e->tlen;
+    return 0;
+}
+
+int lsl_tokenizer_emit_ip6(struct lsl_tokenizer *tz, const char *v, size_t len,
+                           int64_t when, struct lsl_buf *out)
+{
+    struct cache_entry *e = NULL;
+    struct lsl_token tok;
+    char text[48];
+    size_t n;
+    int rc = lsl_buf_reserve(out, LSL_TOKEN_TEXT_MAX);
+
+    if (rc)
+        return rc;
+    rc = lookup(tz, LSL_CLASS_IP, v, len, when, &tok, &e);
+    if (rc)
+        return rc;
+    if (e && e->tlen && e->text_ip6) {
+        memcpy(out->p + out->len, e->text, LSL_TOKEN_TEXT_MAX);
+        out->len += e->tlen;
+        return 0;
+    }
+    /* fd00::/8 and 15 hash bytes: at most 39 characters. */
+    n = lsl_token_format_ip6(&tok, text);
+    if (e && n < LSL_TOKEN_TEXT_MAX) {
+        memcpy(e->text, text, n + 1);
+        e->tlen = (uint8_t)n;
+        e->text_ip6 = true;
+    }
+    memcpy(out->p + out->len, text, n);
+    out->len += n;
     return 0;
 }
 

@@ -1,5 +1,6 @@
 /*
- * Tokenizer: cached and uncached paths agree, the batch mapping set
+ * Tokenizer: cached and uncached paths agree (tokens and their printed
+ * text, which the cache keeps), the batch mapping set
  * dedupes and keeps first/last seen, placeholders pass through, reset
  * clears the batch.
  */
@@ -218,6 +219,61 @@ static void test_small_cache(void **state)
     run_working_set(65536);
 }
 
+/*
+ * The printed text a cache hit copies against the reference, the token
+ * formatted from the plain path: values of several classes, spellings
+ * that normalize to the same value, and a working set far larger than
+ * the cache, so entries are replaced while their text is cached (a
+ * replaced entry that kept its old text would print another value's
+ * token here).
+ */
+static void run_printed_text(size_t cache_entries)
+{
+    static const enum lsl_class cls[] = {LSL_CLASS_IP, LSL_CLASS_ID,
+                                         LSL_CLASS_EMAIL, LSL_CLASS_USER};
+    struct lsl_tokenizer *tz = open_tz(cache_entries);
+    struct lsl_buf out = {0};
+
+    for (int round = 0; round < 3; round++) {
+        for (int i = 0; i < 3000; i++) {
+            enum lsl_class c = cls[i % 4];
+            char v[80], want[LSL_TOKEN_TEXT_MAX];
+            struct lsl_token t;
+            int len;
+            size_t wlen;
+
+            if (c == LSL_CLASS_IP)
+                len = snprintf(v, sizeof(v),
+                               round == 1 ? "::ffff:10.%d.%d.1" : "10.%d.%d.1",
+                               i / 256, i % 256);
+            else
+                len = snprintf(
+                    v, sizeof(v),
+                    round == 2 ? "U%d@EXAMPLE.ORG" : "u%d@example.org", i);
+            t = direct(c, v, (size_t)len);
+            wlen = lsl_token_format(&t, want);
+            out.len = 0;
+            assert_int_equal(lsl_tokenizer_emit(tz, c, v, (size_t)len, i, &out),
+                             0);
+            if (out.len != wlen || memcmp(out.p, want, wlen) != 0)
+                fail_msg("cache %zu, round %d, value %s: printed %.*s, "
+                         "want %s",
+                         cache_entries, round, v, (int)out.len, out.p, want);
+        }
+        lsl_tokenizer_reset(tz);
+    }
+    lsl_buf_free(&out);
+    lsl_tokenizer_close(tz);
+}
+
+static void test_printed_text(void **state)
+{
+    (void)state;
+    run_printed_text(16); /* every entry replaced many times */
+    run_printed_text(0);  /* no cache: formatted every time */
+    run_printed_text(65536);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -226,6 +282,7 @@ int main(void)
         cmocka_unit_test(test_placeholders),
         cmocka_unit_test(test_mapping_set),
         cmocka_unit_test(test_small_cache),
+        cmocka_unit_test(test_printed_text),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);
