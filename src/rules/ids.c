@@ -434,8 +434,9 @@ bool lsl_opaque_value(const char *v, size_t n, bool form)
         int k = is_digit(c)              ? 0
                 : (c >= 'a' && c <= 'z') ? 1
                 : (c >= 'A' && c <= 'Z') ? 2
-                : c && strchr(form ? "-_/" : "-_+/", c) ? 3
-                                                        : -1;
+                : (c == '-' || c == '_' || c == '/' || (c == '+' && !form))
+                    ? 3
+                    : -1;
 
         if (k < 0)
             return false;

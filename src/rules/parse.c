@@ -342,6 +342,7 @@ static int add_field(struct parser *ps, const char *rest, const char *end,
     struct lsl_span w[MAX_WORDS];
     struct rule_field f = {.line = ps->line, .via = (uint8_t)via};
     struct rule_field *nf;
+    const char *dot;
     int n = words(ps, rest, end, w, 2, 6, usage);
     int rc;
 
@@ -364,6 +365,9 @@ static int add_field(struct parser *ps, const char *rest, const char *end,
     f.group = dup_span(w[0].p, w[0].len);
     if (!f.group)
         return -ENOMEM;
+    dot = strrchr(f.group, '.');
+    f.leaf = dot ? (size_t)(dot - f.group) + 1 : 0;
+    f.leaf_len = w[0].len - f.leaf;
     r->fields[r->nfields++] = f;
     return 0;
 }

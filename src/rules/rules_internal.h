@@ -46,6 +46,9 @@ struct rule_field {
     uint8_t bits6;  /* the same for IPv6 */
     uint8_t via;    /* enum rule_format of the directive that declared it */
     unsigned line;  /* where it was declared, for errors */
+    /* The group's last dotted part ("remote_ip" of "request.remote_ip"):
+     * group + leaf, leaf_len bytes; free text compares pair names to it. */
+    size_t leaf, leaf_len;
 };
 
 /* A `type` line: the structured-output type of a group, key or column. */
