@@ -4,10 +4,13 @@
  * One small text file per source in the state directory, replaced
  * atomically (write tmp, fsync, rename, fsync dir) in the commit job after
  * the output holding those bytes is fsynced. It names both ends: the input
- * file (device, inode, a fingerprint of its first bytes, offset) and the
- * output segment (.part path and its committed length). After a crash the
- * daemon cuts the segment back to that length and re-reads input from that
- * offset: nothing lost, nothing repeated.
+ * file (device, inode, a fingerprint of its first bytes, one of the bytes
+ * just before the offset, its mtime as last seen, the offset) and the
+ * sink's durable state (for segments: the .part path and its committed
+ * length; a sink whose state lives elsewhere, e.g. in a transaction, puts
+ * its own reference there). After a crash the daemon cuts the segment back
+ * to that length and re-reads input from that offset: nothing lost,
+ * nothing repeated.
  */
 #ifndef LOGSEAL_CHECKPOINT_H
 #define LOGSEAL_CHECKPOINT_H
@@ -15,25 +18,47 @@
 #include <limits.h>
 #include "logseal/common.h"
 
-#define LSL_FP_BYTES 16   /* fingerprint: BLAKE2b-128 ... */
-#define LSL_FP_SPAN  1024 /* ... of the first min(size, 1024) bytes */
+#define LSL_FP_BYTES  16   /* fingerprint: BLAKE2b-128 ... */
+#define LSL_FP_SPAN   1024 /* ... of the first min(size, 1024) bytes */
+#define LSL_CKPT_DONE 4    /* files read to their end, remembered */
 
 struct lsl_file_id {
     uint64_t dev;
     uint64_t ino;
+    /* Birth time (statx), 0 where the file system has none: a reused
+     * inode is a new file even with the same first bytes. */
+    int64_t btime_ns;
     uint32_t fp_len; /* bytes the fingerprint covers */
     uint8_t fp[LSL_FP_BYTES];
 };
 
 struct lsl_checkpoint {
     struct lsl_file_id file;
-    uint64_t offset;        /* input bytes committed */
+    /* The file's mtime when last looked at (ns since the epoch): every
+     * rotation written after it may hold lines not read yet. */
+    int64_t mtime_ns;
+    /* Fingerprint of the end_len (<= LSL_FP_SPAN) bytes before `offset`:
+     * a new file on a reused inode with the same first bytes still
+     * differs there. */
+    uint32_t end_len;
+    uint8_t end_fp[LSL_FP_BYTES];
+    uint64_t offset; /* input bytes committed */
+    bool in_line;    /* offset is inside an overlong line (pieces) */
+    /* The last files read to their end before `file`: never read again,
+     * even when a late write makes them look newer. */
+    struct lsl_file_id done[LSL_CKPT_DONE];
+    unsigned ndone;
     char segment[PATH_MAX]; /* current .part, "" if none open */
     uint64_t segment_len;   /* its committed length */
     uint64_t lines;         /* lines committed, for operators */
 };
 
-/* Load state_dir/<source>.ckpt. 0, -ENOENT if none, LSL_ECORRUPT. */
+/*
+ * Load state_dir/<source>.ckpt. 0, -ENOENT if none, LSL_ECORRUPT,
+ * LSL_EVERSION. A version 1 file (no mtime, end fingerprint, in_line) is
+ * read with mtime_ns taken from the checkpoint file itself (and no done
+ * files).
+ */
 LSL_MUST_CHECK int lsl_checkpoint_load(const char *state_dir,
                                        const char *source,
                                        struct lsl_checkpoint *cp);
@@ -44,15 +69,17 @@ LSL_MUST_CHECK int lsl_checkpoint_save(const char *state_dir,
                                        const struct lsl_checkpoint *cp);
 
 /*
- * Identify an open file: dev/ino from fstat and the fingerprint of its
- * first min(size, LSL_FP_SPAN) bytes (pread; does not move the offset).
+ * Identify an open file: dev/ino from fstat, its birth time where known,
+ * and the fingerprint of its first min(size, LSL_FP_SPAN) bytes (pread;
+ * does not move the offset).
  */
 LSL_MUST_CHECK int lsl_file_id_get(int fd, struct lsl_file_id *id);
 
 /*
- * True if `now` is the same file as `then`: same dev/ino, and the first
- * then->fp_len bytes of `now` still hash to then->fp (so a reused inode or
- * a rewritten file is not taken for the old one).
+ * True if `now` is the same file as `then`: same dev/ino (and birth time
+ * when both are known), and the first then->fp_len bytes of `now` still
+ * hash to then->fp (so a reused inode or a rewritten file is not taken
+ * for the old one).
  */
 bool lsl_file_id_same(int fd_now, const struct lsl_file_id *then);
 
@@ -62,5 +89,19 @@ bool lsl_file_id_same(int fd_now, const struct lsl_file_id *then);
  * Meaningless when then->fp_len is 0 (every file matches).
  */
 bool lsl_file_fp_same(int fd_now, const struct lsl_file_id *then);
+
+/* The fingerprint of `len` bytes in memory (len <= LSL_FP_SPAN). */
+void lsl_fp_of(const void *p, size_t len, uint8_t out[LSL_FP_BYTES]);
+
+/*
+ * Fingerprint the min(offset, LSL_FP_SPAN) bytes of `fd` before `offset`
+ * into cp->end_len / cp->end_fp. 0, LSL_ETRUNC (the file is shorter) or
+ * -errno.
+ */
+LSL_MUST_CHECK int lsl_checkpoint_end_get(int fd, struct lsl_checkpoint *cp);
+
+/* True if `fd` holds cp->end_len bytes before cp->offset hashing to
+ * cp->end_fp (true when end_len is 0). */
+bool lsl_checkpoint_end_same(int fd, const struct lsl_checkpoint *cp);
 
 #endif

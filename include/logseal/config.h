@@ -25,6 +25,8 @@
  *   type  = tail                            # tail | stdin | syslog
  *   path  = /var/log/nginx/access.log       # tail: a path or a glob
  *   start = end                             # tail, first run: end|beginning
+ *   rotate_wait = 1s                        # tail: idle time before leaving
+ *                                           #   a rotated file (ms, s, m)
  *   listen = unix:/run/logseal/nginx.sock   # syslog: unix:PATH or
  *                                           #   udp:127.0.0.1:PORT
  *   rule  = nginx-combined                  # NAME or path of a .rules file
@@ -59,9 +61,10 @@ enum lsl_sink_type { LSL_SINK_SEGMENTS, LSL_SINK_STDOUT };
 struct lsl_source_conf {
     char name[64];
     enum lsl_source_type type;
-    char path[PATH_MAX];   /* tail */
-    bool start_at_end;     /* tail */
-    char listen[PATH_MAX]; /* syslog, as written */
+    char path[PATH_MAX];     /* tail */
+    bool start_at_end;       /* tail */
+    unsigned rotate_wait_ms; /* tail; 0: the default (source.h) */
+    char listen[PATH_MAX];   /* syslog, as written */
     char rule[PATH_MAX];
     enum lsl_sink_type sink;
     unsigned line; /* where the section starts, for messages */

@@ -94,6 +94,17 @@ struct lsl_source_ops {
     void (*drained)(struct lsl_source *s);
 };
 
+/*
+ * Input a source knows it lost before it could read it, counted on the
+ * loop thread (metrics): nothing else is ever dropped.
+ */
+struct lsl_source_losses {
+    uint64_t datagrams; /* syslog: dropped by the kernel (full buffer) or
+                           not buffered (memory) */
+    uint64_t bytes;     /* tail: abandoned, e.g. a rotation compressed or
+                           truncated before it was read */
+};
+
 struct lsl_source {
     const struct lsl_source_ops *ops;
     struct lsl_pipeline *pl;
@@ -105,6 +116,7 @@ struct lsl_source {
     struct lsl_buf header; /* last header line seen (W3C #Fields:) */
     uint64_t cur_started_ms;
     struct lsl_batch_stats st; /* committed */
+    struct lsl_source_losses lost;
     unsigned inflight;
     bool eof;
     bool drained;            /* ops->drained was called or queued */
@@ -194,6 +206,15 @@ LSL_MUST_CHECK int lsl_source_end_file(struct lsl_source *s,
 /* Dispatch the current batch now (e.g. before switching files). */
 LSL_MUST_CHECK int lsl_source_flush(struct lsl_source *s);
 
+/*
+ * Commit position `pos` without lines, in order after everything fed so
+ * far: the source's persist() sees a batch with no lines at `pos` (e.g. a
+ * tail source that moved to a new file checkpoints it before any of its
+ * lines commit). The current batch is dispatched first. 0 or -ENOMEM.
+ */
+LSL_MUST_CHECK int lsl_source_mark(struct lsl_source *s,
+                                   const struct lsl_pos *pos);
+
 struct uv_loop_s *lsl_pipeline_loop(const struct lsl_pipeline *pl);
 
 /*
@@ -205,5 +226,19 @@ bool lsl_pipeline_idle(const struct lsl_pipeline *pl);
 
 /* True while the pipeline wants sources to hold off reading. */
 bool lsl_pipeline_busy(const struct lsl_pipeline *pl);
+
+/* How the commit step fares, for metrics and for the drain's messages. */
+struct lsl_pipeline_health {
+    bool blocked;             /* a commit failed and is being retried:
+                                 every source is paused */
+    bool paused;              /* sources held off: backlog or blocked */
+    uint64_t commit_failures; /* failed commit attempts (each retried with
+                                 backoff, or fatal) */
+    uint64_t blocked_ms;      /* time spent blocked, the current spell
+                                 included */
+};
+
+void lsl_pipeline_health(const struct lsl_pipeline *pl,
+                         struct lsl_pipeline_health *h);
 
 #endif

@@ -34,13 +34,24 @@ struct lsl_segment_opts {
     /* The checkpoint of the last run, or NULL: its .part is cut back to
      * the committed length and continued. */
     const struct lsl_checkpoint *resume;
+    /*
+     * The source reads what was not committed again after a crash (tail,
+     * from its checkpoint): a .part the checkpoint does not name holds
+     * only such lines and is removed. Without (syslog, stdin: nothing can
+     * be read twice), every .part left by a crash holds committed lines:
+     * it is cut back to its last whole gzip member and finished.
+     */
+    bool input_replays;
 };
 
 /*
  * Gzip segments: each batch's member is appended to OUTDIR/.../NAME.part;
  * a segment is finished (fsync, rename to NAME, fsync dir) by size, by age
- * (tick), or by close. sync_each is set: every batch is fsynced before its
- * checkpoint. 0 or -errno.
+ * (tick), or by close, but never inside an overlong line (a batch ending
+ * in its pieces): the line stays in one file. Names are never used twice
+ * by one sink, even when finished segments are moved away at once.
+ * sync_each is set: every batch is fsynced before its checkpoint. 0 or
+ * -errno.
  */
 LSL_MUST_CHECK int lsl_segment_sink_open(struct lsl_sink **out,
                                          const struct lsl_segment_opts *o);

@@ -62,7 +62,15 @@ struct lsl_tail_opts {
     const struct lsl_rule *rule; /* borrowed */
     struct lsl_sink *sink;       /* borrowed; a segment sink */
     size_t read_size;
+    /*
+     * How long a rotated or deleted file must stay idle, read to its end,
+     * before the source leaves it (writers that have not reopened yet);
+     * 0: LSL_TAIL_ROTATE_WAIT_MS. The stat poll runs at least this often.
+     */
+    unsigned rotate_wait_ms;
 };
+
+#define LSL_TAIL_ROTATE_WAIT_MS 1000
 
 /*
  * Follow `path`: inotify (uv_fs_event) on its directory plus a slow stat
@@ -97,11 +105,14 @@ struct lsl_syslog_opts {
 /*
  * Each datagram is one line: its syslog header is stripped
  * (lsl_syslog_strip) and the message fed with a newline. There is no
- * checkpoint: a datagram cannot be read twice. While the pipeline is busy
- * the socket is not read and datagrams wait in the kernel's socket buffer;
- * when that overflows they are lost: for UDP the kernel drops them (counted
- * in kernel_drops), for unix:PATH the sender's send() fails (nginx logs
- * "send() failed (11: Resource temporarily unavailable)" in its error log).
+ * checkpoint: a datagram cannot be read twice (its segments are finished,
+ * not removed, after a crash: lsl_segment_opts.input_replays). While the
+ * pipeline is busy the socket is not read and datagrams wait in the
+ * kernel's socket buffer; when that overflows they are lost: for UDP the
+ * kernel drops them (counted in kernel_drops and base.lost.datagrams), for
+ * unix:PATH the sender's send() fails (nginx logs "send() failed (11:
+ * Resource temporarily unavailable)" in its error log). While the daemon
+ * is down nothing is received: nginx's sends fail (unix) or vanish (UDP).
  *
  * unix:PATH binds a datagram socket at PATH (mode 0660: give the writer
  * access through the group, e.g. a setgid directory of the writer's group);
@@ -112,8 +123,9 @@ struct lsl_syslog_opts {
  *
  * open: parse `listen`, allocate, attach (0, LSL_ECONFIG, -ENOMEM).
  * start: create, bind, start reading (0 or -errno, logged with the path or
- * address). stop: stop reading, close the socket, unlink PATH, dispatch
- * what was read; done(ud) runs on the loop when all of it is committed.
+ * address). stop: stop reading, unlink PATH, read the datagrams still
+ * queued, close the socket, dispatch what was read; done(ud) runs on the
+ * loop when all of it is committed.
  * free: after done (or if start was never called).
  */
 LSL_MUST_CHECK int lsl_syslog_source_open(struct lsl_syslog_source **out,
@@ -132,14 +144,16 @@ struct lsl_syslog_stats {
     uint64_t no_header;    /* no syslog header recognized: taken whole */
     uint64_t truncated;    /* larger than LSL_SYSLOG_MAX_DGRAM: cut */
     uint64_t kernel_drops; /* UDP: lost to a full socket buffer
-                              (SO_RXQ_OVFL); stays 0 for unix sockets */
+                              (SO_RXQ_OVFL, SO_MEMINFO); 0 for unix */
+    uint64_t unbuffered;   /* received but lost: no memory to buffer */
     uint64_t errors;       /* failed receives or buffering */
 };
 
 #define LSL_SYSLOG_MAX_DGRAM 65536
 
+/* (Asks the kernel for its drop count first.) */
 const struct lsl_syslog_stats *
-lsl_syslog_source_counters(const struct lsl_syslog_source *s);
+lsl_syslog_source_counters(struct lsl_syslog_source *s);
 
 /*
  * Strip an RFC 3164 header ("<PRI>Mmm dd hh:mm:ss HOST TAG: ") from a

@@ -2,16 +2,21 @@
  * Source checkpoints and file identity.
  *
  * A checkpoint is a small `key value` text file, one key per line, every
- * key exactly once, replaced atomically (lsl_file_replace: tmp, fsync,
- * rename, fsync dir) with mode 0600. Anything else -- a missing or repeated
- * key, a bad number, trailing junk -- is LSL_ECORRUPT: a checkpoint is
- * trusted to cut output files back, so a damaged one is never guessed at.
+ * key of its version exactly once, replaced atomically (lsl_file_replace:
+ * tmp, fsync, rename, fsync dir) with mode 0600. Anything else -- a missing
+ * or repeated key, a bad number, trailing junk -- is LSL_ECORRUPT: a
+ * checkpoint is trusted to cut output files back, so a damaged one is never
+ * guessed at. Version 2 added btime, mtime, end_len, end_fp and in_line;
+ * version 1 files are still read.
  *
- * A file's identity is dev/ino plus a BLAKE2b-128 of its first bytes, so a
- * reused inode or a file rewritten in place is not taken for the old one.
+ * A file's identity is dev/ino, its birth time where the file system keeps
+ * one, a BLAKE2b-128 of its first bytes, and at a checkpoint one of the
+ * bytes before the offset, so a reused inode or a file rewritten in place
+ * is not taken for the old one.
  */
 #include "logseal/checkpoint.h"
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -21,8 +26,9 @@
 #include <unistd.h>
 #include "logseal/file.h"
 
-#define CKPT_VERSION  1
-#define CKPT_MAX_SIZE (PATH_MAX + 1024)
+#define CKPT_VERSION  2
+#define CKPT_MAX_SIZE (PATH_MAX + 2048)
+#define ID_TEXT       (5 * 21 + LSL_FP_BYTES * 2 + 1) /* dev.ino.btime.n.fp */
 
 enum {
     K_VERSION,
@@ -34,13 +40,23 @@ enum {
     K_SEGMENT,
     K_SEGMENT_LEN,
     K_LINES,
+    K_V1_COUNT, /* keys of version 1 end here */
+    K_MTIME = K_V1_COUNT,
+    K_END_LEN,
+    K_END_FP,
+    K_IN_LINE,
+    K_BTIME,
+    K_DONE,
     K_COUNT
 };
 
-static const char *const key_names[K_COUNT] = {
+static const char *const key_names[] = {
     "version", "dev",     "ino",         "fp_len", "fp",
-    "offset",  "segment", "segment_len", "lines",
+    "offset",  "segment", "segment_len", "lines",  "mtime",
+    "end_len", "end_fp",  "in_line",     "btime",  "done",
 };
+_Static_assert(sizeof(key_names) / sizeof(key_names[0]) == K_COUNT,
+               "one name per key");
 
 static int ckpt_path(char *out, size_t cap, const char *state_dir,
                      const char *source)
@@ -50,11 +66,31 @@ static int ckpt_path(char *out, size_t cap, const char *state_dir,
     return n < 0 || (size_t)n >= cap ? -ENAMETOOLONG : 0;
 }
 
+/* "dev.ino.btime.fp_len.fp" for each done file, comma-separated. */
+static void done_text(const struct lsl_checkpoint *cp, char *out, size_t cap)
+{
+    size_t n = 0;
+
+    out[0] = '\0';
+    for (unsigned i = 0; i < cp->ndone && i < LSL_CKPT_DONE; i++) {
+        const struct lsl_file_id *id = &cp->done[i];
+        char fp[LSL_FP_BYTES * 2 + 1];
+
+        sodium_bin2hex(fp, sizeof(fp), id->fp, LSL_FP_BYTES);
+        n += (size_t)snprintf(
+            out + n, cap - n,
+            "%s%" PRIu64 ".%" PRIu64 ".%" PRIu64 ".%" PRIu32 ".%s",
+            i ? "," : "", id->dev, id->ino,
+            (uint64_t)(id->btime_ns > 0 ? id->btime_ns : 0), id->fp_len, fp);
+    }
+}
+
 int lsl_checkpoint_save(const char *state_dir, const char *source,
                         const struct lsl_checkpoint *cp)
 {
+    char done[LSL_CKPT_DONE * ID_TEXT + 1];
     char path[PATH_MAX];
-    char fp[LSL_FP_BYTES * 2 + 1];
+    char fp[LSL_FP_BYTES * 2 + 1], end[LSL_FP_BYTES * 2 + 1];
     char *text = malloc(CKPT_MAX_SIZE);
     int n, rc;
 
@@ -68,12 +104,19 @@ int lsl_checkpoint_save(const char *state_dir, const char *source,
         goto out;
     }
     sodium_bin2hex(fp, sizeof(fp), cp->file.fp, LSL_FP_BYTES);
+    sodium_bin2hex(end, sizeof(end), cp->end_fp, LSL_FP_BYTES);
+    done_text(cp, done, sizeof(done));
     n = snprintf(text, CKPT_MAX_SIZE,
                  "version %d\ndev %" PRIu64 "\nino %" PRIu64 "\nfp_len %" PRIu32
-                 "\nfp %s\noffset %" PRIu64 "\nsegment %s\nsegment_len %" PRIu64
-                 "\nlines %" PRIu64 "\n",
-                 CKPT_VERSION, cp->file.dev, cp->file.ino, cp->file.fp_len, fp,
-                 cp->offset, cp->segment, cp->segment_len, cp->lines);
+                 "\nbtime %" PRIu64 "\nfp %s\nmtime %" PRIu64
+                 "\nend_len %" PRIu32 "\nend_fp %s\noffset %" PRIu64
+                 "\nin_line %d\nsegment %s"
+                 "\nsegment_len %" PRIu64 "\nlines %" PRIu64 "\ndone %s\n",
+                 CKPT_VERSION, cp->file.dev, cp->file.ino, cp->file.fp_len,
+                 (uint64_t)(cp->file.btime_ns > 0 ? cp->file.btime_ns : 0), fp,
+                 (uint64_t)(cp->mtime_ns > 0 ? cp->mtime_ns : 0), cp->end_len,
+                 end, cp->offset, cp->in_line ? 1 : 0, cp->segment,
+                 cp->segment_len, cp->lines, done);
     if (n < 0 || n >= CKPT_MAX_SIZE) {
         rc = -ENAMETOOLONG;
         goto out;
@@ -96,59 +139,127 @@ static bool parse_u64(const char *v, uint64_t *out)
     return errno == 0 && *end == '\0';
 }
 
-static int parse_value(struct lsl_checkpoint *cp, int key, const char *v)
+/* A fingerprint in hex, exactly LSL_FP_BYTES of it. */
+static int parse_fp(const char *v, uint8_t out[LSL_FP_BYTES])
 {
-    uint64_t n = 0;
     size_t bin_len;
 
+    if (strlen(v) != LSL_FP_BYTES * 2 ||
+        sodium_hex2bin(out, LSL_FP_BYTES, v, strlen(v), NULL, &bin_len, NULL) !=
+            0 ||
+        bin_len != LSL_FP_BYTES)
+        return LSL_ECORRUPT;
+    return 0;
+}
+
+/* One "dev.ino.btime.fp_len.fp" entry of the done list. */
+static int parse_id(char *v, struct lsl_file_id *id)
+{
+    uint64_t n[4];
+    char *dot;
+
+    for (int i = 0; i < 4; i++) {
+        dot = strchr(v, '.');
+        if (!dot)
+            return LSL_ECORRUPT;
+        *dot = '\0';
+        if (!parse_u64(v, &n[i]))
+            return LSL_ECORRUPT;
+        v = dot + 1;
+    }
+    if (n[2] > INT64_MAX || n[3] > LSL_FP_SPAN)
+        return LSL_ECORRUPT;
+    id->dev = n[0];
+    id->ino = n[1];
+    id->btime_ns = (int64_t)n[2];
+    id->fp_len = (uint32_t)n[3];
+    return parse_fp(v, id->fp);
+}
+
+static int parse_done(struct lsl_checkpoint *cp, char *v)
+{
+    char *save = NULL;
+
+    cp->ndone = 0;
+    for (char *e = strtok_r(v, ",", &save); e; e = strtok_r(NULL, ",", &save)) {
+        int rc;
+
+        if (cp->ndone == LSL_CKPT_DONE)
+            return LSL_ECORRUPT;
+        rc = parse_id(e, &cp->done[cp->ndone]);
+        if (rc)
+            return rc;
+        cp->ndone++;
+    }
+    return 0;
+}
+
+/* A numeric key's value, each within its range. */
+static int set_number(struct lsl_checkpoint *cp, int key, uint64_t n,
+                      unsigned *version)
+{
+    uint64_t *plain[K_COUNT] = {
+        [K_DEV] = &cp->file.dev,  [K_INO] = &cp->file.ino,
+        [K_OFFSET] = &cp->offset, [K_SEGMENT_LEN] = &cp->segment_len,
+        [K_LINES] = &cp->lines,
+    };
+
     switch (key) {
+    case K_VERSION:
+        *version = (unsigned)n;
+        return n == 1 || n == CKPT_VERSION ? 0 : LSL_EVERSION;
+    case K_MTIME:
+    case K_BTIME:
+        if (n > INT64_MAX)
+            return LSL_ECORRUPT;
+        *(key == K_MTIME ? &cp->mtime_ns : &cp->file.btime_ns) = (int64_t)n;
+        return 0;
+    case K_END_LEN:
+    case K_FP_LEN:
+        if (n > LSL_FP_SPAN)
+            return LSL_ECORRUPT;
+        *(key == K_END_LEN ? &cp->end_len : &cp->file.fp_len) = (uint32_t)n;
+        return 0;
+    case K_IN_LINE:
+        if (n > 1)
+            return LSL_ECORRUPT;
+        cp->in_line = n == 1;
+        return 0;
+    default:
+        if (!plain[key])
+            return LSL_ECORRUPT;
+        *plain[key] = n;
+        return 0;
+    }
+}
+
+static int parse_value(struct lsl_checkpoint *cp, int key, char *v,
+                       unsigned *version)
+{
+    uint64_t n = 0;
+
+    switch (key) {
+    case K_DONE:
+        return parse_done(cp, v);
     case K_SEGMENT:
         if (strlen(v) >= sizeof(cp->segment))
             return LSL_ECORRUPT;
         strcpy(cp->segment, v);
         return 0;
     case K_FP:
-        if (strlen(v) != LSL_FP_BYTES * 2 ||
-            sodium_hex2bin(cp->file.fp, LSL_FP_BYTES, v, strlen(v), NULL,
-                           &bin_len, NULL) != 0 ||
-            bin_len != LSL_FP_BYTES)
-            return LSL_ECORRUPT;
-        return 0;
+        return parse_fp(v, cp->file.fp);
+    case K_END_FP:
+        return parse_fp(v, cp->end_fp);
     default:
-        break;
-    }
-    if (!parse_u64(v, &n))
-        return LSL_ECORRUPT;
-    switch (key) {
-    case K_VERSION:
-        return n == CKPT_VERSION ? 0 : LSL_EVERSION;
-    case K_DEV:
-        cp->file.dev = n;
-        return 0;
-    case K_INO:
-        cp->file.ino = n;
-        return 0;
-    case K_FP_LEN:
-        if (n > LSL_FP_SPAN)
-            return LSL_ECORRUPT;
-        cp->file.fp_len = (uint32_t)n;
-        return 0;
-    case K_OFFSET:
-        cp->offset = n;
-        return 0;
-    case K_SEGMENT_LEN:
-        cp->segment_len = n;
-        return 0;
-    default:
-        cp->lines = n;
-        return 0;
+        return parse_u64(v, &n) ? set_number(cp, key, n, version)
+                                : LSL_ECORRUPT;
     }
 }
 
 /* Parse NUL-terminated `text` (modified in place). */
 static int parse_text(char *text, struct lsl_checkpoint *cp)
 {
-    unsigned seen = 0;
+    unsigned seen = 0, version = 0;
     char *line = text;
 
     memset(cp, 0, sizeof(*cp));
@@ -167,12 +278,16 @@ static int parse_text(char *text, struct lsl_checkpoint *cp)
         if (key == K_COUNT || (seen & (1u << key)))
             return LSL_ECORRUPT;
         seen |= 1u << key;
-        rc = parse_value(cp, key, sp + 1);
+        rc = parse_value(cp, key, sp + 1, &version);
         if (rc)
             return rc;
         line = nl + 1;
     }
-    return seen == (1u << K_COUNT) - 1 ? 0 : LSL_ECORRUPT;
+    if (cp->offset < cp->end_len)
+        return LSL_ECORRUPT;
+    return seen == (1u << (version == 1 ? K_V1_COUNT : K_COUNT)) - 1
+               ? 0
+               : LSL_ECORRUPT;
 }
 
 int lsl_checkpoint_load(const char *state_dir, const char *source,
@@ -181,6 +296,7 @@ int lsl_checkpoint_load(const char *state_dir, const char *source,
     char path[PATH_MAX];
     char *text = NULL;
     FILE *f = NULL;
+    struct stat st;
     size_t n;
     int rc = ckpt_path(path, sizeof(path), state_dir, source);
 
@@ -205,6 +321,9 @@ int lsl_checkpoint_load(const char *state_dir, const char *source,
     }
     text[n] = '\0';
     rc = parse_text(text, cp);
+    if (rc == 0 && cp->mtime_ns == 0 && fstat(fileno(f), &st) == 0)
+        cp->mtime_ns =
+            (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
 out:
     if (f)
         fclose(f);
@@ -212,14 +331,22 @@ out:
     return rc;
 }
 
-/* Hash the first `len` bytes of fd. LSL_ETRUNC if it has fewer. */
-static int hash_prefix(int fd, uint32_t len, uint8_t out[LSL_FP_BYTES])
+void lsl_fp_of(const void *p, size_t len, uint8_t out[LSL_FP_BYTES])
+{
+    crypto_generichash(out, LSL_FP_BYTES, p, len, NULL, 0);
+}
+
+/* Hash `len` bytes of fd from `at`. LSL_ETRUNC if it has fewer. */
+static int hash_range(int fd, uint64_t at, uint32_t len,
+                      uint8_t out[LSL_FP_BYTES])
 {
     uint8_t buf[LSL_FP_SPAN];
     uint32_t got = 0;
 
+    if (len > LSL_FP_SPAN)
+        return -EINVAL;
     while (got < len) {
-        ssize_t n = pread(fd, buf + got, len - got, (off_t)got);
+        ssize_t n = pread(fd, buf + got, len - got, (off_t)(at + got));
 
         if (n < 0) {
             if (errno == EINTR)
@@ -230,8 +357,42 @@ static int hash_prefix(int fd, uint32_t len, uint8_t out[LSL_FP_BYTES])
             return LSL_ETRUNC;
         got += (uint32_t)n;
     }
-    crypto_generichash(out, LSL_FP_BYTES, buf, len, NULL, 0);
+    lsl_fp_of(buf, len, out);
     return 0;
+}
+
+static int hash_prefix(int fd, uint32_t len, uint8_t out[LSL_FP_BYTES])
+{
+    return hash_range(fd, 0, len, out);
+}
+
+int lsl_checkpoint_end_get(int fd, struct lsl_checkpoint *cp)
+{
+    cp->end_len = cp->offset < LSL_FP_SPAN ? (uint32_t)cp->offset : LSL_FP_SPAN;
+    return hash_range(fd, cp->offset - cp->end_len, cp->end_len, cp->end_fp);
+}
+
+bool lsl_checkpoint_end_same(int fd, const struct lsl_checkpoint *cp)
+{
+    uint8_t fp[LSL_FP_BYTES];
+
+    if (cp->end_len == 0)
+        return true;
+    if (cp->end_len > LSL_FP_SPAN || cp->offset < cp->end_len ||
+        hash_range(fd, cp->offset - cp->end_len, cp->end_len, fp) != 0)
+        return false;
+    return memcmp(fp, cp->end_fp, LSL_FP_BYTES) == 0;
+}
+
+/* The birth time of fd, or 0 where the file system keeps none. */
+static int64_t btime_of(int fd)
+{
+    struct statx sx;
+
+    if (statx(fd, "", AT_EMPTY_PATH, STATX_BTIME, &sx) != 0 ||
+        !(sx.stx_mask & STATX_BTIME))
+        return 0;
+    return (int64_t)sx.stx_btime.tv_sec * 1000000000 + sx.stx_btime.tv_nsec;
 }
 
 int lsl_file_id_get(int fd, struct lsl_file_id *id)
@@ -243,6 +404,7 @@ int lsl_file_id_get(int fd, struct lsl_file_id *id)
     memset(id, 0, sizeof(*id));
     id->dev = (uint64_t)st.st_dev;
     id->ino = (uint64_t)st.st_ino;
+    id->btime_ns = btime_of(fd);
     id->fp_len = st.st_size < LSL_FP_SPAN ? (uint32_t)st.st_size : LSL_FP_SPAN;
     return hash_prefix(fd, id->fp_len, id->fp);
 }
@@ -261,8 +423,13 @@ bool lsl_file_id_same(int fd_now, const struct lsl_file_id *then)
 {
     struct stat st;
 
+    int64_t born;
+
     if (fstat(fd_now, &st) < 0 || (uint64_t)st.st_dev != then->dev ||
         (uint64_t)st.st_ino != then->ino)
+        return false;
+    born = then->btime_ns ? btime_of(fd_now) : 0;
+    if (born && born != then->btime_ns)
         return false;
     return lsl_file_fp_same(fd_now, then);
 }

@@ -163,6 +163,36 @@ static int set_duration(struct parser *p, const struct key_def *k,
     return 0;
 }
 
+/* Milliseconds: "250ms", or a duration in seconds as set_duration takes. */
+static int set_wait(struct parser *p, const struct key_def *k, const char *v)
+{
+    static const uint64_t mult[] = {1, 60, 3600};
+    size_t n = strlen(v);
+    uint64_t ms = 0;
+    int rc;
+
+    if (n > 2 && strcmp(v + n - 2, "ms") == 0) {
+        char num[24];
+
+        rc = n - 2 < sizeof(num) ? 0 : LSL_ECONFIG;
+        if (rc == 0) {
+            memcpy(num, v, n - 2);
+            num[n - 2] = '\0';
+            rc = parse_scaled(num, "", mult, &ms);
+        }
+    } else {
+        rc = parse_scaled(v, "SMH", mult, &ms);
+        ms = rc == 0 && ms <= 3600 ? ms * 1000 : UINT64_MAX;
+    }
+    if (rc || ms > 3600 * 1000)
+        return fail(p,
+                    "key '%s': expected a duration above 0 and at most 1h "
+                    "such as 250ms, 2s or a number of seconds, not '%s'",
+                    k->name, v);
+    *(unsigned *)field(p, k) = (unsigned)ms;
+    return 0;
+}
+
 static int set_level(struct parser *p, const struct key_def *k, const char *v)
 {
     if (strlen(v) != 1 || v[0] < '1' || v[0] > '9')
@@ -343,6 +373,7 @@ static const struct key_def keys[] = {
     SKEY("sink", set_sink, sink),
     DKEY("format", set_format, format),
     DKEY("ip_mode", set_ip_mode, ip),
+    SKEY("rotate_wait", set_wait, rotate_wait_ms), /* K_ROTATE_WAIT */
     DKEY("unparsed", set_unparsed, unparsed),
     DKEY("columns", set_columns, columns),
     DKEY("timezone", set_timezone, zone),
@@ -356,7 +387,8 @@ enum {
     K_TYPE = 9,
     K_PATH,
     K_START,
-    K_LISTEN
+    K_LISTEN,
+    K_ROTATE_WAIT = 17
 };
 
 static int unknown_key(struct parser *p, const char *key)
@@ -397,7 +429,7 @@ static int set_key(struct parser *p, const char *key, const char *val)
 }
 
 /* A key that the source's type does not use is a mistake worth naming. */
-static int check_type_key(struct parser *p, int k, bool wanted,
+static int check_type_key(struct parser *p, int k, bool wanted, bool required,
                           const char *type)
 {
     unsigned at = p->line;
@@ -407,7 +439,7 @@ static int check_type_key(struct parser *p, int k, bool wanted,
         p->line = p->seen[k];
         rc = fail(p, "key '%s' does not apply to a %s source", keys[k].name,
                   type);
-    } else if (!p->seen[k] && wanted && k != K_START) {
+    } else if (!p->seen[k] && wanted && required) {
         p->line = cur_source(p)->line;
         rc = fail(p, "[source %s]: key '%s' is required for a %s source",
                   cur_source(p)->name, keys[k].name, type);
@@ -436,10 +468,14 @@ static int end_section(struct parser *p)
         p->line = at;
         return rc;
     }
-    rc = check_type_key(p, K_PATH, s->type == LSL_SRC_TAIL, tnames[s->type]);
-    rc |= check_type_key(p, K_START, s->type == LSL_SRC_TAIL, tnames[s->type]);
-    rc |=
-        check_type_key(p, K_LISTEN, s->type == LSL_SRC_SYSLOG, tnames[s->type]);
+    rc = check_type_key(p, K_PATH, s->type == LSL_SRC_TAIL, true,
+                        tnames[s->type]);
+    rc |= check_type_key(p, K_START, s->type == LSL_SRC_TAIL, false,
+                         tnames[s->type]);
+    rc |= check_type_key(p, K_ROTATE_WAIT, s->type == LSL_SRC_TAIL, false,
+                         tnames[s->type]);
+    rc |= check_type_key(p, K_LISTEN, s->type == LSL_SRC_SYSLOG, true,
+                         tnames[s->type]);
     return rc ? LSL_ECONFIG : 0;
 }
 

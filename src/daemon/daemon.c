@@ -2,7 +2,11 @@
  * `logseal run`: the event loop, its signals and the run it drives.
  *
  * SIGTERM/SIGINT drain the current run and exit (a second one exits at
- * once: checkpoints make that safe, the rest is re-read on restart).
+ * once: checkpoints make that safe for tailed files, whose uncommitted
+ * rest is read again on restart; syslog datagrams and stdin lines not yet
+ * committed are lost then). A drain waits for blocked output (a full
+ * disk) as long as it takes: the log says so, and that a second signal
+ * forces the exit.
  * SIGHUP loads and checks the new configuration, rules and keys first; if
  * anything is wrong the old run keeps going; else the old run drains and
  * the new one starts in this process. SIGUSR1 prints counters.
@@ -217,7 +221,13 @@ static void signal_cb(uv_signal_t *h, int signum)
         lsl_log_warn("second stop signal: exiting without draining");
         _exit(1);
     } else {
-        lsl_log_info("signal %d: draining", signum);
+        lsl_log_info("signal %d: draining (a second signal exits at once; "
+                     "what is not committed then is read again at the next "
+                     "start from tailed files, lost from syslog and stdin)",
+                     signum);
+        if (d->run && lsl_run_blocked(d->run))
+            lsl_log_warn("the output is blocked (see the errors above): the "
+                         "drain waits until it can be written again");
         (void)lsl_daemon_notify("STOPPING=1");
         d->exiting = true;
         if (d->run)

@@ -67,6 +67,9 @@ void lsl_run_carry(struct lsl_run *next, const struct lsl_run *old);
 /* One stderr line of counters per source (SIGUSR1). */
 void lsl_run_dump(const struct lsl_run *r);
 
+/* True while the output cannot be written and commits are retried. */
+bool lsl_run_blocked(const struct lsl_run *r);
+
 /* Append this run's counters in Prometheus text format. 0 or -ENOMEM. */
 LSL_MUST_CHECK int lsl_run_metrics(const struct lsl_run *r,
                                    struct lsl_buf *out);

@@ -5,7 +5,9 @@
  * pipeline, sources) -> stop (sources drain, then, once the pipeline is
  * idle, sources are freed and the pipeline closed on the loop, and the
  * vault files and sinks are finished on the thread pool: fsync and rename
- * never block the loop) -> LSL_RUN_STOPPED.
+ * never block the loop) -> LSL_RUN_STOPPED. A start whose outputs cannot
+ * be written yet (a full vault, state or output disk) is retried with
+ * backoff, nothing read meanwhile, as the commit step retries at run time.
  *
  * Invariants: `live` counts sources opened and not yet done; sinks are
  * closed only after every source using them is freed; the vault files are
@@ -22,6 +24,9 @@
 #include "logseal/sink.h"
 #include "logseal/source.h"
 #include "run_internal.h"
+
+#define START_RETRY_MIN_MS 250
+#define START_RETRY_MAX_MS 10000
 
 int lsl_run_prepare(struct lsl_run **out, struct lsl_config *cfg)
 {
@@ -128,6 +133,8 @@ static int open_sink(struct lsl_run *r, struct run_src *s)
         .source = c->name,
         .max_bytes = r->cfg->segment_size,
         .max_age = r->cfg->segment_age,
+        /* Only a tail source reads what was not committed again. */
+        .input_replays = c->type == LSL_SRC_TAIL,
     };
     int rc;
 
@@ -162,6 +169,7 @@ static int open_source(struct lsl_run *r, struct run_src *s)
         .path = c->path,
         .state_dir = r->cfg->state,
         .start_at_end = c->start_at_end,
+        .rotate_wait_ms = c->rotate_wait_ms,
         .rule = s->rule,
         .sink = s->sink,
     };
@@ -211,15 +219,20 @@ static int open_writer_state(struct lsl_run *r)
     char path[PATH_MAX];
     int rc;
 
-    rc =
-        lsl_vault_wstate_path(path, sizeof(path), r->cfg->state, r->cfg->vault);
-    if (rc == 0)
-        rc = lsl_vault_wstate_open(&r->ws, path);
-    if (rc) {
-        lsl_log_error("%s: cannot use the vault writer state: %s", path,
-                      lsl_strerror(rc));
-        return rc;
+    /* Each opened once: a start the disk refused is retried. */
+    if (!r->ws) {
+        rc = lsl_vault_wstate_path(path, sizeof(path), r->cfg->state,
+                                   r->cfg->vault);
+        if (rc == 0)
+            rc = lsl_vault_wstate_open(&r->ws, path);
+        if (rc) {
+            lsl_log_error("%s: cannot use the vault writer state: %s", path,
+                          lsl_strerror(rc));
+            return rc;
+        }
     }
+    if (r->stop)
+        return 0;
     return lsl_stoplist_load(&r->stop, r->cfg->vault, r->cfg->keys, r->ws);
 }
 
@@ -284,18 +297,24 @@ static int make_dirs(const struct lsl_config *c)
     return rc;
 }
 
-int lsl_run_start(struct lsl_run *r, const struct lsl_run_opts *o)
+/* What writes: state directory, vault file, sinks (opened once each). */
+static int open_outputs(struct lsl_run *r)
 {
-    int rc;
+    int rc = make_dirs(r->cfg);
 
-    r->o = *o;
-    rc = make_dirs(r->cfg);
-    if (rc == 0)
+    if (rc == 0 && !r->vs)
         rc = open_vault(r);
     for (size_t i = 0; rc == 0 && i < r->nsrc; i++)
-        rc = open_sink(r, &r->src[i]);
-    if (rc == 0)
-        rc = open_pipeline(r);
+        if (!r->src[i].sink)
+            rc = open_sink(r, &r->src[i]);
+    return rc;
+}
+
+/* The pipeline and the sources, reading from now on. */
+static int open_inputs(struct lsl_run *r)
+{
+    int rc = open_pipeline(r);
+
     for (size_t i = 0; rc == 0 && i < r->nsrc; i++) {
         struct run_src *s = &r->src[i];
 
@@ -314,6 +333,62 @@ int lsl_run_start(struct lsl_run *r, const struct lsl_run_opts *o)
             lsl_log_error("[source %s]: cannot start: %s", r->src[i].conf->name,
                           lsl_strerror(rc));
     }
+    return rc;
+}
+
+/* Errors that space or time can fix: waited out, as the commit step does. */
+static bool retryable(int err)
+{
+    return err == -ENOSPC || err == -EDQUOT || err == -EIO || err == -EAGAIN;
+}
+
+static void start_retry_cb(uv_timer_t *t)
+{
+    struct lsl_run *r = t->data;
+    int rc = open_outputs(r);
+
+    if (rc && retryable(rc)) {
+        r->start_retry_ms = r->start_retry_ms * 2 > START_RETRY_MAX_MS
+                                ? START_RETRY_MAX_MS
+                                : r->start_retry_ms * 2;
+        lsl_log_warn("cannot start yet (%s); nothing is read until the "
+                     "outputs can be written; retrying in %u ms",
+                     lsl_strerror(rc), r->start_retry_ms);
+        uv_timer_start(t, start_retry_cb, r->start_retry_ms, 0);
+        return;
+    }
+    uv_close((uv_handle_t *)t, NULL);
+    r->start_timer_open = false;
+    if (rc == 0)
+        rc = open_inputs(r);
+    if (rc == 0) {
+        lsl_log_info("the outputs can be written: started");
+        return;
+    }
+    r->err = rc;
+    lsl_run_stop(r);
+}
+
+int lsl_run_start(struct lsl_run *r, const struct lsl_run_opts *o)
+{
+    int rc;
+
+    r->o = *o;
+    rc = open_outputs(r);
+    if (rc && retryable(rc)) {
+        /* A full disk at start is waited out like one at run time. */
+        r->start_retry_ms = START_RETRY_MIN_MS;
+        lsl_log_warn("cannot start yet (%s); nothing is read until the "
+                     "outputs can be written; retrying in %u ms",
+                     lsl_strerror(rc), r->start_retry_ms);
+        uv_timer_init(r->o.loop, &r->start_timer);
+        r->start_timer.data = r;
+        r->start_timer_open = true;
+        uv_timer_start(&r->start_timer, start_retry_cb, r->start_retry_ms, 0);
+        return 0;
+    }
+    if (rc == 0)
+        rc = open_inputs(r);
     if (rc)
         r->err = rc;
     return rc;
@@ -334,10 +409,24 @@ static void stop_source(struct run_src *s)
     }
 }
 
+static void start_timer_closed(uv_handle_t *h)
+{
+    struct lsl_run *r = h->data;
+
+    r->start_timer_open = false;
+    lsl_run_stop(r);
+}
+
 void lsl_run_stop(struct lsl_run *r)
 {
     if (r->stopping)
         return;
+    if (r->start_timer_open) {
+        /* Still waiting to start: stop once the timer is closed. */
+        if (!uv_is_closing((uv_handle_t *)&r->start_timer))
+            uv_close((uv_handle_t *)&r->start_timer, start_timer_closed);
+        return;
+    }
     r->stopping = true;
     if (r->live == 0) {
         lsl_run_finish(r);

@@ -20,8 +20,10 @@ struct run_src {
     struct lsl_tail_source *tail; /* one of these three, by type */
     struct lsl_syslog_source *syslog;
     struct lsl_fd_source *fd;
-    struct lsl_batch_stats st;   /* counters kept once the source is freed */
-    struct lsl_batch_stats base; /* of earlier runs, carried over reloads */
+    struct lsl_batch_stats st;     /* counters kept once the source is freed */
+    struct lsl_batch_stats base;   /* of earlier runs, carried over reloads */
+    struct lsl_source_losses lost; /* kept once freed */
+    struct lsl_source_losses lost_base; /* of earlier runs */
     bool opened;
     bool freed;
     bool done;
@@ -42,10 +44,15 @@ struct lsl_run {
     size_t live;         /* opened and not done */
     uint64_t vault_new;  /* kept once the pipeline is closed */
     uint64_t vault_base; /* of earlier runs, carried over reloads */
+    struct lsl_pipeline_health health;      /* kept once closed */
+    struct lsl_pipeline_health health_base; /* of earlier runs */
     bool stopping;
     int err;
     uv_timer_t idle_timer;
     uv_work_t close_req;
+    uv_timer_t start_timer; /* retries a start the outputs refused */
+    bool start_timer_open;
+    unsigned start_retry_ms;
 };
 
 /* Resolve and load the source's rule; logs config file and line. */
@@ -67,5 +74,11 @@ void lsl_run_finish(struct lsl_run *r);
 
 /* Counters of a source (committed batches). */
 const struct lsl_batch_stats *lsl_run_src_stats(const struct run_src *s);
+
+/* What a source counted as lost (syslog: asks the kernel first). */
+struct lsl_source_losses lsl_run_src_losses(const struct run_src *s);
+
+/* The commit step's health; zero once the pipeline is closed. */
+struct lsl_pipeline_health lsl_run_health(const struct lsl_run *r);
 
 #endif

@@ -29,11 +29,51 @@ const struct lsl_batch_stats *lsl_run_src_stats(const struct run_src *s)
     return &s->st;
 }
 
+static struct lsl_source *src_base(const struct run_src *s)
+{
+    switch (s->conf->type) {
+    case LSL_SRC_TAIL:
+        return lsl_tail_source_base(s->tail);
+    case LSL_SRC_SYSLOG:
+        return lsl_syslog_source_base(s->syslog);
+    case LSL_SRC_STDIN:
+        return NULL; /* stdin loses nothing it read */
+    }
+    return NULL;
+}
+
+struct lsl_source_losses lsl_run_src_losses(const struct run_src *s)
+{
+    struct lsl_source *b;
+
+    if (s->freed || !s->opened)
+        return s->lost;
+    if (s->conf->type == LSL_SRC_SYSLOG)
+        (void)lsl_syslog_source_counters(s->syslog);
+    b = src_base(s);
+    return b ? b->lost : s->lost;
+}
+
+struct lsl_pipeline_health lsl_run_health(const struct lsl_run *r)
+{
+    struct lsl_pipeline_health h = r->health;
+
+    if (r->pl)
+        lsl_pipeline_health(r->pl, &h);
+    return h;
+}
+
+bool lsl_run_blocked(const struct lsl_run *r)
+{
+    return lsl_run_health(r).blocked;
+}
+
 static void free_source(struct run_src *s)
 {
     if (!s->opened || s->freed)
         return;
     s->st = *lsl_run_src_stats(s);
+    s->lost = lsl_run_src_losses(s);
     switch (s->conf->type) {
     case LSL_SRC_TAIL:
         lsl_tail_source_free(s->tail);
@@ -101,6 +141,9 @@ static void teardown(struct lsl_run *r)
 
         lsl_pipeline_totals(r->pl, &st, &vault_new);
         r->vault_new = vault_new;
+        lsl_pipeline_health(r->pl, &r->health);
+        r->health.blocked = false;
+        r->health.paused = false;
     }
     for (size_t i = 0; i < r->nsrc; i++)
         free_source(&r->src[i]);

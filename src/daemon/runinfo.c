@@ -220,30 +220,62 @@ static struct lsl_batch_stats src_totals(const struct run_src *s)
     return t;
 }
 
+/* A source's losses since the daemon started. */
+static struct lsl_source_losses src_lost(const struct run_src *s)
+{
+    struct lsl_source_losses l = lsl_run_src_losses(s);
+
+    l.datagrams += s->lost_base.datagrams;
+    l.bytes += s->lost_base.bytes;
+    return l;
+}
+
+/* The commit step's counters since the daemon started. */
+static struct lsl_pipeline_health run_health(const struct lsl_run *r)
+{
+    struct lsl_pipeline_health h = lsl_run_health(r);
+
+    h.commit_failures += r->health_base.commit_failures;
+    h.blocked_ms += r->health_base.blocked_ms;
+    return h;
+}
+
 void lsl_run_carry(struct lsl_run *next, const struct lsl_run *old)
 {
     next->vault_base = old->vault_base + old->vault_new;
+    next->health_base = run_health(old);
     for (size_t i = 0; i < next->nsrc; i++)
         for (size_t j = 0; j < old->nsrc; j++)
-            if (strcmp(next->src[i].conf->name, old->src[j].conf->name) == 0)
+            if (strcmp(next->src[i].conf->name, old->src[j].conf->name) == 0) {
                 next->src[i].base = src_totals(&old->src[j]);
+                next->src[i].lost_base = src_lost(&old->src[j]);
+            }
 }
 
 void lsl_run_dump(const struct lsl_run *r)
 {
     for (size_t i = 0; i < r->nsrc; i++) {
         const struct lsl_batch_stats t = src_totals(&r->src[i]);
+        struct lsl_source_losses l = src_lost(&r->src[i]);
 
         lsl_batch_stats_log(r->src[i].conf->name, &t, src_lag(&r->src[i]));
+        if (r->src[i].conf->type != LSL_SRC_STDIN)
+            lsl_log(LSL_LOG_INFO,
+                    "losses: source %s: lost_datagrams %" PRIu64
+                    " abandoned_bytes %" PRIu64,
+                    r->src[i].conf->name, l.datagrams, l.bytes);
     }
 }
 
 struct metric {
     const char *name, *type, *help;
-    size_t off; /* in lsl_batch_stats; SIZE_MAX: lag */
+    size_t off; /* in lsl_batch_stats; or one of: */
 };
 
-#define STAT(f) offsetof(struct lsl_batch_stats, f)
+#define STAT(f)       offsetof(struct lsl_batch_stats, f)
+#define M_LAG         SIZE_MAX
+#define M_LOST_DGRAMS (SIZE_MAX - 1)
+#define M_LOST_BYTES  (SIZE_MAX - 2)
 
 static const struct metric metrics[] = {
     {"lines_in_total", "counter", "Lines read", STAT(lines_in)},
@@ -261,8 +293,39 @@ static const struct metric metrics[] = {
     {"bytes_in_total", "counter", "Bytes read", STAT(bytes_in)},
     {"bytes_out_total", "counter", "Pseudonymized bytes written",
      STAT(bytes_out)},
-    {"lag_bytes", "gauge", "Bytes behind the end of the tailed file", SIZE_MAX},
+    {"lag_bytes", "gauge", "Bytes behind the end of the tailed file", M_LAG},
+    {"lost_datagrams_total", "counter",
+     "Syslog datagrams lost before they were read (UDP: dropped by the "
+     "kernel on a full socket buffer; not buffered)",
+     M_LOST_DGRAMS},
+    {"abandoned_bytes_total", "counter",
+     "Bytes of tailed files lost before they were read (a rotation "
+     "compressed or deleted first, copytruncate's copy-to-truncate window)",
+     M_LOST_BYTES},
 };
+
+/* The value of m for source s, or false if m does not apply to it. */
+static bool metric_value(const struct run_src *s, const struct metric *m,
+                         uint64_t *v)
+{
+    struct lsl_batch_stats t;
+
+    switch (m->off) {
+    case M_LAG:
+        *v = src_lag(s);
+        return s->conf->type == LSL_SRC_TAIL;
+    case M_LOST_DGRAMS:
+        *v = src_lost(s).datagrams;
+        return s->conf->type == LSL_SRC_SYSLOG;
+    case M_LOST_BYTES:
+        *v = src_lost(s).bytes;
+        return s->conf->type == LSL_SRC_TAIL;
+    default:
+        t = src_totals(s);
+        memcpy(v, (const char *)&t + m->off, sizeof(*v));
+        return true;
+    }
+}
 
 static int metric_lines(const struct lsl_run *r, const struct metric *m,
                         struct lsl_buf *out)
@@ -276,18 +339,47 @@ static int metric_lines(const struct lsl_run *r, const struct metric *m,
         const struct run_src *s = &r->src[i];
         uint64_t v;
 
-        if (m->off == SIZE_MAX) {
-            if (s->conf->type != LSL_SRC_TAIL)
-                continue;
-            v = src_lag(s);
-        } else {
-            struct lsl_batch_stats t = src_totals(s);
-
-            memcpy(&v, (const char *)&t + m->off, sizeof(v));
-        }
-        rc = lsl_buf_printf(out, "logseal_%s{source=\"%s\"} %" PRIu64 "\n",
-                            m->name, s->conf->name, v);
+        if (metric_value(s, m, &v))
+            rc = lsl_buf_printf(out, "logseal_%s{source=\"%s\"} %" PRIu64 "\n",
+                                m->name, s->conf->name, v);
     }
+    return rc;
+}
+
+/* One unlabeled metric. */
+static int metric_one(struct lsl_buf *out, const char *name, const char *type,
+                      const char *help, uint64_t v)
+{
+    return lsl_buf_printf(out,
+                          "# HELP logseal_%s %s.\n# TYPE logseal_%s %s\n"
+                          "logseal_%s %" PRIu64 "\n",
+                          name, help, name, type, name, v);
+}
+
+/* The commit step: blocked output, retries, time blocked. */
+static int health_metrics(const struct lsl_run *r, struct lsl_buf *out)
+{
+    struct lsl_pipeline_health h = run_health(r);
+    int rc = metric_one(out, "output_blocked", "gauge",
+                        "1 while writing output fails and is retried with "
+                        "every source paused (disk full, I/O error)",
+                        h.blocked);
+
+    if (rc == 0)
+        rc = metric_one(out, "output_blocked_seconds_total", "counter",
+                        "Time spent with the output blocked",
+                        h.blocked_ms / 1000);
+    if (rc == 0)
+        rc = metric_one(out, "commit_failures_total", "counter",
+                        "Failed attempts to commit a batch (vault, output "
+                        "or checkpoint); each is retried with backoff",
+                        h.commit_failures);
+    if (rc == 0)
+        rc = metric_one(out, "input_paused", "gauge",
+                        "1 while sources do not read: a backlog of batches "
+                        "or blocked output (syslog datagrams wait in the "
+                        "kernel meanwhile)",
+                        h.paused);
     return rc;
 }
 
@@ -303,11 +395,9 @@ int lsl_run_metrics(const struct lsl_run *r, struct lsl_buf *out)
     for (size_t i = 0; rc == 0 && i < LSL_ARRAY_SIZE(metrics); i++)
         rc = metric_lines(r, &metrics[i], out);
     if (rc == 0)
-        rc = lsl_buf_printf(out,
-                            "# HELP logseal_vault_entries_total New token "
-                            "mappings sealed into the vault.\n"
-                            "# TYPE logseal_vault_entries_total counter\n"
-                            "logseal_vault_entries_total %" PRIu64 "\n",
-                            vault_new);
+        rc = metric_one(out, "vault_entries_total", "counter",
+                        "New token mappings sealed into the vault", vault_new);
+    if (rc == 0)
+        rc = health_metrics(r, out);
     return rc;
 }

@@ -158,7 +158,9 @@ int lsl_batch_process(struct lsl_batch *b, struct lsl_worker *w)
         b->st.tokens += lsl_tokenizer_emitted(w->tz);
         b->st.bytes_out = b->out.len;
     }
-    if (rc == 0 && w->gzip_level > 0)
+    /* A batch of no lines (a position mark) writes nothing, not even an
+     * empty gzip member. */
+    if (rc == 0 && w->gzip_level > 0 && b->nlines > 0)
         rc = lsl_worker_deflate(w, &b->out, &b->gz);
     lsl_tokenizer_reset(w->tz);
     b->error = rc;

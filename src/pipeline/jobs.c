@@ -248,6 +248,7 @@ static void commit_failed(struct lsl_pipeline *pl, struct lsl_job *j)
 {
     struct lsl_source *s = j->b->source;
 
+    pl->commit_failures++;
     if (pl->committing != j || !retryable(j->rc)) {
         lsl_log_error("%s: %s batch %llu to %s failed: %s", s->name,
                       pl->committing == j ? "writing" : "processing",
@@ -262,6 +263,8 @@ static void commit_failed(struct lsl_pipeline *pl, struct lsl_job *j)
             pl->o.on_fatal(pl, j->rc, pl->o.ud);
         return;
     }
+    if (!pl->retry_ms)
+        pl->blocked_since_ms = uv_now(pl->o.loop);
     pl->retry_ms = pl->retry_ms ? pl->retry_ms * 2 : RETRY_MIN_MS;
     if (pl->retry_ms > RETRY_MAX_MS)
         pl->retry_ms = RETRY_MAX_MS;
@@ -296,8 +299,10 @@ static void commit_done(uv_work_t *req, int status)
         commit_failed(pl, j);
         return;
     }
-    if (pl->retry_ms)
+    if (pl->retry_ms) {
+        pl->blocked_ms += uv_now(pl->o.loop) - pl->blocked_since_ms;
         lsl_log_info("output is being written again");
+    }
     pl->retry_ms = 0;
     pl->committing = NULL;
     note_ratchet(pl, j);

@@ -164,6 +164,17 @@ bool lsl_pipeline_busy(const struct lsl_pipeline *pl)
     return pl->inflight >= pl->o.max_inflight || pl->fatal;
 }
 
+void lsl_pipeline_health(const struct lsl_pipeline *pl,
+                         struct lsl_pipeline_health *h)
+{
+    h->blocked = pl->retry_ms > 0;
+    h->paused = pl->paused;
+    h->commit_failures = pl->commit_failures;
+    h->blocked_ms = pl->blocked_ms;
+    if (h->blocked)
+        h->blocked_ms += uv_now(pl->o.loop) - pl->blocked_since_ms;
+}
+
 /* ---- batch pool: batches are reused to keep their buffers warm ---- */
 
 static int batch_get(struct lsl_pipeline *pl, struct lsl_batch **out)
@@ -237,13 +248,14 @@ static void resume_all(struct lsl_pipeline *pl)
         s->ops->resume(s);
 }
 
-static int dispatch(struct lsl_source *s)
+/* Queue the current batch; `mark`: even with no lines (lsl_source_mark). */
+static int dispatch_batch(struct lsl_source *s, bool mark)
 {
     struct lsl_pipeline *pl = s->pl;
     struct lsl_batch *b = s->cur;
     int rc;
 
-    if (!b || b->nlines == 0)
+    if (!b || (b->nlines == 0 && !mark))
         return 0;
     s->cur = NULL;
     b->seq = pl->next_seq++;
@@ -262,6 +274,11 @@ static int dispatch(struct lsl_source *s)
     if (pl->inflight >= pl->o.max_inflight)
         pause_all(pl);
     return 0;
+}
+
+static int dispatch(struct lsl_source *s)
+{
+    return dispatch_batch(s, false);
 }
 
 /* A new current batch, carrying the header in force where it starts. */
@@ -328,7 +345,8 @@ static int finish_input(struct lsl_source *s, const struct lsl_pos *end)
 {
     int rc = 0;
 
-    if (!s->cur && lsl_splitter_pending(&s->sp) > 0)
+    /* A carried line, or pieces of an overlong one to close. */
+    if (!s->cur && (lsl_splitter_pending(&s->sp) > 0 || s->sp.in_piece))
         rc = batch_start(s);
     if (rc == 0 && s->cur) {
         uint64_t carried = lsl_splitter_pending(&s->sp);
@@ -406,6 +424,25 @@ int lsl_source_eof(struct lsl_source *s)
 int lsl_source_flush(struct lsl_source *s)
 {
     return dispatch(s);
+}
+
+int lsl_source_mark(struct lsl_source *s, const struct lsl_pos *pos)
+{
+    int rc = dispatch(s);
+
+    if (rc == 0 && !s->cur)
+        rc = batch_start(s);
+    if (rc)
+        return rc;
+    s->cur->pos = *pos;
+    rc = dispatch_batch(s, true);
+    if (rc) {
+        /* Not queued: an empty batch kept as the current one would carry
+         * this position into the next lines'. */
+        batch_put(s->pl, s->cur);
+        s->cur = NULL;
+    }
+    return rc;
 }
 
 int lsl_source_stop(struct lsl_source *s)

@@ -28,7 +28,10 @@ struct lsl_pipeline {
     struct lsl_job *ready;      /* processed, sorted by seq */
     struct lsl_job *committing; /* at most one commit at a time */
     unsigned inflight;
-    unsigned retry_ms;
+    unsigned retry_ms;         /* > 0 while a failed commit is retried */
+    uint64_t blocked_since_ms; /* loop time of the first failure */
+    uint64_t blocked_ms;       /* earlier spells */
+    uint64_t commit_failures;
     uint64_t last_tick_ms;
     bool ticking;
     bool paused;

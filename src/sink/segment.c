@@ -11,19 +11,26 @@
  *   checkpoint that covers it. So a finished segment holds only
  *   checkpointed batches, and after a crash the checkpoint's .part (cut
  *   back to its length) or a new segment is the right place to go on.
+ * - A segment is not finished while its last batch ends inside an
+ *   overlong line (its pieces): the rest of the line goes to the same file.
+ * - Names are (time of the segment's start, seq); seq counts up within a
+ *   second for the life of the sink, whatever the directory holds now (a
+ *   shipper may move finished files away at once).
  * - The pipeline serializes write, sync, tick, close and the checkpoint's
- *   call to lsl_segment_sink_state: no locking here.
+ *   call to state(): no locking here.
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <zlib.h>
 #include "logseal/checkpoint.h"
 #include "logseal/file.h"
 #include "logseal/log.h"
@@ -47,6 +54,10 @@ struct segment_sink {
     uint64_t lines;      /* written this run */
     int64_t started;     /* unix s */
     bool resumed;
+    bool open_line;     /* the last batch ended inside an overlong line */
+    bool input_replays; /* lsl_segment_opts */
+    int64_t seq_time;   /* second of the last name given ... */
+    unsigned next_seq;  /* ... and the next seq in that second */
 };
 
 /* NAME from NAME.part. */
@@ -81,12 +92,14 @@ static int open_segment(struct segment_sink *f, int64_t now)
     struct tm tm;
     int rc;
 
+    unsigned seq = now == f->seq_time ? f->next_seq : 0;
+
     if (!gmtime_r(&t, &tm))
         return -EINVAL;
     rc = make_dir(f, &tm, dir, sizeof(dir));
     if (rc)
         return rc;
-    for (unsigned seq = 0; seq < MAX_SEQ; seq++) {
+    for (; seq < MAX_SEQ; seq++) {
         int n = snprintf(final, sizeof(final),
                          "%s/%s-%04d%02d%02dT%02d%02d%02dZ-%03u.log.gz", dir,
                          f->source, tm.tm_year + 1900, tm.tm_mon + 1,
@@ -108,6 +121,8 @@ static int open_segment(struct segment_sink *f, int64_t now)
     }
     if (f->fd < 0)
         return -EEXIST;
+    f->seq_time = now;
+    f->next_seq = seq + 1;
     f->len = 0;
     f->lines = 0;
     f->started = now;
@@ -139,7 +154,7 @@ static int finish_segment(struct segment_sink *f)
 
 static bool due(const struct segment_sink *f, int64_t now)
 {
-    if (f->fd < 0 || f->len == 0)
+    if (f->fd < 0 || f->len == 0 || f->open_line)
         return false;
     return (f->max_bytes && f->len >= f->max_bytes) ||
            (f->max_age && now - f->started >= (int64_t)f->max_age);
@@ -173,6 +188,8 @@ static int segment_write(struct lsl_sink *s, const struct lsl_batch *b)
     }
     f->len += b->gz.len;
     f->lines += b->st.lines_out;
+    f->open_line =
+        b->nlines > 0 && (b->lines[b->nlines - 1].flags & LSL_LINE_PIECE);
     return 0;
 }
 
@@ -197,7 +214,12 @@ static int segment_close(struct lsl_sink *s, bool finish)
     struct segment_sink *f = (struct segment_sink *)s;
     int rc = 0;
 
-    if (f->fd >= 0 && finish && f->len > 0)
+    if (f->fd >= 0 && finish && f->open_line)
+        lsl_log_info("segment %s stays unfinished: it ends inside an "
+                     "overlong line whose rest is not read yet; the next "
+                     "start continues it",
+                     f->part);
+    else if (f->fd >= 0 && finish && f->len > 0)
         rc = finish_segment(f);
     if (f->fd >= 0) {
         close(f->fd);
@@ -229,20 +251,34 @@ static const struct lsl_sink_ops segment_ops = {
     .close = segment_close,
 };
 
-/* Start time of a resumed segment, from its name; `fallback` if odd. */
-static int64_t name_time(const struct segment_sink *f, int64_t fallback)
+/*
+ * Start time of segment `part`, from its name (`fallback` if odd); a name
+ * of that second with its seq or above is not given again.
+ */
+static int64_t name_time(struct segment_sink *f, const char *part,
+                         int64_t fallback)
 {
-    const char *base = strrchr(f->part, '/');
+    const char *base = strrchr(part, '/');
     size_t n = strlen(f->source);
+    unsigned seq;
+    int64_t when;
     struct tm tm;
     const char *end;
 
-    base = base ? base + 1 : f->part;
+    base = base ? base + 1 : part;
     if (strncmp(base, f->source, n) != 0 || base[n] != '-')
         return fallback;
     memset(&tm, 0, sizeof(tm));
     end = strptime(base + n + 1, "%Y%m%dT%H%M%SZ", &tm);
-    return end ? (int64_t)timegm(&tm) : fallback;
+    if (!end)
+        return fallback;
+    when = (int64_t)timegm(&tm);
+    if (sscanf(end, "-%u.", &seq) == 1 && when >= f->seq_time) {
+        if (when > f->seq_time || seq + 1 > f->next_seq)
+            f->next_seq = seq + 1;
+        f->seq_time = when;
+    }
+    return when;
 }
 
 /* Is `part` a segment of this sink (never cut back anything else)? */
@@ -291,6 +327,7 @@ static int resume(struct segment_sink *f, const struct lsl_checkpoint *cp)
                       f->source, cp->segment, f->out_dir, f->source);
         return LSL_ECORRUPT;
     }
+    (void)name_time(f, cp->segment, 0);
     rc = resume_open(f, cp->segment);
     if (rc || f->fd < 0)
         return rc;
@@ -316,21 +353,107 @@ static int resume(struct segment_sink *f, const struct lsl_checkpoint *cp)
     if (lseek(f->fd, (off_t)cp->segment_len, SEEK_SET) < 0)
         return -errno;
     f->len = cp->segment_len;
-    f->started = name_time(f, (int64_t)time(NULL));
+    f->started = name_time(f, f->part, (int64_t)time(NULL));
     f->resumed = true;
+    f->open_line = cp->in_line;
     return 0;
 }
 
-/* Remove the .part files of one date directory other than `keep`. */
-static void remove_orphans_in(const char *dir, const char *keep)
+/*
+ * Length of the whole gzip members at the start of fd: what a crash
+ * during a write leaves beyond them is half a member. 0 or -errno.
+ */
+static int whole_members(int fd, uint64_t *len)
+{
+    unsigned char in[1 << 16], out[1 << 16];
+    uint64_t base = 0; /* file offset where the current member starts */
+    z_stream zs;
+    ssize_t n = 0;
+    int rc = 0, zrc = Z_OK;
+
+    *len = 0;
+    memset(&zs, 0, sizeof(zs));
+    if (inflateInit2(&zs, 15 + 16) != Z_OK)
+        return -ENOMEM;
+    for (uint64_t at = 0;; at += (uint64_t)n) {
+        n = pread(fd, in, sizeof(in), (off_t)at);
+        if (n <= 0) {
+            rc = n < 0 ? -errno : 0;
+            break;
+        }
+        zs.next_in = in;
+        zs.avail_in = (uInt)n;
+        while (zs.avail_in > 0) {
+            zs.next_out = out;
+            zs.avail_out = sizeof(out);
+            zrc = inflate(&zs, Z_NO_FLUSH);
+            if (zrc == Z_STREAM_END) {
+                base += zs.total_in;
+                *len = base;
+                zrc = inflateReset(&zs);
+            }
+            if (zrc != Z_OK && zrc != Z_BUF_ERROR)
+                break;
+            if (zrc == Z_BUF_ERROR && zs.avail_in > 0)
+                break;
+        }
+        if (zrc != Z_OK && zrc != Z_BUF_ERROR)
+            break; /* damaged: keep the members before it */
+    }
+    sodium_memzero(out, sizeof(out));
+    inflateEnd(&zs);
+    return rc;
+}
+
+/*
+ * A .part a crash left behind that holds committed lines (the source
+ * cannot read them again): cut back to its whole members and finished,
+ * or removed if none is whole.
+ */
+static int finish_orphan(struct segment_sink *f, const char *path)
+{
+    char final[PATH_MAX];
+    uint64_t len;
+    struct stat st;
+    int fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+    int rc;
+
+    if (fd < 0)
+        return -errno;
+    rc = fstat(fd, &st) < 0 ? -errno : whole_members(fd, &len);
+    if (rc == 0 && len < (uint64_t)st.st_size &&
+        (ftruncate(fd, (off_t)len) < 0))
+        rc = -errno;
+    if (rc == 0 && len > 0 && fsync(fd) < 0)
+        rc = -errno;
+    close(fd);
+    if (rc)
+        return rc;
+    if (len == 0)
+        return unlink(path) < 0 ? -errno : 0;
+    final_name(path, final, sizeof(final));
+    if (rename(path, final) < 0)
+        return -errno;
+    (void)name_time(f, final, 0);
+    lsl_log_info("segment %s was left unfinished by a crash: finished with "
+                 "its %llu bytes of whole batches%s",
+                 final, (unsigned long long)len,
+                 len < (uint64_t)st.st_size ? " (an unfinished one cut off)"
+                                            : "");
+    return lsl_fsync_parent(final);
+}
+
+/* The .part files of one date directory other than `keep`. */
+static int sweep_dir(struct segment_sink *f, const char *dir, const char *keep)
 {
     char path[PATH_MAX];
     struct dirent *e;
     DIR *d = opendir(dir);
+    int rc = 0;
 
     if (!d)
-        return;
-    while ((e = readdir(d)) != NULL) {
+        return 0;
+    while (rc == 0 && (e = readdir(d)) != NULL) {
         size_t n = strlen(e->d_name);
 
         if (n <= strlen(PART_SUFFIX) ||
@@ -338,40 +461,50 @@ static void remove_orphans_in(const char *dir, const char *keep)
             lsl_path_join(path, sizeof(path), dir, e->d_name) != 0 ||
             strcmp(path, keep) == 0)
             continue;
-        if (unlink(path) == 0)
+        if (!f->input_replays) {
+            rc = finish_orphan(f, path);
+            if (rc)
+                lsl_log_error("cannot finish the unfinished segment %s: %s",
+                              path, lsl_strerror(rc));
+        } else if (unlink(path) == 0) {
             lsl_log_info("removed unfinished segment %s: no checkpoint "
                          "covers it, its lines are read again from the "
                          "input",
                          path);
-        else
+        } else {
             lsl_log_warn("cannot remove unfinished segment %s: %s", path,
                          strerror(errno));
+        }
     }
     closedir(d);
+    return rc;
 }
 
 /*
- * A crash between creating a segment and the first checkpoint that names
- * it leaves a .part holding only uncommitted batches: those lines are read
- * again from the input, so the file must go, or it would never be
- * finished (and, if finished, would repeat them).
+ * A crash leaves .part files the checkpoint does not name. For a source
+ * that reads uncommitted input again they hold only such batches (a crash
+ * between creating a segment and the first checkpoint naming it) and must
+ * go, or they would repeat lines once finished. For a source that cannot
+ * (syslog, stdin) they hold committed batches: they are finished.
  */
-static void remove_orphans(const struct segment_sink *f)
+static int sweep_orphans(struct segment_sink *f)
 {
     char src[PATH_MAX], dir[PATH_MAX];
     struct dirent *e;
     DIR *d;
+    int rc = 0;
 
     if (lsl_path_join(src, sizeof(src), f->out_dir, f->source) != 0 ||
         !(d = opendir(src)))
-        return;
-    while ((e = readdir(d)) != NULL) {
+        return 0;
+    while (rc == 0 && (e = readdir(d)) != NULL) {
         if (e->d_name[0] == '.' ||
             lsl_path_join(dir, sizeof(dir), src, e->d_name) != 0)
             continue;
-        remove_orphans_in(dir, f->fd >= 0 ? f->part : "");
+        rc = sweep_dir(f, dir, f->fd >= 0 ? f->part : "");
     }
     closedir(d);
+    return rc;
 }
 
 int lsl_segment_sink_open(struct lsl_sink **out,
@@ -392,6 +525,7 @@ int lsl_segment_sink_open(struct lsl_sink **out,
     f->base.sync_each = true;
     f->max_bytes = o->max_bytes;
     f->max_age = o->max_age;
+    f->input_replays = o->input_replays;
     if (snprintf(f->out_dir, sizeof(f->out_dir), "%s", o->out_dir) >=
             (int)sizeof(f->out_dir) ||
         snprintf(f->source, sizeof(f->source), "%s", o->source) >=
@@ -403,9 +537,10 @@ int lsl_segment_sink_open(struct lsl_sink **out,
              o->source);
     if (o->resume && o->resume->segment[0])
         rc = resume(f, o->resume);
+    if (rc == 0)
+        rc = sweep_orphans(f);
     if (rc)
         goto fail;
-    remove_orphans(f);
     *out = &f->base;
     return 0;
 fail:

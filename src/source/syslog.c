@@ -9,12 +9,22 @@
  * Invariants: the poll handle is active only while started, not paused
  * and not stopping; one poll callback reads at most READ_BURST datagrams,
  * so a flood cannot starve the loop; a datagram is fed whole (message plus
- * "\n") or, on -ENOMEM, counted as an error — never half. The socket file
- * is unlinked only if it is still the inode this source bound.
+ * "\n") or, on -ENOMEM, counted as lost — never half. The socket file is
+ * unlinked only if it is still the inode this source bound. A stop first
+ * unlinks the socket file (new datagrams fail at the sender), then reads
+ * every datagram still queued, then closes: nothing the kernel accepted
+ * is dropped by a clean stop.
+ *
+ * Losses are counted in base.lost.datagrams: the kernel's drops of a full
+ * UDP buffer (SO_MEMINFO, read whenever counters are asked for and at
+ * each resume, so a loss shows without new traffic) and datagrams that
+ * could not be buffered. A unix socket never drops: its sender's send()
+ * fails instead (nginx logs it in its error log).
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
+#include <linux/sock_diag.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +40,7 @@
 #define READ_BURST   256
 #define RCVBUF_BYTES (4u << 20)
 #define LOG_EVERY_MS 10000
+#define DRAIN_MAX    65536 /* datagrams read at a stop, at most */
 
 struct lsl_syslog_source {
     struct lsl_source base; /* first: the pipeline hands it back */
@@ -131,6 +142,25 @@ static bool log_due(struct lsl_syslog_source *s, uint64_t *last)
     return true;
 }
 
+static void lost_update(struct lsl_syslog_source *s)
+{
+    s->base.lost.datagrams = s->st.kernel_drops + s->st.unbuffered;
+}
+
+/* The kernel's drop count of the socket went up to `total`. */
+static void set_drops(struct lsl_syslog_source *s, uint64_t total)
+{
+    if (total <= s->st.kernel_drops)
+        return;
+    if (log_due(s, &s->log_drop_ms))
+        lsl_log_warn("%s: %s: the kernel dropped %llu datagrams so far "
+                     "(socket buffer full: logseal is behind; raise "
+                     "net.core.rmem_max or the output speed)",
+                     s->base.name, s->listen, (unsigned long long)total);
+    s->st.kernel_drops = total;
+    lost_update(s);
+}
+
 static void note_drops(struct lsl_syslog_source *s, struct msghdr *mh)
 {
     for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
@@ -139,13 +169,21 @@ static void note_drops(struct lsl_syslog_source *s, struct msghdr *mh)
         if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SO_RXQ_OVFL)
             continue;
         memcpy(&total, CMSG_DATA(c), sizeof(total));
-        if (total > s->st.kernel_drops && log_due(s, &s->log_drop_ms))
-            lsl_log_warn("%s: %s: the kernel dropped %llu datagrams so far "
-                         "(socket buffer full: logseal is behind; raise "
-                         "net.core.rmem_max or the output speed)",
-                         s->base.name, s->listen, (unsigned long long)total);
-        s->st.kernel_drops = total;
+        set_drops(s, total);
     }
+}
+
+/* Ask the kernel for its drop count: no datagram needs to arrive. */
+static void poll_drops(struct lsl_syslog_source *s)
+{
+    uint32_t mem[SK_MEMINFO_VARS];
+    socklen_t len = sizeof(mem);
+
+    if (s->fd < 0 || s->is_unix ||
+        getsockopt(s->fd, SOL_SOCKET, SO_MEMINFO, mem, &len) != 0 ||
+        len <= SK_MEMINFO_DROPS * sizeof(mem[0]))
+        return;
+    set_drops(s, mem[SK_MEMINFO_DROPS]);
 }
 
 static void feed_datagram(struct lsl_syslog_source *s, size_t n)
@@ -165,11 +203,13 @@ static void feed_datagram(struct lsl_syslog_source *s, size_t n)
     rc = lsl_source_feed(&s->base, s->buf + off, m.len + 1, &after);
     if (rc) {
         s->st.errors++;
+        s->st.unbuffered++;
+        lost_update(s);
         if (log_due(s, &s->log_err_ms))
             lsl_log_error("%s: cannot buffer a datagram: %s (%llu lost "
                           "so far)",
                           s->base.name, lsl_strerror(rc),
-                          (unsigned long long)s->st.errors);
+                          (unsigned long long)s->st.unbuffered);
         return;
     }
     s->st.datagrams++;
@@ -273,6 +313,7 @@ static void sys_resume(struct lsl_source *b)
     struct lsl_syslog_source *s = (struct lsl_syslog_source *)b;
 
     s->paused = false;
+    poll_drops(s);
     update_polling(s);
 }
 
@@ -442,10 +483,37 @@ int lsl_syslog_source_start(struct lsl_syslog_source *s)
     return 0;
 }
 
+/* Read what the kernel still holds for us (stop: nothing is read later). */
+static void drain_queue(struct lsl_syslog_source *s)
+{
+    uint64_t before = s->st.datagrams;
+    int rc = 0;
+
+    if (s->fd < 0)
+        return;
+    poll_drops(s);
+    /* Bounded: a UDP sender that keeps sending cannot hold the stop. */
+    for (unsigned n = 0; n < DRAIN_MAX && (rc = recv_one(s)) > 0; n++)
+        ;
+    if (rc < 0) {
+        s->st.errors++;
+        lsl_log_error("%s: %s: receive failed while stopping: %s; datagrams "
+                      "still queued are lost",
+                      s->base.name, s->listen, lsl_strerror(rc));
+    }
+    if (s->st.datagrams > before)
+        lsl_log_info("%s: read the %llu datagrams still queued at the stop",
+                     s->base.name,
+                     (unsigned long long)(s->st.datagrams - before));
+}
+
 static void finish_stop(struct lsl_syslog_source *s)
 {
     int rc;
 
+    /* Senders fail from now on; then take what was already sent. */
+    unlink_ours(s);
+    drain_queue(s);
     close_socket(s);
     rc = lsl_source_stop(&s->base);
     if (rc) {
@@ -497,7 +565,8 @@ struct lsl_source *lsl_syslog_source_base(struct lsl_syslog_source *s)
 }
 
 const struct lsl_syslog_stats *
-lsl_syslog_source_counters(const struct lsl_syslog_source *s)
+lsl_syslog_source_counters(struct lsl_syslog_source *s)
 {
+    poll_drops(s);
     return &s->st;
 }

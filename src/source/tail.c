@@ -1,31 +1,53 @@
 /*
  * Tail source: follows a file (or the newest match of a glob) across
  * rename-and-create and copytruncate rotation, truncation and deletion,
- * and resumes from its checkpoint exactly where the committed output ends.
+ * and resumes from its checkpoint exactly where the committed output ends
+ * (tail_start.c).
  *
  * Invariants:
  * - Every file read gets a new generation number, used as pos.file_id of
  *   its batches; persist() maps it back to the file's identity. A batch
  *   never spans two files: leaving a file ends it (lsl_source_end_file),
  *   except for a copytruncate copy, which continues the original's bytes
- *   at the same offset and only needs a flush.
+ *   at the same offset and only needs a flush. A file begun at its start
+ *   is checkpointed there before its first line commits.
  * - One uv_fs_read at a time, at an explicit offset; none while the
- *   pipeline is busy, none once stopping.
+ *   pipeline is busy, none once stopping. Bytes read are fed only if the
+ *   file still is what was read: as long as the read, and with the same
+ *   head. A read that raced a copytruncate is dropped and the rewrite
+ *   handled; the head is fingerprinted before each read, so its copy is
+ *   recognized.
+ * - copytruncate: after a truncation the source reads, in order, the
+ *   unread rest of the copy holding its offset, every rotation written
+ *   since (several rotations during a stall), then the file from its
+ *   start. What it can tell was lost (bytes it saw but no copy holds, a
+ *   rotation compressed before it was read) is counted and logged with
+ *   file and byte range.
  * - A rotated or deleted file is left only when read to its end and idle
- *   for TAIL_GRACE_MS (late writers); a rotated file with no successor yet
- *   is kept.
+ *   for the rotate wait (late writers); a rotated file with no successor
+ *   yet is kept.
  * - Log lines name paths and offsets, never content.
  */
 #include <errno.h>
+#include <inttypes.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "logseal/log.h"
 #include "tail_internal.h"
+
+void (*lsl_tail_before_read)(struct lsl_tail_source *t, uint64_t offset);
 
 static uint64_t now_ms(const struct lsl_tail_source *t)
 {
     return uv_now(lsl_pipeline_loop(t->base.pl));
+}
+
+void tail_lost(struct lsl_tail_source *t, uint64_t n)
+{
+    t->base.lost.bytes += n;
 }
 
 static void maybe_done(struct lsl_tail_source *t)
@@ -58,45 +80,160 @@ void tail_closed(struct lsl_tail_source *t)
     maybe_done(t);
 }
 
+void tail_mark_start(struct lsl_tail_source *t)
+{
+    struct lsl_pos at = {t->cur.gen, t->cur.start};
+    int rc = lsl_source_mark(&t->base, &at);
+
+    if (rc)
+        lsl_log_warn("%s: cannot checkpoint the start of %s: %s; a crash "
+                     "before its first lines are written reads the file "
+                     "before it again from its checkpoint",
+                     t->base.name, t->cur.path, lsl_strerror(rc));
+}
+
+/* Begin `f` (now t->cur) at its start; a copy or rotation in a
+ * copytruncate chain does not grow, so it is left without waiting. */
+static void begin_at_start(struct lsl_tail_source *t, bool chained)
+{
+    tail_file_begin(t, &t->cur, 0);
+    tail_checkpoint_start(t);
+    t->detached = chained ? DETACH_ROTATED : DETACH_NONE;
+    t->idle_since_ms = now_ms(t) - (chained ? t->grace_ms : 0);
+}
+
+void tail_wait_since(struct lsl_tail_source *t, const struct tail_file *prev)
+{
+    t->since = *prev;
+    t->since.fd = -1;
+    sodium_memzero(t->since.head, sizeof(t->since.head));
+    t->waiting_since = true;
+}
+
+/*
+ * A file to read while none is: the oldest written since the one left
+ * last (several may have come and been rotated meanwhile), or on a first
+ * run the one at the path.
+ */
 static bool adopt_current(struct lsl_tail_source *t)
 {
-    if (tail_find_current(t, &t->cur) != 0 || t->cur.fd < 0)
+    int rc = t->waiting_since ? tail_find_next(t, &t->since, true, &t->cur)
+                              : tail_find_current(t, &t->cur);
+
+    if (rc != 0 || t->cur.fd < 0)
         return false;
-    tail_file_begin(t, &t->cur, 0);
+    t->waiting_since = false;
+    begin_at_start(t, false);
     lsl_log_info("%s: reading %s from the start", t->base.name, t->cur.path);
     return true;
+}
+
+static bool same_file(const struct tail_file *a, const struct tail_file *b)
+{
+    return a->id.dev == b->id.dev && a->id.ino == b->id.ino;
+}
+
+/*
+ * The file after `prev`: the next rotation, or in a copytruncate chain
+ * the next copy written before the truncated original (not after it: a
+ * file created by a later rename rotation comes after the original), then
+ * the original.
+ */
+static int next_file(struct lsl_tail_source *t, const struct tail_file *prev,
+                     bool by_time, bool *chained)
+{
+    int rc = tail_find_next(t, prev, by_time, &t->cur);
+    struct stat st;
+
+    *chained = false;
+    if (t->after.fd < 0)
+        return rc;
+    if (t->cur.fd >= 0 && !same_file(&t->cur, &t->after) &&
+        fstat(t->after.fd, &st) == 0 &&
+        tail_ns(&t->cur.mtime) <= tail_ns(&st.st_mtim)) {
+        *chained = true;
+        return rc;
+    }
+    tail_file_close(&t->cur);
+    t->cur = t->after;
+    t->after.fd = -1;
+    /* Its head now is what was written after the truncation. */
+    rc = tail_file_ident(&t->cur);
+    if (rc)
+        tail_file_close(&t->cur);
+    return rc;
 }
 
 static int switch_file(struct lsl_tail_source *t)
 {
     struct lsl_pos end = {t->cur.gen, t->cur.offset};
-    struct tail_file prev = t->cur;
+    struct tail_file prev;
+    bool chained;
     int rc = lsl_source_end_file(&t->base, &end);
 
     if (rc)
         return rc;
+    tail_file_mark_end(&t->cur);
+    prev = t->cur;
+    /* Its successors were written since it came to be. */
+    prev.mtime = prev.born;
     tail_remember_finished(t, &t->cur.id);
     tail_file_close(&t->cur);
     t->detached = DETACH_NONE;
-    if (t->after.fd >= 0) {
-        t->cur = t->after;
-        t->after.fd = -1;
-        rc = lsl_file_id_get(t->cur.fd, &t->cur.id);
-        if (rc)
-            tail_file_close(&t->cur);
-    } else {
-        rc = tail_find_next(t, &prev, &t->cur);
-    }
+    tail_count_compressed(t, &prev.id, tail_ns(&prev.mtime), prev.offset,
+                          prev.path);
+    rc = next_file(t, &prev, false, &chained);
     if (t->cur.fd < 0) {
         lsl_log_info("%s: done with the old %s; waiting for %s", t->base.name,
                      prev.path, t->path);
+        tail_wait_since(t, &prev);
+        sodium_memzero(prev.head, sizeof(prev.head));
         return rc;
     }
-    tail_file_begin(t, &t->cur, 0);
+    begin_at_start(t, chained);
     lsl_log_info("%s: done with the old %s at byte %llu; reading %s from "
                  "the start",
                  t->base.name, prev.path, (unsigned long long)prev.offset,
                  t->cur.path);
+    sodium_memzero(prev.head, sizeof(prev.head));
+    return 0;
+}
+
+/* Bytes of cur seen before a truncation that no copy holds. */
+static void count_window(struct lsl_tail_source *t, uint64_t from)
+{
+    uint64_t seen = t->cur.prev_size;
+
+    if (seen <= from)
+        return;
+    tail_lost(t, seen - from);
+    lsl_log_warn("%s: bytes %" PRIu64 "-%" PRIu64 " of %s were written but "
+                 "not read before it was truncated, and no rotated copy "
+                 "holds them (truncated in place, or written between "
+                 "copytruncate's copy and truncation): %" PRIu64 " bytes lost",
+                 t->base.name, from, seen, t->cur.path, seen - from);
+}
+
+/* A copy holds cur's unread bytes: read them there first. */
+static int read_copy_first(struct lsl_tail_source *t, struct tail_file *copy)
+{
+    int rc = lsl_source_flush(&t->base);
+
+    if (rc) {
+        tail_file_close(copy);
+        return rc;
+    }
+    count_window(t, copy->size);
+    lsl_log_info("%s: %s was truncated; reading its rotated copy %s from "
+                 "byte %llu first",
+                 t->base.name, t->cur.path, copy->path,
+                 (unsigned long long)t->cur.offset);
+    t->after = t->cur;
+    tail_file_begin(t, copy, t->cur.offset);
+    t->cur = *copy;
+    /* A copy does not grow: no rotate wait. */
+    t->detached = DETACH_ROTATED;
+    t->idle_since_ms = now_ms(t) - t->grace_ms;
     return 0;
 }
 
@@ -104,39 +241,43 @@ static int switch_file(struct lsl_tail_source *t)
 static int on_rewritten(struct lsl_tail_source *t)
 {
     struct lsl_pos end = {t->cur.gen, t->cur.offset};
-    struct tail_file copy;
+    struct tail_file copy, prev;
+    bool chained;
     int rc = tail_find_copy(t, &t->cur, &copy);
 
-    if (rc == 0 && copy.fd >= 0) {
-        rc = lsl_source_flush(&t->base);
-        if (rc) {
-            tail_file_close(&copy);
-            return rc;
-        }
-        lsl_log_info("%s: %s was truncated; reading its rotated copy %s "
-                     "from byte %llu first",
-                     t->base.name, t->cur.path, copy.path,
-                     (unsigned long long)t->cur.offset);
-        t->after = t->cur;
-        tail_file_begin(t, &copy, t->cur.offset);
-        t->cur = copy;
-        /* A copy does not grow: no grace period. */
-        t->detached = DETACH_ROTATED;
-        t->idle_since_ms = now_ms(t) - TAIL_GRACE_MS;
-        return 0;
-    }
+    if (rc == 0 && copy.fd >= 0 && copy.size > t->cur.offset)
+        return read_copy_first(t, &copy);
     rc = lsl_source_end_file(&t->base, &end);
-    if (rc)
+    if (rc) {
+        tail_file_close(&copy);
         return rc;
-    lsl_log_info("%s: %s was truncated or rewritten (%llu bytes now, %llu "
-                 "read); reading it from the start",
-                 t->base.name, t->cur.path, (unsigned long long)t->cur.size,
-                 (unsigned long long)t->cur.offset);
-    rc = lsl_file_id_get(t->cur.fd, &t->cur.id);
-    if (rc)
-        return rc;
-    t->detached = DETACH_NONE;
-    tail_file_begin(t, &t->cur, 0);
+    }
+    prev = t->cur;
+    if (copy.fd >= 0) {
+        /* Read to its end already: the copies after it come next. */
+        tail_remember_finished(t, &copy.id);
+        count_window(t, copy.size);
+        copy.offset = copy.size;
+        tail_file_mark_end(&copy);
+        prev = copy;
+        tail_file_close(&copy);
+    } else {
+        prev.mtime = prev.prev_mtime;
+        if (!tail_count_compressed(t, &prev.id, tail_ns(&prev.mtime),
+                                   prev.offset, prev.path))
+            count_window(t, prev.offset);
+    }
+    t->after = t->cur;
+    t->cur.fd = -1;
+    rc = next_file(t, &prev, copy.fd < 0, &chained);
+    if (t->cur.fd < 0)
+        return rc ? rc : -ENOENT;
+    begin_at_start(t, chained);
+    lsl_log_info("%s: %s was truncated or rewritten (%llu bytes read); "
+                 "reading %s from the start",
+                 t->base.name, chained ? t->after.path : t->cur.path,
+                 (unsigned long long)end.offset, t->cur.path);
+    sodium_memzero(prev.head, sizeof(prev.head));
     return 0;
 }
 
@@ -155,13 +296,40 @@ static bool at_end(struct lsl_tail_source *t)
                      t->detached == DETACH_DELETED ? "deleted" : "rotated");
         t->idle_since_ms = now;
     }
-    if (now - t->idle_since_ms < TAIL_GRACE_MS)
+    if (now - t->idle_since_ms < t->grace_ms)
         return false;
     rc = switch_file(t);
     if (rc)
         lsl_log_warn("%s: cannot leave %s yet: %s; retrying", t->base.name,
                      t->cur.path, lsl_strerror(rc));
     return rc == 0;
+}
+
+/*
+ * cur was empty when reading began and nothing of it was read, so nothing
+ * of it is known: if a rotation was written since the last look, cur was
+ * copied and truncated meanwhile (copytruncate while it was not looked
+ * at, or before a line was read), and that copy comes first.
+ */
+static bool copied_unseen(struct lsl_tail_source *t)
+{
+    struct tail_file snap = t->cur, probe;
+    struct stat st;
+    bool found;
+
+    if (t->cur.id.fp_len > 0 || t->cur.offset > 0)
+        return false;
+    /* Only a file still at the path is copied and truncated; a file
+     * renamed away has successors, not copies. */
+    if (t->is_glob || t->cur.nlink == 0 || stat(t->path, &st) != 0 ||
+        (uint64_t)st.st_ino != t->cur.id.ino ||
+        (uint64_t)st.st_dev != t->cur.id.dev)
+        return false;
+    snap.mtime = t->cur.prev_mtime;
+    found = tail_find_next(t, &snap, true, &probe) == 0 && probe.fd >= 0;
+    tail_file_close(&probe);
+    sodium_memzero(snap.head, sizeof(snap.head));
+    return found;
 }
 
 static void read_cb(uv_fs_t *req);
@@ -173,7 +341,12 @@ static void start_read(struct lsl_tail_source *t)
     uv_buf_t b = uv_buf_init(t->buf, (unsigned)n);
     int rc;
 
+    /* Fingerprint the head as it is before the read: a copy of it is
+     * found, and a rewrite is seen when the read is checked. */
+    tail_file_grow_fp(t, &t->cur);
     t->reading = true;
+    if (lsl_tail_before_read)
+        lsl_tail_before_read(t, t->cur.offset);
     rc = uv_fs_read(lsl_pipeline_loop(t->base.pl), &t->req, t->cur.fd, &b, 1,
                     (int64_t)t->cur.offset, read_cb);
     if (rc) {
@@ -183,12 +356,27 @@ static void start_read(struct lsl_tail_source *t)
     }
 }
 
+/*
+ * Are the n bytes just read still the file's, at cur.offset? A read issued
+ * before a truncation can run after new writes and return the new file's
+ * bytes: then the file is shorter than what was read, or its head changed.
+ */
+static bool read_still_valid(struct lsl_tail_source *t, size_t n)
+{
+    bool rewritten;
+
+    if (tail_file_look(t, &t->cur, &rewritten) != 0)
+        return false;
+    return !rewritten && t->cur.size >= t->cur.offset + n;
+}
+
 static int feed(struct lsl_tail_source *t, size_t n)
 {
     struct lsl_pos after;
     int rc;
 
     t->cur.offset += n;
+    t->fed_any = true;
     t->idle_since_ms = now_ms(t);
     after = (struct lsl_pos){t->cur.gen, t->cur.offset};
     rc = lsl_source_feed(&t->base, t->buf, n, &after);
@@ -200,7 +388,6 @@ static int feed(struct lsl_tail_source *t, size_t n)
         t->failed = true;
         return rc;
     }
-    tail_file_grow_fp(t, &t->cur);
     return 0;
 }
 
@@ -222,8 +409,13 @@ static void read_cb(uv_fs_t *req)
                      (unsigned long long)t->cur.offset, uv_strerror((int)n));
         return;
     }
-    if (n > 0 && feed(t, (size_t)n) != 0)
+    if (n > 0 && !read_still_valid(t, (size_t)n)) {
+        /* Dropped: the rewrite is handled, and what the read held is read
+         * again from where it now is (a copy) or counted. */
+        t->suspect = true;
+    } else if (n > 0 && feed(t, (size_t)n) != 0) {
         return;
+    }
     tail_wake(t);
 }
 
@@ -241,8 +433,13 @@ void tail_wake(struct lsl_tail_source *t)
         }
         if (t->cur.fd < 0 && !adopt_current(t))
             return;
-        if (tail_file_look(&t->cur, &rewritten) != 0)
+        /* A dropped read already looked: the look before it is what the
+         * file was before the rewrite. */
+        rewritten = t->suspect;
+        t->suspect = false;
+        if (!rewritten && tail_file_look(t, &t->cur, &rewritten) != 0)
             return;
+        rewritten = rewritten || copied_unseen(t);
         if (rewritten) {
             if (on_rewritten(t) != 0)
                 return;
@@ -270,33 +467,6 @@ static void tail_resume(struct lsl_source *s)
 
     t->paused = false;
     tail_wake(t);
-}
-
-/* Commit job (worker thread), after the sink synced batch b. */
-static int tail_persist(struct lsl_source *s, const struct lsl_batch *b,
-                        const struct lsl_sink_state *st)
-{
-    struct lsl_tail_source *t = (struct lsl_tail_source *)s;
-    struct lsl_checkpoint cp;
-    int rc;
-
-    memset(&cp, 0, sizeof(cp));
-    if (!tail_ids_get(t, b->pos.file_id, &cp.file)) {
-        lsl_log_error("%s: no identity for input generation %llu", s->name,
-                      (unsigned long long)b->pos.file_id);
-        return LSL_ECORRUPT;
-    }
-    cp.offset = b->pos.offset;
-    memcpy(cp.segment, st->part, sizeof(cp.segment));
-    cp.segment_len = st->len;
-    cp.lines = t->lines + b->st.lines_in;
-    rc = lsl_checkpoint_save(t->state_dir, s->name, &cp);
-    if (rc == 0)
-        t->lines = cp.lines;
-    else
-        lsl_log_error("%s: cannot save its checkpoint in %s: %s", s->name,
-                      t->state_dir, lsl_strerror(rc));
-    return rc;
 }
 
 static void tail_committed(struct lsl_source *s, const struct lsl_pos *pos)
@@ -361,6 +531,13 @@ int lsl_tail_source_open(struct lsl_tail_source **out, struct lsl_pipeline *pl,
         goto fail;
     t->start_at_end = o->start_at_end;
     t->read_size = o->read_size ? o->read_size : 1u << 20;
+    t->grace_ms =
+        o->rotate_wait_ms ? o->rotate_wait_ms : LSL_TAIL_ROTATE_WAIT_MS;
+    /* The poll also ends the wait: two looks per wait keep it close. */
+    t->poll_ms =
+        t->grace_ms / 2 < TAIL_POLL_MS ? t->grace_ms / 2 : TAIL_POLL_MS;
+    if (t->poll_ms < 10)
+        t->poll_ms = 10;
     t->buf = malloc(t->read_size);
     rc = t->buf ? uv_mutex_init(&t->lock) : -ENOMEM;
     if (rc)
@@ -384,62 +561,10 @@ fail:
     return rc;
 }
 
-static int first_run(struct lsl_tail_source *t)
-{
-    int rc = tail_find_current(t, &t->cur);
-
-    if (rc) {
-        lsl_log_error("%s: cannot open %s: %s", t->base.name, t->path,
-                      lsl_strerror(rc));
-        return rc;
-    }
-    if (t->cur.fd < 0) {
-        lsl_log_info("%s: %s does not exist yet; waiting for it", t->base.name,
-                     t->path);
-        return 0;
-    }
-    tail_file_begin(t, &t->cur, t->start_at_end ? t->cur.size : 0);
-    lsl_log_info("%s: following %s from its %s", t->base.name, t->cur.path,
-                 t->start_at_end ? "end" : "beginning");
-    return 0;
-}
-
-static int resume(struct lsl_tail_source *t, const struct lsl_checkpoint *cp)
-{
-    int rc = tail_find_checkpointed(t, cp, &t->cur);
-
-    t->lines = cp->lines;
-    if (rc == 0 && t->cur.fd >= 0) {
-        tail_file_begin(t, &t->cur, cp->offset);
-        lsl_log_info("%s: resuming %s at byte %llu", t->base.name, t->cur.path,
-                     (unsigned long long)cp->offset);
-        return 0;
-    }
-    lsl_log_warn("%s: the file of the last checkpoint (byte %llu) is "
-                 "neither %s nor one of its rotations any more; reading "
-                 "the current file from the start",
-                 t->base.name, (unsigned long long)cp->offset, t->path);
-    if (adopt_current(t) || rc)
-        return rc;
-    lsl_log_info("%s: waiting for %s", t->base.name, t->path);
-    return 0;
-}
-
 int lsl_tail_source_start(struct lsl_tail_source *t)
 {
-    struct lsl_checkpoint cp;
-    int rc = lsl_checkpoint_load(t->state_dir, t->base.name, &cp);
+    int rc = tail_start_files(t);
 
-    if (rc == -ENOENT) {
-        rc = first_run(t);
-    } else if (rc == 0) {
-        rc = resume(t, &cp);
-    } else {
-        lsl_log_error("%s/%s.ckpt: cannot use this checkpoint: %s; repair "
-                      "or remove it (without it the source starts as on "
-                      "its first run)",
-                      t->state_dir, t->base.name, lsl_strerror(rc));
-    }
     if (rc)
         return rc;
     tail_watch_start(t);

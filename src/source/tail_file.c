@@ -3,7 +3,8 @@
  * fingerprint of their first bytes, never by name alone. Rotation
  * candidates are the path's rotation names (path.N, path-SUFFIX) or the
  * glob's matches, ordered oldest first: by mtime, then path last, then
- * the higher .N first, then by name. Compressed rotations are skipped.
+ * the higher .N first, then by name. Compressed rotations are never read
+ * (tail_gz.c counts what they held unread).
  *
  * These run on the loop thread and make small metadata calls (stat, open,
  * a pread of at most LSL_FP_SPAN bytes) on local files; the bulk reads go
@@ -13,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glob.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,16 +22,10 @@
 #include <unistd.h>
 #include "tail_internal.h"
 
-struct cand {
-    char path[PATH_MAX];
-    struct stat st;
-    unsigned long rank; /* .N suffix */
-    bool is_path;
-};
-
 struct cands {
-    struct cand *v;
+    struct tail_cand *v;
     size_t n, cap;
+    bool compressed; /* list compressed files too */
 };
 
 static void look_stat(struct tail_file *f, const struct stat *st)
@@ -39,6 +35,38 @@ static void look_stat(struct tail_file *f, const struct stat *st)
     f->mtime = st->st_mtim;
 }
 
+/* The id and the head bytes it covers, read again. */
+static int ident(int fd, struct lsl_file_id *id, uint8_t *head)
+{
+    int rc = lsl_file_id_get(fd, id);
+    uint32_t got = 0;
+
+    while (rc == 0 && got < id->fp_len) {
+        ssize_t n = pread(fd, head + got, id->fp_len - got, (off_t)got);
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            rc = n < 0 ? -errno : LSL_ETRUNC;
+        else
+            got += (uint32_t)n;
+    }
+    /* The bytes must be those the fingerprint covers (no write between). */
+    if (rc == 0 && got > 0) {
+        uint8_t fp[LSL_FP_BYTES];
+
+        lsl_fp_of(head, got, fp);
+        if (memcmp(fp, id->fp, LSL_FP_BYTES) != 0)
+            rc = -EAGAIN;
+    }
+    return rc;
+}
+
+int tail_file_ident(struct tail_file *f)
+{
+    return ident(f->fd, &f->id, f->head);
+}
+
 int tail_file_open(struct tail_file *f, const char *path)
 {
     struct stat st;
@@ -46,6 +74,7 @@ int tail_file_open(struct tail_file *f, const char *path)
 
     memset(f, 0, sizeof(*f));
     f->fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    /* (end_len 0: not left yet) */
     if (f->fd < 0)
         return -errno;
     if (fstat(f->fd, &st) < 0) {
@@ -56,10 +85,12 @@ int tail_file_open(struct tail_file *f, const char *path)
         rc = -EINVAL;
         goto fail;
     }
-    rc = lsl_file_id_get(f->fd, &f->id);
+    rc = tail_file_ident(f);
     if (rc)
         goto fail;
     look_stat(f, &st);
+    f->prev_size = f->size;
+    f->prev_mtime = f->mtime;
     snprintf(f->path, sizeof(f->path), "%s", path);
     return 0;
 fail:
@@ -73,22 +104,13 @@ void tail_file_close(struct tail_file *f)
     if (f->fd >= 0)
         close(f->fd);
     f->fd = -1;
+    sodium_memzero(f->head, sizeof(f->head));
 }
 
-int tail_file_look(struct tail_file *f, bool *rewritten)
-{
-    struct stat st;
-
-    if (fstat(f->fd, &st) < 0)
-        return -errno;
-    look_stat(f, &st);
-    *rewritten = f->size < f->offset ||
-                 (f->id.fp_len > 0 && !lsl_file_fp_same(f->fd, &f->id));
-    return 0;
-}
-
-static void ids_put(struct lsl_tail_source *t, uint64_t gen,
-                    const struct lsl_file_id *id)
+/* Publish f's id and mtime for its generation (and, with `start`, the
+ * fingerprint of the bytes before where reading began). */
+static void ids_put(struct lsl_tail_source *t, const struct tail_file *f,
+                    const struct lsl_checkpoint *start)
 {
     struct tail_id *slot = NULL;
 
@@ -97,10 +119,10 @@ static void ids_put(struct lsl_tail_source *t, uint64_t gen,
         struct tail_id *e = &t->ids[i];
 
         /* Older than the last commit: no batch of it is in flight. */
-        if (e->gen == gen || e->gen == 0 ||
+        if (e->gen == f->gen || e->gen == 0 ||
             (!slot && e->gen < t->committed.file_id)) {
             slot = e;
-            if (e->gen == gen)
+            if (e->gen == f->gen)
                 break;
         }
     }
@@ -110,20 +132,54 @@ static void ids_put(struct lsl_tail_source *t, uint64_t gen,
             if (t->ids[i].gen < slot->gen)
                 slot = &t->ids[i];
     }
-    slot->gen = gen;
-    slot->id = *id;
+    if (slot->gen != f->gen && !start)
+        goto out; /* an update of a generation no longer tracked */
+    slot->gen = f->gen;
+    slot->id = f->id;
+    slot->mtime_ns = tail_ns(&f->mtime);
+    if (start) {
+        unsigned n =
+            t->nfinished < LSL_CKPT_DONE ? t->nfinished : LSL_CKPT_DONE;
+
+        slot->start = start->offset;
+        slot->start_end_len = start->end_len;
+        memcpy(slot->start_end_fp, start->end_fp, LSL_FP_BYTES);
+        /* The most recent ones, oldest first. */
+        for (unsigned i = 0; i < n; i++)
+            slot->done[i] = t->finished[(t->nfinished - n + i) % TAIL_FINISHED];
+        slot->ndone = n;
+    }
+out:
     uv_mutex_unlock(&t->lock);
 }
 
-bool tail_ids_get(struct lsl_tail_source *t, uint64_t gen,
-                  struct lsl_file_id *id)
+int tail_file_look(struct lsl_tail_source *t, struct tail_file *f,
+                   bool *rewritten)
+{
+    struct stat st;
+    bool changed;
+
+    if (fstat(f->fd, &st) < 0)
+        return -errno;
+    f->prev_size = f->size;
+    f->prev_mtime = f->mtime;
+    changed = tail_ns(&st.st_mtim) != tail_ns(&f->mtime);
+    look_stat(f, &st);
+    *rewritten = f->size < f->offset ||
+                 (f->id.fp_len > 0 && !lsl_file_fp_same(f->fd, &f->id));
+    if (changed && f->gen && !*rewritten)
+        ids_put(t, f, NULL);
+    return 0;
+}
+
+bool tail_ids_get(struct lsl_tail_source *t, uint64_t gen, struct tail_id *e)
 {
     bool found = false;
 
     uv_mutex_lock(&t->lock);
     for (size_t i = 0; i < TAIL_IDS && !found; i++) {
         if (t->ids[i].gen == gen) {
-            *id = t->ids[i].id;
+            *e = t->ids[i];
             found = true;
         }
     }
@@ -134,22 +190,92 @@ bool tail_ids_get(struct lsl_tail_source *t, uint64_t gen,
 void tail_file_begin(struct lsl_tail_source *t, struct tail_file *f,
                      uint64_t offset)
 {
+    struct lsl_checkpoint start;
+
+    memset(&start, 0, sizeof(start));
+    start.offset = offset;
+    /* Unreadable: resuming there later just checks less. */
+    if (lsl_checkpoint_end_get(f->fd, &start) != 0)
+        start.end_len = 0;
     f->gen = ++t->last_gen;
     f->start = offset;
     f->offset = offset;
-    ids_put(t, f->gen, &f->id);
+    f->born = f->mtime;
+    if (f->id.btime_ns > 0) {
+        f->born.tv_sec = f->id.btime_ns / 1000000000;
+        f->born.tv_nsec = f->id.btime_ns % 1000000000;
+    }
+    ids_put(t, f, &start);
+}
+
+void tail_file_mark_end(struct tail_file *f)
+{
+    struct lsl_checkpoint at;
+
+    memset(&at, 0, sizeof(at));
+    at.offset = f->offset;
+    if (lsl_checkpoint_end_get(f->fd, &at) != 0)
+        at.end_len = 0;
+    f->end_len = at.end_len;
+    memcpy(f->end_fp, at.end_fp, LSL_FP_BYTES);
+}
+
+/*
+ * Does fd (size bytes) start with f's head, as a copy of f does? A copy
+ * shorter than the fingerprint (taken before the last bytes it covers were
+ * written) is compared byte by byte with the head kept in memory.
+ */
+static bool head_same(int fd, uint64_t size, const struct tail_file *f)
+{
+    uint8_t buf[LSL_FP_SPAN];
+    bool same;
+
+    if (f->id.fp_len == 0 || size == 0)
+        return false;
+    if (size >= f->id.fp_len)
+        return lsl_file_fp_same(fd, &f->id);
+    same = pread(fd, buf, (size_t)size, 0) == (ssize_t)size &&
+           memcmp(buf, f->head, (size_t)size) == 0;
+    sodium_memzero(buf, sizeof(buf));
+    return same;
+}
+
+/* Does fd hold prev's bytes up to where prev was left (a copy of it)? */
+static bool copy_of(int fd, const struct tail_file *prev)
+{
+    struct lsl_checkpoint at;
+    struct stat st;
+
+    if (fstat(fd, &st) != 0 || !head_same(fd, (uint64_t)st.st_size, prev))
+        return false;
+    /* Shorter than where prev was left: a copy taken before prev's last
+     * lines were written (and read from prev), so no newer than them; a
+     * new file with the same first bytes is written after prev was. */
+    if ((uint64_t)st.st_size < prev->offset)
+        return tail_ns(&st.st_mtim) <= tail_ns(&prev->mtime);
+    if (prev->end_len == 0)
+        return true; /* otherwise the bytes before the offset decide */
+    memset(&at, 0, sizeof(at));
+    at.offset = prev->offset;
+    at.end_len = prev->end_len;
+    memcpy(at.end_fp, prev->end_fp, LSL_FP_BYTES);
+    return lsl_checkpoint_end_same(fd, &at);
 }
 
 void tail_file_grow_fp(struct lsl_tail_source *t, struct tail_file *f)
 {
     struct lsl_file_id id;
+    uint8_t head[LSL_FP_SPAN];
 
-    if (f->id.fp_len >= LSL_FP_SPAN || f->offset <= f->id.fp_len)
+    if (f->id.fp_len >= LSL_FP_SPAN || f->size <= f->id.fp_len)
         return;
-    if (lsl_file_id_get(f->fd, &id) != 0 || id.fp_len <= f->id.fp_len)
-        return;
-    f->id = id;
-    ids_put(t, f->gen, &f->id);
+    if (ident(f->fd, &id, head) == 0 && id.fp_len > f->id.fp_len &&
+        memcmp(head, f->head, f->id.fp_len) == 0) {
+        f->id = id;
+        memcpy(f->head, head, id.fp_len);
+        ids_put(t, f, NULL);
+    }
+    sodium_memzero(head, sizeof(head));
 }
 
 void tail_remember_finished(struct lsl_tail_source *t,
@@ -164,6 +290,18 @@ static bool was_finished(const struct lsl_tail_source *t, int fd)
 
     for (unsigned i = 0; i < n; i++)
         if (lsl_file_id_same(fd, &t->finished[i]))
+            return true;
+    return false;
+}
+
+bool tail_was_finished(const struct lsl_tail_source *t,
+                       const struct lsl_file_id *id)
+{
+    unsigned n = t->nfinished < TAIL_FINISHED ? t->nfinished : TAIL_FINISHED;
+
+    for (unsigned i = 0; i < n; i++)
+        if (t->finished[i].fp_len == id->fp_len &&
+            memcmp(t->finished[i].fp, id->fp, LSL_FP_BYTES) == 0)
             return true;
     return false;
 }
@@ -186,7 +324,22 @@ static bool compressed(const char *path)
 static unsigned long rank_of(const char *path)
 {
     const char *dot = strrchr(path, '.');
+    char num[24];
+    size_t n;
 
+    if (dot && compressed(path)) {
+        /* access.log.2.gz ranks as access.log.2 */
+        n = (size_t)(dot - path);
+        while (n > 0 && path[n - 1] != '.')
+            n--;
+        if (n == 0 || (size_t)(dot - path) - n >= sizeof(num))
+            return 0;
+        snprintf(num, sizeof(num), "%.*s", (int)((size_t)(dot - path) - n),
+                 path + n);
+        return strspn(num, "0123456789") == strlen(num) && num[0]
+                   ? strtoul(num, NULL, 10)
+                   : 0;
+    }
     if (!dot || !dot[1] || strspn(dot + 1, "0123456789") != strlen(dot + 1))
         return 0;
     return strtoul(dot + 1, NULL, 10);
@@ -194,13 +347,14 @@ static unsigned long rank_of(const char *path)
 
 static int cands_add(struct cands *c, const char *path, bool is_path)
 {
-    struct cand *e;
+    struct tail_cand *e;
+    bool gz = compressed(path);
 
-    if (compressed(path))
+    if (gz && !c->compressed)
         return 0;
     if (c->n == c->cap) {
         size_t cap = c->cap ? c->cap * 2 : 8;
-        struct cand *v = realloc(c->v, cap * sizeof(*v));
+        struct tail_cand *v = realloc(c->v, cap * sizeof(*v));
 
         if (!v)
             return -ENOMEM;
@@ -213,6 +367,7 @@ static int cands_add(struct cands *c, const char *path, bool is_path)
         return 0;
     e->rank = rank_of(path);
     e->is_path = is_path;
+    e->compressed = gz;
     c->n++;
     return 0;
 }
@@ -232,9 +387,10 @@ static int cands_glob(struct cands *c, const char *pattern, bool is_path)
     return rc;
 }
 
+/* By mtime, then the path last, then the higher .N first, then by name. */
 static int cmp_cand(const void *a, const void *b)
 {
-    const struct cand *x = a, *y = b;
+    const struct tail_cand *x = a, *y = b;
 
     if (x->st.st_mtim.tv_sec != y->st.st_mtim.tv_sec)
         return x->st.st_mtim.tv_sec < y->st.st_mtim.tv_sec ? -1 : 1;
@@ -247,13 +403,31 @@ static int cmp_cand(const void *a, const void *b)
     return strcmp(x->path, y->path);
 }
 
+/*
+ * A path's rotations by their names, which say their order whatever their
+ * mtimes (a late write to a rotated file makes it look newer): the path
+ * last, path.N with the higher N first; other names (path-DATE) by mtime.
+ */
+static int cmp_named(const void *a, const void *b)
+{
+    const struct tail_cand *x = a, *y = b;
+
+    if (x->is_path != y->is_path)
+        return x->is_path ? 1 : -1;
+    if (x->rank && y->rank && x->rank != y->rank)
+        return x->rank > y->rank ? -1 : 1;
+    return cmp_cand(a, b);
+}
+
 /* Every file that may hold this source's lines, oldest first. */
-static int cands_list(const struct lsl_tail_source *t, struct cands *c)
+static int cands_list(const struct lsl_tail_source *t, struct cands *c,
+                      bool with_compressed)
 {
     char pat[PATH_MAX + 2];
     int rc;
 
     memset(c, 0, sizeof(*c));
+    c->compressed = with_compressed;
     if (t->is_glob) {
         rc = cands_glob(c, t->path, false);
     } else {
@@ -266,8 +440,23 @@ static int cands_list(const struct lsl_tail_source *t, struct cands *c)
             rc = cands_add(c, t->path, true);
     }
     if (rc == 0)
-        qsort(c->v, c->n, sizeof(*c->v), cmp_cand);
+        qsort(c->v, c->n, sizeof(*c->v), t->is_glob ? cmp_cand : cmp_named);
     return rc;
+}
+
+int tail_cands(const struct lsl_tail_source *t, bool with_compressed,
+               struct tail_cand **out, size_t *n)
+{
+    struct cands c;
+    int rc = cands_list(t, &c, with_compressed);
+
+    if (rc) {
+        free(c.v);
+        return rc;
+    }
+    *out = c.v;
+    *n = c.n;
+    return 0;
 }
 
 static bool same_inode(const struct stat *st, const struct lsl_file_id *id)
@@ -282,41 +471,45 @@ static bool ts_before(const struct timespec *a, const struct timespec *b)
 }
 
 /* A file worth adopting after `prev`: not finished, not a copy of it. */
-static bool adopt(struct lsl_tail_source *t, const struct cand *c,
+static bool adopt(struct lsl_tail_source *t, const struct tail_cand *c,
                   const struct tail_file *prev, struct tail_file *out)
 {
     if (tail_file_open(out, c->path) != 0)
         return false;
-    if (was_finished(t, out->fd) ||
-        (prev && prev->id.fp_len > 0 && lsl_file_fp_same(out->fd, &prev->id))) {
-        tail_file_close(out);
-        return false;
+    if (was_finished(t, out->fd))
+        goto skip;
+    if (prev && copy_of(out->fd, prev)) {
+        /* Its lines were read from prev: never read it, restarts too. */
+        tail_remember_finished(t, &out->id);
+        goto skip;
     }
     return true;
+skip:
+    tail_file_close(out);
+    return false;
 }
 
 int tail_find_next(struct lsl_tail_source *t, const struct tail_file *prev,
-                   struct tail_file *out)
+                   bool by_time, struct tail_file *out)
 {
     struct cands c;
     size_t i = 0;
-    int rc = cands_list(t, &c);
+    int rc = cands_list(t, &c, false);
 
     out->fd = -1;
     if (rc)
         goto out;
-    while (i < c.n && !same_inode(&c.v[i].st, &prev->id))
+    while (!by_time && i < c.n && !same_inode(&c.v[i].st, &prev->id))
         i++;
-    if (i < c.n) {
-        i++;
-    } else {
-        /* prev is gone: whatever was written since it was last seen. */
-        for (i = 0; i < c.n && ts_before(&c.v[i].st.st_mtim, &prev->mtime); i++)
-            ;
-    }
-    for (; i < c.n; i++)
+    /* prev is gone (or rewritten): whatever was written since it was last
+     * seen, in rotation order. */
+    by_time = by_time || i == c.n;
+    for (i = by_time ? 0 : i + 1; i < c.n; i++) {
+        if (by_time && ts_before(&c.v[i].st.st_mtim, &prev->mtime))
+            continue;
         if (!same_inode(&c.v[i].st, &prev->id) && adopt(t, &c.v[i], prev, out))
             break;
+    }
 out:
     free(c.v);
     return rc;
@@ -334,7 +527,7 @@ int tail_find_current(struct lsl_tail_source *t, struct tail_file *out)
             tail_file_close(out);
         return rc == -ENOENT ? 0 : rc;
     }
-    rc = cands_list(t, &c);
+    rc = cands_list(t, &c, false);
     for (size_t i = c.n; rc == 0 && i > 0; i--)
         if (adopt(t, &c.v[i - 1], NULL, out))
             break;
@@ -342,25 +535,39 @@ int tail_find_current(struct lsl_tail_source *t, struct tail_file *out)
     return rc;
 }
 
-/* First candidate (not `skip`) with `offset` bytes matching `id`. */
-static int find_match(struct lsl_tail_source *t, const struct lsl_file_id *id,
-                      uint64_t offset, bool by_inode,
-                      const struct lsl_file_id *skip, struct tail_file *out)
+/* What find_match looks for. */
+struct match {
+    const struct lsl_file_id *id;
+    const struct tail_file *of;      /* a copy of this open file (its head) */
+    bool by_inode;                   /* else: a copy, by its head */
+    uint64_t min_size;               /* at least this long */
+    const struct lsl_file_id *skip;  /* not this inode */
+    bool rotated_only;               /* not the file at the path */
+    const struct lsl_checkpoint *cp; /* and its bytes before the offset */
+};
+
+/* First candidate that fits `m`, or out->fd -1. */
+static int find_match(struct lsl_tail_source *t, const struct match *m,
+                      struct tail_file *out)
 {
     struct cands c;
-    int rc = cands_list(t, &c);
+    int rc = cands_list(t, &c, false);
 
     out->fd = -1;
     for (size_t i = 0; rc == 0 && i < c.n; i++) {
         const struct stat *st = &c.v[i].st;
 
-        if ((by_inode && !same_inode(st, id)) ||
-            (skip && same_inode(st, skip)) || (uint64_t)st->st_size < offset)
+        if ((m->by_inode && !same_inode(st, m->id)) ||
+            (m->skip && same_inode(st, m->skip)) ||
+            (m->rotated_only && c.v[i].is_path) ||
+            (uint64_t)st->st_size < m->min_size)
             continue;
         if (tail_file_open(out, c.v[i].path) != 0)
             continue;
-        if (by_inode ? lsl_file_id_same(out->fd, id)
-                     : lsl_file_fp_same(out->fd, id))
+        if ((m->by_inode ? lsl_file_id_same(out->fd, m->id)
+             : m->of     ? head_same(out->fd, out->size, m->of)
+                         : lsl_file_fp_same(out->fd, m->id)) &&
+            (!m->cp || lsl_checkpoint_end_same(out->fd, m->cp)))
             break;
         tail_file_close(out);
     }
@@ -372,22 +579,32 @@ int tail_find_checkpointed(struct lsl_tail_source *t,
                            const struct lsl_checkpoint *cp,
                            struct tail_file *out)
 {
-    int rc = find_match(t, &cp->file, 0, true, NULL, out);
+    struct match m = {
+        .id = &cp->file, .by_inode = true, .min_size = cp->offset, .cp = cp};
+    int rc = find_match(t, &m, out);
 
-    /* Not by inode: a copytruncate copy holds its bytes under a new one. */
-    if (rc == 0 && out->fd < 0 && cp->file.fp_len > 0)
-        rc = find_match(t, &cp->file, cp->offset, false, NULL, out);
+    /* Not by inode: a copytruncate copy holds its bytes under a new one,
+     * and is never the file at the path (a new file there with the same
+     * first bytes is not taken for it). */
+    if (rc == 0 && out->fd < 0 && cp->file.fp_len > 0) {
+        m.by_inode = false;
+        m.rotated_only = true;
+        rc = find_match(t, &m, out);
+    }
     return rc;
 }
 
 int tail_find_copy(struct lsl_tail_source *t, const struct tail_file *orig,
                    struct tail_file *out)
 {
+    struct match m = {
+        .id = &orig->id, .min_size = orig->offset, .skip = &orig->id};
+
     if (orig->id.fp_len == 0) {
         out->fd = -1;
         return 0;
     }
-    return find_match(t, &orig->id, orig->offset + 1, false, &orig->id, out);
+    return find_match(t, &m, out);
 }
 
 enum tail_detach tail_detached(struct lsl_tail_source *t)
@@ -398,11 +615,12 @@ enum tail_detach tail_detached(struct lsl_tail_source *t)
     if (t->cur.nlink == 0)
         return DETACH_DELETED;
     if (!t->is_glob) {
-        if (stat(t->path, &st) < 0 || same_inode(&st, &t->cur.id))
-            return DETACH_NONE;
-        return DETACH_ROTATED;
+        /* No file at the path: cur lives on under another name. */
+        if (stat(t->path, &st) < 0)
+            return errno == ENOENT ? DETACH_ROTATED : DETACH_NONE;
+        return same_inode(&st, &t->cur.id) ? DETACH_NONE : DETACH_ROTATED;
     }
-    if (tail_find_next(t, &t->cur, &next) != 0 || next.fd < 0)
+    if (tail_find_next(t, &t->cur, false, &next) != 0 || next.fd < 0)
         return DETACH_NONE;
     tail_file_close(&next);
     return DETACH_ROTATED;

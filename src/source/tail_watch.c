@@ -1,9 +1,9 @@
 /*
  * Tail source: wake-ups. inotify (uv_fs_event) on the directory catches
  * writes, creations and renames as they happen, which keeps the
- * copytruncate window small; a stat poll every TAIL_POLL_MS is the safety
- * net (lost events, filesystems without inotify) and times the grace
- * period of rotated files. Both handles are embedded in the source, which
+ * copytruncate window small; a stat poll every poll_ms is the safety
+ * net (lost events, filesystems without inotify) and times the rotate
+ * wait of rotated files. Both handles are embedded in the source, which
  * is freed only after both close callbacks ran.
  */
 #include <fnmatch.h>
@@ -50,9 +50,9 @@ void tail_watch_start(struct lsl_tail_source *t)
 
     if (rc)
         lsl_log_warn("%s: cannot watch %s (%s); noticing changes by "
-                     "polling every %d ms",
-                     t->base.name, t->dir, uv_strerror(rc), TAIL_POLL_MS);
-    uv_timer_start(&t->poll, on_poll, TAIL_POLL_MS, TAIL_POLL_MS);
+                     "polling every %u ms",
+                     t->base.name, t->dir, uv_strerror(rc), t->poll_ms);
+    uv_timer_start(&t->poll, on_poll, t->poll_ms, t->poll_ms);
 }
 
 static void on_closed(uv_handle_t *h)

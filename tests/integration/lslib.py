@@ -1,19 +1,34 @@
-"""Shared helpers of the logseal integration tests.
+"""The one helper module of the logseal integration tests.
 
-Each test is a standalone program: `test_x.py LOGSEAL_BINARY SOURCE_ROOT`.
-It fails by calling fail() (message on stderr, exit 1). Nothing here prints
-an original identifier: subprocess output shown in a failure message is
-passed through redact() first, and checks report line numbers and counts.
+Each test is a standalone program: `test_x.py LOGSEAL_BINARY SOURCE_ROOT`
+that runs its body through main(): it fails by calling fail() or check()
+(message on stderr, exit 1) or skip() (exit 77: meson counts it skipped).
+Nothing here prints an original identifier: subprocess output shown in a
+failure message is passed through redact() first, and checks report line
+numbers, counts and n= values.
+
+Parts: the test context (Ctx: the binary, `pipe`, `unseal`, keys, genlogs);
+output readers (gzip members, segments, n= values); waiting (wait_for,
+free_port, metrics over HTTP); the daemon (Daemon: the one way to start
+`logseal run`); tools and shipped files; and a real nginx beside it
+(Nginx, Client, Identity, access_log_conf, DgramQueue: lslib_nginx.py,
+re-exported here, so tests import lslib alone).
 """
 
+import glob
 import gzip
 import ipaddress
 import itertools
 import os
+import random
 import re
+import shutil
+import signal
+import socket
 import subprocess
 import sys
 import tempfile
+import time
 import zlib
 
 TOKEN_CLASSES = ('ip', 'id', 'user', 'email', 'secret', 'phone', 'name')
@@ -50,6 +65,9 @@ _REDACT_RE = re.compile(
     r'|\d{5,}|\d{2,4}-\d{2,4}-\d{3,4}')
 
 
+SKIP = 77
+
+
 class Failure(Exception):
     pass
 
@@ -61,6 +79,12 @@ def fail(msg):
 def check(cond, msg):
     if not cond:
         raise Failure(msg)
+
+
+def skip(why):
+    """End the test as skipped (meson: exit 77)."""
+    print('SKIP: %s' % why)
+    sys.exit(SKIP)
 
 
 def redact(text, limit=1500):
@@ -151,6 +175,15 @@ class Ctx:
         keys = self.path(name)
         self.expect(self.run(['keygen', '--dir', keys]), 0, 'keygen')
         return keys
+
+    def genlog_lines(self, fmt, lines, seed=1):
+        """Lines of tests/tools/genlogs.py (deterministic), as bytes."""
+        p = subprocess.run([sys.executable, self.genlogs_py, fmt, str(lines),
+                            '--seed', str(seed)], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=300)
+        check(p.returncode == 0, 'genlogs %s failed: %s'
+              % (fmt, redact(p.stderr)))
+        return p.stdout.splitlines()
 
     def genlogs(self, fmt, lines, out, seed=1, truth=None, extra=()):
         cmd = [sys.executable, self.genlogs_py, fmt, str(lines),
@@ -254,6 +287,30 @@ def read_gz(path):
         return f.read()
 
 
+def gunzip_members(data):
+    """Text of the whole gzip members at the start of `data`: a member cut
+    short (a .part being written, or a crash) and what follows are left
+    out."""
+    out = []
+    while data:
+        d = zlib.decompressobj(wbits=31)
+        try:
+            text = d.decompress(data)
+        except zlib.error:
+            break
+        if not d.eof:
+            break
+        out.append(text)
+        data = d.unused_data
+    return b''.join(out)
+
+
+def read_members(path):
+    """gunzip_members() of a file (possibly growing)."""
+    with open(path, 'rb') as f:
+        return gunzip_members(f.read())
+
+
 def zcat(path):
     """Decompress with the system's zcat."""
     p = subprocess.run(['zcat', path], stdout=subprocess.PIPE,
@@ -312,3 +369,335 @@ def count_lines(data):
 def read_truth(path):
     with open(path, encoding='utf-8') as f:
         return f.read().splitlines()
+
+
+# ---- segments and request numbers ----
+
+N_RE = re.compile(rb'[?&]n=(\d+)')
+CLIENT_UUID_RE = re.compile(rb'[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-'
+                            rb'[0-9a-fA-F]{4}-[0-9a-fA-F]{12}')
+# A line starts with the client's ip6-mode address (the default for an
+# address field) or its token (--ip-mode token).
+IP_TOKEN_LINE_RE = re.compile(rb'(?:ip_[a-z2-7]{26}|fd[0-9a-f:]+) - - \[')
+
+
+def segments(output, source='*', finished_only=True):
+    """Segment files of a source (every source by default), in name order;
+    with finished_only=False the .part files too."""
+    pat = os.path.join(output, source, '**', '*.log.gz')
+    files = glob.glob(pat, recursive=True)
+    if not finished_only:
+        files += glob.glob(pat + '.part', recursive=True)
+    return sorted(files)
+
+
+def segment_lines(output, source='*'):
+    """Lines of every segment, .part included (whole members only). While
+    the daemon runs a .part may be renamed between listing and reading:
+    then list again."""
+    for _ in range(50):
+        try:
+            return b''.join(read_members(p) for p in segments(
+                output, source, finished_only=False)).splitlines()
+        except FileNotFoundError:
+            time.sleep(0.05)
+    fail('segments in %s keep changing under the reader' % output)
+
+
+def n_values(text):
+    return [int(m) for m in N_RE.findall(text)]
+
+
+def seen_ns(output, source):
+    """n values in the output so far, finished or not (for waiting)."""
+    return n_values(b'\n'.join(segment_lines(output, source)))
+
+
+def check_final(output, source, expected, allowed_missing=(),
+                ip_lines=True):
+    """After a clean stop: only finished segments, every expected n exactly
+    once (except allowed_missing, which may be absent), nothing else, and
+    no client address or device UUID in clear; with ip_lines, every line
+    starts with an ip token (nginx lines). Returns the missing n values."""
+    files = segments(output, source)
+    check(len(segments(output, source, False)) == len(files),
+          '%s: unfinished .part segments after a clean stop' % source)
+    check(files, '%s: no finished segment in %s' % (source, output))
+    text = b''.join(read_gz(p) for p in files)
+    check(b'127.0.0.1' not in text and b'192.0.2.' not in text,
+          '%s: a client address is in the output in clear' % source)
+    check(b'device_id=' in text and not CLIENT_UUID_RE.search(text),
+          '%s: a device UUID is in the output in clear' % source)
+    bad = [i for i, ln in enumerate(text.splitlines(), 1)
+           if not IP_TOKEN_LINE_RE.match(ln)]
+    check(not ip_lines or not bad, '%s: %d lines do not start with an ip '
+          'token (syslog header left, or not parsed by nginx-combined), '
+          'e.g. line %d' % (source, len(bad), bad[0] if bad else 0))
+    counts = {}
+    for n in n_values(text):
+        counts[n] = counts.get(n, 0) + 1
+    dups = sorted(n for n, c in counts.items() if c > 1)
+    check(not dups, '%s: %d requests appear more than once (n=%s)'
+          % (source, len(dups), dups[:10]))
+    want = set(expected)
+    extra = sorted(set(counts) - want)
+    check(not extra, '%s: %d unexpected lines (n=%s)'
+          % (source, len(extra), extra[:10]))
+    missing = sorted(want - set(counts) - set(allowed_missing))
+    check(not missing, '%s: %d of %d requests missing (n=%s)'
+          % (source, len(missing), len(want), missing[:10]))
+    return sorted(want - set(counts))
+
+
+def gen_lines(n, seed=1, tag=''):
+    """Access-log-like lines (bytes) with addresses and user ids for the
+    Daemon's test rule, all distinct; line i ends with its number i."""
+    rnd = random.Random(seed)
+    out = []
+    for i in range(n):
+        ip = '10.%d.%d.%d' % (rnd.randrange(256), rnd.randrange(256),
+                              rnd.randrange(1, 255))
+        user = 'user%d' % rnd.randrange(5000)
+        out.append(('%s %s "GET /live/%s%d.ts?x=%d" %d'
+                    % (ip, user, tag, i, rnd.randrange(10 ** 6), i))
+                   .encode())
+    return out
+
+
+# ---- waiting, ports, metrics ----
+
+def wait_for(pred, timeout, what, procs=()):
+    """Poll pred() until true; fail after `timeout` s, or as soon as one of
+    `procs` (Popen or Daemon objects) has exited (a Daemon's log is
+    shown)."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if pred():
+            return
+        for p in procs:
+            proc = p.proc if isinstance(p, Daemon) else p
+            if proc is not None and proc.poll() is not None:
+                fail('%s exited (%s) while waiting for %s%s'
+                     % (os.path.basename(str(proc.args[0])), proc.returncode,
+                        what, ':\n' + p.log_tail()
+                        if isinstance(p, Daemon) else ''))
+        time.sleep(0.05)
+    fail('timed out after %ds waiting for %s' % (timeout, what))
+
+
+def free_port(kind=socket.SOCK_STREAM):
+    with socket.socket(socket.AF_INET, kind) as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+def udp_bound(port):
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        try:
+            s.bind(('127.0.0.1', port))
+            return False
+        except OSError:
+            return True
+
+
+def http_get(port, request=b'GET /metrics HTTP/1.0\r\n\r\n', timeout=5):
+    with socket.create_connection(('127.0.0.1', port), timeout=timeout) as s:
+        s.sendall(request)
+        data = b''
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    return data.decode('utf-8', 'replace')
+
+
+def metric(text, name, source=None):
+    """Value of logseal_NAME{source="SOURCE"} (or unlabeled) in Prometheus
+    text, or None."""
+    key = 'logseal_%s' % name
+    if source is not None:
+        key += '{source="%s"}' % source
+    for line in text.splitlines():
+        if line.startswith(key + ' '):
+            return int(line.split()[-1])
+    return None
+
+
+# ---- the daemon ----
+
+TEST_RULE = r'''name     daemon-test
+pattern  ^(?<client>\S+) (?<user>\S+) "(?<msg>[^"]*)" (?<n>\d+)$
+field    client ip
+field    user   user
+'''
+
+
+class Daemon:
+    """`logseal run`, the one way tests start it: keys, vault, state and
+    output directories, a test rule (for gen_lines), configuration files,
+    and one daemon process at a time with its stderr in `log_path`.
+
+    base: the directory for all of it (default: the test's temp dir).
+    """
+
+    def __init__(self, ctx, base=None, output=None):
+        self.ctx = ctx
+        self.exe = ctx.exe
+        self.tmp = base or ctx.tmp
+        os.makedirs(self.tmp, exist_ok=True)
+        self.keys = os.path.join(self.tmp, 'keys')
+        self.vault = os.path.join(self.tmp, 'vault')
+        self.state = os.path.join(self.tmp, 'state')
+        self.output = output or os.path.join(self.tmp, 'out')
+        self.rule = os.path.join(self.tmp, 'test.rules')
+        self.log_path = os.path.join(self.tmp, 'daemon.log')
+        self.conf = None
+        self.proc = None
+        with open(self.rule, 'w') as f:
+            f.write(TEST_RULE)
+        ctx.expect(ctx.run(['keygen', '--dir', self.keys]), 0, 'keygen')
+
+    def config(self, sources, extra='', name='logseal.conf'):
+        """Write a configuration; sources: (name, {key: value} or a list of
+        (key, value)) pairs; extra: more [daemon] lines (they replace the
+        defaults segment_age = 1h, log_level = info). Returns its path,
+        also kept as self.conf."""
+        given = re.findall(r'(?m)^\s*(\w+)\s*=', extra)
+        text = '[daemon]\nkeys = %s\nvault = %s\nstate = %s\noutput = %s\n' \
+            % (self.keys, self.vault, self.state, self.output)
+        for k, v in (('segment_age', '1h'), ('log_level', 'info')):
+            if k not in given:
+                text += '%s = %s\n' % (k, v)
+        text += extra + '\n'
+        for sname, keys in sources:
+            items = keys.items() if isinstance(keys, dict) else keys
+            text += '\n[source %s]\n' % sname
+            text += ''.join('%s = %s\n' % kv for kv in items)
+        self.conf = os.path.join(self.tmp, name)
+        with open(self.conf, 'w') as f:
+            f.write(text)
+        return self.conf
+
+    def start(self, config=None, stdin=subprocess.DEVNULL, stdout=None,
+              env=None):
+        """Start `logseal run --config` (self.conf by default) and return
+        the process. env: variables to add (e.g. LD_PRELOAD); a value of
+        None removes the variable."""
+        e = dict(self.ctx.env)
+        for k, v in (env or {}).items():
+            if v is None:
+                e.pop(k, None)
+            else:
+                e[k] = v
+        cmd = os.environ.get('LSL_TEST_WRAP', '').split() + [self.exe]
+        with open(self.log_path, 'ab') as log:
+            self.proc = subprocess.Popen(
+                cmd + ['run', '--config', config or self.conf], stdin=stdin,
+                stdout=stdout if stdout is not None else subprocess.DEVNULL,
+                stderr=log, env=e)
+        return self.proc
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self, timeout=60):
+        """SIGTERM and wait; returns the exit status (fails if it does not
+        stop in time)."""
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(30)
+                fail('logseal did not stop within %ds of SIGTERM:\n%s'
+                     % (timeout, self.log_tail()))
+        return self.proc.returncode
+
+    def wait(self, timeout=120):
+        """Exit status once it stops by itself (its stdin source ended)."""
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            fail('logseal did not stop within %ds of its input ending'
+                 % timeout)
+
+    def kill(self):
+        """SIGKILL (if running) and reap."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(30)
+
+    def log(self):
+        try:
+            with open(self.log_path, 'rb') as f:
+                return f.read().decode('utf-8', 'replace')
+        except FileNotFoundError:
+            return ''
+
+    def log_tail(self, limit=3000):
+        """The end of the log, safe to show (redacted)."""
+        return redact(self.log()[-limit:], limit)
+
+    def fault_env(self, **faults):
+        """Variables for start(env=...) that preload the faultfs shim
+        ($LSL_FAULTFS, tests/tools/faultfs.c) with FAULTFS_<KEY> = value;
+        its log is faults.log in the daemon's directory."""
+        shim = os.environ.get('LSL_FAULTFS', '')
+        check(os.path.exists(shim), '$LSL_FAULTFS does not name the '
+              'faultfs shim')
+        e = {'ASAN_OPTIONS': (os.environ.get('ASAN_OPTIONS', '') +
+                              ':verify_asan_link_order=0').lstrip(':'),
+             'LD_PRELOAD': shim,
+             'FAULTFS_LOG': os.path.join(self.tmp, 'faults.log')}
+        for k, v in faults.items():
+            e['FAULTFS_' + k.upper()] = str(v)
+        return e
+
+    def reference(self, lines, rule=None):
+        """What `logseal pipe` makes of the lines: tokens are keyed and
+        deterministic, so the daemon must write exactly these."""
+        proc, _ = self.ctx.pipe(rule or self.rule, self.keys,
+                                os.path.join(self.tmp, 'ref-vault'),
+                                input=b''.join(ln + b'\n' for ln in lines))
+        return proc.stdout.splitlines()
+
+
+# ---- tools and shipped files ----
+
+def find_tool(name):
+    path = shutil.which(name) or shutil.which(name, path='/usr/sbin:/sbin')
+    if not path:
+        skip('%s is not installed (Debian: apt-get install %s)'
+             % (name, 'nginx-light' if name == 'nginx' else name))
+    return path
+
+
+def need_daemon(ctx):
+    p = subprocess.run([ctx.exe, 'run', '--help'], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, timeout=30)
+    if p.returncode != 0:
+        skip('`logseal run` is not available in this build')
+
+
+def dist_file(ctx, name):
+    with open(os.path.join(ctx.root, 'src', 'dist', name)) as f:
+        return f.read()
+
+
+def subst(text, values):
+    """Fill in @NAME@ placeholders; fails if one is left outside comments."""
+    for k, v in values.items():
+        text = text.replace('@%s@' % k, str(v))
+    check('@' not in ''.join(ln.split('#')[0] for ln in text.splitlines()),
+          'a placeholder was left unsubstituted')
+    return text
+
+
+# A real nginx and logrotate beside the daemon: lslib_nginx.py, re-exported
+# here (import lslib, not it).
+from lslib_nginx import (Client, DgramQueue, Identity, Nginx,  # noqa: E402
+                         access_log_conf)

@@ -34,7 +34,6 @@ the address a token, no original left.
 """
 
 import calendar
-import gzip
 import ipaddress
 import json
 import os
@@ -104,8 +103,8 @@ def part_goaccess(ctx, keys, src):
                  out=out, extra=(['--ip-mode', mode] if mode != 'default'
                                  else []) + ['--level', '1'])
         plain = ctx.path('out-%s.txt' % mode)
-        with gzip.open(out, 'rb') as f, open(plain, 'wb') as g:
-            g.write(f.read())
+        with open(plain, 'wb') as g:
+            g.write(lslib.read_gz(out))
         got = goaccess(ctx, plain, mode, args)
         for key in want:
             check(got[key] == want[key],
@@ -142,12 +141,11 @@ def canon(s):
 
 def read_jsonl(path):
     objs = []
-    with gzip.open(path, 'rb') as f:
-        for no, raw in enumerate(f, 1):
-            try:
-                objs.append(json.loads(raw.decode('utf-8')))
-            except (UnicodeDecodeError, ValueError) as e:
-                lslib.fail('jsonl line %d is not JSON: %s' % (no, e))
+    for no, raw in enumerate(lslib.read_gz(path).splitlines(True), 1):
+        try:
+            objs.append(json.loads(raw.decode('utf-8')))
+        except (UnicodeDecodeError, ValueError) as e:
+            lslib.fail('jsonl line %d is not JSON: %s' % (no, e))
     return objs
 
 
@@ -203,8 +201,7 @@ def part_json_source(ctx, keys):
     out, vault = ctx.path('bad.jsonl.gz'), ctx.path('vault-badjson')
     ctx.pipe('nginx-json', keys, vault, out=out, input=b'\n'.join(BAD_JSON)
              + b'\n', extra=['--format', 'jsonl', '--columns', 'source'])
-    with gzip.open(out, 'rb') as f:
-        raw = f.read()
+    raw = lslib.read_gz(out)
     objs = [strict_json(line, no)
             for no, line in enumerate(raw.splitlines(), 1)]
     check(len(objs) == len(BAD_JSON) and
@@ -329,8 +326,7 @@ def part_w3c(ctx, keys):
           summ['lines_out'] == len(records),
           'w3c: summary %r for %d header and %d data lines'
           % (summ, headers, len(records)))
-    with gzip.open(out, 'rb') as f:
-        raw = f.read()
+    raw = lslib.read_gz(out)
     objs = [strict_json(line, no)
             for no, line in enumerate(raw.splitlines(), 1)]
     check(len(objs) == len(records), 'w3c: %d rows for %d data lines'

@@ -14,11 +14,11 @@ no rule reads falls back to the text rule with a warning.
 - `run --check` accepts the configuration.
 """
 import os
-import subprocess
 import re
-import sys
+import subprocess
 
-import daemonlib as dl
+import lslib
+from lslib import check
 
 N = 400
 APP = [
@@ -28,11 +28,11 @@ APP = [
     for i in range(N)]
 
 
-def main():
-    env = dl.Env(sys.argv[1], sys.argv[2])
+def body(ctx):
+    env = lslib.Daemon(ctx)
     web = os.path.join(env.tmp, "web.log")
     app = os.path.join(env.tmp, "app.log")
-    lines = dl.genlogs(env.root, N, seed=9)
+    lines = ctx.genlog_lines("nginx", N, seed=9)
     app_lines = [a.encode() for a in APP]
     with open(web, "wb") as f:
         f.write(b"".join(l + b"\n" for l in lines))
@@ -46,31 +46,31 @@ def main():
            ("sys", {"type": "syslog", "listen": "unix:" + sock,
                     "rule": "auto"})]
     cfg = env.config(src)
-    r = subprocess.run([env.bin, "run", "--config", cfg, "--check"],
-                       capture_output=True, text=True)
-    dl.check(r.returncode == 0, "--check refuses rule = auto: " + r.stderr)
+    r = subprocess.run([env.exe, "run", "--config", cfg, "--check"],
+                       capture_output=True, text=True, env=ctx.env)
+    check(r.returncode == 0, "--check refuses rule = auto: " + r.stderr)
 
     p = env.start(cfg)
-    dl.wait_for(lambda: len(dl.segment_lines(env.output, "web")) >= N and
-                len(dl.segment_lines(env.output, "app")) >= N, 60,
-                "%d lines in the web and app segments" % N, proc=p, env=env)
-    dl.check(dl.stop(p) == 0, "exit code %d:\n%s" % (p.returncode,
-                                                      env.log()))
+    lslib.wait_for(lambda: len(lslib.segment_lines(env.output, "web")) >= N
+                   and len(lslib.segment_lines(env.output, "app")) >= N, 60,
+                   "%d lines in the web and app segments" % N, [env])
+    check(env.stop() == 0, "exit code %d:\n%s" % (p.returncode,
+                                                   env.log_tail()))
     log = env.log()
-    dl.check("[source web]: rule = auto chose nginx-combined" in log,
+    check("[source web]: rule = auto chose nginx-combined" in log,
              "the web source's rule is not logged:\n" + log)
-    dl.check("[source app]: rule = auto: no rule matches" in log and
-             "using text" in log and
-             re.search(r"\(tried: [^)]*nginx-combined", log),
+    check("[source app]: rule = auto: no rule matches" in log and
+          "using text" in log and
+          re.search(r"\(tried: [^)]*nginx-combined", log),
              "no fallback warning for the app source:\n" + log)
-    dl.check("[source sys]: rule = auto: no lines to sample; using text"
+    check("[source sys]: rule = auto: no lines to sample; using text"
              in log, "no warning for the syslog source:\n" + log)
 
-    got = dl.segment_lines(env.output, "web")
-    dl.check(got == env.reference(lines, "nginx-combined"),
+    got = lslib.segment_lines(env.output, "web")
+    check(got == env.reference(lines, "nginx-combined"),
              "web segments differ from pipe --rule nginx-combined")
-    got = dl.segment_lines(env.output, "app")
-    dl.check(got == env.reference(app_lines, "text"),
+    got = lslib.segment_lines(env.output, "app")
+    check(got == env.reference(app_lines, "text"),
              "app segments differ from pipe --rule text")
     blob = b"\n".join(got)
     # Each needle holds a byte no token has (tokens are a-z2-7 after
@@ -79,10 +79,10 @@ def main():
         for leak in (b"198.51.100.%d " % (i % 250), b"u%d@example" % i,
                      b"=pw%dx" % i, b"tok%dAbC" % i, b"user_id=%d" % (1000 + i),
                      b"176148"):
-            dl.check(leak not in blob, "the app segments keep %r" % leak)
+            check(leak not in blob, "the app segments keep %r" % leak)
     print("ok: rule = auto chose nginx-combined for a tailed nginx file, "
           "text (with a warning) for an application log and a syslog "
           "source")
 
 
-main()
+lslib.main(body)

@@ -2,47 +2,44 @@
 """Configuration mistakes stop `logseal run` (and --check) with exit 1 and
 a message naming the file, the line and the key; a good file passes
 --check and is described."""
-import subprocess
-import sys
-
-import daemonlib as dl
+import lslib
+from lslib import check
 
 
-def run(env, *args):
-    return subprocess.run([env.bin, "run"] + list(args), capture_output=True,
-                          text=True, timeout=30)
+def body(ctx):
+    d = lslib.Daemon(ctx)
+
+    def run(*args):
+        r = ctx.run(['run'] + list(args), timeout=30)
+        return r.returncode, r.stdout.decode(), r.stderr.decode()
+
+    good = d.config([('in', {'type': 'stdin', 'rule': d.rule,
+                             'sink': 'stdout'})])
+    rc, out, err = run('--config', good, '--check')
+    check(rc == 0, '--check of a good file: ' + err)
+    check('source in: stdin' in out, '--check output: ' + out)
+
+    bad = d.config([('in', {'type': 'stdin', 'sink': 'stdout',
+                            'colour': 'blue'})], name='bad.conf')
+    with open(bad) as f:
+        line = f.read().splitlines().index('colour = blue') + 1
+    for extra in ([], ['--check']):
+        rc, _, err = run('--config', bad, *extra)
+        check(rc == 1, 'exit %d for an unknown key' % rc)
+        check('%s:%d:' % (bad, line) in err and "'colour'" in err,
+              'message lacks file:line or key: ' + err)
+
+    bad = d.config([('in', {'type': 'stdin', 'rule': '/no/such.rules'})],
+                   name='norule.conf')
+    rc, _, err = run('--config', bad, '--check')
+    check(rc == 1 and '[source in]' in err, 'missing rule: %d %s' % (rc, err))
+
+    rc, _, err = run('--config', '/nonexistent/logseal.conf')
+    check(rc == 1 and '/nonexistent/logseal.conf' in err,
+          'missing file: ' + err)
+    rc, _, _ = run()
+    check(rc == 2, 'no --config must be a usage error')
+    print('ok: bad configurations refused with file, line and key')
 
 
-def main():
-    env = dl.Env(sys.argv[1], sys.argv[2])
-    good = env.config([("in", {"type": "stdin", "rule": env.rule,
-                               "sink": "stdout"})])
-    r = run(env, "--config", good, "--check")
-    dl.check(r.returncode == 0, "--check of a good file: " + r.stderr)
-    dl.check("source in: stdin" in r.stdout, "--check output: " + r.stdout)
-
-    bad = env.config([("in", {"type": "stdin", "sink": "stdout",
-                              "colour": "blue"})], name="bad.conf")
-    line = open(bad).read().splitlines().index("colour = blue") + 1
-    for extra in ([], ["--check"]):
-        r = run(env, "--config", bad, *extra)
-        dl.check(r.returncode == 1, "exit %d for an unknown key" %
-                 r.returncode)
-        dl.check("%s:%d:" % (bad, line) in r.stderr and "'colour'" in
-                 r.stderr, "message lacks file:line or key: " + r.stderr)
-
-    bad = env.config([("in", {"type": "stdin", "rule": "/no/such.rules"})],
-                     name="norule.conf")
-    r = run(env, "--config", bad, "--check")
-    dl.check(r.returncode == 1 and "[source in]" in r.stderr,
-             "missing rule: %d %s" % (r.returncode, r.stderr))
-
-    r = run(env, "--config", "/nonexistent/logseal.conf")
-    dl.check(r.returncode == 1 and "/nonexistent/logseal.conf" in r.stderr,
-             "missing file: " + r.stderr)
-    r = run(env)
-    dl.check(r.returncode == 2, "no --config must be a usage error")
-    print("ok: bad configurations refused with file, line and key")
-
-
-main()
+lslib.main(body)

@@ -16,9 +16,9 @@ permissions apply; otherwise as the user running the test.
 import os
 import shutil
 import subprocess
-import sys
 
-import daemonlib as dl
+import lslib
+from lslib import check
 
 NOBODY = 65534
 
@@ -28,8 +28,7 @@ def as_daemon_user(args):
         return args
     setpriv = shutil.which("setpriv")
     if not setpriv:
-        print("skip: running as root without setpriv")
-        sys.exit(77)
+        lslib.skip("running as root without setpriv")
     return [setpriv, "--reuid=%d" % NOBODY, "--regid=%d" % NOBODY,
             "--clear-groups"] + args
 
@@ -54,18 +53,18 @@ def read_only_dir(path):
         os.chmod(path, 0o555)
 
 
-def run(env, cfg, check=True):
-    args = as_daemon_user([env.bin, "run", "--config", cfg] +
-                          (["--check"] if check else []))
+def run(env, cfg, only_check=True):
+    args = as_daemon_user([env.exe, "run", "--config", cfg] +
+                          (["--check"] if only_check else []))
     return subprocess.run(args, capture_output=True, text=True, timeout=60,
                           stdin=subprocess.DEVNULL)
 
 
 def keygen(env, name, epoch):
     keys = os.path.join(env.tmp, name)
-    r = subprocess.run([env.bin, "keygen", "--dir", keys, "--epoch", epoch],
+    r = subprocess.run([env.exe, "keygen", "--dir", keys, "--epoch", epoch],
                        capture_output=True, text=True)
-    dl.check(r.returncode == 0, "keygen: " + r.stderr)
+    check(r.returncode == 0, "keygen: " + r.stderr)
     os.unlink(os.path.join(keys, "officer.key"))
     give(keys)
     return keys
@@ -81,19 +80,19 @@ def config_errors(env):
             text.index("listen = unix:/x") + 1,
             text.index("colour = blue") + 1]
     r = run(env, cfg)
-    dl.check(r.returncode == 1, "exit %d for a broken file" % r.returncode)
+    check(r.returncode == 1, "exit %d for a broken file" % r.returncode)
     for line in want:
-        dl.check("%s:%d:" % (cfg, line) in r.stderr,
+        check("%s:%d:" % (cfg, line) in r.stderr,
                  "error of line %d not reported: %s" % (line, r.stderr))
     cfg = env.config([("a", {"type": "stdin", "rule": "no-such-rule"}),
                       ("b", {"type": "syslog", "listen": "unix:" +
                              os.path.join(env.tmp, "b.sock"),
                              "rule": "/no/such.rules"})], name="rules.conf")
     r = run(env, cfg)
-    dl.check(r.returncode == 1 and "[source a]" in r.stderr and
+    check(r.returncode == 1 and "[source a]" in r.stderr and
              "/no/such.rules" in r.stderr,
              "both broken rules must be named: " + r.stderr)
-    dl.check("looked in" in r.stderr, "'not found' does not name the "
+    check("looked in" in r.stderr, "'not found' does not name the "
              "directories searched: " + r.stderr)
 
 
@@ -109,15 +108,15 @@ def ratchet(env):
         with open(cfg, "w") as f:
             f.write(text)
         give(cfg)
-        for check in (True, False):
-            r = run(env, cfg, check)
-            what = "%s with %s" % ("--check" if check else "start",
+        for only_check in (True, False):
+            r = run(env, cfg, only_check)
+            what = "%s with %s" % ("--check" if only_check else "start",
                                    os.path.basename(keys))
             if ok:
-                dl.check(r.returncode == 0, what + ": " + r.stderr)
+                check(r.returncode == 0, what + ": " + r.stderr)
                 continue
-            dl.check(r.returncode == 1, "%s: exit %d" % (what, r.returncode))
-            dl.check(keys in r.stderr and "ratchet" in r.stderr and
+            check(r.returncode == 1, "%s: exit %d" % (what, r.returncode))
+            check(keys in r.stderr and "ratchet" in r.stderr and
                      "not writable" in r.stderr,
                      what + ": the unwritable keys directory is not named: "
                      + r.stderr)
@@ -135,15 +134,15 @@ def directories(env):
         f.write(text)
     give(cfg)
     r = run(env, cfg)
-    dl.check(r.returncode == 1, "unwritable directories: exit %d"
+    check(r.returncode == 1, "unwritable directories: exit %d"
              % r.returncode)
     for key in ("vault", "state", "output"):
-        dl.check(os.path.join(ro, key) in r.stderr,
+        check(os.path.join(ro, key) in r.stderr,
                  "the %s directory is not reported: %s" % (key, r.stderr))
 
 
-def main():
-    env = dl.Env(sys.argv[1], sys.argv[2])
+def body(ctx):
+    env = lslib.Daemon(ctx)
     os.chmod(env.tmp, 0o755)
     give(env.tmp)
     config_errors(env)
@@ -153,4 +152,4 @@ def main():
           "--check and start")
 
 
-main()
+lslib.main(body)

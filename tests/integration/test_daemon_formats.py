@@ -4,9 +4,10 @@ ip6`, and the disclosure warning of each source's rule.
 
 - `run --check` reports the output format and the address mode;
 - every line of an nginx-combined file tailed into segments comes out as
-  one JSON object (Python's gzip and json read it): remote_addr an
-  fd00::/8 address (ip6 mode, whatever the rule says), status and bytes
-  numbers equal to the source's, time_local RFC 3339 UTC; no original
+  one JSON object (Python's gzip and json read it), in the canonical
+  columns: client_ip an fd00::/8 address (ip6 mode, whatever the rule
+  says), status and bytes numbers equal to the source's, time RFC 3339
+  UTC; no original
   address anywhere in the segments;
 - the daemon's log names what a disclosure request would lack for the
   nginx-combined source (no source port), at start and again after
@@ -20,10 +21,10 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import time
 
-import daemonlib as dl
+import lslib
+from lslib import check
 
 N = 3000
 MONTHS = {m: i for i, m in enumerate(
@@ -38,7 +39,7 @@ WARN = "rule %s cannot fully answer a disclosure request"
 def rfc3339(t):
     m = re.match(r"(\d\d)/(\w{3})/(\d{4}):(\d\d):(\d\d):(\d\d) ([+-])(\d\d)"
                  r"(\d\d)$", t)
-    dl.check(m, "source time has an unexpected shape")
+    check(m, "source time has an unexpected shape")
     d, mon, y, hh, mm, ss, sign, oh, om = m.groups()
     secs = calendar.timegm((int(y), MONTHS[mon], int(d), int(hh), int(mm),
                             int(ss)))
@@ -52,20 +53,20 @@ def check_rows(rows, lines):
         try:
             o = json.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, ValueError) as e:
-            dl.fail("segment line %d is not JSON: %s" % (no, e))
+            lslib.fail("segment line %d is not JSON: %s" % (no, e))
         m = COMBINED_RE.match(src.decode("utf-8"))
-        dl.check(m, "source line %d does not parse" % no)
+        check(m, "source line %d does not parse" % no)
         addr, _, when, _, status, size = m.groups()[:6]
-        dl.check(o.get("_rule") == "nginx-combined",
+        check(o.get("_rule") == "nginx-combined",
                  "row %d: _rule is %r" % (no, o.get("_rule")))
         # The default columns are the canonical ones every rule shares.
         a = ipaddress.ip_address(o["client_ip"])
-        dl.check(a in fd, "row %d: client_ip is not an fd00::/8 address"
+        check(a in fd, "row %d: client_ip is not an fd00::/8 address"
                  % no)
-        dl.check(o["status"] == int(status) and
+        check(o["status"] == int(status) and
                  o["bytes"] == int(size),
                  "row %d: status/bytes are not the source numbers" % no)
-        dl.check(o["time"] == rfc3339(when),
+        check(o["time"] == rfc3339(when),
                  "row %d: time is not the source time in UTC" % no)
 
 
@@ -73,11 +74,11 @@ def warnings(env, rule):
     return [ln for ln in env.log().splitlines() if WARN % rule in ln]
 
 
-def main():
-    env = dl.Env(sys.argv[1], sys.argv[2])
+def body(ctx):
+    env = lslib.Daemon(ctx)
     web = os.path.join(env.tmp, "web.log")
     disc = os.path.join(env.tmp, "disc.log")
-    lines = dl.genlogs(env.root, N, seed=5)
+    lines = ctx.genlog_lines("nginx", N, seed=5)
     with open(web, "wb") as f:
         f.write(b"".join(l + b"\n" for l in lines))
     open(disc, "wb").close()
@@ -87,37 +88,36 @@ def main():
                      "rule": "nginx-disclosure"})]
     cfg = env.config(src, extra="format = jsonl\nip_mode = ip6")
 
-    r = subprocess.run([env.bin, "run", "--config", cfg, "--check"],
-                       capture_output=True, text=True)
-    dl.check(r.returncode == 0 and
+    r = subprocess.run([env.exe, "run", "--config", cfg, "--check"],
+                       capture_output=True, text=True, env=ctx.env)
+    check(r.returncode == 0 and
              "output format jsonl; addresses ip6 for all rules" in r.stdout,
              "--check does not report format and ip mode: %s%s"
              % (r.stdout, r.stderr))
 
     p = env.start(cfg)
-    dl.wait_for(lambda: len(dl.segment_lines(env.output, "web")) >= N, 60,
-                "%d lines in the web segments" % N, proc=p, env=env)
+    lslib.wait_for(lambda: len(lslib.segment_lines(env.output, "web")) >= N,
+                   60, "%d lines in the web segments" % N, [env])
     w = warnings(env, "nginx-combined")
-    dl.check(len(w) == 1 and "[source web]" in w[0] and
+    check(len(w) == 1 and "[source web]" in w[0] and
              "no source port" in w[0],
              "no disclosure warning naming the missing port for the "
              "nginx-combined source:\n" + env.log())
-    dl.check(not warnings(env, "nginx-disclosure"),
+    check(not warnings(env, "nginx-disclosure"),
              "a disclosure warning for the nginx-disclosure source:\n"
              + env.log())
     p.send_signal(signal.SIGHUP)
-    dl.wait_for(lambda: "reloaded" in env.log(), 30, "reload", proc=p,
-                env=env)
-    dl.check(len(warnings(env, "nginx-combined")) == 2,
+    lslib.wait_for(lambda: "reloaded" in env.log(), 30, "reload", [env])
+    check(len(warnings(env, "nginx-combined")) == 2,
              "the disclosure warning is not repeated on reload:\n"
              + env.log())
-    dl.check(not warnings(env, "nginx-disclosure"),
+    check(not warnings(env, "nginx-disclosure"),
              "a disclosure warning for nginx-disclosure after reload")
-    dl.check(dl.stop(p) == 0, "exit code %d:\n%s" % (p.returncode,
-                                                      env.log()))
+    check(env.stop() == 0, "exit code %d:\n%s" % (p.returncode,
+                                                   env.log_tail()))
 
-    rows = dl.segment_lines(env.output, "web")
-    dl.check(len(rows) == N, "%d rows for %d lines" % (len(rows), N))
+    rows = lslib.segment_lines(env.output, "web")
+    check(len(rows) == N, "%d rows for %d lines" % (len(rows), N))
     check_rows(rows, lines)
     blob = b"\n".join(rows)
     # One pass over the output with every original address at once.
@@ -125,19 +125,19 @@ def main():
     pat = re.compile(rb"(?<![\w.:])(?:%s)(?![\w.:])"
                      % b"|".join(re.escape(a) for a in addrs))
     leaked = sorted(set(pat.findall(blob)))
-    dl.check(not leaked, "%d original addresses survive (e.g. line of %s)"
-             % (len(leaked), [lines.index(next(l for l in lines
-                                               if l.split()[0] == a)) + 1
-                              for a in leaked[:5]]))
+    check(not leaked, "%d original addresses survive (e.g. line of %s)"
+          % (len(leaked), [lines.index(next(l for l in lines
+                                            if l.split()[0] == a)) + 1
+                           for a in leaked[:5]]))
 
     bad = env.config(src, extra="ip_mode = ip7", name="bad.conf")
-    r = subprocess.run([env.bin, "run", "--config", bad, "--check"],
-                       capture_output=True, text=True)
-    dl.check(r.returncode != 0 and
+    r = subprocess.run([env.exe, "run", "--config", bad, "--check"],
+                       capture_output=True, text=True, env=ctx.env)
+    check(r.returncode != 0 and
              re.search(r"bad\.conf:\d+: key 'ip_mode'", r.stderr),
              "a bad ip_mode is not refused with file:line: " + r.stderr)
     print("ok: %d lines as JSON rows with ip6 addresses; disclosure gaps "
           "logged at start and reload" % N)
 
 
-main()
+lslib.main(body)

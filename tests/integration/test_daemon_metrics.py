@@ -9,15 +9,15 @@ import re
 import signal
 import socket
 import subprocess
-import sys
 import threading
 
-import daemonlib as dl
+import lslib
+from lslib import check
 
 
-def main():
-    env = dl.Env(sys.argv[1], sys.argv[2])
-    port = dl.free_port()
+def body(ctx):
+    env = lslib.Daemon(ctx)
+    port = lslib.free_port()
     cfg = env.config([("in", {"type": "stdin", "rule": env.rule,
                               "sink": "stdout"})],
                      extra="metrics = 127.0.0.1:%d" % port)
@@ -26,77 +26,85 @@ def main():
     t = threading.Thread(target=lambda: out.extend(p.stdout), daemon=True)
     t.start()
     n = 4000
-    lines = dl.gen_lines(n - 10, seed=5) + [b"not a log line %d" % i
+    lines = lslib.gen_lines(n - 10, seed=5) + [b"not a log line %d" % i
                                             for i in range(10)]
     p.stdin.write(b"".join(l + b"\n" for l in lines))
     p.stdin.flush()
 
-    dl.wait_for(lambda: dl.metric(dl.http_get(port), "lines_out_total",
+    lslib.wait_for(lambda: lslib.metric(lslib.http_get(port), "lines_out_total",
                                   "in") == n, 60, "lines_out == %d" % n)
     slow = socket.create_connection(("127.0.0.1", port))  # never sends
-    text = dl.http_get(port)
-    dl.check(text.startswith("HTTP/1.0 200"), "status: " + text[:40])
+    text = lslib.http_get(port)
+    check(text.startswith("HTTP/1.0 200"), "status: " + text[:40])
     for name in ("up", "lines_in_total", "lines_out_total",
                  "unparsed_lines_total", "tokens_total", "bytes_in_total",
-                 "bytes_out_total", "vault_entries_total"):
-        dl.check("# TYPE logseal_%s " % name in text and
+                 "bytes_out_total", "vault_entries_total", "output_blocked",
+                 "output_blocked_seconds_total", "commit_failures_total",
+                 "input_paused"):
+        check("# TYPE logseal_%s " % name in text and
                  "# HELP logseal_%s " % name in text, "no HELP/TYPE for " +
                  name)
-    dl.check(dl.metric(text, "up") == 1, "logseal_up")
+    check(lslib.metric(text, "up") == 1, "logseal_up")
     # The shipped alerting rules name only metrics the daemon exports.
-    alerts = open(os.path.join(sys.argv[2], "src", "dist",
-                               "logseal-alerts.yml")).read()
+    alerts = lslib.dist_file(ctx, "logseal-alerts.yml")
     for name in sorted(set(re.findall(r"\blogseal_[a-z_]+", alerts))):
-        dl.check("# TYPE %s " % name in text,
-                 "logseal-alerts.yml uses %s, which /metrics lacks" % name)
-    dl.check(dl.metric(text, "lines_in_total", "in") == n, "lines_in")
-    dl.check(dl.metric(text, "unparsed_lines_total", "in") == 10,
-             "unparsed: %s" % dl.metric(text, "unparsed_lines_total", "in"))
-    dl.check(dl.metric(text, "tokens_total", "in") >= 2 * (n - 10),
+        check("# TYPE %s " % name in text,
+              "logseal-alerts.yml uses %s, which /metrics lacks" % name)
+    check(lslib.metric(text, "output_blocked") == 0 and
+          lslib.metric(text, "commit_failures_total") == 0,
+          "the output is not blocked and no commit failed")
+    # Losses are counted per source where they can happen: not for stdin.
+    check(lslib.metric(text, "lost_datagrams_total", "in") is None and
+          lslib.metric(text, "abandoned_bytes_total", "in") is None,
+          "loss counters for a stdin source")
+    check(lslib.metric(text, "lines_in_total", "in") == n, "lines_in")
+    check(lslib.metric(text, "unparsed_lines_total", "in") == 10,
+             "unparsed: %s" % lslib.metric(text, "unparsed_lines_total", "in"))
+    check(lslib.metric(text, "tokens_total", "in") >= 2 * (n - 10),
              "tokens")
-    dl.check(dl.metric(text, "bytes_in_total", "in") ==
+    check(lslib.metric(text, "bytes_in_total", "in") ==
              sum(len(l) + 1 for l in lines), "bytes_in")
-    dl.check(dl.metric(text, "vault_entries_total") > 0, "vault entries")
+    check(lslib.metric(text, "vault_entries_total") > 0, "vault entries")
 
-    junk = dl.http_get(port, b"\x00\xff junk junk\r\n\r\n")
-    dl.check(junk.startswith("HTTP/1.0 400"), "junk: " + junk[:40])
+    junk = lslib.http_get(port, b"\x00\xff junk junk\r\n\r\n")
+    check(junk.startswith("HTTP/1.0 400"), "junk: " + junk[:40])
     try:
-        big = dl.http_get(port, b"GET /" + b"a" * 100000)
-        dl.check(big == "" or big.startswith("HTTP/1.0 400"),
+        big = lslib.http_get(port, b"GET /" + b"a" * 100000)
+        check(big == "" or big.startswith("HTTP/1.0 400"),
                  "oversized: " + big[:40])
     except OSError:
         pass  # closed with the request unread: a reset is fine
-    dl.check(dl.metric(dl.http_get(port), "up") == 1,
+    check(lslib.metric(lslib.http_get(port), "up") == 1,
              "endpoint gone after an oversized request")
     slow.close()
 
     p.send_signal(signal.SIGUSR1)
-    dl.wait_for(lambda: "counters: source in: lines_in %d lines_out %d "
+    lslib.wait_for(lambda: "counters: source in: lines_in %d lines_out %d "
                 "unparsed 10" % (n, n) in env.log(), 10, "SIGUSR1 counters")
-    vault = dl.metric(dl.http_get(port), "vault_entries_total")
+    vault = lslib.metric(lslib.http_get(port), "vault_entries_total")
     p.send_signal(signal.SIGHUP)
-    dl.wait_for(lambda: "reloaded: config" in env.log(), 30, "reload")
-    text = dl.http_get(port)
-    dl.check(dl.metric(text, "lines_in_total", "in") == n and
-             dl.metric(text, "vault_entries_total") == vault,
+    lslib.wait_for(lambda: "reloaded: config" in env.log(), 30, "reload")
+    text = lslib.http_get(port)
+    check(lslib.metric(text, "lines_in_total", "in") == n and
+             lslib.metric(text, "vault_entries_total") == vault,
              "counters after a reload: lines_in %s (want %d), vault %s "
-             "(want %s)" % (dl.metric(text, "lines_in_total", "in"), n,
-                            dl.metric(text, "vault_entries_total"), vault))
-    more = dl.gen_lines(500, seed=6, tag="after")
+             "(want %s)" % (lslib.metric(text, "lines_in_total", "in"), n,
+                            lslib.metric(text, "vault_entries_total"), vault))
+    more = lslib.gen_lines(500, seed=6, tag="after")
     p.stdin.write(b"".join(l + b"\n" for l in more))
     p.stdin.flush()
-    dl.wait_for(lambda: dl.metric(dl.http_get(port), "lines_out_total",
+    lslib.wait_for(lambda: lslib.metric(lslib.http_get(port), "lines_out_total",
                                   "in") == n + len(more), 60,
                 "lines_out == %d after the reload" % (n + len(more)))
-    dl.check(dl.metric(dl.http_get(port), "vault_entries_total") > vault,
+    check(lslib.metric(lslib.http_get(port), "vault_entries_total") > vault,
              "vault entries did not grow after the reload")
     p.stdin.close()
-    dl.check(p.wait(60) == 0, "exit code:\n" + env.log())
+    check(p.wait(60) == 0, "exit code:\n" + env.log())
     t.join(10)
-    dl.check(len(out) == n + len(more),
+    check(len(out) == n + len(more),
              "%d lines on stdout for %d in" % (len(out), n + len(more)))
     print("ok: counters on SIGUSR1, in the metrics endpoint and across a "
           "reload")
 
 
-main()
+lslib.main(body)

@@ -3,14 +3,13 @@
 one keeps running; a good one is loaded in the same process ("reloaded")
 and takes effect (here: the metrics endpoint moves). No line is lost or
 repeated across either."""
-import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 
-import daemonlib as dl
+import lslib
+from lslib import check
 
 
 class Reader(threading.Thread):
@@ -26,19 +25,19 @@ class Reader(threading.Thread):
 def feed(p, reader, lines, total):
     p.stdin.write(b"".join(l + b"\n" for l in lines))
     p.stdin.flush()
-    dl.wait_for(lambda: len(reader.lines) >= total, 60,
-                "%d lines on stdout" % total)
+    lslib.wait_for(lambda: len(reader.lines) >= total, 60,
+                   "%d lines on stdout" % total)
 
 
-def main():
-    env = dl.Env(sys.argv[1], sys.argv[2])
-    port1, port2 = dl.free_port(), dl.free_port()
+def body(ctx):
+    env = lslib.Daemon(ctx)
+    port1, port2 = lslib.free_port(), lslib.free_port()
     src = [("in", {"type": "stdin", "rule": env.rule, "sink": "stdout"})]
     cfg = env.config(src, extra="metrics = 127.0.0.1:%d" % port1)
     p = env.start(cfg, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     reader = Reader(p.stdout)
     reader.start()
-    lines = dl.gen_lines(3000, seed=3)
+    lines = lslib.gen_lines(3000, seed=3)
     feed(p, reader, lines[:1000], 1000)
 
     good = open(cfg).read()
@@ -46,14 +45,15 @@ def main():
         f.write(good + "segment_sizee = 1M\n")
     bad_line = len(good.splitlines()) + 1
     p.send_signal(signal.SIGHUP)
-    dl.wait_for(lambda: "reload failed" in env.log(), 20, "reload failure")
+    lslib.wait_for(lambda: "reload failed" in env.log(), 20,
+                   "reload failure")
     log = env.log()
-    dl.check("%s:%d:" % (cfg, bad_line) in log and "segment_sizee" in log,
-             "reload error lacks file:line/key:\n" + log)
-    dl.check(p.poll() is None, "daemon died on a broken reload")
+    check("%s:%d:" % (cfg, bad_line) in log and "segment_sizee" in log,
+          "reload error lacks file:line/key:\n" + env.log_tail())
+    check(p.poll() is None, "daemon died on a broken reload")
     feed(p, reader, lines[1000:2000], 2000)
-    dl.check(dl.metric(dl.http_get(port1), "up") == 1,
-             "old metrics endpoint gone after a failed reload")
+    check(lslib.metric(lslib.http_get(port1), "up") == 1,
+          "old metrics endpoint gone after a failed reload")
 
     env.config(src, extra="metrics = 127.0.0.1:%d" % port2)
     p.send_signal(signal.SIGHUP)
@@ -61,17 +61,18 @@ def main():
     # drains: the next lines complete it.
     time.sleep(0.3)
     feed(p, reader, lines[2000:2500], 2500)
-    dl.wait_for(lambda: "reloaded" in env.log(), 30, "reloaded")
-    dl.wait_for(lambda: dl.metric(dl.http_get(port2), "up") == 1, 10,
-                "new metrics endpoint")
+    lslib.wait_for(lambda: "reloaded" in env.log(), 30, "reloaded")
+    lslib.wait_for(lambda: lslib.metric(lslib.http_get(port2), "up") == 1,
+                   10, "new metrics endpoint")
     feed(p, reader, lines[2500:], 3000)
     p.stdin.close()
-    dl.check(p.wait(60) == 0, "exit code after stdin ended:\n" + env.log())
+    check(p.wait(60) == 0, "exit code after stdin ended:\n" +
+          env.log_tail())
     reader.join(10)
     want = env.reference(lines)
-    dl.check(reader.lines == want,
-             "output differs across reloads (%d lines)" % len(reader.lines))
+    check(reader.lines == want,
+          "output differs across reloads (%d lines)" % len(reader.lines))
     print("ok: broken reload kept the old config; good reload applied")
 
 
-main()
+lslib.main(body)

@@ -21,7 +21,6 @@ import time
 import uuid
 
 import lslib
-import nginxlib as nl
 from lslib import check
 
 NLINES = 3000
@@ -63,7 +62,7 @@ def mount_tmpfs(path):
                         path], stdout=subprocess.PIPE,
                        stderr=subprocess.PIPE, timeout=60)
     if p.returncode != 0:
-        nl.skip('cannot mount a tmpfs (needs root): %s'
+        lslib.skip('cannot mount a tmpfs (needs root): %s'
                 % p.stderr.decode(errors='replace').strip())
 
 
@@ -87,33 +86,35 @@ def stalled(w, seconds):
 
 
 def body(ctx):
-    nl.need_daemon(ctx)
+    lslib.need_daemon(ctx)
     out = ctx.path('out')
     mount_tmpfs(out)
     ls = None
     try:
-        ls = nl.Logseal(ctx, [('piped', [('type', 'stdin')])], output=out)
+        ls = lslib.Daemon(ctx, output=out)
+        ls.config([('piped', {'type': 'stdin', 'rule': 'nginx-combined'})],
+                  extra='segment_size = 64M\nlevel = 6')
         ls.start(stdin=subprocess.PIPE)
         ls.proc.stdin.write(b''.join(line(n) for n in range(FIRST)))
         ls.proc.stdin.flush()
-        nl.wait_for(lambda: set(range(FIRST)) <=
-                    set(nl.seen_ns(out, 'piped')), 60,
-                    'the first lines in a segment', [ls.proc])
+        lslib.wait_for(lambda: set(range(FIRST)) <=
+                    set(lslib.seen_ns(out, 'piped')), 60,
+                    'the first lines in a segment', [ls])
         filler = os.path.join(out, 'filler')
         fill(filler)
 
         w = Writer(ls.proc.stdin)
         w.start()
-        nl.wait_for(lambda: b'No space left' in ls.log(), 60,
-                    'logseal to report the full disk', [ls.proc])
-        nl.wait_for(lambda: stalled(w, 3), 120,
-                    'logseal to stop reading (writer blocked)', [ls.proc])
+        lslib.wait_for(lambda: 'No space left' in ls.log(), 60,
+                    'logseal to report the full disk', [ls])
+        lslib.wait_for(lambda: stalled(w, 3), 120,
+                    'logseal to stop reading (writer blocked)', [ls])
         check(w.written < NLINES, 'every line was accepted while the disk '
               'was full: logseal did not stop reading')
-        errs = [ln for ln in ls.log().splitlines() if b'No space left' in ln]
-        check(any(out.encode() in ln for ln in errs),
+        errs = [ln for ln in ls.log().splitlines() if 'No space left' in ln]
+        check(any(out in ln for ln in errs),
               'the disk-full error does not name the output path: %s'
-              % nl.show_log(ls))
+              % ls.log_tail())
         check(ls.alive(), 'logseal exited on a full disk')
         held = w.written
         os.unlink(filler)
@@ -124,10 +125,10 @@ def body(ctx):
         # End of stdin ends the only source: logseal drains and exits.
         ls.proc.stdin.close()
         rc = ls.wait(300)
-        check(rc == 0, 'logseal exited %s; log: %s' % (rc, nl.show_log(ls)))
-        text = b''.join(lslib.read_gz(p) for p in nl.segments(out, 'piped'))
+        check(rc == 0, 'logseal exited %s; log: %s' % (rc, ls.log_tail()))
+        text = b''.join(lslib.read_gz(p) for p in lslib.segments(out, 'piped'))
         check(b'192.0.2.' not in text, 'a client address is in clear')
-        nl.check_final(out, 'piped', range(NLINES))
+        lslib.check_final(out, 'piped', range(NLINES))
         print('disk full: error logged with the path, reading stopped after '
               '%d of %d lines; after freeing space all %d lines once'
               % (held, NLINES, NLINES))

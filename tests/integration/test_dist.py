@@ -17,14 +17,14 @@ import re
 import shlex
 import shutil
 import subprocess
-import sys
 
-import daemonlib as dl
+import lslib
+from lslib import check
 
 
 def built_unit():
     path = os.environ.get("LSL_BUILT_UNIT", "")
-    dl.check(os.path.isfile(path), "no built unit (LSL_BUILT_UNIT=%r)" % path)
+    check(os.path.isfile(path), "no built unit (LSL_BUILT_UNIT=%r)" % path)
     return path, open(path).read()
 
 
@@ -34,7 +34,7 @@ def prefix_paths(root):
         os.environ["LSL_BUILT_UNIT"])))
     r = subprocess.run(["meson", "introspect", "--buildoptions", build],
                        capture_output=True, text=True)
-    dl.check(r.returncode == 0, "meson introspect: " + r.stderr)
+    check(r.returncode == 0, "meson introspect: " + r.stderr)
 
     opts = {o["name"]: o["value"] for o in json.loads(r.stdout)}
     prefix = opts["prefix"]
@@ -44,17 +44,17 @@ def prefix_paths(root):
 
 def check_exec(env, text, bindir, sysconfdir):
     m = re.search(r"^ExecStart=(.*)$", text, re.M)
-    dl.check(m is not None, "no ExecStart")
+    check(m is not None, "no ExecStart")
     argv = shlex.split(m.group(1))
     conf = os.path.join(sysconfdir, "logseal", "logseal.conf")
-    dl.check(argv[:4] == [os.path.join(bindir, "logseal"), "run", "--config",
+    check(argv[:4] == [os.path.join(bindir, "logseal"), "run", "--config",
                           conf], "ExecStart: " + m.group(1))
-    dl.check("ExecStartPre=%s --check" % m.group(1) in text,
+    check("ExecStartPre=%s --check" % m.group(1) in text,
              "ExecStartPre is not ExecStart with --check")
     cfg = env.config([("in", {"type": "stdin", "rule": env.rule})])
-    args = [env.bin] + [cfg if a == conf else a for a in argv[1:]]
+    args = [env.exe] + [cfg if a == conf else a for a in argv[1:]]
     r = subprocess.run(args + ["--check"], capture_output=True, text=True)
-    dl.check(r.returncode == 0, "%s: %s" % (args, r.stderr))
+    check(r.returncode == 0, "%s: %s" % (args, r.stderr))
     for key in ("Type=notify", "NotifyAccess=main",
                 "ExecReload=/bin/kill -HUP $MAINPID", "KillSignal=SIGTERM",
                 "Restart=on-failure", "NoNewPrivileges=yes",
@@ -62,8 +62,8 @@ def check_exec(env, text, bindir, sysconfdir):
                 "StateDirectory=logseal", "LogsDirectory=logseal",
                 "RuntimeDirectory=logseal", "TimeoutStopSec=",
                 "CapabilityBoundingSet=\n"):
-        dl.check(key in text, "unit lacks " + key.strip())
-    dl.check("@" not in re.sub(r"#.*", "", text).replace(
+        check(key in text, "unit lacks " + key.strip())
+    check("@" not in re.sub(r"#.*", "", text).replace(
         "@system-service", "").replace("@privileged", "").replace(
         "@resources", ""), "unit has an unsubstituted @placeholder@")
 
@@ -76,55 +76,54 @@ def check_example(env, root):
                        ("/var/lib/logseal/state", env.state),
                        ("/var/log/logseal", env.output),
                        ("/run/logseal", os.path.join(env.tmp, "run"))):
-        dl.check(real in example, "example lacks " + real)
+        check(real in example, "example lacks " + real)
         example = example.replace(real, mine)
     os.makedirs(os.path.join(env.tmp, "run"), exist_ok=True)
     path = os.path.join(env.tmp, "example.conf")
     with open(path, "w") as f:
         f.write(example)
     renv = dict(os.environ, LOGSEAL_RULES_DIR=os.path.join(root, "rules"))
-    r = subprocess.run([env.bin, "run", "--config", path, "--check"],
+    r = subprocess.run([env.exe, "run", "--config", path, "--check"],
                        capture_output=True, text=True, env=renv)
-    dl.check(r.returncode == 0, "example config: " + r.stderr)
-    dl.check("source nginx: tail" in r.stdout and "source api: syslog" in
+    check(r.returncode == 0, "example config: " + r.stderr)
+    check("source nginx: tail" in r.stdout and "source api: syslog" in
              r.stdout, "example --check output: " + r.stdout)
 
 
 def check_analyze(env, text, bindir, root):
     sa = shutil.which("systemd-analyze")
     if not sa:
-        print("skip: no systemd-analyze")
-        sys.exit(77)
+        lslib.skip("no systemd-analyze")
     local = os.path.join(env.tmp, "logseal.service")
     with open(local, "w") as f:
-        f.write(text.replace(os.path.join(bindir, "logseal"), env.bin))
+        f.write(text.replace(os.path.join(bindir, "logseal"), env.exe))
     r = subprocess.run([sa, "verify", "--man=no", local],
                        capture_output=True, text=True)
-    dl.check(r.returncode == 0 and not r.stderr.strip(),
+    check(r.returncode == 0 and not r.stderr.strip(),
              "systemd-analyze verify: " + r.stderr)
     r = subprocess.run([sa, "security", "--offline=true", local],
                        capture_output=True, text=True)
     m = re.search(r"Overall exposure level for \S+: (\d+\.\d+) (\w+)",
                   r.stdout)
-    dl.check(m, "systemd-analyze security: " + r.stdout[-500:] + r.stderr)
+    check(m, "systemd-analyze security: " + r.stdout[-500:] + r.stderr)
     readme = open(os.path.join(root, "README.md")).read()
-    dl.check("rates it **%s %s**" % (m.group(1), m.group(2)) in readme,
+    check("rates it **%s %s**" % (m.group(1), m.group(2)) in readme,
              "README does not record the unit's security score %s %s"
              % m.groups())
-    dl.check(m.group(2) in ("OK", "SAFE") and float(m.group(1)) <= 2.0,
+    check(m.group(2) in ("OK", "SAFE") and float(m.group(1)) <= 2.0,
              "the unit's exposure is %s %s" % m.groups())
     return m.group(1)
 
 
-def main():
-    env = dl.Env(sys.argv[1], sys.argv[2])
+def body(ctx):
+    env = lslib.Daemon(ctx)
     unit, text = built_unit()
-    bindir, sysconfdir = prefix_paths(sys.argv[2])
+    bindir, sysconfdir = prefix_paths(ctx.root)
     check_exec(env, text, bindir, sysconfdir)
-    check_example(env, sys.argv[2])
-    score = check_analyze(env, text, bindir, sys.argv[2])
+    check_example(env, ctx.root)
+    score = check_analyze(env, text, bindir, ctx.root)
     print("ok: unit verified, exposure %s; ExecStart accepted by logseal "
           "run --check" % score)
 
 
-main()
+lslib.main(body)

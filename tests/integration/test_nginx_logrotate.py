@@ -27,7 +27,6 @@ import threading
 import time
 
 import lslib
-import nginxlib as nl
 from lslib import check, redact
 
 NLOAD = 3000
@@ -55,19 +54,20 @@ class Setup:
         self.mode = mode
         self.ctx = lslib.Ctx(ctx.exe, ctx.root, ctx.path(mode))
         os.makedirs(self.ctx.tmp)
-        self.ident = nl.Identity()
+        self.ident = lslib.Identity()
         logs = self.ctx.path('nginx-logs')
         self.ident.give(logs, 0o755)
         self.access = os.path.join(logs, 'access.log')
-        self.ngx = nl.Nginx(self.ctx, self.ident, nl.access_log_conf(
+        self.ngx = lslib.Nginx(self.ctx, self.ident, lslib.access_log_conf(
             self.ctx, ('file',), {'LOGSEAL_SOCKET': '-',
                                   'LOGSEAL_UDP_PORT': '-',
                                   'ACCESS_LOG': self.access}))
-        self.ls = nl.Logseal(self.ctx, [('tailed', [
-            ('type', 'tail'), ('path', self.access),
-            ('start', 'beginning')])])
+        self.ls = lslib.Daemon(self.ctx)
+        self.ls.config([('tailed', {'type': 'tail', 'path': self.access,
+                                    'start': 'beginning',
+                                    'rule': 'nginx-combined'})])
         self.rotate_conf = self.ctx.path('logrotate.conf')
-        text = nl.subst(nl.dist_file(ctx, 'logrotate-nginx'), {
+        text = lslib.subst(lslib.dist_file(ctx, 'logrotate-nginx'), {
             'ACCESS_LOG': self.access, 'USER': self.ident.user,
             'GROUP': self.ident.group, 'NGINX_PID': self.ngx.pid_file})
         if mode == 'copytruncate':
@@ -84,10 +84,10 @@ class Setup:
     def start(self):
         self.ngx.start()
         self.ls.start()
-        self.client = nl.Client(self.ngx.port)
+        self.client = lslib.Client(self.ngx.port)
 
     def rotate(self):
-        p = subprocess.run([nl.find_tool('logrotate'), '-s',
+        p = subprocess.run([lslib.find_tool('logrotate'), '-s',
                             self.ctx.path('logrotate.state'), '-f',
                             self.rotate_conf], stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE, timeout=120)
@@ -100,7 +100,7 @@ class Setup:
         base = len(self.client.done)
         load = Load(self.client, first, count)
         load.start()
-        nl.wait_for(lambda: len(self.client.done) >= base + count // 2 or
+        lslib.wait_for(lambda: len(self.client.done) >= base + count // 2 or
                     not load.is_alive(), 120, 'half the load')
         i0 = len(self.client.done)
         self.rotate()
@@ -115,14 +115,14 @@ class Setup:
     def wait_seen(self, expected, what):
         want = set(expected)
         try:
-            nl.wait_for(lambda: want <= set(nl.seen_ns(self.ls.output,
-                                                       'tailed')),
-                        120, what, [self.ls.proc])
+            lslib.wait_for(lambda: want <= set(lslib.seen_ns(self.ls.output,
+                                                             'tailed')),
+                           120, what, [self.ls])
         except lslib.Failure as e:
             # Say enough to tell a lost rotation from a slow reader.
-            missing = sorted(want - set(nl.seen_ns(self.ls.output,
+            missing = sorted(want - set(lslib.seen_ns(self.ls.output,
                                                    'tailed')))
-            log = self.ls.log().decode('utf-8', 'replace').splitlines()
+            log = self.ls.log().splitlines()
             raise lslib.Failure(
                 '%s (%s): %d of %d lines missing, n %s..%s; files %s; '
                 'last log lines:\n%s'
@@ -137,8 +137,8 @@ class Setup:
         self.wait_seen(want, 'logseal to read every line')
         rc = self.ls.stop()
         check(rc == 0, 'logseal exited %s after SIGTERM; log: %s'
-              % (rc, nl.show_log(self.ls)))
-        return nl.check_final(self.ls.output, 'tailed', self.client.done,
+              % (rc, self.ls.log_tail()))
+        return lslib.check_final(self.ls.output, 'tailed', self.client.done,
                               allowed_missing)
 
     def cleanup(self):
@@ -195,9 +195,9 @@ def mode_copytruncate(ctx):
 
 
 def body(ctx):
-    nl.need_daemon(ctx)
-    nl.find_tool('nginx')
-    nl.find_tool('logrotate')
+    lslib.need_daemon(ctx)
+    lslib.find_tool('nginx')
+    lslib.find_tool('logrotate')
     os.chmod(ctx.tmp, 0o755)  # nginx (nobody) writes below it
     mode_create(ctx)
     mode_copytruncate(ctx)

@@ -18,39 +18,38 @@ import socket
 import time
 
 import lslib
-import nginxlib as nl
 from lslib import check
 
 NREQ = 600
 
 
 def body(ctx):
-    nl.need_daemon(ctx)
-    nl.find_tool('nginx')
-    ident = nl.Identity()
+    lslib.need_daemon(ctx)
+    lslib.find_tool('nginx')
+    ident = lslib.Identity()
     os.chmod(ctx.tmp, 0o755)  # nginx (nobody) must reach the socket
     sock_dir = ctx.path('run')
     ident.socket_dir(sock_dir)
     sock = os.path.join(sock_dir, 'nginx.sock')
-    port = nl.free_port(socket.SOCK_DGRAM)
-    ls = nl.Logseal(ctx, [
-        ('viaunix', [('type', 'syslog'), ('listen', 'unix:' + sock)]),
-        ('viaudp', [('type', 'syslog'),
-                    ('listen', 'udp:127.0.0.1:%d' % port)]),
-    ])
-    logging = nl.access_log_conf(ctx, ('unix', 'udp'), {
+    port = lslib.free_port(socket.SOCK_DGRAM)
+    ls = lslib.Daemon(ctx)
+    ls.config([(name, {'type': 'syslog', 'listen': listen,
+                       'rule': 'nginx-combined'})
+               for name, listen in (('viaunix', 'unix:' + sock),
+                                    ('viaudp', 'udp:127.0.0.1:%d' % port))])
+    logging = lslib.access_log_conf(ctx, ('unix', 'udp'), {
         'LOGSEAL_SOCKET': sock, 'LOGSEAL_UDP_PORT': port,
         'ACCESS_LOG': ctx.path('unused.log')})
-    ngx = nl.Nginx(ctx, ident, logging)
-    qlen = nl.DgramQueue()
+    ngx = lslib.Nginx(ctx, ident, logging)
+    qlen = lslib.DgramQueue()
     try:
         ls.start()
-        nl.wait_for(lambda: os.path.exists(sock) and nl.udp_bound(port), 60,
-                    'logseal to listen', [ls.proc])
+        lslib.wait_for(lambda: os.path.exists(sock) and
+                       lslib.udp_bound(port), 60, 'logseal to listen', [ls])
         check(os.stat(sock).st_mode & 0o777 == 0o660,
               'the socket is not mode 0660')
         ngx.start()
-        cl = nl.Client(ngx.port)
+        cl = lslib.Client(ngx.port)
         for n in range(NREQ):
             cl.get(n)
             if n % 50 == 49:
@@ -58,15 +57,15 @@ def body(ctx):
         cl.close()
         ngx.stop()
         for src in ('viaunix', 'viaudp'):
-            nl.wait_for(lambda: len(set(nl.seen_ns(ls.output, src))) >=
-                        NREQ, 60, '%s to receive every line' % src,
-                        [ls.proc])
+            lslib.wait_for(lambda: len(set(lslib.seen_ns(ls.output, src)))
+                           >= NREQ, 60, '%s to receive every line' % src,
+                           [ls])
         rc = ls.stop()
         check(rc == 0, 'logseal exited %s after SIGTERM; log: %s'
-              % (rc, nl.show_log(ls)))
+              % (rc, ls.log_tail()))
         check(not os.path.exists(sock), 'the socket was not removed')
         for src in ('viaunix', 'viaudp'):
-            nl.check_final(ls.output, src, cl.done)
+            lslib.check_final(ls.output, src, cl.done)
         failed = ngx.errors(b'failed')
         check(failed == 0, 'nginx logged %d failures (send/connect to '
               'logseal)' % failed)

@@ -13,13 +13,7 @@ repeated, no .part left behind. Skipped (exit 77) while the binary has no
 `run` command.
 """
 
-import glob
-import gzip
 import os
-import signal
-import socket
-import subprocess
-import sys
 import time
 
 import lslib
@@ -28,52 +22,17 @@ from lslib import check
 WAIT_S = 60
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(('127.0.0.1', 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-class Daemon:
-    """One `logseal run` process with its stderr in a file."""
-
-    def __init__(self, ctx, cfg):
-        self.ctx = ctx
-        self.cfg = cfg
-        self.proc = None
-        self.log = ctx.path('daemon.log')
-
-    def start(self):
-        with open(self.log, 'ab') as err:
-            self.proc = subprocess.Popen(
-                [self.ctx.exe, 'run', '--config', self.cfg],
-                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                stderr=err, env=self.ctx.env)
-
-    def stderr(self):
-        with open(self.log, 'rb') as f:
-            return lslib.redact(f.read()[-3000:])
+class Daemon(lslib.Daemon):
+    """lslib.Daemon that must stay up and stop with status 0."""
 
     def check_alive(self):
-        check(self.proc.poll() is None, 'logseal run exited with %s; '
-              'stderr: %s' % (self.proc.returncode, self.stderr()))
+        check(self.alive(), 'logseal run exited with %s; stderr: %s'
+              % (self.proc.returncode, self.log_tail()))
 
-    def stop(self):
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            rc = self.proc.wait(30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            lslib.fail('logseal run did not stop within 30 s of SIGTERM; '
-                       'stderr: %s' % self.stderr())
+    def stop(self, timeout=30):
+        rc = super().stop(timeout)
         check(rc == 0, 'logseal run exited %d after SIGTERM; stderr: %s'
-              % (rc, self.stderr()))
-
-    def kill9(self):
-        self.proc.kill()
-        self.proc.wait(30)
+              % (rc, self.log_tail()))
 
 
 def committed_lines(state):
@@ -98,7 +57,7 @@ def wait_lines(daemon, state, n):
             return
         time.sleep(0.1)
     lslib.fail('after %d s the checkpoint counts %d of %d lines; stderr: %s'
-               % (WAIT_S, committed_lines(state), n, daemon.stderr()))
+               % (WAIT_S, committed_lines(state), n, daemon.log_tail()))
 
 
 class Writer:
@@ -158,66 +117,45 @@ def kill_while_writing(w, daemon, state):
         w.append('access.log', 10)
         time.sleep(0.02)
         if i == 15:
-            daemon.kill9()
+            daemon.kill()
     daemon.start()
     wait_lines(daemon, state, w.next)
     daemon.stop()
 
 
 def segments_text(out):
-    parts = glob.glob(os.path.join(out, 'web', '*', '*.part'))
-    check(not parts, '%d segments left unfinished after SIGTERM: %s'
-          % (len(parts), parts[:3]))
-    names = sorted(glob.glob(os.path.join(out, 'web', '*', 'web-*.log.gz')),
-                   key=os.path.basename)
+    parts = lslib.segments(out, 'web', finished_only=False)
+    names = sorted(lslib.segments(out, 'web'), key=os.path.basename)
+    check(len(parts) == len(names), '%d segments left unfinished after '
+          'SIGTERM' % (len(parts) - len(names)))
     check(names, 'no finished segments in %s' % out)
-    text = b''
-    for name in names:
-        with gzip.open(name, 'rb') as f:
-            text += f.read()
-    return text
-
-
-def write_config(ctx, keys, logdir):
-    cfg = ctx.path('logseal.conf')
-    with open(cfg, 'w') as f:
-        f.write('[daemon]\nkeys = %s\nvault = %s\nstate = %s\noutput = %s\n'
-                'level = 6\nsegment_size = 64K\nsegment_age = 5m\n'
-                'metrics = 127.0.0.1:%d\nlog_level = info\n\n'
-                '[source web]\ntype = tail\npath = %s\nstart = beginning\n'
-                'rule = nginx-combined\nsink = segments\n'
-                % (keys, ctx.path('vault'), ctx.path('state'),
-                   ctx.path('out'), free_port(),
-                   os.path.join(logdir, 'access.log')))
-    return cfg
+    return b''.join(lslib.read_gz(name) for name in names)
 
 
 def body(ctx):
-    helptext = ctx.run(['run', '--help'])
-    if helptext.returncode != 0:
-        print('SKIP: this logseal has no `run` command yet')
-        sys.exit(77)
-    keys = ctx.keygen()
+    lslib.need_daemon(ctx)
+    daemon = Daemon(ctx)
     logdir = ctx.path('logs')
-    for d in (logdir, ctx.path('state'), ctx.path('out'), ctx.path('vault')):
-        os.makedirs(d)
-    pool_path = ctx.path('pool.log')
-    ctx.genlogs('nginx', 3000, pool_path, seed=7)
-    with open(pool_path, 'rb') as f:
-        pool = f.readlines()
+    os.makedirs(logdir)
+    daemon.config([('web', {'type': 'tail',
+                            'path': os.path.join(logdir, 'access.log'),
+                            'start': 'beginning', 'rule': 'nginx-combined'})],
+                  extra='segment_size = 64K\nsegment_age = 5m\n'
+                  'metrics = 127.0.0.1:%d' % lslib.free_port())
+    pool = [ln + b'\n' for ln in ctx.genlog_lines('nginx', 3000, seed=7)]
     w = Writer(pool, logdir)
-    daemon = Daemon(ctx, write_config(ctx, keys, logdir))
+    state = daemon.state
 
     w.append('access.log', 1000)
     daemon.start()
-    wait_lines(daemon, ctx.path('state'), w.next)
-    rename_rotation(w, daemon, ctx.path('state'))
-    copytruncate(w, daemon, ctx.path('state'))
-    rotate_while_down(w, daemon, ctx.path('state'))
-    kill_while_writing(w, daemon, ctx.path('state'))
+    wait_lines(daemon, state, w.next)
+    rename_rotation(w, daemon, state)
+    copytruncate(w, daemon, state)
+    rotate_while_down(w, daemon, state)
+    kill_while_writing(w, daemon, state)
 
-    got = segments_text(ctx.path('out'))
-    proc, _ = ctx.pipe('nginx-combined', keys, ctx.path('vault-pipe'),
+    got = segments_text(daemon.output)
+    proc, _ = ctx.pipe('nginx-combined', daemon.keys, ctx.path('vault-pipe'),
                        input=b''.join(pool[:w.next]))
     want = proc.stdout
     check(got.count(b'\n') == want.count(b'\n'),

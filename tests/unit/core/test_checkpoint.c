@@ -60,10 +60,28 @@ static void test_round_trip(void **state)
     snprintf(cp.segment, sizeof(cp.segment), "/out/web/x y.log.gz.part");
     cp.segment_len = 777;
     cp.lines = 42;
+    cp.mtime_ns = 1764000000123456789ll;
+    cp.file.btime_ns = 1763000000987654321ll;
+    cp.end_len = 1000;
+    for (int i = 0; i < LSL_FP_BYTES; i++)
+        cp.end_fp[i] = (uint8_t)(255 - i);
+    cp.in_line = true;
+    cp.ndone = 2;
+    cp.done[0] = cp.file;
+    cp.done[1] = cp.file;
+    cp.done[1].ino = 7;
+    cp.done[1].btime_ns = 0;
     assert_int_equal(lsl_checkpoint_save(dir, "web", &cp), 0);
     assert_int_equal(lsl_checkpoint_load(dir, "web", &back), 0);
     assert_memory_equal(&cp.file, &back.file, sizeof(cp.file));
     assert_int_equal(back.offset, cp.offset);
+    assert_int_equal(back.mtime_ns, cp.mtime_ns);
+    assert_int_equal(back.end_len, 1000);
+    assert_memory_equal(back.end_fp, cp.end_fp, LSL_FP_BYTES);
+    assert_true(back.in_line);
+    assert_int_equal(back.ndone, 2);
+    assert_memory_equal(&back.done[0], &cp.done[0], sizeof(cp.done[0]));
+    assert_memory_equal(&back.done[1], &cp.done[1], sizeof(cp.done[1]));
     assert_string_equal(back.segment, cp.segment);
     assert_int_equal(back.segment_len, 777);
     assert_int_equal(back.lines, 42);
@@ -131,6 +149,45 @@ static void test_corrupt(void **state)
                    "version 1\ndev 1\nino 2\nfp_len 5000\nfp " GOOD_FP
                    "\noffset 5\nsegment \nsegment_len 0\nlines 1\n",
                    LSL_ECORRUPT);
+    /* Version 2 needs its own keys, each in range. */
+    snprintf(text, sizeof(text),
+             "version 2\ndev 1\n%smtime 7\nend_len 5\nend_fp " GOOD_FP
+             "\nin_line 0\nbtime 9\ndone \n",
+             rest);
+    expect_corrupt(dir, text, 0);
+    snprintf(text, sizeof(text), "version 2\ndev 1\n%s", rest);
+    expect_corrupt(dir, text, LSL_ECORRUPT);
+    snprintf(text, sizeof(text),
+             "version 2\ndev 1\n%smtime 7\nend_len 6\nend_fp " GOOD_FP
+             "\nin_line 0\nbtime 9\ndone \n",
+             rest); /* more end bytes than the offset */
+    expect_corrupt(dir, text, LSL_ECORRUPT);
+    snprintf(text, sizeof(text),
+             "version 2\ndev 1\n%smtime 7\nend_len 5\nend_fp " GOOD_FP
+             "\nin_line 2\nbtime 9\ndone \n",
+             rest);
+    expect_corrupt(dir, text, LSL_ECORRUPT);
+    snprintf(text, sizeof(text),
+             "version 2\ndev 1\n%smtime 7\nend_len 5\nend_fp " GOOD_FP
+             "\nin_line 0\nbtime 9\ndone 1.2.3.10\n",
+             rest); /* a done entry without its fingerprint */
+    expect_corrupt(dir, text, LSL_ECORRUPT);
+}
+
+/* A version 1 checkpoint: the new keys get their neutral values, and the
+ * mtime is the checkpoint file's own. */
+static void test_version1(void **state)
+{
+    const char *dir = *state;
+    struct lsl_checkpoint cp;
+
+    write_text(dir, "old.ckpt",
+               "version 1\ndev 1\nino 2\nfp_len 10\nfp " GOOD_FP
+               "\noffset 5\nsegment \nsegment_len 0\nlines 1\n");
+    assert_int_equal(lsl_checkpoint_load(dir, "old", &cp), 0);
+    assert_int_equal(cp.end_len, 0);
+    assert_false(cp.in_line);
+    assert_true(cp.mtime_ns > 0);
 }
 
 static int make_file(const char *dir, const char *name, const char *text)
@@ -143,6 +200,32 @@ static int make_file(const char *dir, const char *name, const char *text)
     fd = open(path, O_RDONLY);
     assert_true(fd >= 0);
     return fd;
+}
+
+/* The bytes before the offset tell a rewritten file from the old one. */
+static void test_end_fp(void **state)
+{
+    const char *dir = *state;
+    struct lsl_checkpoint cp;
+    char path[256];
+    int fd = make_file(dir, "e.log", "line one\nline two\nline three\n");
+    int w;
+
+    memset(&cp, 0, sizeof(cp));
+    cp.offset = 18;
+    assert_int_equal(lsl_checkpoint_end_get(fd, &cp), 0);
+    assert_int_equal(cp.end_len, 18);
+    assert_true(lsl_checkpoint_end_same(fd, &cp));
+    snprintf(path, sizeof(path), "%s/e.log", dir);
+    w = open(path, O_WRONLY | O_TRUNC);
+    assert_int_equal(write(w, "line one\nline 2wo\nline three\n", 29), 29);
+    assert_false(lsl_checkpoint_end_same(fd, &cp));
+    assert_int_equal(ftruncate(w, 10), 0);
+    assert_false(lsl_checkpoint_end_same(fd, &cp));
+    cp.offset = 40;
+    assert_int_equal(lsl_checkpoint_end_get(fd, &cp), LSL_ETRUNC);
+    close(w);
+    close(fd);
 }
 
 static void test_file_id(void **state)
@@ -205,6 +288,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_corrupt, setup, teardown),
         cmocka_unit_test_setup_teardown(test_file_id, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fp_span, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_version1, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_end_fp, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -64,6 +64,7 @@ static void full_config(void **state)
         "type  = tail\n"
         "path  = /var/log/nginx/access.log\n"
         "start = beginning\n"
+        "rotate_wait = 250ms\n"
         "rule  = nginx-combined\n"
         "[ source  chat.v2-x ]\n"
         "type = syslog\n"
@@ -92,6 +93,7 @@ static void full_config(void **state)
     assert_string_equal(c->sources[0].rule, "nginx-combined");
     assert_int_equal(c->sources[0].sink, LSL_SINK_SEGMENTS);
     assert_int_equal(c->sources[0].line, 13);
+    assert_int_equal(c->sources[0].rotate_wait_ms, 250);
     assert_string_equal(c->sources[1].name, "chat.v2-x");
     assert_int_equal(c->sources[1].type, LSL_SRC_SYSLOG);
     assert_string_equal(c->sources[1].listen, "unix:/run/logseal/chat.sock");
@@ -115,6 +117,13 @@ static void defaults(void **state)
     assert_string_equal(c->metrics, "");
     assert_int_equal(c->log_level, LSL_LOG_INFO);
     assert_true(c->sources[0].start_at_end);
+    assert_int_equal(c->sources[0].rotate_wait_ms, 0);
+    lsl_config_free(c);
+    assert_int_equal(parse(HEAD "[source a]\ntype = tail\npath = /x\n"
+                                "rotate_wait = 2s\n",
+                           &c, &e),
+                     0);
+    assert_int_equal(c->sources[0].rotate_wait_ms, 2000);
     lsl_config_free(c);
 }
 
@@ -162,6 +171,14 @@ static void bad_values(void **state)
     refused(HEAD "[source a]\ntype=tail\npath=/x\nstart = middle\n", 9,
             "key 'start'");
     refused(HEAD "[source a]\ntype = stdin\nsink = s3\n", 8, "key 'sink'");
+    refused(HEAD "[source a]\ntype=tail\npath=/x\nrotate_wait = 0ms\n", 9,
+            "key 'rotate_wait'");
+    refused(HEAD "[source a]\ntype=tail\npath=/x\nrotate_wait = 2h\n", 9,
+            "at most 1h");
+    refused(HEAD "[source a]\ntype=tail\npath=/x\nrotate_wait = 5x\n", 9,
+            "such as 250ms");
+    refused(HEAD "[source a]\ntype=stdin\nrotate_wait = 1s\n", 8,
+            "key 'rotate_wait' does not apply to a stdin source");
 }
 
 /* format and ip_mode: the values of `pipe --format` and `--ip-mode`. */

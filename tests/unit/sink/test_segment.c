@@ -1,6 +1,8 @@
 /*
- * Segment sink: names, size and age limits, cut-back after a failed write,
- * resume from a checkpoint (cut back, or a new segment).
+ * Segment sink: names (never reused), size and age limits, cut-back after
+ * a failed write, resume from a checkpoint (cut back, or a new segment),
+ * .part files left by a crash (removed, or finished for sources that
+ * cannot read again), an overlong line kept in one file.
  */
 #include <errno.h>
 #include <glob.h>
@@ -14,6 +16,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <zlib.h>
 #include <cmocka.h>
 #include "logseal/checkpoint.h"
 #include "logseal/file.h"
@@ -76,6 +79,55 @@ static int write_text(struct lsl_sink *s, const char *text)
         rc = s->ops->sync(s);
     lsl_buf_free(&b.gz);
     return rc;
+}
+
+/* `text` as one gzip member, written as a batch of `nlines` lines whose
+ * last one has `last_flags`. */
+static int write_member(struct lsl_sink *s, const char *text,
+                        uint32_t last_flags)
+{
+    struct lsl_batch b;
+    struct lsl_line ln = {0, 0, last_flags};
+    uLongf cap;
+    z_stream zs;
+    int rc;
+
+    memset(&b, 0, sizeof(b));
+    memset(&zs, 0, sizeof(zs));
+    b.st.lines_out = 1;
+    b.lines = &ln;
+    b.nlines = 1;
+    assert_int_equal(
+        deflateInit2(&zs, 6, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY), Z_OK);
+    cap = deflateBound(&zs, strlen(text));
+    assert_int_equal(lsl_buf_reserve(&b.gz, cap), 0);
+    zs.next_in = (Bytef *)(uintptr_t)text;
+    zs.avail_in = (uInt)strlen(text);
+    zs.next_out = (Bytef *)b.gz.p;
+    zs.avail_out = (uInt)cap;
+    assert_int_equal(deflate(&zs, Z_FINISH), Z_STREAM_END);
+    b.gz.len = cap - zs.avail_out;
+    deflateEnd(&zs);
+    rc = s->ops->write(s, &b);
+    if (rc == 0)
+        rc = s->ops->sync(s);
+    lsl_buf_free(&b.gz);
+    return rc;
+}
+
+/* Decompressed text of a file (whole members). */
+static void assert_gz_content(const char *path, const char *want)
+{
+    char buf[4096];
+    gzFile g = gzopen(path, "rb");
+    int n;
+
+    assert_non_null(g);
+    n = gzread(g, buf, sizeof(buf) - 1);
+    gzclose(g);
+    assert_true(n >= 0);
+    buf[n] = '\0';
+    assert_string_equal(buf, want);
 }
 
 /* Paths under OUTDIR/web/ * / matching `suffix`, sorted. */
@@ -284,6 +336,7 @@ static void test_orphan_removed(void **state)
     FILE *fp;
     glob_t g;
 
+    f->o.input_replays = true;
     assert_int_equal(lsl_segment_sink_open(&s, &f->o), 0);
     assert_int_equal(write_text(s, "kept;"), 0);
     memset(&cp, 0, sizeof(cp));
@@ -337,6 +390,116 @@ static void test_resume_refused(void **state)
     assert_int_equal(lsl_segment_sink_open(&s, &f->o), LSL_ECORRUPT);
 }
 
+/*
+ * syslog and stdin cannot read anything twice: a .part a kill -9 left
+ * holds committed lines. It is finished, cut back to its whole members
+ * (a member being written when the daemon died is cut off).
+ */
+static void test_orphan_finished(void **state)
+{
+    struct fix *f = *state;
+    struct lsl_sink *s = NULL;
+    char part[PATH_MAX];
+    uint64_t len;
+    FILE *fp;
+    glob_t g;
+
+    assert_int_equal(lsl_segment_sink_open(&s, &f->o), 0);
+    assert_int_equal(write_member(s, "line 1\n", 0), 0);
+    assert_int_equal(write_member(s, "line 2\n", 0), 0);
+    seg_state(s, part, sizeof(part), &len);
+    assert_int_equal(s->ops->close(s, false), 0); /* a kill -9 */
+    fp = fopen(part, "ab");
+    assert_non_null(fp);
+    fwrite("\x1f\x8b\x08\x00half", 1, 8, fp); /* a member cut short */
+    fclose(fp);
+    assert_int_equal(lsl_segment_sink_open(&s, &f->o), 0);
+    assert_int_equal(list(f, ".part", &g), 0);
+    assert_int_equal(list(f, ".log.gz", &g), 1);
+    assert_gz_content(g.gl_pathv[0], "line 1\nline 2\n");
+    globfree(&g);
+    /* The next segment gets a name of its own. */
+    assert_int_equal(write_member(s, "line 3\n", 0), 0);
+    assert_int_equal(s->ops->close(s, true), 0);
+    assert_int_equal(list(f, ".log.gz", &g), 2);
+    assert_gz_content(g.gl_pathv[1], "line 3\n");
+    globfree(&g);
+
+    /* A .part without one whole member holds nothing: removed. */
+    fp = fopen(part, "wb");
+    assert_non_null(fp);
+    fwrite("\x1f\x8b", 1, 2, fp);
+    fclose(fp);
+    assert_int_equal(lsl_segment_sink_open(&s, &f->o), 0);
+    assert_int_equal(list(f, ".part", &g), 0);
+    assert_int_equal(list(f, ".log.gz", &g), 2);
+    globfree(&g);
+    assert_int_equal(s->ops->close(s, true), 0);
+}
+
+/* Finished segments moved away at once (a shipper): no name comes back. */
+static void test_names_not_reused(void **state)
+{
+    struct fix *f = *state;
+    struct lsl_sink *s = NULL;
+    char moved[PATH_MAX], names[6][PATH_MAX];
+    glob_t g;
+
+    f->o.max_bytes = 1;
+    assert_int_equal(lsl_segment_sink_open(&s, &f->o), 0);
+    for (int i = 0; i < 6; i++) {
+        assert_int_equal(write_text(s, "x"), 0); /* finishes the last */
+        while (list(f, ".log.gz", &g) > 0) {
+            snprintf(moved, sizeof(moved), "%s/shipped-%d", f->dir, i);
+            assert_int_equal(rename(g.gl_pathv[0], moved), 0);
+            globfree(&g);
+        }
+        assert_int_equal(list(f, ".part", &g), 1);
+        snprintf(names[i], sizeof(names[i]), "%s", g.gl_pathv[0]);
+        globfree(&g);
+        for (int j = 0; j < i; j++)
+            assert_string_not_equal(names[i], names[j]);
+    }
+    assert_int_equal(s->ops->close(s, true), 0);
+}
+
+/* A batch that ends inside an overlong line keeps the segment open until
+ * the line is complete: the line is never split across files. */
+static void test_long_line_one_file(void **state)
+{
+    struct fix *f = *state;
+    struct lsl_sink *s = NULL;
+    struct lsl_checkpoint cp;
+    glob_t g;
+
+    f->o.max_bytes = 1;
+    f->o.max_age = 1;
+    f->o.input_replays = true; /* a tail source's sink */
+    assert_int_equal(lsl_segment_sink_open(&s, &f->o), 0);
+    assert_int_equal(write_member(s, "aaaa", LSL_LINE_PIECE), 0);
+    assert_int_equal(s->ops->tick(s, (int64_t)time(NULL) + 100), 0);
+    assert_int_equal(write_member(s, "bbbb", LSL_LINE_PIECE), 0);
+    assert_int_equal(list(f, ".log.gz", &g), 0); /* not finished */
+    memset(&cp, 0, sizeof(cp));
+    seg_state(s, cp.segment, sizeof(cp.segment), &cp.segment_len);
+    cp.in_line = true;
+    /* A stop now leaves it unfinished, for the next start to continue. */
+    assert_int_equal(s->ops->close(s, true), 0);
+    assert_int_equal(list(f, ".part", &g), 1);
+    globfree(&g);
+    assert_int_equal(list(f, ".log.gz", &g), 0);
+    f->o.resume = &cp;
+    assert_int_equal(lsl_segment_sink_open(&s, &f->o), 0);
+    assert_int_equal(s->ops->tick(s, (int64_t)time(NULL) + 100), 0);
+    assert_int_equal(list(f, ".log.gz", &g), 0); /* still in the line */
+    assert_int_equal(write_member(s, "cc\n", LSL_LINE_TAIL), 0);
+    assert_int_equal(write_member(s, "next\n", 0), 0); /* finishes it */
+    assert_int_equal(list(f, ".log.gz", &g), 1);
+    assert_gz_content(g.gl_pathv[0], "aaaabbbbcc\n");
+    globfree(&g);
+    assert_int_equal(s->ops->close(s, true), 0);
+}
+
 /* Pipe-mode output has nothing to resume: no state for a checkpoint. */
 static void test_state_other_sink(void **state)
 {
@@ -362,6 +525,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_resume_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_orphan_removed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_state_other_sink, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_orphan_finished, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_names_not_reused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_long_line_one_file, setup,
+                                        teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -9,32 +9,10 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 #include <cmocka.h>
 #include "logseal/file.h"
 #include "tests/unit/token/testkey.h"
-
-static int mem_write(struct lsl_sink *s, const struct lsl_batch *b)
-{
-    struct mem_sink *m = (struct mem_sink *)s;
-    int rc;
-
-    uv_mutex_lock(&m->lock);
-    rc = lsl_buf_append(&m->out, b->out.p, b->out.len);
-    uv_mutex_unlock(&m->lock);
-    return rc;
-}
-
-static int mem_close(struct lsl_sink *s, bool finish)
-{
-    (void)s;
-    (void)finish;
-    return 0;
-}
-
-static const struct lsl_sink_ops mem_ops = {
-    .write = mem_write,
-    .close = mem_close,
-};
 
 static void path_in(const struct harness *h, char *out, size_t cap,
                     const char *name)
@@ -52,10 +30,8 @@ void h_setup(struct harness *h, const char *name)
     assert_int_equal(mkdir(h->dir, 0755), 0);
     assert_int_equal(mkdir(h->state, 0700), 0);
     path_in(h, h->path, sizeof(h->path), name);
-    h->sink.base.ops = &mem_ops;
-    h->sink.base.sync_each = true;
-    snprintf(h->sink.base.desc, sizeof(h->sink.base.desc), "memory");
-    assert_int_equal(uv_mutex_init(&h->sink.lock), 0);
+    mem_sink_init(&h->sink);
+    h->rotate_wait_ms = 50;
     h->kr = testkey_open(1);
     h->stopped = true;
 }
@@ -67,8 +43,7 @@ void h_teardown(struct harness *h)
     if (!h->stopped)
         h_stop(h);
     lsl_keyring_close(h->kr);
-    lsl_buf_free(&h->sink.out);
-    uv_mutex_destroy(&h->sink.lock);
+    mem_sink_free(&h->sink);
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", h->root);
     assert_int_equal(system(cmd), 0);
 }
@@ -88,6 +63,7 @@ void h_start(struct harness *h)
         .start_at_end = h->start_at_end,
         .sink = &h->sink.base,
         .read_size = 64, /* many small reads: offsets get exercised */
+        .rotate_wait_ms = h->rotate_wait_ms,
     };
 
     assert_int_equal(uv_loop_init(&h->loop), 0);
@@ -99,6 +75,8 @@ void h_start(struct harness *h)
     po.gzip_level = 0;
     po.flush_ms = 20;
     po.batch_bytes = 256;
+    if (h->max_inflight)
+        po.max_inflight = h->max_inflight;
     assert_int_equal(lsl_pipeline_open(&h->pl, &po), 0);
     assert_int_equal(lsl_tail_source_open(&h->t, h->pl, &to), 0);
     assert_int_equal(lsl_tail_source_start(h->t), 0);
@@ -130,13 +108,7 @@ void h_stop(struct harness *h)
 
 size_t h_lines(struct harness *h)
 {
-    size_t n = 0;
-
-    uv_mutex_lock(&h->sink.lock);
-    for (size_t i = 0; i < h->sink.out.len; i++)
-        n += h->sink.out.p[i] == '\n';
-    uv_mutex_unlock(&h->sink.lock);
-    return n;
+    return mem_sink_lines(&h->sink);
 }
 
 void h_run_lines(struct harness *h, size_t n, unsigned ms)
@@ -149,6 +121,15 @@ void h_run_lines(struct harness *h, size_t n, unsigned ms)
         uv_run(&h->loop, UV_RUN_ONCE);
 }
 
+bool h_run_lag(struct harness *h, uint64_t lag, unsigned ms)
+{
+    uint64_t end = uv_now(&h->loop) + 5ull * ms;
+
+    while (lsl_tail_source_lag(h->t) != lag && uv_now(&h->loop) < end)
+        uv_run(&h->loop, UV_RUN_ONCE);
+    return lsl_tail_source_lag(h->t) == lag;
+}
+
 void h_run(struct harness *h, unsigned ms)
 {
     uint64_t end = uv_now(&h->loop) + ms;
@@ -159,7 +140,7 @@ void h_run(struct harness *h, unsigned ms)
 
 const char *h_output(struct harness *h)
 {
-    static char text[8192];
+    static char text[16384];
     size_t n;
 
     uv_mutex_lock(&h->sink.lock);
@@ -227,4 +208,65 @@ void h_copy(struct harness *h, const char *from, const char *to)
         assert_int_equal(lsl_write_all(out, buf, (size_t)n), 0);
     close(in);
     close(out);
+}
+
+void h_gzip(struct harness *h, const char *from, const char *to)
+{
+    char a[256], b[256], buf[4096];
+    gzFile out;
+    int in;
+    ssize_t n;
+
+    path_in(h, a, sizeof(a), from);
+    path_in(h, b, sizeof(b), to);
+    in = open(a, O_RDONLY);
+    out = gzopen(b, "wb");
+    assert_true(in >= 0 && out != NULL);
+    while ((n = read(in, buf, sizeof(buf))) > 0)
+        assert_int_equal(gzwrite(out, buf, (unsigned)n), (int)n);
+    close(in);
+    assert_int_equal(gzclose(out), Z_OK);
+    assert_int_equal(unlink(a), 0);
+}
+
+void h_rewrite(struct harness *h, const char *name, const char *text)
+{
+    char path[256];
+    int fd;
+
+    path_in(h, path, sizeof(path), name);
+    fd = open(path, O_WRONLY | O_TRUNC);
+    assert_true(fd >= 0);
+    assert_int_equal(lsl_write_all(fd, text, strlen(text)), 0);
+    close(fd);
+}
+
+void h_snapshot(struct harness *h)
+{
+    char cmd[512];
+
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s.snap' && cp -a '%s' '%s.snap'",
+             h->state, h->state, h->state);
+    assert_int_equal(system(cmd), 0);
+    uv_mutex_lock(&h->sink.lock);
+    h->snap_out = h->sink.out.len;
+    uv_mutex_unlock(&h->sink.lock);
+}
+
+void h_crash(struct harness *h)
+{
+    char cmd[512];
+
+    assert_true(h->stopped);
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s' && mv '%s.snap' '%s'", h->state,
+             h->state, h->state);
+    assert_int_equal(system(cmd), 0);
+    h->sink.out.len = h->snap_out;
+}
+
+void h_sink_clear(struct harness *h)
+{
+    uv_mutex_lock(&h->sink.lock);
+    h->sink.out.len = 0;
+    uv_mutex_unlock(&h->sink.lock);
 }

@@ -9,14 +9,8 @@
 
 #include <limits.h>
 #include <uv.h>
-#include "logseal/buf.h"
 #include "logseal/source.h"
-
-struct mem_sink {
-    struct lsl_sink base;
-    uv_mutex_t lock;
-    struct lsl_buf out;
-};
+#include "mem_sink.h"
 
 struct harness {
     char root[64];
@@ -30,7 +24,10 @@ struct harness {
     struct lsl_tail_source *t;
     struct mem_sink sink;
     bool start_at_end;
+    unsigned rotate_wait_ms; /* 50 unless a test needs late writers */
+    unsigned max_inflight;   /* 0: the pipeline's default */
     bool stopped;
+    size_t snap_out; /* sink text length at h_snapshot */
 };
 
 /* Temp directories and the sink; `name` is the followed file name. */
@@ -46,7 +43,12 @@ void h_stop(struct harness *h);
 void h_run_lines(struct harness *h, size_t n, unsigned ms);
 /* Run the loop for `ms`. */
 void h_run(struct harness *h, unsigned ms);
+/* Run the loop until the source is `lag` bytes behind the end of its
+ * file (everything else read and committed); false after 5 * `ms`. */
+bool h_run_lag(struct harness *h, uint64_t lag, unsigned ms);
 
+/* Forget the output so far. */
+void h_sink_clear(struct harness *h);
 /* Lines the sink holds, joined by '|' (no trailing separator). */
 const char *h_output(struct harness *h);
 size_t h_lines(struct harness *h);
@@ -57,5 +59,17 @@ void h_rename(struct harness *h, const char *from, const char *to);
 void h_truncate(struct harness *h, const char *name);
 void h_unlink(struct harness *h, const char *name);
 void h_copy(struct harness *h, const char *from, const char *to);
+/* gzip `from` into `to` and remove `from`, as logrotate's compress does. */
+void h_gzip(struct harness *h, const char *from, const char *to);
+/* Rewrite `name` in place (same inode): truncate, then write `text`. */
+void h_rewrite(struct harness *h, const char *name, const char *text);
+
+/*
+ * A kill -9 at a chosen moment: h_snapshot copies the state directory and
+ * notes how much output there is; later (the source stopped) h_crash puts
+ * both back as they were at the snapshot, as after a crash there.
+ */
+void h_snapshot(struct harness *h);
+void h_crash(struct harness *h);
 
 #endif

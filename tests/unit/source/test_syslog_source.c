@@ -24,16 +24,9 @@
 #include <cmocka.h>
 #include "../token/testkey.h"
 #include "logseal/source.h"
+#include "mem_sink.h"
 
 #define NMSG 300
-
-struct mem_sink {
-    struct lsl_sink base;
-    uv_mutex_t lock;
-    uv_cond_t cond;
-    bool gate_closed;
-    struct lsl_buf out;
-};
 
 struct fx {
     uv_loop_t loop;
@@ -46,31 +39,6 @@ struct fx {
     bool done;
 };
 
-static int mem_write(struct lsl_sink *s, const struct lsl_batch *b)
-{
-    struct mem_sink *m = (struct mem_sink *)s;
-    int rc;
-
-    uv_mutex_lock(&m->lock);
-    while (m->gate_closed)
-        uv_cond_wait(&m->cond, &m->lock);
-    rc = lsl_buf_append(&m->out, b->out.p, b->out.len);
-    uv_mutex_unlock(&m->lock);
-    return rc;
-}
-
-static int mem_close(struct lsl_sink *s, bool finish)
-{
-    (void)s;
-    (void)finish;
-    return 0;
-}
-
-static const struct lsl_sink_ops mem_ops = {
-    .write = mem_write,
-    .close = mem_close,
-};
-
 static int setup(void **state)
 {
     struct fx *f = calloc(1, sizeof(*f));
@@ -79,10 +47,8 @@ static int setup(void **state)
     assert_non_null(f);
     assert_int_equal(uv_loop_init(&f->loop), 0);
     f->kr = testkey_open(1);
-    f->sink.base.ops = &mem_ops;
-    snprintf(f->sink.base.desc, sizeof(f->sink.base.desc), "memory");
-    assert_int_equal(uv_mutex_init(&f->sink.lock), 0);
-    assert_int_equal(uv_cond_init(&f->sink.cond), 0);
+    mem_sink_init(&f->sink);
+    f->sink.base.sync_each = false;
     lsl_pipeline_opts_init(&po);
     po.loop = &f->loop;
     po.keyring = f->kr;
@@ -104,9 +70,7 @@ static int teardown(void **state)
     uv_run(&f->loop, UV_RUN_DEFAULT);
     assert_int_equal(uv_loop_close(&f->loop), 0);
     lsl_keyring_close(f->kr);
-    lsl_buf_free(&f->sink.out);
-    uv_cond_destroy(&f->sink.cond);
-    uv_mutex_destroy(&f->sink.lock);
+    mem_sink_free(&f->sink);
     snprintf(path, sizeof(path), "%s/s.sock", f->dir);
     unlink(path);
     snprintf(path, sizeof(path), "%s/file", f->dir);
@@ -191,8 +155,7 @@ static void check_output(struct fx *f, unsigned count)
     unsigned char *seen = calloc(count, 1);
 
     assert_non_null(seen);
-    text = strndup(f->sink.out.p ? f->sink.out.p : "", f->sink.out.len);
-    assert_non_null(text);
+    text = mem_sink_text(&f->sink);
     assert_null(strstr(text, "192.0.2."));
     assert_null(strstr(text, "<190>"));
     assert_null(strstr(text, "edge-01"));
@@ -379,16 +342,14 @@ static void test_oversized(void **state)
 }
 
 /*
- * While the sink is stuck the pipeline is busy and the socket unread:
- * datagrams wait in the kernel (UDP here: a unix socket queue holds only
- * net.unix.max_dgram_qlen of them before the sender has to drop).
+ * A UDP source on a pipeline that holds one batch, with the sink stuck:
+ * 50 datagrams sent, the first one read; it fills the pipeline, so reading
+ * stops right there and the rest wait in the kernel.
  */
-static void test_backpressure(void **state)
+static void stuck_udp(struct fx *f)
 {
-    struct fx *f = *state;
     struct lsl_pipeline_opts po;
     struct sockaddr_in sa = {.sin_family = AF_INET};
-    const struct lsl_syslog_stats *st;
     int cl;
 
     lsl_pipeline_close(f->pl);
@@ -400,8 +361,7 @@ static void test_backpressure(void **state)
     po.batch_bytes = 1; /* every datagram is a batch */
     po.max_inflight = 1;
     assert_int_equal(lsl_pipeline_open(&f->pl, &po), 0);
-    f->sink.gate_closed = true;
-
+    mem_sink_gate(&f->sink, true);
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     sa.sin_port = htons(free_udp_port());
     snprintf(f->listen, sizeof(f->listen), "udp:127.0.0.1:%u",
@@ -410,19 +370,52 @@ static void test_backpressure(void **state)
     assert_int_equal(lsl_syslog_source_start(f->src), 0);
     cl = socket(AF_INET, SOCK_DGRAM, 0);
     send_all(f, cl, (struct sockaddr *)&sa, sizeof(sa), 0, 50);
-    run_until(f, 50, 300); /* times out: reading stopped */
+    close(cl);
+    run_until(f, 1, 5000);
+    for (int i = 0; i < 20; i++)
+        uv_run(&f->loop, UV_RUN_NOWAIT);
+}
+
+/*
+ * While the sink is stuck the pipeline is busy and the socket unread:
+ * datagrams wait in the kernel (UDP here: a unix socket queue holds only
+ * net.unix.max_dgram_qlen of them before the sender has to drop).
+ */
+static void test_backpressure(void **state)
+{
+    struct fx *f = *state;
+    const struct lsl_syslog_stats *st;
+
+    stuck_udp(f);
     st = lsl_syslog_source_counters(f->src);
     assert_int_equal(st->datagrams, 1);
-
-    uv_mutex_lock(&f->sink.lock);
-    f->sink.gate_closed = false;
-    uv_cond_broadcast(&f->sink.cond);
-    uv_mutex_unlock(&f->sink.lock);
+    mem_sink_gate(&f->sink, false);
     run_until(f, 50, 5000);
     assert_int_equal(st->datagrams, 50);
     assert_int_equal(st->kernel_drops, 0);
-    close(cl);
     stop_src(f);
+    check_output(f, 50);
+}
+
+/*
+ * A stop while datagrams wait in the socket (the pipeline was busy): they
+ * were accepted by the kernel, so they are read and written, not dropped.
+ */
+static void test_stop_drains_queue(void **state)
+{
+    struct fx *f = *state;
+
+    stuck_udp(f);
+    lsl_syslog_source_stop(f->src, on_done, f);
+    for (int i = 0; i < 20; i++)
+        uv_run(&f->loop, UV_RUN_NOWAIT);
+    mem_sink_gate(&f->sink, false);
+    while (!f->done)
+        uv_run(&f->loop, UV_RUN_ONCE);
+    assert_int_equal(lsl_syslog_source_counters(f->src)->datagrams, 50);
+    assert_int_equal(lsl_syslog_source_base(f->src)->lost.datagrams, 0);
+    lsl_syslog_source_free(f->src);
+    f->src = NULL;
     check_output(f, 50);
 }
 
@@ -435,6 +428,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_listen_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_oversized, setup, teardown),
         cmocka_unit_test_setup_teardown(test_backpressure, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stop_drains_queue, setup,
+                                        teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

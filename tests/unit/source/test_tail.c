@@ -2,7 +2,13 @@
  * Tail source on a real loop: appends, rename-and-create rotation with a
  * late writer, copytruncate, truncation, shrink and regrow, deletion while
  * open, two rotations before a read, and restarts from the checkpoint
- * (exactly once, also across a rotation while stopped).
+ * (exactly once, also across a rotation while stopped). The findings of
+ * issue 14, each failing on the code before it: an idle start = end and a
+ * crash before the first commit (a checkpoint at adoption), two rotations
+ * while down with compress + delaycompress (the uncompressed one read, the
+ * loss counted), copytruncate rotations during a stall (every copy read),
+ * the copytruncate read race, a new file with the same head on the same
+ * inode; and what the model test found (short copies, empty files).
  */
 #include <fcntl.h>
 #include <setjmp.h>
@@ -14,9 +20,10 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include "logseal/checkpoint.h"
+#include "src/source/tail_internal.h"
 #include "tail_harness.h"
 
-/* Long enough for a rotated file's grace period and a switch. */
+/* A bound on waits that include a rotate wait and a file switch. */
 #define SWITCH_MS 4000
 
 static int setup(void **state)
@@ -57,16 +64,16 @@ static void test_follow(void **state)
     h_run_lines(h, 2, 2000);
     assert_string_equal(h_output(h), "a1|a2");
     h_append(h, "access.log", "a3\npar");
-    h_run(h, 300);
-    assert_string_equal(h_output(h), "a1|a2|a3"); /* partial: held */
+    /* Committed up to a3: the partial line is held. */
+    assert_true(h_run_lag(h, 3, 2000));
+    assert_string_equal(h_output(h), "a1|a2|a3");
     h_append(h, "access.log", "tial\na4\n");
     h_run_lines(h, 5, 2000);
     assert_string_equal(h_output(h), "a1|a2|a3|partial|a4");
-    h_run(h, 100); /* the commit reaches the source after the sink */
-    assert_int_equal(lsl_tail_source_lag(h->t), 0);
+    /* The commit reaches the source after the sink. */
+    assert_true(h_run_lag(h, 0, 2000));
     h_append(h, "access.log", "unfinished");
-    h_run(h, 200);
-    assert_int_equal(lsl_tail_source_lag(h->t), 10);
+    assert_true(h_run_lag(h, 10, 2000));
 }
 
 static void test_start_at_end(void **state)
@@ -75,8 +82,7 @@ static void test_start_at_end(void **state)
 
     h->start_at_end = true;
     h_append(h, "access.log", "old1\nold2\n");
-    h_start(h);
-    h_run(h, 200);
+    h_start(h); /* the end is taken (and checkpointed) at the start */
     h_append(h, "access.log", "new1\n");
     h_run_lines(h, 1, 2000);
     assert_string_equal(h_output(h), "new1");
@@ -88,6 +94,9 @@ static void test_rename_create(void **state)
     char old[256];
     int late;
 
+    /* A writer still on the old file after the rename: its lines count
+     * as long as they come within the rotate wait. */
+    h->rotate_wait_ms = 1000;
     h_append(h, "access.log", "a1\na2\n");
     h_start(h);
     h_run_lines(h, 2, 2000);
@@ -96,7 +105,7 @@ static void test_rename_create(void **state)
     assert_true(late >= 0);
     h_rename(h, "access.log", "access.log.1");
     h_append(h, "access.log", "b1\n");
-    h_run(h, 200);
+    h_run(h, 100);
     /* The writer has not reopened yet: its lines go to the old file. */
     assert_int_equal(write(late, "a3\n", 3), 3);
     close(late);
@@ -160,7 +169,6 @@ static void test_delete_while_open(void **state)
     h_unlink(h, "access.log");
     h_run_lines(h, 2, 2000);
     assert_string_equal(h_output(h), "d1|d2");
-    h_run(h, 1500); /* past the grace period: the file is let go */
     h_append(h, "access.log", "e1\n");
     h_run_lines(h, 3, SWITCH_MS);
     assert_string_equal(h_output(h), "d1|d2|e1");
@@ -205,7 +213,8 @@ static void test_restart(void **state)
     assert_string_equal(h_output(h), "1|2|3|4|partial|5");
     h_stop(h);
     h_start(h);
-    h_run(h, 300);
+    assert_true(h_run_lag(h, 0, 2000));
+    h_stop(h);
     assert_string_equal(h_output(h), "1|2|3|4|partial|5");
 }
 
@@ -264,10 +273,12 @@ static void test_glob_copytruncate(void **state)
     h_truncate(h, "access.log");
     h_append(h, "access.log", "b1\n");
     h_run_lines(h, 4, SWITCH_MS);
-    h_run(h, 1500);
     assert_string_equal(h_output(h), "a1|a2|a3|b1");
     h_append(h, "access.log", "b2\n");
     h_run_lines(h, 5, 2000);
+    /* Back on access.log, read to its end: the older files stay unread. */
+    assert_true(h_run_lag(h, 0, SWITCH_MS));
+    h_stop(h);
     assert_string_equal(h_output(h), "a1|a2|a3|b1|b2");
 }
 
@@ -282,8 +293,311 @@ static void test_glob_rename(void **state)
     h_append(h, "access.log.1", "a2\n");
     h_append(h, "access.log", "b1\n");
     h_run_lines(h, 3, SWITCH_MS);
-    h_run(h, 1500);
+    assert_true(h_run_lag(h, 0, SWITCH_MS));
+    h_stop(h);
     assert_string_equal(h_output(h), "a1|a2|b1");
+}
+
+/*
+ * start = end on an idle file, stopped before any line came: the restart
+ * must go on from where the first run began, not from the end again.
+ */
+static void test_idle_restart(void **state)
+{
+    struct harness *h = *state;
+    struct lsl_checkpoint cp;
+
+    h->start_at_end = true;
+    h_append(h, "access.log", "old1\nold2\n");
+    h_start(h);
+    h_stop(h);
+    /* Checkpointed when the file was adopted, before any read. */
+    assert_int_equal(lsl_checkpoint_load(h->state, "web", &cp), 0);
+    assert_int_equal(cp.offset, 10);
+    h_append(h, "access.log", "new1\nnew2\n");
+    h_start(h);
+    h_run_lines(h, 2, 2000);
+    assert_true(h_run_lag(h, 0, 2000));
+    h_stop(h);
+    assert_string_equal(h_output(h), "new1|new2");
+}
+
+/* start = beginning, a crash before the first commit, then a rotation
+ * while down: the rotated file is still read. */
+static void test_crash_before_first_commit(void **state)
+{
+    struct harness *h = *state;
+
+    h_append(h, "access.log", "a1\na2\n");
+    mem_sink_gate(&h->sink, true); /* nothing commits */
+    h_start(h);
+    h_snapshot(h);
+    mem_sink_gate(&h->sink, false);
+    h_stop(h);
+    h_crash(h);
+    h_rename(h, "access.log", "access.log.1");
+    h_append(h, "access.log", "b1\n");
+    h_start(h);
+    h_run_lines(h, 3, SWITCH_MS);
+    assert_true(h_run_lag(h, 0, SWITCH_MS));
+    h_stop(h);
+    assert_string_equal(h_output(h), "a1|a2|b1");
+}
+
+/*
+ * logrotate with compress + delaycompress, rotating twice while the daemon
+ * is down: the checkpointed file is compressed (its unread rest is lost,
+ * counted), but the uncompressed rotation after it is read.
+ */
+static void test_two_rotations_while_down_compressed(void **state)
+{
+    struct harness *h = *state;
+
+    h_append(h, "access.log", "1\n2\n");
+    h_start(h);
+    h_run_lines(h, 2, 2000);
+    h_stop(h);
+    h_append(h, "access.log", "3\n");
+    h_rename(h, "access.log", "access.log.1");
+    h_append(h, "access.log", "4\n");
+    h_rename(h, "access.log.1", "access.log.2");
+    h_gzip(h, "access.log.2", "access.log.2.gz");
+    h_rename(h, "access.log", "access.log.1");
+    h_append(h, "access.log", "5\n");
+    h_start(h);
+    h_run_lines(h, 4, SWITCH_MS);
+    assert_true(h_run_lag(h, 0, SWITCH_MS));
+    /* "3\n" was compressed before it was read: counted, with its file. */
+    assert_int_equal(lsl_tail_source_base(h->t)->lost.bytes, 2);
+    h_stop(h);
+    assert_string_equal(h_output(h), "1|2|4|5");
+}
+
+/* One copytruncate rotation: copy, then truncate, then new lines. */
+static void copytruncate_shift(struct harness *h, int keep)
+{
+    char from[32], to[32];
+
+    for (int i = keep; i >= 1; i--) {
+        snprintf(from, sizeof(from), "access.log.%d", i);
+        snprintf(to, sizeof(to), "access.log.%d", i + 1);
+        h_rename(h, from, to);
+    }
+    h_copy(h, "access.log", "access.log.1");
+    h_truncate(h, "access.log");
+}
+
+/*
+ * Three copytruncate rotations while the output is stuck (the source is
+ * paused): the first copy holds unread lines, the two after it lines the
+ * source never saw in access.log. Every copy is read, then the file.
+ */
+static void test_copytruncate_stall(void **state)
+{
+    struct harness *h = *state;
+
+    h->max_inflight = 1;
+    h_append(h, "access.log", "a1\n");
+    h_start(h);
+    h_run_lines(h, 1, 2000);
+    mem_sink_gate(&h->sink, true);
+    h_append(h, "access.log", "a2\n");
+    while (!lsl_pipeline_busy(h->pl))
+        uv_run(&h->loop, UV_RUN_ONCE);
+    h_append(h, "access.log", "a3\n"); /* not read: paused */
+    copytruncate_shift(h, 0);
+    h_append(h, "access.log", "b1\n");
+    copytruncate_shift(h, 1);
+    h_append(h, "access.log", "c1\n");
+    copytruncate_shift(h, 2);
+    h_append(h, "access.log", "d1\n");
+    mem_sink_gate(&h->sink, false);
+    h_run_lines(h, 6, SWITCH_MS);
+    assert_true(h_run_lag(h, 0, SWITCH_MS));
+    assert_int_equal(lsl_tail_source_base(h->t)->lost.bytes, 0);
+    h_stop(h);
+    assert_string_equal(h_output(h), "a1|a2|a3|b1|c1|d1");
+}
+
+/* The same when the source had read everything before the first copy. */
+static void test_copytruncate_twice_between_looks(void **state)
+{
+    struct harness *h = *state;
+
+    h->max_inflight = 1;
+    h_append(h, "access.log", "a1\n");
+    h_start(h);
+    h_run_lines(h, 1, 2000);
+    mem_sink_gate(&h->sink, true);
+    h_append(h, "access.log", "a2\n");
+    while (!lsl_pipeline_busy(h->pl))
+        uv_run(&h->loop, UV_RUN_ONCE);
+    copytruncate_shift(h, 0);
+    h_append(h, "access.log", "b1\n");
+    copytruncate_shift(h, 1);
+    h_append(h, "access.log", "c1\n");
+    mem_sink_gate(&h->sink, false);
+    h_run_lines(h, 4, SWITCH_MS);
+    assert_true(h_run_lag(h, 0, SWITCH_MS));
+    h_stop(h);
+    assert_string_equal(h_output(h), "a1|a2|b1|c1");
+}
+
+static struct harness *race_h;
+
+/* Issued at offset 6, the read runs after copytruncate and new writes. */
+static void race_before_read(struct lsl_tail_source *t, uint64_t offset)
+{
+    (void)t;
+    if (offset != 6 || !race_h)
+        return;
+    h_copy(race_h, "access.log", "access.log.1");
+    h_rewrite(race_h, "access.log", "new-line-one\nb1\n");
+    race_h = NULL;
+}
+
+static void test_copytruncate_read_race(void **state)
+{
+    struct harness *h = *state;
+
+    h_append(h, "access.log", "a1\na2\n");
+    h_start(h);
+    h_run_lines(h, 2, 2000);
+    race_h = h;
+    lsl_tail_before_read = race_before_read;
+    h_append(h, "access.log", "a3\n");
+    h_run_lines(h, 5, SWITCH_MS);
+    assert_true(h_run_lag(h, 0, SWITCH_MS));
+    lsl_tail_before_read = NULL;
+    h_stop(h);
+    assert_null(race_h);
+    assert_string_equal(h_output(h), "a1|a2|a3|new-line-one|b1");
+}
+
+/*
+ * The same inode with the same first KiB, rewritten while the daemon was
+ * down (or a new file on a reused inode): it is a new file, read from
+ * its start, not resumed at the old offset.
+ */
+static void test_same_head_new_file(void **state)
+{
+    struct harness *h = *state;
+    char head[1200], text[1400];
+    size_t n = 0;
+
+    for (int i = 0; n + 6 < 1100; i++)
+        n += (size_t)snprintf(head + n, sizeof(head) - n, "h%03d\n", i);
+    snprintf(text, sizeof(text), "%sx1\nx2\n", head);
+    h_append(h, "access.log", text);
+    h_start(h);
+    assert_true(h_run_lag(h, 0, 2000));
+    h_stop(h);
+    h_sink_clear(h);
+    snprintf(text, sizeof(text), "%sy1\ny2\ny3\ny4\ny5\n", head);
+    h_rewrite(h, "access.log", text);
+    h_start(h);
+    assert_true(h_run_lag(h, 0, 2000));
+    h_stop(h);
+    assert_non_null(strstr(h_output(h), "h000|h001"));
+    assert_non_null(strstr(h_output(h), "|y1|y2|y3|y4|y5"));
+}
+
+/* A file truncated in place and written again, then copytruncated while
+ * the daemon is down: the restart goes on in the copy, not from its start. */
+static void test_truncated_then_copytruncate_while_down(void **state)
+{
+    struct harness *h = *state;
+    char text[4096];
+    size_t n = 0;
+
+    h_append(h, "access.log", "old1\nold2\n");
+    h_start(h);
+    h_run_lines(h, 2, 2000);
+    h_truncate(h, "access.log");
+    assert_true(h_run_lag(h, 0, 2000));
+    for (int i = 0; i < 40; i++)
+        n += (size_t)snprintf(
+            text + n, sizeof(text) - n,
+            "line-%02d-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n", i);
+    h_append(h, "access.log", text);
+    h_run_lines(h, 42, 2000);
+    assert_true(h_run_lag(h, 0, 2000));
+    h_stop(h);
+    h_append(h, "access.log", "more\n");
+    h_copy(h, "access.log", "access.log.1");
+    h_truncate(h, "access.log");
+    h_append(h, "access.log", "after\n");
+    h_start(h);
+    h_run_lines(h, 44, SWITCH_MS);
+    assert_true(h_run_lag(h, 0, SWITCH_MS));
+    h_stop(h);
+    assert_int_equal(h_lines(h), 44);
+}
+
+/* copytruncate whose window lines were read before the truncation: the
+ * copy is shorter than what was read; it is recognized, not read again. */
+static void test_copytruncate_window_read(void **state)
+{
+    struct harness *h = *state;
+
+    h_append(h, "access.log", "a1\na2\n");
+    h_start(h);
+    h_run_lines(h, 2, 2000);
+    h_copy(h, "access.log", "access.log.1");
+    h_append(h, "access.log", "w1\n");
+    h_run_lines(h, 3, 2000);
+    assert_true(h_run_lag(h, 0, 2000));
+    h_truncate(h, "access.log");
+    h_append(h, "access.log", "b1\n");
+    h_run_lines(h, 4, SWITCH_MS);
+    assert_true(h_run_lag(h, 0, SWITCH_MS));
+    h_stop(h);
+    assert_string_equal(h_output(h), "a1|a2|w1|b1");
+}
+
+/*
+ * The source is at the start of an empty file (truncated) and paused; the
+ * file is written, copytruncated and written again before it looks: the
+ * copy is read first, though nothing of the file was known.
+ */
+static void test_copytruncate_of_empty_file(void **state)
+{
+    struct harness *h = *state;
+
+    h->max_inflight = 1;
+    h_append(h, "access.log", "x1\n");
+    h_start(h);
+    h_run_lines(h, 1, 2000);
+    assert_true(h_run_lag(h, 0, 2000));
+    mem_sink_gate(&h->sink, true);
+    h_truncate(h, "access.log");
+    /* The truncation is seen; the checkpoint of the new start fills the
+     * pipeline: the source pauses at byte 0 of the empty file. */
+    for (int i = 0; i < 2000 && !lsl_pipeline_busy(h->pl); i++)
+        uv_run(&h->loop, UV_RUN_ONCE);
+    assert_true(lsl_pipeline_busy(h->pl));
+    h_append(h, "access.log", "a1\n");
+    h_copy(h, "access.log", "access.log.1");
+    h_truncate(h, "access.log");
+    h_append(h, "access.log", "b1\n");
+    mem_sink_gate(&h->sink, false);
+    h_run_lines(h, 3, SWITCH_MS);
+    assert_true(h_run_lag(h, 0, SWITCH_MS));
+    /* Again, and this time the file stays empty after the truncation. */
+    h_append(h, "access.log", "c1\n");
+    h_run_lines(h, 4, SWITCH_MS);
+    mem_sink_gate(&h->sink, true);
+    h_truncate(h, "access.log");
+    for (int i = 0; i < 2000 && !lsl_pipeline_busy(h->pl); i++)
+        uv_run(&h->loop, UV_RUN_ONCE);
+    h_rename(h, "access.log.1", "access.log.2");
+    h_append(h, "access.log", "d1\n");
+    h_copy(h, "access.log", "access.log.1");
+    h_truncate(h, "access.log");
+    mem_sink_gate(&h->sink, false);
+    h_run_lines(h, 5, SWITCH_MS);
+    h_stop(h);
+    assert_string_equal(h_output(h), "x1|a1|b1|c1|d1");
 }
 
 int main(void)
@@ -304,6 +618,16 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_glob_copytruncate, setup_glob,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_glob_rename, setup_glob, teardown),
+        T(test_idle_restart),
+        T(test_crash_before_first_commit),
+        T(test_two_rotations_while_down_compressed),
+        T(test_copytruncate_stall),
+        T(test_copytruncate_twice_between_looks),
+        T(test_copytruncate_read_race),
+        T(test_same_head_new_file),
+        T(test_truncated_then_copytruncate_while_down),
+        T(test_copytruncate_window_read),
+        T(test_copytruncate_of_empty_file),
     };
 #undef T
 
