@@ -21,7 +21,8 @@ posting, w3c) and tests/data/samples (nginx-json, nginx-disclosure).
   (a cell holding one is not removed or replaced: that would remove the
   identifier with it);
 - --unparsed redact and drop: no byte of an unparsed line is written,
-  each is counted.
+  each is counted;
+- JSON lines hold no helper column (nginx-rtmp's `publish`).
 
 One mutation is left out: nginx-rtmp's command cell (PLAY, PUBLISH)
 removed or replaced. A PUBLISH line without its verb is a well-formed
@@ -207,8 +208,35 @@ def check_unparsed_modes(ctx, keys):
     print('ok --unparsed redact and drop')
 
 
+RTMP_GROUPS = {'remote_addr', 'time_local', 'command', 'app', 'name',
+               'stream_key', 'args', 'bytes_received', 'bytes_sent',
+               'pageurl', 'flashver', 'session_time'}
+
+
+def check_no_helper_columns(ctx, keys):
+    """JSON lines hold the rule's fields only (issue 20): nginx-rtmp's
+    pattern had a helper group `publish` (the PUBLISH flag), written as a
+    column of its own."""
+    src = os.path.join(ctx.root, 'tests/data/samples/nginx-rtmp.log')
+    with open(src, 'rb') as f:
+        data = f.read()
+    out, summ, _ = pipe_text(ctx, keys, 'nginx-rtmp', data,
+                             ['--format', 'jsonl', '--columns', 'source'])
+    rows = [json.loads(ln) for ln in out.splitlines()]
+    check(len(rows) == summ['lines_out'] > 2, 'nginx-rtmp: %d JSON rows '
+          'for %d lines out' % (len(rows), summ['lines_out']))
+    for no, row in enumerate(rows, 1):
+        if '_line' in row:
+            continue
+        extra = set(row) - RTMP_GROUPS - {'_rule'}
+        check(not extra, 'nginx-rtmp row %d: columns no field of the rule '
+              'names: %s' % (no, sorted(extra)))
+    print('ok nginx-rtmp JSON rows: the rule\'s fields only')
+
+
 def body(ctx):
     keys = ctx.keygen()
+    check_no_helper_columns(ctx, keys)
     for name, rule in manifest(ctx.root):
         src = os.path.join(ctx.root, DATA, name + '.log')
         truth = truth_values(os.path.join(ctx.root, DATA, name + '.truth'),
