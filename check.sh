@@ -15,6 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 . .ci/deps.sh
 lsl_install "${LSL_BUILD_PKGS[@]}" "${LSL_TEST_PKGS[@]}"
+lsl_install_node
 
 dir=${LSL_BUILD_DIR:-build-check}
 stages=${LSL_STAGES:-main clang sanitize fuzz valgrind}
@@ -28,7 +29,6 @@ stage_time() {
 run_main() {
     [ -d "$dir" ] || meson setup "$dir" -Dwerror=true >/dev/null
     ninja -C "$dir"
-    lsl_install_duckdb "$dir/node-cache"
     meson test -C "$dir" --print-errorlogs --num-processes 2 || status=1
     logs+=("$dir/meson-logs/testlog.json")
 }
@@ -47,7 +47,6 @@ run_sanitize() {
     [ -d "$d" ] || meson setup "$d" -Dwerror=true \
         -Db_sanitize=address,undefined -Db_lundef=false >/dev/null
     ninja -C "$d"
-    lsl_install_duckdb "$d/node-cache"
     ASAN_OPTIONS=halt_on_error=1:abort_on_error=1:detect_leaks=1:print_summary=1 \
     UBSAN_OPTIONS=halt_on_error=1:abort_on_error=1:print_stacktrace=1:print_summary=1 \
     LSL_TEST_SANITIZED=1 LSL_HOSTILE_BIG_MB=${LSL_HOSTILE_BIG_MB:-30} \

@@ -33,18 +33,13 @@ lsl_install() {
         --no-install-recommends "${missing[@]}" >/dev/null
 }
 
-# The DuckDB test (tests/integration/test_duckdb.py) reads JSON lines with
-# DuckDB's Node client from npm, pinned, cached in the build directory
-# (never in the source tree): node and npm from Debian unless the machine
-# already has them (a nodejs from elsewhere bundles its own npm).
-LSL_DUCKDB_NPM="@duckdb/node-api@1.5.6-r.1"
-lsl_install_duckdb() {
-    local cache=$1
-    if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
-        lsl_install nodejs npm
-    fi
-    [ -f "$cache/node_modules/@duckdb/node-api/lib/index.js" ] && return 0
-    mkdir -p "$cache"
-    npm install --no-audit --no-fund --prefix "$cache" "$LSL_DUCKDB_NPM" \
-        >/dev/null
+# The DuckDB tests (test_duckdb.py: nginx and W3C JSON lines in one query;
+# test_fleet_hive.py: the hive layout) read the output with DuckDB's Node
+# client from npm (@duckdb/node-api, pinned in lslib.py, installed by the
+# tests into the build directory, never the source tree): they need
+# Node.js and npm. The machine's own Node.js is kept when there is one (a
+# Debian npm would replace it); Debian's otherwise.
+lsl_install_node() {
+    command -v node >/dev/null && command -v npm >/dev/null && return 0
+    lsl_install nodejs npm
 }

@@ -75,6 +75,8 @@ struct lsl_batch {
     size_t nmaps;
     struct lsl_buf map_arena;
     int64_t min_time, max_time; /* of line times, for segment naming */
+    int64_t first_time;         /* the first line's: the rule's time, else the
+                                 * arrival; dates the batch's segment */
 
     struct lsl_batch_stats st;
     int error; /* processing failure (-ENOMEM): nothing of it is written */

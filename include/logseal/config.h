@@ -20,6 +20,9 @@
  *   unparsed     = scrub                    # scrub | redact | drop
  *   columns      = canonical                # canonical | source (jsonl)
  *   timezone     = Z                        # offset of zone-less times
+ *   host         = edge-1                   # host id (file.h), default
+ *                                           #   the hostname
+ *   layout       = hive                     # default | hive (sink.h)
  *
  *   [source nginx]                          # name: [A-Za-z0-9_.-]+
  *   type  = tail                            # tail | stdin | syslog
@@ -54,6 +57,7 @@
 #include <limits.h>
 #include "logseal/batch.h"
 #include "logseal/common.h"
+#include "logseal/file.h"
 
 enum lsl_source_type { LSL_SRC_TAIL, LSL_SRC_STDIN, LSL_SRC_SYSLOG };
 enum lsl_sink_type { LSL_SINK_SEGMENTS, LSL_SINK_STDOUT };
@@ -77,15 +81,17 @@ struct lsl_config {
     char state[PATH_MAX];
     char output[PATH_MAX];
     int level;
-    uint64_t segment_size;     /* bytes */
-    uint64_t segment_age;      /* seconds */
-    char metrics[128];         /* host:port or "" */
-    int log_level;             /* enum lsl_log_level */
-    uint8_t format;            /* enum lsl_out_format */
-    uint8_t unparsed;          /* enum lsl_unparsed */
-    uint8_t columns;           /* enum lsl_columns */
-    int64_t zone;              /* timezone: seconds east of UTC */
-    struct lsl_ip_override ip; /* ip_mode; .on false: as the rules say */
+    uint64_t segment_size;       /* bytes */
+    uint64_t segment_age;        /* seconds */
+    char metrics[128];           /* host:port or "" */
+    int log_level;               /* enum lsl_log_level */
+    uint8_t format;              /* enum lsl_out_format */
+    uint8_t unparsed;            /* enum lsl_unparsed */
+    uint8_t columns;             /* enum lsl_columns */
+    int64_t zone;                /* timezone: seconds east of UTC */
+    struct lsl_ip_override ip;   /* ip_mode; .on false: as the rules say */
+    char host[LSL_HOST_MAX + 1]; /* host id: the key, else the hostname */
+    uint8_t layout;              /* enum lsl_layout (sink.h) */
     struct lsl_source_conf *sources;
     size_t nsources;
 };

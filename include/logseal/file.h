@@ -50,4 +50,22 @@ LSL_MUST_CHECK int lsl_mkdir_p(const char *path, unsigned mode);
 LSL_MUST_CHECK int lsl_path_join(char *out, size_t cap, const char *dir,
                                  const char *name);
 
+/*
+ * Host ids (hostid.c): `host =` in the configuration, `pipe --host`,
+ * default the hostname. A host id becomes part of segment and vault file
+ * names and of partition paths (host=<id>), so it is one safe path
+ * component: 1 to LSL_HOST_MAX letters, digits, '.', '_' or '-', starting
+ * with a letter or digit, without "..".
+ */
+#define LSL_HOST_MAX 64
+
+bool lsl_host_valid(const char *s);
+
+/*
+ * The hostname as a host id into out. 0, -EINVAL (the hostname is not a
+ * valid id; out holds it, cut to LSL_HOST_MAX bytes, for the message) or
+ * -errno.
+ */
+LSL_MUST_CHECK int lsl_host_default(char out[LSL_HOST_MAX + 1]);
+
 #endif

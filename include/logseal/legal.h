@@ -129,6 +129,15 @@ const struct lsl_stop_entry *lsl_ledger_stops(const struct lsl_ledger *l,
 bool lsl_ledger_removed(const struct lsl_ledger *l,
                         const uint8_t writer[LSL_VAULT_ID_BYTES], uint64_t seq);
 
+/*
+ * True if an import took the file (writer, seq) before its host had
+ * finished it (item unfinished=), and no later import replaced it by the
+ * finished file (replaced=).
+ */
+bool lsl_ledger_unfinished(const struct lsl_ledger *l,
+                           const uint8_t writer[LSL_VAULT_ID_BYTES],
+                           uint64_t seq);
+
 /* The writers the records saw, each with the newest file seen. */
 const struct lsl_vault_anchor *lsl_ledger_writers(const struct lsl_ledger *l,
                                                   size_t *n);

@@ -23,14 +23,25 @@ LSL_MUST_CHECK int lsl_file_sink_open(struct lsl_sink **out, const char *path);
 
 /* ---- segments: the daemon's gzip output files ---- */
 
+/* How segments are laid out under OUTDIR (config key `layout`). */
+enum lsl_layout {
+    LSL_LAYOUT_DEFAULT = 0, /* OUT/<source>/<YYYY-MM-DD>/NAME */
+    LSL_LAYOUT_HIVE,        /* OUT/source=/dt=/hour=/host=/NAME */
+};
+
 struct lsl_checkpoint;
 
 struct lsl_segment_opts {
-    const char *out_dir; /* OUTDIR */
-    const char *source;  /* files: OUTDIR/<source>/<YYYY-MM-DD>/
-                            <source>-<YYYYmmddTHHMMSSZ>-<seq>.log.gz */
-    uint64_t max_bytes;  /* finish a segment at this size */
-    uint64_t max_age;    /* ... or this age, seconds */
+    const char *out_dir;    /* OUTDIR */
+    const char *source;     /* one path component, no '=' */
+    const char *host;       /* host id (file.h), required */
+    enum lsl_layout layout; /* default: OUTDIR/<source>/<YYYY-MM-DD>/;
+                             * hive: OUTDIR/source=<source>/
+                             * dt=<YYYY-MM-DD>/hour=<HH>/host=<host>/;
+                             * names <source>-<host>-<YYYYmmddTHHMMSSZ>-
+                             * <seq>.log.gz, dated by the first line */
+    uint64_t max_bytes;     /* finish a segment at this size */
+    uint64_t max_age;       /* ... or this age, seconds */
     /* The checkpoint of the last run, or NULL: its .part is cut back to
      * the committed length and continued. */
     const struct lsl_checkpoint *resume;
@@ -47,11 +58,12 @@ struct lsl_segment_opts {
 /*
  * Gzip segments: each batch's member is appended to OUTDIR/.../NAME.part;
  * a segment is finished (fsync, rename to NAME, fsync dir) by size, by age
- * (tick), or by close, but never inside an overlong line (a batch ending
- * in its pieces): the line stays in one file. Names are never used twice
- * by one sink, even when finished segments are moved away at once.
- * sync_each is set: every batch is fsynced before its checkpoint. 0 or
- * -errno.
+ * (tick), or by close, and when a batch's first line falls in another
+ * partition, but never inside an overlong line (a batch ending in its
+ * pieces): the line stays in one file. Names are never used twice by one
+ * sink, even when finished segments are moved away at once. sync_each is
+ * set: every batch is fsynced before its checkpoint. 0, -EINVAL (a bad
+ * source name or host id) or -errno.
  */
 LSL_MUST_CHECK int lsl_segment_sink_open(struct lsl_sink **out,
                                          const struct lsl_segment_opts *o);

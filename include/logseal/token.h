@@ -293,12 +293,35 @@ LSL_MUST_CHECK int lsl_token_derive_vkey(const uint8_t vk[LSL_VKEY_BYTES],
                                          struct lsl_token *out);
 
 /*
+ * The prefix-mode lookup key vk makes of the normalized address
+ * value[0..len): the vault key (lsl_ipaddr_lookup_token, key id `kid`)
+ * of the address it maps to. 0, or -EINVAL when value is no address.
+ */
+LSL_MUST_CHECK int lsl_token_lookup_vkey(const uint8_t vk[LSL_VKEY_BYTES],
+                                         uint16_t kid, const char *value,
+                                         size_t len, struct lsl_token *out);
+
+/*
  * True if t (with key id `kid`) is what vk makes of the normalized value
  * value[0..len): its keyed token, or for class ip the prefix-mode lookup
  * key of the address the value maps to.
  */
 bool lsl_token_verify(const uint8_t vk[LSL_VKEY_BYTES], uint16_t kid,
                       const struct lsl_token *t, const char *value, size_t len);
+
+/*
+ * lsl_token_verify for many tokens of one verification key: the class
+ * subkeys' hash states are prepared once, so each check hashes only the
+ * value. The verifier holds the key: secure memory, wiped at close.
+ * open: 0, -EINVAL or -ENOMEM. check: as lsl_token_verify.
+ */
+struct lsl_token_verifier;
+LSL_MUST_CHECK int lsl_token_verifier_open(struct lsl_token_verifier **out,
+                                           const uint8_t vk[LSL_VKEY_BYTES]);
+bool lsl_token_verifier_check(const struct lsl_token_verifier *v, uint16_t kid,
+                              const struct lsl_token *t, const char *value,
+                              size_t len);
+void lsl_token_verifier_close(struct lsl_token_verifier *v); /* NULL-safe */
 
 /* ---- the stop list: erased subjects are never tokenized again ---- */
 

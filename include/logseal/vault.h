@@ -229,6 +229,8 @@ struct lsl_vault_writer_opts {
     const char *dir;       /* borrowed; created if missing (0700) */
     const uint8_t *pubkey; /* borrowed, LSL_VAULT_PUBKEY_BYTES */
     const char *source;    /* borrowed; source name stored in records */
+    const char *host;      /* borrowed; host id in the file name (file.h),
+                            * NULL or "" for none */
     uint32_t epoch;
     uint8_t epoch_len;      /* enum lsl_epoch_len of the hash key */
     size_t seen_cap;        /* bound on the once-per-value set */
@@ -248,12 +250,14 @@ void lsl_vault_writer_opts_init(struct lsl_vault_writer_opts *o);
 
 /*
  * Create a new vault file in opts->dir, named
- * <epoch>-<utc YYYYmmddTHHMMSSZ>-<8 hex random>.lsv. The file is written in
+ * <epoch>-<host>-<utc YYYYmmddTHHMMSSZ>-<8 hex random>.lsv (without
+ * "<host>-" when opts->host is NULL or ""). The file is written in
  * place, without a .part name and rename: readers accept an unfinished file
  * and report it as such. The writer holds an exclusive flock on it until
  * it is closed. The header is fsynced, and so is the directory, before
  * this returns. 0, -EINVAL (no public key, verification key or writer
- * secret, source name longer than 65535 bytes) or -errno.
+ * secret, source name longer than 65535 bytes, an invalid host id) or
+ * -errno.
  */
 LSL_MUST_CHECK int lsl_vault_writer_open(struct lsl_vault_writer **out,
                                          const struct lsl_vault_writer_opts *o);
@@ -433,6 +437,29 @@ LSL_MUST_CHECK int lsl_vault_read_dir(const char *dir,
                                       lsl_vault_record_fn fn, void *ud,
                                       lsl_vault_file_fn on_file, void *file_ud);
 
+/*
+ * The names of the regular-looking *.lsv entries of dir (not starting
+ * with '.'), in the order lsl_vault_read_dir reads them. *names is
+ * malloc'd (free with lsl_vault_list_free). 0, -ENOMEM or -errno.
+ */
+LSL_MUST_CHECK int lsl_vault_list(const char *dir, char ***names,
+                                  size_t *count);
+void lsl_vault_list_free(char **names, size_t n); /* NULL-safe */
+
+/*
+ * The epoch in a vault file name "<epoch>-....lsv" (the directory part of
+ * `path` is skipped). False if the name does not start that way.
+ */
+bool lsl_vault_name_epoch(const char *path, uint32_t *epoch);
+
+/*
+ * The host id in a vault file name <epoch>-<host>-<time>-<random>.lsv
+ * (the directory part of path is skipped) into out. False for a name
+ * without one (files of earlier releases) or a host id that is not valid.
+ * A name is a label, not evidence: records carry the host too.
+ */
+bool lsl_vault_name_host(const char *path, char *out, size_t cap);
+
 /* ---- completeness: the writers' chains across a vault's files ---- */
 
 /*
@@ -502,6 +529,10 @@ LSL_MUST_CHECK int lsl_vault_chain_add(struct lsl_vault_chain *c,
 size_t lsl_vault_chain_check(
     struct lsl_vault_chain *c, const struct lsl_vault_chain_expect *x,
     void (*fn)(const struct lsl_vault_chain_problem *p, void *ud), void *ud);
+
+/* The path of some file noted for `writer`, or NULL. */
+const char *lsl_vault_chain_path(const struct lsl_vault_chain *c,
+                                 const uint8_t writer[LSL_VAULT_ID_BYTES]);
 
 /*
  * The newest good file (read without an integrity failure, not foreign)

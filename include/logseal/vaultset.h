@@ -20,9 +20,11 @@
 struct lsl_vault_set;
 
 struct lsl_vault_set_opts {
-    const char *dir;                   /* borrowed */
-    const uint8_t *pubkey;             /* borrowed, LSL_VAULT_PUBKEY_BYTES */
-    const char *source;                /* borrowed; stored in records */
+    const char *dir;       /* borrowed */
+    const uint8_t *pubkey; /* borrowed, LSL_VAULT_PUBKEY_BYTES */
+    const char *source;    /* borrowed; stored in records */
+    const char *host;      /* borrowed; host id (file.h) in the file names and,
+                            * as "<host>:<source>", in records; NULL: none */
     const struct lsl_keyring *keyring; /* borrowed; read only */
     struct lsl_vault_wstate *wstate;   /* borrowed: numbers the files */
     size_t seen_cap;                   /* per writer; 0: the writer default */
@@ -32,7 +34,8 @@ struct lsl_vault_set_opts {
  * Opens the file of the keyring's current epoch right away (so a vault
  * that cannot be written fails here). Each file takes the next place in
  * the writer's chain (wstate) and carries its epoch's verification key.
- * 0, -EINVAL (missing dir, key, keyring or writer state), -ENOMEM, or the
+ * 0, -EINVAL (missing dir, key, keyring or writer state, an invalid host
+ * id), -ENOMEM, or the
  * codes of lsl_vault_wstate_begin, lsl_keyring_vkey and
  * lsl_vault_writer_open.
  */

@@ -53,6 +53,8 @@ int lsl_cmd_vault_expire(int argc, char **argv);
 int lsl_cmd_vault_hold(int argc, char **argv);
 int lsl_cmd_vault_release(int argc, char **argv);
 int lsl_cmd_vault_repair(int argc, char **argv);
+int lsl_cmd_vault_index(int argc, char **argv);
+int lsl_cmd_vault_import(int argc, char **argv);
 
 /*
  * Run command `c` with argv[0] == c->name. When --help or -h appears

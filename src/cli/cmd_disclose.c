@@ -9,7 +9,9 @@
  *
  * --from/--to filter on the line's own time when it has one (a CLF
  * "[...]" timestamp or the first ISO 8601 date-time in the line); a line
- * without a recognizable time is kept.
+ * without a recognizable time is kept. A directory given stands for the
+ * segments under it (a host's output, a fleet's hive tree); its
+ * partitions outside --from/--to are not read (segtree.c).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -36,8 +38,9 @@ struct disclose {
     struct lsl_tokset live; /* subject's tokens, erased ones left out */
     int64_t from, to;       /* NO_TIME: unbounded */
     bool json;
-    char **files;
+    char **files; /* the segments: given, or found under directories */
     size_t nfiles;
+    struct lsl_cli_segments segs;
     size_t file; /* being scanned */
     struct rec *recs;
     size_t nrecs, cap;
@@ -47,22 +50,26 @@ struct disclose {
 
 static void help(void)
 {
-    printf("usage: logseal disclose --keys KEYS --vault VAULTDIR --case REF\n"
-           "         --subject VALUE [--class CLASS] [--from T] [--to T]\n"
-           "         [--json] SEGMENT...\n\n"
-           "Print every line of the pseudonymized SEGMENTs (gzip or plain)\n"
-           "that holds one of the subject's tokens, with those tokens\n"
-           "restored to VALUE and every other token left as is. VALUE is\n"
-           "normalized like the tokenizer does (IPv6 spelling, UUID case);\n"
-           "--class limits it to one class. --from/--to (YYYY-MM-DD or\n"
-           "ISO 8601, UTC unless an offset is given) keep lines whose own\n"
-           "time is >= from and < to; lines without a recognizable time\n"
-           "are kept. A summary (records per file and per UTC day) follows\n"
-           "on stderr, or as a last JSON object with --json (one object\n"
-           "per record: file, line, time, record). Audited before "
-           "printing.\n\n" LSL_CLI_OFFICER_HELP "\n"
-           "exit: 0 records found, 4 none, 3 vault integrity failure, "
-           "1 error\n");
+    printf(
+        "usage: logseal disclose --keys KEYS --vault VAULTDIR --case REF\n"
+        "         --subject VALUE [--class CLASS] [--from T] [--to T]\n"
+        "         [--json] SEGMENT|DIR...\n\n"
+        "Print every line of the pseudonymized SEGMENTs (gzip or plain;\n"
+        "a DIR: every finished segment under it, in the default or the\n"
+        "hive layout, without following symbolic links; partitions\n"
+        "dt=/hour=/YYYY-MM-DD more than an hour outside --from/--to are\n"
+        "skipped) that holds one of the subject's tokens, with those tokens\n"
+        "restored to VALUE and every other token left as is. VALUE is\n"
+        "normalized like the tokenizer does (IPv6 spelling, UUID case);\n"
+        "--class limits it to one class. --from/--to (YYYY-MM-DD or\n"
+        "ISO 8601, UTC unless an offset is given) keep lines whose own\n"
+        "time is >= from and < to; lines without a recognizable time\n"
+        "are kept. A summary (records per file and per UTC day) follows\n"
+        "on stderr, or as a last JSON object with --json (one object\n"
+        "per record: file, line, time, record). Audited before "
+        "printing.\n\n" LSL_CLI_OFFICER_HELP "\n"
+        "exit: 0 records found, 4 none, 3 vault integrity failure, "
+        "1 error\n");
 }
 
 static bool in_range(const struct disclose *d, int64_t t)
@@ -254,7 +261,14 @@ static int disclose_run(struct disclose *d, struct lsl_cli_session *ss)
     char query[96];
     int rc;
 
-    rc = lsl_cli_session_open(ss);
+    rc = lsl_cli_segment_tree(d->files, d->nfiles, d->from, d->to, &d->segs);
+    if (rc == 0) {
+        d->files = d->segs.v;
+        d->nfiles = d->segs.n;
+        rc = lsl_cli_session_open(ss);
+    }
+    if (rc == 0 && d->segs.pruned)
+        lsl_log_info("--from/--to: %zu partitions skipped", d->segs.pruned);
     if (rc == 0)
         rc = lsl_subject_find(&d->subj, ss);
     if (rc == 0)
@@ -363,5 +377,6 @@ int lsl_cmd_disclose(int argc, char **argv)
     lsl_buf_free(&d.out);
     lsl_buf_free(&d.line);
     free(d.recs);
+    lsl_cli_segments_free(&d.segs);
     return code;
 }

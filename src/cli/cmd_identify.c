@@ -33,8 +33,9 @@ struct identify {
     struct lsl_subject subj;
     int64_t at, window;
     const char *port; /* NULL: any */
-    char **files;
+    char **files;     /* the segments: given, or found under directories */
     size_t nfiles, file;
+    struct lsl_cli_segments segs;
     struct lsl_buf text; /* matching lines, pseudonymized */
     struct lsl_buf line;
     struct hit *hits;
@@ -48,9 +49,11 @@ static void help(void)
 {
     printf("usage: logseal identify --keys KEYS --vault VAULTDIR --case REF\n"
            "         --address A --at T [--window SECONDS] [--port P]\n"
-           "         SEGMENT...\n\n"
+           "         SEGMENT|DIR...\n\n"
            "Who had address A at time T (and source port P): print every\n"
-           "line of the pseudonymized SEGMENTs (gzip or plain) that holds\n"
+           "line of the pseudonymized SEGMENTs (gzip or plain; a DIR: the\n"
+           "finished segments under it, any layout, whose partition is\n"
+           "within an hour of T) that holds\n"
            "one of A's tokens, whose own time is within T +- SECONDS\n"
            "(default 1) and, with --port, that holds P as a field of its\n"
            "own (the source port the nginx-disclosure and posting rules\n"
@@ -210,8 +213,14 @@ static void print_hit(struct identify *id, const struct hit *h)
 static int identify_run(struct identify *id)
 {
     char query[128];
-    int rc = lsl_cli_session_open(&id->ss);
+    int rc = lsl_cli_segment_tree(id->files, id->nfiles, id->at - id->window,
+                                  id->at + id->window + 1, &id->segs);
 
+    if (rc == 0) {
+        id->files = id->segs.v;
+        id->nfiles = id->segs.n;
+        rc = lsl_cli_session_open(&id->ss);
+    }
     if (rc == 0)
         rc = lsl_subject_find(&id->subj, &id->ss);
     for (size_t i = 0; rc == 0 && id->subj.toks.n && i < id->nfiles; i++) {
@@ -221,12 +230,11 @@ static int identify_run(struct identify *id)
     if (rc == 0)
         rc = lsl_vault_index_open(&id->ix);
     /* The vault was verified and checked whole by the first reading. */
-    if (rc == 0 && id->nhits)
-        rc = lsl_vault_read_dir(id->ss.vault, id->ss.key, index_wanted, id,
-                                NULL, NULL);
-    if (rc == LSL_ETRUNC || rc == LSL_EAUTH || rc == LSL_ECORRUPT ||
-        rc == LSL_EFORMAT || rc == LSL_EVERSION || rc == LSL_EFORGED)
-        rc = 0; /* reported by the first reading */
+    if (rc == 0 && id->nhits) {
+        struct lsl_cli_want want = {.toks = id->wanted.v, .n = id->wanted.n};
+
+        rc = lsl_cli_session_fetch(&id->ss, &want, index_wanted, id);
+    }
     for (size_t i = 0; rc == 0 && i < id->wanted.n; i++)
         rc = lsl_cli_session_item_token(&id->ss, "tok", &id->wanted.v[i]);
     snprintf(query, sizeof(query), "address at %lld +- %llds%s%s: %zu lines",
@@ -331,6 +339,7 @@ int lsl_cmd_identify(int argc, char **argv)
     lsl_tokset_free(&id.wanted);
     lsl_buf_free(&id.text);
     lsl_buf_free(&id.line);
+    lsl_cli_segments_free(&id.segs);
     free(id.hits);
     return code;
 }

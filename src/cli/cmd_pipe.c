@@ -15,7 +15,8 @@ static void help(void)
     printf(
         "usage: logseal pipe --rule NAME|FILE|auto --keys KEYS\n"
         "                    --vault VAULTDIR [--in FILE] [--out FILE|-]\n"
-        "                    [--level 1-9] [--source NAME] [--max-line BYTES]\n"
+        "                    [--level 1-9] [--source NAME] [--host ID]\n"
+        "                    [--max-line BYTES]\n"
         "                    [--ip-mode MODE] [--format text|jsonl]\n"
         "                    [--unparsed scrub|redact|drop]\n"
         "                    [--columns canonical|source] [--timezone TZ]\n"
@@ -37,6 +38,9 @@ static void help(void)
         "  --level     gzip level, default 6\n"
         "  --source    name recorded in the vault, default 'stdin' or the\n"
         "              --in file name\n"
+        "  --host      host id in the vault file names and records\n"
+        "              (HOST:SOURCE), default the hostname; A-Z a-z 0-9\n"
+        "              . _ - only\n"
         "  --max-line  lines longer than this are scrubbed in pieces\n"
         "              (default 65536)\n"
         "  --ip-mode   write every address in one mode, whatever the rule\n"
@@ -113,6 +117,7 @@ static int parse(int argc, char **argv, struct lsl_pipe_opts *o)
         {"out", required_argument, NULL, 'o'},
         {"level", required_argument, NULL, 'l'},
         {"source", required_argument, NULL, 's'},
+        {"host", required_argument, NULL, 'H'},
         {"max-line", required_argument, NULL, 'm'},
         {"ip-mode", required_argument, NULL, 'p'},
         {"format", required_argument, NULL, 'f'},
@@ -127,7 +132,7 @@ static int parse(int argc, char **argv, struct lsl_pipe_opts *o)
     char *end;
     int c;
 
-    while ((c = getopt_long(argc, argv, "r:k:v:i:o:l:s:m:p:f:u:c:z:h", opts,
+    while ((c = getopt_long(argc, argv, "r:k:v:i:o:l:s:H:m:p:f:u:c:z:h", opts,
                             NULL)) != -1) {
         switch (c) {
         case 'r':
@@ -148,6 +153,16 @@ static int parse(int argc, char **argv, struct lsl_pipe_opts *o)
             break;
         case 's':
             o->source = optarg;
+            break;
+        case 'H':
+            if (!lsl_host_valid(optarg))
+                return lsl_cli_usage_error("pipe",
+                                           "--host takes 1-%d characters "
+                                           "of A-Z a-z 0-9 . _ - (starting "
+                                           "with a letter or digit, no "
+                                           "'..')",
+                                           LSL_HOST_MAX);
+            snprintf(o->host, sizeof(o->host), "%s", optarg);
             break;
         case 'l':
             o->level = (int)strtol(optarg, &end, 10);
@@ -205,6 +220,11 @@ static int parse(int argc, char **argv, struct lsl_pipe_opts *o)
     if (!o->rule || !o->keys_dir || !o->vault_dir)
         return lsl_cli_usage_error("pipe",
                                    "--rule, --keys and --vault are required");
+    if (!o->host[0] && lsl_host_default(o->host) != 0)
+        return lsl_cli_usage_error("pipe",
+                                   "the hostname '%s' cannot be a host id "
+                                   "(A-Z a-z 0-9 . _ -): give --host",
+                                   o->host);
     return LSL_CLI_GO;
 }
 

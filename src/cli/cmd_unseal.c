@@ -1,6 +1,7 @@
 /*
  * `logseal unseal`: originals of given tokens, for a lawful request. Reads
- * every vault file (records verified against their tokens, the writers'
+ * the vault (through the sealed index where it covers a file, else the
+ * whole file; records verified against their tokens, the writers'
  * chains checked), keeps only the records of the asked tokens (merged per
  * token by a vault index), appends an audit record naming the tokens,
  * then prints one line (or JSON object) per token. With --line, the
@@ -368,6 +369,22 @@ static int audit_items(struct unseal *u, size_t *found)
     return rc;
 }
 
+/* Read the vault for the tokens asked (through the index if there is). */
+static int find_tokens(struct unseal *u)
+{
+    struct lsl_token *toks = malloc(u->n * sizeof(*toks));
+    struct lsl_cli_want want = {.toks = toks, .n = u->n};
+    int rc;
+
+    if (!toks)
+        return -ENOMEM;
+    for (size_t i = 0; i < u->n; i++)
+        toks[i] = u->w[i].tok;
+    rc = lsl_cli_session_find(&u->ss, &want, on_record, u);
+    free(toks);
+    return rc;
+}
+
 /*
  * Look the tokens up, record the action in the audit log, then print. The
  * audit record comes first: nothing is revealed that is not audited.
@@ -384,7 +401,7 @@ static int unseal_run(struct unseal *u, size_t *missing)
     if (rc)
         return rc;
     qsort(u->w, u->n, sizeof(*u->w), cmp_tok);
-    rc = lsl_cli_session_read(&u->ss, on_record, u);
+    rc = find_tokens(u);
     qsort(u->w, u->n, sizeof(*u->w), cmp_order);
     if (rc == 0 && lsl_vault_index_conflicts(u->ix)) {
         lsl_log_error("%s: %zu tokens have records with different values: "
@@ -444,6 +461,7 @@ int lsl_cmd_unseal(int argc, char **argv)
         case LSL_CLI_OPT_SHARE:
         case LSL_CLI_OPT_PASSPHRASE_FD:
         case LSL_CLI_OPT_NEW_LOG:
+        case LSL_CLI_OPT_NO_INDEX:
             if (lsl_cli_officer_option(c, optarg) != 0)
                 return LSL_EXIT_USAGE;
             break;

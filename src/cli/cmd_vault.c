@@ -16,6 +16,10 @@ static const struct lsl_cmd vault_subcommands[] = {
     {"release", "lift a case's legal holds", lsl_cmd_vault_release, false},
     {"repair", "finish vault files a crash cut short", lsl_cmd_vault_repair,
      false},
+    {"index", "build or update the sealed index of a vault",
+     lsl_cmd_vault_index, false},
+    {"import", "take the vault files collected from a fleet's hosts",
+     lsl_cmd_vault_import, false},
 };
 
 int lsl_cmd_vault(int argc, char **argv)

@@ -35,6 +35,9 @@
 #include "subject_internal.h"
 #include "vaultcmd_internal.h"
 
+/* Headers only: the index answers for the files it covers. */
+static const struct lsl_cli_want no_tokens;
+
 /* A hash key may still be held for an epoch that ended less ago. */
 #define KEY_GRACE 86400
 
@@ -337,6 +340,8 @@ static int erase_run(struct lsl_cli_session *ss, struct erase *e)
         rc = issue_stop_list(ss);
     if (rc == 0)
         rewrite_all(ss, e, drop_victim);
+    if (rc == 0 && e->rewritten)
+        lsl_cli_session_index_refresh(ss);
     ss->cut -= e->cut_fixed < ss->cut ? e->cut_fixed : ss->cut;
     if (rc == 0)
         erase_report(e);
@@ -416,7 +421,7 @@ static int repair_run(struct lsl_cli_session *ss, struct erase *e)
     ss->on_file = cut_file;
     ss->file_ud = e;
     if (rc == 0)
-        rc = lsl_cli_session_read(ss, NULL, NULL);
+        rc = lsl_cli_session_find(ss, &no_tokens, NULL, NULL);
     if (rc == 0)
         rc = e->err;
     stop_ok = rc == 0 && lsl_cli_session_stop_list_current(ss, NULL);
@@ -433,6 +438,8 @@ static int repair_run(struct lsl_cli_session *ss, struct erase *e)
         rc = issue_stop_list(ss);
     if (rc == 0)
         rewrite_all(ss, e, NULL);
+    if (rc == 0 && e->rewritten)
+        lsl_cli_session_index_refresh(ss);
     if (rc == 0)
         printf("repaired %zu of %zu cut-short vault files%s\n", e->rewritten,
                e->nt, stop_ok ? "" : "; stop list written again");

@@ -89,6 +89,7 @@ int lsl_cli_vault_parse(const char *cmd, int argc, char **argv,
         case LSL_CLI_OPT_SHARE:
         case LSL_CLI_OPT_PASSPHRASE_FD:
         case LSL_CLI_OPT_NEW_LOG:
+        case LSL_CLI_OPT_NO_INDEX:
             if (lsl_cli_officer_option(c, optarg) != 0)
                 return LSL_EXIT_USAGE;
             break;
@@ -124,6 +125,9 @@ int lsl_cli_vault_item_file(struct lsl_cli_session *ss, const char *key,
         sodium_bin2hex(hex, sizeof(hex), link->writer, LSL_VAULT_ID_BYTES),
         (unsigned long long)link->seq);
 }
+
+/* Headers only: the index answers for the files it covers. */
+static const struct lsl_cli_want no_tokens;
 
 /* ---- expire ---- */
 
@@ -232,7 +236,7 @@ static int expire_run(struct lsl_cli_session *ss,
     ss->on_file = expire_file;
     ss->file_ud = x;
     if (rc == 0)
-        rc = lsl_cli_session_read(ss, NULL, NULL);
+        rc = lsl_cli_session_find(ss, &no_tokens, NULL, NULL);
     if (rc == 0)
         rc = x->err;
     for (size_t i = 0; rc == 0 && i < x->n; i++)
@@ -242,6 +246,8 @@ static int expire_run(struct lsl_cli_session *ss,
         rc = lsl_cli_session_record(ss, "expire", query, x->n);
     if (rc == 0)
         rc = remove_victims(x);
+    if (rc == 0 && x->n)
+        lsl_cli_session_index_refresh(ss);
     if (rc == 0)
         printf("expired %zu vault files; kept %zu under legal hold and %zu "
                "of a fixed key\n",
@@ -319,7 +325,7 @@ static int hold_run(struct lsl_cli_session *ss, const struct lsl_vault_opts *o)
         rc = hold_subject(ss, o, &count);
         snprintf(query, sizeof(query), "subject: %zu tokens", count);
     } else if (rc == 0) {
-        rc = lsl_cli_session_read(ss, NULL, NULL);
+        rc = lsl_cli_session_find(ss, &no_tokens, NULL, NULL);
         snprintf(item, sizeof(item), "epoch=%lld", o->epoch);
         if (rc == 0)
             rc = lsl_cli_session_item(ss, item);

@@ -27,6 +27,7 @@ static struct {
     uint8_t used[LSL_SHARES_MAX]; /* share numbers that opened the key */
     unsigned nused;
     bool new_log;
+    bool no_index;
 } opts = {.passphrase_fd = -1};
 
 int lsl_cli_officer_option(int c, const char *arg)
@@ -34,8 +35,8 @@ int lsl_cli_officer_option(int c, const char *arg)
     char *end;
     long fd;
 
-    if (c == LSL_CLI_OPT_NEW_LOG) {
-        opts.new_log = true;
+    if (c == LSL_CLI_OPT_NEW_LOG || c == LSL_CLI_OPT_NO_INDEX) {
+        *(c == LSL_CLI_OPT_NEW_LOG ? &opts.new_log : &opts.no_index) = true;
         return 0;
     }
     if (c == LSL_CLI_OPT_SHARE) {
@@ -61,6 +62,11 @@ int lsl_cli_officer_option(int c, const char *arg)
 bool lsl_cli_officer_new_log(void)
 {
     return opts.new_log;
+}
+
+bool lsl_cli_officer_no_index(void)
+{
+    return opts.no_index;
 }
 
 int lsl_cli_officer_passphrase_fd(void)

@@ -19,19 +19,21 @@ enum {
     LSL_CLI_OPT_SHARE = 0x100,
     LSL_CLI_OPT_PASSPHRASE_FD,
     LSL_CLI_OPT_NEW_LOG,
+    LSL_CLI_OPT_NO_INDEX,
 };
 
 #define LSL_CLI_OFFICER_OPTIONS                                                \
     {"share", required_argument, NULL, LSL_CLI_OPT_SHARE},                     \
         {"passphrase-fd", required_argument, NULL, LSL_CLI_OPT_PASSPHRASE_FD}, \
+        {"new-audit-log", no_argument, NULL, LSL_CLI_OPT_NEW_LOG},             \
     {                                                                          \
-        "new-audit-log", no_argument, NULL, LSL_CLI_OPT_NEW_LOG                \
+        "no-index", no_argument, NULL, LSL_CLI_OPT_NO_INDEX                    \
     }
 
 /* True for the values lsl_cli_officer_option takes. */
 #define LSL_CLI_IS_OFFICER_OPT(c)                                              \
     ((c) == LSL_CLI_OPT_SHARE || (c) == LSL_CLI_OPT_PASSPHRASE_FD ||           \
-     (c) == LSL_CLI_OPT_NEW_LOG)
+     (c) == LSL_CLI_OPT_NEW_LOG || (c) == LSL_CLI_OPT_NO_INDEX)
 
 #define LSL_CLI_OFFICER_HELP                                                   \
     "officer key: KEYS/officer.key, or if it is absent, key shares:\n"         \
@@ -42,17 +44,23 @@ enum {
     "                      terminal)\n"                                        \
     "  --new-audit-log     go on although the audit log is missing, does\n"    \
     "                      not verify (it is set aside) or is older than\n"    \
-    "                      the vault shows; the new record says so\n"
+    "                      the vault shows; the new record says so\n"          \
+    "  --no-index          read every vault file whole instead of through\n"   \
+    "                      the sealed index (VAULTDIR/index, 'vault\n"         \
+    "                      index'); the answers are the same\n"
 
 /*
  * Record one shared option: c is one of LSL_CLI_OPT_*, arg its argument
- * (borrowed: argv; NULL for --new-audit-log). 0 or LSL_EUSAGE (logged:
+ * (borrowed: argv; NULL for the flags). 0 or LSL_EUSAGE (logged:
  * too many shares, bad descriptor number).
  */
 int lsl_cli_officer_option(int c, const char *arg);
 
 /* --new-audit-log was given. */
 bool lsl_cli_officer_new_log(void);
+
+/* --no-index was given. */
+bool lsl_cli_officer_no_index(void);
 
 /* The --passphrase-fd given, or -1 (ask on the terminal). */
 int lsl_cli_officer_passphrase_fd(void);

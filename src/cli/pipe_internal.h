@@ -7,16 +7,18 @@
 
 #include <limits.h>
 #include "logseal/batch.h"
+#include "logseal/file.h"
 
 /* `logseal pipe`: one fd source, one file/stdout sink, one vault file. */
 struct lsl_pipe_opts {
     const char *rule;     /* NAME or path */
     const char *keys_dir; /* needs hash.key and vault.pub */
     const char *vault_dir;
-    const char *in_path;  /* NULL: stdin */
-    const char *out_path; /* NULL or "-": plain text on stdout */
-    const char *source;   /* name stored in vault records */
-    int level;            /* gzip level 1-9 */
+    const char *in_path;         /* NULL: stdin */
+    const char *out_path;        /* NULL or "-": plain text on stdout */
+    const char *source;          /* name stored in vault records */
+    char host[LSL_HOST_MAX + 1]; /* --host, else the hostname */
+    int level;                   /* gzip level 1-9 */
     size_t max_line;
     struct lsl_ip_override ip; /* --ip-mode: every ip span, all rules */
     uint8_t format;            /* enum lsl_out_format (--format) */

@@ -274,6 +274,7 @@ static int open_outputs(struct pipe_run *r, const struct lsl_pipe_opts *o,
         .dir = o->vault_dir,
         .pubkey = pk,
         .source = o->source,
+        .host = o->host,
         .keyring = r->kr,
     };
     int rc;

@@ -36,4 +36,24 @@ int lsl_cli_segment_each(const char *path, struct lsl_buf *line,
                                    void *ud),
                          void *ud);
 
+/* The segment files a command reads (segtree.c). */
+struct lsl_cli_segments {
+    char **v; /* malloc'd paths */
+    size_t n;
+    size_t pruned; /* partitions skipped by the time range */
+};
+
+/*
+ * The files among paths, and the finished segments (not .part, not
+ * hidden) under the directories among them, walked without following
+ * symbolic links, in name order per directory. A partition directory
+ * (hive dt=YYYY-MM-DD and hour=HH, or the default layout's YYYY-MM-DD)
+ * whose time lies wholly outside [from, to) (LSL_CLI_NO_TIME: unbounded),
+ * widened by an hour on each side, is skipped. 0, -ENOMEM or -errno (a
+ * directory that cannot be read; logged).
+ */
+int lsl_cli_segment_tree(char *const *paths, size_t n, int64_t from, int64_t to,
+                         struct lsl_cli_segments *out);
+void lsl_cli_segments_free(struct lsl_cli_segments *s);
+
 #endif

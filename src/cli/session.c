@@ -26,7 +26,7 @@
 #include "officer_internal.h"
 #include "session_internal.h"
 
-static void note_integrity(struct lsl_cli_session *s, int rc)
+void lsl_cli_session_integrity(struct lsl_cli_session *s, int rc)
 {
     if (!s->integrity)
         s->integrity = rc;
@@ -104,7 +104,7 @@ static int load_ledger(struct lsl_cli_session *s)
             rc = lsl_ledger_load(&s->ledger, s->vault, &s->pub, &v);
     } else if (rc == LSL_EAUTH && s->tolerate_log) {
         log_verdict(s, &v);
-        note_integrity(s, rc);
+        lsl_cli_session_integrity(s, rc);
         rc = lsl_ledger_load(&s->ledger, NULL, &s->pub, &v);
     } else if (rc == LSL_EAUTH) {
         log_verdict(s, &v);
@@ -198,131 +198,6 @@ int lsl_cli_session_open(struct lsl_cli_session *s)
     if (rc == 0 && (exists(s->vault, "holds") || exists(s->vault, "erased")))
         rc = import_legacy(s);
     return rc;
-}
-
-/* Per-file outcome: report, note for the chain and the exit code. */
-static void on_file(const char *path, const struct lsl_vault_file_info *info,
-                    int rc, void *ud)
-{
-    struct lsl_cli_session *s = ud;
-
-    s->files++;
-    s->opened += info->have_keys;
-    if (info->flags & LSL_VAULT_F_REWRITTEN && info->audit_seq > s->rewrite_seq)
-        s->rewrite_seq = info->audit_seq;
-    if (lsl_vault_chain_add(s->chain, path, info))
-        note_integrity(s, -ENOMEM);
-    if (s->on_file)
-        s->on_file(path, info, rc, s->file_ud);
-    if (rc == 0)
-        return;
-    if (rc == LSL_ETRUNC && info->writing) {
-        s->writing++;
-        lsl_log_info("%s: being written (%llu chunks so far): its intact "
-                     "records were used",
-                     path, (unsigned long long)info->chunks);
-        return;
-    }
-    if (rc == LSL_ETRUNC) {
-        s->cut++;
-        lsl_log_error("%s: cut short after %llu intact chunks (a crash, or "
-                      "truncated): its intact records were used, the rest is "
-                      "lost; 'logseal vault repair' finishes it",
-                      path, (unsigned long long)info->chunks);
-        return;
-    }
-    if (rc == LSL_EVERSION) {
-        lsl_log_error("%s: vault format version %u: %s; its records were not "
-                      "used",
-                      path, info->version,
-                      info->version < 3 ? "written before records could be "
-                                          "verified (read it with the "
-                                          "logseal release that wrote it)"
-                                        : "newer than this logseal");
-    } else {
-        lsl_log_error("%s: integrity failure at byte %llu: %s; records after "
-                      "it were not used",
-                      path, (unsigned long long)info->error_offset,
-                      lsl_strerror(rc));
-    }
-    note_integrity(s, rc);
-}
-
-static void hex_id(const uint8_t *id, char out[13])
-{
-    sodium_bin2hex(out, 13, id, 6);
-}
-
-static void on_problem(const struct lsl_vault_chain_problem *p, void *ud)
-{
-    struct lsl_cli_session *s = ud;
-    char w[13];
-
-    hex_id(p->writer, w);
-    note_integrity(s, LSL_EAUTH);
-    switch (p->fault) {
-    case LSL_CHAIN_MISSING:
-    case LSL_CHAIN_TAIL:
-        lsl_log_error("%s: writer %s: vault files %llu..%llu are missing%s: "
-                      "deleted, or not collected here; answers may lack their "
-                      "records",
-                      s->vault, w, (unsigned long long)p->seq,
-                      (unsigned long long)p->seq_to,
-                      p->fault == LSL_CHAIN_TAIL ? " (the audit log saw them)"
-                                                 : "");
-        break;
-    case LSL_CHAIN_DUPLICATE:
-        lsl_log_error("%s: writer %s file %llu is also %s: a copy or a fork",
-                      p->path, w, (unsigned long long)p->seq, p->other);
-        break;
-    case LSL_CHAIN_LINK:
-        lsl_log_error("%s: writer %s file %llu does not follow %s: a file "
-                      "was replaced",
-                      p->path, w, (unsigned long long)p->seq, p->other);
-        break;
-    case LSL_CHAIN_FOREIGN:
-        lsl_log_error("%s: claims to be file %llu of writer %s but lacks its "
-                      "secret: planted or foreign",
-                      p->path, (unsigned long long)p->seq, w);
-        break;
-    case LSL_CHAIN_KEY:
-        lsl_log_error("%s: its epoch %lu verification key differs from that "
-                      "of %s: one of them is foreign",
-                      p->path, (unsigned long)p->epoch, p->other);
-        break;
-    }
-}
-
-static bool removed(const uint8_t *writer, uint64_t seq, void *ud)
-{
-    return lsl_ledger_removed(ud, writer, seq);
-}
-
-int lsl_cli_session_read(struct lsl_cli_session *s, lsl_vault_record_fn fn,
-                         void *ud)
-{
-    struct lsl_vault_chain_expect x = {.removed = removed, .ud = s->ledger};
-    int rc = lsl_vault_read_dir(s->vault, s->key, fn, ud, on_file, s);
-
-    /* Per-file problems were reported by on_file. */
-    if (rc == LSL_ETRUNC || rc == LSL_EAUTH || rc == LSL_ECORRUPT ||
-        rc == LSL_EFORMAT || rc == LSL_EVERSION || rc == LSL_EFORGED)
-        rc = 0;
-    if (rc) {
-        lsl_log_error("%s: cannot read the vault: %s", s->vault,
-                      lsl_strerror(rc));
-        return rc;
-    }
-    if (s->files && !s->opened) {
-        lsl_log_error("%s: this officer key opens none of the %zu vault "
-                      "files: it is another vault's key; nothing was "
-                      "revealed or recorded",
-                      s->vault, s->files);
-        return LSL_EAUTH;
-    }
-    x.anchors = lsl_ledger_writers(s->ledger, &x.nanchors);
-    lsl_vault_chain_check(s->chain, &x, on_problem, s);
-    return 0;
 }
 
 int lsl_cli_session_item(struct lsl_cli_session *s, const char *word)
@@ -446,6 +321,7 @@ bool lsl_cli_session_stop_list_current(struct lsl_cli_session *s, int *why)
 
 void lsl_cli_session_close(struct lsl_cli_session *s)
 {
+    lsl_cli_session_index_end(s);
     lsl_officer_key_close(s->key);
     lsl_ledger_free(s->ledger);
     lsl_vault_chain_free(s->chain);

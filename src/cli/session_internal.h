@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include "logseal/buf.h"
 #include "logseal/legal.h"
+#include "logseal/token.h"
 #include "logseal/vault.h"
 
 struct lsl_cli_session {
@@ -31,6 +32,7 @@ struct lsl_cli_session {
     const char *case_ref; /* --case */
     bool new_log;         /* --new-audit-log */
     bool tolerate_log;    /* vault verify: report a bad log, go on */
+    bool no_index;        /* read every file whole (also --no-index) */
 
     /* after open */
     struct lsl_officer_key *key;
@@ -46,6 +48,7 @@ struct lsl_cli_session {
     size_t writing;       /* being written by a writer */
     uint64_t rewrite_seq; /* highest audit_seq of a rewritten file */
     int integrity;        /* first integrity failure: exit 3 */
+    bool rebuild_index;   /* the index did not open: rebuilt at close */
     /* optional, called after each file with the read's outcome */
     void (*on_file)(const char *path, const struct lsl_vault_file_info *i,
                     int rc, void *ud);
@@ -70,9 +73,71 @@ int lsl_cli_session_open(struct lsl_cli_session *s);
  * against the audit log. A key that opens none of the vault's files is
  * refused (LSL_EAUTH). Integrity problems set s->integrity and do not
  * stop the reading. 0 or a code that stopped it (logged).
+ * (session_find.c, as the rest of the reading)
  */
 int lsl_cli_session_read(struct lsl_cli_session *s, lsl_vault_record_fn fn,
                          void *ud);
+
+/* What a command looks for in the vault. */
+struct lsl_cli_want {
+    const struct lsl_token *toks; /* tokens (class and hash compared) */
+    size_t n;
+    /*
+     * Optional: add to out the tokens verification key vk (key id kid)
+     * makes of what the command looks for by value (a subject). 0 or a
+     * negative code.
+     */
+    int (*derive)(const uint8_t *vk, uint16_t kid, struct lsl_tokset *out,
+                  void *ud);
+    void *ud;
+};
+
+/*
+ * lsl_cli_session_read for a command that wants only some tokens' records:
+ * the same files reported and checked, and for every wanted token the
+ * same records in the same order, but read through the sealed index
+ * (VAULTDIR/index) where it covers a file as it is now. fn may also see
+ * other records (of files read whole) and must pick its own; a record may
+ * come twice when a chunk of the index does not open (the file is then
+ * read whole). Without an index, with --no-index or s->no_index, it is
+ * lsl_cli_session_read. An index that does not open is reported and
+ * rebuilt at lsl_cli_session_close.
+ */
+int lsl_cli_session_find(struct lsl_cli_session *s,
+                         const struct lsl_cli_want *want,
+                         lsl_vault_record_fn fn, void *ud);
+
+/*
+ * Deliver the wanted tokens' records again, without reporting or checking
+ * the files (a second look after lsl_cli_session_find). 0 or a code.
+ */
+int lsl_cli_session_fetch(struct lsl_cli_session *s,
+                          const struct lsl_cli_want *want,
+                          lsl_vault_record_fn fn, void *ud);
+
+/*
+ * lsl_cli_session_find without the chain check at the end: for a command
+ * that adds files first (import), then calls lsl_cli_session_judge.
+ */
+int lsl_cli_session_scan(struct lsl_cli_session *s,
+                         const struct lsl_cli_want *want,
+                         lsl_vault_record_fn fn, void *ud);
+
+/*
+ * After the reading: refuse a key that opened none of the files
+ * (LSL_EAUTH), check the writers' chains (each problem reported, noted as
+ * an integrity failure). 0 or LSL_EAUTH.
+ */
+int lsl_cli_session_judge(struct lsl_cli_session *s);
+
+/* Bring an existing index up to date after files changed (warns only). */
+void lsl_cli_session_index_refresh(struct lsl_cli_session *s);
+
+/* Rebuild the index if the reading found it damaged (close calls it). */
+void lsl_cli_session_index_end(struct lsl_cli_session *s);
+
+/* Note an integrity failure (the first one decides the message). */
+void lsl_cli_session_integrity(struct lsl_cli_session *s, int rc);
 
 /* Add items to the record: one word, or "KEY=TOKEN". 0 or -ENOMEM. */
 int lsl_cli_session_item(struct lsl_cli_session *s, const char *word);

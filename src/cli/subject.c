@@ -3,7 +3,9 @@
  * typed it, normalized per class exactly as the tokenizer normalizes what
  * it hashes (lsl_token_normalize), and matched against the originals in
  * the vault. Only the officer key is needed: the subject's tokens are
- * found by their original value, never recomputed with the hash key.
+ * found by their original value, never recomputed with the hash key;
+ * through the sealed index, the files' own verification keys say which
+ * tokens to look up, and the records found are still matched by value.
  * The normalized copies are originals: kept in sodium_malloc memory.
  */
 #include <errno.h>
@@ -66,9 +68,36 @@ static int on_record(const struct lsl_vault_record *r, void *ud)
     return lsl_tokset_add(&s->toks, &r->tok);
 }
 
+/* The tokens a verification key makes of the value, per wanted class. */
+static int derive(const uint8_t *vk, uint16_t kid, struct lsl_tokset *out,
+                  void *ud)
+{
+    const struct lsl_subject *s = ud;
+    struct lsl_token t;
+    int rc = 0;
+
+    for (unsigned c = 0; rc == 0 && c < LSL_CLASS_COUNT; c++) {
+        struct lsl_span v = lsl_subject_value(s, (enum lsl_class)c);
+
+        if (!s->want[c])
+            continue;
+        rc = lsl_token_derive_vkey(vk, kid, (enum lsl_class)c, v.p, v.len, &t);
+        if (rc == 0)
+            rc = lsl_tokset_add(out, &t);
+        /* An address may also be in the vault by its prefix-mode key. */
+        if (rc == 0 && c == LSL_CLASS_IP &&
+            lsl_token_lookup_vkey(vk, kid, v.p, v.len, &t) == 0)
+            rc = lsl_tokset_add(out, &t);
+    }
+    sodium_memzero(&t, sizeof(t));
+    return rc;
+}
+
 int lsl_subject_find(struct lsl_subject *s, struct lsl_cli_session *ss)
 {
-    return lsl_cli_session_read(ss, on_record, s);
+    struct lsl_cli_want want = {.derive = derive, .ud = s};
+
+    return lsl_cli_session_find(ss, &want, on_record, s);
 }
 
 void lsl_subject_free(struct lsl_subject *s)

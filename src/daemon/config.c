@@ -22,6 +22,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 #include "logseal/log.h"
+#include "logseal/sink.h"
 
 #define MAX_CONFIG_BYTES (1u << 20)
 
@@ -282,6 +283,29 @@ static int set_timezone(struct parser *p, const struct key_def *k,
     return 0;
 }
 
+static int set_host(struct parser *p, const struct key_def *k, const char *v)
+{
+    if (!lsl_host_valid(v))
+        return fail(p,
+                    "key '%s': expected a host id of 1-%d characters of "
+                    "A-Z a-z 0-9 . _ - (starting with a letter or digit, "
+                    "no '..'), not '%.80s'",
+                    k->name, LSL_HOST_MAX, v);
+    return set_str(p, k, v);
+}
+
+static int set_layout(struct parser *p, const struct key_def *k, const char *v)
+{
+    if (strcmp(v, "default") == 0)
+        p->c->layout = LSL_LAYOUT_DEFAULT;
+    else if (strcmp(v, "hive") == 0)
+        p->c->layout = LSL_LAYOUT_HIVE;
+    else
+        return fail(p, "key '%s': expected default or hive, not '%s'", k->name,
+                    v);
+    return 0;
+}
+
 static int set_type(struct parser *p, const struct key_def *k, const char *v)
 {
     struct lsl_source_conf *s = cur_source(p);
@@ -377,6 +401,8 @@ static const struct key_def keys[] = {
     DKEY("unparsed", set_unparsed, unparsed),
     DKEY("columns", set_columns, columns),
     DKEY("timezone", set_timezone, zone),
+    DKEY("host", set_host, host),
+    DKEY("layout", set_layout, layout),
 };
 
 enum {
@@ -657,6 +683,12 @@ static int check_required(struct parser *p)
     }
     if (p->c->nsources == 0 && p->e->count == 0)
         rc = fail(p, "no [source NAME] section: nothing to read");
+    if (!p->c->host[0] && lsl_host_default(p->c->host) != 0)
+        rc = fail(p,
+                  "[daemon]: no key 'host', and the hostname '%s' cannot "
+                  "be a host id (it names files and partitions): set "
+                  "host = NAME (A-Z a-z 0-9 . _ -)",
+                  p->c->host);
     for (size_t i = 0; i < p->c->nsources; i++) {
         const struct lsl_source_conf *s = &p->c->sources[i];
 

@@ -131,6 +131,8 @@ static int open_sink(struct lsl_run *r, struct run_src *s)
     struct lsl_segment_opts so = {
         .out_dir = r->cfg->output,
         .source = c->name,
+        .host = r->cfg->host,
+        .layout = (enum lsl_layout)r->cfg->layout,
         .max_bytes = r->cfg->segment_size,
         .max_age = r->cfg->segment_age,
         /* Only a tail source reads what was not committed again. */
@@ -243,6 +245,7 @@ static int open_vault(struct lsl_run *r)
         .dir = r->cfg->vault,
         .pubkey = r->pk,
         .source = "daemon",
+        .host = r->cfg->host,
         .keyring = r->kr,
     };
     int rc;

@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include "logseal/file.h"
 #include "logseal/log.h"
+#include "logseal/sink.h"
 #include "run_internal.h"
 
 static const char *const type_names[] = {"tail", "stdin", "syslog"};
@@ -186,9 +187,12 @@ void lsl_run_describe(const struct lsl_run *r, FILE *f)
     fprintf(f, "keys %s, vault %s, state %s\n", c->keys, c->vault, c->state);
     if (c->output[0])
         fprintf(f,
-                "segments in %s: gzip level %d, up to %" PRIu64
-                " bytes or %" PRIu64 " s each\n",
-                c->output, c->level, c->segment_size, c->segment_age);
+                "segments in %s (layout %s, host %s): gzip level %d, up to "
+                "%" PRIu64 " bytes or %" PRIu64 " s each\n",
+                c->output, c->layout == LSL_LAYOUT_HIVE ? "hive" : "default",
+                c->host, c->level, c->segment_size, c->segment_age);
+    else
+        fprintf(f, "host %s\n", c->host);
     fprintf(f, "metrics: %s\n", c->metrics[0] ? c->metrics : "off");
     describe_output(c, f);
     for (size_t i = 0; i < r->nsrc; i++) {

@@ -44,6 +44,7 @@ void lsl_batch_clear(struct lsl_batch *b)
     b->error = 0;
     b->min_time = 0;
     b->max_time = 0;
+    b->first_time = 0;
     memset(&b->st, 0, sizeof(b->st));
     memset(&b->pos, 0, sizeof(b->pos));
 }

@@ -228,6 +228,8 @@ int lsl_line_transform(struct lsl_worker *w, struct lsl_batch *b,
     if (rc)
         return rc;
     when = piece ? b->arrival : line_time(w, b, plan);
+    if (ln == b->lines)
+        b->first_time = when;
     if (b->min_time == 0 || when < b->min_time)
         b->min_time = when;
     if (when > b->max_time)

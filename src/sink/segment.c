@@ -1,5 +1,6 @@
 /*
- * The daemon's output: gzip segments under OUTDIR/<source>/<YYYY-MM-DD>/.
+ * The daemon's output: gzip segments under OUTDIR, in the default or the
+ * hive layout (segname.c says where each goes).
  *
  * Invariants:
  * - A segment is written as NAME.part; each batch is one gzip member
@@ -11,11 +12,16 @@
  *   checkpoint that covers it. So a finished segment holds only
  *   checkpointed batches, and after a crash the checkpoint's .part (cut
  *   back to its length) or a new segment is the right place to go on.
+ * - A segment holds batches whose first lines fall in one partition (a
+ *   UTC day, or hour in the hive layout): it is dated by its first one,
+ *   and a batch of another partition starts a new segment.
  * - A segment is not finished while its last batch ends inside an
  *   overlong line (its pieces): the rest of the line goes to the same file.
- * - Names are (time of the segment's start, seq); seq counts up within a
- *   second for the life of the sink, whatever the directory holds now (a
- *   shipper may move finished files away at once).
+ * - Names are (date, seq); seq counts up within a second for the life of
+ *   the sink, whatever the directory holds now (a shipper may move
+ *   finished files away at once), for the last RECENT_NAMED seconds names
+ *   were given in (line times out of order may date a segment by one of
+ *   them again); in an older second, the first seq not on disk.
  * - The pipeline serializes write, sync, tick, close and the checkpoint's
  *   call to state(): no locking here.
  */
@@ -37,8 +43,9 @@
 #include "logseal/sink.h"
 #include "segment_internal.h"
 
-#define PART_SUFFIX ".part"
-#define MAX_SEQ     100000
+#define PART_SUFFIX  ".part"
+#define MAX_SEQ      100000
+#define RECENT_NAMED 16
 
 int (*lsl_segment_write_fn)(int fd, const void *buf,
                             size_t len) = lsl_write_all;
@@ -47,17 +54,23 @@ struct segment_sink {
     struct lsl_sink base;
     char out_dir[PATH_MAX];
     char source[256];
+    char host[LSL_HOST_MAX + 1];
+    struct lsl_segname names; /* points into the above */
     uint64_t max_bytes, max_age;
     int fd;              /* -1: no segment open */
     char part[PATH_MAX]; /* "" when none is open */
     uint64_t len;        /* bytes of whole members in part */
     uint64_t lines;      /* written this run */
     int64_t started;     /* unix s */
+    int64_t partition;   /* start of the open segment's partition */
     bool resumed;
     bool open_line;     /* the last batch ended inside an overlong line */
     bool input_replays; /* lsl_segment_opts */
-    int64_t seq_time;   /* second of the last name given ... */
-    unsigned next_seq;  /* ... and the next seq in that second */
+    struct {
+        int64_t t;     /* a second names were given or seen in ... */
+        unsigned next; /* ... and the next seq free in it */
+    } named[RECENT_NAMED];
+    unsigned named_at; /* the slot to reuse next */
 };
 
 /* NAME from NAME.part. */
@@ -68,48 +81,61 @@ static void final_name(const char *part, char *out, size_t cap)
     snprintf(out, cap, "%.*s", (int)n, part);
 }
 
-static int make_dir(struct segment_sink *f, const struct tm *tm, char *dir,
-                    size_t cap)
+static int make_dir(struct segment_sink *f, int64_t when, char *dir, size_t cap)
 {
-    int n = snprintf(dir, cap, "%s/%s/%04d-%02d-%02d", f->out_dir, f->source,
-                     tm->tm_year + 1900, tm->tm_mon + 1, tm->tm_mday);
-    int rc;
+    int rc = lsl_segname_dir(&f->names, when, dir, cap);
 
-    if (n < 0 || (size_t)n >= cap)
-        return -ENAMETOOLONG;
-    rc = lsl_mkdir_p(dir, 0755);
-    /* The new date directory's entry must survive a crash too. */
+    if (rc == 0)
+        rc = lsl_mkdir_p(dir, 0755);
+    /* The new partition directory's entry must survive a crash too. */
     if (rc == 0)
         rc = lsl_fsync_parent(dir);
     return rc;
 }
 
-/* Create a new, empty NAME.part with a name no other segment has. */
-static int open_segment(struct segment_sink *f, int64_t now)
+/*
+ * The next seq of second `when` as far as this sink knows (names it gave
+ * or found in that second). The last RECENT_NAMED seconds are kept: line
+ * times out of order date a segment by a second used shortly before,
+ * never by one long gone.
+ */
+static unsigned *named_slot(struct segment_sink *f, int64_t when)
 {
-    time_t t = (time_t)now;
+    unsigned i;
+
+    for (i = 0; i < RECENT_NAMED; i++)
+        if (f->named[i].next && f->named[i].t == when)
+            return &f->named[i].next;
+    i = f->named_at;
+    f->named_at = (i + 1) % RECENT_NAMED;
+    f->named[i].t = when;
+    f->named[i].next = 0;
+    return &f->named[i].next;
+}
+
+/*
+ * Create a new, empty NAME.part dated `when` (its first line's time) with
+ * a name no other segment has.
+ */
+static int open_segment(struct segment_sink *f, int64_t when, int64_t now)
+{
     char dir[PATH_MAX], final[PATH_MAX];
-    struct tm tm;
-    int rc;
+    int rc = make_dir(f, when, dir, sizeof(dir));
+    unsigned *next = named_slot(f, when);
+    unsigned seq = *next;
 
-    unsigned seq = now == f->seq_time ? f->next_seq : 0;
-
-    if (!gmtime_r(&t, &tm))
-        return -EINVAL;
-    rc = make_dir(f, &tm, dir, sizeof(dir));
     if (rc)
         return rc;
     for (; seq < MAX_SEQ; seq++) {
-        int n = snprintf(final, sizeof(final),
-                         "%s/%s-%04d%02d%02dT%02d%02d%02dZ-%03u.log.gz", dir,
-                         f->source, tm.tm_year + 1900, tm.tm_mon + 1,
-                         tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, seq);
+        size_t n;
 
-        if (n < 0 || (size_t)n + strlen(PART_SUFFIX) >= sizeof(f->part))
-            return -ENAMETOOLONG;
+        rc = lsl_segname_file(&f->names, when, seq, final, sizeof(final));
+        n = strlen(final);
+        if (rc || n + strlen(PART_SUFFIX) >= sizeof(f->part))
+            return rc ? rc : -ENAMETOOLONG;
         if (access(final, F_OK) == 0)
             continue;
-        memcpy(f->part, final, (size_t)n);
+        memcpy(f->part, final, n);
         memcpy(f->part + n, PART_SUFFIX, sizeof(PART_SUFFIX));
         f->fd = open(f->part, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
         if (f->fd >= 0)
@@ -121,11 +147,11 @@ static int open_segment(struct segment_sink *f, int64_t now)
     }
     if (f->fd < 0)
         return -EEXIST;
-    f->seq_time = now;
-    f->next_seq = seq + 1;
+    *next = seq + 1;
     f->len = 0;
     f->lines = 0;
     f->started = now;
+    f->partition = lsl_segname_partition(f->names.layout, when);
     f->resumed = false;
     /* The checkpoint will name this file: its entry must be durable. */
     return lsl_fsync_parent(f->part);
@@ -164,17 +190,21 @@ static int segment_write(struct lsl_sink *s, const struct lsl_batch *b)
 {
     struct segment_sink *f = (struct segment_sink *)s;
     int64_t now = (int64_t)time(NULL);
+    int64_t when =
+        lsl_segname_date(b->first_time, b->arrival ? b->arrival : now);
+    bool moved = f->fd >= 0 && f->len > 0 &&
+                 lsl_segname_partition(f->names.layout, when) != f->partition;
     int rc;
 
     if (b->gz.len == 0)
         return 0;
-    if (due(f, now)) {
+    if (due(f, now) || moved) {
         rc = finish_segment(f);
         if (rc)
             return rc;
     }
     if (f->fd < 0) {
-        rc = open_segment(f, now);
+        rc = open_segment(f, when, now);
         if (rc)
             return rc;
     }
@@ -252,46 +282,29 @@ static const struct lsl_sink_ops segment_ops = {
 };
 
 /*
- * Start time of segment `part`, from its name (`fallback` if odd); a name
- * of that second with its seq or above is not given again.
+ * A name of this sink seen on disk (a resumed or finished segment): names
+ * of its second with its seq or below are not given again.
  */
-static int64_t name_time(struct segment_sink *f, const char *part,
-                         int64_t fallback)
+static void note_name(struct segment_sink *f, const char *path)
 {
-    const char *base = strrchr(part, '/');
-    size_t n = strlen(f->source);
-    unsigned seq;
     int64_t when;
-    struct tm tm;
-    const char *end;
+    unsigned seq, *next;
 
-    base = base ? base + 1 : part;
-    if (strncmp(base, f->source, n) != 0 || base[n] != '-')
-        return fallback;
-    memset(&tm, 0, sizeof(tm));
-    end = strptime(base + n + 1, "%Y%m%dT%H%M%SZ", &tm);
-    if (!end)
-        return fallback;
-    when = (int64_t)timegm(&tm);
-    if (sscanf(end, "-%u.", &seq) == 1 && when >= f->seq_time) {
-        if (when > f->seq_time || seq + 1 > f->next_seq)
-            f->next_seq = seq + 1;
-        f->seq_time = when;
-    }
-    return when;
+    if (!lsl_segname_parse(&f->names, path, &when, &seq))
+        return;
+    next = named_slot(f, when);
+    if (seq + 1 > *next)
+        *next = seq + 1;
 }
 
 /* Is `part` a segment of this sink (never cut back anything else)? */
 static bool own_part(const struct segment_sink *f, const char *part)
 {
-    size_t dn = strlen(f->out_dir), sn = strlen(f->source);
     size_t n = strlen(part);
 
-    return n > dn + sn + strlen(PART_SUFFIX) + 2 &&
-           strncmp(part, f->out_dir, dn) == 0 && part[dn] == '/' &&
-           strncmp(part + dn + 1, f->source, sn) == 0 &&
-           part[dn + 1 + sn] == '/' && !strstr(part, "/../") &&
-           strcmp(part + n - strlen(PART_SUFFIX), PART_SUFFIX) == 0;
+    return n > strlen(PART_SUFFIX) &&
+           strcmp(part + n - strlen(PART_SUFFIX), PART_SUFFIX) == 0 &&
+           lsl_segname_owns(&f->names, part);
 }
 
 static int resume_open(struct segment_sink *f, const char *part)
@@ -322,12 +335,13 @@ static int resume(struct segment_sink *f, const struct lsl_checkpoint *cp)
     int rc;
 
     if (!own_part(f, cp->segment)) {
-        lsl_log_error("checkpoint of %s names segment %s outside %s/%s; "
-                      "fix or remove the checkpoint",
-                      f->source, cp->segment, f->out_dir, f->source);
+        lsl_log_error("checkpoint of %s names segment %s, not one of this "
+                      "source's and host's under %s; fix or remove the "
+                      "checkpoint",
+                      f->source, cp->segment, f->out_dir);
         return LSL_ECORRUPT;
     }
-    (void)name_time(f, cp->segment, 0);
+    note_name(f, cp->segment);
     rc = resume_open(f, cp->segment);
     if (rc || f->fd < 0)
         return rc;
@@ -353,7 +367,16 @@ static int resume(struct segment_sink *f, const struct lsl_checkpoint *cp)
     if (lseek(f->fd, (off_t)cp->segment_len, SEEK_SET) < 0)
         return -errno;
     f->len = cp->segment_len;
-    f->started = name_time(f, f->part, (int64_t)time(NULL));
+    f->started = (int64_t)time(NULL);
+    /* The segment's date (and partition) is in its name: own_part read
+     * it. Its age counts from now: its start time is not recorded. */
+    {
+        int64_t when;
+        unsigned seq;
+
+        if (lsl_segname_parse(&f->names, f->part, &when, &seq))
+            f->partition = lsl_segname_partition(f->names.layout, when);
+    }
     f->resumed = true;
     f->open_line = cp->in_line;
     return 0;
@@ -434,7 +457,7 @@ static int finish_orphan(struct segment_sink *f, const char *path)
     final_name(path, final, sizeof(final));
     if (rename(path, final) < 0)
         return -errno;
-    (void)name_time(f, final, 0);
+    note_name(f, final);
     lsl_log_info("segment %s was left unfinished by a crash: finished with "
                  "its %llu bytes of whole batches%s",
                  final, (unsigned long long)len,
@@ -443,9 +466,11 @@ static int finish_orphan(struct segment_sink *f, const char *path)
     return lsl_fsync_parent(final);
 }
 
-/* The .part files of one date directory other than `keep`. */
-static int sweep_dir(struct segment_sink *f, const char *dir, const char *keep)
+/* This sink's .part files of one directory other than the open one. */
+static int sweep_dir(const char *dir, void *ud)
 {
+    struct segment_sink *f = ud;
+    const char *keep = f->fd >= 0 ? f->part : "";
     char path[PATH_MAX];
     struct dirent *e;
     DIR *d = opendir(dir);
@@ -454,12 +479,8 @@ static int sweep_dir(struct segment_sink *f, const char *dir, const char *keep)
     if (!d)
         return 0;
     while (rc == 0 && (e = readdir(d)) != NULL) {
-        size_t n = strlen(e->d_name);
-
-        if (n <= strlen(PART_SUFFIX) ||
-            strcmp(e->d_name + n - strlen(PART_SUFFIX), PART_SUFFIX) != 0 ||
-            lsl_path_join(path, sizeof(path), dir, e->d_name) != 0 ||
-            strcmp(path, keep) == 0)
+        if (lsl_path_join(path, sizeof(path), dir, e->d_name) != 0 ||
+            !own_part(f, path) || strcmp(path, keep) == 0)
             continue;
         if (!f->input_replays) {
             rc = finish_orphan(f, path);
@@ -485,26 +506,12 @@ static int sweep_dir(struct segment_sink *f, const char *dir, const char *keep)
  * that reads uncommitted input again they hold only such batches (a crash
  * between creating a segment and the first checkpoint naming it) and must
  * go, or they would repeat lines once finished. For a source that cannot
- * (syslog, stdin) they hold committed batches: they are finished.
+ * (syslog, stdin) they hold committed batches: they are finished. Only
+ * this source's and host's files: another host may write the same OUTDIR.
  */
 static int sweep_orphans(struct segment_sink *f)
 {
-    char src[PATH_MAX], dir[PATH_MAX];
-    struct dirent *e;
-    DIR *d;
-    int rc = 0;
-
-    if (lsl_path_join(src, sizeof(src), f->out_dir, f->source) != 0 ||
-        !(d = opendir(src)))
-        return 0;
-    while (rc == 0 && (e = readdir(d)) != NULL) {
-        if (e->d_name[0] == '.' ||
-            lsl_path_join(dir, sizeof(dir), src, e->d_name) != 0)
-            continue;
-        rc = sweep_dir(f, dir, f->fd >= 0 ? f->part : "");
-    }
-    closedir(d);
-    return rc;
+    return lsl_segname_each_dir(&f->names, sweep_dir, f);
 }
 
 int lsl_segment_sink_open(struct lsl_sink **out,
@@ -513,8 +520,9 @@ int lsl_segment_sink_open(struct lsl_sink **out,
     struct segment_sink *f;
     int rc = 0;
 
-    if (!o->source[0] || strchr(o->source, '/') ||
-        strcmp(o->source, "..") == 0 || strcmp(o->source, ".") == 0)
+    if (!o->source[0] || strchr(o->source, '/') || strchr(o->source, '=') ||
+        strcmp(o->source, "..") == 0 || strcmp(o->source, ".") == 0 ||
+        !o->host || !lsl_host_valid(o->host))
         return -EINVAL;
     f = calloc(1, sizeof(*f));
     if (!f)
@@ -533,6 +541,8 @@ int lsl_segment_sink_open(struct lsl_sink **out,
         rc = -ENAMETOOLONG;
         goto fail;
     }
+    snprintf(f->host, sizeof(f->host), "%s", o->host ? o->host : "");
+    f->names = (struct lsl_segname){f->out_dir, f->source, f->host, o->layout};
     snprintf(f->base.desc, sizeof(f->base.desc), "%s/%s", o->out_dir,
              o->source);
     if (o->resume && o->resume->segment[0])

@@ -328,3 +328,13 @@ size_t lsl_vault_chain_anchors(const struct lsl_vault_chain *c,
     }
     return n;
 }
+
+const char *lsl_vault_chain_path(const struct lsl_vault_chain *c,
+                                 const uint8_t writer[LSL_VAULT_ID_BYTES])
+{
+    for (size_t i = 0; i < c->n; i++) {
+        if (memcmp(c->v[i].writer, writer, LSL_VAULT_ID_BYTES) == 0)
+            return c->v[i].path;
+    }
+    return NULL;
+}

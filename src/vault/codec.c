@@ -7,6 +7,7 @@
  * an authenticated but malformed chunk.
  */
 #include <stdlib.h>
+#include "logseal/file.h"
 #include "vault_internal.h"
 
 void lsl_vault_hdr_encode(const struct lsl_vault_hdr *h,
@@ -85,6 +86,29 @@ bool lsl_vault_name_epoch(const char *path, uint32_t *epoch)
         return false;
     *epoch = (uint32_t)v;
     return true;
+}
+
+bool lsl_vault_name_host(const char *path, char *out, size_t cap)
+{
+    /* <epoch>-<host>-<YYYYmmddTHHMMSSZ>-<8 hex>.lsv: the host is what lies
+     * between the epoch and the fixed-length tail. */
+    static const size_t tail = 1 + 16 + 1 + 8 + sizeof(LSL_VAULT_SUFFIX) - 1;
+    const char *name = strrchr(path, '/'), *dash;
+    size_t len;
+    uint32_t epoch;
+
+    name = name ? name + 1 : path;
+    dash = strchr(name, '-');
+    len = strlen(name);
+    if (!lsl_vault_name_epoch(name, &epoch) || !dash ||
+        len <= (size_t)(dash + 1 - name) + tail)
+        return false;
+    len -= (size_t)(dash + 1 - name) + tail;
+    if (len == 0 || len >= cap || dash[1 + len] != '-')
+        return false;
+    memcpy(out, dash + 1, len);
+    out[len] = '\0';
+    return lsl_host_valid(out);
 }
 
 void lsl_vault_rec_put(struct lsl_buf *b, const struct lsl_vault_record *r)

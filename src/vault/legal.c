@@ -111,6 +111,8 @@ struct lsl_ledger {
     size_t nstops, cap_stops;
     struct file_ref *removed;
     size_t nremoved, cap_removed;
+    struct file_ref *unfinished; /* imported before their host finished */
+    size_t nunfinished, cap_unfinished;
     struct lsl_vault_anchor *writers;
     size_t nwriters, cap_writers;
 };
@@ -233,6 +235,28 @@ static int note_writer(struct lsl_ledger *l, const char *v, uint64_t seq)
     return 0;
 }
 
+/* An import took a file unfinished, or replaced such a copy by the
+ * finished file. */
+static int note_unfinished(struct lsl_ledger *l, const struct file_ref *f,
+                           bool unfinished)
+{
+    size_t keep = 0;
+
+    for (size_t i = 0; i < l->nunfinished; i++) {
+        if (l->unfinished[i].seq != f->seq ||
+            memcmp(l->unfinished[i].writer, f->writer, LSL_VAULT_ID_BYTES))
+            l->unfinished[keep++] = l->unfinished[i];
+    }
+    l->nunfinished = keep;
+    if (!unfinished)
+        return 0;
+    if (grow((void **)&l->unfinished, &l->cap_unfinished, l->nunfinished,
+             sizeof(*l->unfinished)))
+        return -ENOMEM;
+    l->unfinished[l->nunfinished++] = *f;
+    return 0;
+}
+
 static bool span_is(struct lsl_span s, const char *lit)
 {
     return s.len == strlen(lit) && memcmp(s.p, lit, s.len) == 0;
@@ -275,6 +299,12 @@ static int apply_item(struct lsl_ledger *l, const struct lsl_audit_record *r,
             return -ENOMEM;
         l->stops[l->nstops++] = e;
         return 0;
+    }
+    if (span_is(r->action, "import") &&
+        (strcmp(key, "unfinished") == 0 || strcmp(key, "replaced") == 0)) {
+        if (!parse_file_ref(v, &f, NULL))
+            return LSL_ECORRUPT;
+        return note_unfinished(l, &f, key[0] == 'u');
     }
     if (strcmp(key, "removed") == 0) {
         if (!parse_file_ref(v, &f, NULL))
@@ -363,6 +393,7 @@ void lsl_ledger_free(struct lsl_ledger *l)
     lsl_tokset_free(&l->erased);
     free(l->stops);
     free(l->removed);
+    free(l->unfinished);
     free(l->writers);
     free(l);
 }
@@ -429,6 +460,18 @@ bool lsl_ledger_removed(const struct lsl_ledger *l,
     for (size_t i = 0; i < l->nremoved; i++) {
         if (l->removed[i].seq == seq &&
             memcmp(l->removed[i].writer, writer, LSL_VAULT_ID_BYTES) == 0)
+            return true;
+    }
+    return false;
+}
+
+bool lsl_ledger_unfinished(const struct lsl_ledger *l,
+                           const uint8_t writer[LSL_VAULT_ID_BYTES],
+                           uint64_t seq)
+{
+    for (size_t i = 0; i < l->nunfinished; i++) {
+        if (l->unfinished[i].seq == seq &&
+            memcmp(l->unfinished[i].writer, writer, LSL_VAULT_ID_BYTES) == 0)
             return true;
     }
     return false;

@@ -34,15 +34,20 @@ struct mapped {
 struct reader {
     int fd;
     uint8_t *wsecret; /* NULL, or where to copy the writer secret */
-    uint64_t off;     /* of the next byte to read */
+    const struct lsl_vault_read_ext *x; /* NULL, or the index's hooks */
+    stream_state *before;               /* x: the state before a chunk */
+    uint64_t off;                       /* of the next byte to read */
     uint8_t ad[LSL_VAULT_AD_BYTES];
-    uint16_t kid;     /* every record's kid */
-    stream_state *st; /* sodium_malloc */
-    uint8_t *vkey;    /* sodium_malloc, LSL_VKEY_BYTES */
+    uint16_t kid;                        /* every record's kid */
+    stream_state *st;                    /* sodium_malloc */
+    uint8_t *vkey;                       /* sodium_malloc, LSL_VKEY_BYTES */
+    struct lsl_token_verifier *verifier; /* of vkey, once the box opened */
     struct mapped mapped;
     uint8_t *cipher;
     size_t cipher_cap;
     struct lsl_buf plain;
+    struct lsl_vault_record *recs; /* of the chunk in plain, parsed */
+    size_t nrecs, caprecs;
     struct lsl_vault_file_info *info;
 };
 
@@ -145,9 +150,12 @@ static int open_secrets(struct reader *rd, const uint8_t *hdr,
         rc = fail_at(rd, LSL_EAUTH, LSL_VAULT_SS_HEADER_OFFSET);
     } else {
         memcpy(rd->vkey, vk, LSL_VKEY_BYTES);
+        if (rd->x && rd->x->vkey)
+            memcpy(rd->x->vkey, vk, LSL_VKEY_BYTES);
         if (rd->wsecret)
             memcpy(rd->wsecret, vk + LSL_VKEY_BYTES, LSL_VAULT_WSECRET_BYTES);
         lsl_vault_digest(vk, LSL_VKEY_BYTES, rd->info->vkey_digest);
+        rc = lsl_token_verifier_open(&rd->verifier, vk);
         lsl_vault_digest(vk + LSL_VKEY_BYTES, LSL_VAULT_WSECRET_BYTES,
                          rd->info->wsecret_digest);
         rd->info->have_keys = true;
@@ -207,37 +215,50 @@ static int verify_record(struct reader *rd, const struct lsl_vault_record *r)
         return LSL_ECORRUPT;
     if (r->type == LSL_VAULT_REC_SEEN)
         return mapped_has(&rd->mapped, &r->tok) ? 0 : LSL_EFORGED;
-    if (!lsl_token_verify(rd->vkey, rd->kid, &r->tok, r->value.p, r->value.len))
+    if (!lsl_token_verifier_check(rd->verifier, rd->kid, &r->tok, r->value.p,
+                                  r->value.len))
         return LSL_EFORGED;
     return mapped_add(&rd->mapped, &r->tok);
 }
 
-/*
- * Walk the records of the chunk in rd->plain: first with call false to
- * check and verify them all, then with call true to count and deliver
- * them.
- */
-static int walk_records(struct reader *rd, bool call, lsl_vault_record_fn fn,
-                        void *ud)
+/* Check and verify every record of the chunk in rd->plain, keeping them
+ * parsed (their spans point into rd->plain) for delivery. */
+static int check_records(struct reader *rd)
 {
     const uint8_t *plain = (const uint8_t *)rd->plain.p;
-    struct lsl_vault_record r;
     size_t pos = 0, used;
     int rc;
 
+    rd->nrecs = 0;
     while (pos < rd->plain.len) {
-        rc = lsl_vault_rec_get(plain + pos, rd->plain.len - pos, &used, &r);
+        if (rd->nrecs == rd->caprecs) {
+            size_t cap = rd->caprecs ? rd->caprecs * 2 : 256;
+            struct lsl_vault_record *v = realloc(rd->recs, cap * sizeof(*v));
+
+            if (!v)
+                return -ENOMEM;
+            rd->recs = v;
+            rd->caprecs = cap;
+        }
+        rc = lsl_vault_rec_get(plain + pos, rd->plain.len - pos, &used,
+                               &rd->recs[rd->nrecs]);
+        if (rc == 0)
+            rc = verify_record(rd, &rd->recs[rd->nrecs]);
         if (rc)
             return rc;
         pos += used;
-        if (!call) {
-            rc = verify_record(rd, &r);
-            if (rc)
-                return rc;
-            continue;
-        }
+        rd->nrecs++;
+    }
+    return 0;
+}
+
+/* Count and deliver the records check_records kept. */
+static int deliver_records(struct reader *rd, lsl_vault_record_fn fn, void *ud)
+{
+    for (size_t i = 0; i < rd->nrecs; i++) {
+        int rc = fn ? fn(&rd->recs[i], ud) : 0;
+
         rd->info->records++;
-        rc = fn ? fn(&r, ud) : 0;
         if (rc)
             return rc;
     }
@@ -285,7 +306,7 @@ static int open_chunk(struct reader *rd, size_t clen, uint64_t at,
     if (*tag != crypto_secretstream_xchacha20poly1305_TAG_MESSAGE &&
         *tag != crypto_secretstream_xchacha20poly1305_TAG_FINAL)
         return fail_at(rd, LSL_ECORRUPT, at);
-    rc = walk_records(rd, false, NULL, NULL);
+    rc = check_records(rd);
     if (rc == -ENOMEM)
         return rc;
     return rc ? fail_at(rd, rc, at) : 0;
@@ -312,12 +333,18 @@ static int read_chunks(struct reader *rd, lsl_vault_record_fn fn, void *ud)
             return fail_at(rd, LSL_ETRUNC, at);
         clen = (size_t)lsl_get_le(lenb, 4);
         rc = read_cipher(rd, clen, at);
+        if (rc == 0 && rd->before)
+            *rd->before = *rd->st;
         if (rc == 0)
             rc = open_chunk(rd, clen, at, &tag);
+        /* The chunk is whole and verified: say where it is before its
+         * records are delivered, so they can be placed in it. */
+        if (rc == 0 && rd->before)
+            rc = rd->x->on_chunk(at, (const uint8_t *)rd->before, rd->x->ud);
         if (rc)
             return rc;
         rd->info->chunks++;
-        rc = walk_records(rd, true, fn, ud);
+        rc = deliver_records(rd, fn, ud);
         lsl_buf_wipe(&rd->plain);
         if (rc)
             return rc;
@@ -330,8 +357,16 @@ int lsl_vault_read_file(const char *path, const struct lsl_officer_key *key,
                         lsl_vault_record_fn fn, void *ud,
                         struct lsl_vault_file_info *info)
 {
+    return lsl_vault_read_file_ext(path, key, fn, ud, info, NULL);
+}
+
+int lsl_vault_read_file_ext(const char *path, const struct lsl_officer_key *key,
+                            lsl_vault_record_fn fn, void *ud,
+                            struct lsl_vault_file_info *info,
+                            const struct lsl_vault_read_ext *x)
+{
     struct lsl_vault_file_info local;
-    struct reader rd = {.fd = -1};
+    struct reader rd = {.fd = -1, .x = x};
     uint32_t name_epoch;
     int rc;
 
@@ -342,7 +377,9 @@ int lsl_vault_read_file(const char *path, const struct lsl_officer_key *key,
         return rc;
     rd.st = sodium_malloc(sizeof(*rd.st));
     rd.vkey = sodium_malloc(LSL_VKEY_BYTES);
-    if (!rd.st || !rd.vkey) {
+    if (x && x->on_chunk)
+        rd.before = sodium_malloc(sizeof(*rd.before));
+    if (!rd.st || !rd.vkey || (x && x->on_chunk && !rd.before)) {
         rc = -ENOMEM;
         goto out;
     }
@@ -369,9 +406,12 @@ out:
         close(rd.fd);
     sodium_free(rd.st);
     sodium_free(rd.vkey);
+    sodium_free(rd.before);
+    lsl_token_verifier_close(rd.verifier);
     free(rd.mapped.slots);
     free(rd.mapped.used);
     free(rd.cipher);
+    free(rd.recs);
     lsl_buf_free(&rd.plain);
     return rc;
 }
@@ -409,6 +449,7 @@ int lsl_vault_header_secrets(const char *path,
     if (rd.fd >= 0)
         close(rd.fd);
     sodium_free(rd.st);
+    lsl_token_verifier_close(rd.verifier);
     return rc;
 }
 
@@ -425,8 +466,7 @@ static bool is_vault_name(const char *name)
            strcmp(name + n - sl, LSL_VAULT_SUFFIX) == 0;
 }
 
-/* The sorted names of the *.lsv entries of dir. 0, -ENOMEM or -errno. */
-static int list_vault_files(const char *dir, char ***names, size_t *count)
+int lsl_vault_list(const char *dir, char ***names, size_t *count)
 {
     DIR *d = opendir(dir);
     struct dirent *de;
@@ -506,7 +546,7 @@ int lsl_vault_read_dir(const char *dir, const struct lsl_officer_key *key,
     size_t n = 0;
     int rc, first = 0;
 
-    rc = list_vault_files(dir, &names, &n);
+    rc = lsl_vault_list(dir, &names, &n);
     for (size_t i = 0; rc == 0 && i < n; i++) {
         int frc = read_one(dir, names[i], key, &dw, on_file, file_ud);
 
@@ -515,8 +555,13 @@ int lsl_vault_read_dir(const char *dir, const struct lsl_officer_key *key,
         else if (frc < 0 && first == 0)
             first = frc;
     }
-    for (size_t i = 0; i < n; i++)
+    lsl_vault_list_free(names, n);
+    return rc ? rc : first;
+}
+
+void lsl_vault_list_free(char **names, size_t n)
+{
+    for (size_t i = 0; names && i < n; i++)
         free(names[i]);
     free(names);
-    return rc ? rc : first;
 }

@@ -141,8 +141,39 @@ LSL_MUST_CHECK int lsl_vault_header_secrets(const char *path,
                                             struct lsl_vault_hdr *h,
                                             uint8_t *vkey, uint8_t *wsecret);
 
-/* The name of a new vault file of `epoch` created at `when`, into out. */
-void lsl_vault_file_name(uint32_t epoch, int64_t when, char out[64]);
+/*
+ * The name of a new vault file of `epoch` created at `when` by `host`
+ * (NULL or "": none), into out:
+ * <epoch>-<host>-<utc YYYYmmddTHHMMSSZ>-<8 hex random>.lsv.
+ */
+#define LSL_VAULT_NAME_MAX 128
+void lsl_vault_file_name(uint32_t epoch, int64_t when, const char *host,
+                         char out[LSL_VAULT_NAME_MAX]);
+
+/* ---- reading for the sealed index (sidx_build.c) ---- */
+
+typedef crypto_secretstream_xchacha20poly1305_state lsl_vault_stream_state;
+
+/* What the index needs of a reading besides the records. */
+struct lsl_vault_read_ext {
+    /*
+     * Called for each chunk that authenticated and verified, before its
+     * records are delivered: the byte offset of its length field and the
+     * stream state that decrypts it (a copy in secure memory, valid during
+     * the call). Non-zero stops the reading and is returned.
+     */
+    int (*on_chunk)(uint64_t offset, const uint8_t *state, void *ud);
+    void *ud;
+    uint8_t *vkey; /* NULL, or secure memory for the file's verification
+                    * key (LSL_VKEY_BYTES; set once the box opened) */
+};
+
+/* lsl_vault_read_file with the hooks of x (NULL: none). */
+LSL_MUST_CHECK int lsl_vault_read_file_ext(const char *path,
+                                           const struct lsl_officer_key *key,
+                                           lsl_vault_record_fn fn, void *ud,
+                                           struct lsl_vault_file_info *info,
+                                           const struct lsl_vault_read_ext *x);
 
 /* ---- records ---- */
 
@@ -218,12 +249,6 @@ void lsl_vault_seen_clear(struct lsl_vault_seen *s);
  */
 LSL_MUST_CHECK int lsl_vault_writer_put(struct lsl_vault_writer *w,
                                         const struct lsl_vault_record *r);
-
-/*
- * The epoch in a vault file name "<epoch>-....lsv" (the directory part of
- * `path` is skipped). False if the name does not start that way.
- */
-bool lsl_vault_name_epoch(const char *path, uint32_t *epoch);
 
 /* ---- Shamir secret sharing over GF(2^8) (shamir.c) ---- */
 

@@ -27,6 +27,7 @@ struct slot {
 
 struct lsl_vault_set {
     struct lsl_vault_set_opts o;
+    char *source; /* "<host>:<source>", or the source without a host */
     struct slot *slots;
     size_t n, cap;
     size_t opened;
@@ -39,10 +40,10 @@ static int create_writer(struct lsl_vault_set *vs, uint32_t epoch,
 {
     struct lsl_vault_writer_opts wo;
     struct lsl_vault_link link;
-    char name[64], path[4096];
+    char name[LSL_VAULT_NAME_MAX], path[4096];
     int rc, erc;
 
-    lsl_vault_file_name(epoch, (int64_t)time(NULL), name);
+    lsl_vault_file_name(epoch, (int64_t)time(NULL), vs->o.host, name);
     rc = lsl_path_join(path, sizeof(path), vs->o.dir, name);
     if (rc == 0)
         rc = lsl_vault_wstate_begin(vs->o.wstate, path, &link);
@@ -52,7 +53,7 @@ static int create_writer(struct lsl_vault_set *vs, uint32_t epoch,
     wo.dir = vs->o.dir;
     wo.path = path;
     wo.pubkey = vs->o.pubkey;
-    wo.source = vs->o.source;
+    wo.source = vs->source;
     wo.epoch = epoch;
     wo.epoch_len = (uint8_t)lsl_keyring_epoch_len(vs->o.keyring);
     wo.vkey = vkey;
@@ -101,6 +102,20 @@ static int open_writer(struct lsl_vault_set *vs, uint32_t epoch,
     return 0;
 }
 
+/* Records say which host wrote them: "<host>:<source>". */
+static int make_source(struct lsl_vault_set *vs)
+{
+    const char *src = vs->o.source ? vs->o.source : "";
+    const char *host = vs->o.host ? vs->o.host : "";
+    size_t len = strlen(host) + 1 + strlen(src) + 1;
+
+    vs->source = malloc(len);
+    if (!vs->source)
+        return -ENOMEM;
+    snprintf(vs->source, len, "%s%s%s", host, host[0] ? ":" : "", src);
+    return 0;
+}
+
 int lsl_vault_set_open(struct lsl_vault_set **out,
                        const struct lsl_vault_set_opts *o)
 {
@@ -108,16 +123,20 @@ int lsl_vault_set_open(struct lsl_vault_set **out,
     struct lsl_vault_set *vs;
     int rc;
 
-    if (!o->dir || !o->pubkey || !o->keyring || !o->wstate)
+    if (!o->dir || !o->pubkey || !o->keyring || !o->wstate ||
+        (o->host && o->host[0] && !lsl_host_valid(o->host)))
         return -EINVAL;
     vs = calloc(1, sizeof(*vs));
     if (!vs)
         return -ENOMEM;
     vs->o = *o;
+    rc = make_source(vs);
     /* The current epoch's file now: a vault that cannot be written stops
      * the run before any output exists. */
-    rc = open_writer(vs, lsl_keyring_epoch(o->keyring), &w);
+    if (rc == 0)
+        rc = open_writer(vs, lsl_keyring_epoch(o->keyring), &w);
     if (rc) {
+        free(vs->source);
         free(vs->slots);
         free(vs);
         return rc;
@@ -189,6 +208,7 @@ int lsl_vault_set_close(struct lsl_vault_set *vs)
         if (rc && !first)
             first = rc;
     }
+    free(vs->source);
     free(vs->slots);
     free(vs);
     return first;

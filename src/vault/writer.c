@@ -314,7 +314,8 @@ static void writer_free(struct lsl_vault_writer *w)
     free(w);
 }
 
-void lsl_vault_file_name(uint32_t epoch, int64_t when, char out[64])
+void lsl_vault_file_name(uint32_t epoch, int64_t when, const char *host,
+                         char out[LSL_VAULT_NAME_MAX])
 {
     char utc[32] = "19700101T000000Z";
     time_t t = (time_t)when;
@@ -322,8 +323,9 @@ void lsl_vault_file_name(uint32_t epoch, int64_t when, char out[64])
 
     if (gmtime_r(&t, &tm))
         strftime(utc, sizeof(utc), "%Y%m%dT%H%M%SZ", &tm);
-    snprintf(out, 64, "%" PRIu32 "-%s-%08" PRIx32 "%s", epoch, utc,
-             randombytes_random(), LSL_VAULT_SUFFIX);
+    snprintf(out, LSL_VAULT_NAME_MAX, "%" PRIu32 "-%s%s%s-%08" PRIx32 "%s",
+             epoch, host && host[0] ? host : "", host && host[0] ? "-" : "",
+             utc, randombytes_random(), LSL_VAULT_SUFFIX);
 }
 
 /*
@@ -334,10 +336,10 @@ static int create_file(struct lsl_vault_writer *w,
                        const struct lsl_vault_writer_opts *o,
                        const struct lsl_vault_hdr *h)
 {
-    char name[64], path[4096];
+    char name[LSL_VAULT_NAME_MAX], path[4096];
     int rc;
 
-    lsl_vault_file_name(h->epoch, h->created, name);
+    lsl_vault_file_name(h->epoch, h->created, o->host, name);
     rc = o->path ? 0 : lsl_path_join(path, sizeof(path), o->dir, name);
     if (rc)
         return rc;
@@ -398,6 +400,7 @@ static int writer_init(struct lsl_vault_writer *w,
     w->source_len = strlen(src);
     if (!o->pubkey || !o->dir || !o->vkey || !o->wsecret ||
         w->source_len > LSL_VAULT_SOURCE_MAX ||
+        (o->host && o->host[0] && !lsl_host_valid(o->host)) ||
         o->epoch_len > LSL_EPOCH_MONTH || (o->flags & ~LSL_VAULT_F_REWRITTEN))
         return -EINVAL;
     w->source = strdup(src);

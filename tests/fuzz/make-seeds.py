@@ -238,6 +238,41 @@ def main():
           'u [v [29/Nov/2025:17:00:00 +0900] 2001:db8::1:443\n')
     write(d, 'bad', 'name t\nformat nginx\nlog_format $a$b\n')
 
+    sidx_seeds(root)
+
+
+def sidx_seeds(root):
+    """The sealed index: a manifest body as is, and blocks of a run."""
+    d = os.path.join(root, 'sidx')
+    empty = struct.pack('<QIIII', 2, 2, 0, 0, 0)
+    write(d, 'manifest-empty', b'\x00' + empty)
+    name = b'0-h-20250101T000000Z-00000000.lsv'
+    info = bytes([3, 0, 0, 1, 1]) + struct.pack('<Iq', 0, 0) + b'\x01' * 16 \
+        + struct.pack('<Q', 1) + b'\x02' * 16 + b'\x00' * 16 \
+        + struct.pack('<Q', 0) + b'\x03' * 32 + struct.pack('<QQiQ', 1, 1,
+                                                               0, 0)
+    one = struct.pack('<H', len(name)) + name + struct.pack(
+        '<7QIii', *([0] * 7), 1, 0, -1) + info
+    run = struct.pack('<QQIQQQB', 1, 1, 1, 32, 32, 32, 0)
+    body = struct.pack('<QII', 2, 2, 0) + struct.pack('<I', 1) + one + \
+        struct.pack('<I', 1) + run
+    write(d, 'manifest-one-file', b'\x00' + body)
+    ct = bytes([1, 0, 0, 0]) + struct.pack('<I', 1) + \
+        struct.pack('<IQ', 1, 480) + b'\x00' * 52
+    entry = b'\x00' * 15 + b'\x00' + b'\x00\x01' + b'\x00\x00\x00\x00'
+    leaf = bytes([2, 0, 0, 0]) + struct.pack('<IQ', 1, 0) + entry
+    inner = bytes([3, 0, 0, 0]) + struct.pack('<I', 1) + b'\x00' * 18 + \
+        struct.pack('<Q', 32)
+    blocks = b''.join(struct.pack('<H', len(b)) + b for b in (ct, leaf))
+    write(d, 'run-leaf', b'\x01\x00\x01\x00' + blocks)
+    blocks += struct.pack('<H', len(inner)) + inner
+    write(d, 'run-inner', b'\x01\x01\x01\x00' + blocks)
+    # A leaf whose next is itself (at 32 + the sealed chunk table).
+    self_loop = bytes([2, 0, 0, 0]) + struct.pack(
+        '<IQ', 1, 32 + 4 + 24 + len(ct) + 16) + entry
+    write(d, 'run-loop', b'\x01\x00\x01\x00' + b''.join(
+        struct.pack('<H', len(b)) + b for b in (ct, self_loop)))
+
 
 if __name__ == '__main__':
     main()

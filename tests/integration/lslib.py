@@ -485,6 +485,33 @@ def wait_for(pred, timeout, what, procs=()):
     fail('timed out after %ds waiting for %s' % (timeout, what))
 
 
+# ---- DuckDB (npm) ----
+
+DUCKDB_NPM = '@duckdb/node-api@1.5.6-r.1'
+
+
+def duckdb_dir(ctx, script):
+    """A directory under the build directory holding @duckdb/node-api
+    (installed with npm once; .ci/deps.sh installs node and npm) and a
+    copy of `script` (a path under tests/), so that node runs the script
+    from there and its `import '@duckdb/node-api'` finds the package."""
+    build = os.environ.get('LSL_BUILD_ROOT') or os.path.dirname(
+        os.path.dirname(os.path.dirname(ctx.exe)))
+    d = os.path.join(build, 'duckdb-node')
+    mod = os.path.join(d, 'node_modules', '@duckdb', 'node-api')
+    if not os.path.isdir(mod):
+        if not shutil.which('node') or not shutil.which('npm'):
+            fail('node and npm are needed (.ci/deps.sh installs them)')
+        os.makedirs(d, exist_ok=True)
+        p = subprocess.run(['npm', 'install', '--no-audit', '--no-fund',
+                            '--loglevel=error', '--prefix', d, DUCKDB_NPM],
+                           capture_output=True, timeout=600)
+        check(p.returncode == 0, 'npm install %s failed: %s'
+              % (DUCKDB_NPM, p.stderr.decode()[-800:]))
+    shutil.copy(os.path.join(ctx.root, 'tests', script), d)
+    return d
+
+
 def free_port(kind=socket.SOCK_STREAM):
     with socket.socket(socket.AF_INET, kind) as s:
         s.bind(('127.0.0.1', 0))

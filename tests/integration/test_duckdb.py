@@ -5,7 +5,7 @@
 
 Generated nginx combined and W3C logs go through `logseal pipe --format
 jsonl` with the default (canonical) columns. DuckDB (npm @duckdb/node-api,
-installed by check.sh into BUILD/node-cache, or here when missing) reads
+installed under the build directory by lslib.duckdb_dir) reads
 both files at once with read_json_auto(..., union_by_name = true):
 
 - the shared columns have one type across the sources: status and bytes
@@ -18,23 +18,20 @@ both files at once with read_json_auto(..., union_by_name = true):
   nginx rows (split from request) answer the same GROUP BY as the W3C
   columns do.
 
-Exit 77 (skipped) when node or the package cannot be had.
+Fails when node or the package cannot be had (.ci/deps.sh installs node
+and npm).
 """
 
 import calendar
-import gzip
 import json
 import os
 import re
-import shutil
 import subprocess
-import sys
 import time
 
 import lslib
 from lslib import check
 
-PKG = '@duckdb/node-api@1.5.6-r.1'
 LINES = 3000
 COMBINED_RE = re.compile(
     r'^(\S+) - (.*?) \[([^\]]+)\] "(\S+) ([^" ]*) ([^"]*)" (\d{3}) (\d+) ')
@@ -43,34 +40,9 @@ MONTHS = {m: i for i, m in enumerate(
      'Nov', 'Dec'), 1)}
 
 
-def module_dir():
-    """The installed package's directory, installing it if need be."""
-    cache = os.environ.get('LSL_NODE_CACHE') or os.path.join(
-        os.getcwd(), 'node-cache')
-    mod = os.path.join(cache, 'node_modules', '@duckdb', 'node-api')
-    if os.path.exists(os.path.join(mod, 'lib', 'index.js')):
-        return mod
-    if not shutil.which('node') or not shutil.which('npm'):
-        print('SKIP: node/npm missing (.ci/deps.sh installs them)',
-              file=sys.stderr)
-        sys.exit(77)
-    os.makedirs(cache, exist_ok=True)
-    p = subprocess.run(['npm', 'install', '--no-audit', '--no-fund',
-                        '--prefix', cache, PKG], stdout=subprocess.PIPE,
-                       stderr=subprocess.STDOUT, timeout=540)
-    if p.returncode != 0:
-        print('SKIP: npm install %s failed: %s'
-              % (PKG, p.stdout.decode('utf-8', 'replace')[-500:]),
-              file=sys.stderr)
-        sys.exit(77)
-    return mod
-
-
-def query(ctx, mod, sql):
-    p = subprocess.run(['node', os.path.join(ctx.root, 'tests', 'tools',
-                                             'duckdb_query.mjs'), sql],
+def query(d, sql):
+    p = subprocess.run(['node', os.path.join(d, 'duckdb_query.mjs'), sql],
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                       env=dict(os.environ, LSL_DUCKDB_MODULE=mod),
                        timeout=300)
     check(p.returncode == 0, 'duckdb: %s' % lslib.redact(p.stderr))
     rows, types = p.stdout.decode().splitlines()
@@ -128,7 +100,7 @@ def w3c_truth(path, zone):
 
 
 def body(ctx):
-    mod = module_dir()
+    d = lslib.duckdb_dir(ctx, 'tools/duckdb_query.mjs')
     keys = ctx.keygen()
     ng, w3 = ctx.path('nginx.log'), ctx.path('w3c.log')
     ctx.genlogs('nginx', LINES, ng, seed=23)
@@ -143,7 +115,7 @@ def body(ctx):
             'w3c': w3c_truth(w3, 9 * 3600)}
     files = "['%s', '%s']" % (out_ng, out_w3)
     src = "read_json_auto(%s, union_by_name = true)" % files
-    rows, types = query(ctx, mod, (
+    rows, types = query(d, (
         "SELECT _rule, count(*) AS n, count(*) FILTER (WHERE status = 200) "
         "AS ok, sum(bytes) AS b, count(DISTINCT client_ip) AS clients, "
         "min(time) AS t0, max(time) AS t1, any_value(typeof(status)) AS ts, "
@@ -171,7 +143,7 @@ def body(ctx):
                  iso(max(w['times']))))
     # Both sources in one answer: the nginx request's parts and the W3C
     # columns are the same columns.
-    rows, types = query(ctx, mod, (
+    rows, types = query(d, (
         "SELECT count(*) AS n, sum(bytes) AS b, count(DISTINCT method) AS "
         "m, count(*) FILTER (WHERE path IS NULL) AS nopath FROM %s" % src))
     total = sum(w['rows'] for w in want.values())
@@ -182,7 +154,7 @@ def body(ctx):
           % (rows, total))
     check(all(t != 'JSON' for t in types.values()),
           'union: a column typed JSON: %s' % types)
-    rows, _ = query(ctx, mod, (
+    rows, _ = query(d, (
         "SELECT method, path, count(*) AS n FROM %s WHERE _rule = "
         "'nginx-combined' GROUP BY ALL ORDER BY n DESC LIMIT 5" % src))
     for r in rows:

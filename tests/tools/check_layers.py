@@ -35,7 +35,7 @@ HEADERS = {
     'token.h': 'token',
     'rules.h': 'rules',
     'vault.h': 'vault', 'vaultset.h': 'vault', 'auditlog.h': 'vault',
-    'legal.h': 'vault',
+    'legal.h': 'vault', 'sidx.h': 'vault',
     'batch.h': 'pipeline', 'pipeline.h': 'pipeline', 'splitter.h': 'pipeline',
     'source.h': 'source',
     'sink.h': 'sink',

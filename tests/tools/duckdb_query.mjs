@@ -4,14 +4,10 @@
 //
 //   node duckdb_query.mjs 'SELECT ...'
 //
-// NODE_PATH is not read by ES modules: the test passes the package's
-// directory in LSL_DUCKDB_MODULE and this script imports it from there.
-import { pathToFileURL } from 'node:url';
-import path from 'node:path';
+// lslib.duckdb_dir copies this script beside the installed package, where
+// the import below finds it.
+import * as duckdb from '@duckdb/node-api';
 
-const dir = process.env.LSL_DUCKDB_MODULE;
-const entry = path.join(dir, 'lib', 'index.js');
-const duckdb = await import(pathToFileURL(entry).href);
 const instance = await duckdb.DuckDBInstance.create(':memory:');
 const connection = await instance.connect();
 const reader = await connection.runAndReadAll(process.argv[2]);

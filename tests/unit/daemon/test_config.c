@@ -12,6 +12,7 @@
 #include <cmocka.h>
 #include "logseal/config.h"
 #include "logseal/log.h"
+#include "logseal/sink.h"
 
 #define HEAD                                                                   \
     "[daemon]\n"                                                               \
@@ -179,6 +180,66 @@ static void bad_values(void **state)
             "such as 250ms");
     refused(HEAD "[source a]\ntype=stdin\nrotate_wait = 1s\n", 8,
             "key 'rotate_wait' does not apply to a stdin source");
+}
+
+/*
+ * host: one safe path component (it names files and the host=
+ * partition); the hostname when absent.
+ */
+static void host_id(void **state)
+{
+    static const char *const bad[] = {
+        "a/b", "..",     "a..b", ".hidden", "-lead", "x=y",
+        "a b", "edge:1", "é",    "a\\b",    "",
+    };
+    char want[LSL_HOST_MAX + 1], text[512], longest[LSL_HOST_MAX + 2];
+    struct lsl_config_error e;
+    struct lsl_config *c;
+
+    (void)state;
+    assert_int_equal(parse(HEAD "host = edge-1.fra_2\n[source a]\ntype = "
+                                "stdin\n",
+                           &c, &e),
+                     0);
+    assert_string_equal(c->host, "edge-1.fra_2");
+    lsl_config_free(c);
+    if (lsl_host_default(want) == 0) {
+        assert_int_equal(parse(HEAD "[source a]\ntype = stdin\n", &c, &e), 0);
+        assert_string_equal(c->host, want);
+        lsl_config_free(c);
+    }
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        snprintf(text, sizeof(text), HEAD "host = \"%s\"\n", bad[i]);
+        refused(text, 6, "key 'host': expected a host id");
+        assert_false(lsl_host_valid(bad[i]));
+    }
+    memset(longest, 'h', sizeof(longest) - 1);
+    longest[LSL_HOST_MAX] = '\0';
+    assert_true(lsl_host_valid(longest));
+    longest[LSL_HOST_MAX] = 'h';
+    longest[LSL_HOST_MAX + 1] = '\0';
+    assert_false(lsl_host_valid(longest));
+    snprintf(text, sizeof(text), HEAD "host = %s\n", longest);
+    refused(text, 6, "key 'host'");
+}
+
+/* layout: the default tree or the hive-partitioned one. */
+static void layout_key(void **state)
+{
+    struct lsl_config_error e;
+    struct lsl_config *c;
+
+    (void)state;
+    assert_int_equal(parse(HEAD "[source a]\ntype = stdin\n", &c, &e), 0);
+    assert_int_equal(c->layout, LSL_LAYOUT_DEFAULT);
+    lsl_config_free(c);
+    assert_int_equal(
+        parse(HEAD "layout = hive\n[source a]\ntype = stdin\n", &c, &e), 0);
+    assert_int_equal(c->layout, LSL_LAYOUT_HIVE);
+    lsl_config_free(c);
+    refused(HEAD "layout = parquet\n", 6,
+            "key 'layout': expected default or "
+            "hive");
 }
 
 /* format and ip_mode: the values of `pipe --format` and `--ip-mode`. */
@@ -485,6 +546,8 @@ int main(void)
         cmocka_unit_test(sizes_and_durations),
         cmocka_unit_test(bad_values),
         cmocka_unit_test(output_keys),
+        cmocka_unit_test(host_id),
+        cmocka_unit_test(layout_key),
         cmocka_unit_test(unknown_names),
         cmocka_unit_test(required_keys),
         cmocka_unit_test(sources),

@@ -39,6 +39,7 @@ static int setup(void **state)
         return -1;
     f->o.out_dir = f->dir;
     f->o.source = "web";
+    f->o.host = "h1";
     *state = f;
     return 0;
 }
@@ -65,12 +66,13 @@ static void seg_state(const struct lsl_sink *s, char *part, size_t cap,
     *len = st.len;
 }
 
-static int write_text(struct lsl_sink *s, const char *text)
+static int write_dated(struct lsl_sink *s, const char *text, int64_t first)
 {
     struct lsl_batch b;
     int rc;
 
     memset(&b, 0, sizeof(b));
+    b.first_time = first;
     b.st.lines_out = 1;
     if (lsl_buf_append(&b.gz, text, strlen(text)))
         return -ENOMEM;
@@ -81,10 +83,15 @@ static int write_text(struct lsl_sink *s, const char *text)
     return rc;
 }
 
-/* `text` as one gzip member, written as a batch of `nlines` lines whose
- * last one has `last_flags`. */
-static int write_member(struct lsl_sink *s, const char *text,
-                        uint32_t last_flags)
+static int write_text(struct lsl_sink *s, const char *text)
+{
+    return write_dated(s, text, 0);
+}
+
+/* `text` as one gzip member, written as a batch of one line with
+ * `last_flags`, whose first line's time is `first` (0: none). */
+static int write_member_at(struct lsl_sink *s, const char *text,
+                           uint32_t last_flags, int64_t first)
 {
     struct lsl_batch b;
     struct lsl_line ln = {0, 0, last_flags};
@@ -94,6 +101,7 @@ static int write_member(struct lsl_sink *s, const char *text,
 
     memset(&b, 0, sizeof(b));
     memset(&zs, 0, sizeof(zs));
+    b.first_time = first;
     b.st.lines_out = 1;
     b.lines = &ln;
     b.nlines = 1;
@@ -113,6 +121,12 @@ static int write_member(struct lsl_sink *s, const char *text,
         rc = s->ops->sync(s);
     lsl_buf_free(&b.gz);
     return rc;
+}
+
+static int write_member(struct lsl_sink *s, const char *text,
+                        uint32_t last_flags)
+{
+    return write_member_at(s, text, last_flags, 0);
 }
 
 /* Decompressed text of a file (whole members). */
@@ -184,12 +198,12 @@ static void test_naming(void **state)
     gmtime_r(&before, &tm);
     strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
     strftime(date, sizeof(date), "%Y-%m-%d", &tm);
-    snprintf(want, sizeof(want), "web-%s-000.log.gz", stamp);
+    snprintf(want, sizeof(want), "web-h1-%s-000.log.gz", stamp);
     if (before != after && strcmp(base, want) != 0) {
         gmtime_r(&after, &tm);
         strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
         strftime(date, sizeof(date), "%Y-%m-%d", &tm);
-        snprintf(want, sizeof(want), "web-%s-000.log.gz", stamp);
+        snprintf(want, sizeof(want), "web-h1-%s-000.log.gz", stamp);
     }
     assert_string_equal(base, want);
     assert_non_null(strstr(g.gl_pathv[0], date));
@@ -437,28 +451,39 @@ static void test_orphan_finished(void **state)
     assert_int_equal(s->ops->close(s, true), 0);
 }
 
+/*
+ * A shipper moves finished segments away at once: move them, keep the
+ * open one's name as names[i] and check no earlier one had it.
+ */
+static void shipped_name(const struct fix *f, int i, char names[][PATH_MAX])
+{
+    char moved[PATH_MAX];
+    glob_t g;
+
+    while (list(f, ".log.gz", &g) > 0) {
+        snprintf(moved, sizeof(moved), "%s/shipped-%d", f->dir, i);
+        assert_int_equal(rename(g.gl_pathv[0], moved), 0);
+        globfree(&g);
+    }
+    assert_int_equal(list(f, ".part", &g), 1);
+    snprintf(names[i], PATH_MAX, "%s", g.gl_pathv[0]);
+    globfree(&g);
+    for (int j = 0; j < i; j++)
+        assert_string_not_equal(names[i], names[j]);
+}
+
 /* Finished segments moved away at once (a shipper): no name comes back. */
 static void test_names_not_reused(void **state)
 {
     struct fix *f = *state;
     struct lsl_sink *s = NULL;
-    char moved[PATH_MAX], names[6][PATH_MAX];
-    glob_t g;
+    char names[8][PATH_MAX];
 
     f->o.max_bytes = 1;
     assert_int_equal(lsl_segment_sink_open(&s, &f->o), 0);
     for (int i = 0; i < 6; i++) {
         assert_int_equal(write_text(s, "x"), 0); /* finishes the last */
-        while (list(f, ".log.gz", &g) > 0) {
-            snprintf(moved, sizeof(moved), "%s/shipped-%d", f->dir, i);
-            assert_int_equal(rename(g.gl_pathv[0], moved), 0);
-            globfree(&g);
-        }
-        assert_int_equal(list(f, ".part", &g), 1);
-        snprintf(names[i], sizeof(names[i]), "%s", g.gl_pathv[0]);
-        globfree(&g);
-        for (int j = 0; j < i; j++)
-            assert_string_not_equal(names[i], names[j]);
+        shipped_name(f, i, names);
     }
     assert_int_equal(s->ops->close(s, true), 0);
 }
@@ -513,6 +538,132 @@ static void test_state_other_sink(void **state)
     assert_int_equal(s->ops->close(s, false), 0);
 }
 
+/*
+ * A segment is dated by its first line, not the clock, and a batch of
+ * another partition starts a new one: the hive tree's hours, then a day
+ * in the default layout; a crafted time far ahead is dated by the clock.
+ */
+static void test_dated_by_lines(void **state)
+{
+    struct fix *f = *state;
+    struct lsl_sink *s = NULL;
+    const int64_t t0 = 1764403509; /* 2025-11-29T08:05:09Z */
+    char path[PATH_MAX];
+    glob_t g;
+
+    f->o.layout = LSL_LAYOUT_HIVE;
+    assert_int_equal(lsl_segment_sink_open(&s, &f->o), 0);
+    assert_int_equal(write_dated(s, "a", t0), 0);
+    assert_int_equal(write_dated(s, "b", t0 + 600), 0);  /* same hour */
+    assert_int_equal(write_dated(s, "c", t0 + 3600), 0); /* next hour */
+    assert_int_equal(write_dated(s, "d", (int64_t)time(NULL) + 30 * 86400), 0);
+    assert_int_equal(s->ops->close(s, true), 0);
+    snprintf(path, sizeof(path),
+             "%s/source=web/dt=2025-11-29/hour=08/host=h1/"
+             "web-h1-20251129T080509Z-000.log.gz",
+             f->dir);
+    assert_content(path, "ab");
+    snprintf(path, sizeof(path),
+             "%s/source=web/dt=2025-11-29/hour=09/host=h1/"
+             "web-h1-20251129T090509Z-000.log.gz",
+             f->dir);
+    assert_content(path, "c");
+    snprintf(path, sizeof(path), "%s/source=web/dt=20[2-9]*/hour=*/host=h1/*",
+             f->dir);
+    assert_int_equal(glob(path, 0, NULL, &g), 0);
+    assert_int_equal(g.gl_pathc, 3); /* "d" dated by the clock */
+    globfree(&g);
+    f->o.layout = LSL_LAYOUT_DEFAULT;
+    assert_int_equal(lsl_segment_sink_open(&s, &f->o), 0);
+    assert_int_equal(write_dated(s, "e", t0), 0);
+    assert_int_equal(write_dated(s, "f", t0 + 3600), 0);  /* same day */
+    assert_int_equal(write_dated(s, "g", t0 + 86400), 0); /* next day */
+    assert_int_equal(s->ops->close(s, true), 0);
+    snprintf(path, sizeof(path),
+             "%s/web/2025-11-29/web-h1-20251129T080509Z-000.log.gz", f->dir);
+    assert_content(path, "ef");
+    snprintf(path, sizeof(path),
+             "%s/web/2025-11-30/web-h1-20251130T080509Z-000.log.gz", f->dir);
+    assert_content(path, "g");
+    /* A host id or source that could leave OUTDIR is refused. */
+    f->o.host = "../x";
+    assert_int_equal(lsl_segment_sink_open(&s, &f->o), -EINVAL);
+    f->o.host = "h1";
+    f->o.source = "a=b";
+    assert_int_equal(lsl_segment_sink_open(&s, &f->o), -EINVAL);
+}
+
+/*
+ * Segments dated by their lines: a second comes back when line times are
+ * out of order. With finished files moved away at once, no name given
+ * before is given again.
+ */
+static void test_dated_names_not_reused(void **state)
+{
+    static const int back[] = {0, 0, 10, 0, 5, 0, 10, 5};
+    struct fix *f = *state;
+    struct lsl_sink *s = NULL;
+    const int64_t t0 = 1764403509;
+    char names[8][PATH_MAX];
+
+    f->o.max_bytes = 1;
+    assert_int_equal(lsl_segment_sink_open(&s, &f->o), 0);
+    for (int i = 0; i < 8; i++) {
+        assert_int_equal(write_dated(s, "x", t0 + back[i]), 0);
+        shipped_name(f, i, names);
+    }
+    assert_int_equal(s->ops->close(s, true), 0);
+}
+
+/*
+ * Two hosts share a hive OUTPUT and both are killed (stdin sources: their
+ * .part files hold committed lines). A start finishes only its own host's
+ * leftover, in its own partition; the other's .part is left for its own
+ * host, which resumes it from its checkpoint.
+ */
+static void test_hive_hosts_after_crash(void **state)
+{
+    struct fix *f = *state;
+    struct lsl_sink *s = NULL;
+    struct lsl_checkpoint cp;
+    const int64_t t0 = 1764403509; /* 2025-11-29T08:05:09Z */
+    char part1[PATH_MAX], path[PATH_MAX];
+    uint64_t len;
+
+    f->o.layout = LSL_LAYOUT_HIVE;
+    assert_int_equal(lsl_segment_sink_open(&s, &f->o), 0);
+    assert_int_equal(write_member_at(s, "h1 a\n", 0, t0), 0);
+    seg_state(s, part1, sizeof(part1), &len);
+    assert_int_equal(s->ops->close(s, false), 0);
+    f->o.host = "h2";
+    assert_int_equal(lsl_segment_sink_open(&s, &f->o), 0);
+    assert_int_equal(write_member_at(s, "h2 a\n", 0, t0 + 60), 0);
+    memset(&cp, 0, sizeof(cp));
+    seg_state(s, cp.segment, sizeof(cp.segment), &cp.segment_len);
+    assert_int_equal(s->ops->close(s, false), 0);
+    assert_non_null(strstr(cp.segment, "/host=h2/web-h2-20251129T080609Z-"));
+
+    f->o.host = "h1"; /* no checkpoint: its .part is a leftover */
+    assert_int_equal(lsl_segment_sink_open(&s, &f->o), 0);
+    assert_int_equal(access(part1, F_OK), -1);
+    snprintf(path, sizeof(path),
+             "%s/source=web/dt=2025-11-29/hour=08/host=h1/"
+             "web-h1-20251129T080509Z-000.log.gz",
+             f->dir);
+    assert_gz_content(path, "h1 a\n");
+    assert_int_equal(access(cp.segment, F_OK), 0); /* h2's: untouched */
+    assert_int_equal(s->ops->close(s, true), 0);
+
+    f->o.host = "h2";
+    f->o.resume = &cp;
+    assert_int_equal(lsl_segment_sink_open(&s, &f->o), 0);
+    assert_int_equal(write_member_at(s, "h2 b\n", 0, t0 + 61), 0);
+    assert_int_equal(s->ops->close(s, true), 0);
+    snprintf(path, sizeof(path), "%.*s", (int)(strlen(cp.segment) - 5),
+             cp.segment);
+    assert_gz_content(path, "h2 a\nh2 b\n");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -525,6 +676,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_resume_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_orphan_removed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_state_other_sink, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_dated_by_lines, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hive_hosts_after_crash, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_dated_names_not_reused, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_orphan_finished, setup, teardown),
         cmocka_unit_test_setup_teardown(test_names_not_reused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_long_line_one_file, setup,

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "logseal/file.h"
 #include "src/vault/vault_internal.h"
 #include "vt_util.h"
 
@@ -134,6 +135,43 @@ static void test_empty_writer(void **state)
     read_ok(f, path, &info);
     assert_int_equal(info.chunks, 1);
     assert_int_equal(info.records, 0);
+}
+
+/* The host id names the file (epoch first, so files still sort by
+ * epoch); an id that could leave the directory is refused. */
+static void test_host_name(void **state)
+{
+    struct fx *f = *state;
+    struct lsl_vault_writer_opts o;
+    struct lsl_vault_writer *w;
+    struct lsl_vault_file_info info;
+    const char *name;
+    char path[512], host[LSL_HOST_MAX + 1];
+
+    vt_writer_opts(&o, f->vdir, f->pk);
+    o.host = "edge-1.fra";
+    assert_int_equal(lsl_vault_writer_open(&w, &o), 0);
+    snprintf(path, sizeof(path), "%s", lsl_vault_writer_path(w));
+    name = strrchr(path, '/') + 1;
+    assert_int_equal(strncmp(name, "7-edge-1.fra-", 13), 0);
+    assert_int_equal(strlen(name), strlen("7-edge-1.fra-20250101T000000Z-"
+                                          "0123abcd.lsv"));
+    assert_int_equal(lsl_vault_writer_close(w), 0);
+    read_ok(f, path, &info);
+    assert_int_equal(info.epoch, 7);
+    assert_true(lsl_vault_name_host(path, host, sizeof(host)));
+    assert_string_equal(host, "edge-1.fra");
+    assert_false(lsl_vault_name_host("7-20250101T000000Z-0123abcd.lsv", host,
+                                     sizeof(host)));
+    assert_true(lsl_vault_name_host("/v/12-a-20250101T000000Z-0123abcd.lsv",
+                                    host, sizeof(host)));
+    assert_string_equal(host, "a");
+    assert_false(lsl_vault_name_host("x-a-20250101T000000Z-0123abcd.lsv", host,
+                                     sizeof(host)));
+    o.host = "../up";
+    assert_int_equal(lsl_vault_writer_open(&w, &o), -EINVAL);
+    o.host = "a/b";
+    assert_int_equal(lsl_vault_writer_open(&w, &o), -EINVAL);
 }
 
 static void test_once_per_value(void **state)
@@ -342,6 +380,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_empty_writer, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_host_name, setup, teardown),
         cmocka_unit_test_setup_teardown(test_once_per_value, setup, teardown),
         cmocka_unit_test_setup_teardown(test_seen_overflow, setup, teardown),
         cmocka_unit_test_setup_teardown(test_add_rejects, setup, teardown),
