@@ -150,10 +150,10 @@ def check_dating(parts):
         check(dt.startswith('2025-'), 'partition dt=%s is not the lines\' '
               'date (dated by processing time?)' % dt)
         for path, rows in files:
-            check(rows and rows[0]['time_local'][:13] == start[:13],
+            check(rows and rows[0]['time'][:13] == start[:13],
                   '%s: its first line (%s) is not in its partition %s'
-                  % (path, rows[0]['time_local'] if rows else None, start))
-            check(all(r['time_local'] >= start for r in rows),
+                  % (path, rows[0]['time'] if rows else None, start))
+            check(all(r['time'] >= start for r in rows),
                   '%s: a line older than its partition' % path)
 
 
@@ -163,7 +163,7 @@ def same_tokens(parts):
     for key, files in parts.items():
         for _, rows in files:
             by_host.setdefault(key[3], []).extend(
-                r for r in rows if r['time_local'] < '2025-11-29T08:20')
+                r for r in rows if r['time'] < '2025-11-29T08:20')
     a, b = by_host.get('edge-1', []), by_host.get('edge-2', [])
     check(a and a == b, 'the shared lines differ between the hosts '
           '(%d and %d rows)' % (len(a), len(b)))
@@ -178,8 +178,8 @@ def duckdb(ctx, output, parts, total, truth_words):
     check(p.returncode == 0, 'DuckDB: %s' % lslib.redact(p.stderr))
     got = json.loads(p.stdout)
     t = got['types']
-    check(t.get('time_local', '').startswith('TIMESTAMP'),
-          'time_local read as %s, not a TIMESTAMP' % t.get('time_local'))
+    check(t.get('time', '').startswith('TIMESTAMP'),
+          'time read as %s, not a TIMESTAMP' % t.get('time'))
     check(t.get('status') in ('TINYINT', 'SMALLINT', 'INTEGER', 'BIGINT',
                               'UTINYINT', 'USMALLINT', 'UINTEGER', 'UBIGINT'),
           'status read as %s, not an integer' % t.get('status'))
@@ -219,7 +219,7 @@ def collect(ctx, officer_keys, hosts, output, shared_rows):
     proc, res = ctx.unseal(officer_keys, coll, sorted(toks), code=0)
     check(len(res) == len(toks) and 'not-found' not in res.values(),
           'tokens of the two hosts not all unsealed from one vault')
-    shared_ip = shared_rows[0]['remote_addr']
+    shared_ip = shared_rows[0]['client_ip']
     proc = ctx.run(['unseal', '--keys', officer_keys, '--vault', coll,
                     '--case', 'FLEET', '--json', shared_ip])
     ctx.expect(proc, 0, 'unseal of a token both hosts wrote')
