@@ -551,13 +551,12 @@ static int parse(int argc, char **argv, struct lsl_cli_session *ss,
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    int c;
+    int c, rc;
 
     while ((c = getopt_long(argc, argv, "k:v:f:c:h", opts, NULL)) != -1) {
-        if (c == 'k') {
-            ss->keys = optarg;
-        } else if (c == 'v') {
-            ss->vault = optarg;
+        if ((rc = lsl_cli_session_option(ss, c, optarg)) != 0) {
+            if (rc < 0)
+                return LSL_EXIT_USAGE;
         } else if (c == 'c') {
             ss->case_ref = optarg;
         } else if (c == 'f') {
@@ -565,9 +564,6 @@ static int parse(int argc, char **argv, struct lsl_cli_session *ss,
                 return lsl_cli_usage_error("vault import", "at most %d --from",
                                            FROM_MAX);
             im->from[im->nfrom++] = optarg;
-        } else if (LSL_CLI_IS_OFFICER_OPT(c)) {
-            if (lsl_cli_officer_option(c, optarg) != 0)
-                return LSL_EXIT_USAGE;
         } else if (c == 'h') {
             help();
             return LSL_EXIT_OK;

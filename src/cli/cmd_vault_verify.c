@@ -198,15 +198,11 @@ int lsl_cmd_vault_verify(int argc, char **argv)
     int c, rc, code;
 
     while ((c = getopt_long(argc, argv, "k:v:sh", opts, NULL)) != -1) {
-        if (c == 'k') {
-            ss.keys = optarg;
-        } else if (c == 'v') {
-            ss.vault = optarg;
+        if ((rc = lsl_cli_session_option(&ss, c, optarg)) != 0) {
+            if (rc < 0)
+                return LSL_EXIT_USAGE;
         } else if (c == 's') {
             strict = true;
-        } else if (LSL_CLI_IS_OFFICER_OPT(c)) {
-            if (lsl_cli_officer_option(c, optarg) != 0)
-                return LSL_EXIT_USAGE;
         } else if (c == 'h') {
             help();
             return LSL_EXIT_OK;

@@ -180,6 +180,19 @@ static int import_legacy(struct lsl_cli_session *s)
     return rc;
 }
 
+int lsl_cli_session_option(struct lsl_cli_session *s, int c, const char *arg)
+{
+    if (c == 'k')
+        s->keys = arg;
+    else if (c == 'v')
+        s->vault = arg;
+    else if (!LSL_CLI_IS_OFFICER_OPT(c))
+        return 0;
+    else if (lsl_cli_officer_option(c, arg) != 0)
+        return LSL_EUSAGE;
+    return 1;
+}
+
 int lsl_cli_session_open(struct lsl_cli_session *s)
 {
     int rc = lsl_cli_officer_open(s->keys, &s->key);

@@ -60,6 +60,13 @@ struct lsl_cli_session {
 };
 
 /*
+ * The options every officer command shares: -k/--keys, -v/--vault and
+ * LSL_CLI_OFFICER_OPTIONS. 1 if c was one of them and is recorded, 0 if c
+ * is not one of them, LSL_EUSAGE (logged) if its argument is bad.
+ */
+int lsl_cli_session_option(struct lsl_cli_session *s, int c, const char *arg);
+
+/*
  * Open the officer key (checked against KEYS/vault.pub and the vault's
  * audit.pub: a wrong key is refused before it can claim the vault), load
  * and verify the audit log and the legal state, importing legacy legal
