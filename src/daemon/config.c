@@ -246,9 +246,39 @@ static int set_format(struct parser *p, const struct key_def *k, const char *v)
 static int set_ip_mode(struct parser *p, const struct key_def *k, const char *v)
 {
     if (lsl_ip_override_parse(v, &p->c->ip))
+        return fail(
+            p,
+            "key '%s': expected token, ip6, prefix or "
+            "truncate[/B4[,B6]] (B4 1-32 for IPv4, and IPv6 too when alone; B6 "
+            "1-128), not '%s'",
+            k->name, v);
+    return 0;
+}
+
+static int set_unparsed(struct parser *p, const struct key_def *k,
+                        const char *v)
+{
+    if (lsl_unparsed_parse(v, &p->c->unparsed))
+        return fail(p, "key '%s': expected scrub, redact or drop, not '%s'",
+                    k->name, v);
+    return 0;
+}
+
+static int set_columns(struct parser *p, const struct key_def *k, const char *v)
+{
+    if (lsl_columns_parse(v, &p->c->columns))
+        return fail(p, "key '%s': expected canonical or source, not '%s'",
+                    k->name, v);
+    return 0;
+}
+
+static int set_timezone(struct parser *p, const struct key_def *k,
+                        const char *v)
+{
+    if (lsl_tz_parse(v, &p->c->zone))
         return fail(p,
-                    "key '%s': expected token, ip6, prefix or "
-                    "truncate[/BITS] (BITS 1-128), not '%s'",
+                    "key '%s': expected Z, UTC or an offset such as "
+                    "+09:00, not '%s'",
                     k->name, v);
     return 0;
 }
@@ -368,6 +398,9 @@ static const struct key_def keys[] = {
     DKEY("format", set_format, format),
     DKEY("ip_mode", set_ip_mode, ip),
     SKEY("rotate_wait", set_wait, rotate_wait_ms), /* K_ROTATE_WAIT */
+    DKEY("unparsed", set_unparsed, unparsed),
+    DKEY("columns", set_columns, columns),
+    DKEY("timezone", set_timezone, zone),
     DKEY("host", set_host, host),
     DKEY("layout", set_layout, layout),
 };
