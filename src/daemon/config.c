@@ -379,42 +379,58 @@ static int set_listen(struct parser *p, const struct key_def *k, const char *v)
             sizeof(((struct lsl_source_conf *)0)->f)                           \
     }
 
-static const struct key_def keys[] = {
-    DKEY("keys", set_path, keys),
-    DKEY("vault", set_path, vault),
-    DKEY("state", set_path, state),
-    DKEY("output", set_path, output),
-    DKEY("level", set_level, level),
-    DKEY("segment_size", set_size, segment_size),
-    DKEY("segment_age", set_duration, segment_age),
-    DKEY("metrics", set_metrics, metrics),
-    DKEY("log_level", set_log_level, log_level),
-    SKEY("type", set_type, type),
-    SKEY("path", set_path, path),
-    SKEY("start", set_start, start_at_end),
-    SKEY("listen", set_listen, listen),
-    SKEY("rule", set_str, rule),
-    SKEY("sink", set_sink, sink),
-    DKEY("format", set_format, format),
-    DKEY("ip_mode", set_ip_mode, ip),
-    SKEY("rotate_wait", set_wait, rotate_wait_ms), /* K_ROTATE_WAIT */
-    DKEY("unparsed", set_unparsed, unparsed),
-    DKEY("columns", set_columns, columns),
-    DKEY("timezone", set_timezone, zone),
-    DKEY("host", set_host, host),
-    DKEY("layout", set_layout, layout),
-};
-
+/* Keys by their place in the table; the checks name some of them. */
 enum {
     K_KEYS,
     K_VAULT,
     K_STATE,
     K_OUTPUT,
-    K_TYPE = 9,
+    K_LEVEL,
+    K_SEGMENT_SIZE,
+    K_SEGMENT_AGE,
+    K_METRICS,
+    K_LOG_LEVEL,
+    K_TYPE,
     K_PATH,
     K_START,
     K_LISTEN,
-    K_ROTATE_WAIT = 17
+    K_RULE,
+    K_SINK,
+    K_FORMAT,
+    K_IP_MODE,
+    K_ROTATE_WAIT,
+    K_UNPARSED,
+    K_COLUMNS,
+    K_TIMEZONE,
+    K_HOST,
+    K_LAYOUT,
+    K_COUNT
+};
+
+static const struct key_def keys[K_COUNT] = {
+    [K_KEYS] = DKEY("keys", set_path, keys),
+    [K_VAULT] = DKEY("vault", set_path, vault),
+    [K_STATE] = DKEY("state", set_path, state),
+    [K_OUTPUT] = DKEY("output", set_path, output),
+    [K_LEVEL] = DKEY("level", set_level, level),
+    [K_SEGMENT_SIZE] = DKEY("segment_size", set_size, segment_size),
+    [K_SEGMENT_AGE] = DKEY("segment_age", set_duration, segment_age),
+    [K_METRICS] = DKEY("metrics", set_metrics, metrics),
+    [K_LOG_LEVEL] = DKEY("log_level", set_log_level, log_level),
+    [K_TYPE] = SKEY("type", set_type, type),
+    [K_PATH] = SKEY("path", set_path, path),
+    [K_START] = SKEY("start", set_start, start_at_end),
+    [K_LISTEN] = SKEY("listen", set_listen, listen),
+    [K_RULE] = SKEY("rule", set_str, rule),
+    [K_SINK] = SKEY("sink", set_sink, sink),
+    [K_FORMAT] = DKEY("format", set_format, format),
+    [K_IP_MODE] = DKEY("ip_mode", set_ip_mode, ip),
+    [K_ROTATE_WAIT] = SKEY("rotate_wait", set_wait, rotate_wait_ms),
+    [K_UNPARSED] = DKEY("unparsed", set_unparsed, unparsed),
+    [K_COLUMNS] = DKEY("columns", set_columns, columns),
+    [K_TIMEZONE] = DKEY("timezone", set_timezone, zone),
+    [K_HOST] = DKEY("host", set_host, host),
+    [K_LAYOUT] = DKEY("layout", set_layout, layout),
 };
 
 static int unknown_key(struct parser *p, const char *key)
