@@ -34,10 +34,12 @@ lsl_install() {
         --no-install-recommends "${missing[@]}" >/dev/null
 }
 
-# The hive layout test reads the output with DuckDB from npm
-# (@duckdb/node-api, installed by the test into the build directory): it
-# needs Node.js and npm. The machine's own Node.js is kept when there is
-# one (a Debian npm would replace it); Debian's otherwise.
+# The DuckDB tests (test_duckdb.py: nginx and W3C JSON lines in one query;
+# test_fleet_hive.py: the hive layout) read the output with DuckDB's Node
+# client from npm (@duckdb/node-api, pinned in lslib.py, installed by the
+# tests into the build directory, never the source tree): they need
+# Node.js and npm. The machine's own Node.js is kept when there is one (a
+# Debian npm would replace it); Debian's otherwise.
 lsl_install_node() {
     command -v node >/dev/null && command -v npm >/dev/null && return 0
     lsl_install nodejs npm

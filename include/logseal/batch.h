@@ -36,6 +36,8 @@ struct lsl_batch_stats {
                           * (W3C '#' lines, lsl_plan.meta); JSON lines
                           * output writes no row for them */
     uint64_t limit_hits; /* rule hit a PCRE2 limit: scrubbed instead */
+    uint64_t redacted;   /* of unparsed: written as a marker (--unparsed) */
+    uint64_t dropped;    /* of unparsed: not written (--unparsed drop) */
     uint64_t overlong;   /* lines cut into pieces */
     uint64_t binary;     /* lines with NUL bytes or invalid UTF-8 */
     uint64_t noeol;      /* final line without newline (one was added) */
@@ -92,17 +94,49 @@ enum lsl_out_format {
  */
 struct lsl_ip_override {
     bool on;
-    uint8_t mode; /* enum lsl_ip_mode */
-    uint8_t bits; /* LSL_IPMODE_TRUNCATE: prefix kept, 0 = default */
+    uint8_t mode;  /* enum lsl_ip_mode */
+    uint8_t bits4; /* LSL_IPMODE_TRUNCATE: IPv4 prefix kept, 0 = default */
+    uint8_t bits6; /* the same for IPv6 */
 };
 
 /*
  * Parse an ip mode as `pipe --ip-mode` and the config key `ip_mode` take
- * it: token | ip6 | prefix | truncate[/BITS] (BITS 1-128). Sets *ip (on)
- * and returns 0, or returns -EINVAL and leaves *ip as it was.
+ * it: token | ip6 | prefix | truncate[/B4[,B6]] (B4 1-32 for IPv4 and,
+ * with one number, for IPv6 too; B6 1-128). A count beyond a family's
+ * width is refused: it would keep that family's addresses whole. Sets *ip
+ * (on) and returns 0, or returns -EINVAL and leaves *ip as it was.
  */
 LSL_MUST_CHECK int lsl_ip_override_parse(const char *s,
                                          struct lsl_ip_override *ip);
+
+/*
+ * What becomes of a line no rule matched (and of the pieces of an overlong
+ * line): scrubbed with what the rule knows and written (default), written
+ * as a fixed marker that gives only its length, or not written; all three
+ * counted (lsl_batch_stats unparsed, redacted, dropped).
+ */
+enum lsl_unparsed {
+    LSL_UNPARSED_SCRUB = 0,
+    LSL_UNPARSED_REDACT,
+    LSL_UNPARSED_DROP,
+};
+
+/* Parse "scrub", "redact" or "drop" into *mode. 0 or -EINVAL (kept). */
+LSL_MUST_CHECK int lsl_unparsed_parse(const char *s, uint8_t *mode);
+
+/*
+ * JSON lines' column names: the shared ones each shipped rule maps its
+ * fields to (`canonical` lines: client_ip, time, status, bytes, request,
+ * user_agent, ...), so rows of several formats union by name; or each
+ * field's name in its source (the group, key or column).
+ */
+enum lsl_columns {
+    LSL_COLUMNS_CANONICAL = 0,
+    LSL_COLUMNS_SOURCE,
+};
+
+/* Parse "canonical" or "source" into *columns. 0 or -EINVAL (kept). */
+LSL_MUST_CHECK int lsl_columns_parse(const char *s, uint8_t *columns);
 
 /* Parse "text" or "jsonl" into *format. 0 or -EINVAL (*format kept). */
 LSL_MUST_CHECK int lsl_out_format_parse(const char *s, uint8_t *format);
@@ -115,7 +149,10 @@ struct lsl_worker_opts {
     int gzip_level;                    /* 0: no gzip member */
     size_t cache_entries;
     struct lsl_ip_override ip;
-    uint8_t format;                  /* enum lsl_out_format */
+    uint8_t format;   /* enum lsl_out_format */
+    uint8_t unparsed; /* enum lsl_unparsed */
+    uint8_t columns;  /* enum lsl_columns */
+    int64_t zone;     /* seconds east of UTC of times written without a zone */
     const struct lsl_stoplist *stop; /* borrowed, may be NULL */
 };
 

@@ -16,7 +16,10 @@
  *   format       = text                     # text | jsonl (batch.h)
  *   ip_mode      = ip6                      # every address, all rules:
  *                                           #   token|ip6|prefix|
- *                                           #   truncate[/BITS]
+ *                                           #   truncate[/B4[,B6]]
+ *   unparsed     = scrub                    # scrub | redact | drop
+ *   columns      = canonical                # canonical | source (jsonl)
+ *   timezone     = Z                        # offset of zone-less times
  *   host         = edge-1                   # host id (file.h), default
  *                                           #   the hostname
  *   layout       = hive                     # default | hive (sink.h)
@@ -113,6 +116,9 @@ struct lsl_config {
     char metrics[128];           /* host:port or "" */
     int log_level;               /* enum lsl_log_level */
     uint8_t format;              /* enum lsl_out_format */
+    uint8_t unparsed;            /* enum lsl_unparsed */
+    uint8_t columns;             /* enum lsl_columns */
+    int64_t zone;                /* timezone: seconds east of UTC */
     struct lsl_ip_override ip;   /* ip_mode; .on false: as the rules say */
     char host[LSL_HOST_MAX + 1]; /* host id: the key, else the hostname */
     uint8_t layout;              /* enum lsl_layout (sink.h) */

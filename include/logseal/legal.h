@@ -72,6 +72,11 @@ struct lsl_tokset {
 LSL_MUST_CHECK int lsl_tokset_add(struct lsl_tokset *s,
                                   const struct lsl_token *t);
 bool lsl_tokset_has(struct lsl_tokset *s, const struct lsl_token *t);
+
+/* The member equal to t, or NULL; a t of kid LSL_TOKEN_KID_IP6 matches
+ * the member of its class and hash in any epoch. */
+const struct lsl_token *lsl_tokset_match(struct lsl_tokset *s,
+                                         const struct lsl_token *t);
 void lsl_tokset_free(struct lsl_tokset *s);
 
 /* ---- the ledger: the legal state as the signed audit log says ---- */

@@ -166,7 +166,10 @@ struct lsl_pipeline_opts {
     /* borrowed, may be NULL: erased subjects are written as a marker and
      * never mapped (token.h) */
     const struct lsl_stoplist *stop;
-    uint8_t format; /* enum lsl_out_format */
+    uint8_t format;   /* enum lsl_out_format */
+    uint8_t unparsed; /* enum lsl_unparsed */
+    uint8_t columns;  /* enum lsl_columns */
+    int64_t zone;     /* of times without one: seconds east of UTC */
     /* A commit failed with an error that retrying cannot fix. */
     void (*on_fatal)(struct lsl_pipeline *pl, int err, void *ud);
     /* Loop thread, every flush_ms while the pipeline runs (`pipe`: the

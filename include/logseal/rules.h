@@ -32,7 +32,14 @@
  * read decoded, the rest scrubbed), scrub (free text: the scrubber),
  * useragent (free text keeping "Product/1.2.3.4" versions), keep (as is),
  * drop (replaced by "-").
- * Groups without a field line are kept. The optional CLASS of a
+ * Fail closed: every byte of a matched line that no field line claims
+ * (groups without a field line, unnamed groups, the text between groups
+ * and around the match) is read as free text, as a `format text` rule
+ * reads a line (lsl_text_range: the scrubber and the rule's param
+ * pairs); `keep` claims bytes explicitly. In a `format nginx` rule the
+ * template's literals and variables of a fixed shape ($status,
+ * $time_local, byte counts) cannot hold an identifier and are left as
+ * they are. The optional CLASS of a
  * tokenizing action (ip ... phone) sets the class its tokens get instead
  * of the action's own. A group that did not take part in the match, or
  * whose text is empty (or "-" for id ... phone), produces no span.
@@ -40,9 +47,14 @@
  * one span covering both (DROP wins), so no byte of either is left raw.
  *
  * Field options (ip and iplist only): `mode=token|ip6|prefix|truncate`
- * sets lsl_plan_span.mode of the address spans (enum lsl_ip_mode), and
- * `bits=N` (1-128, with mode=truncate) their bits:
- *   field    client  ip mode=truncate bits=24
+ * sets lsl_plan_span.mode of the address spans (enum lsl_ip_mode; ip6
+ * when the field says nothing, so the output holds an address where the
+ * source did: what GoAccess's %h needs; addresses the scrubber finds in
+ * free text stay tokens), and,
+ * with mode=truncate, the prefix kept per family: `bits4=N` (1-32),
+ * `bits6=N` (1-128), or `bits=N` (1-32) for both; a count beyond a
+ * family's width is refused, so no address can be kept whole by mistake:
+ *   field    client  ip mode=truncate bits4=24 bits6=48
  *
  * Other directives:
  *   type     GROUP string|number|time   # for structured output (fields)
@@ -57,9 +69,13 @@
  * contents of a string (never its quotes); a number given a token gets a
  * span with LSL_SPAN_F_QUOTE, so the output stays valid JSON with the
  * key order kept. Strings with backslash escapes are tokenized on their
- * raw bytes (not decoded) and scrubbed only between escapes. String values
- * of keys without a `key` line are scrubbed. A line that is not one valid
- * JSON object (strict RFC 8259) is scrubbed with matched false.
+ * raw bytes (not decoded) and scrubbed only between escapes. Values of
+ * keys without a `key` line follow `unnamed scrub|drop|keep` (default
+ * scrub: a string under a name holding key, token, secret, session,
+ * cookie, authorization, passw or credential is one secret token, other
+ * strings are read as free text with the param pairs). A line that is not
+ * one valid JSON object (strict RFC 8259) is planned by the fallback with
+ * matched false.
  *
  * `format w3c`: W3C extended logs (IIS, Wowza, CloudFront). The last
  * "#Fields:" line names the columns; `column NAME ACTION [CLASS] [options]`
@@ -119,7 +135,10 @@ struct lsl_plan_span {
     uint8_t cls;    /* enum lsl_class */
     uint8_t flags;  /* LSL_SPAN_F_* */
     uint8_t mode;   /* enum lsl_ip_mode, for class ip */
-    uint8_t bits;   /* prefix length kept by LSL_IPMODE_TRUNCATE (0: default) */
+    /* Prefix kept by LSL_IPMODE_TRUNCATE, per family (0: the default);
+     * never beyond the family's width (32, 128). */
+    uint8_t bits4;
+    uint8_t bits6;
 };
 
 /* How an ip span is written (rule: `field client ip mode=ip6`). */
@@ -127,7 +146,7 @@ enum lsl_ip_mode {
     LSL_IPMODE_TOKEN = 0, /* class-prefixed token (default) */
     LSL_IPMODE_IP6,       /* token as an fd00::/8 address */
     LSL_IPMODE_PREFIX,    /* keyed prefix-preserving address */
-    LSL_IPMODE_TRUNCATE,  /* first `bits` bits kept, rest zero; no vault */
+    LSL_IPMODE_TRUNCATE,  /* first bits4/bits6 kept, rest zero; no vault */
 };
 
 /* A named group of the matched rule, for structured (JSON lines) output. */
@@ -143,7 +162,22 @@ struct lsl_plan_field {
     uint32_t len;
     uint8_t type; /* enum lsl_field_type */
     bool escaped; /* text of a JSON string: already JSON-escaped */
+    bool array;   /* a JSON source's array element: one of a list */
+    /* The shared name of the field (a `canonical` line, "time" for the
+     * rule's time), static; NULL when it has none. Its type: canon_type. */
+    const char *canon;
+    uint8_t canon_type;
 };
+
+/*
+ * The shared column names of JSON lines output (`canonical GROUP NAME`):
+ * time, client_ip, client_port, user, request, method, path, query,
+ * protocol, status, bytes, referer, user_agent, host, request_id,
+ * forwarded_for, server_ip, server_port, uri (path and query). status,
+ * bytes, client_port and server_port are integers. Returns the static name and
+ * sets *type, or NULL if name[0..len) is none of them.
+ */
+const char *lsl_canon_find(const char *name, size_t len, uint8_t *type);
 
 /* A plan for one line. Reused across lines; owned by its matcher. */
 struct lsl_plan {
@@ -365,5 +399,29 @@ LSL_MUST_CHECK int lsl_rule_detect(struct lsl_rule **out, const char *dir,
  */
 LSL_MUST_CHECK int lsl_time_parse(const char *fmt, const char *s, size_t len,
                                   int64_t *out);
+
+/* A parsed time: unix seconds, and the fraction the text held. */
+struct lsl_time {
+    int64_t sec;
+    uint32_t nsec;  /* the fraction in nanoseconds (digits past 9 dropped) */
+    uint8_t digits; /* fraction digits written in the text, at most 9 */
+};
+
+/*
+ * lsl_time_parse keeping the fraction of a second, and taking `zone`
+ * (seconds east of UTC) as the offset of a text whose format has no %z
+ * and no %s (W3C writes UTC, HAProxy and others local time without a
+ * zone). 0 or -EINVAL.
+ */
+LSL_MUST_CHECK int lsl_time_parse_at(const char *fmt, const char *s, size_t len,
+                                     int64_t zone, struct lsl_time *out);
+
+/*
+ * A fixed UTC offset as `--timezone` and the `timezone` key take it: "Z",
+ * "UTC", "+09:00", "+0900", "-05" (hours at most 14). Seconds east of UTC
+ * into *off. 0 or -EINVAL. Zone names (with their daylight saving rules)
+ * are not read: a log whose offset changes should be written in UTC.
+ */
+LSL_MUST_CHECK int lsl_tz_parse(const char *s, int64_t *off);
 
 #endif

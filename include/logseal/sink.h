@@ -9,7 +9,10 @@
 
 /*
  * Pipe-mode output: `path` NULL or "-" writes plain text to stdout;
- * otherwise gzip members go to path.part, fsynced and renamed to `path` by
+ * otherwise the name says what is written: plain text when it ends in
+ * .log, .jsonl, .ndjson, .json or .txt (`--out x.jsonl` used to be gzip
+ * all the same), gzip members for any other name (.gz, a FIFO, a
+ * device). Either goes to path.part, fsynced and renamed to `path` by
  * close (readers never see a half-written file) when `path` is new or a
  * regular file; to `path` itself, never replaced, when it is a FIFO or a
  * character device. A stale path.part is removed, never followed.

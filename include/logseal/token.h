@@ -129,6 +129,22 @@ LSL_MUST_CHECK int lsl_token_parse(const char *s, size_t len,
  */
 bool lsl_token_scan(const char *s, size_t len, size_t *pos, size_t *tlen);
 
+/*
+ * The kid of a token read back from an ip6-mode address (an fd00::/8
+ * address holds the token's 120 hash bits, not its epoch): lookups that
+ * meet it compare class and hash only.
+ */
+#define LSL_TOKEN_KID_IP6 0xfffeu
+
+/*
+ * Find the next printed token or ip6-mode address (an IPv6 address in
+ * fd00::/8 standing alone: not part of a longer word or address) in
+ * s[0..len) at or after *pos: sets *pos, *tlen and *t (an address as class
+ * ip, kid LSL_TOKEN_KID_IP6) and returns true.
+ */
+bool lsl_token_scan_any(const char *s, size_t len, size_t *pos, size_t *tlen,
+                        struct lsl_token *t);
+
 bool lsl_token_equal(const struct lsl_token *a, const struct lsl_token *b);
 
 /*
@@ -491,6 +507,16 @@ LSL_MUST_CHECK int lsl_tokenizer_emit(struct lsl_tokenizer *tz,
 LSL_MUST_CHECK int lsl_tokenizer_get(struct lsl_tokenizer *tz, enum lsl_class c,
                                      const char *v, size_t len, int64_t when,
                                      struct lsl_token *tok);
+
+/*
+ * As lsl_tokenizer_emit for an address written in ip6 mode: the token of
+ * `v` (class ip) as an fd00::/8 address (lsl_token_format_ip6; fd00:: for
+ * an erased subject), its text kept in the cache entry. Every value is
+ * tokenized, as by lsl_tokenizer_get. 0 or -ENOMEM.
+ */
+LSL_MUST_CHECK int lsl_tokenizer_emit_ip6(struct lsl_tokenizer *tz,
+                                          const char *v, size_t len,
+                                          int64_t when, struct lsl_buf *out);
 
 /* True if the normalized value of class c is on the stop list. */
 bool lsl_tokenizer_stops(const struct lsl_tokenizer *tz, enum lsl_class c,

@@ -89,9 +89,10 @@ static int take_line(const char *s, size_t len, uint64_t no, void *ud)
     bool mine = false;
     int rc = 0;
 
-    while (rc == 0 && lsl_token_scan(s, len, &pos, &tlen)) {
-        if (lsl_token_parse(s + pos, tlen, &t) == 0 &&
-            lsl_tokset_has(&d->live, &t)) {
+    /* Tokens, and addresses the ip6 mode wrote (the default for address
+     * fields): those match the subject's token of any epoch. */
+    while (rc == 0 && lsl_token_scan_any(s, len, &pos, &tlen, &t)) {
+        if (lsl_tokset_match(&d->live, &t)) {
             struct lsl_span v = lsl_subject_value(&d->subj, t.cls);
 
             mine = true;

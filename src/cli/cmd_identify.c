@@ -93,6 +93,33 @@ static bool has_port(const char *s, size_t len, const char *port)
     return false;
 }
 
+/*
+ * An address the ip6 mode wrote holds no epoch: its token's is that of
+ * the line's other tokens (one line is tokenized with one epoch's key),
+ * or else of the subject's token it matches.
+ */
+static void line_epoch(const char *s, size_t len, struct identify *id,
+                       struct lsl_token *t)
+{
+    const struct lsl_token *m;
+    struct lsl_token o;
+    size_t pos = 0, tlen;
+
+    if (t->kid != LSL_TOKEN_KID_IP6)
+        return;
+    for (; lsl_token_scan_any(s, len, &pos, &tlen, &o); pos += tlen) {
+        if (o.kid != LSL_TOKEN_KID_IP6) {
+            t->kid = o.kid;
+            return;
+        }
+    }
+    m = lsl_tokset_match(&id->subj.toks, t);
+    if (m)
+        t->kid = m->kid;
+    else if (id->subj.toks.n)
+        t->kid = id->subj.toks.v[0].kid;
+}
+
 static int add_hit(struct identify *id, const char *s, size_t len, uint64_t no)
 {
     size_t pos = 0, tlen;
@@ -110,9 +137,9 @@ static int add_hit(struct identify *id, const char *s, size_t len, uint64_t no)
     }
     id->hits[id->nhits++] = (struct hit){
         .file = id->file, .line = no, .off = id->text.len, .len = len};
-    while (rc == 0 && lsl_token_scan(s, len, &pos, &tlen)) {
-        if (lsl_token_parse(s + pos, tlen, &t) == 0)
-            rc = lsl_tokset_add(&id->wanted, &t);
+    while (rc == 0 && lsl_token_scan_any(s, len, &pos, &tlen, &t)) {
+        line_epoch(s, len, id, &t);
+        rc = lsl_tokset_add(&id->wanted, &t);
         pos += tlen;
     }
     return rc ? rc : lsl_buf_append(&id->text, s, len);
@@ -130,9 +157,8 @@ static int take_line(const char *s, size_t len, uint64_t no, void *ud)
     if (t == LSL_CLI_NO_TIME || t < id->at - id->window ||
         t > id->at + id->window || (id->port && !has_port(s, len, id->port)))
         return 0;
-    while (!mine && lsl_token_scan(s, len, &pos, &tlen)) {
-        mine = lsl_token_parse(s + pos, tlen, &tok) == 0 &&
-               lsl_tokset_has(&id->subj.toks, &tok);
+    while (!mine && lsl_token_scan_any(s, len, &pos, &tlen, &tok)) {
+        mine = lsl_tokset_match(&id->subj.toks, &tok) != NULL;
         pos += tlen;
     }
     return mine ? add_hit(id, s, len, no) : 0;
@@ -156,9 +182,9 @@ static void print_hit(struct identify *id, const struct hit *h)
     char first[32], last[32];
 
     printf("%s:%llu\t", id->files[h->file], (unsigned long long)h->line);
-    while (lsl_token_scan(s, h->len, &pos, &tlen)) {
-        if (lsl_token_parse(s + pos, tlen, &t) == 0 &&
-            !lsl_ledger_erased(id->ss.ledger, &t) &&
+    while (lsl_token_scan_any(s, h->len, &pos, &tlen, &t)) {
+        line_epoch(s, h->len, id, &t);
+        if (!lsl_ledger_erased(id->ss.ledger, &t) &&
             (e = lsl_vault_index_lookup(id->ix, &t)) && e->has_value) {
             printf("%.*s%.*s", (int)(pos - done), s + done, (int)e->value.len,
                    e->value.p);
@@ -167,9 +193,8 @@ static void print_hit(struct identify *id, const struct hit *h)
         pos += tlen;
     }
     printf("%.*s\n", (int)(h->len - done), s + done);
-    for (pos = 0; lsl_token_scan(s, h->len, &pos, &tlen); pos += tlen) {
-        if (lsl_token_parse(s + pos, tlen, &t) != 0)
-            continue;
+    for (pos = 0; lsl_token_scan_any(s, h->len, &pos, &tlen, &t); pos += tlen) {
+        line_epoch(s, h->len, id, &t);
         e = lsl_vault_index_lookup(id->ix, &t);
         if (lsl_ledger_erased(id->ss.ledger, &t) || !e || !e->has_value) {
             printf("  %.*s\t%s\n", (int)tlen, s + pos,

@@ -19,11 +19,14 @@ static void help(void)
         "                    [--level 1-9] [--source NAME] [--host ID]\n"
         "                    [--max-line BYTES]\n"
         "                    [--ip-mode MODE] [--format text|jsonl]\n"
+        "                    [--unparsed scrub|redact|drop]\n"
+        "                    [--columns canonical|source] [--timezone TZ]\n"
         "                    [--progress|--no-progress]\n\n"
         "Read log lines from stdin (or --in FILE; gzip input, such as a\n"
         "rotated access.log.1.gz, is recognized and decompressed, every\n"
         "member), replace identifiers by keyed tokens, and write the lines\n"
-        "in the same format: gzip to --out FILE (written as FILE.part,\n"
+        "in the same format: to --out FILE, gzip unless the name ends in\n"
+        ".log, .jsonl, .ndjson, .json or .txt (written as FILE.part,\n"
         "renamed when complete; a FIFO or a character device is written in\n"
         "place, never replaced; a symbolic link is refused), or plain text\n"
         "to stdout when --out is '-' or absent, or to Kafka with --out\n"
@@ -46,17 +49,31 @@ static void help(void)
         "  --ip-mode   write every address in one mode, whatever the rule\n"
         "              says: token (ip_...), ip6 (the token as an fd00::/8\n"
         "              address), prefix (keyed prefix-preserving address),\n"
-        "              truncate[/BITS] (first BITS kept, default /20 IPv4,\n"
+        "              truncate[/B4[,B6]] (first B4 bits of IPv4, B6 of\n"
+        "              IPv6 kept: B4 alone for both, 1-32; default /20 IPv4,\n"
         "              /44 IPv6; no vault entry, weak anonymization)\n"
         "  --format    text (default: the input's format) or jsonl (one\n"
         "              JSON object per line with the rule's named fields)\n"
+        "  --columns   JSON lines' column names: canonical (default: the\n"
+        "              names every shipped rule shares, client_ip, time,\n"
+        "              status, bytes, request, user_agent, ...) or source\n"
+        "              (the rule's groups, keys, columns)\n"
+        "  --timezone  the UTC offset of times written without one (W3C\n"
+        "              written in local time, HAProxy): Z, +09:00, -0500\n"
+        "              (default Z)\n"
+        "  --unparsed  what becomes of a line no rule matches: scrub\n"
+        "              (default: written with every identifier the rule\n"
+        "              knows of tokenized), redact (a fixed marker with its\n"
+        "              length) or drop (not written); counted either way\n"
         "  --progress, --no-progress\n"
         "              a live status line on stderr (lines, MB, MB/s, and %%\n"
         "              with an ETA for a file): by default only when stderr\n"
         "              is a terminal\n\n"
         "SIGUSR1 prints the counters so far on stderr.\n"
-        "Lines no rule matches are still written, with every address,\n"
-        "e-mail and UUID tokenized, and counted as unparsed.\n");
+        "Lines no rule matches are still written (unless --unparsed says\n"
+        "otherwise), with every address, e-mail, device id, secret and\n"
+        "what the rule's layout and parameters name tokenized, and counted\n"
+        "as unparsed.\n");
 }
 
 /* `format`: enum lsl_out_format, which says what became of header lines. */
@@ -70,6 +87,10 @@ static void summary(const struct lsl_pipe_result *r, uint8_t format)
             (unsigned long long)s->lines_in, (unsigned long long)s->lines_out,
             (unsigned long long)s->parsed, (unsigned long long)s->unparsed,
             (unsigned long long)s->tokens, (unsigned long long)r->vault_new);
+    if (s->redacted || s->dropped)
+        fprintf(stderr, "; %llu unparsed lines redacted, %llu dropped",
+                (unsigned long long)s->redacted,
+                (unsigned long long)s->dropped);
     if (s->meta)
         fprintf(stderr, "; %llu header lines (of parsed; %s)",
                 (unsigned long long)s->meta,
@@ -103,6 +124,9 @@ static int parse(int argc, char **argv, struct lsl_pipe_opts *o)
         {"max-line", required_argument, NULL, 'm'},
         {"ip-mode", required_argument, NULL, 'p'},
         {"format", required_argument, NULL, 'f'},
+        {"unparsed", required_argument, NULL, 'u'},
+        {"columns", required_argument, NULL, 'c'},
+        {"timezone", required_argument, NULL, 'z'},
         {"progress", no_argument, NULL, 'P'},
         {"no-progress", no_argument, NULL, 'N'},
         {"help", no_argument, NULL, 'h'},
@@ -111,7 +135,7 @@ static int parse(int argc, char **argv, struct lsl_pipe_opts *o)
     char *end;
     int c;
 
-    while ((c = getopt_long(argc, argv, "r:k:v:i:o:l:s:H:m:p:f:h", opts,
+    while ((c = getopt_long(argc, argv, "r:k:v:i:o:l:s:H:m:p:f:u:c:z:h", opts,
                             NULL)) != -1) {
         switch (c) {
         case 'r':
@@ -158,12 +182,29 @@ static int parse(int argc, char **argv, struct lsl_pipe_opts *o)
             if (lsl_ip_override_parse(optarg, &o->ip))
                 return lsl_cli_usage_error("pipe",
                                            "--ip-mode takes token, "
-                                           "ip6, prefix or truncate[/1-128]");
+                                           "ip6, prefix or truncate[/B4[,B6]] "
+                                           "(B4 1-32, B6 1-128)");
             break;
         case 'f':
             if (lsl_out_format_parse(optarg, &o->format))
                 return lsl_cli_usage_error("pipe",
                                            "--format takes text or jsonl");
+            break;
+        case 'u':
+            if (lsl_unparsed_parse(optarg, &o->unparsed))
+                return lsl_cli_usage_error("pipe", "--unparsed takes scrub, "
+                                                   "redact or drop");
+            break;
+        case 'c':
+            if (lsl_columns_parse(optarg, &o->columns))
+                return lsl_cli_usage_error("pipe", "--columns takes "
+                                                   "canonical or source");
+            break;
+        case 'z':
+            if (lsl_tz_parse(optarg, &o->zone))
+                return lsl_cli_usage_error("pipe",
+                                           "--timezone takes Z, UTC or an "
+                                           "offset such as +09:00 or -0500");
             break;
         case 'P':
         case 'N':

@@ -24,6 +24,10 @@ struct want {
     size_t order; /* position on the command line or in the line */
     struct lsl_token tok;
     char text[LSL_IP_TEXT_MAX]; /* a token or an address */
+    /* The prefix-mode reading of the fd00::/8 address of the want before
+     * it (which holds its ip6-mode reading): printed in its place when
+     * that one is not found. */
+    bool alt;
 };
 
 struct unseal {
@@ -47,7 +51,9 @@ static void help(void)
            "                      [--json] [--tokens-from FILE|-] "
            "[TOKEN|ADDRESS...]\n"
            "       logseal unseal ... [--json] --line 'PSEUDONYMIZED LINE'\n\n"
-           "An ADDRESS is one written by the prefix-preserving IP mode.\n"
+           "An ADDRESS is one as the output holds it: written by the ip6\n"
+           "mode (fd00::/8, the default for address fields) or by the\n"
+           "prefix-preserving mode; --line reads both kinds too.\n"
            "Print, for each token: TOKEN, class, original value, first and\n"
            "last seen (UTC), tab-separated; 'not-found' if the vault has no\n"
            "record of it, 'erased' if its mapping was erased, 'conflict' if\n"
@@ -91,12 +97,19 @@ static int cmp_order(const void *a, const void *b)
     return x->order < y->order ? -1 : x->order > y->order;
 }
 
-/* A token, or an address written in prefix mode. 0 or LSL_EUSAGE. */
+/*
+ * A token, or an address written in prefix mode, or one in fd00::/8
+ * written by the ip6 mode (*ip6 set, tok its token; *alt its prefix-mode
+ * reading, as such an address may be either). 0 or LSL_EUSAGE.
+ */
 static int parse_want(const char *s, size_t len, struct lsl_token *tok,
+                      struct lsl_token *alt, bool *ip6,
                       char text[LSL_IP_TEXT_MAX])
 {
     struct lsl_ipaddr ip;
+    size_t pos = 0, tlen;
 
+    *ip6 = false;
     if (lsl_token_parse(s, len, tok) == 0) {
         lsl_token_format(tok, text);
         return 0;
@@ -105,46 +118,68 @@ static int parse_want(const char *s, size_t len, struct lsl_token *tok,
         /* A prefix-mode address: its vault key is computed from it. */
         lsl_ipaddr_lookup_token(&ip, 0, tok);
         lsl_ipaddr_format(&ip, text);
+        if (lsl_token_scan_any(text, strlen(text), &pos, &tlen, alt) &&
+            pos == 0 && tlen == strlen(text)) {
+            struct lsl_token t = *tok;
+
+            *tok = *alt;
+            tok->kid = 0;
+            *alt = t;
+            *ip6 = true;
+        }
         return 0;
     }
     lsl_log_error("'%.*s' is neither a token (e.g. ip_...) nor an "
-                  "address written in prefix mode",
+                  "address written in ip6 or prefix mode",
                   (int)(len > 40 ? 40 : len), s);
     return LSL_EUSAGE;
+}
+
+static struct want *want_slot(struct unseal *u)
+{
+    if (u->n == u->cap) {
+        size_t cap = u->cap ? u->cap * 2 : 64;
+        struct want *w = realloc(u->w, cap * sizeof(*w));
+
+        if (!w)
+            return NULL;
+        u->w = w;
+        u->cap = cap;
+    }
+    u->w[u->n] = (struct want){.order = u->n};
+    return &u->w[u->n++];
 }
 
 /* Add a token; with `dedup`, one already asked for is skipped. */
 static int add_want(struct unseal *u, const char *s, size_t len, bool dedup)
 {
     char text[LSL_IP_TEXT_MAX];
-    struct lsl_token tok;
+    struct lsl_token tok, alt;
     struct want *w;
+    bool ip6;
 
     while (len &&
            (s[len - 1] == '\n' || s[len - 1] == '\r' || s[len - 1] == ' '))
         len--;
     if (len == 0)
         return 0;
-    if (parse_want(s, len, &tok, text) != 0)
+    if (parse_want(s, len, &tok, &alt, &ip6, text) != 0)
         return LSL_EUSAGE;
     for (size_t i = 0; dedup && i < u->n; i++) {
-        if (lsl_token_equal(&u->w[i].tok, &tok))
+        if (!u->w[i].alt && lsl_token_equal(&u->w[i].tok, &tok))
             return 0;
     }
-    if (u->n == u->cap) {
-        size_t cap = u->cap ? u->cap * 2 : 64;
-
-        w = realloc(u->w, cap * sizeof(*w));
-        if (!w)
-            return -ENOMEM;
-        u->w = w;
-        u->cap = cap;
-    }
-    w = &u->w[u->n];
-    w->order = u->n;
+    if (!(w = want_slot(u)))
+        return -ENOMEM;
     w->tok = tok;
     memcpy(w->text, text, sizeof(w->text));
-    u->n++;
+    if (ip6) {
+        if (!(w = want_slot(u)))
+            return -ENOMEM;
+        w->tok = alt;
+        w->alt = true;
+        memcpy(w->text, text, sizeof(w->text));
+    }
     return 0;
 }
 
@@ -171,9 +206,10 @@ static int read_tokens_file(struct unseal *u, const char *path)
 static int add_line_tokens(struct unseal *u)
 {
     size_t len = strlen(u->line), pos = 0, tlen;
+    struct lsl_token t;
     int rc = 0;
 
-    while (rc == 0 && lsl_token_scan(u->line, len, &pos, &tlen)) {
+    while (rc == 0 && lsl_token_scan_any(u->line, len, &pos, &tlen, &t)) {
         rc = add_want(u, u->line + pos, tlen, true);
         pos += tlen;
     }
@@ -254,9 +290,10 @@ static int print_line(struct unseal *u)
     struct lsl_token t;
     int rc = 0;
 
-    while (rc == 0 && lsl_token_scan(u->line, len, &pos, &tlen)) {
-        if (lsl_token_parse(u->line + pos, tlen, &t) == 0 &&
-            outcome_of(u, &t, &e) == FOUND) {
+    while (rc == 0 && lsl_token_scan_any(u->line, len, &pos, &tlen, &t)) {
+        if (t.kid == LSL_TOKEN_KID_IP6)
+            t.kid = 0; /* as asked: the index holds it under kid 0 */
+        if (outcome_of(u, &t, &e) == FOUND) {
             rc = lsl_buf_append(&b, u->line + done, pos - done);
             if (rc == 0)
                 rc = lsl_buf_append(&b, e->value.p, e->value.len);
@@ -287,13 +324,22 @@ static int print_results(struct unseal *u, size_t *missing)
     if (u->line && !u->json)
         rc = print_line(u);
     for (size_t i = 0; i < u->n; i++) {
-        enum outcome o = outcome_of(u, &u->w[i].tok, &e);
+        const struct want *w = &u->w[i];
+        enum outcome o = outcome_of(u, &w->tok, &e);
 
+        if (w->alt)
+            continue;
+        /* An fd00::/8 address found in its prefix-mode reading only. */
+        if (o != FOUND && i + 1 < u->n && u->w[i + 1].alt &&
+            outcome_of(u, &u->w[i + 1].tok, &e) == FOUND) {
+            w = &u->w[i + 1];
+            o = FOUND;
+        }
         *missing += o != FOUND;
         if (u->json)
-            print_json(&u->w[i], o, e);
+            print_json(w, o, e);
         else
-            print_text(&u->w[i], o, e);
+            print_text(w, o, e);
     }
     if (rc == 0 && u->line && u->json)
         rc = print_line(u);

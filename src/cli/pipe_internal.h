@@ -22,6 +22,9 @@ struct lsl_pipe_opts {
     size_t max_line;
     struct lsl_ip_override ip; /* --ip-mode: every ip span, all rules */
     uint8_t format;            /* enum lsl_out_format (--format) */
+    uint8_t unparsed;          /* enum lsl_unparsed (--unparsed) */
+    uint8_t columns;           /* enum lsl_columns (--columns) */
+    int64_t zone;              /* --timezone: seconds east of UTC */
     int progress;              /* 1 --progress, 0 --no-progress, -1: if
                                   stderr is a terminal */
 };

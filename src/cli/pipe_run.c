@@ -369,6 +369,9 @@ static int run_loop(struct pipe_run *r, const struct lsl_pipe_opts *o, int fd)
     if (o->max_line)
         po.max_line = o->max_line;
     po.ip = o->ip;
+    po.unparsed = o->unparsed;
+    po.columns = o->columns;
+    po.zone = o->zone;
     po.format = o->format;
     po.stop = r->stop;
     rc = lsl_pipeline_open(&r->pl, &po);

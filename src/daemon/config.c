@@ -250,9 +250,39 @@ static int set_format(struct parser *p, const struct key_def *k, const char *v)
 static int set_ip_mode(struct parser *p, const struct key_def *k, const char *v)
 {
     if (lsl_ip_override_parse(v, &p->c->ip))
+        return fail(
+            p,
+            "key '%s': expected token, ip6, prefix or "
+            "truncate[/B4[,B6]] (B4 1-32 for IPv4, and IPv6 too when alone; B6 "
+            "1-128), not '%s'",
+            k->name, v);
+    return 0;
+}
+
+static int set_unparsed(struct parser *p, const struct key_def *k,
+                        const char *v)
+{
+    if (lsl_unparsed_parse(v, &p->c->unparsed))
+        return fail(p, "key '%s': expected scrub, redact or drop, not '%s'",
+                    k->name, v);
+    return 0;
+}
+
+static int set_columns(struct parser *p, const struct key_def *k, const char *v)
+{
+    if (lsl_columns_parse(v, &p->c->columns))
+        return fail(p, "key '%s': expected canonical or source, not '%s'",
+                    k->name, v);
+    return 0;
+}
+
+static int set_timezone(struct parser *p, const struct key_def *k,
+                        const char *v)
+{
+    if (lsl_tz_parse(v, &p->c->zone))
         return fail(p,
-                    "key '%s': expected token, ip6, prefix or "
-                    "truncate[/BITS] (BITS 1-128), not '%s'",
+                    "key '%s': expected Z, UTC or an offset such as "
+                    "+09:00, not '%s'",
                     k->name, v);
     return 0;
 }
@@ -383,44 +413,68 @@ static int set_listen(struct parser *p, const struct key_def *k, const char *v)
             sizeof(((struct lsl_source_conf *)0)->f)                           \
     }
 
-static const struct key_def keys[] = {
-    DKEY("keys", set_path, keys),
-    DKEY("vault", set_path, vault),
-    DKEY("state", set_path, state),
-    DKEY("output", set_path, output),
-    DKEY("level", set_level, level),
-    DKEY("segment_size", set_size, segment_size),
-    DKEY("segment_age", set_duration, segment_age),
-    DKEY("metrics", set_metrics, metrics),
-    DKEY("log_level", set_log_level, log_level),
-    SKEY("type", set_type, type),
-    SKEY("path", set_path, path),
-    SKEY("start", set_start, start_at_end),
-    SKEY("listen", set_listen, listen),
-    SKEY("rule", set_str, rule),
-    SKEY("sink", set_sink, sink),
-    DKEY("format", set_format, format),
-    DKEY("ip_mode", set_ip_mode, ip),
-    SKEY("rotate_wait", set_wait, rotate_wait_ms), /* K_ROTATE_WAIT */
-    DKEY("host", set_host, host),
-    DKEY("layout", set_layout, layout),
-    KKEY("brokers", set_str, brokers),
-    KKEY("topic", set_str, topic),
-    KKEY("checkpoint_topic", set_str, checkpoint_topic),
-    KKEY("key", set_kafka_key, key),
-    KKEY("timeout", set_wait, timeout_ms),
-};
-
+/* Keys by their place in the table; the checks name some of them. */
 enum {
     K_KEYS,
     K_VAULT,
     K_STATE,
     K_OUTPUT,
-    K_TYPE = 9,
+    K_LEVEL,
+    K_SEGMENT_SIZE,
+    K_SEGMENT_AGE,
+    K_METRICS,
+    K_LOG_LEVEL,
+    K_TYPE,
     K_PATH,
     K_START,
     K_LISTEN,
-    K_ROTATE_WAIT = 17
+    K_RULE,
+    K_SINK,
+    K_FORMAT,
+    K_IP_MODE,
+    K_ROTATE_WAIT,
+    K_UNPARSED,
+    K_COLUMNS,
+    K_TIMEZONE,
+    K_HOST,
+    K_LAYOUT,
+    K_BROKERS,
+    K_TOPIC,
+    K_CHECKPOINT_TOPIC,
+    K_KEY,
+    K_TIMEOUT,
+    K_COUNT
+};
+
+static const struct key_def keys[K_COUNT] = {
+    [K_KEYS] = DKEY("keys", set_path, keys),
+    [K_VAULT] = DKEY("vault", set_path, vault),
+    [K_STATE] = DKEY("state", set_path, state),
+    [K_OUTPUT] = DKEY("output", set_path, output),
+    [K_LEVEL] = DKEY("level", set_level, level),
+    [K_SEGMENT_SIZE] = DKEY("segment_size", set_size, segment_size),
+    [K_SEGMENT_AGE] = DKEY("segment_age", set_duration, segment_age),
+    [K_METRICS] = DKEY("metrics", set_metrics, metrics),
+    [K_LOG_LEVEL] = DKEY("log_level", set_log_level, log_level),
+    [K_TYPE] = SKEY("type", set_type, type),
+    [K_PATH] = SKEY("path", set_path, path),
+    [K_START] = SKEY("start", set_start, start_at_end),
+    [K_LISTEN] = SKEY("listen", set_listen, listen),
+    [K_RULE] = SKEY("rule", set_str, rule),
+    [K_SINK] = SKEY("sink", set_sink, sink),
+    [K_FORMAT] = DKEY("format", set_format, format),
+    [K_IP_MODE] = DKEY("ip_mode", set_ip_mode, ip),
+    [K_ROTATE_WAIT] = SKEY("rotate_wait", set_wait, rotate_wait_ms),
+    [K_UNPARSED] = DKEY("unparsed", set_unparsed, unparsed),
+    [K_COLUMNS] = DKEY("columns", set_columns, columns),
+    [K_TIMEZONE] = DKEY("timezone", set_timezone, zone),
+    [K_HOST] = DKEY("host", set_host, host),
+    [K_LAYOUT] = DKEY("layout", set_layout, layout),
+    [K_BROKERS] = KKEY("brokers", set_str, brokers),
+    [K_TOPIC] = KKEY("topic", set_str, topic),
+    [K_CHECKPOINT_TOPIC] = KKEY("checkpoint_topic", set_str, checkpoint_topic),
+    [K_KEY] = KKEY("key", set_kafka_key, key),
+    [K_TIMEOUT] = KKEY("timeout", set_wait, timeout_ms),
 };
 
 static int unknown_key(struct parser *p, const char *key)

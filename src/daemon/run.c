@@ -283,6 +283,9 @@ static int open_pipeline(struct lsl_run *r)
     po.gzip_level = gzip ? r->cfg->level : 0;
     po.format = r->cfg->format;
     po.ip = r->cfg->ip;
+    po.unparsed = r->cfg->unparsed;
+    po.columns = r->cfg->columns;
+    po.zone = r->cfg->zone;
     po.stop = r->stop;
     po.on_fatal = on_fatal;
     po.ud = r;

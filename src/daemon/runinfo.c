@@ -172,8 +172,9 @@ static void describe_output(const struct lsl_config *c, FILE *f)
             c->format == LSL_OUT_JSONL ? "jsonl" : "text");
     if (!c->ip.on)
         fprintf(f, "as each rule says\n");
-    else if (c->ip.mode == LSL_IPMODE_TRUNCATE && c->ip.bits)
-        fprintf(f, "truncate/%u for all rules\n", (unsigned)c->ip.bits);
+    else if (c->ip.mode == LSL_IPMODE_TRUNCATE && c->ip.bits4)
+        fprintf(f, "truncate/%u,%u for all rules\n", (unsigned)c->ip.bits4,
+                (unsigned)c->ip.bits6);
     else
         fprintf(f, "%s for all rules\n", modes[c->ip.mode & 3]);
 }
@@ -286,8 +287,12 @@ struct metric {
 static const struct metric metrics[] = {
     {"lines_in_total", "counter", "Lines read", STAT(lines_in)},
     {"lines_out_total", "counter", "Lines written", STAT(lines_out)},
-    {"unparsed_lines_total", "counter", "Lines no rule matched (scrubbed)",
-     STAT(unparsed)},
+    {"unparsed_lines_total", "counter",
+     "Lines no rule matched (scrubbed, redacted or dropped)", STAT(unparsed)},
+    {"redacted_lines_total", "counter",
+     "Unparsed lines written as a marker (unparsed = redact)", STAT(redacted)},
+    {"dropped_lines_total", "counter",
+     "Unparsed lines not written (unparsed = drop)", STAT(dropped)},
     {"header_lines_total", "counter",
      "Header lines with no record (W3C '#' lines; no JSON lines row)",
      STAT(meta)},

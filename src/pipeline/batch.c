@@ -101,6 +101,8 @@ void lsl_batch_stats_add(struct lsl_batch_stats *dst,
     dst->unparsed += src->unparsed;
     dst->meta += src->meta;
     dst->limit_hits += src->limit_hits;
+    dst->redacted += src->redacted;
+    dst->dropped += src->dropped;
     dst->overlong += src->overlong;
     dst->binary += src->binary;
     dst->noeol += src->noeol;
@@ -171,8 +173,10 @@ void lsl_batch_stats_log(const char *source, const struct lsl_batch_stats *st,
 {
     lsl_log(LSL_LOG_INFO,
             "counters: source %s: lines_in %" PRIu64 " lines_out %" PRIu64
-            " unparsed %" PRIu64 " header_lines %" PRIu64 " tokens %" PRIu64
-            " bytes_in %" PRIu64 " bytes_out %" PRIu64 " lag_bytes %" PRIu64,
-            source, st->lines_in, st->lines_out, st->unparsed, st->meta,
-            st->tokens, st->bytes_in, st->bytes_out, lag_bytes);
+            " unparsed %" PRIu64 " redacted %" PRIu64 " dropped %" PRIu64
+            " header_lines %" PRIu64 " tokens %" PRIu64 " bytes_in %" PRIu64
+            " bytes_out %" PRIu64 " lag_bytes %" PRIu64,
+            source, st->lines_in, st->lines_out, st->unparsed, st->redacted,
+            st->dropped, st->meta, st->tokens, st->bytes_in, st->bytes_out,
+            lag_bytes);
 }

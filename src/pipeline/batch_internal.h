@@ -14,6 +14,9 @@ struct lsl_worker {
     const struct lsl_keyring *kr;
     struct lsl_ip_override ip;
     uint8_t format;                   /* enum lsl_out_format */
+    uint8_t unparsed;                 /* enum lsl_unparsed */
+    uint8_t columns;                  /* enum lsl_columns */
+    int64_t zone;                     /* of times written without one */
     struct lsl_buf scratch;           /* dashed-address rewrite */
     struct lsl_buf field;             /* a JSON field's pseudonymized text */
     struct libdeflate_compressor *dc; /* NULL when gzip_level is 0 */
@@ -32,20 +35,24 @@ LSL_MUST_CHECK int lsl_line_transform(struct lsl_worker *w, struct lsl_batch *b,
 
 /*
  * Write the replacement of span `s` of `line` (a token, a rendered
- * address, or "-" for a dropped field) to `out`. 0 or -ENOMEM.
+ * address, or "-" for a dropped field) to `out`; the text written goes on
+ * to line[stop] (the line's or the field's end). An ip6-mode address that
+ * a ':' follows there (a port: "192.0.2.1:5678") is written in brackets,
+ * "[fd..]:5678", as an IPv6 address with a port must be. 0 or -ENOMEM.
  */
 LSL_MUST_CHECK int lsl_span_emit(struct lsl_worker *w, const char *line,
-                                 const struct lsl_plan_span *s, int64_t when,
-                                 struct lsl_buf *out);
+                                 size_t stop, const struct lsl_plan_span *s,
+                                 int64_t when, struct lsl_buf *out);
 
 /*
- * Write one ip value in `mode` (enum lsl_ip_mode; `bits` for truncate).
+ * Write one ip value in `mode` (enum lsl_ip_mode; for truncate the prefix
+ * kept, bits[0] for IPv4 and bits[1] for IPv6, 0 the default).
  * `dashed`: the value is written with '-' for '.' inside a host name and
  * its rendering must be too. 0 or -ENOMEM.
  */
 LSL_MUST_CHECK int lsl_ip_emit(struct lsl_worker *w, const char *v, size_t len,
-                               unsigned mode, unsigned bits, bool dashed,
-                               int64_t when, struct lsl_buf *out);
+                               unsigned mode, const uint8_t bits[2],
+                               bool dashed, int64_t when, struct lsl_buf *out);
 
 /*
  * One line as a JSON object into b->out (with its newline): the rule's

@@ -5,7 +5,8 @@
  *   ip6       the token as an fd00::/8 address (vault entry: the token)
  *   prefix    the keyed prefix-preserving address (vault entry: the
  *             lookup key of the printed address, lsl_ipaddr_lookup_token)
- *   truncate  the first bits kept, the rest zero (no vault entry)
+ *   truncate  the first bits kept (per family), the rest zero (no vault
+ *             entry)
  *
  * A value on the stop list (an erased subject) is written as the erased
  * marker: "ip_erased" in token mode, fd00:: in ip6 mode, the unspecified
@@ -26,25 +27,49 @@
 #include <string.h>
 #include "batch_internal.h"
 
+/* A decimal 1..max at s, ending at `stop`; *end past it. -1 if not. */
+static long prefix_len(const char *s, char stop, long max, const char **end)
+{
+    long v = 0;
+    const char *p = s;
+
+    while (*p >= '0' && *p <= '9' && v <= max)
+        v = v * 10 + (*p++ - '0');
+    *end = p;
+    return p == s || *p != stop || v < 1 || v > max ? -1 : v;
+}
+
+/* "/B4" (both families) or "/B4,B6" after truncate. 0 or -EINVAL. */
+static int parse_bits(const char *s, struct lsl_ip_override *ip)
+{
+    const char *comma = strchr(s, ',');
+    const char *end;
+    long b4 = prefix_len(s, comma ? ',' : '\0', 32, &end), b6 = b4;
+
+    if (b4 < 0)
+        return -EINVAL;
+    if (comma && (b6 = prefix_len(comma + 1, '\0', 128, &end)) < 0)
+        return -EINVAL;
+    ip->bits4 = (uint8_t)b4;
+    ip->bits6 = (uint8_t)b6;
+    return 0;
+}
+
 int lsl_ip_override_parse(const char *s, struct lsl_ip_override *ip)
 {
     static const char *const names[] = {"token", "ip6", "prefix", "truncate"};
     const char *slash = strchr(s, '/');
     size_t n = slash ? (size_t)(slash - s) : strlen(s);
-    char *end;
-    long bits = 0;
 
     for (unsigned m = 0; m < LSL_ARRAY_SIZE(names); m++) {
+        struct lsl_ip_override o = {.on = true, .mode = (uint8_t)m};
+
         if (strlen(names[m]) != n || strncmp(s, names[m], n) != 0)
             continue;
-        if (slash) {
-            bits = strtol(slash + 1, &end, 10);
-            if (m != LSL_IPMODE_TRUNCATE || end == slash + 1 || *end ||
-                bits < 1 || bits > 128)
-                return -EINVAL;
-        }
-        *ip = (struct lsl_ip_override){
-            .on = true, .mode = (uint8_t)m, .bits = (uint8_t)bits};
+        if (slash &&
+            (m != LSL_IPMODE_TRUNCATE || parse_bits(slash + 1, &o) != 0))
+            return -EINVAL;
+        *ip = o;
         return 0;
     }
     return -EINVAL;
@@ -66,16 +91,7 @@ static int append_dashed(struct lsl_buf *out, const char *text, size_t n)
 static int emit_ip6(struct lsl_worker *w, const char *v, size_t len,
                     int64_t when, struct lsl_buf *out)
 {
-    char text[48];
-    struct lsl_token tok;
-    int rc = lsl_buf_reserve(out, sizeof(text));
-
-    if (rc)
-        return rc;
-    rc = lsl_tokenizer_get(w->tz, LSL_CLASS_IP, v, len, when, &tok);
-    if (rc)
-        return rc;
-    return lsl_buf_append(out, text, lsl_token_format_ip6(&tok, text));
+    return lsl_tokenizer_emit_ip6(w->tz, v, len, when, out);
 }
 
 /* Prefix mode: the mapped address, its vault key -> the original. */
@@ -110,8 +126,8 @@ static bool stopped(struct lsl_worker *w, const struct lsl_ipaddr *in)
 }
 
 static int emit_address(struct lsl_worker *w, const struct lsl_ipaddr *in,
-                        unsigned mode, unsigned bits, bool dashed, int64_t when,
-                        struct lsl_buf *out)
+                        unsigned mode, const uint8_t bits[2], bool dashed,
+                        int64_t when, struct lsl_buf *out)
 {
     struct lsl_ipaddr res = *in;
     char text[LSL_IP_TEXT_MAX];
@@ -128,7 +144,7 @@ static int emit_address(struct lsl_worker *w, const struct lsl_ipaddr *in,
     if (mode == LSL_IPMODE_PREFIX)
         rc = emit_prefix(w, in, when, &res);
     else
-        lsl_ipaddr_truncate(&res, bits);
+        lsl_ipaddr_truncate(&res, bits[in->bits == 32 ? 0 : 1]);
     if (rc)
         return rc;
     n = lsl_ipaddr_format(&res, text);
@@ -138,7 +154,8 @@ static int emit_address(struct lsl_worker *w, const struct lsl_ipaddr *in,
 }
 
 int lsl_ip_emit(struct lsl_worker *w, const char *v, size_t len, unsigned mode,
-                unsigned bits, bool dashed, int64_t when, struct lsl_buf *out)
+                const uint8_t bits[2], bool dashed, int64_t when,
+                struct lsl_buf *out)
 {
     struct lsl_ipaddr in;
     int rc;

@@ -44,6 +44,9 @@ static int worker_get(struct lsl_pipeline *pl, struct lsl_worker **out)
         .cache_entries = WORKER_CACHE_ENTRIES,
         .ip = pl->o.ip,
         .format = pl->o.format,
+        .unparsed = pl->o.unparsed,
+        .columns = pl->o.columns,
+        .zone = pl->o.zone,
         .stop = pl->o.stop,
     };
     int rc = 0;

@@ -27,6 +27,7 @@
  * cut by a field's edge is replaced whole inside that field.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include "batch_internal.h"
@@ -40,6 +41,30 @@ int lsl_out_format_parse(const char *s, uint8_t *format)
     else
         return -EINVAL;
     return 0;
+}
+
+int lsl_columns_parse(const char *s, uint8_t *columns)
+{
+    if (strcmp(s, "canonical") == 0)
+        *columns = LSL_COLUMNS_CANONICAL;
+    else if (strcmp(s, "source") == 0)
+        *columns = LSL_COLUMNS_SOURCE;
+    else
+        return -EINVAL;
+    return 0;
+}
+
+int lsl_unparsed_parse(const char *s, uint8_t *mode)
+{
+    static const char *const names[] = {"scrub", "redact", "drop"};
+
+    for (size_t i = 0; i < LSL_ARRAY_SIZE(names); i++) {
+        if (strcmp(s, names[i]) == 0) {
+            *mode = (uint8_t)i;
+            return 0;
+        }
+    }
+    return -EINVAL;
 }
 
 size_t lsl_utf8_seq(const unsigned char *p, size_t len)
@@ -211,16 +236,26 @@ static bool is_json_number(const char *s, size_t len)
     return i == len;
 }
 
-static int put_time(struct lsl_buf *out, int64_t t)
+/* RFC 3339 UTC, with the fraction of a second the source wrote (as many
+ * digits, up to nanoseconds: $msec's milliseconds stay milliseconds). */
+static int put_time(struct lsl_buf *out, const struct lsl_time *t)
 {
-    time_t tt = (time_t)t;
+    time_t tt = (time_t)t->sec;
     struct tm tm;
+    char frac[12] = "";
 
     if (!gmtime_r(&tt, &tm))
         return lsl_buf_append(out, "null", 4);
-    return lsl_buf_printf(out, "\"%04d-%02d-%02dT%02d:%02d:%02dZ\"",
+    if (t->digits) {
+        uint32_t v = t->nsec;
+
+        for (unsigned k = t->digits; k < 9; k++)
+            v /= 10;
+        snprintf(frac, sizeof(frac), ".%0*u", (int)t->digits, (unsigned)v);
+    }
+    return lsl_buf_printf(out, "\"%04d-%02d-%02dT%02d:%02d:%02d%sZ\"",
                           tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                          tm.tm_hour, tm.tm_min, tm.tm_sec);
+                          tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
 }
 
 /* The field's text with every span that touches it replaced, into w->field. */
@@ -241,7 +276,7 @@ static int render_field(struct lsl_worker *w, const char *line,
         if (so > at)
             rc = lsl_buf_append(&w->field, line + at, so - at);
         if (rc == 0)
-            rc = lsl_span_emit(w, line, s, when, &w->field);
+            rc = lsl_span_emit(w, line, end, s, when, &w->field);
         at = se;
     }
     if (rc == 0 && at < end)
@@ -256,7 +291,7 @@ static int put_value(struct lsl_worker *w, const struct lsl_batch *b,
     const char *v = w->field.p;
     size_t n = w->field.len;
     const char *fmt;
-    int64_t t;
+    struct lsl_time t;
 
     if (f->type == LSL_FIELD_NUMBER && is_json_number(v, n))
         return lsl_buf_append(out, v, n);
@@ -265,11 +300,129 @@ static int put_value(struct lsl_worker *w, const struct lsl_batch *b,
     fmt = b->rule ? lsl_rule_time_format(b->rule) : NULL;
     /* Time text is parsed from the source: time fields carry no spans. */
     if (f->type == LSL_FIELD_TIME && fmt &&
-        lsl_time_parse(fmt, line + f->off, f->len, &t) == 0)
-        return put_time(out, t);
+        lsl_time_parse_at(fmt, line + f->off, f->len, w->zone, &t) == 0)
+        return put_time(out, &t);
     /* A JSON source's string is JSON string text already (tokens are
      * [a-z0-9_]): escaping it again would turn \u00e9 into \\u00e9. */
     return put_string(out, v, n, f->escaped);
+}
+
+/* The field's column: its shared name in canonical mode, else its own;
+ * in canonical mode a shared integer column is typed number. */
+static const char *column_of(const struct lsl_worker *w,
+                             const struct lsl_plan_field *f,
+                             struct lsl_plan_field *typed)
+{
+    *typed = *f;
+    if (w->columns != LSL_COLUMNS_CANONICAL || !f->canon)
+        return f->name;
+    if (f->canon_type == LSL_FIELD_NUMBER)
+        typed->type = LSL_FIELD_NUMBER;
+    return f->canon;
+}
+
+/* The value of field f, pseudonymized, as JSON. */
+static int put_one(struct lsl_worker *w, const struct lsl_batch *b,
+                   const char *line, const struct lsl_plan *plan,
+                   const struct lsl_plan_field *f, int64_t when,
+                   struct lsl_buf *out)
+{
+    int rc = render_field(w, line, plan, f, when);
+
+    return rc ? rc : put_value(w, b, line, f, out);
+}
+
+/*
+ * The elements of a JSON source's array under one name, as one JSON
+ * array at the first one's place (every element is a field of its own,
+ * which used to write the key once per element: duplicate keys).
+ */
+static int put_array(struct lsl_worker *w, const struct lsl_batch *b,
+                     const char *line, const struct lsl_plan *plan, size_t i,
+                     int64_t when, struct lsl_buf *out)
+{
+    const struct lsl_plan_field *f = &plan->fields[i];
+    int rc = lsl_buf_putc(out, '[');
+    bool first = true;
+
+    for (size_t k = i; rc == 0 && k < plan->nfields; k++) {
+        struct lsl_plan_field t;
+
+        if (!plan->fields[k].array || plan->fields[k].name != f->name)
+            continue;
+        (void)column_of(w, &plan->fields[k], &t);
+        if (!first)
+            rc = lsl_buf_putc(out, ',');
+        if (rc == 0)
+            rc = put_one(w, b, line, plan, &t, when, out);
+        first = false;
+    }
+    return rc ? rc : lsl_buf_putc(out, ']');
+}
+
+/* An earlier element of the same array wrote this one already. */
+static bool written(const struct lsl_plan *plan, size_t i)
+{
+    for (size_t k = 0; plan->fields[i].array && k < i; k++)
+        if (plan->fields[k].array &&
+            plan->fields[k].name == plan->fields[i].name)
+            return true;
+    return false;
+}
+
+static int put_key(struct lsl_buf *out, const char *name)
+{
+    int rc = lsl_buf_putc(out, ',');
+
+    if (rc == 0)
+        rc = put_string(out, name, strlen(name), false);
+    return rc ? rc : lsl_buf_putc(out, ':');
+}
+
+/*
+ * canonical `request` ("GET /p?q HTTP/1.1", pseudonymized in w->field):
+ * also as method, path, query and protocol, the columns a W3C log has, so
+ * rows of both union; a canonical `uri` ("/p?q", `uri_only`) as path and
+ * query. A value of another shape gives none of them.
+ */
+static int put_request_parts(struct lsl_worker *w, struct lsl_buf *out,
+                             bool uri_only)
+{
+    static const char *const names[] = {"method", "path", "query", "protocol"};
+    const char *v = w->field.p;
+    size_t n = w->field.len;
+    const char *sp1 = n ? memchr(v, ' ', n) : NULL, *sp2, *q;
+    size_t at[4][2];
+    int rc = 0;
+
+    if (uri_only) {
+        q = n ? memchr(v, '?', n) : NULL;
+        rc = put_key(out, "path");
+        if (rc == 0)
+            rc = put_string(out, v, q ? (size_t)(q - v) : n, false);
+        if (rc == 0)
+            rc = put_key(out, "query");
+        if (rc == 0 && !q)
+            return lsl_buf_append(out, "null", 4);
+        return rc ? rc : put_string(out, q + 1, n - (size_t)(q - v) - 1, false);
+    }
+    if (!sp1 || !(sp2 = memrchr(v, ' ', n)) || sp2 == sp1)
+        return 0;
+    q = memchr(sp1 + 1, '?', (size_t)(sp2 - sp1 - 1));
+    at[0][0] = 0, at[0][1] = (size_t)(sp1 - v);
+    at[1][0] = (size_t)(sp1 - v) + 1;
+    at[1][1] = (size_t)((q ? q : sp2) - v);
+    at[2][0] = q ? (size_t)(q - v) + 1 : 0,
+    at[2][1] = q ? (size_t)(sp2 - v) : 0;
+    at[3][0] = (size_t)(sp2 - v) + 1, at[3][1] = n;
+    for (size_t k = 0; rc == 0 && k < 4; k++) {
+        rc = put_key(out, names[k]);
+        if (rc == 0 && k == 2 && !q)
+            rc = lsl_buf_append(out, "null", 4);
+        else if (rc == 0)
+            rc = put_string(out, v + at[k][0], at[k][1] - at[k][0], false);
+    }
+    return rc;
 }
 
 static int put_fields(struct lsl_worker *w, const struct lsl_batch *b,
@@ -282,17 +435,22 @@ static int put_fields(struct lsl_worker *w, const struct lsl_batch *b,
         rc = put_string(out, lsl_rule_name(b->rule),
                         strlen(lsl_rule_name(b->rule)), false);
     for (size_t i = 0; i < plan->nfields && rc == 0; i++) {
-        const struct lsl_plan_field *f = &plan->fields[i];
+        struct lsl_plan_field t;
+        const char *col = column_of(w, &plan->fields[i], &t);
 
-        rc = lsl_buf_putc(out, ',');
-        if (rc == 0)
-            rc = put_string(out, f->name, strlen(f->name), false);
-        if (rc == 0)
-            rc = lsl_buf_putc(out, ':');
-        if (rc == 0)
-            rc = render_field(w, line, plan, f, when);
-        if (rc == 0)
-            rc = put_value(w, b, line, f, out);
+        if (written(plan, i))
+            continue;
+        rc = put_key(out, col);
+        if (rc == 0 && t.array)
+            rc = put_array(w, b, line, plan, i, when, out);
+        else if (rc == 0)
+            rc = put_one(w, b, line, plan, &t, when, out);
+        if (rc == 0 && !t.array && w->columns == LSL_COLUMNS_CANONICAL &&
+            t.canon && strcmp(t.canon, "request") == 0)
+            rc = put_request_parts(w, out, false);
+        else if (rc == 0 && !t.array && w->columns == LSL_COLUMNS_CANONICAL &&
+                 t.canon && strcmp(t.canon, "uri") == 0)
+            rc = put_request_parts(w, out, true);
     }
     return rc;
 }

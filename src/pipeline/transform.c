@@ -70,21 +70,21 @@ bool lsl_text_is_binary(const unsigned char *p, size_t len)
 static int64_t parse_time(struct lsl_worker *w, const char *fmt,
                           const struct lsl_span *text, int64_t fallback)
 {
-    int64_t t;
+    struct lsl_time t;
 
     if (w->time_fmt == fmt && w->time_len == text->len &&
         memcmp(w->time_text, text->p, text->len) == 0)
         return w->time_value;
-    if (lsl_time_parse(fmt, text->p, text->len, &t) != 0)
+    if (lsl_time_parse_at(fmt, text->p, text->len, w->zone, &t) != 0)
         return fallback;
     w->time_fmt = NULL;
     if (text->len <= sizeof(w->time_text)) {
         memcpy(w->time_text, text->p, text->len);
         w->time_fmt = fmt;
         w->time_len = text->len;
-        w->time_value = t;
+        w->time_value = t.sec;
     }
-    return t;
+    return t.sec;
 }
 
 static int64_t line_time(struct lsl_worker *w, const struct lsl_batch *b,
@@ -100,11 +100,15 @@ static int64_t line_time(struct lsl_worker *w, const struct lsl_batch *b,
     return parse_time(w, fmt, &plan->time, b->arrival);
 }
 
-int lsl_span_emit(struct lsl_worker *w, const char *line,
+int lsl_span_emit(struct lsl_worker *w, const char *line, size_t stop,
                   const struct lsl_plan_span *s, int64_t when,
                   struct lsl_buf *out)
 {
-    unsigned mode = s->mode, bits = s->bits;
+    unsigned mode = s->mode;
+    uint8_t bits[2] = {s->bits4, s->bits6};
+    size_t end = (size_t)s->off + s->len;
+    bool port;
+    int rc;
 
     if (s->action == LSL_ACT_DROP)
         return lsl_buf_putc(out, '-');
@@ -113,15 +117,22 @@ int lsl_span_emit(struct lsl_worker *w, const char *line,
                                   s->len, when, out);
     if (w->ip.on) {
         mode = w->ip.mode;
-        bits = w->ip.bits;
+        bits[0] = w->ip.bits4;
+        bits[1] = w->ip.bits6;
     }
-    return lsl_ip_emit(w, line + s->off, s->len, mode, bits,
-                       s->flags & LSL_SPAN_F_DASHED, when, out);
+    port = mode == LSL_IPMODE_IP6 && !(s->flags & LSL_SPAN_F_DASHED) &&
+           end < stop && line[end] == ':' &&
+           (s->off == 0 || line[s->off - 1] != '[');
+    rc = port ? lsl_buf_putc(out, '[') : 0;
+    if (rc == 0)
+        rc = lsl_ip_emit(w, line + s->off, s->len, mode, bits,
+                         s->flags & LSL_SPAN_F_DASHED, when, out);
+    return rc == 0 && port ? lsl_buf_putc(out, ']') : rc;
 }
 
 /* A JSON number (LSL_SPAN_F_QUOTE) becomes a JSON string holding its
  * token, so a JSON line stays valid JSON. */
-static int emit_quoted(struct lsl_worker *w, const char *line,
+static int emit_quoted(struct lsl_worker *w, const char *line, size_t len,
                        const struct lsl_plan_span *s, int64_t when,
                        struct lsl_buf *out)
 {
@@ -129,7 +140,7 @@ static int emit_quoted(struct lsl_worker *w, const char *line,
     int rc = quote ? lsl_buf_putc(out, '"') : 0;
 
     if (rc == 0)
-        rc = lsl_span_emit(w, line, s, when, out);
+        rc = lsl_span_emit(w, line, len, s, when, out);
     if (rc == 0 && quote)
         rc = lsl_buf_putc(out, '"');
     return rc;
@@ -148,12 +159,29 @@ static int emit_plan(struct lsl_worker *w, const char *p, size_t len,
         rc = lsl_buf_append(out, p + at, s->off - at);
         if (rc)
             return rc;
-        rc = emit_quoted(w, p, s, when, out);
+        rc = emit_quoted(w, p, len, s, when, out);
         if (rc)
             return rc;
         at = (size_t)s->off + s->len;
     }
     return lsl_buf_append(out, p + at, len - at);
+}
+
+/*
+ * `--unparsed redact`: a fixed marker with the length of the line (or of
+ * each piece of an overlong one), nothing of its bytes, no token. A piece
+ * that is no line's end writes no newline, as in text output.
+ */
+static int redact(struct lsl_worker *w, struct lsl_buf *out, size_t len,
+                  bool piece, uint32_t flags)
+{
+    if (w->format == LSL_OUT_JSONL)
+        return lsl_buf_printf(out,
+                              "{\"_unparsed\":true,%s\"_redacted\":true,"
+                              "\"_bytes\":%zu}\n",
+                              piece ? "\"_piece\":true," : "", len);
+    return lsl_buf_printf(out, "[logseal: unparsed line redacted, %zu bytes]%s",
+                          len, flags & LSL_LINE_PIECE ? "" : "\n");
 }
 
 static void count_line(struct lsl_batch *b, const struct lsl_line *ln,
@@ -211,6 +239,16 @@ int lsl_line_transform(struct lsl_worker *w, struct lsl_batch *b,
     if (lsl_keyring_is_late(w->kr, when))
         b->st.late++;
     row = w->format != LSL_OUT_JSONL || piece || !plan->meta;
+    if ((piece || !plan->matched) && w->unparsed != LSL_UNPARSED_SCRUB) {
+        bool drop = w->unparsed == LSL_UNPARSED_DROP;
+
+        count_line(b, ln, plan, piece, !drop);
+        if (!(ln->flags & LSL_LINE_PIECE) && drop)
+            b->st.dropped++;
+        else if (!(ln->flags & LSL_LINE_PIECE))
+            b->st.redacted++;
+        return drop ? 0 : redact(w, &b->out, len + cr, piece, ln->flags);
+    }
     count_line(b, ln, plan, piece, row);
     if (!row)
         return 0;

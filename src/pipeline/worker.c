@@ -26,6 +26,9 @@ int lsl_worker_open(struct lsl_worker **out, const struct lsl_worker_opts *o)
     w->kr = o->keyring;
     w->ip = o->ip;
     w->format = o->format;
+    w->unparsed = o->unparsed;
+    w->columns = o->columns;
+    w->zone = o->zone;
     lsl_tokenizer_opts_init(&to);
     to.keyring = o->keyring;
     to.stop = o->stop;

@@ -3,7 +3,10 @@
  * input. Rules are tried in file-name order (a fixed, documented order
  * that does not depend on the directory's listing order), each on the
  * whole sample with one matcher whose W3C header is cleared in between;
- * the first one that matches at least 80% of the lines that count wins.
+ * of those that match at least 80% of the lines that count, the one that
+ * matches most wins, a tie going to the higher `priority` (a rule whose
+ * lines are a superset of another's, such as apache-combined's of
+ * nginx-combined's, has a lower one), then to the first by file name.
  * Lines that are empty or start with '#' are planned (a W3C rule needs
  * its "#Fields:" line) but not counted. A `format text` rule matches
  * every line, so it is never chosen by the sample: when no other rule
@@ -136,7 +139,16 @@ static void note_tried(struct lsl_rule_detect *res, const char *file,
              invalid ? " (invalid)" : "");
 }
 
-/* Try file `name` of dir; *out set if it wins. */
+/* True if r (matched of counted) beats the rule held in *out. */
+static bool beats(const struct lsl_rule *r, unsigned matched,
+                  const struct lsl_rule *best,
+                  const struct lsl_rule_detect *res)
+{
+    return !best || matched > res->matched ||
+           (matched == res->matched && r->priority > best->priority);
+}
+
+/* Try file `name` of dir; *out replaced if it fits and beats it. */
 static int try_rule(const char *dir, const char *name, struct lsl_matcher *m,
                     const struct sample *s, struct lsl_rule_detect *res,
                     struct lsl_rule **out)
@@ -158,10 +170,12 @@ static int try_rule(const char *dir, const char *name, struct lsl_matcher *m,
         rc = score(r, m, s, &matched, &counted);
     if (rc == 0)
         note_tried(res, name, false);
-    if (rc == 0 && counted > 0 && (uint64_t)matched * 5 >= counted * 4ull) {
+    if (rc == 0 && counted > 0 && (uint64_t)matched * 5 >= counted * 4ull &&
+        beats(r, matched, *out, res)) {
         snprintf(res->chosen, sizeof(res->chosen), "%s", lsl_rule_name(r));
         res->matched = matched;
         res->counted = counted;
+        lsl_rule_free(*out);
         *out = r;
         return 0;
     }
@@ -205,8 +219,12 @@ int lsl_rule_detect(struct lsl_rule **out, const char *dir, const char *sample,
     rc = lsl_rule_dir_list(dir, &names, &n);
     if (rc == 0)
         rc = lsl_matcher_open(&m);
-    for (size_t i = 0; rc == 0 && i < n && !*out; i++)
+    for (size_t i = 0; rc == 0 && i < n; i++)
         rc = try_rule(dir, names[i], m, &s, res, out);
+    if (rc) {
+        lsl_rule_free(*out);
+        *out = NULL;
+    }
     if (rc == 0 && !*out)
         rc = fallback(dir, res, out);
     lsl_rule_names_free(names, n);

@@ -419,6 +419,28 @@ bool lsl_urlhost_at(const char *s, size_t lo, size_t hi, size_t i,
  * "example+live+ch12") a few times. Hex with letters and digits is taken
  * whole: no word is made of it.
  */
+/* Hex of one case with digits and letters (request ids, hashes: the
+ * opaque values met most), in one pass; false leaves it to the full
+ * reading, which answers the same for these. */
+static bool hex_id(const char *v, size_t n)
+{
+    unsigned seen = 0; /* 1: digit, 2: a-f, 4: A-F */
+
+    for (size_t i = 0; i < n; i++) {
+        char c = v[i];
+
+        if (is_digit(c))
+            seen |= 1u;
+        else if (c >= 'a' && c <= 'f')
+            seen |= 2u;
+        else if (c >= 'A' && c <= 'F')
+            seen |= 4u;
+        else
+            return false;
+    }
+    return seen == 3u || seen == 5u;
+}
+
 bool lsl_opaque_value(const char *v, size_t n, bool form)
 {
     size_t switches = 0, count[4] = {0, 0, 0, 0};
@@ -429,13 +451,16 @@ bool lsl_opaque_value(const char *v, size_t n, bool form)
     /* base64 may end in '=' padding. */
     while (n > LSL_OPAQUE_MIN && v[n - 1] == '=')
         n--;
+    if (hex_id(v, n))
+        return true;
     for (size_t i = 0; i < n; i++) {
         char c = v[i];
         int k = is_digit(c)              ? 0
                 : (c >= 'a' && c <= 'z') ? 1
                 : (c >= 'A' && c <= 'Z') ? 2
-                : c && strchr(form ? "-_/" : "-_+/", c) ? 3
-                                                        : -1;
+                : (c == '-' || c == '_' || c == '/' || (c == '+' && !form))
+                    ? 3
+                    : -1;
 
         if (k < 0)
             return false;

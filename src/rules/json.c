@@ -12,9 +12,14 @@
  *    piece by piece between escapes so no span splits one;
  *  - a number's span covers the number and carries LSL_SPAN_F_QUOTE: the
  *    token is written as a JSON string;
- *  - strings of keys without a `key` line are scrubbed (addresses,
- *    e-mails, UUIDs): the rule cannot know every key a writer may add.
- *    Numbers, true, false and null of such keys are kept.
+ *  - values of keys without a `key` line follow the rule's `unnamed`
+ *    choice. scrub (default): a string under a name that looks like a
+ *    secret (holding key, token, secret, session, cookie, authorization,
+ *    password: X-Api-Key, Set-Cookie, session_id) is tokenized whole as
+ *    a secret, any other string read as free text with the rule's param
+ *    pairs (a Cookie header's session=...), numbers, true, false and
+ *    null kept: the rule cannot know every key a writer may add. drop:
+ *    every such value (numbers too) becomes "-". keep: left as it is.
  *
  * A line that is not one valid object, or lacks a `require`d key, is
  * planned by the scrubber alone with matched false.
@@ -32,9 +37,10 @@ struct jscan {
     size_t len, pos;
     char path[JSON_PATH_MAX];
     size_t plen;
-    bool path_ok;  /* false while the path does not fit */
-    uint32_t seen; /* bit i: r->require[i] found */
-    int rc;        /* -ENOMEM stops the scan */
+    bool path_ok;    /* false while the path does not fit */
+    unsigned arrays; /* arrays the scan is inside */
+    uint32_t seen;   /* bit i: r->require[i] found */
+    int rc;          /* -ENOMEM stops the scan */
 };
 
 enum jkind { J_STRING, J_NUMBER };
@@ -200,12 +206,67 @@ static int plan_number(const struct rule_field *f, struct lsl_plan *p,
         f->cls, LSL_SPAN_F_QUOTE);
     if (rc == 0 && ip) {
         p->spans[p->count - 1].mode = f->mode;
-        p->spans[p->count - 1].bits = f->bits;
+        p->spans[p->count - 1].bits4 = f->bits4;
+        p->spans[p->count - 1].bits6 = f->bits6;
     }
     return rc;
 }
 
-static void on_value(struct jscan *js, enum jkind kind, size_t off, size_t len)
+bool lsl_secret_name(const char *name, size_t n)
+{
+    static const char *const words[] = {"key",     "token",     "secret",
+                                        "session", "cookie",    "authorization",
+                                        "passw",   "credential"};
+    char low[64];
+
+    if (n >= sizeof(low))
+        n = sizeof(low) - 1;
+    for (size_t i = 0; i < n; i++)
+        low[i] =
+            (char)(name[i] >= 'A' && name[i] <= 'Z' ? name[i] + 32 : name[i]);
+    low[n] = '\0';
+    for (size_t i = 0; i < LSL_ARRAY_SIZE(words); i++)
+        if (strstr(low, words[i]))
+            return true;
+    return false;
+}
+
+/* The last part of the current path holds a secret's name. */
+static bool secret_name(const struct jscan *js)
+{
+    const char *dot;
+
+    if (!js->path_ok)
+        return false;
+    dot = memrchr(js->path, '.', js->plen);
+    if (!dot)
+        return lsl_secret_name(js->path, js->plen);
+    return lsl_secret_name(dot + 1, js->plen - (size_t)(dot + 1 - js->path));
+}
+
+/* A value of a key the rule does not name (see the file comment). */
+static int plan_unnamed(struct jscan *js, enum jkind kind, size_t off,
+                        size_t len, bool esc)
+{
+    const struct lsl_rule *r = js->r;
+    struct lsl_plan *p = &js->m->plan;
+
+    if (r->unnamed == UNNAMED_KEEP)
+        return 0;
+    if (r->unnamed == UNNAMED_DROP)
+        return lsl_plan_push(p, off, len, LSL_ACT_DROP, 0,
+                             kind == J_NUMBER ? LSL_SPAN_F_QUOTE : 0);
+    if (kind == J_NUMBER)
+        return plan_number(NULL, p, js->s, off, len);
+    if (len > 0 && !(len == 1 && js->s[off] == '-') && secret_name(js))
+        return lsl_plan_push(p, off, len, LSL_ACT_TOKEN, LSL_CLASS_SECRET, 0);
+    if (esc)
+        return lsl_scrub_escaped(p, js->s, off, len, 0);
+    return lsl_text_range(r, p, js->s, off, len);
+}
+
+static void on_value(struct jscan *js, enum jkind kind, size_t off, size_t len,
+                     bool esc)
 {
     const struct lsl_rule *r = js->r;
     struct lsl_plan *p = &js->m->plan;
@@ -216,20 +277,27 @@ static void on_value(struct jscan *js, enum jkind kind, size_t off, size_t len)
 
     if (js->rc)
         return;
-    if (kind == J_NUMBER)
+    if (!f && path_is(js, r->time_group))
+        js->rc =
+            kind == J_NUMBER ? 0 : lsl_scrub_escaped(p, js->s, off, len, 0);
+    else if (!f)
+        js->rc = plan_unnamed(js, kind, off, len, esc);
+    else if (kind == J_NUMBER)
         js->rc = plan_number(f, p, js->s, off, len);
     else if (f)
         js->rc = lsl_plan_value(r, f, p, js->s, off, len, true);
-    else
-        js->rc = lsl_scrub_escaped(p, js->s, off, len, 0);
     if (path_is(js, r->time_group)) {
         p->time.p = js->s + off;
         p->time.len = len;
     }
     if (js->rc == 0 && name && js->m->want_fields) {
         js->rc = lsl_plan_field_push(p, name, off, len, type);
-        if (js->rc == 0)
+        if (js->rc == 0) {
             p->fields[p->nfields - 1].escaped = kind != J_NUMBER;
+            p->fields[p->nfields - 1].array = js->arrays > 0;
+            lsl_plan_field_canon(p, lsl_rule_canon_of(r, name, strlen(name)),
+                                 path_is(js, r->time_group));
+        }
     }
 }
 
@@ -285,14 +353,20 @@ static bool scan_object(struct jscan *js, unsigned depth)
 
 static bool scan_array(struct jscan *js, unsigned depth)
 {
+    bool ok = true;
+
     js->pos++;
     if (eat(js, ']'))
         return true;
+    js->arrays++;
     do {
-        if (!scan_value(js, depth))
-            return false;
+        if (!scan_value(js, depth)) {
+            ok = false;
+            break;
+        }
     } while (eat(js, ','));
-    return eat(js, ']');
+    js->arrays--;
+    return ok && eat(js, ']');
 }
 
 static bool scan_value(struct jscan *js, unsigned depth)
@@ -311,12 +385,12 @@ static bool scan_value(struct jscan *js, unsigned depth)
     case '"':
         if (!scan_string(js, &off, &n, &esc))
             return false;
-        on_value(js, J_STRING, off, n);
+        on_value(js, J_STRING, off, n, esc);
         return true;
     default:
         off = js->pos;
         if (scan_number(js)) {
-            on_value(js, J_NUMBER, off, js->pos - off);
+            on_value(js, J_NUMBER, off, js->pos - off, false);
             return true;
         }
         return scan_literal(js);
@@ -341,5 +415,5 @@ int lsl_json_plan(const struct lsl_rule *r, struct lsl_matcher *m,
         return 0;
     }
     lsl_plan_reset(p);
-    return lsl_scrub_text(p, line, 0, len);
+    return lsl_fallback_plan(r, m, line, len);
 }

@@ -20,7 +20,7 @@
 /* Rule files are small; a larger one is surely the wrong file. */
 #define RULE_FILE_MAX (1u << 20)
 
-static int read_small_file(const char *path, char **out, size_t *len)
+int lsl_rule_read_file(const char *path, char **out, size_t *len)
 {
     struct stat st;
     char *buf = NULL;
@@ -62,13 +62,13 @@ int lsl_rule_load(struct lsl_rule **out, const char *path,
     int rc;
 
     *out = NULL;
-    rc = read_small_file(path, &text, &len);
+    rc = lsl_rule_read_file(path, &text, &len);
     if (rc) {
         lsl_rule_fail(err, path, 0, "cannot read rule file: %s",
                       rc == -EINVAL ? "not a regular file" : lsl_strerror(rc));
         return rc;
     }
-    rc = lsl_rule_parse(out, text, len, path, err);
+    rc = lsl_rule_parse_at(out, text, len, path, true, err);
     free(text);
     return rc;
 }

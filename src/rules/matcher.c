@@ -56,6 +56,7 @@ void lsl_matcher_free(struct lsl_matcher *m)
     pcre2_jit_stack_free(m->jit);
     lsl_scrub_memo_free(m->memo);
     lsl_w3c_free(m);
+    free(m->claims);
     free(m->ov);
     free(m->plan.spans);
     free(m->plan.fields);
@@ -86,6 +87,20 @@ int lsl_plan_field_push(struct lsl_plan *p, const char *name, size_t off,
     return 0;
 }
 
+void lsl_plan_field_canon(struct lsl_plan *p, const struct rule_canon *c,
+                          bool is_time)
+{
+    struct lsl_plan_field *f = &p->fields[p->nfields - 1];
+
+    if (is_time) {
+        f->canon = "time";
+        f->canon_type = LSL_FIELD_TIME;
+    } else if (c) {
+        f->canon = c->name;
+        f->canon_type = c->type;
+    }
+}
+
 int lsl_plan_push(struct lsl_plan *p, size_t off, size_t len, uint8_t action,
                   uint8_t cls, uint8_t flags)
 {
@@ -109,7 +124,8 @@ int lsl_plan_push(struct lsl_plan *p, size_t off, size_t len, uint8_t action,
     s->cls = cls;
     s->flags = flags;
     s->mode = LSL_IPMODE_TOKEN;
-    s->bits = 0;
+    s->bits4 = 0;
+    s->bits6 = 0;
     return 0;
 }
 
@@ -137,7 +153,8 @@ static int push_ip(const struct rule_field *f, struct lsl_plan *p, size_t off,
 
     if (rc == 0) {
         p->spans[p->count - 1].mode = f->mode;
-        p->spans[p->count - 1].bits = f->bits;
+        p->spans[p->count - 1].bits4 = f->bits4;
+        p->spans[p->count - 1].bits6 = f->bits6;
     }
     return rc;
 }
@@ -210,6 +227,9 @@ int lsl_plan_value(const struct lsl_rule *r, const struct rule_field *f,
     case RULE_ACT_QUERY:
         return lsl_query_plan(r, p, line, off, len, esc);
     case RULE_ACT_SCRUB:
+        /* Free text as the text rule reads it: param pairs too. */
+        return esc ? lsl_scrub_escaped(p, line, off, len, scrub_mode(f))
+                   : lsl_text_range(r, p, line, off, len);
     case RULE_ACT_AGENT:
         return esc ? lsl_scrub_escaped(p, line, off, len, scrub_mode(f))
                    : lsl_scrub(p, line, off, len, scrub_mode(f));
@@ -272,6 +292,8 @@ static int plan_names(const struct lsl_rule *r, struct lsl_plan *p,
         rc = lsl_plan_field_push(p, n->name, s, e - s, n->type);
         if (rc)
             return rc;
+        p->fields[p->nfields - 1].canon = n->canon;
+        p->fields[p->nfields - 1].canon_type = n->canon_type;
     }
     return 0;
 }
@@ -282,7 +304,7 @@ static int plan_group(const struct lsl_rule *r, const struct rule_field *f,
                       struct lsl_matcher *m, const char *line, size_t off,
                       size_t len)
 {
-    if (f->action == RULE_ACT_SCRUB || f->action == RULE_ACT_AGENT)
+    if (f->action == RULE_ACT_AGENT)
         return lsl_scrub_memo_run(m->memo, &m->plan, line, off, len,
                                   scrub_mode(f));
     if (f->action == RULE_ACT_QUERY)
@@ -290,8 +312,70 @@ static int plan_group(const struct lsl_rule *r, const struct rule_field *f,
     return lsl_plan_value(r, f, &m->plan, line, off, len, false);
 }
 
+/* format nginx: the variables no field claims that may hold anything. */
+static int plan_open(const struct lsl_rule *r, struct lsl_matcher *m,
+                     const char *line, const PCRE2_SIZE *ov)
+{
+    int rc = 0;
+
+    for (size_t i = 0; rc == 0 && i < r->nopen; i++) {
+        uint32_t g = r->open_groups[i];
+
+        if (ov[2 * g] != PCRE2_UNSET && ov[2 * g + 1] > ov[2 * g])
+            rc = lsl_text_range(r, &m->plan, line, ov[2 * g],
+                                ov[2 * g + 1] - ov[2 * g]);
+    }
+    return rc;
+}
+
+/*
+ * A regex rule: every byte no field claims (literal text and `\S+`
+ * between groups, groups without a field line, the text before and after
+ * the match) is read as free text, so a rule that forgets a group or
+ * matches only a prefix fails closed. A `keep` field claims its bytes.
+ */
+static int plan_gaps(const struct lsl_rule *r, struct lsl_matcher *m,
+                     const char *line, size_t len, const PCRE2_SIZE *ov)
+{
+    struct lsl_claim *c;
+    size_t n = 0, at = 0;
+    int rc = 0;
+
+    if (m->claims_cap < r->nfields) {
+        c = realloc(m->claims, r->nfields * sizeof(*c));
+        if (!c)
+            return -ENOMEM;
+        m->claims = c;
+        m->claims_cap = r->nfields;
+    }
+    c = m->claims;
+    for (size_t i = 0; i < r->nfields; i++) {
+        PCRE2_SIZE s = ov[2 * r->fields[i].num],
+                   e = ov[2 * r->fields[i].num + 1];
+        size_t j = n++;
+
+        if (s == PCRE2_UNSET || e <= s) {
+            n--;
+            continue;
+        }
+        /* Insertion by start: fields come in group order, mostly sorted. */
+        for (; j > 0 && c[j - 1].s > s; j--)
+            c[j] = c[j - 1];
+        c[j] = (struct lsl_claim){(uint32_t)s, (uint32_t)e};
+    }
+    for (size_t i = 0; rc == 0 && i <= n; i++) {
+        size_t s = i < n ? c[i].s : len;
+
+        if (s > at)
+            rc = lsl_text_range(r, &m->plan, line, at, s - at);
+        if (i < n && c[i].e > at)
+            at = c[i].e;
+    }
+    return rc;
+}
+
 static int plan_groups(const struct lsl_rule *r, struct lsl_matcher *m,
-                       const char *line, const PCRE2_SIZE *ov)
+                       const char *line, size_t len, const PCRE2_SIZE *ov)
 {
     struct lsl_plan *p = &m->plan;
     int rc;
@@ -307,6 +391,10 @@ static int plan_groups(const struct lsl_rule *r, struct lsl_matcher *m,
         if (rc)
             return rc;
     }
+    rc = r->format == RULE_FMT_NGINX ? plan_open(r, m, line, ov)
+                                     : plan_gaps(r, m, line, len, ov);
+    if (rc)
+        return rc;
     plan_normalize(p);
     if (m->want_fields && (rc = plan_names(r, p, ov)) != 0)
         return rc;
@@ -352,12 +440,12 @@ static int regex_plan(const struct lsl_rule *r, struct lsl_matcher *m,
     rc = pcre2_match(r->code, (PCRE2_SPTR)line, len, 0, 0, m->md, m->mctx);
     if (rc > 0) {
         p->matched = true;
-        return plan_groups(r, m, line, pcre2_get_ovector_pointer(m->md));
+        return plan_groups(r, m, line, len, pcre2_get_ovector_pointer(m->md));
     }
     if (rc == PCRE2_ERROR_NOMEMORY)
         return -ENOMEM;
     p->limit_hit = is_limit_error(rc);
-    return lsl_scrub_text(p, line, 0, len);
+    return lsl_fallback_plan(r, m, line, len);
 }
 
 static int nginx_plan(const struct lsl_rule *r, struct lsl_matcher *m,
@@ -376,9 +464,9 @@ static int nginx_plan(const struct lsl_rule *r, struct lsl_matcher *m,
     }
     if (lsl_nfmt_match(r, line, len, m->ov, &p->limit_hit)) {
         p->matched = true;
-        return plan_groups(r, m, line, m->ov);
+        return plan_groups(r, m, line, len, m->ov);
     }
-    return lsl_scrub_text(p, line, 0, len);
+    return lsl_fallback_plan(r, m, line, len);
 }
 
 int lsl_rule_plan(const struct lsl_rule *r, struct lsl_matcher *m,

@@ -14,7 +14,10 @@
  *   - variables of a known shape ($time_local, $status, byte counts,
  *     ports, $msec, ...) only that shape, which is what keeps a hostile
  *     $remote_user such as "a [b" from shifting the time field;
- *   - $remote_addr and $server_addr no blank; anything else, any bytes.
+ *   - $remote_addr and $server_addr no blank;
+ *   - a variable the rule types `number` (and no shape above), digits
+ *     with at most one '.', or "-" (Apache's %b for no bytes);
+ *   - anything else, any bytes.
  * Two variables with no literal between them cannot be told apart and
  * are refused when the rule loads. `trailing NAME` lets a line go on
  * after the format: a blank, then any text, as the group NAME (sites
@@ -39,6 +42,7 @@ enum nfmt_shape {
     SHAPE_STATUS,
     SHAPE_DECIMAL,
     SHAPE_TIME_LOCAL,
+    SHAPE_NUMBER, /* digits, one '.' at most, or "-" */
 };
 
 struct nfmt_item {
@@ -126,6 +130,8 @@ static bool shape_allows(uint8_t shape, char c)
         return is_digit(c);
     case SHAPE_DECIMAL:
         return is_digit(c) || c == '.';
+    case SHAPE_NUMBER:
+        return is_digit(c) || c == '.' || c == '-';
     case SHAPE_TIME_LOCAL:
         return false; /* fixed length: ends in one place */
     case SHAPE_ANY:
@@ -165,6 +171,12 @@ static inline size_t shape_end(uint8_t shape, const char *s, size_t pos,
         while (pos < len && (is_digit(s[pos]) || s[pos] == '.'))
             pos++;
         return pos;
+    case SHAPE_NUMBER:
+        if (pos < len && s[pos] == '-')
+            return pos + 1;
+        while (pos < len && (is_digit(s[pos]) || s[pos] == '.'))
+            pos++;
+        return pos;
     case SHAPE_TIME_LOCAL:
         return pos + 26 <= len ? pos + 26 : len;
     case SHAPE_ANY:
@@ -182,6 +194,10 @@ static inline bool fits(uint8_t shape, const char *v, size_t n)
         return n == 3;
     case SHAPE_DECIMAL:
         return fit_decimal(v, n);
+    case SHAPE_NUMBER:
+        return (n == 1 && v[0] == '-') ||
+               (n > 0 && v[0] != '-' &&
+                (!memchr(v, '.', n) || fit_decimal(v, n)));
     case SHAPE_TIME_LOCAL:
         return fit_time_local(v, n);
     case SHAPE_NOBLANK:
@@ -327,6 +343,10 @@ static int push_var(struct lsl_rule *r, uint32_t off, uint32_t len,
     const char *name = r->log_format + off;
     struct nfmt_item it = {off, len, ++r->ngroups, shape_of(name, len), false};
 
+    if (it.shape == SHAPE_ANY &&
+        lsl_rule_type_of(r, name, len) == LSL_FIELD_NUMBER)
+        it.shape = SHAPE_NUMBER;
+
     if (r->nitems && r->items[r->nitems - 1].group) {
         lsl_rule_fail(err, origin, r->log_format_line,
                       "log_format: $%.*s follows another variable with "
@@ -401,11 +421,11 @@ static int name_vars(struct lsl_rule *r)
         memcpy(s, r->log_format + it->off, it->len);
         s[it->len] = '\0';
         k += it->len + 1;
-        r->names[r->nnames++] = (struct rule_name){s, it->group, 0};
+        r->names[r->nnames++] = (struct rule_name){.name = s, .num = it->group};
     }
     if (r->trailing_num)
         r->names[r->nnames++] =
-            (struct rule_name){r->trailing, r->trailing_num, 0};
+            (struct rule_name){.name = r->trailing, .num = r->trailing_num};
     return 0;
 }
 
@@ -442,6 +462,40 @@ int lsl_nfmt_compile(struct lsl_rule *r, const char *origin,
     return rc ? rc : check_unique(r, origin, err);
 }
 
+static bool claimed(const struct lsl_rule *r, uint32_t group)
+{
+    for (size_t i = 0; i < r->nfields; i++)
+        if (r->fields[i].num == group)
+            return true;
+    return false;
+}
+
+/* A value of a fixed shape (digits, a number or "-", a time) holds no
+ * identifier, and the
+ * literals are the template's own text: only a variable that may hold
+ * anything and that no field line names is left to read as free text. */
+int lsl_nfmt_bind_open(struct lsl_rule *r)
+{
+    int rc = lsl_layout_compile(r, r->log_format);
+
+    if (rc)
+        return rc;
+    r->open_groups = calloc(r->ngroups, sizeof(*r->open_groups));
+    if (!r->open_groups)
+        return -ENOMEM;
+    for (size_t i = 0; i < r->nitems; i++) {
+        const struct nfmt_item *it = &r->items[i];
+
+        if (it->group && !claimed(r, it->group) &&
+            (it->shape == SHAPE_ANY || it->shape == SHAPE_NOBLANK ||
+             it->shape == SHAPE_NOQUOTE))
+            r->open_groups[r->nopen++] = it->group;
+    }
+    if (r->trailing_num && !claimed(r, r->trailing_num))
+        r->open_groups[r->nopen++] = r->trailing_num;
+    return 0;
+}
+
 int lsl_nfmt_group(const struct lsl_rule *r, const char *name)
 {
     for (size_t i = 0; i < r->nnames; i++)
@@ -452,6 +506,7 @@ int lsl_nfmt_group(const struct lsl_rule *r, const char *name)
 
 void lsl_nfmt_free(struct lsl_rule *r)
 {
+    free(r->open_groups);
     free(r->items);
     free(r->var_names);
 }

@@ -9,31 +9,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "rules_internal.h"
-
-#define MAX_WORDS 6
-
-struct parser {
-    struct lsl_rule *r;
-    const char *origin;
-    struct lsl_rule_error *err;
-    unsigned line;
-    bool log_format_open; /* last line was log_format's quoted strings */
-};
+#include "parse_internal.h"
 
 struct directive {
     const char *name;
-    int (*fn)(struct parser *ps, const char *rest, const char *end);
-};
-
-static const struct {
-    const char *name;
-    enum rule_action action;
-} action_names[] = {
-    {"ip", RULE_ACT_IP},           {"iplist", RULE_ACT_IPLIST},
-    {"query", RULE_ACT_QUERY},     {"scrub", RULE_ACT_SCRUB},
-    {"keep", RULE_ACT_KEEP},       {"drop", RULE_ACT_DROP},
-    {"useragent", RULE_ACT_AGENT},
+    int (*fn)(struct rule_parser *ps, const char *rest, const char *end);
 };
 
 void lsl_rule_fail(struct lsl_rule_error *err, const char *origin,
@@ -55,7 +35,7 @@ static bool is_blank(char c)
     return c == ' ' || c == '\t';
 }
 
-static bool word_is(struct lsl_span w, const char *s)
+bool lsl_parse_word_is(struct lsl_span w, const char *s)
 {
     return w.len == strlen(s) && memcmp(w.p, s, w.len) == 0;
 }
@@ -67,7 +47,7 @@ static const char *skip_blanks(const char *p, const char *end)
     return p;
 }
 
-static char *dup_span(const char *p, size_t len)
+char *lsl_parse_dup(const char *p, size_t len)
 {
     char *s = malloc(len + 1);
 
@@ -78,8 +58,14 @@ static char *dup_span(const char *p, size_t len)
     return s;
 }
 
+void *lsl_parse_grow(void *arr, size_t n, size_t size)
+{
+    /* Arrays grow one by one: rule files hold tens of lines. */
+    return realloc(arr, (n + 1) * size);
+}
+
 /* Words up to the end or a word starting with '#'. Returns the count, or
- * MAX_WORDS + 1 if there are more than MAX_WORDS. */
+ * LSL_PARSE_MAX_WORDS + 1 if there are more than LSL_PARSE_MAX_WORDS. */
 static size_t split_words(const char *p, const char *end, struct lsl_span *w)
 {
     size_t n = 0;
@@ -90,8 +76,8 @@ static size_t split_words(const char *p, const char *end, struct lsl_span *w)
 
         while (p < end && !is_blank(*p))
             p++;
-        if (n == MAX_WORDS)
-            return MAX_WORDS + 1;
+        if (n == LSL_PARSE_MAX_WORDS)
+            return LSL_PARSE_MAX_WORDS + 1;
         w[n].p = s;
         w[n].len = (size_t)(p - s);
         n++;
@@ -99,9 +85,7 @@ static size_t split_words(const char *p, const char *end, struct lsl_span *w)
     return n;
 }
 
-static int fail(struct parser *ps, const char *fmt, ...) LSL_PRINTF(2, 3);
-
-static int fail(struct parser *ps, const char *fmt, ...)
+int lsl_parse_fail(struct rule_parser *ps, const char *fmt, ...)
 {
     char msg[sizeof(ps->err->msg)];
     va_list ap;
@@ -114,29 +98,30 @@ static int fail(struct parser *ps, const char *fmt, ...)
 }
 
 /* Exactly `want` words (or between min and want). */
-static int words(struct parser *ps, const char *rest, const char *end,
-                 struct lsl_span *w, size_t min, size_t want, const char *usage)
+int lsl_parse_words(struct rule_parser *ps, const char *rest, const char *end,
+                    struct lsl_span *w, size_t min, size_t want,
+                    const char *usage)
 {
     size_t n = split_words(rest, end, w);
 
     if (n < min || n > want)
-        return fail(ps, "expected: %s", usage);
+        return lsl_parse_fail(ps, "expected: %s", usage);
     return (int)n;
 }
 
-static int set_text(struct parser *ps, char **dst, const char *what,
+static int set_text(struct rule_parser *ps, char **dst, const char *what,
                     const char *p, size_t len)
 {
     if (*dst)
-        return fail(ps, "'%s' given twice", what);
-    *dst = dup_span(p, len);
+        return lsl_parse_fail(ps, "'%s' given twice", what);
+    *dst = lsl_parse_dup(p, len);
     return *dst ? 0 : -ENOMEM;
 }
 
-static int do_name(struct parser *ps, const char *rest, const char *end)
+static int do_name(struct rule_parser *ps, const char *rest, const char *end)
 {
-    struct lsl_span w[MAX_WORDS];
-    int n = words(ps, rest, end, w, 1, 1, "name NAME");
+    struct lsl_span w[LSL_PARSE_MAX_WORDS];
+    int n = lsl_parse_words(ps, rest, end, w, 1, 1, "name NAME");
 
     if (n < 0)
         return n;
@@ -151,17 +136,17 @@ static size_t rest_len(const char *rest, const char *end)
     return (size_t)(end - rest);
 }
 
-static int do_pattern(struct parser *ps, const char *rest, const char *end)
+static int do_pattern(struct rule_parser *ps, const char *rest, const char *end)
 {
     size_t len = rest_len(rest, end);
 
     if (len == 0)
-        return fail(ps, "expected: pattern REGEX");
+        return lsl_parse_fail(ps, "expected: pattern REGEX");
     ps->r->pattern_line = ps->line;
     return set_text(ps, &ps->r->pattern, "pattern", rest, len);
 }
 
-static int do_time(struct parser *ps, const char *rest, const char *end)
+static int do_time(struct rule_parser *ps, const char *rest, const char *end)
 {
     struct lsl_rule *r = ps->r;
     const char *g = rest, *fmt;
@@ -171,10 +156,10 @@ static int do_time(struct parser *ps, const char *rest, const char *end)
         rest++;
     fmt = skip_blanks(rest, end);
     if (rest == g || fmt == end)
-        return fail(ps, "expected: time GROUP FORMAT");
+        return lsl_parse_fail(ps, "expected: time GROUP FORMAT");
     if (!lsl_time_format_ok(fmt, rest_len(fmt, end)))
-        return fail(ps, "invalid time format (known: %%d %%m %%b %%Y "
-                        "%%H %%M %%S %%z %%s %%f %%T %%%%)");
+        return lsl_parse_fail(ps, "invalid time format (known: %%d %%m %%b %%Y "
+                                  "%%H %%M %%S %%z %%s %%f %%T %%%%)");
     r->time_line = ps->line;
     rc = set_text(ps, &r->time_group, "time", g, (size_t)(rest - g));
     if (rc)
@@ -182,182 +167,23 @@ static int do_time(struct parser *ps, const char *rest, const char *end)
     return set_text(ps, &r->time_fmt, "time", fmt, rest_len(fmt, end));
 }
 
-static int parse_class(struct parser *ps, struct lsl_span w, uint8_t *cls)
-{
-    enum lsl_class c;
-
-    if (lsl_class_parse(w.p, w.len, &c))
-        return fail(ps,
-                    "unknown class '%.*s' (known: ip id user email "
-                    "secret phone name)",
-                    (int)(w.len > 32 ? 32 : w.len), w.p);
-    *cls = (uint8_t)c;
-    return 0;
-}
-
-static int parse_action(struct parser *ps, struct lsl_span w,
-                        struct rule_field *f)
-{
-    enum lsl_class c;
-
-    for (size_t i = 0; i < LSL_ARRAY_SIZE(action_names); i++) {
-        if (word_is(w, action_names[i].name)) {
-            f->action = (uint8_t)action_names[i].action;
-            f->cls = LSL_CLASS_IP;
-            return 0;
-        }
-    }
-    if (lsl_class_parse(w.p, w.len, &c) == 0) {
-        f->action = RULE_ACT_TOKEN;
-        f->cls = (uint8_t)c;
-        return 0;
-    }
-    return fail(ps,
-                "unknown action '%.*s' (known: ip iplist id user email "
-                "secret name phone query scrub useragent keep drop)",
-                (int)(w.len > 32 ? 32 : w.len), w.p);
-}
-
-static void *grow(void *arr, size_t n, size_t size)
-{
-    /* Arrays grow one by one: rule files hold tens of lines. */
-    return realloc(arr, (n + 1) * size);
-}
-
-static const char *const ip_modes[] = {"token", "ip6", "prefix", "truncate"};
-
-/* "mode=..." and "bits=N" after a field's action (and class). */
-static int parse_option(struct parser *ps, struct lsl_span w,
-                        struct rule_field *f)
-{
-    bool ip = f->action == RULE_ACT_IP || f->action == RULE_ACT_IPLIST;
-    unsigned v = 0;
-
-    if (ip && w.len > 5 && memcmp(w.p, "mode=", 5) == 0) {
-        struct lsl_span m = {w.p + 5, w.len - 5};
-
-        for (size_t i = 0; i < LSL_ARRAY_SIZE(ip_modes); i++) {
-            if (word_is(m, ip_modes[i])) {
-                f->mode = (uint8_t)i;
-                return 0;
-            }
-        }
-        return fail(ps,
-                    "unknown ip mode '%.*s' (known: token ip6 prefix "
-                    "truncate)",
-                    (int)(m.len > 32 ? 32 : m.len), m.p);
-    }
-    if (ip && w.len > 5 && w.len <= 8 && memcmp(w.p, "bits=", 5) == 0) {
-        for (size_t i = 5; i < w.len && v <= 128; i++) {
-            if (w.p[i] < '0' || w.p[i] > '9')
-                return fail(ps, "bits= takes 1 to 128");
-            v = v * 10 + (unsigned)(w.p[i] - '0');
-        }
-        if (v < 1 || v > 128)
-            return fail(ps, "bits= takes 1 to 128");
-        f->bits = (uint8_t)v;
-        return 0;
-    }
-    return fail(ps, "unexpected '%.*s'%s", (int)(w.len > 32 ? 32 : w.len), w.p,
-                ip ? " (options: mode= bits=)" : "");
-}
-
-/* ACTION [CLASS] [mode=M] [bits=N] */
-static int parse_spec(struct parser *ps, const struct lsl_span *w, int n,
-                      struct rule_field *f)
-{
-    int rc = parse_action(ps, w[0], f);
-    int i = 1;
-
-    if (rc)
-        return rc;
-    if (i < n && !memchr(w[i].p, '=', w[i].len)) {
-        if (f->action != RULE_ACT_IP && f->action != RULE_ACT_IPLIST &&
-            f->action != RULE_ACT_TOKEN)
-            return fail(ps, "action '%.*s' takes no class", (int)w[0].len,
-                        w[0].p);
-        rc = parse_class(ps, w[i++], &f->cls);
-        if (rc)
-            return rc;
-    }
-    for (; i < n; i++) {
-        rc = parse_option(ps, w[i], f);
-        if (rc)
-            return rc;
-    }
-    if (f->bits && f->mode != LSL_IPMODE_TRUNCATE)
-        return fail(ps, "bits= goes with mode=truncate");
-    return 0;
-}
-
-/* field, key and column lines: NAME ACTION [CLASS] [options]. */
-static int add_field(struct parser *ps, const char *rest, const char *end,
-                     enum rule_format via, const char *usage)
-{
-    struct lsl_rule *r = ps->r;
-    struct lsl_span w[MAX_WORDS];
-    struct rule_field f = {.line = ps->line, .via = (uint8_t)via};
-    struct rule_field *nf;
-    int n = words(ps, rest, end, w, 2, 5, usage);
-    int rc;
-
-    if (n < 0)
-        return n;
-    for (size_t i = 0; i < r->nfields; i++)
-        if (word_is(w[0], r->fields[i].group))
-            return fail(ps, "second %s line for '%s'",
-                        via == RULE_FMT_REGEX  ? "field"
-                        : via == RULE_FMT_JSON ? "key"
-                                               : "column",
-                        r->fields[i].group);
-    rc = parse_spec(ps, w + 1, n - 1, &f);
-    if (rc)
-        return rc;
-    nf = grow(r->fields, r->nfields, sizeof(*nf));
-    if (!nf)
-        return -ENOMEM;
-    r->fields = nf;
-    f.group = dup_span(w[0].p, w[0].len);
-    if (!f.group)
-        return -ENOMEM;
-    r->fields[r->nfields++] = f;
-    return 0;
-}
-
-static int do_field(struct parser *ps, const char *rest, const char *end)
-{
-    return add_field(ps, rest, end, RULE_FMT_REGEX,
-                     "field GROUP ACTION [CLASS] [mode=M] [bits=N]");
-}
-
-static int do_key(struct parser *ps, const char *rest, const char *end)
-{
-    return add_field(ps, rest, end, RULE_FMT_JSON,
-                     "key NAME ACTION [CLASS] [mode=M] [bits=N]");
-}
-
-static int do_column(struct parser *ps, const char *rest, const char *end)
-{
-    return add_field(ps, rest, end, RULE_FMT_W3C,
-                     "column NAME ACTION [CLASS] [mode=M] [bits=N]");
-}
-
-static int do_format(struct parser *ps, const char *rest, const char *end)
+static int do_format(struct rule_parser *ps, const char *rest, const char *end)
 {
     static const char *const names[] = {"regex", "json", "w3c", "nginx",
                                         "text"};
-    struct lsl_span w[MAX_WORDS];
-    int n = words(ps, rest, end, w, 1, 1, "format regex|json|w3c|nginx|text");
+    struct lsl_span w[LSL_PARSE_MAX_WORDS];
+    int n = lsl_parse_words(ps, rest, end, w, 1, 1,
+                            "format regex|json|w3c|nginx|text");
 
     if (n < 0)
         return n;
     for (size_t i = 0; i < LSL_ARRAY_SIZE(names); i++) {
-        if (word_is(w[0], names[i])) {
+        if (lsl_parse_word_is(w[0], names[i])) {
             ps->r->format = (uint8_t)i;
             return 0;
         }
     }
-    return fail(ps, "expected: format regex|json|w3c|nginx|text");
+    return lsl_parse_fail(ps, "expected: format regex|json|w3c|nginx|text");
 }
 
 /* The quoted strings of an nginx log_format directive, joined, into out;
@@ -384,7 +210,7 @@ static long unquote(const char *p, const char *end, char *out)
 }
 
 /* Append the template text of one line to the rule's log_format. */
-static int add_template(struct parser *ps, const char *rest, size_t len,
+static int add_template(struct rule_parser *ps, const char *rest, size_t len,
                         bool quoted)
 {
     struct lsl_rule *r = ps->r;
@@ -401,8 +227,9 @@ static int add_template(struct parser *ps, const char *rest, size_t len,
         memcpy(t + have, rest, len);
     t[have + (n < 0 ? 0 : (size_t)n)] = '\0';
     if (n < 0)
-        return fail(ps, "log_format: unclosed quote or text after the "
-                        "quoted strings");
+        return lsl_parse_fail(ps,
+                              "log_format: unclosed quote or text after the "
+                              "quoted strings");
     ps->log_format_open = quoted && rest[len - 1] != ';';
     return 0;
 }
@@ -410,60 +237,32 @@ static int add_template(struct parser *ps, const char *rest, size_t len,
 /* log_format TEMPLATE: the rest of the line as it is, or nginx's quoted
  * strings pasted from the server's configuration, which may go on over
  * the next lines ('...' '...';). */
-static int do_log_format(struct parser *ps, const char *rest, const char *end)
+static int do_log_format(struct rule_parser *ps, const char *rest,
+                         const char *end)
 {
     size_t len = rest_len(rest, end);
 
     if (len == 0)
-        return fail(ps, "expected: log_format TEMPLATE");
+        return lsl_parse_fail(ps, "expected: log_format TEMPLATE");
     if (ps->r->log_format)
-        return fail(ps, "'log_format' given twice");
+        return lsl_parse_fail(ps, "'log_format' given twice");
     ps->r->log_format_line = ps->line;
     return add_template(ps, rest, len, *rest == '\'' || *rest == '"');
 }
 
-static int do_type(struct parser *ps, const char *rest, const char *end)
-{
-    static const char *const names[] = {"string", "number", "time"};
-    struct lsl_rule *r = ps->r;
-    struct lsl_span w[MAX_WORDS];
-    struct rule_type t = {.line = ps->line};
-    struct rule_type *nt;
-    int n = words(ps, rest, end, w, 2, 2, "type NAME string|number|time");
-
-    if (n < 0)
-        return n;
-    for (t.type = 0; t.type < LSL_ARRAY_SIZE(names); t.type++)
-        if (word_is(w[1], names[t.type]))
-            break;
-    if (t.type == LSL_ARRAY_SIZE(names))
-        return fail(ps, "expected: type NAME string|number|time");
-    for (size_t i = 0; i < r->ntypes; i++)
-        if (word_is(w[0], r->types[i].group))
-            return fail(ps, "second type line for '%s'", r->types[i].group);
-    nt = grow(r->types, r->ntypes, sizeof(*nt));
-    if (!nt)
-        return -ENOMEM;
-    r->types = nt;
-    t.group = dup_span(w[0].p, w[0].len);
-    if (!t.group)
-        return -ENOMEM;
-    r->types[r->ntypes++] = t;
-    return 0;
-}
-
-static int do_require(struct parser *ps, const char *rest, const char *end)
+static int do_require(struct rule_parser *ps, const char *rest, const char *end)
 {
     struct lsl_rule *r = ps->r;
-    struct lsl_span w[MAX_WORDS];
-    int n = words(ps, rest, end, w, 1, MAX_WORDS, "require KEY...");
+    struct lsl_span w[LSL_PARSE_MAX_WORDS];
+    int n = lsl_parse_words(ps, rest, end, w, 1, LSL_PARSE_MAX_WORDS,
+                            "require KEY...");
 
     if (n < 0)
         return n;
     if (r->nrequire + (size_t)n > RULE_REQUIRE_MAX)
-        return fail(ps, "at most %d required keys", RULE_REQUIRE_MAX);
+        return lsl_parse_fail(ps, "at most %d required keys", RULE_REQUIRE_MAX);
     for (int i = 0; i < n; i++) {
-        r->require[r->nrequire] = dup_span(w[i].p, w[i].len);
+        r->require[r->nrequire] = lsl_parse_dup(w[i].p, w[i].len);
         if (!r->require[r->nrequire])
             return -ENOMEM;
         r->nrequire++;
@@ -471,38 +270,57 @@ static int do_require(struct parser *ps, const char *rest, const char *end)
     return 0;
 }
 
-static int do_disclosure(struct parser *ps, const char *rest, const char *end)
+static int do_unnamed(struct rule_parser *ps, const char *rest, const char *end)
 {
-    struct lsl_span w[MAX_WORDS];
-    int n = words(ps, rest, end, w, 1, 1, "disclosure port=NAME");
+    static const char *const names[] = {"scrub", "drop", "keep"};
+    struct lsl_span w[LSL_PARSE_MAX_WORDS];
+    int n = lsl_parse_words(ps, rest, end, w, 1, 1, "unnamed scrub|drop|keep");
+
+    if (n < 0)
+        return n;
+    for (size_t i = 0; i < LSL_ARRAY_SIZE(names); i++) {
+        if (lsl_parse_word_is(w[0], names[i])) {
+            ps->r->unnamed = (uint8_t)i;
+            ps->r->unnamed_line = ps->line;
+            return 0;
+        }
+    }
+    return lsl_parse_fail(ps, "expected: unnamed scrub|drop|keep");
+}
+
+static int do_disclosure(struct rule_parser *ps, const char *rest,
+                         const char *end)
+{
+    struct lsl_span w[LSL_PARSE_MAX_WORDS];
+    int n = lsl_parse_words(ps, rest, end, w, 1, 1, "disclosure port=NAME");
 
     if (n < 0)
         return n;
     if (w[0].len <= 5 || memcmp(w[0].p, "port=", 5) != 0)
-        return fail(ps, "expected: disclosure port=NAME");
+        return lsl_parse_fail(ps, "expected: disclosure port=NAME");
     ps->r->port_line = ps->line;
     return set_text(ps, &ps->r->port_group, "disclosure port=", w[0].p + 5,
                     w[0].len - 5);
 }
 
-static int add_param(struct parser *ps, const char *rest, const char *end,
+static int add_param(struct rule_parser *ps, const char *rest, const char *end,
                      uint8_t kind)
 {
     static const char *const usage[] = {"param NAME CLASS",
                                         "segment NAME CLASS"};
     struct lsl_rule *r = ps->r;
-    struct lsl_span w[MAX_WORDS];
+    struct lsl_span w[LSL_PARSE_MAX_WORDS];
     struct rule_param p = {.kind = kind};
     struct rule_param *np;
-    int n = words(ps, rest, end, w, 2, 2, usage[kind]);
+    int n = lsl_parse_words(ps, rest, end, w, 2, 2, usage[kind]);
     int rc;
 
     if (n < 0)
         return n;
-    rc = parse_class(ps, w[1], &p.cls);
+    rc = lsl_parse_class(ps, w[1], &p.cls);
     if (rc)
         return rc;
-    p.name = dup_span(w[0].p, w[0].len);
+    p.name = lsl_parse_dup(w[0].p, w[0].len);
     if (!p.name)
         return -ENOMEM;
     p.len = w[0].len;
@@ -514,12 +332,12 @@ static int add_param(struct parser *ps, const char *rest, const char *end,
         if (r->params[i].kind == kind && r->params[i].len == p.len &&
             memcmp(r->params[i].name, p.name, p.len) == 0) {
             free(p.name);
-            return fail(ps, "%s '%s' given twice",
-                        kind == PARAM_QUERY ? "param" : "segment",
-                        r->params[i].name);
+            return lsl_parse_fail(ps, "%s '%s' given twice",
+                                  kind == PARAM_QUERY ? "param" : "segment",
+                                  r->params[i].name);
         }
     }
-    np = grow(r->params, r->nparams, sizeof(*np));
+    np = lsl_parse_grow(r->params, r->nparams, sizeof(*np));
     if (!np) {
         free(p.name);
         return -ENOMEM;
@@ -530,50 +348,84 @@ static int add_param(struct parser *ps, const char *rest, const char *end,
     return 0;
 }
 
-static int do_param(struct parser *ps, const char *rest, const char *end)
+static int do_param(struct rule_parser *ps, const char *rest, const char *end)
 {
     return add_param(ps, rest, end, PARAM_QUERY);
 }
 
-static int do_segment(struct parser *ps, const char *rest, const char *end)
+static int do_segment(struct rule_parser *ps, const char *rest, const char *end)
 {
     return add_param(ps, rest, end, PARAM_SEGMENT);
 }
 
-static int parse_limit(struct parser *ps, const char *rest, const char *end,
-                       const char *usage, uint32_t *out)
+static int parse_limit(struct rule_parser *ps, const char *rest,
+                       const char *end, const char *usage, uint32_t *out)
 {
-    struct lsl_span w[MAX_WORDS];
-    int n = words(ps, rest, end, w, 1, 1, usage);
+    struct lsl_span w[LSL_PARSE_MAX_WORDS];
+    int n = lsl_parse_words(ps, rest, end, w, 1, 1, usage);
     uint64_t v = 0;
 
     if (n < 0)
         return n;
     for (size_t i = 0; i < w[0].len; i++) {
         if (w[0].p[i] < '0' || w[0].p[i] > '9' || v > UINT32_MAX / 10)
-            return fail(ps, "expected: %s (1 to %u)", usage, UINT32_MAX);
+            return lsl_parse_fail(ps, "expected: %s (1 to %u)", usage,
+                                  UINT32_MAX);
         v = v * 10 + (uint64_t)(w[0].p[i] - '0');
     }
     if (v == 0 || v > UINT32_MAX)
-        return fail(ps, "expected: %s (1 to %u)", usage, UINT32_MAX);
+        return lsl_parse_fail(ps, "expected: %s (1 to %u)", usage, UINT32_MAX);
     *out = (uint32_t)v;
     return 0;
 }
 
-static int do_match_limit(struct parser *ps, const char *rest, const char *end)
+static int do_match_limit(struct rule_parser *ps, const char *rest,
+                          const char *end)
 {
     return parse_limit(ps, rest, end, "match-limit N", &ps->r->match_limit);
 }
 
-static int do_depth_limit(struct parser *ps, const char *rest, const char *end)
+static int do_depth_limit(struct rule_parser *ps, const char *rest,
+                          const char *end)
 {
     return parse_limit(ps, rest, end, "depth-limit N", &ps->r->depth_limit);
 }
 
-static int do_trailing(struct parser *ps, const char *rest, const char *end)
+static int do_priority(struct rule_parser *ps, const char *rest,
+                       const char *end)
 {
-    struct lsl_span w[MAX_WORDS];
-    int n = words(ps, rest, end, w, 1, 1, "trailing NAME");
+    struct lsl_span w[LSL_PARSE_MAX_WORDS];
+    int n = lsl_parse_words(ps, rest, end, w, 1, 1, "priority -9..9");
+
+    if (n < 0)
+        return n;
+    if (w[0].len == 1 && w[0].p[0] >= '0' && w[0].p[0] <= '9')
+        ps->r->priority = w[0].p[0] - '0';
+    else if (w[0].len == 2 && w[0].p[0] == '-' && w[0].p[1] >= '0' &&
+             w[0].p[1] <= '9')
+        ps->r->priority = '0' - w[0].p[1];
+    else
+        return lsl_parse_fail(ps, "expected: priority -9..9");
+    return 0;
+}
+
+/* layout TEMPLATE: a regex rule's line as a log_format would write it
+ * ($group names), for the fallback of lines the pattern does not match. */
+static int do_layout(struct rule_parser *ps, const char *rest, const char *end)
+{
+    size_t len = rest_len(rest, end);
+
+    if (len == 0)
+        return lsl_parse_fail(ps, "expected: layout TEMPLATE");
+    ps->r->layout_line = ps->line;
+    return set_text(ps, &ps->r->layout, "layout", rest, len);
+}
+
+static int do_trailing(struct rule_parser *ps, const char *rest,
+                       const char *end)
+{
+    struct lsl_span w[LSL_PARSE_MAX_WORDS];
+    int n = lsl_parse_words(ps, rest, end, w, 1, 1, "trailing NAME");
 
     if (n < 0)
         return n;
@@ -581,32 +433,81 @@ static int do_trailing(struct parser *ps, const char *rest, const char *end)
     return set_text(ps, &ps->r->trailing, "trailing", w[0].p, w[0].len);
 }
 
+static int parse_text(struct rule_parser *ps, const char *text, size_t len);
+
+/*
+ * include NAME: the param and segment lines of the file NAME beside the
+ * rule file (shared lists such as web.params). NAME holds no '/' and
+ * does not start with '.', so an include never leaves the rules
+ * directory; an included file holds params, segments and comments only.
+ */
+static int do_include(struct rule_parser *ps, const char *rest, const char *end)
+{
+    struct lsl_span w[LSL_PARSE_MAX_WORDS];
+    int n = lsl_parse_words(ps, rest, end, w, 1, 1, "include NAME");
+    struct rule_parser sub = *ps;
+    const char *slash;
+    char path[4096], *text = NULL;
+    size_t tlen = 0;
+    int rc;
+
+    if (n < 0)
+        return n;
+    if (ps->in_include || !ps->is_file)
+        return lsl_parse_fail(ps, ps->in_include
+                                      ? "an included file includes nothing"
+                                      : "include needs a rule file");
+    if (memchr(w[0].p, '/', w[0].len) || w[0].p[0] == '.')
+        return lsl_parse_fail(ps,
+                              "include takes a file name beside the rule file");
+    slash = strrchr(ps->origin, '/');
+    if (snprintf(path, sizeof(path), "%.*s%.*s",
+                 slash ? (int)(slash - ps->origin + 1) : 0, ps->origin,
+                 (int)w[0].len, w[0].p) >= (int)sizeof(path))
+        return lsl_parse_fail(ps, "include: path too long");
+    rc = lsl_rule_read_file(path, &text, &tlen);
+    if (rc)
+        return lsl_parse_fail(ps, "include %.*s: %s", (int)w[0].len, w[0].p,
+                              lsl_strerror(rc));
+    sub.origin = path;
+    sub.line = 0;
+    sub.in_include = true;
+    rc = parse_text(&sub, text, tlen);
+    free(text);
+    return rc;
+}
+
 static const struct directive directives[] = {
     {"name", do_name},
     {"pattern", do_pattern},
     {"time", do_time},
-    {"field", do_field},
-    {"key", do_key},
-    {"column", do_column},
+    {"field", lsl_parse_field},
+    {"key", lsl_parse_key},
+    {"column", lsl_parse_column},
     {"format", do_format},
     {"log_format", do_log_format},
     {"trailing", do_trailing},
-    {"type", do_type},
+    {"type", lsl_parse_type},
     {"require", do_require},
+    {"unnamed", do_unnamed},
     {"disclosure", do_disclosure},
     {"param", do_param},
     {"segment", do_segment},
     {"match-limit", do_match_limit},
     {"depth-limit", do_depth_limit},
+    {"include", do_include},
+    {"priority", do_priority},
+    {"layout", do_layout},
+    {"canonical", lsl_parse_canonical},
 };
 
-static int parse_line(struct parser *ps, const char *p, size_t n)
+static int parse_line(struct rule_parser *ps, const char *p, size_t n)
 {
     const char *end = p + n;
     struct lsl_span w;
 
     if (memchr(p, '\0', n))
-        return fail(ps, "NUL byte in rule file");
+        return lsl_parse_fail(ps, "NUL byte in rule file");
     p = skip_blanks(p, end);
     if (ps->log_format_open && p < end && (*p == '\'' || *p == '"'))
         return add_template(ps, p, rest_len(p, end), true);
@@ -617,18 +518,27 @@ static int parse_line(struct parser *ps, const char *p, size_t n)
     while (p < end && !is_blank(*p))
         p++;
     w.len = (size_t)(p - w.p);
-    for (size_t i = 0; i < LSL_ARRAY_SIZE(directives); i++)
-        if (word_is(w, directives[i].name))
-            return directives[i].fn(ps, skip_blanks(p, end), end);
-    return fail(ps,
-                "unknown directive '%.*s' (known: name format pattern "
-                "log_format trailing time field key column type require "
-                "param segment disclosure match-limit depth-limit)",
-                (int)(w.len > 32 ? 32 : w.len), w.p);
+    for (size_t i = 0; i < LSL_ARRAY_SIZE(directives); i++) {
+        if (!lsl_parse_word_is(w, directives[i].name))
+            continue;
+        if (ps->in_include && directives[i].fn != do_param &&
+            directives[i].fn != do_segment)
+            return lsl_parse_fail(
+                ps, "an included file holds only param and segment "
+                    "lines");
+        return directives[i].fn(ps, skip_blanks(p, end), end);
+    }
+    return lsl_parse_fail(
+        ps,
+        "unknown directive '%.*s' (known: name format pattern "
+        "log_format trailing time field key column type require "
+        "unnamed param segment include priority layout canonical "
+        "disclosure match-limit depth-limit)",
+        (int)(w.len > 32 ? 32 : w.len), w.p);
 }
 
 /* A text rule has no fields: nothing to time, type or name a port. */
-static int check_text(struct parser *ps)
+static int check_text(struct rule_parser *ps)
 {
     const struct lsl_rule *r = ps->r;
 
@@ -636,8 +546,9 @@ static int check_text(struct parser *ps)
         ps->line = r->time_group ? r->time_line
                    : r->ntypes   ? r->types[0].line
                                  : r->port_line;
-        return fail(ps, "a text rule has no fields: no 'time', 'type' or "
-                        "'disclosure' line");
+        return lsl_parse_fail(ps,
+                              "a text rule has no fields: no 'time', 'type' or "
+                              "'disclosure' line");
     }
     return 0;
 }
@@ -645,7 +556,7 @@ static int check_text(struct parser *ps)
 /* Directives must suit the format: a pattern only for regex rules, a
  * log_format only for nginx rules, field lines for both, key lines for
  * json, column lines for w3c, none for text. */
-static int check_format(struct parser *ps)
+static int check_format(struct rule_parser *ps)
 {
     static const char *const dir[] = {"field", "key", "column", "field",
                                       "param"};
@@ -654,34 +565,45 @@ static int check_format(struct parser *ps)
     uint8_t via = r->format == RULE_FMT_NGINX ? RULE_FMT_REGEX : r->format;
 
     if (r->format == RULE_FMT_REGEX && !r->pattern)
-        return fail(ps, "missing 'pattern' line");
+        return lsl_parse_fail(ps, "missing 'pattern' line");
     if (r->format == RULE_FMT_NGINX && !r->log_format)
-        return fail(ps, "missing 'log_format' line");
+        return lsl_parse_fail(ps, "missing 'log_format' line");
     if (r->format != RULE_FMT_REGEX && r->pattern) {
         ps->line = r->pattern_line;
-        return fail(ps, "a %s rule takes no pattern", fmt[r->format]);
+        return lsl_parse_fail(ps, "a %s rule takes no pattern", fmt[r->format]);
     }
     if (r->format != RULE_FMT_NGINX && r->log_format) {
         ps->line = r->log_format_line;
-        return fail(ps, "a %s rule takes no log_format", fmt[r->format]);
+        return lsl_parse_fail(ps, "a %s rule takes no log_format",
+                              fmt[r->format]);
+    }
+    if (r->format != RULE_FMT_REGEX && r->layout) {
+        ps->line = r->layout_line;
+        return lsl_parse_fail(ps, "'layout' is for regex rules");
     }
     if (r->format != RULE_FMT_NGINX && r->trailing) {
         ps->line = r->trailing_line;
-        return fail(ps, "a %s rule takes no 'trailing' line", fmt[r->format]);
+        return lsl_parse_fail(ps, "a %s rule takes no 'trailing' line",
+                              fmt[r->format]);
     }
-    if (r->format != RULE_FMT_JSON && r->nrequire)
-        return fail(ps, "'require' is for json rules");
+    if (r->format != RULE_FMT_JSON && r->format != RULE_FMT_W3C && r->nrequire)
+        return lsl_parse_fail(ps, "'require' is for json and w3c rules");
+    if (r->format != RULE_FMT_JSON && r->unnamed_line) {
+        ps->line = r->unnamed_line;
+        return lsl_parse_fail(ps, "'unnamed' is for json rules");
+    }
     for (size_t i = 0; i < r->nfields; i++) {
         if (r->fields[i].via != via) {
             ps->line = r->fields[i].line;
-            return fail(ps, "a %s rule takes '%s' lines, not '%s'",
-                        fmt[r->format], dir[r->format], dir[r->fields[i].via]);
+            return lsl_parse_fail(ps, "a %s rule takes '%s' lines, not '%s'",
+                                  fmt[r->format], dir[r->format],
+                                  dir[r->fields[i].via]);
         }
     }
     return r->format == RULE_FMT_TEXT ? check_text(ps) : 0;
 }
 
-static int parse_text(struct parser *ps, const char *text, size_t len)
+static int parse_text(struct rule_parser *ps, const char *text, size_t len)
 {
     const char *p = text, *end = text + len;
     int rc;
@@ -698,16 +620,25 @@ static int parse_text(struct parser *ps, const char *text, size_t len)
             return rc;
         p = nl ? nl + 1 : end;
     }
+    if (ps->in_include)
+        return 0;
     ps->line = 0;
     if (!ps->r->name)
-        return fail(ps, "missing 'name' line");
+        return lsl_parse_fail(ps, "missing 'name' line");
     return check_format(ps);
 }
 
 int lsl_rule_parse(struct lsl_rule **out, const char *text, size_t len,
                    const char *origin, struct lsl_rule_error *err)
 {
-    struct parser ps = {.origin = origin, .err = err};
+    return lsl_rule_parse_at(out, text, len, origin, false, err);
+}
+
+int lsl_rule_parse_at(struct lsl_rule **out, const char *text, size_t len,
+                      const char *origin, bool is_file,
+                      struct lsl_rule_error *err)
+{
+    struct rule_parser ps = {.origin = origin, .err = err, .is_file = is_file};
     int rc;
 
     *out = NULL;

@@ -223,6 +223,7 @@ static int plan_pair(struct qctx *q, size_t i, size_t eq, size_t pend)
     const char *line = q->line;
     const struct rule_param *prm = NULL;
     size_t vlen = eq < pend ? pend - eq - 1 : 0;
+    const char *eq2;
 
     if (vlen > 0)
         prm = lookup_name(q->r, line + i, eq - i);
@@ -231,6 +232,16 @@ static int plan_pair(struct qctx *q, size_t i, size_t eq, size_t pend)
     if (vlen >= LSL_OPAQUE_MIN &&
         lsl_opaque_value(line + eq + 1, vlen, !q->decoded))
         return push_value(q, eq + 1, vlen, LSL_CLASS_ID);
+    /* A value that is itself a pair of a listed name (a cookie
+     * "c=sessionid=...") or a path ("next=/u/NAME/") is read as one. */
+    if (vlen > 0 && (eq2 = memchr(line + eq + 1, '=', vlen)) != NULL &&
+        eq2 + 1 < line + pend &&
+        (prm = lookup_name(q->r, line + eq + 1,
+                           (size_t)(eq2 - line) - eq - 1)) != NULL)
+        return push_value(q, (size_t)(eq2 - line) + 1,
+                          pend - (size_t)(eq2 - line) - 1, prm->cls);
+    if (vlen > 1 && line[eq + 1] == '/' && q->r->param_lens[PARAM_SEGMENT])
+        return plan_path(q, eq + 1, pend);
     /* Inside a JSON string only a pair without JSON escapes is decoded. */
     if (!q->decoded && lsl_pct_has_escape(line + i, pend - i) &&
         (!q->esc || !memchr(line + i, '\\', pend - i)))

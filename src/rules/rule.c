@@ -69,6 +69,44 @@ static int compile_pattern(struct lsl_rule *r, const char *origin,
     return 0;
 }
 
+static const struct {
+    const char *name;
+    uint8_t type;
+} canon_names[] = {
+    {"time", LSL_FIELD_TIME},          {"client_ip", LSL_FIELD_STRING},
+    {"client_port", LSL_FIELD_NUMBER}, {"user", LSL_FIELD_STRING},
+    {"request", LSL_FIELD_STRING},     {"method", LSL_FIELD_STRING},
+    {"path", LSL_FIELD_STRING},        {"query", LSL_FIELD_STRING},
+    {"protocol", LSL_FIELD_STRING},    {"status", LSL_FIELD_NUMBER},
+    {"bytes", LSL_FIELD_NUMBER},       {"referer", LSL_FIELD_STRING},
+    {"user_agent", LSL_FIELD_STRING},  {"host", LSL_FIELD_STRING},
+    {"request_id", LSL_FIELD_STRING},  {"forwarded_for", LSL_FIELD_STRING},
+    {"server_ip", LSL_FIELD_STRING},   {"server_port", LSL_FIELD_NUMBER},
+    {"uri", LSL_FIELD_STRING},
+};
+
+const char *lsl_canon_find(const char *name, size_t len, uint8_t *type)
+{
+    for (size_t i = 0; i < LSL_ARRAY_SIZE(canon_names); i++) {
+        if (strlen(canon_names[i].name) == len &&
+            memcmp(canon_names[i].name, name, len) == 0) {
+            *type = canon_names[i].type;
+            return canon_names[i].name;
+        }
+    }
+    return NULL;
+}
+
+const struct rule_canon *lsl_rule_canon_of(const struct lsl_rule *r,
+                                           const char *name, size_t len)
+{
+    for (size_t i = 0; i < r->ncanons; i++)
+        if (strlen(r->canons[i].group) == len &&
+            memcmp(r->canons[i].group, name, len) == 0)
+            return &r->canons[i];
+    return NULL;
+}
+
 uint8_t lsl_rule_type_of(const struct lsl_rule *r, const char *name, size_t len)
 {
     for (size_t i = 0; i < r->ntypes; i++) {
@@ -142,6 +180,9 @@ static int bind_all(struct lsl_rule *r, const char *origin,
     for (size_t i = 0; rc == 0 && i < r->ntypes; i++)
         rc = bind_group(r, r->types[i].group, r->types[i].line, origin, err,
                         &unused);
+    for (size_t i = 0; rc == 0 && i < r->ncanons; i++)
+        rc = bind_group(r, r->canons[i].group, r->canons[i].line, origin, err,
+                        &unused);
     if (rc == 0 && r->port_group)
         rc = bind_group(r, r->port_group, r->port_line, origin, err, &unused);
     if (rc == 0 && r->time_group)
@@ -155,10 +196,19 @@ static void type_names(struct lsl_rule *r)
 {
     for (size_t i = 0; i < r->nnames; i++) {
         struct rule_name *n = &r->names[i];
+        const struct rule_canon *c =
+            lsl_rule_canon_of(r, n->name, strlen(n->name));
 
         n->type = n->num == r->time_num
                       ? LSL_FIELD_TIME
                       : lsl_rule_type_of(r, n->name, strlen(n->name));
+        if (n->num == r->time_num) {
+            n->canon = "time";
+            n->canon_type = LSL_FIELD_TIME;
+        } else if (c) {
+            n->canon = c->name;
+            n->canon_type = c->type;
+        }
     }
 }
 
@@ -175,6 +225,10 @@ static int compile_groups(struct lsl_rule *r, const char *origin,
         rc = bind_all(r, origin, err);
     if (rc == 0 && !nginx)
         rc = bind_names(r);
+    if (rc == 0 && nginx)
+        rc = lsl_nfmt_bind_open(r);
+    if (rc == 0 && !nginx && r->layout)
+        rc = lsl_layout_compile(r, r->layout);
     if (rc == 0)
         type_names(r);
     return rc;
@@ -246,6 +300,9 @@ void lsl_rule_free(struct lsl_rule *r)
         free(r->params[i].name);
     for (size_t i = 0; i < r->ntypes; i++)
         free(r->types[i].group);
+    for (size_t i = 0; i < r->ncanons; i++)
+        free(r->canons[i].group);
+    free(r->canons);
     for (size_t i = 0; i < r->nrequire; i++)
         free(r->require[i]);
     free(r->fields);
@@ -257,6 +314,8 @@ void lsl_rule_free(struct lsl_rule *r)
     free(r->pattern);
     free(r->log_format);
     free(r->trailing);
+    free(r->layout);
+    free(r->slots);
     free(r->time_group);
     free(r->time_fmt);
     free(r);
@@ -275,5 +334,6 @@ const char *lsl_rule_time_format(const struct lsl_rule *r)
 bool lsl_rule_is_header(const struct lsl_rule *r, const char *line, size_t len)
 {
     return r && r->format == RULE_FMT_W3C && len >= 8 &&
-           memcmp(line, "#Fields:", 8) == 0;
+           (memcmp(line, "#Fields:", 8) == 0 ||
+            memcmp(line, "#fields\t", 8) == 0);
 }

@@ -42,9 +42,13 @@ struct rule_field {
     uint8_t action; /* enum rule_action */
     uint8_t cls;    /* enum lsl_class */
     uint8_t mode;   /* enum lsl_ip_mode */
-    uint8_t bits;   /* for LSL_IPMODE_TRUNCATE; 0: default */
+    uint8_t bits4;  /* for LSL_IPMODE_TRUNCATE, IPv4; 0: default */
+    uint8_t bits6;  /* the same for IPv6 */
     uint8_t via;    /* enum rule_format of the directive that declared it */
     unsigned line;  /* where it was declared, for errors */
+    /* The group's last dotted part ("remote_ip" of "request.remote_ip"):
+     * group + leaf, leaf_len bytes; free text compares pair names to it. */
+    size_t leaf, leaf_len;
 };
 
 /* A `type` line: the structured-output type of a group, key or column. */
@@ -58,7 +62,17 @@ struct rule_type {
 struct rule_name {
     const char *name; /* inside the compiled pattern's name table */
     uint32_t num;
-    uint8_t type; /* enum lsl_field_type */
+    uint8_t type;      /* enum lsl_field_type */
+    const char *canon; /* shared name (lsl_canon_find), or NULL */
+    uint8_t canon_type;
+};
+
+/* `canonical GROUP NAME`: the shared name of a group, key or column. */
+struct rule_canon {
+    char *group;
+    const char *name; /* static, from lsl_canon_find */
+    uint8_t type;
+    unsigned line;
 };
 
 /* `param NAME CLASS` (query string) or `segment NAME CLASS` (the path
@@ -73,6 +87,14 @@ struct rule_param {
 };
 
 #define RULE_REQUIRE_MAX 16
+
+/* `unnamed`: what a JSON rule does with the values of keys it does not
+ * name. */
+enum rule_unnamed {
+    UNNAMED_SCRUB = 0, /* secret-looking names tokenized, the rest scrubbed */
+    UNNAMED_DROP,
+    UNNAMED_KEEP,
+};
 
 struct lsl_rule {
     char *name;
@@ -97,8 +119,13 @@ struct lsl_rule {
     uint16_t param_at[2][65];
     struct rule_type *types;
     size_t ntypes;
+    struct rule_canon *canons;
+    size_t ncanons;
     char *require[RULE_REQUIRE_MAX]; /* JSON keys every line must hold */
     size_t nrequire;
+    uint8_t unnamed; /* enum rule_unnamed */
+    int priority;    /* --rule auto: the higher wins a tie */
+    unsigned unnamed_line;
     char *port_group; /* `disclosure port=GROUP` */
     unsigned port_line;
     pcre2_code *code;
@@ -108,24 +135,58 @@ struct lsl_rule {
     size_t nitems;
     char *var_names; /* NUL-terminated names, pointed to by names[] */
     char *trailing;  /* `trailing NAME`: group of any text after the format */
+    char *layout;    /* regex rules: `layout`, the fallback's cells */
+    unsigned layout_line;
     unsigned trailing_line;
     uint32_t trailing_num; /* its group number once compiled; 0: none */
     uint32_t ngroups; /* capture groups (variables), not counting group 0 */
     struct rule_name *names; /* named groups, by number */
     size_t nnames;
+    /* format nginx: the groups no field line claims whose value may hold
+     * anything (not a fixed shape such as $status or $time_local); they
+     * are read as free text (fail closed). */
+    uint32_t *open_groups;
+    size_t nopen;
+    /* format nginx: the template's cells, for the fallback. */
+    struct lsl_slot *slots;
+    size_t nslots;
+};
+
+/*
+ * One blank-separated cell of a line's layout, for the fallback of lines
+ * a rule does not match (fallback.c): a `format nginx` template's cell
+ * such as `"$request"` or `[$time_local]` (its literal text around the
+ * variables, and the field of its variable), or a W3C column.
+ */
+struct lsl_slot {
+    const char *pre; /* literal text a cell must start with */
+    const char *suf; /* and end with */
+    uint16_t npre, nsuf;
+    bool literal;               /* no variable: the cell equals pre */
+    const struct rule_field *f; /* the field of its variable(s); may be NULL */
 };
 
 /* A W3C column of the header in force, bound to a rule's field. */
 struct w3c_col {
-    const char *name;           /* NUL-terminated, inside lsl_matcher.hdr */
-    const struct rule_field *f; /* NULL: no column line */
-    uint8_t type;               /* enum lsl_field_type */
+    const char *name;               /* NUL-terminated, inside lsl_matcher.hdr */
+    const struct rule_field *f;     /* NULL: no column line */
+    uint8_t type;                   /* enum lsl_field_type */
+    const struct rule_canon *canon; /* NULL: none */
 };
 
 struct lsl_scrub_memo;
 
+/* A range of a line a field claims (fail closed: the rest is free text). */
+struct lsl_claim {
+    uint32_t s, e;
+};
+
 struct lsl_matcher {
     struct lsl_scrub_memo *memo; /* scrub plans of repeated texts */
+    struct lsl_claim *claims;    /* regex rules: one per field, sorted */
+    size_t claims_cap;
+    struct lsl_slot *wslots; /* W3C columns as fallback slots */
+    size_t wslots_cap;
     PCRE2_SIZE *ov; /* format nginx: group offsets, as PCRE2 gives them */
     uint32_t ov_pairs;
     pcre2_match_data *md;
@@ -140,6 +201,7 @@ struct lsl_matcher {
     struct w3c_col *cols;
     size_t ncols, cols_cap;
     const struct lsl_rule *hdr_rule;
+    bool hdr_ok;      /* the header has every column hdr_rule requires */
     long time_col[2]; /* columns of the rule's time ("date+time"); -1 */
 };
 
@@ -187,6 +249,49 @@ int lsl_nfmt_match(const struct lsl_rule *r, const char *line, size_t len,
 int lsl_nfmt_group(const struct lsl_rule *r, const char *name);
 void lsl_nfmt_free(struct lsl_rule *r);
 
+/* format nginx, once fields are bound: fill r->open_groups and r->slots.
+ * 0 or -ENOMEM. */
+LSL_MUST_CHECK int lsl_nfmt_bind_open(struct lsl_rule *r);
+
+/*
+ * r->slots from a layout (fallback.c): `text` (the log_format of a format
+ * nginx rule, or a regex rule's `layout` line, kept while r lives) split
+ * at blanks into cells, each with the literal text around its $variables
+ * and the strongest of their fields (by name). 0 or -ENOMEM.
+ */
+LSL_MUST_CHECK int lsl_layout_compile(struct lsl_rule *r, const char *text);
+
+/* How strongly a field hides its value, for the fallback: 3 drops, 2
+ * tokenizes (ip, iplist, a class), 1 reads it as a query, 0 as text. */
+unsigned lsl_field_strength(const struct rule_field *f);
+
+/*
+ * Plan a line rule r did not match (fallback.c), with everything the rule
+ * knows: its layout (a format nginx template's cells, a W3C header's
+ * columns) lines the line's cells up with fields by position, within the
+ * window a missing or extra cell leaves, and each cell takes the most
+ * protective action among the fields it may be; a rule without a layout
+ * reads a line shaped like the common log format by position (host, then
+ * user names before the first [ or "), requests and URLs in quotes as
+ * queries; everything else, and JSON lines, is read as the text rule
+ * reads a line, with the rule's param names (and JSON key names).
+ * matched stays false. 0 or -ENOMEM.
+ */
+LSL_MUST_CHECK int lsl_fallback_plan(const struct lsl_rule *r,
+                                     struct lsl_matcher *m, const char *line,
+                                     size_t len);
+
+/* Read a rule file (at most 1 MiB, a regular file) into *out (malloc'd,
+ * not NUL-terminated). 0, -errno, -EFBIG or -EINVAL. */
+LSL_MUST_CHECK int lsl_rule_read_file(const char *path, char **out,
+                                      size_t *len);
+
+/* lsl_rule_parse; `is_file`: origin is the file's path, so `include NAME`
+ * reads NAME from its directory. */
+LSL_MUST_CHECK int lsl_rule_parse_at(struct lsl_rule **out, const char *text,
+                                     size_t len, const char *origin,
+                                     bool is_file, struct lsl_rule_error *err);
+
 /* Fill *err (may be NULL) with origin, line and a formatted message. */
 void lsl_rule_fail(struct lsl_rule_error *err, const char *origin,
                    unsigned line, const char *fmt, ...) LSL_PRINTF(4, 5);
@@ -219,9 +324,22 @@ LSL_MUST_CHECK int lsl_plan_value(const struct lsl_rule *r,
 const struct rule_field *lsl_rule_field_find(const struct lsl_rule *r,
                                              const char *name, size_t len);
 
+/* The `canonical` line of name[0..len), or NULL. */
+const struct rule_canon *lsl_rule_canon_of(const struct lsl_rule *r,
+                                           const char *name, size_t len);
+
+/* Set the last pushed field's shared name: the rule's time is "time". */
+void lsl_plan_field_canon(struct lsl_plan *p, const struct rule_canon *c,
+                          bool is_time);
+
 /* The `type` of name[0..len), or LSL_FIELD_STRING. */
 uint8_t lsl_rule_type_of(const struct lsl_rule *r, const char *name,
                          size_t len);
+
+/* True if a key name looks like a secret's: it holds key, token, secret,
+ * session, cookie, authorization, passw or credential, in any case
+ * (json.c; JSON rules' unnamed keys). */
+bool lsl_secret_name(const char *name, size_t len);
 
 /* Plan a line with a JSON rule (json.c). 0 or -ENOMEM. */
 LSL_MUST_CHECK int lsl_json_plan(const struct lsl_rule *r,
@@ -231,6 +349,9 @@ LSL_MUST_CHECK int lsl_json_plan(const struct lsl_rule *r,
 /* Plan a line with a W3C rule (w3c.c). 0 or -ENOMEM. */
 LSL_MUST_CHECK int lsl_w3c_plan(const struct lsl_rule *r, struct lsl_matcher *m,
                                 const char *line, size_t len);
+
+/* Bind the W3C header in force to r's column lines (w3c.c). */
+void lsl_w3c_bind(struct lsl_matcher *m, const struct lsl_rule *r);
 
 /* Free the matcher's W3C state (w3c.c). */
 void lsl_w3c_free(struct lsl_matcher *m);
@@ -369,6 +490,16 @@ const struct rule_param *lsl_query_param(const struct lsl_rule *r,
  */
 LSL_MUST_CHECK int lsl_query_pairs(const struct lsl_rule *r, struct lsl_plan *p,
                                    const char *line, size_t off, size_t len);
+
+/*
+ * line[off..off+len) as free text the way a `format text` rule reads a
+ * line (text.c): the scrubber, and the values of r's `param` names
+ * written as pairs, opaque values, words with escapes read as query
+ * pairs. Spans are appended in order. What a rule leaves to no field
+ * (fail closed) and what it could not parse is read so. 0 or -ENOMEM.
+ */
+LSL_MUST_CHECK int lsl_text_range(const struct lsl_rule *r, struct lsl_plan *p,
+                                  const char *line, size_t off, size_t len);
 
 /* Plan a line with a `format text` rule (text.c). 0 or -ENOMEM. */
 LSL_MUST_CHECK int lsl_text_plan(const struct lsl_rule *r,

@@ -22,28 +22,47 @@
 #include <string.h>
 #include "rules_internal.h"
 
+/* Comparisons, not strchr: both run once per byte of every free-text
+ * field (a call per byte was a sixth of nginx-main's extra field). */
 static bool is_name(char c)
 {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-           (c >= '0' && c <= '9') || (c != '\0' && strchr("_-.[]%", c) != NULL);
+           (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.' ||
+           c == '[' || c == ']' || c == '%';
 }
 
 static bool ends_value(char c)
 {
-    return c == ' ' || c == '\t' ||
-           (c != '\0' && strchr(",;&\"')]}>", c) != NULL);
+    switch (c) {
+    case ' ':
+    case '\t':
+    case ',':
+    case ';':
+    case '&':
+    case '"':
+    case '\'':
+    case ')':
+    case ']':
+    case '}':
+    case '>':
+        return true;
+    default:
+        return false;
+    }
 }
 
-/* The name that ends just before line[sep] ('=' or ':'), as [*ns, *ne). */
-static bool name_before(const char *line, size_t sep, size_t *ns, size_t *ne)
+/* The name that ends just before line[sep] ('=' or ':'), as [*ns, *ne),
+ * not before lo. */
+static bool name_before(const char *line, size_t lo, size_t sep, size_t *ns,
+                        size_t *ne)
 {
     size_t e = sep, s;
 
-    if (e > 0 && line[e - 1] == '"')
+    if (e > lo && line[e - 1] == '"')
         e--;
-    for (s = e; s > 0 && is_name(line[s - 1]);)
+    for (s = e; s > lo && is_name(line[s - 1]);)
         s--;
-    if (s == e || (e < sep && (s == 0 || line[s - 1] != '"')))
+    if (s == e || (e < sep && (s == lo || line[s - 1] != '"')))
         return false;
     *ns = s;
     *ne = e;
@@ -58,6 +77,9 @@ static bool value_after(const char *line, size_t len, size_t sep, size_t *vs,
     char q = 0;
 
     while (line[sep] == ':' && i < len && (line[i] == ' ' || line[i] == '\t'))
+        i++;
+    /* A JSON array of strings ("X-Api-Key":["v"]): its first string. */
+    if (line[sep] == ':' && i + 1 < len && line[i] == '[' && line[i + 1] == '"')
         i++;
     if (i < len && (line[i] == '"' || line[i] == '\'')) {
         q = line[i++];
@@ -92,16 +114,27 @@ static const struct rule_param *lookup(const struct lsl_rule *r,
     return prm;
 }
 
+/* A word that reads as a URL or a path: the query action takes it. */
+static bool is_url(const struct lsl_rule *r, const char *w, size_t n)
+{
+    return n > 1 && (w[0] == '/' || memchr(w, '?', n)) &&
+           (r->param_lens[0] | r->param_lens[1]);
+}
+
 /* Scrub line[from, to); a word (between blanks) holding a percent escape
  * is read as query pairs, so "token%3Dabc" or "next=%2Fcb%3Ftoken%3Dabc"
- * has its listed values tokenized. */
+ * has its listed values tokenized, and a word that is a path or a URL with
+ * a query is read as the query action reads one (/u/NAME/ segments,
+ * opaque segments, listed values). */
 static int scrub_gap(const struct lsl_rule *r, struct lsl_plan *p,
                      const char *line, size_t from, size_t to)
 {
     size_t i = from, cursor = from;
     int rc = 0;
 
-    if (!lsl_pct_has_escape(line + from, to - from))
+    if (!lsl_pct_has_escape(line + from, to - from) &&
+        (!(r->param_lens[0] | r->param_lens[1]) ||
+         !memchr(line + from, '/', to - from)))
         return lsl_scrub(p, line, from, to - from, LSL_SCRUB_PHONES);
     while (rc == 0 && i < to) {
         size_t ws, we;
@@ -111,11 +144,19 @@ static int scrub_gap(const struct lsl_rule *r, struct lsl_plan *p,
         for (ws = we = i; we < to && line[we] != ' ' && line[we] != '\t';)
             we++;
         i = we;
-        if (ws == we || !lsl_pct_has_escape(line + ws, we - ws))
+        if (ws == we)
             continue;
-        rc = lsl_scrub(p, line, cursor, ws - cursor, LSL_SCRUB_PHONES);
-        if (rc == 0)
-            rc = lsl_query_pairs(r, p, line, ws, we - ws);
+        if (lsl_pct_has_escape(line + ws, we - ws)) {
+            rc = lsl_scrub(p, line, cursor, ws - cursor, LSL_SCRUB_PHONES);
+            if (rc == 0)
+                rc = lsl_query_pairs(r, p, line, ws, we - ws);
+        } else if (is_url(r, line + ws, we - ws)) {
+            rc = lsl_scrub(p, line, cursor, ws - cursor, LSL_SCRUB_PHONES);
+            if (rc == 0)
+                rc = lsl_query_plan(r, p, line, ws, we - ws, false);
+        } else {
+            continue;
+        }
         cursor = we;
     }
     if (rc == 0)
@@ -123,29 +164,57 @@ static int scrub_gap(const struct lsl_rule *r, struct lsl_plan *p,
     return rc;
 }
 
-/* The class of the pair's value: a listed name's, or id for an opaque
- * unquoted value; -1 for none. */
+/* A pair whose value a query field of that name reads (a JSON rule's
+ * "uri"): PAIR_QUERY, as pair_class answers it. */
+#define PAIR_QUERY (-2)
+
+/* The class a tokenizing field (a JSON key, a column, a group) of the
+ * same name gives, matched on the last part of a dotted key path
+ * ("request.remote_ip" for "remote_ip"), PAIR_QUERY for a query field;
+ * -1 for none. */
+static int field_class(const struct lsl_rule *r, const char *name, size_t len)
+{
+    for (size_t i = 0; i < r->nfields; i++) {
+        const struct rule_field *f = &r->fields[i];
+        unsigned strength;
+
+        if (f->leaf_len != len || memcmp(f->group + f->leaf, name, len) != 0)
+            continue;
+        strength = lsl_field_strength(f);
+        if (strength >= 1 && f->action != RULE_ACT_DROP)
+            return strength == 1 ? PAIR_QUERY : f->cls;
+    }
+    return -1;
+}
+
+/* The class of the pair's value: a listed name's, a tokenizing field's
+ * of that name, or id for an opaque unquoted value; -1 for none. */
 static int pair_class(const struct lsl_rule *r, const char *line, size_t ns,
                       size_t ne, size_t vs, size_t ve)
 {
     const struct rule_param *prm = lookup(r, line + ns, ne - ns);
+    int cls;
 
     if (prm)
         return prm->cls;
+    if (r->nfields && (cls = field_class(r, line + ns, ne - ns)) != -1)
+        return cls;
+    if (r->format == RULE_FMT_JSON && r->unnamed == UNNAMED_SCRUB &&
+        lsl_secret_name(line + ns, ne - ns))
+        return LSL_CLASS_SECRET;
     if (line[vs - 1] != '"' && line[vs - 1] != '\'' &&
         lsl_opaque_value(line + vs, ve - vs, false))
         return LSL_CLASS_ID;
     return -1;
 }
 
-int lsl_text_plan(const struct lsl_rule *r, struct lsl_matcher *m,
-                  const char *line, size_t len)
+int lsl_text_range(const struct lsl_rule *r, struct lsl_plan *p,
+                   const char *line, size_t off, size_t len)
 {
-    struct lsl_plan *p = &m->plan;
-    size_t cursor = 0, i = 0;
+    size_t cursor = off, i = off;
     int rc = 0;
 
-    p->matched = true;
+    len += off; /* the end of the range, from here on */
     while (rc == 0 && i < len) {
         size_t ns, ne, vs, ve;
         int cls;
@@ -153,11 +222,13 @@ int lsl_text_plan(const struct lsl_rule *r, struct lsl_matcher *m,
         i = lsl_find2(line, i, len, '=', ':');
         if (i >= len)
             break;
-        if (name_before(line, i, &ns, &ne) && ns >= cursor &&
+        if (name_before(line, off, i, &ns, &ne) && ns >= cursor &&
             value_after(line, len, i, &vs, &ve) &&
-            (cls = pair_class(r, line, ns, ne, vs, ve)) >= 0) {
+            (cls = pair_class(r, line, ns, ne, vs, ve)) != -1) {
             rc = scrub_gap(r, p, line, cursor, vs);
-            if (rc == 0)
+            if (rc == 0 && cls == PAIR_QUERY)
+                rc = lsl_query_plan(r, p, line, vs, ve - vs, false);
+            else if (rc == 0)
                 rc = lsl_plan_push(p, vs, ve - vs, LSL_ACT_TOKEN, (uint8_t)cls,
                                    0);
             cursor = i = ve;
@@ -168,4 +239,11 @@ int lsl_text_plan(const struct lsl_rule *r, struct lsl_matcher *m,
     if (rc == 0)
         rc = scrub_gap(r, p, line, cursor, len);
     return rc;
+}
+
+int lsl_text_plan(const struct lsl_rule *r, struct lsl_matcher *m,
+                  const char *line, size_t len)
+{
+    m->plan.matched = true;
+    return lsl_text_range(r, &m->plan, line, 0, len);
 }

@@ -4,7 +4,8 @@
  * zone database: the date becomes a day number by the days-from-civil
  * arithmetic of the proleptic Gregorian calendar, so parsing touches no
  * global state and is safe and fast on any thread. The whole input must
- * be consumed; fractions of seconds are accepted and dropped.
+ * be consumed; fractions of seconds are kept apart (lsl_time_parse_at)
+ * for output that writes them, and do not move the second.
  */
 #include <errno.h>
 #include <string.h>
@@ -16,6 +17,9 @@ struct tparts {
     int64_t off;   /* seconds east of UTC */
     int64_t epoch; /* from %s */
     bool have_epoch;
+    bool have_zone; /* %z read */
+    uint32_t nsec;
+    uint8_t digits;
 };
 
 struct tin {
@@ -101,15 +105,25 @@ static bool month_name(struct tin *in, int *mon)
     return false;
 }
 
-/* Optional '.' or ',' and digits; a lone '.' is left for the format. */
-static void fraction(struct tin *in)
+/* Optional '.' or ',' and digits; a lone '.' is left for the format. The
+ * first nine digits are kept as nanoseconds. */
+static void fraction(struct tin *in, struct tparts *t)
 {
     if (in->pos + 1 < in->len &&
         (in->s[in->pos] == '.' || in->s[in->pos] == ',') &&
         in->s[in->pos + 1] >= '0' && in->s[in->pos + 1] <= '9') {
         in->pos++;
-        while (peek_digit(in))
+        t->nsec = 0;
+        t->digits = 0;
+        while (peek_digit(in)) {
+            if (t->digits < 9) {
+                t->nsec = t->nsec * 10 + (uint32_t)(in->s[in->pos] - '0');
+                t->digits++;
+            }
             in->pos++;
+        }
+        for (unsigned k = t->digits; k < 9; k++)
+            t->nsec *= 10;
     }
 }
 
@@ -167,15 +181,16 @@ static bool directive(struct tin *in, char d, struct tparts *t)
     case 'T':
         return hms(in, t);
     case 'z':
+        t->have_zone = true;
         return zone(in, &t->off);
     case 'f':
-        fraction(in);
+        fraction(in, t);
         return true;
     case 's':
         t->have_epoch = true;
         if (!num(in, 1, 18, 0, INT64_MAX, &t->epoch))
             return false;
-        fraction(in);
+        fraction(in, t);
         return true;
     case '%':
         return lit(in, '%');
@@ -213,6 +228,31 @@ static int64_t days_from_civil(int64_t y, int m, int d)
 
 int lsl_time_parse(const char *fmt, const char *s, size_t len, int64_t *out)
 {
+    struct lsl_time t;
+    int rc = lsl_time_parse_at(fmt, s, len, 0, &t);
+
+    if (rc == 0)
+        *out = t.sec;
+    return rc;
+}
+
+int lsl_tz_parse(const char *s, int64_t *off)
+{
+    struct tin in = {s, 0, strlen(s)};
+
+    if (strcmp(s, "UTC") == 0 || strcmp(s, "Z") == 0) {
+        *off = 0;
+        return 0;
+    }
+    if (!zone(&in, off) || in.pos != in.len || *off > 14 * 3600 ||
+        *off < -14 * 3600)
+        return -EINVAL;
+    return 0;
+}
+
+int lsl_time_parse_at(const char *fmt, const char *s, size_t len,
+                      int64_t zone_off, struct lsl_time *out)
+{
     struct tparts t = {.year = 1970, .mon = 1, .day = 1};
     struct tin in = {s, 0, len};
 
@@ -226,13 +266,17 @@ int lsl_time_parse(const char *fmt, const char *s, size_t len, int64_t *out)
     }
     if (in.pos != len)
         return -EINVAL;
+    out->nsec = t.nsec;
+    out->digits = t.digits;
     if (t.have_epoch) {
-        *out = t.epoch;
+        out->sec = t.epoch;
         return 0;
     }
     if (t.day > month_days(t.year, t.mon))
         return -EINVAL;
-    *out = days_from_civil(t.year, t.mon, t.day) * 86400 + t.hour * 3600 +
-           t.min * 60 + t.sec - t.off;
+    if (!t.have_zone)
+        t.off = zone_off;
+    out->sec = days_from_civil(t.year, t.mon, t.day) * 86400 + t.hour * 3600 +
+               t.min * 60 + t.sec - t.off;
     return 0;
 }

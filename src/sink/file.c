@@ -1,8 +1,9 @@
 /*
- * Pipe-mode sink: stdout (plain text) or gzip to --out: a file written as
- * FILE.part and renamed into place when finished, or a FIFO or character
- * device written in place. A failed write to a file is cut back to the
- * last good length so a retry neither duplicates nor corrupts members.
+ * Pipe-mode sink: stdout (plain text) or --out: gzip, or plain text when
+ * the name ends as a plain log does (.log, .jsonl, ...): a file written
+ * as FILE.part and renamed into place when finished, or a FIFO or
+ * character device written in place. A failed write to a file is cut back to
+ * the last good length so a retry neither duplicates nor corrupts members.
  */
 #include "logseal/file.h"
 #include <errno.h>
@@ -100,6 +101,22 @@ static int open_part(struct file_sink *f)
     return f->fd < 0 ? -errno : 0;
 }
 
+/* A name that says "plain text": what a reader expects there. */
+static bool plain_name(const char *path)
+{
+    static const char *const ext[] = {".log", ".jsonl", ".ndjson", ".json",
+                                      ".txt"};
+    size_t n = strlen(path);
+
+    for (size_t i = 0; i < LSL_ARRAY_SIZE(ext); i++) {
+        size_t k = strlen(ext[i]);
+
+        if (n > k && strcmp(path + n - k, ext[i]) == 0)
+            return true;
+    }
+    return false;
+}
+
 int lsl_file_sink_open(struct lsl_sink **out, const char *path)
 {
     struct file_sink *f = calloc(1, sizeof(*f));
@@ -115,7 +132,7 @@ int lsl_file_sink_open(struct lsl_sink **out, const char *path)
         *out = &f->base;
         return 0;
     }
-    f->base.gzip = true;
+    f->base.gzip = !plain_name(path);
     snprintf(f->base.desc, sizeof(f->base.desc), "%s", path);
     if (lstat(path, &st) == 0 &&
         (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode))) {

@@ -197,3 +197,60 @@ size_t lsl_token_format_ip6(const struct lsl_token *t, char out[48])
     memcpy(a + 1, t->hash, LSL_TOKEN_HASH_BYTES);
     return lsl_ip6_format(a, out);
 }
+
+static bool is_addr_char(unsigned char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
+           (c >= 'A' && c <= 'F') || c == ':';
+}
+
+/* An ip6-mode address starting at s[i] ("fd" or "FD"), as a token. */
+static bool ip6_at(const char *s, size_t len, size_t i, size_t *tlen,
+                   struct lsl_token *t)
+{
+    uint8_t a[16];
+    size_t e = i;
+
+    if (i > 0 && (is_word((unsigned char)s[i - 1]) || s[i - 1] == ':' ||
+                  s[i - 1] == '.'))
+        return false;
+    while (e < len && e - i <= LSL_IP6_TEXT_MAX &&
+           is_addr_char((unsigned char)s[e]))
+        e++;
+    if (e - i > LSL_IP6_TEXT_MAX ||
+        (e < len && (is_word((unsigned char)s[e]) || s[e] == '.')) ||
+        !lsl_ip6_parse(s + i, e - i, a) || a[0] != 0xfd)
+        return false;
+    t->cls = LSL_CLASS_IP;
+    t->kid = LSL_TOKEN_KID_IP6;
+    memcpy(t->hash, a + 1, LSL_TOKEN_HASH_BYTES);
+    *tlen = e - i;
+    return true;
+}
+
+bool lsl_token_scan_any(const char *s, size_t len, size_t *pos, size_t *tlen,
+                        struct lsl_token *t)
+{
+    size_t tp = *pos, tl = 0;
+    bool tok = lsl_token_scan(s, len, &tp, &tl);
+    size_t end = tok ? tp : len;
+
+    for (size_t i = *pos; i + 1 < end; i++) {
+        if ((s[i] | 0x20) != 'f' || (s[i + 1] | 0x20) != 'd')
+            continue;
+        if (ip6_at(s, len, i, tlen, t)) {
+            *pos = i;
+            return true;
+        }
+    }
+    if (!tok || lsl_token_parse(s + tp, tl, t) != 0) {
+        if (tok) { /* a token-shaped word that does not parse: go on */
+            *pos = tp + tl;
+            return lsl_token_scan_any(s, len, pos, tlen, t);
+        }
+        return false;
+    }
+    *pos = tp;
+    *tlen = tl;
+    return true;
+}

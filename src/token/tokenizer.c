@@ -8,9 +8,10 @@
  * in normal form (the common case); only a hit on another spelling
  * normalizes again, for the mapping's value. An entry also keeps the
  * token's printed text once it has been written (tlen 0: not yet), so a
- * hit copies it instead of base32-encoding the hash again; a replaced
- * entry starts without text. Sets are picked by a fast
- * non-cryptographic hash seeded per tokenizer at random: a crafted value
+ * hit copies it instead of base32-encoding the hash again (or its ip6-mode
+ * address, the default form of address fields: the text last written for
+ * the entry is kept); a replaced entry starts without text. Sets are picked by
+ * a fast non-cryptographic hash seeded per tokenizer at random: a crafted value
  * can at worst evict entries, which only costs the hash it would have
  * cost anyway.
  *
@@ -50,9 +51,10 @@ struct cache_entry {
     uint16_t kid;
     uint8_t cls;
     uint8_t len;
-    bool normal;  /* value is its own normal form */
-    bool stopped; /* on the stop list: the erased marker, no mapping */
-    uint8_t tlen; /* length of text; 0: not printed yet */
+    bool normal;   /* value is its own normal form */
+    bool stopped;  /* on the stop list: the erased marker, no mapping */
+    uint8_t tlen;  /* length of text; 0: not printed yet */
+    bool text_ip6; /* text is the ip6-mode address, not the token */
     uint8_t hash[LSL_TOKEN_HASH_BYTES];
     char value[CACHE_VALUE_MAX];
     char text[LSL_TOKEN_TEXT_MAX]; /* lsl_token_format of the token */
@@ -521,11 +523,44 @@ int lsl_tokenizer_emit(struct lsl_tokenizer *tz, enum lsl_class c,
         out->len += lsl_token_format(&tok, out->p + out->len);
         return 0;
     }
-    if (e->tlen == 0)
+    if (e->tlen == 0 || e->text_ip6) {
         e->tlen = (uint8_t)lsl_token_format(&tok, e->text);
+        e->text_ip6 = false;
+    }
     /* The whole array: a fixed-size copy, within the room reserved. */
     memcpy(out->p + out->len, e->text, LSL_TOKEN_TEXT_MAX);
     out->len += e->tlen;
+    return 0;
+}
+
+int lsl_tokenizer_emit_ip6(struct lsl_tokenizer *tz, const char *v, size_t len,
+                           int64_t when, struct lsl_buf *out)
+{
+    struct cache_entry *e = NULL;
+    struct lsl_token tok;
+    char text[48];
+    size_t n;
+    int rc = lsl_buf_reserve(out, LSL_TOKEN_TEXT_MAX);
+
+    if (rc)
+        return rc;
+    rc = lookup(tz, LSL_CLASS_IP, v, len, when, &tok, &e);
+    if (rc)
+        return rc;
+    if (e && e->tlen && e->text_ip6) {
+        memcpy(out->p + out->len, e->text, LSL_TOKEN_TEXT_MAX);
+        out->len += e->tlen;
+        return 0;
+    }
+    /* fd00::/8 and 15 hash bytes: at most 39 characters. */
+    n = lsl_token_format_ip6(&tok, text);
+    if (e && n < LSL_TOKEN_TEXT_MAX) {
+        memcpy(e->text, text, n + 1);
+        e->tlen = (uint8_t)n;
+        e->text_ip6 = true;
+    }
+    memcpy(out->p + out->len, text, n);
+    out->len += n;
     return 0;
 }
 

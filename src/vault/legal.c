@@ -59,6 +59,28 @@ bool lsl_tokset_has(struct lsl_tokset *s, const struct lsl_token *t)
     return s->n && bsearch(t, s->v, s->n, sizeof(*s->v), tok_cmp) != NULL;
 }
 
+/* Class and hash: a token read from an ip6-mode address has no epoch. */
+static int tok_cmp_hash(const void *a, const void *b)
+{
+    const struct lsl_token *x = a, *y = b;
+    int c = memcmp(x->hash, y->hash, LSL_TOKEN_HASH_BYTES);
+
+    if (c)
+        return c;
+    return (x->cls > y->cls) - (x->cls < y->cls);
+}
+
+const struct lsl_token *lsl_tokset_match(struct lsl_tokset *s,
+                                         const struct lsl_token *t)
+{
+    if (t->kid != LSL_TOKEN_KID_IP6)
+        return lsl_tokset_has(s, t)
+                   ? bsearch(t, s->v, s->n, sizeof(*s->v), tok_cmp)
+                   : NULL;
+    (void)lsl_tokset_has(s, t); /* sorts */
+    return s->n ? bsearch(t, s->v, s->n, sizeof(*s->v), tok_cmp_hash) : NULL;
+}
+
 void lsl_tokset_free(struct lsl_tokset *s)
 {
     free(s->v);

@@ -86,6 +86,22 @@ const char *const fz_rule_names[FZ_NRULES + 1] = {
     "posting",        "nginx-disclosure", "text",       NULL,
 };
 
+const char *const fz_real_rule_names[FZ_NREAL + 1] = {
+    "apache-common",
+    "apache-combined",
+    "apache-vhost-combined",
+    "caddy",
+    "traefik",
+    "haproxy-http",
+    "aws-alb",
+    "aws-elb",
+    "aws-s3",
+    "cloudfront",
+    "cloudfront-rtmp",
+    "zeek-http",
+    NULL,
+};
+
 struct lsl_rule *fz_rule(const char *name)
 {
     char path[512];

@@ -44,4 +44,9 @@ void fz_check_plan(const struct lsl_plan *p, const char *line, size_t len,
 extern const char *const fz_rule_names[];
 #define FZ_NRULES 8
 
+/* The rules for other servers' logs (issue 19: Apache, Caddy, Traefik,
+ * HAProxy, AWS, CloudFront, Zeek), in a fixed order; NULL-terminated. */
+extern const char *const fz_real_rule_names[];
+#define FZ_NREAL 12
+
 #endif

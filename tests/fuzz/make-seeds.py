@@ -80,6 +80,18 @@ rule   = "nginx-main"
 '''
 
 
+REAL = ('apache-common', 'apache-combined', 'apache-vhost-combined', 'caddy',
+        'traefik', 'haproxy-http', 'aws-alb', 'aws-elb', 'aws-s3',
+        'cloudfront', 'cloudfront-rtmp', 'zeek-http')
+
+
+def fixture(name):
+    here = os.path.dirname(os.path.abspath(__file__))
+    with open(os.path.join(here, '..', 'data', 'reallogs', name + '.log'),
+              'rb') as f:
+        return f.read()
+
+
 def sample_lines(name, n=6):
     here = os.path.dirname(os.path.abspath(__file__))
     path = os.path.join(here, '..', 'data', 'samples', name + '.log')
@@ -117,6 +129,14 @@ def main():
 #rule index in fz_rule_names; bit 7 : ask for named fields
         mode = (2, 3, 4, 5)[i]
         write(d, name, chr(mode | 0x80) + sample_lines(name))
+    # The rules for other servers' logs: mode 10 + index in
+    # fz_real_rule_names, each with its fixture (tests/data/reallogs).
+    for i, name in enumerate(REAL):
+        write(d, 'real-' + name, bytes([(10 + i) | 0x80]) + fixture(name))
+        # Each line without its third word: the fallback's reading.
+        cut = b'\n'.join(b' '.join(w[:2] + w[3:]) for w in
+                         (ln.split(b' ') for ln in fixture(name).split(b'\n')))
+        write(d, 'real-cut-' + name, bytes([10 + i]) + cut)
 
     d = os.path.join(root, 'ids')
     # byte 0: bits 0-1 scrub mode (phones, user agent), bit 2 decoded

@@ -33,8 +33,17 @@ import zlib
 
 TOKEN_CLASSES = ('ip', 'id', 'user', 'email', 'secret', 'phone', 'name')
 TOKEN_PATTERN = r'\b(?:ip|id|user|email|secret|phone|name)_[a-z2-7]{26}\b'
-TOKEN_RE = re.compile(TOKEN_PATTERN)
-TOKEN_RE_B = re.compile(TOKEN_PATTERN.encode())
+# An address the ip6 mode wrote (the default for a rule's address
+# fields): fd00::/8, standing alone. It stands for a token as much as
+# ip_...: TOKEN_RE finds both (unseal takes both), STRICT_TOKEN_RE only
+# printed tokens.
+FD_PATTERN = (r'(?<![\w:.])[fF][dD][0-9a-fA-F]{0,2}'
+              r'(?::[0-9a-fA-F]{0,4}){1,7}(?![\w:.])')
+STRICT_TOKEN_RE = re.compile(TOKEN_PATTERN)
+TOKEN_RE = re.compile(TOKEN_PATTERN + '|' + FD_PATTERN)
+TOKEN_RE_B = re.compile((TOKEN_PATTERN + '|' + FD_PATTERN).encode())
+FD_RE = re.compile(FD_PATTERN)
+PSEUDONYM_RE = TOKEN_RE
 ISO_UTC_RE = re.compile(r'^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$')
 UUID_RE = re.compile(r'^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-'
                      r'[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$')
@@ -234,11 +243,28 @@ def parse_summary(stderr):
     return out
 
 
+def is_fd_address(v):
+    """An address the ip6 mode writes: in fd00::/8."""
+    try:
+        return ipaddress.ip_address(v) in ipaddress.ip_network('fd00::/8')
+    except ValueError:
+        return False
+
+
+def pseudonyms(text):
+    """Tokens and ip6-mode addresses in text, in order."""
+    return [m.group(0) for m in PSEUDONYM_RE.finditer(text)
+            if TOKEN_RE.fullmatch(m.group(0)) or is_fd_address(m.group(0))]
+
+
 def parse_unseal(stdout):
+    """token or ip6-mode address -> (class, original, first, last) or
+    'not-found'."""
     results = {}
     for no, line in enumerate(stdout.decode('utf-8').splitlines(), 1):
         f = line.split('\t')
-        check(f and TOKEN_RE.fullmatch(f[0]),
+        fd = bool(f) and is_fd_address(f[0])
+        check(f and (TOKEN_RE.fullmatch(f[0]) or fd),
               'unseal output line %d does not start with a token' % no)
         if f[1:] == ['not-found']:
             results[f[0]] = 'not-found'
@@ -247,7 +273,7 @@ def parse_unseal(stdout):
               ISO_UTC_RE.match(f[3]) and ISO_UTC_RE.match(f[4]),
               'unseal output line %d is not TOKEN CLASS ORIGINAL FIRST LAST '
               '(%d fields)' % (no, len(f)))
-        check(f[0].startswith(f[1] + '_'),
+        check(f[1] == 'ip' if fd else f[0].startswith(f[1] + '_'),
               'unseal output line %d: class does not match the token' % no)
         check(f[3] <= f[4], 'unseal output line %d: first seen after last '
               'seen' % no)
@@ -350,7 +376,9 @@ def read_truth(path):
 N_RE = re.compile(rb'[?&]n=(\d+)')
 CLIENT_UUID_RE = re.compile(rb'[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-'
                             rb'[0-9a-fA-F]{4}-[0-9a-fA-F]{12}')
-IP_TOKEN_LINE_RE = re.compile(rb'ip_[a-z2-7]{26} - - \[')
+# A line starts with the client's ip6-mode address (the default for an
+# address field) or its token (--ip-mode token).
+IP_TOKEN_LINE_RE = re.compile(rb'(?:ip_[a-z2-7]{26}|fd[0-9a-f:]+) - - \[')
 
 
 def segments(output, source='*', finished_only=True):
@@ -455,6 +483,33 @@ def wait_for(pred, timeout, what, procs=()):
                         if isinstance(p, Daemon) else ''))
         time.sleep(0.05)
     fail('timed out after %ds waiting for %s' % (timeout, what))
+
+
+# ---- DuckDB (npm) ----
+
+DUCKDB_NPM = '@duckdb/node-api@1.5.6-r.1'
+
+
+def duckdb_dir(ctx, script):
+    """A directory under the build directory holding @duckdb/node-api
+    (installed with npm once; .ci/deps.sh installs node and npm) and a
+    copy of `script` (a path under tests/), so that node runs the script
+    from there and its `import '@duckdb/node-api'` finds the package."""
+    build = os.environ.get('LSL_BUILD_ROOT') or os.path.dirname(
+        os.path.dirname(os.path.dirname(ctx.exe)))
+    d = os.path.join(build, 'duckdb-node')
+    mod = os.path.join(d, 'node_modules', '@duckdb', 'node-api')
+    if not os.path.isdir(mod):
+        if not shutil.which('node') or not shutil.which('npm'):
+            fail('node and npm are needed (.ci/deps.sh installs them)')
+        os.makedirs(d, exist_ok=True)
+        p = subprocess.run(['npm', 'install', '--no-audit', '--no-fund',
+                            '--loglevel=error', '--prefix', d, DUCKDB_NPM],
+                           capture_output=True, timeout=600)
+        check(p.returncode == 0, 'npm install %s failed: %s'
+              % (DUCKDB_NPM, p.stderr.decode()[-800:]))
+    shutil.copy(os.path.join(ctx.root, 'tests', script), d)
+    return d
 
 
 def free_port(kind=socket.SOCK_STREAM):

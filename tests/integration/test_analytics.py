@@ -5,8 +5,9 @@
 
 $LSL_ANALYTICS selects a part (goaccess, jsonl, w3c; default all).
 
-goaccess: 20000 generated nginx lines through `logseal pipe` in `ip6`,
-`prefix` (both read with --log-format=COMBINED) and `token` mode (a custom
+goaccess: 20000 generated nginx lines through `logseal pipe` with no
+option (the default output: address fields in ip6 mode), in `ip6`,
+`prefix` (all read with --log-format=COMBINED) and `token` mode (a custom
 --log-format with --no-ip-validation, as a token is no address). The real
 GoAccess (Debian package goaccess) reports, from its JSON output, the same
 total, valid and failed requests, bandwidth, per-status-code hits, unique
@@ -93,11 +94,14 @@ def part_goaccess(ctx, keys, src):
     check(want['total'] == LINES and want['failed'] == 0 and
           want['visitors'] > 100 and len(want['codes']) >= 3,
           'goaccess on the original: unexpected counts %r' % want)
-    for mode, args in (('ip6', combined), ('prefix', combined),
-                       ('token', custom)):
-        out = ctx.path('out-%s.log' % mode)
+    # The default output first (issue 19: GoAccess read none of it when
+    # address fields were written as ip_... tokens).
+    for mode, args in (('default', combined), ('ip6', combined),
+                       ('prefix', combined), ('token', custom)):
+        out = ctx.path('out-%s.log.gz' % mode)
         ctx.pipe('nginx-combined', keys, ctx.path('vault-' + mode), src=src,
-                 out=out, extra=['--ip-mode', mode, '--level', '1'])
+                 out=out, extra=(['--ip-mode', mode] if mode != 'default'
+                                 else []) + ['--level', '1'])
         plain = ctx.path('out-%s.txt' % mode)
         with open(plain, 'wb') as g:
             g.write(lslib.read_gz(out))
@@ -196,7 +200,7 @@ def part_json_source(ctx, keys):
     """A JSON source's bad strings come out as strict UTF-8 JSON."""
     out, vault = ctx.path('bad.jsonl.gz'), ctx.path('vault-badjson')
     ctx.pipe('nginx-json', keys, vault, out=out, input=b'\n'.join(BAD_JSON)
-             + b'\n', extra=['--format', 'jsonl'])
+             + b'\n', extra=['--format', 'jsonl', '--columns', 'source'])
     raw = lslib.read_gz(out)
     objs = [strict_json(line, no)
             for no, line in enumerate(raw.splitlines(), 1)]
@@ -220,7 +224,7 @@ def part_jsonl(ctx, keys, src):
         g.write(f.read() + b'\n'.join(JUNK) + b'\n')
     out, vault = ctx.path('out.jsonl.gz'), ctx.path('vault-jsonl')
     _, summary = ctx.pipe('nginx-combined', keys, vault, src=mixed, out=out,
-                          extra=['--format', 'jsonl'])
+                          extra=['--format', 'jsonl', '--columns', 'source'])
     objs = read_jsonl(out)
     check(len(objs) == LINES + len(JUNK) == summary['lines_out'],
           '%d JSON objects for %d lines in' % (len(objs), LINES + len(JUNK)))
@@ -311,7 +315,7 @@ def part_w3c(ctx, keys):
           'w3c: the generated log lacks its #Fields switch')
     out, vault = ctx.path('w3c.jsonl.gz'), ctx.path('vault-w3c')
     proc, summ = ctx.pipe('w3c', keys, vault, src=src, out=out,
-                          extra=['--format', 'jsonl'])
+                          extra=['--format', 'jsonl', '--columns', 'source'])
     err = proc.stderr.decode('utf-8', 'replace')
     m = re.search(r'(\d+) header lines \(of parsed; no JSON row\)', err)
     check(m and int(m.group(1)) == headers,

@@ -4,9 +4,10 @@ ip6`, and the disclosure warning of each source's rule.
 
 - `run --check` reports the output format and the address mode;
 - every line of an nginx-combined file tailed into segments comes out as
-  one JSON object (Python's gzip and json read it): remote_addr an
-  fd00::/8 address (ip6 mode, whatever the rule says), status and bytes
-  numbers equal to the source's, time_local RFC 3339 UTC; no original
+  one JSON object (Python's gzip and json read it), in the canonical
+  columns: client_ip an fd00::/8 address (ip6 mode, whatever the rule
+  says), status and bytes numbers equal to the source's, time RFC 3339
+  UTC; no original
   address anywhere in the segments;
 - the daemon's log names what a disclosure request would lack for the
   nginx-combined source (no source port), at start and again after
@@ -58,14 +59,15 @@ def check_rows(rows, lines):
         addr, _, when, _, status, size = m.groups()[:6]
         check(o.get("_rule") == "nginx-combined",
                  "row %d: _rule is %r" % (no, o.get("_rule")))
-        a = ipaddress.ip_address(o["remote_addr"])
-        check(a in fd, "row %d: remote_addr is not an fd00::/8 address"
+        # The default columns are the canonical ones every rule shares.
+        a = ipaddress.ip_address(o["client_ip"])
+        check(a in fd, "row %d: client_ip is not an fd00::/8 address"
                  % no)
         check(o["status"] == int(status) and
-                 o["body_bytes_sent"] == int(size),
+                 o["bytes"] == int(size),
                  "row %d: status/bytes are not the source numbers" % no)
-        check(o["time_local"] == rfc3339(when),
-                 "row %d: time_local is not the source time in UTC" % no)
+        check(o["time"] == rfc3339(when),
+                 "row %d: time is not the source time in UTC" % no)
 
 
 def warnings(env, rule):

@@ -73,8 +73,9 @@ def quiet_writer(d):
 
 
 def erased_subject(d):
-    """After `vault erase`, the daemon writes the subject as ip_erased and
-    maps it no more: it reads the signed stop list at start."""
+    """After `vault erase`, the daemon writes the subject as the erased
+    marker (fd00:: for an address field, written in ip6 mode by default)
+    and maps it no more: it reads the signed stop list at start."""
     lines = lslib.gen_lines(50, seed=11, tag='e')
     cfg = d.config([('in', {'type': 'stdin', 'rule': d.rule,
                             'sink': 'stdout'})], name='erase.conf')
@@ -87,9 +88,9 @@ def erased_subject(d):
     out, _ = p.communicate(lines[0] + b'\n', timeout=60)
     check(p.returncode == 0, 'exit %d; log:\n%s' % (p.returncode,
                                                     d.log_tail()))
-    check(out.startswith(b'ip_erased '),
+    check(out.startswith(b'fd00:: '),
           'the daemon wrote an erased subject as %r' % out.split()[0])
-    print('ok: the daemon writes an erased subject as ip_erased')
+    print('ok: the daemon writes an erased subject as fd00::')
 
 
 lslib.main(body)

@@ -35,31 +35,10 @@ import lslib
 from lslib import check
 
 RULE = 'nginx-combined'
-DUCKDB = '@duckdb/node-api@1.5.6-r.1'
 # Blocks of log lines: (seed, start); the shared one is given to both.
 SHARED = (9, 1764403200 + 600)           # 2025-11-29T08:10Z
 EDGE1 = [(11, 1764403200 + 1200), (12, 1764403200 + 4200)]
 EDGE2 = [(13, 1764460800 - 1200), (14, 1764460800 + 3000)]  # around 0h UTC
-
-
-def duckdb_dir(ctx):
-    """@duckdb/node-api under the build directory (installed once)."""
-    build = os.environ.get('LSL_BUILD_ROOT') or os.path.dirname(
-        os.path.dirname(os.path.dirname(ctx.exe)))
-    d = os.path.join(build, 'duckdb-node')
-    mod = os.path.join(d, 'node_modules', '@duckdb', 'node-api')
-    if not os.path.isdir(mod):
-        if not shutil.which('node') or not shutil.which('npm'):
-            lslib.fail('node and npm are needed (.ci/deps.sh installs them)')
-        os.makedirs(d, exist_ok=True)
-        p = subprocess.run(['npm', 'install', '--no-audit', '--no-fund',
-                            '--loglevel=error', '--prefix', d, DUCKDB],
-                           capture_output=True, timeout=600)
-        check(p.returncode == 0, 'npm install %s failed: %s'
-              % (DUCKDB, p.stderr.decode()[-800:]))
-    shutil.copy(os.path.join(ctx.root, 'tests', 'integration',
-                             'hive_duckdb.mjs'), d)
-    return d
 
 
 def make_input(ctx, host, blocks, truth):
@@ -171,10 +150,10 @@ def check_dating(parts):
         check(dt.startswith('2025-'), 'partition dt=%s is not the lines\' '
               'date (dated by processing time?)' % dt)
         for path, rows in files:
-            check(rows and rows[0]['time_local'][:13] == start[:13],
+            check(rows and rows[0]['time'][:13] == start[:13],
                   '%s: its first line (%s) is not in its partition %s'
-                  % (path, rows[0]['time_local'] if rows else None, start))
-            check(all(r['time_local'] >= start for r in rows),
+                  % (path, rows[0]['time'] if rows else None, start))
+            check(all(r['time'] >= start for r in rows),
                   '%s: a line older than its partition' % path)
 
 
@@ -184,7 +163,7 @@ def same_tokens(parts):
     for key, files in parts.items():
         for _, rows in files:
             by_host.setdefault(key[3], []).extend(
-                r for r in rows if r['time_local'] < '2025-11-29T08:20')
+                r for r in rows if r['time'] < '2025-11-29T08:20')
     a, b = by_host.get('edge-1', []), by_host.get('edge-2', [])
     check(a and a == b, 'the shared lines differ between the hosts '
           '(%d and %d rows)' % (len(a), len(b)))
@@ -192,15 +171,15 @@ def same_tokens(parts):
 
 
 def duckdb(ctx, output, parts, total, truth_words):
-    d = duckdb_dir(ctx)
+    d = lslib.duckdb_dir(ctx, 'integration/hive_duckdb.mjs')
     rows_out = ctx.path('duckdb-rows.jsonl')
     p = subprocess.run(['node', os.path.join(d, 'hive_duckdb.mjs'), output,
                         rows_out], capture_output=True, timeout=600, cwd=d)
     check(p.returncode == 0, 'DuckDB: %s' % lslib.redact(p.stderr))
     got = json.loads(p.stdout)
     t = got['types']
-    check(t.get('time_local', '').startswith('TIMESTAMP'),
-          'time_local read as %s, not a TIMESTAMP' % t.get('time_local'))
+    check(t.get('time', '').startswith('TIMESTAMP'),
+          'time read as %s, not a TIMESTAMP' % t.get('time'))
     check(t.get('status') in ('TINYINT', 'SMALLINT', 'INTEGER', 'BIGINT',
                               'UTINYINT', 'USMALLINT', 'UINTEGER', 'UBIGINT'),
           'status read as %s, not an integer' % t.get('status'))
@@ -240,7 +219,7 @@ def collect(ctx, officer_keys, hosts, output, shared_rows):
     proc, res = ctx.unseal(officer_keys, coll, sorted(toks), code=0)
     check(len(res) == len(toks) and 'not-found' not in res.values(),
           'tokens of the two hosts not all unsealed from one vault')
-    shared_ip = shared_rows[0]['remote_addr']
+    shared_ip = shared_rows[0]['client_ip']
     proc = ctx.run(['unseal', '--keys', officer_keys, '--vault', coll,
                     '--case', 'FLEET', '--json', shared_ip])
     ctx.expect(proc, 0, 'unseal of a token both hosts wrote')

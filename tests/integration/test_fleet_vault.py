@@ -56,8 +56,9 @@ def distribute(ctx, keys, host):
 
 def host_pipe(ctx, host, keys, src, out, code=0):
     vault = ctx.path(host, 'vault')
+    # Printed tokens (ip_...): the forged record below takes one.
     ctx.pipe(RULE, keys, vault, src=src, out=out,
-             extra=['--host', host], code=code)
+             extra=['--host', host, '--ip-mode', 'token'], code=code)
     return vault
 
 

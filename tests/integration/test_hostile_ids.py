@@ -32,9 +32,9 @@ import lslib
 from lslib import check
 
 # A token may follow a letter or digit of the raw text (device_id%3Did_..):
-# no \b before it.
-TOKEN_RE = re.compile(r'(?:%s)_[a-z2-7]{26}(?![a-z2-7])'
-                      % '|'.join(lslib.TOKEN_CLASSES))
+# no \b before it. An address field's value is an ip6-mode address.
+TOKEN_RE = re.compile(r'(?:%s)_[a-z2-7]{26}(?![a-z2-7])|%s'
+                      % ('|'.join(lslib.TOKEN_CLASSES), lslib.FD_PATTERN))
 
 TIME = '[05/Mar/2024:10:20:30 +0900]'
 UA = 'VLC/3.0.20'
@@ -44,8 +44,12 @@ POST = {'time': '2024-03-05T10:20:30+09:00', 'event': 'comment.post',
         'port': 51234, 'device_id': '3f2504e0-4f89-41d3-9a0c-0305e82c3301',
         'ua': UA, 'message': 'hello'}
 # What the templates hold that is tokenized anyway.
+# nginx-main's trailing fields are free text read with the param pairs:
+# the template's rid=<32 hex digits> is an opaque value there, an id
+# (normalized as the UUID its digits spell).
 TEMPLATE = {('ip', ADDR), ('ip', '198.51.100.9'), ('user', '5319990'),
-            ('name', 'taro'), ('id', POST['device_id'])}
+            ('name', 'taro'), ('id', POST['device_id']),
+            ('id', '1f1f1f1f-1f1f-1f1f-1f1f-1f1f1f1f1f1f')}
 W3C_HEAD = ('#Version: 1.0\n#Fields: date time c-ip cs-method cs-uri-stem '
             'cs-uri-query sc-status cs(User-Agent) cs(Referer) '
             'x-forwarded-for\n')

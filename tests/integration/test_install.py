@@ -319,7 +319,7 @@ def check_output(log, sent):
         check(pwd.getpwuid(st.st_uid).pw_name == 'logseal' and
               stat.S_IMODE(st.st_mode) & 0o077 == 0,
               '%s: owner or mode not the service\'s (UMask)' % p)
-    return sorted(set(re.findall(lslib.TOKEN_PATTERN, text)))
+    return sorted(set(lslib.pseudonyms(text)))
 
 
 def unseal_one(tmp, token, sent):
@@ -382,7 +382,9 @@ def inner(tmp, prefix):
     check(st.st_uid == user.pw_uid and stat.S_IMODE(st.st_mode) == 0o600,
           'the ratcheted hash.key is not 0600 and the service user\'s')
     tokens = check_output(log, tail + syslog)
-    unseal_one(tmp, [t for t in tokens if t.startswith('ip_')][0],
+    # The client's address as the default output writes it (ip6 mode):
+    # the officer unseals it as it stands in the segment.
+    unseal_one(tmp, [t for t in tokens if lslib.is_fd_address(t)][0],
                tail + syslog)
     print('ok: recipe, verify, ExecStartPre, READY, %d lines, ratchet, '
           'stop, unseal' % (N_TAIL + N_SYSLOG))

@@ -82,7 +82,7 @@ def pipe_tokens(ctx, keys, src, tag):
     vault = ctx.path('vault-' + tag)
     os.mkdir(vault)
     proc, summ = ctx.pipe(RULE, keys, vault, src=src, out='-')
-    tokens = sorted(set(lslib.TOKEN_RE.findall(proc.stdout.decode())))
+    tokens = sorted(set(lslib.pseudonyms(proc.stdout.decode())))
     check(tokens and summ['vault'] == len(tokens),
           '%s: %d distinct tokens, summary says %d new vault entries'
           % (tag, len(tokens), summ['vault']))

@@ -24,6 +24,7 @@ import calendar
 import os
 import re
 import time
+import uuid
 
 import lslib
 from lslib import check
@@ -103,13 +104,21 @@ def check_originals(label, found, truth):
               '%s: unseal of %s returns a value not in normalized form'
               % (label, tok))
         # The scrubber takes every address-shaped word of free text (by
-        # design, e.g. the "119.0.0.0" of "Chrome/119.0.0.0"): allowed too.
-        check(orig in allowed or (cls == 'ip' and lslib.is_address(orig)),
+        # design, e.g. the "119.0.0.0" of "Chrome/119.0.0.0"): allowed too;
+        # so are the request ids of nginx-main's trailing fields (rid=, 32
+        # hex digits: an opaque value, read as an id there, and written
+        # as the UUID its digits spell).
+        check(orig in allowed or (cls == 'ip' and lslib.is_address(orig)) or
+              (cls == 'id' and lslib.UUID_RE.match(orig) and
+               label.startswith('nginx-xff')),
               '%s: unseal of %s returns a value the input never held as an '
               'identifier' % (label, tok))
         other = by_value.setdefault((cls, orig), tok)
         check(other == tok, '%s: %s and %s stand for the same %s value'
               % (label, other, tok, cls))
+
+
+RID_RE = re.compile(r'(rid=)([0-9a-f]{32})\b')
 
 
 def check_rebuild(label, in_lines, out_lines, found):
@@ -120,6 +129,10 @@ def check_rebuild(label, in_lines, out_lines, found):
     for no, (src, dst) in enumerate(zip(in_lines, out_lines), 1):
         toks = lslib.TOKEN_RE.findall(dst)
         rebuilt = lslib.TOKEN_RE.sub(lambda m: found[m.group(0)][1], dst)
+        # nginx-main's rid= (32 hex digits, an opaque value of its free
+        # text) comes back as the UUID its digits spell.
+        src = RID_RE.sub(lambda m: m.group(1) + str(uuid.UUID(m.group(2))),
+                         src)
         if rebuilt != src and rebuilt != lslib.normalize_words(src):
             bad.append(no)
         when = iso_of_line(src, cache)

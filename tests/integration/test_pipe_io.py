@@ -12,6 +12,8 @@
   kind, when root may make one) stays a device; a symbolic link is
   refused, link and target untouched; a directory is refused; a planted
   FILE.part link is removed, never followed; '-' is stdout, no '-.part';
+- --out follows the name: x.jsonl, x.log and x.txt are plain text (the
+  same bytes as stdout), x.jsonl.gz and a name without an extension gzip;
 - SIGUSR1 prints the counters so far and the run goes on to the end.
 """
 
@@ -184,6 +186,22 @@ def usr1(ctx, keys, log, want):
     check(out[0] == want, 'pipe after SIGUSR1: output differs')
 
 
+def named_outs(ctx, keys, log, want):
+    """The output's name says plain or gzip (x.jsonl was gzip)."""
+    for name, gz in (('x.jsonl', False), ('x.log', False), ('x.txt', False),
+                     ('x.log.gz', True), ('x-out', True)):
+        out = ctx.path(name)
+        ctx.pipe(RULE, keys, ctx.path('v-' + name), src=log, out=out)
+        with open(out, 'rb') as f:
+            data = f.read()
+        check(data[:2] == b'\x1f\x8b' if gz else data == want,
+              '--out %s: %s expected' % (name, 'gzip' if gz else
+                                         'plain text equal to stdout\'s'))
+        if gz:
+            check(gzip.decompress(data) == want,
+                  '--out %s: decompresses to other text' % name)
+
+
 def body(ctx):
     keys = ctx.keygen()
     log = ctx.path('access.log')
@@ -194,6 +212,7 @@ def body(ctx):
     device_out(ctx, keys, log)
     refused_outs(ctx, keys, log)
     dash_out(ctx, keys, log, want)
+    named_outs(ctx, keys, log, want)
     usr1(ctx, keys, log, want)
     print('ok: gzip input, --out FIFO/device/symlink/-, SIGUSR1')
 

@@ -264,7 +264,7 @@ static void output_keys(void **state)
         assert_int_equal(c->format, LSL_OUT_JSONL);
         assert_true(c->ip.on);
         assert_int_equal(c->ip.mode, m);
-        assert_int_equal(c->ip.bits, 0);
+        assert_int_equal(c->ip.bits4, 0);
         lsl_config_free(c);
     }
     assert_int_equal(parse(HEAD "ip_mode = \"truncate/24\"\nformat = text\n"
@@ -272,7 +272,8 @@ static void output_keys(void **state)
                            &c, &e),
                      0);
     assert_int_equal(c->ip.mode, LSL_IPMODE_TRUNCATE);
-    assert_int_equal(c->ip.bits, 24);
+    assert_int_equal(c->ip.bits4, 24);
+    assert_int_equal(c->ip.bits6, 24);
     assert_int_equal(c->format, LSL_OUT_TEXT);
     lsl_config_free(c);
     refused(HEAD "format = json\n", 6,
@@ -281,7 +282,10 @@ static void output_keys(void **state)
     refused(HEAD "ip_mode = hash\n", 6,
             "key 'ip_mode': expected token, ip6, prefix or truncate");
     refused(HEAD "ip_mode = truncate/0\n", 6, "key 'ip_mode'");
-    refused(HEAD "ip_mode = truncate/129\n", 6, "BITS 1-128");
+    refused(HEAD "ip_mode = truncate/129\n", 6, "B4 1-32");
+    /* One count for both families may not exceed IPv4's 32 bits. */
+    refused(HEAD "ip_mode = truncate/33\n", 6, "B4 1-32");
+    refused(HEAD "ip_mode = truncate/24,129\n", 6, "B6 1-128");
     refused(HEAD "ip_mode = truncate/\n", 6, "key 'ip_mode'");
     refused(HEAD "ip_mode = ip6/64\n", 6, "key 'ip_mode'");
     refused(HEAD "ip_mode = ip6\nip_mode = token\n", 7, "given twice");

@@ -64,9 +64,10 @@ static int teardown(void **state)
     return 0;
 }
 
-/* Render value v as one ip span (mode, bits, flags); NUL-terminated. */
-static const char *render(struct fix *f, const char *v, unsigned mode,
-                          unsigned bits, unsigned flags)
+/* Render value v as one ip span (mode, bits for IPv4 and IPv6 unless
+ * bits6 is set later, flags); NUL-terminated. */
+static const char *render6(struct fix *f, const char *v, unsigned mode,
+                           unsigned bits4, unsigned bits6, unsigned flags)
 {
     struct lsl_plan_span s = {
         .off = 0,
@@ -75,13 +76,20 @@ static const char *render(struct fix *f, const char *v, unsigned mode,
         .cls = LSL_CLASS_IP,
         .flags = (uint8_t)flags,
         .mode = (uint8_t)mode,
-        .bits = (uint8_t)bits,
+        .bits4 = (uint8_t)bits4,
+        .bits6 = (uint8_t)bits6,
     };
 
     f->out.len = 0;
-    assert_int_equal(lsl_span_emit(f->w, v, &s, 100, &f->out), 0);
+    assert_int_equal(lsl_span_emit(f->w, v, s.len, &s, 100, &f->out), 0);
     assert_int_equal(lsl_buf_putc(&f->out, '\0'), 0);
     return f->out.p;
+}
+
+static const char *render(struct fix *f, const char *v, unsigned mode,
+                          unsigned bits, unsigned flags)
+{
+    return render6(f, v, mode, bits, bits, flags);
 }
 
 static size_t nmaps(struct fix *f)
@@ -156,6 +164,14 @@ static void test_truncate_no_vault(void **state)
     assert_string_equal(
         render(f, "2001:db8:abcd:1234::1", LSL_IPMODE_TRUNCATE, 0, 0),
         "2001:db8:abc0::");
+    /* Each family its own prefix: /48 for IPv6 does not keep IPv4 whole
+     * (one count for both used to). */
+    assert_string_equal(
+        render6(f, "203.0.113.77", LSL_IPMODE_TRUNCATE, 24, 48, 0),
+        "203.0.113.0");
+    assert_string_equal(
+        render6(f, "2001:db8:abcd:1234::1", LSL_IPMODE_TRUNCATE, 24, 48, 0),
+        "2001:db8:abcd::");
     assert_string_equal(
         render(f, "10-9-8-7", LSL_IPMODE_TRUNCATE, 8, LSL_SPAN_F_DASHED),
         "10-0-0-0");
@@ -171,9 +187,12 @@ static void test_override(void **state)
     struct fix *f = *state;
 
     f->w->ip = (struct lsl_ip_override){
-        .on = true, .mode = LSL_IPMODE_TRUNCATE, .bits = 16};
+        .on = true, .mode = LSL_IPMODE_TRUNCATE, .bits4 = 16, .bits6 = 32};
     assert_string_equal(render(f, "203.0.113.77", LSL_IPMODE_PREFIX, 0, 0),
                         "203.0.0.0");
+    assert_string_equal(
+        render(f, "2001:db8:abcd:1234::1", LSL_IPMODE_PREFIX, 0, 0),
+        "2001:db8::");
     f->w->ip.on = false;
     assert_string_not_equal(render(f, "203.0.113.77", LSL_IPMODE_PREFIX, 0, 0),
                             "203.0.0.0");
@@ -200,13 +219,33 @@ static void test_jsonl_fields(void **state)
                                  .action = LSL_ACT_TOKEN,
                                  .cls = LSL_CLASS_IP,
                                  .mode = LSL_IPMODE_TRUNCATE,
-                                 .bits = 8};
+                                 .bits4 = 8};
     struct lsl_plan_field fields[] = {
-        {"client", 0, 8, LSL_FIELD_STRING, false},
-        {"time", 10, 26, LSL_FIELD_TIME, false},
-        {"status", 38, 3, LSL_FIELD_NUMBER, false},
-        {"bytes", 42, 1, LSL_FIELD_NUMBER, false},
-        {"ua", 45, 6, LSL_FIELD_STRING, false},
+        {.name = "client",
+         .off = 0,
+         .len = 8,
+         .type = LSL_FIELD_STRING,
+         .escaped = false},
+        {.name = "time",
+         .off = 10,
+         .len = 26,
+         .type = LSL_FIELD_TIME,
+         .escaped = false},
+        {.name = "status",
+         .off = 38,
+         .len = 3,
+         .type = LSL_FIELD_NUMBER,
+         .escaped = false},
+        {.name = "bytes",
+         .off = 42,
+         .len = 1,
+         .type = LSL_FIELD_NUMBER,
+         .escaped = false},
+        {.name = "ua",
+         .off = 45,
+         .len = 6,
+         .type = LSL_FIELD_STRING,
+         .escaped = false},
     };
     struct lsl_plan plan = {.spans = &span,
                             .count = 1,
@@ -219,13 +258,69 @@ static void test_jsonl_fields(void **state)
                         "\"time\":\"2024-01-02T02:04:05Z\",\"status\":200,"
                         "\"bytes\":null,\"ua\":\"a\\\\\\\"b\\tc\"}\n");
     /* A number field whose text is no JSON number stays a string. */
-    fields[1] = (struct lsl_plan_field){"time", 10, 8, LSL_FIELD_TIME, false};
-    fields[2] =
-        (struct lsl_plan_field){"status", 20, 3, LSL_FIELD_NUMBER, false};
+    fields[1] = (struct lsl_plan_field){.name = "time",
+                                        .off = 10,
+                                        .len = 8,
+                                        .type = LSL_FIELD_TIME,
+                                        .escaped = false};
+    fields[2] = (struct lsl_plan_field){.name = "status",
+                                        .off = 20,
+                                        .len = 3,
+                                        .type = LSL_FIELD_NUMBER,
+                                        .escaped = false};
     plan.nfields = 3;
     assert_string_equal(jsonl(f, "10.1.2.3 [bad time] 007", &plan, false),
                         "{\"_rule\":\"t\",\"client\":\"10.0.0.0\","
                         "\"time\":\"bad time\",\"status\":\"007\"}\n");
+}
+
+/*
+ * Canonical columns (the default): shared names, a shared integer typed
+ * as one, the request's parts, the fraction of a second kept; an array's
+ * elements one JSON array (they used to be duplicate keys, which DuckDB
+ * refuses). --columns source: the rule's own names.
+ */
+static void test_jsonl_canonical_arrays(void **state)
+{
+    struct fix *f = *state;
+    static const char line[] = "GET /a?b=1 HTTP/1.1|1709601630.125|200|x|y";
+    struct lsl_plan_field fields[] = {
+        {.name = "req", .off = 0, .len = 19, .canon = "request"},
+        {.name = "msec",
+         .off = 20,
+         .len = 14,
+         .type = LSL_FIELD_TIME,
+         .canon = "time",
+         .canon_type = LSL_FIELD_TIME},
+        {.name = "st",
+         .off = 35,
+         .len = 3,
+         .canon = "status",
+         .canon_type = LSL_FIELD_NUMBER},
+        {.name = "h", .off = 39, .len = 1, .array = true},
+        {.name = "h", .off = 41, .len = 1, .array = true},
+    };
+    struct lsl_plan plan = {.matched = true, .fields = fields, .nfields = 5};
+    static const char text[] = "name t\npattern ^(?<x>.)\ntime x %s\n";
+    struct lsl_rule *r = NULL;
+
+    assert_int_equal(lsl_rule_parse(&r, text, strlen(text), "t", NULL), 0);
+    f->b->rule = r;
+    f->w->columns = LSL_COLUMNS_CANONICAL;
+    assert_string_equal(
+        jsonl(f, line, &plan, false),
+        "{\"_rule\":\"t\",\"request\":\"GET /a?b=1 HTTP/1.1\","
+        "\"method\":\"GET\",\"path\":\"/a\",\"query\":\"b=1\","
+        "\"protocol\":\"HTTP/1.1\",\"time\":\"2024-03-05T01:20:30.125Z\","
+        "\"status\":200,\"h\":[\"x\",\"y\"]}\n");
+    f->w->columns = LSL_COLUMNS_SOURCE;
+    assert_string_equal(jsonl(f, line, &plan, false),
+                        "{\"_rule\":\"t\",\"req\":\"GET /a?b=1 HTTP/1.1\","
+                        "\"msec\":\"2024-03-05T01:20:30.125Z\",\"st\":\"200\","
+                        "\"h\":[\"x\",\"y\"]}\n");
+    f->w->columns = LSL_COLUMNS_CANONICAL;
+    lsl_rule_free(r);
+    f->b->rule = f->rule;
 }
 
 /* A span cut by a field's edge is replaced whole, never leaked. */
@@ -233,7 +328,11 @@ static void test_jsonl_span_across_field(void **state)
 {
     struct fix *f = *state;
     struct lsl_plan_span span = {.off = 2, .len = 9, .action = LSL_ACT_DROP};
-    struct lsl_plan_field field = {"x", 0, 6, LSL_FIELD_STRING, false};
+    struct lsl_plan_field field = {.name = "x",
+                                   .off = 0,
+                                   .len = 6,
+                                   .type = LSL_FIELD_STRING,
+                                   .escaped = false};
     struct lsl_plan plan = {.spans = &span,
                             .count = 1,
                             .matched = true,
@@ -248,7 +347,11 @@ static void test_jsonl_span_across_field(void **state)
 static void test_jsonl_escaped_source(void **state)
 {
     struct fix *f = *state;
-    struct lsl_plan_field field = {"m", 0, 15, LSL_FIELD_STRING, true};
+    struct lsl_plan_field field = {.name = "m",
+                                   .off = 0,
+                                   .len = 15,
+                                   .type = LSL_FIELD_STRING,
+                                   .escaped = true};
     struct lsl_plan plan = {.matched = true, .fields = &field, .nfields = 1};
 
     assert_string_equal(jsonl(f, "caf\\u00e9 \\\"x\\\"", &plan, false),
@@ -276,9 +379,12 @@ static void test_jsonl_escaped_invalid(void **state)
                                  .action = LSL_ACT_TOKEN,
                                  .cls = LSL_CLASS_IP,
                                  .mode = LSL_IPMODE_TRUNCATE,
-                                 .bits = 16};
-    struct lsl_plan_field field = {"m", 0, sizeof(line) - 1, LSL_FIELD_STRING,
-                                   true};
+                                 .bits4 = 16};
+    struct lsl_plan_field field = {.name = "m",
+                                   .off = 0,
+                                   .len = sizeof(line) - 1,
+                                   .type = LSL_FIELD_STRING,
+                                   .escaped = true};
     struct lsl_plan plan = {.spans = &span,
                             .count = 1,
                             .matched = true,
@@ -308,7 +414,7 @@ static void test_jsonl_unparsed_escaping(void **state)
                                  .action = LSL_ACT_TOKEN,
                                  .cls = LSL_CLASS_IP,
                                  .mode = LSL_IPMODE_TRUNCATE,
-                                 .bits = 16};
+                                 .bits4 = 16};
     struct lsl_plan plan = {.spans = &span, .count = 1};
 
     assert_string_equal(jsonl(f, line, &plan, false),
@@ -329,6 +435,7 @@ int main(void)
         cmocka_unit_test(test_override),
         cmocka_unit_test(test_jsonl_fields),
         cmocka_unit_test(test_jsonl_span_across_field),
+        cmocka_unit_test(test_jsonl_canonical_arrays),
         cmocka_unit_test(test_jsonl_escaped_source),
         cmocka_unit_test(test_jsonl_escaped_invalid),
         cmocka_unit_test(test_jsonl_unparsed_escaping),

@@ -129,10 +129,28 @@ static void test_order_and_invalid(void **state)
         put_file(dir, files[i][0], files[i][1]);
     setenv("LOGSEAL_RULES_DIR", dir, 1);
     assert_int_equal(lsl_rule_detect(&r, NULL, "12\n34\n", 6, true, &d), 0);
+    /* Every rule is tried; of those that read all lines the first by file
+     * name wins, unless another has a higher priority. */
     assert_string_equal(lsl_rule_name(r), "a-digits");
-    assert_string_equal(d.tried, "0-bad (invalid), a-digits");
+    assert_string_equal(d.tried, "0-bad (invalid), a-digits, b-any");
     lsl_rule_free(r);
     assert_int_equal(lsl_rule_detect(&r, NULL, "x\n", 2, true, &d), 0);
+    assert_string_equal(lsl_rule_name(r), "b-any");
+    lsl_rule_free(r);
+    put_file(dir, files[0][0], "name b-any\npattern ^.*$\npriority 1\n");
+    assert_int_equal(lsl_rule_detect(&r, NULL, "12\n34\n", 6, true, &d), 0);
+    assert_string_equal(lsl_rule_name(r), "b-any");
+    lsl_rule_free(r);
+    /* The rule that reads more lines wins, whatever its priority. */
+    assert_int_equal(
+        lsl_rule_detect(&r, NULL, "1\n2\n3\n4\n5\nx\n", 12, true, &d), 0);
+    assert_string_equal(lsl_rule_name(r), "b-any");
+    lsl_rule_free(r);
+    put_file(dir, files[0][0],
+             "name b-any\npattern ^(?:\\d+|x)$\n"
+             "priority -1\n");
+    assert_int_equal(
+        lsl_rule_detect(&r, NULL, "1\n2\n3\n4\n5\nx\n", 12, true, &d), 0);
     assert_string_equal(lsl_rule_name(r), "b-any");
     lsl_rule_free(r);
     for (size_t i = 0; i < 3; i++) {

@@ -94,7 +94,11 @@ static const struct expect w3c[] = {
      "2024-03-05\t01:20:32\tplay\t<ip|198.51.100.9>\t50123\t<ip|203.0.113.1>, "
      "<ip|10.0.0.2>\tdevice_id=<id|3f2504e0-4f89-11d3-9a0c-0305e82c3301>"
      "\tWowzaPlayer/1.0\tviewer tel <phone|03-1234-5678>"},
-    {false, "2024-03-05\t01:20:33\tstop\t<ip|198.51.100.9>\t50123\t-\t-"},
+    /* Two columns short: each cell may be its column or one of the two
+     * after it, and takes the most protective of their actions (the
+     * c-ip column's here, for the three cells that may be it). */
+    {false, "2024-03-05\t<ip|01:20:33>\t<ip|stop>\t<ip|198.51.100.9>\t"
+            "<ip|50123>\t-\t-"},
     {true, "#Remark: operator <email|ops@example.com>"},
 };
 

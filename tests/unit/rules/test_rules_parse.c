@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 #include "logseal/rules.h"
 
@@ -140,6 +141,57 @@ static void test_load_and_resolve(void **state)
     assert_non_null(strstr(err.msg, "cannot read"));
 }
 
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* include NAME reads params beside the rule file, and nothing else. */
+static void test_include(void **state)
+{
+    char dir[] = "/tmp/lsl-include-XXXXXX", path[256], inc[256];
+    struct lsl_rule_error err = {0};
+    struct lsl_rule *r = NULL;
+    struct lsl_matcher *m = NULL;
+    const struct lsl_plan *p = NULL;
+    static const char line[] = "x /a?tok=zz9";
+
+    (void)state;
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/t.rules", dir);
+    snprintf(inc, sizeof(inc), "%s/p.params", dir);
+    write_file(inc, "# shared\nparam tok secret\nsegment u user\n");
+    write_file(path, HEAD "field b query\ninclude p.params\n");
+    assert_int_equal(lsl_rule_load(&r, path, &err), 0);
+    assert_int_equal(lsl_matcher_open(&m), 0);
+    assert_int_equal(lsl_rule_plan(r, m, line, strlen(line), &p), 0);
+    assert_int_equal(p->count, 1);
+    assert_int_equal(p->spans[0].cls, LSL_CLASS_SECRET);
+    lsl_rule_free(r);
+    lsl_matcher_free(m);
+
+    write_file(inc, "param tok secret\nfield b keep\n");
+    assert_int_equal(lsl_rule_load(&r, path, &err), LSL_ERULE);
+    assert_string_equal(err.path, inc);
+    assert_int_equal(err.line, 2);
+    assert_non_null(strstr(err.msg, "only param and segment"));
+    write_file(path, HEAD "include ../p.params\n");
+    assert_int_equal(lsl_rule_load(&r, path, &err), LSL_ERULE);
+    assert_non_null(strstr(err.msg, "beside the rule file"));
+    write_file(path, HEAD "include none.params\n");
+    assert_int_equal(lsl_rule_load(&r, path, &err), LSL_ERULE);
+    assert_int_equal(err.line, 3);
+    /* Text in memory has no directory to include from. */
+    fails(HEAD "include p.params\n", 3, "include needs a rule file");
+    unlink(inc);
+    unlink(path);
+    rmdir(dir);
+}
+
 static void test_resolve_dir_order(void **state)
 {
     const char *env = getenv("LOGSEAL_RULES_DIR");
@@ -167,6 +219,7 @@ int main(void)
         cmocka_unit_test(test_pattern_error),
         cmocka_unit_test(test_load_and_resolve),
         cmocka_unit_test(test_resolve_dir_order),
+        cmocka_unit_test(test_include),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -46,9 +46,45 @@ static void test_unset_groups(void **state)
                                     "pattern ^(?:u=(?<u>\\w+)|e=(?<e>\\S+))\n"
                                     "field u user\nfield e email\n");
 
+    /* What the match leaves (here the rest of the line) is free text. */
     check_plan(r, *state, "e=a@b.cd 10.0.0.1", true,
-               "e=<email|a@b.cd> 10.0.0.1");
+               "e=<email|a@b.cd> <ip|10.0.0.1>");
     check_plan(r, *state, "u=bob", true, "u=<user|bob>");
+    lsl_rule_free(r);
+}
+
+/*
+ * Fail closed (issue 20): what no field claims is free text. Unnamed
+ * groups, named groups without a field line, `\S+` between groups and
+ * the bytes after the match all used to be copied raw, addresses and
+ * e-mails included; only `keep` passes bytes as they are.
+ */
+static void test_unclaimed_fail_closed(void **state)
+{
+    struct lsl_rule *r =
+        parse_rule("name t\n"
+                   "pattern ^(?<c>\\S+) (\\S+) \\S+ (?<u>\\S+) "
+                   "(?<k>\\S+) (?<n>\\S+)\n"
+                   "field c ip\nfield k keep\nparam uid user\n");
+
+    check_plan(
+        r, *state,
+        "10.0.0.1 a@b.cd 10.0.0.2 mia@x.org 10.0.0.3 uid=42 tail "
+        "10.0.0.4 token=eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl",
+        true,
+        "<ip|10.0.0.1> <email|a@b.cd> <ip|10.0.0.2> <email|mia@x.org> "
+        "10.0.0.3 uid=<user|42> tail <ip|10.0.0.4> "
+        "token=<secret|eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0."
+        "c2lnbmF0dXJl>");
+    lsl_rule_free(r);
+
+    /* format nginx: a variable of any text without a field line is free
+     * text; fixed shapes ($status) and literals are left; keep keeps. */
+    r = parse_rule("name t\nformat nginx\n"
+                   "log_format $remote_addr $host $status \"$x\" $y\n"
+                   "field remote_addr ip\nfield y keep\n");
+    check_plan(r, *state, "10.0.0.1 h.example 200 \"to a@b.cd\" 10.0.0.9", true,
+               "<ip|10.0.0.1> h.example 200 \"to <email|a@b.cd>\" 10.0.0.9");
     lsl_rule_free(r);
 }
 
@@ -142,6 +178,7 @@ int main(void)
         cmocka_unit_test(test_actions),
         cmocka_unit_test(test_ip_and_iplist),
         cmocka_unit_test(test_unset_groups),
+        cmocka_unit_test(test_unclaimed_fail_closed),
         cmocka_unit_test(test_nested_groups_merge),
         cmocka_unit_test(test_query_edges),
         cmocka_unit_test(test_match_limit),

@@ -83,6 +83,47 @@ static void test_invalid(void **state)
     parse_bad("%", "1");
 }
 
+/* Fractions kept (issue 20: $msec lost its milliseconds), and the zone of
+ * a format without one taken from the caller (issue 19: W3C written in
+ * local time sat 9 h off). */
+static void test_fraction_and_zone(void **state)
+{
+    struct lsl_time t;
+    int64_t off = 1;
+
+    (void)state;
+    assert_int_equal(lsl_time_parse_at("%s", "1709601630.123", 14, 0, &t), 0);
+    assert_int_equal(t.sec, 1709601630);
+    assert_int_equal(t.nsec, 123000000);
+    assert_int_equal(t.digits, 3);
+    assert_int_equal(lsl_time_parse_at("%Y-%m-%dT%H:%M:%S%f%z",
+                                       "2024-03-05T01:20:30.123456789123Z", 33,
+                                       0, &t),
+                     0);
+    assert_int_equal(t.nsec, 123456789);
+    assert_int_equal(t.digits, 9);
+    assert_int_equal(lsl_time_parse_at("%Y-%m-%d %H:%M:%S%f",
+                                       "2024-03-05 10:20:30", 19, 9 * 3600, &t),
+                     0);
+    assert_int_equal(t.sec, 1709601630);
+    assert_int_equal(t.digits, 0);
+    /* A zone in the text wins over the caller's. */
+    assert_int_equal(lsl_time_parse_at("%d/%b/%Y:%H:%M:%S %z",
+                                       "05/Mar/2024:10:20:30 +0900", 26,
+                                       -5 * 3600, &t),
+                     0);
+    assert_int_equal(t.sec, 1709601630);
+    assert_int_equal(lsl_tz_parse("+09:00", &off), 0);
+    assert_int_equal(off, 9 * 3600);
+    assert_int_equal(lsl_tz_parse("-0530", &off), 0);
+    assert_int_equal(off, -(5 * 3600 + 30 * 60));
+    assert_int_equal(lsl_tz_parse("UTC", &off), 0);
+    assert_int_equal(off, 0);
+    assert_int_equal(lsl_tz_parse("Asia/Tokyo", &off), -EINVAL);
+    assert_int_equal(lsl_tz_parse("+15:00", &off), -EINVAL);
+    assert_int_equal(lsl_tz_parse("+09:00x", &off), -EINVAL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -90,6 +131,7 @@ int main(void)
         cmocka_unit_test(test_iso8601),
         cmocka_unit_test(test_epoch),
         cmocka_unit_test(test_invalid),
+        cmocka_unit_test(test_fraction_and_zone),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

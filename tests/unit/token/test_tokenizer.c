@@ -274,6 +274,57 @@ static void test_printed_text(void **state)
     run_printed_text(65536);
 }
 
+/* One value written as its token or as its ip6-mode address, in an order
+ * that switches between the two on one cache entry. */
+static void check_ip_form(struct lsl_tokenizer *tz, const char *v, size_t len,
+                          bool ip6, struct lsl_buf *out)
+{
+    struct lsl_token t = direct(LSL_CLASS_IP, v, len);
+    char want[48];
+    size_t wlen =
+        ip6 ? lsl_token_format_ip6(&t, want) : lsl_token_format(&t, want);
+
+    out->len = 0;
+    assert_int_equal(ip6 ? lsl_tokenizer_emit_ip6(tz, v, len, 1, out)
+                         : lsl_tokenizer_emit(tz, LSL_CLASS_IP, v, len, 1, out),
+                     0);
+    if (out->len != wlen || memcmp(out->p, want, wlen) != 0)
+        fail_msg("value %s as %s: printed %.*s, want %.*s", v,
+                 ip6 ? "ip6" : "token", (int)out->len, out->p, (int)wlen, want);
+}
+
+/*
+ * An entry keeps the text last written for it, a token or an ip6-mode
+ * address (the default for address fields): each form against its
+ * reference from the plain path, the forms alternating on one value and
+ * entries replaced while they hold either text (an entry that kept the
+ * other form, or a replaced value's text, would print it here).
+ */
+static void test_ip6_text(void **state)
+{
+    static const size_t caches[] = {16, 0, 65536};
+
+    (void)state;
+    for (size_t k = 0; k < sizeof(caches) / sizeof(caches[0]); k++) {
+        struct lsl_tokenizer *tz = open_tz(caches[k]);
+        struct lsl_buf out = {0};
+
+        for (int i = 0; i < 6000; i++) {
+            char v[48];
+            int n = i % 300;
+            int len = snprintf(v, sizeof(v),
+                               i % 7 ? "198.51.%d.%d" : "2001:db8::%x:%x",
+                               n / 200, n % 200);
+
+            /* Rounds of every value: ip6 twice, token, ip6 again (both
+             * switches, and hits between them). */
+            check_ip_form(tz, v, (size_t)len, (i / 300) % 4 != 2, &out);
+        }
+        lsl_buf_free(&out);
+        lsl_tokenizer_close(tz);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -283,6 +334,7 @@ int main(void)
         cmocka_unit_test(test_mapping_set),
         cmocka_unit_test(test_small_cache),
         cmocka_unit_test(test_printed_text),
+        cmocka_unit_test(test_ip6_text),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);
