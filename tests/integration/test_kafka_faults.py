@@ -14,8 +14,9 @@
    producer whose epoch a newer daemon with the same transactional id
    bumped; the daemon stops with a message saying so, and a restart goes
    on without loss (the mock cannot fence a zombie by itself: see
-   fencing()).
-After 1-4 the committed stream (lslib_kafka.committed) holds every line
+   fencing());
+5. a start with every broker down waits and retries, then reads.
+After 1-5 the committed stream (lslib_kafka.committed) holds every line
 once, in order. What the mock cannot show (an aborted transaction hidden
 from read_committed readers) is emulated there: see lslib_kafka."""
 import os
@@ -162,6 +163,22 @@ def fencing(env, mock, src, cfg, lines, done):
     return done + BURST
 
 
+def start_while_down(env, mock, src, cfg, lines, done):
+    """A start with every broker down waits (nothing read) and retries;
+    once they are back the source is read."""
+    check(env.stop() == 0, 'stop: ' + env.log_tail())
+    mock.cmd('down -1')
+    env.start(cfg)
+    lslib.wait_for(lambda: 'cannot start yet' in env.log(), 60,
+                   'the start to wait for the brokers', [env])
+    append(src, lines[done:done + BURST])
+    time.sleep(1)
+    mock.cmd('up -1')
+    wait_committed(env, mock, done + BURST, 'the lines after a start that '
+                   'waited for the brokers')
+    return done + BURST
+
+
 def body(ctx):
     env = lslib.Daemon(ctx)
     mock = lslib_kafka.MockCluster(ctx)
@@ -173,7 +190,7 @@ def body(ctx):
             [('web', {'type': 'tail', 'path': src, 'start': 'beginning',
                       'rule': env.rule, 'sink': 'kafka'})],
             extra='metrics = 127.0.0.1:%d\n' % port + mock.kafka_section())
-        lines = lslib.gen_lines(9 * BURST, seed=4)
+        lines = lslib.gen_lines(10 * BURST, seed=4)
         env.start(cfg)
         lslib.wait_for(lambda: 'started:' in env.log(), 60, 'the start',
                        [env])
@@ -181,10 +198,11 @@ def body(ctx):
         done = brokers_down(env, mock, src, cfg, lines, done, port)
         done = coordinator_moves(env, mock, src, lines, done)
         done = fencing(env, mock, src, cfg, lines, done)
+        done = start_while_down(env, mock, src, cfg, lines, done)
         cut = check_once(env, mock, lines[:done])
         print('ok: %d lines once through refused requests (%d aborts), '
               'brokers down, 2 coordinator moves and a fenced stop (%d '
-              'attempts not committed)'
+              'attempts not committed), a start that waited for them'
               % (done, aborts, cut))
     finally:
         env.kill()
