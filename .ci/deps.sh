@@ -5,6 +5,7 @@ set -euo pipefail
 
 LSL_BUILD_PKGS=(meson ninja-build gcc clang pkg-config libpcre2-dev
     zlib1g-dev libdeflate-dev libsodium-dev libuv1-dev libcmocka-dev python3
+    librdkafka-dev
     gzip)
 # libclang-rt-14-dev: libFuzzer and the sanitizer runtimes for clang.
 # mandoc, man-db: the man pages' lint; bash-completion: the completion

@@ -69,6 +69,21 @@ LSL_MUST_CHECK int lsl_checkpoint_save(const char *state_dir,
                                        const struct lsl_checkpoint *cp);
 
 /*
+ * The checkpoint as the text lsl_checkpoint_save writes (a sink that keeps
+ * it elsewhere, e.g. inside a Kafka transaction, stores these bytes):
+ * into `text` of `cap` bytes, its length in *len. 0, -EINVAL (a newline in
+ * cp->segment) or -ENAMETOOLONG (cap too small; LSL_CKPT_TEXT_MAX is
+ * always enough).
+ */
+#define LSL_CKPT_TEXT_MAX (PATH_MAX + 2048)
+LSL_MUST_CHECK int lsl_checkpoint_format(const struct lsl_checkpoint *cp,
+                                         char *text, size_t cap, size_t *len);
+
+/* Parse such text (borrowed). 0, LSL_ECORRUPT, LSL_EVERSION, -ENOMEM. */
+LSL_MUST_CHECK int lsl_checkpoint_parse(const char *text, size_t len,
+                                        struct lsl_checkpoint *cp);
+
+/*
  * Identify an open file: dev/ino from fstat, its birth time where known,
  * and the fingerprint of its first min(size, LSL_FP_SPAN) bytes (pread;
  * does not move the offset).

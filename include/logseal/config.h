@@ -33,7 +33,15 @@
  *   listen = unix:/run/logseal/nginx.sock   # syslog: unix:PATH or
  *                                           #   udp:127.0.0.1:PORT
  *   rule  = nginx-combined                  # NAME or path of a .rules file
- *   sink  = segments                        # segments | stdout
+ *   sink  = segments                        # segments | stdout | kafka
+ *
+ *   [kafka]                                 # for sources with sink = kafka
+ *   brokers = k1:9093,k2:9093               # bootstrap servers
+ *   topic   = logs.{source}                 # {source}, {host} replaced
+ *   checkpoint_topic = logseal.checkpoints  # compacted; default this
+ *   key     = host/source                   # host/source|source|host|none
+ *   timeout = 10s                           # per broker round trip
+ *   kafka.security.protocol = SASL_SSL      # any librdkafka property
  *
  * Unknown sections or keys, bad values, duplicate source names, a syslog
  * listener on a non-loopback address: refused with file, line and key.
@@ -49,7 +57,10 @@
  * needs `type`; tail needs `path`, syslog `listen`; keys of another type are
  * refused; at most one stdin source. Without `rule` a source's lines all go to
  * the scrubber (counted as unparsed). Each key at most once per section;
- * [daemon] at most once.
+ * [daemon] and [kafka] at most once. A source with sink = kafka needs
+ * [kafka] brokers and topic; `kafka.NAME` keys are kept for librdkafka,
+ * which validates them (lsl_kafka_check); `format` applies to Kafka
+ * messages as to segments.
  */
 #ifndef LOGSEAL_CONFIG_H
 #define LOGSEAL_CONFIG_H
@@ -60,7 +71,26 @@
 #include "logseal/file.h"
 
 enum lsl_source_type { LSL_SRC_TAIL, LSL_SRC_STDIN, LSL_SRC_SYSLOG };
-enum lsl_sink_type { LSL_SINK_SEGMENTS, LSL_SINK_STDOUT };
+enum lsl_sink_type { LSL_SINK_SEGMENTS, LSL_SINK_STDOUT, LSL_SINK_KAFKA };
+
+/* A `kafka.NAME = value` line of [kafka]: owned strings (the value is
+ * wiped at free: it may be a password). */
+struct lsl_config_prop {
+    char *name; /* without "kafka." */
+    char *value;
+    unsigned line;
+};
+
+struct lsl_kafka_conf {
+    char brokers[1024];
+    char topic[256];
+    char checkpoint_topic[256]; /* "" = the sink's default */
+    uint8_t key;                /* enum lsl_kafka_key (kafka.h) */
+    unsigned timeout_ms;        /* 0 = the sink's default */
+    struct lsl_config_prop *props;
+    size_t nprops;
+    unsigned line; /* of the [kafka] header, 0 if none */
+};
 
 struct lsl_source_conf {
     char name[64];
@@ -94,6 +124,7 @@ struct lsl_config {
     uint8_t layout;              /* enum lsl_layout (sink.h) */
     struct lsl_source_conf *sources;
     size_t nsources;
+    struct lsl_kafka_conf kafka;
 };
 
 /* Errors kept of one file; more are counted, not kept. */
@@ -132,7 +163,7 @@ void lsl_config_free(struct lsl_config *c); /* NULL-safe */
 
 /*
  * The keys the parser knows, in table order, for documentation checks:
- * the name of key `i` and its section ("daemon" or "source"), or NULL
+ * the name of key `i` and its section ("daemon", "source" or "kafka"), or NULL
  * past the last key.
  */
 const char *lsl_config_key(size_t i, const char **section);

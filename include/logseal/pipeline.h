@@ -42,6 +42,16 @@ struct lsl_sink_state {
     uint64_t len;
 };
 
+struct lsl_checkpoint;
+
+/* What a networked sink reports (metrics logseal_sink_*). */
+struct lsl_sink_stats {
+    uint64_t queued;  /* messages waiting for the broker now */
+    uint64_t commits; /* transactions committed */
+    uint64_t aborts;  /* transactions aborted (their batch is retried) */
+    uint64_t retries; /* failed attempts retried (commit, connect) */
+};
+
 struct lsl_sink_ops {
     /* Append b->gz (gzip sinks) or b->out. 0 or -errno. */
     int (*write)(struct lsl_sink *s, const struct lsl_batch *b);
@@ -58,6 +68,21 @@ struct lsl_sink_ops {
      */
     void (*state)(const struct lsl_sink *s, struct lsl_sink_state *st);
     /*
+     * Transactional sinks (Kafka; NULL for the others): write() opened a
+     * transaction holding the batch; commit it with `cp`, the source's
+     * checkpoint as of that batch (NULL: a source that keeps none), inside
+     * it, so lines and checkpoint become visible together or not at all.
+     * Without an open transaction, commits one holding only `cp` (a source
+     * adopting a file). A failure leaves nothing of the batch committed
+     * (retried: the pipeline calls write() again) or, when only the
+     * outcome of the commit is unknown, keeps the transaction for the
+     * retry's commit. 0, -EAGAIN (retry), or a fatal -errno (e.g. -EPERM:
+     * another daemon took over this transactional id).
+     */
+    int (*commit)(struct lsl_sink *s, const struct lsl_checkpoint *cp);
+    /* Delivery counters for metrics. May be NULL. Any thread. */
+    void (*stats)(const struct lsl_sink *s, struct lsl_sink_stats *st);
+    /*
      * Free the sink. With `finish`, first make the output final (fsync,
      * rename into place); without, leave what was written unfinished
      * (e.g. as .part) for inspection. 0 or -errno.
@@ -69,6 +94,8 @@ struct lsl_sink {
     const struct lsl_sink_ops *ops;
     bool gzip;      /* wants the gzip member */
     bool sync_each; /* the pipeline calls sync() after each write */
+    /* Checkpoints are committed through ops->commit: see it. */
+    bool transactional;
     char desc[256]; /* path or "stdout", for messages */
 };
 
@@ -214,6 +241,17 @@ LSL_MUST_CHECK int lsl_source_flush(struct lsl_source *s);
  */
 LSL_MUST_CHECK int lsl_source_mark(struct lsl_source *s,
                                    const struct lsl_pos *pos);
+
+/*
+ * Save the checkpoint of source `s` (in its commit step's persist, or
+ * while the pipeline is idle): a transactional sink commits it inside its
+ * transaction first (ops->commit), then it is saved in `state_dir` as a
+ * copy the next start reconciles with the sink's (lsl_checkpoint_save).
+ * 0, -EAGAIN or -errno (logged by the caller).
+ */
+LSL_MUST_CHECK int lsl_source_checkpoint(struct lsl_source *s,
+                                         const char *state_dir,
+                                         const struct lsl_checkpoint *cp);
 
 struct uv_loop_s *lsl_pipeline_loop(const struct lsl_pipeline *pl);
 

@@ -14,7 +14,8 @@ static void help(void)
 {
     printf(
         "usage: logseal pipe --rule NAME|FILE|auto --keys KEYS\n"
-        "                    --vault VAULTDIR [--in FILE] [--out FILE|-]\n"
+        "                    --vault VAULTDIR [--in FILE]\n"
+        "                    [--out FILE|-|kafka://BROKERS/TOPIC]\n"
         "                    [--level 1-9] [--source NAME] [--host ID]\n"
         "                    [--max-line BYTES]\n"
         "                    [--ip-mode MODE] [--format text|jsonl]\n"
@@ -28,7 +29,9 @@ static void help(void)
         ".log, .jsonl, .ndjson, .json or .txt (written as FILE.part,\n"
         "renamed when complete; a FIFO or a character device is written in\n"
         "place, never replaced; a symbolic link is refused), or plain text\n"
-        "to stdout when --out is '-' or absent. New token mappings go to a\n"
+        "to stdout when --out is '-' or absent, or to Kafka with --out\n"
+        "kafka://HOST:PORT[,HOST:PORT...]/TOPIC (one message per line, one\n"
+        "transaction per batch). New token mappings go to a\n"
         "new sealed vault file in VAULTDIR. Needs KEYS/hash.key and\n"
         "KEYS/vault.pub; never the officer key.\n\n"
         "  --rule      rule name (from the rules directory), .rules file,\n"

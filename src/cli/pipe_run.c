@@ -18,6 +18,7 @@
 #include "cli_internal.h"
 #include "gunzip_internal.h"
 #include "logseal/file.h"
+#include "logseal/kafka.h"
 #include "logseal/legal.h"
 #include "logseal/log.h"
 #include "logseal/sink.h"
@@ -266,6 +267,39 @@ static void out_error(const char *path, int rc)
                       lsl_strerror(rc));
 }
 
+/*
+ * A backfill to Kafka: one transaction per batch as in the daemon, under a
+ * transactional id of its own ("logseal-pipe.HOST.SOURCE"), so it never
+ * fences a daemon writing the same source. No checkpoint: a backfill that
+ * failed half way has committed whole batches, and run again it sends
+ * them again; split big backfills into files run one by one.
+ */
+static int open_kafka(struct pipe_run *r, const struct lsl_pipe_opts *o)
+{
+    char brokers[1024], topic[256];
+    struct lsl_kafka_opts ko;
+    int rc = lsl_kafka_url_parse(o->out_path, brokers, sizeof(brokers), topic,
+                                 sizeof(topic));
+
+    if (rc) {
+        lsl_log_error("%s: expected kafka://HOST:PORT[,HOST:PORT...]/TOPIC",
+                      o->out_path);
+        return LSL_EUSAGE;
+    }
+    lsl_kafka_opts_init(&ko);
+    ko.brokers = brokers;
+    ko.topic = topic;
+    ko.source = o->source;
+    ko.host = o->host[0] ? o->host : NULL;
+    ko.rule = o->rule;
+    ko.txn_scope = "logseal-pipe";
+    rc = lsl_kafka_sink_open(&r->sink, &ko);
+    if (rc)
+        lsl_log_error("%s: cannot open the Kafka output: %s", o->out_path,
+                      lsl_strerror(rc));
+    return rc;
+}
+
 /* The output first: a run that cannot write it leaves no vault file. */
 static int open_outputs(struct pipe_run *r, const struct lsl_pipe_opts *o,
                         const uint8_t *pk)
@@ -279,11 +313,12 @@ static int open_outputs(struct pipe_run *r, const struct lsl_pipe_opts *o,
     };
     int rc;
 
-    rc = lsl_file_sink_open(&r->sink, o->out_path);
-    if (rc) {
+    if (o->out_path && strncmp(o->out_path, "kafka://", 8) == 0)
+        rc = open_kafka(r, o);
+    else if ((rc = lsl_file_sink_open(&r->sink, o->out_path)) != 0)
         out_error(o->out_path, rc);
+    if (rc)
         return rc;
-    }
     rc = lsl_mkdir_p(o->vault_dir, 0700);
     if (rc == 0)
         rc = open_writer_state(r, o);

@@ -27,7 +27,7 @@
 #include "logseal/file.h"
 
 #define CKPT_VERSION  2
-#define CKPT_MAX_SIZE (PATH_MAX + 2048)
+#define CKPT_MAX_SIZE LSL_CKPT_TEXT_MAX
 #define ID_TEXT       (5 * 21 + LSL_FP_BYTES * 2 + 1) /* dev.ino.btime.n.fp */
 
 enum {
@@ -85,28 +85,19 @@ static void done_text(const struct lsl_checkpoint *cp, char *out, size_t cap)
     }
 }
 
-int lsl_checkpoint_save(const char *state_dir, const char *source,
-                        const struct lsl_checkpoint *cp)
+int lsl_checkpoint_format(const struct lsl_checkpoint *cp, char *text,
+                          size_t cap, size_t *len)
 {
     char done[LSL_CKPT_DONE * ID_TEXT + 1];
-    char path[PATH_MAX];
     char fp[LSL_FP_BYTES * 2 + 1], end[LSL_FP_BYTES * 2 + 1];
-    char *text = malloc(CKPT_MAX_SIZE);
-    int n, rc;
+    int n;
 
-    if (!text)
-        return -ENOMEM;
-    rc = ckpt_path(path, sizeof(path), state_dir, source);
-    if (rc)
-        goto out;
-    if (strchr(cp->segment, '\n')) {
-        rc = -EINVAL;
-        goto out;
-    }
+    if (strchr(cp->segment, '\n'))
+        return -EINVAL;
     sodium_bin2hex(fp, sizeof(fp), cp->file.fp, LSL_FP_BYTES);
     sodium_bin2hex(end, sizeof(end), cp->end_fp, LSL_FP_BYTES);
     done_text(cp, done, sizeof(done));
-    n = snprintf(text, CKPT_MAX_SIZE,
+    n = snprintf(text, cap,
                  "version %d\ndev %" PRIu64 "\nino %" PRIu64 "\nfp_len %" PRIu32
                  "\nbtime %" PRIu64 "\nfp %s\nmtime %" PRIu64
                  "\nend_len %" PRIu32 "\nend_fp %s\noffset %" PRIu64
@@ -117,12 +108,27 @@ int lsl_checkpoint_save(const char *state_dir, const char *source,
                  (uint64_t)(cp->mtime_ns > 0 ? cp->mtime_ns : 0), cp->end_len,
                  end, cp->offset, cp->in_line ? 1 : 0, cp->segment,
                  cp->segment_len, cp->lines, done);
-    if (n < 0 || n >= CKPT_MAX_SIZE) {
-        rc = -ENAMETOOLONG;
-        goto out;
-    }
-    rc = lsl_file_replace(path, 0600, text, (size_t)n);
-out:
+    if (n < 0 || (size_t)n >= cap)
+        return -ENAMETOOLONG;
+    *len = (size_t)n;
+    return 0;
+}
+
+int lsl_checkpoint_save(const char *state_dir, const char *source,
+                        const struct lsl_checkpoint *cp)
+{
+    char path[PATH_MAX];
+    char *text = malloc(CKPT_MAX_SIZE);
+    size_t n = 0;
+    int rc;
+
+    if (!text)
+        return -ENOMEM;
+    rc = ckpt_path(path, sizeof(path), state_dir, source);
+    if (rc == 0)
+        rc = lsl_checkpoint_format(cp, text, CKPT_MAX_SIZE, &n);
+    if (rc == 0)
+        rc = lsl_file_replace(path, 0600, text, n);
     free(text);
     return rc;
 }
@@ -288,6 +294,24 @@ static int parse_text(char *text, struct lsl_checkpoint *cp)
     return seen == (1u << (version == 1 ? K_V1_COUNT : K_COUNT)) - 1
                ? 0
                : LSL_ECORRUPT;
+}
+
+int lsl_checkpoint_parse(const char *text, size_t len,
+                         struct lsl_checkpoint *cp)
+{
+    char *copy;
+    int rc;
+
+    if (len > CKPT_MAX_SIZE || memchr(text, '\0', len))
+        return LSL_ECORRUPT;
+    copy = malloc(len + 1);
+    if (!copy)
+        return -ENOMEM;
+    memcpy(copy, text, len);
+    copy[len] = '\0';
+    rc = parse_text(copy, cp);
+    free(copy);
+    return rc;
 }
 
 int lsl_checkpoint_load(const char *state_dir, const char *source,

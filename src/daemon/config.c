@@ -13,6 +13,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sodium.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -21,6 +22,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
+#include "config_internal.h"
 #include "logseal/log.h"
 #include "logseal/sink.h"
 
@@ -28,7 +30,7 @@
 
 /* SECT_SKIP: under a section header that was refused; its keys are not
  * checked (each would only repeat that error). */
-enum sect { SECT_NONE, SECT_DAEMON, SECT_SOURCE, SECT_SKIP };
+enum sect { SECT_NONE, SECT_DAEMON, SECT_SOURCE, SECT_SKIP, SECT_KAFKA };
 
 struct parser;
 
@@ -89,7 +91,9 @@ static struct lsl_source_conf *cur_source(struct parser *p)
 
 static void *field(struct parser *p, const struct key_def *k)
 {
-    char *base = k->sect == SECT_DAEMON ? (char *)p->c : (char *)cur_source(p);
+    char *base = k->sect == SECT_DAEMON  ? (char *)p->c
+                 : k->sect == SECT_KAFKA ? (char *)p->c
+                                         : (char *)cur_source(p);
 
     return base + k->off;
 }
@@ -344,10 +348,35 @@ static int set_sink(struct parser *p, const struct key_def *k, const char *v)
         s->sink = LSL_SINK_SEGMENTS;
     else if (strcmp(v, "stdout") == 0)
         s->sink = LSL_SINK_STDOUT;
+    else if (strcmp(v, "kafka") == 0)
+        s->sink = LSL_SINK_KAFKA;
     else
-        return fail(p, "key '%s': expected segments or stdout, not '%s'",
+        return fail(p, "key '%s': expected segments, stdout or kafka, not '%s'",
                     k->name, v);
     return 0;
+}
+
+static int set_kafka_key(struct parser *p, const struct key_def *k,
+                         const char *v)
+{
+    if (lsl_config_kafka_key(v, &p->c->kafka.key))
+        return fail(p,
+                    "key '%s': expected host/source, source, host or none, "
+                    "not '%s'",
+                    k->name, v);
+    return 0;
+}
+
+/* Its value is never repeated in a message: it may be a secret. */
+static int set_kafka_prop(struct parser *p, const char *name, const char *v)
+{
+    unsigned first = 0;
+    int rc = lsl_config_kafka_prop(&p->c->kafka, name, v, p->line, &first);
+
+    if (rc == LSL_ECONFIG)
+        return fail(p, "key 'kafka.%s': %s (first on line %u)", name,
+                    first ? "given twice" : "expected a property name", first);
+    return rc;
 }
 
 static int set_listen(struct parser *p, const struct key_def *k, const char *v)
@@ -372,6 +401,11 @@ static int set_listen(struct parser *p, const struct key_def *k, const char *v)
     {                                                                          \
         n, SECT_DAEMON, fn, offsetof(struct lsl_config, f),                    \
             sizeof(((struct lsl_config *)0)->f)                                \
+    }
+#define KKEY(n, fn, f)                                                         \
+    {                                                                          \
+        n, SECT_KAFKA, fn, offsetof(struct lsl_config, kafka.f),               \
+            sizeof(((struct lsl_config *)0)->kafka.f)                          \
     }
 #define SKEY(n, fn, f)                                                         \
     {                                                                          \
@@ -404,6 +438,11 @@ enum {
     K_TIMEZONE,
     K_HOST,
     K_LAYOUT,
+    K_BROKERS,
+    K_TOPIC,
+    K_CHECKPOINT_TOPIC,
+    K_KEY,
+    K_TIMEOUT,
     K_COUNT
 };
 
@@ -431,6 +470,11 @@ static const struct key_def keys[K_COUNT] = {
     [K_TIMEZONE] = DKEY("timezone", set_timezone, zone),
     [K_HOST] = DKEY("host", set_host, host),
     [K_LAYOUT] = DKEY("layout", set_layout, layout),
+    [K_BROKERS] = KKEY("brokers", set_str, brokers),
+    [K_TOPIC] = KKEY("topic", set_str, topic),
+    [K_CHECKPOINT_TOPIC] = KKEY("checkpoint_topic", set_str, checkpoint_topic),
+    [K_KEY] = KKEY("key", set_kafka_key, key),
+    [K_TIMEOUT] = KKEY("timeout", set_wait, timeout_ms),
 };
 
 static int unknown_key(struct parser *p, const char *key)
@@ -443,8 +487,11 @@ static int unknown_key(struct parser *p, const char *key)
             n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s",
                                   n ? ", " : "", keys[i].name);
     }
-    return fail(p, "unknown key '%s' in [%s]; expected one of: %s", key,
-                p->sect == SECT_DAEMON ? "daemon" : "source NAME", list);
+    return fail(p, "unknown key '%s' in [%s]; expected one of: %s%s", key,
+                p->sect == SECT_DAEMON  ? "daemon"
+                : p->sect == SECT_KAFKA ? "kafka"
+                                        : "source NAME",
+                list, p->sect == SECT_KAFKA ? ", kafka.PROPERTY" : "");
 }
 
 static int set_key(struct parser *p, const char *key, const char *val)
@@ -467,6 +514,8 @@ static int set_key(struct parser *p, const char *key, const char *val)
         p->seen[i] = p->line;
         return keys[i].set(p, &keys[i], val);
     }
+    if (p->sect == SECT_KAFKA && strncmp(key, "kafka.", 6) == 0)
+        return set_kafka_prop(p, key + 6, val);
     return unknown_key(p, key);
 }
 
@@ -612,6 +661,14 @@ static int parse_section(struct parser *p, const char *s, const char *end)
         p->sect = SECT_DAEMON;
         return 0;
     }
+    if (close - s == 5 && memcmp(s, "kafka", 5) == 0) {
+        if (p->c->kafka.line)
+            return fail(p, "section [kafka] given twice (first on line %u)",
+                        p->c->kafka.line);
+        p->c->kafka.line = p->line;
+        p->sect = SECT_KAFKA;
+        return 0;
+    }
     if (close - s > 6 && memcmp(s, "source", 6) == 0 &&
         (s[6] == ' ' || s[6] == '\t')) {
         name = skip_ws(s + 6, close);
@@ -621,7 +678,7 @@ static int parse_section(struct parser *p, const char *s, const char *end)
         return rc;
     }
     return fail(p,
-                "unknown section [%.*s]; expected [daemon] or "
+                "unknown section [%.*s]; expected [daemon], [kafka] or "
                 "[source NAME]",
                 (int)(close - s > 64 ? 64 : close - s), s);
 }
@@ -714,6 +771,12 @@ static int check_required(struct parser *p)
                       "[source %s] writes segments: [daemon] key "
                       "'output' is required (the segment directory)",
                       s->name);
+        if (s->sink == LSL_SINK_KAFKA &&
+            (!p->c->kafka.brokers[0] || !p->c->kafka.topic[0]))
+            rc = fail(p,
+                      "[source %s] writes to Kafka: [kafka] keys 'brokers' "
+                      "and 'topic' are required",
+                      s->name);
         if (s->type == LSL_SRC_STDIN && ++nstdin > 1)
             rc = fail(p, "[source %s]: only one stdin source is possible",
                       s->name);
@@ -803,6 +866,8 @@ int lsl_config_load(struct lsl_config **out, const char *path,
 out:
     if (fd >= 0)
         close(fd);
+    if (text) /* it may hold kafka.* passwords */
+        sodium_memzero(text, (size_t)st.st_size);
     free(text);
     return rc;
 }
@@ -811,7 +876,9 @@ const char *lsl_config_key(size_t i, const char **section)
 {
     if (i >= LSL_ARRAY_SIZE(keys))
         return NULL;
-    *section = keys[i].sect == SECT_DAEMON ? "daemon" : "source";
+    *section = keys[i].sect == SECT_DAEMON  ? "daemon"
+               : keys[i].sect == SECT_KAFKA ? "kafka"
+                                            : "source";
     return keys[i].name;
 }
 
@@ -820,62 +887,6 @@ void lsl_config_free(struct lsl_config *c)
     if (!c)
         return;
     free(c->sources);
+    lsl_config_kafka_free(&c->kafka);
     free(c);
-}
-
-static bool parse_port(const char *s, unsigned *port)
-{
-    unsigned v = 0;
-
-    if (!*s || strlen(s) > 5)
-        return false;
-    for (; *s; s++) {
-        if (!isdigit((unsigned char)*s))
-            return false;
-        v = v * 10 + (unsigned)(*s - '0');
-    }
-    *port = v;
-    return v >= 1 && v <= 65535;
-}
-
-static bool ipv4_loopback(const char *s, size_t len)
-{
-    unsigned parts = 0, v = 0, digits = 0;
-
-    for (size_t i = 0; i <= len; i++) {
-        if (i < len && isdigit((unsigned char)s[i])) {
-            v = v * 10 + (unsigned)(s[i] - '0');
-            if (++digits > 3 || v > 255)
-                return false;
-        } else if (i == len || s[i] == '.') {
-            if (digits == 0 || (parts == 0 && v != 127))
-                return false;
-            parts++, v = 0, digits = 0;
-        } else {
-            return false;
-        }
-    }
-    return parts == 4;
-}
-
-int lsl_config_loopback(const char *s, bool allow_v6, char *host, size_t cap,
-                        unsigned *port)
-{
-    const char *colon = strrchr(s, ':');
-    size_t hlen;
-
-    if (!colon || !parse_port(colon + 1, port))
-        return LSL_ECONFIG;
-    hlen = (size_t)(colon - s);
-    if (allow_v6 && hlen == 5 && memcmp(s, "[::1]", 5) == 0) {
-        if (cap < 4)
-            return LSL_ECONFIG;
-        memcpy(host, "::1", 4);
-        return 0;
-    }
-    if (!ipv4_loopback(s, hlen) || hlen >= cap)
-        return LSL_ECONFIG;
-    memcpy(host, s, hlen);
-    host[hlen] = '\0';
-    return 0;
 }

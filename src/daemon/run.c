@@ -54,6 +54,8 @@ int lsl_run_prepare(struct lsl_run **out, struct lsl_config *cfg)
     krc = lsl_run_load_keys(r);
     if (krc == 0)
         krc = lsl_run_preflight(r);
+    if (krc == 0)
+        krc = lsl_run_kafka_check(cfg);
     rc = rc ? rc : krc;
     if (rc)
         goto fail;
@@ -147,7 +149,11 @@ static int open_sink(struct lsl_run *r, struct run_src *s)
                           lsl_strerror(rc));
         return rc;
     }
+    if (c->sink == LSL_SINK_KAFKA)
+        return lsl_run_open_kafka(r, s);
     rc = lsl_checkpoint_load(r->cfg->state, c->name, &s->cp);
+    if (rc == 0 && strncmp(s->cp.segment, "kafka:", 6) == 0)
+        s->cp.segment[0] = '\0'; /* was sink = kafka: a new segment */
     if (rc == 0)
         so.resume = &s->cp;
     else if (rc != -ENOENT) {

@@ -69,6 +69,21 @@ LSL_MUST_CHECK int lsl_run_load_keys(struct lsl_run *r);
  */
 LSL_MUST_CHECK int lsl_run_preflight(const struct lsl_run *r);
 
+/* Validate [kafka] through librdkafka when a source uses it; logs the
+ * problem (secrets hidden). 0 or LSL_ECONFIG. */
+LSL_MUST_CHECK int lsl_run_kafka_check(const struct lsl_config *cfg);
+
+/* Open the Kafka sink of `s`, and make the local checkpoint the one
+ * committed in Kafka (runkafka.c). Logs failures. */
+LSL_MUST_CHECK int lsl_run_open_kafka(struct lsl_run *r, struct run_src *s);
+
+/* Print [kafka] for --check, secret values hidden. */
+void lsl_run_kafka_describe(const struct lsl_config *cfg, FILE *f);
+
+/* The logseal_sink_* metrics of sinks that report them (Kafka). */
+LSL_MUST_CHECK int lsl_run_sink_metrics(const struct lsl_run *r,
+                                        struct lsl_buf *out);
+
 /* Every source is done: wait for the pipeline to idle, then tear down. */
 void lsl_run_finish(struct lsl_run *r);
 

@@ -195,6 +195,7 @@ void lsl_run_describe(const struct lsl_run *r, FILE *f)
         fprintf(f, "host %s\n", c->host);
     fprintf(f, "metrics: %s\n", c->metrics[0] ? c->metrics : "off");
     describe_output(c, f);
+    lsl_run_kafka_describe(c, f);
     for (size_t i = 0; i < r->nsrc; i++) {
         const struct run_src *s = &r->src[i];
 
@@ -204,7 +205,9 @@ void lsl_run_describe(const struct lsl_run *r, FILE *f)
                 : s->conf->start_at_end       ? " (first run: from the end)"
                                               : " (first run: from the start)",
                 s->rule ? lsl_rule_name(s->rule) : "(none: scrub only)",
-                s->conf->sink == LSL_SINK_STDOUT ? "stdout" : "segments");
+                s->conf->sink == LSL_SINK_STDOUT  ? "stdout"
+                : s->conf->sink == LSL_SINK_KAFKA ? "kafka"
+                                                  : "segments");
     }
 }
 
@@ -403,5 +406,7 @@ int lsl_run_metrics(const struct lsl_run *r, struct lsl_buf *out)
                         "New token mappings sealed into the vault", vault_new);
     if (rc == 0)
         rc = health_metrics(r, out);
+    if (rc == 0)
+        rc = lsl_run_sink_metrics(r, out);
     return rc;
 }

@@ -185,12 +185,21 @@ static int commit_sink(struct lsl_job *j)
     j->written = true;
     if (sink->sync_each && sink->ops->sync)
         rc = sink->ops->sync(sink);
-    if (rc || !src->ops->persist)
+    if (rc)
         return rc;
     if (sink->ops->state)
         sink->ops->state(sink, &st);
-    j->failed = "the checkpoint";
-    return src->ops->persist(src, b, &st);
+    if (src->ops->persist) {
+        j->failed = "the checkpoint";
+        rc = src->ops->persist(src, b, &st);
+    } else if (sink->transactional) {
+        rc = sink->ops->commit(sink, NULL);
+    }
+    /* A transaction that failed is gone (or its commit is retried): the
+     * retry writes the batch again; the sink knows which it is. */
+    if (rc && sink->transactional)
+        j->written = false;
+    return rc;
 }
 
 /*

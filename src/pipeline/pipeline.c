@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "logseal/checkpoint.h"
 #include "logseal/log.h"
 #include "pipeline_internal.h"
 
@@ -147,6 +148,29 @@ void lsl_pipeline_totals(const struct lsl_pipeline *pl,
 {
     *st = pl->totals;
     *vault_new = pl->vault_new;
+}
+
+int lsl_source_checkpoint(struct lsl_source *s, const char *state_dir,
+                          const struct lsl_checkpoint *cp)
+{
+    struct lsl_sink *sink = s->sink;
+    int rc;
+
+    /* The sink's copy first: a local copy ahead of it would skip lines
+     * whose transaction never committed. */
+    if (!sink->transactional || !sink->ops->commit)
+        return lsl_checkpoint_save(state_dir, s->name, cp);
+    rc = sink->ops->commit(sink, cp);
+    if (rc)
+        return rc;
+    /* Committed: a retry would send the batch twice. The local copy is
+     * only a cache; the next start takes the sink's. */
+    rc = lsl_checkpoint_save(state_dir, s->name, cp);
+    if (rc)
+        lsl_log_warn("%s: cannot save the local copy of its checkpoint in "
+                     "%s: %s (the copy in %s counts)",
+                     s->name, state_dir, lsl_strerror(rc), sink->desc);
+    return 0;
 }
 
 uv_loop_t *lsl_pipeline_loop(const struct lsl_pipeline *pl)

@@ -82,12 +82,13 @@ int tail_persist(struct lsl_source *s, const struct lsl_batch *b,
     memcpy(cp.segment, st->part, sizeof(cp.segment));
     cp.segment_len = st->len;
     cp.lines = t->lines + b->st.lines_in;
-    rc = lsl_checkpoint_save(t->state_dir, s->name, &cp);
+    rc = lsl_source_checkpoint(s, t->state_dir, &cp);
     if (rc == 0)
         t->lines = cp.lines;
     else
         lsl_log_error("%s: cannot save its checkpoint in %s: %s", s->name,
-                      t->state_dir, lsl_strerror(rc));
+                      s->sink->transactional ? s->sink->desc : t->state_dir,
+                      lsl_strerror(rc));
     return rc;
 }
 
@@ -135,7 +136,7 @@ void tail_checkpoint_start(struct lsl_tail_source *t)
     memcpy(cp.segment, st.part, sizeof(cp.segment));
     cp.segment_len = st.len;
     cp.lines = t->lines;
-    rc = lsl_checkpoint_save(t->state_dir, t->base.name, &cp);
+    rc = lsl_source_checkpoint(&t->base, t->state_dir, &cp);
     if (rc)
         lsl_log_warn("%s: cannot save its checkpoint in %s: %s; it is "
                      "retried with the first batch",

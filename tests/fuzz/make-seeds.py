@@ -191,6 +191,22 @@ def main():
     write(d, 'stdin', '[source in]\ntype = stdin\nsink = stdout\n')
     write(d, 'bad-listen', '[source s]\ntype = syslog\n'
           'listen = udp:192.0.2.1:514\n')
+    write(d, 'kafka', '[daemon]\nkeys=/k\nvault=/v\nstate=/s\n[source a]\n'
+          'type=stdin\nsink=kafka\n[kafka]\nbrokers=b:1\ntopic=t.{source}\n'
+          'key=none\ntimeout=250ms\nkafka.sasl.password="x y"\n'
+          'kafka.acks=all\n')
+
+    d = os.path.join(root, 'kafka_ckpt')
+    head = 'logseal-kafka-checkpoint 1\n'
+    write(d, 'none', head + 'txn 3/ab\nnone\n')
+    write(d, 'overflow', head + 'txn 99999999999999999999/x\nnone\n')
+    write(d, 'checkpoint', head + 'txn 12/00ff00ff00ff00ff\nversion 2\n'
+          'dev 65024\nino 11174145\nfp_len 1024\nbtime 0\n'
+          'fp 6cbfdc7e3274dff047710cf1d983f7b7\nmtime 1796619099044188515\n'
+          'end_len 1024\nend_fp 8d2757e6384d5bf4de0bbaf6bea0087d\n'
+          'offset 24751\nin_line 0\nsegment kafka:logseal.h.web\n'
+          'segment_len 12\nlines 10742\n'
+          'done 65024.10985931.0.1024.5d68ae8723eaceadf8b71104ccb187f5\n')
 
     d = os.path.join(root, 'shamir')
     write(d, '2-of-3', b'\x02\x03\x00\x02' + bytes(range(32)))

@@ -38,7 +38,7 @@ HEADERS = {
     'legal.h': 'vault', 'sidx.h': 'vault',
     'batch.h': 'pipeline', 'pipeline.h': 'pipeline', 'splitter.h': 'pipeline',
     'source.h': 'source',
-    'sink.h': 'sink',
+    'sink.h': 'sink', 'kafka.h': 'sink',
     'config.h': 'daemon', 'daemon.h': 'daemon',
 }
 

@@ -476,6 +476,53 @@ static void many_errors(void **state)
     assert_non_null(strstr(e.list[LSL_CONFIG_ERRORS_MAX - 1].msg, "bogus15"));
 }
 
+/* [kafka]: keys, pass-through properties, and what is refused. */
+static void kafka_section(void **state)
+{
+    static const char head[] = "[daemon]\nkeys=/k\nvault=/v\nstate=/s\n"
+                               "[source a]\ntype=stdin\nsink=kafka\n";
+    struct lsl_config_error e;
+    struct lsl_config *c;
+    char text[1024];
+
+    (void)state;
+    snprintf(text, sizeof(text),
+             "%s[kafka]\nbrokers = k1:9093,k2:9093\ntopic = logs.{source}\n"
+             "key = source\ntimeout = 500ms\n"
+             "kafka.sasl.password = \"p w#1\"\n"
+             "kafka.compression.codec = zstd\n",
+             head);
+    assert_int_equal(parse(text, &c, &e), 0);
+    assert_int_equal(c->sources[0].sink, LSL_SINK_KAFKA);
+    assert_string_equal(c->kafka.brokers, "k1:9093,k2:9093");
+    assert_string_equal(c->kafka.topic, "logs.{source}");
+    assert_int_equal(c->kafka.key, 1);
+    assert_int_equal(c->kafka.timeout_ms, 500);
+    assert_int_equal(c->kafka.nprops, 2);
+    assert_string_equal(c->kafka.props[0].name, "sasl.password");
+    assert_string_equal(c->kafka.props[0].value, "p w#1");
+    assert_int_equal(c->kafka.props[1].line, 14);
+    lsl_config_free(c);
+
+    refused("[daemon]\nkeys=/k\nvault=/v\nstate=/s\n[source a]\n"
+            "type=stdin\nsink=kafka\n",
+            5, "'brokers' and 'topic' are required");
+    snprintf(text, sizeof(text),
+             "%s[kafka]\nbrokers=b:1\ntopic=t\nkafka.acks=1\n"
+             "kafka.acks=all\n",
+             head);
+    refused(text, 12, "key 'kafka.acks': given twice (first on line 11)");
+    snprintf(text, sizeof(text), "%s[kafka]\nbrokers=b:1\ntopic=t\nkey=x\n",
+             head);
+    refused(text, 11, "expected host/source, source, host or none");
+    snprintf(text, sizeof(text), "%s[kafka]\nbrokers=b:1\ntopic=t\nacks=1\n",
+             head);
+    refused(text, 11, "kafka.PROPERTY");
+    snprintf(text, sizeof(text),
+             "%s[kafka]\nbrokers=b:1\ntopic=t\n[kafka]\nbrokers=c:1\n", head);
+    refused(text, 11, "section [kafka] given twice");
+}
+
 /* Is `key` a key of `section` in the parser's table? */
 static bool known_key(const char *section, const char *key)
 {
@@ -514,6 +561,7 @@ static void man_page_keys(void **state)
             snprintf(section, sizeof(section), "%s",
                      strcmp(line, ".Ss \"[daemon]\"") == 0        ? "daemon"
                      : strcmp(line, ".Ss \"[source NAME]\"") == 0 ? "source"
+                     : strcmp(line, ".Ss \"[kafka]\"") == 0       ? "kafka"
                                                                   : "");
         if (!section[0] || sscanf(line, ".It Ic %31s", key) != 1)
             continue;
@@ -541,21 +589,14 @@ static void man_page_keys(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(full_config),
-        cmocka_unit_test(defaults),
-        cmocka_unit_test(sizes_and_durations),
-        cmocka_unit_test(bad_values),
-        cmocka_unit_test(output_keys),
-        cmocka_unit_test(host_id),
-        cmocka_unit_test(layout_key),
-        cmocka_unit_test(unknown_names),
-        cmocka_unit_test(required_keys),
-        cmocka_unit_test(sources),
-        cmocka_unit_test(loopback),
-        cmocka_unit_test(load_file),
-        cmocka_unit_test(all_errors),
-        cmocka_unit_test(many_errors),
-        cmocka_unit_test(man_page_keys),
+        cmocka_unit_test(full_config),   cmocka_unit_test(kafka_section),
+        cmocka_unit_test(defaults),      cmocka_unit_test(sizes_and_durations),
+        cmocka_unit_test(bad_values),    cmocka_unit_test(output_keys),
+        cmocka_unit_test(host_id),       cmocka_unit_test(layout_key),
+        cmocka_unit_test(unknown_names), cmocka_unit_test(required_keys),
+        cmocka_unit_test(sources),       cmocka_unit_test(loopback),
+        cmocka_unit_test(load_file),     cmocka_unit_test(all_errors),
+        cmocka_unit_test(many_errors),   cmocka_unit_test(man_page_keys),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
