@@ -269,13 +269,12 @@ static int parse(int argc, char **argv, struct identify *id, struct iargs *a)
     };
     bool at = false;
     char *end;
-    int c;
+    int c, rc;
 
     while ((c = getopt_long(argc, argv, "k:v:c:a:t:w:p:h", opts, NULL)) != -1) {
-        if (c == 'k') {
-            id->ss.keys = optarg;
-        } else if (c == 'v') {
-            id->ss.vault = optarg;
+        if ((rc = lsl_cli_session_option(&id->ss, c, optarg)) != 0) {
+            if (rc < 0)
+                return LSL_EXIT_USAGE;
         } else if (c == 'c') {
             id->ss.case_ref = optarg;
         } else if (c == 'a') {
@@ -297,9 +296,6 @@ static int parse(int argc, char **argv, struct identify *id, struct iargs *a)
                 return lsl_cli_usage_error("identify", "--port takes a "
                                                        "number");
             id->port = optarg;
-        } else if (LSL_CLI_IS_OFFICER_OPT(c)) {
-            if (lsl_cli_officer_option(c, optarg) != 0)
-                return LSL_EXIT_USAGE;
         } else if (c == 'h') {
             help();
             return LSL_EXIT_OK;
