@@ -55,7 +55,7 @@ static double run(struct lsl_worker *w, char (*pop)[48], size_t npop,
             lsl_tokenizer_reset(w->tz);
             out.len = 0;
         }
-        if (lsl_span_emit(w, v, &s, 0, &out) != 0) {
+        if (lsl_span_emit(w, v, s.len, &s, 0, &out) != 0) {
             fprintf(stderr, "render failed\n");
             exit(1);
         }
