@@ -23,6 +23,9 @@
  *   host         = edge-1                   # host id (file.h), default
  *                                           #   the hostname
  *   layout       = hive                     # default | hive (sink.h)
+ *   stop_timeout = 1m                       # a drain that takes longer
+ *                                           #   ends as a second signal
+ *                                           #   would (default: none)
  *
  *   [source nginx]                          # name: [A-Za-z0-9_.-]+
  *   type  = tail                            # tail | stdin | syslog
@@ -122,6 +125,7 @@ struct lsl_config {
     struct lsl_ip_override ip;   /* ip_mode; .on false: as the rules say */
     char host[LSL_HOST_MAX + 1]; /* host id: the key, else the hostname */
     uint8_t layout;              /* enum lsl_layout (sink.h) */
+    uint64_t stop_timeout;       /* seconds; 0: a drain waits for output */
     struct lsl_source_conf *sources;
     size_t nsources;
     struct lsl_kafka_conf kafka;

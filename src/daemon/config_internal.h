@@ -45,6 +45,7 @@ enum {
     K_TIMEZONE,
     K_HOST,
     K_LAYOUT,
+    K_STOP_TIMEOUT,
     K_BROKERS,
     K_TOPIC,
     K_CHECKPOINT_TOPIC,

@@ -373,6 +373,7 @@ const struct key_def lsl_config_keys[K_COUNT] = {
     [K_TIMEZONE] = DKEY("timezone", set_timezone, zone),
     [K_HOST] = DKEY("host", set_host, host),
     [K_LAYOUT] = DKEY("layout", set_layout, layout),
+    [K_STOP_TIMEOUT] = DKEY("stop_timeout", set_duration, stop_timeout),
     [K_BROKERS] = KKEY("brokers", set_str, brokers),
     [K_TOPIC] = KKEY("topic", set_str, topic),
     [K_CHECKPOINT_TOPIC] = KKEY("checkpoint_topic", set_str, checkpoint_topic),

@@ -5,8 +5,8 @@
  * once: checkpoints make that safe for tailed files, whose uncommitted
  * rest is read again on restart; syslog datagrams and stdin lines not yet
  * committed are lost then). A drain waits for blocked output (a full
- * disk) as long as it takes: the log says so, and that a second signal
- * forces the exit.
+ * disk) as long as it takes, or up to `stop_timeout`: the log says so,
+ * and that a second signal forces the exit.
  * SIGHUP loads and checks the new configuration, rules and keys first; if
  * anything is wrong the old run keeps going; else the old run drains and
  * the new one starts in this process. SIGUSR1 prints counters.
@@ -33,6 +33,7 @@ struct daemon {
     uv_loop_t loop;
     const char *config_path;
     uv_signal_t sig[NSIG_HANDLED];
+    uv_timer_t stop_timer; /* stop_timeout: ends a drain that takes longer */
     struct lsl_metrics *metrics;
     char metrics_addr[128];
     struct lsl_run *run;  /* active */
@@ -82,6 +83,8 @@ static void close_handles(struct daemon *d)
         if (!uv_is_closing((uv_handle_t *)&d->sig[i]))
             uv_close((uv_handle_t *)&d->sig[i], NULL);
     }
+    if (!uv_is_closing((uv_handle_t *)&d->stop_timer))
+        uv_close((uv_handle_t *)&d->stop_timer, NULL);
     lsl_metrics_close(d->metrics);
     d->metrics = NULL;
 }
@@ -208,6 +211,31 @@ static void reload(struct daemon *d)
     lsl_run_stop(d->run);
 }
 
+/* What a second signal does, and why the log should say it. */
+static void exit_undrained(const char *why)
+{
+    lsl_log_warn("%s: exiting without draining (what is not committed is "
+                 "read again at the next start from tailed files, lost "
+                 "from syslog and stdin)",
+                 why);
+    _exit(1);
+}
+
+static void stop_timer_cb(uv_timer_t *t)
+{
+    (void)t;
+    exit_undrained("the drain took longer than stop_timeout");
+}
+
+/* Bound the drain by the configuration's stop_timeout, if it has one. */
+static void stop_timer_start(struct daemon *d)
+{
+    uint64_t s = d->run ? lsl_run_config(d->run)->stop_timeout : 0;
+
+    if (s > 0 && uv_timer_start(&d->stop_timer, stop_timer_cb, s * 1000, 0))
+        lsl_log_warn("stop_timeout cannot be kept: the drain is unbounded");
+}
+
 static void signal_cb(uv_signal_t *h, int signum)
 {
     struct daemon *d = h->data;
@@ -218,8 +246,7 @@ static void signal_cb(uv_signal_t *h, int signum)
     } else if (signum == SIGHUP) {
         reload(d);
     } else if (d->exiting) {
-        lsl_log_warn("second stop signal: exiting without draining");
-        _exit(1);
+        exit_undrained("second stop signal");
     } else {
         lsl_log_info("signal %d: draining (a second signal exits at once; "
                      "what is not committed then is read again at the next "
@@ -230,6 +257,7 @@ static void signal_cb(uv_signal_t *h, int signum)
                          "drain waits until it can be written again");
         (void)lsl_daemon_notify("STOPPING=1");
         d->exiting = true;
+        stop_timer_start(d);
         if (d->run)
             lsl_run_stop(d->run);
     }
@@ -284,6 +312,7 @@ int lsl_daemon_run(const char *config_path)
         d.sig[i].data = &d;
         uv_signal_start(&d.sig[i], signal_cb, signums[i]);
     }
+    uv_timer_init(&d.loop, &d.stop_timer);
     (void)start(&d, r);
     uv_run(&d.loop, UV_RUN_DEFAULT);
     if (uv_loop_close(&d.loop) != 0)

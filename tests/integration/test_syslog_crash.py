@@ -144,13 +144,13 @@ def stdin_kill(ctx):
     print('stdin: 2000 lines committed before a kill -9 kept, 1000 after')
 
 
-def udp_daemon(ctx, name, env=None):
+def udp_daemon(ctx, name, env=None, extra=''):
     d = lslib.Daemon(ctx, base=ctx.path(name))
     port = lslib.free_port(socket.SOCK_DGRAM)
     mport = lslib.free_port()
     d.config([('udp', {'type': 'syslog', 'listen': 'udp:127.0.0.1:%d' % port,
                        'rule': 'nginx-combined'})],
-             extra='metrics = 127.0.0.1:%d' % mport)
+             extra='metrics = 127.0.0.1:%d\n%s' % (mport, extra))
     d.start(env=env(d) if env else None)
     lslib.wait_for(lambda: lslib.udp_bound(port), 30, 'the UDP socket', [d])
     lslib.wait_for(lambda: 'metrics on' in d.log(), 30, 'metrics', [d])
@@ -158,7 +158,7 @@ def udp_daemon(ctx, name, env=None):
     return d, s, port, mport
 
 
-def blocked_daemon(ctx, name):
+def blocked_daemon(ctx, name, extra=''):
     """A UDP source whose output fails (ENOSPC) until `lift` exists. Each
     datagram sent alone becomes a batch (200 ms flush); once four wait for
     the output every source is paused: later datagrams stay in the socket.
@@ -166,7 +166,7 @@ def blocked_daemon(ctx, name):
     datagrams were sent (n = 0 ..)."""
     lift = ctx.path(name + '.lift')
     d, s, port, mport = udp_daemon(ctx, name, lambda d: d.fault_env(
-        path=d.output + '/*', mode='enospc', ops='write', lift=lift))
+        path=d.output + '/*', mode='enospc', ops='write', lift=lift), extra)
     n = 0
     while lslib.metric(lslib.http_get(mport), 'input_paused') != 1:
         check(n < 40 and d.alive(), 'the input was not paused after %d '
@@ -221,6 +221,23 @@ def sigterm_twice(ctx):
     print('a second SIGTERM ended the blocked drain (exit %d)' % rc)
 
 
+def sigterm_timeout(ctx):
+    """stop_timeout ends a drain that waits for blocked output, as a
+    second signal would, and says why."""
+    d = blocked_daemon(ctx, 'timeout', 'stop_timeout = 2s')[0]
+    d.proc.send_signal(signal.SIGTERM)
+    lslib.wait_for(lambda: 'the drain waits' in d.log(), 30, 'the drain',
+                   [d])
+    try:
+        rc = d.proc.wait(60)
+    except subprocess.TimeoutExpired:
+        lslib.fail('stop_timeout = 2s did not end the blocked drain')
+    check(rc != 0, 'exit status 0 after a drain cut short')
+    check('longer than stop_timeout' in d.log(),
+          'the log does not say why the drain ended:\n' + d.log_tail())
+    print('stop_timeout ended the blocked drain (exit %d)' % rc)
+
+
 def udp_drops(ctx):
     d, s, port, mport = udp_daemon(ctx, 'drops')
     d.proc.send_signal(signal.SIGSTOP)
@@ -257,6 +274,7 @@ def body(ctx):
     stdin_kill(ctx)
     sigterm_drains(ctx)
     sigterm_twice(ctx)
+    sigterm_timeout(ctx)
     udp_drops(ctx)
 
 
