@@ -108,12 +108,14 @@ struct lsl_source_ops {
     void (*resume)(struct lsl_source *s);
     /*
      * Runs in the commit job (a worker thread, serialized with every other
-     * commit) right after the sink wrote and synced batch `b`: the place to
-     * save a checkpoint {b->pos, sink state `st`} atomically. A failure is
-     * retried like a write failure. May be NULL.
+     * commit) right after the sink wrote and synced batch `b` and the
+     * batches committed with it (group commit), which hold `lines` input
+     * lines in all, b's included: the place to save a checkpoint {b->pos,
+     * sink state `st`} atomically. A failure is retried like a write
+     * failure. May be NULL.
      */
     int (*persist)(struct lsl_source *s, const struct lsl_batch *b,
-                   const struct lsl_sink_state *st);
+                   const struct lsl_sink_state *st, uint64_t lines);
     /* Loop thread, after persist: bytes up to `pos` are durable output.
      * May be NULL. */
     void (*committed)(struct lsl_source *s, const struct lsl_pos *pos);

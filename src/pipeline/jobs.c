@@ -4,6 +4,13 @@
  * and fsyncs them before the sink sees any token that needs them. Errors
  * that space or time can fix (ENOSPC, EDQUOT, EIO, EAGAIN) are retried with
  * backoff while sources stay paused; any other is fatal.
+ *
+ * Group commit: batches of one source that are ready in seq order when a
+ * commit starts are committed together -- their mappings in one vault
+ * flush, their lines each written, then one sink sync and one checkpoint
+ * (the last batch's, which covers the others). While a commit waits on
+ * fsync the workers fill the queue, so the slower the disk, the more
+ * batches share each fsync. Transactional sinks commit batch by batch.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -25,7 +32,8 @@ struct lsl_job {
     uint64_t vault_new;
     uint32_t retire_below; /* 0, or retire vault files of older epochs */
     uint32_t floor;        /* the keyring's oldest epoch after this commit */
-    struct lsl_job *next;
+    struct lsl_job *next;  /* the ready list, in seq order */
+    struct lsl_job *group; /* the next batch committed with this one */
 };
 
 /*
@@ -134,12 +142,12 @@ int lsl_job_process(struct lsl_pipeline *pl, struct lsl_batch *b)
     return rc;
 }
 
-static int stage_vault(struct lsl_job *j)
+static int stage_vault(struct lsl_job *g)
 {
-    struct lsl_vault_set *vs = j->pl->o.vaults;
-    struct lsl_batch *b = j->b;
+    struct lsl_vault_set *vs = g->pl->o.vaults;
+    struct lsl_batch *b = g->b;
 
-    if (j->vault_added)
+    if (g->vault_added)
         return 0;
     for (size_t i = 0; i < b->nmaps; i++) {
         bool is_new;
@@ -147,9 +155,9 @@ static int stage_vault(struct lsl_job *j)
 
         if (rc)
             return rc;
-        j->vault_new += is_new;
+        g->vault_new += is_new;
     }
-    j->vault_added = true;
+    g->vault_added = true;
     return 0;
 }
 
@@ -162,27 +170,51 @@ static int commit_vault(struct lsl_job *j)
     if (!vs)
         return 0;
     j->failed = "the vault";
-    rc = stage_vault(j);
-    if (rc)
-        return rc;
+    for (struct lsl_job *g = j; g; g = g->group) {
+        rc = stage_vault(g);
+        if (rc)
+            return rc;
+    }
     j->failed = lsl_vault_set_last_path(vs);
     return lsl_vault_set_flush(vs);
 }
 
+/* Each batch of the group once (a retry skips those written), in order;
+ * *last is the last batch, *lines the group's input lines. */
+static int write_group(struct lsl_job *j, struct lsl_batch **last,
+                       uint64_t *lines)
+{
+    struct lsl_source *src = j->b->source;
+    struct lsl_sink *sink = src->sink;
+
+    *lines = 0;
+    for (struct lsl_job *g = j; g; g = g->group) {
+        if (!g->written) {
+            int rc = sink->ops->write(sink, g->b);
+
+            if (rc)
+                return rc;
+            g->written = true;
+        }
+        *last = g->b;
+        *lines += g->b->st.lines_in;
+    }
+    return 0;
+}
+
 static int commit_sink(struct lsl_job *j)
 {
-    struct lsl_batch *b = j->b;
-    struct lsl_source *src = b->source;
+    struct lsl_source *src = j->b->source;
     struct lsl_sink *sink = src->sink;
     struct lsl_sink_state st = {0};
-    int rc = 0;
+    struct lsl_batch *last = j->b;
+    uint64_t lines;
+    int rc;
 
     j->failed = sink->desc;
-    if (!j->written)
-        rc = sink->ops->write(sink, b);
+    rc = write_group(j, &last, &lines);
     if (rc)
         return rc;
-    j->written = true;
     if (sink->sync_each && sink->ops->sync)
         rc = sink->ops->sync(sink);
     if (rc)
@@ -191,7 +223,7 @@ static int commit_sink(struct lsl_job *j)
         sink->ops->state(sink, &st);
     if (src->ops->persist) {
         j->failed = "the checkpoint";
-        rc = src->ops->persist(src, b, &st);
+        rc = src->ops->persist(src, last, &st, lines);
     } else if (sink->transactional) {
         rc = sink->ops->commit(sink, NULL);
     }
@@ -209,12 +241,16 @@ static int commit_sink(struct lsl_job *j)
 static int commit_ratchet(struct lsl_job *j)
 {
     struct lsl_keyring *kr = j->pl->o.keyring;
+    int64_t max_time = j->b->max_time;
     int rc;
 
     if (!j->pl->o.vaults)
         return 0;
+    for (const struct lsl_job *g = j->group; g; g = g->group)
+        if (g->b->max_time > max_time)
+            max_time = g->b->max_time;
     j->failed = "the hash key";
-    rc = lsl_keyring_advance(kr, j->b->max_time);
+    rc = lsl_keyring_advance(kr, max_time);
     if (rc)
         return rc;
     j->floor = lsl_keyring_epoch(kr);
@@ -252,6 +288,14 @@ static void retry_cb(uv_timer_t *t)
         uv_timer_start(&pl->retry_timer, retry_cb, pl->retry_ms, 0);
 }
 
+/* Back to the head of the ready list, for lsl_jobs_free_all. */
+static void requeue(struct lsl_pipeline *pl, struct lsl_job *j)
+{
+    for (struct lsl_job *g = j; g; g = g->group)
+        g->next = g->group ? g->group : pl->ready;
+    pl->ready = j;
+}
+
 /* j is pl->committing, or a batch whose processing failed. */
 static void commit_failed(struct lsl_pipeline *pl, struct lsl_job *j)
 {
@@ -265,8 +309,7 @@ static void commit_failed(struct lsl_pipeline *pl, struct lsl_job *j)
                       pl->committing == j ? j->failed : s->sink->desc,
                       lsl_strerror(j->rc));
         pl->fatal = true;
-        j->next = pl->ready;
-        pl->ready = j;
+        requeue(pl, j);
         pl->committing = NULL;
         if (pl->o.on_fatal)
             pl->o.on_fatal(pl, j->rc, pl->o.ud);
@@ -315,20 +358,45 @@ static void commit_done(uv_work_t *req, int status)
     pl->retry_ms = 0;
     pl->committing = NULL;
     note_ratchet(pl, j);
-    lsl_pipeline_committed(pl, j->b, j->vault_new);
-    free(j);
+    while (j) {
+        struct lsl_job *g = j->group;
+
+        lsl_pipeline_committed(pl, j->b, j->vault_new);
+        free(j);
+        j = g;
+    }
     try_commit(pl);
+}
+
+/* Detach j and the ready batches that may commit with it; the last. */
+static struct lsl_job *take_group(struct lsl_pipeline *pl, struct lsl_job *j)
+{
+    struct lsl_source *src = j->b->source;
+    struct lsl_job *last = j, *n;
+
+    pl->ready = j->next;
+    j->group = NULL;
+    if (j->rc || src->sink->transactional)
+        return j;
+    while ((n = pl->ready) != NULL && n->rc == 0 &&
+           n->b->seq == last->b->seq + 1 && n->b->source == j->b->source) {
+        pl->ready = n->next;
+        n->group = NULL;
+        last->group = n;
+        last = n;
+    }
+    return last;
 }
 
 static void try_commit(struct lsl_pipeline *pl)
 {
-    struct lsl_job *j = pl->ready;
+    struct lsl_job *j = pl->ready, *last;
     int rc;
 
     if (pl->committing || pl->ticking || pl->fatal || !j ||
         j->b->seq != pl->commit_seq)
         return;
-    pl->ready = j->next;
+    last = take_group(pl, j);
     if (j->rc) {
         /* Processing failed (memory): its lines cannot be written. */
         commit_failed(pl, j);
@@ -336,7 +404,7 @@ static void try_commit(struct lsl_pipeline *pl)
     }
     pl->committing = j;
     j->req.data = j;
-    if (pl->retire.pending && j->b->seq >= pl->retire.seq) {
+    if (pl->retire.pending && last->b->seq >= pl->retire.seq) {
         j->retire_below = pl->retire.pending;
         pl->retire.pending = 0;
     }

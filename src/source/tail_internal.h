@@ -217,7 +217,7 @@ void tail_checkpoint_start(struct lsl_tail_source *t);
 
 /* persist() of the source ops (commit job). */
 int tail_persist(struct lsl_source *s, const struct lsl_batch *b,
-                 const struct lsl_sink_state *st);
+                 const struct lsl_sink_state *st, uint64_t lines);
 
 /* ---- tail_watch.c ---- */
 

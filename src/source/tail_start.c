@@ -54,7 +54,7 @@ static void batch_end_fp(const struct lsl_batch *b, struct lsl_checkpoint *cp)
 }
 
 int tail_persist(struct lsl_source *s, const struct lsl_batch *b,
-                 const struct lsl_sink_state *st)
+                 const struct lsl_sink_state *st, uint64_t lines)
 {
     struct lsl_tail_source *t = (struct lsl_tail_source *)s;
     struct lsl_checkpoint cp;
@@ -81,7 +81,7 @@ int tail_persist(struct lsl_source *s, const struct lsl_batch *b,
     }
     memcpy(cp.segment, st->part, sizeof(cp.segment));
     cp.segment_len = st->len;
-    cp.lines = t->lines + b->st.lines_in;
+    cp.lines = t->lines + lines;
     rc = lsl_source_checkpoint(s, t->state_dir, &cp);
     if (rc == 0)
         t->lines = cp.lines;

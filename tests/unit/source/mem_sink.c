@@ -16,8 +16,19 @@ static int mem_write(struct lsl_sink *s, const struct lsl_batch *b)
     while (m->gate_closed)
         uv_cond_wait(&m->cond, &m->lock);
     rc = lsl_buf_append(&m->out, b->out.p, b->out.len);
+    m->writes++;
     uv_mutex_unlock(&m->lock);
     return rc;
+}
+
+static int mem_sync(struct lsl_sink *s)
+{
+    struct mem_sink *m = (struct mem_sink *)s;
+
+    uv_mutex_lock(&m->lock);
+    m->syncs++;
+    uv_mutex_unlock(&m->lock);
+    return 0;
 }
 
 static int mem_close(struct lsl_sink *s, bool finish)
@@ -29,6 +40,7 @@ static int mem_close(struct lsl_sink *s, bool finish)
 
 static const struct lsl_sink_ops mem_ops = {
     .write = mem_write,
+    .sync = mem_sync,
     .close = mem_close,
 };
 
@@ -54,6 +66,14 @@ void mem_sink_gate(struct mem_sink *m, bool closed)
     uv_mutex_lock(&m->lock);
     m->gate_closed = closed;
     uv_cond_broadcast(&m->cond);
+    uv_mutex_unlock(&m->lock);
+}
+
+void mem_sink_calls(struct mem_sink *m, unsigned *writes, unsigned *syncs)
+{
+    uv_mutex_lock(&m->lock);
+    *writes = m->writes;
+    *syncs = m->syncs;
     uv_mutex_unlock(&m->lock);
 }
 

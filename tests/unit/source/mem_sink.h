@@ -16,6 +16,7 @@ struct mem_sink {
     uv_cond_t cond;
     bool gate_closed; /* writes wait while set (under lock) */
     struct lsl_buf out;
+    unsigned writes, syncs; /* calls (under lock) */
 };
 
 /* Set up `m` (plain text, desc "memory"); cmocka-asserts on failure. */
@@ -24,6 +25,9 @@ void mem_sink_free(struct mem_sink *m);
 
 /* Hold writes back (closed) or let them through again. */
 void mem_sink_gate(struct mem_sink *m, bool closed);
+
+/* Calls of write and sync so far. */
+void mem_sink_calls(struct mem_sink *m, unsigned *writes, unsigned *syncs);
 
 /* Lines written so far (newlines in the text). */
 size_t mem_sink_lines(struct mem_sink *m);

@@ -600,6 +600,45 @@ static void test_copytruncate_of_empty_file(void **state)
     assert_string_equal(h_output(h), "x1|a1|b1|c1|d1");
 }
 
+/*
+ * Group commit: batches that are ready while a commit is stuck in the
+ * sink commit together after it -- each written, one sync, one checkpoint
+ * counting all their lines -- and a restart resumes after all of them.
+ */
+static void test_group_commit(void **state)
+{
+    struct harness *h = *state;
+    struct lsl_checkpoint cp;
+    unsigned writes, syncs;
+
+    h_append(h, "access.log", "1\n");
+    mem_sink_gate(&h->sink, true);
+    h_start(h);
+    h_run(h, 300);
+    /* The first batch is stuck in the sink; two more queue up behind it. */
+    h_append(h, "access.log", "2\n");
+    h_run(h, 300);
+    h_append(h, "access.log", "3\n4\n");
+    h_run(h, 300);
+    mem_sink_calls(&h->sink, &writes, &syncs);
+    assert_int_equal(writes + syncs, 0);
+    mem_sink_gate(&h->sink, false);
+    h_run_lines(h, 4, 2000);
+    assert_true(h_run_lag(h, 0, 2000));
+    mem_sink_calls(&h->sink, &writes, &syncs);
+    assert_int_equal(writes, 3);
+    assert_int_equal(syncs, 2);
+    h_stop(h);
+    assert_int_equal(lsl_checkpoint_load(h->state, "web", &cp), 0);
+    assert_int_equal(cp.offset, 8);
+    assert_int_equal(cp.lines, 4);
+    h_append(h, "access.log", "5\n");
+    h_start(h);
+    h_run_lines(h, 5, 2000);
+    h_stop(h);
+    assert_string_equal(h_output(h), "1|2|3|4|5");
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -628,6 +667,7 @@ int main(void)
         T(test_truncated_then_copytruncate_while_down),
         T(test_copytruncate_window_read),
         T(test_copytruncate_of_empty_file),
+        T(test_group_commit),
     };
 #undef T
 
