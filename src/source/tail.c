@@ -416,6 +416,8 @@ static void read_cb(uv_fs_t *req)
     } else if (n > 0 && feed(t, (size_t)n) != 0) {
         return;
     }
+    if ((size_t)n == t->read_size)
+        t->backlog = true;
     tail_wake(t);
 }
 
@@ -449,6 +451,11 @@ void tail_wake(struct lsl_tail_source *t)
             start_read(t);
             return;
         }
+        /* A backlog read to its end (a start or restart catching up)
+         * commits its last lines now: the flush timer is for lines that
+         * trickle in, to gather them into fewer batches. */
+        if (t->backlog && lsl_source_flush(&t->base) == 0)
+            t->backlog = false;
         if (!at_end(t))
             return;
     }

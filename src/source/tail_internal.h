@@ -81,6 +81,7 @@ struct lsl_tail_source {
     unsigned open_handles;
     bool reading, paused, stopping, stop_failed, drained, failed, done_called;
     bool suspect; /* a read could not be verified: treat as rewritten */
+    bool backlog; /* a read filled the buffer: more was waiting than fits */
     bool fed_any; /* bytes were fed: the sink may have written since */
     void (*done)(void *);
     void *done_ud;

@@ -73,7 +73,7 @@ void h_start(struct harness *h)
     po.loop = &h->loop;
     po.keyring = h->kr;
     po.gzip_level = 0;
-    po.flush_ms = 20;
+    po.flush_ms = h->flush_ms ? h->flush_ms : 20;
     po.batch_bytes = 256;
     if (h->max_inflight)
         po.max_inflight = h->max_inflight;

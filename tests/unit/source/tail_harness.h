@@ -26,6 +26,7 @@ struct harness {
     bool start_at_end;
     unsigned rotate_wait_ms; /* 50 unless a test needs late writers */
     unsigned max_inflight;   /* 0: the pipeline's default */
+    unsigned flush_ms;       /* 0: 20 */
     bool stopped;
     size_t snap_out; /* sink text length at h_snapshot */
 };

@@ -639,6 +639,30 @@ static void test_group_commit(void **state)
     assert_string_equal(h_output(h), "1|2|3|4|5");
 }
 
+/*
+ * The flush timer gathers lines that trickle in; a backlog (more than one
+ * read holds) read to its end is dispatched at once, so a start or a
+ * restart catching up does not wait for the timer. With the timer at a
+ * minute, the trickle stays in its batch and the backlog comes out.
+ */
+static void test_backlog_flushed_at_end(void **state)
+{
+    struct harness *h = *state;
+
+    h->flush_ms = 60000;
+    h_append(h, "access.log", "a\n");
+    h_start(h);
+    h_run(h, 200);
+    assert_int_equal(h_lines(h), 0);
+    /* 100 bytes: more than one 64-byte read, less than a batch (256). */
+    h_append(h, "access.log", "0123456789abcdefghijklmnopqrstuvwxyz\n"
+                              "0123456789abcdefghijklmnopqrstuvwxyz\n"
+                              "0123456789abcdefghijklmnopq\n");
+    h_run_lines(h, 4, 2000);
+    assert_int_equal(h_lines(h), 4);
+    h_stop(h);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -668,6 +692,7 @@ int main(void)
         T(test_copytruncate_window_read),
         T(test_copytruncate_of_empty_file),
         T(test_group_commit),
+        T(test_backlog_flushed_at_end),
     };
 #undef T
 
