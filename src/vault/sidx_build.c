@@ -232,18 +232,9 @@ static int job_done(struct sidx_job *j, void *ud)
                          (uint16_t)(j->info.epoch % (LSL_VAULT_KID_MAX + 1)),
                          &f->pub.vkey)
              : 0;
-    if (rc == 0 && b->n + j->n > b->cap) {
-        size_t cap = b->cap ? b->cap : 65536;
-        uint8_t *v;
-
-        while (cap < b->n + j->n)
-            cap *= 2;
-        v = realloc(b->entries, cap * SIDX_ENTRY);
-        if (!v)
-            return -ENOMEM;
-        b->entries = v;
-        b->cap = cap;
-    }
+    if (rc == 0)
+        rc = lsl_array_grow(&b->entries, &b->cap, b->n + j->n, SIDX_ENTRY,
+                            65536);
     rc = rc ? rc : lsl_buf_append(&b->chunks, j->chunks.p, j->chunks.len);
     for (size_t i = 0; rc == 0 && i < j->n; i++) {
         uint8_t *e = b->entries + (b->n + i) * SIDX_ENTRY;
