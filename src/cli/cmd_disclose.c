@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli_internal.h"
+#include "logseal/array.h"
 #include "logseal/log.h"
 #include "logseal/rules.h"
 #include "officer_internal.h"
@@ -108,15 +109,9 @@ static int take_line(const char *s, size_t len, uint64_t no, void *ud)
         return rc;
     }
     rc = lsl_buf_append(&d->out, s + done, len - done);
-    if (rc == 0 && d->nrecs == d->cap) {
-        size_t cap = d->cap ? d->cap * 2 : 64;
-        struct rec *r = realloc(d->recs, cap * sizeof(*r));
-
-        if (!r)
-            return -ENOMEM;
-        d->recs = r;
-        d->cap = cap;
-    }
+    if (rc == 0)
+        rc = lsl_array_grow(&d->recs, &d->cap, d->nrecs + 1, sizeof(*d->recs),
+                            64);
     if (rc == 0)
         d->recs[d->nrecs++] = (struct rec){
             .file = file,

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli_internal.h"
+#include "logseal/array.h"
 #include "logseal/log.h"
 #include "officer_internal.h"
 #include "segscan_internal.h"
@@ -124,17 +125,11 @@ static int add_hit(struct identify *id, const char *s, size_t len, uint64_t no)
 {
     size_t pos = 0, tlen;
     struct lsl_token t;
-    int rc = 0;
+    int rc = lsl_array_grow(&id->hits, &id->cap, id->nhits + 1,
+                            sizeof(*id->hits), 16);
 
-    if (id->nhits == id->cap) {
-        size_t cap = id->cap ? id->cap * 2 : 16;
-        struct hit *h = realloc(id->hits, cap * sizeof(*h));
-
-        if (!h)
-            return -ENOMEM;
-        id->hits = h;
-        id->cap = cap;
-    }
+    if (rc)
+        return rc;
     id->hits[id->nhits++] = (struct hit){
         .file = id->file, .line = no, .off = id->text.len, .len = len};
     while (rc == 0 && lsl_token_scan_any(s, len, &pos, &tlen, &t)) {

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli_internal.h"
+#include "logseal/array.h"
 #include "logseal/log.h"
 #include "officer_internal.h"
 #include "session_internal.h"
@@ -137,15 +138,8 @@ static int parse_want(const char *s, size_t len, struct lsl_token *tok,
 
 static struct want *want_slot(struct unseal *u)
 {
-    if (u->n == u->cap) {
-        size_t cap = u->cap ? u->cap * 2 : 64;
-        struct want *w = realloc(u->w, cap * sizeof(*w));
-
-        if (!w)
-            return NULL;
-        u->w = w;
-        u->cap = cap;
-    }
+    if (lsl_array_grow(&u->w, &u->cap, u->n + 1, sizeof(*u->w), 64))
+        return NULL;
     u->w[u->n] = (struct want){.order = u->n};
     return &u->w[u->n++];
 }

@@ -29,6 +29,7 @@
 #include <string.h>
 #include <time.h>
 #include "cli_internal.h"
+#include "logseal/array.h"
 #include "logseal/file.h"
 #include "logseal/log.h"
 #include "officer_internal.h"
@@ -64,15 +65,8 @@ struct erase {
 static int add_target(struct erase *e, const char *path,
                       const struct lsl_vault_link *link, bool cut)
 {
-    if (e->nt == e->cap) {
-        size_t cap = e->cap ? e->cap * 2 : 16;
-        struct target *t = realloc(e->t, cap * sizeof(*t));
-
-        if (!t)
-            return -ENOMEM;
-        e->t = t;
-        e->cap = cap;
-    }
+    if (lsl_array_grow(&e->t, &e->cap, e->nt + 1, sizeof(*e->t), 16))
+        return -ENOMEM;
     e->t[e->nt] =
         (struct target){.path = strdup(path), .link = *link, .cut = cut};
     if (!e->t[e->nt].path)

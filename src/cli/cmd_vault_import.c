@@ -36,6 +36,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "cli_internal.h"
+#include "logseal/array.h"
 #include "logseal/file.h"
 #include "logseal/log.h"
 #include "officer_internal.h"
@@ -114,15 +115,8 @@ static int add_have(struct import *im, const char *name,
 {
     struct have *h;
 
-    if (im->nh == im->caph) {
-        size_t cap = im->caph ? im->caph * 2 : 64;
-
-        h = realloc(im->h, cap * sizeof(*h));
-        if (!h)
-            return -ENOMEM;
-        im->h = h;
-        im->caph = cap;
-    }
+    if (lsl_array_grow(&im->h, &im->caph, im->nh + 1, sizeof(*im->h), 64))
+        return -ENOMEM;
     h = &im->h[im->nh];
     h->name = strdup(name);
     if (!h->name)
@@ -159,15 +153,8 @@ static int add_cand(struct import *im, const char *path)
 {
     struct cand *c;
 
-    if (im->nc == im->capc) {
-        size_t cap = im->capc ? im->capc * 2 : 64;
-
-        c = realloc(im->c, cap * sizeof(*c));
-        if (!c)
-            return -ENOMEM;
-        im->c = c;
-        im->capc = cap;
-    }
+    if (lsl_array_grow(&im->c, &im->capc, im->nc + 1, sizeof(*im->c), 64))
+        return -ENOMEM;
     c = &im->c[im->nc];
     memset(c, 0, sizeof(*c));
     c->src = strdup(path);

@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "cli_internal.h"
+#include "logseal/array.h"
 #include "logseal/file.h"
 #include "logseal/log.h"
 #include "officer_internal.h"
@@ -184,16 +185,9 @@ static void expire_file(const char *path, const struct lsl_vault_file_info *i,
         x->held++;
         return;
     }
-    if (x->n == x->cap) {
-        size_t cap = x->cap ? x->cap * 2 : 16;
-        struct victim *v = realloc(x->v, cap * sizeof(*v));
-
-        if (!v) {
-            x->err = -ENOMEM;
-            return;
-        }
-        x->v = v;
-        x->cap = cap;
+    if (lsl_array_grow(&x->v, &x->cap, x->n + 1, sizeof(*x->v), 16)) {
+        x->err = -ENOMEM; /* an error stays: the callback cannot return it */
+        return;
     }
     x->v[x->n] = (struct victim){.path = strdup(path),
                                  .link = i->link,

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include "logseal/array.h"
 #include "logseal/file.h"
 #include "logseal/log.h"
 #include "segscan_internal.h"
@@ -33,15 +34,8 @@ struct tree {
 
 static int add(struct tree *t, const char *path)
 {
-    if (t->n == t->cap) {
-        size_t cap = t->cap ? t->cap * 2 : 64;
-        char **v = realloc(t->v, cap * sizeof(*v));
-
-        if (!v)
-            return -ENOMEM;
-        t->v = v;
-        t->cap = cap;
-    }
+    if (lsl_array_grow(&t->v, &t->cap, t->n + 1, sizeof(*t->v), 64))
+        return -ENOMEM;
     t->v[t->n] = strdup(path);
     if (!t->v[t->n])
         return -ENOMEM;

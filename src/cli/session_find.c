@@ -23,6 +23,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "logseal/array.h"
 #include "logseal/file.h"
 #include "logseal/log.h"
 #include "logseal/sidx.h"
@@ -281,15 +282,8 @@ int lsl_cli_session_read(struct lsl_cli_session *s, lsl_vault_record_fn fn,
 
 static int add_key(struct walk *w, const struct lsl_token *t, size_t *cap)
 {
-    if (w->nkeys == *cap) {
-        size_t c = *cap ? *cap * 2 : 64;
-        struct lsl_token *v = realloc(w->keys, c * sizeof(*v));
-
-        if (!v)
-            return -ENOMEM;
-        w->keys = v;
-        *cap = c;
-    }
+    if (lsl_array_grow(&w->keys, cap, w->nkeys + 1, sizeof(*w->keys), 64))
+        return -ENOMEM;
     w->keys[w->nkeys++] = *t;
     return 0;
 }

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "batch_internal.h"
+#include "logseal/array.h"
 #include "logseal/log.h"
 
 int lsl_batch_open(struct lsl_batch **out)
@@ -73,15 +74,11 @@ int lsl_batch_add_line(struct lsl_batch *b, const char *p, size_t len,
 
     if (off + len > UINT32_MAX)
         return -E2BIG;
-    if (b->nlines == b->lines_cap) {
-        size_t cap = b->lines_cap ? b->lines_cap * 2 : 1024;
-        struct lsl_line *l = realloc(b->lines, cap * sizeof(*l));
-
-        if (!l)
-            return -ENOMEM;
-        b->lines = l;
-        b->lines_cap = cap;
-    }
+    /* the call is skipped while there is room: this runs per line */
+    if (b->nlines == b->lines_cap &&
+        lsl_array_grow(&b->lines, &b->lines_cap, b->nlines + 1,
+                       sizeof(*b->lines), 1024))
+        return -ENOMEM;
     rc = lsl_buf_append(&b->in, p, len);
     if (rc)
         return rc;

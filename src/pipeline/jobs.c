@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <time.h>
+#include "logseal/array.h"
 #include "logseal/log.h"
 #include "pipeline_internal.h"
 
@@ -65,22 +66,18 @@ static int worker_get(struct lsl_pipeline *pl, struct lsl_worker **out)
         goto out;
     }
     if (pl->nworkers == pl->cap_workers) {
-        size_t cap = pl->cap_workers ? pl->cap_workers * 2 : 8;
-        struct lsl_worker **all = realloc(pl->workers, cap * sizeof(*all));
-        struct lsl_worker **idle;
+        /* idle may hold every worker, so both share one capacity: each
+         * grows from a copy of it, which is kept once both have grown */
+        size_t all = pl->cap_workers, idle = pl->cap_workers;
 
-        if (!all) {
-            rc = -ENOMEM;
+        rc = lsl_array_grow(&pl->workers, &all, pl->nworkers + 1,
+                            sizeof(*pl->workers), 8);
+        if (rc == 0)
+            rc = lsl_array_grow(&pl->idle, &idle, pl->nworkers + 1,
+                                sizeof(*pl->idle), 8);
+        if (rc)
             goto out;
-        }
-        pl->workers = all;
-        idle = realloc(pl->idle, cap * sizeof(*idle));
-        if (!idle) {
-            rc = -ENOMEM;
-            goto out;
-        }
-        pl->idle = idle;
-        pl->cap_workers = cap;
+        pl->cap_workers = all;
     }
     rc = lsl_worker_open(out, &wo);
     if (rc == 0)

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include "logseal/array.h"
 #include "rules_internal.h"
 
 #define JIT_STACK_START (32u * 1024)
@@ -71,17 +72,11 @@ void lsl_matcher_want_fields(struct lsl_matcher *m, bool on)
 int lsl_plan_field_push(struct lsl_plan *p, const char *name, size_t off,
                         size_t len, uint8_t type)
 {
-    struct lsl_plan_field *f;
-
-    if (p->nfields == p->fields_cap) {
-        size_t cap = p->fields_cap ? p->fields_cap * 2 : PLAN_CAP_START;
-
-        f = realloc(p->fields, cap * sizeof(*f));
-        if (!f)
-            return -ENOMEM;
-        p->fields = f;
-        p->fields_cap = cap;
-    }
+    /* the call is skipped while there is room: this runs per field */
+    if (p->nfields == p->fields_cap &&
+        lsl_array_grow(&p->fields, &p->fields_cap, p->nfields + 1,
+                       sizeof(*p->fields), PLAN_CAP_START))
+        return -ENOMEM;
     p->fields[p->nfields++] = (struct lsl_plan_field){
         .name = name, .off = (uint32_t)off, .len = (uint32_t)len, .type = type};
     return 0;
@@ -108,15 +103,10 @@ int lsl_plan_push(struct lsl_plan *p, size_t off, size_t len, uint8_t action,
 
     if (len == 0)
         return 0;
-    if (p->count == p->cap) {
-        size_t cap = p->cap ? p->cap * 2 : PLAN_CAP_START;
-
-        s = realloc(p->spans, cap * sizeof(*s));
-        if (!s)
-            return -ENOMEM;
-        p->spans = s;
-        p->cap = cap;
-    }
+    /* the call is skipped while there is room: this runs per span */
+    if (p->count == p->cap && lsl_array_grow(&p->spans, &p->cap, p->count + 1,
+                                             sizeof(*p->spans), PLAN_CAP_START))
+        return -ENOMEM;
     s = &p->spans[p->count++];
     s->off = (uint32_t)off;
     s->len = (uint32_t)len;

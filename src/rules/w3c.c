@@ -29,6 +29,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include "logseal/array.h"
 #include "rules_internal.h"
 
 #define FIELDS_TAG     "#Fields:"
@@ -55,15 +56,11 @@ static bool is_sep(char c)
 
 static int add_col(struct lsl_matcher *m, const char *name)
 {
-    if (m->ncols == m->cols_cap) {
-        size_t cap = m->cols_cap ? m->cols_cap * 2 : 32;
-        struct w3c_col *c = realloc(m->cols, cap * sizeof(*c));
+    int rc = lsl_array_grow(&m->cols, &m->cols_cap, m->ncols + 1,
+                            sizeof(*m->cols), 32);
 
-        if (!c)
-            return -ENOMEM;
-        m->cols = c;
-        m->cols_cap = cap;
-    }
+    if (rc)
+        return rc;
     m->cols[m->ncols++] = (struct w3c_col){.name = name};
     return 0;
 }

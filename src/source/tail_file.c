@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "logseal/array.h"
 #include "tail_internal.h"
 
 struct cands {
@@ -352,15 +353,8 @@ static int cands_add(struct cands *c, const char *path, bool is_path)
 
     if (gz && !c->compressed)
         return 0;
-    if (c->n == c->cap) {
-        size_t cap = c->cap ? c->cap * 2 : 8;
-        struct tail_cand *v = realloc(c->v, cap * sizeof(*v));
-
-        if (!v)
-            return -ENOMEM;
-        c->v = v;
-        c->cap = cap;
-    }
+    if (lsl_array_grow(&c->v, &c->cap, c->n + 1, sizeof(*c->v), 8))
+        return -ENOMEM;
     e = &c->v[c->n];
     if (stat(path, &e->st) < 0 || !S_ISREG(e->st.st_mode) ||
         snprintf(e->path, sizeof(e->path), "%s", path) >= (int)sizeof(e->path))

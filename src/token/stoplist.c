@@ -16,6 +16,7 @@
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+#include "logseal/array.h"
 #include "logseal/file.h"
 #include "logseal/token.h"
 
@@ -160,21 +161,16 @@ static size_t lower_bound(const struct lsl_stoplist *sl,
 int lsl_stoplist_add(struct lsl_stoplist *sl, const struct lsl_stop_entry *e)
 {
     size_t at;
+    int rc;
 
     if (e->cls >= LSL_CLASS_COUNT)
         return -EINVAL;
     at = lower_bound(sl, e);
     if (at < sl->n && entry_cmp(&sl->v[at], e) == 0)
         return 0;
-    if (sl->n == sl->cap) {
-        size_t cap = sl->cap ? sl->cap * 2 : 64;
-        struct lsl_stop_entry *v = realloc(sl->v, cap * sizeof(*v));
-
-        if (!v)
-            return -ENOMEM;
-        sl->v = v;
-        sl->cap = cap;
-    }
+    rc = lsl_array_grow(&sl->v, &sl->cap, sl->n + 1, sizeof(*sl->v), 64);
+    if (rc)
+        return rc;
     memmove(&sl->v[at + 1], &sl->v[at], (sl->n - at) * sizeof(*sl->v));
     sl->v[at] = *e;
     sl->n++;

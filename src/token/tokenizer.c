@@ -34,6 +34,7 @@
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+#include "logseal/array.h"
 #include "logseal/token.h"
 
 #define CACHE_DEFAULT_ENTRIES 65536
@@ -265,8 +266,6 @@ static int index_grow(struct lsl_tokenizer *tz)
 
 static int maps_reserve(struct lsl_tokenizer *tz)
 {
-    size_t cap;
-    struct lsl_mapping *m;
     int rc;
 
     if (!tz->index || (tz->nmaps + 1) * 2 > tz->index_mask + 1) {
@@ -278,13 +277,8 @@ static int maps_reserve(struct lsl_tokenizer *tz)
         return 0;
     if (tz->maps_cap >= MAPPINGS_MAX)
         return -ENOMEM;
-    cap = tz->maps_cap ? tz->maps_cap * 2 : 256;
-    m = realloc(tz->maps, cap * sizeof(*m));
-    if (!m)
-        return -ENOMEM;
-    tz->maps = m;
-    tz->maps_cap = cap;
-    return 0;
+    return lsl_array_grow(&tz->maps, &tz->maps_cap, tz->nmaps + 1,
+                          sizeof(*tz->maps), 256);
 }
 
 /* Record (tok, value, when) in the batch's mapping set. */

@@ -16,6 +16,7 @@
  */
 #include <stddef.h>
 #include <stdlib.h>
+#include "logseal/array.h"
 #include "vault_internal.h"
 
 struct fact {
@@ -64,18 +65,13 @@ int lsl_vault_chain_add(struct lsl_vault_chain *c, const char *path,
                         const struct lsl_vault_file_info *info)
 {
     struct fact *f;
+    int rc;
 
     if (info->version != LSL_VAULT_VERSION || info->link.seq == 0)
         return 0;
-    if (c->n == c->cap) {
-        size_t cap = c->cap ? c->cap * 2 : 64;
-        struct fact *v = realloc(c->v, cap * sizeof(*v));
-
-        if (!v)
-            return -ENOMEM;
-        c->v = v;
-        c->cap = cap;
-    }
+    rc = lsl_array_grow(&c->v, &c->cap, c->n + 1, sizeof(*c->v), 64);
+    if (rc)
+        return rc;
     f = &c->v[c->n];
     memset(f, 0, sizeof(*f));
     f->path = strdup(path);

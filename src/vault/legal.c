@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
+#include "logseal/array.h"
 #include "logseal/buf.h"
 #include "logseal/file.h"
 #include "vault_internal.h"
@@ -34,17 +35,13 @@ static int tok_cmp(const void *a, const void *b)
 
 int lsl_tokset_add(struct lsl_tokset *s, const struct lsl_token *t)
 {
+    int rc;
+
     if (lsl_tokset_has(s, t))
         return 0;
-    if (s->n == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 16;
-        struct lsl_token *v = realloc(s->v, cap * sizeof(*v));
-
-        if (!v)
-            return -ENOMEM;
-        s->v = v;
-        s->cap = cap;
-    }
+    rc = lsl_array_grow(&s->v, &s->cap, s->n + 1, sizeof(*s->v), 16);
+    if (rc)
+        return rc;
     s->v[s->n++] = *t;
     s->sorted = s->n == 1;
     return 0;
@@ -117,27 +114,14 @@ struct lsl_ledger {
     size_t nwriters, cap_writers;
 };
 
-/* Grow array *v of *n elements of `size` to hold one more. */
-static int grow(void **v, size_t *cap, size_t n, size_t size)
-{
-    size_t c = *cap ? *cap * 2 : 16;
-    void *p;
-
-    if (n < *cap)
-        return 0;
-    p = realloc(*v, c * size);
-    if (!p)
-        return -ENOMEM;
-    *v = p;
-    *cap = c;
-    return 0;
-}
+/* The first capacity of each of the ledger's arrays. */
+#define LEDGER_CAP_START 16
 
 static int add_hold(struct lsl_ledger *l, struct lsl_span case_ref,
                     const struct hold *h)
 {
-    int rc =
-        grow((void **)&l->holds, &l->cap_holds, l->nholds, sizeof(*l->holds));
+    int rc = lsl_array_grow(&l->holds, &l->cap_holds, l->nholds + 1,
+                            sizeof(*l->holds), LEDGER_CAP_START);
     char *c;
 
     if (rc)
@@ -225,8 +209,8 @@ static int note_writer(struct lsl_ledger *l, const char *v, uint64_t seq)
         }
         return 0;
     }
-    rc = grow((void **)&l->writers, &l->cap_writers, l->nwriters,
-              sizeof(*l->writers));
+    rc = lsl_array_grow(&l->writers, &l->cap_writers, l->nwriters + 1,
+                        sizeof(*l->writers), LEDGER_CAP_START);
     if (rc)
         return rc;
     memcpy(w.writer, f.writer, sizeof(w.writer));
@@ -250,8 +234,8 @@ static int note_unfinished(struct lsl_ledger *l, const struct file_ref *f,
     l->nunfinished = keep;
     if (!unfinished)
         return 0;
-    if (grow((void **)&l->unfinished, &l->cap_unfinished, l->nunfinished,
-             sizeof(*l->unfinished)))
+    if (lsl_array_grow(&l->unfinished, &l->cap_unfinished, l->nunfinished + 1,
+                       sizeof(*l->unfinished), LEDGER_CAP_START))
         return -ENOMEM;
     l->unfinished[l->nunfinished++] = *f;
     return 0;
@@ -294,8 +278,8 @@ static int apply_item(struct lsl_ledger *l, const struct lsl_audit_record *r,
     if (strcmp(key, "stop") == 0 && erase) {
         if (!parse_stop(v, &e))
             return LSL_ECORRUPT;
-        if (grow((void **)&l->stops, &l->cap_stops, l->nstops,
-                 sizeof(*l->stops)))
+        if (lsl_array_grow(&l->stops, &l->cap_stops, l->nstops + 1,
+                           sizeof(*l->stops), LEDGER_CAP_START))
             return -ENOMEM;
         l->stops[l->nstops++] = e;
         return 0;
@@ -309,8 +293,8 @@ static int apply_item(struct lsl_ledger *l, const struct lsl_audit_record *r,
     if (strcmp(key, "removed") == 0) {
         if (!parse_file_ref(v, &f, NULL))
             return LSL_ECORRUPT;
-        if (grow((void **)&l->removed, &l->cap_removed, l->nremoved,
-                 sizeof(*l->removed)))
+        if (lsl_array_grow(&l->removed, &l->cap_removed, l->nremoved + 1,
+                           sizeof(*l->removed), LEDGER_CAP_START))
             return -ENOMEM;
         l->removed[l->nremoved++] = f;
     }

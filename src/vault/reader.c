@@ -19,6 +19,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "logseal/array.h"
 #include "logseal/file.h"
 #include "vault_internal.h"
 
@@ -231,15 +232,10 @@ static int check_records(struct reader *rd)
 
     rd->nrecs = 0;
     while (pos < rd->plain.len) {
-        if (rd->nrecs == rd->caprecs) {
-            size_t cap = rd->caprecs ? rd->caprecs * 2 : 256;
-            struct lsl_vault_record *v = realloc(rd->recs, cap * sizeof(*v));
-
-            if (!v)
-                return -ENOMEM;
-            rd->recs = v;
-            rd->caprecs = cap;
-        }
+        rc = lsl_array_grow(&rd->recs, &rd->caprecs, rd->nrecs + 1,
+                            sizeof(*rd->recs), 256);
+        if (rc)
+            return rc;
         rc = lsl_vault_rec_get(plain + pos, rd->plain.len - pos, &used,
                                &rd->recs[rd->nrecs]);
         if (rc == 0)

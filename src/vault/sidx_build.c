@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <sys/file.h>
 #include <unistd.h>
+#include "logseal/array.h"
 #include "logseal/file.h"
 #include "sidx_internal.h"
 
@@ -131,15 +132,9 @@ static int flush_run(struct builder *b)
 
 static struct sidx_file *new_file(struct builder *b)
 {
-    if (b->nfiles == b->capf) {
-        size_t cap = b->capf ? b->capf * 2 : 64;
-        struct sidx_file *v = realloc(b->files, cap * sizeof(*v));
-
-        if (!v)
-            return NULL;
-        b->files = v;
-        b->capf = cap;
-    }
+    if (lsl_array_grow(&b->files, &b->capf, b->nfiles + 1, sizeof(*b->files),
+                       64))
+        return NULL;
     memset(&b->files[b->nfiles], 0, sizeof(b->files[0]));
     return &b->files[b->nfiles];
 }
@@ -237,18 +232,9 @@ static int job_done(struct sidx_job *j, void *ud)
                          (uint16_t)(j->info.epoch % (LSL_VAULT_KID_MAX + 1)),
                          &f->pub.vkey)
              : 0;
-    if (rc == 0 && b->n + j->n > b->cap) {
-        size_t cap = b->cap ? b->cap : 65536;
-        uint8_t *v;
-
-        while (cap < b->n + j->n)
-            cap *= 2;
-        v = realloc(b->entries, cap * SIDX_ENTRY);
-        if (!v)
-            return -ENOMEM;
-        b->entries = v;
-        b->cap = cap;
-    }
+    if (rc == 0)
+        rc = lsl_array_grow(&b->entries, &b->cap, b->n + j->n, SIDX_ENTRY,
+                            65536);
     rc = rc ? rc : lsl_buf_append(&b->chunks, j->chunks.p, j->chunks.len);
     for (size_t i = 0; rc == 0 && i < j->n; i++) {
         uint8_t *e = b->entries + (b->n + i) * SIDX_ENTRY;
@@ -272,16 +258,11 @@ static int add_job(struct builder *b, const char *path,
                    const struct sidx_ident *id)
 {
     struct sidx_job *j;
+    int rc =
+        lsl_array_grow(&b->jobs, &b->capj, b->njobs + 1, sizeof(*b->jobs), 64);
 
-    if (b->njobs == b->capj) {
-        size_t cap = b->capj ? b->capj * 2 : 64;
-
-        j = realloc(b->jobs, cap * sizeof(*j));
-        if (!j)
-            return -ENOMEM;
-        b->jobs = j;
-        b->capj = cap;
-    }
+    if (rc)
+        return rc;
     j = &b->jobs[b->njobs];
     memset(j, 0, sizeof(*j));
     j->path = strdup(path);

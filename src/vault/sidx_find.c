@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <sys/file.h>
 #include <unistd.h>
+#include "logseal/array.h"
 #include "logseal/file.h"
 #include "sidx_internal.h"
 
@@ -181,15 +182,9 @@ static int note_chunk(struct lsl_sidx *ix, struct sidx_run *r, uint32_t id,
     file = lsl_sidx_by_no(ix, (uint32_t)lsl_get_le(ce, 4));
     if (!file)
         return 0; /* a file read again since, or gone */
-    if (f->n == f->cap) {
-        size_t cap = f->cap ? f->cap * 2 : 64;
-        struct lsl_sidx_loc *v = realloc(f->v, cap * sizeof(*v));
-
-        if (!v)
-            return -ENOMEM;
-        f->v = v;
-        f->cap = cap;
-    }
+    rc = lsl_array_grow(&f->v, &f->cap, f->n + 1, sizeof(*f->v), 64);
+    if (rc)
+        return rc;
     rc = lsl_buf_append(&ix->states, ce + 12, SIDX_STATE_BYTES);
     if (rc)
         return rc;

@@ -13,6 +13,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <unistd.h>
+#include "logseal/array.h"
 #include "sidx_internal.h"
 
 #define THREADS_MAX 4
@@ -46,16 +47,10 @@ static int job_record(const struct lsl_vault_record *r, void *ud)
 {
     struct sidx_job *j = ud;
     uint8_t *e;
+    int rc = lsl_array_grow(&j->entries, &j->cap, j->n + 1, SIDX_ENTRY, 16384);
 
-    if (j->n == j->cap) {
-        size_t cap = j->cap ? j->cap * 2 : 16384;
-        uint8_t *v = realloc(j->entries, cap * SIDX_ENTRY);
-
-        if (!v)
-            return -ENOMEM;
-        j->entries = v;
-        j->cap = cap;
-    }
+    if (rc)
+        return rc;
     e = j->entries + j->n++ * SIDX_ENTRY;
     lsl_sidx_tok_key(&r->tok, e);
     lsl_sidx_put_be(e + SIDX_KEY, j->chunks.len / SIDX_CT - 1, 4);

@@ -13,6 +13,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <unistd.h>
+#include "logseal/array.h"
 #include "logseal/file.h"
 #include "sidx_internal.h"
 
@@ -85,15 +86,11 @@ int lsl_sidx_writer_open(struct sidx_writer *w, const struct lsl_sidx *ix,
 
 static int note_child(struct sidx_writer *w, const uint8_t *key, uint64_t off)
 {
-    if (w->nchildren == w->cap) {
-        size_t cap = w->cap ? w->cap * 2 : 256;
-        uint8_t *c = realloc(w->children, cap * SIDX_CHILD);
+    int rc = lsl_array_grow(&w->children, &w->cap, w->nchildren + 1, SIDX_CHILD,
+                            256);
 
-        if (!c)
-            return -ENOMEM;
-        w->children = c;
-        w->cap = cap;
-    }
+    if (rc)
+        return rc;
     memcpy(w->children + w->nchildren * SIDX_CHILD, key, SIDX_KEY);
     lsl_put_le(w->children + w->nchildren * SIDX_CHILD + SIDX_KEY, off, 8);
     w->nchildren++;

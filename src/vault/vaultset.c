@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+#include "logseal/array.h"
 #include "logseal/file.h"
 #include "logseal/log.h"
 #include "vault_internal.h"
@@ -78,15 +79,9 @@ static int open_writer(struct lsl_vault_set *vs, uint32_t epoch,
     uint8_t *vkey;
     int rc;
 
-    if (vs->n == vs->cap) {
-        size_t cap = vs->cap ? vs->cap * 2 : 4;
-        struct slot *s = realloc(vs->slots, cap * sizeof(*s));
-
-        if (!s)
-            return -ENOMEM;
-        vs->slots = s;
-        vs->cap = cap;
-    }
+    rc = lsl_array_grow(&vs->slots, &vs->cap, vs->n + 1, sizeof(*vs->slots), 4);
+    if (rc)
+        return rc;
     vkey = sodium_malloc(LSL_VKEY_BYTES);
     if (!vkey)
         return -ENOMEM;

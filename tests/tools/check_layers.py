@@ -31,7 +31,7 @@ LOOP_MODULES = {'pipeline', 'source', 'sink', 'daemon'}
 # include/logseal/<header> -> its module
 HEADERS = {
     'common.h': 'core', 'buf.h': 'core', 'log.h': 'core', 'file.h': 'core',
-    'checkpoint.h': 'core',
+    'checkpoint.h': 'core', 'array.h': 'core',
     'token.h': 'token',
     'rules.h': 'rules',
     'vault.h': 'vault', 'vaultset.h': 'vault', 'auditlog.h': 'vault',
