@@ -655,9 +655,10 @@ static void test_backlog_flushed_at_end(void **state)
     h_run(h, 200);
     assert_int_equal(h_lines(h), 0);
     /* 100 bytes: more than one 64-byte read, less than a batch (256). */
-    h_append(h, "access.log", "0123456789abcdefghijklmnopqrstuvwxyz\n"
-                              "0123456789abcdefghijklmnopqrstuvwxyz\n"
-                              "0123456789abcdefghijklmnopq\n");
+    h_append(h, "access.log",
+             "0123456789abcdefghijklmnopqrstuvwxyz\n"
+             "0123456789abcdefghijklmnopqrstuvwxyz\n"
+             "0123456789abcdefghijklmnopq\n");
     h_run_lines(h, 4, 2000);
     assert_int_equal(h_lines(h), 4);
     h_stop(h);
