@@ -307,26 +307,23 @@ static bool at_end(struct lsl_tail_source *t)
 
 /*
  * cur was empty when reading began and nothing of it was read, so nothing
- * of it is known: if a rotation was written since the last look, cur was
- * copied and truncated meanwhile (copytruncate while it was not looked
- * at, or before a line was read), and that copy comes first.
+ * of it is known: if a rotated file was written since the last look, cur
+ * was copied and truncated meanwhile (copytruncate while it was not looked
+ * at, or before a line was read), and that copy comes first -- also when
+ * cur was deleted or renamed away since. Only rotated names count, and
+ * only files last written before cur was (the truncation comes after the
+ * copy): the file at the path, or a later rotation, is a successor.
  */
 static bool copied_unseen(struct lsl_tail_source *t)
 {
     struct tail_file snap = t->cur, probe;
-    struct stat st;
     bool found;
 
-    if (t->cur.id.fp_len > 0 || t->cur.offset > 0)
-        return false;
-    /* Only a file still at the path is copied and truncated; a file
-     * renamed away has successors, not copies. */
-    if (t->is_glob || t->cur.nlink == 0 || stat(t->path, &st) != 0 ||
-        (uint64_t)st.st_ino != t->cur.id.ino ||
-        (uint64_t)st.st_dev != t->cur.id.dev)
+    if (t->is_glob || t->cur.id.fp_len > 0 || t->cur.offset > 0)
         return false;
     snap.mtime = t->cur.prev_mtime;
-    found = tail_find_next(t, &snap, true, &probe) == 0 && probe.fd >= 0;
+    found = tail_find_rotated_since(t, &snap, &probe) == 0 && probe.fd >= 0 &&
+            tail_ns(&probe.mtime) <= tail_ns(&t->cur.mtime);
     tail_file_close(&probe);
     sodium_memzero(snap.head, sizeof(snap.head));
     return found;

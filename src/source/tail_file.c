@@ -483,8 +483,8 @@ skip:
     return false;
 }
 
-int tail_find_next(struct lsl_tail_source *t, const struct tail_file *prev,
-                   bool by_time, struct tail_file *out)
+static int find_next(struct lsl_tail_source *t, const struct tail_file *prev,
+                     bool by_time, bool rotated_only, struct tail_file *out)
 {
     struct cands c;
     size_t i = 0;
@@ -499,7 +499,8 @@ int tail_find_next(struct lsl_tail_source *t, const struct tail_file *prev,
      * seen, in rotation order. */
     by_time = by_time || i == c.n;
     for (i = by_time ? 0 : i + 1; i < c.n; i++) {
-        if (by_time && ts_before(&c.v[i].st.st_mtim, &prev->mtime))
+        if ((by_time && ts_before(&c.v[i].st.st_mtim, &prev->mtime)) ||
+            (rotated_only && c.v[i].is_path))
             continue;
         if (!same_inode(&c.v[i].st, &prev->id) && adopt(t, &c.v[i], prev, out))
             break;
@@ -507,6 +508,18 @@ int tail_find_next(struct lsl_tail_source *t, const struct tail_file *prev,
 out:
     free(c.v);
     return rc;
+}
+
+int tail_find_next(struct lsl_tail_source *t, const struct tail_file *prev,
+                   bool by_time, struct tail_file *out)
+{
+    return find_next(t, prev, by_time, false, out);
+}
+
+int tail_find_rotated_since(struct lsl_tail_source *t,
+                            const struct tail_file *prev, struct tail_file *out)
+{
+    return find_next(t, prev, true, true, out);
 }
 
 int tail_find_current(struct lsl_tail_source *t, struct tail_file *out)

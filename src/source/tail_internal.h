@@ -164,6 +164,12 @@ bool tail_was_finished(const struct lsl_tail_source *t,
 int tail_find_next(struct lsl_tail_source *t, const struct tail_file *prev,
                    bool by_time, struct tail_file *out);
 
+/* As tail_find_next by time, among rotated names only (never the file at
+ * the path): what rotation wrote since prev->mtime. */
+int tail_find_rotated_since(struct lsl_tail_source *t,
+                            const struct tail_file *prev,
+                            struct tail_file *out);
+
 /* The file now at the path (newest match for a glob), or fd -1. */
 int tail_find_current(struct lsl_tail_source *t, struct tail_file *out);
 

@@ -556,6 +556,22 @@ static void test_copytruncate_window_read(void **state)
 }
 
 /*
+ * With one batch in flight and the sink gated: truncate access.log (read to
+ * its end before) and run until the checkpoint of its new start fills the
+ * pipeline, so the source stays at byte 0 of the empty file, knowing
+ * nothing of what is written to it until the gate opens.
+ */
+static void pause_on_emptied(struct harness *h)
+{
+    assert_true(h_run_lag(h, 0, 2000));
+    mem_sink_gate(&h->sink, true);
+    h_truncate(h, "access.log");
+    for (int i = 0; i < 2000 && !lsl_pipeline_busy(h->pl); i++)
+        uv_run(&h->loop, UV_RUN_ONCE);
+    assert_true(lsl_pipeline_busy(h->pl));
+}
+
+/*
  * The source is at the start of an empty file (truncated) and paused; the
  * file is written, copytruncated and written again before it looks: the
  * copy is read first, though nothing of the file was known.
@@ -568,14 +584,7 @@ static void test_copytruncate_of_empty_file(void **state)
     h_append(h, "access.log", "x1\n");
     h_start(h);
     h_run_lines(h, 1, 2000);
-    assert_true(h_run_lag(h, 0, 2000));
-    mem_sink_gate(&h->sink, true);
-    h_truncate(h, "access.log");
-    /* The truncation is seen; the checkpoint of the new start fills the
-     * pipeline: the source pauses at byte 0 of the empty file. */
-    for (int i = 0; i < 2000 && !lsl_pipeline_busy(h->pl); i++)
-        uv_run(&h->loop, UV_RUN_ONCE);
-    assert_true(lsl_pipeline_busy(h->pl));
+    pause_on_emptied(h);
     h_append(h, "access.log", "a1\n");
     h_copy(h, "access.log", "access.log.1");
     h_truncate(h, "access.log");
@@ -598,6 +607,66 @@ static void test_copytruncate_of_empty_file(void **state)
     h_run_lines(h, 5, SWITCH_MS);
     h_stop(h);
     assert_string_equal(h_output(h), "x1|a1|b1|c1|d1");
+}
+
+/*
+ * As above, but the file is deleted before the source looks: the copy is
+ * read all the same (the live file is gone from the directory, so only
+ * the copy's time tells it was written after the file was begun), and a
+ * restart reads nothing twice.
+ */
+static void test_copytruncate_of_empty_file_deleted(void **state)
+{
+    struct harness *h = *state;
+
+    h->max_inflight = 1;
+    h_append(h, "access.log", "x1\n");
+    h_start(h);
+    h_run_lines(h, 1, 2000);
+    pause_on_emptied(h);
+    h_append(h, "access.log", "a1\n");
+    h_copy(h, "access.log", "access.log.1");
+    h_truncate(h, "access.log");
+    /* Past the file system's timestamp granularity: the copy is older
+     * than the file's last write. */
+    usleep(30000);
+    h_append(h, "access.log", "b1\n");
+    h_unlink(h, "access.log");
+    mem_sink_gate(&h->sink, false);
+    h_run_lines(h, 3, SWITCH_MS);
+    h_stop(h);
+    h_start(h);
+    h_run(h, 300);
+    h_stop(h);
+    assert_string_equal(h_output(h), "x1|a1|b1");
+}
+
+/*
+ * As above, but rotated by rename-and-create instead of deleted: the copy
+ * now sits before the unread file in rotation order, and is read too.
+ */
+static void test_copytruncate_of_empty_file_renamed(void **state)
+{
+    struct harness *h = *state;
+
+    h->max_inflight = 1;
+    h_append(h, "access.log", "x1\n");
+    h_start(h);
+    h_run_lines(h, 1, 2000);
+    pause_on_emptied(h);
+    h_append(h, "access.log", "a1\n");
+    h_copy(h, "access.log", "access.log.1");
+    h_truncate(h, "access.log");
+    h_append(h, "access.log", "b1\n");
+    h_rename(h, "access.log.1", "access.log.2");
+    h_rename(h, "access.log", "access.log.1");
+    h_append(h, "access.log", "c1\n");
+    mem_sink_gate(&h->sink, false);
+    h_run_lines(h, 4, SWITCH_MS);
+    assert_true(h_run_lag(h, 0, SWITCH_MS));
+    h_stop(h);
+    assert_int_equal(h_lines(h), 4);
+    assert_non_null(strstr(h_output(h), "a1"));
 }
 
 /*
@@ -692,6 +761,8 @@ int main(void)
         T(test_truncated_then_copytruncate_while_down),
         T(test_copytruncate_window_read),
         T(test_copytruncate_of_empty_file),
+        T(test_copytruncate_of_empty_file_deleted),
+        T(test_copytruncate_of_empty_file_renamed),
         T(test_group_commit),
         T(test_backlog_flushed_at_end),
     };
