@@ -137,7 +137,8 @@ static bool same_file(const struct tail_file *a, const struct tail_file *b)
  * The file after `prev`: the next rotation, or in a copytruncate chain
  * the next copy written before the truncated original (not after it: a
  * file created by a later rename rotation comes after the original), then
- * the original.
+ * the original. The file at the path is never a copy, even when its mtime
+ * says as old (created in the tick of the original's last write).
  */
 static int next_file(struct lsl_tail_source *t, const struct tail_file *prev,
                      bool by_time, bool *chained)
@@ -149,6 +150,7 @@ static int next_file(struct lsl_tail_source *t, const struct tail_file *prev,
     if (t->after.fd < 0)
         return rc;
     if (t->cur.fd >= 0 && !same_file(&t->cur, &t->after) &&
+        (t->is_glob || strcmp(t->cur.path, t->path) != 0) &&
         fstat(t->after.fd, &st) == 0 &&
         tail_ns(&t->cur.mtime) <= tail_ns(&st.st_mtim)) {
         *chained = true;

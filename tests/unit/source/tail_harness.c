@@ -193,6 +193,20 @@ void h_unlink(struct harness *h, const char *name)
     assert_int_equal(unlink(path), 0);
 }
 
+void h_same_mtime(struct harness *h, const char *name, const char *as)
+{
+    char a[256], b[256];
+    struct stat st;
+    struct timespec ts[2];
+
+    path_in(h, a, sizeof(a), name);
+    path_in(h, b, sizeof(b), as);
+    assert_int_equal(stat(b, &st), 0);
+    ts[0] = st.st_atim;
+    ts[1] = st.st_mtim;
+    assert_int_equal(utimensat(AT_FDCWD, a, ts, 0), 0);
+}
+
 void h_copy(struct harness *h, const char *from, const char *to)
 {
     char a[256], b[256], buf[4096];

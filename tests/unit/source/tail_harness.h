@@ -60,6 +60,9 @@ void h_rename(struct harness *h, const char *from, const char *to);
 void h_truncate(struct harness *h, const char *name);
 void h_unlink(struct harness *h, const char *name);
 void h_copy(struct harness *h, const char *from, const char *to);
+/* Give `name` the mtime of `as`, as two writes in one tick of the file
+ * system's clock have. */
+void h_same_mtime(struct harness *h, const char *name, const char *as);
 /* gzip `from` into `to` and remove `from`, as logrotate's compress does. */
 void h_gzip(struct harness *h, const char *from, const char *to);
 /* Rewrite `name` in place (same inode): truncate, then write `text`. */
