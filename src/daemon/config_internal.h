@@ -60,12 +60,19 @@ enum sect { SECT_NONE, SECT_DAEMON, SECT_SOURCE, SECT_SKIP, SECT_KAFKA };
 
 struct parser;
 
+/* One word a key of a closed set of values takes, and what it stores. */
+struct key_word {
+    const char *word; /* NULL ends a list */
+    int value;
+};
+
 struct key_def {
     const char *name;
     enum sect sect;
     int (*set)(struct parser *p, const struct key_def *k, const char *v);
     size_t off; /* field offset in lsl_config or lsl_source_conf */
-    size_t cap; /* string fields: size of the array */
+    size_t cap; /* the field's size (string fields: of the array) */
+    const struct key_word *words; /* a word key's values */
 };
 
 struct parser {

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/un.h>
 #include "config_internal.h"
+#include "logseal/log.h"
 #include "logseal/sink.h"
 
 struct lsl_source_conf *lsl_config_cur_source(struct parser *p)
@@ -136,21 +137,34 @@ static int set_level(struct parser *p, const struct key_def *k, const char *v)
     return 0;
 }
 
-static int set_log_level(struct parser *p, const struct key_def *k,
-                         const char *v)
+/*
+ * A key of a closed set of words (k->words), stored as the field's own
+ * width: bool and uint8_t fields take one byte, int and enum fields an int.
+ */
+static int set_word(struct parser *p, const struct key_def *k, const char *v)
 {
-    static const char *const names[] = {"error", "warning", "info", "debug"};
+    char list[160];
+    size_t n = 0;
+    const struct key_word *w;
 
-    for (size_t i = 0; i < LSL_ARRAY_SIZE(names); i++) {
-        if (strcmp(v, names[i]) == 0) {
-            p->c->log_level = (int)i;
-            return 0;
-        }
+    for (w = k->words; w->word; w++) {
+        if (strcmp(v, w->word) != 0)
+            continue;
+        if (k->cap == 1)
+            *(uint8_t *)field(p, k) = (uint8_t)w->value;
+        else
+            memcpy(field(p, k), &w->value, sizeof(w->value));
+        return 0;
     }
-    return lsl_config_fail(p,
-                           "key '%s': expected error, warning, info or debug, "
-                           "not '%s'",
-                           k->name, v);
+    list[0] = '\0';
+    for (w = k->words; w->word && n < sizeof(list); w++)
+        n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s",
+                              w == k->words ? ""
+                              : w[1].word   ? ", "
+                                            : " or ",
+                              w->word);
+    return lsl_config_fail(p, "key '%s': expected %s, not '%s'", k->name, list,
+                           v);
 }
 
 static int set_metrics(struct parser *p, const struct key_def *k, const char *v)
@@ -230,66 +244,6 @@ static int set_host(struct parser *p, const struct key_def *k, const char *v)
     return set_str(p, k, v);
 }
 
-static int set_layout(struct parser *p, const struct key_def *k, const char *v)
-{
-    if (strcmp(v, "default") == 0)
-        p->c->layout = LSL_LAYOUT_DEFAULT;
-    else if (strcmp(v, "hive") == 0)
-        p->c->layout = LSL_LAYOUT_HIVE;
-    else
-        return lsl_config_fail(
-            p, "key '%s': expected default or hive, not '%s'", k->name, v);
-    return 0;
-}
-
-static int set_type(struct parser *p, const struct key_def *k, const char *v)
-{
-    struct lsl_source_conf *s = lsl_config_cur_source(p);
-
-    if (strcmp(v, "tail") == 0)
-        s->type = LSL_SRC_TAIL;
-    else if (strcmp(v, "stdin") == 0)
-        s->type = LSL_SRC_STDIN;
-    else if (strcmp(v, "syslog") == 0)
-        s->type = LSL_SRC_SYSLOG;
-    else
-        return lsl_config_fail(
-            p, "key '%s': expected tail, stdin or syslog, not '%s'", k->name,
-            v);
-    return 0;
-}
-
-static int set_start(struct parser *p, const struct key_def *k, const char *v)
-{
-    struct lsl_source_conf *s = lsl_config_cur_source(p);
-
-    if (strcmp(v, "end") == 0)
-        s->start_at_end = true;
-    else if (strcmp(v, "beginning") == 0)
-        s->start_at_end = false;
-    else
-        return lsl_config_fail(
-            p, "key '%s': expected end or beginning, not '%s'", k->name, v);
-    return 0;
-}
-
-static int set_sink(struct parser *p, const struct key_def *k, const char *v)
-{
-    struct lsl_source_conf *s = lsl_config_cur_source(p);
-
-    if (strcmp(v, "segments") == 0)
-        s->sink = LSL_SINK_SEGMENTS;
-    else if (strcmp(v, "stdout") == 0)
-        s->sink = LSL_SINK_STDOUT;
-    else if (strcmp(v, "kafka") == 0)
-        s->sink = LSL_SINK_KAFKA;
-    else
-        return lsl_config_fail(
-            p, "key '%s': expected segments, stdout or kafka, not '%s'",
-            k->name, v);
-    return 0;
-}
-
 static int set_kafka_key(struct parser *p, const struct key_def *k,
                          const char *v)
 {
@@ -336,18 +290,46 @@ static int set_listen(struct parser *p, const struct key_def *k, const char *v)
 #define DKEY(n, fn, f)                                                         \
     {                                                                          \
         n, SECT_DAEMON, fn, offsetof(struct lsl_config, f),                    \
-            sizeof(((struct lsl_config *)0)->f)                                \
+            sizeof(((struct lsl_config *)0)->f), NULL                          \
     }
 #define KKEY(n, fn, f)                                                         \
     {                                                                          \
         n, SECT_KAFKA, fn, offsetof(struct lsl_config, kafka.f),               \
-            sizeof(((struct lsl_config *)0)->kafka.f)                          \
+            sizeof(((struct lsl_config *)0)->kafka.f), NULL                    \
     }
 #define SKEY(n, fn, f)                                                         \
     {                                                                          \
         n, SECT_SOURCE, fn, offsetof(struct lsl_source_conf, f),               \
-            sizeof(((struct lsl_source_conf *)0)->f)                           \
+            sizeof(((struct lsl_source_conf *)0)->f), NULL                     \
     }
+#define DWORD(n, f, list)                                                      \
+    {                                                                          \
+        n, SECT_DAEMON, set_word, offsetof(struct lsl_config, f),              \
+            sizeof(((struct lsl_config *)0)->f), list                          \
+    }
+#define SWORD(n, f, list)                                                      \
+    {                                                                          \
+        n, SECT_SOURCE, set_word, offsetof(struct lsl_source_conf, f),         \
+            sizeof(((struct lsl_source_conf *)0)->f), list                     \
+    }
+
+static const struct key_word log_levels[] = {{"error", LSL_LOG_ERROR},
+                                             {"warning", LSL_LOG_WARN},
+                                             {"info", LSL_LOG_INFO},
+                                             {"debug", LSL_LOG_DEBUG},
+                                             {NULL, 0}};
+static const struct key_word layouts[] = {
+    {"default", LSL_LAYOUT_DEFAULT}, {"hive", LSL_LAYOUT_HIVE}, {NULL, 0}};
+static const struct key_word source_types[] = {{"tail", LSL_SRC_TAIL},
+                                               {"stdin", LSL_SRC_STDIN},
+                                               {"syslog", LSL_SRC_SYSLOG},
+                                               {NULL, 0}};
+static const struct key_word starts[] = {
+    {"end", true}, {"beginning", false}, {NULL, 0}};
+static const struct key_word sinks[] = {{"segments", LSL_SINK_SEGMENTS},
+                                        {"stdout", LSL_SINK_STDOUT},
+                                        {"kafka", LSL_SINK_KAFKA},
+                                        {NULL, 0}};
 
 const struct key_def lsl_config_keys[K_COUNT] = {
     [K_KEYS] = DKEY("keys", set_path, keys),
@@ -358,13 +340,13 @@ const struct key_def lsl_config_keys[K_COUNT] = {
     [K_SEGMENT_SIZE] = DKEY("segment_size", set_size, segment_size),
     [K_SEGMENT_AGE] = DKEY("segment_age", set_duration, segment_age),
     [K_METRICS] = DKEY("metrics", set_metrics, metrics),
-    [K_LOG_LEVEL] = DKEY("log_level", set_log_level, log_level),
-    [K_TYPE] = SKEY("type", set_type, type),
+    [K_LOG_LEVEL] = DWORD("log_level", log_level, log_levels),
+    [K_TYPE] = SWORD("type", type, source_types),
     [K_PATH] = SKEY("path", set_path, path),
-    [K_START] = SKEY("start", set_start, start_at_end),
+    [K_START] = SWORD("start", start_at_end, starts),
     [K_LISTEN] = SKEY("listen", set_listen, listen),
     [K_RULE] = SKEY("rule", set_str, rule),
-    [K_SINK] = SKEY("sink", set_sink, sink),
+    [K_SINK] = SWORD("sink", sink, sinks),
     [K_FORMAT] = DKEY("format", set_format, format),
     [K_IP_MODE] = DKEY("ip_mode", set_ip_mode, ip),
     [K_ROTATE_WAIT] = SKEY("rotate_wait", set_wait, rotate_wait_ms),
@@ -372,7 +354,7 @@ const struct key_def lsl_config_keys[K_COUNT] = {
     [K_COLUMNS] = DKEY("columns", set_columns, columns),
     [K_TIMEZONE] = DKEY("timezone", set_timezone, zone),
     [K_HOST] = DKEY("host", set_host, host),
-    [K_LAYOUT] = DKEY("layout", set_layout, layout),
+    [K_LAYOUT] = DWORD("layout", layout, layouts),
     [K_STOP_TIMEOUT] = DKEY("stop_timeout", set_duration, stop_timeout),
     [K_BROKERS] = KKEY("brokers", set_str, brokers),
     [K_TOPIC] = KKEY("topic", set_str, topic),

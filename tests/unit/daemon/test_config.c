@@ -161,17 +161,21 @@ static void bad_values(void **state)
     (void)state;
     refused(HEAD "level = 0\n", 6, "key 'level': expected a gzip level");
     refused(HEAD "level = 10\n", 6, "1-9");
-    refused(HEAD "log_level = loud\n", 6, "key 'log_level'");
+    refused(HEAD "log_level = loud\n", 6,
+            "key 'log_level': expected error, warning, info or debug, "
+            "not 'loud'");
     refused(HEAD "metrics = 0.0.0.0:9187\n", 6, "key 'metrics'");
     refused(HEAD "metrics = 10.0.0.1:80\n", 6, "loopback");
     refused(HEAD "metrics = 127.0.0.1:0\n", 6, "loopback");
     refused(HEAD "metrics = 127.0.0.1\n", 6, "loopback");
     refused("[daemon]\nkeys = relative/dir\n", 2, "absolute path");
     refused(HEAD "output = \"/open\n", 6, "unterminated");
-    refused(HEAD "[source a]\ntype = file\n", 7, "key 'type'");
+    refused(HEAD "[source a]\ntype = file\n", 7,
+            "key 'type': expected tail, stdin or syslog, not 'file'");
     refused(HEAD "[source a]\ntype=tail\npath=/x\nstart = middle\n", 9,
-            "key 'start'");
-    refused(HEAD "[source a]\ntype = stdin\nsink = s3\n", 8, "key 'sink'");
+            "key 'start': expected end or beginning, not 'middle'");
+    refused(HEAD "[source a]\ntype = stdin\nsink = s3\n", 8,
+            "key 'sink': expected segments, stdout or kafka, not 's3'");
     refused(HEAD "[source a]\ntype=tail\npath=/x\nrotate_wait = 0ms\n", 9,
             "key 'rotate_wait'");
     refused(HEAD "[source a]\ntype=tail\npath=/x\nrotate_wait = 2h\n", 9,
@@ -238,8 +242,7 @@ static void layout_key(void **state)
     assert_int_equal(c->layout, LSL_LAYOUT_HIVE);
     lsl_config_free(c);
     refused(HEAD "layout = parquet\n", 6,
-            "key 'layout': expected default or "
-            "hive");
+            "key 'layout': expected default or hive, not 'parquet'");
 }
 
 /* format and ip_mode: the values of `pipe --format` and `--ip-mode`. */
