@@ -201,6 +201,20 @@ static int switch_file(struct lsl_tail_source *t)
     return 0;
 }
 
+/*
+ * cur is left for a copy or a rotation before it: it becomes `after`, the
+ * original to come back to -- unless a chain already holds one (cur is a
+ * copy in it, and is closed: the original is not given up).
+ */
+static void keep_after(struct lsl_tail_source *t)
+{
+    if (t->after.fd >= 0)
+        tail_file_close(&t->cur);
+    else
+        t->after = t->cur;
+    t->cur.fd = -1;
+}
+
 /* Bytes of cur seen before a truncation that no copy holds. */
 static void count_window(struct lsl_tail_source *t, uint64_t from)
 {
@@ -230,8 +244,8 @@ static int read_copy_first(struct lsl_tail_source *t, struct tail_file *copy)
                  "byte %llu first",
                  t->base.name, t->cur.path, copy->path,
                  (unsigned long long)t->cur.offset);
-    t->after = t->cur;
     tail_file_begin(t, copy, t->cur.offset);
+    keep_after(t);
     t->cur = *copy;
     /* A copy does not grow: no rotate wait. */
     t->detached = DETACH_ROTATED;
@@ -269,8 +283,7 @@ static int on_rewritten(struct lsl_tail_source *t)
                                    prev.offset, prev.path))
             count_window(t, prev.offset);
     }
-    t->after = t->cur;
-    t->cur.fd = -1;
+    keep_after(t);
     rc = next_file(t, &prev, copy.fd < 0, &chained);
     if (t->cur.fd < 0)
         return rc ? rc : -ENOENT;
@@ -321,11 +334,15 @@ static bool copied_unseen(struct lsl_tail_source *t)
     struct tail_file snap = t->cur, probe;
     bool found;
 
-    if (t->is_glob || t->cur.id.fp_len > 0 || t->cur.offset > 0)
+    /* A copy in a chain (after is open) is never truncated. */
+    if (t->is_glob || t->cur.id.fp_len > 0 || t->cur.offset > 0 ||
+        t->after.fd >= 0)
         return false;
     snap.mtime = t->cur.prev_mtime;
+    /* An empty file holds nothing to read first (and an empty rotation
+     * from the same clock tick is no copy). */
     found = tail_find_rotated_since(t, &snap, &probe) == 0 && probe.fd >= 0 &&
-            tail_ns(&probe.mtime) <= tail_ns(&t->cur.mtime);
+            probe.size > 0 && tail_ns(&probe.mtime) <= tail_ns(&t->cur.mtime);
     tail_file_close(&probe);
     sodium_memzero(snap.head, sizeof(snap.head));
     return found;

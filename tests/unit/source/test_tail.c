@@ -712,6 +712,34 @@ static void test_successor_as_old_as_original(void **state)
 }
 
 /*
+ * Empty rotated files from the same clock tick as the emptied file (a
+ * rotation of files that had nothing): no copy of it holds anything, so
+ * none is read in its place, and none is taken for a copy of another
+ * (model seed 47: two such files were read in turn for ever, leaking a
+ * descriptor each time).
+ */
+static void test_empty_rotations_same_tick(void **state)
+{
+    struct harness *h = *state;
+
+    h->max_inflight = 1;
+    h_append(h, "access.log", "x1\n");
+    h_start(h);
+    h_run_lines(h, 1, 2000);
+    pause_on_emptied(h);
+    h_append(h, "access.log.1", "");
+    h_append(h, "access.log.2", "");
+    h_same_mtime(h, "access.log.1", "access.log");
+    h_same_mtime(h, "access.log.2", "access.log");
+    mem_sink_gate(&h->sink, false);
+    h_run(h, 300);
+    h_append(h, "access.log", "z1\n");
+    h_run_lines(h, 2, SWITCH_MS);
+    h_stop(h);
+    assert_string_equal(h_output(h), "x1|z1");
+}
+
+/*
  * Group commit: batches that are ready while a commit is stuck in the
  * sink commit together after it -- each written, one sync, one checkpoint
  * counting all their lines -- and a restart resumes after all of them.
@@ -806,6 +834,7 @@ int main(void)
         T(test_copytruncate_of_empty_file_deleted),
         T(test_copytruncate_of_empty_file_renamed),
         T(test_successor_as_old_as_original),
+        T(test_empty_rotations_same_tick),
         T(test_group_commit),
         T(test_backlog_flushed_at_end),
     };
