@@ -393,7 +393,10 @@ static int feed(struct lsl_tail_source *t, size_t n)
 
     t->cur.offset += n;
     t->fed_any = true;
-    t->idle_since_ms = now_ms(t);
+    /* The rotate wait is for late writers; the files of a copytruncate
+     * chain (read while the original waits in `after`) have none. */
+    if (t->after.fd < 0)
+        t->idle_since_ms = now_ms(t);
     after = (struct lsl_pos){t->cur.gen, t->cur.offset};
     rc = lsl_source_feed(&t->base, t->buf, n, &after);
     if (rc) {

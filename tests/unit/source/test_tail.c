@@ -130,6 +130,25 @@ static void test_copytruncate(void **state)
     assert_string_equal(h_output(h), "a1|a2|a3|a4|b1");
 }
 
+/* A copy is never written to: once its lines are read the source goes
+ * back to the truncated original without waiting out the rotate wait
+ * for late writers. */
+static void test_copytruncate_no_rotate_wait(void **state)
+{
+    struct harness *h = *state;
+
+    h->rotate_wait_ms = 60000;
+    h_append(h, "access.log", "a1\n");
+    h_start(h);
+    h_run_lines(h, 1, 2000);
+    h_append(h, "access.log", "a2\n");
+    h_copy(h, "access.log", "access.log.1");
+    h_truncate(h, "access.log");
+    h_append(h, "access.log", "b1\n");
+    h_run_lines(h, 3, SWITCH_MS);
+    assert_string_equal(h_output(h), "a1|a2|b1");
+}
+
 static void test_truncate(void **state)
 {
     struct harness *h = *state;
@@ -811,6 +830,7 @@ int main(void)
         T(test_start_at_end),
         T(test_rename_create),
         T(test_copytruncate),
+        T(test_copytruncate_no_rotate_wait),
         T(test_truncate),
         T(test_shrink_regrow),
         T(test_delete_while_open),
