@@ -575,13 +575,17 @@ static void test_copytruncate_window_read(void **state)
 }
 
 /*
- * With one batch in flight and the sink gated: truncate access.log (read to
- * its end before) and run until the checkpoint of its new start fills the
- * pipeline, so the source stays at byte 0 of the empty file, knowing
- * nothing of what is written to it until the gate opens.
+ * Start on "x1" with one batch in flight, gate the sink, truncate
+ * access.log and run until the checkpoint of its new start fills the
+ * pipeline: the source stays at byte 0 of the empty file, knowing nothing
+ * of what is written to it until the gate opens.
  */
-static void pause_on_emptied(struct harness *h)
+static void start_paused_on_emptied(struct harness *h)
 {
+    h->max_inflight = 1;
+    h_append(h, "access.log", "x1\n");
+    h_start(h);
+    h_run_lines(h, 1, 2000);
     assert_true(h_run_lag(h, 0, 2000));
     mem_sink_gate(&h->sink, true);
     h_truncate(h, "access.log");
@@ -599,14 +603,9 @@ static void test_copytruncate_of_empty_file(void **state)
 {
     struct harness *h = *state;
 
-    h->max_inflight = 1;
-    h_append(h, "access.log", "x1\n");
-    h_start(h);
-    h_run_lines(h, 1, 2000);
-    pause_on_emptied(h);
+    start_paused_on_emptied(h);
     h_append(h, "access.log", "a1\n");
-    h_copy(h, "access.log", "access.log.1");
-    h_truncate(h, "access.log");
+    copytruncate_shift(h, 0);
     h_append(h, "access.log", "b1\n");
     mem_sink_gate(&h->sink, false);
     h_run_lines(h, 3, SWITCH_MS);
@@ -620,8 +619,7 @@ static void test_copytruncate_of_empty_file(void **state)
         uv_run(&h->loop, UV_RUN_ONCE);
     h_rename(h, "access.log.1", "access.log.2");
     h_append(h, "access.log", "d1\n");
-    h_copy(h, "access.log", "access.log.1");
-    h_truncate(h, "access.log");
+    copytruncate_shift(h, 0);
     mem_sink_gate(&h->sink, false);
     h_run_lines(h, 5, SWITCH_MS);
     h_stop(h);
@@ -638,14 +636,9 @@ static void test_copytruncate_of_empty_file_deleted(void **state)
 {
     struct harness *h = *state;
 
-    h->max_inflight = 1;
-    h_append(h, "access.log", "x1\n");
-    h_start(h);
-    h_run_lines(h, 1, 2000);
-    pause_on_emptied(h);
+    start_paused_on_emptied(h);
     h_append(h, "access.log", "a1\n");
-    h_copy(h, "access.log", "access.log.1");
-    h_truncate(h, "access.log");
+    copytruncate_shift(h, 0);
     /* Past the file system's timestamp granularity: the copy is older
      * than the file's last write. */
     usleep(30000);
@@ -668,14 +661,9 @@ static void test_copytruncate_of_empty_file_renamed(void **state)
 {
     struct harness *h = *state;
 
-    h->max_inflight = 1;
-    h_append(h, "access.log", "x1\n");
-    h_start(h);
-    h_run_lines(h, 1, 2000);
-    pause_on_emptied(h);
+    start_paused_on_emptied(h);
     h_append(h, "access.log", "a1\n");
-    h_copy(h, "access.log", "access.log.1");
-    h_truncate(h, "access.log");
+    copytruncate_shift(h, 0);
     h_append(h, "access.log", "b1\n");
     h_rename(h, "access.log.1", "access.log.2");
     h_rename(h, "access.log", "access.log.1");
@@ -741,11 +729,7 @@ static void test_empty_rotations_same_tick(void **state)
 {
     struct harness *h = *state;
 
-    h->max_inflight = 1;
-    h_append(h, "access.log", "x1\n");
-    h_start(h);
-    h_run_lines(h, 1, 2000);
-    pause_on_emptied(h);
+    start_paused_on_emptied(h);
     h_append(h, "access.log.1", "");
     h_append(h, "access.log.2", "");
     h_same_mtime(h, "access.log.1", "access.log");
