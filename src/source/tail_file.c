@@ -502,8 +502,14 @@ static int find_next(struct lsl_tail_source *t, const struct tail_file *prev,
         if ((by_time && ts_before(&c.v[i].st.st_mtim, &prev->mtime)) ||
             (rotated_only && c.v[i].is_path))
             continue;
-        if (!same_inode(&c.v[i].st, &prev->id) && adopt(t, &c.v[i], prev, out))
+        if (same_inode(&c.v[i].st, &prev->id) || !adopt(t, &c.v[i], prev, out))
+            continue;
+        /* A copy made since is born since; a rotation written late was
+         * born before (known where the file system keeps birth times). */
+        if (!rotated_only || out->id.btime_ns == 0 ||
+            out->id.btime_ns >= tail_ns(&prev->mtime))
             break;
+        tail_file_close(out);
     }
 out:
     free(c.v);

@@ -743,6 +743,31 @@ static void test_empty_rotations_same_tick(void **state)
 }
 
 /*
+ * A first run on an empty file while the rotation before it still gets a
+ * late write: that rotation is older than the file (born before it), not
+ * a copy of it, and not read -- rotations older than the file a first run
+ * starts with are not its business.
+ */
+static void test_first_run_late_write_not_a_copy(void **state)
+{
+    struct harness *h = *state;
+
+    h_append(h, "access.log.1", "old1\n");
+    usleep(30000);
+    h_append(h, "access.log", "");
+    h_start(h);
+    h_run(h, 100);
+    usleep(30000);
+    h_append(h, "access.log.1", "late1\n");
+    usleep(30000);
+    h_append(h, "access.log", "n1\n");
+    h_run_lines(h, 1, SWITCH_MS);
+    h_run(h, 300);
+    h_stop(h);
+    assert_string_equal(h_output(h), "n1");
+}
+
+/*
  * Group commit: batches that are ready while a commit is stuck in the
  * sink commit together after it -- each written, one sync, one checkpoint
  * counting all their lines -- and a restart resumes after all of them.
@@ -839,6 +864,7 @@ int main(void)
         T(test_copytruncate_of_empty_file_renamed),
         T(test_successor_as_old_as_original),
         T(test_empty_rotations_same_tick),
+        T(test_first_run_late_write_not_a_copy),
         T(test_group_commit),
         T(test_backlog_flushed_at_end),
     };
