@@ -44,6 +44,10 @@ struct lsl_checkpoint {
     uint8_t end_fp[LSL_FP_BYTES];
     uint64_t offset; /* input bytes committed */
     bool in_line;    /* offset is inside an overlong line (pieces) */
+    /* The file had no name left (deleted) when checkpointed: it cannot be
+     * copied and truncated since, so a file with its first bytes found
+     * later is a new file, never its copy. */
+    bool deleted;
     /* The last files read to their end before `file`: never read again,
      * even when a late write makes them look newer. */
     struct lsl_file_id done[LSL_CKPT_DONE];

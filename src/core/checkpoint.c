@@ -6,8 +6,8 @@
  * tmp, fsync, rename, fsync dir) with mode 0600. Anything else -- a missing
  * or repeated key, a bad number, trailing junk -- is LSL_ECORRUPT: a
  * checkpoint is trusted to cut output files back, so a damaged one is never
- * guessed at. Version 2 added btime, mtime, end_len, end_fp and in_line;
- * version 1 files are still read.
+ * guessed at. Version 2 added btime, mtime, end_len, end_fp and in_line,
+ * version 3 `deleted`; version 1 and 2 files are still read.
  *
  * A file's identity is dev/ino, its birth time where the file system keeps
  * one, a BLAKE2b-128 of its first bytes, and at a checkpoint one of the
@@ -26,7 +26,7 @@
 #include <unistd.h>
 #include "logseal/file.h"
 
-#define CKPT_VERSION  2
+#define CKPT_VERSION  3
 #define CKPT_MAX_SIZE LSL_CKPT_TEXT_MAX
 #define ID_TEXT       (5 * 21 + LSL_FP_BYTES * 2 + 1) /* dev.ino.btime.n.fp */
 
@@ -47,13 +47,15 @@ enum {
     K_IN_LINE,
     K_BTIME,
     K_DONE,
+    K_V2_COUNT, /* keys of version 2 end here */
+    K_DELETED = K_V2_COUNT,
     K_COUNT
 };
 
 static const char *const key_names[] = {
-    "version", "dev",     "ino",         "fp_len", "fp",
-    "offset",  "segment", "segment_len", "lines",  "mtime",
-    "end_len", "end_fp",  "in_line",     "btime",  "done",
+    "version", "dev",         "ino",   "fp_len",  "fp",      "offset",
+    "segment", "segment_len", "lines", "mtime",   "end_len", "end_fp",
+    "in_line", "btime",       "done",  "deleted",
 };
 _Static_assert(sizeof(key_names) / sizeof(key_names[0]) == K_COUNT,
                "one name per key");
@@ -97,17 +99,17 @@ int lsl_checkpoint_format(const struct lsl_checkpoint *cp, char *text,
     sodium_bin2hex(fp, sizeof(fp), cp->file.fp, LSL_FP_BYTES);
     sodium_bin2hex(end, sizeof(end), cp->end_fp, LSL_FP_BYTES);
     done_text(cp, done, sizeof(done));
-    n = snprintf(text, cap,
-                 "version %d\ndev %" PRIu64 "\nino %" PRIu64 "\nfp_len %" PRIu32
-                 "\nbtime %" PRIu64 "\nfp %s\nmtime %" PRIu64
-                 "\nend_len %" PRIu32 "\nend_fp %s\noffset %" PRIu64
-                 "\nin_line %d\nsegment %s"
-                 "\nsegment_len %" PRIu64 "\nlines %" PRIu64 "\ndone %s\n",
-                 CKPT_VERSION, cp->file.dev, cp->file.ino, cp->file.fp_len,
-                 (uint64_t)(cp->file.btime_ns > 0 ? cp->file.btime_ns : 0), fp,
-                 (uint64_t)(cp->mtime_ns > 0 ? cp->mtime_ns : 0), cp->end_len,
-                 end, cp->offset, cp->in_line ? 1 : 0, cp->segment,
-                 cp->segment_len, cp->lines, done);
+    n = snprintf(
+        text, cap,
+        "version %d\ndev %" PRIu64 "\nino %" PRIu64 "\nfp_len %" PRIu32
+        "\nbtime %" PRIu64 "\nfp %s\nmtime %" PRIu64 "\nend_len %" PRIu32
+        "\nend_fp %s\noffset %" PRIu64 "\nin_line %d\nsegment %s"
+        "\nsegment_len %" PRIu64 "\nlines %" PRIu64 "\ndone %s\ndeleted %d\n",
+        CKPT_VERSION, cp->file.dev, cp->file.ino, cp->file.fp_len,
+        (uint64_t)(cp->file.btime_ns > 0 ? cp->file.btime_ns : 0), fp,
+        (uint64_t)(cp->mtime_ns > 0 ? cp->mtime_ns : 0), cp->end_len, end,
+        cp->offset, cp->in_line ? 1 : 0, cp->segment, cp->segment_len,
+        cp->lines, done, cp->deleted ? 1 : 0);
     if (n < 0 || (size_t)n >= cap)
         return -ENAMETOOLONG;
     *len = (size_t)n;
@@ -213,7 +215,7 @@ static int set_number(struct lsl_checkpoint *cp, int key, uint64_t n,
     switch (key) {
     case K_VERSION:
         *version = (unsigned)n;
-        return n == 1 || n == CKPT_VERSION ? 0 : LSL_EVERSION;
+        return n >= 1 && n <= CKPT_VERSION ? 0 : LSL_EVERSION;
     case K_MTIME:
     case K_BTIME:
         if (n > INT64_MAX)
@@ -227,9 +229,10 @@ static int set_number(struct lsl_checkpoint *cp, int key, uint64_t n,
         *(key == K_END_LEN ? &cp->end_len : &cp->file.fp_len) = (uint32_t)n;
         return 0;
     case K_IN_LINE:
+    case K_DELETED:
         if (n > 1)
             return LSL_ECORRUPT;
-        cp->in_line = n == 1;
+        *(key == K_IN_LINE ? &cp->in_line : &cp->deleted) = n == 1;
         return 0;
     default:
         if (!plain[key])
@@ -265,6 +268,9 @@ static int parse_value(struct lsl_checkpoint *cp, int key, char *v,
 /* Parse NUL-terminated `text` (modified in place). */
 static int parse_text(char *text, struct lsl_checkpoint *cp)
 {
+    /* The keys each version has (none given: all, which cannot be). */
+    static const int keys_of[CKPT_VERSION + 1] = {K_COUNT, K_V1_COUNT,
+                                                  K_V2_COUNT, K_COUNT};
     unsigned seen = 0, version = 0;
     char *line = text;
 
@@ -291,9 +297,7 @@ static int parse_text(char *text, struct lsl_checkpoint *cp)
     }
     if (cp->offset < cp->end_len)
         return LSL_ECORRUPT;
-    return seen == (1u << (version == 1 ? K_V1_COUNT : K_COUNT)) - 1
-               ? 0
-               : LSL_ECORRUPT;
+    return seen == (1u << keys_of[version]) - 1 ? 0 : LSL_ECORRUPT;
 }
 
 int lsl_checkpoint_parse(const char *text, size_t len,

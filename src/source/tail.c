@@ -296,6 +296,25 @@ static int on_rewritten(struct lsl_tail_source *t)
     return 0;
 }
 
+/*
+ * cur was just found deleted: its next checkpoint says so (a restart then
+ * takes no later file with its first bytes for a copy of it). The lines
+ * read go out now; with none in flight, a batch of no lines checkpoints
+ * the committed position again.
+ */
+static void note_deleted(struct lsl_tail_source *t)
+{
+    int rc = lsl_source_flush(&t->base);
+
+    if (rc == 0 && t->base.inflight == 0 && t->committed.file_id == t->cur.gen)
+        rc = lsl_source_mark(&t->base, &t->committed);
+    if (rc)
+        lsl_log_warn("%s: cannot checkpoint that %s was deleted: %s; a crash "
+                     "before its next batch may take a new file with its "
+                     "first bytes for a copy of it",
+                     t->base.name, t->cur.path, lsl_strerror(rc));
+}
+
 /* cur is read to its end: stay, or leave it once rotated and idle. */
 static bool at_end(struct lsl_tail_source *t)
 {
@@ -309,6 +328,8 @@ static bool at_end(struct lsl_tail_source *t)
         lsl_log_info("%s: %s was %s; reading what is left of it", t->base.name,
                      t->cur.path,
                      t->detached == DETACH_DELETED ? "deleted" : "rotated");
+        if (t->detached == DETACH_DELETED)
+            note_deleted(t);
         t->idle_since_ms = now;
     }
     if (now - t->idle_since_ms < t->grace_ms)

@@ -138,6 +138,7 @@ static void ids_put(struct lsl_tail_source *t, const struct tail_file *f,
     slot->gen = f->gen;
     slot->id = f->id;
     slot->mtime_ns = tail_ns(&f->mtime);
+    slot->deleted = f->nlink == 0;
     if (start) {
         unsigned n =
             t->nfinished < LSL_CKPT_DONE ? t->nfinished : LSL_CKPT_DONE;
@@ -164,7 +165,8 @@ int tail_file_look(struct lsl_tail_source *t, struct tail_file *f,
         return -errno;
     f->prev_size = f->size;
     f->prev_mtime = f->mtime;
-    changed = tail_ns(&st.st_mtim) != tail_ns(&f->mtime);
+    changed = tail_ns(&st.st_mtim) != tail_ns(&f->mtime) ||
+              (uint64_t)st.st_nlink != f->nlink;
     look_stat(f, &st);
     *rewritten = f->size < f->offset ||
                  (f->id.fp_len > 0 && !lsl_file_fp_same(f->fd, &f->id));
@@ -598,8 +600,9 @@ int tail_find_checkpointed(struct lsl_tail_source *t,
 
     /* Not by inode: a copytruncate copy holds its bytes under a new one,
      * and is never the file at the path (a new file there with the same
-     * first bytes is not taken for it). */
-    if (rc == 0 && out->fd < 0 && cp->file.fp_len > 0) {
+     * first bytes is not taken for it) -- nor made of a file already
+     * deleted (a new file with its first bytes, rotated since, is not). */
+    if (rc == 0 && out->fd < 0 && cp->file.fp_len > 0 && !cp->deleted) {
         m.by_inode = false;
         m.rotated_only = true;
         rc = find_match(t, &m, out);

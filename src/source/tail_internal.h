@@ -52,6 +52,7 @@ struct tail_id {
     uint64_t gen; /* 0: free */
     struct lsl_file_id id;
     int64_t mtime_ns; /* as last seen */
+    bool deleted;     /* no name left, as last seen */
     uint64_t start;   /* where reading began, and the fingerprint of the
                          bytes before it (a batch of no lines there) */
     uint32_t start_end_len;

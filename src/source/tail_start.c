@@ -10,7 +10,8 @@
  * rotation before the first commit).
  *
  * On restart the checkpointed file is looked for by inode, then (a
- * copytruncate copy) by its head; either must also hold the checkpoint's
+ * copytruncate copy, unless the file was already deleted when it was
+ * checkpointed) by its head; either must also hold the checkpoint's
  * bytes before the offset, so a new file on a reused inode with the same
  * head is not resumed in its middle. When the file is gone (deleted, or
  * rotated and compressed while the daemon was down), what it held unread
@@ -69,6 +70,7 @@ int tail_persist(struct lsl_source *s, const struct lsl_batch *b,
     }
     cp.file = e.id;
     cp.mtime_ns = e.mtime_ns;
+    cp.deleted = e.deleted;
     cp.offset = b->pos.offset;
     memcpy(cp.done, e.done, sizeof(cp.done));
     cp.ndone = e.ndone;
@@ -113,6 +115,7 @@ void tail_checkpoint_start(struct lsl_tail_source *t)
     if (t->cur.fd >= 0 && tail_ids_get(t, t->cur.gen, &e)) {
         cp.file = e.id;
         cp.mtime_ns = e.mtime_ns;
+        cp.deleted = e.deleted;
         cp.offset = e.start;
         memcpy(cp.done, e.done, sizeof(cp.done));
         cp.ndone = e.ndone;

@@ -66,6 +66,7 @@ static void test_round_trip(void **state)
     for (int i = 0; i < LSL_FP_BYTES; i++)
         cp.end_fp[i] = (uint8_t)(255 - i);
     cp.in_line = true;
+    cp.deleted = true;
     cp.ndone = 2;
     cp.done[0] = cp.file;
     cp.done[1] = cp.file;
@@ -79,6 +80,7 @@ static void test_round_trip(void **state)
     assert_int_equal(back.end_len, 1000);
     assert_memory_equal(back.end_fp, cp.end_fp, LSL_FP_BYTES);
     assert_true(back.in_line);
+    assert_true(back.deleted);
     assert_int_equal(back.ndone, 2);
     assert_memory_equal(&back.done[0], &cp.done[0], sizeof(cp.done[0]));
     assert_memory_equal(&back.done[1], &cp.done[1], sizeof(cp.done[1]));
@@ -172,6 +174,44 @@ static void test_corrupt(void **state)
              "\nin_line 0\nbtime 9\ndone 1.2.3.10\n",
              rest); /* a done entry without its fingerprint */
     expect_corrupt(dir, text, LSL_ECORRUPT);
+    /* Version 3 adds `deleted`, 0 or 1; version 2 has none. */
+    snprintf(text, sizeof(text),
+             "version 3\ndev 1\n%smtime 7\nend_len 5\nend_fp " GOOD_FP
+             "\nin_line 0\nbtime 9\ndone \ndeleted 1\n",
+             rest);
+    expect_corrupt(dir, text, 0);
+    snprintf(text, sizeof(text),
+             "version 3\ndev 1\n%smtime 7\nend_len 5\nend_fp " GOOD_FP
+             "\nin_line 0\nbtime 9\ndone \n",
+             rest);
+    expect_corrupt(dir, text, LSL_ECORRUPT);
+    snprintf(text, sizeof(text),
+             "version 3\ndev 1\n%smtime 7\nend_len 5\nend_fp " GOOD_FP
+             "\nin_line 0\nbtime 9\ndone \ndeleted 2\n",
+             rest);
+    expect_corrupt(dir, text, LSL_ECORRUPT);
+    snprintf(text, sizeof(text),
+             "version 2\ndev 1\n%smtime 7\nend_len 5\nend_fp " GOOD_FP
+             "\nin_line 0\nbtime 9\ndone \ndeleted 0\n",
+             rest);
+    expect_corrupt(dir, text, LSL_ECORRUPT);
+    snprintf(text, sizeof(text), "version 4\ndev 1\n%s", rest);
+    expect_corrupt(dir, text, LSL_EVERSION);
+}
+
+/* A version 2 checkpoint (written before `deleted`) is read: not deleted. */
+static void test_version2(void **state)
+{
+    const char *dir = *state;
+    struct lsl_checkpoint cp;
+
+    write_text(dir, "v2.ckpt",
+               "version 2\ndev 1\nino 2\nfp_len 10\nfp " GOOD_FP
+               "\noffset 5\nsegment \nsegment_len 0\nlines 1\nmtime 7\n"
+               "end_len 5\nend_fp " GOOD_FP "\nin_line 0\nbtime 9\ndone \n");
+    assert_int_equal(lsl_checkpoint_load(dir, "v2", &cp), 0);
+    assert_false(cp.deleted);
+    assert_int_equal(cp.mtime_ns, 7);
 }
 
 /* A version 1 checkpoint: the new keys get their neutral values, and the
@@ -289,6 +329,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_file_id, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fp_span, setup, teardown),
         cmocka_unit_test_setup_teardown(test_version1, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_version2, setup, teardown),
         cmocka_unit_test_setup_teardown(test_end_fp, setup, teardown),
     };
 

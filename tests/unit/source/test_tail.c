@@ -768,6 +768,67 @@ static void test_first_run_late_write_not_a_copy(void **state)
 }
 
 /*
+ * The checkpointed file was deleted (the source reading what was left of
+ * it) when the daemon stopped; a new file with its first bytes was then
+ * created and rotated. On restart that file looks just like a copy of the
+ * deleted one, but a deleted file is never copied and truncated after:
+ * the new file is read from its start (model seeds 94 and 119 skipped its
+ * first lines).
+ */
+static void test_deleted_then_same_head_rotated(void **state)
+{
+    struct harness *h = *state;
+    char path[256];
+    int fd;
+
+    h->rotate_wait_ms = 60000;
+    h_append(h, "access.log", "h1\nh2\n");
+    h_start(h);
+    h_run_lines(h, 2, 2000);
+    snprintf(path, sizeof(path), "%s/access.log", h->dir);
+    fd = open(path, O_WRONLY | O_APPEND);
+    assert_true(fd >= 0);
+    h_unlink(h, "access.log");
+    h_run(h, 200);
+    /* A line the source reads and commits from the deleted file. */
+    assert_int_equal(write(fd, "a3\n", 3), 3);
+    h_run_lines(h, 3, 2000);
+    assert_true(h_run_lag(h, 0, 2000));
+    close(fd);
+    h_stop(h);
+    h_append(h, "access.log", "h1\nh2\na3\nn1\n");
+    h_rename(h, "access.log", "access.log.1");
+    h_append(h, "access.log", "");
+    h_start(h);
+    h_run_lines(h, 7, SWITCH_MS);
+    h_stop(h);
+    assert_string_equal(h_output(h), "h1|h2|a3|h1|h2|a3|n1");
+}
+
+/* As above, with nothing read after the deletion was seen: the source
+ * checkpoints its committed position again, now as of a deleted file. */
+static void test_deleted_idle_then_same_head_rotated(void **state)
+{
+    struct harness *h = *state;
+
+    h->rotate_wait_ms = 60000;
+    h_append(h, "access.log", "h1\nh2\n");
+    h_start(h);
+    h_run_lines(h, 2, 2000);
+    assert_true(h_run_lag(h, 0, 2000));
+    h_unlink(h, "access.log");
+    h_run(h, 300);
+    h_stop(h);
+    h_append(h, "access.log", "h1\nh2\nn1\n");
+    h_rename(h, "access.log", "access.log.1");
+    h_append(h, "access.log", "");
+    h_start(h);
+    h_run_lines(h, 5, SWITCH_MS);
+    h_stop(h);
+    assert_string_equal(h_output(h), "h1|h2|h1|h2|n1");
+}
+
+/*
  * Group commit: batches that are ready while a commit is stuck in the
  * sink commit together after it -- each written, one sync, one checkpoint
  * counting all their lines -- and a restart resumes after all of them.
@@ -865,6 +926,8 @@ int main(void)
         T(test_successor_as_old_as_original),
         T(test_empty_rotations_same_tick),
         T(test_first_run_late_write_not_a_copy),
+        T(test_deleted_then_same_head_rotated),
+        T(test_deleted_idle_then_same_head_rotated),
         T(test_group_commit),
         T(test_backlog_flushed_at_end),
     };
