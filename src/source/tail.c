@@ -360,10 +360,10 @@ static bool copied_unseen(struct lsl_tail_source *t)
         t->after.fd >= 0)
         return false;
     snap.mtime = t->cur.prev_mtime;
-    /* An empty file holds nothing to read first (and an empty rotation
-     * from the same clock tick is no copy). */
+    /* Oldest first: if the first found was written after cur, so were
+     * the others. */
     found = tail_find_rotated_since(t, &snap, &probe) == 0 && probe.fd >= 0 &&
-            probe.size > 0 && tail_ns(&probe.mtime) <= tail_ns(&t->cur.mtime);
+            tail_ns(&probe.mtime) <= tail_ns(&t->cur.mtime);
     tail_file_close(&probe);
     sodium_memzero(snap.head, sizeof(snap.head));
     return found;

@@ -501,8 +501,9 @@ static int find_next(struct lsl_tail_source *t, const struct tail_file *prev,
      * seen, in rotation order. */
     by_time = by_time || i == c.n;
     for (i = by_time ? 0 : i + 1; i < c.n; i++) {
+        /* Copies looked for hold something: an empty rotation is none. */
         if ((by_time && ts_before(&c.v[i].st.st_mtim, &prev->mtime)) ||
-            (rotated_only && c.v[i].is_path))
+            (rotated_only && (c.v[i].is_path || c.v[i].st.st_size == 0)))
             continue;
         if (same_inode(&c.v[i].st, &prev->id) || !adopt(t, &c.v[i], prev, out))
             continue;

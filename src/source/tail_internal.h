@@ -165,9 +165,9 @@ bool tail_was_finished(const struct lsl_tail_source *t,
 int tail_find_next(struct lsl_tail_source *t, const struct tail_file *prev,
                    bool by_time, struct tail_file *out);
 
-/* As tail_find_next by time, among rotated names only (never the file at
- * the path) and, where birth times are known, born since prev->mtime: a
- * copy rotation made since. */
+/* As tail_find_next by time, among non-empty rotated names only (never
+ * the file at the path) and, where birth times are known, born since
+ * prev->mtime: a copy rotation made since. */
 int tail_find_rotated_since(struct lsl_tail_source *t,
                             const struct tail_file *prev,
                             struct tail_file *out);
