@@ -18,9 +18,10 @@
 #include <limits.h>
 #include "logseal/common.h"
 
-#define LSL_FP_BYTES  16   /* fingerprint: BLAKE2b-128 ... */
-#define LSL_FP_SPAN   1024 /* ... of the first min(size, 1024) bytes */
-#define LSL_CKPT_DONE 4    /* files read to their end, remembered */
+#define LSL_FP_BYTES   16   /* fingerprint: BLAKE2b-128 ... */
+#define LSL_FP_SPAN    1024 /* ... of the first min(size, 1024) bytes */
+#define LSL_CKPT_DONE  4    /* files read to their end, remembered */
+#define LSL_CKPT_HEADS 16   /* line ends of the head with a fingerprint */
 
 struct lsl_file_id {
     uint64_t dev;
@@ -30,6 +31,20 @@ struct lsl_file_id {
     int64_t btime_ns;
     uint32_t fp_len; /* bytes the fingerprint covers */
     uint8_t fp[LSL_FP_BYTES];
+};
+
+/*
+ * Fingerprints of a file's first `len` bytes for the first line ends
+ * inside its fingerprinted head (shorter than it): a copytruncate copy
+ * taken while the file was shorter than that head is recognized by them
+ * after a restart, when the head's bytes are no longer known.
+ */
+struct lsl_head_marks {
+    unsigned n;
+    struct {
+        uint32_t len;
+        uint8_t fp[LSL_FP_BYTES];
+    } v[LSL_CKPT_HEADS];
 };
 
 struct lsl_checkpoint {
@@ -48,6 +63,7 @@ struct lsl_checkpoint {
      * copied and truncated since, so a file with its first bytes found
      * later is a new file, never its copy. */
     bool deleted;
+    struct lsl_head_marks heads; /* of `file` */
     /* The last files read to their end before `file`: never read again,
      * even when a late write makes them look newer. */
     struct lsl_file_id done[LSL_CKPT_DONE];
@@ -79,7 +95,7 @@ LSL_MUST_CHECK int lsl_checkpoint_save(const char *state_dir,
  * cp->segment) or -ENAMETOOLONG (cap too small; LSL_CKPT_TEXT_MAX is
  * always enough).
  */
-#define LSL_CKPT_TEXT_MAX (PATH_MAX + 2048)
+#define LSL_CKPT_TEXT_MAX (PATH_MAX + 4096)
 LSL_MUST_CHECK int lsl_checkpoint_format(const struct lsl_checkpoint *cp,
                                          char *text, size_t cap, size_t *len);
 
@@ -111,6 +127,19 @@ bool lsl_file_fp_same(int fd_now, const struct lsl_file_id *then);
 
 /* The fingerprint of `len` bytes in memory (len <= LSL_FP_SPAN). */
 void lsl_fp_of(const void *p, size_t len, uint8_t out[LSL_FP_BYTES]);
+
+/* The head marks of a file whose first `len` bytes are `head`. */
+void lsl_head_marks_of(const uint8_t *head, size_t len,
+                       struct lsl_head_marks *out);
+
+/*
+ * True if the first `size` bytes of `fd` are cp->file's first `size`
+ * bytes, as far as the checkpoint tells: by its fingerprint (the first
+ * fp_len bytes) when size >= fp_len, else by a head mark of exactly that
+ * length. False when nothing tells (size 0, or no such mark).
+ */
+bool lsl_checkpoint_head_same(int fd, uint64_t size,
+                              const struct lsl_checkpoint *cp);
 
 /*
  * Fingerprint the min(offset, LSL_FP_SPAN) bytes of `fd` before `offset`

@@ -7,12 +7,8 @@
  * or repeated key, a bad number, trailing junk -- is LSL_ECORRUPT: a
  * checkpoint is trusted to cut output files back, so a damaged one is never
  * guessed at. Version 2 added btime, mtime, end_len, end_fp and in_line,
- * version 3 `deleted`; version 1 and 2 files are still read.
- *
- * A file's identity is dev/ino, its birth time where the file system keeps
- * one, a BLAKE2b-128 of its first bytes, and at a checkpoint one of the
- * bytes before the offset, so a reused inode or a file rewritten in place
- * is not taken for the old one.
+ * version 3 `deleted`, version 4 `heads`; older files are still read. What the
+ * fingerprints are: fingerprint.c.
  */
 #include "logseal/checkpoint.h"
 #include <errno.h>
@@ -26,9 +22,10 @@
 #include <unistd.h>
 #include "logseal/file.h"
 
-#define CKPT_VERSION  3
+#define CKPT_VERSION  4
 #define CKPT_MAX_SIZE LSL_CKPT_TEXT_MAX
 #define ID_TEXT       (5 * 21 + LSL_FP_BYTES * 2 + 1) /* dev.ino.btime.n.fp */
+#define MARK_TEXT     (11 + LSL_FP_BYTES * 2 + 1)     /* len.fp, */
 
 enum {
     K_VERSION,
@@ -49,13 +46,15 @@ enum {
     K_DONE,
     K_V2_COUNT, /* keys of version 2 end here */
     K_DELETED = K_V2_COUNT,
+    K_V3_COUNT, /* keys of version 3 end here */
+    K_HEADS = K_V3_COUNT,
     K_COUNT
 };
 
 static const char *const key_names[] = {
     "version", "dev",         "ino",   "fp_len",  "fp",      "offset",
     "segment", "segment_len", "lines", "mtime",   "end_len", "end_fp",
-    "in_line", "btime",       "done",  "deleted",
+    "in_line", "btime",       "done",  "deleted", "heads",
 };
 _Static_assert(sizeof(key_names) / sizeof(key_names[0]) == K_COUNT,
                "one name per key");
@@ -87,10 +86,26 @@ static void done_text(const struct lsl_checkpoint *cp, char *out, size_t cap)
     }
 }
 
+/* "len.fp" for each head mark, comma-separated. */
+static void heads_text(const struct lsl_head_marks *m, char *out, size_t cap)
+{
+    size_t n = 0;
+
+    out[0] = '\0';
+    for (unsigned i = 0; i < m->n && i < LSL_CKPT_HEADS; i++) {
+        char fp[LSL_FP_BYTES * 2 + 1];
+
+        sodium_bin2hex(fp, sizeof(fp), m->v[i].fp, LSL_FP_BYTES);
+        n += (size_t)snprintf(out + n, cap - n, "%s%" PRIu32 ".%s",
+                              i ? "," : "", m->v[i].len, fp);
+    }
+}
+
 int lsl_checkpoint_format(const struct lsl_checkpoint *cp, char *text,
                           size_t cap, size_t *len)
 {
     char done[LSL_CKPT_DONE * ID_TEXT + 1];
+    char heads[LSL_CKPT_HEADS * MARK_TEXT + 1];
     char fp[LSL_FP_BYTES * 2 + 1], end[LSL_FP_BYTES * 2 + 1];
     int n;
 
@@ -99,17 +114,19 @@ int lsl_checkpoint_format(const struct lsl_checkpoint *cp, char *text,
     sodium_bin2hex(fp, sizeof(fp), cp->file.fp, LSL_FP_BYTES);
     sodium_bin2hex(end, sizeof(end), cp->end_fp, LSL_FP_BYTES);
     done_text(cp, done, sizeof(done));
+    heads_text(&cp->heads, heads, sizeof(heads));
     n = snprintf(
         text, cap,
         "version %d\ndev %" PRIu64 "\nino %" PRIu64 "\nfp_len %" PRIu32
         "\nbtime %" PRIu64 "\nfp %s\nmtime %" PRIu64 "\nend_len %" PRIu32
         "\nend_fp %s\noffset %" PRIu64 "\nin_line %d\nsegment %s"
-        "\nsegment_len %" PRIu64 "\nlines %" PRIu64 "\ndone %s\ndeleted %d\n",
+        "\nsegment_len %" PRIu64 "\nlines %" PRIu64 "\ndone %s\ndeleted %d"
+        "\nheads %s\n",
         CKPT_VERSION, cp->file.dev, cp->file.ino, cp->file.fp_len,
         (uint64_t)(cp->file.btime_ns > 0 ? cp->file.btime_ns : 0), fp,
         (uint64_t)(cp->mtime_ns > 0 ? cp->mtime_ns : 0), cp->end_len, end,
         cp->offset, cp->in_line ? 1 : 0, cp->segment, cp->segment_len,
-        cp->lines, done, cp->deleted ? 1 : 0);
+        cp->lines, done, cp->deleted ? 1 : 0, heads);
     if (n < 0 || (size_t)n >= cap)
         return -ENAMETOOLONG;
     *len = (size_t)n;
@@ -202,6 +219,30 @@ static int parse_done(struct lsl_checkpoint *cp, char *v)
     return 0;
 }
 
+/* The "len.fp" list of head marks: each length a line end inside the
+ * fingerprinted head, increasing. */
+static int parse_heads(struct lsl_checkpoint *cp, char *v)
+{
+    struct lsl_head_marks *m = &cp->heads;
+    char *save = NULL;
+
+    m->n = 0;
+    for (char *e = strtok_r(v, ",", &save); e; e = strtok_r(NULL, ",", &save)) {
+        char *dot = strchr(e, '.');
+        uint64_t len;
+
+        if (m->n == LSL_CKPT_HEADS || !dot)
+            return LSL_ECORRUPT;
+        *dot = '\0';
+        if (!parse_u64(e, &len) || len == 0 || len >= LSL_FP_SPAN ||
+            (m->n > 0 && len <= m->v[m->n - 1].len) ||
+            parse_fp(dot + 1, m->v[m->n].fp) != 0)
+            return LSL_ECORRUPT;
+        m->v[m->n++].len = (uint32_t)len;
+    }
+    return 0;
+}
+
 /* A numeric key's value, each within its range. */
 static int set_number(struct lsl_checkpoint *cp, int key, uint64_t n,
                       unsigned *version)
@@ -250,6 +291,8 @@ static int parse_value(struct lsl_checkpoint *cp, int key, char *v,
     switch (key) {
     case K_DONE:
         return parse_done(cp, v);
+    case K_HEADS:
+        return parse_heads(cp, v);
     case K_SEGMENT:
         if (strlen(v) >= sizeof(cp->segment))
             return LSL_ECORRUPT;
@@ -269,8 +312,8 @@ static int parse_value(struct lsl_checkpoint *cp, int key, char *v,
 static int parse_text(char *text, struct lsl_checkpoint *cp)
 {
     /* The keys each version has (none given: all, which cannot be). */
-    static const int keys_of[CKPT_VERSION + 1] = {K_COUNT, K_V1_COUNT,
-                                                  K_V2_COUNT, K_COUNT};
+    static const int keys_of[CKPT_VERSION + 1] = {
+        K_COUNT, K_V1_COUNT, K_V2_COUNT, K_V3_COUNT, K_COUNT};
     unsigned seen = 0, version = 0;
     char *line = text;
 
@@ -295,7 +338,9 @@ static int parse_text(char *text, struct lsl_checkpoint *cp)
             return rc;
         line = nl + 1;
     }
-    if (cp->offset < cp->end_len)
+    if (cp->offset < cp->end_len ||
+        (cp->heads.n > 0 &&
+         cp->heads.v[cp->heads.n - 1].len >= cp->file.fp_len))
         return LSL_ECORRUPT;
     return seen == (1u << keys_of[version]) - 1 ? 0 : LSL_ECORRUPT;
 }
@@ -357,107 +402,4 @@ out:
         fclose(f);
     free(text);
     return rc;
-}
-
-void lsl_fp_of(const void *p, size_t len, uint8_t out[LSL_FP_BYTES])
-{
-    crypto_generichash(out, LSL_FP_BYTES, p, len, NULL, 0);
-}
-
-/* Hash `len` bytes of fd from `at`. LSL_ETRUNC if it has fewer. */
-static int hash_range(int fd, uint64_t at, uint32_t len,
-                      uint8_t out[LSL_FP_BYTES])
-{
-    uint8_t buf[LSL_FP_SPAN];
-    uint32_t got = 0;
-
-    if (len > LSL_FP_SPAN)
-        return -EINVAL;
-    while (got < len) {
-        ssize_t n = pread(fd, buf + got, len - got, (off_t)(at + got));
-
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return -errno;
-        }
-        if (n == 0)
-            return LSL_ETRUNC;
-        got += (uint32_t)n;
-    }
-    lsl_fp_of(buf, len, out);
-    return 0;
-}
-
-static int hash_prefix(int fd, uint32_t len, uint8_t out[LSL_FP_BYTES])
-{
-    return hash_range(fd, 0, len, out);
-}
-
-int lsl_checkpoint_end_get(int fd, struct lsl_checkpoint *cp)
-{
-    cp->end_len = cp->offset < LSL_FP_SPAN ? (uint32_t)cp->offset : LSL_FP_SPAN;
-    return hash_range(fd, cp->offset - cp->end_len, cp->end_len, cp->end_fp);
-}
-
-bool lsl_checkpoint_end_same(int fd, const struct lsl_checkpoint *cp)
-{
-    uint8_t fp[LSL_FP_BYTES];
-
-    if (cp->end_len == 0)
-        return true;
-    if (cp->end_len > LSL_FP_SPAN || cp->offset < cp->end_len ||
-        hash_range(fd, cp->offset - cp->end_len, cp->end_len, fp) != 0)
-        return false;
-    return memcmp(fp, cp->end_fp, LSL_FP_BYTES) == 0;
-}
-
-/* The birth time of fd, or 0 where the file system keeps none. */
-static int64_t btime_of(int fd)
-{
-    struct statx sx;
-
-    if (statx(fd, "", AT_EMPTY_PATH, STATX_BTIME, &sx) != 0 ||
-        !(sx.stx_mask & STATX_BTIME))
-        return 0;
-    return (int64_t)sx.stx_btime.tv_sec * 1000000000 + sx.stx_btime.tv_nsec;
-}
-
-int lsl_file_id_get(int fd, struct lsl_file_id *id)
-{
-    struct stat st;
-
-    if (fstat(fd, &st) < 0)
-        return -errno;
-    memset(id, 0, sizeof(*id));
-    id->dev = (uint64_t)st.st_dev;
-    id->ino = (uint64_t)st.st_ino;
-    id->btime_ns = btime_of(fd);
-    id->fp_len = st.st_size < LSL_FP_SPAN ? (uint32_t)st.st_size : LSL_FP_SPAN;
-    return hash_prefix(fd, id->fp_len, id->fp);
-}
-
-bool lsl_file_fp_same(int fd_now, const struct lsl_file_id *then)
-{
-    uint8_t fp[LSL_FP_BYTES];
-
-    if (then->fp_len > LSL_FP_SPAN ||
-        hash_prefix(fd_now, then->fp_len, fp) != 0)
-        return false;
-    return memcmp(fp, then->fp, LSL_FP_BYTES) == 0;
-}
-
-bool lsl_file_id_same(int fd_now, const struct lsl_file_id *then)
-{
-    struct stat st;
-
-    int64_t born;
-
-    if (fstat(fd_now, &st) < 0 || (uint64_t)st.st_dev != then->dev ||
-        (uint64_t)st.st_ino != then->ino)
-        return false;
-    born = then->btime_ns ? btime_of(fd_now) : 0;
-    if (born && born != then->btime_ns)
-        return false;
-    return lsl_file_fp_same(fd_now, then);
 }

@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "logseal/array.h"
+#include "logseal/log.h"
 #include "tail_internal.h"
 
 struct cands {
@@ -65,7 +66,10 @@ static int ident(int fd, struct lsl_file_id *id, uint8_t *head)
 
 int tail_file_ident(struct tail_file *f)
 {
-    return ident(f->fd, &f->id, f->head);
+    int rc = ident(f->fd, &f->id, f->head);
+
+    lsl_head_marks_of(f->head, rc == 0 ? f->id.fp_len : 0, &f->marks);
+    return rc;
 }
 
 int tail_file_open(struct tail_file *f, const char *path)
@@ -139,6 +143,7 @@ static void ids_put(struct lsl_tail_source *t, const struct tail_file *f,
     slot->id = f->id;
     slot->mtime_ns = tail_ns(&f->mtime);
     slot->deleted = f->nlink == 0;
+    slot->heads = f->marks;
     if (start) {
         unsigned n =
             t->nfinished < LSL_CKPT_DONE ? t->nfinished : LSL_CKPT_DONE;
@@ -276,6 +281,7 @@ void tail_file_grow_fp(struct lsl_tail_source *t, struct tail_file *f)
         memcmp(head, f->head, f->id.fp_len) == 0) {
         f->id = id;
         memcpy(f->head, head, id.fp_len);
+        lsl_head_marks_of(f->head, id.fp_len, &f->marks);
         ids_put(t, f, NULL);
     }
     sodium_memzero(head, sizeof(head));
@@ -608,6 +614,35 @@ int tail_find_checkpointed(struct lsl_tail_source *t,
         m.rotated_only = true;
         rc = find_match(t, &m, out);
     }
+    return rc;
+}
+
+int tail_skip_short_copies(struct lsl_tail_source *t,
+                           const struct lsl_checkpoint *cp)
+{
+    struct cands c;
+    struct tail_file f;
+    int rc = cands_list(t, &c, false);
+
+    for (size_t i = 0; rc == 0 && i < c.n; i++) {
+        const struct stat *st = &c.v[i].st;
+
+        /* A copy is never the file at the path, nor the file itself. */
+        if (c.v[i].is_path || same_inode(st, &cp->file) || st->st_size <= 0 ||
+            (uint64_t)st->st_size >= cp->offset ||
+            tail_ns(&st->st_mtim) > cp->mtime_ns ||
+            tail_file_open(&f, c.v[i].path) != 0)
+            continue;
+        if (lsl_checkpoint_head_same(f.fd, f.size, cp)) {
+            tail_remember_finished(t, &f.id);
+            lsl_log_info("%s: %s is a copy of the checkpointed file taken "
+                         "before its last committed bytes were written; "
+                         "not read again",
+                         t->base.name, f.path);
+        }
+        tail_file_close(&f);
+    }
+    free(c.v);
     return rc;
 }
 

@@ -44,7 +44,8 @@ struct tail_file {
     /* The id.fp_len bytes the fingerprint covers (log text: wiped on
      * close): a copy shorter than them is still recognized. */
     uint8_t head[LSL_FP_SPAN];
-    char path[PATH_MAX]; /* the name it had when opened */
+    struct lsl_head_marks marks; /* of head: for its checkpoints */
+    char path[PATH_MAX];         /* the name it had when opened */
 };
 
 /* What persist() needs of a generation; guarded by the source's lock. */
@@ -53,8 +54,9 @@ struct tail_id {
     struct lsl_file_id id;
     int64_t mtime_ns; /* as last seen */
     bool deleted;     /* no name left, as last seen */
-    uint64_t start;   /* where reading began, and the fingerprint of the
-                         bytes before it (a batch of no lines there) */
+    struct lsl_head_marks heads;
+    uint64_t start; /* where reading began, and the fingerprint of the
+                       bytes before it (a batch of no lines there) */
     uint32_t start_end_len;
     uint8_t start_end_fp[LSL_FP_BYTES];
     struct lsl_file_id done[LSL_CKPT_DONE]; /* finished before it began */
@@ -183,6 +185,16 @@ int tail_find_current(struct lsl_tail_source *t, struct tail_file *out);
 int tail_find_checkpointed(struct lsl_tail_source *t,
                            const struct lsl_checkpoint *cp,
                            struct tail_file *out);
+
+/*
+ * Rotated files that are copies of the checkpoint's file taken before its
+ * last read bytes were written (shorter than its offset, last written no
+ * later than it was last seen, holding its first bytes): their lines are
+ * committed, so they are remembered as finished, never read. For a
+ * restart that does not find the file itself (truncated since).
+ */
+int tail_skip_short_copies(struct lsl_tail_source *t,
+                           const struct lsl_checkpoint *cp);
 
 /* A copy of `orig` (copytruncate) holding at least orig->offset bytes. */
 int tail_find_copy(struct lsl_tail_source *t, const struct tail_file *orig,

@@ -71,6 +71,7 @@ int tail_persist(struct lsl_source *s, const struct lsl_batch *b,
     cp.file = e.id;
     cp.mtime_ns = e.mtime_ns;
     cp.deleted = e.deleted;
+    cp.heads = e.heads;
     cp.offset = b->pos.offset;
     memcpy(cp.done, e.done, sizeof(cp.done));
     cp.ndone = e.ndone;
@@ -116,6 +117,7 @@ void tail_checkpoint_start(struct lsl_tail_source *t)
         cp.file = e.id;
         cp.mtime_ns = e.mtime_ns;
         cp.deleted = e.deleted;
+        cp.heads = e.heads;
         cp.offset = e.start;
         memcpy(cp.done, e.done, sizeof(cp.done));
         cp.ndone = e.ndone;
@@ -205,6 +207,9 @@ static int resume_gone(struct lsl_tail_source *t,
                      t->base.name, (unsigned long long)cp->file.ino,
                      (unsigned long long)cp->offset,
                      (unsigned long long)cp->offset);
+    rc = cp->file.ino != 0 ? tail_skip_short_copies(t, cp) : 0;
+    if (rc)
+        return rc;
     memset(&since, 0, sizeof(since));
     since.fd = -1;
     since.mtime.tv_sec = cp->mtime_ns / 1000000000;

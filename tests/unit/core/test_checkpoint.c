@@ -67,6 +67,7 @@ static void test_round_trip(void **state)
         cp.end_fp[i] = (uint8_t)(255 - i);
     cp.in_line = true;
     cp.deleted = true;
+    lsl_head_marks_of((const uint8_t *)"ab\ncd\nef", 8, &cp.heads);
     cp.ndone = 2;
     cp.done[0] = cp.file;
     cp.done[1] = cp.file;
@@ -81,6 +82,8 @@ static void test_round_trip(void **state)
     assert_memory_equal(back.end_fp, cp.end_fp, LSL_FP_BYTES);
     assert_true(back.in_line);
     assert_true(back.deleted);
+    assert_int_equal(back.heads.n, 2);
+    assert_memory_equal(&back.heads, &cp.heads, sizeof(cp.heads));
     assert_int_equal(back.ndone, 2);
     assert_memory_equal(&back.done[0], &cp.done[0], sizeof(cp.done[0]));
     assert_memory_equal(&back.done[1], &cp.done[1], sizeof(cp.done[1]));
@@ -113,6 +116,56 @@ static void expect_corrupt(const char *dir, const char *text, int want)
 
     write_text(dir, "bad.ckpt", text);
     assert_int_equal(lsl_checkpoint_load(dir, "bad", &cp), want);
+}
+
+/* Version 4 adds `heads`: line ends, increasing, inside the head. */
+static void heads_corrupt(const char *dir, const char *rest)
+{
+    static const struct {
+        const char *heads;
+        int want;
+    } cases[] = {
+        {"", 0},
+        {"3." GOOD_FP ",7." GOOD_FP, 0},
+        {"3." GOOD_FP ",3." GOOD_FP, LSL_ECORRUPT}, /* not increasing */
+        {"7." GOOD_FP ",3." GOOD_FP, LSL_ECORRUPT}, /* decreasing */
+        {"10." GOOD_FP, LSL_ECORRUPT},              /* not inside fp_len */
+        {"0." GOOD_FP, LSL_ECORRUPT},               /* empty prefix */
+        {"3.0011", LSL_ECORRUPT},                   /* short fingerprint */
+        {"3", LSL_ECORRUPT},                        /* no fingerprint */
+        {"x." GOOD_FP, LSL_ECORRUPT},               /* no length */
+        {"3." GOOD_FP ",", 0},                      /* (strtok: empty) */
+    };
+    char text[1024];
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        snprintf(text, sizeof(text),
+                 "version 4\ndev 1\n%smtime 7\nend_len 5\nend_fp " GOOD_FP
+                 "\nin_line 0\nbtime 9\ndone \ndeleted 0\nheads %s\n",
+                 rest, cases[i].heads);
+        expect_corrupt(dir, text, cases[i].want);
+    }
+    /* Seventeen marks: more than a checkpoint holds. */
+    snprintf(text, sizeof(text),
+             "version 4\ndev 1\n%smtime 7\nend_len 5\nend_fp " GOOD_FP
+             "\nin_line 0\nbtime 9\ndone \ndeleted 0\nheads ",
+             rest);
+    for (int i = 1; i <= LSL_CKPT_HEADS + 1; i++)
+        snprintf(text + strlen(text), sizeof(text) - strlen(text),
+                 "%s%d." GOOD_FP, i > 1 ? "," : "", i);
+    strcat(text, "\n");
+    expect_corrupt(dir, text, LSL_ECORRUPT);
+    /* Version 3 has none; version 4 needs it. */
+    snprintf(text, sizeof(text),
+             "version 4\ndev 1\n%smtime 7\nend_len 5\nend_fp " GOOD_FP
+             "\nin_line 0\nbtime 9\ndone \ndeleted 0\n",
+             rest);
+    expect_corrupt(dir, text, LSL_ECORRUPT);
+    snprintf(text, sizeof(text),
+             "version 3\ndev 1\n%smtime 7\nend_len 5\nend_fp " GOOD_FP
+             "\nin_line 0\nbtime 9\ndone \ndeleted 0\nheads \n",
+             rest);
+    expect_corrupt(dir, text, LSL_ECORRUPT);
 }
 
 static void test_corrupt(void **state)
@@ -195,7 +248,8 @@ static void test_corrupt(void **state)
              "\nin_line 0\nbtime 9\ndone \ndeleted 0\n",
              rest);
     expect_corrupt(dir, text, LSL_ECORRUPT);
-    snprintf(text, sizeof(text), "version 4\ndev 1\n%s", rest);
+    heads_corrupt(dir, rest);
+    snprintf(text, sizeof(text), "version 5\ndev 1\n%s", rest);
     expect_corrupt(dir, text, LSL_EVERSION);
 }
 
@@ -320,6 +374,43 @@ static void test_fp_span(void **state)
     close(fd);
 }
 
+/* A copy shorter than the fingerprinted head is recognized by the head
+ * mark of its length; other prefixes and other files are not. */
+static void test_head_same(void **state)
+{
+    const char *text = "a1\nb22\nc3\n";
+    struct lsl_checkpoint cp;
+    static const struct {
+        const char *copy;
+        bool same;
+    } cases[] = {
+        {"a1\n", true},
+        {"a1\nb22\n", true},     /* at line ends */
+        {"a1\nb22\nc3\n", true}, /* the whole head: by its fingerprint */
+        {"a1\nb22\nc3\nd4\n", true},
+        {"a1\nb2", false}, /* no mark */
+        {"x1\n", false},
+        {"a1\nb23\n", false},
+        {"", false},
+    };
+    int fd = make_file(*state, "orig.log", text);
+
+    memset(&cp, 0, sizeof(cp));
+    assert_int_equal(lsl_file_id_get(fd, &cp.file), 0);
+    close(fd);
+    lsl_head_marks_of((const uint8_t *)text, strlen(text), &cp.heads);
+    assert_int_equal(cp.heads.n, 2); /* 3 and 7: 10 is the head itself */
+    assert_int_equal(cp.heads.v[0].len, 3);
+    assert_int_equal(cp.heads.v[1].len, 7);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        fd = make_file(*state, "copy.log", cases[i].copy);
+        assert_int_equal(
+            lsl_checkpoint_head_same(fd, strlen(cases[i].copy), &cp),
+            cases[i].same);
+        close(fd);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -331,6 +422,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_version1, setup, teardown),
         cmocka_unit_test_setup_teardown(test_version2, setup, teardown),
         cmocka_unit_test_setup_teardown(test_end_fp, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_head_same, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -575,6 +575,57 @@ static void test_copytruncate_window_read(void **state)
 }
 
 /*
+ * copytruncate's copy is taken (`head`), a window line is written and
+ * read, and the daemon stops before it sees the truncation; the copy,
+ * shorter than the checkpoint's offset, was written in the tick of the
+ * file's last look. A restart finds the file truncated and takes the
+ * oldest file written since: not that copy, whose lines are committed.
+ */
+static void copy_shorter_than_checkpoint(struct harness *h, const char *head,
+                                         size_t head_lines)
+{
+    char want[4096];
+
+    h_append(h, "access.log", head);
+    h_start(h);
+    h_run_lines(h, head_lines, 2000);
+    h_copy(h, "access.log", "access.log.1");
+    h_append(h, "access.log", "w1\n");
+    h_run_lines(h, head_lines + 1, 2000);
+    assert_true(h_run_lag(h, 0, 2000));
+    h_same_mtime(h, "access.log.1", "access.log");
+    h_stop(h);
+    assert_int_equal(h_lines(h), head_lines + 1);
+    snprintf(want, sizeof(want), "%s|b1", h_output(h));
+    h_truncate(h, "access.log");
+    h_append(h, "access.log", "b1\n");
+    h_start(h);
+    h_run_lines(h, head_lines + 2, SWITCH_MS);
+    assert_true(h_run_lag(h, 0, SWITCH_MS));
+    h_stop(h);
+    assert_string_equal(h_output(h), want);
+}
+
+/* The copy is shorter than the file's fingerprinted head. */
+static void test_short_copy_while_down(void **state)
+{
+    copy_shorter_than_checkpoint(*state, "a1\na2\n", 2);
+}
+
+/* The copy holds the whole fingerprinted head (1 KiB and more). */
+static void test_long_copy_short_of_checkpoint(void **state)
+{
+    char head[2048];
+    size_t n = 0;
+
+    for (int i = 0; i < 30; i++)
+        n +=
+            (size_t)snprintf(head + n, sizeof(head) - n,
+                             "head-%02d-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n", i);
+    copy_shorter_than_checkpoint(*state, head, 30);
+}
+
+/*
  * Start on "x1" with one batch in flight, gate the sink, truncate
  * access.log and run until the checkpoint of its new start fills the
  * pipeline: the source stays at byte 0 of the empty file, knowing nothing
@@ -920,6 +971,8 @@ int main(void)
         T(test_same_head_new_file),
         T(test_truncated_then_copytruncate_while_down),
         T(test_copytruncate_window_read),
+        T(test_short_copy_while_down),
+        T(test_long_copy_short_of_checkpoint),
         T(test_copytruncate_of_empty_file),
         T(test_copytruncate_of_empty_file_deleted),
         T(test_copytruncate_of_empty_file_renamed),
