@@ -309,6 +309,28 @@ class Model:
             with open(os.path.join(dst, 'operations'), 'w') as f:
                 f.write('\n'.join(self.log) + '\n')
 
+    def diagnosis(self, ids):
+        """What a failure report needs beyond the operations: the log
+        directory (inode, size, mtime, which of `ids` each file holds), the
+        checkpoint, and the daemon log's end with the directory cut off."""
+        out = ['files:']
+        for name in sorted(os.listdir(self.logs)):
+            st = os.stat(self.p(name))
+            held = [i for i in self.files.get(name, File()).lines if i in ids]
+            out.append('  %-18s ino %d size %d mtime %d.%09d%s' % (
+                name, st.st_ino, st.st_size, st.st_mtime_ns // 10**9,
+                st.st_mtime_ns % 10**9,
+                ' holds %d of them (%d-%d)' % (len(held), held[0], held[-1])
+                if held else ''))
+        try:
+            with open(os.path.join(self.d.state, 'web.ckpt')) as f:
+                out.append('checkpoint: ' + ' | '.join(f.read().split('\n')))
+        except FileNotFoundError:
+            out.append('checkpoint: none')
+        log = self.d.log().replace(self.logs + '/', '')
+        out.append('log (end):\n' + lslib.redact(log, len(log))[-8000:])
+        return '\n'.join(out)
+
     def missing(self):
         """Required lines not in the output yet (any segment, .part too)."""
         got = collections.Counter(lslib.segment_lines(self.d.output, 'web'))
@@ -325,10 +347,10 @@ class Model:
                 self.keep()
                 gone = sorted(int(t.split()[1]) for t in self.missing())
                 lslib.fail('seed %d: after %d s %d required lines are not in '
-                           'the output (e.g. %s); operations: %s; log:\n%s'
+                           'the output (e.g. %s); operations: %s\n%s'
                            % (self.seed, timeout, len(gone), gone[:10],
                               ' '.join(self.log[-50:]),
-                              self.d.log_tail(2500)))
+                              self.diagnosis(set(gone))))
             time.sleep(0.05)
 
     # ---- the run ----
@@ -387,9 +409,10 @@ class Model:
                 bad.append((t[:9].decode(), got[t], must[t], may[t]))
         self.keep()
         check(not bad, 'seed %d: %d lines out of bounds (line: got, '
-              'required, may be missing): %s; operations: %s; log:\n%s'
+              'required, may be missing): %s; operations: %s\n%s'
               % (self.seed, len(bad), sorted(bad)[:8],
-                 ' '.join(self.log[-60:]), self.d.log_tail(3000)))
+                 ' '.join(self.log[-60:]),
+                 self.diagnosis({int(b[0].split()[1]) for b in bad})))
         lost = sum(must.values()) + sum(may.values()) - sum(got.values())
         return len(self.text), len(self.maybe), lost
 
