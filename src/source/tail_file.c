@@ -28,7 +28,10 @@ struct cands {
     struct tail_cand *v;
     size_t n, cap;
     bool compressed; /* list compressed files too */
+    int pass;        /* which look at the directory (test seam) */
 };
+
+bool (*lsl_tail_scan_miss)(const char *path, int pass);
 
 static void look_stat(struct tail_file *f, const struct stat *st)
 {
@@ -359,7 +362,8 @@ static int cands_add(struct cands *c, const char *path, bool is_path)
     struct tail_cand *e;
     bool gz = compressed(path);
 
-    if (gz && !c->compressed)
+    if ((gz && !c->compressed) ||
+        (lsl_tail_scan_miss && lsl_tail_scan_miss(path, c->pass)))
         return 0;
     if (lsl_array_grow(&c->v, &c->cap, c->n + 1, sizeof(*c->v), 8))
         return -ENOMEM;
@@ -421,26 +425,73 @@ static int cmp_named(const void *a, const void *b)
     return cmp_cand(a, b);
 }
 
-/* Every file that may hold this source's lines, oldest first. */
-static int cands_list(const struct lsl_tail_source *t, struct cands *c,
-                      bool with_compressed)
+/* One look at the directory: the matching names, each stat'ed. */
+static int cands_scan(const struct lsl_tail_source *t, struct cands *c,
+                      bool with_compressed, int pass)
 {
     char pat[PATH_MAX + 2];
     int rc;
 
     memset(c, 0, sizeof(*c));
     c->compressed = with_compressed;
-    if (t->is_glob) {
-        rc = cands_glob(c, t->path, false);
-    } else {
-        snprintf(pat, sizeof(pat), "%s.*", t->path);
+    c->pass = pass;
+    if (t->is_glob)
+        return cands_glob(c, t->path, false);
+    snprintf(pat, sizeof(pat), "%s.*", t->path);
+    rc = cands_glob(c, pat, false);
+    snprintf(pat, sizeof(pat), "%s-*", t->path);
+    if (rc == 0)
         rc = cands_glob(c, pat, false);
-        snprintf(pat, sizeof(pat), "%s-*", t->path);
+    return rc ? rc : cands_add(c, t->path, true);
+}
+
+static int cmp_path(const void *a, const void *b)
+{
+    return strcmp(((const struct tail_cand *)a)->path,
+                  ((const struct tail_cand *)b)->path);
+}
+
+/* The same names on the same inodes (both sorted by path)? */
+static bool cands_same(const struct cands *a, const struct cands *b)
+{
+    if (a->n != b->n)
+        return false;
+    for (size_t i = 0; i < a->n; i++)
+        if (strcmp(a->v[i].path, b->v[i].path) != 0 ||
+            a->v[i].st.st_ino != b->v[i].st.st_ino ||
+            a->v[i].st.st_dev != b->v[i].st.st_dev)
+            return false;
+    return true;
+}
+
+/*
+ * Every file that may hold this source's lines, oldest first. A listing
+ * taken while logrotate renames (path.1 to path.2, ...) can miss a file or
+ * see one twice: the directory is read until two looks in a row agree
+ * (names and inodes), or CANDS_TRIES looks, the last one then being used
+ * (the next wake looks again).
+ */
+#define CANDS_TRIES 8
+static int cands_list(const struct lsl_tail_source *t, struct cands *c,
+                      bool with_compressed)
+{
+    struct cands last = {0};
+    int rc = 0;
+
+    for (int i = 0; i < CANDS_TRIES && rc == 0; i++) {
+        rc = cands_scan(t, c, with_compressed, i);
         if (rc == 0)
-            rc = cands_glob(c, pat, false);
-        if (rc == 0)
-            rc = cands_add(c, t->path, true);
+            qsort(c->v, c->n, sizeof(*c->v), cmp_path);
+        if (rc || (i > 0 && cands_same(&last, c)))
+            break;
+        free(last.v);
+        last = *c;
+        memset(c, 0, sizeof(*c));
     }
+    if (c->v == NULL && rc == 0)
+        *c = last; /* never stable: the last look */
+    else
+        free(last.v);
     if (rc == 0)
         qsort(c->v, c->n, sizeof(*c->v), t->is_glob ? cmp_cand : cmp_named);
     return rc;

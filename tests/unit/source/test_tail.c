@@ -626,6 +626,63 @@ static void test_long_copy_short_of_checkpoint(void **state)
 }
 
 /*
+ * The checkpoint's file is gone at a restart: the source reads the oldest
+ * rotation written since, which is then deleted (rotated past the count)
+ * while it is read; the rotations after it are read next, then the file.
+ */
+static void test_gone_then_oldest_deleted(void **state)
+{
+    struct harness *h = *state;
+
+    h_append(h, "access.log", "x1\n");
+    h_start(h);
+    h_run_lines(h, 1, 2000);
+    h_stop(h);
+    h_rename(h, "access.log", "access.log.3");
+    h_append(h, "access.log", "r1\n");
+    h_rename(h, "access.log", "access.log.2");
+    h_append(h, "access.log", "s1\n");
+    h_rename(h, "access.log", "access.log.1");
+    h_append(h, "access.log", "p1\n");
+    h_unlink(h, "access.log.3");
+    h_start(h);
+    h_run_lines(h, 2, 2000);
+    h_unlink(h, "access.log.2");
+    h_run_lines(h, 4, SWITCH_MS);
+    h_stop(h);
+    assert_string_equal(h_output(h), "x1|r1|s1|p1");
+}
+
+static bool miss_rotation_1(const char *path, int pass)
+{
+    size_t n = strlen(path);
+
+    return pass == 0 && n > 13 && strcmp(path + n - 13, "/access.log.1") == 0;
+}
+
+/*
+ * The first look at the directory in each listing misses access.log.1 (a
+ * readdir racing logrotate's renames): the source looks again until two
+ * looks agree, and reads access.log.1 after access.log.2, not skips it.
+ */
+static void test_listing_misses_a_rotation(void **state)
+{
+    struct harness *h = *state;
+
+    h_append(h, "access.log", "a1\n");
+    h_start(h);
+    h_run_lines(h, 1, 2000);
+    h_rename(h, "access.log", "access.log.2");
+    h_append(h, "access.log.1", "b1\n");
+    h_append(h, "access.log", "c1\n");
+    lsl_tail_scan_miss = miss_rotation_1;
+    h_run_lines(h, 3, SWITCH_MS);
+    lsl_tail_scan_miss = NULL;
+    h_stop(h);
+    assert_string_equal(h_output(h), "a1|b1|c1");
+}
+
+/*
  * Start on "x1" with one batch in flight, gate the sink, truncate
  * access.log and run until the checkpoint of its new start fills the
  * pipeline: the source stays at byte 0 of the empty file, knowing nothing
@@ -972,6 +1029,8 @@ int main(void)
         T(test_truncated_then_copytruncate_while_down),
         T(test_copytruncate_window_read),
         T(test_short_copy_while_down),
+        T(test_gone_then_oldest_deleted),
+        T(test_listing_misses_a_rotation),
         T(test_long_copy_short_of_checkpoint),
         T(test_copytruncate_of_empty_file),
         T(test_copytruncate_of_empty_file_deleted),
