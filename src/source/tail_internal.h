@@ -115,7 +115,7 @@ struct lsl_tail_source {
 
 /* ---- tail_file.c ---- */
 /* Test seam: true to leave `path` out of look `pass` (0, 1, ...) at the
- * directory, as a readdir racing logrotate's renames can (NULL normally). */
+ * directory, as a look racing logrotate's renames can (NULL normally). */
 extern bool (*lsl_tail_scan_miss)(const char *path, int pass);
 
 /* Open a regular file for reading, identify it, look at it. 0 or -errno. */
