@@ -525,12 +525,30 @@ static bool ts_before(const struct timespec *a, const struct timespec *b)
            (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
 }
 
-/* A file worth adopting after `prev`: not finished, not a copy of it. */
-static bool adopt(struct lsl_tail_source *t, const struct tail_cand *c,
-                  const struct tail_file *prev, struct tail_file *out)
+void (*lsl_tail_before_adopt)(const char *path);
+
+enum adopt_res { ADOPT_NO, ADOPT_YES, ADOPT_MOVED };
+
+/*
+ * A file worth adopting after `prev`: not finished, not a copy of it.
+ * ADOPT_MOVED if the name no longer holds the file listed (renamed since
+ * the listing: it is out of date).
+ */
+static enum adopt_res adopt(struct lsl_tail_source *t,
+                            const struct tail_cand *c,
+                            const struct tail_file *prev, struct tail_file *out)
 {
-    if (tail_file_open(out, c->path) != 0)
-        return false;
+    int rc;
+
+    if (lsl_tail_before_adopt)
+        lsl_tail_before_adopt(c->path);
+    rc = tail_file_open(out, c->path);
+    if (rc)
+        return rc == -ENOENT ? ADOPT_MOVED : ADOPT_NO;
+    if (!same_inode(&c->st, &out->id)) {
+        tail_file_close(out);
+        return ADOPT_MOVED;
+    }
     if (was_finished(t, out->fd))
         goto skip;
     if (prev && copy_of(out->fd, prev)) {
@@ -538,20 +556,23 @@ static bool adopt(struct lsl_tail_source *t, const struct tail_cand *c,
         tail_remember_finished(t, &out->id);
         goto skip;
     }
-    return true;
+    return ADOPT_YES;
 skip:
     tail_file_close(out);
-    return false;
+    return ADOPT_NO;
 }
 
-static int find_next(struct lsl_tail_source *t, const struct tail_file *prev,
-                     bool by_time, bool rotated_only, struct tail_file *out)
+/* One try of find_next on one listing; *moved if it is out of date. */
+static int find_next_once(struct lsl_tail_source *t,
+                          const struct tail_file *prev, bool by_time,
+                          bool rotated_only, struct tail_file *out, bool *moved)
 {
     struct cands c;
     size_t i = 0;
     int rc = cands_list(t, &c, false);
 
     out->fd = -1;
+    *moved = false;
     if (rc)
         goto out;
     while (!by_time && i < c.n && !same_inode(&c.v[i].st, &prev->id))
@@ -559,12 +580,17 @@ static int find_next(struct lsl_tail_source *t, const struct tail_file *prev,
     /* prev is gone (or rewritten): whatever was written since it was last
      * seen, in rotation order. */
     by_time = by_time || i == c.n;
-    for (i = by_time ? 0 : i + 1; i < c.n; i++) {
+    for (i = by_time ? 0 : i + 1; i < c.n && !*moved; i++) {
+        enum adopt_res a;
+
         /* Copies looked for hold something: an empty rotation is none. */
         if ((by_time && ts_before(&c.v[i].st.st_mtim, &prev->mtime)) ||
-            (rotated_only && (c.v[i].is_path || c.v[i].st.st_size == 0)))
+            (rotated_only && (c.v[i].is_path || c.v[i].st.st_size == 0)) ||
+            same_inode(&c.v[i].st, &prev->id))
             continue;
-        if (same_inode(&c.v[i].st, &prev->id) || !adopt(t, &c.v[i], prev, out))
+        a = adopt(t, &c.v[i], prev, out);
+        *moved = a == ADOPT_MOVED;
+        if (a != ADOPT_YES)
             continue;
         /* A copy made since is born since; a rotation written late was
          * born before (known where the file system keeps birth times). */
@@ -575,6 +601,18 @@ static int find_next(struct lsl_tail_source *t, const struct tail_file *prev,
     }
 out:
     free(c.v);
+    return rc;
+}
+
+/* Files renamed while the candidates are opened: list them again. */
+static int find_next(struct lsl_tail_source *t, const struct tail_file *prev,
+                     bool by_time, bool rotated_only, struct tail_file *out)
+{
+    bool moved = true;
+    int rc = 0;
+
+    for (int i = 0; i < CANDS_TRIES && moved && rc == 0; i++)
+        rc = find_next_once(t, prev, by_time, rotated_only, out, &moved);
     return rc;
 }
 
@@ -604,7 +642,7 @@ int tail_find_current(struct lsl_tail_source *t, struct tail_file *out)
     }
     rc = cands_list(t, &c, false);
     for (size_t i = c.n; rc == 0 && i > 0; i--)
-        if (adopt(t, &c.v[i - 1], NULL, out))
+        if (adopt(t, &c.v[i - 1], NULL, out) == ADOPT_YES)
             break;
     free(c.v);
     return rc;

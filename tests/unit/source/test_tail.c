@@ -682,6 +682,45 @@ static void test_listing_misses_a_rotation(void **state)
     assert_string_equal(h_output(h), "a1|b1|c1");
 }
 
+static struct harness *rotating;
+
+/* Once: as the source opens access.log after listing it, logrotate
+ * rotates (access.log.1 to .2, access.log to .1, a new access.log). */
+static void rotate_before_adopt(const char *path)
+{
+    size_t n = strlen(path);
+
+    if (!rotating || n < 11 || strcmp(path + n - 11, "/access.log") != 0)
+        return;
+    h_rename(rotating, "access.log.1", "access.log.2");
+    h_rename(rotating, "access.log", "access.log.1");
+    h_append(rotating, "access.log", "c1\n");
+    rotating = NULL;
+}
+
+/*
+ * A rotation between listing the directory and opening the file listed:
+ * the name now holds another file, so the listing is taken again, and
+ * the file listed (now access.log.1) is read before the new one.
+ */
+static void test_rotation_before_open(void **state)
+{
+    struct harness *h = *state;
+
+    h_append(h, "access.log", "a1\n");
+    h_start(h);
+    h_run_lines(h, 1, 2000);
+    h_rename(h, "access.log", "access.log.1");
+    h_append(h, "access.log", "b1\n");
+    rotating = h;
+    lsl_tail_before_adopt = rotate_before_adopt;
+    h_run_lines(h, 3, SWITCH_MS);
+    lsl_tail_before_adopt = NULL;
+    h_stop(h);
+    assert_null(rotating);
+    assert_string_equal(h_output(h), "a1|b1|c1");
+}
+
 /*
  * Start on "x1" with one batch in flight, gate the sink, truncate
  * access.log and run until the checkpoint of its new start fills the
@@ -1031,6 +1070,7 @@ int main(void)
         T(test_short_copy_while_down),
         T(test_gone_then_oldest_deleted),
         T(test_listing_misses_a_rotation),
+        T(test_rotation_before_open),
         T(test_long_copy_short_of_checkpoint),
         T(test_copytruncate_of_empty_file),
         T(test_copytruncate_of_empty_file_deleted),
