@@ -525,7 +525,7 @@ static bool ts_before(const struct timespec *a, const struct timespec *b)
            (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
 }
 
-void (*lsl_tail_before_adopt)(const char *path);
+void (*lsl_tail_before_open)(const char *path);
 
 enum adopt_res { ADOPT_NO, ADOPT_YES, ADOPT_MOVED };
 
@@ -540,8 +540,8 @@ static enum adopt_res adopt(struct lsl_tail_source *t,
 {
     int rc;
 
-    if (lsl_tail_before_adopt)
-        lsl_tail_before_adopt(c->path);
+    if (lsl_tail_before_open)
+        lsl_tail_before_open(c->path);
     rc = tail_file_open(out, c->path);
     if (rc)
         return rc == -ENOENT ? ADOPT_MOVED : ADOPT_NO;
@@ -651,7 +651,6 @@ int tail_find_current(struct lsl_tail_source *t, struct tail_file *out)
 /* What find_match looks for. */
 struct match {
     const struct lsl_file_id *id;
-    const struct tail_file *of;      /* a copy of this open file (its head) */
     bool by_inode;                   /* else: a copy, by its head */
     uint64_t min_size;               /* at least this long */
     const struct lsl_file_id *skip;  /* not this inode */
@@ -659,15 +658,17 @@ struct match {
     const struct lsl_checkpoint *cp; /* and its bytes before the offset */
 };
 
-/* First candidate that fits `m`, or out->fd -1. */
-static int find_match(struct lsl_tail_source *t, const struct match *m,
-                      struct tail_file *out)
+/* First candidate that fits `m` in one listing, or out->fd -1; *moved if
+ * the listing is out of date (a name holds another inode now). */
+static int find_match_once(struct lsl_tail_source *t, const struct match *m,
+                           struct tail_file *out, bool *moved)
 {
     struct cands c;
     int rc = cands_list(t, &c, false);
 
     out->fd = -1;
-    for (size_t i = 0; rc == 0 && i < c.n; i++) {
+    *moved = false;
+    for (size_t i = 0; rc == 0 && i < c.n && !*moved; i++) {
         const struct stat *st = &c.v[i].st;
 
         if ((m->by_inode && !same_inode(st, m->id)) ||
@@ -675,16 +676,30 @@ static int find_match(struct lsl_tail_source *t, const struct match *m,
             (m->rotated_only && c.v[i].is_path) ||
             (uint64_t)st->st_size < m->min_size)
             continue;
+        if (lsl_tail_before_open)
+            lsl_tail_before_open(c.v[i].path);
         if (tail_file_open(out, c.v[i].path) != 0)
             continue;
-        if ((m->by_inode ? lsl_file_id_same(out->fd, m->id)
-             : m->of     ? head_same(out->fd, out->size, m->of)
+        *moved = !same_inode(st, &out->id);
+        if (!*moved &&
+            (m->by_inode ? lsl_file_id_same(out->fd, m->id)
                          : lsl_file_fp_same(out->fd, m->id)) &&
             (!m->cp || lsl_checkpoint_end_same(out->fd, m->cp)))
             break;
         tail_file_close(out);
     }
     free(c.v);
+    return rc;
+}
+
+static int find_match(struct lsl_tail_source *t, const struct match *m,
+                      struct tail_file *out)
+{
+    bool moved = true;
+    int rc = 0;
+
+    for (int i = 0; i < CANDS_TRIES && moved && rc == 0; i++)
+        rc = find_match_once(t, m, out, &moved);
     return rc;
 }
 

@@ -120,7 +120,7 @@ extern bool (*lsl_tail_scan_miss)(const char *path, int pass);
 
 /* Test seam: called before a listed candidate is opened by its name
  * (NULL normally). */
-extern void (*lsl_tail_before_adopt)(const char *path);
+extern void (*lsl_tail_before_open)(const char *path);
 
 /* Open a regular file for reading, identify it, look at it. 0 or -errno. */
 int tail_file_open(struct tail_file *f, const char *path);

@@ -713,12 +713,53 @@ static void test_rotation_before_open(void **state)
     h_rename(h, "access.log", "access.log.1");
     h_append(h, "access.log", "b1\n");
     rotating = h;
-    lsl_tail_before_adopt = rotate_before_adopt;
+    lsl_tail_before_open = rotate_before_adopt;
     h_run_lines(h, 3, SWITCH_MS);
-    lsl_tail_before_adopt = NULL;
+    lsl_tail_before_open = NULL;
     h_stop(h);
     assert_null(rotating);
     assert_string_equal(h_output(h), "a1|b1|c1");
+}
+
+/* Once: as the source opens access.log.1 to see if it is a copy, a second
+ * copytruncate (access.log.1 to .2, a copy of access.log, truncation). */
+static void copytruncate_before_open(const char *path)
+{
+    size_t n = strlen(path);
+
+    if (!rotating || n < 13 || strcmp(path + n - 13, "/access.log.1") != 0)
+        return;
+    h_rename(rotating, "access.log.1", "access.log.2");
+    h_copy(rotating, "access.log", "access.log.1");
+    h_truncate(rotating, "access.log");
+    rotating = NULL;
+}
+
+/*
+ * copytruncate, and another one while the source looks for the copy of
+ * the first: the copy listed as access.log.1 has moved to .2, so the
+ * listing is taken again and the copy found there; then the second copy.
+ */
+static void test_copytruncate_during_copy_search(void **state)
+{
+    struct harness *h = *state;
+
+    h_append(h, "access.log", "a1\na2\n");
+    h_start(h);
+    h_run_lines(h, 2, 2000);
+    assert_true(h_run_lag(h, 0, 2000));
+    rotating = h;
+    lsl_tail_before_open = copytruncate_before_open;
+    h_append(h, "access.log", "w1\n");
+    h_copy(h, "access.log", "access.log.1");
+    h_truncate(h, "access.log");
+    h_append(h, "access.log", "b1\n");
+    h_run_lines(h, 4, SWITCH_MS);
+    lsl_tail_before_open = NULL;
+    assert_true(h_run_lag(h, 0, SWITCH_MS));
+    h_stop(h);
+    assert_null(rotating);
+    assert_string_equal(h_output(h), "a1|a2|w1|b1");
 }
 
 /*
@@ -1071,6 +1112,7 @@ int main(void)
         T(test_gone_then_oldest_deleted),
         T(test_listing_misses_a_rotation),
         T(test_rotation_before_open),
+        T(test_copytruncate_during_copy_search),
         T(test_long_copy_short_of_checkpoint),
         T(test_copytruncate_of_empty_file),
         T(test_copytruncate_of_empty_file_deleted),
