@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 #include "logseal/array.h"
 #include "logseal/log.h"
@@ -357,6 +358,29 @@ static unsigned long rank_of(const char *path)
     return strtoul(dot + 1, NULL, 10);
 }
 
+/* What stat says of the file at `path`, and its birth time where known
+ * (an inode freed and given again to a new file is not the old file). */
+static int stat_cand(const char *path, struct tail_cand *e)
+{
+    struct statx sx;
+
+    memset(&e->st, 0, sizeof(e->st));
+    if (statx(AT_FDCWD, path, 0, STATX_BASIC_STATS | STATX_BTIME, &sx) < 0)
+        return -1;
+    e->st.st_dev = makedev(sx.stx_dev_major, sx.stx_dev_minor);
+    e->st.st_ino = (ino_t)sx.stx_ino;
+    e->st.st_mode = sx.stx_mode;
+    e->st.st_nlink = sx.stx_nlink;
+    e->st.st_size = (off_t)sx.stx_size;
+    e->st.st_mtim.tv_sec = sx.stx_mtime.tv_sec;
+    e->st.st_mtim.tv_nsec = sx.stx_mtime.tv_nsec;
+    e->btime_ns =
+        (sx.stx_mask & STATX_BTIME)
+            ? (int64_t)sx.stx_btime.tv_sec * 1000000000 + sx.stx_btime.tv_nsec
+            : 0;
+    return 0;
+}
+
 static int cands_add(struct cands *c, const char *path, bool is_path)
 {
     struct tail_cand *e;
@@ -368,7 +392,7 @@ static int cands_add(struct cands *c, const char *path, bool is_path)
     if (lsl_array_grow(&c->v, &c->cap, c->n + 1, sizeof(*c->v), 8))
         return -ENOMEM;
     e = &c->v[c->n];
-    if (stat(path, &e->st) < 0 || !S_ISREG(e->st.st_mode) ||
+    if (stat_cand(path, e) < 0 || !S_ISREG(e->st.st_mode) ||
         snprintf(e->path, sizeof(e->path), "%s", path) >= (int)sizeof(e->path))
         return 0;
     e->rank = rank_of(path);
@@ -519,6 +543,14 @@ static bool same_inode(const struct stat *st, const struct lsl_file_id *id)
     return (uint64_t)st->st_dev == id->dev && (uint64_t)st->st_ino == id->ino;
 }
 
+/* The candidate is the file `id` names: its inode, and the same birth
+ * time where both are known (not a new file on the inode freed). */
+static bool is_file(const struct tail_cand *c, const struct lsl_file_id *id)
+{
+    return same_inode(&c->st, id) && (c->btime_ns == 0 || id->btime_ns == 0 ||
+                                      c->btime_ns == id->btime_ns);
+}
+
 static bool ts_before(const struct timespec *a, const struct timespec *b)
 {
     return a->tv_sec < b->tv_sec ||
@@ -545,7 +577,7 @@ static enum adopt_res adopt(struct lsl_tail_source *t,
     rc = tail_file_open(out, c->path);
     if (rc)
         return rc == -ENOENT ? ADOPT_MOVED : ADOPT_NO;
-    if (!same_inode(&c->st, &out->id)) {
+    if (!is_file(c, &out->id)) {
         tail_file_close(out);
         return ADOPT_MOVED;
     }
@@ -575,7 +607,7 @@ static int find_next_once(struct lsl_tail_source *t,
     *moved = false;
     if (rc)
         goto out;
-    while (!by_time && i < c.n && !same_inode(&c.v[i].st, &prev->id))
+    while (!by_time && i < c.n && !is_file(&c.v[i], &prev->id))
         i++;
     /* prev is gone (or rewritten): whatever was written since it was last
      * seen, in rotation order. */
@@ -586,7 +618,7 @@ static int find_next_once(struct lsl_tail_source *t,
         /* Copies looked for hold something: an empty rotation is none. */
         if ((by_time && ts_before(&c.v[i].st.st_mtim, &prev->mtime)) ||
             (rotated_only && (c.v[i].is_path || c.v[i].st.st_size == 0)) ||
-            same_inode(&c.v[i].st, &prev->id))
+            is_file(&c.v[i], &prev->id))
             continue;
         a = adopt(t, &c.v[i], prev, out);
         *moved = a == ADOPT_MOVED;
@@ -671,8 +703,8 @@ static int find_match_once(struct lsl_tail_source *t, const struct match *m,
     for (size_t i = 0; rc == 0 && i < c.n && !*moved; i++) {
         const struct stat *st = &c.v[i].st;
 
-        if ((m->by_inode && !same_inode(st, m->id)) ||
-            (m->skip && same_inode(st, m->skip)) ||
+        if ((m->by_inode && !is_file(&c.v[i], m->id)) ||
+            (m->skip && is_file(&c.v[i], m->skip)) ||
             (m->rotated_only && c.v[i].is_path) ||
             (uint64_t)st->st_size < m->min_size)
             continue;
@@ -680,7 +712,7 @@ static int find_match_once(struct lsl_tail_source *t, const struct match *m,
             lsl_tail_before_open(c.v[i].path);
         if (tail_file_open(out, c.v[i].path) != 0)
             continue;
-        *moved = !same_inode(st, &out->id);
+        *moved = !is_file(&c.v[i], &out->id);
         if (!*moved &&
             (m->by_inode ? lsl_file_id_same(out->fd, m->id)
                          : lsl_file_fp_same(out->fd, m->id)) &&
@@ -734,7 +766,7 @@ int tail_skip_short_copies(struct lsl_tail_source *t,
         const struct stat *st = &c.v[i].st;
 
         /* A copy is never the file at the path, nor the file itself. */
-        if (c.v[i].is_path || same_inode(st, &cp->file) || st->st_size <= 0 ||
+        if (c.v[i].is_path || is_file(&c.v[i], &cp->file) || st->st_size <= 0 ||
             (uint64_t)st->st_size >= cp->offset ||
             tail_ns(&st->st_mtim) > cp->mtime_ns ||
             tail_file_open(&f, c.v[i].path) != 0)

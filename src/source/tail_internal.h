@@ -212,6 +212,7 @@ int tail_find_copy(struct lsl_tail_source *t, const struct tail_file *orig,
 struct tail_cand {
     char path[PATH_MAX];
     struct stat st;
+    int64_t btime_ns;   /* birth time, 0 where unknown */
     unsigned long rank; /* .N suffix */
     bool is_path;
     bool compressed;

@@ -763,6 +763,51 @@ static void test_copytruncate_during_copy_search(void **state)
 }
 
 /*
+ * A file on the inode of the one left, born after it, is another file
+ * (the file system gave the freed inode again): the next file after the
+ * one left, not the one left itself.
+ */
+static void test_reused_inode_is_another_file(void **state)
+{
+    struct harness *h = *state;
+    struct tail_file prev, out;
+    struct lsl_file_id b;
+    char path[256];
+    int fd;
+
+    h_append(h, "access.log", "a1\n");
+    h_start(h);
+    h_run_lines(h, 1, 2000);
+    h_append(h, "access.log.1", "b1\n");
+    snprintf(path, sizeof(path), "%s/access.log.1", h->dir);
+    fd = open(path, O_RDONLY);
+    assert_true(fd >= 0);
+    assert_int_equal(lsl_file_id_get(fd, &b), 0);
+    close(fd);
+    if (b.btime_ns == 0) {
+        h_stop(h);
+        skip(); /* no birth times on this file system */
+    }
+    /* The file left: on access.log.1's inode, born before it. */
+    memset(&prev, 0, sizeof(prev));
+    prev.fd = -1;
+    prev.id = b;
+    prev.id.btime_ns = b.btime_ns - 1;
+    prev.id.fp[0] ^= 1;
+    assert_int_equal(tail_find_next(h->t, &prev, true, &out), 0);
+    assert_true(out.fd >= 0);
+    assert_string_equal(out.path, path);
+    tail_file_close(&out);
+    /* The file left itself (same birth) is never its own successor. */
+    prev.id.btime_ns = b.btime_ns;
+    assert_int_equal(tail_find_next(h->t, &prev, true, &out), 0);
+    if (out.fd >= 0)
+        assert_string_not_equal(out.path, path);
+    tail_file_close(&out);
+    h_stop(h);
+}
+
+/*
  * Start on "x1" with one batch in flight, gate the sink, truncate
  * access.log and run until the checkpoint of its new start fills the
  * pipeline: the source stays at byte 0 of the empty file, knowing nothing
@@ -1113,6 +1158,7 @@ int main(void)
         T(test_listing_misses_a_rotation),
         T(test_rotation_before_open),
         T(test_copytruncate_during_copy_search),
+        T(test_reused_inode_is_another_file),
         T(test_long_copy_short_of_checkpoint),
         T(test_copytruncate_of_empty_file),
         T(test_copytruncate_of_empty_file_deleted),
