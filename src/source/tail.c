@@ -371,19 +371,22 @@ static bool copied_unseen(struct lsl_tail_source *t)
 
 static void read_cb(uv_fs_t *req);
 
-static void start_read(struct lsl_tail_source *t)
+/* Read from cur.offset; false if the file changed since the last look
+ * (looked at again first, no read issued). */
+static bool start_read(struct lsl_tail_source *t)
 {
     uint64_t left = t->cur.size - t->cur.offset;
     size_t n = left < t->read_size ? (size_t)left : t->read_size;
     uv_buf_t b = uv_buf_init(t->buf, (unsigned)n);
     int rc;
 
-    /* Fingerprint the head as it is before the read: a copy of it is
-     * found, and a rewrite is seen when the read is checked. */
-    tail_file_grow_fp(t, &t->cur);
-    t->reading = true;
     if (lsl_tail_before_read)
         lsl_tail_before_read(t, t->cur.offset);
+    /* Fingerprint the head as it is before the read: a copy of it is
+     * found, and a rewrite is seen when the read is checked. */
+    if (!tail_file_grow_fp(t, &t->cur))
+        return false;
+    t->reading = true;
     rc = uv_fs_read(lsl_pipeline_loop(t->base.pl), &t->req, t->cur.fd, &b, 1,
                     (int64_t)t->cur.offset, read_cb);
     if (rc) {
@@ -391,6 +394,7 @@ static void start_read(struct lsl_tail_source *t)
         lsl_log_warn("%s: cannot read %s: %s; retrying", t->base.name,
                      t->cur.path, uv_strerror(rc));
     }
+    return true;
 }
 
 /*
@@ -488,8 +492,9 @@ void tail_wake(struct lsl_tail_source *t)
             continue;
         }
         if (t->cur.size > t->cur.offset) {
-            start_read(t);
-            return;
+            if (start_read(t))
+                return;
+            continue;
         }
         /* A backlog read to its end (a start or restart catching up)
          * commits its last lines now: the flush timer is for lines that

@@ -274,14 +274,23 @@ static bool copy_of(int fd, const struct tail_file *prev)
     return lsl_checkpoint_end_same(fd, &at);
 }
 
-void tail_file_grow_fp(struct lsl_tail_source *t, struct tail_file *f)
+bool tail_file_grow_fp(struct lsl_tail_source *t, struct tail_file *f)
 {
     struct lsl_file_id id;
     uint8_t head[LSL_FP_SPAN];
+    struct stat st;
+    bool same;
 
     if (f->id.fp_len >= LSL_FP_SPAN || f->size <= f->id.fp_len)
-        return;
-    if (ident(f->fd, &id, head) == 0 && id.fp_len > f->id.fp_len &&
+        return true;
+    /* The bytes fingerprinted must be the file the last look saw: one
+     * rewritten since (copytruncate, then new lines; an empty file's
+     * fingerprint covers nothing to tell) would have its new bytes
+     * fingerprinted, then read as the old file's. */
+    same = ident(f->fd, &id, head) == 0 && fstat(f->fd, &st) == 0 &&
+           (uint64_t)st.st_size == f->size &&
+           tail_ns(&st.st_mtim) == tail_ns(&f->mtime);
+    if (same && id.fp_len > f->id.fp_len &&
         memcmp(head, f->head, f->id.fp_len) == 0) {
         f->id = id;
         memcpy(f->head, head, id.fp_len);
@@ -289,6 +298,7 @@ void tail_file_grow_fp(struct lsl_tail_source *t, struct tail_file *f)
         ids_put(t, f, NULL);
     }
     sodium_memzero(head, sizeof(head));
+    return same;
 }
 
 void tail_remember_finished(struct lsl_tail_source *t,

@@ -148,8 +148,9 @@ int tail_file_ident(struct tail_file *f);
 void tail_file_mark_end(struct tail_file *f);
 
 /* Fingerprint as much of f's head as exists now (up to LSL_FP_SPAN): a
- * copy of it is then recognized, a rewrite noticed. */
-void tail_file_grow_fp(struct lsl_tail_source *t, struct tail_file *f);
+ * copy of it is then recognized, a rewrite noticed. False if the file
+ * changed since the last look (it is to be looked at again first). */
+bool tail_file_grow_fp(struct lsl_tail_source *t, struct tail_file *f);
 
 /* Copy of what generation `gen` was (commit job). False if unknown. */
 bool tail_ids_get(struct lsl_tail_source *t, uint64_t gen, struct tail_id *e);
@@ -258,7 +259,8 @@ void tail_watch_close(struct lsl_tail_source *t);
 
 /* ---- tail.c ---- */
 
-/* Test seam: called as a read at `offset` is issued (NULL normally). */
+/* Test seam: called as a read at `offset` is about to be issued, before
+ * the head is fingerprinted (NULL normally). */
 extern void (*lsl_tail_before_read)(struct lsl_tail_source *t, uint64_t offset);
 
 /* Something may have changed: read, rotate, or wait. */

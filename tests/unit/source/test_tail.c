@@ -493,6 +493,44 @@ static void test_copytruncate_read_race(void **state)
     assert_string_equal(h_output(h), "a1|a2|a3|new-line-one|b1");
 }
 
+/* The first read of the empty file found written: copytruncate and a new
+ * line come first, between the look and the read. */
+static void copytruncate_before_first_read(struct lsl_tail_source *t,
+                                           uint64_t offset)
+{
+    (void)t;
+    if (offset != 0 || !race_h)
+        return;
+    h_copy(race_h, "access.log", "access.log.1");
+    h_truncate(race_h, "access.log");
+    h_append(race_h, "access.log", "b1\n");
+    race_h = NULL;
+}
+
+/*
+ * The source is at the start of an empty file, whose fingerprint covers
+ * nothing; lines come, and copytruncate with a new line after it runs
+ * between the look and the read: the new line is not read for the file
+ * the look saw (the copy holds those lines, and is read first).
+ */
+static void test_copytruncate_before_first_read(void **state)
+{
+    struct harness *h = *state;
+
+    h_append(h, "access.log", "");
+    h_start(h);
+    h_run(h, 200);
+    race_h = h;
+    lsl_tail_before_read = copytruncate_before_first_read;
+    h_append(h, "access.log", "a1\na2\n");
+    h_run_lines(h, 3, SWITCH_MS);
+    lsl_tail_before_read = NULL;
+    assert_true(h_run_lag(h, 0, SWITCH_MS));
+    h_stop(h);
+    assert_null(race_h);
+    assert_string_equal(h_output(h), "a1|a2|b1");
+}
+
 /*
  * The same inode with the same first KiB, rewritten while the daemon was
  * down (or a new file on a reused inode): it is a new file, read from
@@ -1150,6 +1188,7 @@ int main(void)
         T(test_copytruncate_stall),
         T(test_copytruncate_twice_between_looks),
         T(test_copytruncate_read_race),
+        T(test_copytruncate_before_first_read),
         T(test_same_head_new_file),
         T(test_truncated_then_copytruncate_while_down),
         T(test_copytruncate_window_read),
