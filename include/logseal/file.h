@@ -16,6 +16,10 @@ LSL_MUST_CHECK int lsl_write_all(int fd, const void *buf, size_t len);
 /* read(2) exactly len bytes. 0, LSL_ETRUNC at early EOF, or -errno. */
 LSL_MUST_CHECK int lsl_read_exact(int fd, void *buf, size_t len);
 
+/* pread(2) exactly len bytes at `off` (the file offset does not move). 0,
+ * LSL_ETRUNC at early EOF, or -errno. */
+LSL_MUST_CHECK int lsl_pread_exact(int fd, void *buf, size_t len, off_t off);
+
 /*
  * Read a secret file of exactly `len` bytes into `buf` after checking that
  * it is a regular file not readable or writable by group or others

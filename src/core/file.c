@@ -32,12 +32,11 @@ int lsl_write_all(int fd, const void *buf, size_t len)
     return 0;
 }
 
-int lsl_read_exact(int fd, void *buf, size_t len)
+/* read(2), or pread(2) at `off` when it is not negative, until `len`. */
+static int read_all(int fd, char *p, size_t len, off_t off)
 {
-    char *p = buf;
-
     while (len > 0) {
-        ssize_t n = read(fd, p, len);
+        ssize_t n = off < 0 ? read(fd, p, len) : pread(fd, p, len, off);
 
         if (n < 0) {
             if (errno == EINTR)
@@ -48,8 +47,20 @@ int lsl_read_exact(int fd, void *buf, size_t len)
             return LSL_ETRUNC;
         p += n;
         len -= (size_t)n;
+        if (off >= 0)
+            off += n;
     }
     return 0;
+}
+
+int lsl_read_exact(int fd, void *buf, size_t len)
+{
+    return read_all(fd, buf, len, -1);
+}
+
+int lsl_pread_exact(int fd, void *buf, size_t len, off_t off)
+{
+    return off < 0 ? -EINVAL : read_all(fd, buf, len, off);
 }
 
 int lsl_secret_file_read(const char *path, void *buf, size_t len)

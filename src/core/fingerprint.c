@@ -9,10 +9,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sodium.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "logseal/checkpoint.h"
+#include "logseal/file.h"
 
 void lsl_fp_of(const void *p, size_t len, uint8_t out[LSL_FP_BYTES])
 {
@@ -47,24 +49,15 @@ static int hash_range(int fd, uint64_t at, uint32_t len,
                       uint8_t out[LSL_FP_BYTES])
 {
     uint8_t buf[LSL_FP_SPAN];
-    uint32_t got = 0;
+    int rc;
 
-    if (len > LSL_FP_SPAN)
+    if (len > LSL_FP_SPAN || at > INT64_MAX)
         return -EINVAL;
-    while (got < len) {
-        ssize_t n = pread(fd, buf + got, len - got, (off_t)(at + got));
-
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return -errno;
-        }
-        if (n == 0)
-            return LSL_ETRUNC;
-        got += (uint32_t)n;
-    }
-    lsl_fp_of(buf, len, out);
-    return 0;
+    rc = lsl_pread_exact(fd, buf, len, (off_t)at);
+    if (rc == 0)
+        lsl_fp_of(buf, len, out);
+    sodium_memzero(buf, len);
+    return rc;
 }
 
 static int hash_prefix(int fd, uint32_t len, uint8_t out[LSL_FP_BYTES])

@@ -22,6 +22,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 #include "logseal/array.h"
+#include "logseal/file.h"
 #include "logseal/log.h"
 #include "tail_internal.h"
 
@@ -45,23 +46,14 @@ static void look_stat(struct tail_file *f, const struct stat *st)
 static int ident(int fd, struct lsl_file_id *id, uint8_t *head)
 {
     int rc = lsl_file_id_get(fd, id);
-    uint32_t got = 0;
 
-    while (rc == 0 && got < id->fp_len) {
-        ssize_t n = pread(fd, head + got, id->fp_len - got, (off_t)got);
-
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            rc = n < 0 ? -errno : LSL_ETRUNC;
-        else
-            got += (uint32_t)n;
-    }
+    if (rc == 0 && id->fp_len > 0)
+        rc = lsl_pread_exact(fd, head, id->fp_len, 0);
     /* The bytes must be those the fingerprint covers (no write between). */
-    if (rc == 0 && got > 0) {
+    if (rc == 0 && id->fp_len > 0) {
         uint8_t fp[LSL_FP_BYTES];
 
-        lsl_fp_of(head, got, fp);
+        lsl_fp_of(head, id->fp_len, fp);
         if (memcmp(fp, id->fp, LSL_FP_BYTES) != 0)
             rc = -EAGAIN;
     }

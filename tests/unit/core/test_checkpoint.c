@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include "logseal/checkpoint.h"
+#include "logseal/file.h"
 
 static int setup(void **state)
 {
@@ -411,6 +412,22 @@ static void test_head_same(void **state)
     }
 }
 
+/* Fingerprints read their bytes with lsl_pread_exact: at an offset, the
+ * file offset left alone, a short file an error. */
+static void test_pread_exact(void **state)
+{
+    char buf[8] = {0};
+    int fd = make_file(*state, "p.log", "abcdef");
+
+    assert_int_equal(lsl_pread_exact(fd, buf, 3, 2), 0);
+    assert_memory_equal(buf, "cde", 3);
+    assert_int_equal(lseek(fd, 0, SEEK_CUR), 0);
+    assert_int_equal(lsl_pread_exact(fd, buf, 5, 3), LSL_ETRUNC);
+    assert_int_equal(lsl_pread_exact(fd, buf, 1, -1), -EINVAL);
+    assert_int_equal(lsl_pread_exact(fd, buf, 0, 99), 0);
+    close(fd);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -423,6 +440,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_version2, setup, teardown),
         cmocka_unit_test_setup_teardown(test_end_fp, setup, teardown),
         cmocka_unit_test_setup_teardown(test_head_same, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pread_exact, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
