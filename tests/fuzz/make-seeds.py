@@ -207,6 +207,14 @@ def main():
           'offset 24751\nin_line 0\nsegment kafka:logseal.h.web\n'
           'segment_len 12\nlines 10742\n'
           'done 65024.10985931.0.1024.5d68ae8723eaceadf8b71104ccb187f5\n')
+    write(d, 'checkpoint-v4', head + 'txn 13/00ff00ff00ff00ff\nversion 4\n'
+          'dev 65024\nino 11174145\nfp_len 310\nbtime 1796619099000000001\n'
+          'fp 6cbfdc7e3274dff047710cf1d983f7b7\nmtime 1796619099044188515\n'
+          'end_len 310\nend_fp 8d2757e6384d5bf4de0bbaf6bea0087d\n'
+          'offset 310\nin_line 0\nsegment kafka:logseal.h.web\n'
+          'segment_len 12\nlines 4\ndone \ndeleted 0\n'
+          'heads 76.0027803da18f4a4540c5da023b7601d9,'
+          '150.6df5ad64ccd24f63fdfbcddbb5480bb2\n')
 
     d = os.path.join(root, 'shamir')
     write(d, '2-of-3', b'\x02\x03\x00\x02' + bytes(range(32)))
