@@ -506,20 +506,19 @@ static int cands_list(const struct lsl_tail_source *t, struct cands *c,
     struct cands last = {0};
     int rc = 0;
 
-    for (int i = 0; i < CANDS_TRIES && rc == 0; i++) {
+    for (int i = 0; i < CANDS_TRIES; i++) {
         rc = cands_scan(t, c, with_compressed, i);
-        if (rc == 0)
-            qsort(c->v, c->n, sizeof(*c->v), cmp_path);
-        if (rc || (i > 0 && cands_same(&last, c)))
+        if (rc)
+            break;
+        qsort(c->v, c->n, sizeof(*c->v), cmp_path);
+        /* Stable, or never: this look. */
+        if ((i > 0 && cands_same(&last, c)) || i == CANDS_TRIES - 1)
             break;
         free(last.v);
         last = *c;
         memset(c, 0, sizeof(*c));
     }
-    if (c->v == NULL && rc == 0)
-        *c = last; /* never stable: the last look */
-    else
-        free(last.v);
+    free(last.v);
     if (rc == 0)
         qsort(c->v, c->n, sizeof(*c->v), t->is_glob ? cmp_cand : cmp_named);
     return rc;
