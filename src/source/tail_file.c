@@ -703,6 +703,7 @@ static int find_match_once(struct lsl_tail_source *t, const struct match *m,
     *moved = false;
     for (size_t i = 0; rc == 0 && i < c.n && !*moved; i++) {
         const struct stat *st = &c.v[i].st;
+        int opened;
 
         if ((m->by_inode && !is_file(&c.v[i], m->id)) ||
             (m->skip && is_file(&c.v[i], m->skip)) ||
@@ -711,9 +712,11 @@ static int find_match_once(struct lsl_tail_source *t, const struct match *m,
             continue;
         if (lsl_tail_before_open)
             lsl_tail_before_open(c.v[i].path);
-        if (tail_file_open(out, c.v[i].path) != 0)
+        opened = tail_file_open(out, c.v[i].path);
+        *moved =
+            opened == -ENOENT || (opened == 0 && !is_file(&c.v[i], &out->id));
+        if (opened != 0)
             continue;
-        *moved = !is_file(&c.v[i], &out->id);
         if (!*moved &&
             (m->by_inode ? lsl_file_id_same(out->fd, m->id)
                          : lsl_file_fp_same(out->fd, m->id)) &&
