@@ -1,12 +1,14 @@
 /*
- * Tail source: which file is which. Files are known by dev/ino plus a
- * fingerprint of their first bytes, never by name alone. Rotation
- * candidates are the path's rotation names (path.N, path-SUFFIX) or the
- * glob's matches, ordered oldest first: by mtime, then path last, then
- * the higher .N first, then by name. Compressed rotations are never read
- * (tail_gz.c counts what they held unread).
+ * Tail source: which file is which. Files are known by dev/ino, birth
+ * time where the file system keeps one, and a fingerprint of their first
+ * bytes, never by name alone. Rotation candidates are the path's rotation
+ * names (path.N, path-SUFFIX) or the glob's matches, ordered oldest first:
+ * by mtime, then path last, then the higher .N first, then by name.
+ * Compressed rotations are never read (tail_gz.c counts what they held
+ * unread). logrotate renames while we look: a listing is taken until two
+ * looks agree, and a name opened must still hold the inode listed.
  *
- * These run on the loop thread and make small metadata calls (stat, open,
+ * These run on the loop thread and make small metadata calls (statx, open,
  * a pread of at most LSL_FP_SPAN bytes) on local files; the bulk reads go
  * through uv_fs_read. The id table is the one piece shared with the commit
  * job and is guarded by t->lock.
