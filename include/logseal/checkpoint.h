@@ -11,6 +11,10 @@
  * its own reference there). After a crash the daemon cuts the segment back
  * to that length and re-reads input from that offset: nothing lost,
  * nothing repeated.
+ *
+ * Since version 5 the fingerprints (hashes of raw log bytes) are sealed
+ * with the host's checkpoint key, and the rest of the text authenticated
+ * with them: see src/core/ckptkey.c.
  */
 #ifndef LOGSEAL_CHECKPOINT_H
 #define LOGSEAL_CHECKPOINT_H
@@ -71,36 +75,65 @@ struct lsl_checkpoint {
     char segment[PATH_MAX]; /* current .part, "" if none open */
     uint64_t segment_len;   /* its committed length */
     uint64_t lines;         /* lines committed, for operators */
+    bool sealed; /* parsed from a sealed text (version 5 on); not saved */
 };
+
+/* ---- the checkpoint key (KEYS/checkpoint.key) ---- */
+
+#define LSL_CKPT_KEY_FILE "checkpoint.key"
+#define LSL_CKPT_KID_LEN  16 /* hex characters of a key id */
+
+struct lsl_ckpt_key; /* sodium_malloc'd; wiped when freed */
+
+/*
+ * Load the key at `path` (mode 0600, owned by us, refused wider); with
+ * `create`, make a new one there first if there is none (*created then
+ * says so; may be NULL). 0, -ENOENT, LSL_EKEYPERM, LSL_EKEYOWNER,
+ * LSL_EFORMAT, -errno.
+ */
+LSL_MUST_CHECK int lsl_ckpt_key_open(const char *path, bool create,
+                                     struct lsl_ckpt_key **out, bool *created);
+void lsl_ckpt_key_free(struct lsl_ckpt_key *k);
+/* Its id: LSL_CKPT_KID_LEN hex characters, which checkpoints name. */
+const char *lsl_ckpt_key_id(const struct lsl_ckpt_key *k);
 
 /*
  * Load state_dir/<source>.ckpt. 0, -ENOENT if none, LSL_ECORRUPT,
- * LSL_EVERSION. A version 1 file (no mtime, end fingerprint, in_line) is
- * read with mtime_ns taken from the checkpoint file itself (and no done
- * files).
+ * LSL_EVERSION, and for a sealed one LSL_ENOKEY (key NULL),
+ * LSL_EOTHERKEY (sealed with another key) or LSL_EAUTH (altered, or
+ * another source's). Unsealed versions 1-4 are still read (cp->sealed
+ * false). A version 1 file (no mtime, end fingerprint, in_line) is read
+ * with mtime_ns taken from the checkpoint file itself (and no done files).
  */
 LSL_MUST_CHECK int lsl_checkpoint_load(const char *state_dir,
                                        const char *source,
+                                       const struct lsl_ckpt_key *key,
                                        struct lsl_checkpoint *cp);
 
-/* Replace it atomically and durably. 0 or -errno. */
+/* Replace it atomically and durably, sealed with `key`. 0 or -errno. */
 LSL_MUST_CHECK int lsl_checkpoint_save(const char *state_dir,
                                        const char *source,
+                                       const struct lsl_ckpt_key *key,
                                        const struct lsl_checkpoint *cp);
 
 /*
- * The checkpoint as the text lsl_checkpoint_save writes (a sink that keeps
- * it elsewhere, e.g. inside a Kafka transaction, stores these bytes):
- * into `text` of `cap` bytes, its length in *len. 0, -EINVAL (a newline in
- * cp->segment) or -ENAMETOOLONG (cap too small; LSL_CKPT_TEXT_MAX is
- * always enough).
+ * The checkpoint of `source` as the text lsl_checkpoint_save writes (a
+ * sink that keeps it elsewhere, e.g. inside a Kafka transaction, stores
+ * these bytes), sealed with `key`: into `text` of `cap` bytes, its length
+ * in *len. 0, -EINVAL (a newline in cp->segment), -ENAMETOOLONG (cap too
+ * small; LSL_CKPT_TEXT_MAX is always enough) or -ENOMEM.
  */
 #define LSL_CKPT_TEXT_MAX (PATH_MAX + 4096)
 LSL_MUST_CHECK int lsl_checkpoint_format(const struct lsl_checkpoint *cp,
+                                         const char *source,
+                                         const struct lsl_ckpt_key *key,
                                          char *text, size_t cap, size_t *len);
 
-/* Parse such text (borrowed). 0, LSL_ECORRUPT, LSL_EVERSION, -ENOMEM. */
+/* Parse such text (borrowed) of `source`; errors as lsl_checkpoint_load,
+ * and -ENOMEM. */
 LSL_MUST_CHECK int lsl_checkpoint_parse(const char *text, size_t len,
+                                        const char *source,
+                                        const struct lsl_ckpt_key *key,
                                         struct lsl_checkpoint *cp);
 
 /*

@@ -41,7 +41,8 @@
       "a record does not match its token: forged or of another key")           \
     X(EKEYDIR, -1016,                                                          \
       "key file or its directory is writable by others (chmod go-w)")          \
-    X(EPARTIAL, -1017, "done only in part")
+    X(EPARTIAL, -1017, "done only in part")                                    \
+    X(EOTHERKEY, -1018, "sealed with another key")
 
 enum {
 #define LSL_ERR_ENUM(name, val, msg) LSL_##name = (val),

@@ -54,7 +54,10 @@ struct lsl_kafka_opts {
     /* transactional.id is "<scope>.<host>.<source>"; NULL: "logseal" */
     const char *txn_scope;
     const char *source; /* the source's name */
-    const char *rule;   /* for the lsl.rule header; may be NULL */
+    /* Seals and opens the checkpoints; NULL only where none is kept
+     * (`pipe`): a sealed one read back is then refused. */
+    const struct lsl_ckpt_key *ckpt_key;
+    const char *rule; /* for the lsl.rule header; may be NULL */
     enum lsl_kafka_key key;
     const struct lsl_kafka_prop *props; /* borrowed, nprops of them */
     size_t nprops;

@@ -43,6 +43,7 @@ struct lsl_sink_state {
 };
 
 struct lsl_checkpoint;
+struct lsl_ckpt_key;
 
 /* What a networked sink reports (metrics logseal_sink_*). */
 struct lsl_sink_stats {
@@ -248,11 +249,12 @@ LSL_MUST_CHECK int lsl_source_mark(struct lsl_source *s,
  * Save the checkpoint of source `s` (in its commit step's persist, or
  * while the pipeline is idle): a transactional sink commits it inside its
  * transaction first (ops->commit), then it is saved in `state_dir` as a
- * copy the next start reconciles with the sink's (lsl_checkpoint_save).
- * 0, -EAGAIN or -errno (logged by the caller).
+ * copy the next start reconciles with the sink's (lsl_checkpoint_save,
+ * sealed with `key`). 0, -EAGAIN or -errno (logged by the caller).
  */
 LSL_MUST_CHECK int lsl_source_checkpoint(struct lsl_source *s,
                                          const char *state_dir,
+                                         const struct lsl_ckpt_key *key,
                                          const struct lsl_checkpoint *cp);
 
 struct uv_loop_s *lsl_pipeline_loop(const struct lsl_pipeline *pl);

@@ -55,12 +55,13 @@ lsl_fd_source_stats(const struct lsl_fd_source *src);
 struct lsl_tail_source;
 
 struct lsl_tail_opts {
-    const char *name;            /* source name: checkpoint file name */
-    const char *path;            /* path or glob */
-    const char *state_dir;       /* checkpoints */
-    bool start_at_end;           /* first run without a checkpoint */
-    const struct lsl_rule *rule; /* borrowed */
-    struct lsl_sink *sink;       /* borrowed; a segment sink */
+    const char *name;                    /* source name: checkpoint file name */
+    const char *path;                    /* path or glob */
+    const char *state_dir;               /* checkpoints */
+    const struct lsl_ckpt_key *ckpt_key; /* seals them; borrowed */
+    bool start_at_end;                   /* first run without a checkpoint */
+    const struct lsl_rule *rule;         /* borrowed */
+    struct lsl_sink *sink;               /* borrowed; a segment sink */
     size_t read_size;
     /*
      * How long a rotated or deleted file must stay idle, read to its end,

@@ -21,6 +21,7 @@
 #include <unistd.h>
 #include "cli_internal.h"
 #include "logseal/auditlog.h"
+#include "logseal/checkpoint.h"
 #include "logseal/file.h"
 #include "logseal/log.h"
 #include "logseal/rules.h"
@@ -29,8 +30,9 @@
 #include "officer_internal.h"
 #include "passphrase_internal.h"
 
-/* Key files besides the shares: hash, public, audit, stop, whole secret. */
-enum { F_HASH, F_PUB, F_AUDIT, F_STOP, F_SECRET, F_FIXED };
+/* Key files besides the shares: hash, public, audit, stop, checkpoint,
+ * whole secret. */
+enum { F_HASH, F_PUB, F_AUDIT, F_STOP, F_CKPT, F_SECRET, F_FIXED };
 
 struct keygen {
     const char *dir;
@@ -58,6 +60,9 @@ static void help(void)
            "               the stop list)\n"
            "  stop.key     the key of the stop list of erased subjects\n"
            "               (0600), which pipe and the daemon read\n"
+           "  checkpoint.key  seals the fingerprints of log bytes in the\n"
+           "               daemon's checkpoints (0600; the daemon makes it\n"
+           "               if missing)\n"
            "  officer.key  the officer secret key (0600): move it off the\n"
            "               daemon host; only unsealing needs it\n"
            "With --shares N --threshold K, officer.key is not written: the\n"
@@ -81,7 +86,8 @@ static void help(void)
 static int plan_paths(struct keygen *g)
 {
     static const char *const names[F_FIXED] = {
-        "hash.key", "vault.pub", "audit.pub", "stop.key", "officer.key"};
+        "hash.key", "vault.pub",       "audit.pub",
+        "stop.key", LSL_CKPT_KEY_FILE, "officer.key"};
     char name[32];
 
     for (int i = 0; i < F_FIXED; i++) {
@@ -251,6 +257,17 @@ static int write_officer(struct keygen *g)
     return rc;
 }
 
+static int write_ckpt_key(struct keygen *g)
+{
+    struct lsl_ckpt_key *k = NULL;
+    int rc = lsl_ckpt_key_open(g->fixed[F_CKPT], true, &k, &g->made[F_CKPT]);
+
+    if (rc)
+        lsl_log_error("%s: %s", g->fixed[F_CKPT], lsl_strerror(rc));
+    lsl_ckpt_key_free(k);
+    return rc;
+}
+
 static int create_keys(struct keygen *g)
 {
     int rc;
@@ -274,6 +291,8 @@ static int create_keys(struct keygen *g)
     g->made[F_HASH] = rc == 0;
     if (rc)
         lsl_log_error("%s: %s", g->fixed[F_HASH], lsl_strerror(rc));
+    if (rc == 0)
+        rc = write_ckpt_key(g);
     if (rc == 0)
         rc = write_officer(g);
     /* Half a key set is worse than none: it invites a second keygen. */
@@ -322,13 +341,14 @@ static void report(const struct keygen *g)
 {
     if (g->nshares == 0) {
         printf("keys written to %s: hash.key, vault.pub, audit.pub, stop.key, "
-               "officer.key\nmove officer.key to the security officers; the "
-               "daemon needs hash.key, vault.pub, audit.pub and stop.key\n",
+               "checkpoint.key, officer.key\nmove officer.key to the "
+               "security officers; the daemon needs hash.key, vault.pub, "
+               "audit.pub, stop.key and checkpoint.key\n",
                g->dir);
         return;
     }
-    printf("keys written to %s: hash.key, vault.pub, audit.pub, stop.key "
-           "and %u "
+    printf("keys written to %s: hash.key, vault.pub, audit.pub, stop.key, "
+           "checkpoint.key and %u "
            "shares officer.share.1..%u, any %u of which open the vault\n"
            "give each share to its holder; no officer.key was written\n",
            g->dir, g->nshares, g->nshares, g->threshold);

@@ -7,8 +7,10 @@
  * or repeated key, a bad number, trailing junk -- is LSL_ECORRUPT: a
  * checkpoint is trusted to cut output files back, so a damaged one is never
  * guessed at. Version 2 added btime, mtime, end_len, end_fp and in_line,
- * version 3 `deleted`, version 4 `heads`; older files are still read. What the
- * fingerprints are: fingerprint.c.
+ * version 3 `deleted`, version 4 `heads`; version 5 moved the keys that
+ * hold fingerprints (fp, end_fp, done, heads) into a last line `sealed`
+ * and added `key`, the id of the key that sealed them (ckptkey.c). Older
+ * files are still read. What the fingerprints are: fingerprint.c.
  */
 #include "logseal/checkpoint.h"
 #include <errno.h>
@@ -20,12 +22,18 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "ckpt_internal.h"
 #include "logseal/file.h"
 
-#define CKPT_VERSION  4
+#define CKPT_VERSION  5
 #define CKPT_MAX_SIZE LSL_CKPT_TEXT_MAX
 #define ID_TEXT       (5 * 21 + LSL_FP_BYTES * 2 + 1) /* dev.ino.btime.n.fp */
 #define MARK_TEXT     (11 + LSL_FP_BYTES * 2 + 1)     /* len.fp, */
+/* What is sealed: "fp X\nend_fp X\ndone LIST\nheads LIST\n". */
+#define INNER_MAX                                                              \
+    (2 * (8 + LSL_FP_BYTES * 2) + 16 + LSL_CKPT_DONE * ID_TEXT +               \
+     LSL_CKPT_HEADS * MARK_TEXT)
+#define SEALED_KEY "sealed "
 
 enum {
     K_VERSION,
@@ -48,13 +56,19 @@ enum {
     K_DELETED = K_V2_COUNT,
     K_V3_COUNT, /* keys of version 3 end here */
     K_HEADS = K_V3_COUNT,
+    K_V4_COUNT, /* keys of version 4 end here */
+    K_KEY = K_V4_COUNT,
     K_COUNT
 };
+
+/* The keys a version 5 text holds inside its sealed line. */
+#define SEALED_KEYS                                                            \
+    ((1u << K_FP) | (1u << K_END_FP) | (1u << K_DONE) | (1u << K_HEADS))
 
 static const char *const key_names[] = {
     "version", "dev",         "ino",   "fp_len",  "fp",      "offset",
     "segment", "segment_len", "lines", "mtime",   "end_len", "end_fp",
-    "in_line", "btime",       "done",  "deleted", "heads",
+    "in_line", "btime",       "done",  "deleted", "heads",   "key",
 };
 _Static_assert(sizeof(key_names) / sizeof(key_names[0]) == K_COUNT,
                "one name per key");
@@ -101,39 +115,66 @@ static void heads_text(const struct lsl_head_marks *m, char *out, size_t cap)
     }
 }
 
-int lsl_checkpoint_format(const struct lsl_checkpoint *cp, char *text,
-                          size_t cap, size_t *len)
+/* The sealed keys' lines into inner (INNER_MAX bytes); their length. */
+static size_t inner_text(const struct lsl_checkpoint *cp, char *inner)
 {
     char done[LSL_CKPT_DONE * ID_TEXT + 1];
     char heads[LSL_CKPT_HEADS * MARK_TEXT + 1];
     char fp[LSL_FP_BYTES * 2 + 1], end[LSL_FP_BYTES * 2 + 1];
     int n;
 
-    if (strchr(cp->segment, '\n'))
-        return -EINVAL;
     sodium_bin2hex(fp, sizeof(fp), cp->file.fp, LSL_FP_BYTES);
     sodium_bin2hex(end, sizeof(end), cp->end_fp, LSL_FP_BYTES);
     done_text(cp, done, sizeof(done));
     heads_text(&cp->heads, heads, sizeof(heads));
-    n = snprintf(
-        text, cap,
-        "version %d\ndev %" PRIu64 "\nino %" PRIu64 "\nfp_len %" PRIu32
-        "\nbtime %" PRIu64 "\nfp %s\nmtime %" PRIu64 "\nend_len %" PRIu32
-        "\nend_fp %s\noffset %" PRIu64 "\nin_line %d\nsegment %s"
-        "\nsegment_len %" PRIu64 "\nlines %" PRIu64 "\ndone %s\ndeleted %d"
-        "\nheads %s\n",
-        CKPT_VERSION, cp->file.dev, cp->file.ino, cp->file.fp_len,
-        (uint64_t)(cp->file.btime_ns > 0 ? cp->file.btime_ns : 0), fp,
-        (uint64_t)(cp->mtime_ns > 0 ? cp->mtime_ns : 0), cp->end_len, end,
-        cp->offset, cp->in_line ? 1 : 0, cp->segment, cp->segment_len,
-        cp->lines, done, cp->deleted ? 1 : 0, heads);
+    n = snprintf(inner, INNER_MAX, "fp %s\nend_fp %s\ndone %s\nheads %s\n", fp,
+                 end, done, heads);
+    sodium_memzero(done, sizeof(done));
+    sodium_memzero(heads, sizeof(heads));
+    return (size_t)n;
+}
+
+int lsl_checkpoint_format(const struct lsl_checkpoint *cp, const char *source,
+                          const struct lsl_ckpt_key *key, char *text,
+                          size_t cap, size_t *len)
+{
+    char *inner;
+    size_t inner_len;
+    int n, rc;
+
+    if (!key || strchr(cp->segment, '\n'))
+        return -EINVAL;
+    n = snprintf(text, cap,
+                 "version %d\ndev %" PRIu64 "\nino %" PRIu64 "\nfp_len %" PRIu32
+                 "\nbtime %" PRIu64 "\nmtime %" PRIu64 "\nend_len %" PRIu32
+                 "\noffset %" PRIu64
+                 "\nin_line %d\nsegment %s\nsegment_len %" PRIu64
+                 "\nlines %" PRIu64 "\ndeleted %d\nkey %s\n" SEALED_KEY,
+                 CKPT_VERSION, cp->file.dev, cp->file.ino, cp->file.fp_len,
+                 (uint64_t)(cp->file.btime_ns > 0 ? cp->file.btime_ns : 0),
+                 (uint64_t)(cp->mtime_ns > 0 ? cp->mtime_ns : 0), cp->end_len,
+                 cp->offset, cp->in_line ? 1 : 0, cp->segment, cp->segment_len,
+                 cp->lines, cp->deleted ? 1 : 0, lsl_ckpt_key_id(key));
     if (n < 0 || (size_t)n >= cap)
         return -ENAMETOOLONG;
-    *len = (size_t)n;
+    inner = sodium_malloc(INNER_MAX);
+    if (!inner)
+        return -ENOMEM;
+    inner_len = inner_text(cp, inner);
+    /* The associated data ends before "sealed ". */
+    rc = lsl_ckpt_seal(key, source, text, (size_t)n - strlen(SEALED_KEY), inner,
+                       inner_len, text + n, cap - (size_t)n - 1);
+    sodium_free(inner);
+    if (rc)
+        return rc;
+    *len = (size_t)n + strlen(text + n);
+    text[(*len)++] = '\n';
+    text[*len] = '\0';
     return 0;
 }
 
 int lsl_checkpoint_save(const char *state_dir, const char *source,
+                        const struct lsl_ckpt_key *key,
                         const struct lsl_checkpoint *cp)
 {
     char path[PATH_MAX];
@@ -145,7 +186,7 @@ int lsl_checkpoint_save(const char *state_dir, const char *source,
         return -ENOMEM;
     rc = ckpt_path(path, sizeof(path), state_dir, source);
     if (rc == 0)
-        rc = lsl_checkpoint_format(cp, text, CKPT_MAX_SIZE, &n);
+        rc = lsl_checkpoint_format(cp, source, key, text, CKPT_MAX_SIZE, &n);
     if (rc == 0)
         rc = lsl_file_replace(path, 0600, text, n);
     free(text);
@@ -243,10 +284,19 @@ static int parse_heads(struct lsl_checkpoint *cp, char *v)
     return 0;
 }
 
+/* What a parse has found so far. */
+struct parse {
+    struct lsl_checkpoint *cp;
+    unsigned version;
+    unsigned seen;   /* 1 << key for each key read */
+    unsigned sealed; /* ... of them read inside the sealed line */
+    char kid[LSL_CKPT_KID_LEN + 1];
+};
+
 /* A numeric key's value, each within its range. */
-static int set_number(struct lsl_checkpoint *cp, int key, uint64_t n,
-                      unsigned *version)
+static int set_number(struct parse *ps, int key, uint64_t n)
 {
+    struct lsl_checkpoint *cp = ps->cp;
     uint64_t *plain[K_COUNT] = {
         [K_DEV] = &cp->file.dev,  [K_INO] = &cp->file.ino,
         [K_OFFSET] = &cp->offset, [K_SEGMENT_LEN] = &cp->segment_len,
@@ -255,7 +305,7 @@ static int set_number(struct lsl_checkpoint *cp, int key, uint64_t n,
 
     switch (key) {
     case K_VERSION:
-        *version = (unsigned)n;
+        ps->version = (unsigned)n;
         return n >= 1 && n <= CKPT_VERSION ? 0 : LSL_EVERSION;
     case K_MTIME:
     case K_BTIME:
@@ -283,9 +333,9 @@ static int set_number(struct lsl_checkpoint *cp, int key, uint64_t n,
     }
 }
 
-static int parse_value(struct lsl_checkpoint *cp, int key, char *v,
-                       unsigned *version)
+static int parse_value(struct parse *ps, int key, char *v)
 {
+    struct lsl_checkpoint *cp = ps->cp;
     uint64_t n = 0;
 
     switch (key) {
@@ -302,22 +352,19 @@ static int parse_value(struct lsl_checkpoint *cp, int key, char *v,
         return parse_fp(v, cp->file.fp);
     case K_END_FP:
         return parse_fp(v, cp->end_fp);
+    case K_KEY:
+        if (strlen(v) != LSL_CKPT_KID_LEN)
+            return LSL_ECORRUPT;
+        strcpy(ps->kid, v);
+        return 0;
     default:
-        return parse_u64(v, &n) ? set_number(cp, key, n, version)
-                                : LSL_ECORRUPT;
+        return parse_u64(v, &n) ? set_number(ps, key, n) : LSL_ECORRUPT;
     }
 }
 
-/* Parse NUL-terminated `text` (modified in place). */
-static int parse_text(char *text, struct lsl_checkpoint *cp)
+/* The "key value" lines of NUL-terminated `text` (modified in place). */
+static int parse_lines(struct parse *ps, char *line, bool sealed)
 {
-    /* The keys each version has (none given: all, which cannot be). */
-    static const int keys_of[CKPT_VERSION + 1] = {
-        K_COUNT, K_V1_COUNT, K_V2_COUNT, K_V3_COUNT, K_COUNT};
-    unsigned seen = 0, version = 0;
-    char *line = text;
-
-    memset(cp, 0, sizeof(*cp));
     while (*line) {
         char *nl = strchr(line, '\n');
         char *sp = strchr(line, ' ');
@@ -330,22 +377,115 @@ static int parse_text(char *text, struct lsl_checkpoint *cp)
         for (key = 0; key < K_COUNT; key++)
             if (strcmp(line, key_names[key]) == 0)
                 break;
-        if (key == K_COUNT || (seen & (1u << key)))
+        if (key == K_COUNT || (ps->seen & (1u << key)))
             return LSL_ECORRUPT;
-        seen |= 1u << key;
-        rc = parse_value(cp, key, sp + 1, &version);
+        ps->seen |= 1u << key;
+        if (sealed)
+            ps->sealed |= 1u << key;
+        rc = parse_value(ps, key, sp + 1);
         if (rc)
             return rc;
         line = nl + 1;
     }
+    return 0;
+}
+
+/* The last line of text[0..len) if it is the sealed one, else NULL. */
+static char *sealed_line(char *text, size_t len)
+{
+    size_t i;
+
+    if (len == 0 || text[len - 1] != '\n')
+        return NULL;
+    for (i = len - 1; i > 0 && text[i - 1] != '\n'; i--)
+        ;
+    return strncmp(text + i, SEALED_KEY, strlen(SEALED_KEY)) == 0 ? text + i
+                                                                  : NULL;
+}
+
+/* Why a sealed text does not open: another key named, or altered. */
+static int unseal_error(const char *outer, const struct lsl_ckpt_key *key)
+{
+    const char *k = strstr(outer, "\nkey ");
+
+    if (k && strncmp(k + 5, lsl_ckpt_key_id(key), LSL_CKPT_KID_LEN) != 0 &&
+        k[5 + LSL_CKPT_KID_LEN] == '\n')
+        return LSL_EOTHERKEY;
+    return LSL_EAUTH;
+}
+
+/* Open the sealed line `at` of text (its end at text + len) into *inner. */
+static int unseal(char *text, char *at, size_t len, const char *source,
+                  const struct lsl_ckpt_key *key, char **inner)
+{
+    const char *b64 = at + strlen(SEALED_KEY);
+    size_t n = 0;
+    int rc;
+
+    if (!key)
+        return LSL_ENOKEY;
+    *inner = sodium_malloc(INNER_MAX + 1);
+    if (!*inner)
+        return -ENOMEM;
+    rc = lsl_ckpt_unseal(key, source, text, (size_t)(at - text), b64,
+                         (size_t)(text + len - 1 - b64), *inner, INNER_MAX, &n);
+    if (rc == LSL_EAUTH) {
+        *at = '\0';
+        rc = unseal_error(text, key);
+    }
+    if (rc == -ENAMETOOLONG)
+        rc = LSL_ECORRUPT;
+    (*inner)[rc == 0 ? n : 0] = '\0';
+    *at = '\0';
+    return rc == 0 && memchr(*inner, '\0', n) ? LSL_ECORRUPT : rc;
+}
+
+/* Every key of the version, each once, each where the version has it. */
+static int parse_check(const struct parse *ps, const struct lsl_ckpt_key *key)
+{
+    /* The keys each version has (none given: all, which cannot be). */
+    static const unsigned keys_of[CKPT_VERSION + 1] = {
+        K_COUNT, K_V1_COUNT, K_V2_COUNT, K_V3_COUNT, K_V4_COUNT, K_COUNT};
+    const struct lsl_checkpoint *cp = ps->cp;
+
+    if (ps->seen != (1u << keys_of[ps->version]) - 1 ||
+        ps->sealed != (ps->version == CKPT_VERSION ? SEALED_KEYS : 0u))
+        return LSL_ECORRUPT;
+    if (ps->version == CKPT_VERSION &&
+        strcmp(ps->kid, lsl_ckpt_key_id(key)) != 0)
+        return LSL_ECORRUPT;
     if (cp->offset < cp->end_len ||
         (cp->heads.n > 0 &&
          cp->heads.v[cp->heads.n - 1].len >= cp->file.fp_len))
         return LSL_ECORRUPT;
-    return seen == (1u << keys_of[version]) - 1 ? 0 : LSL_ECORRUPT;
+    return 0;
 }
 
-int lsl_checkpoint_parse(const char *text, size_t len,
+/* Parse NUL-terminated `text` of `len` bytes (modified in place). */
+static int parse_text(char *text, size_t len, const char *source,
+                      const struct lsl_ckpt_key *key, struct lsl_checkpoint *cp)
+{
+    struct parse ps = {.cp = cp};
+    char *at = sealed_line(text, len), *inner = NULL;
+    int rc = 0;
+
+    memset(cp, 0, sizeof(*cp));
+    if (at)
+        rc = unseal(text, at, len, source, key, &inner);
+    if (rc == 0)
+        rc = parse_lines(&ps, text, false);
+    if (rc == 0 && inner)
+        rc = parse_lines(&ps, inner, true);
+    if (rc == 0)
+        rc = parse_check(&ps, key);
+    if (inner)
+        sodium_free(inner);
+    cp->sealed = rc == 0 && at;
+    return rc;
+}
+
+int lsl_checkpoint_parse(const char *text, size_t len, const char *source,
+                         const struct lsl_ckpt_key *key,
                          struct lsl_checkpoint *cp)
 {
     char *copy;
@@ -358,12 +498,13 @@ int lsl_checkpoint_parse(const char *text, size_t len,
         return -ENOMEM;
     memcpy(copy, text, len);
     copy[len] = '\0';
-    rc = parse_text(copy, cp);
+    rc = parse_text(copy, len, source, key, cp);
     free(copy);
     return rc;
 }
 
 int lsl_checkpoint_load(const char *state_dir, const char *source,
+                        const struct lsl_ckpt_key *key,
                         struct lsl_checkpoint *cp)
 {
     char path[PATH_MAX];
@@ -393,7 +534,7 @@ int lsl_checkpoint_load(const char *state_dir, const char *source,
         goto out;
     }
     text[n] = '\0';
-    rc = parse_text(text, cp);
+    rc = parse_text(text, n, source, key, cp);
     if (rc == 0 && cp->mtime_ns == 0 && fstat(fileno(f), &st) == 0)
         cp->mtime_ns =
             (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;

@@ -75,6 +75,7 @@ void lsl_run_free(struct lsl_run *r)
         lsl_rule_free(r->src[i].rule);
     free(r->src);
     lsl_keyring_close(r->kr);
+    lsl_ckpt_key_free(r->ckey);
     lsl_vault_wstate_close(r->ws);
     lsl_stoplist_close(r->stop);
     lsl_config_free(r->cfg);
@@ -151,7 +152,7 @@ static int open_sink(struct lsl_run *r, struct run_src *s)
     }
     if (c->sink == LSL_SINK_KAFKA)
         return lsl_run_open_kafka(r, s);
-    rc = lsl_checkpoint_load(r->cfg->state, c->name, &s->cp);
+    rc = lsl_checkpoint_load(r->cfg->state, c->name, r->ckey, &s->cp);
     if (rc == 0 && strncmp(s->cp.segment, "kafka:", 6) == 0)
         s->cp.segment[0] = '\0'; /* was sink = kafka: a new segment */
     if (rc == 0)
@@ -176,6 +177,7 @@ static int open_source(struct lsl_run *r, struct run_src *s)
         .name = c->name,
         .path = c->path,
         .state_dir = r->cfg->state,
+        .ckpt_key = r->ckey,
         .start_at_end = c->start_at_end,
         .rotate_wait_ms = c->rotate_wait_ms,
         .rule = s->rule,
@@ -306,11 +308,40 @@ static int make_dirs(const struct lsl_config *c)
     return rc;
 }
 
+/*
+ * The checkpoint key, made the first time a tail source needs it (keygen
+ * makes one too; a key directory from before it has none).
+ */
+static int open_ckpt_key(struct lsl_run *r)
+{
+    char path[PATH_MAX];
+    bool tail = false, made = false;
+    int rc;
+
+    for (size_t i = 0; i < r->nsrc; i++)
+        tail = tail || r->src[i].conf->type == LSL_SRC_TAIL;
+    if (r->ckey || !tail)
+        return 0;
+    rc = lsl_path_join(path, sizeof(path), r->cfg->keys, LSL_CKPT_KEY_FILE);
+    if (rc == 0)
+        rc = lsl_ckpt_key_open(path, true, &r->ckey, &made);
+    if (rc)
+        lsl_log_error("%s: cannot create the checkpoint key: %s", path,
+                      lsl_strerror(rc));
+    else if (made)
+        lsl_log_info("%s: created; it seals the fingerprints in checkpoints "
+                     "(keep it with the other keys)",
+                     path);
+    return rc;
+}
+
 /* What writes: state directory, vault file, sinks (opened once each). */
 static int open_outputs(struct lsl_run *r)
 {
     int rc = make_dirs(r->cfg);
 
+    if (rc == 0)
+        rc = open_ckpt_key(r);
     if (rc == 0 && !r->vs)
         rc = open_vault(r);
     for (size_t i = 0; rc == 0 && i < r->nsrc; i++)

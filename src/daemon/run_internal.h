@@ -35,6 +35,7 @@ struct lsl_run {
     struct lsl_run_opts o;
     struct lsl_keyring *kr;
     uint8_t pk[LSL_VAULT_PUBKEY_BYTES];
+    struct lsl_ckpt_key *ckey;   /* NULL until a tail source needs it */
     struct lsl_vault_set *vs;    /* one vault file per key epoch */
     struct lsl_vault_wstate *ws; /* STATE/writer.state: the file chain */
     struct lsl_stoplist *stop;   /* NULL: no subject erased */

@@ -151,9 +151,20 @@ int lsl_run_load_keys(struct lsl_run *r)
     rc = lsl_path_join(path, sizeof(path), r->cfg->keys, "vault.pub");
     if (rc == 0)
         rc = lsl_vault_pubkey_load(path, r->pk);
-    if (rc)
+    if (rc) {
         lsl_log_error("%s: cannot use the vault public key: %s", path,
                       lsl_strerror(rc));
+        return rc;
+    }
+    rc = lsl_path_join(path, sizeof(path), r->cfg->keys, LSL_CKPT_KEY_FILE);
+    if (rc == 0)
+        rc = lsl_ckpt_key_open(path, false, &r->ckey, NULL);
+    if (rc == -ENOENT)
+        return 0; /* made at start, if a source needs it */
+    if (rc)
+        lsl_log_error("%s: cannot use the checkpoint key: %s%s", path,
+                      lsl_strerror(rc),
+                      rc == LSL_EKEYPERM ? " (chmod 600 it)" : "");
     return rc;
 }
 

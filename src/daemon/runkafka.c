@@ -8,6 +8,11 @@
  * the local one (a crash between a commit and the local write), the local
  * file is replaced by it before the source reads it: the source then
  * resumes exactly after the last committed transaction.
+ *
+ * A checkpoint read back unsealed was written by a logseal from before
+ * checkpoint version 5 -- or by whoever else can write the checkpoint
+ * topic, who could move the resume point at will. It is taken only if the
+ * local copy, which only this host writes, says the same.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -69,6 +74,30 @@ int lsl_run_kafka_check(const struct lsl_config *cfg)
     return rc;
 }
 
+static int trust_unsealed(struct lsl_run *r, struct run_src *s)
+{
+    const char *name = s->conf->name;
+    struct lsl_checkpoint *local = malloc(sizeof(*local));
+    int rc;
+
+    if (!local)
+        return -ENOMEM;
+    rc = lsl_checkpoint_load(r->cfg->state, name, r->ckey, local);
+    /* A parse zeroes the whole struct first: memcmp compares fields. */
+    if (rc == 0 && (local->sealed || memcmp(local, &s->cp, sizeof(*local))))
+        rc = LSL_EAUTH;
+    if (rc)
+        lsl_log_error("[source %s]: the checkpoint read back from Kafka is "
+                      "not sealed (written before checkpoint version 5, or "
+                      "forged) and the local copy %s/%s.ckpt does not say "
+                      "the same (%s): not trusted; delete the source's record "
+                      "in the checkpoint topic to start it over",
+                      name, r->cfg->state, name,
+                      rc == LSL_EAUTH ? "it differs" : lsl_strerror(rc));
+    free(local);
+    return rc ? LSL_EAUTH : 0;
+}
+
 int lsl_run_open_kafka(struct lsl_run *r, struct run_src *s)
 {
     const struct lsl_source_conf *c = s->conf;
@@ -80,6 +109,7 @@ int lsl_run_open_kafka(struct lsl_run *r, struct run_src *s)
     if (rc)
         return rc;
     o.rule = s->rule ? lsl_rule_name(s->rule) : NULL;
+    o.ckpt_key = r->ckey;
     o.resume = &s->cp;
     o.have_resume = &have;
     rc = lsl_kafka_sink_open(&s->sink, &o);
@@ -92,7 +122,10 @@ int lsl_run_open_kafka(struct lsl_run *r, struct run_src *s)
     /* Only a source that reads again what was not committed (tail) keeps
      * checkpoints; its local copy now says what Kafka says. */
     if (have && c->type == LSL_SRC_TAIL) {
-        rc = lsl_checkpoint_save(r->cfg->state, c->name, &s->cp);
+        rc = s->cp.sealed ? 0 : trust_unsealed(r, s);
+        if (rc)
+            return rc;
+        rc = lsl_checkpoint_save(r->cfg->state, c->name, r->ckey, &s->cp);
         if (rc)
             lsl_log_error("%s/%s.ckpt: cannot write the checkpoint read "
                           "back from Kafka: %s",

@@ -154,6 +154,7 @@ void lsl_pipeline_totals(const struct lsl_pipeline *pl,
 }
 
 int lsl_source_checkpoint(struct lsl_source *s, const char *state_dir,
+                          const struct lsl_ckpt_key *key,
                           const struct lsl_checkpoint *cp)
 {
     struct lsl_sink *sink = s->sink;
@@ -162,13 +163,13 @@ int lsl_source_checkpoint(struct lsl_source *s, const char *state_dir,
     /* The sink's copy first: a local copy ahead of it would skip lines
      * whose transaction never committed. */
     if (!sink->transactional || !sink->ops->commit)
-        return lsl_checkpoint_save(state_dir, s->name, cp);
+        return lsl_checkpoint_save(state_dir, s->name, key, cp);
     rc = sink->ops->commit(sink, cp);
     if (rc)
         return rc;
     /* Committed: a retry would send the batch twice. The local copy is
      * only a cache; the next start takes the sink's. */
-    rc = lsl_checkpoint_save(state_dir, s->name, cp);
+    rc = lsl_checkpoint_save(state_dir, s->name, key, cp);
     if (rc)
         lsl_log_warn("%s: cannot save the local copy of its checkpoint in "
                      "%s: %s (the copy in %s counts)",

@@ -40,7 +40,8 @@ struct kafka_sink {
     char host[128];
     char source[64];
     char rule[128];
-    uint64_t seq; /* transactions committed */
+    const struct lsl_ckpt_key *ckpt_key; /* borrowed; NULL: no checkpoints */
+    uint64_t seq;                        /* transactions committed */
     enum txn_state txn;
     uint64_t txn_batch; /* b->seq of the open transaction */
     char txn_tag[48];   /* "SEQ/NONCE" of the open transaction */
@@ -271,7 +272,8 @@ static int put_checkpoint(struct kafka_sink *k, const struct lsl_checkpoint *cp)
         return -ENOMEM;
     n = (size_t)snprintf(text, cap, "%stxn %s\n", KAFKA_CKPT_MAGIC, k->txn_tag);
     if (cp)
-        rc = lsl_checkpoint_format(cp, text + n, cap - n, &len);
+        rc = lsl_checkpoint_format(cp, k->source, k->ckpt_key, text + n,
+                                   cap - n, &len);
     else
         len = (size_t)snprintf(text + n, cap - n, "none\n");
     if (rc == 0)
@@ -443,6 +445,7 @@ int lsl_kafka_sink_open(struct lsl_sink **out, const struct lsl_kafka_opts *o)
     k->base.ops = &kafka_ops;
     k->base.transactional = true;
     k->timeout_ms = o->timeout_ms ? o->timeout_ms : 10000;
+    k->ckpt_key = o->ckpt_key;
     rc = names(k, o);
     if (rc == 0)
         rc = connect_producer(k, o);

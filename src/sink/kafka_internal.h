@@ -44,8 +44,10 @@ int kafka_resume_read(const struct lsl_kafka_opts *o, const char *topic,
                       const char *txid, uint64_t *seq,
                       struct lsl_checkpoint *cp, bool *have);
 
-/* Parse a checkpoint record's value. 0 or LSL_ECORRUPT. */
-int kafka_ckpt_parse(const char *p, size_t len, uint64_t *seq,
+/* Parse a checkpoint record's value, the checkpoint of `source` sealed
+ * with `key`. 0, LSL_ECORRUPT, or an error of lsl_checkpoint_parse. */
+int kafka_ckpt_parse(const char *p, size_t len, const char *source,
+                     const struct lsl_ckpt_key *key, uint64_t *seq,
                      struct lsl_checkpoint *cp, bool *have);
 
 #endif

@@ -26,7 +26,8 @@
 #include "kafka_internal.h"
 #include "logseal/log.h"
 
-int kafka_ckpt_parse(const char *p, size_t len, uint64_t *seq,
+int kafka_ckpt_parse(const char *p, size_t len, const char *source,
+                     const struct lsl_ckpt_key *key, uint64_t *seq,
                      struct lsl_checkpoint *cp, bool *have)
 {
     size_t mlen = strlen(KAFKA_CKPT_MAGIC);
@@ -53,7 +54,7 @@ int kafka_ckpt_parse(const char *p, size_t len, uint64_t *seq,
         return 0;
     }
     *have = true;
-    return lsl_checkpoint_parse(p, (size_t)(end - p), cp);
+    return lsl_checkpoint_parse(p, (size_t)(end - p), source, key, cp);
 }
 
 static uint64_t now_ms(void)
@@ -111,6 +112,7 @@ out:
 }
 
 struct found {
+    const struct lsl_kafka_opts *o;
     uint64_t seq;
     bool any;
     bool have;
@@ -127,7 +129,8 @@ static int take(const rd_kafka_message_t *m, const char *txid, struct found *f)
 
     if (m->key_len != strlen(txid) || memcmp(m->key, txid, m->key_len) != 0)
         return 0;
-    rc = kafka_ckpt_parse(m->payload, m->len, &seq, &cp, &have);
+    rc = kafka_ckpt_parse(m->payload, m->len, f->o->source, f->o->ckpt_key,
+                          &seq, &cp, &have);
     /* It names our transactional id as its sink state: a record that
      * names anything else (a path) was not written by us. */
     if (rc == 0 && have &&
@@ -207,6 +210,7 @@ int kafka_resume_read(const struct lsl_kafka_opts *o, const char *topic,
 
     if (!f)
         return -ENOMEM;
+    f->o = o;
     rc = kafka_conf_build(&conf, o, consumer, &sec, err, sizeof(err));
     if (rc) {
         lsl_log_error("%s", err);

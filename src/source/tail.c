@@ -578,9 +578,10 @@ int lsl_tail_source_open(struct lsl_tail_source **out, struct lsl_pipeline *pl,
         return -ENOMEM;
     t->cur.fd = -1;
     t->after.fd = -1;
-    rc = split_path(t, o);
+    rc = o->ckpt_key ? split_path(t, o) : -EINVAL;
     if (rc)
         goto fail;
+    t->ckpt_key = o->ckpt_key;
     t->start_at_end = o->start_at_end;
     t->read_size = o->read_size ? o->read_size : 1u << 20;
     t->grace_ms =

@@ -71,6 +71,7 @@ struct lsl_tail_source {
     char dir[PATH_MAX];
     char pattern[NAME_MAX + 1]; /* last component: a name or a glob */
     char state_dir[PATH_MAX];
+    const struct lsl_ckpt_key *ckpt_key; /* borrowed */
     bool is_glob;
     bool start_at_end;
     size_t read_size;

@@ -85,7 +85,7 @@ int tail_persist(struct lsl_source *s, const struct lsl_batch *b,
     memcpy(cp.segment, st->part, sizeof(cp.segment));
     cp.segment_len = st->len;
     cp.lines = t->lines + lines;
-    rc = lsl_source_checkpoint(s, t->state_dir, &cp);
+    rc = lsl_source_checkpoint(s, t->state_dir, t->ckpt_key, &cp);
     if (rc == 0)
         t->lines = cp.lines;
     else
@@ -141,7 +141,7 @@ void tail_checkpoint_start(struct lsl_tail_source *t)
     memcpy(cp.segment, st.part, sizeof(cp.segment));
     cp.segment_len = st.len;
     cp.lines = t->lines;
-    rc = lsl_source_checkpoint(&t->base, t->state_dir, &cp);
+    rc = lsl_source_checkpoint(&t->base, t->state_dir, t->ckpt_key, &cp);
     if (rc)
         lsl_log_warn("%s: cannot save its checkpoint in %s: %s; it is "
                      "retried with the first batch",
@@ -263,7 +263,7 @@ static int resume(struct lsl_tail_source *t, const struct lsl_checkpoint *cp)
 int tail_start_files(struct lsl_tail_source *t)
 {
     struct lsl_checkpoint cp;
-    int rc = lsl_checkpoint_load(t->state_dir, t->base.name, &cp);
+    int rc = lsl_checkpoint_load(t->state_dir, t->base.name, t->ckpt_key, &cp);
 
     if (rc == -ENOENT)
         return first_run(t);

@@ -56,6 +56,19 @@ static void put_le(uint8_t *p, uint64_t v, int n)
         p[i] = (uint8_t)(v >> (8 * i));
 }
 
+/* Write a key file `name` of the scratch directory; its path in out. */
+static void key_file(const char *name, const uint8_t *img, size_t len,
+                     char *out, size_t cap)
+{
+    int fd;
+
+    snprintf(out, cap, "%s/%s", fz_tmpdir(), name);
+    fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    FZ_CHECK(fd >= 0);
+    FZ_CHECK(write(fd, img, len) == (ssize_t)len);
+    close(fd);
+}
+
 struct lsl_keyring *fz_keyring(void)
 {
     /* The key file layout of src/token/keyring.c, written out here so the
@@ -63,7 +76,6 @@ struct lsl_keyring *fz_keyring(void)
     uint8_t img[56] = "LSLHKEY1";
     struct lsl_keyring *kr = NULL;
     char path[512];
-    int fd;
 
     img[8] = 1;               /* version */
     img[9] = LSL_EPOCH_NEVER; /* epoch_len */
@@ -71,14 +83,25 @@ struct lsl_keyring *fz_keyring(void)
     put_le(img + 16, 1700000000, 8);
     for (int i = 0; i < 32; i++)
         img[24 + i] = (uint8_t)(0xa0 + i);
-    snprintf(path, sizeof(path), "%s/hash.key", fz_tmpdir());
-    fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    FZ_CHECK(fd >= 0);
-    FZ_CHECK(write(fd, img, sizeof(img)) == (ssize_t)sizeof(img));
-    close(fd);
+    key_file("hash.key", img, sizeof(img), path, sizeof(path));
     FZ_CHECK(lsl_keyring_open(&kr, path) == 0);
     unlink(path);
     return kr;
+}
+
+struct lsl_ckpt_key *fz_ckpt_key(void)
+{
+    /* src/core/ckptkey.c's layout; the key is 0xc0, 0xc1, ... 0xdf. */
+    uint8_t img[40] = "LSLCKEY1";
+    struct lsl_ckpt_key *k = NULL;
+    char path[512];
+
+    for (int i = 0; i < 32; i++)
+        img[8 + i] = (uint8_t)(0xc0 + i);
+    key_file(LSL_CKPT_KEY_FILE, img, sizeof(img), path, sizeof(path));
+    FZ_CHECK(lsl_ckpt_key_open(path, false, &k, NULL) == 0);
+    unlink(path);
+    return k;
 }
 
 const char *const fz_rule_names[FZ_NRULES + 1] = {

@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "logseal/checkpoint.h"
 #include "logseal/rules.h"
 #include "logseal/token.h"
 
@@ -25,6 +26,9 @@ const char *fz_tmpdir(void);
 
 /* A keyring loaded from a key file with a fixed key (epoch 1). */
 struct lsl_keyring *fz_keyring(void);
+
+/* A checkpoint key with fixed bytes (the seeds of kafka_ckpt use it). */
+struct lsl_ckpt_key *fz_ckpt_key(void);
 
 /* Load rules/NAME.rules of the source tree. */
 struct lsl_rule *fz_rule(const char *name);

@@ -215,6 +215,30 @@ def main():
           'segment_len 12\nlines 4\ndone \ndeleted 0\n'
           'heads 76.0027803da18f4a4540c5da023b7601d9,'
           '150.6df5ad64ccd24f63fdfbcddbb5480bb2\n')
+    # Version 5, sealed for source "web" with fz_ckpt_key's key (a nonce is
+    # random: this text was made once by lsl_checkpoint_format).
+    write(d, 'checkpoint-v5', head + 'txn 14/00ff00ff00ff00ff\n'
+          'version 5\n'
+          'dev 65024\n'
+          'ino 11174145\n'
+          'fp_len 310\n'
+          'btime 1796619099000000001\n'
+          'mtime 1796619099044188515\n'
+          'end_len 310\n'
+          'offset 310\n'
+          'in_line 0\n'
+          'segment kafka:logseal.h.web\n'
+          'segment_len 12\n'
+          'lines 4\n'
+          'deleted 0\n'
+          'key 3e0cffb40fa2db46\n'
+          'sealed '
+          'vqNcQ925mgLQ_SfGrfQaEpd1G9jdwr_5u2YU0nDPlme4XK0MZq-FK0Ok'
+          '20NOk20WwDta_vOLcRvFPE24Alka0rhqvCVlQ4oL07MNicOr5aiuldnE'
+          'QLN15mS0cMrHCiN6FS1evIuTleB9v81fyWQRfyHN7zRaWdrsCOT2AYDk'
+          '-cgqFOxdG5sdlQBab1uh68Toa5twOvJjorDhY6AkNRocRsURSmzc8hoK'
+          'XfqTBqZoVbrdTKVVfDflMTYMZF5gWRXkxY8slohcJqi_pELjqNnGVBv5'
+          'BEIM_ODdY-s2JfsTR-JNHgSm63Pg6xkK\n')
 
     d = os.path.join(root, 'shamir')
     write(d, '2-of-3', b'\x02\x03\x00\x02' + bytes(range(32)))

@@ -60,9 +60,9 @@ def keygen_split(ctx, name):
                         '--threshold', '2'], PASS)
     ctx.expect(proc, 0, 'keygen --shares 3 --threshold 2')
     names = sorted(os.listdir(keys))
-    check(names == ['audit.pub', 'hash.key', 'officer.share.1',
-                    'officer.share.2', 'officer.share.3', 'stop.key',
-                    'vault.pub'],
+    check(names == ['audit.pub', 'checkpoint.key', 'hash.key',
+                    'officer.share.1', 'officer.share.2', 'officer.share.3',
+                    'stop.key', 'vault.pub'],
           'keygen --shares wrote %s' % names)
     for p in shares(keys, range(3)):
         mode = os.stat(p).st_mode & 0o777

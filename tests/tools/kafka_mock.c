@@ -12,6 +12,8 @@
  *                                  answering
  *   rtt BROKER MS                  a slow broker
  *   coord TRANSACTIONAL_ID BROKER  move a transaction coordinator
+ *   produce TOPIC KEY FILE         one record, FILE's bytes its value, as
+ *                                  any client could write it (a forgery)
  *
  * What the mock does not do (librdkafka 2.0.2): it writes no commit or
  * abort markers and answers Fetch with LastStableOffset = the end, so a
@@ -25,6 +27,45 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+/* One record, not in a transaction, through a producer of our own. */
+static rd_kafka_resp_err_t produce(rd_kafka_mock_cluster_t *mc,
+                                   const char *topic, const char *key,
+                                   const char *file)
+{
+    static rd_kafka_t *pr;
+    static char value[65536];
+    rd_kafka_topic_t *rkt;
+    rd_kafka_resp_err_t err;
+    char errstr[256];
+    FILE *f = fopen(file, "rb");
+    size_t n;
+
+    if (!f)
+        return RD_KAFKA_RESP_ERR__INVALID_ARG;
+    n = fread(value, 1, sizeof(value), f);
+    fclose(f);
+    if (!pr) {
+        rd_kafka_conf_t *conf = rd_kafka_conf_new();
+
+        if (rd_kafka_conf_set(conf, "bootstrap.servers",
+                              rd_kafka_mock_cluster_bootstraps(mc), errstr,
+                              sizeof(errstr)) != RD_KAFKA_CONF_OK)
+            return RD_KAFKA_RESP_ERR__INVALID_ARG;
+        pr = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
+        if (!pr)
+            return RD_KAFKA_RESP_ERR__FAIL;
+    }
+    rkt = rd_kafka_topic_new(pr, topic, NULL);
+    if (!rkt)
+        return RD_KAFKA_RESP_ERR__FAIL;
+    err = rd_kafka_produce(rkt, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY,
+                           value, n, key, strlen(key), NULL) == 0
+              ? rd_kafka_flush(pr, 10000)
+              : rd_kafka_last_error();
+    rd_kafka_topic_destroy(rkt);
+    return err;
+}
 
 static int command(rd_kafka_mock_cluster_t *mc, char *line)
 {
@@ -56,6 +97,8 @@ static int command(rd_kafka_mock_cluster_t *mc, char *line)
     } else if (strcmp(argv[0], "coord") == 0 && argc == 3) {
         err = rd_kafka_mock_coordinator_set(mc, "transaction", argv[1],
                                             atoi(argv[2]));
+    } else if (strcmp(argv[0], "produce") == 0 && argc == 4) {
+        err = produce(mc, argv[1], argv[2], argv[3]);
     } else {
         printf("error unknown command %s\n", argv[0]);
         return -1;

@@ -13,6 +13,31 @@
 #include "logseal/checkpoint.h"
 #include "logseal/file.h"
 
+/* Seals what the tests save (test_ckptseal.c tests the sealing). */
+static struct lsl_ckpt_key *key;
+static char key_dir[] = "/tmp/lsl-test-ckptkey-XXXXXX";
+
+static int group_setup(void **state)
+{
+    char path[64];
+
+    (void)state;
+    if (!mkdtemp(key_dir))
+        return -1;
+    snprintf(path, sizeof(path), "%s/%s", key_dir, LSL_CKPT_KEY_FILE);
+    return lsl_ckpt_key_open(path, true, &key, NULL);
+}
+
+static int group_teardown(void **state)
+{
+    char cmd[96];
+
+    (void)state;
+    lsl_ckpt_key_free(key);
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", key_dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
 static int setup(void **state)
 {
     char *dir = strdup("/tmp/lsl-test-ckpt-XXXXXX");
@@ -74,8 +99,8 @@ static void test_round_trip(void **state)
     cp.done[1] = cp.file;
     cp.done[1].ino = 7;
     cp.done[1].btime_ns = 0;
-    assert_int_equal(lsl_checkpoint_save(dir, "web", &cp), 0);
-    assert_int_equal(lsl_checkpoint_load(dir, "web", &back), 0);
+    assert_int_equal(lsl_checkpoint_save(dir, "web", key, &cp), 0);
+    assert_int_equal(lsl_checkpoint_load(dir, "web", key, &back), 0);
     assert_memory_equal(&cp.file, &back.file, sizeof(cp.file));
     assert_int_equal(back.offset, cp.offset);
     assert_int_equal(back.mtime_ns, cp.mtime_ns);
@@ -91,14 +116,15 @@ static void test_round_trip(void **state)
     assert_string_equal(back.segment, cp.segment);
     assert_int_equal(back.segment_len, 777);
     assert_int_equal(back.lines, 42);
+    assert_true(back.sealed);
     snprintf(path, sizeof(path), "%s/web.ckpt", dir);
     assert_int_equal(stat(path, &st), 0);
     assert_int_equal(st.st_mode & 0777, 0600);
 
     /* No open segment: an empty value. */
     cp.segment[0] = '\0';
-    assert_int_equal(lsl_checkpoint_save(dir, "web", &cp), 0);
-    assert_int_equal(lsl_checkpoint_load(dir, "web", &back), 0);
+    assert_int_equal(lsl_checkpoint_save(dir, "web", key, &cp), 0);
+    assert_int_equal(lsl_checkpoint_load(dir, "web", key, &back), 0);
     assert_string_equal(back.segment, "");
 }
 
@@ -106,7 +132,7 @@ static void test_missing(void **state)
 {
     struct lsl_checkpoint cp;
 
-    assert_int_equal(lsl_checkpoint_load(*state, "none", &cp), -ENOENT);
+    assert_int_equal(lsl_checkpoint_load(*state, "none", key, &cp), -ENOENT);
 }
 
 #define GOOD_FP "00112233445566778899aabbccddeeff"
@@ -116,7 +142,7 @@ static void expect_corrupt(const char *dir, const char *text, int want)
     struct lsl_checkpoint cp;
 
     write_text(dir, "bad.ckpt", text);
-    assert_int_equal(lsl_checkpoint_load(dir, "bad", &cp), want);
+    assert_int_equal(lsl_checkpoint_load(dir, "bad", key, &cp), want);
 }
 
 /* Version 4 adds `heads`: line ends, increasing, inside the head. */
@@ -250,7 +276,7 @@ static void test_corrupt(void **state)
              rest);
     expect_corrupt(dir, text, LSL_ECORRUPT);
     heads_corrupt(dir, rest);
-    snprintf(text, sizeof(text), "version 5\ndev 1\n%s", rest);
+    snprintf(text, sizeof(text), "version 6\ndev 1\n%s", rest);
     expect_corrupt(dir, text, LSL_EVERSION);
 }
 
@@ -264,7 +290,7 @@ static void test_version2(void **state)
                "version 2\ndev 1\nino 2\nfp_len 10\nfp " GOOD_FP
                "\noffset 5\nsegment \nsegment_len 0\nlines 1\nmtime 7\n"
                "end_len 5\nend_fp " GOOD_FP "\nin_line 0\nbtime 9\ndone \n");
-    assert_int_equal(lsl_checkpoint_load(dir, "v2", &cp), 0);
+    assert_int_equal(lsl_checkpoint_load(dir, "v2", key, &cp), 0);
     assert_false(cp.deleted);
     assert_int_equal(cp.mtime_ns, 7);
 }
@@ -279,7 +305,7 @@ static void test_version1(void **state)
     write_text(dir, "old.ckpt",
                "version 1\ndev 1\nino 2\nfp_len 10\nfp " GOOD_FP
                "\noffset 5\nsegment \nsegment_len 0\nlines 1\n");
-    assert_int_equal(lsl_checkpoint_load(dir, "old", &cp), 0);
+    assert_int_equal(lsl_checkpoint_load(dir, "old", key, &cp), 0);
     assert_int_equal(cp.end_len, 0);
     assert_false(cp.in_line);
     assert_true(cp.mtime_ns > 0);
@@ -443,5 +469,5 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_pread_exact, setup, teardown),
     };
 
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -9,7 +9,9 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 #include "logseal/kafka.h"
 #include "src/sink/kafka_internal.h"
@@ -62,8 +64,23 @@ static void urls(void **state)
                      -EINVAL);
 }
 
+/* A checkpoint key in a directory of its own, removed at once. */
+static struct lsl_ckpt_key *make_key(void)
+{
+    char dir[] = "/tmp/lsl-test-kafka-XXXXXX", path[64];
+    struct lsl_ckpt_key *k = NULL;
+
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/%s", dir, LSL_CKPT_KEY_FILE);
+    assert_int_equal(lsl_ckpt_key_open(path, true, &k, NULL), 0);
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(rmdir(dir), 0);
+    return k;
+}
+
 static void record(void **state)
 {
+    struct lsl_ckpt_key *key = make_key();
     struct lsl_checkpoint cp, got;
     char text[LSL_CKPT_TEXT_MAX + 64];
     size_t n, len = 0;
@@ -79,21 +96,30 @@ static void record(void **state)
     snprintf(cp.segment, sizeof(cp.segment), "kafka:logseal.h.web");
     n = (size_t)snprintf(text, sizeof(text), "%stxn 17/00ff\n",
                          KAFKA_CKPT_MAGIC);
+    assert_int_equal(lsl_checkpoint_format(&cp, "web", key, text + n,
+                                           sizeof(text) - n, &len),
+                     0);
     assert_int_equal(
-        lsl_checkpoint_format(&cp, text + n, sizeof(text) - n, &len), 0);
-    assert_int_equal(kafka_ckpt_parse(text, n + len, &seq, &got, &have), 0);
+        kafka_ckpt_parse(text, n + len, "web", key, &seq, &got, &have), 0);
     assert_true(have);
+    assert_true(got.sealed);
     assert_int_equal(seq, 17);
     assert_int_equal(got.offset, 1234);
     assert_int_equal(got.file.ino, 42);
     assert_string_equal(got.segment, cp.segment);
+    /* Another source's record (a writer of the topic moved it): refused. */
+    assert_int_equal(
+        kafka_ckpt_parse(text, n + len, "api", key, &seq, &got, &have),
+        LSL_EAUTH);
 
     /* A transaction of a source that keeps no checkpoint. */
     n = (size_t)snprintf(text, sizeof(text), "%stxn 3/ab\nnone\n",
                          KAFKA_CKPT_MAGIC);
-    assert_int_equal(kafka_ckpt_parse(text, n, &seq, &got, &have), 0);
+    assert_int_equal(kafka_ckpt_parse(text, n, "web", key, &seq, &got, &have),
+                     0);
     assert_false(have);
     assert_int_equal(seq, 3);
+    lsl_ckpt_key_free(key);
 }
 
 static void hostile_records(void **state)
@@ -110,14 +136,17 @@ static void hostile_records(void **state)
         "logseal-kafka-checkpoint 1\ntxn 5/a\nversion 2\noffset 1\n",
         "logseal-kafka-checkpoint 1\ntxn 5/a",
     };
+    struct lsl_ckpt_key *key = make_key();
     struct lsl_checkpoint cp;
     uint64_t seq;
     bool have;
 
     (void)state;
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-        assert_int_not_equal(
-            kafka_ckpt_parse(bad[i], strlen(bad[i]), &seq, &cp, &have), 0);
+        assert_int_not_equal(kafka_ckpt_parse(bad[i], strlen(bad[i]), "web",
+                                              key, &seq, &cp, &have),
+                             0);
+    lsl_ckpt_key_free(key);
 }
 
 static void check_props(void **state)

@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <zlib.h>
 #include <cmocka.h>
+#include "logseal/checkpoint.h"
 #include "logseal/file.h"
 #include "tests/unit/token/testkey.h"
 
@@ -22,6 +23,8 @@ static void path_in(const struct harness *h, char *out, size_t cap,
 
 void h_setup(struct harness *h, const char *name)
 {
+    char key[PATH_MAX];
+
     memset(h, 0, sizeof(*h));
     snprintf(h->root, sizeof(h->root), "/tmp/lsl-test-tail-XXXXXX");
     assert_non_null(mkdtemp(h->root));
@@ -33,6 +36,9 @@ void h_setup(struct harness *h, const char *name)
     mem_sink_init(&h->sink);
     h->rotate_wait_ms = 50;
     h->kr = testkey_open(1);
+    assert_int_equal(
+        lsl_path_join(key, sizeof(key), h->root, LSL_CKPT_KEY_FILE), 0);
+    assert_int_equal(lsl_ckpt_key_open(key, true, &h->ckey, NULL), 0);
     h->stopped = true;
 }
 
@@ -43,6 +49,7 @@ void h_teardown(struct harness *h)
     if (!h->stopped)
         h_stop(h);
     lsl_keyring_close(h->kr);
+    lsl_ckpt_key_free(h->ckey);
     mem_sink_free(&h->sink);
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", h->root);
     assert_int_equal(system(cmd), 0);
@@ -60,6 +67,7 @@ void h_start(struct harness *h)
         .name = "web",
         .path = h->path,
         .state_dir = h->state,
+        .ckpt_key = h->ckey,
         .start_at_end = h->start_at_end,
         .sink = &h->sink.base,
         .read_size = 64, /* many small reads: offsets get exercised */

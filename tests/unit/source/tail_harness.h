@@ -20,6 +20,7 @@ struct harness {
     uv_loop_t loop;
     uv_timer_t tick;
     struct lsl_keyring *kr;
+    struct lsl_ckpt_key *ckey; /* seals the checkpoints */
     struct lsl_pipeline *pl;
     struct lsl_tail_source *t;
     struct mem_sink sink;

@@ -223,7 +223,7 @@ static void test_restart(void **state)
     h_run_lines(h, 4, 2000);
     h_stop(h);
     /* The unfinished line is not committed: the checkpoint ends at 4. */
-    assert_int_equal(lsl_checkpoint_load(h->state, "web", &cp), 0);
+    assert_int_equal(lsl_checkpoint_load(h->state, "web", h->ckey, &cp), 0);
     assert_int_equal(cp.offset, 8);
     assert_int_equal(cp.lines, 4);
     h_append(h, "access.log", "tial\n5\n");
@@ -331,7 +331,7 @@ static void test_idle_restart(void **state)
     h_start(h);
     h_stop(h);
     /* Checkpointed when the file was adopted, before any read. */
-    assert_int_equal(lsl_checkpoint_load(h->state, "web", &cp), 0);
+    assert_int_equal(lsl_checkpoint_load(h->state, "web", h->ckey, &cp), 0);
     assert_int_equal(cp.offset, 10);
     h_append(h, "access.log", "new1\nnew2\n");
     h_start(h);
@@ -1128,7 +1128,7 @@ static void test_group_commit(void **state)
     assert_int_equal(writes, 3);
     assert_int_equal(syncs, 2);
     h_stop(h);
-    assert_int_equal(lsl_checkpoint_load(h->state, "web", &cp), 0);
+    assert_int_equal(lsl_checkpoint_load(h->state, "web", h->ckey, &cp), 0);
     assert_int_equal(cp.offset, 8);
     assert_int_equal(cp.lines, 4);
     h_append(h, "access.log", "5\n");
