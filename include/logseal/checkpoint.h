@@ -129,6 +129,10 @@ LSL_MUST_CHECK int lsl_checkpoint_format(const struct lsl_checkpoint *cp,
                                          const struct lsl_ckpt_key *key,
                                          char *text, size_t cap, size_t *len);
 
+/* True if a and b say the same (every field that is saved). */
+bool lsl_checkpoint_same(const struct lsl_checkpoint *a,
+                         const struct lsl_checkpoint *b);
+
 /* Parse such text (borrowed) of `source`; errors as lsl_checkpoint_load,
  * and -ENOMEM. */
 LSL_MUST_CHECK int lsl_checkpoint_parse(const char *text, size_t len,

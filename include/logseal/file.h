@@ -31,6 +31,18 @@ LSL_MUST_CHECK int lsl_secret_file_read(const char *path, void *buf,
                                         size_t len);
 
 /*
+ * A raw key file: LSL_KEYFILE_MAGIC_LEN bytes of `magic` naming its kind,
+ * then the `len` key bytes. Read as lsl_secret_file_read does (and
+ * LSL_EFORMAT for another magic); created 0600, never over an existing
+ * file (-EEXIST). The image passes through sodium_malloc'd memory only.
+ */
+#define LSL_KEYFILE_MAGIC_LEN 8
+LSL_MUST_CHECK int lsl_keyfile_read(const char *path, const char *magic,
+                                    uint8_t *key, size_t len);
+LSL_MUST_CHECK int lsl_keyfile_create(const char *path, const char *magic,
+                                      const uint8_t *key, size_t len);
+
+/*
  * Create `path` exclusively with `mode`, write buf, fsync it and its
  * directory. -EEXIST if it exists. On failure nothing is left behind.
  */

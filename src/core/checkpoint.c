@@ -138,7 +138,7 @@ int lsl_checkpoint_format(const struct lsl_checkpoint *cp, const char *source,
                           const struct lsl_ckpt_key *key, char *text,
                           size_t cap, size_t *len)
 {
-    char *inner;
+    char inner[INNER_MAX];
     size_t inner_len;
     int n, rc;
 
@@ -157,14 +157,11 @@ int lsl_checkpoint_format(const struct lsl_checkpoint *cp, const char *source,
                  cp->lines, cp->deleted ? 1 : 0, lsl_ckpt_key_id(key));
     if (n < 0 || (size_t)n >= cap)
         return -ENAMETOOLONG;
-    inner = sodium_malloc(INNER_MAX);
-    if (!inner)
-        return -ENOMEM;
     inner_len = inner_text(cp, inner);
     /* The associated data ends before "sealed ". */
     rc = lsl_ckpt_seal(key, source, text, (size_t)n - strlen(SEALED_KEY), inner,
                        inner_len, text + n, cap - (size_t)n - 1);
-    sodium_free(inner);
+    sodium_memzero(inner, sizeof(inner));
     if (rc)
         return rc;
     *len = (size_t)n + strlen(text + n);
@@ -414,9 +411,10 @@ static int unseal_error(const char *outer, const struct lsl_ckpt_key *key)
     return LSL_EAUTH;
 }
 
-/* Open the sealed line `at` of text (its end at text + len) into *inner. */
+/* Open the sealed line `at` of text (its end at text + len) into inner
+ * (INNER_MAX + 1 bytes), NUL-terminated. */
 static int unseal(char *text, char *at, size_t len, const char *source,
-                  const struct lsl_ckpt_key *key, char **inner)
+                  const struct lsl_ckpt_key *key, char *inner)
 {
     const char *b64 = at + strlen(SEALED_KEY);
     size_t n = 0;
@@ -424,20 +422,17 @@ static int unseal(char *text, char *at, size_t len, const char *source,
 
     if (!key)
         return LSL_ENOKEY;
-    *inner = sodium_malloc(INNER_MAX + 1);
-    if (!*inner)
-        return -ENOMEM;
     rc = lsl_ckpt_unseal(key, source, text, (size_t)(at - text), b64,
-                         (size_t)(text + len - 1 - b64), *inner, INNER_MAX, &n);
+                         (size_t)(text + len - 1 - b64), inner, INNER_MAX, &n);
     if (rc == LSL_EAUTH) {
         *at = '\0';
         rc = unseal_error(text, key);
     }
     if (rc == -ENAMETOOLONG)
         rc = LSL_ECORRUPT;
-    (*inner)[rc == 0 ? n : 0] = '\0';
+    inner[rc == 0 ? n : 0] = '\0';
     *at = '\0';
-    return rc == 0 && memchr(*inner, '\0', n) ? LSL_ECORRUPT : rc;
+    return rc == 0 && memchr(inner, '\0', n) ? LSL_ECORRUPT : rc;
 }
 
 /* Every key of the version, each once, each where the version has it. */
@@ -466,22 +461,48 @@ static int parse_text(char *text, size_t len, const char *source,
                       const struct lsl_ckpt_key *key, struct lsl_checkpoint *cp)
 {
     struct parse ps = {.cp = cp};
-    char *at = sealed_line(text, len), *inner = NULL;
+    char *at = sealed_line(text, len);
+    char inner[INNER_MAX + 1];
     int rc = 0;
 
     memset(cp, 0, sizeof(*cp));
     if (at)
-        rc = unseal(text, at, len, source, key, &inner);
+        rc = unseal(text, at, len, source, key, inner);
     if (rc == 0)
         rc = parse_lines(&ps, text, false);
-    if (rc == 0 && inner)
+    if (rc == 0 && at)
         rc = parse_lines(&ps, inner, true);
     if (rc == 0)
         rc = parse_check(&ps, key);
-    if (inner)
-        sodium_free(inner);
+    if (at)
+        sodium_memzero(inner, sizeof(inner));
     cp->sealed = rc == 0 && at;
     return rc;
+}
+
+static bool id_same(const struct lsl_file_id *a, const struct lsl_file_id *b)
+{
+    return a->dev == b->dev && a->ino == b->ino && a->btime_ns == b->btime_ns &&
+           a->fp_len == b->fp_len && memcmp(a->fp, b->fp, LSL_FP_BYTES) == 0;
+}
+
+bool lsl_checkpoint_same(const struct lsl_checkpoint *a,
+                         const struct lsl_checkpoint *b)
+{
+    bool same = id_same(&a->file, &b->file) && a->mtime_ns == b->mtime_ns &&
+                a->end_len == b->end_len &&
+                memcmp(a->end_fp, b->end_fp, LSL_FP_BYTES) == 0 &&
+                a->offset == b->offset && a->in_line == b->in_line &&
+                a->deleted == b->deleted && a->heads.n == b->heads.n &&
+                a->ndone == b->ndone && a->segment_len == b->segment_len &&
+                a->lines == b->lines && strcmp(a->segment, b->segment) == 0;
+
+    for (unsigned i = 0; same && i < a->heads.n && i < LSL_CKPT_HEADS; i++)
+        same = a->heads.v[i].len == b->heads.v[i].len &&
+               memcmp(a->heads.v[i].fp, b->heads.v[i].fp, LSL_FP_BYTES) == 0;
+    for (unsigned i = 0; same && i < a->ndone && i < LSL_CKPT_DONE; i++)
+        same = id_same(&a->done[i], &b->done[i]);
+    return same;
 }
 
 int lsl_checkpoint_parse(const char *text, size_t len, const char *source,

@@ -22,57 +22,41 @@
  */
 #include <errno.h>
 #include <sodium.h>
+#include <stdlib.h>
 #include <string.h>
 #include "ckpt_internal.h"
 #include "logseal/file.h"
 
-#define KEY_MAGIC     "LSLCKEY1"
-#define KEY_MAGIC_LEN 8
-#define KEY_BYTES     crypto_aead_xchacha20poly1305_ietf_KEYBYTES
-#define KEY_FILE_SIZE (KEY_MAGIC_LEN + KEY_BYTES)
-#define NONCE_BYTES   crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
-#define TAG_BYTES     crypto_aead_xchacha20poly1305_ietf_ABYTES
-#define KID_LABEL     "logseal checkpoint key id"
-#define AD_DOMAIN     "lslckpt5"
-#define B64_VARIANT   sodium_base64_VARIANT_URLSAFE_NO_PADDING
+#define KEY_MAGIC   "LSLCKEY1"
+#define KEY_BYTES   crypto_aead_xchacha20poly1305_ietf_KEYBYTES
+#define NONCE_BYTES crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
+#define TAG_BYTES   crypto_aead_xchacha20poly1305_ietf_ABYTES
+#define KID_LABEL   "logseal checkpoint key id"
+#define AD_DOMAIN   "lslckpt5"
+#define B64_VARIANT sodium_base64_VARIANT_URLSAFE_NO_PADDING
 
 struct lsl_ckpt_key {
     uint8_t key[KEY_BYTES];
     char id[LSL_CKPT_KID_LEN + 1];
 };
 
-static int key_create(const char *path)
+/* A new key file; k's key is the scratch space for it. */
+static int key_create(const char *path, struct lsl_ckpt_key *k)
 {
-    uint8_t *img = sodium_malloc(KEY_FILE_SIZE);
-    int rc;
-
-    if (!img)
-        return -ENOMEM;
-    memcpy(img, KEY_MAGIC, KEY_MAGIC_LEN);
-    crypto_aead_xchacha20poly1305_ietf_keygen(img + KEY_MAGIC_LEN);
-    rc = lsl_file_create_excl(path, 0600, img, KEY_FILE_SIZE);
-    sodium_free(img);
-    return rc;
+    crypto_aead_xchacha20poly1305_ietf_keygen(k->key);
+    return lsl_keyfile_create(path, KEY_MAGIC, k->key, KEY_BYTES);
 }
 
 static int key_load(const char *path, struct lsl_ckpt_key *k)
 {
-    uint8_t *img = sodium_malloc(KEY_FILE_SIZE);
     uint8_t id[crypto_generichash_BYTES_MIN];
-    int rc;
+    int rc = lsl_keyfile_read(path, KEY_MAGIC, k->key, KEY_BYTES);
 
-    if (!img)
-        return -ENOMEM;
-    rc = lsl_secret_file_read(path, img, KEY_FILE_SIZE);
-    if (rc == 0 && memcmp(img, KEY_MAGIC, KEY_MAGIC_LEN) != 0)
-        rc = LSL_EFORMAT;
     if (rc == 0) {
-        memcpy(k->key, img + KEY_MAGIC_LEN, KEY_BYTES);
         crypto_generichash(id, sizeof(id), (const uint8_t *)KID_LABEL,
                            strlen(KID_LABEL), k->key, KEY_BYTES);
         sodium_bin2hex(k->id, sizeof(k->id), id, LSL_CKPT_KID_LEN / 2);
     }
-    sodium_free(img);
     return rc;
 }
 
@@ -92,7 +76,7 @@ int lsl_ckpt_key_open(const char *path, bool create, struct lsl_ckpt_key **out,
         return -ENOMEM;
     rc = key_load(path, k);
     if (rc == -ENOENT && create) {
-        rc = key_create(path);
+        rc = key_create(path, k);
         if (rc == 0 && created)
             *created = true;
         /* -EEXIST: another process made it first; that one counts. */
@@ -141,7 +125,7 @@ int lsl_ckpt_seal(const struct lsl_ckpt_key *k, const char *source,
 
     if (cap < sodium_base64_ENCODED_LEN(blen, B64_VARIANT))
         return -ENAMETOOLONG;
-    box = sodium_malloc(blen);
+    box = malloc(blen); /* a nonce and ciphertext: nothing to wipe */
     if (!box)
         return -ENOMEM;
     make_ad(source, outer, outer_len, ad);
@@ -150,7 +134,7 @@ int lsl_ckpt_seal(const struct lsl_ckpt_key *k, const char *source,
         box + NONCE_BYTES, NULL, (const uint8_t *)inner, inner_len, ad,
         sizeof(ad), NULL, box, k->key);
     sodium_bin2base64(out, cap, box, blen, B64_VARIANT);
-    sodium_free(box);
+    free(box);
     return 0;
 }
 
@@ -160,7 +144,7 @@ int lsl_ckpt_unseal(const struct lsl_ckpt_key *k, const char *source,
 {
     uint8_t ad[crypto_generichash_BYTES];
     size_t blen = 0;
-    uint8_t *box = b64_len ? sodium_malloc(b64_len) : NULL;
+    uint8_t *box = b64_len ? malloc(b64_len) : NULL;
     int rc = LSL_ECORRUPT;
 
     if (b64_len == 0)
@@ -182,6 +166,6 @@ int lsl_ckpt_unseal(const struct lsl_ckpt_key *k, const char *source,
              : LSL_EAUTH;
     *len = rc == 0 ? blen - NONCE_BYTES - TAG_BYTES : 0;
 out:
-    sodium_free(box);
+    free(box);
     return rc;
 }

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -96,6 +97,38 @@ int lsl_secret_file_read(const char *path, void *buf, size_t len)
         rc = LSL_EFORMAT;
 out:
     close(fd);
+    return rc;
+}
+
+int lsl_keyfile_read(const char *path, const char *magic, uint8_t *key,
+                     size_t len)
+{
+    uint8_t *img = sodium_malloc(LSL_KEYFILE_MAGIC_LEN + len);
+    int rc;
+
+    if (!img)
+        return -ENOMEM;
+    rc = lsl_secret_file_read(path, img, LSL_KEYFILE_MAGIC_LEN + len);
+    if (rc == 0 && memcmp(img, magic, LSL_KEYFILE_MAGIC_LEN) != 0)
+        rc = LSL_EFORMAT;
+    if (rc == 0)
+        memcpy(key, img + LSL_KEYFILE_MAGIC_LEN, len);
+    sodium_free(img);
+    return rc;
+}
+
+int lsl_keyfile_create(const char *path, const char *magic, const uint8_t *key,
+                       size_t len)
+{
+    uint8_t *img = sodium_malloc(LSL_KEYFILE_MAGIC_LEN + len);
+    int rc;
+
+    if (!img)
+        return -ENOMEM;
+    memcpy(img, magic, LSL_KEYFILE_MAGIC_LEN);
+    memcpy(img + LSL_KEYFILE_MAGIC_LEN, key, len);
+    rc = lsl_file_create_excl(path, 0600, img, LSL_KEYFILE_MAGIC_LEN + len);
+    sodium_free(img);
     return rc;
 }
 

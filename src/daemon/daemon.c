@@ -285,7 +285,7 @@ int lsl_daemon_check(const char *config_path, FILE *out)
     int rc = load(config_path, &r);
 
     if (rc == 0)
-        lsl_run_describe(r, out);
+        rc = lsl_run_describe(r, out);
     lsl_run_free(r);
     return rc;
 }

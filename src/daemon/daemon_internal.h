@@ -34,8 +34,10 @@ struct lsl_run_opts {
 LSL_MUST_CHECK int lsl_run_prepare(struct lsl_run **out,
                                    struct lsl_config *cfg);
 
-/* Print the sources, rules and outputs that would run. */
-void lsl_run_describe(const struct lsl_run *r, FILE *f);
+/* Print the sources, rules and outputs that would run, and where each
+ * source would resume. 0, or the error of a checkpoint the start would
+ * refuse (said in the output). */
+LSL_MUST_CHECK int lsl_run_describe(const struct lsl_run *r, FILE *f);
 
 /*
  * Open the vault writer, sinks, pipeline and sources, and start reading.

@@ -92,14 +92,31 @@ static void writable_dir(struct preflight *pf, const char *path,
                 path, what, pf->who, parent);
 }
 
-/* A ratcheting key is replaced in its directory at each epoch boundary. */
+/*
+ * A ratcheting key is replaced in its directory at each epoch boundary;
+ * a missing checkpoint key is made there at the first start with a tail
+ * source.
+ */
 static void keys_dir(struct preflight *pf, const struct lsl_run *r)
 {
     static const char *const lens[] = {"never", "day", "week", "month"};
     enum lsl_epoch_len len = lsl_keyring_epoch_len(r->kr);
     const char *dir = r->cfg->keys;
+    bool tail = false;
 
-    if (len == LSL_EPOCH_NEVER || may(dir, W_OK | X_OK))
+    for (size_t i = 0; i < r->cfg->nsources; i++)
+        tail = tail || r->cfg->sources[i].type == LSL_SRC_TAIL;
+    if (may(dir, W_OK | X_OK))
+        return;
+    if (tail && !r->ckey)
+        problem(pf,
+                "%s: not writable by %s, and it holds no %s: the daemon "
+                "makes it there at its first start with a tail source; "
+                "make the directory writable for it once, or create the "
+                "key with 'logseal keygen' in another directory and copy "
+                "it here (mode 0600, owned by %s)",
+                dir, pf->who, LSL_CKPT_KEY_FILE, pf->who);
+    if (len == LSL_EPOCH_NEVER)
         return;
     problem(pf,
             "%s: not writable by %s, but its hash key ratchets (--epoch %s): "

@@ -190,9 +190,41 @@ static void describe_output(const struct lsl_config *c, FILE *f)
         fprintf(f, "%s for all rules\n", modes[c->ip.mode & 3]);
 }
 
-void lsl_run_describe(const struct lsl_run *r, FILE *f)
+/* Where source s would resume: its checkpoint in STATE, as the start
+ * reads it. */
+static int describe_ckpt(const struct lsl_run *r, const struct run_src *s,
+                         FILE *f)
+{
+    const char *name = s->conf->name;
+    struct lsl_checkpoint *cp = malloc(sizeof(*cp));
+    int rc;
+
+    if (!cp)
+        return -ENOMEM;
+    rc = lsl_checkpoint_load(r->cfg->state, name, r->ckey, cp);
+    if (rc == -ENOENT)
+        fprintf(f, "  checkpoint: none (a first run)\n");
+    else if (rc)
+        fprintf(f, "  checkpoint %s/%s.ckpt: UNUSABLE: %s%s\n", r->cfg->state,
+                name, lsl_strerror(rc),
+                rc == LSL_ENOKEY ? " (KEYS/" LSL_CKPT_KEY_FILE " is missing)"
+                                 : "");
+    else
+        fprintf(f,
+                "  checkpoint: inode %" PRIu64 " at byte %" PRIu64 ", %" PRIu64
+                " lines committed, %s\n",
+                cp->file.ino, cp->offset, cp->lines,
+                cp->sealed ? "sealed"
+                           : "unsealed (an older version; sealed at the "
+                             "next commit)");
+    free(cp);
+    return rc == -ENOENT ? 0 : rc;
+}
+
+int lsl_run_describe(const struct lsl_run *r, FILE *f)
 {
     const struct lsl_config *c = r->cfg;
+    int rc = 0;
 
     fprintf(f, "config %s: OK\n", c->path);
     fprintf(f, "keys %s, vault %s, state %s\n", c->keys, c->vault, c->state);
@@ -219,7 +251,19 @@ void lsl_run_describe(const struct lsl_run *r, FILE *f)
                 s->conf->sink == LSL_SINK_STDOUT  ? "stdout"
                 : s->conf->sink == LSL_SINK_KAFKA ? "kafka"
                                                   : "segments");
+        if (s->conf->type == LSL_SRC_TAIL && s->conf->sink == LSL_SINK_KAFKA) {
+            fprintf(f, "  checkpoint: in the checkpoint topic (read at "
+                       "start)\n");
+        } else if (s->conf->type == LSL_SRC_TAIL) {
+            int crc = describe_ckpt(r, s, f);
+
+            rc = rc ? rc : crc;
+        }
     }
+    fprintf(f, "checkpoint key: %s\n",
+            r->ckey ? lsl_ckpt_key_id(r->ckey)
+                    : "none yet (made at the first start with a tail source)");
+    return rc;
 }
 
 static uint64_t src_lag(const struct run_src *s)

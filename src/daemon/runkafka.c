@@ -83,8 +83,7 @@ static int trust_unsealed(struct lsl_run *r, struct run_src *s)
     if (!local)
         return -ENOMEM;
     rc = lsl_checkpoint_load(r->cfg->state, name, r->ckey, local);
-    /* A parse zeroes the whole struct first: memcmp compares fields. */
-    if (rc == 0 && (local->sealed || memcmp(local, &s->cp, sizeof(*local))))
+    if (rc == 0 && (local->sealed || !lsl_checkpoint_same(local, &s->cp)))
         rc = LSL_EAUTH;
     if (rc)
         lsl_log_error("[source %s]: the checkpoint read back from Kafka is "

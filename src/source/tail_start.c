@@ -54,6 +54,25 @@ static void batch_end_fp(const struct lsl_batch *b, struct lsl_checkpoint *cp)
     sodium_memzero(buf, sizeof(buf));
 }
 
+/* The checkpoint of e's file at `offset` (its identity, the files done
+ * before it; at its start offset, the bytes before that). */
+static void ckpt_of(struct lsl_checkpoint *cp, const struct tail_id *e,
+                    uint64_t offset)
+{
+    memset(cp, 0, sizeof(*cp));
+    cp->file = e->id;
+    cp->mtime_ns = e->mtime_ns;
+    cp->deleted = e->deleted;
+    cp->heads = e->heads;
+    cp->offset = offset;
+    memcpy(cp->done, e->done, sizeof(cp->done));
+    cp->ndone = e->ndone;
+    if (offset == e->start) {
+        cp->end_len = e->start_end_len;
+        memcpy(cp->end_fp, e->start_end_fp, LSL_FP_BYTES);
+    }
+}
+
 int tail_persist(struct lsl_source *s, const struct lsl_batch *b,
                  const struct lsl_sink_state *st, uint64_t lines)
 {
@@ -62,25 +81,15 @@ int tail_persist(struct lsl_source *s, const struct lsl_batch *b,
     struct tail_id e;
     int rc;
 
-    memset(&cp, 0, sizeof(cp));
     if (!tail_ids_get(t, b->pos.file_id, &e)) {
         lsl_log_error("%s: no identity for input generation %llu", s->name,
                       (unsigned long long)b->pos.file_id);
         return LSL_ECORRUPT;
     }
-    cp.file = e.id;
-    cp.mtime_ns = e.mtime_ns;
-    cp.deleted = e.deleted;
-    cp.heads = e.heads;
-    cp.offset = b->pos.offset;
-    memcpy(cp.done, e.done, sizeof(cp.done));
-    cp.ndone = e.ndone;
+    ckpt_of(&cp, &e, b->pos.offset);
     if (b->nlines > 0) {
         batch_end_fp(b, &cp);
         cp.in_line = b->lines[b->nlines - 1].flags & LSL_LINE_PIECE;
-    } else if (b->pos.offset == e.start) {
-        cp.end_len = e.start_end_len;
-        memcpy(cp.end_fp, e.start_end_fp, LSL_FP_BYTES);
     }
     memcpy(cp.segment, st->part, sizeof(cp.segment));
     cp.segment_len = st->len;
@@ -114,15 +123,7 @@ void tail_checkpoint_start(struct lsl_tail_source *t)
 
     memset(&cp, 0, sizeof(cp));
     if (t->cur.fd >= 0 && tail_ids_get(t, t->cur.gen, &e)) {
-        cp.file = e.id;
-        cp.mtime_ns = e.mtime_ns;
-        cp.deleted = e.deleted;
-        cp.heads = e.heads;
-        cp.offset = e.start;
-        memcpy(cp.done, e.done, sizeof(cp.done));
-        cp.ndone = e.ndone;
-        cp.end_len = e.start_end_len;
-        memcpy(cp.end_fp, e.start_end_fp, LSL_FP_BYTES);
+        ckpt_of(&cp, &e, e.start);
     } else if (t->cur.fd < 0 && clock_gettime(CLOCK_REALTIME, &now) == 0) {
         cp.mtime_ns = tail_ns(&now);
         cp.ndone = t->nfinished < LSL_CKPT_DONE ? t->nfinished : LSL_CKPT_DONE;

@@ -20,11 +20,9 @@
 #include "logseal/file.h"
 #include "logseal/token.h"
 
-#define KEY_MAGIC     "LSLSKEY1"
-#define KEY_MAGIC_LEN 8
-#define KEY_FILE_SIZE (KEY_MAGIC_LEN + LSL_STOP_KEY_BYTES)
-#define SUB_CONTEXT   "lslstopc"
-#define DIGEST_BYTES  crypto_generichash_BYTES_MIN
+#define KEY_MAGIC    "LSLSKEY1"
+#define SUB_CONTEXT  "lslstopc"
+#define DIGEST_BYTES crypto_generichash_BYTES_MIN
 
 struct secrets {
     /* Keyed with the class subkey, key block absorbed: one compression
@@ -82,32 +80,12 @@ int lsl_stop_hash(const uint8_t key[LSL_STOP_KEY_BYTES], enum lsl_class c,
 
 int lsl_stop_key_write(const char *path, const uint8_t key[LSL_STOP_KEY_BYTES])
 {
-    uint8_t *img = sodium_malloc(KEY_FILE_SIZE);
-    int rc;
-
-    if (!img)
-        return -ENOMEM;
-    memcpy(img, KEY_MAGIC, KEY_MAGIC_LEN);
-    memcpy(img + KEY_MAGIC_LEN, key, LSL_STOP_KEY_BYTES);
-    rc = lsl_file_create_excl(path, 0600, img, KEY_FILE_SIZE);
-    sodium_free(img);
-    return rc;
+    return lsl_keyfile_create(path, KEY_MAGIC, key, LSL_STOP_KEY_BYTES);
 }
 
 int lsl_stop_key_load(const char *path, uint8_t key[LSL_STOP_KEY_BYTES])
 {
-    uint8_t *img = sodium_malloc(KEY_FILE_SIZE);
-    int rc;
-
-    if (!img)
-        return -ENOMEM;
-    rc = lsl_secret_file_read(path, img, KEY_FILE_SIZE);
-    if (rc == 0 && memcmp(img, KEY_MAGIC, KEY_MAGIC_LEN) != 0)
-        rc = LSL_EFORMAT;
-    if (rc == 0)
-        memcpy(key, img + KEY_MAGIC_LEN, LSL_STOP_KEY_BYTES);
-    sodium_free(img);
-    return rc;
+    return lsl_keyfile_read(path, KEY_MAGIC, key, LSL_STOP_KEY_BYTES);
 }
 
 int lsl_stoplist_open(struct lsl_stoplist **out,

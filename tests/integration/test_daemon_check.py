@@ -8,7 +8,9 @@
   (the daemon would otherwise stop at the first epoch boundary); the same
   directory with a fixed key (--epoch never) is fine;
 - vault, state and output directories the daemon cannot write or create
-  are all reported at once.
+  are all reported at once;
+- a keys directory without checkpoint.key (made before it existed) that
+  the daemon cannot write is refused for a tail source, naming the key.
 
 Run as root, the daemon runs as an unprivileged user (setpriv) so that
 permissions apply; otherwise as the user running the test.
@@ -122,6 +124,25 @@ def ratchet(env):
                      + r.stderr)
 
 
+def ckpt_key_missing(env):
+    keys = keygen(env, "keys-ck", "never")
+    os.unlink(os.path.join(keys, "checkpoint.key"))
+    read_only_dir(keys)
+    src = os.path.join(env.tmp, "access.log")
+    open(src, "w").close()
+    text = open(env.config([("web", {"type": "tail", "path": src,
+                                     "rule": env.rule})],
+                           name="ckkey.conf")).read()
+    cfg = os.path.join(env.tmp, "ckkey.conf")
+    with open(cfg, "w") as f:
+        f.write(text.replace(env.keys, keys))
+    give(cfg)
+    r = run(env, cfg)
+    check(r.returncode == 1 and keys in r.stderr and
+          "checkpoint.key" in r.stderr, "a tail source without a "
+          "checkpoint key it can make: exit %d: %s" % (r.returncode, r.stderr))
+
+
 def directories(env):
     ro = os.path.join(env.tmp, "ro")
     read_only_dir(ro)
@@ -147,6 +168,7 @@ def body(ctx):
     give(env.tmp)
     config_errors(env)
     ratchet(env)
+    ckpt_key_missing(env)
     directories(env)
     print("ok: every error at once; an unwritable ratcheting key refused at "
           "--check and start")

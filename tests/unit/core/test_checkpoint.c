@@ -117,6 +117,15 @@ static void test_round_trip(void **state)
     assert_int_equal(back.segment_len, 777);
     assert_int_equal(back.lines, 42);
     assert_true(back.sealed);
+    assert_true(lsl_checkpoint_same(&cp, &back));
+    back.heads.v[1].fp[3] ^= 1;
+    assert_false(lsl_checkpoint_same(&cp, &back));
+    back.heads.v[1].fp[3] ^= 1;
+    back.done[1].btime_ns = 5;
+    assert_false(lsl_checkpoint_same(&cp, &back));
+    back.done[1].btime_ns = 0;
+    back.segment[0] = 'x';
+    assert_false(lsl_checkpoint_same(&cp, &back));
     snprintf(path, sizeof(path), "%s/web.ckpt", dir);
     assert_int_equal(stat(path, &st), 0);
     assert_int_equal(st.st_mode & 0777, 0600);
