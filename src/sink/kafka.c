@@ -265,15 +265,16 @@ static int flush_lines(struct kafka_sink *k)
 static int put_checkpoint(struct kafka_sink *k, const struct lsl_checkpoint *cp)
 {
     size_t cap = LSL_CKPT_TEXT_MAX + 128, n, len = 0;
-    char *text = malloc(cap);
+    char *text = malloc(cap), ctx[KAFKA_CKPT_CTX_MAX];
     int rc = 0;
 
     if (!text)
         return -ENOMEM;
     n = (size_t)snprintf(text, cap, "%stxn %s\n", KAFKA_CKPT_MAGIC, k->txn_tag);
+    kafka_ckpt_context(ctx, k->source, k->txn_tag);
     if (cp)
-        rc = lsl_checkpoint_format(cp, k->source, k->ckpt_key, text + n,
-                                   cap - n, &len);
+        rc = lsl_checkpoint_format(cp, ctx, k->ckpt_key, text + n, cap - n,
+                                   &len);
     else
         len = (size_t)snprintf(text + n, cap - n, "none\n");
     if (rc == 0)

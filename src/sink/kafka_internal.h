@@ -44,6 +44,14 @@ int kafka_resume_read(const struct lsl_kafka_opts *o, const char *topic,
                       const char *txid, uint64_t *seq,
                       struct lsl_checkpoint *cp, bool *have);
 
+/*
+ * What a checkpoint in a record is sealed to: its source and the record's
+ * transaction tag ("SEQ/NONCE"), so a record cannot be given another
+ * sequence number. Into out (KAFKA_CKPT_CTX_MAX bytes).
+ */
+#define KAFKA_CKPT_CTX_MAX 160
+void kafka_ckpt_context(char *out, const char *source, const char *tag);
+
 /* Parse a checkpoint record's value, the checkpoint of `source` sealed
  * with `key`. 0, LSL_ECORRUPT, or an error of lsl_checkpoint_parse. */
 int kafka_ckpt_parse(const char *p, size_t len, const char *source,

@@ -5,11 +5,13 @@
  * isolation.level=read_committed: a broker then delivers only records of
  * committed transactions, and partition EOF comes at the last stable
  * offset, after the fencing of an older producer (init_transactions, done
- * before) has ended its open transaction. The last record with our key
- * wins, in each partition by offset, across partitions (a topic whose
- * partition count changed) by the higher sequence number. That is exactly
- * what a read_committed consumer of the data topic sees as committed, so
- * the daemon resumes where the readers' view of the stream ends.
+ * before) has ended its open transaction. The record with our key and the
+ * highest sequence number wins, the later one of equal numbers (an
+ * attempt written again after an abort); a sealed checkpoint is bound to
+ * its record's sequence number, so an old record written again by someone
+ * else is seen as old. That is exactly what a read_committed consumer of
+ * the data topic sees as committed, so the daemon resumes where the
+ * readers' view of the stream ends.
  *
  * A broker that shows records of aborted transactions (librdkafka's mock
  * cluster) makes an aborted attempt's record visible here too: the daemon
@@ -26,13 +28,18 @@
 #include "kafka_internal.h"
 #include "logseal/log.h"
 
+void kafka_ckpt_context(char *out, const char *source, const char *tag)
+{
+    snprintf(out, KAFKA_CKPT_CTX_MAX, "%s\ntxn %s", source, tag);
+}
+
 int kafka_ckpt_parse(const char *p, size_t len, const char *source,
                      const struct lsl_ckpt_key *key, uint64_t *seq,
                      struct lsl_checkpoint *cp, bool *have)
 {
     size_t mlen = strlen(KAFKA_CKPT_MAGIC);
     const char *end = p + len, *nl;
-    char num[32];
+    char num[32], ctx[KAFKA_CKPT_CTX_MAX];
     char *e;
 
     if (len < mlen || memcmp(p, KAFKA_CKPT_MAGIC, mlen) != 0)
@@ -54,7 +61,8 @@ int kafka_ckpt_parse(const char *p, size_t len, const char *source,
         return 0;
     }
     *have = true;
-    return lsl_checkpoint_parse(p, (size_t)(end - p), source, key, cp);
+    kafka_ckpt_context(ctx, source, num);
+    return lsl_checkpoint_parse(p, (size_t)(end - p), ctx, key, cp);
 }
 
 static uint64_t now_ms(void)
@@ -145,8 +153,18 @@ static int take(const rd_kafka_message_t *m, const char *txid, struct found *f)
                       txid, lsl_strerror(rc));
         return rc;
     }
-    if (f->any && m->partition != f->partition && seq < f->seq)
+    /* Sequence numbers only grow (a sealed record cannot be given another):
+     * a lower one after a higher is an old record written again. */
+    if (f->any && seq < f->seq) {
+        if (m->partition == f->partition)
+            lsl_log_warn("kafka: checkpoint topic %s partition %" PRId32
+                         " offset %" PRId64 ": a record of %s for "
+                         "transaction %" PRIu64 " after one for %" PRIu64
+                         ": an older record written again; ignored",
+                         rd_kafka_topic_name(m->rkt), m->partition, m->offset,
+                         txid, seq, f->seq);
         return 0;
+    }
     f->any = true;
     f->seq = seq;
     f->have = have;

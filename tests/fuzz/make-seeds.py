@@ -215,8 +215,9 @@ def main():
           'segment_len 12\nlines 4\ndone \ndeleted 0\n'
           'heads 76.0027803da18f4a4540c5da023b7601d9,'
           '150.6df5ad64ccd24f63fdfbcddbb5480bb2\n')
-    # Version 5, sealed for source "web" with fz_ckpt_key's key (a nonce is
-    # random: this text was made once by lsl_checkpoint_format).
+    # Version 5, sealed for source "web" and its record's txn tag with
+    # fz_ckpt_key's key (a nonce is random: this text was made once by
+    # lsl_checkpoint_format).
     write(d, 'checkpoint-v5', head + 'txn 14/00ff00ff00ff00ff\n'
           'version 5\n'
           'dev 65024\n'
@@ -233,12 +234,12 @@ def main():
           'deleted 0\n'
           'key 3e0cffb40fa2db46\n'
           'sealed '
-          'vqNcQ925mgLQ_SfGrfQaEpd1G9jdwr_5u2YU0nDPlme4XK0MZq-FK0Ok'
-          '20NOk20WwDta_vOLcRvFPE24Alka0rhqvCVlQ4oL07MNicOr5aiuldnE'
-          'QLN15mS0cMrHCiN6FS1evIuTleB9v81fyWQRfyHN7zRaWdrsCOT2AYDk'
-          '-cgqFOxdG5sdlQBab1uh68Toa5twOvJjorDhY6AkNRocRsURSmzc8hoK'
-          'XfqTBqZoVbrdTKVVfDflMTYMZF5gWRXkxY8slohcJqi_pELjqNnGVBv5'
-          'BEIM_ODdY-s2JfsTR-JNHgSm63Pg6xkK\n')
+          '8XTgE4kSzx9qDii9QM6AbjjRzSr9oAbZ3S1w06ebrd0yS6eaXLDP4Qny'
+          'K32NQV7RrMuZeq_9h81CEw4Mf63CaRVDRHLKS2DEjBK6VEqk0AfxqQPo'
+          '2KlYxhlgkfkiJ3Vd1pMzsvpODtD78ktE3lsrXxC0z3pAu8t52oP5VL6B'
+          '_ucc6i_oOcurcbEVqbxFGdrmT1vLMza2UmK50vbqAfYoVtyRZ9G_QdMk'
+          'vK5Bt5-QGQwCqyr7cl0LBa8matmz0ql2PvP5z_4579KLIndVhW59ppO5'
+          'PCxLV8nQPmsPdrpGE9g497vugKCS736D\n')
 
     d = os.path.join(root, 'shamir')
     write(d, '2-of-3', b'\x02\x03\x00\x02' + bytes(range(32)))

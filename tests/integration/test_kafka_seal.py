@@ -10,9 +10,12 @@ produces the hostile records, as any client with Write there could):
 3. a sealed record naming another transactional id: refused;
 4. an unsealed record (version 4, as a logseal before checkpoint version
    5 wrote) that the local copy does not hold: refused, "not trusted";
-5. the same unsealed record when the local STATE/web.ckpt says the same
-   (right after an upgrade): taken; the daemon goes on from its offset,
-   and the local copy is sealed again.
+5. an older genuine record written again after the latest (a replay, to
+   move the resume point back): ignored with a warning, no line sent
+   twice;
+6. the same unsealed record as in 4 when the local STATE/web.ckpt says the
+   same (right after an upgrade): taken; the daemon goes on from its
+   offset, and the local copy is sealed again.
 """
 import hashlib
 import os
@@ -35,21 +38,27 @@ def config(env, mock, src, topic=CKPT):
                       name=topic + '.conf')
 
 
-def last_record(mock, topic=CKPT):
-    recs = [r for r in lslib_kafka.read_topics(mock, topic)
+def records(mock, topic=CKPT):
+    recs = [r['value'] for r in lslib_kafka.read_topics(mock, topic)
             if r['key'] == TXID]
     check(recs, 'no checkpoint record of %s' % TXID)
-    return recs[-1]['value']
+    return recs
 
 
-def forge(env, mock, value, name):
-    """A checkpoint topic of its own holding only `value`: the config
-    that reads it."""
-    path = os.path.join(env.tmp, name)
-    with open(path, 'w') as f:
-        f.write(value)
+def last_record(mock, topic=CKPT):
+    return records(mock, topic)[-1]
+
+
+def forge(env, mock, values, name):
+    """A checkpoint topic of its own holding only `values` (a record, or
+    a list of them in order): the config that reads it."""
     mock.cmd('topic ck.%s 1' % name)
-    mock.cmd('produce ck.%s %s %s' % (name, TXID, path))
+    for i, value in enumerate([values] if isinstance(values, str)
+                              else values):
+        path = os.path.join(env.tmp, '%s.%d' % (name, i))
+        with open(path, 'w') as f:
+            f.write(value)
+        mock.cmd('produce ck.%s %s %s' % (name, TXID, path))
     return config(env, mock, env.src, 'ck.' + name)
 
 
@@ -140,8 +149,23 @@ def body(ctx):
         refused(env, forge(env, mock, moved, 'moved'),
                 'record naming another transactional id')
 
+        # A replay: the first record (offset 0) written after the latest.
+        first = records(mock)[0]
+        check(re.search(r'\nlines 0\n', first), 'the first record is not '
+              'the one at the start:\n' + first)
+        before = len(env.log())
+        run_lines(env, forge(env, mock, [good, first], 'replay'), src,
+                  lslib.gen_lines(10, seed=5, tag='r'), 50)
+        check('an older record written again; ignored' in
+              env.log()[before:], 'the replayed record is not ignored '
+              'with a warning:\n' + env.log_tail())
+        data = lslib_kafka.read_topics(mock, 'logs')
+        check(len(data) == 50, 'after a replayed record the data topic '
+              'holds %d lines, not the 50 written once each' % len(data))
+        good = last_record(mock, 'ck.replay')
+
         local = ckpt_text(env)
-        v4 = unsealed_v4(good, src, 40)
+        v4 = unsealed_v4(good, src, 50)
         refused(env, forge(env, mock, v4, 'v4'), 'forged unsealed record')
         check('not trusted' in env.log(), 'the unsealed record is not '
               'refused as untrusted:\n' + env.log_tail())
@@ -153,15 +177,15 @@ def body(ctx):
         with open(os.path.join(env.state, 'web.ckpt'), 'w') as f:
             f.write(v4.partition('\n')[2].partition('\n')[2])
         more = lslib.gen_lines(20, seed=4, tag='b')
-        run_lines(env, config(env, mock, src, 'ck.v4'), src, more, 60)
-        check('\nlines 60\n' in ckpt_text(env) and
+        run_lines(env, config(env, mock, src, 'ck.v4'), src, more, 70)
+        check('\nlines 70\n' in ckpt_text(env) and
               '\nsealed ' in ckpt_text(env), 'after the upgrade the local '
-              'copy is not sealed, or does not count 60 lines:\n'
+              'copy is not sealed, or does not count 70 lines:\n'
               + ckpt_text(env))
         check('\nsealed ' in last_record(mock, 'ck.v4'), 'the record after '
               'the upgrade is not sealed')
         data = lslib_kafka.read_topics(mock, 'logs')
-        check(len(data) == 60, 'the data topic holds %d lines, not the 60 '
+        check(len(data) == 70, 'the data topic holds %d lines, not the 70 '
               'written once each' % len(data))
     finally:
         mock.stop()

@@ -81,6 +81,7 @@ static struct lsl_ckpt_key *make_key(void)
 static void record(void **state)
 {
     struct lsl_ckpt_key *key = make_key();
+    char ctx[KAFKA_CKPT_CTX_MAX];
     struct lsl_checkpoint cp, got;
     char text[LSL_CKPT_TEXT_MAX + 64];
     size_t n, len = 0;
@@ -96,9 +97,10 @@ static void record(void **state)
     snprintf(cp.segment, sizeof(cp.segment), "kafka:logseal.h.web");
     n = (size_t)snprintf(text, sizeof(text), "%stxn 17/00ff\n",
                          KAFKA_CKPT_MAGIC);
-    assert_int_equal(lsl_checkpoint_format(&cp, "web", key, text + n,
-                                           sizeof(text) - n, &len),
-                     0);
+    kafka_ckpt_context(ctx, "web", "17/00ff");
+    assert_int_equal(
+        lsl_checkpoint_format(&cp, ctx, key, text + n, sizeof(text) - n, &len),
+        0);
     assert_int_equal(
         kafka_ckpt_parse(text, n + len, "web", key, &seq, &got, &have), 0);
     assert_true(have);
@@ -110,6 +112,11 @@ static void record(void **state)
     /* Another source's record (a writer of the topic moved it): refused. */
     assert_int_equal(
         kafka_ckpt_parse(text, n + len, "api", key, &seq, &got, &have),
+        LSL_EAUTH);
+    /* Given a higher sequence number, to be taken for the latest: refused. */
+    text[n - 7] = '8';
+    assert_int_equal(
+        kafka_ckpt_parse(text, n + len, "web", key, &seq, &got, &have),
         LSL_EAUTH);
 
     /* A transaction of a source that keeps no checkpoint. */
