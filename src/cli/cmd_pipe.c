@@ -14,7 +14,7 @@ static void help(void)
 {
     printf(
         "usage: logseal pipe --rule NAME|FILE|auto --keys KEYS\n"
-        "                    --vault VAULTDIR [--in FILE]\n"
+        "                    --vault VAULTDIR [--state DIR] [--in FILE]\n"
         "                    [--out FILE|-|kafka://BROKERS/TOPIC]\n"
         "                    [--level 1-9] [--source NAME] [--host ID]\n"
         "                    [--max-line BYTES]\n"
@@ -34,6 +34,9 @@ static void help(void)
         "transaction per batch). New token mappings go to a\n"
         "new sealed vault file in VAULTDIR. Needs KEYS/hash.key and\n"
         "KEYS/vault.pub; never the officer key.\n\n"
+        "  --state     where pipe keeps its place in the vault's chain of\n"
+        "              files (writer-HEX.state, 0600); default KEYS, which\n"
+        "              must then be writable\n"
         "  --rule      rule name (from the rules directory), .rules file,\n"
         "              or 'auto': the first rule (by file name) that\n"
         "              matches 80%% of the first 20 lines; when none\n"
@@ -115,6 +118,7 @@ static int parse(int argc, char **argv, struct lsl_pipe_opts *o)
     static const struct option opts[] = {
         {"rule", required_argument, NULL, 'r'},
         {"keys", required_argument, NULL, 'k'},
+        {"state", required_argument, NULL, 'S'},
         {"vault", required_argument, NULL, 'v'},
         {"in", required_argument, NULL, 'i'},
         {"out", required_argument, NULL, 'o'},
@@ -135,7 +139,7 @@ static int parse(int argc, char **argv, struct lsl_pipe_opts *o)
     char *end;
     int c;
 
-    while ((c = getopt_long(argc, argv, "r:k:v:i:o:l:s:H:m:p:f:u:c:z:h", opts,
+    while ((c = getopt_long(argc, argv, "r:k:S:v:i:o:l:s:H:m:p:f:u:c:z:h", opts,
                             NULL)) != -1) {
         switch (c) {
         case 'r':
@@ -143,6 +147,9 @@ static int parse(int argc, char **argv, struct lsl_pipe_opts *o)
             break;
         case 'k':
             o->keys_dir = optarg;
+            break;
+        case 'S':
+            o->state_dir = optarg;
             break;
         case 'v':
             o->vault_dir = optarg;

@@ -11,8 +11,9 @@
 
 /* `logseal pipe`: one fd source, one file/stdout sink, one vault file. */
 struct lsl_pipe_opts {
-    const char *rule;     /* NAME or path */
-    const char *keys_dir; /* needs hash.key and vault.pub */
+    const char *rule;      /* NAME or path */
+    const char *keys_dir;  /* needs hash.key and vault.pub */
+    const char *state_dir; /* writer-HEX.state; NULL: keys_dir */
     const char *vault_dir;
     const char *in_path;         /* NULL: stdin */
     const char *out_path;        /* NULL or "-": plain text on stdout */

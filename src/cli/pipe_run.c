@@ -238,13 +238,25 @@ static int open_writer_state(struct pipe_run *r, const struct lsl_pipe_opts *o)
     char path[PATH_MAX];
     int rc;
 
-    rc = lsl_vault_wstate_path(path, sizeof(path), o->keys_dir, o->vault_dir);
+    /* Private: the state holds the writer's secret. */
+    rc = o->state_dir ? lsl_mkdir_p(o->state_dir, 0700) : 0;
+    if (rc) {
+        lsl_log_error("%s: cannot create the state directory: %s", o->state_dir,
+                      lsl_strerror(rc));
+        return rc;
+    }
+    rc = lsl_vault_wstate_path(path, sizeof(path),
+                               o->state_dir ? o->state_dir : o->keys_dir,
+                               o->vault_dir);
     if (rc == 0)
         rc = lsl_vault_wstate_open(&r->ws, path);
     if (rc) {
-        lsl_log_error("%s: cannot use the vault writer state: %s (it lives "
-                      "next to hash.key, mode 0600: KEYS must be writable)",
-                      path, lsl_strerror(rc));
+        lsl_log_error("%s: cannot use the vault writer state: %s (mode "
+                      "0600, %s: its directory must be writable)",
+                      path, lsl_strerror(rc),
+                      o->state_dir ? "in --state"
+                                   : "next to hash.key unless --state DIR "
+                                     "is given");
         return rc;
     }
     return lsl_stoplist_load(&r->stop, o->vault_dir, o->keys_dir, r->ws);

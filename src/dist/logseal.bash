@@ -54,7 +54,7 @@ _logseal()
         _filedir
         return
         ;;
-    --keys | --vault | --dir)
+    --keys | --vault | --dir | --state)
         _filedir -d
         return
         ;;

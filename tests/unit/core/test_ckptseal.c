@@ -159,13 +159,15 @@ static void test_altered(void **state)
 static void test_plain_fingerprints(void **state)
 {
     struct t *t = *state;
-    char text[LSL_CKPT_TEXT_MAX + 64], *sealed;
+    char text[LSL_CKPT_TEXT_MAX + 64];
+    const char *saved, *sealed;
 
     assert_int_equal(lsl_checkpoint_save(t->dir, "web", t->key, &t->cp), 0);
-    snprintf(text, sizeof(text), "%s", read_ckpt(t, "web"));
-    sealed = strstr(text, "\nsealed ");
-    memmove(sealed + 36, sealed, strlen(sealed) + 1);
-    memcpy(sealed, "\nfp 00112233445566778899aabbccddeeff", 36);
+    saved = read_ckpt(t, "web");
+    sealed = strstr(saved, "\nsealed ");
+    assert_non_null(sealed);
+    snprintf(text, sizeof(text), "%.*s\nfp %s%s", (int)(sealed - saved), saved,
+             "00112233445566778899aabbccddeeff", sealed);
     write_ckpt(t, "web", text);
     assert_int_equal(load(t, "web", t->key), LSL_EAUTH);
     write_ckpt(t, "web",
