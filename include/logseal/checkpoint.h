@@ -120,8 +120,10 @@ LSL_MUST_CHECK int lsl_checkpoint_save(const char *state_dir,
  * The checkpoint of `source` as the text lsl_checkpoint_save writes (a
  * sink that keeps it elsewhere, e.g. inside a Kafka transaction, stores
  * these bytes), sealed with `key`: into `text` of `cap` bytes, its length
- * in *len. 0, -EINVAL (a newline in cp->segment), -ENAMETOOLONG (cap too
- * small; LSL_CKPT_TEXT_MAX is always enough) or -ENOMEM.
+ * in *len. The text opens only under the same `source` string, so a sink
+ * may bind more to it (Kafka: the source and its record's transaction
+ * tag). 0, -EINVAL (no key, or a newline in cp->segment), -ENAMETOOLONG
+ * (cap too small; LSL_CKPT_TEXT_MAX is always enough) or -ENOMEM.
  */
 #define LSL_CKPT_TEXT_MAX (PATH_MAX + 4096)
 LSL_MUST_CHECK int lsl_checkpoint_format(const struct lsl_checkpoint *cp,
