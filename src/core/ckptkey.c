@@ -18,7 +18,9 @@
  *
  * Sealed text: base64 (URL-safe, no padding) of nonce (24 random bytes)
  * || ciphertext || tag. Associated data: BLAKE2b-256 of "lslckpt5", the
- * source name, a NUL, and the checkpoint's text before its sealed line.
+ * string the checkpoint is bound to (its source's name; a Kafka record
+ * adds its transaction tag), a NUL, and the checkpoint's text before its
+ * sealed line.
  */
 #include <errno.h>
 #include <sodium.h>
