@@ -424,14 +424,12 @@ static int unseal(char *text, char *at, size_t len, const char *source,
         return LSL_ENOKEY;
     rc = lsl_ckpt_unseal(key, source, text, (size_t)(at - text), b64,
                          (size_t)(text + len - 1 - b64), inner, INNER_MAX, &n);
-    if (rc == LSL_EAUTH) {
-        *at = '\0';
+    *at = '\0'; /* the plain lines end here */
+    if (rc == LSL_EAUTH)
         rc = unseal_error(text, key);
-    }
     if (rc == -ENAMETOOLONG)
         rc = LSL_ECORRUPT;
     inner[rc == 0 ? n : 0] = '\0';
-    *at = '\0';
     return rc == 0 && memchr(inner, '\0', n) ? LSL_ECORRUPT : rc;
 }
 

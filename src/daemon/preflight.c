@@ -102,13 +102,10 @@ static void keys_dir(struct preflight *pf, const struct lsl_run *r)
     static const char *const lens[] = {"never", "day", "week", "month"};
     enum lsl_epoch_len len = lsl_keyring_epoch_len(r->kr);
     const char *dir = r->cfg->keys;
-    bool tail = false;
 
-    for (size_t i = 0; i < r->cfg->nsources; i++)
-        tail = tail || r->cfg->sources[i].type == LSL_SRC_TAIL;
     if (may(dir, W_OK | X_OK))
         return;
-    if (tail && !r->ckey)
+    if (!r->ckey && lsl_run_has_tail(r))
         problem(pf,
                 "%s: not writable by %s, and it holds no %s: the daemon "
                 "makes it there at its first start with a tail source; "

@@ -308,6 +308,14 @@ static int make_dirs(const struct lsl_config *c)
     return rc;
 }
 
+bool lsl_run_has_tail(const struct lsl_run *r)
+{
+    for (size_t i = 0; i < r->nsrc; i++)
+        if (r->src[i].conf->type == LSL_SRC_TAIL)
+            return true;
+    return false;
+}
+
 /*
  * The checkpoint key, made the first time a tail source needs it (keygen
  * makes one too; a key directory from before it has none).
@@ -315,12 +323,10 @@ static int make_dirs(const struct lsl_config *c)
 static int open_ckpt_key(struct lsl_run *r)
 {
     char path[PATH_MAX];
-    bool tail = false, made = false;
+    bool made = false;
     int rc;
 
-    for (size_t i = 0; i < r->nsrc; i++)
-        tail = tail || r->src[i].conf->type == LSL_SRC_TAIL;
-    if (r->ckey || !tail)
+    if (r->ckey || !lsl_run_has_tail(r))
         return 0;
     rc = lsl_path_join(path, sizeof(path), r->cfg->keys, LSL_CKPT_KEY_FILE);
     if (rc == 0)

@@ -56,6 +56,10 @@ struct lsl_run {
     unsigned start_retry_ms;
 };
 
+/* True if a source is a tail, which keeps checkpoints: the run then
+ * needs the checkpoint key. */
+bool lsl_run_has_tail(const struct lsl_run *r);
+
 /* Resolve and load the source's rule; logs config file and line. */
 LSL_MUST_CHECK int lsl_run_load_rule(struct lsl_run *r, struct run_src *s);
 
