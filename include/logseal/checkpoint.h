@@ -75,27 +75,44 @@ struct lsl_checkpoint {
     char segment[PATH_MAX]; /* current .part, "" if none open */
     uint64_t segment_len;   /* its committed length */
     uint64_t lines;         /* lines committed, for operators */
-    bool sealed; /* parsed from a sealed text (version 5 on); not saved */
+    bool sealed;  /* parsed from a sealed text (version 5 on); not saved */
+    bool old_key; /* ... sealed with the previous key (path.old) */
 };
 
 /* ---- the checkpoint key (KEYS/checkpoint.key) ---- */
 
 #define LSL_CKPT_KEY_FILE "checkpoint.key"
-#define LSL_CKPT_KID_LEN  16 /* hex characters of a key id */
+#define LSL_CKPT_KEY_OLD  ".old" /* the key a rotation replaced: path.old */
+#define LSL_CKPT_KID_LEN  16     /* hex characters of a key id */
 
 struct lsl_ckpt_key; /* sodium_malloc'd; wiped when freed */
 
 /*
  * Load the key at `path` (mode 0600, owned by us, refused wider); with
  * `create`, make a new one there first if there is none (*created then
- * says so; may be NULL). 0, -ENOENT, LSL_EKEYPERM, LSL_EKEYOWNER,
- * LSL_EFORMAT, -errno.
+ * says so; may be NULL). The key a rotation replaced, `path.old`, is
+ * loaded too if it exists, under the same rules: checkpoints that name it
+ * still open (cp->old_key), and are sealed with the current key when
+ * saved. 0, -ENOENT, LSL_EKEYPERM, LSL_EKEYOWNER, LSL_EFORMAT, -errno.
  */
 LSL_MUST_CHECK int lsl_ckpt_key_open(const char *path, bool create,
                                      struct lsl_ckpt_key **out, bool *created);
 void lsl_ckpt_key_free(struct lsl_ckpt_key *k);
 /* Its id: LSL_CKPT_KID_LEN hex characters, which checkpoints name. */
 const char *lsl_ckpt_key_id(const struct lsl_ckpt_key *k);
+/* The id of path.old, or NULL if there was none. */
+const char *lsl_ckpt_key_prev_id(const struct lsl_ckpt_key *k);
+
+/*
+ * Rotate the key at `path`: it becomes path.old and a new key takes its
+ * place, durably, with path holding a key at every moment. Their ids into
+ * old_id and new_id. -EEXIST if path.old exists (a rotation not finished:
+ * checkpoints may still need it), the errors of lsl_ckpt_key_open
+ * (-ENOENT: no key to rotate), -errno.
+ */
+LSL_MUST_CHECK int lsl_ckpt_key_rotate(const char *path,
+                                       char old_id[LSL_CKPT_KID_LEN + 1],
+                                       char new_id[LSL_CKPT_KID_LEN + 1]);
 
 /*
  * Load state_dir/<source>.ckpt. 0, -ENOENT if none, LSL_ECORRUPT,

@@ -52,7 +52,8 @@ static void help(void)
     printf("usage: logseal keygen --dir KEYS [--shares N --threshold K "
            "[--passphrase-fd FD]]\n"
            "                      [--epoch never|day|week|month] "
-           "[--since YYYY-MM-DD]\n\n"
+           "[--since YYYY-MM-DD]\n"
+           "       logseal keygen --dir KEYS --rotate-checkpoint-key\n\n"
            "Create in KEYS (made 0700 if missing):\n"
            "  hash.key     the daemon's secret hashing key (0600)\n"
            "  vault.pub    the officer public key the daemon seals to\n"
@@ -80,7 +81,14 @@ static void help(void)
            "is destroyed, so tokens of past epochs can no longer be\n"
            "recomputed or linked. Default: never (one fixed key).\n"
            "--since DATE: the first epoch is the one holding DATE (UTC;\n"
-           "default today); lines older than it count as late.\n");
+           "default today); lines older than it count as late.\n\n"
+           "--rotate-checkpoint-key replaces checkpoint.key alone (after a\n"
+           "leak, or on a schedule) and keeps the old one as\n"
+           "checkpoint.key.old, which still opens the checkpoints it sealed.\n"
+           "Reload or restart the daemon: each checkpoint is sealed with the\n"
+           "new key at its next commit. When `logseal run --check` says no\n"
+           "checkpoint needs checkpoint.key.old any more, remove it; a\n"
+           "rotation is refused while it exists.\n");
 }
 
 static int plan_paths(struct keygen *g)
@@ -303,6 +311,35 @@ static int create_keys(struct keygen *g)
     return rc;
 }
 
+/* --rotate-checkpoint-key. An exit code. */
+static int rotate_ckpt_key(const char *dir)
+{
+    char path[PATH_MAX], old_id[LSL_CKPT_KID_LEN + 1];
+    char new_id[LSL_CKPT_KID_LEN + 1];
+    int rc = lsl_path_join(path, sizeof(path), dir, LSL_CKPT_KEY_FILE);
+
+    if (rc == 0)
+        rc = lsl_ckpt_key_rotate(path, old_id, new_id);
+    if (rc == -EEXIST) {
+        lsl_log_error("%s%s exists: the last rotation is not finished. "
+                      "Remove it once `logseal run --check` says no "
+                      "checkpoint needs it, then rotate again",
+                      path, LSL_CKPT_KEY_OLD);
+        return LSL_EXIT_ERROR;
+    }
+    if (rc) {
+        lsl_log_error("%s: cannot rotate: %s", path, lsl_strerror(rc));
+        return LSL_EXIT_ERROR;
+    }
+    printf("checkpoint.key rotated in %s: new key %s; the previous key %s "
+           "is now checkpoint.key.old\nreload (SIGHUP) or restart the "
+           "daemon: each checkpoint is sealed with the new key at its next "
+           "commit; remove checkpoint.key.old when `logseal run --check` "
+           "says no checkpoint needs it\n",
+           dir, new_id, old_id);
+    return LSL_EXIT_OK;
+}
+
 static int parse_count(const char *opt, const char *arg, unsigned *out)
 {
     char *end;
@@ -363,10 +400,12 @@ int lsl_cmd_keygen(int argc, char **argv)
         {"passphrase-fd", required_argument, NULL, LSL_CLI_OPT_PASSPHRASE_FD},
         {"epoch", required_argument, NULL, 'E'},
         {"since", required_argument, NULL, 'S'},
+        {"rotate-checkpoint-key", no_argument, NULL, 'R'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     struct keygen g = {.since = (int64_t)time(NULL)};
+    bool rotate = false, created_opts = false;
     int c, rc = 0;
 
     while (rc == 0 && (c = getopt_long(argc, argv, "d:h", opts, NULL)) != -1) {
@@ -376,16 +415,23 @@ int lsl_cmd_keygen(int argc, char **argv)
             break;
         case 'n':
             rc = parse_count("shares", optarg, &g.nshares);
+            created_opts = true;
             break;
         case 'k':
             rc = parse_count("threshold", optarg, &g.threshold);
+            created_opts = true;
             break;
         case LSL_CLI_OPT_PASSPHRASE_FD:
             rc = lsl_cli_officer_option(c, optarg) ? LSL_EXIT_USAGE : 0;
+            created_opts = true;
             break;
         case 'E':
         case 'S':
             rc = parse_epoch_opt(c, optarg, &g);
+            created_opts = true;
+            break;
+        case 'R':
+            rotate = true;
             break;
         case 'h':
             help();
@@ -398,6 +444,11 @@ int lsl_cmd_keygen(int argc, char **argv)
         return rc;
     if (!g.dir || optind != argc)
         return lsl_cli_usage_error("keygen", "--dir KEYS is required");
+    if (rotate && created_opts)
+        return lsl_cli_usage_error("keygen", "--rotate-checkpoint-key "
+                                             "takes --dir alone");
+    if (rotate)
+        return rotate_ckpt_key(g.dir);
     if (!g.nshares != !g.threshold || g.threshold > g.nshares)
         return lsl_cli_usage_error("keygen", "--shares N and --threshold K "
                                              "go together, with K <= N");

@@ -400,33 +400,33 @@ static char *sealed_line(char *text, size_t len)
                                                                   : NULL;
 }
 
-/* Why a sealed text does not open: another key named, or altered. */
-static int unseal_error(const char *outer, const struct lsl_ckpt_key *key)
+/* The key id the plain lines name (a "key" line), or NULL. */
+static const char *named_kid(const char *outer)
 {
     const char *k = strstr(outer, "\nkey ");
 
-    if (k && strncmp(k + 5, lsl_ckpt_key_id(key), LSL_CKPT_KID_LEN) != 0 &&
-        k[5 + LSL_CKPT_KID_LEN] == '\n')
-        return LSL_EOTHERKEY;
-    return LSL_EAUTH;
+    if (!k || strnlen(k + 5, LSL_CKPT_KID_LEN + 1) <= LSL_CKPT_KID_LEN ||
+        k[5 + LSL_CKPT_KID_LEN] != '\n')
+        return NULL;
+    return k + 5;
 }
 
 /* Open the sealed line `at` of text (its end at text + len) into inner
- * (INNER_MAX + 1 bytes), NUL-terminated. */
+ * (INNER_MAX + 1 bytes), NUL-terminated, with the key the text names. */
 static int unseal(char *text, char *at, size_t len, const char *source,
-                  const struct lsl_ckpt_key *key, char *inner)
+                  const struct lsl_ckpt_key *key, char *inner, bool *old_key)
 {
-    const char *b64 = at + strlen(SEALED_KEY);
+    const char *b64 = at + strlen(SEALED_KEY), *kid;
     size_t n = 0;
     int rc;
 
     if (!key)
         return LSL_ENOKEY;
-    rc = lsl_ckpt_unseal(key, source, text, (size_t)(at - text), b64,
-                         (size_t)(text + len - 1 - b64), inner, INNER_MAX, &n);
     *at = '\0'; /* the plain lines end here */
-    if (rc == LSL_EAUTH)
-        rc = unseal_error(text, key);
+    kid = named_kid(text);
+    *old_key = lsl_ckpt_key_which(key, kid) == LSL_CKPT_KEY_PREV;
+    rc = lsl_ckpt_unseal(key, kid, source, text, (size_t)(at - text), b64,
+                         (size_t)(text + len - 1 - b64), inner, INNER_MAX, &n);
     if (rc == -ENAMETOOLONG)
         rc = LSL_ECORRUPT;
     inner[rc == 0 ? n : 0] = '\0';
@@ -444,8 +444,10 @@ static int parse_check(const struct parse *ps, const struct lsl_ckpt_key *key)
     if (ps->seen != (1u << keys_of[ps->version]) - 1 ||
         ps->sealed != (ps->version == CKPT_VERSION ? SEALED_KEYS : 0u))
         return LSL_ECORRUPT;
+    /* The key named is the key that opened it. */
     if (ps->version == CKPT_VERSION &&
-        strcmp(ps->kid, lsl_ckpt_key_id(key)) != 0)
+        strcmp(ps->kid, cp->old_key ? lsl_ckpt_key_prev_id(key)
+                                    : lsl_ckpt_key_id(key)) != 0)
         return LSL_ECORRUPT;
     if (cp->offset < cp->end_len ||
         (cp->heads.n > 0 &&
@@ -465,7 +467,7 @@ static int parse_text(char *text, size_t len, const char *source,
 
     memset(cp, 0, sizeof(*cp));
     if (at)
-        rc = unseal(text, at, len, source, key, inner);
+        rc = unseal(text, at, len, source, key, inner, &cp->old_key);
     if (rc == 0)
         rc = parse_lines(&ps, text, false);
     if (rc == 0 && at)
@@ -475,6 +477,7 @@ static int parse_text(char *text, size_t len, const char *source,
     if (at)
         sodium_memzero(inner, sizeof(inner));
     cp->sealed = rc == 0 && at;
+    cp->old_key = cp->sealed && cp->old_key;
     return rc;
 }
 

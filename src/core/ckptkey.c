@@ -16,6 +16,12 @@
  * the key, of "logseal checkpoint key id", in hex; a checkpoint names the
  * key that sealed it, so "another key" is told apart from "altered".
  *
+ * Rotation: `keygen --rotate-checkpoint-key` keeps the key it replaces as
+ * checkpoint.key.old, which is loaded too (same rules). A checkpoint is
+ * opened with the key its `key` line names; a checkpoint sealed with the
+ * old key is sealed with the new one at its next commit, and once none is
+ * left the old file can go.
+ *
  * Sealed text: base64 (URL-safe, no padding) of nonce (24 random bytes)
  * || ciphertext || tag. Associated data: BLAKE2b-256 of "lslckpt5", the
  * string the checkpoint is bound to (its source's name; a Kafka record
@@ -23,9 +29,12 @@
  * sealed line.
  */
 #include <errno.h>
+#include <limits.h>
 #include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "ckpt_internal.h"
 #include "logseal/file.h"
 
@@ -37,29 +46,61 @@
 #define AD_DOMAIN   "lslckpt5"
 #define B64_VARIANT sodium_base64_VARIANT_URLSAFE_NO_PADDING
 
-struct lsl_ckpt_key {
+struct ckey {
     uint8_t key[KEY_BYTES];
     char id[LSL_CKPT_KID_LEN + 1];
 };
 
+struct lsl_ckpt_key {
+    struct ckey cur;
+    struct ckey prev; /* checkpoint.key.old, during a rotation */
+    bool has_prev;
+};
+
 /* A new key file; k's key is the scratch space for it. */
-static int key_create(const char *path, struct lsl_ckpt_key *k)
+static int key_create(const char *path, struct ckey *k)
 {
     crypto_aead_xchacha20poly1305_ietf_keygen(k->key);
     return lsl_keyfile_create(path, KEY_MAGIC, k->key, KEY_BYTES);
 }
 
-static int key_load(const char *path, struct lsl_ckpt_key *k)
+static void key_name(struct ckey *k)
 {
     uint8_t id[crypto_generichash_BYTES_MIN];
+
+    crypto_generichash(id, sizeof(id), (const uint8_t *)KID_LABEL,
+                       strlen(KID_LABEL), k->key, KEY_BYTES);
+    sodium_bin2hex(k->id, sizeof(k->id), id, LSL_CKPT_KID_LEN / 2);
+}
+
+static int key_load(const char *path, struct ckey *k)
+{
     int rc = lsl_keyfile_read(path, KEY_MAGIC, k->key, KEY_BYTES);
 
-    if (rc == 0) {
-        crypto_generichash(id, sizeof(id), (const uint8_t *)KID_LABEL,
-                           strlen(KID_LABEL), k->key, KEY_BYTES);
-        sodium_bin2hex(k->id, sizeof(k->id), id, LSL_CKPT_KID_LEN / 2);
-    }
+    if (rc == 0)
+        key_name(k);
     return rc;
+}
+
+/* path + suffix into out (PATH_MAX bytes). */
+static int side_path(char *out, const char *path, const char *suffix)
+{
+    return snprintf(out, PATH_MAX, "%s%s", path, suffix) >= PATH_MAX
+               ? -ENAMETOOLONG
+               : 0;
+}
+
+/* path.old, the key a rotation replaced, if there is one. */
+static int prev_load(const char *path, struct lsl_ckpt_key *k)
+{
+    char old[PATH_MAX];
+    int rc = side_path(old, path, LSL_CKPT_KEY_OLD);
+
+    if (rc)
+        return rc;
+    rc = key_load(old, &k->prev);
+    k->has_prev = rc == 0;
+    return rc == -ENOENT ? 0 : rc;
 }
 
 int lsl_ckpt_key_open(const char *path, bool create, struct lsl_ckpt_key **out,
@@ -76,15 +117,17 @@ int lsl_ckpt_key_open(const char *path, bool create, struct lsl_ckpt_key **out,
     k = sodium_malloc(sizeof(*k));
     if (!k)
         return -ENOMEM;
-    rc = key_load(path, k);
+    rc = key_load(path, &k->cur);
     if (rc == -ENOENT && create) {
-        rc = key_create(path, k);
+        rc = key_create(path, &k->cur);
         if (rc == 0 && created)
             *created = true;
         /* -EEXIST: another process made it first; that one counts. */
         if (rc == 0 || rc == -EEXIST)
-            rc = key_load(path, k);
+            rc = key_load(path, &k->cur);
     }
+    if (rc == 0)
+        rc = prev_load(path, k);
     if (rc) {
         sodium_free(k);
         return rc;
@@ -101,7 +144,72 @@ void lsl_ckpt_key_free(struct lsl_ckpt_key *k)
 
 const char *lsl_ckpt_key_id(const struct lsl_ckpt_key *k)
 {
-    return k->id;
+    return k->cur.id;
+}
+
+const char *lsl_ckpt_key_prev_id(const struct lsl_ckpt_key *k)
+{
+    return k->has_prev ? k->prev.id : NULL;
+}
+
+int lsl_ckpt_key_which(const struct lsl_ckpt_key *k, const char *kid)
+{
+    if (!kid || strncmp(kid, k->cur.id, LSL_CKPT_KID_LEN) == 0)
+        return LSL_CKPT_KEY_CUR;
+    if (k->has_prev && strncmp(kid, k->prev.id, LSL_CKPT_KID_LEN) == 0)
+        return LSL_CKPT_KEY_PREV;
+    return LSL_EOTHERKEY;
+}
+
+/*
+ * The old key is linked as path.old first, so path always holds a key;
+ * the new one is written beside it (exclusively, 0600) and renamed over
+ * path. Undone if the rename did not happen.
+ */
+static int swap_in(const char *path, struct ckey *next)
+{
+    char old[PATH_MAX], tmp[PATH_MAX];
+    int rc = side_path(old, path, LSL_CKPT_KEY_OLD);
+
+    if (rc == 0)
+        rc = side_path(tmp, path, ".new");
+    if (rc)
+        return rc;
+    if (link(path, old) != 0)
+        return -errno;
+    (void)unlink(tmp); /* left by a rotation that was cut short */
+    crypto_aead_xchacha20poly1305_ietf_keygen(next->key);
+    rc = lsl_keyfile_create(tmp, KEY_MAGIC, next->key, KEY_BYTES);
+    if (rc == 0 && rename(tmp, path) != 0)
+        rc = -errno;
+    if (rc) {
+        (void)unlink(tmp);
+        (void)unlink(old);
+        return rc;
+    }
+    key_name(next);
+    return lsl_fsync_parent(path);
+}
+
+int lsl_ckpt_key_rotate(const char *path, char old_id[LSL_CKPT_KID_LEN + 1],
+                        char new_id[LSL_CKPT_KID_LEN + 1])
+{
+    struct lsl_ckpt_key *k = NULL;
+    int rc = lsl_ckpt_key_open(path, false, &k, NULL);
+
+    if (rc)
+        return rc;
+    if (k->has_prev) {
+        rc = -EEXIST;
+        goto out;
+    }
+    memcpy(old_id, k->cur.id, sizeof(k->cur.id));
+    rc = swap_in(path, &k->prev); /* k->prev: scratch, wiped with k */
+    if (rc == 0)
+        memcpy(new_id, k->prev.id, sizeof(k->prev.id));
+out:
+    lsl_ckpt_key_free(k);
+    return rc;
 }
 
 static void make_ad(const char *source, const char *outer, size_t outer_len,
@@ -134,23 +242,29 @@ int lsl_ckpt_seal(const struct lsl_ckpt_key *k, const char *source,
     randombytes_buf(box, NONCE_BYTES);
     crypto_aead_xchacha20poly1305_ietf_encrypt(
         box + NONCE_BYTES, NULL, (const uint8_t *)inner, inner_len, ad,
-        sizeof(ad), NULL, box, k->key);
+        sizeof(ad), NULL, box, k->cur.key);
     sodium_bin2base64(out, cap, box, blen, B64_VARIANT);
     free(box);
     return 0;
 }
 
-int lsl_ckpt_unseal(const struct lsl_ckpt_key *k, const char *source,
-                    const char *outer, size_t outer_len, const char *b64,
-                    size_t b64_len, char *inner, size_t cap, size_t *len)
+int lsl_ckpt_unseal(const struct lsl_ckpt_key *k, const char *kid,
+                    const char *source, const char *outer, size_t outer_len,
+                    const char *b64, size_t b64_len, char *inner, size_t cap,
+                    size_t *len)
 {
     uint8_t ad[crypto_generichash_BYTES];
     size_t blen = 0;
-    uint8_t *box = b64_len ? malloc(b64_len) : NULL;
+    int which = lsl_ckpt_key_which(k, kid);
+    const struct ckey *c = which == LSL_CKPT_KEY_PREV ? &k->prev : &k->cur;
+    uint8_t *box;
     int rc = LSL_ECORRUPT;
 
+    if (which < 0)
+        return which;
     if (b64_len == 0)
         return rc;
+    box = malloc(b64_len);
     if (!box)
         return -ENOMEM;
     if (sodium_base642bin(box, b64_len, b64, b64_len, NULL, &blen, NULL,
@@ -163,7 +277,7 @@ int lsl_ckpt_unseal(const struct lsl_ckpt_key *k, const char *source,
     make_ad(source, outer, outer_len, ad);
     rc = crypto_aead_xchacha20poly1305_ietf_decrypt(
              (uint8_t *)inner, NULL, NULL, box + NONCE_BYTES,
-             blen - NONCE_BYTES, ad, sizeof(ad), box, k->key) == 0
+             blen - NONCE_BYTES, ad, sizeof(ad), box, c->key) == 0
              ? 0
              : LSL_EAUTH;
     *len = rc == 0 ? blen - NONCE_BYTES - TAG_BYTES : 0;

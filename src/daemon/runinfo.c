@@ -191,9 +191,9 @@ static void describe_output(const struct lsl_config *c, FILE *f)
 }
 
 /* Where source s would resume: its checkpoint in STATE, as the start
- * reads it. */
+ * reads it. *old counts those sealed with the previous key. */
 static int describe_ckpt(const struct lsl_run *r, const struct run_src *s,
-                         FILE *f)
+                         FILE *f, unsigned *old)
 {
     const char *name = s->conf->name;
     struct lsl_checkpoint *cp = malloc(sizeof(*cp));
@@ -214,16 +214,48 @@ static int describe_ckpt(const struct lsl_run *r, const struct run_src *s,
                 "  checkpoint: inode %" PRIu64 " at byte %" PRIu64 ", %" PRIu64
                 " lines committed, %s\n",
                 cp->file.ino, cp->offset, cp->lines,
-                cp->sealed ? "sealed"
-                           : "unsealed (an older version; sealed at the "
-                             "next commit)");
+                !cp->sealed ? "unsealed (an older version; sealed at the "
+                              "next commit)"
+                : cp->old_key
+                    ? "sealed with the previous key (" LSL_CKPT_KEY_FILE
+                          LSL_CKPT_KEY_OLD
+                      "; sealed with the current key at the "
+                      "next commit)"
+                    : "sealed");
+    *old += rc == 0 && cp->old_key;
     free(cp);
     return rc == -ENOENT ? 0 : rc;
+}
+
+/* The checkpoint key, and whether a rotation's old key is still needed. */
+static void describe_key(const struct lsl_run *r, FILE *f, unsigned old,
+                         unsigned in_kafka)
+{
+    const char *prev = r->ckey ? lsl_ckpt_key_prev_id(r->ckey) : NULL;
+
+    fprintf(f, "checkpoint key: %s\n",
+            r->ckey ? lsl_ckpt_key_id(r->ckey)
+                    : "none yet (made at the first start with a tail source)");
+    if (!prev)
+        return;
+    fprintf(f, "previous checkpoint key (%s%s): %s", LSL_CKPT_KEY_FILE,
+            LSL_CKPT_KEY_OLD, prev);
+    if (old)
+        fprintf(f, ", still needed by %u checkpoint(s) above\n", old);
+    else if (in_kafka)
+        fprintf(f,
+                ", needed by no checkpoint in %s; %u source(s) keep "
+                "theirs in Kafka: remove it once each has committed "
+                "since the rotation\n",
+                r->cfg->state, in_kafka);
+    else
+        fprintf(f, ", needed by no checkpoint: remove it\n");
 }
 
 int lsl_run_describe(const struct lsl_run *r, FILE *f)
 {
     const struct lsl_config *c = r->cfg;
+    unsigned old = 0, in_kafka = 0;
     int rc = 0;
 
     fprintf(f, "config %s: OK\n", c->path);
@@ -254,15 +286,14 @@ int lsl_run_describe(const struct lsl_run *r, FILE *f)
         if (s->conf->type == LSL_SRC_TAIL && s->conf->sink == LSL_SINK_KAFKA) {
             fprintf(f, "  checkpoint: in the checkpoint topic (read at "
                        "start)\n");
+            in_kafka++;
         } else if (s->conf->type == LSL_SRC_TAIL) {
-            int crc = describe_ckpt(r, s, f);
+            int crc = describe_ckpt(r, s, f, &old);
 
             rc = rc ? rc : crc;
         }
     }
-    fprintf(f, "checkpoint key: %s\n",
-            r->ckey ? lsl_ckpt_key_id(r->ckey)
-                    : "none yet (made at the first start with a tail source)");
+    describe_key(r, f, old, in_kafka);
     return rc;
 }
 

@@ -1,4 +1,5 @@
-/* Private to the Kafka sink (kafka.c, kafka_conf.c, kafka_resume.c). */
+/* Private to the Kafka sink (kafka.c, kafka_conf.c, kafka_pick.c,
+ * kafka_resume.c). */
 #ifndef LSL_KAFKA_INTERNAL_H
 #define LSL_KAFKA_INTERNAL_H
 
@@ -57,5 +58,46 @@ void kafka_ckpt_context(char *out, const char *source, const char *tag);
 int kafka_ckpt_parse(const char *p, size_t len, const char *source,
                      const struct lsl_ckpt_key *key, uint64_t *seq,
                      struct lsl_checkpoint *cp, bool *have);
+
+/* Where a checkpoint record was read, for messages. */
+struct kafka_rec_at {
+    const char *topic;
+    int32_t partition;
+    int64_t offset;
+};
+
+/* The best record of one kind (kafka_pick.c). */
+struct kafka_best {
+    uint64_t seq;
+    bool any;  /* a record was taken */
+    bool have; /* ... and it holds a checkpoint */
+    int32_t partition;
+    struct lsl_checkpoint cp;
+};
+
+struct kafka_found {
+    /* [0]: sealed with the current key, or holding no checkpoint;
+     * [1]: sealed with the previous key (checkpoint.key.old). */
+    struct kafka_best by[2];
+    /* The last record sealed with a key not held, unless a later record
+     * of its partition opened. */
+    bool stale;
+    int32_t stale_partition;
+    int64_t stale_offset;
+};
+
+/*
+ * One record of the source's transactional id, in the order read; rc,
+ * seq, have and cp are kafka_ckpt_parse's answers. 0 to read on, or the
+ * error that stops the start (logged, naming the record).
+ */
+int kafka_found_add(struct kafka_found *f, const struct kafka_rec_at *at,
+                    const char *txid, int rc, uint64_t seq, bool have,
+                    const struct lsl_checkpoint *cp);
+
+/* The record to resume from, after every record was added: 0 and *out,
+ * or LSL_EOTHERKEY (the latest record needs a key not held; logged). */
+int kafka_found_pick(const struct kafka_found *f, const char *txid,
+                     const struct kafka_best **out);
 
 #endif

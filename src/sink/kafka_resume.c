@@ -9,9 +9,9 @@
  * highest sequence number wins, the later one of equal numbers (an
  * attempt written again after an abort); a sealed checkpoint is bound to
  * its record's sequence number, so an old record written again by someone
- * else is seen as old. That is exactly what a read_committed consumer of
- * the data topic sees as committed, so the daemon resumes where the
- * readers' view of the stream ends.
+ * else is seen as old. Which record wins: kafka_pick.c. That is exactly what a
+ * read_committed consumer of the data topic sees as committed, so the daemon
+ * resumes where the readers' view of the stream ends.
  *
  * A broker that shows records of aborted transactions (librdkafka's mock
  * cluster) makes an aborted attempt's record visible here too: the daemon
@@ -121,15 +121,13 @@ out:
 
 struct found {
     const struct lsl_kafka_opts *o;
-    uint64_t seq;
-    bool any;
-    bool have;
-    int32_t partition;
-    struct lsl_checkpoint cp;
+    struct kafka_found pick;
 };
 
 static int take(const rd_kafka_message_t *m, const char *txid, struct found *f)
 {
+    struct kafka_rec_at at = {rd_kafka_topic_name(m->rkt), m->partition,
+                              m->offset};
     struct lsl_checkpoint cp;
     uint64_t seq = 0;
     bool have = false;
@@ -145,33 +143,7 @@ static int take(const rd_kafka_message_t *m, const char *txid, struct found *f)
         (strncmp(cp.segment, "kafka:", 6) != 0 ||
          strcmp(cp.segment + 6, txid) != 0))
         rc = LSL_ECORRUPT;
-    if (rc) {
-        lsl_log_error("kafka: checkpoint topic %s partition %" PRId32
-                      " offset %" PRId64 ": the record of %s does not parse "
-                      "(%s); delete it (or the topic) to start over",
-                      rd_kafka_topic_name(m->rkt), m->partition, m->offset,
-                      txid, lsl_strerror(rc));
-        return rc;
-    }
-    /* Sequence numbers only grow (a sealed record cannot be given another):
-     * a lower one after a higher is an old record written again. */
-    if (f->any && seq < f->seq) {
-        if (m->partition == f->partition)
-            lsl_log_warn("kafka: checkpoint topic %s partition %" PRId32
-                         " offset %" PRId64 ": a record of %s for "
-                         "transaction %" PRIu64 " after one for %" PRIu64
-                         ": an older record written again; ignored",
-                         rd_kafka_topic_name(m->rkt), m->partition, m->offset,
-                         txid, seq, f->seq);
-        return 0;
-    }
-    f->any = true;
-    f->seq = seq;
-    f->have = have;
-    f->partition = m->partition;
-    if (have)
-        f->cp = cp;
-    return 0;
+    return kafka_found_add(&f->pick, &at, txid, rc, seq, have, &cp);
 }
 
 static int consume_to_end(rd_kafka_t *rk, int nparts, const char *txid,
@@ -224,6 +196,7 @@ int kafka_resume_read(const struct lsl_kafka_opts *o, const char *topic,
     rd_kafka_conf_t *conf = NULL;
     rd_kafka_t *rk = NULL;
     char err[512];
+    const struct kafka_best *b = NULL;
     int nparts = 0, rc;
 
     if (!f)
@@ -244,11 +217,13 @@ int kafka_resume_read(const struct lsl_kafka_opts *o, const char *topic,
     rc = assign_all(rk, topic, o->timeout_ms, &nparts);
     if (rc == 0 && nparts > 0)
         rc = consume_to_end(rk, nparts, txid, o->timeout_ms, f);
+    if (rc == 0)
+        rc = kafka_found_pick(&f->pick, txid, &b);
     if (rc == 0) {
-        *seq = f->any ? f->seq : 0;
-        *have = f->have;
-        if (f->have)
-            *cp = f->cp;
+        *seq = b->any ? b->seq : 0;
+        *have = b->have;
+        if (b->have)
+            *cp = b->cp;
     }
 out:
     if (rk) {

@@ -256,8 +256,12 @@ static int resume(struct lsl_tail_source *t, const struct lsl_checkpoint *cp)
         return resume_gone(t, cp);
     tail_file_begin(t, &t->cur, cp->offset);
     t->base.sp.in_piece = cp->in_line;
-    lsl_log_info("%s: resuming %s at byte %llu", t->base.name, t->cur.path,
-                 (unsigned long long)cp->offset);
+    lsl_log_info("%s: resuming %s at byte %llu%s", t->base.name, t->cur.path,
+                 (unsigned long long)cp->offset,
+                 cp->old_key ? " (checkpoint sealed with the previous "
+                               "checkpoint key; the next commit seals it with "
+                               "the current one)"
+                             : "");
     return 0;
 }
 

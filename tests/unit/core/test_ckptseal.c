@@ -1,7 +1,7 @@
 /*
  * Sealed checkpoints (version 5): the fingerprints are not in the text,
  * and whoever edits, forges, moves or replays one without the key is
- * refused, each with the error that says which.
+ * refused, each with the error that says which; the key's rotation.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <cmocka.h>
 #include "logseal/checkpoint.h"
 
@@ -269,6 +270,82 @@ static void test_key_file(void **state)
     assert_int_equal(lsl_ckpt_key_open(path, true, &k, NULL), LSL_EFORMAT);
 }
 
+/* The text of t->cp sealed with k, its key line then naming `kid`. */
+static void sealed_naming(const struct t *t, const struct lsl_ckpt_key *k,
+                          const char *kid, char *text)
+{
+    size_t n = 0;
+    char *line;
+
+    assert_int_equal(
+        lsl_checkpoint_format(&t->cp, "web", k, text, LSL_CKPT_TEXT_MAX, &n),
+        0);
+    line = strstr(text, "\nkey ");
+    assert_non_null(line);
+    memcpy(line + 5, kid, LSL_CKPT_KID_LEN);
+}
+
+/* A rotation: the old key opens what it sealed until its file goes, the
+ * next save seals with the new key, and a key line cannot pick the key. */
+static void test_rotate(void **state)
+{
+    struct t *t = *state;
+    char old_id[LSL_CKPT_KID_LEN + 1], new_id[LSL_CKPT_KID_LEN + 1];
+    char text[LSL_CKPT_TEXT_MAX], old_path[128];
+    struct lsl_ckpt_key *k2 = NULL, *k1 = NULL;
+    struct lsl_checkpoint cp;
+    struct stat st;
+
+    assert_int_equal(lsl_checkpoint_save(t->dir, "web", t->key, &t->cp), 0);
+    assert_int_equal(lsl_ckpt_key_rotate(t->key_path, old_id, new_id), 0);
+    assert_string_equal(old_id, lsl_ckpt_key_id(t->key));
+    assert_string_not_equal(new_id, old_id);
+    snprintf(old_path, sizeof(old_path), "%s%s", t->key_path, LSL_CKPT_KEY_OLD);
+    assert_int_equal(stat(old_path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    assert_int_equal(stat(t->key_path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    assert_int_equal(lsl_ckpt_key_open(old_path, false, &k1, NULL), 0);
+    assert_string_equal(lsl_ckpt_key_id(k1), old_id);
+    lsl_ckpt_key_free(k1);
+
+    assert_int_equal(lsl_ckpt_key_open(t->key_path, false, &k2, NULL), 0);
+    assert_string_equal(lsl_ckpt_key_id(k2), new_id);
+    assert_string_equal(lsl_ckpt_key_prev_id(k2), old_id);
+    assert_int_equal(lsl_checkpoint_load(t->dir, "web", k2, &cp), 0);
+    assert_true(cp.sealed && cp.old_key);
+    assert_memory_equal(cp.file.fp, t->cp.file.fp, LSL_FP_BYTES);
+    assert_int_equal(lsl_checkpoint_save(t->dir, "web", k2, &cp), 0);
+    assert_non_null(strstr(read_ckpt(t, "web"), new_id));
+    assert_int_equal(lsl_checkpoint_load(t->dir, "web", k2, &cp), 0);
+    assert_true(cp.sealed && !cp.old_key);
+
+    /* The key line is bound: renaming the key does not open it. */
+    sealed_naming(t, t->key, new_id, text);
+    write_ckpt(t, "web", text);
+    assert_int_equal(load(t, "web", k2), LSL_EAUTH);
+    sealed_naming(t, k2, old_id, text);
+    write_ckpt(t, "web", text);
+    assert_int_equal(load(t, "web", k2), LSL_EAUTH);
+
+    /* Not twice while the old key is kept; without it, its checkpoints
+     * are another key's. */
+    assert_int_equal(lsl_ckpt_key_rotate(t->key_path, old_id, new_id), -EEXIST);
+    assert_int_equal(lsl_checkpoint_save(t->dir, "web", t->key, &t->cp), 0);
+    assert_int_equal(chmod(old_path, 0644), 0);
+    lsl_ckpt_key_free(k2);
+    assert_int_equal(lsl_ckpt_key_open(t->key_path, false, &k2, NULL),
+                     LSL_EKEYPERM);
+    assert_int_equal(unlink(old_path), 0);
+    assert_int_equal(lsl_ckpt_key_open(t->key_path, false, &k2, NULL), 0);
+    assert_null(lsl_ckpt_key_prev_id(k2));
+    assert_int_equal(load(t, "web", k2), LSL_EOTHERKEY);
+    lsl_ckpt_key_free(k2);
+
+    snprintf(old_path, sizeof(old_path), "%s/none.key", t->dir);
+    assert_int_equal(lsl_ckpt_key_rotate(old_path, old_id, new_id), -ENOENT);
+}
+
 /* Checkpoints from before version 5 are still read, as unsealed. */
 static void test_unsealed_read(void **state)
 {
@@ -297,6 +374,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_moved, setup, teardown),
         cmocka_unit_test_setup_teardown(test_other_key, setup, teardown),
         cmocka_unit_test_setup_teardown(test_key_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rotate, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unsealed_read, setup, teardown),
     };
 

@@ -156,6 +156,67 @@ static void hostile_records(void **state)
     lsl_ckpt_key_free(key);
 }
 
+/* One record for kafka_found_add: its checkpoint names inode `ino`. */
+static int add(struct kafka_found *f, int32_t partition, int rc, uint64_t seq,
+               uint64_t ino, bool old_key)
+{
+    static int64_t offset;
+    struct kafka_rec_at at = {"ckpt", partition, offset++};
+    struct lsl_checkpoint cp;
+
+    memset(&cp, 0, sizeof(cp));
+    cp.file.ino = ino;
+    cp.sealed = true;
+    cp.old_key = old_key;
+    return kafka_found_add(f, &at, "h.web", rc, seq, true, &cp);
+}
+
+static uint64_t picked(const struct kafka_found *f)
+{
+    const struct kafka_best *b = NULL;
+
+    assert_int_equal(kafka_found_pick(f, "h.web", &b), 0);
+    return b->any ? b->cp.file.ino : 0;
+}
+
+/* Which record a start resumes from: the highest number, an old record
+ * written again ignored; across a checkpoint.key rotation the current
+ * key's records first; a record of a key not held skipped once a later
+ * one of its partition opens, and fatal when it is the latest. */
+static void pick_records(void **state)
+{
+    const struct kafka_best *b = NULL;
+    struct kafka_found f;
+
+    (void)state;
+    memset(&f, 0, sizeof(f));
+    assert_int_equal(picked(&f), 0);
+    assert_int_equal(add(&f, 0, 0, 5, 1, false), 0);
+    assert_int_equal(add(&f, 0, 0, 7, 2, false), 0);
+    assert_int_equal(add(&f, 0, 0, 5, 1, false), 0);
+    assert_int_equal(picked(&f), 2);
+
+    memset(&f, 0, sizeof(f));
+    assert_int_equal(add(&f, 0, 0, 3, 3, true), 0);
+    assert_int_equal(add(&f, 0, 0, 5, 5, true), 0);
+    assert_int_equal(picked(&f), 5);
+    assert_int_equal(add(&f, 0, 0, 6, 6, false), 0);
+    assert_int_equal(add(&f, 0, 0, 9, 9, true), 0); /* the old key's holder */
+    assert_int_equal(picked(&f), 6);
+
+    memset(&f, 0, sizeof(f));
+    assert_int_equal(add(&f, 0, LSL_EOTHERKEY, 3, 3, false), 0);
+    assert_int_equal(add(&f, 0, 0, 4, 4, false), 0);
+    assert_int_equal(picked(&f), 4);
+    assert_int_equal(add(&f, 1, LSL_EOTHERKEY, 8, 8, false), 0);
+    assert_int_equal(add(&f, 0, 0, 9, 9, false), 0);
+    assert_int_equal(kafka_found_pick(&f, "h.web", &b), LSL_EOTHERKEY);
+
+    memset(&f, 0, sizeof(f));
+    assert_int_equal(add(&f, 0, LSL_EAUTH, 3, 3, false), LSL_EAUTH);
+    assert_int_equal(add(&f, 0, LSL_ECORRUPT, 3, 3, false), LSL_ECORRUPT);
+}
+
 static void check_props(void **state)
 {
     struct lsl_kafka_prop bad[] = {{"compression.codec", "bogus"}};
@@ -188,9 +249,9 @@ static void check_props(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(secrets),     cmocka_unit_test(urls),
-        cmocka_unit_test(record),      cmocka_unit_test(hostile_records),
-        cmocka_unit_test(check_props),
+        cmocka_unit_test(secrets),      cmocka_unit_test(urls),
+        cmocka_unit_test(record),       cmocka_unit_test(hostile_records),
+        cmocka_unit_test(pick_records), cmocka_unit_test(check_props),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
