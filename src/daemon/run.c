@@ -332,8 +332,7 @@ static int open_ckpt_key(struct lsl_run *r)
     if (rc == 0)
         rc = lsl_ckpt_key_open(path, true, &r->ckey, &made);
     if (rc)
-        lsl_log_error("%s: cannot create the checkpoint key: %s", path,
-                      lsl_strerror(rc));
+        lsl_run_ckpt_key_error(path, "create", rc);
     else if (made)
         lsl_log_info("%s: created; it seals the fingerprints in checkpoints "
                      "(keep it with the other keys)",

@@ -65,6 +65,9 @@ LSL_MUST_CHECK int lsl_run_load_rule(struct lsl_run *r, struct run_src *s);
 
 /* Load KEYS/hash.key and KEYS/vault.pub; logs what to do. */
 LSL_MUST_CHECK int lsl_run_load_keys(struct lsl_run *r);
+/* Log that the checkpoint key at `path` (and path.old, if there is one)
+ * could not be used (`what`: "use", "create"). */
+void lsl_run_ckpt_key_error(const char *path, const char *what, int rc);
 
 /*
  * Check, as the effective user, every directory the run will use: keys

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "logseal/file.h"
 #include "logseal/log.h"
@@ -162,10 +163,22 @@ int lsl_run_load_keys(struct lsl_run *r)
     if (rc == -ENOENT)
         return 0; /* made at start, if a source needs it */
     if (rc)
-        lsl_log_error("%s: cannot use the checkpoint key: %s%s", path,
-                      lsl_strerror(rc),
-                      rc == LSL_EKEYPERM ? " (chmod 600 it)" : "");
+        lsl_run_ckpt_key_error(path, "use", rc);
     return rc;
+}
+
+void lsl_run_ckpt_key_error(const char *path, const char *what, int rc)
+{
+    char old[PATH_MAX];
+    struct stat st;
+    /* The rotation's old key is read with it: the error may be its. */
+    bool both = snprintf(old, sizeof(old), "%s%s", path, LSL_CKPT_KEY_OLD) <
+                    (int)sizeof(old) &&
+                lstat(old, &st) == 0;
+
+    lsl_log_error("%s%s%s: cannot %s the checkpoint key: %s%s", path,
+                  both ? " or " : "", both ? old : "", what, lsl_strerror(rc),
+                  rc == LSL_EKEYPERM ? " (chmod 600 it)" : "");
 }
 
 static const char *where(const struct lsl_source_conf *c)
