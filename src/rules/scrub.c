@@ -13,6 +13,8 @@
  *    numbers: 1.2.3.4.5 (a version string) yields nothing. In a User-Agent
  *    (LSL_SCRUB_AGENT) a quad right after "Product/" is a version
  *    (Chrome/130.0.0.0) and stays.
+ *  - IPv4 in inet_aton's other four-part spellings, a part in hex or
+ *    octal (0xC0.0xA8.0.1, 0300.0250.0.1), under the same rules.
  *  - IPv6: a run of hex digits, ':' and '.' with at least two ':' and one
  *    hex digit, accepted only if lsl_ip_valid() says so (after dropping at
  *    most two trailing ':'/'.', the end of a sentence). So "::" alone,
@@ -43,6 +45,7 @@
 #define IP6_TEXT_MAX    45 /* INET6_ADDRSTRLEN - 1 */
 #define ZONE_MAX        32
 #define DASH_PREFIX_MAX 32
+#define ATON_TEXT_MAX   43 /* four parts of "0x" and 8 hex digits */
 
 /* scan_text's answer when the text holds a percent escape. */
 #define SCAN_ENCODED 1
@@ -66,6 +69,7 @@ enum {
     C_DOT = 1 << 8,
     C_DASH = 1 << 9,
     C_PCT = 1 << 10,
+    C_ZERO = 1 << 11, /* '0': starts every hex or octal inet_aton part */
 };
 
 #define IN(c, a, b) ((c) >= (a) && (c) <= (b))
@@ -81,7 +85,7 @@ enum {
      (ALNUM(c) || PUNCT_ZONE(c) ? C_ZONE : 0) |                                \
      ((c) == ':' ? C_COLON | C_TOK : 0) | ((c) == '@' ? C_AT | C_TOK : 0) |    \
      ((c) == '.' ? C_DOT : 0) | ((c) == '-' ? C_DASH : 0) |                    \
-     ((c) == '%' ? C_PCT : 0))
+     ((c) == '%' ? C_PCT : 0) | ((c) == '0' ? C_ZERO : 0))
 #define R4(b)  CLS(b), CLS((b) + 1), CLS((b) + 2), CLS((b) + 3)
 #define R16(b) R4(b), R4((b) + 4), R4((b) + 8), R4((b) + 12)
 #define R64(b) R16(b), R16((b) + 16), R16((b) + 32), R16((b) + 48)
@@ -299,6 +303,54 @@ static bool match_ipv4(const struct scan *sc, size_t i, struct lsl_hit *h)
     return true;
 }
 
+/* A part of an inet_aton quad that is not plain decimal: 0x hex, or octal
+ * (a leading 0 and more digits). */
+static bool aton_only(const char *p, size_t n)
+{
+    return n > 1 && p[0] == '0';
+}
+
+/*
+ * The other four-part spellings inet_aton reads (0xC0.0xA8.0.1,
+ * 0300.0250.0.1, 0x0a.114.166.0360), anywhere: no count, version or code
+ * is written so, and the token's normalization reads them as the address.
+ * At least one part is hex or octal (a decimal quad is match_ipv4's:
+ * 1.2.3.400 is no address); the run around them is four parts exactly
+ * (a '.' at its end only ends a sentence), not glued on either side.
+ */
+static bool match_ip4_aton(const struct scan *sc, size_t i, struct lsl_hit *h)
+{
+    const char *s = sc->s;
+    size_t j = i, dots = 0, ps = i;
+    bool other = false;
+    uint8_t a[4];
+
+    if (!is_digit(s[i]))
+        return false;
+    if ((sc->mode & LSL_SCRUB_AGENT) && i >= sc->lo + 2 && s[i - 1] == '/' &&
+        is_alnum(s[i - 2]))
+        return false;
+    if (i >= sc->lo + 2 && s[i - 1] == '.' && is_alnum(s[i - 2]))
+        return false;
+    for (; j < sc->hi && j - i <= ATON_TEXT_MAX &&
+           (is_hex(s[j]) || s[j] == '.' || s[j] == 'x' || s[j] == 'X');
+         j++) {
+        if (s[j] != '.')
+            continue;
+        other = other || aton_only(s + ps, j - ps);
+        ps = j + 1;
+        dots++;
+    }
+    if (dots == 4 && s[j - 1] == '.')
+        j--, dots--;
+    other = other || aton_only(s + ps, j - ps);
+    if (dots != 3 || !other || j - i > ATON_TEXT_MAX || glued_after(sc, j) ||
+        !lsl_ip4_parse_lenient(s + i, j - i, a))
+        return false;
+    set_hit(h, i, j, LSL_CLASS_IP, 0);
+    return true;
+}
+
 /* True if the '-' at `dash` follows a component made of digits only. */
 static bool after_number(const struct scan *sc, size_t dash)
 {
@@ -411,7 +463,9 @@ static bool try_at(const struct scan *sc, size_t i, unsigned seen,
            ((seen & C_COLON) && match_ipv6(sc, i, h)) ||
            ((seen & (C_COLON | C_DASH | C_DOT)) && mac_possible(sc, i) &&
             lsl_mac_at(s, sc->lo, sc->hi, i, h)) ||
-           ((seen & C_DOT) && match_ipv4(sc, i, h)) ||
+           ((seen & C_DOT) &&
+            (match_ipv4(sc, i, h) ||
+             ((seen & C_ZERO) && match_ip4_aton(sc, i, h)))) ||
            ((seen & C_DASH) && match_dashed(sc, i, h)) ||
            (is_digit(c) && imei_possible(sc, i) &&
             lsl_imei_at(s, sc->lo, sc->hi, i, h)) ||

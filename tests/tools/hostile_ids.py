@@ -322,6 +322,18 @@ def url_hosts():
                 [('ip', as_logseal_reads(f))])
 
 
+def text_quads():
+    """Four-part inet_aton spellings anywhere (a query value, a path, a
+    message), not only in URL hosts: no count or version is written so."""
+    for i in range(4):
+        a = ipaddress.IPv4Address(R.getrandbits(24) | 0xc0000000)
+        b = a.packed
+        for f in ('.'.join('0x%02X' % x for x in b),
+                  '.'.join('0%o' % x if x else '0' for x in b),
+                  '%d.0x%x.%d.0%o' % (b[0], b[1], b[2], b[3] or 8)):
+            add('text', f, [f], [('ip', as_logseal_reads(f))])
+
+
 def ip_fields():
     for v, orig in (('unix:', 'unix:'), ('localhost', 'localhost'),
                     ('proxy.internal.example', 'proxy.internal.example'),
@@ -356,7 +368,9 @@ def negatives():
               'ExampleLive/5.12.0', 'build-20241129', 'chunk.b3a1.js',
               '0x80070005', '3f9a1c2e', 'ETag-5f3c2a1b', 'page-2',
               '12345678901', '4.2', '1e10', 'ipv6', 'Bearers',
-              'basically', 'code-review', 'imei-check', '35-10'):
+              'basically', 'code-review', 'imei-check', '35-10',
+              '1.2.3.400', '1.2.3.0400', '0x1.0x2.0x3.0x4.0x5',
+              'v1.0x2.3.4', '0x80070005.dll'):
         add('neg', v, [], [])
 
 
@@ -372,6 +386,7 @@ def main():
     userinfo()
     encoded()
     url_hosts()
+    text_quads()
     ip_fields()
     negatives()
     here = os.path.dirname(os.path.abspath(__file__))

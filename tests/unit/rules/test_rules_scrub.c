@@ -37,6 +37,18 @@ static void test_ipv4_not_taken(void **state)
     scrub(state, "size 1024 took 0.123 s", "size 1024 took 0.123 s");
 }
 
+/* inet_aton's four-part spellings with a hex or octal part, anywhere. */
+static void test_ipv4_aton(void **state)
+{
+    scrub(state, "h=0xC0.0xA8.0.1 and 0300.0250.0.1. 10.0x1.2.0377",
+          "h=<ip|0xC0.0xA8.0.1> and <ip|0300.0250.0.1>. <ip|10.0x1.2.0377>");
+    scrub(state,
+          "0x1.0x2.0x3.0x4.0x5 x0xC0.0xA8.0.1 0xC0.0xA8.0.1x 1.2.3.0400 "
+          "0xC0.0xA8.0x100.1 a.0x1.0x2.0x3.0x4 0x1.0x2.0x3 08.1.2.0x3",
+          "0x1.0x2.0x3.0x4.0x5 x0xC0.0xA8.0.1 0xC0.0xA8.0.1x 1.2.3.0400 "
+          "0xC0.0xA8.0x100.1 a.0x1.0x2.0x3.0x4 0x1.0x2.0x3 08.1.2.0x3");
+}
+
 static void test_ipv6(void **state)
 {
     scrub(state, "c=2001:0db8:0000:0000:0000:ff00:0042:8329 x",
@@ -161,6 +173,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ipv4_positions),
         cmocka_unit_test(test_ipv4_not_taken),
+        cmocka_unit_test(test_ipv4_aton),
         cmocka_unit_test(test_ipv6),
         cmocka_unit_test(test_ipv6_not_taken),
         cmocka_unit_test(test_email),
