@@ -334,6 +334,17 @@ def text_quads():
             add('text', f, [f], [('ip', as_logseal_reads(f))])
 
 
+def ip_pairs():
+    """Query values named as addresses: any spelling, one number too."""
+    for name, v, orig in (('ip', '3232235521', '192.168.0.1'),
+                          ('client_ip', '0xC0A80002', '192.168.0.2'),
+                          ('CLIENTIP', '192.168.0.3', '192.168.0.3'),
+                          ('remote%5Faddr', '3232235524', '192.168.0.4'),
+                          ('xff', '2001:DB8::5', '2001:db8::5'),
+                          ('real_ip', '0300.0250.0.6', '192.168.0.6')):
+        add('pair', '%s=%s' % (name, v), [v], [('ip', orig)])
+
+
 def ip_fields():
     for v, orig in (('unix:', 'unix:'), ('localhost', 'localhost'),
                     ('proxy.internal.example', 'proxy.internal.example'),
@@ -387,6 +398,7 @@ def main():
     encoded()
     url_hosts()
     text_quads()
+    ip_pairs()
     ip_fields()
     negatives()
     here = os.path.dirname(os.path.abspath(__file__))
