@@ -281,20 +281,12 @@ static bool parse_quad(const struct scan *sc, size_t *pos, char sep)
     return true;
 }
 
-static bool match_ipv4(const struct scan *sc, size_t i, struct lsl_hit *h)
+/* Four decimal octets from i (match_ipv4). */
+static bool decimal_quad(const struct scan *sc, size_t i, struct lsl_hit *h)
 {
     const char *s = sc->s;
     size_t j = i;
 
-    if (!is_digit(s[i]))
-        return false;
-    /* Chrome/130.0.0.0 in a User-Agent is a version. */
-    if ((sc->mode & LSL_SCRUB_AGENT) && i >= sc->lo + 2 && s[i - 1] == '/' &&
-        is_alnum(s[i - 2]))
-        return false;
-    /* A longer dotted run (1.2.3.4.5) on either side is not an address. */
-    if (i >= sc->lo + 2 && s[i - 1] == '.' && is_digit(s[i - 2]))
-        return false;
     if (!parse_quad(sc, &j, '.') || glued_after(sc, j))
         return false;
     if (j + 1 < sc->hi && s[j] == '.' && is_digit(s[j + 1]))
@@ -310,28 +302,15 @@ static bool aton_only(const char *p, size_t n)
     return n > 1 && p[0] == '0';
 }
 
-/*
- * The other four-part spellings inet_aton reads (0xC0.0xA8.0.1,
- * 0300.0250.0.1, 0x0a.114.166.0360), anywhere: no count, version or code
- * is written so, and the token's normalization reads them as the address.
- * At least one part is hex or octal (a decimal quad is match_ipv4's:
- * 1.2.3.400 is no address); the run around them is four parts exactly
- * (a '.' at its end only ends a sentence), not glued on either side.
- */
-static bool match_ip4_aton(const struct scan *sc, size_t i, struct lsl_hit *h)
+/* Four parts as inet_aton reads them from i, one of them hex or octal
+ * (match_ipv4). */
+static bool aton_quad(const struct scan *sc, size_t i, struct lsl_hit *h)
 {
     const char *s = sc->s;
     size_t j = i, dots = 0, ps = i;
     bool other = false;
     uint8_t a[4];
 
-    if (!is_digit(s[i]))
-        return false;
-    if ((sc->mode & LSL_SCRUB_AGENT) && i >= sc->lo + 2 && s[i - 1] == '/' &&
-        is_alnum(s[i - 2]))
-        return false;
-    if (i >= sc->lo + 2 && s[i - 1] == '.' && is_alnum(s[i - 2]))
-        return false;
     for (; j < sc->hi && j - i <= ATON_TEXT_MAX &&
            (is_hex(s[j]) || s[j] == '.' || s[j] == 'x' || s[j] == 'X');
          j++) {
@@ -349,6 +328,35 @@ static bool match_ip4_aton(const struct scan *sc, size_t i, struct lsl_hit *h)
         return false;
     set_hit(h, i, j, LSL_CLASS_IP, 0);
     return true;
+}
+
+/*
+ * A dotted quad at i: four decimal octets, or (`aton`: the run holds a
+ * '0') inet_aton's other four-part spellings (0xC0.0xA8.0.1,
+ * 0300.0250.0.1, 0x0a.114.166.0360): no count, version or code is written
+ * so, and the token's normalization reads them as the address. One part
+ * at least is hex or octal (1.2.3.400 is no address); the run is four
+ * parts exactly (a '.' at its end only ends a sentence), not glued on
+ * either side.
+ */
+static bool match_ipv4(const struct scan *sc, size_t i, bool aton,
+                       struct lsl_hit *h)
+{
+    const char *s = sc->s;
+    bool after_dot = i >= sc->lo + 2 && s[i - 1] == '.';
+
+    if (!is_digit(s[i]))
+        return false;
+    /* Chrome/130.0.0.0 in a User-Agent is a version. */
+    if ((sc->mode & LSL_SCRUB_AGENT) && i >= sc->lo + 2 && s[i - 1] == '/' &&
+        is_alnum(s[i - 2]))
+        return false;
+    /* A longer dotted run (1.2.3.4.5) on either side is not an address. */
+    if (after_dot && is_digit(s[i - 2]))
+        return false;
+    if (decimal_quad(sc, i, h))
+        return true;
+    return aton && !(after_dot && is_alnum(s[i - 2])) && aton_quad(sc, i, h);
 }
 
 /* True if the '-' at `dash` follows a component made of digits only. */
@@ -463,9 +471,7 @@ static bool try_at(const struct scan *sc, size_t i, unsigned seen,
            ((seen & C_COLON) && match_ipv6(sc, i, h)) ||
            ((seen & (C_COLON | C_DASH | C_DOT)) && mac_possible(sc, i) &&
             lsl_mac_at(s, sc->lo, sc->hi, i, h)) ||
-           ((seen & C_DOT) &&
-            (match_ipv4(sc, i, h) ||
-             ((seen & C_ZERO) && match_ip4_aton(sc, i, h)))) ||
+           ((seen & C_DOT) && match_ipv4(sc, i, seen & C_ZERO, h)) ||
            ((seen & C_DASH) && match_dashed(sc, i, h)) ||
            (is_digit(c) && imei_possible(sc, i) &&
             lsl_imei_at(s, sc->lo, sc->hi, i, h)) ||

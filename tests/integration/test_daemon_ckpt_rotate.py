@@ -22,25 +22,7 @@ import subprocess
 
 import lslib
 from lslib import check
-
-
-def append(path, lines):
-    with open(path, 'ab') as f:
-        f.write(b''.join(ln + b'\n' for ln in lines))
-
-
-def ckpt(env):
-    try:
-        with open(os.path.join(env.state, 'web.ckpt')) as f:
-            return f.read()
-    except FileNotFoundError:
-        return ''
-
-
-def run_check(env):
-    return subprocess.run([env.exe, 'run', '--config', env.conf, '--check'],
-                          capture_output=True, text=True, timeout=60,
-                          stdin=subprocess.DEVNULL)
+from test_daemon_ckpt_seal import append, ckpt, run_check
 
 
 def committed(env, n):

@@ -14,18 +14,12 @@
 """
 import os
 import re
-import subprocess
 
 import lslib
 import lslib_kafka
 from lslib import check
+from test_daemon_ckpt_rotate import key_of, rotate
 from test_kafka_seal import config, forge, last_record, records, run_lines
-
-
-def key_of(record):
-    m = re.search(r'\nkey ([0-9a-f]{16})\n', record)
-    check(m is not None, 'no key line in the record:\n' + record)
-    return m.group(1)
 
 
 def body(ctx):
@@ -37,9 +31,7 @@ def body(ctx):
         cfg = config(env, mock, src)
         run_lines(env, cfg, src, lslib.gen_lines(30, seed=1, tag='a'), 30)
         retired = last_record(mock)
-        r = subprocess.run([env.exe, 'keygen', '--dir', env.keys,
-                            '--rotate-checkpoint-key'], capture_output=True,
-                           text=True, timeout=60, stdin=subprocess.DEVNULL)
+        r = rotate(env)
         check(r.returncode == 0, 'rotation: ' + r.stdout + r.stderr)
         new_key = re.search(r'new key ([0-9a-f]{16})', r.stdout).group(1)
 
