@@ -63,7 +63,8 @@ LSL_MUST_CHECK int lsl_class_parse(const char *s, size_t len,
  * len + LSL_NORM_SLACK). Returns the normalized length, or -ENOSPC if cap
  * is too small. Never fails on content.
  *
- *   all    percent-escapes decoded first (lsl_pct_decode).
+ *   all    percent-escapes decoded first (lsl_pct_decode), then wide
+ *          forms folded (lsl_wide_fold: fullwidth digits, Japanese dashes).
  *   ip     IPv4 (zero-padded octets read as decimal: 010.001.002.003 ->
  *          10.1.2.3); IPv4-mapped IPv6 in any spelling -> IPv4; IPv6 ->
  *          RFC 5952 text (hex groups only); a zone id ("%eth0") is kept
@@ -114,6 +115,22 @@ bool lsl_pct_has_escape(const char *s, size_t len);
  * is s[map[a], map[b]). Returns the decoded length n <= len. Never fails.
  */
 size_t lsl_pct_decode(const char *s, size_t len, char *out, uint32_t *map);
+
+/* ---- wide forms (fullwidth ASCII, Japanese dashes): wide.c ---- */
+
+/* True if a wide form that folds starts at s[i]. */
+bool lsl_wide_at(const char *s, size_t len, size_t i);
+/* True if s[0..len) holds one. */
+bool lsl_wide_has(const char *s, size_t len);
+/*
+ * Fold s[0..len) in place: each wide form (3 bytes of UTF-8) becomes the
+ * ASCII byte it stands for ("０９０－１２３４" -> "090-1234"); the rest
+ * is kept. With `map` (len + 1 entries: the offsets of s's bytes in some
+ * raw text, as lsl_pct_decode makes them) the entries move with their
+ * bytes, map[n] = the old map[len]. Returns n <= len. Run after
+ * lsl_pct_decode, never before: the pair is how rules and tokens read.
+ */
+size_t lsl_wide_fold(char *s, size_t len, uint32_t *map);
 
 /* Print a token; returns the length (< LSL_TOKEN_TEXT_MAX), NUL-terminated. */
 size_t lsl_token_format(const struct lsl_token *t,

@@ -1,7 +1,8 @@
 /*
- * A percent-decoded copy of raw text, for the readers that look at text
- * as it decodes (the scrubber, the query action's encoded pairs), and the
- * widening of the spans they find back to the raw bytes each came from.
+ * A percent-decoded copy of raw text, its wide forms folded (wide.c), for
+ * the readers that look at text as it decodes (the scrubber, the query
+ * action's encoded pairs), and the widening of the spans they find back
+ * to the raw bytes each came from.
  * Short texts decode on the caller's stack; the copy holds originals, so
  * it is wiped when closed.
  */
@@ -25,6 +26,8 @@ int lsl_decoded_open(struct lsl_decoded *d, const char *raw, size_t len)
         }
     }
     d->len = lsl_pct_decode(raw, len, d->text, d->map);
+    if (lsl_wide_has(d->text, d->len))
+        d->len = lsl_wide_fold(d->text, d->len, d->map);
     return 0;
 }
 

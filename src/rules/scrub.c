@@ -30,11 +30,13 @@
  *    and URL hosts spelled as inet_aton reads them: ids.c.
  *  - Phone numbers (free text only, LSL_SCRUB_PHONES): see phone.c.
  *
- * Percent-encoded text ("%31%39%32.168.7.4", "device_id%3DA09F...") is
- * scanned as lsl_pct_decode decodes it, and each span is widened back to
+ * Percent-encoded text ("%31%39%32.168.7.4", "device_id%3DA09F...") and
+ * text with wide forms ("０９０－１２３４－５６７８", "bob＠example．com",
+ * as Japanese input methods type them) are scanned as lsl_pct_decode
+ * decodes and lsl_wide_fold folds them, and each span is widened back to
  * the raw bytes it came from, so what is found is what the text means and
- * the token's normalization (which decodes the same way) sees the same
- * value.
+ * the token's normalization (which decodes and folds the same way) sees
+ * the same value.
  *
  * Both ends of the range are treated as boundaries: nothing outside it is
  * read, and spans never cross it.
@@ -70,6 +72,7 @@ enum {
     C_DASH = 1 << 9,
     C_PCT = 1 << 10,
     C_ZERO = 1 << 11, /* '0': starts every hex or octal inet_aton part */
+    C_WIDE = 1 << 12, /* may lead a wide form (wide.c) */
 };
 
 #define IN(c, a, b) ((c) >= (a) && (c) <= (b))
@@ -85,7 +88,8 @@ enum {
      (ALNUM(c) || PUNCT_ZONE(c) ? C_ZONE : 0) |                                \
      ((c) == ':' ? C_COLON | C_TOK : 0) | ((c) == '@' ? C_AT | C_TOK : 0) |    \
      ((c) == '.' ? C_DOT : 0) | ((c) == '-' ? C_DASH : 0) |                    \
-     ((c) == '%' ? C_PCT : 0) | ((c) == '0' ? C_ZERO : 0))
+     ((c) == '%' ? C_PCT : 0) | ((c) == '0' ? C_ZERO : 0) |                    \
+     ((c) == 0xE2 || (c) == 0xE3 || (c) == 0xEF ? C_WIDE : 0))
 #define R4(b)  CLS(b), CLS((b) + 1), CLS((b) + 2), CLS((b) + 3)
 #define R16(b) R4(b), R4((b) + 4), R4((b) + 8), R4((b) + 12)
 #define R64(b) R16(b), R16((b) + 16), R16((b) + 32), R16((b) + 48)
@@ -563,8 +567,15 @@ static int scan_text(struct lsl_plan *p, const char *line, size_t off,
         size_t ws, we, n;
         unsigned seen = 0;
 
-        while (i < sc.hi && !(ctab[s[i]] & C_TOK))
+        while (i < sc.hi && !(ctab[s[i]] & (C_TOK | C_WIDE)))
             i++;
+        /* A wide form ("０９０"): the whole text is read folded too. */
+        if (i < sc.hi && (ctab[s[i]] & C_WIDE)) {
+            if (!(mode & LSL_SCRUB_DECODED) && lsl_wide_at(line, sc.hi, i))
+                return SCAN_ENCODED;
+            i++;
+            continue;
+        }
         for (ws = i; i < sc.hi && (ctab[s[i]] & C_TOK); i++)
             seen |= ctab[s[i]];
         n = i - ws;

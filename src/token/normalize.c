@@ -3,7 +3,8 @@
  * differently get equal tokens.
  *
  *   all    percent-escapes decoded first (lsl_pct_decode): "john%40x.org"
- *          and "john@x.org" are one value.
+ *          and "john@x.org" are one value; then wide forms folded
+ *          (lsl_wide_fold): "０９０－１２３４－５６７８" is "090-1234-5678".
  *   ip     IPv4 (octets may be zero-padded, read as decimal) -> dotted quad;
  *          IPv4-mapped IPv6 -> dotted quad; other IPv6 -> RFC 5952 text;
  *          a zone id ("%eth0") is kept, unchanged, after the address;
@@ -256,10 +257,11 @@ static long normalize_id(const char *v, size_t len, char *out, size_t cap)
 long lsl_token_normalize(enum lsl_class c, const char *v, size_t len, char *out,
                          size_t cap)
 {
-    if (lsl_pct_has_escape(v, len)) {
+    if (lsl_pct_has_escape(v, len) || lsl_wide_has(v, len)) {
         if (len > cap)
             return -ENOSPC;
         len = lsl_pct_decode(v, len, out, NULL);
+        len = lsl_wide_fold(out, len, NULL);
         v = out;
     }
     switch (c) {

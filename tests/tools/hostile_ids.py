@@ -40,6 +40,7 @@ import os
 import random
 import socket
 import sys
+import unicodedata
 from urllib.parse import quote
 
 R = random.Random(13)
@@ -334,6 +335,25 @@ def text_quads():
             add('text', f, [f], [('ip', as_logseal_reads(f))])
 
 
+def wide(s):
+    """s typed in fullwidth (U+FF01..U+FF5E), as a Japanese IME writes it."""
+    return ''.join(chr(ord(c) + 0xFEE0) if '!' <= c <= '~' else c
+                   for c in s)
+
+
+def wide_forms():
+    """Fullwidth spellings: their originals are what Unicode's NFKC makes
+    of them (written independently of src/token/wide.c)."""
+    for ascii, cls in (('192.168.0.7', 'ip'), ('2001:db8::7', 'ip'),
+                       ('Mia.Tan@Mail.Example.org', 'email'),
+                       ('6C7D8E9F-0A1B-4C2D-9E3F-4A5B6C7D8E9F', 'id')):
+        for f in (wide(ascii), wide(ascii[:4]) + ascii[4:]):
+            norm = unicodedata.normalize('NFKC', f)
+            orig = (str(ipaddress.ip_address(norm)) if cls == 'ip'
+                    else norm.lower())
+            add('text', f, [f, norm], [(cls, orig)])
+
+
 def ip_pairs():
     """Query values named as addresses: any spelling, one number too."""
     for name, v, orig in (('ip', '3232235521', '192.168.0.1'),
@@ -398,6 +418,7 @@ def main():
     encoded()
     url_hosts()
     text_quads()
+    wide_forms()
     ip_pairs()
     ip_fields()
     negatives()

@@ -47,6 +47,25 @@ static void not_phone(const char *text)
             fail_msg("phone found in: %s", text);
 }
 
+/* Typed with a Japanese input method: wide digits and dashes. */
+static void test_wide(void **state)
+{
+    (void)state;
+    phone("\xef\xbc\x90\xef\xbc\x99\xef\xbc\x90\xef\xbc\x8d"
+          "\xef\xbc\x91\xef\xbc\x92\xef\xbc\x93\xef\xbc\x94\xef\xbc\x8d"
+          "\xef\xbc\x95\xef\xbc\x96\xef\xbc\x97\xef\xbc\x98");
+    phone("090\xe3\x83\xbc"
+          "1234\xe3\x83\xbc"
+          "5678");
+    phone("03\xe2\x88\x92"
+          "1234\xe2\x80\x90"
+          "5678");
+    phone("0\xef\xbc\x99\xef\xbc\x90-1234-5678");
+    /* Katakana with the long-vowel mark between numbers of no phone. */
+    not_phone("\xe3\x83\xa9\xe3\x83\xbc\xe3\x83\xa1\xe3\x83\xb3 12\xe3\x83\xbc"
+              "34");
+}
+
 static void test_taken(void **state)
 {
     (void)state;
@@ -161,6 +180,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_taken),
+        cmocka_unit_test(test_wide),
         cmocka_unit_test(test_refused),
         cmocka_unit_test(test_nginx_numbers_kept),
         cmocka_unit_test(test_not_in_query),

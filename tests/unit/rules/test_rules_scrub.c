@@ -49,6 +49,24 @@ static void test_ipv4_aton(void **state)
           "0xC0.0xA8.0x100.1 a.0x1.0x2.0x3.0x4 0x1.0x2.0x3 08.1.2.0x3");
 }
 
+/* Fullwidth forms: found as the ASCII they stand for, spans on the raw
+ * bytes; Japanese text around them stays. */
+static void test_wide(void **state)
+{
+    scrub(state,
+          "\xe3\x83\xa1\xe3\x83\xbc\xe3\x83\xab bob\xef\xbc\xa0"
+          "example"
+          "\xef\xbc\x8e"
+          "com \xef\xbc\x91\xef\xbc\x99\xef\xbc\x92.168.0.7 "
+          "\xe3\x81\xa7\xe3\x81\x99\xe3\x80\x82",
+          "\xe3\x83\xa1\xe3\x83\xbc\xe3\x83\xab <email|bob\xef\xbc\xa0"
+          "example\xef\xbc\x8e"
+          "com> <ip|\xef\xbc\x91\xef\xbc\x99\xef\xbc\x92"
+          ".168.0.7> \xe3\x81\xa7\xe3\x81\x99\xe3\x80\x82");
+    scrub(state, "\xe3\x83\xa9\xe3\x83\xbc\xe3\x83\xa1\xe3\x83\xb3 1.2",
+          "\xe3\x83\xa9\xe3\x83\xbc\xe3\x83\xa1\xe3\x83\xb3 1.2");
+}
+
 static void test_ipv6(void **state)
 {
     scrub(state, "c=2001:0db8:0000:0000:0000:ff00:0042:8329 x",
@@ -174,6 +192,7 @@ int main(void)
         cmocka_unit_test(test_ipv4_positions),
         cmocka_unit_test(test_ipv4_not_taken),
         cmocka_unit_test(test_ipv4_aton),
+        cmocka_unit_test(test_wide),
         cmocka_unit_test(test_ipv6),
         cmocka_unit_test(test_ipv6_not_taken),
         cmocka_unit_test(test_email),

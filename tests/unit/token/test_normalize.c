@@ -122,6 +122,27 @@ static const struct norm_case cases[] = {
     {LSL_CLASS_NAME, "Bob", "Bob"},
     {LSL_CLASS_SECRET, "AbC", "AbC"},
     {LSL_CLASS_PHONE, "+1-555-0100", "+1-555-0100"},
+    /* Wide forms, as Japanese input methods type them: folded */
+    {LSL_CLASS_PHONE,
+     "\xef\xbc\x90\xef\xbc\x99\xef\xbc\x90\xef\xbc\x8d"
+     "1234\xe3\x83\xbc"
+     "5678",
+     "090-1234-5678"},
+    {LSL_CLASS_EMAIL,
+     "\xef\xbc\xa2ob\xef\xbc\xa0"
+     "Example\xef\xbc\x8e"
+     "com",
+     "bob@example.com"},
+    {LSL_CLASS_IP,
+     "192\xe3\x80\x82"
+     "168\xe3\x80\x82\xef\xbc\x91.1",
+     "192.168.1.1"},
+    {LSL_CLASS_EMAIL, "%EF%BC%A0x@y.org", "@x@y.org"},
+    {LSL_CLASS_USER,
+     "\xef\xbc\x85"
+     "41",
+     "\xef\xbc\x85"
+     "41"},
     {LSL_CLASS_SECRET, "a%2Fb+c", "a/b+c"},
     {LSL_CLASS_USER, "%", "%"},
 };

@@ -195,6 +195,49 @@ static void test_in_place(void **state)
     assert_memory_equal(s, "a@bA", 4);
 }
 
+/* Every fullwidth ASCII form folds to its ASCII byte (U+FF01 + k is
+ * '!' + k), but '％'; other code points of the block's neighbourhood stay. */
+static void test_wide_block(void **state)
+{
+    (void)state;
+    for (unsigned cp = 0xFF00; cp <= 0xFF9F; cp++) {
+        char s[3] = {(char)(0xE0 | cp >> 12), (char)(0x80 | (cp >> 6 & 0x3F)),
+                     (char)(0x80 | (cp & 0x3F))};
+        bool ascii = cp >= 0xFF01 && cp <= 0xFF5E && cp != 0xFF05;
+        bool other = cp == 0xFF61 || cp == 0xFF70; /* ｡ ｰ */
+        size_t n;
+
+        assert_int_equal(lsl_wide_has(s, 3), ascii || other);
+        n = lsl_wide_fold(s, 3, NULL);
+        assert_int_equal(n, ascii || other ? 1 : 3);
+        if (ascii)
+            assert_int_equal((unsigned char)s[0], cp - 0xFF01 + '!');
+    }
+}
+
+/* The map moves with the bytes; a cut-off form at the end stays. */
+static void test_wide_map(void **state)
+{
+    char s[] = "a\xef\xbc\x90-\xe3\x83\xbc"
+               "b\xef\xbc";
+    uint32_t map[sizeof(s)];
+    size_t n, len = sizeof(s) - 1;
+
+    (void)state;
+    for (size_t i = 0; i <= len; i++)
+        map[i] = (uint32_t)(100 + i);
+    n = lsl_wide_fold(s, len, map);
+    assert_int_equal(n, 7);
+    assert_memory_equal(s, "a0--b\xef\xbc", 7);
+    assert_int_equal(map[0], 100);
+    assert_int_equal(map[1], 101);
+    assert_int_equal(map[2], 104);
+    assert_int_equal(map[3], 105);
+    assert_int_equal(map[4], 108);
+    assert_int_equal(map[7], 100 + len);
+    assert_false(lsl_wide_has("plain ASCII text, long enough", 29));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -204,6 +247,8 @@ int main(void)
         cmocka_unit_test(test_in_place),
         cmocka_unit_test(test_idempotent),
         cmocka_unit_test(test_deep_nesting),
+        cmocka_unit_test(test_wide_block),
+        cmocka_unit_test(test_wide_map),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
