@@ -118,8 +118,8 @@ size_t lsl_pct_decode(const char *s, size_t len, char *out, uint32_t *map);
 
 /* ---- wide forms (fullwidth ASCII, Japanese dashes): wide.c ---- */
 
-/* True if a wide form that folds starts at s[i]. */
-bool lsl_wide_at(const char *s, size_t len, size_t i);
+/* The ASCII byte of the wide form that starts at s[i], or -1. */
+int lsl_wide_char(const char *s, size_t len, size_t i);
 /* True if s[0..len) holds one. */
 bool lsl_wide_has(const char *s, size_t len);
 /*

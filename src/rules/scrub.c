@@ -549,6 +549,22 @@ static int try_userinfo(struct lsl_plan *p, const struct scan *sc, size_t we,
     return rc;
 }
 
+/* A wide form at i that folds to a byte an identifier may hold. Kana and
+ * kanji share the lead bytes: their second byte rules them out first. */
+static bool wide_tok(const char *line, size_t hi, size_t i)
+{
+    const unsigned char *s = (const unsigned char *)line;
+    unsigned a = s[i], b = i + 1 < hi ? s[i + 1] : 0;
+    int c;
+
+    if (!((a == 0xEF && (b == 0xBC || b == 0xBD)) ||
+          (a == 0xE3 && (b == 0x80 || b == 0x83)) ||
+          (a == 0xE2 && (b == 0x80 || b == 0x88))))
+        return false;
+    c = lsl_wide_char(line, hi, i);
+    return c >= 0 && (ctab[c] & C_TOK);
+}
+
 /*
  * Every candidate is made of C_TOK bytes only, so the range splits into
  * runs of them; a run without a digit, ':' or '@' can hold nothing but a
@@ -569,9 +585,10 @@ static int scan_text(struct lsl_plan *p, const char *line, size_t off,
 
         while (i < sc.hi && !(ctab[s[i]] & (C_TOK | C_WIDE)))
             i++;
-        /* A wide form ("０９０"): the whole text is read folded too. */
+        /* A wide form that may be part of an identifier ("０９０", not
+         * "！"): the whole text is read folded instead. */
         if (i < sc.hi && (ctab[s[i]] & C_WIDE)) {
-            if (!(mode & LSL_SCRUB_DECODED) && lsl_wide_at(line, sc.hi, i))
+            if (!(mode & LSL_SCRUB_DECODED) && wide_tok(line, sc.hi, i))
                 return SCAN_ENCODED;
             i++;
             continue;

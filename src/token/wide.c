@@ -42,9 +42,9 @@ static int folded_at(const unsigned char *s, size_t len, size_t i)
     return a == 0xE2 && b == 0x88 && c == 0x92 ? '-' : -1; /* − */
 }
 
-bool lsl_wide_at(const char *s, size_t len, size_t i)
+int lsl_wide_char(const char *s, size_t len, size_t i)
 {
-    return folded_at((const unsigned char *)s, len, i) >= 0;
+    return folded_at((const unsigned char *)s, len, i);
 }
 
 bool lsl_wide_has(const char *s, size_t len)
@@ -59,7 +59,7 @@ bool lsl_wide_has(const char *s, size_t len)
             break;
     }
     for (; i < len; i++) {
-        if ((unsigned char)s[i] >= 0xE2 && lsl_wide_at(s, len, i))
+        if ((unsigned char)s[i] >= 0xE2 && lsl_wide_char(s, len, i) >= 0)
             return true;
     }
     return false;
