@@ -1,6 +1,7 @@
 /*
  * Fuzz target: the device-id and secret matchers (src/rules/ids.c), the
- * scrubber's decoded reading of percent-encoded text, the query action's
+ * scrubber's decoded (and folded) reading of percent-encoded text and
+ * wide forms, the query action's
  * new readings, and the percent-decoder itself. Byte 0: bits 0-1 pick the
  * scrub mode (phones, user agent), bit 2 feeds the text decoded first (as
  * the query action's inner reading does); the rest is the text.
@@ -153,6 +154,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     dec = malloc(len ? len : 1);
     FZ_CHECK(dec != NULL);
     n = lsl_pct_decode(text, len, dec, NULL);
+    n = lsl_wide_fold(dec, n, NULL); /* as lsl_decoded_open reads */
     dec = realloc(dec, n ? n : 1);
     FZ_CHECK(dec != NULL);
     run_matchers(dec, n);

@@ -202,8 +202,8 @@ static void check_id_span(const char *t, size_t n)
              (d >= 14 && d <= 16 && n <= d + 3));
 }
 
-/* Scrubber spans are checked decoded: percent-encoded text is scanned as
- * decoded and its spans cover the raw escapes. */
+/* Scrubber spans are checked decoded and folded: percent-encoded text and
+ * wide forms are scanned so, and their spans cover the raw bytes. */
 static void check_scrub_span(const struct lsl_plan_span *s, const char *raw)
 {
     char *t = malloc(s->len ? s->len : 1);
@@ -211,6 +211,7 @@ static void check_scrub_span(const struct lsl_plan_span *s, const char *raw)
 
     FZ_CHECK(t != NULL);
     n = lsl_pct_decode(raw, s->len, t, NULL);
+    n = lsl_wide_fold(t, n, NULL);
     FZ_CHECK(n > 0);
     FZ_CHECK(s->action == LSL_ACT_TOKEN);
     if (s->cls == LSL_CLASS_IP)

@@ -47,6 +47,10 @@ IDS = [
     'login uid=42 password="a b" db.password=x1 {"jwt":"q"} '
     'Chrome/130.0.0.0 0300.0250.0.1',
 ]
+# Wide forms, as Japanese input methods type them.
+WIDE = ('\u30e1\u30fc\u30eb bob\uff20example\uff0ecom \uff10\uff19\uff10'
+        '\u30fc\uff11\uff12\uff13\uff14\u30fc\uff15\uff16\uff17\uff18 '
+        '\uff11\uff19\uff12\u3002168.0.7 \uff01\uff1f 0xC0.0xA8.0.1')
 SAMPLES = ('nginx-json', 'w3c', 'nginx-rtmp', 'posting')
 SYSLOG = [
     '<190>Nov 29 17:00:00 web1 nginx: ' + COMBINED,
@@ -102,7 +106,13 @@ def sample_lines(name, n=6):
 def write(d, name, data):
     os.makedirs(d, exist_ok=True)
     with open(os.path.join(d, name), 'wb') as f:
-        f.write(data if isinstance(data, bytes) else data.encode('latin-1'))
+        if not isinstance(data, bytes):
+            # Bytes 0-255 as they are; text beyond them (wide forms) UTF-8.
+            try:
+                data = data.encode('latin-1')
+            except UnicodeEncodeError:
+                data = data.encode('utf-8')
+        f.write(data)
 
 
 def record(rtype, cls, kid, tag, first, last, source, value):
@@ -144,6 +154,7 @@ def main():
         write(d, 'ids-%d' % i, chr(i % 8) + line)
     write(d, 'deep', '\x04%' + '25' * 200 + '41.1.1.1 ' + '%%%' * 50)
     write(d, 'aton', '\x000x7f.1')
+    write(d, 'wide', '\x01' + WIDE)
 
     d = os.path.join(root, 'batch')
 #byte 0 : rule(bits 0 - 2, 7 = none), worker(bits 3 - 4 : text, gzip,
