@@ -325,8 +325,9 @@ static bool aton_quad(const struct scan *sc, size_t i, struct lsl_hit *h)
         dots++;
     }
     if (dots == 4 && s[j - 1] == '.')
-        j--, dots--;
-    other = other || aton_only(s + ps, j - ps);
+        j--, dots--; /* a sentence's end; the last part was seen at it */
+    else
+        other = other || aton_only(s + ps, j - ps);
     if (dots != 3 || !other || j - i > ATON_TEXT_MAX || glued_after(sc, j) ||
         !lsl_ip4_parse_lenient(s + i, j - i, a))
         return false;
