@@ -124,8 +124,9 @@ int lsl_wide_char(const char *s, size_t len, size_t i);
 bool lsl_wide_has(const char *s, size_t len);
 /*
  * Fold s[0..len) in place: each wide form (3 bytes of UTF-8) becomes the
- * ASCII byte it stands for ("０９０－１２３４" -> "090-1234"); the rest
- * is kept. With `map` (len + 1 entries: the offsets of s's bytes in some
+ * ASCII byte it stands for ("０９０－１２３４" -> "090-1234"), except a
+ * hex digit that would complete a percent escape ("%２５"); the rest is
+ * kept. With `map` (len + 1 entries: the offsets of s's bytes in some
  * raw text, as lsl_pct_decode makes them) the entries move with their
  * bytes, map[n] = the old map[len]. Returns n <= len. Run after
  * lsl_pct_decode, never before: the pair is how rules and tokens read.

@@ -8,9 +8,12 @@
  * the token of its ASCII spelling (one subject for disclose and erase).
  *
  * Choices: only forms that stand for ASCII fold (NFKC of the fullwidth
- * block, plus the dashes and full stop users type in numbers); '％'
- * (U+FF05) does not, so folding never makes a percent escape and
- * "decode, then fold" is the one order (rules and tokens both use it).
+ * block, plus the dashes and full stop users type in numbers). Folding
+ * never makes a percent escape: '％' (U+FF05) does not fold, nor does a
+ * wide hex digit that would complete "%X" ("%２５" stays). So text that
+ * was decoded (it holds no escape) and folded is left as it is by a
+ * second decoding and folding: "decode, then fold" is one idempotent
+ * reading, which rules and tokens both use.
  * Every folded form is 3 bytes of UTF-8 and becomes 1, so the text only
  * shrinks and folds in place.
  */
@@ -65,6 +68,20 @@ bool lsl_wide_has(const char *s, size_t len)
     return false;
 }
 
+static bool is_hex(int c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
+           (c >= 'A' && c <= 'F');
+}
+
+/* Folding c after out[0..k) would complete a percent escape. */
+static bool makes_escape(const char *out, size_t k, int c)
+{
+    return is_hex(c) && k >= 1 &&
+           (out[k - 1] == '%' ||
+            (k >= 2 && out[k - 2] == '%' && is_hex(out[k - 1])));
+}
+
 size_t lsl_wide_fold(char *s, size_t len, uint32_t *map)
 {
     const unsigned char *u = (const unsigned char *)s;
@@ -72,6 +89,9 @@ size_t lsl_wide_fold(char *s, size_t len, uint32_t *map)
 
     for (size_t i = 0; i < len; k++) {
         int c = u[i] >= 0xE2 ? folded_at(u, len, i) : -1;
+
+        if (c >= 0 && makes_escape(s, k, c))
+            c = -1;
 
         if (map)
             map[k] = map[i];

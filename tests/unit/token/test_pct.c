@@ -238,6 +238,28 @@ static void test_wide_map(void **state)
     assert_false(lsl_wide_has("plain ASCII text, long enough", 29));
 }
 
+/* Folding never completes a percent escape, so a decoded and folded text
+ * reads the same a second time. */
+static void test_wide_no_escape(void **state)
+{
+    char a[] = "%\xef\xbc\x92\xef\xbc\x95 %4\xef\xbc\xa1 %\xef\xbd\x87";
+    char b[sizeof(a)];
+    size_t n, m;
+
+    (void)state;
+    n = lsl_wide_fold(a, sizeof(a) - 1, NULL);
+    assert_int_equal(n, 14);
+    assert_memory_equal(a,
+                        "%\xef\xbc\x92"
+                        "5 %4\xef\xbc\xa1 %g",
+                        n);
+    assert_false(lsl_pct_has_escape(a, n));
+    memcpy(b, a, n);
+    m = lsl_wide_fold(b, lsl_pct_decode(b, n, b, NULL), NULL);
+    assert_int_equal(m, n);
+    assert_memory_equal(a, b, n);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -249,6 +271,7 @@ int main(void)
         cmocka_unit_test(test_deep_nesting),
         cmocka_unit_test(test_wide_block),
         cmocka_unit_test(test_wide_map),
+        cmocka_unit_test(test_wide_no_escape),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
