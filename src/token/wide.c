@@ -92,7 +92,6 @@ size_t lsl_wide_fold(char *s, size_t len, uint32_t *map)
 
         if (c >= 0 && makes_escape(s, k, c))
             c = -1;
-
         if (map)
             map[k] = map[i];
         s[k] = c >= 0 ? (char)c : s[i];
