@@ -416,16 +416,18 @@ static const char *named_kid(const char *outer)
 static int unseal(char *text, char *at, size_t len, const char *source,
                   const struct lsl_ckpt_key *key, char *inner, bool *old_key)
 {
-    const char *b64 = at + strlen(SEALED_KEY), *kid;
+    const char *b64 = at + strlen(SEALED_KEY);
     size_t n = 0;
-    int rc;
+    int which, rc;
 
     if (!key)
         return LSL_ENOKEY;
     *at = '\0'; /* the plain lines end here */
-    kid = named_kid(text);
-    *old_key = lsl_ckpt_key_which(key, kid) == LSL_CKPT_KEY_PREV;
-    rc = lsl_ckpt_unseal(key, kid, source, text, (size_t)(at - text), b64,
+    which = lsl_ckpt_key_which(key, named_kid(text));
+    if (which < 0)
+        return which;
+    *old_key = which == LSL_CKPT_KEY_PREV;
+    rc = lsl_ckpt_unseal(key, which, source, text, (size_t)(at - text), b64,
                          (size_t)(text + len - 1 - b64), inner, INNER_MAX, &n);
     if (rc == -ENAMETOOLONG)
         rc = LSL_ECORRUPT;

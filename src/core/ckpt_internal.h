@@ -21,16 +21,16 @@ enum { LSL_CKPT_KEY_CUR, LSL_CKPT_KEY_PREV };
 int lsl_ckpt_key_which(const struct lsl_ckpt_key *k, const char *kid);
 
 /*
- * Open what lsl_ckpt_seal made (b64, b64_len bytes) with the key `kid`
- * names (as lsl_ckpt_key_which) into inner (cap bytes), its length in
- * *len. 0, LSL_EOTHERKEY (kid names neither key), LSL_EAUTH (altered, of
- * another source, or another key), LSL_ECORRUPT (not base64 of a box),
- * -ENAMETOOLONG, -ENOMEM.
+ * Open what lsl_ckpt_seal made (b64, b64_len bytes) with key `which` of k
+ * (lsl_ckpt_key_which's answer for the id the text names) into inner (cap
+ * bytes), its length in *len. 0, LSL_EAUTH (altered, of another source,
+ * or another key), LSL_ECORRUPT (not base64 of a box), -ENAMETOOLONG,
+ * -ENOMEM.
  */
-LSL_MUST_CHECK int lsl_ckpt_unseal(const struct lsl_ckpt_key *k,
-                                   const char *kid, const char *source,
-                                   const char *outer, size_t outer_len,
-                                   const char *b64, size_t b64_len, char *inner,
-                                   size_t cap, size_t *len);
+LSL_MUST_CHECK int lsl_ckpt_unseal(const struct lsl_ckpt_key *k, int which,
+                                   const char *source, const char *outer,
+                                   size_t outer_len, const char *b64,
+                                   size_t b64_len, char *inner, size_t cap,
+                                   size_t *len);
 
 #endif

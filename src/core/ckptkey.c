@@ -248,20 +248,16 @@ int lsl_ckpt_seal(const struct lsl_ckpt_key *k, const char *source,
     return 0;
 }
 
-int lsl_ckpt_unseal(const struct lsl_ckpt_key *k, const char *kid,
-                    const char *source, const char *outer, size_t outer_len,
-                    const char *b64, size_t b64_len, char *inner, size_t cap,
-                    size_t *len)
+int lsl_ckpt_unseal(const struct lsl_ckpt_key *k, int which, const char *source,
+                    const char *outer, size_t outer_len, const char *b64,
+                    size_t b64_len, char *inner, size_t cap, size_t *len)
 {
+    const struct ckey *c = which == LSL_CKPT_KEY_PREV ? &k->prev : &k->cur;
     uint8_t ad[crypto_generichash_BYTES];
     size_t blen = 0;
-    int which = lsl_ckpt_key_which(k, kid);
-    const struct ckey *c = which == LSL_CKPT_KEY_PREV ? &k->prev : &k->cur;
     uint8_t *box;
     int rc = LSL_ECORRUPT;
 
-    if (which < 0)
-        return which;
     if (b64_len == 0)
         return rc;
     box = malloc(b64_len);
