@@ -550,19 +550,11 @@ static int try_userinfo(struct lsl_plan *p, const struct scan *sc, size_t we,
     return rc;
 }
 
-/* A wide form at i that folds to a byte an identifier may hold. Kana and
- * kanji share the lead bytes: their second byte rules them out first. */
+/* A wide form at i that folds to a byte an identifier may hold. */
 static bool wide_tok(const char *line, size_t hi, size_t i)
 {
-    const unsigned char *s = (const unsigned char *)line;
-    unsigned a = s[i], b = i + 1 < hi ? s[i + 1] : 0;
-    int c;
+    int c = lsl_wide_char(line, hi, i);
 
-    if (!((a == 0xEF && (b == 0xBC || b == 0xBD)) ||
-          (a == 0xE3 && (b == 0x80 || b == 0x83)) ||
-          (a == 0xE2 && (b == 0x80 || b == 0x88))))
-        return false;
-    c = lsl_wide_char(line, hi, i);
     return c >= 0 && (ctab[c] & C_TOK);
 }
 
