@@ -5,13 +5,11 @@
  * isolation.level=read_committed: a broker then delivers only records of
  * committed transactions, and partition EOF comes at the last stable
  * offset, after the fencing of an older producer (init_transactions, done
- * before) has ended its open transaction. The record with our key and the
- * highest sequence number wins, the later one of equal numbers (an
- * attempt written again after an abort); a sealed checkpoint is bound to
- * its record's sequence number, so an old record written again by someone
- * else is seen as old. Which record wins: kafka_pick.c. That is exactly what a
- * read_committed consumer of the data topic sees as committed, so the daemon
- * resumes where the readers' view of the stream ends.
+ * before) has ended its open transaction. Of the records with our key,
+ * kafka_pick.c chooses the one to resume from (the highest sequence
+ * number). That is exactly what a read_committed consumer of the data
+ * topic sees as committed, so the daemon resumes where the readers' view
+ * of the stream ends.
  *
  * A broker that shows records of aborted transactions (librdkafka's mock
  * cluster) makes an aborted attempt's record visible here too: the daemon
