@@ -133,6 +133,26 @@ bool lsl_wide_has(const char *s, size_t len);
  */
 size_t lsl_wide_fold(char *s, size_t len, uint32_t *map);
 
+/* ---- JSON string escapes (RFC 8259 7): jstr.c ---- */
+
+/* What lsl_json_unescape makes of an escaped control character ("\n",
+ * "\u0000".."\u001f", "\u007f") or a lone surrogate. */
+enum lsl_json_ctl {
+    LSL_JSON_CTL_KEEP,  /* the escape as written: a value's text */
+    LSL_JSON_CTL_BLANK, /* one blank: text read for the words in it */
+};
+
+/*
+ * Unescape JSON string text s[0..len) into out (room for len bytes, not
+ * s): "\"", "\\", "\/" and "\uXXXX" become their character in UTF-8 (a
+ * surrogate pair one character), controls as `ctl` says; a '\' that
+ * starts no valid escape is copied. With `map` (len + 1 entries) map[k]
+ * is the offset in s of the escape or byte that out[k] came from and
+ * map[n] = len, as lsl_pct_decode's. Returns n <= len. Never fails.
+ */
+size_t lsl_json_unescape(const char *s, size_t len, char *out, uint32_t *map,
+                         enum lsl_json_ctl ctl);
+
 /* Print a token; returns the length (< LSL_TOKEN_TEXT_MAX), NUL-terminated. */
 size_t lsl_token_format(const struct lsl_token *t,
                         char out[LSL_TOKEN_TEXT_MAX]);
