@@ -127,6 +127,14 @@ enum lsl_span_action {
  */
 #define LSL_SPAN_F_QUOTE 2
 
+/*
+ * The span's bytes are JSON string text holding an escape ("\u6e21\u8fba",
+ * "\uff10\uff19\uff10..."): the consumer tokenizes the text they stand
+ * for (lsl_json_unescape, controls kept as written), so the value gets
+ * the token of its unescaped spelling.
+ */
+#define LSL_SPAN_F_JSON 4
+
 /* Spans of a plan are sorted by offset and never overlap. */
 struct lsl_plan_span {
     uint32_t off;

@@ -18,6 +18,7 @@ struct lsl_worker {
     uint8_t columns;                  /* enum lsl_columns */
     int64_t zone;                     /* of times written without one */
     struct lsl_buf scratch;           /* dashed-address rewrite */
+    struct lsl_buf unesc;             /* a JSON span unescaped */
     struct lsl_buf field;             /* a JSON field's pseudonymized text */
     struct libdeflate_compressor *dc; /* NULL when gzip_level is 0 */
     int gzip_level;

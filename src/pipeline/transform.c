@@ -11,6 +11,7 @@
  * there.
  */
 #include <errno.h>
+#include <sodium.h>
 #include <string.h>
 #include "batch_internal.h"
 
@@ -100,9 +101,9 @@ static int64_t line_time(struct lsl_worker *w, const struct lsl_batch *b,
     return parse_time(w, fmt, &plan->time, b->arrival);
 }
 
-int lsl_span_emit(struct lsl_worker *w, const char *line, size_t stop,
-                  const struct lsl_plan_span *s, int64_t when,
-                  struct lsl_buf *out)
+static int emit_value(struct lsl_worker *w, const char *line, size_t stop,
+                      const struct lsl_plan_span *s, const char *v, size_t len,
+                      int64_t when, struct lsl_buf *out)
 {
     unsigned mode = s->mode;
     uint8_t bits[2] = {s->bits4, s->bits6};
@@ -110,11 +111,9 @@ int lsl_span_emit(struct lsl_worker *w, const char *line, size_t stop,
     bool port;
     int rc;
 
-    if (s->action == LSL_ACT_DROP)
-        return lsl_buf_putc(out, '-');
     if (s->cls != LSL_CLASS_IP)
-        return lsl_tokenizer_emit(w->tz, (enum lsl_class)s->cls, line + s->off,
-                                  s->len, when, out);
+        return lsl_tokenizer_emit(w->tz, (enum lsl_class)s->cls, v, len, when,
+                                  out);
     if (w->ip.on) {
         mode = w->ip.mode;
         bits[0] = w->ip.bits4;
@@ -125,9 +124,33 @@ int lsl_span_emit(struct lsl_worker *w, const char *line, size_t stop,
            (s->off == 0 || line[s->off - 1] != '[');
     rc = port ? lsl_buf_putc(out, '[') : 0;
     if (rc == 0)
-        rc = lsl_ip_emit(w, line + s->off, s->len, mode, bits,
-                         s->flags & LSL_SPAN_F_DASHED, when, out);
+        rc = lsl_ip_emit(w, v, len, mode, bits, s->flags & LSL_SPAN_F_DASHED,
+                         when, out);
     return rc == 0 && port ? lsl_buf_putc(out, ']') : rc;
+}
+
+/* A JSON span is tokenized as the text its escapes stand for; that copy
+ * is an original, wiped once its token is written. */
+int lsl_span_emit(struct lsl_worker *w, const char *line, size_t stop,
+                  const struct lsl_plan_span *s, int64_t when,
+                  struct lsl_buf *out)
+{
+    struct lsl_buf *u = &w->unesc;
+    size_t n;
+    int rc;
+
+    if (s->action == LSL_ACT_DROP)
+        return lsl_buf_putc(out, '-');
+    if (!(s->flags & LSL_SPAN_F_JSON))
+        return emit_value(w, line, stop, s, line + s->off, s->len, when, out);
+    u->len = 0;
+    rc = lsl_buf_reserve(u, s->len);
+    if (rc)
+        return rc;
+    n = lsl_json_unescape(line + s->off, s->len, u->p, NULL, LSL_JSON_CTL_KEEP);
+    rc = emit_value(w, line, stop, s, u->p, n, when, out);
+    sodium_memzero(u->p, n);
+    return rc;
 }
 
 /* A JSON number (LSL_SPAN_F_QUOTE) becomes a JSON string holding its

@@ -69,6 +69,7 @@ void lsl_worker_close(struct lsl_worker *w)
     if (w->scratch.p)
         sodium_memzero(w->scratch.p, w->scratch.cap);
     lsl_buf_free(&w->scratch);
+    lsl_buf_free(&w->unesc);
     if (w->field.p)
         sodium_memzero(w->field.p, w->field.cap);
     lsl_buf_free(&w->field);

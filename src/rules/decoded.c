@@ -2,16 +2,19 @@
  * A percent-decoded copy of raw text, its wide forms folded (wide.c), for
  * the readers that look at text as it decodes (the scrubber, the query
  * action's encoded pairs), and the widening of the spans they find back
- * to the raw bytes each came from.
+ * to the raw bytes each came from. The JSON-unescaped copy of a JSON
+ * string's text (jstr.c) is made and widened the same way; the scrubber
+ * reads it as any raw text, so escapes inside it are decoded in turn.
  * Short texts decode on the caller's stack; the copy holds originals, so
  * it is wiped when closed.
  */
 #include <errno.h>
 #include <sodium.h>
 #include <stdlib.h>
+#include <string.h>
 #include "rules_internal.h"
 
-int lsl_decoded_open(struct lsl_decoded *d, const char *raw, size_t len)
+static int alloc(struct lsl_decoded *d, size_t len)
 {
     d->text = d->stack_text;
     d->map = d->stack_map;
@@ -25,10 +28,50 @@ int lsl_decoded_open(struct lsl_decoded *d, const char *raw, size_t len)
             return -ENOMEM;
         }
     }
+    return 0;
+}
+
+int lsl_decoded_open(struct lsl_decoded *d, const char *raw, size_t len)
+{
+    int rc = alloc(d, len);
+
+    if (rc)
+        return rc;
     d->len = lsl_pct_decode(raw, len, d->text, d->map);
     if (lsl_wide_has(d->text, d->len))
         d->len = lsl_wide_fold(d->text, d->len, d->map);
     return 0;
+}
+
+int lsl_decoded_open_json(struct lsl_decoded *d, const char *raw, size_t len)
+{
+    int rc = alloc(d, len);
+
+    if (rc == 0)
+        d->len =
+            lsl_json_unescape(raw, len, d->text, d->map, LSL_JSON_CTL_BLANK);
+    return rc;
+}
+
+int lsl_decoded_json_run(struct lsl_plan *p, const char *line, size_t off,
+                         size_t len, lsl_decoded_fn fn, void *arg)
+{
+    struct lsl_decoded d;
+    size_t first = p->count;
+    int rc;
+
+    if (!memchr(line + off, '\\', len))
+        return fn(arg, line, off, len);
+    rc = lsl_decoded_open_json(&d, line + off, len);
+    if (rc)
+        return rc;
+    rc = fn(arg, d.text, 0, d.len);
+    if (rc == 0) {
+        lsl_decoded_widen(&d, p, first, off);
+        lsl_plan_mark_json(p, first, line);
+    }
+    lsl_decoded_close(&d);
+    return rc;
 }
 
 void lsl_decoded_widen(const struct lsl_decoded *d, struct lsl_plan *p,

@@ -259,7 +259,9 @@ static int plan_unnamed(struct jscan *js, enum jkind kind, size_t off,
     if (kind == J_NUMBER)
         return plan_number(NULL, p, js->s, off, len);
     if (len > 0 && !(len == 1 && js->s[off] == '-') && secret_name(js))
-        return lsl_plan_push(p, off, len, LSL_ACT_TOKEN, LSL_CLASS_SECRET, 0);
+        return lsl_plan_push(
+            p, off, len, LSL_ACT_TOKEN, LSL_CLASS_SECRET,
+            esc && memchr(js->s + off, '\\', len) ? LSL_SPAN_F_JSON : 0);
     if (esc)
         return lsl_scrub_escaped(p, js->s, off, len, 0);
     return lsl_text_range(r, p, js->s, off, len);

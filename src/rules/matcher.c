@@ -119,6 +119,16 @@ int lsl_plan_push(struct lsl_plan *p, size_t off, size_t len, uint8_t action,
     return 0;
 }
 
+void lsl_plan_mark_json(struct lsl_plan *p, size_t first, const char *line)
+{
+    for (size_t k = first; k < p->count; k++) {
+        struct lsl_plan_span *s = &p->spans[k];
+
+        if (memchr(line + s->off, '\\', s->len))
+            s->flags |= LSL_SPAN_F_JSON;
+    }
+}
+
 void lsl_plan_reset(struct lsl_plan *p)
 {
     p->count = 0;
@@ -213,12 +223,14 @@ int lsl_plan_value(const struct lsl_rule *r, const struct rule_field *f,
     case RULE_ACT_TOKEN:
         if (len == 1 && line[off] == '-')
             return 0;
-        return lsl_plan_push(p, off, len, LSL_ACT_TOKEN, f->cls, 0);
+        return lsl_plan_push(
+            p, off, len, LSL_ACT_TOKEN, f->cls,
+            esc && memchr(line + off, '\\', len) ? LSL_SPAN_F_JSON : 0);
     case RULE_ACT_QUERY:
         return lsl_query_plan(r, p, line, off, len, esc);
     case RULE_ACT_SCRUB:
         /* Free text as the text rule reads it: param pairs too. */
-        return esc ? lsl_scrub_escaped(p, line, off, len, scrub_mode(f))
+        return esc ? lsl_text_escaped(r, p, line, off, len)
                    : lsl_text_range(r, p, line, off, len);
     case RULE_ACT_AGENT:
         return esc ? lsl_scrub_escaped(p, line, off, len, scrub_mode(f))

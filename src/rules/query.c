@@ -10,8 +10,9 @@
  * (/u/123/profile). A group without '?' whose first '=' comes before any
  * '/' or blank is a bare query string as a whole (nginx $args, W3C
  * cs-uri-query, a Cookie header "a=b; c=d"); blanks and '+' before a name
- * are skipped. Inside a JSON string (`esc`) the scrubbed pieces skip
- * escape sequences.
+ * are skipped. Inside a JSON string (`esc`) a group holding escapes is
+ * read unescaped ("\/" for '/', Go's "\u0026" for '&'), its spans
+ * widened to the raw bytes.
  *
  * Names compare ASCII case-insensitively, percent-decoded ("pass%77ord"),
  * and without an array suffix ("token[]", "token[0]"). The value of a name
@@ -35,8 +36,7 @@ struct qctx {
     struct lsl_plan *p;
     const char *line;
     size_t cursor; /* bytes before it are planned */
-    bool esc;
-    bool decoded; /* line is a decoded copy: no second decoding */
+    bool decoded;  /* line is a decoded copy: no second decoding */
     struct lsl_scrub_memo *memo; /* for unescaped text; may be NULL */
 };
 
@@ -126,8 +126,6 @@ static int scrub_to(struct qctx *q, size_t to)
     size_t off = q->cursor;
 
     q->cursor = to;
-    if (q->esc)
-        return lsl_scrub_escaped(q->p, q->line, off, to - off, 0);
     if (q->decoded)
         return lsl_scrub(q->p, q->line, off, to - off, LSL_SCRUB_DECODED);
     return lsl_scrub_memo_run(q->memo, q->p, q->line, off, to - off, 0);
@@ -196,7 +194,7 @@ static size_t pair_end(const struct qctx *q, size_t i, size_t qend)
 static int decoded_pair(struct qctx *q, size_t from, size_t to)
 {
     struct lsl_decoded d;
-    struct qctx in = {q->r, q->p, NULL, 0, false, true, NULL};
+    struct qctx in = {q->r, q->p, NULL, 0, true, NULL};
     size_t first;
     int rc = scrub_to(q, from);
 
@@ -242,9 +240,7 @@ static int plan_pair(struct qctx *q, size_t i, size_t eq, size_t pend)
                           pend - (size_t)(eq2 - line) - 1, prm->cls);
     if (vlen > 1 && line[eq + 1] == '/' && q->r->param_lens[PARAM_SEGMENT])
         return plan_path(q, eq + 1, pend);
-    /* Inside a JSON string only a pair without JSON escapes is decoded. */
-    if (!q->decoded && lsl_pct_has_escape(line + i, pend - i) &&
-        (!q->esc || !memchr(line + i, '\\', pend - i)))
+    if (!q->decoded && lsl_pct_has_escape(line + i, pend - i))
         return decoded_pair(q, i, pend);
     return 0;
 }
@@ -309,18 +305,33 @@ static int query_plan(struct qctx *q, size_t len)
     return rc ? rc : scrub_to(q, end);
 }
 
+struct plan_arg {
+    const struct lsl_rule *r;
+    struct lsl_plan *p;
+};
+
+static int plan_fn(void *arg, const char *text, size_t off, size_t len)
+{
+    struct plan_arg *a = arg;
+    struct qctx q = {a->r, a->p, text, off, false, NULL};
+
+    return query_plan(&q, len);
+}
+
 int lsl_query_plan(const struct lsl_rule *r, struct lsl_plan *p,
                    const char *line, size_t off, size_t len, bool esc)
 {
-    struct qctx q = {r, p, line, off, esc, false, NULL};
+    struct plan_arg a = {r, p};
 
-    return query_plan(&q, len);
+    if (esc)
+        return lsl_decoded_json_run(p, line, off, len, plan_fn, &a);
+    return plan_fn(&a, line, off, len);
 }
 
 int lsl_query_pairs(const struct lsl_rule *r, struct lsl_plan *p,
                     const char *line, size_t off, size_t len)
 {
-    struct qctx q = {r, p, line, off, false, false, NULL};
+    struct qctx q = {r, p, line, off, false, NULL};
     int rc = plan_query(&q, off, off + len);
 
     return rc ? rc : scrub_to(&q, off + len);
@@ -330,7 +341,7 @@ int lsl_query_plan_memo(const struct lsl_rule *r, struct lsl_scrub_memo *memo,
                         struct lsl_plan *p, const char *line, size_t off,
                         size_t len)
 {
-    struct qctx q = {r, p, line, off, false, false, memo};
+    struct qctx q = {r, p, line, off, false, memo};
 
     return query_plan(&q, len);
 }

@@ -380,9 +380,11 @@ LSL_MUST_CHECK int lsl_scrub_text(struct lsl_plan *p, const char *line,
                                   size_t off, size_t len);
 
 /*
- * Scrub the inside of a JSON string: the pieces between escape sequences
- * are scrubbed one by one (lsl_scrub with `mode`), so no span touches an
- * escape and replacing spans keeps the string valid. 0 or -ENOMEM.
+ * Scrub the inside of a JSON string (lsl_scrub with `mode`). A text
+ * holding escapes is read unescaped ("\uff10\uff19\uff10..." is a phone
+ * number) and each span widened to the raw bytes it came from: whole
+ * escapes, so replacing spans keeps the string valid; a span whose bytes
+ * hold an escape is marked LSL_SPAN_F_JSON. 0 or -ENOMEM.
  */
 LSL_MUST_CHECK int lsl_scrub_escaped(struct lsl_plan *p, const char *line,
                                      size_t off, size_t len, unsigned mode);
@@ -402,6 +404,24 @@ struct lsl_decoded {
 /* Decode raw[0..len) into d (borrowed; close it). 0 or -ENOMEM. */
 LSL_MUST_CHECK int lsl_decoded_open(struct lsl_decoded *d, const char *raw,
                                     size_t len);
+
+/* The same for JSON string text: its escapes read as the characters
+ * they stand for (lsl_json_unescape, controls as blanks). */
+LSL_MUST_CHECK int lsl_decoded_open_json(struct lsl_decoded *d, const char *raw,
+                                         size_t len);
+
+/*
+ * Plan JSON string text line[off..off+len) with fn, which plans text
+ * text[off..off+len) into p. Text without escapes is given to fn as it
+ * is; other text is unescaped (lsl_decoded_open_json), fn plans the copy
+ * (offsets into it), and its spans are widened to the raw bytes and
+ * marked (lsl_plan_mark_json). fn's result, or -ENOMEM.
+ */
+typedef int (*lsl_decoded_fn)(void *arg, const char *text, size_t off,
+                              size_t len);
+LSL_MUST_CHECK int lsl_decoded_json_run(struct lsl_plan *p, const char *line,
+                                        size_t off, size_t len,
+                                        lsl_decoded_fn fn, void *arg);
 
 /* Spans p->spans[first..] hold offsets into d->text: make them cover the
  * raw bytes they came from, in a line where the raw text began at base. */
@@ -460,6 +480,10 @@ bool lsl_phone_at(const char *s, size_t lo, size_t hi, size_t i, size_t *end);
 LSL_MUST_CHECK int lsl_plan_push(struct lsl_plan *p, size_t off, size_t len,
                                  uint8_t action, uint8_t cls, uint8_t flags);
 
+/* Mark LSL_SPAN_F_JSON the spans p->spans[first..] whose bytes in line,
+ * JSON string text, hold an escape. */
+void lsl_plan_mark_json(struct lsl_plan *p, size_t first, const char *line);
+
 /*
  * Scrub line[off..off+len) into p, treating both ends as boundaries.
  * Spans are appended in order. 0 or -ENOMEM.
@@ -500,6 +524,12 @@ LSL_MUST_CHECK int lsl_query_pairs(const struct lsl_rule *r, struct lsl_plan *p,
  */
 LSL_MUST_CHECK int lsl_text_range(const struct lsl_rule *r, struct lsl_plan *p,
                                   const char *line, size_t off, size_t len);
+
+/* lsl_text_range on the inside of a JSON string, read unescaped
+ * (lsl_decoded_json_run). 0 or -ENOMEM. */
+LSL_MUST_CHECK int lsl_text_escaped(const struct lsl_rule *r,
+                                    struct lsl_plan *p, const char *line,
+                                    size_t off, size_t len);
 
 /* Plan a line with a `format text` rule (text.c). 0 or -ENOMEM. */
 LSL_MUST_CHECK int lsl_text_plan(const struct lsl_rule *r,

@@ -647,21 +647,22 @@ int lsl_scrub_text(struct lsl_plan *p, const char *line, size_t off, size_t len)
     return lsl_scrub(p, line, off, len, LSL_SCRUB_PHONES);
 }
 
+struct escaped {
+    struct lsl_plan *p;
+    unsigned mode;
+};
+
+static int scrub_fn(void *arg, const char *text, size_t off, size_t len)
+{
+    struct escaped *e = arg;
+
+    return lsl_scrub(e->p, text, off, len, e->mode);
+}
+
 int lsl_scrub_escaped(struct lsl_plan *p, const char *line, size_t off,
                       size_t len, unsigned mode)
 {
-    size_t end = off + len, i = off;
-    int rc;
+    struct escaped e = {p, mode};
 
-    while (i < end) {
-        const char *bs = memchr(line + i, '\\', end - i);
-        size_t stop = bs ? (size_t)(bs - line) : end;
-
-        rc = lsl_scrub(p, line, i, stop - i, mode);
-        if (rc || !bs)
-            return rc;
-        /* A valid JSON string has a whole escape here: \uXXXX or \c. */
-        i = stop + (stop + 1 < end && line[stop + 1] == 'u' ? 6 : 2);
-    }
-    return 0;
+    return lsl_decoded_json_run(p, line, off, len, scrub_fn, &e);
 }

@@ -241,6 +241,26 @@ int lsl_text_range(const struct lsl_rule *r, struct lsl_plan *p,
     return rc;
 }
 
+struct text_arg {
+    const struct lsl_rule *r;
+    struct lsl_plan *p;
+};
+
+static int text_fn(void *arg, const char *text, size_t off, size_t len)
+{
+    struct text_arg *a = arg;
+
+    return lsl_text_range(a->r, a->p, text, off, len);
+}
+
+int lsl_text_escaped(const struct lsl_rule *r, struct lsl_plan *p,
+                     const char *line, size_t off, size_t len)
+{
+    struct text_arg a = {r, p};
+
+    return lsl_decoded_json_run(p, line, off, len, text_fn, &a);
+}
+
 int lsl_text_plan(const struct lsl_rule *r, struct lsl_matcher *m,
                   const char *line, size_t len)
 {

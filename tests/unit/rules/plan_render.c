@@ -24,6 +24,16 @@ static const char *span_tag(const struct lsl_plan_span *s)
     return lsl_class_name((enum lsl_class)s->cls);
 }
 
+/* A span tokenized unescaped (LSL_SPAN_F_JSON) is tagged "CLASS/j". */
+static size_t put_tag(char *out, size_t cap, size_t n,
+                      const struct lsl_plan_span *s)
+{
+    const char *tag = span_tag(s);
+
+    n = put(out, cap, n, tag, strlen(tag));
+    return s->flags & LSL_SPAN_F_JSON ? put(out, cap, n, "/j", 2) : n;
+}
+
 const char *plan_render(const char *line, size_t len, const struct lsl_plan *p,
                         char *out, size_t cap)
 {
@@ -31,14 +41,13 @@ const char *plan_render(const char *line, size_t len, const struct lsl_plan *p,
 
     for (size_t i = 0; i < p->count; i++) {
         const struct lsl_plan_span *s = &p->spans[i];
-        const char *tag = span_tag(s);
 
         assert_true(s->off >= at);
         assert_true(s->len > 0);
         assert_true((size_t)s->off + s->len <= len);
         n = put(out, cap, n, line + at, s->off - at);
         n = put(out, cap, n, "<", 1);
-        n = put(out, cap, n, tag, strlen(tag));
+        n = put_tag(out, cap, n, s);
         n = put(out, cap, n, "|", 1);
         n = put(out, cap, n, line + s->off, s->len);
         n = put(out, cap, n, ">", 1);

@@ -53,7 +53,7 @@ static const struct expect posting[] = {
            "<phone|090-1234-5678> or mail <email|taro@example.jp>\"}"},
     {true, "{\"time\":\"2024-03-05T10:20:31.000+09:00\",\"event\":\"join\","
            "\"channel\":\"ch-1024\",\"user_id\":\"<user|u-77>\",\"user_name\":"
-           "\"<name|\\u82b1\\u5b50>\",\"ip\":\"<ip|::ffff:198.51.100.4>\","
+           "\"<name/j|\\u82b1\\u5b50>\",\"ip\":\"<ip|::ffff:198.51.100.4>\","
            "\"port\":443,\"device_id\":\"-\",\"ua\":\"\",\"message\":\"\\ubeef@"
            "example.com \\n<ip|10.0.0.1> at 2024-03-05 10:20:31\"}"},
     {true, "{\"time\":\"2024-03-05T10:20:32.000+09:00\",\"event\":\"gift\","

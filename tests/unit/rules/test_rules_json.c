@@ -149,15 +149,38 @@ static void test_paths_arrays_escapes(void **state)
                true,
                "{\"a\":{\"b\":{\"c\":<id|7>}},\"ips\":[\"<ip|1.2.3.4>\","
                "\"<ip|2001:db8::1>\",\"<ip|junk 10.0.0.1>\",<ip|3>]}");
-    /* Escaped values: tokenized raw; scrubbed between escapes only. */
+    /* Escaped values: tokenized unescaped ("/j"); text read unescaped,
+     * spans cover whole escapes, controls separate words. */
     check_plan(r, m,
                "{\"a\":{\"b\":{\"c\":\"x\"}},\"uid\":\"a\\\"b\","
                "\"msg\":\"\\ubeef@example.com\\n1.2.3.4\\t090-1234-"
                "5678\"}",
                true,
-               "{\"a\":{\"b\":{\"c\":\"<id|x>\"}},\"uid\":\"<user|a\\\"b>\","
+               "{\"a\":{\"b\":{\"c\":\"<id|x>\"}},\"uid\":\"<user/j|a\\\"b>\","
                "\"msg\":\"\\ubeef@example.com\\n<ip|1.2.3.4>\\t<phone|090-"
                "1234-5678>\"}");
+    /* What Python's json.dumps and PHP's json_encode write by default: a
+     * fullwidth phone number and e-mail address, a user name. */
+    check_plan(r, m,
+               "{\"a\":{\"b\":{\"c\":\"x\"}},\"uid\":\"\\u6e21\\u8fba\","
+               "\"msg\":\"\\u96fb\\u8a71"
+               "\\uff10\\uff19\\uff10\\u30fc1234\\u30fc\\uff15678 "
+               "bob\\uff20example.com\\u3067\\u3059 \\ud83d\\ude001.2.3.4\"}",
+               true,
+               "{\"a\":{\"b\":{\"c\":\"<id|x>\"}},\"uid\":\"<user/"
+               "j|\\u6e21\\u8fba>\",\"msg\":\"\\u96fb\\u8a71"
+               "<phone/j|\\uff10\\uff19\\uff10\\u30fc1234\\u30fc\\uff15678> "
+               "<email/j|bob\\uff20example.com>\\u3067\\u3059 \\ud83d\\ude00"
+               "<ip|1.2.3.4>\"}");
+    /* Go escapes '&' in a URL: the pairs split where the URL does. */
+    check_plan(r, m,
+               "{\"a\":{\"b\":{\"c\":\"x\"}},\"msg\":\"http:\\/\\/x\\/"
+               "?a=1\\u0026token=s3cr3t\\u0026"
+               "b=2\"}",
+               true,
+               "{\"a\":{\"b\":{\"c\":\"<id|x>\"}},\"msg\":\"http:\\/\\/x\\/"
+               "?a=1\\u0026token=<secret|s3cr3t>"
+               "\\u0026b=2\"}");
     /* The required key is missing: unparsed, read as free text where the
      * rule's keys still name their values ("uid" used to stay raw). */
     check_plan(r, m, "{\"uid\":\"bob\",\"x\":\"1.2.3.4\"}", false,
