@@ -217,13 +217,17 @@ int lsl_text_range(const struct lsl_rule *r, struct lsl_plan *p,
     len += off; /* the end of the range, from here on */
     while (rc == 0 && i < len) {
         size_t ns, ne, vs, ve;
+        struct lsl_hit auth;
         int cls;
 
         i = lsl_find2(line, i, len, '=', ':');
         if (i >= len)
             break;
+        /* "Authorization: Bearer X": a value that ends at the blank
+         * would be the scheme; the scrubber takes the credential. */
         if (name_before(line, off, i, &ns, &ne) && ns >= cursor &&
             value_after(line, len, i, &vs, &ve) &&
+            !lsl_auth_at(line, vs, len, vs, &auth) &&
             (cls = pair_class(r, line, ns, ne, vs, ve)) != -1) {
             rc = scrub_gap(r, p, line, cursor, vs);
             if (rc == 0 && cls == PAIR_QUERY)

@@ -181,6 +181,16 @@ static void test_paths_arrays_escapes(void **state)
                "{\"a\":{\"b\":{\"c\":\"<id|x>\"}},\"msg\":\"http:\\/\\/x\\/"
                "?a=1\\u0026token=<secret|s3cr3t>"
                "\\u0026b=2\"}");
+    /* A credential after a pair's name is the scrubber's: the value
+     * that ends at the blank is its scheme. */
+    check_plan(r, m,
+               "{\"a\":{\"b\":{\"c\":\"x\"}},\"note\":\"Authorization: "
+               "Bearer GG5ckq1V15hIYMX8\",\"msg\":\"\\\"authorization\\\":"
+               "\\\"Basic dXNlcjpwYXNz\\\"\"}",
+               true,
+               "{\"a\":{\"b\":{\"c\":\"<id|x>\"}},\"note\":\"Authorization: "
+               "Bearer <secret|GG5ckq1V15hIYMX8>\",\"msg\":\"\\\"authorization"
+               "\\\":\\\"Basic <secret|dXNlcjpwYXNz>\\\"\"}");
     /* The required key is missing: unparsed, read as free text where the
      * rule's keys still name their values ("uid" used to stay raw). */
     check_plan(r, m, "{\"uid\":\"bob\",\"x\":\"1.2.3.4\"}", false,
