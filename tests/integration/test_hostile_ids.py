@@ -8,8 +8,9 @@ spellings of device ids, secrets, percent-encoded and non-canonical
 addresses, ip-field values, and look-alikes that must stay. Each spelling
 is placed, one per line, in every spot of every shipped rule's lines that
 its kind allows (a request path, query string, referer, user agent,
-X-Forwarded-For, JSON value, W3C column, rtmp $args, a syslog line for the
-text rule), the lines go through `logseal pipe`, and:
+X-Forwarded-For, JSON value named by the rule or not, W3C column, rtmp
+$args, a syslog line for the text rule; JSON lines as three writers
+escape them), the lines go through `logseal pipe`, and:
 
 - every line is read by its rule (none falls back to the scrubber), none
   is lost;
@@ -93,6 +94,7 @@ def spots_for(kind, t):
         s['ua'] = 'Mozilla/5.0 (X11) %s end' % t
     if kind in ('text', 'neg', 'auth') and no(t, '"\t\\'):
         s['free'] = 'msg %s end' % t
+        s['unnamed'] = 'note %s end' % t
     if kind == 'seg' and plain:
         s['path'] = '/devices/%s/config' % t
     if kind == 'pair' and no(t, ' \t"#&\\'):
@@ -120,7 +122,29 @@ def nginx_line(rule, sp):
     return line
 
 
-def json_line(sp):
+# How a JSON log's writer escapes: as it is (nginx escape=json, Node,
+# Python with ensure_ascii=False); "php": every character beyond ASCII as
+# \uXXXX and '/' as '\/' (PHP's json_encode, Python's json.dumps by
+# default, without the slashes); "go": '&', '<' and '>' as \u0026...
+# (Go's encoding/json).
+def dump(rec, style):
+    if style == 'php':
+        return json.dumps(rec, separators=(',', ':')).replace('/', '\\/')
+    text = json.dumps(rec, ensure_ascii=False, separators=(',', ':'))
+    if style == 'go':
+        for c in '&<>':
+            text = text.replace(c, '\\u%04x' % ord(c))
+    return text
+
+
+def unnamed(rec, sp):
+    """A key the rule does not name: its value is read as free text."""
+    if 'unnamed' in sp:
+        rec['note'] = sp['unnamed']
+    return rec
+
+
+def json_line(sp, style=None):
     rec = {'time': '2024-03-05T10:20:30+09:00',
            'remote_addr': sp.get('ip', ADDR), 'remote_port': '51234',
            'x_forwarded_for': sp.get('xff', ''), 'remote_user': '',
@@ -130,7 +154,7 @@ def json_line(sp):
            'status': 200, 'body_bytes_sent': 512,
            'http_referer': sp.get('referer', '-'),
            'http_user_agent': sp.get('ua', UA), 'request_id': '4f' * 16}
-    return json.dumps(rec, ensure_ascii=False, separators=(',', ':'))
+    return dump(unnamed(rec, sp), style)
 
 
 def rtmp_line(sp):
@@ -140,12 +164,12 @@ def rtmp_line(sp):
         sp.get('ua', 'FMLE/3.0 (compatible; FMSc/1.0)'))
 
 
-def posting_line(sp):
+def posting_line(sp, style=None):
     rec = dict(POST)
     rec['ip'] = sp.get('ip', ADDR)
     rec['ua'] = sp.get('ua', UA)
-    rec['message'] = sp.get('free', 'hello')
-    return json.dumps(rec, ensure_ascii=False, separators=(',', ':'))
+    rec['message'] = sp.get('free', sp.get('kv', 'hello'))
+    return dump(unnamed(rec, sp), style)
 
 
 def w3c_line(sp):
@@ -156,7 +180,12 @@ def w3c_line(sp):
     return '\t'.join(cols)
 
 
-# rule -> (spots it has, line builder)
+JSON_SPOTS = ('path', 'qvalue', 'query', 'referer', 'ua', 'ip', 'xff',
+              'unnamed')
+POST_SPOTS = ('ua', 'ip', 'free', 'kv', 'unnamed')
+
+# name -> (spots it has, line builder); a name is a rule's, or a rule's
+# and a JSON writer's style after a '+'.
 RULES = {
     'nginx-combined': (('path', 'qvalue', 'query', 'referer', 'ua', 'ip'),
                        lambda sp: nginx_line('nginx-combined', sp)),
@@ -164,10 +193,13 @@ RULES = {
                     'free'), lambda sp: nginx_line('nginx-main', sp)),
     'nginx-disclosure': (('path', 'qvalue', 'query', 'referer', 'ua', 'ip'),
                          lambda sp: nginx_line('nginx-disclosure', sp)),
-    'nginx-json': (('path', 'qvalue', 'query', 'referer', 'ua', 'ip', 'xff'),
-                   json_line),
+    'nginx-json': (JSON_SPOTS, json_line),
+    'nginx-json+php': (JSON_SPOTS, lambda sp: json_line(sp, 'php')),
+    'nginx-json+go': (JSON_SPOTS, lambda sp: json_line(sp, 'go')),
     'nginx-rtmp': (('qvalue', 'query', 'referer', 'ua', 'ip'), rtmp_line),
-    'posting': (('ua', 'ip', 'free'), posting_line),
+    'posting': (POST_SPOTS, posting_line),
+    'posting+php': (POST_SPOTS, lambda sp: posting_line(sp, 'php')),
+    'posting+go': (POST_SPOTS, lambda sp: posting_line(sp, 'go')),
     'w3c': (('path', 'qvalue', 'query', 'referer', 'ua', 'ip', 'xff'),
             w3c_line),
     'text': (('free', 'kv'),
@@ -192,13 +224,25 @@ def build(rule, corpus):
     return out
 
 
-def run_rule(ctx, keys, rule, corpus):
-    cases = build(rule, corpus)
+def readable(name, line):
+    """An output line as its JSON reader sees it: escapes read."""
+    if '+' not in name or not line:
+        return line
+    try:
+        return json.dumps(json.loads(line), ensure_ascii=False)
+    except ValueError as e:
+        check(False, '%s: an output line is no JSON (%s)' % (name, e))
+
+
+def run_rule(ctx, keys, name, corpus):
+    cases = build(name, corpus)
+    rule = name.partition('+')[0]
     head = W3C_HEAD if rule == 'w3c' else ''
     data = (head + ''.join(c[0] + '\n' for c in cases)).encode()
-    vault = ctx.path('vault-' + rule)
+    vault = ctx.path('vault-' + name)
     proc, summ = ctx.pipe(rule, keys, vault, input=data, out='-')
-    out = proc.stdout.decode('utf-8').split('\n')[len(head.splitlines()):]
+    out = [readable(name, line) for line in proc.stdout.decode(
+        'utf-8').split('\n')[len(head.splitlines()):]]
     check(summ['lines_in'] == summ['lines_out'] == len(cases) +
           len(head.splitlines()), '%s: lines lost: %s' % (rule, summ))
     check(summ['unparsed'] == 0, '%s: %d lines not read by the rule'
