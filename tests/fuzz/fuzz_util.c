@@ -241,6 +241,9 @@ void fz_check_plan(const struct lsl_plan *p, const char *line, size_t len,
         FZ_CHECK((uint64_t)s->off + s->len <= len);
         FZ_CHECK(s->action == LSL_ACT_TOKEN || s->action == LSL_ACT_DROP);
         FZ_CHECK(s->cls < LSL_CLASS_COUNT);
+        /* Only a span holding an escape is read unescaped. */
+        FZ_CHECK(!(s->flags & LSL_SPAN_F_JSON) ||
+                 memchr(line + s->off, '\\', s->len) != NULL);
         if (scrubbed)
             check_scrub_span(s, line + s->off);
         end = (uint64_t)s->off + s->len;

@@ -52,6 +52,17 @@ WIDE = ('\u30e1\u30fc\u30eb bob\uff20example\uff0ecom \uff10\uff19\uff10'
         '\u30fc\uff11\uff12\uff13\uff14\u30fc\uff15\uff16\uff17\uff18 '
         '\uff11\uff19\uff12\u3002168.0.7 \uff01\uff1f 0xC0.0xA8.0.1')
 SAMPLES = ('nginx-json', 'w3c', 'nginx-rtmp', 'posting')
+# JSON lines as Python and PHP write them by default (\uXXXX, \/) and Go
+# ('&' as \u0026): strings read unescaped.
+POST_ESC = ('{"time":"2025-11-29T17:00:00+09:00","event":"comment.post",'
+            '"user_id":1,"user_name":"\\u6e21\\u8fba","ip":"192.0.2.7",'
+            '"message":"\\u96fb\\u8a71 \\uff10\\uff19\\uff10\\u30fc1234'
+            '\\u30fc5678 bob\\uff20example.com\\n\\ud83d\\ude00'
+            'http:\\/\\/x\\/?a=1\\u0026token=s3cr3t \\u0000\\ud800"}')
+JSON_ESC = ('{"time":"2025-11-29T17:00:00+09:00","remote_addr":"192.0.2.7",'
+            '"request":"GET \\/live?a=1\\u0026device_id=\\uff41b\\u0026x=\\"'
+            ' HTTP\\/1.1","status":200,"http_user_agent":"A\\/1 \\uff11\\uff19'
+            '\\uff12.168.0.7","note":"Authorization: Bearer GG5ckq1V15hIYMX8"}')
 SYSLOG = [
     '<190>Nov 29 17:00:00 web1 nginx: ' + COMBINED,
     '<190>1 2025-11-29T08:00:00.123Z web1 nginx 42 - [ex@1 a="b"] ' + COMBINED,
@@ -139,6 +150,8 @@ def main():
 #rule index in fz_rule_names; bit 7 : ask for named fields
         mode = (2, 3, 4, 5)[i]
         write(d, name, chr(mode | 0x80) + sample_lines(name))
+    write(d, 'posting-escaped', chr(5 | 0x80) + POST_ESC)
+    write(d, 'nginx-json-escaped', chr(2 | 0x80) + JSON_ESC)
     # The rules for other servers' logs: mode 10 + index in
     # fz_real_rule_names, each with its fixture (tests/data/reallogs).
     for i, name in enumerate(REAL):
@@ -168,6 +181,8 @@ def main():
     write(d, 'binary', '\x00\x00\x00\x00\n\xff\n\n192.0.2.1\x00\n')
     write(d, 'w3c', '\x03\x00' + sample_lines('w3c'))
     write(d, 'json-jsonl', '\x12\x00' + sample_lines('nginx-json'))
+    write(d, 'json-escaped', '\x02\x00' + JSON_ESC + '\n')
+    write(d, 'posting-escaped-jsonl', '\x15\x00' + POST_ESC + '\n')
 
     d = os.path.join(root, 'vault_read')
     src = b'stdin'
