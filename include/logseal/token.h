@@ -153,6 +153,18 @@ enum lsl_json_ctl {
 size_t lsl_json_unescape(const char *s, size_t len, char *out, uint32_t *map,
                          enum lsl_json_ctl ctl);
 
+/* ---- "\xHH" escapes of nginx and Apache access logs: xesc.c ---- */
+
+/* True if s[0..len) holds one: "\x" and two hex digits. */
+bool lsl_xesc_has(const char *s, size_t len);
+
+/*
+ * Decode s[0..len) into out (room for len bytes): each "\xHH" (hex, either
+ * case) becomes its byte, the rest is copied; once, so "\x5Cx41" is the
+ * text "\x41". `map` as lsl_pct_decode's. Returns n <= len.
+ */
+size_t lsl_xesc_decode(const char *s, size_t len, char *out, uint32_t *map);
+
 /* Print a token; returns the length (< LSL_TOKEN_TEXT_MAX), NUL-terminated. */
 size_t lsl_token_format(const struct lsl_token *t,
                         char out[LSL_TOKEN_TEXT_MAX]);

@@ -1,9 +1,12 @@
 /*
+ * The escape decoders the rules and the tokenizer share.
  * JSON string unescaping (lsl_json_unescape): the escapes of RFC 8259
  * section 7 and what is kept as written; a round trip through a plain
  * encoder that writes every character beyond ASCII as \uXXXX (as
  * Python's json.dumps and PHP's json_encode do by default), surrogate
  * pairs included; the offset map.
+ * nginx's "\xHH" (lsl_xesc_decode): every byte written so by nginx's
+ * escape=default decodes back; what is no escape is kept; the map.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -181,12 +184,66 @@ static void test_map(void **state)
     assert_int_equal(map[12], 23);
 }
 
+/* nginx's escape=default: '"', '\\', controls and bytes from 0x7F. */
+static size_t nginx_escape(const unsigned char *s, size_t n, char *out)
+{
+    size_t k = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '"' || s[i] == '\\' || s[i] < 0x20 || s[i] >= 0x7F)
+            k += (size_t)sprintf(out + k, i % 2 ? "\\x%02X" : "\\x%02x", s[i]);
+        else
+            out[k++] = (char)s[i];
+    }
+    return k;
+}
+
+static void test_xesc(void **state)
+{
+    uint64_t rng = 0x5c78;
+    char out[64];
+    uint32_t map[64];
+    const char *s = "a\\xEF\\xbc\\x90b";
+    size_t n;
+
+    (void)state;
+    for (int round = 0; round < 20000; round++) {
+        unsigned char raw[64];
+        char text[64 * 4], back[64 * 4];
+        size_t len = testrng_below(&rng, 64), tl;
+
+        for (size_t i = 0; i < len; i++)
+            raw[i] = (unsigned char)testrng_below(&rng, 256);
+        tl = nginx_escape(raw, len, text);
+        assert_int_equal(lsl_xesc_has(text, tl), tl != len);
+        assert_int_equal(lsl_xesc_decode(text, tl, back, NULL), len);
+        assert_memory_equal(back, raw, len);
+    }
+    n = lsl_xesc_decode(s, strlen(s), out, map);
+    assert_int_equal(n, 5);
+    assert_memory_equal(out,
+                        "a\xef\xbc\x90"
+                        "b",
+                        5);
+    assert_int_equal(map[1], 1);
+    assert_int_equal(map[3], 9);
+    assert_int_equal(map[4], 13);
+    assert_int_equal(map[5], 14);
+    /* No escape: kept; and read once. */
+    assert_false(lsl_xesc_has("\\x4", 3));
+    assert_false(lsl_xesc_has("\\xg1 \\\"", 6));
+    n = lsl_xesc_decode("\\x5Cx41\\x4", 10, out, NULL);
+    assert_int_equal(n, 7);
+    assert_memory_equal(out, "\\x41\\x4", 7);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_examples),
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_map),
+        cmocka_unit_test(test_xesc),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
