@@ -135,6 +135,13 @@ enum lsl_span_action {
  */
 #define LSL_SPAN_F_JSON 4
 
+/*
+ * The span's bytes hold nginx's or Apache's "\xHH" escapes (a text-format
+ * access log's value: "\xEF\xBC\x90..."): the consumer tokenizes the
+ * bytes they stand for (lsl_xesc_decode).
+ */
+#define LSL_SPAN_F_XESC 8
+
 /* Spans of a plan are sorted by offset and never overlap. */
 struct lsl_plan_span {
     uint32_t off;

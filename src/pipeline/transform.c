@@ -129,8 +129,9 @@ static int emit_value(struct lsl_worker *w, const char *line, size_t stop,
     return rc == 0 && port ? lsl_buf_putc(out, ']') : rc;
 }
 
-/* A JSON span is tokenized as the text its escapes stand for; that copy
- * is an original, wiped once its token is written. */
+/* A span holding escapes (JSON's, nginx's "\xHH") is tokenized as the
+ * text they stand for; that copy is an original, wiped once its token is
+ * written. */
 int lsl_span_emit(struct lsl_worker *w, const char *line, size_t stop,
                   const struct lsl_plan_span *s, int64_t when,
                   struct lsl_buf *out)
@@ -141,13 +142,16 @@ int lsl_span_emit(struct lsl_worker *w, const char *line, size_t stop,
 
     if (s->action == LSL_ACT_DROP)
         return lsl_buf_putc(out, '-');
-    if (!(s->flags & LSL_SPAN_F_JSON))
+    if (!(s->flags & (LSL_SPAN_F_JSON | LSL_SPAN_F_XESC)))
         return emit_value(w, line, stop, s, line + s->off, s->len, when, out);
     u->len = 0;
     rc = lsl_buf_reserve(u, s->len);
     if (rc)
         return rc;
-    n = lsl_json_unescape(line + s->off, s->len, u->p, NULL, LSL_JSON_CTL_KEEP);
+    n = s->flags & LSL_SPAN_F_JSON
+            ? lsl_json_unescape(line + s->off, s->len, u->p, NULL,
+                                LSL_JSON_CTL_KEEP)
+            : lsl_xesc_decode(line + s->off, s->len, u->p, NULL);
     rc = emit_value(w, line, stop, s, u->p, n, when, out);
     sodium_memzero(u->p, n);
     return rc;

@@ -2,9 +2,10 @@
  * A percent-decoded copy of raw text, its wide forms folded (wide.c), for
  * the readers that look at text as it decodes (the scrubber, the query
  * action's encoded pairs), and the widening of the spans they find back
- * to the raw bytes each came from. The JSON-unescaped copy of a JSON
- * string's text (jstr.c) is made and widened the same way; the scrubber
- * reads it as any raw text, so escapes inside it are decoded in turn.
+ * to the raw bytes each came from. The unescaped copy of a JSON string's
+ * text (jstr.c) or of a text-format log's value holding nginx's "\xHH"
+ * (xesc.c) is made and widened the same way; the rules read it as any
+ * raw text, so percent escapes inside it are decoded in turn.
  * Short texts decode on the caller's stack; the copy holds originals, so
  * it is wiped when closed.
  */
@@ -43,32 +44,51 @@ int lsl_decoded_open(struct lsl_decoded *d, const char *raw, size_t len)
     return 0;
 }
 
-int lsl_decoded_open_json(struct lsl_decoded *d, const char *raw, size_t len)
+/* The copy of text in escape syntax `esc` (LSL_SPAN_F_JSON or _XESC). */
+static int open_escaped(struct lsl_decoded *d, unsigned esc, const char *raw,
+                        size_t len)
 {
     int rc = alloc(d, len);
 
-    if (rc == 0)
-        d->len =
-            lsl_json_unescape(raw, len, d->text, d->map, LSL_JSON_CTL_BLANK);
-    return rc;
+    if (rc)
+        return rc;
+    d->len =
+        esc == LSL_SPAN_F_JSON
+            ? lsl_json_unescape(raw, len, d->text, d->map, LSL_JSON_CTL_BLANK)
+            : lsl_xesc_decode(raw, len, d->text, d->map);
+    return 0;
 }
 
-int lsl_decoded_json_run(struct lsl_plan *p, const char *line, size_t off,
-                         size_t len, lsl_decoded_fn fn, void *arg)
+/* Only a span whose bytes hold a backslash is read decoded. */
+static void mark(struct lsl_plan *p, size_t first, const char *line,
+                 unsigned esc)
+{
+    for (size_t k = first; k < p->count; k++) {
+        struct lsl_plan_span *s = &p->spans[k];
+
+        if (memchr(line + s->off, '\\', s->len))
+            s->flags |= (uint8_t)esc;
+    }
+}
+
+int lsl_decoded_run(struct lsl_plan *p, unsigned esc, const char *line,
+                    size_t off, size_t len, lsl_decoded_fn fn, void *arg)
 {
     struct lsl_decoded d;
     size_t first = p->count;
+    bool has = esc == LSL_SPAN_F_JSON ? memchr(line + off, '\\', len) != NULL
+                                      : lsl_xesc_has(line + off, len);
     int rc;
 
-    if (!memchr(line + off, '\\', len))
+    if (!has)
         return fn(arg, line, off, len);
-    rc = lsl_decoded_open_json(&d, line + off, len);
+    rc = open_escaped(&d, esc, line + off, len);
     if (rc)
         return rc;
     rc = fn(arg, d.text, 0, d.len);
     if (rc == 0) {
         lsl_decoded_widen(&d, p, first, off);
-        lsl_plan_mark_json(p, first, line);
+        mark(p, first, line, esc);
     }
     lsl_decoded_close(&d);
     return rc;

@@ -119,16 +119,6 @@ int lsl_plan_push(struct lsl_plan *p, size_t off, size_t len, uint8_t action,
     return 0;
 }
 
-void lsl_plan_mark_json(struct lsl_plan *p, size_t first, const char *line)
-{
-    for (size_t k = first; k < p->count; k++) {
-        struct lsl_plan_span *s = &p->spans[k];
-
-        if (memchr(line + s->off, '\\', s->len))
-            s->flags |= LSL_SPAN_F_JSON;
-    }
-}
-
 void lsl_plan_reset(struct lsl_plan *p)
 {
     p->count = 0;
@@ -230,7 +220,7 @@ int lsl_plan_value(const struct lsl_rule *r, const struct rule_field *f,
         return lsl_query_plan(r, p, line, off, len, esc);
     case RULE_ACT_SCRUB:
         /* Free text as the text rule reads it: param pairs too. */
-        return esc ? lsl_text_escaped(r, p, line, off, len)
+        return esc ? lsl_text_escaped(r, p, LSL_SPAN_F_JSON, line, off, len)
                    : lsl_text_range(r, p, line, off, len);
     case RULE_ACT_AGENT:
         return esc ? lsl_scrub_escaped(p, line, off, len, scrub_mode(f))
@@ -314,9 +304,47 @@ static int plan_group(const struct lsl_rule *r, const struct rule_field *f,
     return lsl_plan_value(r, f, &m->plan, line, off, len, false);
 }
 
+struct group_arg {
+    const struct lsl_rule *r;
+    const struct rule_field *f;
+    struct lsl_matcher *m;
+};
+
+static int group_fn(void *arg, const char *text, size_t off, size_t len)
+{
+    struct group_arg *a = arg;
+
+    return plan_group(a->r, a->f, a->m, text, off, len);
+}
+
+/*
+ * nginx and Apache write a value's bytes beyond ASCII, '"' and '\' as
+ * "\xHH": a group, or free text, is read decoded when it holds one (a
+ * phone number typed in UTF-8 into an app's raw query). `bs`: the line
+ * holds a '\', so most lines pay one memchr.
+ */
+static int plan_group_x(const struct lsl_rule *r, const struct rule_field *f,
+                        struct lsl_matcher *m, const char *line, size_t off,
+                        size_t len, bool bs)
+{
+    struct group_arg a = {r, f, m};
+
+    if (!bs)
+        return plan_group(r, f, m, line, off, len);
+    return lsl_decoded_run(&m->plan, LSL_SPAN_F_XESC, line, off, len, group_fn,
+                           &a);
+}
+
+static int plan_text_x(const struct lsl_rule *r, struct lsl_plan *p,
+                       const char *line, size_t off, size_t len, bool bs)
+{
+    return bs ? lsl_text_escaped(r, p, LSL_SPAN_F_XESC, line, off, len)
+              : lsl_text_range(r, p, line, off, len);
+}
+
 /* format nginx: the variables no field claims that may hold anything. */
 static int plan_open(const struct lsl_rule *r, struct lsl_matcher *m,
-                     const char *line, const PCRE2_SIZE *ov)
+                     const char *line, const PCRE2_SIZE *ov, bool bs)
 {
     int rc = 0;
 
@@ -324,8 +352,8 @@ static int plan_open(const struct lsl_rule *r, struct lsl_matcher *m,
         uint32_t g = r->open_groups[i];
 
         if (ov[2 * g] != PCRE2_UNSET && ov[2 * g + 1] > ov[2 * g])
-            rc = lsl_text_range(r, &m->plan, line, ov[2 * g],
-                                ov[2 * g + 1] - ov[2 * g]);
+            rc = plan_text_x(r, &m->plan, line, ov[2 * g],
+                             ov[2 * g + 1] - ov[2 * g], bs);
     }
     return rc;
 }
@@ -337,7 +365,8 @@ static int plan_open(const struct lsl_rule *r, struct lsl_matcher *m,
  * matches only a prefix fails closed. A `keep` field claims its bytes.
  */
 static int plan_gaps(const struct lsl_rule *r, struct lsl_matcher *m,
-                     const char *line, size_t len, const PCRE2_SIZE *ov)
+                     const char *line, size_t len, const PCRE2_SIZE *ov,
+                     bool bs)
 {
     struct lsl_claim *c;
     size_t n = 0, at = 0;
@@ -369,7 +398,7 @@ static int plan_gaps(const struct lsl_rule *r, struct lsl_matcher *m,
         size_t s = i < n ? c[i].s : len;
 
         if (s > at)
-            rc = lsl_text_range(r, &m->plan, line, at, s - at);
+            rc = plan_text_x(r, &m->plan, line, at, s - at, bs);
         if (i < n && c[i].e > at)
             at = c[i].e;
     }
@@ -380,6 +409,7 @@ static int plan_groups(const struct lsl_rule *r, struct lsl_matcher *m,
                        const char *line, size_t len, const PCRE2_SIZE *ov)
 {
     struct lsl_plan *p = &m->plan;
+    bool bs = memchr(line, '\\', len) != NULL;
     int rc;
 
     for (size_t i = 0; i < r->nfields; i++) {
@@ -389,12 +419,12 @@ static int plan_groups(const struct lsl_rule *r, struct lsl_matcher *m,
         /* Unset groups, and \K tricks that end before they start. */
         if (s == PCRE2_UNSET || e <= s)
             continue;
-        rc = plan_group(r, f, m, line, s, e - s);
+        rc = plan_group_x(r, f, m, line, s, e - s, bs);
         if (rc)
             return rc;
     }
-    rc = r->format == RULE_FMT_NGINX ? plan_open(r, m, line, ov)
-                                     : plan_gaps(r, m, line, len, ov);
+    rc = r->format == RULE_FMT_NGINX ? plan_open(r, m, line, ov, bs)
+                                     : plan_gaps(r, m, line, len, ov, bs);
     if (rc)
         return rc;
     plan_normalize(p);

@@ -324,7 +324,7 @@ int lsl_query_plan(const struct lsl_rule *r, struct lsl_plan *p,
     struct plan_arg a = {r, p};
 
     if (esc)
-        return lsl_decoded_json_run(p, line, off, len, plan_fn, &a);
+        return lsl_decoded_run(p, LSL_SPAN_F_JSON, line, off, len, plan_fn, &a);
     return plan_fn(&a, line, off, len);
 }
 

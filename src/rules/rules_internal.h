@@ -405,23 +405,20 @@ struct lsl_decoded {
 LSL_MUST_CHECK int lsl_decoded_open(struct lsl_decoded *d, const char *raw,
                                     size_t len);
 
-/* The same for JSON string text: its escapes read as the characters
- * they stand for (lsl_json_unescape, controls as blanks). */
-LSL_MUST_CHECK int lsl_decoded_open_json(struct lsl_decoded *d, const char *raw,
-                                         size_t len);
-
 /*
- * Plan JSON string text line[off..off+len) with fn, which plans text
+ * Plan text line[off..off+len) in escape syntax `esc` (LSL_SPAN_F_JSON:
+ * a JSON string's; LSL_SPAN_F_XESC: nginx's "\xHH") with fn, which plans
  * text[off..off+len) into p. Text without escapes is given to fn as it
- * is; other text is unescaped (lsl_decoded_open_json), fn plans the copy
- * (offsets into it), and its spans are widened to the raw bytes and
- * marked (lsl_plan_mark_json). fn's result, or -ENOMEM.
+ * is; other text is unescaped (controls as blanks), fn plans the copy
+ * (offsets into it), and its spans are widened to the raw bytes, whole
+ * escapes, and those holding an escape flagged `esc`. fn's result, or
+ * -ENOMEM.
  */
 typedef int (*lsl_decoded_fn)(void *arg, const char *text, size_t off,
                               size_t len);
-LSL_MUST_CHECK int lsl_decoded_json_run(struct lsl_plan *p, const char *line,
-                                        size_t off, size_t len,
-                                        lsl_decoded_fn fn, void *arg);
+LSL_MUST_CHECK int lsl_decoded_run(struct lsl_plan *p, unsigned esc,
+                                   const char *line, size_t off, size_t len,
+                                   lsl_decoded_fn fn, void *arg);
 
 /* Spans p->spans[first..] hold offsets into d->text: make them cover the
  * raw bytes they came from, in a line where the raw text began at base. */
@@ -480,10 +477,6 @@ bool lsl_phone_at(const char *s, size_t lo, size_t hi, size_t i, size_t *end);
 LSL_MUST_CHECK int lsl_plan_push(struct lsl_plan *p, size_t off, size_t len,
                                  uint8_t action, uint8_t cls, uint8_t flags);
 
-/* Mark LSL_SPAN_F_JSON the spans p->spans[first..] whose bytes in line,
- * JSON string text, hold an escape. */
-void lsl_plan_mark_json(struct lsl_plan *p, size_t first, const char *line);
-
 /*
  * Scrub line[off..off+len) into p, treating both ends as boundaries.
  * Spans are appended in order. 0 or -ENOMEM.
@@ -525,11 +518,11 @@ LSL_MUST_CHECK int lsl_query_pairs(const struct lsl_rule *r, struct lsl_plan *p,
 LSL_MUST_CHECK int lsl_text_range(const struct lsl_rule *r, struct lsl_plan *p,
                                   const char *line, size_t off, size_t len);
 
-/* lsl_text_range on the inside of a JSON string, read unescaped
- * (lsl_decoded_json_run). 0 or -ENOMEM. */
+/* lsl_text_range on text in escape syntax `esc` (LSL_SPAN_F_JSON or
+ * LSL_SPAN_F_XESC), read unescaped (lsl_decoded_run). 0 or -ENOMEM. */
 LSL_MUST_CHECK int lsl_text_escaped(const struct lsl_rule *r,
-                                    struct lsl_plan *p, const char *line,
-                                    size_t off, size_t len);
+                                    struct lsl_plan *p, unsigned esc,
+                                    const char *line, size_t off, size_t len);
 
 /* Plan a line with a `format text` rule (text.c). 0 or -ENOMEM. */
 LSL_MUST_CHECK int lsl_text_plan(const struct lsl_rule *r,

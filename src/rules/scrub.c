@@ -664,5 +664,5 @@ int lsl_scrub_escaped(struct lsl_plan *p, const char *line, size_t off,
 {
     struct escaped e = {p, mode};
 
-    return lsl_decoded_json_run(p, line, off, len, scrub_fn, &e);
+    return lsl_decoded_run(p, LSL_SPAN_F_JSON, line, off, len, scrub_fn, &e);
 }

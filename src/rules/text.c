@@ -257,12 +257,12 @@ static int text_fn(void *arg, const char *text, size_t off, size_t len)
     return lsl_text_range(a->r, a->p, text, off, len);
 }
 
-int lsl_text_escaped(const struct lsl_rule *r, struct lsl_plan *p,
+int lsl_text_escaped(const struct lsl_rule *r, struct lsl_plan *p, unsigned esc,
                      const char *line, size_t off, size_t len)
 {
     struct text_arg a = {r, p};
 
-    return lsl_decoded_json_run(p, line, off, len, text_fn, &a);
+    return lsl_decoded_run(p, esc, line, off, len, text_fn, &a);
 }
 
 int lsl_text_plan(const struct lsl_rule *r, struct lsl_matcher *m,

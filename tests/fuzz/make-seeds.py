@@ -52,6 +52,11 @@ WIDE = ('\u30e1\u30fc\u30eb bob\uff20example\uff0ecom \uff10\uff19\uff10'
         '\u30fc\uff11\uff12\uff13\uff14\u30fc\uff15\uff16\uff17\uff18 '
         '\uff11\uff19\uff12\u3002168.0.7 \uff01\uff1f 0xC0.0xA8.0.1')
 SAMPLES = ('nginx-json', 'w3c', 'nginx-rtmp', 'posting')
+# nginx's escape=default: bytes beyond ASCII and '"' as \xHH.
+XESC = ('10.0.0.9 - \\xE6\\xB8\\xA1 [29/Nov/2025:17:00:00 +0900] "GET /s?mail='
+        'bob\\xEF\\xBC\\xA0example.com&x=\\x22&q=\\xEF\\xBC\\x9 HTTP/1.1" 200 1 '
+        '"-" "App/1 \\x22\\xEF\\xBC\\x91\\xEF\\xBC\\x99\\xEF\\xBC\\x92.168.0.7'
+        '\\x22 \\xEF\\xBC\\x90\\xEF\\xBC\\x99\\xEF\\xBC\\x90-1234-5678"')
 # JSON lines as Python and PHP write them by default (\uXXXX, \/) and Go
 # ('&' as \u0026): strings read unescaped.
 POST_ESC = ('{"time":"2025-11-29T17:00:00+09:00","event":"comment.post",'
@@ -151,6 +156,7 @@ def main():
         mode = (2, 3, 4, 5)[i]
         write(d, name, chr(mode | 0x80) + sample_lines(name))
     write(d, 'posting-escaped', chr(5 | 0x80) + POST_ESC)
+    write(d, 'combined-xesc', '\x80' + XESC)
     write(d, 'nginx-json-escaped', chr(2 | 0x80) + JSON_ESC)
     # The rules for other servers' logs: mode 10 + index in
     # fz_real_rule_names, each with its fixture (tests/data/reallogs).
@@ -182,6 +188,7 @@ def main():
     write(d, 'w3c', '\x03\x00' + sample_lines('w3c'))
     write(d, 'json-jsonl', '\x12\x00' + sample_lines('nginx-json'))
     write(d, 'json-escaped', '\x02\x00' + JSON_ESC + '\n')
+    write(d, 'combined-xesc', '\x00\x00' + XESC + '\n' + XESC + '\n')
     write(d, 'posting-escaped-jsonl', '\x15\x00' + POST_ESC + '\n')
 
     d = os.path.join(root, 'vault_read')

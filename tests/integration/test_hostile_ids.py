@@ -10,7 +10,8 @@ is placed, one per line, in every spot of every shipped rule's lines that
 its kind allows (a request path, query string, referer, user agent,
 X-Forwarded-For, JSON value named by the rule or not, W3C column, rtmp
 $args, a syslog line for the text rule; JSON lines as three writers
-escape them), the lines go through `logseal pipe`, and:
+escape them, nginx lines with bytes beyond ASCII as nginx writes them,
+\\xHH), the lines go through `logseal pipe`, and:
 
 - every line is read by its rule (none falls back to the scrubber), none
   is lost;
@@ -41,7 +42,9 @@ TIME = '[05/Mar/2024:10:20:30 +0900]'
 UA = 'VLC/3.0.20'
 ADDR = '203.0.113.7'
 POST = {'time': '2024-03-05T10:20:30+09:00', 'event': 'comment.post',
-        'channel': 4, 'user_id': 5319990, 'user_name': 'taro', 'ip': ADDR,
+        'channel': 4, 'user_id': 5319990, 'ip': ADDR,
+        # Beyond ASCII: PHP writes \u6e21...; its token is the name's.
+        'user_name': '渡辺たろう',
         'port': 51234, 'device_id': '3f2504e0-4f89-41d3-9a0c-0305e82c3301',
         'ua': UA, 'message': 'hello'}
 # What the templates hold that is tokenized anyway.
@@ -49,7 +52,7 @@ POST = {'time': '2024-03-05T10:20:30+09:00', 'event': 'comment.post',
 # the template's rid=<32 hex digits> is an opaque value there, an id
 # (normalized as the UUID its digits spell).
 TEMPLATE = {('ip', ADDR), ('ip', '198.51.100.9'), ('user', '5319990'),
-            ('name', 'taro'), ('id', POST['device_id']),
+            ('name', POST['user_name']), ('id', POST['device_id']),
             ('id', '1f1f1f1f-1f1f-1f1f-1f1f-1f1f1f1f1f1f')}
 W3C_HEAD = ('#Version: 1.0\n#Fields: date time c-ip cs-method cs-uri-stem '
             'cs-uri-query sc-status cs(User-Agent) cs(Referer) '
@@ -191,6 +194,12 @@ RULES = {
                        lambda sp: nginx_line('nginx-combined', sp)),
     'nginx-main': (('path', 'qvalue', 'query', 'referer', 'ua', 'ip', 'xff',
                     'free'), lambda sp: nginx_line('nginx-main', sp)),
+    'nginx-combined+x': (('path', 'qvalue', 'query', 'referer', 'ua', 'ip'),
+                         lambda sp: nginx_escaped(
+                             nginx_line('nginx-combined', sp))),
+    'nginx-main+x': (('path', 'qvalue', 'query', 'referer', 'ua', 'ip', 'xff',
+                      'free'), lambda sp: nginx_escaped(
+                          nginx_line('nginx-main', sp))),
     'nginx-disclosure': (('path', 'qvalue', 'query', 'referer', 'ua', 'ip'),
                          lambda sp: nginx_line('nginx-disclosure', sp)),
     'nginx-json': (JSON_SPOTS, json_line),
@@ -224,10 +233,24 @@ def build(rule, corpus):
     return out
 
 
+def nginx_escaped(line):
+    """A line as nginx's escape=default writes it: bytes beyond ASCII as
+    \\xHH."""
+    return ''.join(c if ord(c) < 0x7f else
+                   ''.join('\\x%02X' % b for b in c.encode())
+                   for c in line)
+
+
+XESC_RE = re.compile(r'(?:\\x[0-9A-Fa-f]{2})+')
+
+
 def readable(name, line):
-    """An output line as its JSON reader sees it: escapes read."""
+    """An output line as its reader sees it: escapes read."""
     if '+' not in name or not line:
         return line
+    if name.endswith('+x'):
+        return XESC_RE.sub(lambda m: bytes.fromhex(
+            m.group(0).replace('\\x', '')).decode('utf-8', 'replace'), line)
     try:
         return json.dumps(json.loads(line), ensure_ascii=False)
     except ValueError as e:

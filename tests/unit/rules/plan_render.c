@@ -24,14 +24,19 @@ static const char *span_tag(const struct lsl_plan_span *s)
     return lsl_class_name((enum lsl_class)s->cls);
 }
 
-/* A span tokenized unescaped (LSL_SPAN_F_JSON) is tagged "CLASS/j". */
+/* A span tokenized unescaped is tagged "CLASS/j" (LSL_SPAN_F_JSON) or
+ * "CLASS/x" (LSL_SPAN_F_XESC). */
 static size_t put_tag(char *out, size_t cap, size_t n,
                       const struct lsl_plan_span *s)
 {
     const char *tag = span_tag(s);
 
     n = put(out, cap, n, tag, strlen(tag));
-    return s->flags & LSL_SPAN_F_JSON ? put(out, cap, n, "/j", 2) : n;
+    if (s->flags & LSL_SPAN_F_JSON)
+        n = put(out, cap, n, "/j", 2);
+    if (s->flags & LSL_SPAN_F_XESC)
+        n = put(out, cap, n, "/x", 2);
+    return n;
 }
 
 const char *plan_render(const char *line, size_t len, const struct lsl_plan *p,

@@ -7,8 +7,9 @@
 
 /*
  * Writes line[0..len) into out with each span shown as <class|text>,
- * <drop|text> for DROP and <ip-|text> for a dashed address ("/j" after
- * the tag: a span tokenized JSON-unescaped). Fails the
+ * <drop|text> for DROP and <ip-|text> for a dashed address ("/j" or "/x"
+ * after the tag: a span tokenized JSON-unescaped or "\xHH"-decoded).
+ * Fails the
  * running test if the spans are unsorted, overlap or leave the line.
  */
 const char *plan_render(const char *line, size_t len, const struct lsl_plan *p,

@@ -162,6 +162,27 @@ static void test_combined_binary(void **state)
     assert_int_equal(p->spans[0].len, 8);
 }
 
+/* nginx writes bytes beyond ASCII and '"' as \xHH: a value holding them
+ * is read decoded, its spans cover whole escapes. */
+static void test_combined_xesc(void **state)
+{
+    struct fixture *f = *state;
+
+    check_plan(
+        f->combined, f->m,
+        "10.0.0.9 - \\xE6\\xB8\\xA1 " TIME
+        " \"GET /s?mail=bob\\xEF\\xBC\\xA0example.com&x=\\x22 "
+        "HTTP/1.1\" 200 1 \"-\" \"App/1 \\x22\\xEF\\xBC\\x91\\xEF\\xBC"
+        "\\x99\\xEF\\xBC\\x92.168.0.7\\x22 \\xEF\\xBC\\x90\\xEF\\xBC\\x99"
+        "\\xEF\\xBC\\x90-1234-5678\"",
+        true,
+        "<ip|10.0.0.9> - <user/x|\\xE6\\xB8\\xA1> " TIME
+        " \"GET /s?mail=<email/x|bob\\xEF\\xBC\\xA0example.com>&x=\\x22 "
+        "HTTP/1.1\" 200 1 \"-\" \"App/1 \\x22<ip/x|\\xEF\\xBC\\x91"
+        "\\xEF\\xBC\\x99\\xEF\\xBC\\x92.168.0.7>\\x22 <phone/x|\\xEF\\xBC"
+        "\\x90\\xEF\\xBC\\x99\\xEF\\xBC\\x90-1234-5678>\"");
+}
+
 static void test_main_xff(void **state)
 {
     struct fixture *f = *state;
@@ -231,6 +252,7 @@ int main(void)
         cmocka_unit_test(test_combined_ipv6_user_params),
         cmocka_unit_test(test_combined_odd_lines),
         cmocka_unit_test(test_combined_binary),
+        cmocka_unit_test(test_combined_xesc),
         cmocka_unit_test(test_main_xff),
         cmocka_unit_test(test_main_extra),
         cmocka_unit_test(test_fallback),
