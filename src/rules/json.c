@@ -262,9 +262,7 @@ static int plan_unnamed(struct jscan *js, enum jkind kind, size_t off,
         return lsl_plan_push(
             p, off, len, LSL_ACT_TOKEN, LSL_CLASS_SECRET,
             esc && memchr(js->s + off, '\\', len) ? LSL_SPAN_F_JSON : 0);
-    if (esc)
-        return lsl_scrub_escaped(p, js->s, off, len, 0);
-    return lsl_text_range(r, p, js->s, off, len);
+    return lsl_text_escaped(r, p, LSL_SPAN_F_JSON, js->s, off, len);
 }
 
 static void on_value(struct jscan *js, enum jkind kind, size_t off, size_t len,

@@ -269,5 +269,6 @@ int lsl_text_plan(const struct lsl_rule *r, struct lsl_matcher *m,
                   const char *line, size_t len)
 {
     m->plan.matched = true;
-    return lsl_text_range(r, &m->plan, line, 0, len);
+    /* Application logs print bytes as Python's repr or nginx does. */
+    return lsl_text_escaped(r, &m->plan, LSL_SPAN_F_XESC, line, 0, len);
 }

@@ -201,6 +201,12 @@ static void test_text_rule(void **state)
     /* Words with escapes are read as query pairs. */
     check_plan(r, *state, "go uid%3D77 to %2Fcb%3Fpassword%3Dpw1 x=1", true,
                "go uid%3D<user|77> to %2Fcb%3Fpassword%3D<secret|pw1> x=1");
+    /* Bytes printed \xHH (Python's repr of bytes, nginx) are read as
+     * bytes. */
+    check_plan(r, *state,
+               "got b'bob\\xef\\xbc\\xa0example.com uid=\\xef\\xbc\\x97'", true,
+               "got b'<email/x|bob\\xef\\xbc\\xa0example.com> uid=<user/x|"
+               "\\xef\\xbc\\x97>'");
     lsl_rule_free(r);
 }
 

@@ -181,6 +181,14 @@ static void test_paths_arrays_escapes(void **state)
                "{\"a\":{\"b\":{\"c\":\"<id|x>\"}},\"msg\":\"http:\\/\\/x\\/"
                "?a=1\\u0026token=<secret|s3cr3t>"
                "\\u0026b=2\"}");
+    /* A key the rule does not name: escaped text is free text too, its
+     * pairs and phone numbers read. */
+    check_plan(r, m,
+               "{\"a\":{\"b\":{\"c\":\"x\"}},\"note\":\"\\u96fb\\u8a71 "
+               "090-1234-5678 password=s3cr3t\"}",
+               true,
+               "{\"a\":{\"b\":{\"c\":\"<id|x>\"}},\"note\":\"\\u96fb\\u8a71 "
+               "<phone|090-1234-5678> password=<secret|s3cr3t>\"}");
     /* A credential after a pair's name is the scrubber's: the value
      * that ends at the blank is its scheme. */
     check_plan(r, m,
