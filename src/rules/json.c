@@ -259,10 +259,11 @@ static int plan_unnamed(struct jscan *js, enum jkind kind, size_t off,
     if (kind == J_NUMBER)
         return plan_number(NULL, p, js->s, off, len);
     if (len > 0 && !(len == 1 && js->s[off] == '-') && secret_name(js))
-        return lsl_plan_push(
-            p, off, len, LSL_ACT_TOKEN, LSL_CLASS_SECRET,
-            esc && memchr(js->s + off, '\\', len) ? LSL_SPAN_F_JSON : 0);
-    return lsl_text_escaped(r, p, LSL_SPAN_F_JSON, js->s, off, len);
+        return lsl_plan_push(p, off, len, LSL_ACT_TOKEN, LSL_CLASS_SECRET,
+                             esc ? LSL_SPAN_F_JSON : 0);
+    if (esc)
+        return lsl_text_escaped(r, p, LSL_SPAN_F_JSON, js->s, off, len);
+    return lsl_text_range(r, p, js->s, off, len);
 }
 
 static void on_value(struct jscan *js, enum jkind kind, size_t off, size_t len,
@@ -278,14 +279,15 @@ static void on_value(struct jscan *js, enum jkind kind, size_t off, size_t len,
     if (js->rc)
         return;
     if (!f && path_is(js, r->time_group))
-        js->rc =
-            kind == J_NUMBER ? 0 : lsl_scrub_escaped(p, js->s, off, len, 0);
+        js->rc = kind == J_NUMBER ? 0
+                 : esc            ? lsl_scrub_escaped(p, js->s, off, len, 0)
+                                  : lsl_scrub(p, js->s, off, len, 0);
     else if (!f)
         js->rc = plan_unnamed(js, kind, off, len, esc);
     else if (kind == J_NUMBER)
         js->rc = plan_number(f, p, js->s, off, len);
     else if (f)
-        js->rc = lsl_plan_value(r, f, p, js->s, off, len, true);
+        js->rc = lsl_plan_value(r, f, p, js->s, off, len, esc);
     if (path_is(js, r->time_group)) {
         p->time.p = js->s + off;
         p->time.len = len;

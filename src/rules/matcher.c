@@ -213,9 +213,8 @@ int lsl_plan_value(const struct lsl_rule *r, const struct rule_field *f,
     case RULE_ACT_TOKEN:
         if (len == 1 && line[off] == '-')
             return 0;
-        return lsl_plan_push(
-            p, off, len, LSL_ACT_TOKEN, f->cls,
-            esc && memchr(line + off, '\\', len) ? LSL_SPAN_F_JSON : 0);
+        return lsl_plan_push(p, off, len, LSL_ACT_TOKEN, f->cls,
+                             esc ? LSL_SPAN_F_JSON : 0);
     case RULE_ACT_QUERY:
         return lsl_query_plan(r, p, line, off, len, esc);
     case RULE_ACT_SCRUB:

@@ -312,8 +312,9 @@ void lsl_plan_reset(struct lsl_plan *p);
 
 /*
  * Plan one value line[off..off+len) by field f's action. `esc`: the value
- * is the inside of a JSON string, so scrubbing skips escape sequences and
- * a span never starts or ends inside one. 0 or -ENOMEM.
+ * is the inside of a JSON string that holds escapes, so it is read
+ * unescaped (lsl_decoded_run) and a span never starts or ends inside an
+ * escape. 0 or -ENOMEM.
  */
 LSL_MUST_CHECK int lsl_plan_value(const struct lsl_rule *r,
                                   const struct rule_field *f,
