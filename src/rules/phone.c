@@ -4,14 +4,17 @@
  * request lines, byte counts or timestamps, which nginx fields hold.
  *
  * Taken, digits only, with the national number written with its leading 0:
- *  - three '-'-separated groups, the last of four digits, 10 digits in all
- *    with a non-zero area digit (03-1234-5678, 045-123-4567, 0466-12-3456),
- *    or 11 digits for mobile and IP phones 050/070/080/090-dddd-dddd and
- *    0800-ddd-dddd; toll-free 0120-ddd-ddd;
+ *  - three groups, the last of four digits, 10 digits in all with a
+ *    non-zero area digit (03-1234-5678, 045-123-4567, 0466-12-3456), or 11
+ *    digits for mobile and IP phones 050/070/080/090-dddd-dddd and
+ *    0800-ddd-dddd; toll-free 0120-ddd-ddd. The groups are separated by
+ *    '-', ' ' or '.', the same each time (090 1234 5678, 090.1234.5678),
+ *    or written as Japanese cards do, 03(1234)5678; the first group may
+ *    stand in parentheses, (03) 1234-5678, (090)1234-5678;
  *  - undashed mobile numbers 0[5789]0dddddddd (11 digits);
  *  - "+81" with the same number without its 0, the groups separated by
- *    '-' or ' ' or nothing (+81-90-1234-5678, +81 3 1234 5678,
- *    +819012345678).
+ *    '-' or ' ' or nothing, "(0)" allowed before it (+81-90-1234-5678,
+ *    +81 3 1234 5678, +819012345678, +81 (0)90-1234-5678).
  * Refused, so that dates, times, versions, ids, counts and URL paths stay:
  * anything glued to a letter or digit, anything after one of - _ . / = &
  * ? # % + (a path, file name or query: "seg-090-1234-5678.ts"), or before
@@ -47,26 +50,43 @@ static bool is_mobile(const char *d)
            (d[1] == '5' || d[1] == '7' || d[1] == '8' || d[1] == '9');
 }
 
-/* Digit groups from *pos separated by `sep` (0: the first of '-' or
- * `alt` seen). Returns false on more than MAX_GROUPS groups or 15 digits. */
+/* One group of digits at *pos, appended to g. */
+static bool read_group(const char *s, size_t hi, size_t *pos, struct groups *g)
+{
+    size_t j = *pos, st = j;
+
+    while (j < hi && digit(s[j]) && g->nd < sizeof(g->d) - 1)
+        g->d[g->nd++] = s[j++];
+    if (j == st || g->n == MAX_GROUPS || (j < hi && digit(s[j])))
+        return false;
+    g->len[g->n++] = j - st;
+    *pos = j;
+    return true;
+}
+
+/*
+ * Digit groups from *pos, each separator the same: `sep`, or else the
+ * first one of `seps` seen; "(" after the first group is closed by ")"
+ * after the second (03(1234)5678). Returns false on more than MAX_GROUPS
+ * groups or 15 digits.
+ */
 static bool read_groups(const char *s, size_t hi, size_t *pos, char sep,
-                        char alt, struct groups *g)
+                        const char *seps, struct groups *g)
 {
     size_t j = *pos;
 
     for (;;) {
-        size_t st = j;
+        char c;
 
-        while (j < hi && digit(s[j]) && g->nd < sizeof(g->d) - 1)
-            g->d[g->nd++] = s[j++];
-        if (j == st || g->n == MAX_GROUPS || (j < hi && digit(s[j])))
+        if (!read_group(s, hi, &j, g))
             return false;
-        g->len[g->n++] = j - st;
         if (j + 1 >= hi || !digit(s[j + 1]))
             break;
-        if (!sep && (s[j] == '-' || (alt && s[j] == alt)))
-            sep = s[j];
-        if (!sep || s[j] != sep)
+        c = s[j];
+        if (!sep && c != '\0' && strchr(seps, c))
+            sep = c;
+        else if (!(sep == '(' && g->n == 2 && c == ')') &&
+                 (c != sep || sep == '('))
             break;
         j++;
     }
@@ -122,28 +142,65 @@ static bool starts_clean(const char *s, size_t lo, size_t i)
              (s[i - 1] == ':' || s[i - 1] == ','));
 }
 
-bool lsl_phone_at(const char *s, size_t lo, size_t hi, size_t i, size_t *end)
+/* "(03) 1234-5678", "(090)1234-5678": the first group in parentheses,
+ * s[i] == '('; *pos where the next group starts. */
+static bool paren_first(const char *s, size_t hi, size_t i, size_t *pos,
+                        struct groups *g)
+{
+    size_t j = i + 1;
+
+    if (j >= hi || s[j] != '0' || !read_group(s, hi, &j, g) || j >= hi ||
+        s[j] != ')')
+        return false;
+    j++;
+    j += j < hi && s[j] == ' ';
+    *pos = j;
+    return j < hi && digit(s[j]);
+}
+
+/* "+81", a separator, "(0)" (the trunk 0 some write), the number without
+ * its 0; *sep is the separator if one follows "+81". */
+static bool plus81(const char *s, size_t hi, size_t i, size_t *pos, char *sep,
+                   struct groups *g)
+{
+    size_t j = i + 3;
+
+    if (hi - i < 4 || s[i + 1] != '8' || s[i + 2] != '1')
+        return false;
+    if (j + 1 < hi && (s[j] == '-' || s[j] == ' ') &&
+        (digit(s[j + 1]) || s[j + 1] == '('))
+        *sep = s[j++];
+    if (hi - j > 3 && memcmp(s + j, "(0)", 3) == 0) {
+        j += 3;
+        *sep = 0; /* "+81 (0)90-1234-5678": the groups' own */
+    }
+    if (j >= hi || !digit(s[j]) || s[j] == '0')
+        return false;
+    g->d[g->nd++] = '0';
+    *pos = j;
+    return true;
+}
+
+/* The number from its first group on: s[i] is '+', '(' or '0'. */
+static bool number_at(const char *s, size_t hi, size_t i, size_t *end)
 {
     struct groups g = {.n = 0};
     size_t j = i;
-    char sep = 0, alt = 0;
+    char sep = 0;
+    const char *seps = "- .(";
 
-    if (!starts_clean(s, lo, i))
-        return false;
     if (s[i] == '+') {
-        if (hi - i < 4 || s[i + 1] != '8' || s[i + 2] != '1')
+        if (!plus81(s, hi, i, &j, &sep, &g))
             return false;
-        j = i + 3;
-        if (j + 1 < hi && (s[j] == '-' || s[j] == ' ') && digit(s[j + 1]))
-            sep = s[j++];
-        if (j >= hi || !digit(s[j]) || s[j] == '0')
+        seps = "- ";
+    } else if (s[i] == '(') {
+        if (!paren_first(s, hi, i, &j, &g))
             return false;
-        g.d[g.nd++] = '0';
-        alt = ' ';
+        seps = "- ";
     } else if (s[i] != '0') {
         return false;
     }
-    if (!read_groups(s, hi, &j, sep, alt, &g))
+    if (!read_groups(s, hi, &j, sep, seps, &g))
         return false;
     /* After +81 the first group lacks the 0 that g.d has. */
     g.len[0] += s[i] == '+';
@@ -151,4 +208,18 @@ bool lsl_phone_at(const char *s, size_t lo, size_t hi, size_t i, size_t *end)
         return false;
     *end = j;
     return true;
+}
+
+bool lsl_phone_at(const char *s, size_t lo, size_t hi, size_t i, size_t *start,
+                  size_t *end)
+{
+    /* The scanner starts at the 0 of "(03) ...": the '(' is the
+     * number's. */
+    if (s[i] == '0' && i > lo && s[i - 1] == '(' &&
+        starts_clean(s, lo, i - 1) && number_at(s, hi, i - 1, end)) {
+        *start = i - 1;
+        return true;
+    }
+    *start = i;
+    return starts_clean(s, lo, i) && number_at(s, hi, i, end);
 }

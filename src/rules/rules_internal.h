@@ -468,11 +468,13 @@ bool lsl_opaque_value(const char *v, size_t n, bool form);
 #define LSL_OPAQUE_MIN 16
 
 /*
- * A Japanese phone number starting at s[i], inside [lo, hi): 090-1234-5678,
- * 03-1234-5678, 0120-123-456, 09012345678, +81-90-1234-5678,
- * +81 3 1234 5678. Sets *end past it. See phone.c for what is refused.
+ * A Japanese phone number at s[i], inside [lo, hi): 090-1234-5678,
+ * 03-1234-5678, 0120-123-456, 09012345678, 090 1234 5678, 03(1234)5678,
+ * +81-90-1234-5678, +81 3 1234 5678; from the '(' before s[i] for
+ * (03) 1234-5678. Sets *start and *end. See phone.c for what is refused.
  */
-bool lsl_phone_at(const char *s, size_t lo, size_t hi, size_t i, size_t *end);
+bool lsl_phone_at(const char *s, size_t lo, size_t hi, size_t i, size_t *start,
+                  size_t *end);
 
 /* Append a span; offsets are line-relative. 0 or -ENOMEM. */
 LSL_MUST_CHECK int lsl_plan_push(struct lsl_plan *p, size_t off, size_t len,

@@ -401,12 +401,12 @@ static bool match_dashed(const struct scan *sc, size_t i, struct lsl_hit *h)
 
 static bool match_phone(const struct scan *sc, size_t i, struct lsl_hit *h)
 {
-    size_t end;
+    size_t start, end;
 
     if (!(sc->mode & LSL_SCRUB_PHONES) ||
-        !lsl_phone_at(sc->s, sc->lo, sc->hi, i, &end))
+        !lsl_phone_at(sc->s, sc->lo, sc->hi, i, &start, &end))
         return false;
-    set_hit(h, i, end, LSL_CLASS_PHONE, 0);
+    set_hit(h, start, end, LSL_CLASS_PHONE, 0);
     return true;
 }
 

@@ -24,6 +24,8 @@ in every such spot of every shipped rule's lines):
     pair   a query pair name=value, or a bare piece without '='
     ip     the value of an ip field ($remote_addr, an X-Forwarded-For
            element, a JSON "ip", W3C c-ip)
+    phone  a phone number: free text only (a chat message, a user agent,
+           a JSON value no key names), where the rules read phones
     neg    free text that must come out unchanged
     negua  a user agent's product version that must come out unchanged
 
@@ -405,6 +407,28 @@ def negatives():
         add('neg', v, [], [])
 
 
+def phones():
+    """Japanese phone numbers as people write them: dashes, blanks, dots,
+    parentheses as on business cards, +81 with "(0)", typed wide. A phone
+    is tokenized as written (wide forms folded, as NFKC folds them)."""
+    for i in range(3):
+        mob = R.choice(('090', '080', '070'))
+        mid, last = str(R.randrange(1000, 10000)), str(R.randrange(6000, 10000))
+        forms = ['%s-%s-%s' % (mob, mid, last), '%s %s %s' % (mob, mid, last),
+                 '%s.%s.%s' % (mob, mid, last), '%s(%s)%s' % (mob, mid, last),
+                 '(%s) %s-%s' % (mob, mid, last), '(%s)%s-%s' % (mob, mid, last),
+                 '+81-%s-%s-%s' % (mob[1:], mid, last),
+                 '+81 (0)%s-%s-%s' % (mob[1:], mid, last), mob + mid + last,
+                 '03-%s-%s' % (mid, last), '03 %s %s' % (mid, last),
+                 '03(%s)%s' % (mid, last), '(03) %s-%s' % (mid, last)]
+        for f in forms + [wide(forms[i])]:
+            norm = unicodedata.normalize('NFKC', f)
+            add('phone', f, [f, norm, last], [('phone', norm)])
+    for v in ('090 1234-5678', '03(1234-5678', '0 1234 5678',
+              '010.1234.5678'):
+        add('neg', v, [], [])
+
+
 def main():
     macs()
     imeis()
@@ -422,6 +446,7 @@ def main():
     ip_pairs()
     ip_fields()
     negatives()
+    phones()
     here = os.path.dirname(os.path.abspath(__file__))
     out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
         here, '..', 'data', 'hostile', 'ids.tsv')

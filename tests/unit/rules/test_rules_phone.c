@@ -85,6 +85,20 @@ static void test_taken(void **state)
     phone("+81 90 1234 5678");
     phone("+81-3-1234-5678");
     phone("+819012345678");
+    /* Blanks or dots between the groups; parentheses as on cards. */
+    phone("090 1234 5678");
+    phone("03 1234 5678");
+    phone("0466 12 3456");
+    phone("090.1234.5678");
+    phone("03.1234.5678");
+    phone("03(1234)5678");
+    phone("0466(12)3456");
+    phone("090(1234)5678");
+    phone("(03) 1234-5678");
+    phone("(03)1234-5678");
+    phone("(090) 1234 5678");
+    phone("+81 (0)90-1234-5678");
+    phone("+81-(0)3-1234-5678");
     check_plan(NULL, m, "(03-1234-5678), tel:090-1234-5678", false,
                "(<phone|03-1234-5678>), tel:<phone|090-1234-5678>");
 }
@@ -117,6 +131,22 @@ static void test_refused(void **state)
     not_phone("a_03-1234-5678");
     not_phone("12:090-1234-5678");
     not_phone("1709601630.123 51234 0");
+    /* Separators mixed, or parentheses not as cards write them. */
+    not_phone("090 1234-5678");
+    not_phone("090.1234-5678");
+    not_phone("03(1234-5678");
+    not_phone("03(1234(5678");
+    not_phone("03)1234(5678");
+    not_phone("(03 1234-5678");
+    not_phone("(3) 1234-5678");
+    not_phone("(03)(1234)5678");
+    not_phone("(03) 1234)5678");
+    not_phone("0 1234 5678");
+    not_phone("00 1234 5678");
+    not_phone("010.1234.5678");   /* 11 digits, no mobile prefix */
+    not_phone("010.123.45.6789"); /* four groups: an address */
+    not_phone("v03(1234)5678");
+    not_phone("+81 (0)0-1234-5678");
 }
 
 /* Realistic nginx lines, scrubbed whole (as if no rule matched) and
