@@ -77,7 +77,7 @@ LSL_MUST_CHECK int lsl_class_parse(const char *s, size_t len,
  *          spellings -> aa:bb:cc:dd:ee:ff; other hex of 16 or more digits
  *          -> lower case; an IMEI/IMEISV in groups (35-209900-176148-1)
  *          -> its 15 or 16 digits.
- *   email  ASCII lower case.
+ *   email  ASCII lower case; "(at)" and "[dot]" folded (lsl_atdot_fold).
  * Other classes, and values that are not of their class, are copied
  * (decoded).
  * `out` is not NUL-terminated.
@@ -132,6 +132,20 @@ bool lsl_wide_has(const char *s, size_t len);
  * lsl_pct_decode, never before: the pair is how rules and tokens read.
  */
 size_t lsl_wide_fold(char *s, size_t len, uint32_t *map);
+
+/* ---- "(at)" and "[dot]" for '@' and '.' in hidden addresses: atdot.c ---- */
+
+/* An "@" form ("(at)", "[AT]", "{at}", "<at>") starts at s[i]. */
+bool lsl_atdot_at(const char *s, size_t len, size_t i);
+/* True if s[0..len) holds a form, for '@' or '.'. */
+bool lsl_atdot_has(const char *s, size_t len);
+/*
+ * Fold s[0..len) in place: each bracketed "at" becomes '@' and "dot" '.',
+ * with one blank on each side ("bob (at) example [dot] com" ->
+ * "bob@example.com"). `map` as lsl_wide_fold's. Returns n <= len. Run
+ * after lsl_wide_fold.
+ */
+size_t lsl_atdot_fold(char *s, size_t len, uint32_t *map);
 
 /* ---- JSON string escapes (RFC 8259 7): jstr.c ---- */
 

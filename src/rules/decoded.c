@@ -1,7 +1,8 @@
 /*
- * A percent-decoded copy of raw text, its wide forms folded (wide.c), for
- * the readers that look at text as it decodes (the scrubber, the query
- * action's encoded pairs), and the widening of the spans they find back
+ * A percent-decoded copy of raw text, its wide forms folded (wide.c) and
+ * the "(at)" that hide addresses too (atdot.c), for the readers that look
+ * at text as it decodes (the scrubber, the query action's encoded pairs),
+ * and the widening of the spans they find back
  * to the raw bytes each came from. The unescaped copy of a JSON string's
  * text (jstr.c) or of a text-format log's value holding nginx's "\xHH"
  * (xesc.c) is made and widened the same way; the rules read it as any
@@ -41,6 +42,8 @@ int lsl_decoded_open(struct lsl_decoded *d, const char *raw, size_t len)
     d->len = lsl_pct_decode(raw, len, d->text, d->map);
     if (lsl_wide_has(d->text, d->len))
         d->len = lsl_wide_fold(d->text, d->len, d->map);
+    if (lsl_atdot_has(d->text, d->len))
+        d->len = lsl_atdot_fold(d->text, d->len, d->map);
     return 0;
 }
 

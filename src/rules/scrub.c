@@ -73,6 +73,7 @@ enum {
     C_PCT = 1 << 10,
     C_ZERO = 1 << 11, /* '0': starts every hex or octal inet_aton part */
     C_WIDE = 1 << 12, /* may lead a wide form (wide.c) */
+    C_OPEN = 1 << 13, /* may open "(at)" (atdot.c) */
 };
 
 #define IN(c, a, b) ((c) >= (a) && (c) <= (b))
@@ -89,7 +90,8 @@ enum {
      ((c) == ':' ? C_COLON | C_TOK : 0) | ((c) == '@' ? C_AT | C_TOK : 0) |    \
      ((c) == '.' ? C_DOT : 0) | ((c) == '-' ? C_DASH : 0) |                    \
      ((c) == '%' ? C_PCT : 0) | ((c) == '0' ? C_ZERO : 0) |                    \
-     ((c) == 0xE2 || (c) == 0xE3 || (c) == 0xEF ? C_WIDE : 0))
+     ((c) == 0xE2 || (c) == 0xE3 || (c) == 0xEF ? C_WIDE : 0) |                \
+     ((c) == '(' || (c) == '[' || (c) == '{' || (c) == '<' ? C_OPEN : 0))
 #define R4(b)  CLS(b), CLS((b) + 1), CLS((b) + 2), CLS((b) + 3)
 #define R16(b) R4(b), R4((b) + 4), R4((b) + 8), R4((b) + 12)
 #define R64(b) R16(b), R16((b) + 16), R16((b) + 32), R16((b) + 48)
@@ -576,12 +578,15 @@ static int scan_text(struct lsl_plan *p, const char *line, size_t off,
         size_t ws, we, n;
         unsigned seen = 0;
 
-        while (i < sc.hi && !(ctab[s[i]] & (C_TOK | C_WIDE)))
+        while (i < sc.hi && !(ctab[s[i]] & (C_TOK | C_WIDE | C_OPEN)))
             i++;
         /* A wide form that may be part of an identifier ("０９０", not
-         * "！"): the whole text is read folded instead. */
-        if (i < sc.hi && (ctab[s[i]] & C_WIDE)) {
-            if (!(mode & LSL_SCRUB_DECODED) && wide_tok(line, sc.hi, i))
+         * "！"), or an "(at)" hiding an address: the whole text is read
+         * folded instead. */
+        if (i < sc.hi && (ctab[s[i]] & (C_WIDE | C_OPEN))) {
+            if (!(mode & LSL_SCRUB_DECODED) &&
+                ((ctab[s[i]] & C_WIDE) ? wide_tok(line, sc.hi, i)
+                                       : lsl_atdot_at(line, sc.hi, i)))
                 return SCAN_ENCODED;
             i++;
             continue;

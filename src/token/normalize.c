@@ -16,7 +16,8 @@
  *          eeff) -> lower case with ':'; other hex of 16 digits or more ->
  *          lower case; an IMEI written in groups (35-209900-176148-1) ->
  *          its digits.
- *   email  ASCII lower case.
+ *   email  ASCII lower case; "(at)" and "[dot]" folded to '@' and '.'
+ *          (lsl_atdot_fold: "bob (at) example [dot] com").
  *
  * Anything else, and every value that does not parse, is copied unchanged
  * (after decoding). Invariant: the output is never longer than max(len,
@@ -254,6 +255,17 @@ static long normalize_id(const char *v, size_t len, char *out, size_t cap)
     return copy_out(out, cap, v, len);
 }
 
+/* Lower case, and the "(at)" and "[dot]" that hide an address folded
+ * ("Bob (AT) example [dot] com" -> "bob@example.com"). */
+static long normalize_email(const char *v, size_t len, char *out, size_t cap)
+{
+    long n = lower_out(v, len, out, cap);
+
+    if (n > 0 && lsl_atdot_has(out, (size_t)n))
+        n = (long)lsl_atdot_fold(out, (size_t)n, NULL);
+    return n;
+}
+
 long lsl_token_normalize(enum lsl_class c, const char *v, size_t len, char *out,
                          size_t cap)
 {
@@ -270,7 +282,7 @@ long lsl_token_normalize(enum lsl_class c, const char *v, size_t len, char *out,
     case LSL_CLASS_ID:
         return normalize_id(v, len, out, cap);
     case LSL_CLASS_EMAIL:
-        return lower_out(v, len, out, cap);
+        return normalize_email(v, len, out, cap);
     default:
         return copy_out(out, cap, v, len);
     }

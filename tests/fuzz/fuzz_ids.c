@@ -1,7 +1,7 @@
 /*
  * Fuzz target: the device-id and secret matchers (src/rules/ids.c), the
- * scrubber's decoded (and folded) reading of percent-encoded text and
- * wide forms, the query action's
+ * scrubber's decoded (and folded) reading of percent-encoded text, wide
+ * forms and "(at)", the query action's
  * new readings, and the percent-decoder itself. Byte 0: bits 0-1 pick the
  * scrub mode (phones, user agent), bit 2 feeds the text decoded first (as
  * the query action's inner reading does); the rest is the text.

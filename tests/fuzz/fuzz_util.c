@@ -202,16 +202,23 @@ static void check_id_span(const char *t, size_t n)
              (d >= 14 && d <= 16 && n <= d + 3));
 }
 
-/* Scrubber spans are checked decoded and folded: percent-encoded text and
- * wide forms are scanned so, and their spans cover the raw bytes. */
+/* Scrubber spans are checked read as the scrubber reads them: escapes
+ * decoded (JSON's and nginx's when flagged, then percent), wide forms and
+ * "(at)" folded; their spans cover the raw bytes. */
 static void check_scrub_span(const struct lsl_plan_span *s, const char *raw)
 {
-    char *t = malloc(s->len ? s->len : 1);
-    size_t n;
+    char *t = malloc(s->len ? s->len : 1), *u = malloc(s->len ? s->len : 1);
+    size_t n = s->len;
 
-    FZ_CHECK(t != NULL);
-    n = lsl_pct_decode(raw, s->len, t, NULL);
+    FZ_CHECK(t != NULL && u != NULL);
+    memcpy(u, raw, n);
+    if (s->flags & LSL_SPAN_F_JSON)
+        n = lsl_json_unescape(raw, n, u, NULL, LSL_JSON_CTL_KEEP);
+    else if (s->flags & LSL_SPAN_F_XESC)
+        n = lsl_xesc_decode(raw, n, u, NULL);
+    n = lsl_pct_decode(u, n, t, NULL);
     n = lsl_wide_fold(t, n, NULL);
+    n = lsl_atdot_fold(t, n, NULL);
     FZ_CHECK(n > 0);
     FZ_CHECK(s->action == LSL_ACT_TOKEN);
     if (s->cls == LSL_CLASS_IP)
@@ -226,6 +233,7 @@ static void check_scrub_span(const struct lsl_plan_span *s, const char *raw)
     else
         FZ_CHECK(s->cls == LSL_CLASS_PHONE); /* Japanese phone numbers */
     free(t);
+    free(u);
 }
 
 void fz_check_plan(const struct lsl_plan *p, const char *line, size_t len,

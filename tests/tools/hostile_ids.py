@@ -429,6 +429,23 @@ def phones():
         add('neg', v, [], [])
 
 
+def atdots():
+    """E-mail addresses hidden from bots: "(at)", "[dot]" and the like."""
+    for i in range(4):
+        local = ''.join(R.choice('abcdefghkmnpqrstuvwxyz') for _ in range(8))
+        dom = R.choice(('example', 'mail', 'live')) + str(i)
+        orig = '%s@%s.co.jp' % (local, dom)
+        for f in ('%s(at)%s.co.jp' % (local, dom),
+                  '%s [at] %s [dot] co [dot] jp' % (local, dom),
+                  '%s{AT}%s.co.jp' % (local.upper(), dom),
+                  '%s<at>%s(dot)co(dot)jp' % (local, dom),
+                  wide('%s(at)%s.co.jp' % (local, dom))):
+            norm = unicodedata.normalize('NFKC', f)
+            add('text', f, [f, norm, local], [('email', orig)])
+    for v in ('meet (at) home', 'see [dot] com', 'Mozilla/5.0 (X11) [at]'):
+        add('neg', v, [], [])
+
+
 def main():
     macs()
     imeis()
@@ -447,6 +464,7 @@ def main():
     ip_fields()
     negatives()
     phones()
+    atdots()
     here = os.path.dirname(os.path.abspath(__file__))
     out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
         here, '..', 'data', 'hostile', 'ids.tsv')

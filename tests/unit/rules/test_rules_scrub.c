@@ -67,6 +67,19 @@ static void test_wide(void **state)
           "\xe3\x83\xa9\xe3\x83\xbc\xe3\x83\xa1\xe3\x83\xb3 1.2");
 }
 
+/* An address hidden from bots: the span covers the whole spelling, the
+ * blanks inside it too; "(at)" that hides nothing stays. */
+static void test_atdot(void **state)
+{
+    scrub(state, "mail bob (at) example [dot] com, or Bob{AT}x.org.",
+          "mail <email|bob (at) example [dot] com>, or <email|Bob{AT}x.org>.");
+    scrub(state, "at /u/bob(at)example.com/x?m=bob%28at%29example.com",
+          "at /u/<email|bob(at)example.com>/x?m=<email|bob%28at%29example."
+          "com>");
+    scrub(state, "meet me (at) home (dot) 5 [at] Mozilla/5.0 (X11; Linux)",
+          "meet me (at) home (dot) 5 [at] Mozilla/5.0 (X11; Linux)");
+}
+
 static void test_ipv6(void **state)
 {
     scrub(state, "c=2001:0db8:0000:0000:0000:ff00:0042:8329 x",
@@ -193,6 +206,7 @@ int main(void)
         cmocka_unit_test(test_ipv4_not_taken),
         cmocka_unit_test(test_ipv4_aton),
         cmocka_unit_test(test_wide),
+        cmocka_unit_test(test_atdot),
         cmocka_unit_test(test_ipv6),
         cmocka_unit_test(test_ipv6_not_taken),
         cmocka_unit_test(test_email),

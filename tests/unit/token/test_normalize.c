@@ -145,6 +145,18 @@ static const struct norm_case cases[] = {
      "41"},
     {LSL_CLASS_SECRET, "a%2Fb+c", "a/b+c"},
     {LSL_CLASS_USER, "%", "%"},
+    /* "(at)" and "[dot]" that hide an address: folded, for e-mail only */
+    {LSL_CLASS_EMAIL, "Bob(AT)Example.com", "bob@example.com"},
+    {LSL_CLASS_EMAIL, "bob [at] example [dot] com", "bob@example.com"},
+    {LSL_CLASS_EMAIL, "bob{at}example<dot>co(dot)jp", "bob@example.co.jp"},
+    {LSL_CLASS_EMAIL, "bob%28at%29example.com", "bob@example.com"},
+    {LSL_CLASS_EMAIL,
+     "bob\xef\xbc\x88\xef\xbd\x81\xef\xbd\x94\xef\xbc\x89"
+     "example.com",
+     "bob@example.com"},
+    {LSL_CLASS_EMAIL, "bob((at))x.org", "bob(@)x.org"},
+    {LSL_CLASS_EMAIL, "bob(a t)x.org", "bob(a t)x.org"},
+    {LSL_CLASS_USER, "bob(at)home", "bob(at)home"},
 };
 
 static void test_table(void **state)

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include "../testrng.h"
 #include "logseal/token.h"
 
 #define MAXLEN 96
@@ -260,6 +261,48 @@ static void test_wide_no_escape(void **state)
     assert_memory_equal(a, b, n);
 }
 
+/* "(at)" and "[dot]" folded with one blank around; the map moves with
+ * the bytes; folding twice is folding once, however the forms nest. */
+static void test_atdot(void **state)
+{
+    static const char *const no[] = {"(a t)", "(at", "at)", "(ta)",
+                                     "[d0t]", "(@)", "[.]", "(att)"};
+    char s[] = "bob (AT) example[dot]com";
+    uint32_t map[sizeof(s)];
+    uint64_t rng = 0xa7d07;
+    size_t n;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(s); i++)
+        map[i] = (uint32_t)i;
+    assert_true(lsl_atdot_has(s, sizeof(s) - 1));
+    assert_true(lsl_atdot_at(s, sizeof(s) - 1, 4));
+    assert_false(lsl_atdot_at(s, sizeof(s) - 1, 16));
+    n = lsl_atdot_fold(s, sizeof(s) - 1, map);
+    assert_int_equal(n, 15);
+    assert_memory_equal(s, "bob@example.com", n);
+    assert_int_equal(map[3], 4); /* '@': the form's bracket */
+    assert_int_equal(map[4], 9); /* 'e' after the blank */
+    assert_int_equal(map[11], 16);
+    assert_int_equal(map[12], 21);
+    assert_int_equal(map[15], 24);
+    for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+        assert_false(lsl_atdot_has(no[i], strlen(no[i])));
+    for (int round = 0; round < 20000; round++) {
+        static const char alpha[] = "([{<)]}>atdoAT .@";
+        char a[48], b[48];
+        size_t len = testrng_below(&rng, sizeof(a));
+
+        for (size_t i = 0; i < len; i++)
+            a[i] = alpha[testrng_below(&rng, sizeof(alpha) - 1)];
+        n = lsl_atdot_fold(a, len, NULL);
+        memcpy(b, a, n);
+        assert_false(lsl_atdot_has(a, n));
+        assert_int_equal(lsl_atdot_fold(b, n, NULL), n);
+        assert_memory_equal(a, b, n);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -272,6 +315,7 @@ int main(void)
         cmocka_unit_test(test_wide_block),
         cmocka_unit_test(test_wide_map),
         cmocka_unit_test(test_wide_no_escape),
+        cmocka_unit_test(test_atdot),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

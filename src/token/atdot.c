@@ -1,0 +1,107 @@
+/*
+ * The spellings of '@' and '.' people write to hide an e-mail address
+ * from harvesting bots, which chat messages are full of:
+ * "bob(at)example.com", "bob [at] example [dot] com", "bob{at}example.com",
+ * "bob<AT>example.com". Folding them lets the scrubber find the address,
+ * and the e-mail token's normalization gives it the token of
+ * "bob@example.com".
+ *
+ * Choices: only a word in brackets ((), [], {}, <>) is a form, "at" for
+ * '@' and "dot" for '.', letter case ignored; one blank on each side goes
+ * with it. Bare words ("bob at example dot com") are left: "at" and "dot"
+ * are words of every English sentence. The defanged "[@]" and "[.]" are
+ * left too: "((at))" would fold to "(@)", a form again, and the reading
+ * must be idempotent. Folding runs after percent-decoding and wide
+ * folding ("（ａｔ）" is a form too); it makes no letter, so no new form,
+ * and no escape or wide form.
+ */
+#include <string.h>
+#include "logseal/token.h"
+
+static char lower(char c)
+{
+    return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+}
+
+static char closing(char c)
+{
+    switch (c) {
+    case '(':
+        return ')';
+    case '[':
+        return ']';
+    case '{':
+        return '}';
+    case '<':
+        return '>';
+    default:
+        return 0;
+    }
+}
+
+/* The byte the bracketed word at s[i] (an opening bracket) stands for,
+ * and its length in *n; 0 if it is no form. */
+static char word_at(const char *s, size_t len, size_t i, size_t *n)
+{
+    char close = closing(s[i]);
+    size_t k = i + 1;
+
+    if (!close)
+        return 0;
+    if (k + 2 < len && lower(s[k]) == 'a' && lower(s[k + 1]) == 't' &&
+        s[k + 2] == close) {
+        *n = 4;
+        return '@';
+    }
+    if (k + 3 < len && lower(s[k]) == 'd' && lower(s[k + 1]) == 'o' &&
+        lower(s[k + 2]) == 't' && s[k + 3] == close) {
+        *n = 5;
+        return '.';
+    }
+    return 0;
+}
+
+bool lsl_atdot_at(const char *s, size_t len, size_t i)
+{
+    size_t n;
+
+    return word_at(s, len, i, &n) == '@';
+}
+
+bool lsl_atdot_has(const char *s, size_t len)
+{
+    size_t n;
+
+    for (size_t i = 0; i < len; i++)
+        if (closing(s[i]) && word_at(s, len, i, &n))
+            return true;
+    return false;
+}
+
+size_t lsl_atdot_fold(char *s, size_t len, uint32_t *map)
+{
+    size_t k = 0, i = 0;
+
+    while (i < len) {
+        size_t n = 0;
+        char c = word_at(s, len, i, &n);
+
+        if (!c) {
+            if (map)
+                map[k] = map[i];
+            s[k++] = s[i++];
+            continue;
+        }
+        /* One blank before goes with the form: "bob (at) example". */
+        if (k > 0 && s[k - 1] == ' ')
+            k--;
+        if (map)
+            map[k] = map[i];
+        s[k++] = c;
+        i += n;
+        i += i < len && s[i] == ' ';
+    }
+    if (map)
+        map[k] = map[len];
+    return k;
+}
