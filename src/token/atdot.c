@@ -92,10 +92,12 @@ size_t lsl_atdot_fold(char *s, size_t len, uint32_t *map)
             s[k++] = s[i++];
             continue;
         }
-        /* One blank before goes with the form: "bob (at) example". */
+        /* One blank before goes with the form: "bob (at) example". The
+         * form then starts at the blank, so a span that ends before it
+         * (URL userinfo before the '@') leaves the blank out. */
         if (k > 0 && s[k - 1] == ' ')
             k--;
-        if (map)
+        else if (map)
             map[k] = map[i];
         s[k++] = c;
         i += n;

@@ -17,15 +17,8 @@
  * starts no valid escape is an ordinary byte. Each escape is read once:
  * "\u005cu0041" is the text "\u0041", not "A".
  */
+#include "hex_internal.h"
 #include "logseal/token.h"
-
-static int hexval(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c |= 0x20;
-    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
 
 /* The code unit of "\uXXXX" at s[i], or -1. */
 static long unit_at(const char *s, size_t len, size_t i)
@@ -35,7 +28,7 @@ static long unit_at(const char *s, size_t len, size_t i)
     if (i + 6 > len || s[i] != '\\' || s[i + 1] != 'u')
         return -1;
     for (size_t k = i + 2; k < i + 6; k++) {
-        int h = hexval((unsigned char)s[k]);
+        int h = lsl_hexval((unsigned char)s[k]);
 
         if (h < 0)
             return -1;

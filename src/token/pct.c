@@ -19,20 +19,14 @@
  * which is what lets it overwrite the input.
  */
 #include <string.h>
+#include "hex_internal.h"
 #include "logseal/token.h"
-
-static int hexval(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c |= 0x20;
-    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
 
 static bool escape_at(const char *s, size_t len, size_t i)
 {
-    return s[i] == '%' && i + 2 < len && hexval((unsigned char)s[i + 1]) >= 0 &&
-           hexval((unsigned char)s[i + 2]) >= 0;
+    return s[i] == '%' && i + 2 < len &&
+           lsl_hexval((unsigned char)s[i + 1]) >= 0 &&
+           lsl_hexval((unsigned char)s[i + 2]) >= 0;
 }
 
 bool lsl_pct_has_escape(const char *s, size_t len)
@@ -59,10 +53,10 @@ size_t lsl_pct_decode(const char *s, size_t len, char *out, uint32_t *map)
         /* The byte may complete an escape, whose byte may complete one
          * before it ("%2%35" -> "%25" -> "%"). */
         while (k >= 3 && out[k - 3] == '%' &&
-               hexval((unsigned char)out[k - 2]) >= 0 &&
-               hexval((unsigned char)out[k - 1]) >= 0) {
-            out[k - 3] = (char)(hexval((unsigned char)out[k - 2]) << 4 |
-                                hexval((unsigned char)out[k - 1]));
+               lsl_hexval((unsigned char)out[k - 2]) >= 0 &&
+               lsl_hexval((unsigned char)out[k - 1]) >= 0) {
+            out[k - 3] = (char)(lsl_hexval((unsigned char)out[k - 2]) << 4 |
+                                lsl_hexval((unsigned char)out[k - 1]));
             k -= 2;
         }
     }

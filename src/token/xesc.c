@@ -11,33 +11,22 @@
  * Apache's "\"" and "\\" are left as they are (they decode to no byte an
  * identifier holds).
  */
-#include <string.h>
+#include "hex_internal.h"
 #include "logseal/token.h"
-
-static int hexval(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c |= 0x20;
-    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
 
 static bool escape_at(const char *s, size_t len, size_t i)
 {
     return i + 3 < len && s[i] == '\\' && s[i + 1] == 'x' &&
-           hexval((unsigned char)s[i + 2]) >= 0 &&
-           hexval((unsigned char)s[i + 3]) >= 0;
+           lsl_hexval((unsigned char)s[i + 2]) >= 0 &&
+           lsl_hexval((unsigned char)s[i + 3]) >= 0;
 }
 
 bool lsl_xesc_has(const char *s, size_t len)
 {
-    const char *p = s, *end = s + len;
-
-    while ((p = memchr(p, '\\', (size_t)(end - p))) != NULL) {
-        if (escape_at(s, len, (size_t)(p - s)))
+    /* Asked only of lines that hold a '\\' (the rules look first). */
+    for (size_t i = 0; i + 3 < len; i++)
+        if (escape_at(s, len, i))
             return true;
-        p++;
-    }
     return false;
 }
 
@@ -49,8 +38,8 @@ size_t lsl_xesc_decode(const char *s, size_t len, char *out, uint32_t *map)
         if (map)
             map[k] = (uint32_t)i;
         if (escape_at(s, len, i)) {
-            out[k++] = (char)(hexval((unsigned char)s[i + 2]) << 4 |
-                              hexval((unsigned char)s[i + 3]));
+            out[k++] = (char)(lsl_hexval((unsigned char)s[i + 2]) << 4 |
+                              lsl_hexval((unsigned char)s[i + 3]));
             i += 4;
         } else {
             out[k++] = s[i++];

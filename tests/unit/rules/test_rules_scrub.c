@@ -76,6 +76,9 @@ static void test_atdot(void **state)
     scrub(state, "at /u/bob(at)example.com/x?m=bob%28at%29example.com",
           "at /u/<email|bob(at)example.com>/x?m=<email|bob%28at%29example."
           "com>");
+    /* URL userinfo before the form: the blank stays out of its span. */
+    scrub(state, "see http://bob (at) example.com/x",
+          "see http://<user|bob> (at) example.com/x");
     scrub(state, "meet me (at) home (dot) 5 [at] Mozilla/5.0 (X11; Linux)",
           "meet me (at) home (dot) 5 [at] Mozilla/5.0 (X11; Linux)");
 }

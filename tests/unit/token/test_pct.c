@@ -281,7 +281,7 @@ static void test_atdot(void **state)
     n = lsl_atdot_fold(s, sizeof(s) - 1, map);
     assert_int_equal(n, 15);
     assert_memory_equal(s, "bob@example.com", n);
-    assert_int_equal(map[3], 4); /* '@': the form's bracket */
+    assert_int_equal(map[3], 3); /* '@': the form, from its blank */
     assert_int_equal(map[4], 9); /* 'e' after the blank */
     assert_int_equal(map[11], 16);
     assert_int_equal(map[12], 21);
