@@ -153,7 +153,18 @@ static void set_hit(struct lsl_hit *h, size_t start, size_t end, uint8_t cls,
     h->flags = flags;
 }
 
-/* Host labels after '@': returns the end, or 0 if not an e-mail domain. */
+/* A byte of a host label: ASCII, or UTF-8 (an IDN as it reads). */
+static bool is_idn_label(char c)
+{
+    return is_label(c) || (unsigned char)c >= 0x80;
+}
+
+/*
+ * Host labels after '@': returns the end, or 0 if not an e-mail domain.
+ * A label may hold UTF-8 (bob@例え.jp); the last one, the top-level
+ * domain, is ASCII letters, and Japanese text right after it is no part
+ * of it ("bob@example.comまで").
+ */
 static size_t email_domain(const struct scan *sc, size_t k)
 {
     const char *s = sc->s;
@@ -162,22 +173,23 @@ static size_t email_domain(const struct scan *sc, size_t k)
     for (;;) {
         size_t ls = k;
 
-        while (k < sc->hi && is_label(s[k]))
+        while (k < sc->hi && is_idn_label(s[k]))
             k++;
         if (k == ls)
             break;
         labels++;
         last = ls;
-        if (k + 1 < sc->hi && s[k] == '.' && is_label(s[k + 1]))
+        if (k + 1 < sc->hi && s[k] == '.' && is_idn_label(s[k + 1]))
             k++;
         else
             break;
     }
     while (last + alpha < k && is_alpha(s[last + alpha]))
         alpha++;
-    if (labels < 2 || alpha < 2 || last + alpha != k)
+    if (labels < 2 || alpha < 2 ||
+        (last + alpha != k && (unsigned char)s[last + alpha] < 0x80))
         return 0;
-    return k;
+    return last + alpha;
 }
 
 static bool match_email(const struct scan *sc, size_t i, struct lsl_hit *h)

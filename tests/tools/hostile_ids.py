@@ -446,6 +446,18 @@ def atdots():
         add('neg', v, [], [])
 
 
+def idn_emails():
+    """E-mail addresses at a domain written in Japanese (an IDN as it
+    reads), and ASCII ones with Japanese text right after them."""
+    for i, dom in enumerate(('例え.jp', '日本語ドメイン.com', 'ｅｘａｍｐｌｅ.jp')):
+        local = ''.join(R.choice('abcdefghkmnpqrstuvwxyz') for _ in range(7))
+        f = '%s@%s' % (local.title(), dom)
+        norm = unicodedata.normalize('NFKC', f) if i == 2 else f
+        add('text', f, [f, local], [('email', norm.lower())])
+        f = '%s@mail%d.example.jpまで' % (local, i)
+        add('text', f, [f[:-2], local], [('email', f[:-2])])
+
+
 def main():
     macs()
     imeis()
@@ -465,6 +477,7 @@ def main():
     negatives()
     phones()
     atdots()
+    idn_emails()
     here = os.path.dirname(os.path.abspath(__file__))
     out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
         here, '..', 'data', 'hostile', 'ids.tsv')

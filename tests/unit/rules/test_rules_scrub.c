@@ -117,6 +117,15 @@ static void test_email(void **state)
           "/reset?email=<email|bob@example.org>&x=1");
     scrub(state, "not@mail host@localhost x@1.2.3.4",
           "not@mail host@localhost x@<ip|1.2.3.4>");
+    /* An IDN domain as it reads; Japanese text after an address is no
+     * part of it; "@" for "at a place" with no domain stays. */
+    scrub(state,
+          "mail bob@\xe4\xbe\x8b\xe3\x81\x88.jp, "
+          "bob@example.com\xe3\x81\xbe\xe3\x81\xa7 "
+          "\xe3\x83\xa9\xe3\x82\xa4\xe3\x83\x96@\xe6\xb8\x8b\xe8\xb0\xb7",
+          "mail <email|bob@\xe4\xbe\x8b\xe3\x81\x88.jp>, "
+          "<email|bob@example.com>\xe3\x81\xbe\xe3\x81\xa7 "
+          "\xe3\x83\xa9\xe3\x82\xa4\xe3\x83\x96@\xe6\xb8\x8b\xe8\xb0\xb7");
 }
 
 static void test_uuid(void **state)
