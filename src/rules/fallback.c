@@ -282,12 +282,30 @@ static const struct rule_field *guess(const struct lsl_rule *r,
     return NULL;
 }
 
+struct cell_arg {
+    const struct lsl_rule *r;
+    struct lsl_plan *p;
+    const struct rule_field *f; /* NULL: free text */
+};
+
+static int cell_fn(void *arg, const char *text, size_t off, size_t len)
+{
+    const struct cell_arg *a = arg;
+
+    if (a->f)
+        return lsl_plan_value(a->r, a->f, a->p, text, off, len, false);
+    return lsl_text_range(a->r, a->p, text, off, len);
+}
+
 /* Plan cell c by field f (its inside: without the slot's literals, or a
- * cell's quotes and brackets), or as free text. */
+ * cell's quotes and brackets), or as free text; `xesc`: read nginx's
+ * "\xHH" decoded, as a matched line's groups are. */
 static int plan_cell(const struct lsl_rule *r, struct lsl_plan *p,
                      const char *line, const struct cell *c,
-                     const struct rule_field *f, const struct lsl_slot *sl)
+                     const struct rule_field *f, const struct lsl_slot *sl,
+                     bool xesc)
 {
+    struct cell_arg a = {r, p, NULL};
     size_t s = c->s, e = c->e;
 
     if (sl) {
@@ -304,9 +322,15 @@ static int plan_cell(const struct lsl_rule *r, struct lsl_plan *p,
         (memchr(line + s, '"', e - s) ||
          (memchr(line + s, ' ', e - s) && !is_method(line + s, e - s))))
         f = NULL;
-    if (f && lsl_field_strength(f) > 0)
-        return lsl_plan_value(r, f, p, line, s, e - s, false);
-    return lsl_text_range(r, p, line, c->s, c->e - c->s);
+    if (!f || lsl_field_strength(f) == 0) {
+        f = NULL;
+        s = c->s;
+        e = c->e;
+    }
+    a.f = f;
+    if (xesc)
+        return lsl_decoded_run(p, LSL_SPAN_F_XESC, line, s, e - s, cell_fn, &a);
+    return cell_fn(&a, line, s, e - s);
 }
 
 static int plan_cells(const struct lsl_rule *r, struct lsl_matcher *m,
@@ -316,6 +340,7 @@ static int plan_cells(const struct lsl_rule *r, struct lsl_matcher *m,
     struct cell c[CELLS_MAX];
     size_t n = split_cells(line, len, sep, r->format != RULE_FMT_W3C, c);
     size_t open = n;
+    bool xesc = r->format != RULE_FMT_W3C && memchr(line, '\\', len);
     int rc = 0;
 
     for (size_t i = 0; i < n && open == n; i++)
@@ -340,7 +365,7 @@ static int plan_cells(const struct lsl_rule *r, struct lsl_matcher *m,
             if (g && lsl_field_strength(g) > lsl_field_strength(f))
                 f = g, sl = NULL;
         }
-        rc = plan_cell(r, &m->plan, line, &c[i], f, sl);
+        rc = plan_cell(r, &m->plan, line, &c[i], f, sl, xesc);
     }
     return rc;
 }

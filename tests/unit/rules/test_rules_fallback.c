@@ -53,6 +53,15 @@ static void test_clf_mutations(void **state)
                false,
                "<ip|203.0.113.7> - <user|alice> " T
                " \"GET /?uid=<user|9> HTTP/1.1 200 5 \"-\" \"curl/8\"");
+    /* nginx's \xHH read decoded, as in a matched line. */
+    check_plan(r, *state,
+               "203.0.113.7 - \\xE6\\xB8\\xA1 " T
+               " \"GET /?m=bob\\xEF\\xBC\\xA0x.org HTTP/1.1 200 5 \"-\" "
+               "\"c \\xEF\\xBC\\x91.2.3.4\"",
+               false,
+               "<ip|203.0.113.7> - <user/x|\\xE6\\xB8\\xA1> " T
+               " \"GET /?m=<email/x|bob\\xEF\\xBC\\xA0x.org> HTTP/1.1 200 5 "
+               "\"-\" \"c <ip/x|\\xEF\\xBC\\x91.2.3.4>\"");
     lsl_rule_free(r);
 }
 
