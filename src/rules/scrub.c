@@ -597,8 +597,8 @@ static int scan_text(struct lsl_plan *p, const char *line, size_t off,
          * folded instead. */
         if (i < sc.hi && (ctab[s[i]] & (C_WIDE | C_OPEN))) {
             if (!(mode & LSL_SCRUB_DECODED) &&
-                ((ctab[s[i]] & C_WIDE) ? wide_tok(line, sc.hi, i)
-                                       : lsl_atdot_at(line, sc.hi, i)))
+                (((ctab[s[i]] & C_WIDE) && wide_tok(line, sc.hi, i)) ||
+                 lsl_atdot_at(line, sc.hi, i)))
                 return SCAN_ENCODED;
             i++;
             continue;

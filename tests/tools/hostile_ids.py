@@ -458,6 +458,16 @@ def idn_emails():
         add('text', f, [f[:-2], local], [('email', f[:-2])])
 
 
+def stars():
+    """Addresses as Japanese posts hide them: ★ or ☆ for '@' ("put @ for
+    ★"), or the katakana word for it."""
+    for mark in ('★', '☆', 'アットマーク', ' ★ '):
+        local = ''.join(R.choice('abcdefghkmnpqrstuvwxyz') for _ in range(7))
+        f = '%s%sstream.example.jp' % (local, mark)
+        add('text', f, [f, local], [('email', local + '@stream.example.jp')])
+    add('neg', '★すごい★', [], [])
+
+
 def main():
     macs()
     imeis()
@@ -478,6 +488,7 @@ def main():
     phones()
     atdots()
     idn_emails()
+    stars()
     here = os.path.dirname(os.path.abspath(__file__))
     out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
         here, '..', 'data', 'hostile', 'ids.tsv')

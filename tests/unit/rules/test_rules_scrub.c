@@ -76,6 +76,21 @@ static void test_atdot(void **state)
     scrub(state, "at /u/bob(at)example.com/x?m=bob%28at%29example.com",
           "at /u/<email|bob(at)example.com>/x?m=<email|bob%28at%29example."
           "com>");
+    /* As Japanese posts write it: a star, or the word for '@'. A star
+     * that hides no address stays. */
+    scrub(state,
+          "mail bob\xe2\x98\x85"
+          "example.com, taro \xe2\x98\x86 x.jp, "
+          "hana\xe3\x82\xa2\xe3\x83\x83\xe3\x83\x88\xe3\x83\x9e\xe3\x83"
+          "\xbc\xe3\x82\xaf"
+          "x.org \xe2\x98\x85\xe3\x81\x99\xe3\x81\x94\xe2"
+          "\x98\x85",
+          "mail <email|bob\xe2\x98\x85"
+          "example.com>, <email|taro \xe2\x98\x86 "
+          "x.jp>, <email|hana\xe3\x82\xa2\xe3\x83\x83\xe3\x83\x88\xe3\x83\x9e"
+          "\xe3\x83\xbc\xe3\x82\xaf"
+          "x.org> \xe2\x98\x85\xe3\x81\x99\xe3\x81"
+          "\x94\xe2\x98\x85");
     /* URL userinfo before the form: the blank stays out of its span. */
     scrub(state, "see http://bob (at) example.com/x",
           "see http://<user|bob> (at) example.com/x");

@@ -157,6 +157,15 @@ static const struct norm_case cases[] = {
     {LSL_CLASS_EMAIL, "bob((at))x.org", "bob(@)x.org"},
     {LSL_CLASS_EMAIL, "bob(a t)x.org", "bob(a t)x.org"},
     {LSL_CLASS_USER, "bob(at)home", "bob(at)home"},
+    {LSL_CLASS_EMAIL,
+     "Bob\xe2\x98\x85"
+     "example.com",
+     "bob@example.com"},
+    {LSL_CLASS_EMAIL,
+     "bob\xe3\x82\xa2\xe3\x83\x83\xe3\x83\x88\xe3\x83\x9e\xe3\x83\xbc"
+     "\xe3\x82\xaf"
+     "example.com",
+     "bob@example.com"},
 };
 
 static void test_table(void **state)

@@ -289,7 +289,7 @@ static void test_atdot(void **state)
     for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++)
         assert_false(lsl_atdot_has(no[i], strlen(no[i])));
     for (int round = 0; round < 20000; round++) {
-        static const char alpha[] = "([{<)]}>atdoAT .@";
+        static const char alpha[] = "([{<)]}>atdoAT .@\xe2\x98\x85-\xe3";
         char a[48], b[48];
         size_t len = testrng_below(&rng, sizeof(a));
 
