@@ -52,7 +52,9 @@ WIDE = ('\u30e1\u30fc\u30eb bob\uff20example\uff0ecom \uff10\uff19\uff10'
         '\u30fc\uff11\uff12\uff13\uff14\u30fc\uff15\uff16\uff17\uff18 '
         '\uff11\uff19\uff12\u3002168.0.7 \uff01\uff1f 0xC0.0xA8.0.1')
 ATDOT = ('mail bob (at) example [dot] com, Bob{AT}x.org ((at)) (a(at)t) '
-         '<dot> meet (at) home \uff42\uff4f\uff42\uff08\uff41\uff54\uff09x.jp')
+         '<dot> meet (at) home \uff42\uff4f\uff42\uff08\uff41\uff54\uff09x.jp '
+         'taro\u2605x.jp hana\u30a2\u30c3\u30c8\u30de\u30fc\u30afx.org '
+         'bob@\u4f8b\u3048.jp')
 SAMPLES = ('nginx-json', 'w3c', 'nginx-rtmp', 'posting')
 # nginx's escape=default: bytes beyond ASCII and '"' as \xHH.
 XESC = ('10.0.0.9 - \\xE6\\xB8\\xA1 [29/Nov/2025:17:00:00 +0900] "GET /s?mail='
@@ -301,7 +303,7 @@ def main():
     write(d, 'zone', '\x00fe80::1%eth0')
     write(d, 'uuid', '\x016C7D8E9F-0A1B-4C2D-9E3F-4A5B6C7D8E9F')
     write(d, 'email', '\x03Root@Example.ORG')
-    write(d, 'email-atdot', '\x03Bob ((AT)) x [dot] org%28at%29')
+    write(d, 'email-atdot', '\x03Bob ((AT)) x [dot] org%28at%29\u2606')
     write(d, 'token-text', '\x02see ip_aakq7w3b4x5xy2hpmtqg6r3dne, '
           'id_aa4bq7w3b4x5xy2hpmtqg6r3dn.')
 
