@@ -79,11 +79,11 @@ int lsl_decoded_run(struct lsl_plan *p, unsigned esc, const char *line,
 {
     struct lsl_decoded d;
     size_t first = p->count;
-    bool has = esc == LSL_SPAN_F_JSON ? memchr(line + off, '\\', len) != NULL
-                                      : lsl_xesc_has(line + off, len);
     int rc;
 
-    if (!has)
+    /* Both syntaxes start every escape with '\': most text has none. */
+    if (!memchr(line + off, '\\', len) ||
+        (esc == LSL_SPAN_F_XESC && !lsl_xesc_has(line + off, len)))
         return fn(arg, line, off, len);
     rc = open_escaped(&d, esc, line + off, len);
     if (rc)

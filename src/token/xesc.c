@@ -23,7 +23,8 @@ static bool escape_at(const char *s, size_t len, size_t i)
 
 bool lsl_xesc_has(const char *s, size_t len)
 {
-    /* Asked only of lines that hold a '\\' (the rules look first). */
+    /* Asked only of text that holds a '\' (lsl_decoded_run looks
+     * first). */
     for (size_t i = 0; i + 3 < len; i++)
         if (escape_at(s, len, i))
             return true;
