@@ -227,8 +227,8 @@ int lsl_text_range(const struct lsl_rule *r, struct lsl_plan *p,
          * would be the scheme; the scrubber takes the credential. */
         if (name_before(line, off, i, &ns, &ne) && ns >= cursor &&
             value_after(line, len, i, &vs, &ve) &&
-            !lsl_auth_at(line, vs, len, vs, &auth) &&
-            (cls = pair_class(r, line, ns, ne, vs, ve)) != -1) {
+            (cls = pair_class(r, line, ns, ne, vs, ve)) != -1 &&
+            !lsl_auth_at(line, vs, len, vs, &auth)) {
             rc = scrub_gap(r, p, line, cursor, vs);
             if (rc == 0 && cls == PAIR_QUERY)
                 rc = lsl_query_plan(r, p, line, vs, ve - vs, false);
