@@ -65,28 +65,36 @@ static bool read_group(const char *s, size_t hi, size_t *pos, struct groups *g)
 }
 
 /*
- * Digit groups from *pos, each separator the same: `sep`, or else the
- * first one of `seps` seen; "(" after the first group is closed by ")"
- * after the second (03(1234)5678). Returns false on more than MAX_GROUPS
- * groups or 15 digits.
+ * c separates group n from the next: the first separator is one of
+ * `seps` and sets *sep, each later one is the same, but "(" after the
+ * first group is closed by ")" after the second (03(1234)5678).
  */
+static bool next_sep(char *sep, char c, size_t n, const char *seps)
+{
+    if (!*sep) {
+        if (c == '\0' || !strchr(seps, c))
+            return false;
+        *sep = c;
+        return true;
+    }
+    if (*sep == '(')
+        return n == 2 && c == ')';
+    return c == *sep;
+}
+
+/* Digit groups from *pos, separated as next_sep says (`sep`: set
+ * already, or 0). Returns false on more than MAX_GROUPS groups or 15
+ * digits. */
 static bool read_groups(const char *s, size_t hi, size_t *pos, char sep,
                         const char *seps, struct groups *g)
 {
     size_t j = *pos;
 
     for (;;) {
-        char c;
-
         if (!read_group(s, hi, &j, g))
             return false;
-        if (j + 1 >= hi || !digit(s[j + 1]))
-            break;
-        c = s[j];
-        if (!sep && c != '\0' && strchr(seps, c))
-            sep = c;
-        else if (!(sep == '(' && g->n == 2 && c == ')') &&
-                 (c != sep || sep == '('))
+        if (j + 1 >= hi || !digit(s[j + 1]) ||
+            !next_sep(&sep, s[j], g->n, seps))
             break;
         j++;
     }

@@ -147,6 +147,16 @@ static void test_refused(void **state)
     not_phone("010.123.45.6789"); /* four groups: an address */
     not_phone("v03(1234)5678");
     not_phone("+81 (0)0-1234-5678");
+    /* A NUL is no separator. */
+    {
+        static const char nul[] = "090\0"
+                                  "1234\0"
+                                  "5678";
+        const struct lsl_plan *p = NULL;
+
+        assert_int_equal(lsl_scrub_plan(m, nul, sizeof(nul) - 1, &p), 0);
+        assert_int_equal(p->count, 0);
+    }
 }
 
 /* Realistic nginx lines, scrubbed whole (as if no rule matched) and
