@@ -13,8 +13,9 @@
  *    stand in parentheses, (03) 1234-5678, (090)1234-5678;
  *  - undashed mobile numbers 0[5789]0dddddddd (11 digits);
  *  - "+81" with the same number without its 0, the groups separated by
- *    '-' or ' ' or nothing, "(0)" allowed before it (+81-90-1234-5678,
- *    +81 3 1234 5678, +819012345678, +81 (0)90-1234-5678).
+ *    '-' or ' ' or nothing, "(0)" allowed before it, the separator after
+ *    "+81" one of its own (+81-90-1234-5678, +81 3 1234 5678,
+ *    +819012345678, +81 (0)90-1234-5678, +81 90-1234-5678).
  * Refused, so that dates, times, versions, ids, counts and URL paths stay:
  * anything glued to a letter or digit, anything after one of - _ . / = &
  * ? # % + (a path, file name or query: "seg-090-1234-5678.ts"), or before
@@ -167,8 +168,9 @@ static bool paren_first(const char *s, size_t hi, size_t i, size_t *pos,
 }
 
 /* "+81", a separator, "(0)" (the trunk 0 some write), the number without
- * its 0; *sep is the separator if one follows "+81". */
-static bool plus81(const char *s, size_t hi, size_t i, size_t *pos, char *sep,
+ * its 0. The separator after "+81" need not be the groups' own: people
+ * write "+81 90-1234-5678" as often as "+81-90-1234-5678". */
+static bool plus81(const char *s, size_t hi, size_t i, size_t *pos,
                    struct groups *g)
 {
     size_t j = i + 3;
@@ -177,11 +179,9 @@ static bool plus81(const char *s, size_t hi, size_t i, size_t *pos, char *sep,
         return false;
     if (j + 1 < hi && (s[j] == '-' || s[j] == ' ') &&
         (digit(s[j + 1]) || s[j + 1] == '('))
-        *sep = s[j++];
-    if (hi - j > 3 && memcmp(s + j, "(0)", 3) == 0) {
+        j++;
+    if (hi - j > 3 && memcmp(s + j, "(0)", 3) == 0)
         j += 3;
-        *sep = 0; /* "+81 (0)90-1234-5678": the groups' own */
-    }
     if (j >= hi || !digit(s[j]) || s[j] == '0')
         return false;
     g->d[g->nd++] = '0';
@@ -198,7 +198,7 @@ static bool number_at(const char *s, size_t hi, size_t i, size_t *end)
     const char *seps = "- .(";
 
     if (s[i] == '+') {
-        if (!plus81(s, hi, i, &j, &sep, &g))
+        if (!plus81(s, hi, i, &j, &g))
             return false;
         seps = "- ";
     } else if (s[i] == '(') {

@@ -99,6 +99,10 @@ static void test_taken(void **state)
     phone("(090) 1234 5678");
     phone("+81 (0)90-1234-5678");
     phone("+81-(0)3-1234-5678");
+    /* The separator after +81 is its own. */
+    phone("+81 90-1234-5678");
+    phone("+81-90 1234 5678");
+    phone("+81 3-1234-5678");
     check_plan(NULL, m, "(03-1234-5678), tel:090-1234-5678", false,
                "(<phone|03-1234-5678>), tel:<phone|090-1234-5678>");
 }
@@ -147,6 +151,7 @@ static void test_refused(void **state)
     not_phone("010.123.45.6789"); /* four groups: an address */
     not_phone("v03(1234)5678");
     not_phone("+81 (0)0-1234-5678");
+    not_phone("+81 90-1234 5678"); /* the groups' own separators differ */
     /* A NUL is no separator. */
     {
         static const char nul[] = "090\0"
