@@ -78,12 +78,26 @@ LSL_MUST_CHECK int lsl_class_parse(const char *s, size_t len,
  *          -> lower case; an IMEI/IMEISV in groups (35-209900-176148-1)
  *          -> its 15 or 16 digits.
  *   email  ASCII lower case; "(at)" and "[dot]" folded (lsl_atdot_fold).
+ *   phone  digits and separators (- . blank parentheses) -> the digits,
+ *          "+81" and a "(0)" after it -> "0" ("+81 (0)90-1234-5678" ->
+ *          "09012345678"); another '+' country code keeps its '+'.
  * Other classes, and values that are not of their class, are copied
  * (decoded).
  * `out` is not NUL-terminated.
  */
 LSL_MUST_CHECK long lsl_token_normalize(enum lsl_class c, const char *v,
                                         size_t len, char *out, size_t cap);
+
+/*
+ * The normalization before phone numbers were read as their digits: as
+ * lsl_token_normalize, except that a phone number stays as written
+ * (decoded). Tokens and stop entries made then hashed that spelling; the
+ * stop check and officer commands try it too, so a number erased or
+ * sealed before still answers to the spelling it was erased or sealed in.
+ */
+LSL_MUST_CHECK long lsl_token_normalize_legacy(enum lsl_class c, const char *v,
+                                               size_t len, char *out,
+                                               size_t cap);
 
 /* True if s[0..len) is exactly an IPv4 or IPv6 address. */
 bool lsl_ip_valid(const char *s, size_t len);

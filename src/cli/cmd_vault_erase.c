@@ -226,26 +226,34 @@ static void erase_help(void)
            "integrity failure, 1 error\n");
 }
 
-/* The subject's stop entries, one per class in scope, as items. */
+static int stop_item(struct lsl_cli_session *ss, const uint8_t *key,
+                     enum lsl_class c, struct lsl_span v)
+{
+    char hex[2 * LSL_TOKEN_HASH_BYTES + 1], word[96];
+    struct lsl_stop_entry st;
+    int rc = lsl_stop_hash(key, c, v.p, v.len, &st);
+
+    if (rc)
+        return rc;
+    snprintf(word, sizeof(word), "stop=%s:%s", lsl_class_name(c),
+             sodium_bin2hex(hex, sizeof(hex), st.hash, sizeof(st.hash)));
+    return lsl_cli_session_item(ss, word);
+}
+
+/* The subject's stop entries, one per class in scope, as items; a phone
+ * number also as written, for writers of a version that hashed it so. */
 static int stop_items(struct lsl_cli_session *ss, const struct erase *e)
 {
     uint8_t *key = sodium_malloc(LSL_STOP_KEY_BYTES);
-    char hex[2 * LSL_TOKEN_HASH_BYTES + 1], word[96];
     int rc = key ? lsl_officer_stop_key(ss->key, key) : -ENOMEM;
+    struct lsl_span w;
 
-    for (unsigned c = 0; rc == 0 && c < LSL_CLASS_COUNT; c++) {
-        struct lsl_span v = lsl_subject_value(&e->subj, (enum lsl_class)c);
-        struct lsl_stop_entry st;
-
-        if (!e->subj.want[c])
-            continue;
-        rc = lsl_stop_hash(key, (enum lsl_class)c, v.p, v.len, &st);
-        snprintf(word, sizeof(word), "stop=%s:%s",
-                 lsl_class_name((enum lsl_class)c),
-                 sodium_bin2hex(hex, sizeof(hex), st.hash, sizeof(st.hash)));
-        if (rc == 0)
-            rc = lsl_cli_session_item(ss, word);
-    }
+    for (unsigned c = 0; rc == 0 && c < LSL_CLASS_COUNT; c++)
+        if (e->subj.want[c])
+            rc = stop_item(ss, key, (enum lsl_class)c,
+                           lsl_subject_value(&e->subj, (enum lsl_class)c));
+    if (rc == 0 && lsl_subject_written(&e->subj, &w))
+        rc = stop_item(ss, key, LSL_CLASS_PHONE, w);
     if (rc == 0)
         rc = ensure_stop_key(ss, key);
     sodium_free(key);

@@ -4,10 +4,14 @@
 
 #include "session_internal.h"
 
+/* Slot of the phone number as written (lsl_token_normalize_legacy). */
+#define LSL_SUBJECT_WRITTEN LSL_CLASS_COUNT
+
 struct lsl_subject {
-    char *norm; /* sodium_malloc: the value normalized per class */
+    char *norm; /* sodium_malloc: the value normalized per class, then the
+                   phone number as written */
     size_t cap;
-    size_t len[LSL_CLASS_COUNT];
+    size_t len[LSL_CLASS_COUNT + 1];
     bool want[LSL_CLASS_COUNT];
     struct lsl_tokset toks; /* the subject's tokens found in the vault */
     bool in_file;           /* the file being read holds one of them */
@@ -27,6 +31,13 @@ bool lsl_subject_matches(const struct lsl_subject *s,
 /* The subject's normalized value in class c. */
 struct lsl_span lsl_subject_value(const struct lsl_subject *s,
                                   enum lsl_class c);
+
+/*
+ * True, with *v, if the subject is wanted as a phone number whose spelling
+ * as written differs from its digits: tokens and stop entries made before
+ * numbers were read as their digits hashed *v.
+ */
+bool lsl_subject_written(const struct lsl_subject *s, struct lsl_span *v);
 
 /*
  * Read the vault in session ss and collect the tokens mapped to the

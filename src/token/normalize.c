@@ -18,6 +18,14 @@
  *          its digits.
  *   email  ASCII lower case; "(at)" and "[dot]" folded to '@' and '.'
  *          (lsl_atdot_fold: "bob (at) example [dot] com").
+ *   phone  a number written with separators -> its digits; Japan's
+ *          country code "+81" (and a "(0)" after it) -> the national
+ *          number's leading 0: "090-1234-5678", "090 1234 5678",
+ *          "(090)1234-5678" and "+81 (0)90-1234-5678" are "09012345678".
+ *          Another country code keeps its '+' ("+1 555 0100" ->
+ *          "+15550100"). Before this, phone numbers were hashed as written:
+ *          lsl_token_normalize_legacy gives that spelling, which officer
+ *          commands and the stop check try too.
  *
  * Anything else, and every value that does not parse, is copied unchanged
  * (after decoding). Invariant: the output is never longer than max(len,
@@ -266,8 +274,44 @@ static long normalize_email(const char *v, size_t len, char *out, size_t cap)
     return n;
 }
 
-long lsl_token_normalize(enum lsl_class c, const char *v, size_t len, char *out,
-                         size_t cap)
+/* The separators phone numbers are written with, after an optional '+'. */
+static bool phone_text(const char *v, size_t len)
+{
+    if (len == 0 || !is_digit(v[len - 1]))
+        return false;
+    for (size_t i = v[0] == '+'; i < len; i++)
+        if (!is_digit(v[i]) && !memchr("-. ()", v[i], 5))
+            return false;
+    return true;
+}
+
+/* A phone number's digits (see the top). In place: out[n] is written
+ * only after v[i], i >= n, was read. */
+static long normalize_phone(const char *v, size_t len, char *out, size_t cap)
+{
+    bool plus = len > 0 && v[0] == '+';
+    size_t n = 0, skip;
+
+    if (!phone_text(v, len))
+        return copy_out(out, cap, v, len);
+    if (len > cap)
+        return -ENOSPC;
+    if (plus)
+        out[n++] = '+';
+    for (size_t i = plus; i < len; i++)
+        if (is_digit(v[i]))
+            out[n++] = v[i];
+    if (!plus || n < 3 || out[1] != '8' || out[2] != '1')
+        return (long)n;
+    /* "+81" and a trunk "0" written after it ("+81 (0)90") -> "0". */
+    skip = 3 + (n > 3 && out[3] == '0');
+    out[0] = '0';
+    memmove(out + 1, out + skip, n - skip);
+    return (long)(n - skip + 1);
+}
+
+static long normalize(enum lsl_class c, const char *v, size_t len, char *out,
+                      size_t cap, bool phone_digits)
 {
     if (lsl_pct_has_escape(v, len) || lsl_wide_has(v, len)) {
         if (len > cap)
@@ -283,7 +327,23 @@ long lsl_token_normalize(enum lsl_class c, const char *v, size_t len, char *out,
         return normalize_id(v, len, out, cap);
     case LSL_CLASS_EMAIL:
         return normalize_email(v, len, out, cap);
+    case LSL_CLASS_PHONE:
+        if (phone_digits)
+            return normalize_phone(v, len, out, cap);
+        return copy_out(out, cap, v, len);
     default:
         return copy_out(out, cap, v, len);
     }
+}
+
+long lsl_token_normalize(enum lsl_class c, const char *v, size_t len, char *out,
+                         size_t cap)
+{
+    return normalize(c, v, len, out, cap, true);
+}
+
+long lsl_token_normalize_legacy(enum lsl_class c, const char *v, size_t len,
+                                char *out, size_t cap)
+{
+    return normalize(c, v, len, out, cap, false);
 }

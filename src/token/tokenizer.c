@@ -404,6 +404,29 @@ static long normalize(struct lsl_tokenizer *tz, enum lsl_class c, const char *v,
     return lsl_token_normalize(c, v, len, *norm, cap);
 }
 
+/* A phone number erased before numbers were read as their digits is on
+ * the stop list in the spelling it was erased in. */
+static int stopped_as_written(const struct lsl_tokenizer *tz, const char *v,
+                              size_t len, bool *stopped)
+{
+    char stack[NORM_STACK_MAX + LSL_NORM_SLACK];
+    size_t cap = len + LSL_NORM_SLACK;
+    char *p = len > NORM_STACK_MAX ? sodium_malloc(cap) : stack;
+    long n;
+
+    if (!p)
+        return -ENOMEM;
+    n = lsl_token_normalize_legacy(LSL_CLASS_PHONE, v, len, p,
+                                   p == stack ? sizeof(stack) : cap);
+    if (n >= 0)
+        *stopped = lsl_stoplist_has(tz->stop, LSL_CLASS_PHONE, p, (size_t)n);
+    if (p == stack)
+        sodium_memzero(stack, sizeof(stack));
+    else
+        sodium_free(p);
+    return n < 0 ? (int)n : 0;
+}
+
 /* A cache miss: normalize, derive, check the stop list, cache under the
  * spelling v (*e: the new entry, or NULL when v is not cached). */
 static int derive(struct lsl_tokenizer *tz, enum lsl_class c, const char *v,
@@ -422,6 +445,10 @@ static int derive(struct lsl_tokenizer *tz, enum lsl_class c, const char *v,
     if (rc)
         return rc;
     *stopped = lsl_stoplist_has(tz->stop, c, p, (size_t)n);
+    if (!*stopped && c == LSL_CLASS_PHONE && tz->stop)
+        rc = stopped_as_written(tz, v, len, stopped);
+    if (rc)
+        return rc;
     if (tag != 0)
         *e = cache_put(tz, tag, tok, v, len,
                        (size_t)n == len && memcmp(p, v, len) == 0, *stopped);

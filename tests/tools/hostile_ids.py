@@ -40,6 +40,7 @@ src/token/normalize.c, so the test compares the two.
 import ipaddress
 import os
 import random
+import re
 import socket
 import sys
 import unicodedata
@@ -407,10 +408,19 @@ def negatives():
         add('neg', v, [], [])
 
 
+def phone_digits(v):
+    """The normalized phone: its digits, "+81" and a "(0)" after it -> 0."""
+    d = re.sub(r'[^0-9]', '', v)
+    if v.startswith('+81'):
+        d = '0' + (d[3:] if d[2:3] == '0' else d[2:])
+    return d
+
+
 def phones():
     """Japanese phone numbers as people write them: dashes, blanks, dots,
     parentheses as on business cards, +81 with "(0)", typed wide. A phone
-    is tokenized as written (wide forms folded, as NFKC folds them)."""
+    is tokenized as its digits (wide forms folded, as NFKC folds them; +81
+    read as the national 0), so every spelling unseals to them."""
     for i in range(3):
         mob = R.choice(('090', '080', '070'))
         mid, last = str(R.randrange(1000, 10000)), str(R.randrange(6000, 10000))
@@ -420,10 +430,11 @@ def phones():
                  '+81-%s-%s-%s' % (mob[1:], mid, last),
                  '+81 (0)%s-%s-%s' % (mob[1:], mid, last), mob + mid + last,
                  '03-%s-%s' % (mid, last), '03 %s %s' % (mid, last),
-                 '03(%s)%s' % (mid, last), '(03) %s-%s' % (mid, last)]
+                 '03(%s)%s' % (mid, last), '(03) %s-%s' % (mid, last),
+                 '+81 %s-%s-%s' % (mob[1:], mid, last)]
         for f in forms + [wide(forms[i])]:
             norm = unicodedata.normalize('NFKC', f)
-            add('phone', f, [f, norm, last], [('phone', norm)])
+            add('phone', f, [f, norm, last], [('phone', phone_digits(norm))])
     for v in ('090 1234-5678', '03(1234-5678', '0 1234 5678',
               '010.1234.5678'):
         add('neg', v, [], [])

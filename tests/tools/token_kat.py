@@ -24,6 +24,7 @@ EPOCH = 1234
 CLASSES = ["ip", "id", "user", "email", "secret", "phone", "name"]
 ALPHABET = "abcdefghijklmnopqrstuvwxyz234567"
 UUID_RE = re.compile(rb"^[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}$")
+PHONE_RE = re.compile(rb"^\+?[0-9 ().-]*[0-9]$")
 IP4_RE = re.compile(rb"^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$")
 
 VECTORS = [
@@ -58,6 +59,13 @@ VECTORS = [
     ("email", "alice@example.com"),
     ("secret", "sk_live_AbC"),
     ("phone", "+1-555-0100"),
+    ("phone", "+15550100"),
+    ("phone", "090-1234-5678"),
+    ("phone", "090 1234 5678"),
+    ("phone", "(090)1234-5678"),
+    ("phone", "+81 (0)90-1234-5678"),
+    ("phone", "+819012345678"),
+    ("phone", "090-1234-5678 ext"),
     ("name", "Zo\u00eb"),
     ("name", "A" * 100),
 ]
@@ -80,6 +88,20 @@ def normalize_ip(v):
     return text.encode() + sep + zone
 
 
+def normalize_phone(v):
+    """Digits of a number written with - . blank ( ); +81 and a 0 after it
+    become the national 0; another country code keeps its '+'."""
+    if not PHONE_RE.match(v):
+        return v
+    d = re.sub(rb"[^0-9]", b"", v)
+    if not v.startswith(b"+"):
+        return d
+    if not d.startswith(b"81"):
+        return b"+" + d
+    rest = d[2:]
+    return b"0" + (rest[1:] if rest.startswith(b"0") else rest)
+
+
 def normalize(cls, v):
     if cls == "ip":
         return normalize_ip(v)
@@ -87,6 +109,8 @@ def normalize(cls, v):
         return v.lower()
     if cls == "email":
         return v.lower()  # bytes.lower() touches ASCII only
+    if cls == "phone":
+        return normalize_phone(v)
     return v
 
 

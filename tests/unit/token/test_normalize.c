@@ -121,13 +121,34 @@ static const struct norm_case cases[] = {
     {LSL_CLASS_USER, "User42", "User42"},
     {LSL_CLASS_NAME, "Bob", "Bob"},
     {LSL_CLASS_SECRET, "AbC", "AbC"},
-    {LSL_CLASS_PHONE, "+1-555-0100", "+1-555-0100"},
+    /* phone: the digits; +81 (and a "(0)" after it) -> the national 0 */
+    {LSL_CLASS_PHONE, "+1-555-0100", "+15550100"},
+    {LSL_CLASS_PHONE, "090-1234-5678", "09012345678"},
+    {LSL_CLASS_PHONE, "090 1234 5678", "09012345678"},
+    {LSL_CLASS_PHONE, "090.1234.5678", "09012345678"},
+    {LSL_CLASS_PHONE, "03(1234)5678", "0312345678"},
+    {LSL_CLASS_PHONE, "(03) 1234-5678", "0312345678"},
+    {LSL_CLASS_PHONE, "+81-90-1234-5678", "09012345678"},
+    {LSL_CLASS_PHONE, "+81 (0)90-1234-5678", "09012345678"},
+    {LSL_CLASS_PHONE, "+81 090 1234 5678", "09012345678"},
+    {LSL_CLASS_PHONE, "+819012345678", "09012345678"},
+    {LSL_CLASS_PHONE, "%2B81%2090%201234%205678", "09012345678"},
+    {LSL_CLASS_PHONE, "+81", "0"},
+    {LSL_CLASS_PHONE, "+44 20 7946 0958", "+442079460958"},
+    /* not only digits and separators: as written */
+    {LSL_CLASS_PHONE, "090-1234-5678 ext", "090-1234-5678 ext"},
+    {LSL_CLASS_PHONE, "tel:090-1234-5678", "tel:090-1234-5678"},
+    {LSL_CLASS_PHONE, "090-1234-5678-", "090-1234-5678-"},
+    {LSL_CLASS_PHONE, "++81 90", "++81 90"},
+    {LSL_CLASS_PHONE, "90+81", "90+81"},
+    {LSL_CLASS_PHONE, "+", "+"},
+    {LSL_CLASS_PHONE, "", ""},
     /* Wide forms, as Japanese input methods type them: folded */
     {LSL_CLASS_PHONE,
      "\xef\xbc\x90\xef\xbc\x99\xef\xbc\x90\xef\xbc\x8d"
      "1234\xe3\x83\xbc"
      "5678",
-     "090-1234-5678"},
+     "09012345678"},
     {LSL_CLASS_EMAIL,
      "\xef\xbc\xa2ob\xef\xbc\xa0"
      "Example\xef\xbc\x8e"
@@ -182,6 +203,37 @@ static void test_table(void **state)
             memcmp(out, k->want, (size_t)n) != 0)
             fail_msg("case %zu: '%s' -> '%.*s', want '%s'", i, k->in,
                      n < 0 ? 0 : (int)n, out, k->want);
+    }
+}
+
+/* The normalization before phone numbers were read as their digits: a
+ * phone number decoded but as written, every other class as now. */
+static void test_legacy(void **state)
+{
+    static const char wide[] = "\xef\xbc\x90\xef\xbc\x99\xef\xbc\x90-"
+                               "1234-5678";
+    char a[256], b[256];
+    long n, m;
+
+    (void)state;
+    n = lsl_token_normalize_legacy(LSL_CLASS_PHONE, wide, strlen(wide), a,
+                                   sizeof(a));
+    assert_int_equal(n, strlen("090-1234-5678"));
+    assert_memory_equal(a, "090-1234-5678", (size_t)n);
+    n = lsl_token_normalize_legacy(LSL_CLASS_PHONE, "+81%2090", 8, a,
+                                   sizeof(a));
+    assert_int_equal(n, 6);
+    assert_memory_equal(a, "+81 90", 6);
+    for (size_t i = 0; i < LSL_ARRAY_SIZE(cases); i++) {
+        const struct norm_case *k = &cases[i];
+        size_t len = strlen(k->in);
+
+        if (k->cls == LSL_CLASS_PHONE)
+            continue;
+        n = lsl_token_normalize(k->cls, k->in, len, a, sizeof(a));
+        m = lsl_token_normalize_legacy(k->cls, k->in, len, b, sizeof(b));
+        assert_int_equal(n, m);
+        assert_memory_equal(a, b, (size_t)n);
     }
 }
 
@@ -475,6 +527,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_table),
+        cmocka_unit_test(test_legacy),
         cmocka_unit_test(test_enospc),
         cmocka_unit_test(test_glibc_ntop),
         cmocka_unit_test(test_ip_valid),
