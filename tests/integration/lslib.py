@@ -50,6 +50,9 @@ UUID_RE = re.compile(r'^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-'
 EMAIL_RE = re.compile(r'^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$')
 # Runs of characters identifiers are made of; values are whole runs.
 WORD_RE = re.compile(r'[A-Za-z0-9_.:@\-]+')
+# A Japanese phone number as the scrubber takes one; logseal records its
+# digits, +81 (and a "(0)" after it) read as the national 0.
+PHONE_RE = re.compile(r'^(?:\+81[- ]?(?:\(0\))?|\(?0)[0-9][0-9 ().-]*[0-9]$')
 SUMMARY_FIELDS = (('lines_in', 'lines in'), ('lines_out', 'lines out'),
                   ('parsed', 'parsed'), ('unparsed', 'unparsed'),
                   ('tokens', 'tokens'), ('vault', 'new vault entries'))
@@ -345,6 +348,12 @@ def normalize_value(v):
         return str(a)
     if UUID_RE.match(v) or EMAIL_RE.match(v):
         return v.lower()
+    if PHONE_RE.match(v):
+        d = re.sub(r'[^0-9]', '', v)
+        if v.startswith('+81'):
+            d = '0' + (d[3:] if d[2:3] == '0' else d[2:])
+        if 10 <= len(d) <= 11:
+            return d
     return v
 
 
@@ -357,7 +366,8 @@ def is_address(v):
 
 
 def normalize_words(line):
-    """`line` with every address, UUID and e-mail spelled normalized."""
+    """`line` with every address, UUID, e-mail and phone number spelled
+    normalized."""
     return WORD_RE.sub(lambda m: normalize_value(m.group(0)), line)
 
 
