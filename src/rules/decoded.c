@@ -62,13 +62,16 @@ static int open_escaped(struct lsl_decoded *d, unsigned esc, const char *raw,
     return 0;
 }
 
-/* Only a span whose bytes hold a backslash is read decoded. */
+/* Only a span whose bytes hold a backslash is read decoded. The text is
+ * inside a string or a quoted field: a token is never quoted there (the
+ * quote would end it), whatever JSON the decoded text looks like. */
 static void mark(struct lsl_plan *p, size_t first, const char *line,
                  unsigned esc)
 {
     for (size_t k = first; k < p->count; k++) {
         struct lsl_plan_span *s = &p->spans[k];
 
+        s->flags &= (uint8_t)~LSL_SPAN_F_QUOTE;
         if (memchr(line + s->off, '\\', s->len))
             s->flags |= (uint8_t)esc;
     }

@@ -208,6 +208,19 @@ static int pair_class(const struct lsl_rule *r, const char *line, size_t ns,
     return -1;
 }
 
+/* "name":value, the value no string: a JSON number or literal, whose
+ * token is written quoted so that the line stays JSON (a line no rule
+ * matched is read as free text). Text inside a JSON string is read here
+ * decoded, where lsl_decoded_run takes the flag off again. */
+static uint8_t json_bare(const char *line, size_t ns, size_t ne, size_t sep,
+                         size_t vs)
+{
+    bool quoted_name = line[sep] == ':' && ne < sep && line[ns - 1] == '"';
+    bool bare = line[vs - 1] != '"' && line[vs - 1] != '\'';
+
+    return quoted_name && bare ? LSL_SPAN_F_QUOTE : 0;
+}
+
 int lsl_text_range(const struct lsl_rule *r, struct lsl_plan *p,
                    const char *line, size_t off, size_t len)
 {
@@ -234,7 +247,7 @@ int lsl_text_range(const struct lsl_rule *r, struct lsl_plan *p,
                 rc = lsl_query_plan(r, p, line, vs, ve - vs, false);
             else if (rc == 0)
                 rc = lsl_plan_push(p, vs, ve - vs, LSL_ACT_TOKEN, (uint8_t)cls,
-                                   0);
+                                   json_bare(line, ns, ne, i, vs));
             cursor = i = ve;
             continue;
         }

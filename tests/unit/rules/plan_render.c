@@ -25,7 +25,7 @@ static const char *span_tag(const struct lsl_plan_span *s)
 }
 
 /* A span tokenized unescaped is tagged "CLASS/j" (LSL_SPAN_F_JSON) or
- * "CLASS/x" (LSL_SPAN_F_XESC). */
+ * "CLASS/x" (LSL_SPAN_F_XESC), one whose token is written quoted "/q". */
 static size_t put_tag(char *out, size_t cap, size_t n,
                       const struct lsl_plan_span *s)
 {
@@ -36,6 +36,8 @@ static size_t put_tag(char *out, size_t cap, size_t n,
         n = put(out, cap, n, "/j", 2);
     if (s->flags & LSL_SPAN_F_XESC)
         n = put(out, cap, n, "/x", 2);
+    if (s->flags & LSL_SPAN_F_QUOTE)
+        n = put(out, cap, n, "/q", 2);
     return n;
 }
 

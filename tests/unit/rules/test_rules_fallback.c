@@ -97,7 +97,7 @@ static void test_json_keys(void **state)
                "{\"event\":\"comment\",\"user_id\":5319990,\"user_name\":"
                "\"taro\",\"device_id\":\"d-77\",\"message\":\"hi\"",
                false,
-               "{\"event\":\"comment\",\"user_id\":<user|5319990>,"
+               "{\"event\":\"comment\",\"user_id\":<user/q|5319990>,"
                "\"user_name\":\"<name|taro>\",\"device_id\":\"<id|d-77>\","
                "\"message\":\"hi\"");
     lsl_rule_free(r);

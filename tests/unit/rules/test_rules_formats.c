@@ -46,7 +46,7 @@ static const struct expect nginx_json[] = {
 
 static const struct expect posting[] = {
     {true, "{\"time\":\"2024-03-05T10:20:30.123+09:00\",\"event\":\"comment\","
-           "\"channel\":\"ch-1024\",\"user_id\":<user|5319990>,\"user_name\":"
+           "\"channel\":\"ch-1024\",\"user_id\":<user/q|5319990>,\"user_name\":"
            "\"<name|taro>\",\"ip\":\"<ip|203.0.113.7>\",\"port\":51234,"
            "\"device_id\":\"<id|3f2504e0-4f89-11d3-9a0c-0305e82c3301>\",\"ua\":"
            "\"LiveApp/5.2 (iPhone; iOS 17.0)\",\"message\":\"call me "
@@ -56,9 +56,10 @@ static const struct expect posting[] = {
            "\"<name/j|\\u82b1\\u5b50>\",\"ip\":\"<ip|::ffff:198.51.100.4>\","
            "\"port\":443,\"device_id\":\"-\",\"ua\":\"\",\"message\":\"\\ubeef@"
            "example.com \\n<ip|10.0.0.1> at 2024-03-05 10:20:31\"}"},
-    {true, "{\"time\":\"2024-03-05T10:20:32.000+09:00\",\"event\":\"gift\","
-           "\"channel\":\"ch-7\",\"user_id\":<user|12>,\"tags\":[\"a\",\"b\"],"
-           "\"meta\":{\"ip\":\"<ip|192.0.2.1>\",\"n\":3},\"message\":null}"},
+    {true,
+     "{\"time\":\"2024-03-05T10:20:32.000+09:00\",\"event\":\"gift\","
+     "\"channel\":\"ch-7\",\"user_id\":<user/q|12>,\"tags\":[\"a\",\"b\"],"
+     "\"meta\":{\"ip\":\"<ip|192.0.2.1>\",\"n\":3},\"message\":null}"},
 };
 
 static const struct expect nginx_rtmp[] = {

@@ -106,8 +106,8 @@ static void test_numbers_quoted(void **state)
     (void)state;
     assert_int_equal(lsl_matcher_open(&m), 0);
     check_plan(r, m, line, true,
-               "{\"uid\":<user|5319990>,\"gone\":<drop|-1.5e3>,\"n\":7,"
-               "\"ip\":<ip|12>,\"s\":\"x\"}");
+               "{\"uid\":<user/q|5319990>,\"gone\":<drop/q|-1.5e3>,\"n\":7,"
+               "\"ip\":<ip/q|12>,\"s\":\"x\"}");
     p = plan(r, m, line);
     /* An ip key takes whatever it holds, a number too (quoted). */
     assert_int_equal(p->count, 3);
@@ -119,7 +119,7 @@ static void test_numbers_quoted(void **state)
     /* An IMEI as the number of a key the rule does not name. */
     check_plan(r, m, "{\"n\":1,\"x\":352099001761481,\"y\":352099001761482}",
                true,
-               "{\"n\":1,\"x\":<id|352099001761481>,\"y\":352099001761482}");
+               "{\"n\":1,\"x\":<id/q|352099001761481>,\"y\":352099001761482}");
     /* A string value is never quoted again. */
     p = plan(r, m, "{\"uid\":\"u-1\"}");
     assert_int_equal(p->count, 1);
@@ -147,8 +147,8 @@ static void test_paths_arrays_escapes(void **state)
                "{\"a\":{\"b\":{\"c\":7}},\"ips\":[\"1.2.3.4\","
                "\"2001:db8::1\",\"junk 10.0.0.1\",3]}",
                true,
-               "{\"a\":{\"b\":{\"c\":<id|7>}},\"ips\":[\"<ip|1.2.3.4>\","
-               "\"<ip|2001:db8::1>\",\"<ip|junk 10.0.0.1>\",<ip|3>]}");
+               "{\"a\":{\"b\":{\"c\":<id/q|7>}},\"ips\":[\"<ip|1.2.3.4>\","
+               "\"<ip|2001:db8::1>\",\"<ip|junk 10.0.0.1>\",<ip/q|3>]}");
     /* Escaped values: tokenized unescaped ("/j"); text read unescaped,
      * spans cover whole escapes, controls separate words. */
     check_plan(r, m,
@@ -203,6 +203,15 @@ static void test_paths_arrays_escapes(void **state)
      * rule's keys still name their values ("uid" used to stay raw). */
     check_plan(r, m, "{\"uid\":\"bob\",\"x\":\"1.2.3.4\"}", false,
                "{\"uid\":\"<user|bob>\",\"x\":\"<ip|1.2.3.4>\"}");
+    /* There a number's token is quoted, so the line stays JSON ... */
+    check_plan(r, m, "{\"uid\":42, \"n\": 7}", false,
+               "{\"uid\":<user/q|42>, \"n\": 7}");
+    /* ... but never inside a string, where the quote would end it. */
+    check_plan(r, m,
+               "{\"a\":{\"b\":{\"c\":\"x\"}},\"msg\":\"{\\\"uid\\\":42}\"}",
+               true,
+               "{\"a\":{\"b\":{\"c\":\"<id|x>\"}},\"msg\":\"{\\\"uid\\\":"
+               "<user|42>}\"}");
     lsl_matcher_free(m);
     lsl_rule_free(r);
 }
@@ -409,7 +418,7 @@ static void test_unnamed_keys(void **state)
                "\"X-Api-Key\":[\"<drop|k3y>\"],\"Accept\":[\"<drop|*/*>\"],"
                "\"Note\":[\"<drop|session=abc; theme=dark>\"]}},"
                "\"resp_headers\":{\"Set-Cookie\":[\"<drop|sid=zz9; Path=/>\"]"
-               "},\"n\":<drop|5>,\"user_id\":<drop|77>}");
+               "},\"n\":<drop/q|5>,\"user_id\":<drop/q|77>}");
     lsl_rule_free(r);
     r = parse("name t\nformat json\nkey request.remote_ip ip\n"
               "unnamed keep\n");
