@@ -294,7 +294,7 @@ static int cell_fn(void *arg, const char *text, size_t off, size_t len)
 
     if (a->f)
         return lsl_plan_value(a->r, a->f, a->p, text, off, len, false);
-    return lsl_text_range(a->r, a->p, text, off, len);
+    return lsl_text_range(a->r, a->p, text, off, len, LSL_SCRUB_PHONES);
 }
 
 /* Plan cell c by field f (its inside: without the slot's literals, or a
@@ -403,7 +403,7 @@ int lsl_fallback_plan(const struct lsl_rule *r, struct lsl_matcher *m,
     switch ((enum rule_format)r->format) {
     case RULE_FMT_JSON:
     case RULE_FMT_TEXT:
-        return lsl_text_range(r, &m->plan, line, 0, len);
+        return lsl_text_range(r, &m->plan, line, 0, len, LSL_SCRUB_PHONES);
     case RULE_FMT_W3C:
         if (m->ncols && m->hdr_rule != r)
             lsl_w3c_bind(m, r);

@@ -262,8 +262,9 @@ static int plan_unnamed(struct jscan *js, enum jkind kind, size_t off,
         return lsl_plan_push(p, off, len, LSL_ACT_TOKEN, LSL_CLASS_SECRET,
                              esc ? LSL_SPAN_F_JSON : 0);
     if (esc)
-        return lsl_text_escaped(r, p, LSL_SPAN_F_JSON, js->s, off, len);
-    return lsl_text_range(r, p, js->s, off, len);
+        return lsl_text_escaped(r, p, LSL_SPAN_F_JSON, js->s, off, len,
+                                LSL_SCRUB_PHONES);
+    return lsl_text_range(r, p, js->s, off, len, LSL_SCRUB_PHONES);
 }
 
 static void on_value(struct jscan *js, enum jkind kind, size_t off, size_t len,
@@ -287,7 +288,7 @@ static void on_value(struct jscan *js, enum jkind kind, size_t off, size_t len,
     else if (kind == J_NUMBER)
         js->rc = plan_number(f, p, js->s, off, len);
     else if (f)
-        js->rc = lsl_plan_value(r, f, p, js->s, off, len, esc);
+        js->rc = lsl_plan_field(r, f, js->m, js->s, off, len, esc);
     if (path_is(js, r->time_group)) {
         p->time.p = js->s + off;
         p->time.len = len;

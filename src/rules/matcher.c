@@ -218,12 +218,12 @@ int lsl_plan_value(const struct lsl_rule *r, const struct rule_field *f,
     case RULE_ACT_QUERY:
         return lsl_query_plan(r, p, line, off, len, esc);
     case RULE_ACT_SCRUB:
-        /* Free text as the text rule reads it: param pairs too. */
-        return esc ? lsl_text_escaped(r, p, LSL_SPAN_F_JSON, line, off, len)
-                   : lsl_text_range(r, p, line, off, len);
     case RULE_ACT_AGENT:
-        return esc ? lsl_scrub_escaped(p, line, off, len, scrub_mode(f))
-                   : lsl_scrub(p, line, off, len, scrub_mode(f));
+        /* Free text as the text rule reads it: param pairs too (an app's
+         * User-Agent may carry "deviceid=..."). */
+        return esc ? lsl_text_escaped(r, p, LSL_SPAN_F_JSON, line, off, len,
+                                      scrub_mode(f))
+                   : lsl_text_range(r, p, line, off, len, scrub_mode(f));
     case RULE_ACT_DROP:
         return lsl_plan_push(p, off, len, LSL_ACT_DROP, 0, 0);
     case RULE_ACT_KEEP:
@@ -289,18 +289,16 @@ static int plan_names(const struct lsl_rule *r, struct lsl_plan *p,
     return 0;
 }
 
-/* A group of a matched line: free text and requests repeat from line to
- * line, so they are scrubbed through the matcher's memo. */
-static int plan_group(const struct lsl_rule *r, const struct rule_field *f,
-                      struct lsl_matcher *m, const char *line, size_t off,
-                      size_t len)
+int lsl_plan_field(const struct lsl_rule *r, const struct rule_field *f,
+                   struct lsl_matcher *m, const char *line, size_t off,
+                   size_t len, bool esc)
 {
-    if (f->action == RULE_ACT_AGENT)
-        return lsl_scrub_memo_run(m->memo, &m->plan, line, off, len,
+    if (!esc && f->action == RULE_ACT_AGENT)
+        return lsl_scrub_memo_run(m->memo, r, &m->plan, line, off, len,
                                   scrub_mode(f));
-    if (f->action == RULE_ACT_QUERY)
+    if (!esc && f->action == RULE_ACT_QUERY)
         return lsl_query_plan_memo(r, m->memo, &m->plan, line, off, len);
-    return lsl_plan_value(r, f, &m->plan, line, off, len, false);
+    return lsl_plan_value(r, f, &m->plan, line, off, len, esc);
 }
 
 struct group_arg {
@@ -313,7 +311,7 @@ static int group_fn(void *arg, const char *text, size_t off, size_t len)
 {
     struct group_arg *a = arg;
 
-    return plan_group(a->r, a->f, a->m, text, off, len);
+    return lsl_plan_field(a->r, a->f, a->m, text, off, len, false);
 }
 
 /*
@@ -329,7 +327,7 @@ static int plan_group_x(const struct lsl_rule *r, const struct rule_field *f,
     struct group_arg a = {r, f, m};
 
     if (!bs)
-        return plan_group(r, f, m, line, off, len);
+        return lsl_plan_field(r, f, m, line, off, len, false);
     return lsl_decoded_run(&m->plan, LSL_SPAN_F_XESC, line, off, len, group_fn,
                            &a);
 }
@@ -337,8 +335,9 @@ static int plan_group_x(const struct lsl_rule *r, const struct rule_field *f,
 static int plan_text_x(const struct lsl_rule *r, struct lsl_plan *p,
                        const char *line, size_t off, size_t len, bool bs)
 {
-    return bs ? lsl_text_escaped(r, p, LSL_SPAN_F_XESC, line, off, len)
-              : lsl_text_range(r, p, line, off, len);
+    return bs ? lsl_text_escaped(r, p, LSL_SPAN_F_XESC, line, off, len,
+                                 LSL_SCRUB_PHONES)
+              : lsl_text_range(r, p, line, off, len, LSL_SCRUB_PHONES);
 }
 
 /* format nginx: the variables no field claims that may hold anything. */

@@ -1,7 +1,10 @@
 /*
  * The scrub memo: a field a rule scrubs (a user agent) and the text around
  * query values take few distinct values, so their plans are remembered by
- * text and by the scrub mode (LSL_SCRUB_*). Direct-mapped by a fast hash;
+ * text and by the scrub mode (LSL_SCRUB_*). A memo serves one matcher, so
+ * one rule: a user agent is read with that rule's pairs (lsl_text_range),
+ * the text around query values (mode 0) only scrubbed; a slot matches
+ * only its own mode. Direct-mapped by a fast hash;
  * a slot is used only after the whole text compares equal, so a collision
  * costs a scrub, never a wrong plan. Texts shorter than MEMO_TEXT_MIN are
  * cheaper to scrub than to look up; plans with more than MEMO_SPANS spans
@@ -92,8 +95,17 @@ static void memo_keep(struct memo_slot *sl, uint64_t tag, const char *line,
     memcpy(sl->text, line + off, len);
 }
 
-int lsl_scrub_memo_run(struct lsl_scrub_memo *memo, struct lsl_plan *p,
-                       const char *line, size_t off, size_t len, unsigned mode)
+/* The plan the memo stands for (see lsl_scrub_memo_run). */
+static int plan(const struct lsl_rule *r, struct lsl_plan *p, const char *line,
+                size_t off, size_t len, unsigned mode)
+{
+    return r ? lsl_text_range(r, p, line, off, len, mode)
+             : lsl_scrub(p, line, off, len, mode);
+}
+
+int lsl_scrub_memo_run(struct lsl_scrub_memo *memo, const struct lsl_rule *r,
+                       struct lsl_plan *p, const char *line, size_t off,
+                       size_t len, unsigned mode)
 {
     struct memo_slot *sl;
     size_t first = p->count;
@@ -101,7 +113,7 @@ int lsl_scrub_memo_run(struct lsl_scrub_memo *memo, struct lsl_plan *p,
     int rc = 0;
 
     if (!memo || len < MEMO_TEXT_MIN || len > MEMO_TEXT_MAX)
-        return lsl_scrub(p, line, off, len, mode);
+        return plan(r, p, line, off, len, mode);
     tag = memo_hash(line + off, len);
     sl = &memo->slots[(tag >> 1) & (MEMO_SLOTS - 1)];
     if (sl->tag == tag && sl->len == len && sl->mode == mode &&
@@ -114,7 +126,7 @@ int lsl_scrub_memo_run(struct lsl_scrub_memo *memo, struct lsl_plan *p,
         }
         return rc;
     }
-    rc = lsl_scrub(p, line, off, len, mode);
+    rc = plan(r, p, line, off, len, mode);
     if (rc == 0)
         memo_keep(sl, tag, line, off, len, mode, p, first);
     return rc;

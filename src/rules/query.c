@@ -128,7 +128,7 @@ static int scrub_to(struct qctx *q, size_t to)
     q->cursor = to;
     if (q->decoded)
         return lsl_scrub(q->p, q->line, off, to - off, LSL_SCRUB_DECODED);
-    return lsl_scrub_memo_run(q->memo, q->p, q->line, off, to - off, 0);
+    return lsl_scrub_memo_run(q->memo, NULL, q->p, q->line, off, to - off, 0);
 }
 
 /* Scrub up to the value, push the value as a span. */

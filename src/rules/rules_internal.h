@@ -321,6 +321,13 @@ LSL_MUST_CHECK int lsl_plan_value(const struct lsl_rule *r,
                                   struct lsl_plan *p, const char *line,
                                   size_t off, size_t len, bool esc);
 
+/* lsl_plan_value into m->plan, a user agent or a query without escapes
+ * through m's memo (their texts repeat from line to line). */
+LSL_MUST_CHECK int lsl_plan_field(const struct lsl_rule *r,
+                                  const struct rule_field *f,
+                                  struct lsl_matcher *m, const char *line,
+                                  size_t off, size_t len, bool esc);
+
 /* The field line for group/key/column name[0..len), or NULL. */
 const struct rule_field *lsl_rule_field_find(const struct lsl_rule *r,
                                              const char *name, size_t len);
@@ -513,19 +520,23 @@ LSL_MUST_CHECK int lsl_query_pairs(const struct lsl_rule *r, struct lsl_plan *p,
 
 /*
  * line[off..off+len) as free text the way a `format text` rule reads a
- * line (text.c): the scrubber, and the values of r's `param` names
- * written as pairs, opaque values, words with escapes read as query
- * pairs. Spans are appended in order. What a rule leaves to no field
- * (fail closed) and what it could not parse is read so. 0 or -ENOMEM.
+ * line (text.c): the scrubber (in `mode`, LSL_SCRUB_*: LSL_SCRUB_PHONES
+ * for free text, with LSL_SCRUB_AGENT for a User-Agent), and the values
+ * of r's `param` names written as pairs, opaque values, words with
+ * escapes read as query pairs. Spans are appended in order. What a rule
+ * leaves to no field (fail closed) and what it could not parse is read
+ * so. 0 or -ENOMEM.
  */
 LSL_MUST_CHECK int lsl_text_range(const struct lsl_rule *r, struct lsl_plan *p,
-                                  const char *line, size_t off, size_t len);
+                                  const char *line, size_t off, size_t len,
+                                  unsigned mode);
 
 /* lsl_text_range on text in escape syntax `esc` (LSL_SPAN_F_JSON or
  * LSL_SPAN_F_XESC), read unescaped (lsl_decoded_run). 0 or -ENOMEM. */
 LSL_MUST_CHECK int lsl_text_escaped(const struct lsl_rule *r,
                                     struct lsl_plan *p, unsigned esc,
-                                    const char *line, size_t off, size_t len);
+                                    const char *line, size_t off, size_t len,
+                                    unsigned mode);
 
 /* Plan a line with a `format text` rule (text.c). 0 or -ENOMEM. */
 LSL_MUST_CHECK int lsl_text_plan(const struct lsl_rule *r,
@@ -537,10 +548,12 @@ LSL_MUST_CHECK int lsl_scrub_memo_open(struct lsl_scrub_memo **out);
 void lsl_scrub_memo_free(struct lsl_scrub_memo *memo);
 
 /*
- * lsl_scrub(..., mode) through the memo: the same spans, without scanning
- * again a text planned before. memo may be NULL. 0 or -ENOMEM.
+ * lsl_text_range(r, ..., mode), or with r NULL lsl_scrub(..., mode),
+ * through the memo: the same spans, without scanning again a text planned
+ * before. A memo serves one rule. memo may be NULL. 0 or -ENOMEM.
  */
 LSL_MUST_CHECK int lsl_scrub_memo_run(struct lsl_scrub_memo *memo,
+                                      const struct lsl_rule *r,
                                       struct lsl_plan *p, const char *line,
                                       size_t off, size_t len, unsigned mode);
 

@@ -121,21 +121,37 @@ static bool is_url(const struct lsl_rule *r, const char *w, size_t n)
            (r->param_lens[0] | r->param_lens[1]);
 }
 
+/* Whether a word of line[from, to) may be one is_url takes: one that
+ * starts with '/' or holds a '?'. A user agent has many '/', none after a
+ * blank: its words are not looked at one by one. */
+static bool url_word(const char *line, size_t from, size_t to)
+{
+    const char *p = line + from, *end = line + to;
+
+    if (memchr(p, '?', to - from))
+        return true;
+    while ((p = memchr(p, '/', (size_t)(end - p))) != NULL) {
+        if (p == line + from || p[-1] == ' ' || p[-1] == '\t')
+            return true;
+        p++;
+    }
+    return false;
+}
+
 /* Scrub line[from, to); a word (between blanks) holding a percent escape
  * is read as query pairs, so "token%3Dabc" or "next=%2Fcb%3Ftoken%3Dabc"
  * has its listed values tokenized, and a word that is a path or a URL with
  * a query is read as the query action reads one (/u/NAME/ segments,
  * opaque segments, listed values). */
 static int scrub_gap(const struct lsl_rule *r, struct lsl_plan *p,
-                     const char *line, size_t from, size_t to)
+                     const char *line, size_t from, size_t to, unsigned mode)
 {
     size_t i = from, cursor = from;
     int rc = 0;
 
     if (!lsl_pct_has_escape(line + from, to - from) &&
-        (!(r->param_lens[0] | r->param_lens[1]) ||
-         !memchr(line + from, '/', to - from)))
-        return lsl_scrub(p, line, from, to - from, LSL_SCRUB_PHONES);
+        (!(r->param_lens[0] | r->param_lens[1]) || !url_word(line, from, to)))
+        return lsl_scrub(p, line, from, to - from, mode);
     while (rc == 0 && i < to) {
         size_t ws, we;
 
@@ -147,11 +163,11 @@ static int scrub_gap(const struct lsl_rule *r, struct lsl_plan *p,
         if (ws == we)
             continue;
         if (lsl_pct_has_escape(line + ws, we - ws)) {
-            rc = lsl_scrub(p, line, cursor, ws - cursor, LSL_SCRUB_PHONES);
+            rc = lsl_scrub(p, line, cursor, ws - cursor, mode);
             if (rc == 0)
                 rc = lsl_query_pairs(r, p, line, ws, we - ws);
         } else if (is_url(r, line + ws, we - ws)) {
-            rc = lsl_scrub(p, line, cursor, ws - cursor, LSL_SCRUB_PHONES);
+            rc = lsl_scrub(p, line, cursor, ws - cursor, mode);
             if (rc == 0)
                 rc = lsl_query_plan(r, p, line, ws, we - ws, false);
         } else {
@@ -160,7 +176,7 @@ static int scrub_gap(const struct lsl_rule *r, struct lsl_plan *p,
         cursor = we;
     }
     if (rc == 0)
-        rc = lsl_scrub(p, line, cursor, to - cursor, LSL_SCRUB_PHONES);
+        rc = lsl_scrub(p, line, cursor, to - cursor, mode);
     return rc;
 }
 
@@ -222,7 +238,7 @@ static uint8_t json_bare(const char *line, size_t ns, size_t ne, size_t sep,
 }
 
 int lsl_text_range(const struct lsl_rule *r, struct lsl_plan *p,
-                   const char *line, size_t off, size_t len)
+                   const char *line, size_t off, size_t len, unsigned mode)
 {
     size_t cursor = off, i = off;
     int rc = 0;
@@ -242,7 +258,7 @@ int lsl_text_range(const struct lsl_rule *r, struct lsl_plan *p,
             value_after(line, len, i, &vs, &ve) &&
             (cls = pair_class(r, line, ns, ne, vs, ve)) != -1 &&
             !lsl_auth_at(line, vs, len, vs, &auth)) {
-            rc = scrub_gap(r, p, line, cursor, vs);
+            rc = scrub_gap(r, p, line, cursor, vs, mode);
             if (rc == 0 && cls == PAIR_QUERY)
                 rc = lsl_query_plan(r, p, line, vs, ve - vs, false);
             else if (rc == 0)
@@ -254,26 +270,27 @@ int lsl_text_range(const struct lsl_rule *r, struct lsl_plan *p,
         i++;
     }
     if (rc == 0)
-        rc = scrub_gap(r, p, line, cursor, len);
+        rc = scrub_gap(r, p, line, cursor, len, mode);
     return rc;
 }
 
 struct text_arg {
     const struct lsl_rule *r;
     struct lsl_plan *p;
+    unsigned mode;
 };
 
 static int text_fn(void *arg, const char *text, size_t off, size_t len)
 {
     struct text_arg *a = arg;
 
-    return lsl_text_range(a->r, a->p, text, off, len);
+    return lsl_text_range(a->r, a->p, text, off, len, a->mode);
 }
 
 int lsl_text_escaped(const struct lsl_rule *r, struct lsl_plan *p, unsigned esc,
-                     const char *line, size_t off, size_t len)
+                     const char *line, size_t off, size_t len, unsigned mode)
 {
-    struct text_arg a = {r, p};
+    struct text_arg a = {r, p, mode};
 
     return lsl_decoded_run(p, esc, line, off, len, text_fn, &a);
 }
@@ -283,5 +300,6 @@ int lsl_text_plan(const struct lsl_rule *r, struct lsl_matcher *m,
 {
     m->plan.matched = true;
     /* Application logs print bytes as Python's repr or nginx does. */
-    return lsl_text_escaped(r, &m->plan, LSL_SPAN_F_XESC, line, 0, len);
+    return lsl_text_escaped(r, &m->plan, LSL_SPAN_F_XESC, line, 0, len,
+                            LSL_SCRUB_PHONES);
 }

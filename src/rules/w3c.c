@@ -275,13 +275,13 @@ static int plan_column(struct lsl_matcher *m, const struct lsl_rule *r,
             lsl_field_strength(m->cols[k].f) > lsl_field_strength(f))
             f = m->cols[k].f;
     if (extra && lsl_field_strength(f) == 0)
-        return lsl_text_range(r, p, line, off, len);
+        return lsl_text_range(r, p, line, off, len, LSL_SCRUB_PHONES);
     if (extra)
         return lsl_plan_value(r, f, p, line, off, len, false);
     if (col->f)
         return lsl_plan_value(r, col->f, p, line, off, len, false);
     if (col->type != LSL_FIELD_TIME)
-        return lsl_text_range(r, p, line, off, len);
+        return lsl_text_range(r, p, line, off, len, LSL_SCRUB_PHONES);
     return 0;
 }
 
@@ -289,7 +289,7 @@ static int plan_column(struct lsl_matcher *m, const struct lsl_rule *r,
 static int plan_extra(const struct lsl_rule *r, struct lsl_matcher *m,
                       const char *line, size_t at, size_t len)
 {
-    int rc = lsl_text_range(r, &m->plan, line, at, len - at);
+    int rc = lsl_text_range(r, &m->plan, line, at, len - at, LSL_SCRUB_PHONES);
 
     if (rc == 0 && m->want_fields)
         rc = lsl_plan_field_push(&m->plan, "_extra", at, len - at,

@@ -104,6 +104,7 @@ def spots_for(kind, t):
         s['query'] = '%s&z=1' % t
         s['referer'] = 'https://ref.example/p?%s' % t
         s['kv'] = 'msg %s end' % t
+        s['ua'] = 'ExampleLive/5.12.0 (Android 14; %s; Pixel 7)' % t
     if kind == 'ip' and no(t, ' \t"'):
         s['ip'] = t
         if no(t, ','):

@@ -1,10 +1,11 @@
 /*
- * The scrub memo against the scrubber it remembers: plans through
- * lsl_scrub_memo_run equal lsl_scrub's, span for span, on texts that
- * repeat (hits), texts seen once (misses that replace slots), every scrub
- * mode (a user agent's "Chrome/119.0.0.0" is a version in one mode and an
- * address in another), texts around the memo's length limits, at varying
- * offsets in the line and after spans already planned.
+ * The scrub memo against the planners it remembers: plans through
+ * lsl_scrub_memo_run equal lsl_scrub's (no rule) or lsl_text_range's (a
+ * rule's pairs), span for span, on texts that repeat (hits), texts seen
+ * once (misses that replace slots), every scrub mode (a user agent's
+ * "Chrome/119.0.0.0" is a version in one mode and an address in another),
+ * texts around the memo's length limits, at varying offsets in the line
+ * and after spans already planned.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,6 +15,7 @@
 #include <string.h>
 #include <cmocka.h>
 #include "../testrng.h"
+#include "plan_render.h"
 #include "src/rules/rules_internal.h"
 
 static uint64_t rng = 0x9e3779b97f4a7c15u;
@@ -44,6 +46,9 @@ static const char *const words[] = {
     "x",
     "Safari/537.36",
     "token",
+    "deviceid=9774d56d682e549c",
+    "uid=4821937",
+    "rv:109.0",
 };
 
 /* A text of about `want` bytes of words and digits. */
@@ -90,6 +95,7 @@ static void memo_equals_scrub(void **state)
     static char pool[400][320];
     static size_t pool_len[400];
     struct lsl_scrub_memo *memo = NULL;
+    struct lsl_rule *rule = load_shipped_rule("nginx-combined");
     struct lsl_plan a = {0}, b = {0};
     char line[1024];
     unsigned hits_possible = 0;
@@ -101,6 +107,7 @@ static void memo_equals_scrub(void **state)
     for (unsigned t = 0; t < 40000; t++) {
         size_t pre = next(40), len, off;
         unsigned mode = modes[next(5)];
+        const struct lsl_rule *r = mode & LSL_SCRUB_AGENT ? rule : NULL;
         char text[320];
 
         if (next(10) < 7) {
@@ -124,12 +131,16 @@ static void memo_equals_scrub(void **state)
             assert_int_equal(
                 lsl_plan_push(&b, 0, 1, LSL_ACT_TOKEN, LSL_CLASS_ID, 0), 0);
         }
-        assert_int_equal(lsl_scrub_memo_run(memo, &a, line, off, len, mode), 0);
-        assert_int_equal(lsl_scrub(&b, line, off, len, mode), 0);
+        assert_int_equal(lsl_scrub_memo_run(memo, r, &a, line, off, len, mode),
+                         0);
+        assert_int_equal(r ? lsl_text_range(r, &b, line, off, len, mode)
+                           : lsl_scrub(&b, line, off, len, mode),
+                         0);
         same_plans(&a, &b, t);
     }
     assert_true(hits_possible > 20000);
     lsl_scrub_memo_free(memo);
+    lsl_rule_free(rule);
     free(a.spans);
     free(b.spans);
     free(a.fields);

@@ -133,6 +133,18 @@ static void test_combined_odd_lines(void **state)
                "<ip|192.0.2.44> - <user|John Smith> " TIME
                " \"GET /f/<ip|10.9.8.7>/x HTTP/1.0\" 404 1 \"-\" "
                "\"bot (+<email|ops@crawler.example>; <ip|198.18.0.1>)\"");
+    /* An app's User-Agent that carries ids as pairs: read as free text
+     * is, listed names and opaque values; versions and Firefox's "rv:"
+     * stay. */
+    check_plan(
+        f->combined, f->m,
+        "192.0.2.44 - - " TIME " \"GET / HTTP/1.1\" 200 1 \"-\" "
+        "\"ExampleLive/5.12.0 (Android 14; deviceid=9774d56d682e549c; "
+        "uid=4821937; rv:109.0) Chrome/120.0.0.0\"",
+        true,
+        "<ip|192.0.2.44> - - " TIME " \"GET / HTTP/1.1\" 200 1 \"-\" "
+        "\"ExampleLive/5.12.0 (Android 14; deviceid=<id|9774d56d682e549c>; "
+        "uid=<user|4821937>; rv:109.0) Chrome/120.0.0.0\"");
     /* A remote_addr that is not an address is an identifier all the
      * same: tokenized, never copied. */
     check_plan(f->combined, f->m,
