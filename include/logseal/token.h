@@ -78,6 +78,8 @@ LSL_MUST_CHECK int lsl_class_parse(const char *s, size_t len,
  *          -> lower case; an IMEI/IMEISV in groups (35-209900-176148-1)
  *          -> its 15 or 16 digits.
  *   email  ASCII lower case; "(at)" and "[dot]" folded (lsl_atdot_fold).
+ *   secret a payment card number in groups (4111 1111 1111 1111,
+ *          4111-1111-...) -> its digits.
  *   phone  digits and separators (- . blank parentheses) -> the digits,
  *          "+81" and a "(0)" after it -> "0" ("+81 (0)90-1234-5678" ->
  *          "09012345678"); another '+' country code keeps its '+'.
@@ -98,6 +100,10 @@ LSL_MUST_CHECK long lsl_token_normalize(enum lsl_class c, const char *v,
 LSL_MUST_CHECK long lsl_token_normalize_legacy(enum lsl_class c, const char *v,
                                                size_t len, char *out,
                                                size_t cap);
+
+/* The Luhn check (ISO/IEC 7812) of the digits d[0..n): card numbers'
+ * and IMEIs' last digit. */
+bool lsl_luhn_ok(const char *d, size_t n);
 
 /* True if s[0..len) is exactly an IPv4 or IPv6 address. */
 bool lsl_ip_valid(const char *s, size_t len);

@@ -130,23 +130,6 @@ bool lsl_mac_at(const char *s, size_t lo, size_t hi, size_t i,
     return true;
 }
 
-static bool luhn_ok(const char *d, size_t n)
-{
-    unsigned sum = 0;
-
-    for (size_t k = 0; k < n; k++) {
-        unsigned v = (unsigned)(d[n - 1 - k] - '0');
-
-        if (k % 2 == 1) {
-            v *= 2;
-            if (v > 9)
-                v -= 9;
-        }
-        sum += v;
-    }
-    return sum % 10 == 0;
-}
-
 /* "imei" or "imeisv" (any case) ends just before the label's separators
  * (at most KEYWORD_GAP of ' ', ':', '=', '"', '\''). */
 static bool imei_label(const char *s, size_t lo, size_t i)
@@ -208,17 +191,9 @@ bool lsl_imei_at(const char *s, size_t lo, size_t hi, size_t i,
     char d[17];
     size_t n = 0, end = imei_digits(s, hi, i, d, &n);
 
-    if (end == i || n < 14 || n > 16)
+    if (end == i || n < 14 || n > 16 || !lsl_number_alone(s, lo, hi, i, end))
         return false;
-    /* Glued to a word, or a decimal: "1.234567890123456", "..., 5". */
-    if (end < hi &&
-        (is_alnum(s[end]) || ((s[end] == '.' || s[end] == ',') &&
-                              end + 1 < hi && is_digit(s[end + 1]))))
-        return false;
-    if (i >= lo + 2 && (s[i - 1] == '.' || s[i - 1] == ',') &&
-        is_digit(s[i - 2]))
-        return false;
-    if (!(n == 15 && luhn_ok(d, n)) && !imei_label(s, lo, i))
+    if (!(n == 15 && lsl_luhn_ok(d, n)) && !imei_label(s, lo, i))
         return false;
     hit1(h, i, end, LSL_CLASS_ID);
     return true;

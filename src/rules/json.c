@@ -187,7 +187,8 @@ static const char *field_name(const struct jscan *js,
 }
 
 /* A number whose key tokenizes (an ip key takes whatever it holds, even
- * 3232235521), or an IMEI as the number of a key the rule does not name. */
+ * 3232235521), or an IMEI or a card number as the number of a key the
+ * rule does not name. */
 static int plan_number(const struct rule_field *f, struct lsl_plan *p,
                        const char *s, size_t off, size_t len)
 {
@@ -195,8 +196,11 @@ static int plan_number(const struct rule_field *f, struct lsl_plan *p,
     bool ip = f && (f->action == RULE_ACT_IP || f->action == RULE_ACT_IPLIST);
     int rc;
 
-    if (!f && lsl_imei_at(s, off, off + len, off, &h) && h.end[0] == off + len)
-        return lsl_plan_push(p, off, len, LSL_ACT_TOKEN, LSL_CLASS_ID,
+    if (!f &&
+        (lsl_card_at(s, off, off + len, off, &h) ||
+         lsl_imei_at(s, off, off + len, off, &h)) &&
+        h.end[0] == off + len)
+        return lsl_plan_push(p, off, len, LSL_ACT_TOKEN, h.cls[0],
                              LSL_SPAN_F_QUOTE);
     if (!f ||
         (!ip && f->action != RULE_ACT_TOKEN && f->action != RULE_ACT_DROP))

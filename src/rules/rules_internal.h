@@ -455,6 +455,13 @@ bool lsl_mac_at(const char *s, size_t lo, size_t hi, size_t i,
                 struct lsl_hit *h);
 bool lsl_imei_at(const char *s, size_t lo, size_t hi, size_t i,
                  struct lsl_hit *h);
+/* A payment card number (card.c), as class secret. */
+bool lsl_card_at(const char *s, size_t lo, size_t hi, size_t i,
+                 struct lsl_hit *h);
+/* The number s[i, end) is glued to no letter or digit and is no part of a
+ * decimal ("1.2345...", "..., 5"). */
+bool lsl_number_alone(const char *s, size_t lo, size_t hi, size_t i,
+                      size_t end);
 bool lsl_jwt_at(const char *s, size_t lo, size_t hi, size_t i,
                 struct lsl_hit *h);
 bool lsl_auth_at(const char *s, size_t lo, size_t hi, size_t i,

@@ -26,8 +26,9 @@
  *  - E-mail: [A-Za-z0-9._%+-]+ '@' two or more host labels, the last one
  *    two or more letters.
  *  - UUID: 8-4-4-4-12 hex digits, any version, not glued.
- *  - MAC addresses, IMEIs, JWTs, Bearer/Basic credentials, URL userinfo
- *    and URL hosts spelled as inet_aton reads them: ids.c.
+ *  - MAC addresses, IMEIs, payment card numbers (card.c), JWTs, Bearer/Basic
+ * credentials, URL userinfo and URL hosts spelled as inet_aton reads them:
+ * ids.c.
  *  - Phone numbers (free text only, LSL_SCRUB_PHONES): see phone.c.
  *
  * Percent-encoded text ("%31%39%32.168.7.4", "device_id%3DA09F...") and
@@ -442,6 +443,16 @@ static bool imei_possible(const struct scan *sc, size_t i)
            (is_digit(s[i + 13]) || s[i + 2] == '-' || s[i + 2] == ' ');
 }
 
+/* A card number starts with 2 to 6 and has 14 digits in a row, or its
+ * first group's separator at i + 4. */
+static bool card_possible(const struct scan *sc, size_t i)
+{
+    const char *s = sc->s;
+
+    return i + 14 <= sc->hi && s[i] >= '2' && s[i] <= '6' &&
+           (is_digit(s[i + 13]) || s[i + 4] == ' ' || s[i + 4] == '-');
+}
+
 /* Matchers that a word's first bytes alone select: "eyJ" a JWT, "be" or
  * "ba" an Authorization scheme, a digit after '/' or '@' a URL host. */
 static bool try_first(const struct scan *sc, size_t i, char prev,
@@ -492,6 +503,8 @@ static bool try_at(const struct scan *sc, size_t i, unsigned seen,
             lsl_mac_at(s, sc->lo, sc->hi, i, h)) ||
            ((seen & C_DOT) && match_ipv4(sc, i, seen & C_ZERO, h)) ||
            ((seen & C_DASH) && match_dashed(sc, i, h)) ||
+           (is_digit(c) && card_possible(sc, i) &&
+            lsl_card_at(s, sc->lo, sc->hi, i, h)) ||
            (is_digit(c) && imei_possible(sc, i) &&
             lsl_imei_at(s, sc->lo, sc->hi, i, h)) ||
            match_phone(sc, i, h);

@@ -18,6 +18,9 @@
  *          its digits.
  *   email  ASCII lower case; "(at)" and "[dot]" folded to '@' and '.'
  *          (lsl_atdot_fold: "bob (at) example [dot] com").
+ *   secret a payment card number written in groups (13 to 19 digits,
+ *          one of ' ' '-' between groups, a valid Luhn digit) -> its
+ *          digits, as the scrubber takes them (rules/card.c).
  *   phone  a number written with separators -> its digits; Japan's
  *          country code "+81" (and a "(0)" after it) -> the national
  *          number's leading 0: "090-1234-5678", "090 1234 5678",
@@ -42,11 +45,13 @@
 #include "logseal/token.h"
 
 /* Longest text that may still be an address with a zone id. */
-#define IP_TEXT_MAX   128
-#define UUID_LEN      36
-#define MAC_TEXT_LEN  17
-#define HEX_ID_MIN    16
-#define IMEI_TEXT_MAX 24
+#define IP_TEXT_MAX     128
+#define UUID_LEN        36
+#define MAC_TEXT_LEN    17
+#define HEX_ID_MIN      16
+#define IMEI_TEXT_MAX   24
+#define CARD_DIGITS_MIN 13
+#define CARD_DIGITS_MAX 19
 
 static long copy_out(char *out, size_t cap, const char *s, size_t n)
 {
@@ -274,6 +279,47 @@ static long normalize_email(const char *v, size_t len, char *out, size_t cap)
     return n;
 }
 
+bool lsl_luhn_ok(const char *d, size_t n)
+{
+    unsigned sum = 0;
+
+    for (size_t k = 0; k < n; k++) {
+        unsigned v = (unsigned)(d[n - 1 - k] - '0');
+
+        if (k % 2 == 1) {
+            v *= 2;
+            if (v > 9)
+                v -= 9;
+        }
+        sum += v;
+    }
+    return sum % 10 == 0;
+}
+
+/* A card number in groups -> its digits; anything else as it is. */
+static long normalize_secret(const char *v, size_t len, char *out, size_t cap)
+{
+    char d[CARD_DIGITS_MAX];
+    size_t n = 0;
+    char sep = 0;
+
+    if (len == 0 || !is_digit(v[0]) || !is_digit(v[len - 1]))
+        return copy_out(out, cap, v, len);
+    for (size_t i = 0; i < len; i++) {
+        if (is_digit(v[i]) && n < sizeof(d)) {
+            d[n++] = v[i];
+        } else if (is_digit(v[i]) || (v[i] != ' ' && v[i] != '-') ||
+                   (sep && v[i] != sep) || !is_digit(v[i + 1])) {
+            return copy_out(out, cap, v, len);
+        } else {
+            sep = v[i];
+        }
+    }
+    if (!sep || n < CARD_DIGITS_MIN || !lsl_luhn_ok(d, n))
+        return copy_out(out, cap, v, len);
+    return copy_out(out, cap, d, n);
+}
+
 /* The separators phone numbers are written with, after an optional '+'. */
 static bool phone_text(const char *v, size_t len)
 {
@@ -327,6 +373,8 @@ static long normalize(enum lsl_class c, const char *v, size_t len, char *out,
         return normalize_id(v, len, out, cap);
     case LSL_CLASS_EMAIL:
         return normalize_email(v, len, out, cap);
+    case LSL_CLASS_SECRET:
+        return normalize_secret(v, len, out, cap);
     case LSL_CLASS_PHONE:
         if (phone_digits)
             return normalize_phone(v, len, out, cap);

@@ -479,6 +479,40 @@ def stars():
     add('neg', '★すごい★', [], [])
 
 
+def luhn_digit(body):
+    """The check digit that makes body + it pass Luhn."""
+    total = 0
+    for k, c in enumerate(reversed(body)):
+        v = int(c) * (2 if k % 2 == 0 else 1)
+        total += v - 9 if v > 9 else v
+    return str((10 - total % 10) % 10)
+
+
+def cards():
+    """Payment card numbers of each network, plain and in printed groups;
+    tokenized as secret, their digits the original."""
+    for prefix, n, shape in (('4', 16, (4, 4, 4, 4)), ('53', 16, (4, 4, 4, 4)),
+                             ('2221', 16, (4, 4, 4, 4)),
+                             ('37', 15, (4, 6, 5)), ('3566', 16, (4, 4, 4, 4)),
+                             ('36', 14, (4, 6, 4)), ('6011', 16, (4, 4, 4, 4)),
+                             ('62', 19, (4, 4, 4, 4, 3))):
+        body = prefix + ''.join(str(R.randrange(10))
+                                for _ in range(n - len(prefix) - 1))
+        d = body + luhn_digit(body)
+        groups, at = [], 0
+        for g in shape:
+            groups.append(d[at:at + g])
+            at += g
+        # 19 digits are taken only in groups: plain, ids are that long.
+        for f in ((d,) if n < 19 else ()) + (' '.join(groups),
+                                             '-'.join(groups)):
+            add('text', f, [f, d], [('secret', d)])
+    bad = '4111111111111112'
+    for v in (bad, ' '.join((bad[:4], bad[4:8], bad[8:12], bad[12:])),
+              '1234 5678 9012 3456', '4111 1111-1111 1111'):
+        add('neg', v, [], [])
+
+
 def main():
     macs()
     imeis()
@@ -500,6 +534,7 @@ def main():
     atdots()
     idn_emails()
     stars()
+    cards()
     here = os.path.dirname(os.path.abspath(__file__))
     out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
         here, '..', 'data', 'hostile', 'ids.tsv')

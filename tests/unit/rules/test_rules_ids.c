@@ -49,6 +49,39 @@ static void test_imei(void **state)
           "352099001761481x a352099001761481 352099001761481.5");
 }
 
+/* Test numbers of the card networks, as checkout pages document them. */
+static void test_cards(void **state)
+{
+    scrub(state,
+          "visa 4111 1111 1111 1111, 4111-1111-1111-1111 or "
+          "4111111111111111.",
+          "visa <secret|4111 1111 1111 1111>, <secret|4111-1111-1111-1111> "
+          "or <secret|4111111111111111>.");
+    scrub(state, "mc 5555555555554444 2223003122003222 amex 3782 822463 10005",
+          "mc <secret|5555555555554444> <secret|2223003122003222> amex "
+          "<secret|3782 822463 10005>");
+    scrub(state,
+          "jcb 3530111333300000 diners 3056 930902 5904 up "
+          "6200000000000005 disc 6011000990139424",
+          "jcb <secret|3530111333300000> diners <secret|3056 930902 5904> up "
+          "<secret|6200000000000005> disc <secret|6011000990139424>");
+    /* 15 digits with a check digit: an IMEI, but an Amex card from 34/37. */
+    scrub(state, "378282246310005 352099001761481",
+          "<secret|378282246310005> <id|352099001761481>");
+    /* Luhn fails; no issuer; a length the issuer does not give; mixed or
+     * unprinted groups; a sixth group; glued; a decimal. */
+    scrub(state,
+          "4111 1111 1111 1112 1234567812345678 37828224631000 "
+          "4111 1111-1111 1111 4111 1111 11111 111",
+          "4111 1111 1111 1112 1234567812345678 37828224631000 "
+          "4111 1111-1111 1111 4111 1111 11111 111");
+    scrub(state,
+          "4111 1111 1111 1111 1111 1 x4111111111111111 "
+          "1.4111111111111111 4111111111111111.5",
+          "4111 1111 1111 1111 1111 1 x4111111111111111 "
+          "1.4111111111111111 4111111111111111.5");
+}
+
 static void test_jwt(void **state)
 {
     const char *jwt = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0"
@@ -267,6 +300,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_mac),
         cmocka_unit_test(test_imei),
+        cmocka_unit_test(test_cards),
         cmocka_unit_test(test_jwt),
         cmocka_unit_test(test_auth),
         cmocka_unit_test(test_userinfo),
