@@ -5,10 +5,11 @@
  *
  * Taken: a number an issuer gives out, by its prefix and length (Visa 4,
  * Mastercard 51-55 and 2221-2720, American Express 34 and 37, JCB
- * 3528-3589, Diners 300-305, 36, 38 and 39, Discover 6011, 644-649 and
- * 65, UnionPay 62), with a valid Luhn check digit, written plain (14 to 16
- * digits) or in the groups cards print (4-4-4-4, 4-4-4-4-3, Amex's 4-6-5,
- * Diners' 4-6-4) joined by one ' ' or '-' throughout.
+ * 3528-3589, Diners 300-305, 36, 38 and 39 with 14 or 16 digits, Discover
+ * 6011, 644-649 and 65, UnionPay 62), with a valid Luhn check digit,
+ * written plain (14 to 16 digits) or in the groups cards print (4-4-4-4,
+ * 4-4-4-4-3, Amex's 4-6-5, Diners' 4-6-4) joined by one ' ' or '-'
+ * throughout.
  * Tried before the IMEI matcher: a 15-digit number with a valid check digit
  * that starts with 34 or 37 is an Amex card (no IMEI's reporting body has
  * those digits).
@@ -61,7 +62,7 @@ static unsigned issued(const char *d)
     if (p2 == 34 || p2 == 37)
         return 1u << 15;
     if ((p3 >= 300 && p3 <= 305) || p2 == 36 || p2 == 38 || p2 == 39)
-        return LENS(14, 16);
+        return 1u << 14 | 1u << 16;
     if ((p4 >= 3528 && p4 <= 3589) || p4 == 6011 || (p3 >= 644 && p3 <= 649) ||
         p2 == 65 || p2 == 62)
         return LENS(16, 19);

@@ -4,7 +4,8 @@
     test_ids_diff.py LOGSEAL_BINARY SOURCE_ROOT
 
 Each matcher of src/rules/ids.c (MAC, IMEI, JWT, Bearer/Basic, URL
-userinfo, URL hosts in inet_aton spellings) and the query action's opaque
+userinfo, URL hosts in inet_aton spellings), the card numbers of
+src/rules/card.c and the query action's opaque
 values are compared with a plain Python reference written from the
 documented rules (regular expressions, the inet_aton manual page): random candidates, valid ones and near misses (a
 separator changed, a digit more or less, a bad check digit, a letter
@@ -56,6 +57,47 @@ def ref_imei(c):
         return luhn(c)
     m = re.fullmatch(r'(\d{2})([- ])(\d{6})\2(\d{6})\2(\d)', c)
     return bool(m) and luhn(''.join(m.group(1, 3, 4, 5)))
+
+
+CARD_SHAPES = ((4, 4, 4, 4), (4, 4, 4, 4, 3), (4, 6, 5), (4, 6, 4))
+
+
+def card_lengths(d):
+    """The lengths the issuer of d's first digits gives out."""
+    p2, p3, p4 = int(d[:2]), int(d[:3]), int(d[:4])
+    if d[0] == '4':
+        return {13, 16, 19}
+    if 51 <= p2 <= 55 or 2221 <= p4 <= 2720:
+        return {16}
+    if p2 in (34, 37):
+        return {15}
+    if 300 <= p3 <= 305 or p2 in (36, 38, 39):
+        return {14, 16}
+    if 3528 <= p4 <= 3589 or p4 == 6011 or 644 <= p3 <= 649 or p2 in (62, 65):
+        return set(range(16, 20))
+    return set()
+
+
+def ref_card(c):
+    """A payment card number: plain 14-16 digits or printed groups joined
+    by one of ' ' '-', an issuer's prefix and length, a Luhn digit."""
+    if not re.fullmatch(r'\d+(?:([ -])\d+(?:\1\d+)*)?', c):
+        return False
+    groups = re.split(r'[ -]', c)
+    d = ''.join(groups)
+    if len(groups) == 1 and not 14 <= len(d) <= 16:
+        return False
+    if len(groups) > 1 and tuple(map(len, groups)) not in CARD_SHAPES:
+        return False
+    return len(d) >= 4 and len(d) in card_lengths(d) and luhn(d)
+
+
+def ref_number(c):
+    """Card numbers are tried first (a 15-digit 34/37 number is an Amex
+    card, no IMEI), then IMEIs."""
+    if ref_card(c):
+        return [('secret', 0, len(c))]
+    return [('id', 0, len(c))] if ref_imei(c) else []
 
 
 def ref_jwt(c):
@@ -195,6 +237,27 @@ def imei_cands(r):
         d = mutate(r, d, '0123456789-') if r.random() < 0.3 else d
         if not d.startswith('0'):  # Japanese phone numbers start with 0
             yield d
+
+
+def card_cands(r):
+    """Numbers of every issuer and of none, plain and in printed groups,
+    with right and wrong check digits, then mutated."""
+    for _ in range(400):
+        pre = r.choice(('4', '51', '55', '2221', '2720', '34', '37', '300',
+                        '36', '38', '3528', '3589', '6011', '644', '65',
+                        '62', '1', '7', '56', '2220'))
+        n = r.choice((13, 14, 15, 16, 17, 19))
+        d = pre + ''.join(r.choice('0123456789')
+                          for _ in range(n - len(pre)))
+        if r.random() < 0.7:
+            d = d[:-1] + next(x for x in '0123456789' if luhn(d[:-1] + x))
+        if r.random() < 0.5:
+            shape, at, groups = r.choice(CARD_SHAPES), 0, []
+            for g in shape:
+                groups.append(d[at:at + g])
+                at += g
+            d = r.choice(' -').join(x for x in groups + [d[at:]] if x)
+        yield mutate(r, d, '0123456789- ') if r.random() < 0.3 else d
 
 
 def jwt_cands(r):
@@ -356,7 +419,8 @@ def body(ctx):
     with open(query, 'w') as f:
         f.write(QUERY_RULE)
     compare(ctx, scrub, 'mac', mac_cands(r), whole('id', ref_mac))
-    compare(ctx, scrub, 'imei', imei_cands(r), whole('id', ref_imei))
+    compare(ctx, scrub, 'imei', imei_cands(r), ref_number)
+    compare(ctx, scrub, 'card', card_cands(r), ref_number)
     compare(ctx, scrub, 'jwt', jwt_cands(r),
             lambda c: [('secret', 0, ref_jwt(c))] if ref_jwt(c) else [])
 
