@@ -12,6 +12,9 @@
  *    piece by piece between escapes so no span splits one;
  *  - a number's span covers the number and carries LSL_SPAN_F_QUOTE: the
  *    token is written as a JSON string;
+ *  - a key the rule names nested in an object it does not name is planned
+ *    by that key's line when it tokenizes or drops ({"reply_to":
+ *    {"user_id":..}}, {"user":{"id":..}}: see nested_field);
  *  - values of keys without a `key` line follow the rule's `unnamed`
  *    choice. scrub (default): a string under a name that looks like a
  *    secret (holding key, token, secret, session, cookie, authorization,
@@ -248,6 +251,37 @@ static bool secret_name(const struct jscan *js)
     return lsl_secret_name(dot + 1, js->plen - (size_t)(dot + 1 - js->path));
 }
 
+/*
+ * A key the rule names, nested in an object it does not name: by the
+ * path's last part ("reply_to.user_id" is user_id), else by its last two
+ * parts joined with '_' ("user.id" is user_id). Only a field that
+ * tokenizes or drops is taken so (a nested "status" stays free text), and
+ * only for its action: the value is not reported as that field.
+ */
+static const struct rule_field *nested_field(const struct jscan *js)
+{
+    const char *last, *prev, *dot;
+    const struct rule_field *f;
+    char joined[JSON_PATH_MAX];
+    size_t n1, n2;
+
+    if (!js->path_ok || !(dot = memrchr(js->path, '.', js->plen)))
+        return NULL;
+    last = dot + 1;
+    n1 = js->plen - (size_t)(last - js->path);
+    f = lsl_rule_field_find(js->r, last, n1);
+    if (!f) {
+        prev = memrchr(js->path, '.', (size_t)(dot - js->path));
+        prev = prev ? prev + 1 : js->path;
+        n2 = (size_t)(dot - prev);
+        memcpy(joined, prev, n2);
+        joined[n2] = '_';
+        memcpy(joined + n2 + 1, last, n1);
+        f = lsl_rule_field_find(js->r, joined, n2 + 1 + n1);
+    }
+    return f && lsl_field_strength(f) > 0 ? f : NULL;
+}
+
 /* A value of a key the rule does not name (see the file comment). */
 static int plan_unnamed(struct jscan *js, enum jkind kind, size_t off,
                         size_t len, bool esc)
@@ -276,10 +310,11 @@ static void on_value(struct jscan *js, enum jkind kind, size_t off, size_t len,
 {
     const struct lsl_rule *r = js->r;
     struct lsl_plan *p = &js->m->plan;
-    const struct rule_field *f =
+    const struct rule_field *named =
         js->path_ok ? lsl_rule_field_find(r, js->path, js->plen) : NULL;
+    const struct rule_field *f = named ? named : nested_field(js);
     uint8_t type = kind == J_NUMBER ? LSL_FIELD_NUMBER : LSL_FIELD_STRING;
-    const char *name = field_name(js, f, &type);
+    const char *name = field_name(js, named, &type);
 
     if (js->rc)
         return;

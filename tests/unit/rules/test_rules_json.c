@@ -433,6 +433,31 @@ static void test_unnamed_keys(void **state)
                 "unnamed scrub|drop|keep");
 }
 
+/* A key the rule names, nested where the rule does not look: a reply's
+ * user, an embedded user object. Tokenizing keys only; a nested "port"
+ * (keep) stays what an unnamed value is. */
+static void test_nested_keys(void **state)
+{
+    struct lsl_rule *r = load_shipped_rule("posting");
+    struct lsl_matcher *m = NULL;
+
+    (void)state;
+    assert_int_equal(lsl_matcher_open(&m), 0);
+    check_plan(r, m,
+               "{\"event\":\"reply\",\"user_id\":1,\"reply_to\":{"
+               "\"user_id\":4821937,\"user_name\":\"Hanako\",\"port\":5},"
+               "\"user\":{\"id\":\"u-77\",\"name\":\"Taro\",\"ip\":["
+               "\"unknown\"]},\"a\":{\"b\":{\"device_id\":\"d-9\"}}}",
+               true,
+               "{\"event\":\"reply\",\"user_id\":<user/q|1>,\"reply_to\":{"
+               "\"user_id\":<user/q|4821937>,\"user_name\":\"<name|Hanako>\","
+               "\"port\":5},\"user\":{\"id\":\"<user|u-77>\",\"name\":"
+               "\"<name|Taro>\",\"ip\":[\"<ip|unknown>\"]},\"a\":{\"b\":{"
+               "\"device_id\":\"<id|d-9>\"}}}");
+    lsl_matcher_free(m);
+    lsl_rule_free(r);
+}
+
 static void test_directive_errors(void **state)
 {
     (void)state;
@@ -509,6 +534,7 @@ int main(void)
         cmocka_unit_test(test_ip_modes),
         cmocka_unit_test(test_directive_errors),
         cmocka_unit_test(test_unnamed_keys),
+        cmocka_unit_test(test_nested_keys),
         cmocka_unit_test(test_disclosure_gaps),
     };
 
