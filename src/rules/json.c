@@ -79,7 +79,47 @@ static bool is_digit(char c)
     return c >= '0' && c <= '9';
 }
 
-/* At '"': contents [*off, *off + *n), *esc if it holds escapes. */
+#define SWAR_ONES  0x0101010101010101ULL
+#define SWAR_HIGHS 0x8080808080808080ULL
+
+/* Nonzero if a byte of w is below n (n <= 0x80), or equal to c: exact as
+ * truth values (the "haszero" and "hasless" word tricks). */
+static uint64_t swar_below(uint64_t w, unsigned n)
+{
+    return (w - SWAR_ONES * n) & ~w & SWAR_HIGHS;
+}
+
+static uint64_t swar_has(uint64_t w, unsigned char c)
+{
+    return swar_below(w ^ (SWAR_ONES * c), 1);
+}
+
+static inline size_t plain_run(const char *s, size_t len)
+{
+    size_t i = 0;
+
+    for (; len - i >= 8; i += 8) {
+        uint64_t w;
+
+        memcpy(&w, s + i, 8);
+        if (swar_has(w, '"') | swar_has(w, '\\') | swar_below(w, 0x20))
+            break;
+    }
+    return i;
+}
+
+size_t lsl_json_plain(const char *s, size_t len)
+{
+    return plain_run(s, len);
+}
+
+static bool plain(char c)
+{
+    return c != '"' && c != '\\' && (unsigned char)c >= 0x20;
+}
+
+/* At '"': contents [*off, *off + *n), *esc if it holds escapes. A string's
+ * bytes are skipped eight at a time up to the first that is not plain. */
 static bool scan_string(struct jscan *js, size_t *off, size_t *n, bool *esc)
 {
     const char *s = js->s;
@@ -87,11 +127,14 @@ static bool scan_string(struct jscan *js, size_t *off, size_t *n, bool *esc)
 
     *esc = false;
     *off = i;
-    for (; i < js->len && s[i] != '"'; i++) {
+    for (;; i++) {
+        i += plain_run(s + i, js->len - i);
+        while (i < js->len && plain(s[i]))
+            i++;
+        if (i >= js->len || s[i] == '"')
+            break;
         if ((unsigned char)s[i] < 0x20)
             return false;
-        if (s[i] != '\\')
-            continue;
         *esc = true;
         if (++i >= js->len)
             return false;

@@ -321,6 +321,11 @@ LSL_MUST_CHECK int lsl_plan_value(const struct lsl_rule *r,
                                   struct lsl_plan *p, const char *line,
                                   size_t off, size_t len, bool esc);
 
+/* Bytes at the start of s[0..len) that are certainly plain JSON string
+ * bytes (no '"', '\\' or control byte), a multiple of 8: the eight-byte
+ * blocks before the first that holds another byte. */
+size_t lsl_json_plain(const char *s, size_t len);
+
 /* lsl_plan_value into m->plan, a user agent or a query without escapes
  * through m's memo (their texts repeat from line to line). */
 LSL_MUST_CHECK int lsl_plan_field(const struct lsl_rule *r,

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 #include "logseal/rules.h"
 #include "plan_render.h"
+#include "src/rules/rules_internal.h"
 
 static struct lsl_rule *parse(const char *text)
 {
@@ -458,6 +459,47 @@ static void test_nested_keys(void **state)
     lsl_rule_free(r);
 }
 
+/* The fast skip of string bytes against a byte-by-byte reading: every
+ * byte value at every place of a text, and random texts of every length
+ * up to 40 drawn mostly from the bytes that matter. */
+static size_t plain_ref(const unsigned char *s, size_t len)
+{
+    size_t i = 0;
+
+    while (i < len && s[i] != '"' && s[i] != '\\' && s[i] >= 0x20)
+        i++;
+    return i - i % 8;
+}
+
+static void test_plain_skip(void **state)
+{
+    static const unsigned char pick[] = {'"',  '\\', 0x00, 0x1f, 0x20,
+                                         0x21, 0x7f, 0x80, 0x9f, 0xa0,
+                                         0xe3, 0xff, 'a',  '5'};
+    unsigned char t[40];
+    uint32_t x = 12345;
+
+    (void)state;
+    for (size_t at = 0; at < 24; at++) {
+        for (unsigned b = 0; b < 256; b++) {
+            memset(t, 'a', 24);
+            t[at] = (unsigned char)b;
+            assert_int_equal(lsl_json_plain((const char *)t, 24),
+                             plain_ref(t, 24));
+        }
+    }
+    for (unsigned k = 0; k < 200000; k++) {
+        size_t len = k % 41;
+
+        for (size_t i = 0; i < len; i++) {
+            x = x * 1103515245u + 12345u;
+            t[i] = (x >> 16) % 8 ? 'x' : pick[(x >> 8) % sizeof(pick)];
+        }
+        assert_int_equal(lsl_json_plain((const char *)t, len),
+                         plain_ref(t, len));
+    }
+}
+
 static void test_directive_errors(void **state)
 {
     (void)state;
@@ -535,6 +577,7 @@ int main(void)
         cmocka_unit_test(test_directive_errors),
         cmocka_unit_test(test_unnamed_keys),
         cmocka_unit_test(test_nested_keys),
+        cmocka_unit_test(test_plain_skip),
         cmocka_unit_test(test_disclosure_gaps),
     };
 
