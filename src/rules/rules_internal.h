@@ -543,6 +543,20 @@ LSL_MUST_CHECK int lsl_text_range(const struct lsl_rule *r, struct lsl_plan *p,
                                   const char *line, size_t off, size_t len,
                                   unsigned mode);
 
+/*
+ * A Japanese label ("パスワード", "会員番号", "本名": jalabel.c) ending at
+ * s[sep] before a ':' '=' '：' or '＝' there, not before lo: its value as
+ * [*vs, *ve) and the label's class. lsl_ja_sep_in: s holds a fullwidth
+ * separator.
+ */
+bool lsl_ja_label_at(const char *s, size_t lo, size_t sep, size_t hi,
+                     size_t *vs, size_t *ve, uint8_t *cls);
+bool lsl_ja_sep_in(const char *s, size_t len);
+
+/* The length of the pair separator at s[i]: 1 for ':' '=', 3 for '：' '＝',
+ * 0 for none. */
+size_t lsl_sep_len(const char *s, size_t i, size_t hi);
+
 /* lsl_text_range on text in escape syntax `esc` (LSL_SPAN_F_JSON or
  * LSL_SPAN_F_XESC), read unescaped (lsl_decoded_run). 0 or -ENOMEM. */
 LSL_MUST_CHECK int lsl_text_escaped(const struct lsl_rule *r,

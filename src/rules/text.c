@@ -8,7 +8,8 @@
  *   name=value   name="value"   name: value   "name":"value"   name='v'
  *
  * A name is letters, digits and _ - . [ ] % right before the '=' or ':'
- * (quoted for JSON); it is looked up as the query action looks up names
+ * (quoted for JSON; the fullwidth '＝' and '：' that Japanese input types
+ * count too); it is looked up as the query action looks up names
  * (case-insensitive, percent-decoded, without an array suffix), and so
  * is the last part of a dotted name ("db.password"). An
  * unquoted value ends at a blank or one of , ; & " ' ) ] } >; a quoted
@@ -17,7 +18,8 @@
  * query string: a log no rule reads is not known to be free of them. The
  * text between values is scrubbed, and a word in it that holds percent
  * escapes is read as query pairs ("token%3Dabc", an encoded URL), so
- * "took: 12ms" stays and "token%3Dabc" does not.
+ * "took: 12ms" stays and "token%3Dabc" does not. A few Japanese labels
+ * ("パスワード：", "会員番号=": jalabel.c) take their values too.
  */
 #include <string.h>
 #include "rules_internal.h"
@@ -51,7 +53,7 @@ static bool ends_value(char c)
     }
 }
 
-/* The name that ends just before line[sep] ('=' or ':'), as [*ns, *ne),
+/* The name that ends just before line[sep] (a separator), as [*ns, *ne),
  * not before lo. */
 static bool name_before(const char *line, size_t lo, size_t sep, size_t *ns,
                         size_t *ne)
@@ -69,17 +71,21 @@ static bool name_before(const char *line, size_t lo, size_t sep, size_t *ns,
     return true;
 }
 
-/* The value after line[sep], as [*vs, *ve). */
+/* The value after the separator at line[sep] ('=' ':' or a fullwidth
+ * one), as [*vs, *ve). */
 static bool value_after(const char *line, size_t len, size_t sep, size_t *vs,
                         size_t *ve)
 {
-    size_t i = sep + 1;
+    size_t sl = lsl_sep_len(line, sep, len), i = sep + sl;
+    bool colon = line[sep] == ':' || (sl == 3 && line[sep + 2] == '\x9A');
     char q = 0;
 
-    while (line[sep] == ':' && i < len && (line[i] == ' ' || line[i] == '\t'))
+    if (sl == 0)
+        return false;
+    while (colon && i < len && (line[i] == ' ' || line[i] == '\t'))
         i++;
     /* A JSON array of strings ("X-Api-Key":["v"]): its first string. */
-    if (line[sep] == ':' && i + 1 < len && line[i] == '[' && line[i + 1] == '"')
+    if (colon && i + 1 < len && line[i] == '[' && line[i + 1] == '"')
         i++;
     if (i < len && (line[i] == '"' || line[i] == '\'')) {
         q = line[i++];
@@ -237,19 +243,32 @@ static uint8_t json_bare(const char *line, size_t ns, size_t ne, size_t sep,
     return quoted_name && bare ? LSL_SPAN_F_QUOTE : 0;
 }
 
+/* The next ':' or '=', or with `wide` a fullwidth form's lead byte. */
+static size_t next_sep(const char *line, size_t i, size_t end, bool wide)
+{
+    if (!wide)
+        return lsl_find2(line, i, end, '=', ':');
+    while (i < end && line[i] != ':' && line[i] != '=' &&
+           (unsigned char)line[i] != 0xEF)
+        i++;
+    return i;
+}
+
 int lsl_text_range(const struct lsl_rule *r, struct lsl_plan *p,
                    const char *line, size_t off, size_t len, unsigned mode)
 {
     size_t cursor = off, i = off;
+    bool wide = lsl_ja_sep_in(line + off, len);
     int rc = 0;
 
     len += off; /* the end of the range, from here on */
     while (rc == 0 && i < len) {
         size_t ns, ne, vs, ve;
         struct lsl_hit auth;
+        uint8_t jcls;
         int cls;
 
-        i = lsl_find2(line, i, len, '=', ':');
+        i = next_sep(line, i, len, wide);
         if (i >= len)
             break;
         /* "Authorization: Bearer X": a value that ends at the blank
@@ -264,6 +283,13 @@ int lsl_text_range(const struct lsl_rule *r, struct lsl_plan *p,
             else if (rc == 0)
                 rc = lsl_plan_push(p, vs, ve - vs, LSL_ACT_TOKEN, (uint8_t)cls,
                                    json_bare(line, ns, ne, i, vs));
+            cursor = i = ve;
+            continue;
+        }
+        if (lsl_ja_label_at(line, cursor, i, len, &vs, &ve, &jcls)) {
+            rc = scrub_gap(r, p, line, cursor, vs, mode);
+            if (rc == 0)
+                rc = lsl_plan_push(p, vs, ve - vs, LSL_ACT_TOKEN, jcls, 0);
             cursor = i = ve;
             continue;
         }

@@ -93,9 +93,11 @@ def spots_for(kind, t):
     if kind in ('text', 'neg', 'auth') and plain:
         s['qvalue'] = 'q=%s&z=1' % t
         s['referer'] = 'https://ref.example/p?r=%s' % t
-    if kind in ('text', 'neg', 'negua', 'auth', 'phone') and no(t, '"\t\\'):
+    if kind in ('text', 'neg', 'negua', 'auth', 'phone', 'label') and \
+            no(t, '"\t\\'):
         s['ua'] = 'Mozilla/5.0 (X11) %s end' % t
-    if kind in ('text', 'neg', 'auth', 'phone') and no(t, '"\t\\'):
+    if kind in ('text', 'neg', 'auth', 'phone', 'label') and \
+            no(t, '"\t\\'):
         s['free'] = 'msg %s end' % t
         s['unnamed'] = 'note %s end' % t
     if kind == 'seg' and plain:

@@ -26,6 +26,8 @@ in every such spot of every shipped rule's lines):
            element, a JSON "ip", W3C c-ip)
     phone  a phone number: free text only (a chat message, a user agent,
            a JSON value no key names), where the rules read phones
+    label  a value after a label as Japanese users write one ("パスワード：",
+           fullwidth separators): free text only, as phone
     neg    free text that must come out unchanged
     negua  a user agent's product version that must come out unchanged
 
@@ -513,6 +515,27 @@ def cards():
         add('neg', v, [], [])
 
 
+def ja_labels():
+    """Values after the labels Japanese users type, and listed names with
+    a fullwidth separator: the value is the original, in the label's
+    class."""
+    for label, cls in (('パスワード', 'secret'), ('暗証番号', 'secret'),
+                       ('ログインID', 'user'), ('会員番号', 'user'),
+                       ('ユーザーＩＤ', 'user'), ('本名', 'name'),
+                       ('password', 'secret'), ('uid', 'user')):
+        for sep in ('：', '＝', ': ', '='):
+            v = ''.join(R.choice('abcdefghkmnpqrstuvwxyz23456789')
+                        for _ in range(9))
+            if cls == 'name':
+                v = R.choice(('山田', '佐藤', '鈴木')) + R.choice(('太郎', '花子'))
+            if label.isascii() and sep in (': ', '='):
+                continue  # the text rule's pairs, long covered
+            f = '%s%s%s' % (label, sep, v)
+            add('label', f, [v], [(cls, v)])
+    for v in ('パスワードは秘密', 'パスワード設定：済', '本名は内緒'):
+        add('neg', v, [], [])
+
+
 def main():
     macs()
     imeis()
@@ -535,6 +558,7 @@ def main():
     idn_emails()
     stars()
     cards()
+    ja_labels()
     here = os.path.dirname(os.path.abspath(__file__))
     out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
         here, '..', 'data', 'hostile', 'ids.tsv')

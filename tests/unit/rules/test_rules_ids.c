@@ -210,6 +210,32 @@ static void test_query(void **state)
     lsl_rule_free(r);
 }
 
+/* What Japanese users type: fullwidth separators after listed names, and
+ * the labels of jalabel.c, at the end of the text before the separator. */
+static void test_ja_labels(void **state)
+{
+    struct lsl_rule *r =
+        parse_rule("name t\nformat text\nparam password secret\n");
+
+    check_plan(r, *state, "password：hunter2 と password＝pw2", true,
+               "password：<secret|hunter2> と password＝<secret|pw2>");
+    check_plan(r, *state,
+               "私のパスワード: hunter2 です。ログインID＝taro_1987、会員番号"
+               "：12345678。",
+               true,
+               "私のパスワード: <secret|hunter2> です。ログインID＝<user|"
+               "taro_1987>、会員番号：<user|12345678>。");
+    check_plan(r, *state,
+               "本名：「山田太郎」 暗証番号 : 1234 ユーザーＩＤ：taro", true,
+               "本名：「<name|山田太郎>」 暗証番号 : <secret|1234> ユーザーＩＤ"
+               "：<user|taro>");
+    /* No separator, a label not right before it, no value. */
+    check_plan(
+        r, *state, "本名は山田太郎 パスワードは秘密 パスワード設定：済 氏名：",
+        true, "本名は山田太郎 パスワードは秘密 パスワード設定：済 氏名：");
+    lsl_rule_free(r);
+}
+
 static void test_text_rule(void **state)
 {
     struct lsl_rule *r =
@@ -309,6 +335,7 @@ int main(void)
         cmocka_unit_test(test_useragent),
         cmocka_unit_test(test_query),
         cmocka_unit_test(test_text_rule),
+        cmocka_unit_test(test_ja_labels),
         cmocka_unit_test(test_text_rule_errors),
         cmocka_unit_test(test_bounds),
     };
