@@ -69,10 +69,10 @@ static bool ascii_stop(char c)
 
 static const struct ja_label *label_before(const char *s, size_t lo, size_t e)
 {
-    if (e > lo && s[e - 1] == ' ')
-        e--;
-    if (e == lo || ((unsigned char)s[e - 1] < 0x80 && s[e - 1] != 'D'))
+    if (!lsl_ja_label_possible(s, lo, e))
         return NULL;
+    if (s[e - 1] == ' ')
+        e--;
     for (size_t k = 0; k < sizeof(labels) / sizeof(labels[0]); k++) {
         size_t n = strlen(labels[k].text);
 

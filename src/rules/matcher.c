@@ -289,9 +289,10 @@ static int plan_names(const struct lsl_rule *r, struct lsl_plan *p,
     return 0;
 }
 
-int lsl_plan_field(const struct lsl_rule *r, const struct rule_field *f,
-                   struct lsl_matcher *m, const char *line, size_t off,
-                   size_t len, bool esc)
+/* lsl_plan_field, inlined into this file's per-group loop. */
+static inline int plan_field(const struct lsl_rule *r,
+                             const struct rule_field *f, struct lsl_matcher *m,
+                             const char *line, size_t off, size_t len, bool esc)
 {
     if (!esc && f->action == RULE_ACT_AGENT)
         return lsl_scrub_memo_run(m->memo, r, &m->plan, line, off, len,
@@ -299,6 +300,13 @@ int lsl_plan_field(const struct lsl_rule *r, const struct rule_field *f,
     if (!esc && f->action == RULE_ACT_QUERY)
         return lsl_query_plan_memo(r, m->memo, &m->plan, line, off, len);
     return lsl_plan_value(r, f, &m->plan, line, off, len, esc);
+}
+
+int lsl_plan_field(const struct lsl_rule *r, const struct rule_field *f,
+                   struct lsl_matcher *m, const char *line, size_t off,
+                   size_t len, bool esc)
+{
+    return plan_field(r, f, m, line, off, len, esc);
 }
 
 struct group_arg {
@@ -311,7 +319,7 @@ static int group_fn(void *arg, const char *text, size_t off, size_t len)
 {
     struct group_arg *a = arg;
 
-    return lsl_plan_field(a->r, a->f, a->m, text, off, len, false);
+    return plan_field(a->r, a->f, a->m, text, off, len, false);
 }
 
 /*
@@ -327,7 +335,7 @@ static int plan_group_x(const struct lsl_rule *r, const struct rule_field *f,
     struct group_arg a = {r, f, m};
 
     if (!bs)
-        return lsl_plan_field(r, f, m, line, off, len, false);
+        return plan_field(r, f, m, line, off, len, false);
     return lsl_decoded_run(&m->plan, LSL_SPAN_F_XESC, line, off, len, group_fn,
                            &a);
 }

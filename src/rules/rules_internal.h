@@ -551,6 +551,15 @@ LSL_MUST_CHECK int lsl_text_range(const struct lsl_rule *r, struct lsl_plan *p,
  */
 bool lsl_ja_label_at(const char *s, size_t lo, size_t sep, size_t hi,
                      size_t *vs, size_t *ve, uint8_t *cls);
+
+/* Whether a label may end before s[sep]: every label ends in a byte of a
+ * Japanese character or in "ID" (one blank may follow it). */
+static inline bool lsl_ja_label_possible(const char *s, size_t lo, size_t sep)
+{
+    size_t e = sep > lo && s[sep - 1] == ' ' ? sep - 1 : sep;
+
+    return e > lo && ((unsigned char)s[e - 1] >= 0x80 || s[e - 1] == 'D');
+}
 bool lsl_ja_sep_in(const char *s, size_t len);
 
 /* The length of the pair separator at s[i]: 1 for ':' '=', 3 for '：' '＝',

@@ -286,7 +286,8 @@ int lsl_text_range(const struct lsl_rule *r, struct lsl_plan *p,
             cursor = i = ve;
             continue;
         }
-        if (lsl_ja_label_at(line, cursor, i, len, &vs, &ve, &jcls)) {
+        if (lsl_ja_label_possible(line, cursor, i) &&
+            lsl_ja_label_at(line, cursor, i, len, &vs, &ve, &jcls)) {
             rc = scrub_gap(r, p, line, cursor, vs, mode);
             if (rc == 0)
                 rc = lsl_plan_push(p, vs, ve - vs, LSL_ACT_TOKEN, jcls, 0);
