@@ -577,11 +577,16 @@ static int try_userinfo(struct lsl_plan *p, const struct scan *sc, size_t we,
     return rc;
 }
 
-/* A wide form at i that folds to a byte an identifier may hold. */
-static bool wide_tok(const char *line, size_t hi, size_t i)
+/* A wide form at i that folds to a byte an identifier may hold, or an
+ * ideographic space between two digits: the IME's space bar types it
+ * between a number's groups ("090　1234　5678", "4111　1111　…"). */
+static bool wide_tok(const char *line, size_t lo, size_t hi, size_t i)
 {
     int c = lsl_wide_char(line, hi, i);
 
+    if (c == ' ')
+        return i > lo && i + 3 < hi && is_digit(line[i - 1]) &&
+               is_digit(line[i + 3]);
     return c >= 0 && (ctab[c] & C_TOK);
 }
 
@@ -606,11 +611,11 @@ static int scan_text(struct lsl_plan *p, const char *line, size_t off,
         while (i < sc.hi && !(ctab[s[i]] & (C_TOK | C_WIDE | C_OPEN)))
             i++;
         /* A wide form that may be part of an identifier ("０９０", not
-         * "！"), or an "(at)" hiding an address: the whole text is read
-         * folded instead. */
+         * "！"; a blank between digits), or an "(at)" hiding an address:
+         * the whole text is read folded instead. */
         if (i < sc.hi && (ctab[s[i]] & (C_WIDE | C_OPEN))) {
             if (!(mode & LSL_SCRUB_DECODED) &&
-                (((ctab[s[i]] & C_WIDE) && wide_tok(line, sc.hi, i)) ||
+                (((ctab[s[i]] & C_WIDE) && wide_tok(line, sc.lo, sc.hi, i)) ||
                  lsl_atdot_at(line, sc.hi, i)))
                 return SCAN_ENCODED;
             i++;

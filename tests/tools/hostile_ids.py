@@ -433,7 +433,8 @@ def phones():
                  '+81 (0)%s-%s-%s' % (mob[1:], mid, last), mob + mid + last,
                  '03-%s-%s' % (mid, last), '03 %s %s' % (mid, last),
                  '03(%s)%s' % (mid, last), '(03) %s-%s' % (mid, last),
-                 '+81 %s-%s-%s' % (mob[1:], mid, last)]
+                 '+81 %s-%s-%s' % (mob[1:], mid, last),
+                 '\u3000'.join((mob, mid, last))]
         for f in forms + [wide(forms[i])]:
             norm = unicodedata.normalize('NFKC', f)
             add('phone', f, [f, norm, last], [('phone', phone_digits(norm))])
@@ -507,7 +508,8 @@ def cards():
             at += g
         # 19 digits are taken only in groups: plain, ids are that long.
         for f in ((d,) if n < 19 else ()) + (' '.join(groups),
-                                             '-'.join(groups)):
+                                             '-'.join(groups),
+                                             '\u3000'.join(groups)):
             add('text', f, [f, d], [('secret', d)])
     bad = '4111111111111112'
     for v in (bad, ' '.join((bad[:4], bad[4:8], bad[8:12], bad[12:])),

@@ -65,6 +65,18 @@ static void test_cards(void **state)
           "6200000000000005 disc 6011000990139424",
           "jcb <secret|3530111333300000> diners <secret|3056 930902 5904> up "
           "<secret|6200000000000005> disc <secret|6011000990139424>");
+    /* Fullwidth digits, and the ideographic spaces of a Japanese IME. */
+    scrub(state,
+          "\xef\xbc\x94\xef\xbc\x91\xef\xbc\x91\xef\xbc\x91 1111 1111 "
+          "1111 or 4111\xe3\x80\x80"
+          "1111\xe3\x80\x80"
+          "1111\xe3\x80\x80"
+          "1111",
+          "<secret|\xef\xbc\x94\xef\xbc\x91\xef\xbc\x91\xef\xbc\x91 1111 "
+          "1111 1111> or <secret|4111\xe3\x80\x80"
+          "1111\xe3\x80\x80"
+          "1111\xe3\x80\x80"
+          "1111>");
     /* 15 digits with a check digit: an IMEI, but an Amex card from 34/37. */
     scrub(state, "378282246310005 352099001761481",
           "<secret|378282246310005> <id|352099001761481>");

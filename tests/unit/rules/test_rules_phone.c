@@ -61,6 +61,12 @@ static void test_wide(void **state)
           "1234\xe2\x80\x90"
           "5678");
     phone("0\xef\xbc\x99\xef\xbc\x90-1234-5678");
+    /* The IME's space bar types an ideographic space between groups. */
+    phone("090\xe3\x80\x80"
+          "1234\xe3\x80\x80"
+          "5678");
+    not_phone("3\xe3\x80\x80"
+              "4 5\xe3\x80\x80");
     /* Katakana with the long-vowel mark between numbers of no phone. */
     not_phone("\xe3\x83\xa9\xe3\x83\xbc\xe3\x83\xa1\xe3\x83\xb3 12\xe3\x83\xbc"
               "34");
