@@ -16,7 +16,9 @@
  *    by that key's line when it tokenizes or drops ({"reply_to":
  *    {"user_id":..}}, {"user":{"id":..}}: see nested_field);
  *  - values of keys without a `key` line follow the rule's `unnamed`
- *    choice. scrub (default): a string under a name that looks like a
+ *    choice. scrub (default): a value under a name the rule lists as a
+ *    `param` takes its class ("userId", "deviceId", compared as query
+ *    names are), a string under a name that looks like a
  *    secret (holding key, token, secret, session, cookie, authorization,
  *    password: X-Api-Key, Set-Cookie, session_id) is tokenized whole as
  *    a secret, any other string read as free text with the rule's param
@@ -281,17 +283,39 @@ bool lsl_secret_name(const char *name, size_t n)
     return false;
 }
 
-/* The last part of the current path holds a secret's name. */
-static bool secret_name(const struct jscan *js)
+/* The last part of the current path ("b" of "a.b") as [*k, *k + *n). */
+static bool last_part(const struct jscan *js, const char **k, size_t *n)
 {
     const char *dot;
 
     if (!js->path_ok)
         return false;
     dot = memrchr(js->path, '.', js->plen);
-    if (!dot)
-        return lsl_secret_name(js->path, js->plen);
-    return lsl_secret_name(dot + 1, js->plen - (size_t)(dot + 1 - js->path));
+    *k = dot ? dot + 1 : js->path;
+    *n = js->plen - (size_t)(*k - js->path);
+    return true;
+}
+
+/* The last part of the current path holds a secret's name. */
+static bool secret_name(const struct jscan *js)
+{
+    const char *k;
+    size_t n;
+
+    return last_part(js, &k, &n) && lsl_secret_name(k, n);
+}
+
+/* The class of a listed param named as the last part of the current path
+ * (compared as query names are: "userId" is userid), or -1. */
+static int param_class(const struct jscan *js)
+{
+    const struct rule_param *prm;
+    const char *k;
+    size_t n;
+
+    if (!last_part(js, &k, &n) || !(prm = lsl_query_param(js->r, k, n)))
+        return -1;
+    return prm->cls;
 }
 
 /*
@@ -331,12 +355,20 @@ static int plan_unnamed(struct jscan *js, enum jkind kind, size_t off,
 {
     const struct lsl_rule *r = js->r;
     struct lsl_plan *p = &js->m->plan;
+    int cls;
 
     if (r->unnamed == UNNAMED_KEEP)
         return 0;
     if (r->unnamed == UNNAMED_DROP)
         return lsl_plan_push(p, off, len, LSL_ACT_DROP, 0,
                              kind == J_NUMBER ? LSL_SPAN_F_QUOTE : 0);
+    if (len > 0 && !(len == 1 && js->s[off] == '-') &&
+        (kind != J_NUMBER || is_digit(js->s[off]) || js->s[off] == '-') &&
+        (cls = param_class(js)) >= 0)
+        return lsl_plan_push(p, off, len, LSL_ACT_TOKEN, (uint8_t)cls,
+                             kind == J_NUMBER ? LSL_SPAN_F_QUOTE
+                             : esc            ? LSL_SPAN_F_JSON
+                                              : 0);
     if (kind == J_NUMBER)
         return plan_number(NULL, p, js->s, off, len);
     if (len > 0 && !(len == 1 && js->s[off] == '-') && secret_name(js))

@@ -435,8 +435,8 @@ static void test_unnamed_keys(void **state)
 }
 
 /* A key the rule names, nested where the rule does not look: a reply's
- * user, an embedded user object. Tokenizing keys only; a nested "port"
- * (keep) stays what an unnamed value is. */
+ * user, an embedded user object; a key it lists as a param. Tokenizing keys
+ * only; a nested "port" (keep) stays what an unnamed value is. */
 static void test_nested_keys(void **state)
 {
     struct lsl_rule *r = load_shipped_rule("posting");
@@ -455,6 +455,17 @@ static void test_nested_keys(void **state)
                "\"port\":5},\"user\":{\"id\":\"<user|u-77>\",\"name\":"
                "\"<name|Taro>\",\"ip\":[\"<ip|unknown>\"]},\"a\":{\"b\":{"
                "\"device_id\":\"<id|d-9>\"}}}");
+    /* A key the rule does not name but lists as a param (web.params),
+     * written as a JavaScript app writes it; null, true and "-" stay. */
+    check_plan(r, m,
+               "{\"event\":\"c\",\"user_id\":1,\"reply\":{\"userId\":48219,"
+               "\"deviceId\":\"d-1\",\"uid\":null,\"token\":true,\"mac\":"
+               "\"-\",\"Session\":\"s\\u0031\"}}",
+               true,
+               "{\"event\":\"c\",\"user_id\":<user/q|1>,\"reply\":{\"userId\":"
+               "<user/q|48219>,\"deviceId\":\"<id|d-1>\",\"uid\":null,"
+               "\"token\":true,\"mac\":\"-\",\"Session\":\"<secret/j|s\\u0031>"
+               "\"}}");
     lsl_matcher_free(m);
     lsl_rule_free(r);
 }
