@@ -264,11 +264,10 @@ static int plan_number(const struct rule_field *f, struct lsl_plan *p,
     return rc;
 }
 
-bool lsl_secret_name(const char *name, size_t n)
+/* name[0..n), lower-cased, holds one of words[0..count). */
+static bool holds_word(const char *name, size_t n, const char *const *words,
+                       size_t count)
 {
-    static const char *const words[] = {"key",     "token",     "secret",
-                                        "session", "cookie",    "authorization",
-                                        "passw",   "credential"};
     char low[64];
 
     if (n >= sizeof(low))
@@ -277,9 +276,58 @@ bool lsl_secret_name(const char *name, size_t n)
         low[i] =
             (char)(name[i] >= 'A' && name[i] <= 'Z' ? name[i] + 32 : name[i]);
     low[n] = '\0';
-    for (size_t i = 0; i < LSL_ARRAY_SIZE(words); i++)
+    for (size_t i = 0; i < count; i++)
         if (strstr(low, words[i]))
             return true;
+    return false;
+}
+
+bool lsl_secret_name(const char *name, size_t n)
+{
+    static const char *const words[] = {"key",     "token",     "secret",
+                                        "session", "cookie",    "authorization",
+                                        "passw",   "credential"};
+
+    return holds_word(name, n, words, LSL_ARRAY_SIZE(words));
+}
+
+/* The lower-case word w at name[i] (ASCII case folded). */
+static bool word_at(const char *name, size_t n, size_t i, const char *w)
+{
+    size_t k = 0;
+
+    while (w[k] && i + k < n && (name[i + k] | 0x20) == w[k])
+        k++;
+    return w[k] == '\0';
+}
+
+/* lsl_secret_name's words that no other name holds (not key, session,
+ * cookie or authorization: keyword, author): looked for at their first
+ * letter, as this runs for every query name no line lists. */
+bool lsl_secret_word(const char *name, size_t n)
+{
+    for (size_t i = 0; i + 5 <= n; i++) {
+        const char *w;
+
+        switch (name[i] | 0x20) {
+        case 't':
+            w = "token";
+            break;
+        case 's':
+            w = "secret";
+            break;
+        case 'p':
+            w = "passw";
+            break;
+        case 'c':
+            w = "credential";
+            break;
+        default:
+            continue;
+        }
+        if (word_at(name, n, i, w))
+            return true;
+    }
     return false;
 }
 

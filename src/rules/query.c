@@ -75,10 +75,29 @@ find_param(const struct lsl_rule *r, uint8_t kind, const char *name, size_t len)
     return search_param(r, kind, name, len, b);
 }
 
+/* name[0..len) without '_' and '-', looked up among the listed names'
+ * forms without them (lsl_rule_compile adds those): "accessToken" and
+ * "access-token" are access_token. */
+static const struct rule_param *lookup_unseparated(const struct lsl_rule *r,
+                                                   const char *name, size_t len)
+{
+    char buf[NAME_DECODE_MAX];
+    size_t n = 0;
+
+    if (len > sizeof(buf) ||
+        (!memchr(name, '_', len) && !memchr(name, '-', len)))
+        return NULL;
+    for (size_t i = 0; i < len; i++)
+        if (name[i] != '_' && name[i] != '-')
+            buf[n++] = name[i];
+    return find_param(r, PARAM_QUERY, buf, n);
+}
+
 /*
- * A query name as written, or else decoded and without an array suffix:
- * "pass%77ord", "token[]", "token%5B%5D", "user[0]". The plain lookup
- * comes first, as almost every name is plain.
+ * A query name as written, or else decoded and without an array suffix
+ * ("pass%77ord", "token[]", "token%5B%5D", "user[0]"), or else without
+ * its '_' and '-' ("access-token"). The plain lookup comes first, as
+ * almost every name is plain.
  */
 static const struct rule_param *lookup_name(const struct lsl_rule *r,
                                             const char *name, size_t len)
@@ -86,18 +105,20 @@ static const struct rule_param *lookup_name(const struct lsl_rule *r,
     const struct rule_param *prm = find_param(r, PARAM_QUERY, name, len);
     char buf[NAME_DECODE_MAX];
     const char *lb;
+    size_t len0 = len;
 
     if (prm || len == 0 || r->nparams == 0)
         return prm;
     if (len <= sizeof(buf) && memchr(name, '%', len)) {
         len = lsl_pct_decode(name, len, buf, NULL);
         name = buf;
-    } else if (name[len - 1] != ']') {
-        return NULL;
     }
     if (len > 1 && name[len - 1] == ']' && (lb = memchr(name, '[', len)))
         len = (size_t)(lb - name);
-    prm = find_param(r, PARAM_QUERY, name, len);
+    if (name == buf || len != len0)
+        prm = find_param(r, PARAM_QUERY, name, len);
+    if (!prm)
+        prm = lookup_unseparated(r, name, len);
     sodium_memzero(buf, sizeof(buf));
     return prm;
 }
@@ -227,6 +248,8 @@ static int plan_pair(struct qctx *q, size_t i, size_t eq, size_t pend)
         prm = lookup_name(q->r, line + i, eq - i);
     if (prm)
         return push_value(q, eq + 1, vlen, prm->cls);
+    if (vlen > 0 && lsl_secret_word(line + i, eq - i))
+        return push_value(q, eq + 1, vlen, LSL_CLASS_SECRET);
     if (vlen >= LSL_OPAQUE_MIN &&
         lsl_opaque_value(line + eq + 1, vlen, !q->decoded))
         return push_value(q, eq + 1, vlen, LSL_CLASS_ID);

@@ -248,6 +248,51 @@ static int by_bucket(const void *a, const void *b)
     return (kx > ky) - (kx < ky);
 }
 
+/*
+ * A listed query name with '_' or '-' ("access_token") also stands for
+ * its form without them ("accessToken", as JavaScript apps and Java
+ * write names, and "access-token"): that form is added with the same
+ * class unless a line lists it. lookup_name removes them the same way.
+ */
+static int add_unseparated(struct lsl_rule *r)
+{
+    size_t listed = r->nparams;
+
+    for (size_t i = 0; i < listed; i++) {
+        const struct rule_param *p = &r->params[i];
+        struct rule_param a = {.cls = p->cls, .kind = p->kind};
+        struct rule_param *np;
+        bool have = false;
+
+        if (p->kind != PARAM_QUERY || !strpbrk(p->name, "_-"))
+            continue;
+        a.name = malloc(p->len + 1);
+        if (!a.name)
+            return -ENOMEM;
+        for (size_t k = 0; k < p->len; k++)
+            if (p->name[k] != '_' && p->name[k] != '-')
+                a.name[a.len++] = p->name[k];
+        a.name[a.len] = '\0';
+        for (size_t j = 0; j < r->nparams && !have; j++)
+            have = r->params[j].kind == PARAM_QUERY &&
+                   r->params[j].len == a.len &&
+                   memcmp(r->params[j].name, a.name, a.len) == 0;
+        if (have || a.len == 0) {
+            free(a.name);
+            continue;
+        }
+        np = realloc(r->params, (r->nparams + 1) * sizeof(*np));
+        if (!np) {
+            free(a.name);
+            return -ENOMEM;
+        }
+        r->params = np;
+        r->params[r->nparams++] = a;
+        r->param_lens[PARAM_QUERY] |= 1ULL << (a.len < 63 ? a.len : 63);
+    }
+    return 0;
+}
+
 /* Sort the params into their (kind, length) buckets for find_param. */
 static void index_params(struct lsl_rule *r)
 {
@@ -269,6 +314,10 @@ static void index_params(struct lsl_rule *r)
 int lsl_rule_compile(struct lsl_rule *r, const char *origin,
                      struct lsl_rule_error *err)
 {
+    int rc = add_unseparated(r);
+
+    if (rc)
+        return rc;
     if (r->nparams > UINT16_MAX) {
         lsl_rule_fail(err, origin, 0, "more than %u param and segment lines",
                       UINT16_MAX);

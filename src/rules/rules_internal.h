@@ -354,6 +354,11 @@ uint8_t lsl_rule_type_of(const struct lsl_rule *r, const char *name,
  * (json.c; JSON rules' unnamed keys). */
 bool lsl_secret_name(const char *name, size_t len);
 
+/* True if a name holds token, secret, passw or credential, in any case:
+ * a query's or a free-text pair's name no line lists ("sessionToken",
+ * "client_secret", "db_password"). */
+bool lsl_secret_word(const char *name, size_t len);
+
 /* Plan a line with a JSON rule (json.c). 0 or -ENOMEM. */
 LSL_MUST_CHECK int lsl_json_plan(const struct lsl_rule *r,
                                  struct lsl_matcher *m, const char *line,

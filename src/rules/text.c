@@ -221,8 +221,9 @@ static int pair_class(const struct lsl_rule *r, const char *line, size_t ns,
         return prm->cls;
     if (r->nfields && (cls = field_class(r, line + ns, ne - ns)) != -1)
         return cls;
-    if (r->format == RULE_FMT_JSON && r->unnamed == UNNAMED_SCRUB &&
-        lsl_secret_name(line + ns, ne - ns))
+    if ((r->format == RULE_FMT_JSON && r->unnamed == UNNAMED_SCRUB &&
+         lsl_secret_name(line + ns, ne - ns)) ||
+        lsl_secret_word(line + ns, ne - ns))
         return LSL_CLASS_SECRET;
     if (line[vs - 1] != '"' && line[vs - 1] != '\'' &&
         lsl_opaque_value(line + vs, ve - vs, false))

@@ -189,6 +189,35 @@ static void test_useragent(void **state)
     lsl_rule_free(r);
 }
 
+/* Names as apps write them: camelCase and dashes for a listed name with
+ * '_' (a name listed without them wins: user_id is userid here), and
+ * names no line lists that only a secret's name holds. */
+static void test_name_forms(void **state)
+{
+    struct lsl_rule *r =
+        parse_rule("name t\npattern ^(?<q>.*)$\nfield q query\n"
+                   "param android_id id\nparam account_id user\n"
+                   "param user-id user\nparam userid name\n");
+
+    check_plan(r, *state,
+               "/a?androidId=1a2b&ACCOUNT-ID=77&account_ID=78&user_id=79&"
+               "userId=80&u_s_e_r_i_d=81",
+               true,
+               "/a?androidId=<id|1a2b>&ACCOUNT-ID=<user|77>&account_ID=<user|"
+               "78>&user_id=<name|79>&userId=<name|80>&u_s_e_r_i_d=<name|81>");
+    check_plan(r, *state,
+               "/a?sessionToken=xyz&client_secret=s3&db_password=pw&"
+               "keyword=cats&author=bob&monkey=1",
+               true,
+               "/a?sessionToken=<secret|xyz>&client_secret=<secret|s3>&"
+               "db_password=<secret|pw>&keyword=cats&author=bob&monkey=1");
+    lsl_rule_free(r);
+    r = parse_rule("name t\nformat text\nparam android_id id\n");
+    check_plan(r, *state, "refreshToken: abc androidId=9f keyword: cats", true,
+               "refreshToken: <secret|abc> androidId=<id|9f> keyword: cats");
+    lsl_rule_free(r);
+}
+
 static void test_query(void **state)
 {
     struct lsl_rule *r =
@@ -346,6 +375,7 @@ int main(void)
         cmocka_unit_test(test_encoded),
         cmocka_unit_test(test_useragent),
         cmocka_unit_test(test_query),
+        cmocka_unit_test(test_name_forms),
         cmocka_unit_test(test_text_rule),
         cmocka_unit_test(test_ja_labels),
         cmocka_unit_test(test_text_rule_errors),
