@@ -311,7 +311,6 @@ static int add_param(struct rule_parser *ps, const char *rest, const char *end,
     struct lsl_rule *r = ps->r;
     struct lsl_span w[LSL_PARSE_MAX_WORDS];
     struct rule_param p = {.kind = kind};
-    struct rule_param *np;
     int n = lsl_parse_words(ps, rest, end, w, 2, 2, usage[kind]);
     int rc;
 
@@ -328,24 +327,13 @@ static int add_param(struct rule_parser *ps, const char *rest, const char *end,
     for (size_t i = 0; i < p.len; i++)
         if (p.name[i] >= 'A' && p.name[i] <= 'Z')
             p.name[i] = (char)(p.name[i] - 'A' + 'a');
-    for (size_t i = 0; i < r->nparams; i++) {
-        if (r->params[i].kind == kind && r->params[i].len == p.len &&
-            memcmp(r->params[i].name, p.name, p.len) == 0) {
-            free(p.name);
-            return lsl_parse_fail(ps, "%s '%s' given twice",
-                                  kind == PARAM_QUERY ? "param" : "segment",
-                                  r->params[i].name);
-        }
-    }
-    np = lsl_parse_grow(r->params, r->nparams, sizeof(*np));
-    if (!np) {
+    if (lsl_rule_param_listed(r, kind, p.name, p.len)) {
+        rc = lsl_parse_fail(ps, "%s '%s' given twice",
+                            kind == PARAM_QUERY ? "param" : "segment", p.name);
         free(p.name);
-        return -ENOMEM;
+        return rc;
     }
-    r->params = np;
-    r->params[r->nparams++] = p;
-    r->param_lens[kind] |= 1ULL << (p.len < 63 ? p.len : 63);
-    return 0;
+    return lsl_rule_param_add(r, &p);
 }
 
 static int do_param(struct rule_parser *ps, const char *rest, const char *end)

@@ -248,6 +248,31 @@ static int by_bucket(const void *a, const void *b)
     return (kx > ky) - (kx < ky);
 }
 
+const struct rule_param *lsl_rule_param_listed(const struct lsl_rule *r,
+                                               uint8_t kind, const char *name,
+                                               size_t len)
+{
+    for (size_t i = 0; i < r->nparams; i++)
+        if (r->params[i].kind == kind && r->params[i].len == len &&
+            memcmp(r->params[i].name, name, len) == 0)
+            return &r->params[i];
+    return NULL;
+}
+
+int lsl_rule_param_add(struct lsl_rule *r, struct rule_param *p)
+{
+    struct rule_param *np = realloc(r->params, (r->nparams + 1) * sizeof(*np));
+
+    if (!np) {
+        free(p->name);
+        return -ENOMEM;
+    }
+    r->params = np;
+    r->params[r->nparams++] = *p;
+    r->param_lens[p->kind] |= 1ULL << (p->len < 63 ? p->len : 63);
+    return 0;
+}
+
 /*
  * A listed query name with '_' or '-' ("access_token") also stands for
  * its form without them ("accessToken", as JavaScript apps and Java
@@ -257,12 +282,11 @@ static int by_bucket(const void *a, const void *b)
 static int add_unseparated(struct lsl_rule *r)
 {
     size_t listed = r->nparams;
+    int rc = 0;
 
-    for (size_t i = 0; i < listed; i++) {
+    for (size_t i = 0; rc == 0 && i < listed; i++) {
         const struct rule_param *p = &r->params[i];
         struct rule_param a = {.cls = p->cls, .kind = p->kind};
-        struct rule_param *np;
-        bool have = false;
 
         if (p->kind != PARAM_QUERY || !strpbrk(p->name, "_-"))
             continue;
@@ -273,24 +297,12 @@ static int add_unseparated(struct lsl_rule *r)
             if (p->name[k] != '_' && p->name[k] != '-')
                 a.name[a.len++] = p->name[k];
         a.name[a.len] = '\0';
-        for (size_t j = 0; j < r->nparams && !have; j++)
-            have = r->params[j].kind == PARAM_QUERY &&
-                   r->params[j].len == a.len &&
-                   memcmp(r->params[j].name, a.name, a.len) == 0;
-        if (have || a.len == 0) {
+        if (a.len == 0 || lsl_rule_param_listed(r, PARAM_QUERY, a.name, a.len))
             free(a.name);
-            continue;
-        }
-        np = realloc(r->params, (r->nparams + 1) * sizeof(*np));
-        if (!np) {
-            free(a.name);
-            return -ENOMEM;
-        }
-        r->params = np;
-        r->params[r->nparams++] = a;
-        r->param_lens[PARAM_QUERY] |= 1ULL << (a.len < 63 ? a.len : 63);
+        else
+            rc = lsl_rule_param_add(r, &a);
     }
-    return 0;
+    return rc;
 }
 
 /* Sort the params into their (kind, length) buckets for find_param. */

@@ -524,6 +524,13 @@ LSL_MUST_CHECK int lsl_query_plan(const struct lsl_rule *r, struct lsl_plan *p,
  * regard to case, percent-decoded ("pass%77ord") and without an array
  * suffix ("token[]"). NULL if the rule does not list it.
  */
+/* The param or segment line of `kind` for name[0..len) (lower case), or
+ * NULL; lsl_rule_param_add appends p (taking p->name: freed on -ENOMEM). */
+const struct rule_param *lsl_rule_param_listed(const struct lsl_rule *r,
+                                               uint8_t kind, const char *name,
+                                               size_t len);
+LSL_MUST_CHECK int lsl_rule_param_add(struct lsl_rule *r, struct rule_param *p);
+
 const struct rule_param *lsl_query_param(const struct lsl_rule *r,
                                          const char *name, size_t len);
 
