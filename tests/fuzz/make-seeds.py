@@ -9,6 +9,7 @@ ranges. Re-running rewrites the same files; libFuzzer adds its own finds
 next to them only when run-fuzzers is given --merge.
 """
 
+import base64
 import os
 import struct
 import sys
@@ -55,6 +56,35 @@ ATDOT = ('mail bob (at) example [dot] com, Bob{AT}x.org ((at)) (a(at)t) '
          '<dot> meet (at) home \uff42\uff4f\uff42\uff08\uff41\uff54\uff09x.jp '
          'taro\u2605x.jp hana\u30a2\u30c3\u30c8\u30de\u30fc\u30afx.org '
          'bob@\u4f8b\u3048.jp')
+# Cards, numbers typed with an IME's ideographic spaces, Japanese labels
+# and fullwidth separators, camelCase names.
+CARDS = ('visa 4111 1111 1111 1111 or 4111-1111-1111-1111, amex 3782 822463 '
+         '10005 jcb 3530111333300000 4111\u30001111\u30001111\u30001111 tel '
+         '090\u30001234\u30005678 4111 1111 1111 1112')
+JA = ('\u30ed\u30b0\u30a4\u30f3ID\uff1dtaro_1987\u3001\u30d1\u30b9\u30ef'
+      '\u30fc\u30c9\uff1ahunter2 password\uff1apw \u4f1a\u54e1\u756a\u53f7'
+      '=12345678 \u672c\u540d\uff1a\u300c\u5c71\u7530\u300d '
+      '/a?accessToken=x&sessionToken=y&androidId=z')
+NESTED = ('{"event":"reply","user_id":1,"reply_to":{"user_id":48,"user_name":'
+          '"hana","userId":49,"deviceId":"d-1"},"user":{"id":"u-7","name":'
+          '"taro"},"cc":4111111111111111}')
+# fuzz_rules_plan found (stop 29): a URL userinfo holding an ideographic
+# space, read unfolded, failed the one-word check of fz_check_plan.
+USERINFO_IDEO = base64.b64decode(
+    'CHgHaHR0wEEMAGBgAABwczoxQV0yODQ0MyD///9///////////////86Ly9h6Ojo44CA6Ojo'
+    '6Ojo6Ojo6OjoJujo6Ojo6Ojo6Ojo6Ojo6Ojo6Ojo6Ojobm9uQDMyMzIyMzV4eHh4eHh4eHh4'
+    'eHh4eHh4eDJ4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eA==')
+# And fuzz_ids then: a credential span whose blanks "(at)" folds away,
+# which that check's first fix (blanks looked for before folding) failed.
+CRED_ATDOT = base64.b64decode(
+    'AUF0QXV0aDJhb2lpenJ0bjoBZXlKaGJ0cF9HY2lPZQF5SgFtYWlsIGJvYiAoYXQtIGVoIkdj'
+    'aU9pSklVekkxTgEuZXlKemRXSWlPaWlKSVVJMU5pSjkuZXlKemRXSWlPbUl4SWl4YW1wbGUg'
+    'W2RvdF1tcGxlIFtkb3RdIP//////////SWlPaUlqampqampqampqampqbXBsZSBbZG90XSBh'
+    'aWwgYm9iIChhdC0gZXhhbXBsZSBbZG90XW1wbGUgW2RKSVV6STFOaUo5LmVjaU9pSklVekkx'
+    'TmlKOS5leUp6ZFdvdF0g//////////9JaU9pSWpqampqampqampqamptcGxlIFtkb3RdIChh'
+    'dE9pSh5JekkxTmlKOS5leUp6ZFdJaU9pSXh6STFOaUo5LmV5SnpkV0lJVXpJMU5pMC5jMmxu'
+    'IGJhYyl0KSA8ZG90PlEoYXRPaUoeSVV6STFOaTAuYzJsbiBiYWMpdCkgPGRvdD5Rb23PIP9C'
+    'DK6BVQBpT2lpAL2CEu+8vXrvvZRK7w==')
 SAMPLES = ('nginx-json', 'w3c', 'nginx-rtmp', 'posting')
 # nginx's escape=default: bytes beyond ASCII and '"' as \xHH.
 XESC = ('10.0.0.9 - \\xE6\\xB8\\xA1 [29/Nov/2025:17:00:00 +0900] "GET /s?mail='
@@ -162,6 +192,10 @@ def main():
     write(d, 'posting-escaped', chr(5 | 0x80) + POST_ESC)
     write(d, 'combined-xesc', '\x80' + XESC)
     write(d, 'nginx-json-escaped', chr(2 | 0x80) + JSON_ESC)
+    write(d, 'scrub-cards', chr(8) + CARDS)
+    write(d, 'text-ja', chr(7) + JA)
+    write(d, 'posting-nested', chr(5 | 0x80) + NESTED)
+    write(d, 'userinfo-ideographic', USERINFO_IDEO)
     # The rules for other servers' logs: mode 10 + index in
     # fz_real_rule_names, each with its fixture (tests/data/reallogs).
     for i, name in enumerate(REAL):
@@ -179,6 +213,9 @@ def main():
     write(d, 'aton', '\x000x7f.1')
     write(d, 'wide', '\x01' + WIDE)
     write(d, 'atdot', '\x01' + ATDOT)
+    write(d, 'cards', '\x01' + CARDS)
+    write(d, 'ja', '\x01' + JA)
+    write(d, 'cred-atdot', CRED_ATDOT)
 
     d = os.path.join(root, 'batch')
 #byte 0 : rule(bits 0 - 2, 7 = none), worker(bits 3 - 4 : text, gzip,
