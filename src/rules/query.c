@@ -141,6 +141,17 @@ static bool is_bare(const char *line, size_t off, size_t end)
     return false;
 }
 
+/* An opaque value is an id, or a secret when it is a key known by its
+ * prefix (a stream key as a path segment or a query value). */
+static uint8_t opaque_class(const char *line, size_t off, size_t len)
+{
+    struct lsl_hit h;
+
+    return lsl_key_prefix_at(line, off + len, off, &h) && h.end[0] == off + len
+               ? LSL_CLASS_SECRET
+               : LSL_CLASS_ID;
+}
+
 /* Scrub from the cursor up to `to`. */
 static int scrub_to(struct qctx *q, size_t to)
 {
@@ -184,7 +195,7 @@ static int plan_path(struct qctx *q, size_t i, size_t end)
                 return rc;
         } else if (n >= LSL_OPAQUE_MIN &&
                    lsl_opaque_value(q->line + i, n, !q->decoded)) {
-            rc = push_value(q, i, n, LSL_CLASS_ID);
+            rc = push_value(q, i, n, opaque_class(q->line, i, n));
             if (rc)
                 return rc;
         }
@@ -252,7 +263,7 @@ static int plan_pair(struct qctx *q, size_t i, size_t eq, size_t pend)
         return push_value(q, eq + 1, vlen, LSL_CLASS_SECRET);
     if (vlen >= LSL_OPAQUE_MIN &&
         lsl_opaque_value(line + eq + 1, vlen, !q->decoded))
-        return push_value(q, eq + 1, vlen, LSL_CLASS_ID);
+        return push_value(q, eq + 1, vlen, opaque_class(line, eq + 1, vlen));
     /* A value that is itself a pair of a listed name (a cookie
      * "c=sessionid=...") or a path ("next=/u/NAME/") is read as one. */
     if (vlen > 0 && (eq2 = memchr(line + eq + 1, '=', vlen)) != NULL &&

@@ -465,6 +465,9 @@ bool lsl_mac_at(const char *s, size_t lo, size_t hi, size_t i,
                 struct lsl_hit *h);
 bool lsl_imei_at(const char *s, size_t lo, size_t hi, size_t i,
                  struct lsl_hit *h);
+/* A secret known by its prefix (keyprefix.c: stream keys, access
+ * tokens), as class secret. */
+bool lsl_key_prefix_at(const char *s, size_t hi, size_t i, struct lsl_hit *h);
 /* A payment card number (card.c), as class secret. */
 bool lsl_card_at(const char *s, size_t lo, size_t hi, size_t i,
                  struct lsl_hit *h);

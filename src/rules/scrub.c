@@ -454,7 +454,8 @@ static bool card_possible(const struct scan *sc, size_t i)
 }
 
 /* Matchers that a word's first bytes alone select: "eyJ" a JWT, "be" or
- * "ba" an Authorization scheme, a digit after '/' or '@' a URL host. */
+ * "ba" an Authorization scheme, s l g x A a key known by its prefix
+ * (keyprefix.c), a digit after '/' or '@' a URL host. */
 static bool try_first(const struct scan *sc, size_t i, char prev,
                       struct lsl_hit *h)
 {
@@ -465,6 +466,9 @@ static bool try_first(const struct scan *sc, size_t i, char prev,
         return lsl_jwt_at(s, sc->lo, sc->hi, i, h);
     if ((c == 'b' || c == 'B') && (c1 == 'e' || c1 == 'a'))
         return lsl_auth_at(s, sc->lo, sc->hi, i, h);
+    if ((c == 's' || c == 'l' || c == 'g' || c == 'x' || c == 'A') &&
+        lsl_key_prefix_at(s, sc->hi, i, h))
+        return true;
     if (!is_digit(c) || (prev != '@' && (prev != '/' || i < sc->lo + 3 ||
                                          s[i - 2] != '/' || s[i - 3] != ':')))
         return false;

@@ -65,6 +65,10 @@ JA = ('\u30ed\u30b0\u30a4\u30f3ID\uff1dtaro_1987\u3001\u30d1\u30b9\u30ef'
       '\u30fc\u30c9\uff1ahunter2 password\uff1apw \u4f1a\u54e1\u756a\u53f7'
       '=12345678 \u672c\u540d\uff1a\u300c\u5c71\u7530\u300d '
       '/a?accessToken=x&sessionToken=y&androidId=z')
+KEYS = ('key sk_e4dcaba9ad5f61d9a09ed564 live_123456789_AbCdEfGhIjKlMnOpQrSt0'
+        '123 ghp_16C7e42F292c6912E7710c838347Ae178B4a AKIAIOSFODNN7EXAMPL3 '
+        'xoxb-123-abc-DEF456 sk-proj-Ab12_cd34-EF56gh78IJ90kl /k/sk_e4dcaba9ad5'
+        'f61d9a09ed564/x?t=AIzaSyD-9tSrke72PouQMnMX-a7eZSW0jkFMBWY')
 NESTED = ('{"event":"reply","user_id":1,"reply_to":{"user_id":48,"user_name":'
           '"hana","userId":49,"deviceId":"d-1"},"user":{"id":"u-7","name":'
           '"taro"},"cc":4111111111111111}')
@@ -193,6 +197,7 @@ def main():
     write(d, 'combined-xesc', '\x80' + XESC)
     write(d, 'nginx-json-escaped', chr(2 | 0x80) + JSON_ESC)
     write(d, 'scrub-cards', chr(8) + CARDS)
+    write(d, 'scrub-keys', chr(9) + KEYS)
     write(d, 'text-ja', chr(7) + JA)
     write(d, 'posting-nested', chr(5 | 0x80) + NESTED)
     write(d, 'userinfo-ideographic', USERINFO_IDEO)
@@ -214,6 +219,7 @@ def main():
     write(d, 'wide', '\x01' + WIDE)
     write(d, 'atdot', '\x01' + ATDOT)
     write(d, 'cards', '\x01' + CARDS)
+    write(d, 'keys', '\x00' + KEYS)
     write(d, 'ja', '\x01' + JA)
     write(d, 'cred-atdot', CRED_ATDOT)
 

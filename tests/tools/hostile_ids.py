@@ -538,6 +538,24 @@ def ja_labels():
         add('neg', v, [], [])
 
 
+def key_prefixes():
+    """Keys known by their prefix: stream keys pasted in chat, access
+    tokens; the whole key is the original."""
+    alnum = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'
+
+    def rnd(n, chars=alnum):
+        return ''.join(R.choice(chars) for _ in range(n - 1)) + '7'
+    for k in ('sk_' + rnd(24, '0123456789abcdef'), 'sk_live_' + rnd(24),
+              'live_%d_%s' % (R.randrange(10 ** 8, 10 ** 9), rnd(30)),
+              'ghp_' + rnd(36), 'github_pat_' + rnd(40, alnum + '_'),
+              'xoxb-' + rnd(30, alnum + '-'), 'AKIA' + rnd(16, alnum[26:]),
+              'AIza' + rnd(35, alnum + '_-'), 'sk-proj-' + rnd(40, alnum + '_-')):
+        add('text', k, [k], [('secret', k)])
+    for v in ('sk_learning_notes_for_today', 'live_stream_2024_highlights',
+              'AKIAIOSFODNNXEXAMPLE'):
+        add('neg', v, [], [])
+
+
 def main():
     macs()
     imeis()
@@ -561,6 +579,7 @@ def main():
     stars()
     cards()
     ja_labels()
+    key_prefixes()
     here = os.path.dirname(os.path.abspath(__file__))
     out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
         here, '..', 'data', 'hostile', 'ids.tsv')

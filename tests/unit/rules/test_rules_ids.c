@@ -94,6 +94,36 @@ static void test_cards(void **state)
           "1.4111111111111111 4111111111111111.5");
 }
 
+/* Keys known by their prefix, pasted in chat; words that start alike. */
+static void test_key_prefixes(void **state)
+{
+    scrub(state,
+          "my key sk_e4dcaba9ad5f61d9a09ed564, twitch "
+          "live_123456789_AbCdEfGhIjKlMnOpQrSt0123 gh "
+          "ghp_16C7e42F292c6912E7710c838347Ae178B4a aws AKIAIOSFODNN7EXAMPL3",
+          "my key <secret|sk_e4dcaba9ad5f61d9a09ed564>, twitch "
+          "<secret|live_123456789_AbCdEfGhIjKlMnOpQrSt0123> gh "
+          "<secret|ghp_16C7e42F292c6912E7710c838347Ae178B4a> aws "
+          "<secret|AKIAIOSFODNN7EXAMPL3>");
+    scrub(
+        state,
+        "slack xoxb-123456789012-AbCdEf stripe sk_live_4eC39HqLyjWDarjtT1zdp7dc"
+        " openai sk-proj-Ab12_cd34-EF56gh78IJ90kl google "
+        "AIzaSyD-9tSrke72PouQMnMX-a7eZSW0jkFMBWY",
+        "slack <secret|xoxb-123456789012-AbCdEf> stripe "
+        "<secret|sk_live_4eC39HqLyjWDarjtT1zdp7dc> openai "
+        "<secret|sk-proj-Ab12_cd34-EF56gh78IJ90kl> google "
+        "<secret|AIzaSyD-9tSrke72PouQMnMX-a7eZSW0jkFMBWY>");
+    /* No digit, another alphabet, too short, a file name, glued. */
+    scrub(state,
+          "sk_learning_notes_for_today live_stream_2024_highlights "
+          "sk_e4dcaba9ad5f61d9a09ed564.ts xsk_e4dcaba9ad5f61d9a09ed564 "
+          "AKIAIOSFODNNXEXAMPLE AKIAIOSFODNN7EXAMPL3X sk_abc123",
+          "sk_learning_notes_for_today live_stream_2024_highlights "
+          "sk_e4dcaba9ad5f61d9a09ed564.ts xsk_e4dcaba9ad5f61d9a09ed564 "
+          "AKIAIOSFODNNXEXAMPLE AKIAIOSFODNN7EXAMPL3X sk_abc123");
+}
+
 static void test_jwt(void **state)
 {
     const char *jwt = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0"
@@ -368,6 +398,7 @@ int main(void)
         cmocka_unit_test(test_mac),
         cmocka_unit_test(test_imei),
         cmocka_unit_test(test_cards),
+        cmocka_unit_test(test_key_prefixes),
         cmocka_unit_test(test_jwt),
         cmocka_unit_test(test_auth),
         cmocka_unit_test(test_userinfo),
