@@ -129,10 +129,6 @@ bool lsl_card_at(const char *s, size_t lo, size_t hi, size_t i,
     if (end == i || !(lens >> n & 1) || !lsl_luhn_ok(d, n) ||
         !lsl_number_alone(s, lo, hi, i, end))
         return false;
-    h->n = 1;
-    h->start[0] = i;
-    h->end[0] = end;
-    h->cls[0] = LSL_CLASS_SECRET;
-    h->flags = 0;
+    lsl_hit_set(h, i, end, LSL_CLASS_SECRET, 0);
     return true;
 }

@@ -77,15 +77,6 @@ static char lower(char c)
     return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
 }
 
-static void hit1(struct lsl_hit *h, size_t start, size_t end, uint8_t cls)
-{
-    h->n = 1;
-    h->start[0] = start;
-    h->end[0] = end;
-    h->cls[0] = cls;
-    h->flags = 0;
-}
-
 /* Groups of `width` hex digits joined by sep, `groups` of them, from i. */
 static bool hex_groups(const char *s, size_t hi, size_t i, size_t width,
                        size_t groups, char sep)
@@ -126,7 +117,7 @@ bool lsl_mac_at(const char *s, size_t lo, size_t hi, size_t i,
     if (end < hi && (is_alnum(s[end]) ||
                      (s[end] == sep && end + 1 < hi && is_alnum(s[end + 1]))))
         return false;
-    hit1(h, i, end, LSL_CLASS_ID);
+    lsl_hit_set(h, i, end, LSL_CLASS_ID, 0);
     return true;
 }
 
@@ -195,7 +186,7 @@ bool lsl_imei_at(const char *s, size_t lo, size_t hi, size_t i,
         return false;
     if (!(n == 15 && lsl_luhn_ok(d, n)) && !imei_label(s, lo, i))
         return false;
-    hit1(h, i, end, LSL_CLASS_ID);
+    lsl_hit_set(h, i, end, LSL_CLASS_ID, 0);
     return true;
 }
 
@@ -226,7 +217,7 @@ bool lsl_jwt_at(const char *s, size_t lo, size_t hi, size_t i,
     }
     if (parts < 3 || head < JWT_HEAD_MIN || (j < hi && is_b64url(s[j])))
         return false;
-    hit1(h, i, j, LSL_CLASS_SECRET);
+    lsl_hit_set(h, i, j, LSL_CLASS_SECRET, 0);
     return true;
 }
 
@@ -271,7 +262,7 @@ bool lsl_auth_at(const char *s, size_t lo, size_t hi, size_t i,
         return false;
     while (j < hi && s[j] == '=')
         j++;
-    hit1(h, st, j, LSL_CLASS_SECRET);
+    lsl_hit_set(h, st, j, LSL_CLASS_SECRET, 0);
     return true;
 }
 
@@ -382,7 +373,7 @@ bool lsl_urlhost_at(const char *s, size_t lo, size_t hi, size_t i,
     }
     if (!lsl_ip4_parse_lenient(s + i, j - i, a))
         return false;
-    hit1(h, i, j, LSL_CLASS_IP);
+    lsl_hit_set(h, i, j, LSL_CLASS_IP, 0);
     return true;
 }
 

@@ -126,10 +126,6 @@ bool lsl_key_prefix_at(const char *s, size_t hi, size_t i, struct lsl_hit *h)
     }
     if (!end)
         return false;
-    h->n = 1;
-    h->start[0] = i;
-    h->end[0] = end;
-    h->cls[0] = LSL_CLASS_SECRET;
-    h->flags = 0;
+    lsl_hit_set(h, i, end, LSL_CLASS_SECRET, 0);
     return true;
 }

@@ -455,6 +455,17 @@ struct lsl_hit {
     uint8_t flags; /* LSL_SPAN_F_* of the first span */
 };
 
+/* *h holds one span, [start, end) of class cls. */
+static inline void lsl_hit_set(struct lsl_hit *h, size_t start, size_t end,
+                               uint8_t cls, uint8_t flags)
+{
+    h->n = 1;
+    h->start[0] = start;
+    h->end[0] = end;
+    h->cls[0] = cls;
+    h->flags = flags;
+}
+
 /*
  * Matchers (ids.c) at s[i], a word start inside [lo, hi); each reads only
  * s[lo, hi) and fills *h when it takes something. MAC addresses, IMEIs,

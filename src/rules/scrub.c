@@ -144,16 +144,6 @@ static bool glued_after(const struct scan *sc, size_t end)
     return end < sc->hi && is_alnum(sc->s[end]);
 }
 
-static void set_hit(struct lsl_hit *h, size_t start, size_t end, uint8_t cls,
-                    uint8_t flags)
-{
-    h->n = 1;
-    h->start[0] = start;
-    h->end[0] = end;
-    h->cls[0] = cls;
-    h->flags = flags;
-}
-
 /* A byte of a host label: ASCII, or UTF-8 (an IDN as it reads). */
 static bool is_idn_label(char c)
 {
@@ -208,7 +198,7 @@ static bool match_email(const struct scan *sc, size_t i, struct lsl_hit *h)
     end = email_domain(sc, j + 1);
     if (!end)
         return false;
-    set_hit(h, i, end, LSL_CLASS_EMAIL, 0);
+    lsl_hit_set(h, i, end, LSL_CLASS_EMAIL, 0);
     return true;
 }
 
@@ -224,7 +214,7 @@ static bool match_uuid(const struct scan *sc, size_t i, struct lsl_hit *h)
     }
     if (glued_after(sc, i + 36))
         return false;
-    set_hit(h, i, i + 36, LSL_CLASS_ID, 0);
+    lsl_hit_set(h, i, i + 36, LSL_CLASS_ID, 0);
     return true;
 }
 
@@ -267,7 +257,7 @@ static bool match_ipv6(const struct scan *sc, size_t i, struct lsl_hit *h)
         if (glued_after(sc, e))
             return false;
     }
-    set_hit(h, i, e, LSL_CLASS_IP, 0);
+    lsl_hit_set(h, i, e, LSL_CLASS_IP, 0);
     return true;
 }
 
@@ -310,7 +300,7 @@ static bool decimal_quad(const struct scan *sc, size_t i, struct lsl_hit *h)
         return false;
     if (j + 1 < sc->hi && s[j] == '.' && is_digit(s[j + 1]))
         return false;
-    set_hit(h, i, j, LSL_CLASS_IP, 0);
+    lsl_hit_set(h, i, j, LSL_CLASS_IP, 0);
     return true;
 }
 
@@ -346,7 +336,7 @@ static bool aton_quad(const struct scan *sc, size_t i, struct lsl_hit *h)
     if (dots != 3 || !other || j - i > ATON_TEXT_MAX || glued_after(sc, j) ||
         !lsl_ip4_parse_lenient(s + i, j - i, a))
         return false;
-    set_hit(h, i, j, LSL_CLASS_IP, 0);
+    lsl_hit_set(h, i, j, LSL_CLASS_IP, 0);
     return true;
 }
 
@@ -410,7 +400,7 @@ static bool match_dashed(const struct scan *sc, size_t i, struct lsl_hit *h)
         return false;
     if (j + 1 >= sc->hi || s[j] != '.' || !is_alpha(s[j + 1]))
         return false;
-    set_hit(h, k, j, LSL_CLASS_IP, LSL_SPAN_F_DASHED);
+    lsl_hit_set(h, k, j, LSL_CLASS_IP, LSL_SPAN_F_DASHED);
     return true;
 }
 
@@ -421,7 +411,7 @@ static bool match_phone(const struct scan *sc, size_t i, struct lsl_hit *h)
     if (!(sc->mode & LSL_SCRUB_PHONES) ||
         !lsl_phone_at(sc->s, sc->lo, sc->hi, i, &start, &end))
         return false;
-    set_hit(h, start, end, LSL_CLASS_PHONE, 0);
+    lsl_hit_set(h, start, end, LSL_CLASS_PHONE, 0);
     return true;
 }
 
